@@ -1,0 +1,548 @@
+"""The core commands: init, plugins, agent, lead, log, show, list, due,
+review, rescore, fields, settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from leadcycle.errors import LeadcycleError
+
+from . import cli
+from .output import echo_csv, echo_json, interactive, table
+
+pass_env = click.pass_obj
+
+
+def _assignments(values) -> dict:
+    from leadcycle.registry import parse_assignments
+
+    return parse_assignments(values)
+
+
+def _lead_id(value: str) -> int:
+    try:
+        lead_id = int(str(value).lstrip("#"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a lead id (a number such as 12)", param_hint="LEAD_ID")
+    return lead_id
+
+
+def state_json(record, lang: str) -> dict:
+    """The JSON form of a lead and its state (``show --json``)."""
+    lead, state = record.lead, record.state
+    return {
+        "id": lead.id, "industry": lead.industry, "name": lead.name, "gender": lead.gender,
+        "phone": lead.phone, "need": lead.need, "created_at": lead.created_at,
+        "attributes": lead.attributes,
+        "grade": state.grade, "score": state.score, "stage": state.stage, "owner": state.owner,
+        "next_follow_up": state.next_follow_up, "follow_up_kind": state.follow_up_kind,
+        "reasons": [r.text(lang) for r in state.reasons],
+        "reasons_detail": [r.to_json() for r in state.reasons],
+        "extra": state.extra, "computed_at": state.computed_at,
+    }
+
+
+def event_json(e) -> dict:
+    return {"id": e.id, "kind": e.kind, "at": e.at, "agent": e.agent, "data": e.data, "note": e.note}
+
+
+def _print_state_line(record, lang):
+    lead, state = record.lead, record.state
+    grade = state.grade or "-"
+    score = f" score {state.score:g}" if state.score is not None else ""
+    click.echo(f"#{lead.id} {lead.name} {lead.phone}  grade {grade}{score}  "
+               f"stage {state.stage or '-'}  owner {state.owner or '(pool)'}  "
+               f"next follow-up {state.next_follow_up or '-'}")
+    if state.reasons:
+        click.echo(f"  why: {state.reasons[0].text(lang)}")
+
+
+# ------------------------------------------------------------------ init
+
+
+@cli.command()
+@click.option("--industry", "industries", multiple=True, metavar="NAME",
+              help="Enable an industry (repeatable): realestate, software_sales, machinery…")
+@pass_env
+def init(env, industries):
+    """Create or upgrade the database and enable industries. Safe to repeat."""
+    from leadcycle.api import LeadBook
+
+    book = LeadBook.create(env.db_path, (), env.now)
+    env._book = book
+    added = book.init(industries)
+    enabled = book.store.enabled_industries()
+    click.echo(f"{env.db_path}: ready; industries enabled: {', '.join(enabled) or 'none'}"
+               + (f" (new: {', '.join(added)})" if added else ""))
+
+
+# --------------------------------------------------------------- plugins
+
+
+@cli.command(name="plugins")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+def plugins_cmd(as_json):
+    """Installed plugins, their industries and the hooks they implement."""
+    from leadcycle import loader
+
+    info = loader.plugin_info()
+    if as_json:
+        echo_json(info)
+        return
+    rows = [(p["name"], ", ".join(p["industries"]), ", ".join(p["hooks"]) or p.get("error", ""))
+            for p in info]
+    click.echo(table(rows, ["plugin", "industries", "hooks"]))
+
+
+# ----------------------------------------------------------------- agent
+
+
+@cli.group()
+def agent():
+    """Agents (置业顾问/销售员) and managers."""
+
+
+@agent.command(name="add")
+@click.argument("name")
+@click.option("--team", help="Team or office.")
+@click.option("--manager", is_flag=True, help="Can approve downgrades, arbitrate, redistribute the pool.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def agent_add(env, name, team, manager, as_json):
+    """Add an agent."""
+    a = env.book().add_agent(name, team, manager)
+    if as_json:
+        echo_json({"name": a.name, "team": a.team, "is_manager": a.is_manager})
+    else:
+        click.echo(f"agent {a.name} added" + (" (manager)" if a.is_manager else ""))
+
+
+@agent.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def agent_list(env, as_json):
+    """List agents."""
+    agents = env.book().agents()
+    if as_json:
+        echo_json([{"name": a.name, "team": a.team, "is_manager": a.is_manager, "active": a.active,
+                    "away": a.away, "created_at": a.created_at} for a in agents])
+        return
+    rows = [(a.name, a.team, "yes" if a.is_manager else "", "active" if a.active else "left", a.away)
+            for a in agents]
+    click.echo(table(rows, ["name", "team", "manager", "status", "away"]))
+
+
+# ------------------------------------------------------------------ lead
+
+
+@cli.group()
+def lead():
+    """Register leads and change their attributes."""
+
+
+@lead.command(name="add")
+@click.option("--industry", required=True, help="The lead's industry.")
+@click.option("--name", help="Client's name (姓名).")
+@click.option("--gender", help="M or F (男/女).")
+@click.option("--phone", help="Contact phone (联系电话); +86, spaces and dashes are fine.")
+@click.option("--need", help="Basic need (客户需求): project, unit type, product…")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="An industry attribute (repeatable).")
+@click.option("--agent", help="The receiving agent.")
+@click.option("--channel", type=click.Choice(["visit", "call"]), default="visit", show_default=True,
+              help="How the client first came: a registered visit, or a phone call.")
+@click.option("--relation", type=click.Choice(["spouse", "parent", "child", "sibling", "partner"]),
+              help="This person is close family of the lead already registered with this phone.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, relation, as_json):
+    """Register a lead: the three basics (name with gender, phone, need) are required."""
+    book = env.book()
+    added = book.add_lead(industry, name=name, gender=gender, phone=phone, need=need,
+                          attributes=_assignments(sets), agent=agent, channel=channel, relation=relation)
+    record = book.record(added.lead.id)
+    if as_json:
+        out = state_json(record, env.lang)
+        out["status"] = added.status
+        out["message"] = added.message
+        echo_json(out)
+        return
+    if added.status == "family":
+        click.echo(added.message)
+    else:
+        click.echo(f"lead #{added.lead.id} registered")
+        if added.message:
+            click.echo(f"note: {added.message}")
+    _print_state_line(record, env.lang)
+
+
+@lead.command(name="set")
+@click.argument("lead_id")
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+@click.option("--agent", help="Who made the change.")
+@click.option("--note", help="Why.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def lead_set(env, lead_id, assignments, agent, note, as_json):
+    """Change a lead's attributes (recorded as an event)."""
+    book = env.book()
+    lead_id = _lead_id(lead_id)
+    before = book.record(lead_id).state
+    book.set(lead_id, _assignments(assignments), agent=agent, note=note)
+    record = book.record(lead_id)
+    if as_json:
+        echo_json(state_json(record, env.lang))
+        return
+    if before.grade != record.state.grade:
+        click.echo(f"grade {before.grade or '-'} → {record.state.grade or '-'}")
+    _print_state_line(record, env.lang)
+
+
+# ------------------------------------------------------------------- log
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.argument("kind")
+@click.option("--agent", help="The agent who recorded it.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="A data field of the event (repeatable).")
+@click.option("--note", help="What was said or done (沟通内容).")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def log(env, lead_id, kind, agent, sets, note, as_json):
+    """Append an event to a lead's log: visit, call, follow_up, contract…
+
+    See the kinds of an industry with: leadcycle fields --industry NAME
+    """
+    book = env.book()
+    lead_id = _lead_id(lead_id)
+    before = book.record(lead_id).state
+    event, _ = book.log(lead_id, kind, agent=agent, data=_assignments(sets), note=note)
+    record = book.record(lead_id)
+    if as_json:
+        out = state_json(record, env.lang)
+        out["event"] = event_json(event)
+        echo_json(out)
+        return
+    click.echo(f"logged {kind} on lead #{lead_id}")
+    for what in ("grade", "stage", "owner"):
+        old, new = getattr(before, what), getattr(record.state, what)
+        if old != new:
+            click.echo(f"{what} {old or '-'} → {new or '-'}")
+    _print_state_line(record, env.lang)
+
+
+# ------------------------------------------------------------------ show
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def show(env, lead_id, as_json):
+    """A lead's state, the reasons for it, and its history."""
+    book = env.book()
+    record = book.record(_lead_id(lead_id))
+    lang = env.lang
+    if as_json:
+        out = state_json(record, lang)
+        out["events"] = [event_json(e) for e in record.events]
+        echo_json(out)
+        return
+    lead, state, ind = record.lead, record.state, record.industry
+    kinds = {k.name: k for k in ind.event_kinds} if ind else {}
+    click.echo(f"Lead #{lead.id}  {lead.name} ({lead.gender})  {lead.phone}")
+    click.echo(f"  industry: {ind.label(lang) if ind else lead.industry}    need: {lead.need}")
+    score = f" (score {state.score:g})" if state.score is not None else ""
+    grade_label = ind.grade_label(state.grade, lang) if ind and state.grade else (state.grade or "none")
+    click.echo(f"  grade: {grade_label}{score}")
+    click.echo(f"  stage: {state.stage or '-'}    owner: {state.owner or '(pool)'}")
+    if state.next_follow_up:
+        late = (book.now.date() - state.next_follow_up).days
+        when = f" — {late} days overdue" if late > 0 else (" — today" if late == 0 else "")
+        click.echo(f"  next follow-up: {state.next_follow_up} ({state.follow_up_kind}){when}")
+    if lead.attributes:
+        parts = []
+        for k, v in sorted(lead.attributes.items()):
+            f = ind.field(k) if ind else None
+            parts.append(f"{f.label(lang) if f else k}={v}")
+        click.echo("  attributes: " + ", ".join(parts))
+    click.echo("Why:")
+    for r in state.reasons:
+        click.echo(f"  - {r.text(lang)}")
+    click.echo("History:")
+    for e in record.events:
+        label = kinds[e.kind].label(lang) if e.kind in kinds else e.kind
+        data = e.data
+        if e.kind == "register":
+            data = {k: v for k, v in e.data.items() if k in ("channel", "attributes") and v}
+        elif e.kind == "set":
+            data = e.data.get("changes") or e.data.get("family_member") or {}
+        detail = ", ".join(f"{k}={v}" for k, v in data.items()) if isinstance(data, dict) else str(data)
+        line = f"  {e.at:%Y-%m-%d %H:%M}  {label}"
+        if e.agent:
+            line += f"  [{e.agent}]"
+        if detail:
+            line += f"  {detail}"
+        if e.note:
+            line += f"  “{e.note}”"
+        click.echo(line)
+
+
+# ------------------------------------------------------------------ list
+
+LIST_COLUMNS = ("id", "industry", "name", "phone", "grade", "score", "stage", "owner", "next_follow_up")
+
+
+@cli.command(name="list")
+@click.option("--industry", help="Only this industry.")
+@click.option("--grade", help="Only this grade (A, B, C, D…).")
+@click.option("--stage", help="Only this stage.")
+@click.option("--owner", help="Only this agent's leads.")
+@click.option("--pool", is_flag=True, help="Only leads without an owner.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Output CSV.")
+@pass_env
+def list_cmd(env, industry, grade, stage, owner, pool, limit, as_json, as_csv):
+    """List leads with their grade, stage, owner and next follow-up."""
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    book = env.book()
+    if industry:
+        book.industry(industry)
+    if owner and book.store.get_agent(owner) is None:
+        raise LeadcycleError(f"unknown agent {owner!r}; see: leadcycle agent list")
+    rows = book.list(industry=industry, grade=grade, stage=stage, owner=owner, pool=pool, limit=limit)
+    if as_json:
+        echo_json([{k: r[k] for k in LIST_COLUMNS} for r in rows])
+    elif as_csv:
+        echo_csv(rows, LIST_COLUMNS)
+    else:
+        click.echo(table([[r[k] for k in LIST_COLUMNS] for r in rows], LIST_COLUMNS))
+        click.echo(f"{len(rows)} leads")
+
+
+# ------------------------------------------------------------------- due
+
+
+@cli.command()
+@click.option("--agent", help="Only this agent's list.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def due(env, agent, as_json):
+    """What each agent must do today: follow-ups due and overdue, first
+    call-backs, and what the industry plugins add (lapse warnings…)."""
+    from leadcycle import loader
+
+    book = env.book()
+    today = book.now.date()
+    items = []
+    for r in book.due(agent):
+        nfu = dt.date.fromisoformat(r["next_follow_up"])
+        overdue = (today - nfu).days
+        kind = "first_call_back" if r["follow_up_kind"] == "first" else "follow_up"
+        items.append({"lead_id": r["id"], "name": r["name"], "phone": r["phone"], "owner": r["owner"],
+                      "industry": r["industry"], "grade": r["grade"], "kind": kind,
+                      "due": r["next_follow_up"], "days_overdue": overdue,
+                      "registered": r["created_at"]})
+    for extra in loader.call_safely("due_items", book=book, agent=agent, today=today):
+        for item in extra:
+            text = item.get("text")
+            item = dict(item)
+            if text is not None and hasattr(text, "to_json"):
+                item["text"] = text(env.lang)
+            items.append(item)
+    order = {"A": 0, "B": 1, "C": 2, "D": 3, None: 4}
+    items.sort(key=lambda i: (i.get("owner") or "", order.get(i.get("grade"), 4),
+                              i.get("registered") or "", i["lead_id"]))
+    if as_json:
+        echo_json(items)
+        return
+    if not items:
+        click.echo(f"nothing due on {today}" + (f" for {agent}" if agent else ""))
+        return
+    rows = []
+    for i in items:
+        late = i.get("days_overdue")
+        what = i.get("text") or i["kind"].replace("_", " ")
+        status = f"{late} days overdue" if late and late > 0 else ("today" if late == 0 else "")
+        rows.append((i.get("owner") or "(pool)", i["lead_id"], i.get("name"), i.get("grade"), what, status))
+    click.echo(table(rows, ["owner", "lead", "name", "grade", "to do", "status"]))
+
+
+# ---------------------------------------------------------------- review
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def review(env, dry_run, as_json):
+    """The periodic review the industries define (weekly downgrades, account levels…)."""
+    from leadcycle import loader
+
+    book = env.book()
+    if book.store.count_leads() == 0:
+        raise LeadcycleError("there are no leads to review yet; register one with: leadcycle lead add")
+    changes = []
+    for result in loader.call_safely("run_review", book=book, apply=not dry_run):
+        changes.extend(result)
+    for c in changes:
+        if hasattr(c.get("reason"), "to_json"):
+            c["reason"] = c["reason"](env.lang)
+    if as_json:
+        echo_json(changes)
+        return
+    if not changes:
+        click.echo("review: nothing to change")
+        return
+    click.echo(table([(c["lead_id"], c["change"], c["reason"]) for c in changes], ["lead", "change", "reason"]))
+    click.echo(f"{len(changes)} changes" + (" proposed (dry run)" if dry_run else ""))
+
+
+# --------------------------------------------------------------- rescore
+
+
+@cli.command()
+@click.option("--industry", help="Only this industry.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=5000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def rescore(env, industry, batch_size, as_json):
+    """Rebuild every projection from the event log; print the count per grade."""
+    book = env.book()
+    total = book.store.count_leads(industry)
+    if interactive() and not as_json and total > batch_size:
+        with click.progressbar(length=total, label="rescoring", file=click.get_text_stream("stderr")) as bar:
+            counts = book.rescore(batch_size, industry, progress=bar.update)
+    else:
+        counts = book.rescore(batch_size, industry)
+    if as_json:
+        echo_json({ind: {(g or "none"): n for g, n in grades.items()} for ind, grades in counts.items()})
+        return
+    rows = [(ind, g or "(none)", n) for ind, grades in counts.items() for g, n in grades.items()]
+    click.echo(table(rows, ["industry", "grade", "leads"]))
+    click.echo(f"{sum(r[2] for r in rows)} leads rescored")
+
+
+# ---------------------------------------------------------------- fields
+
+
+@cli.command()
+@click.option("--industry", required=True, help="The industry.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def fields(env, industry, as_json):
+    """The attributes and event kinds an industry reads."""
+    from leadcycle.registry import BASE_FIELDS, Registry
+
+    ind = Registry().industry(industry)
+    lang = env.lang
+
+    def field_json(f):
+        return {"name": f.name, "type": f.type, "label": f.label.to_json(),
+                "choices": [{"value": c.value, "label": c.label.to_json()} for c in f.choices],
+                "minimum": f.minimum, "maximum": f.maximum, "required": f.required,
+                "help": f.help.to_json() if f.help else None}
+
+    if as_json:
+        echo_json({
+            "industry": ind.name, "label": ind.label.to_json(),
+            "basics": [field_json(f) for f in BASE_FIELDS],
+            "attributes": [field_json(f) for f in ind.fields],
+            "event_kinds": [{"name": k.name, "label": k.label.to_json(), "loggable": k.loggable,
+                             "contact": k.contact, "fields": [field_json(f) for f in k.fields]}
+                            for k in ind.event_kinds],
+            "grades": [{"value": c.value, "label": c.label.to_json()} for c in ind.grades],
+        })
+        return
+
+    def allowed(f):
+        if f.choices:
+            return " | ".join(c.value for c in f.choices)
+        if f.minimum is not None or f.maximum is not None:
+            return f"{'' if f.minimum is None else f'{f.minimum:g}'}..{'' if f.maximum is None else f'{f.maximum:g}'}"
+        return ""
+
+    click.echo(f"{ind.label(lang)} ({ind.name})")
+    click.echo("\nBasics (required at registration):")
+    click.echo(table([(f.name, f.type, f.label(lang), allowed(f)) for f in BASE_FIELDS],
+                     ["name", "type", "label", "allowed"]))
+    click.echo("\nAttributes (leadcycle lead set ID KEY=VALUE):")
+    click.echo(table([(f.name, f.type, f.label(lang), allowed(f)) for f in ind.fields],
+                     ["name", "type", "label", "allowed"]))
+    click.echo("\nEvent kinds (leadcycle log ID KIND):")
+    rows = []
+    for k in ind.event_kinds:
+        if not k.loggable:
+            continue
+        rows.append((k.name, k.label(lang), ", ".join(
+            f"{f.name}:{f.type}" + (f"({'|'.join(c.value for c in f.choices)})" if f.choices else "")
+            for f in k.fields)))
+    click.echo(table(rows, ["kind", "label", "fields"]))
+
+
+# -------------------------------------------------------------- settings
+
+
+@cli.group()
+def settings():
+    """Per-database settings: thresholds, periods, methods."""
+
+
+def _setting_row(s, current, is_default, lang):
+    return {"key": s.key, "type": s.type, "value": current, "default": s.default,
+            "is_default": is_default, "label": s.label(lang),
+            "choices": [c.value for c in s.choices], "source": s.source,
+            "help": s.help(lang) if s.help else None}
+
+
+@settings.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def settings_list(env, as_json):
+    """Every setting with its value, default and source."""
+    st = env.book().settings
+    rows = [_setting_row(st.setting(k), st[k], st.is_default(k), env.lang) for k in st]
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(table([(r["key"], r["value"], "" if r["is_default"] else f"(default {r['default']})",
+                       r["label"]) for r in rows], ["key", "value", "", "meaning"]))
+
+
+@settings.command(name="get")
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def settings_get(env, key, as_json):
+    """Print one setting."""
+    st = env.book().settings
+    s = st.setting(key)
+    if as_json:
+        echo_json(_setting_row(s, st[key], st.is_default(key), env.lang))
+    else:
+        click.echo(st[key])
+
+
+@settings.command(name="set")
+@click.argument("key")
+@click.argument("value")
+@pass_env
+def settings_set(env, key, value):
+    """Change a setting (validated against its type and range)."""
+    book = env.book()
+    stored = book.set_setting(key, value)
+    click.echo(f"{key} = {stored}; run 'leadcycle rescore' to apply it to every lead")
+
+
+@settings.command(name="reset")
+@click.argument("key")
+@pass_env
+def settings_reset(env, key):
+    """Return a setting to its default."""
+    book = env.book()
+    book.reset_setting(key)
+    click.echo(f"{key} = {book.settings[key]} (default)")

@@ -1,0 +1,394 @@
+"""The Python API: a :class:`LeadBook` is one lead database with its rules.
+
+Every method that writes is one transaction: it validates, appends events,
+re-projects the leads it touched, and commits — or raises
+:class:`~leadcycle.LeadcycleError` having written nothing.
+
+    book = LeadBook.create("leads.db", industries=["realestate"], now=clock)
+    lead, state, _ = book.add_lead("realestate", name="张伟", gender="M",
+                                   phone="138 0013 8000", need="三房", agent="李娜")
+    book.log(lead.id, "visit", agent="李娜")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any, Callable, Iterable
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from . import engine
+from .errors import LeadcycleError, NotFound, Refused
+from .model import Agent, Event, Industry, Label, Lead, State
+from .registry import Context, Registry
+from .settings import Settings
+from .storage import Store
+from .validate import FAMILY_RELATIONS, normalize_gender, normalize_phone, require_text
+
+
+def parse_now(text: str | None, timezone: str = "Asia/Shanghai") -> dt.datetime | None:
+    """``--now`` as office wall-clock time. A value with an offset is
+    converted to the office time zone; a bare date means midnight."""
+    if not text:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise LeadcycleError(f"--now {text!r} is not an ISO-8601 time such as 2026-03-05T10:30") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+    return value.replace(microsecond=0)
+
+
+@attrs.frozen
+class Added:
+    """What ``add_lead`` did: ``status`` is ``created``, or ``family`` when
+    the phone belongs to a lead of whom this person is close family."""
+
+    lead: Lead
+    state: State
+    status: str
+    message: str | None = None
+
+
+@attrs.frozen
+class LeadRecord:
+    lead: Lead
+    state: State
+    events: tuple[Event, ...]
+    industry: Industry | None
+
+
+class LeadBook:
+    def __init__(self, store: Store, now: dt.datetime | None = None,
+                 registry: Registry | None = None):
+        self.store = store
+        self._now = now
+        self.registry = registry or Registry()
+        self._context: Context | None = None
+        self._cache: dict = {}
+
+    # ----------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, path: str, now: dt.datetime | None = None) -> "LeadBook":
+        return cls(Store.open(path), now)
+
+    @classmethod
+    def create(cls, path: str, industries: Iterable[str] = (), now: dt.datetime | None = None) -> "LeadBook":
+        registry = Registry()
+        for name in industries:
+            registry.industry(name)  # unknown industry: fail before creating anything
+        store = Store.create(path, registry.migrations) if path != ":memory:" else Store.memory(registry.migrations)
+        book = cls(store, now, registry)
+        book.init(industries)
+        return book
+
+    def init(self, industries: Iterable[str]) -> list[str]:
+        """Apply pending migrations and enable ``industries``; safe to repeat.
+        Returns the industries newly enabled."""
+        names = list(dict.fromkeys(industries))
+        for name in names:
+            self.registry.industry(name)
+        self.store.migrate(self.registry.migrations)
+        with self.store.transaction():
+            added = [n for n in names if self.store.enable_industry(n, self.now)]
+        self._context = None
+        return added
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------- clock
+
+    @property
+    def now(self) -> dt.datetime:
+        if self._now is None:
+            tz = self.settings["core.timezone"]
+            self._now = dt.datetime.now(ZoneInfo(tz)).replace(tzinfo=None, microsecond=0)
+        return self._now
+
+    # ---------------------------------------------------------- settings
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(self.registry.settings, self.store.stored_settings())
+
+    def set_setting(self, key: str, raw: Any) -> Any:
+        settings = self.settings
+        value = settings.coerce(key, raw)
+        if key == "core.timezone":
+            try:
+                ZoneInfo(value)
+            except Exception:
+                raise LeadcycleError(f"core.timezone: {value!r} is not a time zone such as Asia/Shanghai") from None
+        with self.store.transaction():
+            self.store.set_setting(key, value, self.now)
+        self._context = None
+        return value
+
+    def reset_setting(self, key: str) -> None:
+        self.settings.setting(key)
+        with self.store.transaction():
+            self.store.delete_setting(key)
+        self._context = None
+
+    @property
+    def context(self) -> Context:
+        if self._context is None:
+            self._context = self.registry.context(self.settings, self.store.enabled_industries())
+            self._cache = {}
+        return self._context
+
+    def industry(self, name: str) -> Industry:
+        industry = self.registry.industry(name)
+        if name not in self.store.enabled_industries():
+            raise NotFound(f"industry {name!r} is not enabled in this database; "
+                           f"run: leadcycle init --industry {name}")
+        return industry
+
+    # ------------------------------------------------------------ agents
+
+    def add_agent(self, name: str, team: str | None = None, manager: bool = False) -> Agent:
+        name = require_text("agent name", name).strip()
+        with self.store.transaction():
+            if self.store.get_agent(name) is not None:
+                raise LeadcycleError(f"agent {name!r} already exists; see: leadcycle agent list")
+            agent = Agent(name=name, team=team, is_manager=manager, created_at=self.now.isoformat())
+            self.store.add_agent(agent)
+        return agent
+
+    def agent(self, name: str | None, *, manager: bool = False, what: str = "agent") -> Agent:
+        """An agent who exists and has not left (and is a manager, if asked)."""
+        if not name:
+            raise LeadcycleError(f"{what} is required: give --agent NAME")
+        agent = self.store.get_agent(name)
+        if agent is None:
+            raise NotFound(f"unknown agent {name!r}; add them with: leadcycle agent add {name!r}")
+        if not agent.active:
+            raise Refused(f"agent {name!r} has left; choose an active agent (leadcycle agent list)")
+        if manager and not agent.is_manager:
+            raise Refused(f"{name} is not a manager; only a manager may do this")
+        return agent
+
+    def agents(self) -> list[Agent]:
+        return self.store.list_agents()
+
+    # ------------------------------------------------------------- leads
+
+    def _coerce_attributes(self, industry: Industry, raw: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for key, value in raw.items():
+            field = industry.field(key)
+            if field is None:
+                known = ", ".join(f.name for f in industry.fields) or "none"
+                raise NotFound(f"unknown attribute {key!r} for {industry.name}; known: {known} "
+                               f"(see: leadcycle fields --industry {industry.name})")
+            out[key] = field.coerce(value)
+        return out
+
+    def add_lead(self, industry: str, *, name: str | None, gender: str | None, phone: str | None,
+                 need: str | None, attributes: dict[str, Any] | None = None, agent: str | None = None,
+                 channel: str = "visit", relation: str | None = None,
+                 extra: dict[str, Any] | None = None) -> Added:
+        """Register a lead. The three basics are required (DOMAIN §1). A phone
+        already registered in this industry is the same lead: under the same
+        name the call is refused and names the lead; under another name with
+        a family ``relation`` the person is recorded on that lead; otherwise a
+        new lead is created for the other person."""
+        ind = self.industry(industry)
+        name = require_text("name", name)
+        gender = normalize_gender(gender)
+        if not phone or not str(phone).strip():
+            require_text("phone", phone)
+        phone = normalize_phone(phone)
+        need = require_text("need", need)
+        if channel not in ("visit", "call"):
+            raise LeadcycleError(f"channel {channel!r} is not visit or call")
+        if relation is not None and relation not in FAMILY_RELATIONS:
+            raise LeadcycleError(f"relation {relation!r} is not one of {', '.join(FAMILY_RELATIONS)}")
+        attributes = self._coerce_attributes(ind, attributes or {})
+        now = self.now
+        with self.store.transaction():
+            if agent is not None:
+                self.agent(agent)
+            existing = self.store.leads_by_phone(industry, phone)
+            same = [lead for lead in existing if lead.name == name]
+            if same:
+                lead = same[0]
+                state = self.store.get_state(lead.id)
+                owner = state.owner if state and state.owner else "no owner (pool)"
+                raise LeadcycleError(
+                    f"phone {phone} is already lead #{lead.id} ({lead.name}, owner: {owner}); "
+                    f"a returning client is logged with: leadcycle log {lead.id} visit --agent NAME")
+            if existing and relation is not None:
+                lead = existing[0]
+                event = Event(None, lead.id, "set", now, agent, {"changes": {}, "family_member": {
+                    "name": name, "gender": gender, "relation": relation}},
+                    note=f"{name} ({relation}) registered with the same phone")
+                self._check_clock(lead.id)
+                self.store.append_event(event, now)
+                state = self._reproject([lead.id])[0]
+                return Added(self.store.get_lead(lead.id), state, "family",
+                             f"same lead #{lead.id}: {name} is {lead.name}'s {relation} "
+                             "(a family visiting together is one lead; the first registration counts)")
+            if existing and relation is None:
+                message = (f"phone {phone} is also on lead #{existing[0].id} ({existing[0].name}); "
+                           "registered as a different person — if they are close family, "
+                           "use --relation instead")
+            else:
+                message = None
+            lead = Lead(None, industry, name, gender, phone, need, now, attributes)
+            lead_id = self.store.insert_lead(lead)
+            data = {"name": name, "gender": gender, "phone": phone, "need": need,
+                    "attributes": attributes, "channel": channel, **(extra or {})}
+            self.store.append_event(Event(None, lead_id, "register", now, agent, data), now)
+            state = self._reproject([lead_id])[0]
+        return Added(self.store.get_lead(lead_id), state, "created", message)
+
+    def _check_clock(self, lead_id: int) -> None:
+        events = self.store.events_for(lead_id)
+        if events and events[-1].at > self.now:
+            raise Refused(f"the clock ({self.now.isoformat()}) is before lead #{lead_id}'s last event "
+                          f"({events[-1].at.isoformat()}); the log cannot be back-filled")
+
+    def lead(self, lead_id: int) -> Lead:
+        return self.store.get_lead(int(lead_id))
+
+    def event_data(self, industry: str, kind: str, raw: dict[str, Any]) -> dict[str, Any]:
+        """Validate an event's data against its kind's declared fields."""
+        ek = self.registry.event_kind(industry, kind)
+        data = {}
+        for key, value in raw.items():
+            field = ek.field(key)
+            if field is None:
+                known = ", ".join(f.name for f in ek.fields) or "none"
+                raise NotFound(f"event kind {kind!r} has no field {key!r}; its fields: {known}")
+            data[key] = field.coerce(value)
+        for field in ek.fields:
+            if field.required and data.get(field.name) is None:
+                raise LeadcycleError(f"{kind} needs {field.name}: add --set {field.name}=VALUE")
+        return data
+
+    def log(self, lead_id: int, kind: str, *, agent: str | None = None, data: dict[str, Any] | None = None,
+            note: str | None = None) -> tuple[Event, State]:
+        """Append one event an agent observed (``visit``, ``call``, a signal…)."""
+        lead = self.lead(lead_id)
+        ek = self.registry.event_kind(lead.industry, kind)
+        if not ek.loggable:
+            raise Refused(f"{kind!r} events are written by their own command, not by 'log'")
+        clean = self.event_data(lead.industry, kind, data or {})
+        event = Event(None, lead.id, kind, self.now, agent, clean, note)
+        state = self.append(lead.id, [event])
+        return event, state
+
+    def append(self, lead_id: int, events: list[Event], *, check: Callable[[], None] | None = None) -> State:
+        """Append ``events`` to one lead's log in one transaction and return
+        the new state. Plugin commands write through here; ``check`` runs
+        inside the transaction, after the write lock is held."""
+        with self.store.transaction():
+            for e in events:
+                if e.agent is not None:
+                    self.agent(e.agent)
+            self._check_clock(lead_id)
+            if check is not None:
+                check()
+            for e in events:
+                self.store.append_event(e, self.now)
+            return self._reproject([lead_id])[0]
+
+    def set(self, lead_id: int, changes: dict[str, Any], *, agent: str | None = None,
+            note: str | None = None) -> State:
+        """Change attributes (or name, gender, phone, need) — as a ``set`` event."""
+        lead = self.lead(lead_id)
+        ind = self.industry(lead.industry)
+        if not changes:
+            raise LeadcycleError("nothing to set: give KEY=VALUE")
+        clean: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key == "name":
+                clean[key] = require_text("name", value)
+            elif key == "gender":
+                clean[key] = normalize_gender(value)
+            elif key == "phone":
+                clean[key] = normalize_phone(value)
+            elif key == "need":
+                clean[key] = require_text("need", value)
+            else:
+                clean.update(self._coerce_attributes(ind, {key: value}))
+        return self.append(lead.id, [Event(None, lead.id, "set", self.now, agent, {"changes": clean}, note)])
+
+    def record(self, lead_id: int) -> LeadRecord:
+        """A lead, its live state (computed now) and its history."""
+        lead = self.lead(lead_id)
+        events = self.store.events_for(lead.id)
+        folded, state = engine.project(self.context, lead, events, self.now)
+        return LeadRecord(folded, state, tuple(events), self.registry.industries.get(lead.industry))
+
+    # -------------------------------------------------------- projections
+
+    def _reproject(self, lead_ids: list[int]) -> list[State]:
+        states = []
+        for batch in self.store.iter_lead_batches(ids=lead_ids):
+            results = engine.project_batch(self.context, batch, self.now, self._cache)
+            for (old, _), (lead, state) in zip(batch, results):
+                if (lead.attributes, lead.name, lead.phone, lead.gender, lead.need) != (
+                        old.attributes, old.name, old.phone, old.gender, old.need):
+                    self.store.update_lead(lead)
+                states.append(state)
+            self.store.save_states(s for _, s in results)
+        return states
+
+    def refresh(self) -> int:
+        """Re-project the leads whose stored state the clock has overtaken;
+        queries call this first so that lists are never stale."""
+        stale = self.store.stale_lead_ids(self.now)
+        if stale:
+            with self.store.transaction():
+                self._reproject(stale)
+        return len(stale)
+
+    def rescore(self, batch_size: int = 5000, industry: str | None = None,
+                progress: Callable[[int], None] | None = None) -> dict[str, dict[str | None, int]]:
+        """Rebuild every projection from the log, in batches of
+        ``batch_size`` leads, each batch its own transaction. Returns counts
+        per industry and grade."""
+        if industry is not None:
+            self.industry(industry)
+        ctx = self.context
+        for batch in self.store.iter_lead_batches(batch_size, industry=industry):
+            results = engine.project_batch(ctx, batch, self.now, self._cache)
+            with self.store.transaction():
+                for (old, _), (lead, _s) in zip(batch, results):
+                    if lead.attributes != old.attributes or lead.name != old.name or lead.phone != old.phone:
+                        self.store.update_lead(lead)
+                self.store.save_states(s for _, s in results)
+            if progress is not None:
+                progress(len(batch))
+        counts: dict[str, dict[str | None, int]] = {}
+        for ind, grade, n in self.store.grade_counts():
+            if industry is None or ind == industry:
+                counts.setdefault(ind, {})[grade] = n
+        return counts
+
+    def list(self, **filters) -> list[dict]:
+        self.refresh()
+        return list(self.store.query_leads(**filters))
+
+    def due(self, agent: str | None = None, until: dt.date | None = None) -> list[dict]:
+        """Follow-ups due on or before ``until`` (default today), oldest first."""
+        self.refresh()
+        if agent is not None:
+            self.agent(agent)
+        day = until or self.now.date()
+        return self.store.due_rows(day, owner=agent)
+
+
+def open_book(path: str | None = None, now: dt.datetime | None = None) -> LeadBook:
+    """Open the database at ``path`` (default ``$LEADCYCLE_DB`` or ``leads.db``)."""
+    return LeadBook.open(path or os.environ.get("LEADCYCLE_DB", "leads.db"), now)
+
+
+__all__ = ["LeadBook", "Added", "LeadRecord", "open_book", "parse_now"]

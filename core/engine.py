@@ -1,0 +1,234 @@
+"""Projections: a lead's state as a pure function of its events, the rules
+and the clock.
+
+:func:`project_batch` is the hot path: it takes a batch of leads with their
+events and evaluates each industry's declared rules over the whole batch —
+no plugin hook is called here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Iterable
+
+import attrs
+
+from . import ownership as own
+from .model import Event, Label, Lead, Reason, State
+from .registry import Context, IndustryRules
+from .rules import Cond, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
+
+CORE_FIELDS = ("name", "gender", "phone", "need")
+
+
+def fold_lead(lead: Lead, events: Iterable[Event]) -> Lead:
+    """The lead's identity and attributes as the ``register`` and ``set``
+    events leave them."""
+    core = {k: getattr(lead, k) for k in CORE_FIELDS}
+    attributes: dict = {}
+    for e in events:
+        if e.kind == "register":
+            core.update({k: e.data[k] for k in CORE_FIELDS if k in e.data})
+            attributes.update(e.data.get("attributes", {}))
+        elif e.kind == "set":
+            for k, v in e.data.get("changes", {}).items():
+                if k in CORE_FIELDS:
+                    core[k] = v
+                elif v is None:
+                    attributes.pop(k, None)
+                else:
+                    attributes[k] = v
+    return attrs.evolve(lead, attributes=attributes, **core)
+
+
+def _days(now: dt.datetime, then: dt.datetime | None) -> int | None:
+    return None if then is None else (now.date() - then.date()).days
+
+
+def facts(lead: Lead, events: list[Event], now: dt.datetime, contact_kinds: frozenset[str]) -> dict:
+    """What the core derives from any lead's log, for rules to use:
+    ``n_<kind>`` counts, ``n_visit`` (the registration visit included),
+    ``n_contact``, ``n_follow_up`` and ``days_since_*`` for the registration,
+    the first and last visit, the last contact and the last follow-up."""
+    counts = Counter(e.kind for e in events)
+    visits = [e.at for e in events
+              if e.kind == "visit" or (e.kind == "register" and e.data.get("channel", "visit") == "visit")]
+    contacts = [e.at for e in events if e.kind in contact_kinds]
+    follow_ups = [e.at for e in events if e.kind == "follow_up"]
+    out = {f"n_{k}": v for k, v in counts.items()}
+    out.update(
+        n_visit=len(visits), n_contact=len(contacts), n_follow_up=len(follow_ups),
+        registered_at=lead.created_at,
+        first_visit_at=visits[0] if visits else None,
+        last_visit_at=visits[-1] if visits else None,
+        last_contact_at=contacts[-1] if contacts else None,
+        last_follow_up_at=follow_ups[-1] if follow_ups else None,
+    )
+    out["days_since_registered"] = _days(now, lead.created_at)
+    for name in ("first_visit", "last_visit", "last_contact", "last_follow_up"):
+        out[f"days_since_{name}"] = _days(now, out[f"{name}_at"])
+    return out
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time())
+
+
+@attrs.frozen
+class _Compiled:
+    """Per-industry work done once per run: which day-count features the
+    rules compare, and at which thresholds (to know when a projection
+    expires)."""
+
+    rules: IndustryRules
+    contact_kinds: frozenset[str]
+    day_thresholds: dict[str, tuple[float, ...]]
+
+
+def _conds_of(card: Scorecard | None, ladder: StageLadder | None) -> list[Cond]:
+    out: list[Cond] = []
+    if card is not None:
+        for c in card.criteria:
+            out.extend(getattr(c, "when", ()))
+        for r in card.ladder:
+            out.extend(r.when)
+        for cap in card.caps:
+            out.extend(cap.when)
+    if ladder is not None:
+        for s in ladder.stages:
+            out.extend(s.requires)
+    return out
+
+
+def compile_rules(rules: IndustryRules) -> _Compiled:
+    thresholds: dict[str, set] = {}
+    for c in _conds_of(rules.scorecard, rules.stages):
+        if c.feature.startswith("days_since_") and isinstance(c.value, (int, float)):
+            thresholds.setdefault(c.feature, set()).update({c.value, c.value + 1})
+    if rules.scorecard is not None:
+        for a in rules.scorecard.adjustments:
+            if a.feature.startswith("days_since_"):
+                thresholds.setdefault(a.feature, set()).update(u + 1 for u, _ in a.bands)
+    contact = frozenset(k.name for k in rules.industry.event_kinds if k.contact)
+    return _Compiled(rules, contact, {k: tuple(sorted(v)) for k, v in thresholds.items()})
+
+
+def _expiry(compiled: _Compiled, row: dict) -> dt.datetime | None:
+    best = None
+    for feature, values in compiled.day_thresholds.items():
+        current = row.get(feature)
+        anchor = row.get(feature.replace("days_since_", "") + "_at")
+        if current is None or anchor is None:
+            continue
+        later = [v for v in values if v > current]
+        if later:
+            moment = _midnight(anchor.date() + dt.timedelta(days=int(later[0])))
+            best = moment if best is None or moment < best else best
+    return best
+
+
+def project_batch(ctx: Context, batch: list[tuple[Lead, list[Event]]], now: dt.datetime,
+                  _cache: dict | None = None) -> list[tuple[Lead, State]]:
+    """Fold and evaluate a batch of leads; returns each lead (attributes
+    folded) with its new state."""
+    cache = _cache if _cache is not None else {}
+    by_industry: dict[str, list[int]] = {}
+    for i, (lead, _) in enumerate(batch):
+        by_industry.setdefault(lead.industry, []).append(i)
+    out: list[tuple[Lead, State] | None] = [None] * len(batch)
+    for industry, idxs in by_industry.items():
+        if industry not in ctx.rules:
+            for i in idxs:  # industry no longer installed: keep what it was
+                lead, events = batch[i]
+                out[i] = (lead, State(lead_id=lead.id, industry=industry, computed_at=now,
+                                      reasons=[Reason(Label("industry plugin not installed",
+                                                            "行业插件未安装"), "industry:missing")]))
+            continue
+        compiled = cache.get(industry)
+        if compiled is None:
+            compiled = cache[industry] = compile_rules(ctx.rules[industry])
+        _project_industry(ctx, compiled, batch, idxs, now, out)
+    return out  # type: ignore[return-value]
+
+
+def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out) -> None:
+    rules = compiled.rules
+    card = rules.scorecard
+    leads, rows, owners = [], [], []
+    for i in idxs:
+        lead, events = batch[i]
+        lead = fold_lead(lead, events)
+        row = facts(lead, events, now, compiled.contact_kinds)
+        row.update(lead.attributes)
+        row.update(name=lead.name, gender=lead.gender, phone=lead.phone, need=lead.need)
+        if card is not None and card.features:
+            view = LeadView(lead, lead.attributes, tuple(events), row, now, ctx.settings)
+            for f in card.features:
+                row[f.name] = f.compute(view)
+        own_state = own.resolve(events, rules.ownership, now)
+        row["owner"] = own_state.owner
+        leads.append((lead, events))
+        rows.append(row)
+        owners.append(own_state)
+
+    verdicts = evaluate(card, rows) if card is not None else [None] * len(rows)
+    for i, (lead, events), row, verdict, ownership in zip(idxs, leads, rows, verdicts, owners):
+        reasons: list[Reason] = []
+        grade = score = None
+        detail: list[Reason] = []
+        if verdict is not None:
+            grade, score = verdict.grade, verdict.score
+            head = [r for r in verdict.reasons if not r.rule.startswith(("criterion:", "dimension:"))]
+            detail = [r for r in verdict.reasons if r.rule.startswith(("criterion:", "dimension:"))]
+            reasons.extend(head)
+        stage = None
+        if rules.stages is not None:
+            stage, stage_reason = _stage(rules.stages, row, events)
+            if stage_reason is not None:
+                reasons.append(stage_reason)
+        reasons.append(ownership.reason)
+        due = kind = None
+        if rules.cadence is not None:
+            last = _last_follow_up(rules.cadence, events)
+            due, kind, why = next_follow_up(rules.cadence, grade, lead.created_at.date(), last)
+            if why is not None:
+                reasons.append(why)
+        reasons.extend(detail)
+        expires = [t for t in (_expiry(compiled, row), ownership.lapses_at) if t is not None]
+        out[i] = (lead, State(
+            lead_id=lead.id, industry=lead.industry, score=score, grade=grade, stage=stage,
+            owner=ownership.owner, next_follow_up=due, follow_up_kind=kind, reasons=reasons,
+            computed_at=now, expires_at=min(expires) if expires else None,
+            extra={k: row[k] for k in row if k.startswith("x_")},
+        ))
+
+
+def _last_follow_up(cadence, events: list[Event]) -> dt.date | None:
+    kinds = set(cadence.kinds) if cadence.kinds else {"follow_up", "visit", "call"}
+    for e in reversed(events):
+        if e.kind in kinds:
+            return e.at.date()
+    return None
+
+
+def _stage(ladder: StageLadder, row: dict, events: list[Event]):
+    if ladder.mode == "computed":
+        return ladder.compute(row)
+    entered = None
+    for e in events:
+        if e.kind == "stage":
+            entered = e
+    if entered is None:
+        first = ladder.stages[0]
+        return first.name, Reason(Label(f"stage {first.label.en}", f"阶段：{first.label.zh}"), f"stage:{first.name}")
+    s = ladder.stage(entered.data["stage"])
+    label = s.label if s else Label(entered.data["stage"], entered.data["stage"])
+    return entered.data["stage"], Reason(
+        Label(f"stage {label.en} since {entered.at.date()}", f"阶段：{label.zh}（自{entered.at.date()}）"),
+        f"stage:{entered.data['stage']}")
+
+
+def project(ctx: Context, lead: Lead, events: list[Event], now: dt.datetime) -> tuple[Lead, State]:
+    """One lead's projection (same code path as the bulk one)."""
+    return project_batch(ctx, [(lead, events)], now)[0]

@@ -1,0 +1,143 @@
+"""Hook specifications: what a leadcycle plugin can implement.
+
+Plugins declare rules as data and the core evaluates them. Every hook below
+is called once per command (or once per rescore run), never once per lead.
+Hook implementations must not give their parameters default values: pluggy
+passes the default, not the caller's argument.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Callable
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+
+    from .api import LeadBook
+    from .model import Industry, Setting
+    from .rules import Cadence, OwnershipPolicy, Scorecard, StageLadder
+    from .settings import Settings
+
+hookspec = pluggy.HookspecMarker("leadcycle")
+hookimpl = pluggy.HookimplMarker("leadcycle")
+
+
+@hookspec
+def register_industries(register: "Callable[[Industry], None]") -> None:
+    """Register the industries this plugin provides.
+
+    Call ``register(Industry(...))`` once per industry: its name, zh/en
+    labels, the lead attributes it reads (:class:`~leadcycle.Field` with type
+    and allowed values) and the event kinds it adds to the core's
+    (``visit``, ``call``, ``follow_up``, ``contract``…).
+
+    :param register: checks and records one :class:`~leadcycle.Industry`;
+        raises ``ValueError`` for a duplicate name or a field that clashes
+        with the core's.
+    """
+
+
+@hookspec
+def register_settings(register: "Callable[[Setting], None]") -> None:
+    """Declare per-database settings: thresholds, periods, methods.
+
+    Every number a rule uses is a setting whose default is the document's
+    value. Keys are ``section.name``; by convention the section is the
+    industry name (``realestate.grading``) or the core area
+    (``ownership.protection_days``).
+
+    :param register: checks and records one :class:`~leadcycle.Setting`.
+    """
+
+
+@hookspec(firstresult=True)
+def scorecard(industry: str, settings: "Settings") -> "Scorecard | None":
+    """The scorecard that grades leads of ``industry``.
+
+    Called once per run; the core then evaluates the card over every lead.
+    Read method choices and numbers from ``settings``.
+
+    :param industry: the industry's name.
+    :param settings: the database's settings (defaults filled in).
+    :returns: a :class:`~leadcycle.Scorecard`, or ``None`` when this plugin
+        does not grade that industry.
+    """
+
+
+@hookspec(firstresult=True)
+def stages(industry: str, settings: "Settings") -> "StageLadder | None":
+    """The ordered pipeline stages of ``industry``, with entry criteria.
+
+    :returns: a :class:`~leadcycle.StageLadder` or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def ownership_policy(industry: str, settings: "Settings") -> "OwnershipPolicy | None":
+    """Which ownership rules apply to ``industry`` and with which numbers.
+
+    The core's ``trylast`` implementation returns the defaults from the
+    ``ownership.*`` settings (DOMAIN §3).
+
+    :returns: an :class:`~leadcycle.OwnershipPolicy` or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def follow_up_cadence(industry: str, settings: "Settings") -> "Cadence | None":
+    """How often leads of ``industry`` are followed up, per grade.
+
+    :returns: a :class:`~leadcycle.Cadence` or ``None`` (no follow-up plan).
+    """
+
+
+@hookspec
+def register_commands(cli: "click.Group") -> None:
+    """Add commands to the ``leadcycle`` command line.
+
+    :param cli: the top-level :class:`click.Group`; use ``@cli.command()``.
+    """
+
+
+@hookspec
+def register_migrations(register: "Callable[[object], None]") -> None:
+    """Hand the core a :class:`sqlite_utils.migrations.Migrations` set for
+    tables this plugin owns; ``leadcycle init`` applies it.
+
+    :param register: records one ``Migrations`` instance.
+    """
+
+
+@hookspec
+def due_items(book: "LeadBook", agent: "str | None", today: "dt.date") -> "list[dict] | None":
+    """Extra items for ``leadcycle due`` beyond follow-ups the cadence set
+    (protection periods about to lapse, accounts to downgrade…).
+
+    Called once per ``due`` run. Query through ``book.store`` with indexed
+    queries; never scan every lead.
+
+    :param book: the open :class:`~leadcycle.LeadBook` (its clock is ``book.now``).
+    :param agent: only this agent's items, or ``None`` for everyone's.
+    :param today: the day the list is for.
+    :returns: dicts with at least ``lead_id``, ``owner``, ``kind`` (a short
+        code such as ``lapse_warning``) and ``text`` (a
+        :class:`~leadcycle.Label`); optional ``grade``, ``days_overdue``.
+    """
+
+
+@hookspec
+def run_review(book: "LeadBook", apply: "bool") -> "list[dict] | None":
+    """The periodic review (weekly downgrades, account level changes…).
+
+    Called once per ``leadcycle review``. Each change is written as an
+    event with its reason, so running the review twice at the same clock
+    changes nothing the second time.
+
+    :param book: the open :class:`~leadcycle.LeadBook`.
+    :param apply: ``False`` for a dry run that writes nothing.
+    :returns: dicts with ``lead_id``, ``change`` and ``reason`` (a
+        :class:`~leadcycle.Label`) for every change made or proposed.
+    """

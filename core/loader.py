@@ -1,0 +1,137 @@
+"""Finding and loading plugins.
+
+Plugins (built-in industries too) come from the entry-point group
+``leadcycle``. ``LEADCYCLE_LOAD_PLUGINS=realestate,machinery`` limits which
+load (an empty value loads none). Each entry point is loaded on its own: one
+that fails to import is named in a warning and skipped.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import sys
+import warnings
+
+import pluggy
+
+from . import hookspecs
+
+DEFAULT_PLUGINS = ("leadcycle.defaults",)
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load or raised; it was skipped."""
+
+
+_pm: pluggy.PluginManager | None = None
+#: entry point name -> error text, for the ``plugins`` command
+broken: dict[str, str] = {}
+
+
+def _make() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("leadcycle")
+    pm.add_hookspecs(hookspecs)
+    for modname in DEFAULT_PLUGINS:
+        mod = importlib.import_module(modname)
+        pm.register(mod, name=modname)
+    if not os.environ.get("LEADCYCLE_NO_ENTRYPOINTS"):
+        load_entrypoints(pm)
+    return pm
+
+
+def load_entrypoints(pm: pluggy.PluginManager) -> None:
+    wanted = os.environ.get("LEADCYCLE_LOAD_PLUGINS")
+    allow = None if wanted is None else {w.strip() for w in wanted.split(",") if w.strip()}
+    for ep in importlib.metadata.entry_points(group="leadcycle"):
+        if allow is not None and ep.name not in allow:
+            continue
+        if pm.get_plugin(ep.name) is not None:
+            continue
+        try:
+            module = ep.load()
+            pm.register(module, name=ep.name)
+        except Exception as e:  # a broken plugin must not take the CLI down
+            broken[ep.name] = f"{type(e).__name__}: {e}"
+            warnings.warn(f"plugin {ep.name!r} failed to load and was skipped: {e}",
+                          PluginWarning, stacklevel=2)
+
+
+def get_pm() -> pluggy.PluginManager:
+    global _pm
+    if _pm is None:
+        _pm = _make()
+    return _pm
+
+
+def reset() -> None:
+    """Forget the plugin manager (tests, or after changing the environment)."""
+    global _pm
+    _pm = None
+    broken.clear()
+
+
+def call_safely(hook_name: str, **kwargs) -> list:
+    """Call ``hook_name`` on each plugin separately, so that one plugin that
+    raises is reported and skipped instead of failing the command."""
+    pm = get_pm()
+    caller = getattr(pm.hook, hook_name)
+    results = []
+    for impl in reversed(caller.get_hookimpls()):
+        fn = impl.function
+        try:
+            args = {k: kwargs[k] for k in impl.argnames}
+            out = fn(**args)
+        except Exception as e:
+            name = pm.get_name(impl.plugin) or repr(impl.plugin)
+            broken[name] = f"{hook_name}: {type(e).__name__}: {e}"
+            print(f"Warning: plugin {name!r} raised in {hook_name} and was skipped: {e}",
+                  file=sys.stderr)
+            continue
+        if out is not None:
+            results.append(out)
+    return results
+
+
+def first_result(hook_name: str, **kwargs):
+    """Like a ``firstresult`` hook call, but a plugin that raises is skipped."""
+    pm = get_pm()
+    caller = getattr(pm.hook, hook_name)
+    # pluggy orders tryfirst → normal → trylast when calling in reverse
+    for impl in reversed(caller.get_hookimpls()):
+        try:
+            args = {k: kwargs[k] for k in impl.argnames}
+            out = impl.function(**args)
+        except Exception as e:
+            name = pm.get_name(impl.plugin) or repr(impl.plugin)
+            broken[name] = f"{hook_name}: {type(e).__name__}: {e}"
+            print(f"Warning: plugin {name!r} raised in {hook_name} and was skipped: {e}",
+                  file=sys.stderr)
+            continue
+        if out is not None:
+            return out
+    return None
+
+
+def plugin_info() -> list[dict]:
+    pm = get_pm()
+    out = []
+    for name, plugin in sorted(pm.list_name_plugin(), key=lambda p: p[0]):
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        industries: list[str] = []
+        impl = getattr(plugin, "register_industries", None)
+        if impl is not None:
+            try:
+                impl(lambda ind: industries.append(ind.name))
+            except Exception:
+                pass
+        dist = None
+        for ep in importlib.metadata.entry_points(group="leadcycle"):
+            if ep.name == name and ep.dist is not None:
+                dist = f"{ep.dist.name} {ep.dist.version}"
+        out.append({"name": name, "industries": industries, "hooks": hooks,
+                    "distribution": dist})
+    for name, error in sorted(broken.items()):
+        if not any(p["name"] == name for p in out):
+            out.append({"name": name, "industries": [], "hooks": [], "error": error})
+    return out

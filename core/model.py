@@ -1,0 +1,388 @@
+"""Value objects: what plugins declare and what the core stores.
+
+Everything here is ``@attrs.frozen``. Declarations (:class:`Industry`,
+:class:`Field`, :class:`EventKind`, :class:`Setting`) are what a plugin hands
+to the core; records (:class:`Agent`, :class:`Lead`, :class:`Event`,
+:class:`State`) are what the storage module reads and writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import attrs
+
+from .errors import LeadcycleError
+
+LANGS = ("en", "zh")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _identifier(instance, attribute, value):
+    if not _NAME.match(value):
+        raise ValueError(
+            f"{attribute.name} {value!r} must be lower_snake_case (a-z, 0-9, _)"
+        )
+
+
+@attrs.frozen
+class Label:
+    """A text in English and Chinese. ``Label("grade A", "A类客户")``."""
+
+    en: str
+    zh: str
+
+    def __call__(self, lang: str = "en") -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def format(self, **kwargs) -> "Label":
+        return Label(self.en.format(**kwargs), self.zh.format(**kwargs))
+
+    def to_json(self) -> dict[str, str]:
+        return {"en": self.en, "zh": self.zh}
+
+    @classmethod
+    def from_json(cls, value: dict | str) -> "Label":
+        if isinstance(value, str):
+            return cls(value, value)
+        return cls(value["en"], value.get("zh", value["en"]))
+
+
+def _to_label(value: Label | tuple | str) -> Label:
+    if isinstance(value, Label):
+        return value
+    if isinstance(value, tuple):
+        return Label(*value)
+    return Label(value, value)
+
+
+@attrs.frozen
+class Choice:
+    """One allowed value of a choice field, with its labels."""
+
+    value: str
+    label: Label = attrs.field(converter=_to_label)
+
+
+def _to_choices(values) -> tuple[Choice, ...]:
+    out = []
+    for v in values or ():
+        if isinstance(v, Choice):
+            out.append(v)
+        elif isinstance(v, tuple):
+            out.append(Choice(v[0], v[1]))
+        else:
+            out.append(Choice(str(v), Label(str(v), str(v))))
+    return tuple(out)
+
+
+FIELD_TYPES = ("str", "int", "float", "bool", "date", "choice")
+
+
+@attrs.frozen
+class Field:
+    """An attribute of a lead, or a data field of an event kind.
+
+    ``type`` is one of ``str int float bool date choice``; a ``choice`` field
+    lists its allowed values in ``choices``. ``minimum``/``maximum`` bound
+    numbers.
+    """
+
+    name: str = attrs.field(validator=_identifier)
+    type: str = attrs.field(validator=attrs.validators.in_(FIELD_TYPES))
+    label: Label = attrs.field(converter=_to_label)
+    choices: tuple[Choice, ...] = attrs.field(default=(), converter=_to_choices)
+    help: Label | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_to_label)
+    )
+    minimum: float | None = None
+    maximum: float | None = None
+    required: bool = False
+
+    def __attrs_post_init__(self):
+        if self.type == "choice" and not self.choices:
+            raise ValueError(f"choice field {self.name!r} needs choices")
+
+    def choice_label(self, value: Any, lang: str = "en") -> str:
+        for c in self.choices:
+            if c.value == value:
+                return c.label(lang)
+        return "" if value is None else str(value)
+
+    def coerce(self, raw: Any) -> Any:
+        """Turn ``raw`` (text from the command line, or a JSON value) into
+        this field's type, or raise :class:`LeadcycleError` saying why."""
+        return coerce_value(self, raw)
+
+
+def coerce_value(field: Field, raw: Any) -> Any:
+    if raw is None or raw == "":
+        return None
+    name, kind = field.name, field.type
+    try:
+        if kind == "str":
+            value = str(raw).strip()
+        elif kind == "int":
+            if isinstance(raw, bool):
+                raise ValueError
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError
+            value = int(str(raw).replace(",", "").strip()) if isinstance(raw, str) else int(raw)
+        elif kind == "float":
+            if isinstance(raw, bool):
+                raise ValueError
+            value = float(str(raw).replace(",", "").strip()) if isinstance(raw, str) else float(raw)
+            if value != value:  # NaN
+                raise ValueError
+        elif kind == "bool":
+            if isinstance(raw, bool):
+                value = raw
+            else:
+                text = str(raw).strip().lower()
+                if text in ("1", "true", "yes", "y", "on", "是", "有"):
+                    value = True
+                elif text in ("0", "false", "no", "n", "off", "否", "无"):
+                    value = False
+                else:
+                    raise ValueError
+        elif kind == "date":
+            value = parse_date(raw).isoformat()
+        elif kind == "choice":
+            text = str(raw).strip()
+            allowed = [c.value for c in field.choices]
+            if text not in allowed:
+                # accept the label too, in either language, and any case
+                for c in field.choices:
+                    if text.lower() in (c.value.lower(), c.label.en.lower()) or text == c.label.zh:
+                        text = c.value
+                        break
+                else:
+                    raise LeadcycleError(
+                        f"{name}: {raw!r} is not allowed; use one of {', '.join(allowed)}"
+                    )
+            value = text
+        else:  # pragma: no cover - guarded by the validator
+            raise ValueError
+    except LeadcycleError:
+        raise
+    except (TypeError, ValueError):
+        expected = {"int": "a whole number", "float": "a number", "bool": "yes or no",
+                    "date": "a date such as 2026-03-05"}.get(kind, kind)
+        raise LeadcycleError(f"{name}: {raw!r} is not {expected}") from None
+    if kind in ("int", "float"):
+        if field.minimum is not None and value < field.minimum:
+            raise LeadcycleError(f"{name}: {value} is below the minimum {field.minimum:g}")
+        if field.maximum is not None and value > field.maximum:
+            raise LeadcycleError(f"{name}: {value} is above the maximum {field.maximum:g}")
+    return value
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_date(raw: Any) -> dt.date:
+    """Dates in the forms offices type them: ``2026-03-05``, ``2026/3/5``,
+    ``2026.3.5``, ``2026年3月5日``, an ISO timestamp, or an Excel serial
+    number (``46086``)."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return _EXCEL_EPOCH + dt.timedelta(days=int(raw))
+    text = str(raw).strip()
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):
+        return _EXCEL_EPOCH + dt.timedelta(days=int(float(text)))
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    return dt.datetime.fromisoformat(text.replace("/", "-")).date()
+
+
+@attrs.frozen
+class EventKind:
+    """A kind of event an agent can log against a lead (``visit``, ``call``,
+    ``deep_question``…), with the data fields it carries."""
+
+    name: str = attrs.field(validator=_identifier)
+    label: Label = attrs.field(converter=_to_label)
+    fields: tuple[Field, ...] = attrs.field(default=(), converter=tuple)
+    help: Label | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_to_label)
+    )
+    #: True for kinds that count as contact with the client (visits, calls,
+    #: follow-ups); used for return cycles and protection periods.
+    contact: bool = False
+    #: True for kinds an agent may log by hand with ``leadcycle log``.
+    #: System kinds (``register``, ``set``, ``owner``…) are written by commands.
+    loggable: bool = True
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+SETTING_TYPES = ("int", "float", "str", "bool", "date", "choice")
+
+
+@attrs.frozen
+class Setting:
+    """A per-database setting. Every number a rule uses is one, with the
+    document's value as its default."""
+
+    key: str = attrs.field()
+    type: str = attrs.field(validator=attrs.validators.in_(SETTING_TYPES))
+    default: Any
+    label: Label = attrs.field(converter=_to_label)
+    help: Label | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_to_label)
+    )
+    choices: tuple[Choice, ...] = attrs.field(default=(), converter=_to_choices)
+    minimum: float | None = None
+    maximum: float | None = None
+    #: where the number comes from, e.g. "DOMAIN §3.4 (002, 004)"
+    source: str = ""
+
+    @key.validator
+    def _check_key(self, attribute, value):
+        parts = value.split(".")
+        if len(parts) < 2 or not all(_NAME.match(p) for p in parts):
+            raise ValueError(f"setting key {value!r} must look like 'section.name'")
+
+    def as_field(self) -> Field:
+        return Field(
+            name=self.key.split(".")[-1], type=self.type, label=self.label,
+            choices=self.choices, minimum=self.minimum, maximum=self.maximum,
+        )
+
+    def coerce(self, raw: Any) -> Any:
+        try:
+            return coerce_value(self.as_field(), raw)
+        except LeadcycleError as e:
+            raise LeadcycleError(f"{self.key}: {str(e).split(': ', 1)[1]}") from None
+
+
+@attrs.frozen
+class Industry:
+    """What an industry plugin registers: its name, labels, the lead
+    attributes it reads and the event kinds it adds to the core's."""
+
+    name: str = attrs.field(validator=_identifier)
+    label: Label = attrs.field(converter=_to_label)
+    fields: tuple[Field, ...] = attrs.field(default=(), converter=tuple)
+    event_kinds: tuple[EventKind, ...] = attrs.field(default=(), converter=tuple)
+    grades: tuple[Choice, ...] = attrs.field(
+        default=(
+            Choice("A", Label("A: buys soon", "A类：近期可成交")),
+            Choice("B", Label("B: strong intent", "B类：意向较强")),
+            Choice("C", Label("C: some intent", "C类：有一定意向")),
+            Choice("D", Label("D: weak", "D类：意向弱")),
+        ),
+        converter=_to_choices,
+    )
+    help: Label | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_to_label)
+    )
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def grade_label(self, grade: str | None, lang: str = "en") -> str:
+        for c in self.grades:
+            if c.value == grade:
+                return c.label(lang)
+        return grade or ""
+
+
+# ---------------------------------------------------------------- records
+
+
+def _to_dt(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(value)
+
+
+@attrs.frozen
+class Agent:
+    name: str
+    team: str | None = None
+    is_manager: bool = attrs.field(default=False, converter=bool)
+    active: bool = attrs.field(default=True, converter=bool)
+    created_at: str | None = None
+    away: str | None = None  # None, "personal", "business", "with_client"
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Agent":
+        return cls(
+            name=row["name"], team=row.get("team"), is_manager=row.get("is_manager", 0),
+            active=row.get("active", 1), created_at=row.get("created_at"),
+            away=row.get("away"),
+        )
+
+
+@attrs.frozen
+class Event:
+    """One entry of the append-only log."""
+
+    id: int | None
+    lead_id: int
+    kind: str
+    at: dt.datetime = attrs.field(converter=_to_dt)
+    agent: str | None = None
+    data: dict = attrs.field(factory=dict)
+    note: str | None = None
+
+
+@attrs.frozen
+class Lead:
+    """A lead's registration and current attributes (the attributes are
+    themselves folded from ``register`` and ``set`` events)."""
+
+    id: int | None
+    industry: str
+    name: str
+    gender: str
+    phone: str
+    need: str
+    created_at: dt.datetime = attrs.field(converter=_to_dt)
+    attributes: dict = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Reason:
+    """Why a projection is what it is: a rule, in both languages."""
+
+    text: Label = attrs.field(converter=_to_label)
+    rule: str = ""
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule, "en": self.text.en, "zh": self.text.zh}
+
+    @classmethod
+    def from_json(cls, value: dict) -> "Reason":
+        return cls(Label(value["en"], value.get("zh", value["en"])), value.get("rule", ""))
+
+
+@attrs.frozen
+class State:
+    """A lead's projection: derived from its events, the rules and the clock."""
+
+    lead_id: int
+    industry: str
+    score: float | None = None
+    grade: str | None = None
+    stage: str | None = None
+    owner: str | None = None
+    next_follow_up: dt.datetime | None = None
+    follow_up_kind: str | None = None
+    reasons: tuple[Reason, ...] = attrs.field(default=(), converter=tuple)
+    computed_at: dt.datetime | None = None
+    #: the earliest moment the clock alone may change this projection
+    expires_at: dt.datetime | None = None
+    #: extra derived values a plugin wants to show (five haves, level…)
+    extra: dict = attrs.field(factory=dict)

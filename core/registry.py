@@ -1,0 +1,165 @@
+"""What the installed plugins declare, collected once per command.
+
+:class:`Registry` holds the industries (with the core's event kinds merged
+in), the settings and the plugin migrations. :meth:`Registry.context`
+asks the rule hooks once per enabled industry and returns a
+:class:`Context` that the engine evaluates for any number of leads.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from . import loader
+from .errors import LeadcycleError, NotFound
+from .model import Choice, EventKind, Field, Industry, Label, Setting
+from .rules import Cadence, OwnershipPolicy, Scorecard, StageLadder
+from .settings import Settings
+
+CORE_LEAD_FIELDS = ("name", "gender", "phone", "need")
+
+CORE_EVENT_KINDS: tuple[EventKind, ...] = (
+    EventKind("register", Label("registered", "登记"), loggable=False, contact=True,
+              help=Label("The first registration (来访客户登记表).", "首次登记（来访客户登记表）。")),
+    EventKind("set", Label("attributes changed", "资料变更"), loggable=False),
+    EventKind("visit", Label("visit", "来访"), contact=True,
+              help=Label("The client came to the office or site.", "客户到访售楼处/现场。")),
+    EventKind("call", Label("incoming call", "来电"), contact=True,
+              help=Label("The client phoned in.", "客户来电。")),
+    EventKind(
+        "follow_up", Label("follow-up", "回访跟进"), contact=True,
+        fields=(
+            Field("channel", "choice", Label("channel", "方式"),
+                  choices=(("phone", ("phone", "电话")), ("visit", ("visit", "面访")),
+                           ("message", ("message", "短信/微信")), ("other", ("other", "其他")))),
+            Field("reaction", "str", Label("client's reaction", "客户反应")),
+        ),
+        help=Label("An agent's follow-up: time, content (--note) and the client's reaction.",
+                   "置业顾问的回访：时间、沟通内容（--note）与客户反应。"),
+    ),
+    EventKind("deposit", Label("deposit", "交定金"),
+              fields=(Field("amount", "float", Label("amount (CNY)", "金额（元）"), minimum=0),)),
+    EventKind(
+        "contract", Label("contract signed", "签约成交"),
+        fields=(
+            Field("amount", "float", Label("amount (CNY)", "金额（元）"), minimum=0),
+            Field("units", "int", Label("units", "套数/台数"), minimum=1),
+            Field("item", "str", Label("unit / product", "房号/产品")),
+        ),
+    ),
+    EventKind("note", Label("note", "备注")),
+    EventKind("stage", Label("stage entered", "进入阶段"), loggable=False),
+    EventKind("owner", Label("owner changed", "归属变更"), loggable=False),
+)
+
+_GENDERS = (Choice("M", Label("male", "男")), Choice("F", Label("female", "女")))
+GENDER_FIELD = Field("gender", "choice", Label("gender", "性别"), choices=_GENDERS, required=True)
+BASE_FIELDS = (
+    Field("name", "str", Label("name", "姓名"), required=True),
+    GENDER_FIELD,
+    Field("phone", "str", Label("phone", "联系电话"), required=True),
+    Field("need", "str", Label("basic need", "客户需求"), required=True),
+)
+
+
+@attrs.frozen
+class IndustryRules:
+    industry: Industry
+    scorecard: Scorecard | None
+    stages: StageLadder | None
+    cadence: Cadence | None
+    ownership: OwnershipPolicy
+
+
+@attrs.frozen
+class Context:
+    """Everything the engine needs for one run: rules per enabled industry
+    and the settings. Built once; evaluated for any number of leads."""
+
+    registry: "Registry"
+    settings: Settings
+    rules: dict[str, IndustryRules]
+
+    def for_industry(self, name: str) -> IndustryRules:
+        try:
+            return self.rules[name]
+        except KeyError:
+            raise NotFound(f"industry {name!r} is not enabled in this database; "
+                           f"run: leadcycle init --industry {name}") from None
+
+
+class Registry:
+    def __init__(self):
+        self.industries: dict[str, Industry] = {}
+        self.settings: dict[str, Setting] = {}
+        self.migrations: list = []
+        loader.call_safely("register_industries", register=self._add_industry)
+        loader.call_safely("register_settings", register=self._add_setting)
+        loader.call_safely("register_migrations", register=self.migrations.append)
+
+    def _add_industry(self, industry: Industry) -> None:
+        if not isinstance(industry, Industry):
+            raise TypeError(f"register() takes an Industry, not {type(industry).__name__}")
+        if industry.name in self.industries:
+            raise ValueError(f"industry {industry.name!r} is registered twice")
+        core_kinds = {k.name for k in CORE_EVENT_KINDS}
+        for k in industry.event_kinds:
+            if k.name in core_kinds:
+                raise ValueError(f"industry {industry.name!r}: event kind {k.name!r} is the core's")
+        for f in industry.fields:
+            if f.name in CORE_LEAD_FIELDS:
+                raise ValueError(f"industry {industry.name!r}: field {f.name!r} is the core's")
+        merged = attrs.evolve(industry, event_kinds=CORE_EVENT_KINDS + tuple(industry.event_kinds))
+        self.industries[industry.name] = merged
+
+    def _add_setting(self, setting: Setting) -> None:
+        if not isinstance(setting, Setting):
+            raise TypeError(f"register() takes a Setting, not {type(setting).__name__}")
+        if setting.key in self.settings:
+            raise ValueError(f"setting {setting.key!r} is declared twice")
+        self.settings[setting.key] = setting
+
+    def industry(self, name: str) -> Industry:
+        try:
+            return self.industries[name]
+        except KeyError:
+            known = ", ".join(sorted(self.industries)) or "none installed"
+            raise NotFound(f"unknown industry {name!r}; installed: {known}") from None
+
+    def event_kind(self, industry: str, kind: str) -> EventKind:
+        ind = self.industry(industry)
+        for k in ind.event_kinds:
+            if k.name == kind:
+                return k
+        loggable = ", ".join(k.name for k in ind.event_kinds if k.loggable)
+        raise NotFound(f"unknown event kind {kind!r} for {industry}; use one of: {loggable}")
+
+    def context(self, settings: Settings, enabled: list[str]) -> Context:
+        rules = {}
+        for name in enabled:
+            if name not in self.industries:
+                continue  # plugin not installed any more; its leads stay as they were
+            kw = dict(industry=name, settings=settings)
+            policy = loader.first_result("ownership_policy", **kw) or OwnershipPolicy()
+            rules[name] = IndustryRules(
+                industry=self.industries[name],
+                scorecard=loader.first_result("scorecard", **kw),
+                stages=loader.first_result("stages", **kw),
+                cadence=loader.first_result("follow_up_cadence", **kw),
+                ownership=policy,
+            )
+        return Context(registry=self, settings=settings, rules=rules)
+
+
+def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``("funds=A", "price=B")`` → ``{"funds": "A", "price": "B"}``."""
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise LeadcycleError(f"{pair!r} is not KEY=VALUE")
+        k, v = pair.split("=", 1)
+        k = k.strip()
+        if not k:
+            raise LeadcycleError(f"{pair!r} has no key before '='")
+        out[k] = v
+    return out

@@ -1,0 +1,508 @@
+"""Rules as data: what a plugin declares and the core evaluates.
+
+A plugin never decides a lead's grade in code of its own on the hot path. It
+hands the core a :class:`Scorecard` (criteria with points, grade thresholds,
+dimensions rated A–D, or a ladder of grade rules), a :class:`StageLadder`, a
+:class:`Cadence` and an :class:`OwnershipPolicy`. The core evaluates them over
+rows of *features*: a lead's attributes, the facts the core derives from its
+events (``n_visit``, ``days_since_last_contact``…) and any :class:`Feature`
+the scorecard declares.
+
+Conditions are plain :class:`Cond` values, so the core can explain them
+("met: funds ready (+15)") and batch them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Callable, Iterable
+
+import attrs
+
+from .model import Label, Reason, _to_label
+
+GRADE_ORDER = ("A", "B", "C", "D")
+
+OPS = ("==", "!=", ">=", ">", "<=", "<", "in", "not_in", "set", "unset", "true", "false")
+
+
+def _op_text(op: str, value: Any) -> str:
+    if op in ("set", "unset", "true", "false"):
+        return {"set": "is recorded", "unset": "is not recorded",
+                "true": "is yes", "false": "is not yes"}[op]
+    if op in ("in", "not_in"):
+        joined = "/".join(str(v) for v in value)
+        return f"is {joined}" if op == "in" else f"is not {joined}"
+    return f"{op} {value}"
+
+
+def _op_text_zh(op: str, value: Any) -> str:
+    if op in ("set", "unset", "true", "false"):
+        return {"set": "已记录", "unset": "未记录", "true": "为是", "false": "不为是"}[op]
+    if op in ("in", "not_in"):
+        joined = "/".join(str(v) for v in value)
+        return f"为{joined}" if op == "in" else f"不为{joined}"
+    return f"{op} {value}"
+
+
+@attrs.frozen
+class Cond:
+    """``feature OP value``: one testable statement about a lead.
+
+    ``Cond("funds", "in", ("A", "B"), ("funds ready", "资金到位"))``.
+    Missing values (``None``) fail every comparison but ``unset``/``!=``/
+    ``not_in``/``false``.
+    """
+
+    feature: str
+    op: str = attrs.field(validator=attrs.validators.in_(OPS))
+    value: Any = None
+    label: Label | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_to_label)
+    )
+
+    def __attrs_post_init__(self):
+        if self.op in ("in", "not_in"):
+            object.__setattr__(self, "value", tuple(self.value))
+
+    def test(self, v: Any) -> bool:
+        op = self.op
+        if op == "set":
+            return v is not None and v != ""
+        if op == "unset":
+            return v is None or v == ""
+        if op == "true":
+            return v is True or v == 1
+        if op == "false":
+            return not (v is True or v == 1)
+        if op == "in":
+            return v in self.value
+        if op == "not_in":
+            return v not in self.value
+        if v is None:
+            return op == "!="
+        if op == "==":
+            return v == self.value
+        if op == "!=":
+            return v != self.value
+        try:
+            if op == ">=":
+                return v >= self.value
+            if op == ">":
+                return v > self.value
+            if op == "<=":
+                return v <= self.value
+            return v < self.value
+        except TypeError:
+            return False
+
+    def describe(self) -> Label:
+        if self.label is not None:
+            return self.label
+        return Label(
+            f"{self.feature} {_op_text(self.op, self.value)}",
+            f"{self.feature} {_op_text_zh(self.op, self.value)}",
+        )
+
+
+def all_of(conds: Iterable[Cond], row: dict) -> bool:
+    return all(c.test(row.get(c.feature)) for c in conds)
+
+
+def _conds(value) -> tuple[Cond, ...]:
+    if isinstance(value, Cond):
+        return (value,)
+    return tuple(value)
+
+
+@attrs.frozen
+class Criterion:
+    """Points earned when every condition in ``when`` holds."""
+
+    name: str
+    label: Label = attrs.field(converter=_to_label)
+    points: float
+    when: tuple[Cond, ...] = attrs.field(converter=_conds)
+
+
+@attrs.frozen
+class Rating:
+    """Points by the value a feature is rated: ``Rating("funds", label,
+    {"A": 20, "B": 15, "C": 13, "D": 4})``. An unrated feature earns 0."""
+
+    feature: str
+    label: Label = attrs.field(converter=_to_label)
+    points: dict = attrs.field(converter=dict)
+
+    @property
+    def name(self) -> str:
+        return self.feature
+
+    @property
+    def maximum(self) -> float:
+        return max(self.points.values())
+
+
+@attrs.frozen
+class Adjustment:
+    """Points added (or taken, when negative) by the band a numeric feature
+    falls in: ``bands`` are ``(upper_bound_inclusive, points)`` in ascending
+    order; a value above every bound takes ``beyond``. Used for return-cycle
+    decay: ``Adjustment("decay", ..., "days_since_last_contact",
+    ((3, 0), (7, -5), (30, -10)), beyond=-25)``."""
+
+    name: str
+    label: Label = attrs.field(converter=_to_label)
+    feature: str
+    bands: tuple[tuple[float, float], ...] = attrs.field(converter=tuple)
+    beyond: float = 0.0
+
+    def points_for(self, value: Any) -> float:
+        if value is None:
+            return 0.0
+        for upper, points in self.bands:
+            if value <= upper:
+                return points
+        return self.beyond
+
+
+@attrs.frozen
+class Dimension:
+    """A dimension rated A–D (or another ordered scale); under
+    ``Scorecard.combine == "lowest"`` the worst rated dimension is the grade."""
+
+    feature: str
+    label: Label = attrs.field(converter=_to_label)
+    #: an auxiliary dimension is shown but never caps the grade
+    auxiliary: bool = False
+
+
+@attrs.frozen
+class GradeRule:
+    """``grade`` applies when every condition holds; rules are tried best
+    grade first."""
+
+    grade: str
+    when: tuple[Cond, ...] = attrs.field(converter=_conds)
+    label: Label | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_to_label)
+    )
+
+
+@attrs.frozen
+class Cap:
+    """When every condition holds, the grade can be no better than ``grade``."""
+
+    grade: str
+    when: tuple[Cond, ...] = attrs.field(converter=_conds)
+    label: Label = attrs.field(converter=_to_label)
+
+
+@attrs.frozen
+class Feature:
+    """A derived value the core cannot compute by itself.
+
+    ``compute(view)`` is called once per lead per evaluation — a plain Python
+    function, never a hook call — and gets a :class:`LeadView` (attributes,
+    events, facts, ``now``). Declare ``kind="days_since"`` with ``anchor`` for
+    values that grow with the clock, so the core knows when the projection
+    expires.
+    """
+
+    name: str
+    label: Label = attrs.field(converter=_to_label)
+    compute: Callable[["LeadView"], Any] = attrs.field(eq=False)
+
+
+@attrs.frozen
+class Scorecard:
+    """A grading method, declared.
+
+    * ``criteria`` add up to the score (clamped to ``0..maximum``), plus any
+      ``adjustments``;
+    * the grade comes from ``ladder`` when given (first rule whose conditions
+      all hold, else ``fallback``), else from ``dimensions`` (``combine=
+      "lowest"``: the worst rated dimension), else from ``thresholds`` on the
+      score (``(("A", 90), ("B", 70), ("C", 60))``, else ``fallback``);
+    * ``caps`` then limit it;
+    * ``require`` names features of which at least one must be recorded for
+      any grade to be given (a lead with nothing rated gets no grade).
+    """
+
+    name: str
+    label: Label = attrs.field(converter=_to_label)
+    criteria: tuple[Criterion | Rating, ...] = attrs.field(default=(), converter=tuple)
+    adjustments: tuple[Adjustment, ...] = attrs.field(default=(), converter=tuple)
+    thresholds: tuple[tuple[str, float], ...] = attrs.field(default=(), converter=tuple)
+    dimensions: tuple[Dimension, ...] = attrs.field(default=(), converter=tuple)
+    ladder: tuple[GradeRule, ...] = attrs.field(default=(), converter=tuple)
+    caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
+    features: tuple[Feature, ...] = attrs.field(default=(), converter=tuple)
+    require: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    fallback: str | None = "D"
+    maximum: float = 100.0
+    scale: tuple[str, ...] = GRADE_ORDER
+
+
+@attrs.frozen
+class Verdict:
+    score: float | None
+    grade: str | None
+    reasons: tuple[Reason, ...]
+
+
+def _rank(scale, grade):
+    try:
+        return scale.index(grade)
+    except ValueError:
+        return len(scale)
+
+
+def _fmt(points: float) -> str:
+    return f"{points:+g}"
+
+
+def evaluate(card: Scorecard, rows: list[dict]) -> list[Verdict]:
+    """Evaluate ``card`` over a batch of feature rows, one verdict each."""
+    return [_evaluate_one(card, row) for row in rows]
+
+
+def _evaluate_one(card: Scorecard, row: dict) -> Verdict:
+    reasons: list[Reason] = []
+    score = None
+    if card.criteria or card.adjustments:
+        total = 0.0
+        for c in card.criteria:
+            if isinstance(c, Rating):
+                value = row.get(c.feature)
+                got = c.points.get(value, 0) if value not in (None, "") else 0
+                total += got
+                shown = "not rated" if value in (None, "") else value
+                shown_zh = "未评定" if value in (None, "") else value
+                reasons.append(Reason(Label(f"{c.label.en}: {shown} ({got:g} of {c.maximum:g})",
+                                            f"{c.label.zh}：{shown_zh}（{got:g}/{c.maximum:g}）"),
+                                      f"criterion:{c.feature}"))
+                continue
+            if all_of(c.when, row):
+                total += c.points
+                reasons.append(Reason(Label(f"met: {c.label.en} ({_fmt(c.points)})",
+                                            f"符合：{c.label.zh}（{_fmt(c.points)}）"), f"criterion:{c.name}"))
+            else:
+                reasons.append(Reason(Label(f"missed: {c.label.en} (0 of {c.points:g})",
+                                            f"未满足：{c.label.zh}（0/{c.points:g}）"), f"criterion:{c.name}"))
+        for a in card.adjustments:
+            value = row.get(a.feature)
+            points = a.points_for(value)
+            total += points
+            if points:
+                reasons.append(Reason(a.label.format(value=value, points=_fmt(points)), f"adjustment:{a.name}"))
+        score = max(0.0, min(card.maximum, total))
+
+    if card.require and not any(row.get(f) not in (None, "") for f in card.require):
+        reasons.insert(0, Reason(Label("no grade yet: nothing rated", "暂无等级：尚未评定任何指标"), "grade:unrated"))
+        return Verdict(score, None, tuple(reasons))
+
+    grade = None
+    if card.ladder:
+        for rule in card.ladder:
+            if all_of(rule.when, row):
+                grade = rule.grade
+                what = rule.label or Label(f"grade {rule.grade}", f"{rule.grade}级")
+                reasons.insert(0, Reason(Label(f"{grade}: {what.en}", f"{grade}：{what.zh}"), f"ladder:{grade}"))
+                break
+        else:
+            grade = card.fallback
+        # name what the next better grade still lacks
+        better = [r for r in card.ladder if _rank(card.scale, r.grade) < _rank(card.scale, grade)]
+        if better:
+            nxt = better[-1]
+            missing = [c.describe() for c in nxt.when if not c.test(row.get(c.feature))]
+            if missing:
+                reasons.append(Reason(
+                    Label(f"for {nxt.grade} still missing: " + "; ".join(m.en for m in missing),
+                          f"升至{nxt.grade}尚缺：" + "；".join(m.zh for m in missing)),
+                    f"ladder:next:{nxt.grade}"))
+        if grade == card.fallback and not any(r.rule.startswith("ladder:") and r.rule.count(":") == 1 for r in reasons):
+            reasons.insert(0, Reason(Label(f"{grade}: no better grade's conditions hold",
+                                           f"{grade}：不满足更高等级的条件"), f"ladder:{grade}"))
+    elif card.dimensions:
+        rated = [(d, row.get(d.feature)) for d in card.dimensions
+                 if row.get(d.feature) not in (None, "") and not d.auxiliary]
+        if rated:
+            worst = max(_rank(card.scale, v) for _, v in rated)
+            grade = card.scale[worst] if worst < len(card.scale) else card.fallback
+            cappers = [d for d, v in rated if _rank(card.scale, v) == worst]
+            names_en = ", ".join(d.label.en for d in cappers)
+            names_zh = "、".join(d.label.zh for d in cappers)
+            reasons.insert(0, Reason(Label(f"{grade}: lowest dimension {names_en} rated {grade}",
+                                           f"{grade}：最低单项 {names_zh} 为{grade}"), "dimension:lowest"))
+            for d in card.dimensions:
+                v = row.get(d.feature)
+                if v in (None, ""):
+                    reasons.append(Reason(Label(f"{d.label.en}: not rated", f"{d.label.zh}：未评定"),
+                                          f"dimension:{d.feature}"))
+                elif d not in cappers:
+                    tag = " (auxiliary)" if d.auxiliary else ""
+                    reasons.append(Reason(Label(f"{d.label.en}: {v}{tag}", f"{d.label.zh}：{v}"
+                                                + ("（辅助）" if d.auxiliary else "")), f"dimension:{d.feature}"))
+        else:
+            grade = None
+            reasons.insert(0, Reason(Label("no grade yet: no dimension rated", "暂无等级：尚未评定任何维度"),
+                                     "grade:unrated"))
+    elif card.thresholds:
+        for g, minimum in card.thresholds:
+            if score is not None and score >= minimum:
+                grade = g
+                reasons.insert(0, Reason(Label(f"{g}: score {score:g} ≥ {minimum:g}",
+                                               f"{g}：得分 {score:g} ≥ {minimum:g}"), "threshold"))
+                break
+        else:
+            grade = card.fallback
+            lowest = card.thresholds[-1][1] if card.thresholds else 0
+            reasons.insert(0, Reason(Label(f"{grade}: score {score:g} < {lowest:g}",
+                                           f"{grade}：得分 {score:g} < {lowest:g}"), "threshold"))
+
+    if grade is not None:
+        for cap in card.caps:
+            if all_of(cap.when, row) and _rank(card.scale, grade) < _rank(card.scale, cap.grade):
+                reasons.insert(0, Reason(Label(f"capped at {cap.grade}: {cap.label.en} (was {grade})",
+                                               f"封顶{cap.grade}：{cap.label.zh}（原为{grade}）"), "cap"))
+                grade = cap.grade
+    return Verdict(score, grade, tuple(reasons))
+
+
+# ------------------------------------------------------------------ stages
+
+
+@attrs.frozen
+class Stage:
+    """A pipeline stage; ``requires`` must all hold to enter it."""
+
+    name: str
+    label: Label = attrs.field(converter=_to_label)
+    requires: tuple[Cond, ...] = attrs.field(default=(), converter=_conds)
+    #: a terminal stage off the ladder (lost, refused…): entered from any stage
+    terminal: bool = False
+
+
+@attrs.frozen
+class StageLadder:
+    """Ordered stages.
+
+    ``mode="computed"``: the stage is the furthest stage whose requirements
+    hold (terminal stages first). ``mode="advanced"``: agents move leads with
+    ``leadcycle advance``, which refuses a stage whose requirements are not
+    recorded; the stage is the last one entered.
+    """
+
+    stages: tuple[Stage, ...] = attrs.field(converter=tuple)
+    mode: str = attrs.field(default="computed", validator=attrs.validators.in_(("computed", "advanced")))
+
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    def missing(self, stage: Stage, row: dict) -> list[Cond]:
+        return [c for c in stage.requires if not c.test(row.get(c.feature))]
+
+    def compute(self, row: dict) -> tuple[str | None, Reason | None]:
+        for s in self.stages:
+            if s.terminal and s.requires and all_of(s.requires, row):
+                return s.name, Reason(Label(f"stage {s.label.en}", f"阶段：{s.label.zh}"), f"stage:{s.name}")
+        current = None
+        for s in self.stages:
+            if s.terminal:
+                continue
+            if all_of(s.requires, row):
+                current = s
+        if current is None:
+            return None, None
+        return current.name, Reason(Label(f"stage {current.label.en}", f"阶段：{current.label.zh}"),
+                                    f"stage:{current.name}")
+
+
+# --------------------------------------------------------------- follow-up
+
+
+@attrs.frozen
+class CadenceRule:
+    """How often a lead of ``grade`` is followed up.
+
+    ``first_days``: the first call-back is due this many days after the
+    registration (0 = the same day). ``interval_days``: the longest gap
+    between follow-ups. ``pool=True``: no follow-up; the lead goes to the
+    manager's pool.
+    """
+
+    grade: str | None
+    label: Label = attrs.field(converter=_to_label)
+    interval_days: float | None = None
+    first_days: float | None = None
+    pool: bool = False
+
+
+@attrs.frozen
+class Cadence:
+    rules: tuple[CadenceRule, ...] = attrs.field(converter=tuple)
+    #: event kinds that count as a follow-up (default: contact kinds)
+    kinds: tuple[str, ...] | None = None
+
+    def rule_for(self, grade: str | None) -> CadenceRule | None:
+        for r in self.rules:
+            if r.grade == grade:
+                return r
+        return next((r for r in self.rules if r.grade is None), None)
+
+
+def next_follow_up(cadence: Cadence, grade: str | None, registered: dt.date,
+                   last_follow_up: dt.date | None) -> tuple[dt.date | None, str | None, Reason | None]:
+    """The day the next follow-up is due, its kind (``first`` or
+    ``follow_up``) and the reason."""
+    rule = cadence.rule_for(grade)
+    if rule is None:
+        return None, None, None
+    if rule.pool:
+        return None, None, Reason(rule.label, "cadence:pool")
+    if last_follow_up is None and rule.first_days is not None:
+        due = registered + dt.timedelta(days=math.floor(rule.first_days))
+        return due, "first", Reason(
+            Label(f"first call-back due {due.isoformat()} ({rule.label.en})",
+                  f"首次回访应于 {due.isoformat()}（{rule.label.zh}）"), "cadence:first")
+    if rule.interval_days is None:
+        return None, None, None
+    base = last_follow_up or registered
+    due = base + dt.timedelta(days=math.floor(rule.interval_days))
+    return due, "follow_up", Reason(
+        Label(f"next follow-up due {due.isoformat()} ({rule.label.en})",
+              f"下次跟进应于 {due.isoformat()}（{rule.label.zh}）"), "cadence:interval")
+
+
+# --------------------------------------------------------------- ownership
+
+
+@attrs.frozen
+class OwnershipPolicy:
+    """Which ownership rules an industry applies, and their numbers.
+
+    ``protection_days``: ownership lapses this many days after the later of
+    the last visit and the owner's last recorded follow-up (DOMAIN §3.4).
+    """
+
+    protection_days: int = 30
+    recognition_minutes: int = 15
+    #: phone-only contact creates no owner (DOMAIN §3.1)
+    calls_establish_ownership: bool = False
+    referral_chain: bool = True
+    dispute_days: int = 3
+
+
+@attrs.frozen
+class LeadView:
+    """What a :class:`Feature` sees of one lead."""
+
+    lead: Any
+    attributes: dict
+    events: tuple
+    facts: dict
+    now: dt.datetime
+    settings: Any

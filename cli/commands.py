@@ -546,3 +546,55 @@ def settings_reset(env, key):
     book = env.book()
     book.reset_setting(key)
     click.echo(f"{key} = {book.settings[key]} (default)")
+
+
+# ------------------------------------------------------------------ demo
+
+
+@cli.command()
+@click.option("--days", type=click.IntRange(min=7, max=365), default=42, show_default=True,
+              help="Simulated days of office life.")
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def demo(env, days, seed, as_json):
+    """Fill a database with a few hundred synthetic leads across the installed
+    industries, simulate weeks of visits and follow-ups, print the summary."""
+    import os
+    import random
+
+    from leadcycle import loader
+    from leadcycle.api import LeadBook
+    from leadcycle.registry import Registry
+
+    if os.path.exists(env.db_path) and os.path.getsize(env.db_path) > 0:
+        raise LeadcycleError(f"{env.db_path} already exists; the demo fills a new database "
+                             "(give another --db or remove it)")
+    industries = sorted(Registry().industries)
+    start = env.now or dt.datetime(2026, 9, 1, 9, 0)
+    book = LeadBook.create(env.db_path, industries, now=start)
+    env._book = book
+    for name, manager in (("李娜", False), ("王强", False), ("赵敏", False), ("陈经理", True)):
+        book.add_agent(name, team="一组", manager=manager)
+    rng = random.Random(seed)
+    if interactive() and not as_json:
+        click.echo(f"simulating {days} days of {', '.join(industries)} …", err=True)
+    loader.call_safely("populate_demo", book=book, rng=rng, start=start, days=days)
+    end = start + dt.timedelta(days=days)
+    with book.at(end):
+        book.rescore()
+        summary = {col: book.store.summary_counts(col) for col in ("grade", "stage", "owner")}
+        due_today = len(book.store.due_rows(end.date()))
+    if as_json:
+        echo_json({"database": env.db_path, "now": end, "leads": book.store.count_leads(),
+                   **{col: [{"industry": i, col: v, "leads": n} for i, v, n in rows]
+                      for col, rows in summary.items()}, "due": due_today})
+        return
+    click.echo(f"demo database {env.db_path}: {book.store.count_leads()} leads, clock at {end:%Y-%m-%d}")
+    for col in ("grade", "stage", "owner"):
+        click.echo(f"\nBy {col}:")
+        click.echo(table([(i, v or "(none)" if col != "owner" else v or "(pool)", n)
+                          for i, v, n in summary[col]], ["industry", col, "leads"]))
+    click.echo(f"\n{due_today} follow-ups due or overdue on {end:%Y-%m-%d}.")
+    click.echo(f"Try: leadcycle --db {env.db_path} --now {end:%Y-%m-%d} due --agent 李娜")
+    click.echo(f"     leadcycle --db {env.db_path} --now {end:%Y-%m-%d} show 1")

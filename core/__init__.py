@@ -9,6 +9,7 @@ The public API for integrators and plugin authors::
 """
 
 from .api import Added, LeadBook, LeadRecord, open_book, parse_now
+from . import loader
 from .errors import LeadcycleError, NotFound, Refused
 from .hookspecs import hookimpl
 from .model import Agent, Choice, Event, EventKind, Field, Industry, Label, Lead, Reason, Setting, State
@@ -38,5 +39,5 @@ __all__ = [
     "Dimension", "Event", "EventKind", "Feature", "Field", "GradeRule", "Industry", "Label", "Lead",
     "LeadBook", "LeadRecord", "LeadView", "LeadcycleError", "NotFound", "OwnershipPolicy", "Reason",
     "Rating", "Refused", "Scorecard", "Setting", "Settings", "Stage", "StageLadder", "State", "hookimpl",
-    "open_book", "parse_now", "__version__",
+    "loader", "open_book", "parse_now", "__version__",
 ]

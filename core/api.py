@@ -12,6 +12,7 @@ re-projects the leads it touched, and commits — or raises
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from typing import Any, Callable, Iterable
@@ -102,6 +103,16 @@ class LeadBook:
         self.store.close()
 
     # ------------------------------------------------------------- clock
+
+    @contextlib.contextmanager
+    def at(self, moment: dt.datetime):
+        """Run a block with the clock set to ``moment`` (simulations, the demo)."""
+        saved = self._now
+        self._now = moment.replace(microsecond=0)
+        try:
+            yield self
+        finally:
+            self._now = saved
 
     @property
     def now(self) -> dt.datetime:

@@ -9,6 +9,7 @@ passes the default, not the caller's argument.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from typing import TYPE_CHECKING, Callable
 
 import pluggy
@@ -140,4 +141,22 @@ def run_review(book: "LeadBook", apply: "bool") -> "list[dict] | None":
     :param apply: ``False`` for a dry run that writes nothing.
     :returns: dicts with ``lead_id``, ``change`` and ``reason`` (a
         :class:`~leadcycle.Label`) for every change made or proposed.
+    """
+
+
+@hookspec
+def populate_demo(book: "LeadBook", rng: "random.Random", start: "dt.datetime", days: "int") -> None:
+    """Fill the demo database (``leadcycle demo``) with synthetic leads of
+    this plugin's industries and their events over ``days`` simulated days
+    from ``start``.
+
+    Move the clock with ``with book.at(moment): ...``; write through the
+    public API (``add_lead``, ``log``, ``set``) so the demo exercises the
+    same paths as operators. Use ``rng`` only, so the demo is repeatable.
+    Agents ``李娜``, ``王强``, ``赵敏`` and the manager ``陈经理`` exist.
+
+    :param book: the open demo :class:`~leadcycle.LeadBook`.
+    :param rng: the seeded random generator.
+    :param start: the first simulated day.
+    :param days: how many days the simulation covers.
     """

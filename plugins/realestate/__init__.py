@@ -113,3 +113,10 @@ def follow_up_cadence(industry, settings):
         CadenceRule(None, Label("not graded yet: call back the same day", "尚未分级：当天回访"),
                     interval_days=settings["realestate.cadence_c_days"], first_days=first),
     ))
+
+
+@hookimpl
+def populate_demo(book, rng, start, days):
+    from . import demo
+
+    demo.populate(book, rng, start, days)

@@ -1,0 +1,68 @@
+import datetime as dt
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from leadcycle import LeadBook, loader
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """Every default path points into tmp_path; only the built-in plugins
+    load; no locale leaks into the language."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LEADCYCLE_DB", str(tmp_path / "leads.db"))
+    monkeypatch.setenv("LEADCYCLE_LANG", "en")
+    monkeypatch.delenv("LEADCYCLE_NOW", raising=False)
+    monkeypatch.delenv("LEADCYCLE_RAISE_ERRORS", raising=False)
+    builtin = "realestate,software_sales,machinery"
+    monkeypatch.setenv("LEADCYCLE_LOAD_PLUGINS", os.environ.get("LEADCYCLE_TEST_PLUGINS", builtin))
+    loader.reset()
+    yield
+    loader.reset()
+
+
+T0 = dt.datetime(2026, 3, 5, 10, 0)
+
+
+@pytest.fixture
+def now():
+    return T0
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return str(tmp_path / "leads.db")
+
+
+@pytest.fixture
+def fresh_db():
+    """An in-memory LeadBook with every built-in industry enabled."""
+    from leadcycle.registry import Registry
+
+    names = [n for n in ("realestate", "software_sales", "machinery") if n in Registry().industries]
+    book = LeadBook.create(":memory:", names, now=T0)
+    book.add_agent("李娜")
+    book.add_agent("王强")
+    book.add_agent("陈经理", manager=True)
+    yield book
+    book.close()
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def run(runner, db_path):
+    """``run("lead", "add", ..., now="2026-03-05T10:00")`` → click Result."""
+
+    def _run(*args, now=None, input=None):
+        base = ["--db", db_path]
+        if now is not None:
+            base += ["--now", now]
+        return runner.invoke(__import__("leadcycle.cli", fromlist=["cli"]).cli, base + list(args), input=input)
+
+    return _run

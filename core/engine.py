@@ -201,6 +201,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out) -> None:
             owner=ownership.owner, next_follow_up=due, follow_up_kind=kind, reasons=reasons,
             computed_at=now, expires_at=min(expires) if expires else None,
             extra={k: row[k] for k in row if k.startswith("x_")},
+            owner_until=ownership.lapses_at,
         ))
 
 

@@ -386,3 +386,5 @@ class State:
     expires_at: dt.datetime | None = None
     #: extra derived values a plugin wants to show (five haves, level…)
     extra: dict = attrs.field(factory=dict)
+    #: when the owner's protection period runs out (None without an owner)
+    owner_until: dt.datetime | None = None

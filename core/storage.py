@@ -65,9 +65,10 @@ def m001_initial(db: Database) -> None:
     db["lead_state"].create(
         {"lead_id": int, "industry": str, "score": float, "grade": str, "stage": str,
          "owner": str, "next_follow_up": str, "follow_up_kind": str, "reasons": str,
-         "extra": str, "computed_at": str, "expires_at": str},
+         "extra": str, "computed_at": str, "expires_at": str, "owner_until": str},
         pk="lead_id", foreign_keys=[("lead_id", "leads", "id")],
     )
+    db["lead_state"].create_index(["owner", "owner_until"])
     db["lead_state"].create_index(["owner", "next_follow_up"])
     db["lead_state"].create_index(["next_follow_up"])
     db["lead_state"].create_index(["industry", "grade"])
@@ -324,12 +325,12 @@ class Store:
             s.lead_id, s.industry, s.score, s.grade, s.stage, s.owner,
             _iso(s.next_follow_up), s.follow_up_kind,
             _json([r.to_json() for r in s.reasons]), _json(s.extra),
-            _iso(s.computed_at), _iso(s.expires_at),
+            _iso(s.computed_at), _iso(s.expires_at), _iso(s.owner_until),
         ) for s in states]
         self.conn.executemany(
             "INSERT OR REPLACE INTO lead_state(lead_id, industry, score, grade, stage, owner, "
-            "next_follow_up, follow_up_kind, reasons, extra, computed_at, expires_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "next_follow_up, follow_up_kind, reasons, extra, computed_at, expires_at, owner_until) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
     @staticmethod
@@ -344,6 +345,7 @@ class Store:
             extra=json.loads(row["extra"] or "{}"),
             computed_at=dt.datetime.fromisoformat(row["computed_at"]) if row["computed_at"] else None,
             expires_at=dt.datetime.fromisoformat(row["expires_at"]) if row["expires_at"] else None,
+            owner_until=dt.datetime.fromisoformat(row["owner_until"]) if row.get("owner_until") else None,
         )
 
     def get_state(self, lead_id: int) -> State | None:

@@ -43,6 +43,38 @@ def parse_now(text: str | None, timezone: str = "Asia/Shanghai") -> dt.datetime 
     return value.replace(microsecond=0)
 
 
+def validate_registration(ind: Industry, *, name: Any, gender: Any, phone: Any, need: Any,
+                          attributes: dict[str, Any] | None = None, channel: str = "visit",
+                          relation: str | None = None) -> tuple[str, str, str, str, dict[str, Any]]:
+    """The checks of a registration (DOMAIN §1: the three basics, a valid
+    phone, allowed attribute values), shared by ``add_lead`` and the
+    importer. Returns ``(name, gender, phone, need, attributes)`` normalised,
+    or raises :class:`LeadcycleError` with one line saying what to fix."""
+    name = require_text("name", name)
+    gender = normalize_gender(gender)
+    if not phone or not str(phone).strip():
+        require_text("phone", phone)
+    phone = normalize_phone(phone)
+    need = require_text("need", need)
+    if channel not in ("visit", "call"):
+        raise LeadcycleError(f"channel {channel!r} is not visit or call")
+    if relation is not None and relation not in FAMILY_RELATIONS:
+        raise LeadcycleError(f"relation {relation!r} is not one of {', '.join(FAMILY_RELATIONS)}")
+    return name, gender, phone, need, coerce_attributes(ind, attributes or {})
+
+
+def coerce_attributes(industry: Industry, raw: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in raw.items():
+        field = industry.field(key)
+        if field is None:
+            known = ", ".join(f.name for f in industry.fields) or "none"
+            raise NotFound(f"unknown attribute {key!r} for {industry.name}; known: {known} "
+                           f"(see: leadcycle fields --industry {industry.name})")
+        out[key] = field.coerce(value)
+    return out
+
+
 @attrs.frozen
 class Added:
     """What ``add_lead`` did: ``status`` is ``created``, or ``family`` when
@@ -190,15 +222,7 @@ class LeadBook:
     # ------------------------------------------------------------- leads
 
     def _coerce_attributes(self, industry: Industry, raw: dict[str, Any]) -> dict[str, Any]:
-        out = {}
-        for key, value in raw.items():
-            field = industry.field(key)
-            if field is None:
-                known = ", ".join(f.name for f in industry.fields) or "none"
-                raise NotFound(f"unknown attribute {key!r} for {industry.name}; known: {known} "
-                               f"(see: leadcycle fields --industry {industry.name})")
-            out[key] = field.coerce(value)
-        return out
+        return coerce_attributes(industry, raw)
 
     def add_lead(self, industry: str, *, name: str | None, gender: str | None, phone: str | None,
                  need: str | None, attributes: dict[str, Any] | None = None, agent: str | None = None,
@@ -210,17 +234,9 @@ class LeadBook:
         a family ``relation`` the person is recorded on that lead; otherwise a
         new lead is created for the other person."""
         ind = self.industry(industry)
-        name = require_text("name", name)
-        gender = normalize_gender(gender)
-        if not phone or not str(phone).strip():
-            require_text("phone", phone)
-        phone = normalize_phone(phone)
-        need = require_text("need", need)
-        if channel not in ("visit", "call"):
-            raise LeadcycleError(f"channel {channel!r} is not visit or call")
-        if relation is not None and relation not in FAMILY_RELATIONS:
-            raise LeadcycleError(f"relation {relation!r} is not one of {', '.join(FAMILY_RELATIONS)}")
-        attributes = self._coerce_attributes(ind, attributes or {})
+        name, gender, phone, need, attributes = validate_registration(
+            ind, name=name, gender=gender, phone=phone, need=need, attributes=attributes,
+            channel=channel, relation=relation)
         now = self.now
         with self.store.transaction():
             if agent is not None:

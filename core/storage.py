@@ -76,6 +76,17 @@ def m001_initial(db: Database) -> None:
     db["lead_state"].create_index(["expires_at"])
 
 
+@core_migrations()
+def m002_import_rows(db: Database) -> None:
+    """One row per imported file row (file hash + row number), written in the
+    same transaction as the row's lead and events: a re-run skips what a
+    killed run committed, and never doubles a lead."""
+    db["import_rows"].create(
+        {"file_hash": str, "row_no": int, "lead_id": int, "outcome": str, "imported_at": str},
+        pk=("file_hash", "row_no"),
+    )
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
@@ -404,6 +415,106 @@ class Store:
         return list(self.conn.execute(
             f"SELECT industry, {column}, count(*) FROM lead_state GROUP BY industry, {column} "
             f"ORDER BY industry, {column}"))
+
+    # ----------------------------------------------------------- import
+
+    def imported_rows(self, file_hash: str, row_numbers: list[int]) -> set[int]:
+        """Which of ``row_numbers`` of the file ``file_hash`` were imported already."""
+        if not row_numbers:
+            return set()
+        lo, hi = min(row_numbers), max(row_numbers)
+        return {r[0] for r in self.conn.execute(
+            "SELECT row_no FROM import_rows WHERE file_hash = ? AND row_no BETWEEN ? AND ?",
+            (file_hash, lo, hi))}
+
+    def leads_by_phones(self, industry: str, phones: Iterable[str]) -> list[tuple[int, str, str]]:
+        """``(id, phone, name)`` of the leads with any of ``phones``, by id."""
+        phones = list(set(phones))
+        out: list[tuple[int, str, str]] = []
+        for i in range(0, len(phones), 900):
+            chunk = phones[i:i + 900]
+            out.extend(self.conn.execute(
+                f"SELECT id, phone, name FROM leads WHERE industry = ? AND phone IN ({','.join('?' * len(chunk))})",
+                [industry, *chunk]))
+        return sorted(out)
+
+    def last_event_at(self, lead_ids: Iterable[int]) -> dict[int, dt.datetime]:
+        ids = list(set(lead_ids))
+        out = {}
+        for i in range(0, len(ids), 900):
+            chunk = ids[i:i + 900]
+            for lead_id, at in self.conn.execute(
+                    f"SELECT lead_id, max(at) FROM events WHERE lead_id IN ({','.join('?' * len(chunk))}) "
+                    "GROUP BY lead_id", chunk):
+                out[lead_id] = dt.datetime.fromisoformat(at)
+        return out
+
+    def visit_days(self, lead_ids: Iterable[int]) -> set[tuple[int, str]]:
+        """``(lead_id, at)`` of every registration and visit of these leads."""
+        ids = list(set(lead_ids))
+        out: set[tuple[int, str]] = set()
+        for i in range(0, len(ids), 900):
+            chunk = ids[i:i + 900]
+            out.update(self.conn.execute(
+                f"SELECT lead_id, at FROM events WHERE lead_id IN ({','.join('?' * len(chunk))}) "
+                "AND kind IN ('register', 'visit', 'call')", chunk))
+        return out
+
+    def next_lead_id(self) -> int:
+        """The next free lead id (call inside a transaction: the write lock is held)."""
+        return (self.conn.execute("SELECT max(id) FROM leads").fetchone()[0] or 0) + 1
+
+    def insert_leads_bulk(self, leads: list[Lead]) -> None:
+        """Insert leads that carry their ids (from :meth:`next_lead_id`)."""
+        self.conn.executemany(
+            "INSERT INTO leads(id, industry, name, gender, phone, need, created_at, attributes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(lead.id, lead.industry, lead.name, lead.gender, lead.phone, lead.need,
+              _iso(lead.created_at), _json(lead.attributes)) for lead in leads])
+
+    def append_events_bulk(self, events: list[Event], recorded_at: dt.datetime) -> None:
+        rec = _iso(recorded_at)
+        self.conn.executemany(
+            "INSERT INTO events(lead_id, kind, at, agent, data, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(e.lead_id, e.kind, _iso(e.at), e.agent, _json(e.data), e.note, rec) for e in events])
+
+    def record_import_rows(self, file_hash: str, rows: list[tuple[int, int | None, str]],
+                           at: dt.datetime) -> None:
+        """``rows`` are ``(row_no, lead_id, outcome)``; a row recorded twice is
+        a programming error and aborts the batch (primary key)."""
+        when = _iso(at)
+        self.conn.executemany(
+            "INSERT INTO import_rows(file_hash, row_no, lead_id, outcome, imported_at) VALUES (?, ?, ?, ?, ?)",
+            [(file_hash, n, lead_id, outcome, when) for n, lead_id, outcome in rows])
+
+    # ----------------------------------------------------------- export
+
+    def export_rows(self, industry: str | None = None, grade: str | None = None,
+                    owner: str | None = None, batch_size: int = 5000) -> Iterator[dict]:
+        """Leads with their state and the registration's agent and channel,
+        in id order, read ``batch_size`` at a time (bounded memory)."""
+        where, args = [], []
+        for col, val in (("s.industry", industry), ("s.grade", grade), ("s.owner", owner)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        cond = (" AND " + " AND ".join(where)) if where else ""
+        sql = ("SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, l.attributes, "
+               "s.score, s.grade, s.stage, s.owner, s.next_follow_up, "
+               "(SELECT e.agent FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1), "
+               "(SELECT e.data FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1) "
+               "FROM leads l JOIN lead_state s ON s.lead_id = l.id WHERE l.id > ?" + cond +
+               " ORDER BY l.id LIMIT ?")
+        cols = ("id", "industry", "name", "gender", "phone", "need", "created_at", "attributes",
+                "score", "grade", "stage", "owner", "next_follow_up", "register_agent", "register_data")
+        last = 0
+        while True:
+            rows = self.conn.execute(sql, [last, *args, batch_size]).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield dict(zip(cols, r))
+            last = rows[-1][0]
 
     def explain_query_plan(self, sql: str, args: list) -> list[str]:
         return [r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]

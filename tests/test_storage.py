@@ -1,0 +1,74 @@
+"""The storage module: migrations, the append-only log, foreign files."""
+
+import sqlite3
+
+import pytest
+from sqlite_utils import Database
+
+from leadcycle import LeadBook
+from leadcycle.errors import LeadcycleError
+from leadcycle.model import Event
+from leadcycle.storage import APPLICATION_ID, Store, core_migrations
+
+
+def test_core_migrations_on_a_fresh_database():
+    db = Database(memory=True)
+    core_migrations.apply(db)
+    assert {"meta", "agents", "industries", "settings", "leads", "events", "lead_state"} <= set(db.table_names())
+    assert db["events"].columns_dict == {"id": int, "lead_id": int, "kind": str, "at": str, "agent": str,
+                                         "data": str, "note": str, "recorded_at": str}
+    assert db["lead_state"].columns_dict["grade"] is str
+    assert db["lead_state"].columns_dict["score"] is float
+    assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert [m.name for m in core_migrations.pending(db)] == []
+    indexed = {tuple(i.columns) for i in db["lead_state"].indexes}
+    assert ("owner", "next_follow_up") in indexed and ("owner", "owner_until") in indexed
+
+
+def test_init_is_safe_to_repeat(db_path, now):
+    book = LeadBook.create(db_path, ["realestate"], now=now)
+    book.close()
+    again = LeadBook.create(db_path, ["realestate"], now=now)
+    assert again.store.enabled_industries() == ["realestate"]
+    assert again.init(["realestate"]) == []
+    again.close()
+
+
+def test_events_are_append_only(fresh_db):
+    added = fresh_db.add_lead("realestate", name="张伟", gender="M", phone="13800138000", need="三房", agent="李娜")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        fresh_db.store.conn.execute("UPDATE events SET kind = 'visit' WHERE lead_id = ?", (added.lead.id,))
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        fresh_db.store.conn.execute("DELETE FROM events")
+
+
+def test_wal_and_busy_timeout(db_path, now):
+    book = LeadBook.create(db_path, ["realestate"], now=now)
+    assert book.store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert book.store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    book.close()
+
+
+def test_a_file_that_is_not_a_leadcycle_database(tmp_path):
+    text = tmp_path / "notes.db"
+    text.write_text("this is not sqlite\n" * 100)
+    with pytest.raises(LeadcycleError, match="not a leadcycle database"):
+        Store.open(str(text))
+    other = tmp_path / "other.db"
+    Database(str(other))["t"].insert({"a": 1})
+    with pytest.raises(LeadcycleError, match="not a leadcycle database"):
+        Store.open(str(other))
+    with pytest.raises(LeadcycleError, match="not a leadcycle database"):
+        Store.create(str(other))
+    with pytest.raises(LeadcycleError, match="no database at"):
+        Store.open(str(tmp_path / "missing.db"))
+
+
+def test_a_failed_action_writes_nothing(fresh_db):
+    added = fresh_db.add_lead("realestate", name="张伟", gender="M", phone="13800138000", need="三房")
+    before = fresh_db.store.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    with pytest.raises(LeadcycleError):
+        with fresh_db.store.transaction():
+            fresh_db.store.append_event(Event(None, added.lead.id, "note", fresh_db.now))
+            raise LeadcycleError("refused half-way")
+    assert fresh_db.store.conn.execute("SELECT count(*) FROM events").fetchone()[0] == before

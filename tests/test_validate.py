@@ -1,0 +1,52 @@
+import pytest
+
+from leadcycle.errors import LeadcycleError
+from leadcycle.model import Field, parse_date
+from leadcycle.validate import normalize_gender, normalize_phone
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("13812345678", "13812345678"),
+    ("138 1234 5678", "13812345678"),
+    ("138-1234-5678", "13812345678"),
+    ("+86 138 1234 5678", "13812345678"),
+    ("+86-13812345678", "13812345678"),
+    ("008613812345678", "13812345678"),
+    ("8613812345678", "13812345678"),
+    ("(010) 8888 6666", "010-88886666"),
+    ("0755-12345678", "0755-12345678"),
+])
+def test_phones_are_normalised(raw, expected):
+    assert normalize_phone(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "12345", "23812345678", "1381234567", "138123456789", "abc", "12812345678"])
+def test_bad_phones_are_refused_in_one_line(raw):
+    with pytest.raises(LeadcycleError) as e:
+        normalize_phone(raw)
+    assert "\n" not in str(e.value) and "mobile" in str(e.value)
+
+
+def test_gender_accepts_chinese():
+    assert normalize_gender("男") == "M" and normalize_gender("f") == "F"
+    with pytest.raises(LeadcycleError):
+        normalize_gender("x")
+
+
+@pytest.mark.parametrize("raw", ["2026-03-05", "2026/3/5", "2026.3.5", "2026年3月5日", 46086, "46086",
+                                 "2026-03-05T10:30:00"])
+def test_dates_in_the_forms_offices_type(raw):
+    assert parse_date(raw).isoformat() == "2026-03-05"
+
+
+def test_field_coercion_and_bounds():
+    f = Field("budget", "int", ("budget", "预算"), minimum=0)
+    assert f.coerce("1,200") == 1200
+    with pytest.raises(LeadcycleError, match="not a whole number"):
+        f.coerce("lots")
+    with pytest.raises(LeadcycleError, match="below the minimum"):
+        f.coerce("-1")
+    c = Field("level", "choice", ("level", "级别"), choices=(("A", ("top", "最高")), ("B", ("next", "次高"))))
+    assert c.coerce("A") == "A" and c.coerce("最高") == "A" and c.coerce("top") == "A"
+    with pytest.raises(LeadcycleError, match="use one of A, B"):
+        c.coerce("Z")

@@ -260,7 +260,7 @@ def show(env, lead_id, as_json):
     click.echo(f"  stage: {state.stage or '-'}    owner: {state.owner or '(pool)'}")
     if state.next_follow_up:
         late = (book.now.date() - state.next_follow_up).days
-        when = f" — {late} days overdue" if late > 0 else (" — today" if late == 0 else "")
+        when = f" — {late} day{'s' if late > 1 else ''} overdue" if late > 0 else (" — today" if late == 0 else "")
         click.echo(f"  next follow-up: {state.next_follow_up} ({state.follow_up_kind}){when}")
     if lead.attributes:
         parts = []
@@ -367,7 +367,8 @@ def due(env, agent, as_json):
     for i in items:
         late = i.get("days_overdue")
         what = i.get("text") or i["kind"].replace("_", " ")
-        status = f"{late} days overdue" if late and late > 0 else ("today" if late == 0 else "")
+        status = (f"{late} day{'s' if late > 1 else ''} overdue" if late and late > 0
+                  else ("today" if late == 0 else ""))
         rows.append((i.get("owner") or "(pool)", i["lead_id"], i.get("name"), i.get("grade"), what, status))
     click.echo(table(rows, ["owner", "lead", "name", "grade", "to do", "status"]))
 

@@ -21,6 +21,7 @@ from .rules import (
     Cond,
     Criterion,
     Dimension,
+    Expiring,
     Feature,
     GradeRule,
     LeadView,
@@ -36,7 +37,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Added", "Adjustment", "Agent", "Cadence", "CadenceRule", "Cap", "Choice", "Cond", "Criterion",
-    "Dimension", "Event", "EventKind", "Feature", "Field", "GradeRule", "Industry", "Label", "Lead",
+    "Dimension", "Event", "EventKind", "Expiring", "Feature", "Field", "GradeRule", "Industry", "Label", "Lead",
     "LeadBook", "LeadRecord", "LeadView", "LeadcycleError", "NotFound", "OwnershipPolicy", "Reason",
     "Rating", "Refused", "Scorecard", "Setting", "Settings", "Stage", "StageLadder", "State", "hookimpl",
     "loader", "open_book", "parse_now", "__version__",

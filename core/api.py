@@ -322,9 +322,23 @@ class LeadBook:
             self._check_clock(lead_id)
             if check is not None:
                 check()
+            self._check_events(lead_id, events)
             for e in events:
                 self.store.append_event(e, self.now)
             return self._reproject([lead_id])[0]
+
+    def _check_events(self, lead_id: int, events: list[Event]) -> None:
+        """The ``check_event`` hook, once per new event (plugins refuse
+        events their lead's history makes invalid)."""
+        from . import loader
+
+        if not loader.get_pm().hook.check_event.get_hookimpls():
+            return
+        lead = self.store.get_lead(lead_id)
+        history = self.store.events_for(lead_id)
+        for e in events:
+            loader.call_checks("check_event", book=self, lead=lead, events=list(history), event=e)
+            history.append(e)
 
     def set(self, lead_id: int, changes: dict[str, Any], *, agent: str | None = None,
             note: str | None = None) -> State:

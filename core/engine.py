@@ -17,7 +17,7 @@ import attrs
 from . import ownership as own
 from .model import Event, Label, Lead, Reason, State
 from .registry import Context, IndustryRules
-from .rules import Cond, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
+from .rules import Cond, Expiring, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
 
 CORE_FIELDS = ("name", "gender", "phone", "need")
 
@@ -75,6 +75,20 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time())
 
 
+def _as_date(value) -> dt.date | None:
+    """A date attribute as stored (ISO text) or given (a date)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
 @attrs.frozen
 class _Compiled:
     """Per-industry work done once per run: which day-count features the
@@ -84,6 +98,8 @@ class _Compiled:
     rules: IndustryRules
     contact_kinds: frozenset[str]
     day_thresholds: dict[str, tuple[float, ...]]
+    #: the industry's date attributes: each gets a ``days_until_<name>`` fact
+    date_fields: tuple[str, ...] = ()
 
 
 def _conds_of(card: Scorecard | None, ladder: StageLadder | None) -> list[Cond]:
@@ -106,18 +122,29 @@ def compile_rules(rules: IndustryRules) -> _Compiled:
     for c in _conds_of(rules.scorecard, rules.stages):
         if c.feature.startswith("days_since_") and isinstance(c.value, (int, float)):
             thresholds.setdefault(c.feature, set()).update({c.value, c.value + 1})
+        elif c.feature.startswith("days_until_") and isinstance(c.value, (int, float)):
+            thresholds.setdefault(c.feature, set()).update({c.value, c.value - 1})
     if rules.scorecard is not None:
         for a in rules.scorecard.adjustments:
             if a.feature.startswith("days_since_"):
                 thresholds.setdefault(a.feature, set()).update(u + 1 for u, _ in a.bands)
     contact = frozenset(k.name for k in rules.industry.event_kinds if k.contact)
-    return _Compiled(rules, contact, {k: tuple(sorted(v)) for k, v in thresholds.items()})
+    dates = tuple(f.name for f in rules.industry.fields if f.type == "date")
+    return _Compiled(rules, contact, {k: tuple(sorted(v)) for k, v in thresholds.items()}, dates)
 
 
 def _expiry(compiled: _Compiled, row: dict) -> dt.datetime | None:
     best = None
     for feature, values in compiled.day_thresholds.items():
         current = row.get(feature)
+        if feature.startswith("days_until_"):
+            # counts down: the next change is at the largest threshold below now's value
+            target = _as_date(row.get(feature[len("days_until_"):]))
+            earlier = [v for v in values if v < current] if current is not None else []
+            if target is not None and earlier:
+                moment = _midnight(target - dt.timedelta(days=int(max(earlier))))
+                best = moment if best is None or moment < best else best
+            continue
         anchor = row.get(feature.replace("days_since_", "") + "_at")
         if current is None or anchor is None:
             continue
@@ -162,10 +189,20 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out) -> None:
         row = facts(lead, events, now, compiled.contact_kinds)
         row.update(lead.attributes)
         row.update(name=lead.name, gender=lead.gender, phone=lead.phone, need=lead.need)
+        for name in compiled.date_fields:
+            target = _as_date(row.get(name))
+            row[f"days_until_{name}"] = None if target is None else (target - now.date()).days
+        feature_expiry = None
         if card is not None and card.features:
             view = LeadView(lead, lead.attributes, tuple(events), row, now, ctx.settings)
             for f in card.features:
-                row[f.name] = f.compute(view)
+                value = f.compute(view)
+                if isinstance(value, Expiring):
+                    if value.expires_at is not None and (feature_expiry is None or value.expires_at < feature_expiry):
+                        feature_expiry = value.expires_at
+                    value = value.value
+                row[f.name] = value
+        row["_feature_expiry"] = feature_expiry
         own_state = own.resolve(events, rules.ownership, now)
         row["owner"] = own_state.owner
         leads.append((lead, events))
@@ -195,7 +232,8 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out) -> None:
             if why is not None:
                 reasons.append(why)
         reasons.extend(detail)
-        expires = [t for t in (_expiry(compiled, row), ownership.lapses_at) if t is not None]
+        expires = [t for t in (_expiry(compiled, row), ownership.lapses_at, row.get("_feature_expiry"))
+                   if t is not None]
         out[i] = (lead, State(
             lead_id=lead.id, industry=lead.industry, score=score, grade=grade, stage=stage,
             owner=ownership.owner, next_follow_up=due, follow_up_kind=kind, reasons=reasons,

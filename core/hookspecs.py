@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
 
     from .api import LeadBook
-    from .model import Industry, Setting
+    from .model import Event, Industry, Lead, Setting
     from .rules import Cadence, OwnershipPolicy, Scorecard, StageLadder
     from .settings import Settings
 
@@ -141,6 +141,28 @@ def run_review(book: "LeadBook", apply: "bool") -> "list[dict] | None":
     :param apply: ``False`` for a dry run that writes nothing.
     :returns: dicts with ``lead_id``, ``change`` and ``reason`` (a
         :class:`~leadcycle.Label`) for every change made or proposed.
+    """
+
+
+@hookspec
+def check_event(book: "LeadBook", lead: "Lead", events: "list[Event]", event: "Event") -> None:
+    """Refuse an event that the lead's history makes invalid.
+
+    Called once per new event, inside the write transaction of
+    :meth:`~leadcycle.LeadBook.append` (so ``leadcycle log`` and every
+    plugin command that writes), before anything is written — one call per
+    write on one lead, never on the bulk path. Raise
+    :class:`~leadcycle.LeadcycleError` with one line (what was wrong, what
+    to do) to refuse the whole write; return ``None`` to accept. Check only
+    leads of your own industries (``lead.industry``). Field types and
+    minimums are already checked; this is for rules over the history, such
+    as "a payment before any order".
+
+    :param book: the open :class:`~leadcycle.LeadBook` (its clock is ``book.now``).
+    :param lead: the lead as stored (attributes folded).
+    :param events: the lead's log before ``event``, oldest first (including
+        the earlier events of the same write).
+    :param event: the event about to be appended.
     """
 
 

@@ -113,6 +113,27 @@ def first_result(hook_name: str, **kwargs):
     return None
 
 
+def call_checks(hook_name: str, **kwargs) -> None:
+    """Call a checking hook on each plugin: a
+    :class:`~leadcycle.LeadcycleError` it raises refuses the action and
+    reaches the caller; any other exception is reported and the plugin
+    skipped, as in :func:`call_safely`."""
+    from .errors import LeadcycleError
+
+    pm = get_pm()
+    caller = getattr(pm.hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):
+        try:
+            impl.function(**{k: kwargs[k] for k in impl.argnames})
+        except LeadcycleError:
+            raise
+        except Exception as e:
+            name = pm.get_name(impl.plugin) or repr(impl.plugin)
+            broken[name] = f"{hook_name}: {type(e).__name__}: {e}"
+            print(f"Warning: plugin {name!r} raised in {hook_name} and was skipped: {e}",
+                  file=sys.stderr)
+
+
 def plugin_info() -> list[dict]:
     pm = get_pm()
     out = []

@@ -216,6 +216,17 @@ class Feature:
 
 
 @attrs.frozen
+class Expiring:
+    """What a :class:`Feature`'s ``compute`` returns when the clock alone
+    will change its value: the core stores ``value`` as the feature and
+    re-projects the lead at ``expires_at`` (a deadline, a window that slides
+    past an old order…). ``expires_at=None`` means no such moment."""
+
+    value: Any
+    expires_at: dt.datetime | None = None
+
+
+@attrs.frozen
 class Scorecard:
     """A grading method, declared.
 

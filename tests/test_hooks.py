@@ -20,6 +20,7 @@ from leadcycle import (
     Industry,
     Label,
     LeadBook,
+    LeadcycleError,
     OwnershipPolicy,
     Scorecard,
     Setting,
@@ -109,6 +110,12 @@ class Flowers:
         return [{"lead_id": 0, "change": "none", "reason": Label("checked", "已检查"), "applied": apply}]
 
     @hookimpl
+    def check_event(self, book, lead, events, event):
+        if lead.industry == "flowers" and event.kind == "tasting":
+            if sum(1 for e in events if e.kind == "tasting") >= 2:
+                raise LeadcycleError("at most 2 tastings per client; log a follow_up instead")
+
+    @hookimpl
     def populate_demo(self, book, rng, start, days):
         with book.at(start):
             book.add_lead("flowers", name="林芳", gender="F", phone="13900000001", need="婚礼花艺",
@@ -157,6 +164,17 @@ def test_ownership_policy_from_the_plugin(book, now):
         state = book.record(added.lead.id).state
     assert state.owner is None
     assert any("protection of 7 days lapsed" in r.text.en for r in state.reasons)
+
+
+def test_check_event_refuses_a_write_and_nothing_is_written(book, now):
+    lead_id = book.add_lead("flowers", name="林芳", gender="F", phone="13900000001", need="花",
+                            agent="李娜").lead.id
+    with book.at(now + dt.timedelta(hours=1)):
+        book.log(lead_id, "tasting", agent="李娜")
+        book.log(lead_id, "tasting", agent="李娜")
+        with pytest.raises(LeadcycleError, match="at most 2 tastings"):
+            book.log(lead_id, "tasting", agent="李娜")
+    assert [e.kind for e in book.store.events_for(lead_id)] == ["register", "tasting", "tasting"]
 
 
 def test_plugin_migrations_are_applied(book):

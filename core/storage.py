@@ -342,6 +342,13 @@ class Store:
             "INSERT OR REPLACE INTO lead_state(lead_id, industry, score, grade, stage, owner, "
             "next_follow_up, follow_up_kind, reasons, extra, computed_at, expires_at, owner_until) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        latest = max((r[10] for r in rows if r[10]), default=None)
+        if latest is not None:
+            # the latest clock any projection was computed for: a later run
+            # with an earlier --now knows it must look for those
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('max_computed_at', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)", (latest,))
         return len(rows)
 
     @staticmethod
@@ -367,10 +374,14 @@ class Store:
         """Leads whose projection the clock has overtaken (or that were
         computed for a later clock than ``now``)."""
         t = _iso(now)
-        return [r[0] for r in self.conn.execute(
-            "SELECT lead_id FROM lead_state WHERE expires_at <= ? "
-            "UNION SELECT lead_id FROM lead_state WHERE computed_at > ? "
-            "UNION SELECT id FROM leads WHERE id NOT IN (SELECT lead_id FROM lead_state)", (t, t))]
+        stale = [r[0] for r in self.conn.execute(
+            "SELECT lead_id FROM lead_state WHERE expires_at <= ?", (t,))]  # by index
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_computed_at'").fetchone()
+        if row is not None and row[0] > t:  # rare: a run with an earlier --now
+            stale += [r[0] for r in self.conn.execute(
+                "SELECT lead_id FROM lead_state WHERE computed_at > ? "
+                "AND (expires_at IS NULL OR expires_at > ?)", (t, t))]
+        return stale
 
     def query_leads(self, industry: str | None = None, grade: str | None = None,
                     stage: str | None = None, owner: str | None = None, pool: bool = False,

@@ -368,6 +368,68 @@ class LeadBook:
         folded, state = engine.project(self.context, lead, events, self.now)
         return LeadRecord(folded, state, tuple(events), self.registry.industries.get(lead.industry))
 
+    def advance(self, lead_id: int, stage: str, agent: str | None = None,
+                note: str | None = None) -> State:
+        """Move a lead to ``stage`` of its industry's ``mode="advanced"``
+        :class:`~leadcycle.StageLadder`, as a core ``stage`` event.
+
+        Stages move forward only (or to a terminal stage such as *lost*,
+        from any stage but another terminal one). Entering a stage needs the
+        ``requires`` of that stage *and of every stage before it* to hold on
+        the lead's current feature row; otherwise nothing is written and the
+        refusal names every missing item."""
+        lead = self.lead(lead_id)
+        ctx = self.context
+        ladder = ctx.for_industry(lead.industry).stages
+        if ladder is None:
+            raise Refused(f"{lead.industry} has no stage ladder; nothing to advance")
+        if ladder.mode != "advanced":
+            raise Refused(f"{lead.industry} stages are computed from the record, not advanced by hand "
+                          f"(see 'leadcycle settings list' for the industry's ladder setting)")
+        target = ladder.stage(stage)
+        if target is None:
+            names = ", ".join(dict.fromkeys(s.name for s in ladder.stages))
+            raise NotFound(f"unknown stage {stage!r} for {lead.industry}; use one of: {names}")
+        data: dict[str, Any] = {"stage": target.name}
+
+        def check() -> None:
+            events = self.store.events_for(lead.id)
+            _, state = engine.project(ctx, lead, events, self.now)
+            current = ladder.stage(state.stage) if state.stage else None
+            data["from"] = state.stage
+            order = [s.name for s in ladder.stages if not s.terminal]
+            if current is not None and current.terminal:
+                raise Refused(f"lead #{lead.id} is at {current.label.en} ({current.label.zh}), "
+                              "a terminal stage; it cannot be advanced")
+            if current is not None and current.name == target.name:
+                raise Refused(f"lead #{lead.id} is already at {target.label.en} ({target.label.zh})")
+            if not target.terminal and current is not None and current.name in order \
+                    and order.index(target.name) < order.index(current.name):
+                raise Refused(f"{target.label.en} comes before lead #{lead.id}'s current stage "
+                              f"{current.label.en}; stages only move forward")
+            row = engine.feature_row(ctx, lead, events, self.now)
+            needed = [target] if target.terminal else \
+                [s for s in ladder.stages if not s.terminal][:order.index(target.name) + 1]
+            missing = []
+            for s in needed:
+                for c in ladder.missing(s, row):
+                    if c not in missing:
+                        missing.append(c)
+            if missing:
+                ind = self.registry.industries.get(lead.industry)
+                hints = []
+                for c in missing:
+                    if ind is not None and ind.field(c.feature) is not None:
+                        hints.append(f"leadcycle lead set {lead.id} {c.feature}=…")
+                    elif c.feature.startswith("n_"):
+                        hints.append(f"leadcycle log {lead.id} {c.feature[2:]}")
+                items = "; ".join(f"{d.en} ({d.zh})" for d in (c.describe() for c in missing))
+                hint = f"; record with: {', '.join(dict.fromkeys(hints))}" if hints else ""
+                raise Refused(f"lead #{lead.id} cannot enter {target.label.en} ({target.label.zh}): "
+                              f"missing {items}{hint}")
+
+        return self.append(lead.id, [Event(None, lead.id, "stage", self.now, agent, data, note)], check=check)
+
     # -------------------------------------------------------- projections
 
     def _reproject(self, lead_ids: list[int]) -> list[State]:

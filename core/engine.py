@@ -179,32 +179,51 @@ def project_batch(ctx: Context, batch: list[tuple[Lead, list[Event]]], now: dt.d
     return out  # type: ignore[return-value]
 
 
+def _row(ctx, compiled: _Compiled, lead: Lead, events: list[Event], now: dt.datetime):
+    """One (folded) lead's feature row and its ownership."""
+    card = compiled.rules.scorecard
+    row = facts(lead, events, now, compiled.contact_kinds)
+    row.update(lead.attributes)
+    row.update(name=lead.name, gender=lead.gender, phone=lead.phone, need=lead.need)
+    for name in compiled.date_fields:
+        target = _as_date(row.get(name))
+        row[f"days_until_{name}"] = None if target is None else (target - now.date()).days
+    feature_expiry = None
+    if card is not None and card.features:
+        view = LeadView(lead, lead.attributes, tuple(events), row, now, ctx.settings)
+        for f in card.features:
+            value = f.compute(view)
+            if isinstance(value, Expiring):
+                if value.expires_at is not None and (feature_expiry is None or value.expires_at < feature_expiry):
+                    feature_expiry = value.expires_at
+                value = value.value
+            row[f.name] = value
+    row["_feature_expiry"] = feature_expiry
+    own_state = own.resolve(events, compiled.rules.ownership, now)
+    row["owner"] = own_state.owner
+    return row, own_state
+
+
+def feature_row(ctx: Context, lead: Lead, events: list[Event], now: dt.datetime) -> dict:
+    """The row one lead's rules are evaluated over — facts, attributes,
+    basics, the scorecard's features and the owner — exactly as the bulk
+    projection builds it (``LeadBook.advance`` checks stage requirements
+    against it)."""
+    compiled = compile_rules(ctx.for_industry(lead.industry))
+    return _row(ctx, compiled, fold_lead(lead, events), events, now)[0]
+
+
 def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out) -> None:
     rules = compiled.rules
     card = rules.scorecard
     leads, rows, owners = [], [], []
     for i in idxs:
         lead, events = batch[i]
+        if events and events[-1].at > now:
+            # seen from an earlier clock, later events have not happened yet
+            events = [e for e in events if e.at <= now]
         lead = fold_lead(lead, events)
-        row = facts(lead, events, now, compiled.contact_kinds)
-        row.update(lead.attributes)
-        row.update(name=lead.name, gender=lead.gender, phone=lead.phone, need=lead.need)
-        for name in compiled.date_fields:
-            target = _as_date(row.get(name))
-            row[f"days_until_{name}"] = None if target is None else (target - now.date()).days
-        feature_expiry = None
-        if card is not None and card.features:
-            view = LeadView(lead, lead.attributes, tuple(events), row, now, ctx.settings)
-            for f in card.features:
-                value = f.compute(view)
-                if isinstance(value, Expiring):
-                    if value.expires_at is not None and (feature_expiry is None or value.expires_at < feature_expiry):
-                        feature_expiry = value.expires_at
-                    value = value.value
-                row[f.name] = value
-        row["_feature_expiry"] = feature_expiry
-        own_state = own.resolve(events, rules.ownership, now)
-        row["owner"] = own_state.owner
+        row, own_state = _row(ctx, compiled, lead, events, now)
         leads.append((lead, events))
         rows.append(row)
         owners.append(own_state)

@@ -1,0 +1,136 @@
+"""``leadcycle import`` and ``leadcycle export``: registers in and out of Excel."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import click
+
+from leadcycle.errors import LeadcycleError
+
+from . import cli
+from .output import echo_json, interactive, table
+
+pass_env = click.pass_obj
+
+
+def _mapping(values) -> dict[str, str]:
+    out = {}
+    for pair in values:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r} is not COLUMN=FIELD", param_hint="--map")
+        column, field = pair.split("=", 1)
+        if not column.strip():
+            raise click.BadParameter(f"{pair!r} has no column before '='", param_hint="--map")
+        out[column.strip()] = field.strip()
+    return out
+
+
+@contextlib.contextmanager
+def _progress(label: str, total: int | None, enabled: bool):
+    """A progress bar on stderr when it is a terminal; quiet when piped."""
+    if not enabled or not total:
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=click.get_text_stream("stderr")) as bar:
+        yield bar.update
+
+
+IMPORT_LABELS = {
+    "imported": ("imported (new leads)", "新登记"),
+    "merged": ("merged into existing leads", "合并到已有客户"),
+    "unchanged": ("already on the log", "已有记录，无变化"),
+    "rejected": ("rejected", "拒绝"),
+    "already_imported": ("already imported by an earlier run", "此前已导入"),
+}
+
+
+@cli.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--industry", help="The industry of the leads (else the file's industry column).")
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
+              help="Read COLUMN as FIELD (name, gender, phone, need, registered, agent, channel, "
+                   "relation, note or an attribute); COLUMN=- skips it. Repeatable.")
+@click.option("--agent", help="Receiving agent for rows without one (置业顾问).")
+@click.option("--add-agents", is_flag=True, help="Create agents named in the file who do not exist yet.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Rows per transaction.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json):
+    """Import a register (.csv or .xlsx) with Chinese or English headers.
+
+    Every row is checked as 'lead add' checks it; bad rows go to
+    FILE.rejects.csv with their row number and the reason, and the command
+    exits 1. Importing the same file again adds nothing; a run that was
+    interrupted is finished by running it again.
+    """
+    from leadcycle.io import count_rows, import_file
+
+    book = env.book()
+    mapping = _mapping(maps)
+    show = interactive() and not as_json
+    total = count_rows(file) if show and os.path.exists(file) else None
+    with _progress("importing", total, show) as update:
+        result = import_file(book, file, industry, mapping=mapping, agent=agent, add_agents=add_agents,
+                             batch_size=batch_size, progress=update)
+    out = result.to_json()
+    if as_json:
+        echo_json(out)
+    else:
+        zh = env.lang == "zh"
+        rows = [(IMPORT_LABELS[k][1 if zh else 0], out[k]) for k in IMPORT_LABELS]
+        click.echo(table(rows, ["行", "数量"] if zh else ["rows", "count"]))
+        if result.agents_added:
+            click.echo(("新增置业顾问：" if zh else "agents added: ") + ", ".join(result.agents_added))
+        if result.rejected:
+            click.echo((f"被拒绝的行及原因见 {result.rejects_path}" if zh else
+                        f"rejected rows and reasons: {result.rejects_path}"), err=True)
+    if result.rejected:
+        sys.exit(1)
+
+
+@cli.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default=None,
+              help="Output format (default: from --output's extension, else csv).")
+@click.option("--industry", help="Only this industry.")
+@click.option("--grade", help="Only this grade (A, B, C, D…).")
+@click.option("--owner", help="Only this agent's leads.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
+@click.option("--unmask", is_flag=True, help="Write phone numbers in full (default: 138****1234).")
+@pass_env
+def export_cmd(env, fmt, industry, grade, owner, output, unmask):
+    """Export leads with their registration, attributes, grade and owner.
+
+    Phones are masked unless --unmask; an unmasked export imports back into
+    the same leads ('leadcycle import FILE').
+    """
+    from leadcycle.io import write_export
+
+    book = env.book()
+    if industry:
+        book.industry(industry)
+    if owner and book.store.get_agent(owner) is None:
+        raise LeadcycleError(f"unknown agent {owner!r}; see: leadcycle agent list")
+    if fmt is None:
+        ext = os.path.splitext(output or "")[1].lower().lstrip(".")
+        fmt = ext if ext in ("csv", "xlsx", "json") else "csv"
+    if fmt == "xlsx" and not output:
+        raise click.UsageError("xlsx needs a file: give --output FILE.xlsx")
+    show = interactive() and output is not None
+    total = book.store.count_leads(industry) if show else None
+    kw = dict(industry=industry, grade=grade, owner=owner, unmask=unmask, lang=env.lang)
+    with _progress("exporting", total, show) as update:
+        if output is None:
+            n = write_export(book, fmt, click.get_text_stream("stdout"), progress=update, **kw)
+        elif fmt == "xlsx":
+            n = write_export(book, fmt, output, progress=update, **kw)
+        else:
+            tmp = output + ".part"
+            with open(tmp, "w", newline="", encoding="utf-8-sig" if fmt == "csv" else "utf-8") as f:
+                n = write_export(book, fmt, f, progress=update, **kw)
+            os.replace(tmp, output)
+    if output is not None:
+        click.echo(f"{n} leads written to {output}" + ("" if unmask else " (phones masked)"), err=True)

@@ -275,7 +275,9 @@ def parse_moment(raw: Any) -> dt.datetime:
         except ValueError:
             try:
                 day, _, clock = text.replace("T", " ").partition(" ")
-                value = dt.datetime.combine(parse_date(day), dt.time.fromisoformat(clock.strip()))
+                clock = clock.strip()
+                fmt = "%H:%M:%S" if clock.count(":") == 2 else "%H:%M"
+                value = dt.datetime.combine(parse_date(day), dt.datetime.strptime(clock, fmt).time())
             except ValueError:
                 raise LeadcycleError(f"visit date {raw!r} is not a date such as 2026-03-05") from None
         if value.tzinfo is not None:
@@ -540,6 +542,11 @@ def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, reje
                     if changes:
                         add(target, Event(None, target, "set", r.at, r.agent, {"changes": changes},
                                           f"import {source} row {r.row_no}"))
+                        if target in old_leads:
+                            core = {k: v for k, v in changes.items() if k in ("need", "gender")}
+                            old_leads[target] = attrs.evolve(
+                                lead, attributes={**lead.attributes, **{k: v for k, v in changes.items()
+                                                                       if k not in core}}, **core)
                 else:
                     add(target, Event(None, target, "set", r.at, r.agent, {"changes": {}, "family_member": {
                         "name": r.name, "gender": r.gender, "relation": r.relation}},

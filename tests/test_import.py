@@ -1,0 +1,357 @@
+"""``leadcycle import``: registers from .csv/.xlsx, validation as ``lead add``,
+the rejects file, merging by phone (DOMAIN §1), idempotency, crash safety."""
+
+import csv
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from leadcycle import LeadBook
+from leadcycle.io import parse_moment
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NOW = "2026-03-05T10:00"
+
+
+@pytest.fixture
+def office(run):
+    assert run("init", "--industry", "realestate").exit_code == 0
+    for name in ("李娜", "王强"):
+        assert run("agent", "add", name).exit_code == 0
+    return run
+
+
+def fixture(tmp_path, name):
+    """A copy of a fixture in tmp_path (the rejects file is written next to it)."""
+    target = tmp_path / name
+    shutil.copy(FIXTURES / name, target)
+    return str(target)
+
+
+def counts(result):
+    return json.loads(result.output)
+
+
+def leads(db_path):
+    book = LeadBook.open(db_path, dt.datetime(2026, 3, 5, 10))
+    try:
+        return {r["name"]: r for r in book.list()}, book.store.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    finally:
+        book.close()
+
+
+def read_rejects(path):
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
+# ---------------------------------------------------------------- good files
+
+
+def test_good_csv_with_chinese_headers(office, db_path, tmp_path):
+    path = fixture(tmp_path, "register_good.csv")
+    result = office("import", path, "--industry", "realestate", "--json", now=NOW)
+    assert result.exit_code == 0, result.output
+    assert counts(result) | {"file": None} == {
+        "file": None, "imported": 4, "merged": 0, "unchanged": 0, "rejected": 0, "already_imported": 0,
+        "rejects_file": None, "agents_added": []}
+    assert not os.path.exists(path + ".rejects.csv")
+    rows, _ = leads(db_path)
+    assert set(rows) == {"张伟", "王芳", "刘洋", "陈静"}
+    assert rows["张伟"]["phone"] == "13800138000" and rows["张伟"]["gender"] == "M"
+    assert rows["王芳"]["phone"] == "13900139000"
+    assert rows["陈静"]["phone"] == "010-88886666"
+    # the visit date is the registration time, in every form the file uses
+    assert rows["张伟"]["created_at"] == "2026-03-01T00:00:00"
+    assert rows["王芳"]["created_at"] == "2026-03-02T00:00:00"
+    assert rows["刘洋"]["created_at"] == "2026-03-03T00:00:00"  # Excel serial 46084
+    assert rows["陈静"]["created_at"] == "2026-03-04T00:00:00"  # 2026年3月4日
+    # the receiving agent owns the lead (first contact); no agent → no owner
+    assert rows["张伟"]["owner"] == "李娜" and rows["王芳"]["owner"] == "王强"
+    assert rows["陈静"]["owner"] is None
+    assert json.loads(rows["张伟"]["attributes"])["buying_power"] == "A"
+
+
+def test_imported_lead_is_graded_as_lead_add_grades_it(office, db_path, tmp_path):
+    office("import", fixture(tmp_path, "register_good.csv"), "--industry", "realestate", now=NOW)
+    rows, _ = leads(db_path)
+    book = LeadBook.open(db_path, dt.datetime(2026, 3, 5, 10))
+    try:
+        attrs = json.loads(rows["王芳"]["attributes"])
+        with book.at(dt.datetime(2026, 3, 2)):
+            added = book.add_lead("realestate", name="王芳二", gender="F", phone="13900139999", need="两房",
+                                  attributes=attrs, agent="王强")
+        twin = book.record(added.lead.id).state
+        assert (rows["王芳"]["grade"], rows["王芳"]["score"]) == (twin.grade, twin.score)
+        assert rows["王芳"]["grade"] is not None
+    finally:
+        book.close()
+
+
+def test_good_xlsx_with_excel_dates_and_numeric_phones(office, db_path, tmp_path):
+    path = fixture(tmp_path, "register_good.xlsx")
+    result = office("import", path, "--industry", "realestate", "--json", now=NOW)
+    assert result.exit_code == 0, result.output
+    assert counts(result)["imported"] == 4
+    rows, _ = leads(db_path)
+    assert rows["张伟"]["phone"] == "13800138000"  # a number cell
+    assert rows["张伟"]["created_at"] == "2026-03-01T09:30:00"  # a date-time cell keeps its time
+    assert rows["王芳"]["created_at"] == "2026-03-02T00:00:00"  # serial 46083
+    assert rows["刘洋"]["created_at"] == "2026-03-03T00:00:00"  # text 2026/3/3
+    assert rows["陈静"]["created_at"] == "2026-03-04T00:00:00"  # a date cell
+    assert rows["陈静"]["owner"] is None
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (46086, dt.datetime(2026, 3, 5)),
+    (46086.5, dt.datetime(2026, 3, 5, 12)),
+    ("46086", dt.datetime(2026, 3, 5)),
+    ("2026/3/5", dt.datetime(2026, 3, 5)),
+    ("2026-03-05", dt.datetime(2026, 3, 5)),
+    ("2026年3月5日", dt.datetime(2026, 3, 5)),
+    ("2026-03-05 14:30", dt.datetime(2026, 3, 5, 14, 30)),
+    ("2026/3/5 9:05", dt.datetime(2026, 3, 5, 9, 5)),
+    ("2026-03-05T14:30:00", dt.datetime(2026, 3, 5, 14, 30)),
+    (dt.date(2026, 3, 5), dt.datetime(2026, 3, 5)),
+])
+def test_visit_dates_in_excel_forms(raw, expected):
+    assert parse_moment(raw) == expected
+
+
+# ----------------------------------------------------------------- bad rows
+
+
+def test_bad_file_rejects_every_row_with_its_reason(office, db_path, tmp_path):
+    path = fixture(tmp_path, "register_bad.csv")
+    result = office("import", path, "--industry", "realestate", now=NOW)
+    assert result.exit_code == 1
+    assert "rejected" in result.output
+    rejects = read_rejects(path + ".rejects.csv")
+    assert rejects[0] == ["row", "reason", "姓名", "性别", "电话", "需求", "来访日期", "置业顾问"]
+    by_row = {int(r[0]): r for r in rejects[1:]}
+    assert sorted(by_row) == [2, 3, 4, 5, 6, 7, 8]  # the header is row 1
+    assert by_row[2][1].startswith("name is missing")
+    assert by_row[3][1].startswith("gender 'X' is not M or F")
+    assert by_row[4][1].startswith("phone '12345' is not a valid mainland number")
+    assert by_row[5][1].startswith("need is missing")
+    assert "2026/13/45" in by_row[6][1] and "not a date" in by_row[6][1]
+    assert by_row[7][1].startswith("unknown agent '钱七'")
+    assert "after the clock" in by_row[8][1]
+    assert by_row[3][2:] == ["杨帆", "X", "13800138002", "三房", "2026/3/1", "李娜"]  # the row as it was
+    rows, n_events = leads(db_path)
+    assert rows == {} and n_events == 0  # nothing written
+
+
+def test_mixed_file_imports_the_good_rows_and_merges_the_same_phone(office, db_path, tmp_path):
+    path = fixture(tmp_path, "register_mixed.csv")
+    result = office("import", path, "--industry", "realestate", "--json", now=NOW)
+    assert result.exit_code == 1
+    out = counts(result)
+    assert (out["imported"], out["merged"], out["rejected"]) == (3, 0, 2)
+    assert out["rejects_file"] == path + ".rejects.csv"
+    rejects = read_rejects(path + ".rejects.csv")
+    assert [(r[0], r[1].split(";")[0]) for r in rejects[1:]] == [
+        ("3", "phone '1380013' is not a valid mainland number"),
+        ("4", "buying_power: 'E' is not allowed"),
+    ]
+    rows, _ = leads(db_path)
+    assert set(rows) == {"Zhang Wei", "Wang Fang", "Zhou Min"}
+    # row 5 is the same phone and name as row 4 … but row 4 was rejected, so
+    # row 5 registers Wang Fang; her return is not a second lead
+    assert rows["Wang Fang"]["created_at"] == "2026-03-03T00:00:00"
+    assert rows["Wang Fang"]["owner"] == "李娜"
+
+
+def test_rejects_file_of_an_xlsx(office, db_path, tmp_path):
+    path = fixture(tmp_path, "register_mixed.xlsx")
+    result = office("import", path, "--industry", "realestate", "--json", now=NOW)
+    assert result.exit_code == 1
+    assert (counts(result)["imported"], counts(result)["rejected"]) == (2, 2)
+    rejects = read_rejects(path + ".rejects.csv")
+    assert [r[0] for r in rejects[1:]] == ["3", "4"]
+    assert rejects[1][2:5] == ["李四", "男", "123"]
+
+
+def test_unknown_column_stops_before_writing(office, db_path, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("姓名,性别,电话,需求,星座\n张伟,男,13800138000,三房,白羊\n", encoding="utf-8")
+    result = office("import", str(path), "--industry", "realestate", now=NOW)
+    assert result.exit_code == 1
+    assert "column '星座' is not known; map it with --map '星座=FIELD'" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert leads(db_path)[0] == {}
+    # skipping it, or mapping it, imports the row
+    assert office("import", str(path), "--industry", "realestate", "--map", "星座=-", now=NOW).exit_code == 0
+    assert set(leads(db_path)[0]) == {"张伟"}
+
+
+def test_map_option_reads_a_column_as_a_field(office, db_path, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("客户,男女,号码,想要,来的那天,资金\n张伟,男,13800138000,三房,2026-03-01,A\n", encoding="utf-8")
+    result = office("import", str(path), "--industry", "realestate", "--map", "男女=gender", "--map", "号码=phone",
+                    "--map", "想要=need", "--map", "来的那天=registered", "--map", "资金=buying_power", now=NOW)
+    assert result.exit_code == 0, result.output
+    row = leads(db_path)[0]["张伟"]
+    assert row["created_at"].startswith("2026-03-01") and json.loads(row["attributes"]) == {"buying_power": "A"}
+    bad = office("import", str(path), "--industry", "realestate", "--map", "资金=money", now=NOW)
+    assert bad.exit_code == 1 and "'money' is not a field" in bad.output
+
+
+def test_missing_basic_column(office, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("姓名,性别,需求\n张伟,男,三房\n", encoding="utf-8")
+    result = office("import", str(path), "--industry", "realestate", now=NOW)
+    assert result.exit_code == 1
+    assert "no column holds phone" in result.output
+
+
+def test_gbk_csv_from_chinese_excel(office, db_path, tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("姓名,性别,电话,需求\n张伟,男,13800138000,三房\n".encode("gbk"))
+    assert office("import", str(path), "--industry", "realestate", now=NOW).exit_code == 0
+    assert set(leads(db_path)[0]) == {"张伟"}
+
+
+# ------------------------------------------------------------ merging (§1)
+
+
+def write(tmp_path, name, lines):
+    path = tmp_path / name
+    path.write_text("姓名,性别,电话,需求,来访日期,置业顾问,关系,购买力与首付能力\n" + "\n".join(lines) + "\n",
+                    encoding="utf-8")
+    return str(path)
+
+
+def test_same_phone_same_name_is_one_lead_with_a_return_visit(office, db_path, tmp_path):
+    first = write(tmp_path, "a.csv", ["张伟,男,13800138000,三房,2026-03-01,李娜,,B"])
+    office("import", first, "--industry", "realestate", now=NOW)
+    second = write(tmp_path, "b.csv", ["张伟,男,13800138000,三房,2026-03-03,王强,,A",
+                                       "张伟,男,13800138000,三房,2026-03-03,王强,,A"])
+    result = office("import", second, "--industry", "realestate", "--json", now=NOW)
+    assert result.exit_code == 0
+    out = counts(result)
+    assert (out["imported"], out["merged"], out["unchanged"]) == (0, 1, 1)
+    rows, _ = leads(db_path)
+    assert list(rows) == ["张伟"]
+    book = LeadBook.open(db_path, dt.datetime(2026, 3, 5, 10))
+    record = book.record(rows["张伟"]["id"])
+    book.close()
+    assert [(e.kind, e.at.date().isoformat(), e.agent) for e in record.events] == [
+        ("register", "2026-03-01", "李娜"), ("visit", "2026-03-03", "王强"), ("set", "2026-03-03", "王强")]
+    assert record.lead.attributes["buying_power"] == "A"
+    assert record.state.owner == "李娜"  # first contact keeps the lead within protection
+
+
+def test_same_phone_other_name_is_another_lead_unless_family(office, db_path, tmp_path):
+    path = write(tmp_path, "a.csv", ["张伟,男,13800138000,三房,2026-03-01,李娜,,",
+                                     "李梅,女,13800138000,三房,2026-03-01,李娜,配偶,",
+                                     "王五,男,13800138000,两房,2026-03-02,王强,,"])
+    result = office("import", path, "--industry", "realestate", "--json", now=NOW)
+    out = counts(result)
+    assert (out["imported"], out["merged"]) == (2, 1)
+    rows, _ = leads(db_path)
+    assert set(rows) == {"张伟", "王五"}  # 李梅 is 张伟's spouse: the same lead
+    book = LeadBook.open(db_path, dt.datetime(2026, 3, 5, 10))
+    events = book.record(rows["张伟"]["id"]).events
+    book.close()
+    assert events[-1].data["family_member"] == {"name": "李梅", "gender": "F", "relation": "spouse"}
+
+
+def test_row_dated_before_the_leads_last_event_is_rejected(office, db_path, tmp_path):
+    path = write(tmp_path, "a.csv", ["张伟,男,13800138000,三房,2026-03-03,李娜,,",
+                                     "张伟,男,13800138000,三房,2026-03-01,李娜,,"])
+    result = office("import", path, "--industry", "realestate", "--json", now=NOW)
+    assert result.exit_code == 1
+    rejects = read_rejects(path + ".rejects.csv")
+    assert rejects[1][0] == "3" and "before lead #1's last event" in rejects[1][1]
+
+
+# ------------------------------------------------------- idempotency, crash
+
+
+def test_same_file_twice_adds_nothing(office, db_path, tmp_path):
+    path = fixture(tmp_path, "register_mixed.csv")
+    office("import", path, "--industry", "realestate", now=NOW)
+    before = leads(db_path)
+    again = office("import", path, "--industry", "realestate", "--json", now=NOW)
+    out = counts(again)
+    assert (out["imported"], out["merged"], out["already_imported"], out["rejected"]) == (0, 0, 3, 2)
+    assert again.exit_code == 1  # the bad rows are still bad
+    assert leads(db_path) == before
+    assert len(read_rejects(path + ".rejects.csv")) == 3  # rewritten, not appended
+
+
+def test_unknown_agent_can_be_added(office, db_path, tmp_path):
+    path = write(tmp_path, "a.csv", ["张伟,男,13800138000,三房,2026-03-01,赵敏,,"])
+    assert office("import", path, "--industry", "realestate", now=NOW).exit_code == 1
+    result = office("import", path, "--industry", "realestate", "--add-agents", "--json", now=NOW)
+    assert result.exit_code == 0 and counts(result)["agents_added"] == ["赵敏"]
+    assert leads(db_path)[0]["张伟"]["owner"] == "赵敏"
+
+
+def _big_csv(path, n):
+    from leadcycle import synthetic
+    import random
+
+    rng = random.Random(42)
+    phones = set()
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["姓名", "性别", "手机", "需求", "来访日期", "置业顾问", "buying_power"])
+        while len(phones) < n:
+            phone = synthetic.mobile(rng)
+            if phone in phones:
+                continue
+            phones.add(phone)
+            w.writerow([synthetic.chinese_name(rng), rng.choice("男女"), phone, "三房",
+                        f"2026/{rng.randint(1, 2)}/{rng.randint(1, 28)}", "李娜", rng.choice("ABCD")])
+
+
+def test_kill_during_import_leaves_whole_batches_and_rerun_finishes(office, db_path, tmp_path):
+    n, batch = 6000, 200
+    path = str(tmp_path / "big.csv")
+    _big_csv(path, n)
+    env = dict(os.environ, LEADCYCLE_DB=db_path)
+    cmd = [sys.executable, "-c", "from leadcycle.cli import cli; cli()", "--now", NOW, "import", path,
+           "--industry", "realestate", "--batch-size", str(batch)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    committed = 0
+    while time.time() < deadline and proc.poll() is None:
+        with sqlite3.connect(db_path, timeout=5) as conn:
+            committed = conn.execute("SELECT count(*) FROM import_rows").fetchone()[0]
+        if committed >= 3 * batch:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the import finished before it could be killed; raise n"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    n_leads = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
+    n_keys = conn.execute("SELECT count(*) FROM import_rows").fetchone()[0]
+    n_states = conn.execute("SELECT count(*) FROM lead_state").fetchone()[0]
+    n_events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    conn.close()
+    assert 0 < n_leads < n
+    assert n_leads % batch == 0  # whole batches only
+    assert n_leads == n_keys == n_states == n_events
+    # running it again finishes the job, with no duplicates
+    rerun = subprocess.run(cmd + ["--json"], env=env, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    out = json.loads(rerun.stdout)
+    assert out["already_imported"] == n_leads and out["imported"] == n - n_leads
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*), count(DISTINCT phone) FROM leads").fetchone() == (n, n)
+    assert conn.execute("SELECT count(*) FROM lead_state").fetchone()[0] == n
+    conn.close()

@@ -34,7 +34,7 @@ def _progress(label: str, total: int | None, enabled: bool):
     if not enabled or not total:
         yield None
         return
-    with click.progressbar(length=total, label=label, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar.update
 
 
@@ -124,7 +124,7 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask):
     kw = dict(industry=industry, grade=grade, owner=owner, unmask=unmask, lang=env.lang)
     with _progress("exporting", total, show) as update:
         if output is None:
-            n = write_export(book, fmt, click.get_text_stream("stdout"), progress=update, **kw)
+            n = write_export(book, fmt, sys.stdout, progress=update, **kw)
         elif fmt == "xlsx":
             n = write_export(book, fmt, output, progress=update, **kw)
         else:

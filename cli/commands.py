@@ -268,6 +268,13 @@ def show(env, lead_id, as_json):
             f = ind.field(k) if ind else None
             parts.append(f"{f.label(lang) if f else k}={v}")
         click.echo("  attributes: " + ", ".join(parts))
+    for key, value in sorted(state.extra.items()):
+        # a plugin's derived value: its own one-line summary when it gives one
+        if isinstance(value, dict) and isinstance(value.get("summary"), dict):
+            summary = value["summary"]
+            click.echo(f"  {summary.get(lang) or summary.get('en', '')}")
+        elif not isinstance(value, (dict, list)):
+            click.echo(f"  {key[2:]}: {value}")
     click.echo("Why:")
     for r in state.reasons:
         click.echo(f"  - {r.text(lang)}")

@@ -33,6 +33,7 @@ CORE_EVENT_KINDS: tuple[EventKind, ...] = (
                   choices=(("phone", ("phone", "电话")), ("visit", ("visit", "面访")),
                            ("message", ("message", "短信/微信")), ("other", ("other", "其他")))),
             Field("reaction", "str", Label("client's reaction", "客户反应")),
+            Field("purpose", "str", Label("purpose of the contact", "拜访目的")),
         ),
         help=Label("An agent's follow-up: time, content (--note) and the client's reaction.",
                    "置业顾问的回访：时间、沟通内容（--note）与客户反应。"),

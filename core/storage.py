@@ -416,6 +416,19 @@ class Store:
             args.append(owner)
         return list(self.db.query(sql, args))
 
+    def states_with_extra_flag(self, industry: str, path: str, owner: str | None = None) -> list[dict]:
+        """Leads of ``industry`` whose projection's ``extra`` is true at the
+        JSON ``path`` (``$.x_account.change_due``): the items a plugin's due
+        list or review acts on, through the (industry, …) or (owner, …)
+        index rather than a scan of every lead."""
+        sql = ("SELECT l.id, l.name, l.phone, s.grade, s.owner, s.extra FROM lead_state s "
+               "JOIN leads l ON l.id = s.lead_id WHERE s.industry = ? AND json_extract(s.extra, ?) = 1")
+        args: list = [industry, path]
+        if owner is not None:
+            sql += " AND s.owner = ?"
+            args.append(owner)
+        return list(self.db.query(sql + " ORDER BY l.id", args))
+
     def grade_counts(self) -> list[tuple[str, str | None, int]]:
         return list(self.conn.execute(
             "SELECT industry, grade, count(*) FROM lead_state GROUP BY industry, grade ORDER BY industry, grade"))

@@ -1,0 +1,124 @@
+"""Commands the machinery plugin adds: ``accounts`` (value classes) and
+``account-manager`` (named account managers, hand-over on departure)."""
+
+from __future__ import annotations
+
+import click
+
+from leadcycle import Event, Label, LeadcycleError
+
+NAME = "machinery"
+
+
+def _lead_id(value: str) -> int:
+    try:
+        return int(str(value).lstrip("#"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a lead id (a number such as 12)", param_hint="LEAD_ID")
+
+
+def _owner_event(book, lead_id: int, to: str, rule: str, reason: Label, agent: str) -> None:
+    data = {"to": to, "rule": rule, "reason": reason.to_json()}
+    book.append(lead_id, [Event(None, lead_id, "owner", book.now, agent, data)])
+
+
+def register(cli):
+    from leadcycle.cli.output import echo_json, table
+
+    @cli.command(name="accounts")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @click.pass_obj
+    def accounts_cmd(env, as_json):
+        """Machinery value classes: ABC by profit share and the EI–EIV
+        contribution × stability matrix, with each class's strategy."""
+        from . import value
+
+        book = env.book()
+        book.industry(NAME)
+        book.refresh()
+        owners = {r["id"]: r["owner"] for r in book.store.query_leads(industry=NAME)}
+        accs = []
+        for batch in book.store.iter_lead_batches(industry=NAME):
+            for lead, events in batch:
+                accs.append({"id": lead.id, "name": lead.name, "owner": owners.get(lead.id),
+                             "orders": [e for e in events if e.kind == "order"]})
+        report = value.classify(accs, book.now, book.settings)
+        lang = env.lang
+        if as_json:
+            echo_json(report)
+            return
+        if not report["accounts"]:
+            click.echo(f"no orders in the last {report['period_days']} days; "
+                       "log orders with: leadcycle log ID order --set amount=... --set units=... --set model=...")
+            return
+        rows = [(r["id"], r["name"], r["owner"] or "(pool)", f"{r['profit']:,.0f}", f"{r['share_pct']:.1f}%",
+                 f"{r['cumulative_pct']:.1f}%", r["abc"], f"{r['active_periods']}/{r['periods']}",
+                 r["e_class"], Label.from_json(r["strategy"])(lang)) for r in report["accounts"]]
+        click.echo(f"Value classes, profit {report['from']:%Y-%m-%d} – {report['to']:%Y-%m-%d}:")
+        click.echo(table(rows, ["lead", "name", "owner", "profit", "share", "cumulative", "ABC",
+                                f"{report['stability_unit']}s ordered", "E", "strategy"]))
+        click.echo("")
+        click.echo(table([(c["class"], c["accounts"], f"{c['accounts_pct']:.1f}% (≈{c['document_accounts_pct']}%)",
+                           f"{c['profit']:,.0f}", f"{c['profit_pct']:.1f}% (≈{c['target_profit_pct']:g}%)")
+                          for c in report["classes"]],
+                         ["class", "accounts", "of accounts (document)", "profit", "of profit (target)"]))
+        m = report["matrix"]
+        click.echo(f"\nEI {m['EI']}  EII {m['EII']}  EIII {m['EIII']}  EIV {m['EIV']}")
+        if report["orders_without_profit"]:
+            click.echo(f"note: {report['orders_without_profit']} orders have no profit recorded and count 0 "
+                       "(log --set profit=... with each order)")
+
+    @cli.group(name="account-manager")
+    def account_manager():
+        """Named account managers of machinery accounts (大客户经理)."""
+
+    @account_manager.command(name="assign")
+    @click.argument("lead_id")
+    @click.argument("agent")
+    @click.option("--by", "manager", required=True, help="The sales manager who names the account manager.")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @click.pass_obj
+    def assign(env, lead_id, agent, manager, as_json):
+        """Name AGENT the account manager of a machinery account."""
+        book = env.book()
+        lead_id = _lead_id(lead_id)
+        lead = book.lead(lead_id)
+        if lead.industry != NAME:
+            raise LeadcycleError(f"lead #{lead_id} is {lead.industry}, not machinery; "
+                                 "account managers are for machinery accounts")
+        book.agent(manager, manager=True, what="--by")
+        book.agent(agent)
+        reason = Label(f"{agent}: named account manager by {manager} on {book.now.date()}",
+                       f"{agent}：{book.now.date()}由{manager}指定为客户经理")
+        _owner_event(book, lead_id, agent, "account_manager", reason, manager)
+        state = book.record(lead_id).state
+        if as_json:
+            echo_json({"lead_id": lead_id, "owner": state.owner, "reason": reason(env.lang)})
+        else:
+            click.echo(f"lead #{lead_id}: account manager {state.owner}")
+
+    @account_manager.command(name="handover")
+    @click.argument("departing")
+    @click.option("--by", "manager", required=True, help="The sales manager who takes the accounts over.")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @click.pass_obj
+    def handover(env, departing, manager, as_json):
+        """A departing account manager's machinery accounts go to the sales manager."""
+        book = env.book()
+        book.agent(manager, manager=True, what="--by")
+        if book.store.get_agent(departing) is None:
+            raise LeadcycleError(f"unknown agent {departing!r}; see: leadcycle agent list")
+        book.refresh()
+        moved = []
+        with book.store.transaction():  # one action, one transaction
+            for row in list(book.store.query_leads(industry=NAME, owner=departing)):
+                reason = Label(f"{manager}: account manager {departing} departed on {book.now.date()}; "
+                               "accounts go to the sales manager",
+                               f"{manager}：客户经理{departing}于{book.now.date()}离职，客户转由销售经理负责")
+                _owner_event(book, row["id"], manager, "departed", reason, manager)
+                moved.append(row["id"])
+        if as_json:
+            echo_json({"from": departing, "to": manager, "leads": moved})
+        else:
+            click.echo(f"{len(moved)} accounts of {departing} → {manager}"
+                       + (f": {', '.join('#' + str(i) for i in moved)}" if moved else ""))

@@ -1,0 +1,77 @@
+"""Purchase intent of an equipment buyer: the JCB table (DOMAIN §5, seed 001).
+
+A "urgent & important" and B "not urgent, important" are the document's, each
+criterion a lead attribute. The document stops at B; **C and D are ours**:
+
+* C — has asked for a price and does not reject our brand (interest without
+  the B conditions: no site, no funds, no purchase time or model yet);
+* D — everything else: has not asked for a price, or rejects our brand.
+
+``site_deadline`` (the date the equipment must be on site) is a date
+attribute; the core derives ``days_until_site_deadline`` from it and the
+clock, so the grade moves as the date approaches: on site within 30 days (a
+setting) is A's condition, within 90 days B's. A deadline that has passed
+satisfies neither (ask the client and record the new date).
+"""
+
+from __future__ import annotations
+
+from leadcycle import Choice, Cond, Field, GradeRule, Label
+
+BRAND_VIEWS = (
+    Choice("accepts", Label("accepts our brand", "认可品牌")),
+    Choice("relatively", Label("compares brands, relatively accepts ours", "与其他品牌比较，相对认可")),
+    Choice("undecided", Label("no view yet", "尚未表态")),
+    Choice("rejects", Label("rejects our brand", "不认可品牌")),
+)
+
+FIELDS = (
+    Field("bargaining", "bool", Label("bargaining", "讨价还价"),
+          help=Label("A: the client bargains over the price.", "A类：有讨价还价。")),
+    Field("brand_view", "choice", Label("view of our brand", "品牌认可"), choices=BRAND_VIEWS),
+    Field("commercial_terms", "bool", Label("preliminary commercial terms agreed", "初步确定商务条件")),
+    Field("asked_price", "bool", Label("asked the price", "询问价格")),
+    Field("has_site", "bool", Label("has a construction site, stable works", "有工地，工程情况稳定"),
+          help=Label("B: a clear reason to buy.", "B类：购买原因明确。")),
+    Field("funds_ready", "bool", Label("enough funds", "有足够购买资金")),
+    Field("purchase_date", "date", Label("planned purchase date", "明确购机时间")),
+    Field("model", "str", Label("model wanted", "意向机型")),
+    Field("site_deadline", "date", Label("equipment needed on site by", "设备进场期限"),
+          help=Label("A: on site within 30 days; B: within 90 days (settings).",
+                     "A类：30天内需进场；B类：三个月（90天）内需进场（可设置）。")),
+)
+
+INTENT_FIELDS = tuple(f.name for f in FIELDS)
+
+
+def ladder(settings) -> tuple[GradeRule, ...]:
+    a_days = settings["machinery.a_site_days"]
+    b_days = settings["machinery.b_site_days"]
+    not_passed = Cond("days_until_site_deadline", ">=", 0,
+                      ("site deadline not passed", "进场期限未过"))
+    return (
+        GradeRule("A", (
+            Cond("bargaining", "true", label=("bargaining", "有讨价还价")),
+            Cond("brand_view", "==", "accepts", ("accepts our brand", "认可品牌")),
+            Cond("commercial_terms", "true", label=("preliminary commercial terms", "初步确定商务条件")),
+            Cond("days_until_site_deadline", "<=", a_days,
+                 (f"equipment on site within {a_days} days", f"{a_days}天内设备需进场")),
+            not_passed,
+        ), Label("urgent & important", "紧急重要客户")),
+        GradeRule("B", (
+            Cond("asked_price", "true", label=("asked the price", "询问价格")),
+            Cond("brand_view", "in", ("accepts", "relatively"),
+                 ("compares brands and relatively accepts ours", "与其他品牌比较，相对认可品牌")),
+            Cond("has_site", "true", label=("has a construction site with stable works", "有工地，工程情况稳定")),
+            Cond("funds_ready", "true", label=("enough funds", "有足够购买资金")),
+            Cond("purchase_date", "set", label=("purchase time decided", "明确购机时间")),
+            Cond("model", "set", label=("model decided", "明确机型")),
+            Cond("days_until_site_deadline", "<=", b_days,
+                 (f"equipment on site within {b_days} days", f"{b_days}天内设备需进场")),
+            not_passed,
+        ), Label("not urgent, important", "非紧急重要客户")),
+        GradeRule("C", (
+            Cond("asked_price", "true", label=("asked the price", "询问价格")),
+            Cond("brand_view", "!=", "rejects", ("does not reject our brand", "不排斥品牌")),
+        ), Label("interested: asked the price (our definition)", "有兴趣：已询价（本系统定义）")),
+    )

@@ -273,7 +273,7 @@ def show(env, lead_id, as_json):
         if isinstance(value, dict) and isinstance(value.get("summary"), dict):
             summary = value["summary"]
             click.echo(f"  {summary.get(lang) or summary.get('en', '')}")
-        elif not isinstance(value, (dict, list)):
+        elif value is not None and not isinstance(value, (dict, list)):
             click.echo(f"  {key[2:]}: {value}")
     click.echo("Why:")
     for r in state.reasons:

@@ -417,12 +417,12 @@ class LeadBook:
                         missing.append(c)
             if missing:
                 ind = self.registry.industries.get(lead.industry)
-                hints = []
-                for c in missing:
-                    if ind is not None and ind.field(c.feature) is not None:
-                        hints.append(f"leadcycle lead set {lead.id} {c.feature}=…")
-                    elif c.feature.startswith("n_"):
-                        hints.append(f"leadcycle log {lead.id} {c.feature[2:]}")
+                attrs_missing = [c.feature for c in missing
+                                 if ind is not None and ind.field(c.feature) is not None]
+                hints = [f"leadcycle lead set {lead.id} " + " ".join(f"{f}=…" for f in dict.fromkeys(attrs_missing))
+                         ] if attrs_missing else []
+                hints += [f"leadcycle log {lead.id} {c.feature[2:]}" for c in missing
+                          if c.feature.startswith("n_") and c.feature not in attrs_missing]
                 items = "; ".join(f"{d.en} ({d.zh})" for d in (c.describe() for c in missing))
                 hint = f"; record with: {', '.join(dict.fromkeys(hints))}" if hints else ""
                 raise Refused(f"lead #{lead.id} cannot enter {target.label.en} ({target.label.zh}): "

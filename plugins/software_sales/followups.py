@@ -1,0 +1,159 @@
+"""Follow-up counting (DOMAIN §4, seed 001): 2 % of sales close at the first
+contact, 3 % after the first follow-up, 5 % after the second, 10 % after the
+third and 80 % after the 4th–11th. Leads given up before their 4th
+follow-up (``software_sales.min_follow_ups``) are flagged in ``leadcycle
+due``; ``leadcycle report followups`` puts the statistic next to the office's
+own deals."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from leadcycle import Label
+from leadcycle import ownership as own
+
+from .rules import NAME
+
+#: the documents' statistic: (bucket key, en, zh, share of sales in %)
+STATISTIC = (
+    ("0", "at the first contact", "第一次接洽后", 2),
+    ("1", "after the 1st follow-up", "第一次跟踪后", 3),
+    ("2", "after the 2nd follow-up", "第二次跟踪后", 5),
+    ("3", "after the 3rd follow-up", "第三次跟踪后", 10),
+    ("4-11", "after the 4th–11th follow-up", "第4至11次跟踪后", 80),
+)
+#: terminal "lost" stages of the software ladders
+LOST_STAGES = ("lost", "A31")
+
+
+def _bucket(n: int) -> str:
+    if n <= 3:
+        return str(n)
+    return "4-11" if n <= 11 else "12+"
+
+
+def _enabled(book) -> bool:
+    return NAME in book.store.enabled_industries()
+
+
+def given_up_early(book) -> list[dict]:
+    """Leads lost (stage lost / A31) or lapsed to the pool with fewer than
+    ``min_follow_ups`` follow-ups: through the (industry, stage) and
+    (owner, …) indexes, never a scan of every lead."""
+    minimum = book.settings[f"{NAME}.min_follow_ups"]
+    policy = book.context.for_industry(NAME).ownership
+    out = []
+    rows = []
+    for stage in LOST_STAGES:
+        rows.extend(("lost", r) for r in book.store.query_leads(industry=NAME, stage=stage))
+    for r in book.store.query_leads(industry=NAME, pool=True):
+        if any(x.get("rule") == "owner:lapsed" for x in json.loads(r["reasons"] or "[]")) \
+                and r["stage"] not in LOST_STAGES:
+            rows.append(("lapsed", r))
+    for why, r in rows:
+        extra = json.loads(r["extra"] or "{}")
+        n = (extra.get("x_follow_ups") or {}).get("count", 0)
+        if n >= minimum:
+            continue
+        owner = r["owner"]
+        if why == "lapsed":
+            history = own.resolve(book.store.events_for(r["id"]), policy, book.now).history
+            owner = next((h.owner for h in reversed(history) if h.owner), None)
+        what_en = "lost" if why == "lost" else "lapsed to the pool"
+        what_zh = "已丢单" if why == "lost" else "已失效进入公共池"
+        out.append({
+            "lead_id": r["id"], "name": r["name"], "phone": r["phone"], "owner": owner,
+            "industry": NAME, "grade": r["grade"], "stage": r["stage"], "kind": f"{why}_before_follow_up_{minimum}",
+            "follow_ups": n, "registered": r["created_at"],
+            "text": Label(
+                f"{what_en} after only {n} follow-up{'s' if n != 1 else ''} — 80 % of deals close after "
+                f"the 4th–11th; consider following up again",
+                f"仅跟进{n}次即{what_zh}——80%的成交发生在第4至11次跟踪后，建议继续跟进"),
+        })
+    return out
+
+
+def due_items(book, agent, today):
+    if not _enabled(book):
+        return None
+    items = given_up_early(book)
+    if agent is not None:
+        items = [i for i in items if i["owner"] == agent]
+    return items
+
+
+def report(book) -> dict:
+    """The statistic next to the office's deals by follow-ups before the
+    first contract, and the leads given up early."""
+    deals: dict[str, int] = {}
+    total = 0
+    for batch in book.store.iter_lead_batches(industry=NAME):
+        for _lead, events in batch:
+            follow_ups = 0
+            for e in events:
+                if e.kind == "contract":
+                    key = _bucket(follow_ups)
+                    deals[key] = deals.get(key, 0) + 1
+                    total += 1
+                    break
+                if e.kind == "follow_up":
+                    follow_ups += 1
+    rows = []
+    buckets = list(STATISTIC) + [("12+", "after the 12th or later follow-up", "第12次及以后跟踪后", None)]
+    for key, en, zh, pct in buckets:
+        n = deals.get(key, 0)
+        if pct is None and not n:
+            continue
+        rows.append({"follow_ups": key, "en": en, "zh": zh, "documents_pct": pct, "office_deals": n,
+                     "office_pct": round(100 * n / total, 1) if total else None})
+    early = given_up_early(book)
+    return {"deals": total, "buckets": rows,
+            "given_up_early": [{k: v for k, v in i.items() if k != "text"} | {"text": i["text"].to_json()}
+                               for i in early],
+            "min_follow_ups": book.settings[f"{NAME}.min_follow_ups"]}
+
+
+@click.command(name="followups")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def followups_cmd(env, as_json):
+    """Deals by number of follow-ups, next to the documents' 2/3/5/10/80 %,
+    and the software leads given up before their 4th follow-up."""
+    from leadcycle.cli.output import echo_json, table
+    from leadcycle.errors import LeadcycleError
+
+    book = env.book()
+    if not _enabled(book):
+        raise LeadcycleError(f"industry {NAME!r} is not enabled in this database; "
+                             f"run: leadcycle init --industry {NAME}")
+    book.refresh()
+    data = report(book)
+    lang = env.lang
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(table([(r[lang], "" if r["documents_pct"] is None else f"{r['documents_pct']} %",
+                       r["office_deals"], "-" if r["office_pct"] is None else f"{r['office_pct']:g} %")
+                      for r in data["buckets"]],
+                     ["deal closed", "documents", "office deals", "office share"]))
+    click.echo(f"{data['deals']} deals; source of the percentages: 001 (American marketing association figure)")
+    early = data["given_up_early"]
+    click.echo(f"\nGiven up before follow-up {data['min_follow_ups']}: {len(early)} leads")
+    if early:
+        click.echo(table([(i["lead_id"], i["name"], i["owner"] or "(pool)", i["stage"], i["follow_ups"],
+                           i["text"][lang]) for i in early],
+                         ["lead", "name", "owner", "stage", "follow-ups", "why"]))
+
+
+def register(cli) -> None:
+    group = cli.commands.get("report")
+    if group is None:
+        @cli.group(name="report")
+        def report_group():
+            """Reports over the whole database."""
+
+        group = report_group
+    if isinstance(group, click.Group):
+        group.add_command(followups_cmd)

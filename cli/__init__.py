@@ -139,6 +139,7 @@ def cli(ctx, db, now, lang):
 
 
 from . import commands  # noqa: E402,F401  (registers the core commands)
+from . import ownership  # noqa: E402,F401  (registers the ownership commands)
 from . import stages  # noqa: E402,F401  (leadcycle advance)
 from . import io  # noqa: E402,F401  (import, export)
 

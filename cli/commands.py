@@ -154,13 +154,19 @@ def lead():
               help="How the client first came: a registered visit, or a phone call.")
 @click.option("--relation", type=click.Choice(["spouse", "parent", "child", "sibling", "partner"]),
               help="This person is close family of the lead already registered with this phone.")
+@click.option("--asks-for", metavar="AGENT", help="The visitor (or caller) asked for this agent by name.")
+@click.option("--referred-by", type=int, metavar="LEAD_ID", help="Introduced by the client of this lead.")
+@click.option("--referral-proof", type=click.Choice(["accompanied", "phoned", "named"]),
+              help="How the referral is proven; without it the referral chain does not apply.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, relation, as_json):
+def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, relation, asks_for,
+             referred_by, referral_proof, as_json):
     """Register a lead: the three basics (name with gender, phone, need) are required."""
     book = env.book()
     added = book.add_lead(industry, name=name, gender=gender, phone=phone, need=need,
-                          attributes=_assignments(sets), agent=agent, channel=channel, relation=relation)
+                          attributes=_assignments(sets), agent=agent, channel=channel, relation=relation,
+                          asks_for=asks_for, referred_by=referred_by, referral_proof=referral_proof)
     record = book.record(added.lead.id)
     if as_json:
         out = state_json(record, env.lang)

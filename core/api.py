@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from . import engine
+from . import engine, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
 from .model import Agent, Event, Industry, Label, Lead, State
 from .registry import Context, Registry
@@ -227,7 +227,8 @@ class LeadBook:
     def add_lead(self, industry: str, *, name: str | None, gender: str | None, phone: str | None,
                  need: str | None, attributes: dict[str, Any] | None = None, agent: str | None = None,
                  channel: str = "visit", relation: str | None = None,
-                 extra: dict[str, Any] | None = None) -> Added:
+                 extra: dict[str, Any] | None = None, asks_for: str | None = None,
+                 referred_by: int | None = None, referral_proof: str | None = None) -> Added:
         """Register a lead. The three basics are required (DOMAIN §1). A phone
         already registered in this industry is the same lead: under the same
         name the call is refused and names the lead; under another name with
@@ -268,9 +269,11 @@ class LeadBook:
             else:
                 message = None
             lead = Lead(None, industry, name, gender, phone, need, now, attributes)
+            claims = ownership.registration_data(self, industry, phone, asks_for=asks_for,
+                                                 referred_by=referred_by, referral_proof=referral_proof)
             lead_id = self.store.insert_lead(lead)
             data = {"name": name, "gender": gender, "phone": phone, "need": need,
-                    "attributes": attributes, "channel": channel, **(extra or {})}
+                    "attributes": attributes, "channel": channel, **claims, **(extra or {})}
             self.store.append_event(Event(None, lead_id, "register", now, agent, data), now)
             state = self._reproject([lead_id])[0]
         return Added(self.store.get_lead(lead_id), state, "created", message)
@@ -319,13 +322,17 @@ class LeadBook:
             for e in events:
                 if e.agent is not None:
                     self.agent(e.agent)
+                if e.data.get("asks_for"):
+                    self.agent(e.data["asks_for"], what="asks_for")
             self._check_clock(lead_id)
             if check is not None:
                 check()
             self._check_events(lead_id, events)
             for e in events:
                 self.store.append_event(e, self.now)
-            return self._reproject([lead_id])[0]
+            state = self._reproject([lead_id])[0]
+            ownership.write_credit(self, lead_id)
+            return state
 
     def _check_events(self, lead_id: int, events: list[Event]) -> None:
         """The ``check_event`` hook, once per new event (plugins refuse
@@ -492,6 +499,47 @@ class LeadBook:
 def open_book(path: str | None = None, now: dt.datetime | None = None) -> LeadBook:
     """Open the database at ``path`` (default ``$LEADCYCLE_DB`` or ``leads.db``)."""
     return LeadBook.open(path or os.environ.get("LEADCYCLE_DB", "leads.db"), now)
+    # --------------------------------------------------------- ownership
+    # (DOMAIN §3; the rules live in ownership.py and reception.py)
+
+    def claim(self, lead_id: int, agent: str) -> State:
+        """Take a pool lead."""
+        return ownership.claim(self, int(lead_id), agent)
+
+    def recognize(self, lead_id: int, agent: str) -> State:
+        """The original agent recognises a returning client within the window."""
+        return ownership.recognize(self, int(lead_id), agent)
+
+    def reassign(self, lead_id: int, to: str, *, reason: str, manager: str, note: str | None = None) -> State:
+        """A manager moves a lead (complaint: with all credit; or redistribute)."""
+        return ownership.reassign(self, int(lead_id), to, reason, manager, note)
+
+    def arbitrate(self, lead_id: int, to: str, *, reason: str, manager: str) -> State:
+        """A manager's final, recorded decision on a dispute."""
+        return ownership.arbitrate(self, int(lead_id), to, reason, manager)
+
+    def dispute(self, lead_id: int, *, claim: str, claimant: str, manager: str,
+                note: str | None = None) -> State:
+        """Record a dispute about a deal's credit, within the dispute window."""
+        return ownership.dispute(self, int(lead_id), claim, claimant, manager, note)
+
+    def credit(self, lead_id: int) -> list:
+        """The credit of each of the lead's deals (:class:`ownership.Deal`)."""
+        return ownership.lead_deals(self, int(lead_id))
+
+    def history(self, lead_id: int) -> "ownership.Ownership":
+        """The chain of owners over time, each with its rule."""
+        return ownership.live(self, int(lead_id))[2]
+
+    def leave_agent(self, agent: str, to: str | None = None) -> list:
+        """An agent leaves: their leads go to the pool (or to ``to``)."""
+        return ownership.leave(self, agent, to)
+
+    def receive(self, *, non_buyer: bool = False, appointment: str | None = None) -> dict:
+        """The agent who takes the next walk-in (advances the rotation)."""
+        return reception.receive(self, non_buyer=non_buyer, appointment=appointment)
+
+
 
 
 __all__ = ["LeadBook", "Added", "LeadRecord", "open_book", "parse_now"]

@@ -37,12 +37,97 @@ def register_settings(register):
         Label("dispute window after subscription (days)", "认购后争议期（天）"),
         minimum=0, maximum=60, source="DOMAIN §3.6 (002)",
     ))
+    register_ownership_settings(register)
+
+
+#: the fractions an office may choose for a credit split (exact, no rounding)
+SPLIT_CHOICES = ("0", "1/10", "1/5", "1/4", "3/10", "1/3", "2/5", "1/2", "3/5", "2/3", "7/10",
+                 "3/4", "4/5", "9/10", "1")
+
+
+def register_ownership_settings(register):
+    """Ownership numbers beyond the protection period (DOMAIN §3)."""
+    register(Setting(
+        "ownership.timely_follow_up_days", "int", 15,
+        Label("an owner's follow-up is timely within (days)", "跟进及时的期限（天）"),
+        help=Label("In a collision the owner's follow-up counts as on time when the last one before "
+                   "the colleague's reception is at most this old; else the closer takes 4/5. "
+                   "The documents give no number for 'on time'; 15 days is 004's limit after "
+                   "the last call-back.",
+                   "撞单时，原置业顾问在同事接待前最后一次跟进不超过该天数即视为按时回访；"
+                   "文件未给出具体天数，取004中“最后一次回访后15天”。"),
+        minimum=1, maximum=365, source="DOMAIN §2 (004 楼盘客户划分标准), §3.6"))
+    splits = (
+        ("collision_owner", "1/2", "owner's share in a good-faith collision, owner followed up on time",
+         "撞单（双方善意、原顾问按时回访）原顾问所得"),
+        ("late_owner", "1/5", "owner's share in a collision when the owner had no timely follow-up",
+         "撞单且原顾问未按时回访时原顾问所得"),
+        ("stand_in_owner", "1/2", "owner's share when a stand-in received the client in the owner's "
+         "absence and closed", "原顾问不在、代接同事成交时原顾问所得"),
+        ("assist_stand_in", "3/10", "stand-in's share when the owner closed after substantial help",
+         "代接同事有重大促进作用、原顾问成交时代接同事所得"),
+        ("referral_owner", "1/3", "owner's share of a referral closed by the queue agent in the "
+         "owner's absence", "老客户介绍的新客户由当班顾问在原顾问不在时成交，原顾问所得"),
+        ("unrecognized_claimant", "1/2", "share of an agent who proves an unrecognised earlier "
+         "reception", "未认出老客户、事后拿出接待依据的置业顾问所得"),
+    )
+    for key, default, en, zh in splits:
+        register(Setting(f"ownership.split_{key}", "choice", default, Label(en, zh),
+                         choices=[(c, (c, c)) for c in SPLIT_CHOICES], source="DOMAIN §3.6 (002)"))
+    for key, default, en, zh in (
+        ("accumulation", 30, "client accumulation", "客户积累"),
+        ("contract", 50, "contract and down payment", "签订合同和首期款"),
+        ("mortgage", 70, "mortgage processed", "按揭手续办理完毕"),
+        ("loan", 100, "loan released", "按揭放款"),
+    ):
+        register(Setting(f"ownership.commission_{key}_pct", "int", default,
+                         Label(f"commission payable at {en} (%)", f"{zh}阶段可发提成（%）"),
+                         minimum=0, maximum=100, source="DOMAIN §3.11 (004)"))
+    register(Setting(
+        "ownership.lunch_duty_agent", "str", "",
+        Label("lunch-duty agent (empty: none)", "午餐值班置业顾问（空为不设）"),
+        help=Label("During the lunch break this agent receives walk-ins without consuming a turn.",
+                   "午餐时间由值班顾问接待来访，不计轮次。"),
+        source="DOMAIN §3.10 (002)"))
+    register(Setting(
+        "ownership.lunch_start", "str", "12:00", Label("lunch break starts (HH:MM)", "午餐时间开始"),
+        help=Label("The documents name a lunch duty but no hours; 12:00–13:30 is our default.",
+                   "文件只规定午餐值班，未给出时间；默认12:00–13:30。"),
+        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)"))
+    register(Setting(
+        "ownership.lunch_end", "str", "13:30", Label("lunch break ends (HH:MM)", "午餐时间结束"),
+        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)"))
+
+
+def _fraction(settings, key):
+    from fractions import Fraction
+
+    return Fraction(settings[key])
 
 
 @hookimpl(trylast=True)
 def ownership_policy(industry, settings):
+    from .rules import CommissionStage
+
     return OwnershipPolicy(
         protection_days=settings["ownership.protection_days"],
         recognition_minutes=settings["ownership.recognition_minutes"],
         dispute_days=settings["ownership.dispute_days"],
+        timely_follow_up_days=settings["ownership.timely_follow_up_days"],
+        split_collision_owner=_fraction(settings, "ownership.split_collision_owner"),
+        split_late_owner=_fraction(settings, "ownership.split_late_owner"),
+        split_stand_in_owner=_fraction(settings, "ownership.split_stand_in_owner"),
+        split_assist_stand_in=_fraction(settings, "ownership.split_assist_stand_in"),
+        split_referral_owner=_fraction(settings, "ownership.split_referral_owner"),
+        split_unrecognized_claimant=_fraction(settings, "ownership.split_unrecognized_claimant"),
+        commission_stages=(
+            CommissionStage("accumulation", Label("client accumulation", "客户积累"), None,
+                            settings["ownership.commission_accumulation_pct"]),
+            CommissionStage("contract", Label("contract and down payment", "签订合同和首期款"), "contract",
+                            settings["ownership.commission_contract_pct"]),
+            CommissionStage("mortgage", Label("mortgage processed", "按揭手续办理完毕"), "mortgage_processed",
+                            settings["ownership.commission_mortgage_pct"]),
+            CommissionStage("loan", Label("loan released", "按揭放款"), "loan_released",
+                            settings["ownership.commission_loan_pct"]),
+        ),
     )

@@ -1,25 +1,50 @@
-"""Who owns a lead: a fold over its events (DOMAIN §3).
+"""Who owns a lead, and who is credited with its deal: folds over its events
+(DOMAIN §3).
 
 The owner is never stored as a fact of its own: it is replayed from the log
 with the industry's :class:`~leadcycle.OwnershipPolicy` and the clock, so a
 dispute can be replayed and every owner carries the rule that decided it.
+Whatever a rule needs from outside the lead's own log (the owner of the
+referring lead, an agent's recorded relatives) is looked up once, when the
+registration is written, and recorded in the ``register`` event's data — so
+replaying the log gives the same owner.
 
-Rules applied here:
+Rules applied by :func:`resolve`:
 
 * first contact: the agent who receives a registered *visit* owns the lead;
-  a phone-only registration creates no owner (§3.1);
-* protection period: ownership lapses after ``protection_days`` calendar days
-  without a visit or a follow-up by the owner (day 30 still owned, day 31
-  lapsed, with the default 30) and the lead goes to the pool (§3.4);
-* a lapsed or pooled lead's next visit makes it the receiving agent's new
-  client (§3.4);
-* ``owner`` events written by commands (claim, departure, reassignment,
-  arbitration…) set the owner with the rule they name.
+  a phone-only registration creates no owner (§3.1) — at the first visit
+  the lead goes to the agent the caller names (``asks_for``), else to the
+  receiver;
+* named request (§3.2): a visitor who asks for an agent belongs to them;
+* relatives and friends of an agent, recorded beforehand, belong to that
+  agent (§3.2);
+* referral chain (§3.3): a newcomer introduced by a client belongs to the
+  client's owner (walking up the chain while a referrer has no owner) — only
+  with a proof (accompanied, phoned ahead, named); a chance meeting does not
+  count;
+  precedence at one registration: named request, then relation, then
+  referral, then the receiver (defined here; the documents do not rank them);
+* protection period (§3.4): ownership lapses after ``protection_days``
+  calendar days without a visit or a follow-up by the owner (day 30 still
+  owned, day 31 lapsed, with the default 30) and the lead goes to the pool.
+  A lead with a deposit or a contract no longer lapses (defined here: a
+  subscribed client is a deal, "以成交为准");
+* a returning visit within protection leaves the owner in place (the
+  receiver is a stand-in); a lapsed or pooled lead's next visit makes it the
+  receiving agent's new client (or the named agent's, if the visitor asks
+  for one). Asking for another agent *within* protection changes nothing: that
+  is a complaint, for a manager (``reassign``);
+* ``owner`` events written by commands (claim, recognition, departure,
+  complaint, arbitration) set the owner with the rule they name.
+
+:func:`deals` computes the credit of every ``contract`` (§3.6, §3.11).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
+from typing import Callable
 
 import attrs
 
@@ -28,6 +53,14 @@ from .rules import OwnershipPolicy
 
 #: event kinds by which the owner keeps the protection period alive
 OWNER_CONTACT_KINDS = frozenset({"follow_up", "visit", "call"})
+
+PROOFS = {
+    "accompanied": Label("the referrer came along", "老客户陪同前来"),
+    "phoned": Label("the referrer phoned ahead", "老客户预先电话通知"),
+    "named": Label("the newcomer named the referrer or the agent", "新客户指明介绍人或置业顾问"),
+}
+
+RELATIONS = {"relative": Label("relative", "亲属"), "friend": Label("friend", "朋友")}
 
 
 @attrs.frozen
@@ -47,6 +80,12 @@ class Ownership:
     lapses_at: dt.datetime | None
     #: the last visit or owner's follow-up that started the period
     anchor: dt.datetime | None
+    #: receptions by colleagues while the lead was owned: ``(at, agent)``
+    stand_ins: tuple[tuple[dt.datetime, str], ...] = ()
+
+    def since(self) -> dt.datetime | None:
+        """When the current owner became owner."""
+        return self.history[-1].at if self.history else None
 
 
 def lapse_moment(anchor: dt.datetime, days: int) -> dt.datetime:
@@ -54,18 +93,57 @@ def lapse_moment(anchor: dt.datetime, days: int) -> dt.datetime:
     return dt.datetime.combine(anchor.date() + dt.timedelta(days=days + 1), dt.time())
 
 
+def _registration_claim(e: Event, *, visit_at: dt.datetime | None = None,
+                        asks_for: str | None = None) -> tuple[str, str, Label] | None:
+    """The owner a registration's recorded claims decide, with the rule:
+    named request, then relation, then referral (with proof)."""
+    data = e.data
+    day = (visit_at or e.at).date()
+    asks = asks_for or data.get("asks_for")
+    if asks:
+        if data.get("channel") == "call" and not asks_for:
+            return asks, "named_request", Label(
+                f"{asks}: the caller named {asks} on the first visit ({day})",
+                f"{asks}：来电客户来访时报出{asks}的名字（{day}）")
+        return asks, "named_request", Label(
+            f"{asks}: the visitor asked for {asks} on {day} (named request)",
+            f"{asks}：客户{day}来访指名找{asks}接待")
+    rel = data.get("agent_relation")
+    if rel:
+        kind = RELATIONS.get(rel.get("relation"), Label(str(rel.get("relation")), str(rel.get("relation"))))
+        recorded = str(rel.get("recorded_at", ""))[:10]
+        return rel["agent"], "relation", Label(
+            f"{rel['agent']}: {kind.en} of {rel['agent']}, recorded beforehand on {recorded}",
+            f"{rel['agent']}：{rel['agent']}事先登记的{kind.zh}（{recorded}登记）")
+    ref_owner = data.get("referral_owner")
+    if ref_owner and data.get("referral_proof") in PROOFS:
+        chain = data.get("referral_chain") or [data.get("referred_by")]
+        proof = PROOFS[data["referral_proof"]]
+        path = " ← ".join(f"#{i}" for i in chain)
+        return ref_owner, "referral", Label(
+            f"{ref_owner}: referral chain {path} ({proof.en})",
+            f"{ref_owner}：裙带原则，介绍链 {path}（{proof.zh}）")
+    return None
+
+
 def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> Ownership:
+    """The owner of one lead at ``now``, with the history of owners."""
     owner: str | None = None
     anchor: dt.datetime | None = None
     history: list[OwnerChange] = []
+    stand_ins: list[tuple[dt.datetime, str]] = []
+    pending: Event | None = None  # a phone-only registration waiting for the first visit
+    ever_owned = False
+    dealt = False
 
     def change(at, new_owner, rule, label):
-        nonlocal owner
+        nonlocal owner, ever_owned
         owner = new_owner
+        ever_owned = ever_owned or new_owner is not None
         history.append(OwnerChange(at, new_owner, rule, Reason(label, f"owner:{rule}")))
 
     def check_lapse(until: dt.datetime):
-        if owner is not None and anchor is not None:
+        if owner is not None and anchor is not None and not dealt:
             moment = lapse_moment(anchor, policy.protection_days)
             if until >= moment:
                 change(moment, None, "lapsed", Label(
@@ -80,19 +158,25 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
         if kind == "register":
             channel = e.data.get("channel", "visit")
             anchor = e.at
-            if channel == "visit" and e.agent:
+            if channel == "visit":
+                claim = _registration_claim(e)
+                if claim is not None:
+                    change(e.at, *claim)
+                elif e.agent:
+                    change(e.at, e.agent, "first_contact", Label(
+                        f"{e.agent}: first contact, received the registered visit on {e.at.date()}",
+                        f"{e.agent}：首接负责制，{e.at.date()}接待登记来访"))
+                else:
+                    change(e.at, None, "no_owner", Label("no owner: registered without a receiving agent",
+                                                         "无归属：登记时无接待顾问"))
+            elif policy.calls_establish_ownership and e.agent:
                 change(e.at, e.agent, "first_contact", Label(
-                    f"{e.agent}: first contact, received the registered visit on {e.at.date()}",
-                    f"{e.agent}：首接负责制，{e.at.date()}接待登记来访"))
-            elif channel == "call" and policy.calls_establish_ownership and e.agent:
-                change(e.at, e.agent, "first_contact", Label(
-                    f"{e.agent}: first contact by phone on {e.at.date()}",
-                    f"{e.agent}：{e.at.date()}电话首接"))
+                    f"{e.agent}: first contact by phone on {e.at.date()}", f"{e.agent}：{e.at.date()}电话首接"))
             else:
+                pending = e
                 change(e.at, None, "no_owner", Label(
-                    "no owner: phone-only contact does not establish ownership"
-                    if channel == "call" else "no owner: registered without a receiving agent",
-                    "无归属：仅电话来访不确立归属" if channel == "call" else "无归属：登记时无接待顾问"))
+                    "no owner: a phone-only contact does not establish ownership until the first visit",
+                    "无归属：仅电话来访不确立归属，待首次来访"))
         elif kind == "owner":
             anchor = e.at
             rule = e.data.get("rule", "reassigned")
@@ -101,18 +185,553 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
             label = Label(text.get("en", f"{new or 'pool'}: {rule}"), text.get("zh", f"{new or '公共池'}：{rule}"))
             change(e.at, new, rule, label)
         elif kind == "visit":
-            if owner is None and e.agent:
-                change(e.at, e.agent, "new_client", Label(
-                    f"{e.agent}: received the visit on {e.at.date()} while the lead had no owner",
-                    f"{e.agent}：{e.at.date()}接待来访，当时客户无归属（视为新客户）"))
+            asks = e.data.get("asks_for")
+            if owner is None:
+                claim = None
+                if pending is not None and not ever_owned:
+                    claim = _registration_claim(pending, visit_at=e.at, asks_for=asks)
+                elif asks:
+                    claim = (asks, "named_request", Label(
+                        f"{asks}: the visitor asked for {asks} on {e.at.date()} (named request)",
+                        f"{asks}：客户{e.at.date()}来访指名找{asks}接待"))
+                if claim is not None:
+                    change(e.at, *claim)
+                elif e.agent:
+                    was_call = pending is not None and not ever_owned
+                    change(e.at, e.agent, "first_visit" if was_call else "new_client", Label(
+                        f"{e.agent}: received the first visit on {e.at.date()} after a phone-only contact"
+                        if was_call else
+                        f"{e.agent}: received the visit on {e.at.date()} while the lead had no owner (new client)",
+                        f"{e.agent}：{e.at.date()}接待来电客户的首次来访" if was_call else
+                        f"{e.agent}：{e.at.date()}接待来访，当时客户无归属（视为新客户）"))
+                pending = None
+            elif e.agent and e.agent != owner:
+                stand_ins.append((e.at, e.agent))
             anchor = e.at
         elif kind in OWNER_CONTACT_KINDS and owner is not None and e.agent == owner:
             anchor = e.at
+        if kind in policy.deal_kinds:
+            dealt = True
     check_lapse(now)
 
-    lapses_at = lapse_moment(anchor, policy.protection_days) if owner and anchor else None
+    lapses_at = lapse_moment(anchor, policy.protection_days) if owner and anchor and not dealt else None
     if history:
         reason = history[-1].reason
     else:
         reason = Reason(Label("no owner", "无归属"), "owner:none")
-    return Ownership(owner, reason, tuple(history), lapses_at, anchor)
+    since = history[-1].at if history else None
+    current_stand_ins = tuple(s for s in stand_ins if since is None or s[0] >= since)
+    return Ownership(owner, reason, tuple(history), lapses_at, anchor, current_stand_ins)
+
+
+def receptions_of(events: list[Event]) -> list[tuple[dt.datetime, str]]:
+    """Every reception of the client: registered visits and visits, ``(at, agent)``."""
+    out = []
+    for e in events:
+        if e.agent and (e.kind == "visit" or (e.kind == "register" and e.data.get("channel", "visit") == "visit")):
+            out.append((e.at, e.agent))
+    return out
+
+
+# -------------------------------------------------------------------- credit
+
+
+@attrs.frozen
+class Share:
+    agent: str
+    share: Fraction
+    role: str
+
+
+@attrs.frozen
+class StageReached:
+    name: str
+    label: Label
+    percent: int
+    at: dt.datetime | None
+
+
+@attrs.frozen
+class Deal:
+    """The credit of one ``contract``: shares summing to exactly 1."""
+
+    event_id: int | None
+    at: dt.datetime
+    closer: str | None
+    owner: str | None
+    rule: str
+    reason: Label
+    shares: tuple[Share, ...]
+    subscribed_at: dt.datetime
+    dispute_until: dt.date
+    arbitrated: bool
+    violation: Label | None
+    stages: tuple[StageReached, ...]
+
+    @property
+    def payable_percent(self) -> int:
+        reached = [s.percent for s in self.stages if s.at is not None]
+        return max(reached) if reached else 0
+
+    def disputable(self, now: dt.datetime) -> bool:
+        return not self.arbitrated and now.date() <= self.dispute_until
+
+
+AwayAt = Callable[[str, dt.datetime], "str | None"]
+
+
+def _never_away(agent: str, at: dt.datetime) -> str | None:
+    return None
+
+
+def _combine(parts: list[tuple[str, Fraction, str]]) -> tuple[Share, ...]:
+    merged: dict[str, list] = {}
+    for agent, share, role in parts:
+        if share == 0:
+            continue
+        if agent in merged:
+            merged[agent][0] += share
+        else:
+            merged[agent] = [share, role]
+    shares = tuple(Share(a, s, r) for a, (s, r) in merged.items())
+    total = sum((s.share for s in shares), Fraction(0))
+    assert total == 1, f"credit shares sum to {total}, not 1"
+    return tuple(sorted(shares, key=lambda s: (-s.share, s.agent)))
+
+
+def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never_away,
+          kinds: frozenset[str] | None = None) -> list[Deal]:
+    """The credit of every deal (``contract`` event) of one lead (§3.6), and
+    the commission stages it reached (§3.11). ``away_at(agent, moment)``
+    says whether an agent was away (and why) at a moment; ``kinds`` are the
+    industry's event kinds (commission stages of other kinds are left out).
+    """
+    out: list[Deal] = []
+    contracts = [i for i, e in enumerate(events) if e.kind == "contract"]
+    for n, i in enumerate(contracts):
+        c = events[i]
+        prior = events[:i]
+        after = events[i + 1:contracts[n + 1]] if n + 1 < len(contracts) else events[i + 1:]
+        own = resolve(prior, policy, c.at)
+        owner = own.owner
+        closer = c.agent or owner
+        start = events[contracts[n - 1]].at if n else None
+        deposits = [e for e in prior if e.kind == "deposit" and (start is None or e.at > start)]
+        subscribed = deposits[0].at if deposits else c.at
+        dispute_until = subscribed.date() + dt.timedelta(days=policy.dispute_days)
+        disputes = [e for e in after if e.kind == "dispute" and e.data.get("deal") == c.id]
+        arbitrations = [e for e in after if e.kind == "owner" and e.data.get("rule") == "arbitration"]
+        violation = None
+        since = own.since()
+        if arbitrations:
+            a = arbitrations[-1]
+            text = a.data.get("reason") or {}
+            rule, reason = "arbitration", Label(
+                f"manager's arbitration (final): all credit to {a.data.get('to')} — {text.get('en', '')}",
+                f"经理裁决（最终）：业绩全部归{a.data.get('to')}——{text.get('zh', '')}")
+            parts = [(a.data["to"], Fraction(1), "arbitrated")]
+        elif closer is None:
+            out.append(Deal(c.id, c.at, None, owner, "no_agent", Label(
+                "no agent: log the contract with --agent", "无成交顾问：签约请用 --agent 记录"), (),
+                subscribed, dispute_until, False, None, ()))
+            continue
+        else:
+            knowing = [d for d in disputes if d.data.get("claim") == "knowingly"]
+            unrecognized = [d for d in disputes if d.data.get("claim") == "unrecognized"]
+            if knowing and owner and closer != owner:
+                rule = "knowingly"
+                reason = Label(f"{closer} knowingly worked {owner}'s client: all credit to {owner}, "
+                               "violation recorded",
+                               f"{closer}明知是{owner}的客户仍深度接触：业绩全部归{owner}，记违规")
+                violation = Label(f"{closer} knowingly worked {owner}'s client (penalty per office rules)",
+                                  f"{closer}明知是{owner}的客户仍接待（按制度处罚）")
+                parts = [(owner, Fraction(1), "owner")]
+            elif unrecognized:
+                claimant = unrecognized[-1].data["claimant"]
+                k = policy.split_unrecognized_claimant
+                rule = "unrecognized"
+                reason = Label(f"{claimant} proved an earlier reception they failed to recognise: "
+                               f"{claimant} {k}, {closer} {1 - k}",
+                               f"{claimant}当场未认出老客户、事后拿出接待依据：{claimant} {k}，{closer} {1 - k}")
+                parts = [(claimant, k, "claimant"), (closer, 1 - k, "closer")]
+            elif owner is None or owner == closer:
+                helpers = sorted({e.agent for e in prior if e.kind == "assist" and e.agent
+                                  and e.agent != closer and (since is None or e.at >= since)})
+                if helpers and owner == closer:
+                    k = policy.split_assist_stand_in
+                    rule = "assisted"
+                    names = "、".join(helpers)
+                    reason = Label(f"{owner} closed after substantial help from {', '.join(helpers)}: "
+                                   f"{owner} {1 - k}, helpers {k}",
+                                   f"{owner}成交，{names}有重大促进作用：{owner} {1 - k}，协助者 {k}")
+                    parts = [(owner, 1 - k, "owner")] + [(h, k / len(helpers), "stand_in") for h in helpers]
+                else:
+                    rule = "owner_closed" if owner else "closer_no_owner"
+                    reason = Label(f"{closer} closed their own client: all credit" if owner else
+                                   f"{closer} closed a lead without owner: all credit",
+                                   f"{closer}成交自己的客户：业绩全部归其所有" if owner else
+                                   f"{closer}成交无归属客户：业绩全部归其所有")
+                    parts = [(closer, Fraction(1), "owner" if owner else "closer")]
+            else:
+                mine = [at for at, agent in receptions_of(prior) if agent == closer
+                        and (since is None or at >= since)]
+                away = [(at, away_at(owner, at)) for at in mine]
+                away = [(at, why) for at, why in away if why]
+                first = mine[0] if mine else c.at
+                follow_ups = [e.at for e in prior if e.kind == "follow_up" and e.agent == owner and e.at <= first]
+                referral = own.history and own.history[-1].rule == "referral"
+                if referral and away:
+                    k = policy.split_referral_owner
+                    rule = "referral_away"
+                    reason = Label(f"referral received by {closer} while {owner} was away ({away[0][1]}): "
+                                   f"{closer} {1 - k}, {owner} {k}",
+                                   f"老客户介绍的新客户在{owner}不在时由{closer}接待成交：{closer} {1 - k}，{owner} {k}")
+                elif away:
+                    k = policy.split_stand_in_owner
+                    rule = "stand_in_away"
+                    reason = Label(f"{closer} stood in while {owner} was away ({away[0][1]}) and closed: "
+                                   f"{closer} {1 - k}, {owner} {k}",
+                                   f"{owner}不在时{closer}代接并成交：{closer} {1 - k}，{owner} {k}")
+                elif follow_ups and (first.date() - follow_ups[-1].date()).days <= policy.timely_follow_up_days:
+                    k = policy.split_collision_owner
+                    rule = "collision"
+                    reason = Label(f"collision in good faith; {owner} followed up on time "
+                                   f"(last {follow_ups[-1].date()}): {owner} {k}, {closer} {1 - k}",
+                                   f"撞单（善意），{owner}按时回访（最后{follow_ups[-1].date()}）："
+                                   f"{owner} {k}，{closer} {1 - k}")
+                else:
+                    k = policy.split_late_owner
+                    rule = "collision_late"
+                    last = follow_ups[-1].date().isoformat() if follow_ups else "none"
+                    reason = Label(f"collision; {owner} had no timely follow-up (last: {last}, limit "
+                                   f"{policy.timely_follow_up_days} days): {closer} {1 - k}, {owner} {k}",
+                                   f"撞单，{owner}未按时回访（最后：{last}，期限{policy.timely_follow_up_days}天）："
+                                   f"{closer} {1 - k}，{owner} {k}")
+                parts = [(owner, k, "owner"), (closer, 1 - k, "closer")]
+        stages = []
+        for s in policy.commission_stages:
+            if s.kind is None:
+                reached = events[0].at if events else c.at
+            elif kinds is not None and s.kind not in kinds:
+                continue
+            elif s.kind == "contract":
+                reached = c.at
+            else:
+                hit = [e.at for e in after if e.kind == s.kind]
+                reached = hit[0] if hit else None
+            stages.append(StageReached(s.name, s.label, s.percent, reached))
+        out.append(Deal(c.id, c.at, closer, owner, rule, reason, _combine(parts), subscribed,
+                        dispute_until, bool(arbitrations), violation, tuple(stages)))
+    return out
+
+
+# ---------------------------------------------------------------- operations
+#
+# The writes, each one transaction through a LeadBook (``book``): they check
+# inside the transaction (after the write lock is held, so two processes
+# cannot both claim one lead) and append ``owner``/``dispute`` events.
+
+
+def _policy(book, industry: str) -> OwnershipPolicy:
+    return book.context.for_industry(industry).ownership
+
+
+def _owner_event(book, lead_id: int, to: str | None, rule: str, label: Label, agent: str | None,
+                 **extra) -> Event:
+    data = {"to": to, "rule": rule, "reason": label.to_json(), **extra}
+    return Event(None, lead_id, "owner", book.now, agent, data)
+
+
+def live(book, lead_id: int) -> tuple[object, list[Event], Ownership]:
+    """A lead, its events and its ownership now (read inside a transaction
+    to see what other writers committed)."""
+    lead = book.store.get_lead(lead_id)
+    events = book.store.events_for(lead_id)
+    return lead, events, resolve(events, _policy(book, lead.industry), book.now)
+
+
+def referral_owner(book, lead_id: int, limit: int = 100) -> tuple[str | None, list[int]]:
+    """The owner a referral by ``lead_id`` leads to: that lead's owner, or —
+    while a referrer has no owner — its own referrer's, up the chain."""
+    chain: list[int] = []
+    current: int | None = lead_id
+    while current is not None and current not in chain and len(chain) < limit:
+        chain.append(current)
+        _, events, own = live(book, current)
+        if own.owner is not None:
+            return own.owner, chain
+        reg = next((e for e in events if e.kind == "register"), None)
+        current = reg.data.get("referred_by") if reg is not None and reg.data.get("referral_proof") else None
+    return None, chain
+
+
+def registration_data(book, industry: str, phone: str, *, asks_for: str | None = None,
+                      referred_by: int | None = None, referral_proof: str | None = None) -> dict:
+    """What a registration records for the ownership fold: the named agent,
+    the referral (with the owner it leads to now) and an agent's recorded
+    relation with this phone. Raises on bad input; called inside the
+    registration's transaction."""
+    from .errors import LeadcycleError, NotFound
+
+    data: dict = {}
+    if asks_for:
+        book.agent(asks_for, what="--asks-for")
+        data["asks_for"] = asks_for
+    if referral_proof is not None and referral_proof not in PROOFS:
+        raise LeadcycleError(f"--referral-proof {referral_proof!r} is not one of {', '.join(PROOFS)}")
+    if referral_proof is not None and referred_by is None:
+        raise LeadcycleError("--referral-proof needs --referred-by LEAD_ID (the referring client's lead)")
+    if referred_by is not None:
+        try:
+            ref = book.store.get_lead(int(referred_by))
+        except NotFound:
+            raise NotFound(f"--referred-by: no lead #{referred_by}; give the referring client's lead id "
+                           "(leadcycle list)") from None
+        if ref.industry != industry:
+            raise LeadcycleError(f"--referred-by: lead #{ref.id} is a {ref.industry} lead, not {industry}")
+        data["referred_by"] = ref.id
+        data["referral_proof"] = referral_proof
+        if referral_proof is not None:
+            owner, chain = referral_owner(book, ref.id)
+            if owner is not None:
+                data["referral_owner"] = owner
+                data["referral_chain"] = chain
+    for rel in book.store.relations(phone=phone, before=book.now):
+        agent = book.store.get_agent(rel["agent"])
+        if agent is not None and agent.active:
+            data["agent_relation"] = {"agent": rel["agent"], "relation": rel["relation"],
+                                      "name": rel["name"], "recorded_at": rel["recorded_at"]}
+            break
+    return data
+
+
+def claim(book, lead_id: int, agent: str):
+    """An agent takes a lead from the pool (no owner)."""
+    from .errors import Refused
+
+    book.agent(agent)
+    lead = book.lead(lead_id)
+
+    def check():
+        _, _, own = live(book, lead.id)
+        if own.owner is not None:
+            raise Refused(f"lead #{lead.id} is owned by {own.owner} ({own.reason.text.en}); "
+                          "only a pool lead can be claimed")
+
+    event = _owner_event(book, lead.id, agent, "claimed", Label(
+        f"{agent}: claimed from the pool on {book.now.date()}", f"{agent}：{book.now.date()}从公共池认领"), agent)
+    return book.append(lead.id, [event], check=check)
+
+
+def recognize(book, lead_id: int, agent: str):
+    """The original agent recognises a returning client received by a
+    colleague, within the recognition window (§3.5)."""
+    from .errors import Refused
+
+    book.agent(agent)
+    lead = book.lead(lead_id)
+    policy = _policy(book, lead.industry)
+    now = book.now
+
+    def check():
+        _, events, own = live(book, lead.id)
+        if own.owner == agent:
+            raise Refused(f"{agent} already owns lead #{lead.id}; there is nothing to recognise")
+        if any(e.kind == "owner" and e.data.get("rule") == "arbitration" for e in events):
+            raise Refused(f"lead #{lead.id}'s owner was decided by a manager's arbitration, which is final")
+        if agent not in {h.owner for h in own.history}:
+            raise Refused(f"{agent} never owned lead #{lead.id}; only the original agent can recognise "
+                          "a returning client")
+        others = [(at, a) for at, a in receptions_of(events) if a != agent]
+        if not others:
+            raise Refused(f"no colleague has received lead #{lead.id}; there is nothing to recognise")
+        at, receiver = others[-1]
+        window = dt.timedelta(minutes=policy.recognition_minutes)
+        if now - at > window:
+            minutes = int((now - at).total_seconds() // 60)
+            raise Refused(f"{agent} recognised the client {minutes} minutes after {receiver}'s reception at "
+                          f"{at:%Y-%m-%d %H:%M}, outside the {policy.recognition_minutes}-minute window; "
+                          f"the lead stays with {own.owner or 'the pool'}")
+        if now < at:
+            raise Refused(f"the clock ({now.isoformat()}) is before the reception at {at.isoformat()}")
+
+    label = Label(f"{agent}: recognised the returning client within {policy.recognition_minutes} minutes "
+                  f"of the reception ({now:%Y-%m-%d %H:%M})",
+                  f"{agent}：在接待后{policy.recognition_minutes}分钟内认出老客户（{now:%Y-%m-%d %H:%M}）")
+    return book.append(lead.id, [_owner_event(book, lead.id, agent, "recognized", label, agent)], check=check)
+
+
+def reassign(book, lead_id: int, to: str, reason: str, manager: str, note: str | None = None):
+    """A manager moves a lead: after the client's complaint (with all
+    credit, §3.8) or to redistribute a pooled lead."""
+    from .errors import LeadcycleError, Refused
+
+    if reason not in ("complaint", "redistribute"):
+        raise LeadcycleError(f"--reason {reason!r} is not complaint or redistribute")
+    book.agent(manager, manager=True, what="--agent (the manager)")
+    book.agent(to, what="--to")
+    lead = book.lead(lead_id)
+    _, _, own = live(book, lead.id)
+    old = own.owner
+
+    def check():
+        _, _, now_own = live(book, lead.id)
+        if now_own.owner == to:
+            raise Refused(f"{to} already owns lead #{lead.id}")
+
+    if reason == "complaint":
+        label = Label(f"{to}: the client complained about {old or 'the service'} and asked to change agent; "
+                      f"moved with all credit by {manager}",
+                      f"{to}：客户投诉{old or '服务'}并要求更换顾问，由{manager}改派，业绩全部归新顾问")
+    else:
+        label = Label(f"{to}: redistributed by {manager}" + (f" (was {old})" if old else " from the pool"),
+                      f"{to}：由{manager}重新分配" + (f"（原为{old}）" if old else "（公共池）"))
+    event = _owner_event(book, lead.id, to, reason, label, manager, by=manager, previous=old)
+    event = attrs.evolve(event, note=note)
+    return book.append(lead.id, [event], check=check)
+
+
+def arbitrate(book, lead_id: int, to: str, reason: str, manager: str):
+    """A manager's final decision on a dispute (§3.9), recorded with the reason."""
+    from .errors import LeadcycleError
+
+    book.agent(manager, manager=True, what="--agent (the manager)")
+    book.agent(to, what="--to")
+    text = " ".join(str(reason or "").split())
+    if not text:
+        raise LeadcycleError("--reason is required: say why the manager decided so")
+    lead = book.lead(lead_id)
+    label = Label(f"{to}: manager {manager}'s arbitration (final): {text}",
+                  f"{to}：{manager}裁决（最终决定）：{text}")
+    event = _owner_event(book, lead.id, to, "arbitration", label, manager, by=manager, final=True,
+                         text=text)
+    event = attrs.evolve(event, note=text)
+    return book.append(lead.id, [event])
+
+
+def away_at_from(book) -> AwayAt:
+    """``away_at(agent, moment)`` from the reception log's away/back rows."""
+    rows = book.store.receptions(kinds=("away", "back", "left"))
+    by_agent: dict[str, list] = {}
+    for r in rows:
+        by_agent.setdefault(r["agent"], []).append(r)
+
+    def away_at(agent: str, at: dt.datetime) -> str | None:
+        state = None
+        for r in by_agent.get(agent, ()):
+            if r["at"] > at:
+                break
+            state = r["data"].get("reason") if r["kind"] == "away" else ("left" if r["kind"] == "left" else None)
+        return state
+
+    return away_at
+
+
+def lead_deals(book, lead_id: int) -> list[Deal]:
+    lead = book.lead(lead_id)
+    events = book.store.events_for(lead.id)
+    kinds = frozenset(k.name for k in book.registry.industry(lead.industry).event_kinds)
+    return deals(events, _policy(book, lead.industry), away_at_from(book), kinds)
+
+
+def write_credit(book, lead_id: int) -> None:
+    """Rewrite the lead's credit ledger (inside the caller's transaction)."""
+    events = book.store.events_for(lead_id)
+    if not any(e.kind == "contract" for e in events):
+        return
+    rows = []
+    for d in lead_deals(book, lead_id):
+        for s in d.shares:
+            rows.append((d.event_id, s.agent, s.share.numerator, s.share.denominator, s.role, d.rule,
+                         Reason(d.reason, f"credit:{d.rule}").to_json()))
+    book.store.save_credit(lead_id, rows, book.now)
+
+
+def dispute(book, lead_id: int, claim_kind: str, claimant: str, manager: str, note: str | None = None):
+    """Record a dispute about a closed deal, within the dispute window of
+    the subscription (§3.6): ``knowingly`` (the owner shows the closer knew
+    it was their client) or ``unrecognized`` (an agent proves an earlier
+    reception they failed to recognise)."""
+    from .errors import LeadcycleError, Refused
+
+    if claim_kind not in ("knowingly", "unrecognized"):
+        raise LeadcycleError(f"--claim {claim_kind!r} is not knowingly or unrecognized")
+    book.agent(manager, manager=True, what="--manager")
+    book.agent(claimant)
+    lead = book.lead(lead_id)
+    policy = _policy(book, lead.industry)
+    holder: dict = {}
+
+    def check():
+        found = lead_deals(book, lead.id)
+        if not found:
+            raise Refused(f"lead #{lead.id} has no deal yet; a dispute is about a closed deal (contract)")
+        deal = found[-1]
+        if deal.arbitrated:
+            raise Refused(f"lead #{lead.id}'s credit was decided by a manager's arbitration, which is final")
+        if book.now.date() > deal.dispute_until:
+            raise Refused(f"the dispute window closed on {deal.dispute_until} ({policy.dispute_days} days after "
+                          f"the subscription on {deal.subscribed_at.date()}); the credit is final")
+        if claim_kind == "knowingly":
+            if deal.owner != claimant or deal.closer == claimant:
+                raise Refused(f"{claimant} was not the owner of lead #{lead.id} when {deal.closer} closed it "
+                              f"(owner: {deal.owner or 'none'}); only the owner can claim it was knowingly worked")
+        else:
+            if claimant == deal.closer:
+                raise Refused(f"{claimant} closed the deal; there is no earlier reception to prove")
+            events = book.store.events_for(lead.id)
+            if not any(a == claimant and at <= deal.at for at, a in receptions_of(events)):
+                raise Refused(f"{claimant} has no recorded reception of lead #{lead.id} before the deal; "
+                              "the registration table is the only evidence")
+        holder["deal"] = deal
+
+    # the deal is read under the write lock; the event names it
+    with book.store.transaction():
+        check()
+        event = Event(None, lead.id, "dispute", book.now, claimant,
+                      {"claim": claim_kind, "claimant": claimant, "manager": manager,
+                       "deal": holder["deal"].event_id}, note)
+        return book.append(lead.id, [event])
+
+
+def leave(book, agent: str, to: str | None = None):
+    """An agent leaves (§3.7): their leads go to the pool — or, with a
+    deposit, to ``to`` — and leads without a deposit become new clients."""
+    from .errors import LeadcycleError
+
+    book.agent(agent)
+    if to is not None:
+        book.agent(to, what="--to")
+        if to == agent:
+            raise LeadcycleError("--to must name another agent than the one leaving")
+    book.refresh()
+    now = book.now
+    moved = []
+    with book.store.transaction():
+        for lead_id in book.store.owned_lead_ids(agent):
+            lead, events, own = live(book, lead_id)
+            if own.owner != agent:
+                continue
+            if events and events[-1].at > now:
+                raise LeadcycleError(f"the clock ({now.isoformat()}) is before lead #{lead_id}'s last event; "
+                                     "the log cannot be back-filled")
+            if any(e.kind == "deposit" for e in events):
+                if to is not None:
+                    rule, new = "departed_handover", to
+                    label = Label(f"{to}: took over from {agent}, who left on {now.date()} (deposit paid)",
+                                  f"{to}：{agent}于{now.date()}离职，已交定金的客户由其接管")
+                else:
+                    rule, new = "departed", None
+                    label = Label(f"pool: {agent} left on {now.date()}; the manager reassigns this "
+                                  "subscribed client", f"公共客户池：{agent}于{now.date()}离职，已下定客户由经理统一安排")
+            else:
+                rule, new = "departed_new_client", None
+                label = Label(f"pool: {agent} left on {now.date()}; without a deposit the client is a new client",
+                              f"公共客户池：{agent}于{now.date()}离职，未下定客户视作新客户")
+            book.store.append_event(_owner_event(book, lead_id, new, rule, label, None, departed=agent), now)
+            moved.append((lead_id, new, rule))
+        book.store.update_agent(agent, active=0, left_at=now.isoformat(timespec="seconds"), away=None)
+        book.store.add_reception(now, "left", agent, {"to": to})
+        if moved:
+            book._reproject([m[0] for m in moved])
+    return moved

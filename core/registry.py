@@ -23,7 +23,9 @@ CORE_EVENT_KINDS: tuple[EventKind, ...] = (
               help=Label("The first registration (来访客户登记表).", "首次登记（来访客户登记表）。")),
     EventKind("set", Label("attributes changed", "资料变更"), loggable=False),
     EventKind("visit", Label("visit", "来访"), contact=True,
-              help=Label("The client came to the office or site.", "客户到访售楼处/现场。")),
+              fields=(Field("asks_for", "str", Label("asked for agent", "指名接待顾问")),),
+              help=Label("The client came to the office or site (--set asks_for=AGENT when they ask "
+                         "for an agent).", "客户到访售楼处/现场（指名找某顾问时 --set asks_for=姓名）。")),
     EventKind("call", Label("incoming call", "来电"), contact=True,
               help=Label("The client phoned in.", "客户来电。")),
     EventKind(
@@ -51,6 +53,11 @@ CORE_EVENT_KINDS: tuple[EventKind, ...] = (
     EventKind("note", Label("note", "备注")),
     EventKind("stage", Label("stage entered", "进入阶段"), loggable=False),
     EventKind("owner", Label("owner changed", "归属变更"), loggable=False),
+    EventKind("assist", Label("substantial help by a colleague", "同事协助（重大促进）"),
+              help=Label("A colleague (--agent) gave the owner substantial help with this client; "
+                         "the owner's deal then splits 70/30 (DOMAIN §3.6).",
+                         "同事对该客户成交有重大促进作用；原顾问成交时按70/30分配。")),
+    EventKind("dispute", Label("credit dispute", "业绩争议"), loggable=False),
 )
 
 _GENDERS = (Choice("M", Label("male", "男")), Choice("F", Label("female", "女")))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from fractions import Fraction
 from typing import Any, Callable, Iterable
 
 import attrs
@@ -509,6 +510,33 @@ class OwnershipPolicy:
 
 @attrs.frozen
 class LeadView:
+    #: an owner's follow-up counts as timely when the last one before a
+    #: colleague's reception is at most this many days old (DOMAIN §2, 004)
+    timely_follow_up_days: int = 15
+    #: once one of these is logged the protection period no longer lapses
+    deal_kinds: tuple[str, ...] = attrs.field(default=("deposit", "contract"), converter=tuple)
+    #: credit splits (DOMAIN §3.6), as exact fractions of one deal
+    split_collision_owner: Fraction = attrs.field(default=Fraction(1, 2), converter=Fraction)
+    split_late_owner: Fraction = attrs.field(default=Fraction(1, 5), converter=Fraction)
+    split_stand_in_owner: Fraction = attrs.field(default=Fraction(1, 2), converter=Fraction)
+    split_assist_stand_in: Fraction = attrs.field(default=Fraction(3, 10), converter=Fraction)
+    split_referral_owner: Fraction = attrs.field(default=Fraction(1, 3), converter=Fraction)
+    split_unrecognized_claimant: Fraction = attrs.field(default=Fraction(1, 2), converter=Fraction)
+    #: commission paid out by stage of the deal (DOMAIN §3.11)
+    commission_stages: tuple["CommissionStage", ...] = attrs.field(default=(), converter=tuple)
+
+
+@attrs.frozen
+class CommissionStage:
+    """A stage of a deal at which ``percent`` of the commission is payable:
+    reached when an event of ``kind`` is logged (``None``: from the start,
+    e.g. client accumulation). Stages whose kind the industry does not log
+    are left out."""
+
+    name: str
+    label: Label = attrs.field(converter=_to_label)
+    kind: str | None
+    percent: int
     """What a :class:`Feature` sees of one lead."""
 
     lead: Any

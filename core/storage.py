@@ -87,6 +87,28 @@ def m002_import_rows(db: Database) -> None:
     )
 
 
+@core_migrations()
+def m003_ownership(db: Database) -> None:
+    """Ownership (DOMAIN §3): agents' recorded relatives and friends, the
+    reception queue's log (轮接: turns, make-up turns, away/back) and the
+    credit ledger written when a deal closes."""
+    db["agent_relations"].create(
+        {"id": int, "agent": str, "name": str, "phone": str, "relation": str, "recorded_at": str},
+        pk="id", not_null={"agent", "phone", "recorded_at"},
+    )
+    db["agent_relations"].create_index(["phone"])
+    db["receptions"].create(
+        {"id": int, "at": str, "kind": str, "agent": str, "data": str},
+        pk="id", not_null={"at", "kind"},
+    )
+    db["credit_ledger"].create(
+        {"lead_id": int, "deal_event_id": int, "agent": str, "share_num": int, "share_den": int,
+         "role": str, "rule": str, "reason": str, "computed_at": str},
+        pk=("lead_id", "deal_event_id", "agent"),
+    )
+    db["credit_ledger"].create_index(["agent"])
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
@@ -542,3 +564,57 @@ class Store:
 
     def explain_query_plan(self, sql: str, args: list) -> list[str]:
         return [r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+    # -------------------------------------------------------- ownership
+
+    def add_relation(self, agent: str, name: str | None, phone: str, relation: str,
+                     at: dt.datetime) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO agent_relations(agent, name, phone, relation, recorded_at) VALUES (?, ?, ?, ?, ?)",
+            (agent, name, phone, relation, _iso(at)))
+        return cur.lastrowid
+
+    def relations(self, agent: str | None = None, phone: str | None = None,
+                  before: dt.datetime | None = None) -> list[dict]:
+        where, args = [], []
+        for col, val in (("agent", agent), ("phone", phone)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        if before is not None:
+            where.append("recorded_at <= ?")
+            args.append(_iso(before))
+        sql = "SELECT * FROM agent_relations" + (" WHERE " + " AND ".join(where) if where else "")
+        return list(self.db.query(sql + " ORDER BY id", args))
+
+    def add_reception(self, at: dt.datetime, kind: str, agent: str | None, data: dict) -> int:
+        cur = self.conn.execute("INSERT INTO receptions(at, kind, agent, data) VALUES (?, ?, ?, ?)",
+                                (_iso(at), kind, agent, _json(data)))
+        return cur.lastrowid
+
+    def receptions(self, kinds: Iterable[str] | None = None) -> list[dict]:
+        sql, args = "SELECT id, at, kind, agent, data FROM receptions", []
+        if kinds is not None:
+            kinds = list(kinds)
+            sql += f" WHERE kind IN ({','.join('?' * len(kinds))})"
+            args = kinds
+        return [{"id": r[0], "at": dt.datetime.fromisoformat(r[1]), "kind": r[2], "agent": r[3],
+                 "data": json.loads(r[4] or "{}")} for r in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def owned_lead_ids(self, agent: str) -> list[int]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT lead_id FROM lead_state WHERE owner = ? ORDER BY lead_id", (agent,))]
+
+    def save_credit(self, lead_id: int, rows: list[tuple], at: dt.datetime) -> None:
+        """Replace the lead's credit ledger: ``rows`` are ``(deal_event_id,
+        agent, share_num, share_den, role, rule, reason_json)``."""
+        self.conn.execute("DELETE FROM credit_ledger WHERE lead_id = ?", (lead_id,))
+        self.conn.executemany(
+            "INSERT INTO credit_ledger(lead_id, deal_event_id, agent, share_num, share_den, role, rule, "
+            "reason, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(lead_id, *r, _iso(at)) for r in rows])
+
+    def credit_rows(self, lead_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT * FROM credit_ledger WHERE lead_id = ? ORDER BY deal_event_id, share_num * 1.0 / share_den DESC, "
+            "agent", [lead_id]))
+

@@ -1,0 +1,344 @@
+"""Ownership commands (DOMAIN §3): pool, claim, queue, receive, recognize,
+credit, dispute, reassign, arbitrate, history, and the agent subcommands
+relation, away, back, leave."""
+
+from __future__ import annotations
+
+import click
+
+from . import cli
+from .commands import _lead_id, agent, pass_env
+from .output import echo_json, table
+
+
+def _owner_line(book, lead_id, lang):
+    record = book.record(lead_id)
+    state = record.state
+    why = next((r for r in state.reasons if r.rule.startswith("owner:")), None)
+    text = why.text(lang) if why else ""
+    return record, f"lead #{lead_id} {record.lead.name}: owner {state.owner or '(pool)'}" + (
+        f"\n  why: {text}" if text else "")
+
+
+def _owner_json(record, lang) -> dict:
+    state = record.state
+    why = next((r for r in state.reasons if r.rule.startswith("owner:")), None)
+    return {"lead_id": record.lead.id, "name": record.lead.name, "owner": state.owner,
+            "owner_until": state.owner_until, "rule": why.rule.split(":", 1)[1] if why else None,
+            "reason": why.text(lang) if why else None}
+
+
+def _changed(env, lead_id, as_json):
+    book = env.book()
+    record, line = _owner_line(book, lead_id, env.lang)
+    if as_json:
+        echo_json(_owner_json(record, env.lang))
+    else:
+        click.echo(line)
+
+
+# ------------------------------------------------------------------ pool
+
+
+@cli.command()
+@click.option("--industry", help="Only this industry.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def pool(env, industry, as_json):
+    """Leads without an owner (公共客户池): lapsed, departed agents', phone-only."""
+    import json
+
+    book = env.book()
+    if industry:
+        book.industry(industry)
+    rows = []
+    for r in book.list(industry=industry, pool=True):
+        reasons = json.loads(r["reasons"] or "[]")
+        why = next((x for x in reasons if x.get("rule", "").startswith("owner:")), None)
+        rows.append({"lead_id": r["id"], "industry": r["industry"], "name": r["name"], "phone": r["phone"],
+                     "grade": r["grade"], "rule": why["rule"].split(":", 1)[1] if why else None,
+                     "reason": (why.get(env.lang) or why.get("en")) if why else None})
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(table([(r["lead_id"], r["name"], r["phone"], r["grade"], r["reason"]) for r in rows],
+                     ["lead", "name", "phone", "grade", "why in the pool"]))
+    click.echo(f"{len(rows)} leads in the pool; take one with: leadcycle claim LEAD --agent NAME")
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.option("--agent", required=True, help="The agent who takes the lead.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def claim(env, lead_id, agent, as_json):
+    """Take a lead from the pool."""
+    lead_id = _lead_id(lead_id)
+    env.book().claim(lead_id, agent)
+    _changed(env, lead_id, as_json)
+
+
+# ----------------------------------------------------------------- queue
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def queue(env, as_json):
+    """The reception rotation (轮接): who takes the next walk-in."""
+    from leadcycle import reception
+
+    v = reception.view(env.book())
+    if as_json:
+        v = dict(v)
+        v["rotation"] = [{**r, "status_label": r["status_label"](env.lang)} for r in v["rotation"]]
+        echo_json(v)
+        return
+    rows = [("→" if r["next"] else "", r["position"], r["agent"], r["status_label"](env.lang),
+             r["makeup_turns"] or "") for r in v["rotation"]]
+    click.echo(table(rows, ["", "#", "agent", "status", "make-up turns"]))
+    if v["lunch_duty"]:
+        click.echo(f"lunch break: {v['lunch_duty']} is on duty (no turn consumed)")
+
+
+@cli.command()
+@click.option("--non-buyer", is_flag=True,
+              help="The visitor declared a non-buying purpose (vendor, press, survey) on arrival.")
+@click.option("--appointment", metavar="AGENT", help="The visitor has an appointment with this agent.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def receive(env, non_buyer, appointment, as_json):
+    """Name the agent who takes the next walk-in and advance the rotation."""
+    r = env.book().receive(non_buyer=non_buyer, appointment=appointment)
+    if as_json:
+        echo_json({**r, "reason": r["reason"](env.lang)})
+        return
+    click.echo(f"next walk-in: {r['agent']} ({r['reason'](env.lang).split('：' if env.lang == 'zh' else ': ', 1)[-1]})")
+    for s in r["skipped"]:
+        click.echo(f"  skipped {s['agent']} ({s['reason']})" + (", make-up turn owed" if s["makeup"] else ""))
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.option("--agent", required=True, help="The original agent who recognised the client.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def recognize(env, lead_id, agent, as_json):
+    """The original agent recognises a returning client a colleague received
+    (within ownership.recognition_minutes): the lead returns to them."""
+    lead_id = _lead_id(lead_id)
+    env.book().recognize(lead_id, agent)
+    _changed(env, lead_id, as_json)
+
+
+# ---------------------------------------------------------------- credit
+
+
+def _frac(f) -> str:
+    return f"{f.numerator}/{f.denominator}" if f.denominator != 1 else str(f.numerator)
+
+
+def deal_json(d, lang, now) -> dict:
+    return {
+        "deal_event_id": d.event_id, "at": d.at, "closer": d.closer, "owner_at_deal": d.owner,
+        "rule": d.rule, "reason": d.reason(lang),
+        "shares": [{"agent": s.agent, "share": _frac(s.share), "share_float": float(s.share), "role": s.role}
+                   for s in d.shares],
+        "subscribed_at": d.subscribed_at, "dispute_until": d.dispute_until,
+        "disputable": d.disputable(now), "arbitrated": d.arbitrated,
+        "violation": d.violation(lang) if d.violation else None,
+        "commission": {
+            "payable_percent": d.payable_percent,
+            "stages": [{"stage": s.name, "label": s.label(lang), "percent": s.percent, "reached_at": s.at}
+                       for s in d.stages],
+            "per_agent": [{"agent": s.agent, "percent_of_commission": _frac(s.share * d.payable_percent)}
+                          for s in d.shares],
+        },
+    }
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def credit(env, lead_id, as_json):
+    """Who is credited with the lead's deals, and the commission payable so far."""
+    book = env.book()
+    lead_id = _lead_id(lead_id)
+    found = book.credit(lead_id)
+    out = [deal_json(d, env.lang, book.now) for d in found]
+    if as_json:
+        echo_json(out)
+        return
+    if not out:
+        click.echo(f"lead #{lead_id} has no deal yet (log a contract to close one)")
+        return
+    for d in out:
+        click.echo(f"deal of {d['at']:%Y-%m-%d} (event {d['deal_event_id']}): {d['reason']}")
+        click.echo(table([(s["agent"], s["share"], s["role"]) for s in d["shares"]], ["agent", "share", "role"]))
+        if d["violation"]:
+            click.echo(f"violation: {d['violation']}")
+        window = "open until" if d["disputable"] else "closed on"
+        click.echo(f"disputes: {window} {d['dispute_until']}" + (" (arbitrated, final)" if d["arbitrated"] else ""))
+        stages = ", ".join(f"{s['label']} {s['percent']}%" + (" ✓" if s["reached_at"] else "")
+                           for s in d["commission"]["stages"])
+        click.echo(f"commission payable: {d['commission']['payable_percent']}%  ({stages})")
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.option("--claim", "claim_kind", required=True, type=click.Choice(["knowingly", "unrecognized"]),
+              help="knowingly: the closer knew it was the owner's client; unrecognized: the claimant "
+                   "proves an earlier reception they failed to recognise.")
+@click.option("--agent", required=True, help="The agent who raises the dispute.")
+@click.option("--manager", required=True, help="The manager who records it.")
+@click.option("--note", help="The evidence.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def dispute(env, lead_id, claim_kind, agent, manager, note, as_json):
+    """Dispute a deal's credit (within ownership.dispute_days of the subscription)."""
+    book = env.book()
+    lead_id = _lead_id(lead_id)
+    book.dispute(lead_id, claim=claim_kind, claimant=agent, manager=manager, note=note)
+    d = book.credit(lead_id)[-1]
+    if as_json:
+        echo_json(deal_json(d, env.lang, book.now))
+        return
+    click.echo(f"dispute recorded on lead #{lead_id}: {d.reason(env.lang)}")
+
+
+# ------------------------------------------------------ manager decisions
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.option("--to", "to", required=True, help="The new owner.")
+@click.option("--reason", required=True, type=click.Choice(["complaint", "redistribute"]),
+              help="complaint: the client asked to change agent for bad service (all credit moves); "
+                   "redistribute: the manager hands out a pooled lead.")
+@click.option("--agent", required=True, help="The manager who decides.")
+@click.option("--note", help="Details.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def reassign(env, lead_id, to, reason, agent, note, as_json):
+    """Move a lead to another agent (managers only)."""
+    lead_id = _lead_id(lead_id)
+    env.book().reassign(lead_id, to, reason=reason, manager=agent, note=note)
+    _changed(env, lead_id, as_json)
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.option("--to", "to", required=True, help="The agent the lead belongs to.")
+@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--agent", required=True, help="The manager who arbitrates.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def arbitrate(env, lead_id, to, reason, agent, as_json):
+    """A manager's final decision on a dispute, recorded with its reason."""
+    lead_id = _lead_id(lead_id)
+    env.book().arbitrate(lead_id, to, reason=reason, manager=agent)
+    _changed(env, lead_id, as_json)
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def history(env, lead_id, as_json):
+    """The chain of owners over time, each with the rule that decided it."""
+    book = env.book()
+    lead_id = _lead_id(lead_id)
+    own = book.history(lead_id)
+    rows = [{"at": h.at, "owner": h.owner, "rule": h.rule, "reason": h.reason.text(env.lang)}
+            for h in own.history]
+    if as_json:
+        echo_json({"lead_id": lead_id, "owner": own.owner, "lapses_at": own.lapses_at,
+                   "history": rows, "stand_ins": [{"at": at, "agent": a} for at, a in own.stand_ins]})
+        return
+    click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", r["owner"] or "(pool)", r["rule"], r["reason"]) for r in rows],
+                     ["from", "owner", "rule", "why"]))
+    if own.lapses_at:
+        click.echo(f"protection runs until {own.lapses_at - __import__('datetime').timedelta(seconds=1):%Y-%m-%d}")
+
+
+# ------------------------------------------------------------ agent extras
+
+
+@agent.group(name="relation")
+def relation():
+    """Agents' relatives and friends, recorded beforehand (they belong to the agent)."""
+
+
+@relation.command(name="add")
+@click.argument("agent_name", metavar="AGENT")
+@click.option("--phone", required=True, help="The relative's or friend's phone.")
+@click.option("--relation", "kind", required=True, type=click.Choice(["relative", "friend"]))
+@click.option("--name", help="Their name.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def relation_add(env, agent_name, phone, kind, name, as_json):
+    """Record a relative or friend of AGENT."""
+    from leadcycle import reception
+
+    r = reception.add_relation(env.book(), agent_name, phone, kind, name)
+    if as_json:
+        echo_json(r)
+    else:
+        click.echo(f"recorded: {r['phone']} ({r['name'] or 'no name'}) is {r['agent']}'s {r['relation']}")
+
+
+@relation.command(name="list")
+@click.option("--agent", "agent_name", help="Only this agent's.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def relation_list(env, agent_name, as_json):
+    """Recorded relatives and friends."""
+    rows = env.book().store.relations(agent=agent_name)
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(table([(r["agent"], r["name"], r["phone"], r["relation"], r["recorded_at"]) for r in rows],
+                     ["agent", "name", "phone", "relation", "recorded"]))
+
+
+@agent.command(name="away")
+@click.argument("agent_name", metavar="AGENT")
+@click.option("--reason", required=True, type=click.Choice(["personal", "business", "with_client"]),
+              help="personal: skipped, no make-up turn; business / with_client: skipped, make-up turn.")
+@pass_env
+def agent_away(env, agent_name, reason):
+    """Mark an agent away from the reception desk."""
+    from leadcycle import reception
+
+    reception.set_away(env.book(), agent_name, reason)
+    click.echo(f"{agent_name} is away: {reception.AWAY_REASONS[reason](env.lang)}")
+
+
+@agent.command(name="back")
+@click.argument("agent_name", metavar="AGENT")
+@pass_env
+def agent_back(env, agent_name):
+    """Mark an agent back at the reception desk."""
+    from leadcycle import reception
+
+    reception.set_back(env.book(), agent_name)
+    click.echo(f"{agent_name} is back in the rotation")
+
+
+@agent.command(name="leave")
+@click.argument("agent_name", metavar="AGENT")
+@click.option("--to", "to", help="Hand the subscribed leads (with a deposit) to this agent.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def agent_leave(env, agent_name, to, as_json):
+    """An agent leaves: their leads go to the pool (or, with a deposit, to
+    --to); leads without a deposit become new clients."""
+    moved = env.book().leave_agent(agent_name, to)
+    rows = [{"lead_id": i, "to": new, "rule": rule} for i, new, rule in moved]
+    if as_json:
+        echo_json({"agent": agent_name, "leads": rows})
+        return
+    click.echo(f"{agent_name} has left; {len(rows)} leads moved")
+    if rows:
+        click.echo(table([(r["lead_id"], r["to"] or "(pool)", r["rule"]) for r in rows], ["lead", "to", "rule"]))

@@ -88,17 +88,22 @@ EXPORT_HEADERS = {
 }
 
 
+_QUALIFIED = re.compile(r"^.*[（(]\s*([a-z][a-z0-9_]*)\s*[)）]$")
+
+
 def resolve_columns(headers: list[str], industries: list[Industry],
                     mapping: dict[str, str]) -> list[str | None]:
     """The target of every column (``None``: ignored), or a one-line error
     for a column nobody knows or a basic with no column."""
-    attrs_by_key: dict[str, str] = {}
+    attrs_by_key: dict[str, set[str]] = {}
     attr_names: set[str] = set()
     for ind in industries:
         for f in ind.fields:
             attr_names.add(f.name)
-            for key in (f.name, f.label.en, f.label.zh):
-                attrs_by_key.setdefault(key.strip().lower(), f.name)
+            for key in (f.label.en, f.label.zh):
+                attrs_by_key.setdefault(key.strip().lower(), set()).add(f.name)
+    for name in attr_names:  # a field's own name wins over another field's label
+        attrs_by_key[name.lower()] = {name}
     user = {k.strip().lower(): v.strip() for k, v in mapping.items()}
     used_keys: set[str] = set()
     out: list[str | None] = []
@@ -119,8 +124,14 @@ def resolve_columns(headers: list[str], industries: list[Industry],
         elif key in HEADER_ALIASES:
             target = HEADER_ALIASES[key]
             out.append(None if target == "-" else target)
+        elif _QUALIFIED.match(key) and _QUALIFIED.match(key).group(1) in attr_names:
+            out.append(_QUALIFIED.match(key).group(1))  # 区域认同（region_view）, as export writes it
         elif key in attrs_by_key:
-            out.append(attrs_by_key[key])
+            names = sorted(attrs_by_key[key])
+            if len(names) > 1:
+                raise LeadcycleError(f"column {h!r} could be any of {', '.join(names)}; "
+                                     f"choose with --map '{h}={names[0]}'")
+            out.append(names[0])
         elif not key:
             out.append(None)
         else:
@@ -611,11 +622,21 @@ def export_columns(book: LeadBook, industry: str | None) -> list[str]:
 def export_headers(book: LeadBook, columns: list[str], lang: str) -> list[str]:
     if lang != "zh":
         return list(columns)
-    labels = {}
+    labels: dict[str, str] = {}
+    users: dict[str, set[str]] = {}
     for ind in book.registry.industries.values():
         for f in ind.fields:
             labels.setdefault(f.name, f.label.zh)
-    return [EXPORT_HEADERS.get(c) or labels.get(c, c) for c in columns]
+            users.setdefault(f.label.zh, set()).add(f.name)
+    out = []
+    for c in columns:
+        if c in EXPORT_HEADERS:
+            out.append(EXPORT_HEADERS[c])
+        elif c in labels and len(users[labels[c]]) > 1:
+            out.append(f"{labels[c]}（{c}）")  # two fields share the label: name the field
+        else:
+            out.append(labels.get(c, c))
+    return out
 
 
 def export_rows(book: LeadBook, *, industry: str | None = None, grade: str | None = None,

@@ -268,9 +268,9 @@ class LeadBook:
                            "use --relation instead")
             else:
                 message = None
-            lead = Lead(None, industry, name, gender, phone, need, now, attributes)
             claims = ownership.registration_data(self, industry, phone, asks_for=asks_for,
                                                  referred_by=referred_by, referral_proof=referral_proof)
+            lead = Lead(None, industry, name, gender, phone, need, now, attributes)
             lead_id = self.store.insert_lead(lead)
             data = {"name": name, "gender": gender, "phone": phone, "need": need,
                     "attributes": attributes, "channel": channel, **claims, **(extra or {})}
@@ -496,9 +496,6 @@ class LeadBook:
         return self.store.due_rows(day, owner=agent)
 
 
-def open_book(path: str | None = None, now: dt.datetime | None = None) -> LeadBook:
-    """Open the database at ``path`` (default ``$LEADCYCLE_DB`` or ``leads.db``)."""
-    return LeadBook.open(path or os.environ.get("LEADCYCLE_DB", "leads.db"), now)
     # --------------------------------------------------------- ownership
     # (DOMAIN §3; the rules live in ownership.py and reception.py)
 
@@ -540,6 +537,9 @@ def open_book(path: str | None = None, now: dt.datetime | None = None) -> LeadBo
         return reception.receive(self, non_buyer=non_buyer, appointment=appointment)
 
 
+def open_book(path: str | None = None, now: dt.datetime | None = None) -> LeadBook:
+    """Open the database at ``path`` (default ``$LEADCYCLE_DB`` or ``leads.db``)."""
+    return LeadBook.open(path or os.environ.get("LEADCYCLE_DB", "leads.db"), now)
 
 
 __all__ = ["LeadBook", "Added", "LeadRecord", "open_book", "parse_now"]

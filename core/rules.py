@@ -506,10 +506,6 @@ class OwnershipPolicy:
     calls_establish_ownership: bool = False
     referral_chain: bool = True
     dispute_days: int = 3
-
-
-@attrs.frozen
-class LeadView:
     #: an owner's follow-up counts as timely when the last one before a
     #: colleague's reception is at most this many days old (DOMAIN §2, 004)
     timely_follow_up_days: int = 15
@@ -537,6 +533,10 @@ class CommissionStage:
     label: Label = attrs.field(converter=_to_label)
     kind: str | None
     percent: int
+
+
+@attrs.frozen
+class LeadView:
     """What a :class:`Feature` sees of one lead."""
 
     lead: Any

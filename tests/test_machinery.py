@@ -330,6 +330,11 @@ def test_protection_90_days_named_manager_and_handover(book, run):
         assert book.record(lead).state.owner == "李娜"
     with book.at(day(91)):
         assert book.record(lead).state.owner is None
+    ordered = add(book)
+    with book.at(day(1)):
+        book.log(ordered, "order", agent="李娜", data={"amount": 500_000, "units": 1, "model": "3CX"})
+    with book.at(day(200)):  # an account that has ordered keeps its account manager
+        assert book.record(ordered).state.owner == "李娜"
     run("init", "--industry", "machinery")
     for name in ("李娜", "王强"):
         run("agent", "add", name)

@@ -244,6 +244,9 @@ def ownership_policy(industry, settings):
     for name in ("departed_to", "departure", "on_departure"):
         if name in fields:
             changes[name] = "manager"
+    if "deal_kinds" in fields:
+        # an account that has ordered keeps its account manager (the deal is made)
+        changes["deal_kinds"] = ("order", "contract")
     return attrs.evolve(base, **changes)
 
 

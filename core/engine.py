@@ -235,8 +235,11 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out) -> None:
         detail: list[Reason] = []
         if verdict is not None:
             grade, score = verdict.grade, verdict.score
-            head = [r for r in verdict.reasons if not r.rule.startswith(("criterion:", "dimension:"))]
-            detail = [r for r in verdict.reasons if r.rule.startswith(("criterion:", "dimension:"))]
+            # "dimension:lowest" names the grade's cause: it heads the list
+            head = [r for r in verdict.reasons if not r.rule.startswith(("criterion:", "dimension:"))
+                    or r.rule == "dimension:lowest"]
+            detail = [r for r in verdict.reasons if r.rule.startswith(("criterion:", "dimension:"))
+                      and r.rule != "dimension:lowest"]
             reasons.extend(head)
         stage = None
         if rules.stages is not None:
@@ -245,7 +248,11 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out) -> None:
                 reasons.append(stage_reason)
         reasons.append(ownership.reason)
         due = kind = None
-        if rules.cadence is not None:
+        if rules.cadence is not None and rules.cadence.stop and all(
+                c.test(row.get(c.feature)) for c in rules.cadence.stop):
+            reasons.append(Reason(rules.cadence.stop_label or Label("no follow-up planned", "无需跟进"),
+                                  "cadence:stop"))
+        elif rules.cadence is not None:
             last = _last_follow_up(rules.cadence, events)
             due, kind, why = next_follow_up(rules.cadence, grade, lead.created_at.date(), last)
             if why is not None:

@@ -458,6 +458,10 @@ class Cadence:
     rules: tuple[CadenceRule, ...] = attrs.field(converter=tuple)
     #: event kinds that count as a follow-up (default: contact kinds)
     kinds: tuple[str, ...] | None = None
+    #: when all of these hold, no follow-up is planned at all (e.g. after a
+    #: contract: the deal is closed, no more accumulation call-backs)
+    stop: tuple[Cond, ...] = attrs.field(default=(), converter=_conds)
+    stop_label: Label | None = attrs.field(default=None, converter=attrs.converters.optional(_to_label))
 
     def rule_for(self, grade: str | None) -> CadenceRule | None:
         for r in self.rules:

@@ -451,6 +451,63 @@ class Store:
             args.append(owner)
         return list(self.db.query(sql + " ORDER BY l.id", args))
 
+    def lapsing_rows(self, after: dt.datetime, until: dt.datetime, owner: str | None = None,
+                     industry: str | None = None) -> list[dict]:
+        """Owned leads whose protection period ends (``owner_until``) in
+        ``(after, until]``, through the ``(owner, owner_until)`` index: one
+        range per owner (every agent when ``owner`` is None)."""
+        sql = ("SELECT l.id, l.industry, l.name, l.phone, l.created_at, s.grade, s.stage, s.owner, "
+               "s.owner_until, s.next_follow_up FROM lead_state s JOIN leads l ON l.id = s.lead_id "
+               "WHERE s.owner_until > ? AND s.owner_until <= ?")
+        args: list = [_iso(after), _iso(until)]
+        if owner is not None:
+            sql += " AND s.owner = ?"
+            args.append(owner)
+        else:
+            sql += " AND s.owner IN (SELECT name FROM agents)"
+        if industry is not None:
+            sql += " AND s.industry = ?"
+            args.append(industry)
+        return list(self.db.query(sql + " ORDER BY s.owner_until, l.id", args))
+
+    def kind_events(self, kind: str, industry: str | None = None,
+                    until: dt.datetime | None = None) -> list[dict]:
+        """Every event of ``kind`` (through the ``(kind, at)`` index) up to
+        ``until``, with its lead's industry, name and folded attributes."""
+        sql = ("SELECT e.id, e.lead_id, e.at, e.agent, e.data, l.industry, l.name, l.attributes "
+               "FROM events e JOIN leads l ON l.id = e.lead_id WHERE e.kind = ?")
+        args: list = [kind]
+        if until is not None:
+            sql += " AND e.at <= ?"
+            args.append(_iso(until))
+        if industry is not None:
+            sql += " AND l.industry = ?"
+            args.append(industry)
+        return [{"id": r[0], "lead_id": r[1], "at": dt.datetime.fromisoformat(r[2]), "agent": r[3],
+                 "data": json.loads(r[4] or "{}"), "industry": r[5], "name": r[6],
+                 "attributes": json.loads(r[7] or "{}")}
+                for r in self.conn.execute(sql + " ORDER BY e.at, e.id", args)]
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def states_with_extra_flag(self, industry: str, path: str, owner: str | None = None) -> list[dict]:
+        """Leads of ``industry`` whose projection's ``extra`` is true at the
+        JSON ``path`` (``$.x_account.change_due``): the items a plugin's due
+        list or review acts on, through the (industry, …) or (owner, …)
+        index rather than a scan of every lead."""
+        sql = ("SELECT l.id, l.name, l.phone, s.grade, s.owner, s.extra FROM lead_state s "
+               "JOIN leads l ON l.id = s.lead_id WHERE s.industry = ? AND json_extract(s.extra, ?) = 1")
+        args: list = [industry, path]
+        if owner is not None:
+            sql += " AND s.owner = ?"
+            args.append(owner)
+        return list(self.db.query(sql + " ORDER BY l.id", args))
+
     def grade_counts(self) -> list[tuple[str, str | None, int]]:
         return list(self.conn.execute(
             "SELECT industry, grade, count(*) FROM lead_state GROUP BY industry, grade ORDER BY industry, grade"))

@@ -18,6 +18,9 @@ def office(run):
     assert run("agent", "add", "陈经理", "--manager", now=T).exit_code == 0
     if run("settings", "get", "realestate.grading").exit_code == 0:
         assert run("settings", "set", "realestate.grading", "points").exit_code == 0
+    if run("settings", "get", "realestate.first_call_back_days").exit_code == 0:
+        # these tests use the cadence table's "same day"; realestate's default is 3 days
+        assert run("settings", "set", "realestate.first_call_back_days", "0").exit_code == 0
     return run
 
 

@@ -43,6 +43,7 @@ Rules applied by :func:`resolve`:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from fractions import Fraction
 from typing import Callable
 
@@ -643,7 +644,7 @@ def write_credit(book, lead_id: int) -> None:
     for d in lead_deals(book, lead_id):
         for s in d.shares:
             rows.append((d.event_id, s.agent, s.share.numerator, s.share.denominator, s.role, d.rule,
-                         Reason(d.reason, f"credit:{d.rule}").to_json()))
+                         json.dumps(Reason(d.reason, f"credit:{d.rule}").to_json(), ensure_ascii=False)))
     book.store.save_credit(lead_id, rows, book.now)
 
 

@@ -574,3 +574,22 @@ def test_demo_populates_software_leads(fresh_db):
         rows = book.list(industry=IND)
     assert len(rows) == 15
     assert {r["stage"] for r in rows} - {"target_group"}  # some accounts were advanced
+
+
+def test_bad_attribute_and_event_input_is_one_line_and_writes_nothing(run):
+    run("init", "--industry", IND)
+    run("agent", "add", "李娜")
+    run("lead", "add", "--industry", IND, "--name", "张伟", "--gender", "M", "--phone", "13800138000",
+        "--need", "OA", now="2026-03-05T10:00")
+    for args, text in (
+        (("lead", "set", "1", "has_need=maybe"), "has_need: 'maybe' is not allowed; use one of yes, no, unknown"),
+        (("lead", "set", "1", "sector=mining"), "sector: 'mining' is not allowed"),
+        (("lead", "set", "1", "expected_purchase=soon"), "expected_purchase: 'soon' is not a date"),
+        (("log", "1", "answer", "--set", "by_decision_maker=yes"), "answer needs answer"),
+        (("log", "1", "answer", "--set", "answer=maybe", "--set", "by_decision_maker=yes"), "is not allowed"),
+        (("log", "1", "quote", "--set", "amount=-5"), "below the minimum"),
+    ):
+        r = run(*args, now="2026-03-05T11:00")
+        assert r.exit_code == 1 and text in r.output and r.output.strip().count("\n") == 0, (args, r.output)
+    shown = json.loads(run("show", "1", "--json", now="2026-03-05T11:00").output)
+    assert [e["kind"] for e in shown["events"]] == ["register"]

@@ -421,7 +421,8 @@ def review(env, dry_run, as_json):
 
 @cli.command()
 @click.option("--industry", help="Only this industry.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=5000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Leads per transaction; memory grows with it (about 30 KB per lead).")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def rescore(env, industry, batch_size, as_json):

@@ -55,7 +55,7 @@ IMPORT_LABELS = {
                    "relation, note or an attribute); COLUMN=- skips it. Repeatable.")
 @click.option("--agent", help="Receiving agent for rows without one (置业顾问).")
 @click.option("--add-agents", is_flag=True, help="Create agents named in the file who do not exist yet.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Rows per transaction.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env

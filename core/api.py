@@ -460,7 +460,7 @@ class LeadBook:
                 self._reproject(stale)
         return len(stale)
 
-    def rescore(self, batch_size: int = 5000, industry: str | None = None,
+    def rescore(self, batch_size: int = 1000, industry: str | None = None,
                 progress: Callable[[int], None] | None = None) -> dict[str, dict[str | None, int]]:
         """Rebuild every projection from the log, in batches of
         ``batch_size`` leads, each batch its own transaction. Returns counts

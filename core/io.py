@@ -361,7 +361,7 @@ class _Rejects:
 
 def import_file(book: LeadBook, path: str, industry: str | None = None, *,
                 mapping: dict[str, str] | None = None, agent: str | None = None,
-                add_agents: bool = False, batch_size: int = 2000,
+                add_agents: bool = False, batch_size: int = 1000,
                 progress: Callable[[int], None] | None = None) -> ImportResult:
     """Import ``path`` into ``book``; see the module docstring. Raises
     :class:`LeadcycleError` (having written nothing) when the file as a

@@ -41,5 +41,14 @@ def advance(env, lead_id, stage, agent, note, as_json):
         out["from_stage"] = before.stage
         echo_json(out)
         return
-    click.echo(f"lead #{lead_id}: stage {before.stage or '-'} → {record.state.stage}")
+    ladder = book.context.for_industry(record.lead.industry).stages
+
+    def label(name):
+        s = ladder.stage(name) if ladder and name else None
+        return s.label(env.lang) if s else (name or "-")
+
+    if env.lang == "zh":
+        click.echo(f"客户#{lead_id}：阶段 {label(before.stage)} → {label(record.state.stage)}")
+    else:
+        click.echo(f"lead #{lead_id}: stage {label(before.stage)} → {label(record.state.stage)}")
     _print_state_line(record, env.lang)

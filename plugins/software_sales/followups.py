@@ -137,14 +137,19 @@ def followups_cmd(env, as_json):
     click.echo(table([(r[lang], "" if r["documents_pct"] is None else f"{r['documents_pct']} %",
                        r["office_deals"], "-" if r["office_pct"] is None else f"{r['office_pct']:g} %")
                       for r in data["buckets"]],
-                     ["deal closed", "documents", "office deals", "office share"]))
-    click.echo(f"{data['deals']} deals; source of the percentages: 001 (American marketing association figure)")
+                     ["deal closed", "documents", "office deals", "office share"] if lang == "en"
+                     else ["成交时点", "资料统计", "本处成交", "本处占比"]))
+    n = data["deals"]
+    click.echo(f"{n} deal{'s' if n != 1 else ''}; the documents' figures: American Marketing Association, "
+               "quoted in seed 001" if lang == "en" else f"共{n}单成交；资料统计：美国营销协会（见资料001）")
     early = data["given_up_early"]
-    click.echo(f"\nGiven up before follow-up {data['min_follow_ups']}: {len(early)} leads")
+    click.echo(f"\nGiven up before follow-up {data['min_follow_ups']}: {len(early)} leads" if lang == "en"
+               else f"\n第{data['min_follow_ups']}次跟进前放弃：{len(early)}个客户")
     if early:
-        click.echo(table([(i["lead_id"], i["name"], i["owner"] or "(pool)", i["stage"], i["follow_ups"],
-                           i["text"][lang]) for i in early],
-                         ["lead", "name", "owner", "stage", "follow-ups", "why"]))
+        click.echo(table([(i["lead_id"], i["name"], i["owner"] or ("(pool)" if lang == "en" else "（公共池）"),
+                           i["stage"], i["follow_ups"], i["text"][lang]) for i in early],
+                         ["lead", "name", "owner", "stage", "follow-ups", "why"] if lang == "en"
+                         else ["客户", "姓名", "归属", "阶段", "跟进次数", "说明"]))
 
 
 def register(cli) -> None:

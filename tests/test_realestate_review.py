@@ -1,0 +1,300 @@
+"""plugins/realestate: the weekly review and the manager's approval, the
+sales phases and the deal report (DOMAIN §2)."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from leadcycle import LeadBook, LeadcycleError, loader
+
+T0 = dt.datetime(2026, 3, 5, 10, 0)  # Thursday of ISO week 10
+ALL_A = {d: "A" for d in ("motivation", "region", "product", "price", "funds", "expected_deal",
+                          "contact", "mortgage")}
+
+
+def day(n, hours=0):
+    return T0 + dt.timedelta(days=n, hours=hours)
+
+
+def add(book, phone="13800138000", name="张伟", attributes=None, at=T0, agent="李娜"):
+    with book.at(at):
+        return book.add_lead("realestate", name=name, gender="M", phone=phone, need="三房",
+                             attributes=attributes or {}, agent=agent).lead.id
+
+
+def review(book, at, apply=True):
+    with book.at(at):
+        out = []
+        for changes in loader.call_safely("run_review", book=book, apply=apply):
+            out.extend(changes)
+        return out
+
+
+def grade(book, lead, at):
+    with book.at(at):
+        return book.record(lead).state
+
+
+def summary(changes):
+    return [(c["lead_id"], c["change"], c["written"]) for c in changes]
+
+
+def test_a_undecided_for_a_week_drops_to_b_not_before(fresh_db):
+    lead = add(fresh_db, attributes=ALL_A)
+    assert summary(review(fresh_db, day(6, 1))) == []        # A for 6 days: not yet (ISO week 11 run)
+    n = len(fresh_db.store.events_for(lead))
+    assert summary(review(fresh_db, day(13))) == [(lead, "A → B", True)]  # a week later
+    st = grade(fresh_db, lead, day(13))
+    assert st.grade == "B"
+    assert st.reasons[0].text.en == ("capped at B: downgraded to B by the weekly review; lifts with new "
+                                     "progress or a re-rating (was A)")
+    assert st.extra["x_review"]["summary"]["en"].startswith(f"weekly review: A → B on {day(13).date()}")
+    events = fresh_db.store.events_for(lead)
+    assert len(events) == n + 1 and events[-1].kind == "review"
+    assert events[-1].data["reason"]["en"].startswith("still undecided after 7 days as A")
+
+
+def test_one_week_boundary_exactly(fresh_db):
+    lead = add(fresh_db, attributes=ALL_A)
+    # a week after the registration minus one minute: the lead did not exist a week before
+    assert review(fresh_db, day(7) - dt.timedelta(minutes=1)) == []
+    other = add(fresh_db, phone="13900000002", name="李四", attributes=ALL_A, at=day(7))
+    assert summary(review(fresh_db, day(14))) == [(lead, "A → B", True), (other, "A → B", True)]
+
+
+def test_a_with_a_deposit_is_decided(fresh_db):
+    lead = add(fresh_db, attributes=ALL_A)
+    with fresh_db.at(day(2)):
+        fresh_db.log(lead, "deposit", agent="李娜", data={"amount": 50000})
+    assert review(fresh_db, day(14)) == []
+
+
+def test_running_twice_in_the_same_week_changes_nothing(fresh_db):
+    lead = add(fresh_db, attributes=ALL_A)
+    add(fresh_db, phone="13900000002", name="李四", attributes={"motivation": "D"})
+    first = review(fresh_db, day(7))
+    assert {c["change"] for c in first} == {"A → B", "李娜 → pool"}
+    count = fresh_db.store.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    assert review(fresh_db, day(7)) == []
+    assert review(fresh_db, day(10)) == []  # Sunday of the same ISO week
+    assert fresh_db.store.conn.execute("SELECT count(*) FROM events").fetchone()[0] == count
+    assert grade(fresh_db, lead, day(10)).grade == "B"
+
+
+def test_dry_run_writes_nothing(fresh_db):
+    lead = add(fresh_db, attributes=ALL_A)
+    n = len(fresh_db.store.events_for(lead))
+    assert summary(review(fresh_db, day(7), apply=False)) == [(lead, "A → B", False)]
+    assert len(fresh_db.store.events_for(lead)) == n
+    assert summary(review(fresh_db, day(7))) == [(lead, "A → B", True)]  # the dry run did not use the week
+
+
+def test_b_without_progress_drops_to_c_progress_keeps_it_and_lifts_the_cap(fresh_db):
+    faded = add(fresh_db, attributes={**ALL_A, "price": "B"})
+    busy = add(fresh_db, phone="13900000002", name="李四", attributes={**ALL_A, "price": "B"})
+    with fresh_db.at(day(10)):
+        fresh_db.log(busy, "deep_question", agent="李娜")
+    changes = review(fresh_db, day(14))
+    assert summary(changes) == [(faded, "B → C", True)]
+    assert changes[0]["reason"].en.startswith("intent faded: no visit, call, signal or deposit in the 7 days")
+    assert grade(fresh_db, faded, day(14)).grade == "C"
+    # the client comes back: progress lifts the review's cap
+    with fresh_db.at(day(15)):
+        fresh_db.log(faded, "visit", agent="李娜")
+    assert grade(fresh_db, faded, day(15)).grade == "B"
+
+
+def test_a_then_b_then_c_then_approval_then_pool(fresh_db, run, db_path):
+    book = LeadBook.create(db_path, ["realestate"], now=T0)
+    book.add_agent("李娜")
+    book.add_agent("陈经理", manager=True)
+    lead = add(book, attributes=ALL_A)
+    with book.at(day(1)):
+        book.log(lead, "follow_up", agent="李娜", data={"reaction": "考虑中"}, note="电话回访")
+    book.close()
+    week = lambda n: day(7 * n).isoformat(timespec="minutes")  # noqa: E731
+    out = json.loads(run("review", "--json", now=week(1)).output)
+    assert [c["change"] for c in out] == ["A → B"]
+    out = json.loads(run("review", "--json", now=week(2)).output)
+    assert [c["change"] for c in out] == ["B → C"]
+    out = json.loads(run("review", "--json", now=week(3)).output)
+    assert [(c["change"], c["written"]) for c in out] == [("C → D?", False)]
+    assert "leadcycle approve 1 --agent MANAGER" in out[0]["reason"]
+
+    # a non-manager cannot approve; nothing is written
+    before = run("show", "1", "--json", now=week(3)).output
+    result = run("approve", "1", "--agent", "李娜", now=week(3))
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: 李娜 is not a manager; only a manager may do this"
+    assert run("show", "1", "--json", now=week(3)).output == before
+    result = run("approve", "1", now=week(3))
+    assert result.exit_code == 1 and "give --agent NAME" in result.output
+
+    result = run("approve", "1", "--agent", "陈经理", now=week(3))
+    assert result.exit_code == 0, result.output
+    assert "Follow-up record:" in result.output
+    assert "follow-up  [李娜]  reaction=考虑中  “电话回访”" in result.output
+    assert "weekly review downgrade" in result.output
+    assert result.output.strip().endswith("grade C → D: approved by 陈经理")
+    shown = json.loads(run("show", "1", "--json", now=week(3)).output)
+    assert shown["grade"] == "D" and shown["next_follow_up"] is None and shown["owner"] == "李娜"
+    # approving again: it is not C any more
+    again = run("approve", "1", "--agent", "陈经理", now=week(3))
+    assert again.exit_code == 1 and "is grade D, not C" in again.output
+
+    out = json.loads(run("review", "--json", now=week(4)).output)
+    assert [c["change"] for c in out] == ["李娜 → pool"]
+    shown = json.loads(run("show", "1", "--json", now=week(4)).output)
+    assert shown["owner"] is None
+    assert "grade D: returned to the manager's pool" in shown["reasons"][1] or any(
+        r.startswith("grade D: returned to the manager's pool") for r in shown["reasons"])
+    assert json.loads(run("review", "--json", now=week(5)).output) == []
+
+
+def test_approve_json_and_chinese(run, db_path):
+    book = LeadBook.create(db_path, ["realestate"], now=T0)
+    book.add_agent("陈经理", manager=True)
+    add(book, attributes={"motivation": "C"}, agent="陈经理")
+    book.close()
+    out = json.loads(run("approve", "1", "--agent", "陈经理", "--json", now="2026-03-06T10:00").output)
+    assert out["grade"] == "D" and out["approved_by"] == "陈经理"
+    assert [e["kind"] for e in out["follow_up_record"]] == ["register"]
+    zh = run("--lang", "zh", "show", "1", now="2026-03-06T10:00").output
+    assert "每周复盘：2026-03-06 由C降为D" in zh
+
+
+def test_review_before_any_lead_exists(run):
+    assert run("init", "--industry", "realestate").exit_code == 0
+    result = run("review")
+    assert result.exit_code == 1
+    assert result.output.strip() == ("Error: there are no leads to review yet; "
+                                     "register one with: leadcycle lead add")
+
+
+# ------------------------------------------------------------ phases
+
+
+def _office(db_path, units_sold=(), launch="2026-05-01", total=100):
+    book = LeadBook.create(db_path, ["realestate"], now=dt.datetime(2026, 1, 1))
+    book.add_agent("李娜")
+    if launch:
+        book.set_setting("realestate.launch_date", launch)
+    if total:
+        book.set_setting("realestate.total_units", total)
+    for i, (when, units) in enumerate(units_sold):
+        lead = add(book, phone=f"1390000{i:04d}", name=f"客户{i}", at=when)
+        with book.at(when + dt.timedelta(hours=1)):
+            book.log(lead, "contract", agent="李娜", data={"units": units, "amount": 1_000_000})
+    book.close()
+
+
+def test_phase_needs_the_launch_date_and_the_units(run, db_path):
+    _office(db_path, launch=None, total=0)
+    result = run("phase", now="2026-03-05T10:00")
+    assert result.exit_code == 1
+    assert result.output.strip() == ("Error: the launch date is not set; set it with: "
+                                     "leadcycle settings set realestate.launch_date 2026-05-01")
+    run("settings", "set", "realestate.launch_date", "2026-05-01")
+    result = run("phase", now="2026-03-05T10:00")
+    assert result.exit_code == 1 and "realestate.total_units" in result.output
+    bad = run("settings", "set", "realestate.total_units", "--", "-5")
+    assert bad.exit_code == 1 and "below the minimum" in bad.output
+    bad = run("settings", "set", "realestate.launch_date", "soon")
+    assert bad.exit_code == 1 and "is not a date" in bad.output
+
+
+@pytest.mark.parametrize("now, phase, status", [
+    ("2026-02-28T10:00", "before", "not started"),
+    ("2026-03-01T10:00", "warmup", "ahead"),         # 2 months before the launch: target 0–0 %, sold 3 %
+    ("2026-04-30T10:00", "warmup", "behind"),        # target ≈ 4.9–9.8 %, sold 3 %
+    ("2026-05-01T10:00", "strong", "behind"),        # target 5–10 %, sold 3 %
+    ("2026-07-01T10:00", "continuous", "behind"),
+    ("2026-11-01T10:00", "tail", "behind"),
+    ("2027-03-01T10:00", "after", "behind"),
+])
+def test_phase_boundaries(run, db_path, now, phase, status):
+    _office(db_path, units_sold=[(dt.datetime(2026, 2, 1, 10), 3)])
+    out = json.loads(run("phase", "--json", now=now).output)
+    assert (out["phase"], out["status"]) == (phase, status)
+    assert out["units_sold"] == 3 and out["sold_percent"] == 3.0
+    assert [p["target_percent"] for p in out["phases"]] == [[5, 10], [40, 50], [70, 80], [90, 95]]
+    assert [p["phase"] for p in out["phases"]] == ["warmup", "strong", "continuous", "tail"]
+
+
+def test_phase_ahead_and_text(run, db_path):
+    _office(db_path, units_sold=[(T0, 5), (day(1), 3)])
+    out = json.loads(run("phase", "--json", now="2026-03-31T10:00").output)
+    # warm-up 2026-03-01..05-01 (61 days), day 30: target 2.5–4.9 %, sold 8 %
+    assert out["target_now_percent"] == [2.5, 4.9]
+    assert out["status"] == "ahead"
+    text = run("phase", now="2026-03-31T10:00").output
+    assert "warm-up (launch 2026-05-01)" in text and "sold 8 of 100 units (8 %)" in text
+    zh = run("--lang", "zh", "phase", now="2026-03-31T10:00").output
+    assert "预热期" in zh and "超前" in zh
+
+
+# ------------------------------------------------------------ deal report
+
+
+def test_report_deals_by_age_band_unit_type_and_building(run, db_path):
+    book = LeadBook.create(db_path, ["realestate"], now=T0)
+    book.add_agent("李娜")
+    people = [  # age, unit type, building, occupation, company
+        ({"age": 19, "unit_type": "two_rooms", "building": "B", "occupation": "教师"}, 1),
+        ({"age": 30, "unit_type": "two_rooms", "building": "B", "occupation": "个体"}, 1),
+        ({"age": 31, "unit_type": "three_rooms", "building": "C", "occupation": "个体"}, 2),
+        ({"birth_date": "1976-03-06", "unit_type": "two_rooms", "building": "B"}, 1),  # 49 on 03-05
+        ({"age": 51, "unit_type": "three_rooms", "building": "D", "company_purchase": "yes"}, 1),
+        ({"age": 18, "building": "D"}, 1),
+    ]
+    for i, (attributes, units) in enumerate(people):
+        lead = add(book, phone=f"1390000{i:04d}", name=f"客户{i}", attributes=attributes)
+        with book.at(T0 + dt.timedelta(hours=1)):
+            book.log(lead, "contract", agent="李娜", data={"units": units, "amount": 900000})
+    add(book, phone="13700000000", name="没成交")
+    book.close()
+    out = json.loads(run("report", "deals", "--by", "age_band", "--json", now="2026-03-06T10:00").output)
+    assert out["deals"] == 6 and out["units"] == 7 and out["company_purchases"] == 1
+    assert [(g["value"], g["deals"], g["share_percent"]) for g in out["groups"]] == [
+        ("under_19", 1, 16.7), ("19-30", 2, 33.3), ("31-40", 1, 16.7), ("41-50", 1, 16.7), ("50+", 1, 16.7)]
+    out = json.loads(run("report", "deals", "--json", now="2026-03-06T10:00").output)
+    assert out["by"] == "unit_type"
+    assert [(g["value"], g["deals"], g["units"]) for g in out["groups"]] == [
+        ("two_rooms", 3, 3), ("three_rooms", 2, 3), (None, 1, 1)]
+    text = run("report", "deals", "--by", "building", now="2026-03-06T10:00").output
+    assert "B         3      3      50 %" in text
+    zh = run("--lang", "zh", "report", "deals", "--by", "age_band", now="2026-03-06T10:00").output
+    assert "19–30岁" in zh and "50岁以上" in zh
+    bad = run("report", "deals", "--by", "salary", now="2026-03-06T10:00")
+    assert bad.exit_code == 2 and "Invalid value for '--by'" in bad.output
+
+
+def test_report_deals_when_there_are_none(run, db_path):
+    _office(db_path)
+    out = run("report", "deals", now="2026-03-06T10:00")
+    assert out.exit_code == 0 and out.output.startswith("no closed deals yet")
+
+
+# ------------------------------------------------------------ labels
+
+
+def test_every_grade_dimension_value_kind_and_phase_has_zh_and_en():
+    from leadcycle.plugins.realestate import config
+    from leadcycle.registry import Registry
+
+    ind = Registry().industry("realestate")
+    for c in ind.grades:
+        assert c.label.en and c.label.zh and c.label.en != c.label.zh
+    for f in ind.fields:
+        assert f.label.en != f.label.zh, f.name
+        for c in f.choices:
+            assert c.label.en != c.label.zh, (f.name, c.value)
+    for k in ind.event_kinds:
+        assert k.label.en != k.label.zh, k.name
+    for key, label in config.PHASE_LABELS.items():
+        assert label.en != label.zh
+    settings = Registry().settings
+    for key, s in settings.items():
+        if key.startswith("realestate."):
+            assert s.label.en != s.label.zh and s.source, key

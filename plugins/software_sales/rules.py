@@ -31,15 +31,33 @@ signal counts once however often it is logged.
 **Stage ladders** (``software_sales.ladder``):
 
 * ``stages`` — the project ladder of seed 002 (软件项目销售阶段定义), moved
-  by ``leadcycle advance``. The document spells out the required
-  information for the target group and the potential opportunity only; the
-  requirements of the later stages are ours, from each stage's name and the
-  intent definition ("assessed as fitting our product, with a need").
+  by ``leadcycle advance`` (each stage also needs every earlier stage's
+  information). The document spells out the required information for the
+  target group (company; sector among ``software_sales.target_sectors``) and
+  the potential opportunity (size, IT landscape, competing vendors,
+  requirements, budget, project team) only. The later stages are ours, from
+  each stage's name and the intent definition ("assessed as fitting our
+  product, with a need"): intent — ``product_fit``, ``has_need=yes``,
+  ``decision_maker=yes`` (seed 000); client project approval —
+  ``project_approved``, ``has_budget=yes``; preliminary acceptance — a
+  ``demo`` logged and ``solution_accepted``; commercial — a ``quote``
+  logged; won — a ``contract`` logged; lost (from any stage) — a
+  ``lost_reason`` recorded. Days in the current stage and the history are
+  shown for this ladder only (``x_stage``; live in ``show``, as of the last
+  projection in ``list``).
 * ``ten_level`` — 客户十级分级标准 (seed 004), computed. The document's
   "annual sales above **万" has no number: ``software_sales.a08_min_revenue``
   defaults to 0. "Purchase within 2 months" is counted as 60 days
-  (``software_sales.sprint_days``). A refusal from the decision maker
-  without a reason counts as A07 (a soft refusal, ours).
+  (``software_sales.sprint_days``). An answer (``answer`` event) counts
+  only when given by the decision maker, informed and considered (the
+  document's conditions 1–3). A refusal from the decision maker without a
+  reason counts as A07 (a soft refusal, ours); a refusal stops counting when
+  the client moves on afterwards (signals, supplier cues, quote, order…).
+  A06 case 4 is logged as ``answer=positive``. Size "known" means employees
+  or annual revenue recorded. A01's "no open conditional promise" holds
+  unless ``open_promises`` is set to yes. A level is the furthest whose
+  conditions hold (A04 includes A05's); the levels are not cumulative
+  otherwise, as in the document.
 * ``saas`` — the 4-step SaaS intent ladder (seed 000, 大账房), computed;
   a signed contract shows as ``signed``.
 """

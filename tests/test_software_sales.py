@@ -445,6 +445,8 @@ def test_saas_four_steps(fresh_db):
     assert state(book, lead).stage == "value_assessment"
     book.set(lead, {"cooperation_agreed": True})
     assert state(book, lead).stage == "agreed"
+    book.log(lead, "contract", agent="李娜", data={"amount": 36000})
+    assert state(book, lead).stage == "signed"
 
 
 # ------------------------------------------------ ownership and follow-ups

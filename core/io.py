@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -277,7 +278,21 @@ def parse_moment(raw: Any) -> dt.datetime:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         moment = dt.datetime.combine(_EXCEL_EPOCH, dt.time()) + dt.timedelta(days=float(raw))
         return moment.replace(microsecond=0)
-    text = str(raw).strip()
+    return _parse_text_moment(str(raw).strip())
+
+
+_YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text_moment(text: str) -> dt.datetime:
+    # a register has few distinct dates: parse each once
+    m = _YMD.fullmatch(text)
+    if m:
+        try:
+            return dt.datetime(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            raise LeadcycleError(f"visit date {text!r} is not a date such as 2026-03-05 or 2026/3/5") from None
     if re.fullmatch(r"\d{5}\.\d+", text):
         return parse_moment(float(text))
     if re.search(r"\d[ T]\d{1,2}:\d{2}", text):
@@ -290,14 +305,14 @@ def parse_moment(raw: Any) -> dt.datetime:
                 fmt = "%H:%M:%S" if clock.count(":") == 2 else "%H:%M"
                 value = dt.datetime.combine(parse_date(day), dt.datetime.strptime(clock, fmt).time())
             except ValueError:
-                raise LeadcycleError(f"visit date {raw!r} is not a date such as 2026-03-05") from None
+                raise LeadcycleError(f"visit date {text!r} is not a date such as 2026-03-05") from None
         if value.tzinfo is not None:
             value = value.replace(tzinfo=None)
         return value.replace(microsecond=0)
     try:
         return dt.datetime.combine(parse_date(text), dt.time())
     except ValueError:
-        raise LeadcycleError(f"visit date {raw!r} is not a date such as 2026-03-05 or 2026/3/5") from None
+        raise LeadcycleError(f"visit date {text!r} is not a date such as 2026-03-05 or 2026/3/5") from None
 
 
 # ------------------------------------------------------------------ import

@@ -31,6 +31,7 @@ downgraded within the review period is not reviewed again.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from leadcycle import Cap, Cond, Event, EventKind, Feature, Label, LeadcycleError, Refused
 from leadcycle import engine
@@ -51,6 +52,7 @@ EVENT_KIND = EventKind(
     help=Label("Written by 'leadcycle review' and 'leadcycle approve'.", "由复盘与主管批准写入。"))
 
 
+@functools.cache
 def grading_fields() -> frozenset[str]:
     from . import points, table, visits
 

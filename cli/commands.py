@@ -566,6 +566,19 @@ def settings_reset(env, key):
 # ------------------------------------------------------------------ demo
 
 
+def _program() -> str:
+    """How the operator can run leadcycle again: ``leadcycle`` when it is on
+    the PATH, else the path it was started by (``.venv/bin/leadcycle``)."""
+    import os
+    import shutil
+    import sys
+
+    started = sys.argv[0] if sys.argv and os.path.basename(sys.argv[0]) == "leadcycle" else None
+    if started is None or shutil.which("leadcycle") == os.path.abspath(started):
+        return "leadcycle"
+    return os.path.relpath(started)
+
+
 @cli.command()
 @click.option("--days", type=click.IntRange(min=7, max=365), default=42, show_default=True,
               help="Simulated days of office life.")
@@ -611,5 +624,6 @@ def demo(env, days, seed, as_json):
         click.echo(table([(i, v or "(none)" if col != "owner" else v or "(pool)", n)
                           for i, v, n in summary[col]], ["industry", col, "leads"]))
     click.echo(f"\n{due_today} follow-ups due or overdue on {end:%Y-%m-%d}.")
-    click.echo(f"Try: leadcycle --db {env.db_path} --now {end:%Y-%m-%d} due --agent 李娜")
-    click.echo(f"     leadcycle --db {env.db_path} --now {end:%Y-%m-%d} show 1")
+    prog = _program()
+    click.echo(f"Try: {prog} --db {env.db_path} --now {end:%Y-%m-%d} due --agent 李娜")
+    click.echo(f"     {prog} --db {env.db_path} --now {end:%Y-%m-%d} show 1")

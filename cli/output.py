@@ -29,17 +29,46 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    """A plain text table that lines up Chinese text too."""
-    cells = [[_cell(v) for v in row] for row in rows]
+MAX_CELL = 60
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Split ``text`` into lines of at most ``width`` display columns,
+    at spaces where possible (Chinese text breaks anywhere)."""
+    lines: list[str] = []
+    for para in text.splitlines() or [""]:
+        line = ""
+        for word in para.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if _width(candidate) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = ""
+            for ch in word:
+                if _width(line + ch) > width:
+                    lines.append(line)
+                    line = ""
+                line += ch
+        lines.append(line)
+    return lines
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], max_cell: int = MAX_CELL) -> str:
+    """A plain text table that lines up Chinese text too; cells wider than
+    ``max_cell`` columns wrap onto more lines."""
+    cells = [[_wrap(_cell(v), max_cell) for v in row] for row in rows]
     widths = [_width(h) for h in headers]
     for row in cells:
         for i, c in enumerate(row):
-            widths[i] = max(widths[i], _width(c))
+            widths[i] = max(widths[i], *(_width(part) for part in c))
     lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
     for row in cells:
-        lines.append("  ".join(_pad(c, w) for c, w in zip(row, widths)).rstrip())
+        for n in range(max(len(c) for c in row) if row else 0):
+            lines.append("  ".join(_pad(c[n] if n < len(c) else "", w)
+                                   for c, w in zip(row, widths)).rstrip())
     return "\n".join(lines)
 
 

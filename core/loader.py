@@ -12,6 +12,7 @@ import importlib.metadata
 import os
 import sys
 import warnings
+from typing import Iterator
 
 import pluggy
 
@@ -71,46 +72,35 @@ def reset() -> None:
     broken.clear()
 
 
-def call_safely(hook_name: str, **kwargs) -> list:
-    """Call ``hook_name`` on each plugin separately, so that one plugin that
-    raises is reported and skipped instead of failing the command."""
+def _results(hook_name: str, kwargs: dict, passthrough: tuple[type, ...] = ()) -> Iterator:
+    """Each plugin's result for ``hook_name``, in pluggy's calling order
+    (tryfirst → normal → trylast), called one plugin at a time: a plugin
+    that raises is named in a warning and skipped — unless the exception is
+    one of ``passthrough``, which reaches the caller."""
     pm = get_pm()
-    caller = getattr(pm.hook, hook_name)
-    results = []
-    for impl in reversed(caller.get_hookimpls()):
-        fn = impl.function
+    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
         try:
-            args = {k: kwargs[k] for k in impl.argnames}
-            out = fn(**args)
+            out = impl.function(**{k: kwargs[k] for k in impl.argnames})
+        except passthrough:
+            raise
         except Exception as e:
             name = pm.get_name(impl.plugin) or repr(impl.plugin)
             broken[name] = f"{hook_name}: {type(e).__name__}: {e}"
             print(f"Warning: plugin {name!r} raised in {hook_name} and was skipped: {e}",
                   file=sys.stderr)
             continue
-        if out is not None:
-            results.append(out)
-    return results
+        yield out
+
+
+def call_safely(hook_name: str, **kwargs) -> list:
+    """Call ``hook_name`` on each plugin separately, so that one plugin that
+    raises is reported and skipped instead of failing the command."""
+    return [out for out in _results(hook_name, kwargs) if out is not None]
 
 
 def first_result(hook_name: str, **kwargs):
     """Like a ``firstresult`` hook call, but a plugin that raises is skipped."""
-    pm = get_pm()
-    caller = getattr(pm.hook, hook_name)
-    # pluggy orders tryfirst → normal → trylast when calling in reverse
-    for impl in reversed(caller.get_hookimpls()):
-        try:
-            args = {k: kwargs[k] for k in impl.argnames}
-            out = impl.function(**args)
-        except Exception as e:
-            name = pm.get_name(impl.plugin) or repr(impl.plugin)
-            broken[name] = f"{hook_name}: {type(e).__name__}: {e}"
-            print(f"Warning: plugin {name!r} raised in {hook_name} and was skipped: {e}",
-                  file=sys.stderr)
-            continue
-        if out is not None:
-            return out
-    return None
+    return next((out for out in _results(hook_name, kwargs) if out is not None), None)
 
 
 def call_checks(hook_name: str, **kwargs) -> None:
@@ -120,18 +110,8 @@ def call_checks(hook_name: str, **kwargs) -> None:
     skipped, as in :func:`call_safely`."""
     from .errors import LeadcycleError
 
-    pm = get_pm()
-    caller = getattr(pm.hook, hook_name)
-    for impl in reversed(caller.get_hookimpls()):
-        try:
-            impl.function(**{k: kwargs[k] for k in impl.argnames})
-        except LeadcycleError:
-            raise
-        except Exception as e:
-            name = pm.get_name(impl.plugin) or repr(impl.plugin)
-            broken[name] = f"{hook_name}: {type(e).__name__}: {e}"
-            print(f"Warning: plugin {name!r} raised in {hook_name} and was skipped: {e}",
-                  file=sys.stderr)
+    for _ in _results(hook_name, kwargs, passthrough=(LeadcycleError,)):
+        pass
 
 
 def plugin_info() -> list[dict]:

@@ -439,16 +439,23 @@ class LeadBook:
 
     # -------------------------------------------------------- projections
 
-    def _reproject(self, lead_ids: list[int]) -> list[State]:
+    def _reproject(self, lead_ids: list[int], explain: bool | None = None) -> list[State]:
+        """Re-project and store ``lead_ids``. The states returned carry the
+        full explanation when ``explain`` (default: for a handful of leads,
+        as after a command); the stored ones keep the deciding reasons."""
+        if explain is None:
+            explain = len(lead_ids) <= 10
         states = []
         for batch in self.store.iter_lead_batches(ids=lead_ids):
-            results = engine.project_batch(self.context, batch, self.now, self._cache)
+            results = engine.project_batch(self.context, batch, self.now, self._cache, explain=explain)
             for (old, _), (lead, state) in zip(batch, results):
                 if (lead.attributes, lead.name, lead.phone, lead.gender, lead.need) != (
                         old.attributes, old.name, old.phone, old.gender, old.need):
                     self.store.update_lead(lead)
                 states.append(state)
-            self.store.save_states(s for _, s in results)
+            self.store.save_states(
+                attrs.evolve(s, reasons=[r for r in s.reasons if not engine.is_detail(r)]) if explain else s
+                for _, s in results)
         return states
 
     def refresh(self) -> int:

@@ -156,9 +156,13 @@ def _expiry(compiled: _Compiled, row: dict) -> dt.datetime | None:
 
 
 def project_batch(ctx: Context, batch: list[tuple[Lead, list[Event]]], now: dt.datetime,
-                  _cache: dict | None = None) -> list[tuple[Lead, State]]:
+                  _cache: dict | None = None, explain: bool = False) -> list[tuple[Lead, State]]:
     """Fold and evaluate a batch of leads; returns each lead (attributes
-    folded) with its new state."""
+    folded) with its new state.
+
+    The stored projection keeps the reasons that decide it (grade, caps,
+    stage, owner, follow-up); ``explain=True`` adds every criterion's and
+    dimension's line, for ``show`` (see :func:`project`)."""
     cache = _cache if _cache is not None else {}
     by_industry: dict[str, list[int]] = {}
     for i, (lead, _) in enumerate(batch):
@@ -175,7 +179,7 @@ def project_batch(ctx: Context, batch: list[tuple[Lead, list[Event]]], now: dt.d
         compiled = cache.get(industry)
         if compiled is None:
             compiled = cache[industry] = compile_rules(ctx.rules[industry])
-        _project_industry(ctx, compiled, batch, idxs, now, out)
+        _project_industry(ctx, compiled, batch, idxs, now, out, explain)
     return out  # type: ignore[return-value]
 
 
@@ -213,7 +217,7 @@ def feature_row(ctx: Context, lead: Lead, events: list[Event], now: dt.datetime)
     return _row(ctx, compiled, fold_lead(lead, events), events, now)[0]
 
 
-def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out) -> None:
+def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: bool) -> None:
     rules = compiled.rules
     card = rules.scorecard
     leads, rows, owners = [], [], []
@@ -228,7 +232,8 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out) -> None:
         rows.append(row)
         owners.append(own_state)
 
-    verdicts = evaluate(card, rows) if card is not None else [None] * len(rows)
+    verdicts = evaluate(card, rows, explain) if card is not None else [None] * len(rows)
+    shown = [f.name for f in card.features if f.name.startswith("x_")] if card is not None else []
     for i, (lead, events), row, verdict, ownership in zip(idxs, leads, rows, verdicts, owners):
         reasons: list[Reason] = []
         grade = score = None
@@ -236,10 +241,8 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out) -> None:
         if verdict is not None:
             grade, score = verdict.grade, verdict.score
             # "dimension:lowest" names the grade's cause: it heads the list
-            head = [r for r in verdict.reasons if not r.rule.startswith(("criterion:", "dimension:"))
-                    or r.rule == "dimension:lowest"]
-            detail = [r for r in verdict.reasons if r.rule.startswith(("criterion:", "dimension:"))
-                      and r.rule != "dimension:lowest"]
+            head = [r for r in verdict.reasons if not is_detail(r)]
+            detail = [r for r in verdict.reasons if is_detail(r)] if explain else []
             reasons.extend(head)
         stage = None
         if rules.stages is not None:
@@ -264,9 +267,15 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out) -> None:
             lead_id=lead.id, industry=lead.industry, score=score, grade=grade, stage=stage,
             owner=ownership.owner, next_follow_up=due, follow_up_kind=kind, reasons=reasons,
             computed_at=now, expires_at=min(expires) if expires else None,
-            extra={k: row[k] for k in row if k.startswith("x_")},
+            extra={k: row[k] for k in shown},
             owner_until=ownership.lapses_at,
         ))
+
+
+def is_detail(reason: Reason) -> bool:
+    """A per-criterion or per-dimension line: shown by ``show``, not stored
+    with the projection."""
+    return reason.rule.startswith(("criterion:", "dimension:")) and reason.rule != "dimension:lowest"
 
 
 def _last_follow_up(cadence, events: list[Event]) -> dt.date | None:
@@ -295,5 +304,6 @@ def _stage(ladder: StageLadder, row: dict, events: list[Event]):
 
 
 def project(ctx: Context, lead: Lead, events: list[Event], now: dt.datetime) -> tuple[Lead, State]:
-    """One lead's projection (same code path as the bulk one)."""
-    return project_batch(ctx, [(lead, events)], now)[0]
+    """One lead's projection with its full explanation (same code path as
+    the bulk one)."""
+    return project_batch(ctx, [(lead, events)], now, explain=True)[0]

@@ -275,34 +275,104 @@ def _fmt(points: float) -> str:
     return f"{points:+g}"
 
 
-def evaluate(card: Scorecard, rows: list[dict]) -> list[Verdict]:
-    """Evaluate ``card`` over a batch of feature rows, one verdict each."""
-    return [_evaluate_one(card, row) for row in rows]
+def evaluate(card: Scorecard, rows: list[dict], explain: bool = True) -> list[Verdict]:
+    """Evaluate ``card`` over a batch of feature rows, one verdict each.
+
+    With ``explain=False`` (the bulk path) the per-criterion and
+    per-dimension detail lines are left out: the verdict keeps only the
+    reasons that decide the grade (threshold, lowest dimension, ladder rule,
+    caps, adjustments). ``show`` asks for the full explanation."""
+    plan = _plan_for(card)
+    return [_evaluate_one(card, row, plan, explain) for row in rows]
 
 
-def _evaluate_one(card: Scorecard, row: dict) -> Verdict:
+class _Plan:
+    """What does not change from lead to lead, worked out once per card:
+    the conditions as (feature, test) pairs and every constant reason."""
+
+    def __init__(self, card: Scorecard):
+        self.ratings: dict[int, tuple[dict, Reason]] = {}
+        self.criteria: dict[int, tuple[tuple, Reason, Reason]] = {}
+        for i, c in enumerate(card.criteria):
+            if isinstance(c, Rating):
+                top = c.maximum
+                by_value = {value: Reason(Label(f"{c.label.en}: {value} ({got:g} of {top:g})",
+                                                f"{c.label.zh}：{value}（{got:g}/{top:g}）"), f"criterion:{c.feature}")
+                            for value, got in c.points.items()}
+                unrated = Reason(Label(f"{c.label.en}: not rated (0 of {top:g})",
+                                       f"{c.label.zh}：未评定（0/{top:g}）"), f"criterion:{c.feature}")
+                self.ratings[i] = (by_value, unrated)
+            else:
+                self.criteria[i] = (
+                    tuple((cond.feature, cond.test) for cond in c.when),
+                    Reason(Label(f"met: {c.label.en} ({_fmt(c.points)})",
+                                 f"符合：{c.label.zh}（{_fmt(c.points)}）"), f"criterion:{c.name}"),
+                    Reason(Label(f"missed: {c.label.en} (0 of {c.points:g})",
+                                 f"未满足：{c.label.zh}（0/{c.points:g}）"), f"criterion:{c.name}"),
+                )
+        self.ladder = [(rule, tuple((c.feature, c.test) for c in rule.when)) for rule in card.ladder]
+        self.caps = [(cap, tuple((c.feature, c.test) for c in cap.when)) for cap in card.caps]
+        self.dimension_reasons: dict[tuple[str, Any], Reason] = {}
+
+    def dimension_reason(self, d: Dimension, value: Any) -> Reason:
+        key = (d.feature, value)
+        reason = self.dimension_reasons.get(key)
+        if reason is None:
+            if value in (None, ""):
+                reason = Reason(Label(f"{d.label.en}: not rated", f"{d.label.zh}：未评定"), f"dimension:{d.feature}")
+            else:
+                tag_en, tag_zh = (" (auxiliary)", "（辅助）") if d.auxiliary else ("", "")
+                reason = Reason(Label(f"{d.label.en}: {value}{tag_en}", f"{d.label.zh}：{value}{tag_zh}"),
+                                f"dimension:{d.feature}")
+            self.dimension_reasons[key] = reason
+        return reason
+
+
+_PLANS: dict[int, tuple[Scorecard, _Plan]] = {}
+
+
+def _plan_for(card: Scorecard) -> _Plan:
+    found = _PLANS.get(id(card))
+    if found is not None and found[0] is card:
+        return found[1]
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    plan = _Plan(card)
+    _PLANS[id(card)] = (card, plan)
+    return plan
+
+
+def _holds(tests: tuple, row: dict) -> bool:
+    for feature, test in tests:
+        if not test(row.get(feature)):
+            return False
+    return True
+
+
+def _evaluate_one(card: Scorecard, row: dict, plan: _Plan, explain: bool = True) -> Verdict:
     reasons: list[Reason] = []
     score = None
     if card.criteria or card.adjustments:
         total = 0.0
-        for c in card.criteria:
-            if isinstance(c, Rating):
+        for i, c in enumerate(card.criteria):
+            rating = plan.ratings.get(i)
+            if rating is not None:
                 value = row.get(c.feature)
-                got = c.points.get(value, 0) if value not in (None, "") else 0
-                total += got
-                shown = "not rated" if value in (None, "") else value
-                shown_zh = "未评定" if value in (None, "") else value
-                reasons.append(Reason(Label(f"{c.label.en}: {shown} ({got:g} of {c.maximum:g})",
-                                            f"{c.label.zh}：{shown_zh}（{got:g}/{c.maximum:g}）"),
-                                      f"criterion:{c.feature}"))
+                if value is None or value == "":
+                    if explain:
+                        reasons.append(rating[1])
+                    continue
+                total += c.points.get(value, 0)
+                if explain:
+                    reasons.append(rating[0].get(value) or rating[1])
                 continue
-            if all_of(c.when, row):
+            tests, met, missed = plan.criteria[i]
+            if _holds(tests, row):
                 total += c.points
-                reasons.append(Reason(Label(f"met: {c.label.en} ({_fmt(c.points)})",
-                                            f"符合：{c.label.zh}（{_fmt(c.points)}）"), f"criterion:{c.name}"))
-            else:
-                reasons.append(Reason(Label(f"missed: {c.label.en} (0 of {c.points:g})",
-                                            f"未满足：{c.label.zh}（0/{c.points:g}）"), f"criterion:{c.name}"))
+                if explain:
+                    reasons.append(met)
+            elif explain:
+                reasons.append(missed)
         for a in card.adjustments:
             value = row.get(a.feature)
             points = a.points_for(value)
@@ -317,8 +387,8 @@ def _evaluate_one(card: Scorecard, row: dict) -> Verdict:
 
     grade = None
     if card.ladder:
-        for rule in card.ladder:
-            if all_of(rule.when, row):
+        for rule, tests in plan.ladder:
+            if _holds(tests, row):
                 grade = rule.grade
                 what = rule.label or Label(f"grade {rule.grade}", f"{rule.grade}级")
                 reasons.insert(0, Reason(Label(f"{grade}: {what.en}", f"{grade}：{what.zh}"), f"ladder:{grade}"))
@@ -349,15 +419,10 @@ def _evaluate_one(card: Scorecard, row: dict) -> Verdict:
             names_zh = "、".join(d.label.zh for d in cappers)
             reasons.insert(0, Reason(Label(f"{grade}: lowest dimension {names_en} rated {grade}",
                                            f"{grade}：最低单项 {names_zh} 为{grade}"), "dimension:lowest"))
-            for d in card.dimensions:
+            for d in card.dimensions if explain else ():
                 v = row.get(d.feature)
-                if v in (None, ""):
-                    reasons.append(Reason(Label(f"{d.label.en}: not rated", f"{d.label.zh}：未评定"),
-                                          f"dimension:{d.feature}"))
-                elif d not in cappers:
-                    tag = " (auxiliary)" if d.auxiliary else ""
-                    reasons.append(Reason(Label(f"{d.label.en}: {v}{tag}", f"{d.label.zh}：{v}"
-                                                + ("（辅助）" if d.auxiliary else "")), f"dimension:{d.feature}"))
+                if v in (None, "") or d not in cappers:
+                    reasons.append(plan.dimension_reason(d, v))
         else:
             grade = None
             reasons.insert(0, Reason(Label("no grade yet: no dimension rated", "暂无等级：尚未评定任何维度"),
@@ -376,8 +441,8 @@ def _evaluate_one(card: Scorecard, row: dict) -> Verdict:
                                            f"{grade}：得分 {score:g} < {lowest:g}"), "threshold"))
 
     if grade is not None:
-        for cap in card.caps:
-            if all_of(cap.when, row) and _rank(card.scale, grade) < _rank(card.scale, cap.grade):
+        for cap, tests in plan.caps:
+            if _rank(card.scale, grade) < _rank(card.scale, cap.grade) and _holds(tests, row):
                 reasons.insert(0, Reason(Label(f"capped at {cap.grade}: {cap.label.en} (was {grade})",
                                                f"封顶{cap.grade}：{cap.label.zh}（原为{grade}）"), "cap"))
                 grade = cap.grade

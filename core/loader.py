@@ -28,6 +28,16 @@ class PluginWarning(UserWarning):
 _pm: pluggy.PluginManager | None = None
 #: entry point name -> error text, for the ``plugins`` command
 broken: dict[str, str] = {}
+_eps: tuple | None = None
+
+
+def entry_points() -> tuple:
+    """The ``leadcycle`` entry points, scanned once per process (the scan
+    reads every installed distribution's metadata)."""
+    global _eps
+    if _eps is None:
+        _eps = tuple(importlib.metadata.entry_points(group="leadcycle"))
+    return _eps
 
 
 def _make() -> pluggy.PluginManager:
@@ -44,7 +54,7 @@ def _make() -> pluggy.PluginManager:
 def load_entrypoints(pm: pluggy.PluginManager) -> None:
     wanted = os.environ.get("LEADCYCLE_LOAD_PLUGINS")
     allow = None if wanted is None else {w.strip() for w in wanted.split(",") if w.strip()}
-    for ep in importlib.metadata.entry_points(group="leadcycle"):
+    for ep in entry_points():
         if allow is not None and ep.name not in allow:
             continue
         if pm.get_plugin(ep.name) is not None:
@@ -67,8 +77,9 @@ def get_pm() -> pluggy.PluginManager:
 
 def reset() -> None:
     """Forget the plugin manager (tests, or after changing the environment)."""
-    global _pm
+    global _pm, _eps
     _pm = None
+    _eps = None
     broken.clear()
 
 
@@ -127,7 +138,7 @@ def plugin_info() -> list[dict]:
             except Exception:
                 pass
         dist = None
-        for ep in importlib.metadata.entry_points(group="leadcycle"):
+        for ep in entry_points():
             if ep.name == name and ep.dist is not None:
                 dist = f"{ep.dist.name} {ep.dist.version}"
         out.append({"name": name, "industries": industries, "hooks": hooks,

@@ -34,7 +34,6 @@ import datetime as dt
 import functools
 
 from leadcycle import Cap, Cond, Event, EventKind, Feature, Label, LeadcycleError, Refused
-from leadcycle import engine
 
 from .signals import SIGNAL_NAMES
 
@@ -114,6 +113,8 @@ def week_of(day: dt.date) -> str:
 
 def _grades_at(book, lead_batch, moment):
     """Each lead's grade as projected at ``moment`` from the events it had then."""
+    from leadcycle import engine  # not at the top: keeps `leadcycle --help` fast
+
     past = [(lead, [e for e in events if e.at <= moment]) for lead, events in lead_batch]
     results = engine.project_batch(book.context, past, moment)
     return {lead.id: (state.grade if lead.created_at <= moment else None)

@@ -12,7 +12,6 @@ import json
 import click
 
 from leadcycle import Label
-from leadcycle import ownership as own
 
 from .rules import NAME
 
@@ -59,6 +58,8 @@ def given_up_early(book) -> list[dict]:
             continue
         owner = r["owner"]
         if why == "lapsed":
+            from leadcycle import ownership as own  # not at the top: keeps `leadcycle --help` fast
+
             history = own.resolve(book.store.events_for(r["id"]), policy, book.now).history
             owner = next((h.owner for h in reversed(history) if h.owner), None)
         what_en = "lost" if why == "lost" else "lapsed to the pool"

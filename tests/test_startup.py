@@ -1,0 +1,88 @@
+"""Start-up stays light (issue 7): ``leadcycle --help``, every command's and
+every group's ``--help`` list the plugins' commands without importing the
+database layer (sqlite-utils) or the spreadsheet library (openpyxl).
+
+A deterministic check of what is imported, not a timing test; the timing is
+``bench/run``'s start-up row.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("sqlite_utils", "openpyxl", "leadcycle.api", "leadcycle.storage", "leadcycle.engine")
+
+SCRIPT = r"""
+import json, sys
+import click
+import leadcycle.cli
+from leadcycle.cli import cli
+
+heavy = %r
+out = {}
+
+def help_of(args):
+    try:
+        cli.main([*args, "--help"], prog_name="leadcycle", standalone_mode=False)
+    except SystemExit:  # pragma: no cover
+        pass
+    return sorted(m for m in heavy if m in sys.modules)
+
+out["--help"] = help_of([])
+ctx = click.Context(cli)
+names = cli.list_commands(ctx)
+out["commands"] = names
+for name in names:
+    cmd = cli.get_command(ctx, name)
+    out[name] = help_of([name])
+    if isinstance(cmd, click.Group):
+        for sub in cmd.list_commands(ctx):
+            out[name + " " + sub] = help_of([name, sub])
+print(json.dumps(out))
+"""
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def test_help_does_not_import_the_database_or_spreadsheet_layers():
+    proc = _run(SCRIPT % (HEAVY,))
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.splitlines()[-1])
+    # the plugins' commands are listed (they are added on the first lookup)
+    assert {"init", "lead", "due", "approve", "phase", "report"} <= set(out["commands"])
+    assert out["--help"] == []
+    imported = {args: mods for args, mods in out.items() if args != "commands" and mods}
+    assert imported == {}, f"--help imported {imported}"
+
+
+def test_the_help_text_lists_plugin_commands():
+    proc = _run("import leadcycle.cli, sys\n"
+                "from leadcycle.cli import cli\n"
+                "cli.main(['--help'], prog_name='leadcycle', standalone_mode=False)\n"
+                "print('sqlite_utils' in sys.modules)")
+    assert proc.returncode == 0, proc.stderr
+    assert "approve" in proc.stdout and "lead" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_import_leadcycle_is_lazy_but_complete():
+    code = ("import sys, leadcycle\n"
+            "light = 'sqlite_utils' not in sys.modules and 'leadcycle.api' not in sys.modules\n"
+            "ns = {}\n"
+            "exec('from leadcycle import *', ns)\n"
+            "missing = [n for n in leadcycle.__all__ if n not in ns]\n"
+            "mods = [leadcycle.loader.get_pm is not None, leadcycle.hookspecs.hookimpl is leadcycle.hookimpl,\n"
+            "        leadcycle.LeadBook.__module__ == 'leadcycle.api', 'LeadBook' in dir(leadcycle)]\n"
+            "try:\n"
+            "    leadcycle.no_such_name\n"
+            "    bad = False\n"
+            "except AttributeError:\n"
+            "    bad = True\n"
+            "print(light, missing, all(mods), bad)")
+    proc = _run(code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "[]", "True", "True"]

@@ -264,11 +264,14 @@ class Verdict:
     reasons: tuple[Reason, ...]
 
 
+_RANKS: dict[tuple, dict] = {}
+
+
 def _rank(scale, grade):
-    try:
-        return scale.index(grade)
-    except ValueError:
-        return len(scale)
+    ranks = _RANKS.get(scale)
+    if ranks is None:
+        ranks = _RANKS[scale] = {g: i for i, g in enumerate(scale)}
+    return ranks.get(grade, len(scale))
 
 
 def _fmt(points: float) -> str:
@@ -313,6 +316,8 @@ class _Plan:
         self.ladder = [(rule, tuple((c.feature, c.test) for c in rule.when)) for rule in card.ladder]
         self.caps = [(cap, tuple((c.feature, c.test) for c in cap.when)) for cap in card.caps]
         self.dimension_reasons: dict[tuple[str, Any], Reason] = {}
+        self.capping_dimensions = [d for d in card.dimensions if not d.auxiliary]
+        self.ranks = {g: i for i, g in enumerate(card.scale)}
 
     def dimension_reason(self, d: Dimension, value: Any) -> Reason:
         key = (d.feature, value)
@@ -409,12 +414,16 @@ def _evaluate_one(card: Scorecard, row: dict, plan: _Plan, explain: bool = True)
             reasons.insert(0, Reason(Label(f"{grade}: no better grade's conditions hold",
                                            f"{grade}：不满足更高等级的条件"), f"ladder:{grade}"))
     elif card.dimensions:
-        rated = [(d, row.get(d.feature)) for d in card.dimensions
-                 if row.get(d.feature) not in (None, "") and not d.auxiliary]
+        ranks = plan.ranks
+        rated = []
+        for d in plan.capping_dimensions:
+            v = row.get(d.feature)
+            if v is not None and v != "":
+                rated.append((d, ranks.get(v, len(card.scale))))
         if rated:
-            worst = max(_rank(card.scale, v) for _, v in rated)
+            worst = max(r for _, r in rated)
             grade = card.scale[worst] if worst < len(card.scale) else card.fallback
-            cappers = [d for d, v in rated if _rank(card.scale, v) == worst]
+            cappers = [d for d, r in rated if r == worst]
             names_en = ", ".join(d.label.en for d in cappers)
             names_zh = "、".join(d.label.zh for d in cappers)
             reasons.insert(0, Reason(Label(f"{grade}: lowest dimension {names_en} rated {grade}",

@@ -119,6 +119,10 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value.isoformat()
 
 
+_STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up",
+                  "follow_up_kind", "reasons", "extra", "computed_at", "expires_at", "owner_until")
+
+
 class Store:
     """A leadcycle database. ``Store.open(path)`` for an existing one,
     ``Store.create(path)`` to create or upgrade, ``Store.memory()`` for tests."""
@@ -360,10 +364,13 @@ class Store:
             _json([r.to_json() for r in s.reasons]), _json(s.extra),
             _iso(s.computed_at), _iso(s.expires_at), _iso(s.owner_until),
         ) for s in states]
+        # an upsert updates the row in place: only the indexes whose columns
+        # changed are touched (INSERT OR REPLACE deletes and re-inserts)
         self.conn.executemany(
-            "INSERT OR REPLACE INTO lead_state(lead_id, industry, score, grade, stage, owner, "
+            "INSERT INTO lead_state(lead_id, industry, score, grade, stage, owner, "
             "next_follow_up, follow_up_kind, reasons, extra, computed_at, expires_at, owner_until) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(lead_id) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in _STATE_COLUMNS[1:]), rows)
         latest = max((r[10] for r in rows if r[10]), default=None)
         if latest is not None:
             # the latest clock any projection was computed for: a later run
@@ -437,19 +444,6 @@ class Store:
             sql += " AND s.owner = ?"
             args.append(owner)
         return list(self.db.query(sql, args))
-
-    def states_with_extra_flag(self, industry: str, path: str, owner: str | None = None) -> list[dict]:
-        """Leads of ``industry`` whose projection's ``extra`` is true at the
-        JSON ``path`` (``$.x_account.change_due``): the items a plugin's due
-        list or review acts on, through the (industry, …) or (owner, …)
-        index rather than a scan of every lead."""
-        sql = ("SELECT l.id, l.name, l.phone, s.grade, s.owner, s.extra FROM lead_state s "
-               "JOIN leads l ON l.id = s.lead_id WHERE s.industry = ? AND json_extract(s.extra, ?) = 1")
-        args: list = [industry, path]
-        if owner is not None:
-            sql += " AND s.owner = ?"
-            args.append(owner)
-        return list(self.db.query(sql + " ORDER BY l.id", args))
 
     def lapsing_rows(self, after: dt.datetime, until: dt.datetime, owner: str | None = None,
                      industry: str | None = None) -> list[dict]:
@@ -590,37 +584,6 @@ class Store:
             "INSERT INTO import_rows(file_hash, row_no, lead_id, outcome, imported_at) VALUES (?, ?, ?, ?, ?)",
             [(file_hash, n, lead_id, outcome, when) for n, lead_id, outcome in rows])
 
-    # ----------------------------------------------------------- export
-
-    def export_rows(self, industry: str | None = None, grade: str | None = None,
-                    owner: str | None = None, batch_size: int = 5000) -> Iterator[dict]:
-        """Leads with their state and the registration's agent and channel,
-        in id order, read ``batch_size`` at a time (bounded memory)."""
-        where, args = [], []
-        for col, val in (("s.industry", industry), ("s.grade", grade), ("s.owner", owner)):
-            if val is not None:
-                where.append(f"{col} = ?")
-                args.append(val)
-        cond = (" AND " + " AND ".join(where)) if where else ""
-        sql = ("SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, l.attributes, "
-               "s.score, s.grade, s.stage, s.owner, s.next_follow_up, "
-               "(SELECT e.agent FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1), "
-               "(SELECT e.data FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1) "
-               "FROM leads l JOIN lead_state s ON s.lead_id = l.id WHERE l.id > ?" + cond +
-               " ORDER BY l.id LIMIT ?")
-        cols = ("id", "industry", "name", "gender", "phone", "need", "created_at", "attributes",
-                "score", "grade", "stage", "owner", "next_follow_up", "register_agent", "register_data")
-        last = 0
-        while True:
-            rows = self.conn.execute(sql, [last, *args, batch_size]).fetchall()
-            if not rows:
-                return
-            for r in rows:
-                yield dict(zip(cols, r))
-            last = rows[-1][0]
-
-    def explain_query_plan(self, sql: str, args: list) -> list[str]:
-        return [r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
     # -------------------------------------------------------- ownership
 
     def add_relation(self, agent: str, name: str | None, phone: str, relation: str,
@@ -675,3 +638,34 @@ class Store:
             "SELECT * FROM credit_ledger WHERE lead_id = ? ORDER BY deal_event_id, share_num * 1.0 / share_den DESC, "
             "agent", [lead_id]))
 
+    # ----------------------------------------------------------- export
+
+    def export_rows(self, industry: str | None = None, grade: str | None = None,
+                    owner: str | None = None, batch_size: int = 5000) -> Iterator[dict]:
+        """Leads with their state and the registration's agent and channel,
+        in id order, read ``batch_size`` at a time (bounded memory)."""
+        where, args = [], []
+        for col, val in (("s.industry", industry), ("s.grade", grade), ("s.owner", owner)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        cond = (" AND " + " AND ".join(where)) if where else ""
+        sql = ("SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, l.attributes, "
+               "s.score, s.grade, s.stage, s.owner, s.next_follow_up, "
+               "(SELECT e.agent FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1), "
+               "(SELECT e.data FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1) "
+               "FROM leads l JOIN lead_state s ON s.lead_id = l.id WHERE l.id > ?" + cond +
+               " ORDER BY l.id LIMIT ?")
+        cols = ("id", "industry", "name", "gender", "phone", "need", "created_at", "attributes",
+                "score", "grade", "stage", "owner", "next_follow_up", "register_agent", "register_data")
+        last = 0
+        while True:
+            rows = self.conn.execute(sql, [last, *args, batch_size]).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield dict(zip(cols, r))
+            last = rows[-1][0]
+
+    def explain_query_plan(self, sql: str, args: list) -> list[str]:
+        return [r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]

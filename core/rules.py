@@ -317,6 +317,7 @@ class _Plan:
         self.caps = [(cap, tuple((c.feature, c.test) for c in cap.when)) for cap in card.caps]
         self.dimension_reasons: dict[tuple[str, Any], Reason] = {}
         self.capping_dimensions = [d for d in card.dimensions if not d.auxiliary]
+        self.rated_features = {c.feature for c in card.criteria if isinstance(c, Rating)}
         self.ranks = {g: i for i, g in enumerate(card.scale)}
 
     def dimension_reason(self, d: Dimension, value: Any) -> Reason:
@@ -429,6 +430,8 @@ def _evaluate_one(card: Scorecard, row: dict, plan: _Plan, explain: bool = True)
             reasons.insert(0, Reason(Label(f"{grade}: lowest dimension {names_en} rated {grade}",
                                            f"{grade}：最低单项 {names_zh} 为{grade}"), "dimension:lowest"))
             for d in card.dimensions if explain else ():
+                if d.feature in plan.rated_features:
+                    continue  # its rating line already says how it is rated
                 v = row.get(d.feature)
                 if v in (None, "") or d not in cappers:
                     reasons.append(plan.dimension_reason(d, v))

@@ -59,7 +59,7 @@ def test_table_grade_is_the_lowest_dimension_and_names_it(fresh_db):
         st = fresh_db.record(lead).state
     assert st.grade == "C"
     assert texts(st)[0] == "C: lowest dimension price tolerance, funds ready rated C"
-    assert "view of the region's value: B" in texts(st)
+    assert "view of the region's value: B (7 of 10)" in texts(st)
     # one dimension alone grades
     lead2 = add(fresh_db, phone="13900000002", name="李四", attributes={"motivation": "B"})
     assert state(fresh_db, lead2, T0).grade == "B"

@@ -123,7 +123,7 @@ def _return_summary(view):
     if at is None:
         return {}
     return {"days": days, "at": at.isoformat(timespec="minutes"),
-            "summary": {"en": f"client last came or called {days} days ago ({at.date()})",
+            "summary": {"en": f"client last came or called {days} day{'' if days == 1 else 's'} ago ({at.date()})",
                         "zh": f"客户最后一次来访或来电：{days}天前（{at.date()}）"}}
 
 

@@ -143,7 +143,7 @@ def lead():
 
 
 @lead.command(name="add")
-@click.option("--industry", required=True, help="The lead's industry.")
+@click.option("--industry", help="The lead's industry (required unless --from-json).")
 @click.option("--name", help="Client's name (姓名).")
 @click.option("--gender", help="M or F (男/女).")
 @click.option("--phone", help="Contact phone (联系电话); +86, spaces and dashes are fine.")
@@ -158,22 +158,76 @@ def lead():
 @click.option("--referred-by", type=int, metavar="LEAD_ID", help="Introduced by the client of this lead.")
 @click.option("--referral-proof", type=click.Choice(["accompanied", "phoned", "named"]),
               help="How the referral is proven; without it the referral chain does not apply.")
+@click.option("--from-json", "from_json", metavar="FILE|-",
+              help="Register from a JSON object, or a list of them (all or none), in FILE or on "
+                   "stdin (-); keys as the options: industry, name, gender, phone, need, "
+                   "attributes, agent, channel, relation, asks_for, referred_by, referral_proof.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, relation, asks_for,
-             referred_by, referral_proof, as_json):
+             referred_by, referral_proof, from_json, as_json):
     """Register a lead: the three basics (name with gender, phone, need) are required."""
+    if from_json is not None:
+        _lead_add_from_json(env, from_json, as_json, click.get_current_context())
+        return
+    if industry is None:
+        raise click.UsageError("Missing option '--industry' (or give the lead with --from-json FILE).")
     book = env.book()
     added = book.add_lead(industry, name=name, gender=gender, phone=phone, need=need,
                           attributes=_assignments(sets), agent=agent, channel=channel, relation=relation,
                           asks_for=asks_for, referred_by=referred_by, referral_proof=referral_proof)
-    record = book.record(added.lead.id)
+    _print_added(env, book, added, as_json)
+
+
+def _lead_add_from_json(env, path, as_json, ctx):
+    """``lead add --from-json``: every item is checked (types, then the
+    domain rules) inside one transaction before any is kept."""
+    import json
+
+    given = [f"--{p.name.replace('_', '-')}" for p in ctx.command.params
+             if p.name not in ("from_json", "as_json")
+             and ctx.get_parameter_source(p.name) is not click.core.ParameterSource.DEFAULT]
+    if given:
+        raise click.UsageError(f"{', '.join(given)} cannot be combined with --from-json: "
+                               "put those values in the JSON")
+    try:
+        with click.open_file(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as e:
+        raise LeadcycleError(f"cannot read {path}: {e.strerror or e}") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise LeadcycleError(f"{'stdin' if path == '-' else path} is not valid JSON: {e}; "
+                             "give one object or a list of objects") from None
+    from leadcycle.convert import Registration, structure
+
+    many = isinstance(data, list)
+    if many and not data:
+        raise LeadcycleError(f"{'stdin' if path == '-' else path} holds an empty list: nothing to register")
+    regs = structure(data, list[Registration] if many else Registration, "registration")
+    book = env.book()
+    added = []
+    with book.store.transaction():
+        for i, reg in enumerate(regs if many else [regs]):
+            try:
+                added.append(book.add_lead(reg.industry, **reg.add_lead_kwargs()))
+            except LeadcycleError as e:
+                raise LeadcycleError(f"item {i} ($[{i}]): {e}; nothing was registered" if many
+                                     else str(e)) from None
+    outs = [_print_added(env, book, a, as_json, emit=not as_json) for a in added]
     if as_json:
-        out = state_json(record, env.lang)
-        out["status"] = added.status
-        out["message"] = added.message
-        echo_json(out)
-        return
+        echo_json(outs if many else outs[0])
+
+
+def _print_added(env, book, added, as_json, emit=True):
+    """Print one registration's outcome (``lead add``); return its JSON form."""
+    record = book.record(added.lead.id)
+    out = state_json(record, env.lang)
+    out["status"] = added.status
+    out["message"] = added.message
+    if as_json:
+        if emit:
+            echo_json(out)
+        return out
     if added.status == "family":
         click.echo(added.message)
     else:
@@ -181,6 +235,7 @@ def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, rel
         if added.message:
             click.echo(f"note: {added.message}")
     _print_state_line(record, env.lang)
+    return out
 
 
 @lead.command(name="set")

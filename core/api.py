@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -277,6 +277,21 @@ class LeadBook:
             self.store.append_event(Event(None, lead_id, "register", now, agent, data), now)
             state = self._reproject([lead_id])[0]
         return Added(self.store.get_lead(lead_id), state, "created", message)
+
+    def register(self, data: Mapping[str, Any]) -> Added:
+        """Register a lead from plain data, e.g. an integrator's JSON object:
+        ``{"industry": "realestate", "name": "张伟", "gender": "M", "phone":
+        "13800138000", "need": "三房", "attributes": {...}, "agent": "李娜"}``
+        (the fields of :class:`leadcycle.convert.Registration`, which are
+        :meth:`add_lead`'s). The data is checked strictly by the private
+        cattrs converter before anything is written: a wrong type, a missing
+        basic or an unknown key is one :class:`LeadcycleError` line naming the
+        field, e.g. ``bad registration: invalid value for type, expected str
+        @ $.phone``."""
+        from .convert import Registration, structure
+
+        reg = structure(data, Registration, "registration")
+        return self.add_lead(reg.industry, **reg.add_lead_kwargs())
 
     def _check_clock(self, lead_id: int) -> None:
         events = self.store.events_for(lead_id)

@@ -10,7 +10,7 @@ import click
 from leadcycle.errors import LeadcycleError
 
 from . import cli
-from .output import echo_csv, echo_json, interactive, table
+from .output import echo_csv, echo_json, event_line, interactive, lead_id, table
 
 pass_env = click.pass_obj
 
@@ -22,11 +22,7 @@ def _assignments(values) -> dict:
 
 
 def _lead_id(value: str) -> int:
-    try:
-        lead_id = int(str(value).lstrip("#"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a lead id (a number such as 12)", param_hint="LEAD_ID")
-    return lead_id
+    return lead_id(value)
 
 
 def state_json(record, lang: str) -> dict:
@@ -341,21 +337,7 @@ def show(env, lead_id, as_json):
         click.echo(f"  - {r.text(lang)}")
     click.echo("History:")
     for e in record.events:
-        label = kinds[e.kind].label(lang) if e.kind in kinds else e.kind
-        data = e.data
-        if e.kind == "register":
-            data = {k: v for k, v in e.data.items() if k in ("channel", "attributes") and v}
-        elif e.kind == "set":
-            data = e.data.get("changes") or e.data.get("family_member") or {}
-        detail = ", ".join(f"{k}={v}" for k, v in data.items()) if isinstance(data, dict) else str(data)
-        line = f"  {e.at:%Y-%m-%d %H:%M}  {label}"
-        if e.agent:
-            line += f"  [{e.agent}]"
-        if detail:
-            line += f"  {detail}"
-        if e.note:
-            line += f"  “{e.note}”"
-        click.echo(line)
+        click.echo(event_line(e, kinds, lang))
 
 
 # ------------------------------------------------------------------ list

@@ -99,3 +99,37 @@ def echo_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
 
 def interactive() -> bool:
     return sys.stderr.isatty()
+
+
+def lead_id(value: str, param_hint: str = "LEAD_ID") -> int:
+    """A lead id as operators type it (``12`` or ``#12``)."""
+    try:
+        return int(str(value).lstrip("#"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a lead id (a number such as 12)",
+                                 param_hint=param_hint) from None
+
+
+def event_line(e, kinds: dict, lang: str) -> str:
+    """One line of a lead's history: time, kind, agent, data, note."""
+    label = kinds[e.kind].label(lang) if e.kind in kinds else e.kind
+    data = e.data
+    if e.kind == "register":
+        data = {k: v for k, v in e.data.items() if k in ("channel", "attributes")}
+    elif e.kind == "set":
+        data = e.data.get("changes") or e.data.get("family_member") or {}
+    elif "from" in data and "to" in data:
+        data = {"change": f"{data.get('from') or '-'}→{data.get('to') or '-'}",
+                **{k: v for k, v in data.items() if k not in ("from", "to")}}
+    if isinstance(data, dict):
+        detail = ", ".join(f"{k}={v}" for k, v in data.items() if v not in (None, "", {}, []))
+    else:
+        detail = str(data)
+    line = f"  {e.at:%Y-%m-%d %H:%M}  {label}"
+    if e.agent:
+        line += f"  [{e.agent}]"
+    if detail:
+        line += f"  {detail}"
+    if e.note:
+        line += f"  “{e.note}”"
+    return line

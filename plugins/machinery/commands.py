@@ -6,15 +6,13 @@ from __future__ import annotations
 import click
 
 from leadcycle import Event, Label, LeadcycleError
+from leadcycle.cli.output import lead_id as parse_lead_id
 
 NAME = "machinery"
 
 
 def _lead_id(value: str) -> int:
-    try:
-        return int(str(value).lstrip("#"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a lead id (a number such as 12)", param_hint="LEAD_ID")
+    return parse_lead_id(value, "LEAD")
 
 
 def _owner_event(book, lead_id: int, to: str, rule: str, reason: Label, agent: str) -> None:
@@ -23,7 +21,7 @@ def _owner_event(book, lead_id: int, to: str, rule: str, reason: Label, agent: s
 
 
 def register(cli):
-    from leadcycle.cli.output import echo_json, table
+    from leadcycle.cli.output import echo_json, event_line, lead_id, table
 
     @cli.command(name="accounts")
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from leadcycle.cli.output import echo_json, table
+from leadcycle.cli.output import echo_json, event_line, lead_id, table
 
 from . import phase as phase_mod
 from . import report as report_mod
@@ -12,28 +12,7 @@ from . import review as review_mod
 
 
 def _lead_id(value: str) -> int:
-    try:
-        return int(str(value).lstrip("#"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a lead id (a number such as 12)", param_hint="LEAD") from None
-
-
-def _event_line(e, kinds, lang) -> str:
-    label = kinds[e.kind].label(lang) if e.kind in kinds else e.kind
-    data = e.data
-    if e.kind == "register":
-        data = {k: v for k, v in e.data.items() if k == "channel"}
-    elif e.kind == "review":
-        data = {"change": f"{e.data.get('from')}→{e.data.get('to')}"}
-    detail = ", ".join(f"{k}={v}" for k, v in data.items() if v not in (None, "", {}))
-    line = f"  {e.at:%Y-%m-%d %H:%M}  {label}"
-    if e.agent:
-        line += f"  [{e.agent}]"
-    if detail:
-        line += f"  {detail}"
-    if e.note:
-        line += f"  “{e.note}”"
-    return line
+    return lead_id(value, "LEAD")
 
 
 @click.command()
@@ -63,7 +42,7 @@ def approve(env, lead, agent, note, as_json):
     click.echo(f"Lead #{lead_.id} {lead_.name} {lead_.phone}  owner {after.state.owner or '(pool)'}")
     click.echo("Follow-up record:" if lang == "en" else "跟进记录：")
     for e in record:
-        click.echo(_event_line(e, kinds, lang))
+        click.echo(event_line(e, kinds, lang))
     click.echo(f"grade C → {after.state.grade}: approved by {agent}" if lang == "en"
                else f"等级 C → {after.state.grade}：{agent} 已批准")
 

@@ -23,9 +23,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python bench/run $(ARGS)
+# benchmarks get a virtualenv of their own: with pandas installed, every
+# sqlite-utils import (so every leadcycle command) loads pandas too
+bench:
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet -e '.[test,bench]'
+	.venv-bench/bin/python bench/run $(ARGS)
 
 clean:
-	rm -rf $(VENV) *.egg-info build dist demo.db*
+	rm -rf $(VENV) .venv-bench *.egg-info build dist demo.db*

@@ -9,6 +9,7 @@ to the core; records (:class:`Agent`, :class:`Lead`, :class:`Event`,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -222,8 +223,12 @@ class EventKind:
     #: System kinds (``register``, ``set``, ``owner``…) are written by commands.
     loggable: bool = True
 
+    @functools.cached_property
+    def _fields_by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
     def field(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return self._fields_by_name.get(name)
 
 
 SETTING_TYPES = ("int", "float", "str", "bool", "date", "choice")
@@ -288,8 +293,12 @@ class Industry:
         default=None, converter=attrs.converters.optional(_to_label)
     )
 
+    @functools.cached_property
+    def _fields_by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
     def field(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return self._fields_by_name.get(name)
 
     def grade_label(self, grade: str | None, lang: str = "en") -> str:
         for c in self.grades:

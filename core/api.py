@@ -5,9 +5,9 @@ re-projects the leads it touched, and commits — or raises
 :class:`~leadcycle.LeadcycleError` having written nothing.
 
     book = LeadBook.create("leads.db", industries=["realestate"], now=clock)
-    lead, state, _ = book.add_lead("realestate", name="张伟", gender="M",
-                                   phone="138 0013 8000", need="三房", agent="李娜")
-    book.log(lead.id, "visit", agent="李娜")
+    added = book.add_lead("realestate", name="张伟", gender="M",
+                          phone="138 0013 8000", need="三房", agent="李娜")
+    book.log(added.lead.id, "visit", agent="李娜")
 """
 
 from __future__ import annotations

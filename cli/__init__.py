@@ -63,22 +63,31 @@ class LeadcycleGroup(click.Group):
     """A group that turns domain errors into one line, and adds plugin
     commands the first time a command is looked up."""
 
-    _plugins_loaded = False
+    #: the plugin manager whose commands are on the group, and the group's
+    #: own commands before any plugin added to it
+    _loaded_for = None
+    _core_commands: dict | None = None
 
     def _load_plugin_commands(self) -> None:
-        if LeadcycleGroup._plugins_loaded or self is not cli:
+        if self is not cli:
             return
-        LeadcycleGroup._plugins_loaded = True
         from leadcycle import loader
 
+        pm = loader.get_pm()
+        if LeadcycleGroup._loaded_for is pm:
+            return
+        # another set of plugins (tests, or LEADCYCLE_LOAD_PLUGINS changed in
+        # this process): start again from the core's commands
+        if LeadcycleGroup._core_commands is None:
+            LeadcycleGroup._core_commands = dict(self.commands)
+        else:
+            self.commands = dict(LeadcycleGroup._core_commands)
+        LeadcycleGroup._loaded_for = pm
         loader.call_safely("register_commands", cli=self)
 
     def get_command(self, ctx, cmd_name):
-        cmd = super().get_command(ctx, cmd_name)
-        if cmd is None:
-            self._load_plugin_commands()
-            cmd = super().get_command(ctx, cmd_name)
-        return cmd
+        self._load_plugin_commands()
+        return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx):
         self._load_plugin_commands()

@@ -309,22 +309,36 @@ def show(env, lead_id, as_json):
         return
     lead, state, ind = record.lead, record.state, record.industry
     kinds = {k.name: k for k in ind.event_kinds} if ind else {}
-    click.echo(f"Lead #{lead.id}  {lead.name} ({lead.gender})  {lead.phone}")
-    click.echo(f"  industry: {ind.label(lang) if ind else lead.industry}    need: {lead.need}")
-    score = f" (score {state.score:g})" if state.score is not None else ""
-    grade_label = ind.grade_label(state.grade, lang) if ind and state.grade else (state.grade or "none")
-    click.echo(f"  grade: {grade_label}{score}")
-    click.echo(f"  stage: {state.stage or '-'}    owner: {state.owner or '(pool)'}")
+    zh = lang == "zh"
+
+    def say(en: str, cn: str) -> str:
+        return cn if zh else en
+
+    ladder = book.context.rules[lead.industry].stages if lead.industry in book.context.rules else None
+    found = ladder.stage(state.stage) if ladder is not None and state.stage else None
+    stage_label = found.label(lang) if found is not None else (state.stage or "-")
+    click.echo(say(f"Lead #{lead.id}", f"客户 #{lead.id}") + f"  {lead.name} ({lead.gender})  {lead.phone}")
+    click.echo(f"  {say('industry', '行业')}: {ind.label(lang) if ind else lead.industry}    "
+               f"{say('need', '需求')}: {lead.need}")
+    score = f" ({say('score', '得分')} {state.score:g})" if state.score is not None else ""
+    grade_label = ind.grade_label(state.grade, lang) if ind and state.grade else (state.grade or say("none", "无"))
+    click.echo(f"  {say('grade', '等级')}: {grade_label}{score}")
+    click.echo(f"  {say('stage', '阶段')}: {stage_label}    "
+               f"{say('owner', '归属')}: {state.owner or say('(pool)', '（公共池）')}")
     if state.next_follow_up:
         late = (book.now.date() - state.next_follow_up).days
-        when = f" — {late} day{'s' if late > 1 else ''} overdue" if late > 0 else (" — today" if late == 0 else "")
-        click.echo(f"  next follow-up: {state.next_follow_up} ({state.follow_up_kind}){when}")
+        if late > 0:
+            when = say(f" — {late} day{'s' if late > 1 else ''} overdue", f" — 已逾期{late}天")
+        else:
+            when = say(" — today", " — 今天") if late == 0 else ""
+        kind = say(state.follow_up_kind, {"first": "首次回访"}.get(state.follow_up_kind, "跟进"))
+        click.echo(f"  {say('next follow-up', '下次跟进')}: {state.next_follow_up} ({kind}){when}")
     if lead.attributes:
         parts = []
         for k, v in sorted(lead.attributes.items()):
             f = ind.field(k) if ind else None
             parts.append(f"{f.label(lang) if f else k}={v}")
-        click.echo("  attributes: " + ", ".join(parts))
+        click.echo(f"  {say('attributes', '资料')}: " + ", ".join(parts))
     for key, value in sorted(state.extra.items()):
         # a plugin's derived value: its own one-line summary when it gives one
         if isinstance(value, dict) and isinstance(value.get("summary"), dict):
@@ -332,10 +346,10 @@ def show(env, lead_id, as_json):
             click.echo(f"  {summary.get(lang) or summary.get('en', '')}")
         elif value is not None and not isinstance(value, (dict, list)):
             click.echo(f"  {key[2:]}: {value}")
-    click.echo("Why:")
+    click.echo(say("Why:", "原因："))
     for r in state.reasons:
         click.echo(f"  - {r.text(lang)}")
-    click.echo("History:")
+    click.echo(say("History:", "记录："))
     for e in record.events:
         click.echo(event_line(e, kinds, lang))
 

@@ -221,9 +221,6 @@ class LeadBook:
 
     # ------------------------------------------------------------- leads
 
-    def _coerce_attributes(self, industry: Industry, raw: dict[str, Any]) -> dict[str, Any]:
-        return coerce_attributes(industry, raw)
-
     def add_lead(self, industry: str, *, name: str | None, gender: str | None, phone: str | None,
                  need: str | None, attributes: dict[str, Any] | None = None, agent: str | None = None,
                  channel: str = "visit", relation: str | None = None,
@@ -256,9 +253,7 @@ class LeadBook:
                 event = Event(None, lead.id, "set", now, agent, {"changes": {}, "family_member": {
                     "name": name, "gender": gender, "relation": relation}},
                     note=f"{name} ({relation}) registered with the same phone")
-                self._check_clock(lead.id)
-                self.store.append_event(event, now)
-                state = self._reproject([lead.id])[0]
+                state = self.append(lead.id, [event])
                 return Added(self.store.get_lead(lead.id), state, "family",
                              f"same lead #{lead.id}: {name} is {lead.name}'s {relation} "
                              "(a family visiting together is one lead; the first registration counts)")
@@ -293,8 +288,7 @@ class LeadBook:
         reg = structure(data, Registration, "registration")
         return self.add_lead(reg.industry, **reg.add_lead_kwargs())
 
-    def _check_clock(self, lead_id: int) -> None:
-        events = self.store.events_for(lead_id)
+    def _check_clock(self, lead_id: int, events: list[Event]) -> None:
         if events and events[-1].at > self.now:
             raise Refused(f"the clock ({self.now.isoformat()}) is before lead #{lead_id}'s last event "
                           f"({events[-1].at.isoformat()}); the log cannot be back-filled")
@@ -339,17 +333,18 @@ class LeadBook:
                     self.agent(e.agent)
                 if e.data.get("asks_for"):
                     self.agent(e.data["asks_for"], what="asks_for")
-            self._check_clock(lead_id)
+            history = self.store.events_for(lead_id)  # read once for every check below
+            self._check_clock(lead_id, history)
             if check is not None:
                 check()
-            self._check_events(lead_id, events)
+            self._check_events(lead_id, history, events)
             for e in events:
-                self.store.append_event(e, self.now)
+                history.append(attrs.evolve(e, id=self.store.append_event(e, self.now)))
             state = self._reproject([lead_id])[0]
-            ownership.write_credit(self, lead_id)
+            ownership.write_credit(self, lead_id, history)
             return state
 
-    def _check_events(self, lead_id: int, events: list[Event]) -> None:
+    def _check_events(self, lead_id: int, history: list[Event], events: list[Event]) -> None:
         """The ``check_event`` hook, once per new event (plugins refuse
         events their lead's history makes invalid)."""
         from . import loader
@@ -357,7 +352,7 @@ class LeadBook:
         if not loader.get_pm().hook.check_event.get_hookimpls():
             return
         lead = self.store.get_lead(lead_id)
-        history = self.store.events_for(lead_id)
+        history = list(history)
         for e in events:
             loader.call_checks("check_event", book=self, lead=lead, events=list(history), event=e)
             history.append(e)
@@ -380,7 +375,7 @@ class LeadBook:
             elif key == "need":
                 clean[key] = require_text("need", value)
             else:
-                clean.update(self._coerce_attributes(ind, {key: value}))
+                clean.update(coerce_attributes(ind, {key: value}))
         return self.append(lead.id, [Event(None, lead.id, "set", self.now, agent, {"changes": clean}, note)])
 
     def record(self, lead_id: int) -> LeadRecord:

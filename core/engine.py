@@ -214,7 +214,16 @@ def feature_row(ctx: Context, lead: Lead, events: list[Event], now: dt.datetime)
     projection builds it (``LeadBook.advance`` checks stage requirements
     against it)."""
     compiled = compile_rules(ctx.for_industry(lead.industry))
+    events = _seen_at(events, now)
     return _row(ctx, compiled, fold_lead(lead, events), events, now)[0]
+
+
+def _seen_at(events: list[Event], now: dt.datetime) -> list[Event]:
+    """The events that have happened by ``now``: seen from an earlier
+    clock, later ones have not happened yet."""
+    if events and events[-1].at > now:
+        return [e for e in events if e.at <= now]
+    return events
 
 
 def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: bool) -> None:
@@ -223,9 +232,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
     leads, rows, owners = [], [], []
     for i in idxs:
         lead, events = batch[i]
-        if events and events[-1].at > now:
-            # seen from an earlier clock, later events have not happened yet
-            events = [e for e in events if e.at <= now]
+        events = _seen_at(events, now)
         lead = fold_lead(lead, events)
         row, own_state = _row(ctx, compiled, lead, events, now)
         leads.append((lead, events))

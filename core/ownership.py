@@ -628,20 +628,21 @@ def away_at_from(book) -> AwayAt:
     return away_at
 
 
-def lead_deals(book, lead_id: int) -> list[Deal]:
+def lead_deals(book, lead_id: int, events: list[Event] | None = None) -> list[Deal]:
     lead = book.lead(lead_id)
-    events = book.store.events_for(lead.id)
+    if events is None:
+        events = book.store.events_for(lead.id)
     kinds = frozenset(k.name for k in book.registry.industry(lead.industry).event_kinds)
     return deals(events, _policy(book, lead.industry), away_at_from(book), kinds)
 
 
-def write_credit(book, lead_id: int) -> None:
-    """Rewrite the lead's credit ledger (inside the caller's transaction)."""
-    events = book.store.events_for(lead_id)
+def write_credit(book, lead_id: int, events: list[Event]) -> None:
+    """Rewrite the lead's credit ledger from its whole log ``events``
+    (inside the caller's transaction)."""
     if not any(e.kind == "contract" for e in events):
         return
     rows = []
-    for d in lead_deals(book, lead_id):
+    for d in lead_deals(book, lead_id, events):
         for s in d.shares:
             rows.append((d.event_id, s.agent, s.share.numerator, s.share.denominator, s.role, d.rule,
                          json.dumps(Reason(d.reason, f"credit:{d.rule}").to_json(), ensure_ascii=False)))

@@ -25,6 +25,15 @@ def _lead_id(value: str) -> int:
     return lead_id(value)
 
 
+def state_before(book, lead_id: int):
+    """A lead's state before a write, to say what the write changed; None
+    when the clock is before its registration (the write then refuses to
+    back-fill the log, with its own message)."""
+    if book.lead(lead_id).created_at > book.now:
+        return None
+    return book.record(lead_id).state
+
+
 def state_json(record, lang: str) -> dict:
     """The JSON form of a lead and its state (``show --json``)."""
     lead, state = record.lead, record.state
@@ -245,7 +254,7 @@ def lead_set(env, lead_id, assignments, agent, note, as_json):
     """Change a lead's attributes (recorded as an event)."""
     book = env.book()
     lead_id = _lead_id(lead_id)
-    before = book.record(lead_id).state
+    before = state_before(book, lead_id)
     book.set(lead_id, _assignments(assignments), agent=agent, note=note)
     record = book.record(lead_id)
     if as_json:
@@ -274,7 +283,7 @@ def log(env, lead_id, kind, agent, sets, note, as_json):
     """
     book = env.book()
     lead_id = _lead_id(lead_id)
-    before = book.record(lead_id).state
+    before = state_before(book, lead_id)
     event, _ = book.log(lead_id, kind, agent=agent, data=_assignments(sets), note=note)
     record = book.record(lead_id)
     if as_json:
@@ -284,7 +293,7 @@ def log(env, lead_id, kind, agent, sets, note, as_json):
         return
     click.echo(f"logged {kind} on lead #{lead_id}")
     for what in ("grade", "stage", "owner"):
-        old, new = getattr(before, what), getattr(record.state, what)
+        old, new = getattr(before, what, None), getattr(record.state, what)
         if old != new:
             click.echo(f"{what} {old or '-'} → {new or '-'}")
     _print_state_line(record, env.lang)
@@ -601,7 +610,7 @@ def settings_set(env, key, value):
     """Change a setting (validated against its type and range)."""
     book = env.book()
     stored = book.set_setting(key, value)
-    click.echo(f"{key} = {stored}; run 'leadcycle rescore' to apply it to every lead")
+    click.echo(f"{key} = {stored}; every command from now on applies it (leadcycle rescore stores the new projections, so that large lists stay fast)")
 
 
 @settings.command(name="reset")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .commands import _lead_id, _print_state_line, pass_env, state_json
+from .commands import _lead_id, _print_state_line, pass_env, state_before, state_json
 from .output import echo_json
 
 
@@ -33,7 +33,7 @@ def advance(env, lead_id, stage, agent, note, as_json):
     lead_id = _lead_id(lead_id)
     if agent is not None:
         book.agent(agent)
-    before = book.record(lead_id).state
+    before = state_before(book, lead_id)
     book.advance(lead_id, stage.strip(), agent=agent, note=note)
     record = book.record(lead_id)
     if as_json:

@@ -181,9 +181,21 @@ class LeadBook:
     @property
     def context(self) -> Context:
         if self._context is None:
-            self._context = self.registry.context(self.settings, self.store.enabled_industries())
+            settings = self.settings
+            industries = self.store.enabled_industries()
+            self._context = self.registry.context(settings, industries)
             self._cache = {}
+            self._rules_version = rules_version(self.store.stored_settings(), industries)
         return self._context
+
+    @property
+    def rules_version(self) -> str:
+        """A short hash of everything the rules depend on but the log and the
+        clock: the settings, the enabled industries, the loaded plugins and
+        the program's version. A stored projection made under another
+        version is not trusted by a read."""
+        self.context
+        return self._rules_version
 
     def industry(self, name: str) -> Industry:
         industry = self.registry.industry(name)
@@ -381,6 +393,9 @@ class LeadBook:
     def record(self, lead_id: int) -> LeadRecord:
         """A lead, its live state (computed now) and its history."""
         lead = self.lead(lead_id)
+        if lead.created_at > self.now:
+            raise NotFound(f"lead #{lead.id} was registered at {lead.created_at.isoformat()}, after the clock "
+                           f"({self.now.isoformat()}); give a later --now")
         events = self.store.events_for(lead.id)
         folded, state = engine.project(self.context, lead, events, self.now)
         return LeadRecord(folded, state, tuple(events), self.registry.industries.get(lead.industry))
@@ -450,12 +465,14 @@ class LeadBook:
     # -------------------------------------------------------- projections
 
     def _reproject(self, lead_ids: list[int], explain: bool | None = None) -> list[State]:
-        """Re-project and store ``lead_ids``. The states returned carry the
-        full explanation when ``explain`` (default: for a handful of leads,
-        as after a command); the stored ones keep the deciding reasons."""
+        """Re-project and store ``lead_ids`` (a write: call inside the
+        write's transaction). The states returned carry the full
+        explanation when ``explain`` (default: for a handful of leads, as
+        after a command); the stored ones keep the deciding reasons."""
         if explain is None:
             explain = len(lead_ids) <= 10
         states = []
+        version = self.rules_version
         for batch in self.store.iter_lead_batches(ids=lead_ids):
             results = engine.project_batch(self.context, batch, self.now, self._cache, explain=explain)
             for (old, _), (lead, state) in zip(batch, results):
@@ -464,36 +481,63 @@ class LeadBook:
                     self.store.update_lead(lead)
                 states.append(state)
             self.store.save_states(
-                attrs.evolve(s, reasons=[r for r in s.reasons if not engine.is_detail(r)]) if explain else s
-                for _, s in results)
+                (attrs.evolve(s, reasons=[r for r in s.reasons if not engine.is_detail(r)]) if explain else s
+                 for _, s in results), version)
         return states
 
     def refresh(self) -> int:
-        """Re-project the leads whose stored state the clock has overtaken;
-        queries call this first so that lists are never stale."""
-        stale = self.store.stale_lead_ids(self.now)
-        if stale:
-            with self.store.transaction():
-                self._reproject(stale)
+        """Make this run's reads answer for its clock and rules: the leads
+        whose stored projection does not hold now (the clock overtook it, it
+        was computed for a later clock, or under other settings) are
+        evaluated here and laid over the stored ones for this connection.
+        **A read never writes**: the database is untouched, and any order of
+        reads at any clocks gives the same answers. Queries call this first.
+        Returns how many leads were evaluated."""
+        version = self.rules_version
+        stale = self.store.stale_lead_ids(self.now, version)
+        self.store.clear_overlay()
+        now = self.now
+        for batch in self.store.iter_lead_batches(ids=stale):
+            present = [(lead, events) for lead, events in batch if lead.created_at <= now]
+            results = engine.project_batch(self.context, present, now, self._cache, explain=False)
+            self.store.add_overlay((s for _, s in results), version,
+                                   absent=[lead.id for lead, _ in batch if lead.created_at > now])
         return len(stale)
 
     def rescore(self, batch_size: int = 1000, industry: str | None = None,
                 progress: Callable[[int], None] | None = None) -> dict[str, dict[str | None, int]]:
         """Rebuild every projection from the log, in batches of
         ``batch_size`` leads, each batch its own transaction. Returns counts
-        per industry and grade."""
+        per industry and grade.
+
+        Every stored row names the rules it was computed under, so a run
+        killed half-way leaves no lead silently on old rules (reads
+        evaluate those afresh), and the next run under the same rules goes
+        on after the last batch that was committed."""
         if industry is not None:
             self.industry(industry)
         ctx = self.context
-        for batch in self.store.iter_lead_batches(batch_size, industry=industry):
+        version = self.rules_version
+        key = f"rescore:{industry or '*'}"
+        marker = self.store.get_meta(key)
+        start = 0
+        if marker:
+            done_version, _, last = marker.partition(":")
+            if done_version == version:
+                start = int(last)
+        for batch in self.store.iter_lead_batches(batch_size, industry=industry, after=start):
             results = engine.project_batch(ctx, batch, self.now, self._cache)
             with self.store.transaction():
                 for (old, _), (lead, _s) in zip(batch, results):
                     if lead.attributes != old.attributes or lead.name != old.name or lead.phone != old.phone:
                         self.store.update_lead(lead)
-                self.store.save_states(s for _, s in results)
+                self.store.save_states((s for _, s in results), version)
+                self.store.set_meta(key, f"{version}:{batch[-1][0].id}")
             if progress is not None:
                 progress(len(batch))
+        with self.store.transaction():
+            self.store.delete_meta(key)
+        self.refresh()
         counts: dict[str, dict[str | None, int]] = {}
         for ind, grade, n in self.store.grade_counts():
             if industry is None or ind == industry:
@@ -552,6 +596,19 @@ class LeadBook:
     def receive(self, *, non_buyer: bool = False, appointment: str | None = None) -> dict:
         """The agent who takes the next walk-in (advances the rotation)."""
         return reception.receive(self, non_buyer=non_buyer, appointment=appointment)
+
+
+def rules_version(settings: Mapping[str, Any], industries: Iterable[str]) -> str:
+    """See :attr:`LeadBook.rules_version`."""
+    import hashlib
+    import json
+
+    from . import __version__, loader
+
+    plugins = sorted(name for name, _ in loader.get_pm().list_name_plugin())
+    text = json.dumps([__version__, sorted(industries), plugins, settings],
+                      sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def open_book(path: str | None = None, now: dt.datetime | None = None) -> LeadBook:

@@ -109,6 +109,16 @@ def m003_ownership(db: Database) -> None:
     db["credit_ledger"].create_index(["agent"])
 
 
+@core_migrations()
+def m004_rules_version(db: Database) -> None:
+    """Each stored projection names the rules it was computed under (a
+    hash of the settings, the plugins and the program's version): a read
+    under other rules evaluates the lead afresh instead of trusting it, and
+    a ``rescore`` killed half-way leaves rows that say so."""
+    db["lead_state"].add_column("rules_version", str)
+    db["lead_state"].create_index(["rules_version"])
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
@@ -120,7 +130,12 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
 
 
 _STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up",
-                  "follow_up_kind", "reasons", "extra", "computed_at", "expires_at", "owner_until")
+                  "follow_up_kind", "reasons", "extra", "computed_at", "expires_at", "owner_until",
+                  "rules_version")
+
+#: what reads query: the stored projections, with the leads evaluated for
+#: this run's clock and rules (``Store.set_overlay``) laid over them
+LIVE = "live_state"
 
 
 class Store:
@@ -131,6 +146,7 @@ class Store:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.path = path
+        self._live_ready = False
 
     # ------------------------------------------------------------ opening
 
@@ -198,6 +214,10 @@ class Store:
             if pending:
                 m.apply(self.db)
                 applied.extend(f"{m.name}.{p}" for p in pending)
+        if applied and self._live_ready:  # the overlay copies lead_state's columns
+            self.conn.execute("DROP VIEW IF EXISTS temp.live_state")
+            self.conn.execute("DROP TABLE IF EXISTS temp.state_overlay")
+            self._live_ready = False
         return applied
 
     def close(self) -> None:
@@ -208,8 +228,12 @@ class Store:
         """One user action = one transaction, holding the write lock from
         the start so check-then-write is safe across processes."""
         if self.conn.in_transaction:
-            with self.db.atomic():
-                yield self
+            try:
+                with self.db.atomic():
+                    yield self
+            except BaseException:
+                self._live_ready = False  # a rollback may drop the temp overlay made inside it
+                raise
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -217,6 +241,7 @@ class Store:
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            self._live_ready = False
             raise
         else:
             self.conn.execute("COMMIT")
@@ -300,9 +325,11 @@ class Store:
             return self.conn.execute("SELECT count(*) FROM leads WHERE industry = ?", (industry,)).fetchone()[0]
         return self.conn.execute("SELECT count(*) FROM leads").fetchone()[0]
 
-    def iter_lead_batches(self, batch_size: int = 5000, industry: str | None = None,
-                          ids: Iterable[int] | None = None) -> Iterator[list[tuple[Lead, list[Event]]]]:
-        """Leads with their events, ``batch_size`` at a time, in id order."""
+    def iter_lead_batches(self, batch_size: int = 1000, industry: str | None = None,
+                          ids: Iterable[int] | None = None,
+                          after: int = 0) -> Iterator[list[tuple[Lead, list[Event]]]]:
+        """Leads with their events, ``batch_size`` at a time, in id order
+        (those of ``ids``, or every lead with an id above ``after``)."""
         if ids is not None:
             ids = sorted(set(ids))
             for i in range(0, len(ids), batch_size):
@@ -312,7 +339,7 @@ class Store:
                     f"SELECT * FROM leads WHERE id IN ({marks}) ORDER BY id", chunk)]
                 yield self._with_events(leads)
             return
-        last = 0
+        last = after
         where = "AND industry = ?" if industry else ""
         while True:
             args = [last] + ([industry] if industry else []) + [batch_size]
@@ -327,9 +354,16 @@ class Store:
         if not leads:
             return []
         by_lead: dict[int, list[Event]] = {lead.id: [] for lead in leads}
-        cur = self.conn.execute(
-            "SELECT id, lead_id, kind, at, agent, data, note FROM events "
-            "WHERE lead_id BETWEEN ? AND ? ORDER BY lead_id, id", (leads[0].id, leads[-1].id))
+        first, last = leads[0].id, leads[-1].id
+        if last - first < 2 * len(leads):  # a run of ids: one range scan
+            cur = self.conn.execute(
+                "SELECT id, lead_id, kind, at, agent, data, note FROM events "
+                "WHERE lead_id BETWEEN ? AND ? ORDER BY lead_id, id", (first, last))
+        else:  # scattered ids (the stale leads of a read): by the index, lead by lead
+            ids = [lead.id for lead in leads]
+            cur = self.conn.execute(
+                "SELECT id, lead_id, kind, at, agent, data, note FROM events "
+                f"WHERE lead_id IN ({','.join('?' * len(ids))}) ORDER BY lead_id, id", ids)
         for row in cur:
             bucket = by_lead.get(row[1])
             if bucket is not None:
@@ -357,20 +391,28 @@ class Store:
 
     # ------------------------------------------------------------ state
 
-    def save_states(self, states: Iterable[State]) -> int:
-        rows = [(
+    @staticmethod
+    def _state_rows(states: Iterable[State], rules_version: str | None) -> list[tuple]:
+        return [(
             s.lead_id, s.industry, s.score, s.grade, s.stage, s.owner,
             _iso(s.next_follow_up), s.follow_up_kind,
             _json([r.to_json() for r in s.reasons]), _json(s.extra),
-            _iso(s.computed_at), _iso(s.expires_at), _iso(s.owner_until),
+            _iso(s.computed_at), _iso(s.expires_at), _iso(s.owner_until), rules_version,
         ) for s in states]
+
+    def save_states(self, states: Iterable[State], rules_version: str | None = None) -> int:
+        """Store projections computed by a write (or ``rescore``) under the
+        rules ``rules_version``."""
+        rows = self._state_rows(states, rules_version)
         # an upsert updates the row in place: only the indexes whose columns
         # changed are touched (INSERT OR REPLACE deletes and re-inserts)
         self.conn.executemany(
-            "INSERT INTO lead_state(lead_id, industry, score, grade, stage, owner, "
-            "next_follow_up, follow_up_kind, reasons, extra, computed_at, expires_at, owner_until) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(lead_id) DO UPDATE SET "
+            f"INSERT INTO lead_state({', '.join(_STATE_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_STATE_COLUMNS))}) ON CONFLICT(lead_id) DO UPDATE SET "
             + ", ".join(f"{c} = excluded.{c}" for c in _STATE_COLUMNS[1:]), rows)
+        if self._live_ready and rows:
+            # what this write stored is newer than this run's overlay
+            self.conn.executemany("DELETE FROM temp.state_overlay WHERE lead_id = ?", [(r[0],) for r in rows])
         latest = max((r[10] for r in rows if r[10]), default=None)
         if latest is not None:
             # the latest clock any projection was computed for: a later run
@@ -379,6 +421,41 @@ class Store:
                 "INSERT INTO meta(key, value) VALUES ('max_computed_at', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)", (latest,))
         return len(rows)
+
+    # The live view. A read evaluates, for its own clock and rules, the
+    # leads whose stored projection does not hold then, and lays them over
+    # the stored ones in a TEMP table of this connection: the database file
+    # is never written by a read, and every query of the run sees one
+    # consistent answer.
+
+    def _ensure_live(self) -> None:
+        if self._live_ready:
+            return
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS state_overlay AS "
+                          "SELECT * FROM main.lead_state WHERE 0")
+        self.conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS temp.state_overlay_lead "
+                          "ON state_overlay(lead_id)")
+        self.conn.execute(
+            f"CREATE TEMP VIEW IF NOT EXISTS {LIVE} AS "
+            "SELECT * FROM temp.state_overlay WHERE industry IS NOT NULL UNION ALL "
+            "SELECT * FROM main.lead_state WHERE lead_id NOT IN (SELECT lead_id FROM temp.state_overlay)")
+        self._live_ready = True
+
+    def clear_overlay(self) -> None:
+        self._ensure_live()
+        self.conn.execute("DELETE FROM temp.state_overlay")
+
+    def add_overlay(self, states: Iterable[State], rules_version: str | None,
+                    absent: Iterable[int] = ()) -> None:
+        """Lay states evaluated by a read over the stored ones, for this
+        connection only; the ``absent`` leads (registered after the read's
+        clock) are hidden from it."""
+        self._ensure_live()
+        self.conn.executemany(
+            f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(_STATE_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_STATE_COLUMNS))})", self._state_rows(states, rules_version))
+        self.conn.executemany("INSERT OR REPLACE INTO temp.state_overlay(lead_id) VALUES (?)",
+                              [(i,) for i in absent])
 
     @staticmethod
     def _state(row: dict) -> State:
@@ -396,25 +473,36 @@ class Store:
         )
 
     def get_state(self, lead_id: int) -> State | None:
-        rows = list(self.db.query("SELECT * FROM lead_state WHERE lead_id = ?", [lead_id]))
+        """The lead's projection as this run sees it (stored, or evaluated
+        by the last ``LeadBook.refresh``)."""
+        self._ensure_live()
+        rows = list(self.db.query(f"SELECT * FROM {LIVE} WHERE lead_id = ?", [lead_id]))
         return self._state(rows[0]) if rows else None
 
-    def stale_lead_ids(self, now: dt.datetime) -> list[int]:
-        """Leads whose projection the clock has overtaken (or that were
-        computed for a later clock than ``now``)."""
+    def stale_lead_ids(self, now: dt.datetime, rules_version: str | None) -> list[int]:
+        """Leads whose stored projection does not hold at ``now`` under the
+        rules ``rules_version``: the clock has overtaken it, it was computed
+        for a later clock, or under other rules (settings changed, a plugin
+        added, a ``rescore`` killed half-way) — Through
+        indexes, but for the rare run with an earlier clock than some stored
+        projection."""
         t = _iso(now)
-        stale = [r[0] for r in self.conn.execute(
-            "SELECT lead_id FROM lead_state WHERE expires_at <= ?", (t,))]  # by index
+        stale = {r[0] for r in self.conn.execute(
+            "SELECT lead_id FROM lead_state WHERE expires_at <= ?", (t,))}  # by index
+        stale.update(r[0] for r in self.conn.execute(
+            "SELECT lead_id FROM lead_state WHERE rules_version < ? UNION ALL "
+            "SELECT lead_id FROM lead_state WHERE rules_version > ? UNION ALL "
+            "SELECT lead_id FROM lead_state WHERE rules_version IS NULL", (rules_version, rules_version)))
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_computed_at'").fetchone()
         if row is not None and row[0] > t:  # rare: a run with an earlier --now
-            stale += [r[0] for r in self.conn.execute(
-                "SELECT lead_id FROM lead_state WHERE computed_at > ? "
-                "AND (expires_at IS NULL OR expires_at > ?)", (t, t))]
-        return stale
+            stale.update(r[0] for r in self.conn.execute(
+                "SELECT lead_id FROM lead_state WHERE computed_at > ?", (t,)))
+        return sorted(stale)
 
     def query_leads(self, industry: str | None = None, grade: str | None = None,
                     stage: str | None = None, owner: str | None = None, pool: bool = False,
                     limit: int | None = None) -> Iterator[dict]:
+        self._ensure_live()
         where, args = [], []
         for col, val in (("s.industry", industry), ("s.grade", grade), ("s.stage", stage),
                          ("s.owner", owner)):
@@ -425,7 +513,7 @@ class Store:
             where.append("s.owner IS NULL")
         sql = ("SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, "
                "l.attributes, s.score, s.grade, s.stage, s.owner, s.next_follow_up, s.follow_up_kind, "
-               "s.reasons, s.extra FROM leads l JOIN lead_state s ON s.lead_id = l.id")
+               f"s.reasons, s.extra FROM leads l JOIN {LIVE} s ON s.lead_id = l.id")
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY l.id"
@@ -436,8 +524,9 @@ class Store:
     def due_rows(self, until: dt.date, owner: str | None = None) -> list[dict]:
         """Leads whose next follow-up falls on or before ``until``, through
         the ``(owner, next_follow_up)`` index."""
+        self._ensure_live()
         sql = ("SELECT l.id, l.industry, l.name, l.phone, l.created_at, s.grade, s.stage, s.owner, "
-               "s.next_follow_up, s.follow_up_kind, s.score, s.extra FROM lead_state s "
+               f"s.next_follow_up, s.follow_up_kind, s.score, s.extra FROM {LIVE} s "
                "JOIN leads l ON l.id = s.lead_id WHERE s.next_follow_up <= ?")
         args: list = [until.isoformat()]
         if owner is not None:
@@ -450,8 +539,9 @@ class Store:
         """Owned leads whose protection period ends (``owner_until``) in
         ``(after, until]``, through the ``(owner, owner_until)`` index: one
         range per owner (every agent when ``owner`` is None)."""
+        self._ensure_live()
         sql = ("SELECT l.id, l.industry, l.name, l.phone, l.created_at, s.grade, s.stage, s.owner, "
-               "s.owner_until, s.next_follow_up FROM lead_state s JOIN leads l ON l.id = s.lead_id "
+               f"s.owner_until, s.next_follow_up FROM {LIVE} s JOIN leads l ON l.id = s.lead_id "
                "WHERE s.owner_until > ? AND s.owner_until <= ?")
         args: list = [_iso(after), _iso(until)]
         if owner is not None:
@@ -489,12 +579,16 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    def delete_meta(self, key: str) -> None:
+        self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     def states_with_extra_flag(self, industry: str, path: str, owner: str | None = None) -> list[dict]:
         """Leads of ``industry`` whose projection's ``extra`` is true at the
         JSON ``path`` (``$.x_account.change_due``): the items a plugin's due
         list or review acts on, through the (industry, …) or (owner, …)
         index rather than a scan of every lead."""
-        sql = ("SELECT l.id, l.name, l.phone, s.grade, s.owner, s.extra FROM lead_state s "
+        self._ensure_live()
+        sql = (f"SELECT l.id, l.name, l.phone, s.grade, s.owner, s.extra FROM {LIVE} s "
                "JOIN leads l ON l.id = s.lead_id WHERE s.industry = ? AND json_extract(s.extra, ?) = 1")
         args: list = [industry, path]
         if owner is not None:
@@ -503,14 +597,16 @@ class Store:
         return list(self.db.query(sql + " ORDER BY l.id", args))
 
     def grade_counts(self) -> list[tuple[str, str | None, int]]:
+        self._ensure_live()
         return list(self.conn.execute(
-            "SELECT industry, grade, count(*) FROM lead_state GROUP BY industry, grade ORDER BY industry, grade"))
+            f"SELECT industry, grade, count(*) FROM {LIVE} GROUP BY industry, grade ORDER BY industry, grade"))
 
     def summary_counts(self, column: str) -> list[tuple]:
+        self._ensure_live()
         if column not in ("grade", "stage", "owner"):
             raise ValueError(column)
         return list(self.conn.execute(
-            f"SELECT industry, {column}, count(*) FROM lead_state GROUP BY industry, {column} "
+            f"SELECT industry, {column}, count(*) FROM {LIVE} GROUP BY industry, {column} "
             f"ORDER BY industry, {column}"))
 
     # ----------------------------------------------------------- import
@@ -621,8 +717,9 @@ class Store:
                  "data": json.loads(r[4] or "{}")} for r in self.conn.execute(sql + " ORDER BY id", args)]
 
     def owned_lead_ids(self, agent: str) -> list[int]:
+        self._ensure_live()
         return [r[0] for r in self.conn.execute(
-            "SELECT lead_id FROM lead_state WHERE owner = ? ORDER BY lead_id", (agent,))]
+            f"SELECT lead_id FROM {LIVE} WHERE owner = ? ORDER BY lead_id", (agent,))]
 
     def save_credit(self, lead_id: int, rows: list[tuple], at: dt.datetime) -> None:
         """Replace the lead's credit ledger: ``rows`` are ``(deal_event_id,
@@ -644,6 +741,7 @@ class Store:
                     owner: str | None = None, batch_size: int = 5000) -> Iterator[dict]:
         """Leads with their state and the registration's agent and channel,
         in id order, read ``batch_size`` at a time (bounded memory)."""
+        self._ensure_live()
         where, args = [], []
         for col, val in (("s.industry", industry), ("s.grade", grade), ("s.owner", owner)):
             if val is not None:
@@ -654,7 +752,7 @@ class Store:
                "s.score, s.grade, s.stage, s.owner, s.next_follow_up, "
                "(SELECT e.agent FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1), "
                "(SELECT e.data FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1) "
-               "FROM leads l JOIN lead_state s ON s.lead_id = l.id WHERE l.id > ?" + cond +
+               f"FROM leads l JOIN {LIVE} s ON s.lead_id = l.id WHERE l.id > ?" + cond +
                " ORDER BY l.id LIMIT ?")
         cols = ("id", "industry", "name", "gender", "phone", "need", "created_at", "attributes",
                 "score", "grade", "stage", "owner", "next_follow_up", "register_agent", "register_data")

@@ -53,6 +53,34 @@ class Env:
             self._book = LeadBook.open(self.db_path, self.now)
         return self._book
 
+    def actor(self):
+        """The signed-in agent, on an office database; None on any other
+        (where commands name their agent). See :mod:`leadcycle.accounts`."""
+        from leadcycle import accounts
+
+        from .auth import saved_token
+
+        book = self.book()
+        if not accounts.is_office(book.store):
+            return None
+        token = saved_token(self.db_path)
+        if token is None:
+            return None
+        return accounts.session_agent(book, token)
+
+    def require_role(self, needed: str, what: str, allow_self: str | None = None):
+        """On an office database, refuse in one line unless the signed-in
+        agent has ``needed`` (or is ``allow_self``); elsewhere, allow."""
+        from leadcycle import accounts, auth
+
+        if not accounts.is_office(self.book().store):
+            return None
+        who = self.actor()
+        if who is not None and allow_self is not None and who.name == allow_self:
+            return who
+        auth.require_role(who.name if who else None, who.role if who else None, needed, what)
+        return who
+
     def close(self):
         if self._book is not None:
             self._book.close()
@@ -151,6 +179,7 @@ from . import commands  # noqa: E402,F401  (registers the core commands)
 from . import ownership  # noqa: E402,F401  (registers the ownership commands)
 from . import stages  # noqa: E402,F401  (leadcycle advance)
 from . import io  # noqa: E402,F401  (import, export)
+from . import auth  # noqa: E402,F401  (login, logout, whoami, agent password/role)
 
 
 def main() -> None:  # pragma: no cover

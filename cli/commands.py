@@ -70,17 +70,43 @@ def _print_state_line(record, lang):
 @cli.command()
 @click.option("--industry", "industries", multiple=True, metavar="NAME",
               help="Enable an industry (repeatable): realestate, software_sales, machinery…")
+@click.option("--simulation", is_flag=True,
+              help="A simulation database (demo, training, tests): the clock is free (--now) and "
+                   "commands name their agent; it never becomes an office database.")
+@click.option("--admin", metavar="NAME",
+              help="Make the office's first account, an admin, with a password (prompted): from then "
+                   "on writes take the machine's clock and act as the signed-in agent.")
+@click.option("--password-stdin", is_flag=True, help="With --admin: read the password from standard input.")
 @pass_env
-def init(env, industries):
-    """Create or upgrade the database and enable industries. Safe to repeat."""
+def init(env, industries, simulation, admin, password_stdin):
+    """Create or upgrade the database and enable industries. Safe to repeat.
+
+    \b
+    leadcycle init --industry realestate --admin 陈经理      # an office: sign-in and the real clock
+    leadcycle init --industry realestate --simulation        # a simulation: free clock, typed names
+    """
+    from leadcycle import accounts
     from leadcycle.api import LeadBook
 
+    if simulation and admin:
+        raise click.UsageError("--simulation and --admin do not go together: an admin makes an office database")
     book = LeadBook.create(env.db_path, (), env.now)
     env._book = book
+    if industries and accounts.is_office(book.store):
+        env.require_role("admin", "enabling an industry")
     added = book.init(industries)
+    if simulation:
+        accounts.mark_simulation(book)
+    if admin:
+        from .auth import read_secret
+
+        accounts.make_admin(book, admin, read_secret(password_stdin, f"Password for {admin}", confirm=True))
     enabled = book.store.enabled_industries()
-    click.echo(f"{env.db_path}: ready; industries enabled: {', '.join(enabled) or 'none'}"
+    kind = accounts.mode(book.store) or "trial"
+    click.echo(f"{env.db_path}: ready ({kind} database); industries enabled: {', '.join(enabled) or 'none'}"
                + (f" (new: {', '.join(added)})" if added else ""))
+    if admin:
+        click.echo(f"admin {admin} created; sign in with: leadcycle login {admin}")
 
 
 # --------------------------------------------------------------- plugins

@@ -37,6 +37,14 @@ def register_settings(register):
         Label("dispute window after subscription (days)", "认购后争议期（天）"),
         minimum=0, maximum=60, source="DOMAIN §3.6 (002)",
     ))
+    register(Setting(
+        "auth.session_hours", "int", 12,
+        Label("a sign-in lasts (hours)", "登录有效期（小时）"),
+        help=Label("On an office database a session from 'leadcycle login' ends after this many "
+                   "hours of the machine's clock; sign in again after it.",
+                   "门店数据库上，登录后经过该小时数（按本机时钟）自动失效，需重新登录。"),
+        minimum=1, maximum=24 * 30, source="ours (issue #10)",
+    ))
     register_ownership_settings(register)
 
 

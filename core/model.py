@@ -324,13 +324,21 @@ class Agent:
     active: bool = attrs.field(default=True, converter=bool)
     created_at: str | None = None
     away: str | None = None  # None, "personal", "business", "with_client"
+    #: agent, manager or admin (see :mod:`leadcycle.auth`); a manager's
+    #: ``is_manager`` is true, and so is an admin's
+    role: str = attrs.field()
+
+    @role.default
+    def _role_default(self) -> str:
+        return "manager" if self.is_manager else "agent"
 
     @classmethod
     def from_row(cls, row: dict) -> "Agent":
+        role = row.get("role") or ("manager" if row.get("is_manager") else "agent")
         return cls(
-            name=row["name"], team=row.get("team"), is_manager=row.get("is_manager", 0),
+            name=row["name"], team=row.get("team"), is_manager=role in ("manager", "admin"),
             active=row.get("active", 1), created_at=row.get("created_at"),
-            away=row.get("away"),
+            away=row.get("away"), role=role,
         )
 
 

@@ -119,6 +119,22 @@ def m004_rules_version(db: Database) -> None:
     db["lead_state"].create_index(["rules_version"])
 
 
+@core_migrations()
+def m005_accounts(db: Database) -> None:
+    """Sign-in (issue #10): each agent's role, their secret's hash, and the
+    sessions handed out by ``login`` (only a hash of each token is kept)."""
+    db["agents"].add_column("role", str)
+    db.execute("UPDATE agents SET role = CASE WHEN is_manager THEN 'manager' ELSE 'agent' END")
+    db["credentials"].create(
+        {"agent": str, "secret_hash": str, "set_at": str}, pk="agent",
+        foreign_keys=[("agent", "agents", "name")])
+    db["sessions"].create(
+        {"token_hash": str, "agent": str, "created_at": str, "expires_at": str, "ended_at": str},
+        pk="token_hash", not_null={"agent", "created_at", "expires_at"},
+        foreign_keys=[("agent", "agents", "name")])
+    db["sessions"].create_index(["agent"])
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
@@ -270,8 +286,39 @@ class Store:
 
     def add_agent(self, agent: Agent) -> None:
         self.conn.execute(
-            "INSERT INTO agents(name, team, is_manager, active, created_at) VALUES (?, ?, ?, 1, ?)",
-            (agent.name, agent.team, int(agent.is_manager), agent.created_at))
+            "INSERT INTO agents(name, team, is_manager, role, active, created_at) VALUES (?, ?, ?, ?, 1, ?)",
+            (agent.name, agent.team, int(agent.is_manager), agent.role, agent.created_at))
+
+    # --------------------------------------------------------- accounts
+
+    def set_credential(self, agent: str, secret_hash: str, at: dt.datetime) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO credentials(agent, secret_hash, set_at) VALUES (?, ?, ?)",
+                          (agent, secret_hash, _iso(at)))
+
+    def credential(self, agent: str) -> str | None:
+        row = self.conn.execute("SELECT secret_hash FROM credentials WHERE agent = ?", (agent,)).fetchone()
+        return None if row is None else row[0]
+
+    def count_credentials(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM credentials").fetchone()[0]
+
+    def add_session(self, token_hash: str, agent: str, created: dt.datetime, expires: dt.datetime) -> None:
+        self.conn.execute("INSERT INTO sessions(token_hash, agent, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                          (token_hash, agent, _iso(created), _iso(expires)))
+
+    def session(self, token_hash: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM sessions WHERE token_hash = ?", [token_hash]))
+        return rows[0] if rows else None
+
+    def end_sessions(self, at: dt.datetime, token_hash: str | None = None, agent: str | None = None) -> int:
+        """End one session, or every open session of ``agent``."""
+        if token_hash is not None:
+            cur = self.conn.execute("UPDATE sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+                                    (_iso(at), token_hash))
+        else:
+            cur = self.conn.execute("UPDATE sessions SET ended_at = ? WHERE agent = ? AND ended_at IS NULL",
+                                    (_iso(at), agent))
+        return cur.rowcount
 
     def get_agent(self, name: str) -> Agent | None:
         row = self.conn.execute("SELECT * FROM agents WHERE name = ?", (name,)).fetchone()

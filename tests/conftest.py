@@ -16,6 +16,8 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("LEADCYCLE_LANG", "en")
     monkeypatch.delenv("LEADCYCLE_NOW", raising=False)
     monkeypatch.delenv("LEADCYCLE_RAISE_ERRORS", raising=False)
+    monkeypatch.delenv("LEADCYCLE_TOKEN", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # sign-in sessions
     builtin = "realestate,software_sales,machinery"
     monkeypatch.setenv("LEADCYCLE_LOAD_PLUGINS", os.environ.get("LEADCYCLE_TEST_PLUGINS", builtin))
     loader.reset()

@@ -51,34 +51,42 @@ class Env:
             from leadcycle.api import LeadBook
 
             self._book = LeadBook.open(self.db_path, self.now)
+            self._sign_in(self._book)
         return self._book
+
+    def _sign_in(self, book) -> None:
+        """On an office database, the session of this run (if any) is the
+        book's actor; a bad session is remembered for the first write."""
+        from leadcycle import accounts
+        from leadcycle.errors import LeadcycleError
+
+        from .auth import saved_token
+
+        if not accounts.is_office(book.store):
+            return
+        token = saved_token(self.db_path)
+        if token is None:
+            return
+        try:
+            book.actor = accounts.session_agent(book, token)
+        except LeadcycleError as e:
+            book.actor_problem = str(e)
 
     def actor(self):
         """The signed-in agent, on an office database; None on any other
         (where commands name their agent). See :mod:`leadcycle.accounts`."""
-        from leadcycle import accounts
-
-        from .auth import saved_token
-
-        book = self.book()
-        if not accounts.is_office(book.store):
-            return None
-        token = saved_token(self.db_path)
-        if token is None:
-            return None
-        return accounts.session_agent(book, token)
+        return self.book().actor
 
     def require_role(self, needed: str, what: str, allow_self: str | None = None):
         """On an office database, refuse in one line unless the signed-in
         agent has ``needed`` (or is ``allow_self``); elsewhere, allow."""
-        from leadcycle import accounts, auth
-
-        if not accounts.is_office(self.book().store):
+        book = self.book()
+        if not book.office:
             return None
-        who = self.actor()
+        who = book.actor
         if who is not None and allow_self is not None and who.name == allow_self:
             return who
-        auth.require_role(who.name if who else None, who.role if who else None, needed, what)
+        book.require(needed, what)
         return who
 
     def close(self):

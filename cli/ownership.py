@@ -68,7 +68,7 @@ def pool(env, industry, as_json):
 
 @cli.command()
 @click.argument("lead_id")
-@click.option("--agent", required=True, help="The agent who takes the lead.")
+@click.option("--agent", help="The agent who takes the lead (on an office database: the signed-in agent).")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def claim(env, lead_id, agent, as_json):
@@ -120,7 +120,7 @@ def receive(env, non_buyer, appointment, as_json):
 
 @cli.command()
 @click.argument("lead_id")
-@click.option("--agent", required=True, help="The original agent who recognised the client.")
+@click.option("--agent", help="The original agent who recognised the client (on an office database: the signed-in agent).")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def recognize(env, lead_id, agent, as_json):
@@ -190,8 +190,8 @@ def credit(env, lead_id, as_json):
 @click.option("--claim", "claim_kind", required=True, type=click.Choice(["knowingly", "unrecognized"]),
               help="knowingly: the closer knew it was the owner's client; unrecognized: the claimant "
                    "proves an earlier reception they failed to recognise.")
-@click.option("--agent", required=True, help="The agent who raises the dispute.")
-@click.option("--manager", required=True, help="The manager who records it.")
+@click.option("--agent", help="The agent who raises the dispute (required).")
+@click.option("--manager", help="The manager who records it (on an office database: the signed-in agent).")
 @click.option("--note", help="The evidence.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
@@ -216,7 +216,7 @@ def dispute(env, lead_id, claim_kind, agent, manager, note, as_json):
 @click.option("--reason", required=True, type=click.Choice(["complaint", "redistribute"]),
               help="complaint: the client asked to change agent for bad service (all credit moves); "
                    "redistribute: the manager hands out a pooled lead.")
-@click.option("--agent", required=True, help="The manager who decides.")
+@click.option("--agent", help="The manager who decides (on an office database: the signed-in agent).")
 @click.option("--note", help="Details.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
@@ -231,7 +231,7 @@ def reassign(env, lead_id, to, reason, agent, note, as_json):
 @click.argument("lead_id")
 @click.option("--to", "to", required=True, help="The agent the lead belongs to.")
 @click.option("--reason", required=True, help="Why (recorded).")
-@click.option("--agent", required=True, help="The manager who arbitrates.")
+@click.option("--agent", help="The manager who arbitrates (on an office database: the signed-in agent).")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def arbitrate(env, lead_id, to, reason, agent, as_json):

@@ -99,9 +99,17 @@ class LeadBook:
                  registry: Registry | None = None):
         self.store = store
         self._now = now
+        #: a clock given by the caller (--now, LEADCYCLE_NOW, ``at``), not the machine's
+        self._fixed_clock = now is not None
         self.registry = registry or Registry()
         self._context: Context | None = None
         self._cache: dict = {}
+        #: the signed-in agent (the CLI sets it from the session; an
+        #: integrator from its own sign-in); ``actor_problem`` says why
+        #: there is none when a session was given but is not valid
+        self.actor: Agent | None = None
+        self.actor_problem: str | None = None
+        store.before_write = self._check_write
 
     # ----------------------------------------------------------- opening
 
@@ -139,12 +147,56 @@ class LeadBook:
     @contextlib.contextmanager
     def at(self, moment: dt.datetime):
         """Run a block with the clock set to ``moment`` (simulations, the demo)."""
-        saved = self._now
-        self._now = moment.replace(microsecond=0)
+        saved, fixed = self._now, self._fixed_clock
+        self._now, self._fixed_clock = moment.replace(microsecond=0), True
         try:
             yield self
         finally:
-            self._now = saved
+            self._now, self._fixed_clock = saved, fixed
+
+    # ------------------------------------------------------ office rules
+
+    @property
+    def office(self) -> bool:
+        """An office database (it has an admin account): writes take the
+        machine's clock and are made by the signed-in agent. See
+        :mod:`leadcycle.accounts`."""
+        from . import accounts
+
+        return accounts.is_office(self.store)
+
+    def _check_write(self) -> None:
+        """Before any write transaction on an office database: the clock
+        must be the machine's, and somebody must be signed in."""
+        if not self.office:
+            return
+        if self._fixed_clock:
+            raise Refused("this is an office database: writes take the machine's clock, so --now "
+                          "(LEADCYCLE_NOW) is only for reads; drop it, or practise on a simulation "
+                          "database (leadcycle --db practice.db init --simulation)")
+        if self.actor is None:
+            raise Refused(self.actor_problem or "nobody is signed in, and signed out you can only read; "
+                          "sign in with: leadcycle login")
+
+    def author(self, name: str | None, what: str = "--agent") -> str | None:
+        """Who writes: on an office database the signed-in agent (naming
+        somebody else is refused); elsewhere the agent named, if any."""
+        if not self.office or self.actor is None:
+            return name
+        if name not in (None, "") and name != self.actor.name:
+            raise Refused(f"on an office database you act as yourself: you are signed in as "
+                          f"{self.actor.name}, not {name} (drop {what})")
+        return self.actor.name
+
+    def require(self, role: str, what: str) -> None:
+        """On an office database, the signed-in agent needs ``role``
+        (agent, manager or admin) for ``what``; one line naming it if not."""
+        from . import auth
+
+        if not self.office:
+            return
+        self._check_write()
+        auth.require_role(self.actor.name, self.actor.role, role, what)
 
     @property
     def now(self) -> dt.datetime:
@@ -160,6 +212,7 @@ class LeadBook:
         return Settings(self.registry.settings, self.store.stored_settings())
 
     def set_setting(self, key: str, raw: Any) -> Any:
+        self.require("admin", "changing a setting")
         settings = self.settings
         value = settings.coerce(key, raw)
         if key == "core.timezone":
@@ -173,6 +226,7 @@ class LeadBook:
         return value
 
     def reset_setting(self, key: str) -> None:
+        self.require("admin", "changing a setting")
         self.settings.setting(key)
         with self.store.transaction():
             self.store.delete_setting(key)
@@ -208,6 +262,7 @@ class LeadBook:
 
     def add_agent(self, name: str, team: str | None = None, manager: bool = False) -> Agent:
         name = require_text("agent name", name).strip()
+        self.require("admin", "adding an agent")
         with self.store.transaction():
             if self.store.get_agent(name) is not None:
                 raise LeadcycleError(f"agent {name!r} already exists; see: leadcycle agent list")
@@ -216,7 +271,14 @@ class LeadBook:
         return agent
 
     def agent(self, name: str | None, *, manager: bool = False, what: str = "agent") -> Agent:
-        """An agent who exists and has not left (and is a manager, if asked)."""
+        """An agent who exists and has not left (and is a manager, if asked).
+
+        With ``manager=True`` the agent is the one acting with a manager's
+        authority: on an office database that is the signed-in agent, who
+        must be a manager."""
+        if manager and self.office:
+            name = self.author(name, what)
+            self.require("manager", f"this ({what})")
         if not name:
             raise LeadcycleError(f"{what} is required: give --agent NAME")
         agent = self.store.get_agent(name)
@@ -249,6 +311,7 @@ class LeadBook:
             channel=channel, relation=relation)
         now = self.now
         with self.store.transaction():
+            agent = self.author(agent)
             if agent is not None:
                 self.agent(agent)
             existing = self.store.leads_by_phone(industry, phone)
@@ -281,7 +344,7 @@ class LeadBook:
             lead_id = self.store.insert_lead(lead)
             data = {"name": name, "gender": gender, "phone": phone, "need": need,
                     "attributes": attributes, "channel": channel, **claims, **(extra or {})}
-            self.store.append_event(Event(None, lead_id, "register", now, agent, data), now)
+            self.store.append_event(Event(None, lead_id, "register", now, agent, data))
             state = self._reproject([lead_id])[0]
         return Added(self.store.get_lead(lead_id), state, "created", message)
 
@@ -340,6 +403,7 @@ class LeadBook:
         the new state. Plugin commands write through here; ``check`` runs
         inside the transaction, after the write lock is held."""
         with self.store.transaction():
+            events = [attrs.evolve(e, agent=self.author(e.agent)) for e in events]
             for e in events:
                 if e.agent is not None:
                     self.agent(e.agent)
@@ -351,7 +415,7 @@ class LeadBook:
                 check()
             self._check_events(lead_id, history, events)
             for e in events:
-                history.append(attrs.evolve(e, id=self.store.append_event(e, self.now)))
+                history.append(attrs.evolve(e, id=self.store.append_event(e)))
             state = self._reproject([lead_id])[0]
             ownership.write_credit(self, lead_id, history)
             return state

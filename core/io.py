@@ -595,7 +595,7 @@ def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, reje
             keys.append((r.row_no, lead_id, "imported"))
 
         store.insert_leads_bulk([lead for lead, _ in new_leads.values()])
-        store.append_events_bulk(events, now)
+        store.append_events_bulk(events)
         if new_leads:
             projected = engine.project_batch(book.context, list(new_leads.values()), now, book._cache)
             for (old, _), (lead, _s) in zip(new_leads.values(), projected):

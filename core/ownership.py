@@ -510,6 +510,7 @@ def claim(book, lead_id: int, agent: str):
     """An agent takes a lead from the pool (no owner)."""
     from .errors import Refused
 
+    agent = book.author(agent)
     book.agent(agent)
     lead = book.lead(lead_id)
 
@@ -529,6 +530,7 @@ def recognize(book, lead_id: int, agent: str):
     colleague, within the recognition window (§3.5)."""
     from .errors import Refused
 
+    agent = book.author(agent)
     book.agent(agent)
     lead = book.lead(lead_id)
     policy = _policy(book, lead.industry)
@@ -698,9 +700,11 @@ def dispute(book, lead_id: int, claim_kind: str, claimant: str, manager: str, no
 
 def leave(book, agent: str, to: str | None = None):
     """An agent leaves (§3.7): their leads go to the pool — or, with a
-    deposit, to ``to`` — and leads without a deposit become new clients."""
+    deposit, to ``to`` — and leads without a deposit become new clients.
+    On an office database a manager accepts the departure."""
     from .errors import LeadcycleError
 
+    book.require("manager", "accepting a departure")
     book.agent(agent)
     if to is not None:
         book.agent(to, what="--to")
@@ -730,7 +734,7 @@ def leave(book, agent: str, to: str | None = None):
                 rule, new = "departed_new_client", None
                 label = Label(f"pool: {agent} left on {now.date()}; without a deposit the client is a new client",
                               f"公共客户池：{agent}于{now.date()}离职，未下定客户视作新客户")
-            book.store.append_event(_owner_event(book, lead_id, new, rule, label, None, departed=agent), now)
+            book.store.append_event(_owner_event(book, lead_id, new, rule, label, None, departed=agent))
             moved.append((lead_id, new, rule))
         book.store.update_agent(agent, active=0, left_at=now.isoformat(timespec="seconds"), away=None)
         book.store.add_reception(now, "left", agent, {"to": to})

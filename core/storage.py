@@ -139,6 +139,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+def _recorded_now() -> str:
+    """The machine's clock, in UTC, to the second: when an entry was written."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
     if value is None:
         return None
@@ -163,6 +168,10 @@ class Store:
         self.conn: sqlite3.Connection = db.conn
         self.path = path
         self._live_ready = False
+        #: called before every write transaction (the LeadBook's office
+        #: rules: sign-in and the machine's clock); ``transaction(check=False)``
+        #: skips it for signing in itself
+        self.before_write = None
 
     # ------------------------------------------------------------ opening
 
@@ -240,9 +249,11 @@ class Store:
         self.conn.close()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["Store"]:
+    def transaction(self, check: bool = True) -> Iterator["Store"]:
         """One user action = one transaction, holding the write lock from
         the start so check-then-write is safe across processes."""
+        if check and self.before_write is not None and not self.conn.in_transaction:
+            self.before_write()
         if self.conn.in_transaction:
             try:
                 with self.db.atomic():
@@ -419,11 +430,14 @@ class Store:
 
     # ----------------------------------------------------------- events
 
-    def append_event(self, event: Event, recorded_at: dt.datetime | None = None) -> int:
+    def append_event(self, event: Event) -> int:
+        """Append one event. ``recorded_at`` is the machine's clock (UTC)
+        whatever the event's own time: a simulated clock or an imported
+        visit date never hides when an entry was really written."""
         cur = self.conn.execute(
             "INSERT INTO events(lead_id, kind, at, agent, data, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (event.lead_id, event.kind, _iso(event.at), event.agent, _json(event.data),
-             event.note, _iso(recorded_at or event.at)))
+             event.note, _recorded_now()))
         return cur.lastrowid
 
     @staticmethod
@@ -712,8 +726,8 @@ class Store:
             [(lead.id, lead.industry, lead.name, lead.gender, lead.phone, lead.need,
               _iso(lead.created_at), _json(lead.attributes)) for lead in leads])
 
-    def append_events_bulk(self, events: list[Event], recorded_at: dt.datetime) -> None:
-        rec = _iso(recorded_at)
+    def append_events_bulk(self, events: list[Event]) -> None:
+        rec = _recorded_now()
         self.conn.executemany(
             "INSERT INTO events(lead_id, kind, at, agent, data, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(e.lead_id, e.kind, _iso(e.at), e.agent, _json(e.data), e.note, rec) for e in events])

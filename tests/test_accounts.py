@@ -56,7 +56,7 @@ def test_a_simulation_never_becomes_an_office(tmp_path):
 
 def test_sessions_expire_on_the_machine_clock_and_end_at_logout(tmp_path, monkeypatch):
     book = LeadBook.create(str(tmp_path / "o.db"), ["realestate"])
-    accounts.make_admin(book, "陈经理", "open-sesame")
+    book.actor = accounts.make_admin(book, "陈经理", "open-sesame")
     book.add_agent("李娜")
     accounts.set_secret(book, "李娜", "li-na-123")
     with pytest.raises(Refused, match="wrong name or password"):
@@ -84,7 +84,7 @@ def test_sessions_expire_on_the_machine_clock_and_end_at_logout(tmp_path, monkey
 
 def test_a_new_password_ends_open_sessions_and_a_leaver_cannot_sign_in(tmp_path):
     book = LeadBook.create(str(tmp_path / "o.db"), ["realestate"])
-    accounts.make_admin(book, "陈经理", "open-sesame")
+    book.actor = accounts.make_admin(book, "陈经理", "open-sesame")
     book.add_agent("李娜")
     accounts.set_secret(book, "李娜", "li-na-123")
     token, _ = accounts.login(book, "李娜", "li-na-123")
@@ -101,7 +101,7 @@ def test_a_new_password_ends_open_sessions_and_a_leaver_cannot_sign_in(tmp_path)
 
 def test_the_only_admin_keeps_the_role(tmp_path):
     book = LeadBook.create(str(tmp_path / "o.db"), ["realestate"])
-    accounts.make_admin(book, "陈经理", "open-sesame")
+    book.actor = accounts.make_admin(book, "陈经理", "open-sesame")
     with pytest.raises(Refused, match="only admin"):
         accounts.set_role(book, "陈经理", "manager")
     book.add_agent("王强")

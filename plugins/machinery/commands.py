@@ -73,7 +73,7 @@ def register(cli):
     @account_manager.command(name="assign")
     @click.argument("lead_id")
     @click.argument("agent")
-    @click.option("--by", "manager", required=True, help="The sales manager who names the account manager.")
+    @click.option("--by", "manager", help="The sales manager who names the account manager (on an office database: the signed-in agent).")
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
     @click.pass_obj
     def assign(env, lead_id, agent, manager, as_json):
@@ -97,7 +97,7 @@ def register(cli):
 
     @account_manager.command(name="handover")
     @click.argument("departing")
-    @click.option("--by", "manager", required=True, help="The sales manager who takes the accounts over.")
+    @click.option("--by", "manager", help="The sales manager who takes the accounts over (on an office database: the signed-in agent).")
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
     @click.pass_obj
     def handover(env, departing, manager, as_json):

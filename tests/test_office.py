@@ -1,0 +1,160 @@
+"""An office database through the command line (issue #10): agents sign
+in, writes take the machine's clock, manager and admin authority holds, and
+every refusal is one line with nothing written."""
+
+import datetime as dt
+import json
+import sqlite3
+
+import pytest
+
+from leadcycle import accounts
+
+LEAD = ("--industry", "realestate", "--gender", "女", "--need", "三房")
+
+
+def dump(path):
+    conn = sqlite3.connect(path)
+    try:
+        return [line for line in conn.iterdump() if "INSERT INTO \"sessions\"" not in line]
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def office(run, db_path):
+    """An office with an admin (陈经理), a manager (赵经理) and two agents;
+    ``office.login(name)`` signs in as one of them."""
+    out = run("init", "--industry", "realestate", "--admin", "陈经理", "--password-stdin", input="open-sesame\n")
+    assert out.exit_code == 0 and "office database" in out.output, out.output
+
+    def login(name, secret=None):
+        result = run("login", name, "--password-stdin", input=(secret or f"{name}-secret") + "\n")
+        assert result.exit_code == 0, result.output
+        return result
+
+    run.login = login
+    login("陈经理", "open-sesame")
+    for args in (("李娜",), ("王强",), ("赵经理", "--manager")):
+        assert run("agent", "add", *args).exit_code == 0
+        assert run("agent", "password", args[0], "--password-stdin", input=f"{args[0]}-secret\n").exit_code == 0
+    return run
+
+
+def test_signed_out_you_can_only_read(office, db_path):
+    office("logout")
+    before = dump(db_path)
+    for args in (("agent", "add", "刘洋"), ("lead", "add", *LEAD, "--name", "张三", "--phone", "13800138000"),
+                 ("settings", "set", "ownership.protection_days", "15")):
+        result = office(*args)
+        assert result.exit_code == 1 and "sign in with: leadcycle login" in result.output, result.output
+        assert result.output.count("\n") == 1
+    assert office("list").exit_code == 0 and office("whoami").output.startswith("not signed in (office")
+    assert dump(db_path) == before
+
+
+def test_writes_act_as_the_signed_in_agent(office, db_path):
+    office.login("李娜")
+    added = office("lead", "add", *LEAD, "--name", "张三", "--phone", "13800138000", "--json")
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.output)["owner"] == "李娜"
+    before = dump(db_path)
+    spoof = office("lead", "add", *LEAD, "--name", "李四", "--phone", "13900139000", "--agent", "王强")
+    assert spoof.exit_code == 1 and "signed in as 李娜, not 王强" in spoof.output
+    spoof = office("log", "1", "visit", "--agent", "王强")
+    assert spoof.exit_code == 1 and "not 王强" in spoof.output
+    assert dump(db_path) == before
+    assert office("log", "1", "visit").exit_code == 0
+    events = json.loads(office("show", "1", "--json").output)
+    assert events["owner"] == "李娜"
+
+
+def test_back_dating_is_refused_on_an_office_database(office, db_path):
+    office.login("李娜")
+    assert office("lead", "add", *LEAD, "--name", "张三", "--phone", "13800138000").exit_code == 0
+    before = dump(db_path)
+    back = office("lead", "add", *LEAD, "--name", "李四", "--phone", "13900139000", now="2025-12-01T10:00")
+    assert back.exit_code == 1 and "writes take the machine's clock" in back.output
+    assert office("log", "1", "visit", now="2030-01-01T10:00").exit_code == 1  # nor forward-dating
+    assert dump(db_path) == before
+    # reads may look at any clock
+    assert office("list", "--json", now="2025-12-01T10:00").exit_code == 0
+    # …and the moment an event was recorded is the machine's
+    conn = sqlite3.connect(db_path)
+    (at, recorded), = conn.execute("SELECT at, recorded_at FROM events WHERE kind = 'register'")
+    conn.close()
+    utc = dt.datetime.now(dt.timezone.utc)
+    assert recorded.endswith("Z") and abs((dt.datetime.fromisoformat(recorded) - utc).total_seconds()) < 60
+    shanghai = dt.datetime.fromisoformat(at).replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert abs((shanghai - utc).total_seconds()) < 60  # the office's wall clock (Asia/Shanghai)
+
+
+def test_back_dating_is_allowed_on_a_simulation_database(run, db_path):
+    run("init", "--industry", "realestate", "--simulation")
+    run("agent", "add", "王强")
+    out = run("lead", "add", *LEAD, "--name", "张三", "--phone", "13800138000", "--agent", "王强",
+              now="2025-12-01T10:00")
+    assert out.exit_code == 0, out.output
+    conn = sqlite3.connect(db_path)
+    (at, recorded), = conn.execute("SELECT at, recorded_at FROM events")
+    conn.close()
+    assert at == "2025-12-01T10:00:00" and recorded[:4] >= "2026"  # when it was really written
+    assert "simulation" in run("whoami").output
+    # a simulation never becomes an office
+    made = run("init", "--admin", "陈经理", "--password-stdin", input="open-sesame\n")
+    assert made.exit_code == 0 and "(simulation database)" in made.output
+
+
+def test_an_agent_cannot_use_a_managers_authority(office, db_path):
+    office.login("李娜")
+    office("lead", "add", *LEAD, "--name", "张三", "--phone", "13800138000")
+    before = dump(db_path)
+    for args, needed in ((("approve", "1"), "manager"),
+                         (("arbitrate", "1", "--to", "王强", "--reason", "首访在先"), "manager"),
+                         (("reassign", "1", "--to", "王强", "--reason", "complaint"), "manager"),
+                         (("agent", "leave", "王强"), "manager"),
+                         (("settings", "set", "ownership.protection_days", "15"), "admin"),
+                         (("agent", "add", "刘洋"), "admin"),
+                         (("agent", "role", "李娜", "admin"), "admin")):
+        result = office(*args)
+        assert result.exit_code == 1 and f"needs the {needed} role" in result.output, (args, result.output)
+        assert "李娜 is an agent" in result.output
+    # naming a manager does not help
+    named = office("reassign", "1", "--to", "王强", "--reason", "complaint", "--agent", "赵经理")
+    assert named.exit_code == 1 and "not 赵经理" in named.output
+    assert dump(db_path) == before
+    office.login("赵经理")
+    moved = office("reassign", "1", "--to", "王强", "--reason", "complaint", "--json")
+    assert moved.exit_code == 0, moved.output
+    assert json.loads(moved.output)["owner"] == "王强"
+    refused = office("settings", "set", "ownership.protection_days", "15")
+    assert refused.exit_code == 1 and "needs the admin role" in refused.output
+
+
+def test_a_session_expires_on_the_machine_clock(office, db_path, monkeypatch):
+    office.login("李娜")
+    assert "李娜 (agent) until" in office("whoami").output
+    real = accounts.wall_clock
+    monkeypatch.setattr(accounts, "wall_clock", lambda book: real(book) + dt.timedelta(hours=12, minutes=1))
+    result = office("lead", "add", *LEAD, "--name", "张三", "--phone", "13800138000")
+    assert result.exit_code == 1 and "your session expired" in result.output
+    assert office("list").exit_code == 0  # reading still works
+    monkeypatch.setattr(accounts, "wall_clock", real)
+    assert office("lead", "add", *LEAD, "--name", "张三", "--phone", "13800138000").exit_code == 0
+
+
+def test_a_token_for_scripts(office, runner, db_path, monkeypatch):
+    token = office("login", "王强", "--password-stdin", "--print-token", input="王强-secret\n").output.strip()
+    assert token.startswith("lc_")
+    office("logout")  # the saved session (陈经理's) ends; the printed token is another session
+    monkeypatch.setenv("LEADCYCLE_TOKEN", token)
+    out = office("lead", "add", *LEAD, "--name", "张三", "--phone", "13800138000", "--json")
+    assert out.exit_code == 0 and json.loads(out.output)["owner"] == "王强"
+    monkeypatch.setenv("LEADCYCLE_TOKEN", "lc_forged")
+    forged = office("log", "1", "visit")
+    assert forged.exit_code == 1 and "not known to this database" in forged.output
+
+
+def test_wrong_password_is_one_line(office):
+    result = office("login", "李娜", "--password-stdin", input="guess-guess\n")
+    assert result.exit_code == 1 and result.output.startswith("Error: wrong name or password")

@@ -688,6 +688,9 @@ def demo(env, days, seed, as_json):
     start = env.now or dt.datetime(2026, 9, 1, 9, 0)
     book = LeadBook.create(env.db_path, industries, now=start)
     env._book = book
+    from leadcycle import accounts
+
+    accounts.mark_simulation(book)  # the demo's clock is free
     for name, manager in (("李娜", False), ("王强", False), ("赵敏", False), ("陈经理", True)):
         book.add_agent(name, team="一组", manager=manager)
     rng = random.Random(seed)
@@ -711,5 +714,5 @@ def demo(env, days, seed, as_json):
                           for i, v, n in summary[col]], ["industry", col, "leads"]))
     click.echo(f"\n{due_today} follow-ups due or overdue on {end:%Y-%m-%d}.")
     prog = _program()
-    click.echo(f"Try: {prog} --db {env.db_path} --now {end:%Y-%m-%d} due --agent 李娜")
-    click.echo(f"     {prog} --db {env.db_path} --now {end:%Y-%m-%d} show 1")
+    click.echo(f"Try: {prog} --db {env.db_path} --now {end:%Y-%m-%dT%H:%M} due --agent 李娜")
+    click.echo(f"     {prog} --db {env.db_path} --now {end:%Y-%m-%dT%H:%M} show 1")

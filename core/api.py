@@ -188,6 +188,24 @@ class LeadBook:
                           f"{self.actor.name}, not {name} (drop {what})")
         return self.actor.name
 
+    def sign_in(self, name: str, secret: str) -> str:
+        """Sign in as ``name`` (an integrator's own session): later writes
+        act as that agent. Returns the session's token, which
+        :meth:`use_session` accepts in another process."""
+        from . import accounts
+
+        token, _ = accounts.login(self, name, secret)
+        self.use_session(token)
+        return token
+
+    def use_session(self, token: str) -> Agent:
+        """Act as the agent a session token signs in (refused in one line
+        when it is unknown, ended or expired)."""
+        from . import accounts
+
+        self.actor = accounts.session_agent(self, token)
+        return self.actor
+
     def require(self, role: str, what: str) -> None:
         """On an office database, the signed-in agent needs ``role``
         (agent, manager or admin) for ``what``; one line naming it if not."""

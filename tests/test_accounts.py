@@ -109,3 +109,24 @@ def test_the_only_admin_keeps_the_role(tmp_path):
     assert accounts.set_role(book, "陈经理", "manager").role == "manager"
     with pytest.raises(LeadcycleError, match="not one of"):
         accounts.set_role(book, "王强", "boss")
+
+
+def test_the_python_api_takes_the_same_actor(tmp_path):
+    path = str(tmp_path / "o.db")
+    book = LeadBook.create(path, ["realestate"])
+    accounts.make_admin(book, "陈经理", "open-sesame")
+    with pytest.raises(Refused, match="sign in"):
+        book.add_agent("李娜")
+    token = book.sign_in("陈经理", "open-sesame")
+    book.add_agent("李娜")
+    accounts.set_secret(book, "李娜", "li-na-123")
+    book.close()
+    other = LeadBook.open(path)  # another process, the same session
+    other.use_session(token)
+    assert other.actor.name == "陈经理"
+    added = other.add_lead("realestate", name="张伟", gender="M", phone="13800138000", need="三房")
+    assert added.state.owner == "陈经理"
+    other.sign_in("李娜", "li-na-123")
+    with pytest.raises(Refused, match="signed in as 李娜, not 王强"):
+        other.add_lead("realestate", name="王芳", gender="F", phone="13900139000", need="两房", agent="王强")
+    other.close()

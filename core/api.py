@@ -630,6 +630,21 @@ class LeadBook:
         self.refresh()
         return list(self.store.query_leads(**filters))
 
+    def find(self, text: str, industry: str | None = None, limit: int = 20) -> list[dict]:
+        """Leads found by the last digits of a phone (three or more), part of
+        a name, or its pinyin (initials ``zw`` or in full ``zhangwei``),
+        across industries unless ``industry`` is given; best matches first."""
+        from .search import classify
+
+        kind, key = classify(text)
+        if not key:
+            raise LeadcycleError("give something to find: the last digits of a phone, part of a name, "
+                                 "or its pinyin (e.g. 8000, 张, zw)")
+        if industry is not None:
+            self.industry(industry)
+        self.refresh()
+        return self.store.find_leads(kind, key, industry, limit)
+
     def due(self, agent: str | None = None, until: dt.date | None = None) -> list[dict]:
         """Follow-ups due on or before ``until`` (default today), oldest first."""
         self.refresh()

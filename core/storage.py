@@ -25,6 +25,7 @@ from sqlite_utils.migrations import Migrations
 
 from .errors import LeadcycleError, NotFound
 from .model import Agent, Event, Lead, Reason, State
+from .search import search_key
 
 APPLICATION_ID = 0x4C43594C  # "LCYL"
 BUSY_TIMEOUT_MS = 30_000
@@ -137,6 +138,16 @@ def m005_accounts(db: Database) -> None:
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+@core_migrations()
+def m007_search_key(db: Database) -> None:
+    """Each lead's name in pinyin (initials and in full), for ``find``."""
+    from .search import search_key
+
+    db["leads"].add_column("search", str)
+    rows = db.execute("SELECT id, name FROM leads").fetchall()
+    db.conn.executemany("UPDATE leads SET search = ? WHERE id = ?", [(search_key(n), i) for i, n in rows])
 
 
 def _recorded_now() -> str:
@@ -350,10 +361,10 @@ class Store:
 
     def insert_lead(self, lead: Lead) -> int:
         cur = self.conn.execute(
-            "INSERT INTO leads(industry, name, gender, phone, need, created_at, attributes) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO leads(industry, name, gender, phone, need, created_at, attributes, search) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (lead.industry, lead.name, lead.gender, lead.phone, lead.need,
-             _iso(lead.created_at), _json(lead.attributes)))
+             _iso(lead.created_at), _json(lead.attributes), search_key(lead.name)))
         return cur.lastrowid
 
     @staticmethod
@@ -375,8 +386,9 @@ class Store:
     def update_lead(self, lead: Lead) -> None:
         """Store the fields folded from the log (name… and attributes)."""
         self.conn.execute(
-            "UPDATE leads SET name = ?, gender = ?, phone = ?, need = ?, attributes = ? WHERE id = ?",
-            (lead.name, lead.gender, lead.phone, lead.need, _json(lead.attributes), lead.id))
+            "UPDATE leads SET name = ?, gender = ?, phone = ?, need = ?, attributes = ?, search = ? WHERE id = ?",
+            (lead.name, lead.gender, lead.phone, lead.need, _json(lead.attributes), search_key(lead.name),
+             lead.id))
 
     def count_leads(self, industry: str | None = None) -> int:
         if industry:
@@ -721,10 +733,10 @@ class Store:
     def insert_leads_bulk(self, leads: list[Lead]) -> None:
         """Insert leads that carry their ids (from :meth:`next_lead_id`)."""
         self.conn.executemany(
-            "INSERT INTO leads(id, industry, name, gender, phone, need, created_at, attributes) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO leads(id, industry, name, gender, phone, need, created_at, attributes, search) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(lead.id, lead.industry, lead.name, lead.gender, lead.phone, lead.need,
-              _iso(lead.created_at), _json(lead.attributes)) for lead in leads])
+              _iso(lead.created_at), _json(lead.attributes), search_key(lead.name)) for lead in leads])
 
     def append_events_bulk(self, events: list[Event]) -> None:
         rec = _recorded_now()
@@ -825,6 +837,25 @@ class Store:
             for r in rows:
                 yield dict(zip(cols, r))
             last = rows[-1][0]
+
+    def find_leads(self, kind: str, text: str, industry: str | None = None, limit: int = 20) -> list[dict]:
+        """Leads whose phone ends with (or holds) the digits, whose name holds
+        the text, or whose name's pinyin starts with or holds the letters
+        (``kind`` from :func:`leadcycle.search.classify`); best matches
+        first: a phone's last digits, a pinyin's initials, then the rest."""
+        self._ensure_live()
+        if kind == "phone":
+            match, rank = "replace(l.phone, '-', '') LIKE '%' || ?1 || '%'", \
+                "CASE WHEN replace(l.phone, '-', '') LIKE '%' || ?1 THEN 0 ELSE 1 END"
+        elif kind == "pinyin":
+            match, rank = "instr(l.search, ?1) > 0", "CASE WHEN l.search LIKE ?1 || '%' THEN 0 ELSE 1 END"
+        else:
+            match, rank = "instr(l.name, ?1) > 0", "CASE WHEN l.name = ?1 THEN 0 ELSE 1 END"
+        sql = (f"SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, s.grade, s.stage, s.owner, "
+               f"s.next_follow_up FROM leads l JOIN {LIVE} s ON s.lead_id = l.id WHERE {match}"
+               + (" AND l.industry = ?2" if industry else "") + f" ORDER BY {rank}, l.id LIMIT {int(limit)}")
+        args = [text] + ([industry] if industry else [])
+        return list(self.db.query(sql, args))
 
     def explain_query_plan(self, sql: str, args: list) -> list[str]:
         return [r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]

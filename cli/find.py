@@ -1,0 +1,40 @@
+"""``leadcycle find``: a client in a second, by the last digits of a phone,
+part of a name, or its pinyin (issue #15)."""
+
+from __future__ import annotations
+
+import click
+
+from . import cli
+from .commands import pass_env
+from .output import echo_json, table
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--industry", help="Only this industry.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def find(env, text, industry, limit, as_json):
+    """Find a client (查找客户): phone digits, name, or pinyin.
+
+    \b
+    leadcycle find 8000        # the phone's last digits (尾号)
+    leadcycle find 张伟         # part of the name
+    leadcycle find zw          # pinyin initials (or in full: zhangwei)
+    """
+    from leadcycle.io import mask_phone
+
+    book = env.book()
+    rows = book.find(text, industry=industry, limit=limit)
+    for r in rows:
+        r["phone"] = mask_phone(r["phone"])
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(table([(r["id"], r["industry"], r["name"], r["phone"], r["grade"], r["owner"] or "(pool)",
+                       r["next_follow_up"]) for r in rows],
+                     ["id", "industry", "name", "phone", "grade", "owner", "next_follow_up"]))
+    click.echo(f"{len(rows)} found" + (f" (the first {limit}; narrow it down or give --limit)"
+                                       if len(rows) == limit else "") + "; phones masked")

@@ -1,0 +1,62 @@
+"""Finding a client the way an office asks for one (issue #15): the last
+digits of a phone ("尾号 8000"), part of a name, or its pinyin — initials
+(``zw`` for 张伟) or in full (``zhangwei``).
+
+Each lead keeps a search key of its name's pinyin, written with the lead
+(so a search never converts a million names); pinyin comes from pypinyin,
+one character at a time through a cache (a few hundred distinct characters
+make most Chinese names), which keeps a bulk import fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+_LATIN = re.compile(r"[a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=20_000)
+def _char_pinyin(ch: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(ch)[0].lower()
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def search_key(name: str | None) -> str:
+    """``张伟`` → ``zw zhangwei``; Latin names in lower case, one word per
+    run of letters (``ZHANG Wei`` → ``zw zhangwei``)."""
+    words: list[str] = []
+    latin = ""
+    for ch in name or "":
+        if ch.isascii() and ch.isalnum():
+            latin += ch.lower()
+            continue
+        if latin:
+            words.append(latin)
+            latin = ""
+        if _is_cjk(ch):
+            words.append(_char_pinyin(ch))
+    if latin:
+        words.append(latin)
+    if not words:
+        return ""
+    return f"{''.join(w[0] for w in words)} {''.join(words)}"
+
+
+def classify(text: str) -> tuple[str, str]:
+    """What a search text is: ``("phone", digits)`` for three or more
+    digits, ``("pinyin", letters)`` for Latin letters, else
+    ``("name", text)``."""
+    raw = (text or "").strip()
+    digits = re.sub(r"[\s\-]", "", raw)
+    if digits.isdigit() and len(digits) >= 3:
+        return "phone", digits
+    lowered = re.sub(r"\s+", "", raw.lower())
+    if lowered and _LATIN.fullmatch(lowered):
+        return "pinyin", lowered
+    return "name", raw

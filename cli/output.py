@@ -89,11 +89,15 @@ def echo_json(value: Any) -> None:
 
 
 def echo_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
+    """Records as CSV; text that starts like a formula is written as text
+    (as ``export`` writes it), so the file is safe to open in Excel."""
+    from leadcycle.io import spreadsheet_text
+
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _cell(row.get(k)) for k in columns})
+        writer.writerow({k: _cell(spreadsheet_text(row.get(k))) for k in columns})
     click.echo(buf.getvalue(), nl=False)
 
 

@@ -109,23 +109,6 @@ def m003_ownership(db: Database) -> None:
     db["credit_ledger"].create_index(["agent"])
 
 
-@core_migrations()
-def m005_import_content_keys(db: Database) -> None:
-    """Import rows keyed by their normalised content (the lead and the
-    row's facts), not by file hash + row number: the same register saved
-    again by Excel is not a new file. The key is written in the same
-    transaction as the row's lead and events, so a re-run still skips what
-    a killed run committed. ``run`` tells an earlier run's keys from this
-    run's (a row repeated in one file is merged, not skipped). The old
-    table only knew file bytes; it is dropped."""
-    db["import_keys"].create(
-        {"key": str, "lead_id": int, "outcome": str, "source": str, "row_no": int, "run": str,
-         "imported_at": str},
-        pk="key",
-    )
-    db["import_rows"].drop(ignore=True)
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
@@ -692,3 +675,22 @@ class Store:
 
     def explain_query_plan(self, sql: str, args: list) -> list[str]:
         return [r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+
+
+# a later migration, kept at the end of the module: migrations apply in the
+# order they are defined
+@core_migrations()
+def m006_import_content_keys(db: Database) -> None:
+    """Import rows keyed by their normalised content (the lead and the
+    row's facts), not by file hash + row number: the same register saved
+    again by Excel is not a new file. The key is written in the same
+    transaction as the row's lead and events, so a re-run still skips what
+    a killed run committed. ``run`` tells an earlier run's keys from this
+    run's (a row repeated in one file is merged, not skipped). The old
+    table only knew file bytes; it is dropped."""
+    db["import_keys"].create(
+        {"key": str, "lead_id": int, "outcome": str, "source": str, "row_no": int, "run": str,
+         "imported_at": str},
+        pk="key",
+    )
+    db["import_rows"].drop(ignore=True)

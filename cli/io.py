@@ -11,7 +11,7 @@ import click
 from leadcycle.errors import LeadcycleError
 
 from . import cli
-from .output import echo_json, interactive, table
+from .output import BATCH_MAX, echo_json, interactive, table
 
 pass_env = click.pass_obj
 
@@ -55,7 +55,7 @@ IMPORT_LABELS = {
                    "relation, note or an attribute); COLUMN=- skips it. Repeatable.")
 @click.option("--agent", help="Receiving agent for rows without one (置业顾问).")
 @click.option("--add-agents", is_flag=True, help="Create agents named in the file who do not exist yet.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=1000, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1, max=BATCH_MAX), default=1000, show_default=True,
               help="Rows per transaction.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
@@ -64,8 +64,10 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
 
     Every row is checked as 'lead add' checks it; bad rows go to
     FILE.rejects.csv with their row number and the reason, and the command
-    exits 1. Importing the same file again adds nothing; a run that was
-    interrupted is finished by running it again.
+    exits 1. A CSV may be UTF-8 or GB18030 (GBK); one that does not parse
+    (a quote never closed) is refused whole. Rows already imported — by
+    their content, however the file was saved since — are skipped; a run
+    that was interrupted is finished by running it again.
     """
     from leadcycle.io import count_rows, import_file
 
@@ -83,6 +85,8 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
         zh = env.lang == "zh"
         rows = [(IMPORT_LABELS[k][1 if zh else 0], out[k]) for k in IMPORT_LABELS]
         click.echo(table(rows, ["行", "数量"] if zh else ["rows", "count"]))
+        if result.encoding:
+            click.echo(("文件编码：" if zh else "read as: ") + result.encoding)
         if result.agents_added:
             click.echo(("新增置业顾问：" if zh else "agents added: ") + ", ".join(result.agents_added))
         if result.rejected:
@@ -100,14 +104,18 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
 @click.option("--owner", help="Only this agent's leads.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
 @click.option("--unmask", is_flag=True, help="Write phone numbers in full (default: 138****1234).")
+@click.option("--force", is_flag=True, help="Replace --output if it exists (never the database).")
 @pass_env
-def export_cmd(env, fmt, industry, grade, owner, output, unmask):
+def export_cmd(env, fmt, industry, grade, owner, output, unmask, force):
     """Export leads with their registration, attributes, grade and owner.
 
     Phones are masked unless --unmask; an unmasked export imports back into
-    the same leads ('leadcycle import FILE').
+    the same leads ('leadcycle import FILE'). An existing file is replaced
+    only with --force, the database never; an export that matches no lead
+    writes nothing and exits 1. Text that starts like a formula (=, +, -, @)
+    is written as text.
     """
-    from leadcycle.io import write_export
+    from leadcycle.io import export_grade, export_to_file, write_export
 
     book = env.book()
     if industry:
@@ -119,18 +127,14 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask):
         fmt = ext if ext in ("csv", "xlsx", "json") else "csv"
     if fmt == "xlsx" and not output:
         raise click.UsageError("xlsx needs a file: give --output FILE.xlsx")
+    export_grade(book, industry, grade)  # a grade off the scale is one line, before any work
     show = interactive() and output is not None
     total = book.store.count_leads(industry) if show else None
     kw = dict(industry=industry, grade=grade, owner=owner, unmask=unmask, lang=env.lang)
     with _progress("exporting", total, show) as update:
         if output is None:
             n = write_export(book, fmt, sys.stdout, progress=update, **kw)
-        elif fmt == "xlsx":
-            n = write_export(book, fmt, output, progress=update, **kw)
         else:
-            tmp = output + ".part"
-            with open(tmp, "w", newline="", encoding="utf-8-sig" if fmt == "csv" else "utf-8") as f:
-                n = write_export(book, fmt, f, progress=update, **kw)
-            os.replace(tmp, output)
+            n = export_to_file(book, output, fmt, force=force, progress=update, **kw)
     if output is not None:
         click.echo(f"{n} leads written to {output}" + ("" if unmask else " (phones masked)"), err=True)

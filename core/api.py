@@ -45,11 +45,14 @@ def parse_now(text: str | None, timezone: str = "Asia/Shanghai") -> dt.datetime 
 
 def validate_registration(ind: Industry, *, name: Any, gender: Any, phone: Any, need: Any,
                           attributes: dict[str, Any] | None = None, channel: str = "visit",
-                          relation: str | None = None) -> tuple[str, str, str, str, dict[str, Any]]:
+                          relation: str | None = None,
+                          today: dt.date | None = None) -> tuple[str, str, str, str, dict[str, Any]]:
     """The checks of a registration (DOMAIN §1: the three basics, a valid
     phone, allowed attribute values), shared by ``add_lead`` and the
     importer. Returns ``(name, gender, phone, need, attributes)`` normalised,
-    or raises :class:`LeadcycleError` with one line saying what to fix."""
+    or raises :class:`LeadcycleError` with one line saying what to fix.
+    ``today`` is the clock's day, which a past-only date (a birth date)
+    cannot exceed."""
     name = require_text("name", name)
     gender = normalize_gender(gender)
     if not phone or not str(phone).strip():
@@ -60,10 +63,11 @@ def validate_registration(ind: Industry, *, name: Any, gender: Any, phone: Any, 
         raise LeadcycleError(f"channel {channel!r} is not visit or call")
     if relation is not None and relation not in FAMILY_RELATIONS:
         raise LeadcycleError(f"relation {relation!r} is not one of {', '.join(FAMILY_RELATIONS)}")
-    return name, gender, phone, need, coerce_attributes(ind, attributes or {})
+    return name, gender, phone, need, coerce_attributes(ind, attributes or {}, today)
 
 
-def coerce_attributes(industry: Industry, raw: dict[str, Any]) -> dict[str, Any]:
+def coerce_attributes(industry: Industry, raw: dict[str, Any],
+                      today: dt.date | None = None) -> dict[str, Any]:
     out = {}
     for key, value in raw.items():
         field = industry.field(key)
@@ -71,7 +75,7 @@ def coerce_attributes(industry: Industry, raw: dict[str, Any]) -> dict[str, Any]
             known = ", ".join(f.name for f in industry.fields) or "none"
             raise NotFound(f"unknown attribute {key!r} for {industry.name}; known: {known} "
                            f"(see: leadcycle fields --industry {industry.name})")
-        out[key] = field.coerce(value)
+        out[key] = field.coerce(value, today)
     return out
 
 
@@ -326,7 +330,7 @@ class LeadBook:
         ind = self.industry(industry)
         name, gender, phone, need, attributes = validate_registration(
             ind, name=name, gender=gender, phone=phone, need=need, attributes=attributes,
-            channel=channel, relation=relation)
+            channel=channel, relation=relation, today=self.now.date())
         now = self.now
         with self.store.transaction():
             agent = self.author(agent)
@@ -398,7 +402,7 @@ class LeadBook:
             if field is None:
                 known = ", ".join(f.name for f in ek.fields) or "none"
                 raise NotFound(f"event kind {kind!r} has no field {key!r}; its fields: {known}")
-            data[key] = field.coerce(value)
+            data[key] = field.coerce(value, self.now.date())
         for field in ek.fields:
             if field.required and data.get(field.name) is None:
                 raise LeadcycleError(f"{kind} needs {field.name}: add --set {field.name}=VALUE")
@@ -469,7 +473,7 @@ class LeadBook:
             elif key == "need":
                 clean[key] = require_text("need", value)
             else:
-                clean.update(coerce_attributes(ind, {key: value}))
+                clean.update(coerce_attributes(ind, {key: value}, self.now.date()))
         return self.append(lead.id, [Event(None, lead.id, "set", self.now, agent, {"changes": clean}, note)])
 
     def record(self, lead_id: int) -> LeadRecord:

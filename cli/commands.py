@@ -433,29 +433,11 @@ def list_cmd(env, industry, grade, stage, owner, pool, limit, as_json, as_csv):
 def due(env, agent, as_json):
     """What each agent must do today: follow-ups due and overdue, first
     call-backs, and what the industry plugins add (lapse warnings…)."""
-    from leadcycle import loader
+    from leadcycle.reports.daily import due_items
 
     book = env.book()
     today = book.now.date()
-    items = []
-    for r in book.due(agent):
-        nfu = dt.date.fromisoformat(r["next_follow_up"])
-        overdue = (today - nfu).days
-        kind = "first_call_back" if r["follow_up_kind"] == "first" else "follow_up"
-        items.append({"lead_id": r["id"], "name": r["name"], "phone": r["phone"], "owner": r["owner"],
-                      "industry": r["industry"], "grade": r["grade"], "kind": kind,
-                      "due": r["next_follow_up"], "days_overdue": overdue,
-                      "registered": r["created_at"]})
-    for extra in loader.call_safely("due_items", book=book, agent=agent, today=today):
-        for item in extra:
-            text = item.get("text")
-            item = dict(item)
-            if text is not None and hasattr(text, "to_json"):
-                item["text"] = text(env.lang)
-            items.append(item)
-    order = {"A": 0, "B": 1, "C": 2, "D": 3, None: 4}
-    items.sort(key=lambda i: (i.get("owner") or "", order.get(i.get("grade"), 4),
-                              i.get("registered") or "", i["lead_id"]))
+    items = due_items(book, agent, env.lang)
     if as_json:
         echo_json(items)
         return

@@ -33,14 +33,7 @@ def register(cli):
 
         book = env.book()
         book.industry(NAME)
-        book.refresh()
-        owners = {r["id"]: r["owner"] for r in book.store.query_leads(industry=NAME)}
-        accs = []
-        for batch in book.store.iter_lead_batches(industry=NAME):
-            for lead, events in batch:
-                accs.append({"id": lead.id, "name": lead.name, "owner": owners.get(lead.id),
-                             "orders": [e for e in events if e.kind == "order"]})
-        report = value.classify(accs, book.now, book.settings)
+        report = value.accounts_report(book)
         lang = env.lang
         if as_json:
             echo_json(report)

@@ -110,3 +110,16 @@ def classify(accounts: list[dict], now: dt.datetime, settings) -> dict:
     return {"from": since, "to": now, "period_days": period, "stability_unit": unit,
             "total_profit": round(total, 2), "orders_without_profit": no_profit,
             "classes": classes, "matrix": matrix, "accounts": rows}
+
+
+def accounts_report(book) -> dict:
+    """:func:`classify` over every machinery account of ``book`` at its
+    clock (``leadcycle accounts`` and the HTML report)."""
+    book.refresh()
+    owners = {r["id"]: r["owner"] for r in book.store.query_leads(industry="machinery")}
+    accs = []
+    for batch in book.store.iter_lead_batches(industry="machinery"):
+        for lead, events in batch:
+            accs.append({"id": lead.id, "name": lead.name, "owner": owners.get(lead.id),
+                         "orders": [e for e in events if e.kind == "order"]})
+    return classify(accs, book.now, book.settings)

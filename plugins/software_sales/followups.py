@@ -88,15 +88,15 @@ def due_items(book, agent, today):
 def report(book) -> dict:
     """The statistic next to the office's deals by follow-ups before the
     first contract, and the leads given up early."""
-    deals: dict[str, int] = {}
+    deals: dict[str, list[int]] = {}
     total = 0
     for batch in book.store.iter_lead_batches(industry=NAME):
-        for _lead, events in batch:
+        for lead, events in batch:
             follow_ups = 0
             for e in events:
                 if e.kind == "contract":
                     key = _bucket(follow_ups)
-                    deals[key] = deals.get(key, 0) + 1
+                    deals.setdefault(key, []).append(lead.id)
                     total += 1
                     break
                 if e.kind == "follow_up":
@@ -104,11 +104,12 @@ def report(book) -> dict:
     rows = []
     buckets = list(STATISTIC) + [("12+", "after the 12th or later follow-up", "第12次及以后跟踪后", None)]
     for key, en, zh, pct in buckets:
-        n = deals.get(key, 0)
+        ids = deals.get(key, [])
+        n = len(ids)
         if pct is None and not n:
             continue
         rows.append({"follow_ups": key, "en": en, "zh": zh, "documents_pct": pct, "office_deals": n,
-                     "office_pct": round(100 * n / total, 1) if total else None})
+                     "office_pct": round(100 * n / total, 1) if total else None, "lead_ids": ids})
     early = given_up_early(book)
     return {"deals": total, "buckets": rows,
             "given_up_early": [{k: v for k, v in i.items() if k != "text"} | {"text": i["text"].to_json()}

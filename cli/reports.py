@@ -1,0 +1,236 @@
+"""Reports people look at (issue #16): ``report html``, ``report daily``,
+``notify`` and ``serve``.
+
+``report`` is the core's group; the industry plugins add their own reports
+to it (``report deals``, ``report followups``) through ``register_commands``.
+The heavy libraries (plotly, datasette) are imported inside the commands,
+so ``--help`` stays light.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from . import cli
+
+pass_env = click.pass_obj
+
+
+class ReportGroup(click.Group):
+    """The ``report`` group: its own commands plus those the plugins add.
+    When the set of plugins changes in one process, the plugins' reports
+    are dropped before they are added again (see ``LeadcycleGroup``)."""
+
+    def reset_plugin_commands(self) -> None:
+        self.commands = {name: cmd for name, cmd in self.commands.items() if name in CORE_REPORTS}
+
+
+@cli.group(cls=ReportGroup)
+def report():
+    """Reports: the period report as HTML, the evening report, and the
+    industries' own (deals, follow-ups…)."""
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD such as 2026-09-01",
+                                 param_hint=option) from None
+
+
+@report.command(name="html")
+@click.option("-o", "--output", "output", metavar="FILE", help="Write here (default report.html).")
+@click.option("--from", "start", metavar="YYYY-MM-DD", help="First day (default: 4 weeks before --to).")
+@click.option("--to", "end", metavar="YYYY-MM-DD", help="Last day (default: today, by --now).")
+@click.option("--industry", help="Only this industry (default: all enabled).")
+@click.option("--team", help="Only this team's agents.")
+@click.option("--agent", help="Only this agent.")
+@pass_env
+def report_html(env, output, start, end, industry, team, agent):
+    """One self-contained HTML file that opens offline: grade mix per agent
+    week by week, the funnel, follow-up compliance, pool flow, the
+    industries' reports and credit per agent; every number lists its leads
+    (phones masked). Language from --lang."""
+    from leadcycle.errors import LeadcycleError
+    from leadcycle.reports import data, html, need, period
+
+    if team and agent:
+        raise click.UsageError("give --team or --agent, not both")
+    need("plotly", "report")
+    book = env.book()
+    first, last = period(book.now, _date(start, "--from"), _date(end, "--to"))
+    scope = data.Scope(book, industry, team, agent)
+    if book.store.count_leads(industry) == 0:
+        raise LeadcycleError("there are no leads to report on yet; register one with: leadcycle lead add")
+    page = html.render(data.collect(book, first, last, scope), env.lang)
+    path = output or "report.html"
+    _write(path, page)
+    click.echo(f"{path}: report {first} – {last}" + (f", {industry}" if industry else "")
+               + (f", team {team}" if team else "") + (f", {agent}" if agent else ""))
+
+
+def _write(path: str, text: str) -> None:
+    from leadcycle.errors import LeadcycleError
+
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    except OSError as e:
+        raise LeadcycleError(f"cannot write {path}: {e.strerror}; give another -o") from None
+
+
+@report.command(name="daily")
+@click.option("--team", help="The team (default: everyone).")
+@click.option("--manager", help="The manager whose team it is.")
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "xlsx", "json"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", "output", metavar="FILE", help="Write here (xlsx needs it; default: print).")
+@pass_env
+def report_daily(env, team, manager, fmt, output):
+    """The evening report: A leads and what was done today, B leads,
+    overdue call-backs, new leads by source, leads about to lapse."""
+    from leadcycle.errors import LeadcycleError
+    from leadcycle.reports import daily
+
+    if fmt == "xlsx" and not output:
+        raise click.UsageError("--format xlsx writes a file; give -o FILE.xlsx")
+    book = env.book()
+    rep = daily.daily(book, team, manager, env.lang)
+    if fmt == "xlsx":
+        try:
+            daily.write_xlsx(rep, env.lang, output)
+        except OSError as e:
+            raise LeadcycleError(f"cannot write {output}: {e.strerror}; give another -o") from None
+        click.echo(f"{output}: {daily.title(rep, env.lang)}")
+        return
+    if fmt == "json":
+        from .output import dumps
+
+        text = dumps(daily.to_json(rep)) + "\n"
+    else:
+        text = daily.text(rep, env.lang) if fmt == "text" else daily.to_html(rep, env.lang)
+    if output:
+        _write(output, text)
+        click.echo(f"{output}: {daily.title(rep, env.lang)}")
+    else:
+        click.echo(text, nl=False)
+
+
+CORE_REPORTS = ("html", "daily")
+
+
+# ---------------------------------------------------------------- notify
+
+
+@cli.group()
+def notify():
+    """Push the evening report to a WeCom or DingTalk group robot, or write
+    an agent's follow-ups as a calendar."""
+
+
+def _push(env, robot: str, url: str, team, manager, secret=None, dry_run=False):
+    import time
+
+    from leadcycle.reports import daily
+    from leadcycle.reports import notify as nt
+
+    from .output import echo_json
+
+    book = env.book()
+    rep = daily.daily(book, team, manager, env.lang)
+    body = nt.payload(robot, rep, env.lang)
+    if dry_run:
+        echo_json(body)
+        return
+    target = nt.signed_url(url, secret, int(time.time() * 1000)) if secret else url
+    nt.post(target, body)
+    click.echo(f"sent {daily.title(rep, env.lang)} to the {robot} robot")
+
+
+@notify.command(name="wecom")
+@click.argument("webhook")
+@click.option("--team", help="The team (default: everyone).")
+@click.option("--manager", help="The manager whose team it is.")
+@click.option("--dry-run", is_flag=True, help="Print the message; send nothing.")
+@pass_env
+def notify_wecom(env, webhook, team, manager, dry_run):
+    """Post the evening report to a WeCom (企业微信) group robot webhook."""
+    _push(env, "wecom", webhook, team, manager, dry_run=dry_run)
+
+
+@notify.command(name="dingtalk")
+@click.argument("webhook")
+@click.option("--secret", envvar="LEADCYCLE_DINGTALK_SECRET", help="The robot's signing secret (加签), if it has one.")
+@click.option("--team", help="The team (default: everyone).")
+@click.option("--manager", help="The manager whose team it is.")
+@click.option("--dry-run", is_flag=True, help="Print the message; send nothing.")
+@pass_env
+def notify_dingtalk(env, webhook, secret, team, manager, dry_run):
+    """Post the evening report to a DingTalk (钉钉) group robot webhook."""
+    _push(env, "dingtalk", webhook, team, manager, secret=secret, dry_run=dry_run)
+
+
+@notify.command(name="ics")
+@click.option("--agent", required=True, help="Whose follow-ups.")
+@click.option("--days", type=click.IntRange(min=0, max=366), default=14, show_default=True,
+              help="Follow-ups due up to this many days ahead (overdue ones go on today).")
+@click.option("--unmask", is_flag=True, help="Full phone numbers (a calendar is often synced elsewhere).")
+@click.option("-o", "--output", "output", metavar="FILE", help="Write here (default AGENT.ics).")
+@pass_env
+def notify_ics(env, agent, days, unmask, output):
+    """An agent's follow-ups as an iCalendar (.ics) file for their phone's calendar."""
+    from leadcycle.reports import notify as nt
+
+    text = nt.calendar(env.book(), agent, days, unmask, env.lang)
+    path = output or f"{agent}.ics"
+    _write(path, text)
+    click.echo(f"{path}: {text.count('BEGIN:VEVENT')} follow-ups of {agent}")
+
+
+# ----------------------------------------------------------------- serve
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.option("--snapshot", "snapshot", metavar="FILE", help="Where to write the masked snapshot "
+              "(default: a temporary file, removed on exit).")
+@click.option("--metadata", "metadata_out", metavar="FILE",
+              help="Write the snapshot and its datasette metadata.json, and do not serve.")
+@pass_env
+def serve(env, host, port, snapshot, metadata_out):
+    """Browse the leads in datasette: a snapshot at the clock with every
+    phone masked, zh/en labels, facets on grade/stage/owner, canned queries
+    (due today, the pool, A leads per agent)."""
+    import json
+    import os
+    import tempfile
+
+    from leadcycle.reports import need
+    from leadcycle.reports import serve as sv
+
+    book = env.book()
+    if metadata_out:
+        path = snapshot or os.path.splitext(metadata_out)[0] + ".db"
+        counts = sv.snapshot(book, path, env.lang)
+        name = os.path.splitext(os.path.basename(path))[0]
+        _write(metadata_out, json.dumps(sv.metadata(name, book.now.date(), env.lang), ensure_ascii=False, indent=2))
+        click.echo(f"{path}: {counts['leads']} leads, phones masked; {metadata_out}: datasette metadata\n"
+                   f"serve with: datasette {path} -m {metadata_out}")
+        return
+    datasette_app = need("datasette.app", "serve")
+    uvicorn = need("uvicorn", "serve")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = snapshot or os.path.join(tmp, "leads.db")
+        counts = sv.snapshot(book, path, env.lang)
+        env.close()
+        name = os.path.splitext(os.path.basename(path))[0]
+        ds = datasette_app.Datasette([path], metadata=sv.metadata(name, book.now.date(), env.lang),
+                                     settings={"default_facet_size": 10})
+        click.echo(f"serving {counts['leads']} leads (phones masked) on http://{host}:{port}/ — Ctrl-C to stop")
+        uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

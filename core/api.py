@@ -630,7 +630,49 @@ class LeadBook:
                 counts.setdefault(ind, {})[grade] = n
         return counts
 
+    def grade_filter(self, industry: str | None, grade: str | None) -> str | None:
+        """``--grade`` as the industry's scale spells it (``a`` → ``A``), or a
+        one-line error for a grade none of the industries has."""
+        if grade is None:
+            return None
+        names = [industry] if industry else self.store.enabled_industries()
+        scale: list[str] = []
+        for n in names:
+            ind = self.registry.industries.get(n)
+            for c in ind.grades if ind else ():
+                if c.value not in scale:
+                    scale.append(c.value)
+        for g in scale:
+            if grade.strip().lower() == g.lower():
+                return g
+        whose = industry or "the enabled industries"
+        raise LeadcycleError(f"grade {grade!r} is not on the scale of {whose}: use one of {', '.join(scale)}")
+
+    def stage_filter(self, industry: str | None, stage: str | None) -> str | None:
+        """``--stage`` checked against the industries' ladders (as the
+        settings choose them), or a one-line error naming the stages."""
+        if stage is None:
+            return None
+        names = [industry] if industry else self.store.enabled_industries()
+        known: list[str] = []
+        for n in names:
+            ladder = self.context.rules[n].stages if n in self.context.rules else None
+            for st in ladder.stages if ladder else ():
+                if st.name not in known:
+                    known.append(st.name)
+        if stage.strip() in known:
+            return stage.strip()
+        whose = industry or "the enabled industries"
+        raise LeadcycleError(f"stage {stage!r} is not a stage of {whose}: use one of {', '.join(known)}")
+
     def list(self, **filters) -> list[dict]:
+        """Leads with their live state; ``industry``, ``grade``, ``stage``,
+        ``owner``, ``pool`` and ``limit`` filter (a grade or stage no
+        industry has is a one-line error, not an empty list)."""
+        if filters.get("industry") is not None:
+            self.industry(filters["industry"])
+        filters["grade"] = self.grade_filter(filters.get("industry"), filters.get("grade"))
+        filters["stage"] = self.stage_filter(filters.get("industry"), filters.get("stage"))
         self.refresh()
         return list(self.store.query_leads(**filters))
 

@@ -862,22 +862,8 @@ def export_rows(book: LeadBook, *, industry: str | None = None, grade: str | Non
 
 
 def export_grade(book: LeadBook, industry: str | None, grade: str | None) -> str | None:
-    """``--grade`` as the industry's scale spells it (``a`` → ``A``), or a
-    one-line error for a grade no exported industry has."""
-    if grade is None:
-        return None
-    names = [industry] if industry else book.store.enabled_industries()
-    scale: list[str] = []
-    for n in names:
-        ind = book.registry.industries.get(n)
-        for c in ind.grades if ind else ():
-            if c.value not in scale:
-                scale.append(c.value)
-    for g in scale:
-        if grade.strip().lower() == g.lower():
-            return g
-    whose = industry or "the enabled industries"
-    raise LeadcycleError(f"grade {grade!r} is not on the scale of {whose}: use one of {', '.join(scale)}")
+    """``--grade`` as the industry's scale spells it (see :meth:`LeadBook.grade_filter`)."""
+    return book.grade_filter(industry, grade)
 
 
 def _no_match(industry: str | None, grade: str | None, owner: str | None) -> LeadcycleError:

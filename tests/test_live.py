@@ -230,3 +230,14 @@ def test_lists_and_show_agree_at_any_clock_whatever_came_before(histories, reads
                     shown.grade, shown.score, shown.stage, shown.owner,
                     shown.next_follow_up.isoformat() if shown.next_follow_up else None), (lead_id, clock)
     book.close()
+
+
+def test_a_grade_or_stage_no_industry_has_is_one_line(run):
+    software(run)
+    for args, says in ((("--grade", "Z"), "grade 'Z' is not on the scale"),
+                       (("--stage", "bogus"), "stage 'bogus' is not a stage"),
+                       (("--industry", "software_sales", "--stage", "client_accumulation"), "not a stage of software_sales")):
+        result = run("list", *args)
+        assert result.exit_code == 1 and says in result.output, result.output
+    assert grades(run, "2026-03-05", "--grade", "b") == [(1, "B")]  # the scale's own spelling
+    assert grades(run, "2026-03-05", "--stage", "target_group") == [(1, "B")]

@@ -187,6 +187,19 @@ class LeadcycleGroup(click.Group):
                 raise
             raise click.ClickException(f"{ctx.obj.db_path if ctx.obj else 'the database'} "
                                        f"is not a usable leadcycle database: {e}") from None
+        except click.exceptions.ClickException:
+            raise
+        except Exception as e:
+            # plugin code the core runs outside a hook call (a Feature's
+            # compute…): name the plugin; a core bug keeps its traceback
+            from leadcycle import loader
+
+            plugin = loader.culprit(e)
+            if plugin is None or os.environ.get("LEADCYCLE_RAISE_ERRORS"):
+                raise
+            raise click.ClickException(
+                f"plugin {plugin!r} failed: {type(e).__name__}: {e}; "
+                "fix or uninstall the plugin (leadcycle plugins lists them)") from None
         finally:
             if ctx.obj is not None and isinstance(ctx.obj, Env):
                 ctx.obj.close()

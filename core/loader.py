@@ -20,6 +20,7 @@ import importlib.metadata
 import os
 import sys
 import traceback
+import types
 from typing import Any, Callable, Iterator
 
 import pluggy
@@ -328,6 +329,33 @@ def registrations(hook_name: str, check: Callable[[Any, list], None]) -> Iterato
             skipped(e)
             continue
         yield plugin, batch
+
+
+def culprit(error: BaseException) -> str | None:
+    """The plugin whose code raised ``error`` outside a hook call (a
+    ``Feature.compute`` the engine runs, a plugin command): the innermost
+    frame of the traceback that lies in a plugin's module; ``None`` when no
+    plugin code is on it."""
+    pm = get_pm()
+    modules: dict[str, str] = {}
+    for name, plugin in pm.list_name_plugin():
+        if name in DEFAULT_PLUGINS:
+            continue
+        if isinstance(plugin, types.ModuleType):
+            modules[plugin.__name__] = name
+        for caller in pm.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin:
+                    modules.setdefault(impl.function.__module__, name)
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        for prefix, name in modules.items():
+            if module == prefix or module.startswith(prefix + "."):
+                found = name
+        tb = tb.tb_next
+    return found
 
 
 def plugin_info() -> list[dict]:

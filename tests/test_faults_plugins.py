@@ -533,3 +533,21 @@ def test_hook_results_are_checked_on_the_python_api_too(office, plugin, now):
     finally:
         book.close()
     assert _notes(office) == 0
+
+
+def test_plugin_code_the_engine_runs_is_named_when_it_raises(office, plugin, run):
+    from leadcycle import Cond, Criterion, Feature, Scorecard
+
+    def card(industry, settings):
+        return Scorecard("x", Label("x", "x"), criteria=(Criterion("c", Label("c", "c"), 10, Cond("x_f", ">", 1)),),
+                         thresholds=(("A", 5),), fallback="C",
+                         features=(Feature("x_f", Label("f", "f"), lambda view: 1 / 0),))
+
+    before = dump(office)
+    plugin(scorecard=card)
+    result = run("log", "1", "visit", "--agent", "李娜", now=NOW)
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: plugin 'bad' failed: ZeroDivisionError: division by zero; "
+                             "fix or uninstall the plugin (leadcycle plugins lists them)\n")
+    assert dump(office) == before  # the write's transaction rolled back

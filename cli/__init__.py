@@ -95,14 +95,75 @@ class Env:
             self._book = None
 
 
+def _tree(group: click.Group, path: tuple[str, ...] = (), seen: set | None = None) -> dict:
+    """Every group from ``group`` down, by path, with a copy of its commands:
+    what a plugin's ``register_commands`` must leave as it found it."""
+    seen = set() if seen is None else seen
+    seen.add(id(group))
+    out = {path: (group, dict(group.commands))}
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group) and id(cmd) not in seen:
+            out.update(_tree(cmd, path + (name,), seen))
+    return out
+
+
+def _restore(tree: dict) -> None:
+    for group, commands in tree.values():
+        group.commands.clear()
+        group.commands.update(commands)
+
+
+def _keep_existing(before: dict, plugin: str) -> None:
+    """Put back every command the plugin replaced or removed, and say so."""
+    from leadcycle import loader
+
+    for path, (group, commands) in before.items():
+        for name, cmd in commands.items():
+            if group.commands.get(name) is not cmd:
+                group.commands[name] = cmd
+                loader.warn(plugin, f"register_commands: 'leadcycle {' '.join(path + (name,))}' is "
+                                    "already a command; the plugin's was refused and the existing one kept")
+
+
+def _guard_new(before: dict, plugin: str) -> None:
+    """Wrap the plugin's new commands, so that an exception escaping one is
+    a line naming the plugin (commands inside a new group are covered by
+    the group's wrapper)."""
+    for path, (group, commands) in before.items():
+        for name, cmd in group.commands.items():
+            if name not in commands:
+                _guard(cmd, plugin, " ".join(path + (name,)))
+
+
+def _guard(cmd: click.Command, plugin: str, path: str) -> None:
+    # a plugin's module-level command object comes back with each new set of
+    # plugins (tests): wrap its own invoke, never a wrapper
+    inner = cmd.__dict__.setdefault("_leadcycle_unguarded", cmd.invoke)
+
+    def invoke(ctx):
+        try:
+            return inner(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit,
+                LeadcycleError, sqlite3.Error):
+            raise  # one line already, by click or by LeadcycleGroup.invoke
+        except Exception as e:
+            if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
+                raise
+            raise click.ClickException(
+                f"plugin {plugin!r} failed in its command 'leadcycle {path}': {type(e).__name__}: {e}; "
+                "fix or uninstall the plugin (leadcycle plugins lists them)") from None
+
+    cmd.invoke = invoke
+
+
 class LeadcycleGroup(click.Group):
     """A group that turns domain errors into one line, and adds plugin
     commands the first time a command is looked up."""
 
-    #: the plugin manager whose commands are on the group, and the group's
-    #: own commands before any plugin added to it
+    #: the plugin manager whose commands are on the group, and the groups'
+    #: own commands before any plugin added to them
     _loaded_for = None
-    _core_commands: dict | None = None
+    _core_tree: dict | None = None
 
     def _load_plugin_commands(self) -> None:
         if self is not cli:
@@ -114,15 +175,24 @@ class LeadcycleGroup(click.Group):
             return
         # another set of plugins (tests, or LEADCYCLE_LOAD_PLUGINS changed in
         # this process): start again from the core's commands
-        if LeadcycleGroup._core_commands is None:
-            LeadcycleGroup._core_commands = dict(self.commands)
+        if LeadcycleGroup._core_tree is None:
+            LeadcycleGroup._core_tree = _tree(self)
         else:
-            self.commands = dict(LeadcycleGroup._core_commands)
+            _restore(LeadcycleGroup._core_tree)
         for command in self.commands.values():  # core groups that plugins add to (report)
             if hasattr(command, "reset_plugin_commands"):
                 command.reset_plugin_commands()
         LeadcycleGroup._loaded_for = pm
-        loader.call_safely("register_commands", cli=self)
+        for plugin, impl in loader.implementations("register_commands"):
+            before = _tree(self)
+            try:
+                loader.call_one("register_commands", plugin, impl, {"cli": self})
+            except loader.PluginFailed as e:
+                _restore(before)  # a plugin that raised adds nothing
+                loader.skipped(e)
+                continue
+            _keep_existing(before, plugin)
+            _guard_new(before, plugin)
 
     def get_command(self, ctx, cmd_name):
         self._load_plugin_commands()
@@ -145,12 +215,30 @@ class LeadcycleGroup(click.Group):
             if "locked" in str(e) or "busy" in str(e):
                 raise click.ClickException(
                     "the database is busy with another writer; try again in a moment") from None
+            if "no such table" in str(e) or "no such column" in str(e):
+                db = ctx.obj.db_path if isinstance(ctx.obj, Env) else "leads.db"
+                raise click.ClickException(
+                    f"{db} was made by an older leadcycle or before a plugin was installed ({e}); "
+                    f"upgrade it with: leadcycle --db {db} init") from None
             raise click.ClickException(f"database error: {e}") from None
         except sqlite3.DatabaseError as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
             raise click.ClickException(f"{ctx.obj.db_path if ctx.obj else 'the database'} "
                                        f"is not a usable leadcycle database: {e}") from None
+        except click.exceptions.ClickException:
+            raise
+        except Exception as e:
+            # plugin code the core runs outside a hook call (a Feature's
+            # compute…): name the plugin; a core bug keeps its traceback
+            from leadcycle import loader
+
+            plugin = loader.culprit(e)
+            if plugin is None or os.environ.get("LEADCYCLE_RAISE_ERRORS"):
+                raise
+            raise click.ClickException(
+                f"plugin {plugin!r} failed: {type(e).__name__}: {e}; "
+                "fix or uninstall the plugin (leadcycle plugins lists them)") from None
         finally:
             if ctx.obj is not None and isinstance(ctx.obj, Env):
                 ctx.obj.close()

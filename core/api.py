@@ -119,7 +119,11 @@ class LeadBook:
 
     @classmethod
     def open(cls, path: str, now: dt.datetime | None = None) -> "LeadBook":
-        return cls(Store.open(path), now)
+        """An existing database. Its first write applies pending migrations
+        (a database made by an older leadcycle); one written by a newer
+        leadcycle is refused."""
+        registry = Registry()
+        return cls(Store.open(path, registry.migrations), now, registry)
 
     @classmethod
     def create(cls, path: str, industries: Iterable[str] = (), now: dt.datetime | None = None) -> "LeadBook":

@@ -1,34 +1,51 @@
-"""Finding and loading plugins.
+"""Finding, loading and calling plugins.
 
 Plugins (built-in industries too) come from the entry-point group
 ``leadcycle``. ``LEADCYCLE_LOAD_PLUGINS=realestate,machinery`` limits which
 load (an empty value loads none). Each entry point is loaded on its own: one
-that fails to import is named in a warning and skipped.
+whose import raises anything (``SystemExit`` included; ``KeyboardInterrupt``
+still stops the program) is named in a warning and skipped.
+
+Hooks are called one plugin at a time, and every result is checked against
+the type its hookspec declares. A plugin that raises or returns the wrong
+type is handled as its hookspec says (:func:`leadcycle.hookspecs.on_error`):
+*skipped* with a one-line warning on stderr, or the command is *refused*
+with :class:`PluginFailed`, one line naming the plugin and the hook.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.metadata
 import os
 import sys
-import warnings
-from typing import Iterator
+import traceback
+import types
+from typing import Any, Callable, Iterator
 
 import pluggy
 
 from . import hookspecs
+from .errors import LeadcycleError
 
 DEFAULT_PLUGINS = ("leadcycle.defaults",)
 
 
-class PluginWarning(UserWarning):
-    """A plugin failed to load or raised; it was skipped."""
+class PluginFailed(LeadcycleError):
+    """A plugin raised or returned the wrong type in a hook whose failure
+    refuses the command. Says which plugin, which hook and what was wrong."""
+
+    def __init__(self, plugin: str, hook: str, problem: str):
+        self.plugin, self.hook, self.problem = plugin, hook, problem
+        super().__init__(f"plugin {plugin!r} failed in {hook}: {problem}; "
+                         "fix or uninstall the plugin (leadcycle plugins lists them)")
 
 
 _pm: pluggy.PluginManager | None = None
-#: entry point name -> error text, for the ``plugins`` command
+#: plugin name -> what went wrong, for the ``plugins`` command
 broken: dict[str, str] = {}
 _eps: tuple | None = None
+_warned: set[str] = set()
 
 
 def entry_points() -> tuple:
@@ -40,12 +57,32 @@ def entry_points() -> tuple:
     return _eps
 
 
+def warn(plugin: str, what: str, error: BaseException | None = None) -> None:
+    """One line on stderr naming the plugin and what was wrong (once per
+    process for the same text); kept in :data:`broken` for ``leadcycle
+    plugins``. With ``LEADCYCLE_RAISE_ERRORS`` set, the traceback follows."""
+    broken.setdefault(plugin, what)
+    line = f"Warning: plugin {plugin!r} {what}"
+    if line in _warned:
+        return
+    _warned.add(line)
+    print(line, file=sys.stderr)
+    if error is not None and os.environ.get("LEADCYCLE_RAISE_ERRORS"):
+        traceback.print_exception(error, file=sys.stderr)
+
+
+def _failure(e: BaseException) -> str:
+    text = str(e)
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
 def _make() -> pluggy.PluginManager:
+    import importlib
+
     pm = pluggy.PluginManager("leadcycle")
     pm.add_hookspecs(hookspecs)
     for modname in DEFAULT_PLUGINS:
-        mod = importlib.import_module(modname)
-        pm.register(mod, name=modname)
+        pm.register(importlib.import_module(modname), name=modname)
     if not os.environ.get("LEADCYCLE_NO_ENTRYPOINTS"):
         load_entrypoints(pm)
     return pm
@@ -60,12 +97,21 @@ def load_entrypoints(pm: pluggy.PluginManager) -> None:
         if pm.get_plugin(ep.name) is not None:
             continue
         try:
-            module = ep.load()
-            pm.register(module, name=ep.name)
-        except Exception as e:  # a broken plugin must not take the CLI down
-            broken[ep.name] = f"{type(e).__name__}: {e}"
-            warnings.warn(f"plugin {ep.name!r} failed to load and was skipped: {e}",
-                          PluginWarning, stacklevel=2)
+            pm.register(ep.load(), name=ep.name)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # SystemExit too: a broken plugin must not take the CLI down
+            warn(ep.name, f"failed to load and was skipped ({_failure(e)})", e)
+            continue
+        _warn_unknown_hooks(pm, ep.name)
+
+
+def _warn_unknown_hooks(pm: pluggy.PluginManager, name: str) -> None:
+    """A misspelt hook (``scorecards``) would silently never be called."""
+    for caller in pm.get_hookcallers(pm.get_plugin(name)) or []:
+        if caller.spec is None:
+            warn(name, f"implements {caller.name!r}, which is not a leadcycle hook; "
+                       "it is never called (see the hooks in the README)")
 
 
 def get_pm() -> pluggy.PluginManager:
@@ -81,48 +127,235 @@ def reset() -> None:
     _pm = None
     _eps = None
     broken.clear()
+    _warned.clear()
 
 
-def _results(hook_name: str, kwargs: dict, passthrough: tuple[type, ...] = ()) -> Iterator:
-    """Each plugin's result for ``hook_name``, in pluggy's calling order
-    (tryfirst → normal → trylast), called one plugin at a time: a plugin
-    that raises is named in a warning and skipped — unless the exception is
-    one of ``passthrough``, which reaches the caller."""
+# ------------------------------------------------------- checking results
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _kind(value: Any) -> str:
+    return "None" if value is None else _a(type(value).__name__)
+
+
+def _none(value: Any) -> str | None:
+    if value is not None:
+        return f"returned {_kind(value)}; this hook returns nothing"
+    return None
+
+
+def _instance(class_name: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        from . import rules
+
+        cls = getattr(rules, class_name)
+        if value is not None and not isinstance(value, cls):
+            return f"returned {_kind(value)}, not {_a(class_name)} (or None)"
+        return None
+
+    return check
+
+
+def _plain(value: Any) -> bool:
+    """A value the CLI can print and write as JSON."""
+    from .model import Label
+
+    if value is None or isinstance(value, (str, int, float, dt.date, Label)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_text(value: Any) -> bool:
+    from .model import Label
+
+    return isinstance(value, (str, Label))
+
+
+def _is_opt_str(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+#: per item of a list result: key -> (test, what it must be); required keys
+#: first, then the optional ones the core reads (sorting, printing)
+_DUE_ITEM = ({"lead_id": (_is_int, "a lead id (int)"), "owner": (_is_opt_str, "text or None"),
+              "kind": (lambda v: isinstance(v, str), "text"), "text": (_is_text, "a Label or text")},
+             {"grade": (_is_opt_str, "text or None"), "registered": (_is_opt_str, "text or None"),
+              "days_overdue": (lambda v: v is None or _is_int(v), "an int or None")})
+_REVIEW_ITEM = ({"lead_id": (_is_int, "a lead id (int)"), "change": (lambda v: isinstance(v, str), "text"),
+                 "reason": (_is_text, "a Label or text")}, {})
+
+
+def _items(spec: tuple[dict, dict]) -> Callable[[Any], str | None]:
+    required, optional = spec
+
+    def check(value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, (list, tuple)):
+            return f"returned {_kind(value)}, not a list of dicts (or None)"
+        for n, item in enumerate(value):
+            if not isinstance(item, dict):
+                return f"item {n} is {_kind(item)}, not a dict"
+            missing = [k for k in required if k not in item]
+            if missing:
+                return f"item {n} has no {', '.join(missing)}"
+            for key, (test, what) in {**required, **optional}.items():
+                if key in item and not test(item[key]):
+                    return f"item {n}: {key} is {_kind(item[key])}, not {what}"
+            if not _plain(item):
+                return f"item {n} holds a value that is not plain data (text, numbers, dates, Labels)"
+        return None
+
+    return check
+
+
+#: hook -> check of one implementation's result: None when fine, else what was wrong
+RESULT_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "register_industries": _none,
+    "register_settings": _none,
+    "register_migrations": _none,
+    "register_commands": _none,
+    "scorecard": _instance("Scorecard"),
+    "stages": _instance("StageLadder"),
+    "ownership_policy": _instance("OwnershipPolicy"),
+    "follow_up_cadence": _instance("Cadence"),
+    "due_items": _items(_DUE_ITEM),
+    "run_review": _items(_REVIEW_ITEM),
+    "check_event": _none,
+    "populate_demo": _none,
+}
+
+
+# ---------------------------------------------------------- calling hooks
+
+
+def implementations(hook_name: str) -> list[tuple[str, Any]]:
+    """``(plugin name, hookimpl)`` for ``hook_name`` in pluggy's calling
+    order (tryfirst → normal → trylast, later registrations first)."""
     pm = get_pm()
-    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+    return [(pm.get_name(impl.plugin) or repr(impl.plugin), impl)
+            for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls())]
+
+
+def call_one(hook_name: str, plugin: str, impl, kwargs: dict,
+             passthrough: tuple[type[BaseException], ...] = ()) -> Any:
+    """Call one implementation and check its result. Raises
+    :class:`PluginFailed` when it raises anything (``KeyboardInterrupt``,
+    a :class:`PluginFailed` from a nested hook and ``passthrough`` aside)
+    or returns the wrong type."""
+    try:
+        out = impl.function(**{k: kwargs[k] for k in impl.argnames})
+    except (KeyboardInterrupt, PluginFailed, *passthrough):
+        raise
+    except BaseException as e:
+        raise PluginFailed(plugin, hook_name, f"raised {_failure(e)}") from e
+    problem = RESULT_CHECKS[hook_name](out)
+    if problem is not None:
+        raise PluginFailed(plugin, hook_name, problem)
+    return out
+
+
+def skipped(e: PluginFailed) -> None:
+    """Report a plugin skipped under the :data:`~leadcycle.hookspecs.SKIP` policy."""
+    warn(e.plugin, f"{e.hook}: {e.problem}; skipped", e.__cause__)
+
+
+def results(hook_name: str, passthrough: tuple[type[BaseException], ...] = (),
+            **kwargs) -> Iterator[tuple[str, Any]]:
+    """``(plugin name, result)`` of each implementation of ``hook_name``.
+    A broken one is skipped with a warning, or raises :class:`PluginFailed`,
+    as the hookspec's policy says."""
+    refuse = hookspecs.on_error(hook_name) == hookspecs.REFUSE
+    for plugin, impl in implementations(hook_name):
         try:
-            out = impl.function(**{k: kwargs[k] for k in impl.argnames})
-        except passthrough:
-            raise
-        except Exception as e:
-            name = pm.get_name(impl.plugin) or repr(impl.plugin)
-            broken[name] = f"{hook_name}: {type(e).__name__}: {e}"
-            print(f"Warning: plugin {name!r} raised in {hook_name} and was skipped: {e}",
-                  file=sys.stderr)
+            out = call_one(hook_name, plugin, impl, kwargs, passthrough)
+        except PluginFailed as e:
+            if refuse or e.hook != hook_name or e.plugin != plugin:
+                raise
+            skipped(e)
             continue
-        yield out
+        yield plugin, out
 
 
 def call_safely(hook_name: str, **kwargs) -> list:
-    """Call ``hook_name`` on each plugin separately, so that one plugin that
-    raises is reported and skipped instead of failing the command."""
-    return [out for out in _results(hook_name, kwargs) if out is not None]
+    """Every plugin's non-``None`` result for ``hook_name``, each plugin
+    called on its own (a broken one handled by the hook's policy)."""
+    return [out for _, out in results(hook_name, **kwargs) if out is not None]
 
 
 def first_result(hook_name: str, **kwargs):
-    """Like a ``firstresult`` hook call, but a plugin that raises is skipped."""
-    return next((out for out in _results(hook_name, kwargs) if out is not None), None)
+    """Like a ``firstresult`` hook call: the first non-``None`` result."""
+    return next((out for _, out in results(hook_name, **kwargs) if out is not None), None)
 
 
 def call_checks(hook_name: str, **kwargs) -> None:
-    """Call a checking hook on each plugin: a
-    :class:`~leadcycle.LeadcycleError` it raises refuses the action and
-    reaches the caller; any other exception is reported and the plugin
-    skipped, as in :func:`call_safely`."""
-    from .errors import LeadcycleError
-
-    for _ in _results(hook_name, kwargs, passthrough=(LeadcycleError,)):
+    """Call a checking hook on each plugin: a :class:`~leadcycle.LeadcycleError`
+    it raises is its refusal and reaches the caller as it is; anything else
+    it raises or returns refuses too (fails closed), naming the plugin."""
+    for _ in results(hook_name, passthrough=(LeadcycleError,), **kwargs):
         pass
+
+
+def registrations(hook_name: str, check: Callable[[Any, list], None]) -> Iterator[tuple[str, list]]:
+    """Call a ``register_*`` hook once per plugin with a ``register``
+    callback of its own, and yield ``(plugin name, what it registered)``
+    for each plugin whose whole call succeeded. ``check(item, batch)``
+    raises ``TypeError``/``ValueError`` for an item that cannot be
+    registered (``batch``: the plugin's items so far), which fails the
+    plugin's call — so a plugin's registrations count all or none."""
+    for plugin, impl in implementations(hook_name):
+        batch: list = []
+
+        def register(item, batch=batch):
+            check(item, batch)
+            batch.append(item)
+
+        try:
+            call_one(hook_name, plugin, impl, {"register": register})
+        except PluginFailed as e:
+            if e.hook != hook_name or e.plugin != plugin:
+                raise
+            skipped(e)
+            continue
+        yield plugin, batch
+
+
+def culprit(error: BaseException) -> str | None:
+    """The plugin whose code raised ``error`` outside a hook call (a
+    ``Feature.compute`` the engine runs, a plugin command): the innermost
+    frame of the traceback that lies in a plugin's module; ``None`` when no
+    plugin code is on it."""
+    pm = get_pm()
+    modules: dict[str, str] = {}
+    for name, plugin in pm.list_name_plugin():
+        if name in DEFAULT_PLUGINS:
+            continue
+        if isinstance(plugin, types.ModuleType):
+            modules[plugin.__name__] = name
+        for caller in pm.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin:
+                    modules.setdefault(impl.function.__module__, name)
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        for prefix, name in modules.items():
+            if module == prefix or module.startswith(prefix + "."):
+                found = name
+        tb = tb.tb_next
+    return found
 
 
 def plugin_info() -> list[dict]:
@@ -134,15 +367,19 @@ def plugin_info() -> list[dict]:
         impl = getattr(plugin, "register_industries", None)
         if impl is not None:
             try:
-                impl(lambda ind: industries.append(ind.name))
-            except Exception:
+                impl(lambda ind: industries.append(getattr(ind, "name", repr(ind))))
+            except KeyboardInterrupt:
+                raise
+            except BaseException:  # reported where the industries are registered
                 pass
         dist = None
         for ep in entry_points():
             if ep.name == name and ep.dist is not None:
                 dist = f"{ep.dist.name} {ep.dist.version}"
-        out.append({"name": name, "industries": industries, "hooks": hooks,
-                    "distribution": dist})
+        entry = {"name": name, "industries": industries, "hooks": hooks, "distribution": dist}
+        if name in broken:
+            entry["error"] = broken[name]
+        out.append(entry)
     for name, error in sorted(broken.items()):
         if not any(p["name"] == name for p in out):
             out.append({"name": name, "industries": [], "hooks": [], "error": error})

@@ -97,18 +97,28 @@ class Context:
 
 
 class Registry:
+    """The installed plugins' industries, settings and migrations. Each
+    plugin's registrations count all or none: one that raises, or hands
+    ``register`` something it refuses, is left out with a warning
+    (:func:`leadcycle.loader.registrations`)."""
+
     def __init__(self):
         self.industries: dict[str, Industry] = {}
         self.settings: dict[str, Setting] = {}
         self.migrations: list = []
-        loader.call_safely("register_industries", register=self._add_industry)
-        loader.call_safely("register_settings", register=self._add_setting)
-        loader.call_safely("register_migrations", register=self.migrations.append)
+        for hook, check, add in (
+            ("register_industries", self._check_industry, self._add_industry),
+            ("register_settings", self._check_setting, self._add_setting),
+            ("register_migrations", self._check_migrations, self.migrations.append),
+        ):
+            for _, batch in loader.registrations(hook, check):
+                for item in batch:
+                    add(item)
 
-    def _add_industry(self, industry: Industry) -> None:
+    def _check_industry(self, industry: Industry, batch: list) -> None:
         if not isinstance(industry, Industry):
             raise TypeError(f"register() takes an Industry, not {type(industry).__name__}")
-        if industry.name in self.industries:
+        if industry.name in self.industries or any(i.name == industry.name for i in batch):
             raise ValueError(f"industry {industry.name!r} is registered twice")
         core_kinds = {k.name for k in CORE_EVENT_KINDS}
         for k in industry.event_kinds:
@@ -117,15 +127,29 @@ class Registry:
         for f in industry.fields:
             if f.name in CORE_LEAD_FIELDS:
                 raise ValueError(f"industry {industry.name!r}: field {f.name!r} is the core's")
+
+    def _add_industry(self, industry: Industry) -> None:
         merged = attrs.evolve(industry, event_kinds=CORE_EVENT_KINDS + tuple(industry.event_kinds))
         self.industries[industry.name] = merged
 
-    def _add_setting(self, setting: Setting) -> None:
+    def _check_setting(self, setting: Setting, batch: list) -> None:
         if not isinstance(setting, Setting):
             raise TypeError(f"register() takes a Setting, not {type(setting).__name__}")
-        if setting.key in self.settings:
+        if setting.key in self.settings or any(s.key == setting.key for s in batch):
             raise ValueError(f"setting {setting.key!r} is declared twice")
+
+    def _add_setting(self, setting: Setting) -> None:
         self.settings[setting.key] = setting
+
+    def _check_migrations(self, migrations, batch: list) -> None:
+        from sqlite_utils.migrations import Migrations
+
+        if not isinstance(migrations, Migrations):
+            raise TypeError(f"register() takes a sqlite_utils Migrations set, not {type(migrations).__name__}")
+        taken = {"core", *(m.name for m in self.migrations), *(m.name for m in batch)}
+        if migrations.name in taken:
+            raise ValueError(f"migration set {migrations.name!r} is already taken; "
+                             "name the set after the plugin")
 
     def industry(self, name: str) -> Industry:
         try:
@@ -143,6 +167,9 @@ class Registry:
         raise NotFound(f"unknown event kind {kind!r} for {industry}; use one of: {loggable}")
 
     def context(self, settings: Settings, enabled: list[str]) -> Context:
+        """Ask the rule hooks once per enabled industry. These are decision
+        hooks: a plugin that raises or returns the wrong type refuses the
+        command (:class:`~leadcycle.loader.PluginFailed`)."""
         rules = {}
         for name in enabled:
             if name not in self.industries:

@@ -178,6 +178,12 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value.isoformat()
 
 
+def _names(migrations: Migrations) -> list[str]:
+    """The names a migration set declares (sqlite-utils keeps them in
+    ``_migrations``; its public ``pending``/``applied`` need a database)."""
+    return [m.name for m in migrations._migrations]
+
+
 _STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up",
                   "follow_up_kind", "reasons", "extra", "computed_at", "expires_at", "owner_until",
                   "rules_version")
@@ -189,9 +195,19 @@ LIVE = "live_state"
 
 class Store:
     """A leadcycle database. ``Store.open(path)`` for an existing one,
-    ``Store.create(path)`` to create or upgrade, ``Store.memory()`` for tests."""
+    ``Store.create(path)`` to create or upgrade, ``Store.memory()`` for tests.
 
-    def __init__(self, db: Database, path: str | None = None):
+    Schema versions: the applied migrations are the rows of
+    ``_sqlite_migrations`` (``PRAGMA user_version`` also holds the number of
+    core migrations, for a quick look from outside). A database made by an
+    older leadcycle is upgraded by its first write (:meth:`migrate`, one
+    transaction under the write lock); a read that needs a missing table
+    fails, and the CLI says to run ``leadcycle init``. A database with
+    migrations this program does not know was written by a newer leadcycle:
+    it is refused, for reads and writes alike, since this program's rules
+    and queries may not match it."""
+
+    def __init__(self, db: Database, path: str | None = None, extra_migrations: Iterable[Migrations] = ()):
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.path = path
@@ -200,6 +216,8 @@ class Store:
         #: rules: sign-in and the machine's clock); ``transaction(check=False)``
         #: skips it for signing in itself
         self.before_write = None
+        self.migrations: tuple[Migrations, ...] = (core_migrations, *extra_migrations)
+        self._schema_ok = False  # checked (and upgraded) since this store was opened
 
     # ------------------------------------------------------------ opening
 
@@ -221,27 +239,38 @@ class Store:
         return db
 
     @classmethod
-    def open(cls, path: str) -> "Store":
+    def open(cls, path: str, extra_migrations: Iterable[Migrations] = ()) -> "Store":
+        """An existing database; ``extra_migrations`` are the loaded
+        plugins' sets (to upgrade, and to recognise a newer database)."""
         if not os.path.exists(path):
             raise NotFound(f"no database at {path}; create one with: "
                            f"leadcycle --db {path} init --industry NAME")
-        store = cls(cls._connect(path), path)
-        store._check_ours()
+        store = cls(cls._connect(path), path, extra_migrations)
+        try:
+            store._check_ours()
+            store._refuse_newer()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @classmethod
     def create(cls, path: str, extra_migrations: Iterable[Migrations] = ()) -> "Store":
         existed = os.path.exists(path) and os.path.getsize(path) > 0
-        store = cls(cls._connect(path), path)
-        if existed:
-            store._check_ours(allow_empty=True)
-        store.migrate(extra_migrations)
+        store = cls(cls._connect(path), path, extra_migrations)
+        try:
+            if existed:
+                store._check_ours(allow_empty=True)
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @classmethod
     def memory(cls, extra_migrations: Iterable[Migrations] = ()) -> "Store":
-        store = cls(cls._connect(":memory:"), ":memory:")
-        store.migrate(extra_migrations)
+        store = cls(cls._connect(":memory:"), ":memory:", extra_migrations)
+        store.migrate()
         return store
 
     def _check_ours(self, allow_empty: bool = False) -> None:
@@ -258,20 +287,94 @@ class Store:
         raise LeadcycleError(f"{self.path} is a SQLite file but not a leadcycle database; "
                              "give another --db")
 
-    def migrate(self, extra: Iterable[Migrations] = ()) -> list[str]:
-        """Apply pending migrations (the core's, then each plugin's); returns
-        the names applied."""
-        applied = []
-        for m in (core_migrations, *extra):
-            pending = [p.name for p in m.pending(self.db)]
-            if pending:
-                m.apply(self.db)
-                applied.extend(f"{m.name}.{p}" for p in pending)
+    def _applied(self) -> dict[str, set[str]]:
+        """Migration set -> names applied, from ``_sqlite_migrations``."""
+        try:
+            rows = self.conn.execute(f"SELECT migration_set, name FROM [{Migrations.migrations_table}]")
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                return {}
+            raise
+        applied: dict[str, set[str]] = {}
+        for migration_set, name in rows:
+            applied.setdefault(migration_set, set()).add(name)
+        return applied
+
+    def unknown_migrations(self) -> list[str]:
+        """Applied migrations of a set this program knows (the core's, a
+        loaded plugin's) that it does not have: the database was written by
+        a newer version. A set nobody here knows belongs to a plugin that is
+        not loaded, and is left alone."""
+        applied = self._applied()
+        unknown = []
+        for m in self.migrations:
+            known = set(_names(m))
+            unknown += [f"{m.name}.{n}" for n in sorted(applied.get(m.name, set()) - known)]
+        return unknown
+
+    def pending_migrations(self) -> list[str]:
+        applied = self._applied()
+        return [f"{m.name}.{n}" for m in self.migrations
+                for n in _names(m) if n not in applied.get(m.name, set())]
+
+    def _refuse_newer(self) -> None:
+        unknown = self.unknown_migrations()
+        if unknown:
+            raise LeadcycleError(
+                f"{self.path} was written by a newer leadcycle (schema {self.schema_version()}, "
+                f"with migrations this version does not know: {', '.join(unknown)}); "
+                "upgrade leadcycle to use it")
+
+    def schema_version(self) -> int:
+        """``PRAGMA user_version``: the number of core migrations applied."""
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self, extra: Iterable[Migrations] | None = None) -> list[str]:
+        """Apply pending migrations (the core's, then each plugin's) in one
+        transaction that holds the write lock, so that of two processes
+        upgrading the same file the second finds nothing left to do; refuse
+        a database written by a newer leadcycle. Returns the names applied.
+        ``extra``, when given, replaces the plugins' sets."""
+        if extra is not None:
+            self.migrations = (core_migrations, *extra)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._refuse_newer()
+            applied = []
+            for m in self.migrations:
+                pending = [p.name for p in m.pending(self.db)]
+                if not pending:
+                    continue
+                try:
+                    m.apply(self.db)  # each migration in a savepoint of this transaction
+                except Exception as e:
+                    done = {a.name for a in m.applied(self.db)} if self.conn.in_transaction else set()
+                    failed = next((n for n in pending if n not in done), pending[0])
+                    raise LeadcycleError(
+                        f"migration {m.name}.{failed} failed ({type(e).__name__}: {e}); "
+                        "nothing was changed — fix or uninstall the plugin that declares it") from e
+                applied += [f"{m.name}.{n}" for n in pending]
+            if applied:
+                n_core = len(core_migrations.applied(self.db))
+                self.conn.execute(f"PRAGMA user_version = {n_core}")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        self._schema_ok = True
         if applied and self._live_ready:  # the overlay copies lead_state's columns
             self.conn.execute("DROP VIEW IF EXISTS temp.live_state")
             self.conn.execute("DROP TABLE IF EXISTS temp.state_overlay")
             self._live_ready = False
         return applied
+
+    def _upgrade_for_write(self) -> None:
+        """Before the first write: refuse a newer database, apply what is
+        pending. A quick read first, so an up-to-date database costs no lock."""
+        if self.unknown_migrations() or self.pending_migrations():
+            self.migrate()
+        self._schema_ok = True
 
     def close(self) -> None:
         self.conn.close()
@@ -290,6 +393,8 @@ class Store:
                 self._live_ready = False  # a rollback may drop the temp overlay made inside it
                 raise
             return
+        if not self._schema_ok:
+            self._upgrade_for_write()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self

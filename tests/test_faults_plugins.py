@@ -1,0 +1,553 @@
+"""Broken plugins (issue #14): each through the command line, with no
+traceback, the plugin and the hook named, and — where the hook's failure
+refuses the command — a non-zero exit and nothing written.
+
+Which hooks skip and which refuse is the hookspecs' decision
+(``leadcycle.hookspecs.on_error``); the table below holds one or more broken
+implementations of every hook, and a test checks that it covers them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata as md
+import inspect
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import types
+
+import click
+import pytest
+from sqlite_utils.migrations import Migrations
+
+from leadcycle import (
+    Event,
+    Field,
+    Industry,
+    Label,
+    LeadBook,
+    LeadcycleError,
+    Setting,
+    hookimpl,
+    hookspecs,
+    loader,
+)
+
+NOW = "2026-03-06T10:00"
+ADD_LEAD = ("lead", "add", "--industry", "realestate", "--name", "王芳", "--gender", "F",
+            "--phone", "13900139000", "--need", "两房", "--agent", "李娜")
+
+
+@pytest.fixture
+def office(db_path, now):
+    """A database with one agent and one real-estate lead (#1), made before
+    any broken plugin is registered."""
+    book = LeadBook.create(db_path, ["realestate"], now=now)
+    book.add_agent("李娜")
+    book.add_lead("realestate", name="张伟", gender="M", phone="13800138000", need="三房", agent="李娜")
+    book.close()
+    return db_path
+
+
+@pytest.fixture
+def plugin():
+    """``plugin(hook=function, ...)`` registers a throw-away plugin named
+    ``bad`` (more with ``name=``); all are removed afterwards."""
+    registered = []
+
+    def _register(name="bad", **hooks):
+        pm = loader.get_pm()
+        pm.register(types.SimpleNamespace(**{h: hookimpl(f) for h, f in hooks.items()}), name=name)
+        registered.append((pm, name))
+
+    yield _register
+    for pm, name in registered:
+        if pm.get_plugin(name) is not None:
+            pm.unregister(name=name)
+
+
+def dump(path: str) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def no_traceback(result) -> None:
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+
+
+def _raise(*exc):
+    def boom(*args):
+        raise exc[0]
+
+    return boom
+
+
+# ------------------------------------------------ every hook, broken
+
+
+def _register_bad_industry(register):
+    register({"name": "flowers"})
+
+
+def _register_half_then_raise(register):
+    register(Industry("gadgets", Label("gadgets", "小工具")))
+    raise RuntimeError("second industry missing")
+
+
+def _register_core_field(register):
+    register(Industry("gadgets", Label("gadgets", "小工具"), fields=(Field("phone", "str", Label("p", "p")),)))
+
+
+def _register_bad_setting(register):
+    register("gadgets.threshold=5")
+
+
+def _register_bad_migrations(register):
+    register("m001_create_gadgets")
+
+
+def _register_core_migrations(register):
+    register(Migrations("core"))
+
+
+def _commands_return(cli):
+    return ["bouquet"]
+
+
+def _demo_exit(book, rng, start, days):
+    sys.exit(3)
+
+
+def _check_returns_false(book, lead, events, event):
+    return False
+
+
+def _check_exit(book, lead, events, event):
+    sys.exit(1)
+
+
+#: (hook, broken implementation, command that calls it, what is wrong)
+SKIPPED = [
+    ("register_industries", _raise(RuntimeError("boom")), ("fields", "--industry", "realestate"), "boom"),
+    ("register_industries", _raise(SystemExit(2)), ("fields", "--industry", "realestate"), "SystemExit"),
+    ("register_industries", _register_bad_industry, ("fields", "--industry", "realestate"), "not dict"),
+    ("register_industries", _register_core_field, ("fields", "--industry", "realestate"), "is the core's"),
+    ("register_industries", lambda register: [Industry("gadgets", Label("g", "g"))],
+     ("fields", "--industry", "realestate"), "returned a list"),
+    ("register_settings", _register_bad_setting, ("settings", "list"), "not str"),
+    ("register_settings", _raise(ValueError("no settings")), ("settings", "list"), "no settings"),
+    ("register_migrations", _register_bad_migrations, ("init", "--industry", "realestate"), "Migrations"),
+    ("register_migrations", _register_core_migrations, ("init", "--industry", "realestate"), "already taken"),
+    ("register_commands", _raise(RuntimeError("no commands")), ("agent", "list"), "no commands"),
+    ("register_commands", _commands_return, ("agent", "list"), "returned a list"),
+    ("due_items", _raise(KeyError("owner")), ("due",), "KeyError"),
+    ("due_items", lambda book, agent, today: "call 张伟", ("due",), "not a list of dicts"),
+    ("due_items", lambda book, agent, today: [1], ("due",), "item 0 is an int"),
+    ("due_items", lambda book, agent, today: [{"lead_id": "1", "owner": None, "kind": "x", "text": "t"}],
+     ("due",), "lead_id is a str"),
+    ("due_items", lambda book, agent, today: [{"lead_id": 1, "owner": None, "kind": "x"}], ("due",),
+     "has no text"),
+    ("due_items", lambda book, agent, today: [{"lead_id": 1, "owner": None, "kind": "x", "text": "t",
+                                               "grade": ["A"]}], ("due",), "grade is a list"),
+    ("due_items", lambda book, agent, today: [{"lead_id": 1, "owner": None, "kind": "x", "text": "t",
+                                               "extra": {1, 2}}], ("due",), "not plain data"),
+]
+
+REFUSED = [
+    ("scorecard", lambda industry, settings: {"A": 90}, ADD_LEAD, "returned a dict, not a Scorecard"),
+    ("scorecard", _raise(ZeroDivisionError("division by zero")), ADD_LEAD, "ZeroDivisionError"),
+    ("stages", lambda industry, settings: 42, ADD_LEAD, "returned an int, not a StageLadder"),
+    ("ownership_policy", lambda industry, settings: {"protection_days": 7}, ADD_LEAD,
+     "returned a dict, not an OwnershipPolicy"),
+    ("follow_up_cadence", lambda industry, settings: [("A", 3)], ADD_LEAD, "returned a list, not a Cadence"),
+    ("follow_up_cadence", _raise(SystemExit(3)), ("log", "1", "visit", "--agent", "李娜"), "SystemExit: 3"),
+    ("run_review", lambda book, apply: 42, ("review",), "returned an int"),
+    ("run_review", lambda book, apply: [{"lead_id": 1, "reason": "r"}], ("review",), "item 0 has no change"),
+    ("run_review", _raise(RuntimeError("review broke")), ("review",), "review broke"),
+    ("check_event", _raise(RuntimeError("boom")), ("log", "1", "visit", "--agent", "李娜"), "boom"),
+    ("check_event", _check_returns_false, ("log", "1", "visit", "--agent", "李娜"), "returned a bool"),
+    ("check_event", _check_exit, ("lead", "set", "1", "funds=A", "--agent", "李娜"), "SystemExit: 1"),
+]
+
+
+def _ids(cases):
+    return [f"{hook}-{n}" for n, (hook, *_rest) in enumerate(cases)]
+
+
+def test_the_battery_covers_every_hook_with_its_policy():
+    specs = {name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+             if hasattr(fn, "leadcycle_spec")}
+    skipped = {c[0] for c in SKIPPED} | {"populate_demo"}  # the demo: test below
+    refused = {c[0] for c in REFUSED}
+    assert skipped | refused == specs
+    assert all(hookspecs.on_error(h) == hookspecs.SKIP for h in skipped)
+    assert all(hookspecs.on_error(h) == hookspecs.REFUSE for h in refused)
+    assert set(loader.RESULT_CHECKS) == specs
+
+
+@pytest.mark.parametrize("hook, impl, command, problem", SKIPPED, ids=_ids(SKIPPED))
+def test_a_broken_collection_or_advice_hook_is_skipped_with_a_warning(office, plugin, run, hook, impl,
+                                                                      command, problem):
+    plugin(**{hook: impl})
+    result = run(*command, now=NOW)
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    warning = [line for line in result.stderr.splitlines() if "plugin 'bad'" in line]
+    assert len(warning) == 1 and warning[0].startswith("Warning:") and hook in warning[0], result.stderr
+    assert problem in warning[0]
+
+
+@pytest.mark.parametrize("hook, impl, command, problem", REFUSED, ids=_ids(REFUSED))
+def test_a_broken_decision_hook_refuses_the_command_and_writes_nothing(office, plugin, run, hook, impl,
+                                                                       command, problem):
+    before = dump(office)
+    plugin(**{hook: impl})
+    result = run(*command, now=NOW)
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"Error: plugin 'bad' failed in {hook}: ")
+    assert problem in result.stderr
+    assert dump(office) == before
+
+
+def test_a_plugin_s_registrations_count_all_or_none(office, plugin, run):
+    plugin(register_industries=_register_half_then_raise)
+    result = run("fields", "--industry", "gadgets")
+    assert result.exit_code == 1 and "unknown industry 'gadgets'" in result.stderr
+    assert "plugin 'bad' register_industries: raised RuntimeError: second industry missing" in result.stderr
+    assert run("fields", "--industry", "realestate").exit_code == 0
+
+
+def test_a_good_plugin_next_to_a_broken_one_still_works(office, plugin, run):
+    plugin(name="good", due_items=lambda book, agent, today: [
+        {"lead_id": 1, "owner": "李娜", "kind": "water", "text": Label("water the plants", "浇花")}])
+    plugin(due_items=_raise(RuntimeError("boom")))
+    result = run("due", now=NOW)
+    assert result.exit_code == 0
+    assert "water the plants" in result.stdout and "plugin 'bad' due_items" in result.stderr
+
+
+def test_a_decision_hook_returning_none_defers_to_the_next_plugin(office, plugin, run):
+    plugin(scorecard=lambda industry, settings: None)
+    assert run(*ADD_LEAD, now=NOW).exit_code == 0
+
+
+def test_a_broken_demo_plugin_is_skipped(plugin, run, tmp_path, monkeypatch):
+    monkeypatch.setenv("LEADCYCLE_LOAD_PLUGINS", "machinery")
+    loader.reset()
+    plugin(populate_demo=_demo_exit)
+    result = run("--db", str(tmp_path / "demo.db"), "demo", "--days", "7")
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert "plugin 'bad' populate_demo: raised SystemExit: 3; skipped" in result.stderr
+    assert "demo database" in result.stdout
+
+
+def test_the_warning_is_shown_once_per_command(office, plugin, run):
+    # the registry is built more than once by some commands; one line is enough
+    plugin(register_settings=_raise(RuntimeError("boom")))
+    result = run("settings", "list")
+    assert result.stderr.count("plugin 'bad'") == 1
+
+
+def test_raise_errors_shows_the_plugin_s_traceback(office, plugin, run, monkeypatch):
+    monkeypatch.setenv("LEADCYCLE_RAISE_ERRORS", "1")
+    plugin(due_items=_raise(RuntimeError("deep down")))
+    result = run("due", now=NOW)
+    assert result.exit_code == 0
+    assert "Traceback" in result.stderr and "deep down" in result.stderr
+
+
+def test_check_event_refusals_by_leadcycle_error_keep_their_own_line(office, plugin, run):
+    def refuse(book, lead, events, event):
+        raise LeadcycleError("no visits on Fridays; log a call instead")
+
+    before = dump(office)
+    plugin(check_event=refuse)
+    result = run("log", "1", "visit", "--agent", "李娜", now=NOW)
+    assert result.exit_code == 1
+    assert result.stderr == "Error: no visits on Fridays; log a call instead\n"
+    assert dump(office) == before
+
+
+# --------------------------------------------------- run_review and writes
+
+
+def _review_writes_then_raises(book, apply):
+    book.append(1, [Event(None, 1, "note", book.now, None, {}, "written by the review")])
+    raise RuntimeError("half-way")
+
+
+def test_a_review_that_writes_then_raises_exits_non_zero_naming_the_plugin(office, plugin, run):
+    plugin(run_review=_review_writes_then_raises)
+    result = run("review", now=NOW)
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: plugin 'bad' failed in run_review: raised RuntimeError: half-way")
+
+
+def _notes(path):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT count(*) FROM events WHERE kind = 'note'").fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.mark.xfail(strict=True, reason="the one transaction around review is branch h3-clock's")
+def test_a_review_that_writes_then_raises_leaves_nothing_behind(office, plugin, run):
+    plugin(run_review=_review_writes_then_raises)
+    assert run("review", now=NOW).exit_code == 1
+    assert _notes(office) == 0
+
+
+@pytest.mark.xfail(strict=True, reason="the one transaction around review is branch h3-clock's")
+def test_review_dry_run_writes_nothing_even_when_a_plugin_does(office, plugin, run):
+    def writes_anyway(book, apply):
+        book.append(1, [Event(None, 1, "note", book.now, None, {}, "dry?")])
+        return []
+
+    plugin(run_review=writes_anyway)
+    assert run("review", "--dry-run", now=NOW).exit_code == 0
+    assert _notes(office) == 0
+
+
+# ------------------------------------------------------------ commands
+
+
+def _export_hijack(cli):
+    @cli.command(name="export")
+    def export():
+        click.echo("all phones, unmasked")
+
+
+def test_a_plugin_cannot_replace_a_core_command(office, plugin, run):
+    plugin(register_commands=_export_hijack)
+    result = run("export", "--help")
+    assert result.exit_code == 0
+    assert "--unmask" in result.stdout  # the core's export
+    assert ("Warning: plugin 'bad' register_commands: 'leadcycle export' is already a command; "
+            "the plugin's was refused and the existing one kept") in result.stderr
+
+
+def _deep_hijack(cli):
+    @click.command(name="add")
+    def add():
+        click.echo("hijacked")
+
+    cli.commands["agent"].add_command(add)
+    del cli.commands["due"]
+
+    @cli.command(name="bouquet")
+    def bouquet():
+        click.echo("a bouquet")
+
+
+def test_nor_replace_a_subcommand_nor_remove_one_but_its_own_commands_stay(office, plugin, run):
+    plugin(register_commands=_deep_hijack)
+    result = run("agent", "add", "王强")
+    assert result.exit_code == 0 and "hijacked" not in result.output
+    assert "'leadcycle agent add' is already a command" in result.stderr
+    assert "'leadcycle due' is already a command" in result.stderr
+    assert run("due", now=NOW).exit_code == 0
+    assert run("bouquet").stdout == "a bouquet\n"
+
+
+def test_the_first_plugin_keeps_a_command_name(plugin, run):
+    def first(cli):
+        @cli.command(name="bouquet")
+        def bouquet():
+            click.echo("first")
+
+    def second(cli):
+        @cli.command(name="bouquet")
+        def bouquet():
+            click.echo("second")
+
+    plugin(name="second", register_commands=second)
+    plugin(name="first", register_commands=first)  # registered last: called first
+    result = run("bouquet")
+    assert result.stdout == "first\n"
+    assert "plugin 'second' register_commands: 'leadcycle bouquet' is already a command" in result.stderr
+
+
+def test_a_plugin_that_raises_in_register_commands_adds_nothing(plugin, run):
+    def half(cli):
+        @cli.command(name="bouquet")
+        def bouquet():
+            click.echo("a bouquet")
+
+        raise RuntimeError("then broke")
+
+    plugin(register_commands=half)
+    result = run("bouquet")
+    assert result.exit_code == 2 and "No such command 'bouquet'" in result.stderr
+    assert "plugin 'bad' register_commands: raised RuntimeError: then broke; skipped" in result.stderr
+
+
+def test_an_exception_in_a_plugin_command_is_one_line_naming_the_plugin(plugin, run):
+    def commands(cli):
+        @cli.group(name="flowers")
+        def group():
+            "Flower reports."
+
+        @group.command(name="count")
+        def count():
+            return {}["budget"]
+
+    plugin(register_commands=commands)
+    result = run("flowers", "count")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: plugin 'bad' failed in its command 'leadcycle flowers': KeyError: 'budget'; "
+                             "fix or uninstall the plugin (leadcycle plugins lists them)\n")
+
+
+# ------------------------------------------------------ import failures
+
+
+@pytest.fixture
+def entry_point(tmp_path, monkeypatch):
+    """``entry_point(name, source)`` installs a plugin module with that
+    source behind a fake ``leadcycle`` entry point, and loads the plugins
+    anew with the built-in ones and it."""
+    eps = []
+    real = md.entry_points
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(md, "entry_points",
+                        lambda **kw: list(real(**kw)) + (eps if kw.get("group") == "leadcycle" else []))
+
+    def _install(name, source):
+        module = f"lc_test_{name}"
+        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        eps.append(md.EntryPoint(name=name, value=module, group="leadcycle"))
+        monkeypatch.setenv("LEADCYCLE_LOAD_PLUGINS", f"realestate,{name}")
+        loader.reset()
+
+    yield _install
+    for ep in eps:
+        sys.modules.pop(ep.value, None)
+
+
+@pytest.mark.parametrize("source, error", [
+    ("import sys\nsys.exit(3)\n", "SystemExit: 3"),
+    ("raise RuntimeError('no licence key')\n", "RuntimeError: no licence key"),
+    ("import leadcycle_no_such_dependency\n", "ModuleNotFoundError"),
+    ("class Stop(BaseException):\n    pass\nraise Stop('odd')\n", "Stop: odd"),
+    ("from leadcycle import hookimpl\n@hookimpl\ndef scorecard(industry, lead):\n    pass\n",
+     "PluginValidationError"),
+], ids=["sys.exit", "raises", "missing dependency", "BaseException", "wrong hook arguments"])
+def test_a_plugin_whose_import_fails_is_named_and_skipped(entry_point, run, office, source, error):
+    entry_point("broken", source)
+    result = run("show", "1")
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert "张伟" in result.stdout
+    line = [x for x in result.stderr.splitlines() if "broken" in x]
+    assert len(line) == 1 and "plugin 'broken' failed to load and was skipped" in line[0] and error in line[0]
+    info = {p["name"]: p for p in loader.plugin_info()}
+    assert error in info["broken"]["error"]
+
+
+def test_keyboard_interrupt_at_import_still_stops(entry_point):
+    entry_point("interrupted", "raise KeyboardInterrupt\n")
+    with pytest.raises(KeyboardInterrupt):
+        loader.get_pm()
+
+
+def test_a_misspelt_hook_is_named(entry_point, run, office):
+    entry_point("typo", """
+        from leadcycle import hookimpl
+
+        @hookimpl
+        def scorecards(industry, settings):
+            return None
+    """)
+    result = run("show", "1")
+    assert result.exit_code == 0
+    assert "plugin 'typo' implements 'scorecards', which is not a leadcycle hook" in result.stderr
+
+
+def test_sys_exit_at_import_in_an_installed_plugin(tmp_path, office):
+    """The real thing: a distribution on the path whose plugin calls
+    ``sys.exit(3)`` at import, and the installed ``leadcycle`` program."""
+    site = tmp_path / "site"
+    (site / "lc_exiter-0.1.dist-info").mkdir(parents=True)
+    (site / "lc_exiter-0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: lc-exiter\nVersion: 0.1\n", encoding="utf-8")
+    (site / "lc_exiter-0.1.dist-info" / "entry_points.txt").write_text(
+        "[leadcycle]\nexiter = lc_exiter\n", encoding="utf-8")
+    (site / "lc_exiter.py").write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(site), "LEADCYCLE_LOAD_PLUGINS": "realestate,exiter"}
+    program = os.path.join(os.path.dirname(sys.executable), "leadcycle")
+    proc = subprocess.run([program, "--db", office, "--now", NOW, "log", "1", "visit", "--agent", "李娜"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "plugin 'exiter' failed to load and was skipped (SystemExit: 3)" in proc.stderr
+    assert "visit" in proc.stdout
+
+
+def test_setting_from_a_broken_plugin_is_not_half_declared(office, plugin, run):
+    def half(register):
+        register(Setting("gadgets.a", "int", 1, Label("a", "a")))
+        register(Setting("gadgets.a", "int", 2, Label("a", "a")))
+
+    plugin(register_settings=half)
+    result = run("settings", "list")
+    assert result.exit_code == 0
+    assert "gadgets.a" not in result.stdout
+    assert "setting 'gadgets.a' is declared twice" in result.stderr
+
+
+def test_rescore_refuses_with_a_broken_scorecard_and_keeps_the_stored_grades(office, plugin, run):
+    before = dump(office)
+    plugin(scorecard=lambda industry, settings: "A")
+    result = run("rescore", now=NOW)
+    assert result.exit_code == 1 and "plugin 'bad' failed in scorecard" in result.stderr
+    assert dump(office) == before
+
+
+def test_a_broken_rule_hook_for_an_industry_not_enabled_changes_nothing(office, plugin, run):
+    def only_machinery(industry, settings):
+        return {"broken": True} if industry == "machinery" else None
+
+    plugin(stages=only_machinery)
+    assert run(*ADD_LEAD, now=NOW).exit_code == 0
+
+
+def test_hook_results_are_checked_on_the_python_api_too(office, plugin, now):
+    plugin(stages=lambda industry, settings: 42)
+    book = LeadBook.open(office, now + dt.timedelta(days=1))
+    try:
+        with pytest.raises(loader.PluginFailed, match="plugin 'bad' failed in stages"):
+            book.log(1, "visit", agent="李娜")
+    finally:
+        book.close()
+    assert _notes(office) == 0
+
+
+def test_plugin_code_the_engine_runs_is_named_when_it_raises(office, plugin, run):
+    from leadcycle import Cond, Criterion, Feature, Scorecard
+
+    def card(industry, settings):
+        return Scorecard("x", Label("x", "x"), criteria=(Criterion("c", Label("c", "c"), 10, Cond("x_f", ">", 1)),),
+                         thresholds=(("A", 5),), fallback="C",
+                         features=(Feature("x_f", Label("f", "f"), lambda view: 1 / 0),))
+
+    before = dump(office)
+    plugin(scorecard=card)
+    result = run("log", "1", "visit", "--agent", "李娜", now=NOW)
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: plugin 'bad' failed: ZeroDivisionError: division by zero; "
+                             "fix or uninstall the plugin (leadcycle plugins lists them)\n")
+    assert dump(office) == before  # the write's transaction rolled back

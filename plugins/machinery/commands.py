@@ -35,11 +35,13 @@ def register(cli):
         book.industry(NAME)
         book.refresh()
         owners = {r["id"]: r["owner"] for r in book.store.query_leads(industry=NAME)}
+        from leadcycle.corrections import effective_events
+
         accs = []
         for batch in book.store.iter_lead_batches(industry=NAME):
             for lead, events in batch:
                 accs.append({"id": lead.id, "name": lead.name, "owner": owners.get(lead.id),
-                             "orders": [e for e in events if e.kind == "order"]})
+                             "orders": [e for e in effective_events(events) if e.kind == "order"]})
         report = value.classify(accs, book.now, book.settings)
         lang = env.lang
         if as_json:

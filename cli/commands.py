@@ -1,5 +1,5 @@
-"""The core commands: init, plugins, agent, lead, log, show, list, due,
-review, rescore, fields, settings."""
+"""The core commands: init, plugins, agent, lead, log, void, show, list,
+due, review, rescore, fields, settings."""
 
 from __future__ import annotations
 
@@ -272,7 +272,7 @@ def _print_added(env, book, added, as_json, emit=True):
 @lead.command(name="set")
 @click.argument("lead_id")
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
-@click.option("--agent", help="Who made the change.")
+@click.option("--agent", help="Who made the change (required).")
 @click.option("--note", help="Why.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
@@ -297,27 +297,72 @@ def lead_set(env, lead_id, assignments, agent, note, as_json):
 @cli.command()
 @click.argument("lead_id")
 @click.argument("kind")
-@click.option("--agent", help="The agent who recorded it.")
+@click.option("--agent", help="The agent who recorded it (required).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="A data field of the event (repeatable).")
 @click.option("--note", help="What was said or done (沟通内容).")
+@click.option("--reaction", help="A follow-up's client reaction: positive, neutral, hesitant, negative, refused, "
+                                 "no_answer (积极 一般 犹豫 消极 拒绝 未接通); same as --set reaction=…")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def log(env, lead_id, kind, agent, sets, note, as_json):
+def log(env, lead_id, kind, agent, sets, note, reaction, as_json):
     """Append an event to a lead's log: visit, call, follow_up, contract…
 
+    A follow-up needs its content (--note) and the client's reaction
+    (--reaction). On a colleague's lead an agent logs only receptions
+    (visit, call), an assist or a deal; a manager logs anything.
     See the kinds of an industry with: leadcycle fields --industry NAME
     """
     book = env.book()
     lead_id = _lead_id(lead_id)
+    data = _assignments(sets)
+    if reaction is not None:
+        data["reaction"] = reaction
     before = state_before(book, lead_id)
-    event, _ = book.log(lead_id, kind, agent=agent, data=_assignments(sets), note=note)
+    event, _ = book.log(lead_id, kind, agent=agent, data=data, note=note)
     record = book.record(lead_id)
     if as_json:
         out = state_json(record, env.lang)
         out["event"] = event_json(event)
         echo_json(out)
         return
-    click.echo(f"logged {kind} on lead #{lead_id}")
+    click.echo(f"logged {kind} #{event.id} on lead #{lead_id}")
+    for what in ("grade", "stage", "owner"):
+        old, new = getattr(before, what, None), getattr(record.state, what)
+        if old != new:
+            click.echo(f"{what} {old or '-'} → {new or '-'}")
+    _print_state_line(record, env.lang)
+
+
+# ------------------------------------------------------------------ void
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.argument("event_id")
+@click.option("--as", "as_", default="wrong_entry", show_default=True, metavar="CORRECTION",
+              help="wrong_entry (录入错误), cancel_subscription (退定: a deposit), return_unit "
+                   "(退房: a contract and its later steps), refund (退款: a deposit or payment).")
+@click.option("--reason", required=True, help="Why (recorded with the correction).")
+@click.option("--agent", help="Who records the correction (required): the owner, the entry's author or a manager.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def void(env, lead_id, event_id, as_, reason, agent, as_json):
+    """Void EVENT_ID of a lead's log. The entry stays in the register, marked
+    voided; grades, stages, follow-ups, ownership, credit and reports leave
+    it out. Event ids are shown by: leadcycle show LEAD_ID"""
+    book = env.book()
+    lead_id = _lead_id(lead_id)
+    before = state_before(book, lead_id)
+    event, _ = book.void(lead_id, event_id, reason=reason, agent=agent, as_=as_)
+    record = book.record(lead_id)
+    if as_json:
+        out = state_json(record, env.lang)
+        out["event"] = event_json(event)
+        echo_json(out)
+        return
+    from leadcycle.corrections import void_line
+
+    click.echo(f"lead #{lead_id}: {void_line(event, env.lang)}")
     for what in ("grade", "stage", "owner"):
         old, new = getattr(before, what, None), getattr(record.state, what)
         if old != new:
@@ -337,9 +382,13 @@ def show(env, lead_id, as_json):
     book = env.book()
     record = book.record(_lead_id(lead_id))
     lang = env.lang
+    from leadcycle.corrections import voided_by
+
+    voided = voided_by(record.events)
     if as_json:
         out = state_json(record, lang)
-        out["events"] = [event_json(e) for e in record.events]
+        out["events"] = [dict(event_json(e), voided_by=voided[e.id].id) if e.id in voided else event_json(e)
+                         for e in record.events]
         echo_json(out)
         return
     lead, state, ind = record.lead, record.state, record.industry
@@ -386,7 +435,7 @@ def show(env, lead_id, as_json):
         click.echo(f"  - {r.text(lang)}")
     click.echo(say("History:", "记录："))
     for e in record.events:
-        click.echo(event_line(e, kinds, lang))
+        click.echo(event_line(e, kinds, lang, voided))
 
 
 # ------------------------------------------------------------------ list

@@ -141,11 +141,18 @@ class LeadIdType(click.ParamType):
 LEAD_ID = LeadIdType()
 
 
-def event_line(e, kinds: dict, lang: str) -> str:
-    """One line of a lead's history: time, kind, agent, data, note."""
+def event_line(e, kinds: dict, lang: str, voided: dict | None = None) -> str:
+    """One line of a lead's history: id, time, kind, agent, data, note; an
+    entry written on a colleague's lead names the owner, a void says what it
+    voids and why, and an entry in ``voided`` (id → its void) is marked."""
+    from leadcycle.corrections import VOID, void_line, voided_mark
+
     label = kinds[e.kind].label(lang) if e.kind in kinds else e.kind
-    data = e.data
-    if e.kind == "register":
+    data = {k: v for k, v in e.data.items() if k not in ("not_owner", "owner")} \
+        if e.data.get("not_owner") else e.data
+    if e.kind == VOID:
+        data = void_line(e, lang)
+    elif e.kind == "register":
         data = {k: v for k, v in e.data.items() if k in ("channel", "attributes")}
     elif e.kind == "set":
         data = e.data.get("changes") or e.data.get("family_member") or {}
@@ -156,11 +163,16 @@ def event_line(e, kinds: dict, lang: str) -> str:
         detail = ", ".join(f"{k}={v}" for k, v in data.items() if v not in (None, "", {}, []))
     else:
         detail = str(data)
-    line = f"  {e.at:%Y-%m-%d %H:%M}  {label}"
+    line = f"  #{e.id} {e.at:%Y-%m-%d %H:%M}  {label}"
     if e.agent:
         line += f"  [{e.agent}]"
+    if e.data.get("not_owner"):
+        owner = e.data.get("owner")
+        line += f"  （非归属顾问，客户归属{owner}）" if lang == "zh" else f"  (not the owner: {owner}'s lead)"
     if detail:
         line += f"  {detail}"
     if e.note:
         line += f"  “{e.note}”"
+    if voided and e.id in voided:
+        line += f"  {voided_mark(voided[e.id], lang)}"
     return line

@@ -246,20 +246,48 @@ def arbitrate(env, lead_id, to, reason, agent, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def history(env, lead_id, as_json):
-    """The chain of owners over time, each with the rule that decided it."""
+    """The chain of owners over time, each with the rule that decided it;
+    then the corrections (voids) and the entries colleagues or managers
+    wrote on the lead."""
     book = env.book()
     lead_id = _lead_id(lead_id)
     own = book.history(lead_id)
     rows = [{"at": h.at, "owner": h.owner, "rule": h.rule, "reason": h.reason.text(env.lang)}
             for h in own.history]
+    marked = _marked_entries(book, lead_id, env.lang)
     if as_json:
         echo_json({"lead_id": lead_id, "owner": own.owner, "lapses_at": own.lapses_at,
-                   "history": rows, "stand_ins": [{"at": at, "agent": a} for at, a in own.stand_ins]})
+                   "history": rows, "stand_ins": [{"at": at, "agent": a} for at, a in own.stand_ins],
+                   **marked})
         return
     click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", r["owner"] or "(pool)", r["rule"], r["reason"]) for r in rows],
                      ["from", "owner", "rule", "why"]))
     if own.lapses_at:
         click.echo(f"protection runs until {own.lapses_at - __import__('datetime').timedelta(seconds=1):%Y-%m-%d}")
+    if marked["corrections"]:
+        click.echo("\nCorrections:")
+        click.echo(table([(f"#{c['id']}", f"{c['at']:%Y-%m-%d %H:%M}", c["agent"], c["text"])
+                          for c in marked["corrections"]], ["void", "at", "by", "what"]))
+    if marked["not_owner"]:
+        click.echo("\nEntries by others than the owner:")
+        click.echo(table([(f"#{n['id']}", f"{n['at']:%Y-%m-%d %H:%M}", n["kind"], n["agent"], n["owner"],
+                           "voided" if n["voided"] else "") for n in marked["not_owner"]],
+                         ["entry", "at", "kind", "by", "owner then", ""]))
+
+
+def _marked_entries(book, lead_id: int, lang: str) -> dict:
+    """The lead's voids, and its entries marked ``not_owner``."""
+    from leadcycle.corrections import VOID, void_line, voided_by
+
+    events = book.store.events_for(lead_id)
+    voided = voided_by(events)
+    return {
+        "corrections": [{"id": e.id, "at": e.at, "agent": e.agent, "event": e.data.get("event"),
+                         "kind": e.data.get("kind"), "as": e.data.get("as"), "reason": e.data.get("reason"),
+                         "text": void_line(e, lang)} for e in events if e.kind == VOID],
+        "not_owner": [{"id": e.id, "at": e.at, "kind": e.kind, "agent": e.agent, "owner": e.data.get("owner"),
+                       "voided": e.id in voided} for e in events if e.data.get("not_owner")],
+    }
 
 
 # ------------------------------------------------------------ agent extras

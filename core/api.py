@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from . import engine, ownership, reception
+from . import actors, corrections, engine, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
 from .model import Agent, Event, Industry, Label, Lead, State
 from .registry import Context, Registry
@@ -189,8 +189,9 @@ class LeadBook:
     def author(self, name: str | None, what: str = "--agent") -> str | None:
         """Who writes: on an office database the signed-in agent (naming
         somebody else is refused); elsewhere the agent named, if any."""
-        if not self.office or self.actor is None:
+        if not self.office:
             return name
+        self._check_write()  # signed in, on the machine's clock (else the one line why not)
         if name not in (None, "") and name != self.actor.name:
             raise Refused(f"on an office database you act as yourself: you are signed in as "
                           f"{self.actor.name}, not {name} (drop {what})")
@@ -414,20 +415,50 @@ class LeadBook:
 
     def log(self, lead_id: int, kind: str, *, agent: str | None = None, data: dict[str, Any] | None = None,
             note: str | None = None) -> tuple[Event, State]:
-        """Append one event an agent observed (``visit``, ``call``, a signal…)."""
+        """Append one event an agent observed (``visit``, ``call``, a signal…).
+        ``agent`` is required; a ``follow_up`` needs its content and the
+        client's reaction; on a colleague's lead only the kinds the
+        ownership rules foresee are accepted, marked ``not_owner``
+        (:mod:`leadcycle.actors`)."""
         lead = self.lead(lead_id)
         ek = self.registry.event_kind(lead.industry, kind)
         if not ek.loggable:
             raise Refused(f"{kind!r} events are written by their own command, not by 'log'")
+        who = actors.require_actor(self, agent)
         clean = self.event_data(lead.industry, kind, data or {})
-        event = Event(None, lead.id, kind, self.now, agent, clean, note)
-        state = self.append(lead.id, [event])
+        if kind == "follow_up":
+            actors.check_follow_up(clean, note)
+        event = Event(None, lead.id, kind, self.now, who.name, clean, note)
+        state, (event,) = self._append(lead.id, [event], history_check=self._marker(lead, who, kind, clean))
         return event, state
 
-    def append(self, lead_id: int, events: list[Event], *, check: Callable[[], None] | None = None) -> State:
+    def _marker(self, lead: Lead, who: Agent, kind: str, data: dict) -> Callable[[list[Event]], None]:
+        """The owner check of an agent's entry, run under the write lock:
+        marks ``data`` when a colleague or a manager writes it."""
+        def check(history: list[Event]) -> None:
+            data.update(actors.owner_mark(self, lead, who, kind, history))
+        return check
+
+    def void(self, lead_id: int, event_id: int, *, reason: str | None, agent: str | None,
+             as_: str | None = None) -> tuple[Event, State]:
+        """Void an earlier event of the lead (``as_``: ``wrong_entry``,
+        ``cancel_subscription`` 退定, ``return_unit`` 退房, ``refund`` 退款) with a
+        ``void`` event; the voided event stays in the log and every
+        projection, report and credit leaves it out
+        (:mod:`leadcycle.corrections`)."""
+        return corrections.void(self, int(lead_id), event_id, reason=reason, agent=agent, as_=as_)
+
+    def append(self, lead_id: int, events: list[Event], *, check: Callable[[], None] | None = None,
+               history_check: Callable[[list[Event]], None] | None = None) -> State:
         """Append ``events`` to one lead's log in one transaction and return
         the new state. Plugin commands write through here; ``check`` runs
-        inside the transaction, after the write lock is held."""
+        inside the transaction, after the write lock is held, and
+        ``history_check`` then gets the lead's whole log as read there."""
+        return self._append(lead_id, events, check=check, history_check=history_check)[0]
+
+    def _append(self, lead_id: int, events: list[Event], *, check: Callable[[], None] | None = None,
+                history_check: Callable[[list[Event]], None] | None = None) -> tuple[State, list[Event]]:
+        """:meth:`append`, returning the events as stored (with their ids) too."""
         with self.store.transaction():
             events = [attrs.evolve(e, agent=self.author(e.agent)) for e in events]
             for e in events:
@@ -439,12 +470,14 @@ class LeadBook:
             self._check_clock(lead_id, history)
             if check is not None:
                 check()
+            if history_check is not None:
+                history_check(history)
             self._check_events(lead_id, history, events)
             for e in events:
                 history.append(attrs.evolve(e, id=self.store.append_event(e)))
             state = self._reproject([lead_id])[0]
             ownership.write_credit(self, lead_id, history)
-            return state
+            return state, history[len(history) - len(events):]
 
     def _check_events(self, lead_id: int, history: list[Event], events: list[Event]) -> None:
         """The ``check_event`` hook, once per new event (plugins refuse
@@ -454,7 +487,7 @@ class LeadBook:
         if not loader.get_pm().hook.check_event.get_hookimpls():
             return
         lead = self.store.get_lead(lead_id)
-        history = list(history)
+        history = corrections.effective_events(list(history))  # plugins check what the rules read
         for e in events:
             loader.call_checks("check_event", book=self, lead=lead, events=list(history), event=e)
             history.append(e)
@@ -466,6 +499,7 @@ class LeadBook:
         ind = self.industry(lead.industry)
         if not changes:
             raise LeadcycleError("nothing to set: give KEY=VALUE")
+        who = actors.require_actor(self, agent)
         clean: dict[str, Any] = {}
         for key, value in changes.items():
             if key == "name":
@@ -478,7 +512,9 @@ class LeadBook:
                 clean[key] = require_text("need", value)
             else:
                 clean.update(coerce_attributes(ind, {key: value}, self.now.date()))
-        return self.append(lead.id, [Event(None, lead.id, "set", self.now, agent, {"changes": clean}, note)])
+        data: dict[str, Any] = {"changes": clean}
+        return self.append(lead.id, [Event(None, lead.id, "set", self.now, who.name, data, note)],
+                           history_check=self._marker(lead, who, "set", data))
 
     def record(self, lead_id: int) -> LeadRecord:
         """A lead, its live state (computed now) and its history."""
@@ -512,6 +548,7 @@ class LeadBook:
         if target is None:
             names = ", ".join(dict.fromkeys(s.name for s in ladder.stages))
             raise NotFound(f"unknown stage {stage!r} for {lead.industry}; use one of: {names}")
+        who = actors.require_actor(self, agent)
         data: dict[str, Any] = {"stage": target.name}
 
         def check() -> None:
@@ -550,7 +587,8 @@ class LeadBook:
                 raise Refused(f"lead #{lead.id} cannot enter {target.label.en} ({target.label.zh}): "
                               f"missing {items}{hint}")
 
-        return self.append(lead.id, [Event(None, lead.id, "stage", self.now, agent, data, note)], check=check)
+        return self.append(lead.id, [Event(None, lead.id, "stage", self.now, who.name, data, note)], check=check,
+                           history_check=self._marker(lead, who, "stage", data))
 
     # -------------------------------------------------------- projections
 

@@ -15,6 +15,7 @@ from typing import Iterable
 import attrs
 
 from . import ownership as own
+from .corrections import effective_events
 from .model import Event, Label, Lead, Reason, State
 from .registry import Context, IndustryRules
 from .rules import Cond, Expiring, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
@@ -214,7 +215,7 @@ def feature_row(ctx: Context, lead: Lead, events: list[Event], now: dt.datetime)
     projection builds it (``LeadBook.advance`` checks stage requirements
     against it)."""
     compiled = compile_rules(ctx.for_industry(lead.industry))
-    events = _seen_at(events, now)
+    events = effective_events(_seen_at(events, now))
     return _row(ctx, compiled, fold_lead(lead, events), events, now)[0]
 
 
@@ -232,7 +233,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
     leads, rows, owners = [], [], []
     for i in idxs:
         lead, events = batch[i]
-        events = _seen_at(events, now)
+        events = effective_events(_seen_at(events, now))  # voided entries and their voids left out
         lead = fold_lead(lead, events)
         row, own_state = _row(ctx, compiled, lead, events, now)
         leads.append((lead, events))

@@ -49,6 +49,7 @@ from typing import Callable
 
 import attrs
 
+from .corrections import VOID, effective_events
 from .model import Event, Label, Reason
 from .rules import OwnershipPolicy
 
@@ -128,7 +129,9 @@ def _registration_claim(e: Event, *, visit_at: dt.datetime | None = None,
 
 
 def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> Ownership:
-    """The owner of one lead at ``now``, with the history of owners."""
+    """The owner of one lead at ``now``, with the history of owners
+    (voided entries left out)."""
+    events = effective_events(events)
     owner: str | None = None
     anchor: dt.datetime | None = None
     history: list[OwnerChange] = []
@@ -306,7 +309,9 @@ def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never
     the commission stages it reached (§3.11). ``away_at(agent, moment)``
     says whether an agent was away (and why) at a moment; ``kinds`` are the
     industry's event kinds (commission stages of other kinds are left out).
+    A voided contract is no deal; a voided step is not reached.
     """
+    events = effective_events(events)
     out: list[Deal] = []
     contracts = [i for i, e in enumerate(events) if e.kind == "contract"]
     for n, i in enumerate(contracts):
@@ -444,10 +449,11 @@ def _owner_event(book, lead_id: int, to: str | None, rule: str, label: Label, ag
 
 
 def live(book, lead_id: int) -> tuple[object, list[Event], Ownership]:
-    """A lead, its events and its ownership now (read inside a transaction
-    to see what other writers committed)."""
+    """A lead, its effective events (voided entries left out) and its
+    ownership now (read inside a transaction to see what other writers
+    committed)."""
     lead = book.store.get_lead(lead_id)
-    events = book.store.events_for(lead_id)
+    events = effective_events(book.store.events_for(lead_id))
     return lead, events, resolve(events, _policy(book, lead.industry), book.now)
 
 
@@ -641,8 +647,8 @@ def lead_deals(book, lead_id: int, events: list[Event] | None = None) -> list[De
 def write_credit(book, lead_id: int, events: list[Event]) -> None:
     """Rewrite the lead's credit ledger from its whole log ``events``
     (inside the caller's transaction)."""
-    if not any(e.kind == "contract" for e in events):
-        return
+    if not any(e.kind in ("contract", VOID) for e in events):
+        return  # no deal, and no correction that could have undone one
     rows = []
     for d in lead_deals(book, lead_id, events):
         for s in d.shares:
@@ -683,7 +689,7 @@ def dispute(book, lead_id: int, claim_kind: str, claimant: str, manager: str, no
         else:
             if claimant == deal.closer:
                 raise Refused(f"{claimant} closed the deal; there is no earlier reception to prove")
-            events = book.store.events_for(lead.id)
+            events = effective_events(book.store.events_for(lead.id))
             if not any(a == claimant and at <= deal.at for at, a in receptions_of(events)):
                 raise Refused(f"{claimant} has no recorded reception of lead #{lead.id} before the deal; "
                               "the registration table is the only evidence")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import attrs
 
 from . import loader
+from .actors import FOLLOW_UP_FIELDS
 from .errors import LeadcycleError, NotFound
 from .model import Choice, EventKind, Field, Industry, Label, Setting
 from .rules import Cadence, OwnershipPolicy, Scorecard, StageLadder
@@ -34,11 +35,12 @@ CORE_EVENT_KINDS: tuple[EventKind, ...] = (
             Field("channel", "choice", Label("channel", "方式"),
                   choices=(("phone", ("phone", "电话")), ("visit", ("visit", "面访")),
                            ("message", ("message", "短信/微信")), ("other", ("other", "其他")))),
-            Field("reaction", "str", Label("client's reaction", "客户反应")),
+            *FOLLOW_UP_FIELDS,
             Field("purpose", "str", Label("purpose of the contact", "拜访目的")),
         ),
-        help=Label("An agent's follow-up: time, content (--note) and the client's reaction.",
-                   "置业顾问的回访：时间、沟通内容（--note）与客户反应。"),
+        help=Label("An agent's follow-up: time, content (--note) and the client's reaction "
+                   "(--set reaction=positive|neutral|hesitant|negative|refused|no_answer).",
+                   "置业顾问的回访：时间、沟通内容（--note）与客户反应（积极/一般/犹豫/消极/拒绝/未接通）。"),
     ),
     EventKind("deposit", Label("deposit", "交定金"),
               fields=(Field("amount", "float", Label("amount (CNY)", "金额（元）"), minimum=0),)),
@@ -58,6 +60,10 @@ CORE_EVENT_KINDS: tuple[EventKind, ...] = (
                          "the owner's deal then splits 70/30 (DOMAIN §3.6).",
                          "同事对该客户成交有重大促进作用；原顾问成交时按70/30分配。")),
     EventKind("dispute", Label("credit dispute", "业绩争议"), loggable=False),
+    EventKind("void", Label("correction (void)", "更正（作废）"), loggable=False,
+              help=Label("Voids an earlier entry, which stays in the register: leadcycle void LEAD EVENT "
+                         "--as wrong_entry|cancel_subscription|return_unit|refund --reason TEXT --agent NAME.",
+                         "作废一条早先的记录（原记录保留）：录入错误、退定、退房、退款。")),
 )
 
 _GENDERS = (Choice("M", Label("male", "男")), Choice("F", Label("female", "女")))

@@ -755,12 +755,20 @@ class Store:
     def kind_events(self, kind: str, industry: str | None = None,
                     until: dt.datetime | None = None) -> list[dict]:
         """Every event of ``kind`` (through the ``(kind, at)`` index) up to
-        ``until``, with its lead's industry, name and folded attributes."""
+        ``until``, with its lead's industry, name and folded attributes —
+        but those voided by then (``leadcycle void``: a returned unit is no
+        sale), looked up through the ``(lead_id, id)`` index."""
+        voided = ("SELECT 1 FROM events v WHERE v.lead_id = e.lead_id AND v.id > e.id AND v.kind = 'void' "
+                  "AND json_extract(v.data, '$.event') = e.id")
         sql = ("SELECT e.id, e.lead_id, e.at, e.agent, e.data, l.industry, l.name, l.attributes "
                "FROM events e JOIN leads l ON l.id = e.lead_id WHERE e.kind = ?")
         args: list = [kind]
         if until is not None:
             sql += " AND e.at <= ?"
+            voided += " AND v.at <= ?"
+            args.append(_iso(until))
+        sql += f" AND NOT EXISTS ({voided})"
+        if until is not None:
             args.append(_iso(until))
         if industry is not None:
             sql += " AND l.industry = ?"

@@ -23,3 +23,18 @@ def mobile(rng: random.Random) -> str:
 
 def gender(rng: random.Random) -> str:
     return rng.choice("MF")
+
+
+#: the follow-up reactions (leadcycle.actors.REACTIONS) and how often a warm
+#: (first weights) or a cold client (second) shows each
+_REACTIONS = (("positive", 5, 1), ("neutral", 4, 3), ("hesitant", 3, 3), ("negative", 1, 3),
+              ("refused", 0, 1), ("no_answer", 2, 3))
+
+
+def follow_up(rng: random.Random, topics: tuple[str, ...], warm: bool = True) -> tuple[dict, str]:
+    """A follow-up as the register records it: the client's reaction and
+    what was said, ``(data, note)``; an unanswered call says so."""
+    names = [r[0] for r in _REACTIONS]
+    reaction = rng.choices(names, weights=[r[1] if warm else r[2] for r in _REACTIONS])[0]
+    note = "电话未接通" if reaction == "no_answer" else rng.choice(topics)
+    return {"reaction": reaction}, note

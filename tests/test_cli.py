@@ -47,7 +47,7 @@ def test_register_log_and_see_the_grade_change_with_its_reason(office):
     assert result.exit_code == 0, result.output
     assert "grade - → A" in result.output
 
-    result = office("lead", "set", "1", "region_view=B", "target_unit=D", now="2026-03-05T12:00")
+    result = office("lead", "set", "1", "region_view=B", "target_unit=D", "--agent", "李娜", now="2026-03-05T12:00")
     assert "grade A → B" in result.output  # 100 − 3 − 8 = 89
     shown = json.loads(office("show", "1", "--json", now="2026-03-05T12:00").output)
     assert shown["score"] == 89 and shown["grade"] == "B"
@@ -60,7 +60,7 @@ def test_register_log_and_see_the_grade_change_with_its_reason(office):
 
 def test_show_for_people_and_in_chinese(office):
     add(office)
-    office("lead", "set", "1", *A_PROFILE, now="2026-03-05T11:00")
+    office("lead", "set", "1", *A_PROFILE, "--agent", "李娜", now="2026-03-05T11:00")
     text = office("show", "1", now="2026-03-06T09:00").output
     assert "Lead #1  张伟 (M)  13800138000" in text
     assert "A: score 100 ≥ 90" in text
@@ -72,13 +72,16 @@ def test_show_for_people_and_in_chinese(office):
 def test_log_validates_kind_and_fields(office):
     add(office)
     ok = office("log", "1", "follow_up", "--agent", "李娜", "--set", "channel=phone",
-                "--set", "reaction=想再看看", "--note", "约周末", now="2026-03-06T10:00")
+                "--set", "reaction=犹豫", "--set", "reaction_detail=想再看看", "--note", "约周末",
+                now="2026-03-06T10:00")
     assert ok.exit_code == 0, ok.output
     for args, message in [
         (("log", "1", "dance"), "unknown event kind 'dance'"),
-        (("log", "1", "follow_up", "--set", "mood=ok"), "has no field 'mood'"),
-        (("log", "1", "follow_up", "--set", "channel=pigeon"), "not allowed; use one of"),
-        (("log", "1", "contract", "--set", "amount=-5"), "below the minimum"),
+        (("log", "1", "follow_up", "--agent", "李娜", "--set", "mood=ok"), "has no field 'mood'"),
+        (("log", "1", "follow_up", "--agent", "李娜", "--set", "channel=pigeon"), "not allowed; use one of"),
+        (("log", "1", "follow_up", "--agent", "李娜", "--set", "reaction=meh"), "reaction: 'meh' is not allowed"),
+        (("log", "1", "contract", "--agent", "李娜", "--set", "amount=-5"), "below the minimum"),
+        (("log", "1", "visit"), "give --agent NAME"),
         (("log", "1", "register"), "written by their own command"),
         (("log", "99", "visit"), "no lead #99"),
         (("log", "x", "visit"), "is not a lead id"),
@@ -143,7 +146,7 @@ def test_the_log_cannot_be_back_filled(office):
 def test_list_filters_json_and_csv(office):
     add(office)
     add(office, phone="13900139000", name="李四")
-    office("lead", "set", "1", *A_PROFILE, now="2026-03-05T11:00")
+    office("lead", "set", "1", *A_PROFILE, "--agent", "李娜", now="2026-03-05T11:00")
     rows = json.loads(office("list", "--grade", "A", "--json", now="2026-03-05T12:00").output)
     assert [r["id"] for r in rows] == [1]
     text = office("list", "--csv", now="2026-03-05T12:00").output
@@ -159,14 +162,15 @@ def test_due_lists_first_call_backs_and_overdue_follow_ups(office):
     assert [(i["lead_id"], i["kind"], i["days_overdue"]) for i in today] == [(1, "first_call_back", 0)]
     later = json.loads(office("due", "--json", now="2026-03-08T09:00").output)
     assert later[0]["days_overdue"] == 3
-    office("log", "1", "follow_up", "--agent", "李娜", now="2026-03-08T10:00")
+    office("log", "1", "follow_up", "--agent", "李娜", "--reaction", "积极", "--note", "约看房",
+           now="2026-03-08T10:00")
     assert json.loads(office("due", "--json", now="2026-03-08T11:00").output) == []
 
 
 def test_rescore_prints_counts_per_grade(office):
     add(office)
     add(office, phone="13900139000", name="李四")
-    office("lead", "set", "1", *A_PROFILE, now="2026-03-05T11:00")
+    office("lead", "set", "1", *A_PROFILE, "--agent", "李娜", now="2026-03-05T11:00")
     result = office("rescore", "--json", now="2026-03-05T12:00")
     assert json.loads(result.output) == {"realestate": {"A": 1, "none": 1}}
     assert "2 leads rescored" in office("rescore", now="2026-03-05T12:00").output
@@ -228,7 +232,7 @@ def test_now_must_be_iso(run):
 
 def test_now_is_repeatable(office):
     add(office)
-    office("lead", "set", "1", *A_PROFILE, now="2026-03-05T11:00")
+    office("lead", "set", "1", *A_PROFILE, "--agent", "李娜", now="2026-03-05T11:00")
     first = office("show", "1", "--json", now="2026-03-20T09:00").output
     assert first == office("show", "1", "--json", now="2026-03-20T09:00").output
 

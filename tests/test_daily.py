@@ -83,7 +83,8 @@ def test_what_was_done_today_and_new_leads_by_source(run):
     for lead in ("motivation=A", "region=A", "product=A", "price=A", "funds=A", "expected_deal=A", "contact=A",
                  "mortgage=A"):
         run("lead", "set", "1", lead, "--agent", "李娜", now="2026-03-04T11:00")
-    run("log", "1", "follow_up", "--agent", "李娜", "--note", "约周末看房", now="2026-03-05T09:30")
+    run("log", "1", "follow_up", "--agent", "李娜", "--note", "约周末看房", "--reaction", "positive",
+        now="2026-03-05T09:30")
     run(*add, "--name", "王芳", "--phone", "13900139000", "--agent", "李娜", now="2026-03-05T10:00")
     run(*add, "--name", "赵六", "--phone", "13700137000", "--agent", "李娜", "--channel", "call", now="2026-03-05T10:10")
     run(*add, "--name", "钱七", "--phone", "13600136000", "--agent", "李娜", "--referred-by", "1",

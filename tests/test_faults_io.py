@@ -436,7 +436,7 @@ def test_visit_dates_must_be_plausible(office, db_path, tmp_path, cell, reason):
     ("1900-01-01", None), ("1899-12-31", "is before 1900-01-01"), ("2099-01-01", "is in the future"),
 ])
 def test_a_birth_date_is_not_in_the_future(with_leads, value, error):
-    result = with_leads("lead", "set", "1", f"birth_date={value}", now=NOW)
+    result = with_leads("lead", "set", "1", "--agent", "李娜", f"birth_date={value}", now=NOW)
     if error is None:
         assert result.exit_code == 0, result.output
     else:
@@ -449,7 +449,7 @@ def test_other_dates_are_within_1900_and_2100(office, value, ok):
     added = office("lead", "add", "--industry", "machinery", "--name", "赵总", "--gender", "M", "--phone",
                    "13800138000", "--need", "挖掘机", now=NOW)
     assert added.exit_code == 0, added.output
-    result = office("lead", "set", "1", f"site_deadline={value}", now=NOW)
+    result = office("lead", "set", "1", "--agent", "李娜", f"site_deadline={value}", now=NOW)
     if ok:
         assert result.exit_code == 0, result.output
     else:
@@ -460,10 +460,10 @@ def test_other_dates_are_within_1900_and_2100(office, value, ok):
 
 
 @pytest.mark.parametrize("args", [
-    ("lead", "set", "1", "area=inf"), ("lead", "set", "1", "area=-Infinity"), ("lead", "set", "1", "area=nan"),
-    ("lead", "set", "1", "area=1e400"), ("lead", "set", "1", "age=1e400"),
-    ("lead", "set", "1", "age=99999999999999999999"),
-    ("log", "1", "deposit", "--set", "amount=inf"), ("log", "1", "deposit", "--set", "amount=NaN"),
+    ("lead", "set", "1", "--agent", "李娜", "area=inf"), ("lead", "set", "1", "--agent", "李娜", "area=-Infinity"), ("lead", "set", "1", "--agent", "李娜", "area=nan"),
+    ("lead", "set", "1", "--agent", "李娜", "area=1e400"), ("lead", "set", "1", "--agent", "李娜", "age=1e400"),
+    ("lead", "set", "1", "--agent", "李娜", "age=99999999999999999999"),
+    ("log", "1", "deposit", "--agent", "李娜", "--set", "amount=inf"), ("log", "1", "deposit", "--agent", "李娜", "--set", "amount=NaN"),
     ("settings", "set", "realestate.total_units", "99999999999999999999"),
 ])
 def test_numbers_json_and_sqlite_cannot_hold_are_refused(with_leads, db_path, args):
@@ -474,7 +474,7 @@ def test_numbers_json_and_sqlite_cannot_hold_are_refused(with_leads, db_path, ar
 
 
 def test_finite_numbers_pass_and_show_as_json(with_leads):
-    assert with_leads("lead", "set", "1", "area=1e10", "age=0", now=NOW).exit_code == 0
+    assert with_leads("lead", "set", "1", "--agent", "李娜", "area=1e10", "age=0", now=NOW).exit_code == 0
     shown = json.loads(with_leads("show", "1", "--json", now=NOW).output)
     assert "Infinity" not in json.dumps(shown) and "NaN" not in json.dumps(shown)
 
@@ -507,6 +507,7 @@ ID_COMMANDS = {
     ("advance",): ("advance", BIG, "opportunity"),
     ("approve",): ("approve", BIG, "--agent", "陈经理"),
     ("account-manager", "assign"): ("account-manager", "assign", BIG, "李娜", "--by", "陈经理"),
+    ("void",): ("void", BIG, "1", "--reason", "wrong entry", "--agent", "李娜"),
 }
 
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import pytest
 
 from leadcycle import LeadBook
-from leadcycle.errors import NotFound
+from leadcycle.errors import NotFound, Refused
 
 FIVE_HAVES = ("has_need=yes", "has_budget=yes", "has_intent=yes", "has_pain=yes", "decision_maker=yes")
 
@@ -174,6 +174,7 @@ def test_a_killed_rescore_leaves_no_lead_silently_stale_and_resumes(tmp_path):
 
 T0 = dt.datetime(2026, 3, 5, 9, 0)
 AGENTS = ("李娜", "王强")
+LOG_DATA = {"deposit": {"amount": 1000}, "follow_up": {"reaction": "positive"}}
 RATED = ("motivation", "region", "funds", "price", "expected_deal")
 
 step = st.one_of(
@@ -206,10 +207,14 @@ def test_lists_and_show_agree_at_any_clock_whatever_came_before(histories, reads
         for hours, (op, a, b) in sorted(steps, key=lambda s: s[0]):
             t = max(t, T0 + dt.timedelta(hours=hours))
             with book.at(t):
-                if op == "log":
-                    book.log(ids[-1], a, agent=b, data={"amount": 1000} if a == "deposit" else {})
-                else:
-                    book.set(ids[-1], {a: b})
+                try:  # an entry on a colleague's lead may be refused: nothing is written then
+                    if op == "log":
+                        book.log(ids[-1], a, agent=b, data=LOG_DATA.get(a, {}),
+                                 note="回访" if a == "follow_up" else None)
+                    else:
+                        book.set(ids[-1], {a: b}, agent=AGENTS[(len(ids) - 1) % 2])
+                except Refused:
+                    pass
     for op, arg in reads:
         if op == "setting":
             book.set_setting(*arg)

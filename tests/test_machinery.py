@@ -114,8 +114,9 @@ def test_cadence_a_and_b_and_purpose_required(book, run):
     assert any("1–2 calls or visits a week" in r for r in reasons(state))
     with book.at(day(2)):
         with pytest.raises(LeadcycleError, match="needs a stated purpose"):
-            book.log(a, "follow_up", agent="李娜", data={"channel": "visit"})
-        book.log(a, "follow_up", agent="李娜", data={"channel": "visit", "purpose": "确定商务条件"})
+            book.log(a, "follow_up", agent="李娜", data={"channel": "visit", "reaction": "积极"}, note="面谈")
+        book.log(a, "follow_up", agent="李娜", data={"channel": "visit", "purpose": "确定商务条件",
+                                                   "reaction": "积极"}, note="面谈，谈商务条件")
         assert book.record(a).state.next_follow_up == T0.date() + dt.timedelta(days=5)
     with book.at(day(7)):
         due = {r["id"]: r for r in book.due("李娜")}
@@ -139,7 +140,7 @@ def test_key_account_value_and_weights(book):
     book.set_setting("machinery.weight_purchase_volume", 85)  # now 85 + 15 of 165
     assert book.record(half).state.score == pytest.approx(60.61, abs=0.01)
     with pytest.raises(LeadcycleError, match="above the maximum 5"):
-        book.set(half, {"price_level": 6})
+        book.set(half, {"price_level": 6}, agent="李娜")
 
 
 # ------------------------------------------------------------ transactions

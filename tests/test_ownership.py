@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from leadcycle import LeadcycleError
+from leadcycle import LeadcycleError, Refused
 from leadcycle.ownership import resolve
 
 T0 = dt.datetime(2026, 3, 5, 10, 0)
@@ -150,7 +150,7 @@ def test_protection_day_30_vs_day_31(book):
 def test_protection_runs_from_the_owners_last_follow_up(book):
     lead = add(book).lead
     with book.at(T0 + dt.timedelta(days=20)):
-        book.log(lead.id, "follow_up", agent="李娜")
+        book.log(lead.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="电话回访")
     with book.at(T0 + dt.timedelta(days=50)):
         assert owner(book, lead.id) == "李娜"
     with book.at(T0 + dt.timedelta(days=51)):
@@ -160,9 +160,11 @@ def test_protection_runs_from_the_owners_last_follow_up(book):
 def test_a_colleagues_follow_up_does_not_extend_protection(book):
     lead = add(book).lead
     with book.at(T0 + dt.timedelta(days=20)):
-        book.log(lead.id, "follow_up", agent="王强")
+        with pytest.raises(Refused, match="belongs to 李娜"):  # a colleague may not follow up at all
+            book.log(lead.id, "follow_up", agent="王强", data={"reaction": "neutral"}, note="电话回访")
+        book.log(lead.id, "follow_up", agent="陈经理", data={"reaction": "neutral"}, note="经理回访")
     with book.at(T0 + dt.timedelta(days=31)):
-        assert owner(book, lead.id) is None
+        assert owner(book, lead.id) is None  # nor does a manager's
 
 
 def test_protection_setting_changes_the_period(book):
@@ -262,7 +264,7 @@ def test_collision_with_timely_follow_up_50_50_and_late_80_20(book):
     timely = add(book).lead
     late = add(book, phone="13900139000", name="刘洋").lead
     with book.at(T0 + dt.timedelta(days=5)):
-        book.log(timely.id, "follow_up", agent="李娜")
+        book.log(timely.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="电话回访")
     with book.at(T0 + dt.timedelta(days=20)):  # 15 days after the follow-up: on time
         book.log(timely.id, "visit", agent="王强")
         book.log(timely.id, "contract", agent="王强")
@@ -275,7 +277,7 @@ def test_collision_with_timely_follow_up_50_50_and_late_80_20(book):
 def test_follow_up_16_days_before_the_collision_is_late(book):
     lead = add(book).lead
     with book.at(T0 + dt.timedelta(days=4)):
-        book.log(lead.id, "follow_up", agent="李娜")
+        book.log(lead.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="电话回访")
     with book.at(T0 + dt.timedelta(days=20)):
         book.log(lead.id, "visit", agent="王强")
         book.log(lead.id, "contract", agent="王强")

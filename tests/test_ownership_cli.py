@@ -163,7 +163,7 @@ def test_two_agents_claim_one_pool_lead(office, db_path):
 ACTIONS = st.lists(st.tuples(
     st.integers(0, 40),  # days later
     st.sampled_from(["visit", "follow_up", "claim", "recognize", "reassign", "leave_none", "contract",
-                     "deposit", "assist"]),
+                     "deposit", "assist", "void"]),
     st.sampled_from(["李娜", "王强", "赵敏"]),
 ), max_size=10)
 
@@ -186,8 +186,17 @@ def test_one_owner_and_replay_gives_the_same_owner(actions, channel):
             clock = clock + dt.timedelta(days=days, minutes=1)
             with book.at(clock):
                 try:
-                    if what in ("visit", "follow_up", "assist"):
+                    if what in ("visit", "assist"):
                         book.log(lead.id, what, agent=agent)
+                    elif what == "follow_up":
+                        book.log(lead.id, what, agent=agent, data={"reaction": "neutral"}, note="回访")
+                    elif what == "void":  # a manager corrects the latest entry that can be voided
+                        from leadcycle.corrections import effective_events
+
+                        last = [e for e in effective_events(book.store.events_for(lead.id))
+                                if e.kind in ("visit", "follow_up", "assist", "deposit", "contract")]
+                        if last:
+                            book.void(lead.id, last[-1].id, reason="录入错误", agent="陈经理")
                     elif what == "deposit":
                         book.log(lead.id, "deposit", agent=agent, data={"amount": 1000})
                     elif what == "contract":

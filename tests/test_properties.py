@@ -6,16 +6,19 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadcycle import LeadBook, engine
+from leadcycle import LeadBook, Refused, engine
+from leadcycle.corrections import effective_events
 
 T0 = dt.datetime(2026, 3, 5, 9, 0)
 AGENTS = ("李娜", "王强")
+LOG_DATA = {"deposit": {"amount": 1000}, "follow_up": {"reaction": "positive"}}
 RATED = ("buying_power", "region_view", "price_view", "trust")
 
 step = st.one_of(
     st.tuples(st.just("log"), st.sampled_from(("visit", "call", "follow_up", "note", "deposit")),
               st.sampled_from(AGENTS)),
     st.tuples(st.just("set"), st.sampled_from(RATED), st.sampled_from("ABCD")),
+    st.tuples(st.just("void"), st.just(None), st.just(None)),  # a manager voids the latest entry
 )
 history = st.lists(st.tuples(st.integers(min_value=0, max_value=20 * 24), step), max_size=12)
 
@@ -24,6 +27,7 @@ def build(histories):
     book = LeadBook.create(":memory:", ["realestate"], now=T0)
     for a in AGENTS:
         book.add_agent(a)
+    book.add_agent("陈经理", manager=True)
     ids = []
     for i, steps in enumerate(histories):
         with book.at(T0):
@@ -33,10 +37,19 @@ def build(histories):
         for hours, (op, a, b) in steps:
             t = t + dt.timedelta(hours=hours)
             with book.at(t):
-                if op == "log":
-                    book.log(ids[-1], a, agent=b, data={"amount": 1000} if a == "deposit" else {})
-                else:
-                    book.set(ids[-1], {a: b})
+                try:  # an entry on a colleague's lead may be refused: nothing is written then
+                    if op == "void":
+                        last = [e for e in effective_events(book.store.events_for(ids[-1]))
+                                if e.kind not in ("register", "owner")]
+                        if last:
+                            book.void(ids[-1], last[-1].id, reason="录入错误", agent="陈经理")
+                    elif op == "log":
+                        book.log(ids[-1], a, agent=b, data=LOG_DATA.get(a, {}),
+                                 note="回访" if a == "follow_up" else None)
+                    else:
+                        book.set(ids[-1], {a: b}, agent=AGENTS[(len(ids) - 1) % 2])
+                except Refused:
+                    pass
     return book, ids
 
 

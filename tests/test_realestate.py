@@ -36,8 +36,12 @@ def texts(st):
 
 
 def log(book, lead_id, kind, at, agent="李娜", **data):
+    note = None
+    if kind == "follow_up":  # the register records the reaction and what was said
+        data.setdefault("reaction", "neutral")
+        note = "电话回访"
     with book.at(at):
-        return book.log(lead_id, kind, agent=agent, data=data)[1]
+        return book.log(lead_id, kind, agent=agent, data=data, note=note)[1]
 
 
 # ------------------------------------------------------------ table (§2b)
@@ -55,7 +59,7 @@ def test_table_grade_is_the_lowest_dimension_and_names_it(fresh_db):
     lead = add(fresh_db, attributes={**ALL_A})
     assert state(fresh_db, lead, T0).grade == "A"
     with fresh_db.at(T0):
-        fresh_db.set(lead, {"price": "C", "funds": "C", "region": "B"})
+        fresh_db.set(lead, {"price": "C", "funds": "C", "region": "B"}, agent="李娜")
         st = fresh_db.record(lead).state
     assert st.grade == "C"
     assert texts(st)[0] == "C: lowest dimension price tolerance, funds ready rated C"
@@ -73,7 +77,7 @@ def test_table_dimension_value_outside_a_to_d_is_refused_and_nothing_written(fre
     lead = add(book)
     n = len(book.store.events_for(lead))
     book.close()
-    result = run("lead", "set", str(lead), "motivation=E", now="2026-03-05T11:00")
+    result = run("lead", "set", str(lead), "motivation=E", "--agent", "李娜", now="2026-03-05T11:00")
     assert result.exit_code == 1
     assert result.output.strip() == "Error: motivation: 'E' is not allowed; use one of A, B, C, D"
     book = LeadBook.open(db_path, T0)
@@ -135,13 +139,13 @@ def test_points_method_89_is_b_and_90_is_a(fresh_db):
     st = state(fresh_db, lead, T0)
     assert (st.score, st.grade) == (100, "A")
     with fresh_db.at(T0):
-        fresh_db.set(lead, {"region_view": "B", "target_unit": "D"})  # 100 − 3 − 8 = 89
+        fresh_db.set(lead, {"region_view": "B", "target_unit": "D"}, agent="李娜")  # 100 − 3 − 8 = 89
     st = state(fresh_db, lead, T0)
     assert (st.score, st.grade) == (89, "B")
     assert texts(st)[0] == "B: score 89 ≥ 70"
     with fresh_db.at(T0):
-        fresh_db.set(lead, {"target_unit": "C"})  # 100 − 3 − 4 = 93 … then 90:
-        fresh_db.set(lead, {"urgency": "C"})      # 93 − 4 = 89 → B; a signal lifts it back to A
+        fresh_db.set(lead, {"target_unit": "C"}, agent="李娜")  # 100 − 3 − 4 = 93 … then 90:
+        fresh_db.set(lead, {"urgency": "C"}, agent="李娜")      # 93 − 4 = 89 → B; a signal lifts it back to A
     assert state(fresh_db, lead, T0).score == 89
     st = log(fresh_db, lead, "general_question", T0 + dt.timedelta(hours=1))
     assert (st.score, st.grade) == (91, "A")
@@ -165,14 +169,14 @@ def test_visits_method(fresh_db):
     st = state(fresh_db, lead, T0)
     assert st.grade is None  # interaction not recorded yet
     with fresh_db.at(T0):
-        fresh_db.set(lead, {"interaction": "none"})
+        fresh_db.set(lead, {"interaction": "none"}, agent="李娜")
     assert state(fresh_db, lead, T0).grade == "D"
     with fresh_db.at(T0):
-        fresh_db.set(lead, {"interaction": "some"})
+        fresh_db.set(lead, {"interaction": "some"}, agent="李娜")
     st = state(fresh_db, lead, T0)
     assert st.grade == "C" and texts(st)[0] == "C: 1+ visit with some interaction"
     with fresh_db.at(T0):
-        fresh_db.set(lead, {"interaction": "frequent"})
+        fresh_db.set(lead, {"interaction": "frequent"}, agent="李娜")
     assert state(fresh_db, lead, T0).grade == "C"  # one visit: B needs two
     log(fresh_db, lead, "visit", day(1))
     assert state(fresh_db, lead, day(1)).grade == "B"
@@ -182,7 +186,7 @@ def test_visits_method(fresh_db):
     assert any(t.startswith("for A still missing: knows the project well") for t in texts(st))
     with fresh_db.at(day(2)):
         fresh_db.set(lead, {t: "yes" for t in ("understands_project", "cares_surroundings", "clear_target",
-                                                "ample_funds", "urgent")})
+                                                "ample_funds", "urgent")}, agent="李娜")
     st = state(fresh_db, lead, day(2))
     assert st.grade == "A" and texts(st)[0] == "A: 3+ visits, B's traits, ample funds, urgent"
 
@@ -250,7 +254,7 @@ def test_only_the_clients_visits_and_calls_reset_the_return_cycle(fresh_db):
     lead = add(fresh_db, attributes={**ALL_A})
     log(fresh_db, lead, "follow_up", day(20))  # the agent's call-back is not a return
     assert state(fresh_db, lead, day(34)).score == 60
-    log(fresh_db, lead, "call", day(34), agent=None)
+    log(fresh_db, lead, "call", day(34))
     st = state(fresh_db, lead, day(34))
     assert st.score == 80
     assert st.extra["x_return_cycle"]["days"] == 0
@@ -282,10 +286,10 @@ def test_first_call_back_within_3_days_then_by_grade(fresh_db):
     st = state(fresh_db, lead, day(1))
     assert (st.next_follow_up, st.follow_up_kind) == (day(4).date(), "follow_up")  # A: every 3 days
     with fresh_db.at(day(1)):
-        fresh_db.set(lead, {"price": "B"})
+        fresh_db.set(lead, {"price": "B"}, agent="李娜")
     assert state(fresh_db, lead, day(1)).next_follow_up == day(6).date()  # B: 5 days
     with fresh_db.at(day(1)):
-        fresh_db.set(lead, {"price": "C"})
+        fresh_db.set(lead, {"price": "C"}, agent="李娜")
     assert state(fresh_db, lead, day(1)).next_follow_up == day(8).date()  # C: weekly
 
 

@@ -111,7 +111,7 @@ def test_a_then_b_then_c_then_approval_then_pool(fresh_db, run, db_path):
     book.add_agent("陈经理", manager=True)
     lead = add(book, attributes=ALL_A)
     with book.at(day(1)):
-        book.log(lead, "follow_up", agent="李娜", data={"reaction": "考虑中"}, note="电话回访")
+        book.log(lead, "follow_up", agent="李娜", data={"reaction": "犹豫", "reaction_detail": "考虑中"}, note="电话回访")
     book.close()
     week = lambda n: day(7 * n).isoformat(timespec="minutes")  # noqa: E731
     out = json.loads(run("review", "--json", now=week(1)).output)
@@ -134,7 +134,7 @@ def test_a_then_b_then_c_then_approval_then_pool(fresh_db, run, db_path):
     result = run("approve", "1", "--agent", "陈经理", now=week(3))
     assert result.exit_code == 0, result.output
     assert "Follow-up record:" in result.output
-    assert "follow-up  [李娜]  reaction=考虑中  “电话回访”" in result.output
+    assert "follow-up  [李娜]  reaction=hesitant, reaction_detail=考虑中  “电话回访”" in result.output
     assert "weekly review downgrade" in result.output
     assert result.output.strip().endswith("grade C → D: approved by 陈经理")
     shown = json.loads(run("show", "1", "--json", now=week(3)).output)

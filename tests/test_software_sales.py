@@ -45,14 +45,14 @@ def test_each_signal_counts_once_and_shows_newest_evidence(fresh_db, kind):
     label = next(en for k, en, _, _ in model.SIGNALS if k == kind)
     assert f"met: {label} (+10)" in reasons(st)
     with book.at(T0 + dt.timedelta(days=2)):
-        book.log(lead, kind, agent="王强", note="newest evidence")
+        book.log(lead, kind, agent="陈经理", note="newest evidence")  # a manager: on anyone's lead
         st = state(book, lead)
     assert st.score == 10  # once per lead however often it is logged
     sig = st.extra["x_signals"]
     assert sig["count"] == 1
     item = sig["signals"][0]
     assert item["signal"] == kind and item["times"] == 2
-    assert item["evidence"] == "newest evidence" and item["agent"] == "王强"
+    assert item["evidence"] == "newest evidence" and item["agent"] == "陈经理"
     assert item["last_at"].startswith("2026-03-07")
 
 
@@ -72,14 +72,14 @@ def test_signal_data_is_validated(run):
     run("agent", "add", "李娜")
     run("lead", "add", "--industry", IND, "--name", "张伟", "--gender", "M", "--phone", "13800138000",
         "--need", "OA", "--agent", "李娜", now="2026-03-05T10:00")
-    bad = run("log", "1", "asked_seats", "--set", "seats=0", now="2026-03-05T11:00")
+    bad = run("log", "1", "asked_seats", "--set", "seats=0", "--agent", "李娜", now="2026-03-05T11:00")
     assert bad.exit_code == 1
     assert bad.output.strip().count("\n") == 0 and "seats" in bad.output and "minimum" in bad.output
-    bad = run("log", "1", "asked_seats", "--set", "seats=many", now="2026-03-05T11:00")
+    bad = run("log", "1", "asked_seats", "--set", "seats=many", "--agent", "李娜", now="2026-03-05T11:00")
     assert bad.exit_code == 1 and "whole number" in bad.output
     shown = json.loads(run("show", "1", "--json", now="2026-03-05T11:00").output)
     assert [e["kind"] for e in shown["events"]] == ["register"]  # nothing written
-    ok = run("log", "1", "asked_seats", "--set", "seats=50", "--json", now="2026-03-05T11:00")
+    ok = run("log", "1", "asked_seats", "--set", "seats=50", "--agent", "李娜", "--json", now="2026-03-05T11:00")
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output)["extra"]["x_signals"]["signals"][0]["evidence"] == "seats=50"
 
@@ -113,7 +113,7 @@ def test_intent_shown_by_signals_unless_recorded_as_no(fresh_db):
     book.log(lead, "function_questions", agent="李娜")
     st = state(book, lead)
     assert st.grade == "A" and "intent shown by signals" in st.extra["x_five_haves"]["summary"]["en"]
-    book.set(lead, {"has_intent": "no"})
+    book.set(lead, {"has_intent": "no"}, agent="李娜")
     assert state(book, lead).grade == "B"
 
 
@@ -142,11 +142,11 @@ def test_without_decision_maker_the_grade_is_capped_at_c(fresh_db):
     assert st.grade == "C"
     assert reasons(st)[0].startswith("capped at C: decision maker not reached") and "(was A)" in reasons(st)[0]
     assert st.reasons[0].text.zh.startswith("封顶C")
-    book.set(lead, {"contact_role": "legal_representative"})
+    book.set(lead, {"contact_role": "legal_representative"}, agent="李娜")
     st = state(book, lead)
     assert st.grade == "C" and "legal representative is not necessarily the decision maker" in reasons(st)[0]
     assert "legal representative" in st.extra["x_decision_maker"]["summary"]["en"]
-    book.set(lead, {"decision_maker": "yes"})
+    book.set(lead, {"decision_maker": "yes"}, agent="李娜")
     assert state(book, lead).grade == "A"
 
 
@@ -182,10 +182,10 @@ def test_advance_refuses_naming_every_missing_item_and_writes_nothing(run):
     assert shown["stage"] == "target_group"
     # record one item at a time: the list shrinks until the stage is entered
     run("lead", "set", "1", "employees=300", "it_landscape=SAP", "competitors=用友", "requirements=培训",
-        "budget=50", now="2026-03-06T10:00")
-    r = run("advance", "1", "opportunity", now="2026-03-06T10:00")
+        "budget=50", "--agent", "李娜", now="2026-03-06T10:00")
+    r = run("advance", "1", "opportunity", "--agent", "李娜", now="2026-03-06T10:00")
     assert r.exit_code == 1 and "project team" in r.output and "IT landscape" not in r.output
-    run("lead", "set", "1", "project_team=IT部王经理", now="2026-03-06T10:00")
+    run("lead", "set", "1", "project_team=IT部王经理", "--agent", "李娜", now="2026-03-06T10:00")
     r = run("advance", "1", "opportunity", "--agent", "李娜", "--json", now="2026-03-06T10:00")
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
@@ -209,48 +209,48 @@ def test_advance_checks_every_earlier_stage_and_moves_forward_only(fresh_db):
         book.advance(lead, "intent", agent="李娜")
     msg = str(e.value)
     assert "IT landscape" in msg and "assessed as fitting our product" in msg and "decision maker" in msg
-    book.set(lead, dict(OPPORTUNITY, product_fit=True, has_need="yes", decision_maker="yes"))
+    book.set(lead, dict(OPPORTUNITY, product_fit=True, has_need="yes", decision_maker="yes"), agent="李娜")
     book.advance(lead, "intent", agent="李娜")  # skipping is fine when everything is recorded
     assert state(book, lead).stage == "intent"
     with pytest.raises(LeadcycleError, match="stages only move forward"):
-        book.advance(lead, "opportunity")
+        book.advance(lead, "opportunity", agent="李娜")
     with pytest.raises(LeadcycleError, match="already at intent client"):
-        book.advance(lead, "intent")
+        book.advance(lead, "intent", agent="李娜")
     with pytest.raises(LeadcycleError, match="unknown stage 'signed'.*target_group, opportunity"):
-        book.advance(lead, "signed")
+        book.advance(lead, "signed", agent="李娜")
     with pytest.raises(LeadcycleError, match="client approved the project"):
-        book.advance(lead, "approval")
-    book.set(lead, {"project_approved": True, "has_budget": "yes"})
-    book.advance(lead, "approval")
+        book.advance(lead, "approval", agent="李娜")
+    book.set(lead, {"project_approved": True, "has_budget": "yes"}, agent="李娜")
+    book.advance(lead, "approval", agent="李娜")
     with pytest.raises(LeadcycleError, match="product demo.*leadcycle log .* demo"):
-        book.advance(lead, "acceptance")
+        book.advance(lead, "acceptance", agent="李娜")
     book.log(lead, "demo", agent="李娜")
-    book.set(lead, {"solution_accepted": True})
-    book.advance(lead, "acceptance")
+    book.set(lead, {"solution_accepted": True}, agent="李娜")
+    book.advance(lead, "acceptance", agent="李娜")
     with pytest.raises(LeadcycleError, match="quote"):
-        book.advance(lead, "commercial")
+        book.advance(lead, "commercial", agent="李娜")
     book.log(lead, "quote", agent="李娜", data={"amount": 500000})
-    book.advance(lead, "commercial")
+    book.advance(lead, "commercial", agent="李娜")
     with pytest.raises(LeadcycleError, match="signed contract"):
-        book.advance(lead, "won")
+        book.advance(lead, "won", agent="李娜")
     n_events = len(book.record(lead).events)
     with pytest.raises(LeadcycleError, match="why the deal was lost"):
-        book.advance(lead, "lost")
+        book.advance(lead, "lost", agent="李娜")
     assert len(book.record(lead).events) == n_events
-    book.set(lead, {"lost_reason": "选了竞品"})
+    book.set(lead, {"lost_reason": "选了竞品"}, agent="李娜")
     book.advance(lead, "lost", agent="李娜", note="lost to 用友")
     assert state(book, lead).stage == "lost"
     with pytest.raises(LeadcycleError, match="terminal stage"):
-        book.advance(lead, "won")
+        book.advance(lead, "won", agent="李娜")
 
 
 def test_target_group_needs_a_target_sector(fresh_db):
     book = fresh_db
     lead = new(book, company="某制造厂", sector="manufacturing", **OPPORTUNITY)
     with pytest.raises(LeadcycleError, match="sector in the target group"):
-        book.advance(lead, "opportunity")
+        book.advance(lead, "opportunity", agent="李娜")
     book.set_setting("software_sales.target_sectors", "government,manufacturing")
-    book.advance(lead, "opportunity")
+    book.advance(lead, "opportunity", agent="李娜")
     assert state(book, lead).stage == "opportunity"
 
 
@@ -378,7 +378,7 @@ def test_a04_price_level(ten):
     lead = new(ten, **A08, **A05, price_affordable=True)
     ten.log(lead, "quote", agent="李娜")
     assert state(ten, lead).stage == "A05"
-    ten.set(lead, {"price_in_range": True})
+    ten.set(lead, {"price_in_range": True}, agent="李娜")
     assert state(ten, lead).stage == "A04"
 
 
@@ -417,7 +417,7 @@ def test_a01_closed(ten):
     assert state(ten, lead).stage == "A02"
     ten.log(lead, "fully_paid", agent="李娜")
     assert state(ten, lead).stage == "A01"
-    ten.set(lead, {"open_promises": True})
+    ten.set(lead, {"open_promises": True}, agent="李娜")
     assert state(ten, lead).stage == "A02"
 
 
@@ -432,18 +432,18 @@ def test_saas_four_steps(fresh_db):
     book.log(lead, "next_contact", agent="李娜")
     assert state(book, lead).stage == "interest"
     second = new(book, channel="call")
-    book.log(second, "follow_up", agent="李娜")
+    book.log(second, "follow_up", agent="李娜", data={"reaction": "neutral"}, note="电话回访")
     assert state(book, second).stage == "interest"
     book.log(lead, "meeting_request", agent="李娜")
     assert state(book, lead).stage == "interest"  # a meeting without a stated need
-    book.set(lead, {"has_need": "yes"})
+    book.set(lead, {"has_need": "yes"}, agent="李娜")
     assert state(book, lead).stage == "clear_need"
-    book.set(second, {"has_need": "yes"})
+    book.set(second, {"has_need": "yes"}, agent="李娜")
     book.log(second, "other_software", agent="李娜", data={"vendor": "金蝶"})
     assert state(book, second).stage == "clear_need"
-    book.set(lead, {"fit_confirmed": True})
+    book.set(lead, {"fit_confirmed": True}, agent="李娜")
     assert state(book, lead).stage == "value_assessment"
-    book.set(lead, {"cooperation_agreed": True})
+    book.set(lead, {"cooperation_agreed": True}, agent="李娜")
     assert state(book, lead).stage == "agreed"
     book.log(lead, "contract", agent="李娜", data={"amount": 36000})
     assert state(book, lead).stage == "signed"
@@ -467,9 +467,9 @@ def test_first_registration_owns_even_by_phone_for_90_days(fresh_db):
 def _lose(book, lead, follow_ups, start=T0):
     for i in range(follow_ups):
         with book.at(start + dt.timedelta(days=i + 1)):
-            book.log(lead, "follow_up", agent="李娜")
+            book.log(lead, "follow_up", agent="李娜", data={"reaction": "neutral"}, note="电话回访")
     with book.at(start + dt.timedelta(days=follow_ups + 1, hours=1)):
-        book.set(lead, {"lost_reason": "预算取消"})
+        book.set(lead, {"lost_reason": "预算取消"}, agent="李娜")
         book.advance(lead, "lost", agent="李娜")
 
 
@@ -484,7 +484,7 @@ def test_due_flags_leads_lost_or_lapsed_before_the_fourth_follow_up(run, db_path
     _lose(book, three, 3)
     _lose(book, four, 4)
     with book.at(T0 + dt.timedelta(days=1)):
-        book.log(kept, "follow_up", agent="李娜")
+        book.log(kept, "follow_up", agent="李娜", data={"reaction": "neutral"}, note="电话回访")
     book.close()
     # day 91 after the registration: the untouched lead has lapsed, 'kept' has not
     r = run("due", "--json", now="2026-06-04T09:00")
@@ -512,10 +512,10 @@ def test_report_followups_next_to_the_documents(run, db_path):
         lead = new(book)
         for i in range(n):
             with book.at(T0 + dt.timedelta(days=i + 1)):
-                book.log(lead, "follow_up", agent="李娜")
+                book.log(lead, "follow_up", agent="李娜", data={"reaction": "neutral"}, note="电话回访")
         with book.at(T0 + dt.timedelta(days=n + 1, hours=2)):
             book.log(lead, "contract", agent="李娜", data={"amount": 100000})
-            book.log(lead, "follow_up", agent="李娜")  # after the deal: not counted
+            book.log(lead, "follow_up", agent="李娜", data={"reaction": "neutral"}, note="电话回访")  # after the deal: not counted
     lost = new(book)
     _lose(book, lost, 1)
     book.close()
@@ -537,7 +537,7 @@ def test_follow_up_count_is_shown(fresh_db):
     lead = new(book)
     for i in range(3):
         with book.at(T0 + dt.timedelta(days=i + 1)):
-            book.log(lead, "follow_up", agent="李娜")
+            book.log(lead, "follow_up", agent="李娜", data={"reaction": "neutral"}, note="电话回访")
     with book.at(T0 + dt.timedelta(days=5)):
         fu = state(book, lead).extra["x_follow_ups"]
     assert fu["count"] == 3 and "at least 4" in fu["summary"]["en"]
@@ -584,12 +584,12 @@ def test_bad_attribute_and_event_input_is_one_line_and_writes_nothing(run):
     run("lead", "add", "--industry", IND, "--name", "张伟", "--gender", "M", "--phone", "13800138000",
         "--need", "OA", now="2026-03-05T10:00")
     for args, text in (
-        (("lead", "set", "1", "has_need=maybe"), "has_need: 'maybe' is not allowed; use one of yes, no, unknown"),
-        (("lead", "set", "1", "sector=mining"), "sector: 'mining' is not allowed"),
-        (("lead", "set", "1", "expected_purchase=soon"), "expected_purchase: 'soon' is not a date"),
-        (("log", "1", "answer", "--set", "by_decision_maker=yes"), "answer needs answer"),
-        (("log", "1", "answer", "--set", "answer=maybe", "--set", "by_decision_maker=yes"), "is not allowed"),
-        (("log", "1", "quote", "--set", "amount=-5"), "below the minimum"),
+        (("lead", "set", "1", "has_need=maybe", "--agent", "李娜"), "has_need: 'maybe' is not allowed; use one of yes, no, unknown"),
+        (("lead", "set", "1", "sector=mining", "--agent", "李娜"), "sector: 'mining' is not allowed"),
+        (("lead", "set", "1", "expected_purchase=soon", "--agent", "李娜"), "expected_purchase: 'soon' is not a date"),
+        (("log", "1", "answer", "--set", "by_decision_maker=yes", "--agent", "李娜"), "answer needs answer"),
+        (("log", "1", "answer", "--set", "answer=maybe", "--set", "by_decision_maker=yes", "--agent", "李娜"), "is not allowed"),
+        (("log", "1", "quote", "--set", "amount=-5", "--agent", "李娜"), "below the minimum"),
     ):
         r = run(*args, now="2026-03-05T11:00")
         assert r.exit_code == 1 and text in r.output and r.output.strip().count("\n") == 0, (args, r.output)

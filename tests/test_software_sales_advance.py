@@ -69,7 +69,7 @@ def test_any_advanced_ladder(book):
     assert "floor plan (户型图)" in msg and "site measured (已量房)" in msg and "style (风格)" in msg
     assert "leadcycle lead set 1 drawing=… style=…" in msg and "leadcycle log 1 measured" in msg
     assert [e.kind for e in book.record(lead).events] == ["register"]
-    book.set(lead, {"drawing": "A户型"})
+    book.set(lead, {"drawing": "A户型"}, agent="李娜")
     book.log(lead, "measured", agent="李娜")
     with book.at(T0 + dt.timedelta(days=3)):
         book.advance(lead, "design", agent="李娜", note="方案确认")
@@ -80,21 +80,21 @@ def test_any_advanced_ladder(book):
     assert stage_event.note == "方案确认" and stage_event.agent == "李娜"
     assert any("since 2026-03-08" in r.text.en for r in rec.state.reasons)
     with book.at(T0 + dt.timedelta(days=4)):
-        book.advance(lead, "dropped")  # a terminal stage from any stage
+        book.advance(lead, "dropped", agent="李娜")  # a terminal stage from any stage
         assert book.record(lead).state.stage == "dropped"
         with pytest.raises(LeadcycleError, match="terminal stage"):
-            book.advance(lead, "build")
+            book.advance(lead, "build", agent="李娜")
 
 
 def test_computed_ladders_and_unknown_agents_are_refused(book):
     lead = book.add_lead("builder", name="王芳", gender="F", phone="13900000001", need="翻新").lead.id
-    book.set(lead, {"drawing": "A"})
-    book.log(lead, "measured")
+    book.set(lead, {"drawing": "A"}, agent="李娜")
+    book.log(lead, "measured", agent="李娜")
     with pytest.raises(LeadcycleError, match="unknown agent"):
         book.advance(lead, "design", agent="无名")
     assert book.record(lead).state.stage == "lead"
     realestate = LeadBook.create(":memory:", ["realestate"], now=T0)
     other = realestate.add_lead("realestate", name="张伟", gender="M", phone="13800000001", need="三房").lead.id
     with pytest.raises(LeadcycleError, match="computed from the record"):
-        realestate.advance(other, "subscribed")
+        realestate.advance(other, "subscribed", agent="李娜")
     realestate.close()

@@ -49,9 +49,11 @@ def populate(book, rng, start: dt.datetime, days: int, count: int = 60) -> None:
             with book.at(t):
                 roll = rng.random()
                 if roll < 0.5:
-                    book.log(lead_id, "follow_up", agent=agent,
+                    purpose = rng.choice(("报价", "现场看机", "商务条件", "回款跟进", "交机安排"))
+                    reaction, note = synthetic.follow_up(rng, (f"{purpose}：已与客户沟通",), warm=profile in "AB")
+                    book.log(lead_id, "follow_up", agent=agent, note=note,
                              data={"channel": "visit" if profile == "A" else rng.choice(("phone", "visit")),
-                                   "purpose": rng.choice(("报价", "现场看机", "商务条件", "回款跟进", "交机安排"))})
+                                   "purpose": purpose, **reaction})
                 elif roll < 0.75 and profile in "AB" and t + dt.timedelta(days=3) < end:
                     units = rng.randint(1, 6 if big else 2)
                     amount = units * rng.randint(600, 2400) * 1000

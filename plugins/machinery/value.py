@@ -115,11 +115,13 @@ def classify(accounts: list[dict], now: dt.datetime, settings) -> dict:
 def accounts_report(book) -> dict:
     """:func:`classify` over every machinery account of ``book`` at its
     clock (``leadcycle accounts`` and the HTML report)."""
+    from leadcycle.corrections import effective_events
+
     book.refresh()
     owners = {r["id"]: r["owner"] for r in book.store.query_leads(industry="machinery")}
     accs = []
     for batch in book.store.iter_lead_batches(industry="machinery"):
-        for lead, events in batch:
+        for lead, events in batch:  # a voided order does not count
             accs.append({"id": lead.id, "name": lead.name, "owner": owners.get(lead.id),
-                         "orders": [e for e in events if e.kind == "order"]})
+                         "orders": [e for e in effective_events(events) if e.kind == "order"]})
     return classify(accs, book.now, book.settings)

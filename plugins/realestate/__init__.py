@@ -155,10 +155,42 @@ def register_commands(cli):
     commands.register(cli)
 
 
+#: the deal's later steps and the step each needs before it, since the
+#: last contract (DOMAIN §3.11: contract → mortgage processed → loan released)
+DEAL_STEPS = {"mortgage_processed": "contract", "loan_released": "mortgage_processed"}
+
+
 @hookimpl
 def check_event(book, lead, events, event):
-    if lead.industry != NAME or event.kind != "unit_shortlist":
+    if lead.industry != NAME:
         return None
+    if event.kind in DEAL_STEPS:
+        _check_deal_step(lead, events, event)
+    elif event.kind == "unit_shortlist":
+        _check_shortlist(event)
+    return None
+
+
+def _check_deal_step(lead, events, event):
+    """A mortgage is processed after a contract, a loan released after the
+    mortgage, each once per contract; ``events`` are the effective log."""
+    contracts = [i for i, e in enumerate(events) if e.kind == "contract"]
+    if not contracts:
+        raise LeadcycleError(f"{event.kind} refused: lead #{lead.id} has no contract yet; log the contract first "
+                             f"(leadcycle log {lead.id} contract --agent NAME --set amount=… --set units=…)")
+    since = events[contracts[-1] + 1:]
+    need = DEAL_STEPS[event.kind]
+    if need != "contract" and not any(e.kind == need for e in since):
+        raise LeadcycleError(f"{event.kind} refused: lead #{lead.id}'s contract of {events[contracts[-1]].at.date()} "
+                             f"has no {need} yet; log it first (leadcycle log {lead.id} {need} --agent NAME)")
+    done = next((e for e in since if e.kind == event.kind), None)
+    if done is not None:
+        raise LeadcycleError(f"{event.kind} refused: already logged on {done.at.date()} for lead #{lead.id}'s "
+                             f"contract of {events[contracts[-1]].at.date()}; a wrong entry is corrected with "
+                             f"leadcycle void {lead.id} {done.id} --reason … --agent NAME")
+
+
+def _check_shortlist(event):
     units = [u for u in str(event.data.get("units") or "").replace("，", ",").split(",") if u.strip()]
     if not 1 <= len(units) <= signals.MAX_SHORTLIST:
         raise LeadcycleError(

@@ -41,8 +41,11 @@ def approve(env, lead, agent, note, as_json):
     lead_ = before.lead
     click.echo(f"Lead #{lead_.id} {lead_.name} {lead_.phone}  owner {after.state.owner or '(pool)'}")
     click.echo("Follow-up record:" if lang == "en" else "跟进记录：")
+    from leadcycle.corrections import voided_by
+
+    voided = voided_by(before.events)
     for e in record:
-        click.echo(event_line(e, kinds, lang))
+        click.echo(event_line(e, kinds, lang, voided))
     click.echo(f"grade C → {after.state.grade}: approved by {agent}" if lang == "en"
                else f"等级 C → {after.state.grade}：{agent} 已批准")
 

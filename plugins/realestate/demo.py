@@ -21,6 +21,7 @@ NEEDS = ("两房 80–100㎡", "三房 100–120㎡", "四房 140㎡", "复式",
 UNIT_TYPES = {"两房 80–100㎡": "two_rooms", "三房 100–120㎡": "three_rooms", "四房 140㎡": "four_rooms",
               "复式": "duplex", "临街商铺": "shop"}
 AGENTS = ("李娜", "王强", "赵敏")
+FOLLOW_UP_TOPICS = ("电话回访：介绍新推房源", "约周末带家人看房", "告知开盘时间与优惠", "解答按揭问题", "询问对比楼盘的看法")
 OCCUPATIONS = ("个体", "企业职员", "公务员", "教师", "医生", "私营业主")
 #: which buying signals a profile shows, strongest last
 SIGNALS = {"A": ("deep_question", "payment_discussion", "unit_shortlist", "bargaining"),
@@ -68,8 +69,11 @@ def populate(book, rng, start: dt.datetime, days: int, count: int = 200) -> None
             if t >= end:
                 break
             kind = rng.choices(("follow_up", "visit", "call"), weights=(5, 2, 1))[0]
-            at(t, ("log", i, kind, agent if kind != "call" else None, {},
-                   rng.choice(("价格咨询", "带家人看房", "比较竞品", "询问按揭", None))))
+            if kind == "follow_up":
+                data, note = synthetic.follow_up(rng, FOLLOW_UP_TOPICS, warm=profile in "AB")
+            else:
+                data, note = {}, rng.choice(("价格咨询", "带家人看房", "比较竞品", "询问按揭", None))
+            at(t, ("log", i, kind, agent, data, note))
             if signals and kind != "follow_up" and rng.random() < 0.6:
                 sig = signals.pop(0)
                 data = {"units": f"{rng.choice('ABCDE')}-{rng.randint(1, 30)}0{rng.randint(1, 4)},"

@@ -60,8 +60,9 @@ def populate(book, rng, start: dt.datetime, days: int, count: int = 60) -> None:
             if t >= end:
                 break
             with book.at(t):
-                book.log(lead_id, "follow_up", agent=agent, data={"channel": rng.choice(("phone", "visit", "message"))},
-                         note=rng.choice(("介绍产品", "确认需求", "跟进报价", None)))
+                reaction, note = synthetic.follow_up(rng, ("介绍产品", "确认需求", "跟进报价"), warm=heat > 0.3)
+                book.log(lead_id, "follow_up", agent=agent, note=note,
+                         data={"channel": rng.choice(("phone", "visit", "message")), **reaction})
                 for kind in rng.sample(model.SIGNAL_KINDS, k=rng.randint(0, 2 + int(heat * 3))):
                     book.log(lead_id, kind, agent=agent)
                 haves = {name: rng.choices(("yes", "unknown", "no"), weights=(1 + 4 * heat, 2, 1))[0]

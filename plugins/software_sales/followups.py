@@ -88,12 +88,14 @@ def due_items(book, agent, today):
 def report(book) -> dict:
     """The statistic next to the office's deals by follow-ups before the
     first contract, and the leads given up early."""
+    from leadcycle.corrections import effective_events
+
     deals: dict[str, list[int]] = {}
     total = 0
     for batch in book.store.iter_lead_batches(industry=NAME):
         for lead, events in batch:
             follow_ups = 0
-            for e in events:
+            for e in effective_events(events):  # a voided follow-up or contract does not count
                 if e.kind == "contract":
                     key = _bucket(follow_ups)
                     deals.setdefault(key, []).append(lead.id)

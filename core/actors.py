@@ -1,0 +1,90 @@
+"""Who may write an entry in a lead's register (DOMAIN §1, §3).
+
+* Every entry names its author: ``log``, ``lead set``, ``advance`` and
+  ``void`` need ``--agent`` (the importer records rows without an agent
+  column as written by the import: ``agent`` empty and the registration's
+  ``data.source`` naming the file and row).
+* A follow-up records its time, content and the client's reaction
+  (回访时间、沟通内容、客户反应): ``--note`` (or ``content``) and ``reaction``
+  from a short vocabulary, with optional ``reaction_detail``.
+* On a colleague's lead an agent writes only what the ownership rules
+  foresee — a reception (``visit``, ``call``: the stand-in of §3.5), an
+  ``assist`` (§3.6), a deal and its commission steps (a collision or a
+  stand-in's close, §3.6, §3.11) — and the entry is marked ``not_owner``
+  with the ``owner`` of the moment. A manager may write anything (marked
+  the same way). A lead without an owner (the pool, a phone-only
+  registration) is open to every agent.
+"""
+
+from __future__ import annotations
+
+from .errors import LeadcycleError, Refused
+from .model import Agent, Choice, Event, Field, Label
+
+REACTIONS = (
+    Choice("positive", Label("positive", "积极")),
+    Choice("neutral", Label("neutral", "一般")),
+    Choice("hesitant", Label("hesitant", "犹豫")),
+    Choice("negative", Label("negative", "消极")),
+    Choice("refused", Label("refused", "拒绝")),
+    Choice("no_answer", Label("no answer", "未接通")),
+)
+
+#: the data fields a follow-up carries besides the channel and purpose
+FOLLOW_UP_FIELDS = (
+    Field("reaction", "choice", Label("client's reaction", "客户反应"), choices=REACTIONS),
+    Field("reaction_detail", "str", Label("the reaction in the client's words", "客户反应（详细）")),
+    Field("content", "str", Label("what was said (or --note)", "沟通内容（或 --note）")),
+)
+
+#: what a non-owner may always log on a lead: receptions and an assist
+RECEPTION_KINDS = frozenset({"visit", "call", "assist"})
+
+
+def require_actor(book, agent: str | None) -> Agent:
+    """The author of an entry: an active agent (on an office database the
+    signed-in one), or a one-line refusal."""
+    agent = book.author(agent)
+    if not agent or not str(agent).strip():
+        raise LeadcycleError("who wrote this entry? give --agent NAME (the register names the author "
+                             "of every entry, DOMAIN §1)")
+    return book.agent(str(agent).strip())
+
+
+def check_follow_up(data: dict, note: str | None) -> None:
+    """A follow-up without its content or the client's reaction is refused,
+    naming what is missing."""
+    missing = []
+    if not data.get("reaction"):
+        words = "/".join(c.label.zh for c in REACTIONS)
+        missing.append(f"the client's reaction (--set reaction={'|'.join(c.value for c in REACTIONS)} "
+                       f"or {words})")
+    if not (note or "").strip() and not (data.get("content") or "").strip():
+        missing.append("what was said (--note \"…\" or --set content=…)")
+    if missing:
+        raise LeadcycleError(f"a follow-up needs {' and '.join(missing)}: the register records the time, "
+                             "content and reaction of every follow-up (回访时间、沟通内容、客户反应)")
+
+
+def foreseen_kinds(policy) -> frozenset[str]:
+    """What the ownership policy lets an agent log on a colleague's lead."""
+    steps = {s.kind for s in policy.commission_stages if s.kind}
+    return RECEPTION_KINDS | set(policy.deal_kinds) | steps
+
+
+def owner_mark(book, lead, who: Agent, kind: str, history: list[Event]) -> dict:
+    """``{}`` when ``who`` owns the lead (or nobody does); the mark
+    ``{"not_owner": True, "owner": …}`` when a colleague logs a foreseen
+    kind or a manager logs anything; otherwise a refusal naming the owner.
+    ``history`` is the lead's whole log (read under the write lock)."""
+    from . import ownership
+
+    policy = ownership._policy(book, lead.industry)
+    owner = ownership.resolve(history, policy, book.now).owner
+    if owner is None or owner == who.name:
+        return {}
+    allowed = foreseen_kinds(policy)
+    if who.is_manager or kind in allowed:
+        return {"not_owner": True, "owner": owner}
+    raise Refused(f"lead #{lead.id} belongs to {owner}: {who.name} may log only "
+                  f"{', '.join(sorted(allowed))} on a colleague's lead; ask {owner} or a manager")

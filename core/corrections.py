@@ -1,0 +1,214 @@
+"""Corrections as events (DOMAIN §1: the register may not be altered or
+back-filled; a wrong entry is corrected by a new entry that points at it).
+
+One mechanism: a ``void`` event names an earlier event of the same lead,
+why (``reason``) and as what (``as``):
+
+* ``wrong_entry`` (录入错误) — any entry an agent wrote by mistake;
+* ``cancel_subscription`` (退定) — the client withdrew a ``deposit``;
+* ``return_unit`` (退房) — the client returned what a ``contract`` (or a
+  machinery ``order``) bought, and the deal's later steps (mortgage, loan,
+  delivery, a stage entered on the deal);
+* ``refund`` (退款) — money given back: a ``deposit`` or a ``payment``.
+
+The voided event stays in the log (the register shows it, marked voided);
+everything derived — grades, stages, cadence, owners, credit, reports —
+folds :func:`effective_events`, the log with the voided events and the
+voids themselves left out. A void is never voided, and the registration is
+never voided (it is the evidence of ownership).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import attrs
+
+from .model import Event, Label
+
+VOID = "void"
+
+#: kinds that are never voided: the registration is the evidence of
+#: ownership, and a correction is not undone (log the entry again instead)
+NEVER_VOIDED = ("register", VOID)
+
+
+@attrs.frozen
+class Correction:
+    """A kind of correction: what it is called and which kinds it voids
+    (``None``: any voidable kind)."""
+
+    name: str
+    label: Label
+    targets: tuple[str, ...] | None
+
+
+CORRECTIONS = {c.name: c for c in (
+    Correction("wrong_entry", Label("wrong entry", "录入错误"), None),
+    Correction("cancel_subscription", Label("cancelled subscription", "退定"), ("deposit",)),
+    Correction("return_unit", Label("returned unit", "退房"),
+               ("contract", "order", "mortgage_processed", "loan_released", "delivery", "stage")),
+    Correction("refund", Label("refund", "退款"), ("deposit", "payment")),
+)}
+
+
+def voided_by(events: Iterable[Event]) -> dict[int, Event]:
+    """``{voided event id: the void event}`` for a lead's log."""
+    return {e.data["event"]: e for e in events if e.kind == VOID and e.data.get("event") is not None}
+
+
+def effective_events(events: Sequence[Event]) -> list[Event]:
+    """The log as the rules read it: without voided events and without the
+    voids. Every fold of a lead's events (projection, ownership, credit,
+    plugin checks) goes through here; a log without voids is returned as
+    it is."""
+    if not any(e.kind == VOID for e in events):
+        return events if isinstance(events, list) else list(events)
+    gone = voided_by(events)
+    return [e for e in events if e.kind != VOID and e.id not in gone]
+
+
+def correction(name: str | None) -> Correction:
+    """The correction named ``name`` (English key or Chinese label), or a
+    one-line error listing them."""
+    from .errors import LeadcycleError
+
+    text = (name or "wrong_entry").strip()
+    for c in CORRECTIONS.values():
+        if text.lower() in (c.name, c.label.en.lower()) or text == c.label.zh:
+            return c
+    known = ", ".join(f"{c.name} ({c.label.zh})" for c in CORRECTIONS.values())
+    raise LeadcycleError(f"--as {text!r} is not a correction; use one of: {known}")
+
+
+def void_line(void: Event, lang: str = "en") -> str:
+    """How a void reads in a history: ``void of #12 (contract) as returned
+    unit: 客户退房``."""
+    c = CORRECTIONS.get(void.data.get("as"))
+    what = c.label(lang) if c else str(void.data.get("as"))
+    reason = void.data.get("reason") or ""
+    if lang == "zh":
+        return f"作废 #{void.data.get('event')}（{void.data.get('kind')}），{what}：{reason}"
+    return f"void of #{void.data.get('event')} ({void.data.get('kind')}) as {what}: {reason}"
+
+
+def voided_mark(void: Event, lang: str = "en") -> str:
+    """The mark a voided entry carries in a history."""
+    day = f"{void.at:%Y-%m-%d}"
+    return (f"[已作废 #{void.id} {day}]" if lang == "zh" else f"[voided by #{void.id} on {day}]")
+
+
+# ---------------------------------------------------------------- the write
+
+
+def void(book, lead_id: int, event_id: int, *, reason: str | None, agent: str | None,
+         as_: str | None = None):
+    """Void event ``event_id`` of lead ``lead_id`` (see the module doc):
+    one ``void`` event, written in one transaction, or a one-line refusal
+    and nothing written. Returns ``(void event, new state)``."""
+    from .errors import LeadcycleError
+
+    who = book.agent(book.author(agent), what="--agent (who records the correction)")
+    text = " ".join(str(reason or "").split())
+    if not text:
+        raise LeadcycleError("--reason is required: say why the entry is voided (the register keeps both)")
+    kind = correction(as_)
+    lead = book.lead(lead_id)
+    try:
+        event_id = int(str(event_id).lstrip("#"))
+    except ValueError:
+        raise LeadcycleError(f"{event_id!r} is not an event id (a number such as 12; "
+                             f"see: leadcycle show {lead.id})") from None
+    data = {"event": event_id, "as": kind.name, "reason": text}
+
+    def check(history: list[Event]) -> None:
+        target = _target(book, lead, history, event_id, kind)
+        effective = effective_events(history)
+        _check_author(book, lead, who, target, effective)
+        _check_dependents(book, lead, effective, target, kind)
+        data["kind"] = target.kind
+
+    event = Event(None, lead.id, VOID, book.now, who.name, data)
+    state, (event,) = book._append(lead.id, [event], history_check=check)
+    return event, state
+
+
+def _target(book, lead, history: list[Event], event_id: int, kind: Correction) -> Event:
+    from .errors import LeadcycleError, NotFound, Refused
+
+    target = next((e for e in history if e.id == event_id), None)
+    if target is None:
+        raise NotFound(f"event #{event_id} is not in lead #{lead.id}'s log; "
+                       f"see its entries with: leadcycle show {lead.id}")
+    if target.kind == VOID:
+        raise Refused(f"event #{event_id} is itself a void; a correction is not undone — "
+                      f"log the entry again instead")
+    if target.kind == "register":
+        raise Refused(f"event #{event_id} is lead #{lead.id}'s registration, the evidence of ownership "
+                      f"(DOMAIN §1), and cannot be voided; correct its details with: "
+                      f"leadcycle lead set {lead.id} KEY=VALUE --agent NAME")
+    done = voided_by(history).get(event_id)
+    if done is not None:
+        raise Refused(f"event #{event_id} was already voided by #{done.id} on {done.at:%Y-%m-%d} "
+                      f"({done.data.get('reason')})")
+    industry = book.registry.industries.get(lead.industry)
+    ek = next((k for k in industry.event_kinds if k.name == target.kind), None) if industry else None
+    if target.kind not in ("set", "stage") and (ek is None or not ek.loggable):
+        raise Refused(f"event #{event_id} is a {target.kind} entry, written by its own command, and is not "
+                      "voided (ownership: leadcycle reassign or arbitrate; reviews: the next review)")
+    if kind.targets is not None and target.kind not in kind.targets:
+        raise LeadcycleError(f"--as {kind.name} ({kind.label.zh}) voids {' or '.join(kind.targets)} entries, "
+                             f"and event #{event_id} is a {target.kind}; a mistake is --as wrong_entry")
+    return target
+
+
+def _check_author(book, lead, who, target: Event, effective: list[Event]) -> None:
+    """The owner, the agent who wrote the entry, or a manager corrects it."""
+    from . import ownership
+    from .errors import Refused
+
+    owner = ownership.resolve(effective, ownership._policy(book, lead.industry), book.now).owner
+    if who.is_manager or who.name in (owner, target.agent):
+        return
+    raise Refused(f"lead #{lead.id} belongs to {owner or 'no one (pool)'} and event #{target.id} was written "
+                  f"by {target.agent or 'no agent'}; only they or a manager may void it")
+
+
+def _check_dependents(book, lead, effective: list[Event], target: Event, kind: Correction) -> None:
+    """Refuse a void that would leave a later entry without what it needs:
+    a contract after the cancelled deposit, a payment after the voided
+    order, a stage entered on the voided evidence. Later entries are
+    checked again, without the target, by the same ``check_event`` hook
+    that checked them when they were written."""
+    from . import engine, loader
+    from .errors import LeadcycleError, Refused
+
+    remaining = [e for e in effective if e.id != target.id]
+    later = [(i, e) for i, e in enumerate(remaining) if e.id is not None and e.id > target.id]
+
+    def refuse(e: Event, why: str) -> None:
+        raise Refused(f"voiding #{target.id} ({target.kind}) would leave #{e.id} ({e.kind}, "
+                      f"{e.at:%Y-%m-%d}) without what it needs: {why}; void #{e.id} first")
+
+    if kind.name == "cancel_subscription":
+        for _, e in later:
+            if e.kind in ("contract", "order"):
+                raise Refused(f"lead #{lead.id} signed a {e.kind} (#{e.id}) after this deposit; a client who "
+                              f"withdraws after signing returns the unit: leadcycle void {lead.id} {e.id} "
+                              "--as return_unit")
+    hooks = loader.get_pm().hook.check_event.get_hookimpls()
+    ladder = book.context.for_industry(lead.industry).stages if lead.industry in book.context.rules else None
+    for i, e in later:
+        if hooks:
+            try:
+                loader.call_checks("check_event", book=book, lead=lead, events=remaining[:i], event=e)
+            except LeadcycleError as err:
+                refuse(e, str(err))
+        if e.kind == "stage" and ladder is not None and ladder.mode == "advanced":
+            stage = ladder.stage(e.data.get("stage"))
+            if stage is None:
+                continue
+            row = engine.feature_row(book.context, lead, remaining[:i], e.at)
+            missing = ladder.missing(stage, row)
+            if missing:
+                refuse(e, f"{stage.label.en} needs " + "; ".join(c.describe().en for c in missing))

@@ -151,6 +151,7 @@ from . import commands  # noqa: E402,F401  (registers the core commands)
 from . import ownership  # noqa: E402,F401  (registers the ownership commands)
 from . import stages  # noqa: E402,F401  (leadcycle advance)
 from . import io  # noqa: E402,F401  (import, export)
+from . import safety  # noqa: E402,F401  (verify, backup)
 
 
 def main() -> None:  # pragma: no cover

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
@@ -203,10 +204,14 @@ def _backfill_chain(conn: sqlite3.Connection, table: str, batch: int = 20_000) -
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"chain:{table}", f"{head} {prev}"))
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                              default=lambda v: f"<{type(v).__name__}:{v!r}>")
+
+
 def canonical(row: Iterable[Any]) -> str:
-    """A chained row's stored columns as one JSON array (the text hashed)."""
-    return json.dumps(list(row), ensure_ascii=False, separators=(",", ":"),
-                      default=lambda v: f"<{type(v).__name__}:{v!r}>")
+    """A chained row's stored columns as one JSON array (the text hashed):
+    ``[1,1,"register","2026-03-05T10:00:00","李娜","{…}",null,"…"]``."""
+    return _CANONICAL.encode(list(row))
 
 
 def chain_hash(prev_hash: str, row: Iterable[Any]) -> str:
@@ -1014,26 +1019,39 @@ class Verifier:
         def fail(what: str, text: str, **extra) -> Check:
             return Check(name, False, text, n, _problem(table, row, what, text, **extra))
 
+        # the hot loop (200k rows a few seconds): chain_hash inlined, the
+        # row described only when it fails
+        sha256, encode, bad, values = hashlib.sha256, _CANONICAL.encode, None, ()
         for values in self.conn.execute(f"SELECT {', '.join(cols)}, hash FROM {table} ORDER BY id"):
-            row = dict(zip(cols, values))
             stored = values[-1]
-            if row["id"] != expected:
+            if values[0] != expected:
+                bad = "missing"
+            elif stored is None:
+                bad = "no_hash"
+            elif sha256((prev + encode(list(values[:-1]))).encode("utf-8")).hexdigest() != stored:
+                bad = "hash_mismatch"
+            elif expect is not None and values[0] == expect[0] and not stored.startswith(expect[1]):
+                bad = "head_mismatch"
+            if bad is not None:
+                break
+            prev, expected, n = stored, expected + 1, n + 1
+            if n % PROGRESS_EVERY == 0:
+                self.progress(PROGRESS_EVERY)
+        if bad is not None:
+            row = dict(zip(cols, values))
+            if bad == "missing":
                 gap = _span(words, expected, row["id"] - 1)
                 text = (f"{gap} missing: the log jumps from #{expected - 1} to {describe(row)} "
                         "(deleted outside leadcycle)") if expected > 1 else (
                         f"{gap} missing: the log starts at {describe(row)} (deleted outside leadcycle)")
                 return fail("missing", text, missing_from=expected, missing_to=row["id"] - 1)
-            if stored is None:
+            if bad == "no_hash":
                 return fail("no_hash", f"{describe(row)} has no hash: written outside leadcycle")
-            if chain_hash(prev, values[:-1]) != stored:
+            if bad == "hash_mismatch":
                 return fail("hash_mismatch", f"{describe(row)} does not match its hash: "
                                              "changed or inserted outside leadcycle")
-            if expect is not None and row["id"] == expect[0] and not stored.startswith(expect[1]):
-                return fail("head_mismatch", f"{describe(row)} is not the one you recorded "
-                                             f"(sha256 {expect[1][:16]}…): the log was rewritten from there on")
-            prev, expected, n = stored, expected + 1, n + 1
-            if n % PROGRESS_EVERY == 0:
-                self.progress(PROGRESS_EVERY)
+            return fail("head_mismatch", f"{describe(row)} is not the one you recorded "
+                                         f"(sha256 {expect[1][:16]}…): the log was rewritten from there on")
         self.progress(n % PROGRESS_EVERY)
         last_id = expected - 1
         head = self.store.get_meta(f"chain:{table}")
@@ -1073,26 +1091,50 @@ class Verifier:
             return Check("leads", False, text, 0, {"table": "leads", "what": "missing", "id": orphan[1],
                                                    "lead_id": orphan[1], "at": orphan[2], "message": text})
         n = 0
-        for batch in self.store.iter_lead_batches():
-            clocks = dict(self.conn.execute(
-                "SELECT lead_id, computed_at FROM lead_state WHERE lead_id BETWEEN ? AND ?",
-                (batch[0][0].id, batch[-1][0].id)))
-            for lead, events in batch:
-                problem = self._lead_problem(lead, events, clocks.get(lead.id))
-                if problem is not None:
-                    text = f"lead #{lead.id} ({lead.created_at.isoformat()}) {problem}"
-                    return Check("leads", False, text, n, {
-                        "table": "leads", "what": "mismatch", "id": lead.id, "lead_id": lead.id,
-                        "at": lead.created_at.isoformat(), "message": text})
-                n += 1
-            self.progress(len(batch))
+        for lead, clock, first, folded in self._leads_with_log():
+            problem = self._lead_problem(lead, clock, first, folded)
+            if problem is not None:
+                text = f"lead #{lead.id} ({lead.created_at.isoformat()}) {problem}"
+                return Check("leads", False, text, n, {
+                    "table": "leads", "what": "mismatch", "id": lead.id, "lead_id": lead.id,
+                    "at": lead.created_at.isoformat(), "message": text})
+            n += 1
+            if n % PROGRESS_EVERY == 0:
+                self.progress(PROGRESS_EVERY)
+        self.progress(n % PROGRESS_EVERY)
         return Check("leads", True, f"{n} leads open with their registration and match their logs", n)
 
-    def _lead_problem(self, lead: Lead, events: list[Event], clock: str | None) -> str | None:
-        if not events or events[0].kind != "register":
+    #: the kinds :func:`leadcycle.engine.fold_lead` reads
+    FOLDED_KINDS = ("register", "set")
+
+    def _leads_with_log(self) -> Iterator[tuple[Lead, str | None, tuple | None, list[Event]]]:
+        """Each lead (by id) with its projection's clock, its first event
+        ``(id, kind, at)`` and its register/set events: two cursors walked
+        side by side, one lead in memory at a time."""
+        leads = self.conn.execute(
+            "SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, l.attributes, "
+            "s.computed_at FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id ORDER BY l.id")
+        events = itertools.groupby(self.conn.execute(
+            "SELECT lead_id, id, kind, at, data FROM events ORDER BY lead_id, id"), key=lambda r: r[0])
+        group = next(events, None)
+        cols = ("id", "industry", "name", "gender", "phone", "need", "created_at", "attributes")
+        for row in leads:
+            lead = Store._lead(dict(zip(cols, row)))
+            while group is not None and group[0] < lead.id:  # events of no lead: the orphan check's
+                group = next(events, None)
+            rows = list(group[1]) if group is not None and group[0] == lead.id else []
+            if rows:
+                group = next(events, None)
+            folded = [Event(r[1], r[0], r[2], r[3], None, json.loads(r[4] or "{}"))
+                      for r in rows if r[2] in self.FOLDED_KINDS]
+            yield lead, row[8], (rows[0][1:4] if rows else None), folded
+
+    def _lead_problem(self, lead: Lead, clock: str | None, first: tuple | None,
+                      events: list[Event]) -> str | None:
+        if first is None or first[1] != "register":
             return "has no registration event: written outside leadcycle"
-        if events[0].at != lead.created_at:
-            return f"was registered at {events[0].at.isoformat()} (event #{events[0].id}), not at its created_at"
+        if first[2] != _iso(lead.created_at):
+            return f"was registered at {first[2]} (event #{first[0]}), not at its created_at"
         if self.fold is None:
             return None
         seen = events

@@ -281,6 +281,7 @@ from . import io  # noqa: E402,F401  (import, export)
 from . import auth  # noqa: E402,F401  (login, logout, whoami, agent password/role)
 from . import find  # noqa: E402,F401  (find)
 from . import reports  # noqa: E402,F401  (report html/daily, notify, serve)
+from . import safety  # noqa: E402,F401  (verify, backup)
 
 
 def main() -> None:  # pragma: no cover

@@ -256,7 +256,7 @@ class LeadBook:
         self.require("admin", "changing a setting")
         self.settings.setting(key)
         with self.store.transaction():
-            self.store.delete_setting(key)
+            self.store.delete_setting(key, self.now)
         self._context = None
 
     @property
@@ -781,6 +781,23 @@ class LeadBook:
     def receive(self, *, non_buyer: bool = False, appointment: str | None = None) -> dict:
         """The agent who takes the next walk-in (advances the rotation)."""
         return reception.receive(self, non_buyer=non_buyer, appointment=appointment)
+
+    # ------------------------------------------------------------ safety
+
+    def verify(self, progress: Callable[[int], None] | None = None,
+               expect_head: tuple[int, str] | None = None):
+        """Check that nothing was changed outside leadcycle: every chained
+        log (events, relations, receptions, settings) hash by hash, the
+        guards, and the tables folded from the logs. Returns a
+        :class:`~leadcycle.storage.Verification`; ``expect_head`` is
+        ``(id, hash)`` from an earlier run, kept outside the file."""
+        return self.store.verify(engine.fold_lead, progress, expect_head)
+
+    def backup(self, target: str, force: bool = False) -> dict:
+        """A consistent copy of the database at ``target`` (SQLite's online
+        backup; others may keep writing). Refuses an existing file without
+        ``force``, and the open database itself."""
+        return self.store.backup(target, force)
 
 
 def rules_version(settings: Mapping[str, Any], industries: Iterable[str]) -> str:

@@ -15,10 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import itertools
 import json
 import os
 import sqlite3
-from typing import Any, Iterable, Iterator
+import tempfile
+from fractions import Fraction
+from typing import Any, Callable, Iterable, Iterator
+
+import attrs
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -136,6 +142,95 @@ def m005_accounts(db: Database) -> None:
     db["sessions"].create_index(["agent"])
 
 
+#: The tables whose rows are evidence (DOMAIN §1): appended only, each row
+#: chained to the one before it by ``hash`` (see :func:`chain_hash`), in
+#: this column order. ``id`` counts 1, 2, 3… with no gaps.
+CHAINED: dict[str, tuple[str, ...]] = {
+    "events": ("id", "lead_id", "kind", "at", "agent", "data", "note", "recorded_at"),
+    "agent_relations": ("id", "agent", "name", "phone", "relation", "recorded_at"),
+    "receptions": ("id", "at", "kind", "agent", "data"),
+    "settings_log": ("id", "key", "value", "at"),
+}
+_INTEGER_COLUMNS = frozenset({"id", "lead_id"})
+#: the "previous hash" of a chain's first row
+GENESIS = "0" * 64
+
+
+def _no_change_sql(table: str, action: str) -> str:
+    message = ("the event log is append-only: record a correcting event instead" if table == "events"
+               else f"{table} is append-only")
+    return (f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
+
+
+def _guards() -> dict[str, str]:
+    """Every trigger that keeps evidence from being changed, by name, with
+    the SQL that creates it (``verify`` checks both). The chained tables
+    refuse updates, deletes and rows without a hash; ``import_keys`` (the
+    import ledger) is append-only; ``leads`` and ``agents`` keep their
+    identity (their other columns are folded from the logs)."""
+    out = {}
+    for table in (*CHAINED, "import_keys"):
+        for action in ("UPDATE", "DELETE"):
+            out[f"{table}_no_{action.lower()}"] = _no_change_sql(table, action)
+        if table in CHAINED:
+            out[f"{table}_need_hash"] = (
+                f"CREATE TRIGGER {table}_need_hash BEFORE INSERT ON {table} WHEN NEW.hash IS NULL "
+                f"BEGIN SELECT RAISE(ABORT, '{table} rows are chained: write them through leadcycle'); END")
+    for table, key in (("leads", ("id", "industry", "created_at")),
+                       ("agents", ("name", "created_at"))):
+        out[f"{table}_no_delete"] = _no_change_sql(table, "DELETE")
+        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in key)
+        out[f"{table}_keep_identity"] = (
+            f"CREATE TRIGGER {table}_keep_identity BEFORE UPDATE OF {', '.join(key)} ON {table} "
+            f"WHEN {changed} BEGIN SELECT RAISE(ABORT, '{table}: {', '.join(key)} never change'); END")
+    return out
+
+
+GUARDS = _guards()
+
+
+def _backfill_chain(conn: sqlite3.Connection, table: str, batch: int = 20_000) -> None:
+    cols = CHAINED[table]
+    prev, last, head = GENESIS, 0, None
+    while True:
+        rows = conn.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id > ? ORDER BY id LIMIT ?",
+                            (last, batch)).fetchall()
+        if not rows:
+            break
+        updates = []
+        for row in rows:
+            prev = chain_hash(prev, row)
+            updates.append((prev, row[0]))
+        conn.executemany(f"UPDATE {table} SET hash = ? WHERE id = ?", updates)
+        last = head = rows[-1][0]
+    if head is not None:
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"chain:{table}", f"{head} {prev}"))
+
+
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                              default=lambda v: f"<{type(v).__name__}:{v!r}>")
+
+
+def canonical(row: Iterable[Any]) -> str:
+    """A chained row's stored columns as one JSON array (the text hashed):
+    ``[1,1,"register","2026-03-05T10:00:00","李娜","{…}",null,"…"]``."""
+    return _CANONICAL.encode(list(row))
+
+
+def chain_hash(prev_hash: str, row: Iterable[Any]) -> str:
+    """``sha256(prev_hash || canonical(row))`` as hex: a row's hash binds
+    its own columns and, through ``prev_hash``, every row before it."""
+    return hashlib.sha256((prev_hash + canonical(row)).encode("utf-8")).hexdigest()
+
+
+def _as_stored(cols: tuple[str, ...], values: tuple) -> tuple:
+    """The values as SQLite hands them back (integer ids, text otherwise),
+    so that the hash written is the hash ``verify`` recomputes."""
+    return tuple(None if v is None else int(v) if c in _INTEGER_COLUMNS else str(v)
+                 for c, v in zip(cols, values))
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
@@ -167,6 +262,29 @@ def m007_search_key(db: Database) -> None:
     db.conn.executemany("UPDATE leads SET search = ? WHERE id = ?", [(search_key(n), i) for i, n in rows])
 
 
+@core_migrations()
+def m008_tamper_evidence(db: Database) -> None:
+    """Tamper evidence (issue #10): a ``hash`` column on each chained table,
+    back-filled in id order; ``settings_log``, the history of settings
+    changes (seeded with the settings as they are); and the guards on every
+    evidence table. ``events`` keeps its append-only triggers: they are
+    lifted only for the back-fill, inside this migration's transaction."""
+    db["settings_log"].create({"id": int, "key": str, "value": str, "at": str},
+                              pk="id", not_null={"key", "at"})
+    db.conn.executemany(
+        "INSERT INTO settings_log(id, key, value, at) VALUES (?, ?, ?, ?)",
+        [(i, k, v, at) for i, (k, v, at) in enumerate(db.conn.execute(
+            "SELECT key, value, updated_at FROM settings ORDER BY updated_at, key"), 1)])
+    for table in CHAINED:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN hash TEXT")
+        for name in (f"{table}_no_update", f"{table}_no_delete"):
+            db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        _backfill_chain(db.conn, table)
+    for name, sql in GUARDS.items():
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute(sql)
+
+
 def _recorded_now() -> str:
     """The machine's clock, in UTC, to the second: when an entry was written."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -182,6 +300,10 @@ def _names(migrations: Migrations) -> list[str]:
     """The names a migration set declares (sqlite-utils keeps them in
     ``_migrations``; its public ``pending``/``applied`` need a database)."""
     return [m.name for m in migrations._migrations]
+
+
+def _event_values(e: Event) -> tuple:
+    return (e.lead_id, e.kind, _iso(e.at), e.agent, _json(e.data), e.note, _recorded_now())
 
 
 _STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up",
@@ -363,6 +485,7 @@ class Store:
             raise
         self.conn.execute("COMMIT")
         self._schema_ok = True
+        self.restore_guards()
         if applied and self._live_ready:  # the overlay copies lead_state's columns
             self.conn.execute("DROP VIEW IF EXISTS temp.live_state")
             self.conn.execute("DROP TABLE IF EXISTS temp.state_overlay")
@@ -375,6 +498,19 @@ class Store:
         if self.unknown_migrations() or self.pending_migrations():
             self.migrate()
         self._schema_ok = True
+
+    def restore_guards(self) -> list[str]:
+        """Re-create any guard that was dropped or altered (``init`` does
+        this). What was changed while it was missing stays evident: the
+        chains, not the guards, are the evidence."""
+        found = dict(self.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+        redo = [n for n, sql in GUARDS.items() if " ".join((found.get(n) or "").split()) != sql]
+        if redo:
+            with self.transaction(check=False):
+                for name in redo:
+                    self.conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+                    self.conn.execute(GUARDS[name])
+        return redo
 
     def close(self) -> None:
         self.conn.close()
@@ -420,11 +556,16 @@ class Store:
         return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM settings")}
 
     def set_setting(self, key: str, value: Any, at: dt.datetime) -> None:
+        """Store a setting, and its change on the chained ``settings_log``
+        (a rule's number is evidence too: it decides owners and grades)."""
         self.conn.execute("INSERT OR REPLACE INTO settings(key, value, updated_at) VALUES (?, ?, ?)",
                           (key, _json(value), _iso(at)))
+        self.append_chained("settings_log", [(key, _json(value), _iso(at))])
 
-    def delete_setting(self, key: str) -> None:
+    def delete_setting(self, key: str, at: dt.datetime) -> None:
+        """Back to the default; the log records the reset as a null value."""
         self.conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+        self.append_chained("settings_log", [(key, None, _iso(at))])
 
     # ----------------------------------------------------------- agents
 
@@ -568,14 +709,38 @@ class Store:
     # ----------------------------------------------------------- events
 
     def append_event(self, event: Event) -> int:
-        """Append one event. ``recorded_at`` is the machine's clock (UTC)
-        whatever the event's own time: a simulated clock or an imported
+        """Append one event, chained. ``recorded_at`` is the machine's clock
+        (UTC) whatever the event's own time: a simulated clock or an imported
         visit date never hides when an entry was really written."""
-        cur = self.conn.execute(
-            "INSERT INTO events(lead_id, kind, at, agent, data, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (event.lead_id, event.kind, _iso(event.at), event.agent, _json(event.data),
-             event.note, _recorded_now()))
-        return cur.lastrowid
+        return self.append_chained("events", [_event_values(event)])[0]
+
+    def append_chained(self, table: str, rows: list[tuple]) -> list[int]:
+        """Append ``rows`` (the values of ``CHAINED[table]`` after ``id``) with
+        the next ids and their hashes, in order; returns the ids.
+
+        The previous hash is the last row's, read under the write lock
+        (inside the caller's transaction, or one of its own), so concurrent
+        writers cannot fork the chain. The head (last id and hash) is kept
+        in ``meta`` too: ``verify`` compares it with the table's last row,
+        which tells a log cut short from a whole one."""
+        if not self.conn.in_transaction:
+            with self.transaction():
+                return self.append_chained(table, rows)
+        cols = CHAINED[table]
+        head = self.conn.execute(f"SELECT id, hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
+        next_id, prev = (head[0] + 1, head[1] or "") if head else (1, GENESIS)
+        out = []
+        for values in rows:
+            row = _as_stored(cols, (next_id, *values))
+            prev = chain_hash(prev, row)
+            out.append((*row, prev))
+            next_id += 1
+        if not out:
+            return []
+        self.conn.executemany(
+            f"INSERT INTO {table}({', '.join(cols)}, hash) VALUES ({', '.join('?' * (len(cols) + 1))})", out)
+        self.set_meta(f"chain:{table}", f"{out[-1][0]} {prev}")
+        return [r[0] for r in out]
 
     @staticmethod
     def _event(row) -> Event:
@@ -873,11 +1038,10 @@ class Store:
             [(lead.id, lead.industry, lead.name, lead.gender, lead.phone, lead.need,
               _iso(lead.created_at), _json(lead.attributes), search_key(lead.name)) for lead in leads])
 
-    def append_events_bulk(self, events: list[Event]) -> None:
-        rec = _recorded_now()
-        self.conn.executemany(
-            "INSERT INTO events(lead_id, kind, at, agent, data, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(e.lead_id, e.kind, _iso(e.at), e.agent, _json(e.data), e.note, rec) for e in events])
+    def append_events_bulk(self, events: list[Event]) -> list[int]:
+        """Append a batch in order, chained as one run (one head read, one
+        ``executemany``)."""
+        return self.append_chained("events", [_event_values(e) for e in events])
 
     def record_import_keys(self, rows: list[tuple[str, int | None, str, int]], source: str, run: str,
                            at: dt.datetime) -> None:
@@ -893,10 +1057,7 @@ class Store:
 
     def add_relation(self, agent: str, name: str | None, phone: str, relation: str,
                      at: dt.datetime) -> int:
-        cur = self.conn.execute(
-            "INSERT INTO agent_relations(agent, name, phone, relation, recorded_at) VALUES (?, ?, ?, ?, ?)",
-            (agent, name, phone, relation, _iso(at)))
-        return cur.lastrowid
+        return self.append_chained("agent_relations", [(agent, name, phone, relation, _iso(at))])[0]
 
     def relations(self, agent: str | None = None, phone: str | None = None,
                   before: dt.datetime | None = None) -> list[dict]:
@@ -912,9 +1073,7 @@ class Store:
         return list(self.db.query(sql + " ORDER BY id", args))
 
     def add_reception(self, at: dt.datetime, kind: str, agent: str | None, data: dict) -> int:
-        cur = self.conn.execute("INSERT INTO receptions(at, kind, agent, data) VALUES (?, ?, ?, ?)",
-                                (_iso(at), kind, agent, _json(data)))
-        return cur.lastrowid
+        return self.append_chained("receptions", [(_iso(at), kind, agent, _json(data))])[0]
 
     def receptions(self, kinds: Iterable[str] | None = None) -> list[dict]:
         sql, args = "SELECT id, at, kind, agent, data FROM receptions", []
@@ -993,5 +1152,406 @@ class Store:
         args = [text] + ([industry] if industry else [])
         return list(self.db.query(sql, args))
 
+    # ---------------------------------------------------- verify, backup
+
+    def verify(self, fold: Callable[[Lead, list[Event]], Lead] | None = None,
+               progress: Callable[[int], None] | None = None,
+               expect_head: tuple[int, str] | None = None) -> "Verification":
+        """Walk every chain and check the guards and the derived tables
+        (:class:`Verifier`); streaming, in one read transaction."""
+        return Verifier(self, fold, progress, expect_head).run()
+
+    def verify_total(self) -> int:
+        return Verifier(self).total()
+
+    def backup(self, target: str, force: bool = False) -> dict:
+        """A consistent copy of the database at ``target``, taken with
+        SQLite's online backup API in one step (one read snapshot: writers
+        in other processes carry on, their later commits are not in the
+        copy). The copy is written beside ``target`` and renamed into place,
+        as one self-contained file (rollback journal, no ``-wal``).
+        Returns ``{"path", "bytes", "events"}``."""
+        target = os.path.abspath(target)
+        self._check_backup_target(target, force)
+        folder = os.path.dirname(target)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".part")
+            os.close(fd)
+        except OSError as e:
+            raise LeadcycleError(f"cannot write {target}: {e.strerror}; give a path in a folder you can "
+                                 "write to") from None
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                self.conn.backup(dst)
+                dst.execute("PRAGMA journal_mode = DELETE")
+                events = dst.execute("SELECT count(*) FROM events").fetchone()[0]
+            finally:
+                dst.close()
+            for suffix in ("-wal", "-shm", "-journal"):  # an old copy's, never to be replayed into this one
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(target + suffix)
+            os.replace(tmp, target)
+        except (OSError, sqlite3.Error) as e:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise LeadcycleError(f"cannot write {target}: {e}; nothing was written") from None
+        return {"path": target, "bytes": os.path.getsize(target), "events": events}
+
+    def _check_backup_target(self, target: str, force: bool) -> None:
+        if os.path.isdir(target):
+            raise LeadcycleError(f"{target} is a folder; give a file path such as "
+                                 f"{os.path.join(target, 'leads-backup.db')}")
+        if self.path not in (None, ":memory:"):
+            own = os.path.realpath(self.path)
+            if os.path.realpath(target) in (own, own + "-wal", own + "-shm", own + "-journal") or (
+                    os.path.exists(target) and os.path.samefile(target, self.path)):
+                raise LeadcycleError(f"{target} is the open database itself; give another path for the backup")
+        if os.path.exists(target) and not force:
+            raise LeadcycleError(f"{target} already exists; give --force to overwrite it, or another path")
+        folder = os.path.dirname(target)
+        if not os.path.isdir(folder):
+            raise LeadcycleError(f"cannot write {target}: folder {folder} does not exist; "
+                                 "create it or give another path")
+
     def explain_query_plan(self, sql: str, args: list) -> list[str]:
         return [r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+
+
+# ------------------------------------------------------------ verify
+
+
+@attrs.frozen
+class Check:
+    """One line of ``leadcycle verify``: a check, whether it passed, and the
+    first row that failed it (``problem``: table, id, lead_id, at, what)."""
+
+    name: str
+    ok: bool
+    message: str
+    count: int = 0
+    problem: dict | None = None
+
+    def to_json(self) -> dict:
+        return {"check": self.name, "ok": self.ok, "count": self.count, "message": self.message,
+                "problem": self.problem}
+
+
+_ROW_NAMES = {
+    "events": lambda r: f"event #{r['id']} (lead #{r['lead_id']}, {r['at']})",
+    "agent_relations": lambda r: f"relation #{r['id']} (agent {r['agent']}, {r['recorded_at']})",
+    "receptions": lambda r: f"reception #{r['id']} ({r['kind']} {r['agent'] or ''}, {r['at']})".replace(" ,", ","),
+    "settings_log": lambda r: f"settings change #{r['id']} ({r['key']}, {r['at']})",
+}
+_CHECK_NAMES = {"events": "event log", "agent_relations": "agent relations",
+                "receptions": "reception log", "settings_log": "settings log"}
+_ROW_WORDS = {"events": "events", "agent_relations": "relations", "receptions": "receptions",
+              "settings_log": "changes"}
+PROGRESS_EVERY = 10_000
+
+
+def _span(words: str, first: int, last: int) -> str:
+    """``event #7`` or ``events #7–#9``."""
+    return f"{words.rstrip('s')} #{first}" if first == last else f"{words} #{first}–#{last}"
+
+
+def _problem(table: str, row: dict | None, what: str, message: str, **extra) -> dict:
+    out = {"table": table, "what": what, "message": message, **extra}
+    if row is not None:
+        out.update(id=row["id"], lead_id=row.get("lead_id"),
+                   at=row.get("at") or row.get("recorded_at"))
+    return out
+
+
+@attrs.frozen
+class Verification:
+    """What ``verify`` found: one :class:`Check` per table or guard, and the
+    head of the event chain (``{"id", "hash"}``) to keep outside the file."""
+
+    checks: tuple[Check, ...]
+    head: dict
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def to_json(self) -> dict:
+        return {"ok": self.ok, "head": self.head, "checks": [c.to_json() for c in self.checks]}
+
+
+class Verifier:
+    """The checks behind ``leadcycle verify``, each one streaming pass
+    inside one read transaction (a consistent snapshot while others write).
+
+    ``fold`` is :func:`leadcycle.engine.fold_lead` (passed in: storage does
+    not evaluate rules); ``progress(n)`` is told of every ``n`` rows read."""
+
+    def __init__(self, store: "Store", fold: Callable[[Lead, list[Event]], Lead] | None = None,
+                 progress: Callable[[int], None] | None = None, expect_head: tuple[int, str] | None = None):
+        self.store, self.conn = store, store.conn
+        self.fold = fold
+        self.progress = progress or (lambda n: None)
+        self.expect_head = expect_head
+        self.heads: dict[str, dict] = {}
+
+    def total(self) -> int:
+        """Rows the checks read, for a progress bar."""
+        n = sum(self.conn.execute(f"SELECT max(id) FROM {t}").fetchone()[0] or 0 for t in CHAINED)
+        return n + (self.conn.execute("SELECT max(id) FROM leads").fetchone()[0] or 0)
+
+    def run(self) -> Verification:
+        if "hash" not in {r[1] for r in self.conn.execute("PRAGMA table_info(events)")}:
+            raise LeadcycleError(f"{self.store.path} predates tamper evidence; upgrade it with: "
+                                 f"leadcycle --db {self.store.path} init")
+        self.conn.execute("BEGIN")
+        try:
+            checks = [self.guards()]
+            checks += [self.chain(t) for t in CHAINED]
+            checks += [self.leads(), self.agents(), self.settings(), self.credit(), self.import_ledger()]
+        finally:
+            self.conn.execute("ROLLBACK")
+        return Verification(tuple(checks), self.heads.get("events", {"id": 0, "hash": None}))
+
+    # the guards
+
+    def guards(self) -> Check:
+        found = {name: sql for name, sql in self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+        missing = [n for n in GUARDS if n not in found]
+        changed = [n for n in GUARDS if n in found and " ".join(found[n].split()) != GUARDS[n]]
+        if not missing and not changed:
+            return Check("guards", True, f"{len(GUARDS)} append-only guards in place", len(GUARDS))
+        parts = ([f"dropped: {', '.join(missing)}"] if missing else []) + \
+                ([f"altered: {', '.join(changed)}"] if changed else [])
+        return Check("guards", False, "guards " + "; ".join(parts) + " — the tables could be edited "
+                     "outside leadcycle (the checks below say whether they were); restore them with: "
+                     "leadcycle init", len(GUARDS) - len(missing) - len(changed),
+                     {"table": "sqlite_master", "what": "triggers_dropped" if missing else "triggers_altered",
+                      "message": "; ".join(parts), "missing": missing, "altered": changed})
+
+    # the chains
+
+    def chain(self, table: str) -> Check:
+        cols = CHAINED[table]
+        name, words = _CHECK_NAMES[table], _ROW_WORDS[table]
+        prev, expected, row, n = GENESIS, 1, None, 0
+        expect = self.expect_head if table == "events" else None
+        describe = _ROW_NAMES[table]
+
+        def fail(what: str, text: str, **extra) -> Check:
+            return Check(name, False, text, n, _problem(table, row, what, text, **extra))
+
+        # the hot loop (200k rows a few seconds): chain_hash inlined, the
+        # row described only when it fails
+        sha256, encode, bad, values = hashlib.sha256, _CANONICAL.encode, None, ()
+        for values in self.conn.execute(f"SELECT {', '.join(cols)}, hash FROM {table} ORDER BY id"):
+            stored = values[-1]
+            if values[0] != expected:
+                bad = "missing"
+            elif stored is None:
+                bad = "no_hash"
+            elif sha256((prev + encode(list(values[:-1]))).encode("utf-8")).hexdigest() != stored:
+                bad = "hash_mismatch"
+            elif expect is not None and values[0] == expect[0] and not stored.startswith(expect[1]):
+                bad = "head_mismatch"
+            if bad is not None:
+                break
+            prev, expected, n = stored, expected + 1, n + 1
+            if n % PROGRESS_EVERY == 0:
+                self.progress(PROGRESS_EVERY)
+        if bad is not None:
+            row = dict(zip(cols, values))
+            if bad == "missing":
+                gap = _span(words, expected, row["id"] - 1)
+                text = (f"{gap} missing: the log jumps from #{expected - 1} to {describe(row)} "
+                        "(deleted outside leadcycle)") if expected > 1 else (
+                        f"{gap} missing: the log starts at {describe(row)} (deleted outside leadcycle)")
+                return fail("missing", text, missing_from=expected, missing_to=row["id"] - 1)
+            if bad == "no_hash":
+                return fail("no_hash", f"{describe(row)} has no hash: written outside leadcycle")
+            if bad == "hash_mismatch":
+                return fail("hash_mismatch", f"{describe(row)} does not match its hash: "
+                                             "changed or inserted outside leadcycle")
+            return fail("head_mismatch", f"{describe(row)} is not the one you recorded "
+                                         f"(sha256 {expect[1][:16]}…): the log was rewritten from there on")
+        self.progress(n % PROGRESS_EVERY)
+        last_id = expected - 1
+        head = self.store.get_meta(f"chain:{table}")
+        if table == "events":
+            self.heads[table] = {"id": last_id, "hash": prev if last_id else None}
+        if head is not None or last_id:
+            head_id, _, head_hash = (head or "0 ").partition(" ")
+            if head is None or int(head_id) != last_id or head_hash != prev:
+                if head is not None and int(head_id) > last_id:
+                    text = (f"{_span(words, last_id + 1, int(head_id))} missing: the log ends at #{last_id} "
+                            f"but leadcycle wrote up to #{head_id} (deleted outside leadcycle)")
+                    return Check(name, False, text, n, _problem(table, None, "truncated", text,
+                                                                id=last_id + 1, missing_to=int(head_id)))
+                text = (f"the last of the {words} (#{last_id}) is not the head leadcycle recorded "
+                        f"({head or 'none'}): the table was written outside leadcycle")
+                return Check(name, False, text, n, _problem(table, row, "head_mismatch", text))
+        if expect is not None and last_id < expect[0]:
+            text = (f"{_span(words, last_id + 1, expect[0])} missing: the log ends at #{last_id}, "
+                    f"the head you recorded is #{expect[0]} (truncated)")
+            return Check(name, False, text, n, _problem(table, None, "truncated", text, id=last_id + 1))
+        tail = f", head #{last_id} sha256 {prev[:16]}…" if table == "events" and last_id else ""
+        return Check(name, True, f"{n} {words} chained, none changed or missing{tail}", n)
+
+    # the tables derived from the logs
+
+    def leads(self) -> Check:
+        """Every lead opens with its registration (at its ``created_at``),
+        every event belongs to a lead, and the folded columns (name, gender,
+        phone, need, attributes) are those of the lead's log — as of the
+        clock its projection was computed for (a run with an earlier
+        ``--now`` folds fewer events), or as of the whole log."""
+        orphan = self.conn.execute(
+            "SELECT e.id, e.lead_id, e.at FROM events e LEFT JOIN leads l ON l.id = e.lead_id "
+            "WHERE l.id IS NULL ORDER BY e.id LIMIT 1").fetchone()
+        if orphan is not None:
+            text = f"event #{orphan[0]} (lead #{orphan[1]}, {orphan[2]}) belongs to no lead: lead #{orphan[1]} was deleted"
+            return Check("leads", False, text, 0, {"table": "leads", "what": "missing", "id": orphan[1],
+                                                   "lead_id": orphan[1], "at": orphan[2], "message": text})
+        n = 0
+        for lead, clock, first, folded in self._leads_with_log():
+            problem = self._lead_problem(lead, clock, first, folded)
+            if problem is not None:
+                text = f"lead #{lead.id} ({lead.created_at.isoformat()}) {problem}"
+                return Check("leads", False, text, n, {
+                    "table": "leads", "what": "mismatch", "id": lead.id, "lead_id": lead.id,
+                    "at": lead.created_at.isoformat(), "message": text})
+            n += 1
+            if n % PROGRESS_EVERY == 0:
+                self.progress(PROGRESS_EVERY)
+        self.progress(n % PROGRESS_EVERY)
+        return Check("leads", True, f"{n} leads open with their registration and match their logs", n)
+
+    #: the kinds :func:`leadcycle.engine.fold_lead` reads
+    FOLDED_KINDS = ("register", "set")
+
+    def _leads_with_log(self) -> Iterator[tuple[Lead, str | None, tuple | None, list[Event]]]:
+        """Each lead (by id) with its projection's clock, its first event
+        ``(id, kind, at)`` and its register/set events: two cursors walked
+        side by side, one lead in memory at a time."""
+        leads = self.conn.execute(
+            "SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, l.attributes, "
+            "s.computed_at FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id ORDER BY l.id")
+        events = itertools.groupby(self.conn.execute(
+            "SELECT lead_id, id, kind, at, data FROM events ORDER BY lead_id, id"), key=lambda r: r[0])
+        group = next(events, None)
+        cols = ("id", "industry", "name", "gender", "phone", "need", "created_at", "attributes")
+        for row in leads:
+            lead = Store._lead(dict(zip(cols, row)))
+            while group is not None and group[0] < lead.id:  # events of no lead: the orphan check's
+                group = next(events, None)
+            rows = list(group[1]) if group is not None and group[0] == lead.id else []
+            if rows:
+                group = next(events, None)
+            folded = [Event(r[1], r[0], r[2], r[3], None, json.loads(r[4] or "{}"))
+                      for r in rows if r[2] in self.FOLDED_KINDS]
+            yield lead, row[8], (rows[0][1:4] if rows else None), folded
+
+    def _lead_problem(self, lead: Lead, clock: str | None, first: tuple | None,
+                      events: list[Event]) -> str | None:
+        if first is None or first[1] != "register":
+            return "has no registration event: written outside leadcycle"
+        if first[2] != _iso(lead.created_at):
+            return f"was registered at {first[2]} (event #{first[0]}), not at its created_at"
+        if self.fold is None:
+            return None
+        seen = events
+        if clock is not None:
+            moment = dt.datetime.fromisoformat(clock)
+            seen = [e for e in events if e.at <= moment]
+        stored = (lead.name, lead.gender, lead.phone, lead.need, lead.attributes)
+        for candidate in (events, seen):
+            f = self.fold(lead, candidate)
+            if (f.name, f.gender, f.phone, f.need, f.attributes) == stored:
+                return None
+        f = self.fold(lead, events)
+        diff = [k for k, a, b in zip(("name", "gender", "phone", "need", "attributes"), stored,
+                                     (f.name, f.gender, f.phone, f.need, f.attributes)) if a != b]
+        return f"has {', '.join(diff)} that its log does not say: changed outside leadcycle"
+
+    def agents(self) -> Check:
+        """Every agent named on the logs exists; ``active``, ``away`` and
+        ``left_at`` are what the reception log's away/back/left rows say."""
+        for table in ("events", "receptions", "agent_relations"):
+            row = self.conn.execute(
+                f"SELECT t.id, t.agent FROM {table} t WHERE t.agent IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM agents a WHERE a.name = t.agent) ORDER BY t.id LIMIT 1").fetchone()
+            if row is not None:
+                text = f"agent {row[1]!r}, named on {table} #{row[0]}, is not in the agents table: changed or deleted outside leadcycle"
+                return Check("agents", False, text, 0, {"table": "agents", "what": "missing", "id": row[1],
+                                                        "message": text})
+        status: dict[str, tuple] = {}  # agent → (active, away, left_at)
+        for at, kind, agent, data in self.conn.execute(
+                "SELECT at, kind, agent, data FROM receptions WHERE kind IN ('away', 'back', 'left') ORDER BY id"):
+            active, away, left_at = status.get(agent, (1, None, None))
+            if kind == "away":
+                away = json.loads(data or "{}").get("reason")
+            elif kind == "back":
+                away = None
+            else:
+                active, away, left_at = 0, None, at
+            status[agent] = (active, away, left_at)
+        n = 0
+        for name, active, away, left_at in self.conn.execute(
+                "SELECT name, active, away, left_at FROM agents ORDER BY name"):
+            if (active, away, left_at) != status.get(name, (1, None, None)):
+                want = status.get(name, (1, None, None))
+                text = (f"agent {name!r} is {'active' if active else 'gone'}, away {away or 'no'}, left {left_at or 'no'}; "
+                        f"the reception log says {'active' if want[0] else 'gone'}, away {want[1] or 'no'}, "
+                        f"left {want[2] or 'no'}: changed outside leadcycle")
+                return Check("agents", False, text, n, {"table": "agents", "what": "mismatch", "id": name,
+                                                        "message": text})
+            n += 1
+        return Check("agents", True, f"{n} agents, as the logs say", n)
+
+    def settings(self) -> Check:
+        """The settings in force are the last value the settings log gave each key."""
+        logged: dict[str, str | None] = {}
+        for key, value in self.conn.execute("SELECT key, value FROM settings_log ORDER BY id"):
+            logged[key] = value
+        logged = {k: v for k, v in logged.items() if v is not None}
+        stored = dict(self.conn.execute("SELECT key, value FROM settings"))
+        for key in sorted(set(logged) | set(stored)):
+            if logged.get(key) != stored.get(key):
+                text = (f"setting {key} is {stored.get(key) or '(default)'} but the settings log says "
+                        f"{logged.get(key) or '(default)'}: changed outside leadcycle")
+                return Check("settings", False, text, len(stored), {"table": "settings", "what": "mismatch",
+                                                                   "id": key, "message": text})
+        return Check("settings", True, f"{len(stored)} settings, as the settings log says", len(stored))
+
+    def credit(self) -> Check:
+        """The credit ledger is derived (``leadcycle credit`` recomputes it from
+        the log): each row names a contract of its own lead, and each deal's
+        shares sum to exactly 1."""
+        sums: dict[tuple[int, int], Fraction] = {}
+        n = 0
+        for lead_id, deal, agent, num, den, kind, owner in self.conn.execute(
+                "SELECT c.lead_id, c.deal_event_id, c.agent, c.share_num, c.share_den, e.kind, e.lead_id "
+                "FROM credit_ledger c LEFT JOIN events e ON e.id = c.deal_event_id ORDER BY c.lead_id, c.deal_event_id"):
+            if kind != "contract" or owner != lead_id or not den:
+                text = f"credit of lead #{lead_id} names event #{deal}, which is not a contract of that lead"
+                return Check("credit ledger", False, text, n, {"table": "credit_ledger", "what": "mismatch",
+                                                               "id": deal, "lead_id": lead_id, "message": text})
+            sums[(lead_id, deal)] = sums.get((lead_id, deal), Fraction(0)) + Fraction(num, den)
+            n += 1
+        for (lead_id, deal), total in sums.items():
+            if total != 1:
+                text = f"credit of lead #{lead_id}'s deal #{deal} sums to {total}, not 1: changed outside leadcycle"
+                return Check("credit ledger", False, text, n, {"table": "credit_ledger", "what": "mismatch",
+                                                               "id": deal, "lead_id": lead_id, "message": text})
+        return Check("credit ledger", True, f"{len(sums)} deals, shares sum to 1", len(sums))
+
+    def import_ledger(self) -> Check:
+        row = self.conn.execute(
+            "SELECT i.source, i.row_no, i.lead_id FROM import_keys i WHERE i.lead_id IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM leads l WHERE l.id = i.lead_id) LIMIT 1").fetchone()
+        n = self.conn.execute("SELECT count(*) FROM import_keys").fetchone()[0]
+        if row is not None:
+            text = f"imported row {row[1]} of {row[0]} names lead #{row[2]}, which does not exist"
+            return Check("import ledger", False, text, n, {"table": "import_keys", "what": "missing",
+                                                           "id": row[2], "lead_id": row[2], "message": text})
+        return Check("import ledger", True, f"{n} imported rows, each on a lead", n)

@@ -16,7 +16,7 @@ def test_core_migrations_on_a_fresh_database():
     core_migrations.apply(db)
     assert {"meta", "agents", "industries", "settings", "leads", "events", "lead_state"} <= set(db.table_names())
     assert db["events"].columns_dict == {"id": int, "lead_id": int, "kind": str, "at": str, "agent": str,
-                                         "data": str, "note": str, "recorded_at": str}
+                                         "data": str, "note": str, "recorded_at": str, "hash": str}
     assert db["lead_state"].columns_dict["grade"] is str
     assert db["lead_state"].columns_dict["score"] is float
     assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID

@@ -446,14 +446,10 @@ def due(env, agent, as_json):
 @pass_env
 def review(env, dry_run, as_json):
     """The periodic review the industries define (weekly downgrades, account levels…)."""
-    from leadcycle import loader
-
     book = env.book()
     if book.store.count_leads() == 0:
         raise LeadcycleError("there are no leads to review yet; register one with: leadcycle lead add")
-    changes = []
-    for result in loader.call_safely("run_review", book=book, apply=not dry_run):
-        changes.extend(result)
+    changes = book.review(apply=not dry_run)
     for c in changes:
         if hasattr(c.get("reason"), "to_json"):
             c["reason"] = c["reason"](env.lang)

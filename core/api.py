@@ -102,6 +102,7 @@ class LeadBook:
         self.registry = registry or Registry()
         self._context: Context | None = None
         self._cache: dict = {}
+        self._tz: ZoneInfo | None = None
 
     # ----------------------------------------------------------- opening
 
@@ -148,10 +149,29 @@ class LeadBook:
 
     @property
     def now(self) -> dt.datetime:
-        if self._now is None:
-            tz = self.settings["core.timezone"]
-            self._now = dt.datetime.now(ZoneInfo(tz)).replace(tzinfo=None, microsecond=0)
-        return self._now
+        """The office's wall-clock time, to the second.
+
+        A fixed clock (``now=`` when opening, ``--now``, :meth:`at`) is
+        returned as is. Otherwise the clock is live: inside a write
+        transaction it is the moment the write lock was taken (the same for
+        the whole transaction, so every event of one write has one time and
+        events of one lead are in time order whatever the interleaving of
+        processes); outside, the wall clock read now — never a value kept
+        from an earlier write."""
+        if self._now is not None:
+            return self._now
+        moment = self.store.locked_at or dt.datetime.now(dt.timezone.utc)
+        return moment.astimezone(self._zone()).replace(tzinfo=None, microsecond=0)
+
+    @property
+    def clock_is_live(self) -> bool:
+        """True unless the clock is fixed (``--now``, :meth:`at`)."""
+        return self._now is None
+
+    def _zone(self) -> ZoneInfo:
+        if self._tz is None:
+            self._tz = ZoneInfo(self.settings["core.timezone"])
+        return self._tz
 
     # ---------------------------------------------------------- settings
 
@@ -170,6 +190,7 @@ class LeadBook:
         with self.store.transaction():
             self.store.set_setting(key, value, self.now)
         self._context = None
+        self._tz = None
         return value
 
     def reset_setting(self, key: str) -> None:
@@ -177,6 +198,7 @@ class LeadBook:
         with self.store.transaction():
             self.store.delete_setting(key)
         self._context = None
+        self._tz = None
 
     @property
     def context(self) -> Context:
@@ -235,8 +257,8 @@ class LeadBook:
         name, gender, phone, need, attributes = validate_registration(
             ind, name=name, gender=gender, phone=phone, need=need, attributes=attributes,
             channel=channel, relation=relation)
-        now = self.now
         with self.store.transaction():
+            now = self.now
             if agent is not None:
                 self.agent(agent)
             existing = self.store.leads_by_phone(industry, phone)
@@ -319,15 +341,24 @@ class LeadBook:
         if not ek.loggable:
             raise Refused(f"{kind!r} events are written by their own command, not by 'log'")
         clean = self.event_data(lead.industry, kind, data or {})
-        event = Event(None, lead.id, kind, self.now, agent, clean, note)
-        state = self.append(lead.id, [event])
+        with self.store.transaction():
+            event = Event(None, lead.id, kind, self.now, agent, clean, note)
+            state = self.append(lead.id, [event])
         return event, state
 
     def append(self, lead_id: int, events: list[Event], *, check: Callable[[], None] | None = None) -> State:
         """Append ``events`` to one lead's log in one transaction and return
         the new state. Plugin commands write through here; ``check`` runs
-        inside the transaction, after the write lock is held."""
+        inside the transaction, after the write lock is held.
+
+        With a live clock the events are stamped with :attr:`now` inside
+        the transaction (the moment the lock was taken), whatever time they
+        were built with: a caller that read the clock before waiting for the
+        lock would otherwise write a time earlier than the events another
+        process wrote meanwhile."""
         with self.store.transaction():
+            if self.clock_is_live:
+                events = [attrs.evolve(e, at=self.now) for e in events]
             for e in events:
                 if e.agent is not None:
                     self.agent(e.agent)
@@ -512,6 +543,24 @@ class LeadBook:
         day = until or self.now.date()
         return self.store.due_rows(day, owner=agent)
 
+
+    def review(self, apply: bool = True) -> list[dict]:
+        """Run every plugin's periodic review (the ``run_review`` hook) as
+        ONE write transaction: each plugin decides from what it reads under
+        the write lock, so a concurrent write either landed before (and is
+        seen) or waits until the review is done. If a plugin raises, what
+        the plugins before it wrote is rolled back and a
+        :class:`LeadcycleError` names the plugin. A dry run (``apply=False``)
+        runs the same way and rolls everything back. Returns the changes
+        (dicts with ``lead_id``, ``change`` and ``reason``)."""
+        from . import loader
+
+        with self.store.transaction(rollback=not apply):
+            try:
+                results = loader.call_strictly("run_review", book=self, apply=apply)
+            except LeadcycleError as e:
+                raise LeadcycleError(f"{e}; the review wrote nothing") from e
+        return [change for result in results for change in result]
 
     # --------------------------------------------------------- ownership
     # (DOMAIN §3; the rules live in ownership.py and reception.py)

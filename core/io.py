@@ -402,7 +402,6 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     rejects = _Rejects(path + ".rejects.csv", headers)
     if os.path.exists(rejects.path):
         os.remove(rejects.path)  # ours, from an earlier run: it is rewritten
-    now = book.now
     agents: dict[str, str | None] = {}  # name → None (usable) or the reason it is not
 
     def check_agent(name: str) -> None:
@@ -453,6 +452,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         name, gender, phone, need, attrs_clean = validate_registration(
             ind, name=values.get("name"), gender=values.get("gender"), phone=values.get("phone"),
             need=values.get("need"), attributes=attributes, channel=channel, relation=relation)
+        now = book.now  # called inside the batch's transaction: the moment of its write lock
         at = parse_moment(values["registered"]) if "registered" in values else now
         if at > now:
             raise LeadcycleError(f"visit date {at.isoformat(sep=' ')} is after the clock "
@@ -488,8 +488,8 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
 def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, rejects: _Rejects,
                   result: ImportResult, agents: dict) -> None:
     store = book.store
-    now = book.now
     with store.transaction():
+        now = book.now
         done = store.imported_rows(digest, [n for n, _ in batch])
         todo = [(n, c) for n, c in batch if n not in done]
         result.skipped += len(batch) - len(todo)

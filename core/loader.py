@@ -114,6 +114,28 @@ def first_result(hook_name: str, **kwargs):
     return next((out for out in _results(hook_name, kwargs) if out is not None), None)
 
 
+def call_strictly(hook_name: str, **kwargs) -> list:
+    """Call ``hook_name`` on each plugin, in pluggy's order, for a hook whose
+    results must be all or nothing (the review writes): the first plugin
+    that raises stops the call with a :class:`~leadcycle.LeadcycleError`
+    naming it, so the caller's transaction rolls back what the plugins
+    before it wrote."""
+    from .errors import LeadcycleError
+
+    pm = get_pm()
+    out = []
+    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+        try:
+            result = impl.function(**{k: kwargs[k] for k in impl.argnames})
+        except Exception as e:
+            name = pm.get_name(impl.plugin) or repr(impl.plugin)
+            what = "refused" if isinstance(e, LeadcycleError) else f"failed ({type(e).__name__})"
+            raise LeadcycleError(f"plugin {name!r} {what} in {hook_name}: {e}") from e
+        if result is not None:
+            out.append(result)
+    return out
+
+
 def call_checks(hook_name: str, **kwargs) -> None:
     """Call a checking hook on each plugin: a
     :class:`~leadcycle.LeadcycleError` it raises refuses the action and

@@ -131,6 +131,8 @@ class Store:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.path = path
+        #: when the write lock of the open transaction was taken (UTC), else None
+        self.locked_at: dt.datetime | None = None
 
     # ------------------------------------------------------------ opening
 
@@ -204,14 +206,35 @@ class Store:
         self.conn.close()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["Store"]:
+    def transaction(self, *, rollback: bool = False) -> Iterator["Store"]:
         """One user action = one transaction, holding the write lock from
-        the start so check-then-write is safe across processes."""
+        the start so check-then-write is safe across processes.
+
+        The wall clock is read once the lock is held and kept in
+        :attr:`locked_at` until the outermost transaction ends: a live
+        :attr:`LeadBook.now <leadcycle.LeadBook.now>` stamps the writes with
+        it, so that whichever process gets the lock second also writes the
+        later time (a clock read before waiting for the lock could be
+        earlier than the events the other process just wrote).
+
+        A nested call is a savepoint. With ``rollback`` everything done in
+        the block is undone at its end (a rehearsal such as ``review
+        --dry-run``: the same reads and checks, under the same lock,
+        nothing kept)."""
         if self.conn.in_transaction:
-            with self.db.atomic():
+            if not rollback:
+                with self.db.atomic():
+                    yield self
+                return
+            self.conn.execute("SAVEPOINT rehearsal")
+            try:
                 yield self
+            finally:
+                self.conn.execute("ROLLBACK TO rehearsal")
+                self.conn.execute("RELEASE rehearsal")
             return
         self.conn.execute("BEGIN IMMEDIATE")
+        self.locked_at = dt.datetime.now(dt.timezone.utc)
         try:
             yield self
         except BaseException:
@@ -219,7 +242,9 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise
         else:
-            self.conn.execute("COMMIT")
+            self.conn.execute("ROLLBACK" if rollback else "COMMIT")
+        finally:
+            self.locked_at = None
 
     # ------------------------------------------------------------- meta
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from . import engine, ownership, reception
+from . import engine, names, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
 from .model import Agent, Event, Industry, Label, Lead, State
 from .registry import Context, Registry
@@ -245,33 +245,34 @@ class LeadBook:
 
     def add_lead(self, industry: str, *, name: str | None, gender: str | None, phone: str | None,
                  need: str | None, attributes: dict[str, Any] | None = None, agent: str | None = None,
-                 channel: str = "visit", relation: str | None = None,
+                 channel: str = "visit", relation: str | None = None, different_person: bool = False,
                  extra: dict[str, Any] | None = None, asks_for: str | None = None,
                  referred_by: int | None = None, referral_proof: str | None = None) -> Added:
-        """Register a lead. The three basics are required (DOMAIN §1). A phone
-        already registered in this industry is the same lead: under the same
-        name the call is refused and names the lead; under another name with
-        a family ``relation`` the person is recorded on that lead; otherwise a
-        new lead is created for the other person."""
+        """Register a lead. The three basics are required (DOMAIN §1).
+
+        A phone already registered in this industry needs a decision
+        (:meth:`_shared_phone`): a name that matches a lead on it
+        (:func:`leadcycle.names.match`: ``張偉``, ``张伟先生``, ``ZHANG Wei``
+        are ``张伟``) is that lead, and the call is refused naming it and its
+        owner; another name is refused unless the caller says who the person
+        is — close family (``relation``: recorded on that lead) or
+        ``different_person`` (a new lead; the decision is kept in its
+        ``register`` event)."""
         ind = self.industry(industry)
         name, gender, phone, need, attributes = validate_registration(
             ind, name=name, gender=gender, phone=phone, need=need, attributes=attributes,
             channel=channel, relation=relation)
+        if relation is not None and different_person:
+            raise LeadcycleError("give either --relation (close family: one lead) or --different-person "
+                                 "(a lead of their own), not both")
         with self.store.transaction():
             now = self.now
             if agent is not None:
                 self.agent(agent)
-            existing = self.store.leads_by_phone(industry, phone)
-            same = [lead for lead in existing if lead.name == name]
-            if same:
-                lead = same[0]
-                state = self.store.get_state(lead.id)
-                owner = state.owner if state and state.owner else "no owner (pool)"
-                raise LeadcycleError(
-                    f"phone {phone} is already lead #{lead.id} ({lead.name}, owner: {owner}); "
-                    f"a returning client is logged with: leadcycle log {lead.id} visit --agent NAME")
-            if existing and relation is not None:
-                lead = existing[0]
+            family_of, shared = self._shared_phone(industry, phone, name, relation=relation,
+                                                   different_person=different_person)
+            if family_of is not None:
+                lead = family_of
                 event = Event(None, lead.id, "set", now, agent, {"changes": {}, "family_member": {
                     "name": name, "gender": gender, "relation": relation}},
                     note=f"{name} ({relation}) registered with the same phone")
@@ -279,12 +280,11 @@ class LeadBook:
                 return Added(self.store.get_lead(lead.id), state, "family",
                              f"same lead #{lead.id}: {name} is {lead.name}'s {relation} "
                              "(a family visiting together is one lead; the first registration counts)")
-            if existing and relation is None:
-                message = (f"phone {phone} is also on lead #{existing[0].id} ({existing[0].name}); "
-                           "registered as a different person — if they are close family, "
-                           "use --relation instead")
-            else:
-                message = None
+            message = None
+            if shared:
+                extra = {**(extra or {}), "different_person_from": [lead.id for lead in shared]}
+                message = (f"phone {phone} is also on lead #{shared[0].id} ({shared[0].name}); "
+                           "registered as a different person, as you said")
             claims = ownership.registration_data(self, industry, phone, asks_for=asks_for,
                                                  referred_by=referred_by, referral_proof=referral_proof)
             lead = Lead(None, industry, name, gender, phone, need, now, attributes)
@@ -294,6 +294,47 @@ class LeadBook:
             self.store.append_event(Event(None, lead_id, "register", now, agent, data), now)
             state = self._reproject([lead_id])[0]
         return Added(self.store.get_lead(lead_id), state, "created", message)
+
+    def _owner_text(self, lead: Lead) -> str:
+        state = self.store.get_state(lead.id)
+        return state.owner if state and state.owner else "no owner (pool)"
+
+    def _shared_phone(self, industry: str, phone: str, name: str, *, relation: str | None = None,
+                      different_person: bool = False, lead_id: int | None = None) -> tuple[Lead | None, list[Lead]]:
+        """The decision a second person on a registered phone needs (DOMAIN
+        §1; 撞单 is what it prevents). Call under the write lock.
+
+        The other leads on ``phone`` (but ``lead_id``, the lead being
+        changed) are compared by name (:func:`names.match`). A whole-name
+        match is that lead: refused. A bare surname with an honorific
+        (``张先生``) that fits a lead is refused unless the caller says who
+        the person is; so is an unmatched name. Returns ``(lead, [])`` when
+        ``relation`` records the person on ``lead``, ``(None, others)`` for a
+        new lead (``others`` non-empty when ``different_person`` was said)."""
+        others = [lead for lead in self.store.leads_by_phone(industry, phone) if lead.id != lead_id]
+        if not others:
+            return None, []
+        found = names.find(name, [(lead, lead.name) for lead in others])
+        if found is not None and found[1] == names.NAME:
+            lead = found[0]
+            same = "" if lead.name == name else f" ({name} is the same name)"
+            raise LeadcycleError(
+                f"phone {phone} is already lead #{lead.id} ({lead.name}, owner: {self._owner_text(lead)}){same}; "
+                f"a returning client is logged with: leadcycle log {lead.id} visit --agent NAME")
+        lead = found[0] if found is not None else others[0]
+        if relation is not None:
+            return lead, []
+        if different_person:
+            return None, others
+        how = (f"and {name} may be {lead.name} (a returning client is logged with: leadcycle log {lead.id} "
+               "visit --agent NAME); if not," if found is not None else "under another name;")
+        options = ("--relation spouse|parent|child|sibling|partner (close family: recorded on "
+                   f"lead #{lead.id}) or --different-person (a lead of their own)")
+        if lead_id is not None:
+            options = ("--different-person (a lead of their own); close family belongs on "
+                       f"lead #{lead.id} (leadcycle lead add … --relation)")
+        raise LeadcycleError(f"phone {phone} is already lead #{lead.id} ({lead.name}, owner: "
+                             f"{self._owner_text(lead)}) {how} say who {name} is: {options}")
 
     def register(self, data: Mapping[str, Any]) -> Added:
         """Register a lead from plain data, e.g. an integrator's JSON object:
@@ -389,8 +430,13 @@ class LeadBook:
             history.append(e)
 
     def set(self, lead_id: int, changes: dict[str, Any], *, agent: str | None = None,
-            note: str | None = None) -> State:
-        """Change attributes (or name, gender, phone, need) — as a ``set`` event."""
+            note: str | None = None, different_person: bool = False) -> State:
+        """Change attributes (or name, gender, phone, need) — as a ``set``
+        event. A new phone, or a new name, is checked against the other
+        leads on that phone as a registration is (:meth:`_shared_phone`):
+        a matching name is refused, and a new phone already registered
+        under another name needs ``different_person`` (recorded in the
+        event)."""
         lead = self.lead(lead_id)
         ind = self.industry(lead.industry)
         if not changes:
@@ -407,7 +453,23 @@ class LeadBook:
                 clean[key] = require_text("need", value)
             else:
                 clean.update(coerce_attributes(ind, {key: value}))
-        return self.append(lead.id, [Event(None, lead.id, "set", self.now, agent, {"changes": clean}, note)])
+        data: dict[str, Any] = {"changes": clean}
+
+        def check() -> None:
+            current = self.lead(lead.id)
+            phone, name = clean.get("phone", current.phone), clean.get("name", current.name)
+            if phone == current.phone and name == current.name:
+                return
+            if phone == current.phone:  # a new name on a phone already shared: only a match is refused
+                others = [o for o in self.store.leads_by_phone(current.industry, phone) if o.id != lead.id]
+                if not names.find(name, [(o, o.name) for o in others]):
+                    return
+            _, shared = self._shared_phone(current.industry, phone, name, lead_id=lead.id,
+                                           different_person=different_person)
+            if shared:  # the decision goes into the event being written (data is its dict)
+                data["different_person_from"] = [o.id for o in shared]
+
+        return self.append(lead.id, [Event(None, lead.id, "set", self.now, agent, data, note)], check=check)
 
     def record(self, lead_id: int) -> LeadRecord:
         """A lead, its live state (computed now) and its history."""

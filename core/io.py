@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import attrs
 
-from . import engine
+from . import engine, names
 from .api import LeadBook, validate_registration
 from .errors import LeadcycleError
 from .model import Event, Industry, Lead, _EXCEL_EPOCH, parse_date
@@ -540,8 +540,20 @@ def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, reje
 
         for r in good:
             same_phone = by_phone.get((r.industry, r.phone), [])
-            same = [lead_id for lead_id, name in same_phone if name == r.name]
-            target = same[0] if same else (same_phone[0][0] if same_phone and r.relation else None)
+            # a matching name (張偉, 张伟先生, ZHANG Wei are 张伟; see names.py) is a returning
+            # visit; close family (a relation, and no more than a surname in common) is one
+            # lead with it; any other name on a registered phone needs a decision: rejected
+            found = names.find(r.name, same_phone)
+            family = bool(same_phone and r.relation and (found is None or found[1] == names.SURNAME))
+            same = [found[0]] if found is not None and not family else []
+            target = (found[0] if found else same_phone[0][0]) if family else (same[0] if same else None)
+            if same_phone and target is None:
+                lead_id, name = same_phone[0]
+                result.rejected += 1
+                rejects.add(r.row_no, f"phone {r.phone} is already lead #{lead_id} ({name}) under another name; "
+                                      "fill the relation (关系) column for close family, or register another "
+                                      "person with: leadcycle lead add … --different-person", r.cells)
+                continue
             if target is not None:
                 last = last_at.get(target)
                 if last is not None and r.at < last:

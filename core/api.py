@@ -63,6 +63,14 @@ def validate_registration(ind: Industry, *, name: Any, gender: Any, phone: Any, 
     return name, gender, phone, need, coerce_attributes(ind, attributes or {})
 
 
+def family_names(events: Iterable[Event]) -> list[str]:
+    """The close family recorded on a lead (``set`` events with a
+    ``family_member``): one lead with it, so their names are its names
+    for the duplicate check."""
+    return [e.data["family_member"]["name"] for e in events
+            if e.kind == "set" and e.data.get("family_member", {}).get("name")]
+
+
 def coerce_attributes(industry: Industry, raw: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, value in raw.items():
@@ -299,6 +307,15 @@ class LeadBook:
         state = self.store.get_state(lead.id)
         return state.owner if state and state.owner else "no owner (pool)"
 
+    def _people_on(self, leads: list[Lead]) -> list[tuple[tuple[Lead, str], str]]:
+        """``((lead, name), name)`` for each lead's own name, then for each
+        close family member recorded on it — the candidates of
+        :func:`names.find`."""
+        out = [((lead, lead.name), lead.name) for lead in leads]
+        for lead in leads:
+            out += [((lead, n), n) for n in family_names(self.store.events_for(lead.id))]
+        return out
+
     def _shared_phone(self, industry: str, phone: str, name: str, *, relation: str | None = None,
                       different_person: bool = False, lead_id: int | None = None) -> tuple[Lead | None, list[Lead]]:
         """The decision a second person on a registered phone needs (DOMAIN
@@ -314,14 +331,15 @@ class LeadBook:
         others = [lead for lead in self.store.leads_by_phone(industry, phone) if lead.id != lead_id]
         if not others:
             return None, []
-        found = names.find(name, [(lead, lead.name) for lead in others])
+        found = names.find(name, self._people_on(others))
         if found is not None and found[1] == names.NAME:
-            lead = found[0]
-            same = "" if lead.name == name else f" ({name} is the same name)"
+            lead, known = found[0]
+            same = ("" if known == name else f" ({name} is the same name)" if known == lead.name
+                    else f" ({name} is {known}, recorded on it as close family)")
             raise LeadcycleError(
                 f"phone {phone} is already lead #{lead.id} ({lead.name}, owner: {self._owner_text(lead)}){same}; "
                 f"a returning client is logged with: leadcycle log {lead.id} visit --agent NAME")
-        lead = found[0] if found is not None else others[0]
+        lead = found[0][0] if found is not None else others[0]
         if relation is not None:
             return lead, []
         if different_person:
@@ -462,7 +480,7 @@ class LeadBook:
                 return
             if phone == current.phone:  # a new name on a phone already shared: only a match is refused
                 others = [o for o in self.store.leads_by_phone(current.industry, phone) if o.id != lead.id]
-                if not names.find(name, [(o, o.name) for o in others]):
+                if not names.find(name, self._people_on(others)):
                     return
             _, shared = self._shared_phone(current.industry, phone, name, lead_id=lead.id,
                                            different_person=different_person)

@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterable, Iterator
 import attrs
 
 from . import engine, names
-from .api import LeadBook, validate_registration
+from .api import LeadBook, family_names, validate_registration
 from .errors import LeadcycleError
 from .model import Event, Industry, Lead, _EXCEL_EPOCH, parse_date
 
@@ -512,6 +512,8 @@ def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, reje
         for ind in {r.industry for r in good}:
             for lead_id, phone, name in store.leads_by_phones(ind, [r.phone for r in good if r.industry == ind]):
                 by_phone.setdefault((ind, phone), []).append([lead_id, name])
+        for entries in by_phone.values():  # close family recorded on a lead is known by name too
+            entries += [[lead_id, n] for lead_id, _ in list(entries) for n in family_names(store.events_for(lead_id))]
         existing_ids = {lead_id for v in by_phone.values() for lead_id, _ in v}
         last_at = store.last_event_at(existing_ids) if existing_ids else {}
         contacts = store.visit_days(existing_ids) if existing_ids else set()
@@ -589,6 +591,7 @@ def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, reje
                     add(target, Event(None, target, "set", r.at, r.agent, {"changes": {}, "family_member": {
                         "name": r.name, "gender": r.gender, "relation": r.relation}},
                         note=f"{r.name} ({r.relation}) registered with the same phone"))
+                    same_phone.append([target, r.name])
                 result.merged += 1
                 keys.append((r.row_no, target, "merged"))
                 continue

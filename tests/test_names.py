@@ -216,3 +216,23 @@ def test_a_bare_surname_refusal_names_both_ways_out(office):
         "client is logged with: leadcycle log 1 visit --agent NAME); if not, say who 张先生 is: "
         "--relation spouse|parent|child|sibling|partner (close family: recorded on lead #1) or "
         "--different-person (a lead of their own)")
+
+
+def test_close_family_recorded_on_a_lead_is_known_by_name(office, tmp_path):
+    add(office, "张伟", "--agent", "李娜")
+    assert add(office, "李梅", "--relation", "spouse").exit_code == 0
+    again = add(office, "李 梅", "--agent", "王强")
+    assert again.exit_code == 1
+    assert "already lead #1 (张伟, owner: 李娜) (李 梅 is 李梅, recorded on it as close family)" in again.output
+    assert add(office, "李梅", "--different-person").exit_code == 1
+    # the importer knows them too: a returning visit of lead #1, not a rejected row
+    path = tmp_path / "b.csv"
+    path.write_text("姓名,性别,电话,需求,来访日期,置业顾问,关系\n"
+                    "王丽,女,13800138000,三房,2026-03-06,李娜,子女\n"
+                    "王丽,女,13800138000,三房,2026-03-07,李娜,\n"
+                    "李梅,女,13800138000,三房,2026-03-07,李娜,\n", encoding="utf-8")
+    later = "2026-03-08T10:00"
+    out = json.loads(office("import", str(path), "--industry", "realestate", "--json", now=later).output)
+    # 王丽 is recorded as family, then visits; 李梅 comes the same day (one visit of the lead that day)
+    assert (out["imported"], out["merged"], out["unchanged"], out["rejected"]) == (0, 2, 1, 0), out
+    assert lead_count(office) == 1

@@ -185,6 +185,9 @@ def lead():
               help="How the client first came: a registered visit, or a phone call.")
 @click.option("--relation", type=click.Choice(["spouse", "parent", "child", "sibling", "partner"]),
               help="This person is close family of the lead already registered with this phone.")
+@click.option("--different-person", is_flag=True,
+              help="The phone is already registered under another name and this is another "
+                   "person: register a lead of their own.")
 @click.option("--asks-for", metavar="AGENT", help="The visitor (or caller) asked for this agent by name.")
 @click.option("--referred-by", type=LEAD_ID, metavar="LEAD_ID", help="Introduced by the client of this lead.")
 @click.option("--referral-proof", type=click.Choice(["accompanied", "phoned", "named"]),
@@ -192,11 +195,12 @@ def lead():
 @click.option("--from-json", "from_json", metavar="FILE|-",
               help="Register from a JSON object, or a list of them (all or none), in FILE or on "
                    "stdin (-); keys as the options: industry, name, gender, phone, need, "
-                   "attributes, agent, channel, relation, asks_for, referred_by, referral_proof.")
+                   "attributes, agent, channel, relation, different_person, asks_for, referred_by, "
+                   "referral_proof.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, relation, asks_for,
-             referred_by, referral_proof, from_json, as_json):
+def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, relation, different_person,
+             asks_for, referred_by, referral_proof, from_json, as_json):
     """Register a lead: the three basics (name with gender, phone, need) are required."""
     if from_json is not None:
         _lead_add_from_json(env, from_json, as_json, click.get_current_context())
@@ -206,7 +210,7 @@ def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, rel
     book = env.book()
     added = book.add_lead(industry, name=name, gender=gender, phone=phone, need=need,
                           attributes=_assignments(sets), agent=agent, channel=channel, relation=relation,
-                          asks_for=asks_for, referred_by=referred_by, referral_proof=referral_proof)
+                          different_person=different_person, asks_for=asks_for, referred_by=referred_by, referral_proof=referral_proof)
     _print_added(env, book, added, as_json)
 
 
@@ -274,14 +278,16 @@ def _print_added(env, book, added, as_json, emit=True):
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
 @click.option("--agent", help="Who made the change (required).")
 @click.option("--note", help="Why.")
+@click.option("--different-person", is_flag=True,
+              help="phone=… is already registered under another name, and this lead is another person.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def lead_set(env, lead_id, assignments, agent, note, as_json):
+def lead_set(env, lead_id, assignments, agent, note, different_person, as_json):
     """Change a lead's attributes (recorded as an event)."""
     book = env.book()
     lead_id = _lead_id(lead_id)
     before = state_before(book, lead_id)
-    book.set(lead_id, _assignments(assignments), agent=agent, note=note)
+    book.set(lead_id, _assignments(assignments), agent=agent, note=note, different_person=different_person)
     record = book.record(lead_id)
     if as_json:
         echo_json(state_json(record, env.lang))
@@ -512,14 +518,10 @@ def due(env, agent, as_json):
 @pass_env
 def review(env, dry_run, as_json):
     """The periodic review the industries define (weekly downgrades, account levels…)."""
-    from leadcycle import loader
-
     book = env.book()
     if book.store.count_leads() == 0:
         raise LeadcycleError("there are no leads to review yet; register one with: leadcycle lead add")
-    changes = []
-    for result in loader.call_safely("run_review", book=book, apply=not dry_run):
-        changes.extend(result)
+    changes = book.review(apply=not dry_run)
     for c in changes:
         if hasattr(c.get("reason"), "to_json"):
             c["reason"] = c["reason"](env.lang)

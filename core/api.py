@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from . import actors, corrections, engine, ownership, reception
+from . import actors, corrections, engine, names, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
 from .model import Agent, Event, Industry, Label, Lead, State
 from .registry import Context, Registry
@@ -66,6 +66,14 @@ def validate_registration(ind: Industry, *, name: Any, gender: Any, phone: Any, 
     return name, gender, phone, need, coerce_attributes(ind, attributes or {}, today)
 
 
+def family_names(events: Iterable[Event]) -> list[str]:
+    """The close family recorded on a lead (``set`` events with a
+    ``family_member``): one lead with it, so their names are its names
+    for the duplicate check."""
+    return [e.data["family_member"]["name"] for e in events
+            if e.kind == "set" and e.data.get("family_member", {}).get("name")]
+
+
 def coerce_attributes(industry: Industry, raw: dict[str, Any],
                       today: dt.date | None = None) -> dict[str, Any]:
     out = {}
@@ -103,8 +111,6 @@ class LeadBook:
                  registry: Registry | None = None):
         self.store = store
         self._now = now
-        #: a clock given by the caller (--now, LEADCYCLE_NOW, ``at``), not the machine's
-        self._fixed_clock = now is not None
         self.registry = registry or Registry()
         self._context: Context | None = None
         self._cache: dict = {}
@@ -114,6 +120,7 @@ class LeadBook:
         self.actor: Agent | None = None
         self.actor_problem: str | None = None
         store.before_write = self._check_write
+        self._tz: ZoneInfo | None = None
 
     # ----------------------------------------------------------- opening
 
@@ -155,12 +162,12 @@ class LeadBook:
     @contextlib.contextmanager
     def at(self, moment: dt.datetime):
         """Run a block with the clock set to ``moment`` (simulations, the demo)."""
-        saved, fixed = self._now, self._fixed_clock
-        self._now, self._fixed_clock = moment.replace(microsecond=0), True
+        saved = self._now
+        self._now = moment.replace(microsecond=0)
         try:
             yield self
         finally:
-            self._now, self._fixed_clock = saved, fixed
+            self._now = saved
 
     # ------------------------------------------------------ office rules
 
@@ -178,7 +185,7 @@ class LeadBook:
         must be the machine's, and somebody must be signed in."""
         if not self.office:
             return
-        if self._fixed_clock:
+        if not self.clock_is_live:
             raise Refused("this is an office database: writes take the machine's clock, so --now "
                           "(LEADCYCLE_NOW) is only for reads; drop it, or practise on a simulation "
                           "database (leadcycle --db practice.db init --simulation)")
@@ -227,10 +234,29 @@ class LeadBook:
 
     @property
     def now(self) -> dt.datetime:
-        if self._now is None:
-            tz = self.settings["core.timezone"]
-            self._now = dt.datetime.now(ZoneInfo(tz)).replace(tzinfo=None, microsecond=0)
-        return self._now
+        """The office's wall-clock time, to the second.
+
+        A fixed clock (``now=`` when opening, ``--now``, :meth:`at`) is
+        returned as is. Otherwise the clock is live: inside a write
+        transaction it is the moment the write lock was taken (the same for
+        the whole transaction, so every event of one write has one time and
+        events of one lead are in time order whatever the interleaving of
+        processes); outside, the wall clock read now — never a value kept
+        from an earlier write."""
+        if self._now is not None:
+            return self._now
+        moment = self.store.locked_at or dt.datetime.now(dt.timezone.utc)
+        return moment.astimezone(self._zone()).replace(tzinfo=None, microsecond=0)
+
+    @property
+    def clock_is_live(self) -> bool:
+        """True unless the clock is fixed (``--now``, :meth:`at`)."""
+        return self._now is None
+
+    def _zone(self) -> ZoneInfo:
+        if self._tz is None:
+            self._tz = ZoneInfo(self.settings["core.timezone"])
+        return self._tz
 
     # ---------------------------------------------------------- settings
 
@@ -250,6 +276,7 @@ class LeadBook:
         with self.store.transaction():
             self.store.set_setting(key, value, self.now)
         self._context = None
+        self._tz = None
         return value
 
     def reset_setting(self, key: str) -> None:
@@ -258,6 +285,7 @@ class LeadBook:
         with self.store.transaction():
             self.store.delete_setting(key, self.now)
         self._context = None
+        self._tz = None
 
     @property
     def context(self) -> Context:
@@ -324,34 +352,35 @@ class LeadBook:
 
     def add_lead(self, industry: str, *, name: str | None, gender: str | None, phone: str | None,
                  need: str | None, attributes: dict[str, Any] | None = None, agent: str | None = None,
-                 channel: str = "visit", relation: str | None = None,
+                 channel: str = "visit", relation: str | None = None, different_person: bool = False,
                  extra: dict[str, Any] | None = None, asks_for: str | None = None,
                  referred_by: int | None = None, referral_proof: str | None = None) -> Added:
-        """Register a lead. The three basics are required (DOMAIN §1). A phone
-        already registered in this industry is the same lead: under the same
-        name the call is refused and names the lead; under another name with
-        a family ``relation`` the person is recorded on that lead; otherwise a
-        new lead is created for the other person."""
+        """Register a lead. The three basics are required (DOMAIN §1).
+
+        A phone already registered in this industry needs a decision
+        (:meth:`_shared_phone`): a name that matches a lead on it
+        (:func:`leadcycle.names.match`: ``張偉``, ``张伟先生``, ``ZHANG Wei``
+        are ``张伟``) is that lead, and the call is refused naming it and its
+        owner; another name is refused unless the caller says who the person
+        is — close family (``relation``: recorded on that lead) or
+        ``different_person`` (a new lead; the decision is kept in its
+        ``register`` event)."""
         ind = self.industry(industry)
         name, gender, phone, need, attributes = validate_registration(
             ind, name=name, gender=gender, phone=phone, need=need, attributes=attributes,
             channel=channel, relation=relation, today=self.now.date())
-        now = self.now
+        if relation is not None and different_person:
+            raise LeadcycleError("give either --relation (close family: one lead) or --different-person "
+                                 "(a lead of their own), not both")
         with self.store.transaction():
+            now = self.now
             agent = self.author(agent)
             if agent is not None:
                 self.agent(agent)
-            existing = self.store.leads_by_phone(industry, phone)
-            same = [lead for lead in existing if lead.name == name]
-            if same:
-                lead = same[0]
-                state = self.store.get_state(lead.id)
-                owner = state.owner if state and state.owner else "no owner (pool)"
-                raise LeadcycleError(
-                    f"phone {phone} is already lead #{lead.id} ({lead.name}, owner: {owner}); "
-                    f"a returning client is logged with: leadcycle log {lead.id} visit --agent NAME")
-            if existing and relation is not None:
-                lead = existing[0]
+            family_of, shared = self._shared_phone(industry, phone, name, relation=relation,
+                                                   different_person=different_person)
+            if family_of is not None:
+                lead = family_of
                 event = Event(None, lead.id, "set", now, agent, {"changes": {}, "family_member": {
                     "name": name, "gender": gender, "relation": relation}},
                     note=f"{name} ({relation}) registered with the same phone")
@@ -359,12 +388,11 @@ class LeadBook:
                 return Added(self.store.get_lead(lead.id), state, "family",
                              f"same lead #{lead.id}: {name} is {lead.name}'s {relation} "
                              "(a family visiting together is one lead; the first registration counts)")
-            if existing and relation is None:
-                message = (f"phone {phone} is also on lead #{existing[0].id} ({existing[0].name}); "
-                           "registered as a different person — if they are close family, "
-                           "use --relation instead")
-            else:
-                message = None
+            message = None
+            if shared:
+                extra = {**(extra or {}), "different_person_from": [lead.id for lead in shared]}
+                message = (f"phone {phone} is also on lead #{shared[0].id} ({shared[0].name}); "
+                           "registered as a different person, as you said")
             claims = ownership.registration_data(self, industry, phone, asks_for=asks_for,
                                                  referred_by=referred_by, referral_proof=referral_proof)
             lead = Lead(None, industry, name, gender, phone, need, now, attributes)
@@ -374,6 +402,57 @@ class LeadBook:
             self.store.append_event(Event(None, lead_id, "register", now, agent, data))
             state = self._reproject([lead_id])[0]
         return Added(self.store.get_lead(lead_id), state, "created", message)
+
+    def _owner_text(self, lead: Lead) -> str:
+        state = self.store.get_state(lead.id)
+        return state.owner if state and state.owner else "no owner (pool)"
+
+    def _people_on(self, leads: list[Lead]) -> list[tuple[tuple[Lead, str], str]]:
+        """``((lead, name), name)`` for each lead's own name, then for each
+        close family member recorded on it — the candidates of
+        :func:`names.find`."""
+        out = [((lead, lead.name), lead.name) for lead in leads]
+        for lead in leads:
+            out += [((lead, n), n) for n in family_names(self.store.events_for(lead.id))]
+        return out
+
+    def _shared_phone(self, industry: str, phone: str, name: str, *, relation: str | None = None,
+                      different_person: bool = False, lead_id: int | None = None) -> tuple[Lead | None, list[Lead]]:
+        """The decision a second person on a registered phone needs (DOMAIN
+        §1; 撞单 is what it prevents). Call under the write lock.
+
+        The other leads on ``phone`` (but ``lead_id``, the lead being
+        changed) are compared by name (:func:`names.match`). A whole-name
+        match is that lead: refused. A bare surname with an honorific
+        (``张先生``) that fits a lead is refused unless the caller says who
+        the person is; so is an unmatched name. Returns ``(lead, [])`` when
+        ``relation`` records the person on ``lead``, ``(None, others)`` for a
+        new lead (``others`` non-empty when ``different_person`` was said)."""
+        others = [lead for lead in self.store.leads_by_phone(industry, phone) if lead.id != lead_id]
+        if not others:
+            return None, []
+        found = names.find(name, self._people_on(others))
+        if found is not None and found[1] == names.NAME:
+            lead, known = found[0]
+            same = ("" if known == name else f" ({name} is the same name)" if known == lead.name
+                    else f" ({name} is {known}, recorded on it as close family)")
+            raise LeadcycleError(
+                f"phone {phone} is already lead #{lead.id} ({lead.name}, owner: {self._owner_text(lead)}){same}; "
+                f"a returning client is logged with: leadcycle log {lead.id} visit --agent NAME")
+        lead = found[0][0] if found is not None else others[0]
+        if relation is not None:
+            return lead, []
+        if different_person:
+            return None, others
+        how = (f"and {name} may be {lead.name} (a returning client is logged with: leadcycle log {lead.id} "
+               "visit --agent NAME); if not," if found is not None else "under another name;")
+        options = ("--relation spouse|parent|child|sibling|partner (close family: recorded on "
+                   f"lead #{lead.id}) or --different-person (a lead of their own)")
+        if lead_id is not None:
+            options = ("--different-person (a lead of their own); close family belongs on "
+                       f"lead #{lead.id} (leadcycle lead add … --relation)")
+        raise LeadcycleError(f"phone {phone} is already lead #{lead.id} ({lead.name}, owner: "
+                             f"{self._owner_text(lead)}) {how} say who {name} is: {options}")
 
     def register(self, data: Mapping[str, Any]) -> Added:
         """Register a lead from plain data, e.g. an integrator's JSON object:
@@ -453,13 +532,21 @@ class LeadBook:
         """Append ``events`` to one lead's log in one transaction and return
         the new state. Plugin commands write through here; ``check`` runs
         inside the transaction, after the write lock is held, and
-        ``history_check`` then gets the lead's whole log as read there."""
+        ``history_check`` then gets the lead's whole log as read there.
+
+        With a live clock the events are stamped with :attr:`now` inside
+        the transaction (the moment the lock was taken), whatever time they
+        were built with: a caller that read the clock before waiting for the
+        lock would otherwise write a time earlier than the events another
+        process wrote meanwhile."""
         return self._append(lead_id, events, check=check, history_check=history_check)[0]
 
     def _append(self, lead_id: int, events: list[Event], *, check: Callable[[], None] | None = None,
                 history_check: Callable[[list[Event]], None] | None = None) -> tuple[State, list[Event]]:
         """:meth:`append`, returning the events as stored (with their ids) too."""
         with self.store.transaction():
+            if self.clock_is_live:
+                events = [attrs.evolve(e, at=self.now) for e in events]
             events = [attrs.evolve(e, agent=self.author(e.agent)) for e in events]
             for e in events:
                 if e.agent is not None:
@@ -493,8 +580,13 @@ class LeadBook:
             history.append(e)
 
     def set(self, lead_id: int, changes: dict[str, Any], *, agent: str | None = None,
-            note: str | None = None) -> State:
-        """Change attributes (or name, gender, phone, need) — as a ``set`` event."""
+            note: str | None = None, different_person: bool = False) -> State:
+        """Change attributes (or name, gender, phone, need) — as a ``set``
+        event. A new phone, or a new name, is checked against the other
+        leads on that phone as a registration is (:meth:`_shared_phone`):
+        a matching name is refused, and a new phone already registered
+        under another name needs ``different_person`` (recorded in the
+        event)."""
         lead = self.lead(lead_id)
         ind = self.industry(lead.industry)
         if not changes:
@@ -513,7 +605,22 @@ class LeadBook:
             else:
                 clean.update(coerce_attributes(ind, {key: value}, self.now.date()))
         data: dict[str, Any] = {"changes": clean}
-        return self.append(lead.id, [Event(None, lead.id, "set", self.now, who.name, data, note)],
+
+        def check() -> None:
+            current = self.lead(lead.id)
+            phone, name = clean.get("phone", current.phone), clean.get("name", current.name)
+            if phone == current.phone and name == current.name:
+                return
+            if phone == current.phone:  # a new name on a phone already shared: only a match is refused
+                others = [o for o in self.store.leads_by_phone(current.industry, phone) if o.id != lead.id]
+                if not names.find(name, self._people_on(others)):
+                    return
+            _, shared = self._shared_phone(current.industry, phone, name, lead_id=lead.id,
+                                           different_person=different_person)
+            if shared:  # the decision goes into the event being written (data is its dict)
+                data["different_person_from"] = [o.id for o in shared]
+
+        return self.append(lead.id, [Event(None, lead.id, "set", self.now, who.name, data, note)], check=check,
                            history_check=self._marker(lead, who, "set", data))
 
     def record(self, lead_id: int) -> LeadRecord:
@@ -741,6 +848,25 @@ class LeadBook:
         day = until or self.now.date()
         return self.store.due_rows(day, owner=agent)
 
+
+    def review(self, apply: bool = True) -> list[dict]:
+        """Run every plugin's periodic review (the ``run_review`` hook) as
+        ONE write transaction: each plugin decides from what it reads under
+        the write lock, so a concurrent write either landed before (and is
+        seen) or waits until the review is done. If a plugin raises, what
+        the plugins before it wrote is rolled back and a
+        :class:`LeadcycleError` names the plugin. A dry run (``apply=False``)
+        runs the same way and rolls everything back. Returns the changes
+        (dicts with ``lead_id``, ``change`` and ``reason``)."""
+        from . import loader
+
+        with self.store.transaction(rollback=not apply):
+            try:
+                # run_review's policy refuses (PluginFailed, naming the plugin) on any failure
+                results = loader.call_safely("run_review", book=self, apply=apply)
+            except LeadcycleError as e:
+                raise LeadcycleError(f"{e}; the review wrote nothing") from e
+        return [change for result in results for change in result]
 
     # --------------------------------------------------------- ownership
     # (DOMAIN §3; the rules live in ownership.py and reception.py)

@@ -48,6 +48,7 @@ class Registration:
     agent: Optional[str] = None
     channel: Literal["visit", "call"] = "visit"
     relation: Optional[Literal["spouse", "parent", "child", "sibling", "partner"]] = None
+    different_person: bool = False
     asks_for: Optional[str] = None
     referred_by: Optional[int] = None
     referral_proof: Optional[Literal["accompanied", "phoned", "named"]] = None

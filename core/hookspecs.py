@@ -209,9 +209,12 @@ def due_items(book: "LeadBook", agent: "str | None", today: "dt.date") -> "list[
 def run_review(book: "LeadBook", apply: "bool") -> "list[dict] | None":
     """The periodic review (weekly downgrades, account level changes…).
 
-    Called once per ``leadcycle review``. Each change is written as an
-    event with its reason, so running the review twice at the same clock
-    changes nothing the second time.
+    Called once per ``leadcycle review``, by :meth:`LeadBook.review
+    <leadcycle.LeadBook.review>`, inside the one write transaction that
+    holds every plugin's review: decide from what you read there (not from
+    an analysis made earlier), and raise to roll the whole review back.
+    Each change is written as an event with its reason, so running the
+    review twice at the same clock changes nothing the second time.
 
     :param book: the open :class:`~leadcycle.LeadBook`.
     :param apply: ``False`` for a dry run that writes nothing.

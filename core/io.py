@@ -58,8 +58,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 import attrs
 
-from . import engine
-from .api import LeadBook, validate_registration
+from . import engine, names
+from .api import LeadBook, family_names, validate_registration
 from .errors import LeadcycleError
 from .model import Event, Industry, Lead, _EXCEL_EPOCH, parse_date
 
@@ -554,7 +554,6 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     rejects = _Rejects(path + ".rejects.csv", headers)
     if os.path.exists(rejects.path):
         os.remove(rejects.path)  # ours, from an earlier run: it is rewritten
-    now = book.now
     agents: dict[str, str | None] = {}  # name → None (usable) or the reason it is not
 
     def check_agent(name: str) -> None:
@@ -608,6 +607,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         relation = values.get("relation")
         if relation is not None:
             relation = _RELATIONS.get(str(relation).strip().lower(), str(relation))
+        now = book.now  # called inside the batch's transaction: the moment of its write lock
         name, gender, phone, need, attrs_clean = validate_registration(
             ind, name=values.get("name"), gender=values.get("gender"), phone=values.get("phone"),
             need=values.get("need"), attributes=attributes, channel=channel, relation=relation,
@@ -627,6 +627,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
                             relation, note))
 
     def check(r: _Row) -> None:
+        now = book.now
         if r.at > now:
             raise LeadcycleError(f"visit date {r.at.isoformat(sep=' ')} is after the clock "
                                  f"({now.isoformat(sep=' ')}); check the date or give --now")
@@ -659,8 +660,8 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
 def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str, rejects: _Rejects,
                   result: ImportResult, agents: dict) -> None:
     store = book.store
-    now = book.now
     with store.transaction():
+        now = book.now
         rows: list[_Row] = []
         for n, cells in batch:
             try:
@@ -693,6 +694,8 @@ def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str
         for ind in {r.industry for r in good}:
             for lead_id, phone, name in store.leads_by_phones(ind, [r.phone for r in good if r.industry == ind]):
                 by_phone.setdefault((ind, phone), []).append([lead_id, name])
+        for entries in by_phone.values():  # close family recorded on a lead is known by name too
+            entries += [[lead_id, n] for lead_id, _ in list(entries) for n in family_names(store.events_for(lead_id))]
         existing_ids = {lead_id for v in by_phone.values() for lead_id, _ in v}
         last_at = store.last_event_at(existing_ids) if existing_ids else {}
         contacts = store.visit_days(existing_ids) if existing_ids else set()
@@ -721,8 +724,20 @@ def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str
 
         for r in good:
             same_phone = by_phone.get((r.industry, r.phone), [])
-            same = [lead_id for lead_id, name in same_phone if name == r.name]
-            target = same[0] if same else (same_phone[0][0] if same_phone and r.relation else None)
+            # a matching name (張偉, 张伟先生, ZHANG Wei are 张伟; see names.py) is a returning
+            # visit; close family (a relation, and no more than a surname in common) is one
+            # lead with it; any other name on a registered phone needs a decision: rejected
+            found = names.find(r.name, same_phone)
+            family = bool(same_phone and r.relation and (found is None or found[1] == names.SURNAME))
+            same = [found[0]] if found is not None and not family else []
+            target = (found[0] if found else same_phone[0][0]) if family else (same[0] if same else None)
+            if same_phone and target is None:
+                lead_id, name = same_phone[0]
+                result.rejected += 1
+                rejects.add(r.row_no, f"phone {r.phone} is already lead #{lead_id} ({name}) under another name; "
+                                      "fill the relation (关系) column for close family, or register another "
+                                      "person with: leadcycle lead add … --different-person", r.cells)
+                continue
             if target is not None:
                 last = last_at.get(target)
                 if last is not None and r.at < last:
@@ -758,6 +773,7 @@ def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str
                     add(target, Event(None, target, "set", r.at, r.agent, {"changes": {}, "family_member": {
                         "name": r.name, "gender": r.gender, "relation": r.relation}},
                         note=f"{r.name} ({r.relation}) registered with the same phone"))
+                    same_phone.append([target, r.name])
                 result.merged += 1
                 keys.append((r.key, target, "merged", r.row_no))
                 continue

@@ -526,9 +526,10 @@ def claim(book, lead_id: int, agent: str):
             raise Refused(f"lead #{lead.id} is owned by {own.owner} ({own.reason.text.en}); "
                           "only a pool lead can be claimed")
 
-    event = _owner_event(book, lead.id, agent, "claimed", Label(
-        f"{agent}: claimed from the pool on {book.now.date()}", f"{agent}：{book.now.date()}从公共池认领"), agent)
-    return book.append(lead.id, [event], check=check)
+    with book.store.transaction():  # the day in the reason is the write's
+        event = _owner_event(book, lead.id, agent, "claimed", Label(
+            f"{agent}: claimed from the pool on {book.now.date()}", f"{agent}：{book.now.date()}从公共池认领"), agent)
+        return book.append(lead.id, [event], check=check)
 
 
 def recognize(book, lead_id: int, agent: str):
@@ -540,9 +541,9 @@ def recognize(book, lead_id: int, agent: str):
     book.agent(agent)
     lead = book.lead(lead_id)
     policy = _policy(book, lead.industry)
-    now = book.now
 
     def check():
+        now = book.now
         _, events, own = live(book, lead.id)
         if own.owner == agent:
             raise Refused(f"{agent} already owns lead #{lead.id}; there is nothing to recognise")
@@ -564,10 +565,13 @@ def recognize(book, lead_id: int, agent: str):
         if now < at:
             raise Refused(f"the clock ({now.isoformat()}) is before the reception at {at.isoformat()}")
 
-    label = Label(f"{agent}: recognised the returning client within {policy.recognition_minutes} minutes "
-                  f"of the reception ({now:%Y-%m-%d %H:%M})",
-                  f"{agent}：在接待后{policy.recognition_minutes}分钟内认出老客户（{now:%Y-%m-%d %H:%M}）")
-    return book.append(lead.id, [_owner_event(book, lead.id, agent, "recognized", label, agent)], check=check)
+    with book.store.transaction():  # the window is measured to the moment of the write
+        now = book.now
+        label = Label(f"{agent}: recognised the returning client within {policy.recognition_minutes} minutes "
+                      f"of the reception ({now:%Y-%m-%d %H:%M})",
+                      f"{agent}：在接待后{policy.recognition_minutes}分钟内认出老客户（{now:%Y-%m-%d %H:%M}）")
+        return book.append(lead.id, [_owner_event(book, lead.id, agent, "recognized", label, agent)],
+                           check=check)
 
 
 def reassign(book, lead_id: int, to: str, reason: str, manager: str, note: str | None = None):
@@ -580,24 +584,21 @@ def reassign(book, lead_id: int, to: str, reason: str, manager: str, note: str |
     book.agent(manager, manager=True, what="--agent (the manager)")
     book.agent(to, what="--to")
     lead = book.lead(lead_id)
-    _, _, own = live(book, lead.id)
-    old = own.owner
-
-    def check():
-        _, _, now_own = live(book, lead.id)
-        if now_own.owner == to:
+    with book.store.transaction():  # the previous owner is read under the write lock
+        _, _, own = live(book, lead.id)
+        old = own.owner
+        if old == to:
             raise Refused(f"{to} already owns lead #{lead.id}")
-
-    if reason == "complaint":
-        label = Label(f"{to}: the client complained about {old or 'the service'} and asked to change agent; "
-                      f"moved with all credit by {manager}",
-                      f"{to}：客户投诉{old or '服务'}并要求更换顾问，由{manager}改派，业绩全部归新顾问")
-    else:
-        label = Label(f"{to}: redistributed by {manager}" + (f" (was {old})" if old else " from the pool"),
-                      f"{to}：由{manager}重新分配" + (f"（原为{old}）" if old else "（公共池）"))
-    event = _owner_event(book, lead.id, to, reason, label, manager, by=manager, previous=old)
-    event = attrs.evolve(event, note=note)
-    return book.append(lead.id, [event], check=check)
+        if reason == "complaint":
+            label = Label(f"{to}: the client complained about {old or 'the service'} and asked to change agent; "
+                          f"moved with all credit by {manager}",
+                          f"{to}：客户投诉{old or '服务'}并要求更换顾问，由{manager}改派，业绩全部归新顾问")
+        else:
+            label = Label(f"{to}: redistributed by {manager}" + (f" (was {old})" if old else " from the pool"),
+                          f"{to}：由{manager}重新分配" + (f"（原为{old}）" if old else "（公共池）"))
+        event = _owner_event(book, lead.id, to, reason, label, manager, by=manager, previous=old)
+        event = attrs.evolve(event, note=note)
+        return book.append(lead.id, [event])
 
 
 def arbitrate(book, lead_id: int, to: str, reason: str, manager: str):
@@ -717,9 +718,9 @@ def leave(book, agent: str, to: str | None = None):
         if to == agent:
             raise LeadcycleError("--to must name another agent than the one leaving")
     book.refresh()
-    now = book.now
     moved = []
     with book.store.transaction():
+        now = book.now
         for lead_id in book.store.owned_lead_ids(agent):
             lead, events, own = live(book, lead_id)
             if own.owner != agent:

@@ -126,8 +126,8 @@ def receive(book, *, non_buyer: bool = False, appointment: str | None = None) ->
     (one transaction: two front desks cannot hand out the same turn)."""
     if non_buyer and appointment:
         raise LeadcycleError("choose one of --non-buyer and --appointment")
-    now = book.now
     with book.store.transaction():
+        now = book.now
         q = state(book)
         if not q.order:
             raise Refused("the rotation is empty: add agents with: leadcycle agent add NAME")
@@ -209,6 +209,7 @@ def add_relation(book, agent: str, phone: str, relation: str, name: str | None =
             if other is not None and other.active:
                 raise Refused(f"phone {phone} is already recorded as {r['agent']}'s {r['relation']} "
                               f"(on {r['recorded_at'][:10]})")
-        rid = book.store.add_relation(a.name, name, phone, relation, book.now)
+        recorded_at = book.now
+        rid = book.store.add_relation(a.name, name, phone, relation, recorded_at)
     return {"id": rid, "agent": a.name, "name": name, "phone": phone, "relation": relation,
-            "recorded_at": book.now}
+            "recorded_at": recorded_at}

@@ -340,6 +340,8 @@ class Store:
         self.before_write = None
         self.migrations: tuple[Migrations, ...] = (core_migrations, *extra_migrations)
         self._schema_ok = False  # checked (and upgraded) since this store was opened
+        #: when the write lock of the open transaction was taken (UTC), else None
+        self.locked_at: dt.datetime | None = None
 
     # ------------------------------------------------------------ opening
 
@@ -516,22 +518,46 @@ class Store:
         self.conn.close()
 
     @contextlib.contextmanager
-    def transaction(self, check: bool = True) -> Iterator["Store"]:
+    def transaction(self, check: bool = True, *, rollback: bool = False) -> Iterator["Store"]:
         """One user action = one transaction, holding the write lock from
-        the start so check-then-write is safe across processes."""
+        the start so check-then-write is safe across processes.
+
+        ``before_write`` (the office rules) is asked first, unless ``check``
+        is false (signing in itself). The wall clock is read once the lock
+        is held and kept in :attr:`locked_at` until the outermost
+        transaction ends: a live :attr:`LeadBook.now
+        <leadcycle.LeadBook.now>` stamps the writes with it, so that
+        whichever process gets the lock second also writes the later time
+        (a clock read before waiting for the lock could be earlier than the
+        events the other process just wrote).
+
+        A nested call is a savepoint. With ``rollback`` everything done in
+        the block is undone at its end (a rehearsal such as ``review
+        --dry-run``: the same reads and checks, under the same lock,
+        nothing kept). Any rollback may drop this run's temp overlay."""
         if check and self.before_write is not None and not self.conn.in_transaction:
             self.before_write()
         if self.conn.in_transaction:
+            if not rollback:
+                try:
+                    with self.db.atomic():
+                        yield self
+                except BaseException:
+                    self._live_ready = False
+                    raise
+                return
+            self.conn.execute("SAVEPOINT rehearsal")
             try:
-                with self.db.atomic():
-                    yield self
-            except BaseException:
-                self._live_ready = False  # a rollback may drop the temp overlay made inside it
-                raise
+                yield self
+            finally:
+                self.conn.execute("ROLLBACK TO rehearsal")
+                self.conn.execute("RELEASE rehearsal")
+                self._live_ready = False
             return
         if not self._schema_ok:
             self._upgrade_for_write()
         self.conn.execute("BEGIN IMMEDIATE")
+        self.locked_at = dt.datetime.now(dt.timezone.utc)
         try:
             yield self
         except BaseException:
@@ -540,7 +566,11 @@ class Store:
             self._live_ready = False
             raise
         else:
-            self.conn.execute("COMMIT")
+            self.conn.execute("ROLLBACK" if rollback else "COMMIT")
+            if rollback:
+                self._live_ready = False
+        finally:
+            self.locked_at = None
 
     # ------------------------------------------------------------- meta
 

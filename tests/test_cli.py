@@ -132,7 +132,10 @@ def test_same_phone_is_the_same_lead(office):
     assert "already lead #1 (张伟, owner: 李娜)" in again.output
     spouse = add(office, "--relation", "spouse", name="李梅", now="2026-03-05T10:40")
     assert spouse.exit_code == 0 and "same lead #1: 李梅 is 张伟's spouse" in spouse.output
-    other = add(office, name="王五", now="2026-03-05T10:50")
+    refused = add(office, name="王五", now="2026-03-05T10:50")
+    assert refused.exit_code == 1 and "--relation spouse|parent|child|sibling|partner" in refused.output \
+        and "--different-person" in refused.output
+    other = add(office, "--different-person", name="王五", now="2026-03-05T10:50")
     assert other.exit_code == 0 and "registered as a different person" in other.output
     assert [r["id"] for r in json.loads(office("list", "--json").output)] == [1, 2]
 

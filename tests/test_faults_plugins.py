@@ -302,14 +302,12 @@ def _notes(path):
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="the one transaction around review is branch h3-clock's")
 def test_a_review_that_writes_then_raises_leaves_nothing_behind(office, plugin, run):
     plugin(run_review=_review_writes_then_raises)
     assert run("review", now=NOW).exit_code == 1
     assert _notes(office) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="the one transaction around review is branch h3-clock's")
 def test_review_dry_run_writes_nothing_even_when_a_plugin_does(office, plugin, run):
     def writes_anyway(book, apply):
         book.append(1, [Event(None, 1, "note", book.now, None, {}, "dry?")])

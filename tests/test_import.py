@@ -255,15 +255,17 @@ def test_same_phone_same_name_is_one_lead_with_a_return_visit(office, db_path, t
     assert record.state.owner == "李娜"  # first contact keeps the lead within protection
 
 
-def test_same_phone_other_name_is_another_lead_unless_family(office, db_path, tmp_path):
+def test_same_phone_other_name_is_rejected_unless_family(office, db_path, tmp_path):
     path = write(tmp_path, "a.csv", ["张伟,男,13800138000,三房,2026-03-01,李娜,,",
                                      "李梅,女,13800138000,三房,2026-03-01,李娜,配偶,",
                                      "王五,男,13800138000,两房,2026-03-02,王强,,"])
     result = office("import", path, "--industry", "realestate", "--json", now=NOW)
     out = counts(result)
-    assert (out["imported"], out["merged"]) == (2, 1)
+    assert (out["imported"], out["merged"], out["rejected"]) == (1, 1, 1)
     rows, _ = leads(db_path)
-    assert set(rows) == {"张伟", "王五"}  # 李梅 is 张伟's spouse: the same lead
+    assert set(rows) == {"张伟"}  # 李梅 is 张伟's spouse: the same lead; 王五 needs a decision
+    rejects = read_rejects(path + ".rejects.csv")
+    assert rejects[1][0] == "4" and "already lead #1 (张伟) under another name" in rejects[1][1]
     book = LeadBook.open(db_path, dt.datetime(2026, 3, 5, 10))
     events = book.record(rows["张伟"]["id"]).events
     book.close()

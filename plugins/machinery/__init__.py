@@ -337,6 +337,13 @@ def review_accounts(book, apply: bool) -> list[dict]:
     rules call to change; returns the changes."""
     if NAME not in book.store.enabled_industries():
         return []
+    if not apply:
+        return _account_changes(book, apply)
+    with book.store.transaction():  # decide from what is read under the write lock
+        return _account_changes(book, apply)
+
+
+def _account_changes(book, apply: bool) -> list[dict]:
     book.refresh()
     out = []
     for row in book.store.states_with_extra_flag(NAME, "$.x_account.change_due"):

@@ -122,8 +122,18 @@ def _grades_at(book, lead_batch, moment):
 
 
 def review(book, apply: bool) -> list[dict]:
+    """The weekly review's changes; with ``apply`` they are decided and
+    written in one transaction (a grade an agent raises meanwhile either
+    lands before the review reads it, or waits)."""
     if NAME not in book.store.enabled_industries():
         return []
+    if not apply:
+        return _review(book, apply)
+    with book.store.transaction():
+        return _review(book, apply)
+
+
+def _review(book, apply: bool) -> list[dict]:
     store = book.store
     now = book.now
     week = week_of(now.date())
@@ -178,17 +188,16 @@ def review(book, apply: bool) -> list[dict]:
                             f"D类客户：交回公共客户池，由销售经理重新分配（原属{row['owner']}）")})
 
     if apply:
-        with store.transaction():
-            for c in changes:
-                if c["rule"] == "d_pool":
-                    book.append(c["lead_id"], [Event(None, c["lead_id"], "owner", now, None, {
-                        "to": None, "rule": "d_pool", "reason": c["reason"].to_json()})])
-                elif c["written"]:
-                    frm, to = c["change"].split(" → ")
-                    book.append(c["lead_id"], [Event(None, c["lead_id"], "review", now, None, {
-                        "from": frm, "to": to, "rule": c["rule"], "week": week,
-                        "reason": c["reason"].to_json()})])
-            store.set_meta(META_KEY, week)
+        for c in changes:
+            if c["rule"] == "d_pool":
+                book.append(c["lead_id"], [Event(None, c["lead_id"], "owner", now, None, {
+                    "to": None, "rule": "d_pool", "reason": c["reason"].to_json()})])
+            elif c["written"]:
+                frm, to = c["change"].split(" → ")
+                book.append(c["lead_id"], [Event(None, c["lead_id"], "review", now, None, {
+                    "from": frm, "to": to, "rule": c["rule"], "week": week,
+                    "reason": c["reason"].to_json()})])
+        store.set_meta(META_KEY, week)
     else:
         for c in changes:
             c["written"] = False
@@ -207,18 +216,19 @@ def follow_up_record(record) -> list:
 def approve(book, lead_id: int, manager: str | None, note: str | None = None):
     """A manager approves C → D for one lead; returns (record before, record after)."""
     book.agent(manager, manager=True, what="the approving manager")
-    record = book.record(lead_id)
-    if record.lead.industry != NAME:
-        raise LeadcycleError(f"lead #{lead_id} is a {record.lead.industry} lead; "
-                             "approve downgrades real-estate leads only")
-    grade = record.state.grade
-    if grade != "C":
-        raise Refused(f"lead #{lead_id} is grade {grade or 'none'}, not C; only a C lead is downgraded "
-                      "to D by a manager's approval")
-    reason = Label(f"C → D approved by {manager} after reviewing the follow-up record",
-                   f"经销售经理{manager}审阅跟进记录后批准降为D类")
-    event = Event(None, lead_id, "review", book.now, manager, {
-        "from": "C", "to": "D", "rule": "c_to_d_approved", "approved_by": manager,
-        "week": week_of(book.now.date()), "reason": reason.to_json()}, note)
-    book.append(lead_id, [event])
-    return record, book.record(lead_id)
+    with book.store.transaction():  # the grade approved is the one read under the write lock
+        record = book.record(lead_id)
+        if record.lead.industry != NAME:
+            raise LeadcycleError(f"lead #{lead_id} is a {record.lead.industry} lead; "
+                                 "approve downgrades real-estate leads only")
+        grade = record.state.grade
+        if grade != "C":
+            raise Refused(f"lead #{lead_id} is grade {grade or 'none'}, not C; only a C lead is downgraded "
+                          "to D by a manager's approval")
+        reason = Label(f"C → D approved by {manager} after reviewing the follow-up record",
+                       f"经销售经理{manager}审阅跟进记录后批准降为D类")
+        event = Event(None, lead_id, "review", book.now, manager, {
+            "from": "C", "to": "D", "rule": "c_to_d_approved", "approved_by": manager,
+            "week": week_of(book.now.date()), "reason": reason.to_json()}, note)
+        book.append(lead_id, [event])
+        return record, book.record(lead_id)

@@ -44,6 +44,7 @@ from . import engine
 from .api import LeadBook, validate_registration
 from .errors import LeadcycleError
 from .model import Event, Industry, Lead, _EXCEL_EPOCH, parse_date
+from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 
 # ------------------------------------------------------------------ headers
 
@@ -608,18 +609,6 @@ def _import_batch(book: LeadBook, batch, prepare, digest: str, source: str, reje
 
 
 # ------------------------------------------------------------------ export
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """``13812341234`` → ``138****1234``; ``010-88886666`` → ``010-****6666``."""
-    if not phone:
-        return phone
-    if "-" in phone:
-        area, _, number = phone.partition("-")
-        return f"{area}-{'*' * max(0, len(number) - 4)}{number[-4:]}"
-    if len(phone) == 11:
-        return f"{phone[:3]}****{phone[-4:]}"
-    return "*" * max(0, len(phone) - 4) + phone[-4:]
 
 
 def export_columns(book: LeadBook, industry: str | None) -> list[str]:

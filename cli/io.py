@@ -11,7 +11,7 @@ import click
 from leadcycle.errors import LeadcycleError
 
 from . import cli
-from .output import echo_json, interactive, table
+from .output import echo_json, interactive, phone_view, table
 
 pass_env = click.pass_obj
 
@@ -99,17 +99,20 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
 @click.option("--grade", help="Only this grade (A, B, C, D…).")
 @click.option("--owner", help="Only this agent's leads.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
-@click.option("--unmask", is_flag=True, help="Write phone numbers in full (default: 138****1234).")
+@click.option("--unmask", is_flag=True,
+              help="Write phone numbers in full (managers only, named with --as NAME; default: 138****1234).")
 @pass_env
 def export_cmd(env, fmt, industry, grade, owner, output, unmask):
     """Export leads with their registration, attributes, grade and owner.
 
-    Phones are masked unless --unmask; an unmasked export imports back into
-    the same leads ('leadcycle import FILE').
+    Phones are masked unless --unmask (a manager's); an unmasked export
+    imports back into the same leads ('leadcycle import FILE').
     """
+    from leadcycle import privacy
     from leadcycle.io import write_export
 
     book = env.book()
+    phone_view(env, unmask, privacy.managers_only, "an export")
     if industry:
         book.industry(industry)
     if owner and book.store.get_agent(owner) is None:

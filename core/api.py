@@ -23,6 +23,7 @@ import attrs
 from . import engine, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
 from .model import Agent, Event, Industry, Label, Lead, State
+from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
 from .storage import Store
@@ -246,7 +247,7 @@ class LeadBook:
                 state = self.store.get_state(lead.id)
                 owner = state.owner if state and state.owner else "no owner (pool)"
                 raise LeadcycleError(
-                    f"phone {phone} is already lead #{lead.id} ({lead.name}, owner: {owner}); "
+                    f"phone {mask_phone(phone)} is already lead #{lead.id} ({lead.name}, owner: {owner}); "
                     f"a returning client is logged with: leadcycle log {lead.id} visit --agent NAME")
             if existing and relation is not None:
                 lead = existing[0]
@@ -258,7 +259,7 @@ class LeadBook:
                              f"same lead #{lead.id}: {name} is {lead.name}'s {relation} "
                              "(a family visiting together is one lead; the first registration counts)")
             if existing and relation is None:
-                message = (f"phone {phone} is also on lead #{existing[0].id} ({existing[0].name}); "
+                message = (f"phone {mask_phone(phone)} is also on lead #{existing[0].id} ({existing[0].name}); "
                            "registered as a different person — if they are close family, "
                            "use --relation instead")
             else:

@@ -10,8 +10,8 @@ import click
 from leadcycle.errors import LeadcycleError
 
 from . import cli
-from .output import (echo_csv, echo_json, echo_phone_notice, event_line, interactive, lead_id, phone_view,
-                     table, unmask_option)
+from .output import echo_csv, echo_json, event_line, interactive, lead_id, table
+from .output import echo_phone_notice, phone_view, unmask_option
 
 pass_env = click.pass_obj
 
@@ -390,11 +390,11 @@ LIST_COLUMNS = ("id", "industry", "name", "phone", "grade", "score", "stage", "o
 @click.option("--owner", help="Only this agent's leads.")
 @click.option("--pool", is_flag=True, help="Only leads without an owner.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
-@unmask_option
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Output CSV.")
+@unmask_option
 @pass_env
-def list_cmd(env, industry, grade, stage, owner, pool, limit, unmask, as_json, as_csv):
+def list_cmd(env, industry, grade, stage, owner, pool, limit, as_json, as_csv, unmask):
     """List leads with their grade, stage, owner and next follow-up (phones
     masked; --unmask shows your own leads', or every lead's to a manager)."""
     from leadcycle import privacy

@@ -110,32 +110,6 @@ def lead_id(value: str, param_hint: str = "LEAD_ID") -> int:
                                  param_hint=param_hint) from None
 
 
-#: ``--unmask`` on the commands that print phones (list, show, due, pool…)
-unmask_option = click.option(
-    "--unmask", is_flag=True,
-    help="Phones in full: of your own leads, or of every lead for a manager (say who you are with --as NAME).")
-
-
-def phone_view(env, unmask: bool, rule, *args):
-    """What this command shows of the phones: all masked, unless
-    ``--unmask``; then what ``rule`` (one of :mod:`leadcycle.privacy`'s
-    ``own_leads``, ``one_lead``, ``managers_only``) allows the viewer, or
-    one line refusing before anything is printed."""
-    from leadcycle import privacy
-
-    if not unmask:
-        return privacy.MASKED
-    return rule(env.viewer(), *args)
-
-
-def echo_phone_notice(masked: bool, lang: str) -> None:
-    """The footer of a table in which some phone was masked."""
-    if masked:
-        from leadcycle.privacy import NOTICE
-
-        click.echo(NOTICE(lang))
-
-
 def event_line(e, kinds: dict, lang: str, phones=None, owner: str | None = None) -> str:
     """One line of a lead's history: time, kind, agent, data, note. Phones
     in the data are masked unless ``phones`` (a PhoneView) shows the
@@ -163,3 +137,29 @@ def event_line(e, kinds: dict, lang: str, phones=None, owner: str | None = None)
     if e.note:
         line += f"  “{e.note}”"
     return line
+
+
+#: ``--unmask`` on the commands that print phones (list, show, due, pool…)
+unmask_option = click.option(
+    "--unmask", is_flag=True,
+    help="Phones in full: of your own leads, or of every lead for a manager (say who you are with --as NAME).")
+
+
+def phone_view(env, unmask: bool, rule, *args):
+    """What this command shows of the phones: all masked, unless
+    ``--unmask``; then what ``rule`` (one of :mod:`leadcycle.privacy`'s
+    ``own_leads``, ``one_lead``, ``managers_only``) allows the viewer, or
+    one line refusing before anything is printed."""
+    from leadcycle import privacy
+
+    if not unmask:
+        return privacy.MASKED
+    return rule(env.viewer(), *args)
+
+
+def echo_phone_notice(masked: bool, lang: str) -> None:
+    """The footer of a table in which some phone was masked."""
+    if masked:
+        from leadcycle.privacy import NOTICE
+
+        click.echo(NOTICE(lang))

@@ -230,6 +230,8 @@ def test_a_phone_that_changed_hands_follows_the_owner_now(run):
     lapsed = [i for i in items if i["kind"].startswith("lapsed")]
     assert lapsed and lapsed[0]["owner"] == "李娜"
     assert (lapsed[0]["phone"], lapsed[0]["phone_masked"]) == ("137****7000", True)
+    report = json.loads(ok(run("report", "followups", "--json", now="2026-07-10T10:00")))
+    assert [(i["phone"], i["phone_masked"]) for i in report["given_up_early"]] == [("137****7000", True)]
 
 
 def test_relations_are_masked_unless_the_agent_or_a_manager_asks(office):

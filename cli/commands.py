@@ -10,7 +10,7 @@ import click
 from leadcycle.errors import LeadcycleError
 
 from . import cli
-from .output import echo_csv, echo_json, event_line, interactive, lead_id, table
+from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_csv, echo_json, event_line, interactive, lead_id, table
 from .output import echo_phone_notice, phone_view, unmask_option
 
 pass_env = click.pass_obj
@@ -167,7 +167,7 @@ def lead():
 @click.option("--relation", type=click.Choice(["spouse", "parent", "child", "sibling", "partner"]),
               help="This person is close family of the lead already registered with this phone.")
 @click.option("--asks-for", metavar="AGENT", help="The visitor (or caller) asked for this agent by name.")
-@click.option("--referred-by", type=int, metavar="LEAD_ID", help="Introduced by the client of this lead.")
+@click.option("--referred-by", type=LEAD_ID, metavar="LEAD_ID", help="Introduced by the client of this lead.")
 @click.option("--referral-proof", type=click.Choice(["accompanied", "phoned", "named"]),
               help="How the referral is proven; without it the referral chain does not apply.")
 @click.option("--from-json", "from_json", metavar="FILE|-",
@@ -389,7 +389,7 @@ LIST_COLUMNS = ("id", "industry", "name", "phone", "grade", "score", "stage", "o
 @click.option("--stage", help="Only this stage.")
 @click.option("--owner", help="Only this agent's leads.")
 @click.option("--pool", is_flag=True, help="Only leads without an owner.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--limit", type=click.IntRange(min=1, max=LEAD_ID_MAX, clamp=True), help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Output CSV.")
 @unmask_option
@@ -525,7 +525,7 @@ def review(env, dry_run, as_json):
 
 @cli.command()
 @click.option("--industry", help="Only this industry.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=1000, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1, max=BATCH_MAX), default=1000, show_default=True,
               help="Leads per transaction; memory grows with it (about 30 KB per lead).")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env

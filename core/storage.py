@@ -280,7 +280,10 @@ class Store:
                     attributes=json.loads(row["attributes"] or "{}"))
 
     def get_lead(self, lead_id: int) -> Lead:
-        rows = list(self.db.query("SELECT * FROM leads WHERE id = ?", [lead_id]))
+        # an id past SQLite's 64-bit integers (from JSON, the API) names no lead
+        # rather than overflowing the query
+        rows = list(self.db.query("SELECT * FROM leads WHERE id = ?", [lead_id])) \
+            if -2**63 <= lead_id < 2**63 else []
         if not rows:
             raise NotFound(f"no lead #{lead_id}; find ids with: leadcycle list")
         return self._lead(rows[0])

@@ -128,12 +128,20 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask):
     with _progress("exporting", total, show) as update:
         if output is None:
             n = write_export(book, fmt, sys.stdout, progress=update, **kw)
-        elif fmt == "xlsx":
-            n = write_export(book, fmt, output, progress=update, **kw)
         else:
             tmp = output + ".part"
-            with open(tmp, "w", newline="", encoding="utf-8-sig" if fmt == "csv" else "utf-8") as f:
-                n = write_export(book, fmt, f, progress=update, **kw)
-            os.replace(tmp, output)
+            try:
+                # the temporary file first: a folder that cannot take it fails before any work
+                with open(tmp, "w", newline="", encoding="utf-8-sig" if fmt == "csv" else "utf-8") as f:
+                    if fmt != "xlsx":
+                        n = write_export(book, fmt, f, progress=update, **kw)
+                if fmt == "xlsx":
+                    n = write_export(book, fmt, tmp, progress=update, **kw)
+                os.replace(tmp, output)
+            except OSError as e:  # a folder that does not exist, no permission, an empty name
+                raise LeadcycleError(f"cannot write {output!r}: {e.strerror or e}") from None
+            finally:  # an export that failed leaves nothing behind
+                if os.path.exists(tmp):
+                    os.remove(tmp)
     if output is not None:
         click.echo(f"{n} leads written to {output}" + ("" if unmask else " (phones masked)"), err=True)

@@ -43,6 +43,7 @@ ODD = ("", " ", "0", "1", "2", "3", "4", "-1", "-5", "99999999999999999999", "92
 
 
 def values() -> st.SearchStrategy[str]:
+    """Anything at all an operator might type, odd values first."""
     return st.one_of(
         st.sampled_from(ODD),
         st.sampled_from(AGENTS + INDUSTRIES),
@@ -110,6 +111,7 @@ def command_paths() -> list[tuple[str, ...]]:
 
 
 def _assignment(vocab: dict) -> st.SearchStrategy[str]:
+    """KEY=VALUE: a real field (real estate's first) with an allowed or any value."""
     def pair(name):
         allowed = vocab["fields"].get(name) or []
         value = st.sampled_from(allowed) if allowed else values()
@@ -119,8 +121,8 @@ def _assignment(vocab: dict) -> st.SearchStrategy[str]:
     return names.flatmap(pair) | st.sampled_from(("x=1", "=A", "funds", ""))
 
 
-#: parameter names → what an operator would plausibly type there
 def plausible(name: str, vocab: dict) -> st.SearchStrategy[str]:
+    """What an operator would plausibly type for a parameter, by its name."""
     cjk = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=1, max_size=4)
     table = {
         ("lead_id", "lead", "referred_by"): st.sampled_from(("1", "2", "3", "4", "#3", "5")),

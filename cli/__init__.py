@@ -31,12 +31,14 @@ def default_lang() -> str:
 
 
 class Env:
-    """What every command needs: the database path, the clock, the language."""
+    """What every command needs: the database path, the clock, the
+    language, and who is looking."""
 
-    def __init__(self, db: str, now: str | None, lang: str):
+    def __init__(self, db: str, now: str | None, lang: str, as_name: str | None = None):
         self.db_path = db
         self.now_text = now
         self.lang = lang
+        self.as_name = as_name
         self._book = None
 
     @property
@@ -88,6 +90,28 @@ class Env:
             return who
         book.require(needed, what)
         return who
+
+    def viewer(self):
+        """The agent who reads the output, for ``--unmask``; None when no one
+        is named. On an office database it is the signed-in agent (``--as``
+        naming anyone else is refused); elsewhere the agent named by
+        ``--as NAME`` / ``LEADCYCLE_AS``. An unknown name is one line; what
+        a departed agent may see is :mod:`leadcycle.privacy`'s call."""
+        book = self.book()
+        if book.office:
+            who = book.actor
+            if self.as_name and (who is None or self.as_name != who.name):
+                raise LeadcycleError(f"on an office database you read as yourself: "
+                                     f"{'sign in with: leadcycle login' if who is None else 'you are ' + who.name}"
+                                     f", not {self.as_name} (drop --as)")
+            return who
+        if not self.as_name:
+            return None
+        agent = book.store.get_agent(self.as_name)
+        if agent is None:
+            raise LeadcycleError(f"--as {self.as_name!r} is not an agent of this database; "
+                                 "see: leadcycle agent list")
+        return agent
 
     def close(self):
         if self._book is not None:
@@ -252,8 +276,11 @@ class LeadcycleGroup(click.Group):
               help="Fix the clock for the whole run, e.g. 2026-03-05T10:30 (env LEADCYCLE_NOW).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
               help="Language of labels and reasons (default from the locale).")
+@click.option("--as", "as_name", envvar="LEADCYCLE_AS", metavar="NAME",
+              help="The agent reading the output, for --unmask (env LEADCYCLE_AS); a stand-in "
+                   "until sign-in.")
 @click.pass_context
-def cli(ctx, db, now, lang):
+def cli(ctx, db, now, lang, as_name):
     """leadcycle — sales leads (意向客户) from first contact to closed deal.
 
     \b
@@ -271,7 +298,7 @@ def cli(ctx, db, now, lang):
         except LeadcycleError as e:
             raise click.BadParameter(str(e).split("; ")[0] + "; use ISO-8601 such as 2026-03-05T10:30",
                                      param_hint="--now") from None
-    ctx.obj = Env(db, now, lang or default_lang())
+    ctx.obj = Env(db, now, lang or default_lang(), as_name)
 
 
 from . import commands  # noqa: E402,F401  (registers the core commands)

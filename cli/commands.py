@@ -11,6 +11,7 @@ from leadcycle.errors import LeadcycleError
 
 from . import cli
 from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_csv, echo_json, event_line, interactive, lead_id, table
+from .output import echo_phone_notice, phone_view, unmask_option
 
 pass_env = click.pass_obj
 
@@ -34,12 +35,18 @@ def state_before(book, lead_id: int):
     return book.record(lead_id).state
 
 
-def state_json(record, lang: str) -> dict:
-    """The JSON form of a lead and its state (``show --json``)."""
+def state_json(record, lang: str, phones=None) -> dict:
+    """The JSON form of a lead and its state (``show --json``); the phone
+    masked unless ``phones`` (a PhoneView) shows it, and ``phone_masked``
+    says which."""
+    from leadcycle.privacy import MASKED
+
     lead, state = record.lead, record.state
+    phones = phones or MASKED
     return {
         "id": lead.id, "industry": lead.industry, "name": lead.name, "gender": lead.gender,
-        "phone": lead.phone, "need": lead.need, "created_at": lead.created_at,
+        "phone": phones.phone(lead.phone, state.owner), "phone_masked": not phones.reveals(state.owner),
+        "need": lead.need, "created_at": lead.created_at,
         "attributes": lead.attributes,
         "grade": state.grade, "score": state.score, "stage": state.stage, "owner": state.owner,
         "next_follow_up": state.next_follow_up, "follow_up_kind": state.follow_up_kind,
@@ -49,15 +56,24 @@ def state_json(record, lang: str) -> dict:
     }
 
 
-def event_json(e) -> dict:
-    return {"id": e.id, "kind": e.kind, "at": e.at, "agent": e.agent, "data": e.data, "note": e.note}
+def event_json(e, phones=None, owner: str | None = None) -> dict:
+    """An event as JSON; phones in its data masked unless ``phones`` shows
+    the numbers of ``owner``'s leads."""
+    from leadcycle.privacy import MASKED
+
+    return {"id": e.id, "kind": e.kind, "at": e.at, "agent": e.agent,
+            "data": (phones or MASKED).event_data(e.data, owner), "note": e.note}
 
 
 def _print_state_line(record, lang):
+    """The one-line summary after a write (``lead add``, ``log``…); the
+    phone masked, as everywhere by default."""
+    from leadcycle.privacy import mask_phone
+
     lead, state = record.lead, record.state
     grade = state.grade or "-"
     score = f" score {state.score:g}" if state.score is not None else ""
-    click.echo(f"#{lead.id} {lead.name} {lead.phone}  grade {grade}{score}  "
+    click.echo(f"#{lead.id} {lead.name} {mask_phone(lead.phone)}  grade {grade}{score}  "
                f"stage {state.stage or '-'}  owner {state.owner or '(pool)'}  "
                f"next follow-up {state.next_follow_up or '-'}")
     if state.reasons:
@@ -381,20 +397,26 @@ def void(env, lead_id, event_id, as_, reason, agent, as_json):
 
 @cli.command()
 @click.argument("lead_id")
+@unmask_option
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def show(env, lead_id, as_json):
-    """A lead's state, the reasons for it, and its history."""
+def show(env, lead_id, unmask, as_json):
+    """A lead's state, the reasons for it, and its history (phone masked
+    unless --unmask by its owner or a manager)."""
+    from leadcycle import privacy
+
     book = env.book()
     record = book.record(_lead_id(lead_id))
+    owner = record.state.owner
+    phones = phone_view(env, unmask, privacy.one_lead, record.lead.id, owner)
     lang = env.lang
     from leadcycle.corrections import voided_by
 
     voided = voided_by(record.events)
     if as_json:
-        out = state_json(record, lang)
-        out["events"] = [dict(event_json(e), voided_by=voided[e.id].id) if e.id in voided else event_json(e)
-                         for e in record.events]
+        out = state_json(record, lang, phones)
+        out["events"] = [dict(event_json(e, phones, owner), voided_by=voided[e.id].id) if e.id in voided
+                         else event_json(e, phones, owner) for e in record.events]
         echo_json(out)
         return
     lead, state, ind = record.lead, record.state, record.industry
@@ -407,7 +429,8 @@ def show(env, lead_id, as_json):
     ladder = book.context.rules[lead.industry].stages if lead.industry in book.context.rules else None
     found = ladder.stage(state.stage) if ladder is not None and state.stage else None
     stage_label = found.label(lang) if found is not None else (state.stage or "-")
-    click.echo(say(f"Lead #{lead.id}", f"客户 #{lead.id}") + f"  {lead.name} ({lead.gender})  {lead.phone}")
+    click.echo(say(f"Lead #{lead.id}", f"客户 #{lead.id}")
+               + f"  {lead.name} ({lead.gender})  {phones.phone(lead.phone, owner)}")
     click.echo(f"  {say('industry', '行业')}: {ind.label(lang) if ind else lead.industry}    "
                f"{say('need', '需求')}: {lead.need}")
     score = f" ({say('score', '得分')} {state.score:g})" if state.score is not None else ""
@@ -441,7 +464,8 @@ def show(env, lead_id, as_json):
         click.echo(f"  - {r.text(lang)}")
     click.echo(say("History:", "记录："))
     for e in record.events:
-        click.echo(event_line(e, kinds, lang, voided))
+        click.echo(event_line(e, kinds, lang, voided, phones, owner))
+    echo_phone_notice(not phones.reveals(owner), lang)
 
 
 # ------------------------------------------------------------------ list
@@ -458,9 +482,13 @@ LIST_COLUMNS = ("id", "industry", "name", "phone", "grade", "score", "stage", "o
 @click.option("--limit", type=click.IntRange(min=1, max=LEAD_ID_MAX, clamp=True), help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Output CSV.")
+@unmask_option
 @pass_env
-def list_cmd(env, industry, grade, stage, owner, pool, limit, as_json, as_csv):
-    """List leads with their grade, stage, owner and next follow-up."""
+def list_cmd(env, industry, grade, stage, owner, pool, limit, as_json, as_csv, unmask):
+    """List leads with their grade, stage, owner and next follow-up (phones
+    masked; --unmask shows your own leads', or every lead's to a manager)."""
+    from leadcycle import privacy
+
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     book = env.book()
@@ -468,14 +496,18 @@ def list_cmd(env, industry, grade, stage, owner, pool, limit, as_json, as_csv):
         book.industry(industry)
     if owner and book.store.get_agent(owner) is None:
         raise LeadcycleError(f"unknown agent {owner!r}; see: leadcycle agent list")
-    rows = book.list(industry=industry, grade=grade, stage=stage, owner=owner, pool=pool, limit=limit)
+    phones = phone_view(env, unmask, privacy.own_leads)
+    rows = [{**{k: r[k] for k in LIST_COLUMNS}, "phone": phones.phone(r["phone"], r["owner"]),
+             "phone_masked": not phones.reveals(r["owner"])}
+            for r in book.list(industry=industry, grade=grade, stage=stage, owner=owner, pool=pool, limit=limit)]
     if as_json:
-        echo_json([{k: r[k] for k in LIST_COLUMNS} for r in rows])
+        echo_json(rows)
     elif as_csv:
-        echo_csv(rows, LIST_COLUMNS)
+        echo_csv(rows, (*LIST_COLUMNS, "phone_masked"))
     else:
         click.echo(table([[r[k] for k in LIST_COLUMNS] for r in rows], LIST_COLUMNS))
         click.echo(f"{len(rows)} leads")
+        echo_phone_notice(any(r["phone_masked"] for r in rows), env.lang)
 
 
 # ------------------------------------------------------------------- due
@@ -483,16 +515,20 @@ def list_cmd(env, industry, grade, stage, owner, pool, limit, as_json, as_csv):
 
 @cli.command()
 @click.option("--agent", help="Only this agent's list.")
+@unmask_option
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def due(env, agent, as_json):
+def due(env, agent, unmask, as_json):
     """What each agent must do today: follow-ups due and overdue, first
     call-backs, and what the industry plugins add (lapse warnings…)."""
+    from leadcycle import privacy
     from leadcycle.reports.daily import due_items
 
     book = env.book()
+    phones = phone_view(env, unmask, privacy.own_leads)
     today = book.now.date()
     items = due_items(book, agent, env.lang)
+    _mask_due_phones(book, items, phones)
     if as_json:
         echo_json(items)
         return
@@ -507,6 +543,24 @@ def due(env, agent, as_json):
                   else ("today" if late == 0 else ""))
         rows.append((i.get("owner") or "(pool)", i["lead_id"], i.get("name"), i.get("grade"), what, status))
     click.echo(table(rows, ["owner", "lead", "name", "grade", "to do", "status"]))
+
+
+def _mask_due_phones(book, items, phones) -> None:
+    """Mask the phones of ``due`` items (the core's and the plugins') unless
+    ``phones`` shows the lead's, by its owner now: a plugin's item may name
+    the agent who had the lead before it lapsed."""
+    current: dict[int, str | None] = {}
+    for i in items:
+        if "phone" not in i:
+            continue
+        owner = None
+        if phones.owner is not None:
+            if i["lead_id"] not in current:
+                state = book.store.get_state(i["lead_id"])
+                current[i["lead_id"]] = state.owner if state else None
+            owner = current[i["lead_id"]]
+        i["phone_masked"] = not phones.reveals(owner)
+        i["phone"] = phones.phone(i["phone"], owner)
 
 
 # ---------------------------------------------------------------- review

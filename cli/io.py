@@ -11,7 +11,7 @@ import click
 from leadcycle.errors import LeadcycleError
 
 from . import cli
-from .output import BATCH_MAX, echo_json, interactive, table
+from .output import BATCH_MAX, echo_json, interactive, phone_view, table
 
 pass_env = click.pass_obj
 
@@ -103,18 +103,20 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
 @click.option("--grade", help="Only this grade (A, B, C, D…).")
 @click.option("--owner", help="Only this agent's leads.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
-@click.option("--unmask", is_flag=True, help="Write phone numbers in full (default: 138****1234).")
+@click.option("--unmask", is_flag=True,
+              help="Write phone numbers in full (managers only; default: 138****1234).")
 @click.option("--force", is_flag=True, help="Replace --output if it exists (never the database).")
 @pass_env
 def export_cmd(env, fmt, industry, grade, owner, output, unmask, force):
     """Export leads with their registration, attributes, grade and owner.
 
-    Phones are masked unless --unmask; an unmasked export imports back into
-    the same leads ('leadcycle import FILE'). An existing file is replaced
-    only with --force, the database never; an export that matches no lead
-    writes nothing and exits 1. Text that starts like a formula (=, +, -, @)
-    is written as text.
+    Phones are masked unless --unmask (a manager's); an unmasked export
+    imports back into the same leads ('leadcycle import FILE'). An existing
+    file is replaced only with --force, the database never; an export that
+    matches no lead writes nothing and exits 1. Text that starts like a
+    formula (=, +, -, @) is written as text.
     """
+    from leadcycle import privacy
     from leadcycle.io import export_grade, export_to_file, write_export
 
     book = env.book()
@@ -128,6 +130,11 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force):
     if fmt == "xlsx" and not output:
         raise click.UsageError("xlsx needs a file: give --output FILE.xlsx")
     export_grade(book, industry, grade)  # a grade off the scale is one line, before any work
+    if output is not None:
+        from leadcycle.io import check_export_target
+
+        check_export_target(output, env.db_path, force)  # never the database, never a file without --force
+    phone_view(env, unmask, privacy.managers_only, "an export")
     show = interactive() and output is not None
     total = book.store.count_leads(industry) if show else None
     kw = dict(industry=industry, grade=grade, owner=owner, unmask=unmask, lang=env.lang)

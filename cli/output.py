@@ -141,21 +141,26 @@ class LeadIdType(click.ParamType):
 LEAD_ID = LeadIdType()
 
 
-def event_line(e, kinds: dict, lang: str, voided: dict | None = None) -> str:
+def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=None,
+               owner: str | None = None) -> str:
     """One line of a lead's history: id, time, kind, agent, data, note; an
     entry written on a colleague's lead names the owner, a void says what it
-    voids and why, and an entry in ``voided`` (id → its void) is marked."""
+    voids and why, and an entry in ``voided`` (id → its void) is marked.
+    Phones in the data are masked unless ``phones`` (a PhoneView) shows the
+    numbers of ``owner``'s leads."""
     from leadcycle.corrections import VOID, void_line, voided_mark
+    from leadcycle.privacy import MASKED
 
     label = kinds[e.kind].label(lang) if e.kind in kinds else e.kind
-    data = {k: v for k, v in e.data.items() if k not in ("not_owner", "owner")} \
-        if e.data.get("not_owner") else e.data
+    data = (phones or MASKED).event_data(e.data, owner)
+    if e.data.get("not_owner"):
+        data = {k: v for k, v in data.items() if k not in ("not_owner", "owner")}
     if e.kind == VOID:
         data = void_line(e, lang)
     elif e.kind == "register":
-        data = {k: v for k, v in e.data.items() if k in ("channel", "attributes")}
+        data = {k: v for k, v in data.items() if k in ("channel", "attributes")}
     elif e.kind == "set":
-        data = e.data.get("changes") or e.data.get("family_member") or {}
+        data = data.get("changes") or data.get("family_member") or {}
     elif "from" in data and "to" in data:
         data = {"change": f"{data.get('from') or '-'}→{data.get('to') or '-'}",
                 **{k: v for k, v in data.items() if k not in ("from", "to")}}
@@ -167,8 +172,8 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None) -> str:
     if e.agent:
         line += f"  [{e.agent}]"
     if e.data.get("not_owner"):
-        owner = e.data.get("owner")
-        line += f"  （非归属顾问，客户归属{owner}）" if lang == "zh" else f"  (not the owner: {owner}'s lead)"
+        whose = e.data.get("owner")
+        line += f"  （非归属顾问，客户归属{whose}）" if lang == "zh" else f"  (not the owner: {whose}'s lead)"
     if detail:
         line += f"  {detail}"
     if e.note:
@@ -176,3 +181,29 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None) -> str:
     if voided and e.id in voided:
         line += f"  {voided_mark(voided[e.id], lang)}"
     return line
+
+
+#: ``--unmask`` on the commands that print phones (list, show, due, pool…)
+unmask_option = click.option(
+    "--unmask", is_flag=True,
+    help="Phones in full: of your own leads, or of every lead for a manager (say who you are with --as NAME).")
+
+
+def phone_view(env, unmask: bool, rule, *args):
+    """What this command shows of the phones: all masked, unless
+    ``--unmask``; then what ``rule`` (one of :mod:`leadcycle.privacy`'s
+    ``own_leads``, ``one_lead``, ``managers_only``) allows the viewer, or
+    one line refusing before anything is printed."""
+    from leadcycle import privacy
+
+    if not unmask:
+        return privacy.MASKED
+    return rule(env.viewer(), *args)
+
+
+def echo_phone_notice(masked: bool, lang: str) -> None:
+    """The footer of a table in which some phone was masked."""
+    if masked:
+        from leadcycle.privacy import NOTICE
+
+        click.echo(NOTICE(lang))

@@ -8,7 +8,7 @@ import click
 
 from . import cli
 from .commands import _lead_id, agent, pass_env
-from .output import echo_json, table
+from .output import echo_json, echo_phone_notice, phone_view, table, unmask_option
 
 
 def _owner_line(book, lead_id, lang):
@@ -42,20 +42,25 @@ def _changed(env, lead_id, as_json):
 
 @cli.command()
 @click.option("--industry", help="Only this industry.")
+@click.option("--unmask", is_flag=True, help="Phones in full (managers only; say who you are with --as NAME).")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def pool(env, industry, as_json):
+def pool(env, industry, unmask, as_json):
     """Leads without an owner (公共客户池): lapsed, departed agents', phone-only."""
     import json
+
+    from leadcycle import privacy
 
     book = env.book()
     if industry:
         book.industry(industry)
+    phones = phone_view(env, unmask, privacy.managers_only, "the pool")
     rows = []
     for r in book.list(industry=industry, pool=True):
         reasons = json.loads(r["reasons"] or "[]")
         why = next((x for x in reasons if x.get("rule", "").startswith("owner:")), None)
-        rows.append({"lead_id": r["id"], "industry": r["industry"], "name": r["name"], "phone": r["phone"],
+        rows.append({"lead_id": r["id"], "industry": r["industry"], "name": r["name"],
+                     "phone": phones.phone(r["phone"], None), "phone_masked": not phones.everything,
                      "grade": r["grade"], "rule": why["rule"].split(":", 1)[1] if why else None,
                      "reason": (why.get(env.lang) or why.get("en")) if why else None})
     if as_json:
@@ -64,6 +69,7 @@ def pool(env, industry, as_json):
     click.echo(table([(r["lead_id"], r["name"], r["phone"], r["grade"], r["reason"]) for r in rows],
                      ["lead", "name", "phone", "grade", "why in the pool"]))
     click.echo(f"{len(rows)} leads in the pool; take one with: leadcycle claim LEAD --agent NAME")
+    echo_phone_notice(bool(rows) and not phones.everything, env.lang)
 
 
 @cli.command()
@@ -309,7 +315,10 @@ def relation_add(env, agent_name, phone, kind, name, as_json):
     """Record a relative or friend of AGENT."""
     from leadcycle import reception
 
+    from leadcycle.privacy import mask_phone
+
     r = reception.add_relation(env.book(), agent_name, phone, kind, name)
+    r = {**r, "phone": mask_phone(r["phone"]), "phone_masked": True}
     if as_json:
         echo_json(r)
     else:
@@ -318,16 +327,23 @@ def relation_add(env, agent_name, phone, kind, name, as_json):
 
 @relation.command(name="list")
 @click.option("--agent", "agent_name", help="Only this agent's.")
+@unmask_option
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def relation_list(env, agent_name, as_json):
-    """Recorded relatives and friends."""
-    rows = env.book().store.relations(agent=agent_name)
+def relation_list(env, agent_name, unmask, as_json):
+    """Recorded relatives and friends (phones masked; --unmask shows an
+    agent their own, a manager everyone's)."""
+    from leadcycle import privacy
+
+    phones = phone_view(env, unmask, privacy.own_leads)
+    rows = [{**r, "phone": phones.phone(r["phone"], r["agent"]), "phone_masked": not phones.reveals(r["agent"])}
+            for r in env.book().store.relations(agent=agent_name)]
     if as_json:
         echo_json(rows)
         return
     click.echo(table([(r["agent"], r["name"], r["phone"], r["relation"], r["recorded_at"]) for r in rows],
                      ["agent", "name", "phone", "relation", "recorded"]))
+    echo_phone_notice(any(r["phone_masked"] for r in rows), env.lang)
 
 
 @agent.command(name="away")

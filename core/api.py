@@ -23,6 +23,7 @@ import attrs
 from . import actors, corrections, engine, names, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
 from .model import Agent, Event, Industry, Label, Lead, State
+from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
 from .storage import Store
@@ -391,7 +392,7 @@ class LeadBook:
             message = None
             if shared:
                 extra = {**(extra or {}), "different_person_from": [lead.id for lead in shared]}
-                message = (f"phone {phone} is also on lead #{shared[0].id} ({shared[0].name}); "
+                message = (f"phone {mask_phone(phone)} is also on lead #{shared[0].id} ({shared[0].name}); "
                            "registered as a different person, as you said")
             claims = ownership.registration_data(self, industry, phone, asks_for=asks_for,
                                                  referred_by=referred_by, referral_proof=referral_proof)
@@ -437,7 +438,7 @@ class LeadBook:
             same = ("" if known == name else f" ({name} is the same name)" if known == lead.name
                     else f" ({name} is {known}, recorded on it as close family)")
             raise LeadcycleError(
-                f"phone {phone} is already lead #{lead.id} ({lead.name}, owner: {self._owner_text(lead)}){same}; "
+                f"phone {mask_phone(phone)} is already lead #{lead.id} ({lead.name}, owner: {self._owner_text(lead)}){same}; "
                 f"a returning client is logged with: leadcycle log {lead.id} visit --agent NAME")
         lead = found[0][0] if found is not None else others[0]
         if relation is not None:
@@ -451,7 +452,7 @@ class LeadBook:
         if lead_id is not None:
             options = ("--different-person (a lead of their own); close family belongs on "
                        f"lead #{lead.id} (leadcycle lead add … --relation)")
-        raise LeadcycleError(f"phone {phone} is already lead #{lead.id} ({lead.name}, owner: "
+        raise LeadcycleError(f"phone {mask_phone(phone)} is already lead #{lead.id} ({lead.name}, owner: "
                              f"{self._owner_text(lead)}) {how} say who {name} is: {options}")
 
     def register(self, data: Mapping[str, Any]) -> Added:

@@ -62,6 +62,7 @@ from . import engine, names
 from .api import LeadBook, family_names, validate_registration
 from .errors import LeadcycleError
 from .model import Event, Industry, Lead, _EXCEL_EPOCH, parse_date
+from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 
 # ------------------------------------------------------------------ headers
 
@@ -807,18 +808,6 @@ def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str
 # ------------------------------------------------------------------ export
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """``13812341234`` → ``138****1234``; ``010-88886666`` → ``010-****6666``."""
-    if not phone:
-        return phone
-    if "-" in phone:
-        area, _, number = phone.partition("-")
-        return f"{area}-{'*' * max(0, len(number) - 4)}{number[-4:]}"
-    if len(phone) == 11:
-        return f"{phone[:3]}****{phone[-4:]}"
-    return "*" * max(0, len(phone) - 4) + phone[-4:]
-
-
 def export_columns(book: LeadBook, industry: str | None) -> list[str]:
     names = [industry] if industry else book.store.enabled_industries()
     attributes: list[str] = []
@@ -962,6 +951,11 @@ def check_export_target(path: str, db_path: str | None, force: bool = False) -> 
     its ``-wal``/``-shm``/``-journal`` files (however the path is spelled —
     relative, through a symlink, a hard link), and an existing file unless
     ``force``; and say so when its directory does not exist."""
+    if not path or not path.strip():
+        raise LeadcycleError("cannot write '': give a file name, e.g. -o leads.xlsx (or leave -o out for stdout)")
+    if os.path.isdir(path):
+        raise LeadcycleError(f"cannot write {path}: it is a folder; give a file name such as "
+                             f"{os.path.join(path, 'leads.xlsx')}")
     if db_path and db_path != ":memory:":
         real = os.path.realpath(path)
         base = os.path.realpath(db_path)

@@ -43,6 +43,9 @@ HONORIFICS = ("先生", "女士", "小姐", "太太", "夫人", "老板娘", "�
               "主任", "老师", "师傅", "阿姨", "叔叔", "大哥", "大姐")
 #: single-character honorifics: dropped only when a bare surname is left (李总, 王姐)
 SHORT_HONORIFICS = ("总", "董", "姐", "哥")
+#: a spouse's title: after a bare surname it is the person (张太太 is Mrs Zhang),
+#: after a full name it is somebody else (张伟太太 is 张伟's wife: close family)
+SPOUSE_TITLES = frozenset({"太太", "夫人", "老板娘"})
 #: leading words dropped from a name in Latin letters
 LATIN_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "madam", "madame", "mister", "sir"})
 #: two-character surnames (复姓) that a bare-surname form may be
@@ -101,7 +104,8 @@ def written(name: str) -> Written:
         return Written("other", (_DROP.sub("", text).casefold(),), False)
     for suffix in HONORIFICS + SHORT_HONORIFICS:
         rest = han[:-len(suffix)]
-        if han.endswith(suffix) and rest and (suffix in HONORIFICS or _is_surname(rest)):
+        if han.endswith(suffix) and rest and (
+                (suffix in HONORIFICS and suffix not in SPOUSE_TITLES) or _is_surname(rest)):
             return Written("han", (rest,), _is_surname(rest))
     return Written("han", (han,), False)
 

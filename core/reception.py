@@ -197,6 +197,7 @@ def add_relation(book, agent: str, phone: str, relation: str, name: str | None =
     """Record beforehand that the person with ``phone`` is a relative or
     friend of ``agent`` (§3.2)."""
     from .ownership import RELATIONS
+    from .privacy import mask_phone
     from .validate import normalize_phone
 
     a = book.agent(agent)
@@ -207,7 +208,7 @@ def add_relation(book, agent: str, phone: str, relation: str, name: str | None =
         for r in book.store.relations(phone=phone):
             other = book.store.get_agent(r["agent"])
             if other is not None and other.active:
-                raise Refused(f"phone {phone} is already recorded as {r['agent']}'s {r['relation']} "
+                raise Refused(f"phone {mask_phone(phone)} is already recorded as {r['agent']}'s {r['relation']} "
                               f"(on {r['recorded_at'][:10]})")
         recorded_at = book.now
         rid = book.store.add_relation(a.name, name, phone, relation, recorded_at)

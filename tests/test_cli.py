@@ -40,7 +40,9 @@ def test_register_log_and_see_the_grade_change_with_its_reason(office):
     result = add(office, "--json")
     assert result.exit_code == 0, result.output
     lead = json.loads(result.output)
-    assert lead["id"] == 1 and lead["phone"] == "13800138000" and lead["owner"] == "李娜"
+    assert lead["id"] == 1 and lead["phone"] == "138****8000" and lead["phone_masked"] and lead["owner"] == "李娜"
+    stored = json.loads(office("--as", "李娜", "show", "1", "--unmask", "--json", now=T).output)
+    assert stored["phone"] == "13800138000" and not stored["phone_masked"]
     assert lead["grade"] is None and lead["reasons"][0].startswith("no grade yet")
 
     result = office("lead", "set", "1", *A_PROFILE, "--agent", "李娜", now="2026-03-05T11:00")
@@ -62,7 +64,7 @@ def test_show_for_people_and_in_chinese(office):
     add(office)
     office("lead", "set", "1", *A_PROFILE, "--agent", "李娜", now="2026-03-05T11:00")
     text = office("show", "1", now="2026-03-06T09:00").output
-    assert "Lead #1  张伟 (M)  13800138000" in text
+    assert "Lead #1  张伟 (M)  138****8000" in text
     assert "A: score 100 ≥ 90" in text
     assert "1 day overdue" in text
     zh = office("--lang", "zh", "show", "1", now="2026-03-06T09:00").output

@@ -147,12 +147,12 @@ def test_from_json_file_prints_as_lead_add(office, tmp_path):
     path.write_text(json.dumps(with_(agent="李娜")), encoding="utf-8")
     result = office("lead", "add", "--from-json", str(path), now="2026-03-05T10:00")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("lead #1 registered\n#1 张伟 13800138000")
+    assert result.stdout.startswith("lead #1 registered\n#1 张伟 138****8000")
     assert "owner 李娜" in result.stdout
     # the same output as the options give
     other = office("lead", "add", "--industry", "realestate", "--name", "王芳", "--gender", "F",
                    "--phone", "13900139000", "--need", "两房", "--agent", "李娜", now="2026-03-05T10:00")
-    assert other.stdout.startswith("lead #2 registered\n#2 王芳 13900139000")
+    assert other.stdout.startswith("lead #2 registered\n#2 王芳 139****9000")
 
 
 def test_from_json_stdin_list_with_json_output(office):
@@ -175,7 +175,7 @@ def test_from_json_stdin_list_with_json_output(office):
     (json.dumps([GOOD, with_(name="王芳", phone=13900139000)]),
      "Error: bad registration: invalid value for type, expected str @ $[1].phone"),
     (json.dumps([GOOD, with_(name="王芳", phone="13900139000", agent="nobody")]), "Error: item 1 ($[1]): "),
-    (json.dumps([GOOD, GOOD]), "Error: item 1 ($[1]): phone 13800138000 is already lead #1"),
+    (json.dumps([GOOD, GOOD]), "Error: item 1 ($[1]): phone 138****8000 is already lead #1"),
     (json.dumps(with_(industry="flowers")), "Error: "),
     ("[]", "Error: stdin holds an empty list: nothing to register"),
     ('"张伟"', "Error: bad registration: expected a JSON object @ $"),

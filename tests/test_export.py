@@ -24,6 +24,7 @@ def office(run, tmp_path):
     run("init", "--industry", "realestate")
     run("agent", "add", "李娜")
     run("agent", "add", "王强")
+    run("agent", "add", "陈经理", "--manager")  # the one who may export full phones
     path = tmp_path / "register_good.csv"
     shutil.copy(FIXTURES / "register_good.csv", path)
     assert run("import", str(path), "--industry", "realestate", now=NOW).exit_code == 0
@@ -58,7 +59,7 @@ def test_csv_export_masks_phones_by_default(office):
     assert all("*" in r["phone"] for r in rows)
     assert rows[0]["registered"] == "2026-03-01T00:00:00" and rows[0]["agent"] == "李娜"
     assert rows[4]["channel"] == "call" and rows[4]["buying_power"] == "B"
-    unmasked = csv_rows(office("export", "--unmask", now=NOW).output)
+    unmasked = csv_rows(office("--as", "陈经理", "export", "--unmask", now=NOW).output)
     assert unmasked[0]["phone"] == "13800138000"
 
 
@@ -107,7 +108,7 @@ def _snapshot(db_path):
 @pytest.mark.parametrize("fmt, lang", [("csv", "en"), ("xlsx", "zh"), ("csv", "zh")])
 def test_round_trip_through_import(office, db_path, tmp_path, runner, fmt, lang):
     out = tmp_path / f"all.{fmt}"
-    assert office("--lang", lang, "export", "--unmask", "--output", str(out), now=NOW).exit_code == 0
+    assert office("--lang", lang, "--as", "陈经理", "export", "--unmask", "--output", str(out), now=NOW).exit_code == 0
     from leadcycle.cli import cli
 
     other = str(tmp_path / "other.db")

@@ -164,7 +164,7 @@ def test_spreadsheet_text_round_trips():
 
 def test_csv_export_writes_formula_text_as_text_and_imports_back(formula_office, runner, tmp_path):
     out = tmp_path / "all.csv"
-    assert formula_office("export", "--industry", "realestate", "--unmask", "-o", str(out), now=NOW).exit_code == 0
+    assert formula_office("--as", "陈经理", "export", "--industry", "realestate", "--unmask", "-o", str(out), now=NOW).exit_code == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert [r["name"] for r in rows] == ["'-张伟", "'@李", "'=HYPERLINK(\"http://x\"&E2)", "''王"]
     assert [r["need"] for r in rows] == ["'=1+1", "'+86 三房", "'-2+3+cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"]
@@ -177,7 +177,7 @@ def test_csv_export_writes_formula_text_as_text_and_imports_back(formula_office,
 
 def test_xlsx_export_writes_formula_text_as_string_cells(formula_office, runner, tmp_path):
     out = tmp_path / "all.xlsx"
-    assert formula_office("export", "--industry", "realestate", "--unmask", "-o", str(out), now=NOW).exit_code == 0
+    assert formula_office("--as", "陈经理", "export", "--industry", "realestate", "--unmask", "-o", str(out), now=NOW).exit_code == 0
     ws = openpyxl.load_workbook(out).worksheets[0]
     cells = {c.value: c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)}
     for text in FORMULAS["name"][:3] + FORMULAS["need"]:

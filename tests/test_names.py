@@ -43,6 +43,8 @@ DIFFERENT = [
     ("张伟", "王伟"),
     ("张伟", "李先生"),
     ("张伟", "张伟总"),        # not a bare surname before 总: a name of its own
+    ("张伟", "张伟太太"),      # after a full name a spouse's title names the spouse (close family)
+    ("张伟", "张伟夫人"),
     ("张伟", "zhang"),         # a bare surname without an honorific is no surname form
     ("张伟", "Zhang Wen"),
     ("张伟", "Mr Wang"),
@@ -106,7 +108,7 @@ def test_another_name_needs_a_decision(office):
     refused = add(office, "王芳", "--agent", "王强")
     assert refused.exit_code == 1
     assert refused.output.strip() == (
-        "Error: phone 13800138000 is already lead #1 (张伟, owner: 李娜) under another name; say who 王芳 is: "
+        "Error: phone 138****8000 is already lead #1 (张伟, owner: 李娜) under another name; say who 王芳 is: "
         "--relation spouse|parent|child|sibling|partner (close family: recorded on lead #1) or "
         "--different-person (a lead of their own)")
     assert lead_count(office) == 1
@@ -212,7 +214,7 @@ def test_a_bare_surname_refusal_names_both_ways_out(office):
     add(office, "张伟", "--agent", "李娜")
     out = add(office, "张先生")
     assert out.output.strip() == (
-        "Error: phone 13800138000 is already lead #1 (张伟, owner: 李娜) and 张先生 may be 张伟 (a returning "
+        "Error: phone 138****8000 is already lead #1 (张伟, owner: 李娜) and 张先生 may be 张伟 (a returning "
         "client is logged with: leadcycle log 1 visit --agent NAME); if not, say who 张先生 is: "
         "--relation spouse|parent|child|sibling|partner (close family: recorded on lead #1) or "
         "--different-person (a lead of their own)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from leadcycle.cli.output import echo_json, event_line, lead_id, table
+from leadcycle.privacy import mask_phone
 
 from . import phase as phase_mod
 from . import report as report_mod
@@ -39,7 +40,7 @@ def approve(env, lead, agent, note, as_json):
     ind = before.industry
     kinds = {k.name: k for k in ind.event_kinds} if ind else {}
     lead_ = before.lead
-    click.echo(f"Lead #{lead_.id} {lead_.name} {lead_.phone}  owner {after.state.owner or '(pool)'}")
+    click.echo(f"Lead #{lead_.id} {lead_.name} {mask_phone(lead_.phone)}  owner {after.state.owner or '(pool)'}")
     click.echo("Follow-up record:" if lang == "en" else "跟进记录：")
     from leadcycle.corrections import voided_by
 

@@ -12,6 +12,7 @@ import json
 import click
 
 from leadcycle import Label
+from leadcycle.privacy import mask_phone
 
 from .rules import NAME
 
@@ -114,7 +115,8 @@ def report(book) -> dict:
                      "office_pct": round(100 * n / total, 1) if total else None, "lead_ids": ids})
     early = given_up_early(book)
     return {"deals": total, "buckets": rows,
-            "given_up_early": [{k: v for k, v in i.items() if k != "text"} | {"text": i["text"].to_json()}
+            "given_up_early": [{k: v for k, v in i.items() if k != "text"}
+                               | {"text": i["text"].to_json(), "phone": mask_phone(i["phone"]), "phone_masked": True}
                                for i in early],
             "min_follow_ups": book.settings[f"{NAME}.min_follow_ups"]}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-from . import loader
+from . import loader, profile
 from .errors import LeadcycleError, NotFound
 from .model import Choice, EventKind, Field, Industry, Label, Setting
 from .rules import Cadence, OwnershipPolicy, Scorecard, StageLadder
@@ -115,9 +115,11 @@ class Registry:
             if k.name in core_kinds:
                 raise ValueError(f"industry {industry.name!r}: event kind {k.name!r} is the core's")
         for f in industry.fields:
-            if f.name in CORE_LEAD_FIELDS:
+            if f.name in CORE_LEAD_FIELDS or f.name in profile.FIELD_NAMES:
                 raise ValueError(f"industry {industry.name!r}: field {f.name!r} is the core's")
-        merged = attrs.evolve(industry, event_kinds=CORE_EVENT_KINDS + tuple(industry.event_kinds))
+        # every industry's leads have the core's profile, source and temperament fields
+        merged = attrs.evolve(industry, event_kinds=CORE_EVENT_KINDS + tuple(industry.event_kinds),
+                              fields=tuple(industry.fields) + profile.FIELDS)
         self.industries[industry.name] = merged
 
     def _add_setting(self, setting: Setting) -> None:

@@ -190,7 +190,7 @@ def follow_up_cadence(industry, settings):
         CadenceRule(None, Label(f"not graded yet: first call-back within {first} days, then every "
                                 f"{s('cadence_d_days')} days", f"尚未分级：{first}天内首次回访，之后每"
                                 f"{s('cadence_d_days')}天"), interval_days=s("cadence_d_days"), first_days=first),
-    ), kinds=tuple(sorted(model.contact_kinds())),
+    ), kinds=tuple(sorted(model.contact_kinds() - {"register"})),  # the registration asks a first call-back
         stop=Cond("stage", "in", STOP_STAGES),
         stop_label=Label("no follow-up planned: refused by the decision maker (A31), lost, or won",
                          "无需跟进：拍板人明确拒绝（A31）、已丢单或已成交"))

@@ -23,10 +23,12 @@ CORE_EVENT_KINDS: tuple[EventKind, ...] = (
               help=Label("The first registration (来访客户登记表).", "首次登记（来访客户登记表）。")),
     EventKind("set", Label("attributes changed", "资料变更"), loggable=False),
     EventKind("visit", Label("visit", "来访"), contact=True,
-              fields=(Field("asks_for", "str", Label("asked for agent", "指名接待顾问")),),
+              fields=(Field("asks_for", "str", Label("asked for agent", "指名接待顾问")),
+                      Field("purpose", "str", Label("purpose of the contact", "拜访目的"))),
               help=Label("The client came to the office or site (--set asks_for=AGENT when they ask "
                          "for an agent).", "客户到访售楼处/现场（指名找某顾问时 --set asks_for=姓名）。")),
     EventKind("call", Label("incoming call", "来电"), contact=True,
+              fields=(Field("purpose", "str", Label("purpose of the contact", "拜访目的")),),
               help=Label("The client phoned in.", "客户来电。")),
     EventKind(
         "follow_up", Label("follow-up", "回访跟进"), contact=True,

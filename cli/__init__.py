@@ -188,6 +188,7 @@ from . import ownership  # noqa: E402,F401  (registers the ownership commands)
 from . import stages  # noqa: E402,F401  (leadcycle advance)
 from . import io  # noqa: E402,F401  (import, export)
 from . import auth  # noqa: E402,F401  (login, logout, whoami, agent password/role)
+from . import revisit  # noqa: E402,F401  (the revisit workflow)
 
 
 def main() -> None:  # pragma: no cover

@@ -165,6 +165,27 @@ def source_of(attributes: dict, registration_data: dict | None) -> str:
     return "call" if data.get("channel") == "call" else "walk_in"
 
 
+#: the events that make a deal, whatever the industry: a signed contract or an order
+DEAL_KINDS = ("contract", "order")
+
+
+def sources_report(book, industry: str | None = None) -> list[dict]:
+    """Leads and deals (a contract or an order) by source, in the order of
+    :data:`SOURCES`; sources without leads are left out."""
+    counts: dict[str, list[int]] = {}
+    total = 0
+    for batch in book.store.iter_lead_batches(industry=industry):
+        for lead, events in batch:
+            register = next((e.data for e in events if e.kind == "register"), None)
+            row = counts.setdefault(source_of(lead.attributes, register), [0, 0])
+            row[0] += 1
+            row[1] += any(e.kind in DEAL_KINDS for e in events)
+            total += 1
+    return [{"source": v, "en": en, "zh": zh, "leads": counts[v][0], "deals": counts[v][1],
+             "leads_pct": round(100.0 * counts[v][0] / total, 1)}
+            for v, en, zh in SOURCES if v in counts]
+
+
 def playbook(attributes: dict) -> Label | None:
     """The coping tactics of the lead's temperament tags, one line:
     ``playbook (analytical): be sincere…``; None without a tag."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-from . import loader, profile
+from . import loader, profile, revisit
 from .errors import LeadcycleError, NotFound
 from .model import Choice, EventKind, Field, Industry, Label, Setting
 from .rules import Cadence, OwnershipPolicy, Scorecard, StageLadder
@@ -60,7 +60,7 @@ CORE_EVENT_KINDS: tuple[EventKind, ...] = (
                          "the owner's deal then splits 70/30 (DOMAIN §3.6).",
                          "同事对该客户成交有重大促进作用；原顾问成交时按70/30分配。")),
     EventKind("dispute", Label("credit dispute", "业绩争议"), loggable=False),
-)
+) + revisit.EVENT_KINDS  # the revisit workflow's steps, written by `leadcycle revisit`
 
 _GENDERS = (Choice("M", Label("male", "男")), Choice("F", Label("female", "女")))
 GENDER_FIELD = Field("gender", "choice", Label("gender", "性别"), choices=_GENDERS, required=True)

@@ -8,9 +8,6 @@ import click
 from . import cli
 from .output import echo_json, lead_id as parse_lead_id, table
 
-pass_env = click.make_pass_decorator(object)
-
-
 @cli.group()
 def revisit():
     """The revisit workflow (客户回访): list → plan → appoint → record → report → approve → archive."""

@@ -72,9 +72,9 @@ def _x_site(view):
         return Expiring(out, dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time()))
     return {"deadline": deadline.isoformat(), "days_late": -left, "passed": True,
             "summary": Label(f"site deadline {deadline} passed {-left} days ago: ask the client for the new "
-                             f"date (lead set ID site_deadline=…); the grade stands until then",
+                             f"date (leadcycle lead set {view.lead.id} site_deadline=…); the grade stands until then",
                              f"进场期限{deadline}已过{-left}天：请向客户确认新的进场日期"
-                             f"（lead set ID site_deadline=…），在此之前保持原等级").to_json()}
+                             f"（leadcycle lead set {view.lead.id} site_deadline=…），在此之前保持原等级").to_json()}
 
 
 FEATURES = (

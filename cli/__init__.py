@@ -309,6 +309,7 @@ from . import auth  # noqa: E402,F401  (login, logout, whoami, agent password/ro
 from . import find  # noqa: E402,F401  (find)
 from . import reports  # noqa: E402,F401  (report html/daily, notify, serve)
 from . import safety  # noqa: E402,F401  (verify, backup)
+from . import revisit  # noqa: E402,F401  (the revisit workflow)
 
 
 def main() -> None:  # pragma: no cover

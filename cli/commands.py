@@ -452,6 +452,10 @@ def show(env, lead_id, unmask, as_json):
             f = ind.field(k) if ind else None
             parts.append(f"{f.label(lang) if f else k}={v}")
         click.echo(f"  {say('attributes', '资料')}: " + ", ".join(parts))
+    from leadcycle import profile
+
+    for line in profile.show_lines(lead, record.events, lang):  # source, temperament playbook
+        click.echo(f"  {line}")
     for key, value in sorted(state.extra.items()):
         # a plugin's derived value: its own one-line summary when it gives one
         if isinstance(value, dict) and isinstance(value.get("summary"), dict):
@@ -541,6 +545,8 @@ def due(env, agent, unmask, as_json):
         what = i.get("text") or i["kind"].replace("_", " ")
         status = (f"{late} day{'s' if late > 1 else ''} overdue" if late and late > 0
                   else ("today" if late == 0 else ""))
+        if i.get("playbook"):
+            what = f"{what}\n{i['playbook']}"
         rows.append((i.get("owner") or "(pool)", i["lead_id"], i.get("name"), i.get("grade"), what, status))
     click.echo(table(rows, ["owner", "lead", "name", "grade", "to do", "status"]))
 

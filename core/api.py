@@ -400,7 +400,9 @@ class LeadBook:
             lead_id = self.store.insert_lead(lead)
             data = {"name": name, "gender": gender, "phone": phone, "need": need,
                     "attributes": attributes, "channel": channel, **claims, **(extra or {})}
-            self.store.append_event(Event(None, lead_id, "register", now, agent, data))
+            register = Event(None, lead_id, "register", now, agent, data)
+            self._check_events(lead_id, [], [register])  # plugins refuse contradictory attributes
+            self.store.append_event(register)
             state = self._reproject([lead_id])[0]
         return Added(self.store.get_lead(lead_id), state, "created", message)
 

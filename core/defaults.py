@@ -107,6 +107,20 @@ def register_ownership_settings(register):
         source="defined by leadcycle (DOMAIN §3.10 is silent on hours)"))
 
 
+@hookimpl
+def register_commands(cli):
+    from leadcycle.cli.revisit import register_report
+
+    register_report(cli)  # leadcycle report sources
+
+
+@hookimpl
+def due_items(book, agent, today):
+    from . import revisit
+
+    return revisit.due(book, agent, today)  # revisits planned for today, reports to review
+
+
 def _fraction(settings, key):
     from fractions import Fraction
 

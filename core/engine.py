@@ -255,6 +255,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
         stage = None
         if rules.stages is not None:
             stage, stage_reason = _stage(rules.stages, row, events)
+            row["stage"] = stage  # a cadence may depend on the ladder level
             if stage_reason is not None:
                 reasons.append(stage_reason)
         reasons.append(ownership.reason)
@@ -265,7 +266,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
                                   "cadence:stop"))
         elif rules.cadence is not None:
             last = _last_follow_up(rules.cadence, events)
-            due, kind, why = next_follow_up(rules.cadence, grade, lead.created_at.date(), last)
+            due, kind, why = next_follow_up(rules.cadence, grade, lead.created_at.date(), last, row)
             if why is not None:
                 reasons.append(why)
         reasons.extend(detail)

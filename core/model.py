@@ -123,12 +123,24 @@ class Field:
     maximum: float | dt.date | None = attrs.field(default=None, converter=_to_bound)
     required: bool = False
     past: bool = False
+    #: a ``choice`` field holding several of its values (tags such as a
+    #: client's temperaments): given as ``a,b`` (or ``a、b``), stored as
+    #: ``"a,b"`` in the order of ``choices``
+    multiple: bool = False
 
     def __attrs_post_init__(self):
         if self.type == "choice" and not self.choices:
             raise ValueError(f"choice field {self.name!r} needs choices")
         if self.past and self.type != "date":
             raise ValueError(f"past=True is for date fields; {self.name!r} is {self.type}")
+        if self.multiple and self.type != "choice":
+            raise ValueError(f"field {self.name!r}: only a choice field can hold several values")
+
+    def values(self, stored: Any) -> list[str]:
+        """The values a stored ``multiple`` field holds (one for a plain field)."""
+        if stored is None or stored == "":
+            return []
+        return [v for v in str(stored).split(",") if v] if self.multiple else [stored]
 
     def choice_label(self, value: Any, lang: str = "en") -> str:
         for c in self.choices:
@@ -144,9 +156,17 @@ class Field:
         return coerce_value(self, raw, today)
 
 
+_SEPARATORS = re.compile(r"[,，、;；]")
+
+
 def coerce_value(field: Field, raw: Any, today: dt.date | None = None) -> Any:
     if raw is None or raw == "":
         return None
+    if field.multiple:
+        items = raw if isinstance(raw, (list, tuple)) else _SEPARATORS.split(str(raw))
+        one = attrs.evolve(field, multiple=False)
+        chosen = {coerce_value(one, item) for item in items if str(item).strip()}
+        return ",".join(c.value for c in field.choices if c.value in chosen) or None
     name, kind = field.name, field.type
     try:
         if kind == "str":
@@ -296,6 +316,11 @@ class Setting:
     maximum: float | None = None
     #: where the number comes from, e.g. "DOMAIN §3.4 (002, 004)"
     source: str = ""
+    #: a ``choice`` setting holding several of its values, comma-separated
+    multiple: bool = False
+    #: the key of another setting this one may not exceed (B's haves may
+    #: not ask more than A's); checked whichever of the two is changed
+    at_most: str | None = None
 
     @key.validator
     def _check_key(self, attribute, value):
@@ -306,7 +331,7 @@ class Setting:
     def as_field(self) -> Field:
         return Field(
             name=self.key.split(".")[-1], type=self.type, label=self.label,
-            choices=self.choices, minimum=self.minimum, maximum=self.maximum,
+            choices=self.choices, minimum=self.minimum, maximum=self.maximum, multiple=self.multiple,
         )
 
     def coerce(self, raw: Any) -> Any:

@@ -212,7 +212,7 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
             elif e.agent and e.agent != owner:
                 stand_ins.append((e.at, e.agent))
             anchor = e.at
-        elif kind in OWNER_CONTACT_KINDS and owner is not None and e.agent == owner:
+        elif kind in policy.contact_kinds and owner is not None and e.agent == owner:
             anchor = e.at
         if kind in policy.deal_kinds:
             dealt = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-from . import loader
+from . import loader, profile, revisit
 from .actors import FOLLOW_UP_FIELDS
 from .errors import LeadcycleError, NotFound
 from .model import Choice, EventKind, Field, Industry, Label, Setting
@@ -24,10 +24,12 @@ CORE_EVENT_KINDS: tuple[EventKind, ...] = (
               help=Label("The first registration (来访客户登记表).", "首次登记（来访客户登记表）。")),
     EventKind("set", Label("attributes changed", "资料变更"), loggable=False),
     EventKind("visit", Label("visit", "来访"), contact=True,
-              fields=(Field("asks_for", "str", Label("asked for agent", "指名接待顾问")),),
+              fields=(Field("asks_for", "str", Label("asked for agent", "指名接待顾问")),
+                      Field("purpose", "str", Label("purpose of the contact", "拜访目的"))),
               help=Label("The client came to the office or site (--set asks_for=AGENT when they ask "
                          "for an agent).", "客户到访售楼处/现场（指名找某顾问时 --set asks_for=姓名）。")),
     EventKind("call", Label("incoming call", "来电"), contact=True,
+              fields=(Field("purpose", "str", Label("purpose of the contact", "拜访目的")),),
               help=Label("The client phoned in.", "客户来电。")),
     EventKind(
         "follow_up", Label("follow-up", "回访跟进"), contact=True,
@@ -64,7 +66,7 @@ CORE_EVENT_KINDS: tuple[EventKind, ...] = (
               help=Label("Voids an earlier entry, which stays in the register: leadcycle void LEAD EVENT "
                          "--as wrong_entry|cancel_subscription|return_unit|refund --reason TEXT --agent NAME.",
                          "作废一条早先的记录（原记录保留）：录入错误、退定、退房、退款。")),
-)
+) + revisit.EVENT_KINDS  # the revisit workflow's steps, written by `leadcycle revisit`
 
 _GENDERS = (Choice("M", Label("male", "男")), Choice("F", Label("female", "女")))
 GENDER_FIELD = Field("gender", "choice", Label("gender", "性别"), choices=_GENDERS, required=True)
@@ -131,11 +133,14 @@ class Registry:
             if k.name in core_kinds:
                 raise ValueError(f"industry {industry.name!r}: event kind {k.name!r} is the core's")
         for f in industry.fields:
-            if f.name in CORE_LEAD_FIELDS:
+            if f.name in CORE_LEAD_FIELDS or f.name in profile.FIELD_NAMES:
                 raise ValueError(f"industry {industry.name!r}: field {f.name!r} is the core's")
 
+
     def _add_industry(self, industry: Industry) -> None:
-        merged = attrs.evolve(industry, event_kinds=CORE_EVENT_KINDS + tuple(industry.event_kinds))
+        # every industry's leads have the core's profile, source and temperament fields
+        merged = attrs.evolve(industry, event_kinds=CORE_EVENT_KINDS + tuple(industry.event_kinds),
+                              fields=tuple(industry.fields) + profile.FIELDS)
         self.industries[industry.name] = merged
 
     def _check_setting(self, setting: Setting, batch: list) -> None:

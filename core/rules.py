@@ -528,6 +528,10 @@ class CadenceRule:
     interval_days: float | None = None
     first_days: float | None = None
     pool: bool = False
+    #: a rule with conditions (on the lead's features, and ``stage``)
+    #: overrides the grade's rule while they hold: a ladder level's own
+    #: cadence (``Cond("stage", "in", ("A03",))``)
+    when: tuple[Cond, ...] = attrs.field(default=(), converter=_conds)
 
 
 @attrs.frozen
@@ -540,18 +544,25 @@ class Cadence:
     stop: tuple[Cond, ...] = attrs.field(default=(), converter=_conds)
     stop_label: Label | None = attrs.field(default=None, converter=attrs.converters.optional(_to_label))
 
-    def rule_for(self, grade: str | None) -> CadenceRule | None:
+    def rule_for(self, grade: str | None, row: dict | None = None) -> CadenceRule | None:
+        """The first conditional rule that holds for ``row`` (and names
+        ``grade`` or no grade), else the grade's rule, else the default."""
+        if row is not None:
+            for r in self.rules:
+                if r.when and r.grade in (None, grade) and all_of(r.when, row):
+                    return r
         for r in self.rules:
-            if r.grade == grade:
+            if r.grade == grade and not r.when:
                 return r
-        return next((r for r in self.rules if r.grade is None), None)
+        return next((r for r in self.rules if r.grade is None and not r.when), None)
 
 
 def next_follow_up(cadence: Cadence, grade: str | None, registered: dt.date,
-                   last_follow_up: dt.date | None) -> tuple[dt.date | None, str | None, Reason | None]:
+                   last_follow_up: dt.date | None,
+                   row: dict | None = None) -> tuple[dt.date | None, str | None, Reason | None]:
     """The day the next follow-up is due, its kind (``first`` or
     ``follow_up``) and the reason."""
-    rule = cadence.rule_for(grade)
+    rule = cadence.rule_for(grade, row)
     if rule is None:
         return None, None, None
     if rule.pool:
@@ -582,6 +593,10 @@ class OwnershipPolicy:
     """
 
     protection_days: int = 30
+    #: event kinds by which the owner keeps the protection period alive
+    #: (an industry whose signals are contacts adds them)
+    contact_kinds: frozenset[str] = attrs.field(default=frozenset({"follow_up", "visit", "call"}),
+                                                converter=frozenset)
     recognition_minutes: int = 15
     #: phone-only contact creates no owner (DOMAIN §3.1)
     calls_establish_ownership: bool = False

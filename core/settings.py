@@ -39,7 +39,20 @@ class Settings(Mapping[str, Any]):
         value = self.setting(key).coerce(raw)
         if value is None:
             raise LeadcycleError(f"{key}: a value is required")
+        self._check_order(key, value)
         return value
+
+    def _check_order(self, key: str, value: Any) -> None:
+        """Refuse a value that breaks a declared ``at_most`` between two
+        settings, whichever side is being changed."""
+        upper = self.declared[key].at_most
+        if upper and upper in self.declared and value > self[upper]:
+            raise LeadcycleError(f"{key}: {value} is above {upper} ({self[upper]}); "
+                                 f"lower it, or raise {upper} first")
+        for other in self.declared.values():
+            if other.at_most == key and self[other.key] > value:
+                raise LeadcycleError(f"{key}: {value} is below {other.key} ({self[other.key]}); "
+                                     f"raise it, or lower {other.key} first")
 
     def is_default(self, key: str) -> bool:
         return key not in self.stored

@@ -508,6 +508,13 @@ ID_COMMANDS = {
     ("approve",): ("approve", BIG, "--agent", "陈经理"),
     ("account-manager", "assign"): ("account-manager", "assign", BIG, "李娜", "--by", "陈经理"),
     ("void",): ("void", BIG, "1", "--reason", "wrong entry", "--agent", "李娜"),
+    ("revisit", "plan"): ("revisit", "plan", BIG, "--at", "2026-03-10T14:00", "--content", "x", "--purpose", "y",
+                          "--agent", "李娜"),
+    ("revisit", "appoint"): ("revisit", "appoint", BIG, "--at", "2026-03-10T14:00", "--agent", "李娜"),
+    ("revisit", "record"): ("revisit", "record", BIG, "--note", "x", "--agent", "李娜"),
+    ("revisit", "report"): ("revisit", "report", BIG, "--note", "x", "--agent", "李娜"),
+    ("revisit", "approve"): ("revisit", "approve", BIG, "--opinion", "x", "--agent", "陈经理"),
+    ("revisit", "archive"): ("revisit", "archive", BIG, "--agent", "李娜"),
 }
 
 

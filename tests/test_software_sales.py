@@ -330,18 +330,23 @@ def test_a07_neutral_answer_needs_an_informed_considered_decision_maker(ten):
     assert state(ten, lead).stage == "A07"
 
 
-def test_a31_only_from_the_decision_maker_with_a_reason(ten):
+def test_a31_needs_the_informed_considered_decision_maker_not_a_reason(ten):
     lead = new(ten, **A08)
     answer(ten, lead, "refused", by_dm=False, reason="已有系统")
     st = state(ten, lead)
     assert st.stage == "A08"
     assert "not from the decision maker" in st.extra["x_refusal"]["summary"]["en"]
-    answer(ten, lead, "refused")  # no reason: a soft refusal
-    st = state(ten, lead)
-    assert st.stage == "A07" and "no reason given" in st.extra["x_refusal"]["summary"]["en"]
-    answer(ten, lead, "refused", reason="三年内不换系统")
+    answer(ten, lead, "refused", informed=False)
+    assert state(ten, lead).stage == "A08"
+    answer(ten, lead, "refused", considered=False)
+    assert state(ten, lead).stage == "A08"
+    answer(ten, lead, "refused")  # no reason: still A31; the reason is desirable, not required
     st = state(ten, lead)
     assert st.stage == "A31" and st.extra["x_refusal"]["counted"] is True
+    assert "real reason is not recorded" in st.extra["x_refusal"]["summary"]["en"]
+    answer(ten, lead, "refused", reason="三年内不换系统")
+    st = state(ten, lead)
+    assert st.stage == "A31" and "三年内不换系统" in st.extra["x_refusal"]["summary"]["en"]
     # the client moving on after the refusal ends it
     ten.log(lead, "unhappy_with_supplier", agent="李娜")
     assert state(ten, lead).stage == "A06"
@@ -389,18 +394,41 @@ def test_a03_by_commitment_or_action(ten, kind):
     assert state(ten, lead).stage == "A03"
 
 
-def test_a03_purchase_within_two_months_boundary(ten):
-    # 60 days from 2026-03-05 is 2026-05-04
-    inside = new(ten, **A08, expected_purchase="2026-05-04")
-    outside = new(ten, **A08, expected_purchase="2026-05-05")
+def test_a03_purchase_within_two_calendar_months_boundary(ten):
+    # two calendar months from 2026-03-05 is 2026-05-05 (60 days would stop at 05-04)
+    inside = new(ten, **A08, expected_purchase="2026-05-05")
+    outside = new(ten, **A08, expected_purchase="2026-05-06")
+    today = new(ten, **A08, expected_purchase="2026-03-05")
     past = new(ten, **A08, expected_purchase="2026-03-04")
     assert state(ten, inside).stage == "A03"
     assert state(ten, outside).stage == "A08"
+    assert state(ten, today).stage == "A03"
     assert state(ten, past).stage == "A08"
-    # the clock alone moves it in: the stored projection expires at that midnight
+    # the clock alone moves it in, and out the day after the date: the
+    # stored projection expires at those midnights
     with ten.at(dt.datetime(2026, 3, 6, 9, 0)):
         rows = {r["id"]: r["stage"] for r in ten.list(industry=IND)}
-    assert rows[outside] == "A03" and rows[inside] == "A03"
+    assert rows[outside] == "A03" and rows[inside] == "A03" and rows[today] == "A08"
+
+
+def test_a03_two_months_from_march_first_is_may_first(ten):
+    with ten.at(dt.datetime(2026, 3, 1, 9, 0)):
+        may1 = new(ten, **A08, expected_purchase="2026-05-01")
+        may2 = new(ten, **A08, expected_purchase="2026-05-02")
+        assert state(ten, may1).stage == "A03"  # 61 days: the 60-day count missed it
+        assert state(ten, may2).stage == "A08"
+
+
+@pytest.mark.parametrize("start, months, last_inside", [
+    (dt.date(2026, 12, 31), 2, dt.date(2027, 2, 28)),   # month end, across a year
+    (dt.date(2028, 12, 31), 2, dt.date(2029, 2, 28)),
+    (dt.date(2027, 12, 31), 2, dt.date(2028, 2, 29)),   # leap year
+    (dt.date(2026, 1, 15), 1, dt.date(2026, 2, 15)),
+])
+def test_add_months_clamps_to_the_month_end(start, months, last_inside):
+    from leadcycle.plugins.software_sales.rules import add_months
+
+    assert add_months(start, months) == last_inside
 
 
 @pytest.mark.parametrize("kind", ["contract", "order", "payment"])
@@ -430,13 +458,18 @@ def test_saas_four_steps(fresh_db):
     lead = new(book, channel="call")
     assert state(book, lead).stage is None
     book.log(lead, "next_contact", agent="李娜")
+    assert state(book, lead).stage is None  # not asked yet whether the contact decides
+    book.set(lead, {"decision_maker": "no"}, agent="李娜")
     assert state(book, lead).stage == "interest"
-    second = new(book, channel="call")
+    second = new(book, channel="call", decision_maker="yes")
     book.log(second, "follow_up", agent="李娜", data={"reaction": "neutral"}, note="电话回访")
     assert state(book, second).stage == "interest"
     book.log(lead, "meeting_request", agent="李娜")
     assert state(book, lead).stage == "interest"  # a meeting without a stated need
     book.set(lead, {"has_need": "yes"}, agent="李娜")
+    st = state(book, lead)
+    assert st.stage == "interest"  # a clear need, but not the decision maker's
+    book.set(lead, {"decision_maker": "yes"}, agent="李娜")
     assert state(book, lead).stage == "clear_need"
     book.set(second, {"has_need": "yes"}, agent="李娜")
     book.log(second, "other_software", agent="李娜", data={"vendor": "金蝶"})
@@ -558,7 +591,7 @@ def test_settings_have_the_documents_defaults_and_sources(fresh_db):
     assert st["software_sales.protection_days"] == 90
     assert st["software_sales.min_follow_ups"] == 4
     assert st["software_sales.win_band_5"] == 95 and st["software_sales.win_band_4"] == 80
-    assert st["software_sales.sprint_days"] == 60
+    assert st["software_sales.sprint_months"] == 2
     for key in st:
         if key.startswith("software_sales."):
             assert st.setting(key).source, key

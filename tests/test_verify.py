@@ -372,7 +372,7 @@ end = time.monotonic() + float(sys.argv[2])
 n = 0
 while time.monotonic() < end:
     with book.at(t + dt.timedelta(minutes=n)):
-        book.log(1 + n % 3, "visit", agent="李娜", note=f"visit {n}")  # a reception: any agent may log it
+        book.log(1 + n % 3, "visit", agent="李娜", note=f"visit {n}", data={"purpose": "看样机"})  # any agent may log a reception
     n += 1
 print(n)
 """

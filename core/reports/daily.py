@@ -54,6 +54,12 @@ def due_items(book, agent: str | None, lang: str) -> list[dict]:
             if text is not None and hasattr(text, "to_json"):
                 item["text"] = text(lang)
             items.append(item)
+    from leadcycle import profile
+
+    playbooks = profile.playbooks(book, [i["lead_id"] for i in items])  # the client's temperament tactics
+    for item in items:
+        if item["lead_id"] in playbooks:
+            item["playbook"] = playbooks[item["lead_id"]](lang)
     items.sort(key=lambda i: (i.get("owner") or "", GRADE_ORDER.get(i.get("grade"), 4),
                               i.get("registered") or "", i["lead_id"]))
     return items

@@ -40,14 +40,16 @@ from . import accounts, intent, keyaccount
 
 NAME = "machinery"
 
+ACCOUNT_TYPES = (
+    Choice("oem", Label("OEM (truck or machinery maker)", "主机厂")),
+    Choice("modifier", Label("modifier / body builder", "改装厂")),
+    Choice("parts_dealer", Label("parts dealer", "配件经销商")),
+    Choice("contractor", Label("contractor / end user", "施工单位/终端用户")),
+    Choice("individual", Label("individual", "个人")),
+)
+
 ACCOUNT_FIELDS = (
-    Field("account_type", "choice", Label("account type", "客户类型"), choices=(
-        Choice("oem", Label("OEM (truck or machinery maker)", "主机厂")),
-        Choice("modifier", Label("modifier / body builder", "改装厂")),
-        Choice("parts_dealer", Label("parts dealer", "配件经销商")),
-        Choice("contractor", Label("contractor / end user", "施工单位/终端用户")),
-        Choice("individual", Label("individual", "个人")),
-    )),
+    Field("account_type", "choice", Label("account type", "客户类型"), choices=ACCOUNT_TYPES),
     Field("long_term_intent", "bool", Label("wants a long-term partnership", "有长期合作意愿")),
     Field("violation", "bool", Label("violation on record", "有违法记录")),
 )
@@ -127,8 +129,12 @@ def register_settings(register):
            "B级：年业务量不少于（元）", "DOMAIN §5 account levels (004): 500万元/年", minimum=0),
         _s("level_window_days", "int", 365, "account levels: the year is the last (days)",
            "客户分级：年业务量按最近（天）计", "DOMAIN §5 account levels (004): per year", minimum=30, maximum=1095),
-        _s("level_ab_oem_only", "bool", True, "levels A and B only for OEMs", "A、B级仅限主机厂",
-           "DOMAIN §5 account levels (004): 主机厂"),
+        Setting("machinery.level_ab_account_types", "choice", "oem",
+                Label("account types that qualify for levels A and B", "可评为A、B级的客户类型"),
+                choices=ACCOUNT_TYPES, multiple=True,
+                help=Label("The document (a parts supplier's) names OEMs; a dealer selling to contractors "
+                           "sets oem,contractor.", "制度原文（配件供应商）为主机厂；面向施工单位的经销商可设 oem,contractor。"),
+                source="DOMAIN §5 account levels (004): 主机厂"),
         _s("problem_downgrade_days", "int", 5, "a C account with a problem drops to D within (days)",
            "C级客户出现问题后降为D级期限（天）", "DOMAIN §5 account levels (004): 5日内", minimum=1, maximum=60),
         _s("clean_review_days", "int", 90, "a D account rises to C after a clean period of (days)",
@@ -138,6 +144,9 @@ def register_settings(register):
         _s("value_period_days", "int", 365, "value classes: profit over the last (days)",
            "价值分类：按最近（天）利润计", OURS + " — the document: from transaction history",
            minimum=30, maximum=3650),
+        Setting("machinery.abc_basis", "choice", "profit", Label("value classes ranked by", "价值分类依据"),
+                choices=(("profit", ("gross profit", "利润")), ("sales", ("sales", "销售额"))),
+                source="DOMAIN §5 value classes (004: 按销售额或利润)"),
         _s("abc_a_share", "float", 80, "value class A: top accounts making this % of profit",
            "A类价值客户：贡献利润的前百分比", "DOMAIN §5 value classes (004, 001): 80 %", minimum=1, maximum=99),
         _s("abc_b_share", "float", 15, "value class B: the next % of profit", "B类价值客户：其后利润百分比",
@@ -204,6 +213,7 @@ def scorecard(industry, settings):
                     lambda v: accounts.account(v.events, v.attributes, v.now, v.settings)),
             Feature("x_key_account", Label("key-account value", "大客户价值"), _key_account),
             Feature("x_transactions", Label("transactions", "交易"), _transactions),
+            *(Feature(name, label, compute) for name, label, compute in intent.FEATURES),
         ),
     )
 
@@ -252,6 +262,9 @@ def ownership_policy(industry, settings):
 
 # ------------------------------------------------------------- checks
 
+#: contacts the JCB table asks a stated purpose for (明确每一次拜访目的)
+PURPOSE_KINDS = ("follow_up", "visit", "call")
+
 
 def _money(x: float) -> str:
     return f"{x:,.2f}".rstrip("0").rstrip(".")
@@ -263,9 +276,16 @@ def check_event(book, lead, events, event):
         return
     kind, data = event.kind, event.data
     orders = [e for e in events if e.kind == "order"]
-    if kind == "follow_up" and not (data.get("purpose") or "").strip():
-        raise LeadcycleError(f"a follow-up on machinery lead #{lead.id} needs a stated purpose: "
+    if kind in PURPOSE_KINDS and not (data.get("purpose") or "").strip():
+        raise LeadcycleError(f"a {kind.replace('_', '-')} on machinery lead #{lead.id} needs a stated purpose: "
                              "add --set purpose=\"...\" (each contact with a purpose, DOMAIN §5)")
+    if kind in ("register", "set"):
+        from leadcycle import profile
+
+        after = profile.attributes_after(lead, events, event)
+        if after.get("bargaining") is True and after.get("asked_price") is False:
+            raise LeadcycleError("bargaining=yes contradicts asked_price=no: a client who bargains has asked "
+                                 "the price; record asked_price=yes")
     if kind == "payment":
         if not orders:
             raise LeadcycleError(f"payment refused: lead #{lead.id} has no order yet; log the order first "
@@ -305,11 +325,27 @@ def _pending(book, agent):
     return book.store.states_with_extra_flag(NAME, "$.x_account.change_due", owner=agent)
 
 
+def _site_deadlines_passed(book, agent) -> list[dict]:
+    """Leads whose site deadline has passed: ask for the new date."""
+    import json
+
+    items = []
+    for row in book.store.states_with_extra_flag(NAME, "$.x_site.passed", owner=agent):
+        site = json.loads(row["extra"] or "{}").get("x_site") or {}
+        items.append({"lead_id": row["id"], "name": row["name"], "phone": row["phone"], "owner": row["owner"],
+                      "industry": NAME, "grade": row["grade"], "kind": "site_deadline_passed",
+                      "due": site.get("deadline"), "days_overdue": site.get("days_late"),
+                      "text": Label.from_json(site["summary"])})
+    return items
+
+
 @hookimpl
 def due_items(book, agent, today):
     import json
 
-    items = []
+    if NAME not in book.store.enabled_industries():
+        return []
+    items = _site_deadlines_passed(book, agent)
     for row in _pending(book, agent):
         acc = json.loads(row["extra"] or "{}").get("x_account") or {}
         why = Label.from_json(acc.get("reason") or "")

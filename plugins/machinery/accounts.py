@@ -4,8 +4,9 @@ The levels are the document's:
 
 * **A** — an OEM (主机厂), business with us ≥ 10 M CNY a year, pays on time
   (no late payment in the year), wants a long-term partnership;
-* **B** — an OEM, ≥ 5 M CNY a year, no late payment, willing to cooperate
-  long-term;
+* **B** — an OEM, ≥ 5 M CNY a year, no late payment, no current risk
+  (当前无风险: no ``crisis`` within the clean review period), willing to
+  cooperate long-term (A needs no current risk either);
 * **C** — has traded with us and has no violation on record (the document:
   reputable modifiers and parts dealers; we extend it to any account that
   has traded and does not meet A or B);
@@ -13,14 +14,19 @@ The levels are the document's:
 
 "A year" is the trailing ``machinery.level_window_days`` (365) days; a late
 payment is a ``payment`` with ``days_late`` > 0 (or ``on_time=no``) or a
-``problem`` of type ``late_payment`` in that window. Whether A/B require an
-OEM is a setting (``machinery.level_ab_oem_only``, default yes, as written).
+``problem`` of type ``late_payment`` in that window. Which account types
+qualify for A/B is a setting (``machinery.level_ab_account_types``, default
+``oem`` as written for a parts supplier; a dealer selling to contractors sets
+``oem,contractor``); ``show`` names them.
 
 The level is **recorded**: ``leadcycle review`` writes an ``account_level``
 event with its reason whenever the rules call for a change. Dynamic rules:
 
-* a C account with a ``problem`` (contract execution, late payment, crisis)
-  after its last level change drops to D — the review applies it at once;
+* a C account with a problem (a ``problem`` event — contract execution,
+  late payment, crisis — or a late ``payment``) after its last level change
+  drops to D — the review applies it at once; an account never reviewed is
+  judged at the level its history gives it, so a problem logged before the
+  first review is not lost;
   the document allows 5 days (``machinery.problem_downgrade_days``), so the
   due list warns the owner from the problem's day (day 1) and shows the
   downgrade overdue after day 5;
@@ -43,8 +49,8 @@ from leadcycle import Expiring, Label
 LEVELS = ("A", "B", "C", "D")
 
 LEVEL_LABELS = {
-    "A": Label("A: key OEM, ≥ 10 M CNY/year, pays on time", "A级：主机厂，年业务量≥1000万元，按期付款"),
-    "B": Label("B: OEM, ≥ 5 M CNY/year, no late payment", "B级：主机厂，年业务量≥500万元，无滞期付款"),
+    "A": Label("A: key account, ≥ 10 M CNY/year, pays on time", "A级：重点客户，年业务量≥1000万元，按期付款"),
+    "B": Label("B: ≥ 5 M CNY/year, no late payment, no current risk", "B级：年业务量≥500万元，无滞期付款，当前无风险"),
     "C": Label("C: has traded, reputable, no violations", "C级：有业务往来，信誉良好，无违法记录"),
     "D": Label("D: never traded (or downgraded for a problem)", "D级：从未有过经营往来（或因问题降级）"),
 }
@@ -75,10 +81,23 @@ def _money(amount: float) -> str:
     return f"{amount:,.0f}"
 
 
+def _problem_type(e) -> str:
+    return "late_payment" if e.kind == "payment" else e.data.get("type")
+
+
 def is_late(e) -> bool:
     if e.kind == "payment":
         return (e.data.get("days_late") or 0) > 0 or e.data.get("on_time") is False
     return e.kind == "problem" and e.data.get("type") == "late_payment"
+
+
+def is_problem(e) -> bool:
+    """A problem for the C → D rule: a ``problem`` event or a late payment."""
+    return e.kind == "problem" or is_late(e)
+
+
+def qualifying_types(settings) -> list[str]:
+    return [t for t in str(settings["machinery.level_ab_account_types"]).split(",") if t]
 
 
 def history_level(events, attributes: dict, now: dt.datetime, settings) -> tuple[str, Label, list]:
@@ -92,9 +111,13 @@ def history_level(events, attributes: dict, now: dt.datetime, settings) -> tuple
     late = [e for e in events if is_late(e) and e.at > since]
     # the window slides past old orders and late payments
     expiries = [_midnight((e.at + dt.timedelta(days=window)).date()) + dt.timedelta(days=1) for e in recent + late]
-    oem_only = settings["machinery.level_ab_oem_only"]
-    type_ok = (not oem_only) or attributes.get("account_type") == "oem"
+    types = qualifying_types(settings)
+    type_ok = attributes.get("account_type") in types
     long_term = attributes.get("long_term_intent") is True
+    risk_days = settings["machinery.clean_review_days"]
+    crises = [e for e in events if e.kind == "problem" and e.data.get("type") == "crisis"
+              and e.at > now - dt.timedelta(days=risk_days)]
+    expiries += [_midnight(e.at.date() + dt.timedelta(days=risk_days)) + dt.timedelta(days=1) for e in crises]
     a_amount, b_amount = settings["machinery.level_a_amount"], settings["machinery.level_b_amount"]
     missing: dict[str, list[Label]] = {"A": [], "B": []}
     for lvl, need in (("A", a_amount), ("B", b_amount)):
@@ -106,8 +129,14 @@ def history_level(events, attributes: dict, now: dt.datetime, settings) -> tuple
                                       f"近{window}天有{len(late)}次滞期付款"))
         if not long_term:
             missing[lvl].append(Label("long-term partnership intent not recorded", "未记录长期合作意愿"))
+        if crises:
+            day = crises[-1].at.date()
+            missing[lvl].append(Label(f"current risk: crisis on {day} (within {risk_days} days)",
+                                      f"当前有风险：{day}出现经营危机（{risk_days}天内）"))
         if not type_ok:
-            missing[lvl].append(Label("not an OEM (account_type=oem)", "非主机厂（account_type=oem）"))
+            names = "/".join(types)
+            missing[lvl].append(Label(f"account type is not {names} (machinery.level_ab_account_types)",
+                                      f"客户类型不是{names}（machinery.level_ab_account_types）"))
     for lvl in ("A", "B"):
         if not missing[lvl]:
             need = a_amount if lvl == "A" else b_amount
@@ -123,6 +152,18 @@ def history_level(events, attributes: dict, now: dt.datetime, settings) -> tuple
     return "D", Label("never traded", "从未有过经营往来"), expiries
 
 
+def _unreviewed_standing(events, problems, attributes, hist: str, settings) -> str:
+    """An account never reviewed stands where its history puts it — as it
+    stood before its first problem when that was A or B (a late payment
+    then costs A/B by the history rule, not C → D as well)."""
+    if problems:
+        first = problems[0]
+        before, _, _ = history_level(events[:events.index(first)], attributes, first.at, settings)
+        if before in ("A", "B"):
+            return before
+    return hist
+
+
 def account(events, attributes: dict, now: dt.datetime, settings) -> Expiring:
     """The ``x_account`` feature: recorded level, the level the rules call
     for, whether a change is due (and by when), the reason and the rights."""
@@ -133,8 +174,9 @@ def account(events, attributes: dict, now: dt.datetime, settings) -> Expiring:
     events = list(events)
     cut = max((i for i, e in enumerate(events) if e.kind == "account_level"), default=-1)
     since_last = events[cut + 1:]
-    problems = [e for e in since_last if e.kind == "problem"]
+    problems = [e for e in since_last if is_problem(e)]
     hist, hist_why, expiries = history_level(events, attributes, now, settings)
+    standing = recorded or _unreviewed_standing(events, problems, attributes, hist, settings)
     expiries = list(expiries)
     due_by = None
     days = settings["machinery.problem_downgrade_days"]
@@ -152,11 +194,11 @@ def account(events, attributes: dict, now: dt.datetime, settings) -> Expiring:
             why = Label(f"at D after a problem; rises to C on {clean_at.date()} if the period stays clean",
                         f"因问题降为D级；若考核期无问题，{clean_at.date()}升为C级")
             expiries.append(clean_at)
-    elif current == "C" and problems:
+    elif standing == "C" and problems:
         first = problems[0]
-        kinds = ", ".join(dict(PROBLEM_TYPES).get(p.data.get("type"), (p.data.get("type"),))[0] for p in problems)
-        kinds_zh = "、".join(dict(PROBLEM_TYPES).get(p.data.get("type"), ("", p.data.get("type")))[1]
-                             for p in problems)
+        names = dict(PROBLEM_TYPES)
+        kinds = ", ".join(names[_problem_type(p)][0] for p in problems)
+        kinds_zh = "、".join(names[_problem_type(p)][1] for p in problems)
         target, rule = "D", "problem"
         due_by = first.at.date() + dt.timedelta(days=days - 1)
         why = Label(f"C account with a problem ({kinds}) on {first.at.date()}: drop to D within {days} days "
@@ -168,7 +210,7 @@ def account(events, attributes: dict, now: dt.datetime, settings) -> Expiring:
         "level": current,
         "recorded": recorded is not None,
         "target": target,
-        "change_due": target != current,
+        "change_due": target != current or (recorded is None and rule == "problem"),
         "due_by": due_by.isoformat() if due_by else None,
         "rule": rule,
         "reason": why.to_json(),
@@ -176,10 +218,14 @@ def account(events, attributes: dict, now: dt.datetime, settings) -> Expiring:
         "rights": [r.to_json() for r in RIGHTS[current]],
     }
     rights = RIGHTS[current]
+    types = "/".join(qualifying_types(settings))
+    out["ab_account_types"] = qualifying_types(settings)
     head = Label(f"account level {current}" + ("" if recorded else " (never reviewed)") + f" — {LEVEL_LABELS[current].en}"
-                 f"; rights: " + "; ".join(r.en for r in rights),
+                 f"; rights: " + "; ".join(r.en for r in rights)
+                 + f"; levels A/B open to: {types} (machinery.level_ab_account_types)",
                  f"客户级别 {current}" + ("" if recorded else "（尚未评审）") + f"——{LEVEL_LABELS[current].zh}"
-                 f"；权利：" + "；".join(r.zh for r in rights))
+                 f"；权利：" + "；".join(r.zh for r in rights)
+                 + f"；A/B级限于：{types}（machinery.level_ab_account_types）")
     if target != current:
         by_en = f" by {due_by}" if due_by else ""
         by_zh = f"（{due_by}前）" if due_by else ""

@@ -42,22 +42,31 @@ def register(cli):
             click.echo(f"no orders in the last {report['period_days']} days; "
                        "log orders with: leadcycle log ID order --set amount=... --set units=... --set model=...")
             return
-        rows = [(r["id"], r["name"], r["owner"] or "(pool)", f"{r['profit']:,.0f}", f"{r['share_pct']:.1f}%",
+        by_profit = report["basis"] == "profit"
+
+        def amount(r):  # an account ranked by profit with orders lacking it is flagged, not silently 0
+            text = f"{r['value']:,.0f}"
+            return f"{text} !{r['missing_profit']} without profit" if by_profit and r["missing_profit"] else text
+
+        rows = [(r["id"], r["name"], r["owner"] or "(pool)", amount(r), f"{r['share_pct']:.1f}%",
                  f"{r['cumulative_pct']:.1f}%", r["abc"], f"{r['active_periods']}/{r['periods']}",
                  r["e_class"], Label.from_json(r["strategy"])(lang)) for r in report["accounts"]]
-        click.echo(f"Value classes, profit {report['from']:%Y-%m-%d} – {report['to']:%Y-%m-%d}:")
-        click.echo(table(rows, ["lead", "name", "owner", "profit", "share", "cumulative", "ABC",
+        basis = "profit" if by_profit else "sales"
+        click.echo(f"Value classes by {basis} (machinery.abc_basis), {report['from']:%Y-%m-%d} – {report['to']:%Y-%m-%d}:")
+        click.echo(table(rows, ["lead", "name", "owner", basis, "share", "cumulative", "ABC",
                                 f"{report['stability_unit']}s ordered", "E", "strategy"]))
         click.echo("")
         click.echo(table([(c["class"], c["accounts"], f"{c['accounts_pct']:.1f}% (≈{c['document_accounts_pct']}%)",
-                           f"{c['profit']:,.0f}", f"{c['profit_pct']:.1f}% (≈{c['target_profit_pct']:g}%)")
+                           f"{c['value']:,.0f}", f"{c['profit_pct']:.1f}% (≈{c['target_profit_pct']:g}%)")
                           for c in report["classes"]],
-                         ["class", "accounts", "of accounts (document)", "profit", "of profit (target)"]))
+                         ["class", "accounts", "of accounts (document)", basis, f"of {basis} (target)"]))
         m = report["matrix"]
         click.echo(f"\nEI {m['EI']}  EII {m['EII']}  EIII {m['EIII']}  EIV {m['EIV']}")
-        if report["orders_without_profit"]:
-            click.echo(f"note: {report['orders_without_profit']} orders have no profit recorded and count 0 "
-                       "(log --set profit=... with each order)")
+        if report["accounts_missing_profit"]:
+            ids = ", ".join(f"#{i}" for i in report["accounts_missing_profit"])
+            click.echo(f"warning: {report['orders_without_profit']} orders have no profit recorded (accounts {ids}); "
+                       "their class counts only the profit recorded — log --set profit=... with each order, "
+                       "or rank by sales: leadcycle settings set machinery.abc_basis sales")
 
     @cli.group(name="account-manager")
     def account_manager():

@@ -3,20 +3,29 @@
 A "urgent & important" and B "not urgent, important" are the document's, each
 criterion a lead attribute. The document stops at B; **C and D are ours**:
 
-* C — has asked for a price and does not reject our brand (interest without
-  the B conditions: no site, no funds, no purchase time or model yet);
-* D — everything else: has not asked for a price, or rejects our brand.
+* C — a prospect: has asked for a price (a client who bargains has), or has
+  a clear reason to buy (a construction site), and does not reject our
+  brand — so an A or B lead whose site deadline moves past 30 or 90 days
+  falls one step, never off a cliff to D;
+* D — everything else: no price asked, no site, or rejects our brand.
+
+A client who bargains has asked the price: ``bargaining=yes`` counts for
+B's and C's "asked the price", and ``bargaining=yes asked_price=no`` is
+refused as a contradiction.
 
 ``site_deadline`` (the date the equipment must be on site) is a date
 attribute; the core derives ``days_until_site_deadline`` from it and the
 clock, so the grade moves as the date approaches: on site within 30 days (a
 setting) is A's condition, within 90 days B's. A deadline that has passed
-satisfies neither (ask the client and record the new date).
+keeps the grade it gave (the equipment is needed all the more) and raises a
+due item asking the owner for the new date (``x_site``).
 """
 
 from __future__ import annotations
 
-from leadcycle import Choice, Cond, Field, GradeRule, Label
+import datetime as dt
+
+from leadcycle import Choice, Cond, Expiring, Field, GradeRule, Label
 
 BRAND_VIEWS = (
     Choice("accepts", Label("accepts our brand", "认可品牌")),
@@ -44,11 +53,40 @@ FIELDS = (
 INTENT_FIELDS = tuple(f.name for f in FIELDS)
 
 
+def _price_asked(view) -> bool:
+    return view.attributes.get("asked_price") is True or view.attributes.get("bargaining") is True
+
+
+def _x_site(view):
+    """The site deadline: days left, or passed — then ``passed`` flags a
+    due item asking for the new date."""
+    raw = view.attributes.get("site_deadline")
+    if not raw:
+        return None
+    deadline = dt.date.fromisoformat(str(raw)[:10])
+    left = (deadline - view.now.date()).days
+    if left >= 0:
+        out = {"deadline": deadline.isoformat(), "days_left": left, "passed": False,
+               "summary": Label(f"equipment needed on site by {deadline} ({left} days left)",
+                                f"设备须于{deadline}前进场（剩{left}天）").to_json()}
+        return Expiring(out, dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time()))
+    return {"deadline": deadline.isoformat(), "days_late": -left, "passed": True,
+            "summary": Label(f"site deadline {deadline} passed {-left} days ago: ask the client for the new "
+                             f"date (leadcycle lead set {view.lead.id} site_deadline=…); the grade stands until then",
+                             f"进场期限{deadline}已过{-left}天：请向客户确认新的进场日期"
+                             f"（leadcycle lead set {view.lead.id} site_deadline=…），在此之前保持原等级").to_json()}
+
+
+FEATURES = (
+    ("price_asked", Label("asked the price (or bargains)", "已询价（或讨价还价）"), _price_asked),
+    ("x_site", Label("site deadline", "进场期限"), _x_site),
+)
+
+
 def ladder(settings) -> tuple[GradeRule, ...]:
     a_days = settings["machinery.a_site_days"]
     b_days = settings["machinery.b_site_days"]
-    not_passed = Cond("days_until_site_deadline", ">=", 0,
-                      ("site deadline not passed", "进场期限未过"))
+    not_rejected = Cond("brand_view", "!=", "rejects", ("does not reject our brand", "不排斥品牌"))
     return (
         GradeRule("A", (
             Cond("bargaining", "true", label=("bargaining", "有讨价还价")),
@@ -56,10 +94,9 @@ def ladder(settings) -> tuple[GradeRule, ...]:
             Cond("commercial_terms", "true", label=("preliminary commercial terms", "初步确定商务条件")),
             Cond("days_until_site_deadline", "<=", a_days,
                  (f"equipment on site within {a_days} days", f"{a_days}天内设备需进场")),
-            not_passed,
         ), Label("urgent & important", "紧急重要客户")),
         GradeRule("B", (
-            Cond("asked_price", "true", label=("asked the price", "询问价格")),
+            Cond("price_asked", "true", label=("asked the price", "询问价格")),
             Cond("brand_view", "in", ("accepts", "relatively"),
                  ("compares brands and relatively accepts ours", "与其他品牌比较，相对认可品牌")),
             Cond("has_site", "true", label=("has a construction site with stable works", "有工地，工程情况稳定")),
@@ -68,10 +105,10 @@ def ladder(settings) -> tuple[GradeRule, ...]:
             Cond("model", "set", label=("model decided", "明确机型")),
             Cond("days_until_site_deadline", "<=", b_days,
                  (f"equipment on site within {b_days} days", f"{b_days}天内设备需进场")),
-            not_passed,
         ), Label("not urgent, important", "非紧急重要客户")),
-        GradeRule("C", (
-            Cond("asked_price", "true", label=("asked the price", "询问价格")),
-            Cond("brand_view", "!=", "rejects", ("does not reject our brand", "不排斥品牌")),
-        ), Label("interested: asked the price (our definition)", "有兴趣：已询价（本系统定义）")),
+        GradeRule("C", (Cond("price_asked", "true", label=("asked the price", "询问价格")), not_rejected),
+                  Label("prospect: asked the price (our definition)", "潜在客户：已询价（本系统定义）")),
+        GradeRule("C", (Cond("has_site", "true", label=("a clear reason to buy (a site)", "购买原因明确（有工地）")),
+                        not_rejected),
+                  Label("prospect: a clear reason to buy (our definition)", "潜在客户：购买原因明确（本系统定义）")),
     )

@@ -1,7 +1,9 @@
 """Value classes from the transaction history (DOMAIN §5, seeds 004 and 001).
 
-**ABC by profit.** Accounts are ranked by the gross profit of their orders
-in the last ``machinery.value_period_days`` days. Walking down the ranking,
+**ABC by profit or by sales** (seed 004: 按销售额或利润;
+``machinery.abc_basis``, default profit). Accounts are ranked by the gross
+profit (or the amount) of their orders in the last
+``machinery.value_period_days`` days. Walking down the ranking,
 an account is in class A while the profit share of the accounts above it is
 below ``machinery.abc_a_share`` (80 %) — so A is the smallest set of top
 accounts that makes up at least 80 % —, then B while it is below 80 + 15 =
@@ -9,8 +11,9 @@ accounts that makes up at least 80 % —, then B while it is below 80 + 15 =
 actual shares of profit and of accounts are reported, next to the
 document's ≈ 80/15/5 % of profit and ≈ 20/30/50 % of accounts.
 
-An order without a recorded ``profit`` counts 0 and is reported as such:
-we do not invent a margin.
+Ranked by profit, an order without a recorded ``profit`` is not counted as
+0 silently: the account is flagged (``missing_profit``: how many orders lack
+it) and the report names the accounts; we do not invent a margin.
 
 **EI–EIV (contribution × stability, seed 001).** Contribution is high for
 class A accounts (the 20/80 rule; our reading). Stability is the share of
@@ -54,6 +57,7 @@ def classify(accounts: list[dict], now: dt.datetime, settings) -> dict:
     unit = settings["machinery.stability_unit"]
     bucket = BUCKET_DAYS[unit]
     n_buckets = max(1, math.ceil(period / bucket - 1e-9))
+    basis = settings["machinery.abc_basis"]
     a_cut = settings["machinery.abc_a_share"]
     b_cut = a_cut + settings["machinery.abc_b_share"]
     rows, no_profit = [], 0
@@ -61,24 +65,24 @@ def classify(accounts: list[dict], now: dt.datetime, settings) -> dict:
         orders = [e for e in acc["orders"] if since < e.at <= now]
         if not orders:
             continue
-        profit = 0.0
-        for e in orders:
-            if e.data.get("profit") is None:
-                no_profit += 1
-            else:
-                profit += e.data["profit"]
+        missing = sum(1 for e in orders if e.data.get("profit") is None)
+        no_profit += missing
+        profit = sum(e.data["profit"] for e in orders if e.data.get("profit") is not None)
+        revenue = sum(e.data.get("amount", 0) for e in orders)
         active = {min(n_buckets - 1, int((now - e.at).total_seconds() / 86400 // bucket)) for e in orders}
         rows.append({"id": acc["id"], "name": acc["name"], "owner": acc.get("owner"),
-                     "orders": len(orders), "revenue": sum(e.data.get("amount", 0) for e in orders),
-                     "profit": round(profit, 2), "active_periods": len(active), "periods": n_buckets,
+                     "orders": len(orders), "revenue": revenue,
+                     "profit": round(profit, 2), "missing_profit": missing,
+                     "value": round(revenue if basis == "sales" else profit, 2),
+                     "active_periods": len(active), "periods": n_buckets,
                      "stability_pct": round(100.0 * len(active) / n_buckets, 1)})
-    rows.sort(key=lambda r: (-r["profit"], r["id"]))
-    total = sum(r["profit"] for r in rows if r["profit"] > 0)
+    rows.sort(key=lambda r: (-r["value"], r["id"]))
+    total = sum(r["value"] for r in rows if r["value"] > 0)
     above = 0.0
     for r in rows:
-        share = 100.0 * r["profit"] / total if total > 0 and r["profit"] > 0 else 0.0
+        share = 100.0 * r["value"] / total if total > 0 and r["value"] > 0 else 0.0
         before = 100.0 * above / total if total > 0 else 100.0
-        if r["profit"] <= 0:
+        if r["value"] <= 0:
             cls = "C"
         elif before < a_cut - 1e-9:
             cls = "A"
@@ -86,8 +90,8 @@ def classify(accounts: list[dict], now: dt.datetime, settings) -> dict:
             cls = "B"
         else:
             cls = "C"
-        if r["profit"] > 0:
-            above += r["profit"]
+        if r["value"] > 0:
+            above += r["value"]
         high = cls == "A"
         stable = r["stability_pct"] >= settings["machinery.stability_min_pct"] - 1e-9
         e_cls = {(True, True): "EI", (True, False): "EII", (False, True): "EIII", (False, False): "EIV"}[(high, stable)]
@@ -99,16 +103,19 @@ def classify(accounts: list[dict], now: dt.datetime, settings) -> dict:
     classes = []
     for cls in ("A", "B", "C"):
         members = [r for r in rows if r["abc"] == cls]
-        profit = sum(r["profit"] for r in members if r["profit"] > 0)
+        value = sum(r["value"] for r in members if r["value"] > 0)
         classes.append({
             "class": cls, "accounts": len(members),
             "accounts_pct": round(100.0 * len(members) / len(rows), 1) if rows else 0.0,
-            "profit": round(profit, 2), "profit_pct": round(100.0 * profit / total, 1) if total > 0 else 0.0,
+            "profit": round(sum(r["profit"] for r in members if r["profit"] > 0), 2),
+            "value": round(value, 2), "profit_pct": round(100.0 * value / total, 1) if total > 0 else 0.0,
             "target_profit_pct": target[cls][0], "document_accounts_pct": target[cls][1],
         })
     matrix = {k: sum(1 for r in rows if r["e_class"] == k) for k in STRATEGIES}
-    return {"from": since, "to": now, "period_days": period, "stability_unit": unit,
-            "total_profit": round(total, 2), "orders_without_profit": no_profit,
+    flagged = [r["id"] for r in rows if r["missing_profit"]] if basis == "profit" else []
+    return {"from": since, "to": now, "period_days": period, "stability_unit": unit, "basis": basis,
+            "total_profit": round(sum(r["profit"] for r in rows if r["profit"] > 0), 2), "total_value": round(total, 2),
+            "orders_without_profit": no_profit, "accounts_missing_profit": flagged,
             "classes": classes, "matrix": matrix, "accounts": rows}
 
 

@@ -45,7 +45,7 @@ def fields() -> tuple[Field, ...]:
         Field("building", "str", Label("building", "栋号"), help=help_),
         Field("occupation", "str", Label("occupation", "职业"), help=help_),
         Field("age", "int", Label("age", "年龄"), minimum=0, maximum=120, help=help_),
-        Field("birth_date", "date", Label("birth date", "出生日期"), past=True, help=help_),
+        # birth_date is the core's profile field (leadcycle.profile), read by age_at
         Field("company_purchase", "bool", Label("bought in a company's name", "单位名义购房"), help=help_),
     )
 

@@ -2,11 +2,15 @@
 contact, 3 % after the first follow-up, 5 % after the second, 10 % after the
 third and 80 % after the 4th–11th. Leads given up before their 4th
 follow-up (``software_sales.min_follow_ups``) are flagged in ``leadcycle
-due``; ``leadcycle report followups`` puts the statistic next to the office's
-own deals."""
+due`` — not those the decision maker refused (A31: "don't call me again");
+``leadcycle report followups`` puts the statistic next to the office's own
+deals, counting every contact and the ladder's won stage
+(:func:`.rules.count_follow_ups`). ``due`` also warns before the 90-day
+protection ends."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import click
@@ -14,7 +18,8 @@ import click
 from leadcycle import Label
 from leadcycle.privacy import mask_phone
 
-from .rules import NAME
+from . import model
+from .rules import NAME, count_follow_ups, won_kinds
 
 #: the documents' statistic: (bucket key, en, zh, share of sales in %)
 STATISTIC = (
@@ -24,8 +29,10 @@ STATISTIC = (
     ("3", "after the 3rd follow-up", "第三次跟踪后", 10),
     ("4-11", "after the 4th–11th follow-up", "第4至11次跟踪后", 80),
 )
-#: terminal "lost" stages of the software ladders
-LOST_STAGES = ("lost", "A31")
+#: terminal "lost" stages of the software ladders; an A31 lead refused us
+#: (informed, considered, by the decision maker) and is not advised a retry
+LOST_STAGES = ("lost",)
+REFUSED_STAGES = ("A31",)
 
 
 def _bucket(n: int) -> str:
@@ -50,7 +57,7 @@ def given_up_early(book) -> list[dict]:
         rows.extend(("lost", r) for r in book.store.query_leads(industry=NAME, stage=stage))
     for r in book.store.query_leads(industry=NAME, pool=True):
         if any(x.get("rule") == "owner:lapsed" for x in json.loads(r["reasons"] or "[]")) \
-                and r["stage"] not in LOST_STAGES:
+                and r["stage"] not in LOST_STAGES + REFUSED_STAGES:
             rows.append(("lapsed", r))
     for why, r in rows:
         extra = json.loads(r["extra"] or "{}")
@@ -77,33 +84,51 @@ def given_up_early(book) -> list[dict]:
     return out
 
 
+def lapse_warnings(book, agent, today) -> list[dict]:
+    """Owned accounts whose protection ends within
+    ``software_sales.lapse_warning_days`` (through the (owner, owner_until)
+    index)."""
+    days = book.settings[f"{NAME}.lapse_warning_days"]
+    start = dt.datetime.combine(today, dt.time())
+    out = []
+    for r in book.store.lapsing_rows(start, start + dt.timedelta(days=days + 1), owner=agent, industry=NAME):
+        last_day = dt.datetime.fromisoformat(r["owner_until"]).date() - dt.timedelta(days=1)
+        left = (last_day - today).days
+        out.append({
+            "lead_id": r["id"], "name": r["name"], "phone": r["phone"], "owner": r["owner"],
+            "industry": NAME, "grade": r["grade"], "stage": r["stage"], "kind": "lapse_warning",
+            "due": last_day.isoformat(), "days_left": left, "registered": r["created_at"],
+            "text": Label(f"protection ends {last_day} ({left} days left): contact the client to keep the account",
+                          f"保护期{last_day}到期（剩{left}天）：请联系客户以保留归属"),
+        })
+    return out
+
+
 def due_items(book, agent, today):
     if not _enabled(book):
         return None
     items = given_up_early(book)
     if agent is not None:
         items = [i for i in items if i["owner"] == agent]
-    return items
+    return items + lapse_warnings(book, agent, today)
 
 
 def report(book) -> dict:
-    """The statistic next to the office's deals by follow-ups before the
-    first contract, and the leads given up early."""
+    """The statistic next to the office's deals by the follow-ups (every
+    contact, one a day) before the deal (the ladder's won stage), and the
+    leads given up early."""
     from leadcycle.corrections import effective_events
 
     deals: dict[str, list[int]] = {}
     total = 0
+    contact, won = model.contact_kinds(), won_kinds(book.settings)
     for batch in book.store.iter_lead_batches(industry=NAME):
-        for lead, events in batch:
-            follow_ups = 0
-            for e in effective_events(events):  # a voided follow-up or contract does not count
-                if e.kind == "contract":
-                    key = _bucket(follow_ups)
-                    deals.setdefault(key, []).append(lead.id)
-                    total += 1
-                    break
-                if e.kind == "follow_up":
-                    follow_ups += 1
+        for lead, events in batch:  # a voided contact or deal does not count
+            follow_ups, deal = count_follow_ups(effective_events(events), contact, won)
+            if deal is not None:
+                key = _bucket(follow_ups)
+                deals.setdefault(key, []).append(lead.id)
+                total += 1
     rows = []
     buckets = list(STATISTIC) + [("12+", "after the 12th or later follow-up", "第12次及以后跟踪后", None)]
     for key, en, zh, pct in buckets:

@@ -59,6 +59,8 @@ SECTORS = (
     ("other", "other", "其他"),
 )
 
+SECTOR_CHOICES = tuple(Choice(v, Label(en, zh)) for v, en, zh in SECTORS)
+
 ROLES = (
     ("decision_maker", "decision maker (拍板人)", "拍板人/决策人"),
     ("legal_representative", "legal representative", "法人代表"),
@@ -79,10 +81,10 @@ def _flag(name, en, zh, help_en, help_zh):
 
 def fields() -> tuple[Field, ...]:
     return (
-        # company (A08 范围级; 潜在的商机: basic information)
-        Field("company", "str", Label("company name", "公司名称")),
+        # company (A08 范围级; 潜在的商机: basic information); the company name
+        # is the core's profile field ``company`` (leadcycle.profile)
         Field("sector", "choice", Label("industry sector", "行业"),
-              choices=tuple(Choice(v, Label(en, zh)) for v, en, zh in SECTORS)),
+              choices=SECTOR_CHOICES),
         Field("employees", "int", Label("employees", "人员规模（人）"), minimum=0),
         Field("annual_revenue", "float", Label("annual revenue (10k CNY)", "年销售额（万元）"), minimum=0),
         Field("fax", "str", Label("fax", "传真")),
@@ -134,8 +136,10 @@ def _kind(name, en, zh, fields=(), help=None, contact=False):
 
 
 def event_kinds() -> tuple[EventKind, ...]:
+    # a signal, an answer or a supplier cue is heard from the client: each is
+    # a contact (it keeps the protection period and counts as a follow-up)
     signals = tuple(
-        _kind(kind, f"signal: {en}", f"签单信号：{zh}", fields,
+        _kind(kind, f"signal: {en}", f"签单信号：{zh}", fields, contact=True,
               help=Label("A signing-intent signal seen in the contact record (counts once per lead; "
                          "--note keeps the evidence).", "联系记录中的签单意向信号（每个客户只计一次；--note 记录依据）。"))
         for kind, en, zh, fields in SIGNALS)
@@ -153,20 +157,36 @@ def event_kinds() -> tuple[EventKind, ...]:
             Field("considered", "bool", Label("a considered, serious decision", "经考虑后理性、认真的决定")),
             Field("reason", "str", Label("the reason given", "拒绝的真实原因")),
         ), help=Label("A decision-relevant answer (ten-level ladder A31/A07/A06).",
-                      "客户的答复（十级分级 A31/A07/A06）。")),
-        _kind("considering_switch", "considering a change of supplier", "正在考虑更换供应商"),
-        _kind("unhappy_with_supplier", "unhappy with the current supplier", "对现有供应商不满意"),
-        _kind("talking_to_vendors", "talking to new suppliers", "正在与新供应商洽谈"),
-        _kind("meeting_request", "asked for a meeting", "要求面谈"),
+                      "客户的答复（十级分级 A31/A07/A06）。"), contact=True),
+        _kind("material_request", "asked for more material", "索要更多资料", contact=True,
+              help=Label("Ten-level ladder A06 case 4A.", "十级分级A06第4条A款。")),
+        _kind("considering_switch", "considering a change of supplier", "正在考虑更换供应商", contact=True),
+        _kind("unhappy_with_supplier", "unhappy with the current supplier", "对现有供应商不满意", contact=True),
+        _kind("talking_to_vendors", "talking to new suppliers", "正在与新供应商洽谈", contact=True),
+        _kind("meeting_request", "asked for a meeting", "要求面谈", contact=True),
         _kind("demo", "product demo / solution presentation", "产品演示/方案讲解", contact=True),
         _kind("quote", "quote given", "已报价",
-              (Field("amount", "float", Label("amount (CNY)", "金额（元）"), minimum=0),)),
-        _kind("verbal_commitment", "decision maker committed verbally", "拍板人口头确认合作"),
+              (Field("amount", "float", Label("amount (CNY)", "金额（元）"), minimum=0),), contact=True),
+        _kind("verbal_commitment", "decision maker committed verbally", "拍板人口头确认合作", contact=True),
         _kind("substantive_action", "substantive step towards the deal (audit, samples, pilot)",
-              "为合作做出实质性行动（验厂、打样、试点）"),
+              "为合作做出实质性行动（验厂、打样、试点）", contact=True),
         _kind("order", "purchased", "已采购"),
         _kind("payment", "payment received", "已付款",
               (Field("amount", "float", Label("amount (CNY)", "金额（元）"), minimum=0),)),
         _kind("delivered", "delivered / live", "已交付上线"),
         _kind("fully_paid", "all payments received", "已收完全部款项"),
     )
+
+
+#: the ten-level ladder's A06 case 4 (seed 004): after the informed decision
+#: maker's considered answer, A — asked for more material, B — agreed a next
+#: contact, C — any question about our company or product
+A06_ASKS = ("material_request", "next_contact", "asked_price", "asked_seats", "data_security",
+            "asked_service", "asked_company", "function_questions", "trial_request")
+
+
+def contact_kinds() -> frozenset[str]:
+    """Every kind that is a contact with the client: the core's and ours."""
+    from leadcycle.registry import CORE_EVENT_KINDS
+
+    return frozenset(k.name for k in CORE_EVENT_KINDS + event_kinds() if k.contact)

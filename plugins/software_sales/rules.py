@@ -47,19 +47,36 @@ signal counts once however often it is logged.
   projection in ``list``).
 * ``ten_level`` — 客户十级分级标准 (seed 004), computed. The document's
   "annual sales above **万" has no number: ``software_sales.a08_min_revenue``
-  defaults to 0. "Purchase within 2 months" is counted as 60 days
-  (``software_sales.sprint_days``). An answer (``answer`` event) counts
-  only when given by the decision maker, informed and considered (the
-  document's conditions 1–3). A refusal from the decision maker without a
-  reason counts as A07 (a soft refusal, ours); a refusal stops counting when
-  the client moves on afterwards (signals, supplier cues, quote, order…).
-  A06 case 4 is logged as ``answer=positive``. Size "known" means employees
+  defaults to 0. "Purchase within 2 months" is two calendar months
+  (``software_sales.sprint_months``): on 2026-03-01 a purchase expected on
+  2026-05-01 counts, one on 05-02 does not. An answer (``answer`` event)
+  counts only when given by the decision maker, informed and considered
+  (the document's conditions 1–3). A31 needs exactly that and a refusal; the
+  real reason is desirable, not required ("最好得到", shown as missing when
+  not recorded); a refusal stops counting when the client moves on
+  afterwards (signals, supplier cues, quote, order…). A06 case 4 is
+  ``answer=positive``, or — after a considered answer from the informed
+  decision maker — the decision maker asking for material
+  (``material_request``), agreeing a next contact (``next_contact``) or
+  asking about our company or product (the question signals), while our
+  contact is not recorded as someone other than the decision maker.
+  Size "known" means employees
   or annual revenue recorded. A01's "no open conditional promise" holds
   unless ``open_promises`` is set to yes. A level is the furthest whose
   conditions hold (A04 includes A05's); the levels are not cumulative
   otherwise, as in the document.
 * ``saas`` — the 4-step SaaS intent ladder (seed 000, 大账房), computed;
-  a signed contract shows as ``signed``.
+  a signed contract shows as ``signed``. The document asks at every step
+  whether the contact is the decision maker (推进的方向好细节): step 1 needs
+  the question answered (``decision_maker`` yes or no), steps 2–4 need
+  ``decision_maker=yes`` (intent without the decision maker is not intent).
+
+**Follow-ups** are counted as the document counts them: every contact with
+the client — a follow-up, a visit or call, a signal, an answer, a supplier
+cue, a demo, a quote… — one per day (a call that brings out three signals is
+one contact); the first day is the first contact, each later day a
+follow-up. The deal is the ladder's won stage: a contract (project and SaaS
+ladders), or a contract, order or payment (ten-level A02).
 """
 
 from __future__ import annotations
@@ -138,6 +155,17 @@ def _x_five_haves(view):
             f"{e} ({'no' if haves[n] == 'no' else 'unknown'})" for n, e, _ in missing)
         zh += "；欠缺：" + "、".join(
             f"{z}（{'无' if haves[n] == 'no' else '不清楚'}）" for n, _, z in missing)
+    if haves["no_obstacle"] == "no":
+        from leadcycle import profile
+
+        stall = view.attributes.get("stall_reason")
+        out["stall_reason"] = stall
+        if stall:
+            en += "; stalls because: " + ", ".join(profile.labels("stall_reason", stall, "en"))
+            zh += "；不签单原因：" + "、".join(profile.labels("stall_reason", stall, "zh"))
+        else:
+            en += "; why it stalls is not recorded: add stall_reason=…"
+            zh += "；未记录不签单原因：请补充 stall_reason=…"
     out["summary"] = {"en": "five haves: " + en, "zh": "五有：" + zh}
     return out
 
@@ -184,8 +212,37 @@ def _x_decision_maker(view):
     return {"value": value or "unknown", "summary": {"en": en, "zh": zh}}
 
 
+#: the events that make the deal: the ladder's won stage
+WON_KINDS = {"stages": ("contract",), "ten_level": ("contract", "order", "payment"), "saas": ("contract",)}
+
+
+def won_kinds(settings) -> tuple[str, ...]:
+    return WON_KINDS[settings[f"{NAME}.ladder"]]
+
+
+def count_follow_ups(events, contact: frozenset[str], won: tuple[str, ...]) -> tuple[int, object]:
+    """(follow-ups before the deal, the deal event or None): contact days
+    after the first contact's day, up to the first won event."""
+    days: list = []
+    for e in events:
+        if e.kind in won:
+            return max(0, len(days) - 1), e
+        if e.kind in contact and (not days or days[-1] != e.at.date()):
+            days.append(e.at.date())
+    return max(0, len(days) - 1), None
+
+
+_CONTACT: list = []
+
+
+def _contact() -> frozenset[str]:
+    if not _CONTACT:
+        _CONTACT.append(model.contact_kinds())
+    return _CONTACT[0]
+
+
 def _x_follow_ups(view):
-    n = view.facts.get("n_follow_up") or 0
+    n, _ = count_follow_ups(view.events, _contact(), won_kinds(view.settings))
     minimum = view.settings[f"{NAME}.min_follow_ups"]
     en, zh = f"follow-ups: {n}", f"跟进次数：{n}"
     if n < minimum:
@@ -246,18 +303,62 @@ def _answers(view):
 
 def _dm_answer(view):
     qualified, _, _ = _answers(view)
-    if qualified is None:
-        return None
-    answer = qualified.data.get("answer")
-    if answer == "refused" and not (qualified.data.get("reason") or "").strip():
-        return "soft_refusal"
-    return answer
+    return None if qualified is None else qualified.data.get("answer")
 
 
 def _refused(view):
     qualified, newest, after = _answers(view)
     return (newest is not None and newest is qualified and not after
-            and newest.data.get("answer") == "refused" and bool((newest.data.get("reason") or "").strip()))
+            and newest.data.get("answer") == "refused")
+
+
+def _dm_asked(view):
+    """A06 case 4A–C: after a considered answer from the informed decision
+    maker (neutral or positive), the decision maker asked for material,
+    agreed a next contact or asked about us or the product."""
+    if view.attributes.get("decision_maker") == "no":
+        return False
+    answered = False
+    for e in view.events:
+        if e.kind == "answer":
+            d = e.data
+            answered = bool(d.get("by_decision_maker") and d.get("informed") and d.get("considered")
+                            and d.get("answer") in ("neutral", "positive"))
+        elif answered and e.kind in model.A06_ASKS:
+            return True
+    return False
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus calendar months, on the month's last day when it is
+    shorter (01-31 + 1 month = 02-28)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def _sprint_window(view):
+    """A03 case 3: the expected purchase falls within the next
+    ``sprint_months`` calendar months (and has not passed). The value
+    changes with the clock: the day the window reaches the date, and the
+    day after the date."""
+    from leadcycle import Expiring
+    from leadcycle.engine import _as_date
+
+    expected = _as_date(view.attributes.get("expected_purchase"))
+    if expected is None:
+        return None
+    months = view.settings[f"{NAME}.sprint_months"]
+    today = view.now.date()
+    inside = today <= expected <= add_months(today, months)
+    midnight = lambda d: dt.datetime.combine(d, dt.time())  # noqa: E731
+    if inside or expected < today:
+        return Expiring(inside, midnight(expected + dt.timedelta(days=1)) if inside else None)
+    first = add_months(expected, -months) - dt.timedelta(days=3)
+    while add_months(first, months) < expected:
+        first += dt.timedelta(days=1)
+    return Expiring(False, midnight(first))
 
 
 def _x_refusal(view):
@@ -272,14 +373,17 @@ def _x_refusal(view):
         why_en.append("not informed of what we offer"); why_zh.append("对方不了解我公司及预期收益")
     if not d.get("considered"):
         why_en.append("not a considered decision"); why_zh.append("非经考虑的理性决定")
-    if not (d.get("reason") or "").strip():
-        why_en.append("no reason given"); why_zh.append("未给出拒绝原因")
     if after:
         why_en.append("the client moved on since"); why_zh.append("此后客户仍有推进")
     day = newest.at.date().isoformat()
+    reason = (d.get("reason") or "").strip()
     if not why_en:
-        return {"counted": True, "summary": {"en": f"explicit refusal on {day}: {d.get('reason')}",
-                                             "zh": f"{day}明确拒绝：{d.get('reason')}"}}
+        if not reason:
+            return {"counted": True, "summary": {
+                "en": f"explicit refusal on {day}; the real reason is not recorded (desirable: ask for it)",
+                "zh": f"{day}明确拒绝；未记录拒绝的真实原因（最好能得到）"}}
+        return {"counted": True, "summary": {"en": f"explicit refusal on {day}: {reason}",
+                                             "zh": f"{day}明确拒绝：{reason}"}}
     return {"counted": False, "summary": {"en": f"refusal on {day} not counted as A31: " + ", ".join(why_en),
                                           "zh": f"{day}的拒绝不计为A31：" + "、".join(why_zh)}}
 
@@ -302,6 +406,8 @@ def features() -> tuple[Feature, ...]:
         Feature("size_in_scope", Label("size known and in scope", "规模已知且符合要求"), _size_in_scope),
         Feature("dm_answer", Label("decision maker's considered answer", "拍板人的答复"), _dm_answer),
         Feature("refused", Label("explicit refusal by the decision maker", "拍板人明确拒绝"), _refused),
+        Feature("dm_asked", Label("the decision maker asked for more", "拍板人有进一步询问"), _dm_asked),
+        Feature("sprint_window", Label("purchase within the sprint window", "冲刺期内将采购"), _sprint_window),
         Feature("x_five_haves", Label("five haves", "五有"), _x_five_haves),
         Feature("x_signals", Label("signing-intent signals", "签单意向信号"), _x_signals),
         Feature("x_decision_maker", Label("decision maker", "决策人"), _x_decision_maker),
@@ -431,7 +537,7 @@ def project_ladder(settings) -> StageLadder:
 
 def ten_level_ladder(settings) -> StageLadder:
     excluded = _csv(settings[f"{NAME}.a08_excluded_sectors"])
-    sprint = settings[f"{NAME}.sprint_days"]
+    sprint = settings[f"{NAME}.sprint_months"]
     a05 = (
         _yes("decision_maker", "decision maker", "拍板人"),
         _true("needs_met", "needs understood and met", "详细了解需求且能满足"),
@@ -449,7 +555,7 @@ def ten_level_ladder(settings) -> StageLadder:
             _set("fax", "fax", "传真"),
         )),
         Stage("A07", L("A07 not refusing", "A07不拒绝"), requires=(
-            Cond("dm_answer", "in", ("neutral", "soft_refusal", "positive"),
+            Cond("dm_answer", "in", ("neutral", "positive"),
                  L("a considered answer from the informed decision maker", "知情拍板人经考虑的答复")),
         )),
         Stage("A06", L("A06 positive response", "A06积极回应"), requires=_logged(
@@ -460,6 +566,9 @@ def ten_level_ladder(settings) -> StageLadder:
             "talking_to_vendors", "talking to new suppliers", "与新供应商洽谈")),
         Stage("A06", L("A06 positive response", "A06积极回应"), requires=Cond(
             "dm_answer", "==", "positive", L("positive answer from the decision maker", "拍板人积极回应"))),
+        Stage("A06", L("A06 positive response", "A06积极回应"), requires=Cond(
+            "dm_asked", "true", None, L("the decision maker asked for material, a next contact or about us",
+                                        "拍板人索要资料、约下次联系或询问公司/产品"))),
         Stage("A05", L("A05 intent", "A05意向级"), requires=a05),
         Stage("A04", L("A04 price", "A04价格级"), requires=a05 + (
             _true("price_affordable", "total affordable for the client", "总金额在客户承受范围内"),
@@ -469,11 +578,8 @@ def ten_level_ladder(settings) -> StageLadder:
             "verbal_commitment", "verbal commitment by the decision maker", "拍板人口头承诺")),
         Stage("A03", L("A03 sprint", "A03冲刺级"), requires=_logged(
             "substantive_action", "substantive step (audit, samples, pilot)", "实质性行动")),
-        Stage("A03", L("A03 sprint", "A03冲刺级"), requires=(
-            Cond("days_until_expected_purchase", ">=", 0, L("expected purchase not past", "预计采购日期未过")),
-            Cond("days_until_expected_purchase", "<=", sprint,
-                 L(f"purchase within {sprint} days (2 months)", f"{sprint}天（2个月）内采购")),
-        )),
+        Stage("A03", L("A03 sprint", "A03冲刺级"), requires=Cond(
+            "sprint_window", "true", None, L(f"purchase within {sprint} months", f"未来{sprint}个月内采购"))),
         Stage("A02", L("A02 won", "A02成交级"), requires=_logged("contract", "contract signed", "签约")),
         Stage("A02", L("A02 won", "A02成交级"), requires=_logged("order", "purchase", "采购")),
         Stage("A02", L("A02 won", "A02成交级"), requires=_logged("payment", "payment", "付款")),
@@ -490,19 +596,22 @@ def ten_level_ladder(settings) -> StageLadder:
 
 def saas_ladder(settings) -> StageLadder:
     L = Label
+    asked = Cond("decision_maker", "in", ("yes", "no"),
+                 L("asked whether the contact is the decision maker", "已确认对接人是否为决策人"))
+    dm = _yes("decision_maker", "the contact is the decision maker", "对接人是决策人")
     return StageLadder((
-        Stage("interest", L("1 interest", "1 产生兴趣"), requires=_logged(
-            "next_contact", "agreed to a next contact", "愿意二次沟通")),
-        Stage("interest", L("1 interest", "1 产生兴趣"), requires=Cond(
-            "n_contact", ">=", 2, L("a second contact took place", "已进行二次沟通"))),
+        Stage("interest", L("1 interest", "1 产生兴趣"), requires=(asked, _logged(
+            "next_contact", "agreed to a next contact", "愿意二次沟通"))),
+        Stage("interest", L("1 interest", "1 产生兴趣"), requires=(asked, Cond(
+            "n_contact", ">=", 2, L("a second contact took place", "已进行二次沟通")))),
         Stage("clear_need", L("2 clear need", "2 明确需求"), requires=(
-            _yes("has_need", "need", "有需求"), _logged("meeting_request", "asked for a meeting", "要求面谈"))),
+            dm, _yes("has_need", "need", "有需求"), _logged("meeting_request", "asked for a meeting", "要求面谈"))),
         Stage("clear_need", L("2 clear need", "2 明确需求"), requires=(
-            _yes("has_need", "need", "有需求"), _logged("other_software", "compares vendors", "比较厂商"))),
+            dm, _yes("has_need", "need", "有需求"), _logged("other_software", "compares vendors", "比较厂商"))),
         Stage("value_assessment", L("3 value assessment, doubts remain", "3 价值评估，仍有疑虑"),
-              requires=_true("fit_confirmed", "client accepts our value", "客户认可我们")),
+              requires=(dm, _true("fit_confirmed", "client accepts our value", "客户认可我们"))),
         Stage("agreed", L("4 cooperation agreed, no signing date", "4 确定合作，未定签约日期"),
-              requires=_true("cooperation_agreed", "cooperation agreed", "已确定合作")),
+              requires=(dm, _true("cooperation_agreed", "cooperation agreed", "已确定合作"))),
         Stage("signed", L("signed", "已签约"), requires=_logged("contract", "contract", "签约"), terminal=True),
     ))
 

@@ -1,0 +1,178 @@
+"""``leadcycle revisit …``: the revisit workflow of seed 000 (see
+:mod:`leadcycle.revisit`), and ``leadcycle report sources``."""
+
+from __future__ import annotations
+
+import click
+
+from . import cli
+from .output import echo_json, lead_id as parse_lead_id, table
+
+@cli.group()
+def revisit():
+    """The revisit workflow (客户回访): list → plan → appoint → record → report → approve → archive."""
+
+
+def _write(env, lead, kind, agent, data, note=None, manager=False):
+    from leadcycle import revisit as rv
+
+    book = env.book()
+    lead_id = parse_lead_id(lead, "LEAD")
+    if manager:
+        book.require("manager", "reviewing a revisit report")
+        book.agent(book.author(agent), manager=True)
+    state = rv.write(book, lead_id, kind, agent=agent, data=data, note=note)
+    click.echo(f"lead #{lead_id}: {rv.LABELS[kind](env.lang)}"
+               + (f" — {data.get('planned_at') or data.get('appointed_at')}" if kind in (
+                   "revisit_plan", "revisit_appointment") else ""))
+    return state
+
+
+AGENT = click.option("--agent", help="Who does this step (on an office database: the signed-in agent).")
+
+
+@revisit.command(name="list")
+@click.option("--grade", help="Only leads of this grade (A, B, C, D).")
+@AGENT
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def list_cmd(env, grade, agent, as_json):
+    """Pick the revisit list: your leads (by grade) and where their revisit stands."""
+    from leadcycle import revisit as rv
+
+    book = env.book()
+    filters = {"grade": grade} if grade else {}
+    if agent:
+        book.agent(agent)
+        filters["owner"] = agent
+    rows = []
+    for r in book.list(**filters):
+        step = rv.current(book.store.events_for(r["id"]))
+        rows.append({"lead_id": r["id"], "name": r["name"], "grade": r["grade"], "owner": r["owner"],
+                     "revisit": step.kind if step else None,
+                     "text": rv.LABELS[step.kind](env.lang) if step else ""})
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(table([(r["lead_id"], r["name"], r["grade"] or "-", r["owner"] or "(pool)",
+                       r["text"] or "-") for r in rows], ["lead", "name", "grade", "owner", "revisit"]))
+
+
+@revisit.command()
+@click.argument("lead")
+@click.option("--at", "planned_at", required=True, help="Planned time, e.g. 2026-03-10T14:00.")
+@click.option("--content", required=True, help="What the revisit covers (回访内容).")
+@click.option("--purpose", required=True, help="Why (回访目的).")
+@AGENT
+@click.pass_obj
+def plan(env, lead, planned_at, content, purpose, agent):
+    """Plan a revisit: time, content, purpose (《客户回访计划》)."""
+    _write(env, lead, "revisit_plan", agent, {"planned_at": planned_at, "content": content, "purpose": purpose})
+
+
+@revisit.command()
+@click.argument("lead")
+@click.option("--at", "appointed_at", required=True, help="The time agreed with the client.")
+@AGENT
+@click.pass_obj
+def appoint(env, lead, appointed_at, agent):
+    """Record the time agreed with the client (预约拜访时间)."""
+    _write(env, lead, "revisit_appointment", agent, {"appointed_at": appointed_at})
+
+
+@revisit.command()
+@click.argument("lead")
+@click.option("--reaction", help="The client's reaction (客户反应).")
+@click.option("--note", required=True, help="What was said and learned (《客户回访记录表》).")
+@AGENT
+@click.pass_obj
+def record(env, lead, reaction, note, agent):
+    """The revisit took place: record it (实施回访). It counts as a contact."""
+    _write(env, lead, "revisit_done", agent, {"reaction": reaction}, note)
+
+
+@revisit.command()
+@click.argument("lead")
+@click.option("--note", required=True, help="The main conclusions (《客户回访报告》).")
+@AGENT
+@click.pass_obj
+def report(env, lead, note, agent):
+    """Write the revisit report for the supervisor (整理回访记录)."""
+    _write(env, lead, "revisit_report", agent, {}, note)
+
+
+@revisit.command()
+@click.argument("lead")
+@click.option("--opinion", required=True, help="The supervisor's guidance (指导意见).")
+@AGENT
+@click.pass_obj
+def approve(env, lead, opinion, agent):
+    """The supervisor reviews the record and report (主管领导审阅) — managers only."""
+    _write(env, lead, "revisit_review", agent, {"opinion": opinion}, manager=True)
+
+
+@revisit.command()
+@click.argument("lead")
+@AGENT
+@click.pass_obj
+def archive(env, lead, agent):
+    """File the reviewed revisit with the client's records (保存资料)."""
+    _write(env, lead, "revisit_archive", agent, {})
+
+
+@revisit.command(name="due")
+@AGENT
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def due_cmd(env, agent, as_json):
+    """Revisits planned for today or earlier and not done; reports waiting for review."""
+    from leadcycle import revisit as rv
+
+    book = env.book()
+    if agent:
+        book.agent(agent)
+    items = rv.due(book, agent, book.now.date())
+    for i in items:
+        i["text"] = i["text"](env.lang)
+    if as_json:
+        echo_json(items)
+        return
+    if not items:
+        click.echo(f"no revisit due on {book.now.date()}" + (f" for {agent}" if agent else ""))
+        return
+    click.echo(table([(i["owner"] or "(pool)", i["lead_id"], i["name"], i["text"],
+                       f"{i['days_overdue']} days overdue" if i["days_overdue"] > 0 else "today")
+                      for i in items], ["owner", "lead", "name", "to do", "status"]))
+
+
+@click.command(name="sources")
+@click.option("--industry", help="Only this industry.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def sources_cmd(env, industry, as_json):
+    """Leads and deals by lead source (来源), recorded or from the registration."""
+    from leadcycle import profile
+
+    book = env.book()
+    book.refresh()
+    rows = profile.sources_report(book, industry)
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(table([(r[env.lang], r["leads"], r["deals"], f"{r['leads_pct']:g} %") for r in rows],
+                     ["source", "leads", "deals", "share of leads"] if env.lang == "en"
+                     else ["来源", "客户数", "成交数", "占比"]))
+
+
+def register_report(group_owner) -> None:
+    """Put ``sources`` in the ``report`` group (made here when no plugin
+    has made one yet), as the plugins add theirs."""
+    group = group_owner.commands.get("report")
+    if group is None:
+        @group_owner.group(name="report")
+        def report_group():
+            """Reports over the whole database."""
+
+        group = report_group
+    if isinstance(group, click.Group):
+        group.add_command(sources_cmd)

@@ -1,0 +1,157 @@
+"""Issue #12, heavy machinery through the command line at the documents'
+boundaries: 30/31 and 90/91 days to the site, a passed deadline, day 5/6
+after a problem, 10 M vs 9.99 M with a dealer's account types, ABC by
+profit or sales, a stated purpose for every contact."""
+
+import json
+
+import pytest
+
+A_SETS = ("bargaining=yes", "brand_view=accepts", "commercial_terms=yes")
+B_SETS = ("asked_price=yes", "brand_view=relatively", "has_site=yes", "funds_ready=yes",
+          "purchase_date=2026-04-01", "model=JS205")
+T = "2026-03-05T10:00"
+
+
+@pytest.fixture
+def lc(run):
+    assert run("init", "--simulation", "--industry", "machinery").exit_code == 0
+    run("agent", "add", "李娜")
+
+    def _lc(now, *args):
+        return run(*args, now=now)
+
+    return _lc
+
+
+_phones = iter(range(13800000000, 13899999999))
+
+
+def add(lc, *sets, now=T):
+    r = lc(now, "lead", "add", "--industry", "machinery", "--name", "周建设路桥", "--gender", "男",
+           "--phone", str(next(_phones)), "--need", "挖掘机", "--agent", "李娜",
+           *sum((("--set", s) for s in sets), ()))
+    assert r.exit_code == 0, r.output
+    return int(r.output.split("#")[1].split()[0])
+
+
+def grade(lc, lead, now=T):
+    return json.loads(lc(now, "show", str(lead), "--json").output)["grade"]
+
+
+@pytest.mark.parametrize("days, expected", [(30, "A"), (31, "C")])
+def test_a_at_30_days_and_a_prospect_not_d_at_31(lc, days, expected):
+    lead = add(lc, *A_SETS, f"site_deadline=2026-{'04-04' if days == 30 else '04-05'}")
+    assert grade(lc, lead) == expected
+
+
+@pytest.mark.parametrize("deadline, expected", [("2026-06-03", "B"), ("2026-06-04", "C")])
+def test_b_at_90_days_and_c_at_91_with_a_reason_to_buy(lc, deadline, expected):
+    # 2026-03-05 + 90 days = 2026-06-03
+    lead = add(lc, *B_SETS, f"site_deadline={deadline}")
+    assert grade(lc, lead) == expected
+    # without the price asked, a site is still a clear reason to buy: a prospect, not D
+    other = add(lc, "has_site=yes", "brand_view=undecided", f"site_deadline={deadline}")
+    assert grade(lc, other) == "C"
+
+
+def test_a_passed_site_deadline_keeps_the_grade_and_asks_for_the_new_date(lc):
+    lead = add(lc, *A_SETS, "site_deadline=2026-03-20")
+    assert grade(lc, lead, "2026-03-20T18:00") == "A"
+    due = json.loads(lc("2026-03-20T18:00", "due", "--json").output)
+    assert not [d for d in due if d["kind"] == "site_deadline_passed"]
+    assert grade(lc, lead, "2026-03-21T09:00") == "A"
+    due = [d for d in json.loads(lc("2026-03-21T09:00", "due", "--json").output) if d["kind"] == "site_deadline_passed"]
+    assert due and due[0]["lead_id"] == lead and "ask the client for the new date" in due[0]["text"]
+    lc("2026-03-21T10:00", "lead", "set", str(lead), "site_deadline=2026-04-10", "--agent", "李娜")
+    due = json.loads(lc("2026-03-21T10:10", "due", "--json").output)
+    assert not [d for d in due if d["kind"] == "site_deadline_passed"]
+
+
+def test_bargaining_with_no_price_asked_is_refused(lc):
+    lead = add(lc, "asked_price=no")
+    r = lc("2026-03-05T10:10", "lead", "set", str(lead), "bargaining=yes", "--agent", "李娜")
+    assert r.exit_code == 1 and "a client who bargains has asked the price" in r.output
+
+
+@pytest.mark.parametrize("kind", ["visit", "call", "follow_up"])
+def test_every_contact_needs_a_purpose(lc, kind):
+    lead = add(lc)
+    said = ("--reaction", "positive", "--note", "谈了工地") if kind == "follow_up" else ()  # a follow-up's content
+    r = lc("2026-03-05T11:00", "log", str(lead), kind, "--agent", "李娜", *said)
+    assert r.exit_code == 1 and "needs a stated purpose" in r.output and r.output.count("\n") == 1
+    r = lc("2026-03-05T11:00", "log", str(lead), kind, "--agent", "李娜", *said, "--set", "purpose=了解工地进度")
+    assert r.exit_code == 0, r.output
+
+
+def _order(lc, lead, now, amount=300000, **extra):
+    sets = {"amount": amount, "units": 1, "model": "3CX", **extra}
+    r = lc(now, "log", str(lead), "order", "--agent", "李娜", *sum((("--set", f"{k}={v}") for k, v in sets.items()), ()))
+    assert r.exit_code == 0, r.output
+
+
+def _review(lc, now):
+    return [c["change"] for c in json.loads(lc(now, "review", "--json").output)]
+
+
+def test_a_problem_before_the_first_review_is_not_lost(lc):
+    lead = add(lc, "account_type=parts_dealer")
+    _order(lc, lead, "2026-03-05T10:30")
+    lc("2026-03-06T10:00", "log", str(lead), "problem", "--agent", "李娜", "--set", "type=contract_execution")
+    due = [d for d in json.loads(lc("2026-03-10T09:00", "due", "--json").output) if d["kind"] == "account_downgrade"]
+    assert due and due[0]["days_overdue"] == 0 and "(day 5 of 5)" in due[0]["text"]
+    due = [d for d in json.loads(lc("2026-03-11T09:00", "due", "--json").output) if d["kind"] == "account_downgrade"]
+    assert due[0]["days_overdue"] == 1
+    assert _review(lc, "2026-03-11T10:00") == ["account level D → D"]
+    assert json.loads(lc("2026-03-11T10:10", "show", str(lead), "--json").output)["extra"]["x_account"]["rule"] == "problem"
+
+
+def test_a_late_payment_on_a_c_account_drops_it_within_5_days(lc):
+    lead = add(lc, "account_type=modifier")
+    _order(lc, lead, "2026-03-05T10:30")
+    assert _review(lc, "2026-03-05T11:00") == ["account level D → C"]
+    lc("2026-03-06T10:00", "log", str(lead), "payment", "--agent", "李娜", "--set", "amount=300000",
+       "--set", "days_late=40")
+    due = [d for d in json.loads(lc("2026-03-06T11:00", "due", "--json").output) if d["kind"] == "account_downgrade"]
+    assert due and due[0]["due"] == "2026-03-10" and "late payment" in due[0]["text"]
+    assert _review(lc, "2026-03-10T10:00") == ["account level C → D"]
+
+
+def test_a_crisis_costs_b(lc):
+    lead = add(lc, "account_type=oem", "long_term_intent=yes")
+    _order(lc, lead, "2026-03-05T10:30", amount=6_000_000)
+    assert _review(lc, "2026-03-05T11:00") == ["account level D → B"]
+    lc("2026-03-06T10:00", "log", str(lead), "problem", "--agent", "李娜", "--set", "type=crisis")
+    out = json.loads(lc("2026-03-06T11:00", "review", "--json").output)
+    assert [c["change"] for c in out] == ["account level B → C"] and "current risk: crisis" in out[0]["reason"]
+
+
+@pytest.mark.parametrize("amount, level", [(10_000_000, "A"), (9_990_000, "B")])
+def test_a_dealer_lets_contractors_reach_a_and_b(lc, amount, level):
+    lead = add(lc, "account_type=contractor", "long_term_intent=yes")
+    _order(lc, lead, "2026-03-05T10:30", amount=amount)
+    assert _review(lc, "2026-03-05T11:00") == ["account level D → C"]  # the document's default: OEMs only
+    shown = lc("2026-03-05T11:10", "show", str(lead)).output
+    assert "levels A/B open to: oem (machinery.level_ab_account_types)" in shown
+    assert lc(None, "settings", "set", "machinery.level_ab_account_types", "oem,施工单位/终端用户").exit_code == 0
+    assert _review(lc, "2026-03-05T12:00") == [f"account level C → {level}"]
+    assert "levels A/B open to: oem/contractor" in lc("2026-03-05T12:10", "show", str(lead)).output
+    r = lc(None, "settings", "set", "machinery.level_ab_account_types", "oem,farmer")
+    assert r.exit_code == 1 and "'farmer' is not allowed" in r.output
+
+
+def test_abc_by_profit_flags_orders_without_profit_and_by_sales_ranks_amounts(lc):
+    big = add(lc)
+    small = add(lc)
+    _order(lc, big, "2026-03-05T10:30", amount=5_000_000)  # no profit recorded
+    _order(lc, small, "2026-03-05T10:40", amount=1_000_000, profit=100_000)
+    data = json.loads(lc("2026-03-06T09:00", "accounts", "--json").output)
+    rows = {r["id"]: r for r in data["accounts"]}
+    assert data["basis"] == "profit" and data["accounts_missing_profit"] == [big]
+    assert rows[big]["missing_profit"] == 1 and rows[small]["abc"] == "A"
+    text = lc("2026-03-06T09:00", "accounts").output
+    assert "!1 without profit" in text and "warning: 1 orders have no profit recorded (accounts #1)" in text
+    assert lc(None, "settings", "set", "machinery.abc_basis", "sales").exit_code == 0
+    data = json.loads(lc("2026-03-06T09:00", "accounts", "--json").output)
+    rows = {r["id"]: r for r in data["accounts"]}
+    assert rows[big]["abc"] == "A" and rows[small]["abc"] == "B" and data["accounts_missing_profit"] == []

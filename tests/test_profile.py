@@ -1,0 +1,103 @@
+"""Core attributes every industry has (issue #12): the client profile, the
+lead source, temperament tags with their playbook, stall reasons."""
+
+import json
+
+import pytest
+
+from leadcycle import Field, Industry, Label, loader, profile
+from leadcycle.registry import Registry
+
+INDUSTRIES = ("realestate", "software_sales", "machinery")
+
+
+@pytest.fixture
+def lc(run):
+    args = sum((("--industry", i) for i in INDUSTRIES), ())
+    assert run("init", "--simulation", *args).exit_code == 0
+    run("agent", "add", "李娜")
+
+    def _lc(now, *a):
+        return run(*a, now=now)
+
+    return _lc
+
+
+def add(lc, industry, phone, *extra):
+    r = lc("2026-03-05T10:00", "lead", "add", "--industry", industry, "--name", "张伟", "--gender", "男",
+           "--phone", phone, "--need", "需求", "--agent", "李娜", *extra)
+    assert r.exit_code == 0, r.output
+    return r.output.split("#")[1].split()[0]
+
+
+@pytest.mark.parametrize("industry", INDUSTRIES)
+def test_every_industry_has_the_profile_fields(lc, industry):
+    out = lc(None, "fields", "--industry", industry).output
+    for name in ("birth_date", "birthplace", "education", "family", "interests", "personality", "company",
+                 "title", "address", "source", "temperament", "stall_reason"):
+        assert name in out, (industry, name)
+    lead = add(lc, industry, "13800138000", "--set", "birth_date=1985/6/1", "--set", "title=采购经理",
+               "--set", "source=seminar")
+    shown = json.loads(lc("2026-03-05T11:00", "show", lead, "--json").output)
+    assert shown["attributes"]["birth_date"] == "1985-06-01" and shown["attributes"]["source"] == "seminar"
+
+
+def test_a_plugin_field_named_like_a_core_one_is_refused():
+    registry = Registry.__new__(Registry)
+    registry.industries = {}
+    with pytest.raises(ValueError, match="field 'company' is the core's"):
+        registry._check_industry(Industry("florist", Label("florist", "花店"),
+                                          fields=(Field("company", "str", Label("c", "c")),)), [])
+    # the built-in plugins declare none of them (realestate's birth_date and
+    # software's company are the core's now)
+    for name in INDUSTRIES:
+        ind = Registry().industries[name]
+        assert [f.name for f in ind.fields].count("company") == 1
+
+
+def test_temperament_tags_and_their_playbook_in_show_and_due(lc):
+    lead = add(lc, "realestate", "13800138000")
+    r = lc("2026-03-05T11:00", "lead", "set", lead, "temperament=分析型、slick", "--agent", "李娜")
+    assert r.exit_code == 0, r.output
+    shown = lc("2026-03-05T11:10", "show", lead).output
+    assert "playbook: analytical — be sincere, explain with reasons and facts" in shown
+    assert "slick — read their real motive" in shown
+    zh = lc("2026-03-05T11:10", "--lang", "zh", "show", lead).output
+    assert "应对方式：分析型——真诚对待，合理解释" in zh
+    due = json.loads(lc("2026-03-09T09:00", "due", "--json").output)
+    mine = [d for d in due if d["lead_id"] == int(lead)]
+    assert mine and mine[0]["playbook"].startswith("playbook: analytical")
+    assert "playbook: analytical" in lc("2026-03-09T09:00", "due").output
+    r = lc("2026-03-05T11:20", "lead", "set", lead, "temperament=grumpy", "--agent", "李娜")
+    assert r.exit_code == 1 and "'grumpy' is not allowed" in r.output and r.output.count("\n") == 1
+
+
+def test_multiple_values_are_stored_in_the_declared_order_once():
+    field = next(f for f in profile.FIELDS if f.name == "temperament")
+    assert field.coerce("slick,analytical，analytical") == "analytical,slick"
+    assert field.coerce(["理智型"]) == "rational"
+    assert field.coerce(" , ") is None
+
+
+def test_source_recorded_or_from_the_registration_and_the_report(lc):
+    walk_in = add(lc, "realestate", "13800138000")
+    called = add(lc, "realestate", "13800138001", "--channel", "call")
+    add(lc, "realestate", "13800138002", "--set", "source=online_ad")
+    add(lc, "machinery", "13800138003", "--set", "source=online_ad")
+    assert "lead source: walk-in (from the registration)" in lc("2026-03-05T11:00", "show", walk_in).output
+    assert "lead source: phone call (from the registration)" in lc("2026-03-05T11:00", "show", called).output
+    lc("2026-03-06T10:00", "log", walk_in, "contract", "--agent", "李娜", "--set", "amount=1000000")
+    rows = {r["source"]: r for r in json.loads(lc("2026-03-07T09:00", "report", "sources", "--json").output)}
+    assert rows["walk_in"]["leads"] == 1 and rows["walk_in"]["deals"] == 1
+    assert rows["call"]["leads"] == 1 and rows["online_ad"]["leads"] == 2 and rows["online_ad"]["leads_pct"] == 50.0
+    only = json.loads(lc("2026-03-07T09:00", "report", "sources", "--industry", "machinery", "--json").output)
+    assert [(r["source"], r["leads"]) for r in only] == [("online_ad", 1)]
+    assert "online ad" in lc("2026-03-07T09:00", "report", "sources").output
+
+
+def test_report_sources_without_industry_plugins(monkeypatch, run):
+    monkeypatch.setenv("LEADCYCLE_LOAD_PLUGINS", "")
+    loader.reset()
+    assert run("init", "--simulation").exit_code == 0
+    r = run("report", "sources", "--json")
+    assert r.exit_code == 0 and json.loads(r.output) == []

@@ -341,13 +341,19 @@ def log(env, lead_id, kind, agent, sets, note, reaction, as_json):
         data["reaction"] = reaction
     before = state_before(book, lead_id)
     event, _ = book.log(lead_id, kind, agent=agent, data=data, note=note)
+    _print_written(env, book, lead_id, before, event, f"logged {kind} #{event.id} on lead #{lead_id}", as_json)
+
+
+def _print_written(env, book, lead_id: int, before, event, headline: str, as_json: bool) -> None:
+    """What a write on one lead did: the event and the lead's state as JSON,
+    or ``headline``, what changed (grade, stage, owner) and the state line."""
     record = book.record(lead_id)
     if as_json:
         out = state_json(record, env.lang)
         out["event"] = event_json(event)
         echo_json(out)
         return
-    click.echo(f"logged {kind} #{event.id} on lead #{lead_id}")
+    click.echo(headline)
     for what in ("grade", "stage", "owner"):
         old, new = getattr(before, what, None), getattr(record.state, what)
         if old != new:
@@ -374,22 +380,11 @@ def void(env, lead_id, event_id, as_, reason, agent, as_json):
     it out. Event ids are shown by: leadcycle show LEAD_ID"""
     book = env.book()
     lead_id = _lead_id(lead_id)
-    before = state_before(book, lead_id)
-    event, _ = book.void(lead_id, event_id, reason=reason, agent=agent, as_=as_)
-    record = book.record(lead_id)
-    if as_json:
-        out = state_json(record, env.lang)
-        out["event"] = event_json(event)
-        echo_json(out)
-        return
     from leadcycle.corrections import void_line
 
-    click.echo(f"lead #{lead_id}: {void_line(event, env.lang)}")
-    for what in ("grade", "stage", "owner"):
-        old, new = getattr(before, what, None), getattr(record.state, what)
-        if old != new:
-            click.echo(f"{what} {old or '-'} → {new or '-'}")
-    _print_state_line(record, env.lang)
+    before = state_before(book, lead_id)
+    event, _ = book.void(lead_id, event_id, reason=reason, agent=agent, as_=as_)
+    _print_written(env, book, lead_id, before, event, f"lead #{lead_id}: {void_line(event, env.lang)}", as_json)
 
 
 # ------------------------------------------------------------------ show

@@ -334,7 +334,7 @@ class LeadBook:
         must be a manager."""
         if manager and self.office:
             name = self.author(name, what)
-            self.require("manager", f"this ({what})")
+            self.require("manager", f"acting as {what}")
         if not name:
             raise LeadcycleError(f"{what} is required: give --agent NAME")
         agent = self.store.get_agent(name)

@@ -34,13 +34,17 @@ def normalize_phone(raw: str) -> str:
 
 FAMILY_RELATIONS = ("spouse", "parent", "child", "sibling", "partner")
 
-_GENDER = {"m": "M", "male": "M", "男": "M", "f": "F", "female": "F", "女": "F"}
+#: how registers write a gender: the codes, the words, and the forms of address
+#: a front desk uses (先生 for a man; 女士, 小姐 for a woman — issue #15)
+_GENDER = {"m": "M", "male": "M", "男": "M", "先生": "M", "mr": "M", "mr.": "M",
+           "f": "F", "female": "F", "女": "F", "女士": "F", "小姐": "F", "ms": "F", "ms.": "F",
+           "mrs": "F", "mrs.": "F", "miss": "F"}
 
 
 def normalize_gender(raw: str | None) -> str:
     value = _GENDER.get(str(raw or "").strip().lower())
     if value is None:
-        raise LeadcycleError(f"gender {raw!r} is not M or F (男/女); the three basics are "
+        raise LeadcycleError(f"gender {raw!r} is not M or F (男/女, 先生/女士); the three basics are "
                              "name with gender, phone and need")
     return value
 

@@ -50,3 +50,19 @@ def test_field_coercion_and_bounds():
     assert c.coerce("A") == "A" and c.coerce("最高") == "A" and c.coerce("top") == "A"
     with pytest.raises(LeadcycleError, match="use one of A, B"):
         c.coerce("Z")
+
+
+@pytest.mark.parametrize("raw, code", [("先生", "M"), ("女士", "F"), ("小姐", "F"), ("Mr.", "M"), ("Ms", "F"),
+                                       ("男", "M"), ("f", "F")])
+def test_gender_as_registers_write_it(raw, code):
+    from leadcycle.validate import normalize_gender
+
+    assert normalize_gender(raw) == code
+
+
+@pytest.mark.parametrize("raw", ["太太先生", "x", "", None, "老板"])
+def test_other_genders_are_one_line(raw):
+    from leadcycle.validate import normalize_gender
+
+    with pytest.raises(LeadcycleError, match="is not M or F"):
+        normalize_gender(raw)

@@ -478,12 +478,13 @@ LIST_COLUMNS = ("id", "industry", "name", "phone", "grade", "score", "stage", "o
 @click.option("--stage", help="Only this stage.")
 @click.option("--owner", help="Only this agent's leads.")
 @click.option("--pool", is_flag=True, help="Only leads without an owner.")
+@click.option("--q", "q", metavar="TEXT", help="Only leads found by TEXT: phone digits, name, or pinyin (as find).")
 @click.option("--limit", type=click.IntRange(min=1, max=LEAD_ID_MAX, clamp=True), help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Output CSV.")
 @unmask_option
 @pass_env
-def list_cmd(env, industry, grade, stage, owner, pool, limit, as_json, as_csv, unmask):
+def list_cmd(env, industry, grade, stage, owner, pool, q, limit, as_json, as_csv, unmask):
     """List leads with their grade, stage, owner and next follow-up (phones
     masked; --unmask shows your own leads', or every lead's to a manager)."""
     from leadcycle import privacy
@@ -498,7 +499,8 @@ def list_cmd(env, industry, grade, stage, owner, pool, limit, as_json, as_csv, u
     phones = phone_view(env, unmask, privacy.own_leads)
     rows = [{**{k: r[k] for k in LIST_COLUMNS}, "phone": phones.phone(r["phone"], r["owner"]),
              "phone_masked": not phones.reveals(r["owner"])}
-            for r in book.list(industry=industry, grade=grade, stage=stage, owner=owner, pool=pool, limit=limit)]
+            for r in book.list(industry=industry, grade=grade, stage=stage, owner=owner, pool=pool, q=q,
+                               limit=limit)]
     if as_json:
         echo_json(rows)
     elif as_csv:

@@ -819,12 +819,21 @@ class LeadBook:
 
     def list(self, **filters) -> list[dict]:
         """Leads with their live state; ``industry``, ``grade``, ``stage``,
-        ``owner``, ``pool`` and ``limit`` filter (a grade or stage no
-        industry has is a one-line error, not an empty list)."""
+        ``owner``, ``pool``, ``q`` (a search, as :meth:`find` reads it) and
+        ``limit`` filter (a grade or stage no industry has is a one-line
+        error, not an empty list)."""
         if filters.get("industry") is not None:
             self.industry(filters["industry"])
         filters["grade"] = self.grade_filter(filters.get("industry"), filters.get("grade"))
         filters["stage"] = self.stage_filter(filters.get("industry"), filters.get("stage"))
+        if filters.get("q") is not None:
+            from .search import classify
+
+            kind, key = classify(filters["q"])
+            if not key:
+                raise LeadcycleError("--q needs something to find: the last digits of a phone, part of a "
+                                     "name, or its pinyin (e.g. 8000, 张, zw)")
+            filters["q"] = (kind, key)
         self.refresh()
         return list(self.store.query_leads(**filters))
 

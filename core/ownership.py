@@ -53,9 +53,6 @@ from .corrections import VOID, effective_events
 from .model import Event, Label, Reason
 from .rules import OwnershipPolicy
 
-#: event kinds by which the owner keeps the protection period alive
-OWNER_CONTACT_KINDS = frozenset({"follow_up", "visit", "call"})
-
 PROOFS = {
     "accompanied": Label("the referrer came along", "老客户陪同前来"),
     "phoned": Label("the referrer phoned ahead", "老客户预先电话通知"),

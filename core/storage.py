@@ -285,6 +285,17 @@ def m008_tamper_evidence(db: Database) -> None:
         db.execute(sql)
 
 
+#: a search (:func:`leadcycle.search.classify`): how a lead matches, and how
+#: good a match ranks (0 first): a phone's last digits, a pinyin's initials,
+#: the exact name
+_SEARCH = {
+    "phone": ("replace(l.phone, '-', '') LIKE '%' || ?1 || '%'",
+              "CASE WHEN replace(l.phone, '-', '') LIKE '%' || ?1 THEN 0 ELSE 1 END"),
+    "pinyin": ("instr(l.search, ?1) > 0", "CASE WHEN l.search LIKE ?1 || '%' THEN 0 ELSE 1 END"),
+    "name": ("instr(l.name, ?1) > 0", "CASE WHEN l.name = ?1 THEN 0 ELSE 1 END"),
+}
+
+
 def _recorded_now() -> str:
     """The machine's clock, in UTC, to the second: when an entry was written."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -894,7 +905,9 @@ class Store:
 
     def query_leads(self, industry: str | None = None, grade: str | None = None,
                     stage: str | None = None, owner: str | None = None, pool: bool = False,
-                    limit: int | None = None) -> Iterator[dict]:
+                    limit: int | None = None, q: tuple[str, str] | None = None) -> Iterator[dict]:
+        """Leads with their live state, filtered; ``q`` is a search as
+        :func:`leadcycle.search.classify` reads it (``("phone", "8000")``)."""
         self._ensure_live()
         where, args = [], []
         for col, val in (("s.industry", industry), ("s.grade", grade), ("s.stage", stage),
@@ -904,6 +917,9 @@ class Store:
                 args.append(val)
         if pool:
             where.append("s.owner IS NULL")
+        if q is not None:
+            where.append(_SEARCH[q[0]][0].replace("?1", "?"))
+            args.append(q[1])
         sql = ("SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, "
                "l.attributes, s.score, s.grade, s.stage, s.owner, s.next_follow_up, s.follow_up_kind, "
                f"s.reasons, s.extra FROM leads l JOIN {LIVE} s ON s.lead_id = l.id")
@@ -1169,13 +1185,7 @@ class Store:
         (``kind`` from :func:`leadcycle.search.classify`); best matches
         first: a phone's last digits, a pinyin's initials, then the rest."""
         self._ensure_live()
-        if kind == "phone":
-            match, rank = "replace(l.phone, '-', '') LIKE '%' || ?1 || '%'", \
-                "CASE WHEN replace(l.phone, '-', '') LIKE '%' || ?1 THEN 0 ELSE 1 END"
-        elif kind == "pinyin":
-            match, rank = "instr(l.search, ?1) > 0", "CASE WHEN l.search LIKE ?1 || '%' THEN 0 ELSE 1 END"
-        else:
-            match, rank = "instr(l.name, ?1) > 0", "CASE WHEN l.name = ?1 THEN 0 ELSE 1 END"
+        match, rank = _SEARCH[kind]
         sql = (f"SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, s.grade, s.stage, s.owner, "
                f"s.next_follow_up FROM leads l JOIN {LIVE} s ON s.lead_id = l.id WHERE {match}"
                + (" AND l.industry = ?2" if industry else "") + f" ORDER BY {rank}, l.id LIMIT {int(limit)}")

@@ -58,3 +58,20 @@ def test_find_masks_phones_and_bad_input_is_one_line(run):
     assert empty.exit_code == 1 and "give something to find" in empty.output
     bad = run("find", "zw", "--industry", "flowers")
     assert bad.exit_code == 1 and "flowers" in bad.output
+
+
+def test_list_q_finds_as_find_does_within_the_other_filters(run):
+    setup(run)
+
+    def listed(*args):
+        result = run("list", *args, "--json", now="2026-03-06")
+        assert result.exit_code == 0, result.output
+        return [r["id"] for r in json.loads(result.output)]
+
+    assert listed("--q", "8000") == [1, 2]
+    assert listed("--q", "zw") == [1, 3]
+    assert listed("--q", "zw", "--industry", "realestate") == [1]
+    assert listed("--q", "张伟", "--owner", "李娜") == [1, 3]
+    assert listed("--q", "9999") == []
+    empty = run("list", "--q", " ")
+    assert empty.exit_code == 1 and "--q needs something to find" in empty.output

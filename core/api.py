@@ -782,18 +782,20 @@ class LeadBook:
                 counts.setdefault(ind, {})[grade] = n
         return counts
 
+    def across(self, industry: str | None, values: Callable[[str], Iterable[str]]) -> list[str]:
+        """``values(name)`` of ``industry``, or of every enabled industry,
+        once each in order (grades of the scales, stages of the ladders,
+        attribute names for an export's columns)."""
+        names = [industry] if industry else self.store.enabled_industries()
+        return list(dict.fromkeys(v for n in names for v in values(n)))
+
     def grade_filter(self, industry: str | None, grade: str | None) -> str | None:
         """``--grade`` as the industry's scale spells it (``a`` → ``A``), or a
         one-line error for a grade none of the industries has."""
         if grade is None:
             return None
-        names = [industry] if industry else self.store.enabled_industries()
-        scale: list[str] = []
-        for n in names:
-            ind = self.registry.industries.get(n)
-            for c in ind.grades if ind else ():
-                if c.value not in scale:
-                    scale.append(c.value)
+        industries = self.registry.industries
+        scale = self.across(industry, lambda n: (c.value for c in (industries[n].grades if n in industries else ())))
         for g in scale:
             if grade.strip().lower() == g.lower():
                 return g
@@ -805,13 +807,9 @@ class LeadBook:
         settings choose them), or a one-line error naming the stages."""
         if stage is None:
             return None
-        names = [industry] if industry else self.store.enabled_industries()
-        known: list[str] = []
-        for n in names:
-            ladder = self.context.rules[n].stages if n in self.context.rules else None
-            for st in ladder.stages if ladder else ():
-                if st.name not in known:
-                    known.append(st.name)
+        rules = self.context.rules
+        known = self.across(industry, lambda n: (
+            st.name for st in (rules[n].stages.stages if n in rules and rules[n].stages else ())))
         if stage.strip() in known:
             return stage.strip()
         whose = industry or "the enabled industries"
@@ -872,7 +870,8 @@ class LeadBook:
         (dicts with ``lead_id``, ``change`` and ``reason``)."""
         from . import loader
 
-        with self.store.transaction(rollback=not apply):
+        # a dry run is a read: rolled back, so neither sign-in nor the machine's clock is asked
+        with self.store.transaction(check=apply, rollback=not apply):
             try:
                 # run_review's policy refuses (PluginFailed, naming the plugin) on any failure
                 results = loader.call_safely("run_review", book=self, apply=apply)

@@ -809,13 +809,8 @@ def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str
 
 
 def export_columns(book: LeadBook, industry: str | None) -> list[str]:
-    names = [industry] if industry else book.store.enabled_industries()
-    attributes: list[str] = []
-    for n in names:
-        ind = book.registry.industries.get(n)
-        for f in ind.fields if ind else ():
-            if f.name not in attributes:
-                attributes.append(f.name)
+    industries = book.registry.industries
+    attributes = book.across(industry, lambda n: (f.name for f in (industries[n].fields if n in industries else ())))
     return ["lead_id", "industry", "name", "gender", "phone", "need", "registered", "agent", "channel",
             *attributes, "grade", "score", "stage", "owner", "next_follow_up"]
 

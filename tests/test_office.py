@@ -158,3 +158,17 @@ def test_a_token_for_scripts(office, runner, db_path, monkeypatch):
 def test_wrong_password_is_one_line(office):
     result = office("login", "李娜", "--password-stdin", input="guess-guess\n")
     assert result.exit_code == 1 and result.output.startswith("Error: wrong name or password")
+
+
+def test_a_review_dry_run_is_a_read(office, db_path):
+    """Signed out, at any --now: a dry run proposes and writes nothing; the
+    real review needs a signed-in agent and the machine's clock."""
+    office.login("李娜")
+    assert office("lead", "add", *LEAD, "--name", "张三", "--phone", "13800138000").exit_code == 0
+    office("logout")
+    before = dump(db_path)
+    dry = office("review", "--dry-run", "--json", now="2030-01-01T09:00")
+    assert dry.exit_code == 0, dry.output
+    assert dump(db_path) == before
+    real = office("review", now="2030-01-01T09:00")
+    assert real.exit_code == 1 and "machine's clock" in real.output

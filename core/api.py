@@ -744,9 +744,9 @@ class LeadBook:
 
     def rescore(self, batch_size: int = 1000, industry: str | None = None,
                 progress: Callable[[int], None] | None = None) -> dict[str, dict[str | None, int]]:
-        """Rebuild every projection from the log, in batches of
-        ``batch_size`` leads, each batch its own transaction. Returns counts
-        per industry and grade.
+        """Rebuild every lead's facts from the log (one set-based pass), then
+        every projection, in batches of ``batch_size`` leads, each batch its
+        own transaction. Returns counts per industry and grade.
 
         Every stored row names the rules it was computed under, so a run
         killed half-way leaves no lead silently on old rules (reads
@@ -763,6 +763,8 @@ class LeadBook:
             done_version, _, last = marker.partition(":")
             if done_version == version:
                 start = int(last)
+        if start == 0:  # the facts first: one set-based pass over the log
+            self.store.rebuild_facts()
         for batch in self.store.iter_lead_batches(batch_size, industry=industry, after=start):
             results = engine.project_batch(ctx, batch, self.now, self._cache)
             with self.store.transaction():

@@ -31,6 +31,7 @@ from sqlite_utils.migrations import Migrations
 
 from .errors import LeadcycleError, NotFound
 from .model import Agent, Event, Lead, Reason, State
+from .rules import Cond
 from .search import search_key
 
 APPLICATION_ID = 0x4C43594C  # "LCYL"
@@ -285,6 +286,130 @@ def m008_tamper_evidence(db: Database) -> None:
         db.execute(sql)
 
 
+# ------------------------------------------------------------------ facts
+#
+# A lead's *facts* are what its log says that does not depend on the clock
+# (issue #17): per kind of event — and per tally, a group of kinds whose
+# data meet a condition — how many there are, the first and the last moment,
+# and the last one's id (its data is then one primary-key lookup away). They
+# are kept on every write, in the write's transaction, and rebuilt set-based
+# (``GROUP BY`` over the events) by ``rescore``; both run the one statement
+# below, so a lead's kept facts cannot differ from a rebuild's. Voided
+# events and the voids themselves are left out, as
+# :func:`leadcycle.corrections.effective_events` leaves them out.
+
+#: how a dialect spells what the generated SQL needs (a PostgreSQL backend
+#: adds its own row: ``data->>'{key}'``, …)
+DIALECTS: dict[str, dict[str, str]] = {
+    "sqlite": {
+        "json": "json_extract({col}, '$.{key}')",
+        "ids": "SELECT value FROM json_each(?)",
+    },
+}
+DIALECT = DIALECTS["sqlite"]
+
+
+@attrs.frozen
+class Tally:
+    """A group of events a rule can count: those of ``kinds`` whose data
+    meet every condition of ``where`` (:class:`leadcycle.rules.Cond` on the
+    event's data). Kept per lead as the fact ``@name``, beside one fact per
+    kind."""
+
+    name: str
+    kinds: tuple[str, ...] = attrs.field(converter=tuple)
+    where: tuple = attrs.field(default=(), converter=tuple)
+
+
+#: the core's own tallies: a visit is a ``visit`` event or a registration
+#: in person (``channel`` visit, not call)
+CORE_TALLIES = (Tally("visit", ("visit", "register"), (Cond("channel", "!=", "call"),)),)
+
+
+def _cond_sql(cond, expr: str) -> tuple[str, list]:
+    """``cond`` (:class:`leadcycle.rules.Cond`) as SQL over ``expr``, with
+    :meth:`Cond.test`'s semantics: a missing value fails every comparison
+    but ``!=``, ``not_in``, ``unset`` and ``false``."""
+    op, v = cond.op, cond.value
+    if op == "set":
+        return f"({expr} IS NOT NULL AND {expr} != '')", []
+    if op == "unset":
+        return f"({expr} IS NULL OR {expr} = '')", []
+    if op == "true":
+        return f"coalesce({expr} = 1, 0)", []
+    if op == "false":
+        return f"coalesce({expr} != 1, 1)", []
+    if op in ("in", "not_in"):
+        values = [x for x in v if x is not None]
+        marks = ", ".join("?" * len(values))  # SQLite takes an empty list: x IN () is false
+        if op == "in":
+            return (f"({expr} IN ({marks})" + (f" OR {expr} IS NULL" if None in v else "") + ")"), values
+        return (f"({expr} NOT IN ({marks})" + ("" if None in v else f" OR {expr} IS NULL") + ")"), values
+    if op == "!=":
+        return f"({expr} IS NULL OR {expr} != ?)", [v]
+    return f"coalesce({expr} {op.replace('==', '=')} ?, 0)", [v]
+
+
+def data_cond_sql(cond, col: str = "data") -> tuple[str, list]:
+    """A condition on an event's data (``cond.feature`` names the key)."""
+    return _cond_sql(cond, DIALECT["json"].format(col=col, key=cond.feature))
+
+
+def _tally_sql(tally: Tally) -> tuple[str, list]:
+    kinds = ", ".join("?" * len(tally.kinds))
+    parts, args = [f"kind IN ({kinds})"], list(tally.kinds)
+    for cond in tally.where:
+        sql, more = data_cond_sql(cond)
+        parts.append(sql)
+        args += more
+    return " AND ".join(parts), args
+
+
+def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts") -> tuple[str, list]:
+    """The statement that fills ``table`` (``facts``) for every lead, or
+    (with ``one_lead_set``) for the leads whose ids the first parameter
+    lists (a JSON array)."""
+    scope = f" AND lead_id IN ({DIALECT['ids']})" if one_lead_set else ""
+    args: list = [None] * 2 if one_lead_set else []
+    effective = (
+        "SELECT id, lead_id, kind, at, data FROM events "
+        f"WHERE kind != 'void'{scope} AND id NOT IN ("
+        f"  SELECT {DIALECT['json'].format(col='data', key='event')} FROM events "
+        # for a few leads, their voids through the lead index (``+kind``
+        # keeps the planner off the kind index, which walks every void)
+        f"  WHERE {'+kind' if one_lead_set else 'kind'} = 'void'{scope} AND {DIALECT['json'].format(col='data', key='event')} IS NOT NULL)")
+    selects = ["SELECT lead_id, kind, count(*), min(at), max(at), max(id) FROM eff GROUP BY lead_id, kind"]
+    for tally in tallies:
+        where, more = _tally_sql(tally)
+        selects.append(f"SELECT lead_id, ?, count(*), min(at), max(at), max(id) FROM eff WHERE {where} "
+                       "GROUP BY lead_id")
+        args += ["@" + tally.name, *more]
+    sql = (f"INSERT INTO {table}(lead_id, kind, n, first_at, last_at, last_id) "
+           f"WITH eff AS MATERIALIZED ({effective}) " + " UNION ALL ".join(selects))
+    return sql, args
+
+
+def _fill_facts(conn: sqlite3.Connection, tallies: Iterable[Tally], lead_ids: list[int] | None = None) -> None:
+    """Rewrite the facts of ``lead_ids`` (every lead when None) from the log."""
+    sql, args = _facts_sql(tallies, lead_ids is not None)
+    if lead_ids is None:
+        conn.execute("DELETE FROM facts")
+        conn.execute(sql, args)
+        return
+    ids = json.dumps(sorted(set(lead_ids)))
+    conn.execute(f"DELETE FROM facts WHERE lead_id IN ({DIALECT['ids']})", (ids,))
+    conn.execute(sql, [ids, ids, *args[2:]])
+
+
+@core_migrations()
+def m009_facts(db: Database) -> None:
+    """Per-lead facts kept on write (issue #17), filled from the log."""
+    db.execute("CREATE TABLE facts (lead_id INTEGER NOT NULL REFERENCES leads(id), kind TEXT NOT NULL, "
+               "n INTEGER NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL, last_id INTEGER NOT NULL, "
+               "PRIMARY KEY (lead_id, kind)) WITHOUT ROWID")
+    _fill_facts(db.conn, CORE_TALLIES)
+
+
 #: a search (:func:`leadcycle.search.classify`): how a lead matches, and how
 #: good a match ranks (0 first): a phone's last digits, a pinyin's initials,
 #: the exact name
@@ -353,6 +478,8 @@ class Store:
         self._schema_ok = False  # checked (and upgraded) since this store was opened
         #: when the write lock of the open transaction was taken (UTC), else None
         self.locked_at: dt.datetime | None = None
+        #: the tallies kept in ``facts`` beside the per-kind rows
+        self.tallies: tuple[Tally, ...] = CORE_TALLIES
 
     # ------------------------------------------------------------ opening
 
@@ -781,7 +908,28 @@ class Store:
         self.conn.executemany(
             f"INSERT INTO {table}({', '.join(cols)}, hash) VALUES ({', '.join('?' * (len(cols) + 1))})", out)
         self.set_meta(f"chain:{table}", f"{out[-1][0]} {prev}")
+        if table == "events":  # the facts follow the log, in its transaction
+            _fill_facts(self.conn, self.tallies, [r[1] for r in out])
         return [r[0] for r in out]
+
+    def rebuild_facts(self) -> int:
+        """Every lead's facts from the log, in one set-based pass (its own
+        transaction unless inside one). Returns how many rows it wrote."""
+        if not self.conn.in_transaction:
+            with self.transaction():
+                return self.rebuild_facts()
+        _fill_facts(self.conn, self.tallies)
+        return self.conn.execute("SELECT count(*) FROM facts").fetchone()[0]
+
+    def facts_for(self, lead_ids: Iterable[int]) -> dict[int, dict[str, tuple]]:
+        """``{lead id: {kind or @tally: (n, first_at, last_at, last_id)}}``."""
+        ids = json.dumps(sorted(set(lead_ids)))
+        out: dict[int, dict[str, tuple]] = {}
+        for lead_id, kind, n, first, last, last_id in self.conn.execute(
+                f"SELECT lead_id, kind, n, first_at, last_at, last_id FROM facts "
+                f"WHERE lead_id IN ({DIALECT['ids']}) ORDER BY lead_id, kind", (ids,)):
+            out.setdefault(lead_id, {})[kind] = (n, first, last, last_id)
+        return out
 
     @staticmethod
     def _event(row) -> Event:
@@ -1347,7 +1495,8 @@ class Verifier:
         try:
             checks = [self.guards()]
             checks += [self.chain(t) for t in CHAINED]
-            checks += [self.leads(), self.agents(), self.settings(), self.credit(), self.import_ledger()]
+            checks += [self.leads(), self.facts(), self.agents(), self.settings(), self.credit(),
+                       self.import_ledger()]
         finally:
             self.conn.execute("ROLLBACK")
         return Verification(tuple(checks), self.heads.get("events", {"id": 0, "hash": None}))
@@ -1562,6 +1711,28 @@ class Verifier:
                 return Check("settings", False, text, len(stored), {"table": "settings", "what": "mismatch",
                                                                    "id": key, "message": text})
         return Check("settings", True, f"{len(stored)} settings, as the settings log says", len(stored))
+
+    def facts(self) -> Check:
+        """Each lead's kept facts are those a rebuild from its log gives
+        (computed into a temporary table: the file is not written)."""
+        if "facts" not in self.store.db.table_names():
+            return Check("facts", True, "no facts kept yet (the first write adds them)", 0)
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS facts_rebuilt AS SELECT * FROM main.facts WHERE 0")
+        self.conn.execute("DELETE FROM temp.facts_rebuilt")
+        sql, args = _facts_sql(self.store.tallies, False, table="temp.facts_rebuilt")
+        self.conn.execute(sql, args)
+        differ = self.conn.execute(
+            "SELECT lead_id, kind FROM (SELECT * FROM main.facts EXCEPT SELECT * FROM temp.facts_rebuilt) "
+            "UNION ALL SELECT lead_id, kind FROM (SELECT * FROM temp.facts_rebuilt EXCEPT SELECT * FROM main.facts) "
+            "ORDER BY 1, 2 LIMIT 1").fetchone()
+        n = self.conn.execute("SELECT count(DISTINCT lead_id) FROM temp.facts_rebuilt").fetchone()[0]
+        self.conn.execute("DROP TABLE temp.facts_rebuilt")
+        if differ is None:
+            return Check("facts", True, f"{n} leads' facts match their logs", n)
+        text = (f"lead #{differ[0]}'s facts ({differ[1]}) differ from its log: changed outside leadcycle; "
+                "rebuild them with: leadcycle rescore")
+        return Check("facts", False, text, n, {"table": "facts", "what": "mismatch", "id": differ[0],
+                                                "lead_id": differ[0], "message": text})
 
     def credit(self) -> Check:
         """The credit ledger is derived (``leadcycle credit`` recomputes it from

@@ -124,8 +124,8 @@ def test_a_clean_database_verifies(office, run):
     result = run("verify")
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert all(line.startswith("✓") for line in lines[:-1]) and len(lines) == 11
-    assert lines[-1].startswith("all 10 checks passed")
+    assert all(line.startswith("✓") for line in lines[:-1]) and len(lines) == 12
+    assert lines[-1].startswith("all 11 checks passed")
     out = run("verify", "--json")
     assert out.exit_code == 0
     report = verdict(out)
@@ -135,6 +135,7 @@ def test_a_clean_database_verifies(office, run):
     assert by["leads"]["count"] == 3 + 3  # three by hand, three imported (张伟 merged)
     assert by["reception log"]["count"] >= 3 and by["agent relations"]["count"] == 1
     assert by["credit ledger"]["count"] == 1 and by["import ledger"]["count"] == 3
+    assert by["facts"]["count"] == by["leads"]["count"]
 
 
 def test_every_append_path_extends_the_chain(office, run):
@@ -243,6 +244,8 @@ def test_a_log_rewritten_hashes_and_all_is_caught_by_the_kept_head(office, run):
     (["DELETE FROM settings"], "settings"),
     (["UPDATE leads SET phone = '13811112222' WHERE id = 1"], "leads"),
     (["DROP TRIGGER leads_no_delete", "PRAGMA foreign_keys = OFF", "DELETE FROM leads WHERE id = 2"], "leads"),
+    (["UPDATE facts SET n = n + 1 WHERE lead_id = 1 AND kind = 'register'"], "facts"),
+    (["DELETE FROM facts WHERE lead_id = 2"], "facts"),
     (["UPDATE agents SET away = 'personal' WHERE name = '李娜'"], "agents"),
     (["UPDATE agents SET active = 0 WHERE name = '王强'"], "agents"),
     (["UPDATE credit_ledger SET share_num = 2"], "credit ledger"),
@@ -404,3 +407,10 @@ def test_bad_head_and_missing_database_are_one_line(office, run, tmp_path):
     assert run("verify", "--head", "nonsense").exit_code == 2
     line = one_line(CliRunner().invoke(cli, ["--db", str(tmp_path / "none.db"), "verify"]))
     assert line.startswith("Error: no database at")
+
+
+def test_rescore_rebuilds_facts_changed_outside_leadcycle(office, run):
+    sql(office, "UPDATE facts SET n = n + 1 WHERE lead_id = 1 AND kind = 'register'", "DELETE FROM facts WHERE lead_id = 2")
+    assert "facts" in failed(run("verify", "--json"))
+    assert run("rescore").exit_code == 0
+    assert run("verify").exit_code == 0

@@ -1,0 +1,168 @@
+"""Per-lead facts (issue #17): kept on every write in the write's
+transaction, equal to a set-based rebuild from the log, voids left out."""
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from leadcycle import LeadBook
+from leadcycle.corrections import effective_events
+from leadcycle.rules import Cond
+from leadcycle.storage import CORE_TALLIES, _cond_sql
+
+T0 = dt.datetime(2026, 3, 2, 10, 0)
+
+
+def facts(book):
+    return book.store.conn.execute("SELECT * FROM facts ORDER BY lead_id, kind").fetchall()
+
+
+def expected(book, lead_id):
+    """The facts of one lead as Python folds its effective log."""
+    events = effective_events(book.store.events_for(lead_id))
+    out = {}
+    groups = {e.kind for e in events}
+    for kind in groups:
+        mine = [e for e in events if e.kind == kind]
+        out[kind] = mine
+    visits = [e for e in events if e.kind == "visit" or (e.kind == "register" and e.data.get("channel") != "call")]
+    if visits:
+        out["@visit"] = visits
+    return {k: (len(v), min(e.at for e in v).isoformat(timespec="seconds"),
+                max(e.at for e in v).isoformat(timespec="seconds"), max(e.id for e in v))
+            for k, v in out.items()}
+
+
+def book_with_agent():
+    book = LeadBook.create(":memory:", ["realestate"], now=T0)
+    book.add_agent("李娜")
+    return book
+
+
+def test_a_write_keeps_the_facts_and_a_void_takes_its_event_out():
+    book = book_with_agent()
+    lead = book.add_lead("realestate", name="王芳", gender="F", phone="13900139000", need="三房",
+                         agent="李娜").lead
+    with book.at(T0 + dt.timedelta(days=2)):
+        visit, _ = book.log(lead.id, "visit", agent="李娜")
+    with book.at(T0 + dt.timedelta(days=3)):
+        book.log(lead.id, "visit", agent="李娜")
+    kept = book.store.facts_for([lead.id])[lead.id]
+    assert kept["@visit"][0] == 3 and kept["visit"][0] == 2
+    with book.at(T0 + dt.timedelta(days=4)):
+        book.void(lead.id, visit.id, reason="录错了", agent="李娜")
+    kept = book.store.facts_for([lead.id])[lead.id]
+    assert kept["visit"][0] == 1 and kept["@visit"][0] == 2
+    assert "void" not in kept
+    assert kept == expected(book, lead.id)
+
+
+def test_a_phone_registration_is_no_visit():
+    book = book_with_agent()
+    lead = book.add_lead("realestate", name="王芳", gender="F", phone="13900139000", need="三房",
+                         agent="李娜", channel="call").lead
+    kept = book.store.facts_for([lead.id])[lead.id]
+    assert "@visit" not in kept and kept["register"][0] == 1
+
+
+def test_a_failed_write_leaves_the_facts_as_they_were():
+    book = book_with_agent()
+    lead = book.add_lead("realestate", name="王芳", gender="F", phone="13900139000", need="三房",
+                         agent="李娜").lead
+    before = facts(book)
+    with pytest.raises(Exception):
+        with book.store.transaction():
+            book.store.append_event(book.store.events_for(lead.id)[0].__class__(
+                None, lead.id, "visit", T0 + dt.timedelta(days=1), "李娜", {}, None))
+            raise RuntimeError("the write fails after the append")
+    assert facts(book) == before
+
+
+KINDS = ("visit", "call", "follow_up", "signal")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from(KINDS + ("void",)), st.integers(0, 30)),
+                max_size=25),
+       st.sampled_from(("visit", "call")))
+def test_kept_facts_equal_a_rebuild_and_the_python_fold(steps, channel):
+    book = book_with_agent()
+    leads = [book.add_lead("realestate", name=n, gender="F", phone=p, need="三房", agent="李娜",
+                           channel=channel if i == 0 else "visit").lead
+             for i, (n, p) in enumerate((("王芳", "13900139000"), ("李雷", "13900139001"), ("韩梅", "13900139002")))]
+    clock = T0
+    for which, kind, back in steps:
+        clock += dt.timedelta(hours=1)
+        lead = leads[which]
+        with book.at(clock):
+            if kind == "void":
+                candidates = [e for e in effective_events(book.store.events_for(lead.id))
+                              if e.kind in KINDS]
+                if candidates:
+                    book.void(lead.id, candidates[back % len(candidates)].id, reason="录错了", agent="李娜")
+            elif kind == "follow_up":
+                book.log(lead.id, kind, agent="李娜", data={"reaction": "positive"}, note="回访")
+            elif kind == "signal":
+                book.log(lead.id, "visit", agent="李娜")
+            else:
+                book.log(lead.id, kind, agent="李娜")
+    kept = facts(book)
+    for lead in leads:
+        assert book.store.facts_for([lead.id])[lead.id] == expected(book, lead.id)
+    book.store.rebuild_facts()
+    assert facts(book) == kept
+
+
+VALUES = st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["", "a", "b", "yes"]), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES, st.sampled_from(("==", "!=", ">=", ">", "<=", "<", "in", "not_in", "set", "unset", "true",
+                                "false")),
+       st.one_of(st.integers(-3, 3), st.sampled_from(["a", "b"]),
+                 st.lists(st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["a", "yes"])), max_size=3)))
+def test_a_condition_compiled_to_sql_agrees_with_its_python_test(value, op, operand):
+    import json
+    import sqlite3
+
+    if op in ("in", "not_in") and not isinstance(operand, list):
+        operand = [operand]
+    if op not in ("in", "not_in") and isinstance(operand, list):
+        return
+    if op in (">=", ">", "<=", "<") and (isinstance(value, str) != isinstance(operand, str)):
+        return  # Python refuses to order text against numbers; SQL orders them by type
+    cond = Cond("x", op, operand)
+    sql, args = _cond_sql(cond, "json_extract(?, '$.x')")
+    conn = sqlite3.connect(":memory:")
+    doc = json.dumps({"x": value}) if value is not None else "{}"
+    # every occurrence of the expression reads the same document
+    parts = sql.split("json_extract(?, '$.x')")
+    bound, pos = [], 0
+    for i, part in enumerate(parts):
+        bound += args[pos:pos + part.count("?")]
+        pos += part.count("?")
+        if i < len(parts) - 1:
+            bound.append(doc)
+    got = conn.execute(f"SELECT {sql}", bound).fetchone()[0]
+    assert bool(got) == cond.test(value), (sql, bound)
+
+
+def test_the_core_tallies_are_named_as_rules_read_them():
+    assert [t.name for t in CORE_TALLIES] == ["visit"]
+
+
+def test_the_facts_of_a_write_are_found_through_the_lead_index():
+    """A write refreshes its own leads' facts: every read of the log goes
+    through the (lead_id, id) index, never a scan nor the kind index (which
+    would walk every void of the database)."""
+    import json
+
+    from leadcycle.storage import Store, _facts_sql
+
+    store = Store.memory()
+    sql, args = _facts_sql(CORE_TALLIES, True)
+    ids = json.dumps([1, 2])
+    plan = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql, [ids, ids, *args[2:]])]
+    reads = [step for step in plan if "events" in step]
+    assert reads and all("USING INDEX idx_events_lead_id_id" in step for step in reads), plan

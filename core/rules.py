@@ -256,6 +256,11 @@ class Scorecard:
     maximum: float = 100.0
     scale: tuple[str, ...] = GRADE_ORDER
 
+    def __attrs_post_init__(self):
+        if self.thresholds and not (self.criteria or self.adjustments):
+            raise ValueError(f"scorecard {self.name!r}: thresholds grade the score, and it has no criteria "
+                             "or adjustments to score with")
+
 
 @attrs.frozen
 class Verdict:

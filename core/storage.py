@@ -32,6 +32,7 @@ from sqlite_utils.migrations import Migrations
 from .errors import LeadcycleError, NotFound
 from .model import Agent, Event, Lead, Reason, State
 from .rules import Cond
+from .sqlrules import DIALECT, data_cond_sql
 from .search import search_key
 
 APPLICATION_ID = 0x4C43594C  # "LCYL"
@@ -298,17 +299,6 @@ def m008_tamper_evidence(db: Database) -> None:
 # events and the voids themselves are left out, as
 # :func:`leadcycle.corrections.effective_events` leaves them out.
 
-#: how a dialect spells what the generated SQL needs (a PostgreSQL backend
-#: adds its own row: ``data->>'{key}'``, …)
-DIALECTS: dict[str, dict[str, str]] = {
-    "sqlite": {
-        "json": "json_extract({col}, '$.{key}')",
-        "ids": "SELECT value FROM json_each(?)",
-    },
-}
-DIALECT = DIALECTS["sqlite"]
-
-
 @attrs.frozen
 class Tally:
     """A group of events a rule can count: those of ``kinds`` whose data
@@ -324,35 +314,6 @@ class Tally:
 #: the core's own tallies: a visit is a ``visit`` event or a registration
 #: in person (``channel`` visit, not call)
 CORE_TALLIES = (Tally("visit", ("visit", "register"), (Cond("channel", "!=", "call"),)),)
-
-
-def _cond_sql(cond, expr: str) -> tuple[str, list]:
-    """``cond`` (:class:`leadcycle.rules.Cond`) as SQL over ``expr``, with
-    :meth:`Cond.test`'s semantics: a missing value fails every comparison
-    but ``!=``, ``not_in``, ``unset`` and ``false``."""
-    op, v = cond.op, cond.value
-    if op == "set":
-        return f"({expr} IS NOT NULL AND {expr} != '')", []
-    if op == "unset":
-        return f"({expr} IS NULL OR {expr} = '')", []
-    if op == "true":
-        return f"coalesce({expr} = 1, 0)", []
-    if op == "false":
-        return f"coalesce({expr} != 1, 1)", []
-    if op in ("in", "not_in"):
-        values = [x for x in v if x is not None]
-        marks = ", ".join("?" * len(values))  # SQLite takes an empty list: x IN () is false
-        if op == "in":
-            return (f"({expr} IN ({marks})" + (f" OR {expr} IS NULL" if None in v else "") + ")"), values
-        return (f"({expr} NOT IN ({marks})" + ("" if None in v else f" OR {expr} IS NULL") + ")"), values
-    if op == "!=":
-        return f"({expr} IS NULL OR {expr} != ?)", [v]
-    return f"coalesce({expr} {op.replace('==', '=')} ?, 0)", [v]
-
-
-def data_cond_sql(cond, col: str = "data") -> tuple[str, list]:
-    """A condition on an event's data (``cond.feature`` names the key)."""
-    return _cond_sql(cond, DIALECT["json"].format(col=col, key=cond.feature))
 
 
 def _tally_sql(tally: Tally) -> tuple[str, list]:

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from leadcycle import LeadBook
 from leadcycle.corrections import effective_events
 from leadcycle.rules import Cond
-from leadcycle.storage import CORE_TALLIES, _cond_sql
+from leadcycle.sqlrules import cond_sql as _cond_sql
+from leadcycle.storage import CORE_TALLIES
 
 T0 = dt.datetime(2026, 3, 2, 10, 0)
 

@@ -1,0 +1,207 @@
+"""Rules compiled to SQL (issue #17): part of the storage layer.
+
+A plugin declares its rules as data (:mod:`leadcycle.rules`); this module
+turns them into SQL expressions that a database evaluates for every lead at
+once, with the clock and the settings as parameters, so that lists can
+filter and sort on a grade that is computed when read. Only
+:mod:`leadcycle.storage` runs what it produces; everything here is text.
+
+The generated SQL has the semantics of the Python evaluator
+(:func:`leadcycle.rules.evaluate`): ``tests/test_sqlrules.py`` checks the two
+against each other on random scorecards and rows. What a dialect spells
+differently (JSON access, a list parameter) is in :data:`DIALECTS`, so a
+PostgreSQL backend adds a row rather than a second compiler.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import attrs
+
+from .rules import Cap, Cond, Criterion, Rating, Scorecard
+
+#: how a dialect spells what the generated SQL needs
+DIALECTS: dict[str, dict[str, str]] = {
+    "sqlite": {
+        "json": "json_extract({col}, '$.{key}')",
+        "ids": "SELECT value FROM json_each(?)",
+        # a scalar maximum of several values (SQLite's max() of one
+        # argument is the aggregate: the compiler always gives two or more)
+        "greatest": "max({args})",
+    },
+}
+DIALECT = DIALECTS["sqlite"]
+
+
+def column(name: str) -> str:
+    """A feature's column, quoted (feature names are plugin-chosen)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def cond_sql(cond: Cond, expr: str) -> tuple[str, list]:
+    """``cond`` as SQL over ``expr``, with :meth:`Cond.test`'s semantics: a
+    missing value fails every comparison but ``!=``, ``not_in``, ``unset``
+    and ``false``."""
+    op, v = cond.op, cond.value
+    if op == "set":
+        return f"({expr} IS NOT NULL AND {expr} != '')", []
+    if op == "unset":
+        return f"({expr} IS NULL OR {expr} = '')", []
+    if op == "true":
+        return f"coalesce({expr} = 1, 0)", []
+    if op == "false":
+        return f"coalesce({expr} != 1, 1)", []
+    if op in ("in", "not_in"):
+        values = [x for x in v if x is not None]
+        marks = ", ".join("?" * len(values))  # SQLite takes an empty list: x IN () is false
+        if op == "in":
+            return (f"({expr} IN ({marks})" + (f" OR {expr} IS NULL" if None in v else "") + ")"), values
+        return (f"({expr} NOT IN ({marks})" + ("" if None in v else f" OR {expr} IS NULL") + ")"), values
+    if op == "!=":
+        return f"({expr} IS NULL OR {expr} != ?)", [v]
+    return f"coalesce({expr} {op.replace('==', '=')} ?, 0)", [v]
+
+
+def all_sql(conds: Iterable[Cond], expr_of=column) -> tuple[str, list]:
+    """Every condition of ``conds`` (true when there are none)."""
+    parts, args = [], []
+    for cond in conds:
+        sql, more = cond_sql(cond, expr_of(cond.feature))
+        parts.append(sql)
+        args += more
+    return (" AND ".join(parts) if parts else "1"), args
+
+
+def data_cond_sql(cond: Cond, col: str = "data") -> tuple[str, list]:
+    """A condition on an event's JSON data (``cond.feature`` names the key)."""
+    return cond_sql(cond, DIALECT["json"].format(col=col, key=cond.feature))
+
+
+# ------------------------------------------------------------- scorecards
+
+
+def features_of(card: Scorecard) -> list[str]:
+    """The features a scorecard reads, each once, in a stable order."""
+    names: list[str] = []
+    for c in card.criteria:
+        if isinstance(c, Rating):
+            names.append(c.feature)
+        else:
+            names += [cond.feature for cond in c.when]
+    names += [a.feature for a in card.adjustments]
+    names += [d.feature for d in card.dimensions]
+    for rule in card.ladder:
+        names += [cond.feature for cond in rule.when]
+    for cap in card.caps:
+        names += [cond.feature for cond in cap.when]
+    names += list(card.require)
+    return list(dict.fromkeys(names))
+
+
+def _rank_sql(expr: str, scale: tuple[str, ...]) -> tuple[str, list]:
+    """The rank of a grade in ``scale`` (0 best); a grade outside it ranks
+    last, as :func:`leadcycle.rules._rank` has it."""
+    whens = " ".join("WHEN ? THEN ?" for _ in scale)
+    args: list = [x for i, g in enumerate(scale) for x in (g, i)]
+    return f"(CASE {expr} {whens} ELSE {len(scale)} END)", args
+
+
+def _score_sql(card: Scorecard) -> tuple[str, list]:
+    if not (card.criteria or card.adjustments):
+        return "NULL", []
+    terms, args = [], []
+    for c in card.criteria:
+        col = column(c.feature) if isinstance(c, Rating) else None
+        if isinstance(c, Rating):
+            whens = " ".join("WHEN ? THEN ?" for _ in c.points)
+            terms.append(f"(CASE {col} {whens} ELSE 0 END)")
+            args += [x for value, points in c.points.items() for x in (value, float(points))]
+        else:
+            sql, more = all_sql(c.when)
+            terms.append(f"(CASE WHEN {sql} THEN ? ELSE 0 END)")
+            args += more + [float(c.points)]
+    for a in card.adjustments:
+        col = column(a.feature)
+        whens = " ".join(f"WHEN {col} <= ? THEN ?" for _ in a.bands)
+        terms.append(f"(CASE WHEN {col} IS NULL THEN 0 {whens} ELSE ? END)")
+        args += [x for upper, points in a.bands for x in (upper, float(points))] + [float(a.beyond)]
+    total = " + ".join(terms)
+    return f"max(0.0, min(?, 0.0 + {total}))", [float(card.maximum), *args]
+
+
+def _grade_sql(card: Scorecard) -> tuple[str, list]:
+    """The grade before caps, over the features and ``_score``."""
+    if card.ladder:
+        whens, args = [], []
+        for rule in card.ladder:
+            sql, more = all_sql(rule.when)
+            whens.append(f"WHEN {sql} THEN ?")
+            args += more + [rule.grade]
+        grade, args = f"(CASE {' '.join(whens)} ELSE ? END)", args + [card.fallback]
+    elif card.dimensions:
+        capping = [d for d in card.dimensions if not d.auxiliary]
+        ranks, args = [], []
+        for d in capping:
+            col = column(d.feature)
+            rank, more = _rank_sql(col, card.scale)
+            ranks.append(f"(CASE WHEN {col} IS NULL OR {col} = '' THEN -1 ELSE {rank} END)")
+            args += more
+        worst = DIALECT["greatest"].format(args=", ".join(["-1", "-1", *ranks]))
+        whens = " ".join("WHEN ? THEN ?" for _ in card.scale)
+        args += [x for i, g in enumerate(card.scale) for x in (i, g)] + [card.fallback]
+        grade = f"(CASE {worst} WHEN -1 THEN NULL {whens} ELSE ? END)"
+    elif card.thresholds:
+        whens = " ".join("WHEN _score >= ? THEN ?" for _ in card.thresholds)
+        args = [x for g, minimum in card.thresholds for x in (float(minimum), g)] + [card.fallback]
+        grade = f"(CASE {whens} ELSE ? END)"
+    else:
+        return "NULL", []
+    if card.require:
+        rated = " OR ".join(f"({column(f)} IS NOT NULL AND {column(f)} != '')" for f in card.require)
+        grade = f"(CASE WHEN {rated} THEN {grade} ELSE NULL END)"
+    return grade, args
+
+
+def _capped_sql(card: Scorecard, caps: tuple[Cap, ...]) -> tuple[str, list]:
+    """``_g0`` lowered by every cap whose conditions hold: a cap only ever
+    lowers, so the result is the worst of the grade and the caps that
+    apply (the order of the caps does not matter)."""
+    if not caps:
+        return "_g0", []
+    rank0, args = _rank_sql("_g0", card.scale)
+    parts = []
+    for cap in caps:
+        sql, more = all_sql(cap.when)
+        rank, rank_args = _rank_sql("?", card.scale)
+        parts.append(f"(CASE WHEN {sql} THEN {rank} ELSE -1 END)")
+        args += more + [cap.grade] + rank_args
+    worst = DIALECT["greatest"].format(args=", ".join([rank0, *parts]))
+    whens = " ".join("WHEN ? THEN ?" for _ in card.scale)
+    args += [x for i, g in enumerate(card.scale) for x in (i, g)]
+    return f"(CASE WHEN _g0 IS NULL THEN NULL ELSE (CASE {worst} {whens} ELSE _g0 END) END)", args
+
+
+@attrs.frozen
+class CompiledCard:
+    """A scorecard as one SQL statement over a source of feature rows:
+    ``sql`` selects ``lead_id, score, grade`` from ``source`` (a subquery
+    with ``lead_id`` and one column per name of ``features``), ``args``
+    are its parameters after the source's own."""
+
+    features: tuple[str, ...]
+    sql: str
+    args: tuple[Any, ...]
+
+
+def compile_scorecard(card: Scorecard, source: str) -> CompiledCard:
+    """``card`` evaluated by SQL over ``source`` (see :class:`CompiledCard`).
+    Computed once per command; the statement is then run in bulk."""
+    score, score_args = _score_sql(card)
+    grade, grade_args = _grade_sql(card)
+    capped, cap_args = _capped_sql(card, card.caps)
+    sql = (f"WITH f AS ({source}), "
+           f"s AS (SELECT *, {score} AS _score FROM f), "
+           f"g AS (SELECT *, {grade} AS _g0 FROM s) "
+           f"SELECT lead_id, _score AS score, {capped} AS grade FROM g")
+    return CompiledCard(tuple(features_of(card)), sql, (*score_args, *grade_args, *cap_args))

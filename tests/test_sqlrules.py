@@ -1,0 +1,153 @@
+"""Scorecards compiled to SQL (issue #17) give what the Python evaluator
+gives, on random scorecards and random feature rows."""
+
+import json
+import sqlite3
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from leadcycle.rules import (Adjustment, Cap, Cond, Criterion, Dimension, GradeRule, Rating, Scorecard,
+                             evaluate)
+from leadcycle.sqlrules import DIALECT, column, compile_scorecard, features_of
+
+FEATURES = ("a", "b", "c", "n_visit", "days")
+GRADES = ("A", "B", "C", "D")
+L = ("x", "x")
+
+grade = st.sampled_from(GRADES)
+value = st.one_of(st.none(), st.sampled_from(["", "A", "B", "C", "D", "E", "yes", "no"]),
+                  st.integers(-2, 40))
+
+
+@st.composite
+def conds(draw, max_size=3):
+    out = []
+    for _ in range(draw(st.integers(0, max_size))):
+        feature = draw(st.sampled_from(FEATURES))
+        op = draw(st.sampled_from(("==", "!=", "in", "not_in", "set", "unset", "true", "false", ">=", "<")))
+        if op in (">=", "<"):  # numeric features only: Python cannot order text against numbers
+            feature = draw(st.sampled_from(("n_visit", "days")))
+            operand = draw(st.integers(0, 30))
+        elif op in ("in", "not_in"):
+            operand = draw(st.lists(st.sampled_from(["A", "B", "yes", 1, None]), max_size=3))
+        else:
+            operand = draw(st.sampled_from(["A", "B", "yes", 1, 0]))
+        out.append(Cond(feature, op, operand))
+    return tuple(out)
+
+
+@st.composite
+def scorecards(draw):
+    criteria = []
+    for i in range(draw(st.integers(0, 3))):
+        if draw(st.booleans()):
+            criteria.append(Rating(draw(st.sampled_from(("a", "b", "c"))), L,
+                                   {g: draw(st.integers(0, 30)) for g in GRADES}))
+        else:
+            criteria.append(Criterion(f"c{i}", L, draw(st.integers(-10, 40)), draw(conds())))
+    adjustments = []
+    if draw(st.booleans()):
+        bands = sorted(draw(st.lists(st.integers(0, 30), min_size=1, max_size=3, unique=True)))
+        adjustments.append(Adjustment("decay", L, "days", tuple((u, draw(st.integers(-20, 5))) for u in bands),
+                                      beyond=draw(st.integers(-30, 0))))
+    scored = ("thresholds",) if criteria or adjustments else ()
+    method = draw(st.sampled_from(("ladder", "dimensions", "none") + scored))
+    ladder = dims = thresholds = ()
+    if method == "ladder":
+        ladder = tuple(GradeRule(draw(grade), draw(conds())) for _ in range(draw(st.integers(1, 3))))
+    elif method == "dimensions":
+        dims = tuple(Dimension(f, L, auxiliary=draw(st.booleans()))
+                     for f in draw(st.lists(st.sampled_from(("a", "b", "c")), min_size=1, max_size=3, unique=True)))
+    elif method == "thresholds":
+        mins = sorted(draw(st.lists(st.integers(0, 60), min_size=1, max_size=3, unique=True)), reverse=True)
+        thresholds = tuple(zip(GRADES, mins))
+    caps = tuple(Cap(draw(grade), draw(conds(2)), L) for _ in range(draw(st.integers(0, 3))))
+    require = tuple(draw(st.lists(st.sampled_from(("a", "b")), max_size=2, unique=True)))
+    return Scorecard("card", L, criteria=tuple(criteria), adjustments=tuple(adjustments), ladder=ladder,
+                     dimensions=dims, thresholds=thresholds, caps=caps, require=require,
+                     fallback=draw(st.sampled_from(("D", None, "C"))), maximum=draw(st.sampled_from((100.0, 50.0))))
+
+
+number = st.one_of(st.none(), st.integers(-2, 40))
+#: the day counts and tallies are numbers (or missing), as the core derives them
+rows = st.lists(st.fixed_dictionaries({}, optional={f: number if f in ("days", "n_visit") else value
+                                                   for f in FEATURES}), min_size=1, max_size=8)
+
+
+def run_sql(card, docs):
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE r (lead_id INTEGER PRIMARY KEY, doc TEXT)")
+    conn.executemany("INSERT INTO r VALUES (?, ?)", [(i, json.dumps(d)) for i, d in enumerate(docs)])
+    names = features_of(card)
+    cols = ", ".join(f"{DIALECT['json'].format(col='doc', key=n)} AS {column(n)}" for n in names)
+    source = f"SELECT lead_id{', ' + cols if cols else ''} FROM r"
+    compiled = compile_scorecard(card, source)
+    return {i: (score, grade) for i, score, grade in conn.execute(compiled.sql + " ORDER BY lead_id",
+                                                                   compiled.args)}
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scorecards(), rows)
+def test_sql_grades_and_scores_as_python_does(card, docs):
+    got = run_sql(card, docs)
+    for i, (doc, verdict) in enumerate(zip(docs, evaluate(card, [dict(d) for d in docs], explain=False))):
+        score, grade = got[i]
+        assert grade == verdict.grade, (doc, verdict)
+        if verdict.score is None:
+            assert score is None
+        else:
+            assert score == pytest.approx(verdict.score), (doc, verdict)
+
+
+@pytest.mark.parametrize("method", ["table", "points", "visits"])
+def test_the_realestate_scorecards_compile_and_grade_as_the_engine_does(fresh_db, method):
+    """The real-estate cards (dimensions or points, ratings, signals, decay,
+    review caps) over rows of features."""
+    if method == "points":
+        fresh_db.set_setting("realestate.grading", "points")
+    card = fresh_db.context.for_industry("realestate").scorecard
+    docs = [{}, {"motivation": "A", "region": "B", "product": "A", "price": "A", "funds": "A",
+                 "expected_deal": "A", "mortgage": "A", "contact_level": "A", "days_since_last_return": 12},
+            {"motivation": "C", "funds": "A", "review_cap": "C", "n_deep_question": 2, "days_since_last_return": 2}]
+    got = run_sql(card, docs)
+    for i, verdict in enumerate(evaluate(card, docs, explain=False)):
+        assert got[i][1] == verdict.grade
+        assert got[i][0] == pytest.approx(verdict.score)
+
+
+def test_thresholds_without_anything_to_score_are_refused():
+    with pytest.raises(ValueError, match="no criteria or adjustments"):
+        Scorecard("card", L, thresholds=(("A", 0),))
+
+
+def _numeric(card) -> set[str]:
+    """The features a card compares by order or bands: numbers."""
+    out = {a.feature for a in card.adjustments}
+    conds = [c for r in card.ladder for c in r.when] + [c for cap in card.caps for c in cap.when]
+    conds += [c for cr in card.criteria if isinstance(cr, Criterion) for c in cr.when]
+    out |= {c.feature for c in conds if c.op in (">=", ">", "<=", "<")}
+    return out
+
+
+@pytest.mark.parametrize("industry, setting", [
+    ("realestate", None), ("realestate", "points"), ("realestate", "visits"),
+    ("software_sales", None), ("machinery", None)])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_built_in_card_compiles_to_what_python_says(fresh_db, industry, setting, data):
+    if setting is not None and fresh_db.settings["realestate.grading"] != setting:
+        fresh_db.set_setting("realestate.grading", setting)
+    card = fresh_db.context.for_industry(industry).scorecard
+    numeric = _numeric(card)
+    texts = st.one_of(st.none(), st.sampled_from(["", "A", "B", "C", "D", "yes", "no", "unknown", "legal_representative"]),
+                      st.booleans())
+    docs = data.draw(st.lists(st.fixed_dictionaries({}, optional={
+        f: number if f in numeric else texts for f in features_of(card)}), min_size=1, max_size=6))
+    got = run_sql(card, docs)
+    for i, verdict in enumerate(evaluate(card, [dict(d) for d in docs], explain=False)):
+        assert got[i][1] == verdict.grade, (docs[i], verdict)
+        assert (got[i][0] is None) == (verdict.score is None)
+        if verdict.score is not None:
+            assert got[i][0] == pytest.approx(verdict.score)

@@ -26,7 +26,7 @@ _LAZY = {
     "hookimpl": "hookspecs",
     **dict.fromkeys(("Agent", "Choice", "Event", "EventKind", "Field", "Industry", "Label", "Lead",
                      "Reason", "Setting", "State"), "model"),
-    **dict.fromkeys(("Adjustment", "Cadence", "CadenceRule", "Cap", "Cond", "Criterion", "Dimension",
+    **dict.fromkeys(("Adjustment", "Cadence", "CadenceRule", "Cap", "Cond", "Criterion", "Derived", "Dimension",
                      "Expiring", "Feature", "GradeRule", "LeadView", "OwnershipPolicy", "Rating",
                      "Scorecard", "Stage", "StageLadder"), "rules"),
     "Settings": "settings",
@@ -34,7 +34,7 @@ _LAZY = {
 
 __all__ = [
     "Added", "Adjustment", "Agent", "Cadence", "CadenceRule", "Cap", "Choice", "Cond", "Criterion",
-    "Dimension", "Event", "EventKind", "Expiring", "Feature", "Field", "GradeRule", "Industry", "Label", "Lead",
+    "Derived", "Dimension", "Event", "EventKind", "Expiring", "Feature", "Field", "GradeRule", "Industry", "Label", "Lead",
     "LeadBook", "LeadRecord", "LeadView", "LeadcycleError", "NotFound", "OwnershipPolicy", "Reason",
     "Rating", "Refused", "Scorecard", "Setting", "Settings", "Stage", "StageLadder", "State", "hookimpl",
     "loader", "open_book", "parse_now", "__version__",

@@ -19,6 +19,7 @@ from .corrections import effective_events
 from .model import Event, Label, Lead, Reason, State
 from .registry import Context, IndustryRules
 from .rules import Cond, Expiring, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
+from .sqlrules import CompiledCard, Vocabulary, compile_industry
 
 CORE_FIELDS = ("name", "gender", "phone", "need")
 
@@ -132,6 +133,16 @@ def compile_rules(rules: IndustryRules) -> _Compiled:
     contact = frozenset(k.name for k in rules.industry.event_kinds if k.contact)
     dates = tuple(f.name for f in rules.industry.fields if f.type == "date")
     return _Compiled(rules, contact, {k: tuple(sorted(v)) for k, v in thresholds.items()}, dates)
+
+
+def compile_sql(rules: IndustryRules) -> CompiledCard:
+    """The industry's scorecard compiled to one SQL statement over its
+    leads, their facts and the clock (:func:`leadcycle.sqlrules.compile_industry`;
+    raises :class:`~leadcycle.sqlrules.NotCompiled` while a rule reads a
+    Python feature)."""
+    compiled = compile_rules(rules)
+    return compile_industry(rules.scorecard, Vocabulary(tuple(sorted(compiled.contact_kinds)),
+                                                        compiled.date_fields))
 
 
 def _expiry(compiled: _Compiled, row: dict) -> dt.datetime | None:

@@ -217,6 +217,29 @@ class Feature:
 
 
 @attrs.frozen
+class Derived:
+    """A derived value declared as data, which the core can compile to SQL
+    (prefer it to a :class:`Feature`): the value of the first case whose
+    conditions all hold over the lead's row (its attributes, the core's
+    facts and the features declared before it), else ``default``.
+
+    ``Derived("price_asked", label, (((Cond("asked_price", "true"),), True),
+    ((Cond("bargaining", "true"),), True)), default=False)``."""
+
+    name: str
+    label: Label = attrs.field(converter=_to_label)
+    cases: tuple[tuple[tuple[Cond, ...], Any], ...] = attrs.field(
+        converter=lambda cases: tuple((_conds(conds), value) for conds, value in cases))
+    default: Any = None
+
+    def compute(self, view: "LeadView") -> Any:
+        for conds, value in self.cases:
+            if all_of(conds, view.facts):
+                return value
+        return self.default
+
+
+@attrs.frozen
 class Expiring:
     """What a :class:`Feature`'s ``compute`` returns when the clock alone
     will change its value: the core stores ``value`` as the feature and
@@ -250,7 +273,7 @@ class Scorecard:
     dimensions: tuple[Dimension, ...] = attrs.field(default=(), converter=tuple)
     ladder: tuple[GradeRule, ...] = attrs.field(default=(), converter=tuple)
     caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
-    features: tuple[Feature, ...] = attrs.field(default=(), converter=tuple)
+    features: tuple[Feature | Derived, ...] = attrs.field(default=(), converter=tuple)
     require: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     fallback: str | None = "D"
     maximum: float = 100.0

@@ -57,7 +57,9 @@ def cond_sql(cond: Cond, expr: str) -> tuple[str, list]:
         marks = ", ".join("?" * len(values))  # SQLite takes an empty list: x IN () is false
         if op == "in":
             return (f"({expr} IN ({marks})" + (f" OR {expr} IS NULL" if None in v else "") + ")"), values
-        return (f"({expr} NOT IN ({marks})" + ("" if None in v else f" OR {expr} IS NULL") + ")"), values
+        if None in v:  # a missing value is one of the listed ones
+            return f"({expr} IS NOT NULL AND {expr} NOT IN ({marks}))", values
+        return f"({expr} NOT IN ({marks}) OR {expr} IS NULL)", values
     if op == "!=":
         return f"({expr} IS NULL OR {expr} != ?)", [v]
     return f"coalesce({expr} {op.replace('==', '=')} ?, 0)", [v]
@@ -205,3 +207,121 @@ def compile_scorecard(card: Scorecard, source: str) -> CompiledCard:
            f"g AS (SELECT *, {grade} AS _g0 FROM s) "
            f"SELECT lead_id, _score AS score, {capped} AS grade FROM g")
     return CompiledCard(tuple(features_of(card)), sql, (*score_args, *grade_args, *cap_args))
+
+
+# ------------------------------------------------------- the feature rows
+
+
+class NotCompiled(Exception):
+    """A rule reads a value only Python can compute (a plugin's
+    :class:`~leadcycle.rules.Feature`): the engine evaluates that industry
+    lead by lead instead."""
+
+
+def _fact(col: str) -> str:
+    """One column of the lead's facts row for a kind (the kind is a parameter)."""
+    return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = ?)"
+
+
+def _days_between(later: str, earlier: str) -> str:
+    """Whole days from ``earlier``'s date to ``later``'s (NULL when either is)."""
+    return f"CAST(julianday(date({later})) - julianday(date({earlier})) AS INTEGER)"
+
+
+@attrs.frozen
+class Vocabulary:
+    """What an industry's rows are made of: its contact kinds (calls and
+    visits that count as contact), its date attributes (each gets
+    ``days_until_<name>``) and the core's basics."""
+
+    contact_kinds: tuple[str, ...]
+    date_fields: tuple[str, ...]
+
+    def expr(self, name: str) -> tuple[str, list]:
+        """The SQL (over ``leads l``, with ``?`` for the clock where it
+        needs it: the caller passes the same ``now`` to each) for the
+        feature ``name``, as :func:`leadcycle.engine.facts` derives it."""
+        contact = ", ".join("?" * len(self.contact_kinds))
+        moments = {
+            "registered_at": ("l.created_at", []),
+            "first_visit_at": (_fact("first_at"), ["@visit"]),
+            "last_visit_at": (_fact("last_at"), ["@visit"]),
+            "last_contact_at": (f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN ({contact}))",
+                                list(self.contact_kinds)),
+            "last_follow_up_at": (_fact("last_at"), ["follow_up"]),
+        }
+        if name in moments:
+            return moments[name]
+        if name == "n_visit":
+            return f"coalesce({_fact('n')}, 0)", ["@visit"]
+        if name == "n_follow_up":
+            return f"coalesce({_fact('n')}, 0)", ["follow_up"]
+        if name == "n_contact":
+            return (f"coalesce((SELECT sum(n) FROM facts WHERE lead_id = l.id AND kind IN ({contact})), 0)",
+                    list(self.contact_kinds))
+        if name.startswith("n_"):
+            return _fact("n"), [name[2:]]
+        if name.startswith("days_since_") and f"{name[len('days_since_'):]}_at" in moments:
+            sql, args = moments[f"{name[len('days_since_'):]}_at"]
+            return _days_between("?", sql), [NOW, *args]
+        if name.startswith("days_until_") and name[len("days_until_"):] in self.date_fields:
+            attr = DIALECT["json"].format(col="l.attributes", key=name[len("days_until_"):])
+            return _days_between(attr, "?"), [NOW]
+        if name in ("name", "gender", "phone", "need"):
+            return f"l.{name}", []
+        return DIALECT["json"].format(col="l.attributes", key=name), []
+
+
+#: stands for the clock among a source's parameters (replaced when run)
+NOW = object()
+
+
+def compile_industry(card: Scorecard, vocabulary: Vocabulary) -> CompiledCard:
+    """The industry's scorecard over its leads' rows, built from the leads
+    table, their facts and the clock: one statement, parameters ``NOW``
+    (the clock, ISO text) and the industry's name where the source needs
+    them. Raises :class:`NotCompiled` when the card reads a Python
+    :class:`~leadcycle.rules.Feature`."""
+    from .rules import Derived
+
+    derived = [f for f in card.features if isinstance(f, Derived)]
+    python = {f.name for f in card.features if not isinstance(f, Derived)}
+    needed = features_of(card)
+    blocked = sorted(python & set(needed))
+    if blocked:
+        raise NotCompiled(f"{card.name}: {', '.join(blocked)} computed in Python")
+    own = {d.name for d in derived}
+    base = list(dict.fromkeys(
+        [n for n in needed if n not in own] +
+        [c.feature for d in derived for conds, _ in d.cases for c in conds if c.feature not in own]))
+    cols, args = [], []
+    for name in base:
+        sql, more = vocabulary.expr(name)
+        cols.append(f"{sql} AS {column(name)}")
+        args += more
+    select = ", ".join(["l.id AS lead_id", *cols])
+    # a lead with events after the clock (a read into the past) is left to
+    # the engine, which folds only the events seen by then
+    layers = [f"b0 AS (SELECT {select} FROM leads l WHERE l.industry = ? AND l.created_at <= ? "
+              "AND NOT EXISTS (SELECT 1 FROM facts WHERE lead_id = l.id AND last_at > ?))"]
+    args += [INDUSTRY, NOW, NOW]
+    for i, d in enumerate(derived, 1):
+        whens = []
+        for conds, value in d.cases:
+            sql, more = all_sql(conds)
+            whens.append(f"WHEN {sql} THEN ?")
+            args += more + [value]
+        args.append(d.default)
+        layers.append(f"b{i} AS (SELECT *, (CASE {' '.join(whens)} ELSE ? END) AS {column(d.name)} FROM b{i - 1})")
+    source = f"WITH {', '.join(layers)} SELECT * FROM b{len(derived)}"
+    compiled = compile_scorecard(card, source)
+    return CompiledCard(compiled.features, compiled.sql, (*args, *compiled.args))
+
+
+#: stands for the industry's name among a source's parameters
+INDUSTRY = object()
+
+
+def bind(compiled: CompiledCard, now: str, industry: str) -> list:
+    """The statement's parameters for one clock and industry."""
+    return [now if a is NOW else industry if a is INDUSTRY else a for a in compiled.args]

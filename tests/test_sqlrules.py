@@ -151,3 +151,81 @@ def test_every_built_in_card_compiles_to_what_python_says(fresh_db, industry, se
         assert (got[i][0] is None) == (verdict.score is None)
         if verdict.score is not None:
             assert got[i][0] == pytest.approx(verdict.score)
+
+
+# ---------------------------------------------- compiled over a database
+
+
+def test_a_card_that_reads_a_python_feature_is_not_compiled(fresh_db):
+    from leadcycle.engine import compile_sql
+    from leadcycle.sqlrules import NotCompiled
+
+    with pytest.raises(NotCompiled, match="contact_level"):
+        compile_sql(fresh_db.context.for_industry("realestate"))
+
+
+ATTRS = st.fixed_dictionaries({}, optional={
+    "bargaining": st.booleans(), "asked_price": st.booleans(), "brand_view": st.sampled_from(
+        ["accepts", "relatively", "rejects"]), "commercial_terms": st.booleans(), "has_site": st.booleans(),
+    "funds_ready": st.booleans(), "purchase_date": st.sampled_from(["2026-04-01", "2026-06-30"]),
+    "model": st.sampled_from(["JS220", "3CX"]),
+    "site_deadline": st.sampled_from(["2026-03-20", "2026-04-04", "2026-04-05", "2026-06-03", "2026-06-04",
+                                      "2026-09-01"]),
+    "purchase_volume": st.integers(1, 5), "profit_level": st.integers(1, 5), "cooperation": st.integers(1, 5)})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ATTRS, min_size=1, max_size=5), st.integers(0, 120))
+def test_machinery_grades_by_sql_equal_the_engines_at_any_later_clock(attributes, later):
+    """Every machinery lead's score and grade from the one compiled
+    statement equal the engine's, at clocks on both sides of the site
+    deadlines' 30- and 90-day boundaries."""
+    import datetime as dt
+
+    from leadcycle import LeadBook
+    from leadcycle.engine import compile_sql
+
+    t0 = dt.datetime(2026, 3, 5, 10, 0)
+    book = LeadBook.create(":memory:", ["machinery"], now=t0)
+    book.add_agent("李娜")
+    fields = {f.name for f in book.industry("machinery").fields}
+    for i, raw in enumerate(attributes):
+        lead = book.add_lead("machinery", name=f"客户{i}", gender="M", phone=f"1390013{i:04d}", need="挖掘机",
+                             agent="李娜").lead
+        changes = {k: v for k, v in raw.items() if k in fields}
+        if changes.get("bargaining") is True and changes.get("asked_price") is False:
+            del changes["asked_price"]  # refused: a client who bargains has asked the price
+        if changes:
+            with book.at(t0 + dt.timedelta(minutes=i + 1)):
+                book.set(lead.id, changes, agent="李娜")
+    clock = t0 + dt.timedelta(days=later, hours=1)
+    with book.at(clock):
+        expected = {r["id"]: (r["score"], r["grade"]) for r in book.list(industry="machinery")}
+        got = book.store.compiled_grades(compile_sql(book.context.for_industry("machinery")), clock, "machinery")
+    assert set(got) == set(expected)
+    for lead_id, (score, grade) in expected.items():
+        assert got[lead_id][1] == grade, (lead_id, got[lead_id], expected[lead_id])
+        assert got[lead_id][0] == pytest.approx(score)
+
+
+@pytest.mark.parametrize("days_left, grade", [(30, "A"), (31, "B"), (90, "B"), (91, "C")])
+def test_the_compiled_machinery_grade_at_both_sides_of_the_site_deadlines(days_left, grade):
+    """A: on site within 30 days; B: within 90 (DOMAIN §5); the clock moves, nothing is written."""
+    import datetime as dt
+
+    from leadcycle import LeadBook
+    from leadcycle.engine import compile_sql
+
+    t0 = dt.datetime(2026, 3, 5, 10, 0)
+    book = LeadBook.create(":memory:", ["machinery"], now=t0)
+    book.add_agent("李娜")
+    lead = book.add_lead("machinery", name="王总", gender="M", phone="13900130000", need="挖掘机", agent="李娜").lead
+    with book.at(t0 + dt.timedelta(minutes=1)):
+        book.set(lead.id, {"bargaining": True, "brand_view": "accepts", "commercial_terms": True,
+                           "has_site": True, "funds_ready": True, "purchase_date": "2026-09-01", "model": "JS220",
+                           "site_deadline": "2026-09-01"}, agent="李娜")
+    clock = dt.datetime(2026, 9, 1, 9, 0) - dt.timedelta(days=days_left)
+    compiled = compile_sql(book.context.for_industry("machinery"))
+    assert book.store.compiled_grades(compiled, clock, "machinery")[lead.id][1] == grade
+    with book.at(clock):
+        assert book.record(lead.id).state.grade == grade

@@ -213,6 +213,7 @@ def scorecard(industry, settings):
                     lambda v: accounts.account(v.events, v.attributes, v.now, v.settings)),
             Feature("x_key_account", Label("key-account value", "大客户价值"), _key_account),
             Feature("x_transactions", Label("transactions", "交易"), _transactions),
+            intent.PRICE_ASKED,
             *(Feature(name, label, compute) for name, label, compute in intent.FEATURES),
         ),
     )

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from leadcycle import Choice, Cond, Expiring, Field, GradeRule, Label
+from leadcycle import Choice, Cond, Derived, Expiring, Field, GradeRule, Label
 
 BRAND_VIEWS = (
     Choice("accepts", Label("accepts our brand", "认可品牌")),
@@ -53,10 +53,6 @@ FIELDS = (
 INTENT_FIELDS = tuple(f.name for f in FIELDS)
 
 
-def _price_asked(view) -> bool:
-    return view.attributes.get("asked_price") is True or view.attributes.get("bargaining") is True
-
-
 def _x_site(view):
     """The site deadline: days left, or passed — then ``passed`` flags a
     due item asking for the new date."""
@@ -77,8 +73,13 @@ def _x_site(view):
                              f"（leadcycle lead set {view.lead.id} site_deadline=…），在此之前保持原等级").to_json()}
 
 
+#: asked the price, or bargains (which asks it): declared as data, so the
+#: core can compile it
+PRICE_ASKED = Derived("price_asked", Label("asked the price (or bargains)", "已询价（或讨价还价）"),
+                      (((Cond("asked_price", "true"),), True), ((Cond("bargaining", "true"),), True)),
+                      default=False)
+
 FEATURES = (
-    ("price_asked", Label("asked the price (or bargains)", "已询价（或讨价还价）"), _price_asked),
     ("x_site", Label("site deadline", "进场期限"), _x_site),
 )
 

@@ -25,9 +25,9 @@ _LAZY = {
     **dict.fromkeys(("LeadcycleError", "NotFound", "Refused"), "errors"),
     "hookimpl": "hookspecs",
     **dict.fromkeys(("Agent", "Choice", "Event", "EventKind", "Field", "Industry", "Label", "Lead",
-                     "Reason", "Setting", "State"), "model"),
+                     "Reason", "Setting", "State", "Tally"), "model"),
     **dict.fromkeys(("Adjustment", "Cadence", "CadenceRule", "Cap", "Cond", "Criterion", "Derived", "Dimension",
-                     "Expiring", "Feature", "GradeRule", "LeadView", "OwnershipPolicy", "Rating",
+                     "Expiring", "Feature", "GradeRule", "LeadView", "OwnershipPolicy", "Rating", "Ref",
                      "Scorecard", "Stage", "StageLadder"), "rules"),
     "Settings": "settings",
 }
@@ -36,7 +36,7 @@ __all__ = [
     "Added", "Adjustment", "Agent", "Cadence", "CadenceRule", "Cap", "Choice", "Cond", "Criterion",
     "Derived", "Dimension", "Event", "EventKind", "Expiring", "Feature", "Field", "GradeRule", "Industry", "Label", "Lead",
     "LeadBook", "LeadRecord", "LeadView", "LeadcycleError", "NotFound", "OwnershipPolicy", "Reason",
-    "Rating", "Refused", "Scorecard", "Setting", "Settings", "Stage", "StageLadder", "State", "hookimpl",
+    "Rating", "Ref", "Refused", "Scorecard", "Setting", "Settings", "Stage", "StageLadder", "State", "Tally", "hookimpl",
     "loader", "open_book", "parse_now", "__version__",
 ]
 

@@ -26,7 +26,7 @@ from .model import Agent, Event, Industry, Label, Lead, State
 from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
-from .storage import Store
+from .storage import CORE_TALLIES, Store
 from .validate import FAMILY_RELATIONS, normalize_gender, normalize_phone, require_text
 
 
@@ -121,6 +121,7 @@ class LeadBook:
         self.actor: Agent | None = None
         self.actor_problem: str | None = None
         store.before_write = self._check_write
+        store.tallies = CORE_TALLIES + self.registry.tallies
         self._tz: ZoneInfo | None = None
 
     # ----------------------------------------------------------- opening

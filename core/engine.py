@@ -16,10 +16,11 @@ import attrs
 
 from . import ownership as own
 from .corrections import effective_events
-from .model import Event, Label, Lead, Reason, State
+from .model import Event, Label, Lead, Reason, State, Tally
 from .registry import Context, IndustryRules
-from .rules import Cond, Expiring, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
+from .rules import Cond, Derived, Expiring, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
 from .sqlrules import CompiledCard, Vocabulary, compile_industry
+from .storage import CORE_TALLIES
 
 CORE_FIELDS = ("name", "gender", "phone", "need")
 
@@ -48,11 +49,63 @@ def _days(now: dt.datetime, then: dt.datetime | None) -> int | None:
     return None if then is None else (now.date() - then.date()).days
 
 
-def facts(lead: Lead, events: list[Event], now: dt.datetime, contact_kinds: frozenset[str]) -> dict:
+def data_value(data: dict, path: str):
+    """``data``'s value at a dotted ``path`` (``changes.funds``), as
+    ``json_extract`` reads it."""
+    for key in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _matches(tally: Tally, e: Event) -> bool:
+    if e.kind not in tally.kinds:
+        return False
+    if not tally.where:
+        return True
+    tests = (c.test(data_value(e.data, c.feature)) for c in tally.where)
+    return any(tests) if tally.match == "any" else all(tests)
+
+
+def tally_facts(tallies: Iterable[Tally], events: list[Event], now: dt.datetime) -> dict:
+    """The features each tally gives the rules (see :class:`~leadcycle.model.Tally`),
+    as the facts table and :mod:`leadcycle.sqlrules` give them."""
+    out: dict = {}
+    tallies = tuple(tallies)
+    by_name = {t.name: t for t in tallies}
+    for t in tallies:
+        mine = [e for e in events if _matches(t, e)]
+        start = None
+        if t.after is not None:
+            anchors = [e for e in events if _matches(by_name[t.after], e)]
+            if not anchors:
+                mine = []
+            else:
+                start = anchors[0] if t.anchor == "first" else anchors[-1]
+                key = (lambda e: e.at) if t.later_by == "at" else (lambda e: e.id or 0)
+                mine = [e for e in mine if key(e) > key(start)]
+        first, last = (mine[0], mine[-1]) if mine else (None, None)
+        out[f"n_{t.name}"] = len(mine)
+        out[f"first_{t.name}_at"] = first.at if first else None
+        out[f"last_{t.name}_at"] = last.at if last else None
+        out[f"days_since_first_{t.name}"] = _days(now, first.at if first else None)
+        out[f"days_since_last_{t.name}"] = _days(now, last.at if last else None)
+        for key, value in (last.data.items() if last else ()):
+            out[f"last_{t.name}.{key}"] = value
+        if t.after is not None:
+            out[f"days_to_first_{t.name}"] = None if first is None or start is None else (
+                first.at.date() - start.at.date()).days
+    return out
+
+
+def facts(lead: Lead, events: list[Event], now: dt.datetime, contact_kinds: frozenset[str],
+          tallies: tuple[Tally, ...] = ()) -> dict:
     """What the core derives from any lead's log, for rules to use:
     ``n_<kind>`` counts, ``n_visit`` (the registration visit included),
     ``n_contact``, ``n_follow_up`` and ``days_since_*`` for the registration,
-    the first and last visit, the last contact and the last follow-up."""
+    the first and last visit, the last contact and the last follow-up; and
+    the features of the industry's ``tallies`` (:func:`tally_facts`)."""
     counts = Counter(e.kind for e in events)
     visits = [e.at for e in events
               if e.kind == "visit" or (e.kind == "register" and e.data.get("channel", "visit") == "visit")]
@@ -70,6 +123,7 @@ def facts(lead: Lead, events: list[Event], now: dt.datetime, contact_kinds: froz
     out["days_since_registered"] = _days(now, lead.created_at)
     for name in ("first_visit", "last_visit", "last_contact", "last_follow_up"):
         out[f"days_since_{name}"] = _days(now, out[f"{name}_at"])
+    out.update(tally_facts(CORE_TALLIES + tuple(tallies), events, now))
     return out
 
 
@@ -102,6 +156,8 @@ class _Compiled:
     day_thresholds: dict[str, tuple[float, ...]]
     #: the industry's date attributes: each gets a ``days_until_<name>`` fact
     date_fields: tuple[str, ...] = ()
+    #: the groups of events its rules count (the core's are always there)
+    tallies: tuple[Tally, ...] = ()
 
 
 def _conds_of(card: Scorecard | None, ladder: StageLadder | None) -> list[Cond]:
@@ -113,6 +169,9 @@ def _conds_of(card: Scorecard | None, ladder: StageLadder | None) -> list[Cond]:
             out.extend(r.when)
         for cap in card.caps:
             out.extend(cap.when)
+        for f in card.features:
+            if isinstance(f, Derived):
+                out.extend(c for conds, _ in f.cases for c in conds)
     if ladder is not None:
         for s in ladder.stages:
             out.extend(s.requires)
@@ -132,7 +191,8 @@ def compile_rules(rules: IndustryRules) -> _Compiled:
                 thresholds.setdefault(a.feature, set()).update(u + 1 for u, _ in a.bands)
     contact = frozenset(k.name for k in rules.industry.event_kinds if k.contact)
     dates = tuple(f.name for f in rules.industry.fields if f.type == "date")
-    return _Compiled(rules, contact, {k: tuple(sorted(v)) for k, v in thresholds.items()}, dates)
+    return _Compiled(rules, contact, {k: tuple(sorted(v)) for k, v in thresholds.items()}, dates,
+                     tuple(rules.industry.tallies))
 
 
 def compile_sql(rules: IndustryRules) -> CompiledCard:
@@ -142,7 +202,7 @@ def compile_sql(rules: IndustryRules) -> CompiledCard:
     Python feature)."""
     compiled = compile_rules(rules)
     return compile_industry(rules.scorecard, Vocabulary(tuple(sorted(compiled.contact_kinds)),
-                                                        compiled.date_fields))
+                                                        compiled.date_fields, CORE_TALLIES + compiled.tallies))
 
 
 def _expiry(compiled: _Compiled, row: dict) -> dt.datetime | None:
@@ -198,7 +258,7 @@ def project_batch(ctx: Context, batch: list[tuple[Lead, list[Event]]], now: dt.d
 def _row(ctx, compiled: _Compiled, lead: Lead, events: list[Event], now: dt.datetime):
     """One (folded) lead's feature row and its ownership."""
     card = compiled.rules.scorecard
-    row = facts(lead, events, now, compiled.contact_kinds)
+    row = facts(lead, events, now, compiled.contact_kinds, compiled.tallies)
     row.update(lead.attributes)
     row.update(name=lead.name, gender=lead.gender, phone=lead.phone, need=lead.need)
     for name in compiled.date_fields:

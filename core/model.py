@@ -271,6 +271,35 @@ def parse_date(raw: Any) -> dt.date:
 
 
 @attrs.frozen
+class Tally:
+    """A group of a lead's events that rules can read, kept per lead as a
+    *fact* on every write (issue #17): the events of ``kinds`` whose data
+    meet the conditions of ``where`` (:class:`leadcycle.rules.Cond` on the
+    event's data; all of them, or any with ``match="any"``), counted, with
+    the first and the last moment and the last one's data.
+
+    ``after`` keeps only the events later than another tally's first (or,
+    with ``anchor="last"``, last) event — by time, or with ``later_by="id"``
+    by their order in the log (a progress entry written in the same minute
+    as a downgrade, after it, counts). The rules read ``n_<name>``,
+    ``first_<name>_at``, ``last_<name>_at``, ``days_since_first_<name>``,
+    ``days_since_last_<name>``, ``last_<name>.<key>`` (a key of the last
+    event's data) and, for an ``after`` tally, ``days_to_first_<name>``
+    (from the anchor to its first event). A tally depends on neither the
+    clock nor the settings."""
+
+    name: str = attrs.field(validator=_identifier)
+    kinds: tuple[str, ...] = attrs.field(converter=tuple)
+    where: tuple = attrs.field(default=(), converter=tuple)
+    match: str = attrs.field(default="all", validator=attrs.validators.in_(("all", "any")))
+    after: str | None = None
+    anchor: str = attrs.field(default="first", validator=attrs.validators.in_(("first", "last")))
+    later_by: str = attrs.field(default="at", validator=attrs.validators.in_(("at", "id")))
+    #: set by the core when it collects an industry's tallies
+    industry: str | None = None
+
+
+@attrs.frozen
 class EventKind:
     """A kind of event an agent can log against a lead (``visit``, ``call``,
     ``deep_question``…), with the data fields it carries."""
@@ -362,6 +391,8 @@ class Industry:
     help: Label | None = attrs.field(
         default=None, converter=attrs.converters.optional(_to_label)
     )
+    #: the groups of events its rules count (:class:`Tally`)
+    tallies: tuple[Tally, ...] = attrs.field(default=(), converter=tuple)
 
     @functools.cached_property
     def _fields_by_name(self) -> dict[str, Field]:

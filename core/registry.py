@@ -135,6 +135,34 @@ class Registry:
         for f in industry.fields:
             if f.name in CORE_LEAD_FIELDS or f.name in profile.FIELD_NAMES:
                 raise ValueError(f"industry {industry.name!r}: field {f.name!r} is the core's")
+        self._check_tallies(industry)
+
+    @staticmethod
+    def _check_tallies(industry: Industry) -> None:
+        """Each tally a name of its own (not the core's), counting kinds the
+        industry has, after a tally that exists."""
+        from .storage import CORE_TALLIES
+
+        kinds = {k.name for k in CORE_EVENT_KINDS} | {k.name for k in industry.event_kinds}
+        names = [t.name for t in industry.tallies]
+        core = {t.name for t in CORE_TALLIES}
+        for t in industry.tallies:
+            if names.count(t.name) > 1 or t.name in core or t.name in kinds:
+                raise ValueError(f"industry {industry.name!r}: tally {t.name!r} is declared twice, or is the "
+                                 "name of the core's tally or of an event kind")
+            unknown = [k for k in t.kinds if k not in kinds]
+            if unknown:
+                raise ValueError(f"industry {industry.name!r}: tally {t.name!r} counts unknown kinds "
+                                 f"{', '.join(unknown)}")
+            plain = {x.name for x in industry.tallies if x.after is None} | core
+            if t.after is not None and t.after not in plain:
+                raise ValueError(f"industry {industry.name!r}: tally {t.name!r} counts after {t.after!r}, "
+                                 "which is no tally (or is itself counted after another)")
+
+    @property
+    def tallies(self) -> tuple:
+        """Every industry's tallies, each marked with its industry."""
+        return tuple(attrs.evolve(t, industry=ind.name) for ind in self.industries.values() for t in ind.tallies)
 
 
     def _add_industry(self, industry: Industry) -> None:

@@ -217,6 +217,14 @@ class Feature:
 
 
 @attrs.frozen
+class Ref:
+    """In a :class:`Derived` case, the value of another feature (the
+    agent's own rating, say) rather than a constant."""
+
+    feature: str
+
+
+@attrs.frozen
 class Derived:
     """A derived value declared as data, which the core can compile to SQL
     (prefer it to a :class:`Feature`): the value of the first case whose
@@ -233,10 +241,11 @@ class Derived:
     default: Any = None
 
     def compute(self, view: "LeadView") -> Any:
+        row = view.facts
         for conds, value in self.cases:
-            if all_of(conds, view.facts):
-                return value
-        return self.default
+            if all_of(conds, row):
+                return row.get(value.feature) if isinstance(value, Ref) else value
+        return row.get(self.default.feature) if isinstance(self.default, Ref) else self.default
 
 
 @attrs.frozen

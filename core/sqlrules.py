@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import attrs
 
-from .rules import Cap, Cond, Criterion, Rating, Scorecard
+from .rules import Cap, Cond, Criterion, Rating, Ref, Scorecard
 
 #: how a dialect spells what the generated SQL needs
 DIALECTS: dict[str, dict[str, str]] = {
@@ -232,44 +232,72 @@ def _days_between(later: str, earlier: str) -> str:
 class Vocabulary:
     """What an industry's rows are made of: its contact kinds (calls and
     visits that count as contact), its date attributes (each gets
-    ``days_until_<name>``) and the core's basics."""
+    ``days_until_<name>``), its tallies (the core's among them) and the
+    core's basics."""
 
     contact_kinds: tuple[str, ...]
     date_fields: tuple[str, ...]
+    tallies: tuple = ()
+
+    def _tally(self, name: str):
+        return next((t for t in self.tallies if t.name == name), None)
 
     def expr(self, name: str) -> tuple[str, list]:
         """The SQL (over ``leads l``, with ``?`` for the clock where it
         needs it: the caller passes the same ``now`` to each) for the
         feature ``name``, as :func:`leadcycle.engine.facts` derives it."""
         contact = ", ".join("?" * len(self.contact_kinds))
-        moments = {
-            "registered_at": ("l.created_at", []),
-            "first_visit_at": (_fact("first_at"), ["@visit"]),
-            "last_visit_at": (_fact("last_at"), ["@visit"]),
-            "last_contact_at": (f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN ({contact}))",
-                                list(self.contact_kinds)),
-            "last_follow_up_at": (_fact("last_at"), ["follow_up"]),
-        }
-        if name in moments:
-            return moments[name]
-        if name == "n_visit":
-            return f"coalesce({_fact('n')}, 0)", ["@visit"]
-        if name == "n_follow_up":
-            return f"coalesce({_fact('n')}, 0)", ["follow_up"]
+        if name == "registered_at":
+            return "l.created_at", []
+        if name == "last_contact_at":
+            return (f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN ({contact}))",
+                    list(self.contact_kinds))
+        if name == "last_follow_up_at":
+            return _fact("last_at"), ["follow_up"]
+        for prefix, col in (("first_", "first_at"), ("last_", "last_at")):
+            if name.startswith(prefix) and name.endswith("_at") and self._tally(name[len(prefix):-3]):
+                return _fact(col), ["@" + name[len(prefix):-3]]
+        if name.startswith("last_") and "." in name and self._tally(name[5:name.index(".")]):
+            tally, key = name[5:name.index(".")], name[name.index(".") + 1:]
+            json = DIALECT["json"].format(col="e.data", key=key)
+            return (f"(SELECT {json} FROM events e WHERE e.id = {_fact('last_id')})", ["@" + tally])
+        if name.startswith("days_to_first_") and self._tally(name[len("days_to_first_"):]):
+            t = self._tally(name[len("days_to_first_"):])
+            start = _fact("first_at" if t.anchor == "first" else "last_at")
+            return _days_between(_fact("first_at"), start), ["@" + t.name, "@" + t.after]
+        if name.startswith("days_since_"):
+            what = name[len("days_since_"):]
+            if what == "registered":
+                return _days_between("?", "l.created_at"), [NOW]
+            if what in ("last_contact", "last_follow_up"):
+                sql, args = self.expr(f"{what}_at")
+                return _days_between("?", sql), [NOW, *args]
+            for prefix, col in (("first_", "first_at"), ("last_", "last_at")):
+                if what.startswith(prefix) and self._tally(what[len(prefix):]):
+                    return _days_between("?", _fact(col)), [NOW, "@" + what[len(prefix):]]
         if name == "n_contact":
             return (f"coalesce((SELECT sum(n) FROM facts WHERE lead_id = l.id AND kind IN ({contact})), 0)",
                     list(self.contact_kinds))
+        if name == "n_follow_up":
+            return f"coalesce({_fact('n')}, 0)", ["follow_up"]
+        if name.startswith("n_") and self._tally(name[2:]):
+            return f"coalesce({_fact('n')}, 0)", ["@" + name[2:]]
         if name.startswith("n_"):
             return _fact("n"), [name[2:]]
-        if name.startswith("days_since_") and f"{name[len('days_since_'):]}_at" in moments:
-            sql, args = moments[f"{name[len('days_since_'):]}_at"]
-            return _days_between("?", sql), [NOW, *args]
         if name.startswith("days_until_") and name[len("days_until_"):] in self.date_fields:
             attr = DIALECT["json"].format(col="l.attributes", key=name[len("days_until_"):])
             return _days_between(attr, "?"), [NOW]
         if name in ("name", "gender", "phone", "need"):
             return f"l.{name}", []
         return DIALECT["json"].format(col="l.attributes", key=name), []
+
+
+def _value_sql(value) -> tuple[str, list]:
+    """A :class:`~leadcycle.rules.Derived` case's value: a constant, or
+    another feature's column (:class:`~leadcycle.rules.Ref`)."""
+    if isinstance(value, Ref):
+        return column(value.feature), []
+    return "?", [value]
 
 
 #: stands for the clock among a source's parameters (replaced when run)
@@ -287,13 +315,15 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary) -> CompiledCard:
     derived = [f for f in card.features if isinstance(f, Derived)]
     python = {f.name for f in card.features if not isinstance(f, Derived)}
     needed = features_of(card)
-    blocked = sorted(python & set(needed))
-    if blocked:
-        raise NotCompiled(f"{card.name}: {', '.join(blocked)} computed in Python")
     own = {d.name for d in derived}
+    refs = [v.feature for d in derived for v in (*(value for _, value in d.cases), d.default) if isinstance(v, Ref)]
     base = list(dict.fromkeys(
         [n for n in needed if n not in own] +
-        [c.feature for d in derived for conds, _ in d.cases for c in conds if c.feature not in own]))
+        [c.feature for d in derived for conds, _ in d.cases for c in conds if c.feature not in own] +
+        [r for r in refs if r not in own]))
+    blocked = sorted(python & set(base))
+    if blocked:
+        raise NotCompiled(f"{card.name}: {', '.join(blocked)} computed in Python")
     cols, args = [], []
     for name in base:
         sql, more = vocabulary.expr(name)
@@ -309,10 +339,13 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary) -> CompiledCard:
         whens = []
         for conds, value in d.cases:
             sql, more = all_sql(conds)
-            whens.append(f"WHEN {sql} THEN ?")
-            args += more + [value]
-        args.append(d.default)
-        layers.append(f"b{i} AS (SELECT *, (CASE {' '.join(whens)} ELSE ? END) AS {column(d.name)} FROM b{i - 1})")
+            then, then_args = _value_sql(value)
+            whens.append(f"WHEN {sql} THEN {then}")
+            args += more + then_args
+        default, default_args = _value_sql(d.default)
+        args += default_args
+        layers.append(f"b{i} AS (SELECT *, (CASE {' '.join(whens)} ELSE {default} END) AS {column(d.name)} "
+                      f"FROM b{i - 1})")
     source = f"WITH {', '.join(layers)} SELECT * FROM b{len(derived)}"
     compiled = compile_scorecard(card, source)
     return CompiledCard(compiled.features, compiled.sql, (*args, *compiled.args))

@@ -30,7 +30,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from .errors import LeadcycleError, NotFound
-from .model import Agent, Event, Lead, Reason, State
+from .model import Agent, Event, Lead, Reason, State, Tally
 from .rules import Cond
 from .sqlrules import DIALECT, data_cond_sql
 from .search import search_key
@@ -299,30 +299,27 @@ def m008_tamper_evidence(db: Database) -> None:
 # events and the voids themselves are left out, as
 # :func:`leadcycle.corrections.effective_events` leaves them out.
 
-@attrs.frozen
-class Tally:
-    """A group of events a rule can count: those of ``kinds`` whose data
-    meet every condition of ``where`` (:class:`leadcycle.rules.Cond` on the
-    event's data). Kept per lead as the fact ``@name``, beside one fact per
-    kind."""
-
-    name: str
-    kinds: tuple[str, ...] = attrs.field(converter=tuple)
-    where: tuple = attrs.field(default=(), converter=tuple)
-
-
 #: the core's own tallies: a visit is a ``visit`` event or a registration
 #: in person (``channel`` visit, not call)
 CORE_TALLIES = (Tally("visit", ("visit", "register"), (Cond("channel", "!=", "call"),)),)
 
 
-def _tally_sql(tally: Tally) -> tuple[str, list]:
-    kinds = ", ".join("?" * len(tally.kinds))
-    parts, args = [f"kind IN ({kinds})"], list(tally.kinds)
+def _tally_where(tally: Tally, alias: str = "") -> tuple[str, list]:
+    """The events of ``tally`` (its kinds, its data conditions, its
+    industry's leads)."""
+    a = f"{alias}." if alias else ""
+    parts, args = [f"{a}kind IN ({', '.join('?' * len(tally.kinds))})"], list(tally.kinds)
+    conds, cond_args = [], []
     for cond in tally.where:
-        sql, more = data_cond_sql(cond)
-        parts.append(sql)
-        args += more
+        sql, more = data_cond_sql(cond, f"{a}data")
+        conds.append(sql)
+        cond_args += more
+    if conds:
+        parts.append("(" + (" OR " if tally.match == "any" else " AND ").join(conds) + ")")
+        args += cond_args
+    if tally.industry is not None:
+        parts.append(f"{a}lead_id IN (SELECT id FROM leads WHERE industry = ?)")
+        args.append(tally.industry)
     return " AND ".join(parts), args
 
 
@@ -330,6 +327,7 @@ def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts
     """The statement that fills ``table`` (``facts``) for every lead, or
     (with ``one_lead_set``) for the leads whose ids the first parameter
     lists (a JSON array)."""
+    tallies = list(tallies)
     scope = f" AND lead_id IN ({DIALECT['ids']})" if one_lead_set else ""
     args: list = [None] * 2 if one_lead_set else []
     effective = (
@@ -338,16 +336,63 @@ def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts
         f"  SELECT {DIALECT['json'].format(col='data', key='event')} FROM events "
         # for a few leads, their voids through the lead index (``+kind``
         # keeps the planner off the kind index, which walks every void)
-        f"  WHERE {'+kind' if one_lead_set else 'kind'} = 'void'{scope} AND {DIALECT['json'].format(col='data', key='event')} IS NOT NULL)")
+        f"  WHERE {'+kind' if one_lead_set else 'kind'} = 'void'{scope} AND "
+        f"{DIALECT['json'].format(col='data', key='event')} IS NOT NULL)")
+    ctes = [f"eff AS MATERIALIZED ({effective})"]
+    # the moments an ``after`` tally counts from: one row per lead, a
+    # column per (anchor tally, first or last, by time or by order)
+    anchors: dict[tuple, str] = {}
+    cols = []
+    for t in tallies:
+        if t.after is None:
+            continue
+        anchor = anchor_of(t, tallies)
+        key = (anchor, t.anchor, t.later_by)
+        if key not in anchors:
+            anchors[key] = f"a{len(anchors)}"
+            where, more = _tally_where(anchor)
+            agg = "min" if t.anchor == "first" else "max"
+            cols.append(f"{agg}(CASE WHEN {where} THEN {t.later_by} END) AS {anchors[key]}")
+            args += more
+    if cols:
+        ctes.append(f"anchors AS MATERIALIZED (SELECT lead_id, {', '.join(cols)} FROM eff GROUP BY lead_id)")
     selects = ["SELECT lead_id, kind, count(*), min(at), max(at), max(id) FROM eff GROUP BY lead_id, kind"]
     for tally in tallies:
-        where, more = _tally_sql(tally)
-        selects.append(f"SELECT lead_id, ?, count(*), min(at), max(at), max(id) FROM eff WHERE {where} "
-                       "GROUP BY lead_id")
+        where, more = _tally_where(tally, "e")
+        if tally.after is None:
+            selects.append(f"SELECT e.lead_id, ?, count(*), min(e.at), max(e.at), max(e.id) FROM eff e "
+                           f"WHERE {where} GROUP BY e.lead_id")
+        else:
+            anchor = "x." + anchors[(anchor_of(tally, tallies), tally.anchor, tally.later_by)]
+            selects.append(f"SELECT e.lead_id, ?, count(*), min(e.at), max(e.at), max(e.id) FROM eff e "
+                           f"JOIN anchors x ON x.lead_id = e.lead_id WHERE {where} AND e.{tally.later_by} > {anchor} "
+                           "GROUP BY e.lead_id")
         args += ["@" + tally.name, *more]
     sql = (f"INSERT INTO {table}(lead_id, kind, n, first_at, last_at, last_id) "
-           f"WITH eff AS MATERIALIZED ({effective}) " + " UNION ALL ".join(selects))
+           f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects))
     return sql, args
+
+
+def anchor_of(tally: Tally, tallies: Iterable[Tally]) -> Tally:
+    """The tally an ``after`` tally counts from: one of its own industry's,
+    else the core's."""
+    own = core = None
+    for t in tallies:
+        if t.name == tally.after and t.after is None:
+            if t.industry == tally.industry:
+                own = t
+            elif t.industry is None:
+                core = t
+    if own is None and core is None:
+        raise LeadcycleError(f"tally {tally.name!r} counts after {tally.after!r}, which is no tally of "
+                             f"{tally.industry or 'the core'} (nor one that is itself counted after another)")
+    return own or core
+
+
+def tallies_signature(tallies: Iterable[Tally]) -> str:
+    """What the kept facts were computed under: a change (a plugin that
+    counts something new) makes the next write rebuild them."""
+    return hashlib.sha256(repr(sorted(tallies, key=lambda t: (t.industry or "", t.name))).encode()).hexdigest()[:16]
 
 
 def _fill_facts(conn: sqlite3.Connection, tallies: Iterable[Tally], lead_ids: list[int] | None = None) -> None:
@@ -369,6 +414,8 @@ def m009_facts(db: Database) -> None:
                "n INTEGER NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL, last_id INTEGER NOT NULL, "
                "PRIMARY KEY (lead_id, kind)) WITHOUT ROWID")
     _fill_facts(db.conn, CORE_TALLIES)
+    db.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('facts:tallies', ?)",
+                    (tallies_signature(CORE_TALLIES),))
 
 
 #: a search (:func:`leadcycle.search.classify`): how a lead matches, and how
@@ -870,8 +917,14 @@ class Store:
             f"INSERT INTO {table}({', '.join(cols)}, hash) VALUES ({', '.join('?' * (len(cols) + 1))})", out)
         self.set_meta(f"chain:{table}", f"{out[-1][0]} {prev}")
         if table == "events":  # the facts follow the log, in its transaction
+            if not self.facts_current():  # a plugin counts something new: all of them first
+                self.rebuild_facts()
             _fill_facts(self.conn, self.tallies, [r[1] for r in out])
         return [r[0] for r in out]
+
+    def facts_current(self) -> bool:
+        """Whether the kept facts were computed under this run's tallies."""
+        return self.get_meta("facts:tallies") == tallies_signature(self.tallies)
 
     def rebuild_facts(self) -> int:
         """Every lead's facts from the log, in one set-based pass (its own
@@ -880,6 +933,7 @@ class Store:
             with self.transaction():
                 return self.rebuild_facts()
         _fill_facts(self.conn, self.tallies)
+        self.set_meta("facts:tallies", tallies_signature(self.tallies))
         return self.conn.execute("SELECT count(*) FROM facts").fetchone()[0]
 
     def compiled_grades(self, compiled, now: dt.datetime, industry: str) -> dict[int, tuple[float | None, str | None]]:
@@ -1688,6 +1742,9 @@ class Verifier:
         (computed into a temporary table: the file is not written)."""
         if "facts" not in self.store.db.table_names():
             return Check("facts", True, "no facts kept yet (the first write adds them)", 0)
+        if not self.store.facts_current():
+            return Check("facts", True, "facts kept under other tallies (a plugin changed what it counts): "
+                         "the next write, or leadcycle rescore, rebuilds them", 0)
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS facts_rebuilt AS SELECT * FROM main.facts WHERE 0")
         self.conn.execute("DELETE FROM temp.facts_rebuilt")
         sql, args = _facts_sql(self.store.tallies, False, table="temp.facts_rebuilt")

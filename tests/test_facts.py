@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from leadcycle import LeadBook
 from leadcycle.corrections import effective_events
+from leadcycle.engine import data_value
 from leadcycle.rules import Cond
 from leadcycle.sqlrules import cond_sql as _cond_sql
 from leadcycle.storage import CORE_TALLIES
@@ -20,19 +21,37 @@ def facts(book):
 
 
 def expected(book, lead_id):
-    """The facts of one lead as Python folds its effective log."""
+    """The facts of one lead as Python folds its effective log: per kind,
+    then per tally (the core's and the industry's), written out here
+    independently of the engine."""
     events = effective_events(book.store.events_for(lead_id))
-    out = {}
-    groups = {e.kind for e in events}
-    for kind in groups:
-        mine = [e for e in events if e.kind == kind]
-        out[kind] = mine
-    visits = [e for e in events if e.kind == "visit" or (e.kind == "register" and e.data.get("channel") != "call")]
-    if visits:
-        out["@visit"] = visits
+    groups = {kind: [e for e in events if e.kind == kind] for kind in {e.kind for e in events}}
+    industry = book.store.get_lead(lead_id).industry
+    tallies = [t for t in book.store.tallies if t.industry in (None, industry)]
+
+    def matching(t):
+        out = []
+        for e in events:
+            if e.kind not in t.kinds:
+                continue
+            results = [c.test(data_value(e.data, c.feature)) for c in t.where]
+            if not t.where or (any(results) if t.match == "any" else all(results)):
+                out.append(e)
+        return out
+
+    by_name = {t.name: t for t in tallies}
+    for t in tallies:
+        mine = matching(t)
+        if t.after:
+            anchors = matching(by_name[t.after])
+            start = (anchors[0] if t.anchor == "first" else anchors[-1]) if anchors else None
+            key = (lambda e: e.at) if t.later_by == "at" else (lambda e: e.id)
+            mine = [e for e in mine if start is not None and key(e) > key(start)]
+        if mine:
+            groups["@" + t.name] = mine
     return {k: (len(v), min(e.at for e in v).isoformat(timespec="seconds"),
                 max(e.at for e in v).isoformat(timespec="seconds"), max(e.id for e in v))
-            for k, v in out.items()}
+            for k, v in groups.items()}
 
 
 def book_with_agent():

@@ -49,6 +49,7 @@ def register_industries(register):
         fields=table.fields() + points.fields() + visits.fields() + report.fields(),
         event_kinds=signals.event_kinds() + _mortgage_kinds() + (review.EVENT_KIND,),
         grades=_GRADES,
+        tallies=(signals.RETURN, table.REVISIT, *review.tallies()),
         help=Label("Property sales office: A/B/C/D intent grades, call-backs, ownership by first contact.",
                    "售楼处：A/B/C/D意向分级、回访、首接负责制归属。"),
     ))
@@ -105,7 +106,7 @@ def scorecard(industry, settings):
     return Scorecard(
         "table", Label("multi-dimension table: lowest dimension", "多维度表格：按单项最低界定"),
         criteria=table.ratings(settings) + sig, dimensions=table.dimensions(settings),
-        require=table.DIMENSION_NAMES, features=table.features() + feats, **common)
+        require=table.DIMENSION_NAMES, features=table.features(settings) + feats, **common)
 
 
 @hookimpl

@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from leadcycle import Cap, Cond, Event, EventKind, Feature, Label, LeadcycleError, Refused
+from leadcycle import Cap, Cond, Derived, Event, EventKind, Feature, Label, LeadcycleError, Ref, Refused, Tally
 
 from .signals import SIGNAL_NAMES
 
@@ -59,23 +59,24 @@ def grading_fields() -> frozenset[str]:
         f.name for f in visits.fields()}
 
 
-def _review_cap(view):
-    """The grade the latest downgrade holds the lead at, until progress."""
-    last = None
-    for e in view.events:
-        if e.kind == "review" and e.data.get("to"):
-            last = e
-    if last is None:
-        return None
-    regrade = grading_fields()
-    for e in view.events:
-        if e.at < last.at or (e.at == last.at and (e.id or 0) <= (last.id or 0)):
-            continue
-        if e.kind in PROGRESS_KINDS:
-            return None
-        if e.kind == "set" and regrade & set(e.data.get("changes", {})):
-            return None
-    return last.data["to"]
+def tallies() -> tuple[Tally, ...]:
+    """What the weekly review's cap reads: the downgrades, and what came
+    after the latest one (progress, or a re-rating of a grading field)."""
+    return (
+        Tally("downgrade", ("review",), (Cond("to", "set"),)),
+        Tally("progress_since_downgrade", tuple(sorted(PROGRESS_KINDS)), after="downgrade", anchor="last",
+              later_by="id"),
+        Tally("regrade_since_downgrade", ("set",), tuple(Cond(f"changes.{f}", "set") for f in sorted(grading_fields())),
+              match="any", after="downgrade", anchor="last", later_by="id"),
+    )
+
+
+#: the grade the latest downgrade holds the lead at, until progress or a
+#: re-rating (a rating cleared is no re-rating)
+REVIEW_CAP = Derived(
+    "review_cap", Label("grade held by the weekly review", "复盘降级后的等级上限"),
+    (((Cond("n_downgrade", ">=", 1), Cond("n_progress_since_downgrade", "==", 0),
+       Cond("n_regrade_since_downgrade", "==", 0)), Ref("last_downgrade.to")),))
 
 
 def _review_text(view):
@@ -93,7 +94,7 @@ def _review_text(view):
 
 def features() -> tuple[Feature, ...]:
     return (
-        Feature("review_cap", Label("grade held by the weekly review", "复盘降级后的等级上限"), _review_cap),
+        REVIEW_CAP,
         Feature("x_review", Label("weekly review downgrade", "复盘降级"), _review_text),
     )
 

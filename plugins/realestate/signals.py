@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import attrs
 
-from leadcycle import Adjustment, Cond, Criterion, EventKind, Feature, Field, Label
+from leadcycle import Adjustment, Cond, Criterion, EventKind, Feature, Field, Label, Tally
 
 #: client actions that show the client is coming back (the registration too)
 RETURN_KINDS = frozenset({"visit", "call", "register"})
@@ -95,18 +95,6 @@ def decay(settings) -> tuple[Adjustment, ...]:
     )
 
 
-def _last_return(view):
-    for e in reversed(view.events):
-        if e.kind in RETURN_KINDS:
-            return e.at
-    return None
-
-
-def _days_since_last_return(view):
-    at = view.facts.get("last_return_at")
-    return None if at is None else (view.now.date() - at.date()).days
-
-
 def _strongest(view):
     """The logged signal worth the most points (the document's order)."""
     seen = [(view.settings[f"realestate.signal_{s.name}"], i, s)
@@ -127,11 +115,13 @@ def _return_summary(view):
                         "zh": f"客户最后一次来访或来电：{days}天前（{at.date()}）"}}
 
 
+#: the client's visits and calls (the registration included): the rules
+#: read ``last_return_at`` and ``days_since_last_return`` from it
+RETURN = Tally("return", tuple(sorted(RETURN_KINDS)))
+
+
 def features() -> tuple[Feature, ...]:
     return (
-        Feature("last_return_at", Label("last visit or call by the client", "客户最后一次来访或来电"), _last_return),
-        Feature("days_since_last_return", Label("days since the client last came or called",
-                                                "距客户最后一次来访或来电天数"), _days_since_last_return),
         Feature("x_strongest_signal", Label("strongest buying signal", "最强购买信号"), _strongest),
         Feature("x_return_cycle", Label("return cycle", "回笼周期"), _return_summary),
     )

@@ -26,9 +26,8 @@ the buying signals, less the return-cycle decay.
 
 from __future__ import annotations
 
-import datetime as dt
 
-from leadcycle import Choice, Dimension, Expiring, Feature, Field, Label, Rating
+from leadcycle import Choice, Cond, Derived, Dimension, Feature, Field, Label, Rating, Ref, Tally
 
 # (attribute, (en, zh), {level: (en, zh)})
 DIMENSIONS = (
@@ -96,33 +95,25 @@ def fields() -> tuple[Field, ...]:
         for name, label, levels in DIMENSIONS)
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time())
+#: a visit or call after the first visit: the contact dimension reads how
+#: many days after the first visit the first one came (``days_to_first_revisit``)
+REVISIT = Tally("revisit", ("call", "visit"), after="visit")
 
 
-def derive_contact(view) -> Expiring:
+def derive_contact(settings) -> Derived:
     """The contact dimension: the agent's rating if recorded, else derived
-    from the visits and calls after the first visit (see the module text)."""
-    hand = view.attributes.get("contact")
-    if hand not in (None, ""):
-        return Expiring(hand)
-    a_days = view.settings["realestate.contact_a_days"]
-    b_days = view.settings["realestate.contact_b_days"]
-    first = view.facts.get("first_visit_at")
-    if first is None:
-        return Expiring(None)
-    first_day = first.date()
-    returns = [(e.at.date() - first_day).days for e in view.events
-               if e.kind in ("visit", "call") and e.at > first]
-    if any(d <= a_days for d in returns):
-        return Expiring("A")
-    if any(d <= b_days for d in returns):
-        return Expiring("B")
-    today = (view.now.date() - first_day).days
-    if today > b_days:
-        return Expiring("C")
-    # nothing yet and the window is open: becomes C the day after it closes
-    return Expiring(None, _midnight(first_day + dt.timedelta(days=b_days + 1)))
+    from the visits and calls after the first visit (see the module text):
+    A within ``contact_a_days``, B within ``contact_b_days``, C once that
+    window has closed without one; not rated while it is open."""
+    a_days, b_days = settings["realestate.contact_a_days"], settings["realestate.contact_b_days"]
+    return Derived(
+        "contact_level", Label("contact frequency (rated or derived)", "主动沟通频次（评定或推算）"), (
+            ((Cond("contact", "set"),), Ref("contact")),
+            ((Cond("first_visit_at", "unset"),), None),
+            ((Cond("days_to_first_revisit", "<=", a_days),), "A"),
+            ((Cond("days_to_first_revisit", "<=", b_days),), "B"),
+            ((Cond("days_since_first_visit", ">", b_days),), "C"),
+        ))
 
 
 def contact_source(view):
@@ -136,10 +127,9 @@ def contact_source(view):
             "summary": {"en": f"contact frequency {level} ({src_en})", "zh": f"主动沟通频次 {level}（{src_zh}）"}}
 
 
-def features() -> tuple[Feature, ...]:
+def features(settings) -> tuple[Feature | Derived, ...]:
     return (
-        Feature("contact_level", Label("contact frequency (rated or derived)", "主动沟通频次（评定或推算）"),
-                derive_contact),
+        derive_contact(settings),
         Feature("x_contact", Label("contact frequency: rated by the agent or derived from the log",
                                    "主动沟通频次来源"), contact_source),
     )

@@ -26,14 +26,14 @@ _LAZY = {
     "hookimpl": "hookspecs",
     **dict.fromkeys(("Agent", "Choice", "Event", "EventKind", "Field", "Industry", "Label", "Lead",
                      "Reason", "Setting", "State", "Tally"), "model"),
-    **dict.fromkeys(("Adjustment", "Cadence", "CadenceRule", "Cap", "Cond", "Criterion", "Derived", "Dimension",
-                     "Expiring", "Feature", "GradeRule", "LeadView", "OwnershipPolicy", "Rating", "Ref",
+    **dict.fromkeys(("Adjustment", "Cadence", "CadenceRule", "Cap", "Cond", "Count", "Criterion", "Derived",
+                     "Dimension", "Expiring", "Feature", "GradeRule", "LeadView", "OwnershipPolicy", "Rating", "Ref",
                      "Scorecard", "Stage", "StageLadder"), "rules"),
     "Settings": "settings",
 }
 
 __all__ = [
-    "Added", "Adjustment", "Agent", "Cadence", "CadenceRule", "Cap", "Choice", "Cond", "Criterion",
+    "Added", "Adjustment", "Agent", "Cadence", "CadenceRule", "Cap", "Choice", "Cond", "Count", "Criterion",
     "Derived", "Dimension", "Event", "EventKind", "Expiring", "Feature", "Field", "GradeRule", "Industry", "Label", "Lead",
     "LeadBook", "LeadRecord", "LeadView", "LeadcycleError", "NotFound", "OwnershipPolicy", "Reason",
     "Rating", "Ref", "Refused", "Scorecard", "Setting", "Settings", "Stage", "StageLadder", "State", "Tally", "hookimpl",

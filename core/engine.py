@@ -18,7 +18,7 @@ from . import ownership as own
 from .corrections import effective_events
 from .model import Event, Label, Lead, Reason, State, Tally
 from .registry import Context, IndustryRules
-from .rules import Cond, Derived, Expiring, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
+from .rules import Cond, Count, Derived, Expiring, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
 from .sqlrules import CompiledCard, Vocabulary, compile_industry
 from .storage import CORE_TALLIES
 
@@ -172,6 +172,8 @@ def _conds_of(card: Scorecard | None, ladder: StageLadder | None) -> list[Cond]:
         for f in card.features:
             if isinstance(f, Derived):
                 out.extend(c for conds, _ in f.cases for c in conds)
+            elif isinstance(f, Count):
+                out.extend(c for conds in f.items for c in conds)
     if ladder is not None:
         for s in ladder.stages:
             out.extend(s.requires)

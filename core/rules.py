@@ -249,6 +249,23 @@ class Derived:
 
 
 @attrs.frozen
+class Count:
+    """A derived value declared as data: how many of ``items`` hold, each
+    item a tuple of conditions that must all hold (``Count("n_signals",
+    label, tuple((Cond(f"n_{k}", ">=", 1),) for k in SIGNAL_KINDS))``). A
+    count of nothing is ``zero`` (0, or None to leave it unset)."""
+
+    name: str
+    label: Label = attrs.field(converter=_to_label)
+    items: tuple[tuple[Cond, ...], ...] = attrs.field(converter=lambda items: tuple(_conds(i) for i in items))
+    zero: Any = 0
+
+    def compute(self, view: "LeadView") -> Any:
+        n = sum(1 for conds in self.items if all_of(conds, view.facts))
+        return n or self.zero
+
+
+@attrs.frozen
 class Expiring:
     """What a :class:`Feature`'s ``compute`` returns when the clock alone
     will change its value: the core stores ``value`` as the feature and
@@ -282,7 +299,7 @@ class Scorecard:
     dimensions: tuple[Dimension, ...] = attrs.field(default=(), converter=tuple)
     ladder: tuple[GradeRule, ...] = attrs.field(default=(), converter=tuple)
     caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
-    features: tuple[Feature | Derived, ...] = attrs.field(default=(), converter=tuple)
+    features: tuple[Feature | Derived | Count, ...] = attrs.field(default=(), converter=tuple)
     require: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     fallback: str | None = "D"
     maximum: float = 100.0

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import attrs
 
-from .rules import Cap, Cond, Criterion, Rating, Ref, Scorecard
+from .rules import Cap, Cond, Count, Criterion, Rating, Ref, Scorecard
 
 #: how a dialect spells what the generated SQL needs
 DIALECTS: dict[str, dict[str, str]] = {
@@ -292,6 +292,13 @@ class Vocabulary:
         return DIALECT["json"].format(col="l.attributes", key=name), []
 
 
+def _conditions_of(declared) -> list[tuple[Cond, ...]]:
+    """The condition groups a declared value reads."""
+    if isinstance(declared, Count):
+        return list(declared.items)
+    return [conds for conds, _ in declared.cases]
+
+
 def _value_sql(value) -> tuple[str, list]:
     """A :class:`~leadcycle.rules.Derived` case's value: a constant, or
     another feature's column (:class:`~leadcycle.rules.Ref`)."""
@@ -312,15 +319,14 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary) -> CompiledCard:
     :class:`~leadcycle.rules.Feature`."""
     from .rules import Derived
 
-    derived = [f for f in card.features if isinstance(f, Derived)]
-    python = {f.name for f in card.features if not isinstance(f, Derived)}
+    derived = [f for f in card.features if isinstance(f, (Derived, Count))]
+    python = {f.name for f in card.features if not isinstance(f, (Derived, Count))}
     needed = features_of(card)
     own = {d.name for d in derived}
-    refs = [v.feature for d in derived for v in (*(value for _, value in d.cases), d.default) if isinstance(v, Ref)]
-    base = list(dict.fromkeys(
-        [n for n in needed if n not in own] +
-        [c.feature for d in derived for conds, _ in d.cases for c in conds if c.feature not in own] +
-        [r for r in refs if r not in own]))
+    refs = [v.feature for d in derived if isinstance(d, Derived)
+            for v in (*(value for _, value in d.cases), d.default) if isinstance(v, Ref)]
+    read = [c.feature for d in derived for conds in _conditions_of(d) for c in conds]
+    base = list(dict.fromkeys([n for n in needed + read + refs if n not in own]))
     blocked = sorted(python & set(base))
     if blocked:
         raise NotCompiled(f"{card.name}: {', '.join(blocked)} computed in Python")
@@ -336,6 +342,18 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary) -> CompiledCard:
               "AND NOT EXISTS (SELECT 1 FROM facts WHERE lead_id = l.id AND last_at > ?))"]
     args += [INDUSTRY, NOW, NOW]
     for i, d in enumerate(derived, 1):
+        if isinstance(d, Count):
+            terms = []
+            for conds in d.items:
+                sql, more = all_sql(conds)
+                terms.append(f"(CASE WHEN {sql} THEN 1 ELSE 0 END)")
+                args += more
+            zero, zero_args = _value_sql(d.zero)
+            args += zero_args
+            total = " + ".join(terms) or "0"
+            layers.append(f"b{i} AS (SELECT *, coalesce(nullif({total}, 0), {zero}) AS {column(d.name)} "
+                          f"FROM b{i - 1})")
+            continue
         whens = []
         for conds, value in d.cases:
             sql, more = all_sql(conds)

@@ -156,12 +156,23 @@ def test_every_built_in_card_compiles_to_what_python_says(fresh_db, industry, se
 # ---------------------------------------------- compiled over a database
 
 
-def test_a_card_that_reads_a_python_feature_is_not_compiled(fresh_db):
-    from leadcycle.engine import compile_sql
-    from leadcycle.sqlrules import NotCompiled
+def test_a_card_that_reads_a_python_feature_is_named_not_compiled():
+    """A third-party plugin's Python Feature is the slow path: the compiler
+    says which value stops it, rather than reading an attribute of that name."""
+    from leadcycle.rules import Feature
+    from leadcycle.sqlrules import NotCompiled, Vocabulary, compile_industry
 
-    with pytest.raises(NotCompiled, match="haves"):
-        compile_sql(fresh_db.context.for_industry("software_sales"))
+    card = Scorecard("custom", L, ladder=(GradeRule("A", Cond("mood", "==", "good")),),
+                     features=(Feature("mood", L, lambda view: "good"),))
+    with pytest.raises(NotCompiled, match="mood"):
+        compile_industry(card, Vocabulary(("call",), ()))
+
+
+@pytest.mark.parametrize("industry", ["realestate", "software_sales", "machinery"])
+def test_every_built_in_industry_compiles(fresh_db, industry):
+    from leadcycle.engine import compile_sql
+
+    assert "SELECT" in compile_sql(fresh_db.context.for_industry(industry)).sql
 
 
 ATTRS = st.fixed_dictionaries({}, optional={
@@ -300,3 +311,51 @@ def test_realestate_grades_by_sql_equal_the_engines(method, steps, later):
     for lead_id, (score, grade) in expected.items():
         assert got[lead_id][1] == grade, (lead_id, got[lead_id], expected[lead_id])
         assert got[lead_id][0] == pytest.approx(score), (lead_id, got[lead_id], expected[lead_id])
+
+
+SOFTWARE_STEPS = st.lists(st.tuples(
+    st.sampled_from(["signal", "set", "wait"]), st.integers(0, 1), st.integers(0, 30),
+    st.sampled_from(["yes", "no", "unknown"])), max_size=12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=SOFTWARE_STEPS, intent_from=st.integers(1, 3))
+def test_software_grades_by_sql_equal_the_engines(steps, intent_from):
+    """The five haves (has_intent shown by signals), the distinct signals
+    and the decision-maker cap, compiled, equal the engine."""
+    import datetime as dt
+
+    from leadcycle import LeadBook
+    from leadcycle.engine import compile_sql
+    from leadcycle.plugins.software_sales import model
+
+    t0 = dt.datetime(2026, 3, 2, 10, 0)
+    book = LeadBook.create(":memory:", ["software_sales"], now=t0)
+    book.add_agent("李娜")
+    book.set_setting("software_sales.intent_from_signals", intent_from)
+    leads = [book.add_lead("software_sales", name=n, gender="M", phone=p, need="ERP", agent="李娜",
+                           attributes={"company": f"公司{i}"}).lead
+             for i, (n, p) in enumerate((("王总", "13900139000"), ("李总", "13900139001")))]
+    signals = list(model.SIGNAL_KINDS)
+    keys = [name for name, _, _ in model.HAVES] + ["decision_maker"]
+    clock = t0
+    for what, which, n, value in steps:
+        clock += dt.timedelta(hours=1 + n)
+        with book.at(clock):
+            if what == "signal":
+                book.log(leads[which].id, signals[n % len(signals)], agent="李娜")
+            elif what == "set":
+                key = keys[n % len(keys)]
+                if key == "decision_maker" and n % 3 == 0:
+                    book.set(leads[which].id, {"contact_role": "legal_representative"}, agent="李娜")
+                else:
+                    book.set(leads[which].id, {key: value}, agent="李娜")
+    at = clock + dt.timedelta(days=1)
+    with book.at(at):
+        expected = {r["id"]: (r["score"], r["grade"]) for r in book.list(industry="software_sales")}
+        got = book.store.compiled_grades(compile_sql(book.context.for_industry("software_sales")), at,
+                                         "software_sales")
+    assert set(got) == set(expected)
+    for lead_id, (score, grade) in expected.items():
+        assert got[lead_id][1] == grade, (lead_id, got[lead_id], expected[lead_id])
+        assert got[lead_id][0] == pytest.approx(score)

@@ -86,6 +86,7 @@ import datetime as dt
 from leadcycle import (
     Cap,
     Cond,
+    Count,
     Criterion,
     Feature,
     GradeRule,
@@ -130,13 +131,21 @@ def _effective_haves(view) -> dict[str, str | None]:
     return out
 
 
-def _n_signals(view):
-    n = sum(1 for k in model.SIGNAL_KINDS if view.facts.get(f"n_{k}"))
-    return n or None
+def n_signals() -> Count:
+    """How many of the ten signing-intent signals the client has shown
+    (each counts once however often it is logged); unset when none."""
+    return Count("n_signals", Label("distinct signing-intent signals", "签单意向信号项数"),
+                 tuple((Cond(f"n_{k}", ">=", 1),) for k in model.SIGNAL_KINDS), zero=None)
 
 
-def _haves(view):
-    return sum(1 for v in _effective_haves(view).values() if v in ("yes", "signals"))
+def haves(settings) -> Count:
+    """The five haves held: each recorded ``yes``; ``has_intent`` left
+    unknown counts once the client has shown ``intent_from_signals``
+    signals (at least one)."""
+    shown = max(1, settings[f"{NAME}.intent_from_signals"])
+    return Count("haves", Label("five haves held", "五有项数"), tuple(
+        (Cond(name, "==", "yes"),) for name, _, _ in model.HAVES) + (
+        (Cond("has_intent", "in", (None, "unknown")), Cond("n_signals", ">=", shown)),))
 
 
 def _x_five_haves(view):
@@ -399,10 +408,10 @@ def _size_in_scope(view):
     return True
 
 
-def features() -> tuple[Feature, ...]:
+def features(settings) -> tuple[Feature | Count, ...]:
     return (
-        Feature("n_signals", Label("distinct signing-intent signals", "签单意向信号项数"), _n_signals),
-        Feature("haves", Label("five haves held", "五有项数"), _haves),
+        n_signals(),
+        haves(settings),
         Feature("size_in_scope", Label("size known and in scope", "规模已知且符合要求"), _size_in_scope),
         Feature("dm_answer", Label("decision maker's considered answer", "拍板人的答复"), _dm_answer),
         Feature("refused", Label("explicit refusal by the decision maker", "拍板人明确拒绝"), _refused),
@@ -457,7 +466,7 @@ def scorecard(settings) -> Scorecard:
     return Scorecard(
         "software_intent", Label("signing intent: five haves, signals, decision maker",
                                  "签单意向：五有、签单信号、决策人"),
-        criteria=criteria, ladder=ladder, caps=caps, features=features(), fallback="D",
+        criteria=criteria, ladder=ladder, caps=caps, features=features(settings), fallback="D",
         require=tuple(n for n, _, _ in model.HAVES) + ("n_signals",),
         maximum=sum(c.points for c in criteria) or 100.0,
     )

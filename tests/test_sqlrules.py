@@ -359,3 +359,21 @@ def test_software_grades_by_sql_equal_the_engines(steps, intent_from):
     for lead_id, (score, grade) in expected.items():
         assert got[lead_id][1] == grade, (lead_id, got[lead_id], expected[lead_id])
         assert got[lead_id][0] == pytest.approx(score)
+
+
+@pytest.mark.parametrize("industry", ["realestate", "software_sales", "machinery"])
+def test_the_compiled_statement_reads_facts_and_events_by_key(fresh_db, industry):
+    """The plan is the generator's: one pass over the leads, every fact
+    and every event looked up by its key — never a scan of the facts or
+    of the log, and no automatic index (which the planner builds when it
+    has lost the key)."""
+    from leadcycle.engine import compile_sql
+    from leadcycle.sqlrules import bind
+
+    compiled = compile_sql(fresh_db.context.for_industry(industry))
+    plan = [r[3] for r in fresh_db.store.conn.execute("EXPLAIN QUERY PLAN " + compiled.sql,
+                                                       bind(compiled, "2026-03-05T10:00:00", industry))]
+    reads = [step for step in plan if " facts " in f" {step} " or " events " in f" {step} " or " e " in f" {step} "]
+    assert reads and all("USING PRIMARY KEY" in step or "USING INTEGER PRIMARY KEY" in step for step in reads), plan
+    assert sum(step.startswith("SCAN l") for step in plan) == 1, plan
+    assert not any("AUTOMATIC" in step for step in plan), plan

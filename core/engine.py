@@ -197,14 +197,16 @@ def compile_rules(rules: IndustryRules) -> _Compiled:
                      tuple(rules.industry.tallies))
 
 
-def compile_sql(rules: IndustryRules) -> CompiledCard:
+def compile_sql(rules: IndustryRules, cadence: bool = False) -> CompiledCard:
     """The industry's scorecard compiled to one SQL statement over its
-    leads, their facts and the clock (:func:`leadcycle.sqlrules.compile_industry`;
-    raises :class:`~leadcycle.sqlrules.NotCompiled` while a rule reads a
-    Python feature)."""
+    leads, their facts and the clock (:func:`leadcycle.sqlrules.compile_industry`),
+    with the stage and the follow-up cadence too when ``cadence``; raises
+    :class:`~leadcycle.sqlrules.NotCompiled` while a rule reads a Python
+    feature."""
     compiled = compile_rules(rules)
     return compile_industry(rules.scorecard, Vocabulary(tuple(sorted(compiled.contact_kinds)),
-                                                        compiled.date_fields, CORE_TALLIES + compiled.tallies))
+                                                        compiled.date_fields, CORE_TALLIES + compiled.tallies),
+                            rules.cadence if cadence else None, rules.stages if cadence else None)
 
 
 def _expiry(compiled: _Compiled, row: dict) -> dt.datetime | None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+import math
+
 import attrs
 
 from .rules import Cap, Cond, Count, Criterion, Rating, Ref, Scorecard
@@ -196,17 +198,20 @@ class CompiledCard:
     args: tuple[Any, ...]
 
 
-def compile_scorecard(card: Scorecard, source: str) -> CompiledCard:
+def compile_scorecard(card: Scorecard, source: str, then: tuple[str, list] = ("", [])) -> CompiledCard:
     """``card`` evaluated by SQL over ``source`` (see :class:`CompiledCard`).
-    Computed once per command; the statement is then run in bulk."""
+    Computed once per command; the statement is then run in bulk. ``then``
+    adds columns computed over the graded row (``grade`` and the
+    source's columns), with their arguments."""
     score, score_args = _score_sql(card)
     grade, grade_args = _grade_sql(card)
     capped, cap_args = _capped_sql(card, card.caps)
     sql = (f"WITH f AS ({source}), "
            f"s AS (SELECT *, {score} AS _score FROM f), "
-           f"g AS (SELECT *, {grade} AS _g0 FROM s) "
-           f"SELECT lead_id, _score AS score, {capped} AS grade FROM g")
-    return CompiledCard(tuple(features_of(card)), sql, (*score_args, *grade_args, *cap_args))
+           f"g AS (SELECT *, {grade} AS _g0 FROM s), "
+           f"c AS (SELECT *, {capped} AS _grade FROM g) "
+           f"SELECT lead_id, _score AS score, _grade AS grade{then[0]} FROM c")
+    return CompiledCard(tuple(features_of(card)), sql, (*score_args, *grade_args, *cap_args, *then[1]))
 
 
 # ------------------------------------------------------- the feature rows
@@ -311,12 +316,32 @@ def _value_sql(value) -> tuple[str, list]:
 NOW = object()
 
 
-def compile_industry(card: Scorecard, vocabulary: Vocabulary) -> CompiledCard:
+def compile_stage(ladder) -> tuple[str, list, list[str]]:
+    """``(stage SQL, args, features read)`` for a :class:`~leadcycle.rules.StageLadder`
+    (as :func:`leadcycle.engine._stage` finds it): computed — a terminal
+    stage whose requirements hold, else the furthest stage whose
+    requirements hold; advanced — the stage the last ``stage`` event
+    entered (``_stage_entered``), else the first."""
+    if ladder.mode != "computed":
+        return f"coalesce(_stage_entered, ?)", [ladder.stages[0].name], []
+    whens, args, read = [], [], []
+    ordered = [s for s in ladder.stages if s.terminal and s.requires] + \
+        [s for s in reversed(ladder.stages) if not s.terminal]
+    for stage in ordered:
+        sql, more = all_sql(stage.requires)
+        whens.append(f"WHEN {sql} THEN ?")
+        args += more + [stage.name]
+        read += [c.feature for c in stage.requires]
+    return f"(CASE {' '.join(whens)} ELSE NULL END)", args, read
+
+
+def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stages=None) -> CompiledCard:
     """The industry's scorecard over its leads' rows, built from the leads
     table, their facts and the clock: one statement, parameters ``NOW``
     (the clock, ISO text) and the industry's name where the source needs
-    them. Raises :class:`NotCompiled` when the card reads a Python
-    :class:`~leadcycle.rules.Feature`."""
+    them. With ``cadence``, the statement also gives each lead's
+    ``next_follow_up`` and ``follow_up_kind``. Raises :class:`NotCompiled`
+    when a rule reads a Python :class:`~leadcycle.rules.Feature`."""
     from .rules import Derived
 
     derived = [f for f in card.features if isinstance(f, (Derived, Count))]
@@ -326,7 +351,18 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary) -> CompiledCard:
     refs = [v.feature for d in derived if isinstance(d, Derived)
             for v in (*(value for _, value in d.cases), d.default) if isinstance(v, Ref)]
     read = [c.feature for d in derived for conds in _conditions_of(d) for c in conds]
-    base = list(dict.fromkeys([n for n in needed + read + refs if n not in own]))
+    follow_up: tuple[str, list] = ("", [])
+    stage_sql = None
+    if stages is not None:
+        stage_sql, stage_args, stage_read = compile_stage(stages)
+        read += stage_read
+    if cadence is not None:
+        due, kind, cadence_args, cadence_read = compile_cadence(cadence, "_grade")
+        read += cadence_read
+        follow_up = (f", {due} AS next_follow_up, {kind} AS follow_up_kind", cadence_args)
+    if cadence is not None or stage_sql is not None:  # the row of a list: the stage too (none without a ladder)
+        follow_up = (f", {'stage' if stage_sql is not None else 'NULL'} AS stage{follow_up[0]}", follow_up[1])
+    base = list(dict.fromkeys([n for n in needed + read + refs if n not in own and n != "stage"]))
     blocked = sorted(python & set(base))
     if blocked:
         raise NotCompiled(f"{card.name}: {', '.join(blocked)} computed in Python")
@@ -335,6 +371,17 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary) -> CompiledCard:
         sql, more = vocabulary.expr(name)
         cols.append(f"{sql} AS {column(name)}")
         args += more
+    if stages is not None and stages.mode != "computed":
+        json = DIALECT["json"].format(col="e.data", key="stage")
+        cols.append(f"(SELECT {json} FROM events e WHERE e.id = (SELECT last_id FROM facts "
+                    "WHERE lead_id = l.id AND kind = 'stage')) AS _stage_entered")
+    if cadence is not None:
+        kinds = tuple(cadence.kinds) if cadence.kinds else ("follow_up", "visit", "call")
+        marks = ", ".join("?" * len(kinds))
+        cols += ["date(l.created_at) AS _registered",
+                 f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN ({marks}))) "
+                 "AS _last_follow_up"]
+        args += list(kinds)
     select = ", ".join(["l.id AS lead_id", *cols])
     # a lead with events after the clock (a read into the past) is left to
     # the engine, which folds only the events seen by then. The row is
@@ -366,8 +413,13 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary) -> CompiledCard:
         args += default_args
         layers.append(f"b{i} AS (SELECT *, (CASE {' '.join(whens)} ELSE {default} END) AS {column(d.name)} "
                       f"FROM b{i - 1})")
-    source = f"WITH {', '.join(layers)} SELECT * FROM b{len(derived)}"
-    compiled = compile_scorecard(card, source)
+    last = len(derived)
+    if stage_sql is not None:  # the ladder reads the derived values; the cadence reads the stage
+        layers.append(f"b{last + 1} AS (SELECT *, {stage_sql} AS stage FROM b{last})")
+        args += stage_args
+        last += 1
+    source = f"WITH {', '.join(layers)} SELECT * FROM b{last}"
+    compiled = compile_scorecard(card, source, follow_up)
     return CompiledCard(compiled.features, compiled.sql, (*args, *compiled.args))
 
 
@@ -378,3 +430,63 @@ INDUSTRY = object()
 def bind(compiled: CompiledCard, now: str, industry: str) -> list:
     """The statement's parameters for one clock and industry."""
     return [now if a is NOW else industry if a is INDUSTRY else a for a in compiled.args]
+
+
+# ---------------------------------------------------------------- cadence
+
+
+def _grade_matches(rule_grade, grade_col: str) -> tuple[str, list]:
+    if rule_grade is None:
+        return f"{grade_col} IS NULL", []
+    return f"{grade_col} = ?", [rule_grade]
+
+
+def compile_cadence(cadence, grade_col: str = "grade", registered: str = "_registered",
+                    last: str = "_last_follow_up") -> tuple[str, str, list, list[str]]:
+    """``(next_follow_up SQL, follow_up_kind SQL, args, features read)``
+    for :func:`leadcycle.rules.next_follow_up` over a row with the grade,
+    the registration day and the day of the last follow-up (ISO text).
+    The first conditional rule that holds wins, then the grade's rule,
+    then the default; ``stop`` conditions plan nothing."""
+    rules = list(cadence.rules)
+    whens, args, read = [], [], []
+    for i, r in enumerate(rules):
+        if not r.when:
+            continue
+        conds, more = all_sql(r.when)
+        read += [c.feature for c in r.when]
+        if r.grade is None:
+            whens.append(f"WHEN {conds} THEN {i}")
+            args += more
+        else:
+            whens.append(f"WHEN {grade_col} = ? AND {conds} THEN {i}")
+            args += [r.grade, *more]
+    plain = [(i, r) for i, r in enumerate(rules) if not r.when]
+    for i, r in plain:
+        if r.grade is not None:
+            whens.append(f"WHEN {grade_col} = ? THEN {i}")
+            args.append(r.grade)
+    default = next((i for i, r in plain if r.grade is None), None)
+    choice = f"(CASE {' '.join(whens)} ELSE {'NULL' if default is None else default} END)" if whens else (
+        "NULL" if default is None else str(default))
+    due_cases, kind_cases = [], []
+    for i, r in enumerate(rules):
+        if r.pool:
+            continue
+        first = None if r.first_days is None else f"date({registered}, '+{math.floor(r.first_days)} days')"
+        then = None if r.interval_days is None else \
+            f"date(coalesce({last}, {registered}), '+{math.floor(r.interval_days)} days')"
+        if first is not None:
+            due_cases.append(f"WHEN {i} THEN CASE WHEN {last} IS NULL THEN {first} ELSE {then or 'NULL'} END")
+            kind_cases.append(f"WHEN {i} THEN CASE WHEN {last} IS NULL THEN 'first' ELSE "
+                              f"{chr(39) + 'follow_up' + chr(39) if then else 'NULL'} END")
+        elif then is not None:
+            due_cases.append(f"WHEN {i} THEN {then}")
+            kind_cases.append(f"WHEN {i} THEN 'follow_up'")
+    stop, stop_args = all_sql(cadence.stop) if cadence.stop else ("0", [])
+    read += [c.feature for c in cadence.stop]
+    due = f"(CASE WHEN {stop} THEN NULL ELSE (CASE {choice} {' '.join(due_cases)} END) END)" if due_cases else "NULL"
+    kind = f"(CASE WHEN {stop} THEN NULL ELSE (CASE {choice} {' '.join(kind_cases)} END) END)" if kind_cases else "NULL"
+    # the statement spells the choice twice (due, then kind): its arguments twice too
+    one = [*stop_args, *args] if due_cases else []
+    return due, kind, one + one, read

@@ -936,14 +936,15 @@ class Store:
         self.set_meta("facts:tallies", tallies_signature(self.tallies))
         return self.conn.execute("SELECT count(*) FROM facts").fetchone()[0]
 
-    def compiled_grades(self, compiled, now: dt.datetime, industry: str) -> dict[int, tuple[float | None, str | None]]:
-        """``{lead id: (score, grade)}`` of an industry's leads at ``now``, by
+    def compiled_grades(self, compiled, now: dt.datetime, industry: str) -> dict[int, tuple]:
+        """``{lead id: (score, grade[, next_follow_up, follow_up_kind])}``
+        of an industry's leads at ``now``, by
         its compiled scorecard (:func:`leadcycle.engine.compile_sql`): one
         statement, nothing written. Leads with events after ``now`` are not
         in it (the engine folds what they had seen by then)."""
         from .sqlrules import bind
 
-        return {lead_id: (score, grade) for lead_id, score, grade in self.conn.execute(
+        return {row[0]: tuple(row[1:]) for row in self.conn.execute(
             compiled.sql, bind(compiled, _iso(now), industry))}
 
     def facts_for(self, lead_ids: Iterable[int]) -> dict[int, dict[str, tuple]]:

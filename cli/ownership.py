@@ -150,15 +150,17 @@ def deal_json(d, lang, now) -> dict:
         "rule": d.rule, "reason": d.reason(lang),
         "shares": [{"agent": s.agent, "share": _frac(s.share), "share_float": float(s.share), "role": s.role}
                    for s in d.shares],
-        "subscribed_at": d.subscribed_at, "dispute_until": d.dispute_until,
+        "subscribed_at": d.subscribed_at, "contract_at": d.contract_at, "dispute_until": d.dispute_until,
+        "open_disputes": [{"event_id": i, "claim": c, "claimant": a} for i, c, a in d.open_disputes],
         "disputable": d.disputable(now), "arbitrated": d.arbitrated,
         "violation": d.violation(lang) if d.violation else None,
         "commission": {
             "payable_percent": d.payable_percent,
             "stages": [{"stage": s.name, "label": s.label(lang), "percent": s.percent, "reached_at": s.at}
                        for s in d.stages],
-            "per_agent": [{"agent": s.agent, "percent_of_commission": _frac(s.share * d.payable_percent)}
-                          for s in d.shares],
+            "per_agent": [{"agent": s.agent, "payable_percent": d.payable_for(s.agent),
+                           "percent_of_commission": _frac(s.share * d.payable_for(s.agent)),
+                           "departed": s.agent in d.departed} for s in d.shares],
         },
     }
 
@@ -194,23 +196,45 @@ def credit(env, lead_id, as_json):
 @cli.command()
 @click.argument("lead_id")
 @click.option("--claim", "claim_kind", required=True, type=click.Choice(["knowingly", "unrecognized"]),
-              help="knowingly: the closer knew it was the owner's client; unrecognized: the claimant "
-                   "proves an earlier reception they failed to recognise.")
-@click.option("--agent", help="The agent who raises the dispute (required).")
-@click.option("--manager", help="The manager who records it (on an office database: the signed-in agent).")
+              help="knowingly: the closer knew it was your identified client; unrecognized: you failed to "
+                   "recognise your own client within the window and prove the earlier reception.")
+@click.option("--agent", help="The agent who raises the dispute (on an office database: the signed-in agent).")
 @click.option("--note", help="The evidence.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def dispute(env, lead_id, claim_kind, agent, manager, note, as_json):
-    """Dispute a deal's credit (within ownership.dispute_days of the subscription)."""
+def dispute(env, lead_id, claim_kind, agent, note, as_json):
+    """Raise a dispute about a deal's credit (within ownership.dispute_days
+    of the subscription); a manager decides it with `leadcycle decide`."""
     book = env.book()
     lead_id = _lead_id(lead_id)
-    book.dispute(lead_id, claim=claim_kind, claimant=agent, manager=manager, note=note)
+    book.dispute(lead_id, claim=claim_kind, claimant=agent, note=note)
     d = book.credit(lead_id)[-1]
     if as_json:
         echo_json(deal_json(d, env.lang, book.now))
         return
-    click.echo(f"dispute recorded on lead #{lead_id}: {d.reason(env.lang)}")
+    click.echo(f"dispute raised on lead #{lead_id}; the credit stands until a manager decides: "
+               f"leadcycle decide {lead_id} upheld|rejected --reason TEXT --agent MANAGER")
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.argument("verdict", type=click.Choice(["upheld", "rejected"]))
+@click.option("--split", help="With upheld: the claimant's share, e.g. 1/2 (else the rule's split).")
+@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--agent", help="The manager who decides (on an office database: the signed-in agent).")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def decide(env, lead_id, verdict, split, reason, agent, as_json):
+    """A manager decides the open dispute on a lead's deal (managers only)."""
+    book = env.book()
+    lead_id = _lead_id(lead_id)
+    book.decide(lead_id, verdict, manager=agent, reason=reason, split=split)
+    d = book.credit(lead_id)[-1]
+    if as_json:
+        echo_json(deal_json(d, env.lang, book.now))
+        return
+    click.echo(f"dispute {verdict} on lead #{lead_id}: {d.reason(env.lang)}")
+    click.echo(table([(s.agent, _frac(s.share), s.role) for s in d.shares], ["agent", "share", "role"]))
 
 
 # ------------------------------------------------------ manager decisions

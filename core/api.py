@@ -898,10 +898,14 @@ class LeadBook:
         """A manager's final, recorded decision on a dispute."""
         return ownership.arbitrate(self, int(lead_id), to, reason, manager)
 
-    def dispute(self, lead_id: int, *, claim: str, claimant: str, manager: str,
-                note: str | None = None) -> State:
-        """Record a dispute about a deal's credit, within the dispute window."""
-        return ownership.dispute(self, int(lead_id), claim, claimant, manager, note)
+    def dispute(self, lead_id: int, *, claim: str, claimant: str, note: str | None = None) -> State:
+        """An agent raises a dispute about a deal's credit, within the dispute window."""
+        return ownership.dispute(self, int(lead_id), claim, claimant, note)
+
+    def decide(self, lead_id: int, verdict: str, *, manager: str, reason: str,
+               split: str | None = None) -> State:
+        """A manager decides the lead's open dispute: upheld (with an optional split) or rejected."""
+        return ownership.decide(self, int(lead_id), verdict, manager, split, reason)
 
     def credit(self, lead_id: int) -> list:
         """The credit of each of the lead's deals (:class:`ownership.Deal`)."""

@@ -461,6 +461,13 @@ def show(env, lead_id, unmask, as_json):
     click.echo(say("Why:", "原因："))
     for r in state.reasons:
         click.echo(f"  - {r.text(lang)}")
+    from .ownership import credit_lines
+
+    credit = credit_lines(book, lead.id, lang)  # each deal's shares and the rule that decided them
+    if credit:
+        click.echo(say("Credit:", "业绩："))
+        for line in credit:
+            click.echo(f"  - {line}")
     click.echo(say("History:", "记录："))
     for e in record.events:
         click.echo(event_line(e, kinds, lang, voided, phones, owner))

@@ -395,7 +395,8 @@ class LeadBook:
                 message = (f"phone {mask_phone(phone)} is also on lead #{shared[0].id} ({shared[0].name}); "
                            "registered as a different person, as you said")
             claims = ownership.registration_data(self, industry, phone, asks_for=asks_for,
-                                                 referred_by=referred_by, referral_proof=referral_proof)
+                                                 referred_by=referred_by, referral_proof=referral_proof,
+                                                 channel=channel, agent=agent)
             lead = Lead(None, industry, name, gender, phone, need, now, attributes)
             lead_id = self.store.insert_lead(lead)
             data = {"name": name, "gender": gender, "phone": phone, "need": need,
@@ -432,6 +433,10 @@ class LeadBook:
         ``relation`` records the person on ``lead``, ``(None, others)`` for a
         new lead (``others`` non-empty when ``different_person`` was said)."""
         others = [lead for lead in self.store.leads_by_phone(industry, phone) if lead.id != lead_id]
+        if not others and relation is not None:
+            raise LeadcycleError(f"--relation {relation}: no {industry} lead has phone {mask_phone(phone)}; "
+                                 "--relation records close family on the lead of the same phone. Register "
+                                 f"{name} without it (a family member with another phone is a lead of their own)")
         if not others:
             return None, []
         found = names.find(name, self._people_on(others))
@@ -886,6 +891,10 @@ class LeadBook:
         """Take a pool lead."""
         return ownership.claim(self, int(lead_id), agent)
 
+    def give_up(self, lead_id: int, agent: str, reason: str) -> State:
+        """The owner gives the client up: the lead goes to the pool."""
+        return ownership.give_up(self, int(lead_id), agent, reason)
+
     def recognize(self, lead_id: int, agent: str) -> State:
         """The original agent recognises a returning client within the window."""
         return ownership.recognize(self, int(lead_id), agent)
@@ -919,9 +928,10 @@ class LeadBook:
         """An agent leaves: their leads go to the pool (or to ``to``)."""
         return ownership.leave(self, agent, to)
 
-    def receive(self, *, non_buyer: bool = False, appointment: str | None = None) -> dict:
+    def receive(self, *, non_buyer: bool = False, appointment: str | None = None,
+                returning: str | None = None) -> dict:
         """The agent who takes the next walk-in (advances the rotation)."""
-        return reception.receive(self, non_buyer=non_buyer, appointment=appointment)
+        return reception.receive(self, non_buyer=non_buyer, appointment=appointment, returning=returning)
 
     # ------------------------------------------------------------ safety
 

@@ -48,6 +48,9 @@ def register_settings(register):
     register_ownership_settings(register)
 
 
+#: a time of day, zero-padded, so that two compare as text (lunch start ≤ end)
+HHMM = (r"([01][0-9]|2[0-3]):[0-5][0-9]", "a time of day as HH:MM between 00:00 and 23:59, e.g. 12:00")
+
 #: the fractions an office may choose for a credit split (exact, no rounding)
 SPLIT_CHOICES = ("0", "1/10", "1/5", "1/4", "3/10", "1/3", "2/5", "1/2", "3/5", "2/3", "7/10",
                  "3/4", "4/5", "9/10", "1")
@@ -102,10 +105,11 @@ def register_ownership_settings(register):
         "ownership.lunch_start", "str", "12:00", Label("lunch break starts (HH:MM)", "午餐时间开始"),
         help=Label("The documents name a lunch duty but no hours; 12:00–13:30 is our default.",
                    "文件只规定午餐值班，未给出时间；默认12:00–13:30。"),
-        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)"))
+        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)", pattern=HHMM,
+        at_most="ownership.lunch_end"))
     register(Setting(
         "ownership.lunch_end", "str", "13:30", Label("lunch break ends (HH:MM)", "午餐时间结束"),
-        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)"))
+        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)", pattern=HHMM))
 
 
 def register_recognition_and_pool_settings(register):

@@ -183,7 +183,7 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
 
     def check_lapse(until: dt.datetime):
         nonlocal window, anchor
-        if window is not None and until >= window[0]:
+        if window is not None and until > window[0]:
             deadline, receiver, at = window
             window = None
             original = owner
@@ -302,8 +302,9 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
     check_lapse(now)
 
     lapses_at = lapse_moment(anchor, policy.protection_days) if owner and anchor and not dealt else None
-    if window is not None:
-        lapses_at = window[0] if lapses_at is None else min(lapses_at, window[0])
+    if window is not None:  # the owner holds the lead to the last second of the window
+        end = window[0] + dt.timedelta(seconds=1)
+        lapses_at = end if lapses_at is None else min(lapses_at, end)
     if history:
         reason = history[-1].reason
     else:
@@ -604,7 +605,9 @@ def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never
                 reached = hit[0] if hit else None
             stages.append(StageReached(s.name, s.label, s.percent, reached))
         shares = _combine(parts)
-        left = tuple(s.agent for s in shares if away_at(s.agent, contract.at if contract else c.at) == "left")
+        # left before the contract (or, none yet, left at all)
+        left = tuple(s.agent for s in shares
+                     if away_at(s.agent, contract.at if contract else dt.datetime.max) == "left")
         out.append(Deal(c.id, c.at, closer, owner, rule, reason, shares, subscribed,
                         dispute_until, bool(arbitrations), violation, tuple(stages),
                         contract.at if contract else None, open_disputes, left))
@@ -653,7 +656,8 @@ def referral_owner(book, lead_id: int, limit: int = 100) -> tuple[str | None, li
 
 
 def registration_data(book, industry: str, phone: str, *, asks_for: str | None = None,
-                      referred_by: int | None = None, referral_proof: str | None = None) -> dict:
+                      referred_by: int | None = None, referral_proof: str | None = None,
+                      channel: str = "visit", agent: str | None = None) -> dict:
     """What a registration records for the ownership fold: the named agent,
     the referral (with the owner it leads to now) and an agent's recorded
     relation with this phone. Raises on bad input; called inside the
@@ -661,6 +665,10 @@ def registration_data(book, industry: str, phone: str, *, asks_for: str | None =
     from .errors import LeadcycleError, NotFound
 
     data: dict = {}
+    if asks_for and channel != "visit":
+        raise LeadcycleError(f"--asks-for goes with a visit: a caller is not told whom to ask for (002), and a "
+                             "name given on the phone decides nothing; when the client names an agent on "
+                             "arrival, log it: leadcycle log LEAD visit --agent NAME --set asks_for=AGENT")
     if asks_for:
         book.agent(asks_for, what="--asks-for")
         data["asks_for"] = asks_for
@@ -689,22 +697,74 @@ def registration_data(book, industry: str, phone: str, *, asks_for: str | None =
             data["agent_relation"] = {"agent": rel["agent"], "relation": rel["relation"],
                                       "name": rel["name"], "recorded_at": rel["recorded_at"]}
             break
+    if channel == "visit" and agent and not (asks_for or data.get("referral_owner") or data.get("agent_relation")):
+        from . import reception
+
+        ticket = reception.check_walk_in(book, agent)  # the queue's walk-in goes to the agent it named
+        if ticket is not None:
+            reception.use_ticket(book, ticket, agent)
     return data
 
 
-def claim(book, lead_id: int, agent: str):
-    """An agent takes a lead from the pool (no owner)."""
-    from .errors import Refused
+#: pool entries no agent may claim: the first visit decides a phone-only
+#: lead (§3.1); the manager reassigns a departed agent's leads (§3.7, 002)
+_NOT_CLAIMABLE = {
+    "no_owner": "a phone-only lead is owned at the first visit (log the visit with the receiving agent)",
+    "departed": "a departed agent's clients are the manager's to reassign: leadcycle reassign {id} --to AGENT "
+                "--reason redistribute --agent MANAGER",
+    "departed_new_client": "a departed agent's clients are the manager's to reassign: leadcycle reassign {id} "
+                           "--to AGENT --reason redistribute --agent MANAGER",
+}
 
+
+def _claims_today(book, agent: str) -> int:
+    day = book.now.date()
+    start, end = dt.datetime.combine(day, dt.time()), dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    return book.store.conn.execute(
+        "SELECT count(*) FROM events WHERE kind = 'owner' AND agent = ? AND at >= ? AND at < ? "
+        "AND json_extract(data, '$.rule') = 'claimed'",
+        (agent, start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds"))).fetchone()[0]
+
+
+def check_claim(book, lead_id: int, agent: str, own: Ownership) -> None:
+    """Refuse a claim the office's pool rules do not allow (one line each)."""
+    settings = book.settings
+    if own.owner is not None:
+        raise Refused(f"lead #{lead_id} is owned by {own.owner} ({own.reason.text.en}); "
+                      "only a pool lead can be claimed")
+    last = own.history[-1] if own.history else None
+    rule = last.rule if last else "no_owner"
+    if rule in _NOT_CLAIMABLE:
+        raise Refused(f"lead #{lead_id} cannot be claimed: " + _NOT_CLAIMABLE[rule].format(id=lead_id))
+    if settings["ownership.pool_claims"] != "open":
+        raise Refused(f"lead #{lead_id} is in the pool ({last.reason.text.en if last else 'no owner'}); in this "
+                      "office the manager hands out pooled leads (leadcycle reassign LEAD --to AGENT --reason "
+                      "redistribute), and a lapsed client's next visit is a new client for the queue "
+                      "(ownership.pool_claims open lets agents claim)")
+    bar = settings["ownership.reclaim_days"]
+    before = next((h.owner for h in reversed(own.history[:-1]) if h.owner is not None), None)
+    if bar and before == agent and (book.now.date() - last.at.date()).days < bar:
+        until = last.at.date() + dt.timedelta(days=bar)
+        raise Refused(f"{agent} owned lead #{lead_id} until {last.at.date()}; the previous owner may claim it "
+                      f"back from {until} (ownership.reclaim_days {bar})")
+    limit = settings["ownership.claim_daily_limit"]
+    if limit and _claims_today(book, agent) >= limit:
+        raise Refused(f"{agent} has claimed {limit} leads today, the daily limit (ownership.claim_daily_limit)")
+    most = settings["ownership.max_owned"]
+    if most and len(book.store.owned_lead_ids(agent)) >= most:
+        raise Refused(f"{agent} owns {most} leads, the most an agent may own to claim more "
+                      "(ownership.max_owned); give one up or follow them up first")
+
+
+def claim(book, lead_id: int, agent: str):
+    """An agent takes a lead from the pool, as the office's pool rules allow
+    (:func:`check_claim`)."""
     agent = book.author(agent)
     book.agent(agent)
     lead = book.lead(lead_id)
 
     def check():
-        _, _, own = live(book, lead.id)
-        if own.owner is not None:
-            raise Refused(f"lead #{lead.id} is owned by {own.owner} ({own.reason.text.en}); "
-                          "only a pool lead can be claimed")
+        check_claim(book, lead.id, agent, live(book, lead.id)[2])
 
     with book.store.transaction():  # the day in the reason is the write's
         event = _owner_event(book, lead.id, agent, "claimed", Label(
@@ -712,11 +772,34 @@ def claim(book, lead_id: int, agent: str):
         return book.append(lead.id, [event], check=check)
 
 
-def recognize(book, lead_id: int, agent: str):
-    """The original agent recognises a returning client received by a
-    colleague, within the recognition window (§3.5)."""
-    from .errors import Refused
+def give_up(book, lead_id: int, agent: str, reason: str):
+    """The owner gives the client up (002: the client refused to buy and the
+    agent gave up; a colleague who then closes takes all the credit)."""
+    agent = book.author(agent)
+    book.agent(agent)
+    text = " ".join(str(reason or "").split())
+    if not text:
+        raise LeadcycleError("--reason is required: say why the client is given up")
+    lead = book.lead(lead_id)
 
+    def check():
+        own = live(book, lead.id)[2]
+        if own.owner != agent:
+            raise Refused(f"lead #{lead.id} is {own.owner or 'in the pool'}'s, not {agent}'s; only the owner "
+                          "gives a client up")
+
+    with book.store.transaction():
+        event = _owner_event(book, lead.id, None, "given_up", Label(
+            f"pool: {agent} gave the client up on {book.now.date()} ({text})",
+            f"公共客户池：{agent}于{book.now.date()}放弃该客户（{text}）"), agent, previous=agent)
+        return book.append(lead.id, [attrs.evolve(event, note=text)], check=check)
+
+
+def recognize(book, lead_id: int, agent: str):
+    """The original agent recognises their returning client, received by a
+    colleague without naming them, within the recognition window (§3.5):
+    the lead stays theirs. Outside the window, after a lapse, or for a
+    client who came back as a new client, it is refused."""
     agent = book.author(agent)
     book.agent(agent)
     lead = book.lead(lead_id)
@@ -725,25 +808,25 @@ def recognize(book, lead_id: int, agent: str):
     def check():
         now = book.now
         _, events, own = live(book, lead.id)
-        if own.owner == agent:
-            raise Refused(f"{agent} already owns lead #{lead.id}; there is nothing to recognise")
         if any(e.kind == "owner" and e.data.get("rule") == "arbitration" for e in events):
             raise Refused(f"lead #{lead.id}'s owner was decided by a manager's arbitration, which is final")
+        if own.awaiting_recognition and own.owner == agent:
+            return
+        if own.owner == agent:
+            raise Refused(f"{agent} owns lead #{lead.id} and no colleague is receiving the client; "
+                          "there is nothing to recognise")
         if agent not in {h.owner for h in own.history}:
             raise Refused(f"{agent} never owned lead #{lead.id}; only the original agent can recognise "
                           "a returning client")
-        others = [(at, a) for at, a in receptions_of(events) if a != agent]
-        if not others:
-            raise Refused(f"no colleague has received lead #{lead.id}; there is nothing to recognise")
-        at, receiver = others[-1]
-        window = dt.timedelta(minutes=policy.recognition_minutes)
-        if now - at > window:
+        last = own.history[-1]
+        if last.rule == "not_recognized" and displaced(own) == agent:
+            at = max(a for a, who in receptions_of(events) if who == last.owner and a <= last.at)
             minutes = int((now - at).total_seconds() // 60)
-            raise Refused(f"{agent} recognised the client {minutes} minutes after {receiver}'s reception at "
+            raise Refused(f"{agent} recognised the client {minutes} minutes after {last.owner}'s reception at "
                           f"{at:%Y-%m-%d %H:%M}, outside the {policy.recognition_minutes}-minute window; "
-                          f"the lead stays with {own.owner or 'the pool'}")
-        if now < at:
-            raise Refused(f"the clock ({now.isoformat()}) is before the reception at {at.isoformat()}")
+                          f"the lead stays with {own.owner}")
+        raise Refused(f"lead #{lead.id} is no longer {agent}'s client ({last.reason.text.en}); "
+                      "a client who came back as a new client is the receiver's")
 
     with book.store.transaction():  # the window is measured to the moment of the write
         now = book.now

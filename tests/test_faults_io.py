@@ -503,6 +503,7 @@ ID_COMMANDS = {
     ("recognize",): ("recognize", BIG, "--agent", "李娜"),
     ("dispute",): ("dispute", BIG, "--claim", "unrecognized", "--agent", "李娜"),
     ("decide",): ("decide", BIG, "upheld", "--reason", "x", "--agent", "陈经理"),
+    ("give-up",): ("give-up", BIG, "--reason", "x", "--agent", "李娜"),
     ("reassign",): ("reassign", BIG, "--to", "李娜", "--reason", "complaint", "--agent", "陈经理"),
     ("arbitrate",): ("arbitrate", BIG, "--to", "李娜", "--reason", "x", "--agent", "陈经理"),
     ("advance",): ("advance", BIG, "opportunity"),

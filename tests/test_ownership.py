@@ -184,6 +184,7 @@ def test_a_deposit_stops_the_lapse(book):
 
 
 def test_pool_and_claim(book, run, db_path):
+    book.set_setting("ownership.pool_claims", "open")
     lead = add(book).lead
     with book.at(T0 + dt.timedelta(days=31)):
         assert [r["id"] for r in book.list(pool=True)] == [lead.id]
@@ -198,8 +199,12 @@ def test_pool_and_claim(book, run, db_path):
 
 
 def _lapsed_and_received(book):
+    """李娜's client, called back on day 5, comes back on day 10 and does
+    not name her: 王强 receives (within protection and 004's 15 days)."""
     lead = add(book).lead
-    at = dt.datetime(2026, 4, 10, 10, 0)
+    with book.at(T0 + dt.timedelta(days=5)):
+        book.log(lead.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="电话回访")
+    at = T0 + dt.timedelta(days=10)
     with book.at(at):
         book.log(lead.id, "visit", agent="王强")
     return lead, at

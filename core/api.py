@@ -355,7 +355,8 @@ class LeadBook:
                  need: str | None, attributes: dict[str, Any] | None = None, agent: str | None = None,
                  channel: str = "visit", relation: str | None = None, different_person: bool = False,
                  extra: dict[str, Any] | None = None, asks_for: str | None = None,
-                 referred_by: int | None = None, referral_proof: str | None = None) -> Added:
+                 referred_by: int | None = None, referral_proof: str | None = None,
+                 registered_as: str | None = None, family_of: int | None = None) -> Added:
         """Register a lead. The three basics are required (DOMAIN §1).
 
         A phone already registered in this industry needs a decision
@@ -378,10 +379,15 @@ class LeadBook:
             agent = self.author(agent)
             if agent is not None:
                 self.agent(agent)
-            family_of, shared = self._shared_phone(industry, phone, name, relation=relation,
-                                                   different_person=different_person)
-            if family_of is not None:
-                lead = family_of
+            if family_of is not None:  # close family with a phone of their own (DOMAIN §3, 002)
+                joined = ownership.family_arrival(self, industry, family_of, name, gender, phone, relation, agent)
+                if joined is not None:
+                    return joined
+            family, shared = self._shared_phone(industry, phone, name,
+                                                relation=relation if family_of is None else None,
+                                                different_person=different_person or family_of is not None)
+            if family is not None:
+                lead = family
                 event = Event(None, lead.id, "set", now, agent, {"changes": {}, "family_member": {
                     "name": name, "gender": gender, "relation": relation}},
                     note=f"{name} ({relation}) registered with the same phone")
@@ -396,7 +402,8 @@ class LeadBook:
                            "registered as a different person, as you said")
             claims = ownership.registration_data(self, industry, phone, asks_for=asks_for,
                                                  referred_by=referred_by, referral_proof=referral_proof,
-                                                 channel=channel, agent=agent)
+                                                 channel=channel, agent=agent, registered_as=registered_as,
+                                                 family_of=family_of, relation=relation)
             lead = Lead(None, industry, name, gender, phone, need, now, attributes)
             lead_id = self.store.insert_lead(lead)
             data = {"name": name, "gender": gender, "phone": phone, "need": need,
@@ -404,7 +411,8 @@ class LeadBook:
             register = Event(None, lead_id, "register", now, agent, data)
             self._check_events(lead_id, [], [register])  # plugins refuse contradictory attributes
             self.store.append_event(register)
-            state = self._reproject([lead_id])[0]
+            touched = ownership.after_registration(self, lead_id, register)  # e.g. the family's first lead
+            state = self._reproject([lead_id, *touched])[0]
         return Added(self.store.get_lead(lead_id), state, "created", message)
 
     def _owner_text(self, lead: Lead) -> str:

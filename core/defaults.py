@@ -81,6 +81,8 @@ def register_ownership_settings(register):
          "owner's absence", "老客户介绍的新客户由当班顾问在原顾问不在时成交，原顾问所得"),
         ("unrecognized_claimant", "1/2", "share of an agent who proves an unrecognised earlier "
          "reception", "未认出老客户、事后拿出接待依据的置业顾问所得"),
+        ("friend_owner", "1/2", "share of the agent who received a friend viewing for the client, when a "
+         "colleague closes with the client", "帮朋友看房：原接待顾问所得（朋友再访由他人成交）"),
     )
     for key, default, en, zh in splits:
         register(Setting(f"ownership.split_{key}", "choice", default, Label(en, zh),
@@ -144,6 +146,15 @@ def register_recognition_and_pool_settings(register):
               "最后回访后未达成新意向洽谈即视为新客户（天，0为不用）"),
         minimum=0, maximum=365, source="DOMAIN §2 (004 楼盘客户划分标准)"))
     register(Setting(
+        "ownership.family_separate", "choice", "first",
+        Label("a family arriving separately with different phones", "一家人分别来访、电话不同"),
+        help=Label("first: one client, the first registration counts (lead add --family-of LEAD "
+                   "--relation …); split: a lead of their own, and a deal on either is split equally "
+                   "between the two agents (分单制).",
+                   "first：一个客户，以第一登记为准；split：各自登记，任一成交佣金均分（分单制）。"),
+        choices=[("first", ("first", "以第一登记为准")), ("split", ("split", "佣金均分"))],
+        source="002 (客户归属划分 5; 分单制原则)"))
+    register(Setting(
         "ownership.pool_claims", "choice", "manager",
         Label("who takes pooled leads", "公共池客户由谁领取"),
         help=Label("manager: as the documents say, a lapsed lead waits for the client's next visit "
@@ -204,6 +215,8 @@ def ownership_policy(industry, settings):
         split_referral_owner=_fraction(settings, "ownership.split_referral_owner"),
         split_unrecognized_claimant=_fraction(settings, "ownership.split_unrecognized_claimant"),
         recognition_contact_days=settings["ownership.recognition_contact_days"],
+        split_friend_owner=_fraction(settings, "ownership.split_friend_owner"),
+        family_split=settings["ownership.family_separate"] == "split",
         deal_moment=settings["ownership.deal_moment"],
         commission_stages=(
             CommissionStage("accumulation", Label("client accumulation", "客户积累"), None,

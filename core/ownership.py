@@ -62,6 +62,14 @@ PROOFS = {
 
 CLAIMS = ("knowingly", "unrecognized")
 
+#: how a registration came about, when the rules treat it apart (002)
+REGISTERED_AS = {
+    "friend_viewing": Label("a friend viewing for the client (帮朋友看房)", "帮朋友看房"),
+    "company_introduction": Label("introduced through the company (公司关系介绍)", "公司关系介绍"),
+    "staff_introduction": Label("introduced by a member of staff (公司职员介绍)", "公司职员介绍"),
+}
+INTRODUCTIONS = ("company_introduction", "staff_introduction")
+
 RELATIONS = {"relative": Label("relative", "亲属"), "friend": Label("friend", "朋友")}
 
 
@@ -172,6 +180,7 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
     callback: dt.datetime | None = None  # the owner's last call-back or talk since
     ever_owned = False
     dealt = False
+    on_behalf = False  # registered by a friend viewing for the client
 
     def change(at, new_owner, rule, label):
         nonlocal owner, ever_owned, first, callback
@@ -211,8 +220,10 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
             return
         if asks:
             return  # asking for another agent within protection is a complaint, for a manager
-        if dealt:
-            stand_ins.append((e.at, e.agent))  # a subscribed client stays with the deal's owner
+        if dealt or on_behalf:
+            # a subscribed client stays with the deal's owner; the client a friend
+            # viewed for cannot recognise the agent they never met (002: 分半)
+            stand_ins.append((e.at, e.agent))
             return
         rule_004 = _new_client_deadline(policy, first, callback)
         if rule_004 is not None and e.at.date() > rule_004[0]:
@@ -237,7 +248,13 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
         if kind == "register":
             channel = e.data.get("channel", "visit")
             anchor = e.at
-            if channel == "visit":
+            on_behalf = e.data.get("registered_as") == "friend_viewing"
+            if e.data.get("registered_as") in INTRODUCTIONS:
+                kind_label = REGISTERED_AS[e.data["registered_as"]]
+                change(e.at, None, "introduction", Label(
+                    f"no owner: {kind_label.en}; the manager allocates the client (002)",
+                    f"无归属：{kind_label.zh}客户由上级领导负责分配（002）"))
+            elif channel == "visit":
                 claim = _registration_claim(e)
                 if claim is not None:
                     change(e.at, *claim)
@@ -532,6 +549,9 @@ def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never
             knowing = [(d, v) for d, v in upheld if d.data.get("claim") == "knowingly"]
             unrecognized = [(d, v) for d, v in upheld if d.data.get("claim") == "unrecognized"]
             victim = original if original and owner == closer else owner
+            buyer_rule = _buyer_rule(prior, contract, closer)
+            family_partner = _family_partner(prior, closer) if policy.family_split else None
+            on_behalf = any(e.kind == "register" and e.data.get("registered_as") == "friend_viewing" for e in prior)
             split = next((v.data["split"] for d, v in reversed(upheld) if v.data.get("split") is not None), None)
             if split is not None:
                 d, verdict = next((d, v) for d, v in reversed(upheld) if v.data.get("split") is not None)
@@ -541,6 +561,23 @@ def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never
                                f"({d.data.get('claim')}) and set {claimant} {k}, {closer} {1 - k}",
                                f"经理{verdict.data.get('manager')}支持{claimant}的业绩争议，裁定{claimant} {k}，{closer} {1 - k}")
                 parts = [(claimant, k, "claimant"), (closer, 1 - k, "closer")]
+            elif buyer_rule is not None:
+                rule, reason = buyer_rule
+                parts = [(closer, Fraction(1), "closer")]
+            elif family_partner is not None:
+                k = Fraction(1, 2)
+                rule = "family_split"
+                reason = Label(f"a family registered apart with {family_partner} (分单制): {closer} {k}, "
+                               f"{family_partner} {k}",
+                               f"同一家人分别登记（分单制）：{closer} {k}，{family_partner} {k}")
+                parts = [(closer, k, "closer"), (family_partner, k, "family")]
+            elif on_behalf and owner and closer != owner:
+                k = policy.split_friend_owner
+                rule = "friend_viewing"
+                reason = Label(f"{owner} received a friend viewing for the client, who came back to {closer}: "
+                               f"{owner} {k}, {closer} {1 - k}",
+                               f"{owner}接待帮朋友看房者，朋友再访由{closer}接待成交：{owner} {k}，{closer} {1 - k}")
+                parts = [(owner, k, "owner"), (closer, 1 - k, "closer")]
             elif knowing and victim and closer != victim:
                 rule = "knowingly"
                 reason = Label(f"{closer} knowingly worked {victim}'s client: all credit to {victim}, "
@@ -657,7 +694,8 @@ def referral_owner(book, lead_id: int, limit: int = 100) -> tuple[str | None, li
 
 def registration_data(book, industry: str, phone: str, *, asks_for: str | None = None,
                       referred_by: int | None = None, referral_proof: str | None = None,
-                      channel: str = "visit", agent: str | None = None) -> dict:
+                      channel: str = "visit", agent: str | None = None, registered_as: str | None = None,
+                      family_of: int | None = None, relation: str | None = None) -> dict:
     """What a registration records for the ownership fold: the named agent,
     the referral (with the owner it leads to now) and an agent's recorded
     relation with this phone. Raises on bad input; called inside the
@@ -665,6 +703,15 @@ def registration_data(book, industry: str, phone: str, *, asks_for: str | None =
     from .errors import LeadcycleError, NotFound
 
     data: dict = {}
+    if registered_as is not None:
+        if registered_as not in REGISTERED_AS:
+            raise LeadcycleError(f"--registered-as {registered_as!r} is not one of {', '.join(REGISTERED_AS)}")
+        if channel != "visit":
+            raise LeadcycleError(f"--registered-as {registered_as} goes with a visit")
+        data["registered_as"] = registered_as
+    if family_of is not None:  # split mode: a lead of their own (family_arrival took the other)
+        fam = book.lead(family_of)
+        data.update(family_of=fam.id, family_relation=relation, family_owner=live(book, fam.id)[2].owner)
     if asks_for and channel != "visit":
         raise LeadcycleError(f"--asks-for goes with a visit: a caller is not told whom to ask for (002), and a "
                              "name given on the phone decides nothing; when the client names an agent on "
@@ -697,7 +744,8 @@ def registration_data(book, industry: str, phone: str, *, asks_for: str | None =
             data["agent_relation"] = {"agent": rel["agent"], "relation": rel["relation"],
                                       "name": rel["name"], "recorded_at": rel["recorded_at"]}
             break
-    if channel == "visit" and agent and not (asks_for or data.get("referral_owner") or data.get("agent_relation")):
+    if channel == "visit" and agent and not (asks_for or data.get("referral_owner") or data.get("agent_relation")
+                                             or registered_as in INTRODUCTIONS):
         from . import reception
 
         ticket = reception.check_walk_in(book, agent)  # the queue's walk-in goes to the agent it named
@@ -710,6 +758,8 @@ def registration_data(book, industry: str, phone: str, *, asks_for: str | None =
 #: lead (§3.1); the manager reassigns a departed agent's leads (§3.7, 002)
 _NOT_CLAIMABLE = {
     "no_owner": "a phone-only lead is owned at the first visit (log the visit with the receiving agent)",
+    "introduction": "a company or staff introduction is allocated by the manager: leadcycle reassign {id} "
+                    "--to AGENT --reason redistribute --agent MANAGER",
     "departed": "a departed agent's clients are the manager's to reassign: leadcycle reassign {id} --to AGENT "
                 "--reason redistribute --agent MANAGER",
     "departed_new_client": "a departed agent's clients are the manager's to reassign: leadcycle reassign {id} "
@@ -1067,3 +1117,76 @@ def leave(book, agent: str, to: str | None = None):
         if moved:
             book._reproject([m[0] for m in moved])
     return moved
+
+
+# ------------------------------------------------- family, friends, buyers
+
+
+def family_arrival(book, industry: str, family_of: int, name: str, gender: str, phone: str,
+                   relation: str | None, agent: str | None):
+    """Close family of lead ``family_of`` arriving separately with a phone of
+    their own (002). ``ownership.family_separate`` ``first``: the first
+    registration counts — the person is recorded on that lead, which keeps
+    its owner (returns the :class:`~leadcycle.api.Added`); ``split``: a lead
+    of their own whose deal is split equally (returns None)."""
+    from .api import Added
+    from .validate import FAMILY_RELATIONS
+
+    if relation not in FAMILY_RELATIONS:
+        raise LeadcycleError(f"--family-of needs --relation {'|'.join(FAMILY_RELATIONS)}: how {name} is close "
+                             f"family of lead #{family_of}'s client (other people are leads of their own)")
+    lead = book.lead(family_of)
+    if lead.industry != industry:
+        raise LeadcycleError(f"--family-of: lead #{lead.id} is a {lead.industry} lead, not {industry}")
+    if book.settings["ownership.family_separate"] != "first":
+        return None
+    event = Event(None, lead.id, "set", book.now, agent, {"changes": {}, "family_member": {
+        "name": name, "gender": gender, "relation": relation, "phone": phone, "received_by": agent}},
+        note=f"{name} ({relation}) came separately with another phone")
+    state = book.append(lead.id, [event])
+    return Added(book.store.get_lead(lead.id), state, "family",
+                 f"same lead #{lead.id}: {name} is {lead.name}'s {relation}; a family arriving separately is one "
+                 "client and the first registration counts (ownership.family_separate first)")
+
+
+def after_registration(book, lead_id: int, register: Event) -> list[int]:
+    """Entries a registration writes on other leads (inside its
+    transaction): a family member registered apart (``split``) is recorded
+    on the family's first lead, so a deal on either splits. Returns the
+    leads written."""
+    first = register.data.get("family_of")
+    if not first:
+        return []
+    member = {"name": register.data.get("name"), "gender": register.data.get("gender"),
+              "relation": register.data.get("family_relation"), "lead": lead_id, "owner": register.agent}
+    book.store.append_event(Event(None, first, "set", register.at, register.agent,
+                                  {"changes": {}, "family_member": member},
+                                  note=f"family member registered apart as lead #{lead_id}"))
+    return [first]
+
+
+def _family_partner(events: list[Event], closer: str) -> str | None:
+    """The other agent of a family registered apart (split mode), if any."""
+    for e in events:
+        if e.kind == "register" and e.data.get("family_owner") and e.data["family_owner"] != closer:
+            return e.data["family_owner"]
+        member = e.data.get("family_member") if e.kind == "set" else None
+        if member and member.get("lead") and member.get("owner") and member["owner"] != closer:
+            return member["owner"]
+    return None
+
+
+def _buyer_rule(prior: list[Event], contract: Event | None, closer: str) -> tuple[str, Label] | None:
+    """A contract whose buyer is not the registered client nor close family
+    of theirs is not this registration's deal (002: 以是否直系亲属关系为判定依据):
+    the closer takes it all."""
+    from .validate import FAMILY_RELATIONS
+
+    buyer = (contract.data.get("buyer") or "").strip() if contract else ""
+    registered = next((e.data.get("name") for e in prior if e.kind == "register"), None)
+    if not buyer or buyer == registered or contract.data.get("buyer_relation") in FAMILY_RELATIONS:
+        return None
+    return "buyer_not_family", Label(
+        f"the buyer {buyer} is not {registered} nor close family: not this registration's client; "
+        f"all credit to {closer}",
+        f"签约人{buyer}与登记人{registered}非直系亲属：不属该登记客户，业绩全部归{closer}")

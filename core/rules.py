@@ -629,6 +629,12 @@ class OwnershipPolicy:
     #: the moment a deal is made for credit and disputes: ``subscription``
     #: (认购, the first deposit) or ``contract`` (§3.6)
     deal_moment: str = "subscription"
+    #: a friend viewing for the client: the registering agent's share when a
+    #: colleague receives the client and closes (002: 分半)
+    split_friend_owner: Fraction = attrs.field(default=Fraction(1, 2), converter=Fraction)
+    #: a family registered apart with different phones splits a deal equally
+    #: (002 分单制) instead of keeping the first registration's lead
+    family_split: bool = False
 
 
 @attrs.frozen

@@ -443,3 +443,76 @@ def test_a_walk_in_is_registered_by_the_agent_the_queue_named(office):
     one_line_refusal(r, "every walk-in the queue gave out today is registered")
     add(run, "13900139000", "刘洋", "--asks-for", "王强", agent="赵敏")  # a named request goes to its agent
     add(run, "13700137000", "周杰", agent="王强", now="2026-03-06T10:00")  # no queue used that day
+
+
+# --------------------------------------------- 002's rules beyond the queue
+
+
+def test_friend_viewing_for_someone_else_splits_50_50(office):
+    run = office
+    lead = add(run, "13800138000", "张伟", "--registered-as", "friend_viewing")  # the client's name and phone
+    visit(run, lead, "王强", "2026-03-08T10:00")  # the client comes, does not name 李娜
+    assert owner(run, lead, "2026-03-08T11:00") == "李娜"  # no recognition to wait for: they never met
+    run("log", str(lead), "deposit", "--agent", "王强", now="2026-03-08T11:00")
+    (d,) = js(run("credit", str(lead), "--json", now="2026-03-08T11:00"))
+    assert d["rule"] == "friend_viewing" and {s["agent"]: s["share"] for s in d["shares"]} == {
+        "李娜": "1/2", "王强": "1/2"}
+
+
+def test_company_introduction_is_allocated_by_the_manager(office):
+    run = office
+    lead = add(run, "13800138000", "张伟", "--registered-as", "company_introduction", agent="王强")
+    assert owner(run, lead, NOW) is None and rules(run, lead, NOW) == ["introduction"]
+    run("settings", "set", "ownership.pool_claims", "open")
+    one_line_refusal(run("claim", str(lead), "--agent", "王强", now=NOW), "allocated by the manager")
+    assert js(run("reassign", str(lead), "--to", "赵敏", "--reason", "redistribute", "--agent", "陈经理",
+                  "--json", now=NOW))["owner"] == "赵敏"
+
+
+def test_family_arriving_separately_first_registration_or_split(office):
+    run = office
+    first = add(run)
+    one_line_refusal(run("lead", "add", "--industry", "realestate", "--name", "李梅", "--gender", "F",
+                         "--phone", "13900139000", "--need", "三房", "--agent", "王强", "--family-of", str(first),
+                         now=NOW), "--family-of needs --relation")
+    r = js(run("lead", "add", "--industry", "realestate", "--name", "李梅", "--gender", "F", "--phone",
+               "13900139000", "--need", "三房", "--agent", "王强", "--family-of", str(first), "--relation",
+               "spouse", "--json", now=NOW))
+    assert r["id"] == first and r["owner"] == "李娜"  # one client: the first registration counts
+    run("settings", "set", "ownership.family_separate", "split")
+    second = add(run, "13700137000", "张小伟", "--family-of", str(first), "--relation", "child", agent="王强")
+    assert second != first and owner(run, second, NOW) == "王强"
+    run("log", str(first), "deposit", "--agent", "李娜", now="2026-03-06T10:00")
+    (d,) = js(run("credit", str(first), "--json", now="2026-03-06T10:00"))
+    assert d["rule"] == "family_split" and {s["agent"]: s["share"] for s in d["shares"]} == {
+        "李娜": "1/2", "王强": "1/2"}
+
+
+def test_buyer_on_the_contract_direct_family_decides(office):
+    run = office
+    family, stranger = add(run), add(run, "13900139000", "刘洋")
+    run("log", str(family), "contract", "--agent", "李娜", "--set", "buyer=李梅", "--set", "buyer_relation=spouse",
+        now="2026-03-06T10:00")
+    (d,) = js(run("credit", str(family), "--json", now="2026-03-06T10:00"))
+    assert d["rule"] == "owner_closed"
+    visit(run, stranger, "王强", "2026-03-06T10:00", "--set", "asks_for=李娜")
+    run("log", str(stranger), "contract", "--agent", "王强", "--set", "buyer=陈某", "--set", "buyer_relation=other",
+        now="2026-03-06T10:05")
+    (d,) = js(run("credit", str(stranger), "--json", now="2026-03-06T10:05"))
+    assert d["rule"] == "buyer_not_family" and [(s["agent"], s["share"]) for s in d["shares"]] == [("王强", "1")]
+
+
+def test_penalties_recorded_by_a_manager(office):
+    run = office
+    lead = add(run)
+    one_line_refusal(run("penalty", "add", "王强", "--kind", "dropped_client", "--note", "x", "--agent", "李娜",
+                         now=NOW), "not a manager")
+    one_line_refusal(run("penalty", "add", "王强", "--kind", "absence", "--amount", "-5", "--note", "x",
+                         "--agent", "陈经理", now=NOW), "negative")
+    for kind, amount in (("dropped_client", "200"), ("absence", "20"), ("grabbing", "100")):
+        assert run("penalty", "add", "王强", "--kind", kind, "--amount", amount, "--lead", str(lead),
+                   "--note", "现场记录", "--agent", "陈经理", now=NOW).exit_code == 0
+    rows = js(run("penalties", "--agent", "王强", "--json", now=NOW))
+    assert [(r["kind"], r["amount"], r["source"]) for r in rows] == [
+        ("absence", 20.0, "recorded"), ("dropped_client", 200.0, "recorded"), ("grabbing", 100.0, "recorded")]
+    assert "3 penalties: 王强 3" in run("penalties", now=NOW).output

@@ -68,7 +68,9 @@ def pool(env, industry, unmask, as_json):
         return
     click.echo(table([(r["lead_id"], r["name"], r["phone"], r["grade"], r["reason"]) for r in rows],
                      ["lead", "name", "phone", "grade", "why in the pool"]))
-    click.echo(f"{len(rows)} leads in the pool; take one with: leadcycle claim LEAD --agent NAME")
+    take = ("take one with: leadcycle claim LEAD --agent NAME" if book.settings["ownership.pool_claims"] == "open"
+            else "the manager hands them out: leadcycle reassign LEAD --to NAME --reason redistribute")
+    click.echo(f"{len(rows)} leads in the pool; {take}")
     echo_phone_notice(bool(rows) and not phones.everything, env.lang)
 
 
@@ -149,8 +151,9 @@ def receive(env, non_buyer, appointment, returning, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def recognize(env, lead_id, agent, as_json):
-    """The original agent recognises a returning client a colleague received
-    (within ownership.recognition_minutes): the lead returns to them."""
+    """The original agent recognises their returning client, received by a
+    colleague without naming them, within ownership.recognition_minutes:
+    the lead stays theirs (after the window it is the receiver's)."""
     lead_id = _lead_id(lead_id)
     env.book().recognize(lead_id, agent)
     _changed(env, lead_id, as_json)

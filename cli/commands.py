@@ -208,6 +208,11 @@ def lead():
 @click.option("--referred-by", type=LEAD_ID, metavar="LEAD_ID", help="Introduced by the client of this lead.")
 @click.option("--referral-proof", type=click.Choice(["accompanied", "phoned", "named"]),
               help="How the referral is proven; without it the referral chain does not apply.")
+@click.option("--registered-as", type=click.Choice(["friend_viewing", "company_introduction", "staff_introduction"]),
+              help="friend_viewing: a friend viewing for the client (registered with the client's name and "
+                   "phone); company_/staff_introduction: the manager allocates the client.")
+@click.option("--family-of", type=LEAD_ID, metavar="LEAD_ID",
+              help="Close family (--relation) of this lead's client, arriving separately with another phone.")
 @click.option("--from-json", "from_json", metavar="FILE|-",
               help="Register from a JSON object, or a list of them (all or none), in FILE or on "
                    "stdin (-); keys as the options: industry, name, gender, phone, need, "
@@ -216,7 +221,7 @@ def lead():
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, relation, different_person,
-             asks_for, referred_by, referral_proof, from_json, as_json):
+             asks_for, referred_by, referral_proof, registered_as, family_of, from_json, as_json):
     """Register a lead: the three basics (name with gender, phone, need) are required."""
     if from_json is not None:
         _lead_add_from_json(env, from_json, as_json, click.get_current_context())
@@ -226,7 +231,8 @@ def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, rel
     book = env.book()
     added = book.add_lead(industry, name=name, gender=gender, phone=phone, need=need,
                           attributes=_assignments(sets), agent=agent, channel=channel, relation=relation,
-                          different_person=different_person, asks_for=asks_for, referred_by=referred_by, referral_proof=referral_proof)
+                          different_person=different_person, asks_for=asks_for, referred_by=referred_by,
+                          referral_proof=referral_proof, registered_as=registered_as, family_of=family_of)
     _print_added(env, book, added, as_json)
 
 
@@ -461,6 +467,13 @@ def show(env, lead_id, unmask, as_json):
     click.echo(say("Why:", "原因："))
     for r in state.reasons:
         click.echo(f"  - {r.text(lang)}")
+    from .ownership import credit_lines
+
+    credit = credit_lines(book, lead.id, lang)  # each deal's shares and the rule that decided them
+    if credit:
+        click.echo(say("Credit:", "业绩："))
+        for line in credit:
+            click.echo(f"  - {line}")
     click.echo(say("History:", "记录："))
     for e in record.events:
         click.echo(event_line(e, kinds, lang, voided, phones, owner))

@@ -68,7 +68,9 @@ def pool(env, industry, unmask, as_json):
         return
     click.echo(table([(r["lead_id"], r["name"], r["phone"], r["grade"], r["reason"]) for r in rows],
                      ["lead", "name", "phone", "grade", "why in the pool"]))
-    click.echo(f"{len(rows)} leads in the pool; take one with: leadcycle claim LEAD --agent NAME")
+    take = ("take one with: leadcycle claim LEAD --agent NAME" if book.settings["ownership.pool_claims"] == "open"
+            else "the manager hands them out: leadcycle reassign LEAD --to NAME --reason redistribute")
+    click.echo(f"{len(rows)} leads in the pool; {take}")
     echo_phone_notice(bool(rows) and not phones.everything, env.lang)
 
 
@@ -105,20 +107,39 @@ def queue(env, as_json):
     click.echo(table(rows, ["", "#", "agent", "status", "make-up turns"]))
     if v["lunch_duty"]:
         click.echo(f"lunch break: {v['lunch_duty']} is on duty (no turn consumed)")
+    if v["lunch_problem"]:
+        click.echo(f"warning: {v['lunch_problem']}")
+
+
+@cli.command(name="queue-order")
+@click.argument("agents", nargs=-1, required=True)
+@click.option("--agent", "manager", help="The supervisor (on an office database: the signed-in agent).")
+@pass_env
+def queue_order(env, agents, manager):
+    """The supervisor sets the rotation order (排号): AGENTS in turn; agents
+    not named follow in the order they were added."""
+    from leadcycle import reception
+
+    order = reception.set_order(env.book(), list(agents), manager)
+    click.echo("rotation: " + " → ".join(order))
 
 
 @cli.command()
 @click.option("--non-buyer", is_flag=True,
               help="The visitor declared a non-buying purpose (vendor, press, survey) on arrival.")
 @click.option("--appointment", metavar="AGENT", help="The visitor has an appointment with this agent.")
+@click.option("--returning", metavar="OWNER",
+              help="A returning client of OWNER: OWNER receives, or (away) the last agent in the order stands in.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def receive(env, non_buyer, appointment, as_json):
+def receive(env, non_buyer, appointment, returning, as_json):
     """Name the agent who takes the next walk-in and advance the rotation."""
-    r = env.book().receive(non_buyer=non_buyer, appointment=appointment)
+    r = env.book().receive(non_buyer=non_buyer, appointment=appointment, returning=returning)
     if as_json:
         echo_json({**r, "reason": r["reason"](env.lang)})
         return
+    if r["warning"]:
+        click.echo(f"warning: {r['warning']}", err=True)
     click.echo(f"next walk-in: {r['agent']} ({r['reason'](env.lang).split('：' if env.lang == 'zh' else ': ', 1)[-1]})")
     for s in r["skipped"]:
         click.echo(f"  skipped {s['agent']} ({s['reason']})" + (", make-up turn owed" if s["makeup"] else ""))
@@ -130,8 +151,9 @@ def receive(env, non_buyer, appointment, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def recognize(env, lead_id, agent, as_json):
-    """The original agent recognises a returning client a colleague received
-    (within ownership.recognition_minutes): the lead returns to them."""
+    """The original agent recognises their returning client, received by a
+    colleague without naming them, within ownership.recognition_minutes:
+    the lead stays theirs (after the window it is the receiver's)."""
     lead_id = _lead_id(lead_id)
     env.book().recognize(lead_id, agent)
     _changed(env, lead_id, as_json)
@@ -150,15 +172,17 @@ def deal_json(d, lang, now) -> dict:
         "rule": d.rule, "reason": d.reason(lang),
         "shares": [{"agent": s.agent, "share": _frac(s.share), "share_float": float(s.share), "role": s.role}
                    for s in d.shares],
-        "subscribed_at": d.subscribed_at, "dispute_until": d.dispute_until,
+        "subscribed_at": d.subscribed_at, "contract_at": d.contract_at, "dispute_until": d.dispute_until,
+        "open_disputes": [{"event_id": i, "claim": c, "claimant": a} for i, c, a in d.open_disputes],
         "disputable": d.disputable(now), "arbitrated": d.arbitrated,
         "violation": d.violation(lang) if d.violation else None,
         "commission": {
             "payable_percent": d.payable_percent,
             "stages": [{"stage": s.name, "label": s.label(lang), "percent": s.percent, "reached_at": s.at}
                        for s in d.stages],
-            "per_agent": [{"agent": s.agent, "percent_of_commission": _frac(s.share * d.payable_percent)}
-                          for s in d.shares],
+            "per_agent": [{"agent": s.agent, "payable_percent": d.payable_for(s.agent),
+                           "percent_of_commission": _frac(s.share * d.payable_for(s.agent)),
+                           "departed": s.agent in d.departed} for s in d.shares],
         },
     }
 
@@ -194,23 +218,45 @@ def credit(env, lead_id, as_json):
 @cli.command()
 @click.argument("lead_id")
 @click.option("--claim", "claim_kind", required=True, type=click.Choice(["knowingly", "unrecognized"]),
-              help="knowingly: the closer knew it was the owner's client; unrecognized: the claimant "
-                   "proves an earlier reception they failed to recognise.")
-@click.option("--agent", help="The agent who raises the dispute (required).")
-@click.option("--manager", help="The manager who records it (on an office database: the signed-in agent).")
+              help="knowingly: the closer knew it was your identified client; unrecognized: you failed to "
+                   "recognise your own client within the window and prove the earlier reception.")
+@click.option("--agent", help="The agent who raises the dispute (on an office database: the signed-in agent).")
 @click.option("--note", help="The evidence.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def dispute(env, lead_id, claim_kind, agent, manager, note, as_json):
-    """Dispute a deal's credit (within ownership.dispute_days of the subscription)."""
+def dispute(env, lead_id, claim_kind, agent, note, as_json):
+    """Raise a dispute about a deal's credit (within ownership.dispute_days
+    of the subscription); a manager decides it with `leadcycle decide`."""
     book = env.book()
     lead_id = _lead_id(lead_id)
-    book.dispute(lead_id, claim=claim_kind, claimant=agent, manager=manager, note=note)
+    book.dispute(lead_id, claim=claim_kind, claimant=agent, note=note)
     d = book.credit(lead_id)[-1]
     if as_json:
         echo_json(deal_json(d, env.lang, book.now))
         return
-    click.echo(f"dispute recorded on lead #{lead_id}: {d.reason(env.lang)}")
+    click.echo(f"dispute raised on lead #{lead_id}; the credit stands until a manager decides: "
+               f"leadcycle decide {lead_id} upheld|rejected --reason TEXT --agent MANAGER")
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.argument("verdict", type=click.Choice(["upheld", "rejected"]))
+@click.option("--split", help="With upheld: the claimant's share, e.g. 1/2 (else the rule's split).")
+@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--agent", help="The manager who decides (on an office database: the signed-in agent).")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def decide(env, lead_id, verdict, split, reason, agent, as_json):
+    """A manager decides the open dispute on a lead's deal (managers only)."""
+    book = env.book()
+    lead_id = _lead_id(lead_id)
+    book.decide(lead_id, verdict, manager=agent, reason=reason, split=split)
+    d = book.credit(lead_id)[-1]
+    if as_json:
+        echo_json(deal_json(d, env.lang, book.now))
+        return
+    click.echo(f"dispute {verdict} on lead #{lead_id}: {d.reason(env.lang)}")
+    click.echo(table([(s.agent, _frac(s.share), s.role) for s in d.shares], ["agent", "share", "role"]))
 
 
 # ------------------------------------------------------ manager decisions
@@ -261,15 +307,28 @@ def history(env, lead_id, as_json):
     rows = [{"at": h.at, "owner": h.owner, "rule": h.rule, "reason": h.reason.text(env.lang)}
             for h in own.history]
     marked = _marked_entries(book, lead_id, env.lang)
+    deals = book.credit(lead_id)
     if as_json:
         echo_json({"lead_id": lead_id, "owner": own.owner, "lapses_at": own.lapses_at,
+                   "awaiting_recognition": own.awaiting_recognition,
                    "history": rows, "stand_ins": [{"at": at, "agent": a} for at, a in own.stand_ins],
+                   "credit": [{"deal_event_id": d.event_id, "at": d.at, "rule": d.rule, "reason": d.reason(env.lang),
+                               "shares": [{"agent": s.agent, "share": _frac(s.share)} for s in d.shares]}
+                              for d in deals],
                    **marked})
         return
     click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", r["owner"] or "(pool)", r["rule"], r["reason"]) for r in rows],
                      ["from", "owner", "rule", "why"]))
-    if own.lapses_at:
+    if own.awaiting_recognition:
+        click.echo(f"{own.awaiting_recognition} received the client, who did not name {own.owner}: the lead is "
+                   f"{own.awaiting_recognition}'s after {own.lapses_at:%H:%M:%S} unless {own.owner} recognises them "
+                   f"(leadcycle recognize {lead_id} --agent {own.owner})")
+    elif own.lapses_at:
         click.echo(f"protection runs until {own.lapses_at - __import__('datetime').timedelta(seconds=1):%Y-%m-%d}")
+    if deals:
+        click.echo("\nCredit:")
+        for line in credit_lines(book, lead_id, env.lang):
+            click.echo(f"  {line}")
     if marked["corrections"]:
         click.echo("\nCorrections:")
         click.echo(table([(f"#{c['id']}", f"{c['at']:%Y-%m-%d %H:%M}", c["agent"], c["text"])
@@ -386,3 +445,86 @@ def agent_leave(env, agent_name, to, as_json):
     click.echo(f"{agent_name} has left; {len(rows)} leads moved")
     if rows:
         click.echo(table([(r["lead_id"], r["to"] or "(pool)", r["rule"]) for r in rows], ["lead", "to", "rule"]))
+
+
+# ------------------------------------------------------ giving up, penalties
+
+
+@cli.command(name="give-up")
+@click.argument("lead_id")
+@click.option("--reason", required=True, help="Why the client is given up (recorded).")
+@click.option("--agent", help="The owner (on an office database: the signed-in agent).")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def give_up(env, lead_id, reason, agent, as_json):
+    """The owner gives a client up: the lead goes to the pool, and a
+    colleague who then closes it takes all the credit (002)."""
+    lead_id = _lead_id(lead_id)
+    env.book().give_up(lead_id, agent, reason)
+    _changed(env, lead_id, as_json)
+
+
+@cli.group(name="penalty")
+def penalty():
+    """The penalties ledger of 002 (甩客, 抢单, knowingly working another's
+    client, absence, failing to recognise one's own client)."""
+
+
+@penalty.command(name="add")
+@click.argument("agent_name", metavar="AGENT")
+@click.option("--kind", required=True,
+              type=click.Choice(["dropped_client", "grabbing", "knowingly", "absence", "failed_recognition"]))
+@click.option("--lead", "lead_id", type=int, help="The lead concerned, if any.")
+@click.option("--amount", type=float, help="The fine in CNY, if any.")
+@click.option("--note", required=True, help="What happened (the evidence).")
+@click.option("--agent", "manager", help="The manager who records it (on an office database: the signed-in agent).")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def penalty_add(env, agent_name, kind, lead_id, amount, note, manager, as_json):
+    """A manager records a penalty against AGENT."""
+    from leadcycle import penalties
+
+    r = penalties.add(env.book(), agent_name, kind, manager, lead_id=lead_id, amount=amount, note=note)
+    if as_json:
+        echo_json(r)
+    else:
+        click.echo(f"penalty recorded: {r['agent']}: {penalties.KINDS[kind](env.lang)}"
+                   + (f", {amount:g} CNY" if amount is not None else ""))
+
+
+@cli.command(name="penalties")
+@click.option("--agent", "agent_name", help="Only this agent's.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="From this day (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@pass_env
+def penalties_report(env, agent_name, since, as_json):
+    """The penalties ledger: recorded by managers, and derived from the
+    lead logs (failing to recognise one's own client, an upheld
+    'knowingly' dispute)."""
+    from leadcycle import penalties
+
+    book = env.book()
+    if agent_name:
+        book.agent(agent_name, what="--agent")
+    rows = penalties.report(book, agent=agent_name, since=since.date() if since else None)
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", r["agent"], penalties.KINDS[r["kind"]](env.lang),
+                       f"#{r['lead_id']}" if r["lead_id"] else "", f"{r['amount']:g}" if r["amount"] is not None
+                       else "", r["source"], r["note"]) for r in rows],
+                     ["at", "agent", "penalty", "lead", "CNY", "source", "what"]))
+    totals: dict = {}
+    for r in rows:
+        totals[r["agent"]] = totals.get(r["agent"], 0) + 1
+    click.echo(f"{len(rows)} penalties" + (": " + ", ".join(f"{a} {n}" for a, n in sorted(totals.items()))
+                                           if totals else ""))
+
+
+def credit_lines(book, lead_id: int, lang: str) -> list[str]:
+    """One line per deal share, with the rule that decided it (for ``show``)."""
+    out = []
+    for d in book.credit(lead_id):
+        shares = ", ".join(f"{s.agent} {_frac(s.share)}" for s in d.shares)
+        out.append(f"{d.at:%Y-%m-%d}: {shares} [{d.rule}] — {d.reason(lang)}")
+    return out

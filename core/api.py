@@ -356,7 +356,8 @@ class LeadBook:
                  need: str | None, attributes: dict[str, Any] | None = None, agent: str | None = None,
                  channel: str = "visit", relation: str | None = None, different_person: bool = False,
                  extra: dict[str, Any] | None = None, asks_for: str | None = None,
-                 referred_by: int | None = None, referral_proof: str | None = None) -> Added:
+                 referred_by: int | None = None, referral_proof: str | None = None,
+                 registered_as: str | None = None, family_of: int | None = None) -> Added:
         """Register a lead. The three basics are required (DOMAIN §1).
 
         A phone already registered in this industry needs a decision
@@ -379,10 +380,15 @@ class LeadBook:
             agent = self.author(agent)
             if agent is not None:
                 self.agent(agent)
-            family_of, shared = self._shared_phone(industry, phone, name, relation=relation,
-                                                   different_person=different_person)
-            if family_of is not None:
-                lead = family_of
+            if family_of is not None:  # close family with a phone of their own (DOMAIN §3, 002)
+                joined = ownership.family_arrival(self, industry, family_of, name, gender, phone, relation, agent)
+                if joined is not None:
+                    return joined
+            family, shared = self._shared_phone(industry, phone, name,
+                                                relation=relation if family_of is None else None,
+                                                different_person=different_person or family_of is not None)
+            if family is not None:
+                lead = family
                 event = Event(None, lead.id, "set", now, agent, {"changes": {}, "family_member": {
                     "name": name, "gender": gender, "relation": relation}},
                     note=f"{name} ({relation}) registered with the same phone")
@@ -396,7 +402,9 @@ class LeadBook:
                 message = (f"phone {mask_phone(phone)} is also on lead #{shared[0].id} ({shared[0].name}); "
                            "registered as a different person, as you said")
             claims = ownership.registration_data(self, industry, phone, asks_for=asks_for,
-                                                 referred_by=referred_by, referral_proof=referral_proof)
+                                                 referred_by=referred_by, referral_proof=referral_proof,
+                                                 channel=channel, agent=agent, registered_as=registered_as,
+                                                 family_of=family_of, relation=relation)
             lead = Lead(None, industry, name, gender, phone, need, now, attributes)
             lead_id = self.store.insert_lead(lead)
             data = {"name": name, "gender": gender, "phone": phone, "need": need,
@@ -404,7 +412,8 @@ class LeadBook:
             register = Event(None, lead_id, "register", now, agent, data)
             self._check_events(lead_id, [], [register])  # plugins refuse contradictory attributes
             self.store.append_event(register)
-            state = self._reproject([lead_id])[0]
+            touched = ownership.after_registration(self, lead_id, register)  # e.g. the family's first lead
+            state = self._reproject([lead_id, *touched])[0]
         return Added(self.store.get_lead(lead_id), state, "created", message)
 
     def _owner_text(self, lead: Lead) -> str:
@@ -433,6 +442,10 @@ class LeadBook:
         ``relation`` records the person on ``lead``, ``(None, others)`` for a
         new lead (``others`` non-empty when ``different_person`` was said)."""
         others = [lead for lead in self.store.leads_by_phone(industry, phone) if lead.id != lead_id]
+        if not others and relation is not None:
+            raise LeadcycleError(f"--relation {relation}: no {industry} lead has phone {mask_phone(phone)}; "
+                                 "--relation records close family on the lead of the same phone. Register "
+                                 f"{name} without it (a family member with another phone is a lead of their own)")
         if not others:
             return None, []
         found = names.find(name, self._people_on(others))
@@ -889,6 +902,10 @@ class LeadBook:
         """Take a pool lead."""
         return ownership.claim(self, int(lead_id), agent)
 
+    def give_up(self, lead_id: int, agent: str, reason: str) -> State:
+        """The owner gives the client up: the lead goes to the pool."""
+        return ownership.give_up(self, int(lead_id), agent, reason)
+
     def recognize(self, lead_id: int, agent: str) -> State:
         """The original agent recognises a returning client within the window."""
         return ownership.recognize(self, int(lead_id), agent)
@@ -901,10 +918,14 @@ class LeadBook:
         """A manager's final, recorded decision on a dispute."""
         return ownership.arbitrate(self, int(lead_id), to, reason, manager)
 
-    def dispute(self, lead_id: int, *, claim: str, claimant: str, manager: str,
-                note: str | None = None) -> State:
-        """Record a dispute about a deal's credit, within the dispute window."""
-        return ownership.dispute(self, int(lead_id), claim, claimant, manager, note)
+    def dispute(self, lead_id: int, *, claim: str, claimant: str, note: str | None = None) -> State:
+        """An agent raises a dispute about a deal's credit, within the dispute window."""
+        return ownership.dispute(self, int(lead_id), claim, claimant, note)
+
+    def decide(self, lead_id: int, verdict: str, *, manager: str, reason: str,
+               split: str | None = None) -> State:
+        """A manager decides the lead's open dispute: upheld (with an optional split) or rejected."""
+        return ownership.decide(self, int(lead_id), verdict, manager, split, reason)
 
     def credit(self, lead_id: int) -> list:
         """The credit of each of the lead's deals (:class:`ownership.Deal`)."""
@@ -918,9 +939,10 @@ class LeadBook:
         """An agent leaves: their leads go to the pool (or to ``to``)."""
         return ownership.leave(self, agent, to)
 
-    def receive(self, *, non_buyer: bool = False, appointment: str | None = None) -> dict:
+    def receive(self, *, non_buyer: bool = False, appointment: str | None = None,
+                returning: str | None = None) -> dict:
         """The agent who takes the next walk-in (advances the rotation)."""
-        return reception.receive(self, non_buyer=non_buyer, appointment=appointment)
+        return reception.receive(self, non_buyer=non_buyer, appointment=appointment, returning=returning)
 
     # ------------------------------------------------------------ safety
 

@@ -48,6 +48,9 @@ def register_settings(register):
     register_ownership_settings(register)
 
 
+#: a time of day, zero-padded, so that two compare as text (lunch start ≤ end)
+HHMM = (r"([01][0-9]|2[0-3]):[0-5][0-9]", "a time of day as HH:MM between 00:00 and 23:59, e.g. 12:00")
+
 #: the fractions an office may choose for a credit split (exact, no rounding)
 SPLIT_CHOICES = ("0", "1/10", "1/5", "1/4", "3/10", "1/3", "2/5", "1/2", "3/5", "2/3", "7/10",
                  "3/4", "4/5", "9/10", "1")
@@ -78,6 +81,8 @@ def register_ownership_settings(register):
          "owner's absence", "老客户介绍的新客户由当班顾问在原顾问不在时成交，原顾问所得"),
         ("unrecognized_claimant", "1/2", "share of an agent who proves an unrecognised earlier "
          "reception", "未认出老客户、事后拿出接待依据的置业顾问所得"),
+        ("friend_owner", "1/2", "share of the agent who received a friend viewing for the client, when a "
+         "colleague closes with the client", "帮朋友看房：原接待顾问所得（朋友再访由他人成交）"),
     )
     for key, default, en, zh in splits:
         register(Setting(f"ownership.split_{key}", "choice", default, Label(en, zh),
@@ -91,6 +96,7 @@ def register_ownership_settings(register):
         register(Setting(f"ownership.commission_{key}_pct", "int", default,
                          Label(f"commission payable at {en} (%)", f"{zh}阶段可发提成（%）"),
                          minimum=0, maximum=100, source="DOMAIN §3.11 (004)"))
+    register_recognition_and_pool_settings(register)
     register(Setting(
         "ownership.lunch_duty_agent", "str", "",
         Label("lunch-duty agent (empty: none)", "午餐值班置业顾问（空为不设）"),
@@ -101,10 +107,76 @@ def register_ownership_settings(register):
         "ownership.lunch_start", "str", "12:00", Label("lunch break starts (HH:MM)", "午餐时间开始"),
         help=Label("The documents name a lunch duty but no hours; 12:00–13:30 is our default.",
                    "文件只规定午餐值班，未给出时间；默认12:00–13:30。"),
-        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)"))
+        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)", pattern=HHMM,
+        at_most="ownership.lunch_end"))
     register(Setting(
         "ownership.lunch_end", "str", "13:30", Label("lunch break ends (HH:MM)", "午餐时间结束"),
-        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)"))
+        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)", pattern=HHMM))
+
+
+def register_recognition_and_pool_settings(register):
+    """Recognition, the deal moment, 004's new-client rule and the pool's
+    rules (DOMAIN §3.4–§3.7; yudao and CordysCRM for the 公海 limits)."""
+    register(Setting(
+        "ownership.recognition_contact_days", "int", 30,
+        Label("after this many days without contact, a returning client is the receiver's (days)",
+              "超过该天数未联系的老客户归顺序接待者（天）"),
+        help=Label("A returning client received by a colleague goes to the receiver regardless of "
+                   "recognition when the owner's last contact is older than this.",
+                   "原顾问最后联系距今超过该天数，老客户无论是否被认出都归顺序接待者。"),
+        minimum=1, maximum=3650, source="DOMAIN §3.5 (002 置业顾问客户认定标准 #7)"))
+    register(Setting(
+        "ownership.deal_moment", "choice", "subscription",
+        Label("the moment a deal is made, for credit and disputes", "业绩与争议的成交时点"),
+        help=Label("subscription: the first deposit (认购) makes the deal and starts the dispute "
+                   "window; contract: the contract does.",
+                   "subscription：认购（首笔定金）即成交，争议期自认购起算；contract：以签约为成交。"),
+        choices=[("subscription", ("subscription", "认购")), ("contract", ("contract", "签约"))],
+        source="DOMAIN §3.6 (002: 成交客户归属权追溯期以签订认购书三天为准)"))
+    register(Setting(
+        "ownership.first_callback_days", "int", 10,
+        Label("new client when no first call-back within (days; 0: off)", "初访后未初次回访即视为新客户（天，0为不用）"),
+        help=Label("Real estate: no call-back this many days after the first visit makes the next "
+                   "visit a new client for the queue (unless the client names the agent).",
+                   "房地产：初访后该天数内未初次回访，客户再访按新客户接待（客户指名除外）。"),
+        minimum=0, maximum=365, source="DOMAIN §2 (004 楼盘客户划分标准)"))
+    register(Setting(
+        "ownership.new_intent_days", "int", 15,
+        Label("new client when no new talk within (days after the last call-back; 0: off)",
+              "最后回访后未达成新意向洽谈即视为新客户（天，0为不用）"),
+        minimum=0, maximum=365, source="DOMAIN §2 (004 楼盘客户划分标准)"))
+    register(Setting(
+        "ownership.family_separate", "choice", "first",
+        Label("a family arriving separately with different phones", "一家人分别来访、电话不同"),
+        help=Label("first: one client, the first registration counts (lead add --family-of LEAD "
+                   "--relation …); split: a lead of their own, and a deal on either is split equally "
+                   "between the two agents (分单制).",
+                   "first：一个客户，以第一登记为准；split：各自登记，任一成交佣金均分（分单制）。"),
+        choices=[("first", ("first", "以第一登记为准")), ("split", ("split", "佣金均分"))],
+        source="002 (客户归属划分 5; 分单制原则)"))
+    register(Setting(
+        "ownership.pool_claims", "choice", "manager",
+        Label("who takes pooled leads", "公共池客户由谁领取"),
+        help=Label("manager: as the documents say, a lapsed lead waits for the client's next visit "
+                   "(a new client for the queue) and the manager hands out pooled leads "
+                   "(reassign --reason redistribute); open: agents claim lapsed and D leads themselves "
+                   "(公海, as yudao and CordysCRM offer), within the limits below. Phone-only leads "
+                   "before a visit and a departed agent's leads are never claimed.",
+                   "manager：按文件，失效客户等再访按新客户轮接，公共池客户由经理统一分配；open：顾问可自行领取"
+                   "失效及D类客户（公海），受下列限制。来电未来访客户与离职顾问的客户不可领取。"),
+        choices=[("manager", ("manager", "经理分配")), ("open", ("open", "公海自领"))],
+        source="DOMAIN §3.4, §3.7 (002); yudao / CordysCRM 公海"))
+    for key, default, en, zh, maximum in (
+        ("claim_daily_limit", 5, "claims per agent per day (0: no limit)", "每人每日领取上限（0为不限）", 1000),
+        ("reclaim_days", 7, "previous owner may not reclaim for (days; 0: no bar)", "前归属人不得领回的天数（0为不限）",
+         365),
+        ("max_owned", 0, "leads an agent may own at most to claim more (0: no limit)", "顾问拥有客户数上限（0为不限）",
+         100000),
+    ):
+        register(Setting(f"ownership.{key}", "int", default, Label(en, zh), minimum=0, maximum=maximum,
+                         help=Label("Applies to claims in the open pool.", "仅对公海自领有效。"),
+                         source="ours, after yudao / CordysCRM 公海 rules (the documents leave pooling "
+                                "to the manager)"))
 
 
 @hookimpl
@@ -142,6 +214,10 @@ def ownership_policy(industry, settings):
         split_assist_stand_in=_fraction(settings, "ownership.split_assist_stand_in"),
         split_referral_owner=_fraction(settings, "ownership.split_referral_owner"),
         split_unrecognized_claimant=_fraction(settings, "ownership.split_unrecognized_claimant"),
+        recognition_contact_days=settings["ownership.recognition_contact_days"],
+        split_friend_owner=_fraction(settings, "ownership.split_friend_owner"),
+        family_split=settings["ownership.family_separate"] == "split",
+        deal_moment=settings["ownership.deal_moment"],
         commission_stages=(
             CommissionStage("accumulation", Label("client accumulation", "客户积累"), None,
                             settings["ownership.commission_accumulation_pct"]),

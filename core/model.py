@@ -350,6 +350,9 @@ class Setting:
     #: the key of another setting this one may not exceed (B's haves may
     #: not ask more than A's); checked whichever of the two is changed
     at_most: str | None = None
+    #: a text setting's shape: ``(regular expression, what it should look
+    #: like)``, e.g. a time of day as HH:MM
+    pattern: tuple[str, str] | None = None
 
     @key.validator
     def _check_key(self, attribute, value):
@@ -365,9 +368,12 @@ class Setting:
 
     def coerce(self, raw: Any) -> Any:
         try:
-            return coerce_value(self.as_field(), raw)
+            value = coerce_value(self.as_field(), raw)
         except LeadcycleError as e:
             raise LeadcycleError(f"{self.key}: {str(e).split(': ', 1)[1]}") from None
+        if self.pattern and value is not None and not re.fullmatch(self.pattern[0], str(value)):
+            raise LeadcycleError(f"{self.key}: {value!r} is not {self.pattern[1]}")
+        return value
 
 
 @attrs.frozen

@@ -50,6 +50,7 @@ from typing import Callable
 import attrs
 
 from .corrections import VOID, effective_events
+from .errors import LeadcycleError, Refused
 from .model import Event, Label, Reason
 from .rules import OwnershipPolicy
 
@@ -58,6 +59,16 @@ PROOFS = {
     "phoned": Label("the referrer phoned ahead", "老客户预先电话通知"),
     "named": Label("the newcomer named the referrer or the agent", "新客户指明介绍人或置业顾问"),
 }
+
+CLAIMS = ("knowingly", "unrecognized")
+
+#: how a registration came about, when the rules treat it apart (002)
+REGISTERED_AS = {
+    "friend_viewing": Label("a friend viewing for the client (帮朋友看房)", "帮朋友看房"),
+    "company_introduction": Label("introduced through the company (公司关系介绍)", "公司关系介绍"),
+    "staff_introduction": Label("introduced by a member of staff (公司职员介绍)", "公司职员介绍"),
+}
+INTRODUCTIONS = ("company_introduction", "staff_introduction")
 
 RELATIONS = {"relative": Label("relative", "亲属"), "friend": Label("friend", "朋友")}
 
@@ -81,6 +92,9 @@ class Ownership:
     anchor: dt.datetime | None
     #: receptions by colleagues while the lead was owned: ``(at, agent)``
     stand_ins: tuple[tuple[dt.datetime, str], ...] = ()
+    #: the colleague who received the owner's unnamed returning client and
+    #: gets the lead unless the owner recognises it in time (``lapses_at``)
+    awaiting_recognition: str | None = None
 
     def since(self) -> dt.datetime | None:
         """When the current owner became owner."""
@@ -98,9 +112,11 @@ def _registration_claim(e: Event, *, visit_at: dt.datetime | None = None,
     named request, then relation, then referral (with proof)."""
     data = e.data
     day = (visit_at or e.at).date()
-    asks = asks_for or data.get("asks_for")
+    # a caller's wish on the phone is no claim (002: callers may not be told
+    # whom to ask for); only a name given on arrival is
+    asks = asks_for if data.get("channel") == "call" else (asks_for or data.get("asks_for"))
     if asks:
-        if data.get("channel") == "call" and not asks_for:
+        if data.get("channel") == "call":
             return asks, "named_request", Label(
                 f"{asks}: the caller named {asks} on the first visit ({day})",
                 f"{asks}：来电客户来访时报出{asks}的名字（{day}）")
@@ -125,25 +141,67 @@ def _registration_claim(e: Event, *, visit_at: dt.datetime | None = None,
     return None
 
 
+def _named(asks: str) -> tuple[str, Label]:
+    return asks, Label(f"{asks}: the visitor asked for {asks} on arrival (named request)",
+                       f"{asks}：客户来访时指名找{asks}接待")
+
+
+def _new_client_deadline(policy: OwnershipPolicy, first: dt.datetime | None,
+                         callback: dt.datetime | None) -> tuple[dt.date, str, Label] | None:
+    """The last day on which a colleague's reception is still the owner's
+    returning client under 004's new-client rule (None: the rule is off)."""
+    if callback is None and policy.first_callback_days is not None and first is not None:
+        day = first.date() + dt.timedelta(days=policy.first_callback_days)
+        return day, "no_first_callback", Label(
+            f"no first call-back within {policy.first_callback_days} days of the first visit ({first.date()})",
+            f"初访（{first.date()}）后{policy.first_callback_days}天内未进行初次回访")
+    if callback is not None and policy.new_intent_days is not None:
+        day = callback.date() + dt.timedelta(days=policy.new_intent_days)
+        return day, "no_new_intent", Label(
+            f"no new talk within {policy.new_intent_days} days of the last call-back ({callback.date()})",
+            f"最后一次回访（{callback.date()}）后{policy.new_intent_days}天内未达成新的意向洽谈")
+    return None
+
+
 def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> Ownership:
     """The owner of one lead at ``now``, with the history of owners
-    (voided entries left out)."""
+    (voided entries left out). A pure function of the events, the policy
+    and the clock."""
     events = effective_events(events)
     owner: str | None = None
     anchor: dt.datetime | None = None
     history: list[OwnerChange] = []
     stand_ins: list[tuple[dt.datetime, str]] = []
     pending: Event | None = None  # a phone-only registration waiting for the first visit
+    #: a colleague's reception of the owner's unnamed returning client,
+    #: waiting for the original agent's recognition: (deadline, receiver, at)
+    window: tuple[dt.datetime, str, dt.datetime] | None = None
+    first: dt.datetime | None = None  # the owner's first reception (004's first call-back)
+    callback: dt.datetime | None = None  # the owner's last call-back or talk since
     ever_owned = False
     dealt = False
+    on_behalf = False  # registered by a friend viewing for the client
 
     def change(at, new_owner, rule, label):
-        nonlocal owner, ever_owned
+        nonlocal owner, ever_owned, first, callback
+        if new_owner != owner:
+            first, callback = at, None
         owner = new_owner
         ever_owned = ever_owned or new_owner is not None
         history.append(OwnerChange(at, new_owner, rule, Reason(label, f"owner:{rule}")))
 
     def check_lapse(until: dt.datetime):
+        nonlocal window, anchor
+        if window is not None and until > window[0]:
+            deadline, receiver, at = window
+            window = None
+            original = owner
+            change(deadline, receiver, "not_recognized", Label(
+                f"{receiver}: received the returning client at {at:%Y-%m-%d %H:%M}, who did not name "
+                f"{original}; {original} did not recognise them within {policy.recognition_minutes} minutes",
+                f"{receiver}：{at:%Y-%m-%d %H:%M}接待未报出{original}名字的老客户，"
+                f"{original}未在{policy.recognition_minutes}分钟内认出"))
+            anchor = at
         if owner is not None and anchor is not None and not dealt:
             moment = lapse_moment(anchor, policy.protection_days)
             if until >= moment:
@@ -153,13 +211,50 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
                     f"公共客户池：{policy.protection_days}天保护期已于{moment.date()}失效"
                     f"（最后联系{anchor.date()}，原归属{owner}）"))
 
+    def returning(e: Event) -> None:
+        """A colleague receives the owner's client (§3.5; 004)."""
+        nonlocal window
+        asks = e.data.get("asks_for")
+        if asks == owner:
+            stand_ins.append((e.at, e.agent))  # named: the receiver stands in
+            return
+        if asks:
+            return  # asking for another agent within protection is a complaint, for a manager
+        if dealt or on_behalf:
+            # a subscribed client stays with the deal's owner; the client a friend
+            # viewed for cannot recognise the agent they never met (002: 分半)
+            stand_ins.append((e.at, e.agent))
+            return
+        rule_004 = _new_client_deadline(policy, first, callback)
+        if rule_004 is not None and e.at.date() > rule_004[0]:
+            change(e.at, e.agent, rule_004[1], Label(
+                f"{e.agent}: received the visit on {e.at.date()} as a new client ({rule_004[2].en} by {owner})",
+                f"{e.agent}：{e.at.date()}按新客户接待（{owner}{rule_004[2].zh}）"))
+            return
+        if anchor is not None and (e.at.date() - anchor.date()).days > policy.recognition_contact_days:
+            change(e.at, e.agent, "no_contact", Label(
+                f"{e.agent}: received the client on {e.at.date()}, more than "
+                f"{policy.recognition_contact_days} days after {owner}'s last contact ({anchor.date()})",
+                f"{e.agent}：{e.at.date()}接待，距{owner}最后联系（{anchor.date()}）已超过"
+                f"{policy.recognition_contact_days}天"))
+            return
+        if window is None:
+            window = (e.at + dt.timedelta(minutes=policy.recognition_minutes), e.agent, e.at)
+        stand_ins.append((e.at, e.agent))
+
     for e in events:
         check_lapse(e.at)
         kind = e.kind
         if kind == "register":
             channel = e.data.get("channel", "visit")
             anchor = e.at
-            if channel == "visit":
+            on_behalf = e.data.get("registered_as") == "friend_viewing"
+            if e.data.get("registered_as") in INTRODUCTIONS:
+                kind_label = REGISTERED_AS[e.data["registered_as"]]
+                change(e.at, None, "introduction", Label(
+                    f"no owner: {kind_label.en}; the manager allocates the client (002)",
+                    f"无归属：{kind_label.zh}客户由上级领导负责分配（002）"))
+            elif channel == "visit":
                 claim = _registration_claim(e)
                 if claim is not None:
                     change(e.at, *claim)
@@ -181,6 +276,8 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
         elif kind == "owner":
             anchor = e.at
             rule = e.data.get("rule", "reassigned")
+            if rule == "recognized":
+                window = None
             text = e.data.get("reason") or {}
             new = e.data.get("to")
             label = Label(text.get("en", f"{new or 'pool'}: {rule}"), text.get("zh", f"{new or '公共池'}：{rule}"))
@@ -192,9 +289,7 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
                 if pending is not None and not ever_owned:
                     claim = _registration_claim(pending, visit_at=e.at, asks_for=asks)
                 elif asks:
-                    claim = (asks, "named_request", Label(
-                        f"{asks}: the visitor asked for {asks} on {e.at.date()} (named request)",
-                        f"{asks}：客户{e.at.date()}来访指名找{asks}接待"))
+                    claim = (asks, "named_request", _named(asks)[1])
                 if claim is not None:
                     change(e.at, *claim)
                 elif e.agent:
@@ -206,23 +301,35 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
                         f"{e.agent}：{e.at.date()}接待来电客户的首次来访" if was_call else
                         f"{e.agent}：{e.at.date()}接待来访，当时客户无归属（视为新客户）"))
                 pending = None
+                anchor = e.at
             elif e.agent and e.agent != owner:
-                stand_ins.append((e.at, e.agent))
-            anchor = e.at
+                before = owner
+                returning(e)
+                if owner != before:
+                    anchor = e.at
+            else:
+                anchor = e.at
+                if e.agent == owner and e.at > (first or e.at):
+                    callback = e.at
         elif kind in policy.contact_kinds and owner is not None and e.agent == owner:
             anchor = e.at
+            callback = e.at
         if kind in policy.deal_kinds:
             dealt = True
     check_lapse(now)
 
     lapses_at = lapse_moment(anchor, policy.protection_days) if owner and anchor and not dealt else None
+    if window is not None:  # the owner holds the lead to the last second of the window
+        end = window[0] + dt.timedelta(seconds=1)
+        lapses_at = end if lapses_at is None else min(lapses_at, end)
     if history:
         reason = history[-1].reason
     else:
         reason = Reason(Label("no owner", "无归属"), "owner:none")
     since = history[-1].at if history else None
     current_stand_ins = tuple(s for s in stand_ins if since is None or s[0] >= since)
-    return Ownership(owner, reason, tuple(history), lapses_at, anchor, current_stand_ins)
+    return Ownership(owner, reason, tuple(history), lapses_at, anchor, current_stand_ins,
+                     window[1] if window else None)
 
 
 def receptions_of(events: list[Event]) -> list[tuple[dt.datetime, str]]:
@@ -254,7 +361,9 @@ class StageReached:
 
 @attrs.frozen
 class Deal:
-    """The credit of one ``contract``: shares summing to exactly 1."""
+    """The credit of one deal — made at the subscription (the first
+    deposit) or at the contract, as ``policy.deal_moment`` says: shares
+    summing to exactly 1."""
 
     event_id: int | None
     at: dt.datetime
@@ -268,15 +377,33 @@ class Deal:
     arbitrated: bool
     violation: Label | None
     stages: tuple[StageReached, ...]
+    #: the contract of the deal (``None`` while only subscribed)
+    contract_at: dt.datetime | None = None
+    #: disputes raised and not yet decided: ``(event id, claim, claimant)``
+    open_disputes: tuple[tuple[int | None, str, str], ...] = ()
+    #: agents who left before the contract: 30 % of their share once the
+    #: contract is signed and the price is paid in full (004)
+    departed: tuple[str, ...] = ()
 
     @property
     def payable_percent(self) -> int:
         reached = [s.percent for s in self.stages if s.at is not None]
         return max(reached) if reached else 0
 
+    def payable_for(self, agent: str) -> int:
+        """The percent of ``agent``'s commission payable now (004: a
+        departed agent's 30 % waits for the contract and the full price)."""
+        if agent in self.departed:
+            paid = self.contract_at is not None and all(s.at is not None for s in self.stages)
+            return DEPARTED_PERCENT if paid else 0
+        return self.payable_percent
+
     def disputable(self, now: dt.datetime) -> bool:
         return not self.arbitrated and now.date() <= self.dispute_until
 
+
+#: 004 (提成发放事项 2a): a departed agent's deferred commission
+DEPARTED_PERCENT = 30
 
 AwayAt = Callable[[str, dt.datetime], "str | None"]
 
@@ -300,32 +427,112 @@ def _combine(parts: list[tuple[str, Fraction, str]]) -> tuple[Share, ...]:
     return tuple(sorted(shares, key=lambda s: (-s.share, s.agent)))
 
 
+def deal_spans(events: list[Event], moment: str) -> list[tuple[int, int | None]]:
+    """Each deal as ``(index of the event that made it, index of its
+    contract or None)``. With ``moment == "subscription"`` the first deposit
+    makes the deal and the next contract closes it; a contract without a
+    deposit before it makes a deal of its own."""
+    spans: list[list] = []
+    for i, e in enumerate(events):
+        if e.kind == "deposit" and moment == "subscription":
+            if not spans or spans[-1][1] is not None:
+                spans.append([i, None])
+        elif e.kind == "contract":
+            if moment == "subscription" and spans and spans[-1][1] is None:
+                spans[-1][1] = i
+            else:
+                spans.append([i, i])
+    return [(a, b) for a, b in spans]
+
+
+def displaced(own: Ownership) -> str | None:
+    """The agent the current owner took the lead from by non-recognition
+    (§3.5), or None."""
+    h = own.history
+    if len(h) >= 2 and h[-1].rule == "not_recognized":
+        return h[-2].owner
+    return None
+
+
+def _timely(prior: list[Event], policy: OwnershipPolicy, owner: str, first: dt.datetime) -> dt.datetime | None:
+    """The owner's last contact before ``first`` — a follow-up, a call, or
+    their own reception of the client — when it is timely (§3.6), else None."""
+    contacts = [e.at for e in prior if e.agent == owner and e.at <= first and (
+        e.kind in policy.contact_kinds or e.kind == "follow_up"
+        or (e.kind == "register" and e.data.get("channel", "visit") == "visit"))]
+    if contacts and (first.date() - contacts[-1].date()).days <= policy.timely_follow_up_days:
+        return contacts[-1]
+    return None
+
+
+def _collision(prior, policy, owner, closer, first, away, referral) -> tuple[str, Label, Fraction]:
+    """The split between an owner and a colleague who closed their client."""
+    if referral and away:
+        k = policy.split_referral_owner
+        return "referral_away", Label(
+            f"referral received by {closer} while {owner} was away ({away[0][1]}): {closer} {1 - k}, {owner} {k}",
+            f"老客户介绍的新客户在{owner}不在时由{closer}接待成交：{closer} {1 - k}，{owner} {k}"), k
+    if away:
+        k = policy.split_stand_in_owner
+        return "stand_in_away", Label(
+            f"{closer} stood in while {owner} was away ({away[0][1]}) and closed: {closer} {1 - k}, {owner} {k}",
+            f"{owner}不在时{closer}代接并成交：{closer} {1 - k}，{owner} {k}"), k
+    last = _timely(prior, policy, owner, first)
+    if last is not None:
+        k = policy.split_collision_owner
+        return "collision", Label(
+            f"collision in good faith; {owner} followed up on time (last contact {last.date()}): "
+            f"{owner} {k}, {closer} {1 - k}",
+            f"撞单（善意），{owner}按时跟进（最后联系{last.date()}）：{owner} {k}，{closer} {1 - k}"), k
+    k = policy.split_late_owner
+    return "collision_late", Label(
+        f"collision; {owner} had no timely follow-up (limit {policy.timely_follow_up_days} days before "
+        f"{closer}'s reception on {first.date()}): {closer} {1 - k}, {owner} {k}",
+        f"撞单，{owner}在{closer}接待（{first.date()}）前{policy.timely_follow_up_days}天内无跟进："
+        f"{closer} {1 - k}，{owner} {k}"), k
+
+
 def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never_away,
           kinds: frozenset[str] | None = None) -> list[Deal]:
-    """The credit of every deal (``contract`` event) of one lead (§3.6), and
-    the commission stages it reached (§3.11). ``away_at(agent, moment)``
-    says whether an agent was away (and why) at a moment; ``kinds`` are the
-    industry's event kinds (commission stages of other kinds are left out).
-    A voided contract is no deal; a voided step is not reached.
+    """The credit of every deal of one lead (§3.6), and the commission
+    stages it reached (§3.11). ``away_at(agent, moment)`` says whether an
+    agent was away (and why, ``left`` after a departure) at a moment;
+    ``kinds`` are the industry's event kinds (commission stages of other
+    kinds are left out). A voided deposit or contract is no deal.
+
+    Disputes are raised by an agent and decided by a manager (``dispute``
+    events with a ``decision``); only an upheld dispute changes the credit.
     """
     events = effective_events(events)
     out: list[Deal] = []
-    contracts = [i for i, e in enumerate(events) if e.kind == "contract"]
-    for n, i in enumerate(contracts):
+    spans = deal_spans(events, policy.deal_moment)
+    for n, (i, ci) in enumerate(spans):
         c = events[i]
+        contract = events[ci] if ci is not None else None
         prior = events[:i]
-        after = events[i + 1:contracts[n + 1]] if n + 1 < len(contracts) else events[i + 1:]
+        end = spans[n + 1][0] if n + 1 < len(spans) else len(events)
+        after = events[i + 1:end]
         own = resolve(prior, policy, c.at)
         owner = own.owner
+        original = displaced(own)
         closer = c.agent or owner
-        start = events[contracts[n - 1]].at if n else None
-        deposits = [e for e in prior if e.kind == "deposit" and (start is None or e.at > start)]
+        start = events[spans[n - 1][0]].at if n else None
+        deposits = [e for e in prior + [c] if e.kind == "deposit" and (start is None or e.at > start)]
         subscribed = deposits[0].at if deposits else c.at
         dispute_until = subscribed.date() + dt.timedelta(days=policy.dispute_days)
-        disputes = [e for e in after if e.kind == "dispute" and e.data.get("deal") == c.id]
+        ids = {c.id, contract.id if contract else None} - {None}
+        raised = [e for e in after if e.kind == "dispute" and e.data.get("deal") in ids and "decision" not in e.data]
+        decided = {e.data.get("dispute"): e for e in after if e.kind == "dispute" and "decision" in e.data}
+        upheld = [(d, decided[d.id]) for d in raised if d.id in decided
+                  and decided[d.id].data["decision"] == "upheld"]
+        # a dispute recorded by a manager before raising and deciding were two steps
+        upheld += [(d, d) for d in raised if d.data.get("manager") and d.id not in decided]
+        open_disputes = tuple((d.id, d.data.get("claim"), d.data.get("claimant")) for d in raised
+                              if d.id not in decided and not d.data.get("manager"))
         arbitrations = [e for e in after if e.kind == "owner" and e.data.get("rule") == "arbitration"]
         violation = None
         since = own.since()
+        mine = [at for at, agent in receptions_of(prior) if agent == closer and (since is None or at >= since)]
         if arbitrations:
             a = arbitrations[-1]
             text = a.data.get("reason") or {}
@@ -335,27 +542,67 @@ def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never
             parts = [(a.data["to"], Fraction(1), "arbitrated")]
         elif closer is None:
             out.append(Deal(c.id, c.at, None, owner, "no_agent", Label(
-                "no agent: log the contract with --agent", "无成交顾问：签约请用 --agent 记录"), (),
-                subscribed, dispute_until, False, None, ()))
+                "no agent: log the deal with --agent", "无成交顾问：成交请用 --agent 记录"), (),
+                subscribed, dispute_until, False, None, (), contract.at if contract else None, open_disputes))
             continue
         else:
-            knowing = [d for d in disputes if d.data.get("claim") == "knowingly"]
-            unrecognized = [d for d in disputes if d.data.get("claim") == "unrecognized"]
-            if knowing and owner and closer != owner:
+            knowing = [(d, v) for d, v in upheld if d.data.get("claim") == "knowingly"]
+            unrecognized = [(d, v) for d, v in upheld if d.data.get("claim") == "unrecognized"]
+            victim = original if original and owner == closer else owner
+            buyer_rule = _buyer_rule(prior, contract, closer)
+            family_partner = _family_partner(prior, closer) if policy.family_split else None
+            on_behalf = any(e.kind == "register" and e.data.get("registered_as") == "friend_viewing" for e in prior)
+            split = next((v.data["split"] for d, v in reversed(upheld) if v.data.get("split") is not None), None)
+            if split is not None:
+                d, verdict = next((d, v) for d, v in reversed(upheld) if v.data.get("split") is not None)
+                claimant, k = d.data["claimant"], Fraction(split)
+                rule = "dispute_split"
+                reason = Label(f"manager {verdict.data.get('manager')} upheld {claimant}'s dispute "
+                               f"({d.data.get('claim')}) and set {claimant} {k}, {closer} {1 - k}",
+                               f"经理{verdict.data.get('manager')}支持{claimant}的业绩争议，裁定{claimant} {k}，{closer} {1 - k}")
+                parts = [(claimant, k, "claimant"), (closer, 1 - k, "closer")]
+            elif buyer_rule is not None:
+                rule, reason = buyer_rule
+                parts = [(closer, Fraction(1), "closer")]
+            elif family_partner is not None:
+                k = Fraction(1, 2)
+                rule = "family_split"
+                reason = Label(f"a family registered apart with {family_partner} (分单制): {closer} {k}, "
+                               f"{family_partner} {k}",
+                               f"同一家人分别登记（分单制）：{closer} {k}，{family_partner} {k}")
+                parts = [(closer, k, "closer"), (family_partner, k, "family")]
+            elif on_behalf and owner and closer != owner:
+                k = policy.split_friend_owner
+                rule = "friend_viewing"
+                reason = Label(f"{owner} received a friend viewing for the client, who came back to {closer}: "
+                               f"{owner} {k}, {closer} {1 - k}",
+                               f"{owner}接待帮朋友看房者，朋友再访由{closer}接待成交：{owner} {k}，{closer} {1 - k}")
+                parts = [(owner, k, "owner"), (closer, 1 - k, "closer")]
+            elif knowing and victim and closer != victim:
                 rule = "knowingly"
-                reason = Label(f"{closer} knowingly worked {owner}'s client: all credit to {owner}, "
+                reason = Label(f"{closer} knowingly worked {victim}'s client: all credit to {victim}, "
                                "violation recorded",
-                               f"{closer}明知是{owner}的客户仍深度接触：业绩全部归{owner}，记违规")
-                violation = Label(f"{closer} knowingly worked {owner}'s client (penalty per office rules)",
-                                  f"{closer}明知是{owner}的客户仍接待（按制度处罚）")
-                parts = [(owner, Fraction(1), "owner")]
+                               f"{closer}明知是{victim}的客户仍深度接触：业绩全部归{victim}，记违规")
+                violation = Label(f"{closer} knowingly worked {victim}'s client (penalty per office rules)",
+                                  f"{closer}明知是{victim}的客户仍接待（按制度处罚）")
+                parts = [(victim, Fraction(1), "owner")]
             elif unrecognized:
-                claimant = unrecognized[-1].data["claimant"]
-                k = policy.split_unrecognized_claimant
-                rule = "unrecognized"
-                reason = Label(f"{claimant} proved an earlier reception they failed to recognise: "
-                               f"{claimant} {k}, {closer} {1 - k}",
-                               f"{claimant}当场未认出老客户、事后拿出接待依据：{claimant} {k}，{closer} {1 - k}")
+                d, verdict = unrecognized[-1]
+                claimant = d.data["claimant"]
+                first = max((at for at, a in receptions_of(prior) if a == closer and at <= (since or c.at)),
+                            default=c.at)
+                if _timely(prior, policy, claimant, first) is not None:
+                    k = policy.split_unrecognized_claimant
+                    rule = "unrecognized"
+                    reason = Label(f"{claimant} failed to recognise their client, followed up on time and proved "
+                                   f"the earlier reception: {claimant} {k}, {closer} {1 - k}",
+                                   f"{claimant}未认出老客户、按时跟进并事后拿出接待依据：{claimant} {k}，{closer} {1 - k}")
+                else:
+                    k = policy.split_late_owner
+                    rule = "unrecognized_late"
+                    reason = Label(f"{claimant} failed to recognise their client and had no timely follow-up: "
+                                   f"{closer} {1 - k}, {claimant} {k}",
+                                   f"{claimant}未认出老客户且未按时跟进：{closer} {1 - k}，{claimant} {k}")
                 parts = [(claimant, k, "claimant"), (closer, 1 - k, "closer")]
             elif owner is None or owner == closer:
                 helpers = sorted({e.agent for e in prior if e.kind == "assist" and e.agent
@@ -376,40 +623,11 @@ def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never
                                    f"{closer}成交无归属客户：业绩全部归其所有")
                     parts = [(closer, Fraction(1), "owner" if owner else "closer")]
             else:
-                mine = [at for at, agent in receptions_of(prior) if agent == closer
-                        and (since is None or at >= since)]
                 away = [(at, away_at(owner, at)) for at in mine]
                 away = [(at, why) for at, why in away if why]
                 first = mine[0] if mine else c.at
-                follow_ups = [e.at for e in prior if e.kind == "follow_up" and e.agent == owner and e.at <= first]
-                referral = own.history and own.history[-1].rule == "referral"
-                if referral and away:
-                    k = policy.split_referral_owner
-                    rule = "referral_away"
-                    reason = Label(f"referral received by {closer} while {owner} was away ({away[0][1]}): "
-                                   f"{closer} {1 - k}, {owner} {k}",
-                                   f"老客户介绍的新客户在{owner}不在时由{closer}接待成交：{closer} {1 - k}，{owner} {k}")
-                elif away:
-                    k = policy.split_stand_in_owner
-                    rule = "stand_in_away"
-                    reason = Label(f"{closer} stood in while {owner} was away ({away[0][1]}) and closed: "
-                                   f"{closer} {1 - k}, {owner} {k}",
-                                   f"{owner}不在时{closer}代接并成交：{closer} {1 - k}，{owner} {k}")
-                elif follow_ups and (first.date() - follow_ups[-1].date()).days <= policy.timely_follow_up_days:
-                    k = policy.split_collision_owner
-                    rule = "collision"
-                    reason = Label(f"collision in good faith; {owner} followed up on time "
-                                   f"(last {follow_ups[-1].date()}): {owner} {k}, {closer} {1 - k}",
-                                   f"撞单（善意），{owner}按时回访（最后{follow_ups[-1].date()}）："
-                                   f"{owner} {k}，{closer} {1 - k}")
-                else:
-                    k = policy.split_late_owner
-                    rule = "collision_late"
-                    last = follow_ups[-1].date().isoformat() if follow_ups else "none"
-                    reason = Label(f"collision; {owner} had no timely follow-up (last: {last}, limit "
-                                   f"{policy.timely_follow_up_days} days): {closer} {1 - k}, {owner} {k}",
-                                   f"撞单，{owner}未按时回访（最后：{last}，期限{policy.timely_follow_up_days}天）："
-                                   f"{closer} {1 - k}，{owner} {k}")
+                referral = bool(own.history) and own.history[-1].rule == "referral"
+                rule, reason, k = _collision(prior, policy, owner, closer, first, away, referral)
                 parts = [(owner, k, "owner"), (closer, 1 - k, "closer")]
         stages = []
         for s in policy.commission_stages:
@@ -418,13 +636,18 @@ def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never
             elif kinds is not None and s.kind not in kinds:
                 continue
             elif s.kind == "contract":
-                reached = c.at
+                reached = contract.at if contract else None
             else:
                 hit = [e.at for e in after if e.kind == s.kind]
                 reached = hit[0] if hit else None
             stages.append(StageReached(s.name, s.label, s.percent, reached))
-        out.append(Deal(c.id, c.at, closer, owner, rule, reason, _combine(parts), subscribed,
-                        dispute_until, bool(arbitrations), violation, tuple(stages)))
+        shares = _combine(parts)
+        # left before the contract (or, none yet, left at all)
+        left = tuple(s.agent for s in shares
+                     if away_at(s.agent, contract.at if contract else dt.datetime.max) == "left")
+        out.append(Deal(c.id, c.at, closer, owner, rule, reason, shares, subscribed,
+                        dispute_until, bool(arbitrations), violation, tuple(stages),
+                        contract.at if contract else None, open_disputes, left))
     return out
 
 
@@ -470,7 +693,9 @@ def referral_owner(book, lead_id: int, limit: int = 100) -> tuple[str | None, li
 
 
 def registration_data(book, industry: str, phone: str, *, asks_for: str | None = None,
-                      referred_by: int | None = None, referral_proof: str | None = None) -> dict:
+                      referred_by: int | None = None, referral_proof: str | None = None,
+                      channel: str = "visit", agent: str | None = None, registered_as: str | None = None,
+                      family_of: int | None = None, relation: str | None = None) -> dict:
     """What a registration records for the ownership fold: the named agent,
     the referral (with the owner it leads to now) and an agent's recorded
     relation with this phone. Raises on bad input; called inside the
@@ -478,6 +703,19 @@ def registration_data(book, industry: str, phone: str, *, asks_for: str | None =
     from .errors import LeadcycleError, NotFound
 
     data: dict = {}
+    if registered_as is not None:
+        if registered_as not in REGISTERED_AS:
+            raise LeadcycleError(f"--registered-as {registered_as!r} is not one of {', '.join(REGISTERED_AS)}")
+        if channel != "visit":
+            raise LeadcycleError(f"--registered-as {registered_as} goes with a visit")
+        data["registered_as"] = registered_as
+    if family_of is not None:  # split mode: a lead of their own (family_arrival took the other)
+        fam = book.lead(family_of)
+        data.update(family_of=fam.id, family_relation=relation, family_owner=live(book, fam.id)[2].owner)
+    if asks_for and channel != "visit":
+        raise LeadcycleError(f"--asks-for goes with a visit: a caller is not told whom to ask for (002), and a "
+                             "name given on the phone decides nothing; when the client names an agent on "
+                             "arrival, log it: leadcycle log LEAD visit --agent NAME --set asks_for=AGENT")
     if asks_for:
         book.agent(asks_for, what="--asks-for")
         data["asks_for"] = asks_for
@@ -506,22 +744,77 @@ def registration_data(book, industry: str, phone: str, *, asks_for: str | None =
             data["agent_relation"] = {"agent": rel["agent"], "relation": rel["relation"],
                                       "name": rel["name"], "recorded_at": rel["recorded_at"]}
             break
+    if channel == "visit" and agent and not (asks_for or data.get("referral_owner") or data.get("agent_relation")
+                                             or registered_as in INTRODUCTIONS):
+        from . import reception
+
+        ticket = reception.check_walk_in(book, agent)  # the queue's walk-in goes to the agent it named
+        if ticket is not None:
+            reception.use_ticket(book, ticket, agent)
     return data
 
 
-def claim(book, lead_id: int, agent: str):
-    """An agent takes a lead from the pool (no owner)."""
-    from .errors import Refused
+#: pool entries no agent may claim: the first visit decides a phone-only
+#: lead (§3.1); the manager reassigns a departed agent's leads (§3.7, 002)
+_NOT_CLAIMABLE = {
+    "no_owner": "a phone-only lead is owned at the first visit (log the visit with the receiving agent)",
+    "introduction": "a company or staff introduction is allocated by the manager: leadcycle reassign {id} "
+                    "--to AGENT --reason redistribute --agent MANAGER",
+    "departed": "a departed agent's clients are the manager's to reassign: leadcycle reassign {id} --to AGENT "
+                "--reason redistribute --agent MANAGER",
+    "departed_new_client": "a departed agent's clients are the manager's to reassign: leadcycle reassign {id} "
+                           "--to AGENT --reason redistribute --agent MANAGER",
+}
 
+
+def _claims_today(book, agent: str) -> int:
+    day = book.now.date()
+    start, end = dt.datetime.combine(day, dt.time()), dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    return book.store.conn.execute(
+        "SELECT count(*) FROM events WHERE kind = 'owner' AND agent = ? AND at >= ? AND at < ? "
+        "AND json_extract(data, '$.rule') = 'claimed'",
+        (agent, start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds"))).fetchone()[0]
+
+
+def check_claim(book, lead_id: int, agent: str, own: Ownership) -> None:
+    """Refuse a claim the office's pool rules do not allow (one line each)."""
+    settings = book.settings
+    if own.owner is not None:
+        raise Refused(f"lead #{lead_id} is owned by {own.owner} ({own.reason.text.en}); "
+                      "only a pool lead can be claimed")
+    last = own.history[-1] if own.history else None
+    rule = last.rule if last else "no_owner"
+    if rule in _NOT_CLAIMABLE:
+        raise Refused(f"lead #{lead_id} cannot be claimed: " + _NOT_CLAIMABLE[rule].format(id=lead_id))
+    if settings["ownership.pool_claims"] != "open":
+        raise Refused(f"lead #{lead_id} is in the pool ({last.reason.text.en if last else 'no owner'}); in this "
+                      "office the manager hands out pooled leads (leadcycle reassign LEAD --to AGENT --reason "
+                      "redistribute), and a lapsed client's next visit is a new client for the queue "
+                      "(ownership.pool_claims open lets agents claim)")
+    bar = settings["ownership.reclaim_days"]
+    before = next((h.owner for h in reversed(own.history[:-1]) if h.owner is not None), None)
+    if bar and before == agent and (book.now.date() - last.at.date()).days < bar:
+        until = last.at.date() + dt.timedelta(days=bar)
+        raise Refused(f"{agent} owned lead #{lead_id} until {last.at.date()}; the previous owner may claim it "
+                      f"back from {until} (ownership.reclaim_days {bar})")
+    limit = settings["ownership.claim_daily_limit"]
+    if limit and _claims_today(book, agent) >= limit:
+        raise Refused(f"{agent} has claimed {limit} leads today, the daily limit (ownership.claim_daily_limit)")
+    most = settings["ownership.max_owned"]
+    if most and len(book.store.owned_lead_ids(agent)) >= most:
+        raise Refused(f"{agent} owns {most} leads, the most an agent may own to claim more "
+                      "(ownership.max_owned); give one up or follow them up first")
+
+
+def claim(book, lead_id: int, agent: str):
+    """An agent takes a lead from the pool, as the office's pool rules allow
+    (:func:`check_claim`)."""
     agent = book.author(agent)
     book.agent(agent)
     lead = book.lead(lead_id)
 
     def check():
-        _, _, own = live(book, lead.id)
-        if own.owner is not None:
-            raise Refused(f"lead #{lead.id} is owned by {own.owner} ({own.reason.text.en}); "
-                          "only a pool lead can be claimed")
+        check_claim(book, lead.id, agent, live(book, lead.id)[2])
 
     with book.store.transaction():  # the day in the reason is the write's
         event = _owner_event(book, lead.id, agent, "claimed", Label(
@@ -529,11 +822,34 @@ def claim(book, lead_id: int, agent: str):
         return book.append(lead.id, [event], check=check)
 
 
-def recognize(book, lead_id: int, agent: str):
-    """The original agent recognises a returning client received by a
-    colleague, within the recognition window (§3.5)."""
-    from .errors import Refused
+def give_up(book, lead_id: int, agent: str, reason: str):
+    """The owner gives the client up (002: the client refused to buy and the
+    agent gave up; a colleague who then closes takes all the credit)."""
+    agent = book.author(agent)
+    book.agent(agent)
+    text = " ".join(str(reason or "").split())
+    if not text:
+        raise LeadcycleError("--reason is required: say why the client is given up")
+    lead = book.lead(lead_id)
 
+    def check():
+        own = live(book, lead.id)[2]
+        if own.owner != agent:
+            raise Refused(f"lead #{lead.id} is {own.owner or 'in the pool'}'s, not {agent}'s; only the owner "
+                          "gives a client up")
+
+    with book.store.transaction():
+        event = _owner_event(book, lead.id, None, "given_up", Label(
+            f"pool: {agent} gave the client up on {book.now.date()} ({text})",
+            f"公共客户池：{agent}于{book.now.date()}放弃该客户（{text}）"), agent, previous=agent)
+        return book.append(lead.id, [attrs.evolve(event, note=text)], check=check)
+
+
+def recognize(book, lead_id: int, agent: str):
+    """The original agent recognises their returning client, received by a
+    colleague without naming them, within the recognition window (§3.5):
+    the lead stays theirs. Outside the window, after a lapse, or for a
+    client who came back as a new client, it is refused."""
     agent = book.author(agent)
     book.agent(agent)
     lead = book.lead(lead_id)
@@ -542,25 +858,25 @@ def recognize(book, lead_id: int, agent: str):
     def check():
         now = book.now
         _, events, own = live(book, lead.id)
-        if own.owner == agent:
-            raise Refused(f"{agent} already owns lead #{lead.id}; there is nothing to recognise")
         if any(e.kind == "owner" and e.data.get("rule") == "arbitration" for e in events):
             raise Refused(f"lead #{lead.id}'s owner was decided by a manager's arbitration, which is final")
+        if own.awaiting_recognition and own.owner == agent:
+            return
+        if own.owner == agent:
+            raise Refused(f"{agent} owns lead #{lead.id} and no colleague is receiving the client; "
+                          "there is nothing to recognise")
         if agent not in {h.owner for h in own.history}:
             raise Refused(f"{agent} never owned lead #{lead.id}; only the original agent can recognise "
                           "a returning client")
-        others = [(at, a) for at, a in receptions_of(events) if a != agent]
-        if not others:
-            raise Refused(f"no colleague has received lead #{lead.id}; there is nothing to recognise")
-        at, receiver = others[-1]
-        window = dt.timedelta(minutes=policy.recognition_minutes)
-        if now - at > window:
+        last = own.history[-1]
+        if last.rule == "not_recognized" and displaced(own) == agent:
+            at = max(a for a, who in receptions_of(events) if who == last.owner and a <= last.at)
             minutes = int((now - at).total_seconds() // 60)
-            raise Refused(f"{agent} recognised the client {minutes} minutes after {receiver}'s reception at "
+            raise Refused(f"{agent} recognised the client {minutes} minutes after {last.owner}'s reception at "
                           f"{at:%Y-%m-%d %H:%M}, outside the {policy.recognition_minutes}-minute window; "
-                          f"the lead stays with {own.owner or 'the pool'}")
-        if now < at:
-            raise Refused(f"the clock ({now.isoformat()}) is before the reception at {at.isoformat()}")
+                          f"the lead stays with {own.owner}")
+        raise Refused(f"lead #{lead.id} is no longer {agent}'s client ({last.reason.text.en}); "
+                      "a client who came back as a new client is the receiver's")
 
     with book.store.transaction():  # the window is measured to the moment of the write
         now = book.now
@@ -645,7 +961,7 @@ def lead_deals(book, lead_id: int, events: list[Event] | None = None) -> list[De
 def write_credit(book, lead_id: int, events: list[Event]) -> None:
     """Rewrite the lead's credit ledger from its whole log ``events``
     (inside the caller's transaction)."""
-    if not any(e.kind in ("contract", VOID) for e in events):
+    if not any(e.kind in ("contract", "deposit", VOID) for e in events):
         return  # no deal, and no correction that could have undone one
     rows = []
     for d in lead_deals(book, lead_id, events):
@@ -655,50 +971,106 @@ def write_credit(book, lead_id: int, events: list[Event]) -> None:
     book.store.save_credit(lead_id, rows, book.now)
 
 
-def dispute(book, lead_id: int, claim_kind: str, claimant: str, manager: str, note: str | None = None):
-    """Record a dispute about a closed deal, within the dispute window of
-    the subscription (§3.6): ``knowingly`` (the owner shows the closer knew
-    it was their client) or ``unrecognized`` (an agent proves an earlier
-    reception they failed to recognise)."""
-    from .errors import LeadcycleError, Refused
+def _deal_for_dispute(book, lead, policy, now) -> Deal:
+    found = lead_deals(book, lead.id)
+    if not found:
+        moment = "subscription (deposit) or contract" if policy.deal_moment == "subscription" else "contract"
+        raise Refused(f"lead #{lead.id} has no deal yet; a dispute is about a deal ({moment})")
+    deal = found[-1]
+    if deal.arbitrated:
+        raise Refused(f"lead #{lead.id}'s credit was decided by a manager's arbitration, which is final")
+    return deal
 
-    if claim_kind not in ("knowingly", "unrecognized"):
-        raise LeadcycleError(f"--claim {claim_kind!r} is not knowingly or unrecognized")
-    book.agent(manager, manager=True, what="--manager")
+
+def dispute(book, lead_id: int, claim_kind: str, claimant: str, note: str | None = None):
+    """An agent raises a dispute about a deal's credit, within the dispute
+    window after the subscription (§3.6); a manager decides it
+    (:func:`decide`). ``knowingly``: the claimant's identified client was
+    knowingly worked by the closer; ``unrecognized``: the claimant failed to
+    recognise their own client within the window and proves the earlier
+    reception — only for a client they lost that way, not for a lapsed one."""
+    if claim_kind not in CLAIMS:
+        raise LeadcycleError(f"--claim {claim_kind!r} is not one of {', '.join(CLAIMS)}")
+    claimant = book.author(claimant)
+    if claimant is None:
+        raise LeadcycleError("--agent is required: the agent who raises the dispute")
     book.agent(claimant)
     lead = book.lead(lead_id)
     policy = _policy(book, lead.industry)
     holder: dict = {}
 
     def check():
-        found = lead_deals(book, lead.id)
-        if not found:
-            raise Refused(f"lead #{lead.id} has no deal yet; a dispute is about a closed deal (contract)")
-        deal = found[-1]
-        if deal.arbitrated:
-            raise Refused(f"lead #{lead.id}'s credit was decided by a manager's arbitration, which is final")
+        deal = _deal_for_dispute(book, lead, policy, book.now)
         if book.now.date() > deal.dispute_until:
             raise Refused(f"the dispute window closed on {deal.dispute_until} ({policy.dispute_days} days after "
                           f"the subscription on {deal.subscribed_at.date()}); the credit is final")
+        if any(c == claimant for _, _, c in deal.open_disputes):
+            raise Refused(f"{claimant} already has an open dispute on lead #{lead.id}; a manager decides it "
+                          f"with: leadcycle decide {lead.id} upheld|rejected --agent MANAGER")
+        events = effective_events(book.store.events_for(lead.id))
+        prior = events[:next(i for i, e in enumerate(events) if e.id == deal.event_id)]
+        own = resolve(prior, policy, deal.at)
+        original = displaced(own)
+        if claimant == deal.closer:
+            raise Refused(f"{claimant} made the deal; a dispute is raised by another agent")
         if claim_kind == "knowingly":
-            if deal.owner != claimant or deal.closer == claimant:
-                raise Refused(f"{claimant} was not the owner of lead #{lead.id} when {deal.closer} closed it "
+            victim = original if original and deal.owner == deal.closer else deal.owner
+            if victim != claimant:
+                raise Refused(f"{claimant} was not the owner of lead #{lead.id} when {deal.closer} made the deal "
                               f"(owner: {deal.owner or 'none'}); only the owner can claim it was knowingly worked")
-        else:
-            if claimant == deal.closer:
-                raise Refused(f"{claimant} closed the deal; there is no earlier reception to prove")
-            events = effective_events(book.store.events_for(lead.id))
-            if not any(a == claimant and at <= deal.at for at, a in receptions_of(events)):
+        elif original != claimant:
+            lapsed = [h for h in own.history if h.rule in ("lapsed", "no_first_callback", "no_new_intent",
+                                                          "no_contact")]
+            if not any(a == claimant for _, a in receptions_of(prior)):
                 raise Refused(f"{claimant} has no recorded reception of lead #{lead.id} before the deal; "
                               "the registration table is the only evidence")
+            why = (f"{lapsed[-1].reason.text.en}" if lapsed else f"the owner at the deal was {deal.owner}")
+            raise Refused(f"{claimant} did not lose lead #{lead.id} by failing to recognise the client ({why}); "
+                          "a client who came back as a new client is the receiver's, there is nothing to dispute")
         holder["deal"] = deal
 
-    # the deal is read under the write lock; the event names it
-    with book.store.transaction():
+    with book.store.transaction():  # the deal is read under the write lock; the event names it
         check()
         event = Event(None, lead.id, "dispute", book.now, claimant,
-                      {"claim": claim_kind, "claimant": claimant, "manager": manager,
-                       "deal": holder["deal"].event_id}, note)
+                      {"claim": claim_kind, "claimant": claimant, "deal": holder["deal"].event_id}, note)
+        return book.append(lead.id, [event])
+
+
+def decide(book, lead_id: int, verdict: str, manager: str, split: str | None = None,
+           reason: str | None = None):
+    """A manager decides the open dispute on the lead's latest deal
+    (§3.6, §3.9): ``upheld`` (the rule's split, or ``split`` — the
+    claimant's share) or ``rejected``. Recorded with the reason."""
+    from .defaults import SPLIT_CHOICES
+
+    if verdict not in ("upheld", "rejected"):
+        raise LeadcycleError(f"{verdict!r} is not upheld or rejected")
+    if split is not None and split not in SPLIT_CHOICES:
+        raise LeadcycleError(f"--split {split!r} is not one of {', '.join(SPLIT_CHOICES)}")
+    if split is not None and verdict != "upheld":
+        raise LeadcycleError("--split goes with upheld: a rejected dispute leaves the credit as it is")
+    text = " ".join(str(reason or "").split())
+    if not text:
+        raise LeadcycleError("--reason is required: say why the manager decided so")
+    manager = book.author(manager)
+    book.agent(manager, manager=True, what="--agent (the manager)")
+    lead = book.lead(lead_id)
+    policy = _policy(book, lead.industry)
+    holder: dict = {}
+
+    def check():
+        deal = _deal_for_dispute(book, lead, policy, book.now)
+        if not deal.open_disputes:
+            raise Refused(f"lead #{lead.id} has no open dispute; an agent raises one with: "
+                          f"leadcycle dispute {lead.id} --claim knowingly|unrecognized --agent NAME")
+        holder["dispute"] = deal.open_disputes[0]
+
+    with book.store.transaction():
+        check()
+        did, claim_kind, claimant = holder["dispute"]
+        event = Event(None, lead.id, "dispute", book.now, manager,
+                      {"dispute": did, "decision": verdict, "manager": manager, "claim": claim_kind,
+                       "claimant": claimant, "split": split}, text)
         return book.append(lead.id, [event])
 
 
@@ -745,3 +1117,76 @@ def leave(book, agent: str, to: str | None = None):
         if moved:
             book._reproject([m[0] for m in moved])
     return moved
+
+
+# ------------------------------------------------- family, friends, buyers
+
+
+def family_arrival(book, industry: str, family_of: int, name: str, gender: str, phone: str,
+                   relation: str | None, agent: str | None):
+    """Close family of lead ``family_of`` arriving separately with a phone of
+    their own (002). ``ownership.family_separate`` ``first``: the first
+    registration counts — the person is recorded on that lead, which keeps
+    its owner (returns the :class:`~leadcycle.api.Added`); ``split``: a lead
+    of their own whose deal is split equally (returns None)."""
+    from .api import Added
+    from .validate import FAMILY_RELATIONS
+
+    if relation not in FAMILY_RELATIONS:
+        raise LeadcycleError(f"--family-of needs --relation {'|'.join(FAMILY_RELATIONS)}: how {name} is close "
+                             f"family of lead #{family_of}'s client (other people are leads of their own)")
+    lead = book.lead(family_of)
+    if lead.industry != industry:
+        raise LeadcycleError(f"--family-of: lead #{lead.id} is a {lead.industry} lead, not {industry}")
+    if book.settings["ownership.family_separate"] != "first":
+        return None
+    event = Event(None, lead.id, "set", book.now, agent, {"changes": {}, "family_member": {
+        "name": name, "gender": gender, "relation": relation, "phone": phone, "received_by": agent}},
+        note=f"{name} ({relation}) came separately with another phone")
+    state = book.append(lead.id, [event])
+    return Added(book.store.get_lead(lead.id), state, "family",
+                 f"same lead #{lead.id}: {name} is {lead.name}'s {relation}; a family arriving separately is one "
+                 "client and the first registration counts (ownership.family_separate first)")
+
+
+def after_registration(book, lead_id: int, register: Event) -> list[int]:
+    """Entries a registration writes on other leads (inside its
+    transaction): a family member registered apart (``split``) is recorded
+    on the family's first lead, so a deal on either splits. Returns the
+    leads written."""
+    first = register.data.get("family_of")
+    if not first:
+        return []
+    member = {"name": register.data.get("name"), "gender": register.data.get("gender"),
+              "relation": register.data.get("family_relation"), "lead": lead_id, "owner": register.agent}
+    book.store.append_event(Event(None, first, "set", register.at, register.agent,
+                                  {"changes": {}, "family_member": member},
+                                  note=f"family member registered apart as lead #{lead_id}"))
+    return [first]
+
+
+def _family_partner(events: list[Event], closer: str) -> str | None:
+    """The other agent of a family registered apart (split mode), if any."""
+    for e in events:
+        if e.kind == "register" and e.data.get("family_owner") and e.data["family_owner"] != closer:
+            return e.data["family_owner"]
+        member = e.data.get("family_member") if e.kind == "set" else None
+        if member and member.get("lead") and member.get("owner") and member["owner"] != closer:
+            return member["owner"]
+    return None
+
+
+def _buyer_rule(prior: list[Event], contract: Event | None, closer: str) -> tuple[str, Label] | None:
+    """A contract whose buyer is not the registered client nor close family
+    of theirs is not this registration's deal (002: 以是否直系亲属关系为判定依据):
+    the closer takes it all."""
+    from .validate import FAMILY_RELATIONS
+
+    buyer = (contract.data.get("buyer") or "").strip() if contract else ""
+    registered = next((e.data.get("name") for e in prior if e.kind == "register"), None)
+    if not buyer or buyer == registered or contract.data.get("buyer_relation") in FAMILY_RELATIONS:
+        return None
+    return "buyer_not_family", Label(
+        f"the buyer {buyer} is not {registered} nor close family: not this registration's client; "
+        f"all credit to {closer}",
+        f"签约人{buyer}与登记人{registered}非直系亲属：不属该登记客户，业绩全部归{closer}")

@@ -1,9 +1,10 @@
 """The reception queue (轮接 / 轮牌, DOMAIN §3.10).
 
 New walk-ins go to agents in a fixed rotation: the active agents who are not
-managers, in the order they were added. The queue's state is a fold over the
-``receptions`` log (every reception, away and back is a row), so it can be
-replayed like a lead's owner:
+managers, in the order the supervisor set (排号, ``queue order``; agents not
+named follow in the order they were added). The queue's state is a fold over
+the ``receptions`` log (every reception, away, back and order is a row), so it
+can be replayed like a lead's owner:
 
 * the next regular turn goes to the first *available* agent after the one
   who took the last regular turn;
@@ -18,7 +19,16 @@ replayed like a lead's owner:
 * an appointment with a named agent consumes no turn;
 * during the lunch break (``ownership.lunch_start``–``ownership.lunch_end``)
   the lunch-duty agent (``ownership.lunch_duty_agent``) receives without
-  consuming a turn.
+  consuming a turn — unless they have left or are away: then the rotation
+  goes on (a wrong lunch setting never stops the front desk);
+* a returning client (``--returning OWNER``) is received by their owner,
+  or — owner away — by the stand-in, the last agent in the current order
+  (002: 安排排轮最后销售人员辅助接待); neither consumes a turn;
+* a walk-in is registered by the agent the queue gave it to: on a day the
+  front desk uses the queue, ``lead add --agent X`` for a visit needs an
+  unused reception of X that day (a turn, make-up turn, lunch duty or
+  appointment); a named request, a referral or an agent's recorded
+  relative goes to its agent anyway.
 """
 
 from __future__ import annotations
@@ -44,7 +54,12 @@ KINDS = {
     "appointment": Label("appointment (no turn consumed)", "预约客户（不计轮次）"),
     "non_buyer": Label("non-buying visitor (no turn consumed)", "非购房来访（不计轮次）"),
     "lunch_duty": Label("lunch duty (no turn consumed)", "午餐值班接待（不计轮次）"),
+    "returning": Label("returning client, received by the owner (no turn consumed)", "老客户由原顾问接待（不计轮次）"),
+    "stand_in": Label("returning client, owner away: stand-in (no turn consumed)",
+                      "老客户来访、原顾问不在：排轮最后者辅助接待（不计轮次）"),
 }
+#: receptions of a walk-in that a registration may use
+TICKETS = ("turn", "makeup", "lunch_duty", "appointment")
 
 
 @attrs.frozen
@@ -66,6 +81,10 @@ class QueueState:
 def state(book) -> QueueState:
     agents = [a for a in book.store.list_agents() if a.active and not a.is_manager]
     order = tuple(a.name for a in agents)
+    set_by = book.store.receptions(kinds=("order",))
+    if set_by:
+        chosen = [n for n in set_by[-1]["data"].get("order", ()) if n in order]
+        order = tuple(chosen) + tuple(n for n in order if n not in chosen)
     away = {a.name: a.away for a in agents if a.away}
     last = None
     makeup: Counter = Counter()
@@ -104,13 +123,32 @@ def _hhmm(book, key: str) -> dt.time:
 
 
 def lunch_duty(book) -> str | None:
-    """The lunch-duty agent if the clock is in the lunch break."""
+    """The lunch-duty agent if the clock is in the lunch break and they are
+    an active agent; a left agent or a time stored before settings were
+    checked leaves the rotation to work as usual (see :func:`lunch_problem`)."""
     name = str(book.settings["ownership.lunch_duty_agent"] or "").strip()
-    if not name:
+    if not name or lunch_problem(book):
         return None
     start, end = _hhmm(book, "ownership.lunch_start"), _hhmm(book, "ownership.lunch_end")
     if start <= book.now.time() < end:
         return name
+    return None
+
+
+def lunch_problem(book) -> str | None:
+    """Why the lunch duty cannot apply, as one line to fix it (or None)."""
+    name = str(book.settings["ownership.lunch_duty_agent"] or "").strip()
+    if not name:
+        return None
+    try:
+        _hhmm(book, "ownership.lunch_start"), _hhmm(book, "ownership.lunch_end")
+    except LeadcycleError as e:
+        return str(e)
+    a = book.store.get_agent(name)
+    if a is None or not a.active or a.is_manager:
+        return (f"ownership.lunch_duty_agent: {name!r} is not an agent in the rotation (left, unknown or a "
+                "manager); the rotation receives at lunch until it is fixed: leadcycle settings set "
+                "ownership.lunch_duty_agent NAME")
     return None
 
 
@@ -121,17 +159,32 @@ def _result(agent, kind, skipped, q_after: QueueState) -> dict:
             "skipped": skipped, "makeup_owed": dict(q_after.makeup)}
 
 
-def receive(book, *, non_buyer: bool = False, appointment: str | None = None) -> dict:
+def _last_in_order(q: QueueState) -> str:
+    """The duty agent: the last available one in the current order."""
+    candidates = [a for a in reversed(q.cycle()) if a not in q.away]
+    if not candidates:
+        raise Refused("no agent is available to receive: everyone in the rotation is away")
+    return candidates[0]
+
+
+def receive(book, *, non_buyer: bool = False, appointment: str | None = None,
+            returning: str | None = None) -> dict:
     """Name the agent who takes the next walk-in and advance the rotation
     (one transaction: two front desks cannot hand out the same turn)."""
-    if non_buyer and appointment:
-        raise LeadcycleError("choose one of --non-buyer and --appointment")
+    if sum(map(bool, (non_buyer, appointment, returning))) > 1:
+        raise LeadcycleError("choose one of --non-buyer, --appointment and --returning")
     with book.store.transaction():
         now = book.now
         q = state(book)
         if not q.order:
             raise Refused("the rotation is empty: add agents with: leadcycle agent add NAME")
-        if appointment:
+        if returning:
+            a = book.agent(returning, what="--returning (the client's owner)")
+            if a.name in q.order and a.name not in q.away:
+                agent, kind, skipped = a.name, "returning", []
+            else:
+                agent, kind, skipped = _last_in_order(q), "stand_in", []
+        elif appointment:
             a = book.agent(appointment, what="--appointment")
             if a.name in q.away:
                 raise Refused(f"{a.name} is marked away ({q.away[a.name]}); mark them back first: "
@@ -139,22 +192,57 @@ def receive(book, *, non_buyer: bool = False, appointment: str | None = None) ->
             agent, kind, skipped = a.name, "appointment", []
         else:
             duty = lunch_duty(book) if not non_buyer else None
-            if duty is not None:
-                d = book.store.get_agent(duty)
-                if d is None or not d.active:
-                    raise LeadcycleError(f"ownership.lunch_duty_agent: {duty!r} is not an active agent; "
-                                         "fix it with: leadcycle settings set ownership.lunch_duty_agent NAME")
             if duty is not None and duty not in q.away:
                 agent, kind, skipped = duty, "lunch_duty", []
             elif non_buyer:
-                candidates = [a for a in reversed(q.cycle()) if a not in q.away]
-                if not candidates:
-                    raise Refused("no agent is available to receive: everyone in the rotation is away")
-                agent, kind, skipped = candidates[0], "non_buyer", []
+                agent, kind, skipped = _last_in_order(q), "non_buyer", []
             else:
                 agent, kind, skipped = _plan(q)
-        book.store.add_reception(now, kind, agent, {"skipped": skipped})
-        return _result(agent, kind, skipped, state(book))
+        data = {"skipped": skipped, **({"owner": returning} if returning else {})}
+        book.store.add_reception(now, kind, agent, data)
+        out = _result(agent, kind, skipped, state(book))
+        out["warning"] = lunch_problem(book)
+        return out
+
+
+def set_order(book, order: list[str], manager: str) -> tuple[str, ...]:
+    """The supervisor sets the rotation order (排号)."""
+    manager = book.author(manager)
+    book.agent(manager, manager=True, what="--agent (the supervisor)")
+    if len(set(order)) != len(order):
+        dup = next(n for n in order if order.count(n) > 1)
+        raise LeadcycleError(f"{dup} is named twice; give each agent once, in the order of the rotation")
+    for name in order:
+        a = book.agent(name, what="the order")
+        if a.is_manager:
+            raise LeadcycleError(f"{name} is a manager, not in the rotation; name the agents who receive")
+    with book.store.transaction():
+        book.store.add_reception(book.now, "order", None, {"order": list(order), "by": manager})
+        return state(book).order
+
+
+def check_walk_in(book, agent: str) -> int | None:
+    """The reception a walk-in's registration by ``agent`` uses, on a day the
+    front desk uses the queue; refused when the queue gave the walk-in to
+    someone else. ``None`` when the queue is not in use that day."""
+    day = book.now.date()
+    rows = [r for r in book.store.receptions(kinds=TICKETS + ("registered",)) if r["at"].date() == day]
+    if not any(r["kind"] in TICKETS for r in rows):
+        return None
+    used = {r["data"].get("reception") for r in rows if r["kind"] == "registered"}
+    mine = [r for r in rows if r["kind"] in TICKETS and r["agent"] == agent and r["id"] not in used
+            and r["at"] <= book.now]
+    if mine:
+        return mine[-1]["id"]
+    waiting = [r for r in rows if r["kind"] in TICKETS and r["id"] not in used]
+    given = f"the queue gave the last walk-in to {waiting[-1]['agent']}" if waiting else \
+        "every walk-in the queue gave out today is registered"
+    raise Refused(f"{agent} has no walk-in from the queue today ({given}); register the walk-in with the agent "
+                  "the queue named, or take the next turn first: leadcycle receive")
+
+
+def use_ticket(book, reception_id: int, agent: str) -> None:
+    book.store.add_reception(book.now, "registered", agent, {"reception": reception_id})
 
 
 def view(book) -> dict:
@@ -172,7 +260,7 @@ def view(book) -> dict:
                      "status_label": AWAY_REASONS[why] if why else Label("available", "在岗"),
                      "makeup_turns": q.makeup.get(a, 0), "next": a == nxt})
     return {"next": nxt, "next_kind": kind, "last_turn": q.last, "rotation": rows,
-            "lunch_duty": lunch_duty(book)}
+            "lunch_duty": lunch_duty(book), "lunch_problem": lunch_problem(book)}
 
 
 def set_away(book, agent: str, reason: str) -> None:

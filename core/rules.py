@@ -670,6 +670,25 @@ class OwnershipPolicy:
     split_unrecognized_claimant: Fraction = attrs.field(default=Fraction(1, 2), converter=Fraction)
     #: commission paid out by stage of the deal (DOMAIN §3.11)
     commission_stages: tuple["CommissionStage", ...] = attrs.field(default=(), converter=tuple)
+    #: a returning client received by a colleague, not recognised within
+    #: ``recognition_minutes``, goes to the receiver; after this many days
+    #: without the owner's contact, to the receiver regardless (§3.5, 002)
+    recognition_contact_days: int = 30
+    #: 004's new-client rule (楼盘客户划分标准): the next visit is a new client
+    #: when the owner made no first call-back within ``first_callback_days``
+    #: of the first visit, or no new talk within ``new_intent_days`` of the
+    #: last call-back (``None``: the rule is off)
+    first_callback_days: int | None = None
+    new_intent_days: int | None = None
+    #: the moment a deal is made for credit and disputes: ``subscription``
+    #: (认购, the first deposit) or ``contract`` (§3.6)
+    deal_moment: str = "subscription"
+    #: a friend viewing for the client: the registering agent's share when a
+    #: colleague receives the client and closes (002: 分半)
+    split_friend_owner: Fraction = attrs.field(default=Fraction(1, 2), converter=Fraction)
+    #: a family registered apart with different phones splits a deal equally
+    #: (002 分单制) instead of keeping the first registration's lead
+    family_split: bool = False
 
 
 @attrs.frozen

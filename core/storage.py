@@ -1765,15 +1765,16 @@ class Verifier:
 
     def credit(self) -> Check:
         """The credit ledger is derived (``leadcycle credit`` recomputes it from
-        the log): each row names a contract of its own lead, and each deal's
+        the log): each row names a deal (a deposit or a contract) of its own lead, and each deal's
         shares sum to exactly 1."""
         sums: dict[tuple[int, int], Fraction] = {}
         n = 0
         for lead_id, deal, agent, num, den, kind, owner in self.conn.execute(
                 "SELECT c.lead_id, c.deal_event_id, c.agent, c.share_num, c.share_den, e.kind, e.lead_id "
                 "FROM credit_ledger c LEFT JOIN events e ON e.id = c.deal_event_id ORDER BY c.lead_id, c.deal_event_id"):
-            if kind != "contract" or owner != lead_id or not den:
-                text = f"credit of lead #{lead_id} names event #{deal}, which is not a contract of that lead"
+            if kind not in ("contract", "deposit") or owner != lead_id or not den:
+                text = (f"credit of lead #{lead_id} names event #{deal}, which is not a deal (deposit or "
+                        "contract) of that lead")
                 return Check("credit ledger", False, text, n, {"table": "credit_ledger", "what": "mismatch",
                                                                "id": deal, "lead_id": lead_id, "message": text})
             sums[(lead_id, deal)] = sums.get((lead_id, deal), Fraction(0)) + Fraction(num, den)

@@ -80,7 +80,8 @@ def test_a_colleague_logs_only_what_ownership_foresees_and_is_marked(office):
     assert len(events(office)) == n
     # an assist and a stand-in's reception are foreseen: accepted, marked, and shown
     assert office("log", "1", "assist", "--agent", "王强", now="2026-03-06T10:00").exit_code == 0
-    assert office("log", "1", "visit", "--agent", "王强", now="2026-03-06T11:00").exit_code == 0
+    assert office("log", "1", "visit", "--agent", "王强", "--set", "asks_for=李娜",
+                  now="2026-03-06T11:00").exit_code == 0
     # a manager may log anything, marked the same way; the owner's own entries are not marked
     assert office("log", "1", "follow_up", "--agent", "陈经理", "--reaction", "一般", "--note", "经理回访",
                   now="2026-03-06T11:30").exit_code == 0

@@ -69,9 +69,11 @@ def test_a_returned_unit_leaves_phase_deals_credit_stage_and_cadence(office, db_
     assert after["stage"] == "subscribed" and after["next_follow_up"] is not None  # follow-ups resume
     assert json.loads(office("phase", "--json", now="2026-03-09T11:00").output)["units_sold"] == 0
     assert json.loads(office("report", "deals", "--json", now="2026-03-09T11:00").output)["deals"] == 0
-    assert json.loads(office("credit", str(lead), "--json", now="2026-03-09T11:00").output) == []
+    # the subscription stays the deal for credit (ownership.deal_moment), without its contract
+    credit = json.loads(office("credit", str(lead), "--json", now="2026-03-09T11:00").output)
+    assert [(d["deal_event_id"], d["contract_at"]) for d in credit] == [(deposit, None)]
     book = LeadBook.open(db_path)
-    assert book.store.credit_rows(lead) == []  # the stored ledger follows too
+    assert {r["deal_event_id"] for r in book.store.credit_rows(lead)} == {deposit}  # the stored ledger follows
     book.close()
     # the contract stays in the register, marked; the void says what and why
     events = {e["id"]: e for e in after["events"]}

@@ -52,10 +52,10 @@ def test_phone_only_contact_has_no_owner_until_the_first_visit(book):
 
 
 def test_caller_who_names_the_agent_belongs_to_that_agent_at_the_first_visit(book):
-    lead = add(book, channel="call", agent="王强", asks_for="王强").lead
+    lead = add(book, channel="call", agent="王强").lead
     assert owner(book, lead.id) is None
     with book.at(T0 + dt.timedelta(days=1)):
-        book.log(lead.id, "visit", agent="李娜")
+        book.log(lead.id, "visit", agent="李娜", data={"asks_for": "王强"})
         assert owner(book, lead.id) == "王强"
         assert rules(book, lead.id)[-1] == "named_request"
 
@@ -129,8 +129,8 @@ def test_bad_registration_writes_nothing(book, kw, message):
 
 def test_returning_visit_within_protection_keeps_the_owner(book):
     lead = add(book).lead
-    with book.at(T0 + dt.timedelta(days=30)):
-        book.log(lead.id, "visit", agent="王强")
+    with book.at(T0 + dt.timedelta(days=30)):  # the client names 李娜: 王强 stands in
+        book.log(lead.id, "visit", agent="王强", data={"asks_for": "李娜"})
         assert owner(book, lead.id) == "李娜"
         assert book.history(lead.id).stand_ins[-1][1] == "王强"
 
@@ -184,6 +184,7 @@ def test_a_deposit_stops_the_lapse(book):
 
 
 def test_pool_and_claim(book, run, db_path):
+    book.set_setting("ownership.pool_claims", "open")
     lead = add(book).lead
     with book.at(T0 + dt.timedelta(days=31)):
         assert [r["id"] for r in book.list(pool=True)] == [lead.id]
@@ -198,8 +199,12 @@ def test_pool_and_claim(book, run, db_path):
 
 
 def _lapsed_and_received(book):
+    """李娜's client, called back on day 5, comes back on day 10 and does
+    not name her: 王强 receives (within protection and 004's 15 days)."""
     lead = add(book).lead
-    at = dt.datetime(2026, 4, 10, 10, 0)
+    with book.at(T0 + dt.timedelta(days=5)):
+        book.log(lead.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="电话回访")
+    at = T0 + dt.timedelta(days=10)
     with book.at(at):
         book.log(lead.id, "visit", agent="王强")
     return lead, at
@@ -260,7 +265,14 @@ def test_owner_closes_after_substantial_help_70_30(book):
     assert got == {"李娜": Fraction(7, 10), "王强": Fraction(3, 10)} and deal.rule == "assisted"
 
 
+def _office_002(book):
+    """002's office: no 004 new-client rule, so a late owner keeps a share."""
+    book.set_setting("ownership.first_callback_days", 0)
+    book.set_setting("ownership.new_intent_days", 0)
+
+
 def test_collision_with_timely_follow_up_50_50_and_late_80_20(book):
+    _office_002(book)
     timely = add(book).lead
     late = add(book, phone="13900139000", name="刘洋").lead
     with book.at(T0 + dt.timedelta(days=5)):
@@ -275,6 +287,7 @@ def test_collision_with_timely_follow_up_50_50_and_late_80_20(book):
 
 
 def test_follow_up_16_days_before_the_collision_is_late(book):
+    _office_002(book)
     lead = add(book).lead
     with book.at(T0 + dt.timedelta(days=4)):
         book.log(lead.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="电话回访")
@@ -310,12 +323,14 @@ def test_knowingly_working_anothers_client_and_dispute_days(book):
     before = n_events(book)
     with book.at(T0 + dt.timedelta(days=5)):  # day 4 after the subscription
         with pytest.raises(LeadcycleError, match="dispute window closed on 2026-03-09"):
-            book.dispute(lead.id, claim="knowingly", claimant="李娜", manager="陈经理")
+            book.dispute(lead.id, claim="knowingly", claimant="李娜")
     assert n_events(book) == before
     with book.at(T0 + dt.timedelta(days=4)):  # day 3
+        book.dispute(lead.id, claim="knowingly", claimant="李娜")
+        assert shares(book, lead.id)[1].rule == "collision"  # raised, not decided: the credit stands
         with pytest.raises(LeadcycleError, match="not a manager"):
-            book.dispute(lead.id, claim="knowingly", claimant="李娜", manager="王强")
-        book.dispute(lead.id, claim="knowingly", claimant="李娜", manager="陈经理")
+            book.decide(lead.id, "upheld", manager="王强", reason="登记表在先")
+        book.decide(lead.id, "upheld", manager="陈经理", reason="登记表在先")
     got, deal = shares(book, lead.id)
     assert got == {"李娜": 1} and deal.violation is not None
     ledger = book.store.credit_rows(lead.id)
@@ -324,15 +339,27 @@ def test_knowingly_working_anothers_client_and_dispute_days(book):
 
 def test_unrecognized_earlier_reception_gets_half(book):
     lead = add(book).lead
+    at = T0 + dt.timedelta(days=10)  # 李娜 met the client 10 days before: on time
+    with book.at(at):
+        book.log(lead.id, "visit", agent="王强")
+    with book.at(at + dt.timedelta(minutes=16)):  # not recognised: 王强's client
+        book.log(lead.id, "contract", agent="王强")
+        assert shares(book, lead.id)[0] == {"王强": 1}
+        with pytest.raises(LeadcycleError, match="no recorded reception"):
+            book.dispute(lead.id, claim="unrecognized", claimant="赵敏")
+        book.dispute(lead.id, claim="unrecognized", claimant="李娜")
+        book.decide(lead.id, "upheld", manager="陈经理", reason="登记表可证")
+        got, deal = shares(book, lead.id)
+        assert got == {"李娜": Fraction(1, 2), "王强": Fraction(1, 2)} and deal.rule == "unrecognized"
+
+
+def test_unrecognized_does_not_apply_to_a_lapsed_lead(book):
+    lead = add(book).lead
     with book.at(T0 + dt.timedelta(days=40)):  # lapsed: 王强's new client
         book.log(lead.id, "visit", agent="王强")
         book.log(lead.id, "contract", agent="王强")
-        assert shares(book, lead.id)[0] == {"王强": 1}
-        book.dispute(lead.id, claim="unrecognized", claimant="李娜", manager="陈经理")
-        got, _ = shares(book, lead.id)
-        assert got == {"李娜": Fraction(1, 2), "王强": Fraction(1, 2)}
-        with pytest.raises(LeadcycleError, match="no recorded reception"):
-            book.dispute(lead.id, claim="unrecognized", claimant="赵敏", manager="陈经理")
+        with pytest.raises(LeadcycleError, match="did not lose lead #1 by failing to recognise"):
+            book.dispute(lead.id, claim="unrecognized", claimant="李娜")
 
 
 def test_commission_stages(book):
@@ -356,7 +383,7 @@ def test_arbitration_is_final_and_takes_the_credit(book):
     got, deal = shares(book, lead.id)
     assert got == {"王强": 1} and deal.arbitrated
     with pytest.raises(LeadcycleError, match="final"):
-        book.dispute(lead.id, claim="knowingly", claimant="李娜", manager="陈经理")
+        book.dispute(lead.id, claim="knowingly", claimant="李娜")
 
 
 # --------------------------------------------- departures, complaints, managers

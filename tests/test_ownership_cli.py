@@ -66,6 +66,7 @@ def test_lunch_duty_receives_without_a_turn(office):
 
 def test_pool_claim_history_and_show(office):
     run = office
+    run("settings", "set", "ownership.pool_claims", "open")
     add(run, "13800138000", "张伟", "--agent", "李娜")
     later = "2026-04-05T09:00"  # day 31
     pool = js(run("pool", "--json", now=later))
@@ -89,7 +90,7 @@ def test_bad_input_is_one_line_and_writes_nothing(office):
          "no lead #42"),
         (run("arbitrate", "1", "--to", "王强", "--reason", "x", "--agent", "李娜", now=NOW), "not a manager"),
         (run("reassign", "1", "--to", "王强", "--reason", "complaint", "--agent", "王强", now=NOW), "not a manager"),
-        (run("recognize", "1", "--agent", "李娜", now=NOW), "already owns"),
+        (run("recognize", "1", "--agent", "李娜", now=NOW), "nothing to recognise"),
         (run("claim", "1", "--agent", "王强", now=NOW), "owned by 李娜"),
     ]
     for result, message in cases:
@@ -103,15 +104,15 @@ def test_bad_input_is_one_line_and_writes_nothing(office):
 def test_recognize_and_credit_from_the_cli(office):
     run = office
     add(run, "13800138000", "张伟", "--agent", "李娜")
-    run("log", "1", "visit", "--agent", "王强", now="2026-04-10T10:00")
-    bad = run("recognize", "1", "--agent", "李娜", now="2026-04-10T10:16")
+    run("log", "1", "visit", "--agent", "王强", now="2026-03-12T10:00")
+    bad = run("recognize", "1", "--agent", "李娜", now="2026-03-12T10:16")
     assert bad.exit_code == 1 and "15-minute window" in bad.output
-    assert js(run("recognize", "1", "--agent", "李娜", "--json", now="2026-04-10T10:15"))["owner"] == "李娜"
-    run("log", "1", "contract", "--agent", "李娜", now="2026-04-11T10:00")
-    deals = js(run("credit", "1", "--json", now="2026-04-11T10:00"))
+    assert js(run("recognize", "1", "--agent", "李娜", "--json", now="2026-03-12T10:15"))["owner"] == "李娜"
+    run("log", "1", "contract", "--agent", "李娜", now="2026-03-13T10:00")
+    deals = js(run("credit", "1", "--json", now="2026-03-13T10:00"))
     assert deals[0]["shares"] == [{"agent": "李娜", "share": "1", "share_float": 1.0, "role": "owner"}]
     assert deals[0]["commission"]["payable_percent"] == 50
-    assert "commission payable: 50%" in run("credit", "1", now="2026-04-11T10:00").output
+    assert "commission payable: 50%" in run("credit", "1", now="2026-03-13T10:00").output
 
 
 def test_relation_and_leave_from_the_cli(office):
@@ -147,6 +148,7 @@ def test_same_walk_in_registered_by_several_processes(office, db_path):
 
 
 def test_two_agents_claim_one_pool_lead(office, db_path):
+    office("settings", "set", "ownership.pool_claims", "open")
     add(office, "13800138000", "张伟", "--agent", "李娜")
     later = "2026-04-05T09:00"
     jobs = [["--db", db_path, "--now", later, "claim", "1", "--agent", a] for a in ("王强", "赵敏", "王强", "赵敏")]

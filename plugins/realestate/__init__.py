@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
+
 from leadcycle import (
     Cadence,
     CadenceRule,
@@ -147,6 +149,19 @@ def follow_up_cadence(industry, settings):
                     interval_days=c, first_days=first),
     ), stop=Cond("n_contract", ">=", 1),
         stop_label=Label("contract signed: no more accumulation follow-ups", "已签约：不再做客户积累回访"))
+
+
+@hookimpl
+def ownership_policy(industry, settings):
+    """The core's policy plus 004's new-client rule (楼盘客户划分标准), a
+    real-estate office's rule."""
+    if industry != NAME:
+        return None
+    from leadcycle import defaults
+
+    base = defaults.ownership_policy(industry=industry, settings=settings)
+    return attrs.evolve(base, first_callback_days=settings["ownership.first_callback_days"] or None,
+                        new_intent_days=settings["ownership.new_intent_days"] or None)
 
 
 @hookimpl

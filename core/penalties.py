@@ -1,0 +1,103 @@
+"""The penalties ledger of 002 (处罚): what an office fines or marks an agent
+for, and a manager's report of it.
+
+Two sources, one ledger:
+
+* **recorded** — a manager writes the entry (``leadcycle penalty add``): a
+  ``penalty`` row in the reception log, append-only and hash-chained like
+  the rest of that log. 甩客 (dropping a new client mid-reception, 100–500
+  CNY), 抢单 (grabbing a colleague's client), unannounced absence from the
+  rotation (10–50 CNY), knowingly working another's client (1000 CNY) and
+  failing to recognise one's own client (失职) can all be recorded;
+* **derived** — what the lead logs already prove, found when the report is
+  read (facts on write, rules at read): a ``not_recognized`` change of owner
+  is the original agent's failure to recognise their client (失职) unless
+  they were away at the reception; an upheld ``knowingly`` dispute is the
+  closer's violation. Nothing is written for them, so a void or a decision
+  changes the report at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .errors import LeadcycleError
+from .model import Label
+
+KINDS = {
+    "dropped_client": Label("dropped a client mid-reception (甩客)", "接待新客户中途甩客"),
+    "grabbing": Label("grabbed a colleague's client (抢单)", "抢单"),
+    "knowingly": Label("knowingly worked another agent's client", "明知是他人客户仍接待"),
+    "absence": Label("left the rotation without leave (无故轮空)", "未经请示不站排/无故轮空"),
+    "failed_recognition": Label("failed to recognise own client (失职)", "认不出自己的老客户（失职）"),
+}
+
+
+def add(book, agent: str, kind: str, manager: str, *, lead_id: int | None = None,
+        amount: float | None = None, note: str | None = None) -> dict:
+    """A manager records a penalty (one row of the reception log)."""
+    if kind not in KINDS:
+        raise LeadcycleError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
+    manager = book.author(manager)
+    book.agent(manager, manager=True, what="--agent (the manager)")
+    who = book.agent(agent, what="AGENT")
+    if amount is not None and amount < 0:
+        raise LeadcycleError(f"--amount {amount:g} is negative; give the fine in CNY, e.g. --amount 100")
+    text = " ".join(str(note or "").split())
+    if not text:
+        raise LeadcycleError("--note is required: say what happened (the evidence)")
+    if lead_id is not None:
+        lead_id = book.lead(lead_id).id
+    data = {"penalized": who.name, "kind": kind, "lead": lead_id, "amount": amount, "note": text,
+            "by": manager}
+    with book.store.transaction():
+        rid = book.store.add_reception(book.now, "penalty", who.name, data)
+    return {"id": rid, "at": book.now, "agent": who.name, "kind": kind, "lead_id": lead_id, "amount": amount,
+            "note": text, "by": manager, "source": "recorded"}
+
+
+def _derived(book, since: dt.datetime | None, until: dt.datetime) -> list[dict]:
+    """Penalties the lead logs prove (see the module's docstring)."""
+    from . import ownership
+
+    away_at = ownership.away_at_from(book)
+    rows = book.store.conn.execute(
+        "SELECT DISTINCT lead_id FROM events WHERE kind IN ('visit', 'dispute') AND at <= ? AND at >= ? "
+        "ORDER BY lead_id", (until.isoformat(timespec="seconds"),
+                             (since or dt.datetime.min).isoformat(timespec="seconds"))).fetchall()
+    out = []
+    for (lead_id,) in rows:
+        lead, events, own = ownership.live(book, lead_id)
+        for i, h in enumerate(own.history):
+            if h.rule != "not_recognized" or not (since is None or h.at >= since) or h.at > until:
+                continue
+            original = own.history[i - 1].owner if i else None
+            if original is None or away_at(original, h.at):
+                continue
+            out.append({"id": None, "at": h.at, "agent": original, "kind": "failed_recognition",
+                        "lead_id": lead_id, "amount": None, "note": h.reason.text.en, "by": None,
+                        "source": "derived"})
+        for d in ownership.lead_deals(book, lead_id, events):
+            if d.rule == "knowingly" and d.violation is not None and d.closer \
+                    and (since is None or d.at >= since) and d.at <= until:
+                out.append({"id": None, "at": d.at, "agent": d.closer, "kind": "knowingly", "lead_id": lead_id,
+                            "amount": None, "note": d.violation.en, "by": None, "source": "derived"})
+    return out
+
+
+def report(book, *, agent: str | None = None, since: dt.date | None = None) -> list[dict]:
+    """Every penalty up to the clock, recorded and derived, oldest first."""
+    start = dt.datetime.combine(since, dt.time()) if since else None
+    until = book.now
+    rows = []
+    for r in book.store.receptions(kinds=("penalty",)):
+        if r["at"] > until or (start and r["at"] < start):
+            continue
+        d = r["data"]
+        rows.append({"id": r["id"], "at": r["at"], "agent": d.get("penalized"), "kind": d.get("kind"),
+                     "lead_id": d.get("lead"), "amount": d.get("amount"), "note": d.get("note"),
+                     "by": d.get("by"), "source": "recorded"})
+    rows += _derived(book, start, until)
+    if agent is not None:
+        rows = [r for r in rows if r["agent"] == agent]
+    return sorted(rows, key=lambda r: (r["at"], r["agent"] or "", r["kind"]))

@@ -1,0 +1,518 @@
+"""Ownership by the book (issue #11): every rule of DOMAIN §3 and seeds
+002/004 from the command line, at both sides of each boundary."""
+
+import json
+
+import pytest
+
+NOW = "2026-03-05T10:00"
+
+
+@pytest.fixture
+def office(run):
+    assert run("init", "--industry", "realestate").exit_code == 0
+    for name in ("李娜", "王强", "赵敏"):
+        run("agent", "add", name)
+    run("agent", "add", "陈经理", "--manager")
+    return run
+
+
+def add(run, phone="13800138000", name="张伟", *extra, agent="李娜", now=NOW):
+    r = run("lead", "add", "--industry", "realestate", "--name", name, "--gender", "M", "--phone", phone,
+            "--need", "三房", "--agent", agent, *extra, "--json", now=now)
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)["id"]
+
+
+def js(result):
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def one_line_refusal(result, message):
+    assert result.exit_code == 1, result.output
+    assert message in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def n_events(run):
+    return sum(len(js(run("show", str(i), "--json", now="2026-12-31T10:00"))["events"])
+               for i in (r["id"] for r in js(run("list", "--json", now="2026-12-31T10:00"))))
+
+
+def owner(run, lead, now):
+    return js(run("show", str(lead), "--json", now=now))["owner"]
+
+
+def rules(run, lead, now):
+    return [h["rule"] for h in js(run("history", str(lead), "--json", now=now))["history"]]
+
+
+def office_002(run):
+    """An office without 004's new-client rule (002's own rules only)."""
+    run("settings", "set", "ownership.first_callback_days", "0")
+    run("settings", "set", "ownership.new_intent_days", "0")
+
+
+def visit(run, lead, agent, now, *extra):
+    r = run("log", str(lead), "visit", "--agent", agent, *extra, now=now)
+    assert r.exit_code == 0, r.output
+
+
+def call_back(run, lead, agent, now):
+    r = run("log", str(lead), "follow_up", "--agent", agent, "--reaction", "积极", "--note", "电话回访", now=now)
+    assert r.exit_code == 0, r.output
+
+
+# ------------------------------------------------------------ recognition
+
+
+def test_unnamed_returning_client_minute_15_recognised_minute_16_the_receivers(office):
+    run = office
+    a, b = add(run), add(run, "13900139000", "刘洋")
+    for lead in (a, b):
+        call_back(run, lead, "李娜", "2026-03-08T10:00")
+        visit(run, lead, "王强", "2026-03-12T10:00")  # the client does not name 李娜
+    h = js(run("history", str(a), "--json", now="2026-03-12T10:10"))
+    assert h["owner"] == "李娜" and h["awaiting_recognition"] == "王强"
+    assert "unless 李娜 recognises them" in run("history", str(a), now="2026-03-12T10:10").output
+    assert js(run("recognize", str(a), "--agent", "李娜", "--json", now="2026-03-12T10:15"))["owner"] == "李娜"
+    assert rules(run, a, "2026-03-12T12:00")[-1] == "recognized"
+    assert owner(run, a, "2026-03-12T12:00") == "李娜"
+    one_line_refusal(run("recognize", str(b), "--agent", "李娜", now="2026-03-12T10:16"),
+                     "16 minutes after 王强's reception at 2026-03-12 10:00, outside the 15-minute window")
+    assert owner(run, b, "2026-03-12T10:16") == "王强"
+    assert rules(run, b, "2026-03-12T10:16")[-1] == "not_recognized"
+    # the demerit for failing to recognise one's own client is on the ledger
+    pen = js(run("penalties", "--json", now="2026-03-12T12:00"))
+    assert [(p["agent"], p["kind"], p["lead_id"], p["source"]) for p in pen] == [
+        ("李娜", "failed_recognition", b, "derived")]
+
+
+def test_recognition_window_variant_5_minutes(office):
+    run = office
+    run("settings", "set", "ownership.recognition_minutes", "5")
+    a, b = add(run), add(run, "13900139000", "刘洋")
+    visit(run, a, "王强", "2026-03-06T10:00")
+    visit(run, b, "王强", "2026-03-06T10:00")
+    assert js(run("recognize", str(a), "--agent", "李娜", "--json", now="2026-03-06T10:05"))["owner"] == "李娜"
+    one_line_refusal(run("recognize", str(b), "--agent", "李娜", now="2026-03-06T10:06"), "5-minute window")
+
+
+def test_a_client_who_names_the_owner_stays_with_the_owner(office):
+    run = office
+    lead = add(run)
+    visit(run, lead, "王强", "2026-03-12T10:00", "--set", "asks_for=李娜")
+    h = js(run("history", str(lead), "--json", now="2026-03-12T11:00"))
+    assert h["owner"] == "李娜" and h["awaiting_recognition"] is None
+    assert [s["agent"] for s in h["stand_ins"]] == ["王强"]
+
+
+def test_owner_away_is_no_failure_to_recognise(office):
+    run = office
+    lead = add(run)
+    run("agent", "away", "李娜", "--reason", "personal", now="2026-03-06T09:00")
+    visit(run, lead, "王强", "2026-03-06T10:00")
+    assert owner(run, lead, "2026-03-06T11:00") == "王强"
+    assert js(run("penalties", "--json", now="2026-03-06T11:00")) == []
+
+
+def test_thirty_days_without_contact_the_receiver_regardless(office):
+    run = office
+    office_002(run)
+    run("settings", "set", "ownership.protection_days", "90")  # 3 months (002's other variant)
+    a, b = add(run), add(run, "13900139000", "刘洋")
+    visit(run, a, "王强", "2026-04-04T10:00")  # day 30 after the last contact: the window decides
+    assert js(run("history", str(a), "--json", now="2026-04-04T10:05"))["awaiting_recognition"] == "王强"
+    visit(run, b, "王强", "2026-04-05T10:00")  # day 31: the receiver's at once
+    assert owner(run, b, "2026-04-05T10:01") == "王强"
+    assert rules(run, b, "2026-04-05T10:01")[-1] == "no_contact"
+    one_line_refusal(run("recognize", str(b), "--agent", "李娜", now="2026-04-05T10:01"),
+                     "no longer 李娜's client")
+
+
+def test_a_lapsed_client_cannot_be_recognised_back(office):
+    run = office
+    lead = add(run)
+    visit(run, lead, "王强", "2026-04-10T10:00")  # day 36: lapsed, a new client
+    one_line_refusal(run("recognize", str(lead), "--agent", "李娜", now="2026-04-10T10:05"),
+                     "no longer 李娜's client")
+    assert owner(run, lead, "2026-04-10T10:05") == "王强"
+
+
+# --------------------------------------------------- 004's new-client rule
+
+
+def test_no_first_call_back_day_10_vs_day_11(office):
+    run = office
+    a, b = add(run), add(run, "13900139000", "刘洋")
+    visit(run, a, "王强", "2026-03-15T10:00")  # day 10: still 李娜's returning client
+    assert js(run("history", str(a), "--json", now="2026-03-15T10:05"))["awaiting_recognition"] == "王强"
+    visit(run, b, "王强", "2026-03-16T10:00")  # day 11: a new client for the queue
+    assert owner(run, b, "2026-03-16T10:00") == "王强"
+    assert rules(run, b, "2026-03-16T10:00")[-1] == "no_first_callback"
+    # show and history name the rule, in both languages
+    assert "no first call-back within 10 days of the first visit (2026-03-05)" in \
+        run("show", str(b), now="2026-03-16T10:00").output
+    zh = js(run("--lang", "zh", "history", str(b), "--json", now="2026-03-16T10:00"))["history"][-1]
+    assert zh["rule"] == "no_first_callback" and "初访（2026-03-05）后10天内未进行初次回访" in zh["reason"]
+
+
+def test_fifteen_days_after_the_last_call_back_day_15_vs_day_16(office):
+    run = office
+    a, b = add(run), add(run, "13900139000", "刘洋")
+    for lead in (a, b):
+        call_back(run, lead, "李娜", "2026-03-07T10:00")
+    visit(run, a, "王强", "2026-03-22T10:00")  # 15 days after the call-back
+    assert js(run("history", str(a), "--json", now="2026-03-22T10:05"))["awaiting_recognition"] == "王强"
+    visit(run, b, "王强", "2026-03-23T10:00")  # 16 days
+    assert rules(run, b, "2026-03-23T10:00")[-1] == "no_new_intent"
+    # a client who names the agent is the exception (004)
+    c = add(run, "13700137000", "周杰")
+    visit(run, c, "王强", "2026-03-30T10:00", "--set", "asks_for=李娜")
+    assert owner(run, c, "2026-03-30T10:00") == "李娜"
+
+
+# ------------------------------------------------------------------ credit
+
+
+def test_the_owners_own_reception_counts_as_a_follow_up(office):
+    run = office
+    office_002(run)
+    met, not_met = add(run), add(run, "13900139000", "刘洋")
+    visit(run, met, "李娜", "2026-03-20T10:00")  # the owner met the client 5 days before
+    for lead in (met, not_met):
+        visit(run, lead, "王强", "2026-03-25T10:00")  # day 20: registration 20 days old
+        run("log", str(lead), "contract", "--agent", "王强", now="2026-03-25T10:05")
+    got = {d["deal_event_id"]: d for d in js(run("credit", str(met), "--json", now="2026-03-26T10:00"))}
+    (deal,) = got.values()
+    assert deal["rule"] == "collision" and {s["agent"]: s["share"] for s in deal["shares"]} == {
+        "李娜": "1/2", "王强": "1/2"}
+    (late,) = js(run("credit", str(not_met), "--json", now="2026-03-26T10:00"))
+    assert {s["agent"]: s["share"] for s in late["shares"]} == {"王强": "4/5", "李娜": "1/5"}
+
+
+def _colleague_subscribes(run, phone):
+    """王强 receives 李娜's unnamed client and takes the deposit inside the
+    recognition window: a collision, subscribed on 2026-03-06."""
+    lead = add(run, phone)
+    call_back(run, lead, "李娜", "2026-03-05T18:00")
+    visit(run, lead, "王强", "2026-03-06T10:00")
+    run("log", str(lead), "deposit", "--agent", "王强", "--set", "amount=20000", now="2026-03-06T10:05")
+    return lead
+
+
+def test_dispute_window_runs_from_the_subscription_day_3_vs_day_4(office):
+    run = office
+    day3, day4 = _colleague_subscribes(run, "13800138000"), _colleague_subscribes(run, "13900139000")
+    assert js(run("dispute", str(day3), "--claim", "knowingly", "--agent", "李娜", "--json",
+                  now="2026-03-09T23:59"))["open_disputes"][0]["claimant"] == "李娜"
+    before = n_events(run)
+    one_line_refusal(run("dispute", str(day4), "--claim", "knowingly", "--agent", "李娜", now="2026-03-10T00:00"),
+                     "the dispute window closed on 2026-03-09 (3 days after the subscription on 2026-03-06)")
+    assert n_events(run) == before
+    # the contract more than 3 days after the subscription is the same deal
+    run("log", str(day4), "contract", "--agent", "王强", now="2026-03-11T10:00")
+    (deal,) = js(run("credit", str(day4), "--json", now="2026-03-11T10:00"))
+    assert deal["subscribed_at"] == "2026-03-06T10:05:00" and deal["disputable"] is False
+
+
+def test_dispute_raised_by_an_agent_decided_by_a_manager(office):
+    run = office
+    lead = add(run)
+    call_back(run, lead, "李娜", "2026-03-05T18:00")
+    visit(run, lead, "王强", "2026-03-06T10:00")
+    run("log", str(lead), "deposit", "--agent", "王强", "--set", "amount=20000", now="2026-03-06T10:05")
+    # day 3 after the subscription, before the contract: the deal exists, the window is open
+    d = js(run("dispute", str(lead), "--claim", "knowingly", "--agent", "李娜", "--note", "登记表在先",
+               "--json", now="2026-03-09T17:00"))
+    assert d["rule"] == "collision" and d["open_disputes"][0]["claimant"] == "李娜"  # raised, not decided
+    one_line_refusal(run("dispute", str(lead), "--claim", "knowingly", "--agent", "李娜", now="2026-03-09T17:01"),
+                     "already has an open dispute")
+    one_line_refusal(run("decide", str(lead), "upheld", "--reason", "x", "--agent", "王强", now="2026-03-10T10:00"),
+                     "not a manager")
+    out = js(run("decide", str(lead), "upheld", "--split", "2/3", "--reason", "王强知情但有促成",
+                 "--agent", "陈经理", "--json", now="2026-03-10T10:00"))
+    assert out["rule"] == "dispute_split"
+    assert {s["agent"]: s["share"] for s in out["shares"]} == {"李娜": "2/3", "王强": "1/3"}
+    one_line_refusal(run("decide", str(lead), "rejected", "--reason", "x", "--agent", "陈经理",
+                         now="2026-03-10T10:01"), "no open dispute")
+    # the contract 5 days after the subscription belongs to the same deal
+    run("log", str(lead), "contract", "--agent", "王强", now="2026-03-11T10:00")
+    (deal,) = js(run("credit", str(lead), "--json", now="2026-03-11T10:00"))
+    assert deal["contract_at"] == "2026-03-11T10:00:00" and deal["rule"] == "dispute_split"
+
+
+def test_a_rejected_dispute_leaves_the_credit_and_knowingly_takes_it_all(office):
+    run = office
+    a, b = add(run), add(run, "13900139000", "刘洋")
+    for lead in (a, b):
+        call_back(run, lead, "李娜", "2026-03-05T18:00")
+        visit(run, lead, "王强", "2026-03-06T10:00")
+        run("log", str(lead), "deposit", "--agent", "王强", now="2026-03-06T10:05")
+        run("dispute", str(lead), "--claim", "knowingly", "--agent", "李娜", now="2026-03-07T10:00")
+    assert js(run("decide", str(a), "rejected", "--reason", "客户未提及", "--agent", "陈经理", "--json",
+                  now="2026-03-08T10:00"))["rule"] == "collision"
+    out = js(run("decide", str(b), "upheld", "--reason", "王强明知", "--agent", "陈经理", "--json",
+                 now="2026-03-08T10:00"))
+    assert out["rule"] == "knowingly" and out["shares"][0]["agent"] == "李娜" and out["shares"][0]["share"] == "1"
+    pen = js(run("penalties", "--json", "--agent", "王强", now="2026-03-08T11:00"))
+    assert [(p["kind"], p["lead_id"]) for p in pen] == [("knowingly", b)]
+
+
+def test_contract_as_the_deal_moment_has_no_deal_before_the_contract(office):
+    run = office
+    run("settings", "set", "ownership.deal_moment", "contract")
+    lead = add(run)
+    run("log", str(lead), "deposit", "--agent", "李娜", now="2026-03-06T10:00")
+    one_line_refusal(run("dispute", str(lead), "--claim", "unrecognized", "--agent", "王强", now="2026-03-07T10:00"),
+                     "has no deal yet")
+
+
+def test_unrecognized_claim_keeps_the_late_owners_one_fifth(office):
+    run = office
+    run("settings", "set", "ownership.first_callback_days", "0")
+    run("settings", "set", "ownership.new_intent_days", "0")
+    run("settings", "set", "ownership.protection_days", "90")
+    timely, late = add(run), add(run, "13900139000", "刘洋")
+    call_back(run, timely, "李娜", "2026-03-20T10:00")
+    for lead in (timely, late):
+        visit(run, lead, "王强", "2026-03-25T10:00")  # not recognised within 15 minutes
+        run("log", str(lead), "deposit", "--agent", "王强", now="2026-03-25T11:00")
+        run("dispute", str(lead), "--claim", "unrecognized", "--agent", "李娜", now="2026-03-26T10:00")
+        run("decide", str(lead), "upheld", "--reason", "登记表可证", "--agent", "陈经理", now="2026-03-26T11:00")
+    (d,) = js(run("credit", str(timely), "--json", now="2026-03-27T10:00"))
+    assert d["rule"] == "unrecognized" and {s["agent"]: s["share"] for s in d["shares"]} == {"李娜": "1/2", "王强": "1/2"}
+    (d,) = js(run("credit", str(late), "--json", now="2026-03-27T10:00"))
+    assert d["rule"] == "unrecognized_late" and {s["agent"]: s["share"] for s in d["shares"]} == {
+        "王强": "4/5", "李娜": "1/5"}
+
+
+def test_departed_agents_commission_is_30_percent_after_contract_and_full_payment(office):
+    run = office
+    lead = add(run)
+    run("log", str(lead), "deposit", "--agent", "李娜", now="2026-03-06T10:00")
+    run("agent", "leave", "李娜", "--to", "王强", now="2026-03-07T10:00")
+    (d,) = js(run("credit", str(lead), "--json", now="2026-03-07T10:00"))
+    assert d["commission"]["per_agent"] == [{"agent": "李娜", "payable_percent": 0, "percent_of_commission": "0",
+                                            "departed": True}]
+    run("log", str(lead), "contract", "--agent", "王强", now="2026-03-08T10:00")
+    run("log", str(lead), "mortgage_processed", "--agent", "王强", now="2026-03-20T10:00")
+    (d,) = js(run("credit", str(lead), "--json", now="2026-03-20T10:00"))
+    assert d["commission"]["per_agent"][0]["payable_percent"] == 0  # the price is not paid in full yet
+    run("log", str(lead), "loan_released", "--agent", "王强", now="2026-04-20T10:00")
+    (d,) = js(run("credit", str(lead), "--json", now="2026-04-20T10:00"))
+    assert d["commission"]["per_agent"][0]["payable_percent"] == 30
+
+
+# -------------------------------------------------------------------- pool
+
+
+def test_pool_claims_follow_the_documents_by_default(office):
+    run = office
+    lead = add(run)
+    one_line_refusal(run("claim", str(lead), "--agent", "王强", now="2026-04-05T09:00"),
+                     "the manager hands out pooled leads")
+    assert js(run("reassign", str(lead), "--to", "王强", "--reason", "redistribute", "--agent", "陈经理", "--json",
+                  now="2026-04-05T09:00"))["owner"] == "王强"
+
+
+def test_phone_only_and_departed_leads_are_never_claimed(office):
+    run = office
+    run("settings", "set", "ownership.pool_claims", "open")
+    phone = add(run, "13900139000", "刘洋", "--channel", "call", agent="王强")
+    one_line_refusal(run("claim", str(phone), "--agent", "赵敏", now=NOW), "owned at the first visit")
+    departed = add(run, agent="赵敏")
+    run("agent", "leave", "赵敏", now="2026-03-06T10:00")
+    one_line_refusal(run("claim", str(departed), "--agent", "王强", now="2026-03-06T10:00"),
+                     "the manager's to reassign")
+
+
+def test_daily_claim_limit_n_and_n_plus_1(office):
+    run = office
+    run("settings", "set", "ownership.pool_claims", "open")
+    run("settings", "set", "ownership.claim_daily_limit", "2")
+    leads = [add(run, f"1390013900{i}", f"客户{i}") for i in range(3)]
+    later = "2026-04-05T09:00"  # all lapsed
+    for lead in leads[:2]:
+        assert js(run("claim", str(lead), "--agent", "王强", "--json", now=later))["owner"] == "王强"
+    one_line_refusal(run("claim", str(leads[2]), "--agent", "王强", now=later), "claimed 2 leads today")
+    assert js(run("claim", str(leads[2]), "--agent", "王强", "--json", now="2026-04-06T09:00"))["owner"] == "王强"
+
+
+def test_previous_owner_barred_from_reclaiming_for_n_days_and_max_owned(office):
+    run = office
+    run("settings", "set", "ownership.pool_claims", "open")
+    lead = add(run)  # lapses on 2026-04-05 (day 31)
+    one_line_refusal(run("claim", str(lead), "--agent", "李娜", now="2026-04-11T09:00"),
+                     "may claim it back from 2026-04-12")
+    assert js(run("claim", str(lead), "--agent", "李娜", "--json", now="2026-04-12T09:00"))["owner"] == "李娜"
+    run("settings", "set", "ownership.max_owned", "1")
+    other = add(run, "13900139000", "刘洋", agent="赵敏", now="2026-03-06T10:00")
+    one_line_refusal(run("claim", str(other), "--agent", "李娜", now="2026-04-12T09:00"), "owns 1 leads")
+
+
+def test_give_up_sends_the_lead_to_the_pool(office):
+    run = office
+    lead = add(run)
+    one_line_refusal(run("give-up", str(lead), "--reason", "x", "--agent", "王强", now="2026-03-06T10:00"),
+                     "only the owner gives a client up")
+    out = js(run("give-up", str(lead), "--reason", "客户明确拒绝购买", "--agent", "李娜", "--json",
+                 now="2026-03-06T10:00"))
+    assert out["owner"] is None and out["rule"] == "given_up"
+    visit(run, lead, "王强", "2026-03-07T10:00")
+    run("log", str(lead), "contract", "--agent", "王强", now="2026-03-07T11:00")
+    (d,) = js(run("credit", str(lead), "--json", now="2026-03-07T11:00"))
+    assert [(s["agent"], s["share"]) for s in d["shares"]] == [("王强", "1")]
+
+
+def test_lapse_warning_n_days_before_the_pool(office):
+    run = office
+    add(run)  # protection ends 2026-04-04
+    due = lambda now: [i for i in js(run("due", "--agent", "李娜", "--json", now=now))  # noqa: E731
+                       if i.get("kind") == "lapse_warning"]
+    assert due("2026-03-31T09:00") == []  # 4 days before
+    assert [i["days_left"] for i in due("2026-04-01T09:00")] == [3]
+
+
+# ------------------------------------------------------- registration
+
+
+def test_phone_registration_cannot_name_an_agent(office):
+    run = office
+    r = run("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "M", "--phone", "13800138000",
+            "--need", "三房", "--channel", "call", "--agent", "王强", "--asks-for", "王强", now=NOW)
+    one_line_refusal(r, "--asks-for goes with a visit")
+    assert js(run("list", "--json", now=NOW)) == []
+    lead = add(run, "13800138000", "张伟", "--channel", "call", agent="王强")
+    visit(run, lead, "赵敏", "2026-03-07T10:00", "--set", "asks_for=王强")  # named on arrival
+    assert owner(run, lead, "2026-03-07T10:00") == "王强"
+
+
+def test_relation_on_a_new_phone_is_one_clear_line(office):
+    run = office
+    r = run("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "M", "--phone", "13800138000",
+            "--need", "三房", "--agent", "李娜", "--relation", "spouse", now=NOW)
+    one_line_refusal(r, "--relation spouse: no realestate lead has phone")
+    assert js(run("list", "--json", now=NOW)) == []
+
+
+# ------------------------------------------------------------------ queue
+
+
+def test_supervisor_sets_the_rotation_order(office):
+    run = office
+    one_line_refusal(run("queue-order", "赵敏", "李娜", "--agent", "王强", now=NOW), "not a manager")
+    one_line_refusal(run("queue-order", "赵敏", "赵敏", "--agent", "陈经理", now=NOW), "named twice")
+    assert "赵敏 → 李娜 → 王强" in run("queue-order", "赵敏", "李娜", "--agent", "陈经理", now=NOW).output
+    take = lambda: js(run("receive", "--json", now=NOW))["agent"]  # noqa: E731
+    assert [take(), take(), take()] == ["赵敏", "李娜", "王强"]
+
+
+def test_lunch_settings_never_block_the_front_desk(office):
+    run = office
+    one_line_refusal(run("settings", "set", "ownership.lunch_start", "25:00"), "not a time of day as HH:MM")
+    one_line_refusal(run("settings", "set", "ownership.lunch_start", "14:00"), "above ownership.lunch_end")
+    run("settings", "set", "ownership.lunch_duty_agent", "赵敏")
+    assert js(run("receive", "--json", now="2026-03-05T12:30"))["agent"] == "赵敏"
+    run("agent", "leave", "赵敏", now="2026-03-05T12:40")
+    r = js(run("receive", "--json", now="2026-03-05T12:45"))
+    assert (r["agent"], r["kind"]) == ("李娜", "turn") and "not an agent in the rotation" in r["warning"]
+
+
+def test_returning_client_owner_present_or_stand_in(office):
+    run = office
+    assert js(run("receive", "--json", now=NOW))["agent"] == "李娜"
+    r = js(run("receive", "--returning", "王强", "--json", now=NOW))
+    assert (r["agent"], r["kind"], r["consumes_turn"]) == ("王强", "returning", False)
+    run("agent", "away", "王强", "--reason", "personal", now=NOW)
+    r = js(run("receive", "--returning", "王强", "--json", now=NOW))
+    assert (r["agent"], r["kind"]) == ("李娜", "stand_in")  # the last in the current order
+    assert js(run("receive", "--json", now=NOW))["agent"] == "赵敏"  # no turn was consumed
+
+
+def test_a_walk_in_is_registered_by_the_agent_the_queue_named(office):
+    run = office
+    assert js(run("receive", "--json", now=NOW))["agent"] == "李娜"
+    r = run("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "M", "--phone", "13800138000",
+            "--need", "三房", "--agent", "王强", now=NOW)
+    one_line_refusal(r, "王强 has no walk-in from the queue today (the queue gave the last walk-in to 李娜)")
+    add(run, agent="李娜")
+    r = run("lead", "add", "--industry", "realestate", "--name", "刘洋", "--gender", "M", "--phone", "13900139000",
+            "--need", "两房", "--agent", "李娜", now=NOW)
+    one_line_refusal(r, "every walk-in the queue gave out today is registered")
+    add(run, "13900139000", "刘洋", "--asks-for", "王强", agent="赵敏")  # a named request goes to its agent
+    add(run, "13700137000", "周杰", agent="王强", now="2026-03-06T10:00")  # no queue used that day
+
+
+# --------------------------------------------- 002's rules beyond the queue
+
+
+def test_friend_viewing_for_someone_else_splits_50_50(office):
+    run = office
+    lead = add(run, "13800138000", "张伟", "--registered-as", "friend_viewing")  # the client's name and phone
+    visit(run, lead, "王强", "2026-03-08T10:00")  # the client comes, does not name 李娜
+    assert owner(run, lead, "2026-03-08T11:00") == "李娜"  # no recognition to wait for: they never met
+    run("log", str(lead), "deposit", "--agent", "王强", now="2026-03-08T11:00")
+    (d,) = js(run("credit", str(lead), "--json", now="2026-03-08T11:00"))
+    assert d["rule"] == "friend_viewing" and {s["agent"]: s["share"] for s in d["shares"]} == {
+        "李娜": "1/2", "王强": "1/2"}
+
+
+def test_company_introduction_is_allocated_by_the_manager(office):
+    run = office
+    lead = add(run, "13800138000", "张伟", "--registered-as", "company_introduction", agent="王强")
+    assert owner(run, lead, NOW) is None and rules(run, lead, NOW) == ["introduction"]
+    run("settings", "set", "ownership.pool_claims", "open")
+    one_line_refusal(run("claim", str(lead), "--agent", "王强", now=NOW), "allocated by the manager")
+    assert js(run("reassign", str(lead), "--to", "赵敏", "--reason", "redistribute", "--agent", "陈经理",
+                  "--json", now=NOW))["owner"] == "赵敏"
+
+
+def test_family_arriving_separately_first_registration_or_split(office):
+    run = office
+    first = add(run)
+    one_line_refusal(run("lead", "add", "--industry", "realestate", "--name", "李梅", "--gender", "F",
+                         "--phone", "13900139000", "--need", "三房", "--agent", "王强", "--family-of", str(first),
+                         now=NOW), "--family-of needs --relation")
+    r = js(run("lead", "add", "--industry", "realestate", "--name", "李梅", "--gender", "F", "--phone",
+               "13900139000", "--need", "三房", "--agent", "王强", "--family-of", str(first), "--relation",
+               "spouse", "--json", now=NOW))
+    assert r["id"] == first and r["owner"] == "李娜"  # one client: the first registration counts
+    run("settings", "set", "ownership.family_separate", "split")
+    second = add(run, "13700137000", "张小伟", "--family-of", str(first), "--relation", "child", agent="王强")
+    assert second != first and owner(run, second, NOW) == "王强"
+    run("log", str(first), "deposit", "--agent", "李娜", now="2026-03-06T10:00")
+    (d,) = js(run("credit", str(first), "--json", now="2026-03-06T10:00"))
+    assert d["rule"] == "family_split" and {s["agent"]: s["share"] for s in d["shares"]} == {
+        "李娜": "1/2", "王强": "1/2"}
+
+
+def test_buyer_on_the_contract_direct_family_decides(office):
+    run = office
+    family, stranger = add(run), add(run, "13900139000", "刘洋")
+    run("log", str(family), "contract", "--agent", "李娜", "--set", "buyer=李梅", "--set", "buyer_relation=spouse",
+        now="2026-03-06T10:00")
+    (d,) = js(run("credit", str(family), "--json", now="2026-03-06T10:00"))
+    assert d["rule"] == "owner_closed"
+    visit(run, stranger, "王强", "2026-03-06T10:00", "--set", "asks_for=李娜")
+    run("log", str(stranger), "contract", "--agent", "王强", "--set", "buyer=陈某", "--set", "buyer_relation=other",
+        now="2026-03-06T10:05")
+    (d,) = js(run("credit", str(stranger), "--json", now="2026-03-06T10:05"))
+    assert d["rule"] == "buyer_not_family" and [(s["agent"], s["share"]) for s in d["shares"]] == [("王强", "1")]
+
+
+def test_penalties_recorded_by_a_manager(office):
+    run = office
+    lead = add(run)
+    one_line_refusal(run("penalty", "add", "王强", "--kind", "dropped_client", "--note", "x", "--agent", "李娜",
+                         now=NOW), "not a manager")
+    one_line_refusal(run("penalty", "add", "王强", "--kind", "absence", "--amount", "-5", "--note", "x",
+                         "--agent", "陈经理", now=NOW), "negative")
+    for kind, amount in (("dropped_client", "200"), ("absence", "20"), ("grabbing", "100")):
+        assert run("penalty", "add", "王强", "--kind", kind, "--amount", amount, "--lead", str(lead),
+                   "--note", "现场记录", "--agent", "陈经理", now=NOW).exit_code == 0
+    rows = js(run("penalties", "--agent", "王强", "--json", now=NOW))
+    assert [(r["kind"], r["amount"], r["source"]) for r in rows] == [
+        ("absence", 20.0, "recorded"), ("dropped_client", 200.0, "recorded"), ("grabbing", 100.0, "recorded")]
+    assert "3 penalties: 王强 3" in run("penalties", now=NOW).output

@@ -21,7 +21,7 @@ import math
 
 import attrs
 
-from .rules import Cap, Cond, Count, Criterion, Rating, Ref, Scorecard
+from .rules import Cap, Cond, Count, Rating, Ref, Scorecard
 
 #: how a dialect spells what the generated SQL needs
 DIALECTS: dict[str, dict[str, str]] = {

@@ -153,6 +153,22 @@ def test_every_built_in_card_compiles_to_what_python_says(fresh_db, industry, se
             assert got[i][0] == pytest.approx(verdict.score)
 
 
+def assert_compiled_equals_engine(book, industry, at):
+    """Every lead's score, grade, stage, next follow-up and its kind from
+    the compiled statement equal ``list``'s (the engine's) at ``at``."""
+    from leadcycle.engine import compile_sql
+
+    with book.at(at):
+        expected = {r["id"]: (r["score"], r["grade"], r["stage"], r["next_follow_up"], r["follow_up_kind"])
+                    for r in book.list(industry=industry)}
+        got = book.store.compiled_grades(compile_sql(book.context.for_industry(industry), cadence=True), at,
+                                         industry)
+    assert set(got) == set(expected)
+    for lead_id, (score, *rest) in expected.items():
+        assert got[lead_id][1:] == tuple(rest), (lead_id, got[lead_id], expected[lead_id])
+        assert got[lead_id][0] == pytest.approx(score), (lead_id, got[lead_id], expected[lead_id])
+
+
 # ---------------------------------------------- compiled over a database
 
 
@@ -194,7 +210,6 @@ def test_machinery_grades_by_sql_equal_the_engines_at_any_later_clock(attributes
     import datetime as dt
 
     from leadcycle import LeadBook
-    from leadcycle.engine import compile_sql
 
     t0 = dt.datetime(2026, 3, 5, 10, 0)
     book = LeadBook.create(":memory:", ["machinery"], now=t0)
@@ -210,15 +225,7 @@ def test_machinery_grades_by_sql_equal_the_engines_at_any_later_clock(attributes
             with book.at(t0 + dt.timedelta(minutes=i + 1)):
                 book.set(lead.id, changes, agent="李娜")
     clock = t0 + dt.timedelta(days=later, hours=1)
-    with book.at(clock):
-        expected = {r["id"]: (r["score"], r["grade"], r["stage"], r["next_follow_up"], r["follow_up_kind"])
-                    for r in book.list(industry="machinery")}
-        got = book.store.compiled_grades(compile_sql(book.context.for_industry("machinery"), cadence=True), clock,
-                                         "machinery")
-    assert set(got) == set(expected)
-    for lead_id, (score, *rest) in expected.items():
-        assert got[lead_id][1:] == tuple(rest), (lead_id, got[lead_id], expected[lead_id])
-        assert got[lead_id][0] == pytest.approx(score)
+    assert_compiled_equals_engine(book, "machinery", clock)
 
 
 @pytest.mark.parametrize("days_left, grade", [(30, "A"), (31, "B"), (90, "B"), (91, "C")])
@@ -264,7 +271,6 @@ def test_realestate_grades_by_sql_equal_the_engines(method, steps, later):
 
     from leadcycle import LeadBook
     from leadcycle.corrections import effective_events
-    from leadcycle.engine import compile_sql
 
     t0 = dt.datetime(2026, 3, 2, 10, 0)
     book = LeadBook.create(":memory:", ["realestate"], now=t0)
@@ -314,15 +320,7 @@ def test_realestate_grades_by_sql_equal_the_engines(method, steps, later):
                 if mine:
                     book.void(lead.id, mine[n % len(mine)].id, reason="录错了", agent="李娜")
     at = clock + dt.timedelta(days=later, hours=1)
-    with book.at(at):
-        expected = {r["id"]: (r["score"], r["grade"], r["stage"], r["next_follow_up"], r["follow_up_kind"])
-                    for r in book.list(industry="realestate")}
-        got = book.store.compiled_grades(compile_sql(book.context.for_industry("realestate"), cadence=True), at,
-                                         "realestate")
-    assert set(got) == set(expected)
-    for lead_id, (score, *rest) in expected.items():
-        assert got[lead_id][1:] == tuple(rest), (lead_id, got[lead_id], expected[lead_id])
-        assert got[lead_id][0] == pytest.approx(score), (lead_id, got[lead_id], expected[lead_id])
+    assert_compiled_equals_engine(book, "realestate", at)
 
 
 SOFTWARE_STEPS = st.lists(st.tuples(
@@ -338,7 +336,6 @@ def test_software_grades_by_sql_equal_the_engines(steps, intent_from):
     import datetime as dt
 
     from leadcycle import LeadBook
-    from leadcycle.engine import compile_sql
     from leadcycle.plugins.software_sales import model
 
     t0 = dt.datetime(2026, 3, 2, 10, 0)
@@ -363,15 +360,7 @@ def test_software_grades_by_sql_equal_the_engines(steps, intent_from):
                 else:
                     book.set(leads[which].id, {key: value}, agent="李娜")
     at = clock + dt.timedelta(days=1)
-    with book.at(at):
-        expected = {r["id"]: (r["score"], r["grade"], r["stage"], r["next_follow_up"], r["follow_up_kind"])
-                    for r in book.list(industry="software_sales")}
-        got = book.store.compiled_grades(compile_sql(book.context.for_industry("software_sales"), cadence=True),
-                                         at, "software_sales")
-    assert set(got) == set(expected)
-    for lead_id, (score, *rest) in expected.items():
-        assert got[lead_id][1:] == tuple(rest), (lead_id, got[lead_id], expected[lead_id])
-        assert got[lead_id][0] == pytest.approx(score)
+    assert_compiled_equals_engine(book, "software_sales", at)
 
 
 @pytest.mark.parametrize("industry", ["realestate", "software_sales", "machinery"])
@@ -383,7 +372,7 @@ def test_the_compiled_statement_reads_facts_and_events_by_key(fresh_db, industry
     from leadcycle.engine import compile_sql
     from leadcycle.sqlrules import bind
 
-    compiled = compile_sql(fresh_db.context.for_industry(industry))
+    compiled = compile_sql(fresh_db.context.for_industry(industry), cadence=True)
     plan = [r[3] for r in fresh_db.store.conn.execute("EXPLAIN QUERY PLAN " + compiled.sql,
                                                        bind(compiled, "2026-03-05T10:00:00", industry))]
     reads = [step for step in plan if " facts " in f" {step} " or " events " in f" {step} " or " e " in f" {step} "]

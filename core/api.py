@@ -282,7 +282,8 @@ class LeadBook:
 
     def reset_setting(self, key: str) -> None:
         self.require("admin", "changing a setting")
-        self.settings.setting(key)
+        settings = self.settings
+        settings.check_relations(key, settings.setting(key).default)  # the default must fit the others too
         with self.store.transaction():
             self.store.delete_setting(key, self.now)
         self._context = None

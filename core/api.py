@@ -283,7 +283,8 @@ class LeadBook:
 
     def reset_setting(self, key: str) -> None:
         self.require("admin", "changing a setting")
-        self.settings.setting(key)
+        settings = self.settings
+        settings.check_relations(key, settings.setting(key).default)  # the default must fit the others too
         with self.store.transaction():
             self.store.delete_setting(key, self.now)
         self._context = None
@@ -625,6 +626,10 @@ class LeadBook:
 
         def check() -> None:
             current = self.lead(lead.id)
+            # what the entry really changes (read under the lock): a rating
+            # set to the value it already had is no re-rating
+            before = {**current.attributes, **{k: getattr(current, k) for k in ("name", "gender", "phone", "need")}}
+            data["changed"] = {k: True for k, v in clean.items() if before.get(k) != v}
             phone, name = clean.get("phone", current.phone), clean.get("name", current.name)
             if phone == current.phone and name == current.name:
                 return

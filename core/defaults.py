@@ -93,9 +93,11 @@ def register_ownership_settings(register):
         ("mortgage", 70, "mortgage processed", "按揭手续办理完毕"),
         ("loan", 100, "loan released", "按揭放款"),
     ):
+        later = {"accumulation": "contract", "contract": "mortgage", "mortgage": "loan"}.get(key)
         register(Setting(f"ownership.commission_{key}_pct", "int", default,
                          Label(f"commission payable at {en} (%)", f"{zh}阶段可发提成（%）"),
-                         minimum=0, maximum=100, source="DOMAIN §3.11 (004)"))
+                         minimum=0, maximum=100, source="DOMAIN §3.11 (004)",
+                         at_most=later and f"ownership.commission_{later}_pct"))  # cumulative shares
     register_recognition_and_pool_settings(register)
     register(Setting(
         "ownership.lunch_duty_agent", "str", "",

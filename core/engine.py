@@ -167,7 +167,7 @@ def _conds_of(card: Scorecard | None, ladder: StageLadder | None) -> list[Cond]:
             out.extend(getattr(c, "when", ()))
         for r in card.ladder:
             out.extend(r.when)
-        for cap in card.caps:
+        for cap in card.caps + card.floors:
             out.extend(cap.when)
         for f in card.features:
             if isinstance(f, Derived):

@@ -328,6 +328,12 @@ class EventKind:
 SETTING_TYPES = ("int", "float", "str", "bool", "date", "choice")
 
 
+def _to_keys(value) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 @attrs.frozen
 class Setting:
     """A per-database setting. Every number a rule uses is one, with the
@@ -347,9 +353,13 @@ class Setting:
     source: str = ""
     #: a ``choice`` setting holding several of its values, comma-separated
     multiple: bool = False
-    #: the key of another setting this one may not exceed (B's haves may
-    #: not ask more than A's); checked whichever of the two is changed
-    at_most: str | None = None
+    #: the keys of other settings this one may not exceed (B's haves may
+    #: not ask more than A's, a phase's low target not its high one);
+    #: checked whichever side is changed. One key or several.
+    at_most: tuple[str, ...] = attrs.field(default=(), converter=_to_keys)
+    #: ``(key, total)``: this setting and ``key`` together may not exceed
+    #: ``total`` (value class A's share of profit plus B's within 100 %)
+    sum_at_most: tuple[str, float] | None = None
     #: a text setting's shape: ``(regular expression, what it should look
     #: like)``, e.g. a time of day as HH:MM
     pattern: tuple[str, str] | None = None

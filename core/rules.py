@@ -286,9 +286,13 @@ class Scorecard:
       all hold, else ``fallback``), else from ``dimensions`` (``combine=
       "lowest"``: the worst rated dimension), else from ``thresholds`` on the
       score (``(("A", 90), ("B", 70), ("C", 60))``, else ``fallback``);
-    * ``caps`` then limit it;
+    * ``caps`` then limit it, and ``floors`` hold it up (a :class:`Cap`
+      read the other way: while its conditions hold the grade can be no
+      worse than the floor's — a move into D that waits for a manager);
     * ``require`` names features of which at least one must be recorded for
-      any grade to be given (a lead with nothing rated gets no grade).
+      any grade to be given (a lead with nothing rated gets no grade); with
+      ``require_all`` every one of them must be, and the "no grade yet"
+      reason names those still missing (the method's inputs).
     """
 
     name: str
@@ -301,6 +305,8 @@ class Scorecard:
     caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
     features: tuple[Feature | Derived | Count, ...] = attrs.field(default=(), converter=tuple)
     require: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    require_all: bool = False
+    floors: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
     fallback: str | None = "D"
     maximum: float = 100.0
     scale: tuple[str, ...] = GRADE_ORDER
@@ -369,6 +375,11 @@ class _Plan:
                 )
         self.ladder = [(rule, tuple((c.feature, c.test) for c in rule.when)) for rule in card.ladder]
         self.caps = [(cap, tuple((c.feature, c.test) for c in cap.when)) for cap in card.caps]
+        self.floors = [(f, tuple((c.feature, c.test) for c in f.when)) for f in card.floors]
+        labels = {f.name: f.label for f in card.features}
+        labels.update({c.feature: c.label for c in card.criteria if isinstance(c, Rating)})
+        labels.update({d.feature: d.label for d in card.dimensions})
+        self.require_labels = {f: labels.get(f, Label(f, f)) for f in card.require}
         self.dimension_reasons: dict[tuple[str, Any], Reason] = {}
         self.capping_dimensions = [d for d in card.dimensions if not d.auxiliary]
         self.rated_features = {c.feature for c in card.criteria if isinstance(c, Rating)}
@@ -441,9 +452,18 @@ def _evaluate_one(card: Scorecard, row: dict, plan: _Plan, explain: bool = True)
                 reasons.append(Reason(a.label.format(value=value, points=_fmt(points)), f"adjustment:{a.name}"))
         score = max(0.0, min(card.maximum, total))
 
-    if card.require and not any(row.get(f) not in (None, "") for f in card.require):
-        reasons.insert(0, Reason(Label("no grade yet: nothing rated", "暂无等级：尚未评定任何指标"), "grade:unrated"))
-        return Verdict(score, None, tuple(reasons))
+    if card.require:
+        missing = [f for f in card.require if row.get(f) in (None, "")]
+        if len(missing) == len(card.require):
+            reasons.insert(0, Reason(Label("no grade yet: nothing rated", "暂无等级：尚未评定任何指标"),
+                                     "grade:unrated"))
+            return Verdict(score, None, tuple(reasons))
+        if missing and card.require_all:
+            names = [plan.require_labels[f] for f in missing]
+            reasons.insert(0, Reason(Label("not graded yet: still to rate " + ", ".join(n.en for n in names),
+                                           "尚未分级：还需评定 " + "、".join(n.zh for n in names)),
+                                     "grade:unrated"))
+            return Verdict(score, None, tuple(reasons))
 
     grade = None
     if card.ladder:
@@ -512,6 +532,11 @@ def _evaluate_one(card: Scorecard, row: dict, plan: _Plan, explain: bool = True)
                 reasons.insert(0, Reason(Label(f"capped at {cap.grade}: {cap.label.en} (was {grade})",
                                                f"封顶{cap.grade}：{cap.label.zh}（原为{grade}）"), "cap"))
                 grade = cap.grade
+        for floor, tests in plan.floors:
+            if _rank(card.scale, grade) > _rank(card.scale, floor.grade) and _holds(tests, row):
+                reasons.insert(0, Reason(Label(f"held at {floor.grade} (rated {grade}): {floor.label.en}",
+                                               f"暂按{floor.grade}（评定为{grade}）：{floor.label.zh}"), "floor"))
+                grade = floor.grade
     return Verdict(score, grade, tuple(reasons))
 
 

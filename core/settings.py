@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
+
+import attrs
 
 from .errors import LeadcycleError, NotFound
 from .model import Setting
@@ -39,20 +41,55 @@ class Settings(Mapping[str, Any]):
         value = self.setting(key).coerce(raw)
         if value is None:
             raise LeadcycleError(f"{key}: a value is required")
-        self._check_order(key, value)
+        self.check_relations(key, value)
         return value
 
-    def _check_order(self, key: str, value: Any) -> None:
-        """Refuse a value that breaks a declared ``at_most`` between two
-        settings, whichever side is being changed."""
-        upper = self.declared[key].at_most
-        if upper and upper in self.declared and value > self[upper]:
-            raise LeadcycleError(f"{key}: {value} is above {upper} ({self[upper]}); "
-                                 f"lower it, or raise {upper} first")
+    def check_relations(self, key: str, value: Any) -> None:
+        """Refuse a value that breaks a declared relation between settings —
+        ``at_most`` (an ordering: points for B above A's, a low target above
+        its high one) or ``sum_at_most`` (two shares over their total) —
+        whichever side is being changed, with one line naming both."""
+        if value is None:
+            return
+        declared = self.declared[key]
+        for upper in declared.at_most:
+            if upper in self.declared and self[upper] is not None and value > self[upper]:
+                raise LeadcycleError(f"{key}: {value} is above {upper} ({self[upper]}); "
+                                     f"lower it, or raise {upper} first")
         for other in self.declared.values():
-            if other.at_most == key and self[other.key] > value:
+            if key in other.at_most and self[other.key] is not None and self[other.key] > value:
                 raise LeadcycleError(f"{key}: {value} is below {other.key} ({self[other.key]}); "
                                      f"raise it, or lower {other.key} first")
+        for other in self.declared.values():
+            pair = other.sum_at_most
+            if pair is None:
+                continue
+            if other.key == key:
+                partner = pair[0]
+            elif pair[0] == key:
+                partner = other.key
+            else:
+                continue
+            if partner in self.declared and self[partner] is not None and value + self[partner] > pair[1]:
+                raise LeadcycleError(f"{key}: {value} plus {partner} ({self[partner]}) is above {pair[1]:g}; "
+                                     f"lower one of them")
 
     def is_default(self, key: str) -> bool:
         return key not in self.stored
+
+
+def chained(settings: Iterable[Setting], *chains: tuple[str, ...]) -> list[Setting]:
+    """``settings`` with each chain's order declared: every key of a chain
+    (lowest first) may not exceed the next one (``Setting.at_most``, added
+    to what a setting already declares). A plugin states its orderings in
+    one place: ``chained(out, ("realestate.points_c", "realestate.points_b",
+    "realestate.points_a"))``."""
+    uppers: dict[str, list[str]] = {}
+    for chain in chains:
+        for low, high in zip(chain, chain[1:]):
+            uppers.setdefault(low, []).append(high)
+    out = [attrs.evolve(s, at_most=s.at_most + tuple(uppers.pop(s.key))) if s.key in uppers else s
+           for s in settings]
+    if uppers:
+        raise ValueError(f"chained: no such setting {sorted(uppers)[0]!r}")
+    return out

@@ -31,6 +31,7 @@ DIALECTS: dict[str, dict[str, str]] = {
         # a scalar maximum of several values (SQLite's max() of one
         # argument is the aggregate: the compiler always gives two or more)
         "greatest": "max({args})",
+        "least": "min({args})",
     },
 }
 DIALECT = DIALECTS["sqlite"]
@@ -97,8 +98,8 @@ def features_of(card: Scorecard) -> list[str]:
     names += [d.feature for d in card.dimensions]
     for rule in card.ladder:
         names += [cond.feature for cond in rule.when]
-    for cap in card.caps:
-        names += [cond.feature for cond in cap.when]
+    for bound in (*card.caps, *card.floors):
+        names += [cond.feature for cond in bound.when]
     names += list(card.require)
     return list(dict.fromkeys(names))
 
@@ -161,29 +162,31 @@ def _grade_sql(card: Scorecard) -> tuple[str, list]:
         grade = f"(CASE {whens} ELSE ? END)"
     else:
         return "NULL", []
-    if card.require:
-        rated = " OR ".join(f"({column(f)} IS NOT NULL AND {column(f)} != '')" for f in card.require)
+    if card.require:  # one of them rated, or every one with ``require_all``
+        rated = (" AND " if card.require_all else " OR ").join(
+            f"({column(f)} IS NOT NULL AND {column(f)} != '')" for f in card.require)
         grade = f"(CASE WHEN {rated} THEN {grade} ELSE NULL END)"
     return grade, args
 
 
-def _capped_sql(card: Scorecard, caps: tuple[Cap, ...]) -> tuple[str, list]:
-    """``_g0`` lowered by every cap whose conditions hold: a cap only ever
-    lowers, so the result is the worst of the grade and the caps that
-    apply (the order of the caps does not matter)."""
-    if not caps:
-        return "_g0", []
-    rank0, args = _rank_sql("_g0", card.scale)
+def _bounded_sql(card: Scorecard, bounds: tuple[Cap, ...], grade: str, lower: bool) -> tuple[str, list]:
+    """``grade`` moved by every bound whose conditions hold: caps (``lower``)
+    only ever lower it, floors only ever raise it, so the result is the
+    worst (or best) of the grade and the bounds that apply — the order of
+    the bounds does not matter."""
+    if not bounds:
+        return grade, []
+    rank0, args = _rank_sql(grade, card.scale)
     parts = []
-    for cap in caps:
-        sql, more = all_sql(cap.when)
+    for bound in bounds:
+        sql, more = all_sql(bound.when)
         rank, rank_args = _rank_sql("?", card.scale)
-        parts.append(f"(CASE WHEN {sql} THEN {rank} ELSE -1 END)")
-        args += more + [cap.grade] + rank_args
-    worst = DIALECT["greatest"].format(args=", ".join([rank0, *parts]))
+        parts.append(f"(CASE WHEN {sql} THEN {rank} ELSE {-1 if lower else len(card.scale) + 1} END)")
+        args += more + [bound.grade] + rank_args
+    pick = DIALECT["greatest" if lower else "least"].format(args=", ".join([rank0, *parts]))
     whens = " ".join("WHEN ? THEN ?" for _ in card.scale)
     args += [x for i, g in enumerate(card.scale) for x in (i, g)]
-    return f"(CASE WHEN _g0 IS NULL THEN NULL ELSE (CASE {worst} {whens} ELSE _g0 END) END)", args
+    return f"(CASE WHEN {grade} IS NULL THEN NULL ELSE (CASE {pick} {whens} ELSE {grade} END) END)", args
 
 
 @attrs.frozen
@@ -205,13 +208,16 @@ def compile_scorecard(card: Scorecard, source: str, then: tuple[str, list] = (""
     source's columns), with their arguments."""
     score, score_args = _score_sql(card)
     grade, grade_args = _grade_sql(card)
-    capped, cap_args = _capped_sql(card, card.caps)
+    capped, cap_args = _bounded_sql(card, card.caps, "_g0", lower=True)
+    floored, floor_args = _bounded_sql(card, card.floors, "_g1", lower=False)
     sql = (f"WITH f AS ({source}), "
            f"s AS (SELECT *, {score} AS _score FROM f), "
            f"g AS (SELECT *, {grade} AS _g0 FROM s), "
-           f"c AS (SELECT *, {capped} AS _grade FROM g) "
+           f"h AS (SELECT *, {capped} AS _g1 FROM g), "
+           f"c AS (SELECT *, {floored} AS _grade FROM h) "
            f"SELECT lead_id, _score AS score, _grade AS grade{then[0]} FROM c")
-    return CompiledCard(tuple(features_of(card)), sql, (*score_args, *grade_args, *cap_args, *then[1]))
+    return CompiledCard(tuple(features_of(card)), sql,
+                        (*score_args, *grade_args, *cap_args, *floor_args, *then[1]))
 
 
 # ------------------------------------------------------- the feature rows

@@ -508,6 +508,7 @@ ID_COMMANDS = {
     ("arbitrate",): ("arbitrate", BIG, "--to", "李娜", "--reason", "x", "--agent", "陈经理"),
     ("advance",): ("advance", BIG, "opportunity"),
     ("approve",): ("approve", BIG, "--agent", "陈经理"),
+    ("lift",): ("lift", BIG, "--agent", "陈经理"),
     ("account-manager", "assign"): ("account-manager", "assign", BIG, "李娜", "--by", "陈经理"),
     ("void",): ("void", BIG, "1", "--reason", "wrong entry", "--agent", "李娜"),
     ("revisit", "plan"): ("revisit", "plan", BIG, "--at", "2026-03-10T14:00", "--content", "x", "--purpose", "y",

@@ -198,15 +198,25 @@ def test_concurrent_logs_without_now_are_all_accepted_in_time_order(office, db_p
 # ----------------------------------------------------------------- review
 
 
-def test_review_racing_with_lead_set_decides_on_what_it_reads(office, db_path):
-    """A D lead is raised by its owner while a slow review is analysing:
-    the set waits for the review's transaction, so the lead is pooled as
-    the D it was when the review read it, and the set comes after — never
-    a pooling written after (and in spite of) the raise."""
+def _d_lead(office):
+    """Lead #1, rated D on every capping dimension's worst and moved into D
+    by the manager (a grade needs all six; D needs the approval)."""
+    ratings = [f"{d}=A" for d in ("region", "product", "price", "funds", "expected_deal")] + ["motivation=D"]
     add = office("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "M",
-                 "--phone", "13800138000", "--need", "三房", "--agent", "李娜", "--set", "motivation=D",
-                 now=NOW)
+                 "--phone", "13800138000", "--need", "三房", "--agent", "李娜",
+                 *(x for r in ratings for x in ("--set", r)), now=NOW)
     assert add.exit_code == 0, add.output
+    approved = office("approve", "1", "--agent", "陈经理", "--yes", now=NOW)
+    assert approved.exit_code == 0, approved.output
+
+
+def test_review_racing_with_lead_set_decides_on_what_it_reads(office, db_path):
+    """A D lead is lifted by a manager while a slow review is analysing:
+    the lift waits for the review's transaction, so the lead is pooled as
+    the D it was when the review read it, and the lift comes after — never
+    a pooling written after (and in spite of) the raise. (An agent's own
+    re-rating no longer raises a manager's D, issue #11.)"""
+    _d_lead(office)
     flag = os.path.join(os.path.dirname(db_path), "reviewing")
     later = "2026-03-06T10:00"
     reviewer = spawn(db_path, "--now", later, "review", H3_SLOW_D_QUERY=flag)
@@ -214,19 +224,18 @@ def test_review_racing_with_lead_set_decides_on_what_it_reads(office, db_path):
     while not os.path.exists(flag):
         assert reviewer.poll() is None and time.monotonic() < deadline, reviewer.stdout.read()
         time.sleep(0.05)
-    setter = spawn(db_path, "--now", later, "lead", "set", "1", "motivation=A", "--agent", "李娜")
+    setter = spawn(db_path, "--now", later, "lift", "1", "--agent", "陈经理")  # a manager lifts the D
     assert reviewer.wait(60) == 0, reviewer.stdout.read()
     assert setter.wait(60) == 0, setter.stdout.read()
     events = events_of(db_path, 1)
     pooled = [e.id for e in events if e.kind == "owner" and e.data.get("rule") == "d_pool"]
-    raised = [e.id for e in events if e.kind == "set" and e.data["changes"].get("motivation") == "A"]
+    raised = [e.id for e in events if e.kind == "review" and e.data.get("rule") == "lifted"]
     assert len(pooled) == 1 and len(raised) == 1 and pooled[0] < raised[0], events
 
 
 def test_review_sees_a_raise_that_landed_first(office):
-    office("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "M",
-           "--phone", "13800138000", "--need", "三房", "--agent", "李娜", "--set", "motivation=D", now=NOW)
-    office("lead", "set", "1", "motivation=A", "--agent", "李娜", now="2026-03-06T09:00")
+    _d_lead(office)
+    assert office("lift", "1", "--agent", "陈经理", now="2026-03-06T09:00").exit_code == 0
     out = office("review", "--json", now="2026-03-06T10:00")
     assert out.exit_code == 0 and "pool" not in out.output
 
@@ -240,8 +249,7 @@ def _dump(db_path) -> str:
 
 
 def test_review_dry_run_writes_nothing(office, db_path):
-    office("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "M",
-           "--phone", "13800138000", "--need", "三房", "--agent", "李娜", "--set", "motivation=D", now=NOW)
+    _d_lead(office)
     before = _dump(db_path)
     dry = office("review", "--dry-run", now="2026-03-20T10:00")  # later: the projection would be refreshed
     assert dry.exit_code == 0 and "李娜 → pool" in dry.output and "proposed (dry run)" in dry.output
@@ -269,8 +277,7 @@ def exploding():
 
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_a_plugin_raising_in_the_review_rolls_the_whole_review_back(office, db_path, exploding, dry_run):
-    office("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "M",
-           "--phone", "13800138000", "--need", "三房", "--agent", "李娜", "--set", "motivation=D", now=NOW)
+    _d_lead(office)
     before = _dump(db_path)
     out = office("review", *(["--dry-run"] if dry_run else []), now="2026-03-20T10:00")
     assert out.exit_code == 1

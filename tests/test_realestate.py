@@ -12,6 +12,8 @@ from leadcycle import LeadcycleError
 T0 = dt.datetime(2026, 3, 5, 10, 0)  # a Thursday
 ALL_A = {d: "A" for d in ("motivation", "region", "product", "price", "funds", "expected_deal",
                           "contact", "mortgage")}
+#: the six dimensions that cap the grade by default (contact and mortgage are auxiliary, 004 note 2)
+CAPPING_A = {d: "A" for d in ("motivation", "region", "product", "price", "funds", "expected_deal")}
 POINTS_A = {k: "A" for k in ("buying_power", "region_view", "price_view", "product_view", "trust",
                              "decision", "target_unit", "urgency")}
 
@@ -64,9 +66,9 @@ def test_table_grade_is_the_lowest_dimension_and_names_it(fresh_db):
     assert st.grade == "C"
     assert texts(st)[0] == "C: lowest dimension price tolerance, funds ready rated C"
     assert "view of the region's value: B (7 of 10)" in texts(st)
-    # one dimension alone grades
+    # one dimension alone does not grade (004: the lowest single dimension needs all of them)
     lead2 = add(fresh_db, phone="13900000002", name="李四", attributes={"motivation": "B"})
-    assert state(fresh_db, lead2, T0).grade == "B"
+    assert state(fresh_db, lead2, T0).grade is None
 
 
 def test_table_dimension_value_outside_a_to_d_is_refused_and_nothing_written(fresh_db, run, db_path):
@@ -92,8 +94,9 @@ def _contact(book, lead, at):
 
 @pytest.mark.parametrize("kind", ["visit", "call"])
 def test_contact_came_back_on_day_7_is_a_on_day_8_is_b(fresh_db, kind):
-    on7 = add(fresh_db, attributes={"motivation": "A"})
-    on8 = add(fresh_db, phone="13900000002", name="李四", attributes={"motivation": "A"})
+    fresh_db.set_setting("realestate.contact_auxiliary", "no")  # contact caps the grade
+    on7 = add(fresh_db, attributes=CAPPING_A)
+    on8 = add(fresh_db, phone="13900000002", name="李四", attributes=CAPPING_A)
     assert _contact(fresh_db, on7, day(6))[0] is None  # window open: not rated yet
     log(fresh_db, on7, kind, day(7, 5))
     log(fresh_db, on8, kind, day(8))
@@ -105,8 +108,9 @@ def test_contact_came_back_on_day_7_is_a_on_day_8_is_b(fresh_db, kind):
 
 
 def test_contact_no_return_by_day_15_is_c_on_day_16(fresh_db):
-    lead = add(fresh_db, attributes={"motivation": "A"})
-    late = add(fresh_db, phone="13900000002", name="李四", attributes={"motivation": "A"})
+    fresh_db.set_setting("realestate.contact_auxiliary", "no")  # contact caps the grade
+    lead = add(fresh_db, attributes=CAPPING_A)
+    late = add(fresh_db, phone="13900000002", name="李四", attributes=CAPPING_A)
     log(fresh_db, late, "call", day(15))
     assert _contact(fresh_db, lead, day(15))[0] is None
     assert _contact(fresh_db, late, day(16))[0] == "B"
@@ -115,14 +119,15 @@ def test_contact_no_return_by_day_15_is_c_on_day_16(fresh_db):
     # the stored projection expires on day 16 by itself (no event needed)
     with fresh_db.at(day(15)):
         fresh_db.refresh()
-    assert fresh_db.store.get_state(lead).grade == "A"
+    assert fresh_db.store.get_state(lead).grade is None  # a capping contact not rated yet: not graded
     with fresh_db.at(day(16)):
         fresh_db.refresh()
     assert fresh_db.store.get_state(lead).grade == "C"
 
 
 def test_contact_rated_by_hand_wins_and_can_be_auxiliary(fresh_db):
-    lead = add(fresh_db, attributes={"motivation": "A", "contact": "B"})
+    fresh_db.set_setting("realestate.contact_auxiliary", "no")
+    lead = add(fresh_db, attributes={**CAPPING_A, "contact": "B"})
     level, st = _contact(fresh_db, lead, day(20))
     assert (level, st.grade) == ("B", "B")
     assert st.extra["x_contact"]["source"] == "agent"
@@ -170,7 +175,8 @@ def test_visits_method(fresh_db):
     assert st.grade is None  # interaction not recorded yet
     with fresh_db.at(T0):
         fresh_db.set(lead, {"interaction": "none"}, agent="李娜")
-    assert state(fresh_db, lead, T0).grade == "D"
+    st = state(fresh_db, lead, T0)  # D by the table, a request until a manager approves it
+    assert st.grade == "C" and texts(st)[0].startswith("held at C (rated D): a move into D waits")
     with fresh_db.at(T0):
         fresh_db.set(lead, {"interaction": "some"}, agent="李娜")
     st = state(fresh_db, lead, T0)
@@ -294,7 +300,11 @@ def test_first_call_back_within_3_days_then_by_grade(fresh_db):
 
 
 def test_d_goes_to_the_pool_and_a_contract_stops_follow_ups(fresh_db):
-    lead = add(fresh_db, attributes={"motivation": "D"})
+    from leadcycle.plugins.realestate import review
+
+    lead = add(fresh_db, attributes={**CAPPING_A, "motivation": "D"})
+    with fresh_db.at(T0):
+        review.approve(fresh_db, lead, "陈经理")
     st = state(fresh_db, lead, T0)
     assert st.next_follow_up is None
     assert "grade D: no follow-up; the manager pools and redistributes it" in texts(st)
@@ -344,12 +354,11 @@ def test_due_command_sorts_by_grade_then_age(run, db_path):
 
     book = LeadBook.create(db_path, ["realestate"], now=T0)
     book.add_agent("李娜")
-    c_old = add(book, attributes={"motivation": "C", "contact": "A"})
-    a_new = add(book, phone="13900000002", name="李四", attributes={"motivation": "A", "contact": "A"}, at=day(1))
-    b_mid = add(book, phone="13900000003", name="王五", attributes={"motivation": "B", "contact": "A"},
+    c_old = add(book, attributes={**CAPPING_A, "motivation": "C"})
+    a_new = add(book, phone="13900000002", name="李四", attributes=CAPPING_A, at=day(1))
+    b_mid = add(book, phone="13900000003", name="王五", attributes={**CAPPING_A, "motivation": "B"},
                 at=day(0, 2))
-    a_old = add(book, phone="13900000004", name="赵六", attributes={"motivation": "A", "contact": "A"},
-                at=day(0, 1))
+    a_old = add(book, phone="13900000004", name="赵六", attributes=CAPPING_A, at=day(0, 1))
     book.close()
     result = run("due", "--agent", "李娜", "--json", now="2026-04-03T10:00")
     assert result.exit_code == 0, result.output

@@ -9,6 +9,7 @@ import pytest
 from leadcycle import LeadBook, LeadcycleError, loader
 
 T0 = dt.datetime(2026, 3, 5, 10, 0)  # Thursday of ISO week 10
+CAPPING_A = {d: "A" for d in ("motivation", "region", "product", "price", "funds", "expected_deal")}
 ALL_A = {d: "A" for d in ("motivation", "region", "product", "price", "funds", "expected_deal",
                           "contact", "mortgage")}
 
@@ -34,6 +35,12 @@ def review(book, at, apply=True):
 def grade(book, lead, at):
     with book.at(at):
         return book.record(lead).state
+
+
+def approve(book, lead, manager):
+    from leadcycle.plugins.realestate import review as review_mod
+
+    return review_mod.approve(book, lead, manager)
 
 
 def summary(changes):
@@ -72,7 +79,9 @@ def test_a_with_a_deposit_is_decided(fresh_db):
 
 def test_running_twice_in_the_same_week_changes_nothing(fresh_db):
     lead = add(fresh_db, attributes=ALL_A)
-    add(fresh_db, phone="13900000002", name="李四", attributes={"motivation": "D"})
+    d = add(fresh_db, phone="13900000002", name="李四", attributes={**CAPPING_A, "motivation": "D"})
+    with fresh_db.at(T0):
+        approve(fresh_db, d, "陈经理")  # a move into D is a manager's
     first = review(fresh_db, day(7))
     assert {c["change"] for c in first} == {"A → B", "李娜 → pool"}
     count = fresh_db.store.conn.execute("SELECT count(*) FROM events").fetchone()[0]
@@ -131,7 +140,7 @@ def test_a_then_b_then_c_then_approval_then_pool(fresh_db, run, db_path):
     result = run("approve", "1", now=week(3))
     assert result.exit_code == 1 and "give --agent NAME" in result.output
 
-    result = run("approve", "1", "--agent", "陈经理", now=week(3))
+    result = run("approve", "1", "--agent", "陈经理", now=week(3), input="y\n")
     assert result.exit_code == 0, result.output
     assert "Follow-up record:" in result.output
     assert "follow-up  [李娜]  reaction=hesitant, reaction_detail=考虑中  “电话回访”" in result.output
@@ -155,13 +164,13 @@ def test_a_then_b_then_c_then_approval_then_pool(fresh_db, run, db_path):
 def test_approve_json_and_chinese(run, db_path):
     book = LeadBook.create(db_path, ["realestate"], now=T0)
     book.add_agent("陈经理", manager=True)
-    add(book, attributes={"motivation": "C"}, agent="陈经理")
+    add(book, attributes={**CAPPING_A, "motivation": "C"}, agent="陈经理")
     book.close()
     out = json.loads(run("approve", "1", "--agent", "陈经理", "--json", now="2026-03-06T10:00").output)
     assert out["grade"] == "D" and out["approved_by"] == "陈经理"
     assert [e["kind"] for e in out["follow_up_record"]] == ["register"]
     zh = run("--lang", "zh", "show", "1", now="2026-03-06T10:00").output
-    assert "每周复盘：2026-03-06 由C降为D" in zh
+    assert "2026-03-06 由C降为D类，经陈经理批准" in zh
 
 
 def test_review_before_any_lead_exists(run):
@@ -257,7 +266,7 @@ def test_report_deals_by_age_band_unit_type_and_building(run, db_path):
     out = json.loads(run("report", "deals", "--by", "age_band", "--json", now="2026-03-06T10:00").output)
     assert out["deals"] == 6 and out["units"] == 7 and out["company_purchases"] == 1
     assert [(g["value"], g["deals"], g["share_percent"]) for g in out["groups"]] == [
-        ("under_19", 1, 16.7), ("19-30", 2, 33.3), ("31-40", 1, 16.7), ("41-50", 1, 16.7), ("50+", 1, 16.7)]
+        ("under_19", 1, 16.7), ("19-30", 2, 33.3), ("31-40", 1, 16.7), ("41-50", 1, 16.7), ("company", 1, 16.7)]
     out = json.loads(run("report", "deals", "--json", now="2026-03-06T10:00").output)
     assert out["by"] == "unit_type"
     assert [(g["value"], g["deals"], g["units"]) for g in out["groups"]] == [
@@ -265,7 +274,7 @@ def test_report_deals_by_age_band_unit_type_and_building(run, db_path):
     text = run("report", "deals", "--by", "building", now="2026-03-06T10:00").output
     assert "B         3      3      50 %" in text
     zh = run("--lang", "zh", "report", "deals", "--by", "age_band", now="2026-03-06T10:00").output
-    assert "19–30岁" in zh and "50岁以上" in zh
+    assert "19–30岁" in zh and "单位名义购房" in zh
     bad = run("report", "deals", "--by", "salary", now="2026-03-06T10:00")
     assert bad.exit_code == 2 and "Invalid value for '--by'" in bad.output
 

@@ -63,9 +63,11 @@ def scorecards(draw):
         mins = sorted(draw(st.lists(st.integers(0, 60), min_size=1, max_size=3, unique=True)), reverse=True)
         thresholds = tuple(zip(GRADES, mins))
     caps = tuple(Cap(draw(grade), draw(conds(2)), L) for _ in range(draw(st.integers(0, 3))))
+    floors = tuple(Cap(draw(grade), draw(conds(2)), L) for _ in range(draw(st.integers(0, 2))))
     require = tuple(draw(st.lists(st.sampled_from(("a", "b")), max_size=2, unique=True)))
     return Scorecard("card", L, criteria=tuple(criteria), adjustments=tuple(adjustments), ladder=ladder,
-                     dimensions=dims, thresholds=thresholds, caps=caps, require=require,
+                     dimensions=dims, thresholds=thresholds, caps=caps, floors=floors, require=require,
+                     require_all=draw(st.booleans()),
                      fallback=draw(st.sampled_from(("D", None, "C"))), maximum=draw(st.sampled_from((100.0, 50.0))))
 
 

@@ -36,6 +36,8 @@ from leadcycle import (
     hookimpl,
 )
 
+from leadcycle.settings import chained
+
 from . import accounts, intent, keyaccount
 
 NAME = "machinery"
@@ -106,10 +108,18 @@ def _s(key, type_, default, en, zh, source, **kw):
 
 OURS = "ours (documents give no number; see plugins/machinery)"
 
+#: orderings a setting change may not break, lowest first: A is on site
+#: sooner than B, followed up at least as often, and needs more business
+ORDER = (
+    ("machinery.a_site_days", "machinery.b_site_days"),
+    tuple(f"machinery.cadence_{g}_days" for g in "abcd"),
+    ("machinery.level_b_amount", "machinery.level_a_amount"),
+)
+
 
 @hookimpl
 def register_settings(register):
-    for s in (
+    for s in chained((
         _s("a_site_days", "int", 30, "grade A: equipment on site within (days)", "A类：设备进场期限（天内）",
            "DOMAIN §5 JCB table (001): within one month", minimum=1, maximum=365),
         _s("b_site_days", "int", 90, "grade B: equipment on site within (days)", "B类：设备进场期限（天内）",
@@ -148,7 +158,8 @@ def register_settings(register):
                 choices=(("profit", ("gross profit", "利润")), ("sales", ("sales", "销售额"))),
                 source="DOMAIN §5 value classes (004: 按销售额或利润)"),
         _s("abc_a_share", "float", 80, "value class A: top accounts making this % of profit",
-           "A类价值客户：贡献利润的前百分比", "DOMAIN §5 value classes (004, 001): 80 %", minimum=1, maximum=99),
+           "A类价值客户：贡献利润的前百分比", "DOMAIN §5 value classes (004, 001): 80 %", minimum=1, maximum=99,
+           sum_at_most=("machinery.abc_b_share", 100)),  # B is "the next" share: both within 100 %
         _s("abc_b_share", "float", 15, "value class B: the next % of profit", "B类价值客户：其后利润百分比",
            "DOMAIN §5 value classes (004, 001): 15 %", minimum=0, maximum=99),
         Setting("machinery.stability_unit", "choice", "quarter", Label("stability measured by", "稳定度计算单位"),
@@ -156,7 +167,7 @@ def register_settings(register):
                 source="DOMAIN §5 (001): 季度交易、月度交易"),
         _s("stability_min_pct", "float", 75, "stable: ordered in at least this % of the periods",
            "稳定：有订单的月/季占比不低于（%）", OURS, minimum=1, maximum=100),
-    ):
+    ), *ORDER):
         register(s)
     for name, label, weight in keyaccount.CRITERIA:
         register(_s(f"weight_{name}", "float", weight, f"key-account weight: {label[0]}",

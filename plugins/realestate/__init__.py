@@ -3,11 +3,14 @@
 Grades leads A–D by one of three methods chosen with ``realestate.grading``:
 the multi-dimension table (§2b, the default, :mod:`.table`), the 100-point
 scorecard (§2a, :mod:`.points`) or the visit count (§2c, :mod:`.visits`).
+A grade needs its method's inputs — every capping dimension, every
+criterion — and until then the lead is "not graded yet" (no grade, not D).
+A move into D waits for a manager's approval (:mod:`.review`).
 Under every method the buying signals raise the intent score and the return
 cycle takes points off (:mod:`.signals`), and the weekly review's downgrades
 cap the grade (:mod:`.review`). Leads move through the commission stages
 (§3.11); the follow-up cadence follows the grade (§2 cadence table). Commands:
-``approve``, ``phase``, ``report deals``; ``due`` gets lapse warnings.
+``approve``, ``lift``, ``phase``, ``report deals``; ``due`` gets lapse warnings.
 
 The cadence (DOMAIN §2, 客户分级跟踪回访要求 and 楼盘客户划分标准):
 
@@ -90,6 +93,7 @@ def scorecard(industry, settings):
     common = dict(
         adjustments=signals.decay(settings),
         caps=review.caps(),
+        floors=review.floors(),
         fallback="D",
     )
     feats = signals.features() + review.features()
@@ -100,7 +104,7 @@ def scorecard(industry, settings):
             criteria=points.ratings() + sig,
             thresholds=(("A", settings["realestate.points_a"]), ("B", settings["realestate.points_b"]),
                         ("C", settings["realestate.points_c"])),
-            require=tuple(r.feature for r in points.ratings()), features=feats, **common)
+            require=tuple(r.feature for r in points.ratings()), require_all=True, features=feats, **common)
     if method == "visits":
         return Scorecard(
             "visits", Label("visit count and interaction", "来访次数与互动"),
@@ -108,7 +112,7 @@ def scorecard(industry, settings):
     return Scorecard(
         "table", Label("multi-dimension table: lowest dimension", "多维度表格：按单项最低界定"),
         criteria=table.ratings(settings) + sig, dimensions=table.dimensions(settings),
-        require=table.DIMENSION_NAMES, features=table.features(settings) + feats, **common)
+        require=table.capping(settings), require_all=True, features=table.features(settings) + feats, **common)
 
 
 @hookimpl
@@ -142,6 +146,9 @@ def follow_up_cadence(industry, settings):
         CadenceRule("C", Label(f"grade C: first call-back within {first} days, then at least every {c} days",
                                f"C类：{first}天内首次回访，此后至少每{c}天一次"),
                     interval_days=c, first_days=first),
+        CadenceRule("D", Label(f"grade D redistributed by the manager (互换资源): follow up at least every {c} days",
+                               f"D类客户经经理互换资源分配：至少每{c}天跟进一次"),
+                    interval_days=c, when=(Cond("d_redistributed", "true"), Cond("owner", "set"))),
         CadenceRule("D", Label("grade D: no follow-up; the manager pools and redistributes it",
                                "D类：无效客户，由销售经理收回公共池重新分配"), pool=True),
         CadenceRule(None, Label(f"not graded yet: first call-back within {first} days, then every {c} days",
@@ -184,6 +191,8 @@ def check_event(book, lead, events, event):
         _check_deal_step(lead, events, event)
     elif event.kind == "unit_shortlist":
         _check_shortlist(event)
+    elif event.kind == "owner":
+        review.check_owner_change(book, lead, events, event)
     return None
 
 

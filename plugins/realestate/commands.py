@@ -1,4 +1,4 @@
-"""The real-estate commands: ``approve``, ``phase``, ``report deals``."""
+"""The real-estate commands: ``approve``, ``lift``, ``phase``, ``report deals``."""
 
 from __future__ import annotations
 
@@ -16,39 +16,88 @@ def _lead_id(value: str) -> int:
     return lead_id(value, "LEAD")
 
 
+def _print_record(env, record) -> None:
+    """The lead's follow-up record, as a manager reads it before deciding."""
+    from leadcycle.corrections import voided_by
+
+    lang = env.lang
+    ind = record.industry
+    kinds = {k.name: k for k in ind.event_kinds} if ind else {}
+    lead_ = record.lead
+    click.echo(f"Lead #{lead_.id} {lead_.name} {mask_phone(lead_.phone)}  grade {record.state.grade or '-'}  "
+               f"owner {record.state.owner or '(pool)'}" if lang == "en" else
+               f"客户 #{lead_.id} {lead_.name} {mask_phone(lead_.phone)}  等级 {record.state.grade or '-'}  "
+               f"归属 {record.state.owner or '（公共池）'}")
+    click.echo("Follow-up record:" if lang == "en" else "跟进记录：")
+    voided = voided_by(record.events)
+    for e in review_mod.follow_up_record(record):
+        click.echo(event_line(e, kinds, lang, voided))
+
+
+def _confirm(question: str) -> bool:
+    """Ask; no answer (end of input, Ctrl-C) is no."""
+    try:
+        return click.confirm(question, default=False)
+    except click.exceptions.Abort:
+        click.echo()
+        return False
+
+
 @click.command()
 @click.argument("lead")
 @click.option("--agent", help="The approving manager (销售经理).")
 @click.option("--note", help="Why (recorded with the approval).")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.option("--yes", is_flag=True, help="Approve without asking (the record is still printed first).")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON (implies --yes).")
 @click.pass_obj
-def approve(env, lead, agent, note, as_json):
-    """A manager approves a C lead's downgrade to D (DOMAIN §2: only with the
-    manager's approval, after the follow-up record); prints that record."""
+def approve(env, lead, agent, note, yes, as_json):
+    """批准降为D类: a manager approves a C lead's move into D (DOMAIN §2:
+    only with the manager's approval, after the follow-up record). The
+    record is printed first and the manager confirms; an agent's rating
+    that makes D waits here as a request (see ``leadcycle review``)."""
     book = env.book()
-    before, after = review_mod.approve(book, _lead_id(lead), agent, note)
-    record = review_mod.follow_up_record(before)
+    lead_no = _lead_id(lead)
     lang = env.lang
+    if not as_json:
+        _print_record(env, review_mod.approval_record(book, lead_no, agent))
+        if not yes and not _confirm("Approve the move into D?" if lang == "en" else "批准降为D类？"):
+            raise click.ClickException("not approved; nothing was written (--yes approves without asking)"
+                                       if lang == "en" else "未批准，未写入任何内容（--yes 直接批准）")
+    before, after = review_mod.approve(book, lead_no, agent, note)
     if as_json:
         from leadcycle.cli.commands import event_json, state_json
 
         out = state_json(after, lang)
         out["approved_by"] = agent
-        out["follow_up_record"] = [event_json(e) for e in record]
+        out["follow_up_record"] = [event_json(e) for e in review_mod.follow_up_record(before)]
         echo_json(out)
         return
-    ind = before.industry
-    kinds = {k.name: k for k in ind.event_kinds} if ind else {}
-    lead_ = before.lead
-    click.echo(f"Lead #{lead_.id} {lead_.name} {mask_phone(lead_.phone)}  owner {after.state.owner or '(pool)'}")
-    click.echo("Follow-up record:" if lang == "en" else "跟进记录：")
-    from leadcycle.corrections import voided_by
-
-    voided = voided_by(before.events)
-    for e in record:
-        click.echo(event_line(e, kinds, lang, voided))
     click.echo(f"grade C → {after.state.grade}: approved by {agent}" if lang == "en"
                else f"等级 C → {after.state.grade}：{agent} 已批准")
+
+
+@click.command()
+@click.argument("lead")
+@click.option("--agent", help="The manager (销售经理).")
+@click.option("--note", help="Why (recorded).")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def lift(env, lead, agent, note, as_json):
+    """解除降级: a manager lifts a lead's downgrade (a weekly B/C, or an
+    approved D, which an agent's ratings never undo); the grade is the
+    ratings' again."""
+    book = env.book()
+    was, after = review_mod.lift(book, _lead_id(lead), agent, note)
+    if as_json:
+        from leadcycle.cli.commands import state_json
+
+        out = state_json(after, env.lang)
+        out["lifted_by"] = agent
+        echo_json(out)
+        return
+    now = after.state.grade or "-"
+    click.echo(f"grade {was} → {now}: downgrade lifted by {agent}" if env.lang == "en"
+               else f"等级 {was} → {now}：{agent} 已解除降级")
 
 
 @click.command()
@@ -107,6 +156,7 @@ def deals(env, by, as_json):
 
 def register(cli) -> None:
     cli.add_command(approve)
+    cli.add_command(lift)
     cli.add_command(phase)
     group = cli.commands.get("report")
     if group is None:

@@ -5,6 +5,7 @@ is ours and its ``source`` says so."""
 from __future__ import annotations
 
 from leadcycle import Choice, Label, Setting
+from leadcycle.settings import chained
 
 GRADING = (
     Choice("table", Label("multi-dimension table, lowest dimension (§2b)", "多维度表格，按单项最低界定（§2b）")),
@@ -34,11 +35,14 @@ def settings() -> list[Setting]:
              "主动沟通A：首次到访后该天数内回访现场或来电", "DOMAIN §2b (004): 到访当日或7日内", 0, 90),
         _int("contact_b_days", 15, "contact B: no contact within the A window, but within this many days",
              "主动沟通B：7日内无主动沟通，但该天数内有", "DOMAIN §2b (004): 15日内", 0, 180),
-        Setting("realestate.contact_auxiliary", "bool", False,
-                Label("contact frequency is auxiliary (shown, never caps the grade)",
-                      "沟通频次仅作辅助判定（显示但不决定等级）"),
-                source="DOMAIN §2b (004, note 2: may serve as an auxiliary criterion); "
-                       "default off: the issue grades by the lowest of all eight"),
+        Setting("realestate.contact_auxiliary", "bool", True,
+                Label("contact frequency is auxiliary: shown, never caps the grade",
+                      "主动沟通频次仅作辅助判定（显示但不决定等级）"),
+                source="DOMAIN §2b (004, note 2: 沟通频次/深度 is an auxiliary criterion)"),
+        Setting("realestate.mortgage_auxiliary", "bool", True,
+                Label("mortgage process is auxiliary: shown, never caps the grade",
+                      "认购及按揭流程仅作辅助判定（显示但不决定等级）"),
+                source="DOMAIN §2b (004: in the 沟通频次/深度 column, note 2: auxiliary)"),
     ]
     # intent-score points of a dimension rating under the table method (ours)
     for level, value in (("a", 10), ("b", 7), ("c", 4), ("d", 0)):
@@ -110,7 +114,31 @@ def settings() -> list[Setting]:
                         f"{PHASE_LABELS[phase].zh}：累计销售比例下限（%）", "DOMAIN §2 sales phases (002)", 0, 100))
         out.append(_int(f"phase_{phase}_target_high", high, f"{phase}: cumulative % sold, high target",
                         f"{PHASE_LABELS[phase].zh}：累计销售比例上限（%）", "DOMAIN §2 sales phases (002)", 0, 100))
-    return out
+    return chained(out, *ORDER)
+
+
+def _keys(*names: str) -> tuple[str, ...]:
+    return tuple(f"realestate.{n}" for n in names)
+
+
+_PHASES = ("warmup", "strong", "continuous", "tail")
+
+#: the orderings a setting change may not break, lowest first: a better grade
+#: needs more points / visits, a better rating earns more, the windows and
+#: the return-cycle bands follow each other, an A lead is followed up at
+#: least as often as a B, and the cumulative phase targets never fall
+ORDER = (
+    _keys("points_c", "points_b", "points_a"),
+    _keys("visits_c", "visits_b", "visits_a"),
+    _keys("table_points_d", "table_points_c", "table_points_b", "table_points_a"),
+    _keys("contact_a_days", "contact_b_days"),
+    _keys("decay_hot_days", "decay_normal_days", "decay_cold_days"),
+    _keys("decay_cold_points", "decay_watching_points", "decay_normal_points", "decay_hot_points"),
+    _keys("cadence_a_days", "cadence_b_days", "cadence_c_days"),
+    *(_keys(f"phase_{p}_target_low", f"phase_{p}_target_high") for p in _PHASES),
+    _keys(*(f"phase_{p}_target_low" for p in _PHASES)),
+    _keys(*(f"phase_{p}_target_high" for p in _PHASES)),
+)
 
 
 PHASE_LABELS = {

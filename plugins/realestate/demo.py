@@ -49,8 +49,8 @@ def populate(book, rng, start: dt.datetime, days: int, count: int = 200) -> None
             if name == "contact":
                 continue  # derived from the returns below
             level = "ABCD".index(profile) + rng.choice((0, 0, 0, 0, 1, -1))
-            if rng.random() < 0.15:
-                continue  # not every dimension is rated
+            if rng.random() < 0.15 and name == "mortgage":
+                continue  # the auxiliary column is not always rated; the grade needs the rest
             ratings[name] = "ABCD"[min(3, max(0, level))]
         deal = {"unit_type": UNIT_TYPES[need], "building": rng.choice("ABCDE"),
                 "age": rng.randint(22, 66), "occupation": rng.choice(OCCUPATIONS)}

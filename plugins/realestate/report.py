@@ -2,10 +2,17 @@
 
 Closed deals (``contract`` events of real-estate leads) and their share by
 unit type, age band (19–30, 31–40, 41–50, 50+ as in the report; "under 19"
-and "unknown" when it applies), occupation or building. Attributes come from
-the lead (``unit_type``, ``building``, ``occupation``, ``age`` or
-``birth_date``: the age at the contract); company purchases
-(``company_purchase``) are counted and flagged as the report does.
+and "unknown" when it applies), area band (the report's 80–100 m² two-room
+band and 1x–134 m² three-room band: under 80, 80–100, over 100 up to 134,
+over 134), occupation, building, or building × unit type (the report's "B栋
+两房", "C栋三房"). Attributes come from the lead (``unit_type``, ``area``,
+``building``, ``occupation``, ``age`` or ``birth_date``: the age at the
+contract).
+
+A company purchase (``company_purchase``, 单位名义购房) is counted and flagged
+as the report does; a company has no age, so by age band it is its own
+group and never counted in a band (the report: "注：3批是单位名义购房", kept
+out of the age table).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import datetime as dt
 
 from leadcycle import Choice, Field, Label
 
-BY = ("unit_type", "age_band", "occupation", "building")
+BY = ("unit_type", "age_band", "area_band", "occupation", "building", "building_unit_type")
 
 UNIT_TYPES = (
     Choice("one_room", Label("one room", "一房")),
@@ -35,6 +42,25 @@ AGE_BANDS = (
     ("50+", 51, None, Label("50+", "50岁以上")),
 )
 UNKNOWN = Label("unknown", "未记录")
+COMPANY = Label("company purchase", "单位名义购房")
+
+#: (key, above, up to and including, label): 80 and 100 m² are in 80–100
+AREA_BANDS = (
+    ("under_80", None, 80, Label("under 80 m²", "80㎡以下")),
+    ("80-100", 80, 100, Label("80–100 m²", "80–100㎡")),
+    ("100-134", 100, 134, Label("over 100 up to 134 m²", "100–134㎡")),
+    ("over_134", 134, None, Label("over 134 m²", "134㎡以上")),
+)
+
+
+def area_band(area) -> str | None:
+    if area in (None, ""):
+        return None
+    a = float(area)
+    for key, _, high, _ in AREA_BANDS:
+        if high is None or (a < high if key == "under_80" else a <= high):
+            return key
+    return None  # pragma: no cover
 
 
 def fields() -> tuple[Field, ...]:
@@ -69,18 +95,53 @@ def age_band(age: int | None) -> str | None:
     return None  # pragma: no cover
 
 
+def _unit_label(value) -> Label:
+    for c in UNIT_TYPES:
+        if c.value == value:
+            return c.label
+    return UNKNOWN if value in (None, "") else Label(str(value), str(value))
+
+
 def _label(by: str, value) -> Label:
     if value in (None, ""):
         return UNKNOWN
+    if value == "company" and by == "age_band":
+        return COMPANY
     if by == "unit_type":
-        for c in UNIT_TYPES:
-            if c.value == value:
-                return c.label
-    if by == "age_band":
-        for key, _, _, label in AGE_BANDS:
-            if key == value:
-                return label
+        return _unit_label(value)
+    if by == "building_unit_type":
+        building, unit = value
+        b = building or UNKNOWN.en
+        u = _unit_label(unit)
+        return Label(f"building {b}, {u.en}", f"{building or UNKNOWN.zh}栋 {u.zh}")
+    for key, _, _, label in AGE_BANDS if by == "age_band" else AREA_BANDS if by == "area_band" else ():
+        if key == value:
+            return label
     return Label(str(value), str(value))
+
+
+def _value(by: str, attrs_: dict, at: dt.datetime):
+    """The group of one deal."""
+    if by == "age_band":
+        if attrs_.get("company_purchase"):
+            return "company"
+        return age_band(age_at(attrs_, at))
+    if by == "area_band":
+        return area_band(attrs_.get("area"))
+    if by == "building_unit_type":
+        building, unit = attrs_.get("building") or None, attrs_.get("unit_type") or None
+        return None if building is None and unit is None else (building, unit)
+    return attrs_.get(by)
+
+
+def _order(by: str) -> dict:
+    if by == "age_band":
+        return {k: i for i, (k, *_rest) in enumerate(AGE_BANDS)} | {"company": len(AGE_BANDS)}
+    if by == "area_band":
+        return {k: i for i, (k, *_rest) in enumerate(AREA_BANDS)}
+    if by == "unit_type":
+        return {c.value: i for i, c in enumerate(UNIT_TYPES)}
+    return {}
 
 
 def deals(book, by: str) -> dict:
@@ -88,20 +149,26 @@ def deals(book, by: str) -> dict:
     groups: dict = {}
     for e in rows:
         attrs_ = e["attributes"]
-        value = age_band(age_at(attrs_, e["at"])) if by == "age_band" else attrs_.get(by)
+        value = _value(by, attrs_, e["at"])
         g = groups.setdefault(value, {"deals": 0, "units": 0, "amount": 0.0, "company": 0})
         g["deals"] += 1
         g["units"] += int(e["data"].get("units") or 1)
         g["amount"] += float(e["data"].get("amount") or 0)
         g["company"] += 1 if attrs_.get("company_purchase") else 0
     total = sum(g["deals"] for g in groups.values())
-    order = {k: i for i, (k, *_rest) in enumerate(AGE_BANDS)} if by == "age_band" else {
-        c.value: i for i, c in enumerate(UNIT_TYPES)} if by == "unit_type" else {}
-    keys = sorted(groups, key=lambda k: (k is None, order.get(k, 99), -groups[k]["deals"], str(k)))
+    order = _order(by)
+    units = {c.value: i for i, c in enumerate(UNIT_TYPES)}
+
+    def key(k):
+        if by == "building_unit_type":  # building, then unit type in the report's order
+            return (k is None, str(k[0] or "~") if k else "", units.get(k[1], 99) if k else 0)
+        return (k is None, order.get(k, 99), -groups[k]["deals"], str(k))
+
+    keys = sorted(groups, key=key)
     return {
         "by": by, "deals": total, "units": sum(g["units"] for g in groups.values()),
         "company_purchases": sum(g["company"] for g in groups.values()),
-        "groups": [{"value": k, "label": _label(by, k).to_json(), **groups[k],
+        "groups": [{"value": list(k) if isinstance(k, tuple) else k, "label": _label(by, k).to_json(), **groups[k],
                     "share_percent": round(100.0 * groups[k]["deals"] / total, 1) if total else 0.0}
                    for k in keys],
     }

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 
 from leadcycle import Cap, Cond, Derived, Event, EventKind, Feature, Label, LeadcycleError, Ref, Refused, Tally
 
@@ -43,8 +44,12 @@ META_KEY = "realestate.review.last_week"
 #: what shows the client is still moving
 PROGRESS_KINDS = frozenset({"visit", "call", "deposit", "contract", *SIGNAL_NAMES})
 DECISION_KINDS = frozenset({"deposit", "contract"})
-#: what the manager sees before approving C → D
-RECORD_KINDS = ("register", "visit", "call", "follow_up", *SIGNAL_NAMES, "review", "note")
+#: what the manager sees before approving C → D (ratings included: an
+#: agent's D rating is the request)
+RECORD_KINDS = ("register", "set", "visit", "call", "follow_up", *SIGNAL_NAMES, "review", "note")
+
+#: the ``rule`` of a ``review`` event by which a manager lifts a downgrade
+LIFTED = "lifted"
 
 EVENT_KIND = EventKind(
     "review", Label("weekly review downgrade", "每周复盘降级"), loggable=False,
@@ -60,51 +65,141 @@ def grading_fields() -> frozenset[str]:
 
 
 def tallies() -> tuple[Tally, ...]:
-    """What the weekly review's cap reads: the downgrades, and what came
-    after the latest one (progress, or a re-rating of a grading field)."""
+    """What the review cap reads (see :func:`_cap_event`, its fold written
+    out): the latest downgrade or lift, and what came after it — a deposit
+    or contract, progress, a re-rating (a grading attribute set to a value
+    it did not have: ``LeadBook.set`` records what it ``changed``), the lead
+    pooled as D."""
+    after = dict(after="mark", anchor="last", later_by="id")
     return (
-        Tally("downgrade", ("review",), (Cond("to", "set"),)),
-        Tally("progress_since_downgrade", tuple(sorted(PROGRESS_KINDS)), after="downgrade", anchor="last",
-              later_by="id"),
-        Tally("regrade_since_downgrade", ("set",), tuple(Cond(f"changes.{f}", "set") for f in sorted(grading_fields())),
-              match="any", after="downgrade", anchor="last", later_by="id"),
+        Tally("mark", ("review",), (Cond("to", "set"), Cond("rule", "==", LIFTED)), match="any"),
+        Tally("decision_since_mark", tuple(sorted(DECISION_KINDS)), **after),
+        Tally("progress_since_mark", tuple(sorted(PROGRESS_KINDS)), **after),
+        Tally("rerating_since_mark", ("set",), tuple(Cond(f"changed.{f}", "true") for f in sorted(grading_fields())),
+              match="any", **after),
+        Tally("d_pool_since_mark", ("owner",), (Cond("rule", "==", "d_pool"),), **after),
     )
 
 
-#: the grade the latest downgrade holds the lead at, until progress or a
-#: re-rating (a rating cleared is no re-rating)
+_MARKED = Cond("n_mark", ">=", 1)
+_D = Cond("last_mark.to", "==", "D")
+
+#: the grade the downgrade in effect holds the lead at: a manager's D until
+#: a manager lifts it or the client pays a deposit or signs; a weekly B or C
+#: until progress or a re-rating
 REVIEW_CAP = Derived(
-    "review_cap", Label("grade held by the weekly review", "复盘降级后的等级上限"),
-    (((Cond("n_downgrade", ">=", 1), Cond("n_progress_since_downgrade", "==", 0),
-       Cond("n_regrade_since_downgrade", "==", 0)), Ref("last_downgrade.to")),))
+    "review_cap", Label("grade held by the weekly review", "复盘降级后的等级上限"), (
+        ((_MARKED, _D, Cond("n_decision_since_mark", "==", 0)), "D"),
+        ((_MARKED, Cond("last_mark.to", "in", ("B", "C")), Cond("n_progress_since_mark", "==", 0),
+          Cond("n_rerating_since_mark", "==", 0)), Ref("last_mark.to")),
+    ))
+
+#: a D lead pooled once for the downgrade in effect, then redistributed
+#: (互换资源, 004): its new agent works it, the review does not pool it again
+D_REDISTRIBUTED = Derived(
+    "d_redistributed", Label("grade D, pooled once and redistributed", "D类客户已交回公共池重新分配"),
+    (((_MARKED, _D, Cond("n_decision_since_mark", "==", 0), Cond("n_d_pool_since_mark", ">=", 1)), True),),
+    default=False)
+
+
+def _grading_changes(e, values: dict) -> bool:
+    """Whether a ``set`` event rates a grading attribute to a value it did
+    not have (``values``: the grading attributes so far, updated here)."""
+    changed = False
+    for name, value in (e.data.get("changes") or {}).items():
+        if name in grading_fields():
+            changed = changed or values.get(name) != value
+            values[name] = value
+    return changed
+
+
+def _cap_event(events):
+    """The downgrade in effect (a ``review`` event), or None.
+
+    * A manager's D (approved, §2 cadence table: only with the manager's
+      approval) holds until a manager lifts it (``leadcycle lift``) or the
+      client pays a deposit or signs; an agent's ratings never undo it.
+    * A weekly B or C holds until the client shows progress (a visit, a
+      call, a buying signal, a deposit) or the lead is re-rated: a grading
+      attribute set to a value it did not have. Setting a value it already
+      had is no re-rating.
+    """
+    values = dict()
+    cap = None
+    for e in events:
+        if e.kind == "register":
+            values.update({k: v for k, v in (e.data.get("attributes") or {}).items() if k in grading_fields()})
+            continue
+        if e.kind == "review":
+            if e.data.get("rule") == LIFTED:
+                cap = None
+            elif e.data.get("to"):
+                cap = e
+            continue
+        rerated = e.kind == "set" and _grading_changes(e, values)
+        if cap is None:
+            continue
+        if cap.data["to"] == "D":
+            if e.kind in DECISION_KINDS:
+                cap = None
+        elif e.kind in PROGRESS_KINDS or rerated:
+            cap = None
+    return cap
+
+
+def _repooled(events) -> bool:
+    """Whether the D in effect already sent the lead to the pool once: the
+    manager then redistributes it to another agent (互换资源, 004), and the
+    review does not pool it again for the same downgrade."""
+    cap = _cap_event(events)
+    if cap is None or cap.data["to"] != "D":
+        return False
+    return any(e.kind == "owner" and e.data.get("rule") == "d_pool" and e.at >= cap.at for e in events)
 
 
 def _review_text(view):
-    cap = view.facts.get("review_cap")
+    cap = _cap_event(view.events)
     if cap is None:
         return {}
-    for e in reversed(view.events):
-        if e.kind == "review" and e.data.get("to") == cap:
-            frm, day = e.data.get("from"), e.at.date()
-            return {"from": frm, "to": cap, "at": e.at.isoformat(timespec="minutes"),
-                    "summary": {"en": f"weekly review: {frm} → {cap} on {day} (holds until new progress)",
-                                "zh": f"每周复盘：{day} 由{frm}降为{cap}（客户有新进展前保持）"}}
-    return {}
+    frm, to, day = cap.data.get("from"), cap.data["to"], cap.at.date()
+    if to == "D":
+        by = cap.data.get("approved_by") or cap.agent
+        return {"from": frm, "to": to, "at": cap.at.isoformat(timespec="minutes"), "approved_by": by,
+                "summary": {"en": f"downgraded {frm} → D on {day}, approved by {by} "
+                                  "(holds until a manager lifts it, or a deposit)",
+                            "zh": f"{day} 由{frm}降为D类，经{by}批准（经理解除或客户交定金前保持）"}}
+    return {"from": frm, "to": to, "at": cap.at.isoformat(timespec="minutes"),
+            "summary": {"en": f"weekly review: {frm} → {to} on {day} (holds until new progress)",
+                        "zh": f"每周复盘：{day} 由{frm}降为{to}（客户有新进展前保持）"}}
 
 
 def features() -> tuple[Feature, ...]:
     return (
         REVIEW_CAP,
+        D_REDISTRIBUTED,
         Feature("x_review", Label("weekly review downgrade", "复盘降级"), _review_text),
     )
 
 
 def caps() -> tuple[Cap, ...]:
-    return tuple(
-        Cap(g, Cond("review_cap", "==", g),
-            Label(f"downgraded to {g} by the weekly review; lifts with new progress or a re-rating",
-                  f"每周复盘降为{g}类；客户有新进展或重新评定后解除"))
-        for g in ("B", "C", "D"))
+    return (
+        *(Cap(g, Cond("review_cap", "==", g),
+              Label(f"downgraded to {g} by the weekly review; lifts with new progress or a re-rating",
+                    f"每周复盘降为{g}类；客户有新进展或重新评定后解除"))
+          for g in ("B", "C")),
+        Cap("D", Cond("review_cap", "==", "D"),
+            Label("downgraded to D with a manager's approval; only a manager lifts it (leadcycle lift)",
+                  "经销售经理批准降为D类；只有经理可以解除（leadcycle lift）")),
+    )
+
+
+def floors() -> tuple[Cap, ...]:
+    """A rating that makes D is a request: the grade stays C until a
+    manager approves the move (004: C → D only with the manager's approval,
+    after seeing the follow-up record)."""
+    return (Cap("C", Cond("review_cap", "!=", "D"),
+                Label("a move into D waits for a manager's approval: leadcycle approve LEAD --agent MANAGER",
+                      "降为D类须经销售经理批准：leadcycle approve 客户编号 --agent 经理")),)
 
 
 def week_of(day: dt.date) -> str:
@@ -171,6 +266,14 @@ def _review(book, apply: bool) -> list[dict]:
             changes.append(_change(lead_id, row, "B", "C", "b_faded", Label(
                 f"intent faded: no visit, call, signal or deposit in the {days} days since {since.date()}",
                 f"意向变淡：自{since.date()}起{days}天内无来访、来电、购买信号或定金，降为C类")))
+        elif grade == "C" and _d_requested(row):
+            changes.append({
+                "lead_id": lead_id, "name": row["name"], "owner": row["owner"], "change": "C → D?",
+                "rule": "d_requested", "written": False,
+                "reason": Label(
+                    f"rated D, held at C: needs a manager's approval after the follow-up record: "
+                    f"leadcycle approve {lead_id} --agent MANAGER",
+                    f"评定为D类，暂按C类：需销售经理审阅跟进记录后批准：leadcycle approve {lead_id} --agent 经理")})
         elif grade == "C" and was in ("A", "B", "C") and not progressed:
             changes.append({
                 "lead_id": lead_id, "name": row["name"], "owner": row["owner"], "change": "C → D?",
@@ -180,8 +283,8 @@ def _review(book, apply: bool) -> list[dict]:
                     f"leadcycle approve {lead_id} --agent MANAGER",
                     f"意向变淡（{days}天无进展）；需销售经理批准：leadcycle approve {lead_id} --agent 经理")})
     for row in current["D"]:
-        if row["owner"] is None:
-            continue
+        if row["owner"] is None or _repooled(store.events_for(row["id"])):
+            continue  # a redistributed D lead: its new agent works it (互换资源)
         changes.append({
             "lead_id": row["id"], "name": row["name"], "owner": row["owner"],
             "change": f"{row['owner']} → pool", "rule": "d_pool", "written": apply,
@@ -192,7 +295,7 @@ def _review(book, apply: bool) -> list[dict]:
         for c in changes:
             if c["rule"] == "d_pool":
                 book.append(c["lead_id"], [Event(None, c["lead_id"], "owner", now, None, {
-                    "to": None, "rule": "d_pool", "reason": c["reason"].to_json()})])
+                    "to": None, "rule": "d_pool", "previous": c["owner"], "reason": c["reason"].to_json()})])
             elif c["written"]:
                 frm, to = c["change"].split(" → ")
                 book.append(c["lead_id"], [Event(None, c["lead_id"], "review", now, None, {
@@ -205,6 +308,15 @@ def _review(book, apply: bool) -> list[dict]:
     return changes
 
 
+def _d_requested(row) -> bool:
+    """A C lead held there by the floor: its ratings make D, no manager has
+    approved it yet."""
+    reasons = row.get("reasons")
+    if isinstance(reasons, str):
+        reasons = json.loads(reasons)
+    return any(r.get("rule") == "floor" for r in reasons or ())
+
+
 def _change(lead_id, row, frm, to, rule, label):
     return {"lead_id": lead_id, "name": row["name"], "owner": row["owner"], "change": f"{frm} → {to}",
             "rule": rule, "written": True, "reason": label}
@@ -214,22 +326,98 @@ def follow_up_record(record) -> list:
     return [e for e in record.events if e.kind in RECORD_KINDS]
 
 
+def _approvable(book, lead_id: int):
+    """The record of a C lead a manager may move into D, or one line why not."""
+    record = book.record(lead_id)
+    if record.lead.industry != NAME:
+        raise LeadcycleError(f"lead #{lead_id} is a {record.lead.industry} lead; "
+                             "approve downgrades real-estate leads only")
+    grade = record.state.grade
+    if grade != "C":
+        raise Refused(f"lead #{lead_id} is grade {grade or 'none (not graded yet)'}, not C; only a C lead is "
+                      "downgraded to D by a manager's approval")
+    return record
+
+
+def approval_record(book, lead_id: int, manager: str | None):
+    """What a manager reads *before* approving C → D: the lead's record
+    (its follow-up record is :func:`follow_up_record` of it). Nothing is
+    written."""
+    book.agent(manager, manager=True, what="the approving manager")
+    return _approvable(book, lead_id)
+
+
 def approve(book, lead_id: int, manager: str | None, note: str | None = None):
     """A manager approves C → D for one lead; returns (record before, record after)."""
     book.agent(manager, manager=True, what="the approving manager")
     with book.store.transaction():  # the grade approved is the one read under the write lock
-        record = book.record(lead_id)
-        if record.lead.industry != NAME:
-            raise LeadcycleError(f"lead #{lead_id} is a {record.lead.industry} lead; "
-                                 "approve downgrades real-estate leads only")
-        grade = record.state.grade
-        if grade != "C":
-            raise Refused(f"lead #{lead_id} is grade {grade or 'none'}, not C; only a C lead is downgraded "
-                          "to D by a manager's approval")
+        record = _approvable(book, lead_id)
+        requested = any(r.rule == "floor" for r in record.state.reasons)
+        rule = "d_request_approved" if requested else "c_to_d_approved"
         reason = Label(f"C → D approved by {manager} after reviewing the follow-up record",
                        f"经销售经理{manager}审阅跟进记录后批准降为D类")
         event = Event(None, lead_id, "review", book.now, manager, {
-            "from": "C", "to": "D", "rule": "c_to_d_approved", "approved_by": manager,
+            "from": "C", "to": "D", "rule": rule, "approved_by": manager,
             "week": week_of(book.now.date()), "reason": reason.to_json()}, note)
         book.append(lead_id, [event])
         return record, book.record(lead_id)
+
+
+def lift(book, lead_id: int, manager: str | None, note: str | None = None):
+    """A manager lifts the downgrade in effect (a weekly B/C or an approved
+    D): the grade is the ratings' again. Returns (grade before, record after)."""
+    book.agent(manager, manager=True, what="the manager lifting the downgrade")
+    with book.store.transaction():
+        record = book.record(lead_id)
+        if record.lead.industry != NAME:
+            raise LeadcycleError(f"lead #{lead_id} is a {record.lead.industry} lead; "
+                                 "lift applies to real-estate downgrades only")
+        cap = _cap_event(effective(record.events))
+        if cap is None:
+            raise Refused(f"lead #{lead_id} has no downgrade in effect; there is nothing to lift")
+        reason = Label(f"{manager} lifted the downgrade to {cap.data['to']} of {cap.at.date()}",
+                       f"{manager}解除{cap.at.date()}的降级（{cap.data['to']}类）")
+        event = Event(None, lead_id, "review", book.now, manager, {
+            "from": cap.data["to"], "to": None, "rule": LIFTED, "lifted_by": manager,
+            "reason": reason.to_json()}, note)
+        book.append(lead_id, [event])
+        return record.state.grade, book.record(lead_id)
+
+
+def effective(events):
+    from leadcycle.corrections import effective_events
+
+    return effective_events(list(events))
+
+
+def pooled_from(book, events) -> set[str]:
+    """The agents a D lead was pooled from (review ``d_pool`` events)."""
+    out = set()
+    for i, e in enumerate(events):
+        if e.kind == "owner" and e.data.get("rule") == "d_pool":
+            prev = e.data.get("previous")
+            if prev is None and "previous" not in e.data:  # written before the field existed
+                from leadcycle import ownership
+
+                policy = book.context.for_industry(NAME).ownership
+                prev = ownership.resolve(events[:i], policy, e.at).owner
+            if prev:
+                out.add(prev)
+    return out
+
+
+def check_owner_change(book, lead, events, event) -> None:
+    """The manager redistributes a pooled D lead to *other* agents (互换资源,
+    004): its original agent may not claim it back, nor be given it back as
+    a redistribution. Any other owner change is the ownership rules'."""
+    rule = event.data.get("rule")
+    if rule not in ("claimed", "redistribute"):
+        return
+    to = event.data.get("to")
+    if to is None or to not in pooled_from(book, effective(events)):
+        return
+    if rule == "claimed":
+        raise Refused(f"{to} cannot claim lead #{lead.id} back: it was pooled as grade D from {to}, and the "
+                      "manager redistributes D leads to other agents (互换资源); ask a manager")
+    raise Refused(f"lead #{lead.id} was pooled as grade D from {to}; redistribute it to another agent "
+                  "(互换资源, 004)")

@@ -2,8 +2,15 @@
 
 Eight dimensions, each a lead attribute rated A–D with the document's own
 descriptions; the grade is the **lowest** rated dimension (单指标界定方式，按
-单项最低界定), and the reasons name the dimension(s) that capped it. A lead
-with nothing rated by hand has no grade yet, and says so.
+单项最低界定), and the reasons name the dimension(s) that capped it.
+
+The two dimensions of the document's 沟通频次/深度 column — ``contact``
+(主动沟通频次) and ``mortgage`` (认购及按揭流程) — are auxiliary by default, as
+note 2 has them: shown, never capping (settings ``contact_auxiliary`` and
+``mortgage_auxiliary`` make them cap). Since the lowest single dimension is
+the grade, a lead is graded only once **every** capping dimension is rated
+(the document names no smaller minimum); until then it is "not graded yet"
+and the reasons name what is still to rate.
 
 ``contact`` (主动沟通频次) is derived from the log when an agent has not rated
 it by hand — the document's own wording, with its windows as settings:
@@ -135,14 +142,26 @@ def features(settings) -> tuple[Feature | Derived, ...]:
     )
 
 
+#: the dimensions of 004's 沟通频次/深度 column, auxiliary by default (note 2);
+#: each has a setting that makes it cap the grade
+AUXILIARY = {"contact": "realestate.contact_auxiliary", "mortgage": "realestate.mortgage_auxiliary"}
+
+
+def _feature(name: str) -> str:
+    return "contact_level" if name == "contact" else name
+
+
 def dimensions(settings) -> tuple[Dimension, ...]:
-    out = []
-    for name, label, _ in DIMENSIONS:
-        if name == "contact":
-            out.append(Dimension("contact_level", Label(*label), auxiliary=settings["realestate.contact_auxiliary"]))
-        else:
-            out.append(Dimension(name, Label(*label)))
-    return tuple(out)
+    return tuple(Dimension(_feature(name), Label(*label),
+                           auxiliary=bool(settings[AUXILIARY[name]]) if name in AUXILIARY else False)
+                 for name, label, _ in DIMENSIONS)
+
+
+def capping(settings) -> tuple[str, ...]:
+    """The features a grade needs: every dimension that caps it (004: the
+    grade is the lowest single dimension, so it cannot be read before each
+    capping dimension is rated)."""
+    return tuple(d.feature for d in dimensions(settings) if not d.auxiliary)
 
 
 def ratings(settings) -> tuple[Rating, ...]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import attrs
 
 from leadcycle import Cadence, CadenceRule, Cond, Industry, Label, LeadcycleError, Setting, hookimpl
+from leadcycle.settings import chained
 
 from . import model, rules
 
@@ -101,10 +102,12 @@ def register_settings(register):
                   minimum=1, maximum=5, at_most="grade_b_haves"))
     register(_int("grade_c_signals", 3, "signals for grade C", "C类所需签单信号项数", "ours (documents silent)",
                   minimum=1, maximum=10))
-    for n, pct, source in ((5, 95, "DOMAIN §4 (001)"), (4, 80, "DOMAIN §4 (001)"),
-                           (3, 30, "ours (documents silent)"), (2, 10, "ours (documents silent)")):
-        register(_int(f"win_band_{n}", pct, f"win probability with {n} haves (above, %)",
-                      f"五有占{n}项的签单几率（%以上）", source))
+    bands = [_int(f"win_band_{n}", pct, f"win probability with {n} haves (above, %)",
+                  f"五有占{n}项的签单几率（%以上）", source)
+             for n, pct, source in ((5, 95, "DOMAIN §4 (001)"), (4, 80, "DOMAIN §4 (001)"),
+                                    (3, 30, "ours (documents silent)"), (2, 10, "ours (documents silent)"))]
+    for s in chained(bands, tuple(f"{NAME}.win_band_{n}" for n in (2, 3, 4, 5))):  # more haves, likelier
+        register(s)
     register(Setting(
         f"{NAME}.no_decision_maker_cap", "choice", "C",
         Label("best grade without the decision maker", "未接触决策人时的最高等级"),
@@ -119,8 +122,11 @@ def register_settings(register):
     register(_int("lapse_warning_days", 7, "warn in 'due' when protection ends within (days)",
                   "保护期到期前提醒（天）", "ours (the documents set the period, not the warning)",
                   minimum=0, maximum=90))
-    for key, default, en, zh, source in CADENCE:
-        register(_int(key, default, en, zh, source, minimum=0 if key == "first_call_days" else 1, maximum=365))
+    cadence = [_int(key, default, en, zh, source, minimum=0 if key == "first_call_days" else 1, maximum=365)
+               for key, default, en, zh, source in CADENCE]
+    # a sprint lead is followed up at least as often as an A, an A as a B…
+    for s in chained(cadence, tuple(f"{NAME}.cadence_{g}_days" for g in ("sprint", "a", "b", "c", "d"))):
+        register(s)
     register(Setting(
         f"{NAME}.a08_min_revenue", "float", 0.0, Label("A08: minimum annual revenue (10k CNY)", "A08：年销售额下限（万元）"),
         minimum=0, source="DOMAIN §4 (004 prints '**万' without a number; 0 = no minimum)"))

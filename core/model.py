@@ -341,6 +341,10 @@ class Setting:
             raise LeadcycleError(f"{self.key}: {str(e).split(': ', 1)[1]}") from None
 
 
+#: what an industry that names no word of its own calls the agent
+AGENT_LABEL = Label("agent", "接待人")
+
+
 @attrs.frozen
 class Industry:
     """What an industry plugin registers: its name, labels, the lead
@@ -362,6 +366,9 @@ class Industry:
     help: Label | None = attrs.field(
         default=None, converter=attrs.converters.optional(_to_label)
     )
+    #: what the industry calls the agent who receives and follows a lead
+    #: (置业顾问, 销售, 客户经理): export headers and sheets use it
+    agent_label: Label = attrs.field(default=AGENT_LABEL, converter=_to_label)
 
     @functools.cached_property
     def _fields_by_name(self) -> dict[str, Field]:

@@ -48,6 +48,7 @@ def register_industries(register):
         NAME, Label("real estate", "房地产"),
         fields=table.fields() + points.fields() + visits.fields() + report.fields(),
         event_kinds=signals.event_kinds() + _mortgage_kinds() + (review.EVENT_KIND,),
+        agent_label=Label("sales consultant", "置业顾问"),
         grades=_GRADES,
         help=Label("Property sales office: A/B/C/D intent grades, call-backs, ownership by first contact.",
                    "售楼处：A/B/C/D意向分级、回访、首接负责制归属。"),

@@ -68,6 +68,10 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
     (a quote never closed) is refused whole. Rows already imported — by
     their content, however the file was saved since — are skipped; a run
     that was interrupted is finished by running it again.
+
+    A file written by 'export --history' (.jsonl, or .xlsx with a history
+    sheet) is applied whole or not at all: what the database has already
+    is skipped, the rest appended with its own dates.
     """
     from leadcycle.io import count_rows, import_file
 
@@ -155,7 +159,9 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force, history)
         raise LeadcycleError(f"unknown agent {owner!r}; see: leadcycle agent list")
     if fmt is None:
         ext = os.path.splitext(output or "")[1].lower().lstrip(".")
-        fmt = ext if ext in ("csv", "xlsx", "json") else "csv"
+        fmt = ext if ext in ("csv", "xlsx", "json", "jsonl") else "csv"
+    if fmt == "jsonl":
+        raise click.UsageError("JSON lines hold a history: add --history (or write .csv, .xlsx or .json)")
     if fmt == "xlsx" and not output:
         raise click.UsageError("xlsx needs a file: give --output FILE.xlsx")
     export_grade(book, industry, grade)  # a grade off the scale is one line, before any work

@@ -49,13 +49,13 @@ import contextlib
 import datetime as dt
 import json
 import os
-import re
 from collections import defaultdict
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import attrs
 
 from .errors import LeadcycleError
+from .io import ISO_SECONDS, write_sheet
 from .model import Agent, Event, Lead
 from .privacy import mask_phone
 
@@ -80,44 +80,48 @@ EVENT_REFS = ("event", "deal")
 LEAD_REFS = ("referred_by", "referral_chain", "different_person_from")
 #: what a history file is called by its extension
 EXTENSIONS = (".jsonl", ".xlsx")
-_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
 
 # ------------------------------------------------------------------ export
 
 
+#: where each table's rows come from, and in what order
+_SOURCES = {
+    "industries": ("industries", "enabled_at, name"),
+    "settings": ("settings", "key"),
+    "agents": ("agents", "created_at, name"),
+    "receptions": ("receptions", "id"),
+    "relations": ("agent_relations", "id"),
+    "leads": ("leads", "id"),
+    "events": ("events", "id"),
+}
+
+
+def table_rows(book, table: str, unmask: bool) -> Iterator[dict]:
+    """The rows of one table of a history, streamed. Phones are masked
+    unless ``unmask`` (the leads', the relations', and every ``phone`` an
+    event's data holds)."""
+    source, order = _SOURCES[table]
+    cols = COLUMNS[table]
+    for values in book.store.conn.execute(f"SELECT {', '.join(cols)} FROM {source} ORDER BY {order}"):
+        row = dict(zip(cols, values))
+        for c in cols:
+            if (table, c) in JSON_COLUMNS:
+                row[c] = json.loads(row[c]) if table == "settings" else json.loads(row[c] or "{}")
+        if not unmask:
+            if "phone" in row:
+                row["phone"] = mask_phone(row["phone"])
+            if table == "events":
+                row["data"] = _mask_phones(row["data"])
+        yield row
+
+
 def history_rows(book, unmask: bool) -> Iterator[tuple[str, dict]]:
     """``(table, row)`` for every row of a history, table by table in
-    :data:`COLUMNS` order, each in id order. Phones are masked unless
-    ``unmask`` (in the leads, in the relations and in every ``phone`` an
-    event's data holds)."""
-    store = book.store
-    conn = store.conn
-
-    def query(sql: str) -> Iterator[dict]:
-        cur = conn.execute(sql)
-        cols = [d[0] for d in cur.description]
-        for row in cur:
-            yield dict(zip(cols, row))
-
-    def phone(value):
-        return value if unmask else mask_phone(value)
-
-    for r in query("SELECT name, enabled_at FROM industries ORDER BY enabled_at, name"):
-        yield "industries", r
-    for r in query("SELECT key, value, updated_at FROM settings ORDER BY key"):
-        yield "settings", {**r, "value": json.loads(r["value"])}
-    for r in query("SELECT name, team, role, created_at FROM agents ORDER BY created_at, name"):
-        yield "agents", r
-    for r in query("SELECT id, at, kind, agent, data FROM receptions ORDER BY id"):
-        yield "receptions", {**r, "data": json.loads(r["data"] or "{}")}
-    for r in query("SELECT id, agent, name, phone, relation, recorded_at FROM agent_relations ORDER BY id"):
-        yield "relations", {**r, "phone": phone(r["phone"])}
-    for r in query("SELECT id, industry, name, gender, phone, need, created_at, attributes FROM leads ORDER BY id"):
-        yield "leads", {**r, "phone": phone(r["phone"]), "attributes": json.loads(r["attributes"] or "{}")}
-    for r in query("SELECT id, lead_id, kind, at, agent, data, note, recorded_at FROM events ORDER BY id"):
-        data = json.loads(r["data"] or "{}")
-        yield "events", {**r, "data": data if unmask else _mask_phones(data)}
+    :data:`COLUMNS` order (see :func:`table_rows`)."""
+    for table in COLUMNS:
+        for row in table_rows(book, table, unmask):
+            yield table, row
 
 
 def _mask_phones(value: Any) -> Any:
@@ -132,9 +136,7 @@ def _mask_phones(value: Any) -> Any:
 
 def _counts(book) -> dict[str, int]:
     conn = book.store.conn
-    tables = {"industries": "industries", "settings": "settings", "agents": "agents",
-              "receptions": "receptions", "relations": "agent_relations", "leads": "leads", "events": "events"}
-    return {t: conn.execute(f"SELECT count(*) FROM {sql}").fetchone()[0] for t, sql in tables.items()}
+    return {t: conn.execute(f"SELECT count(*) FROM {source}").fetchone()[0] for t, (source, _) in _SOURCES.items()}
 
 
 def header(book, unmask: bool) -> dict:
@@ -152,14 +154,13 @@ def write_history(book, fmt: str, path: str, *, unmask: bool = False) -> dict[st
                              "give -o history.jsonl or -o history.xlsx")
     with _snapshot(book.store.conn):
         head = header(book, unmask)
-        rows = history_rows(book, unmask)
         if fmt == "jsonl":
             with open(path, "w", encoding="utf-8", newline="\n") as f:
                 f.write(json.dumps(head, ensure_ascii=False) + "\n")
-                for table, row in rows:
+                for table, row in history_rows(book, unmask):
                     f.write(json.dumps({"table": table, **row}, ensure_ascii=False, default=str) + "\n")
         else:
-            _write_workbook(path, head, rows)
+            _write_workbook(book, path, head, unmask)
     return head["rows"]
 
 
@@ -177,21 +178,18 @@ def _snapshot(conn):
         conn.execute("ROLLBACK")
 
 
-def _write_workbook(path: str, head: dict, rows: Iterator[tuple[str, dict]]) -> None:
-    import itertools
-
+def _write_workbook(book, path: str, head: dict, unmask: bool) -> None:
+    """A ``history`` sheet with the head's facts, then a sheet per table
+    (empty ones too), laid out by :func:`leadcycle.io.write_sheet`."""
     import openpyxl
-
-    from .io import write_sheet
 
     wb = openpyxl.Workbook(write_only=True)
     facts = [(k, json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v)
              for k, v in head.items() if k != "table"]
-    write_sheet(wb, "history", ["key", "value"], iter(facts))
-    for table, group in itertools.groupby(rows, key=lambda tr: tr[0]):
-        cols = COLUMNS[table]
-        write_sheet(wb, table, list(cols), (
-            [_xlsx_value(table, c, row[c]) for c in cols] for _, row in group), stamps=True)
+    write_sheet(wb, "history", ["key", "value"], facts)
+    for table, cols in COLUMNS.items():
+        write_sheet(wb, table, list(cols), ([_xlsx_value(table, c, row[c]) for c in cols]
+                                            for row in table_rows(book, table, unmask)), stamps=True)
     wb.save(path)
 
 
@@ -348,7 +346,9 @@ def _check_row(where: str, table: str, row: dict) -> dict:
             if table != "settings" and not isinstance(v, dict):
                 raise bad(c, "a JSON object")
         elif c in ("at", "created_at", "enabled_at") or (c == "recorded_at" and table == "relations"):
-            if not isinstance(v, str) or not _STAMP.fullmatch(v):
+            if v is None and table == "agents":  # an agent added by an old leadcycle has no start
+                continue
+            if not isinstance(v, str) or not ISO_SECONDS.fullmatch(v):
                 raise bad(c, "a time such as 2026-03-05T10:00:00")
         elif v is not None and not isinstance(v, str):
             if isinstance(v, (int, float)) and not isinstance(v, bool) and c not in ("key", "name", "kind"):
@@ -440,11 +440,19 @@ class _Apply:
     def settings(self) -> None:
         """The settings become the history's: a key it sets is set, a key
         it leaves at the default is reset (both on the settings log)."""
-        declared = self.book.settings
+        from .settings import Settings
+
+        declared = self.book.registry.settings
+        # each value is checked against the history's other values (a bound
+        # between two settings holds in the file, not half-way through)
+        theirs = Settings(declared, {row["key"]: row["value"] for row in self.tables["settings"]})
         wanted = {}
         for row in self.tables["settings"]:
+            if row["key"] not in declared:
+                raise LeadcycleError(f"the history's setting {row['key']} is not one this leadcycle and its "
+                                     "plugins know; install the plugin that declares it")
             try:
-                wanted[row["key"]] = declared.coerce(row["key"], row["value"])
+                wanted[row["key"]] = theirs.coerce(row["key"], row["value"])
             except LeadcycleError as e:
                 raise LeadcycleError(f"the history's setting {row['key']}: {e}; nothing was imported") from None
         stored = self.store.stored_settings()
@@ -716,4 +724,4 @@ class _Log:
 
 
 __all__ = ["COLUMNS", "FORMAT", "HistoryResult", "VERSION", "header", "history_rows", "import_history",
-           "is_history", "read_history", "write_history"]
+           "is_history", "read_history", "table_rows", "write_history"]

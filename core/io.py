@@ -894,14 +894,19 @@ def _no_match(industry: str | None, grade: str | None, owner: str | None) -> Lea
 
 #: how a time cell shows in Excel
 _NUMBER_FORMATS = {dt.datetime: "yyyy-mm-dd hh:mm:ss", dt.date: "yyyy-mm-dd"}
+#: characters the .xlsx format cannot hold (openpyxl refuses them)
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: an ISO time as the database writes it (``2026-03-05T10:00:00``)
-_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+ISO_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
 
 def _xlsx_cell(ws, value: Any) -> Any:
     """A value for an .xlsx row: text that starts like a formula becomes a
     string cell with Excel's quote prefix (openpyxl would write ``=…`` as a
     live formula); a date or time becomes a date cell shown as one."""
+    if isinstance(value, str) and _NOT_IN_XLSX.search(value):
+        raise LeadcycleError(f"the text {value[:40]!r} holds a control character that an .xlsx file cannot "
+                             "hold; export as .csv (a history as .jsonl) instead")
     if isinstance(value, str) and value[:1] in FORMULA_START:
         from openpyxl.cell import WriteOnlyCell
 
@@ -953,7 +958,7 @@ def write_sheet(wb, title: str, headers: list[str], rows: Iterable[list], *, sta
     ws = wb.create_sheet(title)
     rows = iter(rows)
     if stamps:
-        rows = ([dt.datetime.fromisoformat(v) if isinstance(v, str) and _STAMP.fullmatch(v) else v
+        rows = ([dt.datetime.fromisoformat(v) if isinstance(v, str) and ISO_SECONDS.fullmatch(v) else v
                  for v in row] for row in rows)
     ahead = list(itertools.islice(rows, WIDTH_SAMPLE))
     widths = [text_width(h) for h in headers]
@@ -972,11 +977,26 @@ def write_sheet(wb, title: str, headers: list[str], rows: Iterable[list], *, sta
         head.append(cell)
     ws.append(head)
     n = 0
-    for row in itertools.chain(ahead, rows):
-        ws.append([_xlsx_cell(ws, v) for v in row])
-        n += 1
+    try:
+        for row in itertools.chain(ahead, rows):
+            ws.append([_xlsx_cell(ws, v) for v in row])
+            n += 1
+    except BaseException:
+        abandon(wb)
+        raise
     ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(headers)))}{n + 1}"
     return n
+
+
+def abandon(wb) -> None:
+    """End every sheet of a write-only workbook that failed half-way now,
+    not when it is collected (which prints a warning on stderr)."""
+    for ws in wb.worksheets:
+        if not ws.closed:
+            try:
+                ws.close()
+            except Exception:  # the stream is gone already: nothing more to end
+                pass
 
 
 def _counted(rows: Iterable, progress: Callable[[int], None] | None, step: int = 5000) -> Iterator:

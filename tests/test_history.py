@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import shutil
 import sqlite3
 
 import openpyxl
@@ -193,6 +192,9 @@ def test_a_masked_history_says_it_cannot_come_back(source, tmp_path):
     (lambda lines: [lines[0].replace('"version": 1', '"version": 9')] + lines[1:], "version 9"),
     (lambda lines: [l.replace('"kind": "register"', '"kind": "visit"', 1) if '"lead_id": 7,' in l else l
                     for l in lines], "not its registration"),
+    (lambda lines: [l.replace('"value": 20,', '"value": -5,') for l in lines], "ownership.protection_days"),
+    (lambda lines: [l.replace('"phone": "13700137000"', '"phone": "137****7000"') if '"table": "leads"' in l
+                    else l for l in lines], "is not a phone number"),
 ])
 def test_a_broken_history_is_one_line_and_writes_nothing(source, tmp_path, edit, message):
     out = tmp_path / "history.jsonl"
@@ -344,3 +346,19 @@ def test_unwritable_path_and_empty_match_are_one_line(source, tmp_path):
                           (("--grade", "Z"), "grade")):
         result = invoke(source, "--as", "陈经理", "export", *args)
         assert result.exit_code == 1 and message in result.output and result.output.count("\n") == 1, result.output
+
+
+def test_what_xlsx_cannot_hold_is_one_line_and_no_file(tmp_path):
+    db = tmp_path / "c.db"
+    ok(invoke(db, "init", "--simulation", "--industry", "realestate", now=None))
+    ok(invoke(db, "agent", "add", "李娜", now=None))
+    ok(invoke(db, "lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "男", "--phone",
+              "13800138000", "--need", "三房\x01", "--agent", "李娜", now="2026-03-05T10:00"))
+    for args in (("-o", tmp_path / "c.xlsx"), ("--history", "-o", tmp_path / "h.xlsx")):
+        result = invoke(db, "export", *args)
+        assert result.exit_code == 1 and "control character" in result.output, result.output
+        assert result.output.count("\n") == 1
+    assert not [p.name for p in tmp_path.iterdir() if not p.name.startswith("c.db")]
+    ok(invoke(db, "export", "--history", "-o", tmp_path / "h.jsonl"))  # JSON lines hold any text
+    plain = invoke(db, "export", "-o", tmp_path / "x.jsonl")
+    assert plain.exit_code == 2 and "add --history" in plain.output

@@ -68,10 +68,18 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
     (a quote never closed) is refused whole. Rows already imported — by
     their content, however the file was saved since — are skipped; a run
     that was interrupted is finished by running it again.
+
+    A file written by 'export --history' (.jsonl, or .xlsx with a history
+    sheet) is applied whole or not at all: what the database has already
+    is skipped, the rest appended with its own dates.
     """
     from leadcycle.io import count_rows, import_file
 
     book = env.book()
+    from leadcycle import history
+
+    if history.is_history(file):
+        return _import_history(env, book, file, as_json, bool(industry or maps or agent or add_agents))
     mapping = _mapping(maps)
     show = interactive() and not as_json
     total = count_rows(file) if show and os.path.exists(file) else None
@@ -96,8 +104,28 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
         sys.exit(1)
 
 
+HISTORY_LABELS = {"industries": "行业", "settings": "设置", "agents": "人员", "receptions": "接待记录",
+                  "relations": "人员亲友", "leads": "客户", "events": "记录"}
+
+
+def _import_history(env, book, file, as_json, options):
+    """``import`` of a file written by ``export --history``."""
+    from leadcycle.history import import_history
+
+    if options:
+        raise click.UsageError("a history file brings its own industries and agents: drop --industry, --map, "
+                               "--agent and --add-agents")
+    out = import_history(book, file).to_json()
+    if as_json:
+        echo_json(out)
+        return
+    zh = env.lang == "zh"
+    rows = [(HISTORY_LABELS[t] if zh else t, v["added"], v["already_there"]) for t, v in out["tables"].items()]
+    click.echo(table(rows, ["表", "新增", "已有"] if zh else ["table", "added", "already there"]))
+
+
 @cli.command(name="export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "jsonl"]), default=None,
               help="Output format (default: from --output's extension, else csv).")
 @click.option("--industry", help="Only this industry.")
 @click.option("--grade", help="Only this grade (A, B, C, D…).")
@@ -106,8 +134,11 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
 @click.option("--unmask", is_flag=True,
               help="Write phone numbers in full (managers only; default: 138****1234).")
 @click.option("--force", is_flag=True, help="Replace --output if it exists (never the database).")
+@click.option("--history", is_flag=True,
+              help="Every lead with every event, the agents, settings and industries: a .jsonl or .xlsx "
+                   "file that 'leadcycle import' reads back (with --unmask) into this or a new database.")
 @pass_env
-def export_cmd(env, fmt, industry, grade, owner, output, unmask, force):
+def export_cmd(env, fmt, industry, grade, owner, output, unmask, force, history):
     """Export leads with their registration, attributes, grade and owner.
 
     Phones are masked unless --unmask (a manager's); an unmasked export
@@ -120,13 +151,17 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force):
     from leadcycle.io import export_grade, export_to_file, write_export
 
     book = env.book()
+    if history:
+        return _export_history(env, book, output, fmt, unmask, force, bool(industry or grade or owner))
     if industry:
         book.industry(industry)
     if owner and book.store.get_agent(owner) is None:
         raise LeadcycleError(f"unknown agent {owner!r}; see: leadcycle agent list")
     if fmt is None:
         ext = os.path.splitext(output or "")[1].lower().lstrip(".")
-        fmt = ext if ext in ("csv", "xlsx", "json") else "csv"
+        fmt = ext if ext in ("csv", "xlsx", "json", "jsonl") else "csv"
+    if fmt == "jsonl":
+        raise click.UsageError("JSON lines hold a history: add --history (or write .csv, .xlsx or .json)")
     if fmt == "xlsx" and not output:
         raise click.UsageError("xlsx needs a file: give --output FILE.xlsx")
     export_grade(book, industry, grade)  # a grade off the scale is one line, before any work
@@ -145,3 +180,28 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force):
             n = export_to_file(book, output, fmt, force=force, progress=update, **kw)
     if output is not None:
         click.echo(f"{n} leads written to {output}" + ("" if unmask else " (phones masked)"), err=True)
+
+
+def _export_history(env, book, output, fmt, unmask, force, filtered):
+    """``export --history``: the whole database, never filtered (a lead's
+    referral or a void names other rows)."""
+    from leadcycle import privacy
+    from leadcycle.history import write_history
+    from leadcycle.io import check_export_target, export_to_file
+
+    if filtered:
+        raise click.UsageError("a history is the whole database: drop --industry, --grade and --owner")
+    if not output:
+        raise click.UsageError("a history needs a file: give --output FILE.jsonl or FILE.xlsx")
+    fmt = fmt or os.path.splitext(output)[1].lower().lstrip(".")
+    if fmt not in ("jsonl", "xlsx"):
+        raise click.UsageError("a history is written as .jsonl or .xlsx: give --output FILE.jsonl or FILE.xlsx")
+    check_export_target(output, env.db_path, force)
+    phone_view(env, unmask, privacy.managers_only, "an export")
+    counts = export_to_file(book, output, fmt, force=force, writer=lambda path: write_history(
+        book, fmt, path, unmask=unmask))
+    text = f"history written to {output}: {counts['leads']} leads, {counts['events']} events"
+    if not unmask:
+        text += ("; phones masked, so it cannot be imported back — a manager exports one that can with "
+                 "--unmask")
+    click.echo(text, err=True)

@@ -53,6 +53,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 import uuid
 from typing import Any, Callable, Iterable, Iterator
 
@@ -61,7 +62,7 @@ import attrs
 from . import engine, names
 from .api import LeadBook, family_names, validate_registration
 from .errors import LeadcycleError
-from .model import Event, Industry, Lead, _EXCEL_EPOCH, parse_date
+from .model import AGENT_LABEL, Event, Industry, Lead, _EXCEL_EPOCH, parse_date
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 
 # ------------------------------------------------------------------ headers
@@ -77,7 +78,8 @@ for _target, _names in {
     "need": ("need", "needs", "需求", "客户需求", "需求信息", "意向", "购房需求", "意向房型", "客户需求基本信息"),
     "registered": ("registered", "visit_date", "date", "来访日期", "来访时间", "到访日期", "登记日期",
                    "登记时间", "日期", "首次来访日期"),
-    "agent": ("agent", "置业顾问", "接待顾问", "销售员", "顾问", "课程顾问", "接待人", "业务员"),
+    "agent": ("agent", "置业顾问", "接待顾问", "销售员", "顾问", "课程顾问", "接待人", "业务员", "销售",
+              "客户经理"),
     "channel": ("channel", "来访方式", "来源方式", "接待方式"),
     "relation": ("relation", "关系", "与登记人关系"),
     "industry": ("industry", "行业"),
@@ -740,13 +742,6 @@ def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str
                                       "person with: leadcycle lead add … --different-person", r.cells)
                 continue
             if target is not None:
-                last = last_at.get(target)
-                if last is not None and r.at < last:
-                    result.rejected += 1
-                    rejects.add(r.row_no, f"dated {r.at.isoformat(sep=' ')}, before lead #{target}'s last event "
-                                          f"({last.isoformat(sep=' ')}); the log cannot be back-filled — "
-                                          "import rows in date order", r.cells)
-                    continue
                 if same:
                     lead = current(target)
                     changes = {k: v for k, v in r.attributes.items() if lead.attributes.get(k) != v}
@@ -755,10 +750,20 @@ def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str
                     if r.gender != lead.gender:
                         changes["gender"] = r.gender
                     stamp = r.at.isoformat(timespec="seconds")
+                    # a row saying only what the lead already says (an export read back) is
+                    # unchanged, however old its visit date: nothing is back-filled
                     if not changes and (target, stamp) in contacts:
                         result.unchanged += 1
                         keys.append((r.key, target, "unchanged", r.row_no))
                         continue
+                last = last_at.get(target)
+                if last is not None and r.at < last:
+                    result.rejected += 1
+                    rejects.add(r.row_no, f"dated {r.at.isoformat(sep=' ')}, before lead #{target}'s last event "
+                                          f"({last.isoformat(sep=' ')}); the log cannot be back-filled — "
+                                          "import rows in date order", r.cells)
+                    continue
+                if same:
                     if (target, stamp) not in contacts:
                         add(target, Event(None, target, r.channel, r.at, r.agent, {}, r.note))
                         contacts.add((target, stamp))
@@ -815,24 +820,38 @@ def export_columns(book: LeadBook, industry: str | None) -> list[str]:
             *attributes, "grade", "score", "stage", "owner", "next_follow_up"]
 
 
-def export_headers(book: LeadBook, columns: list[str], lang: str) -> list[str]:
+def agent_word(book: LeadBook, industry: str | None, lang: str) -> str:
+    """What the export's industries call the agent (置业顾问, 销售, 客户经理):
+    the industry's own word when the export holds one industry, else the
+    generic one."""
+    names = [industry] if industry else book.store.enabled_industries()
+    labels = {book.registry.industries[n].agent_label for n in names if n in book.registry.industries}
+    label = labels.pop() if len(labels) == 1 else AGENT_LABEL
+    return label.zh if lang == "zh" else label.en
+
+
+def export_headers(book: LeadBook, columns: list[str], lang: str, industry: str | None = None) -> list[str]:
+    """The header row: the column names in English (as import reads them);
+    in Chinese the labels, with the industry's word for the agent. Every
+    header is unique: an attribute whose label is another column's
+    (software sales' 行业 sector beside the industry column) is written
+    ``行业（sector）``, which import reads back as that attribute."""
     if lang != "zh":
         return list(columns)
     labels: dict[str, str] = {}
-    users: dict[str, set[str]] = {}
     for ind in book.registry.industries.values():
         for f in ind.fields:
             labels.setdefault(f.name, f.label.zh)
-            users.setdefault(f.label.zh, set()).add(f.name)
-    out = []
-    for c in columns:
-        if c in EXPORT_HEADERS:
-            out.append(EXPORT_HEADERS[c])
-        elif c in labels and len(users[labels[c]]) > 1:
-            out.append(f"{labels[c]}（{c}）")  # two fields share the label: name the field
-        else:
-            out.append(labels.get(c, c))
-    return out
+    core = {**EXPORT_HEADERS, "agent": agent_word(book, industry, "zh")}
+    wanted = [core.get(c, labels.get(c, c)) for c in columns]
+    taken: dict[str, int] = {}
+    for h in wanted:
+        taken[h] = taken.get(h, 0) + 1
+    return [h if c in core or taken[h] == 1 else f"{h}（{c}）" for c, h in zip(columns, wanted)]
+
+
+#: the values of these export columns are times (date cells in .xlsx)
+EXPORT_MOMENTS = {"registered": "datetime", "next_follow_up": "date"}
 
 
 def export_rows(book: LeadBook, *, industry: str | None = None, grade: str | None = None,
@@ -873,10 +892,21 @@ def _no_match(industry: str | None, grade: str | None, owner: str | None) -> Lea
                           "there are no leads to export; nothing written")
 
 
+#: how a time cell shows in Excel
+_NUMBER_FORMATS = {dt.datetime: "yyyy-mm-dd hh:mm:ss", dt.date: "yyyy-mm-dd"}
+#: characters the .xlsx format cannot hold (openpyxl refuses them)
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: an ISO time as the database writes it (``2026-03-05T10:00:00``)
+ISO_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+
+
 def _xlsx_cell(ws, value: Any) -> Any:
     """A value for an .xlsx row: text that starts like a formula becomes a
     string cell with Excel's quote prefix (openpyxl would write ``=…`` as a
-    live formula)."""
+    live formula); a date or time becomes a date cell shown as one."""
+    if isinstance(value, str) and _NOT_IN_XLSX.search(value):
+        raise LeadcycleError(f"the text {value[:40]!r} holds a control character that an .xlsx file cannot "
+                             "hold; export as .csv (a history as .jsonl) instead")
     if isinstance(value, str) and value[:1] in FORMULA_START:
         from openpyxl.cell import WriteOnlyCell
 
@@ -884,6 +914,116 @@ def _xlsx_cell(ws, value: Any) -> Any:
         cell.data_type = "s"
         cell.quotePrefix = True
         return cell
+    if isinstance(value, dt.date):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = _NUMBER_FORMATS[dt.datetime if isinstance(value, dt.datetime) else dt.date]
+        return cell
+    return value
+
+
+def text_width(value: Any) -> int:
+    """How many columns of a spreadsheet ``value`` takes: a Chinese, Japanese
+    or Korean character (or a full-width one) takes two; a cell's widest
+    line counts."""
+    if isinstance(value, dt.datetime):
+        return 19
+    if isinstance(value, dt.date):
+        return 10
+    if value is None:
+        return 0
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+               for line in text.split("\n"))
+
+
+#: rows read ahead to fit the column widths (a streamed sheet needs them
+#: before its first row), and the widest column
+WIDTH_SAMPLE = 1000
+MAX_WIDTH = 60
+
+
+def write_sheet(wb, title: str, headers: list[str], rows: Iterable[list], *, stamps: bool = False) -> int:
+    """Append a sheet to a write-only workbook as people like to open it: a
+    bold header row, frozen, with a filter over the data, columns as wide as
+    their text (from the first :data:`WIDTH_SAMPLE` rows, CJK counted
+    double), dates and times as date cells, formula-like text as text.
+    With ``stamps``, ISO times in text (``2026-03-05T10:00:00``) become
+    date cells too. Returns the rows written."""
+    from openpyxl.cell import Cell, WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    rows = iter(rows)
+    if stamps:
+        rows = ([dt.datetime.fromisoformat(v) if isinstance(v, str) and ISO_SECONDS.fullmatch(v) else v
+                 for v in row] for row in rows)
+    ahead = list(itertools.islice(rows, WIDTH_SAMPLE))
+    widths = [text_width(h) for h in headers]
+    for row in ahead:
+        for i, v in enumerate(row[:len(widths)]):
+            widths[i] = max(widths[i], text_width(v))
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = min(MAX_WIDTH, w + 2)
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    head = []
+    for h in headers:
+        cell = _xlsx_cell(ws, h)
+        cell = cell if isinstance(cell, Cell) else WriteOnlyCell(ws, value=cell)
+        cell.font = bold
+        head.append(cell)
+    ws.append(head)
+    n = 0
+    try:
+        for row in itertools.chain(ahead, rows):
+            ws.append([_xlsx_cell(ws, v) for v in row])
+            n += 1
+    except BaseException:
+        abandon(wb)
+        raise
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(headers)))}{n + 1}"
+    return n
+
+
+def abandon(wb) -> None:
+    """End every sheet of a write-only workbook that failed half-way now,
+    not when it is collected (which prints a warning on stderr)."""
+    for ws in wb.worksheets:
+        if not ws.closed:
+            try:
+                ws.close()
+            except Exception:  # the stream is gone already: nothing more to end
+                pass
+
+
+def _counted(rows: Iterable, progress: Callable[[int], None] | None, step: int = 5000) -> Iterator:
+    """``rows``, telling ``progress`` every ``step`` rows and at the end."""
+    n = 0
+    for r in rows:
+        yield r
+        n += 1
+        if progress is not None and n % step == 0:
+            progress(step)
+    if progress is not None and n % step:
+        progress(n % step)
+
+
+def _xlsx_value(column: str, value: Any, date_fields: set[str]) -> Any:
+    """An export value as an .xlsx cell holds it: times and date attributes
+    as dates, the rest as they are."""
+    if not isinstance(value, str) or not value:
+        return value
+    kind = EXPORT_MOMENTS.get(column) or ("date" if column in date_fields else None)
+    try:
+        if kind == "datetime":
+            return dt.datetime.fromisoformat(value)
+        if kind == "date":
+            return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        pass
     return value
 
 
@@ -893,18 +1033,20 @@ def write_export(book: LeadBook, fmt: str, out, *, industry: str | None = None, 
     """Write the export to ``out`` (a text stream for csv/json, a path for
     xlsx). Returns the number of leads written. An export that matches no
     lead raises :class:`LeadcycleError` before writing anything; text that
-    a spreadsheet would run as a formula is written as text (csv, xlsx)."""
+    a spreadsheet would run as a formula is written as text (csv, xlsx);
+    an .xlsx is laid out by :func:`write_sheet` on a sheet named in the
+    language (``线索``/``leads``)."""
     if fmt not in ("csv", "json", "xlsx"):
         raise LeadcycleError(f"format {fmt!r} is not csv, xlsx or json")
     grade = export_grade(book, industry, grade)
     columns = export_columns(book, industry)
-    headers = export_headers(book, columns, lang)
+    headers = export_headers(book, columns, lang, industry)
     rows = export_rows(book, industry=industry, grade=grade, owner=owner, unmask=unmask, lang=lang,
                        columns=columns)
     first = next(rows, None)
     if first is None:
         raise _no_match(industry, grade, owner)
-    rows = itertools.chain([first], rows)
+    rows = _counted(itertools.chain([first], rows), progress)
     n = 0
     if fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
@@ -913,31 +1055,21 @@ def write_export(book: LeadBook, fmt: str, out, *, industry: str | None = None, 
             w.writerow(["" if r[c] is None else (f"{r[c]:g}" if isinstance(r[c], float) else spreadsheet_text(r[c]))
                         for c in columns])
             n += 1
-            if progress is not None and n % 5000 == 0:
-                progress(5000)
     elif fmt == "json":
         out.write("[")
         for r in rows:
             out.write(("," if n else "") + "\n  " + json.dumps({h: r[c] for h, c in zip(headers, columns)},
                                                            ensure_ascii=False))
             n += 1
-            if progress is not None and n % 5000 == 0:
-                progress(5000)
         out.write("\n]\n")
     else:
         import openpyxl
 
+        date_fields = {f.name for ind in book.registry.industries.values() for f in ind.fields if f.type == "date"}
         wb = openpyxl.Workbook(write_only=True)
-        ws = wb.create_sheet("leads")
-        ws.append(headers)
-        for r in rows:
-            ws.append([_xlsx_cell(ws, r[c]) for c in columns])
-            n += 1
-            if progress is not None and n % 5000 == 0:
-                progress(5000)
+        n = write_sheet(wb, "线索" if lang == "zh" else "leads", headers,
+                        ([_xlsx_value(c, r[c], date_fields) for c in columns] for r in rows))
         wb.save(out)
-    if progress is not None and n % 5000:
-        progress(n % 5000)
     return n
 
 
@@ -969,11 +1101,12 @@ def check_export_target(path: str, db_path: str | None, force: bool = False) -> 
         raise LeadcycleError(f"{path} exists; give --force to replace it, or another --output")
 
 
-def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False, **kw) -> int:
-    """:func:`write_export` into ``path`` after :func:`check_export_target`,
-    through a temporary file in the same folder that replaces ``path`` only
-    when complete: an export that fails or matches nothing leaves ``path``
-    as it was."""
+def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False,
+                   writer: Callable[[str], Any] | None = None, **kw) -> Any:
+    """:func:`write_export` (or ``writer(path)``, e.g. a history) into
+    ``path`` after :func:`check_export_target`, through a temporary file in
+    the same folder that replaces ``path`` only when complete: an export
+    that fails or matches nothing leaves ``path`` as it was."""
     check_export_target(path, book.store.path, force)
     folder = os.path.dirname(os.path.abspath(path))
     try:
@@ -981,7 +1114,10 @@ def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False, 
     except OSError as e:
         raise LeadcycleError(f"cannot write {path}: {e.strerror}") from None
     try:
-        if fmt == "xlsx":
+        if writer is not None:
+            os.close(fd)
+            n = writer(tmp)
+        elif fmt == "xlsx":
             os.close(fd)
             n = write_export(book, fmt, tmp, **kw)
         else:

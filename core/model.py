@@ -386,6 +386,10 @@ class Setting:
         return value
 
 
+#: what an industry that names no word of its own calls the agent
+AGENT_LABEL = Label("agent", "接待人")
+
+
 @attrs.frozen
 class Industry:
     """What an industry plugin registers: its name, labels, the lead
@@ -409,6 +413,9 @@ class Industry:
     )
     #: the groups of events its rules count (:class:`Tally`)
     tallies: tuple[Tally, ...] = attrs.field(default=(), converter=tuple)
+    #: what the industry calls the agent who receives and follows a lead
+    #: (置业顾问, 销售, 客户经理): export headers and sheets use it
+    agent_label: Label = attrs.field(default=AGENT_LABEL, converter=_to_label)
 
     @functools.cached_property
     def _fields_by_name(self) -> dict[str, Field]:

@@ -90,6 +90,7 @@ def register_industries(register):
         NAME, Label("heavy machinery", "工程机械"),
         fields=intent.FIELDS + keyaccount.FIELDS + ACCOUNT_FIELDS,
         event_kinds=EVENT_KINDS,
+        agent_label=Label("account manager", "客户经理"),
         grades=(
             Choice("A", Label("A: urgent & important", "A类：紧急重要客户")),
             Choice("B", Label("B: not urgent, important", "B类：非紧急重要客户")),

@@ -53,6 +53,7 @@ def register_industries(register):
         NAME, Label("real estate", "房地产"),
         fields=table.fields() + points.fields() + visits.fields() + report.fields(),
         event_kinds=signals.event_kinds() + _mortgage_kinds() + (review.EVENT_KIND,),
+        agent_label=Label("sales consultant", "置业顾问"),
         grades=_GRADES,
         tallies=(signals.RETURN, table.REVISIT, *review.tallies()),
         help=Label("Property sales office: A/B/C/D intent grades, call-backs, ownership by first contact.",

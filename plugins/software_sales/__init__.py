@@ -40,6 +40,7 @@ def register_industries(register):
     register(Industry(
         NAME, Label("software sales", "软件销售"),
         fields=model.fields(), event_kinds=model.event_kinds(),
+        agent_label=Label("salesperson", "销售"),
         grades=(
             ("A", ("A: all five haves, win > 95 %", "A类：五有俱全，签单几率95%以上")),
             ("B", ("B: four haves, win > 80 %", "B类：五有占四，签单几率80%以上")),

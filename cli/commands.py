@@ -10,8 +10,8 @@ import click
 from leadcycle.errors import LeadcycleError
 
 from . import cli
-from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_csv, echo_json, event_line, interactive, lead_id, table
-from .output import echo_phone_notice, phone_view, unmask_option
+from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_json, emit, event_line, interactive, lead_id
+from .output import echo_phone_notice, output_format, output_options, phone_notice, phone_view, table, unmask_option
 
 pass_env = click.pass_obj
 
@@ -129,18 +129,14 @@ def init(env, industries, simulation, admin, password_stdin):
 
 
 @cli.command(name="plugins")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
-def plugins_cmd(as_json):
+@output_options
+def plugins_cmd():
     """Installed plugins, their industries and the hooks they implement."""
     from leadcycle import loader
 
     info = loader.plugin_info()
-    if as_json:
-        echo_json(info)
-        return
-    rows = [(p["name"], ", ".join(p["industries"]), ", ".join(p["hooks"]) or p.get("error", ""))
-            for p in info]
-    click.echo(table(rows, ["plugin", "industries", "hooks"]))
+    emit(info, ("name", "industries", "hooks"), ["plugin", "industries", "hooks"],
+         [(p["name"], ", ".join(p["industries"]), ", ".join(p["hooks"]) or p.get("error", "")) for p in info])
 
 
 # ----------------------------------------------------------------- agent
@@ -167,18 +163,17 @@ def agent_add(env, name, team, manager, as_json):
 
 
 @agent.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def agent_list(env, as_json):
+def agent_list(env):
     """List agents."""
     agents = env.book().agents()
-    if as_json:
-        echo_json([{"name": a.name, "team": a.team, "is_manager": a.is_manager, "active": a.active,
-                    "away": a.away, "created_at": a.created_at} for a in agents])
-        return
-    rows = [(a.name, a.team, "yes" if a.is_manager else "", "active" if a.active else "left", a.away)
-            for a in agents]
-    click.echo(table(rows, ["name", "team", "manager", "status", "away"]))
+    records = [{"name": a.name, "team": a.team, "is_manager": a.is_manager, "active": a.active,
+                "away": a.away, "created_at": a.created_at} for a in agents]
+    emit(records, ("name", "team", "is_manager", "active", "away", "created_at"),
+         ["name", "team", "manager", "status", "away"],
+         [(a.name, a.team, "yes" if a.is_manager else "", "active" if a.active else "left", a.away)
+          for a in agents])
 
 
 # ------------------------------------------------------------------ lead
@@ -480,17 +475,14 @@ LIST_COLUMNS = ("id", "industry", "name", "phone", "grade", "score", "stage", "o
 @click.option("--pool", is_flag=True, help="Only leads without an owner.")
 @click.option("--q", "q", metavar="TEXT", help="Only leads found by TEXT: phone digits, name, or pinyin (as find).")
 @click.option("--limit", type=click.IntRange(min=1, max=LEAD_ID_MAX, clamp=True), help="At most this many.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
-@click.option("--csv", "as_csv", is_flag=True, help="Output CSV.")
+@output_options
 @unmask_option
 @pass_env
-def list_cmd(env, industry, grade, stage, owner, pool, q, limit, as_json, as_csv, unmask):
+def list_cmd(env, industry, grade, stage, owner, pool, q, limit, unmask):
     """List leads with their grade, stage, owner and next follow-up (phones
     masked; --unmask shows your own leads', or every lead's to a manager)."""
     from leadcycle import privacy
 
-    if as_json and as_csv:
-        raise click.UsageError("choose one of --json and --csv")
     book = env.book()
     if industry:
         book.industry(industry)
@@ -501,14 +493,8 @@ def list_cmd(env, industry, grade, stage, owner, pool, q, limit, as_json, as_csv
              "phone_masked": not phones.reveals(r["owner"])}
             for r in book.list(industry=industry, grade=grade, stage=stage, owner=owner, pool=pool, q=q,
                                limit=limit)]
-    if as_json:
-        echo_json(rows)
-    elif as_csv:
-        echo_csv(rows, (*LIST_COLUMNS, "phone_masked"))
-    else:
-        click.echo(table([[r[k] for k in LIST_COLUMNS] for r in rows], LIST_COLUMNS))
-        click.echo(f"{len(rows)} leads")
-        echo_phone_notice(any(r["phone_masked"] for r in rows), env.lang)
+    emit(rows, (*LIST_COLUMNS, "phone_masked"), LIST_COLUMNS, [[r[k] for k in LIST_COLUMNS] for r in rows],
+         footer=[f"{len(rows)} leads", phone_notice(any(r["phone_masked"] for r in rows), env.lang)])
 
 
 # ------------------------------------------------------------------- due
@@ -517,9 +503,9 @@ def list_cmd(env, industry, grade, stage, owner, pool, q, limit, as_json, as_csv
 @cli.command()
 @click.option("--agent", help="Only this agent's list.")
 @unmask_option
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def due(env, agent, unmask, as_json):
+def due(env, agent, unmask):
     """What each agent must do today: follow-ups due and overdue, first
     call-backs, and what the industry plugins add (lapse warnings…)."""
     from leadcycle import privacy
@@ -530,12 +516,6 @@ def due(env, agent, unmask, as_json):
     today = book.now.date()
     items = due_items(book, agent, env.lang)
     _mask_due_phones(book, items, phones)
-    if as_json:
-        echo_json(items)
-        return
-    if not items:
-        click.echo(f"nothing due on {today}" + (f" for {agent}" if agent else ""))
-        return
     rows = []
     for i in items:
         late = i.get("days_overdue")
@@ -545,7 +525,12 @@ def due(env, agent, unmask, as_json):
         if i.get("playbook"):
             what = f"{what}\n{i['playbook']}"
         rows.append((i.get("owner") or "(pool)", i["lead_id"], i.get("name"), i.get("grade"), what, status))
-    click.echo(table(rows, ["owner", "lead", "name", "grade", "to do", "status"]))
+    emit(items, DUE_COLUMNS, ["owner", "lead", "name", "grade", "to do", "status"], rows,
+         empty=f"nothing due on {today}" + (f" for {agent}" if agent else ""))
+
+
+#: the columns of ``due --csv``: what every item has, the core's and the plugins'
+DUE_COLUMNS = ("owner", "lead_id", "name", "phone", "grade", "kind", "text", "due", "days_overdue")
 
 
 def _mask_due_phones(book, items, phones) -> None:
@@ -571,9 +556,9 @@ def _mask_due_phones(book, items, phones) -> None:
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def review(env, dry_run, as_json):
+def review(env, dry_run):
     """The periodic review the industries define (weekly downgrades, account levels…)."""
     book = env.book()
     if book.store.count_leads() == 0:
@@ -582,14 +567,9 @@ def review(env, dry_run, as_json):
     for c in changes:
         if hasattr(c.get("reason"), "to_json"):
             c["reason"] = c["reason"](env.lang)
-    if as_json:
-        echo_json(changes)
-        return
-    if not changes:
-        click.echo("review: nothing to change")
-        return
-    click.echo(table([(c["lead_id"], c["change"], c["reason"]) for c in changes], ["lead", "change", "reason"]))
-    click.echo(f"{len(changes)} changes" + (" proposed (dry run)" if dry_run else ""))
+    emit(changes, ("lead_id", "change", "reason"), ["lead", "change", "reason"],
+         empty="review: nothing to change",
+         footer=[f"{len(changes)} changes" + (" proposed (dry run)" if dry_run else "") if changes else ""])
 
 
 # --------------------------------------------------------------- rescore
@@ -599,7 +579,7 @@ def review(env, dry_run, as_json):
 @click.option("--industry", help="Only this industry.")
 @click.option("--batch-size", type=click.IntRange(min=1, max=BATCH_MAX), default=1000, show_default=True,
               help="Leads per transaction; memory grows with it (about 30 KB per lead).")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
 def rescore(env, industry, batch_size, as_json):
     """Rebuild every projection from the event log; print the count per grade."""
@@ -610,12 +590,11 @@ def rescore(env, industry, batch_size, as_json):
             counts = book.rescore(batch_size, industry, progress=bar.update)
     else:
         counts = book.rescore(batch_size, industry)
-    if as_json:
-        echo_json({ind: {(g or "none"): n for g, n in grades.items()} for ind, grades in counts.items()})
-        return
-    rows = [(ind, g or "(none)", n) for ind, grades in counts.items() for g, n in grades.items()]
-    click.echo(table(rows, ["industry", "grade", "leads"]))
-    click.echo(f"{sum(r[2] for r in rows)} leads rescored")
+    records = [{"industry": ind, "grade": g, "leads": n} for ind, grades in counts.items() for g, n in grades.items()]
+    emit(records, ("industry", "grade", "leads"), ["industry", "grade", "leads"],
+         [(r["industry"], r["grade"] or "(none)", r["leads"]) for r in records],
+         as_json={ind: {(g or "none"): n for g, n in grades.items()} for ind, grades in counts.items()},
+         footer=[f"{sum(r['leads'] for r in records)} leads rescored"])
 
 
 # ---------------------------------------------------------------- fields
@@ -623,9 +602,9 @@ def rescore(env, industry, batch_size, as_json):
 
 @cli.command()
 @click.option("--industry", required=True, help="The industry.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def fields(env, industry, as_json):
+def fields(env, industry):
     """The attributes and event kinds an industry reads."""
     from leadcycle.registry import BASE_FIELDS, Registry
 
@@ -638,8 +617,26 @@ def fields(env, industry, as_json):
                 "minimum": f.minimum, "maximum": f.maximum, "required": f.required,
                 "help": f.help.to_json() if f.help else None}
 
-    if as_json:
-        echo_json({
+    def allowed(f):
+        if f.choices:
+            return " | ".join(c.value for c in f.choices)
+        if f.minimum is not None or f.maximum is not None:
+            return f"{'' if f.minimum is None else f'{f.minimum:g}'}..{'' if f.maximum is None else f'{f.maximum:g}'}"
+        return ""
+
+    def kind_fields(k):
+        return ", ".join(f"{f.name}:{f.type}" + (f"({'|'.join(c.value for c in f.choices)})" if f.choices else "")
+                         for f in k.fields)
+
+    if output_format() != "table":
+        # one record per basic, attribute and loggable event kind; --json keeps the whole document
+        records = ([{"section": "basic", "name": f.name, "type": f.type, "label": f.label(lang),
+                     "allowed": allowed(f)} for f in BASE_FIELDS]
+                   + [{"section": "attribute", "name": f.name, "type": f.type, "label": f.label(lang),
+                       "allowed": allowed(f)} for f in ind.fields]
+                   + [{"section": "event_kind", "name": k.name, "type": "event", "label": k.label(lang),
+                       "allowed": kind_fields(k)} for k in ind.event_kinds if k.loggable])
+        emit(records, ("section", "name", "type", "label", "allowed"), as_json={
             "industry": ind.name, "label": ind.label.to_json(),
             "basics": [field_json(f) for f in BASE_FIELDS],
             "attributes": [field_json(f) for f in ind.fields],
@@ -649,14 +646,6 @@ def fields(env, industry, as_json):
             "grades": [{"value": c.value, "label": c.label.to_json()} for c in ind.grades],
         })
         return
-
-    def allowed(f):
-        if f.choices:
-            return " | ".join(c.value for c in f.choices)
-        if f.minimum is not None or f.maximum is not None:
-            return f"{'' if f.minimum is None else f'{f.minimum:g}'}..{'' if f.maximum is None else f'{f.maximum:g}'}"
-        return ""
-
     click.echo(f"{ind.label(lang)} ({ind.name})")
     click.echo("\nBasics (required at registration):")
     click.echo(table([(f.name, f.type, f.label(lang), allowed(f)) for f in BASE_FIELDS],
@@ -665,14 +654,8 @@ def fields(env, industry, as_json):
     click.echo(table([(f.name, f.type, f.label(lang), allowed(f)) for f in ind.fields],
                      ["name", "type", "label", "allowed"]))
     click.echo("\nEvent kinds (leadcycle log ID KIND):")
-    rows = []
-    for k in ind.event_kinds:
-        if not k.loggable:
-            continue
-        rows.append((k.name, k.label(lang), ", ".join(
-            f"{f.name}:{f.type}" + (f"({'|'.join(c.value for c in f.choices)})" if f.choices else "")
-            for f in k.fields)))
-    click.echo(table(rows, ["kind", "label", "fields"]))
+    click.echo(table([(k.name, k.label(lang), kind_fields(k)) for k in ind.event_kinds if k.loggable],
+                     ["kind", "label", "fields"]))
 
 
 # -------------------------------------------------------------- settings
@@ -691,17 +674,15 @@ def _setting_row(s, current, is_default, lang):
 
 
 @settings.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def settings_list(env, as_json):
+def settings_list(env):
     """Every setting with its value, default and source."""
     st = env.book().settings
     rows = [_setting_row(st.setting(k), st[k], st.is_default(k), env.lang) for k in st]
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r["key"], r["value"], "" if r["is_default"] else f"(default {r['default']})",
-                       r["label"]) for r in rows], ["key", "value", "", "meaning"]))
+    emit(rows, ("key", "type", "value", "default", "is_default", "label", "choices", "source", "help"),
+         ["key", "value", "default", "meaning", "source"],
+         [(r["key"], r["value"], r["default"], r["label"], r["source"]) for r in rows])
 
 
 @settings.command(name="get")

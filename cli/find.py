@@ -7,16 +7,16 @@ import click
 
 from . import cli
 from .commands import pass_env
-from .output import echo_json, table
+from .output import emit, output_options
 
 
 @cli.command()
 @click.argument("text")
 @click.option("--industry", help="Only this industry.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="At most this many.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def find(env, text, industry, limit, as_json):
+def find(env, text, industry, limit):
     """Find a client (查找客户): phone digits, name, or pinyin.
 
     \b
@@ -30,11 +30,9 @@ def find(env, text, industry, limit, as_json):
     rows = book.find(text, industry=industry, limit=limit)
     for r in rows:
         r["phone"] = mask_phone(r["phone"])
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r["id"], r["industry"], r["name"], r["phone"], r["grade"], r["owner"] or "(pool)",
-                       r["next_follow_up"]) for r in rows],
-                     ["id", "industry", "name", "phone", "grade", "owner", "next_follow_up"]))
-    click.echo(f"{len(rows)} found" + (f" (the first {limit}; narrow it down or give --limit)"
-                                       if len(rows) == limit else "") + "; phones masked")
+    columns = ("id", "industry", "name", "phone", "grade", "owner", "next_follow_up")
+    emit(rows, columns, columns,
+         [(r["id"], r["industry"], r["name"], r["phone"], r["grade"], r["owner"] or "(pool)", r["next_follow_up"])
+          for r in rows],
+         footer=[f"{len(rows)} found" + (f" (the first {limit}; narrow it down or give --limit)"
+                                         if len(rows) == limit else "") + "; phones masked"])

@@ -8,7 +8,7 @@ import click
 
 from . import cli
 from .commands import _lead_id, agent, pass_env
-from .output import echo_json, echo_phone_notice, phone_view, table, unmask_option
+from .output import echo_json, emit, output_format, output_options, phone_notice, phone_view, table, unmask_option
 
 
 def _owner_line(book, lead_id, lang):
@@ -43,9 +43,9 @@ def _changed(env, lead_id, as_json):
 @cli.command()
 @click.option("--industry", help="Only this industry.")
 @click.option("--unmask", is_flag=True, help="Phones in full (managers only; say who you are with --as NAME).")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def pool(env, industry, unmask, as_json):
+def pool(env, industry, unmask):
     """Leads without an owner (公共客户池): lapsed, departed agents', phone-only."""
     import json
 
@@ -63,13 +63,11 @@ def pool(env, industry, unmask, as_json):
                      "phone": phones.phone(r["phone"], None), "phone_masked": not phones.everything,
                      "grade": r["grade"], "rule": why["rule"].split(":", 1)[1] if why else None,
                      "reason": (why.get(env.lang) or why.get("en")) if why else None})
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r["lead_id"], r["name"], r["phone"], r["grade"], r["reason"]) for r in rows],
-                     ["lead", "name", "phone", "grade", "why in the pool"]))
-    click.echo(f"{len(rows)} leads in the pool; take one with: leadcycle claim LEAD --agent NAME")
-    echo_phone_notice(bool(rows) and not phones.everything, env.lang)
+    emit(rows, ("lead_id", "industry", "name", "phone", "phone_masked", "grade", "rule", "reason"),
+         ["lead", "name", "phone", "grade", "why in the pool"],
+         [(r["lead_id"], r["name"], r["phone"], r["grade"], r["reason"]) for r in rows],
+         footer=[f"{len(rows)} leads in the pool; take one with: leadcycle claim LEAD --agent NAME",
+                 phone_notice(bool(rows) and not phones.everything, env.lang)])
 
 
 @cli.command()
@@ -88,23 +86,21 @@ def claim(env, lead_id, agent, as_json):
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def queue(env, as_json):
+def queue(env):
     """The reception rotation (轮接): who takes the next walk-in."""
     from leadcycle import reception
 
-    v = reception.view(env.book())
-    if as_json:
-        v = dict(v)
-        v["rotation"] = [{**r, "status_label": r["status_label"](env.lang)} for r in v["rotation"]]
-        echo_json(v)
-        return
-    rows = [("→" if r["next"] else "", r["position"], r["agent"], r["status_label"](env.lang),
-             r["makeup_turns"] or "") for r in v["rotation"]]
-    click.echo(table(rows, ["", "#", "agent", "status", "make-up turns"]))
-    if v["lunch_duty"]:
-        click.echo(f"lunch break: {v['lunch_duty']} is on duty (no turn consumed)")
+    v = dict(reception.view(env.book()))
+    v["rotation"] = [{**r, "status_label": r["status_label"](env.lang)} for r in v["rotation"]]
+    rotation = v["rotation"]
+    emit(rotation, ("position", "agent", "status", "status_label", "makeup_turns", "next"),
+         ["next", "#", "agent", "status", "make-up turns"],
+         [("→" if r["next"] else "", r["position"], r["agent"], r["status_label"], r["makeup_turns"] or "")
+          for r in rotation],
+         as_json=v, footer=[f"lunch break: {v['lunch_duty']} is on duty (no turn consumed)"
+                            if v["lunch_duty"] else ""])
 
 
 @cli.command()
@@ -165,16 +161,22 @@ def deal_json(d, lang, now) -> dict:
 
 @cli.command()
 @click.argument("lead_id")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def credit(env, lead_id, as_json):
+def credit(env, lead_id):
     """Who is credited with the lead's deals, and the commission payable so far."""
     book = env.book()
     lead_id = _lead_id(lead_id)
     found = book.credit(lead_id)
     out = [deal_json(d, env.lang, book.now) for d in found]
-    if as_json:
-        echo_json(out)
+    if output_format() != "table":
+        # one record per agent's share of a deal; --json keeps each deal whole
+        shares = [{"deal_event_id": d["deal_event_id"], "at": d["at"], **s,
+                   "percent_of_commission": p["percent_of_commission"],
+                   "payable_percent": d["commission"]["payable_percent"]}
+                  for d in out for s, p in zip(d["shares"], d["commission"]["per_agent"])]
+        emit(shares, ("deal_event_id", "at", "agent", "share", "role", "percent_of_commission",
+                      "payable_percent"), as_json=out)
         return
     if not out:
         click.echo(f"lead #{lead_id} has no deal yet (log a contract to close one)")
@@ -249,9 +251,9 @@ def arbitrate(env, lead_id, to, reason, agent, as_json):
 
 @cli.command()
 @click.argument("lead_id")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def history(env, lead_id, as_json):
+def history(env, lead_id):
     """The chain of owners over time, each with the rule that decided it;
     then the corrections (voids) and the entries colleagues or managers
     wrote on the lead."""
@@ -261,10 +263,12 @@ def history(env, lead_id, as_json):
     rows = [{"at": h.at, "owner": h.owner, "rule": h.rule, "reason": h.reason.text(env.lang)}
             for h in own.history]
     marked = _marked_entries(book, lead_id, env.lang)
-    if as_json:
-        echo_json({"lead_id": lead_id, "owner": own.owner, "lapses_at": own.lapses_at,
-                   "history": rows, "stand_ins": [{"at": at, "agent": a} for at, a in own.stand_ins],
-                   **marked})
+    if output_format() != "table":
+        # the chain of owners, one record per change; --json keeps the whole document
+        emit(rows, ("at", "owner", "rule", "reason"),
+             [(f"{r['at']:%Y-%m-%d %H:%M}", r["owner"] or "(pool)", r["rule"], r["reason"]) for r in rows],
+             as_json={"lead_id": lead_id, "owner": own.owner, "lapses_at": own.lapses_at, "history": rows,
+                      "stand_ins": [{"at": at, "agent": a} for at, a in own.stand_ins], **marked})
         return
     click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", r["owner"] or "(pool)", r["rule"], r["reason"]) for r in rows],
                      ["from", "owner", "rule", "why"]))
@@ -328,9 +332,9 @@ def relation_add(env, agent_name, phone, kind, name, as_json):
 @relation.command(name="list")
 @click.option("--agent", "agent_name", help="Only this agent's.")
 @unmask_option
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def relation_list(env, agent_name, unmask, as_json):
+def relation_list(env, agent_name, unmask):
     """Recorded relatives and friends (phones masked; --unmask shows an
     agent their own, a manager everyone's)."""
     from leadcycle import privacy
@@ -338,12 +342,10 @@ def relation_list(env, agent_name, unmask, as_json):
     phones = phone_view(env, unmask, privacy.own_leads)
     rows = [{**r, "phone": phones.phone(r["phone"], r["agent"]), "phone_masked": not phones.reveals(r["agent"])}
             for r in env.book().store.relations(agent=agent_name)]
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r["agent"], r["name"], r["phone"], r["relation"], r["recorded_at"]) for r in rows],
-                     ["agent", "name", "phone", "relation", "recorded"]))
-    echo_phone_notice(any(r["phone_masked"] for r in rows), env.lang)
+    emit(rows, ("agent", "name", "phone", "phone_masked", "relation", "recorded_at"),
+         ["agent", "name", "phone", "relation", "recorded"],
+         [(r["agent"], r["name"], r["phone"], r["relation"], r["recorded_at"]) for r in rows],
+         footer=[phone_notice(any(r["phone_masked"] for r in rows), env.lang)])
 
 
 @agent.command(name="away")
@@ -373,16 +375,16 @@ def agent_back(env, agent_name):
 @agent.command(name="leave")
 @click.argument("agent_name", metavar="AGENT")
 @click.option("--to", "to", help="Hand the subscribed leads (with a deposit) to this agent.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def agent_leave(env, agent_name, to, as_json):
+def agent_leave(env, agent_name, to):
     """An agent leaves: their leads go to the pool (or, with a deposit, to
     --to); leads without a deposit become new clients."""
     moved = env.book().leave_agent(agent_name, to)
     rows = [{"lead_id": i, "to": new, "rule": rule} for i, new, rule in moved]
-    if as_json:
-        echo_json({"agent": agent_name, "leads": rows})
-        return
-    click.echo(f"{agent_name} has left; {len(rows)} leads moved")
-    if rows:
-        click.echo(table([(r["lead_id"], r["to"] or "(pool)", r["rule"]) for r in rows], ["lead", "to", "rule"]))
+    if output_format() == "table":
+        click.echo(f"{agent_name} has left; {len(rows)} leads moved")
+    if rows or output_format() != "table":
+        emit(rows, ("lead_id", "to", "rule"), ["lead", "to", "rule"],
+             [(r["lead_id"], r["to"] or "(pool)", r["rule"]) for r in rows],
+             as_json={"agent": agent_name, "leads": rows})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .output import echo_json, lead_id as parse_lead_id, table
+from .output import emit, lead_id as parse_lead_id, output_options
 
 @cli.group()
 def revisit():
@@ -34,9 +34,9 @@ AGENT = click.option("--agent", help="Who does this step (on an office database:
 @revisit.command(name="list")
 @click.option("--grade", help="Only leads of this grade (A, B, C, D).")
 @AGENT
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @click.pass_obj
-def list_cmd(env, grade, agent, as_json):
+def list_cmd(env, grade, agent):
     """Pick the revisit list: your leads (by grade) and where their revisit stands."""
     from leadcycle import revisit as rv
 
@@ -51,11 +51,8 @@ def list_cmd(env, grade, agent, as_json):
         rows.append({"lead_id": r["id"], "name": r["name"], "grade": r["grade"], "owner": r["owner"],
                      "revisit": step.kind if step else None,
                      "text": rv.LABELS[step.kind](env.lang) if step else ""})
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r["lead_id"], r["name"], r["grade"] or "-", r["owner"] or "(pool)",
-                       r["text"] or "-") for r in rows], ["lead", "name", "grade", "owner", "revisit"]))
+    emit(rows, ("lead_id", "name", "grade", "owner", "revisit", "text"), ["lead", "name", "grade", "owner", "revisit"],
+         [(r["lead_id"], r["name"], r["grade"] or "-", r["owner"] or "(pool)", r["text"] or "-") for r in rows])
 
 
 @revisit.command()
@@ -122,9 +119,9 @@ def archive(env, lead, agent):
 
 @revisit.command(name="due")
 @AGENT
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @click.pass_obj
-def due_cmd(env, agent, as_json):
+def due_cmd(env, agent):
     """Revisits planned for today or earlier and not done; reports waiting for review."""
     from leadcycle import revisit as rv
 
@@ -134,34 +131,26 @@ def due_cmd(env, agent, as_json):
     items = rv.due(book, agent, book.now.date())
     for i in items:
         i["text"] = i["text"](env.lang)
-    if as_json:
-        echo_json(items)
-        return
-    if not items:
-        click.echo(f"no revisit due on {book.now.date()}" + (f" for {agent}" if agent else ""))
-        return
-    click.echo(table([(i["owner"] or "(pool)", i["lead_id"], i["name"], i["text"],
-                       f"{i['days_overdue']} days overdue" if i["days_overdue"] > 0 else "today")
-                      for i in items], ["owner", "lead", "name", "to do", "status"]))
+    emit(items, ("owner", "lead_id", "name", "text", "days_overdue"), ["owner", "lead", "name", "to do", "status"],
+         [(i["owner"] or "(pool)", i["lead_id"], i["name"], i["text"],
+           f"{i['days_overdue']} days overdue" if i["days_overdue"] > 0 else "today") for i in items],
+         empty=f"no revisit due on {book.now.date()}" + (f" for {agent}" if agent else ""))
 
 
 @click.command(name="sources")
 @click.option("--industry", help="Only this industry.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @click.pass_obj
-def sources_cmd(env, industry, as_json):
+def sources_cmd(env, industry):
     """Leads and deals by lead source (来源), recorded or from the registration."""
     from leadcycle import profile
 
     book = env.book()
     book.refresh()
     rows = profile.sources_report(book, industry)
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r[env.lang], r["leads"], r["deals"], f"{r['leads_pct']:g} %") for r in rows],
-                     ["source", "leads", "deals", "share of leads"] if env.lang == "en"
-                     else ["来源", "客户数", "成交数", "占比"]))
+    emit(rows, ("source", "en", "zh", "leads", "deals", "leads_pct"),
+         ["source", "leads", "deals", "share of leads"] if env.lang == "en" else ["来源", "客户数", "成交数", "占比"],
+         [(r[env.lang], r["leads"], r["deals"], f"{r['leads_pct']:g} %") for r in rows])
 
 
 def register_report(group_owner) -> None:

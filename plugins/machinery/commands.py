@@ -21,10 +21,10 @@ def _owner_event(book, lead_id: int, to: str, rule: str, reason: Label, agent: s
 
 
 def register(cli):
-    from leadcycle.cli.output import echo_json, event_line, lead_id, table
+    from leadcycle.cli.output import echo_json, emit, event_line, lead_id, output_format, output_options, table
 
     @cli.command(name="accounts")
-    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @output_options
     @click.pass_obj
     def accounts_cmd(env, as_json):
         """Machinery value classes: ABC by profit share and the EI–EIV
@@ -35,8 +35,9 @@ def register(cli):
         book.industry(NAME)
         report = value.accounts_report(book)
         lang = env.lang
-        if as_json:
-            echo_json(report)
+        if output_format() != "table":  # one record per account; --json keeps the whole report
+            emit(report["accounts"], ("id", "name", "owner", "value", "share_pct", "cumulative_pct", "abc",
+                                      "active_periods", "periods", "e_class"), as_json=report)
             return
         if not report["accounts"]:
             click.echo(f"no orders in the last {report['period_days']} days; "

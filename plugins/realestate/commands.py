@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from leadcycle.cli.output import echo_json, event_line, lead_id, table
+from leadcycle.cli.output import echo_json, emit, event_line, lead_id, output_format, output_options, table
 from leadcycle.privacy import mask_phone
 
 from . import phase as phase_mod
@@ -52,7 +52,7 @@ def approve(env, lead, agent, note, as_json):
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @click.pass_obj
 def phase(env, as_json):
     """The project's sales phase, units sold and the target for today
@@ -60,8 +60,8 @@ def phase(env, as_json):
     book = env.book()
     book.industry("realestate")
     rep = phase_mod.phase_report(book)
-    if as_json:
-        echo_json(rep)
+    if output_format() != "table":  # one record per phase; --json keeps the whole report
+        emit(rep["phases"], ("phase", "start", "end", "target_percent"), as_json=rep)
         return
     lang = env.lang
     label = rep["phase_label"][lang]
@@ -83,7 +83,7 @@ def phase(env, as_json):
 @click.command(name="deals")
 @click.option("--by", "by", type=click.Choice(report_mod.BY), default="unit_type", show_default=True,
               help="Group the closed deals by this attribute.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @click.pass_obj
 def deals(env, by, as_json):
     """Closed real-estate deals and their share by unit type, age band,
@@ -91,8 +91,9 @@ def deals(env, by, as_json):
     book = env.book()
     book.industry("realestate")
     rep = report_mod.deals(book, by)
-    if as_json:
-        echo_json(rep)
+    if output_format() != "table":  # one record per group; --json keeps the whole report
+        emit(rep["groups"], tuple(k for k in (rep["groups"][0] if rep["groups"] else ()) if k != "label")
+             or ("deals", "units"), as_json=rep)
         return
     lang = env.lang
     if not rep["deals"]:

@@ -97,6 +97,8 @@ def _print_state_line(record, lang):
 def init(env, industries, simulation, admin, password_stdin):
     """Create or upgrade the database and enable industries. Safe to repeat.
 
+    Examples:
+
     \b
     leadcycle init --industry realestate --admin 陈经理      # an office: sign-in and the real clock
     leadcycle init --industry realestate --simulation        # a simulation: free clock, typed names
@@ -129,14 +131,38 @@ def init(env, industries, simulation, admin, password_stdin):
 
 
 @cli.command(name="plugins")
+@click.option("--all", "show_all", is_flag=True, help="Also the core's own hook implementations (leadcycle.defaults).")
 @output_options
-def plugins_cmd():
-    """Installed plugins, their industries and the hooks they implement."""
+def plugins_cmd(show_all):
+    """Installed plugins, their versions and industries.
+
+    Each plugin with the package and version it comes from, the industries
+    it registers and the hooks it implements; a plugin that failed to load
+    says why. The core's own implementations (``leadcycle.defaults``) are
+    listed with --all.
+
+    Examples:
+
+    \b
+    leadcycle plugins
+    leadcycle plugins --all --json
+    """
+    from importlib.metadata import version
+
     from leadcycle import loader
 
-    info = loader.plugin_info()
-    emit(info, ("name", "industries", "hooks"), ["plugin", "industries", "hooks"],
-         [(p["name"], ", ".join(p["industries"]), ", ".join(p["hooks"]) or p.get("error", "")) for p in info])
+    info = []
+    for p in loader.plugin_info():
+        core = p["name"] in loader.DEFAULT_PLUGINS
+        if core and not show_all:
+            continue
+        package, _, number = (p.get("distribution") or "").partition(" ")
+        if core:
+            package, number = "leadcycle", version("leadcycle")
+        info.append({**p, "package": package or None, "version": number or None})
+    emit(info, ("name", "package", "version", "industries", "hooks"), ["plugin", "version", "industries", "hooks"],
+         [(p["name"], f"{p['package']} {p['version']}" if p["package"] else "", ", ".join(p["industries"]),
+           ", ".join(p["hooks"]) or p.get("error", "")) for p in info])
 
 
 # ----------------------------------------------------------------- agent
@@ -144,7 +170,14 @@ def plugins_cmd():
 
 @cli.group()
 def agent():
-    """Agents (置业顾问/销售员) and managers."""
+    """Agents (置业顾问/销售员) and managers.
+
+    Examples:
+
+    \b
+    leadcycle agent add 李娜 --team 一组
+    leadcycle agent list
+    """
 
 
 @agent.command(name="add")
@@ -154,7 +187,14 @@ def agent():
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def agent_add(env, name, team, manager, as_json):
-    """Add an agent."""
+    """Add an agent.
+
+    Examples:
+
+    \b
+    leadcycle agent add 李娜 --team 一组
+    leadcycle agent add 陈经理 --manager
+    """
     a = env.book().add_agent(name, team, manager)
     if as_json:
         echo_json({"name": a.name, "team": a.team, "is_manager": a.is_manager})
@@ -166,7 +206,14 @@ def agent_add(env, name, team, manager, as_json):
 @output_options
 @pass_env
 def agent_list(env):
-    """List agents."""
+    """List agents.
+
+    Examples:
+
+    \b
+    leadcycle agent list
+    leadcycle agent list --json
+    """
     agents = env.book().agents()
     records = [{"name": a.name, "team": a.team, "is_manager": a.is_manager, "active": a.active,
                 "away": a.away, "created_at": a.created_at} for a in agents]
@@ -181,7 +228,14 @@ def agent_list(env):
 
 @cli.group()
 def lead():
-    """Register leads and change their attributes."""
+    """Register leads and change their attributes.
+
+    Examples:
+
+    \b
+    leadcycle lead add --industry realestate --name 张伟 --gender 男 --phone 13800138000 --need 三房 --agent 李娜
+    leadcycle lead set 1 funds=A --agent 李娜
+    """
 
 
 @lead.command(name="add")
@@ -212,7 +266,16 @@ def lead():
 @pass_env
 def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, relation, different_person,
              asks_for, referred_by, referral_proof, from_json, as_json):
-    """Register a lead: the three basics (name with gender, phone, need) are required."""
+    """Register a lead: name with gender, phone and need.
+
+    Register a lead: the three basics (name with gender, phone, need) are required.
+
+    Examples:
+
+    \b
+    leadcycle lead add --industry realestate --name 张伟 --gender 男 \\
+        --phone "+86 138-0013-8000" --need "三房 120㎡" --agent 李娜
+    """
     if from_json is not None:
         _lead_add_from_json(env, from_json, as_json, click.get_current_context())
         return
@@ -294,7 +357,13 @@ def _print_added(env, book, added, as_json, emit=True):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def lead_set(env, lead_id, assignments, agent, note, different_person, as_json):
-    """Change a lead's attributes (recorded as an event)."""
+    """Change a lead's attributes (recorded as an event).
+
+    Examples:
+
+    \b
+    leadcycle lead set 1 funds=A price=B --agent 李娜
+    """
     book = env.book()
     lead_id = _lead_id(lead_id)
     before = state_before(book, lead_id)
@@ -322,12 +391,20 @@ def lead_set(env, lead_id, assignments, agent, note, different_person, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def log(env, lead_id, kind, agent, sets, note, reaction, as_json):
-    """Append an event to a lead's log: visit, call, follow_up, contract…
+    """Append an event to a lead's log.
+
+    Append an event to a lead's log: visit, call, follow_up, contract…
 
     A follow-up needs its content (--note) and the client's reaction
     (--reaction). On a colleague's lead an agent logs only receptions
     (visit, call), an assist or a deal; a manager logs anything.
     See the kinds of an industry with: leadcycle fields --industry NAME
+
+    Examples:
+
+    \b
+    leadcycle log 1 follow_up --agent 李娜 --reaction 积极 --note "约周末看房"
+    leadcycle log 1 visit --agent 李娜
     """
     book = env.book()
     lead_id = _lead_id(lead_id)
@@ -370,9 +447,17 @@ def _print_written(env, book, lead_id: int, before, event, headline: str, as_jso
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def void(env, lead_id, event_id, as_, reason, agent, as_json):
-    """Void EVENT_ID of a lead's log. The entry stays in the register, marked
+    """Void an entry of a lead's log (it stays, marked).
+
+    Void EVENT_ID of a lead's log. The entry stays in the register, marked
     voided; grades, stages, follow-ups, ownership, credit and reports leave
-    it out. Event ids are shown by: leadcycle show LEAD_ID"""
+    it out. Event ids are shown by: leadcycle show LEAD_ID
+
+    Examples:
+
+    \b
+    leadcycle void 1 7 --as return_unit --reason "客户退房" --agent 李娜
+    """
     book = env.book()
     lead_id = _lead_id(lead_id)
     from leadcycle.corrections import void_line
@@ -391,8 +476,17 @@ def void(env, lead_id, event_id, as_, reason, agent, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def show(env, lead_id, unmask, as_json):
-    """A lead's state, the reasons for it, and its history (phone masked
-    unless --unmask by its owner or a manager)."""
+    """A lead's state, the reasons for it, and its history.
+
+    A lead's state, the reasons for it, and its history (phone masked
+    unless --unmask by its owner or a manager).
+
+    Examples:
+
+    \b
+    leadcycle show 1
+    leadcycle show 1 --json
+    """
     from leadcycle import privacy
 
     book = env.book()
@@ -479,8 +573,17 @@ LIST_COLUMNS = ("id", "industry", "name", "phone", "grade", "score", "stage", "o
 @unmask_option
 @pass_env
 def list_cmd(env, industry, grade, stage, owner, pool, q, limit, unmask):
-    """List leads with their grade, stage, owner and next follow-up (phones
-    masked; --unmask shows your own leads', or every lead's to a manager)."""
+    """List leads: grade, stage, owner, next follow-up.
+
+    List leads with their grade, stage, owner and next follow-up (phones
+    masked; --unmask shows your own leads', or every lead's to a manager).
+
+    Examples:
+
+    \b
+    leadcycle list --grade A --owner 李娜
+    leadcycle list --q zw --csv > found.csv
+    """
     from leadcycle import privacy
 
     book = env.book()
@@ -506,8 +609,17 @@ def list_cmd(env, industry, grade, stage, owner, pool, q, limit, unmask):
 @output_options
 @pass_env
 def due(env, agent, unmask):
-    """What each agent must do today: follow-ups due and overdue, first
-    call-backs, and what the industry plugins add (lapse warnings…)."""
+    """What each agent must do today.
+
+    What each agent must do today: follow-ups due and overdue, first
+    call-backs, and what the industry plugins add (lapse warnings…).
+
+    Examples:
+
+    \b
+    leadcycle due --agent 李娜
+    leadcycle due --csv > today.csv
+    """
     from leadcycle import privacy
     from leadcycle.reports.daily import due_items
 
@@ -559,7 +671,16 @@ def _mask_due_phones(book, items, phones) -> None:
 @output_options
 @pass_env
 def review(env, dry_run):
-    """The periodic review the industries define (weekly downgrades, account levels…)."""
+    """Run the industries' periodic review.
+
+    The periodic review the industries define (weekly downgrades, account levels…).
+
+    Examples:
+
+    \b
+    leadcycle review --dry-run
+    leadcycle review
+    """
     book = env.book()
     if book.store.count_leads() == 0:
         raise LeadcycleError("there are no leads to review yet; register one with: leadcycle lead add")
@@ -582,7 +703,16 @@ def review(env, dry_run):
 @output_options
 @pass_env
 def rescore(env, industry, batch_size, as_json):
-    """Rebuild every projection from the event log; print the count per grade."""
+    """Rebuild every projection from the event log.
+
+    Rebuild every projection from the event log; print the count per grade.
+
+    Examples:
+
+    \b
+    leadcycle rescore
+    leadcycle rescore --industry machinery
+    """
     book = env.book()
     total = book.store.count_leads(industry)
     if interactive() and not as_json and total > batch_size:
@@ -605,7 +735,14 @@ def rescore(env, industry, batch_size, as_json):
 @output_options
 @pass_env
 def fields(env, industry):
-    """The attributes and event kinds an industry reads."""
+    """The attributes and event kinds an industry reads.
+
+    Examples:
+
+    \b
+    leadcycle fields --industry realestate
+    leadcycle fields --industry machinery --json
+    """
     from leadcycle.registry import BASE_FIELDS, Registry
 
     ind = Registry().industry(industry)
@@ -663,7 +800,14 @@ def fields(env, industry):
 
 @cli.group()
 def settings():
-    """Per-database settings: thresholds, periods, methods."""
+    """Per-database settings: thresholds, periods, methods.
+
+    Examples:
+
+    \b
+    leadcycle settings list
+    leadcycle settings set ownership.protection_days 15
+    """
 
 
 def _setting_row(s, current, is_default, lang):
@@ -677,7 +821,14 @@ def _setting_row(s, current, is_default, lang):
 @output_options
 @pass_env
 def settings_list(env):
-    """Every setting with its value, default and source."""
+    """Every setting with its value, default and source.
+
+    Examples:
+
+    \b
+    leadcycle settings list
+    leadcycle settings list --csv
+    """
     st = env.book().settings
     rows = [_setting_row(st.setting(k), st[k], st.is_default(k), env.lang) for k in st]
     emit(rows, ("key", "type", "value", "default", "is_default", "label", "choices", "source", "help"),
@@ -690,7 +841,13 @@ def settings_list(env):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def settings_get(env, key, as_json):
-    """Print one setting."""
+    """Print one setting.
+
+    Examples:
+
+    \b
+    leadcycle settings get ownership.protection_days
+    """
     st = env.book().settings
     s = st.setting(key)
     if as_json:
@@ -704,7 +861,13 @@ def settings_get(env, key, as_json):
 @click.argument("value")
 @pass_env
 def settings_set(env, key, value):
-    """Change a setting (validated against its type and range)."""
+    """Change a setting (validated against its type and range).
+
+    Examples:
+
+    \b
+    leadcycle settings set ownership.protection_days 15
+    """
     book = env.book()
     stored = book.set_setting(key, value)
     click.echo(f"{key} = {stored}; every command from now on applies it (leadcycle rescore stores the new projections, so that large lists stay fast)")
@@ -714,7 +877,13 @@ def settings_set(env, key, value):
 @click.argument("key")
 @pass_env
 def settings_reset(env, key):
-    """Return a setting to its default."""
+    """Return a setting to its default.
+
+    Examples:
+
+    \b
+    leadcycle settings reset ownership.protection_days
+    """
     book = env.book()
     book.reset_setting(key)
     click.echo(f"{key} = {book.settings[key]} (default)")
@@ -743,8 +912,17 @@ def _program() -> str:
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def demo(env, days, seed, as_json):
-    """Fill a database with a few hundred synthetic leads across the installed
-    industries, simulate weeks of visits and follow-ups, print the summary."""
+    """Fill a new database with weeks of a simulated office.
+
+    Fill a database with a few hundred synthetic leads across the installed
+    industries, simulate weeks of visits and follow-ups, print the summary.
+
+    Examples:
+
+    \b
+    leadcycle --db demo.db demo
+    leadcycle --db demo.db demo --days 14 --seed 7
+    """
     import os
     import random
 

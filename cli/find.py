@@ -19,6 +19,8 @@ from .output import emit, output_options
 def find(env, text, industry, limit):
     """Find a client (查找客户): phone digits, name, or pinyin.
 
+    Examples:
+
     \b
     leadcycle find 8000        # the phone's last digits (尾号)
     leadcycle find 张伟         # part of the name

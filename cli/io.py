@@ -60,7 +60,9 @@ IMPORT_LABELS = {
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json):
-    """Import a register (.csv or .xlsx) with Chinese or English headers.
+    """Import a register (.csv or .xlsx).
+
+    Import a register (.csv or .xlsx) with Chinese or English headers.
 
     Every row is checked as 'lead add' checks it; bad rows go to
     FILE.rejects.csv with their row number and the reason, and the command
@@ -68,6 +70,12 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
     (a quote never closed) is refused whole. Rows already imported — by
     their content, however the file was saved since — are skipped; a run
     that was interrupted is finished by running it again.
+
+    Examples:
+
+    \b
+    leadcycle import 来访客户登记表.xlsx --industry realestate
+    leadcycle import register.csv --industry realestate --map 客户电话=phone
     """
     from leadcycle.io import count_rows, import_file
 
@@ -108,13 +116,20 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
 @click.option("--force", is_flag=True, help="Replace --output if it exists (never the database).")
 @pass_env
 def export_cmd(env, fmt, industry, grade, owner, output, unmask, force):
-    """Export leads with their registration, attributes, grade and owner.
+    """Export leads to .xlsx or .csv (phones masked).
+
+    Export leads with their registration, attributes, grade and owner.
 
     Phones are masked unless --unmask (a manager's); an unmasked export
     imports back into the same leads ('leadcycle import FILE'). An existing
     file is replaced only with --force, the database never; an export that
     matches no lead writes nothing and exits 1. Text that starts like a
     formula (=, +, -, @) is written as text.
+
+    Examples:
+
+    \b
+    leadcycle export --industry realestate --grade A -o a-leads.xlsx
     """
     from leadcycle import privacy
     from leadcycle.io import export_grade, export_to_file, write_export

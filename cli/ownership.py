@@ -46,7 +46,16 @@ def _changed(env, lead_id, as_json):
 @output_options
 @pass_env
 def pool(env, industry, unmask):
-    """Leads without an owner (公共客户池): lapsed, departed agents', phone-only."""
+    """Leads without an owner (公共客户池).
+
+    Leads without an owner (公共客户池): lapsed, departed agents', phone-only.
+
+    Examples:
+
+    \b
+    leadcycle pool
+    leadcycle pool --industry realestate --csv
+    """
     import json
 
     from leadcycle import privacy
@@ -76,7 +85,13 @@ def pool(env, industry, unmask):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def claim(env, lead_id, agent, as_json):
-    """Take a lead from the pool."""
+    """Take a lead from the pool.
+
+    Examples:
+
+    \b
+    leadcycle claim 8 --agent 赵敏
+    """
     lead_id = _lead_id(lead_id)
     env.book().claim(lead_id, agent)
     _changed(env, lead_id, as_json)
@@ -89,7 +104,13 @@ def claim(env, lead_id, agent, as_json):
 @output_options
 @pass_env
 def queue(env):
-    """The reception rotation (轮接): who takes the next walk-in."""
+    """The reception rotation (轮接): who takes the next walk-in.
+
+    Examples:
+
+    \b
+    leadcycle queue
+    """
     from leadcycle import reception
 
     v = dict(reception.view(env.book()))
@@ -110,7 +131,16 @@ def queue(env):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def receive(env, non_buyer, appointment, as_json):
-    """Name the agent who takes the next walk-in and advance the rotation."""
+    """Name who takes the next walk-in; advance the rotation.
+
+    Name the agent who takes the next walk-in and advance the rotation.
+
+    Examples:
+
+    \b
+    leadcycle receive
+    leadcycle receive --appointment 李娜
+    """
     r = env.book().receive(non_buyer=non_buyer, appointment=appointment)
     if as_json:
         echo_json({**r, "reason": r["reason"](env.lang)})
@@ -126,8 +156,16 @@ def receive(env, non_buyer, appointment, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def recognize(env, lead_id, agent, as_json):
-    """The original agent recognises a returning client a colleague received
-    (within ownership.recognition_minutes): the lead returns to them."""
+    """The original agent recognises a returning client.
+
+    The original agent recognises a returning client a colleague received
+    (within ownership.recognition_minutes): the lead returns to them.
+
+    Examples:
+
+    \b
+    leadcycle recognize 5 --agent 李娜
+    """
     lead_id = _lead_id(lead_id)
     env.book().recognize(lead_id, agent)
     _changed(env, lead_id, as_json)
@@ -164,7 +202,16 @@ def deal_json(d, lang, now) -> dict:
 @output_options
 @pass_env
 def credit(env, lead_id):
-    """Who is credited with the lead's deals, and the commission payable so far."""
+    """Who is credited with a lead's deals, and commission.
+
+    Who is credited with the lead's deals, and the commission payable so far.
+
+    Examples:
+
+    \b
+    leadcycle credit 5
+    leadcycle credit 5 --json
+    """
     book = env.book()
     lead_id = _lead_id(lead_id)
     found = book.credit(lead_id)
@@ -204,7 +251,15 @@ def credit(env, lead_id):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def dispute(env, lead_id, claim_kind, agent, manager, note, as_json):
-    """Dispute a deal's credit (within ownership.dispute_days of the subscription)."""
+    """Dispute a deal's credit, within the dispute window.
+
+    Dispute a deal's credit (within ownership.dispute_days of the subscription).
+
+    Examples:
+
+    \b
+    leadcycle dispute 5 --claim unrecognized --agent 王强 --manager 陈经理
+    """
     book = env.book()
     lead_id = _lead_id(lead_id)
     book.dispute(lead_id, claim=claim_kind, claimant=agent, manager=manager, note=note)
@@ -229,7 +284,13 @@ def dispute(env, lead_id, claim_kind, agent, manager, note, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def reassign(env, lead_id, to, reason, agent, note, as_json):
-    """Move a lead to another agent (managers only)."""
+    """Move a lead to another agent (managers only).
+
+    Examples:
+
+    \b
+    leadcycle reassign 5 --to 赵敏 --reason complaint --agent 陈经理
+    """
     lead_id = _lead_id(lead_id)
     env.book().reassign(lead_id, to, reason=reason, manager=agent, note=note)
     _changed(env, lead_id, as_json)
@@ -243,7 +304,15 @@ def reassign(env, lead_id, to, reason, agent, note, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def arbitrate(env, lead_id, to, reason, agent, as_json):
-    """A manager's final decision on a dispute, recorded with its reason."""
+    """A manager's final decision on a dispute.
+
+    A manager's final decision on a dispute, recorded with its reason.
+
+    Examples:
+
+    \b
+    leadcycle arbitrate 5 --to 赵敏 --reason "首访记录在先" --agent 陈经理
+    """
     lead_id = _lead_id(lead_id)
     env.book().arbitrate(lead_id, to, reason=reason, manager=agent)
     _changed(env, lead_id, as_json)
@@ -254,9 +323,18 @@ def arbitrate(env, lead_id, to, reason, agent, as_json):
 @output_options
 @pass_env
 def history(env, lead_id):
-    """The chain of owners over time, each with the rule that decided it;
+    """The chain of a lead's owners, each with its rule.
+
+    The chain of owners over time, each with the rule that decided it;
     then the corrections (voids) and the entries colleagues or managers
-    wrote on the lead."""
+    wrote on the lead.
+
+    Examples:
+
+    \b
+    leadcycle history 5
+    leadcycle history 5 --json
+    """
     book = env.book()
     lead_id = _lead_id(lead_id)
     own = book.history(lead_id)
@@ -305,7 +383,16 @@ def _marked_entries(book, lead_id: int, lang: str) -> dict:
 
 @agent.group(name="relation")
 def relation():
-    """Agents' relatives and friends, recorded beforehand (they belong to the agent)."""
+    """Agents' relatives and friends, recorded beforehand.
+
+    Agents' relatives and friends, recorded beforehand (they belong to the agent).
+
+    Examples:
+
+    \b
+    leadcycle agent relation add 李娜 --phone 13900001111 --relation friend
+    leadcycle agent relation list
+    """
 
 
 @relation.command(name="add")
@@ -316,7 +403,13 @@ def relation():
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def relation_add(env, agent_name, phone, kind, name, as_json):
-    """Record a relative or friend of AGENT."""
+    """Record a relative or friend of AGENT.
+
+    Examples:
+
+    \b
+    leadcycle agent relation add 李娜 --phone 13900001111 --relation friend
+    """
     from leadcycle import reception
 
     from leadcycle.privacy import mask_phone
@@ -335,8 +428,16 @@ def relation_add(env, agent_name, phone, kind, name, as_json):
 @output_options
 @pass_env
 def relation_list(env, agent_name, unmask):
-    """Recorded relatives and friends (phones masked; --unmask shows an
-    agent their own, a manager everyone's)."""
+    """Recorded relatives and friends (phones masked).
+
+    Recorded relatives and friends (phones masked; --unmask shows an
+    agent their own, a manager everyone's).
+
+    Examples:
+
+    \b
+    leadcycle agent relation list --agent 李娜
+    """
     from leadcycle import privacy
 
     phones = phone_view(env, unmask, privacy.own_leads)
@@ -354,7 +455,13 @@ def relation_list(env, agent_name, unmask):
               help="personal: skipped, no make-up turn; business / with_client: skipped, make-up turn.")
 @pass_env
 def agent_away(env, agent_name, reason):
-    """Mark an agent away from the reception desk."""
+    """Mark an agent away from the reception desk.
+
+    Examples:
+
+    \b
+    leadcycle agent away 王强 --reason business
+    """
     from leadcycle import reception
 
     reception.set_away(env.book(), agent_name, reason)
@@ -365,7 +472,13 @@ def agent_away(env, agent_name, reason):
 @click.argument("agent_name", metavar="AGENT")
 @pass_env
 def agent_back(env, agent_name):
-    """Mark an agent back at the reception desk."""
+    """Mark an agent back at the reception desk.
+
+    Examples:
+
+    \b
+    leadcycle agent back 王强
+    """
     from leadcycle import reception
 
     reception.set_back(env.book(), agent_name)
@@ -378,8 +491,17 @@ def agent_back(env, agent_name):
 @output_options
 @pass_env
 def agent_leave(env, agent_name, to):
-    """An agent leaves: their leads go to the pool (or, with a deposit, to
-    --to); leads without a deposit become new clients."""
+    """An agent leaves: hand over or pool their leads.
+
+    An agent leaves: their leads go to the pool (or, with a deposit, to
+    --to); leads without a deposit become new clients.
+
+    Examples:
+
+    \b
+    leadcycle agent leave 王强
+    leadcycle agent leave 王强 --to 赵敏
+    """
     moved = env.book().leave_agent(agent_name, to)
     rows = [{"lead_id": i, "to": new, "rule": rule} for i, new, rule in moved]
     if output_format() == "table":

@@ -10,7 +10,16 @@ from .output import emit, lead_id as parse_lead_id, output_options
 
 @cli.group()
 def revisit():
-    """The revisit workflow (客户回访): list → plan → appoint → record → report → approve → archive."""
+    """The revisit workflow (客户回访): plan to archive.
+
+    The revisit workflow (客户回访): list → plan → appoint → record → report → approve → archive.
+
+    Examples:
+
+    \b
+    leadcycle revisit list --agent 李娜
+    leadcycle revisit due
+    """
 
 
 def _write(env, lead, kind, agent, data, note=None, manager=False):
@@ -37,7 +46,15 @@ AGENT = click.option("--agent", help="Who does this step (on an office database:
 @output_options
 @click.pass_obj
 def list_cmd(env, grade, agent):
-    """Pick the revisit list: your leads (by grade) and where their revisit stands."""
+    """Your leads and where their revisit stands.
+
+    Pick the revisit list: your leads (by grade) and where their revisit stands.
+
+    Examples:
+
+    \b
+    leadcycle revisit list --grade A --agent 李娜
+    """
     from leadcycle import revisit as rv
 
     book = env.book()
@@ -63,7 +80,13 @@ def list_cmd(env, grade, agent):
 @AGENT
 @click.pass_obj
 def plan(env, lead, planned_at, content, purpose, agent):
-    """Plan a revisit: time, content, purpose (《客户回访计划》)."""
+    """Plan a revisit: time, content, purpose (《客户回访计划》).
+
+    Examples:
+
+    \b
+    leadcycle revisit plan 12 --at 2026-03-10T14:00 --content 新楼盘推介 --purpose 邀约复访 --agent 李娜
+    """
     _write(env, lead, "revisit_plan", agent, {"planned_at": planned_at, "content": content, "purpose": purpose})
 
 
@@ -73,7 +96,13 @@ def plan(env, lead, planned_at, content, purpose, agent):
 @AGENT
 @click.pass_obj
 def appoint(env, lead, appointed_at, agent):
-    """Record the time agreed with the client (预约拜访时间)."""
+    """Record the time agreed with the client (预约拜访时间).
+
+    Examples:
+
+    \b
+    leadcycle revisit appoint 12 --at 2026-03-10T15:00 --agent 李娜
+    """
     _write(env, lead, "revisit_appointment", agent, {"appointed_at": appointed_at})
 
 
@@ -84,7 +113,13 @@ def appoint(env, lead, appointed_at, agent):
 @AGENT
 @click.pass_obj
 def record(env, lead, reaction, note, agent):
-    """The revisit took place: record it (实施回访). It counts as a contact."""
+    """The revisit took place: record it (实施回访). It counts as a contact.
+
+    Examples:
+
+    \b
+    leadcycle revisit record 12 --reaction 积极 --note 有意向看样板间 --agent 李娜
+    """
     _write(env, lead, "revisit_done", agent, {"reaction": reaction}, note)
 
 
@@ -94,7 +129,13 @@ def record(env, lead, reaction, note, agent):
 @AGENT
 @click.pass_obj
 def report(env, lead, note, agent):
-    """Write the revisit report for the supervisor (整理回访记录)."""
+    """Write the revisit report for the supervisor (整理回访记录).
+
+    Examples:
+
+    \b
+    leadcycle revisit report 12 --note 客户预算充足，周末复访 --agent 李娜
+    """
     _write(env, lead, "revisit_report", agent, {}, note)
 
 
@@ -104,7 +145,15 @@ def report(env, lead, note, agent):
 @AGENT
 @click.pass_obj
 def approve(env, lead, opinion, agent):
-    """The supervisor reviews the record and report (主管领导审阅) — managers only."""
+    """The supervisor reviews the revisit (managers only).
+
+    The supervisor reviews the record and report (主管领导审阅) — managers only.
+
+    Examples:
+
+    \b
+    leadcycle revisit approve 12 --opinion 同意 --agent 陈经理
+    """
     _write(env, lead, "revisit_review", agent, {"opinion": opinion}, manager=True)
 
 
@@ -113,7 +162,13 @@ def approve(env, lead, opinion, agent):
 @AGENT
 @click.pass_obj
 def archive(env, lead, agent):
-    """File the reviewed revisit with the client's records (保存资料)."""
+    """File the reviewed revisit with the client's records (保存资料).
+
+    Examples:
+
+    \b
+    leadcycle revisit archive 12 --agent 李娜
+    """
     _write(env, lead, "revisit_archive", agent, {})
 
 
@@ -122,7 +177,15 @@ def archive(env, lead, agent):
 @output_options
 @click.pass_obj
 def due_cmd(env, agent):
-    """Revisits planned for today or earlier and not done; reports waiting for review."""
+    """Revisits due or overdue; reports awaiting review.
+
+    Revisits planned for today or earlier and not done; reports waiting for review.
+
+    Examples:
+
+    \b
+    leadcycle revisit due --agent 李娜
+    """
     from leadcycle import revisit as rv
 
     book = env.book()
@@ -142,7 +205,15 @@ def due_cmd(env, agent):
 @output_options
 @click.pass_obj
 def sources_cmd(env, industry):
-    """Leads and deals by lead source (来源), recorded or from the registration."""
+    """Leads and deals by lead source (来源).
+
+    Leads and deals by lead source (来源), recorded or from the registration.
+
+    Examples:
+
+    \b
+    leadcycle report sources --industry realestate
+    """
     from leadcycle import profile
 
     book = env.book()

@@ -27,8 +27,17 @@ def register(cli):
     @output_options
     @click.pass_obj
     def accounts_cmd(env, as_json):
-        """Machinery value classes: ABC by profit share and the EI–EIV
-        contribution × stability matrix, with each class's strategy."""
+        """Machinery accounts by value class (ABC, EI–EIV).
+
+        Machinery value classes: ABC by profit share and the EI–EIV
+        contribution × stability matrix, with each class's strategy.
+
+        Examples:
+
+        \b
+        leadcycle accounts
+        leadcycle accounts --csv > accounts.csv
+        """
         from . import value
 
         book = env.book()
@@ -71,7 +80,13 @@ def register(cli):
 
     @cli.group(name="account-manager")
     def account_manager():
-        """Named account managers of machinery accounts (大客户经理)."""
+        """Named account managers of machinery accounts (大客户经理).
+
+        Examples:
+
+        \b
+        leadcycle account-manager assign 12 李娜 --by 陈经理
+        """
 
     @account_manager.command(name="assign")
     @click.argument("lead_id")
@@ -80,7 +95,13 @@ def register(cli):
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
     @click.pass_obj
     def assign(env, lead_id, agent, manager, as_json):
-        """Name AGENT the account manager of a machinery account."""
+        """Name AGENT the account manager of a machinery account.
+
+        Examples:
+
+        \b
+        leadcycle account-manager assign 12 李娜 --by 陈经理
+        """
         book = env.book()
         lead_id = _lead_id(lead_id)
         lead = book.lead(lead_id)
@@ -104,7 +125,15 @@ def register(cli):
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
     @click.pass_obj
     def handover(env, departing, manager, as_json):
-        """A departing account manager's machinery accounts go to the sales manager."""
+        """Hand a departing account manager's accounts over.
+
+        A departing account manager's machinery accounts go to the sales manager.
+
+        Examples:
+
+        \b
+        leadcycle account-manager handover 王强 --by 陈经理
+        """
         book = env.book()
         book.agent(manager, manager=True, what="--by")
         if book.store.get_agent(departing) is None:

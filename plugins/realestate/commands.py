@@ -23,8 +23,16 @@ def _lead_id(value: str) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_obj
 def approve(env, lead, agent, note, as_json):
-    """A manager approves a C lead's downgrade to D (DOMAIN §2: only with the
-    manager's approval, after the follow-up record); prints that record."""
+    """A manager approves a C lead's downgrade to D.
+
+    A manager approves a C lead's downgrade to D (DOMAIN §2: only with the
+    manager's approval, after the follow-up record); prints that record.
+
+    Examples:
+
+    \b
+    leadcycle approve 12 --agent 陈经理
+    """
     book = env.book()
     before, after = review_mod.approve(book, _lead_id(lead), agent, note)
     record = review_mod.follow_up_record(before)
@@ -55,8 +63,17 @@ def approve(env, lead, agent, note, as_json):
 @output_options
 @click.pass_obj
 def phase(env, as_json):
-    """The project's sales phase, units sold and the target for today
-    (warm-up, strong, continuous, tail; DOMAIN §2)."""
+    """The project's sales phase and today's target.
+
+    The project's sales phase, units sold and the target for today
+    (warm-up, strong, continuous, tail; DOMAIN §2).
+
+    Examples:
+
+    \b
+    leadcycle phase
+    leadcycle phase --json
+    """
     book = env.book()
     book.industry("realestate")
     rep = phase_mod.phase_report(book)
@@ -86,8 +103,16 @@ def phase(env, as_json):
 @output_options
 @click.pass_obj
 def deals(env, by, as_json):
-    """Closed real-estate deals and their share by unit type, age band,
-    occupation or building (成交客户分析)."""
+    """Closed real-estate deals by unit type, age or job.
+
+    Closed real-estate deals and their share by unit type, age band,
+    occupation or building (成交客户分析).
+
+    Examples:
+
+    \b
+    leadcycle report deals --by unit_type
+    """
     book = env.book()
     book.industry("realestate")
     rep = report_mod.deals(book, by)

@@ -151,8 +151,16 @@ def report(book) -> dict:
 @output_options
 @click.pass_obj
 def followups_cmd(env, as_json):
-    """Deals by number of follow-ups, next to the documents' 2/3/5/10/80 %,
-    and the software leads given up before their 4th follow-up."""
+    """Deals by number of follow-ups; leads given up early.
+
+    Deals by number of follow-ups, next to the documents' 2/3/5/10/80 %,
+    and the software leads given up before their 4th follow-up.
+
+    Examples:
+
+    \b
+    leadcycle report followups
+    """
     from leadcycle.cli.output import emit, output_format, table
     from leadcycle.errors import LeadcycleError
 

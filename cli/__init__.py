@@ -17,6 +17,8 @@ import click
 from leadcycle.errors import LeadcycleError
 from leadcycle.i18n import default_lang
 
+from .output import N_
+
 
 class Env:
     """What every command needs: the database path, the clock, the
@@ -283,6 +285,16 @@ def _guard(cmd: click.Command, plugin: str, path: str) -> None:
     cmd.invoke = invoke
 
 
+class OneLine(click.ClickException):
+    """A domain error as the operator reads it: ``Error: …`` (``错误：…``),
+    the message through the catalog, exit 1."""
+
+    def show(self, file=None) -> None:
+        from leadcycle.i18n import _
+
+        click.echo(_("Error: {message}").format(message=_(self.format_message())), file=file, err=file is None)
+
+
 class LeadcycleGroup(TranslatedGroup):
     """A group that turns domain errors into one line, and adds plugin
     commands the first time a command is looked up."""
@@ -336,13 +348,12 @@ class LeadcycleGroup(TranslatedGroup):
         except LeadcycleError as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
-            raise click.ClickException(str(e)) from None
+            raise OneLine(str(e)) from None
         except sqlite3.OperationalError as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
             if "locked" in str(e) or "busy" in str(e):
-                raise click.ClickException(
-                    "the database is busy with another writer; try again in a moment") from None
+                raise OneLine(N_("the database is busy with another writer; try again in a moment")) from None
             if "no such table" in str(e) or "no such column" in str(e):
                 db = ctx.obj.db_path if isinstance(ctx.obj, Env) else "leads.db"
                 raise click.ClickException(

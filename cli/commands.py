@@ -11,7 +11,8 @@ from leadcycle.errors import LeadcycleError
 
 from . import cli
 from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_json, emit, event_line, interactive, lead_id
-from .output import echo_phone_notice, output_format, output_options, phone_notice, phone_view, table, unmask_option
+from .output import N_, Words, _, echo_phone_notice, ngettext, output_format, output_options, overdue, owner_cell
+from .output import phone_notice, phone_view, table, unmask_option, yes_no
 
 pass_env = click.pass_obj
 
@@ -156,11 +157,11 @@ def plugins_cmd(show_all):
         core = p["name"] in loader.DEFAULT_PLUGINS
         if core and not show_all:
             continue
-        package, _, number = (p.get("distribution") or "").partition(" ")
+        package, _sep, number = (p.get("distribution") or "").partition(" ")
         if core:
             package, number = "leadcycle", version("leadcycle")
         info.append({**p, "package": package or None, "version": number or None})
-    emit(info, ("name", "package", "version", "industries", "hooks"), ["plugin", "version", "industries", "hooks"],
+    emit(info, ("name", "package", "version", "industries", "hooks"), [_("plugin"), _("version"), _("industries"), _("hooks")],
          [(p["name"], f"{p['package']} {p['version']}" if p["package"] else "", ", ".join(p["industries"]),
            ", ".join(p["hooks"]) or p.get("error", "")) for p in info])
 
@@ -218,8 +219,8 @@ def agent_list(env):
     records = [{"name": a.name, "team": a.team, "is_manager": a.is_manager, "active": a.active,
                 "away": a.away, "created_at": a.created_at} for a in agents]
     emit(records, ("name", "team", "is_manager", "active", "away", "created_at"),
-         ["name", "team", "manager", "status", "away"],
-         [(a.name, a.team, "yes" if a.is_manager else "", "active" if a.active else "left", a.away)
+         [_("name"), _("team"), _("manager"), _("status"), _("away")],
+         [(a.name, a.team, yes_no(True) if a.is_manager else "", _("active") if a.active else _("left"), a.away)
           for a in agents])
 
 
@@ -412,7 +413,7 @@ def log(env, lead_id, kind, agent, sets, note, reaction, as_json):
     if reaction is not None:
         data["reaction"] = reaction
     before = state_before(book, lead_id)
-    event, _ = book.log(lead_id, kind, agent=agent, data=data, note=note)
+    event, _written = book.log(lead_id, kind, agent=agent, data=data, note=note)
     _print_written(env, book, lead_id, before, event, f"logged {kind} #{event.id} on lead #{lead_id}", as_json)
 
 
@@ -463,7 +464,7 @@ def void(env, lead_id, event_id, as_, reason, agent, as_json):
     from leadcycle.corrections import void_line
 
     before = state_before(book, lead_id)
-    event, _ = book.void(lead_id, event_id, reason=reason, agent=agent, as_=as_)
+    event, _written = book.void(lead_id, event_id, reason=reason, agent=agent, as_=as_)
     _print_written(env, book, lead_id, before, event, f"lead #{lead_id}: {void_line(event, env.lang)}", as_json)
 
 
@@ -478,8 +479,7 @@ def void(env, lead_id, event_id, as_, reason, agent, as_json):
 def show(env, lead_id, unmask, as_json):
     """A lead's state, the reasons for it, and its history.
 
-    A lead's state, the reasons for it, and its history (phone masked
-    unless --unmask by its owner or a manager).
+    The phone is masked unless --unmask by its owner or a manager.
 
     Examples:
 
@@ -505,37 +505,27 @@ def show(env, lead_id, unmask, as_json):
         return
     lead, state, ind = record.lead, record.state, record.industry
     kinds = {k.name: k for k in ind.event_kinds} if ind else {}
-    zh = lang == "zh"
+    words = Words(book, lang)
+    colon = "：" if lang == "zh" else ": "  # the catalogs' own punctuation
 
-    def say(en: str, cn: str) -> str:
-        return cn if zh else en
+    def field(label: str, value) -> str:
+        return f"{_(label)}{colon}{value}"
 
-    ladder = book.context.rules[lead.industry].stages if lead.industry in book.context.rules else None
-    found = ladder.stage(state.stage) if ladder is not None and state.stage else None
-    stage_label = found.label(lang) if found is not None else (state.stage or "-")
-    click.echo(say(f"Lead #{lead.id}", f"客户 #{lead.id}")
-               + f"  {lead.name} ({lead.gender})  {phones.phone(lead.phone, owner)}")
-    click.echo(f"  {say('industry', '行业')}: {ind.label(lang) if ind else lead.industry}    "
-               f"{say('need', '需求')}: {lead.need}")
-    score = f" ({say('score', '得分')} {state.score:g})" if state.score is not None else ""
-    grade_label = ind.grade_label(state.grade, lang) if ind and state.grade else (state.grade or say("none", "无"))
-    click.echo(f"  {say('grade', '等级')}: {grade_label}{score}")
-    click.echo(f"  {say('stage', '阶段')}: {stage_label}    "
-               f"{say('owner', '归属')}: {state.owner or say('(pool)', '（公共池）')}")
+    stage_label = words.stage(lead.industry, state.stage) or "-"
+    click.echo(_("Lead #{id}").format(id=lead.id)
+               + f"  {lead.name} ({words.gender(lead.gender)})  {phones.phone(lead.phone, owner)}")
+    click.echo("  " + field(N_("industry"), words.industry(lead.industry)) + "    " + field(N_("need"), lead.need))
+    score = f" ({_('score')} {state.score:g})" if state.score is not None else ""
+    grade_label = ind.grade_label(state.grade, lang) if ind and state.grade else (state.grade or _("none"))
+    click.echo("  " + field(N_("grade"), grade_label + score))
+    click.echo("  " + field(N_("stage"), stage_label) + "    " + field(N_("owner"), owner_cell(state.owner)))
     if state.next_follow_up:
         late = (book.now.date() - state.next_follow_up).days
-        if late > 0:
-            when = say(f" — {late} day{'s' if late > 1 else ''} overdue", f" — 已逾期{late}天")
-        else:
-            when = say(" — today", " — 今天") if late == 0 else ""
-        kind = say(state.follow_up_kind, {"first": "首次回访"}.get(state.follow_up_kind, "跟进"))
-        click.echo(f"  {say('next follow-up', '下次跟进')}: {state.next_follow_up} ({kind}){when}")
+        when = f" — {overdue(late)}" if late >= 0 else ""
+        kind = _("first call-back") if state.follow_up_kind == "first" else _("follow-up")
+        click.echo("  " + field(N_("next follow-up"), f"{state.next_follow_up} ({kind}){when}"))
     if lead.attributes:
-        parts = []
-        for k, v in sorted(lead.attributes.items()):
-            f = ind.field(k) if ind else None
-            parts.append(f"{f.label(lang) if f else k}={v}")
-        click.echo(f"  {say('attributes', '资料')}: " + ", ".join(parts))
+        click.echo("  " + field(N_("attributes"), words.pairs(lead.industry, dict(sorted(lead.attributes.items())))))
     from leadcycle import profile
 
     for line in profile.show_lines(lead, record.events, lang):  # source, temperament playbook
@@ -547,18 +537,21 @@ def show(env, lead_id, unmask, as_json):
             click.echo(f"  {summary.get(lang) or summary.get('en', '')}")
         elif value is not None and not isinstance(value, (dict, list)):
             click.echo(f"  {key[2:]}: {value}")
-    click.echo(say("Why:", "原因："))
+    click.echo(_("Why:"))
     for r in state.reasons:
         click.echo(f"  - {r.text(lang)}")
-    click.echo(say("History:", "记录："))
+    click.echo(_("History:"))
     for e in record.events:
-        click.echo(event_line(e, kinds, lang, voided, phones, owner))
+        click.echo(event_line(e, kinds, lang, voided, phones, owner, words, lead.industry))
     echo_phone_notice(not phones.reveals(owner), lang)
 
 
 # ------------------------------------------------------------------ list
 
 LIST_COLUMNS = ("id", "industry", "name", "phone", "grade", "score", "stage", "owner", "next_follow_up")
+#: the headers people read (msgids: the catalogs translate them)
+LIST_HEADERS = (N_("id"), N_("industry"), N_("name"), N_("phone"), N_("grade"), N_("score"), N_("stage"),
+                N_("owner"), N_("next_follow_up"))
 
 
 @cli.command(name="list")
@@ -596,8 +589,12 @@ def list_cmd(env, industry, grade, stage, owner, pool, q, limit, unmask):
              "phone_masked": not phones.reveals(r["owner"])}
             for r in book.list(industry=industry, grade=grade, stage=stage, owner=owner, pool=pool, q=q,
                                limit=limit)]
-    emit(rows, (*LIST_COLUMNS, "phone_masked"), LIST_COLUMNS, [[r[k] for k in LIST_COLUMNS] for r in rows],
-         footer=[f"{len(rows)} leads", phone_notice(any(r["phone_masked"] for r in rows), env.lang)])
+    words = Words(book, env.lang)
+    emit(rows, (*LIST_COLUMNS, "phone_masked"), [_(c) for c in LIST_HEADERS],
+         [(r["id"], words.industry(r["industry"]), r["name"], r["phone"], r["grade"], r["score"],
+           words.stage(r["industry"], r["stage"]), owner_cell(r["owner"]), r["next_follow_up"]) for r in rows],
+         footer=[ngettext("{n} lead", "{n} leads", len(rows)).format(n=len(rows)),
+                 phone_notice(any(r["phone_masked"] for r in rows), env.lang)])
 
 
 # ------------------------------------------------------------------- due
@@ -630,15 +627,18 @@ def due(env, agent, unmask):
     _mask_due_phones(book, items, phones)
     rows = []
     for i in items:
-        late = i.get("days_overdue")
-        what = i.get("text") or i["kind"].replace("_", " ")
-        status = (f"{late} day{'s' if late > 1 else ''} overdue" if late and late > 0
-                  else ("today" if late == 0 else ""))
+        what = i.get("text") or DUE_KINDS.get(i["kind"]) or i["kind"].replace("_", " ")
         if i.get("playbook"):
             what = f"{what}\n{i['playbook']}"
-        rows.append((i.get("owner") or "(pool)", i["lead_id"], i.get("name"), i.get("grade"), what, status))
-    emit(items, DUE_COLUMNS, ["owner", "lead", "name", "grade", "to do", "status"], rows,
-         empty=f"nothing due on {today}" + (f" for {agent}" if agent else ""))
+        rows.append((owner_cell(i.get("owner")), i["lead_id"], i.get("name"), i.get("grade"), _(what),
+                     overdue(i.get("days_overdue"))))
+    emit(items, DUE_COLUMNS, [_("owner"), _("lead"), _("name"), _("grade"), _("to do"), _("status")], rows,
+         empty=(_("nothing due on {day} for {agent}") if agent else _("nothing due on {day}")).format(
+             day=today, agent=agent))
+
+
+#: the core's kinds of ``due`` item, as people read them
+DUE_KINDS = {"first_call_back": N_("first call back"), "follow_up": N_("follow up")}
 
 
 #: the columns of ``due --csv``: what every item has, the core's and the plugins'
@@ -688,9 +688,19 @@ def review(env, dry_run):
     for c in changes:
         if hasattr(c.get("reason"), "to_json"):
             c["reason"] = c["reason"](env.lang)
-    emit(changes, ("lead_id", "change", "reason"), ["lead", "change", "reason"],
-         empty="review: nothing to change",
-         footer=[f"{len(changes)} changes" + (" proposed (dry run)" if dry_run else "") if changes else ""])
+    n = len(changes)
+    emit(changes, ("lead_id", "change", "reason"), [_("lead"), _("change"), _("reason")],
+         [(c["lead_id"], _pooled(c["change"]), c["reason"]) for c in changes],
+         empty=_("review: nothing to change"),
+         footer=[(ngettext("{n} change proposed (dry run)", "{n} changes proposed (dry run)", n) if dry_run
+                  else ngettext("{n} change", "{n} changes", n)).format(n=n) if changes else ""])
+
+
+def _pooled(change) -> str:
+    """A review's change as people read it: ``赵敏 → pool`` names the pool
+    in the reader's language."""
+    text = str(change)
+    return text[:-len("pool")] + _("pool") if text.endswith("→ pool") else text
 
 
 # --------------------------------------------------------------- rescore
@@ -721,10 +731,12 @@ def rescore(env, industry, batch_size, as_json):
     else:
         counts = book.rescore(batch_size, industry)
     records = [{"industry": ind, "grade": g, "leads": n} for ind, grades in counts.items() for g, n in grades.items()]
-    emit(records, ("industry", "grade", "leads"), ["industry", "grade", "leads"],
-         [(r["industry"], r["grade"] or "(none)", r["leads"]) for r in records],
+    words = Words(book, env.lang)
+    n = sum(r["leads"] for r in records)
+    emit(records, ("industry", "grade", "leads"), [_("industry"), _("grade"), _("leads")],
+         [(words.industry(r["industry"]), r["grade"] or _("(none)"), r["leads"]) for r in records],
          as_json={ind: {(g or "none"): n for g, n in grades.items()} for ind, grades in counts.items()},
-         footer=[f"{sum(r['leads'] for r in records)} leads rescored"])
+         footer=[ngettext("{n} lead rescored", "{n} leads rescored", n).format(n=n)])
 
 
 # ---------------------------------------------------------------- fields
@@ -784,15 +796,14 @@ def fields(env, industry):
         })
         return
     click.echo(f"{ind.label(lang)} ({ind.name})")
-    click.echo("\nBasics (required at registration):")
-    click.echo(table([(f.name, f.type, f.label(lang), allowed(f)) for f in BASE_FIELDS],
-                     ["name", "type", "label", "allowed"]))
-    click.echo("\nAttributes (leadcycle lead set ID KEY=VALUE):")
-    click.echo(table([(f.name, f.type, f.label(lang), allowed(f)) for f in ind.fields],
-                     ["name", "type", "label", "allowed"]))
-    click.echo("\nEvent kinds (leadcycle log ID KIND):")
+    headers = [_("name"), _("type"), _("label"), _("allowed")]
+    click.echo("\n" + _("Basics (required at registration):"))
+    click.echo(table([(f.name, _(f.type), f.label(lang), allowed(f)) for f in BASE_FIELDS], headers))
+    click.echo("\n" + _("Attributes (leadcycle lead set ID KEY=VALUE):"))
+    click.echo(table([(f.name, _(f.type), f.label(lang), allowed(f)) for f in ind.fields], headers))
+    click.echo("\n" + _("Event kinds (leadcycle log ID KIND):"))
     click.echo(table([(k.name, k.label(lang), kind_fields(k)) for k in ind.event_kinds if k.loggable],
-                     ["kind", "label", "fields"]))
+                     [_("kind"), _("label"), _("fields")]))
 
 
 # -------------------------------------------------------------- settings
@@ -832,7 +843,7 @@ def settings_list(env):
     st = env.book().settings
     rows = [_setting_row(st.setting(k), st[k], st.is_default(k), env.lang) for k in st]
     emit(rows, ("key", "type", "value", "default", "is_default", "label", "choices", "source", "help"),
-         ["key", "value", "default", "meaning", "source"],
+         [_("key"), _("value"), _("default"), _("meaning"), _("source")],
          [(r["key"], r["value"], r["default"], r["label"], r["source"]) for r in rows])
 
 

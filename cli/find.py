@@ -7,7 +7,7 @@ import click
 
 from . import cli
 from .commands import pass_env
-from .output import emit, output_options
+from .output import _, emit, ngettext, output_options, owner_cell
 
 
 @cli.command()
@@ -32,9 +32,13 @@ def find(env, text, industry, limit):
     rows = book.find(text, industry=industry, limit=limit)
     for r in rows:
         r["phone"] = mask_phone(r["phone"])
+    from .output import Words
+
     columns = ("id", "industry", "name", "phone", "grade", "owner", "next_follow_up")
-    emit(rows, columns, columns,
-         [(r["id"], r["industry"], r["name"], r["phone"], r["grade"], r["owner"] or "(pool)", r["next_follow_up"])
-          for r in rows],
-         footer=[f"{len(rows)} found" + (f" (the first {limit}; narrow it down or give --limit)"
-                                         if len(rows) == limit else "") + "; phones masked"])
+    words = Words(book, env.lang)
+    emit(rows, columns, [_(c) for c in columns],
+         [(r["id"], words.industry(r["industry"]), r["name"], r["phone"], r["grade"], owner_cell(r["owner"]),
+           r["next_follow_up"]) for r in rows],
+         footer=[ngettext("{n} found", "{n} found", len(rows)).format(n=len(rows))
+                 + (_(" (the first {limit}; narrow it down or give --limit)").format(limit=limit)
+                    if len(rows) == limit else "") + _("; phones masked")])

@@ -72,7 +72,7 @@ def code_messages() -> Iterator[tuple[str | tuple[str, str], str]]:
     for folder in ("core", "cli", "plugins"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
                 ROOT / folder, method_map=[("**.py", "python")],
-                keywords={"_": None, "ngettext": (1, 2)}):
+                keywords={"_": None, "N_": None, "ngettext": (1, 2)}):
             yield message, f"{folder}/{filename}:{lineno}"
 
 

@@ -318,12 +318,14 @@ LEAD_ID = LeadIdType()
 
 
 def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=None,
-               owner: str | None = None) -> str:
+               owner: str | None = None, words: "Words | None" = None, industry: str | None = None) -> str:
     """One line of a lead's history: id, time, kind, agent, data, note; an
     entry written on a colleague's lead names the owner, a void says what it
     voids and why, and an entry in ``voided`` (id → its void) is marked.
     Phones in the data are masked unless ``phones`` (a PhoneView) shows the
-    numbers of ``owner``'s leads."""
+    numbers of ``owner``'s leads. With ``words`` (and the lead's
+    ``industry``) the data reads as labels and values in the reader's
+    language (``资金到位=A，客户反应=积极``), else as codes."""
     from leadcycle.corrections import VOID, void_line, voided_mark
     from leadcycle.privacy import MASKED
 
@@ -340,7 +342,11 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
     elif "from" in data and "to" in data:
         data = {"change": f"{data.get('from') or '-'}→{data.get('to') or '-'}",
                 **{k: v for k, v in data.items() if k not in ("from", "to")}}
-    if isinstance(data, dict):
+    if isinstance(data, dict) and words is not None:
+        if "channel" in data:
+            data = {**data, "channel": words.kind(industry, data["channel"])}
+        detail = words.pairs(industry, data, e.kind)
+    elif isinstance(data, dict):
         detail = ", ".join(f"{k}={v}" for k, v in data.items() if v not in (None, "", {}, []))
     else:
         detail = str(data)
@@ -390,3 +396,135 @@ def echo_phone_notice(masked: bool, lang: str) -> None:
     """Print :func:`phone_notice` when some phone was masked."""
     if masked:
         click.echo(phone_notice(masked, lang))
+
+
+# ------------------------------------------------------------ words for people
+
+
+def _(message: str) -> str:
+    """``message`` in the reader's language (:mod:`leadcycle.i18n`)."""
+    from leadcycle.i18n import _ as translate
+
+    return translate(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    from leadcycle.i18n import ngettext as translate
+
+    return translate(singular, plural, n)
+
+
+def owner_cell(owner: str | None) -> str:
+    """An owner as a table shows it: the agent, or the pool."""
+    return owner or _("(pool)")
+
+
+def overdue(days: int | None) -> str:
+    """``3 days overdue``, ``today``, or nothing (not due yet)."""
+    if days is None or days < 0:
+        return ""
+    if days == 0:
+        return _("today")
+    return ngettext("{n} day overdue", "{n} days overdue", days).format(n=days)
+
+
+def _rating(value) -> bool:
+    """A rating such as ``A``…``D``: its letter says it (its label is a
+    sentence, for ``fields``)."""
+    return isinstance(value, str) and len(value) == 1 and value.isupper()
+
+
+def yes_no(value: bool | None) -> str:
+    return "" if value is None else _("yes") if value else _("no")
+
+
+class Words:
+    """The labels people read for the codes a lead carries — industries,
+    stages, event kinds, attribute values, gender — in ``lang``, from what
+    the plugins declare; an unknown code is shown as it is."""
+
+    def __init__(self, book, lang: str):
+        self.book, self.lang = book, lang
+
+    def industry(self, code: str | None) -> str:
+        ind = self.book.registry.industries.get(code) if code else None
+        return ind.label(self.lang) if ind else (code or "")
+
+    def stage(self, industry: str | None, code: str | None) -> str:
+        rules = self.book.context.rules
+        ladder = rules[industry].stages if industry in rules else None
+        found = ladder.stage(code) if ladder is not None and code else None
+        return found.label(self.lang) if found is not None else (code or "")
+
+    def kind(self, industry: str | None, code: str) -> str:
+        ind = self.book.registry.industries.get(industry)
+        for k in (ind.event_kinds if ind else ()):
+            if k.name == code:
+                return k.label(self.lang)
+        return code
+
+    def field(self, industry: str | None, name: str, kind: str | None = None):
+        """The declared field ``name`` of a lead (or of an event ``kind``)."""
+        from leadcycle.registry import BASE_FIELDS
+
+        ind = self.book.registry.industries.get(industry)
+        if kind is not None and ind is not None:
+            for k in ind.event_kinds:
+                if k.name == kind:
+                    for f in k.fields:
+                        if f.name == name:
+                            return f
+        found = ind.field(name) if ind is not None else None
+        return found or next((f for f in BASE_FIELDS if f.name == name), None)
+
+    def value(self, industry: str | None, name: str, value, kind: str | None = None) -> str:
+        """An attribute's value as a person reads it: a choice's label, yes
+        or no, the number or text as given."""
+        f = self.field(industry, name, kind)
+        if isinstance(value, bool):
+            return yes_no(value)
+        if f is not None and f.choices and value is not None and not _rating(value):
+            return "、".join(f.choice_label(v, self.lang) for v in str(value).split(",")) if self.lang == "zh" \
+                else ", ".join(f.choice_label(v, self.lang) for v in str(value).split(","))
+        if isinstance(value, float):
+            return f"{value:g}"
+        return "" if value is None else str(value)
+
+    def pairs(self, industry: str | None, data: dict, kind: str | None = None) -> str:
+        """``label=value, …`` of an entry's data, in the reader's language."""
+        sep = "，" if self.lang == "zh" else ", "
+        out = []
+        for k, v in data.items():
+            if v in (None, "", {}, []):
+                continue
+            f = self.field(industry, k, kind)
+            label = f.label(self.lang) if f is not None else _(k) if k in DATA_KEYS else k
+            if isinstance(v, dict):
+                v = self.pairs(industry, v, kind)
+            elif isinstance(v, list):
+                v = sep.join(str(x) for x in v)
+            else:
+                v = self.value(industry, k, v, kind)
+            out.append(f"{label}={v}")
+        return sep.join(out)
+
+    def gender(self, code: str | None) -> str:
+        """男/女 in Chinese; English keeps its own abbreviation (M/F)."""
+        from leadcycle.registry import GENDER_FIELD
+
+        if not code or self.lang == "en":
+            return code or ""
+        return GENDER_FIELD.choice_label(code, self.lang)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogs where it is defined, and translate
+    it where it is shown (gettext's ``gettext_noop``)."""
+    return message
+
+
+#: keys of an entry's data that no field declares, as people read them
+DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"))
+
+#: the field types ``fields`` shows, for the catalogs
+FIELD_TYPES = (N_("str"), N_("int"), N_("float"), N_("bool"), N_("date"), N_("choice"))

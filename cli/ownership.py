@@ -8,7 +8,8 @@ import click
 
 from . import cli
 from .commands import _lead_id, agent, pass_env
-from .output import echo_json, emit, output_format, output_options, phone_notice, phone_view, table, unmask_option
+from .output import _, echo_json, emit, ngettext, output_format, output_options, owner_cell, phone_notice, phone_view
+from .output import table, unmask_option
 
 
 def _owner_line(book, lead_id, lang):
@@ -73,9 +74,11 @@ def pool(env, industry, unmask):
                      "grade": r["grade"], "rule": why["rule"].split(":", 1)[1] if why else None,
                      "reason": (why.get(env.lang) or why.get("en")) if why else None})
     emit(rows, ("lead_id", "industry", "name", "phone", "phone_masked", "grade", "rule", "reason"),
-         ["lead", "name", "phone", "grade", "why in the pool"],
+         [_("lead"), _("name"), _("phone"), _("grade"), _("why in the pool")],
          [(r["lead_id"], r["name"], r["phone"], r["grade"], r["reason"]) for r in rows],
-         footer=[f"{len(rows)} leads in the pool; take one with: leadcycle claim LEAD --agent NAME",
+         footer=[ngettext("{n} lead in the pool; take one with: leadcycle claim LEAD --agent NAME",
+                          "{n} leads in the pool; take one with: leadcycle claim LEAD --agent NAME",
+                          len(rows)).format(n=len(rows)),
                  phone_notice(bool(rows) and not phones.everything, env.lang)])
 
 
@@ -117,10 +120,10 @@ def queue(env):
     v["rotation"] = [{**r, "status_label": r["status_label"](env.lang)} for r in v["rotation"]]
     rotation = v["rotation"]
     emit(rotation, ("position", "agent", "status", "status_label", "makeup_turns", "next"),
-         ["next", "#", "agent", "status", "make-up turns"],
+         [_("next"), "#", _("agent"), _("status"), _("make-up turns")],
          [("→" if r["next"] else "", r["position"], r["agent"], r["status_label"], r["makeup_turns"] or "")
           for r in rotation],
-         as_json=v, footer=[f"lunch break: {v['lunch_duty']} is on duty (no turn consumed)"
+         as_json=v, footer=[_("lunch break: {agent} is on duty (no turn consumed)").format(agent=v["lunch_duty"])
                             if v["lunch_duty"] else ""])
 
 
@@ -145,9 +148,11 @@ def receive(env, non_buyer, appointment, as_json):
     if as_json:
         echo_json({**r, "reason": r["reason"](env.lang)})
         return
-    click.echo(f"next walk-in: {r['agent']} ({r['reason'](env.lang).split('：' if env.lang == 'zh' else ': ', 1)[-1]})")
+    click.echo(_("next walk-in: {agent} ({reason})").format(
+        agent=r["agent"], reason=r["reason"](env.lang).split("：" if env.lang == "zh" else ": ", 1)[-1]))
     for s in r["skipped"]:
-        click.echo(f"  skipped {s['agent']} ({s['reason']})" + (", make-up turn owed" if s["makeup"] else ""))
+        click.echo(_("  skipped {agent} ({reason})").format(agent=s["agent"], reason=_(s["reason"]))
+                   + (_(", make-up turn owed") if s["makeup"] else ""))
 
 
 @cli.command()
@@ -226,18 +231,21 @@ def credit(env, lead_id):
                       "payable_percent"), as_json=out)
         return
     if not out:
-        click.echo(f"lead #{lead_id} has no deal yet (log a contract to close one)")
+        click.echo(_("lead #{id} has no deal yet (log a contract to close one)").format(id=lead_id))
         return
     for d in out:
-        click.echo(f"deal of {d['at']:%Y-%m-%d} (event {d['deal_event_id']}): {d['reason']}")
-        click.echo(table([(s["agent"], s["share"], s["role"]) for s in d["shares"]], ["agent", "share", "role"]))
+        click.echo(_("deal of {day} (event {event}): {reason}").format(
+            day=f"{d['at']:%Y-%m-%d}", event=d["deal_event_id"], reason=d["reason"]))
+        click.echo(table([(s["agent"], s["share"], _(s["role"])) for s in d["shares"]],
+                         [_("agent"), _("share"), _("role")]))
         if d["violation"]:
-            click.echo(f"violation: {d['violation']}")
-        window = "open until" if d["disputable"] else "closed on"
-        click.echo(f"disputes: {window} {d['dispute_until']}" + (" (arbitrated, final)" if d["arbitrated"] else ""))
+            click.echo(_("violation: {text}").format(text=d["violation"]))
+        window = _("disputes: open until {day}") if d["disputable"] else _("disputes: closed on {day}")
+        click.echo(window.format(day=d["dispute_until"]) + (_(" (arbitrated, final)") if d["arbitrated"] else ""))
         stages = ", ".join(f"{s['label']} {s['percent']}%" + (" ✓" if s["reached_at"] else "")
                            for s in d["commission"]["stages"])
-        click.echo(f"commission payable: {d['commission']['payable_percent']}%  ({stages})")
+        click.echo(_("commission payable: {percent}%  ({stages})").format(
+            percent=d["commission"]["payable_percent"], stages=stages))
 
 
 @cli.command()
@@ -344,23 +352,24 @@ def history(env, lead_id):
     if output_format() != "table":
         # the chain of owners, one record per change; --json keeps the whole document
         emit(rows, ("at", "owner", "rule", "reason"),
-             [(f"{r['at']:%Y-%m-%d %H:%M}", r["owner"] or "(pool)", r["rule"], r["reason"]) for r in rows],
+             [(f"{r['at']:%Y-%m-%d %H:%M}", owner_cell(r["owner"]), r["rule"], r["reason"]) for r in rows],
              as_json={"lead_id": lead_id, "owner": own.owner, "lapses_at": own.lapses_at, "history": rows,
                       "stand_ins": [{"at": at, "agent": a} for at, a in own.stand_ins], **marked})
         return
-    click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", r["owner"] or "(pool)", r["rule"], r["reason"]) for r in rows],
-                     ["from", "owner", "rule", "why"]))
+    click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", owner_cell(r["owner"]), r["rule"], r["reason"]) for r in rows],
+                     [_("from"), _("owner"), _("rule"), _("why")]))
     if own.lapses_at:
-        click.echo(f"protection runs until {own.lapses_at - __import__('datetime').timedelta(seconds=1):%Y-%m-%d}")
+        until = own.lapses_at - __import__('datetime').timedelta(seconds=1)
+        click.echo(_("protection runs until {day}").format(day=f"{until:%Y-%m-%d}"))
     if marked["corrections"]:
-        click.echo("\nCorrections:")
+        click.echo("\n" + _("Corrections:"))
         click.echo(table([(f"#{c['id']}", f"{c['at']:%Y-%m-%d %H:%M}", c["agent"], c["text"])
-                          for c in marked["corrections"]], ["void", "at", "by", "what"]))
+                          for c in marked["corrections"]], [_("void"), _("at"), _("by"), _("what")]))
     if marked["not_owner"]:
-        click.echo("\nEntries by others than the owner:")
+        click.echo("\n" + _("Entries by others than the owner:"))
         click.echo(table([(f"#{n['id']}", f"{n['at']:%Y-%m-%d %H:%M}", n["kind"], n["agent"], n["owner"],
-                           "voided" if n["voided"] else "") for n in marked["not_owner"]],
-                         ["entry", "at", "kind", "by", "owner then", ""]))
+                           _("voided") if n["voided"] else "") for n in marked["not_owner"]],
+                         [_("entry"), _("at"), _("kind"), _("by"), _("owner then"), ""]))
 
 
 def _marked_entries(book, lead_id: int, lang: str) -> dict:

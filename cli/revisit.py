@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .output import emit, lead_id as parse_lead_id, output_options
+from .output import _, emit, lead_id as parse_lead_id, output_options, overdue, owner_cell
 
 @cli.group()
 def revisit():
@@ -68,8 +68,9 @@ def list_cmd(env, grade, agent):
         rows.append({"lead_id": r["id"], "name": r["name"], "grade": r["grade"], "owner": r["owner"],
                      "revisit": step.kind if step else None,
                      "text": rv.LABELS[step.kind](env.lang) if step else ""})
-    emit(rows, ("lead_id", "name", "grade", "owner", "revisit", "text"), ["lead", "name", "grade", "owner", "revisit"],
-         [(r["lead_id"], r["name"], r["grade"] or "-", r["owner"] or "(pool)", r["text"] or "-") for r in rows])
+    emit(rows, ("lead_id", "name", "grade", "owner", "revisit", "text"),
+         [_("lead"), _("name"), _("grade"), _("owner"), _("revisit")],
+         [(r["lead_id"], r["name"], r["grade"] or "-", owner_cell(r["owner"]), r["text"] or "-") for r in rows])
 
 
 @revisit.command()
@@ -194,10 +195,12 @@ def due_cmd(env, agent):
     items = rv.due(book, agent, book.now.date())
     for i in items:
         i["text"] = i["text"](env.lang)
-    emit(items, ("owner", "lead_id", "name", "text", "days_overdue"), ["owner", "lead", "name", "to do", "status"],
-         [(i["owner"] or "(pool)", i["lead_id"], i["name"], i["text"],
-           f"{i['days_overdue']} days overdue" if i["days_overdue"] > 0 else "today") for i in items],
-         empty=f"no revisit due on {book.now.date()}" + (f" for {agent}" if agent else ""))
+    emit(items, ("owner", "lead_id", "name", "text", "days_overdue"),
+         [_("owner"), _("lead"), _("name"), _("to do"), _("status")],
+         [(owner_cell(i["owner"]), i["lead_id"], i["name"], i["text"], overdue(max(i["days_overdue"], 0)))
+          for i in items],
+         empty=(_("no revisit due on {day} for {agent}") if agent else _("no revisit due on {day}")).format(
+             day=book.now.date(), agent=agent))
 
 
 @click.command(name="sources")

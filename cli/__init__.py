@@ -17,7 +17,7 @@ import click
 from leadcycle.errors import LeadcycleError
 from leadcycle.i18n import default_lang
 
-from .output import N_
+from .output import N_, _
 
 
 class Env:
@@ -91,16 +91,18 @@ class Env:
         if book.office:
             who = book.actor
             if self.as_name and (who is None or self.as_name != who.name):
-                raise LeadcycleError(f"on an office database you read as yourself: "
-                                     f"{'sign in with: leadcycle login' if who is None else 'you are ' + who.name}"
-                                     f", not {self.as_name} (drop --as)")
+                if who is None:
+                    raise LeadcycleError(N_("on an office database you read as yourself: sign in with: "
+                                            "leadcycle login, not {name} (drop --as)"), name=self.as_name)
+                raise LeadcycleError(N_("on an office database you read as yourself: you are {you}, "
+                                        "not {name} (drop --as)"), you=who.name, name=self.as_name)
             return who
         if not self.as_name:
             return None
         agent = book.store.get_agent(self.as_name)
         if agent is None:
-            raise LeadcycleError(f"--as {self.as_name!r} is not an agent of this database; "
-                                 "see: leadcycle agent list")
+            raise LeadcycleError(N_("--as {name!r} is not an agent of this database; see: leadcycle agent list"),
+                                 name=self.as_name)
         return agent
 
     def close(self):
@@ -278,21 +280,21 @@ def _guard(cmd: click.Command, plugin: str, path: str) -> None:
         except Exception as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
-            raise click.ClickException(
-                f"plugin {plugin!r} failed in its command 'leadcycle {path}': {type(e).__name__}: {e}; "
-                "fix or uninstall the plugin (leadcycle plugins lists them)") from None
+            raise OneLine(_("plugin {plugin!r} failed in its command 'leadcycle {path}': {error}; fix or "
+                            "uninstall the plugin (leadcycle plugins lists them)").format(
+                plugin=plugin, path=path, error=f"{type(e).__name__}: {e}")) from None
 
     cmd.invoke = invoke
 
 
 class OneLine(click.ClickException):
-    """A domain error as the operator reads it: ``Error: …`` (``错误：…``),
-    the message through the catalog, exit 1."""
+    """A one-line error as the operator reads it: ``Error: …`` (``错误：…``)
+    around a message already in the reader's language; exit 1."""
 
     def show(self, file=None) -> None:
         from leadcycle.i18n import _
 
-        click.echo(_("Error: {message}").format(message=_(self.format_message())), file=file, err=file is None)
+        click.echo(_("Error: {message}").format(message=self.format_message()), file=file, err=file is None)
 
 
 class LeadcycleGroup(TranslatedGroup):
@@ -348,23 +350,22 @@ class LeadcycleGroup(TranslatedGroup):
         except LeadcycleError as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
-            raise OneLine(str(e)) from None
+            raise OneLine(e.translated()) from None
         except sqlite3.OperationalError as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
             if "locked" in str(e) or "busy" in str(e):
-                raise OneLine(N_("the database is busy with another writer; try again in a moment")) from None
+                raise OneLine(_("the database is busy with another writer; try again in a moment")) from None
             if "no such table" in str(e) or "no such column" in str(e):
                 db = ctx.obj.db_path if isinstance(ctx.obj, Env) else "leads.db"
-                raise click.ClickException(
-                    f"{db} was made by an older leadcycle or before a plugin was installed ({e}); "
-                    f"upgrade it with: leadcycle --db {db} init") from None
-            raise click.ClickException(f"database error: {e}") from None
+                raise OneLine(_("{db} was made by an older leadcycle or before a plugin was installed ({error}); "
+                                "upgrade it with: leadcycle --db {db} init").format(db=db, error=e)) from None
+            raise OneLine(_("database error: {error}").format(error=e)) from None
         except sqlite3.DatabaseError as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
-            raise click.ClickException(f"{ctx.obj.db_path if ctx.obj else 'the database'} "
-                                       f"is not a usable leadcycle database: {e}") from None
+            raise OneLine(_("{db} is not a usable leadcycle database: {error}").format(
+                db=ctx.obj.db_path if ctx.obj else _("the database"), error=e)) from None
         except click.exceptions.ClickException:
             raise
         except Exception as e:
@@ -375,9 +376,9 @@ class LeadcycleGroup(TranslatedGroup):
             plugin = loader.culprit(e)
             if plugin is None or os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
-            raise click.ClickException(
-                f"plugin {plugin!r} failed: {type(e).__name__}: {e}; "
-                "fix or uninstall the plugin (leadcycle plugins lists them)") from None
+            raise OneLine(_("plugin {plugin!r} failed: {error}; fix or uninstall the plugin "
+                            "(leadcycle plugins lists them)").format(plugin=plugin, error=f"{type(e).__name__}: {e}")
+                          ) from None
         finally:
             if ctx.obj is not None and isinstance(ctx.obj, Env):
                 ctx.obj.close()

@@ -108,7 +108,7 @@ def init(env, industries, simulation, admin, password_stdin):
     from leadcycle.api import LeadBook
 
     if simulation and admin:
-        raise click.UsageError("--simulation and --admin do not go together: an admin makes an office database")
+        raise click.UsageError(_("--simulation and --admin do not go together: an admin makes an office database"))
     book = LeadBook.create(env.db_path, (), env.now)
     env._book = book
     if industries and accounts.is_office(book.store):
@@ -281,7 +281,7 @@ def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, rel
         _lead_add_from_json(env, from_json, as_json, click.get_current_context())
         return
     if industry is None:
-        raise click.UsageError("Missing option '--industry' (or give the lead with --from-json FILE).")
+        raise click.UsageError(_("Missing option '--industry' (or give the lead with --from-json FILE)."))
     book = env.book()
     added = book.add_lead(industry, name=name, gender=gender, phone=phone, need=need,
                           attributes=_assignments(sets), agent=agent, channel=channel, relation=relation,
@@ -583,7 +583,7 @@ def list_cmd(env, industry, grade, stage, owner, pool, q, limit, unmask):
     if industry:
         book.industry(industry)
     if owner and book.store.get_agent(owner) is None:
-        raise LeadcycleError(f"unknown agent {owner!r}; see: leadcycle agent list")
+        raise LeadcycleError(N_("unknown agent {name!r}; see: leadcycle agent list"), name=owner)
     phones = phone_view(env, unmask, privacy.own_leads)
     rows = [{**{k: r[k] for k in LIST_COLUMNS}, "phone": phones.phone(r["phone"], r["owner"]),
              "phone_masked": not phones.reveals(r["owner"])}
@@ -683,7 +683,7 @@ def review(env, dry_run):
     """
     book = env.book()
     if book.store.count_leads() == 0:
-        raise LeadcycleError("there are no leads to review yet; register one with: leadcycle lead add")
+        raise LeadcycleError(N_("there are no leads to review yet; register one with: leadcycle lead add"))
     changes = book.review(apply=not dry_run)
     for c in changes:
         if hasattr(c.get("reason"), "to_json"):
@@ -942,8 +942,8 @@ def demo(env, days, seed, as_json):
     from leadcycle.registry import Registry
 
     if os.path.exists(env.db_path) and os.path.getsize(env.db_path) > 0:
-        raise LeadcycleError(f"{env.db_path} already exists; the demo fills a new database "
-                             "(give another --db or remove it)")
+        raise LeadcycleError(N_("{db} already exists; the demo fills a new database (give another --db or remove it)"),
+                             db=env.db_path)
     industries = sorted(Registry().industries)
     start = env.now or dt.datetime(2026, 9, 1, 9, 0)
     book = LeadBook.create(env.db_path, industries, now=start)

@@ -517,10 +517,7 @@ class Words:
         return GENDER_FIELD.choice_label(code, self.lang)
 
 
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalogs where it is defined, and translate
-    it where it is shown (gettext's ``gettext_noop``)."""
-    return message
+from leadcycle.i18n import N_  # noqa: E402  (marks messages for the catalogs)
 
 
 #: keys of an entry's data that no field declares, as people read them

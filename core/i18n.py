@@ -77,9 +77,15 @@ def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str
     return catalog(lang or language()).ngettext(singular, plural, n)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogs where it is defined, and translate
+    it where it is shown (gettext's ``gettext_noop``)."""
+    return message
+
+
 def has(message: str, lang: str) -> bool:
     """Whether ``lang``'s catalog translates ``message``."""
     return lang == "en" or catalog(lang).gettext(message) != message
 
 
-__all__ = ["LANGUAGES", "_", "catalog", "default_lang", "has", "language", "ngettext", "set_language"]
+__all__ = ["LANGUAGES", "N_", "_", "catalog", "default_lang", "has", "language", "ngettext", "set_language"]

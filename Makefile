@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# after changing a message or a help text: bring new messages into
+# core/locale/*/LC_MESSAGES/leadcycle.po, translate them there, run again
+catalogs: $(STAMP)
+	$(BIN)/python -m leadcycle.cli.messages
 
 # benchmarks get a virtualenv of their own: with pandas installed, every
 # sqlite-utils import (so every leadcycle command) loads pandas too

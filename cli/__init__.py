@@ -8,7 +8,6 @@ for the traceback.
 
 from __future__ import annotations
 
-import locale
 import os
 import sqlite3
 import sys
@@ -16,18 +15,9 @@ import sys
 import click
 
 from leadcycle.errors import LeadcycleError
+from leadcycle.i18n import default_lang
 
-
-def default_lang() -> str:
-    for var in ("LEADCYCLE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var)
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    try:
-        loc = locale.getlocale()[0] or ""
-    except ValueError:  # pragma: no cover
-        loc = ""
-    return "zh" if loc.lower().startswith("zh") else "en"
+from .output import N_, _
 
 
 class Env:
@@ -101,22 +91,125 @@ class Env:
         if book.office:
             who = book.actor
             if self.as_name and (who is None or self.as_name != who.name):
-                raise LeadcycleError(f"on an office database you read as yourself: "
-                                     f"{'sign in with: leadcycle login' if who is None else 'you are ' + who.name}"
-                                     f", not {self.as_name} (drop --as)")
+                if who is None:
+                    raise LeadcycleError(N_("on an office database you read as yourself: sign in with: "
+                                            "leadcycle login, not {name} (drop --as)"), name=self.as_name)
+                raise LeadcycleError(N_("on an office database you read as yourself: you are {you}, "
+                                        "not {name} (drop --as)"), you=who.name, name=self.as_name)
             return who
         if not self.as_name:
             return None
         agent = book.store.get_agent(self.as_name)
         if agent is None:
-            raise LeadcycleError(f"--as {self.as_name!r} is not an agent of this database; "
-                                 "see: leadcycle agent list")
+            raise LeadcycleError(N_("--as {name!r} is not an agent of this database; see: leadcycle agent list"),
+                                 name=self.as_name)
         return agent
 
     def close(self):
         if self._book is not None:
             self._book.close()
             self._book = None
+
+
+# ------------------------------------------------------------ help in the reader's language
+
+
+def translate_help(text: str) -> str:
+    """A help text in the current language: the whole text when the catalog
+    has it, and click's ``  [default: …; required]`` suffix piece by piece."""
+    from leadcycle.i18n import _
+
+    head, sep, extra = text.rpartition("  [") if text.endswith("]") else (text, "", "")
+    if not sep:
+        if not (text.startswith("[") and text.endswith("]")):
+            return _(text)
+        head, extra = "", text[1:]
+    parts = []
+    for part in extra[:-1].split("; "):
+        name, colon, value = part.partition(": ")
+        key = f"{name}:" if colon else part
+        label = _(key)
+        parts.append(label + ("" if not colon else value if label.endswith("：") else " " + value))
+    return (f"{_(head)}  [" if head else "[") + "; ".join(parts) + "]"
+
+
+def _wide(text: str) -> bool:
+    return any(ord(ch) > 0x2E7F for ch in text)
+
+
+class LeadcycleFormatter(click.HelpFormatter):
+    """click's help formatter, speaking the reader's language: every text,
+    heading and definition goes through the message catalog, and text with
+    Chinese in it is wrapped by display width (two columns a character),
+    which click's own wrapping counts as one."""
+
+    def write_usage(self, prog, args="", prefix=None):
+        from leadcycle.i18n import _
+
+        super().write_usage(prog, args, prefix if prefix is not None else f"{_('Usage:')} ")
+
+    def write_heading(self, heading):
+        from leadcycle.i18n import _
+
+        heading = f"{heading}:"  # a whole msgid ("Options:"), so that zh can use its own colon
+        self.write(f"{'':>{self.current_indent}}{_(heading)}\n")
+
+    def write_text(self, text):
+        text = translate_help(text)
+        if not _wide(text):
+            return super().write_text(text)
+        from .output import _wrap
+
+        indent = " " * self.current_indent
+        width = max(self.width - self.current_indent, 11)
+        for n, para in enumerate(text.split("\n\n")):
+            if n:
+                self.write_paragraph()
+            if para.startswith("\b\n"):  # click's literal block: as written
+                self.write("".join(f"{indent}{line}\n" for line in para[2:].splitlines()))
+            else:
+                self.write("".join(f"{indent}{line}\n" for line in _wrap(" ".join(para.split()), width)))
+
+    def write_dl(self, rows, col_max=30, col_spacing=2):
+        rows = [(term, translate_help(text) if text else text) for term, text in rows]
+        if not any(_wide(text) for _, text in rows):
+            return super().write_dl(rows, col_max, col_spacing)
+        from .output import _width, _wrap
+
+        first = min(max(_width(term) for term, _ in rows), col_max) + col_spacing
+        width = max(self.width - first - self.current_indent, 10)
+        for term, text in rows:
+            self.write(f"{'':>{self.current_indent}}{term}")
+            if not text:
+                self.write("\n")
+                continue
+            if _width(term) <= first - col_spacing:
+                self.write(" " * (first - _width(term)))
+            else:
+                self.write("\n" + " " * (first + self.current_indent))
+            lines = _wrap(text, width)
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first + self.current_indent}}{line}\n")
+
+
+class LeadcycleContext(click.Context):
+    formatter_class = LeadcycleFormatter
+
+
+class LeadcycleCommand(click.Command):
+    context_class = LeadcycleContext
+
+
+class TranslatedGroup(click.Group):
+    """A group whose help, and its commands' help, is in the reader's language."""
+
+    context_class = LeadcycleContext
+    command_class = LeadcycleCommand
+
+
+#: subgroups translate too, without the top group's plugin loading and error handling
+TranslatedGroup.group_class = TranslatedGroup
 
 
 def _tree(group: click.Group, path: tuple[str, ...] = (), seen: set | None = None) -> dict:
@@ -159,6 +252,20 @@ def _guard_new(before: dict, plugin: str) -> None:
                 _guard(cmd, plugin, " ".join(path + (name,)))
 
 
+def _finish_tree(group: click.Group) -> None:
+    """Give every command in the tree (plugins' plain click commands too)
+    the context whose help speaks the reader's language, and its
+    parameters their shell completion (:mod:`.complete`)."""
+    from .complete import attach
+
+    for path, (g, commands) in _tree(group).items():
+        g.context_class = LeadcycleContext
+        attach(g, path)
+        for name, cmd in commands.items():
+            cmd.context_class = LeadcycleContext
+            attach(cmd, path + (name,))
+
+
 def _guard(cmd: click.Command, plugin: str, path: str) -> None:
     # a plugin's module-level command object comes back with each new set of
     # plugins (tests): wrap its own invoke, never a wrapper
@@ -173,14 +280,24 @@ def _guard(cmd: click.Command, plugin: str, path: str) -> None:
         except Exception as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
-            raise click.ClickException(
-                f"plugin {plugin!r} failed in its command 'leadcycle {path}': {type(e).__name__}: {e}; "
-                "fix or uninstall the plugin (leadcycle plugins lists them)") from None
+            raise OneLine(_("plugin {plugin!r} failed in its command 'leadcycle {path}': {error}; fix or "
+                            "uninstall the plugin (leadcycle plugins lists them)").format(
+                plugin=plugin, path=path, error=f"{type(e).__name__}: {e}")) from None
 
     cmd.invoke = invoke
 
 
-class LeadcycleGroup(click.Group):
+class OneLine(click.ClickException):
+    """A one-line error as the operator reads it: ``Error: …`` (``错误：…``)
+    around a message already in the reader's language; exit 1."""
+
+    def show(self, file=None) -> None:
+        from leadcycle.i18n import _
+
+        click.echo(_("Error: {message}").format(message=self.format_message()), file=file, err=file is None)
+
+
+class LeadcycleGroup(TranslatedGroup):
     """A group that turns domain errors into one line, and adds plugin
     commands the first time a command is looked up."""
 
@@ -217,6 +334,7 @@ class LeadcycleGroup(click.Group):
                 continue
             _keep_existing(before, plugin)
             _guard_new(before, plugin)
+        _finish_tree(self)
 
     def get_command(self, ctx, cmd_name):
         self._load_plugin_commands()
@@ -232,24 +350,22 @@ class LeadcycleGroup(click.Group):
         except LeadcycleError as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
-            raise click.ClickException(str(e)) from None
+            raise OneLine(e.translated()) from None
         except sqlite3.OperationalError as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
             if "locked" in str(e) or "busy" in str(e):
-                raise click.ClickException(
-                    "the database is busy with another writer; try again in a moment") from None
+                raise OneLine(_("the database is busy with another writer; try again in a moment")) from None
             if "no such table" in str(e) or "no such column" in str(e):
                 db = ctx.obj.db_path if isinstance(ctx.obj, Env) else "leads.db"
-                raise click.ClickException(
-                    f"{db} was made by an older leadcycle or before a plugin was installed ({e}); "
-                    f"upgrade it with: leadcycle --db {db} init") from None
-            raise click.ClickException(f"database error: {e}") from None
+                raise OneLine(_("{db} was made by an older leadcycle or before a plugin was installed ({error}); "
+                                "upgrade it with: leadcycle --db {db} init").format(db=db, error=e)) from None
+            raise OneLine(_("database error: {error}").format(error=e)) from None
         except sqlite3.DatabaseError as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
-            raise click.ClickException(f"{ctx.obj.db_path if ctx.obj else 'the database'} "
-                                       f"is not a usable leadcycle database: {e}") from None
+            raise OneLine(_("{db} is not a usable leadcycle database: {error}").format(
+                db=ctx.obj.db_path if ctx.obj else _("the database"), error=e)) from None
         except click.exceptions.ClickException:
             raise
         except Exception as e:
@@ -260,9 +376,9 @@ class LeadcycleGroup(click.Group):
             plugin = loader.culprit(e)
             if plugin is None or os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
-            raise click.ClickException(
-                f"plugin {plugin!r} failed: {type(e).__name__}: {e}; "
-                "fix or uninstall the plugin (leadcycle plugins lists them)") from None
+            raise OneLine(_("plugin {plugin!r} failed: {error}; fix or uninstall the plugin "
+                            "(leadcycle plugins lists them)").format(plugin=plugin, error=f"{type(e).__name__}: {e}")
+                          ) from None
         finally:
             if ctx.obj is not None and isinstance(ctx.obj, Env):
                 ctx.obj.close()
@@ -274,8 +390,9 @@ class LeadcycleGroup(click.Group):
               type=click.Path(dir_okay=False), help="The lead database (env LEADCYCLE_DB).")
 @click.option("--now", "now", envvar="LEADCYCLE_NOW", metavar="ISO-8601",
               help="Fix the clock for the whole run, e.g. 2026-03-05T10:30 (env LEADCYCLE_NOW).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
-              help="Language of labels and reasons (default from the locale).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, is_eager=True,
+              callback=lambda ctx, param, value: _set_language(value),
+              help="Language of everything printed, help included (env LEADCYCLE_LANG; default from the locale).")
 @click.option("--as", "as_name", envvar="LEADCYCLE_AS", metavar="NAME",
               help="The agent reading the output, for --unmask (env LEADCYCLE_AS); a stand-in "
                    "until sign-in.")
@@ -283,12 +400,19 @@ class LeadcycleGroup(click.Group):
 def cli(ctx, db, now, lang, as_name):
     """leadcycle — sales leads (意向客户) from first contact to closed deal.
 
+    Global options come before the command. Commands that print records take
+    --json, --nl, --csv, --tsv and --fmt NAME. The language is --lang, else
+    LEADCYCLE_LANG, else the locale.
+
+    Examples:
+
     \b
-    Start:    leadcycle init --industry realestate
-              leadcycle agent add 李娜
-              leadcycle lead add --industry realestate --name 张伟 --gender M \\
-                  --phone 13800138000 --need 三房 --agent 李娜
-    Every day: leadcycle due --agent 李娜
+    leadcycle init --industry realestate --simulation
+    leadcycle agent add 李娜
+    leadcycle lead add --industry realestate --name 张伟 --gender 男 \\
+        --phone 13800138000 --need 三房 --agent 李娜
+    leadcycle due --agent 李娜
+    leadcycle --lang zh list --grade A
     """
     if now is not None:
         from leadcycle.api import parse_now
@@ -299,6 +423,15 @@ def cli(ctx, db, now, lang, as_name):
             raise click.BadParameter(str(e).split("; ")[0] + "; use ISO-8601 such as 2026-03-05T10:30",
                                      param_hint="--now") from None
     ctx.obj = Env(db, now, lang or default_lang(), as_name)
+
+
+def _set_language(lang: str | None) -> str | None:
+    """``--lang``, set before any other option is read (it is eager), so
+    that ``leadcycle --lang zh --help`` is in Chinese."""
+    from leadcycle import i18n
+
+    i18n.set_language(lang)
+    return lang
 
 
 from . import commands  # noqa: E402,F401  (registers the core commands)

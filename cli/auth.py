@@ -63,7 +63,11 @@ def read_secret(from_stdin: bool, prompt: str = "Password", confirm: bool = Fals
               help=f"Print the session's token (for {TOKEN_ENV}) instead of keeping it in a file.")
 @pass_env
 def login(env, name, password_stdin, print_token):
-    """Sign in (登录): later commands act as you until you sign out or the session ends.
+    """Sign in (登录): later commands act as you.
+
+    Sign in (登录): later commands act as you until you sign out or the session ends.
+
+    Examples:
 
     \b
     leadcycle login 李娜
@@ -86,7 +90,13 @@ def login(env, name, password_stdin, print_token):
 @cli.command()
 @pass_env
 def logout(env):
-    """Sign out (退出登录): end this session."""
+    """Sign out (退出登录): end this session.
+
+    Examples:
+
+    \b
+    leadcycle logout
+    """
     from leadcycle import accounts
 
     token = saved_token(env.db_path)
@@ -103,7 +113,13 @@ def logout(env):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def whoami(env, as_json):
-    """Who is signed in, with which role, until when (当前登录)."""
+    """Who is signed in, with which role, until when (当前登录).
+
+    Examples:
+
+    \b
+    leadcycle whoami
+    """
     from leadcycle import accounts
 
     book = env.book()
@@ -129,7 +145,13 @@ def whoami(env, as_json):
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
 @pass_env
 def agent_password(env, name, password_stdin):
-    """Set an agent's password or PIN (设置密码); ends their open sessions."""
+    """Set an agent's password or PIN (设置密码); ends their open sessions.
+
+    Examples:
+
+    \b
+    leadcycle agent password 李娜
+    """
     from leadcycle import accounts
 
     book = env.book()
@@ -143,7 +165,13 @@ def agent_password(env, name, password_stdin):
 @click.argument("role", type=click.Choice(["agent", "manager", "admin"]))
 @pass_env
 def agent_role(env, name, role):
-    """Give an agent a role (角色): agent, manager or admin."""
+    """Give an agent a role (角色): agent, manager or admin.
+
+    Examples:
+
+    \b
+    leadcycle agent role 赵经理 manager
+    """
     from leadcycle import accounts
 
     book = env.book()

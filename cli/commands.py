@@ -10,8 +10,9 @@ import click
 from leadcycle.errors import LeadcycleError
 
 from . import cli
-from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_csv, echo_json, event_line, interactive, lead_id, table
-from .output import echo_phone_notice, phone_view, unmask_option
+from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_json, emit, event_line, interactive, lead_id
+from .output import N_, Words, _, echo_phone_notice, ngettext, output_format, output_options, overdue, owner_cell
+from .output import phone_notice, phone_view, table, unmask_option, yes_no
 
 pass_env = click.pass_obj
 
@@ -97,6 +98,8 @@ def _print_state_line(record, lang):
 def init(env, industries, simulation, admin, password_stdin):
     """Create or upgrade the database and enable industries. Safe to repeat.
 
+    Examples:
+
     \b
     leadcycle init --industry realestate --admin 陈经理      # an office: sign-in and the real clock
     leadcycle init --industry realestate --simulation        # a simulation: free clock, typed names
@@ -105,7 +108,7 @@ def init(env, industries, simulation, admin, password_stdin):
     from leadcycle.api import LeadBook
 
     if simulation and admin:
-        raise click.UsageError("--simulation and --admin do not go together: an admin makes an office database")
+        raise click.UsageError(_("--simulation and --admin do not go together: an admin makes an office database"))
     book = LeadBook.create(env.db_path, (), env.now)
     env._book = book
     if industries and accounts.is_office(book.store):
@@ -129,18 +132,38 @@ def init(env, industries, simulation, admin, password_stdin):
 
 
 @cli.command(name="plugins")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
-def plugins_cmd(as_json):
-    """Installed plugins, their industries and the hooks they implement."""
+@click.option("--all", "show_all", is_flag=True, help="Also the core's own hook implementations (leadcycle.defaults).")
+@output_options
+def plugins_cmd(show_all):
+    """Installed plugins, their versions and industries.
+
+    Each plugin with the package and version it comes from, the industries
+    it registers and the hooks it implements; a plugin that failed to load
+    says why. The core's own implementations (``leadcycle.defaults``) are
+    listed with --all.
+
+    Examples:
+
+    \b
+    leadcycle plugins
+    leadcycle plugins --all --json
+    """
+    from importlib.metadata import version
+
     from leadcycle import loader
 
-    info = loader.plugin_info()
-    if as_json:
-        echo_json(info)
-        return
-    rows = [(p["name"], ", ".join(p["industries"]), ", ".join(p["hooks"]) or p.get("error", ""))
-            for p in info]
-    click.echo(table(rows, ["plugin", "industries", "hooks"]))
+    info = []
+    for p in loader.plugin_info():
+        core = p["name"] in loader.DEFAULT_PLUGINS
+        if core and not show_all:
+            continue
+        package, _sep, number = (p.get("distribution") or "").partition(" ")
+        if core:
+            package, number = "leadcycle", version("leadcycle")
+        info.append({**p, "package": package or None, "version": number or None})
+    emit(info, ("name", "package", "version", "industries", "hooks"), [_("plugin"), _("version"), _("industries"), _("hooks")],
+         [(p["name"], f"{p['package']} {p['version']}" if p["package"] else "", ", ".join(p["industries"]),
+           ", ".join(p["hooks"]) or p.get("error", "")) for p in info])
 
 
 # ----------------------------------------------------------------- agent
@@ -148,7 +171,14 @@ def plugins_cmd(as_json):
 
 @cli.group()
 def agent():
-    """Agents (置业顾问/销售员) and managers."""
+    """Agents (置业顾问/销售员) and managers.
+
+    Examples:
+
+    \b
+    leadcycle agent add 李娜 --team 一组
+    leadcycle agent list
+    """
 
 
 @agent.command(name="add")
@@ -158,7 +188,14 @@ def agent():
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def agent_add(env, name, team, manager, as_json):
-    """Add an agent."""
+    """Add an agent.
+
+    Examples:
+
+    \b
+    leadcycle agent add 李娜 --team 一组
+    leadcycle agent add 陈经理 --manager
+    """
     a = env.book().add_agent(name, team, manager)
     if as_json:
         echo_json({"name": a.name, "team": a.team, "is_manager": a.is_manager})
@@ -167,18 +204,24 @@ def agent_add(env, name, team, manager, as_json):
 
 
 @agent.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def agent_list(env, as_json):
-    """List agents."""
+def agent_list(env):
+    """List agents.
+
+    Examples:
+
+    \b
+    leadcycle agent list
+    leadcycle agent list --json
+    """
     agents = env.book().agents()
-    if as_json:
-        echo_json([{"name": a.name, "team": a.team, "is_manager": a.is_manager, "active": a.active,
-                    "away": a.away, "created_at": a.created_at} for a in agents])
-        return
-    rows = [(a.name, a.team, "yes" if a.is_manager else "", "active" if a.active else "left", a.away)
-            for a in agents]
-    click.echo(table(rows, ["name", "team", "manager", "status", "away"]))
+    records = [{"name": a.name, "team": a.team, "is_manager": a.is_manager, "active": a.active,
+                "away": a.away, "created_at": a.created_at} for a in agents]
+    emit(records, ("name", "team", "is_manager", "active", "away", "created_at"),
+         [_("name"), _("team"), _("manager"), _("status"), _("away")],
+         [(a.name, a.team, yes_no(True) if a.is_manager else "", _("active") if a.active else _("left"), a.away)
+          for a in agents])
 
 
 # ------------------------------------------------------------------ lead
@@ -186,7 +229,14 @@ def agent_list(env, as_json):
 
 @cli.group()
 def lead():
-    """Register leads and change their attributes."""
+    """Register leads and change their attributes.
+
+    Examples:
+
+    \b
+    leadcycle lead add --industry realestate --name 张伟 --gender 男 --phone 13800138000 --need 三房 --agent 李娜
+    leadcycle lead set 1 funds=A --agent 李娜
+    """
 
 
 @lead.command(name="add")
@@ -222,12 +272,21 @@ def lead():
 @pass_env
 def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, relation, different_person,
              asks_for, referred_by, referral_proof, registered_as, family_of, from_json, as_json):
-    """Register a lead: the three basics (name with gender, phone, need) are required."""
+    """Register a lead: name with gender, phone and need.
+
+    Register a lead: the three basics (name with gender, phone, need) are required.
+
+    Examples:
+
+    \b
+    leadcycle lead add --industry realestate --name 张伟 --gender 男 \\
+        --phone "+86 138-0013-8000" --need "三房 120㎡" --agent 李娜
+    """
     if from_json is not None:
         _lead_add_from_json(env, from_json, as_json, click.get_current_context())
         return
     if industry is None:
-        raise click.UsageError("Missing option '--industry' (or give the lead with --from-json FILE).")
+        raise click.UsageError(_("Missing option '--industry' (or give the lead with --from-json FILE)."))
     book = env.book()
     added = book.add_lead(industry, name=name, gender=gender, phone=phone, need=need,
                           attributes=_assignments(sets), agent=agent, channel=channel, relation=relation,
@@ -305,7 +364,13 @@ def _print_added(env, book, added, as_json, emit=True):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def lead_set(env, lead_id, assignments, agent, note, different_person, as_json):
-    """Change a lead's attributes (recorded as an event)."""
+    """Change a lead's attributes (recorded as an event).
+
+    Examples:
+
+    \b
+    leadcycle lead set 1 funds=A price=B --agent 李娜
+    """
     book = env.book()
     lead_id = _lead_id(lead_id)
     before = state_before(book, lead_id)
@@ -333,12 +398,20 @@ def lead_set(env, lead_id, assignments, agent, note, different_person, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def log(env, lead_id, kind, agent, sets, note, reaction, as_json):
-    """Append an event to a lead's log: visit, call, follow_up, contract…
+    """Append an event to a lead's log.
+
+    Append an event to a lead's log: visit, call, follow_up, contract…
 
     A follow-up needs its content (--note) and the client's reaction
     (--reaction). On a colleague's lead an agent logs only receptions
     (visit, call), an assist or a deal; a manager logs anything.
     See the kinds of an industry with: leadcycle fields --industry NAME
+
+    Examples:
+
+    \b
+    leadcycle log 1 follow_up --agent 李娜 --reaction 积极 --note "约周末看房"
+    leadcycle log 1 visit --agent 李娜
     """
     book = env.book()
     lead_id = _lead_id(lead_id)
@@ -346,7 +419,7 @@ def log(env, lead_id, kind, agent, sets, note, reaction, as_json):
     if reaction is not None:
         data["reaction"] = reaction
     before = state_before(book, lead_id)
-    event, _ = book.log(lead_id, kind, agent=agent, data=data, note=note)
+    event, _written = book.log(lead_id, kind, agent=agent, data=data, note=note)
     _print_written(env, book, lead_id, before, event, f"logged {kind} #{event.id} on lead #{lead_id}", as_json)
 
 
@@ -381,15 +454,23 @@ def _print_written(env, book, lead_id: int, before, event, headline: str, as_jso
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def void(env, lead_id, event_id, as_, reason, agent, as_json):
-    """Void EVENT_ID of a lead's log. The entry stays in the register, marked
+    """Void an entry of a lead's log (it stays, marked).
+
+    Void EVENT_ID of a lead's log. The entry stays in the register, marked
     voided; grades, stages, follow-ups, ownership, credit and reports leave
-    it out. Event ids are shown by: leadcycle show LEAD_ID"""
+    it out. Event ids are shown by: leadcycle show LEAD_ID
+
+    Examples:
+
+    \b
+    leadcycle void 1 7 --as return_unit --reason "客户退房" --agent 李娜
+    """
     book = env.book()
     lead_id = _lead_id(lead_id)
     from leadcycle.corrections import void_line
 
     before = state_before(book, lead_id)
-    event, _ = book.void(lead_id, event_id, reason=reason, agent=agent, as_=as_)
+    event, _written = book.void(lead_id, event_id, reason=reason, agent=agent, as_=as_)
     _print_written(env, book, lead_id, before, event, f"lead #{lead_id}: {void_line(event, env.lang)}", as_json)
 
 
@@ -402,8 +483,16 @@ def void(env, lead_id, event_id, as_, reason, agent, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def show(env, lead_id, unmask, as_json):
-    """A lead's state, the reasons for it, and its history (phone masked
-    unless --unmask by its owner or a manager)."""
+    """A lead's state, the reasons for it, and its history.
+
+    The phone is masked unless --unmask by its owner or a manager.
+
+    Examples:
+
+    \b
+    leadcycle show 1
+    leadcycle show 1 --json
+    """
     from leadcycle import privacy
 
     book = env.book()
@@ -422,37 +511,27 @@ def show(env, lead_id, unmask, as_json):
         return
     lead, state, ind = record.lead, record.state, record.industry
     kinds = {k.name: k for k in ind.event_kinds} if ind else {}
-    zh = lang == "zh"
+    words = Words(book, lang)
+    colon = "：" if lang == "zh" else ": "  # the catalogs' own punctuation
 
-    def say(en: str, cn: str) -> str:
-        return cn if zh else en
+    def field(label: str, value) -> str:
+        return f"{_(label)}{colon}{value}"
 
-    ladder = book.context.rules[lead.industry].stages if lead.industry in book.context.rules else None
-    found = ladder.stage(state.stage) if ladder is not None and state.stage else None
-    stage_label = found.label(lang) if found is not None else (state.stage or "-")
-    click.echo(say(f"Lead #{lead.id}", f"客户 #{lead.id}")
-               + f"  {lead.name} ({lead.gender})  {phones.phone(lead.phone, owner)}")
-    click.echo(f"  {say('industry', '行业')}: {ind.label(lang) if ind else lead.industry}    "
-               f"{say('need', '需求')}: {lead.need}")
-    score = f" ({say('score', '得分')} {state.score:g})" if state.score is not None else ""
-    grade_label = ind.grade_label(state.grade, lang) if ind and state.grade else (state.grade or say("none", "无"))
-    click.echo(f"  {say('grade', '等级')}: {grade_label}{score}")
-    click.echo(f"  {say('stage', '阶段')}: {stage_label}    "
-               f"{say('owner', '归属')}: {state.owner or say('(pool)', '（公共池）')}")
+    stage_label = words.stage(lead.industry, state.stage) or "-"
+    click.echo(_("Lead #{id}").format(id=lead.id)
+               + f"  {lead.name} ({words.gender(lead.gender)})  {phones.phone(lead.phone, owner)}")
+    click.echo("  " + field(N_("industry"), words.industry(lead.industry)) + "    " + field(N_("need"), lead.need))
+    score = f" ({_('score')} {state.score:g})" if state.score is not None else ""
+    grade_label = ind.grade_label(state.grade, lang) if ind and state.grade else (state.grade or _("none"))
+    click.echo("  " + field(N_("grade"), grade_label + score))
+    click.echo("  " + field(N_("stage"), stage_label) + "    " + field(N_("owner"), owner_cell(state.owner)))
     if state.next_follow_up:
         late = (book.now.date() - state.next_follow_up).days
-        if late > 0:
-            when = say(f" — {late} day{'s' if late > 1 else ''} overdue", f" — 已逾期{late}天")
-        else:
-            when = say(" — today", " — 今天") if late == 0 else ""
-        kind = say(state.follow_up_kind, {"first": "首次回访"}.get(state.follow_up_kind, "跟进"))
-        click.echo(f"  {say('next follow-up', '下次跟进')}: {state.next_follow_up} ({kind}){when}")
+        when = f" — {overdue(late)}" if late >= 0 else ""
+        kind = _("first call-back") if state.follow_up_kind == "first" else _("follow-up")
+        click.echo("  " + field(N_("next follow-up"), f"{state.next_follow_up} ({kind}){when}"))
     if lead.attributes:
-        parts = []
-        for k, v in sorted(lead.attributes.items()):
-            f = ind.field(k) if ind else None
-            parts.append(f"{f.label(lang) if f else k}={v}")
-        click.echo(f"  {say('attributes', '资料')}: " + ", ".join(parts))
+        click.echo("  " + field(N_("attributes"), words.pairs(lead.industry, dict(sorted(lead.attributes.items())))))
     from leadcycle import profile
 
     for line in profile.show_lines(lead, record.events, lang):  # source, temperament playbook
@@ -464,25 +543,28 @@ def show(env, lead_id, unmask, as_json):
             click.echo(f"  {summary.get(lang) or summary.get('en', '')}")
         elif value is not None and not isinstance(value, (dict, list)):
             click.echo(f"  {key[2:]}: {value}")
-    click.echo(say("Why:", "原因："))
+    click.echo(_("Why:"))
     for r in state.reasons:
         click.echo(f"  - {r.text(lang)}")
     from .ownership import credit_lines
 
     credit = credit_lines(book, lead.id, lang)  # each deal's shares and the rule that decided them
     if credit:
-        click.echo(say("Credit:", "业绩："))
+        click.echo(_("Credit:"))
         for line in credit:
             click.echo(f"  - {line}")
-    click.echo(say("History:", "记录："))
+    click.echo(_("History:"))
     for e in record.events:
-        click.echo(event_line(e, kinds, lang, voided, phones, owner))
+        click.echo(event_line(e, kinds, lang, voided, phones, owner, words, lead.industry))
     echo_phone_notice(not phones.reveals(owner), lang)
 
 
 # ------------------------------------------------------------------ list
 
 LIST_COLUMNS = ("id", "industry", "name", "phone", "grade", "score", "stage", "owner", "next_follow_up")
+#: the headers people read (msgids: the catalogs translate them)
+LIST_HEADERS = (N_("id"), N_("industry"), N_("name"), N_("phone"), N_("grade"), N_("score"), N_("stage"),
+                N_("owner"), N_("next_follow_up"))
 
 
 @cli.command(name="list")
@@ -493,35 +575,39 @@ LIST_COLUMNS = ("id", "industry", "name", "phone", "grade", "score", "stage", "o
 @click.option("--pool", is_flag=True, help="Only leads without an owner.")
 @click.option("--q", "q", metavar="TEXT", help="Only leads found by TEXT: phone digits, name, or pinyin (as find).")
 @click.option("--limit", type=click.IntRange(min=1, max=LEAD_ID_MAX, clamp=True), help="At most this many.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
-@click.option("--csv", "as_csv", is_flag=True, help="Output CSV.")
+@output_options
 @unmask_option
 @pass_env
-def list_cmd(env, industry, grade, stage, owner, pool, q, limit, as_json, as_csv, unmask):
-    """List leads with their grade, stage, owner and next follow-up (phones
-    masked; --unmask shows your own leads', or every lead's to a manager)."""
+def list_cmd(env, industry, grade, stage, owner, pool, q, limit, unmask):
+    """List leads: grade, stage, owner, next follow-up.
+
+    List leads with their grade, stage, owner and next follow-up (phones
+    masked; --unmask shows your own leads', or every lead's to a manager).
+
+    Examples:
+
+    \b
+    leadcycle list --grade A --owner 李娜
+    leadcycle list --q zw --csv > found.csv
+    """
     from leadcycle import privacy
 
-    if as_json and as_csv:
-        raise click.UsageError("choose one of --json and --csv")
     book = env.book()
     if industry:
         book.industry(industry)
     if owner and book.store.get_agent(owner) is None:
-        raise LeadcycleError(f"unknown agent {owner!r}; see: leadcycle agent list")
+        raise LeadcycleError(N_("unknown agent {name!r}; see: leadcycle agent list"), name=owner)
     phones = phone_view(env, unmask, privacy.own_leads)
     rows = [{**{k: r[k] for k in LIST_COLUMNS}, "phone": phones.phone(r["phone"], r["owner"]),
              "phone_masked": not phones.reveals(r["owner"])}
             for r in book.list(industry=industry, grade=grade, stage=stage, owner=owner, pool=pool, q=q,
                                limit=limit)]
-    if as_json:
-        echo_json(rows)
-    elif as_csv:
-        echo_csv(rows, (*LIST_COLUMNS, "phone_masked"))
-    else:
-        click.echo(table([[r[k] for k in LIST_COLUMNS] for r in rows], LIST_COLUMNS))
-        click.echo(f"{len(rows)} leads")
-        echo_phone_notice(any(r["phone_masked"] for r in rows), env.lang)
+    words = Words(book, env.lang)
+    emit(rows, (*LIST_COLUMNS, "phone_masked"), [_(c) for c in LIST_HEADERS],
+         [(r["id"], words.industry(r["industry"]), r["name"], r["phone"], r["grade"], r["score"],
+           words.stage(r["industry"], r["stage"]), owner_cell(r["owner"]), r["next_follow_up"]) for r in rows],
+         footer=[ngettext("{n} lead", "{n} leads", len(rows)).format(n=len(rows)),
+                 phone_notice(any(r["phone_masked"] for r in rows), env.lang)])
 
 
 # ------------------------------------------------------------------- due
@@ -530,11 +616,20 @@ def list_cmd(env, industry, grade, stage, owner, pool, q, limit, as_json, as_csv
 @cli.command()
 @click.option("--agent", help="Only this agent's list.")
 @unmask_option
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def due(env, agent, unmask, as_json):
-    """What each agent must do today: follow-ups due and overdue, first
-    call-backs, and what the industry plugins add (lapse warnings…)."""
+def due(env, agent, unmask):
+    """What each agent must do today.
+
+    What each agent must do today: follow-ups due and overdue, first
+    call-backs, and what the industry plugins add (lapse warnings…).
+
+    Examples:
+
+    \b
+    leadcycle due --agent 李娜
+    leadcycle due --csv > today.csv
+    """
     from leadcycle import privacy
     from leadcycle.reports.daily import due_items
 
@@ -543,22 +638,24 @@ def due(env, agent, unmask, as_json):
     today = book.now.date()
     items = due_items(book, agent, env.lang)
     _mask_due_phones(book, items, phones)
-    if as_json:
-        echo_json(items)
-        return
-    if not items:
-        click.echo(f"nothing due on {today}" + (f" for {agent}" if agent else ""))
-        return
     rows = []
     for i in items:
-        late = i.get("days_overdue")
-        what = i.get("text") or i["kind"].replace("_", " ")
-        status = (f"{late} day{'s' if late > 1 else ''} overdue" if late and late > 0
-                  else ("today" if late == 0 else ""))
+        what = i.get("text") or DUE_KINDS.get(i["kind"]) or i["kind"].replace("_", " ")
         if i.get("playbook"):
             what = f"{what}\n{i['playbook']}"
-        rows.append((i.get("owner") or "(pool)", i["lead_id"], i.get("name"), i.get("grade"), what, status))
-    click.echo(table(rows, ["owner", "lead", "name", "grade", "to do", "status"]))
+        rows.append((owner_cell(i.get("owner")), i["lead_id"], i.get("name"), i.get("grade"), _(what),
+                     overdue(i.get("days_overdue"))))
+    emit(items, DUE_COLUMNS, [_("owner"), _("lead"), _("name"), _("grade"), _("to do"), _("status")], rows,
+         empty=(_("nothing due on {day} for {agent}") if agent else _("nothing due on {day}")).format(
+             day=today, agent=agent))
+
+
+#: the core's kinds of ``due`` item, as people read them
+DUE_KINDS = {"first_call_back": N_("first call back"), "follow_up": N_("follow up")}
+
+
+#: the columns of ``due --csv``: what every item has, the core's and the plugins'
+DUE_COLUMNS = ("owner", "lead_id", "name", "phone", "grade", "kind", "text", "due", "days_overdue")
 
 
 def _mask_due_phones(book, items, phones) -> None:
@@ -584,25 +681,39 @@ def _mask_due_phones(book, items, phones) -> None:
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def review(env, dry_run, as_json):
-    """The periodic review the industries define (weekly downgrades, account levels…)."""
+def review(env, dry_run):
+    """Run the industries' periodic review.
+
+    The periodic review the industries define (weekly downgrades, account levels…).
+
+    Examples:
+
+    \b
+    leadcycle review --dry-run
+    leadcycle review
+    """
     book = env.book()
     if book.store.count_leads() == 0:
-        raise LeadcycleError("there are no leads to review yet; register one with: leadcycle lead add")
+        raise LeadcycleError(N_("there are no leads to review yet; register one with: leadcycle lead add"))
     changes = book.review(apply=not dry_run)
     for c in changes:
         if hasattr(c.get("reason"), "to_json"):
             c["reason"] = c["reason"](env.lang)
-    if as_json:
-        echo_json(changes)
-        return
-    if not changes:
-        click.echo("review: nothing to change")
-        return
-    click.echo(table([(c["lead_id"], c["change"], c["reason"]) for c in changes], ["lead", "change", "reason"]))
-    click.echo(f"{len(changes)} changes" + (" proposed (dry run)" if dry_run else ""))
+    n = len(changes)
+    emit(changes, ("lead_id", "change", "reason"), [_("lead"), _("change"), _("reason")],
+         [(c["lead_id"], _pooled(c["change"]), c["reason"]) for c in changes],
+         empty=_("review: nothing to change"),
+         footer=[(ngettext("{n} change proposed (dry run)", "{n} changes proposed (dry run)", n) if dry_run
+                  else ngettext("{n} change", "{n} changes", n)).format(n=n) if changes else ""])
+
+
+def _pooled(change) -> str:
+    """A review's change as people read it: ``赵敏 → pool`` names the pool
+    in the reader's language."""
+    text = str(change)
+    return text[:-len("pool")] + _("pool") if text.endswith("→ pool") else text
 
 
 # --------------------------------------------------------------- rescore
@@ -612,10 +723,19 @@ def review(env, dry_run, as_json):
 @click.option("--industry", help="Only this industry.")
 @click.option("--batch-size", type=click.IntRange(min=1, max=BATCH_MAX), default=1000, show_default=True,
               help="Leads per transaction; memory grows with it (about 30 KB per lead).")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
 def rescore(env, industry, batch_size, as_json):
-    """Rebuild every projection from the event log; print the count per grade."""
+    """Rebuild every projection from the event log.
+
+    Rebuild every projection from the event log; print the count per grade.
+
+    Examples:
+
+    \b
+    leadcycle rescore
+    leadcycle rescore --industry machinery
+    """
     book = env.book()
     total = book.store.count_leads(industry)
     if interactive() and not as_json and total > batch_size:
@@ -623,12 +743,13 @@ def rescore(env, industry, batch_size, as_json):
             counts = book.rescore(batch_size, industry, progress=bar.update)
     else:
         counts = book.rescore(batch_size, industry)
-    if as_json:
-        echo_json({ind: {(g or "none"): n for g, n in grades.items()} for ind, grades in counts.items()})
-        return
-    rows = [(ind, g or "(none)", n) for ind, grades in counts.items() for g, n in grades.items()]
-    click.echo(table(rows, ["industry", "grade", "leads"]))
-    click.echo(f"{sum(r[2] for r in rows)} leads rescored")
+    records = [{"industry": ind, "grade": g, "leads": n} for ind, grades in counts.items() for g, n in grades.items()]
+    words = Words(book, env.lang)
+    n = sum(r["leads"] for r in records)
+    emit(records, ("industry", "grade", "leads"), [_("industry"), _("grade"), _("leads")],
+         [(words.industry(r["industry"]), r["grade"] or _("(none)"), r["leads"]) for r in records],
+         as_json={ind: {(g or "none"): n for g, n in grades.items()} for ind, grades in counts.items()},
+         footer=[ngettext("{n} lead rescored", "{n} leads rescored", n).format(n=n)])
 
 
 # ---------------------------------------------------------------- fields
@@ -636,10 +757,17 @@ def rescore(env, industry, batch_size, as_json):
 
 @cli.command()
 @click.option("--industry", required=True, help="The industry.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def fields(env, industry, as_json):
-    """The attributes and event kinds an industry reads."""
+def fields(env, industry):
+    """The attributes and event kinds an industry reads.
+
+    Examples:
+
+    \b
+    leadcycle fields --industry realestate
+    leadcycle fields --industry machinery --json
+    """
     from leadcycle.registry import BASE_FIELDS, Registry
 
     ind = Registry().industry(industry)
@@ -651,8 +779,26 @@ def fields(env, industry, as_json):
                 "minimum": f.minimum, "maximum": f.maximum, "required": f.required,
                 "help": f.help.to_json() if f.help else None}
 
-    if as_json:
-        echo_json({
+    def allowed(f):
+        if f.choices:
+            return " | ".join(c.value for c in f.choices)
+        if f.minimum is not None or f.maximum is not None:
+            return f"{'' if f.minimum is None else f'{f.minimum:g}'}..{'' if f.maximum is None else f'{f.maximum:g}'}"
+        return ""
+
+    def kind_fields(k):
+        return ", ".join(f"{f.name}:{f.type}" + (f"({'|'.join(c.value for c in f.choices)})" if f.choices else "")
+                         for f in k.fields)
+
+    if output_format() != "table":
+        # one record per basic, attribute and loggable event kind; --json keeps the whole document
+        records = ([{"section": "basic", "name": f.name, "type": f.type, "label": f.label(lang),
+                     "allowed": allowed(f)} for f in BASE_FIELDS]
+                   + [{"section": "attribute", "name": f.name, "type": f.type, "label": f.label(lang),
+                       "allowed": allowed(f)} for f in ind.fields]
+                   + [{"section": "event_kind", "name": k.name, "type": "event", "label": k.label(lang),
+                       "allowed": kind_fields(k)} for k in ind.event_kinds if k.loggable])
+        emit(records, ("section", "name", "type", "label", "allowed"), as_json={
             "industry": ind.name, "label": ind.label.to_json(),
             "basics": [field_json(f) for f in BASE_FIELDS],
             "attributes": [field_json(f) for f in ind.fields],
@@ -662,30 +808,15 @@ def fields(env, industry, as_json):
             "grades": [{"value": c.value, "label": c.label.to_json()} for c in ind.grades],
         })
         return
-
-    def allowed(f):
-        if f.choices:
-            return " | ".join(c.value for c in f.choices)
-        if f.minimum is not None or f.maximum is not None:
-            return f"{'' if f.minimum is None else f'{f.minimum:g}'}..{'' if f.maximum is None else f'{f.maximum:g}'}"
-        return ""
-
     click.echo(f"{ind.label(lang)} ({ind.name})")
-    click.echo("\nBasics (required at registration):")
-    click.echo(table([(f.name, f.type, f.label(lang), allowed(f)) for f in BASE_FIELDS],
-                     ["name", "type", "label", "allowed"]))
-    click.echo("\nAttributes (leadcycle lead set ID KEY=VALUE):")
-    click.echo(table([(f.name, f.type, f.label(lang), allowed(f)) for f in ind.fields],
-                     ["name", "type", "label", "allowed"]))
-    click.echo("\nEvent kinds (leadcycle log ID KIND):")
-    rows = []
-    for k in ind.event_kinds:
-        if not k.loggable:
-            continue
-        rows.append((k.name, k.label(lang), ", ".join(
-            f"{f.name}:{f.type}" + (f"({'|'.join(c.value for c in f.choices)})" if f.choices else "")
-            for f in k.fields)))
-    click.echo(table(rows, ["kind", "label", "fields"]))
+    headers = [_("name"), _("type"), _("label"), _("allowed")]
+    click.echo("\n" + _("Basics (required at registration):"))
+    click.echo(table([(f.name, _(f.type), f.label(lang), allowed(f)) for f in BASE_FIELDS], headers))
+    click.echo("\n" + _("Attributes (leadcycle lead set ID KEY=VALUE):"))
+    click.echo(table([(f.name, _(f.type), f.label(lang), allowed(f)) for f in ind.fields], headers))
+    click.echo("\n" + _("Event kinds (leadcycle log ID KIND):"))
+    click.echo(table([(k.name, k.label(lang), kind_fields(k)) for k in ind.event_kinds if k.loggable],
+                     [_("kind"), _("label"), _("fields")]))
 
 
 # -------------------------------------------------------------- settings
@@ -693,7 +824,14 @@ def fields(env, industry, as_json):
 
 @cli.group()
 def settings():
-    """Per-database settings: thresholds, periods, methods."""
+    """Per-database settings: thresholds, periods, methods.
+
+    Examples:
+
+    \b
+    leadcycle settings list
+    leadcycle settings set ownership.protection_days 15
+    """
 
 
 def _setting_row(s, current, is_default, lang):
@@ -704,17 +842,22 @@ def _setting_row(s, current, is_default, lang):
 
 
 @settings.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def settings_list(env, as_json):
-    """Every setting with its value, default and source."""
+def settings_list(env):
+    """Every setting with its value, default and source.
+
+    Examples:
+
+    \b
+    leadcycle settings list
+    leadcycle settings list --csv
+    """
     st = env.book().settings
     rows = [_setting_row(st.setting(k), st[k], st.is_default(k), env.lang) for k in st]
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r["key"], r["value"], "" if r["is_default"] else f"(default {r['default']})",
-                       r["label"]) for r in rows], ["key", "value", "", "meaning"]))
+    emit(rows, ("key", "type", "value", "default", "is_default", "label", "choices", "source", "help"),
+         [_("key"), _("value"), _("default"), _("meaning"), _("source")],
+         [(r["key"], r["value"], r["default"], r["label"], r["source"]) for r in rows])
 
 
 @settings.command(name="get")
@@ -722,7 +865,13 @@ def settings_list(env, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def settings_get(env, key, as_json):
-    """Print one setting."""
+    """Print one setting.
+
+    Examples:
+
+    \b
+    leadcycle settings get ownership.protection_days
+    """
     st = env.book().settings
     s = st.setting(key)
     if as_json:
@@ -736,7 +885,13 @@ def settings_get(env, key, as_json):
 @click.argument("value")
 @pass_env
 def settings_set(env, key, value):
-    """Change a setting (validated against its type and range)."""
+    """Change a setting (validated against its type and range).
+
+    Examples:
+
+    \b
+    leadcycle settings set ownership.protection_days 15
+    """
     book = env.book()
     stored = book.set_setting(key, value)
     click.echo(f"{key} = {stored}; every command from now on applies it (leadcycle rescore stores the new projections, so that large lists stay fast)")
@@ -746,7 +901,13 @@ def settings_set(env, key, value):
 @click.argument("key")
 @pass_env
 def settings_reset(env, key):
-    """Return a setting to its default."""
+    """Return a setting to its default.
+
+    Examples:
+
+    \b
+    leadcycle settings reset ownership.protection_days
+    """
     book = env.book()
     book.reset_setting(key)
     click.echo(f"{key} = {book.settings[key]} (default)")
@@ -775,8 +936,17 @@ def _program() -> str:
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def demo(env, days, seed, as_json):
-    """Fill a database with a few hundred synthetic leads across the installed
-    industries, simulate weeks of visits and follow-ups, print the summary."""
+    """Fill a new database with weeks of a simulated office.
+
+    Fill a database with a few hundred synthetic leads across the installed
+    industries, simulate weeks of visits and follow-ups, print the summary.
+
+    Examples:
+
+    \b
+    leadcycle --db demo.db demo
+    leadcycle --db demo.db demo --days 14 --seed 7
+    """
     import os
     import random
 
@@ -785,8 +955,8 @@ def demo(env, days, seed, as_json):
     from leadcycle.registry import Registry
 
     if os.path.exists(env.db_path) and os.path.getsize(env.db_path) > 0:
-        raise LeadcycleError(f"{env.db_path} already exists; the demo fills a new database "
-                             "(give another --db or remove it)")
+        raise LeadcycleError(N_("{db} already exists; the demo fills a new database (give another --db or remove it)"),
+                             db=env.db_path)
     industries = sorted(Registry().industries)
     start = env.now or dt.datetime(2026, 9, 1, 9, 0)
     book = LeadBook.create(env.db_path, industries, now=start)

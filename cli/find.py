@@ -7,17 +7,19 @@ import click
 
 from . import cli
 from .commands import pass_env
-from .output import echo_json, table
+from .output import _, emit, ngettext, output_options, owner_cell
 
 
 @cli.command()
 @click.argument("text")
 @click.option("--industry", help="Only this industry.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="At most this many.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def find(env, text, industry, limit, as_json):
+def find(env, text, industry, limit):
     """Find a client (查找客户): phone digits, name, or pinyin.
+
+    Examples:
 
     \b
     leadcycle find 8000        # the phone's last digits (尾号)
@@ -30,11 +32,13 @@ def find(env, text, industry, limit, as_json):
     rows = book.find(text, industry=industry, limit=limit)
     for r in rows:
         r["phone"] = mask_phone(r["phone"])
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r["id"], r["industry"], r["name"], r["phone"], r["grade"], r["owner"] or "(pool)",
-                       r["next_follow_up"]) for r in rows],
-                     ["id", "industry", "name", "phone", "grade", "owner", "next_follow_up"]))
-    click.echo(f"{len(rows)} found" + (f" (the first {limit}; narrow it down or give --limit)"
-                                       if len(rows) == limit else "") + "; phones masked")
+    from .output import Words
+
+    columns = ("id", "industry", "name", "phone", "grade", "owner", "next_follow_up")
+    words = Words(book, env.lang)
+    emit(rows, columns, [_(c) for c in columns],
+         [(r["id"], words.industry(r["industry"]), r["name"], r["phone"], r["grade"], owner_cell(r["owner"]),
+           r["next_follow_up"]) for r in rows],
+         footer=[ngettext("{n} found", "{n} found", len(rows)).format(n=len(rows))
+                 + (_(" (the first {limit}; narrow it down or give --limit)").format(limit=limit)
+                    if len(rows) == limit else "") + _("; phones masked")])

@@ -60,7 +60,9 @@ IMPORT_LABELS = {
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json):
-    """Import a register (.csv or .xlsx) with Chinese or English headers.
+    """Import a register (.csv or .xlsx).
+
+    Import a register (.csv or .xlsx) with Chinese or English headers.
 
     Every row is checked as 'lead add' checks it; bad rows go to
     FILE.rejects.csv with their row number and the reason, and the command
@@ -72,6 +74,13 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
     A file written by 'export --history' (.jsonl, or .xlsx with a history
     sheet) is applied whole or not at all: what the database has already
     is skipped, the rest appended with its own dates.
+
+    Examples:
+
+    \b
+    leadcycle import 来访客户登记表.xlsx --industry realestate
+    leadcycle import register.csv --industry realestate --map 客户电话=phone
+    leadcycle import all.jsonl
     """
     from leadcycle.io import count_rows, import_file
 
@@ -139,13 +148,21 @@ def _import_history(env, book, file, as_json, options):
                    "file that 'leadcycle import' reads back (with --unmask) into this or a new database.")
 @pass_env
 def export_cmd(env, fmt, industry, grade, owner, output, unmask, force, history):
-    """Export leads with their registration, attributes, grade and owner.
+    """Export leads to .xlsx or .csv, or the whole history.
+
+    Export leads with their registration, attributes, grade and owner.
 
     Phones are masked unless --unmask (a manager's); an unmasked export
     imports back into the same leads ('leadcycle import FILE'). An existing
     file is replaced only with --force, the database never; an export that
     matches no lead writes nothing and exits 1. Text that starts like a
     formula (=, +, -, @) is written as text.
+
+    Examples:
+
+    \b
+    leadcycle export --industry realestate --grade A -o a-leads.xlsx
+    leadcycle export --history --unmask -o all.jsonl
     """
     from leadcycle import privacy
     from leadcycle.io import export_grade, export_to_file, write_export

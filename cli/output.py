@@ -14,7 +14,11 @@ import click
 
 
 def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Display columns of ``text`` on a terminal: CJK characters take two,
+    combining marks none (wcwidth, which knows Unicode's tables)."""
+    from wcwidth import wcwidth
+
+    return sum(max(wcwidth(ch), 0) for ch in text)
 
 
 def _pad(text: str, width: int) -> str:
@@ -31,10 +35,14 @@ def _cell(value: Any) -> str:
 
 MAX_CELL = 60
 
+#: the narrowest a column is squeezed to when a table is fitted to the terminal
+MIN_CELL = 6
+
 
 def _wrap(text: str, width: int) -> list[str]:
     """Split ``text`` into lines of at most ``width`` display columns,
-    at spaces where possible (Chinese text breaks anywhere)."""
+    at spaces where possible, else between two characters (Chinese text
+    breaks anywhere; a wide character is never cut in half)."""
     lines: list[str] = []
     for para in text.splitlines() or [""]:
         line = ""
@@ -47,7 +55,7 @@ def _wrap(text: str, width: int) -> list[str]:
                 lines.append(line)
             line = ""
             for ch in word:
-                if _width(line + ch) > width:
+                if line and _width(line + ch) > width:
                     lines.append(line)
                     line = ""
                 line += ch
@@ -55,20 +63,57 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], max_cell: int = MAX_CELL) -> str:
+def terminal_width() -> int | None:
+    """The width tables are fitted to: ``COLUMNS`` when set, else the
+    terminal's when standard output is one; None when piped (a file or a
+    program gets whole lines)."""
+    import os
+    import shutil
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def _fit(widths: list[int], width: int | None) -> list[int]:
+    """Narrow the widest columns, one column at a time, until the row (with
+    its two-space gaps) fits ``width``; no column below :data:`MIN_CELL`."""
+    widths = list(widths)
+    if width is None:
+        return widths
+    budget = width - 2 * (len(widths) - 1)
+    while sum(widths) > budget:
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        if widths[widest] <= MIN_CELL:
+            break
+        widths[widest] -= 1
+    return widths
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], max_cell: int = MAX_CELL,
+          width: int | None = -1) -> str:
     """A plain text table that lines up Chinese text too; cells wider than
-    ``max_cell`` columns wrap onto more lines."""
-    cells = [[_wrap(_cell(v), max_cell) for v in row] for row in rows]
-    widths = [_width(h) for h in headers]
-    for row in cells:
-        for i, c in enumerate(row):
-            widths[i] = max(widths[i], *(_width(part) for part in c))
-    lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    for row in cells:
-        for n in range(max(len(c) for c in row) if row else 0):
-            lines.append("  ".join(_pad(c[n] if n < len(c) else "", w)
-                                   for c, w in zip(row, widths)).rstrip())
+    ``max_cell`` columns wrap onto more lines, and the table is fitted to
+    ``width`` columns (by default :func:`terminal_width`)."""
+    if width == -1:
+        width = terminal_width()
+    texts = [[_cell(v) for v in row] for row in rows]
+    natural = [_width(h) for h in headers]
+    for row in texts:
+        for i, text in enumerate(row):
+            natural[i] = max(natural[i], *(min(_width(part), max_cell) for part in text.splitlines() or [""]))
+    widths = _fit(natural, width)
+    head = [_wrap(h, w) for h, w in zip(headers, widths)]
+    cells = [[_wrap(text, w) for text, w in zip(row, widths)] for row in texts]
+    lines = []
+    for row in [head, *cells]:
+        for n in range(max((len(c) for c in row), default=0)):
+            lines.append("  ".join(_pad(c[n] if n < len(c) else "", w) for c, w in zip(row, widths)).rstrip())
+        if row is head:
+            lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
@@ -88,17 +133,148 @@ def echo_json(value: Any) -> None:
     click.echo(dumps(value))
 
 
-def echo_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
-    """Records as CSV; text that starts like a formula is written as text
-    (as ``export`` writes it), so the file is safe to open in Excel."""
+def _flat(value: Any) -> Any:
+    """A value as one CSV/TSV cell, as JSON writes it: moments in ISO-8601,
+    lists and objects as JSON text."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=_default)
+    return value
+
+
+def echo_delimited(rows: Iterable[dict], columns: Sequence[str], delimiter: str = ",") -> None:
+    """Records as CSV (``delimiter=","``) or TSV (``"\\t"``); text that starts
+    like a formula is written as text (as ``export`` writes it), so the file
+    is safe to open in Excel."""
     from leadcycle.io import spreadsheet_text
 
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n",
+                            delimiter=delimiter)
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _cell(spreadsheet_text(row.get(k))) for k in columns})
+        writer.writerow({k: _cell(spreadsheet_text(_flat(row.get(k)))) for k in columns})
     click.echo(buf.getvalue(), nl=False)
+
+
+def echo_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
+    echo_delimited(rows, columns, ",")
+
+
+# ------------------------------------------------------- output formats
+
+#: where the chosen format of this run is kept (click's ``ctx.meta``)
+FORMAT_KEY = "leadcycle.output"
+
+MACHINE = {"json": "--json", "nl": "--nl", "csv": "--csv", "tsv": "--tsv"}
+
+
+class TableFormat(click.ParamType):
+    """A tabulate table format (``--fmt github``), checked when given so
+    that tabulate is imported only by the runs that use it."""
+
+    name = "format"
+
+    def convert(self, value, param, ctx):
+        import tabulate
+
+        if value not in tabulate.tabulate_formats:
+            self.fail(f"{value!r} is not a table format; choose one of {', '.join(tabulate.tabulate_formats)}",
+                      param, ctx)
+        return value
+
+    def shell_complete(self, ctx, param, incomplete):
+        import tabulate
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(f) for f in tabulate.tabulate_formats if f.startswith(incomplete)]
+
+
+def output_options(func):
+    """``--json``, ``--nl``, ``--csv``, ``--tsv`` and ``--fmt NAME`` on a
+    command that prints records, as sqlite-utils and llm have them. The
+    choice is kept for :func:`emit`; the command still receives ``as_json``
+    when it declares it (commands whose one-record JSON is their own). Two
+    formats at once are a usage error before anything runs."""
+    import functools
+    import inspect
+
+    takes_json = "as_json" in inspect.signature(func).parameters
+
+    @functools.wraps(func)
+    def wrapper(*args, as_json=False, as_nl=False, as_csv=False, as_tsv=False, fmt=None, **kwargs):
+        chosen = [flag for flag, on in (("--json", as_json), ("--nl", as_nl), ("--csv", as_csv),
+                                        ("--tsv", as_tsv), (f"--fmt {fmt}", fmt)) if on]
+        if len(chosen) > 1:
+            raise click.UsageError(f"choose one output format: {' or '.join(chosen)} were given")
+        name = (["json", "nl", "csv", "tsv"][[as_json, as_nl, as_csv, as_tsv].index(True)]
+                if any((as_json, as_nl, as_csv, as_tsv)) else fmt or "table")
+        click.get_current_context().meta[FORMAT_KEY] = name
+        if takes_json:
+            kwargs["as_json"] = as_json
+        return func(*args, **kwargs)
+
+    for decorator in reversed((
+        click.option("--json", "as_json", is_flag=True, help="Output JSON."),
+        click.option("--nl", "as_nl", is_flag=True, help="Output one JSON object per line."),
+        click.option("--csv", "as_csv", is_flag=True, help="Output CSV."),
+        click.option("--tsv", "as_tsv", is_flag=True, help="Output TSV."),
+        click.option("--fmt", type=TableFormat(), metavar="NAME",
+                     help="Table format: plain, simple, github, grid, psql, rst… (tabulate's)."),
+    )):
+        wrapper = decorator(wrapper)
+    return wrapper
+
+
+def output_format() -> str:
+    """The format this run prints records in: ``table`` unless the command's
+    :func:`output_options` said otherwise."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(FORMAT_KEY, "table") if ctx is not None else "table"
+
+
+_RECORDS = object()
+
+
+def emit(records: Sequence[dict], columns: Sequence[str], headers: Sequence[str] | None = None,
+         cells: Sequence[Sequence[Any]] | None = None, *, as_json: Any = _RECORDS,
+         empty: str | None = None, footer: Sequence[str] = ()) -> None:
+    """Print records in the format this run asked for.
+
+    ``records`` are dicts with stable English keys, for programs: ``--json``
+    prints them (or ``as_json``, a command's richer document), ``--nl`` one
+    per line, ``--csv``/``--tsv`` the ``columns``. People get a table of
+    ``cells`` (what a person reads of each record; default the columns'
+    values) under ``headers`` (default the column names), ``empty`` instead
+    when there are no records, then the ``footer`` lines; ``--fmt`` draws the
+    same cells with tabulate."""
+    fmt = output_format()
+    if fmt == "json":
+        echo_json(list(records) if as_json is _RECORDS else as_json)
+        return
+    if fmt == "nl":
+        for r in records:
+            click.echo(json.dumps(r, ensure_ascii=False, default=_default))
+        return
+    if fmt in ("csv", "tsv"):
+        echo_delimited(records, columns, "," if fmt == "csv" else "\t")
+        return
+    headers = list(headers if headers is not None else columns)
+    if cells is None:
+        cells = [[r.get(c) for c in columns] for r in records]
+    if fmt != "table":
+        import tabulate
+
+        click.echo(tabulate.tabulate([[_cell(v) for v in row] for row in cells], headers, tablefmt=fmt))
+        return
+    if not records and empty is not None:
+        click.echo(empty)
+    else:
+        click.echo(table(cells, headers))
+    for line in footer:
+        if line:
+            click.echo(line)
 
 
 def interactive() -> bool:
@@ -142,12 +318,14 @@ LEAD_ID = LeadIdType()
 
 
 def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=None,
-               owner: str | None = None) -> str:
+               owner: str | None = None, words: "Words | None" = None, industry: str | None = None) -> str:
     """One line of a lead's history: id, time, kind, agent, data, note; an
     entry written on a colleague's lead names the owner, a void says what it
     voids and why, and an entry in ``voided`` (id → its void) is marked.
     Phones in the data are masked unless ``phones`` (a PhoneView) shows the
-    numbers of ``owner``'s leads."""
+    numbers of ``owner``'s leads. With ``words`` (and the lead's
+    ``industry``) the data reads as labels and values in the reader's
+    language (``资金到位=A，客户反应=积极``), else as codes."""
     from leadcycle.corrections import VOID, void_line, voided_mark
     from leadcycle.privacy import MASKED
 
@@ -164,7 +342,11 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
     elif "from" in data and "to" in data:
         data = {"change": f"{data.get('from') or '-'}→{data.get('to') or '-'}",
                 **{k: v for k, v in data.items() if k not in ("from", "to")}}
-    if isinstance(data, dict):
+    if isinstance(data, dict) and words is not None:
+        if "channel" in data:
+            data = {**data, "channel": words.kind(industry, data["channel"])}
+        detail = words.pairs(industry, data, e.kind)
+    elif isinstance(data, dict):
         detail = ", ".join(f"{k}={v}" for k, v in data.items() if v not in (None, "", {}, []))
     else:
         detail = str(data)
@@ -201,9 +383,145 @@ def phone_view(env, unmask: bool, rule, *args):
     return rule(env.viewer(), *args)
 
 
-def echo_phone_notice(masked: bool, lang: str) -> None:
-    """The footer of a table in which some phone was masked."""
-    if masked:
-        from leadcycle.privacy import NOTICE
+def phone_notice(masked: bool, lang: str) -> str:
+    """The footer of a table in which some phone was masked ("" if none was)."""
+    if not masked:
+        return ""
+    from leadcycle.privacy import NOTICE
 
-        click.echo(NOTICE(lang))
+    return NOTICE(lang)
+
+
+def echo_phone_notice(masked: bool, lang: str) -> None:
+    """Print :func:`phone_notice` when some phone was masked."""
+    if masked:
+        click.echo(phone_notice(masked, lang))
+
+
+# ------------------------------------------------------------ words for people
+
+
+def _(message: str) -> str:
+    """``message`` in the reader's language (:mod:`leadcycle.i18n`)."""
+    from leadcycle.i18n import _ as translate
+
+    return translate(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    from leadcycle.i18n import ngettext as translate
+
+    return translate(singular, plural, n)
+
+
+def owner_cell(owner: str | None) -> str:
+    """An owner as a table shows it: the agent, or the pool."""
+    return owner or _("(pool)")
+
+
+def overdue(days: int | None) -> str:
+    """``3 days overdue``, ``today``, or nothing (not due yet)."""
+    if days is None or days < 0:
+        return ""
+    if days == 0:
+        return _("today")
+    return ngettext("{n} day overdue", "{n} days overdue", days).format(n=days)
+
+
+def _rating(value) -> bool:
+    """A rating such as ``A``…``D``: its letter says it (its label is a
+    sentence, for ``fields``)."""
+    return isinstance(value, str) and len(value) == 1 and value.isupper()
+
+
+def yes_no(value: bool | None) -> str:
+    return "" if value is None else _("yes") if value else _("no")
+
+
+class Words:
+    """The labels people read for the codes a lead carries — industries,
+    stages, event kinds, attribute values, gender — in ``lang``, from what
+    the plugins declare; an unknown code is shown as it is."""
+
+    def __init__(self, book, lang: str):
+        self.book, self.lang = book, lang
+
+    def industry(self, code: str | None) -> str:
+        ind = self.book.registry.industries.get(code) if code else None
+        return ind.label(self.lang) if ind else (code or "")
+
+    def stage(self, industry: str | None, code: str | None) -> str:
+        rules = self.book.context.rules
+        ladder = rules[industry].stages if industry in rules else None
+        found = ladder.stage(code) if ladder is not None and code else None
+        return found.label(self.lang) if found is not None else (code or "")
+
+    def kind(self, industry: str | None, code: str) -> str:
+        ind = self.book.registry.industries.get(industry)
+        for k in (ind.event_kinds if ind else ()):
+            if k.name == code:
+                return k.label(self.lang)
+        return code
+
+    def field(self, industry: str | None, name: str, kind: str | None = None):
+        """The declared field ``name`` of a lead (or of an event ``kind``)."""
+        from leadcycle.registry import BASE_FIELDS
+
+        ind = self.book.registry.industries.get(industry)
+        if kind is not None and ind is not None:
+            for k in ind.event_kinds:
+                if k.name == kind:
+                    for f in k.fields:
+                        if f.name == name:
+                            return f
+        found = ind.field(name) if ind is not None else None
+        return found or next((f for f in BASE_FIELDS if f.name == name), None)
+
+    def value(self, industry: str | None, name: str, value, kind: str | None = None) -> str:
+        """An attribute's value as a person reads it: a choice's label, yes
+        or no, the number or text as given."""
+        f = self.field(industry, name, kind)
+        if isinstance(value, bool):
+            return yes_no(value)
+        if f is not None and f.choices and value is not None and not _rating(value):
+            return "、".join(f.choice_label(v, self.lang) for v in str(value).split(",")) if self.lang == "zh" \
+                else ", ".join(f.choice_label(v, self.lang) for v in str(value).split(","))
+        if isinstance(value, float):
+            return f"{value:g}"
+        return "" if value is None else str(value)
+
+    def pairs(self, industry: str | None, data: dict, kind: str | None = None) -> str:
+        """``label=value, …`` of an entry's data, in the reader's language."""
+        sep = "，" if self.lang == "zh" else ", "
+        out = []
+        for k, v in data.items():
+            if v in (None, "", {}, []):
+                continue
+            f = self.field(industry, k, kind)
+            label = f.label(self.lang) if f is not None else _(k) if k in DATA_KEYS else k
+            if isinstance(v, dict):
+                v = self.pairs(industry, v, kind)
+            elif isinstance(v, list):
+                v = sep.join(str(x) for x in v)
+            else:
+                v = self.value(industry, k, v, kind)
+            out.append(f"{label}={v}")
+        return sep.join(out)
+
+    def gender(self, code: str | None) -> str:
+        """男/女 in Chinese; English keeps its own abbreviation (M/F)."""
+        from leadcycle.registry import GENDER_FIELD
+
+        if not code or self.lang == "en":
+            return code or ""
+        return GENDER_FIELD.choice_label(code, self.lang)
+
+
+from leadcycle.i18n import N_  # noqa: E402  (marks messages for the catalogs)
+
+
+#: keys of an entry's data that no field declares, as people read them
+DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"))
+
+#: the field types ``fields`` shows, for the catalogs
+FIELD_TYPES = (N_("str"), N_("int"), N_("float"), N_("bool"), N_("date"), N_("choice"))

@@ -8,7 +8,8 @@ import click
 
 from . import cli
 from .commands import _lead_id, agent, pass_env
-from .output import echo_json, echo_phone_notice, phone_view, table, unmask_option
+from .output import _, echo_json, emit, ngettext, output_format, output_options, owner_cell, phone_notice, phone_view
+from .output import table, unmask_option
 
 
 def _owner_line(book, lead_id, lang):
@@ -43,10 +44,19 @@ def _changed(env, lead_id, as_json):
 @cli.command()
 @click.option("--industry", help="Only this industry.")
 @click.option("--unmask", is_flag=True, help="Phones in full (managers only; say who you are with --as NAME).")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def pool(env, industry, unmask, as_json):
-    """Leads without an owner (公共客户池): lapsed, departed agents', phone-only."""
+def pool(env, industry, unmask):
+    """Leads without an owner (公共客户池).
+
+    Leads without an owner (公共客户池): lapsed, departed agents', phone-only.
+
+    Examples:
+
+    \b
+    leadcycle pool
+    leadcycle pool --industry realestate --csv
+    """
     import json
 
     from leadcycle import privacy
@@ -63,15 +73,14 @@ def pool(env, industry, unmask, as_json):
                      "phone": phones.phone(r["phone"], None), "phone_masked": not phones.everything,
                      "grade": r["grade"], "rule": why["rule"].split(":", 1)[1] if why else None,
                      "reason": (why.get(env.lang) or why.get("en")) if why else None})
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r["lead_id"], r["name"], r["phone"], r["grade"], r["reason"]) for r in rows],
-                     ["lead", "name", "phone", "grade", "why in the pool"]))
-    take = ("take one with: leadcycle claim LEAD --agent NAME" if book.settings["ownership.pool_claims"] == "open"
-            else "the manager hands them out: leadcycle reassign LEAD --to NAME --reason redistribute")
-    click.echo(f"{len(rows)} leads in the pool; {take}")
-    echo_phone_notice(bool(rows) and not phones.everything, env.lang)
+    take = (_("take one with: leadcycle claim LEAD --agent NAME") if book.settings["ownership.pool_claims"] == "open"
+            else _("the manager hands them out: leadcycle reassign LEAD --to NAME --reason redistribute"))
+    emit(rows, ("lead_id", "industry", "name", "phone", "phone_masked", "grade", "rule", "reason"),
+         [_("lead"), _("name"), _("phone"), _("grade"), _("why in the pool")],
+         [(r["lead_id"], r["name"], r["phone"], r["grade"], r["reason"]) for r in rows],
+         footer=[ngettext("{n} lead in the pool", "{n} leads in the pool", len(rows)).format(n=len(rows))
+                 + "; " + take,
+                 phone_notice(bool(rows) and not phones.everything, env.lang)])
 
 
 @cli.command()
@@ -80,7 +89,13 @@ def pool(env, industry, unmask, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def claim(env, lead_id, agent, as_json):
-    """Take a lead from the pool."""
+    """Take a lead from the pool.
+
+    Examples:
+
+    \b
+    leadcycle claim 8 --agent 赵敏
+    """
     lead_id = _lead_id(lead_id)
     env.book().claim(lead_id, agent)
     _changed(env, lead_id, as_json)
@@ -90,25 +105,29 @@ def claim(env, lead_id, agent, as_json):
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def queue(env, as_json):
-    """The reception rotation (轮接): who takes the next walk-in."""
+def queue(env):
+    """The reception rotation (轮接): who takes the next walk-in.
+
+    Examples:
+
+    \b
+    leadcycle queue
+    """
     from leadcycle import reception
 
-    v = reception.view(env.book())
-    if as_json:
-        v = dict(v)
-        v["rotation"] = [{**r, "status_label": r["status_label"](env.lang)} for r in v["rotation"]]
-        echo_json(v)
-        return
-    rows = [("→" if r["next"] else "", r["position"], r["agent"], r["status_label"](env.lang),
-             r["makeup_turns"] or "") for r in v["rotation"]]
-    click.echo(table(rows, ["", "#", "agent", "status", "make-up turns"]))
-    if v["lunch_duty"]:
-        click.echo(f"lunch break: {v['lunch_duty']} is on duty (no turn consumed)")
-    if v["lunch_problem"]:
-        click.echo(f"warning: {v['lunch_problem']}")
+    v = dict(reception.view(env.book()))
+    v["rotation"] = [{**r, "status_label": r["status_label"](env.lang)} for r in v["rotation"]]
+    rotation = v["rotation"]
+    emit(rotation, ("position", "agent", "status", "status_label", "makeup_turns", "next"),
+         [_("next"), "#", _("agent"), _("status"), _("make-up turns")],
+         [("→" if r["next"] else "", r["position"], r["agent"], r["status_label"], r["makeup_turns"] or "")
+          for r in rotation],
+         as_json=v, footer=[_("lunch break: {agent} is on duty (no turn consumed)").format(agent=v["lunch_duty"])
+                            if v["lunch_duty"] else ""])
+    if v["lunch_problem"] and output_format() == "table":
+        click.echo(_("warning: {problem}").format(problem=v["lunch_problem"]))
 
 
 @cli.command(name="queue-order")
@@ -116,12 +135,20 @@ def queue(env, as_json):
 @click.option("--agent", "manager", help="The supervisor (on an office database: the signed-in agent).")
 @pass_env
 def queue_order(env, agents, manager):
-    """The supervisor sets the rotation order (排号): AGENTS in turn; agents
-    not named follow in the order they were added."""
+    """The supervisor sets the rotation order (排号).
+
+    AGENTS take turns in the order given; agents not named follow in the
+    order they were added.
+
+    Examples:
+
+    \b
+    leadcycle queue-order 王强 李娜 赵敏 --agent 陈经理
+    """
     from leadcycle import reception
 
     order = reception.set_order(env.book(), list(agents), manager)
-    click.echo("rotation: " + " → ".join(order))
+    click.echo(_("rotation: {order}").format(order=" → ".join(order)))
 
 
 @cli.command()
@@ -133,16 +160,30 @@ def queue_order(env, agents, manager):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def receive(env, non_buyer, appointment, returning, as_json):
-    """Name the agent who takes the next walk-in and advance the rotation."""
+    """Name who takes the next walk-in; advance the rotation.
+
+    Name the agent who takes the next walk-in and advance the rotation; a
+    returning client (--returning OWNER) goes to the owner, or to a
+    stand-in when the owner is away, without using a turn.
+
+    Examples:
+
+    \b
+    leadcycle receive
+    leadcycle receive --appointment 李娜
+    leadcycle receive --returning 李娜
+    """
     r = env.book().receive(non_buyer=non_buyer, appointment=appointment, returning=returning)
     if as_json:
         echo_json({**r, "reason": r["reason"](env.lang)})
         return
     if r["warning"]:
-        click.echo(f"warning: {r['warning']}", err=True)
-    click.echo(f"next walk-in: {r['agent']} ({r['reason'](env.lang).split('：' if env.lang == 'zh' else ': ', 1)[-1]})")
+        click.echo(_("warning: {problem}").format(problem=r["warning"]), err=True)
+    click.echo(_("next walk-in: {agent} ({reason})").format(
+        agent=r["agent"], reason=r["reason"](env.lang).split("：" if env.lang == "zh" else ": ", 1)[-1]))
     for s in r["skipped"]:
-        click.echo(f"  skipped {s['agent']} ({s['reason']})" + (", make-up turn owed" if s["makeup"] else ""))
+        click.echo(_("  skipped {agent} ({reason})").format(agent=s["agent"], reason=_(s["reason"]))
+                   + (_(", make-up turn owed") if s["makeup"] else ""))
 
 
 @cli.command()
@@ -151,9 +192,17 @@ def receive(env, non_buyer, appointment, returning, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def recognize(env, lead_id, agent, as_json):
-    """The original agent recognises their returning client, received by a
+    """The original agent recognises a returning client.
+
+    The original agent recognises their returning client, received by a
     colleague without naming them, within ownership.recognition_minutes:
-    the lead stays theirs (after the window it is the receiver's)."""
+    the lead stays theirs (after the window it is the receiver's).
+
+    Examples:
+
+    \b
+    leadcycle recognize 5 --agent 李娜
+    """
     lead_id = _lead_id(lead_id)
     env.book().recognize(lead_id, agent)
     _changed(env, lead_id, as_json)
@@ -189,30 +238,48 @@ def deal_json(d, lang, now) -> dict:
 
 @cli.command()
 @click.argument("lead_id")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def credit(env, lead_id, as_json):
-    """Who is credited with the lead's deals, and the commission payable so far."""
+def credit(env, lead_id):
+    """Who is credited with a lead's deals, and commission.
+
+    Who is credited with the lead's deals, and the commission payable so far.
+
+    Examples:
+
+    \b
+    leadcycle credit 5
+    leadcycle credit 5 --json
+    """
     book = env.book()
     lead_id = _lead_id(lead_id)
     found = book.credit(lead_id)
     out = [deal_json(d, env.lang, book.now) for d in found]
-    if as_json:
-        echo_json(out)
+    if output_format() != "table":
+        # one record per agent's share of a deal; --json keeps each deal whole
+        shares = [{"deal_event_id": d["deal_event_id"], "at": d["at"], **s,
+                   "percent_of_commission": p["percent_of_commission"],
+                   "payable_percent": d["commission"]["payable_percent"]}
+                  for d in out for s, p in zip(d["shares"], d["commission"]["per_agent"])]
+        emit(shares, ("deal_event_id", "at", "agent", "share", "role", "percent_of_commission",
+                      "payable_percent"), as_json=out)
         return
     if not out:
-        click.echo(f"lead #{lead_id} has no deal yet (log a contract to close one)")
+        click.echo(_("lead #{id} has no deal yet (log a contract to close one)").format(id=lead_id))
         return
     for d in out:
-        click.echo(f"deal of {d['at']:%Y-%m-%d} (event {d['deal_event_id']}): {d['reason']}")
-        click.echo(table([(s["agent"], s["share"], s["role"]) for s in d["shares"]], ["agent", "share", "role"]))
+        click.echo(_("deal of {day} (event {event}): {reason}").format(
+            day=f"{d['at']:%Y-%m-%d}", event=d["deal_event_id"], reason=d["reason"]))
+        click.echo(table([(s["agent"], s["share"], _(s["role"])) for s in d["shares"]],
+                         [_("agent"), _("share"), _("role")]))
         if d["violation"]:
-            click.echo(f"violation: {d['violation']}")
-        window = "open until" if d["disputable"] else "closed on"
-        click.echo(f"disputes: {window} {d['dispute_until']}" + (" (arbitrated, final)" if d["arbitrated"] else ""))
+            click.echo(_("violation: {text}").format(text=d["violation"]))
+        window = _("disputes: open until {day}") if d["disputable"] else _("disputes: closed on {day}")
+        click.echo(window.format(day=d["dispute_until"]) + (_(" (arbitrated, final)") if d["arbitrated"] else ""))
         stages = ", ".join(f"{s['label']} {s['percent']}%" + (" ✓" if s["reached_at"] else "")
                            for s in d["commission"]["stages"])
-        click.echo(f"commission payable: {d['commission']['payable_percent']}%  ({stages})")
+        click.echo(_("commission payable: {percent}%  ({stages})").format(
+            percent=d["commission"]["payable_percent"], stages=stages))
 
 
 @cli.command()
@@ -225,8 +292,16 @@ def credit(env, lead_id, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def dispute(env, lead_id, claim_kind, agent, note, as_json):
-    """Raise a dispute about a deal's credit (within ownership.dispute_days
-    of the subscription); a manager decides it with `leadcycle decide`."""
+    """Raise a dispute about a deal's credit.
+
+    Raise a dispute about a deal's credit (within ownership.dispute_days of
+    the subscription); a manager decides it with `leadcycle decide`.
+
+    Examples:
+
+    \b
+    leadcycle dispute 5 --claim unrecognized --agent 王强
+    """
     book = env.book()
     lead_id = _lead_id(lead_id)
     book.dispute(lead_id, claim=claim_kind, claimant=agent, note=note)
@@ -247,7 +322,16 @@ def dispute(env, lead_id, claim_kind, agent, note, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def decide(env, lead_id, verdict, split, reason, agent, as_json):
-    """A manager decides the open dispute on a lead's deal (managers only)."""
+    """A manager decides a dispute over a deal's credit.
+
+    The open dispute on a lead's deal is upheld or rejected (managers only),
+    with a split of the credit if the manager sets one.
+
+    Examples:
+
+    \b
+    leadcycle decide 5 upheld --split 1/2 --reason 双方均有接待 --agent 陈经理
+    """
     book = env.book()
     lead_id = _lead_id(lead_id)
     book.decide(lead_id, verdict, manager=agent, reason=reason, split=split)
@@ -273,7 +357,13 @@ def decide(env, lead_id, verdict, split, reason, agent, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def reassign(env, lead_id, to, reason, agent, note, as_json):
-    """Move a lead to another agent (managers only)."""
+    """Move a lead to another agent (managers only).
+
+    Examples:
+
+    \b
+    leadcycle reassign 5 --to 赵敏 --reason complaint --agent 陈经理
+    """
     lead_id = _lead_id(lead_id)
     env.book().reassign(lead_id, to, reason=reason, manager=agent, note=note)
     _changed(env, lead_id, as_json)
@@ -287,7 +377,15 @@ def reassign(env, lead_id, to, reason, agent, note, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def arbitrate(env, lead_id, to, reason, agent, as_json):
-    """A manager's final decision on a dispute, recorded with its reason."""
+    """A manager's final decision on a dispute.
+
+    A manager's final decision on a dispute, recorded with its reason.
+
+    Examples:
+
+    \b
+    leadcycle arbitrate 5 --to 赵敏 --reason "首访记录在先" --agent 陈经理
+    """
     lead_id = _lead_id(lead_id)
     env.book().arbitrate(lead_id, to, reason=reason, manager=agent)
     _changed(env, lead_id, as_json)
@@ -295,12 +393,21 @@ def arbitrate(env, lead_id, to, reason, agent, as_json):
 
 @cli.command()
 @click.argument("lead_id")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def history(env, lead_id, as_json):
-    """The chain of owners over time, each with the rule that decided it;
+def history(env, lead_id):
+    """The chain of a lead's owners, each with its rule.
+
+    The chain of owners over time, each with the rule that decided it;
     then the corrections (voids) and the entries colleagues or managers
-    wrote on the lead."""
+    wrote on the lead.
+
+    Examples:
+
+    \b
+    leadcycle history 5
+    leadcycle history 5 --json
+    """
     book = env.book()
     lead_id = _lead_id(lead_id)
     own = book.history(lead_id)
@@ -308,36 +415,41 @@ def history(env, lead_id, as_json):
             for h in own.history]
     marked = _marked_entries(book, lead_id, env.lang)
     deals = book.credit(lead_id)
-    if as_json:
-        echo_json({"lead_id": lead_id, "owner": own.owner, "lapses_at": own.lapses_at,
-                   "awaiting_recognition": own.awaiting_recognition,
-                   "history": rows, "stand_ins": [{"at": at, "agent": a} for at, a in own.stand_ins],
-                   "credit": [{"deal_event_id": d.event_id, "at": d.at, "rule": d.rule, "reason": d.reason(env.lang),
-                               "shares": [{"agent": s.agent, "share": _frac(s.share)} for s in d.shares]}
-                              for d in deals],
-                   **marked})
+    if output_format() != "table":
+        # the chain of owners, one record per change; --json keeps the whole document
+        emit(rows, ("at", "owner", "rule", "reason"),
+             [(f"{r['at']:%Y-%m-%d %H:%M}", owner_cell(r["owner"]), r["rule"], r["reason"]) for r in rows],
+             as_json={"lead_id": lead_id, "owner": own.owner, "lapses_at": own.lapses_at,
+                      "awaiting_recognition": own.awaiting_recognition, "history": rows,
+                      "stand_ins": [{"at": at, "agent": a} for at, a in own.stand_ins],
+                      "credit": [{"deal_event_id": d.event_id, "at": d.at, "rule": d.rule,
+                                  "reason": d.reason(env.lang),
+                                  "shares": [{"agent": s.agent, "share": _frac(s.share)} for s in d.shares]}
+                                 for d in deals],
+                      **marked})
         return
-    click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", r["owner"] or "(pool)", r["rule"], r["reason"]) for r in rows],
-                     ["from", "owner", "rule", "why"]))
+    click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", owner_cell(r["owner"]), r["rule"], r["reason"]) for r in rows],
+                     [_("from"), _("owner"), _("rule"), _("why")]))
     if own.awaiting_recognition:
-        click.echo(f"{own.awaiting_recognition} received the client, who did not name {own.owner}: the lead is "
-                   f"{own.awaiting_recognition}'s after {own.lapses_at:%H:%M:%S} unless {own.owner} recognises them "
-                   f"(leadcycle recognize {lead_id} --agent {own.owner})")
+        click.echo(_("{receiver} received the client, who did not name {owner}: the lead is {receiver}'s after "
+                     "{time} unless {owner} recognises them (leadcycle recognize {lead} --agent {owner})").format(
+            receiver=own.awaiting_recognition, owner=own.owner, time=f"{own.lapses_at:%H:%M:%S}", lead=lead_id))
     elif own.lapses_at:
-        click.echo(f"protection runs until {own.lapses_at - __import__('datetime').timedelta(seconds=1):%Y-%m-%d}")
+        until = own.lapses_at - __import__('datetime').timedelta(seconds=1)
+        click.echo(_("protection runs until {day}").format(day=f"{until:%Y-%m-%d}"))
     if deals:
-        click.echo("\nCredit:")
+        click.echo("\n" + _("Credit:"))
         for line in credit_lines(book, lead_id, env.lang):
             click.echo(f"  {line}")
     if marked["corrections"]:
-        click.echo("\nCorrections:")
+        click.echo("\n" + _("Corrections:"))
         click.echo(table([(f"#{c['id']}", f"{c['at']:%Y-%m-%d %H:%M}", c["agent"], c["text"])
-                          for c in marked["corrections"]], ["void", "at", "by", "what"]))
+                          for c in marked["corrections"]], [_("void"), _("at"), _("by"), _("what")]))
     if marked["not_owner"]:
-        click.echo("\nEntries by others than the owner:")
+        click.echo("\n" + _("Entries by others than the owner:"))
         click.echo(table([(f"#{n['id']}", f"{n['at']:%Y-%m-%d %H:%M}", n["kind"], n["agent"], n["owner"],
-                           "voided" if n["voided"] else "") for n in marked["not_owner"]],
-                         ["entry", "at", "kind", "by", "owner then", ""]))
+                           _("voided") if n["voided"] else "") for n in marked["not_owner"]],
+                         [_("entry"), _("at"), _("kind"), _("by"), _("owner then"), ""]))
 
 
 def _marked_entries(book, lead_id: int, lang: str) -> dict:
@@ -360,7 +472,16 @@ def _marked_entries(book, lead_id: int, lang: str) -> dict:
 
 @agent.group(name="relation")
 def relation():
-    """Agents' relatives and friends, recorded beforehand (they belong to the agent)."""
+    """Agents' relatives and friends, recorded beforehand.
+
+    Agents' relatives and friends, recorded beforehand (they belong to the agent).
+
+    Examples:
+
+    \b
+    leadcycle agent relation add 李娜 --phone 13900001111 --relation friend
+    leadcycle agent relation list
+    """
 
 
 @relation.command(name="add")
@@ -371,7 +492,13 @@ def relation():
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def relation_add(env, agent_name, phone, kind, name, as_json):
-    """Record a relative or friend of AGENT."""
+    """Record a relative or friend of AGENT.
+
+    Examples:
+
+    \b
+    leadcycle agent relation add 李娜 --phone 13900001111 --relation friend
+    """
     from leadcycle import reception
 
     from leadcycle.privacy import mask_phone
@@ -387,22 +514,28 @@ def relation_add(env, agent_name, phone, kind, name, as_json):
 @relation.command(name="list")
 @click.option("--agent", "agent_name", help="Only this agent's.")
 @unmask_option
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def relation_list(env, agent_name, unmask, as_json):
-    """Recorded relatives and friends (phones masked; --unmask shows an
-    agent their own, a manager everyone's)."""
+def relation_list(env, agent_name, unmask):
+    """Recorded relatives and friends (phones masked).
+
+    Recorded relatives and friends (phones masked; --unmask shows an
+    agent their own, a manager everyone's).
+
+    Examples:
+
+    \b
+    leadcycle agent relation list --agent 李娜
+    """
     from leadcycle import privacy
 
     phones = phone_view(env, unmask, privacy.own_leads)
     rows = [{**r, "phone": phones.phone(r["phone"], r["agent"]), "phone_masked": not phones.reveals(r["agent"])}
             for r in env.book().store.relations(agent=agent_name)]
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r["agent"], r["name"], r["phone"], r["relation"], r["recorded_at"]) for r in rows],
-                     ["agent", "name", "phone", "relation", "recorded"]))
-    echo_phone_notice(any(r["phone_masked"] for r in rows), env.lang)
+    emit(rows, ("agent", "name", "phone", "phone_masked", "relation", "recorded_at"),
+         ["agent", "name", "phone", "relation", "recorded"],
+         [(r["agent"], r["name"], r["phone"], r["relation"], r["recorded_at"]) for r in rows],
+         footer=[phone_notice(any(r["phone_masked"] for r in rows), env.lang)])
 
 
 @agent.command(name="away")
@@ -411,7 +544,13 @@ def relation_list(env, agent_name, unmask, as_json):
               help="personal: skipped, no make-up turn; business / with_client: skipped, make-up turn.")
 @pass_env
 def agent_away(env, agent_name, reason):
-    """Mark an agent away from the reception desk."""
+    """Mark an agent away from the reception desk.
+
+    Examples:
+
+    \b
+    leadcycle agent away 王强 --reason business
+    """
     from leadcycle import reception
 
     reception.set_away(env.book(), agent_name, reason)
@@ -422,7 +561,13 @@ def agent_away(env, agent_name, reason):
 @click.argument("agent_name", metavar="AGENT")
 @pass_env
 def agent_back(env, agent_name):
-    """Mark an agent back at the reception desk."""
+    """Mark an agent back at the reception desk.
+
+    Examples:
+
+    \b
+    leadcycle agent back 王强
+    """
     from leadcycle import reception
 
     reception.set_back(env.book(), agent_name)
@@ -432,19 +577,28 @@ def agent_back(env, agent_name):
 @agent.command(name="leave")
 @click.argument("agent_name", metavar="AGENT")
 @click.option("--to", "to", help="Hand the subscribed leads (with a deposit) to this agent.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @pass_env
-def agent_leave(env, agent_name, to, as_json):
-    """An agent leaves: their leads go to the pool (or, with a deposit, to
-    --to); leads without a deposit become new clients."""
+def agent_leave(env, agent_name, to):
+    """An agent leaves: hand over or pool their leads.
+
+    An agent leaves: their leads go to the pool (or, with a deposit, to
+    --to); leads without a deposit become new clients.
+
+    Examples:
+
+    \b
+    leadcycle agent leave 王强
+    leadcycle agent leave 王强 --to 赵敏
+    """
     moved = env.book().leave_agent(agent_name, to)
     rows = [{"lead_id": i, "to": new, "rule": rule} for i, new, rule in moved]
-    if as_json:
-        echo_json({"agent": agent_name, "leads": rows})
-        return
-    click.echo(f"{agent_name} has left; {len(rows)} leads moved")
-    if rows:
-        click.echo(table([(r["lead_id"], r["to"] or "(pool)", r["rule"]) for r in rows], ["lead", "to", "rule"]))
+    if output_format() == "table":
+        click.echo(f"{agent_name} has left; {len(rows)} leads moved")
+    if rows or output_format() != "table":
+        emit(rows, ("lead_id", "to", "rule"), ["lead", "to", "rule"],
+             [(r["lead_id"], r["to"] or "(pool)", r["rule"]) for r in rows],
+             as_json={"agent": agent_name, "leads": rows})
 
 
 # ------------------------------------------------------ giving up, penalties
@@ -457,8 +611,16 @@ def agent_leave(env, agent_name, to, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def give_up(env, lead_id, reason, agent, as_json):
-    """The owner gives a client up: the lead goes to the pool, and a
-    colleague who then closes it takes all the credit (002)."""
+    """The owner gives a client up to the pool.
+
+    The lead goes to the pool, and a colleague who then closes it takes all
+    the credit (002).
+
+    Examples:
+
+    \b
+    leadcycle give-up 5 --reason 客户已在别处购房 --agent 李娜
+    """
     lead_id = _lead_id(lead_id)
     env.book().give_up(lead_id, agent, reason)
     _changed(env, lead_id, as_json)
@@ -466,8 +628,16 @@ def give_up(env, lead_id, reason, agent, as_json):
 
 @cli.group(name="penalty")
 def penalty():
-    """The penalties ledger of 002 (甩客, 抢单, knowingly working another's
-    client, absence, failing to recognise one's own client)."""
+    """The penalties ledger of 002: record a penalty.
+
+    甩客, 抢单, knowingly working another's client, absence, failing to
+    recognise one's own client.
+
+    Examples:
+
+    \b
+    leadcycle penalty add 王强 --kind absence --note 未请假缺勤 --agent 陈经理
+    """
 
 
 @penalty.command(name="add")
@@ -481,7 +651,13 @@ def penalty():
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def penalty_add(env, agent_name, kind, lead_id, amount, note, manager, as_json):
-    """A manager records a penalty against AGENT."""
+    """A manager records a penalty against AGENT.
+
+    Examples:
+
+    \b
+    leadcycle penalty add 王强 --kind grabbing --note 抢接李娜的客户 --agent 陈经理
+    """
     from leadcycle import penalties
 
     r = penalties.add(env.book(), agent_name, kind, manager, lead_id=lead_id, amount=amount, note=note)
@@ -498,9 +674,16 @@ def penalty_add(env, agent_name, kind, lead_id, amount, note, manager, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def penalties_report(env, agent_name, since, as_json):
-    """The penalties ledger: recorded by managers, and derived from the
-    lead logs (failing to recognise one's own client, an upheld
-    'knowingly' dispute)."""
+    """The penalties ledger, recorded and derived.
+
+    Recorded by managers, and derived from the lead logs (failing to
+    recognise one's own client, an upheld 'knowingly' dispute).
+
+    Examples:
+
+    \b
+    leadcycle penalties --agent 王强 --since 2026-03-01
+    """
     from leadcycle import penalties
 
     book = env.book()

@@ -29,8 +29,17 @@ class ReportGroup(click.Group):
 
 @cli.group(cls=ReportGroup)
 def report():
-    """Reports: the period report as HTML, the evening report, and the
-    industries' own (deals, follow-ups…)."""
+    """Reports: HTML, the evening report, the industries'.
+
+    Reports: the period report as HTML, the evening report, and the
+    industries' own (deals, follow-ups…).
+
+    Examples:
+
+    \b
+    leadcycle report daily
+    leadcycle report html -o report.html
+    """
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -52,10 +61,18 @@ def _date(value: str | None, option: str) -> dt.date | None:
 @click.option("--agent", help="Only this agent.")
 @pass_env
 def report_html(env, output, start, end, industry, team, agent):
-    """One self-contained HTML file that opens offline: grade mix per agent
+    """The period report as one HTML file that opens offline.
+
+    One self-contained HTML file that opens offline: grade mix per agent
     week by week, the funnel, follow-up compliance, pool flow, the
     industries' reports and credit per agent; every number lists its leads
-    (phones masked). Language from --lang."""
+    (phones masked). Language from --lang.
+
+    Examples:
+
+    \b
+    leadcycle report html -o report.html
+    """
     from leadcycle.errors import LeadcycleError
     from leadcycle.reports import data, html, need, period
 
@@ -92,8 +109,17 @@ def _write(path: str, text: str) -> None:
 @click.option("-o", "--output", "output", metavar="FILE", help="Write here (xlsx needs it; default: print).")
 @pass_env
 def report_daily(env, team, manager, fmt, output):
-    """The evening report: A leads and what was done today, B leads,
-    overdue call-backs, new leads by source, leads about to lapse."""
+    """The evening report: A leads, overdue call-backs, lapses.
+
+    The evening report: A leads and what was done today, B leads,
+    overdue call-backs, new leads by source, leads about to lapse.
+
+    Examples:
+
+    \b
+    leadcycle report daily --team 一组
+    leadcycle report daily --format xlsx -o 日报.xlsx
+    """
     from leadcycle.errors import LeadcycleError
     from leadcycle.reports import daily
 
@@ -129,8 +155,17 @@ CORE_REPORTS = ("html", "daily")
 
 @cli.group()
 def notify():
-    """Push the evening report to a WeCom or DingTalk group robot, or write
-    an agent's follow-ups as a calendar."""
+    """Push the evening report to a group, or a calendar.
+
+    Push the evening report to a WeCom or DingTalk group robot, or write
+    an agent's follow-ups as a calendar.
+
+    Examples:
+
+    \b
+    leadcycle notify wecom URL --dry-run
+    leadcycle notify ics --agent 李娜 -o 李娜.ics
+    """
 
 
 def _push(env, robot: str, url: str, team, manager, secret=None, dry_run=False):
@@ -159,7 +194,13 @@ def _push(env, robot: str, url: str, team, manager, secret=None, dry_run=False):
 @click.option("--dry-run", is_flag=True, help="Print the message; send nothing.")
 @pass_env
 def notify_wecom(env, webhook, team, manager, dry_run):
-    """Post the evening report to a WeCom (企业微信) group robot webhook."""
+    """Post the evening report to a WeCom (企业微信) group robot webhook.
+
+    Examples:
+
+    \b
+    leadcycle notify wecom URL --dry-run
+    """
     _push(env, "wecom", webhook, team, manager, dry_run=dry_run)
 
 
@@ -171,7 +212,13 @@ def notify_wecom(env, webhook, team, manager, dry_run):
 @click.option("--dry-run", is_flag=True, help="Print the message; send nothing.")
 @pass_env
 def notify_dingtalk(env, webhook, secret, team, manager, dry_run):
-    """Post the evening report to a DingTalk (钉钉) group robot webhook."""
+    """Post the evening report to a DingTalk (钉钉) group robot webhook.
+
+    Examples:
+
+    \b
+    leadcycle notify dingtalk URL --secret SEC --dry-run
+    """
     _push(env, "dingtalk", webhook, team, manager, secret=secret, dry_run=dry_run)
 
 
@@ -183,7 +230,15 @@ def notify_dingtalk(env, webhook, secret, team, manager, dry_run):
 @click.option("-o", "--output", "output", metavar="FILE", help="Write here (default AGENT.ics).")
 @pass_env
 def notify_ics(env, agent, days, unmask, output):
-    """An agent's follow-ups as an iCalendar (.ics) file for their phone's calendar."""
+    """An agent's follow-ups as an iCalendar (.ics) file.
+
+    An agent's follow-ups as an iCalendar (.ics) file for their phone's calendar.
+
+    Examples:
+
+    \b
+    leadcycle notify ics --agent 李娜 -o 李娜.ics
+    """
     from leadcycle.reports import notify as nt
 
     text = nt.calendar(env.book(), agent, days, unmask, env.lang)
@@ -204,9 +259,17 @@ def notify_ics(env, agent, days, unmask, output):
               help="Write the snapshot and its datasette metadata.json, and do not serve.")
 @pass_env
 def serve(env, host, port, snapshot, metadata_out):
-    """Browse the leads in datasette: a snapshot at the clock with every
+    """Browse a masked snapshot of the leads in datasette.
+
+    Browse the leads in datasette: a snapshot at the clock with every
     phone masked, zh/en labels, facets on grade/stage/owner, canned queries
-    (due today, the pool, A leads per agent)."""
+    (due today, the pool, A leads per agent).
+
+    Examples:
+
+    \b
+    leadcycle serve --port 8001
+    """
     import json
     import os
     import tempfile

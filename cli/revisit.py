@@ -6,11 +6,20 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .output import echo_json, lead_id as parse_lead_id, table
+from .output import _, emit, lead_id as parse_lead_id, output_options, overdue, owner_cell
 
 @cli.group()
 def revisit():
-    """The revisit workflow (客户回访): list → plan → appoint → record → report → approve → archive."""
+    """The revisit workflow (客户回访): plan to archive.
+
+    The revisit workflow (客户回访): list → plan → appoint → record → report → approve → archive.
+
+    Examples:
+
+    \b
+    leadcycle revisit list --agent 李娜
+    leadcycle revisit due
+    """
 
 
 def _write(env, lead, kind, agent, data, note=None, manager=False):
@@ -34,10 +43,18 @@ AGENT = click.option("--agent", help="Who does this step (on an office database:
 @revisit.command(name="list")
 @click.option("--grade", help="Only leads of this grade (A, B, C, D).")
 @AGENT
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @click.pass_obj
-def list_cmd(env, grade, agent, as_json):
-    """Pick the revisit list: your leads (by grade) and where their revisit stands."""
+def list_cmd(env, grade, agent):
+    """Your leads and where their revisit stands.
+
+    Pick the revisit list: your leads (by grade) and where their revisit stands.
+
+    Examples:
+
+    \b
+    leadcycle revisit list --grade A --agent 李娜
+    """
     from leadcycle import revisit as rv
 
     book = env.book()
@@ -51,11 +68,9 @@ def list_cmd(env, grade, agent, as_json):
         rows.append({"lead_id": r["id"], "name": r["name"], "grade": r["grade"], "owner": r["owner"],
                      "revisit": step.kind if step else None,
                      "text": rv.LABELS[step.kind](env.lang) if step else ""})
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r["lead_id"], r["name"], r["grade"] or "-", r["owner"] or "(pool)",
-                       r["text"] or "-") for r in rows], ["lead", "name", "grade", "owner", "revisit"]))
+    emit(rows, ("lead_id", "name", "grade", "owner", "revisit", "text"),
+         [_("lead"), _("name"), _("grade"), _("owner"), _("revisit")],
+         [(r["lead_id"], r["name"], r["grade"] or "-", owner_cell(r["owner"]), r["text"] or "-") for r in rows])
 
 
 @revisit.command()
@@ -66,7 +81,13 @@ def list_cmd(env, grade, agent, as_json):
 @AGENT
 @click.pass_obj
 def plan(env, lead, planned_at, content, purpose, agent):
-    """Plan a revisit: time, content, purpose (《客户回访计划》)."""
+    """Plan a revisit: time, content, purpose (《客户回访计划》).
+
+    Examples:
+
+    \b
+    leadcycle revisit plan 12 --at 2026-03-10T14:00 --content 新楼盘推介 --purpose 邀约复访 --agent 李娜
+    """
     _write(env, lead, "revisit_plan", agent, {"planned_at": planned_at, "content": content, "purpose": purpose})
 
 
@@ -76,7 +97,13 @@ def plan(env, lead, planned_at, content, purpose, agent):
 @AGENT
 @click.pass_obj
 def appoint(env, lead, appointed_at, agent):
-    """Record the time agreed with the client (预约拜访时间)."""
+    """Record the time agreed with the client (预约拜访时间).
+
+    Examples:
+
+    \b
+    leadcycle revisit appoint 12 --at 2026-03-10T15:00 --agent 李娜
+    """
     _write(env, lead, "revisit_appointment", agent, {"appointed_at": appointed_at})
 
 
@@ -87,7 +114,13 @@ def appoint(env, lead, appointed_at, agent):
 @AGENT
 @click.pass_obj
 def record(env, lead, reaction, note, agent):
-    """The revisit took place: record it (实施回访). It counts as a contact."""
+    """The revisit took place: record it (实施回访). It counts as a contact.
+
+    Examples:
+
+    \b
+    leadcycle revisit record 12 --reaction 积极 --note 有意向看样板间 --agent 李娜
+    """
     _write(env, lead, "revisit_done", agent, {"reaction": reaction}, note)
 
 
@@ -97,7 +130,13 @@ def record(env, lead, reaction, note, agent):
 @AGENT
 @click.pass_obj
 def report(env, lead, note, agent):
-    """Write the revisit report for the supervisor (整理回访记录)."""
+    """Write the revisit report for the supervisor (整理回访记录).
+
+    Examples:
+
+    \b
+    leadcycle revisit report 12 --note 客户预算充足，周末复访 --agent 李娜
+    """
     _write(env, lead, "revisit_report", agent, {}, note)
 
 
@@ -107,7 +146,15 @@ def report(env, lead, note, agent):
 @AGENT
 @click.pass_obj
 def approve(env, lead, opinion, agent):
-    """The supervisor reviews the record and report (主管领导审阅) — managers only."""
+    """The supervisor reviews the revisit (managers only).
+
+    The supervisor reviews the record and report (主管领导审阅) — managers only.
+
+    Examples:
+
+    \b
+    leadcycle revisit approve 12 --opinion 同意 --agent 陈经理
+    """
     _write(env, lead, "revisit_review", agent, {"opinion": opinion}, manager=True)
 
 
@@ -116,16 +163,30 @@ def approve(env, lead, opinion, agent):
 @AGENT
 @click.pass_obj
 def archive(env, lead, agent):
-    """File the reviewed revisit with the client's records (保存资料)."""
+    """File the reviewed revisit with the client's records (保存资料).
+
+    Examples:
+
+    \b
+    leadcycle revisit archive 12 --agent 李娜
+    """
     _write(env, lead, "revisit_archive", agent, {})
 
 
 @revisit.command(name="due")
 @AGENT
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @click.pass_obj
-def due_cmd(env, agent, as_json):
-    """Revisits planned for today or earlier and not done; reports waiting for review."""
+def due_cmd(env, agent):
+    """Revisits due or overdue; reports awaiting review.
+
+    Revisits planned for today or earlier and not done; reports waiting for review.
+
+    Examples:
+
+    \b
+    leadcycle revisit due --agent 李娜
+    """
     from leadcycle import revisit as rv
 
     book = env.book()
@@ -134,34 +195,36 @@ def due_cmd(env, agent, as_json):
     items = rv.due(book, agent, book.now.date())
     for i in items:
         i["text"] = i["text"](env.lang)
-    if as_json:
-        echo_json(items)
-        return
-    if not items:
-        click.echo(f"no revisit due on {book.now.date()}" + (f" for {agent}" if agent else ""))
-        return
-    click.echo(table([(i["owner"] or "(pool)", i["lead_id"], i["name"], i["text"],
-                       f"{i['days_overdue']} days overdue" if i["days_overdue"] > 0 else "today")
-                      for i in items], ["owner", "lead", "name", "to do", "status"]))
+    emit(items, ("owner", "lead_id", "name", "text", "days_overdue"),
+         [_("owner"), _("lead"), _("name"), _("to do"), _("status")],
+         [(owner_cell(i["owner"]), i["lead_id"], i["name"], i["text"], overdue(max(i["days_overdue"], 0)))
+          for i in items],
+         empty=(_("no revisit due on {day} for {agent}") if agent else _("no revisit due on {day}")).format(
+             day=book.now.date(), agent=agent))
 
 
 @click.command(name="sources")
 @click.option("--industry", help="Only this industry.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @click.pass_obj
-def sources_cmd(env, industry, as_json):
-    """Leads and deals by lead source (来源), recorded or from the registration."""
+def sources_cmd(env, industry):
+    """Leads and deals by lead source (来源).
+
+    Leads and deals by lead source (来源), recorded or from the registration.
+
+    Examples:
+
+    \b
+    leadcycle report sources --industry realestate
+    """
     from leadcycle import profile
 
     book = env.book()
     book.refresh()
     rows = profile.sources_report(book, industry)
-    if as_json:
-        echo_json(rows)
-        return
-    click.echo(table([(r[env.lang], r["leads"], r["deals"], f"{r['leads_pct']:g} %") for r in rows],
-                     ["source", "leads", "deals", "share of leads"] if env.lang == "en"
-                     else ["来源", "客户数", "成交数", "占比"]))
+    emit(rows, ("source", "en", "zh", "leads", "deals", "leads_pct"),
+         ["source", "leads", "deals", "share of leads"] if env.lang == "en" else ["来源", "客户数", "成交数", "占比"],
+         [(r[env.lang], r["leads"], r["deals"], f"{r['leads_pct']:g} %") for r in rows])
 
 
 def register_report(group_owner) -> None:

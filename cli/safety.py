@@ -41,6 +41,11 @@ def verify(env, head, as_json):
     append-only guards are in place and that leads, agents, settings and
     the credit ledger are what the logs say. Names the first row that does
     not match; exits 1 if any check fails, 0 on a clean database.
+
+    Examples:
+
+    \b
+    leadcycle verify
     """
     expect = _head(head)
     book = env.book()
@@ -72,11 +77,18 @@ def verify(env, head, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def backup(env, path, force, as_json):
-    """Copy the database to PATH, consistently, while others keep working.
+    """Copy the database while others keep working.
+
+    Copy the database to PATH, consistently, while others keep working.
 
     The copy is one self-contained file. To restore it, stop leadcycle
     everywhere, move the database (and its -wal and -shm files) aside, copy
     PATH in its place and run 'leadcycle verify'.
+
+    Examples:
+
+    \b
+    leadcycle backup leads-2026-03-05.db
     """
     info = env.book().backup(path, force=force)
     if as_json:

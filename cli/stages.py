@@ -23,7 +23,11 @@ from .output import echo_json
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def advance(env, lead_id, stage, agent, note, as_json):
-    """Move a lead to STAGE when the stage's required information is recorded.
+    """Move a lead to the next stage of its ladder.
+
+    Move a lead to STAGE when the stage's required information is recorded.
+
+    Examples:
 
     \b
     leadcycle advance 12 opportunity --agent 李娜

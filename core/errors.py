@@ -6,7 +6,29 @@ class LeadcycleError(Exception):
 
     The CLI turns it into ``Error: <message>`` and exit code 1; nothing has
     been written when it is raised inside a transaction.
+
+    Give the message as a template and its values as keywords —
+    ``LeadcycleError(N_("unknown agent {name!r}"), name=name)`` — and the
+    CLI prints it in the reader's language (:meth:`translated`); ``str(e)``
+    is always the English text. A message given whole is printed as it is,
+    translated only when the catalog has that exact text.
     """
+
+    def __init__(self, message: str = "", /, **params):
+        self.message, self.params = message, params
+        super().__init__(message.format(**params) if params else message)
+
+    def translated(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default: the current language)."""
+        from leadcycle.i18n import _
+
+        text = _(str(self.message), lang)
+        if not self.params:
+            return text
+        try:
+            return text.format(**self.params)
+        except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
+            return str(self)
 
 
 class NotFound(LeadcycleError):

@@ -68,3 +68,34 @@ def run(runner, db_path):
         return runner.invoke(__import__("leadcycle.cli", fromlist=["cli"]).cli, base + list(args), input=input)
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    """A demo database (two simulated weeks of every built-in industry),
+    built once per session in a subprocess of its own; copy it before
+    writing to it (:func:`demo_copy`)."""
+    import subprocess
+    import sys
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    env = {**os.environ, "LEADCYCLE_LANG": "en", "LEADCYCLE_LOAD_PLUGINS": "realestate,software_sales,machinery"}
+    env.pop("LEADCYCLE_NOW", None)
+    subprocess.run([sys.executable, "-c", "from leadcycle.cli import main; main()",
+                    "--db", str(path), "demo", "--days", "14"],
+                   check=True, capture_output=True, env=env, timeout=300)
+    return path
+
+
+#: the demo's clock after ``demo --days 14`` (it starts on 2026-09-01 09:00)
+DEMO_NOW = "2026-09-15T09:00"
+
+
+@pytest.fixture
+def demo_copy(demo_db, tmp_path):
+    """A copy of the session's demo database, for a test that writes."""
+    import shutil
+
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_db, path)
+    return str(path)

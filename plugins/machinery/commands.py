@@ -21,22 +21,32 @@ def _owner_event(book, lead_id: int, to: str, rule: str, reason: Label, agent: s
 
 
 def register(cli):
-    from leadcycle.cli.output import echo_json, event_line, lead_id, table
+    from leadcycle.cli.output import echo_json, emit, event_line, lead_id, output_format, output_options, table
 
     @cli.command(name="accounts")
-    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @output_options
     @click.pass_obj
     def accounts_cmd(env, as_json):
-        """Machinery value classes: ABC by profit share and the EI–EIV
-        contribution × stability matrix, with each class's strategy."""
+        """Machinery accounts by value class (ABC, EI–EIV).
+
+        Machinery value classes: ABC by profit share and the EI–EIV
+        contribution × stability matrix, with each class's strategy.
+
+        Examples:
+
+        \b
+        leadcycle accounts
+        leadcycle accounts --csv > accounts.csv
+        """
         from . import value
 
         book = env.book()
         book.industry(NAME)
         report = value.accounts_report(book)
         lang = env.lang
-        if as_json:
-            echo_json(report)
+        if output_format() != "table":  # one record per account; --json keeps the whole report
+            emit(report["accounts"], ("id", "name", "owner", "value", "share_pct", "cumulative_pct", "abc",
+                                      "active_periods", "periods", "e_class"), as_json=report)
             return
         if not report["accounts"]:
             click.echo(f"no orders in the last {report['period_days']} days; "
@@ -70,7 +80,13 @@ def register(cli):
 
     @cli.group(name="account-manager")
     def account_manager():
-        """Named account managers of machinery accounts (大客户经理)."""
+        """Named account managers of machinery accounts (大客户经理).
+
+        Examples:
+
+        \b
+        leadcycle account-manager assign 12 李娜 --by 陈经理
+        """
 
     @account_manager.command(name="assign")
     @click.argument("lead_id")
@@ -79,7 +95,13 @@ def register(cli):
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
     @click.pass_obj
     def assign(env, lead_id, agent, manager, as_json):
-        """Name AGENT the account manager of a machinery account."""
+        """Name AGENT the account manager of a machinery account.
+
+        Examples:
+
+        \b
+        leadcycle account-manager assign 12 李娜 --by 陈经理
+        """
         book = env.book()
         lead_id = _lead_id(lead_id)
         lead = book.lead(lead_id)
@@ -103,7 +125,15 @@ def register(cli):
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
     @click.pass_obj
     def handover(env, departing, manager, as_json):
-        """A departing account manager's machinery accounts go to the sales manager."""
+        """Hand a departing account manager's accounts over.
+
+        A departing account manager's machinery accounts go to the sales manager.
+
+        Examples:
+
+        \b
+        leadcycle account-manager handover 王强 --by 陈经理
+        """
         book = env.book()
         book.agent(manager, manager=True, what="--by")
         if book.store.get_agent(departing) is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from leadcycle.cli.output import echo_json, event_line, lead_id, table
+from leadcycle.cli.output import echo_json, emit, event_line, lead_id, output_format, output_options, table
 from leadcycle.privacy import mask_phone
 
 from . import phase as phase_mod
@@ -51,10 +51,19 @@ def _confirm(question: str) -> bool:
 @click.option("--json", "as_json", is_flag=True, help="Output JSON (implies --yes).")
 @click.pass_obj
 def approve(env, lead, agent, note, yes, as_json):
-    """批准降为D类: a manager approves a C lead's move into D (DOMAIN §2:
-    only with the manager's approval, after the follow-up record). The
-    record is printed first and the manager confirms; an agent's rating
-    that makes D waits here as a request (see ``leadcycle review``)."""
+    """A manager approves a C lead's move into D (批准降为D类).
+
+    DOMAIN §2: only with the manager's approval, after the follow-up
+    record. The record is printed first and the manager confirms; an
+    agent's rating that makes D waits here as a request (see
+    ``leadcycle review``).
+
+    Examples:
+
+    \b
+    leadcycle approve 12 --agent 陈经理
+    leadcycle approve 12 --agent 陈经理 --yes
+    """
     book = env.book()
     lead_no = _lead_id(lead)
     lang = env.lang
@@ -83,9 +92,16 @@ def approve(env, lead, agent, note, yes, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_obj
 def lift(env, lead, agent, note, as_json):
-    """解除降级: a manager lifts a lead's downgrade (a weekly B/C, or an
-    approved D, which an agent's ratings never undo); the grade is the
-    ratings' again."""
+    """A manager lifts a lead's downgrade (解除降级).
+
+    A weekly B/C, or an approved D, which an agent's ratings never undo:
+    the grade is the ratings' again.
+
+    Examples:
+
+    \b
+    leadcycle lift 12 --agent 陈经理
+    """
     book = env.book()
     was, after = review_mod.lift(book, _lead_id(lead), agent, note)
     if as_json:
@@ -101,16 +117,25 @@ def lift(env, lead, agent, note, as_json):
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @click.pass_obj
 def phase(env, as_json):
-    """The project's sales phase, units sold and the target for today
-    (warm-up, strong, continuous, tail; DOMAIN §2)."""
+    """The project's sales phase and today's target.
+
+    The project's sales phase, units sold and the target for today
+    (warm-up, strong, continuous, tail; DOMAIN §2).
+
+    Examples:
+
+    \b
+    leadcycle phase
+    leadcycle phase --json
+    """
     book = env.book()
     book.industry("realestate")
     rep = phase_mod.phase_report(book)
-    if as_json:
-        echo_json(rep)
+    if output_format() != "table":  # one record per phase; --json keeps the whole report
+        emit(rep["phases"], ("phase", "start", "end", "target_percent"), as_json=rep)
         return
     lang = env.lang
     label = rep["phase_label"][lang]
@@ -132,16 +157,25 @@ def phase(env, as_json):
 @click.command(name="deals")
 @click.option("--by", "by", type=click.Choice(report_mod.BY), default="unit_type", show_default=True,
               help="Group the closed deals by this attribute.")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @click.pass_obj
 def deals(env, by, as_json):
-    """Closed real-estate deals and their share by unit type, age band,
-    occupation or building (成交客户分析)."""
+    """Closed real-estate deals by unit type, age or job.
+
+    Closed real-estate deals and their share by unit type, age band,
+    occupation or building (成交客户分析).
+
+    Examples:
+
+    \b
+    leadcycle report deals --by unit_type
+    """
     book = env.book()
     book.industry("realestate")
     rep = report_mod.deals(book, by)
-    if as_json:
-        echo_json(rep)
+    if output_format() != "table":  # one record per group; --json keeps the whole report
+        emit(rep["groups"], tuple(k for k in (rep["groups"][0] if rep["groups"] else ()) if k != "label")
+             or ("deals", "units"), as_json=rep)
         return
     lang = env.lang
     if not rep["deals"]:

@@ -16,6 +16,7 @@ import json
 import click
 
 from leadcycle import Label
+from leadcycle.cli.output import output_options
 from leadcycle.privacy import mask_phone
 
 from . import model
@@ -147,12 +148,20 @@ def report(book) -> dict:
 
 
 @click.command(name="followups")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@output_options
 @click.pass_obj
 def followups_cmd(env, as_json):
-    """Deals by number of follow-ups, next to the documents' 2/3/5/10/80 %,
-    and the software leads given up before their 4th follow-up."""
-    from leadcycle.cli.output import echo_json, table
+    """Deals by number of follow-ups; leads given up early.
+
+    Deals by number of follow-ups, next to the documents' 2/3/5/10/80 %,
+    and the software leads given up before their 4th follow-up.
+
+    Examples:
+
+    \b
+    leadcycle report followups
+    """
+    from leadcycle.cli.output import emit, output_format, table
     from leadcycle.errors import LeadcycleError
 
     book = env.book()
@@ -162,8 +171,8 @@ def followups_cmd(env, as_json):
     book.refresh()
     data = report(book)
     lang = env.lang
-    if as_json:
-        echo_json(data)
+    if output_format() != "table":  # one record per bucket; --json keeps the whole report
+        emit(data["buckets"], tuple(data["buckets"][0]) if data["buckets"] else ("office_deals",), as_json=data)
         return
     click.echo(table([(r[lang], "" if r["documents_pct"] is None else f"{r['documents_pct']} %",
                        r["office_deals"], "-" if r["office_pct"] is None else f"{r['office_pct']:g} %")

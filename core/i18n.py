@@ -1,0 +1,91 @@
+"""Message catalogs: every string a person reads, in the reader's language.
+
+Messages are keyed by their English text (gettext's msgids), so the code
+reads as English and an untranslated message falls back to it. The
+catalogs are ``locale/<lang>/LC_MESSAGES/leadcycle.po`` beside this module,
+compiled to ``.mo`` by ``make catalogs`` (Babel); a third language is one
+new ``.po`` file. Only the standard library's :mod:`gettext` runs at run
+time, and a catalog is read the first time a message of its language is
+asked for, so start-up stays light.
+
+The language is ``--lang``, else ``LEADCYCLE_LANG``, else the locale
+(``LC_ALL``, ``LC_MESSAGES``, ``LANG``), else English.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import locale
+import os
+from pathlib import Path
+
+DOMAIN = "leadcycle"
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+#: the languages leadcycle speaks; English is the msgids themselves
+LANGUAGES = ("en", "zh")
+
+_current: str | None = None
+
+
+def default_lang() -> str:
+    """The language of the environment: ``LEADCYCLE_LANG``, else the locale."""
+    for var in ("LEADCYCLE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return _known(value)
+    try:
+        loc = locale.getlocale()[0] or ""
+    except ValueError:  # pragma: no cover
+        loc = ""
+    return _known(loc)
+
+
+def _known(value: str) -> str:
+    """``zh_CN.UTF-8`` → ``zh``; a language leadcycle does not speak → ``en``."""
+    code = value.split(".")[0].split("_")[0].split("-")[0].lower()
+    return code if code in LANGUAGES else "en"
+
+
+def set_language(lang: str | None) -> None:
+    """Speak ``lang`` from now on in this process (None: the environment's)."""
+    global _current
+    _current = lang
+
+
+def language() -> str:
+    return _current or default_lang()
+
+
+@functools.lru_cache(maxsize=None)
+def catalog(lang: str) -> gettext.NullTranslations:
+    """The compiled catalog of ``lang`` (English: none, the msgids)."""
+    if lang == "en":
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+
+
+def _(message: str, lang: str | None = None) -> str:
+    """``message`` in ``lang`` (default: the current language)."""
+    return catalog(lang or language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str:
+    """The singular or plural form for ``n``, in ``lang``; format it with
+    ``n`` afterwards: ``ngettext("{n} lead", "{n} leads", n).format(n=n)``."""
+    return catalog(lang or language()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogs where it is defined, and translate
+    it where it is shown (gettext's ``gettext_noop``)."""
+    return message
+
+
+def has(message: str, lang: str) -> bool:
+    """Whether ``lang``'s catalog translates ``message``."""
+    return lang == "en" or catalog(lang).gettext(message) != message
+
+
+__all__ = ["LANGUAGES", "N_", "_", "catalog", "default_lang", "has", "language", "ngettext", "set_language"]

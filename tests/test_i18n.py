@@ -1,0 +1,221 @@
+"""Chinese first (issue #15): message catalogs, help in the reader's
+language, summaries that fit, an example on every command."""
+
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from leadcycle import i18n
+from leadcycle.cli import cli
+from leadcycle.cli import messages
+
+
+def commands():
+    ctx = click.Context(cli)
+    return [(group, name, cmd) for group, name, cmd in messages._commands(cli, ctx)]
+
+
+def help_of(*args, lang="en", columns=80):
+    result = CliRunner().invoke(cli, ["--lang", lang, *args, "--help"], env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+# ------------------------------------------------------------------ catalogs
+
+
+def test_the_compiled_catalogs_are_current():
+    assert messages.stale() == [], "run: make catalogs"
+
+
+def test_every_marked_message_and_every_summary_has_a_chinese_translation():
+    """What the code marks with _() and the command line's summaries and
+    global options: a new one without its zh fails here (make catalogs
+    brings it into the .po; translate it there)."""
+    ctx = click.Context(cli)
+    wanted = {m if isinstance(m, str) else m[0] for m, _ in messages.code_messages()}
+    wanted |= set(messages.CLICK_MESSAGES)
+    wanted |= {cmd.get_short_help_str(messages.summary_width(group, ctx)) for group, _, cmd in commands()}
+    wanted |= {p.help for p in cli.params if getattr(p, "help", None)}
+    wanted.add(cli.help and __import__("inspect").cleandoc(cli.help))
+    missing = sorted(m for m in wanted if not i18n.has(m, "zh"))
+    assert missing == []
+
+
+def test_the_language_comes_from_the_option_the_variable_or_the_locale(monkeypatch):
+    for var in ("LEADCYCLE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert i18n.default_lang() == "zh"
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")  # a language leadcycle does not speak
+    assert i18n.default_lang() == "en"
+    monkeypatch.setenv("LEADCYCLE_LANG", "zh")
+    assert i18n.default_lang() == "zh"
+    assert "用法" in CliRunner().invoke(cli, ["--help"]).output
+    assert "Usage" in CliRunner().invoke(cli, ["--lang", "en", "--help"]).output
+
+
+# ---------------------------------------------------------------------- help
+
+
+def test_no_summary_is_cut_off_at_80_columns():
+    groups = [()] + [tuple(path) for path in _group_paths()]
+    for path in groups:
+        out = help_of(*path)
+        listing = out.split("Commands:")[-1]
+        assert "..." not in listing and "…" not in listing, (path, listing)
+
+
+def _group_paths():
+    ctx = click.Context(cli)
+    paths = []
+
+    def walk(group, path):
+        for name in group.list_commands(ctx):
+            cmd = group.get_command(ctx, name)
+            if isinstance(cmd, click.Group):
+                paths.append(path + [name])
+                walk(cmd, path + [name])
+
+    walk(cli, [])
+    return paths
+
+
+def test_every_command_shows_an_example():
+    for group, name, cmd in commands():
+        assert "Examples:" in (cmd.help or ""), name
+        assert "\b" in cmd.help.split("Examples:")[1], f"{name}: the examples are a literal block (\\b)"
+
+
+def test_examples_are_shown_by_help_as_written():
+    out = help_of("lead", "add")
+    assert "Examples:" in out
+    assert '    --phone "+86 138-0013-8000" --need "三房 120㎡" --agent 李娜' in out
+
+
+def test_help_in_chinese():
+    out = help_of(lang="zh")
+    assert out.startswith("用法：") and "选项：" in out and "命令：" in out
+    assert "查找客户：电话尾号、姓名或拼音。" in out and "每位顾问今天要做的事。" in out
+    assert "显示本帮助并退出。" in out
+    for line in out.splitlines():  # wrapped by display width: a Chinese character takes two columns
+        from leadcycle.cli.output import _width
+
+        assert _width(line) <= 80, line
+    sub = help_of("list", lang="zh")
+    assert "输出 JSON。" in sub and "每行输出一个 JSON 对象。" in sub
+    assert "用法：" in sub and "list [OPTIONS]" in sub
+
+
+def test_lang_before_help_is_read_first():
+    """--lang is eager, so it applies to a --help that follows it."""
+    result = CliRunner().invoke(cli, ["--lang", "zh", "--help"])
+    assert "命令：" in result.output
+
+
+# ------------------------------------------------------------------- plugins
+
+
+def test_plugins_show_versions_and_hide_the_cores_own(run):
+    import json
+
+    listed = json.loads(run("plugins", "--json").output)
+    names = {p["name"] for p in listed}
+    assert {"realestate", "software_sales", "machinery"} <= names
+    assert "leadcycle.defaults" not in names
+    from importlib.metadata import version
+
+    assert all(p["version"] == version("leadcycle") and p["package"] == "leadcycle" for p in listed)
+    everything = json.loads(run("plugins", "--all", "--json").output)
+    assert "leadcycle.defaults" in {p["name"] for p in everything}
+    table = run("plugins").output
+    assert f"leadcycle {version('leadcycle')}" in table and "leadcycle.defaults" not in table
+
+
+# ---------------------------------------------- every command, in each language
+
+from conftest import DEMO_NOW  # noqa: E402
+
+#: commands whose whole output is in the reader's language on the demo
+#: database; the rest (README "Languages") still print some English codes
+#: or plugin texts under --lang zh
+CLEAN = [
+    ("list",), ("due",), ("due", "--agent", "李娜"), ("pool",), ("queue",), ("agent", "list"),
+    ("review", "--dry-run"), ("rescore",), ("find", "李"), ("find", "zw"), ("credit", "1"),
+    ("revisit", "list"), ("revisit", "due"), ("report", "sources"),
+]
+
+#: words that stay as they are in Chinese output: the program's name and
+#: what follows it in a hint is a command line to type; units, brands, data
+ALLOWED = {"leadcycle", "IT", "SaaS", "CRM", "ERP", "OA"}
+
+ENGLISH_WORD = __import__("re").compile(r"(?<![-\w.#/])[A-Za-z][A-Za-z_]+")
+COMMAND_LINE = __import__("re").compile(r"leadcycle(?:\s+[a-z][a-z-]*)+")  # a table may wrap it
+CJK = __import__("re").compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+
+
+def _run_lang(db, lang, *args):
+    result = CliRunner().invoke(cli, ["--db", db, "--now", DEMO_NOW, "--lang", lang, *args], env={"COLUMNS": ""})
+    assert result.exit_code == 0, (args, result.output)
+    return result.output
+
+
+@pytest.mark.parametrize("args", CLEAN, ids=" ".join)
+def test_chinese_output_has_no_english_words(demo_copy, args):
+    out = COMMAND_LINE.sub("", _run_lang(demo_copy, "zh", *args))
+    english = sorted({w for w in ENGLISH_WORD.findall(out) if w not in ALLOWED})
+    assert english == [], out
+
+
+def _data_strings(value) -> set[str]:
+    """Every text in a command's JSON: names, needs, notes… (the data)."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*(_data_strings(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_data_strings(v) for v in value)) if value else set()
+    return set()
+
+
+@pytest.mark.parametrize("args", CLEAN, ids=" ".join)
+def test_english_output_has_chinese_only_in_the_data(demo_copy, args):
+    import json
+
+    out = _run_lang(demo_copy, "en", *args)
+    data = _data_strings(json.loads(_run_lang(demo_copy, "en", *args, "--json")))
+    data |= _data_strings(json.loads(_run_lang(demo_copy, "en", "agent", "list", "--json")))  # names in reasons
+    for text in sorted(data, key=len, reverse=True):
+        if CJK.search(text):
+            out = out.replace(text, "")
+    assert CJK.findall(out) == [], out
+
+
+def test_the_checks_catch_what_they_look_for():
+    """Both sides of the checks: English in Chinese output is found (a hint
+    to type is not), Chinese outside the data is found."""
+    assert ENGLISH_WORD.findall("3个客户 (pool)") == ["pool"]
+    assert ENGLISH_WORD.findall(COMMAND_LINE.sub("", "认领：leadcycle claim 客户编号 --agent 姓名")) == []
+    assert CJK.findall("3 leads 客户") == ["客户"]
+
+
+def test_chinese_input_where_a_code_is_asked(run):
+    """男/女/先生/女士, 是/否/有/无, and choice labels in either language."""
+    import json
+
+    assert run("init", "--industry", "realestate", "--industry", "machinery", "--simulation").exit_code == 0
+    run("agent", "add", "李娜")
+    for n, gender in enumerate(("男", "女", "先生", "女士", "M", "F")):
+        result = run("lead", "add", "--industry", "machinery", "--name", f"客户{n}", "--gender", gender,
+                     "--phone", f"1390000000{n}", "--need", "挖掘机", "--agent", "李娜", "--json",
+                     now="2026-03-05T10:00")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["gender"] == ("M" if gender in ("男", "先生", "M") else "F")
+    for given, stored in (("是", True), ("有", True), ("否", False), ("无", False), ("yes", True)):
+        result = run("lead", "set", "1", f"bargaining={given}", "--agent", "李娜", "--json", now="2026-03-05T11:00")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["attributes"]["bargaining"] is stored
+    bad = run("lead", "set", "1", "bargaining=也许", "--agent", "李娜", now="2026-03-05T11:00")
+    assert bad.exit_code == 1 and "也许" in bad.output

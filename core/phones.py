@@ -86,8 +86,8 @@ def _main_number(text: str) -> str | None:
         if number.extension:
             return None  # an extension libphonenumber found inside, where ours did not: not a register's
         national = phonenumbers.national_significant_number(number)
-        if not national[3:].strip("0"):
-            return None  # only zeros behind a prefix: a placeholder, not a phone
+        if not national.strip("0"):
+            return None  # only zeros: a placeholder, not a phone
         if number.country_code == 86:
             if _MOBILE.match(national):
                 return national
@@ -95,7 +95,7 @@ def _main_number(text: str) -> str | None:
                 if phonenumbers.number_type(number) in _SERVICE:
                     return f"{national[:3]}-{national[3:]}"
                 area = phonenumbers.length_of_geographical_area_code(number)
-                if area:
+                if area and national[area:].strip("0"):  # 010-00000000 is a placeholder
                     return f"0{national[:area]}-{national[area:]}"
         elif phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

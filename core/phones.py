@@ -47,9 +47,9 @@ _SEPARATORS = re.compile(r"[\s\-().·]")
 _EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|extension|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _SERVICE = (PhoneNumberType.TOLL_FREE, PhoneNumberType.UAN, PhoneNumberType.SHARED_COST)
 
-MESSAGE = ("phone {raw!r} is not a valid number; give an 11-digit mobile such as 138 1234 5678 "
-           "(+86 allowed), a landline such as 010-88886666, a 400/800 number, or another region's "
-           "number with its country code (+852 2345 6789); an extension as 转 801 or ext. 801")
+MESSAGE = ("phone {raw!r} is not a valid mainland number; give an 11-digit mobile such as 138 1234 5678 "
+           "(+86 allowed), a landline such as 010-88886666 or a 400/800 number, another region's number "
+           "with its country code (+852 2345 6789), an extension as 转 801")
 
 
 def normalize_phone(raw) -> str:

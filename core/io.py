@@ -1,16 +1,19 @@
 """Import and export of lead registers (来访客户登记表, 意向客户信息汇总表).
 
 Sales offices keep their registers in Excel. :func:`import_file` reads a
-``.csv`` or ``.xlsx`` file whose headers are Chinese or English (``姓名``,
-``性别``, ``电话``/``手机``, ``需求``, ``来访日期``, ``置业顾问`` … or the
-names :func:`export_rows` writes), validates every row with the checks of
-``lead add`` (:func:`leadcycle.api.validate_registration`), and imports the
-good rows in batches:
+workbook or text file (:mod:`leadcycle.registers`: every sheet, the header
+row below any title rows, merged cells filled down, the text encoding)
+whose headers are Chinese or English (``姓名``, ``性别``, ``电话``/``手机``,
+``需求``, ``来访日期``, ``置业顾问`` … or the names :func:`export_rows`
+writes) or another CRM's (:mod:`leadcycle.profiles`), reads the values as
+registers write them (:mod:`leadcycle.cells`), validates every row with
+the checks of ``lead add`` (:func:`leadcycle.api.validate_registration`),
+and imports the good rows in batches, in the time order of their visit
+dates:
 
-* a CSV is read whole once before anything is written (:func:`check_csv`):
-  its encoding is decided from the whole file (UTF-8, else GB18030), and a
-  file that does not parse (a quote never closed, text after a closing
-  quote) is refused as a whole, naming the row;
+* the file is read whole once before anything is written: a text file
+  that does not parse (a quote never closed, text after a closing quote)
+  is refused as a whole, naming the row;
 * each batch is one transaction that writes the leads, their events, their
   projections and one ``import_keys`` entry per row: the row's normalised
   content (:func:`row_key`). A run killed at any moment leaves whole
@@ -21,9 +24,9 @@ good rows in batches:
 * the visit date of a row is the registration time (midnight when the cell
   has no time of day; the clock when the row has none); it must lie
   between :data:`VISIT_DATE_MIN` and the clock. An import is the one place
-  history comes in with its own dates, so a row dated before the last
-  event of the lead it merges into is rejected rather than written out of
-  order;
+  history comes in with its own dates: its rows are applied in date order,
+  and a row dated before the last event the database already holds for
+  its lead is rejected rather than written out of order;
 * duplicate phones merge by DOMAIN §1: the same phone under the same name is
   the same lead (the row becomes a return visit, plus a ``set`` event for
   attributes that changed; a row that repeats a visit already on the log is
@@ -124,8 +127,12 @@ _QUALIFIED = re.compile(r"^.*[（(]\s*([a-z][a-z0-9_]*)\s*[)）]$")
 MOMENT_ATTRIBUTES = ("last_follow_up_at", "next_contact_at")
 
 
+@functools.lru_cache(maxsize=4096)
 def _header_key(text: Any) -> str:
-    return " ".join(str(text or "").split()).lower()
+    """A header as the aliases are written: spaces collapsed, lower case,
+    traditional characters read as simplified (a Big5 register's 電話 is 电话)."""
+    key = " ".join(str(text or "").split()).lower()
+    return names._t2s()(key) if any(ord(c) > 0x2e80 for c in key) else key
 
 
 def _attribute_keys(industries: list[Industry]) -> tuple[dict[str, set[str]], set[str]]:
@@ -1078,4 +1085,4 @@ def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False, 
 
 __all__ = ["HEADER_ALIASES", "ImportResult", "check_csv", "check_export_target", "export_rows",
            "export_to_file", "from_spreadsheet_text", "import_file", "mask_phone", "parse_moment",
-           "read_table", "resolve_columns", "row_key", "spreadsheet_text", "write_export"]
+           "resolve_columns", "row_key", "spreadsheet_text", "write_export"]

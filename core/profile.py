@@ -150,7 +150,7 @@ FIELDS: tuple[Field, ...] = (
     # what an imported register or another CRM recorded (issue #13): kept as the
     # office wrote it, never read by the rules
     _text("email", "email", "电子邮箱", IMPORTED),
-    _text("qq", "QQ", "QQ", IMPORTED),
+    _text("qq", "QQ", "QQ号", IMPORTED),
     _text("wechat", "WeChat", "微信", IMPORTED),
     _text("grade_as_imported", "grade as the office recorded it", "原登记客户等级", IMPORTED),
     Field("visits_as_imported", "int", Label("visits as the register counted them", "原登记来访次数"),

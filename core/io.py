@@ -127,12 +127,18 @@ _QUALIFIED = re.compile(r"^.*[（(]\s*([a-z][a-z0-9_]*)\s*[)）]$")
 MOMENT_ATTRIBUTES = ("last_follow_up_at", "next_contact_at")
 
 
+#: a header's length at most; a longer cell is data (the header row is looked for among rows)
+MAX_HEADER = 100
+
+
 @functools.lru_cache(maxsize=4096)
 def _header_key(text: Any) -> str:
     """A header as the aliases are written: spaces collapsed, lower case,
     traditional characters read as simplified (a Big5 register's 電話 is 电话)."""
     key = " ".join(str(text or "").split()).lower()
-    return names._t2s()(key) if any(ord(c) > 0x2e80 for c in key) else key
+    if len(key) > MAX_HEADER or not any(ord(c) > 0x2e80 for c in key):
+        return key  # no header is that long: a data cell, not worth converting
+    return names._t2s()(key)
 
 
 def _attribute_keys(industries: list[Industry]) -> tuple[dict[str, set[str]], set[str]]:

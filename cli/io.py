@@ -47,29 +47,55 @@ IMPORT_LABELS = {
 }
 
 
+def _list_profiles(ctx, _param, value):
+    """``--list-profiles``: the built-in mapping profiles and where they are."""
+    if not value or ctx.resilient_parsing:
+        return
+    from leadcycle import profiles
+
+    for p in profiles.builtin():
+        click.echo(f"{p.name:18} {p.title}\n{'':18} {p.path}")
+    click.echo("copy one, edit it and import with --profile PATH.toml")
+    ctx.exit(0)
+
+
 @cli.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--industry", help="The industry of the leads (else the file's industry column).")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
               help="Read COLUMN as FIELD (name, gender, phone, need, registered, agent, channel, "
                    "relation, note or an attribute); COLUMN=- skips it. Repeatable.")
+@click.option("--profile", metavar="NAME|PATH",
+              help="Read the columns with this mapping profile (default: recognised from the headers).")
+@click.option("--list-profiles", is_flag=True, expose_value=False, is_eager=True, callback=_list_profiles,
+              help="List the built-in mapping profiles and where their files are, and exit.")
+@click.option("--sheet", "sheets", multiple=True, metavar="NAME",
+              help="Import only this sheet of a workbook (default: every sheet). Repeatable.")
+@click.option("--header-row", type=click.IntRange(min=1), metavar="N",
+              help="The row holding the column headers (default: found below any title rows).")
+@click.option("--dry-run", is_flag=True, help="Show what would be imported, merged and rejected; write nothing.")
 @click.option("--agent", help="Receiving agent for rows without one (置业顾问).")
 @click.option("--add-agents", is_flag=True, help="Create agents named in the file who do not exist yet.")
 @click.option("--batch-size", type=click.IntRange(min=1, max=BATCH_MAX), default=1000, show_default=True,
               help="Rows per transaction.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
-def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json):
-    """Import a register (.csv or .xlsx).
+def import_cmd(env, file, industry, maps, profile, sheets, header_row, dry_run, agent, add_agents, batch_size,
+               as_json):
+    """Import a register, another CRM's export, or a history.
 
-    Import a register (.csv or .xlsx) with Chinese or English headers.
+    A register (.xlsx, .xls, .ods, .csv or .tsv) with Chinese or English
+    headers, or another CRM's export (see --list-profiles).
 
-    Every row is checked as 'lead add' checks it; bad rows go to
-    FILE.rejects.csv with their row number and the reason, and the command
-    exits 1. A CSV may be UTF-8 or GB18030 (GBK); one that does not parse
-    (a quote never closed) is refused whole. Rows already imported — by
-    their content, however the file was saved since — are skipped; a run
-    that was interrupted is finished by running it again.
+    Every sheet is read (or --sheet), its header row found below any title
+    rows (or --header-row), merged cells filled down. Every row is checked
+    as 'lead add' checks it; bad rows go to FILE.rejects.csv with their row
+    number and the reason, and the command exits 1 (so does a sheet that
+    has no header row). A text file may be UTF-8, UTF-16, GB18030 (GBK) or
+    Big5; one that does not parse (a quote never closed) is refused whole.
+    Rows already imported — by their content, however the file was saved
+    since — are skipped; a run that was interrupted is finished by running
+    it again. --dry-run does all of it and writes nothing.
 
     A file written by 'export --history' (.jsonl, or .xlsx with a history
     sheet) is applied whole or not at all: what the database has already
@@ -79,7 +105,8 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
 
     \b
     leadcycle import 来访客户登记表.xlsx --industry realestate
-    leadcycle import register.csv --industry realestate --map 客户电话=phone
+    leadcycle import 来访客户登记表.xlsx --industry realestate --dry-run
+    leadcycle import clues.xlsx --industry software_sales --profile yudao_clue
     leadcycle import all.jsonl
     """
     from leadcycle.io import count_rows, import_file
@@ -88,28 +115,21 @@ def import_cmd(env, file, industry, maps, agent, add_agents, batch_size, as_json
     from leadcycle import history
 
     if history.is_history(file):
-        return _import_history(env, book, file, as_json, bool(industry or maps or agent or add_agents))
+        return _import_history(env, book, file, as_json, bool(industry or maps or agent or add_agents or profile
+                                                              or sheets or header_row or dry_run))
     mapping = _mapping(maps)
     show = interactive() and not as_json
     total = count_rows(file) if show and os.path.exists(file) else None
     with _progress("importing", total, show) as update:
         result = import_file(book, file, industry, mapping=mapping, agent=agent, add_agents=add_agents,
-                             batch_size=batch_size, progress=update)
+                             batch_size=batch_size, progress=update, profile=profile, sheets=tuple(sheets),
+                             header_row=header_row, dry_run=dry_run)
     out = result.to_json()
     if as_json:
         echo_json(out)
     else:
-        zh = env.lang == "zh"
-        rows = [(IMPORT_LABELS[k][1 if zh else 0], out[k]) for k in IMPORT_LABELS]
-        click.echo(table(rows, ["行", "数量"] if zh else ["rows", "count"]))
-        if result.encoding:
-            click.echo(("文件编码：" if zh else "read as: ") + result.encoding)
-        if result.agents_added:
-            click.echo(("新增置业顾问：" if zh else "agents added: ") + ", ".join(result.agents_added))
-        if result.rejected:
-            click.echo((f"被拒绝的行及原因见 {result.rejects_path}" if zh else
-                        f"rejected rows and reasons: {result.rejects_path}"), err=True)
-    if result.rejected:
+        _summary(env.lang == "zh", result, out)
+    if result.rejected or result.skipped_sheets:
         sys.exit(1)
 
 
@@ -122,8 +142,9 @@ def _import_history(env, book, file, as_json, options):
     from leadcycle.history import import_history
 
     if options:
-        raise click.UsageError("a history file brings its own industries and agents: drop --industry, --map, "
-                               "--agent and --add-agents")
+        raise click.UsageError("a history file brings its own industries and agents and is applied whole: drop "
+                               "--industry, --map, --profile, --sheet, --header-row, --dry-run, --agent and "
+                               "--add-agents")
     out = import_history(book, file).to_json()
     if as_json:
         echo_json(out)
@@ -131,6 +152,34 @@ def _import_history(env, book, file, as_json, options):
     zh = env.lang == "zh"
     rows = [(HISTORY_LABELS[t] if zh else t, v["added"], v["already_there"]) for t, v in out["tables"].items()]
     click.echo(table(rows, ["表", "新增", "已有"] if zh else ["table", "added", "already there"]))
+
+
+def _summary(zh: bool, result, out: dict) -> None:
+    if result.dry_run:
+        click.echo("试运行：以下为将会导入的结果，未写入任何内容" if zh else
+                   "dry run: what the import would do; nothing was written")
+    rows = [(IMPORT_LABELS[k][1 if zh else 0], out[k]) for k in IMPORT_LABELS]
+    click.echo(table(rows, ["行", "数量"] if zh else ["rows", "count"]))
+    if result.encoding:
+        click.echo(("文件编码：" if zh else "read as: ") + result.encoding)
+    for s in result.sheets:
+        where = f"{s['sheet']}: " if s["sheet"] is not None else ""
+        how = "（按表头识别）" if zh and s["recognised"] else (" (recognised from the headers)" if s["recognised"] else "")
+        counts = ", ".join(f"{IMPORT_LABELS[k][1 if zh else 0]} {s[k]}" for k in IMPORT_LABELS if s[k])
+        click.echo(f"{where}{'表头第' if zh else 'header row '}{s['header_row']}{'行' if zh else ''}, "
+                   f"{'模板' if zh else 'profile'} {s['profile']}{how}" + (f"; {counts}" if counts else ""))
+    for s in result.skipped_sheets:
+        click.echo((f"未导入工作表 {s['sheet']}：{s['reason']}" if zh else
+                    f"sheet {s['sheet']} not imported: {s['reason']}"), err=True)
+    if result.agents_added:
+        click.echo(("新增置业顾问：" if zh else "agents added: ") + ", ".join(result.agents_added))
+    if result.dry_run:
+        for sheet, row, reason in result.rejects:
+            where = f"{sheet}!{row}" if sheet is not None and len(result.sheets) > 1 else str(row)
+            click.echo(f"{'拒绝' if zh else 'rejected'} {where}: {reason}")
+    elif result.rejected:
+        click.echo((f"被拒绝的行及原因见 {result.rejects_path}" if zh else
+                    f"rejected rows and reasons: {result.rejects_path}"), err=True)
 
 
 @cli.command(name="export")

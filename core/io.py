@@ -1,16 +1,19 @@
 """Import and export of lead registers (来访客户登记表, 意向客户信息汇总表).
 
 Sales offices keep their registers in Excel. :func:`import_file` reads a
-``.csv`` or ``.xlsx`` file whose headers are Chinese or English (``姓名``,
-``性别``, ``电话``/``手机``, ``需求``, ``来访日期``, ``置业顾问`` … or the
-names :func:`export_rows` writes), validates every row with the checks of
-``lead add`` (:func:`leadcycle.api.validate_registration`), and imports the
-good rows in batches:
+workbook or text file (:mod:`leadcycle.registers`: every sheet, the header
+row below any title rows, merged cells filled down, the text encoding)
+whose headers are Chinese or English (``姓名``, ``性别``, ``电话``/``手机``,
+``需求``, ``来访日期``, ``置业顾问`` … or the names :func:`export_rows`
+writes) or another CRM's (:mod:`leadcycle.profiles`), reads the values as
+registers write them (:mod:`leadcycle.cells`), validates every row with
+the checks of ``lead add`` (:func:`leadcycle.api.validate_registration`),
+and imports the good rows in batches, in the time order of their visit
+dates:
 
-* a CSV is read whole once before anything is written (:func:`check_csv`):
-  its encoding is decided from the whole file (UTF-8, else GB18030), and a
-  file that does not parse (a quote never closed, text after a closing
-  quote) is refused as a whole, naming the row;
+* the file is read whole once before anything is written: a text file
+  that does not parse (a quote never closed, text after a closing quote)
+  is refused as a whole, naming the row;
 * each batch is one transaction that writes the leads, their events, their
   projections and one ``import_keys`` entry per row: the row's normalised
   content (:func:`row_key`). A run killed at any moment leaves whole
@@ -21,9 +24,9 @@ good rows in batches:
 * the visit date of a row is the registration time (midnight when the cell
   has no time of day; the clock when the row has none); it must lie
   between :data:`VISIT_DATE_MIN` and the clock. An import is the one place
-  history comes in with its own dates, so a row dated before the last
-  event of the lead it merges into is rejected rather than written out of
-  order;
+  history comes in with its own dates: its rows are applied in date order,
+  and a row dated before the last event the database already holds for
+  its lead is rejected rather than written out of order;
 * duplicate phones merge by DOMAIN §1: the same phone under the same name is
   the same lead (the row becomes a return visit, plus a ``set`` event for
   attributes that changed; a row that repeats a visit already on the log is
@@ -44,8 +47,10 @@ which import reads back to the original.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import difflib
 import functools
 import hashlib
 import itertools
@@ -59,7 +64,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import attrs
 
-from . import engine, names
+from . import cells, engine, names, profiles, registers
 from .api import LeadBook, family_names, validate_registration
 from .errors import LeadcycleError
 from .model import AGENT_LABEL, Event, Industry, Lead, _EXCEL_EPOCH, parse_date
@@ -84,8 +89,17 @@ for _target, _names in {
     "relation": ("relation", "关系", "与登记人关系"),
     "industry": ("industry", "行业"),
     "note": ("note", "备注", "沟通内容"),
+    # what the office or another CRM recorded, kept as it was (leadcycle.profile)
+    "grade_as_imported": ("grade_as_imported", "客户等级", "意向等级"),
+    "visits_as_imported": ("visits_as_imported", "来访次数", "到访次数"),
+    "email": ("email", "e-mail", "邮箱", "电子邮箱"),
+    "qq": ("qq", "qq号"),
+    "wechat": ("wechat", "微信", "微信号"),
+    "last_follow_up_at": ("last_follow_up_at", "最后跟进时间"),
+    "last_follow_up": ("last_follow_up", "最后跟进内容"),
+    "next_contact_at": ("next_contact_at", "下次联系时间"),
     # written by export, derived by the rules: read back as nothing
-    "-": ("lead_id", "id", "编号", "序号", "grade", "等级", "客户等级", "score", "得分", "stage", "阶段",
+    "-": ("lead_id", "id", "编号", "序号", "grade", "等级", "score", "得分", "stage", "阶段",
           "owner", "归属", "next_follow_up", "下次跟进"),
 }.items():
     for _n in _names:
@@ -111,38 +125,87 @@ EXPORT_HEADERS = {
 
 
 _QUALIFIED = re.compile(r"^.*[（(]\s*([a-z][a-z0-9_]*)\s*[)）]$")
+#: where a row's moment-valued attributes are kept as text (office time, to the minute)
+MOMENT_ATTRIBUTES = ("last_follow_up_at", "next_contact_at")
 
 
-def resolve_columns(headers: list[str], industries: list[Industry],
-                    mapping: dict[str, str]) -> list[str | None]:
-    """The target of every column (``None``: ignored), or a one-line error
-    for a column nobody knows or a basic with no column."""
-    attrs_by_key: dict[str, set[str]] = {}
-    attr_names: set[str] = set()
+#: a header's length at most; a longer cell is data (the header row is looked for among rows)
+MAX_HEADER = 100
+
+
+@functools.lru_cache(maxsize=4096)
+def _header_key(text: Any) -> str:
+    """A header as the aliases are written: spaces collapsed, lower case,
+    traditional characters read as simplified (a Big5 register's 電話 is 电话)."""
+    key = " ".join(str(text or "").split()).lower()
+    if len(key) > MAX_HEADER or not any(ord(c) > 0x2e80 for c in key):
+        return key  # no header is that long: a data cell, not worth converting
+    return names._t2s()(key)
+
+
+def _attribute_keys(industries: list[Industry]) -> tuple[dict[str, set[str]], set[str]]:
+    """Attribute names and their English/Chinese labels → the names."""
+    by_key: dict[str, set[str]] = {}
+    names: set[str] = set()
     for ind in industries:
         for f in ind.fields:
-            attr_names.add(f.name)
+            names.add(f.name)
             for key in (f.label.en, f.label.zh):
-                attrs_by_key.setdefault(key.strip().lower(), set()).add(f.name)
-    for name in attr_names:  # a field's own name wins over another field's label
-        attrs_by_key[name.lower()] = {name}
-    user = {k.strip().lower(): v.strip() for k, v in mapping.items()}
+                by_key.setdefault(_header_key(key), set()).add(f.name)
+    for name in names:  # a field's own name wins over another field's label
+        by_key[name.lower()] = {name}
+    return by_key, names
+
+
+def header_predicate(industries: list[Industry], mapping: dict[str, str],
+                     profile: "profiles.Profile | None") -> Callable[[str], bool]:
+    """Whether a cell's text names a column some reading knows: an alias,
+    an attribute, a ``--map`` column, or a column of ``profile`` (of every
+    built-in profile when none is chosen) — how the header row is found."""
+    by_key, _ = _attribute_keys(industries)
+    known = set(HEADER_ALIASES) | set(by_key) | {_header_key(k) for k in mapping}
+    for p in [profile] if profile is not None else profiles.builtin():
+        known |= set(p.columns)
+        for c in p.combine.values():
+            known |= c.sources()
+    return lambda text: _header_key(text) in known
+
+
+def resolve_columns(headers: list[str], industries: list[Industry], mapping: dict[str, str],
+                    profile: "profiles.Profile | None" = None) -> list[str | None]:
+    """The target of every column (``None``: ignored, or read by one of the
+    profile's combined fields), or one line naming every column nobody
+    knows — each with a "did you mean" — or a basic with no column.
+    ``--map`` wins over the profile, the profile over the usual aliases."""
+    attrs_by_key, attr_names = _attribute_keys(industries)
+    user = {_header_key(k): v.strip() for k, v in mapping.items()}
+    columns = profile.columns if profile is not None else {}
+    combined = set().union(*(c.sources() for c in profile.combine.values())) if profile is not None else set()
+    valid = set(CORE_TARGETS) | attr_names
     used_keys: set[str] = set()
     out: list[str | None] = []
-    unknown = []
+    unknown: list[str] = []
+    not_fields: list[tuple[str, str]] = []
     for h in headers:
-        key = (h or "").strip().lower()
+        key = _header_key(h)
         if key in user:
             used_keys.add(key)
             target = user[key]
             if target in ("", "-"):
                 out.append(None)
                 continue
-            if target not in CORE_TARGETS and target not in attr_names:
+            if target not in valid:
                 known = ", ".join(CORE_TARGETS + tuple(sorted(attr_names)))
                 raise LeadcycleError(f"--map {h}={target}: {target!r} is not a field; use one of: {known}, "
                                      "or - to skip the column")
             out.append(target)
+        elif key in columns:
+            target = columns[key]
+            if target != "-" and target not in valid:
+                not_fields.append((h, target))
+            out.append(None if target == "-" or target not in valid else target)
+        elif key in combined:
+            out.append(None)
         elif key in HEADER_ALIASES:
             target = HEADER_ALIASES[key]
             out.append(None if target == "-" else target)
@@ -163,9 +226,16 @@ def resolve_columns(headers: list[str], industries: list[Industry],
     if missing_maps:
         raise LeadcycleError(f"--map names a column the file does not have: {missing_maps[0]!r}; "
                              f"its columns: {', '.join(h for h in headers if h)}")
-    if unknown:
-        raise LeadcycleError(f"column {unknown[0]!r} is not known; map it with --map '{unknown[0]}=FIELD' "
-                             f"(see: leadcycle fields) or skip it with --map '{unknown[0]}=-'")
+    if unknown or not_fields:
+        choices = sorted({*HEADER_ALIASES, *attrs_by_key, *columns})
+        parts = [f"{h!r}{_did_you_mean(h, choices)}" for h in unknown]
+        parts += [f"{h!r} (the profile reads it as {t}, which {', '.join(i.name for i in industries)} "
+                  "does not have)" for h, t in not_fields]
+        first = (unknown or [not_fields[0][0]])[0]
+        what = (f"column {parts[0]} is not known; map it" if len(parts) == 1 else
+                f"{len(parts)} columns are not known: {'; '.join(parts)}; map each")
+        raise LeadcycleError(f"{what} with --map '{first}=FIELD' (see: leadcycle fields) or skip it with "
+                             f"--map '{first}=-', or choose a --profile (leadcycle import --list-profiles)")
     seen: dict[str, str] = {}
     for h, t in zip(headers, out):
         if t is not None:
@@ -173,11 +243,23 @@ def resolve_columns(headers: list[str], industries: list[Industry],
                 raise LeadcycleError(f"columns {seen[t]!r} and {h!r} both hold {t}; "
                                      f"skip one with --map '{h}=-'")
             seen[t] = h
-    for basic in ("name", "gender", "phone", "need"):
-        if basic not in seen:
+    present = set(seen)
+    if profile is not None:
+        keys = {_header_key(h) for h in headers}
+        present |= {t for t, c in profile.combine.items() if c.sources() & keys}
+    for basic in ("name", "phone", "need"):
+        if basic not in present:
             raise LeadcycleError(f"no column holds {basic} (one of the three basics); "
                                  f"name it with --map COLUMN={basic}")
     return out
+
+
+def _did_you_mean(header: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(_header_key(header), choices, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    target = HEADER_ALIASES.get(close[0], close[0])
+    return f" (did you mean {close[0]!r}{'' if target in (close[0], '-') else ', ' + target}?)"
 
 
 # ------------------------------------------------------------------ reading
@@ -226,120 +308,15 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
-def _is_xlsx(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() in (".xlsx", ".xlsm")
-
-
-def _delimiter(path: str) -> str:
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in (".csv", ".txt", ".tsv"):
-        raise LeadcycleError(f"{path}: only .csv and .xlsx files can be imported")
-    return "\t" if ext == ".tsv" else ","
-
-
 def check_csv(path: str) -> str:
-    """Read the whole CSV file once, before anything is written, and return
-    its encoding: ``utf-8`` (``utf-8-sig`` with a BOM), else ``gb18030``
-    (Excel's "CSV" on a Chinese Windows; GBK is a subset). Deciding from the
-    whole file matters: a GBK file whose first megabyte is ASCII would
-    otherwise fail half-way on every run.
-
-    The file must also parse as CSV from end to end — a quote opened and
-    never closed would read every later line into one cell, text after a
-    closing quote is ambiguous. Such a file is refused as a whole, naming
-    the row, and nothing is imported."""
-    delimiter = _delimiter(path)
-    with open(path, "rb") as f:
-        bom = f.read(3) == b"\xef\xbb\xbf"
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            _check_structure(path, encoding, delimiter)
-        except UnicodeDecodeError:
-            continue
-        return encoding if encoding != "utf-8-sig" or bom else "utf-8"
-    raise LeadcycleError(f"{path} is neither UTF-8 nor GB18030 (GBK) text; "
-                         "save it from Excel as 'CSV UTF-8' and import again")
-
-
-def _check_structure(path: str, encoding: str, delimiter: str) -> None:
-    with open(path, newline="", encoding=encoding) as f:
-        reader = csv.reader(f, delimiter=delimiter, strict=True)
-        row_no, line = 0, 0
-        try:
-            for row_no, _ in enumerate(reader, start=1):
-                line = reader.line_num
-        except csv.Error as e:
-            raise LeadcycleError(_broken(path, row_no + 1, line + 1, str(e))) from None
-
-
-def _broken(path: str, row_no: int, line: int, error: str) -> str:
-    where = f"{path} row {row_no}" + (f" (line {line} of the text)" if line != row_no else "")
-    if "unexpected end of data" in error:
-        what = ("a quote opens a cell and is never closed, so every later line would be read "
-                "into that cell; close the quote, or write a quote inside a cell as two (\"\")")
-    elif "expected after" in error:
-        what = ("text follows the closing quote of a cell; quote the whole cell, writing a quote "
-                "inside it as two (\"\")")
-    else:
-        what = f"cannot be read as CSV ({error})"
-    return f"{where}: {what}; nothing was imported"
-
-
-def read_table(path: str, encoding: str | None = None) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
-    """The header row and an iterator of ``(row_number, cells)``. Row
-    numbers are those the spreadsheet shows — the header is row 1, and a
-    cell with a line break (Alt+Enter) is still one row. ``encoding`` is
-    :func:`check_csv`'s (checked here when not given)."""
-    if _is_xlsx(path):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as e:
-            raise LeadcycleError(f"{path} is not a readable .xlsx file ({type(e).__name__}); "
-                                 "save it again from Excel as .xlsx or .csv") from None
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        try:
-            header = next(rows)
-        except StopIteration:
-            wb.close()
-            raise LeadcycleError(f"{path} is empty; the first row must hold the column headers") from None
-        headers = ["" if h is None else str(h).strip() for h in header]
-
-        def gen_xlsx():
-            try:
-                for n, row in enumerate(rows, start=2):
-                    if row is None or all(v is None or v == "" for v in row):
-                        continue
-                    yield n, [_cell_text(v) for v in row]
-            finally:
-                wb.close()
-
-        return headers, gen_xlsx()
-    delimiter = _delimiter(path)
-    encoding = encoding or check_csv(path)
-    f = open(path, newline="", encoding=encoding)
-    reader = csv.reader(f, delimiter=delimiter, strict=True)
-    records = (list(map(from_spreadsheet_text, row)) for row in reader)
-    header = next(records, None)
-    if header is None:
-        f.close()
-        raise LeadcycleError(f"{path} is empty; the first row must hold the column headers")
-    headers = [h.strip() for h in header]
-
-    def gen_csv():
-        n = 1
-        try:
-            for n, row in enumerate(records, start=2):
-                if any(c.strip() for c in row):
-                    yield n, row
-        except (UnicodeDecodeError, csv.Error) as e:  # the file changed since check_csv
-            raise LeadcycleError(f"{path} row {n + 1} cannot be read ({e}); import it again") from None
-        finally:
-            f.close()
-
-    return headers, gen_csv()
+    """Read the whole text file once, before anything is written, and
+    return its encoding (:func:`leadcycle.registers.decode`); a file that
+    does not parse as CSV from end to end (a quote opened and never closed,
+    text after a closing quote) is refused as a whole, naming the row."""
+    encoding, text = registers.decode(path)
+    delimiter = "\t" if registers.extension(path) == ".tsv" or registers._tabbed(text) else ","
+    registers._parse_csv(path, text, delimiter)
+    return encoding
 
 
 def row_problem(cells: list, headers: list[str], delimiter: str | None) -> str | None:
@@ -371,14 +348,17 @@ def row_problem(cells: list, headers: list[str], delimiter: str | None) -> str |
 
 def count_rows(path: str) -> int:
     """About how many data rows a file has (for a progress bar)."""
-    if _is_xlsx(path):
-        import openpyxl
-
-        wb = openpyxl.load_workbook(path, read_only=True)
+    if registers.extension(path) in registers.WORKBOOK_EXTENSIONS:
         try:
-            return max(0, (wb.worksheets[0].max_row or 1) - 1)
-        finally:
-            wb.close()
+            from python_calamine import CalamineWorkbook
+
+            wb = CalamineWorkbook.from_path(path)
+            try:
+                return sum(max(0, wb.get_sheet_by_name(n).height - 1) for n in wb.sheet_names)
+            finally:
+                wb.close()
+        except Exception:  # the import itself says what is wrong with the file
+            return 0
     n = 0
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -386,54 +366,10 @@ def count_rows(path: str) -> int:
     return max(0, n - 1)
 
 
-def parse_moment(raw: Any) -> dt.datetime:
-    """A visit date or time in the forms Excel and offices write: a date
-    cell, a serial number (``46086``, ``46086.5`` = noon), ``2026/3/5``,
-    ``2026-03-05``, ``2026-03-05 14:30``, ``2026-03-05T14:30:00``. A date
-    alone means midnight."""
-    if isinstance(raw, dt.datetime):
-        return raw.replace(tzinfo=None, microsecond=0)
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        try:
-            moment = dt.datetime.combine(_EXCEL_EPOCH, dt.time()) + dt.timedelta(days=float(raw))
-        except (OverflowError, ValueError):  # inf, nan, a number no calendar holds
-            raise LeadcycleError(f"visit date {raw!r} is not a date such as 2026-03-05 or 2026/3/5") from None
-        return moment.replace(microsecond=0)
-    return _parse_text_moment(str(raw).strip())
-
-
-_YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_text_moment(text: str) -> dt.datetime:
-    # a register has few distinct dates: parse each once
-    m = _YMD.fullmatch(text)
-    if m:
-        try:
-            return dt.datetime(int(m[1]), int(m[2]), int(m[3]))
-        except (ValueError, OverflowError):
-            raise LeadcycleError(f"visit date {text!r} is not a date such as 2026-03-05 or 2026/3/5") from None
-    if re.fullmatch(r"\d{5}\.\d+", text):
-        return parse_moment(float(text))
-    if re.search(r"\d[ T]\d{1,2}:\d{2}", text):
-        try:
-            value = dt.datetime.fromisoformat(text.replace("/", "-"))
-        except (ValueError, OverflowError):
-            try:
-                day, _, clock = text.replace("T", " ").partition(" ")
-                clock = clock.strip()
-                fmt = "%H:%M:%S" if clock.count(":") == 2 else "%H:%M"
-                value = dt.datetime.combine(parse_date(day), dt.datetime.strptime(clock, fmt).time())
-            except (ValueError, OverflowError):
-                raise LeadcycleError(f"visit date {text!r} is not a date such as 2026-03-05") from None
-        if value.tzinfo is not None:
-            value = value.replace(tzinfo=None)
-        return value.replace(microsecond=0)
-    try:
-        return dt.datetime.combine(parse_date(text), dt.time())
-    except (ValueError, OverflowError):
-        raise LeadcycleError(f"visit date {text!r} is not a date such as 2026-03-05 or 2026/3/5") from None
+def parse_moment(raw: Any, now: dt.datetime | None = None, zone=None, date1904: bool = False) -> dt.datetime:
+    """A visit date or time in the forms registers write
+    (:func:`leadcycle.cells.parse_moment`); ``now`` gives ``3月7日`` its year."""
+    return cells.parse_moment(raw, now=now or dt.datetime.now(), zone=zone, date1904=date1904)
 
 
 # ------------------------------------------------------------------ import
@@ -449,14 +385,35 @@ class ImportResult:
     skipped: int = 0  # the same row content, committed by an earlier run
     rejects_path: str | None = None
     agents_added: list[str] = attrs.field(factory=list)
-    #: the text encoding a CSV was read in (None for .xlsx)
+    #: the text encoding a CSV was read in (None for a workbook)
     encoding: str | None = None
+    #: per sheet read: name, header row, profile and its counts
+    sheets: list[dict] = attrs.field(factory=list)
+    #: sheets not imported, with the reason
+    skipped_sheets: list[dict] = attrs.field(factory=list)
+    #: a rehearsal: nothing was written
+    dry_run: bool = False
+    #: ``(sheet, row, reason)`` of every rejected row, in file order
+    rejects: list[tuple[str | None, int, str]] = attrs.field(factory=list)
+
+    def tally(self, sheet: str | None, outcome: str) -> None:
+        """Count one row's outcome, in the totals and its sheet's."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        for s in self.sheets:
+            if s["sheet"] == sheet:
+                s[_OUTCOME_KEYS.get(outcome, outcome)] += 1
 
     def to_json(self) -> dict:
         return {"file": self.path, "encoding": self.encoding, "imported": self.imported,
                 "merged": self.merged, "unchanged": self.unchanged, "rejected": self.rejected,
                 "already_imported": self.skipped, "rejects_file": self.rejects_path,
-                "agents_added": self.agents_added}
+                "agents_added": self.agents_added, "sheets": self.sheets,
+                "sheets_not_imported": self.skipped_sheets, "dry_run": self.dry_run,
+                **({"rejects": [{"sheet": s, "row": n, "reason": r} for s, n, r in self.rejects]}
+                   if self.dry_run else {})}
+
+
+_OUTCOME_KEYS = {"skipped": "already_imported"}
 
 
 @attrs.define
@@ -476,6 +433,33 @@ class _Row:
     note: str | None
     #: the row's normalised content (see :func:`row_key`)
     key: str = ""
+    #: the sheet it is on (None in a text file)
+    sheet: str | None = None
+    #: the file's row it was read from
+    src: Any = None
+
+
+@attrs.frozen
+class _Source:
+    """One data row of the file, with what reads it."""
+
+    sheet: str | None
+    row_no: int
+    cells: list
+    reading: "_Reading"
+    #: the sheet's place in the workbook
+    sheet_index: int = 0
+
+
+@attrs.frozen
+class _Reading:
+    """How the rows of one sheet are read: its columns' targets and profile."""
+
+    headers: list[str]
+    targets: list[str | None]
+    profile: profiles.Profile
+    #: header key → column index, for the profile's combined fields
+    index: dict[str, int]
 
 
 def row_key(industry: str, phone: str, name: str, gender: str, need: str, attributes: dict,
@@ -496,68 +480,79 @@ def row_key(industry: str, phone: str, name: str, gender: str, need: str, attrib
 
 
 class _Rejects:
-    """``FILE.rejects.csv``: opened on the first reject only; rows are
-    written in row order batch by batch, as text a spreadsheet will not run
-    (:func:`spreadsheet_text`)."""
+    """``FILE.rejects.csv``: every rejected row with its row number (``SHEET!ROW``
+    in a workbook of several sheets), the reason and its cells, in file
+    order, written at the end as text a spreadsheet will not run
+    (:func:`spreadsheet_text`); nothing at all in a dry run. A sheet whose
+    columns differ from the one before gets its own header line."""
 
-    def __init__(self, path: str, headers: list[str]):
+    def __init__(self, path: str, result: ImportResult, several_sheets: bool):
         self.path = path
-        self.headers = headers
-        self._f = None
-        self._w = None
-        self._pending: list[tuple[int, str, list]] = []
+        self.result = result
+        self.several = several_sheets
+        self._pending: list[tuple[int, int, str | None, str, list, list[str]]] = []
 
-    def add(self, row_no: int, reason: str, cells: list) -> None:
-        self._pending.append((row_no, reason, cells))
+    def add(self, source: "_Source", reason: str) -> None:
+        self._pending.append((source.sheet_index, source.row_no, source.sheet, reason, source.cells,
+                              source.reading.headers))
 
-    def flush(self) -> None:
-        if not self._pending:
+    def close(self, write: bool) -> None:
+        self._pending.sort(key=lambda p: (p[0], p[1]))
+        self.result.rejects = [(sheet, n, reason) for _, n, sheet, reason, _, _ in self._pending]
+        if not write or not self._pending:
             return
-        if self._w is None:
-            self._f = open(self.path, "w", newline="", encoding="utf-8-sig")
-            self._w = csv.writer(self._f)
-            self._w.writerow(["row", "reason", *map(spreadsheet_text, self.headers)])
-        for row_no, reason, cells in sorted(self._pending, key=lambda p: p[0]):
-            self._w.writerow([row_no, spreadsheet_text(reason),
-                              *["" if c is None else spreadsheet_text(c) for c in cells]])
-        self._pending.clear()
-
-    def close(self) -> None:
-        self.flush()
-        if self._f is not None:
-            self._f.close()
+        with open(self.path, "w", newline="", encoding="utf-8-sig") as f:
+            w = csv.writer(f)
+            headers = None
+            for _, row_no, sheet, reason, cells, these in self._pending:
+                if these != headers:
+                    headers = these
+                    w.writerow(["row", "reason", *map(spreadsheet_text, headers)])
+                where = f"{sheet}!{row_no}" if self.several else row_no
+                w.writerow([where, spreadsheet_text(reason),
+                            *["" if c is None else spreadsheet_text(c) for c in cells]])
+        self.result.rejects_path = self.path
 
 
 def import_file(book: LeadBook, path: str, industry: str | None = None, *,
                 mapping: dict[str, str] | None = None, agent: str | None = None,
                 add_agents: bool = False, batch_size: int = 1000,
-                progress: Callable[[int], None] | None = None) -> ImportResult:
+                progress: Callable[[int], None] | None = None, profile: str | None = None,
+                sheets: tuple[str, ...] = (), header_row: int | None = None,
+                dry_run: bool = False) -> ImportResult:
     """Import ``path`` into ``book``; see the module docstring. Raises
     :class:`LeadcycleError` (having written nothing) when the file as a
     whole cannot be imported: unknown columns, a basic with no column, an
-    unknown industry, a CSV that is not text or does not parse."""
+    unknown industry, a text file that is not text or does not parse.
+    ``dry_run`` does the same work under the same lock and rolls it back:
+    nothing is written, the rejects file neither."""
     if not os.path.exists(path):
-        raise LeadcycleError(f"no file {path}; give the path of a .csv or .xlsx register")
-    book.store.migrate(book.registry.migrations)  # a database made before import existed
+        raise LeadcycleError(f"no file {path}; give the path of a .xlsx, .xls, .ods, .csv or .tsv register")
+    registers.check_extension(path)
+    chosen = profiles.load(profile) if profile else None
+    if not dry_run:
+        book.store.migrate(book.registry.migrations)  # a database made before import existed
     enabled = book.store.enabled_industries()
     if industry is not None:
         industries = {industry: book.industry(industry)}
     else:
         industries = {n: book.registry.industries[n] for n in enabled if n in book.registry.industries}
-    encoding = None if _is_xlsx(path) else check_csv(path)
-    delimiter = None if encoding is None else _delimiter(path)
-    headers, rows = read_table(path, encoding)
-    targets = resolve_columns(headers, list(industries.values()), mapping or {})
-    if industry is None and "industry" not in targets:
+    mapping = mapping or {}
+    register = registers.read_register(
+        path, header_predicate(list(industries.values()), mapping, chosen), sheets=sheets, header_row=header_row)
+    result = ImportResult(path, encoding=register.encoding, dry_run=dry_run)
+    result.skipped_sheets = [{"sheet": name, "reason": why} for name, why in register.skipped]
+    sources = _sources(register, list(industries.values()), mapping, chosen, result)
+    if industry is None and not all("industry" in s.reading.targets for s in sources[:1]):
         raise LeadcycleError("which industry? give --industry NAME (or an industry column)")
     default_agent = agent
     if default_agent is not None and not add_agents:
         book.agent(default_agent)
-    result = ImportResult(path, encoding=encoding)
-    rejects = _Rejects(path + ".rejects.csv", headers)
-    if os.path.exists(rejects.path):
+    rejects = _Rejects(path + ".rejects.csv", result, len(register.tables) > 1)
+    if not dry_run and os.path.exists(rejects.path):
         os.remove(rejects.path)  # ours, from an earlier run: it is rewritten
     agents: dict[str, str | None] = {}  # name → None (usable) or the reason it is not
+    aliases: dict[str, str] = {}  # a name as the file writes it → the agent
 
     def check_agent(name: str) -> None:
         if name not in agents:
@@ -573,20 +568,37 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         if problem is not None and problem != "add":
             raise LeadcycleError(problem)
 
-    def normalise(row_no: int, cells: list) -> _Row:
+    def agent_named(written: str, reading: _Reading) -> str:
+        """The agent a file's name means: the profile's alias, the agent of
+        that name, or the one agent whose name it spells (``Li Na`` is 李娜)."""
+        written = reading.profile.agent(written)
+        if written not in aliases:
+            found = written
+            if book.store.get_agent(written) is None:
+                same = [a.name for a in book.store.list_agents() if names.match(written, a.name) == names.NAME]
+                if len(same) == 1:
+                    found = same[0]
+            aliases[written] = found
+        return aliases[written]
+
+    zone = book._zone()
+    several = len(register.tables) > 1
+
+    def normalise(src: _Source) -> _Row:
         """The row validated and normalised as ``lead add`` would, with its
         content key; what depends on the database or the clock is
         :func:`check`'s."""
-        problem = row_problem(cells, headers, delimiter)
+        problem = row_problem(src.cells, src.reading.headers, register.delimiter)
         if problem:
             raise LeadcycleError(problem)
+        reading = src.reading
         values: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
-        for target, value in zip(targets, cells):
-            if target is None:
-                continue
+        now = book.now  # called inside the batch's transaction: the moment of its write lock
+        for target, value in _targets(src):
             if isinstance(value, str):
                 value = value.strip()
+            value = reading.profile.value(target, value)
             if value is None or value == "":
                 continue
             if target in CORE_TARGETS:
@@ -605,29 +617,35 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         if ind_name is None:
             raise LeadcycleError("no industry: fill the industry column or give --industry")
         ind = industries[ind_name]
+        _register_values(ind, attributes, now, zone, register.date1904)
         channel = values.get("channel", "visit")
         channel = _CHANNELS.get(str(channel).strip().lower(), str(channel))
         relation = values.get("relation")
         if relation is not None:
             relation = _RELATIONS.get(str(relation).strip().lower(), str(relation))
-        now = book.now  # called inside the batch's transaction: the moment of its write lock
+        gender = values.get("gender")
+        if gender is None:
+            gender = cells.gender_from_title(values.get("name"))  # 刘先生: the title says it
         name, gender, phone, need, attrs_clean = validate_registration(
-            ind, name=values.get("name"), gender=values.get("gender"), phone=values.get("phone"),
+            ind, name=values.get("name"), gender=gender, phone=values.get("phone"),
             need=values.get("need"), attributes=attributes, channel=channel, relation=relation,
             today=now.date())
-        registered = parse_moment(values["registered"]) if "registered" in values else None
+        registered = (cells.parse_moment(values["registered"], now=now, zone=zone, date1904=register.date1904)
+                      if "registered" in values else None)
         if registered is not None and registered < VISIT_DATE_MIN:
             raise LeadcycleError(f"visit date {registered.date().isoformat()} is before "
                                  f"{VISIT_DATE_MIN.date().isoformat()}; check the year (a plain number "
                                  "is read as an Excel serial day)")
         who = values.get("agent", default_agent)
         who = None if who is None else str(who).strip() or None
+        if who is not None:
+            who = agent_named(who, reading)
         note = values.get("note")
         note = None if note is None else str(note)
-        return _Row(row_no, cells, ind_name, name, gender, phone, need, attrs_clean,
+        return _Row(src.row_no, src.cells, ind_name, name, gender, phone, need, attrs_clean,
                     registered or now, who, channel, relation, note,
                     row_key(ind_name, phone, name, gender, need, attrs_clean, registered, who, channel,
-                            relation, note))
+                            relation, note), src.sheet, src)
 
     def check(r: _Row) -> None:
         now = book.now
@@ -637,52 +655,128 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         if r.agent:
             check_agent(r.agent)
 
+    # rows of one client out of time order are applied in time order: every
+    # row by its visit date (rows without one last, at the clock), file order
+    # breaking ties — so lead numbers follow the register's time order too
+    now = book.now
+    sources = _in_time_order(sources, now, zone, register.date1904)
     run = uuid.uuid4().hex  # rows repeated within this run are merged, not skipped
     source = os.path.basename(path)
+    rehearsal = book.store.transaction(rollback=True) if dry_run else contextlib.nullcontext()
     try:
-        batch: list[tuple[int, list]] = []
-        for row_no, cells in rows:
-            batch.append((row_no, cells))
-            if len(batch) >= batch_size:
-                _import_batch(book, batch, normalise, check, run, source, rejects, result, agents)
-                rejects.flush()
+        with rehearsal:
+            for i in range(0, len(sources), batch_size):
+                batch = sources[i:i + batch_size]
+                _import_batch(book, batch, normalise, check, run, source, rejects, result, agents, several)
                 if progress is not None:
                     progress(len(batch))
-                batch = []
-        if batch:
-            _import_batch(book, batch, normalise, check, run, source, rejects, result, agents)
-            if progress is not None:
-                progress(len(batch))
     finally:
-        rejects.close()
-    if result.rejected:
-        result.rejects_path = rejects.path
+        rejects.close(write=not dry_run)
     return result
 
 
-def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str, rejects: _Rejects,
-                  result: ImportResult, agents: dict) -> None:
+def _sources(register: "registers.Register", industries: list[Industry], mapping: dict[str, str],
+             chosen: "profiles.Profile | None", result: ImportResult) -> list[_Source]:
+    """Every data row of every table with its reading; the columns of all
+    tables are resolved first, so a file with unknown columns is refused
+    before anything is written."""
+    out: list[_Source] = []
+    for i, table in enumerate(register.tables):
+        profile = chosen or profiles.recognise(table.headers) or profiles.load(profiles.DEFAULT)
+        targets = resolve_columns(table.headers, industries, mapping, profile)
+        index = {_header_key(h): n for n, h in enumerate(table.headers) if h}
+        reading = _Reading(table.headers, targets, profile, index)
+        result.sheets.append({"sheet": table.sheet, "header_row": table.header_row, "rows": len(table.rows),
+                              "profile": profile.name, "recognised": chosen is None,
+                              "imported": 0, "merged": 0, "unchanged": 0, "rejected": 0,
+                              "already_imported": 0})
+        out += [_Source(table.sheet, n, [_cell_text(c) for c in row], reading, i) for n, row in table.rows]
+    return out
+
+
+def _targets(src: _Source) -> Iterator[tuple[str, Any]]:
+    """``(target, cell)`` of one row: its columns', then the profile's
+    combined fields (a column of the row wins over a combined field)."""
+    reading = src.reading
+    seen = set()
+    for target, value in zip(reading.targets, src.cells):
+        if target is not None:
+            seen.add(target)
+            yield target, value
+    if reading.profile.combine:
+        by_key = {k: src.cells[n] for k, n in reading.index.items() if n < len(src.cells)}
+        for target, combine in reading.profile.combine.items():
+            if target not in seen and combine.sources() & set(reading.index):
+                yield target, combine.value(by_key)
+
+
+def _register_values(ind: Industry, attributes: dict[str, Any], now: dt.datetime, zone,
+                     date1904: bool) -> None:
+    """Attribute values as registers write them, in the forms the fields
+    take (:mod:`leadcycle.cells`): ``120㎡`` and ``140-160`` for an area,
+    ``3次`` for a visit count, a date cell or ``3月7日`` for a date; a time
+    kept as text (the last follow-up) in the office's zone to the minute.
+    What does not read stays as written, for the field's own check to name."""
+    fields = {f.name: f for f in ind.fields}
+    for key, raw in list(attributes.items()):
+        field = fields.get(key)
+        if field is None:
+            continue
+        try:
+            if cells.is_area(field):
+                attributes[key] = cells.parse_area(raw)
+            elif key == "visits_as_imported":
+                attributes[key] = cells.parse_count(raw)
+            elif field.type == "date" and not isinstance(raw, str) or (
+                    field.type == "date" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(raw))):
+                attributes[key] = cells.parse_moment(raw, now=now, zone=zone, date1904=date1904).date().isoformat()
+            elif key in MOMENT_ATTRIBUTES:
+                attributes[key] = cells.parse_moment(raw, now=now, zone=zone, date1904=date1904).isoformat(
+                    sep=" ", timespec="minutes")
+        except LeadcycleError:
+            if key == "visits_as_imported" or field.type == "date":
+                raise
+            # a text attribute that is no moment: kept as written
+
+
+def _in_time_order(sources: list[_Source], now: dt.datetime, zone, date1904: bool) -> list[_Source]:
+    def moment(src: _Source) -> dt.datetime:
+        for target, value in _targets(src):
+            if target == "registered" and value not in (None, ""):
+                try:
+                    return cells.parse_moment(value, now=now, zone=zone, date1904=date1904)
+                except LeadcycleError:
+                    return dt.datetime.max  # rejected later, with its reason
+        return dt.datetime.max
+
+    keyed = [(moment(s), i, s) for i, s in enumerate(sources)]
+    keyed.sort(key=lambda t: (t[0], t[1]))
+    return [s for _, _, s in keyed]
+
+
+def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: str, source: str,
+                  rejects: _Rejects, result: ImportResult, agents: dict, several: bool) -> None:
     store = book.store
     with store.transaction():
         now = book.now
         rows: list[_Row] = []
-        for n, cells in batch:
+        for src in batch:
             try:
-                rows.append(normalise(n, cells))
+                rows.append(normalise(src))
             except LeadcycleError as e:
-                result.rejected += 1
-                rejects.add(n, str(e), cells)
+                result.tally(src.sheet, "rejected")
+                rejects.add(src, str(e))
         done = store.imported_keys([r.key for r in rows], run)
         good: list[_Row] = []
         for r in rows:
             if r.key in done:
-                result.skipped += 1
+                result.tally(r.sheet, "skipped")
                 continue
             try:
                 check(r)
             except LeadcycleError as e:
-                result.rejected += 1
-                rejects.add(r.row_no, str(e), r.cells)
+                result.tally(r.sheet, "rejected")
+                rejects.add(r.src, str(e))
                 continue
             good.append(r)
         if not good:
@@ -736,10 +830,10 @@ def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str
             target = (found[0] if found else same_phone[0][0]) if family else (same[0] if same else None)
             if same_phone and target is None:
                 lead_id, name = same_phone[0]
-                result.rejected += 1
-                rejects.add(r.row_no, f"phone {r.phone} is already lead #{lead_id} ({name}) under another name; "
+                result.tally(r.sheet, "rejected")
+                rejects.add(r.src, f"phone {r.phone} is already lead #{lead_id} ({name}) under another name; "
                                       "fill the relation (关系) column for close family, or register another "
-                                      "person with: leadcycle lead add … --different-person", r.cells)
+                                      "person with: leadcycle lead add … --different-person")
                 continue
             if target is not None:
                 if same:
@@ -753,15 +847,14 @@ def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str
                     # a row saying only what the lead already says (an export read back) is
                     # unchanged, however old its visit date: nothing is back-filled
                     if not changes and (target, stamp) in contacts:
-                        result.unchanged += 1
+                        result.tally(r.sheet, "unchanged")
                         keys.append((r.key, target, "unchanged", r.row_no))
                         continue
                 last = last_at.get(target)
                 if last is not None and r.at < last:
-                    result.rejected += 1
-                    rejects.add(r.row_no, f"dated {r.at.isoformat(sep=' ')}, before lead #{target}'s last event "
-                                          f"({last.isoformat(sep=' ')}); the log cannot be back-filled — "
-                                          "import rows in date order", r.cells)
+                    result.tally(r.sheet, "rejected")
+                    rejects.add(r.src, f"dated {r.at.isoformat(sep=' ')}, before lead #{target}'s last event "
+                                       f"({last.isoformat(sep=' ')}); the log cannot be back-filled")
                     continue
                 if same:
                     if (target, stamp) not in contacts:
@@ -780,7 +873,7 @@ def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str
                         "name": r.name, "gender": r.gender, "relation": r.relation}},
                         note=f"{r.name} ({r.relation}) registered with the same phone"))
                     same_phone.append([target, r.name])
-                result.merged += 1
+                result.tally(r.sheet, "merged")
                 keys.append((r.key, target, "merged", r.row_no))
                 continue
             lead_id = next_id
@@ -789,12 +882,12 @@ def _import_batch(book: LeadBook, batch, normalise, check, run: str, source: str
             register = Event(None, lead_id, "register", r.at, r.agent, {
                 "name": r.name, "gender": r.gender, "phone": r.phone, "need": r.need,
                 "attributes": r.attributes, "channel": r.channel,
-                "source": {"file": source, "row": r.row_no}}, r.note)
+                "source": {"file": source, "row": r.row_no, **({"sheet": r.sheet} if several else {})}}, r.note)
             new_leads[lead_id] = (lead, [])
             add(lead_id, register)
             by_phone.setdefault((r.industry, r.phone), []).append([lead_id, r.name])
             contacts.add((lead_id, r.at.isoformat(timespec="seconds")))
-            result.imported += 1
+            result.tally(r.sheet, "imported")
             keys.append((r.key, lead_id, "imported", r.row_no))
 
         store.insert_leads_bulk([lead for lead, _ in new_leads.values()])
@@ -1134,4 +1227,4 @@ def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False,
 
 __all__ = ["HEADER_ALIASES", "ImportResult", "check_csv", "check_export_target", "export_rows",
            "export_to_file", "from_spreadsheet_text", "import_file", "mask_phone", "parse_moment",
-           "read_table", "resolve_columns", "row_key", "spreadsheet_text", "write_export"]
+           "resolve_columns", "row_key", "spreadsheet_text", "write_export"]

@@ -26,13 +26,17 @@ def mask_phone(phone: str | None) -> str | None:
     phone, not enough to call them."""
     if not phone:
         return phone
-    phone = str(phone)
+    phone, comma, ext = str(phone).partition(",")  # an extension (010-88886666,801) stays
     if "-" in phone:
         area, _, number = phone.partition("-")
-        return f"{area}-{'*' * max(0, len(number) - 4)}{number[-4:]}"
-    if len(phone) == 11:
-        return f"{phone[:3]}****{phone[-4:]}"
-    return "*" * max(0, len(phone) - 4) + phone[-4:]
+        masked = f"{area}-{'*' * max(0, len(number) - 4)}{number[-4:]}"
+    elif len(phone) == 11:
+        masked = f"{phone[:3]}****{phone[-4:]}"
+    elif phone.startswith("+"):  # another region, E.164: +852****6789
+        masked = phone[:4] + "*" * max(0, len(phone) - 8) + phone[-4:]
+    else:
+        masked = "*" * max(0, len(phone) - 4) + phone[-4:]
+    return masked + comma + ext
 
 
 def mask_phones(value: Any) -> Any:

@@ -123,6 +123,10 @@ def _text(name, en, zh, help_=None):
     return Field(name, "str", Label(en, zh), help=help_ or Label(PROFILE, "客户档案"))
 
 
+#: the help of the fields an import keeps as the office wrote them
+IMPORTED = Label("as imported: recorded by the office's register or another CRM; the rules do not read it",
+                 "导入资料：原登记表或其他CRM的记录，不参与评级")
+
 FIELDS: tuple[Field, ...] = (
     Field("birth_date", "date", Label("birth date", "出生日期"), past=True, help=Label(PROFILE, "客户档案")),
     _text("birthplace", "birthplace", "出生地"),
@@ -143,6 +147,17 @@ FIELDS: tuple[Field, ...] = (
           choices=_choices(STALL_REASONS), multiple=True,
           help=Label("The reasons the client gives for not signing yet (seed 000, 如何逼单).",
                      "客户不签单的原因（资料000“如何逼单”）。")),
+    # what an imported register or another CRM recorded (issue #13): kept as the
+    # office wrote it, never read by the rules
+    _text("email", "email", "电子邮箱", IMPORTED),
+    _text("qq", "QQ", "QQ号", IMPORTED),
+    _text("wechat", "WeChat", "微信", IMPORTED),
+    _text("grade_as_imported", "grade as the office recorded it", "原登记客户等级", IMPORTED),
+    Field("visits_as_imported", "int", Label("visits as the register counted them", "原登记来访次数"),
+          minimum=0, help=IMPORTED),
+    _text("last_follow_up_at", "last follow-up (time, as imported)", "最后跟进时间", IMPORTED),
+    _text("last_follow_up", "last follow-up (content, as imported)", "最后跟进内容", IMPORTED),
+    _text("next_contact_at", "next contact (as imported)", "下次联系时间", IMPORTED),
 )
 FIELD_NAMES = frozenset(f.name for f in FIELDS)
 _BY_NAME = {f.name: f for f in FIELDS}

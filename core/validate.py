@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
+from . import phones
 from .errors import LeadcycleError
-
-_SEPARATORS = re.compile(r"[\s\-\(\)（）.·]")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 
 
 def normalize_phone(raw: str) -> str:
-    """A mainland number in the form it is stored: mobiles as 11 digits
+    """A phone in the form it is stored: mobiles as 11 digits
     (``+86 138-1234-5678`` → ``13812345678``), landlines as area code, dash,
-    number (``(010) 8888 6666`` → ``010-88886666``)."""
-    text = _SEPARATORS.sub("", str(raw or "").strip())
-    if text.startswith("+86"):
-        text = text[3:]
-    elif text.startswith("0086"):
-        text = text[4:]
-    elif text.startswith("86") and len(text) == 13:
-        text = text[2:]
-    if _MOBILE.match(text):
-        return text
-    if _LANDLINE.match(text):
-        area = 3 if text[1] in "12" else 4  # 010, 02x are 3 digits with the 0
-        return f"{text[:area]}-{text[area:]}"
-    raise LeadcycleError(
-        f"phone {raw!r} is not a valid mainland number; give an 11-digit mobile "
-        "such as 138 1234 5678 (+86 allowed) or a landline such as 010-88886666")
+    number (``(010) 8888 6666`` → ``010-88886666``); 400/800 numbers,
+    other regions (E.164) and extensions as :mod:`leadcycle.phones` says."""
+    return phones.normalize_phone(raw)
 
 
 FAMILY_RELATIONS = ("spouse", "parent", "child", "sibling", "partner")

@@ -61,7 +61,9 @@ def test_good_csv_with_chinese_headers(office, db_path, tmp_path):
     path = fixture(tmp_path, "register_good.csv")
     result = office("import", path, "--industry", "realestate", "--json", now=NOW)
     assert result.exit_code == 0, result.output
-    assert counts(result) | {"file": None} == {
+    out = counts(result)
+    assert {k: out[k] for k in ("encoding", "imported", "merged", "unchanged", "rejected", "already_imported",
+                                "rejects_file", "agents_added")} | {"file": None} == {
         "file": None, "encoding": "utf-8", "imported": 4, "merged": 0, "unchanged": 0, "rejected": 0, "already_imported": 0,
         "rejects_file": None, "agents_added": []}
     assert not os.path.exists(path + ".rejects.csv")
@@ -274,13 +276,28 @@ def test_same_phone_other_name_is_rejected_unless_family(office, db_path, tmp_pa
     assert events[-1].data["family_member"] == {"name": "李梅", "gender": "F", "relation": "spouse"}
 
 
-def test_row_dated_before_the_leads_last_event_is_rejected(office, db_path, tmp_path):
+def test_rows_of_one_client_out_of_time_order_are_applied_in_time_order(office, db_path, tmp_path):
     path = write(tmp_path, "a.csv", ["张伟,男,13800138000,三房,2026-03-03,李娜,,",
                                      "张伟,男,13800138000,三房,2026-03-01,李娜,,"])
     result = office("import", path, "--industry", "realestate", "--json", now=NOW)
+    assert result.exit_code == 0, result.output
+    assert (counts(result)["imported"], counts(result)["merged"]) == (1, 1)
+    book = LeadBook.open(db_path, dt.datetime(2026, 3, 5, 10))
+    try:
+        [lead] = book.store.leads_by_phone("realestate", "13800138000")
+        assert lead.created_at == dt.datetime(2026, 3, 1)  # the earlier visit is the registration
+    finally:
+        book.close()
+
+
+def test_row_dated_before_the_leads_last_event_in_the_database_is_rejected(office, db_path, tmp_path):
+    first = write(tmp_path, "a.csv", ["张伟,男,13800138000,三房,2026-03-03,李娜,,"])
+    assert office("import", first, "--industry", "realestate", now=NOW).exit_code == 0
+    later = write(tmp_path, "b.csv", ["张伟,男,13800138000,三房,2026-03-01,李娜,,"])
+    result = office("import", later, "--industry", "realestate", "--json", now=NOW)
     assert result.exit_code == 1
-    rejects = read_rejects(path + ".rejects.csv")
-    assert rejects[1][0] == "3" and "before lead #1's last event" in rejects[1][1]
+    rejects = read_rejects(later + ".rejects.csv")
+    assert rejects[1][0] == "2" and "before lead #1's last event" in rejects[1][1]
 
 
 # ------------------------------------------------------- idempotency, crash

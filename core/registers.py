@@ -1,0 +1,304 @@
+"""Reading the registers offices really have, before anything is written.
+
+A register comes as ``.xlsx``/``.xlsm``/``.xls``/``.ods`` (read with
+python-calamine, which reads every Excel and OpenDocument format) or as
+``.csv``/``.tsv``/``.txt`` text. :func:`read_register` reads the whole file
+into :class:`Table` s, one per sheet:
+
+* **encodings** of text files are decided from the whole file: a BOM says
+  UTF-8 or UTF-16; NUL bytes mean UTF-16 without a BOM (every register
+  has ASCII digits, which UTF-16 writes with a NUL); text that is valid
+  UTF-8 is UTF-8; otherwise charset-normalizer chooses between GB18030
+  (GBK is a subset) and Big5, and the whole file must decode in the choice.
+  The encoding is named in the import's summary.
+* **the header row** is the first row (of the first 30) in which at least
+  two cells, and at least half of the filled ones, are known column names
+  — so title rows above it (``XX花园项目来访客户登记表``, ``制表日期…``) are
+  skipped — or the row ``header_row`` names.
+* **merged cells spanning rows** (a date or an agent merged over the
+  visits of one day) are filled down: every row of the range holds the
+  value of its first cell. Merges across columns only (a title) are left.
+* **every sheet** is read, or the ``sheets`` named; a sheet with data but
+  no header row is reported in :attr:`Register.skipped` with the reason,
+  never silently dropped. Hidden sheets are read like the others.
+
+Row numbers are those the spreadsheet shows (the first row is 1; a CSV
+cell with a line break is still one row).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import os
+import re
+import zipfile
+from typing import Any, Callable
+
+import attrs
+
+from .errors import LeadcycleError
+
+WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
+TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
+#: how far down a sheet the header row is looked for
+HEADER_SEARCH_ROWS = 30
+
+# the csv module refuses cells over 131,072 characters by raising mid-file;
+# a long cell is a rejected row, so the reader takes any length
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+
+
+@attrs.frozen
+class Table:
+    """One sheet's register: its header and data rows (blank rows left out)."""
+
+    sheet: str | None  # None for a text file
+    header_row: int
+    headers: list[str]
+    rows: list[tuple[int, list[Any]]]
+
+
+@attrs.frozen
+class Register:
+    path: str
+    tables: list[Table]
+    #: ``(sheet, why it was not imported)``
+    skipped: list[tuple[str, str]]
+    #: the text encoding (None for a workbook)
+    encoding: str | None = None
+    #: a CSV's delimiter (None for a workbook)
+    delimiter: str | None = None
+    #: the workbook counts days from 1904 (old Mac Excel)
+    date1904: bool = False
+
+
+def extension(path: str) -> str:
+    return os.path.splitext(path)[1].lower()
+
+
+def check_extension(path: str) -> None:
+    if extension(path) not in WORKBOOK_EXTENSIONS + TEXT_EXTENSIONS:
+        raise LeadcycleError(f"{path}: only .xlsx, .xls, .ods, .csv and .tsv files can be imported; "
+                             "save the register from Excel in one of them")
+
+
+def read_register(path: str, is_header: Callable[[str], bool], *, sheets: tuple[str, ...] = (),
+                  header_row: int | None = None) -> Register:
+    """The whole file as :class:`Table` s; see the module docstring.
+    ``is_header`` says whether a cell's text is a known column name."""
+    check_extension(path)
+    if extension(path) in WORKBOOK_EXTENSIONS:
+        raw_sheets, date1904 = _read_workbook(path, sheets)
+        encoding = delimiter = None
+    else:
+        if sheets:
+            raise LeadcycleError(f"{path} is a text file with no sheets; leave --sheet out")
+        encoding, text = decode(path)
+        delimiter = "\t" if extension(path) == ".tsv" or _tabbed(text) else ","
+        raw_sheets, date1904 = [(None, _parse_csv(path, text, delimiter))], False
+    tables: list[Table] = []
+    skipped: list[tuple[str, str]] = []
+    for name, rows in raw_sheets:
+        filled = [(n, cells) for n, cells in rows if any(_filled(c) for c in cells)]
+        if not filled:
+            if name is not None:
+                skipped.append((name, "empty"))
+            continue
+        at = _header_index(filled, is_header, header_row)
+        if at is None:
+            where = f"the first {HEADER_SEARCH_ROWS} rows" if header_row is None else f"row {header_row}"
+            skipped.append((name or os.path.basename(path),
+                            f"no header row in {where} (a row whose cells name the columns: 姓名, 电话, 需求…); "
+                            "give --header-row N"))
+            continue
+        n, header = filled[at]
+        tables.append(Table(name, n, [_header_text(h) for h in header], filled[at + 1:]))
+    if not tables and skipped and all(why != "empty" for _, why in skipped) and header_row is None:
+        # nothing looks like a register: read the first sheet's first row as
+        # its header, so that the import names every column it does not know
+        name, rows = next((s for s in raw_sheets if any(any(_filled(c) for c in r) for _, r in s[1])))
+        filled = [(n, cells) for n, cells in rows if any(_filled(c) for c in cells)]
+        tables.append(Table(name, filled[0][0], [_header_text(h) for h in filled[0][1]], filled[1:]))
+        skipped = [s for s in skipped if s[0] != (name or os.path.basename(path))]
+    if not tables:
+        why = "; ".join(f"{s}: {w}" for s, w in skipped) if skipped else "it has no rows"
+        raise LeadcycleError(f"{path} holds no register ({why})")
+    return Register(path, tables, skipped, encoding, delimiter, date1904)
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _header_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def _header_index(rows, is_header, header_row: int | None) -> int | None:
+    if header_row is not None:
+        for i, (n, _) in enumerate(rows):
+            if n == header_row:
+                return i
+        return None
+    for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        names = [_header_text(c) for c in cells if _filled(c)]
+        known = sum(1 for h in names if is_header(h))
+        if known >= 2 and known * 2 >= len(names):
+            return i
+    return None
+
+
+# ------------------------------------------------------------------ workbooks
+
+
+def _read_workbook(path: str, wanted: tuple[str, ...]):
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(path)
+    except Exception as e:  # calamine raises its own errors for every kind of damage
+        raise LeadcycleError(f"{path} is not a readable {extension(path)} workbook ({type(e).__name__}); "
+                             "save it again from Excel") from None
+    try:
+        names = list(wb.sheet_names)
+        missing = [s for s in wanted if s not in names]
+        if missing:
+            raise LeadcycleError(f"{path} has no sheet {missing[0]!r}; its sheets: {', '.join(names)}")
+        out = []
+        for name in wanted or names:
+            try:
+                sheet = wb.get_sheet_by_name(name)
+                grid = sheet.to_python(skip_empty_area=False)
+                merged = sheet.merged_cell_ranges or []
+            except Exception as e:
+                raise LeadcycleError(f"{path}: sheet {name!r} cannot be read ({type(e).__name__}); "
+                                     "save the workbook again from Excel") from None
+            out.append((name, _fill_down([list(r) for r in grid], merged)))
+    finally:
+        wb.close()
+    return out, _date1904(path)
+
+
+def _fill_down(grid: list[list[Any]], merged) -> list[tuple[int, list[Any]]]:
+    """Rows numbered as the sheet shows them, a merge spanning rows filled
+    down (each row of it holds the first cell's value)."""
+    for (r0, c0), (r1, c1) in merged:
+        if r1 <= r0 or r0 >= len(grid):
+            continue
+        value = grid[r0][c0] if c0 < len(grid[r0]) else None
+        for r in range(r0 + 1, min(r1, len(grid) - 1) + 1):
+            row = grid[r]
+            for c in range(c0, c1 + 1):
+                while len(row) <= c:
+                    row.append("")
+                row[c] = value
+    return [(i + 1, [None if c == "" else c for c in row]) for i, row in enumerate(grid)]
+
+
+def _date1904(path: str) -> bool:
+    """Whether an .xlsx counts its days from 1904 (its ``workbookPr``)."""
+    if extension(path) not in (".xlsx", ".xlsm"):
+        return False
+    try:
+        with zipfile.ZipFile(path) as z:
+            head = z.read("xl/workbook.xml")[:4096]
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return b'date1904="1"' in head or b'date1904="true"' in head
+
+
+# ------------------------------------------------------------------ text files
+
+_CANDIDATES = ("gb18030", "big5")
+_HIGH = re.compile(rb"[\x80-\xff]")
+
+
+def decode(path: str) -> tuple[str, str]:
+    """``(encoding, text)`` of a whole text file; see the module docstring."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _strict(path, data, "utf-8-sig")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _strict(path, data, "utf-16")
+    if b"\x00" in data:
+        odd = data[1::2].count(0)
+        even = data[0::2].count(0)
+        return _strict(path, data, "utf-16-le" if odd >= even else "utf-16-be")
+    try:
+        return "utf-8", data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    order = list(_CANDIDATES)
+    try:
+        import charset_normalizer
+
+        # judge the lines that hold Chinese text: a file of ASCII rows with a
+        # few names at the end would otherwise be judged by its ASCII
+        sample = b"\n".join(itertools.islice((line for line in data.split(b"\n") if _HIGH.search(line)), 2000))
+        best = charset_normalizer.from_bytes(sample, cp_isolation=list(_CANDIDATES)).best()
+        if best is not None and best.encoding in _CANDIDATES:
+            order.remove(best.encoding)
+            order.insert(0, best.encoding)
+    except Exception:  # a detector's failure only loses its advice
+        pass
+    for encoding in order:
+        try:
+            return encoding, data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise LeadcycleError(f"{path} is neither UTF-8 nor GB18030 (GBK), Big5 or UTF-16 text; "
+                         "save it from Excel as 'CSV UTF-8' and import again")
+
+
+def _strict(path: str, data: bytes, encoding: str) -> tuple[str, str]:
+    try:
+        return encoding, data.decode(encoding)
+    except UnicodeDecodeError:
+        raise LeadcycleError(f"{path} starts as {encoding} text but does not decode as it; "
+                             "save it from Excel as 'CSV UTF-8' and import again") from None
+
+
+def _tabbed(text: str) -> bool:
+    """Excel's "Unicode text" (UTF-16, tab-separated) saved as .txt/.csv."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    return first.count("\t") > first.count(",")
+
+
+def _parse_csv(path: str, text: str, delimiter: str) -> list[tuple[int, list[Any]]]:
+    """Every record of the text, refused as a whole (naming the row) when a
+    quote is never closed or text follows a closing quote."""
+    from .io import from_spreadsheet_text  # the CSV's own quote prefix ('=1+1)
+
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter, strict=True)
+    rows: list[tuple[int, list[Any]]] = []
+    n, line = 0, 0
+    try:
+        for n, record in enumerate(reader, start=1):
+            line = reader.line_num
+            rows.append((n, [from_spreadsheet_text(c) for c in record]))
+    except csv.Error as e:
+        raise LeadcycleError(_broken(path, n + 1, line + 1, str(e))) from None
+    return rows
+
+
+def _broken(path: str, row_no: int, line: int, error: str) -> str:
+    where = f"{path} row {row_no}" + (f" (line {line} of the text)" if line != row_no else "")
+    if "unexpected end of data" in error:
+        what = ("a quote opens a cell and is never closed, so every later line would be read "
+                "into that cell; close the quote, or write a quote inside a cell as two (\"\")")
+    elif "expected after" in error:
+        what = ("text follows the closing quote of a cell; quote the whole cell, writing a quote "
+                "inside it as two (\"\")")
+    else:
+        what = f"cannot be read as CSV ({error})"
+    return f"{where}: {what}; nothing was imported"
+
+
+__all__ = ["Register", "Table", "check_extension", "decode", "read_register"]

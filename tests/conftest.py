@@ -99,3 +99,14 @@ def demo_copy(demo_db, tmp_path):
     path = tmp_path / "demo.db"
     shutil.copy(demo_db, path)
     return str(path)
+
+
+@pytest.fixture
+def realestate_office(run):
+    """A trial database with real estate enabled, three agents and a
+    manager (陈经理); returns ``run``."""
+    assert run("init", "--industry", "realestate").exit_code == 0
+    for name in ("李娜", "王强", "赵敏"):
+        run("agent", "add", name)
+    run("agent", "add", "陈经理", "--manager")
+    return run

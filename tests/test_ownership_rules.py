@@ -9,12 +9,8 @@ NOW = "2026-03-05T10:00"
 
 
 @pytest.fixture
-def office(run):
-    assert run("init", "--industry", "realestate").exit_code == 0
-    for name in ("李娜", "王强", "赵敏"):
-        run("agent", "add", name)
-    run("agent", "add", "陈经理", "--manager")
-    return run
+def office(realestate_office):
+    return realestate_office
 
 
 def add(run, phone="13800138000", name="张伟", *extra, agent="李娜", now=NOW):

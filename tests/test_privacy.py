@@ -24,11 +24,8 @@ MASKED = {1: "138****8000", 2: "139****9000", 3: "010-****6666"}
 
 
 @pytest.fixture
-def office(run):
-    assert run("init", "--industry", "realestate").exit_code == 0
-    for name in ("李娜", "王强", "赵敏"):
-        run("agent", "add", name)
-    run("agent", "add", "陈经理", "--manager")
+def office(realestate_office):
+    run = realestate_office
     for name, phone, agent, channel in (("张伟", "+86 138-0013-8000", "李娜", "visit"),
                                         ("王芳", "13900139000", "王强", "visit"),
                                         ("刘洋", "(010) 8888 6666", "赵敏", "call")):

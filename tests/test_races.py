@@ -70,12 +70,8 @@ def spawn(db_path, *args, **env):
 
 
 @pytest.fixture
-def office(run):
-    assert run("init", "--industry", "realestate").exit_code == 0
-    for name in ("李娜", "王强", "赵敏"):
-        run("agent", "add", name)
-    run("agent", "add", "陈经理", "--manager")
-    return run
+def office(realestate_office):
+    return realestate_office
 
 
 def events_of(db_path, lead_id):

@@ -65,8 +65,8 @@ def grading_fields() -> frozenset[str]:
 
 
 def tallies() -> tuple[Tally, ...]:
-    """What the review cap reads (see :func:`_cap_event`, its fold written
-    out): the latest downgrade or lift, and what came after it — a deposit
+    """What the review cap reads: the latest downgrade or lift, and what
+    came after it — a deposit
     or contract, progress, a re-rating (a grading attribute set to a value
     it did not have: ``LeadBook.set`` records what it ``changed``), the lead
     pooled as D."""
@@ -102,73 +102,35 @@ D_REDISTRIBUTED = Derived(
     default=False)
 
 
-def _grading_changes(e, values: dict) -> bool:
-    """Whether a ``set`` event rates a grading attribute to a value it did
-    not have (``values``: the grading attributes so far, updated here)."""
-    changed = False
-    for name, value in (e.data.get("changes") or {}).items():
-        if name in grading_fields():
-            changed = changed or values.get(name) != value
-            values[name] = value
-    return changed
+def _cap_in_effect(row: dict) -> tuple[str, dt.datetime, dict] | None:
+    """The downgrade in effect as the rules read it (:data:`REVIEW_CAP`
+    over the lead's row): its grade, when it was made and what its entry
+    recorded; or None."""
+    cap = row.get("review_cap")
+    if cap is None:
+        return None
+    return cap, row["last_mark_at"], {k[len("last_mark."):]: v for k, v in row.items() if k.startswith("last_mark.")}
 
 
-def _cap_event(events):
-    """The downgrade in effect (a ``review`` event), or None.
+def _row_of(book, lead, events) -> dict:
+    from leadcycle import engine
 
-    * A manager's D (approved, §2 cadence table: only with the manager's
-      approval) holds until a manager lifts it (``leadcycle lift``) or the
-      client pays a deposit or signs; an agent's ratings never undo it.
-    * A weekly B or C holds until the client shows progress (a visit, a
-      call, a buying signal, a deposit) or the lead is re-rated: a grading
-      attribute set to a value it did not have. Setting a value it already
-      had is no re-rating.
-    """
-    values = dict()
-    cap = None
-    for e in events:
-        if e.kind == "register":
-            values.update({k: v for k, v in (e.data.get("attributes") or {}).items() if k in grading_fields()})
-            continue
-        if e.kind == "review":
-            if e.data.get("rule") == LIFTED:
-                cap = None
-            elif e.data.get("to"):
-                cap = e
-            continue
-        rerated = e.kind == "set" and _grading_changes(e, values)
-        if cap is None:
-            continue
-        if cap.data["to"] == "D":
-            if e.kind in DECISION_KINDS:
-                cap = None
-        elif e.kind in PROGRESS_KINDS or rerated:
-            cap = None
-    return cap
-
-
-def _repooled(events) -> bool:
-    """Whether the D in effect already sent the lead to the pool once: the
-    manager then redistributes it to another agent (互换资源, 004), and the
-    review does not pool it again for the same downgrade."""
-    cap = _cap_event(events)
-    if cap is None or cap.data["to"] != "D":
-        return False
-    return any(e.kind == "owner" and e.data.get("rule") == "d_pool" and e.at >= cap.at for e in events)
+    return engine.feature_row(book.context, lead, events, book.now)
 
 
 def _review_text(view):
-    cap = _cap_event(view.events)
-    if cap is None:
+    found = _cap_in_effect(view.facts)
+    if found is None:
         return {}
-    frm, to, day = cap.data.get("from"), cap.data["to"], cap.at.date()
+    to, at, data = found
+    frm, day = data.get("from"), at.date()
     if to == "D":
-        by = cap.data.get("approved_by") or cap.agent
-        return {"from": frm, "to": to, "at": cap.at.isoformat(timespec="minutes"), "approved_by": by,
+        by = data.get("approved_by")
+        return {"from": frm, "to": to, "at": at.isoformat(timespec="minutes"), "approved_by": by,
                 "summary": {"en": f"downgraded {frm} → D on {day}, approved by {by} "
                                   "(holds until a manager lifts it, or a deposit)",
                             "zh": f"{day} 由{frm}降为D类，经{by}批准（经理解除或客户交定金前保持）"}}
-    return {"from": frm, "to": to, "at": cap.at.isoformat(timespec="minutes"),
+    return {"from": frm, "to": to, "at": at.isoformat(timespec="minutes"),
             "summary": {"en": f"weekly review: {frm} → {to} on {day} (holds until new progress)",
                         "zh": f"每周复盘：{day} 由{frm}降为{to}（客户有新进展前保持）"}}
 
@@ -267,23 +229,17 @@ def _review(book, apply: bool) -> list[dict]:
                 f"intent faded: no visit, call, signal or deposit in the {days} days since {since.date()}",
                 f"意向变淡：自{since.date()}起{days}天内无来访、来电、购买信号或定金，降为C类")))
         elif grade == "C" and _d_requested(row):
-            changes.append({
-                "lead_id": lead_id, "name": row["name"], "owner": row["owner"], "change": "C → D?",
-                "rule": "d_requested", "written": False,
-                "reason": Label(
-                    f"rated D, held at C: needs a manager's approval after the follow-up record: "
-                    f"leadcycle approve {lead_id} --agent MANAGER",
-                    f"评定为D类，暂按C类：需销售经理审阅跟进记录后批准：leadcycle approve {lead_id} --agent 经理")})
+            changes.append(_needs_approval(lead_id, row, "d_requested", Label(
+                "rated D, held at C: needs a manager's approval after the follow-up record",
+                "评定为D类，暂按C类：需销售经理审阅跟进记录后批准")))
         elif grade == "C" and was in ("A", "B", "C") and not progressed:
-            changes.append({
-                "lead_id": lead_id, "name": row["name"], "owner": row["owner"], "change": "C → D?",
-                "rule": "c_faded_needs_approval", "written": False,
-                "reason": Label(
-                    f"intent faded (nothing in {days} days); needs a manager's approval: "
-                    f"leadcycle approve {lead_id} --agent MANAGER",
-                    f"意向变淡（{days}天无进展）；需销售经理批准：leadcycle approve {lead_id} --agent 经理")})
+            changes.append(_needs_approval(lead_id, row, "c_faded_needs_approval", Label(
+                f"intent faded (nothing in {days} days); needs a manager's approval",
+                f"意向变淡（{days}天无进展）；需销售经理批准")))
+    redistributed = {lead.id for batch in store.iter_lead_batches(ids=[r["id"] for r in current["D"]])
+                     for lead, events in batch if _row_of(book, lead, events)["d_redistributed"]}
     for row in current["D"]:
-        if row["owner"] is None or _repooled(store.events_for(row["id"])):
+        if row["owner"] is None or row["id"] in redistributed:
             continue  # a redistributed D lead: its new agent works it (互换资源)
         changes.append({
             "lead_id": row["id"], "name": row["name"], "owner": row["owner"],
@@ -315,6 +271,14 @@ def _d_requested(row) -> bool:
     if isinstance(reasons, str):
         reasons = json.loads(reasons)
     return any(r.get("rule") == "floor" for r in reasons or ())
+
+
+def _needs_approval(lead_id, row, rule, why: Label) -> dict:
+    """A C → D the review proposes and a manager approves (``written``
+    false: the review writes nothing for it)."""
+    return {"lead_id": lead_id, "name": row["name"], "owner": row["owner"], "change": "C → D?", "rule": rule,
+            "written": False, "reason": Label(f"{why.en}: leadcycle approve {lead_id} --agent MANAGER",
+                                              f"{why.zh}：leadcycle approve {lead_id} --agent 经理")}
 
 
 def _change(lead_id, row, frm, to, rule, label):
@@ -372,13 +336,14 @@ def lift(book, lead_id: int, manager: str | None, note: str | None = None):
         if record.lead.industry != NAME:
             raise LeadcycleError(f"lead #{lead_id} is a {record.lead.industry} lead; "
                                  "lift applies to real-estate downgrades only")
-        cap = _cap_event(effective(record.events))
-        if cap is None:
+        found = _cap_in_effect(_row_of(book, record.lead, record.events))
+        if found is None:
             raise Refused(f"lead #{lead_id} has no downgrade in effect; there is nothing to lift")
-        reason = Label(f"{manager} lifted the downgrade to {cap.data['to']} of {cap.at.date()}",
-                       f"{manager}解除{cap.at.date()}的降级（{cap.data['to']}类）")
+        to, at, _ = found
+        reason = Label(f"{manager} lifted the downgrade to {to} of {at.date()}",
+                       f"{manager}解除{at.date()}的降级（{to}类）")
         event = Event(None, lead_id, "review", book.now, manager, {
-            "from": cap.data["to"], "to": None, "rule": LIFTED, "lifted_by": manager,
+            "from": to, "to": None, "rule": LIFTED, "lifted_by": manager,
             "reason": reason.to_json()}, note)
         book.append(lead_id, [event])
         return record.state.grade, book.record(lead_id)

@@ -517,6 +517,18 @@ class Words:
         return GENDER_FIELD.choice_label(code, self.lang)
 
 
+def report_group(owner: click.Group) -> click.Group:
+    """The ``report`` group of ``owner``, made by whoever adds a report
+    first (the core or a plugin): every report lands in the one group,
+    with the same help whatever the order the plugins load in."""
+    group = owner.commands.get("report")
+    if group is None:
+        @owner.group(name="report")
+        def group():
+            """Reports over the whole database."""
+    return group
+
+
 from leadcycle.i18n import N_  # noqa: E402  (marks messages for the catalogs)
 
 

@@ -230,12 +230,8 @@ def sources_cmd(env, industry):
 def register_report(group_owner) -> None:
     """Put ``sources`` in the ``report`` group (made here when no plugin
     has made one yet), as the plugins add theirs."""
-    group = group_owner.commands.get("report")
-    if group is None:
-        @group_owner.group(name="report")
-        def report_group():
-            """Reports over the whole database."""
+    from .output import report_group
 
-        group = report_group
+    group = report_group(group_owner)
     if isinstance(group, click.Group):
         group.add_command(sources_cmd)

@@ -192,10 +192,6 @@ def register(cli) -> None:
     cli.add_command(approve)
     cli.add_command(lift)
     cli.add_command(phase)
-    group = cli.commands.get("report")
-    if group is None:
-        @click.group(name="report")
-        def group():
-            """Reports over the closed deals and the pipeline."""
-        cli.add_command(group)
-    group.add_command(deals)
+    from leadcycle.cli.output import report_group
+
+    report_group(cli).add_command(deals)

@@ -16,7 +16,7 @@ import json
 import click
 
 from leadcycle import Label
-from leadcycle.cli.output import output_options
+from leadcycle.cli.output import output_options, report_group
 from leadcycle.privacy import mask_phone
 
 from . import model
@@ -193,12 +193,6 @@ def followups_cmd(env, as_json):
 
 
 def register(cli) -> None:
-    group = cli.commands.get("report")
-    if group is None:
-        @cli.group(name="report")
-        def report_group():
-            """Reports over the whole database."""
-
-        group = report_group
+    group = report_group(cli)
     if isinstance(group, click.Group):
         group.add_command(followups_cmd)

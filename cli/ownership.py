@@ -57,7 +57,6 @@ def pool(env, industry, unmask):
     leadcycle pool
     leadcycle pool --industry realestate --csv
     """
-    import json
 
     from leadcycle import privacy
 
@@ -66,13 +65,14 @@ def pool(env, industry, unmask):
         book.industry(industry)
     phones = phone_view(env, unmask, privacy.managers_only, "the pool")
     rows = []
-    for r in book.list(industry=industry, pool=True):
-        reasons = json.loads(r["reasons"] or "[]")
-        why = next((x for x in reasons if x.get("rule", "").startswith("owner:")), None)
+    pooled = book.list(industry=industry, pool=True)
+    reasons = book.owner_reasons(r["id"] for r in pooled)
+    for r in pooled:
+        why = reasons.get(r["id"])
         rows.append({"lead_id": r["id"], "industry": r["industry"], "name": r["name"],
                      "phone": phones.phone(r["phone"], None), "phone_masked": not phones.everything,
-                     "grade": r["grade"], "rule": why["rule"].split(":", 1)[1] if why else None,
-                     "reason": (why.get(env.lang) or why.get("en")) if why else None})
+                     "grade": r["grade"], "rule": why.rule.split(":", 1)[1] if why else None,
+                     "reason": why.text(env.lang) if why else None})
     take = (_("take one with: leadcycle claim LEAD --agent NAME") if book.settings["ownership.pool_claims"] == "open"
             else _("the manager hands them out: leadcycle reassign LEAD --to NAME --reason redistribute"))
     emit(rows, ("lead_id", "industry", "name", "phone", "phone_masked", "grade", "rule", "reason"),

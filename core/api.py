@@ -22,7 +22,7 @@ import attrs
 
 from . import actors, corrections, engine, names, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
-from .model import Agent, Event, Industry, Label, Lead, State
+from .model import Agent, Event, Industry, Label, Lead, Reason, State
 from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
@@ -123,6 +123,11 @@ class LeadBook:
         store.before_write = self._check_write
         store.tallies = CORE_TALLIES + self.registry.tallies
         self._tz: ZoneInfo | None = None
+        #: what this run's overlay holds: for which clock and rules, which
+        #: leads it evaluated, and whether all the stale ones
+        self._live_key: tuple | None = None
+        self._live_done: set[int] = set()
+        self._live_all = False
 
     # ----------------------------------------------------------- opening
 
@@ -742,24 +747,60 @@ class LeadBook:
                  for _, s in results), version)
         return states
 
-    def refresh(self) -> int:
+    def refresh(self, owner: str | None = None) -> int:
         """Make this run's reads answer for its clock and rules: the leads
         whose stored projection does not hold now (the clock overtook it, it
         was computed for a later clock, or under other settings) are
         evaluated here and laid over the stored ones for this connection.
         **A read never writes**: the database is untouched, and any order of
-        reads at any clocks gives the same answers. Queries call this first.
-        Returns how many leads were evaluated."""
+        reads at any clocks gives the same answers. Queries call this first;
+        ``owner`` limits the work to the leads that agent may own now (a
+        later call without it evaluates the rest).
+
+        An industry whose rules compile (:func:`engine.read_plan`) is
+        evaluated in SQL, in one statement, from the facts, the settings,
+        the clock and the stored ownership fold; the others, and leads whose
+        stored fold is from other rules, by the engine in Python. Returns
+        how many leads were evaluated."""
         version = self.rules_version
-        stale = self.store.stale_lead_ids(self.now, version)
-        self.store.clear_overlay()
-        now = self.now
-        for batch in self.store.iter_lead_batches(ids=stale):
+        key = (self.now, version)
+        if self._live_key != key:
+            self.store.clear_overlay()
+            self._live_key, self._live_done, self._live_all = key, set(), False
+        if self._live_all:
+            return 0
+        folds = {plan.fold_version for plan in map(self._read_plan, self.store.enabled_industries()) if plan}
+        stale = [i for i in self.store.stale_lead_ids(self.now, version, owner=owner, folds=folds)
+                 if i not in self._live_done]
+        self._live_done.update(stale)
+        self._live_all = owner is None
+        self._evaluate(stale)
+        return len(stale)
+
+    def _read_plan(self, industry: str):
+        key = ("read", industry)
+        if key not in self._cache:
+            rules = self.context.rules.get(industry)
+            usable = rules is not None and self.store.folds_ready() and self.store.facts_current()
+            self._cache[key] = engine.read_plan(rules) if usable else None
+        return self._cache[key]
+
+    def _evaluate(self, lead_ids: list[int]) -> None:
+        """Lay ``lead_ids`` evaluated at this run's clock over the stored
+        states (see :meth:`refresh`)."""
+        if not lead_ids:
+            return
+        version, now = self.rules_version, self.now
+        rest = set(lead_ids)
+        for industry, ids in self.store.industries_of(lead_ids).items():
+            plan = self._read_plan(industry)
+            if plan is not None:
+                rest -= self.store.overlay_compiled(plan, now, industry, ids, version)
+        for batch in self.store.iter_lead_batches(ids=sorted(rest)):
             present = [(lead, events) for lead, events in batch if lead.created_at <= now]
             results = engine.project_batch(self.context, present, now, self._cache, explain=False)
             self.store.add_overlay((s for _, s in results), version,
                                    absent=[lead.id for lead, _ in batch if lead.created_at > now])
-        return len(stale)
 
     def rescore(self, batch_size: int = 1000, industry: str | None = None,
                 progress: Callable[[int], None] | None = None) -> dict[str, dict[str | None, int]]:
@@ -853,7 +894,7 @@ class LeadBook:
                 raise LeadcycleError("--q needs something to find: the last digits of a phone, part of a "
                                      "name, or its pinyin (e.g. 8000, 张, zw)")
             filters["q"] = (kind, key)
-        self.refresh()
+        self.refresh(owner=filters.get("owner"))
         return list(self.store.query_leads(**filters))
 
     def find(self, text: str, industry: str | None = None, limit: int = 20) -> list[dict]:
@@ -873,9 +914,9 @@ class LeadBook:
 
     def due(self, agent: str | None = None, until: dt.date | None = None) -> list[dict]:
         """Follow-ups due on or before ``until`` (default today), oldest first."""
-        self.refresh()
         if agent is not None:
             self.agent(agent)
+        self.refresh(owner=agent)
         day = until or self.now.date()
         return self.store.due_rows(day, owner=agent)
 
@@ -935,6 +976,18 @@ class LeadBook:
     def credit(self, lead_id: int) -> list:
         """The credit of each of the lead's deals (:class:`ownership.Deal`)."""
         return ownership.lead_deals(self, int(lead_id))
+
+    def owner_reasons(self, lead_ids: Iterable[int]) -> dict[int, Reason]:
+        """Why each lead has the owner it has at this run's clock (its last
+        change of owner: a first contact, a claim, a lapse…), rendered when
+        asked: the lists carry the owner, not the reasons."""
+        out: dict[int, Reason] = {}
+        for batch in self.store.iter_lead_batches(ids=sorted(set(lead_ids))):
+            for lead, events in batch:
+                seen = [e for e in events if e.at <= self.now]
+                policy = self.context.for_industry(lead.industry).ownership
+                out[lead.id] = ownership.resolve(seen, policy, self.now).reason
+        return out
 
     def history(self, lead_id: int) -> "ownership.Ownership":
         """The chain of owners over time, each with its rule."""

@@ -158,6 +158,8 @@ class _Compiled:
     date_fields: tuple[str, ...] = ()
     #: the groups of events its rules count (the core's are always there)
     tallies: tuple[Tally, ...] = ()
+    #: the ownership policy's signature, stored with each lead's fold
+    fold_version: str | None = None
 
 
 def _conds_of(card: Scorecard | None, ladder: StageLadder | None) -> list[Cond]:
@@ -194,19 +196,50 @@ def compile_rules(rules: IndustryRules) -> _Compiled:
     contact = frozenset(k.name for k in rules.industry.event_kinds if k.contact)
     dates = tuple(f.name for f in rules.industry.fields if f.type == "date")
     return _Compiled(rules, contact, {k: tuple(sorted(v)) for k, v in thresholds.items()}, dates,
-                     tuple(rules.industry.tallies))
+                     tuple(rules.industry.tallies), own.signature(rules.ownership))
 
 
-def compile_sql(rules: IndustryRules, cadence: bool = False) -> CompiledCard:
+def compile_sql(rules: IndustryRules, cadence: bool = False, scoped: bool = False) -> CompiledCard:
     """The industry's scorecard compiled to one SQL statement over its
     leads, their facts and the clock (:func:`leadcycle.sqlrules.compile_industry`),
-    with the stage and the follow-up cadence too when ``cadence``; raises
+    with the stage and the follow-up cadence too when ``cadence``
+    (``scoped``: over the leads given as a parameter); raises
     :class:`~leadcycle.sqlrules.NotCompiled` while a rule reads a Python
     feature."""
     compiled = compile_rules(rules)
     return compile_industry(rules.scorecard, Vocabulary(tuple(sorted(compiled.contact_kinds)),
-                                                        compiled.date_fields, CORE_TALLIES + compiled.tallies),
-                            rules.cadence if cadence else None, rules.stages if cadence else None)
+                                                        compiled.date_fields, CORE_TALLIES + compiled.tallies,
+                                                        rules.ownership.protection_days),
+                            rules.cadence if cadence else None, rules.stages if cadence else None,
+                            scoped=scoped, row=cadence)
+
+
+@attrs.frozen
+class ReadPlan:
+    """How a read evaluates an industry's leads in SQL: its compiled
+    statement (scoped to given leads; the owner from the stored ownership
+    fold) and the signature that fold must carry."""
+
+    statement: CompiledCard
+    fold_version: str
+
+
+def read_plan(rules: IndustryRules) -> ReadPlan | None:
+    """The industry's :class:`ReadPlan`, or None when its leads must be
+    evaluated in Python: no scorecard, a rule reads a Python
+    :class:`~leadcycle.rules.Feature`, or a feature's value is read by
+    lists (``Feature(listed=True)``: a due item or a report reads it from
+    the stored state, so it must be computed at every read)."""
+    from .sqlrules import NotCompiled
+
+    card = rules.scorecard
+    if card is None or any(getattr(f, "listed", False) for f in card.features):
+        return None
+    try:
+        statement = compile_sql(rules, cadence=True, scoped=True)
+    except NotCompiled:
+        return None
+    return ReadPlan(statement, own.signature(rules.ownership))
 
 
 def _expiry(compiled: _Compiled, row: dict) -> dt.datetime | None:
@@ -305,9 +338,10 @@ def _seen_at(events: list[Event], now: dt.datetime) -> list[Event]:
 def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: bool) -> None:
     rules = compiled.rules
     card = rules.scorecard
-    leads, rows, owners = [], [], []
+    leads, rows, owners, whole = [], [], [], []
     for i in idxs:
         lead, events = batch[i]
+        whole.append(not events or events[-1].at <= now)  # the fold saw the whole log
         events = effective_events(_seen_at(events, now))  # voided entries and their voids left out
         lead = fold_lead(lead, events)
         row, own_state = _row(ctx, compiled, lead, events, now)
@@ -317,7 +351,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
 
     verdicts = evaluate(card, rows, explain) if card is not None else [None] * len(rows)
     shown = [f.name for f in card.features if f.name.startswith("x_")] if card is not None else []
-    for i, (lead, events), row, verdict, ownership in zip(idxs, leads, rows, verdicts, owners):
+    for i, (lead, events), row, verdict, ownership, complete in zip(idxs, leads, rows, verdicts, owners, whole):
         reasons: list[Reason] = []
         grade = score = None
         detail: list[Reason] = []
@@ -353,6 +387,8 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
             computed_at=now, expires_at=min(expires) if expires else None,
             extra={k: row[k] for k in shown},
             owner_until=ownership.lapses_at,
+            fold=ownership.fold if complete else None,
+            fold_version=compiled.fold_version,
         ))
 
 

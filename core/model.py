@@ -510,6 +510,22 @@ class Reason:
 
 
 @attrs.frozen
+class Fold:
+    """What the ownership fold knows after a lead's last event, before the
+    clock is applied: the owner, the anchor its protection runs from,
+    whether a deal stopped the period, and an open recognition window
+    (until when, to whom, received when). The owner at any later clock
+    follows from it and the policy alone (:func:`leadcycle.ownership.owner_at`)."""
+
+    owner: str | None
+    anchor: dt.datetime | None
+    dealt: bool
+    window_until: dt.datetime | None = None
+    window_to: str | None = None
+    window_at: dt.datetime | None = None
+
+
+@attrs.frozen
 class State:
     """A lead's projection: derived from its events, the rules and the clock."""
 
@@ -529,3 +545,7 @@ class State:
     extra: dict = attrs.field(factory=dict)
     #: when the owner's protection period runs out (None without an owner)
     owner_until: dt.datetime | None = None
+    #: the ownership fold after the last event, and a signature of the
+    #: policy it was folded under: a read computes the owner at its clock
+    fold: Fold | None = None
+    fold_version: str | None = None

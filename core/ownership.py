@@ -51,7 +51,7 @@ import attrs
 
 from .corrections import VOID, effective_events
 from .errors import LeadcycleError, Refused
-from .model import Event, Label, Reason
+from .model import Event, Fold, Label, Reason
 from .rules import OwnershipPolicy
 
 PROOFS = {
@@ -95,10 +95,46 @@ class Ownership:
     #: the colleague who received the owner's unnamed returning client and
     #: gets the lead unless the owner recognises it in time (``lapses_at``)
     awaiting_recognition: str | None = None
+    #: the fold's state after the last event, before the clock is applied
+    #: (see :class:`Fold`): stored per lead, so that a read computes the
+    #: owner at its own clock in SQL (:func:`leadcycle.sqlrules.owner_sql`)
+    fold: "Fold | None" = None
 
     def since(self) -> dt.datetime | None:
         """When the current owner became owner."""
         return self.history[-1].at if self.history else None
+
+
+def signature(policy: OwnershipPolicy) -> str:
+    """A short hash of the policy and the program: a stored :class:`Fold`
+    folded under another is not trusted by a read."""
+    import hashlib
+
+    from . import __version__
+
+    def plain(value):
+        if isinstance(value, (set, frozenset)):
+            return sorted(map(str, value))
+        return str(value)
+
+    text = json.dumps([__version__, attrs.asdict(policy)], sort_keys=True, default=plain, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def owner_at(fold: Fold, policy: OwnershipPolicy, now: dt.datetime) -> tuple[str | None, dt.datetime | None]:
+    """``(owner, lapses_at)`` at ``now`` (not before the last event) from
+    the stored fold: what :func:`resolve` gives, and what
+    :func:`leadcycle.sqlrules.owner_sql` computes in SQL."""
+    owner, anchor, window = fold.owner, fold.anchor, fold.window_until
+    if window is not None and now > window:  # check_lapse, as resolve applies it at the clock
+        owner, anchor, window = fold.window_to, fold.window_at, None
+    if owner and anchor and not fold.dealt and now >= lapse_moment(anchor, policy.protection_days):
+        owner = None
+    lapses = lapse_moment(anchor, policy.protection_days) if owner and anchor and not fold.dealt else None
+    if window is not None:
+        end = window + dt.timedelta(seconds=1)
+        lapses = end if lapses is None else min(lapses, end)
+    return owner, lapses
 
 
 def lapse_moment(anchor: dt.datetime, days: int) -> dt.datetime:
@@ -316,6 +352,7 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
             callback = e.at
         if kind in policy.deal_kinds:
             dealt = True
+    fold = Fold(owner, anchor, dealt, *(window or (None, None, None)))
     check_lapse(now)
 
     lapses_at = lapse_moment(anchor, policy.protection_days) if owner and anchor and not dealt else None
@@ -329,7 +366,7 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
     since = history[-1].at if history else None
     current_stand_ins = tuple(s for s in stand_ins if since is None or s[0] >= since)
     return Ownership(owner, reason, tuple(history), lapses_at, anchor, current_stand_ins,
-                     window[1] if window else None)
+                     window[1] if window else None, fold)
 
 
 def receptions_of(events: list[Event]) -> list[tuple[dt.datetime, str]]:

@@ -214,6 +214,10 @@ class Feature:
     name: str
     label: Label = attrs.field(converter=_to_label)
     compute: Callable[["LeadView"], Any] = attrs.field(eq=False)
+    #: its value (an ``x_`` extra) is read by lists — a due item, a report —
+    #: from the stored state, so the industry's leads are evaluated in
+    #: Python at every read; an extra only ``show`` displays needs not be
+    listed: bool = False
 
 
 @attrs.frozen

@@ -36,6 +36,11 @@ DIALECTS: dict[str, dict[str, str]] = {
 }
 DIALECT = DIALECTS["sqlite"]
 
+#: the facts row of every entry of the log, voids and voided ones too
+#: (:mod:`leadcycle.storage` keeps it): its ``last_at`` tells a read into
+#: the past which leads it must leave to the engine
+LOGGED = "*"
+
 
 def column(name: str) -> str:
     """A feature's column, quoted (feature names are plugin-chosen)."""
@@ -249,6 +254,9 @@ class Vocabulary:
     contact_kinds: tuple[str, ...]
     date_fields: tuple[str, ...]
     tallies: tuple = ()
+    #: the ownership policy's period: ``owner`` is computed at the clock
+    #: from the stored fold (:func:`owner_sql`)
+    protection_days: int = 30
 
     def _tally(self, name: str):
         return next((t for t in self.tallies if t.name == name), None)
@@ -300,6 +308,9 @@ class Vocabulary:
             return _days_between(attr, "?"), [NOW]
         if name in ("name", "gender", "phone", "need"):
             return f"l.{name}", []
+        if name == "owner":
+            owner, _ = owner_sql(self.protection_days)
+            return owner, [NOW] * owner.count("?")
         return DIALECT["json"].format(col="l.attributes", key=name), []
 
 
@@ -341,13 +352,17 @@ def compile_stage(ladder) -> tuple[str, list, list[str]]:
     return f"(CASE {' '.join(whens)} ELSE NULL END)", args, read
 
 
-def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stages=None) -> CompiledCard:
+def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stages=None,
+                     scoped: bool = False, row: bool = False) -> CompiledCard:
     """The industry's scorecard over its leads' rows, built from the leads
     table, their facts and the clock: one statement, parameters ``NOW``
     (the clock, ISO text) and the industry's name where the source needs
     them. With ``cadence``, the statement also gives each lead's
-    ``next_follow_up`` and ``follow_up_kind``. Raises :class:`NotCompiled`
-    when a rule reads a Python :class:`~leadcycle.rules.Feature`."""
+    ``next_follow_up`` and ``follow_up_kind``; with ``row``, the stage and
+    those two always (NULL where the industry has none). ``scoped`` statements take
+    the leads to evaluate as one more parameter (``IDS``: a JSON list).
+    Raises :class:`NotCompiled` when a rule reads a Python
+    :class:`~leadcycle.rules.Feature`."""
     from .rules import Derived
 
     derived = [f for f in card.features if isinstance(f, (Derived, Count))]
@@ -368,6 +383,9 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
         follow_up = (f", {due} AS next_follow_up, {kind} AS follow_up_kind", cadence_args)
     if cadence is not None or stage_sql is not None:  # the row of a list: the stage too (none without a ladder)
         follow_up = (f", {'stage' if stage_sql is not None else 'NULL'} AS stage{follow_up[0]}", follow_up[1])
+    if row and cadence is None:
+        follow_up = (f", {'stage' if stage_sql is not None else 'NULL'} AS stage, "
+                     "NULL AS next_follow_up, NULL AS follow_up_kind", [])
     base = list(dict.fromkeys([n for n in needed + read + refs if n not in own and n != "stage"]))
     blocked = sorted(python & set(base))
     if blocked:
@@ -388,14 +406,24 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
                  f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN ({marks}))) "
                  "AS _last_follow_up"]
         args += list(kinds)
+    if row:  # the owner at the clock and the end of its protection
+        owner, until = owner_sql(vocabulary.protection_days)
+        if "owner" not in base:
+            cols.append(f"{owner} AS owner")
+            args += [NOW] * owner.count("?")
+        cols.append(f"{until} AS _owner_until")
+        args += [NOW] * until.count("?")
+        follow_up = (f"{follow_up[0]}, owner, _owner_until AS owner_until", follow_up[1])
     select = ", ".join(["l.id AS lead_id", *cols])
     # a lead with events after the clock (a read into the past) is left to
     # the engine, which folds only the events seen by then. The row is
     # materialised (each fact looked up once, not once per rule that reads
     # it), the leads scanned in id order
-    layers = [f"b0 AS MATERIALIZED (SELECT {select} FROM leads l WHERE +l.industry = ? AND l.created_at <= ? "
-              "AND NOT EXISTS (SELECT 1 FROM facts WHERE lead_id = l.id AND last_at > ?))"]
-    args += [INDUSTRY, NOW, NOW]
+    scope = f" AND l.id IN ({DIALECT['ids']})" if scoped else ""
+    layers = [f"b0 AS MATERIALIZED (SELECT {select} FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id "
+              "WHERE +l.industry = ? AND l.created_at <= ? "
+              f"AND coalesce((SELECT last_at FROM facts WHERE lead_id = l.id AND kind = '{LOGGED}'), '') <= ?{scope})"]
+    args += [INDUSTRY, NOW, NOW] + ([IDS] if scoped else [])
     for i, d in enumerate(derived, 1):
         if isinstance(d, Count):
             terms = []
@@ -431,11 +459,39 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
 
 #: stands for the industry's name among a source's parameters
 INDUSTRY = object()
+#: stands for the leads a scoped statement evaluates (a JSON list of ids)
+IDS = object()
 
 
-def bind(compiled: CompiledCard, now: str, industry: str) -> list:
-    """The statement's parameters for one clock and industry."""
-    return [now if a is NOW else industry if a is INDUSTRY else a for a in compiled.args]
+def bind(compiled: CompiledCard, now: str, industry: str, ids: str | None = None) -> list:
+    """The statement's parameters for one clock and industry (and the
+    leads of a scoped statement)."""
+    return [now if a is NOW else industry if a is INDUSTRY else ids if a is IDS else a for a in compiled.args]
+
+
+# ------------------------------------------------------------- ownership
+
+
+def owner_sql(protection_days: int, s: str = "s") -> tuple[str, str]:
+    """``(owner, owner_until)``: SQL expressions over a row of the
+    stored ownership fold (``{s}.fold_*``, :class:`~leadcycle.model.Fold`)
+    for the owner at the clock and the moment its protection runs out —
+    what :func:`leadcycle.ownership.owner_at` computes. Every parameter
+    (``?``) is the clock."""
+    days = int(protection_days) + 1
+    # the recognition window has closed: the receiver has had the client since the reception
+    won = f"({s}.fold_window_until IS NOT NULL AND ? > {s}.fold_window_until)"
+    holder = f"(CASE WHEN {won} THEN {s}.fold_window_to ELSE {s}.fold_owner END)"
+    anchor = f"(CASE WHEN {won} THEN {s}.fold_window_at ELSE {s}.fold_anchor END)"
+    lapse_day = f"date({anchor}, '+{days} days')"
+    protected = f"(nullif({holder}, '') IS NOT NULL AND {anchor} IS NOT NULL AND NOT coalesce({s}.fold_dealt, 0))"
+    owner = f"(CASE WHEN {protected} AND date(?) >= {lapse_day} THEN NULL ELSE {holder} END)"
+    window_end = f"strftime('%Y-%m-%dT%H:%M:%S', {s}.fold_window_until, '+1 seconds')"
+    lapse = f"({lapse_day} || 'T00:00:00')"
+    until = (f"(CASE WHEN {s}.fold_window_until IS NOT NULL AND NOT {won} THEN (CASE "
+             f"WHEN {owner} IS NULL OR NOT {protected} THEN {window_end} ELSE min({lapse}, {window_end}) END) "
+             f"WHEN {owner} IS NOT NULL AND {protected} THEN {lapse} END)")
+    return owner, until
 
 
 # ---------------------------------------------------------------- cadence

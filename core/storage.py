@@ -32,13 +32,19 @@ from sqlite_utils.migrations import Migrations
 from .errors import LeadcycleError, NotFound
 from .model import Agent, Event, Lead, Reason, State, Tally
 from .rules import Cond
-from .sqlrules import DIALECT, data_cond_sql
+from .sqlrules import DIALECT, LOGGED, data_cond_sql
 from .search import search_key
 
 APPLICATION_ID = 0x4C43594C  # "LCYL"
 BUSY_TIMEOUT_MS = 30_000
 
 core_migrations = Migrations("core")
+
+
+#: the ownership fold's stored state (:class:`leadcycle.ownership.Fold`)
+#: and the policy it was folded under
+FOLD_COLUMNS = (("fold_owner", str), ("fold_anchor", str), ("fold_dealt", int), ("fold_window_until", str),
+                ("fold_window_to", str), ("fold_window_at", str), ("fold_version", str))
 
 
 @core_migrations()
@@ -323,13 +329,17 @@ def _tally_where(tally: Tally, alias: str = "") -> tuple[str, list]:
     return " AND ".join(parts), args
 
 
+#: stands for the leads a scoped facts statement rewrites
+_SCOPE = object()
+
+
 def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts") -> tuple[str, list]:
     """The statement that fills ``table`` (``facts``) for every lead, or
     (with ``one_lead_set``) for the leads whose ids the first parameter
     lists (a JSON array)."""
     tallies = list(tallies)
     scope = f" AND lead_id IN ({DIALECT['ids']})" if one_lead_set else ""
-    args: list = [None] * 2 if one_lead_set else []
+    args: list = [_SCOPE] * 2 if one_lead_set else []
     effective = (
         "SELECT id, lead_id, kind, at, data FROM events "
         f"WHERE kind != 'void'{scope} AND id NOT IN ("
@@ -368,6 +378,11 @@ def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts
                            f"JOIN anchors x ON x.lead_id = e.lead_id WHERE {where} AND e.{tally.later_by} > {anchor} "
                            "GROUP BY e.lead_id")
         args += ["@" + tally.name, *more]
+    # the last moment anything was logged, voids and voided entries too: a
+    # read at an earlier clock leaves such a lead to the engine
+    selects.append(f"SELECT lead_id, '{LOGGED}', count(*), min(at), max(at), max(id) FROM events "
+                   f"WHERE 1{scope} GROUP BY lead_id")
+    args += [_SCOPE] if one_lead_set else []
     sql = (f"INSERT INTO {table}(lead_id, kind, n, first_at, last_at, last_id) "
            f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects))
     return sql, args
@@ -389,10 +404,15 @@ def anchor_of(tally: Tally, tallies: Iterable[Tally]) -> Tally:
     return own or core
 
 
+#: what the facts rows are, beside the tallies (2: the ``LOGGED`` row)
+FACTS_FORMAT = 2
+
+
 def tallies_signature(tallies: Iterable[Tally]) -> str:
     """What the kept facts were computed under: a change (a plugin that
     counts something new) makes the next write rebuild them."""
-    return hashlib.sha256(repr(sorted(tallies, key=lambda t: (t.industry or "", t.name))).encode()).hexdigest()[:16]
+    kept = (FACTS_FORMAT, sorted(tallies, key=lambda t: (t.industry or "", t.name)))
+    return hashlib.sha256(repr(kept).encode()).hexdigest()[:16]
 
 
 def _fill_facts(conn: sqlite3.Connection, tallies: Iterable[Tally], lead_ids: list[int] | None = None) -> None:
@@ -404,7 +424,7 @@ def _fill_facts(conn: sqlite3.Connection, tallies: Iterable[Tally], lead_ids: li
         return
     ids = json.dumps(sorted(set(lead_ids)))
     conn.execute(f"DELETE FROM facts WHERE lead_id IN ({DIALECT['ids']})", (ids,))
-    conn.execute(sql, [ids, ids, *args[2:]])
+    conn.execute(sql, [ids if a is _SCOPE else a for a in args])
 
 
 @core_migrations()
@@ -416,6 +436,19 @@ def m009_facts(db: Database) -> None:
     _fill_facts(db.conn, CORE_TALLIES)
     db.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('facts:tallies', ?)",
                     (tallies_signature(CORE_TALLIES),))
+
+
+@core_migrations()
+def m010_owner_fold(db: Database) -> None:
+    """The ownership fold's state after each lead's last event (issue #17):
+    a read computes the owner at its own clock from it in SQL
+    (:func:`leadcycle.sqlrules.owner_sql`). Filled by the next write or
+    ``rescore``; until then the engine evaluates the lead in Python."""
+    for col, kind in FOLD_COLUMNS:
+        db["lead_state"].add_column(col, kind)
+    db.execute("CREATE INDEX lead_state_fold_owner ON lead_state(fold_owner)")
+    db.execute("CREATE INDEX lead_state_fold_window_to ON lead_state(fold_window_to) "
+               "WHERE fold_window_to IS NOT NULL")
 
 
 #: a search (:func:`leadcycle.search.classify`): how a lead matches, and how
@@ -440,6 +473,14 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value.isoformat()
 
 
+def _fold_values(state: State) -> tuple:
+    f = state.fold
+    if f is None:
+        return (None,) * len(FOLD_COLUMNS)
+    return (f.owner, _iso(f.anchor), int(f.dealt), _iso(f.window_until), f.window_to, _iso(f.window_at),
+            state.fold_version)
+
+
 def _names(migrations: Migrations) -> list[str]:
     """The names a migration set declares (sqlite-utils keeps them in
     ``_migrations``; its public ``pending``/``applied`` need a database)."""
@@ -452,7 +493,7 @@ def _event_values(e: Event) -> tuple:
 
 _STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up",
                   "follow_up_kind", "reasons", "extra", "computed_at", "expires_at", "owner_until",
-                  "rules_version")
+                  "rules_version", *(c for c, _ in FOLD_COLUMNS))
 
 #: what reads query: the stored projections, with the leads evaluated for
 #: this run's clock and rules (``Store.set_overlay``) laid over them
@@ -484,6 +525,7 @@ class Store:
         self.before_write = None
         self.migrations: tuple[Migrations, ...] = (core_migrations, *extra_migrations)
         self._schema_ok = False  # checked (and upgraded) since this store was opened
+        self._folds: bool | None = None  # whether lead_state keeps the ownership fold
         #: when the write lock of the open transaction was taken (UTC), else None
         self.locked_at: dt.datetime | None = None
         #: the tallies kept in ``facts`` beside the per-kind rows
@@ -633,6 +675,7 @@ class Store:
             raise
         self.conn.execute("COMMIT")
         self._schema_ok = True
+        self._folds = None
         self.restore_guards()
         if applied and self._live_ready:  # the overlay copies lead_state's columns
             self.conn.execute("DROP VIEW IF EXISTS temp.live_state")
@@ -945,7 +988,7 @@ class Store:
         from .sqlrules import bind
 
         return {row[0]: tuple(row[1:]) for row in self.conn.execute(
-            compiled.sql, bind(compiled, _iso(now), industry))}
+            compiled.sql, bind(compiled, now.isoformat(), industry))}
 
     def facts_for(self, lead_ids: Iterable[int]) -> dict[int, dict[str, tuple]]:
         """``{lead id: {kind or @tally: (n, first_at, last_at, last_id)}}``."""
@@ -976,6 +1019,7 @@ class Store:
             _iso(s.next_follow_up), s.follow_up_kind,
             _json([r.to_json() for r in s.reasons]), _json(s.extra),
             _iso(s.computed_at), _iso(s.expires_at), _iso(s.owner_until), rules_version,
+            *_fold_values(s),
         ) for s in states]
 
     def save_states(self, states: Iterable[State], rules_version: str | None = None) -> int:
@@ -1035,6 +1079,34 @@ class Store:
         self.conn.executemany("INSERT OR REPLACE INTO temp.state_overlay(lead_id) VALUES (?)",
                               [(i,) for i in absent])
 
+    def overlay_compiled(self, plan, now: dt.datetime, industry: str, lead_ids: list[int],
+                         rules_version: str | None) -> set[int]:
+        """Evaluate ``lead_ids`` of ``industry`` at ``now`` by the industry's
+        compiled statement (:class:`leadcycle.engine.ReadPlan`) and lay them
+        over the stored states for this connection, in one statement: the
+        grade, score, stage and next follow-up from the facts and the
+        settings, the owner from the stored ownership fold. Returns the
+        leads it evaluated; the others (a fold from other rules or none,
+        events after ``now``, registered after it) are left to the engine."""
+        from .sqlrules import bind
+
+        self._ensure_live()
+        ids = json.dumps(lead_ids)
+        folds = [c for c, _ in FOLD_COLUMNS]
+        cols = ["lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up", "follow_up_kind",
+                "reasons", "extra", "computed_at", "expires_at", "owner_until", "rules_version", *folds]
+        t = now.isoformat()  # to the microsecond, as the engine compares the clock with a window's end
+        sql = (f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(cols)}) "
+               "SELECT c.lead_id, ?, c.score, c.grade, c.stage, c.owner, c.next_follow_up, c.follow_up_kind, '[]', "
+               f"s.extra, ?, NULL, c.owner_until, ?, {', '.join('s.' + c for c in folds)} "
+               f"FROM ({plan.statement.sql}) c JOIN main.lead_state s ON s.lead_id = c.lead_id "
+               "WHERE s.fold_version = ?")
+        args = [industry, _iso(now), rules_version, *bind(plan.statement, t, industry, ids), plan.fold_version]
+        self.conn.execute(sql, args)
+        return {r[0] for r in self.conn.execute(
+            f"SELECT lead_id FROM temp.state_overlay WHERE lead_id IN ({DIALECT['ids']}) AND industry = ?",
+            (ids, industry))}
+
     @staticmethod
     def _state(row: dict) -> State:
         nfu = row.get("next_follow_up")
@@ -1057,13 +1129,18 @@ class Store:
         rows = list(self.db.query(f"SELECT * FROM {LIVE} WHERE lead_id = ?", [lead_id]))
         return self._state(rows[0]) if rows else None
 
-    def stale_lead_ids(self, now: dt.datetime, rules_version: str | None) -> list[int]:
+    def stale_lead_ids(self, now: dt.datetime, rules_version: str | None,
+                       owner: str | None = None, folds: Iterable[str] = ()) -> list[int]:
         """Leads whose stored projection does not hold at ``now`` under the
         rules ``rules_version``: the clock has overtaken it, it was computed
         for a later clock, or under other rules (settings changed, a plugin
-        added, a ``rescore`` killed half-way) — Through
-        indexes, but for the rare run with an earlier clock than some stored
-        projection."""
+        added, a ``rescore`` killed half-way) — through indexes, but for the
+        rare run with an earlier clock than some stored projection.
+
+        With ``owner``, only the leads that agent may own at ``now``: those
+        the stored fold gives them (as owner, or as the receiver of an open
+        recognition window), and every lead whose fold was not kept or was
+        folded under a policy other than ``folds`` (the current ones)."""
         t = _iso(now)
         stale = {r[0] for r in self.conn.execute(
             "SELECT lead_id FROM lead_state WHERE expires_at <= ?", (t,))}  # by index
@@ -1075,7 +1152,30 @@ class Store:
         if row is not None and row[0] > t:  # rare: a run with an earlier --now
             stale.update(r[0] for r in self.conn.execute(
                 "SELECT lead_id FROM lead_state WHERE computed_at > ?", (t,)))
+        if owner is not None and stale and self.folds_ready():
+            mine = {r[0] for r in self.conn.execute(
+                "SELECT lead_id FROM lead_state WHERE owner = ? UNION SELECT lead_id FROM lead_state "
+                "WHERE fold_owner = ? UNION SELECT lead_id FROM lead_state WHERE fold_window_to = ? "
+                f"UNION SELECT lead_id FROM lead_state WHERE fold_version IS NULL OR fold_version NOT IN "
+                f"({DIALECT['ids']})", (owner, owner, owner, json.dumps(sorted(folds))))}
+            stale &= mine
         return sorted(stale)
+
+    def folds_ready(self) -> bool:
+        """Whether this database keeps the ownership fold (migration m010:
+        a read of a database not yet upgraded evaluates in Python)."""
+        if self._folds is None:
+            self._folds = any(r[1] == "fold_version" for r in self.conn.execute("PRAGMA table_info(lead_state)"))
+        return self._folds
+
+    def industries_of(self, lead_ids: list[int]) -> dict[str, list[int]]:
+        """``{industry: [lead id…]}`` for ``lead_ids``."""
+        out: dict[str, list[int]] = {}
+        for lead_id, industry in self.conn.execute(
+                f"SELECT id, industry FROM leads WHERE id IN ({DIALECT['ids']}) ORDER BY id",
+                (json.dumps(lead_ids),)):
+            out.setdefault(industry, []).append(lead_id)
+        return out
 
     def query_leads(self, industry: str | None = None, grade: str | None = None,
                     stage: str | None = None, owner: str | None = None, pool: bool = False,

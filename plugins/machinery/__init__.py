@@ -221,12 +221,13 @@ def scorecard(industry, settings):
         fallback="D",
         require=intent.INTENT_FIELDS,
         features=(
+            # due items and the account report read these from the stored state
             Feature("x_account", Label("account level", "客户级别"),
-                    lambda v: accounts.account(v.events, v.attributes, v.now, v.settings)),
+                    lambda v: accounts.account(v.events, v.attributes, v.now, v.settings), listed=True),
             Feature("x_key_account", Label("key-account value", "大客户价值"), _key_account),
             Feature("x_transactions", Label("transactions", "交易"), _transactions),
             intent.PRICE_ASKED,
-            *(Feature(name, label, compute) for name, label, compute in intent.FEATURES),
+            *(Feature(name, label, compute, listed=True) for name, label, compute in intent.FEATURES),
         ),
     )
 

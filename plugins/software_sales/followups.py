@@ -56,10 +56,10 @@ def given_up_early(book) -> list[dict]:
     rows = []
     for stage in LOST_STAGES:
         rows.extend(("lost", r) for r in book.store.query_leads(industry=NAME, stage=stage))
-    for r in book.store.query_leads(industry=NAME, pool=True):
-        if any(x.get("rule") == "owner:lapsed" for x in json.loads(r["reasons"] or "[]")) \
-                and r["stage"] not in LOST_STAGES + REFUSED_STAGES:
-            rows.append(("lapsed", r))
+    pooled = [r for r in book.store.query_leads(industry=NAME, pool=True)
+              if r["stage"] not in LOST_STAGES + REFUSED_STAGES]
+    why = book.owner_reasons(r["id"] for r in pooled)
+    rows.extend(("lapsed", r) for r in pooled if why[r["id"]].rule == "owner:lapsed")
     for why, r in rows:
         extra = json.loads(r["extra"] or "{}")
         n = (extra.get("x_follow_ups") or {}).get("count", 0)

@@ -215,11 +215,14 @@ def compile_scorecard(card: Scorecard, source: str, then: tuple[str, list] = (""
     grade, grade_args = _grade_sql(card)
     capped, cap_args = _bounded_sql(card, card.caps, "_g0", lower=True)
     floored, floor_args = _bounded_sql(card, card.floors, "_g1", lower=False)
+    # each layer materialised: flattened, every reference to the score or a
+    # grade would copy its whole expression, and preparing the statement
+    # took longer than running it for an agent's leads
     sql = (f"WITH f AS ({source}), "
-           f"s AS (SELECT *, {score} AS _score FROM f), "
-           f"g AS (SELECT *, {grade} AS _g0 FROM s), "
-           f"h AS (SELECT *, {capped} AS _g1 FROM g), "
-           f"c AS (SELECT *, {floored} AS _grade FROM h) "
+           f"s AS MATERIALIZED (SELECT *, {score} AS _score FROM f), "
+           f"g AS MATERIALIZED (SELECT *, {grade} AS _g0 FROM s), "
+           f"h AS MATERIALIZED (SELECT *, {capped} AS _g1 FROM g), "
+           f"c AS MATERIALIZED (SELECT *, {floored} AS _grade FROM h) "
            f"SELECT lead_id, _score AS score, _grade AS grade{then[0]} FROM c")
     return CompiledCard(tuple(features_of(card)), sql,
                         (*score_args, *grade_args, *cap_args, *floor_args, *then[1]))

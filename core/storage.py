@@ -1017,7 +1017,9 @@ class Store:
         return [(
             s.lead_id, s.industry, s.score, s.grade, s.stage, s.owner,
             _iso(s.next_follow_up), s.follow_up_kind,
-            _json([r.to_json() for r in s.reasons]), _json(s.extra),
+            # reasons are rendered when asked (show, pool), from the rules
+            # at that clock, in the reader's language: none are kept
+            "[]", _json(s.extra),
             _iso(s.computed_at), _iso(s.expires_at), _iso(s.owner_until), rules_version,
             *_fold_values(s),
         ) for s in states]

@@ -15,10 +15,10 @@ stage and owner, and the canned queries managers ask for every day.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import sqlite3
 
+from leadcycle.engine import is_detail, project
 from leadcycle.io import mask_phone
 from leadcycle.model import Label
 
@@ -102,7 +102,9 @@ def snapshot(book, path: str, lang: str) -> dict:
         for r in book.list():
             events = book.store.events_for(r["id"])
             register = next((e for e in events if e.kind == "register"), None)
-            reasons = [x.get(lang) or x.get("en") for x in json.loads(r["reasons"] or "[]")]
+            # the reasons rendered now, from the same rules as the list's values
+            _, state = project(book.context, book.store.get_lead(r["id"]), events, book.now)
+            reasons = [x.text(lang) for x in state.reasons if not is_detail(x)]
             owner = agents.get(r["owner"])
             db.execute("INSERT INTO leads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
                 r["id"], r["industry"], r["name"], r["gender"], mask_phone(r["phone"]), r["need"], r["created_at"],

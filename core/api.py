@@ -804,9 +804,14 @@ class LeadBook:
 
     def rescore(self, batch_size: int = 1000, industry: str | None = None,
                 progress: Callable[[int], None] | None = None) -> dict[str, dict[str | None, int]]:
-        """Rebuild every lead's facts from the log (one set-based pass), then
-        every projection, in batches of ``batch_size`` leads, each batch its
-        own transaction. Returns counts per industry and grade.
+        """Rebuild every lead's facts from the log (one set-based pass),
+        then every lead's state at this run's clock: an industry whose rules
+        compile (:func:`engine.read_plan`) in one statement over the facts
+        and the stored ownership folds; the leads that leaves — a fold
+        made under another ownership policy, an industry with Python rules,
+        a lead with entries after the clock — by the engine, in batches of
+        ``batch_size`` leads, each batch its own transaction. Returns counts
+        per industry and grade.
 
         Every stored row names the rules it was computed under, so a run
         killed half-way leaves no lead silently on old rules (reads
@@ -825,7 +830,16 @@ class LeadBook:
                 start = int(last)
         if start == 0:  # the facts first: one set-based pass over the log
             self.store.rebuild_facts()
-        for batch in self.store.iter_lead_batches(batch_size, industry=industry, after=start):
+            self._cache = {k: v for k, v in self._cache.items() if not (isinstance(k, tuple) and k[0] == "read")}
+            for name in [industry] if industry else self.store.enabled_industries():
+                plan = self._read_plan(name)
+                if plan is not None:
+                    with self.store.transaction():
+                        done = self.store.save_compiled(plan, self.now, name, version)
+                    if progress is not None and done:
+                        progress(done)
+        rest = [i for i in self.store.leads_not_computed(industry, version, self.now) if i > start]
+        for batch in self.store.iter_lead_batches(batch_size, ids=rest):
             results = engine.project_batch(ctx, batch, self.now, self._cache)
             with self.store.transaction():
                 for (old, _), (lead, _s) in zip(batch, results):

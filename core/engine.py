@@ -222,6 +222,8 @@ class ReadPlan:
 
     statement: CompiledCard
     fold_version: str
+    #: the same statement over every lead of the industry (``rescore``)
+    everyone: CompiledCard
 
 
 def read_plan(rules: IndustryRules) -> ReadPlan | None:
@@ -237,9 +239,10 @@ def read_plan(rules: IndustryRules) -> ReadPlan | None:
         return None
     try:
         statement = compile_sql(rules, cadence=True, scoped=True)
+        everyone = compile_sql(rules, cadence=True)
     except NotCompiled:
         return None
-    return ReadPlan(statement, own.signature(rules.ownership))
+    return ReadPlan(statement, own.signature(rules.ownership), everyone)
 
 
 def _expiry(compiled: _Compiled, row: dict) -> dt.datetime | None:

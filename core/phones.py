@@ -76,6 +76,8 @@ def _normalize(text: str) -> str | None:
 
 
 def _main_number(text: str) -> str | None:
+    if _MOBILE.match(text):  # the register's common case, as libphonenumber would store it
+        return text
     if not text or not any(c.isdigit() for c in text):
         return None
     try:

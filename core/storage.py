@@ -1163,6 +1163,42 @@ class Store:
             stale &= mine
         return sorted(stale)
 
+    def save_compiled(self, plan, now: dt.datetime, industry: str, rules_version: str | None) -> int:
+        """Store every lead of ``industry`` evaluated at ``now`` by its
+        compiled statement (``rescore``), in one statement: the leads whose
+        stored ownership fold is current and that have no entry after
+        ``now``. A row holds until the next midnight (when a day count may
+        cross a band) or the owner's protection ends, whichever is first.
+        Returns how many rows it wrote."""
+        from .sqlrules import bind
+
+        t = now.isoformat()
+        midnight = (now.date() + dt.timedelta(days=1)).isoformat() + "T00:00:00"
+        cur = self.conn.execute(
+            "UPDATE lead_state SET score = c.score, grade = c.grade, stage = c.stage, owner = c.owner, "
+            "next_follow_up = c.next_follow_up, follow_up_kind = c.follow_up_kind, reasons = '[]', "
+            "computed_at = ?, expires_at = min(?, coalesce(c.owner_until, ?)), owner_until = c.owner_until, "
+            f"rules_version = ? FROM ({plan.everyone.sql}) c "
+            "WHERE lead_state.lead_id = c.lead_id AND lead_state.fold_version = ?",
+            [_iso(now), midnight, midnight, rules_version, *bind(plan.everyone, t, industry), plan.fold_version])
+        if cur.rowcount:
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('max_computed_at', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)", (_iso(now),))
+        return cur.rowcount
+
+    def leads_not_computed(self, industry: str | None, rules_version: str | None, now: dt.datetime) -> list[int]:
+        """Leads (of ``industry``) without a state computed at ``now`` under
+        the rules ``rules_version``: what ``rescore`` leaves to the engine
+        after the compiled statements."""
+        sql = ("SELECT l.id FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id WHERE (s.lead_id IS NULL "
+               "OR s.rules_version IS NOT ? OR s.computed_at IS NOT ?)")
+        args: list = [rules_version, _iso(now)]
+        if industry is not None:
+            sql += " AND l.industry = ?"
+            args.append(industry)
+        return [r[0] for r in self.conn.execute(sql + " ORDER BY l.id", args)]
+
     def folds_ready(self) -> bool:
         """Whether this database keeps the ownership fold (migration m010:
         a read of a database not yet upgraded evaluates in Python)."""

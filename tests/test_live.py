@@ -140,6 +140,28 @@ KILL_RESCORE = textwrap.dedent("""
 """)
 
 
+def test_rescore_of_compiled_rules_is_one_statement(tmp_path):
+    """Rules that compile: rescore rebuilds the facts and stores every
+    lead's state in one statement (all or nothing), then leaves nothing to
+    the engine."""
+    path = str(tmp_path / "office.db")
+    book = LeadBook.create(path, ["realestate"], now=dt.datetime(2026, 3, 2, 9))
+    book.add_agent("李娜")
+    for i in range(12):
+        book.add_lead("realestate", name=f"客户{i}", gender="F", phone=f"1390000{i:04d}", need="两房",
+                      agent="李娜", attributes={"funds": "A", "motivation": "A"})
+    book.close()
+    book = LeadBook.open(path, now=dt.datetime(2026, 3, 3, 9))
+    book.set_setting("realestate.table_points_a", 19)
+    seen = []
+    book.rescore(batch_size=5, progress=seen.append)
+    assert seen == [12]
+    assert {r["score"] for r in book.list()} == {38}
+    conn = sqlite3.connect(path)
+    assert {r[0] for r in conn.execute("SELECT expires_at FROM lead_state")} == {"2026-03-04T00:00:00"}
+    conn.close()
+
+
 def test_a_killed_rescore_leaves_no_lead_silently_stale_and_resumes(tmp_path):
     path = str(tmp_path / "office.db")
     book = LeadBook.create(path, ["realestate"], now=dt.datetime(2026, 3, 2, 9))
@@ -150,6 +172,8 @@ def test_a_killed_rescore_leaves_no_lead_silently_stale_and_resumes(tmp_path):
     book.close()
     book = LeadBook.open(path, now=dt.datetime(2026, 3, 3, 9))
     book.set_setting("realestate.table_points_a", 19)  # other rules: every stored row is now stale
+    # another ownership policy: every lead's ownership is folded again, lead by lead
+    book.set_setting("ownership.protection_days", 20)
     book.close()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     killed = subprocess.run([sys.executable, "-c", KILL_RESCORE, path, "2"], env=env, capture_output=True)
@@ -185,6 +209,8 @@ step = st.one_of(
 history = st.lists(st.tuples(st.integers(min_value=0, max_value=40 * 24), step), max_size=8)
 read = st.one_of(
     st.tuples(st.just("read"), st.integers(min_value=-2 * 24, max_value=80 * 24)),
+    st.tuples(st.just("mine"), st.integers(min_value=0, max_value=80 * 24)),  # one agent's list first
+    st.tuples(st.just("rescore"), st.integers(min_value=0, max_value=80 * 24)),
     st.tuples(st.just("setting"), st.sampled_from((
         ("ownership.protection_days", 15), ("ownership.protection_days", 30),
         ("realestate.grading", "points"), ("realestate.grading", "table"),
@@ -220,7 +246,14 @@ def test_lists_and_show_agree_at_any_clock_whatever_came_before(histories, reads
             book.set_setting(*arg)
             continue
         clock = T0 + dt.timedelta(hours=arg)
+        if op == "rescore":  # a simulation's write at that clock: stores what the reads compute
+            with book.at(clock):
+                book.rescore(batch_size=2)
+            continue
         with book.at(clock):
+            if op == "mine":  # evaluates only the leads the agent may own, then the rest
+                mine = {r["id"] for r in book.list(owner=AGENTS[0])}
+                assert mine == {i for i in ids if book.record(i).state.owner == AGENTS[0]}, clock
             listed = {r["id"]: r for r in book.list()}
             for lead_id in ids:
                 if clock < T0:  # before the registration: not there yet, in the list or in show

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 
 from leadcycle import Cap, Cond, Derived, Event, EventKind, Feature, Label, LeadcycleError, Ref, Refused, Tally
 
@@ -204,8 +203,11 @@ def _review(book, apply: bool) -> list[dict]:
     ids = [r["id"] for g in ("A", "B", "C") for r in current[g]]
     before: dict[int, str | None] = {}
     events_of: dict[int, list] = {}
+    c_leads = {r["id"] for r in current["C"]}
+    held: set[int] = set()  # C leads the floor holds there: rated D, waiting for a manager
     for batch in store.iter_lead_batches(ids=ids):
         before.update(_grades_at(book, batch, since))
+        held |= _held_at_c(book, [(lead, events) for lead, events in batch if lead.id in c_leads], now)
         events_of.update({lead.id: events for lead, events in batch})
 
     changes: list[dict] = []
@@ -228,7 +230,7 @@ def _review(book, apply: bool) -> list[dict]:
             changes.append(_change(lead_id, row, "B", "C", "b_faded", Label(
                 f"intent faded: no visit, call, signal or deposit in the {days} days since {since.date()}",
                 f"意向变淡：自{since.date()}起{days}天内无来访、来电、购买信号或定金，降为C类")))
-        elif grade == "C" and _d_requested(row):
+        elif grade == "C" and lead_id in held:
             changes.append(_needs_approval(lead_id, row, "d_requested", Label(
                 "rated D, held at C: needs a manager's approval after the follow-up record",
                 "评定为D类，暂按C类：需销售经理审阅跟进记录后批准")))
@@ -264,13 +266,17 @@ def _review(book, apply: bool) -> list[dict]:
     return changes
 
 
-def _d_requested(row) -> bool:
-    """A C lead held there by the floor: its ratings make D, no manager has
-    approved it yet."""
-    reasons = row.get("reasons")
-    if isinstance(reasons, str):
-        reasons = json.loads(reasons)
-    return any(r.get("rule") == "floor" for r in reasons or ())
+def _held_at_c(book, lead_batch, now) -> set[int]:
+    """The leads of ``lead_batch`` held at C by the floor — their ratings
+    make D, no manager has approved it yet — by the rules' own reason at
+    ``now`` (the lists carry the grade, not the reasons)."""
+    from leadcycle import engine  # not at the top: keeps `leadcycle --help` fast
+
+    if not lead_batch:
+        return set()
+    present = [(lead, [e for e in events if e.at <= now]) for lead, events in lead_batch]
+    return {lead.id for lead, state in engine.project_batch(book.context, present, now)
+            if any(r.rule == "floor" for r in state.reasons)}
 
 
 def _needs_approval(lead_id, row, rule, why: Label) -> dict:

@@ -344,7 +344,8 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
     leads, rows, owners, whole = [], [], [], []
     for i in idxs:
         lead, events = batch[i]
-        whole.append(not events or events[-1].at <= now)  # the fold saw the whole log
+        # the fold saw the whole log; else the state holds until the next entry
+        whole.append(next((e.at for e in events if e.at > now), None))
         events = effective_events(_seen_at(events, now))  # voided entries and their voids left out
         lead = fold_lead(lead, events)
         row, own_state = _row(ctx, compiled, lead, events, now)
@@ -354,7 +355,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
 
     verdicts = evaluate(card, rows, explain) if card is not None else [None] * len(rows)
     shown = [f.name for f in card.features if f.name.startswith("x_")] if card is not None else []
-    for i, (lead, events), row, verdict, ownership, complete in zip(idxs, leads, rows, verdicts, owners, whole):
+    for i, (lead, events), row, verdict, ownership, unseen in zip(idxs, leads, rows, verdicts, owners, whole):
         reasons: list[Reason] = []
         grade = score = None
         detail: list[Reason] = []
@@ -382,7 +383,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
             if why is not None:
                 reasons.append(why)
         reasons.extend(detail)
-        expires = [t for t in (_expiry(compiled, row), ownership.lapses_at, row.get("_feature_expiry"))
+        expires = [t for t in (_expiry(compiled, row), ownership.lapses_at, row.get("_feature_expiry"), unseen)
                    if t is not None]
         out[i] = (lead, State(
             lead_id=lead.id, industry=lead.industry, score=score, grade=grade, stage=stage,
@@ -390,7 +391,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
             computed_at=now, expires_at=min(expires) if expires else None,
             extra={k: row[k] for k in shown},
             owner_until=ownership.lapses_at,
-            fold=ownership.fold if complete else None,
+            fold=ownership.fold if unseen is None else None,
             fold_version=compiled.fold_version,
         ))
 

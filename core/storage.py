@@ -1141,8 +1141,10 @@ class Store:
 
         With ``owner``, only the leads that agent may own at ``now``: those
         the stored fold gives them (as owner, or as the receiver of an open
-        recognition window), and every lead whose fold was not kept or was
-        folded under a policy other than ``folds`` (the current ones)."""
+        recognition window), every lead whose fold was not kept or was
+        folded under a policy other than ``folds`` (the current ones), and
+        every lead computed for a later clock (its owner at ``now`` may be
+        any)."""
         t = _iso(now)
         stale = {r[0] for r in self.conn.execute(
             "SELECT lead_id FROM lead_state WHERE expires_at <= ?", (t,))}  # by index
@@ -1151,11 +1153,13 @@ class Store:
             "SELECT lead_id FROM lead_state WHERE rules_version > ? UNION ALL "
             "SELECT lead_id FROM lead_state WHERE rules_version IS NULL", (rules_version, rules_version)))
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_computed_at'").fetchone()
+        earlier: set[int] = set()
         if row is not None and row[0] > t:  # rare: a run with an earlier --now
-            stale.update(r[0] for r in self.conn.execute(
-                "SELECT lead_id FROM lead_state WHERE computed_at > ?", (t,)))
+            earlier = {r[0] for r in self.conn.execute("SELECT lead_id FROM lead_state WHERE computed_at > ?", (t,))}
+            stale |= earlier
         if owner is not None and stale and self.folds_ready():
-            mine = {r[0] for r in self.conn.execute(
+            # a read into a lead's past cannot tell its owner then from the fold: it stays in
+            mine = earlier | {r[0] for r in self.conn.execute(
                 "SELECT lead_id FROM lead_state WHERE owner = ? UNION SELECT lead_id FROM lead_state "
                 "WHERE fold_owner = ? UNION SELECT lead_id FROM lead_state WHERE fold_window_to = ? "
                 f"UNION SELECT lead_id FROM lead_state WHERE fold_version IS NULL OR fold_version NOT IN "

@@ -763,7 +763,7 @@ class LeadBook:
         stored fold is from other rules, by the engine in Python. Returns
         how many leads were evaluated."""
         version = self.rules_version
-        key = (self.now, version)
+        key = (self.now, version, self.store.overlay_epoch)
         if self._live_key != key:
             self.store.clear_overlay()
             self._live_key, self._live_done, self._live_all = key, set(), False

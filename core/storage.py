@@ -519,6 +519,9 @@ class Store:
         self.conn: sqlite3.Connection = db.conn
         self.path = path
         self._live_ready = False
+        #: bumped whenever this run's overlay may have been lost (a rollback, a
+        #: migration): what a LeadBook evaluated into it must be evaluated again
+        self.overlay_epoch = 0
         #: called before every write transaction (the LeadBook's office
         #: rules: sign-in and the machine's clock); ``transaction(check=False)``
         #: skips it for signing in itself
@@ -680,7 +683,7 @@ class Store:
         if applied and self._live_ready:  # the overlay copies lead_state's columns
             self.conn.execute("DROP VIEW IF EXISTS temp.live_state")
             self.conn.execute("DROP TABLE IF EXISTS temp.state_overlay")
-            self._live_ready = False
+            self._lose_overlay()
         return applied
 
     def _upgrade_for_write(self) -> None:
@@ -732,7 +735,7 @@ class Store:
                     with self.db.atomic():
                         yield self
                 except BaseException:
-                    self._live_ready = False
+                    self._lose_overlay()
                     raise
                 return
             self.conn.execute("SAVEPOINT rehearsal")
@@ -741,7 +744,7 @@ class Store:
             finally:
                 self.conn.execute("ROLLBACK TO rehearsal")
                 self.conn.execute("RELEASE rehearsal")
-                self._live_ready = False
+                self._lose_overlay()
             return
         if not self._schema_ok:
             self._upgrade_for_write()
@@ -752,12 +755,12 @@ class Store:
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-            self._live_ready = False
+            self._lose_overlay()
             raise
         else:
             self.conn.execute("ROLLBACK" if rollback else "COMMIT")
             if rollback:
-                self._live_ready = False
+                self._lose_overlay()
         finally:
             self.locked_at = None
 
@@ -1064,6 +1067,10 @@ class Store:
             "SELECT * FROM temp.state_overlay WHERE industry IS NOT NULL UNION ALL "
             "SELECT * FROM main.lead_state WHERE lead_id NOT IN (SELECT lead_id FROM temp.state_overlay)")
         self._live_ready = True
+
+    def _lose_overlay(self) -> None:
+        self._live_ready = False
+        self.overlay_epoch += 1
 
     def clear_overlay(self) -> None:
         self._ensure_live()

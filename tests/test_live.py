@@ -279,3 +279,19 @@ def test_a_grade_or_stage_no_industry_has_is_one_line(run):
         assert result.exit_code == 1 and says in result.output, result.output
     assert grades(run, "2026-03-05", "--grade", "b") == [(1, "B")]  # the scale's own spelling
     assert grades(run, "2026-03-05", "--stage", "target_group") == [(1, "B")]
+
+
+def test_a_rehearsal_does_not_leave_the_run_reading_stale_rows():
+    """``review --dry-run`` evaluates inside a transaction it rolls back
+    (the temp overlay with it): a later read of the same run evaluates
+    again, and answers as a fresh run does."""
+    book = LeadBook.create(":memory:", ["realestate"], now=dt.datetime(2026, 3, 2, 9))
+    book.add_agent("李娜")
+    for i in range(3):
+        book.add_lead("realestate", name=f"客户{i}", gender="F", phone=f"1390000{i:04d}", need="两房",
+                      agent="李娜")
+    later = dt.datetime(2026, 5, 2, 9)  # every protection has lapsed
+    with book.at(later):
+        book.review(apply=False)
+        assert [r["owner"] for r in book.list()] == [None, None, None]
+        assert [r["id"] for r in book.list(pool=True)] == [1, 2, 3]

@@ -803,7 +803,8 @@ class LeadBook:
                                    absent=[lead.id for lead, _ in batch if lead.created_at > now])
 
     def rescore(self, batch_size: int = 1000, industry: str | None = None,
-                progress: Callable[[int], None] | None = None) -> dict[str, dict[str | None, int]]:
+                progress: Callable[[int], None] | None = None,
+                refold: bool = False) -> dict[str, dict[str | None, int]]:
         """Rebuild every lead's facts from the log (one set-based pass),
         then every lead's state at this run's clock: an industry whose rules
         compile (:func:`engine.read_plan`) in one statement over the facts
@@ -811,7 +812,9 @@ class LeadBook:
         made under another ownership policy, an industry with Python rules,
         a lead with entries after the clock — by the engine, in batches of
         ``batch_size`` leads, each batch its own transaction. Returns counts
-        per industry and grade.
+        per industry and grade. ``refold`` folds every lead's ownership
+        again from its log (the engine for every lead: after ``verify``
+        found a fold changed outside leadcycle).
 
         Every stored row names the rules it was computed under, so a run
         killed half-way leaves no lead silently on old rules (reads
@@ -832,7 +835,7 @@ class LeadBook:
             self.store.rebuild_facts()
             self._cache = {k: v for k, v in self._cache.items() if not (isinstance(k, tuple) and k[0] == "read")}
             for name in [industry] if industry else self.store.enabled_industries():
-                plan = self._read_plan(name)
+                plan = None if refold else self._read_plan(name)
                 if plan is not None:
                     with self.store.transaction():
                         done = self.store.save_compiled(plan, self.now, name, version)
@@ -1025,7 +1028,18 @@ class LeadBook:
         guards, and the tables folded from the logs. Returns a
         :class:`~leadcycle.storage.Verification`; ``expect_head`` is
         ``(id, hash)`` from an earlier run, kept outside the file."""
-        return self.store.verify(engine.fold_lead, progress, expect_head)
+        return self.store.verify(engine.fold_lead, progress, expect_head, self._owner_fold)
+
+    def _owner_fold(self, lead: Lead, events: list[Event]) -> tuple | None:
+        """The ownership fold of ``lead``'s whole log under its industry's
+        policy now, as :meth:`Store.save_states` stores it (``verify``)."""
+        from .storage import fold_values
+
+        rules = self.context.rules.get(lead.industry)
+        if rules is None:
+            return None
+        fold = ownership.resolve(events, rules.ownership, events[-1].at if events else lead.created_at).fold
+        return fold_values(fold, ownership.signature(rules.ownership))
 
     def backup(self, target: str, force: bool = False) -> dict:
         """A consistent copy of the database at ``target`` (SQLite's online

@@ -473,12 +473,16 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value.isoformat()
 
 
-def _fold_values(state: State) -> tuple:
-    f = state.fold
-    if f is None:
+def fold_values(fold, version: str | None) -> tuple:
+    """A :class:`~leadcycle.model.Fold` as ``FOLD_COLUMNS`` store it."""
+    if fold is None:
         return (None,) * len(FOLD_COLUMNS)
-    return (f.owner, _iso(f.anchor), int(f.dealt), _iso(f.window_until), f.window_to, _iso(f.window_at),
-            state.fold_version)
+    return (fold.owner, _iso(fold.anchor), int(fold.dealt), _iso(fold.window_until), fold.window_to,
+            _iso(fold.window_at), version)
+
+
+def _fold_values(state: State) -> tuple:
+    return fold_values(state.fold, state.fold_version)
 
 
 def _names(migrations: Migrations) -> list[str]:
@@ -1519,10 +1523,11 @@ class Store:
 
     def verify(self, fold: Callable[[Lead, list[Event]], Lead] | None = None,
                progress: Callable[[int], None] | None = None,
-               expect_head: tuple[int, str] | None = None) -> "Verification":
+               expect_head: tuple[int, str] | None = None,
+               owner_fold: Callable[[Lead, list[Event]], tuple | None] | None = None) -> "Verification":
         """Walk every chain and check the guards and the derived tables
         (:class:`Verifier`); streaming, in one read transaction."""
-        return Verifier(self, fold, progress, expect_head).run()
+        return Verifier(self, fold, progress, expect_head, owner_fold).run()
 
     def verify_total(self) -> int:
         return Verifier(self).total()
@@ -1650,9 +1655,13 @@ class Verifier:
     not evaluate rules); ``progress(n)`` is told of every ``n`` rows read."""
 
     def __init__(self, store: "Store", fold: Callable[[Lead, list[Event]], Lead] | None = None,
-                 progress: Callable[[int], None] | None = None, expect_head: tuple[int, str] | None = None):
+                 progress: Callable[[int], None] | None = None, expect_head: tuple[int, str] | None = None,
+                 owner_fold: Callable[[Lead, list[Event]], tuple | None] | None = None):
         self.store, self.conn = store, store.conn
         self.fold = fold
+        #: the ownership fold a lead's log gives under the current policy, as
+        #: stored (``FOLD_COLUMNS``' values), or None (industry not installed)
+        self.owner_fold = owner_fold
         self.progress = progress or (lambda n: None)
         self.expect_head = expect_head
         self.heads: dict[str, dict] = {}
@@ -1670,7 +1679,7 @@ class Verifier:
         try:
             checks = [self.guards()]
             checks += [self.chain(t) for t in CHAINED]
-            checks += [self.leads(), self.facts(), self.agents(), self.settings(), self.credit(),
+            checks += [self.leads(), self.facts(), self.owner_folds(), self.agents(), self.settings(), self.credit(),
                        self.import_ledger()]
         finally:
             self.conn.execute("ROLLBACK")
@@ -1836,6 +1845,40 @@ class Verifier:
         diff = [k for k, a, b in zip(("name", "gender", "phone", "need", "attributes"), stored,
                                      (f.name, f.gender, f.phone, f.need, f.attributes)) if a != b]
         return f"has {', '.join(diff)} that its log does not say: changed outside leadcycle"
+
+    def owner_folds(self) -> Check:
+        """Each lead's stored ownership fold — what reads compute the owner
+        from — is the one its log gives under the policy it names (a fold
+        from another policy is not trusted by reads, and ``rescore``
+        folds it again)."""
+        if self.owner_fold is None or not self.store.folds_ready():
+            return Check("owner folds", True, "no ownership folds kept yet (the first write adds them)", 0)
+        cols = [c for c, _ in FOLD_COLUMNS]
+        leads = self.conn.execute(
+            "SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, l.attributes, "
+            f"{', '.join('s.' + c for c in cols)} FROM leads l JOIN lead_state s ON s.lead_id = l.id "
+            "WHERE s.fold_version IS NOT NULL ORDER BY l.id")
+        events = itertools.groupby(self.conn.execute(
+            "SELECT lead_id, id, kind, at, agent, data, note FROM events ORDER BY lead_id, id"),
+            key=lambda r: r[0])
+        group = next(events, None)
+        n = 0
+        for row in leads:
+            lead = Store._lead(dict(zip(("id", "industry", "name", "gender", "phone", "need", "created_at",
+                                         "attributes"), row[:8])))
+            while group is not None and group[0] < lead.id:
+                group = next(events, None)
+            log = [Store._event(r[1:2] + r[0:1] + r[2:]) for r in group[1]] if group and group[0] == lead.id else []
+            stored = tuple(row[8:])
+            expected = self.owner_fold(lead, log)
+            if expected is not None and expected[-1] == stored[-1] and expected != stored:
+                which = next(c for c, a, b in zip(cols, stored, expected) if a != b)
+                text = (f"lead #{lead.id}'s ownership ({which}) differs from its log: changed outside "
+                        "leadcycle; fold it again with: leadcycle rescore --refold")
+                return Check("owner folds", False, text, n, {"table": "lead_state", "what": "mismatch",
+                                                             "id": lead.id, "lead_id": lead.id, "message": text})
+            n += 1
+        return Check("owner folds", True, f"{n} leads' owners match their logs", n)
 
     def agents(self) -> Check:
         """Every agent named on the logs exists; ``active``, ``away`` and

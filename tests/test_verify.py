@@ -8,6 +8,7 @@ someone with the file would do it: plain ``sqlite3``, triggers dropped.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from leadcycle import LeadBook
 from leadcycle.cli import cli
 from leadcycle.storage import CHAINED, GUARDS, core_migrations
 
@@ -124,8 +126,8 @@ def test_a_clean_database_verifies(office, run):
     result = run("verify")
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert all(line.startswith("✓") for line in lines[:-1]) and len(lines) == 12
-    assert lines[-1].startswith("all 11 checks passed")
+    assert all(line.startswith("✓") for line in lines[:-1]) and len(lines) == 13
+    assert lines[-1].startswith("all 12 checks passed")
     out = run("verify", "--json")
     assert out.exit_code == 0
     report = verdict(out)
@@ -246,6 +248,8 @@ def test_a_log_rewritten_hashes_and_all_is_caught_by_the_kept_head(office, run):
     (["DROP TRIGGER leads_no_delete", "PRAGMA foreign_keys = OFF", "DELETE FROM leads WHERE id = 2"], "leads"),
     (["UPDATE facts SET n = n + 1 WHERE lead_id = 1 AND kind = 'register'"], "facts"),
     (["DELETE FROM facts WHERE lead_id = 2"], "facts"),
+    (["UPDATE lead_state SET fold_owner = '王强' WHERE lead_id = 1"], "owner folds"),
+    (["UPDATE lead_state SET fold_anchor = '2026-12-31T00:00:00' WHERE lead_id = 1"], "owner folds"),
     (["UPDATE agents SET away = 'personal' WHERE name = '李娜'"], "agents"),
     (["UPDATE agents SET active = 0 WHERE name = '王强'"], "agents"),
     (["UPDATE credit_ledger SET share_num = 2"], "credit ledger"),
@@ -407,6 +411,22 @@ def test_bad_head_and_missing_database_are_one_line(office, run, tmp_path):
     assert run("verify", "--head", "nonsense").exit_code == 2
     line = one_line(CliRunner().invoke(cli, ["--db", str(tmp_path / "none.db"), "verify"]))
     assert line.startswith("Error: no database at")
+
+
+def test_a_refold_repairs_an_owner_changed_outside_leadcycle(office):
+    """Reads compute the owner from the stored fold: a fold changed outside
+    leadcycle is caught by verify, and ``rescore --refold`` folds every
+    lead's ownership again from its log."""
+    book = LeadBook.open(office, dt.datetime(2026, 3, 8, 12))
+    owner = book.record(1).state.owner
+    book.close()
+    sql(office, "UPDATE lead_state SET fold_owner = 'nobody', owner = 'nobody' WHERE lead_id = 1")
+    book = LeadBook.open(office, dt.datetime(2026, 3, 8, 12))
+    assert not book.verify().ok
+    book.rescore(refold=True)
+    assert book.verify().ok
+    assert {r["id"]: r["owner"] for r in book.list()}[1] == owner
+    book.close()
 
 
 def test_rescore_rebuilds_facts_changed_outside_leadcycle(office, run):

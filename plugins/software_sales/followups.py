@@ -108,6 +108,9 @@ def lapse_warnings(book, agent, today) -> list[dict]:
 def due_items(book, agent, today):
     if not _enabled(book):
         return None
+    # what the lists read, evaluated for the agent's leads (the leads they may
+    # own now, and those that lapsed from them: their fold names them)
+    book.refresh(owner=agent)
     items = given_up_early(book)
     if agent is not None:
         items = [i for i in items if i["owner"] == agent]

@@ -824,6 +824,7 @@ class LeadBook:
             self.industry(industry)
         ctx = self.context
         version = self.rules_version
+        now = self.now  # one clock for the whole run (a live one moves on meanwhile)
         key = f"rescore:{industry or '*'}"
         marker = self.store.get_meta(key)
         start = 0
@@ -838,12 +839,12 @@ class LeadBook:
                 plan = None if refold else self._read_plan(name)
                 if plan is not None:
                     with self.store.transaction():
-                        done = self.store.save_compiled(plan, self.now, name, version)
+                        done = self.store.save_compiled(plan, now, name, version)
                     if progress is not None and done:
                         progress(done)
-        rest = [i for i in self.store.leads_not_computed(industry, version, self.now) if i > start]
+        rest = [i for i in self.store.leads_not_computed(industry, version, now) if i > start]
         for batch in self.store.iter_lead_batches(batch_size, ids=rest):
-            results = engine.project_batch(ctx, batch, self.now, self._cache)
+            results = engine.project_batch(ctx, batch, now, self._cache)
             with self.store.transaction():
                 for (old, _), (lead, _s) in zip(batch, results):
                     if lead.attributes != old.attributes or lead.name != old.name or lead.phone != old.phone:

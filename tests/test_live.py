@@ -295,3 +295,20 @@ def test_a_rehearsal_does_not_leave_the_run_reading_stale_rows():
         book.review(apply=False)
         assert [r["owner"] for r in book.list()] == [None, None, None]
         assert [r["id"] for r in book.list(pool=True)] == [1, 2, 3]
+
+
+def test_rescore_reads_the_clock_once(tmp_path, monkeypatch):
+    """On an office database the clock moves on while rescore runs: the
+    whole run is computed for one moment (the compiled statement's rows
+    are not done again by the engine because a second has passed)."""
+    path = str(tmp_path / "office.db")
+    book = LeadBook.create(path, ["realestate"], now=dt.datetime(2026, 3, 2, 9))
+    book.add_agent("李娜")
+    for i in range(4):
+        book.add_lead("realestate", name=f"客户{i}", gender="F", phone=f"1390000{i:04d}", need="两房",
+                      agent="李娜")
+    ticks = iter(dt.datetime(2026, 3, 3, 9) + dt.timedelta(seconds=s) for s in range(10_000))
+    monkeypatch.setattr(LeadBook, "now", property(lambda self: next(ticks)))
+    seen = []
+    book.rescore(batch_size=1, progress=seen.append)
+    assert seen == [4]

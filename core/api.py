@@ -842,8 +842,8 @@ class LeadBook:
                         done = self.store.save_compiled(plan, now, name, version)
                     if progress is not None and done:
                         progress(done)
-        rest = [i for i in self.store.leads_not_computed(industry, version, now) if i > start]
-        for batch in self.store.iter_lead_batches(batch_size, ids=rest):
+        pages = self.store.leads_not_computed(industry, version, now, batch_size, after=start)
+        for batch in (b for ids in pages for b in self.store.iter_lead_batches(batch_size, ids=ids)):
             results = engine.project_batch(ctx, batch, now, self._cache)
             with self.store.transaction():
                 for (old, _), (lead, _s) in zip(batch, results):

@@ -1202,17 +1202,23 @@ class Store:
                 "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)", (_iso(now),))
         return cur.rowcount
 
-    def leads_not_computed(self, industry: str | None, rules_version: str | None, now: dt.datetime) -> list[int]:
-        """Leads (of ``industry``) without a state computed at ``now`` under
-        the rules ``rules_version``: what ``rescore`` leaves to the engine
-        after the compiled statements."""
-        sql = ("SELECT l.id FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id WHERE (s.lead_id IS NULL "
-               "OR s.rules_version IS NOT ? OR s.computed_at IS NOT ?)")
-        args: list = [rules_version, _iso(now)]
-        if industry is not None:
-            sql += " AND l.industry = ?"
-            args.append(industry)
-        return [r[0] for r in self.conn.execute(sql + " ORDER BY l.id", args)]
+    def leads_not_computed(self, industry: str | None, rules_version: str | None, now: dt.datetime,
+                           batch_size: int = 1000, after: int = 0) -> Iterator[list[int]]:
+        """Leads (of ``industry``, with ids above ``after``) without a state
+        computed at ``now`` under the rules ``rules_version``, ``batch_size``
+        ids at a time in id order: what ``rescore`` leaves to the engine
+        after the compiled statements (one page in memory at a time)."""
+        sql = ("SELECT l.id FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id WHERE l.id > ? "
+               + ("AND l.industry = ? " if industry is not None else "")
+               + "AND (s.lead_id IS NULL OR s.rules_version IS NOT ? OR s.computed_at IS NOT ?) "
+               "ORDER BY l.id LIMIT ?")
+        while True:
+            args = [after, *([industry] if industry is not None else []), rules_version, _iso(now), batch_size]
+            ids = [r[0] for r in self.conn.execute(sql, args)]
+            if not ids:
+                return
+            yield ids
+            after = ids[-1]
 
     def folds_ready(self) -> bool:
         """Whether this database keeps the ownership fold (migration m010:

@@ -62,7 +62,7 @@ class Env:
         try:
             book.actor = accounts.session_agent(book, token)
         except LeadcycleError as e:
-            book.actor_problem = str(e)
+            book.actor_problem = e
 
     def actor(self):
         """The signed-in agent, on an office database; None on any other
@@ -420,7 +420,7 @@ def cli(ctx, db, now, lang, as_name):
         try:
             parse_now(now)
         except LeadcycleError as e:
-            raise click.BadParameter(str(e).split("; ")[0] + "; use ISO-8601 such as 2026-03-05T10:30",
+            raise click.BadParameter(_("{now!r} is not a time; use ISO-8601 such as 2026-03-05T10:30").format(now=now),
                                      param_hint="--now") from None
     ctx.obj = Env(db, now, lang or default_lang(), as_name)
 

@@ -18,6 +18,7 @@ import click
 from . import cli
 from .commands import agent, pass_env
 from .output import echo_json
+from leadcycle.i18n import M_
 
 TOKEN_ENV = "LEADCYCLE_TOKEN"
 
@@ -155,7 +156,7 @@ def agent_password(env, name, password_stdin):
     from leadcycle import accounts
 
     book = env.book()
-    env.require_role("admin", f"setting {name}'s password", allow_self=name)
+    env.require_role("admin", M_("setting {name}'s password", name=name), allow_self=name)
     accounts.set_secret(book, name, read_secret(password_stdin, confirm=not password_stdin))
     click.echo(f"password set for {name}")
 
@@ -175,6 +176,6 @@ def agent_role(env, name, role):
     from leadcycle import accounts
 
     book = env.book()
-    env.require_role("admin", "changing a role")
+    env.require_role("admin", M_("changing a role"))
     changed = accounts.set_role(book, name, role)
     click.echo(f"{changed.name} is now {changed.role}")

@@ -8,6 +8,7 @@ import datetime as dt
 import click
 
 from leadcycle.errors import LeadcycleError
+from leadcycle.i18n import M_
 
 from . import cli
 from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_json, emit, event_line, interactive, lead_id
@@ -112,7 +113,7 @@ def init(env, industries, simulation, admin, password_stdin):
     book = LeadBook.create(env.db_path, (), env.now)
     env._book = book
     if industries and accounts.is_office(book.store):
-        env.require_role("admin", "enabling an industry")
+        env.require_role("admin", M_("enabling an industry"))
     added = book.init(industries)
     if simulation:
         accounts.mark_simulation(book)
@@ -304,21 +305,23 @@ def _lead_add_from_json(env, path, as_json, ctx):
              if p.name not in ("from_json", "as_json")
              and ctx.get_parameter_source(p.name) is not click.core.ParameterSource.DEFAULT]
     if given:
-        raise click.UsageError(f"{', '.join(given)} cannot be combined with --from-json: "
-                               "put those values in the JSON")
+        raise click.UsageError(_("{given} cannot be combined with --from-json: "
+                                 "put those values in the JSON").format(given=', '.join(given)))
     try:
         with click.open_file(path, encoding="utf-8") as f:
             data = json.load(f)
     except OSError as e:
-        raise LeadcycleError(f"cannot read {path}: {e.strerror or e}") from None
+        raise LeadcycleError(N_("cannot read {path}: {value}"), path=path, value=e.strerror or e) from None
     except (ValueError, UnicodeDecodeError) as e:
-        raise LeadcycleError(f"{'stdin' if path == '-' else path} is not valid JSON: {e}; "
-                             "give one object or a list of objects") from None
+        raise LeadcycleError(N_("{value} is not valid JSON: {e}; "
+                                "give one object or a list of objects"),
+                             value='stdin' if path == '-' else path, e=e) from None
     from leadcycle.convert import Registration, structure
 
     many = isinstance(data, list)
     if many and not data:
-        raise LeadcycleError(f"{'stdin' if path == '-' else path} holds an empty list: nothing to register")
+        raise LeadcycleError(N_("{value} holds an empty list: nothing to register"),
+                             value='stdin' if path == '-' else path)
     regs = structure(data, list[Registration] if many else Registration, "registration")
     book = env.book()
     added = []
@@ -327,8 +330,9 @@ def _lead_add_from_json(env, path, as_json, ctx):
             try:
                 added.append(book.add_lead(reg.industry, **reg.add_lead_kwargs()))
             except LeadcycleError as e:
-                raise LeadcycleError(f"item {i} ($[{i}]): {e}; nothing was registered" if many
-                                     else str(e)) from None
+                if not many:
+                    raise
+                raise LeadcycleError(N_("item {i} ($[{i}]): {error}; nothing was registered"), i=i, error=e) from None
     outs = [_print_added(env, book, a, as_json, emit=not as_json) for a in added]
     if as_json:
         echo_json(outs if many else outs[0])

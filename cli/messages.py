@@ -66,13 +66,13 @@ def _own_help(cmd: click.Command, where: str) -> Iterator[tuple[str, str]]:
 
 
 def code_messages() -> Iterator[tuple[str | tuple[str, str], str]]:
-    """The messages the code marks with ``_()`` and ``ngettext()``."""
+    """The messages the code marks with ``_()``, ``N_()``, ``M_()`` and ``ngettext()``."""
     from babel.messages.extract import extract_from_dir
 
     for folder in ("core", "cli", "plugins"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
                 ROOT / folder, method_map=[("**.py", "python")],
-                keywords={"_": None, "N_": None, "ngettext": (1, 2)}):
+                keywords={"_": None, "N_": None, "M_": (1,), "ngettext": (1, 2)}):
             yield message, f"{folder}/{filename}:{lineno}"
 
 

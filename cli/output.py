@@ -207,7 +207,7 @@ def output_options(func):
         chosen = [flag for flag, on in (("--json", as_json), ("--nl", as_nl), ("--csv", as_csv),
                                         ("--tsv", as_tsv), (f"--fmt {fmt}", fmt)) if on]
         if len(chosen) > 1:
-            raise click.UsageError(f"choose one output format: {' or '.join(chosen)} were given")
+            raise click.UsageError(_("choose one output format: {chosen} were given").format(chosen=' or '.join(chosen)))
         name = (["json", "nl", "csv", "tsv"][[as_json, as_nl, as_csv, as_tsv].index(True)]
                 if any((as_json, as_nl, as_csv, as_tsv)) else fmt or "table")
         click.get_current_context().meta[FORMAT_KEY] = name
@@ -295,10 +295,11 @@ def lead_id(value: str, param_hint: str = "LEAD_ID") -> int:
     try:
         number = int(str(value).strip().lstrip("#"))
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a lead id (a number such as 12)",
+        raise click.BadParameter(_("{value!r} is not a lead id (a number such as 12)").format(value=value),
                                  param_hint=param_hint) from None
     if not 1 <= number <= LEAD_ID_MAX:
-        raise click.BadParameter(f"{value!r} is not a lead id: lead ids run from 1 to {LEAD_ID_MAX}",
+        raise click.BadParameter(_("{value!r} is not a lead id: lead ids run from 1 to {lead_id_max}").format(
+                                     value=value, lead_id_max=LEAD_ID_MAX),
                                  param_hint=param_hint)
     return number
 

@@ -9,7 +9,7 @@ import click
 
 from . import cli
 from .io import _progress
-from .output import echo_json, interactive
+from .output import _, echo_json, interactive
 
 pass_env = click.pass_obj
 
@@ -18,12 +18,12 @@ def _head(value: str | None) -> tuple[int, str] | None:
     """``--head ID:HASH`` as ``verify`` prints it (a hash prefix of 12 or more hex digits)."""
     if value is None:
         return None
-    event_id, _, digest = value.partition(":")
+    event_id, _sep, digest = value.partition(":")
     digest = digest.strip().lower()
     if not event_id.strip().lstrip("#").isdigit() or len(digest) < 12 or \
             any(ch not in "0123456789abcdef" for ch in digest):
-        raise click.BadParameter(f"{value!r} is not ID:HASH; give the head a previous verify printed, "
-                                 "such as 1234:9f86d081884c7d65…", param_hint="--head")
+        raise click.BadParameter(_("{value!r} is not ID:HASH; give the head a previous verify printed, "
+                                   "such as 1234:9f86d081884c7d65…").format(value=value), param_hint="--head")
     return int(event_id.strip().lstrip("#")), digest
 
 

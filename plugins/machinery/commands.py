@@ -7,6 +7,7 @@ import click
 
 from leadcycle import Event, Label, LeadcycleError
 from leadcycle.cli.output import lead_id as parse_lead_id
+from leadcycle.i18n import N_
 
 NAME = "machinery"
 
@@ -106,8 +107,9 @@ def register(cli):
         lead_id = _lead_id(lead_id)
         lead = book.lead(lead_id)
         if lead.industry != NAME:
-            raise LeadcycleError(f"lead #{lead_id} is {lead.industry}, not machinery; "
-                                 "account managers are for machinery accounts")
+            raise LeadcycleError(N_("lead #{lead_id} is {industry}, not machinery; "
+                                    "account managers are for machinery accounts"),
+                                 lead_id=lead_id, industry=lead.industry)
         book.agent(manager, manager=True, what="--by")
         book.agent(agent)
         reason = Label(f"{agent}: named account manager by {manager} on {book.now.date()}",
@@ -137,7 +139,8 @@ def register(cli):
         book = env.book()
         book.agent(manager, manager=True, what="--by")
         if book.store.get_agent(departing) is None:
-            raise LeadcycleError(f"unknown agent {departing!r}; see: leadcycle agent list")
+            raise LeadcycleError(N_("unknown agent {departing!r}; see: leadcycle agent list"),
+                                 departing=departing)
         book.refresh()
         moved = []
         with book.store.transaction():  # one action, one transaction

@@ -21,6 +21,7 @@ from leadcycle.privacy import mask_phone
 
 from . import model
 from .rules import NAME, count_follow_ups, won_kinds
+from leadcycle.i18n import N_
 
 #: the documents' statistic: (bucket key, en, zh, share of sales in %)
 STATISTIC = (
@@ -166,8 +167,8 @@ def followups_cmd(env, as_json):
 
     book = env.book()
     if not _enabled(book):
-        raise LeadcycleError(f"industry {NAME!r} is not enabled in this database; "
-                             f"run: leadcycle init --industry {NAME}")
+        raise LeadcycleError(N_("industry {name!r} is not enabled in this database; "
+                                "run: leadcycle init --industry {name}"), name=NAME)
     book.refresh()
     data = report(book)
     lang = env.lang

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sys
 import unicodedata
 from typing import Any, Iterable, Sequence
@@ -42,25 +43,32 @@ MIN_CELL = 6
 def _wrap(text: str, width: int) -> list[str]:
     """Split ``text`` into lines of at most ``width`` display columns,
     at spaces where possible, else between two characters (Chinese text
-    breaks anywhere; a wide character is never cut in half)."""
+    breaks anywhere, so a line of it is filled before it breaks; a wide
+    character is never cut in half)."""
     lines: list[str] = []
     for para in text.splitlines() or [""]:
         line = ""
         for word in para.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if _width(candidate) <= width:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-            line = ""
-            for ch in word:
-                if line and _width(line + ch) > width:
+            for n, atom in enumerate(_ATOM.findall(word) or [""]):
+                candidate = f"{line} {atom}" if line and n == 0 else line + atom
+                if _width(candidate) <= width:
+                    line = candidate
+                    continue
+                if line:
                     lines.append(line)
-                    line = ""
-                line += ch
+                line = ""
+                for ch in atom:
+                    if line and _width(line + ch) > width:
+                        lines.append(line)
+                        line = ""
+                    line += ch
         lines.append(line)
     return lines
+
+
+#: what a line breaks between: a run of narrow characters (an English word,
+#: a number, an option) or one wide character
+_ATOM = re.compile(r"[^\u2e80-\uffff]+|[\u2e80-\uffff]")
 
 
 def terminal_width() -> int | None:

@@ -44,6 +44,39 @@ def test_every_marked_message_and_every_summary_has_a_chinese_translation():
     assert missing == []
 
 
+def test_every_help_text_has_a_chinese_translation():
+    """Every command's long help and every option's help (make catalogs
+    brings a new one into the .po; translate it there)."""
+    missing = sorted({m for m, _where in messages.help_messages() if m and not i18n.has(m, "zh")})
+    assert missing == []
+
+
+def _command_paths():
+    ctx = click.Context(cli)
+
+    def walk(group, path):
+        for name in group.list_commands(ctx):
+            cmd = group.get_command(ctx, name)
+            yield path + [name], cmd
+            if isinstance(cmd, click.Group):
+                yield from walk(cmd, path + [name])
+
+    return list(walk(cli, []))
+
+
+def test_every_commands_chinese_help_has_no_english_help_text():
+    """What --help prints under --lang zh: the command's text and each
+    option's help in Chinese (the English of neither is shown)."""
+    import inspect
+
+    for path, cmd in _command_paths():
+        out = " ".join(help_of(*path, lang="zh", columns=200).split())
+        english = [inspect.cleandoc(cmd.help or "").splitlines()[0]] + [
+            p.help for p in cmd.params if getattr(p, "help", None)]
+        shown = [text for text in english if text and " ".join(text.split()[:6]) in out]
+        assert shown == [], (path, shown)
+
+
 def test_every_translation_fills_only_placeholders_its_message_has():
     """A template's zh may leave a value out, never name one the code does
     not give (it would print the English instead); ``{zh}`` goes with a

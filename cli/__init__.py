@@ -434,6 +434,33 @@ def _set_language(lang: str | None) -> str | None:
     return lang
 
 
+#: click's modules that mark what they print (usage errors, prompts) with
+#: the standard library's gettext
+CLICK_MODULES = ("core", "exceptions", "parser", "types", "decorators", "termui")
+
+
+def _click_speaks_the_readers_language() -> None:
+    """click marks its own messages with ``gettext.gettext``, which reads one
+    language for the whole process (from the environment); leadcycle's is
+    chosen per run (``--lang``). So click's modules are given the catalog's
+    ``_`` and ``ngettext``, and "No such option" reads "没有选项" under
+    --lang zh; click's messages are in our catalog (``CLICK_ERRORS`` in
+    cli/messages.py)."""
+    import importlib
+
+    from leadcycle import i18n
+
+    for name in CLICK_MODULES:
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = i18n._
+        if hasattr(module, "ngettext"):
+            module.ngettext = i18n.ngettext
+
+
+_click_speaks_the_readers_language()
+
+
 from . import commands  # noqa: E402,F401  (registers the core commands)
 from . import ownership  # noqa: E402,F401  (registers the ownership commands)
 from . import stages  # noqa: E402,F401  (leadcycle advance)

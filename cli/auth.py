@@ -20,6 +20,8 @@ from .commands import agent, pass_env
 from .output import echo_json
 from leadcycle.i18n import M_
 
+from .output import _
+
 TOKEN_ENV = "LEADCYCLE_TOKEN"
 
 
@@ -130,7 +132,9 @@ def whoami(env, as_json):
         if as_json:
             echo_json({"name": None, "database": kind})
         else:
-            click.echo(f"not signed in ({kind} database)")
+            click.echo({"office": _("not signed in (office database)"),
+                        "simulation": _("not signed in (simulation database)")}.get(
+                kind, _("not signed in (trial database)")))
         return
     who = accounts.session_agent(book, token)
     info = accounts.session_info(book, token)

@@ -794,6 +794,17 @@ def fields(env, industry):
         return ", ".join(f"{f.name}:{f.type}" + (f"({'|'.join(c.value for c in f.choices)})" if f.choices else "")
                          for f in k.fields)
 
+    def shown(f):  # the table: a code to type, with its label beside it in Chinese
+        if not f.choices or lang == "en":
+            return allowed(f)
+        return " | ".join(f"{c.value}（{c.label(lang)}）" if c.label(lang) != c.value else c.value for c in f.choices)
+
+    def kind_fields_shown(k):
+        if lang == "en":
+            return kind_fields(k)
+        return "，".join(f"{f.name}（{f.label(lang)}）：{_(f.type)}" + (f"（{shown(f)}）" if f.choices else "")
+                        for f in k.fields)
+
     if output_format() != "table":
         # one record per basic, attribute and loggable event kind; --json keeps the whole document
         records = ([{"section": "basic", "name": f.name, "type": f.type, "label": f.label(lang),
@@ -813,13 +824,13 @@ def fields(env, industry):
         })
         return
     click.echo(f"{ind.label(lang)} ({ind.name})")
-    headers = [_("name"), _("type"), _("label"), _("allowed")]
+    headers = [_("field name"), _("type"), _("label"), _("allowed")]
     click.echo("\n" + _("Basics (required at registration):"))
-    click.echo(table([(f.name, _(f.type), f.label(lang), allowed(f)) for f in BASE_FIELDS], headers))
+    click.echo(table([(f.name, _(f.type), f.label(lang), shown(f)) for f in BASE_FIELDS], headers))
     click.echo("\n" + _("Attributes (leadcycle lead set ID KEY=VALUE):"))
-    click.echo(table([(f.name, _(f.type), f.label(lang), allowed(f)) for f in ind.fields], headers))
+    click.echo(table([(f.name, _(f.type), f.label(lang), shown(f)) for f in ind.fields], headers))
     click.echo("\n" + _("Event kinds (leadcycle log ID KIND):"))
-    click.echo(table([(k.name, k.label(lang), kind_fields(k)) for k in ind.event_kinds if k.loggable],
+    click.echo(table([(k.name, k.label(lang), kind_fields_shown(k)) for k in ind.event_kinds if k.loggable],
                      [_("kind"), _("label"), _("fields")]))
 
 
@@ -861,7 +872,19 @@ def settings_list(env):
     rows = [_setting_row(st.setting(k), st[k], st.is_default(k), env.lang) for k in st]
     emit(rows, ("key", "type", "value", "default", "is_default", "label", "choices", "source", "help"),
          [_("key"), _("value"), _("default"), _("meaning"), _("source")],
-         [(r["key"], r["value"], r["default"], r["label"], r["source"]) for r in rows])
+         [(r["key"], _setting_value(st.setting(r["key"]), r["value"], env.lang),
+           _setting_value(st.setting(r["key"]), r["default"], env.lang), r["label"], _(r["source"]) if r["source"] else "")
+          for r in rows])
+
+
+def _setting_value(s, value, lang: str):
+    """A setting's value in the table as a Chinese reader reads it: a
+    choice's label (``settings set`` takes the label too), yes or no."""
+    if isinstance(value, bool) and lang != "en":
+        return yes_no(value)
+    if not s.choices or lang == "en" or not isinstance(value, str):
+        return value
+    return "，".join(s.as_field().choice_label(v, lang) for v in value.split(","))
 
 
 @settings.command(name="get")
@@ -898,7 +921,8 @@ def settings_set(env, key, value):
     """
     book = env.book()
     stored = book.set_setting(key, value)
-    click.echo(f"{key} = {stored}; every command from now on applies it (leadcycle rescore stores the new projections, so that large lists stay fast)")
+    click.echo(_("{key} = {value}; every command from now on applies it (leadcycle rescore stores the new "
+                 "projections, so that large lists stay fast)").format(key=key, value=stored))
 
 
 @settings.command(name="reset")
@@ -914,7 +938,7 @@ def settings_reset(env, key):
     """
     book = env.book()
     book.reset_setting(key)
-    click.echo(f"{key} = {book.settings[key]} (default)")
+    click.echo(_("{key} = {value} (default)").format(key=key, value=book.settings[key]))
 
 
 # ------------------------------------------------------------------ demo

@@ -352,6 +352,8 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
         data = {"change": f"{data.get('from') or '-'}→{data.get('to') or '-'}",
                 **{k: v for k, v in data.items() if k not in ("from", "to")}}
     if isinstance(data, dict) and words is not None:
+        if e.kind == "stage":  # the stages it moved between, as list names them
+            data = {**data, **{k: words.stage(industry, data[k]) for k in ("from", "stage") if data.get(k)}}
         if "channel" in data:
             data = {**data, "channel": words.kind(industry, data["channel"])}
         detail = words.pairs(industry, data, e.kind)
@@ -542,7 +544,7 @@ from leadcycle.i18n import N_  # noqa: E402  (marks messages for the catalogs)
 
 
 #: keys of an entry's data that no field declares, as people read them
-DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"))
+DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"), N_("from"), N_("stage"))
 
 #: the field types ``fields`` shows, for the catalogs
 FIELD_TYPES = (N_("str"), N_("int"), N_("float"), N_("bool"), N_("date"), N_("choice"))

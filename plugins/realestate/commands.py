@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from leadcycle.cli.output import echo_json, emit, event_line, lead_id, output_format, output_options, table
+from leadcycle.i18n import _
 from leadcycle.privacy import mask_phone
 
 from . import phase as phase_mod
@@ -151,7 +152,7 @@ def phase(env, as_json):
                    f"target now {low:g}–{high:g} %: {rep['status']}")
     rows = [(p["label"][lang], p["start"], p["end"], f"{p['target_percent'][0]}–{p['target_percent'][1]} %",
              "◀" if p["phase"] == rep["phase"] else "") for p in rep["phases"]]
-    click.echo(table(rows, ["phase", "from", "until", "cumulative target", ""]))
+    click.echo(table(rows, [_("phase"), _("from"), _("until"), _("cumulative target"), ""]))
 
 
 @click.command(name="deals")

@@ -162,7 +162,7 @@ def followups_cmd(env, as_json):
     \b
     leadcycle report followups
     """
-    from leadcycle.cli.output import emit, output_format, table
+    from leadcycle.cli.output import Words, emit, output_format, table
     from leadcycle.errors import LeadcycleError
 
     book = env.book()
@@ -188,7 +188,7 @@ def followups_cmd(env, as_json):
                else f"\n第{data['min_follow_ups']}次跟进前放弃：{len(early)}个客户")
     if early:
         click.echo(table([(i["lead_id"], i["name"], i["owner"] or ("(pool)" if lang == "en" else "（公共池）"),
-                           i["stage"], i["follow_ups"], i["text"][lang]) for i in early],
+                           Words(book, lang).stage(NAME, i["stage"]), i["follow_ups"], i["text"][lang]) for i in early],
                          ["lead", "name", "owner", "stage", "follow-ups", "why"] if lang == "en"
                          else ["客户", "姓名", "归属", "阶段", "跟进次数", "说明"]))
 

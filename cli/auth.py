@@ -87,7 +87,7 @@ def login(env, name, password_stdin, print_token):
         click.echo(token)
         return
     _save_token(env.db_path, token)
-    click.echo(f"signed in as {name.strip()} until {expires.isoformat(sep=' ', timespec='minutes')}")
+    click.echo(_("signed in as {name} until {expires}").format(name=name.strip(), expires=expires.isoformat(sep=' ', timespec='minutes')))
 
 
 @cli.command()
@@ -104,12 +104,12 @@ def logout(env):
 
     token = saved_token(env.db_path)
     if token is None:
-        click.echo("not signed in")
+        click.echo(_("not signed in"))
         return
     accounts.logout(env.book(), token)
     if not os.environ.get(TOKEN_ENV):
         session_file(env.db_path).unlink(missing_ok=True)
-    click.echo("signed out")
+    click.echo(_("signed out"))
 
 
 @cli.command()
@@ -162,7 +162,7 @@ def agent_password(env, name, password_stdin):
     book = env.book()
     env.require_role("admin", M_("setting {name}'s password", name=name), allow_self=name)
     accounts.set_secret(book, name, read_secret(password_stdin, confirm=not password_stdin))
-    click.echo(f"password set for {name}")
+    click.echo(_("password set for {name}").format(name=name))
 
 
 @agent.command(name="role")
@@ -182,4 +182,4 @@ def agent_role(env, name, role):
     book = env.book()
     env.require_role("admin", M_("changing a role"))
     changed = accounts.set_role(book, name, role)
-    click.echo(f"{changed.name} is now {changed.role}")
+    click.echo(_("{changed} is now {role}").format(changed=changed.name, role=_(changed.role)))

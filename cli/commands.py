@@ -123,10 +123,13 @@ def init(env, industries, simulation, admin, password_stdin):
         accounts.make_admin(book, admin, read_secret(password_stdin, f"Password for {admin}", confirm=True))
     enabled = book.store.enabled_industries()
     kind = accounts.mode(book.store) or "trial"
-    click.echo(f"{env.db_path}: ready ({kind} database); industries enabled: {', '.join(enabled) or 'none'}"
-               + (f" (new: {', '.join(added)})" if added else ""))
+    ready = {"office": _("{db}: ready (office database); industries enabled: {industries}"),
+             "simulation": _("{db}: ready (simulation database); industries enabled: {industries}")}.get(
+        kind, _("{db}: ready (trial database); industries enabled: {industries}"))
+    click.echo(ready.format(db=env.db_path, industries=", ".join(enabled) or _("none"))
+               + (_(" (new: {industries})").format(industries=", ".join(added)) if added else ""))
     if admin:
-        click.echo(f"admin {admin} created; sign in with: leadcycle login {admin}")
+        click.echo(_("admin {admin} created; sign in with: leadcycle login {admin}").format(admin=admin))
 
 
 # --------------------------------------------------------------- plugins
@@ -201,7 +204,7 @@ def agent_add(env, name, team, manager, as_json):
     if as_json:
         echo_json({"name": a.name, "team": a.team, "is_manager": a.is_manager})
     else:
-        click.echo(f"agent {a.name} added" + (" (manager)" if a.is_manager else ""))
+        click.echo((_("agent {name} added (manager)") if a.is_manager else _("agent {name} added")).format(name=a.name))
 
 
 @agent.command(name="list")
@@ -351,9 +354,9 @@ def _print_added(env, book, added, as_json, emit=True):
     if added.status == "family":
         click.echo(added.message)
     else:
-        click.echo(f"lead #{added.lead.id} registered")
+        click.echo(_("lead #{lead_id} registered").format(lead_id=added.lead.id))
         if added.message:
-            click.echo(f"note: {added.message}")
+            click.echo(_("note: {message}").format(message=added.message))
     _print_state_line(record, env.lang)
     return out
 
@@ -384,7 +387,7 @@ def lead_set(env, lead_id, assignments, agent, note, different_person, as_json):
         echo_json(state_json(record, env.lang))
         return
     if before.grade != record.state.grade:
-        click.echo(f"grade {before.grade or '-'} → {record.state.grade or '-'}")
+        click.echo(_("grade {before} → {after}").format(before=before.grade or "-", after=record.state.grade or "-"))
     _print_state_line(record, env.lang)
 
 
@@ -440,7 +443,7 @@ def _print_written(env, book, lead_id: int, before, event, headline: str, as_jso
     for what in ("grade", "stage", "owner"):
         old, new = getattr(before, what, None), getattr(record.state, what)
         if old != new:
-            click.echo(f"{what} {old or '-'} → {new or '-'}")
+            click.echo(_("{what} {old} → {new}").format(what=_(what), old=old or "-", new=new or "-"))
     _print_state_line(record, env.lang)
 
 

@@ -245,7 +245,8 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force, history)
         else:
             n = export_to_file(book, output, fmt, force=force, progress=update, **kw)
     if output is not None:
-        click.echo(f"{n} leads written to {output}" + ("" if unmask else " (phones masked)"), err=True)
+        click.echo((_("{n} leads written to {output}") if unmask else _("{n} leads written to {output} (phones masked)"))
+                   .format(n=n, output=output), err=True)
 
 
 def _export_history(env, book, output, fmt, unmask, force, filtered):

@@ -319,8 +319,8 @@ def dispute(env, lead_id, claim_kind, agent, note, as_json):
     if as_json:
         echo_json(deal_json(d, env.lang, book.now))
         return
-    click.echo(f"dispute raised on lead #{lead_id}; the credit stands until a manager decides: "
-               f"leadcycle decide {lead_id} upheld|rejected --reason TEXT --agent MANAGER")
+    click.echo(_("dispute raised on lead #{lead_id}; the credit stands until a manager decides: "
+                 "leadcycle decide {lead_id} upheld|rejected --reason TEXT --agent MANAGER").format(lead_id=lead_id))
 
 
 @cli.command()
@@ -349,7 +349,7 @@ def decide(env, lead_id, verdict, split, reason, agent, as_json):
     if as_json:
         echo_json(deal_json(d, env.lang, book.now))
         return
-    click.echo(f"dispute {verdict} on lead #{lead_id}: {d.reason(env.lang)}")
+    click.echo(_("dispute {verdict} on lead #{lead_id}: {reason}").format(verdict=verdict, lead_id=lead_id, reason=d.reason(env.lang)))
     click.echo(table([(s.agent, _frac(s.share), s.role) for s in d.shares], ["agent", "share", "role"]))
 
 
@@ -564,7 +564,7 @@ def agent_away(env, agent_name, reason):
     from leadcycle import reception
 
     reception.set_away(env.book(), agent_name, reason)
-    click.echo(f"{agent_name} is away: {reception.AWAY_REASONS[reason](env.lang)}")
+    click.echo(_("{agent_name} is away: {value}").format(agent_name=agent_name, value=reception.AWAY_REASONS[reason](env.lang)))
 
 
 @agent.command(name="back")
@@ -581,7 +581,7 @@ def agent_back(env, agent_name):
     from leadcycle import reception
 
     reception.set_back(env.book(), agent_name)
-    click.echo(f"{agent_name} is back in the rotation")
+    click.echo(_("{agent_name} is back in the rotation").format(agent_name=agent_name))
 
 
 @agent.command(name="leave")
@@ -604,7 +604,7 @@ def agent_leave(env, agent_name, to):
     moved = env.book().leave_agent(agent_name, to)
     rows = [{"lead_id": i, "to": new, "rule": rule} for i, new, rule in moved]
     if output_format() == "table":
-        click.echo(f"{agent_name} has left; {len(rows)} leads moved")
+        click.echo(_("{agent_name} has left; {n_rows} leads moved").format(agent_name=agent_name, n_rows=len(rows)))
     if rows or output_format() != "table":
         emit(rows, ("lead_id", "to", "rule"), ["lead", "to", "rule"],
              [(r["lead_id"], r["to"] or "(pool)", r["rule"]) for r in rows],

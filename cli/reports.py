@@ -187,7 +187,7 @@ def _push(env, robot: str, url: str, team, manager, secret=None, dry_run=False):
         return
     target = nt.signed_url(url, secret, int(time.time() * 1000)) if secret else url
     nt.post(target, body)
-    click.echo(f"sent {daily.title(rep, env.lang)} to the {robot} robot")
+    click.echo(_("sent {title} to the {robot} robot").format(title=daily.title(rep, env.lang), robot=robot))
 
 
 @notify.command(name="wecom")
@@ -247,7 +247,7 @@ def notify_ics(env, agent, days, unmask, output):
     text = nt.calendar(env.book(), agent, days, unmask, env.lang)
     path = output or f"{agent}.ics"
     _write(path, text)
-    click.echo(f"{path}: {text.count('BEGIN:VEVENT')} follow-ups of {agent}")
+    click.echo(_("{path}: {count} follow-ups of {agent}").format(path=path, count=text.count('BEGIN:VEVENT'), agent=agent))
 
 
 # ----------------------------------------------------------------- serve
@@ -298,5 +298,5 @@ def serve(env, host, port, snapshot, metadata_out):
         name = os.path.splitext(os.path.basename(path))[0]
         ds = datasette_app.Datasette([path], metadata=sv.metadata(name, book.now.date(), env.lang),
                                      settings={"default_facet_size": 10})
-        click.echo(f"serving {counts['leads']} leads (phones masked) on http://{host}:{port}/ — Ctrl-C to stop")
+        click.echo(_("serving {leads} leads (phones masked) on http://{host}:{port}/ — Ctrl-C to stop").format(leads=counts['leads'], host=host, port=port))
         uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

@@ -60,13 +60,13 @@ def verify(env, head, as_json):
             click.echo(f"{'✓' if c.ok else '✗'} {c.name}: {c.message}")
         failed = [c for c in result.checks if not c.ok]
         if failed:
-            click.echo(f"{len(failed)} of {len(result.checks)} checks failed: {env.db_path} was changed "
-                       "outside leadcycle; keep this file as evidence and restore the last backup that verifies")
+            click.echo(_("{n_failed} of {n_checks} checks failed: {db_path} was changed "
+                         "outside leadcycle; keep this file as evidence and restore the last backup that verifies").format(n_failed=len(failed), n_checks=len(result.checks), db_path=env.db_path))
         elif result.head["id"]:
-            click.echo(f"all {len(result.checks)} checks passed; to check later that nothing up to here "
-                       f"is rewritten, keep: --head {result.head['id']}:{result.head['hash']}")
+            click.echo(_("all {n_checks} checks passed; to check later that nothing up to here "
+                         "is rewritten, keep: --head {id}:{hash}").format(n_checks=len(result.checks), id=result.head['id'], hash=result.head['hash']))
         else:
-            click.echo(f"all {len(result.checks)} checks passed (no events yet)")
+            click.echo(_("all {n_checks} checks passed (no events yet)").format(n_checks=len(result.checks)))
     if not result.ok:
         sys.exit(1)
 
@@ -94,5 +94,5 @@ def backup(env, path, force, as_json):
     if as_json:
         echo_json(info)
         return
-    click.echo(f"backup written: {info['path']} ({info['events']} events, {info['bytes'] / 1e6:.1f} MB); "
-               f"check it with: leadcycle --db {info['path']} verify")
+    click.echo(_("backup written: {path} ({events} events, {bytes:.1f} MB); "
+                 "check it with: leadcycle --db {path} verify").format(path=info['path'], events=info['events'], bytes=info['bytes'] / 1e6))

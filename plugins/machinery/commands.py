@@ -127,7 +127,7 @@ def register(cli):
         if as_json:
             echo_json({"lead_id": lead_id, "owner": state.owner, "reason": reason(env.lang)})
         else:
-            click.echo(f"lead #{lead_id}: account manager {state.owner}")
+            click.echo(_("lead #{lead_id}: account manager {owner}").format(lead_id=lead_id, owner=state.owner))
 
     @account_manager.command(name="handover")
     @click.argument("departing")

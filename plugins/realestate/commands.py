@@ -185,8 +185,8 @@ def deals(env, by, as_json):
         return
     rows = [(g["label"][lang], g["deals"], g["units"], f"{g['share_percent']:g} %", g["company"] or "")
             for g in rep["groups"]]
-    click.echo(table(rows, [by, "deals", "units", "share", "company"]))
-    click.echo(f"{rep['deals']} deals, {rep['units']} units, {rep['company_purchases']} in a company's name")
+    click.echo(table(rows, [by, _("deals"), _("units"), _("share"), _("company")]))
+    click.echo(_("{deals} deals, {units} units, {company_purchases} in a company's name").format(deals=rep['deals'], units=rep['units'], company_purchases=rep['company_purchases']))
 
 
 def register(cli) -> None:

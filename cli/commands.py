@@ -67,19 +67,24 @@ def event_json(e, phones=None, owner: str | None = None) -> dict:
             "data": (phones or MASKED).event_data(e.data, owner), "note": e.note}
 
 
-def _print_state_line(record, lang):
+def _print_state_line(record, lang, book=None):
     """The one-line summary after a write (``lead add``, ``log``…); the
-    phone masked, as everywhere by default."""
+    phone masked, as everywhere by default. The stage is its code in English
+    (what ``advance`` takes) and its label in another language, given the
+    ``book``."""
     from leadcycle.privacy import mask_phone
 
     lead, state = record.lead, record.state
-    grade = state.grade or "-"
-    score = f" score {state.score:g}" if state.score is not None else ""
-    click.echo(f"#{lead.id} {lead.name} {mask_phone(lead.phone)}  grade {grade}{score}  "
-               f"stage {state.stage or '-'}  owner {state.owner or '(pool)'}  "
-               f"next follow-up {state.next_follow_up or '-'}")
+    score = _(" score {score:g}").format(score=state.score) if state.score is not None else ""
+    stage = state.stage
+    if book is not None and stage and lang != "en":
+        stage = Words(book, lang).stage(lead.industry, stage)
+    click.echo(_("#{id} {name} {phone}  grade {grade}{score}  stage {stage}  owner {owner}  "
+                 "next follow-up {next}").format(id=lead.id, name=lead.name, phone=mask_phone(lead.phone),
+                                                 grade=state.grade or "-", score=score, stage=stage or "-",
+                                                 owner=owner_cell(state.owner), next=state.next_follow_up or "-"))
     if state.reasons:
-        click.echo(f"  why: {state.reasons[0].text(lang)}")
+        click.echo(_("  why: {reason}").format(reason=state.reasons[0].text(lang)))
 
 
 # ------------------------------------------------------------------ init
@@ -357,7 +362,7 @@ def _print_added(env, book, added, as_json, emit=True):
         click.echo(_("lead #{lead_id} registered").format(lead_id=added.lead.id))
         if added.message:
             click.echo(_("note: {message}").format(message=added.message))
-    _print_state_line(record, env.lang)
+    _print_state_line(record, env.lang, env.book())
     return out
 
 
@@ -388,7 +393,7 @@ def lead_set(env, lead_id, assignments, agent, note, different_person, as_json):
         return
     if before.grade != record.state.grade:
         click.echo(_("grade {before} → {after}").format(before=before.grade or "-", after=record.state.grade or "-"))
-    _print_state_line(record, env.lang)
+    _print_state_line(record, env.lang, env.book())
 
 
 # ------------------------------------------------------------------- log
@@ -427,7 +432,9 @@ def log(env, lead_id, kind, agent, sets, note, reaction, as_json):
         data["reaction"] = reaction
     before = state_before(book, lead_id)
     event, _written = book.log(lead_id, kind, agent=agent, data=data, note=note)
-    _print_written(env, book, lead_id, before, event, f"logged {kind} #{event.id} on lead #{lead_id}", as_json)
+    shown = kind if env.lang == "en" else Words(book, env.lang).kind(book.lead(lead_id).industry, kind)
+    headline = _("logged {kind} #{id} on lead #{lead_id}").format(kind=shown, id=event.id, lead_id=lead_id)
+    _print_written(env, book, lead_id, before, event, headline, as_json)
 
 
 def _print_written(env, book, lead_id: int, before, event, headline: str, as_json: bool) -> None:
@@ -443,8 +450,10 @@ def _print_written(env, book, lead_id: int, before, event, headline: str, as_jso
     for what in ("grade", "stage", "owner"):
         old, new = getattr(before, what, None), getattr(record.state, what)
         if old != new:
+            if what == "stage" and env.lang != "en":  # a stage by its label (English: the code, as advance takes it)
+                old, new = (Words(book, env.lang).stage(record.lead.industry, x) if x else x for x in (old, new))
             click.echo(_("{what} {old} → {new}").format(what=_(what), old=old or "-", new=new or "-"))
-    _print_state_line(record, env.lang)
+    _print_state_line(record, env.lang, env.book())
 
 
 # ------------------------------------------------------------------ void

@@ -734,11 +734,13 @@ class LeadBook:
                          ] if attrs_missing else []
                 hints += [f"leadcycle log {lead.id} {c.feature[2:]}" for c in missing
                           if c.feature.startswith("n_") and c.feature not in attrs_missing]
-                items = "; ".join(f"{d.en} ({d.zh})" for d in (c.describe() for c in missing))
-                hint = f"; record with: {', '.join(dict.fromkeys(hints))}" if hints else ""
+                described = [c.describe() for c in missing]
+                items, items_zh = "; ".join(f"{d.en} ({d.zh})" for d in described), "；".join(d.zh for d in described)
+                hint = M_("; record with: {commands}", commands=", ".join(dict.fromkeys(hints))) if hints else ""
                 raise Refused(N_("lead #{lead_id} cannot enter {en} ({zh}): "
                                  "missing {items}{hint}"),
-                              lead_id=lead.id, en=target.label.en, zh=target.label.zh, items=items, hint=hint)
+                              lead_id=lead.id, en=target.label.en, zh=target.label.zh, items=items, items_zh=items_zh,
+                              hint=hint)
 
         return self.append(lead.id, [Event(None, lead.id, "stage", self.now, who.name, data, note)], check=check,
                            history_check=self._marker(lead, who, "stage", data))

@@ -80,7 +80,7 @@ def test_every_commands_chinese_help_has_no_english_help_text():
 def test_every_translation_fills_only_placeholders_its_message_has():
     """A template's zh may leave a value out, never name one the code does
     not give (it would print the English instead); ``{zh}`` goes with a
-    label's ``{en}``."""
+    label's ``{en}``, ``{items_zh}`` with ``{items}``."""
     import string
 
     def names(text):
@@ -89,7 +89,7 @@ def test_every_translation_fills_only_placeholders_its_message_has():
     for m in messages.read("zh"):
         if not m.id or not m.string or isinstance(m.id, tuple):
             continue
-        given = names(m.id) | ({"zh"} if "en" in names(m.id) else set())
+        given = names(m.id) | ({"zh"} if "en" in names(m.id) else set()) | {f"{n}_zh" for n in names(m.id)}
         assert names(m.string) <= given, (m.id, m.string)
 
 
@@ -274,6 +274,30 @@ def test_english_output_has_chinese_only_in_the_data(demo_copy, args):
     # what the data quotes in Chinese, wherever a table wrapped it (a setting's source cites 004's words)
     quoted = {run for text in data for run in CJK.findall(text)}
     assert [run for run in CJK.findall(out) if run not in quoted] == [], out
+
+
+#: writes on the demo database, each printing its confirmation and the lead's line
+WRITES = [
+    ("agent", "add", "小周"),
+    ("lead", "add", "--industry", "realestate", "--name", "钱多多", "--gender", "男", "--phone", "13911112222",
+     "--need", "两房", "--agent", "小周"),
+    ("log", "2", "visit", "--agent", "李娜"),
+    ("lead", "set", "2", "budget=120", "--agent", "李娜"),
+    ("agent", "away", "小周", "--reason", "personal"),
+    ("agent", "back", "小周"),
+]
+
+
+def test_what_writes_print_in_chinese_has_no_english_words(demo_copy):
+    for args in WRITES:
+        result = CliRunner().invoke(cli, ["--db", demo_copy, "--now", LATE, "--lang", "zh", *args],
+                                    env={"COLUMNS": ""})
+        assert result.exit_code == 0, (args, result.output)
+        out = TYPED.sub("", result.output)
+        for given in args:
+            out = out.replace(given, "")
+        english = sorted({w for w in ENGLISH_WORD.findall(out) if w not in ALLOWED})
+        assert english == [], (args, result.output)
 
 
 def test_the_checks_catch_what_they_look_for():

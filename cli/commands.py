@@ -8,7 +8,7 @@ import datetime as dt
 import click
 
 from leadcycle.errors import LeadcycleError
-from leadcycle.i18n import M_
+from leadcycle.i18n import M_, render
 
 from . import cli
 from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_json, emit, event_line, interactive, lead_id
@@ -357,11 +357,11 @@ def _print_added(env, book, added, as_json, emit=True):
             echo_json(out)
         return out
     if added.status == "family":
-        click.echo(added.message)
+        click.echo(render(added.message))
     else:
         click.echo(_("lead #{lead_id} registered").format(lead_id=added.lead.id))
         if added.message:
-            click.echo(_("note: {message}").format(message=added.message))
+            click.echo(_("note: {message}").format(message=render(added.message)))
     _print_state_line(record, env.lang, env.book())
     return out
 

@@ -402,13 +402,14 @@ class LeadBook:
                     note=f"{name} ({relation}) registered with the same phone")
                 state = self.append(lead.id, [event])
                 return Added(self.store.get_lead(lead.id), state, "family",
-                             f"same lead #{lead.id}: {name} is {lead.name}'s {relation} "
-                             "(a family visiting together is one lead; the first registration counts)")
+                             M_("same lead #{id}: {name} is {lead}'s {relation} (a family visiting together is "
+                                "one lead; the first registration counts)", id=lead.id, name=name, lead=lead.name,
+                                relation=relation))
             message = None
             if shared:
                 extra = {**(extra or {}), "different_person_from": [lead.id for lead in shared]}
-                message = (f"phone {mask_phone(phone)} is also on lead #{shared[0].id} ({shared[0].name}); "
-                           "registered as a different person, as you said")
+                message = M_("phone {phone} is also on lead #{id} ({name}); registered as a different person, "
+                             "as you said", phone=mask_phone(phone), id=shared[0].id, name=shared[0].name)
             claims = ownership.registration_data(self, industry, phone, asks_for=asks_for,
                                                  referred_by=referred_by, referral_proof=referral_proof,
                                                  channel=channel, agent=agent, registered_as=registered_as,

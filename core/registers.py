@@ -39,7 +39,7 @@ from typing import Any, Callable
 import attrs
 
 from .errors import LeadcycleError
-from .i18n import N_
+from .i18n import M_, N_
 
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
@@ -289,21 +289,24 @@ def _parse_csv(path: str, text: str, delimiter: str) -> list[tuple[int, list[Any
             line = reader.line_num
             rows.append((n, [from_spreadsheet_text(c) for c in record]))
     except csv.Error as e:
-        raise LeadcycleError(_broken(path, n + 1, line + 1, str(e))) from None
+        raise _broken(path, n + 1, line + 1, str(e)) from None
     return rows
 
 
-def _broken(path: str, row_no: int, line: int, error: str) -> str:
-    where = f"{path} row {row_no}" + (f" (line {line} of the text)" if line != row_no else "")
+def _broken(path: str, row_no: int, line: int, error: str) -> LeadcycleError:
+    """A CSV the reader cannot parse, as one line naming the row (and its
+    line in the text when a quoted cell spans lines)."""
+    where = (M_("{path} row {row}", path=path, row=row_no) if line == row_no
+             else M_("{path} row {row} (line {line} of the text)", path=path, row=row_no, line=line))
     if "unexpected end of data" in error:
-        what = ("a quote opens a cell and is never closed, so every later line would be read "
-                "into that cell; close the quote, or write a quote inside a cell as two (\"\")")
-    elif "expected after" in error:
-        what = ("text follows the closing quote of a cell; quote the whole cell, writing a quote "
-                "inside it as two (\"\")")
-    else:
-        what = f"cannot be read as CSV ({error})"
-    return f"{where}: {what}; nothing was imported"
+        return LeadcycleError(N_("{where}: a quote opens a cell and is never closed, so every later line would be "
+                                 "read into that cell; close the quote, or write a quote inside a cell as two (\"\"); "
+                                 "nothing was imported"), where=where)
+    if "expected after" in error:
+        return LeadcycleError(N_("{where}: text follows the closing quote of a cell; quote the whole cell, writing "
+                                 "a quote inside it as two (\"\"); nothing was imported"), where=where)
+    return LeadcycleError(N_("{where}: cannot be read as CSV ({error}); nothing was imported"),
+                          where=where, error=error)
 
 
 __all__ = ["Register", "Table", "check_extension", "decode", "read_register"]

@@ -359,6 +359,7 @@ ERRORS = [
     ("unmask without --as (privacy)", ("show", "1", "--unmask")),
     ("no such import file (io)", ("import", "/nonexistent/登记表.xlsx", "--industry", "realestate")),
     ("unknown import column (io)", ("import", "{tmp}/登记表.csv", "--industry", "realestate")),
+    ("unclosed quote (registers)", ("import", "{tmp}/引号.csv", "--industry", "realestate", "--agent", "李娜")),
     ("export into no folder (io)", ("export", "-o", "/nonexistent/客户.xlsx")),
     ("no database (storage)", ("--db", "{tmp}/没有.db", "list")),
 ]
@@ -382,6 +383,8 @@ def error_db(demo_db, tmp_path_factory):
     folder = tmp_path_factory.mktemp("errors")
     shutil.copy(demo_db, folder / "demo.db")
     (folder / "登记表.csv").write_text("客户名称,phon,a\n王五,13900001111,x\n", encoding="utf-8")
+    (folder / "引号.csv").write_text('姓名,性别,电话,需求\n张三,男,13900001111,"两房\n李四,女,13900002222,三房\n',
+                                   encoding="utf-8")
     return folder
 
 

@@ -62,7 +62,7 @@ class Env:
         try:
             book.actor = accounts.session_agent(book, token)
         except LeadcycleError as e:
-            book.actor_problem = str(e)
+            book.actor_problem = e
 
     def actor(self):
         """The signed-in agent, on an office database; None on any other
@@ -420,7 +420,7 @@ def cli(ctx, db, now, lang, as_name):
         try:
             parse_now(now)
         except LeadcycleError as e:
-            raise click.BadParameter(str(e).split("; ")[0] + "; use ISO-8601 such as 2026-03-05T10:30",
+            raise click.BadParameter(_("{now!r} is not a time; use ISO-8601 such as 2026-03-05T10:30").format(now=now),
                                      param_hint="--now") from None
     ctx.obj = Env(db, now, lang or default_lang(), as_name)
 
@@ -432,6 +432,33 @@ def _set_language(lang: str | None) -> str | None:
 
     i18n.set_language(lang)
     return lang
+
+
+#: click's modules that mark what they print (usage errors, prompts) with
+#: the standard library's gettext
+CLICK_MODULES = ("core", "exceptions", "parser", "types", "decorators", "termui")
+
+
+def _click_speaks_the_readers_language() -> None:
+    """click marks its own messages with ``gettext.gettext``, which reads one
+    language for the whole process (from the environment); leadcycle's is
+    chosen per run (``--lang``). So click's modules are given the catalog's
+    ``_`` and ``ngettext``, and "No such option" reads "没有选项" under
+    --lang zh; click's messages are in our catalog (``CLICK_ERRORS`` in
+    cli/messages.py)."""
+    import importlib
+
+    from leadcycle import i18n
+
+    for name in CLICK_MODULES:
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = i18n._
+        if hasattr(module, "ngettext"):
+            module.ngettext = i18n.ngettext
+
+
+_click_speaks_the_readers_language()
 
 
 from . import commands  # noqa: E402,F401  (registers the core commands)

@@ -18,6 +18,9 @@ import click
 from . import cli
 from .commands import agent, pass_env
 from .output import echo_json
+from leadcycle.i18n import M_
+
+from .output import _
 
 TOKEN_ENV = "LEADCYCLE_TOKEN"
 
@@ -84,7 +87,7 @@ def login(env, name, password_stdin, print_token):
         click.echo(token)
         return
     _save_token(env.db_path, token)
-    click.echo(f"signed in as {name.strip()} until {expires.isoformat(sep=' ', timespec='minutes')}")
+    click.echo(_("signed in as {name} until {expires}").format(name=name.strip(), expires=expires.isoformat(sep=' ', timespec='minutes')))
 
 
 @cli.command()
@@ -101,12 +104,12 @@ def logout(env):
 
     token = saved_token(env.db_path)
     if token is None:
-        click.echo("not signed in")
+        click.echo(_("not signed in"))
         return
     accounts.logout(env.book(), token)
     if not os.environ.get(TOKEN_ENV):
         session_file(env.db_path).unlink(missing_ok=True)
-    click.echo("signed out")
+    click.echo(_("signed out"))
 
 
 @cli.command()
@@ -129,7 +132,9 @@ def whoami(env, as_json):
         if as_json:
             echo_json({"name": None, "database": kind})
         else:
-            click.echo(f"not signed in ({kind} database)")
+            click.echo({"office": _("not signed in (office database)"),
+                        "simulation": _("not signed in (simulation database)")}.get(
+                kind, _("not signed in (trial database)")))
         return
     who = accounts.session_agent(book, token)
     info = accounts.session_info(book, token)
@@ -155,9 +160,9 @@ def agent_password(env, name, password_stdin):
     from leadcycle import accounts
 
     book = env.book()
-    env.require_role("admin", f"setting {name}'s password", allow_self=name)
+    env.require_role("admin", M_("setting {name}'s password", name=name), allow_self=name)
     accounts.set_secret(book, name, read_secret(password_stdin, confirm=not password_stdin))
-    click.echo(f"password set for {name}")
+    click.echo(_("password set for {name}").format(name=name))
 
 
 @agent.command(name="role")
@@ -175,6 +180,6 @@ def agent_role(env, name, role):
     from leadcycle import accounts
 
     book = env.book()
-    env.require_role("admin", "changing a role")
+    env.require_role("admin", M_("changing a role"))
     changed = accounts.set_role(book, name, role)
-    click.echo(f"{changed.name} is now {changed.role}")
+    click.echo(_("{changed} is now {role}").format(changed=changed.name, role=_(changed.role)))

@@ -8,6 +8,7 @@ import datetime as dt
 import click
 
 from leadcycle.errors import LeadcycleError
+from leadcycle.i18n import M_, render
 
 from . import cli
 from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_json, emit, event_line, interactive, lead_id
@@ -66,19 +67,24 @@ def event_json(e, phones=None, owner: str | None = None) -> dict:
             "data": (phones or MASKED).event_data(e.data, owner), "note": e.note}
 
 
-def _print_state_line(record, lang):
+def _print_state_line(record, lang, book=None):
     """The one-line summary after a write (``lead add``, ``log``…); the
-    phone masked, as everywhere by default."""
+    phone masked, as everywhere by default. The stage is its code in English
+    (what ``advance`` takes) and its label in another language, given the
+    ``book``."""
     from leadcycle.privacy import mask_phone
 
     lead, state = record.lead, record.state
-    grade = state.grade or "-"
-    score = f" score {state.score:g}" if state.score is not None else ""
-    click.echo(f"#{lead.id} {lead.name} {mask_phone(lead.phone)}  grade {grade}{score}  "
-               f"stage {state.stage or '-'}  owner {state.owner or '(pool)'}  "
-               f"next follow-up {state.next_follow_up or '-'}")
+    score = _(" score {score:g}").format(score=state.score) if state.score is not None else ""
+    stage = state.stage
+    if book is not None and stage and lang != "en":
+        stage = Words(book, lang).stage(lead.industry, stage)
+    click.echo(_("#{id} {name} {phone}  grade {grade}{score}  stage {stage}  owner {owner}  "
+                 "next follow-up {next}").format(id=lead.id, name=lead.name, phone=mask_phone(lead.phone),
+                                                 grade=state.grade or "-", score=score, stage=stage or "-",
+                                                 owner=owner_cell(state.owner), next=state.next_follow_up or "-"))
     if state.reasons:
-        click.echo(f"  why: {state.reasons[0].text(lang)}")
+        click.echo(_("  why: {reason}").format(reason=state.reasons[0].text(lang)))
 
 
 # ------------------------------------------------------------------ init
@@ -112,7 +118,7 @@ def init(env, industries, simulation, admin, password_stdin):
     book = LeadBook.create(env.db_path, (), env.now)
     env._book = book
     if industries and accounts.is_office(book.store):
-        env.require_role("admin", "enabling an industry")
+        env.require_role("admin", M_("enabling an industry"))
     added = book.init(industries)
     if simulation:
         accounts.mark_simulation(book)
@@ -122,10 +128,13 @@ def init(env, industries, simulation, admin, password_stdin):
         accounts.make_admin(book, admin, read_secret(password_stdin, f"Password for {admin}", confirm=True))
     enabled = book.store.enabled_industries()
     kind = accounts.mode(book.store) or "trial"
-    click.echo(f"{env.db_path}: ready ({kind} database); industries enabled: {', '.join(enabled) or 'none'}"
-               + (f" (new: {', '.join(added)})" if added else ""))
+    ready = {"office": _("{db}: ready (office database); industries enabled: {industries}"),
+             "simulation": _("{db}: ready (simulation database); industries enabled: {industries}")}.get(
+        kind, _("{db}: ready (trial database); industries enabled: {industries}"))
+    click.echo(ready.format(db=env.db_path, industries=", ".join(enabled) or _("none"))
+               + (_(" (new: {industries})").format(industries=", ".join(added)) if added else ""))
     if admin:
-        click.echo(f"admin {admin} created; sign in with: leadcycle login {admin}")
+        click.echo(_("admin {admin} created; sign in with: leadcycle login {admin}").format(admin=admin))
 
 
 # --------------------------------------------------------------- plugins
@@ -200,7 +209,7 @@ def agent_add(env, name, team, manager, as_json):
     if as_json:
         echo_json({"name": a.name, "team": a.team, "is_manager": a.is_manager})
     else:
-        click.echo(f"agent {a.name} added" + (" (manager)" if a.is_manager else ""))
+        click.echo((_("agent {name} added (manager)") if a.is_manager else _("agent {name} added")).format(name=a.name))
 
 
 @agent.command(name="list")
@@ -304,21 +313,23 @@ def _lead_add_from_json(env, path, as_json, ctx):
              if p.name not in ("from_json", "as_json")
              and ctx.get_parameter_source(p.name) is not click.core.ParameterSource.DEFAULT]
     if given:
-        raise click.UsageError(f"{', '.join(given)} cannot be combined with --from-json: "
-                               "put those values in the JSON")
+        raise click.UsageError(_("{given} cannot be combined with --from-json: "
+                                 "put those values in the JSON").format(given=', '.join(given)))
     try:
         with click.open_file(path, encoding="utf-8") as f:
             data = json.load(f)
     except OSError as e:
-        raise LeadcycleError(f"cannot read {path}: {e.strerror or e}") from None
+        raise LeadcycleError(N_("cannot read {path}: {value}"), path=path, value=e.strerror or e) from None
     except (ValueError, UnicodeDecodeError) as e:
-        raise LeadcycleError(f"{'stdin' if path == '-' else path} is not valid JSON: {e}; "
-                             "give one object or a list of objects") from None
+        raise LeadcycleError(N_("{value} is not valid JSON: {e}; "
+                                "give one object or a list of objects"),
+                             value='stdin' if path == '-' else path, e=e) from None
     from leadcycle.convert import Registration, structure
 
     many = isinstance(data, list)
     if many and not data:
-        raise LeadcycleError(f"{'stdin' if path == '-' else path} holds an empty list: nothing to register")
+        raise LeadcycleError(N_("{value} holds an empty list: nothing to register"),
+                             value='stdin' if path == '-' else path)
     regs = structure(data, list[Registration] if many else Registration, "registration")
     book = env.book()
     added = []
@@ -327,8 +338,9 @@ def _lead_add_from_json(env, path, as_json, ctx):
             try:
                 added.append(book.add_lead(reg.industry, **reg.add_lead_kwargs()))
             except LeadcycleError as e:
-                raise LeadcycleError(f"item {i} ($[{i}]): {e}; nothing was registered" if many
-                                     else str(e)) from None
+                if not many:
+                    raise
+                raise LeadcycleError(N_("item {i} ($[{i}]): {error}; nothing was registered"), i=i, error=e) from None
     outs = [_print_added(env, book, a, as_json, emit=not as_json) for a in added]
     if as_json:
         echo_json(outs if many else outs[0])
@@ -345,12 +357,12 @@ def _print_added(env, book, added, as_json, emit=True):
             echo_json(out)
         return out
     if added.status == "family":
-        click.echo(added.message)
+        click.echo(render(added.message))
     else:
-        click.echo(f"lead #{added.lead.id} registered")
+        click.echo(_("lead #{lead_id} registered").format(lead_id=added.lead.id))
         if added.message:
-            click.echo(f"note: {added.message}")
-    _print_state_line(record, env.lang)
+            click.echo(_("note: {message}").format(message=render(added.message)))
+    _print_state_line(record, env.lang, env.book())
     return out
 
 
@@ -380,8 +392,8 @@ def lead_set(env, lead_id, assignments, agent, note, different_person, as_json):
         echo_json(state_json(record, env.lang))
         return
     if before.grade != record.state.grade:
-        click.echo(f"grade {before.grade or '-'} → {record.state.grade or '-'}")
-    _print_state_line(record, env.lang)
+        click.echo(_("grade {before} → {after}").format(before=before.grade or "-", after=record.state.grade or "-"))
+    _print_state_line(record, env.lang, env.book())
 
 
 # ------------------------------------------------------------------- log
@@ -420,7 +432,9 @@ def log(env, lead_id, kind, agent, sets, note, reaction, as_json):
         data["reaction"] = reaction
     before = state_before(book, lead_id)
     event, _written = book.log(lead_id, kind, agent=agent, data=data, note=note)
-    _print_written(env, book, lead_id, before, event, f"logged {kind} #{event.id} on lead #{lead_id}", as_json)
+    shown = kind if env.lang == "en" else Words(book, env.lang).kind(book.lead(lead_id).industry, kind)
+    headline = _("logged {kind} #{id} on lead #{lead_id}").format(kind=shown, id=event.id, lead_id=lead_id)
+    _print_written(env, book, lead_id, before, event, headline, as_json)
 
 
 def _print_written(env, book, lead_id: int, before, event, headline: str, as_json: bool) -> None:
@@ -436,8 +450,10 @@ def _print_written(env, book, lead_id: int, before, event, headline: str, as_jso
     for what in ("grade", "stage", "owner"):
         old, new = getattr(before, what, None), getattr(record.state, what)
         if old != new:
-            click.echo(f"{what} {old or '-'} → {new or '-'}")
-    _print_state_line(record, env.lang)
+            if what == "stage" and env.lang != "en":  # a stage by its label (English: the code, as advance takes it)
+                old, new = (Words(book, env.lang).stage(record.lead.industry, x) if x else x for x in (old, new))
+            click.echo(_("{what} {old} → {new}").format(what=_(what), old=old or "-", new=new or "-"))
+    _print_state_line(record, env.lang, env.book())
 
 
 # ------------------------------------------------------------------ void
@@ -790,6 +806,17 @@ def fields(env, industry):
         return ", ".join(f"{f.name}:{f.type}" + (f"({'|'.join(c.value for c in f.choices)})" if f.choices else "")
                          for f in k.fields)
 
+    def shown(f):  # the table: a code to type, with its label beside it in Chinese
+        if not f.choices or lang == "en":
+            return allowed(f)
+        return " | ".join(f"{c.value}（{c.label(lang)}）" if c.label(lang) != c.value else c.value for c in f.choices)
+
+    def kind_fields_shown(k):
+        if lang == "en":
+            return kind_fields(k)
+        return "，".join(f"{f.name}（{f.label(lang)}）：{_(f.type)}" + (f"（{shown(f)}）" if f.choices else "")
+                        for f in k.fields)
+
     if output_format() != "table":
         # one record per basic, attribute and loggable event kind; --json keeps the whole document
         records = ([{"section": "basic", "name": f.name, "type": f.type, "label": f.label(lang),
@@ -809,13 +836,13 @@ def fields(env, industry):
         })
         return
     click.echo(f"{ind.label(lang)} ({ind.name})")
-    headers = [_("name"), _("type"), _("label"), _("allowed")]
+    headers = [_("field name"), _("type"), _("label"), _("allowed")]
     click.echo("\n" + _("Basics (required at registration):"))
-    click.echo(table([(f.name, _(f.type), f.label(lang), allowed(f)) for f in BASE_FIELDS], headers))
+    click.echo(table([(f.name, _(f.type), f.label(lang), shown(f)) for f in BASE_FIELDS], headers))
     click.echo("\n" + _("Attributes (leadcycle lead set ID KEY=VALUE):"))
-    click.echo(table([(f.name, _(f.type), f.label(lang), allowed(f)) for f in ind.fields], headers))
+    click.echo(table([(f.name, _(f.type), f.label(lang), shown(f)) for f in ind.fields], headers))
     click.echo("\n" + _("Event kinds (leadcycle log ID KIND):"))
-    click.echo(table([(k.name, k.label(lang), kind_fields(k)) for k in ind.event_kinds if k.loggable],
+    click.echo(table([(k.name, k.label(lang), kind_fields_shown(k)) for k in ind.event_kinds if k.loggable],
                      [_("kind"), _("label"), _("fields")]))
 
 
@@ -857,7 +884,19 @@ def settings_list(env):
     rows = [_setting_row(st.setting(k), st[k], st.is_default(k), env.lang) for k in st]
     emit(rows, ("key", "type", "value", "default", "is_default", "label", "choices", "source", "help"),
          [_("key"), _("value"), _("default"), _("meaning"), _("source")],
-         [(r["key"], r["value"], r["default"], r["label"], r["source"]) for r in rows])
+         [(r["key"], _setting_value(st.setting(r["key"]), r["value"], env.lang),
+           _setting_value(st.setting(r["key"]), r["default"], env.lang), r["label"], _(r["source"]) if r["source"] else "")
+          for r in rows])
+
+
+def _setting_value(s, value, lang: str):
+    """A setting's value in the table as a Chinese reader reads it: a
+    choice's label (``settings set`` takes the label too), yes or no."""
+    if isinstance(value, bool) and lang != "en":
+        return yes_no(value)
+    if not s.choices or lang == "en" or not isinstance(value, str):
+        return value
+    return "，".join(s.as_field().choice_label(v, lang) for v in value.split(","))
 
 
 @settings.command(name="get")
@@ -894,7 +933,8 @@ def settings_set(env, key, value):
     """
     book = env.book()
     stored = book.set_setting(key, value)
-    click.echo(f"{key} = {stored}; every command from now on applies it (leadcycle rescore stores the new projections, so that large lists stay fast)")
+    click.echo(_("{key} = {value}; every command from now on applies it (leadcycle rescore stores the new "
+                 "projections, so that large lists stay fast)").format(key=key, value=stored))
 
 
 @settings.command(name="reset")
@@ -910,7 +950,7 @@ def settings_reset(env, key):
     """
     book = env.book()
     book.reset_setting(key)
-    click.echo(f"{key} = {book.settings[key]} (default)")
+    click.echo(_("{key} = {value} (default)").format(key=key, value=book.settings[key]))
 
 
 # ------------------------------------------------------------------ demo

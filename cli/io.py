@@ -11,7 +11,7 @@ import click
 from leadcycle.errors import LeadcycleError
 
 from . import cli
-from .output import BATCH_MAX, echo_json, interactive, phone_view, table
+from .output import BATCH_MAX, N_, _, echo_json, interactive, phone_view, table
 
 pass_env = click.pass_obj
 
@@ -20,10 +20,10 @@ def _mapping(values) -> dict[str, str]:
     out = {}
     for pair in values:
         if "=" not in pair:
-            raise click.BadParameter(f"{pair!r} is not COLUMN=FIELD", param_hint="--map")
+            raise click.BadParameter(_("{pair!r} is not COLUMN=FIELD").format(pair=pair), param_hint="--map")
         column, field = pair.split("=", 1)
         if not column.strip():
-            raise click.BadParameter(f"{pair!r} has no column before '='", param_hint="--map")
+            raise click.BadParameter(_("{pair!r} has no column before '='").format(pair=pair), param_hint="--map")
         out[column.strip()] = field.strip()
     return out
 
@@ -142,9 +142,9 @@ def _import_history(env, book, file, as_json, options):
     from leadcycle.history import import_history
 
     if options:
-        raise click.UsageError("a history file brings its own industries and agents and is applied whole: drop "
-                               "--industry, --map, --profile, --sheet, --header-row, --dry-run, --agent and "
-                               "--add-agents")
+        raise click.UsageError(_("a history file brings its own industries and agents and is applied whole: drop "
+                                 "--industry, --map, --profile, --sheet, --header-row, --dry-run, --agent and "
+                                 "--add-agents"))
     out = import_history(book, file).to_json()
     if as_json:
         echo_json(out)
@@ -222,14 +222,14 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force, history)
     if industry:
         book.industry(industry)
     if owner and book.store.get_agent(owner) is None:
-        raise LeadcycleError(f"unknown agent {owner!r}; see: leadcycle agent list")
+        raise LeadcycleError(N_("unknown agent {owner!r}; see: leadcycle agent list"), owner=owner)
     if fmt is None:
         ext = os.path.splitext(output or "")[1].lower().lstrip(".")
         fmt = ext if ext in ("csv", "xlsx", "json", "jsonl") else "csv"
     if fmt == "jsonl":
-        raise click.UsageError("JSON lines hold a history: add --history (or write .csv, .xlsx or .json)")
+        raise click.UsageError(_("JSON lines hold a history: add --history (or write .csv, .xlsx or .json)"))
     if fmt == "xlsx" and not output:
-        raise click.UsageError("xlsx needs a file: give --output FILE.xlsx")
+        raise click.UsageError(_("xlsx needs a file: give --output FILE.xlsx"))
     export_grade(book, industry, grade)  # a grade off the scale is one line, before any work
     if output is not None:
         from leadcycle.io import check_export_target
@@ -245,7 +245,8 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force, history)
         else:
             n = export_to_file(book, output, fmt, force=force, progress=update, **kw)
     if output is not None:
-        click.echo(f"{n} leads written to {output}" + ("" if unmask else " (phones masked)"), err=True)
+        click.echo((_("{n} leads written to {output}") if unmask else _("{n} leads written to {output} (phones masked)"))
+                   .format(n=n, output=output), err=True)
 
 
 def _export_history(env, book, output, fmt, unmask, force, filtered):
@@ -256,12 +257,12 @@ def _export_history(env, book, output, fmt, unmask, force, filtered):
     from leadcycle.io import check_export_target, export_to_file
 
     if filtered:
-        raise click.UsageError("a history is the whole database: drop --industry, --grade and --owner")
+        raise click.UsageError(_("a history is the whole database: drop --industry, --grade and --owner"))
     if not output:
-        raise click.UsageError("a history needs a file: give --output FILE.jsonl or FILE.xlsx")
+        raise click.UsageError(_("a history needs a file: give --output FILE.jsonl or FILE.xlsx"))
     fmt = fmt or os.path.splitext(output)[1].lower().lstrip(".")
     if fmt not in ("jsonl", "xlsx"):
-        raise click.UsageError("a history is written as .jsonl or .xlsx: give --output FILE.jsonl or FILE.xlsx")
+        raise click.UsageError(_("a history is written as .jsonl or .xlsx: give --output FILE.jsonl or FILE.xlsx"))
     check_export_target(output, env.db_path, force)
     phone_view(env, unmask, privacy.managers_only, "an export")
     counts = export_to_file(book, output, fmt, force=force, writer=lambda path: write_history(

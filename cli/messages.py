@@ -29,6 +29,33 @@ ROOT = Path(__file__).resolve().parent.parent
 CLICK_MESSAGES = ("Usage:", "Options:", "Commands:", "Show this message and exit.", "Show the version and exit.",
                   "default:", "required", "env var:")
 
+#: what click itself tells an operator — a usage error, a bad value, a
+#: prompt — as click's source spells it (a plural as its two forms); the
+#: messages only a plugin's author meets (a command declared wrong) are not
+#: here. leadcycle hands click the catalog's gettext (cli/__init__.py).
+CLICK_ERRORS = (
+    "Error: {message}", "Try '{command} {option}' for help.", "Aborted!",
+    "Invalid value: {message}", "Invalid value for {param_hint}: {message}",
+    "Missing argument", "Missing option", "Missing parameter", "Missing {param_type}",
+    "Missing parameter: {param_name}", "Missing command.",
+    "No such option {name!r}.", "No such command {name!r}.",
+    ("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"),
+    "Option {name!r} does not take a value.",
+    ("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments."),
+    "Argument {name!r} takes {nargs} values.",
+    ("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})"),
+    "Choose from:\n\t{choices}",
+    ("{value!r} is not {choice}.", "{value!r} is not one of {choices}."),
+    "{value!r} is not a valid {number_type}.", "{value} is not in the range {range}.",
+    "{value!r} is not a valid boolean. Recognized values: {states}",
+    ("{value!r} does not match the format {format}.", "{value!r} does not match the formats {formats}."),
+    "file", "directory", "path", "{name} {filename!r} does not exist.", "{name} {filename!r} is a file.",
+    "{name} {filename!r} is a directory.", "{name} {filename!r} is not readable.",
+    "{name} {filename!r} is not writable.", "Could not open file {filename!r}: {message}",
+    "Do you want to continue?", "Repeat for confirmation", "Error: The two entered values do not match.",
+    "Error: invalid input",
+)
+
 
 def _commands(group: click.Group, ctx: click.Context) -> Iterator[tuple[click.Group, str, click.Command]]:
     for name in group.list_commands(ctx):
@@ -65,14 +92,24 @@ def _own_help(cmd: click.Command, where: str) -> Iterator[tuple[str, str]]:
             yield param.help, f"{where} {param.opts[-1]}"
 
 
+def setting_messages() -> Iterator[tuple[str, str]]:
+    """Where each setting's default comes from (``settings list``'s source),
+    walked from the installed plugins' settings like the help texts."""
+    from leadcycle.registry import Registry
+
+    for key, setting in sorted(Registry().settings.items()):
+        if setting.source:
+            yield setting.source, f"setting {key}"
+
+
 def code_messages() -> Iterator[tuple[str | tuple[str, str], str]]:
-    """The messages the code marks with ``_()`` and ``ngettext()``."""
+    """The messages the code marks with ``_()``, ``N_()``, ``M_()`` and ``ngettext()``."""
     from babel.messages.extract import extract_from_dir
 
     for folder in ("core", "cli", "plugins"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
                 ROOT / folder, method_map=[("**.py", "python")],
-                keywords={"_": None, "N_": None, "ngettext": (1, 2)}):
+                keywords={"_": None, "N_": None, "M_": (1,), "ngettext": (1, 2)}):
             yield message, f"{folder}/{filename}:{lineno}"
 
 
@@ -81,7 +118,8 @@ def template():
     from babel.messages.catalog import Catalog
 
     pot = Catalog(domain=DOMAIN, project="leadcycle", charset="utf-8")
-    for message, where in [*help_messages(), *code_messages()]:
+    clicks = [(m, "click") for m in CLICK_ERRORS]
+    for message, where in [*help_messages(), *setting_messages(), *code_messages(), *clicks]:
         if message:
             pot.add(message, locations=[(where, 0)])
     return pot

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sys
 import unicodedata
 from typing import Any, Iterable, Sequence
@@ -42,25 +43,32 @@ MIN_CELL = 6
 def _wrap(text: str, width: int) -> list[str]:
     """Split ``text`` into lines of at most ``width`` display columns,
     at spaces where possible, else between two characters (Chinese text
-    breaks anywhere; a wide character is never cut in half)."""
+    breaks anywhere, so a line of it is filled before it breaks; a wide
+    character is never cut in half)."""
     lines: list[str] = []
     for para in text.splitlines() or [""]:
         line = ""
         for word in para.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if _width(candidate) <= width:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-            line = ""
-            for ch in word:
-                if line and _width(line + ch) > width:
+            for n, atom in enumerate(_ATOM.findall(word) or [""]):
+                candidate = f"{line} {atom}" if line and n == 0 else line + atom
+                if _width(candidate) <= width:
+                    line = candidate
+                    continue
+                if line:
                     lines.append(line)
-                    line = ""
-                line += ch
+                line = ""
+                for ch in atom:
+                    if line and _width(line + ch) > width:
+                        lines.append(line)
+                        line = ""
+                    line += ch
         lines.append(line)
     return lines
+
+
+#: what a line breaks between: a run of narrow characters (an English word,
+#: a number, an option) or one wide character
+_ATOM = re.compile(r"[^\u2e80-\uffff]+|[\u2e80-\uffff]")
 
 
 def terminal_width() -> int | None:
@@ -207,7 +215,7 @@ def output_options(func):
         chosen = [flag for flag, on in (("--json", as_json), ("--nl", as_nl), ("--csv", as_csv),
                                         ("--tsv", as_tsv), (f"--fmt {fmt}", fmt)) if on]
         if len(chosen) > 1:
-            raise click.UsageError(f"choose one output format: {' or '.join(chosen)} were given")
+            raise click.UsageError(_("choose one output format: {chosen} were given").format(chosen=' or '.join(chosen)))
         name = (["json", "nl", "csv", "tsv"][[as_json, as_nl, as_csv, as_tsv].index(True)]
                 if any((as_json, as_nl, as_csv, as_tsv)) else fmt or "table")
         click.get_current_context().meta[FORMAT_KEY] = name
@@ -295,10 +303,11 @@ def lead_id(value: str, param_hint: str = "LEAD_ID") -> int:
     try:
         number = int(str(value).strip().lstrip("#"))
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a lead id (a number such as 12)",
+        raise click.BadParameter(_("{value!r} is not a lead id (a number such as 12)").format(value=value),
                                  param_hint=param_hint) from None
     if not 1 <= number <= LEAD_ID_MAX:
-        raise click.BadParameter(f"{value!r} is not a lead id: lead ids run from 1 to {LEAD_ID_MAX}",
+        raise click.BadParameter(_("{value!r} is not a lead id: lead ids run from 1 to {lead_id_max}").format(
+                                     value=value, lead_id_max=LEAD_ID_MAX),
                                  param_hint=param_hint)
     return number
 
@@ -343,6 +352,8 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
         data = {"change": f"{data.get('from') or '-'}→{data.get('to') or '-'}",
                 **{k: v for k, v in data.items() if k not in ("from", "to")}}
     if isinstance(data, dict) and words is not None:
+        if e.kind == "stage":  # the stages it moved between, as list names them
+            data = {**data, **{k: words.stage(industry, data[k]) for k in ("from", "stage") if data.get(k)}}
         if "channel" in data:
             data = {**data, "channel": words.kind(industry, data["channel"])}
         detail = words.pairs(industry, data, e.kind)
@@ -533,7 +544,7 @@ from leadcycle.i18n import N_  # noqa: E402  (marks messages for the catalogs)
 
 
 #: keys of an entry's data that no field declares, as people read them
-DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"))
+DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"), N_("from"), N_("stage"))
 
 #: the field types ``fields`` shows, for the catalogs
 FIELD_TYPES = (N_("str"), N_("int"), N_("float"), N_("bool"), N_("date"), N_("choice"))

@@ -8,8 +8,18 @@ import click
 
 from . import cli
 from .commands import _lead_id, agent, pass_env
-from .output import _, echo_json, emit, ngettext, output_format, output_options, owner_cell, phone_notice, phone_view
+from .output import N_, _, echo_json, emit, ngettext, output_format, output_options, owner_cell, phone_notice, phone_view
 from .output import table, unmask_option
+
+#: the rules that decide an owner (ownership.py, DOMAIN §3): codes in the
+#: data, each in the reader's language in history's table
+OWNER_RULES = (
+    N_("first_contact"), N_("first_visit"), N_("new_client"), N_("named_request"), N_("relation"),
+    N_("referral"), N_("no_first_callback"), N_("no_new_intent"), N_("not_recognized"), N_("lapsed"),
+    N_("no_contact"), N_("introduction"), N_("no_owner"), N_("claimed"), N_("given_up"), N_("recognized"),
+    N_("complaint"), N_("redistribute"), N_("arbitration"), N_("departed"), N_("departed_new_client"),
+    N_("departed_handover"), N_("d_pool"),
+)
 
 
 def _owner_line(book, lead_id, lang):
@@ -309,8 +319,8 @@ def dispute(env, lead_id, claim_kind, agent, note, as_json):
     if as_json:
         echo_json(deal_json(d, env.lang, book.now))
         return
-    click.echo(f"dispute raised on lead #{lead_id}; the credit stands until a manager decides: "
-               f"leadcycle decide {lead_id} upheld|rejected --reason TEXT --agent MANAGER")
+    click.echo(_("dispute raised on lead #{lead_id}; the credit stands until a manager decides: "
+                 "leadcycle decide {lead_id} upheld|rejected --reason TEXT --agent MANAGER").format(lead_id=lead_id))
 
 
 @cli.command()
@@ -339,7 +349,7 @@ def decide(env, lead_id, verdict, split, reason, agent, as_json):
     if as_json:
         echo_json(deal_json(d, env.lang, book.now))
         return
-    click.echo(f"dispute {verdict} on lead #{lead_id}: {d.reason(env.lang)}")
+    click.echo(_("dispute {verdict} on lead #{lead_id}: {reason}").format(verdict=verdict, lead_id=lead_id, reason=d.reason(env.lang)))
     click.echo(table([(s.agent, _frac(s.share), s.role) for s in d.shares], ["agent", "share", "role"]))
 
 
@@ -428,7 +438,7 @@ def history(env, lead_id):
                                  for d in deals],
                       **marked})
         return
-    click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", owner_cell(r["owner"]), r["rule"], r["reason"]) for r in rows],
+    click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", owner_cell(r["owner"]), _(r["rule"]), r["reason"]) for r in rows],
                      [_("from"), _("owner"), _("rule"), _("why")]))
     if own.awaiting_recognition:
         click.echo(_("{receiver} received the client, who did not name {owner}: the lead is {receiver}'s after "
@@ -533,7 +543,7 @@ def relation_list(env, agent_name, unmask):
     rows = [{**r, "phone": phones.phone(r["phone"], r["agent"]), "phone_masked": not phones.reveals(r["agent"])}
             for r in env.book().store.relations(agent=agent_name)]
     emit(rows, ("agent", "name", "phone", "phone_masked", "relation", "recorded_at"),
-         ["agent", "name", "phone", "relation", "recorded"],
+         [_("agent"), _("name"), _("phone"), _("relation"), _("recorded")],
          [(r["agent"], r["name"], r["phone"], r["relation"], r["recorded_at"]) for r in rows],
          footer=[phone_notice(any(r["phone_masked"] for r in rows), env.lang)])
 
@@ -554,7 +564,7 @@ def agent_away(env, agent_name, reason):
     from leadcycle import reception
 
     reception.set_away(env.book(), agent_name, reason)
-    click.echo(f"{agent_name} is away: {reception.AWAY_REASONS[reason](env.lang)}")
+    click.echo(_("{agent_name} is away: {value}").format(agent_name=agent_name, value=reception.AWAY_REASONS[reason](env.lang)))
 
 
 @agent.command(name="back")
@@ -571,7 +581,7 @@ def agent_back(env, agent_name):
     from leadcycle import reception
 
     reception.set_back(env.book(), agent_name)
-    click.echo(f"{agent_name} is back in the rotation")
+    click.echo(_("{agent_name} is back in the rotation").format(agent_name=agent_name))
 
 
 @agent.command(name="leave")
@@ -594,7 +604,7 @@ def agent_leave(env, agent_name, to):
     moved = env.book().leave_agent(agent_name, to)
     rows = [{"lead_id": i, "to": new, "rule": rule} for i, new, rule in moved]
     if output_format() == "table":
-        click.echo(f"{agent_name} has left; {len(rows)} leads moved")
+        click.echo(_("{agent_name} has left; {n_rows} leads moved").format(agent_name=agent_name, n_rows=len(rows)))
     if rows or output_format() != "table":
         emit(rows, ("lead_id", "to", "rule"), ["lead", "to", "rule"],
              [(r["lead_id"], r["to"] or "(pool)", r["rule"]) for r in rows],
@@ -696,12 +706,12 @@ def penalties_report(env, agent_name, since, as_json):
     click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", r["agent"], penalties.KINDS[r["kind"]](env.lang),
                        f"#{r['lead_id']}" if r["lead_id"] else "", f"{r['amount']:g}" if r["amount"] is not None
                        else "", r["source"], r["note"]) for r in rows],
-                     ["at", "agent", "penalty", "lead", "CNY", "source", "what"]))
+                     [_("at"), _("agent"), _("penalty"), _("lead"), _("CNY"), _("source"), _("what")]))
     totals: dict = {}
     for r in rows:
         totals[r["agent"]] = totals.get(r["agent"], 0) + 1
-    click.echo(f"{len(rows)} penalties" + (": " + ", ".join(f"{a} {n}" for a, n in sorted(totals.items()))
-                                           if totals else ""))
+    click.echo(ngettext("{n} penalty", "{n} penalties", len(rows)).format(n=len(rows))
+               + (_(": ") + _(", ").join(f"{a} {n}" for a, n in sorted(totals.items())) if totals else ""))
 
 
 def credit_lines(book, lead_id: int, lang: str) -> list[str]:

@@ -14,6 +14,7 @@ import datetime as dt
 import click
 
 from . import cli
+from .output import N_, _
 
 pass_env = click.pass_obj
 
@@ -48,7 +49,7 @@ def _date(value: str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD such as 2026-09-01",
+        raise click.BadParameter(_("{value!r} is not a date; use YYYY-MM-DD such as 2026-09-01").format(value=value),
                                  param_hint=option) from None
 
 
@@ -77,13 +78,13 @@ def report_html(env, output, start, end, industry, team, agent):
     from leadcycle.reports import data, html, need, period
 
     if team and agent:
-        raise click.UsageError("give --team or --agent, not both")
+        raise click.UsageError(_("give --team or --agent, not both"))
     need("plotly", "report")
     book = env.book()
     first, last = period(book.now, _date(start, "--from"), _date(end, "--to"))
     scope = data.Scope(book, industry, team, agent)
     if book.store.count_leads(industry) == 0:
-        raise LeadcycleError("there are no leads to report on yet; register one with: leadcycle lead add")
+        raise LeadcycleError(N_("there are no leads to report on yet; register one with: leadcycle lead add"))
     page = html.render(data.collect(book, first, last, scope), env.lang)
     path = output or "report.html"
     _write(path, page)
@@ -98,7 +99,8 @@ def _write(path: str, text: str) -> None:
         with open(path, "w", encoding="utf-8", newline="") as f:
             f.write(text)
     except OSError as e:
-        raise LeadcycleError(f"cannot write {path}: {e.strerror}; give another -o") from None
+        raise LeadcycleError(N_("cannot write {path}: {strerror}; give another -o"),
+                             path=path, strerror=e.strerror) from None
 
 
 @report.command(name="daily")
@@ -124,14 +126,15 @@ def report_daily(env, team, manager, fmt, output):
     from leadcycle.reports import daily
 
     if fmt == "xlsx" and not output:
-        raise click.UsageError("--format xlsx writes a file; give -o FILE.xlsx")
+        raise click.UsageError(_("--format xlsx writes a file; give -o FILE.xlsx"))
     book = env.book()
     rep = daily.daily(book, team, manager, env.lang)
     if fmt == "xlsx":
         try:
             daily.write_xlsx(rep, env.lang, output)
         except OSError as e:
-            raise LeadcycleError(f"cannot write {output}: {e.strerror}; give another -o") from None
+            raise LeadcycleError(N_("cannot write {output}: {strerror}; give another -o"),
+                                 output=output, strerror=e.strerror) from None
         click.echo(f"{output}: {daily.title(rep, env.lang)}")
         return
     if fmt == "json":
@@ -184,7 +187,7 @@ def _push(env, robot: str, url: str, team, manager, secret=None, dry_run=False):
         return
     target = nt.signed_url(url, secret, int(time.time() * 1000)) if secret else url
     nt.post(target, body)
-    click.echo(f"sent {daily.title(rep, env.lang)} to the {robot} robot")
+    click.echo(_("sent {title} to the {robot} robot").format(title=daily.title(rep, env.lang), robot=robot))
 
 
 @notify.command(name="wecom")
@@ -244,7 +247,7 @@ def notify_ics(env, agent, days, unmask, output):
     text = nt.calendar(env.book(), agent, days, unmask, env.lang)
     path = output or f"{agent}.ics"
     _write(path, text)
-    click.echo(f"{path}: {text.count('BEGIN:VEVENT')} follow-ups of {agent}")
+    click.echo(_("{path}: {count} follow-ups of {agent}").format(path=path, count=text.count('BEGIN:VEVENT'), agent=agent))
 
 
 # ----------------------------------------------------------------- serve
@@ -295,5 +298,5 @@ def serve(env, host, port, snapshot, metadata_out):
         name = os.path.splitext(os.path.basename(path))[0]
         ds = datasette_app.Datasette([path], metadata=sv.metadata(name, book.now.date(), env.lang),
                                      settings={"default_facet_size": 10})
-        click.echo(f"serving {counts['leads']} leads (phones masked) on http://{host}:{port}/ — Ctrl-C to stop")
+        click.echo(_("serving {leads} leads (phones masked) on http://{host}:{port}/ — Ctrl-C to stop").format(leads=counts['leads'], host=host, port=port))
         uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import click
 
+from leadcycle.i18n import M_
+
 from . import cli
 from .output import _, emit, lead_id as parse_lead_id, output_options, overdue, owner_cell
 
@@ -28,7 +30,7 @@ def _write(env, lead, kind, agent, data, note=None, manager=False):
     book = env.book()
     lead_id = parse_lead_id(lead, "LEAD")
     if manager:
-        book.require("manager", "reviewing a revisit report")
+        book.require("manager", M_("reviewing a revisit report"))
         book.agent(book.author(agent), manager=True)
     state = rv.write(book, lead_id, kind, agent=agent, data=data, note=note)
     click.echo(f"lead #{lead_id}: {rv.LABELS[kind](env.lang)}"

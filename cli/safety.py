@@ -9,7 +9,7 @@ import click
 
 from . import cli
 from .io import _progress
-from .output import echo_json, interactive
+from .output import _, echo_json, interactive
 
 pass_env = click.pass_obj
 
@@ -18,12 +18,12 @@ def _head(value: str | None) -> tuple[int, str] | None:
     """``--head ID:HASH`` as ``verify`` prints it (a hash prefix of 12 or more hex digits)."""
     if value is None:
         return None
-    event_id, _, digest = value.partition(":")
+    event_id, _sep, digest = value.partition(":")
     digest = digest.strip().lower()
     if not event_id.strip().lstrip("#").isdigit() or len(digest) < 12 or \
             any(ch not in "0123456789abcdef" for ch in digest):
-        raise click.BadParameter(f"{value!r} is not ID:HASH; give the head a previous verify printed, "
-                                 "such as 1234:9f86d081884c7d65…", param_hint="--head")
+        raise click.BadParameter(_("{value!r} is not ID:HASH; give the head a previous verify printed, "
+                                   "such as 1234:9f86d081884c7d65…").format(value=value), param_hint="--head")
     return int(event_id.strip().lstrip("#")), digest
 
 
@@ -60,13 +60,13 @@ def verify(env, head, as_json):
             click.echo(f"{'✓' if c.ok else '✗'} {c.name}: {c.message}")
         failed = [c for c in result.checks if not c.ok]
         if failed:
-            click.echo(f"{len(failed)} of {len(result.checks)} checks failed: {env.db_path} was changed "
-                       "outside leadcycle; keep this file as evidence and restore the last backup that verifies")
+            click.echo(_("{n_failed} of {n_checks} checks failed: {db_path} was changed "
+                         "outside leadcycle; keep this file as evidence and restore the last backup that verifies").format(n_failed=len(failed), n_checks=len(result.checks), db_path=env.db_path))
         elif result.head["id"]:
-            click.echo(f"all {len(result.checks)} checks passed; to check later that nothing up to here "
-                       f"is rewritten, keep: --head {result.head['id']}:{result.head['hash']}")
+            click.echo(_("all {n_checks} checks passed; to check later that nothing up to here "
+                         "is rewritten, keep: --head {id}:{hash}").format(n_checks=len(result.checks), id=result.head['id'], hash=result.head['hash']))
         else:
-            click.echo(f"all {len(result.checks)} checks passed (no events yet)")
+            click.echo(_("all {n_checks} checks passed (no events yet)").format(n_checks=len(result.checks)))
     if not result.ok:
         sys.exit(1)
 
@@ -94,5 +94,5 @@ def backup(env, path, force, as_json):
     if as_json:
         echo_json(info)
         return
-    click.echo(f"backup written: {info['path']} ({info['events']} events, {info['bytes'] / 1e6:.1f} MB); "
-               f"check it with: leadcycle --db {info['path']} verify")
+    click.echo(_("backup written: {path} ({events} events, {bytes:.1f} MB); "
+                 "check it with: leadcycle --db {path} verify").format(path=info['path'], events=info['events'], bytes=info['bytes'] / 1e6))

@@ -55,4 +55,4 @@ def advance(env, lead_id, stage, agent, note, as_json):
         click.echo(f"客户#{lead_id}：阶段 {label(before.stage)} → {label(record.state.stage)}")
     else:
         click.echo(f"lead #{lead_id}: stage {label(before.stage)} → {label(record.state.stage)}")
-    _print_state_line(record, env.lang)
+    _print_state_line(record, env.lang, env.book())

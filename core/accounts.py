@@ -25,6 +25,7 @@ from . import auth
 from .errors import LeadcycleError, NotFound, Refused
 from .model import Agent
 from .validate import require_text
+from .i18n import M_, N_
 
 MODE_KEY = "mode"
 
@@ -48,8 +49,9 @@ def mark_simulation(book) -> None:
     with book.store.transaction(check=False):
         current = mode(book.store)
         if current == "office":
-            raise Refused(f"{book.store.path} is an office database; it cannot become a simulation "
-                          "(make a new one with: leadcycle --db NEW.db init --simulation)")
+            raise Refused(N_("{store_path} is an office database; it cannot become a simulation "
+                             "(make a new one with: leadcycle --db NEW.db init --simulation)"),
+                          store_path=book.store.path)
         book.store.set_meta(MODE_KEY, "simulation")
 
 
@@ -57,12 +59,12 @@ def make_admin(book, name: str, secret: str, team: str | None = None) -> Agent:
     """The first account of an office (``init --admin NAME``): an admin with
     a secret. Makes the database an office database, unless it is a
     simulation. Refused when an admin account exists already."""
-    name = require_text("admin name", name).strip()
+    name = require_text(M_("admin name"), name).strip()
     secret_hash = auth.hash_secret(secret)
     with book.store.transaction(check=False):
         if any(a.role == "admin" and book.store.credential(a.name) for a in book.store.list_agents()):
-            raise Refused("this database has an admin already; they add accounts with: "
-                          "leadcycle agent add NAME --role manager")
+            raise Refused(N_("this database has an admin already; they add accounts with: "
+                             "leadcycle agent add NAME --role manager"))
         existing = book.store.get_agent(name)
         if existing is None:
             book.store.add_agent(Agent(name=name, team=team, is_manager=True, role="admin",
@@ -82,7 +84,7 @@ def set_secret(book, name: str, secret: str) -> None:
     with book.store.transaction(check=False):
         agent = book.store.get_agent(name)
         if agent is None:
-            raise NotFound(f"unknown agent {name!r}; see: leadcycle agent list")
+            raise NotFound(N_("unknown agent {name!r}; see: leadcycle agent list"), name=name)
         now = wall_clock(book)
         book.store.set_credential(name, secret_hash, now)
         book.store.end_sessions(now, agent=name)
@@ -93,10 +95,10 @@ def set_role(book, name: str, role: str) -> Agent:
     with book.store.transaction(check=False):
         agent = book.store.get_agent(name)
         if agent is None:
-            raise NotFound(f"unknown agent {name!r}; see: leadcycle agent list")
+            raise NotFound(N_("unknown agent {name!r}; see: leadcycle agent list"), name=name)
         if agent.role == "admin" and role != "admin" and sum(
                 1 for a in book.store.list_agents() if a.role == "admin" and a.active) <= 1:
-            raise Refused(f"{name} is the only admin; make another admin first")
+            raise Refused(N_("{name} is the only admin; make another admin first"), name=name)
         book.store.update_agent(name, role=role, is_manager=int(role in ("manager", "admin")))
     return book.store.get_agent(name)
 
@@ -106,10 +108,10 @@ def login(book, name: str, secret: str) -> tuple[str, dt.datetime]:
     A wrong name or secret gets the same line, so names cannot be probed."""
     agent = book.store.get_agent((name or "").strip())
     if agent is None or not auth.verify_secret(secret, book.store.credential(agent.name)):
-        raise Refused("wrong name or password; try again, or ask an admin to set one: "
-                      "leadcycle agent password NAME")
+        raise Refused(N_("wrong name or password; try again, or ask an admin to set one: "
+                         "leadcycle agent password NAME"))
     if not agent.active:
-        raise Refused(f"{agent.name} has left; their account is closed")
+        raise Refused(N_("{agent} has left; their account is closed"), agent=agent.name)
     token = auth.new_token()
     now = wall_clock(book)
     expires = now + dt.timedelta(hours=book.settings["auth.session_hours"])
@@ -123,14 +125,15 @@ def session_agent(book, token: str) -> Agent:
     expired, or the agent has left)."""
     row = book.store.session(auth.token_hash(token))
     if row is None:
-        raise Refused("this session is not known to this database; sign in with: leadcycle login")
+        raise Refused(N_("this session is not known to this database; sign in with: leadcycle login"))
     if row["ended_at"]:
-        raise Refused("you signed out; sign in again with: leadcycle login")
+        raise Refused(N_("you signed out; sign in again with: leadcycle login"))
     if row["expires_at"] <= wall_clock(book).isoformat():
-        raise Refused(f"your session expired at {row['expires_at']}; sign in again with: leadcycle login")
+        raise Refused(N_("your session expired at {expires_at}; sign in again with: leadcycle login"),
+                      expires_at=row['expires_at'])
     agent = book.store.get_agent(row["agent"])
     if agent is None or not agent.active:
-        raise Refused(f"{row['agent']} has left; their account is closed")
+        raise Refused(N_("{agent} has left; their account is closed"), agent=row['agent'])
     return agent
 
 
@@ -142,5 +145,5 @@ def logout(book, token: str) -> bool:
 def session_info(book, token: str) -> dict:
     row = book.store.session(auth.token_hash(token))
     if row is None:
-        raise LeadcycleError("not signed in")
+        raise LeadcycleError(N_("not signed in"))
     return row

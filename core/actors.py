@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from .errors import LeadcycleError, Refused
 from .model import Agent, Choice, Event, Field, Label
+from .i18n import N_
 
 REACTIONS = (
     Choice("positive", Label("positive", "积极")),
@@ -46,8 +47,8 @@ def require_actor(book, agent: str | None) -> Agent:
     signed-in one), or a one-line refusal."""
     agent = book.author(agent)
     if not agent or not str(agent).strip():
-        raise LeadcycleError("who wrote this entry? give --agent NAME (the register names the author "
-                             "of every entry, DOMAIN §1)")
+        raise LeadcycleError(N_("who wrote this entry? give --agent NAME (the register names the author "
+                                "of every entry, DOMAIN §1)"))
     return book.agent(str(agent).strip())
 
 
@@ -62,8 +63,9 @@ def check_follow_up(data: dict, note: str | None) -> None:
     if not (note or "").strip() and not (data.get("content") or "").strip():
         missing.append("what was said (--note \"…\" or --set content=…)")
     if missing:
-        raise LeadcycleError(f"a follow-up needs {' and '.join(missing)}: the register records the time, "
-                             "content and reaction of every follow-up (回访时间、沟通内容、客户反应)")
+        raise LeadcycleError(N_("a follow-up needs {missing}: the register records the time, "
+                                "content and reaction of every follow-up (回访时间、沟通内容、客户反应)"),
+                             missing=' and '.join(missing))
 
 
 def foreseen_kinds(policy) -> frozenset[str]:
@@ -86,5 +88,6 @@ def owner_mark(book, lead, who: Agent, kind: str, history: list[Event]) -> dict:
     allowed = foreseen_kinds(policy)
     if who.is_manager or kind in allowed:
         return {"not_owner": True, "owner": owner}
-    raise Refused(f"lead #{lead.id} belongs to {owner}: {who.name} may log only "
-                  f"{', '.join(sorted(allowed))} on a colleague's lead; ask {owner} or a manager")
+    raise Refused(N_("lead #{lead_id} belongs to {owner}: {who} may log only "
+                     "{allowed} on a colleague's lead; ask {owner} or a manager"),
+                  lead_id=lead.id, owner=owner, who=who.name, allowed=', '.join(sorted(allowed)))

@@ -28,6 +28,7 @@ from .registry import Context, Registry
 from .settings import Settings
 from .storage import CORE_TALLIES, Store
 from .validate import FAMILY_RELATIONS, normalize_gender, normalize_phone, require_text
+from .i18n import M_, N_
 
 
 def parse_now(text: str | None, timezone: str = "Asia/Shanghai") -> dt.datetime | None:
@@ -38,7 +39,7 @@ def parse_now(text: str | None, timezone: str = "Asia/Shanghai") -> dt.datetime 
     try:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise LeadcycleError(f"--now {text!r} is not an ISO-8601 time such as 2026-03-05T10:30") from None
+        raise LeadcycleError(N_("--now {text!r} is not an ISO-8601 time such as 2026-03-05T10:30"), text=text) from None
     if value.tzinfo is not None:
         value = value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
     return value.replace(microsecond=0)
@@ -54,16 +55,17 @@ def validate_registration(ind: Industry, *, name: Any, gender: Any, phone: Any, 
     or raises :class:`LeadcycleError` with one line saying what to fix.
     ``today`` is the clock's day, which a past-only date (a birth date)
     cannot exceed."""
-    name = require_text("name", name)
+    name = require_text(M_("name"), name)
     gender = normalize_gender(gender)
     if not phone or not str(phone).strip():
-        require_text("phone", phone)
+        require_text(M_("phone"), phone)
     phone = normalize_phone(phone)
-    need = require_text("need", need)
+    need = require_text(M_("need"), need)
     if channel not in ("visit", "call"):
-        raise LeadcycleError(f"channel {channel!r} is not visit or call")
+        raise LeadcycleError(N_("channel {channel!r} is not visit or call"), channel=channel)
     if relation is not None and relation not in FAMILY_RELATIONS:
-        raise LeadcycleError(f"relation {relation!r} is not one of {', '.join(FAMILY_RELATIONS)}")
+        raise LeadcycleError(N_("relation {relation!r} is not one of {family_relations}"),
+                             relation=relation, family_relations=', '.join(FAMILY_RELATIONS))
     return name, gender, phone, need, coerce_attributes(ind, attributes or {}, today)
 
 
@@ -82,8 +84,9 @@ def coerce_attributes(industry: Industry, raw: dict[str, Any],
         field = industry.field(key)
         if field is None:
             known = ", ".join(f.name for f in industry.fields) or "none"
-            raise NotFound(f"unknown attribute {key!r} for {industry.name}; known: {known} "
-                           f"(see: leadcycle fields --industry {industry.name})")
+            raise NotFound(N_("unknown attribute {key!r} for {industry}; known: {known} "
+                              "(see: leadcycle fields --industry {industry})"),
+                           key=key, industry=industry.name, known=known)
         out[key] = field.coerce(value, today)
     return out
 
@@ -119,7 +122,7 @@ class LeadBook:
         #: integrator from its own sign-in); ``actor_problem`` says why
         #: there is none when a session was given but is not valid
         self.actor: Agent | None = None
-        self.actor_problem: str | None = None
+        self.actor_problem: LeadcycleError | None = None
         store.before_write = self._check_write
         store.tallies = CORE_TALLIES + self.registry.tallies
         self._tz: ZoneInfo | None = None
@@ -193,12 +196,13 @@ class LeadBook:
         if not self.office:
             return
         if not self.clock_is_live:
-            raise Refused("this is an office database: writes take the machine's clock, so --now "
-                          "(LEADCYCLE_NOW) is only for reads; drop it, or practise on a simulation "
-                          "database (leadcycle --db practice.db init --simulation)")
+            raise Refused(N_("this is an office database: writes take the machine's clock, so --now "
+                             "(LEADCYCLE_NOW) is only for reads; drop it, or practise on a simulation "
+                             "database (leadcycle --db practice.db init --simulation)"))
         if self.actor is None:
-            raise Refused(self.actor_problem or "nobody is signed in, and signed out you can only read; "
-                          "sign in with: leadcycle login")
+            if self.actor_problem is not None:
+                raise Refused(self.actor_problem.message, **self.actor_problem.params)
+            raise Refused(N_("nobody is signed in, and signed out you can only read; sign in with: leadcycle login"))
 
     def author(self, name: str | None, what: str = "--agent") -> str | None:
         """Who writes: on an office database the signed-in agent (naming
@@ -207,8 +211,8 @@ class LeadBook:
             return name
         self._check_write()  # signed in, on the machine's clock (else the one line why not)
         if name not in (None, "") and name != self.actor.name:
-            raise Refused(f"on an office database you act as yourself: you are signed in as "
-                          f"{self.actor.name}, not {name} (drop {what})")
+            raise Refused(N_("on an office database you act as yourself: you are signed in as "
+                             "{actor}, not {name} (drop {what})"), actor=self.actor.name, name=name, what=what)
         return self.actor.name
 
     def sign_in(self, name: str, secret: str) -> str:
@@ -272,14 +276,15 @@ class LeadBook:
         return Settings(self.registry.settings, self.store.stored_settings())
 
     def set_setting(self, key: str, raw: Any) -> Any:
-        self.require("admin", "changing a setting")
+        self.require("admin", M_("changing a setting"))
         settings = self.settings
         value = settings.coerce(key, raw)
         if key == "core.timezone":
             try:
                 ZoneInfo(value)
             except Exception:
-                raise LeadcycleError(f"core.timezone: {value!r} is not a time zone such as Asia/Shanghai") from None
+                raise LeadcycleError(N_("core.timezone: {value!r} is not a time zone such as Asia/Shanghai"),
+                                     value=value) from None
         with self.store.transaction():
             self.store.set_setting(key, value, self.now)
         self._context = None
@@ -287,7 +292,7 @@ class LeadBook:
         return value
 
     def reset_setting(self, key: str) -> None:
-        self.require("admin", "changing a setting")
+        self.require("admin", M_("changing a setting"))
         settings = self.settings
         settings.check_relations(key, settings.setting(key).default)  # the default must fit the others too
         with self.store.transaction():
@@ -317,18 +322,18 @@ class LeadBook:
     def industry(self, name: str) -> Industry:
         industry = self.registry.industry(name)
         if name not in self.store.enabled_industries():
-            raise NotFound(f"industry {name!r} is not enabled in this database; "
-                           f"run: leadcycle init --industry {name}")
+            raise NotFound(N_("industry {name!r} is not enabled in this database; "
+                              "run: leadcycle init --industry {name}"), name=name)
         return industry
 
     # ------------------------------------------------------------ agents
 
     def add_agent(self, name: str, team: str | None = None, manager: bool = False) -> Agent:
-        name = require_text("agent name", name).strip()
-        self.require("admin", "adding an agent")
+        name = require_text(M_("agent name"), name).strip()
+        self.require("admin", M_("adding an agent"))
         with self.store.transaction():
             if self.store.get_agent(name) is not None:
-                raise LeadcycleError(f"agent {name!r} already exists; see: leadcycle agent list")
+                raise LeadcycleError(N_("agent {name!r} already exists; see: leadcycle agent list"), name=name)
             agent = Agent(name=name, team=team, is_manager=manager, created_at=self.now.isoformat())
             self.store.add_agent(agent)
         return agent
@@ -341,16 +346,18 @@ class LeadBook:
         must be a manager."""
         if manager and self.office:
             name = self.author(name, what)
-            self.require("manager", f"acting as {what}")
+            self.require("manager", M_("acting as {what}", what=what))
         if not name:
-            raise LeadcycleError(f"{what} is required: give --agent NAME")
+            raise LeadcycleError(N_("{what} is required: give --agent NAME"), what=what)
         agent = self.store.get_agent(name)
         if agent is None:
-            raise NotFound(f"unknown agent {name!r}; add them with: leadcycle agent add {name!r}")
+            raise NotFound(N_("unknown agent {name!r}; add them with: leadcycle agent add {name!r}"),
+                           name=name)
         if not agent.active:
-            raise Refused(f"agent {name!r} has left; choose an active agent (leadcycle agent list)")
+            raise Refused(N_("agent {name!r} has left; choose an active agent (leadcycle agent list)"),
+                          name=name)
         if manager and not agent.is_manager:
-            raise Refused(f"{name} is not a manager; only a manager may do this")
+            raise Refused(N_("{name} is not a manager; only a manager may do this"), name=name)
         return agent
 
     def agents(self) -> list[Agent]:
@@ -379,8 +386,8 @@ class LeadBook:
             ind, name=name, gender=gender, phone=phone, need=need, attributes=attributes,
             channel=channel, relation=relation, today=self.now.date())
         if relation is not None and different_person:
-            raise LeadcycleError("give either --relation (close family: one lead) or --different-person "
-                                 "(a lead of their own), not both")
+            raise LeadcycleError(N_("give either --relation (close family: one lead) or --different-person "
+                                    "(a lead of their own), not both"))
         with self.store.transaction():
             now = self.now
             agent = self.author(agent)
@@ -400,13 +407,14 @@ class LeadBook:
                     note=f"{name} ({relation}) registered with the same phone")
                 state = self.append(lead.id, [event])
                 return Added(self.store.get_lead(lead.id), state, "family",
-                             f"same lead #{lead.id}: {name} is {lead.name}'s {relation} "
-                             "(a family visiting together is one lead; the first registration counts)")
+                             M_("same lead #{id}: {name} is {lead}'s {relation} (a family visiting together is "
+                                "one lead; the first registration counts)", id=lead.id, name=name, lead=lead.name,
+                                relation=relation))
             message = None
             if shared:
                 extra = {**(extra or {}), "different_person_from": [lead.id for lead in shared]}
-                message = (f"phone {mask_phone(phone)} is also on lead #{shared[0].id} ({shared[0].name}); "
-                           "registered as a different person, as you said")
+                message = M_("phone {phone} is also on lead #{id} ({name}); registered as a different person, "
+                             "as you said", phone=mask_phone(phone), id=shared[0].id, name=shared[0].name)
             claims = ownership.registration_data(self, industry, phone, asks_for=asks_for,
                                                  referred_by=referred_by, referral_proof=referral_proof,
                                                  channel=channel, agent=agent, registered_as=registered_as,
@@ -424,7 +432,7 @@ class LeadBook:
 
     def _owner_text(self, lead: Lead) -> str:
         state = self.store.get_state(lead.id)
-        return state.owner if state and state.owner else "no owner (pool)"
+        return state.owner if state and state.owner else M_("no owner (pool)")
 
     def _people_on(self, leads: list[Lead]) -> list[tuple[tuple[Lead, str], str]]:
         """``((lead, name), name)`` for each lead's own name, then for each
@@ -449,33 +457,39 @@ class LeadBook:
         new lead (``others`` non-empty when ``different_person`` was said)."""
         others = [lead for lead in self.store.leads_by_phone(industry, phone) if lead.id != lead_id]
         if not others and relation is not None:
-            raise LeadcycleError(f"--relation {relation}: no {industry} lead has phone {mask_phone(phone)}; "
-                                 "--relation records close family on the lead of the same phone. Register "
-                                 f"{name} without it (a family member with another phone is a lead of their own)")
+            raise LeadcycleError(N_("--relation {relation}: no {industry} lead has phone {phone}; "
+                                    "--relation records close family on the lead of the same phone. Register "
+                                    "{name} without it (a family member with another phone is a lead of their own)"),
+                                 relation=relation, industry=industry, phone=mask_phone(phone), name=name)
         if not others:
             return None, []
         found = names.find(name, self._people_on(others))
         if found is not None and found[1] == names.NAME:
             lead, known = found[0]
-            same = ("" if known == name else f" ({name} is the same name)" if known == lead.name
-                    else f" ({name} is {known}, recorded on it as close family)")
+            same = ("" if known == name else M_(" ({name} is the same name)", name=name) if known == lead.name
+                    else M_(" ({name} is {known}, recorded on it as close family)", name=name, known=known))
             raise LeadcycleError(
-                f"phone {mask_phone(phone)} is already lead #{lead.id} ({lead.name}, owner: {self._owner_text(lead)}){same}; "
-                f"a returning client is logged with: leadcycle log {lead.id} visit --agent NAME")
+                N_("phone {phone} is already lead #{lead_id} ({lead}, owner: {owner_text}){same}; "
+                   "a returning client is logged with: leadcycle log {lead_id} visit --agent NAME"),
+                phone=mask_phone(phone), lead_id=lead.id, lead=lead.name, owner_text=self._owner_text(lead),
+                same=same)
         lead = found[0][0] if found is not None else others[0]
         if relation is not None:
             return lead, []
         if different_person:
             return None, others
-        how = (f"and {name} may be {lead.name} (a returning client is logged with: leadcycle log {lead.id} "
-               "visit --agent NAME); if not," if found is not None else "under another name;")
-        options = ("--relation spouse|parent|child|sibling|partner (close family: recorded on "
-                   f"lead #{lead.id}) or --different-person (a lead of their own)")
+        how = (M_("and {name} may be {lead} (a returning client is logged with: leadcycle log {lead_id} "
+                  "visit --agent NAME); if not,", name=name, lead=lead.name, lead_id=lead.id)
+               if found is not None else M_("under another name;"))
+        options = M_("--relation spouse|parent|child|sibling|partner (close family: recorded on "
+                     "lead #{lead_id}) or --different-person (a lead of their own)", lead_id=lead.id)
         if lead_id is not None:
-            options = ("--different-person (a lead of their own); close family belongs on "
-                       f"lead #{lead.id} (leadcycle lead add … --relation)")
-        raise LeadcycleError(f"phone {mask_phone(phone)} is already lead #{lead.id} ({lead.name}, owner: "
-                             f"{self._owner_text(lead)}) {how} say who {name} is: {options}")
+            options = M_("--different-person (a lead of their own); close family belongs on "
+                         "lead #{lead_id} (leadcycle lead add … --relation)", lead_id=lead.id)
+        raise LeadcycleError(N_("phone {phone} is already lead #{lead_id} ({lead}, owner: "
+                                "{owner_text}) {how} say who {name} is: {options}"),
+                             phone=mask_phone(phone), lead_id=lead.id, lead=lead.name,
+                             owner_text=self._owner_text(lead), how=how, name=name, options=options)
 
     def register(self, data: Mapping[str, Any]) -> Added:
         """Register a lead from plain data, e.g. an integrator's JSON object:
@@ -494,8 +508,9 @@ class LeadBook:
 
     def _check_clock(self, lead_id: int, events: list[Event]) -> None:
         if events and events[-1].at > self.now:
-            raise Refused(f"the clock ({self.now.isoformat()}) is before lead #{lead_id}'s last event "
-                          f"({events[-1].at.isoformat()}); the log cannot be back-filled")
+            raise Refused(N_("the clock ({now}) is before lead #{lead_id}'s last event "
+                             "({at}); the log cannot be back-filled"),
+                          now=self.now.isoformat(), lead_id=lead_id, at=events[-1].at.isoformat())
 
     def lead(self, lead_id: int) -> Lead:
         return self.store.get_lead(int(lead_id))
@@ -508,11 +523,13 @@ class LeadBook:
             field = ek.field(key)
             if field is None:
                 known = ", ".join(f.name for f in ek.fields) or "none"
-                raise NotFound(f"event kind {kind!r} has no field {key!r}; its fields: {known}")
+                raise NotFound(N_("event kind {kind!r} has no field {key!r}; its fields: {known}"),
+                               kind=kind, key=key, known=known)
             data[key] = field.coerce(value, self.now.date())
         for field in ek.fields:
             if field.required and data.get(field.name) is None:
-                raise LeadcycleError(f"{kind} needs {field.name}: add --set {field.name}=VALUE")
+                raise LeadcycleError(N_("{kind} needs {field}: add --set {field}=VALUE"),
+                                     kind=kind, field=field.name)
         return data
 
     def log(self, lead_id: int, kind: str, *, agent: str | None = None, data: dict[str, Any] | None = None,
@@ -525,7 +542,7 @@ class LeadBook:
         lead = self.lead(lead_id)
         ek = self.registry.event_kind(lead.industry, kind)
         if not ek.loggable:
-            raise Refused(f"{kind!r} events are written by their own command, not by 'log'")
+            raise Refused(N_("{kind!r} events are written by their own command, not by 'log'"), kind=kind)
         who = actors.require_actor(self, agent)
         clean = self.event_data(lead.industry, kind, data or {})
         if kind == "follow_up":
@@ -613,18 +630,18 @@ class LeadBook:
         lead = self.lead(lead_id)
         ind = self.industry(lead.industry)
         if not changes:
-            raise LeadcycleError("nothing to set: give KEY=VALUE")
+            raise LeadcycleError(N_("nothing to set: give KEY=VALUE"))
         who = actors.require_actor(self, agent)
         clean: dict[str, Any] = {}
         for key, value in changes.items():
             if key == "name":
-                clean[key] = require_text("name", value)
+                clean[key] = require_text(M_("name"), value)
             elif key == "gender":
                 clean[key] = normalize_gender(value)
             elif key == "phone":
                 clean[key] = normalize_phone(value)
             elif key == "need":
-                clean[key] = require_text("need", value)
+                clean[key] = require_text(M_("need"), value)
             else:
                 clean.update(coerce_attributes(ind, {key: value}, self.now.date()))
         data: dict[str, Any] = {"changes": clean}
@@ -654,8 +671,9 @@ class LeadBook:
         """A lead, its live state (computed now) and its history."""
         lead = self.lead(lead_id)
         if lead.created_at > self.now:
-            raise NotFound(f"lead #{lead.id} was registered at {lead.created_at.isoformat()}, after the clock "
-                           f"({self.now.isoformat()}); give a later --now")
+            raise NotFound(N_("lead #{lead_id} was registered at {created_at}, after the clock "
+                              "({now}); give a later --now"),
+                           lead_id=lead.id, created_at=lead.created_at.isoformat(), now=self.now.isoformat())
         events = self.store.events_for(lead.id)
         folded, state = engine.project(self.context, lead, events, self.now)
         return LeadRecord(folded, state, tuple(events), self.registry.industries.get(lead.industry))
@@ -674,14 +692,16 @@ class LeadBook:
         ctx = self.context
         ladder = ctx.for_industry(lead.industry).stages
         if ladder is None:
-            raise Refused(f"{lead.industry} has no stage ladder; nothing to advance")
+            raise Refused(N_("{industry} has no stage ladder; nothing to advance"), industry=lead.industry)
         if ladder.mode != "advanced":
-            raise Refused(f"{lead.industry} stages are computed from the record, not advanced by hand "
-                          f"(see 'leadcycle settings list' for the industry's ladder setting)")
+            raise Refused(N_("{industry} stages are computed from the record, not advanced by hand "
+                             "(see 'leadcycle settings list' for the industry's ladder setting)"),
+                          industry=lead.industry)
         target = ladder.stage(stage)
         if target is None:
             names = ", ".join(dict.fromkeys(s.name for s in ladder.stages))
-            raise NotFound(f"unknown stage {stage!r} for {lead.industry}; use one of: {names}")
+            raise NotFound(N_("unknown stage {stage!r} for {industry}; use one of: {names}"),
+                           stage=stage, industry=lead.industry, names=names)
         who = actors.require_actor(self, agent)
         data: dict[str, Any] = {"stage": target.name}
 
@@ -692,14 +712,18 @@ class LeadBook:
             data["from"] = state.stage
             order = [s.name for s in ladder.stages if not s.terminal]
             if current is not None and current.terminal:
-                raise Refused(f"lead #{lead.id} is at {current.label.en} ({current.label.zh}), "
-                              "a terminal stage; it cannot be advanced")
+                raise Refused(N_("lead #{lead_id} is at {en} ({zh}), "
+                                 "a terminal stage; it cannot be advanced"),
+                              lead_id=lead.id, en=current.label.en, zh=current.label.zh)
             if current is not None and current.name == target.name:
-                raise Refused(f"lead #{lead.id} is already at {target.label.en} ({target.label.zh})")
+                raise Refused(N_("lead #{lead_id} is already at {en} ({zh})"),
+                              lead_id=lead.id, en=target.label.en, zh=target.label.zh)
             if not target.terminal and current is not None and current.name in order \
                     and order.index(target.name) < order.index(current.name):
-                raise Refused(f"{target.label.en} comes before lead #{lead.id}'s current stage "
-                              f"{current.label.en}; stages only move forward")
+                raise Refused(N_("{en} ({zh}) comes before lead #{lead_id}'s current stage "
+                                 "{current_en} ({current_zh}); stages only move forward"),
+                              en=target.label.en, zh=target.label.zh, lead_id=lead.id,
+                              current_en=current.label.en, current_zh=current.label.zh)
             row = engine.feature_row(ctx, lead, events, self.now)
             needed = [target] if target.terminal else \
                 [s for s in ladder.stages if not s.terminal][:order.index(target.name) + 1]
@@ -716,10 +740,13 @@ class LeadBook:
                          ] if attrs_missing else []
                 hints += [f"leadcycle log {lead.id} {c.feature[2:]}" for c in missing
                           if c.feature.startswith("n_") and c.feature not in attrs_missing]
-                items = "; ".join(f"{d.en} ({d.zh})" for d in (c.describe() for c in missing))
-                hint = f"; record with: {', '.join(dict.fromkeys(hints))}" if hints else ""
-                raise Refused(f"lead #{lead.id} cannot enter {target.label.en} ({target.label.zh}): "
-                              f"missing {items}{hint}")
+                described = [c.describe() for c in missing]
+                items, items_zh = "; ".join(f"{d.en} ({d.zh})" for d in described), "；".join(d.zh for d in described)
+                hint = M_("; record with: {commands}", commands=", ".join(dict.fromkeys(hints))) if hints else ""
+                raise Refused(N_("lead #{lead_id} cannot enter {en} ({zh}): "
+                                 "missing {items}{hint}"),
+                              lead_id=lead.id, en=target.label.en, zh=target.label.zh, items=items, items_zh=items_zh,
+                              hint=hint)
 
         return self.append(lead.id, [Event(None, lead.id, "stage", self.now, who.name, data, note)], check=check,
                            history_check=self._marker(lead, who, "stage", data))
@@ -879,8 +906,9 @@ class LeadBook:
         for g in scale:
             if grade.strip().lower() == g.lower():
                 return g
-        whose = industry or "the enabled industries"
-        raise LeadcycleError(f"grade {grade!r} is not on the scale of {whose}: use one of {', '.join(scale)}")
+        whose = industry or M_("the enabled industries")
+        raise LeadcycleError(N_("grade {grade!r} is not on the scale of {whose}: use one of {scale}"),
+                             grade=grade, whose=whose, scale=', '.join(scale))
 
     def stage_filter(self, industry: str | None, stage: str | None) -> str | None:
         """``--stage`` checked against the industries' ladders (as the
@@ -892,8 +920,9 @@ class LeadBook:
             st.name for st in (rules[n].stages.stages if n in rules and rules[n].stages else ())))
         if stage.strip() in known:
             return stage.strip()
-        whose = industry or "the enabled industries"
-        raise LeadcycleError(f"stage {stage!r} is not a stage of {whose}: use one of {', '.join(known)}")
+        whose = industry or M_("the enabled industries")
+        raise LeadcycleError(N_("stage {stage!r} is not a stage of {whose}: use one of {known}"),
+                             stage=stage, whose=whose, known=', '.join(known))
 
     def list(self, **filters) -> list[dict]:
         """Leads with their live state; ``industry``, ``grade``, ``stage``,
@@ -909,8 +938,8 @@ class LeadBook:
 
             kind, key = classify(filters["q"])
             if not key:
-                raise LeadcycleError("--q needs something to find: the last digits of a phone, part of a "
-                                     "name, or its pinyin (e.g. 8000, 张, zw)")
+                raise LeadcycleError(N_("--q needs something to find: the last digits of a phone, part of a "
+                                        "name, or its pinyin (e.g. 8000, 张, zw)"))
             filters["q"] = (kind, key)
         self.refresh(owner=filters.get("owner"))
         return list(self.store.query_leads(**filters))
@@ -923,8 +952,8 @@ class LeadBook:
 
         kind, key = classify(text)
         if not key:
-            raise LeadcycleError("give something to find: the last digits of a phone, part of a name, "
-                                 "or its pinyin (e.g. 8000, 张, zw)")
+            raise LeadcycleError(N_("give something to find: the last digits of a phone, part of a name, "
+                                    "or its pinyin (e.g. 8000, 张, zw)"))
         if industry is not None:
             self.industry(industry)
         self.refresh()
@@ -956,7 +985,7 @@ class LeadBook:
                 # run_review's policy refuses (PluginFailed, naming the plugin) on any failure
                 results = loader.call_safely("run_review", book=self, apply=apply)
             except LeadcycleError as e:
-                raise LeadcycleError(f"{e}; the review wrote nothing") from e
+                raise LeadcycleError(N_("{e}; the review wrote nothing"), e=e) from e
         return [change for result in results for change in result]
 
     # --------------------------------------------------------- ownership

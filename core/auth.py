@@ -25,13 +25,17 @@ import hmac
 import secrets
 
 from .errors import LeadcycleError, Refused
+from .i18n import M_, N_
 
 ROLES = ("agent", "manager", "admin")
 #: what each role may do beyond the one below it, for one-line refusals
 ROLE_POWERS = {
-    "manager": "approve, arbitrate, reassign, redistribute the pool and accept departures",
-    "admin": "manage agents, settings and industries",
+    "manager": N_("approve, arbitrate, reassign, redistribute the pool and accept departures"),
+    "admin": N_("manage agents, settings and industries"),
 }
+#: a role as a sentence names it ("李娜 is an agent", "needs the manager role")
+ROLE_NAMES = {"agent": M_("an agent"), "manager": M_("a manager"), "admin": M_("an admin")}
+ROLE_WORDS = {"agent": M_("agent"), "manager": M_("manager"), "admin": M_("admin")}
 MIN_SECRET = 6
 
 # scrypt's cost: 16 MiB of memory and ~50 ms per check on a laptop (the
@@ -50,9 +54,10 @@ def hash_secret(secret: str) -> str:
 
 def check_secret_strength(secret: str) -> None:
     if secret is None or len(secret) < MIN_SECRET:
-        raise LeadcycleError(f"a password or PIN needs at least {MIN_SECRET} characters")
+        raise LeadcycleError(N_("a password or PIN needs at least {min_secret} characters"),
+                             min_secret=MIN_SECRET)
     if secret.strip() != secret:
-        raise LeadcycleError("a password or PIN may not start or end with a space")
+        raise LeadcycleError(N_("a password or PIN may not start or end with a space"))
 
 
 def verify_secret(secret: str, stored: str | None) -> bool:
@@ -80,7 +85,7 @@ def token_hash(token: str) -> str:
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise LeadcycleError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        raise LeadcycleError(N_("role {role!r} is not one of {roles}"), role=role, roles=', '.join(ROLES))
     return role
 
 
@@ -94,7 +99,11 @@ def at_least(role: str | None, needed: str) -> bool:
 def require_role(name: str | None, role: str | None, needed: str, what: str) -> None:
     """One line naming the role ``what`` needs, when the actor lacks it."""
     if name is None:
-        raise Refused(f"{what} needs a signed-in {needed}: sign in with: leadcycle login")
+        raise Refused(N_("{what} needs a signed-in {needed}: sign in with: leadcycle login"),
+                      what=what, needed=ROLE_WORDS.get(needed, needed))
     if not at_least(role, needed):
-        raise Refused(f"{what} needs the {needed} role ({ROLE_POWERS.get(needed, needed)}); "
-                      f"{name} is {'an' if role == 'agent' else 'a'} {role}")
+        raise Refused(N_("{what} needs the {needed} role ({role_powers}); "
+                         "{name} is {role}"),
+                      what=what, needed=ROLE_WORDS.get(needed, needed),
+                      role_powers=M_(ROLE_POWERS.get(needed, needed)), name=name,
+                      role=ROLE_NAMES.get(role, role))

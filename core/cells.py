@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import LeadcycleError
+from .i18n import N_
 
 EPOCH_1900 = dt.datetime(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug included)
 EPOCH_1904 = dt.datetime(1904, 1, 1)
@@ -39,7 +40,8 @@ _SERIAL = re.compile(r"\d{5}(\.\d+)?")
 
 
 def _bad(raw: Any) -> LeadcycleError:
-    return LeadcycleError(f"date {raw!r} is not a date such as 2026-03-05, 2026/3/5, 2026年3月5日 or 3月5日")
+    return LeadcycleError(N_("date {raw!r} is not a date such as 2026-03-05, 2026/3/5, 2026年3月5日 or 3月5日"),
+                          raw=raw)
 
 
 def parse_moment(raw: Any, *, now: dt.datetime, zone: ZoneInfo | None = None,
@@ -156,7 +158,7 @@ def is_area(field) -> bool:
 def parse_count(raw: Any) -> int:
     """``3``, ``3.0``, ``3次`` → 3; anything else is one line."""
     if isinstance(raw, bool):
-        raise LeadcycleError(f"visit count {raw!r} is not a whole number such as 3")
+        raise LeadcycleError(N_("visit count {raw!r} is not a whole number such as 3"), raw=raw)
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     if isinstance(raw, int):
@@ -164,10 +166,10 @@ def parse_count(raw: Any) -> int:
     else:
         text = re.sub(r"\s*次\s*$", "", unicodedata.normalize("NFKC", str(raw)).strip())
         if not text.isdigit():
-            raise LeadcycleError(f"visit count {raw!r} is not a whole number such as 3")
+            raise LeadcycleError(N_("visit count {raw!r} is not a whole number such as 3"), raw=raw)
         value = int(text)
     if not 0 <= value <= 10_000:
-        raise LeadcycleError(f"visit count {raw!r} is not between 0 and 10,000")
+        raise LeadcycleError(N_("visit count {raw!r} is not between 0 and 10,000"), raw=raw)
     return value
 
 

@@ -25,6 +25,7 @@ from typing import Iterable, Sequence
 import attrs
 
 from .model import Event, Label
+from .i18n import M_, N_
 
 VOID = "void"
 
@@ -78,7 +79,7 @@ def correction(name: str | None) -> Correction:
         if text.lower() in (c.name, c.label.en.lower()) or text == c.label.zh:
             return c
     known = ", ".join(f"{c.name} ({c.label.zh})" for c in CORRECTIONS.values())
-    raise LeadcycleError(f"--as {text!r} is not a correction; use one of: {known}")
+    raise LeadcycleError(N_("--as {text!r} is not a correction; use one of: {known}"), text=text, known=known)
 
 
 def void_line(void: Event, lang: str = "en") -> str:
@@ -108,17 +109,17 @@ def void(book, lead_id: int, event_id: int, *, reason: str | None, agent: str | 
     and nothing written. Returns ``(void event, new state)``."""
     from .errors import LeadcycleError
 
-    who = book.agent(book.author(agent), what="--agent (who records the correction)")
+    who = book.agent(book.author(agent), what=M_("--agent (who records the correction)"))
     text = " ".join(str(reason or "").split())
     if not text:
-        raise LeadcycleError("--reason is required: say why the entry is voided (the register keeps both)")
+        raise LeadcycleError(N_("--reason is required: say why the entry is voided (the register keeps both)"))
     kind = correction(as_)
     lead = book.lead(lead_id)
     try:
         event_id = int(str(event_id).lstrip("#"))
     except ValueError:
-        raise LeadcycleError(f"{event_id!r} is not an event id (a number such as 12; "
-                             f"see: leadcycle show {lead.id})") from None
+        raise LeadcycleError(N_("{event_id!r} is not an event id (a number such as 12; "
+                                "see: leadcycle show {lead_id})"), event_id=event_id, lead_id=lead.id) from None
     data = {"event": event_id, "as": kind.name, "reason": text}
 
     def check(history: list[Event]) -> None:
@@ -138,27 +139,33 @@ def _target(book, lead, history: list[Event], event_id: int, kind: Correction) -
 
     target = next((e for e in history if e.id == event_id), None)
     if target is None:
-        raise NotFound(f"event #{event_id} is not in lead #{lead.id}'s log; "
-                       f"see its entries with: leadcycle show {lead.id}")
+        raise NotFound(N_("event #{event_id} is not in lead #{lead_id}'s log; "
+                          "see its entries with: leadcycle show {lead_id}"),
+                       event_id=event_id, lead_id=lead.id)
     if target.kind == VOID:
-        raise Refused(f"event #{event_id} is itself a void; a correction is not undone — "
-                      f"log the entry again instead")
+        raise Refused(N_("event #{event_id} is itself a void; a correction is not undone — "
+                         "log the entry again instead"), event_id=event_id)
     if target.kind == "register":
-        raise Refused(f"event #{event_id} is lead #{lead.id}'s registration, the evidence of ownership "
-                      f"(DOMAIN §1), and cannot be voided; correct its details with: "
-                      f"leadcycle lead set {lead.id} KEY=VALUE --agent NAME")
+        raise Refused(N_("event #{event_id} is lead #{lead_id}'s registration, the evidence of ownership "
+                         "(DOMAIN §1), and cannot be voided; correct its details with: "
+                         "leadcycle lead set {lead_id} KEY=VALUE --agent NAME"),
+                      event_id=event_id, lead_id=lead.id)
     done = voided_by(history).get(event_id)
     if done is not None:
-        raise Refused(f"event #{event_id} was already voided by #{done.id} on {done.at:%Y-%m-%d} "
-                      f"({done.data.get('reason')})")
+        raise Refused(N_("event #{event_id} was already voided by #{done_id} on {at:%Y-%m-%d} "
+                         "({reason})"),
+                      event_id=event_id, done_id=done.id, at=done.at, reason=done.data.get('reason'))
     industry = book.registry.industries.get(lead.industry)
     ek = next((k for k in industry.event_kinds if k.name == target.kind), None) if industry else None
     if target.kind not in ("set", "stage") and (ek is None or not ek.loggable):
-        raise Refused(f"event #{event_id} is a {target.kind} entry, written by its own command, and is not "
-                      "voided (ownership: leadcycle reassign or arbitrate; reviews: the next review)")
+        raise Refused(N_("event #{event_id} is a {kind} entry, written by its own command, and is not "
+                         "voided (ownership: leadcycle reassign or arbitrate; reviews: the next review)"),
+                      event_id=event_id, kind=target.kind)
     if kind.targets is not None and target.kind not in kind.targets:
-        raise LeadcycleError(f"--as {kind.name} ({kind.label.zh}) voids {' or '.join(kind.targets)} entries, "
-                             f"and event #{event_id} is a {target.kind}; a mistake is --as wrong_entry")
+        raise LeadcycleError(N_("--as {kind} ({zh}) voids {targets} entries, "
+                                "and event #{event_id} is a {kind2}; a mistake is --as wrong_entry"),
+                             kind=kind.name, zh=kind.label.zh, targets=' or '.join(kind.targets), event_id=event_id,
+                             kind2=target.kind)
     return target
 
 
@@ -170,8 +177,10 @@ def _check_author(book, lead, who, target: Event, effective: list[Event]) -> Non
     owner = ownership.resolve(effective, ownership._policy(book, lead.industry), book.now).owner
     if who.is_manager or who.name in (owner, target.agent):
         return
-    raise Refused(f"lead #{lead.id} belongs to {owner or 'no one (pool)'} and event #{target.id} was written "
-                  f"by {target.agent or 'no agent'}; only they or a manager may void it")
+    raise Refused(N_("lead #{lead_id} belongs to {owner} and event #{target_id} was written "
+                     "by {author}; only they or a manager may void it"),
+                  lead_id=lead.id, owner=owner or M_("no one (pool)"), target_id=target.id,
+                  author=target.agent or M_("no agent"))
 
 
 def _check_dependents(book, lead, effective: list[Event], target: Event, kind: Correction) -> None:
@@ -187,15 +196,16 @@ def _check_dependents(book, lead, effective: list[Event], target: Event, kind: C
     later = [(i, e) for i, e in enumerate(remaining) if e.id is not None and e.id > target.id]
 
     def refuse(e: Event, why: str) -> None:
-        raise Refused(f"voiding #{target.id} ({target.kind}) would leave #{e.id} ({e.kind}, "
-                      f"{e.at:%Y-%m-%d}) without what it needs: {why}; void #{e.id} first")
+        raise Refused(N_("voiding #{target_id} ({kind}) would leave #{id} ({kind2}, "
+                         "{at:%Y-%m-%d}) without what it needs: {why}; void #{id} first"),
+                      target_id=target.id, kind=target.kind, id=e.id, kind2=e.kind, at=e.at, why=why)
 
     if kind.name == "cancel_subscription":
         for _, e in later:
             if e.kind in ("contract", "order"):
-                raise Refused(f"lead #{lead.id} signed a {e.kind} (#{e.id}) after this deposit; a client who "
-                              f"withdraws after signing returns the unit: leadcycle void {lead.id} {e.id} "
-                              "--as return_unit")
+                raise Refused(N_("lead #{lead_id} signed a {kind} (#{id}) after this deposit; a client who "
+                                 "withdraws after signing returns the unit: leadcycle void {lead_id} {id} "
+                                 "--as return_unit"), lead_id=lead.id, kind=e.kind, id=e.id)
     hooks = loader.get_pm().hook.check_event.get_hookimpls()
     ladder = book.context.for_industry(lead.industry).stages if lead.industry in book.context.rules else None
     for i, e in later:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .i18n import M_
 from .hookspecs import hookimpl
 from .model import Label, Setting
 from .rules import OwnershipPolicy
@@ -49,7 +50,7 @@ def register_settings(register):
 
 
 #: a time of day, zero-padded, so that two compare as text (lunch start ≤ end)
-HHMM = (r"([01][0-9]|2[0-3]):[0-5][0-9]", "a time of day as HH:MM between 00:00 and 23:59, e.g. 12:00")
+HHMM = (r"([01][0-9]|2[0-3]):[0-5][0-9]", M_("a time of day as HH:MM between 00:00 and 23:59, e.g. 12:00"))
 
 #: the fractions an office may choose for a credit split (exact, no rounding)
 SPLIT_CHOICES = ("0", "1/10", "1/5", "1/4", "3/10", "1/3", "2/5", "1/2", "3/5", "2/3", "7/10",

@@ -11,7 +11,9 @@ class LeadcycleError(Exception):
     ``LeadcycleError(N_("unknown agent {name!r}"), name=name)`` — and the
     CLI prints it in the reader's language (:meth:`translated`); ``str(e)``
     is always the English text. A message given whole is printed as it is,
-    translated only when the catalog has that exact text.
+    translated only when the catalog has that exact text. A value that is
+    itself a message (:func:`leadcycle.i18n.M_`, "the pool") or a domain
+    error (``item 2: {error}``) is shown in the reader's language too.
     """
 
     def __init__(self, message: str = "", /, **params):
@@ -20,13 +22,15 @@ class LeadcycleError(Exception):
 
     def translated(self, lang: str | None = None) -> str:
         """The message in ``lang`` (default: the current language)."""
-        from leadcycle.i18n import _
+        from leadcycle.i18n import _, render
 
         text = _(str(self.message), lang)
         if not self.params:
             return text
+        params = {k: v.translated(lang) if isinstance(v, LeadcycleError) else render(v, lang)
+                  for k, v in self.params.items()}
         try:
-            return text.format(**self.params)
+            return text.format(**params)
         except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
             return str(self)
 

@@ -58,6 +58,7 @@ from .errors import LeadcycleError
 from .io import ISO_SECONDS, write_sheet
 from .model import Agent, Event, Lead
 from .privacy import mask_phone
+from .i18n import M_, N_
 
 FORMAT = "leadcycle-history"
 VERSION = 1
@@ -150,8 +151,8 @@ def write_history(book, fmt: str, path: str, *, unmask: bool = False) -> dict[st
     read in one transaction so that the rows add up. Returns the rows
     written per table."""
     if fmt not in ("jsonl", "xlsx"):
-        raise LeadcycleError(f"a history is written as .jsonl or .xlsx, not {fmt}; "
-                             "give -o history.jsonl or -o history.xlsx")
+        raise LeadcycleError(N_("a history is written as .jsonl or .xlsx, not {fmt}; "
+                                "give -o history.jsonl or -o history.xlsx"), fmt=fmt)
     with _snapshot(book.store.conn):
         head = header(book, unmask)
         if fmt == "jsonl":
@@ -197,8 +198,8 @@ def _xlsx_value(table: str, column: str, value: Any) -> Any:
     if (table, column) in JSON_COLUMNS:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
         if len(text) > 32_767:  # Excel's cell limit
-            raise LeadcycleError(f"a {table} row holds more than an Excel cell can (32,767 characters); "
-                                 "write the history as .jsonl instead")
+            raise LeadcycleError(N_("a {table} row holds more than an Excel cell can (32,767 characters); "
+                                    "write the history as .jsonl instead"), table=table)
         return text
     return value
 
@@ -237,31 +238,36 @@ def read_history(path: str) -> History:
     phones, the row counts, each row's columns and types. One line
     naming the row for anything wrong."""
     if not os.path.isfile(path):
-        raise LeadcycleError(f"no file {path}; give the path of a history written by export --history")
+        raise LeadcycleError(N_("no file {path}; give the path of a history written by export --history"),
+                             path=path)
     ext = os.path.splitext(path)[1].lower()
     head, raw = _read_jsonl(path) if ext == ".jsonl" else _read_xlsx(path)
     if head.get("format") != FORMAT:
-        raise LeadcycleError(f"{path} is not a leadcycle history (its first row does not say "
-                             f"format {FORMAT}); write one with: leadcycle export --history -o FILE.jsonl")
+        raise LeadcycleError(N_("{path} is not a leadcycle history (its first row does not say "
+                                "format {format}); write one with: leadcycle export --history -o FILE.jsonl"),
+                             path=path, format=FORMAT)
     if head.get("version") != VERSION:
-        raise LeadcycleError(f"{path} is a history of version {head.get('version')}, this leadcycle "
-                             f"reads version {VERSION}; upgrade leadcycle")
+        raise LeadcycleError(N_("{path} is a history of version {version}, this leadcycle "
+                                "reads version {version2}; upgrade leadcycle"),
+                             path=path, version=head.get('version'), version2=VERSION)
     if head.get("masked") is not False:
-        raise LeadcycleError(f"{path} was exported with masked phones (138****1234), so it cannot be "
-                             "imported back faithfully; a manager exports it with: "
-                             "leadcycle export --history --unmask -o FILE")
+        raise LeadcycleError(N_("{path} was exported with masked phones (138****1234), so it cannot be "
+                                "imported back faithfully; a manager exports it with: "
+                                "leadcycle export --history --unmask -o FILE"), path=path)
     tables: dict[str, list[dict]] = {t: [] for t in COLUMNS}
     for where, table, row in raw:
         if table not in COLUMNS:
-            raise LeadcycleError(f"{path} {where}: unknown table {table!r}; a history has "
-                                 f"{', '.join(COLUMNS)}")
+            raise LeadcycleError(N_("{path} {where}: unknown table {table!r}; a history has "
+                                    "{columns}"),
+                                 path=path, where=where, table=table, columns=', '.join(COLUMNS))
         tables[table].append(_check_row(f"{path} {where}", table, row))
     expected = head.get("rows") or {}
     for table, rows in tables.items():
         if expected.get(table, 0) != len(rows):
-            raise LeadcycleError(f"{path} has {len(rows)} {table} rows, but its first row says "
-                                 f"{expected.get(table, 0)}: the file was cut short or edited; "
-                                 "export it again")
+            raise LeadcycleError(N_("{path} has {n_rows} {table} rows, but its first row says "
+                                    "{expected}: the file was cut short or edited; "
+                                    "export it again"),
+                                 path=path, n_rows=len(rows), table=table, expected=expected.get(table, 0))
     return History(head, tables)
 
 
@@ -275,15 +281,17 @@ def _read_jsonl(path: str) -> tuple[dict, list]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                raise LeadcycleError(f"{path} line {n} is not JSON ({e.msg}); nothing was imported") from None
+                raise LeadcycleError(N_("{path} line {n} is not JSON ({msg}); nothing was imported"),
+                                     path=path, n=n, msg=e.msg) from None
             if not isinstance(obj, dict):
-                raise LeadcycleError(f"{path} line {n} is not a JSON object; nothing was imported")
+                raise LeadcycleError(N_("{path} line {n} is not a JSON object; nothing was imported"),
+                                     path=path, n=n)
             if head is None:
                 head = obj
                 continue
             rows.append((f"line {n}", obj.pop("table", None), obj))
     if head is None:
-        raise LeadcycleError(f"{path} is empty; nothing was imported")
+        raise LeadcycleError(N_("{path} is empty; nothing was imported"), path=path)
     return head, rows
 
 
@@ -293,7 +301,8 @@ def _read_xlsx(path: str) -> tuple[dict, list]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True)
     except Exception as e:
-        raise LeadcycleError(f"{path} is not a readable .xlsx file ({type(e).__name__})") from None
+        raise LeadcycleError(N_("{path} is not a readable .xlsx file ({name})"),
+                             path=path, name=type(e).__name__) from None
     try:
         head: dict = {}
         for key, value, *_ in wb["history"].iter_rows(min_row=2, values_only=True):
@@ -318,8 +327,9 @@ def _read_xlsx(path: str) -> tuple[dict, list]:
                         try:
                             value = json.loads(value)
                         except json.JSONDecodeError as e:
-                            raise LeadcycleError(f"{path} sheet {table} row {n}: {name} is not JSON "
-                                                 f"({e.msg}); nothing was imported") from None
+                            raise LeadcycleError(N_("{path} sheet {table} row {n}: {name} is not JSON "
+                                                    "({msg}); nothing was imported"),
+                                                 path=path, table=table, n=n, name=name, msg=e.msg) from None
                     row[name] = value
                 rows.append((f"sheet {table} row {n}", table, row))
         if head.get("masked") in (0, 1):  # a bool cell may read back as a number
@@ -334,7 +344,8 @@ def _check_row(where: str, table: str, row: dict) -> dict:
     out = {c: row.get(c) for c in COLUMNS[table]}
 
     def bad(column: str, what: str) -> LeadcycleError:
-        return LeadcycleError(f"{where}: {column} {out.get(column)!r} is not {what}; nothing was imported")
+        return LeadcycleError(N_("{where}: {column} {out!r} is not {what}; nothing was imported"),
+                              where=where, column=column, out=out.get(column), what=what)
 
     for c, v in out.items():
         if c in ("id", "lead_id"):
@@ -359,7 +370,7 @@ def _check_row(where: str, table: str, row: dict) -> dict:
               "receptions": ("kind",), "relations": ("agent", "phone"), "leads": ("industry", "name", "phone"),
               "events": ("kind",)}[table]:
         if not out[c]:
-            raise LeadcycleError(f"{where}: {c} is missing; nothing was imported")
+            raise LeadcycleError(N_("{where}: {c} is missing; nothing was imported"), where=where, c=c)
     return out
 
 
@@ -387,7 +398,7 @@ def import_history(book, path: str) -> HistoryResult:
     or nothing, in one transaction. On an office database an admin does it
     (it adds agents and changes settings)."""
     history = read_history(path)
-    book.require("admin", "importing a full history")
+    book.require("admin", M_("importing a full history"))
     book.store.migrate(book.registry.migrations)
     result = HistoryResult(path)
     with book.store.transaction():
@@ -422,8 +433,9 @@ class _Apply:
 
     def _after_clock(self, what: str, at: str) -> None:
         if dt.datetime.fromisoformat(at) > self.now:
-            raise LeadcycleError(f"{what} is dated {at}, after the clock ({self.now.isoformat()}); "
-                                 "import it at a later --now (or on the machine's clock)")
+            raise LeadcycleError(N_("{what} is dated {at}, after the clock ({now}); "
+                                    "import it at a later --now (or on the machine's clock)"),
+                                 what=what, at=at, now=self.now.isoformat())
 
     # -------------------------------------------------------- the tables
 
@@ -431,8 +443,9 @@ class _Apply:
         known = self.book.registry.industries
         for row in self.tables["industries"]:
             if row["name"] not in known:
-                raise LeadcycleError(f"the history's industry {row['name']!r} is not installed here "
-                                     f"(installed: {', '.join(sorted(known))}); install its plugin first")
+                raise LeadcycleError(N_("the history's industry {name!r} is not installed here "
+                                        "(installed: {known}); install its plugin first"),
+                                     name=row['name'], known=', '.join(sorted(known)))
             self._count("industries", self.store.enable_industry(row["name"], dt.datetime.fromisoformat(
                 row["enabled_at"])))
         self.book._context = None
@@ -449,12 +462,13 @@ class _Apply:
         wanted = {}
         for row in self.tables["settings"]:
             if row["key"] not in declared:
-                raise LeadcycleError(f"the history's setting {row['key']} is not one this leadcycle and its "
-                                     "plugins know; install the plugin that declares it")
+                raise LeadcycleError(N_("the history's setting {key} is not one this leadcycle and its "
+                                        "plugins know; install the plugin that declares it"), key=row['key'])
             try:
                 wanted[row["key"]] = theirs.coerce(row["key"], row["value"])
             except LeadcycleError as e:
-                raise LeadcycleError(f"the history's setting {row['key']}: {e}; nothing was imported") from None
+                raise LeadcycleError(N_("the history's setting {key}: {e}; nothing was imported"),
+                                     key=row['key'], e=e) from None
         stored = self.store.stored_settings()
         for key, value in wanted.items():
             changed = key not in stored or stored[key] != value
@@ -479,8 +493,8 @@ class _Apply:
 
     def _agent(self, where: str, name: str | None) -> None:
         if name is not None and name not in self.known_agents:
-            raise LeadcycleError(f"{where} names agent {name!r}, who is neither in the history's agents "
-                                 "nor in this database; nothing was imported")
+            raise LeadcycleError(N_("{where} names agent {name!r}, who is neither in the history's agents "
+                                    "nor in this database; nothing was imported"), where=where, name=name)
 
     def _append_missing(self, table: str, sql_table: str, rows: list[dict], key) -> list[dict]:
         """The rows of ``table`` not in ``sql_table`` yet, by content
@@ -557,43 +571,48 @@ class _Apply:
         leads = {}
         for row in self.tables["leads"]:
             if row["id"] in leads:
-                raise LeadcycleError(f"the history has lead #{row['id']} twice; nothing was imported")
+                raise LeadcycleError(N_("the history has lead #{id} twice; nothing was imported"),
+                                     id=row['id'])
             if row["industry"] not in self.book.registry.industries:
-                raise LeadcycleError(f"lead #{row['id']} is a {row['industry']} lead, an industry not "
-                                     "installed here; nothing was imported")
+                raise LeadcycleError(N_("lead #{id} is a {industry} lead, an industry not "
+                                        "installed here; nothing was imported"),
+                                     id=row['id'], industry=row['industry'])
             try:
                 normalize_phone(row["phone"])
             except LeadcycleError:
-                raise LeadcycleError(f"lead #{row['id']}'s phone {mask_phone(row['phone'])} is not a phone "
-                                     "number (was the file exported with masked phones?); nothing was "
-                                     "imported") from None
+                raise LeadcycleError(N_("lead #{id}'s phone {phone} is not a phone "
+                                        "number (was the file exported with masked phones?); nothing was "
+                                        "imported"), id=row['id'], phone=mask_phone(row['phone'])) from None
             self._after_clock(f"lead #{row['id']}", row["created_at"])
             leads[row["id"]] = row
         by_lead: dict[int, list[dict]] = defaultdict(list)
         seen_ids = set()
         for e in self.tables["events"]:
             if e["id"] in seen_ids:
-                raise LeadcycleError(f"the history has event #{e['id']} twice; nothing was imported")
+                raise LeadcycleError(N_("the history has event #{id} twice; nothing was imported"), id=e['id'])
             seen_ids.add(e["id"])
             if e["lead_id"] not in leads:
-                raise LeadcycleError(f"event #{e['id']} is on lead #{e['lead_id']}, which the history does "
-                                     "not have; nothing was imported")
+                raise LeadcycleError(N_("event #{id} is on lead #{lead_id}, which the history does "
+                                        "not have; nothing was imported"), id=e['id'], lead_id=e['lead_id'])
             self._agent(f"event #{e['id']}", e["agent"])
             self._after_clock(f"event #{e['id']}", e["at"])
             by_lead[e["lead_id"]].append(e)
         for lead_id, events in by_lead.items():
             events.sort(key=lambda e: e["id"])
             if events[0]["kind"] != "register":
-                raise LeadcycleError(f"lead #{lead_id}'s first entry in the history is {events[0]['kind']} "
-                                     f"(event #{events[0]['id']}), not its registration; nothing was imported")
+                raise LeadcycleError(N_("lead #{lead_id}'s first entry in the history is {kind} "
+                                        "(event #{id}), not its registration; nothing was imported"),
+                                     lead_id=lead_id, kind=events[0]['kind'], id=events[0]['id'])
             for a, b in zip(events, events[1:]):
                 if b["at"] < a["at"]:
-                    raise LeadcycleError(f"lead #{lead_id}'s event #{b['id']} ({b['at']}) is earlier than "
-                                         f"event #{a['id']} ({a['at']}) before it; the file was edited — "
-                                         "export it again")
+                    raise LeadcycleError(N_("lead #{lead_id}'s event #{id} ({at}) is earlier than "
+                                            "event #{id2} ({at2}) before it; the file was edited — "
+                                            "export it again"),
+                                         lead_id=lead_id, id=b['id'], at=b['at'], id2=a['id'], at2=a['at'])
         missing = sorted(set(leads) - set(by_lead))
         if missing:
-            raise LeadcycleError(f"lead #{missing[0]} has no registration in the history; nothing was imported")
+            raise LeadcycleError(N_("lead #{missing} has no registration in the history; nothing was imported"),
+                                 missing=missing[0])
 
         self.lead_map: dict[int, int] = {}
         self.event_map: dict[int, int] = {}
@@ -622,10 +641,11 @@ class _Apply:
                 continue
             if log[target].last is not None and e["at"] < log[target].last:
                 raise LeadcycleError(
-                    f"event #{e['id']} of lead #{e['lead_id']} ({e['kind']}, {e['at']}) is not on lead "
-                    f"#{target}'s log here, and is earlier than its last entry ({log[target].last}); the log "
-                    "cannot be back-filled — import a history into the database it came from or into a "
-                    "new one; nothing was imported")
+                    N_("event #{id} of lead #{lead_id} ({kind}, {at}) is not on lead "
+                       "#{target}'s log here, and is earlier than its last entry ({last}); the log "
+                       "cannot be back-filled — import a history into the database it came from or into a "
+                       "new one; nothing was imported"),
+                    id=e['id'], lead_id=e['lead_id'], kind=e['kind'], at=e['at'], target=target, last=log[target].last)
             self.event_map[e["id"]] = next_event
             new_events.append(Event(next_event, target, e["kind"], dt.datetime.fromisoformat(e["at"]),
                                     e["agent"], data, e["note"]))
@@ -652,9 +672,10 @@ class _Apply:
                 return None
         for other_id, name in self.conn.execute(
                 "SELECT id, name FROM leads WHERE industry = ? AND phone = ?", (row["industry"], row["phone"])):
-            raise LeadcycleError(f"lead #{row['id']} ({row['name']}) of the history has the phone of lead "
-                                 f"#{other_id} ({name}) here, a different registration; import a history into "
-                                 "the database it came from or into a new one; nothing was imported")
+            raise LeadcycleError(N_("lead #{id} ({name}) of the history has the phone of lead "
+                                    "#{other_id} ({name2}) here, a different registration; import a history into "
+                                    "the database it came from or into a new one; nothing was imported"),
+                                 id=row['id'], name=row['name'], other_id=other_id, name2=name)
         if here is None and row["id"] not in self.lead_map.values():
             new_id = row["id"]
         else:
@@ -693,8 +714,9 @@ class _Apply:
         except LeadcycleError:
             raise
         except Exception as e:  # data the rules cannot read: the file's fault, not a crash
-            raise LeadcycleError(f"the history's entries cannot be evaluated ({type(e).__name__}: {e}); "
-                                 "export it again from leadcycle; nothing was imported") from None
+            raise LeadcycleError(N_("the history's entries cannot be evaluated ({name}: {e}); "
+                                    "export it again from leadcycle; nothing was imported"),
+                                 name=type(e).__name__, e=e) from None
 
 
 def _event_key(e: Event) -> str:

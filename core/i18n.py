@@ -83,9 +83,44 @@ def N_(message: str) -> str:
     return message
 
 
+class Message(str):
+    """A message carried as a value until it is shown — an error's parameter
+    such as "the pool" in "lead #3 belongs to {owner}". As a ``str`` it is
+    the English text; :func:`render` shows it in a reader's language."""
+
+    msgid: str
+    params: dict
+
+
+def M_(message: str, /, **params) -> Message:
+    """Mark ``message`` for the catalogs and carry it, with its values, as a
+    :class:`Message`, so whatever shows it (an error) translates it there."""
+    m = Message(message.format(**{k: render(v, "en") for k, v in params.items()}) if params else message)
+    m.msgid, m.params = message, params
+    return m
+
+
+def render(value, lang: str | None = None):
+    """``value`` as a reader of ``lang`` sees it: a :class:`Message`
+    translated (its values too), a list of them joined with "; ", anything
+    else as it is."""
+    if isinstance(value, list) and any(isinstance(v, Message) for v in value):
+        return "; ".join(str(render(v, lang)) for v in value)
+    if not isinstance(value, Message):
+        return value
+    text = _(value.msgid, lang)
+    if not value.params:
+        return text
+    try:
+        return text.format(**{k: render(v, lang) for k, v in value.params.items()})
+    except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
+        return str(value)
+
+
 def has(message: str, lang: str) -> bool:
     """Whether ``lang``'s catalog translates ``message``."""
     return lang == "en" or catalog(lang).gettext(message) != message
 
 
-__all__ = ["LANGUAGES", "N_", "_", "catalog", "default_lang", "has", "language", "ngettext", "set_language"]
+__all__ = ["LANGUAGES", "M_", "Message", "N_", "_", "catalog", "default_lang", "has", "language", "ngettext", "render",
+           "set_language"]

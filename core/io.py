@@ -69,6 +69,7 @@ from .api import LeadBook, family_names, validate_registration
 from .errors import LeadcycleError
 from .model import AGENT_LABEL, Event, Industry, Lead, _EXCEL_EPOCH, parse_date
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
+from .i18n import M_, N_
 
 # ------------------------------------------------------------------ headers
 
@@ -196,8 +197,8 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
                 continue
             if target not in valid:
                 known = ", ".join(CORE_TARGETS + tuple(sorted(attr_names)))
-                raise LeadcycleError(f"--map {h}={target}: {target!r} is not a field; use one of: {known}, "
-                                     "or - to skip the column")
+                raise LeadcycleError(N_("--map {h}={target}: {target!r} is not a field; use one of: {known}, "
+                                        "or - to skip the column"), h=h, target=target, known=known)
             out.append(target)
         elif key in columns:
             target = columns[key]
@@ -214,8 +215,9 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
         elif key in attrs_by_key:
             names = sorted(attrs_by_key[key])
             if len(names) > 1:
-                raise LeadcycleError(f"column {h!r} could be any of {', '.join(names)}; "
-                                     f"choose with --map '{h}={names[0]}'")
+                raise LeadcycleError(N_("column {h!r} could be any of {names}; "
+                                        "choose with --map '{h}={names2}'"),
+                                     h=h, names=', '.join(names), names2=names[0])
             out.append(names[0])
         elif not key:
             out.append(None)
@@ -224,24 +226,26 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
             out.append(None)
     missing_maps = [k for k in user if k not in used_keys]
     if missing_maps:
-        raise LeadcycleError(f"--map names a column the file does not have: {missing_maps[0]!r}; "
-                             f"its columns: {', '.join(h for h in headers if h)}")
+        raise LeadcycleError(N_("--map names a column the file does not have: {missing_maps!r}; "
+                                "its columns: {items}"),
+                             missing_maps=missing_maps[0], items=', '.join(h for h in headers if h))
     if unknown or not_fields:
         choices = sorted({*HEADER_ALIASES, *attrs_by_key, *columns})
-        parts = [f"{h!r}{_did_you_mean(h, choices)}" for h in unknown]
-        parts += [f"{h!r} (the profile reads it as {t}, which {', '.join(i.name for i in industries)} "
-                  "does not have)" for h, t in not_fields]
+        parts = [_did_you_mean(h, choices) for h in unknown]
+        parts += [M_("{header!r} (the profile reads it as {field}, which {industries} does not have)",
+                     header=h, field=t, industries=", ".join(i.name for i in industries)) for h, t in not_fields]
         first = (unknown or [not_fields[0][0]])[0]
-        what = (f"column {parts[0]} is not known; map it" if len(parts) == 1 else
-                f"{len(parts)} columns are not known: {'; '.join(parts)}; map each")
-        raise LeadcycleError(f"{what} with --map '{first}=FIELD' (see: leadcycle fields) or skip it with "
-                             f"--map '{first}=-', or choose a --profile (leadcycle import --list-profiles)")
+        what = (M_("column {part} is not known; map it", part=parts[0]) if len(parts) == 1 else
+                M_("{n} columns are not known: {parts}; map each", n=len(parts), parts=parts))
+        raise LeadcycleError(N_("{what} with --map '{first}=FIELD' (see: leadcycle fields) or skip it with "
+                                "--map '{first}=-', or choose a --profile (leadcycle import --list-profiles)"),
+                             what=what, first=first)
     seen: dict[str, str] = {}
     for h, t in zip(headers, out):
         if t is not None:
             if t in seen:
-                raise LeadcycleError(f"columns {seen[t]!r} and {h!r} both hold {t}; "
-                                     f"skip one with --map '{h}=-'")
+                raise LeadcycleError(N_("columns {seen!r} and {h!r} both hold {t}; "
+                                        "skip one with --map '{h}=-'"), seen=seen[t], h=h, t=t)
             seen[t] = h
     present = set(seen)
     if profile is not None:
@@ -249,17 +253,20 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
         present |= {t for t, c in profile.combine.items() if c.sources() & keys}
     for basic in ("name", "phone", "need"):
         if basic not in present:
-            raise LeadcycleError(f"no column holds {basic} (one of the three basics); "
-                                 f"name it with --map COLUMN={basic}")
+            raise LeadcycleError(N_("no column holds {basic} (one of the three basics); "
+                                    "name it with --map COLUMN={basic}"), basic=basic)
     return out
 
 
 def _did_you_mean(header: str, choices: list[str]) -> str:
+    """An unknown column as the error names it: with the known one it is close to."""
     close = difflib.get_close_matches(_header_key(header), choices, n=1, cutoff=0.6)
     if not close:
-        return ""
+        return repr(header)
     target = HEADER_ALIASES.get(close[0], close[0])
-    return f" (did you mean {close[0]!r}{'' if target in (close[0], '-') else ', ' + target}?)"
+    if target in (close[0], "-"):
+        return M_("{header!r} (did you mean {close!r}?)", header=header, close=close[0])
+    return M_("{header!r} (did you mean {close!r}, {field}?)", header=header, close=close[0], field=target)
 
 
 # ------------------------------------------------------------------ reading
@@ -319,7 +326,7 @@ def check_csv(path: str) -> str:
     return encoding
 
 
-def row_problem(cells: list, headers: list[str], delimiter: str | None) -> str | None:
+def row_problem(cells: list, headers: list[str], delimiter: str | None) -> LeadcycleError | None:
     """What makes a row unreadable as a register row, or ``None``: a cell
     longer than Excel's :data:`MAX_CELL`; cells beyond the last header (a
     comma that was not quoted shifted them); or, in a CSV, a cell whose
@@ -328,22 +335,29 @@ def row_problem(cells: list, headers: list[str], delimiter: str | None) -> str |
     like that)."""
     for i, c in enumerate(cells):
         if isinstance(c, str) and len(c) > MAX_CELL:
-            column = headers[i] if i < len(headers) and headers[i] else f"column {i + 1}"
-            return (f"{column} holds {len(c):,} characters, more than a cell can ({MAX_CELL:,}, "
-                    "Excel's limit); a quote may have swallowed the rows after it")
+            return LeadcycleError(N_("{column} holds {n:,} characters, more than a cell can ({max:,}, "
+                                     "Excel's limit); a quote may have swallowed the rows after it"),
+                                  column=_column(headers, i), n=len(c), max=MAX_CELL)
     extra = [c for c in cells[len(headers):] if c not in (None, "") and str(c).strip()]
     if extra:
-        return (f"the row has {len(cells)} cells but the header names {len(headers)} columns; "
-                "quote a cell that holds a comma")
+        return LeadcycleError(N_("the row has {cells} cells but the header names {columns} columns; "
+                                 "quote a cell that holds a comma"), cells=len(cells), columns=len(headers))
     if delimiter is not None:
         width = max(4, sum(1 for h in headers if h))
         for i, c in enumerate(cells):
             if isinstance(c, str) and "\n" in c:
                 if any(line.count(delimiter) >= width - 1 for line in c.splitlines()[1:]):
-                    column = headers[i] if i < len(headers) and headers[i] else f"column {i + 1}"
-                    return (f"{column} holds line breaks followed by what look like whole rows: "
-                            "a quote in this row opens a cell that closes rows later; fix the quote")
+                    return LeadcycleError(N_("{column} holds line breaks followed by what look like whole "
+                                             "rows: a quote in this row opens a cell that closes rows later; "
+                                             "fix the quote"), column=_column(headers, i))
     return None
+
+
+def _column(headers: list[str], i: int) -> "str | LeadcycleError":
+    """The header of column ``i``, or "column 3" where it has none."""
+    if i < len(headers) and headers[i]:
+        return headers[i]
+    return LeadcycleError(N_("column {n}"), n=i + 1)
 
 
 def count_rows(path: str) -> int:
@@ -527,7 +541,8 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     ``dry_run`` does the same work under the same lock and rolls it back:
     nothing is written, the rejects file neither."""
     if not os.path.exists(path):
-        raise LeadcycleError(f"no file {path}; give the path of a .xlsx, .xls, .ods, .csv or .tsv register")
+        raise LeadcycleError(N_("no file {path}; give the path of a .xlsx, .xls, .ods, .csv or .tsv register"),
+                             path=path)
     registers.check_extension(path)
     chosen = profiles.load(profile) if profile else None
     if not dry_run:
@@ -544,14 +559,14 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     result.skipped_sheets = [{"sheet": name, "reason": why} for name, why in register.skipped]
     sources = _sources(register, list(industries.values()), mapping, chosen, result)
     if industry is None and not all("industry" in s.reading.targets for s in sources[:1]):
-        raise LeadcycleError("which industry? give --industry NAME (or an industry column)")
+        raise LeadcycleError(N_("which industry? give --industry NAME (or an industry column)"))
     default_agent = agent
     if default_agent is not None and not add_agents:
         book.agent(default_agent)
     rejects = _Rejects(path + ".rejects.csv", result, len(register.tables) > 1)
     if not dry_run and os.path.exists(rejects.path):
         os.remove(rejects.path)  # ours, from an earlier run: it is rewritten
-    agents: dict[str, str | None] = {}  # name → None (usable) or the reason it is not
+    agents: dict[str, LeadcycleError | str | None] = {}  # name → None (usable), "add", or why it is not
     aliases: dict[str, str] = {}  # a name as the file writes it → the agent
 
     def check_agent(name: str) -> None:
@@ -563,10 +578,10 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
                 if add_agents and book.store.get_agent(name) is None:
                     agents[name] = "add"
                 else:
-                    agents[name] = str(e)
+                    agents[name] = e
         problem = agents[name]
-        if problem is not None and problem != "add":
-            raise LeadcycleError(problem)
+        if isinstance(problem, LeadcycleError):
+            raise LeadcycleError(problem.message, **problem.params)
 
     def agent_named(written: str, reading: _Reading) -> str:
         """The agent a file's name means: the profile's alias, the agent of
@@ -590,7 +605,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         :func:`check`'s."""
         problem = row_problem(src.cells, src.reading.headers, register.delimiter)
         if problem:
-            raise LeadcycleError(problem)
+            raise problem
         reading = src.reading
         values: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
@@ -609,13 +624,14 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         if "industry" in values:
             text = str(values["industry"])
             if industry is not None and text != industry:
-                raise LeadcycleError(f"industry {text!r} is not {industry}, the one being imported")
+                raise LeadcycleError(N_("industry {text!r} is not {industry}, the one being imported"),
+                                     text=text, industry=industry)
             if industry is None:
                 if text not in industries:
-                    raise LeadcycleError(f"industry {text!r} is not enabled in this database")
+                    raise LeadcycleError(N_("industry {text!r} is not enabled in this database"), text=text)
                 ind_name = text
         if ind_name is None:
-            raise LeadcycleError("no industry: fill the industry column or give --industry")
+            raise LeadcycleError(N_("no industry: fill the industry column or give --industry"))
         ind = industries[ind_name]
         _register_values(ind, attributes, now, zone, register.date1904)
         channel = values.get("channel", "visit")
@@ -633,9 +649,11 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         registered = (cells.parse_moment(values["registered"], now=now, zone=zone, date1904=register.date1904)
                       if "registered" in values else None)
         if registered is not None and registered < VISIT_DATE_MIN:
-            raise LeadcycleError(f"visit date {registered.date().isoformat()} is before "
-                                 f"{VISIT_DATE_MIN.date().isoformat()}; check the year (a plain number "
-                                 "is read as an Excel serial day)")
+            raise LeadcycleError(N_("visit date {registered} is before "
+                                    "{visit_date_min}; check the year (a plain number "
+                                    "is read as an Excel serial day)"),
+                                 registered=registered.date().isoformat(),
+                                 visit_date_min=VISIT_DATE_MIN.date().isoformat())
         who = values.get("agent", default_agent)
         who = None if who is None else str(who).strip() or None
         if who is not None:
@@ -650,8 +668,9 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     def check(r: _Row) -> None:
         now = book.now
         if r.at > now:
-            raise LeadcycleError(f"visit date {r.at.isoformat(sep=' ')} is after the clock "
-                                 f"({now.isoformat(sep=' ')}); check the date or give --now")
+            raise LeadcycleError(N_("visit date {at} is after the clock "
+                                    "({now}); check the date or give --now"),
+                                 at=r.at.isoformat(sep=' '), now=now.isoformat(sep=' '))
         if r.agent:
             check_agent(r.agent)
 
@@ -981,8 +1000,9 @@ def export_grade(book: LeadBook, industry: str | None, grade: str | None) -> str
 def _no_match(industry: str | None, grade: str | None, owner: str | None) -> LeadcycleError:
     filters = " ".join(f"--{k} {v}" for k, v in (("industry", industry), ("grade", grade), ("owner", owner))
                        if v is not None)
-    return LeadcycleError(f"no leads match {filters}; nothing written" if filters else
-                          "there are no leads to export; nothing written")
+    if filters:
+        return LeadcycleError(N_("no leads match {filters}; nothing written"), filters=filters)
+    return LeadcycleError(N_("there are no leads to export; nothing written"))
 
 
 #: how a time cell shows in Excel
@@ -998,8 +1018,8 @@ def _xlsx_cell(ws, value: Any) -> Any:
     string cell with Excel's quote prefix (openpyxl would write ``=…`` as a
     live formula); a date or time becomes a date cell shown as one."""
     if isinstance(value, str) and _NOT_IN_XLSX.search(value):
-        raise LeadcycleError(f"the text {value[:40]!r} holds a control character that an .xlsx file cannot "
-                             "hold; export as .csv (a history as .jsonl) instead")
+        raise LeadcycleError(N_("the text {value!r} holds a control character that an .xlsx file cannot "
+                                "hold; export as .csv (a history as .jsonl) instead"), value=value[:40])
     if isinstance(value, str) and value[:1] in FORMULA_START:
         from openpyxl.cell import WriteOnlyCell
 
@@ -1130,7 +1150,7 @@ def write_export(book: LeadBook, fmt: str, out, *, industry: str | None = None, 
     an .xlsx is laid out by :func:`write_sheet` on a sheet named in the
     language (``线索``/``leads``)."""
     if fmt not in ("csv", "json", "xlsx"):
-        raise LeadcycleError(f"format {fmt!r} is not csv, xlsx or json")
+        raise LeadcycleError(N_("format {fmt!r} is not csv, xlsx or json"), fmt=fmt)
     grade = export_grade(book, industry, grade)
     columns = export_columns(book, industry)
     headers = export_headers(book, columns, lang, industry)
@@ -1172,10 +1192,10 @@ def check_export_target(path: str, db_path: str | None, force: bool = False) -> 
     relative, through a symlink, a hard link), and an existing file unless
     ``force``; and say so when its directory does not exist."""
     if not path or not path.strip():
-        raise LeadcycleError("cannot write '': give a file name, e.g. -o leads.xlsx (or leave -o out for stdout)")
+        raise LeadcycleError(N_("cannot write '': give a file name, e.g. -o leads.xlsx (or leave -o out for stdout)"))
     if os.path.isdir(path):
-        raise LeadcycleError(f"cannot write {path}: it is a folder; give a file name such as "
-                             f"{os.path.join(path, 'leads.xlsx')}")
+        raise LeadcycleError(N_("cannot write {path}: it is a folder; give a file name such as "
+                                "{path2}"), path=path, path2=os.path.join(path, 'leads.xlsx'))
     if db_path and db_path != ":memory:":
         real = os.path.realpath(path)
         base = os.path.realpath(db_path)
@@ -1185,13 +1205,15 @@ def check_export_target(path: str, db_path: str | None, force: bool = False) -> 
             if not same and os.path.exists(path) and os.path.exists(twin):
                 same = os.path.samefile(path, twin)
             if same:
-                raise LeadcycleError(f"{path} is the open database{' (' + suffix[1:] + ' file)' if suffix else ''}"
-                                     f" {db_path}; export to another file")
+                raise LeadcycleError(N_("{path} is the open database{value}"
+                                        " {db_path}; export to another file"),
+                                     path=path, value=' (' + suffix[1:] + ' file)' if suffix else '', db_path=db_path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise LeadcycleError(f"cannot write {path}: there is no folder {folder}; create it or give another path")
+        raise LeadcycleError(N_("cannot write {path}: there is no folder {folder}; create it or give another path"),
+                             path=path, folder=folder)
     if os.path.exists(path) and not force:
-        raise LeadcycleError(f"{path} exists; give --force to replace it, or another --output")
+        raise LeadcycleError(N_("{path} exists; give --force to replace it, or another --output"), path=path)
 
 
 def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False,
@@ -1205,7 +1227,7 @@ def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False,
     try:
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=folder)
     except OSError as e:
-        raise LeadcycleError(f"cannot write {path}: {e.strerror}") from None
+        raise LeadcycleError(N_("cannot write {path}: {strerror}"), path=path, strerror=e.strerror) from None
     try:
         if writer is not None:
             os.close(fd)
@@ -1218,7 +1240,7 @@ def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False,
                 n = write_export(book, fmt, f, **kw)
         os.replace(tmp, path)
     except OSError as e:
-        raise LeadcycleError(f"cannot write {path}: {e.strerror or e}") from None
+        raise LeadcycleError(N_("cannot write {path}: {value}"), path=path, value=e.strerror or e) from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

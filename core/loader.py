@@ -27,6 +27,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import LeadcycleError
+from .i18n import N_
 
 DEFAULT_PLUGINS = ("leadcycle.defaults",)
 
@@ -37,8 +38,9 @@ class PluginFailed(LeadcycleError):
 
     def __init__(self, plugin: str, hook: str, problem: str):
         self.plugin, self.hook, self.problem = plugin, hook, problem
-        super().__init__(f"plugin {plugin!r} failed in {hook}: {problem}; "
-                         "fix or uninstall the plugin (leadcycle plugins lists them)")
+        super().__init__(N_("plugin {plugin!r} failed in {hook}: {problem}; "
+                            "fix or uninstall the plugin (leadcycle plugins lists them)"),
+                         plugin=plugin, hook=hook, problem=problem)
 
 
 _pm: pluggy.PluginManager | None = None

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from .errors import LeadcycleError
+from .i18n import M_, N_
 
 LANGS = ("en", "zh")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -178,14 +179,15 @@ def coerce_value(field: Field, raw: Any, today: dt.date | None = None) -> Any:
                 raise ValueError
             value = int(str(raw).replace(",", "").strip()) if isinstance(raw, str) else int(raw)
             if abs(value) > INT_MAX:
-                raise LeadcycleError(f"{name}: {raw} is too large; a whole number here is at most "
-                                     f"{INT_MAX:,} in size")
+                raise LeadcycleError(N_("{name}: {raw} is too large; a whole number here is at most "
+                                        "{int_max:,} in size"), name=name, raw=raw, int_max=INT_MAX)
         elif kind == "float":
             if isinstance(raw, bool):
                 raise ValueError
             value = float(str(raw).replace(",", "").strip()) if isinstance(raw, str) else float(raw)
             if not math.isfinite(value):  # inf and nan: JSON and SQLite's json_extract cannot hold them
-                raise LeadcycleError(f"{name}: {raw!r} is not a finite number; give a number such as 1200")
+                raise LeadcycleError(N_("{name}: {raw!r} is not a finite number; give a number such as 1200"),
+                                     name=name, raw=raw)
         elif kind == "bool":
             if isinstance(raw, bool):
                 value = raw
@@ -210,7 +212,8 @@ def coerce_value(field: Field, raw: Any, today: dt.date | None = None) -> Any:
                         break
                 else:
                     raise LeadcycleError(
-                        f"{name}: {raw!r} is not allowed; use one of {', '.join(allowed)}"
+                        N_("{name}: {raw!r} is not allowed; use one of {allowed}"),
+                        name=name, raw=raw, allowed=', '.join(allowed)
                     )
             value = text
         else:  # pragma: no cover - guarded by the validator
@@ -218,15 +221,17 @@ def coerce_value(field: Field, raw: Any, today: dt.date | None = None) -> Any:
     except LeadcycleError:
         raise
     except (TypeError, ValueError, OverflowError):
-        expected = {"int": "a whole number", "float": "a number", "bool": "yes or no",
-                    "date": "a date such as 2026-03-05"}.get(kind, kind)
-        raise LeadcycleError(f"{name}: {raw!r} is not {expected}") from None
+        expected = {"int": M_("a whole number"), "float": M_("a number"), "bool": M_("yes or no"),
+                    "date": M_("a date such as 2026-03-05")}.get(kind, kind)
+        raise LeadcycleError(N_("{name}: {raw!r} is not {expected}"), name=name, raw=raw, expected=expected) from None
     if kind in ("int", "float"):
         # (a date field's bounds were checked by _bounded_date)
         if field.minimum is not None and value < field.minimum:
-            raise LeadcycleError(f"{name}: {value} is below the minimum {field.minimum:g}")
+            raise LeadcycleError(N_("{name}: {value} is below the minimum {minimum:g}"),
+                                 name=name, value=value, minimum=field.minimum)
         if field.maximum is not None and value > field.maximum:
-            raise LeadcycleError(f"{name}: {value} is above the maximum {field.maximum:g}")
+            raise LeadcycleError(N_("{name}: {value} is above the maximum {maximum:g}"),
+                                 name=name, value=value, maximum=field.maximum)
     return value
 
 
@@ -235,13 +240,16 @@ def _bounded_date(field: Field, value: dt.date, today: dt.date | None) -> dt.dat
     low = field.minimum if isinstance(field.minimum, dt.date) else DATE_MIN
     high = field.maximum if isinstance(field.maximum, dt.date) else DATE_MAX
     if value < low:
-        raise LeadcycleError(f"{field.name}: {value.isoformat()} is before {low.isoformat()}; "
-                             "check the year (a plain number is read as an Excel serial day)")
+        raise LeadcycleError(N_("{field}: {value} is before {low}; "
+                                "check the year (a plain number is read as an Excel serial day)"),
+                             field=field.name, value=value.isoformat(), low=low.isoformat())
     if field.past and today is not None and value > today:
-        raise LeadcycleError(f"{field.name}: {value.isoformat()} is in the future (today is "
-                             f"{today.isoformat()}); check the year")
+        raise LeadcycleError(N_("{field}: {value} is in the future (today is "
+                                "{today}); check the year"),
+                             field=field.name, value=value.isoformat(), today=today.isoformat())
     if value > high:
-        raise LeadcycleError(f"{field.name}: {value.isoformat()} is after {high.isoformat()}; check the year")
+        raise LeadcycleError(N_("{field}: {value} is after {high}; check the year"),
+                             field=field.name, value=value.isoformat(), high=high.isoformat())
     return value
 
 
@@ -380,9 +388,12 @@ class Setting:
         try:
             value = coerce_value(self.as_field(), raw)
         except LeadcycleError as e:
-            raise LeadcycleError(f"{self.key}: {str(e).split(': ', 1)[1]}") from None
+            # the field's message, naming the setting's whole key
+            raise LeadcycleError(e.message, **{k: self.key if k in ("name", "field") else v
+                                               for k, v in e.params.items()}) from None
         if self.pattern and value is not None and not re.fullmatch(self.pattern[0], str(value)):
-            raise LeadcycleError(f"{self.key}: {value!r} is not {self.pattern[1]}")
+            raise LeadcycleError(N_("{key}: {value!r} is not {pattern}"),
+                                 key=self.key, value=value, pattern=self.pattern[1])
         return value
 
 

@@ -53,6 +53,7 @@ from .corrections import VOID, effective_events
 from .errors import LeadcycleError, Refused
 from .model import Event, Fold, Label, Reason
 from .rules import OwnershipPolicy
+from .i18n import M_, N_
 
 PROOFS = {
     "accompanied": Label("the referrer came along", "老客户陪同前来"),
@@ -742,32 +743,36 @@ def registration_data(book, industry: str, phone: str, *, asks_for: str | None =
     data: dict = {}
     if registered_as is not None:
         if registered_as not in REGISTERED_AS:
-            raise LeadcycleError(f"--registered-as {registered_as!r} is not one of {', '.join(REGISTERED_AS)}")
+            raise LeadcycleError(N_("--registered-as {registered_as!r} is not one of {registered_as2}"),
+                                 registered_as=registered_as, registered_as2=', '.join(REGISTERED_AS))
         if channel != "visit":
-            raise LeadcycleError(f"--registered-as {registered_as} goes with a visit")
+            raise LeadcycleError(N_("--registered-as {registered_as} goes with a visit"),
+                                 registered_as=registered_as)
         data["registered_as"] = registered_as
     if family_of is not None:  # split mode: a lead of their own (family_arrival took the other)
         fam = book.lead(family_of)
         data.update(family_of=fam.id, family_relation=relation, family_owner=live(book, fam.id)[2].owner)
     if asks_for and channel != "visit":
-        raise LeadcycleError(f"--asks-for goes with a visit: a caller is not told whom to ask for (002), and a "
-                             "name given on the phone decides nothing; when the client names an agent on "
-                             "arrival, log it: leadcycle log LEAD visit --agent NAME --set asks_for=AGENT")
+        raise LeadcycleError(N_("--asks-for goes with a visit: a caller is not told whom to ask for (002), and a "
+                                "name given on the phone decides nothing; when the client names an agent on "
+                                "arrival, log it: leadcycle log LEAD visit --agent NAME --set asks_for=AGENT"))
     if asks_for:
         book.agent(asks_for, what="--asks-for")
         data["asks_for"] = asks_for
     if referral_proof is not None and referral_proof not in PROOFS:
-        raise LeadcycleError(f"--referral-proof {referral_proof!r} is not one of {', '.join(PROOFS)}")
+        raise LeadcycleError(N_("--referral-proof {referral_proof!r} is not one of {proofs}"),
+                             referral_proof=referral_proof, proofs=', '.join(PROOFS))
     if referral_proof is not None and referred_by is None:
-        raise LeadcycleError("--referral-proof needs --referred-by LEAD_ID (the referring client's lead)")
+        raise LeadcycleError(N_("--referral-proof needs --referred-by LEAD_ID (the referring client's lead)"))
     if referred_by is not None:
         try:
             ref = book.store.get_lead(int(referred_by))
         except NotFound:
-            raise NotFound(f"--referred-by: no lead #{referred_by}; give the referring client's lead id "
-                           "(leadcycle list)") from None
+            raise NotFound(N_("--referred-by: no lead #{referred_by}; give the referring client's lead id "
+                              "(leadcycle list)"), referred_by=referred_by) from None
         if ref.industry != industry:
-            raise LeadcycleError(f"--referred-by: lead #{ref.id} is a {ref.industry} lead, not {industry}")
+            raise LeadcycleError(N_("--referred-by: lead #{ref_id} is a {industry} lead, not {industry2}"),
+                                 ref_id=ref.id, industry=ref.industry, industry2=industry)
         data["referred_by"] = ref.id
         data["referral_proof"] = referral_proof
         if referral_proof is not None:
@@ -794,13 +799,14 @@ def registration_data(book, industry: str, phone: str, *, asks_for: str | None =
 #: pool entries no agent may claim: the first visit decides a phone-only
 #: lead (§3.1); the manager reassigns a departed agent's leads (§3.7, 002)
 _NOT_CLAIMABLE = {
-    "no_owner": "a phone-only lead is owned at the first visit (log the visit with the receiving agent)",
-    "introduction": "a company or staff introduction is allocated by the manager: leadcycle reassign {id} "
-                    "--to AGENT --reason redistribute --agent MANAGER",
-    "departed": "a departed agent's clients are the manager's to reassign: leadcycle reassign {id} --to AGENT "
-                "--reason redistribute --agent MANAGER",
-    "departed_new_client": "a departed agent's clients are the manager's to reassign: leadcycle reassign {id} "
-                           "--to AGENT --reason redistribute --agent MANAGER",
+    "no_owner": N_("lead #{id} cannot be claimed: a phone-only lead is owned at the first visit (log the visit "
+                   "with the receiving agent)"),
+    "introduction": N_("lead #{id} cannot be claimed: a company or staff introduction is allocated by the "
+                       "manager: leadcycle reassign {id} --to AGENT --reason redistribute --agent MANAGER"),
+    "departed": N_("lead #{id} cannot be claimed: a departed agent's clients are the manager's to reassign: "
+                   "leadcycle reassign {id} --to AGENT --reason redistribute --agent MANAGER"),
+    "departed_new_client": N_("lead #{id} cannot be claimed: a departed agent's clients are the manager's to "
+                              "reassign: leadcycle reassign {id} --to AGENT --reason redistribute --agent MANAGER"),
 }
 
 
@@ -817,30 +823,35 @@ def check_claim(book, lead_id: int, agent: str, own: Ownership) -> None:
     """Refuse a claim the office's pool rules do not allow (one line each)."""
     settings = book.settings
     if own.owner is not None:
-        raise Refused(f"lead #{lead_id} is owned by {own.owner} ({own.reason.text.en}); "
-                      "only a pool lead can be claimed")
+        raise Refused(N_("lead #{lead_id} is owned by {owner} ({en}); "
+                         "only a pool lead can be claimed"),
+                      lead_id=lead_id, owner=own.owner, en=own.reason.text.en, zh=own.reason.text.zh)
     last = own.history[-1] if own.history else None
     rule = last.rule if last else "no_owner"
     if rule in _NOT_CLAIMABLE:
-        raise Refused(f"lead #{lead_id} cannot be claimed: " + _NOT_CLAIMABLE[rule].format(id=lead_id))
+        raise Refused(_NOT_CLAIMABLE[rule], id=lead_id)
     if settings["ownership.pool_claims"] != "open":
-        raise Refused(f"lead #{lead_id} is in the pool ({last.reason.text.en if last else 'no owner'}); in this "
-                      "office the manager hands out pooled leads (leadcycle reassign LEAD --to AGENT --reason "
-                      "redistribute), and a lapsed client's next visit is a new client for the queue "
-                      "(ownership.pool_claims open lets agents claim)")
+        raise Refused(N_("lead #{lead_id} is in the pool ({en}); in this "
+                         "office the manager hands out pooled leads (leadcycle reassign LEAD --to AGENT --reason "
+                         "redistribute), and a lapsed client's next visit is a new client for the queue "
+                         "(ownership.pool_claims open lets agents claim)"),
+                      lead_id=lead_id, en=last.reason.text.en if last else M_("no owner"),
+                      zh=last.reason.text.zh if last else M_("no owner"))
     bar = settings["ownership.reclaim_days"]
     before = next((h.owner for h in reversed(own.history[:-1]) if h.owner is not None), None)
     if bar and before == agent and (book.now.date() - last.at.date()).days < bar:
         until = last.at.date() + dt.timedelta(days=bar)
-        raise Refused(f"{agent} owned lead #{lead_id} until {last.at.date()}; the previous owner may claim it "
-                      f"back from {until} (ownership.reclaim_days {bar})")
+        raise Refused(N_("{agent} owned lead #{lead_id} until {at}; the previous owner may claim it "
+                         "back from {until} (ownership.reclaim_days {bar})"),
+                      agent=agent, lead_id=lead_id, at=last.at.date(), until=until, bar=bar)
     limit = settings["ownership.claim_daily_limit"]
     if limit and _claims_today(book, agent) >= limit:
-        raise Refused(f"{agent} has claimed {limit} leads today, the daily limit (ownership.claim_daily_limit)")
+        raise Refused(N_("{agent} has claimed {limit} leads today, the daily limit (ownership.claim_daily_limit)"),
+                      agent=agent, limit=limit)
     most = settings["ownership.max_owned"]
     if most and len(book.store.owned_lead_ids(agent)) >= most:
-        raise Refused(f"{agent} owns {most} leads, the most an agent may own to claim more "
-                      "(ownership.max_owned); give one up or follow them up first")
+        raise Refused(N_("{agent} owns {most} leads, the most an agent may own to claim more "
+                         "(ownership.max_owned); give one up or follow them up first"), agent=agent, most=most)
 
 
 def claim(book, lead_id: int, agent: str):
@@ -866,14 +877,15 @@ def give_up(book, lead_id: int, agent: str, reason: str):
     book.agent(agent)
     text = " ".join(str(reason or "").split())
     if not text:
-        raise LeadcycleError("--reason is required: say why the client is given up")
+        raise LeadcycleError(N_("--reason is required: say why the client is given up"))
     lead = book.lead(lead_id)
 
     def check():
         own = live(book, lead.id)[2]
         if own.owner != agent:
-            raise Refused(f"lead #{lead.id} is {own.owner or 'in the pool'}'s, not {agent}'s; only the owner "
-                          "gives a client up")
+            raise Refused(N_("lead #{lead_id} is {owner}'s, not {agent}'s; only the owner "
+                             "gives a client up"),
+                          lead_id=lead.id, owner=own.owner or M_("the pool"), agent=agent)
 
     with book.store.transaction():
         event = _owner_event(book, lead.id, None, "given_up", Label(
@@ -896,24 +908,27 @@ def recognize(book, lead_id: int, agent: str):
         now = book.now
         _, events, own = live(book, lead.id)
         if any(e.kind == "owner" and e.data.get("rule") == "arbitration" for e in events):
-            raise Refused(f"lead #{lead.id}'s owner was decided by a manager's arbitration, which is final")
+            raise Refused(N_("lead #{lead_id}'s owner was decided by a manager's arbitration, which is final"),
+                          lead_id=lead.id)
         if own.awaiting_recognition and own.owner == agent:
             return
         if own.owner == agent:
-            raise Refused(f"{agent} owns lead #{lead.id} and no colleague is receiving the client; "
-                          "there is nothing to recognise")
+            raise Refused(N_("{agent} owns lead #{lead_id} and no colleague is receiving the client; "
+                             "there is nothing to recognise"), agent=agent, lead_id=lead.id)
         if agent not in {h.owner for h in own.history}:
-            raise Refused(f"{agent} never owned lead #{lead.id}; only the original agent can recognise "
-                          "a returning client")
+            raise Refused(N_("{agent} never owned lead #{lead_id}; only the original agent can recognise "
+                             "a returning client"), agent=agent, lead_id=lead.id)
         last = own.history[-1]
         if last.rule == "not_recognized" and displaced(own) == agent:
             at = max(a for a, who in receptions_of(events) if who == last.owner and a <= last.at)
             minutes = int((now - at).total_seconds() // 60)
-            raise Refused(f"{agent} recognised the client {minutes} minutes after {last.owner}'s reception at "
-                          f"{at:%Y-%m-%d %H:%M}, outside the {policy.recognition_minutes}-minute window; "
-                          f"the lead stays with {own.owner}")
-        raise Refused(f"lead #{lead.id} is no longer {agent}'s client ({last.reason.text.en}); "
-                      "a client who came back as a new client is the receiver's")
+            raise Refused(N_("{agent} recognised the client {minutes} minutes after {owner}'s reception at "
+                             "{at:%Y-%m-%d %H:%M}, outside the {recognition_minutes}-minute window; "
+                             "the lead stays with {owner2}"),
+                          agent=agent, minutes=minutes, owner=last.owner, at=at, recognition_minutes=policy.recognition_minutes, owner2=own.owner)
+        raise Refused(N_("lead #{lead_id} is no longer {agent}'s client ({en}); "
+                         "a client who came back as a new client is the receiver's"),
+                      lead_id=lead.id, agent=agent, en=last.reason.text.en, zh=last.reason.text.zh)
 
     with book.store.transaction():  # the window is measured to the moment of the write
         now = book.now
@@ -930,15 +945,15 @@ def reassign(book, lead_id: int, to: str, reason: str, manager: str, note: str |
     from .errors import LeadcycleError, Refused
 
     if reason not in ("complaint", "redistribute"):
-        raise LeadcycleError(f"--reason {reason!r} is not complaint or redistribute")
-    book.agent(manager, manager=True, what="--agent (the manager)")
+        raise LeadcycleError(N_("--reason {reason!r} is not complaint or redistribute"), reason=reason)
+    book.agent(manager, manager=True, what=M_("--agent (the manager)"))
     book.agent(to, what="--to")
     lead = book.lead(lead_id)
     with book.store.transaction():  # the previous owner is read under the write lock
         _, _, own = live(book, lead.id)
         old = own.owner
         if old == to:
-            raise Refused(f"{to} already owns lead #{lead.id}")
+            raise Refused(N_("{to} already owns lead #{lead_id}"), to=to, lead_id=lead.id)
         if reason == "complaint":
             label = Label(f"{to}: the client complained about {old or 'the service'} and asked to change agent; "
                           f"moved with all credit by {manager}",
@@ -955,11 +970,11 @@ def arbitrate(book, lead_id: int, to: str, reason: str, manager: str):
     """A manager's final decision on a dispute (§3.9), recorded with the reason."""
     from .errors import LeadcycleError
 
-    book.agent(manager, manager=True, what="--agent (the manager)")
+    book.agent(manager, manager=True, what=M_("--agent (the manager)"))
     book.agent(to, what="--to")
     text = " ".join(str(reason or "").split())
     if not text:
-        raise LeadcycleError("--reason is required: say why the manager decided so")
+        raise LeadcycleError(N_("--reason is required: say why the manager decided so"))
     lead = book.lead(lead_id)
     label = Label(f"{to}: manager {manager}'s arbitration (final): {text}",
                   f"{to}：{manager}裁决（最终决定）：{text}")
@@ -1012,10 +1027,12 @@ def _deal_for_dispute(book, lead, policy, now) -> Deal:
     found = lead_deals(book, lead.id)
     if not found:
         moment = "subscription (deposit) or contract" if policy.deal_moment == "subscription" else "contract"
-        raise Refused(f"lead #{lead.id} has no deal yet; a dispute is about a deal ({moment})")
+        raise Refused(N_("lead #{lead_id} has no deal yet; a dispute is about a deal ({moment})"),
+                      lead_id=lead.id, moment=moment)
     deal = found[-1]
     if deal.arbitrated:
-        raise Refused(f"lead #{lead.id}'s credit was decided by a manager's arbitration, which is final")
+        raise Refused(N_("lead #{lead_id}'s credit was decided by a manager's arbitration, which is final"),
+                      lead_id=lead.id)
     return deal
 
 
@@ -1027,10 +1044,11 @@ def dispute(book, lead_id: int, claim_kind: str, claimant: str, note: str | None
     recognise their own client within the window and proves the earlier
     reception — only for a client they lost that way, not for a lapsed one."""
     if claim_kind not in CLAIMS:
-        raise LeadcycleError(f"--claim {claim_kind!r} is not one of {', '.join(CLAIMS)}")
+        raise LeadcycleError(N_("--claim {claim_kind!r} is not one of {claims}"),
+                             claim_kind=claim_kind, claims=', '.join(CLAIMS))
     claimant = book.author(claimant)
     if claimant is None:
-        raise LeadcycleError("--agent is required: the agent who raises the dispute")
+        raise LeadcycleError(N_("--agent is required: the agent who raises the dispute"))
     book.agent(claimant)
     lead = book.lead(lead_id)
     policy = _policy(book, lead.industry)
@@ -1039,31 +1057,37 @@ def dispute(book, lead_id: int, claim_kind: str, claimant: str, note: str | None
     def check():
         deal = _deal_for_dispute(book, lead, policy, book.now)
         if book.now.date() > deal.dispute_until:
-            raise Refused(f"the dispute window closed on {deal.dispute_until} ({policy.dispute_days} days after "
-                          f"the subscription on {deal.subscribed_at.date()}); the credit is final")
+            raise Refused(N_("the dispute window closed on {dispute_until} ({dispute_days} days after "
+                             "the subscription on {subscribed_at}); the credit is final"),
+                          dispute_until=deal.dispute_until, dispute_days=policy.dispute_days, subscribed_at=deal.subscribed_at.date())
         if any(c == claimant for _, _, c in deal.open_disputes):
-            raise Refused(f"{claimant} already has an open dispute on lead #{lead.id}; a manager decides it "
-                          f"with: leadcycle decide {lead.id} upheld|rejected --agent MANAGER")
+            raise Refused(N_("{claimant} already has an open dispute on lead #{lead_id}; a manager decides it "
+                             "with: leadcycle decide {lead_id} upheld|rejected --agent MANAGER"),
+                          claimant=claimant, lead_id=lead.id)
         events = effective_events(book.store.events_for(lead.id))
         prior = events[:next(i for i, e in enumerate(events) if e.id == deal.event_id)]
         own = resolve(prior, policy, deal.at)
         original = displaced(own)
         if claimant == deal.closer:
-            raise Refused(f"{claimant} made the deal; a dispute is raised by another agent")
+            raise Refused(N_("{claimant} made the deal; a dispute is raised by another agent"),
+                          claimant=claimant)
         if claim_kind == "knowingly":
             victim = original if original and deal.owner == deal.closer else deal.owner
             if victim != claimant:
-                raise Refused(f"{claimant} was not the owner of lead #{lead.id} when {deal.closer} made the deal "
-                              f"(owner: {deal.owner or 'none'}); only the owner can claim it was knowingly worked")
+                raise Refused(N_("{claimant} was not the owner of lead #{lead_id} when {closer} made the deal "
+                                 "(owner: {owner}); only the owner can claim it was knowingly worked"),
+                              claimant=claimant, lead_id=lead.id, closer=deal.closer, owner=deal.owner or M_("none"))
         elif original != claimant:
             lapsed = [h for h in own.history if h.rule in ("lapsed", "no_first_callback", "no_new_intent",
                                                           "no_contact")]
             if not any(a == claimant for _, a in receptions_of(prior)):
-                raise Refused(f"{claimant} has no recorded reception of lead #{lead.id} before the deal; "
-                              "the registration table is the only evidence")
+                raise Refused(N_("{claimant} has no recorded reception of lead #{lead_id} before the deal; "
+                                 "the registration table is the only evidence"),
+                              claimant=claimant, lead_id=lead.id)
             why = (f"{lapsed[-1].reason.text.en}" if lapsed else f"the owner at the deal was {deal.owner}")
-            raise Refused(f"{claimant} did not lose lead #{lead.id} by failing to recognise the client ({why}); "
-                          "a client who came back as a new client is the receiver's, there is nothing to dispute")
+            raise Refused(N_("{claimant} did not lose lead #{lead_id} by failing to recognise the client ({why}); "
+                             "a client who came back as a new client is the receiver's, there is nothing to dispute"),
+                          claimant=claimant, lead_id=lead.id, why=why)
         holder["deal"] = deal
 
     with book.store.transaction():  # the deal is read under the write lock; the event names it
@@ -1081,16 +1105,17 @@ def decide(book, lead_id: int, verdict: str, manager: str, split: str | None = N
     from .defaults import SPLIT_CHOICES
 
     if verdict not in ("upheld", "rejected"):
-        raise LeadcycleError(f"{verdict!r} is not upheld or rejected")
+        raise LeadcycleError(N_("{verdict!r} is not upheld or rejected"), verdict=verdict)
     if split is not None and split not in SPLIT_CHOICES:
-        raise LeadcycleError(f"--split {split!r} is not one of {', '.join(SPLIT_CHOICES)}")
+        raise LeadcycleError(N_("--split {split!r} is not one of {split_choices}"),
+                             split=split, split_choices=', '.join(SPLIT_CHOICES))
     if split is not None and verdict != "upheld":
-        raise LeadcycleError("--split goes with upheld: a rejected dispute leaves the credit as it is")
+        raise LeadcycleError(N_("--split goes with upheld: a rejected dispute leaves the credit as it is"))
     text = " ".join(str(reason or "").split())
     if not text:
-        raise LeadcycleError("--reason is required: say why the manager decided so")
+        raise LeadcycleError(N_("--reason is required: say why the manager decided so"))
     manager = book.author(manager)
-    book.agent(manager, manager=True, what="--agent (the manager)")
+    book.agent(manager, manager=True, what=M_("--agent (the manager)"))
     lead = book.lead(lead_id)
     policy = _policy(book, lead.industry)
     holder: dict = {}
@@ -1098,8 +1123,9 @@ def decide(book, lead_id: int, verdict: str, manager: str, split: str | None = N
     def check():
         deal = _deal_for_dispute(book, lead, policy, book.now)
         if not deal.open_disputes:
-            raise Refused(f"lead #{lead.id} has no open dispute; an agent raises one with: "
-                          f"leadcycle dispute {lead.id} --claim knowingly|unrecognized --agent NAME")
+            raise Refused(N_("lead #{lead_id} has no open dispute; an agent raises one with: "
+                             "leadcycle dispute {lead_id} --claim knowingly|unrecognized --agent NAME"),
+                          lead_id=lead.id)
         holder["dispute"] = deal.open_disputes[0]
 
     with book.store.transaction():
@@ -1117,12 +1143,12 @@ def leave(book, agent: str, to: str | None = None):
     On an office database a manager accepts the departure."""
     from .errors import LeadcycleError
 
-    book.require("manager", "accepting a departure")
+    book.require("manager", M_("accepting a departure"))
     book.agent(agent)
     if to is not None:
         book.agent(to, what="--to")
         if to == agent:
-            raise LeadcycleError("--to must name another agent than the one leaving")
+            raise LeadcycleError(N_("--to must name another agent than the one leaving"))
     book.refresh()
     moved = []
     with book.store.transaction():
@@ -1132,8 +1158,8 @@ def leave(book, agent: str, to: str | None = None):
             if own.owner != agent:
                 continue
             if events and events[-1].at > now:
-                raise LeadcycleError(f"the clock ({now.isoformat()}) is before lead #{lead_id}'s last event; "
-                                     "the log cannot be back-filled")
+                raise LeadcycleError(N_("the clock ({now}) is before lead #{lead_id}'s last event; "
+                                        "the log cannot be back-filled"), now=now.isoformat(), lead_id=lead_id)
             if any(e.kind == "deposit" for e in events):
                 if to is not None:
                     rule, new = "departed_handover", to
@@ -1170,11 +1196,13 @@ def family_arrival(book, industry: str, family_of: int, name: str, gender: str, 
     from .validate import FAMILY_RELATIONS
 
     if relation not in FAMILY_RELATIONS:
-        raise LeadcycleError(f"--family-of needs --relation {'|'.join(FAMILY_RELATIONS)}: how {name} is close "
-                             f"family of lead #{family_of}'s client (other people are leads of their own)")
+        raise LeadcycleError(N_("--family-of needs --relation {family_relations}: how {name} is close "
+                                "family of lead #{family_of}'s client (other people are leads of their own)"),
+                             family_relations='|'.join(FAMILY_RELATIONS), name=name, family_of=family_of)
     lead = book.lead(family_of)
     if lead.industry != industry:
-        raise LeadcycleError(f"--family-of: lead #{lead.id} is a {lead.industry} lead, not {industry}")
+        raise LeadcycleError(N_("--family-of: lead #{lead_id} is a {industry} lead, not {industry2}"),
+                             lead_id=lead.id, industry=lead.industry, industry2=industry)
     if book.settings["ownership.family_separate"] != "first":
         return None
     event = Event(None, lead.id, "set", book.now, agent, {"changes": {}, "family_member": {

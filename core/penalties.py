@@ -23,6 +23,7 @@ import datetime as dt
 
 from .errors import LeadcycleError
 from .model import Label
+from .i18n import M_, N_
 
 KINDS = {
     "dropped_client": Label("dropped a client mid-reception (甩客)", "接待新客户中途甩客"),
@@ -37,15 +38,16 @@ def add(book, agent: str, kind: str, manager: str, *, lead_id: int | None = None
         amount: float | None = None, note: str | None = None) -> dict:
     """A manager records a penalty (one row of the reception log)."""
     if kind not in KINDS:
-        raise LeadcycleError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
+        raise LeadcycleError(N_("--kind {kind!r} is not one of {kinds}"), kind=kind, kinds=', '.join(KINDS))
     manager = book.author(manager)
-    book.agent(manager, manager=True, what="--agent (the manager)")
+    book.agent(manager, manager=True, what=M_("--agent (the manager)"))
     who = book.agent(agent, what="AGENT")
     if amount is not None and amount < 0:
-        raise LeadcycleError(f"--amount {amount:g} is negative; give the fine in CNY, e.g. --amount 100")
+        raise LeadcycleError(N_("--amount {amount:g} is negative; give the fine in CNY, e.g. --amount 100"),
+                             amount=amount)
     text = " ".join(str(note or "").split())
     if not text:
-        raise LeadcycleError("--note is required: say what happened (the evidence)")
+        raise LeadcycleError(N_("--note is required: say what happened (the evidence)"))
     if lead_id is not None:
         lead_id = book.lead(lead_id).id
     data = {"penalized": who.name, "kind": kind, "lead": lead_id, "amount": amount, "note": text,

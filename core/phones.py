@@ -37,6 +37,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from .errors import LeadcycleError
+from .i18n import N_
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 #: the shape earlier versions accepted for a landline: 0, an area code that
@@ -47,7 +48,7 @@ _SEPARATORS = re.compile(r"[\s\-().·]")
 _EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|extension|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _SERVICE = (PhoneNumberType.TOLL_FREE, PhoneNumberType.UAN, PhoneNumberType.SHARED_COST)
 
-MESSAGE = ("phone {raw!r} is not a valid mainland number; give an 11-digit mobile such as 138 1234 5678 "
+MESSAGE = N_("phone {raw!r} is not a valid mainland number; give an 11-digit mobile such as 138 1234 5678 "
            "(+86 allowed), a landline such as 010-88886666 or a 400/800 number, another region's number "
            "with its country code (+852 2345 6789), an extension as 转 801")
 
@@ -58,7 +59,7 @@ def normalize_phone(raw) -> str:
     text = unicodedata.normalize("NFKC", str(raw if raw is not None else "")).strip()
     stored = _normalize(text)
     if stored is None:
-        raise LeadcycleError(MESSAGE.format(raw=raw))
+        raise LeadcycleError(MESSAGE, raw=raw)
     return stored
 
 

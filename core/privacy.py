@@ -16,6 +16,7 @@ import attrs
 
 from .errors import Refused
 from .model import Agent, Label
+from .i18n import M_, N_
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -82,10 +83,10 @@ MASKED = PhoneView()
 
 def _known(viewer: Agent | None) -> Agent:
     if viewer is None:
-        raise Refused("--unmask needs to know who is asking: give --as NAME (or set LEADCYCLE_AS); "
-                      "a lead's phone is shown in full only to its owner and to managers")
+        raise Refused(N_("--unmask needs to know who is asking: give --as NAME (or set LEADCYCLE_AS); "
+                         "a lead's phone is shown in full only to its owner and to managers"))
     if not viewer.active:
-        raise Refused(f"{viewer.name} has left the office and sees no phone in full")
+        raise Refused(N_("{viewer} has left the office and sees no phone in full"), viewer=viewer.name)
     return viewer
 
 
@@ -102,8 +103,9 @@ def one_lead(viewer: Agent | None, lead_id: int, owner: str | None) -> PhoneView
     if viewer.is_manager:
         return PhoneView(everything=True)
     if owner != viewer.name:
-        raise Refused(f"lead #{lead_id} belongs to {owner or 'the pool'}, not {viewer.name}: "
-                      "only its owner or a manager sees its phone in full")
+        raise Refused(N_("lead #{lead_id} belongs to {owner}, not {viewer}: "
+                         "only its owner or a manager sees its phone in full"),
+                      lead_id=lead_id, owner=owner or M_("the pool"), viewer=viewer.name)
     return PhoneView(owner=viewer.name)
 
 
@@ -112,7 +114,8 @@ def managers_only(viewer: Agent | None, what: str) -> PhoneView:
     ``pool``): managers only."""
     viewer = _known(viewer)
     if not viewer.is_manager:
-        raise Refused(f"{viewer.name} is not a manager: only a manager sees {what} with full phones")
+        raise Refused(N_("{viewer} is not a manager: only a manager sees {what} with full phones"),
+                      viewer=viewer.name, what=what)
     return PhoneView(everything=True)
 
 

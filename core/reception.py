@@ -40,6 +40,7 @@ import attrs
 
 from .errors import LeadcycleError, Refused
 from .model import Label
+from .i18n import M_, N_
 
 AWAY_REASONS = {
     "personal": Label("away for personal reasons (no make-up turn)", "因私外出/请假（不补排）"),
@@ -109,8 +110,8 @@ def _plan(q: QueueState) -> tuple[str, str, list[dict]]:
         if a not in q.away:
             return a, "turn", skipped
         skipped.append({"agent": a, "reason": q.away[a], "makeup": q.away[a] in MAKEUP_REASONS})
-    raise Refused("no agent is available to receive: everyone in the rotation is away; "
-                  "mark someone back with: leadcycle agent back NAME")
+    raise Refused(N_("no agent is available to receive: everyone in the rotation is away; "
+                     "mark someone back with: leadcycle agent back NAME"))
 
 
 def _hhmm(book, key: str) -> dt.time:
@@ -118,8 +119,8 @@ def _hhmm(book, key: str) -> dt.time:
     try:
         return dt.time.fromisoformat(raw)
     except ValueError:
-        raise LeadcycleError(f"{key}: {raw!r} is not a time such as 12:00; "
-                             f"fix it with: leadcycle settings set {key} 12:00") from None
+        raise LeadcycleError(N_("{key}: {raw!r} is not a time such as 12:00; "
+                                "fix it with: leadcycle settings set {key} 12:00"), key=key, raw=raw) from None
 
 
 def lunch_duty(book) -> str | None:
@@ -163,7 +164,7 @@ def _last_in_order(q: QueueState) -> str:
     """The duty agent: the last available one in the current order."""
     candidates = [a for a in reversed(q.cycle()) if a not in q.away]
     if not candidates:
-        raise Refused("no agent is available to receive: everyone in the rotation is away")
+        raise Refused(N_("no agent is available to receive: everyone in the rotation is away"))
     return candidates[0]
 
 
@@ -172,14 +173,14 @@ def receive(book, *, non_buyer: bool = False, appointment: str | None = None,
     """Name the agent who takes the next walk-in and advance the rotation
     (one transaction: two front desks cannot hand out the same turn)."""
     if sum(map(bool, (non_buyer, appointment, returning))) > 1:
-        raise LeadcycleError("choose one of --non-buyer, --appointment and --returning")
+        raise LeadcycleError(N_("choose one of --non-buyer, --appointment and --returning"))
     with book.store.transaction():
         now = book.now
         q = state(book)
         if not q.order:
-            raise Refused("the rotation is empty: add agents with: leadcycle agent add NAME")
+            raise Refused(N_("the rotation is empty: add agents with: leadcycle agent add NAME"))
         if returning:
-            a = book.agent(returning, what="--returning (the client's owner)")
+            a = book.agent(returning, what=M_("--returning (the client's owner)"))
             if a.name in q.order and a.name not in q.away:
                 agent, kind, skipped = a.name, "returning", []
             else:
@@ -187,8 +188,8 @@ def receive(book, *, non_buyer: bool = False, appointment: str | None = None,
         elif appointment:
             a = book.agent(appointment, what="--appointment")
             if a.name in q.away:
-                raise Refused(f"{a.name} is marked away ({q.away[a.name]}); mark them back first: "
-                              f"leadcycle agent back {a.name}")
+                raise Refused(N_("{a} is marked away ({away}); mark them back first: "
+                                 "leadcycle agent back {a}"), a=a.name, away=q.away[a.name])
             agent, kind, skipped = a.name, "appointment", []
         else:
             duty = lunch_duty(book) if not non_buyer else None
@@ -208,14 +209,16 @@ def receive(book, *, non_buyer: bool = False, appointment: str | None = None,
 def set_order(book, order: list[str], manager: str) -> tuple[str, ...]:
     """The supervisor sets the rotation order (排号)."""
     manager = book.author(manager)
-    book.agent(manager, manager=True, what="--agent (the supervisor)")
+    book.agent(manager, manager=True, what=M_("--agent (the supervisor)"))
     if len(set(order)) != len(order):
         dup = next(n for n in order if order.count(n) > 1)
-        raise LeadcycleError(f"{dup} is named twice; give each agent once, in the order of the rotation")
+        raise LeadcycleError(N_("{dup} is named twice; give each agent once, in the order of the rotation"),
+                             dup=dup)
     for name in order:
-        a = book.agent(name, what="the order")
+        a = book.agent(name, what=M_("the order"))
         if a.is_manager:
-            raise LeadcycleError(f"{name} is a manager, not in the rotation; name the agents who receive")
+            raise LeadcycleError(N_("{name} is a manager, not in the rotation; name the agents who receive"),
+                                 name=name)
     with book.store.transaction():
         book.store.add_reception(book.now, "order", None, {"order": list(order), "by": manager})
         return state(book).order
@@ -237,8 +240,9 @@ def check_walk_in(book, agent: str) -> int | None:
     waiting = [r for r in rows if r["kind"] in TICKETS and r["id"] not in used]
     given = f"the queue gave the last walk-in to {waiting[-1]['agent']}" if waiting else \
         "every walk-in the queue gave out today is registered"
-    raise Refused(f"{agent} has no walk-in from the queue today ({given}); register the walk-in with the agent "
-                  "the queue named, or take the next turn first: leadcycle receive")
+    raise Refused(N_("{agent} has no walk-in from the queue today ({given}); register the walk-in with the agent "
+                     "the queue named, or take the next turn first: leadcycle receive"),
+                  agent=agent, given=given)
 
 
 def use_ticket(book, reception_id: int, agent: str) -> None:
@@ -265,7 +269,8 @@ def view(book) -> dict:
 
 def set_away(book, agent: str, reason: str) -> None:
     if reason not in AWAY_REASONS:
-        raise LeadcycleError(f"--reason {reason!r} is not one of {', '.join(AWAY_REASONS)}")
+        raise LeadcycleError(N_("--reason {reason!r} is not one of {away_reasons}"),
+                             reason=reason, away_reasons=', '.join(AWAY_REASONS))
     a = book.agent(agent)
     with book.store.transaction():
         book.store.update_agent(a.name, away=reason)
@@ -275,7 +280,7 @@ def set_away(book, agent: str, reason: str) -> None:
 def set_back(book, agent: str) -> None:
     a = book.agent(agent)
     if not a.away:
-        raise Refused(f"{a.name} is not marked away")
+        raise Refused(N_("{a} is not marked away"), a=a.name)
     with book.store.transaction():
         book.store.update_agent(a.name, away=None)
         book.store.add_reception(book.now, "back", a.name, {})
@@ -290,14 +295,16 @@ def add_relation(book, agent: str, phone: str, relation: str, name: str | None =
 
     a = book.agent(agent)
     if relation not in RELATIONS:
-        raise LeadcycleError(f"--relation {relation!r} is not one of {', '.join(RELATIONS)}")
+        raise LeadcycleError(N_("--relation {relation!r} is not one of {relations}"),
+                             relation=relation, relations=', '.join(RELATIONS))
     phone = normalize_phone(phone)
     with book.store.transaction():
         for r in book.store.relations(phone=phone):
             other = book.store.get_agent(r["agent"])
             if other is not None and other.active:
-                raise Refused(f"phone {mask_phone(phone)} is already recorded as {r['agent']}'s {r['relation']} "
-                              f"(on {r['recorded_at'][:10]})")
+                raise Refused(N_("phone {phone} is already recorded as {agent}'s {relation} "
+                                 "(on {recorded_at})"),
+                              phone=mask_phone(phone), agent=r['agent'], relation=r['relation'], recorded_at=r['recorded_at'][:10])
         recorded_at = book.now
         rid = book.store.add_relation(a.name, name, phone, relation, recorded_at)
     return {"id": rid, "agent": a.name, "name": name, "phone": phone, "relation": relation,

@@ -39,6 +39,7 @@ from typing import Any, Callable
 import attrs
 
 from .errors import LeadcycleError
+from .i18n import M_, N_
 
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
@@ -80,8 +81,8 @@ def extension(path: str) -> str:
 
 def check_extension(path: str) -> None:
     if extension(path) not in WORKBOOK_EXTENSIONS + TEXT_EXTENSIONS:
-        raise LeadcycleError(f"{path}: only .xlsx, .xls, .ods, .csv and .tsv files can be imported; "
-                             "save the register from Excel in one of them")
+        raise LeadcycleError(N_("{path}: only .xlsx, .xls, .ods, .csv and .tsv files can be imported; "
+                                "save the register from Excel in one of them"), path=path)
 
 
 def read_register(path: str, is_header: Callable[[str], bool], *, sheets: tuple[str, ...] = (),
@@ -94,7 +95,7 @@ def read_register(path: str, is_header: Callable[[str], bool], *, sheets: tuple[
         encoding = delimiter = None
     else:
         if sheets:
-            raise LeadcycleError(f"{path} is a text file with no sheets; leave --sheet out")
+            raise LeadcycleError(N_("{path} is a text file with no sheets; leave --sheet out"), path=path)
         encoding, text = decode(path)
         delimiter = "\t" if extension(path) == ".tsv" or _tabbed(text) else ","
         raw_sheets, date1904 = [(None, _parse_csv(path, text, delimiter))], False
@@ -124,7 +125,7 @@ def read_register(path: str, is_header: Callable[[str], bool], *, sheets: tuple[
         skipped = [s for s in skipped if s[0] != (name or os.path.basename(path))]
     if not tables:
         why = "; ".join(f"{s}: {w}" for s, w in skipped) if skipped else "it has no rows"
-        raise LeadcycleError(f"{path} holds no register ({why})")
+        raise LeadcycleError(N_("{path} holds no register ({why})"), path=path, why=why)
     return Register(path, tables, skipped, encoding, delimiter, date1904)
 
 
@@ -163,13 +164,15 @@ def _read_workbook(path: str, wanted: tuple[str, ...]):
     try:
         wb = CalamineWorkbook.from_path(path)
     except Exception as e:  # calamine raises its own errors for every kind of damage
-        raise LeadcycleError(f"{path} is not a readable {extension(path)} workbook ({type(e).__name__}); "
-                             "save it again from Excel") from None
+        raise LeadcycleError(N_("{path} is not a readable {extension} workbook ({name}); "
+                                "save it again from Excel"),
+                             path=path, extension=extension(path), name=type(e).__name__) from None
     try:
         names = list(wb.sheet_names)
         missing = [s for s in wanted if s not in names]
         if missing:
-            raise LeadcycleError(f"{path} has no sheet {missing[0]!r}; its sheets: {', '.join(names)}")
+            raise LeadcycleError(N_("{path} has no sheet {missing!r}; its sheets: {names}"),
+                                 path=path, missing=missing[0], names=', '.join(names))
         out = []
         for name in wanted or names:
             try:
@@ -177,8 +180,9 @@ def _read_workbook(path: str, wanted: tuple[str, ...]):
                 grid = sheet.to_python(skip_empty_area=False)
                 merged = sheet.merged_cell_ranges or []
             except Exception as e:
-                raise LeadcycleError(f"{path}: sheet {name!r} cannot be read ({type(e).__name__}); "
-                                     "save the workbook again from Excel") from None
+                raise LeadcycleError(N_("{path}: sheet {name!r} cannot be read ({name2}); "
+                                        "save the workbook again from Excel"),
+                                     path=path, name=name, name2=type(e).__name__) from None
             out.append((name, _fill_down([list(r) for r in grid], merged)))
     finally:
         wb.close()
@@ -253,16 +257,17 @@ def decode(path: str) -> tuple[str, str]:
             return encoding, data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise LeadcycleError(f"{path} is neither UTF-8 nor GB18030 (GBK), Big5 or UTF-16 text; "
-                         "save it from Excel as 'CSV UTF-8' and import again")
+    raise LeadcycleError(N_("{path} is neither UTF-8 nor GB18030 (GBK), Big5 or UTF-16 text; "
+                            "save it from Excel as 'CSV UTF-8' and import again"), path=path)
 
 
 def _strict(path: str, data: bytes, encoding: str) -> tuple[str, str]:
     try:
         return encoding, data.decode(encoding)
     except UnicodeDecodeError:
-        raise LeadcycleError(f"{path} starts as {encoding} text but does not decode as it; "
-                             "save it from Excel as 'CSV UTF-8' and import again") from None
+        raise LeadcycleError(N_("{path} starts as {encoding} text but does not decode as it; "
+                                "save it from Excel as 'CSV UTF-8' and import again"),
+                             path=path, encoding=encoding) from None
 
 
 def _tabbed(text: str) -> bool:
@@ -284,21 +289,24 @@ def _parse_csv(path: str, text: str, delimiter: str) -> list[tuple[int, list[Any
             line = reader.line_num
             rows.append((n, [from_spreadsheet_text(c) for c in record]))
     except csv.Error as e:
-        raise LeadcycleError(_broken(path, n + 1, line + 1, str(e))) from None
+        raise _broken(path, n + 1, line + 1, str(e)) from None
     return rows
 
 
-def _broken(path: str, row_no: int, line: int, error: str) -> str:
-    where = f"{path} row {row_no}" + (f" (line {line} of the text)" if line != row_no else "")
+def _broken(path: str, row_no: int, line: int, error: str) -> LeadcycleError:
+    """A CSV the reader cannot parse, as one line naming the row (and its
+    line in the text when a quoted cell spans lines)."""
+    where = (M_("{path} row {row}", path=path, row=row_no) if line == row_no
+             else M_("{path} row {row} (line {line} of the text)", path=path, row=row_no, line=line))
     if "unexpected end of data" in error:
-        what = ("a quote opens a cell and is never closed, so every later line would be read "
-                "into that cell; close the quote, or write a quote inside a cell as two (\"\")")
-    elif "expected after" in error:
-        what = ("text follows the closing quote of a cell; quote the whole cell, writing a quote "
-                "inside it as two (\"\")")
-    else:
-        what = f"cannot be read as CSV ({error})"
-    return f"{where}: {what}; nothing was imported"
+        return LeadcycleError(N_("{where}: a quote opens a cell and is never closed, so every later line would be "
+                                 "read into that cell; close the quote, or write a quote inside a cell as two (\"\"); "
+                                 "nothing was imported"), where=where)
+    if "expected after" in error:
+        return LeadcycleError(N_("{where}: text follows the closing quote of a cell; quote the whole cell, writing "
+                                 "a quote inside it as two (\"\"); nothing was imported"), where=where)
+    return LeadcycleError(N_("{where}: cannot be read as CSV ({error}); nothing was imported"),
+                          where=where, error=error)
 
 
 __all__ = ["Register", "Table", "check_extension", "decode", "read_register"]

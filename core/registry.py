@@ -16,6 +16,7 @@ from .errors import LeadcycleError, NotFound
 from .model import Choice, EventKind, Field, Industry, Label, Setting
 from .rules import Cadence, OwnershipPolicy, Scorecard, StageLadder
 from .settings import Settings
+from .i18n import N_
 
 CORE_LEAD_FIELDS = ("name", "gender", "phone", "need")
 
@@ -103,8 +104,8 @@ class Context:
         try:
             return self.rules[name]
         except KeyError:
-            raise NotFound(f"industry {name!r} is not enabled in this database; "
-                           f"run: leadcycle init --industry {name}") from None
+            raise NotFound(N_("industry {name!r} is not enabled in this database; "
+                              "run: leadcycle init --industry {name}"), name=name) from None
 
 
 class Registry:
@@ -198,7 +199,7 @@ class Registry:
             return self.industries[name]
         except KeyError:
             known = ", ".join(sorted(self.industries)) or "none installed"
-            raise NotFound(f"unknown industry {name!r}; installed: {known}") from None
+            raise NotFound(N_("unknown industry {name!r}; installed: {known}"), name=name, known=known) from None
 
     def event_kind(self, industry: str, kind: str) -> EventKind:
         ind = self.industry(industry)
@@ -206,7 +207,8 @@ class Registry:
             if k.name == kind:
                 return k
         loggable = ", ".join(k.name for k in ind.event_kinds if k.loggable)
-        raise NotFound(f"unknown event kind {kind!r} for {industry}; use one of: {loggable}")
+        raise NotFound(N_("unknown event kind {kind!r} for {industry}; use one of: {loggable}"),
+                       kind=kind, industry=industry, loggable=loggable)
 
     def context(self, settings: Settings, enabled: list[str]) -> Context:
         """Ask the rule hooks once per enabled industry. These are decision
@@ -233,10 +235,10 @@ def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
         if "=" not in pair:
-            raise LeadcycleError(f"{pair!r} is not KEY=VALUE")
+            raise LeadcycleError(N_("{pair!r} is not KEY=VALUE"), pair=pair)
         k, v = pair.split("=", 1)
         k = k.strip()
         if not k:
-            raise LeadcycleError(f"{pair!r} has no key before '='")
+            raise LeadcycleError(N_("{pair!r} has no key before '='"), pair=pair)
         out[k] = v
     return out

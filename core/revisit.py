@@ -30,6 +30,7 @@ import datetime as dt
 
 from .errors import LeadcycleError
 from .model import Event, EventKind, Field, Label
+from .i18n import N_
 
 _TEXT = "str"
 
@@ -78,7 +79,8 @@ def _parse_time(text: str, what: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(str(text).strip())
     except ValueError:
-        raise LeadcycleError(f"{what} {text!r} is not a time such as 2026-03-10T14:00") from None
+        raise LeadcycleError(N_("{what} {text!r} is not a time such as 2026-03-10T14:00"),
+                             what=what, text=text) from None
 
 
 def check_step(lead_id: int, events, kind: str, now: dt.datetime, data: dict) -> None:
@@ -87,20 +89,24 @@ def check_step(lead_id: int, events, kind: str, now: dt.datetime, data: dict) ->
     if kind == "revisit_plan":
         if open_step is not None:
             nxt = KINDS[KINDS.index(open_step.kind) + 1]
-            raise LeadcycleError(f"lead #{lead_id} already has an open revisit ({LABELS[open_step.kind].en}); "
-                                 f"next: leadcycle revisit {COMMANDS[nxt]} {lead_id}")
+            raise LeadcycleError(N_("lead #{lead_id} already has an open revisit ({en}); "
+                                    "next: leadcycle revisit {commands} {lead_id}"),
+                                 lead_id=lead_id, en=LABELS[open_step.kind].en, zh=LABELS[open_step.kind].zh, commands=COMMANDS[nxt])
         if _parse_time(data["planned_at"], "--at").date() < now.date():
-            raise LeadcycleError(f"--at {data['planned_at']} is before today ({now.date()}); plan a revisit ahead")
+            raise LeadcycleError(N_("--at {planned_at} is before today ({now}); plan a revisit ahead"),
+                                 planned_at=data['planned_at'], now=now.date())
         return
     if open_step is None:
-        raise LeadcycleError(f"lead #{lead_id} has no open revisit; plan one first: "
-                             f"leadcycle revisit plan {lead_id} --at TIME --content TEXT --purpose TEXT")
+        raise LeadcycleError(N_("lead #{lead_id} has no open revisit; plan one first: "
+                                "leadcycle revisit plan {lead_id} --at TIME --content TEXT --purpose TEXT"),
+                             lead_id=lead_id)
     expected = KINDS[KINDS.index(open_step.kind) + 1]
     # an appointment is optional when the planned time holds: record may follow the plan
     allowed = {expected} | ({"revisit_done"} if open_step.kind == "revisit_plan" else set())
     if kind not in allowed:
-        raise LeadcycleError(f"lead #{lead_id}'s revisit is at '{LABELS[open_step.kind].en}'; "
-                             f"next: leadcycle revisit {COMMANDS[expected]} {lead_id}")
+        raise LeadcycleError(N_("lead #{lead_id}'s revisit is at '{en}'; "
+                                "next: leadcycle revisit {commands} {lead_id}"),
+                             lead_id=lead_id, en=LABELS[open_step.kind].en, zh=LABELS[open_step.kind].zh, commands=COMMANDS[expected])
     if kind == "revisit_appointment":
         _parse_time(data["appointed_at"], "--at")
 
@@ -110,7 +116,8 @@ def step_event(lead_id: int, kind: str, now: dt.datetime, agent: str | None, dat
     clean = {k: v for k, v in data.items() if v not in (None, "")}
     for f in next(s[3] for s in STEPS if s[0] == kind):
         if f.required and not clean.get(f.name):
-            raise LeadcycleError(f"revisit {COMMANDS[kind]} needs --{f.name.split('_')[0]}")
+            raise LeadcycleError(N_("revisit {commands} needs --{split}"),
+                                 commands=COMMANDS[kind], split=f.name.split('_')[0])
     return Event(None, lead_id, kind, now, agent, clean, note)
 
 

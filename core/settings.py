@@ -8,6 +8,7 @@ import attrs
 
 from .errors import LeadcycleError, NotFound
 from .model import Setting
+from .i18n import N_
 
 
 class Settings(Mapping[str, Any]):
@@ -34,13 +35,14 @@ class Settings(Mapping[str, Any]):
             return self.declared[key]
         except KeyError:
             close = [k for k in self.declared if k.split(".")[-1] == key.split(".")[-1]]
-            hint = f" (did you mean {close[0]}?)" if close else "; see 'leadcycle settings list'"
-            raise NotFound(f"unknown setting {key!r}{hint}") from None
+            if close:
+                raise NotFound(N_("unknown setting {key!r} (did you mean {close}?)"), key=key, close=close[0]) from None
+            raise NotFound(N_("unknown setting {key!r}; see 'leadcycle settings list'"), key=key) from None
 
     def coerce(self, key: str, raw: Any) -> Any:
         value = self.setting(key).coerce(raw)
         if value is None:
-            raise LeadcycleError(f"{key}: a value is required")
+            raise LeadcycleError(N_("{key}: a value is required"), key=key)
         self.check_relations(key, value)
         return value
 
@@ -54,12 +56,14 @@ class Settings(Mapping[str, Any]):
         declared = self.declared[key]
         for upper in declared.at_most:
             if upper in self.declared and self[upper] is not None and value > self[upper]:
-                raise LeadcycleError(f"{key}: {value} is above {upper} ({self[upper]}); "
-                                     f"lower it, or raise {upper} first")
+                raise LeadcycleError(N_("{key}: {value} is above {upper} ({current}); "
+                                        "lower it, or raise {upper} first"),
+                                     key=key, value=value, upper=upper, current=self[upper])
         for other in self.declared.values():
             if key in other.at_most and self[other.key] is not None and self[other.key] > value:
-                raise LeadcycleError(f"{key}: {value} is below {other.key} ({self[other.key]}); "
-                                     f"raise it, or lower {other.key} first")
+                raise LeadcycleError(N_("{key}: {value} is below {other_key} ({current}); "
+                                        "raise it, or lower {other_key} first"),
+                                     key=key, value=value, other_key=other.key, current=self[other.key])
         for other in self.declared.values():
             pair = other.sum_at_most
             if pair is None:
@@ -71,8 +75,9 @@ class Settings(Mapping[str, Any]):
             else:
                 continue
             if partner in self.declared and self[partner] is not None and value + self[partner] > pair[1]:
-                raise LeadcycleError(f"{key}: {value} plus {partner} ({self[partner]}) is above {pair[1]:g}; "
-                                     f"lower one of them")
+                raise LeadcycleError(N_("{key}: {value} plus {partner} ({current}) is above {pair:g}; "
+                                        "lower one of them"),
+                                     key=key, value=value, partner=partner, current=self[partner], pair=pair[1])
 
     def is_default(self, key: str) -> bool:
         return key not in self.stored

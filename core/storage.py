@@ -34,6 +34,7 @@ from .model import Agent, Event, Lead, Reason, State, Tally
 from .rules import Cond
 from .sqlrules import DIALECT, LOGGED, data_cond_sql
 from .search import search_key
+from .i18n import M_, N_
 
 APPLICATION_ID = 0x4C43594C  # "LCYL"
 BUSY_TIMEOUT_MS = 30_000
@@ -399,8 +400,9 @@ def anchor_of(tally: Tally, tallies: Iterable[Tally]) -> Tally:
             elif t.industry is None:
                 core = t
     if own is None and core is None:
-        raise LeadcycleError(f"tally {tally.name!r} counts after {tally.after!r}, which is no tally of "
-                             f"{tally.industry or 'the core'} (nor one that is itself counted after another)")
+        raise LeadcycleError(N_("tally {tally!r} counts after {after!r}, which is no tally of "
+                                "{industry} (nor one that is itself counted after another)"),
+                             tally=tally.name, after=tally.after, industry=tally.industry or M_("the core"))
     return own or core
 
 
@@ -553,8 +555,8 @@ class Store:
         except sqlite3.DatabaseError as e:
             conn.close()
             raise LeadcycleError(
-                f"{path} is not a leadcycle database ({e}); give another --db, "
-                "or create one with: leadcycle init --industry NAME") from None
+                N_("{path} is not a leadcycle database ({e}); give another --db, "
+                   "or create one with: leadcycle init --industry NAME"), path=path, e=e) from None
         return db
 
     @classmethod
@@ -562,8 +564,8 @@ class Store:
         """An existing database; ``extra_migrations`` are the loaded
         plugins' sets (to upgrade, and to recognise a newer database)."""
         if not os.path.exists(path):
-            raise NotFound(f"no database at {path}; create one with: "
-                           f"leadcycle --db {path} init --industry NAME")
+            raise NotFound(N_("no database at {path}; create one with: "
+                              "leadcycle --db {path} init --industry NAME"), path=path)
         store = cls(cls._connect(path), path, extra_migrations)
         try:
             store._check_ours()
@@ -597,14 +599,14 @@ class Store:
             app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
             tables = self.db.table_names()
         except sqlite3.DatabaseError as e:
-            raise LeadcycleError(f"{self.path} is not a leadcycle database ({e}); "
-                                 "give another --db") from None
+            raise LeadcycleError(N_("{path} is not a leadcycle database ({e}); "
+                                    "give another --db"), path=self.path, e=e) from None
         if app_id == APPLICATION_ID:
             return
         if allow_empty and not tables:
             return
-        raise LeadcycleError(f"{self.path} is a SQLite file but not a leadcycle database; "
-                             "give another --db")
+        raise LeadcycleError(N_("{path} is a SQLite file but not a leadcycle database; "
+                                "give another --db"), path=self.path)
 
     def _applied(self) -> dict[str, set[str]]:
         """Migration set -> names applied, from ``_sqlite_migrations``."""
@@ -640,9 +642,10 @@ class Store:
         unknown = self.unknown_migrations()
         if unknown:
             raise LeadcycleError(
-                f"{self.path} was written by a newer leadcycle (schema {self.schema_version()}, "
-                f"with migrations this version does not know: {', '.join(unknown)}); "
-                "upgrade leadcycle to use it")
+                N_("{path} was written by a newer leadcycle (schema {schema_version}, "
+                   "with migrations this version does not know: {unknown}); "
+                   "upgrade leadcycle to use it"),
+                path=self.path, schema_version=self.schema_version(), unknown=', '.join(unknown))
 
     def schema_version(self) -> int:
         """``PRAGMA user_version``: the number of core migrations applied."""
@@ -670,8 +673,9 @@ class Store:
                     done = {a.name for a in m.applied(self.db)} if self.conn.in_transaction else set()
                     failed = next((n for n in pending if n not in done), pending[0])
                     raise LeadcycleError(
-                        f"migration {m.name}.{failed} failed ({type(e).__name__}: {e}); "
-                        "nothing was changed — fix or uninstall the plugin that declares it") from e
+                        N_("migration {m}.{failed} failed ({name}: {e}); "
+                           "nothing was changed — fix or uninstall the plugin that declares it"),
+                        m=m.name, failed=failed, name=type(e).__name__, e=e) from e
                 applied += [f"{m.name}.{n}" for n in pending]
             if applied:
                 n_core = len(core_migrations.applied(self.db))
@@ -868,7 +872,7 @@ class Store:
         rows = list(self.db.query("SELECT * FROM leads WHERE id = ?", [lead_id])) \
             if -2**63 <= lead_id < 2**63 else []
         if not rows:
-            raise NotFound(f"no lead #{lead_id}; find ids with: leadcycle list")
+            raise NotFound(N_("no lead #{lead_id}; find ids with: leadcycle list"), lead_id=lead_id)
         return self._lead(rows[0])
 
     def leads_by_phone(self, industry: str, phone: str) -> list[Lead]:
@@ -1552,8 +1556,8 @@ class Store:
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".part")
             os.close(fd)
         except OSError as e:
-            raise LeadcycleError(f"cannot write {target}: {e.strerror}; give a path in a folder you can "
-                                 "write to") from None
+            raise LeadcycleError(N_("cannot write {target}: {strerror}; give a path in a folder you can "
+                                    "write to"), target=target, strerror=e.strerror) from None
         try:
             dst = sqlite3.connect(tmp)
             try:
@@ -1569,24 +1573,27 @@ class Store:
         except (OSError, sqlite3.Error) as e:
             with contextlib.suppress(OSError):
                 os.remove(tmp)
-            raise LeadcycleError(f"cannot write {target}: {e}; nothing was written") from None
+            raise LeadcycleError(N_("cannot write {target}: {e}; nothing was written"), target=target, e=e) from None
         return {"path": target, "bytes": os.path.getsize(target), "events": events}
 
     def _check_backup_target(self, target: str, force: bool) -> None:
         if os.path.isdir(target):
-            raise LeadcycleError(f"{target} is a folder; give a file path such as "
-                                 f"{os.path.join(target, 'leads-backup.db')}")
+            raise LeadcycleError(N_("{target} is a folder; give a file path such as "
+                                    "{target2}"),
+                                 target=target, target2=os.path.join(target, 'leads-backup.db'))
         if self.path not in (None, ":memory:"):
             own = os.path.realpath(self.path)
             if os.path.realpath(target) in (own, own + "-wal", own + "-shm", own + "-journal") or (
                     os.path.exists(target) and os.path.samefile(target, self.path)):
-                raise LeadcycleError(f"{target} is the open database itself; give another path for the backup")
+                raise LeadcycleError(N_("{target} is the open database itself; give another path for the backup"),
+                                     target=target)
         if os.path.exists(target) and not force:
-            raise LeadcycleError(f"{target} already exists; give --force to overwrite it, or another path")
+            raise LeadcycleError(N_("{target} already exists; give --force to overwrite it, or another path"),
+                                 target=target)
         folder = os.path.dirname(target)
         if not os.path.isdir(folder):
-            raise LeadcycleError(f"cannot write {target}: folder {folder} does not exist; "
-                                 "create it or give another path")
+            raise LeadcycleError(N_("cannot write {target}: folder {folder} does not exist; "
+                                    "create it or give another path"), target=target, folder=folder)
 
     def explain_query_plan(self, sql: str, args: list) -> list[str]:
         return [r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
@@ -1679,8 +1686,8 @@ class Verifier:
 
     def run(self) -> Verification:
         if "hash" not in {r[1] for r in self.conn.execute("PRAGMA table_info(events)")}:
-            raise LeadcycleError(f"{self.store.path} predates tamper evidence; upgrade it with: "
-                                 f"leadcycle --db {self.store.path} init")
+            raise LeadcycleError(N_("{store_path} predates tamper evidence; upgrade it with: "
+                                    "leadcycle --db {store_path} init"), store_path=self.store.path)
         self.conn.execute("BEGIN")
         try:
             checks = [self.guards()]

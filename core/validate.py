@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import phones
 from .errors import LeadcycleError
+from .i18n import N_
 
 
 def normalize_phone(raw: str) -> str:
@@ -26,14 +27,14 @@ _GENDER = {"m": "M", "male": "M", "男": "M", "先生": "M", "mr": "M", "mr.": "
 def normalize_gender(raw: str | None) -> str:
     value = _GENDER.get(str(raw or "").strip().lower())
     if value is None:
-        raise LeadcycleError(f"gender {raw!r} is not M or F (男/女, 先生/女士); the three basics are "
-                             "name with gender, phone and need")
+        raise LeadcycleError(N_("gender {raw!r} is not M or F (男/女, 先生/女士); the three basics are "
+                                "name with gender, phone and need"), raw=raw)
     return value
 
 
 def require_text(what: str, raw: str | None) -> str:
     text = " ".join(str(raw or "").split())
     if not text:
-        raise LeadcycleError(f"{what} is missing; a lead needs the three basics: "
-                             "name with gender, phone and need")
+        raise LeadcycleError(N_("{what} is missing; a lead needs the three basics: "
+                                "name with gender, phone and need"), what=what)
     return text

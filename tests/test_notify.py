@@ -107,11 +107,11 @@ def test_a_refusal_or_no_robot_is_one_line(office, robot):
     url, _, state = robot
     state["answer"] = {"errcode": 93000, "errmsg": "invalid webhook url"}
     result = invoke(office, "notify", "wecom", url)
-    assert result.exit_code == 1 and "errcode 93000, invalid webhook url" in result.output
+    assert result.exit_code == 1 and "错误码 93000，invalid webhook url" in result.output
     assert len(result.output.strip().splitlines()) == 1
-    result = invoke(office, "notify", "dingtalk", "http://127.0.0.1:9/nothing-listens")
+    result = invoke(office, "notify", "dingtalk", "http://127.0.0.1:9/nothing-listens", lang="en")
     assert result.exit_code == 1 and "could not reach the webhook" in result.output
-    result = invoke(office, "notify", "wecom", "ftp://127.0.0.1/x")
+    result = invoke(office, "notify", "wecom", "ftp://127.0.0.1/x", lang="en")
     assert result.exit_code == 1 and "not an http(s) URL" in result.output
 
 

@@ -36,6 +36,7 @@ from typing import Any
 import attrs
 
 from ..errors import LeadcycleError
+from ..i18n import N_
 
 _HAN = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
 
@@ -111,7 +112,7 @@ def _parse(name: str, path: str, text: str) -> Profile:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise LeadcycleError(f"profile {path}: not valid TOML ({e})") from None
+        raise LeadcycleError(N_("profile {path}: not valid TOML ({e})"), path=path, e=e) from None
     try:
         combine = {target: Combine(tuple(spec.get("columns", ())), tuple(spec.get("cjk_columns", ())),
                                    tuple(spec.get("first_of", ())))
@@ -125,8 +126,9 @@ def _parse(name: str, path: str, text: str) -> Profile:
                     for t, m in data.get("values", {}).items()},
             agents={_key(k): str(v).strip() for k, v in data.get("agents", {}).items()})
     except (AttributeError, TypeError) as e:
-        raise LeadcycleError(f"profile {path}: a section has the wrong shape ({e}); "
-                             "compare it with a built-in profile (leadcycle import --list-profiles)") from None
+        raise LeadcycleError(N_("profile {path}: a section has the wrong shape ({e}); "
+                                "compare it with a built-in profile (leadcycle import --list-profiles)"),
+                             path=path, e=e) from None
 
 
 def builtin() -> list[Profile]:
@@ -154,14 +156,15 @@ def load(spec: str) -> Profile:
             with open(spec, encoding="utf-8") as f:
                 return _parse(os.path.splitext(os.path.basename(spec))[0], spec, f.read())
         except OSError as e:
-            raise LeadcycleError(f"cannot read profile {spec}: {e.strerror}") from None
+            raise LeadcycleError(N_("cannot read profile {spec}: {strerror}"), spec=spec, strerror=e.strerror) from None
         except UnicodeDecodeError:
-            raise LeadcycleError(f"profile {spec} is not UTF-8 text") from None
+            raise LeadcycleError(N_("profile {spec} is not UTF-8 text"), spec=spec) from None
     for p in builtin():
         if p.name == spec:
             return p
     names = ", ".join(p.name for p in builtin())
-    raise LeadcycleError(f"no profile {spec!r}; built-in: {names}, or give the path of a .toml file")
+    raise LeadcycleError(N_("no profile {spec!r}; built-in: {names}, or give the path of a .toml file"),
+                         spec=spec, names=names)
 
 
 def recognise(headers: list[str]) -> Profile | None:

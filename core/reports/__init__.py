@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from leadcycle.errors import LeadcycleError
+from ..i18n import N_
 
 #: the extras that the heavy parts need, and the one line that says so
 EXTRA_HINT = "pip install 'leadcycle[{extra}]'"
@@ -26,8 +27,9 @@ def need(module: str, extra: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise LeadcycleError(f"this command needs {module.split('.')[0]}, which is not installed; "
-                             f"run: {EXTRA_HINT.format(extra=extra)}") from None
+        raise LeadcycleError(N_("this command needs {split}, which is not installed; "
+                                "run: {format}"),
+                             split=module.split('.')[0], format=EXTRA_HINT.format(extra=extra)) from None
 
 
 def day_end(day: dt.date, now: dt.datetime) -> dt.datetime:
@@ -43,8 +45,9 @@ def period(now: dt.datetime, start: dt.date | None, end: dt.date | None, weeks: 
     end = end or now.date()
     start = start or end - dt.timedelta(days=7 * weeks - 1)
     if end > now.date():
-        raise LeadcycleError(f"--to {end} is after the clock ({now.date()}); a report cannot see the future; "
-                             f"give an earlier --to or a later --now")
+        raise LeadcycleError(N_("--to {end} is after the clock ({now}); a report cannot see the future; "
+                                "give an earlier --to or a later --now"), end=end, now=now.date())
     if start > end:
-        raise LeadcycleError(f"--from {start} is after --to {end}; give a period that starts before it ends")
+        raise LeadcycleError(N_("--from {start} is after --to {end}; give a period that starts before it ends"),
+                             start=start, end=end)
     return start, end

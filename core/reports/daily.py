@@ -20,6 +20,7 @@ from leadcycle import loader
 from leadcycle.errors import LeadcycleError
 from leadcycle.io import mask_phone
 from leadcycle.model import Label
+from ..i18n import M_, N_
 
 GRADE_ORDER = {"A": 0, "B": 1, "C": 2, "D": 3, None: 4}
 
@@ -71,15 +72,17 @@ def team_of(book, team: str | None, manager: str | None) -> tuple[str | None, li
     if manager is not None:
         m = book.agent(manager, manager=True, what="--manager")
         if team is not None and team != m.team:
-            raise LeadcycleError(f"{manager} is the manager of team {m.team!r}, not {team!r}; give one of them")
+            raise LeadcycleError(N_("{manager} is the manager of team {team!r}, not {team2!r}; give one of them"),
+                                 manager=manager, team=m.team, team2=team)
         team = m.team
     if team is None:
         return None, [a.name for a in agents]
     names = [a.name for a in agents if a.team == team]
     if not names:
         teams = sorted({a.team for a in agents if a.team})
-        raise LeadcycleError(f"no agent is in team {team!r}; teams: {', '.join(teams) or 'none yet'} "
-                             "(see: leadcycle agent list)")
+        raise LeadcycleError(N_("no agent is in team {team!r}; teams: {teams} "
+                                "(see: leadcycle agent list)"),
+                             team=team, teams=', '.join(teams) or M_("none yet"))
     return team, names
 
 

@@ -21,6 +21,7 @@ from leadcycle.io import mask_phone
 from leadcycle.model import Label
 
 from . import day_end
+from ..i18n import M_, N_
 
 GRADES = ("A", "B", "C", "D")
 POOL = "(pool)"
@@ -59,8 +60,9 @@ class Scope:
                 from leadcycle.errors import LeadcycleError
 
                 teams = sorted({a.team for a in agents if a.team})
-                raise LeadcycleError(f"no agent is in team {team!r}; teams: {', '.join(teams) or 'none yet'} "
-                                     "(see: leadcycle agent list)")
+                raise LeadcycleError(N_("no agent is in team {team!r}; teams: {teams} "
+                                        "(see: leadcycle agent list)"),
+                                     team=team, teams=', '.join(teams) or M_("none yet"))
         else:
             self.agents = None  # everyone, and the pool
 

@@ -28,6 +28,7 @@ from leadcycle.errors import LeadcycleError
 from leadcycle.io import mask_phone
 
 from . import daily
+from ..i18n import N_
 
 WECOM_LIMIT = 4096
 DINGTALK_LIMIT = 20000
@@ -64,7 +65,8 @@ def payload(robot: str, report: dict, lang: str) -> dict:
     if robot == "dingtalk":
         return {"msgtype": "markdown", "markdown": {"title": daily.title(report, lang),
                                                    "text": markdown(report, lang, DINGTALK_LIMIT)}}
-    raise LeadcycleError(f"unknown robot {robot!r}; choose one of: {', '.join(ROBOTS)}")
+    raise LeadcycleError(N_("unknown robot {robot!r}; choose one of: {robots}"),
+                         robot=robot, robots=', '.join(ROBOTS))
 
 
 def signed_url(url: str, secret: str, now_ms: int) -> str:
@@ -77,24 +79,29 @@ def signed_url(url: str, secret: str, now_ms: int) -> str:
 def post(url: str, body: dict, timeout: float = 10.0) -> dict:
     """POST ``body`` as JSON; the robot's answer, or one line saying why not."""
     if urllib.parse.urlparse(url).scheme not in ("http", "https"):
-        raise LeadcycleError(f"webhook {url!r} is not an http(s) URL; give the robot's webhook address")
+        raise LeadcycleError(N_("webhook {url!r} is not an http(s) URL; give the robot's webhook address"),
+                             url=url)
     request = urllib.request.Request(url, data=json.dumps(body, ensure_ascii=False).encode(),
                                      headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             answer = response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as e:
-        raise LeadcycleError(f"the robot answered HTTP {e.code} {e.reason}; check the webhook URL") from None
+        raise LeadcycleError(N_("the robot answered HTTP {code} {reason}; check the webhook URL"),
+                             code=e.code, reason=e.reason) from None
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
-        raise LeadcycleError(f"could not reach the webhook ({reason}); check the URL and the network") from None
+        raise LeadcycleError(N_("could not reach the webhook ({reason}); check the URL and the network"),
+                             reason=reason) from None
     try:
         data = json.loads(answer)
     except ValueError:
-        raise LeadcycleError(f"the robot's answer is not JSON: {answer[:80]!r}") from None
+        raise LeadcycleError(N_("the robot's answer is not JSON: {answer!r}"), answer=answer[:80]) from None
     if not isinstance(data, dict) or data.get("errcode", 0) != 0:
-        raise LeadcycleError(f"the robot refused the message: errcode {data.get('errcode')}, "
-                             f"{data.get('errmsg')}" if isinstance(data, dict) else f"odd answer {answer[:80]!r}")
+        if not isinstance(data, dict):
+            raise LeadcycleError(N_("the robot's answer is odd: {answer!r}"), answer=answer[:80])
+        raise LeadcycleError(N_("the robot refused the message: errcode {errcode}, {errmsg}"),
+                             errcode=data.get("errcode"), errmsg=data.get("errmsg"))
     return data
 
 

@@ -39,6 +39,7 @@ from leadcycle import (
 from leadcycle.settings import chained
 
 from . import accounts, intent, keyaccount
+from leadcycle.i18n import N_
 
 NAME = "machinery"
 
@@ -291,43 +292,49 @@ def check_event(book, lead, events, event):
     kind, data = event.kind, event.data
     orders = [e for e in events if e.kind == "order"]
     if kind in PURPOSE_KINDS and not (data.get("purpose") or "").strip():
-        raise LeadcycleError(f"a {kind.replace('_', '-')} on machinery lead #{lead.id} needs a stated purpose: "
-                             "add --set purpose=\"...\" (each contact with a purpose, DOMAIN §5)")
+        raise LeadcycleError(N_("a {replace} on machinery lead #{lead_id} needs a stated purpose: "
+                                "add --set purpose=\"...\" (each contact with a purpose, DOMAIN §5)"),
+                             replace=kind.replace('_', '-'), lead_id=lead.id)
     if kind in ("register", "set"):
         from leadcycle import profile
 
         after = profile.attributes_after(lead, events, event)
         if after.get("bargaining") is True and after.get("asked_price") is False:
-            raise LeadcycleError("bargaining=yes contradicts asked_price=no: a client who bargains has asked "
-                                 "the price; record asked_price=yes")
+            raise LeadcycleError(N_("bargaining=yes contradicts asked_price=no: a client who bargains has asked "
+                                    "the price; record asked_price=yes"))
     if kind == "payment":
         if not orders:
-            raise LeadcycleError(f"payment refused: lead #{lead.id} has no order yet; log the order first "
-                                 f"(leadcycle log {lead.id} order --set amount=... --set units=... --set model=...)")
+            raise LeadcycleError(N_("payment refused: lead #{lead_id} has no order yet; log the order first "
+                                    "(leadcycle log {lead_id} order --set amount=... --set units=... --set model=...)"),
+                                 lead_id=lead.id)
         if data.get("on_time") is None and data.get("days_late") is None:
-            raise LeadcycleError("payment needs on_time=yes or days_late=N: add --set on_time=yes "
-                                 "or --set days_late=N")
+            raise LeadcycleError(N_("payment needs on_time=yes or days_late=N: add --set on_time=yes "
+                                    "or --set days_late=N"))
         if data.get("on_time") is True and (data.get("days_late") or 0) > 0:
-            raise LeadcycleError(f"payment says on_time=yes and days_late={data['days_late']}; give one of them")
+            raise LeadcycleError(N_("payment says on_time=yes and days_late={days_late}; give one of them"),
+                                 days_late=data['days_late'])
         ordered = sum(e.data.get("amount", 0) for e in orders)
         paid = sum(e.data.get("amount", 0) for e in events if e.kind == "payment")
         outstanding = round(ordered - paid, 2)
         if data["amount"] > outstanding + 0.005:
-            raise LeadcycleError(f"payment of {_money(data['amount'])} CNY exceeds the {_money(outstanding)} CNY "
-                                 f"still owed on lead #{lead.id}'s orders; log the order first or correct the amount")
+            raise LeadcycleError(N_("payment of {money} CNY exceeds the {money2} CNY "
+                                    "still owed on lead #{lead_id}'s orders; log the order first or correct the amount"),
+                                 money=_money(data['amount']), money2=_money(outstanding), lead_id=lead.id)
     elif kind == "delivery":
         if not orders:
-            raise LeadcycleError(f"delivery refused: lead #{lead.id} has no order yet; log the order first")
+            raise LeadcycleError(N_("delivery refused: lead #{lead_id} has no order yet; log the order first"),
+                                 lead_id=lead.id)
         ordered = sum(e.data.get("units", 0) for e in orders)
         delivered = sum(e.data.get("units", 0) for e in events if e.kind == "delivery")
         if data["units"] > ordered - delivered:
-            raise LeadcycleError(f"delivery of {data['units']} units exceeds the {ordered - delivered} ordered "
-                                 f"and not yet delivered on lead #{lead.id}")
+            raise LeadcycleError(N_("delivery of {units} units exceeds the {ordered} ordered "
+                                    "and not yet delivered on lead #{lead_id}"),
+                                 units=data['units'], ordered=ordered - delivered, lead_id=lead.id)
     elif kind == "order":
         due = data.get("delivery_due")
         if due and dt.date.fromisoformat(due) < event.at.date():
-            raise LeadcycleError(f"delivery_due {due} is before the order date {event.at.date()}; "
-                                 "give a later date")
+            raise LeadcycleError(N_("delivery_due {due} is before the order date {at}; "
+                                    "give a later date"), due=due, at=event.at.date())
 
 
 # ------------------------------------------------------- due and review

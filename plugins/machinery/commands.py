@@ -6,7 +6,8 @@ from __future__ import annotations
 import click
 
 from leadcycle import Event, Label, LeadcycleError
-from leadcycle.cli.output import lead_id as parse_lead_id
+from leadcycle.cli.output import lead_id as parse_lead_id, owner_cell
+from leadcycle.i18n import N_, _
 
 NAME = "machinery"
 
@@ -49,34 +50,42 @@ def register(cli):
                                       "active_periods", "periods", "e_class"), as_json=report)
             return
         if not report["accounts"]:
-            click.echo(f"no orders in the last {report['period_days']} days; "
-                       "log orders with: leadcycle log ID order --set amount=... --set units=... --set model=...")
+            click.echo(_("no orders in the last {days} days; log orders with: "
+                         "leadcycle log ID order --set amount=... --set units=... --set model=...").format(
+                days=report["period_days"]))
             return
         by_profit = report["basis"] == "profit"
 
         def amount(r):  # an account ranked by profit with orders lacking it is flagged, not silently 0
             text = f"{r['value']:,.0f}"
-            return f"{text} !{r['missing_profit']} without profit" if by_profit and r["missing_profit"] else text
+            if by_profit and r["missing_profit"]:
+                return _("{amount} !{n} without profit").format(amount=text, n=r["missing_profit"])
+            return text
 
-        rows = [(r["id"], r["name"], r["owner"] or "(pool)", amount(r), f"{r['share_pct']:.1f}%",
+        rows = [(r["id"], r["name"], owner_cell(r["owner"]), amount(r), f"{r['share_pct']:.1f}%",
                  f"{r['cumulative_pct']:.1f}%", r["abc"], f"{r['active_periods']}/{r['periods']}",
                  r["e_class"], Label.from_json(r["strategy"])(lang)) for r in report["accounts"]]
-        basis = "profit" if by_profit else "sales"
-        click.echo(f"Value classes by {basis} (machinery.abc_basis), {report['from']:%Y-%m-%d} – {report['to']:%Y-%m-%d}:")
-        click.echo(table(rows, ["lead", "name", "owner", basis, "share", "cumulative", "ABC",
-                                f"{report['stability_unit']}s ordered", "E", "strategy"]))
+        basis = _("profit") if by_profit else _("sales")
+        title = (_("Value classes by profit (machinery.abc_basis), {start} – {end}:") if by_profit
+                 else _("Value classes by sales (machinery.abc_basis), {start} – {end}:"))
+        click.echo(title.format(start=f"{report['from']:%Y-%m-%d}", end=f"{report['to']:%Y-%m-%d}"))
+        ordered = _("quarters ordered") if report["stability_unit"] == "quarter" else _("months ordered")
+        click.echo(table(rows, [_("lead"), _("name"), _("owner"), basis, _("share"), _("cumulative"), "ABC",
+                                ordered, "E", _("strategy")]))
         click.echo("")
         click.echo(table([(c["class"], c["accounts"], f"{c['accounts_pct']:.1f}% (≈{c['document_accounts_pct']}%)",
                            f"{c['value']:,.0f}", f"{c['profit_pct']:.1f}% (≈{c['target_profit_pct']:g}%)")
                           for c in report["classes"]],
-                         ["class", "accounts", "of accounts (document)", basis, f"of {basis} (target)"]))
+                         [_("class"), _("accounts"), _("of accounts (document)"), basis,
+                          _("of profit (target)") if by_profit else _("of sales (target)")]))
         m = report["matrix"]
         click.echo(f"\nEI {m['EI']}  EII {m['EII']}  EIII {m['EIII']}  EIV {m['EIV']}")
         if report["accounts_missing_profit"]:
             ids = ", ".join(f"#{i}" for i in report["accounts_missing_profit"])
-            click.echo(f"warning: {report['orders_without_profit']} orders have no profit recorded (accounts {ids}); "
-                       "their class counts only the profit recorded — log --set profit=... with each order, "
-                       "or rank by sales: leadcycle settings set machinery.abc_basis sales")
+            click.echo(_("warning: {n} orders have no profit recorded (accounts {ids}); their class counts only "
+                         "the profit recorded — log --set profit=... with each order, or rank by sales: "
+                         "leadcycle settings set machinery.abc_basis sales").format(
+                n=report["orders_without_profit"], ids=ids))
 
     @cli.group(name="account-manager")
     def account_manager():
@@ -106,8 +115,9 @@ def register(cli):
         lead_id = _lead_id(lead_id)
         lead = book.lead(lead_id)
         if lead.industry != NAME:
-            raise LeadcycleError(f"lead #{lead_id} is {lead.industry}, not machinery; "
-                                 "account managers are for machinery accounts")
+            raise LeadcycleError(N_("lead #{lead_id} is {industry}, not machinery; "
+                                    "account managers are for machinery accounts"),
+                                 lead_id=lead_id, industry=lead.industry)
         book.agent(manager, manager=True, what="--by")
         book.agent(agent)
         reason = Label(f"{agent}: named account manager by {manager} on {book.now.date()}",
@@ -117,7 +127,7 @@ def register(cli):
         if as_json:
             echo_json({"lead_id": lead_id, "owner": state.owner, "reason": reason(env.lang)})
         else:
-            click.echo(f"lead #{lead_id}: account manager {state.owner}")
+            click.echo(_("lead #{lead_id}: account manager {owner}").format(lead_id=lead_id, owner=state.owner))
 
     @account_manager.command(name="handover")
     @click.argument("departing")
@@ -137,7 +147,8 @@ def register(cli):
         book = env.book()
         book.agent(manager, manager=True, what="--by")
         if book.store.get_agent(departing) is None:
-            raise LeadcycleError(f"unknown agent {departing!r}; see: leadcycle agent list")
+            raise LeadcycleError(N_("unknown agent {departing!r}; see: leadcycle agent list"),
+                                 departing=departing)
         book.refresh()
         moved = []
         with book.store.transaction():  # one action, one transaction

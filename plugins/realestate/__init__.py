@@ -43,6 +43,7 @@ from leadcycle import (
 )
 
 from . import config, points, report, review, signals, table, visits
+from leadcycle.i18n import N_
 
 NAME = "realestate"
 
@@ -202,26 +203,30 @@ def _check_deal_step(lead, events, event):
     mortgage, each once per contract; ``events`` are the effective log."""
     contracts = [i for i, e in enumerate(events) if e.kind == "contract"]
     if not contracts:
-        raise LeadcycleError(f"{event.kind} refused: lead #{lead.id} has no contract yet; log the contract first "
-                             f"(leadcycle log {lead.id} contract --agent NAME --set amount=… --set units=…)")
+        raise LeadcycleError(N_("{kind} refused: lead #{lead_id} has no contract yet; log the contract first "
+                                "(leadcycle log {lead_id} contract --agent NAME --set amount=… --set units=…)"),
+                             kind=event.kind, lead_id=lead.id)
     since = events[contracts[-1] + 1:]
     need = DEAL_STEPS[event.kind]
     if need != "contract" and not any(e.kind == need for e in since):
-        raise LeadcycleError(f"{event.kind} refused: lead #{lead.id}'s contract of {events[contracts[-1]].at.date()} "
-                             f"has no {need} yet; log it first (leadcycle log {lead.id} {need} --agent NAME)")
+        raise LeadcycleError(N_("{kind} refused: lead #{lead_id}'s contract of {at} "
+                                "has no {need} yet; log it first (leadcycle log {lead_id} {need} --agent NAME)"),
+                             kind=event.kind, lead_id=lead.id, at=events[contracts[-1]].at.date(), need=need)
     done = next((e for e in since if e.kind == event.kind), None)
     if done is not None:
-        raise LeadcycleError(f"{event.kind} refused: already logged on {done.at.date()} for lead #{lead.id}'s "
-                             f"contract of {events[contracts[-1]].at.date()}; a wrong entry is corrected with "
-                             f"leadcycle void {lead.id} {done.id} --reason … --agent NAME")
+        raise LeadcycleError(N_("{kind} refused: already logged on {at} for lead #{lead_id}'s "
+                                "contract of {at2}; a wrong entry is corrected with "
+                                "leadcycle void {lead_id} {done_id} --reason … --agent NAME"),
+                             kind=event.kind, at=done.at.date(), lead_id=lead.id, at2=events[contracts[-1]].at.date(), done_id=done.id)
 
 
 def _check_shortlist(event):
     units = [u for u in str(event.data.get("units") or "").replace("，", ",").split(",") if u.strip()]
     if not 1 <= len(units) <= signals.MAX_SHORTLIST:
         raise LeadcycleError(
-            f"unit_shortlist: {len(units)} units given; the shortlist is 2–3 units at most "
-            f"({signals.MAX_SHORTLIST}), e.g. --set units=3-1201,3-1502")
+            N_("unit_shortlist: {n_units} units given; the shortlist is 2–3 units at most "
+               "({max_shortlist}), e.g. --set units=3-1201,3-1502"),
+            n_units=len(units), max_shortlist=signals.MAX_SHORTLIST)
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from leadcycle.cli.output import echo_json, emit, event_line, lead_id, output_format, output_options, table
+from leadcycle.i18n import _
 from leadcycle.privacy import mask_phone
 
 from . import phase as phase_mod
@@ -151,7 +152,7 @@ def phase(env, as_json):
                    f"target now {low:g}–{high:g} %: {rep['status']}")
     rows = [(p["label"][lang], p["start"], p["end"], f"{p['target_percent'][0]}–{p['target_percent'][1]} %",
              "◀" if p["phase"] == rep["phase"] else "") for p in rep["phases"]]
-    click.echo(table(rows, ["phase", "from", "until", "cumulative target", ""]))
+    click.echo(table(rows, [_("phase"), _("from"), _("until"), _("cumulative target"), ""]))
 
 
 @click.command(name="deals")
@@ -184,8 +185,8 @@ def deals(env, by, as_json):
         return
     rows = [(g["label"][lang], g["deals"], g["units"], f"{g['share_percent']:g} %", g["company"] or "")
             for g in rep["groups"]]
-    click.echo(table(rows, [by, "deals", "units", "share", "company"]))
-    click.echo(f"{rep['deals']} deals, {rep['units']} units, {rep['company_purchases']} in a company's name")
+    click.echo(table(rows, [by, _("deals"), _("units"), _("share"), _("company")]))
+    click.echo(_("{deals} deals, {units} units, {company_purchases} in a company's name").format(deals=rep['deals'], units=rep['units'], company_purchases=rep['company_purchases']))
 
 
 def register(cli) -> None:

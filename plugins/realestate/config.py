@@ -22,7 +22,7 @@ def _int(key, default, en, zh, source, minimum=None, maximum=None, help=None):
 def settings() -> list[Setting]:
     out = [
         Setting("realestate.grading", "choice", "table",
-                Label("grading method: table | points | visits", "分级方法：table | points | visits"),
+                Label("grading method: table | points | visits", "分级方法：多维度表格、百分制打分或来访次数"),
                 choices=GRADING, source="DOMAIN §2 (three methods; the table of 004 is the default)"),
     ]
     # §2a thresholds

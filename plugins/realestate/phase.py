@@ -20,6 +20,7 @@ import datetime as dt
 from leadcycle import LeadcycleError
 
 from .config import PHASE_LABELS
+from leadcycle.i18n import N_
 
 PHASES = ("warmup", "strong", "continuous", "tail")
 
@@ -41,12 +42,12 @@ def units_sold(book, until: dt.datetime) -> int:
 def phase_report(book) -> dict:
     st = book.settings
     if st["realestate.launch_date"] in (None, ""):
-        raise LeadcycleError("the launch date is not set; set it with: "
-                             "leadcycle settings set realestate.launch_date 2026-05-01")
+        raise LeadcycleError(N_("the launch date is not set; set it with: "
+                                "leadcycle settings set realestate.launch_date 2026-05-01"))
     total = st["realestate.total_units"]
     if not total:
-        raise LeadcycleError("the number of units for sale is not set; set it with: "
-                             "leadcycle settings set realestate.total_units 300")
+        raise LeadcycleError(N_("the number of units for sale is not set; set it with: "
+                                "leadcycle settings set realestate.total_units 300"))
     launch = _as_date(st["realestate.launch_date"])
     today = book.now.date()
     bounds = []  # (phase, start, end, low_before, high_before, low, high)

@@ -36,6 +36,7 @@ import functools
 from leadcycle import Cap, Cond, Derived, Event, EventKind, Feature, Label, LeadcycleError, Ref, Refused, Tally
 
 from .signals import SIGNAL_NAMES
+from leadcycle.i18n import M_, N_
 
 NAME = "realestate"
 META_KEY = "realestate.review.last_week"
@@ -300,12 +301,14 @@ def _approvable(book, lead_id: int):
     """The record of a C lead a manager may move into D, or one line why not."""
     record = book.record(lead_id)
     if record.lead.industry != NAME:
-        raise LeadcycleError(f"lead #{lead_id} is a {record.lead.industry} lead; "
-                             "approve downgrades real-estate leads only")
+        raise LeadcycleError(N_("lead #{lead_id} is a {industry} lead; "
+                                "approve downgrades real-estate leads only"),
+                             lead_id=lead_id, industry=record.lead.industry)
     grade = record.state.grade
     if grade != "C":
-        raise Refused(f"lead #{lead_id} is grade {grade or 'none (not graded yet)'}, not C; only a C lead is "
-                      "downgraded to D by a manager's approval")
+        raise Refused(N_("lead #{lead_id} is grade {grade}, not C; only a C lead is "
+                         "downgraded to D by a manager's approval"),
+                      lead_id=lead_id, grade=grade or M_("none (not graded yet)"))
     return record
 
 
@@ -313,13 +316,13 @@ def approval_record(book, lead_id: int, manager: str | None):
     """What a manager reads *before* approving C → D: the lead's record
     (its follow-up record is :func:`follow_up_record` of it). Nothing is
     written."""
-    book.agent(manager, manager=True, what="the approving manager")
+    book.agent(manager, manager=True, what=M_("the approving manager"))
     return _approvable(book, lead_id)
 
 
 def approve(book, lead_id: int, manager: str | None, note: str | None = None):
     """A manager approves C → D for one lead; returns (record before, record after)."""
-    book.agent(manager, manager=True, what="the approving manager")
+    book.agent(manager, manager=True, what=M_("the approving manager"))
     with book.store.transaction():  # the grade approved is the one read under the write lock
         record = _approvable(book, lead_id)
         requested = any(r.rule == "floor" for r in record.state.reasons)
@@ -336,15 +339,17 @@ def approve(book, lead_id: int, manager: str | None, note: str | None = None):
 def lift(book, lead_id: int, manager: str | None, note: str | None = None):
     """A manager lifts the downgrade in effect (a weekly B/C or an approved
     D): the grade is the ratings' again. Returns (grade before, record after)."""
-    book.agent(manager, manager=True, what="the manager lifting the downgrade")
+    book.agent(manager, manager=True, what=M_("the manager lifting the downgrade"))
     with book.store.transaction():
         record = book.record(lead_id)
         if record.lead.industry != NAME:
-            raise LeadcycleError(f"lead #{lead_id} is a {record.lead.industry} lead; "
-                                 "lift applies to real-estate downgrades only")
+            raise LeadcycleError(N_("lead #{lead_id} is a {industry} lead; "
+                                    "lift applies to real-estate downgrades only"),
+                                 lead_id=lead_id, industry=record.lead.industry)
         found = _cap_in_effect(_row_of(book, record.lead, record.events))
         if found is None:
-            raise Refused(f"lead #{lead_id} has no downgrade in effect; there is nothing to lift")
+            raise Refused(N_("lead #{lead_id} has no downgrade in effect; there is nothing to lift"),
+                          lead_id=lead_id)
         to, at, _ = found
         reason = Label(f"{manager} lifted the downgrade to {to} of {at.date()}",
                        f"{manager}解除{at.date()}的降级（{to}类）")
@@ -388,7 +393,8 @@ def check_owner_change(book, lead, events, event) -> None:
     if to is None or to not in pooled_from(book, effective(events)):
         return
     if rule == "claimed":
-        raise Refused(f"{to} cannot claim lead #{lead.id} back: it was pooled as grade D from {to}, and the "
-                      "manager redistributes D leads to other agents (互换资源); ask a manager")
-    raise Refused(f"lead #{lead.id} was pooled as grade D from {to}; redistribute it to another agent "
-                  "(互换资源, 004)")
+        raise Refused(N_("{to} cannot claim lead #{lead_id} back: it was pooled as grade D from {to}, and the "
+                         "manager redistributes D leads to other agents (互换资源); ask a manager"),
+                      to=to, lead_id=lead.id)
+    raise Refused(N_("lead #{lead_id} was pooled as grade D from {to}; redistribute it to another agent "
+                     "(互换资源, 004)"), lead_id=lead.id, to=to)

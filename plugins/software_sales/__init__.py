@@ -31,6 +31,7 @@ from leadcycle import Cadence, CadenceRule, Cond, Industry, Label, LeadcycleErro
 from leadcycle.settings import chained
 
 from . import model, rules
+from leadcycle.i18n import N_
 
 NAME = rules.NAME
 
@@ -219,12 +220,12 @@ def check_event(book, lead, events, event):
 
     after = profile.attributes_after(lead, events, event)
     if after.get("decision_maker") == "no" and after.get("contact_role") == "decision_maker":
-        raise LeadcycleError("decision_maker=no contradicts contact_role=decision_maker; "
-                             "record decision_maker=yes, or the contact's real role")
+        raise LeadcycleError(N_("decision_maker=no contradicts contact_role=decision_maker; "
+                                "record decision_maker=yes, or the contact's real role"))
     reasons = after.get("stall_reason")
     if reasons and after.get("no_obstacle") == "yes":
-        raise LeadcycleError(f"stall_reason={reasons} contradicts no_obstacle=yes; "
-                             "clear it with stall_reason= when the obstacle is gone")
+        raise LeadcycleError(N_("stall_reason={reasons} contradicts no_obstacle=yes; "
+                                "clear it with stall_reason= when the obstacle is gone"), reasons=reasons)
 
 
 @hookimpl

@@ -21,6 +21,7 @@ from leadcycle.privacy import mask_phone
 
 from . import model
 from .rules import NAME, count_follow_ups, won_kinds
+from leadcycle.i18n import N_
 
 #: the documents' statistic: (bucket key, en, zh, share of sales in %)
 STATISTIC = (
@@ -164,13 +165,13 @@ def followups_cmd(env, as_json):
     \b
     leadcycle report followups
     """
-    from leadcycle.cli.output import emit, output_format, table
+    from leadcycle.cli.output import Words, emit, output_format, table
     from leadcycle.errors import LeadcycleError
 
     book = env.book()
     if not _enabled(book):
-        raise LeadcycleError(f"industry {NAME!r} is not enabled in this database; "
-                             f"run: leadcycle init --industry {NAME}")
+        raise LeadcycleError(N_("industry {name!r} is not enabled in this database; "
+                                "run: leadcycle init --industry {name}"), name=NAME)
     book.refresh()
     data = report(book)
     lang = env.lang
@@ -190,7 +191,7 @@ def followups_cmd(env, as_json):
                else f"\n第{data['min_follow_ups']}次跟进前放弃：{len(early)}个客户")
     if early:
         click.echo(table([(i["lead_id"], i["name"], i["owner"] or ("(pool)" if lang == "en" else "（公共池）"),
-                           i["stage"], i["follow_ups"], i["text"][lang]) for i in early],
+                           Words(book, lang).stage(NAME, i["stage"]), i["follow_ups"], i["text"][lang]) for i in early],
                          ["lead", "name", "owner", "stage", "follow-ups", "why"] if lang == "en"
                          else ["客户", "姓名", "归属", "阶段", "跟进次数", "说明"]))
 

@@ -739,9 +739,11 @@ def _pooled(change) -> str:
 @click.option("--industry", help="Only this industry.")
 @click.option("--batch-size", type=click.IntRange(min=1, max=BATCH_MAX), default=1000, show_default=True,
               help="Leads per transaction; memory grows with it (about 30 KB per lead).")
+@click.option("--refold", is_flag=True,
+              help="Fold every lead's ownership again from its log (after verify found one changed).")
 @output_options
 @pass_env
-def rescore(env, industry, batch_size, as_json):
+def rescore(env, industry, batch_size, refold, as_json):
     """Rebuild every projection from the event log.
 
     Rebuild every projection from the event log; print the count per grade.
@@ -756,9 +758,9 @@ def rescore(env, industry, batch_size, as_json):
     total = book.store.count_leads(industry)
     if interactive() and not as_json and total > batch_size:
         with click.progressbar(length=total, label="rescoring", file=click.get_text_stream("stderr")) as bar:
-            counts = book.rescore(batch_size, industry, progress=bar.update)
+            counts = book.rescore(batch_size, industry, progress=bar.update, refold=refold)
     else:
-        counts = book.rescore(batch_size, industry)
+        counts = book.rescore(batch_size, industry, refold=refold)
     records = [{"industry": ind, "grade": g, "leads": n} for ind, grades in counts.items() for g, n in grades.items()]
     words = Words(book, env.lang)
     n = sum(r["leads"] for r in records)

@@ -140,17 +140,24 @@ KILL_RESCORE = textwrap.dedent("""
 """)
 
 
+def _office_of(tmp_path, n: int) -> str:
+    """A database of ``n`` leads rated funds A and motivation A (score 38
+    once ``realestate.table_points_a`` is 19)."""
+    path = str(tmp_path / "office.db")
+    book = LeadBook.create(path, ["realestate"], now=dt.datetime(2026, 3, 2, 9))
+    book.add_agent("李娜")
+    for i in range(n):
+        book.add_lead("realestate", name=f"客户{i}", gender="F", phone=f"1390000{i:04d}", need="两房",
+                      agent="李娜", attributes={"funds": "A", "motivation": "A"})
+    book.close()
+    return path
+
+
 def test_rescore_of_compiled_rules_is_one_statement(tmp_path):
     """Rules that compile: rescore rebuilds the facts and stores every
     lead's state in one statement (all or nothing), then leaves nothing to
     the engine."""
-    path = str(tmp_path / "office.db")
-    book = LeadBook.create(path, ["realestate"], now=dt.datetime(2026, 3, 2, 9))
-    book.add_agent("李娜")
-    for i in range(12):
-        book.add_lead("realestate", name=f"客户{i}", gender="F", phone=f"1390000{i:04d}", need="两房",
-                      agent="李娜", attributes={"funds": "A", "motivation": "A"})
-    book.close()
+    path = _office_of(tmp_path, 12)
     book = LeadBook.open(path, now=dt.datetime(2026, 3, 3, 9))
     book.set_setting("realestate.table_points_a", 19)
     seen = []
@@ -163,13 +170,7 @@ def test_rescore_of_compiled_rules_is_one_statement(tmp_path):
 
 
 def test_a_killed_rescore_leaves_no_lead_silently_stale_and_resumes(tmp_path):
-    path = str(tmp_path / "office.db")
-    book = LeadBook.create(path, ["realestate"], now=dt.datetime(2026, 3, 2, 9))
-    book.add_agent("李娜")
-    for i in range(30):
-        book.add_lead("realestate", name=f"客户{i}", gender="F", phone=f"1390000{i:04d}", need="两房",
-                      agent="李娜", attributes={"funds": "A", "motivation": "A"})
-    book.close()
+    path = _office_of(tmp_path, 30)
     book = LeadBook.open(path, now=dt.datetime(2026, 3, 3, 9))
     book.set_setting("realestate.table_points_a", 19)  # other rules: every stored row is now stale
     # another ownership policy: every lead's ownership is folded again, lead by lead

@@ -211,7 +211,7 @@ def compile_sql(rules: IndustryRules, cadence: bool = False, scoped: bool = Fals
                                                         compiled.date_fields, CORE_TALLIES + compiled.tallies,
                                                         rules.ownership.protection_days),
                             rules.cadence if cadence else None, rules.stages if cadence else None,
-                            scoped=scoped, row=cadence)
+                            scoped=scoped, row=cadence, day_thresholds=compiled.day_thresholds)
 
 
 @attrs.frozen

@@ -356,13 +356,17 @@ def compile_stage(ladder) -> tuple[str, list, list[str]]:
 
 
 def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stages=None,
-                     scoped: bool = False, row: bool = False) -> CompiledCard:
+                     scoped: bool = False, row: bool = False,
+                     day_thresholds: dict[str, tuple] | None = None) -> CompiledCard:
     """The industry's scorecard over its leads' rows, built from the leads
     table, their facts and the clock: one statement, parameters ``NOW``
     (the clock, ISO text) and the industry's name where the source needs
     them. With ``cadence``, the statement also gives each lead's
     ``next_follow_up`` and ``follow_up_kind``; with ``row``, the stage and
-    those two always (NULL where the industry has none). ``scoped`` statements take
+    those two always (NULL where the industry has none), the owner, the end
+    of its protection and ``expires_at``: the first moment the clock alone
+    changes the row (a day count crossing one of ``day_thresholds``, the
+    owner's protection ending), as :func:`leadcycle.engine._expiry` finds it. ``scoped`` statements take
     the leads to evaluate as one more parameter (``IDS``: a JSON list).
     Raises :class:`NotCompiled` when a rule reads a Python
     :class:`~leadcycle.rules.Feature`."""
@@ -416,7 +420,17 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
             args += [NOW] * owner.count("?")
         cols.append(f"{until} AS _owner_until")
         args += [NOW] * until.count("?")
-        follow_up = (f"{follow_up[0]}, owner, _owner_until AS owner_until", follow_up[1])
+        moments = []
+        for i, (feature, values) in enumerate(sorted((day_thresholds or {}).items())):
+            sql, more = _crossing_sql(vocabulary, feature, values)
+            if sql is not None:
+                cols.append(f"{sql} AS _crossing{i}")
+                args += more
+                moments.append(f"coalesce(_crossing{i}, '{_NEVER}')")
+        soonest = DIALECT["least"].format(args=", ".join([*moments, f"coalesce(_owner_until, '{_NEVER}')",
+                                                          f"'{_NEVER}'"]))
+        follow_up = (f"{follow_up[0]}, owner, _owner_until AS owner_until, nullif({soonest}, '{_NEVER}') "
+                     "AS expires_at", follow_up[1])
     select = ", ".join(["l.id AS lead_id", *cols])
     # a lead with events after the clock (a read into the past) is left to
     # the engine, which folds only the events seen by then. The row is
@@ -458,6 +472,31 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
     source = f"WITH {', '.join(layers)} SELECT * FROM b{last}"
     compiled = compile_scorecard(card, source, follow_up)
     return CompiledCard(compiled.features, compiled.sql, (*args, *compiled.args))
+
+
+#: later than any moment: what a minimum of moments starts from
+_NEVER = "9999-12-31T00:00:00"
+
+
+def _crossing_sql(vocabulary: Vocabulary, feature: str, values: tuple) -> tuple[str | None, list]:
+    """The next midnight at which the day count ``feature`` crosses one of
+    ``values`` (ISO text; NULL when it never will): a ``days_since_X``
+    counts up from ``X_at``, a ``days_until_<date>`` down to the date."""
+    current, current_args = vocabulary.expr(feature)
+    whens, args = [], []
+    if feature.startswith("days_until_"):
+        target = DIALECT["json"].format(col="l.attributes", key=feature[len("days_until_"):])
+        for v in sorted(values, reverse=True):  # the largest threshold below the count is crossed next
+            whens.append(f"WHEN ({current}) > ? THEN date({target}, ?)")
+            args += [*current_args, v, f"{-int(v):+d} days"]
+    elif feature.startswith("days_since_"):
+        anchor, anchor_args = vocabulary.expr(feature[len("days_since_"):] + "_at")
+        for v in sorted(values):  # the smallest threshold above the count is crossed next
+            whens.append(f"WHEN ({current}) < ? THEN date({anchor}, ?)")
+            args += [*current_args, v, *anchor_args, f"+{int(v)} days"]
+    else:
+        return None, []
+    return f"(CASE {' '.join(whens)} END || 'T00:00:00')", args
 
 
 #: stands for the industry's name among a source's parameters

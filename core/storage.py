@@ -1186,20 +1186,19 @@ class Store:
         """Store every lead of ``industry`` evaluated at ``now`` by its
         compiled statement (``rescore``), in one statement: the leads whose
         stored ownership fold is current and that have no entry after
-        ``now``. A row holds until the next midnight (when a day count may
-        cross a band) or the owner's protection ends, whichever is first.
-        Returns how many rows it wrote."""
+        ``now``. A row holds until the clock alone would change it (a day
+        count crossing a band, the owner's protection ending). Returns how
+        many rows it wrote."""
         from .sqlrules import bind
 
         t = now.isoformat()
-        midnight = (now.date() + dt.timedelta(days=1)).isoformat() + "T00:00:00"
         cur = self.conn.execute(
             "UPDATE lead_state SET score = c.score, grade = c.grade, stage = c.stage, owner = c.owner, "
             "next_follow_up = c.next_follow_up, follow_up_kind = c.follow_up_kind, reasons = '[]', "
-            "computed_at = ?, expires_at = min(?, coalesce(c.owner_until, ?)), owner_until = c.owner_until, "
+            "computed_at = ?, expires_at = c.expires_at, owner_until = c.owner_until, "
             f"rules_version = ? FROM ({plan.everyone.sql}) c "
             "WHERE lead_state.lead_id = c.lead_id AND lead_state.fold_version = ?",
-            [_iso(now), midnight, midnight, rules_version, *bind(plan.everyone, t, industry), plan.fold_version])
+            [_iso(now), rules_version, *bind(plan.everyone, t, industry), plan.fold_version])
         if cur.rowcount:
             self.conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('max_computed_at', ?) "

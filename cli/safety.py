@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from leadcycle.i18n import render
+
 from . import cli
 from .io import _progress
 from .output import _, echo_json, interactive
@@ -57,7 +59,7 @@ def verify(env, head, as_json):
         echo_json(result.to_json())
     else:
         for c in result.checks:
-            click.echo(f"{'✓' if c.ok else '✗'} {c.name}: {c.message}")
+            click.echo(f"{'✓' if c.ok else '✗'} {_(c.name)}: {render(c.message, env.lang)}")
         failed = [c for c in result.checks if not c.ok]
         if failed:
             click.echo(_("{n_failed} of {n_checks} checks failed: {db_path} was changed "

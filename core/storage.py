@@ -1625,6 +1625,15 @@ _ROW_NAMES = {
 }
 _CHECK_NAMES = {"events": "event log", "agent_relations": "agent relations",
                 "receptions": "reception log", "settings_log": "settings log"}
+#: a chain's line when nothing is wrong (the events' adds the head)
+_CHAINED_OK = {"agent_relations": N_("{n} relations chained, none changed or missing"),
+               "receptions": N_("{n} receptions chained, none changed or missing"),
+               "settings_log": N_("{n} changes chained, none changed or missing"),
+               "events": N_("{n} events chained, none changed or missing")}
+#: the checks' names, as the CLI shows them (``--json`` keeps the English)
+CHECK_NAMES = (N_("guards"), N_("event log"), N_("agent relations"), N_("reception log"), N_("settings log"),
+               N_("leads"), N_("facts"), N_("owner folds"), N_("agents"), N_("settings"), N_("credit ledger"),
+               N_("import ledger"))
 _ROW_WORDS = {"events": "events", "agent_relations": "relations", "receptions": "receptions",
               "settings_log": "changes"}
 PROGRESS_EVERY = 10_000
@@ -1705,7 +1714,7 @@ class Verifier:
         missing = [n for n in GUARDS if n not in found]
         changed = [n for n in GUARDS if n in found and " ".join(found[n].split()) != GUARDS[n]]
         if not missing and not changed:
-            return Check("guards", True, f"{len(GUARDS)} append-only guards in place", len(GUARDS))
+            return Check("guards", True, M_("{n} append-only guards in place", n=len(GUARDS)), len(GUARDS))
         parts = ([f"dropped: {', '.join(missing)}"] if missing else []) + \
                 ([f"altered: {', '.join(changed)}"] if changed else [])
         return Check("guards", False, "guards " + "; ".join(parts) + " — the tables could be edited "
@@ -1779,8 +1788,10 @@ class Verifier:
             text = (f"{_span(words, last_id + 1, expect[0])} missing: the log ends at #{last_id}, "
                     f"the head you recorded is #{expect[0]} (truncated)")
             return Check(name, False, text, n, _problem(table, None, "truncated", text, id=last_id + 1))
-        tail = f", head #{last_id} sha256 {prev[:16]}…" if table == "events" and last_id else ""
-        return Check(name, True, f"{n} {words} chained, none changed or missing{tail}", n)
+        if table == "events" and last_id:
+            return Check(name, True, M_("{n} events chained, none changed or missing, head #{id} sha256 {hash}…",
+                                        n=n, id=last_id, hash=prev[:16]), n)
+        return Check(name, True, M_(_CHAINED_OK[table], n=n), n)
 
     # the tables derived from the logs
 
@@ -1809,7 +1820,7 @@ class Verifier:
             if n % PROGRESS_EVERY == 0:
                 self.progress(PROGRESS_EVERY)
         self.progress(n % PROGRESS_EVERY)
-        return Check("leads", True, f"{n} leads open with their registration and match their logs", n)
+        return Check("leads", True, M_("{n} leads open with their registration and match their logs", n=n), n)
 
     #: the kinds :func:`leadcycle.engine.fold_lead` reads
     FOLDED_KINDS = ("register", "set")
@@ -1864,7 +1875,7 @@ class Verifier:
         from another policy is not trusted by reads, and ``rescore``
         folds it again)."""
         if self.owner_fold is None or not self.store.folds_ready():
-            return Check("owner folds", True, "no ownership folds kept yet (the first write adds them)", 0)
+            return Check("owner folds", True, M_("no ownership folds kept yet (the first write adds them)"), 0)
         cols = [c for c, _ in FOLD_COLUMNS]
         leads = self.conn.execute(
             "SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, l.attributes, "
@@ -1890,7 +1901,7 @@ class Verifier:
                 return Check("owner folds", False, text, n, {"table": "lead_state", "what": "mismatch",
                                                              "id": lead.id, "lead_id": lead.id, "message": text})
             n += 1
-        return Check("owner folds", True, f"{n} leads' owners match their logs", n)
+        return Check("owner folds", True, M_("{n} leads' owners match their logs", n=n), n)
 
     def agents(self) -> Check:
         """Every agent named on the logs exists; ``active``, ``away`` and
@@ -1925,7 +1936,7 @@ class Verifier:
                 return Check("agents", False, text, n, {"table": "agents", "what": "mismatch", "id": name,
                                                         "message": text})
             n += 1
-        return Check("agents", True, f"{n} agents, as the logs say", n)
+        return Check("agents", True, M_("{n} agents, as the logs say", n=n), n)
 
     def settings(self) -> Check:
         """The settings in force are the last value the settings log gave each key."""
@@ -1940,16 +1951,16 @@ class Verifier:
                         f"{logged.get(key) or '(default)'}: changed outside leadcycle")
                 return Check("settings", False, text, len(stored), {"table": "settings", "what": "mismatch",
                                                                    "id": key, "message": text})
-        return Check("settings", True, f"{len(stored)} settings, as the settings log says", len(stored))
+        return Check("settings", True, M_("{n} settings, as the settings log says", n=len(stored)), len(stored))
 
     def facts(self) -> Check:
         """Each lead's kept facts are those a rebuild from its log gives
         (computed into a temporary table: the file is not written)."""
         if "facts" not in self.store.db.table_names():
-            return Check("facts", True, "no facts kept yet (the first write adds them)", 0)
+            return Check("facts", True, M_("no facts kept yet (the first write adds them)"), 0)
         if not self.store.facts_current():
-            return Check("facts", True, "facts kept under other tallies (a plugin changed what it counts): "
-                         "the next write, or leadcycle rescore, rebuilds them", 0)
+            return Check("facts", True, M_("facts kept under other tallies (a plugin changed what it counts): "
+                                           "the next write, or leadcycle rescore, rebuilds them"), 0)
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS facts_rebuilt AS SELECT * FROM main.facts WHERE 0")
         self.conn.execute("DELETE FROM temp.facts_rebuilt")
         sql, args = _facts_sql(self.store.tallies, False, table="temp.facts_rebuilt")
@@ -1961,7 +1972,7 @@ class Verifier:
         n = self.conn.execute("SELECT count(DISTINCT lead_id) FROM temp.facts_rebuilt").fetchone()[0]
         self.conn.execute("DROP TABLE temp.facts_rebuilt")
         if differ is None:
-            return Check("facts", True, f"{n} leads' facts match their logs", n)
+            return Check("facts", True, M_("{n} leads' facts match their logs", n=n), n)
         text = (f"lead #{differ[0]}'s facts ({differ[1]}) differ from its log: changed outside leadcycle; "
                 "rebuild them with: leadcycle rescore")
         return Check("facts", False, text, n, {"table": "facts", "what": "mismatch", "id": differ[0],
@@ -1988,7 +1999,7 @@ class Verifier:
                 text = f"credit of lead #{lead_id}'s deal #{deal} sums to {total}, not 1: changed outside leadcycle"
                 return Check("credit ledger", False, text, n, {"table": "credit_ledger", "what": "mismatch",
                                                                "id": deal, "lead_id": lead_id, "message": text})
-        return Check("credit ledger", True, f"{len(sums)} deals, shares sum to 1", len(sums))
+        return Check("credit ledger", True, M_("{n} deals, shares sum to 1", n=len(sums)), len(sums))
 
     def import_ledger(self) -> Check:
         row = self.conn.execute(
@@ -1999,4 +2010,4 @@ class Verifier:
             text = f"imported row {row[1]} of {row[0]} names lead #{row[2]}, which does not exist"
             return Check("import ledger", False, text, n, {"table": "import_keys", "what": "missing",
                                                            "id": row[2], "lead_id": row[2], "message": text})
-        return Check("import ledger", True, f"{n} imported rows, each on a lead", n)
+        return Check("import ledger", True, M_("{n} imported rows, each on a lead", n=n), n)

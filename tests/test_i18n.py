@@ -197,7 +197,7 @@ CLEAN = [
     ("history", "1"), ("history", "305"), ("phase",), ("accounts",), ("report", "deals"), ("report", "followups"),
     ("fields", "--industry", "realestate"), ("fields", "--industry", "software_sales"),
     ("fields", "--industry", "machinery"), ("settings", "list"), ("show", "1"), ("penalties",),
-    ("agent", "relation", "list"), ("whoami",),
+    ("agent", "relation", "list"), ("whoami",), ("verify",),
 ]
 
 #: commands checked in Chinese only: the evening report has no --json to
@@ -211,7 +211,7 @@ CODE_WITH_LABEL = __import__("re").compile(r"[A-Za-z0-9_.-]+(?=（)|\b[A-Za-z0-9
 #: words that stay as they are in Chinese output: the program's name and
 #: what follows it in a hint is a command line to type; units, brands, data
 ALLOWED = {"leadcycle", "IT", "SaaS", "CRM", "ERP", "OA", "ABC", "EI", "EII", "EIII", "EIV", "yudao", "CordysCRM",
-           "QQ"}
+           "QQ", "sha"}  # sha256: the hash verify names
 
 ENGLISH_WORD = __import__("re").compile(r"(?<![-\w.#/])[A-Za-z][A-Za-z_]+")
 COMMAND_LINE = __import__("re").compile(r"leadcycle(?:\s+[a-z][a-z-]*)+")  # a table may wrap it

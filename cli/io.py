@@ -39,11 +39,11 @@ def _progress(label: str, total: int | None, enabled: bool):
 
 
 IMPORT_LABELS = {
-    "imported": ("imported (new leads)", "新登记"),
-    "merged": ("merged into existing leads", "合并到已有客户"),
-    "unchanged": ("already on the log", "已有记录，无变化"),
-    "rejected": ("rejected", "拒绝"),
-    "already_imported": ("already imported by an earlier run", "此前已导入"),
+    "imported": N_("imported (new leads)"),
+    "merged": N_("merged into existing leads"),
+    "unchanged": N_("already on the log"),
+    "rejected": N_("rejected"),
+    "already_imported": N_("already imported by an earlier run"),
 }
 
 
@@ -128,13 +128,14 @@ def import_cmd(env, file, industry, maps, profile, sheets, header_row, dry_run, 
     if as_json:
         echo_json(out)
     else:
-        _summary(env.lang == "zh", result, out)
+        _summary(result, out)
     if result.rejected or result.skipped_sheets:
         sys.exit(1)
 
 
-HISTORY_LABELS = {"industries": "行业", "settings": "设置", "agents": "人员", "receptions": "接待记录",
-                  "relations": "人员亲友", "leads": "客户", "events": "记录"}
+HISTORY_LABELS = {"industries": N_("industries"), "settings": N_("settings"), "agents": N_("agents"),
+                  "receptions": N_("receptions"), "relations": N_("relations"), "leads": N_("leads"),
+                  "events": N_("events")}
 
 
 def _import_history(env, book, file, as_json, options):
@@ -149,37 +150,33 @@ def _import_history(env, book, file, as_json, options):
     if as_json:
         echo_json(out)
         return
-    zh = env.lang == "zh"
-    rows = [(HISTORY_LABELS[t] if zh else t, v["added"], v["already_there"]) for t, v in out["tables"].items()]
-    click.echo(table(rows, ["表", "新增", "已有"] if zh else ["table", "added", "already there"]))
+    rows = [(_(HISTORY_LABELS[t]), v["added"], v["already_there"]) for t, v in out["tables"].items()]
+    click.echo(table(rows, [_("table"), _("added"), _("already there")]))
 
 
-def _summary(zh: bool, result, out: dict) -> None:
+def _summary(result, out: dict) -> None:
     if result.dry_run:
-        click.echo("试运行：以下为将会导入的结果，未写入任何内容" if zh else
-                   "dry run: what the import would do; nothing was written")
-    rows = [(IMPORT_LABELS[k][1 if zh else 0], out[k]) for k in IMPORT_LABELS]
-    click.echo(table(rows, ["行", "数量"] if zh else ["rows", "count"]))
+        click.echo(_("dry run: what the import would do; nothing was written"))
+    rows = [(_(IMPORT_LABELS[k]), out[k]) for k in IMPORT_LABELS]
+    click.echo(table(rows, [_("rows"), _("count")]))
     if result.encoding:
-        click.echo(("文件编码：" if zh else "read as: ") + result.encoding)
+        click.echo(_("read as: {encoding}").format(encoding=result.encoding))
     for s in result.sheets:
         where = f"{s['sheet']}: " if s["sheet"] is not None else ""
-        how = "（按表头识别）" if zh and s["recognised"] else (" (recognised from the headers)" if s["recognised"] else "")
-        counts = ", ".join(f"{IMPORT_LABELS[k][1 if zh else 0]} {s[k]}" for k in IMPORT_LABELS if s[k])
-        click.echo(f"{where}{'表头第' if zh else 'header row '}{s['header_row']}{'行' if zh else ''}, "
-                   f"{'模板' if zh else 'profile'} {s['profile']}{how}" + (f"; {counts}" if counts else ""))
+        counts = ", ".join(f"{_(IMPORT_LABELS[k])} {s[k]}" for k in IMPORT_LABELS if s[k])
+        line = (_("header row {row}, profile {profile} (recognised from the headers)") if s["recognised"] else
+                _("header row {row}, profile {profile}")).format(row=s["header_row"], profile=s["profile"])
+        click.echo(where + line + (f"; {counts}" if counts else ""))
     for s in result.skipped_sheets:
-        click.echo((f"未导入工作表 {s['sheet']}：{s['reason']}" if zh else
-                    f"sheet {s['sheet']} not imported: {s['reason']}"), err=True)
+        click.echo(_("sheet {sheet} not imported: {reason}").format(sheet=s["sheet"], reason=s["reason"]), err=True)
     if result.agents_added:
-        click.echo(("新增置业顾问：" if zh else "agents added: ") + ", ".join(result.agents_added))
+        click.echo(_("agents added: {names}").format(names=", ".join(result.agents_added)))
     if result.dry_run:
         for sheet, row, reason in result.rejects:
             where = f"{sheet}!{row}" if sheet is not None and len(result.sheets) > 1 else str(row)
-            click.echo(f"{'拒绝' if zh else 'rejected'} {where}: {reason}")
+            click.echo(_("rejected {where}: {reason}").format(where=where, reason=reason))
     elif result.rejected:
-        click.echo((f"被拒绝的行及原因见 {result.rejects_path}" if zh else
-                    f"rejected rows and reasons: {result.rejects_path}"), err=True)
+        click.echo(_("rejected rows and reasons: {path}").format(path=result.rejects_path), err=True)
 
 
 @cli.command(name="export")

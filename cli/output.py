@@ -366,7 +366,9 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
         line += f"  [{e.agent}]"
     if e.data.get("not_owner"):
         whose = e.data.get("owner")
-        line += f"  （非归属顾问，客户归属{whose}）" if lang == "zh" else f"  (not the owner: {whose}'s lead)"
+        from leadcycle.i18n import M_, render
+
+        line += "  " + render(M_("(not the owner: {owner}'s lead)", owner=whose), lang)
     if detail:
         line += f"  {detail}"
     if e.note:

@@ -225,7 +225,7 @@ def sources_cmd(env, industry):
     book.refresh()
     rows = profile.sources_report(book, industry)
     emit(rows, ("source", "en", "zh", "leads", "deals", "leads_pct"),
-         ["source", "leads", "deals", "share of leads"] if env.lang == "en" else ["来源", "客户数", "成交数", "占比"],
+         [_("source"), _("leads"), _("deals"), _("share of leads")],
          [(r[env.lang], r["leads"], r["deals"], f"{r['leads_pct']:g} %") for r in rows])
 
 

@@ -12,7 +12,7 @@ import click
 
 from . import cli
 from .commands import _lead_id, _print_state_line, pass_env, state_before, state_json
-from .output import echo_json
+from .output import _, echo_json
 
 
 @cli.command()
@@ -51,8 +51,6 @@ def advance(env, lead_id, stage, agent, note, as_json):
         s = ladder.stage(name) if ladder and name else None
         return s.label(env.lang) if s else (name or "-")
 
-    if env.lang == "zh":
-        click.echo(f"客户#{lead_id}：阶段 {label(before.stage)} → {label(record.state.stage)}")
-    else:
-        click.echo(f"lead #{lead_id}: stage {label(before.stage)} → {label(record.state.stage)}")
+    click.echo(_("lead #{id}: stage {before} → {after}").format(
+        id=lead_id, before=label(before.stage), after=label(record.state.stage)))
     _print_state_line(record, env.lang, env.book())

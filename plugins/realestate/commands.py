@@ -25,11 +25,10 @@ def _print_record(env, record) -> None:
     ind = record.industry
     kinds = {k.name: k for k in ind.event_kinds} if ind else {}
     lead_ = record.lead
-    click.echo(f"Lead #{lead_.id} {lead_.name} {mask_phone(lead_.phone)}  grade {record.state.grade or '-'}  "
-               f"owner {record.state.owner or '(pool)'}" if lang == "en" else
-               f"客户 #{lead_.id} {lead_.name} {mask_phone(lead_.phone)}  等级 {record.state.grade or '-'}  "
-               f"归属 {record.state.owner or '（公共池）'}")
-    click.echo("Follow-up record:" if lang == "en" else "跟进记录：")
+    click.echo(_("Lead #{id} {name} {phone}  grade {grade}  owner {owner}").format(
+        id=lead_.id, name=lead_.name, phone=mask_phone(lead_.phone), grade=record.state.grade or "-",
+        owner=record.state.owner or _("(pool)")))
+    click.echo(_("Follow-up record:"))
     voided = voided_by(record.events)
     for e in review_mod.follow_up_record(record):
         click.echo(event_line(e, kinds, lang, voided))
@@ -70,9 +69,8 @@ def approve(env, lead, agent, note, yes, as_json):
     lang = env.lang
     if not as_json:
         _print_record(env, review_mod.approval_record(book, lead_no, agent))
-        if not yes and not _confirm("Approve the move into D?" if lang == "en" else "批准降为D类？"):
-            raise click.ClickException("not approved; nothing was written (--yes approves without asking)"
-                                       if lang == "en" else "未批准，未写入任何内容（--yes 直接批准）")
+        if not yes and not _confirm(_("Approve the move into D?")):
+            raise click.ClickException(_("not approved; nothing was written (--yes approves without asking)"))
     before, after = review_mod.approve(book, lead_no, agent, note)
     if as_json:
         from leadcycle.cli.commands import event_json, state_json
@@ -82,8 +80,7 @@ def approve(env, lead, agent, note, yes, as_json):
         out["follow_up_record"] = [event_json(e) for e in review_mod.follow_up_record(before)]
         echo_json(out)
         return
-    click.echo(f"grade C → {after.state.grade}: approved by {agent}" if lang == "en"
-               else f"等级 C → {after.state.grade}：{agent} 已批准")
+    click.echo(_("grade C → {grade}: approved by {agent}").format(grade=after.state.grade, agent=agent))
 
 
 @click.command()
@@ -113,8 +110,7 @@ def lift(env, lead, agent, note, as_json):
         echo_json(out)
         return
     now = after.state.grade or "-"
-    click.echo(f"grade {was} → {now}: downgrade lifted by {agent}" if env.lang == "en"
-               else f"等级 {was} → {now}：{agent} 已解除降级")
+    click.echo(_("grade {was} → {now}: downgrade lifted by {agent}").format(was=was, now=now, agent=agent))
 
 
 @click.command()
@@ -180,8 +176,7 @@ def deals(env, by, as_json):
         return
     lang = env.lang
     if not rep["deals"]:
-        click.echo("no closed deals yet (log one with: leadcycle log LEAD contract --set units=1)"
-                   if lang == "en" else "尚无成交（用 leadcycle log 客户 contract 记录签约）")
+        click.echo(_("no closed deals yet (log one with: leadcycle log LEAD contract --set units=1)"))
         return
     rows = [(g["label"][lang], g["deals"], g["units"], f"{g['share_percent']:g} %", g["company"] or "")
             for g in rep["groups"]]

@@ -17,11 +17,11 @@ import click
 
 from leadcycle import Label
 from leadcycle.cli.output import output_options, report_group
+from leadcycle.i18n import N_, _, ngettext
 from leadcycle.privacy import mask_phone
 
 from . import model
 from .rules import NAME, count_follow_ups, won_kinds
-from leadcycle.i18n import N_
 
 #: the documents' statistic: (bucket key, en, zh, share of sales in %)
 STATISTIC = (
@@ -181,19 +181,17 @@ def followups_cmd(env, as_json):
     click.echo(table([(r[lang], "" if r["documents_pct"] is None else f"{r['documents_pct']} %",
                        r["office_deals"], "-" if r["office_pct"] is None else f"{r['office_pct']:g} %")
                       for r in data["buckets"]],
-                     ["deal closed", "documents", "office deals", "office share"] if lang == "en"
-                     else ["成交时点", "资料统计", "本处成交", "本处占比"]))
+                     [_("deal closed"), _("documents"), _("office deals"), _("office share")]))
     n = data["deals"]
-    click.echo(f"{n} deal{'s' if n != 1 else ''}; the documents' figures: American Marketing Association, "
-               "quoted in seed 001" if lang == "en" else f"共{n}单成交；资料统计：美国营销协会（见资料001）")
+    click.echo(ngettext("{n} deal; the documents' figures: American Marketing Association, quoted in seed 001",
+                        "{n} deals; the documents' figures: American Marketing Association, quoted in seed 001",
+                        n).format(n=n))
     early = data["given_up_early"]
-    click.echo(f"\nGiven up before follow-up {data['min_follow_ups']}: {len(early)} leads" if lang == "en"
-               else f"\n第{data['min_follow_ups']}次跟进前放弃：{len(early)}个客户")
+    click.echo("\n" + _("Given up before follow-up {k}: {n} leads").format(k=data["min_follow_ups"], n=len(early)))
     if early:
-        click.echo(table([(i["lead_id"], i["name"], i["owner"] or ("(pool)" if lang == "en" else "（公共池）"),
+        click.echo(table([(i["lead_id"], i["name"], i["owner"] or _("(pool)"),
                            Words(book, lang).stage(NAME, i["stage"]), i["follow_ups"], i["text"][lang]) for i in early],
-                         ["lead", "name", "owner", "stage", "follow-ups", "why"] if lang == "en"
-                         else ["客户", "姓名", "归属", "阶段", "跟进次数", "说明"]))
+                         [_("lead"), _("name"), _("owner"), _("stage"), _("follow-ups"), _("why")]))
 
 
 def register(cli) -> None:

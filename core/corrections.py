@@ -25,7 +25,7 @@ from typing import Iterable, Sequence
 import attrs
 
 from .model import Event, Label
-from .i18n import M_, N_
+from .i18n import M_, N_, render
 
 VOID = "void"
 
@@ -88,15 +88,14 @@ def void_line(void: Event, lang: str = "en") -> str:
     c = CORRECTIONS.get(void.data.get("as"))
     what = c.label(lang) if c else str(void.data.get("as"))
     reason = void.data.get("reason") or ""
-    if lang == "zh":
-        return f"作废 #{void.data.get('event')}（{void.data.get('kind')}），{what}：{reason}"
-    return f"void of #{void.data.get('event')} ({void.data.get('kind')}) as {what}: {reason}"
+    return render(M_("void of #{event} ({kind}) as {what}: {reason}", event=void.data.get("event"),
+                     kind=void.data.get("kind"), what=what, reason=reason), lang)
 
 
 def voided_mark(void: Event, lang: str = "en") -> str:
     """The mark a voided entry carries in a history."""
     day = f"{void.at:%Y-%m-%d}"
-    return (f"[已作废 #{void.id} {day}]" if lang == "zh" else f"[voided by #{void.id} on {day}]")
+    return render(M_("[voided by #{id} on {day}]", id=void.id, day=day), lang)
 
 
 # ---------------------------------------------------------------- the write

@@ -20,7 +20,7 @@ from leadcycle import loader
 from leadcycle.errors import LeadcycleError
 from leadcycle.io import mask_phone
 from leadcycle.model import Label
-from ..i18n import M_, N_
+from ..i18n import M_, N_, render
 
 GRADE_ORDER = {"A": 0, "B": 1, "C": 2, "D": 3, None: 4}
 
@@ -144,19 +144,18 @@ def daily(book, team: str | None = None, manager: str | None = None, lang: str =
 
 
 def title(report: dict, lang: str) -> str:
-    team = report["team"] or ("全部" if lang == "zh" else "all agents")
-    return (f"{report['date']} 每日客户报告（{team}）" if lang == "zh"
-            else f"Daily leads report {report['date']} ({team})")
+    team = report["team"] or render(M_("all agents"), lang)
+    return render(M_("Daily leads report {date} ({team})", date=report["date"], team=team), lang)
 
 
 def _detail(i: dict, lang: str) -> str:
     """What a line says after the lead and its owner."""
     if "today" in i:
         done = "; ".join(f"{e['at']} {e['label']}" + (f" ({e['note']})" if e["note"] else "") for e in i["today"])
-        return ((done or ("今日未跟进" if lang == "zh" else "nothing done today"))
-                + f" · {'下次' if lang == 'zh' else 'next'} {i['next_follow_up'] or '-'}")
+        return ((done or render(M_("nothing done today"), lang))
+                + " · " + render(M_("next {day}", day=i["next_follow_up"] or "-"), lang))
     if "days_overdue" in i and i["kind"] != "lapse_warning":
-        return f"{'逾期' if lang == 'zh' else 'overdue'} {i['days_overdue']}{'天' if lang == 'zh' else ' d'}"
+        return render(M_("overdue {n} d", n=i["days_overdue"]), lang)
     return i.get("text") or i.get("source_label") or ""
 
 

@@ -28,7 +28,7 @@ from leadcycle.errors import LeadcycleError
 from leadcycle.io import mask_phone
 
 from . import daily
-from ..i18n import N_
+from ..i18n import M_, N_, render
 
 WECOM_LIMIT = 4096
 DINGTALK_LIMIT = 20000
@@ -48,8 +48,7 @@ def markdown(report: dict, lang: str, limit: int) -> str:
     kept, size = [], 0
     for i, line in enumerate(out):
         more = len(out) - i
-        tail = (f"…（另有{more}行，见 leadcycle report daily）" if lang == "zh"
-                else f"… ({more} more lines: see leadcycle report daily)")
+        tail = render(M_("… ({n} more lines: see leadcycle report daily)", n=more), lang)
         if size + len(line.encode()) + 1 + len(tail.encode()) > limit:
             kept.append(tail)
             break
@@ -133,15 +132,14 @@ def calendar(book, agent: str, days: int, unmask: bool, lang: str) -> str:
     today = book.now.date()
     stamp = book.now.strftime("%Y%m%dT%H%M%S")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//leadcycle//follow-ups//EN", "CALSCALE:GREGORIAN",
-             f"X-WR-CALNAME:{_escape(agent)} {'回访' if lang == 'zh' else 'follow-ups'}"]
+             "X-WR-CALNAME:" + _escape(render(M_("{agent}'s follow-ups", agent=agent), lang))]
     for r in book.due(agent, until=today + dt.timedelta(days=days)):
         due = dt.date.fromisoformat(r["next_follow_up"])
         day = max(due, today)
         phone = r["phone"] if unmask else mask_phone(r["phone"])
         first = r["follow_up_kind"] == "first"
-        what = ("首次回访" if first else "回访") if lang == "zh" else ("first call-back" if first else "follow-up")
-        late = (f"（逾期{(today - due).days}天）" if lang == "zh" else f" ({(today - due).days} d overdue)") \
-            if due < today else ""
+        what = render(M_("first call-back") if first else M_("follow-up"), lang)
+        late = render(M_(" ({n} d overdue)", n=(today - due).days), lang) if due < today else ""
         summary = f"{what}{late}: #{r['id']} {r['name']} {phone} [{r['grade'] or '-'}]"
         lines += ["BEGIN:VEVENT", f"UID:lead-{r['id']}-{due.isoformat()}@leadcycle", f"DTSTAMP:{stamp}",
                   f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DTEND;VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}",

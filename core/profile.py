@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from .i18n import M_, render
 from .model import Choice, Field, Label
 
 PROFILE = "client profile (DOMAIN §1, seed 000 客户档案)"
@@ -230,7 +231,7 @@ def show_lines(lead, events, lang: str = "en") -> list[str]:
     value = source_of(lead.attributes, register)
     text = field.choice_label(value, lang)
     if not lead.attributes.get("source"):
-        text += "（按登记方式推定）" if lang == "zh" else " (from the registration)"
+        text += render(M_(" (from the registration)"), lang)
     lines = [f"{field.label(lang)}: {text}" if lang == "en" else f"{field.label(lang)}：{text}"]
     line = playbook(lead.attributes)
     if line is not None:

@@ -19,6 +19,7 @@ import re
 import sqlite3
 
 from leadcycle.engine import is_detail, project
+from leadcycle.i18n import M_, render
 from leadcycle.io import mask_phone
 from leadcycle.model import Label
 
@@ -146,11 +147,9 @@ def metadata(database: str, day: dt.date, lang: str) -> dict:
     tables["sqlite_stat1"] = {"hidden": True}
     queries = {key: {"title": both(title), "sql": sql} for key, (title, sql) in QUERIES.items()}
     queries["due_today"]["params"] = ["day"]
-    queries["due_today"]["description"] = (f"day: YYYY-MM-DD, e.g. {day}" if lang == "en"
-                                           else f"day：日期，如 {day}")
+    queries["due_today"]["description"] = render(M_("day: YYYY-MM-DD, e.g. {day}", day=day), lang)
     return {
-        "title": "leadcycle " + ("意向客户" if lang == "zh" else "leads"),
-        "description": (f"快照时点 {day}；电话均已脱敏。" if lang == "zh"
-                        else f"Snapshot at {day}; every phone is masked."),
+        "title": "leadcycle " + render(M_("intent leads"), lang),
+        "description": render(M_("Snapshot at {day}; every phone is masked.", day=day), lang),
         "databases": {database: {"tables": tables, "queries": queries}},
     }

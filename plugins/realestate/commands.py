@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from leadcycle.cli.output import echo_json, emit, event_line, lead_id, output_format, output_options, table
-from leadcycle.i18n import _
+from leadcycle.i18n import N_, _
 from leadcycle.privacy import mask_phone
 
 from . import phase as phase_mod
@@ -15,6 +15,10 @@ from . import review as review_mod
 
 def _lead_id(value: str) -> int:
     return lead_id(value, "LEAD")
+
+
+#: how the sales compare with the phase's target (``phase``)
+STATUS = {"ahead": N_("ahead"), "behind": N_("behind"), "on track": N_("on track"), "not started": N_("not started")}
 
 
 def _print_record(env, record) -> None:
@@ -137,15 +141,11 @@ def phase(env, as_json):
     lang = env.lang
     label = rep["phase_label"][lang]
     low, high = rep["target_now_percent"]
-    if lang == "zh":
-        click.echo(f"{rep['today']}：{label}（开盘 {rep['launch_date']}）")
-        click.echo(f"已售 {rep['units_sold']}/{rep['total_units']} 套（{rep['sold_percent']:g}%），"
-                   f"当前目标 {low:g}–{high:g}%：" + {"ahead": "超前", "behind": "落后", "on track": "符合目标",
-                                                    "not started": "尚未开始"}[rep["status"]])
-    else:
-        click.echo(f"{rep['today']}: {label} (launch {rep['launch_date']})")
-        click.echo(f"sold {rep['units_sold']} of {rep['total_units']} units ({rep['sold_percent']:g} %), "
-                   f"target now {low:g}–{high:g} %: {rep['status']}")
+    click.echo(_("{today}: {phase} (launch {launch})").format(today=rep["today"], phase=label,
+                                                              launch=rep["launch_date"]))
+    click.echo(_("sold {sold} of {total} units ({percent} %), target now {low}–{high} %: {status}").format(
+        sold=rep["units_sold"], total=rep["total_units"], percent=f"{rep['sold_percent']:g}", low=f"{low:g}",
+        high=f"{high:g}", status=_(STATUS[rep["status"]])))
     rows = [(p["label"][lang], p["start"], p["end"], f"{p['target_percent'][0]}–{p['target_percent'][1]} %",
              "◀" if p["phase"] == rep["phase"] else "") for p in rep["phases"]]
     click.echo(table(rows, [_("phase"), _("from"), _("until"), _("cumulative target"), ""]))

@@ -15,6 +15,7 @@ e.g. ``invalid value for type, expected str @ $.phone``
 """
 
 import datetime as dt
+import re
 import typing
 from typing import Any, Literal, Mapping, Optional, TypeVar, Union
 
@@ -23,6 +24,7 @@ import cattrs
 from cattrs.strategies import configure_union_passthrough
 
 from .errors import LeadcycleError
+from .i18n import M_, N_, Message
 from .model import Label, Reason
 
 T = TypeVar("T")
@@ -185,14 +187,41 @@ def one_line(exc: Exception, what: str = "data", cl: Any = None) -> str:
     return f"bad {what}: " + "; ".join(messages)
 
 
+def _problem(text: str) -> Message:
+    """One of :func:`one_line`'s problems (``required field missing @
+    $.need``) as a message the catalogs translate; the path and the type
+    names stay as JSON and Python spell them."""
+    body, sep, path = text.rpartition(" @ ")
+    if not sep:
+        body, path = text, "$"
+    if m := re.fullmatch(r"invalid value for type, expected (.+)", body):
+        problem = M_("invalid value for type, expected {type}", type=m[1])
+    elif m := re.fullmatch(r"extra fields found \((.+)\)", body):
+        problem = M_("extra fields found ({names})", names=m[1])
+    elif body == "required field missing":
+        problem = M_("required field missing")
+    elif body == "expected a JSON object":
+        problem = M_("expected a JSON object")
+    else:  # a message of cattrs' own this module does not word
+        problem = body
+    return M_("{problem} @ {path}", problem=problem, path=path)
+
+
+#: what :func:`structure` is asked to read, as the error names it
+WHATS = {"registration": M_("registration"), "data": M_("data")}
+
+
 def structure(data: Any, cl: type[T], what: str = "data") -> T:
     """``data`` as a ``cl`` through the private converter; any problem is one
-    :class:`LeadcycleError` line naming the JSON path of each bad field."""
+    :class:`LeadcycleError` line naming the JSON path of each bad field, in
+    the reader's language."""
     try:
         return converter().structure(data, cl)
     except (cattrs.BaseValidationError, cattrs.errors.CattrsError, ValueError, TypeError, KeyError,
             AttributeError) as e:
-        raise LeadcycleError(one_line(e, what, cl)) from None
+        line = one_line(e, what, cl)
+        problems = [_problem(p) for p in line[len(f"bad {what}: "):].split("; ")]
+        raise LeadcycleError(N_("bad {what}: {problems}"), what=WHATS.get(what, what), problems=problems) from None
 
 
 def unstructure(obj: Any) -> Any:

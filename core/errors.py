@@ -18,7 +18,11 @@ class LeadcycleError(Exception):
 
     def __init__(self, message: str = "", /, **params):
         self.message, self.params = message, params
-        super().__init__(message.format(**params) if params else message)
+        if params:
+            from leadcycle.i18n import render  # a list of messages reads as one text, "; "-joined
+
+            message = message.format(**{k: render(v, "en") for k, v in params.items()})
+        super().__init__(message)
 
     def translated(self, lang: str | None = None) -> str:
         """The message in ``lang`` (default: the current language)."""

@@ -422,3 +422,17 @@ def test_a_domain_error_in_english_has_chinese_only_in_the_data(error_db, demo_d
         if CJK.search(text):
             line = line.replace(text, "")
     assert CJK.findall(line) == [], line
+
+
+def test_a_bad_registration_file_says_what_is_wrong_in_the_readers_language(run, tmp_path):
+    """``lead add --from-json``: cattrs' problems, one line, in the reader's
+    language (the JSON path and the type names stay as JSON and Python spell them)."""
+    bad = tmp_path / "登记.json"
+    bad.write_text('{"industry": "realestate", "nam": "张三"}', encoding="utf-8")
+    run("init", "--industry", "realestate")
+    zh = run("--lang", "zh", "lead", "add", "--from-json", str(bad))
+    assert zh.exit_code == 1 and zh.output.count("\n") == 1
+    assert zh.output.startswith("错误：登记有误：缺少必填字段（位置 $.name）")
+    assert "有多余的字段（nam）（位置 $）" in zh.output
+    en = run("--lang", "en", "lead", "add", "--from-json", str(bad))
+    assert en.output.startswith("Error: bad registration: required field missing @ $.name")

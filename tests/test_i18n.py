@@ -439,3 +439,20 @@ def test_a_bad_registration_file_says_what_is_wrong_in_the_readers_language(run,
     assert "有多余的字段（nam）（位置 $）" in zh.output
     en = run("--lang", "en", "lead", "add", "--from-json", str(bad))
     assert en.output.startswith("Error: bad registration: required field missing @ $.name")
+
+
+@pytest.mark.parametrize("args", [("list", "--limit", "abc"), ("list", "--nosuch"), ("export", "--format", "xyz"),
+                                  ("rescore", "--batch-size", "x"), ("show",)], ids=" ".join)
+def test_click_usage_errors_in_chinese_name_no_english_type(run, args):
+    """click's own usage errors come from the catalog, without its English
+    type names ("integer range")."""
+    run("init", "--industry", "realestate")
+    result = run("--lang", "zh", *args)
+    assert result.exit_code == 2
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith("错误：")
+    for given in args:
+        line = line.replace(given, "")
+    line = __import__("re").sub(r"'[^']*'", "", line)  # what to type: choices, a parameter's name
+    english = sorted({w for w in ENGLISH_WORD.findall(line) if w not in ALLOWED})
+    assert english == [], line

@@ -34,7 +34,7 @@ from .model import Agent, Event, Lead, Reason, State, Tally
 from .rules import Cond
 from .sqlrules import DIALECT, LOGGED, data_cond_sql
 from .search import search_key
-from .i18n import M_, N_
+from .i18n import M_, N_, Message
 
 APPLICATION_ID = 0x4C43594C  # "LCYL"
 BUSY_TIMEOUT_MS = 30_000
@@ -1618,11 +1618,24 @@ class Check:
 
 
 _ROW_NAMES = {
-    "events": lambda r: f"event #{r['id']} (lead #{r['lead_id']}, {r['at']})",
-    "agent_relations": lambda r: f"relation #{r['id']} (agent {r['agent']}, {r['recorded_at']})",
-    "receptions": lambda r: f"reception #{r['id']} ({r['kind']} {r['agent'] or ''}, {r['at']})".replace(" ,", ","),
-    "settings_log": lambda r: f"settings change #{r['id']} ({r['key']}, {r['at']})",
+    "events": lambda r: M_("event #{id} (lead #{lead_id}, {at})", id=r["id"], lead_id=r["lead_id"], at=r["at"]),
+    "agent_relations": lambda r: M_("relation #{id} (agent {agent}, {at})", id=r["id"], agent=r["agent"],
+                                    at=r["recorded_at"]),
+    "receptions": lambda r: M_("reception #{id} ({kind} {agent}, {at})", id=r["id"], kind=r["kind"],
+                               agent=r["agent"] or "", at=r["at"]),
+    "settings_log": lambda r: M_("settings change #{id} ({key}, {at})", id=r["id"], key=r["key"], at=r["at"]),
 }
+#: a lead's folded columns, as verify names them
+_LEAD_COLUMNS = {"name": M_("name"), "gender": M_("gender"), "phone": M_("phone"), "need": M_("need"),
+                 "attributes": M_("attributes")}
+#: one entry and several of a chain, as a gap names them
+_SPANS = {"events": (N_("event #{first}"), N_("events #{first}–#{last}")),
+          "agent_relations": (N_("relation #{first}"), N_("relations #{first}–#{last}")),
+          "receptions": (N_("reception #{first}"), N_("receptions #{first}–#{last}")),
+          "settings_log": (N_("change #{first}"), N_("changes #{first}–#{last}"))}
+#: the entries of a chain, as "the last of the …" names them
+_ENTRIES = {"events": N_("events"), "agent_relations": N_("relations"), "receptions": N_("receptions"),
+            "settings_log": N_("changes")}
 _CHECK_NAMES = {"events": "event log", "agent_relations": "agent relations",
                 "receptions": "reception log", "settings_log": "settings log"}
 #: a chain's line when nothing is wrong (the events' adds the head)
@@ -1634,14 +1647,13 @@ _CHAINED_OK = {"agent_relations": N_("{n} relations chained, none changed or mis
 CHECK_NAMES = (N_("guards"), N_("event log"), N_("agent relations"), N_("reception log"), N_("settings log"),
                N_("leads"), N_("facts"), N_("owner folds"), N_("agents"), N_("settings"), N_("credit ledger"),
                N_("import ledger"))
-_ROW_WORDS = {"events": "events", "agent_relations": "relations", "receptions": "receptions",
-              "settings_log": "changes"}
 PROGRESS_EVERY = 10_000
 
 
-def _span(words: str, first: int, last: int) -> str:
+def _span(table: str, first: int, last: int) -> Message:
     """``event #7`` or ``events #7–#9``."""
-    return f"{words.rstrip('s')} #{first}" if first == last else f"{words} #{first}–#{last}"
+    one, several = _SPANS[table]
+    return M_(one, first=first) if first == last else M_(several, first=first, last=last)
 
 
 def _problem(table: str, row: dict | None, what: str, message: str, **extra) -> dict:
@@ -1717,9 +1729,11 @@ class Verifier:
             return Check("guards", True, M_("{n} append-only guards in place", n=len(GUARDS)), len(GUARDS))
         parts = ([f"dropped: {', '.join(missing)}"] if missing else []) + \
                 ([f"altered: {', '.join(changed)}"] if changed else [])
-        return Check("guards", False, "guards " + "; ".join(parts) + " — the tables could be edited "
-                     "outside leadcycle (the checks below say whether they were); restore them with: "
-                     "leadcycle init", len(GUARDS) - len(missing) - len(changed),
+        said = ([M_("dropped: {names}", names=", ".join(missing))] if missing else []) + \
+               ([M_("altered: {names}", names=", ".join(changed))] if changed else [])
+        return Check("guards", False, M_("guards {what} — the tables could be edited outside leadcycle (the "
+                                         "checks below say whether they were); restore them with: leadcycle init",
+                                         what=said), len(GUARDS) - len(missing) - len(changed),
                      {"table": "sqlite_master", "what": "triggers_dropped" if missing else "triggers_altered",
                       "message": "; ".join(parts), "missing": missing, "altered": changed})
 
@@ -1727,7 +1741,7 @@ class Verifier:
 
     def chain(self, table: str) -> Check:
         cols = CHAINED[table]
-        name, words = _CHECK_NAMES[table], _ROW_WORDS[table]
+        name = _CHECK_NAMES[table]
         prev, expected, row, n = GENESIS, 1, None, 0
         expect = self.expect_head if table == "events" else None
         describe = _ROW_NAMES[table]
@@ -1756,18 +1770,19 @@ class Verifier:
         if bad is not None:
             row = dict(zip(cols, values))
             if bad == "missing":
-                gap = _span(words, expected, row["id"] - 1)
-                text = (f"{gap} missing: the log jumps from #{expected - 1} to {describe(row)} "
-                        "(deleted outside leadcycle)") if expected > 1 else (
-                        f"{gap} missing: the log starts at {describe(row)} (deleted outside leadcycle)")
+                gap = _span(table, expected, row["id"] - 1)
+                text = M_("{gap} missing: the log jumps from #{last} to {row} (deleted outside leadcycle)",
+                          gap=gap, last=expected - 1, row=describe(row)) if expected > 1 else M_(
+                          "{gap} missing: the log starts at {row} (deleted outside leadcycle)", gap=gap,
+                          row=describe(row))
                 return fail("missing", text, missing_from=expected, missing_to=row["id"] - 1)
             if bad == "no_hash":
-                return fail("no_hash", f"{describe(row)} has no hash: written outside leadcycle")
+                return fail("no_hash", M_("{row} has no hash: written outside leadcycle", row=describe(row)))
             if bad == "hash_mismatch":
-                return fail("hash_mismatch", f"{describe(row)} does not match its hash: "
-                                             "changed or inserted outside leadcycle")
-            return fail("head_mismatch", f"{describe(row)} is not the one you recorded "
-                                         f"(sha256 {expect[1][:16]}…): the log was rewritten from there on")
+                return fail("hash_mismatch", M_("{row} does not match its hash: changed or inserted outside "
+                                                "leadcycle", row=describe(row)))
+            return fail("head_mismatch", M_("{row} is not the one you recorded (sha256 {hash}…): the log was "
+                                            "rewritten from there on", row=describe(row), hash=expect[1][:16]))
         self.progress(n % PROGRESS_EVERY)
         last_id = expected - 1
         head = self.store.get_meta(f"chain:{table}")
@@ -1777,16 +1792,18 @@ class Verifier:
             head_id, _, head_hash = (head or "0 ").partition(" ")
             if head is None or int(head_id) != last_id or head_hash != prev:
                 if head is not None and int(head_id) > last_id:
-                    text = (f"{_span(words, last_id + 1, int(head_id))} missing: the log ends at #{last_id} "
-                            f"but leadcycle wrote up to #{head_id} (deleted outside leadcycle)")
+                    text = M_("{gap} missing: the log ends at #{last} but leadcycle wrote up to #{head} (deleted "
+                              "outside leadcycle)", gap=_span(table, last_id + 1, int(head_id)), last=last_id,
+                              head=head_id)
                     return Check(name, False, text, n, _problem(table, None, "truncated", text,
                                                                 id=last_id + 1, missing_to=int(head_id)))
-                text = (f"the last of the {words} (#{last_id}) is not the head leadcycle recorded "
-                        f"({head or 'none'}): the table was written outside leadcycle")
+                text = M_("the last of the {entries} (#{last}) is not the head leadcycle recorded ({head}): the "
+                          "table was written outside leadcycle", entries=M_(_ENTRIES[table]), last=last_id,
+                          head=head or M_("none"))
                 return Check(name, False, text, n, _problem(table, row, "head_mismatch", text))
         if expect is not None and last_id < expect[0]:
-            text = (f"{_span(words, last_id + 1, expect[0])} missing: the log ends at #{last_id}, "
-                    f"the head you recorded is #{expect[0]} (truncated)")
+            text = M_("{gap} missing: the log ends at #{last}, the head you recorded is #{head} (truncated)",
+                      gap=_span(table, last_id + 1, expect[0]), last=last_id, head=expect[0])
             return Check(name, False, text, n, _problem(table, None, "truncated", text, id=last_id + 1))
         if table == "events" and last_id:
             return Check(name, True, M_("{n} events chained, none changed or missing, head #{id} sha256 {hash}…",
@@ -1805,14 +1822,15 @@ class Verifier:
             "SELECT e.id, e.lead_id, e.at FROM events e LEFT JOIN leads l ON l.id = e.lead_id "
             "WHERE l.id IS NULL ORDER BY e.id LIMIT 1").fetchone()
         if orphan is not None:
-            text = f"event #{orphan[0]} (lead #{orphan[1]}, {orphan[2]}) belongs to no lead: lead #{orphan[1]} was deleted"
+            text = M_("event #{id} (lead #{lead_id}, {at}) belongs to no lead: lead #{lead_id} was deleted",
+                      id=orphan[0], lead_id=orphan[1], at=orphan[2])
             return Check("leads", False, text, 0, {"table": "leads", "what": "missing", "id": orphan[1],
                                                    "lead_id": orphan[1], "at": orphan[2], "message": text})
         n = 0
         for lead, clock, first, folded in self._leads_with_log():
             problem = self._lead_problem(lead, clock, first, folded)
             if problem is not None:
-                text = f"lead #{lead.id} ({lead.created_at.isoformat()}) {problem}"
+                text = M_("lead #{id} ({at}) {problem}", id=lead.id, at=lead.created_at.isoformat(), problem=problem)
                 return Check("leads", False, text, n, {
                     "table": "leads", "what": "mismatch", "id": lead.id, "lead_id": lead.id,
                     "at": lead.created_at.isoformat(), "message": text})
@@ -1848,11 +1866,11 @@ class Verifier:
             yield lead, row[8], (rows[0][1:4] if rows else None), folded
 
     def _lead_problem(self, lead: Lead, clock: str | None, first: tuple | None,
-                      events: list[Event]) -> str | None:
+                      events: list[Event]) -> Message | None:
         if first is None or first[1] != "register":
-            return "has no registration event: written outside leadcycle"
+            return M_("has no registration event: written outside leadcycle")
         if first[2] != _iso(lead.created_at):
-            return f"was registered at {first[2]} (event #{first[0]}), not at its created_at"
+            return M_("was registered at {at} (event #{id}), not at its created_at", at=first[2], id=first[0])
         if self.fold is None:
             return None
         seen = events
@@ -1867,7 +1885,8 @@ class Verifier:
         f = self.fold(lead, events)
         diff = [k for k, a, b in zip(("name", "gender", "phone", "need", "attributes"), stored,
                                      (f.name, f.gender, f.phone, f.need, f.attributes)) if a != b]
-        return f"has {', '.join(diff)} that its log does not say: changed outside leadcycle"
+        return M_("has {fields} that its log does not say: changed outside leadcycle",
+                  fields=[_LEAD_COLUMNS[k] for k in diff])
 
     def owner_folds(self) -> Check:
         """Each lead's stored ownership fold — what reads compute the owner
@@ -1896,8 +1915,8 @@ class Verifier:
             expected = self.owner_fold(lead, log)
             if expected is not None and expected[-1] == stored[-1] and expected != stored:
                 which = next(c for c, a, b in zip(cols, stored, expected) if a != b)
-                text = (f"lead #{lead.id}'s ownership ({which}) differs from its log: changed outside "
-                        "leadcycle; fold it again with: leadcycle rescore --refold")
+                text = M_("lead #{id}'s ownership ({which}) differs from its log: changed outside leadcycle; fold "
+                          "it again with: leadcycle rescore --refold", id=lead.id, which=which)
                 return Check("owner folds", False, text, n, {"table": "lead_state", "what": "mismatch",
                                                              "id": lead.id, "lead_id": lead.id, "message": text})
             n += 1
@@ -1911,7 +1930,8 @@ class Verifier:
                 f"SELECT t.id, t.agent FROM {table} t WHERE t.agent IS NOT NULL AND NOT EXISTS "
                 f"(SELECT 1 FROM agents a WHERE a.name = t.agent) ORDER BY t.id LIMIT 1").fetchone()
             if row is not None:
-                text = f"agent {row[1]!r}, named on {table} #{row[0]}, is not in the agents table: changed or deleted outside leadcycle"
+                text = M_("agent {name!r}, named on {table} #{id}, is not in the agents table: changed or deleted "
+                          "outside leadcycle", name=row[1], table=table, id=row[0])
                 return Check("agents", False, text, 0, {"table": "agents", "what": "missing", "id": row[1],
                                                         "message": text})
         status: dict[str, tuple] = {}  # agent → (active, away, left_at)
@@ -1930,9 +1950,11 @@ class Verifier:
                 "SELECT name, active, away, left_at FROM agents ORDER BY name"):
             if (active, away, left_at) != status.get(name, (1, None, None)):
                 want = status.get(name, (1, None, None))
-                text = (f"agent {name!r} is {'active' if active else 'gone'}, away {away or 'no'}, left {left_at or 'no'}; "
-                        f"the reception log says {'active' if want[0] else 'gone'}, away {want[1] or 'no'}, "
-                        f"left {want[2] or 'no'}: changed outside leadcycle")
+                text = M_("agent {name!r} is {state}, away {away}, left {left}; the reception log says {want}, away "
+                          "{want_away}, left {want_left}: changed outside leadcycle", name=name,
+                          state=M_("active") if active else M_("gone"), away=away or M_("no"),
+                          left=left_at or M_("no"), want=M_("active") if want[0] else M_("gone"),
+                          want_away=want[1] or M_("no"), want_left=want[2] or M_("no"))
                 return Check("agents", False, text, n, {"table": "agents", "what": "mismatch", "id": name,
                                                         "message": text})
             n += 1
@@ -1947,8 +1969,9 @@ class Verifier:
         stored = dict(self.conn.execute("SELECT key, value FROM settings"))
         for key in sorted(set(logged) | set(stored)):
             if logged.get(key) != stored.get(key):
-                text = (f"setting {key} is {stored.get(key) or '(default)'} but the settings log says "
-                        f"{logged.get(key) or '(default)'}: changed outside leadcycle")
+                text = M_("setting {key} is {value} but the settings log says {logged}: changed outside leadcycle",
+                          key=key, value=stored.get(key) or M_("(default)"),
+                          logged=logged.get(key) or M_("(default)"))
                 return Check("settings", False, text, len(stored), {"table": "settings", "what": "mismatch",
                                                                    "id": key, "message": text})
         return Check("settings", True, M_("{n} settings, as the settings log says", n=len(stored)), len(stored))
@@ -1973,8 +1996,8 @@ class Verifier:
         self.conn.execute("DROP TABLE temp.facts_rebuilt")
         if differ is None:
             return Check("facts", True, M_("{n} leads' facts match their logs", n=n), n)
-        text = (f"lead #{differ[0]}'s facts ({differ[1]}) differ from its log: changed outside leadcycle; "
-                "rebuild them with: leadcycle rescore")
+        text = M_("lead #{id}'s facts ({kind}) differ from its log: changed outside leadcycle; rebuild them with: "
+                  "leadcycle rescore", id=differ[0], kind=differ[1])
         return Check("facts", False, text, n, {"table": "facts", "what": "mismatch", "id": differ[0],
                                                 "lead_id": differ[0], "message": text})
 
@@ -1988,15 +2011,16 @@ class Verifier:
                 "SELECT c.lead_id, c.deal_event_id, c.agent, c.share_num, c.share_den, e.kind, e.lead_id "
                 "FROM credit_ledger c LEFT JOIN events e ON e.id = c.deal_event_id ORDER BY c.lead_id, c.deal_event_id"):
             if kind not in ("contract", "deposit") or owner != lead_id or not den:
-                text = (f"credit of lead #{lead_id} names event #{deal}, which is not a deal (deposit or "
-                        "contract) of that lead")
+                text = M_("credit of lead #{id} names event #{deal}, which is not a deal (deposit or contract) of "
+                          "that lead", id=lead_id, deal=deal)
                 return Check("credit ledger", False, text, n, {"table": "credit_ledger", "what": "mismatch",
                                                                "id": deal, "lead_id": lead_id, "message": text})
             sums[(lead_id, deal)] = sums.get((lead_id, deal), Fraction(0)) + Fraction(num, den)
             n += 1
         for (lead_id, deal), total in sums.items():
             if total != 1:
-                text = f"credit of lead #{lead_id}'s deal #{deal} sums to {total}, not 1: changed outside leadcycle"
+                text = M_("credit of lead #{id}'s deal #{deal} sums to {total}, not 1: changed outside leadcycle",
+                          id=lead_id, deal=deal, total=str(total))
                 return Check("credit ledger", False, text, n, {"table": "credit_ledger", "what": "mismatch",
                                                                "id": deal, "lead_id": lead_id, "message": text})
         return Check("credit ledger", True, M_("{n} deals, shares sum to 1", n=len(sums)), len(sums))
@@ -2007,7 +2031,8 @@ class Verifier:
             "(SELECT 1 FROM leads l WHERE l.id = i.lead_id) LIMIT 1").fetchone()
         n = self.conn.execute("SELECT count(*) FROM import_keys").fetchone()[0]
         if row is not None:
-            text = f"imported row {row[1]} of {row[0]} names lead #{row[2]}, which does not exist"
+            text = M_("imported row {row} of {source} names lead #{id}, which does not exist", row=row[1],
+                      source=row[0], id=row[2])
             return Check("import ledger", False, text, n, {"table": "import_keys", "what": "missing",
                                                            "id": row[2], "lead_id": row[2], "message": text})
         return Check("import ledger", True, M_("{n} imported rows, each on a lead", n=n), n)

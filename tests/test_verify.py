@@ -434,3 +434,28 @@ def test_rescore_rebuilds_facts_changed_outside_leadcycle(office, run):
     assert "facts" in failed(run("verify", "--json"))
     assert run("rescore").exit_code == 0
     assert run("verify").exit_code == 0
+
+
+@pytest.mark.parametrize("statements", [
+    ["DROP TRIGGER events_no_update", "UPDATE events SET note = 'x' WHERE id = 3"],
+    ["UPDATE facts SET n = n + 1 WHERE lead_id = 1 AND kind = 'register'"],
+    ["UPDATE lead_state SET fold_owner = '王强' WHERE lead_id = 1"],
+    ["UPDATE settings SET value = '90' WHERE key = 'ownership.protection_days'"],
+    ["UPDATE leads SET phone = '13811112222' WHERE id = 1"],
+], ids=["event", "facts", "fold", "setting", "lead"])
+def test_what_verify_finds_is_said_in_the_readers_language(office, run, statements):
+    """The failing lines too: a manager reading Chinese sees what was
+    changed, in Chinese (--json keeps the English)."""
+    import re
+
+    sql(office, *statements)
+    out = run("--lang", "zh", "verify").output
+    failing = [line for line in out.splitlines() if line.startswith("✗")]
+    assert failing, out
+    for line in failing:
+        # what stays as typed: the program, a command, a hash, a code (events_no_update, a kind)
+        line = re.sub(r"'[^']*'|\b[0-9a-f]{16,64}\b|leadcycle(?: [a-z-]+)*|\w+_\w+|\w+\.\w+|\b(?:sha|register)\b", "",
+                      line)
+        assert re.findall(r"(?<![-\w.#/])[A-Za-z][A-Za-z_]+", line) == [], line
+    english = json.loads(run("verify", "--json").output)
+    assert any(not c["ok"] and re.search("[a-z]{4}", c["message"]) for c in english["checks"])

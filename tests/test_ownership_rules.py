@@ -40,6 +40,12 @@ def owner(run, lead, now):
     return js(run("show", str(lead), "--json", now=now))["owner"]
 
 
+def split(run, lead, now):
+    """The lead's one deal: its credit rule and each agent's share."""
+    (d,) = js(run("credit", str(lead), "--json", now=now))
+    return d["rule"], {s["agent"]: s["share"] for s in d["shares"]}
+
+
 def rules(run, lead, now):
     return [h["rule"] for h in js(run("history", str(lead), "--json", now=now))["history"]]
 
@@ -277,11 +283,8 @@ def test_unrecognized_claim_keeps_the_late_owners_one_fifth(office):
         run("log", str(lead), "deposit", "--agent", "王强", now="2026-03-25T11:00")
         run("dispute", str(lead), "--claim", "unrecognized", "--agent", "李娜", now="2026-03-26T10:00")
         run("decide", str(lead), "upheld", "--reason", "登记表可证", "--agent", "陈经理", now="2026-03-26T11:00")
-    (d,) = js(run("credit", str(timely), "--json", now="2026-03-27T10:00"))
-    assert d["rule"] == "unrecognized" and {s["agent"]: s["share"] for s in d["shares"]} == {"李娜": "1/2", "王强": "1/2"}
-    (d,) = js(run("credit", str(late), "--json", now="2026-03-27T10:00"))
-    assert d["rule"] == "unrecognized_late" and {s["agent"]: s["share"] for s in d["shares"]} == {
-        "王强": "4/5", "李娜": "1/5"}
+    assert split(run, timely, "2026-03-27T10:00") == ("unrecognized", {"李娜": "1/2", "王强": "1/2"})
+    assert split(run, late, "2026-03-27T10:00") == ("unrecognized_late", {"王强": "4/5", "李娜": "1/5"})
 
 
 def test_departed_agents_commission_is_30_percent_after_contract_and_full_payment(office):
@@ -450,9 +453,7 @@ def test_friend_viewing_for_someone_else_splits_50_50(office):
     visit(run, lead, "王强", "2026-03-08T10:00")  # the client comes, does not name 李娜
     assert owner(run, lead, "2026-03-08T11:00") == "李娜"  # no recognition to wait for: they never met
     run("log", str(lead), "deposit", "--agent", "王强", now="2026-03-08T11:00")
-    (d,) = js(run("credit", str(lead), "--json", now="2026-03-08T11:00"))
-    assert d["rule"] == "friend_viewing" and {s["agent"]: s["share"] for s in d["shares"]} == {
-        "李娜": "1/2", "王强": "1/2"}
+    assert split(run, lead, "2026-03-08T11:00") == ("friend_viewing", {"李娜": "1/2", "王强": "1/2"})
 
 
 def test_company_introduction_is_allocated_by_the_manager(office):
@@ -479,9 +480,7 @@ def test_family_arriving_separately_first_registration_or_split(office):
     second = add(run, "13700137000", "张小伟", "--family-of", str(first), "--relation", "child", agent="王强")
     assert second != first and owner(run, second, NOW) == "王强"
     run("log", str(first), "deposit", "--agent", "李娜", now="2026-03-06T10:00")
-    (d,) = js(run("credit", str(first), "--json", now="2026-03-06T10:00"))
-    assert d["rule"] == "family_split" and {s["agent"]: s["share"] for s in d["shares"]} == {
-        "李娜": "1/2", "王强": "1/2"}
+    assert split(run, first, "2026-03-06T10:00") == ("family_split", {"李娜": "1/2", "王强": "1/2"})
 
 
 def test_buyer_on_the_contract_direct_family_decides(office):
@@ -494,8 +493,7 @@ def test_buyer_on_the_contract_direct_family_decides(office):
     visit(run, stranger, "王强", "2026-03-06T10:00", "--set", "asks_for=李娜")
     run("log", str(stranger), "contract", "--agent", "王强", "--set", "buyer=陈某", "--set", "buyer_relation=other",
         now="2026-03-06T10:05")
-    (d,) = js(run("credit", str(stranger), "--json", now="2026-03-06T10:05"))
-    assert d["rule"] == "buyer_not_family" and [(s["agent"], s["share"]) for s in d["shares"]] == [("王强", "1")]
+    assert split(run, stranger, "2026-03-06T10:05") == ("buyer_not_family", {"王强": "1"})
 
 
 def test_penalties_recorded_by_a_manager(office):

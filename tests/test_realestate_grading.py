@@ -177,11 +177,17 @@ def test_a_weekly_downgrade_holds_against_a_value_the_lead_already_had(office):
 # ------------------------------------------------------------ D → pool → other agents
 
 
-def test_a_redistributed_d_lead_is_not_pooled_again_and_its_original_agent_cannot_claim_it(office):
-    run = office
-    assert run("settings", "set", "ownership.pool_claims", "open").exit_code == 0  # agents claim from the pool
+def _approved_d_open_pool(run):
+    """Lead #1 rated D and approved by the manager, in an office whose
+    agents claim from the pool."""
+    assert run("settings", "set", "ownership.pool_claims", "open").exit_code == 0
     _rated_d(run)
     assert run("approve", "1", "--agent", "陈经理", "--yes", now="2026-03-06T11:00").exit_code == 0
+
+
+def test_a_redistributed_d_lead_is_not_pooled_again_and_its_original_agent_cannot_claim_it(office):
+    run = office
+    _approved_d_open_pool(run)
     out = json.loads(run("review", "--json", now="2026-03-09T10:00").output)
     assert [c["change"] for c in out] == ["李娜 → pool"]
     # past the office's reclaim bar (ownership.reclaim_days 7), the D bar still holds
@@ -205,9 +211,7 @@ def test_a_redistributed_d_lead_is_not_pooled_again_and_its_original_agent_canno
 
 def test_another_agent_may_claim_a_pooled_d_lead(office):
     run = office
-    assert run("settings", "set", "ownership.pool_claims", "open").exit_code == 0  # agents claim from the pool
-    _rated_d(run)
-    assert run("approve", "1", "--agent", "陈经理", "--yes", now="2026-03-06T11:00").exit_code == 0
+    _approved_d_open_pool(run)
     run("review", now="2026-03-09T10:00")
     ok = run("claim", "1", "--agent", "王强", now="2026-03-09T11:00")
     assert ok.exit_code == 0, ok.output

@@ -341,11 +341,11 @@ def _seen_at(events: list[Event], now: dt.datetime) -> list[Event]:
 def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: bool) -> None:
     rules = compiled.rules
     card = rules.scorecard
-    leads, rows, owners, whole = [], [], [], []
+    leads, rows, owners, unseen_at = [], [], [], []
     for i in idxs:
         lead, events = batch[i]
-        # the fold saw the whole log; else the state holds until the next entry
-        whole.append(next((e.at for e in events if e.at > now), None))
+        # the first entry after the clock (None: the fold saw the whole log): the state holds until then
+        unseen_at.append(next((e.at for e in events if e.at > now), None))
         events = effective_events(_seen_at(events, now))  # voided entries and their voids left out
         lead = fold_lead(lead, events)
         row, own_state = _row(ctx, compiled, lead, events, now)
@@ -355,7 +355,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
 
     verdicts = evaluate(card, rows, explain) if card is not None else [None] * len(rows)
     shown = [f.name for f in card.features if f.name.startswith("x_")] if card is not None else []
-    for i, (lead, events), row, verdict, ownership, unseen in zip(idxs, leads, rows, verdicts, owners, whole):
+    for i, (lead, events), row, verdict, ownership, unseen in zip(idxs, leads, rows, verdicts, owners, unseen_at):
         reasons: list[Reason] = []
         grade = score = None
         detail: list[Reason] = []

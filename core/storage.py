@@ -1901,8 +1901,8 @@ class Verifier:
             f"{', '.join('s.' + c for c in cols)} FROM leads l JOIN lead_state s ON s.lead_id = l.id "
             "WHERE s.fold_version IS NOT NULL ORDER BY l.id")
         events = itertools.groupby(self.conn.execute(
-            "SELECT lead_id, id, kind, at, agent, data, note FROM events ORDER BY lead_id, id"),
-            key=lambda r: r[0])
+            "SELECT id, lead_id, kind, at, agent, data, note FROM events ORDER BY lead_id, id"),
+            key=lambda r: r[1])
         group = next(events, None)
         n = 0
         for row in leads:
@@ -1910,7 +1910,7 @@ class Verifier:
                                          "attributes"), row[:8])))
             while group is not None and group[0] < lead.id:
                 group = next(events, None)
-            log = [Store._event(r[1:2] + r[0:1] + r[2:]) for r in group[1]] if group and group[0] == lead.id else []
+            log = [Store._event(r) for r in group[1]] if group and group[0] == lead.id else []
             stored = tuple(row[8:])
             expected = self.owner_fold(lead, log)
             if expected is not None and expected[-1] == stored[-1] and expected != stored:

@@ -796,9 +796,15 @@ class LeadBook:
             self._live_key, self._live_done, self._live_all = key, set(), False
         if self._live_all:
             return 0
-        folds = {plan.fold_version for plan in map(self._read_plan, self.store.enabled_industries()) if plan}
-        stale = [i for i in self.store.stale_lead_ids(self.now, version, owner=owner, folds=folds)
-                 if i not in self._live_done]
+        plans = {name: (plan.fold_version, plan.protection_days)
+                 for name in self.store.enabled_industries() if (plan := self._read_plan(name))}
+        if owner is not None and self.store.folds_ready():
+            # the agent's leads the clock took away need only their owner now
+            stale, taken = self.store.agent_stale(self.now, version, owner, plans)
+            self.store.overlay_owners(plans, self.now, [i for i in taken if i not in self._live_done])
+        else:
+            stale = self.store.stale_lead_ids(self.now, version)
+        stale = [i for i in stale if i not in self._live_done]
         self._live_done.update(stale)
         self._live_all = owner is None
         self._evaluate(stale)
@@ -882,6 +888,7 @@ class LeadBook:
                 progress(len(batch))
         with self.store.transaction():
             self.store.delete_meta(key)
+            self.store.settle_computed_at()  # a rescore at an earlier clock ends the reads' time-travel checks
         self.refresh()
         counts: dict[str, dict[str | None, int]] = {}
         for ind, grade, n in self.store.grade_counts():

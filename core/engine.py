@@ -224,6 +224,9 @@ class ReadPlan:
     fold_version: str
     #: the same statement over every lead of the industry (``rescore``)
     everyone: CompiledCard
+    #: the ownership policy's protection period: the owner at a clock is
+    #: computed from the stored fold with it (:func:`leadcycle.sqlrules.owner_sql`)
+    protection_days: int = 30
 
 
 def read_plan(rules: IndustryRules) -> ReadPlan | None:
@@ -242,7 +245,7 @@ def read_plan(rules: IndustryRules) -> ReadPlan | None:
         everyone = compile_sql(rules, cadence=True)
     except NotCompiled:
         return None
-    return ReadPlan(statement, own.signature(rules.ownership), everyone)
+    return ReadPlan(statement, own.signature(rules.ownership), everyone, rules.ownership.protection_days)
 
 
 def _expiry(compiled: _Compiled, row: dict) -> dt.datetime | None:

@@ -22,7 +22,7 @@ import os
 import sqlite3
 import tempfile
 from fractions import Fraction
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import attrs
 
@@ -453,6 +453,15 @@ def m010_owner_fold(db: Database) -> None:
                "WHERE fold_window_to IS NOT NULL")
 
 
+@core_migrations()
+def m011_foldless_rows_stale(db: Database) -> None:
+    """A projection stored without its ownership fold (written before m010)
+    is not trusted by a read: one agent's list finds the leads that agent
+    may own from the folds (``Store.agent_stale``), and tells a row it
+    cannot trust by its rules version."""
+    db.execute("UPDATE lead_state SET rules_version = NULL WHERE fold_version IS NULL")
+
+
 #: a search (:func:`leadcycle.search.classify`): how a lead matches, and how
 #: good a match ranks (0 first): a phone's last digits, a pinyin's initials,
 #: the exact name
@@ -504,6 +513,10 @@ _STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "ne
 #: what reads query: the stored projections, with the leads evaluated for
 #: this run's clock and rules (``Store.set_overlay``) laid over them
 LIVE = "live_state"
+
+#: a stored row computed under rules other than the two parameters' (the
+#: same version twice), through the rules-version index
+_OTHER_RULES = "(rules_version < ? OR rules_version > ? OR rules_version IS NULL)"
 
 
 class Store:
@@ -1146,20 +1159,13 @@ class Store:
         rows = list(self.db.query(f"SELECT * FROM {LIVE} WHERE lead_id = ?", [lead_id]))
         return self._state(rows[0]) if rows else None
 
-    def stale_lead_ids(self, now: dt.datetime, rules_version: str | None,
-                       owner: str | None = None, folds: Iterable[str] = ()) -> list[int]:
+    def stale_lead_ids(self, now: dt.datetime, rules_version: str | None) -> list[int]:
         """Leads whose stored projection does not hold at ``now`` under the
         rules ``rules_version``: the clock has overtaken it, it was computed
         for a later clock, or under other rules (settings changed, a plugin
         added, a ``rescore`` killed half-way) — through indexes, but for the
-        rare run with an earlier clock than some stored projection.
-
-        With ``owner``, only the leads that agent may own at ``now``: those
-        the stored fold gives them (as owner, or as the receiver of an open
-        recognition window), every lead whose fold was not kept or was
-        folded under a policy other than ``folds`` (the current ones), and
-        every lead computed for a later clock (its owner at ``now`` may be
-        any)."""
+        rare run with an earlier clock than some stored projection. One
+        agent's list needs fewer: :meth:`agent_stale`."""
         t = _iso(now)
         stale = {r[0] for r in self.conn.execute(
             "SELECT lead_id FROM lead_state WHERE expires_at <= ?", (t,))}  # by index
@@ -1167,20 +1173,116 @@ class Store:
             "SELECT lead_id FROM lead_state WHERE rules_version < ? UNION ALL "
             "SELECT lead_id FROM lead_state WHERE rules_version > ? UNION ALL "
             "SELECT lead_id FROM lead_state WHERE rules_version IS NULL", (rules_version, rules_version)))
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_computed_at'").fetchone()
-        earlier: set[int] = set()
-        if row is not None and row[0] > t:  # rare: a run with an earlier --now
-            earlier = {r[0] for r in self.conn.execute("SELECT lead_id FROM lead_state WHERE computed_at > ?", (t,))}
-            stale |= earlier
-        if owner is not None and stale and self.folds_ready():
-            # a read into a lead's past cannot tell its owner then from the fold: it stays in
-            mine = earlier | {r[0] for r in self.conn.execute(
-                "SELECT lead_id FROM lead_state WHERE owner = ? UNION SELECT lead_id FROM lead_state "
-                "WHERE fold_owner = ? UNION SELECT lead_id FROM lead_state WHERE fold_window_to = ? "
-                f"UNION SELECT lead_id FROM lead_state WHERE fold_version IS NULL OR fold_version NOT IN "
-                f"({DIALECT['ids']})", (owner, owner, owner, json.dumps(sorted(folds))))}
-            stale &= mine
+        if self._later_than(t):  # rare: a run with an earlier --now
+            stale.update(r[0] for r in self.conn.execute("SELECT lead_id FROM lead_state WHERE computed_at > ?", (t,)))
         return sorted(stale)
+
+    def agent_stale(self, now: dt.datetime, rules_version: str | None, agent: str,
+                    plans: Mapping[str, tuple[str, int]]) -> tuple[list[int], list[int]]:
+        """What one agent's list at ``now`` needs, found in SQL from the
+        agent's own rows: ``(stale, taken)``. ``stale`` are the leads the
+        agent may own at ``now`` whose stored projection does not hold;
+        ``taken`` the leads stored as theirs that the clock has taken from
+        them (a lapse, a recognition window that closed): their owner is
+        all the list needs (:meth:`overlay_owners`).
+
+        ``plans`` gives, per industry whose reads compile, the signature its
+        stored folds must carry and the protection period: a lead of such an
+        industry with a trusted fold, computed for an earlier clock, has its
+        owner at ``now`` computed by :func:`~leadcycle.sqlrules.owner_sql`
+        and is evaluated only when that owner is the agent. The others (no
+        compiled reads, a fold from other rules, a stored row from a later
+        clock) are evaluated when stale and theirs by any stored name.
+
+        The candidates come through the owner indexes. Under unchanged rules
+        a lead the agent may own now is stored with them as owner or as the
+        receiver of an open recognition window, because the stored owner was
+        computed at an earlier clock, and a lapse is not undone by time
+        alone; under changed rules (another protection period, say) any lead
+        whose fold names them, and every lead whose fold the new rules do not
+        trust."""
+        from .sqlrules import owner_sql
+
+        t, v = _iso(now), rules_version
+        exact = now.isoformat()  # to the microsecond, as the engine compares the clock with a window's end
+        owner_cases = []
+        trusted, trusted_args, untrusted, untrusted_args = [], [], [], []
+        for industry, (fold_version, days) in sorted(plans.items()):
+            owner_cases.append(f"WHEN ? THEN {owner_sql(days)[0]}")
+            trusted.append("(s.industry = ? AND s.fold_version = ?)")
+            trusted_args += [industry, fold_version]
+            untrusted.append(f"SELECT lead_id FROM lead_state WHERE {_OTHER_RULES} AND +industry = ? "
+                             "AND fold_version IS NOT ?")
+            untrusted_args += [v, v, industry, fold_version]
+        owner_now = f"(CASE s.industry {' '.join(owner_cases)} END)" if owner_cases else "NULL"
+        owner_args = [a for industry, (_, days) in sorted(plans.items())
+                      for a in (industry, *[exact] * owner_sql(days)[0].count("?"))]
+        trust = f"({' OR '.join(trusted)}) AND s.computed_at <= ?" if trusted else "0"
+        branches = ["SELECT lead_id FROM lead_state WHERE owner = ?",
+                    "SELECT lead_id FROM lead_state WHERE fold_window_to = ?",
+                    f"SELECT lead_id FROM lead_state WHERE {_OTHER_RULES} AND +fold_owner = ?",
+                    "SELECT lead_id FROM lead_state WHERE computed_at > ?" if self._later_than(t) else None,
+                    *untrusted]
+        branch_args = [agent, agent, v, v, agent, *([t] if self._later_than(t) else []), *untrusted_args]
+        # a row that holds at ``now`` holds its owner too: the owner is
+        # computed for the stale ones only
+        sql = (f"WITH mine AS ({' UNION '.join(b for b in branches if b)}), "
+               "rows AS MATERIALIZED (SELECT s.*, s.owner IS ? AS stored_mine, "
+               "(s.expires_at <= ? OR s.rules_version IS NOT ? OR s.computed_at > ?) AS stale "
+               "FROM mine JOIN lead_state s ON s.lead_id = mine.lead_id) "
+               f"SELECT s.lead_id, s.stored_mine, s.stale, {trust} AS trusted, {owner_now} AS owner_now "
+               "FROM rows s WHERE s.stale")
+        rows = self.conn.execute(sql, [*branch_args, agent, t, v, t, *trusted_args,
+                                       *([t] if trusted else []), *owner_args])
+        stale, taken = [], []
+        for lead_id, stored_mine, is_stale, is_trusted, now_owner in rows:
+            if not is_trusted:
+                if is_stale:
+                    stale.append(lead_id)
+            elif now_owner == agent:
+                if is_stale:
+                    stale.append(lead_id)
+            elif stored_mine:
+                taken.append(lead_id)
+        return sorted(stale), sorted(taken)
+
+    def settle_computed_at(self) -> None:
+        """Record the latest clock any stored projection was computed for
+        (after a ``rescore``, which may have rewritten every row for an
+        earlier clock): a read before it checks for rows from its future."""
+        self.conn.execute("INSERT INTO meta(key, value) SELECT 'max_computed_at', max(computed_at) FROM lead_state "
+                          "WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+
+    def _later_than(self, t: str) -> bool:
+        """Whether some stored projection was computed for a clock after ``t``."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_computed_at'").fetchone()
+        return row is not None and row[0] > t
+
+    def overlay_owners(self, plans: Mapping[str, tuple[str, int]], now: dt.datetime, lead_ids: list[int]) -> None:
+        """Lay over the stored rows of ``lead_ids`` their owner at ``now``
+        and the end of its protection, computed from the stored fold (see
+        :meth:`agent_stale`): the rest of each row is the stored one, which
+        a full evaluation (the next :meth:`LeadBook.refresh` without an
+        agent) replaces."""
+        from .sqlrules import owner_sql
+
+        if not lead_ids:
+            return
+        self._ensure_live()
+        exact = now.isoformat()
+        owner_cases, until_cases, owner_args, until_args = [], [], [], []
+        for industry, (_, days) in sorted(plans.items()):
+            owner, until = owner_sql(days)
+            owner_cases.append(f"WHEN ? THEN {owner}")
+            until_cases.append(f"WHEN ? THEN {until}")
+            owner_args += [industry, *[exact] * owner.count("?")]
+            until_args += [industry, *[exact] * until.count("?")]
+        cols = [c for c in _STATE_COLUMNS if c not in ("owner", "owner_until")]
+        self.conn.execute(
+            f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(cols)}, owner, owner_until) "
+            f"SELECT {', '.join('s.' + c for c in cols)}, (CASE s.industry {' '.join(owner_cases)} END), "
+            f"(CASE s.industry {' '.join(until_cases)} END) FROM main.lead_state s "
+            f"WHERE s.lead_id IN ({DIALECT['ids']})", [*owner_args, *until_args, json.dumps(lead_ids)])
 
     def save_compiled(self, plan, now: dt.datetime, industry: str, rules_version: str | None) -> int:
         """Store every lead of ``industry`` evaluated at ``now`` by its

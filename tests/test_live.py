@@ -256,8 +256,13 @@ def test_lists_and_show_agree_at_any_clock_whatever_came_before(histories, reads
             continue
         with book.at(clock):
             if op == "mine":  # evaluates only the leads the agent may own, then the rest
-                mine = {r["id"] for r in book.list(owner=AGENTS[0])}
-                assert mine == {i for i in ids if book.record(i).state.owner == AGENTS[0]}, clock
+                mine = {r["id"]: r for r in book.list(owner=AGENTS[0])}
+                assert set(mine) == {i for i in ids if book.record(i).state.owner == AGENTS[0]}, clock
+                for lead_id, row in mine.items():
+                    shown = book.record(lead_id).state
+                    assert (row["grade"], row["score"], row["stage"], row["next_follow_up"]) == (
+                        shown.grade, shown.score, shown.stage,
+                        shown.next_follow_up.isoformat() if shown.next_follow_up else None), (lead_id, clock)
             listed = {r["id"]: r for r in book.list()}
             for lead_id in ids:
                 if clock < T0:  # before the registration: not there yet, in the list or in show

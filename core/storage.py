@@ -1079,14 +1079,18 @@ class Store:
     def _ensure_live(self) -> None:
         if self._live_ready:
             return
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS state_overlay AS "
-                          "SELECT * FROM main.lead_state WHERE 0")
+        # this program's columns, whatever the file has: a read does not
+        # upgrade a database an older leadcycle wrote (its first write does),
+        # and the columns it lacks read as NULL
+        have = {r[1] for r in self.conn.execute("PRAGMA main.table_info(lead_state)")}
+        self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS state_overlay ({', '.join(_STATE_COLUMNS)})")
         self.conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS temp.state_overlay_lead "
                           "ON state_overlay(lead_id)")
+        stored = ", ".join(c if c in have else f"NULL AS {c}" for c in _STATE_COLUMNS)
         self.conn.execute(
             f"CREATE TEMP VIEW IF NOT EXISTS {LIVE} AS "
-            "SELECT * FROM temp.state_overlay WHERE industry IS NOT NULL UNION ALL "
-            "SELECT * FROM main.lead_state WHERE lead_id NOT IN (SELECT lead_id FROM temp.state_overlay)")
+            f"SELECT {', '.join(_STATE_COLUMNS)} FROM temp.state_overlay WHERE industry IS NOT NULL UNION ALL "
+            f"SELECT {stored} FROM main.lead_state WHERE lead_id NOT IN (SELECT lead_id FROM temp.state_overlay)")
         self._live_ready = True
 
     def _lose_overlay(self) -> None:

@@ -261,3 +261,38 @@ def test_a_fresh_database_records_its_schema_version(db_path, now):
     store = Store.open(db_path)
     assert store.pending_migrations() == [] and store.unknown_migrations() == []
     store.close()
+
+
+def before_the_fold(path: str) -> None:
+    """Make ``path`` a database as the leadcycle before migration m010 left
+    it: projections stored without the ownership fold's columns."""
+    conn = sqlite3.connect(path)
+    later = CORE[CORE.index("m010_owner_fold"):]
+    conn.execute("DROP INDEX lead_state_fold_owner")
+    conn.execute("DROP INDEX lead_state_fold_window_to")
+    for col in [r[1] for r in conn.execute("PRAGMA table_info(lead_state)") if r[1].startswith("fold_")]:
+        conn.execute(f"ALTER TABLE lead_state DROP COLUMN {col}")
+    conn.execute(f"DELETE FROM _sqlite_migrations WHERE name IN ({', '.join('?' * len(later))})", later)
+    conn.execute(f"PRAGMA user_version = {len(CORE) - len(later)}")
+    conn.commit()
+    conn.close()
+
+
+def test_reads_of_a_database_from_before_the_ownership_fold(demo_copy, runner):
+    """A read does not upgrade, so it evaluates an older file's stale
+    leads without the columns the newer program keeps (it once failed with
+    "no such column fold_owner"); the first write upgrades it."""
+    from leadcycle.cli import cli
+
+    before_the_fold(demo_copy)
+    before = dump(demo_copy)
+    month_later = ["--db", demo_copy, "--now", "2026-10-15T09:00"]
+    for read in (["list"], ["list", "--owner", "李娜"], ["due"], ["due", "--agent", "李娜"], ["pool"],
+                 ["show", "1"], ["report", "daily"]):
+        result = runner.invoke(cli, [*month_later, *read])
+        assert result.exit_code == 0, (read, result.output)
+    assert dump(demo_copy) == before
+    listed = runner.invoke(cli, [*month_later, "list", "--json"])
+    assert runner.invoke(cli, ["--db", demo_copy, "rescore"]).exit_code == 0  # a write: upgrades
+    assert [name for _, name in applied(demo_copy)] == CORE
+    assert runner.invoke(cli, [*month_later, "list", "--json"]).output == listed.output

@@ -1254,13 +1254,14 @@ class Store:
         """Record the latest clock any stored projection was computed for
         (after a ``rescore``, which may have rewritten every row for an
         earlier clock): a read before it checks for rows from its future."""
+        self.conn.execute("DELETE FROM meta WHERE key = 'max_computed_at'")
         self.conn.execute("INSERT INTO meta(key, value) SELECT 'max_computed_at', max(computed_at) FROM lead_state "
-                          "WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                          "HAVING max(computed_at) IS NOT NULL")
 
     def _later_than(self, t: str) -> bool:
         """Whether some stored projection was computed for a clock after ``t``."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_computed_at'").fetchone()
-        return row is not None and row[0] > t
+        return row is not None and row[0] is not None and row[0] > t
 
     def overlay_owners(self, plans: Mapping[str, tuple[str, int]], now: dt.datetime, lead_ids: list[int]) -> None:
         """Lay over the stored rows of ``lead_ids`` their owner at ``now``

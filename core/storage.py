@@ -492,6 +492,12 @@ def fold_values(fold, version: str | None) -> tuple:
             _iso(fold.window_at), version)
 
 
+def _kept_extra(extra: dict) -> dict:
+    """A projection's derived values as stored: without their texts."""
+    return {k: ({f: x for f, x in v.items() if f != "summary"} if isinstance(v, dict) else v)
+            for k, v in extra.items()}
+
+
 def _fold_values(state: State) -> tuple:
     return fold_values(state.fold, state.fold_version)
 
@@ -1042,8 +1048,10 @@ class Store:
             s.lead_id, s.industry, s.score, s.grade, s.stage, s.owner,
             _iso(s.next_follow_up), s.follow_up_kind,
             # reasons are rendered when asked (show, pool), from the rules
-            # at that clock, in the reader's language: none are kept
-            "[]", _json(s.extra),
+            # at that clock, in the reader's language: none are kept, nor a
+            # derived value's summary (show computes it; a due list renders
+            # its own line from the kept values)
+            "[]", _json(_kept_extra(s.extra)),
             _iso(s.computed_at), _iso(s.expires_at), _iso(s.owner_until), rules_version,
             *_fold_values(s),
         ) for s in states]

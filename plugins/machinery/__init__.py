@@ -353,10 +353,11 @@ def _site_deadlines_passed(book, agent) -> list[dict]:
     items = []
     for row in book.store.states_with_extra_flag(NAME, "$.x_site.passed", owner=agent):
         site = json.loads(row["extra"] or "{}").get("x_site") or {}
+        deadline = dt.date.fromisoformat(site["deadline"])
         items.append({"lead_id": row["id"], "name": row["name"], "phone": row["phone"], "owner": row["owner"],
                       "industry": NAME, "grade": row["grade"], "kind": "site_deadline_passed",
-                      "due": site.get("deadline"), "days_overdue": site.get("days_late"),
-                      "text": Label.from_json(site["summary"])})
+                      "due": site["deadline"], "days_overdue": (book.now.date() - deadline).days,
+                      "text": intent.site_passed(row["id"], deadline, book.now.date())})
     return items
 
 

@@ -67,10 +67,17 @@ def _x_site(view):
                                 f"设备须于{deadline}前进场（剩{left}天）").to_json()}
         return Expiring(out, dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time()))
     return {"deadline": deadline.isoformat(), "days_late": -left, "passed": True,
-            "summary": Label(f"site deadline {deadline} passed {-left} days ago: ask the client for the new "
-                             f"date (leadcycle lead set {view.lead.id} site_deadline=…); the grade stands until then",
-                             f"进场期限{deadline}已过{-left}天：请向客户确认新的进场日期"
-                             f"（leadcycle lead set {view.lead.id} site_deadline=…），在此之前保持原等级").to_json()}
+            "summary": site_passed(view.lead.id, deadline, view.now.date()).to_json()}
+
+
+def site_passed(lead_id: int, deadline: dt.date, today: dt.date) -> Label:
+    """What a passed site deadline asks of the owner, counted to ``today``
+    (stored projections keep no text: a due list renders it at its clock)."""
+    late = (today - deadline).days
+    return Label(f"site deadline {deadline} passed {late} days ago: ask the client for the new "
+                 f"date (leadcycle lead set {lead_id} site_deadline=…); the grade stands until then",
+                 f"进场期限{deadline}已过{late}天：请向客户确认新的进场日期"
+                 f"（leadcycle lead set {lead_id} site_deadline=…），在此之前保持原等级")
 
 
 #: asked the price, or bargains (which asks it): declared as data, so the

@@ -240,16 +240,11 @@ def show_lines(lead, events, lang: str = "en") -> list[str]:
 
 
 def playbooks(book, lead_ids: Iterable[int]) -> dict[int, Label]:
-    """Playbook lines of a few leads (a due list), by id."""
-    from .errors import NotFound
-
+    """Playbook lines of the leads of a due list, by id, in one query (a
+    plugin's item about no lead in particular has none)."""
     out = {}
-    for lead_id in set(lead_ids):
-        try:
-            lead = book.store.get_lead(lead_id)
-        except NotFound:  # a plugin's item about no lead in particular
-            continue
-        line = playbook(lead.attributes)
+    for lead_id, attributes in book.store.attributes_of(i for i in lead_ids if isinstance(i, int)).items():
+        line = playbook(attributes)
         if line is not None:
             out[lead_id] = line
     return out

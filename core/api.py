@@ -26,7 +26,7 @@ from .model import Agent, Event, Industry, Label, Lead, Reason, State
 from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
-from .storage import CORE_TALLIES, Store
+from .storage import CORE_TALLIES, Store, settled_sql
 from .validate import FAMILY_RELATIONS, normalize_gender, normalize_phone, require_text
 from .i18n import M_, N_
 
@@ -774,15 +774,18 @@ class LeadBook:
                  for _, s in results), version)
         return states
 
-    def refresh(self, owner: str | None = None) -> int:
+    def refresh(self, owner: str | None = None, grade: str | None = None,
+                due_by: dt.date | None = None) -> int:
         """Make this run's reads answer for its clock and rules: the leads
         whose stored projection does not hold now (the clock overtook it, it
         was computed for a later clock, or under other settings) are
         evaluated here and laid over the stored ones for this connection.
         **A read never writes**: the database is untouched, and any order of
         reads at any clocks gives the same answers. Queries call this first;
-        ``owner`` limits the work to the leads that agent may own now (a
-        later call without it evaluates the rest).
+        ``owner`` limits the work to the leads that agent may own now,
+        ``grade`` and ``due_by`` to the leads that may have that grade or a
+        follow-up due by that day (a later call without them evaluates the
+        rest).
 
         An industry whose rules compile (:func:`engine.read_plan`) is
         evaluated in SQL, in one statement, from the facts, the settings,
@@ -796,17 +799,18 @@ class LeadBook:
             self._live_key, self._live_done, self._live_all = key, set(), False
         if self._live_all:
             return 0
-        plans = {name: (plan.fold_version, plan.protection_days)
-                 for name in self.store.enabled_industries() if (plan := self._read_plan(name))}
+        plans = {name: plan for name in self.store.enabled_industries() if (plan := self._read_plan(name))}
+        folds = {name: (plan.fold_version, plan.protection_days) for name, plan in plans.items()}
+        settled = settled_sql(plans, grade, due_by)
         if owner is not None and self.store.folds_ready():
             # the agent's leads the clock took away need only their owner now
-            stale, taken = self.store.agent_stale(self.now, version, owner, plans)
-            self.store.overlay_owners(plans, self.now, [i for i in taken if i not in self._live_done])
+            stale, taken = self.store.agent_stale(self.now, version, owner, folds, settled)
+            self.store.overlay_owners(folds, self.now, [i for i in taken if i not in self._live_done])
         else:
-            stale = self.store.stale_lead_ids(self.now, version)
+            stale = self.store.stale_lead_ids(self.now, version, settled)
         stale = [i for i in stale if i not in self._live_done]
         self._live_done.update(stale)
-        self._live_all = owner is None
+        self._live_all = owner is None and settled is None
         self._evaluate(stale)
         return len(stale)
 
@@ -948,7 +952,7 @@ class LeadBook:
                 raise LeadcycleError(N_("--q needs something to find: the last digits of a phone, part of a "
                                         "name, or its pinyin (e.g. 8000, 张, zw)"))
             filters["q"] = (kind, key)
-        self.refresh(owner=filters.get("owner"))
+        self.refresh(owner=filters.get("owner"), grade=filters.get("grade"))
         return list(self.store.query_leads(**filters))
 
     def find(self, text: str, industry: str | None = None, limit: int = 20) -> list[dict]:
@@ -970,8 +974,8 @@ class LeadBook:
         """Follow-ups due on or before ``until`` (default today), oldest first."""
         if agent is not None:
             self.agent(agent)
-        self.refresh(owner=agent)
         day = until or self.now.date()
+        self.refresh(owner=agent, due_by=day)
         return self.store.due_rows(day, owner=agent)
 
 

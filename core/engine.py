@@ -227,6 +227,12 @@ class ReadPlan:
     #: the ownership policy's protection period: the owner at a clock is
     #: computed from the stored fold with it (:func:`leadcycle.sqlrules.owner_sql`)
     protection_days: int = 30
+    #: the scorecard's grades, best first, and its promise that the clock
+    #: only lowers them (:attr:`leadcycle.rules.Scorecard.decays`)
+    scale: tuple[str, ...] = ()
+    decays: str | None = None
+    #: the cadence's promise that the clock never brings a follow-up sooner
+    due_decays: bool = False
 
 
 def read_plan(rules: IndustryRules) -> ReadPlan | None:
@@ -245,7 +251,10 @@ def read_plan(rules: IndustryRules) -> ReadPlan | None:
         everyone = compile_sql(rules, cadence=True)
     except NotCompiled:
         return None
-    return ReadPlan(statement, own.signature(rules.ownership), everyone, rules.ownership.protection_days)
+    decays = card.decays
+    return ReadPlan(statement, own.signature(rules.ownership), everyone, rules.ownership.protection_days,
+                    tuple(card.scale), decays,
+                    decays is not None and rules.cadence is not None and rules.cadence.decays)
 
 
 def _expiry(compiled: _Compiled, row: dict) -> dt.datetime | None:

@@ -296,7 +296,14 @@ class Scorecard:
     * ``require`` names features of which at least one must be recorded for
       any grade to be given (a lead with nothing rated gets no grade); with
       ``require_all`` every one of them must be, and the "no grade yet"
-      reason names those still missing (the method's inputs).
+      reason names those still missing (the method's inputs);
+    * ``decays``, when given, promises that the clock alone (no new entry,
+      the same settings) never raises a lead's grade, and grades an
+      ungraded lead no better than ``decays``: a read for one grade then
+      leaves alone the stale leads that cannot have it (real estate: the
+      return cycle and the contact window only ever lower a grade). Leave
+      it None unless a test holds the promise for every setting that sets
+      it (``tests/test_live.py`` does for real estate).
     """
 
     name: str
@@ -314,6 +321,7 @@ class Scorecard:
     fallback: str | None = "D"
     maximum: float = 100.0
     scale: tuple[str, ...] = GRADE_ORDER
+    decays: str | None = None
 
     def __attrs_post_init__(self):
         if self.thresholds and not (self.criteria or self.adjustments):
@@ -626,6 +634,10 @@ class Cadence:
     #: contract: the deal is closed, no more accumulation call-backs)
     stop: tuple[Cond, ...] = attrs.field(default=(), converter=_conds)
     stop_label: Label | None = attrs.field(default=None, converter=attrs.converters.optional(_to_label))
+    #: with a scorecard that ``decays``: the clock alone never brings a
+    #: lead's next follow-up sooner (a worse grade is followed up no more
+    #: often), so a due list leaves alone the stale leads not yet due
+    decays: bool = False
 
     def rule_for(self, grade: str | None, row: dict | None = None) -> CadenceRule | None:
         """The first conditional rule that holds for ``row`` (and names

@@ -454,12 +454,12 @@ def m010_owner_fold(db: Database) -> None:
 
 
 @core_migrations()
-def m011_foldless_rows_stale(db: Database) -> None:
-    """A projection stored without its ownership fold (written before m010)
-    is not trusted by a read: one agent's list finds the leads that agent
-    may own from the folds (``Store.agent_stale``), and tells a row it
-    cannot trust by its rules version."""
-    db.execute("UPDATE lead_state SET rules_version = NULL WHERE fold_version IS NULL")
+def m011_foldless_rows(db: Database) -> None:
+    """The projections stored without an ownership fold (written before
+    m010, or computed for a clock some entry of the lead came after), by
+    index: one agent's list evaluates them whoever they name, since only
+    the engine can tell their owner (``Store.agent_stale``)."""
+    db.execute("CREATE INDEX lead_state_foldless ON lead_state(lead_id) WHERE fold_version IS NULL")
 
 
 #: a search (:func:`leadcycle.search.classify`): how a lead matches, and how
@@ -519,6 +519,56 @@ _STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "ne
 #: what reads query: the stored projections, with the leads evaluated for
 #: this run's clock and rules (``Store.set_overlay``) laid over them
 LIVE = "live_state"
+
+def settled_sql(plans: Mapping[str, Any], grade: str | None, due_by: dt.date | None) -> tuple[str, list] | None:
+    """What makes a stale lead one a read for ``grade`` (or for follow-ups
+    due by ``due_by``) can leave alone, as SQL over a stored row ``s``: its
+    industry promises that the clock only lowers grades and delays
+    follow-ups (:attr:`leadcycle.rules.Scorecard.decays`), and the row,
+    computed under these rules for an earlier clock and after every entry,
+    has a grade that cannot rise to ``grade`` (or a follow-up after
+    ``due_by``, or none). ``plans`` are the industries'
+    :class:`leadcycle.engine.ReadPlan`. None when nothing can be left
+    alone; the caller adds the row's trust (:data:`_TRUSTED`)."""
+    if grade is None and due_by is None:
+        return None
+    parts, args = [], []
+    for industry, plan in sorted(plans.items()):
+        if plan.decays is None:
+            continue
+        ways, more = [], []
+        if grade is not None:
+            if grade not in plan.scale:
+                ways.append("1")  # a grade the industry does not give
+            else:
+                rank = plan.scale.index(grade)
+                worse = plan.scale[rank + 1:]
+                if worse:
+                    ways.append(f"s.grade IN ({', '.join('?' * len(worse))})")
+                    more += worse
+                if plan.decays in plan.scale and rank < plan.scale.index(plan.decays):
+                    ways.append("coalesce(s.grade, '') = ''")  # the clock grades it no better than decays
+        if due_by is not None and plan.due_decays:
+            ways.append("(s.next_follow_up IS NULL OR s.next_follow_up > ?)")
+            more.append(due_by.isoformat())
+        if ways:
+            parts.append(f"(s.industry = ? AND ({' OR '.join(ways)}))")
+            args += [industry, *more]
+    if not parts:
+        return None
+    return f"({' OR '.join(parts)})", args
+
+
+#: what :meth:`Store.agent_stale` reads of an agent's stored rows
+_AGENT_COLUMNS = ("lead_id", "industry", "grade", "owner", "next_follow_up", "computed_at", "rules_version",
+                  *(c for c, _ in FOLD_COLUMNS))
+
+#: a stored row that saw the whole log and holds a moment the clock only
+#: degrades (see :func:`settled_sql`): computed under the rules of the
+#: first parameter for a clock no later than the second's, after every entry
+_TRUSTED = ("(s.rules_version = ? AND s.computed_at <= ? AND coalesce((SELECT last_at FROM facts "
+            f"WHERE lead_id = s.lead_id AND kind = '{LOGGED}'), '') <= s.computed_at)")
+
 
 #: a stored row computed under rules other than the two parameters' (the
 #: same version twice), through the rules-version index
@@ -1178,13 +1228,15 @@ class Store:
         rows = list(self.db.query(f"SELECT * FROM {LIVE} WHERE lead_id = ?", [lead_id]))
         return self._state(rows[0]) if rows else None
 
-    def stale_lead_ids(self, now: dt.datetime, rules_version: str | None) -> list[int]:
+    def stale_lead_ids(self, now: dt.datetime, rules_version: str | None,
+                       settled: tuple[str, list] | None = None) -> list[int]:
         """Leads whose stored projection does not hold at ``now`` under the
         rules ``rules_version``: the clock has overtaken it, it was computed
         for a later clock, or under other rules (settings changed, a plugin
         added, a ``rescore`` killed half-way) — through indexes, but for the
         rare run with an earlier clock than some stored projection. One
-        agent's list needs fewer: :meth:`agent_stale`."""
+        agent's list needs fewer: :meth:`agent_stale`; a list by grade or a
+        due list leaves out the ``settled`` ones (:func:`settled_sql`)."""
         t = _iso(now)
         stale = {r[0] for r in self.conn.execute(
             "SELECT lead_id FROM lead_state WHERE expires_at <= ?", (t,))}  # by index
@@ -1194,10 +1246,15 @@ class Store:
             "SELECT lead_id FROM lead_state WHERE rules_version IS NULL", (rules_version, rules_version)))
         if self._later_than(t):  # rare: a run with an earlier --now
             stale.update(r[0] for r in self.conn.execute("SELECT lead_id FROM lead_state WHERE computed_at > ?", (t,)))
+        if settled is not None and stale:
+            stale -= {r[0] for r in self.conn.execute(
+                f"SELECT s.lead_id FROM lead_state s WHERE s.lead_id IN ({DIALECT['ids']}) "
+                f"AND {_TRUSTED} AND {settled[0]}", [json.dumps(sorted(stale)), rules_version, t, *settled[1]])}
         return sorted(stale)
 
     def agent_stale(self, now: dt.datetime, rules_version: str | None, agent: str,
-                    plans: Mapping[str, tuple[str, int]]) -> tuple[list[int], list[int]]:
+                    plans: Mapping[str, tuple[str, int]],
+                    settled: tuple[str, list] | None = None) -> tuple[list[int], list[int]]:
         """What one agent's list at ``now`` needs, found in SQL from the
         agent's own rows: ``(stale, taken)``. ``stale`` are the leads the
         agent may own at ``now`` whose stored projection does not hold;
@@ -1210,16 +1267,18 @@ class Store:
         industry with a trusted fold, computed for an earlier clock, has its
         owner at ``now`` computed by :func:`~leadcycle.sqlrules.owner_sql`
         and is evaluated only when that owner is the agent. The others (no
-        compiled reads, a fold from other rules, a stored row from a later
-        clock) are evaluated when stale and theirs by any stored name.
+        compiled reads, a fold from other rules or none, a stored row from a
+        later clock) are evaluated when stale.
 
-        The candidates come through the owner indexes. Under unchanged rules
-        a lead the agent may own now is stored with them as owner or as the
-        receiver of an open recognition window, because the stored owner was
-        computed at an earlier clock, and a lapse is not undone by time
-        alone; under changed rules (another protection period, say) any lead
-        whose fold names them, and every lead whose fold the new rules do not
-        trust."""
+        The candidates come through indexes. Under unchanged rules a lead the
+        agent may own now is stored with them as owner or as the receiver of
+        an open recognition window, because the stored owner was computed at
+        an earlier clock, and a lapse is not undone by time alone; under
+        changed rules (another protection period, say) any lead whose fold
+        names them, and every lead whose fold the new rules do not trust;
+        always, every lead stored without a fold (an entry of it came after
+        the clock its row was computed for: only the engine can tell who has
+        it once that entry counts)."""
         from .sqlrules import owner_sql
 
         t, v = _iso(now), rules_version
@@ -1237,8 +1296,13 @@ class Store:
         owner_args = [a for industry, (_, days) in sorted(plans.items())
                       for a in (industry, *[exact] * owner_sql(days)[0].count("?"))]
         trust = f"({' OR '.join(trusted)}) AND s.computed_at <= ?" if trusted else "0"
+        # rows the list cannot show, whatever the clock did to them (a list
+        # by grade, a due list: :func:`settled_sql`)
+        unsettled, unsettled_args = (f" AND NOT ({_TRUSTED} AND {settled[0]})", [v, t, *settled[1]]) \
+            if settled is not None else ("", [])
         branches = ["SELECT lead_id FROM lead_state WHERE owner = ?",
                     "SELECT lead_id FROM lead_state WHERE fold_window_to = ?",
+                    "SELECT lead_id FROM lead_state WHERE fold_version IS NULL",
                     f"SELECT lead_id FROM lead_state WHERE {_OTHER_RULES} AND +fold_owner = ?",
                     "SELECT lead_id FROM lead_state WHERE computed_at > ?" if self._later_than(t) else None,
                     *untrusted]
@@ -1246,13 +1310,14 @@ class Store:
         # a row that holds at ``now`` holds its owner too: the owner is
         # computed for the stale ones only
         sql = (f"WITH mine AS ({' UNION '.join(b for b in branches if b)}), "
-               "rows AS MATERIALIZED (SELECT s.*, s.owner IS ? AS stored_mine, "
+               f"rows AS MATERIALIZED (SELECT {', '.join('s.' + c for c in _AGENT_COLUMNS)}, "
+               "s.owner IS ? AS stored_mine, "
                "(s.expires_at <= ? OR s.rules_version IS NOT ? OR s.computed_at > ?) AS stale "
                "FROM mine JOIN lead_state s ON s.lead_id = mine.lead_id) "
                f"SELECT s.lead_id, s.stored_mine, s.stale, {trust} AS trusted, {owner_now} AS owner_now "
-               "FROM rows s WHERE s.stale")
+               f"FROM rows s WHERE s.stale{unsettled}")
         rows = self.conn.execute(sql, [*branch_args, agent, t, v, t, *trusted_args,
-                                       *([t] if trusted else []), *owner_args])
+                                       *([t] if trusted else []), *owner_args, *unsettled_args])
         stale, taken = [], []
         for lead_id, stored_mine, is_stale, is_trusted, now_owner in rows:
             if not is_trusted:

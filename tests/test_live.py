@@ -203,22 +203,26 @@ def test_a_killed_rescore_leaves_no_lead_silently_stale_and_resumes(tmp_path):
 T0 = dt.datetime(2026, 3, 5, 9, 0)
 AGENTS = ("李娜", "王强")
 LOG_DATA = {"deposit": {"amount": 1000}, "follow_up": {"reaction": "positive"}}
-RATED = ("motivation", "region", "funds", "price", "expected_deal")
+RATED = ("motivation", "region", "product", "funds", "price", "expected_deal")
 
 step = st.one_of(
     st.tuples(st.just("log"), st.sampled_from(("visit", "call", "follow_up", "deep_question", "deposit")),
               st.sampled_from(AGENTS)),
     st.tuples(st.just("set"), st.sampled_from(RATED), st.sampled_from("ABCD")),
 )
-history = st.lists(st.tuples(st.integers(min_value=0, max_value=40 * 24), step), max_size=8)
+history = st.tuples(
+    st.one_of(st.none(), st.tuples(*[st.sampled_from("ABCD")] * len(RATED))),  # rated at registration, or not
+    st.lists(st.tuples(st.integers(min_value=0, max_value=40 * 24), step), max_size=8))
 read = st.one_of(
     st.tuples(st.just("read"), st.integers(min_value=-2 * 24, max_value=80 * 24)),
     st.tuples(st.just("mine"), st.integers(min_value=0, max_value=80 * 24)),  # one agent's list first
+    st.tuples(st.just("graded"), st.integers(min_value=0, max_value=80 * 24)),  # lists by grade, due lists first
     st.tuples(st.just("rescore"), st.integers(min_value=0, max_value=80 * 24)),
     st.tuples(st.just("setting"), st.sampled_from((
         ("ownership.protection_days", 15), ("ownership.protection_days", 30),
         ("realestate.grading", "points"), ("realestate.grading", "table"),
-        ("realestate.contact_b_days", 20)))),
+        ("realestate.contact_b_days", 20), ("realestate.decay_cold_points", -50),
+        ("realestate.cadence_a_days", 1), ("realestate.cadence_c_days", 10)))),
 )
 
 
@@ -229,10 +233,11 @@ def test_lists_and_show_agree_at_any_clock_whatever_came_before(histories, reads
     for a in AGENTS:
         book.add_agent(a)
     ids = []
-    for i, steps in enumerate(histories):
+    for i, (rated, steps) in enumerate(histories):
         with book.at(T0):
             ids.append(book.add_lead("realestate", name=f"客户{i}", gender="F", phone=f"1390000{i:04d}",
-                                     need="两房", agent=AGENTS[i % 2]).lead.id)
+                                     need="两房", agent=AGENTS[i % 2],
+                                     attributes=dict(zip(RATED, rated)) if rated else None).lead.id)
         t = T0
         for hours, (op, a, b) in sorted(steps, key=lambda s: s[0]):
             t = max(t, T0 + dt.timedelta(hours=hours))
@@ -263,6 +268,16 @@ def test_lists_and_show_agree_at_any_clock_whatever_came_before(histories, reads
                     assert (row["grade"], row["score"], row["stage"], row["next_follow_up"]) == (
                         shown.grade, shown.score, shown.stage,
                         shown.next_follow_up.isoformat() if shown.next_follow_up else None), (lead_id, clock)
+            if op in ("graded", "mine"):  # a list by grade, a due list: the leads they leave alone are not theirs
+                states = {i: book.record(i).state for i in ids}
+                for grade in ("A", "B", "C", "D"):
+                    assert {r["id"] for r in book.list(grade=grade, owner=AGENTS[0])} == {
+                        i for i, st in states.items() if st.grade == grade and st.owner == AGENTS[0]}, (grade, clock)
+                    assert {r["id"] for r in book.list(grade=grade)} == {
+                        i for i, st in states.items() if st.grade == grade}, (grade, clock)
+                assert {r["id"] for r in book.due(AGENTS[1])} == {
+                    i for i, st in states.items() if st.owner == AGENTS[1] and st.next_follow_up
+                    and st.next_follow_up <= clock.date()}, clock
             listed = {r["id"]: r for r in book.list()}
             for lead_id in ids:
                 if clock < T0:  # before the registration: not there yet, in the list or in show
@@ -321,3 +336,56 @@ def test_rescore_reads_the_clock_once(tmp_path, monkeypatch):
     seen = []
     book.rescore(batch_size=1, progress=seen.append)
     assert seen == [4]
+
+
+# ------------------------------------------------------ the decay promise
+
+RATINGS = st.sampled_from(("A", "B", "C", "D", None))
+TABLE = ("motivation", "region", "product", "price", "funds", "expected_deal", "contact", "mortgage")
+POINTS = ("buying_power", "region_view", "price_view", "product_view", "trust", "decision", "target_unit", "urgency")
+ENTRY = st.sampled_from(("visit", "call", "follow_up", "deep_question", "bargaining", "payment_discussion"))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(method=st.sampled_from(("table", "points", "visits")),
+       ratings=st.fixed_dictionaries({name: RATINGS for name in TABLE + POINTS}),
+       interaction=st.sampled_from(("frequent", "some", "none", None)),
+       entries=st.lists(st.tuples(st.integers(0, 30 * 24), ENTRY), max_size=6),
+       contact_b=st.sampled_from((7, 15, 40)),
+       later=st.lists(st.integers(0, 120 * 24), min_size=2, max_size=4))
+def test_the_real_estate_grade_only_decays(method, ratings, interaction, entries, contact_b, later):
+    """The promise real estate makes (``Scorecard.decays``, ``Cadence.decays``)
+    and lists by grade and due lists rely on: with no new entry, a later
+    clock never gives a better grade, never grades an ungraded lead better
+    than C, and never brings the next follow-up sooner."""
+    book = LeadBook.create(":memory:", ["realestate"], now=T0)
+    book.add_agent("李娜")
+    book.set_setting("realestate.grading", method)
+    book.set_setting("realestate.contact_b_days", contact_b)
+    attributes = {k: v for k, v in ratings.items() if v is not None}
+    if interaction:
+        attributes["interaction"] = interaction
+    lead = book.add_lead("realestate", name="王芳", gender="F", phone="13900139000", need="三房",
+                         agent="李娜", attributes=attributes).lead
+    last = T0
+    for hours, kind in sorted(entries):
+        last = T0 + dt.timedelta(hours=hours, minutes=1)
+        with book.at(last):
+            book.log(lead.id, kind, agent="李娜", data=LOG_DATA.get(kind, {}),
+                     note="回访" if kind == "follow_up" else None)
+    card = book.context.for_industry("realestate")
+    assert card.scorecard.decays == "C" and card.cadence.decays
+    scale = card.scorecard.scale
+    rank = lambda g: scale.index(g) if g else len(scale)  # noqa: E731
+    before = None
+    for hours in sorted(later):
+        with book.at(last + dt.timedelta(hours=hours)):
+            now = book.record(lead.id).state
+        if before is not None:
+            if before.grade:
+                assert rank(now.grade) >= rank(before.grade), (before.grade, now.grade)
+            elif now.grade:
+                assert rank(now.grade) >= rank(card.scorecard.decays), now.grade
+            if now.next_follow_up is not None:
+                assert before.next_follow_up is not None and now.next_follow_up >= before.next_follow_up
+        before = now

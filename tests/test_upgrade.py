@@ -268,8 +268,8 @@ def before_the_fold(path: str) -> None:
     it: projections stored without the ownership fold's columns."""
     conn = sqlite3.connect(path)
     later = CORE[CORE.index("m010_owner_fold"):]
-    conn.execute("DROP INDEX lead_state_fold_owner")
-    conn.execute("DROP INDEX lead_state_fold_window_to")
+    for index in ("lead_state_fold_owner", "lead_state_fold_window_to", "lead_state_foldless"):
+        conn.execute(f"DROP INDEX {index}")
     for col in [r[1] for r in conn.execute("PRAGMA table_info(lead_state)") if r[1].startswith("fold_")]:
         conn.execute(f"ALTER TABLE lead_state DROP COLUMN {col}")
     conn.execute(f"DELETE FROM _sqlite_migrations WHERE name IN ({', '.join('?' * len(later))})", later)

@@ -97,6 +97,10 @@ def scorecard(industry, settings):
         caps=review.caps(),
         floors=review.floors(),
         fallback="D",
+        # the clock only lowers a grade: the return cycle's points fall as
+        # days pass (config.ORDER keeps them in that order), and the contact
+        # window, closing without a return, rates contact C (tests/test_live.py)
+        decays="C",
     )
     feats = signals.features() + review.features()
     sig = signals.criteria(settings)
@@ -157,7 +161,8 @@ def follow_up_cadence(industry, settings):
                                 f"尚未分级：{first}天内首次回访，此后每{c}天一次"),
                     interval_days=c, first_days=first),
     ), stop=Cond("n_contract", ">=", 1),
-        stop_label=Label("contract signed: no more accumulation follow-ups", "已签约：不再做客户积累回访"))
+        stop_label=Label("contract signed: no more accumulation follow-ups", "已签约：不再做客户积累回访"),
+        decays=True)  # a worse grade is followed up no more often (config.ORDER: a ≤ b ≤ c)
 
 
 @hookimpl

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 from typing import Any, Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
@@ -1096,10 +1097,49 @@ def rules_version(settings: Mapping[str, Any], industries: Iterable[str]) -> str
 
     from . import __version__, loader
 
-    plugins = sorted(name for name, _ in loader.get_pm().list_name_plugin())
-    text = json.dumps([__version__, sorted(industries), plugins, settings],
-                      sort_keys=True, default=str, ensure_ascii=False)
+    named = loader.get_pm().list_name_plugin()
+    plugins = sorted(name for name, _ in named)
+    text = json.dumps([__version__, code_fingerprint(tuple(p for _, p in named)), sorted(industries), plugins,
+                       settings], sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+#: the core's modules a projection depends on (beside the plugins' own)
+_RULE_MODULES = ("engine", "rules", "sqlrules", "ownership", "corrections", "model", "defaults", "storage")
+
+
+def code_fingerprint(plugins: tuple = ()) -> str:
+    """A hash of the source a projection is computed by: the core's rule
+    modules and every loaded plugin's package. A stored projection from
+    another program (an upgrade, a plugin's new release, a developer's
+    change) is then not trusted by reads, though the version number
+    stayed the same; a few milliseconds, once per process."""
+    import hashlib
+    import sys
+    from pathlib import Path
+
+    files: set[Path] = {Path(__file__).with_name(f"{m}.py") for m in _RULE_MODULES}
+    for plugin in plugins:
+        module = sys.modules.get(getattr(plugin, "__module__", None) or getattr(plugin, "__name__", ""))
+        source = getattr(plugin, "__file__", None) or getattr(module, "__file__", None)
+        if not source:
+            continue
+        source = Path(source)
+        files |= set(source.parent.glob("*.py")) if source.name == "__init__.py" else {source}
+    return _fingerprint(tuple(sorted(files)))
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprint(files: tuple) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in files:
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:  # a plugin from a zip or a frozen build: its name and version stand for it
+            digest.update(str(path).encode())
+    return digest.hexdigest()[:16]
 
 
 def open_book(path: str | None = None, now: dt.datetime | None = None) -> LeadBook:

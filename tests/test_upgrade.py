@@ -296,3 +296,34 @@ def test_reads_of_a_database_from_before_the_ownership_fold(demo_copy, runner):
     assert runner.invoke(cli, ["--db", demo_copy, "rescore"]).exit_code == 0  # a write: upgrades
     assert [name for _, name in applied(demo_copy)] == CORE
     assert runner.invoke(cli, [*month_later, "list", "--json"]).output == listed.output
+
+
+def test_projections_stored_by_another_program_are_not_trusted(demo_copy, monkeypatch):
+    """A newer leadcycle (or a plugin's new release) may grade differently
+    under the same version number and settings: its reads re-evaluate what
+    an older program stored, since the rules' version hashes the code that
+    computes projections. Here the stored grades are "an older program's"
+    (every one A); the same program trusts them, a changed one does not."""
+    import datetime as dt
+
+    from leadcycle import api
+
+    conn = sqlite3.connect(demo_copy)
+    clock = dt.datetime.fromisoformat(conn.execute("SELECT max(computed_at) FROM lead_state").fetchone()[0])
+    conn.execute("UPDATE lead_state SET grade = 'A' WHERE industry = 'realestate'")
+    conn.commit()
+    conn.close()
+
+    def listed_and_shown(book):
+        listed = {r["id"]: r["grade"] for r in book.list(industry="realestate")}
+        return listed, {i: book.record(i).state.grade for i in listed}
+
+    book = LeadBook.open(demo_copy, clock)
+    listed, shown = listed_and_shown(book)
+    assert any(listed[i] == "A" != shown[i] for i in listed)  # the same program: its cache, trusted
+    book.close()
+    monkeypatch.setattr(api, "code_fingerprint", lambda plugins=(): "another program")
+    book = LeadBook.open(demo_copy, clock)
+    listed, shown = listed_and_shown(book)
+    assert listed == shown and set(listed.values()) != {"A"}
+    book.close()

@@ -199,7 +199,8 @@ def compile_rules(rules: IndustryRules) -> _Compiled:
                      tuple(rules.industry.tallies), own.signature(rules.ownership))
 
 
-def compile_sql(rules: IndustryRules, cadence: bool = False, scoped: bool = False) -> CompiledCard:
+def compile_sql(rules: IndustryRules, cadence: bool = False, scoped: bool = False,
+                python_kinds: tuple[str, ...] = ()) -> CompiledCard:
     """The industry's scorecard compiled to one SQL statement over its
     leads, their facts and the clock (:func:`leadcycle.sqlrules.compile_industry`),
     with the stage and the follow-up cadence too when ``cadence``
@@ -211,7 +212,8 @@ def compile_sql(rules: IndustryRules, cadence: bool = False, scoped: bool = Fals
                                                         compiled.date_fields, CORE_TALLIES + compiled.tallies,
                                                         rules.ownership.protection_days),
                             rules.cadence if cadence else None, rules.stages if cadence else None,
-                            scoped=scoped, row=cadence, day_thresholds=compiled.day_thresholds)
+                            scoped=scoped, row=cadence, day_thresholds=compiled.day_thresholds,
+                            python_kinds=python_kinds)
 
 
 @attrs.frozen
@@ -244,11 +246,15 @@ def read_plan(rules: IndustryRules) -> ReadPlan | None:
     from .sqlrules import NotCompiled
 
     card = rules.scorecard
-    if card is None or any(getattr(f, "listed", False) for f in card.features):
+    listed = [f for f in (card.features if card is not None else ()) if getattr(f, "listed", False)]
+    if card is None or any(not f.kinds for f in listed):
         return None
+    # a listed value that moves only with some entries: the leads with one
+    # are left to the engine, the statement evaluates the others
+    python_kinds = tuple(sorted({k for f in listed for k in f.kinds}))
     try:
-        statement = compile_sql(rules, cadence=True, scoped=True)
-        everyone = compile_sql(rules, cadence=True)
+        statement = compile_sql(rules, cadence=True, scoped=True, python_kinds=python_kinds)
+        everyone = compile_sql(rules, cadence=True, python_kinds=python_kinds)
     except NotCompiled:
         return None
     decays = card.decays
@@ -322,7 +328,12 @@ def _row(ctx, compiled: _Compiled, lead: Lead, events: list[Event], now: dt.date
         for f in card.features:
             value = f.compute(view)
             if isinstance(value, Expiring):
-                if value.expires_at is not None and (feature_expiry is None or value.expires_at < feature_expiry):
+                # a value only ``show`` displays (an ``x_`` extra no list
+                # reads) is computed afresh there: the stored row need not
+                # expire with it, as a compiled row does not
+                moves_row = getattr(f, "listed", False) or not f.name.startswith("x_")
+                if moves_row and value.expires_at is not None and (
+                        feature_expiry is None or value.expires_at < feature_expiry):
                     feature_expiry = value.expires_at
                 value = value.value
             row[f.name] = value

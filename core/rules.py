@@ -218,6 +218,11 @@ class Feature:
     #: from the stored state, so the industry's leads are evaluated in
     #: Python at every read; an extra only ``show`` displays needs not be
     listed: bool = False
+    #: for a ``listed`` value: the entry kinds without which it is the same
+    #: at every clock (an account level needs orders, payments or problems
+    #: to move). Reads then evaluate in Python only the leads with such an
+    #: entry, the others by the compiled rules, their stored value kept
+    kinds: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
 
 @attrs.frozen

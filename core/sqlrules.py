@@ -357,7 +357,8 @@ def compile_stage(ladder) -> tuple[str, list, list[str]]:
 
 def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stages=None,
                      scoped: bool = False, row: bool = False,
-                     day_thresholds: dict[str, tuple] | None = None) -> CompiledCard:
+                     day_thresholds: dict[str, tuple] | None = None,
+                     python_kinds: tuple[str, ...] = ()) -> CompiledCard:
     """The industry's scorecard over its leads' rows, built from the leads
     table, their facts and the clock: one statement, parameters ``NOW``
     (the clock, ISO text) and the industry's name where the source needs
@@ -368,7 +369,9 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
     changes the row (a day count crossing one of ``day_thresholds``, the
     owner's protection ending), as :func:`leadcycle.engine._expiry` finds it. ``scoped`` statements take
     the leads to evaluate as one more parameter (``IDS``: a JSON list).
-    Raises :class:`NotCompiled` when a rule reads a Python
+    Leads with an entry of ``python_kinds`` are left out (a listed Python
+    value moves with them: the engine evaluates those). Raises
+    :class:`NotCompiled` when a rule reads a Python
     :class:`~leadcycle.rules.Feature`."""
     from .rules import Derived
 
@@ -441,6 +444,10 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
               "WHERE +l.industry = ? AND l.created_at <= ? "
               f"AND coalesce((SELECT last_at FROM facts WHERE lead_id = l.id AND kind = '{LOGGED}'), '') <= ?{scope})"]
     args += [INDUSTRY, NOW, NOW] + ([IDS] if scoped else [])
+    if python_kinds:
+        layers[0] = layers[0][:-1] + (f" AND NOT EXISTS (SELECT 1 FROM facts WHERE lead_id = l.id AND kind IN "
+                                      f"({', '.join('?' * len(python_kinds))})))")
+        args += list(python_kinds)
     for i, d in enumerate(derived, 1):
         if isinstance(d, Count):
             terms = []

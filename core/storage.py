@@ -1522,6 +1522,19 @@ class Store:
     def delete_meta(self, key: str) -> None:
         self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
 
+    def date_attribute_passed(self, industry: str, key: str, day: dt.date, owner: str | None = None) -> list[dict]:
+        """Leads of ``industry`` (with their live grade and owner) whose date
+        attribute ``key`` is before ``day``, as ``day`` (its ISO date)."""
+        self._ensure_live()
+        attr = DIALECT["json"].format(col="l.attributes", key=key)
+        sql = (f"SELECT l.id, l.name, l.phone, s.grade, s.owner, date({attr}) AS day FROM {LIVE} s "
+               f"JOIN leads l ON l.id = s.lead_id WHERE s.industry = ? AND date({attr}) < ?")
+        args: list = [industry, day.isoformat()]
+        if owner is not None:
+            sql += " AND s.owner = ?"
+            args.append(owner)
+        return list(self.db.query(sql + " ORDER BY l.id", args))
+
     def states_with_extra_flag(self, industry: str, path: str, owner: str | None = None) -> list[dict]:
         """Leads of ``industry`` whose projection's ``extra`` is true at the
         JSON ``path`` (``$.x_account.change_due``): the items a plugin's due

@@ -366,3 +366,28 @@ def test_zh_labels_and_demo(run, tmp_path):
     book.close()
     zh = run("--db", demo_db, "--lang", "zh", "--now", "2026-10-01T10:00", "show", "1")
     assert zh.exit_code == 0 and "客户级别" in zh.output and "大客户价值" in zh.output
+
+
+def test_reads_evaluate_prospects_in_sql_and_accounts_in_python(book, monkeypatch):
+    """Issue #17: machinery's grades, stages and follow-ups compile; its
+    account level (a state machine over orders, payments and problems,
+    read by the due list and the accounts report) is the one value still
+    computed in Python, and only for the leads that have such an entry."""
+    from leadcycle import engine
+
+    prospect = add(book, **A_ATTRS, site_deadline=deadline(40))
+    customer = add(book, account_type="parts_dealer")
+    with book.at(day(0, 11)):
+        book.log(customer, "order", agent="李娜", data={"amount": 300000, "units": 1, "model": "3CX"})
+    assert engine.read_plan(book.context.for_industry("machinery")) is not None
+    book.set_setting("machinery.cadence_d_days", 20)  # every stored row is from other rules now
+    seen = []
+    project = engine.project_batch
+    monkeypatch.setattr(engine, "project_batch",
+                        lambda ctx, batch, *a, **k: seen.extend(lead.id for lead, _ in batch) or project(
+                            ctx, batch, *a, **k))
+    with book.at(day(12)):  # the site deadline is 28 days away: the prospect becomes A
+        listed = {r["id"]: r["grade"] for r in book.list()}
+        assert seen == [customer]  # by the list: the customer in Python, the prospect in SQL
+        assert listed[prospect] == "A" == book.record(prospect).state.grade
+        assert listed[customer] == book.record(customer).state.grade

@@ -222,13 +222,15 @@ def scorecard(industry, settings):
         fallback="D",
         require=intent.INTENT_FIELDS,
         features=(
-            # due items and the account report read these from the stored state
+            # due items and the account report read the account level from
+            # the stored state; it moves only with the account's entries
             Feature("x_account", Label("account level", "客户级别"),
-                    lambda v: accounts.account(v.events, v.attributes, v.now, v.settings), listed=True),
+                    lambda v: accounts.account(v.events, v.attributes, v.now, v.settings), listed=True,
+                    kinds=accounts.MOVED_BY),
             Feature("x_key_account", Label("key-account value", "大客户价值"), _key_account),
             Feature("x_transactions", Label("transactions", "交易"), _transactions),
             intent.PRICE_ASKED,
-            *(Feature(name, label, compute, listed=True) for name, label, compute in intent.FEATURES),
+            *(Feature(name, label, compute) for name, label, compute in intent.FEATURES),
         ),
     )
 
@@ -347,17 +349,16 @@ def _pending(book, agent):
 
 
 def _site_deadlines_passed(book, agent) -> list[dict]:
-    """Leads whose site deadline has passed: ask for the new date."""
-    import json
-
+    """Leads whose site deadline has passed by the due list's day: ask for
+    the new date (from the attribute, at the list's clock)."""
+    today = book.now.date()
     items = []
-    for row in book.store.states_with_extra_flag(NAME, "$.x_site.passed", owner=agent):
-        site = json.loads(row["extra"] or "{}").get("x_site") or {}
-        deadline = dt.date.fromisoformat(site["deadline"])
+    for row in book.store.date_attribute_passed(NAME, "site_deadline", today, owner=agent):
+        deadline = dt.date.fromisoformat(row["day"])
         items.append({"lead_id": row["id"], "name": row["name"], "phone": row["phone"], "owner": row["owner"],
                       "industry": NAME, "grade": row["grade"], "kind": "site_deadline_passed",
-                      "due": site["deadline"], "days_overdue": (book.now.date() - deadline).days,
-                      "text": intent.site_passed(row["id"], deadline, book.now.date())})
+                      "due": row["day"], "days_overdue": (today - deadline).days,
+                      "text": intent.site_passed(row["id"], deadline, today)})
     return items
 
 

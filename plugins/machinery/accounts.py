@@ -48,6 +48,10 @@ from leadcycle import Expiring, Label
 
 LEVELS = ("A", "B", "C", "D")
 
+#: the entries an account level moves with: without one, a lead stands at
+#: D ("never traded") at every clock, so reads need not compute it
+MOVED_BY = ("order", "payment", "problem", "account_level")
+
 LEVEL_LABELS = {
     "A": Label("A: key account, ≥ 10 M CNY/year, pays on time", "A级：重点客户，年业务量≥1000万元，按期付款"),
     "B": Label("B: ≥ 5 M CNY/year, no late payment, no current risk", "B级：年业务量≥500万元，无滞期付款，当前无风险"),

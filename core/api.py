@@ -1039,13 +1039,43 @@ class LeadBook:
     def owner_reasons(self, lead_ids: Iterable[int]) -> dict[int, Reason]:
         """Why each lead has the owner it has at this run's clock (its last
         change of owner: a first contact, a claim, a lapse…), rendered when
-        asked: the lists carry the owner, not the reasons."""
-        out: dict[int, Reason] = {}
-        for batch in self.store.iter_lead_batches(ids=sorted(set(lead_ids))):
+        asked: the lists carry the owner, not the reasons. A lead whose
+        owner's protection lapsed after its last entry is told by its stored
+        fold; the others are folded from their events."""
+        lead_ids = set(lead_ids)
+        out = {i: why for i, (why, _) in self._lapsed(lead_ids).items()}
+        for lead_id, own in self._owners_folded(lead_ids - set(out)).items():
+            out[lead_id] = own.reason
+        return out
+
+    def lapsed_owners(self, lead_ids: Iterable[int]) -> dict[int, str]:
+        """Who had each of these leads when its protection lapsed, for the
+        ones in the pool by a lapse (told by the stored fold where it can)."""
+        lead_ids = set(lead_ids)
+        out = {i: owner for i, (_, owner) in self._lapsed(lead_ids).items()}
+        for lead_id, own in self._owners_folded(lead_ids - set(out)).items():
+            if own.reason.rule == "owner:lapsed":
+                out[lead_id] = next((h.owner for h in reversed(own.history) if h.owner), None)
+        return out
+
+    def _lapsed(self, lead_ids: set[int]) -> dict[int, tuple[Reason, str]]:
+        policies = {name: (rules.ownership, ownership.signature(rules.ownership))
+                    for name, rules in self.context.rules.items()}
+        out = {}
+        for lead_id, (industry, fold, version) in self.store.folds_of(lead_ids, self.now).items():
+            policy, signature = policies.get(industry, (None, None))
+            if policy is not None and version == signature:
+                told = ownership.lapsed(fold, policy, self.now)
+                if told is not None:
+                    out[lead_id] = told
+        return out
+
+    def _owners_folded(self, lead_ids: set[int]) -> dict[int, "ownership.Ownership"]:
+        out = {}
+        for batch in self.store.iter_lead_batches(ids=sorted(lead_ids)):
             for lead, events in batch:
                 seen = [e for e in events if e.at <= self.now]
-                policy = self.context.for_industry(lead.industry).ownership
-                out[lead.id] = ownership.resolve(seen, policy, self.now).reason
+                out[lead.id] = ownership.resolve(seen, self.context.for_industry(lead.industry).ownership, self.now)
         return out
 
     def history(self, lead_id: int) -> "ownership.Ownership":

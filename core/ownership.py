@@ -138,6 +138,28 @@ def owner_at(fold: Fold, policy: OwnershipPolicy, now: dt.datetime) -> tuple[str
     return owner, lapses
 
 
+def lapsed(fold: Fold, policy: OwnershipPolicy, now: dt.datetime) -> tuple[Reason, str] | None:
+    """``(why, who had it)`` for a lead in the pool at ``now`` because its
+    owner's protection lapsed after its last event, as the stored fold
+    tells it: the reason :func:`resolve` gives, without the events. None
+    when the fold cannot tell (the lead still has an owner, or lost it by
+    an entry: a give-up, a departure)."""
+    owner, anchor, window = fold.owner, fold.anchor, fold.window_until
+    if window is not None and now > window:
+        owner, anchor = fold.window_to, fold.window_at
+    if not owner or anchor is None or fold.dealt:
+        return None
+    moment = lapse_moment(anchor, policy.protection_days)
+    return (Reason(_lapsed(policy, moment, anchor, owner), "owner:lapsed"), owner) if now >= moment else None
+
+
+def _lapsed(policy: OwnershipPolicy, moment: dt.datetime, anchor: dt.datetime, owner: str) -> Label:
+    return Label(f"pool: protection of {policy.protection_days} days lapsed on {moment.date()} "
+                 f"(last contact {anchor.date()}, {owner} was owner)",
+                 f"公共客户池：{policy.protection_days}天保护期已于{moment.date()}失效"
+                 f"（最后联系{anchor.date()}，原归属{owner}）")
+
+
 def lapse_moment(anchor: dt.datetime, days: int) -> dt.datetime:
     """Midnight after the last protected day: ``anchor``'s date + days + 1."""
     return dt.datetime.combine(anchor.date() + dt.timedelta(days=days + 1), dt.time())
@@ -242,11 +264,7 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
         if owner is not None and anchor is not None and not dealt:
             moment = lapse_moment(anchor, policy.protection_days)
             if until >= moment:
-                change(moment, None, "lapsed", Label(
-                    f"pool: protection of {policy.protection_days} days lapsed on {moment.date()} "
-                    f"(last contact {anchor.date()}, {owner} was owner)",
-                    f"公共客户池：{policy.protection_days}天保护期已于{moment.date()}失效"
-                    f"（最后联系{anchor.date()}，原归属{owner}）"))
+                change(moment, None, "lapsed", _lapsed(policy, moment, anchor, owner))
 
     def returning(e: Event) -> None:
         """A colleague receives the owner's client (§3.5; 004)."""

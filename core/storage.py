@@ -944,6 +944,26 @@ class Store:
             raise NotFound(N_("no lead #{lead_id}; find ids with: leadcycle list"), lead_id=lead_id)
         return self._lead(rows[0])
 
+    def folds_of(self, lead_ids: Iterable[int], now: dt.datetime) -> dict[int, tuple[str, Any, str | None]]:
+        """``{lead id: (industry, Fold, its policy's signature)}`` of the
+        leads of ``lead_ids`` whose ownership fold is kept and folded every
+        entry by ``now`` (none logged after it)."""
+        from .model import Fold
+
+        if not self.folds_ready():
+            return {}
+        ids = json.dumps(sorted(set(lead_ids)))
+        cols = ", ".join("s." + c for c, _ in FOLD_COLUMNS)
+        out = {}
+        for lead_id, industry, owner, anchor, dealt, until, to, at, version in self.conn.execute(
+                f"SELECT s.lead_id, s.industry, {cols} FROM lead_state s WHERE s.lead_id IN ({DIALECT['ids']}) "
+                f"AND s.fold_version IS NOT NULL AND (SELECT last_at FROM facts WHERE lead_id = s.lead_id "
+                f"AND kind = '{LOGGED}') <= ?", (ids, _iso(now))):
+            moment = lambda v: dt.datetime.fromisoformat(v) if v else None  # noqa: E731
+            out[lead_id] = (industry, Fold(owner, moment(anchor), bool(dealt), moment(until), to, moment(at)),
+                            version)
+        return out
+
     def attributes_of(self, lead_ids: Iterable[int]) -> dict[int, dict]:
         """``{lead id: attributes}`` of the leads of ``lead_ids`` that
         exist, in one query."""

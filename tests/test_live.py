@@ -389,3 +389,27 @@ def test_the_real_estate_grade_only_decays(method, ratings, interaction, entries
             if now.next_follow_up is not None:
                 assert before.next_follow_up is not None and now.next_follow_up >= before.next_follow_up
         before = now
+
+
+def test_the_pool_reasons_told_by_the_folds_are_the_events_own(demo_copy, monkeypatch):
+    """``pool`` and the software follow-ups report say why each lead is in
+    the pool: a lapse after the lead's last entry is read from its stored
+    fold, every other reason folded from the events — the same words
+    either way, at any clock."""
+    from leadcycle import ownership
+
+    resolve, folded, in_pool = ownership.resolve, [], 0
+    monkeypatch.setattr(ownership, "resolve", lambda events, *a: folded.append(1) or resolve(events, *a))
+    for clock in ("2026-09-15T09:00", "2026-10-20T09:00", "2027-01-10T09:00"):
+        book = LeadBook.open(demo_copy, dt.datetime.fromisoformat(clock))
+        pooled = [r["id"] for r in book.list(pool=True)]
+        in_pool += len(pooled)
+        told = book.owner_reasons(pooled)
+        for lead_id in pooled:
+            lead = book.store.get_lead(lead_id)
+            events = [e for e in book.store.events_for(lead_id) if e.at <= book.now]
+            why = resolve(events, book.context.for_industry(lead.industry).ownership, book.now).reason
+            assert (told[lead_id].rule, told[lead_id].text("en"), told[lead_id].text("zh")) == (
+                why.rule, why.text("en"), why.text("zh")), (lead_id, clock)
+        book.close()
+    assert 0 < len(folded) < in_pool  # most lapses told by their folds, the other reasons by the events

@@ -52,26 +52,20 @@ def given_up_early(book) -> list[dict]:
     ``min_follow_ups`` follow-ups: through the (industry, stage) and
     (owner, …) indexes, never a scan of every lead."""
     minimum = book.settings[f"{NAME}.min_follow_ups"]
-    policy = book.context.for_industry(NAME).ownership
     out = []
     rows = []
     for stage in LOST_STAGES:
         rows.extend(("lost", r) for r in book.store.query_leads(industry=NAME, stage=stage))
     pooled = [r for r in book.store.query_leads(industry=NAME, pool=True)
               if r["stage"] not in LOST_STAGES + REFUSED_STAGES]
-    why = book.owner_reasons(r["id"] for r in pooled)
-    rows.extend(("lapsed", r) for r in pooled if why[r["id"]].rule == "owner:lapsed")
+    lapsed = book.lapsed_owners(r["id"] for r in pooled)  # who had each, from the stored folds
+    rows.extend(("lapsed", r) for r in pooled if r["id"] in lapsed)
     for why, r in rows:
         extra = json.loads(r["extra"] or "{}")
         n = (extra.get("x_follow_ups") or {}).get("count", 0)
         if n >= minimum:
             continue
-        owner = r["owner"]
-        if why == "lapsed":
-            from leadcycle import ownership as own  # not at the top: keeps `leadcycle --help` fast
-
-            history = own.resolve(book.store.events_for(r["id"]), policy, book.now).history
-            owner = next((h.owner for h in reversed(history) if h.owner), None)
+        owner = lapsed[r["id"]] if why == "lapsed" else r["owner"]
         what_en = "lost" if why == "lost" else "lapsed to the pool"
         what_zh = "已丢单" if why == "lost" else "已失效进入公共池"
         out.append({

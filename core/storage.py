@@ -458,8 +458,12 @@ def m011_foldless_rows(db: Database) -> None:
     """The projections stored without an ownership fold (written before
     m010, or computed for a clock some entry of the lead came after), by
     index: one agent's list evaluates them whoever they name, since only
-    the engine can tell their owner (``Store.agent_stale``)."""
+    the engine can tell their owner (``Store.agent_stale``). The index of
+    the folds' owners goes: an agent's list finds its leads by their stored
+    owner (only after a change of rules by the fold's, among the rows the
+    rules-version index gives)."""
     db.execute("CREATE INDEX lead_state_foldless ON lead_state(lead_id) WHERE fold_version IS NULL")
+    db.execute("DROP INDEX IF EXISTS lead_state_fold_owner")
 
 
 #: a search (:func:`leadcycle.search.classify`): how a lead matches, and how

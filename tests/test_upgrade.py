@@ -269,7 +269,7 @@ def before_the_fold(path: str) -> None:
     conn = sqlite3.connect(path)
     later = CORE[CORE.index("m010_owner_fold"):]
     for index in ("lead_state_fold_owner", "lead_state_fold_window_to", "lead_state_foldless"):
-        conn.execute(f"DROP INDEX {index}")
+        conn.execute(f"DROP INDEX IF EXISTS {index}")
     for col in [r[1] for r in conn.execute("PRAGMA table_info(lead_state)") if r[1].startswith("fold_")]:
         conn.execute(f"ALTER TABLE lead_state DROP COLUMN {col}")
     conn.execute(f"DELETE FROM _sqlite_migrations WHERE name IN ({', '.join('?' * len(later))})", later)

@@ -563,6 +563,25 @@ def settled_sql(plans: Mapping[str, Any], grade: str | None, due_by: dt.date | N
     return f"({' OR '.join(parts)})", args
 
 
+def _owners_at(plans: Mapping[str, tuple[str, int]], now: dt.datetime) -> tuple[tuple[str, list], tuple[str, list]]:
+    """``((owner, args), (owner_until, args))``: SQL over a stored row ``s``
+    for its owner at ``now`` and the end of that owner's protection, from
+    its fold, by its industry's protection period (``plans``: industry →
+    (fold signature, days)); NULL for an industry not in ``plans``."""
+    from .sqlrules import owner_sql
+
+    exact = now.isoformat()  # to the microsecond, as the engine compares the clock with a window's end
+    out = []
+    for which in (0, 1):
+        cases, args = [], []
+        for industry, (_, days) in sorted(plans.items()):
+            sql = owner_sql(days)[which]
+            cases.append(f"WHEN ? THEN {sql}")
+            args += [industry, *[exact] * sql.count("?")]
+        out.append((f"(CASE s.industry {' '.join(cases)} END)" if cases else "NULL", args))
+    return out[0], out[1]
+
+
 #: what :meth:`Store.agent_stale` reads of an agent's stored rows
 _AGENT_COLUMNS = ("lead_id", "industry", "grade", "owner", "next_follow_up", "computed_at", "rules_version",
                   *(c for c, _ in FOLD_COLUMNS))
@@ -1303,34 +1322,28 @@ class Store:
         always, every lead stored without a fold (an entry of it came after
         the clock its row was computed for: only the engine can tell who has
         it once that entry counts)."""
-        from .sqlrules import owner_sql
-
         t, v = _iso(now), rules_version
-        exact = now.isoformat()  # to the microsecond, as the engine compares the clock with a window's end
-        owner_cases = []
         trusted, trusted_args, untrusted, untrusted_args = [], [], [], []
-        for industry, (fold_version, days) in sorted(plans.items()):
-            owner_cases.append(f"WHEN ? THEN {owner_sql(days)[0]}")
+        for industry, (fold_version, _) in sorted(plans.items()):
             trusted.append("(s.industry = ? AND s.fold_version = ?)")
             trusted_args += [industry, fold_version]
             untrusted.append(f"SELECT lead_id FROM lead_state WHERE {_OTHER_RULES} AND +industry = ? "
                              "AND fold_version IS NOT ?")
             untrusted_args += [v, v, industry, fold_version]
-        owner_now = f"(CASE s.industry {' '.join(owner_cases)} END)" if owner_cases else "NULL"
-        owner_args = [a for industry, (_, days) in sorted(plans.items())
-                      for a in (industry, *[exact] * owner_sql(days)[0].count("?"))]
+        (owner_now, owner_args), _ = _owners_at(plans, now)
         trust = f"({' OR '.join(trusted)}) AND s.computed_at <= ?" if trusted else "0"
         # rows the list cannot show, whatever the clock did to them (a list
         # by grade, a due list: :func:`settled_sql`)
         unsettled, unsettled_args = (f" AND NOT ({_TRUSTED} AND {settled[0]})", [v, t, *settled[1]]) \
             if settled is not None else ("", [])
+        later = self._later_than(t)
         branches = ["SELECT lead_id FROM lead_state WHERE owner = ?",
                     "SELECT lead_id FROM lead_state WHERE fold_window_to = ?",
                     "SELECT lead_id FROM lead_state WHERE fold_version IS NULL",
                     f"SELECT lead_id FROM lead_state WHERE {_OTHER_RULES} AND +fold_owner = ?",
-                    "SELECT lead_id FROM lead_state WHERE computed_at > ?" if self._later_than(t) else None,
+                    "SELECT lead_id FROM lead_state WHERE computed_at > ?" if later else None,
                     *untrusted]
-        branch_args = [agent, agent, v, v, agent, *([t] if self._later_than(t) else []), *untrusted_args]
+        branch_args = [agent, agent, v, v, agent, *([t] if later else []), *untrusted_args]
         # a row that holds at ``now`` holds its owner too: the owner is
         # computed for the stale ones only
         sql = (f"WITH mine AS ({' UNION '.join(b for b in branches if b)}), "
@@ -1373,24 +1386,14 @@ class Store:
         :meth:`agent_stale`): the rest of each row is the stored one, which
         a full evaluation (the next :meth:`LeadBook.refresh` without an
         agent) replaces."""
-        from .sqlrules import owner_sql
-
         if not lead_ids:
             return
         self._ensure_live()
-        exact = now.isoformat()
-        owner_cases, until_cases, owner_args, until_args = [], [], [], []
-        for industry, (_, days) in sorted(plans.items()):
-            owner, until = owner_sql(days)
-            owner_cases.append(f"WHEN ? THEN {owner}")
-            until_cases.append(f"WHEN ? THEN {until}")
-            owner_args += [industry, *[exact] * owner.count("?")]
-            until_args += [industry, *[exact] * until.count("?")]
+        (owner, owner_args), (until, until_args) = _owners_at(plans, now)
         cols = [c for c in _STATE_COLUMNS if c not in ("owner", "owner_until")]
         self.conn.execute(
             f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(cols)}, owner, owner_until) "
-            f"SELECT {', '.join('s.' + c for c in cols)}, (CASE s.industry {' '.join(owner_cases)} END), "
-            f"(CASE s.industry {' '.join(until_cases)} END) FROM main.lead_state s "
+            f"SELECT {', '.join('s.' + c for c in cols)}, {owner}, {until} FROM main.lead_state s "
             f"WHERE s.lead_id IN ({DIALECT['ids']})", [*owner_args, *until_args, json.dumps(lead_ids)])
 
     def save_compiled(self, plan, now: dt.datetime, industry: str, rules_version: str | None) -> int:

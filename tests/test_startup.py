@@ -86,3 +86,23 @@ def test_import_leadcycle_is_lazy_but_complete():
     proc = _run(code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["True", "[]", "True", "True"]
+
+
+def test_a_command_does_not_load_pandas_or_numpy_through_sqlite_utils(tmp_path):
+    """sqlite-utils imports pandas and numpy whenever they are installed
+    (issue #17: about 1 s and 70 MB on every command); leadcycle's storage
+    loads it with them hidden. Stand-ins on the path record an import."""
+    fake = tmp_path / "site"
+    fake.mkdir()
+    for name in ("pandas", "numpy"):
+        (fake / f"{name}.py").write_text(f"import pathlib\npathlib.Path({str(tmp_path / name)!r}).touch()\n")
+    env = {"PYTHONPATH": str(fake), "LEADCYCLE_LANG": "en", "PATH": "/usr/bin:/bin"}
+    db = tmp_path / "office.db"
+    for args in (["init", "--simulation", "--industry", "realestate"], ["list"], ["due"]):
+        done = subprocess.run([sys.executable, "-c", "from leadcycle.cli import main; main()", "--db", str(db), *args],
+                              capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "pandas").exists() and not (tmp_path / "numpy").exists()
+    # the stand-ins are found by anything else that asks for them
+    subprocess.run([sys.executable, "-c", "import pandas, numpy"], env=env, check=True)
+    assert (tmp_path / "pandas").exists() and (tmp_path / "numpy").exists()

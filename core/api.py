@@ -140,12 +140,12 @@ class LeadBook:
         """An existing database. Its first write applies pending migrations
         (a database made by an older leadcycle); one written by a newer
         leadcycle is refused."""
-        registry = Registry()
+        registry = Registry.current()
         return cls(Store.open(path, registry.migrations), now, registry)
 
     @classmethod
     def create(cls, path: str, industries: Iterable[str] = (), now: dt.datetime | None = None) -> "LeadBook":
-        registry = Registry()
+        registry = Registry.current()
         for name in industries:
             registry.industry(name)  # unknown industry: fail before creating anything
         store = Store.create(path, registry.migrations) if path != ":memory:" else Store.memory(registry.migrations)

@@ -108,11 +108,29 @@ class Context:
                               "run: leadcycle init --industry {name}"), name=name) from None
 
 
+#: (the loaded plugins, their registry): see :meth:`Registry.current`
+_CURRENT: tuple | None = None
+
+
 class Registry:
     """The installed plugins' industries, settings and migrations. Each
     plugin's registrations count all or none: one that raises, or hands
     ``register`` something it refuses, is left out with a warning
     (:func:`leadcycle.loader.registrations`)."""
+
+    @classmethod
+    def current(cls) -> "Registry":
+        """The registry of the plugins loaded now, built once for them: a
+        process that opens many books (a server, an integrator's job, the
+        tests) does not re-run every plugin's registrations each time."""
+        global _CURRENT
+        pm = loader.get_pm()
+        # the plugin objects themselves, held: an id could be reused
+        loaded = [pm, *(p for _, p in pm.list_name_plugin())]
+        if _CURRENT is None or len(_CURRENT[0]) != len(loaded) or any(
+                a is not b for a, b in zip(_CURRENT[0], loaded)):
+            _CURRENT = (loaded, cls())
+        return _CURRENT[1]
 
     def __init__(self):
         self.industries: dict[str, Industry] = {}

@@ -346,14 +346,16 @@ POINTS = ("buying_power", "region_view", "price_view", "product_view", "trust", 
 ENTRY = st.sampled_from(("visit", "call", "follow_up", "deep_question", "bargaining", "payment_discussion"))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(method=st.sampled_from(("table", "points", "visits")),
        ratings=st.fixed_dictionaries({name: RATINGS for name in TABLE + POINTS}),
        interaction=st.sampled_from(("frequent", "some", "none", None)),
        entries=st.lists(st.tuples(st.integers(0, 30 * 24), ENTRY), max_size=6),
        contact_b=st.sampled_from((7, 15, 40)),
+       points=st.lists(st.integers(-40, 20), min_size=4, max_size=4).map(sorted),
+       cadence=st.lists(st.integers(1, 20), min_size=3, max_size=3).map(sorted),
        later=st.lists(st.integers(0, 120 * 24), min_size=2, max_size=4))
-def test_the_real_estate_grade_only_decays(method, ratings, interaction, entries, contact_b, later):
+def test_the_real_estate_grade_only_decays(method, ratings, interaction, entries, contact_b, points, cadence, later):
     """The promise real estate makes (``Scorecard.decays``, ``Cadence.decays``)
     and lists by grade and due lists rely on: with no new entry, a later
     clock never gives a better grade, never grades an ungraded lead better
@@ -362,6 +364,17 @@ def test_the_real_estate_grade_only_decays(method, ratings, interaction, entries
     book.add_agent("李娜")
     book.set_setting("realestate.grading", method)
     book.set_setting("realestate.contact_b_days", contact_b)
+    # any values in the order the settings keep (config.ORDER): cold ≤ watching ≤ normal ≤ hot,
+    # A ≤ B ≤ C days; each step keeps it (all to the floor / ceiling first)
+    bands = ("cold", "watching", "normal", "hot")
+    for name in bands:
+        book.set_setting(f"realestate.decay_{name}_points", -100)
+    for name, value in reversed(list(zip(bands, points))):
+        book.set_setting(f"realestate.decay_{name}_points", value)
+    for grade in "cba":
+        book.set_setting(f"realestate.cadence_{grade}_days", 20)
+    for grade, days in zip("abc", cadence):
+        book.set_setting(f"realestate.cadence_{grade}_days", days)
     attributes = {k: v for k, v in ratings.items() if v is not None}
     if interaction:
         attributes["interaction"] = interaction

@@ -224,8 +224,9 @@ class ReadPlan:
 
     statement: CompiledCard
     fold_version: str
-    #: the same statement over every lead of the industry (``rescore``)
-    everyone: CompiledCard
+    rules: IndustryRules = attrs.field(eq=False, repr=False)
+    #: the entry kinds whose leads the engine evaluates (a listed value moves with them)
+    python_kinds: tuple[str, ...] = ()
     #: the ownership policy's protection period: the owner at a clock is
     #: computed from the stored fold with it (:func:`leadcycle.sqlrules.owner_sql`)
     protection_days: int = 30
@@ -235,6 +236,15 @@ class ReadPlan:
     decays: str | None = None
     #: the cadence's promise that the clock never brings a follow-up sooner
     due_decays: bool = False
+    _compiled: dict = attrs.field(factory=dict, eq=False, repr=False)
+
+    @property
+    def everyone(self) -> CompiledCard:
+        """The same statement over every lead of the industry (``rescore``),
+        compiled when first asked: a read needs only the scoped one."""
+        if "everyone" not in self._compiled:
+            self._compiled["everyone"] = compile_sql(self.rules, cadence=True, python_kinds=self.python_kinds)
+        return self._compiled["everyone"]
 
 
 def read_plan(rules: IndustryRules) -> ReadPlan | None:
@@ -242,7 +252,9 @@ def read_plan(rules: IndustryRules) -> ReadPlan | None:
     evaluated in Python: no scorecard, a rule reads a Python
     :class:`~leadcycle.rules.Feature`, or a feature's value is read by
     lists (``Feature(listed=True)``: a due item or a report reads it from
-    the stored state, so it must be computed at every read)."""
+    the stored state, so it must be computed at every read) without naming
+    the entries it moves with (``kinds``: then only the leads with one are
+    the engine's)."""
     from .sqlrules import NotCompiled
 
     card = rules.scorecard
@@ -254,11 +266,10 @@ def read_plan(rules: IndustryRules) -> ReadPlan | None:
     python_kinds = tuple(sorted({k for f in listed for k in f.kinds}))
     try:
         statement = compile_sql(rules, cadence=True, scoped=True, python_kinds=python_kinds)
-        everyone = compile_sql(rules, cadence=True, python_kinds=python_kinds)
     except NotCompiled:
         return None
     decays = card.decays
-    return ReadPlan(statement, own.signature(rules.ownership), everyone, rules.ownership.protection_days,
+    return ReadPlan(statement, own.signature(rules.ownership), rules, python_kinds, rules.ownership.protection_days,
                     tuple(card.scale), decays,
                     decays is not None and rules.cadence is not None and rules.cadence.decays)
 

@@ -8,56 +8,17 @@ give it in ``LEADCYCLE_TOKEN`` instead (``login --print-token``).
 
 from __future__ import annotations
 
-import hashlib
 import os
-import sys
-from pathlib import Path
 
 import click
 
-from . import cli
+from .app import cli
 from .commands import agent, pass_env
-from .output import echo_json
+from .output import echo_json, read_secret
+from .sessions import TOKEN_ENV, saved_token, save_token, session_file
 from leadcycle.i18n import M_
 
 from .output import _
-
-TOKEN_ENV = "LEADCYCLE_TOKEN"
-
-
-def session_file(db_path: str) -> Path:
-    """Where this user's session for ``db_path`` is kept."""
-    key = hashlib.sha256(os.path.realpath(db_path).encode()).hexdigest()[:16]
-    return Path(click.get_app_dir("leadcycle")) / "sessions" / f"{key}.token"
-
-
-def saved_token(db_path: str) -> str | None:
-    """The token of this run: ``$LEADCYCLE_TOKEN``, else the saved session."""
-    token = os.environ.get(TOKEN_ENV)
-    if token:
-        return token.strip()
-    path = session_file(db_path)
-    try:
-        return path.read_text(encoding="utf-8").strip() or None
-    except OSError:
-        return None
-
-
-def _save_token(db_path: str, token: str) -> Path:
-    path = session_file(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(token + "\n")
-    return path
-
-
-def read_secret(from_stdin: bool, prompt: str = "Password", confirm: bool = False) -> str:
-    """A secret from stdin (scripts) or typed without echo."""
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
-
 
 @cli.command()
 @click.argument("name", required=False)
@@ -86,7 +47,7 @@ def login(env, name, password_stdin, print_token):
     if print_token:
         click.echo(token)
         return
-    _save_token(env.db_path, token)
+    save_token(env.db_path, token)
     click.echo(_("signed in as {name} until {expires}").format(name=name.strip(), expires=expires.isoformat(sep=' ', timespec='minutes')))
 
 

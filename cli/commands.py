@@ -10,7 +10,7 @@ import click
 from leadcycle.errors import LeadcycleError
 from leadcycle.i18n import M_, render
 
-from . import cli
+from .app import cli
 from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_json, emit, event_line, interactive, lead_id
 from .output import N_, Words, _, echo_phone_notice, ngettext, output_format, output_options, overdue, owner_cell
 from .output import phone_notice, phone_view, table, unmask_option, yes_no
@@ -123,7 +123,7 @@ def init(env, industries, simulation, admin, password_stdin):
     if simulation:
         accounts.mark_simulation(book)
     if admin:
-        from .auth import read_secret
+        from .output import read_secret
 
         accounts.make_admin(book, admin, read_secret(password_stdin, f"Password for {admin}", confirm=True))
     enabled = book.store.enabled_industries()
@@ -562,7 +562,7 @@ def show(env, lead_id, unmask, as_json):
     click.echo(_("Why:"))
     for r in state.reasons:
         click.echo(f"  - {r.text(lang)}")
-    from .ownership import credit_lines
+    from .output import credit_lines
 
     credit = credit_lines(book, lead.id, lang)  # each deal's shares and the rule that decided them
     if credit:

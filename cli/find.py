@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from . import cli
+from .app import cli
 from .commands import pass_env
 from .output import _, emit, ngettext, output_options, owner_cell
 

@@ -10,7 +10,7 @@ import click
 
 from leadcycle.errors import LeadcycleError
 
-from . import cli
+from .app import cli
 from .output import BATCH_MAX, N_, _, echo_json, interactive, phone_view, table
 
 pass_env = click.pass_obj

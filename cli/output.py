@@ -530,6 +530,28 @@ class Words:
         return GENDER_FIELD.choice_label(code, self.lang)
 
 
+def read_secret(from_stdin: bool, prompt: str = "Password", confirm: bool = False) -> str:
+    """A secret from stdin (scripts) or typed without echo (``login``,
+    ``agent password``, ``init --admin``)."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
+def fraction(f) -> str:
+    """A share as people write it: ``1/2``, ``1``."""
+    return f"{f.numerator}/{f.denominator}" if f.denominator != 1 else str(f.numerator)
+
+
+def credit_lines(book, lead_id: int, lang: str) -> list[str]:
+    """One line per deal share, with the rule that decided it (for ``show``)."""
+    out = []
+    for d in book.credit(lead_id):
+        shares = ", ".join(f"{s.agent} {fraction(s.share)}" for s in d.shares)
+        out.append(f"{d.at:%Y-%m-%d}: {shares} [{d.rule}] — {d.reason(lang)}")
+    return out
+
+
 def report_group(owner: click.Group) -> click.Group:
     """The ``report`` group of ``owner``, made by whoever adds a report
     first (the core or a plugin): every report lands in the one group,

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import click
 
-from . import cli
+from .app import cli
 from .commands import _lead_id, agent, pass_env
 from .output import N_, _, echo_json, emit, ngettext, output_format, output_options, owner_cell, phone_notice, phone_view
-from .output import table, unmask_option
+from .output import credit_lines, fraction, table, unmask_option
 
 #: the rules that decide an owner (ownership.py, DOMAIN §3): codes in the
 #: data, each in the reader's language in history's table
@@ -221,15 +221,11 @@ def recognize(env, lead_id, agent, as_json):
 # ---------------------------------------------------------------- credit
 
 
-def _frac(f) -> str:
-    return f"{f.numerator}/{f.denominator}" if f.denominator != 1 else str(f.numerator)
-
-
 def deal_json(d, lang, now) -> dict:
     return {
         "deal_event_id": d.event_id, "at": d.at, "closer": d.closer, "owner_at_deal": d.owner,
         "rule": d.rule, "reason": d.reason(lang),
-        "shares": [{"agent": s.agent, "share": _frac(s.share), "share_float": float(s.share), "role": s.role}
+        "shares": [{"agent": s.agent, "share": fraction(s.share), "share_float": float(s.share), "role": s.role}
                    for s in d.shares],
         "subscribed_at": d.subscribed_at, "contract_at": d.contract_at, "dispute_until": d.dispute_until,
         "open_disputes": [{"event_id": i, "claim": c, "claimant": a} for i, c, a in d.open_disputes],
@@ -240,7 +236,7 @@ def deal_json(d, lang, now) -> dict:
             "stages": [{"stage": s.name, "label": s.label(lang), "percent": s.percent, "reached_at": s.at}
                        for s in d.stages],
             "per_agent": [{"agent": s.agent, "payable_percent": d.payable_for(s.agent),
-                           "percent_of_commission": _frac(s.share * d.payable_for(s.agent)),
+                           "percent_of_commission": fraction(s.share * d.payable_for(s.agent)),
                            "departed": s.agent in d.departed} for s in d.shares],
         },
     }
@@ -350,7 +346,7 @@ def decide(env, lead_id, verdict, split, reason, agent, as_json):
         echo_json(deal_json(d, env.lang, book.now))
         return
     click.echo(_("dispute {verdict} on lead #{lead_id}: {reason}").format(verdict=verdict, lead_id=lead_id, reason=d.reason(env.lang)))
-    click.echo(table([(s.agent, _frac(s.share), s.role) for s in d.shares], ["agent", "share", "role"]))
+    click.echo(table([(s.agent, fraction(s.share), s.role) for s in d.shares], ["agent", "share", "role"]))
 
 
 # ------------------------------------------------------ manager decisions
@@ -434,7 +430,7 @@ def history(env, lead_id):
                       "stand_ins": [{"at": at, "agent": a} for at, a in own.stand_ins],
                       "credit": [{"deal_event_id": d.event_id, "at": d.at, "rule": d.rule,
                                   "reason": d.reason(env.lang),
-                                  "shares": [{"agent": s.agent, "share": _frac(s.share)} for s in d.shares]}
+                                  "shares": [{"agent": s.agent, "share": fraction(s.share)} for s in d.shares]}
                                  for d in deals],
                       **marked})
         return
@@ -712,12 +708,3 @@ def penalties_report(env, agent_name, since, as_json):
         totals[r["agent"]] = totals.get(r["agent"], 0) + 1
     click.echo(ngettext("{n} penalty", "{n} penalties", len(rows)).format(n=len(rows))
                + (_(": ") + _(", ").join(f"{a} {n}" for a, n in sorted(totals.items())) if totals else ""))
-
-
-def credit_lines(book, lead_id: int, lang: str) -> list[str]:
-    """One line per deal share, with the rule that decided it (for ``show``)."""
-    out = []
-    for d in book.credit(lead_id):
-        shares = ", ".join(f"{s.agent} {_frac(s.share)}" for s in d.shares)
-        out.append(f"{d.at:%Y-%m-%d}: {shares} [{d.rule}] — {d.reason(lang)}")
-    return out

@@ -13,7 +13,7 @@ import datetime as dt
 
 import click
 
-from . import cli
+from .app import cli
 from .output import N_, _
 
 pass_env = click.pass_obj
@@ -150,7 +150,9 @@ def report_daily(env, team, manager, fmt, output):
         click.echo(text, nl=False)
 
 
-CORE_REPORTS = ("html", "daily")
+#: the core's own reports (``sources`` is added by cli/revisit.py); the rest
+#: are the plugins'
+CORE_REPORTS = ("html", "daily", "sources")
 
 
 # ---------------------------------------------------------------- notify

@@ -7,7 +7,8 @@ import click
 
 from leadcycle.i18n import M_
 
-from . import cli
+from . import reports
+from .app import cli
 from .output import _, emit, lead_id as parse_lead_id, output_options, overdue, owner_cell
 
 @cli.group()
@@ -229,11 +230,4 @@ def sources_cmd(env, industry):
          [(r[env.lang], r["leads"], r["deals"], f"{r['leads_pct']:g} %") for r in rows])
 
 
-def register_report(group_owner) -> None:
-    """Put ``sources`` in the ``report`` group (made here when no plugin
-    has made one yet), as the plugins add theirs."""
-    from .output import report_group
-
-    group = report_group(group_owner)
-    if isinstance(group, click.Group):
-        group.add_command(sources_cmd)
+reports.report.add_command(sources_cmd)  # a core report: leadcycle report sources

@@ -9,7 +9,7 @@ import click
 
 from leadcycle.i18n import render
 
-from . import cli
+from .app import cli
 from .io import _progress
 from .output import _, echo_json, interactive
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from . import cli
+from .app import cli
 from .commands import _lead_id, _print_state_line, pass_env, state_before, state_json
 from .output import _, echo_json
 

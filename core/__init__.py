@@ -21,7 +21,8 @@ __version__ = "0.1.0"
 
 #: public name -> submodule that defines it
 _LAZY = {
-    **dict.fromkeys(("Added", "LeadBook", "LeadRecord", "open_book", "parse_now"), "api"),
+    **dict.fromkeys(("LeadBook", "LeadRecord", "open_book", "parse_now"), "api"),
+    "Added": "model",
     **dict.fromkeys(("LeadcycleError", "NotFound", "Refused"), "errors"),
     "hookimpl": "hookspecs",
     **dict.fromkeys(("Agent", "Choice", "Event", "EventKind", "Field", "Industry", "Label", "Lead",

@@ -74,15 +74,15 @@ def foreseen_kinds(policy) -> frozenset[str]:
     return RECEPTION_KINDS | set(policy.deal_kinds) | steps
 
 
-def owner_mark(book, lead, who: Agent, kind: str, history: list[Event]) -> dict:
+def owner_mark(policy, now, lead_id: int, who: Agent, kind: str, history: list[Event]) -> dict:
     """``{}`` when ``who`` owns the lead (or nobody does); the mark
     ``{"not_owner": True, "owner": …}`` when a colleague logs a foreseen
     kind or a manager logs anything; otherwise a refusal naming the owner.
-    ``history`` is the lead's whole log (read under the write lock)."""
+    ``history`` is the lead's whole log (read under the write lock), folded
+    under the industry's ownership ``policy`` at ``now``."""
     from . import ownership
 
-    policy = ownership._policy(book, lead.industry)
-    owner = ownership.resolve(history, policy, book.now).owner
+    owner = ownership.resolve(history, policy, now).owner
     if owner is None or owner == who.name:
         return {}
     allowed = foreseen_kinds(policy)
@@ -90,4 +90,4 @@ def owner_mark(book, lead, who: Agent, kind: str, history: list[Event]) -> dict:
         return {"not_owner": True, "owner": owner}
     raise Refused(N_("lead #{lead_id} belongs to {owner}: {who} may log only "
                      "{allowed} on a colleague's lead; ask {owner} or a manager"),
-                  lead_id=lead.id, owner=owner, who=who.name, allowed=', '.join(sorted(allowed)))
+                  lead_id=lead_id, owner=owner, who=who.name, allowed=', '.join(sorted(allowed)))

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from . import actors, corrections, engine, names, ownership, reception
+from . import actors, claims, correct, corrections, engine, names, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
-from .model import Agent, Event, Industry, Label, Lead, Reason, State
+from .model import Added, Agent, Event, Industry, Label, Lead, Reason, State
 from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
@@ -90,17 +90,6 @@ def coerce_attributes(industry: Industry, raw: dict[str, Any],
                            key=key, industry=industry.name, known=known)
         out[key] = field.coerce(value, today)
     return out
-
-
-@attrs.frozen
-class Added:
-    """What ``add_lead`` did: ``status`` is ``created``, or ``family`` when
-    the phone belongs to a lead of whom this person is close family."""
-
-    lead: Lead
-    state: State
-    status: str
-    message: str | None = None
 
 
 @attrs.frozen
@@ -395,7 +384,7 @@ class LeadBook:
             if agent is not None:
                 self.agent(agent)
             if family_of is not None:  # close family with a phone of their own (DOMAIN §3, 002)
-                joined = ownership.family_arrival(self, industry, family_of, name, gender, phone, relation, agent)
+                joined = claims.family_arrival(self, industry, family_of, name, gender, phone, relation, agent)
                 if joined is not None:
                     return joined
             family, shared = self._shared_phone(industry, phone, name,
@@ -416,18 +405,18 @@ class LeadBook:
                 extra = {**(extra or {}), "different_person_from": [lead.id for lead in shared]}
                 message = M_("phone {phone} is also on lead #{id} ({name}); registered as a different person, "
                              "as you said", phone=mask_phone(phone), id=shared[0].id, name=shared[0].name)
-            claims = ownership.registration_data(self, industry, phone, asks_for=asks_for,
-                                                 referred_by=referred_by, referral_proof=referral_proof,
-                                                 channel=channel, agent=agent, registered_as=registered_as,
-                                                 family_of=family_of, relation=relation)
+            owned = claims.registration_data(self, industry, phone, asks_for=asks_for,
+                                             referred_by=referred_by, referral_proof=referral_proof,
+                                             channel=channel, agent=agent, registered_as=registered_as,
+                                             family_of=family_of, relation=relation)
             lead = Lead(None, industry, name, gender, phone, need, now, attributes)
             lead_id = self.store.insert_lead(lead)
             data = {"name": name, "gender": gender, "phone": phone, "need": need,
-                    "attributes": attributes, "channel": channel, **claims, **(extra or {})}
+                    "attributes": attributes, "channel": channel, **owned, **(extra or {})}
             register = Event(None, lead_id, "register", now, agent, data)
             self._check_events(lead_id, [], [register])  # plugins refuse contradictory attributes
             self.store.append_event(register)
-            touched = ownership.after_registration(self, lead_id, register)  # e.g. the family's first lead
+            touched = claims.after_registration(self, lead_id, register)  # e.g. the family's first lead
             state = self._reproject([lead_id, *touched])[0]
         return Added(self.store.get_lead(lead_id), state, "created", message)
 
@@ -556,7 +545,8 @@ class LeadBook:
         """The owner check of an agent's entry, run under the write lock:
         marks ``data`` when a colleague or a manager writes it."""
         def check(history: list[Event]) -> None:
-            data.update(actors.owner_mark(self, lead, who, kind, history))
+            policy = self.context.for_industry(lead.industry).ownership
+            data.update(actors.owner_mark(policy, self.now, lead.id, who, kind, history))
         return check
 
     def void(self, lead_id: int, event_id: int, *, reason: str | None, agent: str | None,
@@ -566,7 +556,7 @@ class LeadBook:
         ``void`` event; the voided event stays in the log and every
         projection, report and credit leaves it out
         (:mod:`leadcycle.corrections`)."""
-        return corrections.void(self, int(lead_id), event_id, reason=reason, agent=agent, as_=as_)
+        return correct.void(self, int(lead_id), event_id, reason=reason, agent=agent, as_=as_)
 
     def append(self, lead_id: int, events: list[Event], *, check: Callable[[], None] | None = None,
                history_check: Callable[[list[Event]], None] | None = None) -> State:
@@ -604,7 +594,7 @@ class LeadBook:
             for e in events:
                 history.append(attrs.evolve(e, id=self.store.append_event(e)))
             state = self._reproject([lead_id])[0]
-            ownership.write_credit(self, lead_id, history)
+            claims.write_credit(self, lead_id, history)
             return state, history[len(history) - len(events):]
 
     def _check_events(self, lead_id: int, history: list[Event], events: list[Event]) -> None:
@@ -1001,40 +991,40 @@ class LeadBook:
         return [change for result in results for change in result]
 
     # --------------------------------------------------------- ownership
-    # (DOMAIN §3; the rules live in ownership.py and reception.py)
+    # (DOMAIN §3; the folds live in ownership.py, the writes in claims.py and reception.py)
 
     def claim(self, lead_id: int, agent: str) -> State:
         """Take a pool lead."""
-        return ownership.claim(self, int(lead_id), agent)
+        return claims.claim(self, int(lead_id), agent)
 
     def give_up(self, lead_id: int, agent: str, reason: str) -> State:
         """The owner gives the client up: the lead goes to the pool."""
-        return ownership.give_up(self, int(lead_id), agent, reason)
+        return claims.give_up(self, int(lead_id), agent, reason)
 
     def recognize(self, lead_id: int, agent: str) -> State:
         """The original agent recognises a returning client within the window."""
-        return ownership.recognize(self, int(lead_id), agent)
+        return claims.recognize(self, int(lead_id), agent)
 
     def reassign(self, lead_id: int, to: str, *, reason: str, manager: str, note: str | None = None) -> State:
         """A manager moves a lead (complaint: with all credit; or redistribute)."""
-        return ownership.reassign(self, int(lead_id), to, reason, manager, note)
+        return claims.reassign(self, int(lead_id), to, reason, manager, note)
 
     def arbitrate(self, lead_id: int, to: str, *, reason: str, manager: str) -> State:
         """A manager's final, recorded decision on a dispute."""
-        return ownership.arbitrate(self, int(lead_id), to, reason, manager)
+        return claims.arbitrate(self, int(lead_id), to, reason, manager)
 
     def dispute(self, lead_id: int, *, claim: str, claimant: str, note: str | None = None) -> State:
         """An agent raises a dispute about a deal's credit, within the dispute window."""
-        return ownership.dispute(self, int(lead_id), claim, claimant, note)
+        return claims.dispute(self, int(lead_id), claim, claimant, note)
 
     def decide(self, lead_id: int, verdict: str, *, manager: str, reason: str,
                split: str | None = None) -> State:
         """A manager decides the lead's open dispute: upheld (with an optional split) or rejected."""
-        return ownership.decide(self, int(lead_id), verdict, manager, split, reason)
+        return claims.decide(self, int(lead_id), verdict, manager, split, reason)
 
     def credit(self, lead_id: int) -> list:
         """The credit of each of the lead's deals (:class:`ownership.Deal`)."""
-        return ownership.lead_deals(self, int(lead_id))
+        return claims.lead_deals(self, int(lead_id))
 
     def owner_reasons(self, lead_ids: Iterable[int]) -> dict[int, Reason]:
         """Why each lead has the owner it has at this run's clock (its last
@@ -1080,11 +1070,11 @@ class LeadBook:
 
     def history(self, lead_id: int) -> "ownership.Ownership":
         """The chain of owners over time, each with its rule."""
-        return ownership.live(self, int(lead_id))[2]
+        return claims.live(self, int(lead_id))[2]
 
     def leave_agent(self, agent: str, to: str | None = None) -> list:
         """An agent leaves: their leads go to the pool (or to ``to``)."""
-        return ownership.leave(self, agent, to)
+        return claims.leave(self, agent, to)
 
     def receive(self, *, non_buyer: bool = False, appointment: str | None = None,
                 returning: str | None = None) -> dict:

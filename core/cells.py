@@ -13,6 +13,9 @@
   (150): one number for the deal analysis' area bands (DOMAIN §2), the
   middle of what the client said rather than either end.
 * **counts** (:func:`parse_count`): ``3``, ``3.0``, ``3次``.
+* **text** (:func:`spreadsheet_text`, :func:`from_spreadsheet_text`): a
+  cell that starts like a formula, written and read back with Excel's
+  ``'`` prefix.
 * **genders** written only in a name's title (:func:`gender_from_title`):
   ``刘先生``, ``王女士``, ``Mr. Smith`` — the title only, never a guess from
   the given name.
@@ -191,3 +194,31 @@ def gender_from_title(name: Any) -> str | None:
 
 
 __all__ = ["gender_from_title", "is_area", "parse_area", "parse_count", "parse_moment"]
+
+
+# ------------------------------------------------- text a spreadsheet keeps as text
+
+#: what a spreadsheet takes for the start of a formula (OWASP, CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: how a CSV says "this is text": Excel's own quote prefix
+TEXT_PREFIX = "'"
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """Text written to a CSV so that a spreadsheet shows it as text, never
+    runs it as a formula (``=HYPERLINK(…)``, DDE ``cmd|…``): a leading
+    ``'`` before text that starts like a formula — and before text that
+    itself starts with ``'``, so that :func:`from_spreadsheet_text` gives
+    back exactly the original."""
+    if isinstance(value, str) and value[:1] in (*FORMULA_START, TEXT_PREFIX):
+        return TEXT_PREFIX + value
+    return value
+
+
+def from_spreadsheet_text(value: Any) -> Any:
+    """A CSV cell as it was before :func:`spreadsheet_text` (also Excel's
+    own habit: ``'=1+1`` is the text ``=1+1``)."""
+    if (isinstance(value, str) and value[:1] == TEXT_PREFIX
+            and value[1:2] in (*FORMULA_START, TEXT_PREFIX) and value[1:2]):
+        return value[1:]
+    return value

@@ -183,13 +183,6 @@ def register_recognition_and_pool_settings(register):
 
 
 @hookimpl
-def register_commands(cli):
-    from leadcycle.cli.revisit import register_report
-
-    register_report(cli)  # leadcycle report sources
-
-
-@hookimpl
 def due_items(book, agent, today):
     from . import revisit
 

@@ -703,14 +703,14 @@ class _Apply:
 
     def project(self, touched: list[int]) -> None:
         """Store the folded leads, their projections and credit."""
-        from . import ownership
+        from . import claims
 
         if not touched:
             return
         try:
             self.book._reproject(touched, explain=False)
             for lead_id in touched:
-                ownership.write_credit(self.book, lead_id, self.store.events_for(lead_id))
+                claims.write_credit(self.book, lead_id, self.store.events_for(lead_id))
         except LeadcycleError:
             raise
         except Exception as e:  # data the rules cannot read: the file's fault, not a crash

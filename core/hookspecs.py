@@ -25,10 +25,14 @@ from typing import TYPE_CHECKING, Callable
 
 import pluggy
 
+# The hooks that take the open book name it by its public path, as a string
+# ("leadcycle.LeadBook"): the hook specifications sit below the API and
+# never import it (tests/test_layers.py).
 if TYPE_CHECKING:  # pragma: no cover
     import click
 
-    from .api import LeadBook
+    import leadcycle
+
     from .model import Event, Industry, Lead, Setting
     from .rules import Cadence, OwnershipPolicy, Scorecard, StageLadder
     from .settings import Settings
@@ -184,7 +188,7 @@ def register_migrations(register: "Callable[[object], None]") -> None:
 
 @hookspec
 @_on_error(SKIP)
-def due_items(book: "LeadBook", agent: "str | None", today: "dt.date") -> "list[dict] | None":
+def due_items(book: "leadcycle.LeadBook", agent: "str | None", today: "dt.date") -> "list[dict] | None":
     """Extra items for ``leadcycle due`` beyond follow-ups the cadence set
     (protection periods about to lapse, accounts to downgrade…).
 
@@ -206,7 +210,7 @@ def due_items(book: "LeadBook", agent: "str | None", today: "dt.date") -> "list[
 
 @hookspec
 @_on_error(REFUSE)
-def run_review(book: "LeadBook", apply: "bool") -> "list[dict] | None":
+def run_review(book: "leadcycle.LeadBook", apply: "bool") -> "list[dict] | None":
     """The periodic review (weekly downgrades, account level changes…).
 
     Called once per ``leadcycle review``, by :meth:`LeadBook.review
@@ -229,7 +233,7 @@ def run_review(book: "LeadBook", apply: "bool") -> "list[dict] | None":
 
 @hookspec
 @_on_error(REFUSE)
-def check_event(book: "LeadBook", lead: "Lead", events: "list[Event]", event: "Event") -> None:
+def check_event(book: "leadcycle.LeadBook", lead: "Lead", events: "list[Event]", event: "Event") -> None:
     """Refuse an event that the lead's history makes invalid.
 
     Called once per new event, inside the write transaction of
@@ -256,7 +260,7 @@ def check_event(book: "LeadBook", lead: "Lead", events: "list[Event]", event: "E
 
 @hookspec
 @_on_error(SKIP)
-def populate_demo(book: "LeadBook", rng: "random.Random", start: "dt.datetime", days: "int") -> None:
+def populate_demo(book: "leadcycle.LeadBook", rng: "random.Random", start: "dt.datetime", days: "int") -> None:
     """Fill the demo database (``leadcycle demo``) with synthetic leads of
     this plugin's industries and their events over ``days`` simulated days
     from ``start``.

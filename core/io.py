@@ -65,6 +65,7 @@ from typing import Any, Callable, Iterable, Iterator
 import attrs
 
 from . import cells, engine, names, profiles, registers
+from .cells import FORMULA_START, from_spreadsheet_text, spreadsheet_text  # from_…: re-exported
 from .api import LeadBook, family_names, validate_registration
 from .errors import LeadcycleError
 from .model import AGENT_LABEL, Event, Industry, Lead, _EXCEL_EPOCH, parse_date
@@ -277,34 +278,10 @@ MAX_CELL = 32_767
 #: the earliest visit date a register can hold; earlier is a typo, or a
 #: number read as an Excel serial day (``12345`` is 1933-10-18)
 VISIT_DATE_MIN = dt.datetime(2000, 1, 1)
-#: what a spreadsheet takes for the start of a formula (OWASP, CSV injection)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-#: how a CSV says "this is text": Excel's own quote prefix
-TEXT_PREFIX = "'"
 
 # the csv module refuses cells over 131,072 characters by raising mid-file;
 # a long cell is a rejected row (MAX_CELL), so the reader takes any length
 csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
-
-
-def spreadsheet_text(value: Any) -> Any:
-    """Text written to a CSV so that a spreadsheet shows it as text, never
-    runs it as a formula (``=HYPERLINK(…)``, DDE ``cmd|…``): a leading
-    ``'`` before text that starts like a formula — and before text that
-    itself starts with ``'``, so that :func:`from_spreadsheet_text` gives
-    back exactly the original."""
-    if isinstance(value, str) and value[:1] in (*FORMULA_START, TEXT_PREFIX):
-        return TEXT_PREFIX + value
-    return value
-
-
-def from_spreadsheet_text(value: Any) -> Any:
-    """A CSV cell as it was before :func:`spreadsheet_text` (also Excel's
-    own habit: ``'=1+1`` is the text ``=1+1``)."""
-    if (isinstance(value, str) and value[:1] == TEXT_PREFIX
-            and value[1:2] in (*FORMULA_START, TEXT_PREFIX) and value[1:2]):
-        return value[1:]
-    return value
 
 
 def _cell_text(value: Any) -> Any:

@@ -560,3 +560,14 @@ class State:
     #: policy it was folded under: a read computes the owner at its clock
     fold: Fold | None = None
     fold_version: str | None = None
+
+
+@attrs.frozen
+class Added:
+    """What ``add_lead`` did: ``status`` is ``created``, or ``family`` when
+    the phone belongs to a lead of whom this person is close family."""
+
+    lead: Lead
+    state: State
+    status: str
+    message: str | None = None

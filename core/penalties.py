@@ -60,16 +60,16 @@ def add(book, agent: str, kind: str, manager: str, *, lead_id: int | None = None
 
 def _derived(book, since: dt.datetime | None, until: dt.datetime) -> list[dict]:
     """Penalties the lead logs prove (see the module's docstring)."""
-    from . import ownership
+    from . import claims
 
-    away_at = ownership.away_at_from(book)
+    away_at = claims.away_at_from(book)
     rows = book.store.conn.execute(
         "SELECT DISTINCT lead_id FROM events WHERE kind IN ('visit', 'dispute') AND at <= ? AND at >= ? "
         "ORDER BY lead_id", (until.isoformat(timespec="seconds"),
                              (since or dt.datetime.min).isoformat(timespec="seconds"))).fetchall()
     out = []
     for (lead_id,) in rows:
-        lead, events, own = ownership.live(book, lead_id)
+        lead, events, own = claims.live(book, lead_id)
         for i, h in enumerate(own.history):
             if h.rule != "not_recognized" or not (since is None or h.at >= since) or h.at > until:
                 continue
@@ -79,7 +79,7 @@ def _derived(book, since: dt.datetime | None, until: dt.datetime) -> list[dict]:
             out.append({"id": None, "at": h.at, "agent": original, "kind": "failed_recognition",
                         "lead_id": lead_id, "amount": None, "note": h.reason.text.en, "by": None,
                         "source": "derived"})
-        for d in ownership.lead_deals(book, lead_id, events):
+        for d in claims.lead_deals(book, lead_id, events):
             if d.rule == "knowingly" and d.violation is not None and d.closer \
                     and (since is None or d.at >= since) and d.at <= until:
                 out.append({"id": None, "at": d.at, "agent": d.closer, "kind": "knowingly", "lead_id": lead_id,

@@ -214,15 +214,6 @@ def playbook(attributes: dict) -> Label | None:
     return Label(f"playbook: {en}", f"应对方式：{zh}")
 
 
-def attributes_after(lead, events, event) -> dict:
-    """The lead's attributes once ``event`` (a ``register`` or ``set``) is
-    written: what a ``check_event`` hook checks for contradictions between
-    fields."""
-    from .engine import fold_lead
-
-    return fold_lead(lead, list(events) + [event]).attributes
-
-
 def show_lines(lead, events, lang: str = "en") -> list[str]:
     """What ``show`` adds for the core's fields: the source (said to be
     inferred when the registration tells it) and the playbook line."""

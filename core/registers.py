@@ -38,6 +38,7 @@ from typing import Any, Callable
 
 import attrs
 
+from .cells import from_spreadsheet_text
 from .errors import LeadcycleError
 from .i18n import M_, N_
 
@@ -279,15 +280,13 @@ def _tabbed(text: str) -> bool:
 def _parse_csv(path: str, text: str, delimiter: str) -> list[tuple[int, list[Any]]]:
     """Every record of the text, refused as a whole (naming the row) when a
     quote is never closed or text follows a closing quote."""
-    from .io import from_spreadsheet_text  # the CSV's own quote prefix ('=1+1)
-
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[Any]]] = []
     n, line = 0, 0
     try:
         for n, record in enumerate(reader, start=1):
             line = reader.line_num
-            rows.append((n, [from_spreadsheet_text(c) for c in record]))
+            rows.append((n, [from_spreadsheet_text(c) for c in record]))  # the CSV's own quote prefix ('=1+1)
     except csv.Error as e:
         raise _broken(path, n + 1, line + 1, str(e)) from None
     return rows

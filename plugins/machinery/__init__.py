@@ -298,9 +298,9 @@ def check_event(book, lead, events, event):
                                 "add --set purpose=\"...\" (each contact with a purpose, DOMAIN §5)"),
                              replace=kind.replace('_', '-'), lead_id=lead.id)
     if kind in ("register", "set"):
-        from leadcycle import profile
+        from leadcycle.engine import fold_lead
 
-        after = profile.attributes_after(lead, events, event)
+        after = fold_lead(lead, [*events, event]).attributes  # the lead's attributes once the event is written
         if after.get("bargaining") is True and after.get("asked_price") is False:
             raise LeadcycleError(N_("bargaining=yes contradicts asked_price=no: a client who bargains has asked "
                                     "the price; record asked_price=yes"))
@@ -437,4 +437,4 @@ def register_commands(cli):
 def populate_demo(book, rng, start, days):
     from . import demo
 
-    demo.populate(book, rng, start, days)
+    demo.populate(book, rng, start, days, review_accounts)

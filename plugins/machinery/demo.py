@@ -14,9 +14,10 @@ COMPANIES = ("路桥工程", "建设集团", "土石方公司", "重工", "机�
 AGENTS = ("李娜", "王强", "赵敏")
 
 
-def populate(book, rng, start: dt.datetime, days: int, count: int = 60) -> None:
-    from . import review_accounts
-
+def populate(book, rng, start: dt.datetime, days: int, review_accounts, count: int = 60) -> None:
+    """``count`` leads over ``days`` from ``start``, then the weekly account
+    review (``review_accounts(book, apply)``, handed in by the plugin, whose
+    package imports this module)."""
     end = start + dt.timedelta(days=days)
     for _ in range(count):
         t = start + dt.timedelta(days=rng.randrange(max(1, days // 3)), hours=rng.randrange(9, 17))

@@ -216,9 +216,9 @@ def check_event(book, lead, events, event):
     """Refuse contradictory records (on registration and on ``lead set``)."""
     if lead.industry != NAME or event.kind not in ("register", "set"):
         return
-    from leadcycle import profile
+    from leadcycle.engine import fold_lead
 
-    after = profile.attributes_after(lead, events, event)
+    after = fold_lead(lead, [*events, event]).attributes  # the lead's attributes once the event is written
     if after.get("decision_maker") == "no" and after.get("contact_role") == "decision_maker":
         raise LeadcycleError(N_("decision_maker=no contradicts contact_role=decision_maker; "
                                 "record decision_maker=yes, or the contact's real role"))

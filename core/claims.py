@@ -146,10 +146,7 @@ _NOT_CLAIMABLE = {
 def _claims_today(book, agent: str) -> int:
     day = book.now.date()
     start, end = dt.datetime.combine(day, dt.time()), dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    return book.store.conn.execute(
-        "SELECT count(*) FROM events WHERE kind = 'owner' AND agent = ? AND at >= ? AND at < ? "
-        "AND json_extract(data, '$.rule') = 'claimed'",
-        (agent, start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds"))).fetchone()[0]
+    return book.store.owner_changes(agent, "claimed", start, end)
 
 
 def check_claim(book, lead_id: int, agent: str, own: Ownership) -> None:

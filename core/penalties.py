@@ -63,12 +63,8 @@ def _derived(book, since: dt.datetime | None, until: dt.datetime) -> list[dict]:
     from . import claims
 
     away_at = claims.away_at_from(book)
-    rows = book.store.conn.execute(
-        "SELECT DISTINCT lead_id FROM events WHERE kind IN ('visit', 'dispute') AND at <= ? AND at >= ? "
-        "ORDER BY lead_id", (until.isoformat(timespec="seconds"),
-                             (since or dt.datetime.min).isoformat(timespec="seconds"))).fetchall()
     out = []
-    for (lead_id,) in rows:
+    for lead_id in book.store.leads_with_kinds(("visit", "dispute"), since, until):
         lead, events, own = claims.live(book, lead_id)
         for i, h in enumerate(own.history):
             if h.rule != "not_recognized" or not (since is None or h.at >= since) or h.at > until:

@@ -1538,6 +1538,24 @@ class Store:
             args.append(industry)
         return list(self.db.query(sql + " ORDER BY s.owner_until, l.id", args))
 
+    def owner_changes(self, agent: str, rule: str, since: dt.datetime, until: dt.datetime) -> int:
+        """How many ``owner`` entries by ``agent`` under ``rule`` were
+        logged in ``[since, until)`` (a day's claims), through the
+        ``(kind, at)`` index."""
+        return self.conn.execute(
+            "SELECT count(*) FROM events WHERE kind = 'owner' AND agent = ? AND at >= ? AND at < ? "
+            f"AND {DIALECT['json'].format(col='data', key='rule')} = ?",
+            (agent, _iso(since), _iso(until), rule)).fetchone()[0]
+
+    def leads_with_kinds(self, kinds: Iterable[str], since: dt.datetime | None, until: dt.datetime) -> list[int]:
+        """The leads with an entry of ``kinds`` logged between ``since``
+        (the beginning when None) and ``until``, in id order."""
+        kinds = list(kinds)
+        return [r[0] for r in self.conn.execute(
+            f"SELECT DISTINCT lead_id FROM events WHERE kind IN ({', '.join('?' * len(kinds))}) "
+            "AND at <= ? AND at >= ? ORDER BY lead_id",
+            (*kinds, _iso(until), _iso(since or dt.datetime.min)))]
+
     def kind_events(self, kind: str, industry: str | None = None,
                     until: dt.datetime | None = None) -> list[dict]:
         """Every event of ``kind`` (through the ``(kind, at)`` index) up to

@@ -48,6 +48,7 @@ layer above, in :mod:`leadcycle.claims`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from fractions import Fraction
 from typing import Callable
@@ -110,7 +111,8 @@ class Ownership:
 
 
 def signature(policy: OwnershipPolicy) -> str:
-    """A short hash of the policy and the program: a stored :class:`Fold`
+    """A short hash of the policy and the program that folds it (this
+    module's source and the effective log's): a stored :class:`Fold`
     folded under another is not trusted by a read."""
     import hashlib
 
@@ -121,8 +123,25 @@ def signature(policy: OwnershipPolicy) -> str:
             return sorted(map(str, value))
         return str(value)
 
-    text = json.dumps([__version__, attrs.asdict(policy)], sort_keys=True, default=plain, ensure_ascii=False)
+    text = json.dumps([__version__, _folds_source(), attrs.asdict(policy)], sort_keys=True, default=plain,
+                      ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=1)
+def _folds_source() -> str:
+    """A hash of the code the fold is: this module and the corrections it reads."""
+    import hashlib
+    from pathlib import Path
+
+    here = Path(__file__)
+    digest = hashlib.sha256()
+    for name in ("ownership.py", "corrections.py"):
+        try:
+            digest.update((here.with_name(name)).read_bytes())
+        except OSError:  # a frozen build: the version stands for it
+            digest.update(name.encode())
+    return digest.hexdigest()[:16]
 
 
 def owner_at(fold: Fold, policy: OwnershipPolicy, now: dt.datetime) -> tuple[str | None, dt.datetime | None]:

@@ -327,3 +327,31 @@ def test_projections_stored_by_another_program_are_not_trusted(demo_copy, monkey
     listed, shown = listed_and_shown(book)
     assert listed == shown and set(listed.values()) != {"A"}
     book.close()
+
+
+def test_folds_stored_by_another_program_are_refolded_not_trusted(demo_copy, monkeypatch):
+    """The ownership fold kept per lead carries a hash of the code that
+    folded it: after an upgrade that changes the fold, reads evaluate the
+    owner from the events (not from the stored fold) until ``rescore``
+    folds again, which it does for every such lead."""
+    import datetime as dt
+
+    from leadcycle import ownership
+
+    monkeypatch.setattr(ownership, "_folds_source", lambda: "another program's folds")
+    clock = dt.datetime(2026, 10, 20, 9)
+    book = LeadBook.open(demo_copy, clock)
+    listed = {r["id"]: r["owner"] for r in book.list()}
+    assert listed == {i: book.record(i).state.owner for i in listed}
+    book.close()
+    conn = sqlite3.connect(demo_copy)
+    stale = conn.execute("SELECT count(*) FROM lead_state WHERE fold_version IS NOT NULL").fetchone()[0]
+    conn.close()
+    book = LeadBook.open(demo_copy)
+    signature = ownership.signature(book.context.for_industry("realestate").ownership)
+    book.rescore()
+    book.close()
+    conn = sqlite3.connect(demo_copy)
+    assert stale and conn.execute("SELECT count(*) FROM lead_state WHERE industry = 'realestate' AND "
+                                  "fold_version IS NOT ?", (signature,)).fetchone()[0] == 0
+    conn.close()

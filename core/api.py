@@ -1026,6 +1026,25 @@ class LeadBook:
         """The credit of each of the lead's deals (:class:`ownership.Deal`)."""
         return claims.lead_deals(self, int(lead_id))
 
+    def grades_at(self, lead_ids: Iterable[int], moment: dt.datetime) -> dict[int, str | None]:
+        """Each lead's grade at ``moment`` (an earlier clock: a review's
+        week ago) from the entries it had then, under today's rules: in SQL
+        for the leads with no entry since, by the engine for the others
+        (None for a lead registered after ``moment``)."""
+        lead_ids = set(lead_ids)
+        out: dict[int, str | None] = {}
+        for industry, ids in self.store.industries_of(sorted(lead_ids)).items():
+            plan = self._read_plan(industry)
+            if plan is not None:
+                out.update({i: row[1] for i, row in
+                            self.store.compiled_rows(plan.statement, moment, industry, ids).items()})
+        rest = sorted(lead_ids - set(out))
+        for batch in self.store.iter_lead_batches(ids=rest):
+            past = [(lead, [e for e in events if e.at <= moment]) for lead, events in batch]
+            for lead, state in engine.project_batch(self.context, past, moment):
+                out[lead.id] = state.grade if lead.created_at <= moment else None
+        return out
+
     def owner_reasons(self, lead_ids: Iterable[int]) -> dict[int, Reason]:
         """Why each lead has the owner it has at this run's clock (its last
         change of owner: a first contact, a claim, a lapse…), rendered when

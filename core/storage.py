@@ -1145,6 +1145,15 @@ class Store:
         return {row[0]: tuple(row[1:]) for row in self.conn.execute(
             compiled.sql, bind(compiled, now.isoformat(), industry))}
 
+    def compiled_rows(self, compiled, now: dt.datetime, industry: str, lead_ids: Iterable[int]) -> dict[int, tuple]:
+        """The same for the leads of ``lead_ids`` by a scoped statement (a
+        read plan's): the leads with no entry after ``now``."""
+        from .sqlrules import bind
+
+        ids = json.dumps(sorted(set(lead_ids)))
+        return {row[0]: tuple(row[1:]) for row in self.conn.execute(
+            compiled.sql, bind(compiled, now.isoformat(), industry, ids))}
+
     def facts_for(self, lead_ids: Iterable[int]) -> dict[int, dict[str, tuple]]:
         """``{lead id: {kind or @tally: (n, first_at, last_at, last_id)}}``."""
         ids = json.dumps(sorted(set(lead_ids)))

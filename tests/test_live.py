@@ -426,3 +426,19 @@ def test_the_pool_reasons_told_by_the_folds_are_the_events_own(demo_copy, monkey
                 why.rule, why.text("en"), why.text("zh")), (lead_id, clock)
         book.close()
     assert 0 < len(folded) < in_pool  # most lapses told by their folds, the other reasons by the events
+
+
+def test_grades_a_week_ago_by_sql_equal_the_engines(demo_copy):
+    """The weekly review compares each lead's grade now with its grade a
+    week ago: in SQL for the leads with no entry since, by the engine for
+    the others — the same grades as the engine gives every lead."""
+    book = LeadBook.open(demo_copy, dt.datetime(2026, 9, 15, 9))
+    ids = [r["id"] for r in book.list()]
+    for moment in (dt.datetime(2026, 9, 8, 9), dt.datetime(2026, 9, 12, 18), dt.datetime(2026, 9, 1, 8)):
+        expected = {}
+        for batch in book.store.iter_lead_batches(ids=ids):
+            past = [(lead, [e for e in events if e.at <= moment]) for lead, events in batch]
+            for lead, state in engine.project_batch(book.context, past, moment):
+                expected[lead.id] = state.grade if lead.created_at <= moment else None
+        assert book.grades_at(ids, moment) == expected, moment
+    book.close()

@@ -169,16 +169,6 @@ def week_of(day: dt.date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _grades_at(book, lead_batch, moment):
-    """Each lead's grade as projected at ``moment`` from the events it had then."""
-    from leadcycle import engine  # not at the top: keeps `leadcycle --help` fast
-
-    past = [(lead, [e for e in events if e.at <= moment]) for lead, events in lead_batch]
-    results = engine.project_batch(book.context, past, moment)
-    return {lead.id: (state.grade if lead.created_at <= moment else None)
-            for lead, state in results}
-
-
 def review(book, apply: bool) -> list[dict]:
     """The weekly review's changes; with ``apply`` they are decided and
     written in one transaction (a grade an agent raises meanwhile either
@@ -206,8 +196,8 @@ def _review(book, apply: bool) -> list[dict]:
     events_of: dict[int, list] = {}
     c_leads = {r["id"] for r in current["C"]}
     held: set[int] = set()  # C leads the floor holds there: rated D, waiting for a manager
+    before.update(book.grades_at(ids, since))  # the grades a week ago
     for batch in store.iter_lead_batches(ids=ids):
-        before.update(_grades_at(book, batch, since))
         held |= _held_at_c(book, [(lead, events) for lead, events in batch if lead.id in c_leads], now)
         events_of.update({lead.id: events for lead, events in batch})
 

@@ -694,6 +694,9 @@ def _mask_due_phones(book, items, phones) -> None:
 
 # ---------------------------------------------------------------- review
 
+#: from this many leads a review takes seconds: a terminal is told it is working
+REVIEW_NOTICE = 20_000
+
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
@@ -711,8 +714,11 @@ def review(env, dry_run):
     leadcycle review
     """
     book = env.book()
-    if book.store.count_leads() == 0:
+    total = book.store.count_leads()
+    if total == 0:
         raise LeadcycleError(N_("there are no leads to review yet; register one with: leadcycle lead add"))
+    if interactive() and total >= REVIEW_NOTICE:  # seconds of work at this size: say what is going on
+        click.echo(ngettext("reviewing {n} lead…", "reviewing {n} leads…", total).format(n=f"{total:,}"), err=True)
     changes = book.review(apply=not dry_run)
     for c in changes:
         if hasattr(c.get("reason"), "to_json"):

@@ -307,3 +307,21 @@ def test_every_grade_dimension_value_kind_and_phase_has_zh_and_en():
     for key, s in settings.items():
         if key.startswith("realestate."):
             assert s.label.en != s.label.zh and s.source, key
+
+
+@pytest.mark.parametrize("lang, line", [("en", "reviewing 1 lead…"), ("zh", "正在审阅 1 个客户……")])
+def test_a_long_review_says_it_is_working_on_a_terminal(realestate_office, monkeypatch, lang, line):
+    """A review of tens of thousands of leads takes seconds: a terminal is
+    told what is going on (on stderr, so --json stays clean); a pipe is not."""
+    from leadcycle.cli import commands
+
+    run = realestate_office
+    run("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "男", "--phone", "13800138000",
+        "--need", "三房", "--agent", "李娜", now="2026-03-05T10:00")
+    quiet = run("--lang", lang, "review", "--dry-run", "--json", now="2026-03-12T10:00")
+    assert quiet.exit_code == 0 and line not in quiet.stderr
+    monkeypatch.setattr(commands, "interactive", lambda: True)
+    monkeypatch.setattr(commands, "REVIEW_NOTICE", 1)
+    told = run("--lang", lang, "review", "--dry-run", "--json", now="2026-03-12T10:00")
+    assert told.exit_code == 0 and told.stderr.strip() == line
+    json.loads(told.stdout)

@@ -794,7 +794,7 @@ def fields(env, industry):
     """
     from leadcycle.registry import BASE_FIELDS, Registry
 
-    ind = Registry().industry(industry)
+    ind = Registry.current().industry(industry)
     lang = env.lang
 
     def field_json(f):
@@ -1005,7 +1005,7 @@ def demo(env, days, seed, as_json):
     if os.path.exists(env.db_path) and os.path.getsize(env.db_path) > 0:
         raise LeadcycleError(N_("{db} already exists; the demo fills a new database (give another --db or remove it)"),
                              db=env.db_path)
-    industries = sorted(Registry().industries)
+    industries = sorted(Registry.current().industries)
     start = env.now or dt.datetime(2026, 9, 1, 9, 0)
     book = LeadBook.create(env.db_path, industries, now=start)
     env._book = book

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import os
 from typing import Any, Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
@@ -105,7 +104,7 @@ class LeadBook:
                  registry: Registry | None = None):
         self.store = store
         self._now = now
-        self.registry = registry or Registry()
+        self.registry = registry or Registry.current()
         self._context: Context | None = None
         self._cache: dict = {}
         #: the signed-in agent (the CLI sets it from the session; an
@@ -1037,7 +1036,7 @@ class LeadBook:
             plan = self._read_plan(industry)
             if plan is not None:
                 out.update({i: row[1] for i, row in
-                            self.store.compiled_rows(plan.statement, moment, industry, ids).items()})
+                            self.store.compiled_grades(plan.statement, moment, industry, ids).items()})
         rest = sorted(lead_ids - set(out))
         for batch in self.store.iter_lead_batches(ids=rest):
             past = [(lead, [e for e in events if e.at <= moment]) for lead, events in batch]
@@ -1153,9 +1152,10 @@ def code_fingerprint(plugins: tuple = ()) -> str:
     another program (an upgrade, a plugin's new release, a developer's
     change) is then not trusted by reads, though the version number
     stayed the same; a few milliseconds, once per process."""
-    import hashlib
     import sys
     from pathlib import Path
+
+    from .fingerprint import source_hash
 
     files: set[Path] = {Path(__file__).with_name(f"{m}.py") for m in _RULE_MODULES}
     for plugin in plugins:
@@ -1165,20 +1165,7 @@ def code_fingerprint(plugins: tuple = ()) -> str:
             continue
         source = Path(source)
         files |= set(source.parent.glob("*.py")) if source.name == "__init__.py" else {source}
-    return _fingerprint(tuple(sorted(files)))
-
-
-@functools.lru_cache(maxsize=8)
-def _fingerprint(files: tuple) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in files:
-        try:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        except OSError:  # a plugin from a zip or a frozen build: its name and version stand for it
-            digest.update(str(path).encode())
-    return digest.hexdigest()[:16]
+    return source_hash(tuple(sorted(files)))
 
 
 def open_book(path: str | None = None, now: dt.datetime | None = None) -> LeadBook:

@@ -48,7 +48,6 @@ layer above, in :mod:`leadcycle.claims`.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from fractions import Fraction
 from typing import Callable
@@ -128,29 +127,21 @@ def signature(policy: OwnershipPolicy) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-@functools.lru_cache(maxsize=1)
 def _folds_source() -> str:
     """A hash of the code the fold is: this module and the corrections it reads."""
-    import hashlib
     from pathlib import Path
 
+    from .fingerprint import source_hash
+
     here = Path(__file__)
-    digest = hashlib.sha256()
-    for name in ("ownership.py", "corrections.py"):
-        try:
-            digest.update((here.with_name(name)).read_bytes())
-        except OSError:  # a frozen build: the version stands for it
-            digest.update(name.encode())
-    return digest.hexdigest()[:16]
+    return source_hash((here, here.with_name("corrections.py")))
 
 
 def owner_at(fold: Fold, policy: OwnershipPolicy, now: dt.datetime) -> tuple[str | None, dt.datetime | None]:
     """``(owner, lapses_at)`` at ``now`` (not before the last event) from
     the stored fold: what :func:`resolve` gives, and what
     :func:`leadcycle.sqlrules.owner_sql` computes in SQL."""
-    owner, anchor, window = fold.owner, fold.anchor, fold.window_until
-    if window is not None and now > window:  # check_lapse, as resolve applies it at the clock
-        owner, anchor, window = fold.window_to, fold.window_at, None
+    owner, anchor, window = _holder_at(fold, now)
     if owner and anchor and not fold.dealt and now >= lapse_moment(anchor, policy.protection_days):
         owner = None
     lapses = lapse_moment(anchor, policy.protection_days) if owner and anchor and not fold.dealt else None
@@ -160,15 +151,23 @@ def owner_at(fold: Fold, policy: OwnershipPolicy, now: dt.datetime) -> tuple[str
     return owner, lapses
 
 
+def _holder_at(fold: Fold, now: dt.datetime) -> tuple[str | None, dt.datetime | None, dt.datetime | None]:
+    """``(holder, anchor, open window's end)`` at ``now``: a recognition
+    window that has closed hands the client to its receiver from the
+    reception on (``check_lapse``, as :func:`resolve` applies it at the
+    clock), before any lapse is looked at."""
+    if fold.window_until is not None and now > fold.window_until:
+        return fold.window_to, fold.window_at, None
+    return fold.owner, fold.anchor, fold.window_until
+
+
 def lapsed(fold: Fold, policy: OwnershipPolicy, now: dt.datetime) -> tuple[Reason, str] | None:
     """``(why, who had it)`` for a lead in the pool at ``now`` because its
     owner's protection lapsed after its last event, as the stored fold
     tells it: the reason :func:`resolve` gives, without the events. None
     when the fold cannot tell (the lead still has an owner, or lost it by
     an entry: a give-up, a departure)."""
-    owner, anchor, window = fold.owner, fold.anchor, fold.window_until
-    if window is not None and now > window:
-        owner, anchor = fold.window_to, fold.window_at
+    owner, anchor, _ = _holder_at(fold, now)
     if not owner or anchor is None or fold.dealt:
         return None
     moment = lapse_moment(anchor, policy.protection_days)

@@ -507,6 +507,10 @@ def _recorded_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _moment(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
     if value is None:
         return None
@@ -1007,8 +1011,7 @@ class Store:
                 f"SELECT s.lead_id, s.industry, {cols} FROM lead_state s WHERE s.lead_id IN ({DIALECT['ids']}) "
                 f"AND s.fold_version IS NOT NULL AND (SELECT last_at FROM facts WHERE lead_id = s.lead_id "
                 f"AND kind = '{LOGGED}') <= ?", (ids, _iso(now))):
-            moment = lambda v: dt.datetime.fromisoformat(v) if v else None  # noqa: E731
-            out[lead_id] = (industry, Fold(owner, moment(anchor), bool(dealt), moment(until), to, moment(at)),
+            out[lead_id] = (industry, Fold(owner, _moment(anchor), bool(dealt), _moment(until), to, _moment(at)),
                             version)
         return out
 
@@ -1134,23 +1137,17 @@ class Store:
         self.set_meta("facts:tallies", tallies_signature(self.tallies))
         return self.conn.execute("SELECT count(*) FROM facts").fetchone()[0]
 
-    def compiled_grades(self, compiled, now: dt.datetime, industry: str) -> dict[int, tuple]:
+    def compiled_grades(self, compiled, now: dt.datetime, industry: str,
+                        lead_ids: Iterable[int] | None = None) -> dict[int, tuple]:
         """``{lead id: (score, grade[, next_follow_up, follow_up_kind])}``
-        of an industry's leads at ``now``, by
-        its compiled scorecard (:func:`leadcycle.engine.compile_sql`): one
-        statement, nothing written. Leads with events after ``now`` are not
-        in it (the engine folds what they had seen by then)."""
+        of an industry's leads at ``now`` (those of ``lead_ids``, by a scoped
+        statement: a read plan's), by its compiled scorecard
+        (:func:`leadcycle.engine.compile_sql`): one statement, nothing
+        written. Leads with events after ``now`` are not in it (the engine
+        folds what they had seen by then)."""
         from .sqlrules import bind
 
-        return {row[0]: tuple(row[1:]) for row in self.conn.execute(
-            compiled.sql, bind(compiled, now.isoformat(), industry))}
-
-    def compiled_rows(self, compiled, now: dt.datetime, industry: str, lead_ids: Iterable[int]) -> dict[int, tuple]:
-        """The same for the leads of ``lead_ids`` by a scoped statement (a
-        read plan's): the leads with no entry after ``now``."""
-        from .sqlrules import bind
-
-        ids = json.dumps(sorted(set(lead_ids)))
+        ids = None if lead_ids is None else json.dumps(sorted(set(lead_ids)))
         return {row[0]: tuple(row[1:]) for row in self.conn.execute(
             compiled.sql, bind(compiled, now.isoformat(), industry, ids))}
 
@@ -1207,9 +1204,7 @@ class Store:
         if latest is not None:
             # the latest clock any projection was computed for: a later run
             # with an earlier --now knows it must look for those
-            self.conn.execute(
-                "INSERT INTO meta(key, value) VALUES ('max_computed_at', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)", (latest,))
+            self._note_computed(latest)
         return len(rows)
 
     # The live view. A read evaluates, for its own clock and rules, the
@@ -1385,21 +1380,23 @@ class Store:
                "s.owner IS ? AS stored_mine, "
                "(s.expires_at <= ? OR s.rules_version IS NOT ? OR s.computed_at > ?) AS stale "
                "FROM mine JOIN lead_state s ON s.lead_id = mine.lead_id) "
-               f"SELECT s.lead_id, s.stored_mine, s.stale, {trust} AS trusted, {owner_now} AS owner_now "
+               f"SELECT s.lead_id, s.stored_mine, {trust} AS trusted, {owner_now} AS owner_now "
                f"FROM rows s WHERE s.stale{unsettled}")
         rows = self.conn.execute(sql, [*branch_args, agent, t, v, t, *trusted_args,
                                        *([t] if trusted else []), *owner_args, *unsettled_args])
         stale, taken = [], []
-        for lead_id, stored_mine, is_stale, is_trusted, now_owner in rows:
-            if not is_trusted:
-                if is_stale:
-                    stale.append(lead_id)
-            elif now_owner == agent:
-                if is_stale:
-                    stale.append(lead_id)
+        for lead_id, stored_mine, is_trusted, now_owner in rows:
+            if not is_trusted or now_owner == agent:
+                stale.append(lead_id)
             elif stored_mine:
                 taken.append(lead_id)
         return sorted(stale), sorted(taken)
+
+    def _note_computed(self, at: str) -> None:
+        """Stored projections were computed for the clock ``at``: the latest
+        such clock is what :meth:`_later_than` reads."""
+        self.conn.execute("INSERT INTO meta(key, value) VALUES ('max_computed_at', ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)", (at,))
 
     def settle_computed_at(self) -> None:
         """Record the latest clock any stored projection was computed for
@@ -1448,9 +1445,7 @@ class Store:
             "WHERE lead_state.lead_id = c.lead_id AND lead_state.fold_version = ?",
             [_iso(now), rules_version, *bind(plan.everyone, t, industry), plan.fold_version])
         if cur.rowcount:
-            self.conn.execute(
-                "INSERT INTO meta(key, value) VALUES ('max_computed_at', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)", (_iso(now),))
+            self._note_computed(_iso(now))
         return cur.rowcount
 
     def leads_not_computed(self, industry: str | None, rules_version: str | None, now: dt.datetime,

@@ -43,7 +43,7 @@ PACKAGES = {"core": "leadcycle", "cli": "leadcycle.cli", "plugins": "leadcycle.p
 LAYERS = [
     ("base", ["leadcycle", "leadcycle.i18n", "leadcycle.errors", "leadcycle.model", "leadcycle.rules",
               "leadcycle.settings", "leadcycle.phones", "leadcycle.validate", "leadcycle.privacy",
-              "leadcycle.names", "leadcycle.search", "leadcycle.cells", "leadcycle.convert", "leadcycle.auth",
+              "leadcycle.names", "leadcycle.search", "leadcycle.fingerprint", "leadcycle.cells", "leadcycle.convert", "leadcycle.auth",
               "leadcycle.profiles", "leadcycle.revisit", "leadcycle.profile"]),
     ("folds", ["leadcycle.corrections", "leadcycle.ownership"]),
     ("storage", ["leadcycle.sqlrules", "leadcycle.storage"]),

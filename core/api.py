@@ -764,6 +764,42 @@ class LeadBook:
                  for _, s in results), version)
         return states
 
+    def _project_new(self, new: list[tuple[Lead, list[Event]]]) -> None:
+        """Store the projections of leads written in this transaction with
+        their first events (an import's new leads). An industry whose rules
+        compile, with no value that lists read from the stored row
+        (:attr:`engine.ReadPlan.python_kinds`), is evaluated in SQL in one
+        statement, after its ownership is folded here (a constant cost per
+        event, as on every write); the others by the engine."""
+        now, version = self.now, self.rules_version
+        engine_leads: list[tuple[Lead, list[Event]]] = []
+        compiled: dict[str, list[State]] = {}
+        for lead, events in new:
+            plan = self._read_plan(lead.industry)
+            if plan is None or plan.python_kinds or any(e.at > now for e in events):
+                engine_leads.append((lead, events))
+                continue
+            folded = engine.fold_lead(lead, engine.effective_events(events))
+            if folded != lead:
+                self.store.update_lead(folded)
+            owned = ownership.resolve(events, plan.rules.ownership, now)
+            # what the statement does not compute: the fold it reads the owner from
+            compiled.setdefault(lead.industry, []).append(State(
+                lead_id=lead.id, industry=lead.industry, owner=owned.owner, owner_until=owned.lapses_at,
+                fold=owned.fold, fold_version=plan.fold_version))
+        for industry, states in compiled.items():
+            # stored under no rules until the statement has computed them:
+            # a read would evaluate a row the statement missed
+            self.store.save_states(states, None)
+            self.store.save_compiled(self._read_plan(industry), now, industry, version,
+                                     [s.lead_id for s in states])
+        if engine_leads:
+            projected = engine.project_batch(self.context, engine_leads, now, self._cache)
+            for (old, _), (lead, _s) in zip(engine_leads, projected):
+                if lead != old:
+                    self.store.update_lead(lead)
+            self.store.save_states((s for _, s in projected), version)
+
     def refresh(self, owner: str | None = None, grade: str | None = None,
                 due_by: dt.date | None = None) -> int:
         """Make this run's reads answer for its clock and rules: the leads

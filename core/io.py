@@ -889,11 +889,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
         store.insert_leads_bulk([lead for lead, _ in new_leads.values()])
         store.append_events_bulk(events)
         if new_leads:
-            projected = engine.project_batch(book.context, list(new_leads.values()), now, book._cache)
-            for (old, _), (lead, _s) in zip(new_leads.values(), projected):
-                if lead != old:
-                    store.update_lead(lead)
-            store.save_states(s for _, s in projected)
+            book._project_new(list(new_leads.values()))
         if touched_old:
             book._reproject(sorted(touched_old))
         store.record_import_keys(keys, source, run, now)

@@ -1427,23 +1427,29 @@ class Store:
             f"SELECT {', '.join('s.' + c for c in cols)}, {owner}, {until} FROM main.lead_state s "
             f"WHERE s.lead_id IN ({DIALECT['ids']})", [*owner_args, *until_args, json.dumps(lead_ids)])
 
-    def save_compiled(self, plan, now: dt.datetime, industry: str, rules_version: str | None) -> int:
-        """Store every lead of ``industry`` evaluated at ``now`` by its
-        compiled statement (``rescore``), in one statement: the leads whose
-        stored ownership fold is current and that have no entry after
-        ``now``. A row holds until the clock alone would change it (a day
-        count crossing a band, the owner's protection ending). Returns how
-        many rows it wrote."""
+    def save_compiled(self, plan, now: dt.datetime, industry: str, rules_version: str | None,
+                      lead_ids: list[int] | None = None) -> int:
+        """Store every lead of ``industry`` (or those of ``lead_ids``)
+        evaluated at ``now`` by its compiled statement (``rescore``, and an
+        import's new leads), in one statement: the leads whose stored
+        ownership fold is current and that have no entry after ``now``. A
+        row holds until the clock alone would change it (a day count
+        crossing a band, the owner's protection ending). Returns how many
+        rows it wrote."""
         from .sqlrules import bind
 
         t = now.isoformat()
+        if lead_ids is not None:
+            statement, args = plan.statement, bind(plan.statement, t, industry, json.dumps(lead_ids))
+        else:
+            statement, args = plan.everyone, bind(plan.everyone, t, industry)
         cur = self.conn.execute(
             "UPDATE lead_state SET score = c.score, grade = c.grade, stage = c.stage, owner = c.owner, "
             "next_follow_up = c.next_follow_up, follow_up_kind = c.follow_up_kind, reasons = '[]', "
             "computed_at = ?, expires_at = c.expires_at, owner_until = c.owner_until, "
-            f"rules_version = ? FROM ({plan.everyone.sql}) c "
+            f"rules_version = ? FROM ({statement.sql}) c "
             "WHERE lead_state.lead_id = c.lead_id AND lead_state.fold_version = ?",
-            [_iso(now), rules_version, *bind(plan.everyone, t, industry), plan.fold_version])
+            [_iso(now), rules_version, *args, plan.fold_version])
         if cur.rowcount:
             self._note_computed(_iso(now))
         return cur.rowcount

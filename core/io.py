@@ -70,6 +70,7 @@ from .api import LeadBook, family_names, validate_registration
 from .errors import LeadcycleError
 from .model import AGENT_LABEL, Event, Industry, Lead, _EXCEL_EPOCH, parse_date
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
+from .spool import Spool
 from .i18n import M_, N_
 
 # ------------------------------------------------------------------ headers
@@ -290,17 +291,6 @@ def _cell_text(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def check_csv(path: str) -> str:
-    """Read the whole text file once, before anything is written, and
-    return its encoding (:func:`leadcycle.registers.decode`); a file that
-    does not parse as CSV from end to end (a quote opened and never closed,
-    text after a closing quote) is refused as a whole, naming the row."""
-    encoding, text = registers.decode(path)
-    delimiter = "\t" if registers.extension(path) == ".tsv" or registers._tabbed(text) else ","
-    registers._parse_csv(path, text, delimiter)
-    return encoding
 
 
 def row_problem(cells: list, headers: list[str], delimiter: str | None) -> LeadcycleError | None:
@@ -534,9 +524,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         path, header_predicate(list(industries.values()), mapping, chosen), sheets=sheets, header_row=header_row)
     result = ImportResult(path, encoding=register.encoding, dry_run=dry_run)
     result.skipped_sheets = [{"sheet": name, "reason": why} for name, why in register.skipped]
-    sources = _sources(register, list(industries.values()), mapping, chosen, result)
-    if industry is None and not all("industry" in s.reading.targets for s in sources[:1]):
-        raise LeadcycleError(N_("which industry? give --industry NAME (or an industry column)"))
+    readings = _readings(register, list(industries.values()), mapping, chosen, result)
     default_agent = agent
     if default_agent is not None and not add_agents:
         book.agent(default_agent)
@@ -651,42 +639,38 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         if r.agent:
             check_agent(r.agent)
 
-    # rows of one client out of time order are applied in time order: every
-    # row by its visit date (rows without one last, at the clock), file order
-    # breaking ties — so lead numbers follow the register's time order too
-    now = book.now
-    sources = _in_time_order(sources, now, zone, register.date1904)
     run = uuid.uuid4().hex  # rows repeated within this run are merged, not skipped
     source = os.path.basename(path)
     rehearsal = book.store.transaction(rollback=True) if dry_run else contextlib.nullcontext()
-    try:
-        with rehearsal:
-            for i in range(0, len(sources), batch_size):
-                batch = sources[i:i + batch_size]
-                _import_batch(book, batch, normalise, check, run, source, rejects, result, agents, several)
-                if progress is not None:
-                    progress(len(batch))
-    finally:
-        rejects.close(write=not dry_run)
+    with _InTimeOrder(register, readings, book.now, zone, result) as ordered:
+        if industry is None and not all("industry" in r.targets for r in ordered.filled[:1]):
+            raise LeadcycleError(N_("which industry? give --industry NAME (or an industry column)"))
+        try:
+            with rehearsal:
+                for batch in _batched(ordered, batch_size):
+                    _import_batch(book, batch, normalise, check, run, source, rejects, result, agents, several)
+                    if progress is not None:
+                        progress(len(batch))
+        finally:
+            rejects.close(write=not dry_run)
     return result
 
 
-def _sources(register: "registers.Register", industries: list[Industry], mapping: dict[str, str],
-             chosen: "profiles.Profile | None", result: ImportResult) -> list[_Source]:
-    """Every data row of every table with its reading; the columns of all
-    tables are resolved first, so a file with unknown columns is refused
-    before anything is written."""
-    out: list[_Source] = []
-    for i, table in enumerate(register.tables):
+def _readings(register: "registers.Register", industries: list[Industry], mapping: dict[str, str],
+              chosen: "profiles.Profile | None", result: ImportResult) -> list[_Reading]:
+    """How each table is read; the columns of all tables are resolved
+    first, so a file with unknown columns is refused before anything is
+    written."""
+    out: list[_Reading] = []
+    for table in register.tables:
         profile = chosen or profiles.recognise(table.headers) or profiles.load(profiles.DEFAULT)
         targets = resolve_columns(table.headers, industries, mapping, profile)
         index = {_header_key(h): n for n, h in enumerate(table.headers) if h}
-        reading = _Reading(table.headers, targets, profile, index)
-        result.sheets.append({"sheet": table.sheet, "header_row": table.header_row, "rows": len(table.rows),
+        out.append(_Reading(table.headers, targets, profile, index))
+        result.sheets.append({"sheet": table.sheet, "header_row": table.header_row, "rows": 0,
                               "profile": profile.name, "recognised": chosen is None,
                               "imported": 0, "merged": 0, "unchanged": 0, "rejected": 0,
                               "already_imported": 0})
-        out += [_Source(table.sheet, n, [_cell_text(c) for c in row], reading, i) for n, row in table.rows]
     return out
 
 
@@ -735,19 +719,59 @@ def _register_values(ind: Industry, attributes: dict[str, Any], now: dt.datetime
             # a text attribute that is no moment: kept as written
 
 
-def _in_time_order(sources: list[_Source], now: dt.datetime, zone, date1904: bool) -> list[_Source]:
-    def moment(src: _Source) -> dt.datetime:
-        for target, value in _targets(src):
-            if target == "registered" and value not in (None, ""):
-                try:
-                    return cells.parse_moment(value, now=now, zone=zone, date1904=date1904)
-                except LeadcycleError:
-                    return dt.datetime.max  # rejected later, with its reason
-        return dt.datetime.max
+class _InTimeOrder:
+    """The data rows of every table as :class:`_Source` s, in the order
+    they are applied: rows of one client out of time order are applied in
+    time order — every row by its visit date (rows without one last, at
+    the clock), file order breaking ties — so lead numbers follow the
+    register's time order too. The rows are sorted on disk
+    (:class:`leadcycle.spool.Spool`): a register of any length is imported
+    in bounded memory. Counts each table's rows in ``result``."""
 
-    keyed = [(moment(s), i, s) for i, s in enumerate(sources)]
-    keyed.sort(key=lambda t: (t[0], t[1]))
-    return [s for _, _, s in keyed]
+    def __init__(self, register: "registers.Register", readings: list[_Reading], now: dt.datetime, zone,
+                 result: ImportResult):
+        self.register, self.readings = register, readings
+        #: the readings of the tables that have data rows, in file order
+        self.filled: list[_Reading] = []
+        self.spool = Spool()
+        seq = 0
+        for i, (table, reading) in enumerate(zip(register.tables, readings)):
+            for n, row in table.rows:
+                src = _Source(table.sheet, n, [_cell_text(c) for c in row], reading, i)
+                self.spool.add((_moment_of(src, now, zone, register.date1904), seq, i, n, src.cells))
+                seq += 1
+                result.sheets[i]["rows"] += 1
+            if result.sheets[i]["rows"]:
+                self.filled.append(reading)
+
+    def __iter__(self) -> Iterator[_Source]:
+        tables = self.register.tables
+        for _, _, i, n, row in self.spool:
+            yield _Source(tables[i].sheet, n, row, self.readings[i], i)
+
+    def __enter__(self) -> "_InTimeOrder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.spool.close()
+
+
+def _moment_of(src: _Source, now: dt.datetime, zone, date1904: bool) -> dt.datetime:
+    """The row's visit date as the order of application reads it (the
+    row's own check says what is wrong with one that does not read)."""
+    for target, value in _targets(src):
+        if target == "registered" and value not in (None, ""):
+            try:
+                return cells.parse_moment(value, now=now, zone=zone, date1904=date1904)
+            except LeadcycleError:
+                return dt.datetime.max  # rejected later, with its reason
+    return dt.datetime.max
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: str, source: str,
@@ -1220,6 +1244,6 @@ def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False,
     return n
 
 
-__all__ = ["HEADER_ALIASES", "ImportResult", "check_csv", "check_export_target", "export_rows",
+__all__ = ["HEADER_ALIASES", "ImportResult", "check_export_target", "export_rows",
            "export_to_file", "from_spreadsheet_text", "import_file", "mask_phone", "parse_moment",
            "resolve_columns", "row_key", "spreadsheet_text", "write_export"]

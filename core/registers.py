@@ -3,7 +3,9 @@
 A register comes as ``.xlsx``/``.xlsm``/``.xls``/``.ods`` (read with
 python-calamine, which reads every Excel and OpenDocument format) or as
 ``.csv``/``.tsv``/``.txt`` text. :func:`read_register` reads the whole file
-into :class:`Table` s, one per sheet:
+into :class:`Table` s, one per sheet (a text file's rows are read from
+the file as they are used, so a register of a million rows is never held
+whole):
 
 * **encodings** of text files are decided from the whole file: a BOM says
   UTF-8 or UTF-16; NUL bytes mean UTF-16 without a BOM (every register
@@ -28,13 +30,13 @@ cell with a line break is still one row).
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import itertools
 import os
 import re
 import zipfile
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import attrs
 
@@ -59,7 +61,9 @@ class Table:
     sheet: str | None  # None for a text file
     header_row: int
     headers: list[str]
-    rows: list[tuple[int, list[Any]]]
+    #: ``(row number, cells)``, iterable again and again: a text file's
+    #: are read from the file each time, never held whole
+    rows: Iterable[tuple[int, list[Any]]]
 
 
 @attrs.frozen
@@ -88,8 +92,10 @@ def check_extension(path: str) -> None:
 
 def read_register(path: str, is_header: Callable[[str], bool], *, sheets: tuple[str, ...] = (),
                   header_row: int | None = None) -> Register:
-    """The whole file as :class:`Table` s; see the module docstring.
-    ``is_header`` says whether a cell's text is a known column name."""
+    """The file as :class:`Table` s; see the module docstring.
+    ``is_header`` says whether a cell's text is a known column name. A text
+    file is read to its end here (its encoding, its quotes), but its rows
+    are not kept: a table's rows read the file again as they are iterated."""
     check_extension(path)
     if extension(path) in WORKBOOK_EXTENSIONS:
         raw_sheets, date1904 = _read_workbook(path, sheets)
@@ -97,37 +103,72 @@ def read_register(path: str, is_header: Callable[[str], bool], *, sheets: tuple[
     else:
         if sheets:
             raise LeadcycleError(N_("{path} is a text file with no sheets; leave --sheet out"), path=path)
-        encoding, text = decode(path)
-        delimiter = "\t" if extension(path) == ".tsv" or _tabbed(text) else ","
-        raw_sheets, date1904 = [(None, _parse_csv(path, text, delimiter))], False
+        encoding = detect_encoding(path)
+        delimiter = "\t" if extension(path) == ".tsv" or _tabbed(path, encoding) else ","
+        for _ in csv_records(path, encoding, delimiter):  # a broken quote refuses the file now
+            pass
+        raw_sheets, date1904 = [(None, _TextRows(path, encoding, delimiter))], False
     tables: list[Table] = []
     skipped: list[tuple[str, str]] = []
     for name, rows in raw_sheets:
-        filled = [(n, cells) for n, cells in rows if any(_filled(c) for c in cells)]
-        if not filled:
+        top = _filled_rows(rows, header_row)
+        if not top and next(iter(_After(rows, 0)), None) is None:
             if name is not None:
                 skipped.append((name, "empty"))
             continue
-        at = _header_index(filled, is_header, header_row)
+        at = _header_index(top, is_header, header_row) if top else None
         if at is None:
             where = f"the first {HEADER_SEARCH_ROWS} rows" if header_row is None else f"row {header_row}"
             skipped.append((name or os.path.basename(path),
                             f"no header row in {where} (a row whose cells name the columns: 姓名, 电话, 需求…); "
                             "give --header-row N"))
             continue
-        n, header = filled[at]
-        tables.append(Table(name, n, [_header_text(h) for h in header], filled[at + 1:]))
+        n, header = top[at]
+        tables.append(Table(name, n, [_header_text(h) for h in header], _After(rows, n)))
     if not tables and skipped and all(why != "empty" for _, why in skipped) and header_row is None:
         # nothing looks like a register: read the first sheet's first row as
         # its header, so that the import names every column it does not know
-        name, rows = next((s for s in raw_sheets if any(any(_filled(c) for c in r) for _, r in s[1])))
-        filled = [(n, cells) for n, cells in rows if any(_filled(c) for c in cells)]
-        tables.append(Table(name, filled[0][0], [_header_text(h) for h in filled[0][1]], filled[1:]))
+        name, rows = next(s for s in raw_sheets if _filled_rows(s[1], None))
+        n, header = _filled_rows(rows, None)[0]
+        tables.append(Table(name, n, [_header_text(h) for h in header], _After(rows, n)))
         skipped = [s for s in skipped if s[0] != (name or os.path.basename(path))]
     if not tables:
         why = "; ".join(f"{s}: {w}" for s, w in skipped) if skipped else "it has no rows"
         raise LeadcycleError(N_("{path} holds no register ({why})"), path=path, why=why)
     return Register(path, tables, skipped, encoding, delimiter, date1904)
+
+
+@attrs.frozen
+class _TextRows:
+    """A text file's records, read from the file each time they are iterated."""
+
+    path: str
+    encoding: str
+    delimiter: str
+
+    def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
+        return csv_records(self.path, self.encoding, self.delimiter)
+
+
+@attrs.frozen
+class _After:
+    """The filled rows of a sheet below its header row (re-iterable)."""
+
+    rows: Iterable[tuple[int, list[Any]]]
+    header_row: int
+
+    def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
+        return ((n, cells) for n, cells in self.rows
+                if n > self.header_row and any(_filled(c) for c in cells))
+
+
+def _filled_rows(rows: Iterable[tuple[int, list[Any]]], header_row: int | None) -> list[tuple[int, list[Any]]]:
+    """The filled rows the header is looked for in: the first
+    :data:`HEADER_SEARCH_ROWS`, or those up to row ``header_row``."""
+    filled = ((n, cells) for n, cells in rows if any(_filled(c) for c in cells))
+    if header_row is None:
+        return list(itertools.islice(filled, HEADER_SEARCH_ROWS))
+    return list(itertools.takewhile(lambda r: r[0] <= header_row, filled))
 
 
 def _filled(value: Any) -> bool:
@@ -224,29 +265,56 @@ _CANDIDATES = ("gb18030", "big5")
 _HIGH = re.compile(rb"[\x80-\xff]")
 
 
-def decode(path: str) -> tuple[str, str]:
-    """``(encoding, text)`` of a whole text file; see the module docstring."""
+_CHUNK = 1 << 20
+
+
+def _chunks(path: str):
     with open(path, "rb") as f:
-        data = f.read()
-    if data.startswith(b"\xef\xbb\xbf"):
-        return _strict(path, data, "utf-8-sig")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _strict(path, data, "utf-16")
-    if b"\x00" in data:
-        odd = data[1::2].count(0)
-        even = data[0::2].count(0)
-        return _strict(path, data, "utf-16-le" if odd >= even else "utf-16-be")
+        while chunk := f.read(_CHUNK):
+            yield chunk
+
+
+def _decodes(path: str, encoding: str) -> bool:
+    """Whether the whole file decodes as ``encoding``, read a chunk at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        return "utf-8", data.decode("utf-8")
+        for chunk in _chunks(path):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
+        return False
+    return True
+
+
+def detect_encoding(path: str) -> str:
+    """The encoding of a whole text file, which must decode in it from end
+    to end; see the module docstring. The file is read a chunk at a time
+    (a register of a million rows is never held whole)."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return _strict(path, "utf-8-sig")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _strict(path, "utf-16")
+    odd = even = 0
+    offset = 0
+    for chunk in _chunks(path):
+        if b"\x00" in chunk:  # which half of each byte pair holds the NULs of ASCII digits
+            odd += chunk[(1 - offset) % 2::2].count(0)
+            even += chunk[offset % 2::2].count(0)
+        offset += len(chunk)
+    if odd or even:
+        return _strict(path, "utf-16-le" if odd >= even else "utf-16-be")
+    if _decodes(path, "utf-8"):
+        return "utf-8"
     order = list(_CANDIDATES)
     try:
         import charset_normalizer
 
         # judge the lines that hold Chinese text: a file of ASCII rows with a
         # few names at the end would otherwise be judged by its ASCII
-        sample = b"\n".join(itertools.islice((line for line in data.split(b"\n") if _HIGH.search(line)), 2000))
+        with open(path, "rb") as f:
+            sample = b"\n".join(itertools.islice((line for line in f if _HIGH.search(line)), 2000))
         best = charset_normalizer.from_bytes(sample, cp_isolation=list(_CANDIDATES)).best()
         if best is not None and best.encoding in _CANDIDATES:
             order.remove(best.encoding)
@@ -254,42 +322,43 @@ def decode(path: str) -> tuple[str, str]:
     except Exception:  # a detector's failure only loses its advice
         pass
     for encoding in order:
-        try:
-            return encoding, data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+        if _decodes(path, encoding):
+            return encoding
     raise LeadcycleError(N_("{path} is neither UTF-8 nor GB18030 (GBK), Big5 or UTF-16 text; "
                             "save it from Excel as 'CSV UTF-8' and import again"), path=path)
 
 
-def _strict(path: str, data: bytes, encoding: str) -> tuple[str, str]:
-    try:
-        return encoding, data.decode(encoding)
-    except UnicodeDecodeError:
-        raise LeadcycleError(N_("{path} starts as {encoding} text but does not decode as it; "
-                                "save it from Excel as 'CSV UTF-8' and import again"),
-                             path=path, encoding=encoding) from None
+def _strict(path: str, encoding: str) -> str:
+    if _decodes(path, encoding):
+        return encoding
+    raise LeadcycleError(N_("{path} starts as {encoding} text but does not decode as it; "
+                            "save it from Excel as 'CSV UTF-8' and import again"),
+                         path=path, encoding=encoding)
 
 
-def _tabbed(text: str) -> bool:
+def _tabbed(path: str, encoding: str) -> bool:
     """Excel's "Unicode text" (UTF-16, tab-separated) saved as .txt/.csv."""
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    with open(path, encoding=encoding, newline="") as f:
+        first = f.readline().lstrip("\ufeff")
     return first.count("\t") > first.count(",")
 
 
-def _parse_csv(path: str, text: str, delimiter: str) -> list[tuple[int, list[Any]]]:
-    """Every record of the text, refused as a whole (naming the row) when a
-    quote is never closed or text follows a closing quote."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter, strict=True)
-    rows: list[tuple[int, list[Any]]] = []
-    n, line = 0, 0
-    try:
-        for n, record in enumerate(reader, start=1):
-            line = reader.line_num
-            rows.append((n, [from_spreadsheet_text(c) for c in record]))  # the CSV's own quote prefix ('=1+1)
-    except csv.Error as e:
-        raise _broken(path, n + 1, line + 1, str(e)) from None
-    return rows
+def csv_records(path: str, encoding: str, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
+    """Every record of the text file, numbered from 1, read as it streams;
+    raises (naming the row) when a quote is never closed or text follows a
+    closing quote — :func:`read_register` reads the file to its end before
+    anything is written, so such a file is refused as a whole."""
+    with open(path, encoding=encoding, newline="") as f:
+        reader = csv.reader(f, delimiter=delimiter, strict=True)
+        n, line = 0, 0
+        try:
+            for n, record in enumerate(reader, start=1):
+                line = reader.line_num
+                if n == 1 and record and record[0].startswith("\ufeff"):
+                    record[0] = record[0].lstrip("\ufeff")
+                yield n, [from_spreadsheet_text(c) for c in record]  # the CSV's own quote prefix ('=1+1)
+        except csv.Error as e:
+            raise _broken(path, n + 1, line + 1, str(e)) from None
 
 
 def _broken(path: str, row_no: int, line: int, error: str) -> LeadcycleError:
@@ -308,4 +377,4 @@ def _broken(path: str, row_no: int, line: int, error: str) -> LeadcycleError:
                           where=where, error=error)
 
 
-__all__ = ["Register", "Table", "check_extension", "decode", "read_register"]
+__all__ = ["Register", "Table", "check_extension", "csv_records", "detect_encoding", "read_register"]

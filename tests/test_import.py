@@ -290,6 +290,54 @@ def test_rows_of_one_client_out_of_time_order_are_applied_in_time_order(office, 
         book.close()
 
 
+@pytest.mark.parametrize("run_size", [1, 4, 1000])
+def test_a_register_is_applied_in_time_order_however_many_runs_its_sort_takes(office, db_path, tmp_path,
+                                                                           monkeypatch, run_size):
+    """The rows are sorted on disk a run at a time (leadcycle.spool): runs
+    of 1, 4 or all rows give the same lead numbers, registrations and
+    merges, in the visit dates' order with file order breaking ties, and
+    rows without a date last."""
+    from leadcycle import spool
+
+    monkeypatch.setattr(spool, "RUN", run_size)
+    rows = [f"客户{i % 7},男,1380013800{i % 7},三房,2026-03-0{1 + (i * 5) % 4},李娜,," for i in range(14)]
+    rows.append("无日期,女,13900139000,两房,,李娜,,")
+    path = write(tmp_path, "a.csv", rows)
+    result = office("import", path, "--industry", "realestate", "--json", now=NOW)
+    assert result.exit_code == 0, result.output
+    assert (counts(result)["imported"], counts(result)["merged"]) == (8, 7)
+    book = LeadBook.open(db_path, dt.datetime(2026, 3, 5, 10))
+    try:
+        order = [(lead.id, lead.name, lead.created_at) for lead, _ in next(book.store.iter_lead_batches())]
+        # each client's earliest row registers it; ties in file order; the undated row at the clock
+        firsts = {}
+        for i in range(14):
+            firsts.setdefault(f"客户{i % 7}", []).append((dt.datetime(2026, 3, 1 + (i * 5) % 4), i))
+        expected = sorted((min(v), name) for name, v in firsts.items())
+        assert [(name, at) for _, name, at in order] == [
+            *[(name, at) for (at, _), name in expected], ("无日期", dt.datetime(2026, 3, 5, 10))]
+        visits = book.store.conn.execute("SELECT count(*) FROM events WHERE kind = 'visit'").fetchone()[0]
+        assert visits == 7 - sum(1 for v in firsts.values() if len({d for d, _ in v}) < len(v))
+    finally:
+        book.close()
+
+
+def test_the_spool_merges_its_runs_in_order():
+    import random
+
+    from leadcycle.spool import Spool
+
+    rng = random.Random(3)
+    # the same cell text twice in a row: a pickle refers back to it (its memo)
+    items = [(rng.randrange(50), i, [tag, tag, None]) for i in range(500) for tag in [f"客户{i}"]]
+    for run in (1, 7, 499, 500, 10_000):
+        with Spool(run) as s:
+            for item in items:
+                s.add(item)
+            assert s.count == 500
+            assert list(s) == sorted(items)
+
+
 def test_row_dated_before_the_leads_last_event_in_the_database_is_rejected(office, db_path, tmp_path):
     first = write(tmp_path, "a.csv", ["张伟,男,13800138000,三房,2026-03-03,李娜,,"])
     assert office("import", first, "--industry", "realestate", now=NOW).exit_code == 0

@@ -44,7 +44,7 @@ LAYERS = [
     ("base", ["leadcycle", "leadcycle.i18n", "leadcycle.errors", "leadcycle.model", "leadcycle.rules",
               "leadcycle.settings", "leadcycle.phones", "leadcycle.validate", "leadcycle.privacy",
               "leadcycle.names", "leadcycle.search", "leadcycle.fingerprint", "leadcycle.cells", "leadcycle.convert", "leadcycle.auth",
-              "leadcycle.profiles", "leadcycle.revisit", "leadcycle.profile"]),
+              "leadcycle.profiles", "leadcycle.revisit", "leadcycle.profile", "leadcycle.spool"]),
     ("folds", ["leadcycle.corrections", "leadcycle.ownership"]),
     ("storage", ["leadcycle.sqlrules", "leadcycle.storage"]),
     ("plugins machinery", ["leadcycle.hookspecs", "leadcycle.loader", "leadcycle.defaults", "leadcycle.actors",

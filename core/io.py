@@ -300,23 +300,25 @@ def row_problem(cells: list, headers: list[str], delimiter: str | None) -> Leadc
     later lines hold as many delimiters as a whole row — rows swallowed by
     a quote that closed too late (a note's own line breaks do not look
     like that)."""
+    broken = []  # the cells with line breaks (one pass over the row: an import reads every row)
     for i, c in enumerate(cells):
-        if isinstance(c, str) and len(c) > MAX_CELL:
-            return LeadcycleError(N_("{column} holds {n:,} characters, more than a cell can ({max:,}, "
-                                     "Excel's limit); a quote may have swallowed the rows after it"),
-                                  column=_column(headers, i), n=len(c), max=MAX_CELL)
-    extra = [c for c in cells[len(headers):] if c not in (None, "") and str(c).strip()]
-    if extra:
+        if isinstance(c, str):
+            if len(c) > MAX_CELL:
+                return LeadcycleError(N_("{column} holds {n:,} characters, more than a cell can ({max:,}, "
+                                         "Excel's limit); a quote may have swallowed the rows after it"),
+                                      column=_column(headers, i), n=len(c), max=MAX_CELL)
+            if "\n" in c:
+                broken.append(i)
+    if len(cells) > len(headers) and any(c not in (None, "") and str(c).strip() for c in cells[len(headers):]):
         return LeadcycleError(N_("the row has {cells} cells but the header names {columns} columns; "
                                  "quote a cell that holds a comma"), cells=len(cells), columns=len(headers))
-    if delimiter is not None:
+    if delimiter is not None and broken:
         width = max(4, sum(1 for h in headers if h))
-        for i, c in enumerate(cells):
-            if isinstance(c, str) and "\n" in c:
-                if any(line.count(delimiter) >= width - 1 for line in c.splitlines()[1:]):
-                    return LeadcycleError(N_("{column} holds line breaks followed by what look like whole "
-                                             "rows: a quote in this row opens a cell that closes rows later; "
-                                             "fix the quote"), column=_column(headers, i))
+        for i in broken:
+            if any(line.count(delimiter) >= width - 1 for line in cells[i].splitlines()[1:]):
+                return LeadcycleError(N_("{column} holds line breaks followed by what look like whole "
+                                         "rows: a quote in this row opens a cell that closes rows later; "
+                                         "fix the quote"), column=_column(headers, i))
     return None
 
 

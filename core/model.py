@@ -160,12 +160,27 @@ class Field:
 _SEPARATORS = re.compile(r"[,，、;；]")
 
 
+#: per field (by identity): its single-valued twin and its choices' values,
+#: so that an import's hundreds of thousands of cells do not rebuild them
+_SHAPES: dict[int, tuple[Field, Field, frozenset[str]]] = {}
+
+
+def _shape(field: Field) -> tuple[Field, frozenset[str]]:
+    hit = _SHAPES.get(id(field))
+    if hit is None or hit[0] is not field:
+        if len(_SHAPES) > 4096:  # fields made on the fly (a test's, a plugin's reload): start again
+            _SHAPES.clear()
+        one = attrs.evolve(field, multiple=False) if field.multiple else field
+        hit = _SHAPES[id(field)] = (field, one, frozenset(c.value for c in field.choices))
+    return hit[1], hit[2]
+
+
 def coerce_value(field: Field, raw: Any, today: dt.date | None = None) -> Any:
     if raw is None or raw == "":
         return None
     if field.multiple:
         items = raw if isinstance(raw, (list, tuple)) else _SEPARATORS.split(str(raw))
-        one = attrs.evolve(field, multiple=False)
+        one = _shape(field)[0]
         chosen = {coerce_value(one, item) for item in items if str(item).strip()}
         return ",".join(c.value for c in field.choices if c.value in chosen) or None
     name, kind = field.name, field.type
@@ -203,8 +218,8 @@ def coerce_value(field: Field, raw: Any, today: dt.date | None = None) -> Any:
             value = _bounded_date(field, parse_date(raw), today).isoformat()
         elif kind == "choice":
             text = str(raw).strip()
-            allowed = [c.value for c in field.choices]
-            if text not in allowed:
+            if text not in _shape(field)[1]:
+                allowed = [c.value for c in field.choices]
                 # accept the label too, in either language, and any case
                 for c in field.choices:
                     if text.lower() in (c.value.lower(), c.label.en.lower()) or text == c.label.zh:

@@ -105,7 +105,7 @@ def read_register(path: str, is_header: Callable[[str], bool], *, sheets: tuple[
             raise LeadcycleError(N_("{path} is a text file with no sheets; leave --sheet out"), path=path)
         encoding = detect_encoding(path)
         delimiter = "\t" if extension(path) == ".tsv" or _tabbed(path, encoding) else ","
-        for _ in csv_records(path, encoding, delimiter):  # a broken quote refuses the file now
+        for _ in csv_records(path, encoding, delimiter, cells=False):  # a broken quote refuses the file now
             pass
         raw_sheets, date1904 = [(None, _TextRows(path, encoding, delimiter))], False
     tables: list[Table] = []
@@ -343,11 +343,12 @@ def _tabbed(path: str, encoding: str) -> bool:
     return first.count("\t") > first.count(",")
 
 
-def csv_records(path: str, encoding: str, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
+def csv_records(path: str, encoding: str, delimiter: str, cells: bool = True) -> Iterator[tuple[int, list[Any]]]:
     """Every record of the text file, numbered from 1, read as it streams;
     raises (naming the row) when a quote is never closed or text follows a
     closing quote — :func:`read_register` reads the file to its end before
-    anything is written, so such a file is refused as a whole."""
+    anything is written, so such a file is refused as a whole. ``cells``:
+    the cells as a spreadsheet means them (else the raw text)."""
     with open(path, encoding=encoding, newline="") as f:
         reader = csv.reader(f, delimiter=delimiter, strict=True)
         n, line = 0, 0
@@ -356,7 +357,8 @@ def csv_records(path: str, encoding: str, delimiter: str) -> Iterator[tuple[int,
                 line = reader.line_num
                 if n == 1 and record and record[0].startswith("\ufeff"):
                     record[0] = record[0].lstrip("\ufeff")
-                yield n, [from_spreadsheet_text(c) for c in record]  # the CSV's own quote prefix ('=1+1)
+                # the CSV's own quote prefix ('=1+1); not when only the quotes are checked
+                yield n, [from_spreadsheet_text(c) for c in record] if cells else record
         except csv.Error as e:
             raise _broken(path, n + 1, line + 1, str(e)) from None
 

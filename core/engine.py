@@ -389,6 +389,8 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
 
     verdicts = evaluate(card, rows, explain) if card is not None else [None] * len(rows)
     shown = [f.name for f in card.features if f.name.startswith("x_")] if card is not None else []
+    kept = tuple(f.name for f in card.features if getattr(f, "listed", False) or getattr(f, "stored", False)) \
+        if card is not None else ()
     for i, (lead, events), row, verdict, ownership, unseen in zip(idxs, leads, rows, verdicts, owners, unseen_at):
         reasons: list[Reason] = []
         grade = score = None
@@ -423,7 +425,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
             lead_id=lead.id, industry=lead.industry, score=score, grade=grade, stage=stage,
             owner=ownership.owner, next_follow_up=due, follow_up_kind=kind, reasons=reasons,
             computed_at=now, expires_at=min(expires) if expires else None,
-            extra={k: row[k] for k in shown},
+            extra={k: row[k] for k in shown}, kept=kept,
             owner_until=ownership.lapses_at,
             fold=ownership.fold if unseen is None else None,
             fold_version=compiled.fold_version,

@@ -569,6 +569,10 @@ class State:
     expires_at: dt.datetime | None = None
     #: extra derived values a plugin wants to show (five haves, level…)
     extra: dict = attrs.field(factory=dict)
+    #: the extras lists or reports read from the stored state (a
+    #: ``Feature`` ``listed`` or ``stored``): the only ones stored; ``show``
+    #: computes the others
+    kept: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     #: when the owner's protection period runs out (None without an owner)
     owner_until: dt.datetime | None = None
     #: the ownership fold after the last event, and a signature of the

@@ -223,6 +223,12 @@ class Feature:
     #: to move). Reads then evaluate in Python only the leads with such an
     #: entry, the others by the compiled rules, their stored value kept
     kinds: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: its value (an ``x_`` extra) is read by lists or reports from the
+    #: stored state, but moves only with the lead's entries (each write
+    #: stores it afresh): it is stored, and reads need not compute it. An
+    #: extra neither ``listed`` nor ``stored`` is not kept: ``show``
+    #: computes it at its own clock
+    stored: bool = False
 
 
 @attrs.frozen

@@ -525,10 +525,12 @@ def fold_values(fold, version: str | None) -> tuple:
             _iso(fold.window_at), version)
 
 
-def _kept_extra(extra: dict) -> dict:
-    """A projection's derived values as stored: without their texts."""
+def _kept_extra(state: State) -> dict:
+    """A projection's derived values as stored: those lists and reports
+    read (:attr:`State.kept`), without their texts. The others only
+    ``show`` displays, and it computes them at its own clock."""
     return {k: ({f: x for f, x in v.items() if f != "summary"} if isinstance(v, dict) else v)
-            for k, v in extra.items()}
+            for k, v in state.extra.items() if k in state.kept}
 
 
 def _fold_values(state: State) -> tuple:
@@ -1180,9 +1182,9 @@ class Store:
             _iso(s.next_follow_up), s.follow_up_kind,
             # reasons are rendered when asked (show, pool), from the rules
             # at that clock, in the reader's language: none are kept, nor a
-            # derived value's summary (show computes it; a due list renders
-            # its own line from the kept values)
-            "[]", _json(_kept_extra(s.extra)),
+            # derived value no list reads, nor a summary (show computes
+            # them; a due list renders its own line from the kept values)
+            "[]", _json(_kept_extra(s)),
             _iso(s.computed_at), _iso(s.expires_at), _iso(s.owner_until), rules_version,
             *_fold_values(s),
         ) for s in states]
@@ -1287,7 +1289,7 @@ class Store:
             next_follow_up=dt.date.fromisoformat(nfu) if nfu else None,
             follow_up_kind=row["follow_up_kind"],
             reasons=[Reason.from_json(r) for r in json.loads(row["reasons"] or "[]")],
-            extra=json.loads(row["extra"] or "{}"),
+            extra=(extra := json.loads(row["extra"] or "{}")), kept=tuple(extra),  # what was stored is read
             computed_at=dt.datetime.fromisoformat(row["computed_at"]) if row["computed_at"] else None,
             expires_at=dt.datetime.fromisoformat(row["expires_at"]) if row["expires_at"] else None,
             owner_until=dt.datetime.fromisoformat(row["owner_until"]) if row.get("owner_until") else None,

@@ -72,3 +72,26 @@ def test_a_failed_action_writes_nothing(fresh_db):
             fresh_db.store.append_event(Event(None, added.lead.id, "note", fresh_db.now))
             raise LeadcycleError("refused half-way")
     assert fresh_db.store.conn.execute("SELECT count(*) FROM events").fetchone()[0] == before
+
+
+def test_only_the_values_lists_and_reports_read_are_stored(demo_db):
+    """A projection stores the ``x_`` values a list or report reads from the
+    stored state (a ``listed`` or ``stored`` Feature: machinery's account,
+    software's follow-up count and stage history), without their texts;
+    the others (real estate's contact level, return cycle…) only ``show``
+    displays, computed at its clock, and the store never holds them."""
+    import json
+    import sqlite3
+
+    conn = sqlite3.connect(demo_db)
+    try:
+        kept: dict[str, set[str]] = {}
+        for industry, extra in conn.execute("SELECT industry, extra FROM lead_state"):
+            value = json.loads(extra or "{}")
+            kept.setdefault(industry, set()).update(value)
+            assert not any(isinstance(v, dict) and "summary" in v for v in value.values())
+    finally:
+        conn.close()
+    assert kept["realestate"] == set()
+    assert kept["machinery"] == {"x_account"}
+    assert kept["software_sales"] <= {"x_follow_ups", "x_stage"} and "x_follow_ups" in kept["software_sales"]

@@ -420,10 +420,12 @@ def features(settings) -> tuple[Feature | Count, ...]:
         Feature("x_five_haves", Label("five haves", "五有"), _x_five_haves),
         Feature("x_signals", Label("signing-intent signals", "签单意向信号"), _x_signals),
         Feature("x_decision_maker", Label("decision maker", "决策人"), _x_decision_maker),
-        Feature("x_follow_ups", Label("follow-ups", "跟进次数"), _x_follow_ups),
+        # read from the stored state by the follow-ups report of every due list
+        Feature("x_follow_ups", Label("follow-ups", "跟进次数"), _x_follow_ups, stored=True),
         Feature("x_refusal", Label("refusal", "拒绝"), _x_refusal),
+        # its history is read from the stored state by the stage funnel report
         Feature("x_stage", Label("stage history and days in the current stage", "阶段历史与当前阶段天数"),
-                _x_stage),
+                _x_stage, stored=True),
     )
 
 

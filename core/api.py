@@ -768,7 +768,8 @@ class LeadBook:
         """Store the projections of leads written in this transaction with
         their first events (an import's new leads). An industry whose rules
         compile, with no value that lists read from the stored row
-        (:attr:`engine.ReadPlan.python_kinds`), is evaluated in SQL in one
+        (:attr:`engine.ReadPlan.python_kinds`) and none stored
+        (:attr:`engine.ReadPlan.kept`), is evaluated in SQL in one
         statement, after its ownership is folded here (a constant cost per
         event, as on every write); the others by the engine."""
         now, version = self.now, self.rules_version
@@ -776,7 +777,7 @@ class LeadBook:
         compiled: dict[str, list[State]] = {}
         for lead, events in new:
             plan = self._read_plan(lead.industry)
-            if plan is None or plan.python_kinds or any(e.at > now for e in events):
+            if plan is None or plan.python_kinds or plan.kept or any(e.at > now for e in events):
                 engine_leads.append((lead, events))
                 continue
             folded = engine.fold_lead(lead, engine.effective_events(events))

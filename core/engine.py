@@ -236,6 +236,10 @@ class ReadPlan:
     decays: str | None = None
     #: the cadence's promise that the clock never brings a follow-up sooner
     due_decays: bool = False
+    #: the ``x_`` values a projection stores (``listed`` or ``stored``
+    #: features): the statement does not compute them, a new lead's first
+    #: projection needs the engine
+    kept: tuple[str, ...] = ()
     _compiled: dict = attrs.field(factory=dict, eq=False, repr=False)
 
     @property
@@ -271,7 +275,12 @@ def read_plan(rules: IndustryRules) -> ReadPlan | None:
     decays = card.decays
     return ReadPlan(statement, own.signature(rules.ownership), rules, python_kinds, rules.ownership.protection_days,
                     tuple(card.scale), decays,
-                    decays is not None and rules.cadence is not None and rules.cadence.decays)
+                    decays is not None and rules.cadence is not None and rules.cadence.decays, _kept(card))
+
+
+def _kept(card) -> tuple[str, ...]:
+    """The ``x_`` values a projection stores: those lists or reports read."""
+    return tuple(f.name for f in card.features if getattr(f, "listed", False) or getattr(f, "stored", False))
 
 
 def _expiry(compiled: _Compiled, row: dict) -> dt.datetime | None:
@@ -389,8 +398,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
 
     verdicts = evaluate(card, rows, explain) if card is not None else [None] * len(rows)
     shown = [f.name for f in card.features if f.name.startswith("x_")] if card is not None else []
-    kept = tuple(f.name for f in card.features if getattr(f, "listed", False) or getattr(f, "stored", False)) \
-        if card is not None else ()
+    kept = _kept(card) if card is not None else ()
     for i, (lead, events), row, verdict, ownership, unseen in zip(idxs, leads, rows, verdicts, owners, unseen_at):
         reasons: list[Reason] = []
         grade = score = None

@@ -472,3 +472,24 @@ def test_an_import_stores_every_new_lead_as_the_engine_projects_it(office, db_pa
         assert book.refresh() == 0
     finally:
         book.close()
+
+
+def test_an_imported_lead_stores_the_values_its_industrys_reports_read(run, db_path, tmp_path):
+    """Software's follow-up count and stage history are read from the stored
+    state (the follow-ups report, the funnel): an import stores them for its
+    new leads, as ``lead add`` does, though the compiled statement does not
+    compute them."""
+    assert run("init", "--industry", "software_sales").exit_code == 0
+    assert run("agent", "add", "李娜").exit_code == 0
+    path = tmp_path / "s.csv"
+    path.write_text("姓名,性别,手机,需求,来访日期,置业顾问\n张伟,男,13800138000,CRM,2026-03-01,李娜\n"
+                    "王芳,女,13900139000,ERP,2026-03-02,李娜\n", encoding="utf-8")
+    path = str(path)
+    result = run("import", path, "--industry", "software_sales", "--json", now=NOW)
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(db_path)
+    try:
+        extras = [json.loads(e) for (e,) in conn.execute("SELECT extra FROM lead_state ORDER BY lead_id")]
+    finally:
+        conn.close()
+    assert len(extras) == 2 and all(e["x_follow_ups"] == {"count": 0} for e in extras), extras

@@ -219,32 +219,57 @@ def _read_workbook(path: str, wanted: tuple[str, ...]):
         for name in wanted or names:
             try:
                 sheet = wb.get_sheet_by_name(name)
-                grid = sheet.to_python(skip_empty_area=False)
                 merged = sheet.merged_cell_ranges or []
             except Exception as e:
-                raise LeadcycleError(N_("{path}: sheet {name!r} cannot be read ({name2}); "
-                                        "save the workbook again from Excel"),
-                                     path=path, name=name, name2=type(e).__name__) from None
-            out.append((name, _fill_down([list(r) for r in grid], merged)))
+                raise _unreadable(path, name, e) from None
+            out.append((name, _SheetRows(path, name, sheet, tuple(merged))))
     finally:
-        wb.close()
+        wb.close()  # the sheets read keep their cells
     return out, _date1904(path)
 
 
-def _fill_down(grid: list[list[Any]], merged) -> list[tuple[int, list[Any]]]:
-    """Rows numbered as the sheet shows them, a merge spanning rows filled
-    down (each row of it holds the first cell's value)."""
-    for (r0, c0), (r1, c1) in merged:
-        if r1 <= r0 or r0 >= len(grid):
-            continue
-        value = grid[r0][c0] if c0 < len(grid[r0]) else None
-        for r in range(r0 + 1, min(r1, len(grid) - 1) + 1):
-            row = grid[r]
-            for c in range(c0, c1 + 1):
-                while len(row) <= c:
-                    row.append("")
-                row[c] = value
-    return [(i + 1, [None if c == "" else c for c in row]) for i, row in enumerate(grid)]
+def _unreadable(path: str, name: str, e: Exception) -> LeadcycleError:
+    return LeadcycleError(N_("{path}: sheet {name!r} cannot be read ({name2}); "
+                             "save the workbook again from Excel"),
+                          path=path, name=name, name2=type(e).__name__)
+
+
+@attrs.frozen
+class _SheetRows:
+    """A sheet's rows, numbered as the sheet shows them, a merge spanning
+    rows filled down (each row of it holds the first cell's value); made
+    from calamine's cells row by row each time they are iterated, so no
+    grid of Python values is held."""
+
+    path: str
+    name: str
+    sheet: Any = attrs.field(eq=False, repr=False)
+    merged: tuple = ()
+
+    def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
+        starts: dict[int, list[tuple[int, int, int]]] = {}  # first row → (last row, first col, last col)
+        for (r0, c0), (r1, c1) in self.merged:
+            if r1 > r0:
+                starts.setdefault(r0, []).append((r1, c0, c1))
+        active: list[tuple[int, int, int, Any]] = []  # (last row, first col, last col, value)
+        start = self.sheet.start
+        pad = [""] * (start[1] if start else 0)  # calamine leaves out the empty columns on the left
+        try:
+            for i, cells in enumerate(self.sheet.iter_rows()):
+                row = [*pad, *cells]
+                if active:
+                    active = [a for a in active if a[0] >= i]
+                    for _, c0, c1, value in active:
+                        while len(row) <= c1:
+                            row.append("")
+                        row[c0:c1 + 1] = [value] * (c1 - c0 + 1)
+                for r1, c0, c1 in starts.get(i, ()):
+                    active.append((r1, c0, c1, row[c0] if c0 < len(row) else None))
+                yield i + 1, [None if c == "" else c for c in row]
+        except LeadcycleError:
+            raise
+        except Exception as e:  # calamine's own error for a cell it cannot convert
+            raise _unreadable(self.path, self.name, e) from None
 
 
 def _date1904(path: str) -> bool:

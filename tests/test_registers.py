@@ -450,3 +450,34 @@ def test_fuzz_random_rows_give_a_reason_for_every_reject(tmp_path_factory, seed)
         book.close()
     assert result.imported + result.merged + result.unchanged + result.rejected + result.skipped == len(rows)
     assert all(reason.strip() for _, _, reason in result.rejects)
+
+
+def test_a_sheet_off_the_corner_is_read_row_by_row_with_its_merges_filled_down(tmp_path):
+    """A register that starts at C3 (blank rows above, blank columns to the
+    left), with a date merged over three visits and an agent over two: the
+    rows are numbered as Excel shows them, each merged row holds the first
+    cell's value, and reading the sheet twice gives the same rows (the
+    import reads it once for the header, once for the rows)."""
+    import openpyxl
+
+    from leadcycle.registers import read_register
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["C3"], ws["D3"], ws["E3"] = "姓名", "来访日期", "置业顾问"
+    for r, name in enumerate(["张伟", "王芳", "李雷", "韩梅"], start=4):
+        ws.cell(row=r, column=3, value=name)
+    ws["D4"], ws["E4"], ws["D7"], ws["E6"] = "2026-03-01", "李娜", "2026-03-02", "王强"
+    ws.merge_cells("D4:D6")
+    ws.merge_cells("E4:E5")
+    path = tmp_path / "off.xlsx"
+    wb.save(path)
+    register = read_register(str(path), lambda h: h in {"姓名", "来访日期", "置业顾问"})
+    [table] = register.tables
+    assert (table.header_row, table.headers) == (3, ["", "", "姓名", "来访日期", "置业顾问"])
+    rows = list(table.rows)
+    assert rows == [(4, [None, None, "张伟", "2026-03-01", "李娜"]),
+                    (5, [None, None, "王芳", "2026-03-01", "李娜"]),
+                    (6, [None, None, "李雷", "2026-03-01", "王强"]),
+                    (7, [None, None, "韩梅", "2026-03-02", None])]
+    assert list(table.rows) == rows

@@ -565,6 +565,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
 
     zone = book._zone()
     several = len(register.tables) > 1
+    forms = {name: _register_forms(ind) for name, ind in industries.items()}
 
     def normalise(src: _Source) -> _Row:
         """The row validated and normalised as ``lead add`` would, with its
@@ -600,7 +601,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         if ind_name is None:
             raise LeadcycleError(N_("no industry: fill the industry column or give --industry"))
         ind = industries[ind_name]
-        _register_values(ind, attributes, now, zone, register.date1904)
+        _register_values(forms[ind_name], attributes, now, zone, register.date1904)
         channel = values.get("channel", "visit")
         channel = _CHANNELS.get(str(channel).strip().lower(), str(channel))
         relation = values.get("relation")
@@ -692,33 +693,54 @@ def _targets(src: _Source) -> Iterator[tuple[str, Any]]:
                 yield target, combine.value(by_key)
 
 
-def _register_values(ind: Industry, attributes: dict[str, Any], now: dt.datetime, zone,
+def _register_values(forms: dict[str, str], attributes: dict[str, Any], now: dt.datetime, zone,
                      date1904: bool) -> None:
     """Attribute values as registers write them, in the forms the fields
     take (:mod:`leadcycle.cells`): ``120㎡`` and ``140-160`` for an area,
     ``3次`` for a visit count, a date cell or ``3月7日`` for a date; a time
     kept as text (the last follow-up) in the office's zone to the minute.
-    What does not read stays as written, for the field's own check to name."""
-    fields = {f.name: f for f in ind.fields}
+    What does not read stays as written, for the field's own check to name.
+    ``forms``: the industry's :func:`_register_forms`."""
     for key, raw in list(attributes.items()):
-        field = fields.get(key)
-        if field is None:
+        form = forms.get(key)
+        if form is None:
             continue
         try:
-            if cells.is_area(field):
+            if form == "area":
                 attributes[key] = cells.parse_area(raw)
-            elif key == "visits_as_imported":
+            elif form == "count":
                 attributes[key] = cells.parse_count(raw)
-            elif field.type == "date" and not isinstance(raw, str) or (
-                    field.type == "date" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(raw))):
-                attributes[key] = cells.parse_moment(raw, now=now, zone=zone, date1904=date1904).date().isoformat()
-            elif key in MOMENT_ATTRIBUTES:
+            elif form == "date":
+                if not isinstance(raw, str) or not _ISO_DATE.fullmatch(raw):
+                    attributes[key] = cells.parse_moment(raw, now=now, zone=zone,
+                                                         date1904=date1904).date().isoformat()
+            elif form == "moment":
                 attributes[key] = cells.parse_moment(raw, now=now, zone=zone, date1904=date1904).isoformat(
                     sep=" ", timespec="minutes")
         except LeadcycleError:
-            if key == "visits_as_imported" or field.type == "date":
+            if form in ("count", "date"):
                 raise
             # a text attribute that is no moment: kept as written
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _register_forms(ind: Industry) -> dict[str, str]:
+    """The attributes of ``ind`` a register writes in forms of its own
+    (:func:`_register_values`), by the form: decided once per industry,
+    not for every cell of an import."""
+    forms = {}
+    for field in ind.fields:
+        if cells.is_area(field):
+            forms[field.name] = "area"
+        elif field.name == "visits_as_imported":
+            forms[field.name] = "count"
+        elif field.type == "date":
+            forms[field.name] = "date"
+        elif field.name in MOMENT_ATTRIBUTES:
+            forms[field.name] = "moment"
+    return forms
 
 
 class _InTimeOrder:

@@ -27,6 +27,7 @@ def _is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
+@functools.lru_cache(maxsize=65536)  # an import's names repeat (张伟, 王芳…)
 def search_key(name: str | None) -> str:
     """``张伟`` → ``zw zhangwei``; Latin names in lower case, one word per
     run of letters (``ZHANG Wei`` → ``zw zhangwei``)."""

@@ -118,3 +118,23 @@ def test_due_of_one_agent_flags_the_software_lead_that_lapsed_from_them(run, db_
         items = [i for i in json.loads(r.output) if i["kind"] == "lapsed_before_follow_up_4"]
         assert [(i["lead_id"], i["owner"], i["phone_masked"]) for i in items] == (
             [(lapsed, AGENT, True)] if flagged else []), day
+
+
+@pytest.mark.parametrize("day, owned", [(90, True), (91, False)])  # machinery: 90 days of protection
+def test_a_plugins_due_items_by_agent_hold_only_the_leads_they_have(day, owned):
+    """The machinery plugin's items (a site deadline passed) read the
+    agent's leads by name after ``due`` evaluated the agent's leads alone."""
+    from leadcycle.reports.daily import due_items
+
+    book = LeadBook.create(":memory:", ["machinery"], now=T0)
+    book.add_agent(AGENT)
+    with book.at(T0):
+        lead = book.add_lead("machinery", name="周建设路桥", gender="M", phone="13800000001", need="挖掘机",
+                             agent=AGENT, attributes={"site_deadline": "2026-03-20"}).lead.id
+    with book.at(T0 + dt.timedelta(days=day)):
+        mine = [(i["lead_id"], i["owner"]) for i in due_items(book, AGENT, "en") if i["kind"] == "site_deadline_passed"]
+        everyone = [(i["lead_id"], i["owner"]) for i in due_items(book, None, "en")
+                    if i["kind"] == "site_deadline_passed"]
+    assert mine == ([(lead, AGENT)] if owned else [])
+    assert everyone == [(lead, AGENT if owned else None)]
+    book.close()

@@ -1321,9 +1321,10 @@ class Store:
 
     def get_state(self, lead_id: int) -> State | None:
         """The lead's projection as this run sees it (stored, or evaluated
-        by the last ``LeadBook.refresh``)."""
+        by the last ``LeadBook.refresh``; its owner now, if an agent's list
+        left it as stored: :meth:`defer_owners`)."""
         self._ensure_live(lay=False)
-        if self._deferred:
+        if self._deferred:  # this lead only: a point read stays one
             self._lay_owners(lead_id)
         rows = list(self.db.query(f"SELECT * FROM {LIVE} WHERE lead_id = ?", [lead_id]))
         return self._state(rows[0]) if rows else None

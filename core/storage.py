@@ -1433,6 +1433,25 @@ class Store:
         self._deferred.add(agent)
         self._deferred_at = (now, plans)
 
+    def _note_computed(self, at: str) -> None:
+        """Stored projections were computed for the clock ``at``: the latest
+        such clock is what :meth:`_later_than` reads."""
+        self.conn.execute("INSERT INTO meta(key, value) VALUES ('max_computed_at', ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)", (at,))
+
+    def settle_computed_at(self) -> None:
+        """Record the latest clock any stored projection was computed for
+        (after a ``rescore``, which may have rewritten every row for an
+        earlier clock): a read before it checks for rows from its future."""
+        self.conn.execute("DELETE FROM meta WHERE key = 'max_computed_at'")
+        self.conn.execute("INSERT INTO meta(key, value) SELECT 'max_computed_at', max(computed_at) FROM lead_state "
+                          "HAVING max(computed_at) IS NOT NULL")
+
+    def _later_than(self, t: str) -> bool:
+        """Whether some stored projection was computed for a clock after ``t``."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_computed_at'").fetchone()
+        return row is not None and row[0] is not None and row[0] > t
+
     def _lay_owners(self, lead_id: int | None = None) -> None:
         """Lay over the deferred agents' stored rows (or ``lead_id``'s, if it
         is one) whose protection ran out by the run's clock their owner at
@@ -1469,25 +1488,6 @@ class Store:
         # term would scan every row the agent was ever stored with)
         return ("((s.owner = ? AND s.owner_until > ?) OR (s.owner = ? AND s.owner_until IS NULL))",
                 [owner, self._deferred_at[0].isoformat(), owner])
-
-    def _note_computed(self, at: str) -> None:
-        """Stored projections were computed for the clock ``at``: the latest
-        such clock is what :meth:`_later_than` reads."""
-        self.conn.execute("INSERT INTO meta(key, value) VALUES ('max_computed_at', ?) "
-                          "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)", (at,))
-
-    def settle_computed_at(self) -> None:
-        """Record the latest clock any stored projection was computed for
-        (after a ``rescore``, which may have rewritten every row for an
-        earlier clock): a read before it checks for rows from its future."""
-        self.conn.execute("DELETE FROM meta WHERE key = 'max_computed_at'")
-        self.conn.execute("INSERT INTO meta(key, value) SELECT 'max_computed_at', max(computed_at) FROM lead_state "
-                          "HAVING max(computed_at) IS NOT NULL")
-
-    def _later_than(self, t: str) -> bool:
-        """Whether some stored projection was computed for a clock after ``t``."""
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_computed_at'").fetchone()
-        return row is not None and row[0] is not None and row[0] > t
 
     def save_compiled(self, plan, now: dt.datetime, industry: str, rules_version: str | None) -> int:
         """Store every lead of ``industry`` evaluated at ``now`` by its

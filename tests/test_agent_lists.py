@@ -12,8 +12,11 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leadcycle import LeadBook
+from leadcycle.errors import Refused
 
 T0 = dt.datetime(2026, 3, 5, 9, 0)
 #: the midnight after day 30 of the protection that started on T0's day
@@ -137,4 +140,51 @@ def test_a_plugins_due_items_by_agent_hold_only_the_leads_they_have(day, owned):
                     if i["kind"] == "site_deadline_passed"]
     assert mine == ([(lead, AGENT)] if owned else [])
     assert everyone == [(lead, AGENT if owned else None)]
+    book.close()
+
+
+#: a lead: who registers it, then entries (hours after T0, kind, by whom)
+lead = st.tuples(st.sampled_from((AGENT, OTHER)), st.lists(st.tuples(
+    st.integers(min_value=0, max_value=40 * 24), st.sampled_from(("visit", "follow_up", "deposit")),
+    st.sampled_from((AGENT, OTHER))), max_size=4))
+LOG_DATA = {"deposit": {"amount": 1000}, "follow_up": {"reaction": "positive"}}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(lead, min_size=1, max_size=4), st.lists(st.integers(min_value=0, max_value=80 * 24), max_size=4),
+       st.booleans())
+def test_after_an_agents_list_every_read_sees_who_has_their_leads(leads, hours, shorter):
+    """Whatever the entries and the clock (windows, deals, a changed
+    protection period): after one agent's list and due list, a point read
+    and the pool tell who has each lead stored as the agent's, as ``show``
+    does from the log."""
+    book = LeadBook.create(":memory:", ["realestate"], now=T0)
+    for name in (AGENT, OTHER):
+        book.add_agent(name)
+    ids, last = [], T0
+    for n, (registrar, entries) in enumerate(leads):
+        with book.at(T0):
+            ids.append(book.add_lead("realestate", name=f"客户{n}", gender="F", phone=f"1390000{n:04d}",
+                                     need="两房", agent=registrar, attributes=A_RATED).lead.id)
+        for h, kind, who in sorted(entries):
+            last = max(last, T0 + dt.timedelta(hours=h))
+            with book.at(last):
+                try:  # an entry on a colleague's lead may be refused: nothing is written then
+                    book.log(ids[-1], kind, agent=who, data=LOG_DATA.get(kind, {}),
+                             note="回访" if kind == "follow_up" else None)
+                except Refused:
+                    pass
+    if shorter:
+        book.set_setting("ownership.protection_days", 15)
+    stored = dict(book.store.conn.execute("SELECT lead_id, owner FROM lead_state"))
+    for h in hours:
+        with book.at(last + dt.timedelta(hours=h)):
+            listed = {r["id"] for r in book.list(owner=AGENT)}
+            book.due(AGENT)
+            owners = {i: book.record(i).state.owner for i in ids}
+            assert listed == {i for i, who in owners.items() if who == AGENT}
+            theirs = [i for i in ids if AGENT in (stored[i], owners[i])]
+            assert {i: book.store.get_state(i).owner for i in theirs} == {i: owners[i] for i in theirs}
+            pooled = {r["id"] for r in book.store.query_leads(pool=True)}
+            assert {i for i in theirs if i in pooled} == {i for i in theirs if owners[i] is None}
     book.close()

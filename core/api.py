@@ -830,9 +830,11 @@ class LeadBook:
         folds = {name: (plan.fold_version, plan.protection_days) for name, plan in plans.items()}
         settled = settled_sql(plans, grade, due_by)
         if owner is not None and self.store.folds_ready():
-            # the agent's leads the clock took away need only their owner now
-            stale, taken = self.store.agent_stale(self.now, version, owner, folds, settled)
-            self.store.overlay_owners(folds, self.now, [i for i in taken if i not in self._live_done])
+            # the agent's leads the clock took away are not evaluated: a read
+            # by the agent's name leaves them out, any other read lays their
+            # owner now over them when it needs it (Store.defer_owners)
+            stale = self.store.agent_stale(self.now, version, owner, folds, settled)
+            self.store.defer_owners(folds, self.now, owner)
         else:
             stale = self.store.stale_lead_ids(self.now, version, settled)
         stale = [i for i in stale if i not in self._live_done]

@@ -613,6 +613,18 @@ def _owners_at(plans: Mapping[str, tuple[str, int]], now: dt.datetime) -> tuple[
     return out[0], out[1]
 
 
+def _trusted_folds(plans: Mapping[str, tuple[str, int]]) -> tuple[str, list]:
+    """SQL over a stored row ``s`` (and its arguments): its ownership fold
+    carries the signature its industry's compiled reads trust (``plans``:
+    industry → (fold signature, days)), so its owner at a later clock
+    follows from it (:func:`_owners_at`); false without plans."""
+    parts, args = [], []
+    for industry, (fold_version, _) in sorted(plans.items()):
+        parts.append("(s.industry = ? AND s.fold_version = ?)")
+        args += [industry, fold_version]
+    return (f"({' OR '.join(parts)})" if parts else "0"), args
+
+
 #: what :meth:`Store.agent_stale` reads of an agent's stored rows
 _AGENT_COLUMNS = ("lead_id", "industry", "grade", "owner", "next_follow_up", "computed_at", "rules_version",
                   *(c for c, _ in FOLD_COLUMNS))
@@ -662,6 +674,11 @@ class Store:
         self.locked_at: dt.datetime | None = None
         #: the tallies kept in ``facts`` beside the per-kind rows
         self.tallies: tuple[Tally, ...] = CORE_TALLIES
+        #: the agents whose lists this run evaluated alone, with the clock
+        #: and the industries' folds (:meth:`defer_owners`): their stored
+        #: leads the clock took away are laid over only when a read needs it
+        self._deferred: set[str] = set()
+        self._deferred_at: tuple[dt.datetime, Mapping[str, tuple[str, int]]] | None = None
 
     # ------------------------------------------------------------ opening
 
@@ -1215,9 +1232,17 @@ class Store:
     # is never written by a read, and every query of the run sees one
     # consistent answer.
 
-    def _ensure_live(self) -> None:
-        if self._live_ready:
-            return
+    def _ensure_live(self, lay: bool = True) -> None:
+        """Make the live view ready for a query. ``lay`` first lays over
+        the leads an agent's list left as stored their owner at the run's
+        clock (:meth:`defer_owners`): every read needs it but the overlay's
+        own writes and a read by an agent's name (:meth:`_owned_by`)."""
+        if not self._live_ready:
+            self._create_live()
+        if lay and self._deferred:
+            self._lay_owners()
+
+    def _create_live(self) -> None:
         # this program's columns, whatever the file has: a read does not
         # upgrade a database an older leadcycle wrote (its first write does),
         # and the columns it lacks read as NULL
@@ -1237,15 +1262,16 @@ class Store:
         self.overlay_epoch += 1
 
     def clear_overlay(self) -> None:
-        self._ensure_live()
+        self._ensure_live(lay=False)
         self.conn.execute("DELETE FROM temp.state_overlay")
+        self._deferred, self._deferred_at = set(), None
 
     def add_overlay(self, states: Iterable[State], rules_version: str | None,
                     absent: Iterable[int] = ()) -> None:
         """Lay states evaluated by a read over the stored ones, for this
         connection only; the ``absent`` leads (registered after the read's
         clock) are hidden from it."""
-        self._ensure_live()
+        self._ensure_live(lay=False)
         self.conn.executemany(
             f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(_STATE_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(_STATE_COLUMNS))})", self._state_rows(states, rules_version))
@@ -1263,7 +1289,7 @@ class Store:
         events after ``now``, registered after it) are left to the engine."""
         from .sqlrules import bind
 
-        self._ensure_live()
+        self._ensure_live(lay=False)
         ids = json.dumps(lead_ids)
         folds = [c for c, _ in FOLD_COLUMNS]
         cols = ["lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up", "follow_up_kind",
@@ -1297,8 +1323,11 @@ class Store:
 
     def get_state(self, lead_id: int) -> State | None:
         """The lead's projection as this run sees it (stored, or evaluated
-        by the last ``LeadBook.refresh``)."""
-        self._ensure_live()
+        by the last ``LeadBook.refresh``; its owner now, if an agent's list
+        left it as stored: :meth:`defer_owners`)."""
+        self._ensure_live(lay=False)
+        if self._deferred:  # this lead only: a point read stays one
+            self._lay_owners(lead_id)
         rows = list(self.db.query(f"SELECT * FROM {LIVE} WHERE lead_id = ?", [lead_id]))
         return self._state(rows[0]) if rows else None
 
@@ -1328,13 +1357,10 @@ class Store:
 
     def agent_stale(self, now: dt.datetime, rules_version: str | None, agent: str,
                     plans: Mapping[str, tuple[str, int]],
-                    settled: tuple[str, list] | None = None) -> tuple[list[int], list[int]]:
-        """What one agent's list at ``now`` needs, found in SQL from the
-        agent's own rows: ``(stale, taken)``. ``stale`` are the leads the
-        agent may own at ``now`` whose stored projection does not hold;
-        ``taken`` the leads stored as theirs that the clock has taken from
-        them (a lapse, a recognition window that closed): their owner is
-        all the list needs (:meth:`overlay_owners`).
+                    settled: tuple[str, list] | None = None) -> list[int]:
+        """The leads one agent's list at ``now`` must evaluate, found in SQL
+        from the agent's own rows: those the agent may own at ``now`` whose
+        stored projection does not hold.
 
         ``plans`` gives, per industry whose reads compile, the signature its
         stored folds must carry and the protection period: a lead of such an
@@ -1347,52 +1373,67 @@ class Store:
         The candidates come through indexes. Under unchanged rules a lead the
         agent may own now is stored with them as owner or as the receiver of
         an open recognition window, because the stored owner was computed at
-        an earlier clock, and a lapse is not undone by time alone; under
-        changed rules (another protection period, say) any lead whose fold
-        names them, and every lead whose fold the new rules do not trust;
-        always, every lead stored without a fold (an entry of it came after
-        the clock its row was computed for: only the engine can tell who has
-        it once that entry counts)."""
-        t, v = _iso(now), rules_version
-        trusted, trusted_args, untrusted, untrusted_args = [], [], [], []
+        an earlier clock, and a lapse is not undone by time alone; of the
+        leads stored as theirs, those whose stored protection ran out by
+        ``now`` (``owner_until``, by the (owner, owner_until) index, as the
+        list's floor reads it) are left out when their fold is trusted: the
+        clock gave them to the pool or to a window's receiver, who is not the
+        agent (:meth:`defer_owners`), so the work does not grow with the
+        leads the clock took from the agent. Under changed rules (another
+        protection period, say) any lead whose fold names them, and every
+        lead whose fold the new rules do not trust; always, every lead stored
+        without a fold (an entry of it came after the clock its row was
+        computed for: only the engine can tell who has it once that entry
+        counts)."""
+        t, v, exact = _iso(now), rules_version, now.isoformat()
+        untrusted, untrusted_args = [], []
         for industry, (fold_version, _) in sorted(plans.items()):
-            trusted.append("(s.industry = ? AND s.fold_version = ?)")
-            trusted_args += [industry, fold_version]
             untrusted.append(f"SELECT lead_id FROM lead_state WHERE {_OTHER_RULES} AND +industry = ? "
                              "AND fold_version IS NOT ?")
             untrusted_args += [v, v, industry, fold_version]
+        trusted, trusted_args = _trusted_folds(plans)
         (owner_now, owner_args), _ = _owners_at(plans, now)
-        trust = f"({' OR '.join(trusted)}) AND s.computed_at <= ?" if trusted else "0"
+        trust = f"{trusted} AND s.computed_at <= ?" if plans else "0"
         # rows the list cannot show, whatever the clock did to them (a list
         # by grade, a due list: :func:`settled_sql`)
         unsettled, unsettled_args = (f" AND NOT ({_TRUSTED} AND {settled[0]})", [v, t, *settled[1]]) \
             if settled is not None else ("", [])
         later = self._later_than(t)
-        branches = ["SELECT lead_id FROM lead_state WHERE owner = ?",
+        # the agent's rows of an industry whose reads do not compile: only
+        # the engine tells their owner, whatever their stored protection says
+        python = sorted(set(self.enabled_industries()) - set(plans))
+        branches = ["SELECT lead_id FROM lead_state WHERE owner = ? AND owner_until > ?",
+                    "SELECT lead_id FROM lead_state WHERE owner = ? AND owner_until IS NULL",
+                    f"SELECT lead_id FROM lead_state WHERE owner = ? AND owner_until <= ? "
+                    f"AND +industry IN ({', '.join('?' * len(python))})" if python else None,
                     "SELECT lead_id FROM lead_state WHERE fold_window_to = ?",
                     "SELECT lead_id FROM lead_state WHERE fold_version IS NULL",
                     f"SELECT lead_id FROM lead_state WHERE {_OTHER_RULES} AND +fold_owner = ?",
                     "SELECT lead_id FROM lead_state WHERE computed_at > ?" if later else None,
                     *untrusted]
-        branch_args = [agent, agent, v, v, agent, *([t] if later else []), *untrusted_args]
+        branch_args = [agent, exact, agent, *([agent, exact, *python] if python else []), agent, v, v, agent,
+                       *([t] if later else []), *untrusted_args]
         # a row that holds at ``now`` holds its owner too: the owner is
         # computed for the stale ones only
         sql = (f"WITH mine AS ({' UNION '.join(b for b in branches if b)}), "
                f"rows AS MATERIALIZED (SELECT {', '.join('s.' + c for c in _AGENT_COLUMNS)}, "
-               "s.owner IS ? AS stored_mine, "
                "(s.expires_at <= ? OR s.rules_version IS NOT ? OR s.computed_at > ?) AS stale "
                "FROM mine JOIN lead_state s ON s.lead_id = mine.lead_id) "
-               f"SELECT s.lead_id, s.stored_mine, {trust} AS trusted, {owner_now} AS owner_now "
-               f"FROM rows s WHERE s.stale{unsettled}")
-        rows = self.conn.execute(sql, [*branch_args, agent, t, v, t, *trusted_args,
-                                       *([t] if trusted else []), *owner_args, *unsettled_args])
-        stale, taken = [], []
-        for lead_id, stored_mine, is_trusted, now_owner in rows:
-            if not is_trusted or now_owner == agent:
-                stale.append(lead_id)
-            elif stored_mine:
-                taken.append(lead_id)
-        return sorted(stale), sorted(taken)
+               f"SELECT s.lead_id FROM rows s WHERE s.stale{unsettled} "
+               f"AND (NOT coalesce({trust}, 0) OR {owner_now} IS ?)")
+        rows = self.conn.execute(sql, [*branch_args, t, v, t, *unsettled_args, *trusted_args,
+                                       *([t] if plans else []), *owner_args, agent])
+        return sorted(r[0] for r in rows)
+
+    def defer_owners(self, plans: Mapping[str, tuple[str, int]], now: dt.datetime, agent: str) -> None:
+        """``agent``'s list at ``now`` was evaluated alone (:meth:`agent_stale`):
+        their stored leads the clock took away keep their stored rows. A
+        read by an agent's name leaves them out, as their stored protection
+        ran out by ``now`` (:meth:`_owned_by`); any other read first lays
+        their owner at ``now`` over them (:meth:`_lay_owners`) — work that
+        grows with their number, which lists and due lists by agent never do."""
+        self._deferred.add(agent)
+        self._deferred_at = (now, plans)
 
     def _note_computed(self, at: str) -> None:
         """Stored projections were computed for the clock ``at``: the latest
@@ -1413,21 +1454,42 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_computed_at'").fetchone()
         return row is not None and row[0] is not None and row[0] > t
 
-    def overlay_owners(self, plans: Mapping[str, tuple[str, int]], now: dt.datetime, lead_ids: list[int]) -> None:
-        """Lay over the stored rows of ``lead_ids`` their owner at ``now``
-        and the end of its protection, computed from the stored fold (see
-        :meth:`agent_stale`): the rest of each row is the stored one, which
-        a full evaluation (the next :meth:`LeadBook.refresh` without an
-        agent) replaces."""
-        if not lead_ids:
-            return
-        self._ensure_live()
+    def _lay_owners(self, lead_id: int | None = None) -> None:
+        """Lay over the deferred agents' stored rows (or ``lead_id``'s, if it
+        is one) whose protection ran out by the run's clock their owner at
+        that clock and the end of its protection, computed from the trusted
+        stored fold (:meth:`defer_owners`): the rest of each row is the
+        stored one, which a full evaluation (the next
+        :meth:`LeadBook.refresh` without an agent) replaces."""
+        now, plans = self._deferred_at
+        agents = sorted(self._deferred)
         (owner, owner_args), (until, until_args) = _owners_at(plans, now)
+        trusted, trusted_args = _trusted_folds(plans)
         cols = [c for c in _STATE_COLUMNS if c not in ("owner", "owner_until")]
+        one = "s.lead_id = ? AND " if lead_id is not None else ""
         self.conn.execute(
             f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(cols)}, owner, owner_until) "
             f"SELECT {', '.join('s.' + c for c in cols)}, {owner}, {until} FROM main.lead_state s "
-            f"WHERE s.lead_id IN ({DIALECT['ids']})", [*owner_args, *until_args, json.dumps(lead_ids)])
+            f"WHERE {one}s.owner IN ({', '.join('?' * len(agents))}) AND s.owner_until <= ? "
+            f"AND {trusted} AND s.computed_at <= ? AND s.lead_id NOT IN (SELECT lead_id FROM temp.state_overlay)",
+            [*owner_args, *until_args, *([lead_id] if lead_id is not None else []), *agents, now.isoformat(),
+             *trusted_args, _iso(now)])
+        if lead_id is None:
+            self._deferred = set()
+
+    def _owned_by(self, owner: str) -> tuple[str, list]:
+        """``s.owner = owner`` over the live view, as SQL and its arguments,
+        without the stored rows an agent's list left as they were whose
+        owner's protection ran out by the run's clock (:meth:`defer_owners`):
+        the floor's ``owner_until`` test, through the (owner, owner_until)
+        index. A row the run evaluated, or that holds at its clock, keeps
+        its owner past the clock: the test leaves it in."""
+        if not self._deferred:
+            return "s.owner = ?", [owner]
+        # two ranges of the index, each a term of its own (an OR inside one
+        # term would scan every row the agent was ever stored with)
+        return ("((s.owner = ? AND s.owner_until > ?) OR (s.owner = ? AND s.owner_until IS NULL))",
+                [owner, self._deferred_at[0].isoformat(), owner])
 
     def save_compiled(self, plan, now: dt.datetime, industry: str, rules_version: str | None,
                       lead_ids: list[int] | None = None) -> int:
@@ -1495,13 +1557,16 @@ class Store:
                     limit: int | None = None, q: tuple[str, str] | None = None) -> Iterator[dict]:
         """Leads with their live state, filtered; ``q`` is a search as
         :func:`leadcycle.search.classify` reads it (``("phone", "8000")``)."""
-        self._ensure_live()
+        self._ensure_live(lay=owner is None)
         where, args = [], []
-        for col, val in (("s.industry", industry), ("s.grade", grade), ("s.stage", stage),
-                         ("s.owner", owner)):
+        for col, val in (("s.industry", industry), ("s.grade", grade), ("s.stage", stage)):
             if val is not None:
                 where.append(f"{col} = ?")
                 args.append(val)
+        if owner is not None:
+            mine, more = self._owned_by(owner)
+            where.append(mine)
+            args += more
         if pool:
             where.append("s.owner IS NULL")
         if q is not None:
@@ -1519,15 +1584,22 @@ class Store:
 
     def due_rows(self, until: dt.date, owner: str | None = None) -> list[dict]:
         """Leads whose next follow-up falls on or before ``until``, through
-        the ``(owner, next_follow_up)`` index."""
-        self._ensure_live()
+        the ``(owner, next_follow_up)`` index — or, after an agent's list
+        left the leads the clock took from them as stored
+        (:meth:`defer_owners`), through the agent's rows whose protection
+        runs past the clock (``(owner, owner_until)``): a lead the clock took
+        keeps its stored follow-up, long overdue, so the first index would
+        go through every one of them."""
+        self._ensure_live(lay=owner is None)
+        mine, more = self._owned_by(owner) if owner is not None else (None, [])
+        due = "+s.next_follow_up" if mine is not None and self._deferred else "s.next_follow_up"  # +: no index
         sql = ("SELECT l.id, l.industry, l.name, l.phone, l.created_at, s.grade, s.stage, s.owner, "
                f"s.next_follow_up, s.follow_up_kind, s.score, s.extra FROM {LIVE} s "
-               "JOIN leads l ON l.id = s.lead_id WHERE s.next_follow_up <= ?")
+               f"JOIN leads l ON l.id = s.lead_id WHERE {due} <= ?")
         args: list = [until.isoformat()]
-        if owner is not None:
-            sql += " AND s.owner = ?"
-            args.append(owner)
+        if mine is not None:
+            sql += f" AND {mine}"
+            args += more
         return list(self.db.query(sql, args))
 
     def lapsing_rows(self, after: dt.datetime, until: dt.datetime, owner: str | None = None,
@@ -1535,14 +1607,15 @@ class Store:
         """Owned leads whose protection period ends (``owner_until``) in
         ``(after, until]``, through the ``(owner, owner_until)`` index: one
         range per owner (every agent when ``owner`` is None)."""
-        self._ensure_live()
+        self._ensure_live(lay=owner is None)
         sql = ("SELECT l.id, l.industry, l.name, l.phone, l.created_at, s.grade, s.stage, s.owner, "
                f"s.owner_until, s.next_follow_up FROM {LIVE} s JOIN leads l ON l.id = s.lead_id "
                "WHERE s.owner_until > ? AND s.owner_until <= ?")
         args: list = [_iso(after), _iso(until)]
         if owner is not None:
-            sql += " AND s.owner = ?"
-            args.append(owner)
+            mine, more = self._owned_by(owner)
+            sql += f" AND {mine}"
+            args += more
         else:
             sql += " AND s.owner IN (SELECT name FROM agents)"
         if industry is not None:
@@ -1607,14 +1680,15 @@ class Store:
     def date_attribute_passed(self, industry: str, key: str, day: dt.date, owner: str | None = None) -> list[dict]:
         """Leads of ``industry`` (with their live grade and owner) whose date
         attribute ``key`` is before ``day``, as ``day`` (its ISO date)."""
-        self._ensure_live()
+        self._ensure_live(lay=owner is None)
         attr = DIALECT["json"].format(col="l.attributes", key=key)
         sql = (f"SELECT l.id, l.name, l.phone, s.grade, s.owner, date({attr}) AS day FROM {LIVE} s "
                f"JOIN leads l ON l.id = s.lead_id WHERE s.industry = ? AND date({attr}) < ?")
         args: list = [industry, day.isoformat()]
         if owner is not None:
-            sql += " AND s.owner = ?"
-            args.append(owner)
+            mine, more = self._owned_by(owner)
+            sql += f" AND {mine}"
+            args += more
         return list(self.db.query(sql + " ORDER BY l.id", args))
 
     def states_with_extra_flag(self, industry: str, path: str, owner: str | None = None) -> list[dict]:
@@ -1622,13 +1696,14 @@ class Store:
         JSON ``path`` (``$.x_account.change_due``): the items a plugin's due
         list or review acts on, through the (industry, …) or (owner, …)
         index rather than a scan of every lead."""
-        self._ensure_live()
+        self._ensure_live(lay=owner is None)
         sql = (f"SELECT l.id, l.name, l.phone, s.grade, s.owner, s.extra FROM {LIVE} s "
                "JOIN leads l ON l.id = s.lead_id WHERE s.industry = ? AND json_extract(s.extra, ?) = 1")
         args: list = [industry, path]
         if owner is not None:
-            sql += " AND s.owner = ?"
-            args.append(owner)
+            mine, more = self._owned_by(owner)
+            sql += f" AND {mine}"
+            args += more
         return list(self.db.query(sql + " ORDER BY l.id", args))
 
     def grade_counts(self) -> list[tuple[str, str | None, int]]:
@@ -1749,9 +1824,10 @@ class Store:
                  "data": json.loads(r[4] or "{}")} for r in self.conn.execute(sql + " ORDER BY id", args)]
 
     def owned_lead_ids(self, agent: str) -> list[int]:
-        self._ensure_live()
+        self._ensure_live(lay=False)
+        mine, args = self._owned_by(agent)
         return [r[0] for r in self.conn.execute(
-            f"SELECT lead_id FROM {LIVE} WHERE owner = ? ORDER BY lead_id", (agent,))]
+            f"SELECT s.lead_id FROM {LIVE} s WHERE {mine} ORDER BY s.lead_id", args)]
 
     def save_credit(self, lead_id: int, rows: list[tuple], at: dt.datetime) -> None:
         """Replace the lead's credit ledger: ``rows`` are ``(deal_event_id,

@@ -888,6 +888,11 @@ class LeadBook:
         on after the last batch that was committed."""
         if industry is not None:
             self.industry(industry)
+        with self.store.bulk():
+            return self._rescore(batch_size, industry, progress, refold)
+
+    def _rescore(self, batch_size: int, industry: str | None, progress: Callable[[int], None] | None,
+                 refold: bool) -> dict[str, dict[str | None, int]]:
         ctx = self.context
         version = self.rules_version
         now = self.now  # one clock for the whole run (a live one moves on meanwhile)

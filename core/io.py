@@ -645,7 +645,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     run = uuid.uuid4().hex  # rows repeated within this run are merged, not skipped
     source = os.path.basename(path)
     rehearsal = book.store.transaction(rollback=True) if dry_run else contextlib.nullcontext()
-    with _InTimeOrder(register, readings, book.now, zone, result) as ordered:
+    with _InTimeOrder(register, readings, book.now, zone, result) as ordered, book.store.bulk():
         if industry is None and not all("industry" in r.targets for r in ordered.filled[:1]):
             raise LeadcycleError(N_("which industry? give --industry NAME (or an industry column)"))
         try:

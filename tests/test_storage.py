@@ -95,3 +95,19 @@ def test_only_the_values_lists_and_reports_read_are_stored(demo_db):
     assert kept["realestate"] == set()
     assert kept["machinery"] == {"x_account"}
     assert kept["software_sales"] <= {"x_follow_ups", "x_stage"} and "x_follow_ups" in kept["software_sales"]
+
+
+def test_bulk_work_has_a_larger_cache_and_gives_it_back(fresh_db):
+    """An import and ``rescore`` write every lead with a 64 MB page cache;
+    the connection has its own back afterwards, even when the work fails."""
+    from leadcycle.storage import BULK_CACHE_KIB
+
+    store = fresh_db.store
+    before = store.conn.execute("PRAGMA cache_size").fetchone()[0]
+    with store.bulk():
+        assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -BULK_CACHE_KIB
+    with pytest.raises(ZeroDivisionError), store.bulk():
+        1 / 0
+    assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == before
+    fresh_db.rescore()
+    assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == before

@@ -437,8 +437,9 @@ _SORTED_LOG = "temp.facts_log"
 
 def _rebuild_sql(tallies: Iterable[Tally]) -> list[tuple[str, list]]:
     """The statements that rebuild every lead's facts into an empty
-    ``facts``: the rows of :func:`_facts_sql`, at about a third of its cost
-    (issue #17). That statement groups the log once per tally, each time
+    ``facts``: the rows of :func:`_facts_sql` in about 60 % of its time
+    (issue #17; at 100,000 leads 2.7 times one ``GROUP BY`` over the log,
+    against 4.4). That statement groups the log once per tally, each time
     sorting it anew, and writes each tally's rows all over the table.
 
     Here the log is sorted once, into a temporary table keyed by (lead,
@@ -572,7 +573,7 @@ def _fill_facts(conn: sqlite3.Connection, tallies: Iterable[Tally], lead_ids: li
     """Rewrite the facts of ``lead_ids`` (every lead when None) from the log."""
     if lead_ids is None:
         # a new table rather than DELETE, which removed the rows one by one
-        # (a sixth of the former rebuild's time)
+        # (1 s of the former 7 s at 100,000 leads)
         conn.execute("DROP TABLE facts")
         conn.execute(FACTS_TABLE)
         with _roomy_cache(conn):

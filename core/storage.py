@@ -548,9 +548,10 @@ def tallies_signature(tallies: Iterable[Tally]) -> str:
     return hashlib.sha256(repr(kept).encode()).hexdigest()[:16]
 
 
-#: the page cache of a full rebuild, in KiB (SQLite's default is 2 MiB),
-#: for the database and for its temporary tables
-REBUILD_CACHE_KIB = 65536
+#: the page cache of bulk work — an import, ``rescore``, a full facts
+#: rebuild (:meth:`Store.bulk`) — in KiB (SQLite's default is 2 MiB), for
+#: the database and for its temporary tables
+BULK_CACHE_KIB = 65536
 
 
 @contextlib.contextmanager
@@ -562,7 +563,7 @@ def _roomy_cache(conn: sqlite3.Connection) -> Iterator[None]:
     before = [(db, conn.execute(f"PRAGMA {db}.cache_size").fetchone()[0]) for db in ("main", "temp")]
     try:
         for db, _ in before:
-            conn.execute(f"PRAGMA {db}.cache_size = -{REBUILD_CACHE_KIB}")
+            conn.execute(f"PRAGMA {db}.cache_size = -{BULK_CACHE_KIB}")
         yield
     finally:
         for db, size in before:
@@ -620,9 +621,6 @@ def m011_foldless_rows(db: Database) -> None:
     db.execute("CREATE INDEX lead_state_foldless ON lead_state(lead_id) WHERE fold_version IS NULL")
     db.execute("DROP INDEX IF EXISTS lead_state_fold_owner")
 
-
-#: the page cache of bulk work (:meth:`Store.bulk`), in KiB
-BULK_CACHE_KIB = 64 * 1024
 
 #: a search (:func:`leadcycle.search.classify`): how a lead matches, and how
 #: good a match ranks (0 first): a phone's last digits, a pinyin's initials,
@@ -997,12 +995,8 @@ class Store:
         indexes (phones, row keys, moments), and with SQLite's default 2 MB
         each batch reads again the pages the last one wrote. Memory stays
         bounded: the cache, not the work, sets it."""
-        before = self.conn.execute("PRAGMA cache_size").fetchone()[0]
-        self.conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-        try:
+        with _roomy_cache(self.conn):
             yield self
-        finally:
-            self.conn.execute(f"PRAGMA cache_size = {before}")
 
     @contextlib.contextmanager
     def transaction(self, check: bool = True, *, rollback: bool = False) -> Iterator["Store"]:

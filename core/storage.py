@@ -387,19 +387,12 @@ def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts
     ctes = [f"eff AS MATERIALIZED ({effective})"]
     # the moments an ``after`` tally counts from: one row per lead, a
     # column per (anchor tally, first or last, by time or by order)
-    anchors: dict[tuple, str] = {}
+    anchors = _anchors(tallies)
     cols = []
-    for t in tallies:
-        if t.after is None:
-            continue
-        anchor = anchor_of(t, tallies)
-        key = (anchor, t.anchor, t.later_by)
-        if key not in anchors:
-            anchors[key] = f"a{len(anchors)}"
-            where, more = _tally_where(anchor)
-            agg = "min" if t.anchor == "first" else "max"
-            cols.append(f"{agg}(CASE WHEN {where} THEN {t.later_by} END) AS {anchors[key]}")
-            args += more
+    for (anchor, first, later_by), name in anchors.items():
+        where, more = _tally_where(anchor)
+        cols.append(f"{'min' if first == 'first' else 'max'}(CASE WHEN {where} THEN {later_by} END) AS {name}")
+        args += more
     if cols:
         ctes.append(f"anchors AS MATERIALIZED (SELECT lead_id, {', '.join(cols)} FROM eff GROUP BY lead_id)")
     selects = ["SELECT lead_id, kind, count(*), min(at), max(at), max(id) FROM eff GROUP BY lead_id, kind"]
@@ -486,20 +479,13 @@ def _rebuild_sql(tallies: Iterable[Tally]) -> list[tuple[str, list]]:
 
     agg = "count(*), min(e.at), max(e.at), max(e.id)"
     # the moments the ``after`` tallies count from, one row per lead that has one
-    anchors: dict[tuple, str] = {}
+    anchors = _anchors(tallies)
     ctes, args = [], []
-    for t in tallies:
-        if t.after is None:
-            continue
-        anchor = anchor_of(t, tallies)
-        key = (anchor, t.anchor, t.later_by)
-        if key not in anchors:
-            anchors[key] = f"a{len(anchors)}"
-            test, more = counted(anchor)
-            ctes.append(f"{anchors[key]} AS MATERIALIZED (SELECT e.lead_id, "
-                        f"{'min' if t.anchor == 'first' else 'max'}(e.{t.later_by}) AS v "
-                        f"FROM {log} e WHERE {test} GROUP BY e.lead_id)")
-            args += more
+    for (anchor, first, later_by), name in anchors.items():
+        test, more = counted(anchor)
+        ctes.append(f"{name} AS MATERIALIZED (SELECT e.lead_id, {'min' if first == 'first' else 'max'}"
+                    f"(e.{later_by}) AS v FROM {log} e WHERE {test} GROUP BY e.lead_id)")
+        args += more
     selects = [f"SELECT e.lead_id, e.kind, {agg} FROM {log} e WHERE e.live GROUP BY e.lead_id, e.kind",
                # everything logged, voids and voided entries too (see _facts_sql)
                f"SELECT e.lead_id, '{LOGGED}', {agg} FROM {log} e GROUP BY e.lead_id"]
@@ -518,6 +504,16 @@ def _rebuild_sql(tallies: Iterable[Tally]) -> list[tuple[str, list]]:
             (f"WITH {', '.join(ctes)} " if ctes else "") +
             f"SELECT * FROM ({' UNION ALL '.join(selects)}) ORDER BY 1, 2")
     return [*fill, (rows, args), (f"DROP TABLE {log}", [])]
+
+
+def _anchors(tallies: list[Tally]) -> dict[tuple[Tally, str, str], str]:
+    """The moments the ``after`` tallies count from, each once, named
+    ``a0``, ``a1``…: (anchor tally, first or last, by time or by order)."""
+    anchors: dict[tuple[Tally, str, str], str] = {}
+    for t in tallies:
+        if t.after is not None:
+            anchors.setdefault((anchor_of(t, tallies), t.anchor, t.later_by), f"a{len(anchors)}")
+    return anchors
 
 
 def anchor_of(tally: Tally, tallies: Iterable[Tally]) -> Tally:

@@ -76,8 +76,8 @@ def _list_profiles(ctx, _param, value):
 @click.option("--dry-run", is_flag=True, help="Show what would be imported, merged and rejected; write nothing.")
 @click.option("--agent", help="Receiving agent for rows without one (置业顾问).")
 @click.option("--add-agents", is_flag=True, help="Create agents named in the file who do not exist yet.")
-@click.option("--batch-size", type=click.IntRange(min=1, max=BATCH_MAX), default=1000, show_default=True,
-              help="Rows per transaction.")
+@click.option("--batch-size", type=click.IntRange(min=1, max=BATCH_MAX), show_default="10,000",
+              help="Rows per transaction (a run killed half-way keeps the batches it committed).")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
 def import_cmd(env, file, industry, maps, profile, sheets, header_row, dry_run, agent, add_agents, batch_size,
@@ -109,7 +109,7 @@ def import_cmd(env, file, industry, maps, profile, sheets, header_row, dry_run, 
     leadcycle import clues.xlsx --industry software_sales --profile yudao_clue
     leadcycle import all.jsonl
     """
-    from leadcycle.io import count_rows, import_file
+    from leadcycle.io import BATCH, count_rows, import_file
 
     book = env.book()
     from leadcycle import history
@@ -122,7 +122,8 @@ def import_cmd(env, file, industry, maps, profile, sheets, header_row, dry_run, 
     total = count_rows(file) if show and os.path.exists(file) else None
     with _progress("importing", total, show) as update:
         result = import_file(book, file, industry, mapping=mapping, agent=agent, add_agents=add_agents,
-                             batch_size=batch_size, progress=update, profile=profile, sheets=tuple(sheets),
+                             batch_size=batch_size or BATCH, progress=update, profile=profile,
+                             sheets=tuple(sheets),
                              header_row=header_row, dry_run=dry_run)
     out = result.to_json()
     if as_json:

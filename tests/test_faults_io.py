@@ -609,3 +609,12 @@ def test_fuzz_import_never_escapes_an_exception(office, tmp_path, data):
         for row in read_rejects(rejects):
             assert int(row[0]) >= 2 and row[1].strip(), row
         rejects.unlink()
+
+
+def test_the_import_says_its_default_batch_size(run):
+    """``import --help`` names the batch size ``leadcycle.io`` uses when
+    none is given (the CLI does not import it at start-up to read it)."""
+    from leadcycle.io import BATCH
+
+    shown = " ".join(run("import", "--help").output.split())
+    assert f"default: ({BATCH:,})" in shown

@@ -767,18 +767,17 @@ class LeadBook:
     def _project_new(self, new: list[tuple[Lead, list[Event]]]) -> None:
         """Store the projections of leads written in this transaction with
         their first events (an import's new leads). An industry whose rules
-        compile, with no value that lists read from the stored row
-        (:attr:`engine.ReadPlan.python_kinds`) and none stored
-        (:attr:`engine.ReadPlan.kept`), is evaluated in SQL in one
-        statement, after its ownership is folded here (a constant cost per
-        event, as on every write); the others by the engine."""
+        compile and that stores no ``x_`` value (:attr:`engine.ReadPlan.kept`:
+        the statement computes none) is evaluated in SQL in one statement,
+        after its ownership is folded here (a constant cost per event, as on
+        every write); the others by the engine."""
         now, version = self.now, self.rules_version
-        engine_leads: list[tuple[Lead, list[Event]]] = []
+        engine_leads: list[int] = []
         compiled: dict[str, list[State]] = {}
         for lead, events in new:
             plan = self._read_plan(lead.industry)
-            if plan is None or plan.python_kinds or plan.kept or any(e.at > now for e in events):
-                engine_leads.append((lead, events))
+            if plan is None or plan.kept or any(e.at > now for e in events):
+                engine_leads.append(lead.id)
                 continue
             folded = engine.fold_lead(lead, engine.effective_events(events))
             if folded != lead:
@@ -795,11 +794,7 @@ class LeadBook:
             self.store.save_compiled(self._read_plan(industry), now, industry, version,
                                      [s.lead_id for s in states])
         if engine_leads:
-            projected = engine.project_batch(self.context, engine_leads, now, self._cache)
-            for (old, _), (lead, _s) in zip(engine_leads, projected):
-                if lead != old:
-                    self.store.update_lead(lead)
-            self.store.save_states((s for _, s in projected), version)
+            self._reproject(engine_leads, explain=False)
 
     def refresh(self, owner: str | None = None, grade: str | None = None,
                 due_by: dt.date | None = None) -> int:

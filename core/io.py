@@ -128,7 +128,6 @@ EXPORT_HEADERS = {
 
 
 _QUALIFIED = re.compile(r"^.*[（(]\s*([a-z][a-z0-9_]*)\s*[)）]$")
-#: where a row's moment-valued attributes are kept as text (office time, to the minute)
 #: rows an import commits at a time. Each commit writes every index page
 #: its rows touched, and new rows land all over the indexes (phones, row
 #: keys, moments): batches of 10,000 took two thirds of the time batches of
@@ -136,6 +135,7 @@ _QUALIFIED = re.compile(r"^.*[（(]\s*([a-z][a-z0-9_]*)\s*[)）]$")
 #: run killed half-way keeps the batches it committed.
 BATCH = 10_000
 
+#: where a row's moment-valued attributes are kept as text (office time, to the minute)
 MOMENT_ATTRIBUTES = ("last_follow_up_at", "next_contact_at")
 
 

@@ -321,17 +321,26 @@ def detect_encoding(path: str) -> str:
         return _strict(path, "utf-8-sig")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _strict(path, "utf-16")
-    odd = even = 0
-    offset = 0
-    for chunk in _chunks(path):
+    odd = even = offset = 0
+    utf8: Any = codecs.getincrementaldecoder("utf-8")()  # None once the text is not UTF-8
+    for chunk in _chunks(path):  # one pass: the NULs of UTF-16 and whether it is UTF-8
         if b"\x00" in chunk:  # which half of each byte pair holds the NULs of ASCII digits
             odd += chunk[(1 - offset) % 2::2].count(0)
             even += chunk[offset % 2::2].count(0)
         offset += len(chunk)
+        if utf8 is not None:
+            try:
+                utf8.decode(chunk)
+            except UnicodeDecodeError:
+                utf8 = None
     if odd or even:
         return _strict(path, "utf-16-le" if odd >= even else "utf-16-be")
-    if _decodes(path, "utf-8"):
-        return "utf-8"
+    if utf8 is not None:
+        try:
+            utf8.decode(b"", final=True)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
     order = list(_CANDIDATES)
     try:
         import charset_normalizer

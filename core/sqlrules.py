@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 import math
+import re
 
 import attrs
 
@@ -185,9 +186,10 @@ def _bounded_sql(card: Scorecard, bounds: tuple[Cap, ...], grade: str, lower: bo
     parts = []
     for bound in bounds:
         sql, more = all_sql(bound.when)
-        rank, rank_args = _rank_sql("?", card.scale)
+        # the bound's grade is a constant: its rank is decided here, once
+        rank = card.scale.index(bound.grade) if bound.grade in card.scale else len(card.scale)
         parts.append(f"(CASE WHEN {sql} THEN {rank} ELSE {-1 if lower else len(card.scale) + 1} END)")
-        args += more + [bound.grade] + rank_args
+        args += more
     pick = DIALECT["greatest" if lower else "least"].format(args=", ".join([rank0, *parts]))
     whens = " ".join("WHEN ? THEN ?" for _ in card.scale)
     args += [x for i, g in enumerate(card.scale) for x in (i, g)]
@@ -206,26 +208,55 @@ class CompiledCard:
     args: tuple[Any, ...]
 
 
-def compile_scorecard(card: Scorecard, source: str, then: tuple[str, list] = ("", [])) -> CompiledCard:
+def compile_scorecard(card: Scorecard, source: str, then: tuple[str, list] = ("", []),
+                      keep: Iterable[str] | None = None) -> CompiledCard:
     """``card`` evaluated by SQL over ``source`` (see :class:`CompiledCard`).
     Computed once per command; the statement is then run in bulk. ``then``
     adds columns computed over the graded row (``grade`` and the
-    source's columns), with their arguments."""
+    source's columns), with their arguments; ``keep`` names the source's
+    columns ``then`` reads (SQL names), when the caller knows them: the
+    layers then carry only those and what the rules read, not every
+    column of the source (None: every column)."""
     score, score_args = _score_sql(card)
     grade, grade_args = _grade_sql(card)
-    capped, cap_args = _bounded_sql(card, card.caps, "_g0", lower=True)
-    floored, floor_args = _bounded_sql(card, card.floors, "_g1", lower=False)
+    keep = None if keep is None else tuple(keep)
+
+    def carry(*read: str) -> str:
+        """The columns a layer takes over from the one below it."""
+        return "*" if keep is None else ", ".join(dict.fromkeys(["lead_id", *read, *keep]))
+
+    def read_by(*bounds: tuple[Cap, ...]) -> list[str]:
+        return [column(cond.feature) for group in bounds for bound in group for cond in bound.when]
+
     # each layer materialised: flattened, every reference to the score or a
     # grade would copy its whole expression, and preparing the statement
-    # took longer than running it for an agent's leads
-    sql = (f"WITH f AS ({source}), "
-           f"s AS MATERIALIZED (SELECT *, {score} AS _score FROM f), "
-           f"g AS MATERIALIZED (SELECT *, {grade} AS _g0 FROM s), "
-           f"h AS MATERIALIZED (SELECT *, {capped} AS _g1 FROM g), "
-           f"c AS MATERIALIZED (SELECT *, {floored} AS _grade FROM h) "
-           f"SELECT lead_id, _score AS score, _grade AS grade{then[0]} FROM c")
-    return CompiledCard(tuple(features_of(card)), sql,
-                        (*score_args, *grade_args, *cap_args, *floor_args, *then[1]))
+    # took longer than running it for an agent's leads. A layer copies its
+    # rows, so it carries only the columns read above it (when ``keep``
+    # says which), and a grade with no caps or no floors skips that layer
+    bounded = [(name, bounds, later, lower) for name, bounds, later, lower in (
+        ("h", card.caps, card.floors, True), ("c", card.floors, (), False)) if bounds]
+    # every layer's grade has its own name (``*`` carries the ones below);
+    # the last one's is ``_grade``, which ``then`` reads
+    names = [f"_g{i}" for i in range(len(bounded))] + ["_grade"]
+    bounds_read = read_by(card.caps, card.floors)
+    if _mentioned(grade, ["_score"]):  # a ladder or thresholds over the score: the score first, once
+        grade_read = map(column, _mentioned(grade, features_of(card)))
+        layers = [f"s AS MATERIALIZED (SELECT {carry(*grade_read, *bounds_read)}, {score} AS _score FROM f)",
+                  f"g AS MATERIALIZED (SELECT {carry('_score', *bounds_read)}, {grade} AS {names[0]} FROM s)"]
+    else:
+        layers = [f"g AS MATERIALIZED (SELECT {carry(*bounds_read)}, {score} AS _score, {grade} AS {names[0]} "
+                  "FROM f)"]
+    args = [*score_args, *grade_args]
+    below = "g"
+    for i, (name, bounds, later, lower) in enumerate(bounded):
+        sql, more = _bounded_sql(card, bounds, names[i], lower)
+        layers.append(f"{name} AS MATERIALIZED (SELECT {carry('_score', *read_by(later))}, {sql} AS {names[i + 1]} "
+                      f"FROM {below})")
+        args += more
+        below = name
+    sql = (f"WITH f AS ({source}), {', '.join(layers)} "
+           f"SELECT lead_id, _score AS score, _grade AS grade{then[0]} FROM {below}")
+    return CompiledCard(tuple(features_of(card)), sql, (*args, *then[1]))
 
 
 # ------------------------------------------------------- the feature rows
@@ -477,8 +508,20 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
         args += stage_args
         last += 1
     source = f"WITH {', '.join(layers)} SELECT * FROM b{last}"
-    compiled = compile_scorecard(card, source, follow_up)
+    # the source's columns the row's own (stage, follow-up, owner, expiry) read
+    made = [*base, *(d.name for d in derived), "stage", "_stage_entered", "_registered", "_last_follow_up",
+            "owner", "_owner_until", *(f"_crossing{i}" for i in range(len(day_thresholds or {})))]
+    compiled = compile_scorecard(card, source, follow_up, keep=map(column, _mentioned(follow_up[0], made)))
     return CompiledCard(compiled.features, compiled.sql, (*args, *compiled.args))
+
+
+def _mentioned(sql: str, names: Iterable[str]) -> list[str]:
+    """The ``names`` that ``sql`` reads as columns, quoted or bare (a name
+    inside a string literal is not read)."""
+    bare = re.sub(r"'(?:[^']|'')*'", "''", sql)
+    said = {q.replace('""', '"') if q else w
+            for q, w in re.findall(r'"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_]*)', bare)}
+    return [n for n in names if n in said]
 
 
 #: later than any moment: what a minimum of moments starts from

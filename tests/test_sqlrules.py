@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from leadcycle import engine
 from leadcycle.rules import (Adjustment, Cap, Cond, Criterion, Dimension, GradeRule, Rating, Scorecard,
                              evaluate)
-from leadcycle.sqlrules import DIALECT, column, compile_scorecard, features_of
+from leadcycle.sqlrules import DIALECT, _mentioned, column, compile_scorecard, features_of
 
 FEATURES = ("a", "b", "c", "n_visit", "days")
 GRADES = ("A", "B", "C", "D")
@@ -85,9 +85,15 @@ def run_sql(card, docs):
     names = features_of(card)
     cols = ", ".join(f"{DIALECT['json'].format(col='doc', key=n)} AS {column(n)}" for n in names)
     source = f"SELECT lead_id{', ' + cols if cols else ''} FROM r"
-    compiled = compile_scorecard(card, source)
-    return {i: (score, grade) for i, score, grade in conn.execute(compiled.sql + " ORDER BY lead_id",
-                                                                   compiled.args)}
+    got = []
+    # every column carried through the layers, and only those the rules read
+    for keep in (None, ()):
+        compiled = compile_scorecard(card, source, keep=keep)
+        got.append({i: (score, grade) for i, score, grade in conn.execute(compiled.sql + " ORDER BY lead_id",
+                                                                           compiled.args)})
+    assert got[0] == got[1]
+    assert "SELECT *" not in compiled.sql
+    return got[0]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -463,3 +469,8 @@ def test_the_owner_by_sql_equals_the_engines(steps, days, colleague_last, later)
         with book.at(clock):
             book.log(leads[0].id, "visit", agent="王强")
     assert_compiled_equals_engine(book, "realestate", clock + dt.timedelta(minutes=later))
+
+
+def test_a_row_reads_the_columns_it_names_quoted_or_bare_not_in_literals():
+    sql = 'coalesce("n_visit" >= ?, 0), owner, \'stage\' AS x, "a ""b"""'
+    assert _mentioned(sql, ["n_visit", "owner", "stage", 'a "b"', "grade"]) == ["n_visit", "owner", 'a "b"']

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 from typing import Any, Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
@@ -1186,6 +1187,16 @@ _RULE_MODULES = ("engine", "rules", "sqlrules", "ownership", "corrections", "mod
 
 
 def code_fingerprint(plugins: tuple = ()) -> str:
+    """See :func:`_code_fingerprint`: once per process and set of plugins
+    (a plugin object that cannot be hashed is looked at every time)."""
+    try:
+        return _code_fingerprint(plugins)
+    except TypeError:
+        return _code_fingerprint.__wrapped__(plugins)
+
+
+@functools.lru_cache(maxsize=8)
+def _code_fingerprint(plugins: tuple) -> str:
     """A hash of the source a projection is computed by: the core's rule
     modules and every loaded plugin's package. A stored projection from
     another program (an upgrade, a plugin's new release, a developer's

@@ -19,7 +19,7 @@ from .corrections import effective_events
 from .model import Event, Label, Lead, Reason, State, Tally
 from .registry import Context, IndustryRules
 from .rules import Cond, Count, Derived, Expiring, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
-from .sqlrules import CompiledCard, Vocabulary, compile_industry
+from .sqlrules import CompiledCard, Vocabulary, compile_industry, python_read
 from .storage import CORE_TALLIES
 
 CORE_FIELDS = ("name", "gender", "phone", "need")
@@ -222,7 +222,6 @@ class ReadPlan:
     statement (scoped to given leads; the owner from the stored ownership
     fold) and the signature that fold must carry."""
 
-    statement: CompiledCard
     fold_version: str
     rules: IndustryRules = attrs.field(eq=False, repr=False)
     #: the entry kinds whose leads the engine evaluates (a listed value moves with them)
@@ -243,6 +242,15 @@ class ReadPlan:
     _compiled: dict = attrs.field(factory=dict, eq=False, repr=False)
 
     @property
+    def statement(self) -> CompiledCard:
+        """The statement scoped to given leads, compiled when first asked:
+        a read whose leads all hold as stored compiles nothing."""
+        if "scoped" not in self._compiled:
+            self._compiled["scoped"] = compile_sql(self.rules, cadence=True, scoped=True,
+                                                   python_kinds=self.python_kinds)
+        return self._compiled["scoped"]
+
+    @property
     def everyone(self) -> CompiledCard:
         """The same statement over every lead of the industry (``rescore``),
         compiled when first asked: a read needs only the scoped one."""
@@ -259,8 +267,6 @@ def read_plan(rules: IndustryRules) -> ReadPlan | None:
     the stored state, so it must be computed at every read) without naming
     the entries it moves with (``kinds``: then only the leads with one are
     the engine's)."""
-    from .sqlrules import NotCompiled
-
     card = rules.scorecard
     listed = [f for f in (card.features if card is not None else ()) if getattr(f, "listed", False)]
     if card is None or any(not f.kinds for f in listed):
@@ -268,12 +274,10 @@ def read_plan(rules: IndustryRules) -> ReadPlan | None:
     # a listed value that moves only with some entries: the leads with one
     # are left to the engine, the statement evaluates the others
     python_kinds = tuple(sorted({k for f in listed for k in f.kinds}))
-    try:
-        statement = compile_sql(rules, cadence=True, scoped=True, python_kinds=python_kinds)
-    except NotCompiled:
+    if python_read(card, rules.cadence, rules.stages):
         return None
     decays = card.decays
-    return ReadPlan(statement, own.signature(rules.ownership), rules, python_kinds, rules.ownership.protection_days,
+    return ReadPlan(own.signature(rules.ownership), rules, python_kinds, rules.ownership.protection_days,
                     tuple(card.scale), decays,
                     decays is not None and rules.cadence is not None and rules.cadence.decays, _kept(card))
 

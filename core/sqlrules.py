@@ -22,7 +22,7 @@ import re
 
 import attrs
 
-from .rules import Cap, Cond, Count, Rating, Ref, Scorecard
+from .rules import Cap, Cond, Count, Derived, Rating, Ref, Scorecard
 
 #: how a dialect spells what the generated SQL needs
 DIALECTS: dict[str, dict[str, str]] = {
@@ -367,23 +367,47 @@ def _value_sql(value) -> tuple[str, list]:
 NOW = object()
 
 
-def compile_stage(ladder) -> tuple[str, list, list[str]]:
-    """``(stage SQL, args, features read)`` for a :class:`~leadcycle.rules.StageLadder`
+def compile_stage(ladder) -> tuple[str, list]:
+    """``(stage SQL, args)`` for a :class:`~leadcycle.rules.StageLadder`
     (as :func:`leadcycle.engine._stage` finds it): computed — a terminal
     stage whose requirements hold, else the furthest stage whose
     requirements hold; advanced — the stage the last ``stage`` event
     entered (``_stage_entered``), else the first."""
     if ladder.mode != "computed":
-        return f"coalesce(_stage_entered, ?)", [ladder.stages[0].name], []
-    whens, args, read = [], [], []
+        return f"coalesce(_stage_entered, ?)", [ladder.stages[0].name]
+    whens, args = [], []
     ordered = [s for s in ladder.stages if s.terminal and s.requires] + \
         [s for s in reversed(ladder.stages) if not s.terminal]
     for stage in ordered:
         sql, more = all_sql(stage.requires)
         whens.append(f"WHEN {sql} THEN ?")
         args += more + [stage.name]
-        read += [c.feature for c in stage.requires]
-    return f"(CASE {' '.join(whens)} ELSE NULL END)", args, read
+    return f"(CASE {' '.join(whens)} ELSE NULL END)", args
+
+
+def rows_read(card: Scorecard, cadence=None, stages=None) -> list[str]:
+    """The features an industry's row is made of, each once: what the
+    scorecard, its derived values, the stage ladder (computed) and the
+    cadence read, less the derived values themselves."""
+    derived = [f for f in card.features if isinstance(f, (Derived, Count))]
+    own = {d.name for d in derived}
+    refs = [v.feature for d in derived if isinstance(d, Derived)
+            for v in (*(value for _, value in d.cases), d.default) if isinstance(v, Ref)]
+    read = [c.feature for d in derived for conds in _conditions_of(d) for c in conds]
+    if stages is not None and stages.mode == "computed":
+        read += [c.feature for stage in stages.stages for c in stage.requires]
+    if cadence is not None:
+        read += [c.feature for r in cadence.rules for c in r.when] + [c.feature for c in cadence.stop]
+    return list(dict.fromkeys([n for n in features_of(card) + read + refs if n not in own and n != "stage"]))
+
+
+def python_read(card: Scorecard, cadence=None, stages=None) -> list[str]:
+    """The features those rules read that only Python computes (a plugin's
+    :class:`~leadcycle.rules.Feature`): while there is one, the industry's
+    rules do not compile (:class:`NotCompiled`). Decided without building
+    any SQL."""
+    python = {f.name for f in card.features if not isinstance(f, (Derived, Count))}
+    return sorted(python & set(rows_read(card, cadence, stages)))
 
 
 def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stages=None,
@@ -404,31 +428,21 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
     value moves with them: the engine evaluates those). Raises
     :class:`NotCompiled` when a rule reads a Python
     :class:`~leadcycle.rules.Feature`."""
-    from .rules import Derived
-
     derived = [f for f in card.features if isinstance(f, (Derived, Count))]
-    python = {f.name for f in card.features if not isinstance(f, (Derived, Count))}
-    needed = features_of(card)
-    own = {d.name for d in derived}
-    refs = [v.feature for d in derived if isinstance(d, Derived)
-            for v in (*(value for _, value in d.cases), d.default) if isinstance(v, Ref)]
-    read = [c.feature for d in derived for conds in _conditions_of(d) for c in conds]
     follow_up: tuple[str, list] = ("", [])
     stage_sql = None
     if stages is not None:
-        stage_sql, stage_args, stage_read = compile_stage(stages)
-        read += stage_read
+        stage_sql, stage_args = compile_stage(stages)
     if cadence is not None:
-        due, kind, cadence_args, cadence_read = compile_cadence(cadence, "_grade")
-        read += cadence_read
+        due, kind, cadence_args = compile_cadence(cadence, "_grade")
         follow_up = (f", {due} AS next_follow_up, {kind} AS follow_up_kind", cadence_args)
     if cadence is not None or stage_sql is not None:  # the row of a list: the stage too (none without a ladder)
         follow_up = (f", {'stage' if stage_sql is not None else 'NULL'} AS stage{follow_up[0]}", follow_up[1])
     if row and cadence is None:
         follow_up = (f", {'stage' if stage_sql is not None else 'NULL'} AS stage, "
                      "NULL AS next_follow_up, NULL AS follow_up_kind", [])
-    base = list(dict.fromkeys([n for n in needed + read + refs if n not in own and n != "stage"]))
-    blocked = sorted(python & set(base))
+    base = rows_read(card, cadence, stages)
+    blocked = python_read(card, cadence, stages)
     if blocked:
         raise NotCompiled(f"{card.name}: {', '.join(blocked)} computed in Python")
     cols, args = [], []
@@ -596,19 +610,18 @@ def _grade_matches(rule_grade, grade_col: str) -> tuple[str, list]:
 
 
 def compile_cadence(cadence, grade_col: str = "grade", registered: str = "_registered",
-                    last: str = "_last_follow_up") -> tuple[str, str, list, list[str]]:
-    """``(next_follow_up SQL, follow_up_kind SQL, args, features read)``
+                    last: str = "_last_follow_up") -> tuple[str, str, list]:
+    """``(next_follow_up SQL, follow_up_kind SQL, args)``
     for :func:`leadcycle.rules.next_follow_up` over a row with the grade,
     the registration day and the day of the last follow-up (ISO text).
     The first conditional rule that holds wins, then the grade's rule,
     then the default; ``stop`` conditions plan nothing."""
     rules = list(cadence.rules)
-    whens, args, read = [], [], []
+    whens, args = [], []
     for i, r in enumerate(rules):
         if not r.when:
             continue
         conds, more = all_sql(r.when)
-        read += [c.feature for c in r.when]
         if r.grade is None:
             whens.append(f"WHEN {conds} THEN {i}")
             args += more
@@ -638,9 +651,8 @@ def compile_cadence(cadence, grade_col: str = "grade", registered: str = "_regis
             due_cases.append(f"WHEN {i} THEN {then}")
             kind_cases.append(f"WHEN {i} THEN 'follow_up'")
     stop, stop_args = all_sql(cadence.stop) if cadence.stop else ("0", [])
-    read += [c.feature for c in cadence.stop]
     due = f"(CASE WHEN {stop} THEN NULL ELSE (CASE {choice} {' '.join(due_cases)} END) END)" if due_cases else "NULL"
     kind = f"(CASE WHEN {stop} THEN NULL ELSE (CASE {choice} {' '.join(kind_cases)} END) END)" if kind_cases else "NULL"
     # the statement spells the choice twice (due, then kind): its arguments twice too
     one = [*stop_args, *args] if due_cases else []
-    return due, kind, one + one, read
+    return due, kind, one + one

@@ -474,3 +474,24 @@ def test_the_owner_by_sql_equals_the_engines(steps, days, colleague_last, later)
 def test_a_row_reads_the_columns_it_names_quoted_or_bare_not_in_literals():
     sql = 'coalesce("n_visit" >= ?, 0), owner, \'stage\' AS x, "a ""b"""'
     assert _mentioned(sql, ["n_visit", "owner", "stage", 'a "b"', "grade"]) == ["n_visit", "owner", 'a "b"']
+
+
+def test_a_read_plan_compiles_when_first_used_and_is_refused_where_a_rule_reads_python(fresh_db):
+    """Whether an industry's reads compile is decided from the rules alone
+    (no SQL built: a read whose leads all hold compiles nothing); a Python
+    feature read only by the cadence refuses the plan as the compiler would."""
+    import attrs
+
+    from leadcycle.rules import Feature
+    from leadcycle.sqlrules import NotCompiled
+
+    rules = fresh_db.context.for_industry("realestate")
+    plan = engine.read_plan(rules)
+    assert plan is not None and not plan._compiled
+    assert plan.statement is plan.statement and set(plan._compiled) == {"scoped"}
+    card = attrs.evolve(rules.scorecard, features=(*rules.scorecard.features, Feature("mood", L, lambda v: "ok")))
+    assert engine.read_plan(attrs.evolve(rules, scorecard=card)) is not None  # declared, read by nothing
+    moody = attrs.evolve(rules, scorecard=card, cadence=attrs.evolve(rules.cadence, stop=(Cond("mood", "==", "bad"),)))
+    assert engine.read_plan(moody) is None
+    with pytest.raises(NotCompiled, match="mood"):
+        engine.compile_sql(moody, cadence=True)

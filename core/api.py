@@ -1073,16 +1073,56 @@ class LeadBook:
         lead_ids = set(lead_ids)
         out: dict[int, str | None] = {}
         for industry, ids in self.store.industries_of(sorted(lead_ids)).items():
-            plan = self._read_plan(industry)
-            if plan is not None:
+            statement = self._grade_statement(industry)
+            if statement is not None:
                 out.update({i: row[1] for i, row in
-                            self.store.compiled_grades(plan.statement, moment, industry, ids).items()})
+                            self.store.compiled_grades(statement, moment, industry, ids).items()})
         rest = sorted(lead_ids - set(out))
         for batch in self.store.iter_lead_batches(ids=rest):
             past = [(lead, [e for e in events if e.at <= moment]) for lead, events in batch]
             for lead, state in engine.project_batch(self.context, past, moment):
                 out[lead.id] = state.grade if lead.created_at <= moment else None
         return out
+
+    def _grade_statement(self, industry: str, floors: bool = True):
+        """The industry's scorecard alone (score and grade, no row), scoped
+        to given leads, compiled once per run (``floors=False``: without
+        its floors); None where its reads are the engine's."""
+        plan = self._read_plan(industry)
+        if plan is None:
+            return None
+        key = ("grade", industry, floors)
+        if key not in self._cache:
+            rules = plan.rules if floors else attrs.evolve(
+                plan.rules, scorecard=attrs.evolve(plan.rules.scorecard, floors=()))
+            self._cache[key] = engine.compile_sql(rules, scoped=True, python_kinds=plan.python_kinds)
+        return self._cache[key]
+
+    def held_by_floor(self, lead_ids: Iterable[int]) -> set[int]:
+        """The leads of ``lead_ids`` a floor holds up at this run's clock:
+        their ratings make a worse grade (the rules' ``floor`` reason, as
+        real estate's D rating waits at C for a manager). In SQL where the
+        rules compile — the grade with the floors against the grade without
+        them, both from the facts —, by the engine for the others."""
+        lead_ids, held, seen = set(lead_ids), set(), set()
+        for industry, ids in self.store.industries_of(sorted(lead_ids)).items():
+            rules = self.context.rules.get(industry)
+            if rules is None or rules.scorecard is None or not rules.scorecard.floors:
+                seen.update(ids)  # nothing to hold anything up
+                continue
+            statement = self._grade_statement(industry)
+            if statement is None:
+                continue
+            floored = self.store.compiled_grades(statement, self.now, industry, ids)
+            unfloored = self.store.compiled_grades(self._grade_statement(industry, floors=False), self.now,
+                                                   industry, floored)
+            seen.update(unfloored)
+            held.update(i for i, row in unfloored.items() if row[1] != floored[i][1])
+        for batch in self.store.iter_lead_batches(ids=lead_ids - seen):
+            present = [(lead, [e for e in events if e.at <= self.now]) for lead, events in batch]
+            held.update(lead.id for lead, state in engine.project_batch(self.context, present, self.now)
+                        if any(r.rule == "floor" for r in state.reasons))
+        return held
 
     def owner_reasons(self, lead_ids: Iterable[int]) -> dict[int, Reason]:
         """Why each lead has the owner it has at this run's clock (its last

@@ -325,3 +325,29 @@ def test_a_long_review_says_it_is_working_on_a_terminal(realestate_office, monke
     told = run("--lang", lang, "review", "--dry-run", "--json", now="2026-03-12T10:00")
     assert told.exit_code == 0 and told.stderr.strip() == line
     json.loads(told.stdout)
+
+
+def test_the_leads_a_floor_holds_up_are_found_in_sql_as_the_engine_gives_its_reason(fresh_db):
+    """``held_by_floor`` (the review's "rated D, held at C") compares the
+    compiled grade with and without the floors; a lead with entries after
+    the clock goes to the engine. Both agree with the rules' own reason."""
+    import datetime as dt
+
+    book = fresh_db
+    rated = dict.fromkeys(("motivation", "region", "product", "price", "funds", "expected_deal"), "A")
+    for i, last in enumerate(("D", "C", "A", None)):
+        lead = book.add_lead("realestate", name=f"张{'一二三四'[i]}", gender="男", phone=f"1380013800{i}",
+                             need="三房", agent="李娜").lead.id
+        book.set(lead, rated, agent="李娜")
+        if last:
+            with book.at(book.now + dt.timedelta(days=1)):
+                book.set(lead, {"expected_deal": last}, agent="李娜")
+    ids = [r["id"] for r in book.list(industry="realestate")]
+    for moment in (book.now, book.now + dt.timedelta(days=1), book.now + dt.timedelta(days=9)):
+        with book.at(moment):
+            why = {i: [r.rule for r in book.record(i).state.reasons] for i in ids}
+            expected = {i for i, rules in why.items() if "floor" in rules}
+            assert book.held_by_floor(ids) == expected, (moment, why)
+            if moment > book.now:
+                assert expected == {ids[0]}
+    assert book.held_by_floor([]) == set()

@@ -192,27 +192,25 @@ def _review(book, apply: bool) -> list[dict]:
     book.refresh()
     current = {g: list(store.query_leads(industry=NAME, grade=g)) for g in ("A", "B", "C", "D")}
     ids = [r["id"] for g in ("A", "B", "C") for r in current[g]]
-    before: dict[int, str | None] = {}
-    events_of: dict[int, list] = {}
-    c_leads = {r["id"] for r in current["C"]}
-    held: set[int] = set()  # C leads the floor holds there: rated D, waiting for a manager
-    before.update(book.grades_at(ids, since))  # the grades a week ago
-    for batch in store.iter_lead_batches(ids=ids):
-        held |= _held_at_c(book, [(lead, events) for lead, events in batch if lead.id in c_leads], now)
-        events_of.update({lead.id: events for lead, events in batch})
+    before = book.grades_at(ids, since)  # the grades a week ago
+    # C leads the floor holds there: rated D, waiting for a manager
+    held = book.held_by_floor(r["id"] for r in current["C"])
+    # what each lead's log holds, kind by kind (voided entries left out):
+    # its count and its last moment
+    kinds = store.facts_for(ids)
+    stamp = since.replace(microsecond=0).isoformat()
+
+    def since_then(facts: dict, wanted) -> bool:
+        return any(k in facts and facts[k][2] > stamp for k in wanted)
 
     changes: list[dict] = []
-
-    def recently_reviewed(events):
-        return any(e.kind == "review" and e.at > since for e in events)
-
     for grade, row in [(g, r) for g in ("A", "B", "C") for r in current[g]]:
         lead_id = row["id"]
-        events = events_of.get(lead_id, [])
-        if any(e.kind in DECISION_KINDS for e in events) or recently_reviewed(events):
-            continue
+        facts = kinds.get(lead_id, {})
+        if any(k in facts for k in DECISION_KINDS) or since_then(facts, ("review",)):
+            continue  # decided, or reviewed within the period
         was = before.get(lead_id)
-        progressed = any(e.kind in PROGRESS_KINDS and e.at > since for e in events)
+        progressed = since_then(facts, PROGRESS_KINDS)
         if grade == "A" and was == "A":
             changes.append(_change(lead_id, row, "A", "B", "a_undecided", Label(
                 f"still undecided after {days} days as A (A on {since.date()} and now, no deposit or contract)",
@@ -255,19 +253,6 @@ def _review(book, apply: bool) -> list[dict]:
         for c in changes:
             c["written"] = False
     return changes
-
-
-def _held_at_c(book, lead_batch, now) -> set[int]:
-    """The leads of ``lead_batch`` held at C by the floor — their ratings
-    make D, no manager has approved it yet — by the rules' own reason at
-    ``now`` (the lists carry the grade, not the reasons)."""
-    from leadcycle import engine  # not at the top: keeps `leadcycle --help` fast
-
-    if not lead_batch:
-        return set()
-    present = [(lead, [e for e in events if e.at <= now]) for lead, events in lead_batch]
-    return {lead.id for lead, state in engine.project_batch(book.context, present, now)
-            if any(r.rule == "floor" for r in state.reasons)}
 
 
 def _needs_approval(lead_id, row, rule, why: Label) -> dict:

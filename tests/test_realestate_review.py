@@ -77,6 +77,18 @@ def test_a_with_a_deposit_is_decided(fresh_db):
     assert review(fresh_db, day(14)) == []
 
 
+def test_a_deposit_cancelled_leaves_the_lead_undecided(fresh_db):
+    """A voided entry is left out of the review as of every projection:
+    the client who took the deposit back (退定) is undecided again."""
+    lead = add(fresh_db, attributes=ALL_A)
+    with fresh_db.at(day(2)):
+        fresh_db.log(lead, "deposit", agent="李娜", data={"amount": 50000})
+    deposit = fresh_db.store.events_for(lead)[-1].id
+    with fresh_db.at(day(3)):
+        fresh_db.void(lead, deposit, reason="退定", agent="李娜", as_="cancel_subscription")
+    assert summary(review(fresh_db, day(14))) == [(lead, "A → B", True)]
+
+
 def test_running_twice_in_the_same_week_changes_nothing(fresh_db):
     lead = add(fresh_db, attributes=ALL_A)
     d = add(fresh_db, phone="13900000002", name="李四", attributes={**CAPPING_A, "motivation": "D"})

@@ -531,8 +531,9 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
 
 def _mentioned(sql: str, names: Iterable[str]) -> list[str]:
     """The ``names`` that ``sql`` reads as columns, quoted or bare (a name
-    inside a string literal is not read)."""
+    inside a string literal, or one a column is named ``AS``, is not read)."""
     bare = re.sub(r"'(?:[^']|'')*'", "''", sql)
+    bare = re.sub(r'\bAS\s+(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]*)', "", bare, flags=re.IGNORECASE)
     said = {q.replace('""', '"') if q else w
             for q, w in re.findall(r'"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_]*)', bare)}
     return [n for n in names if n in said]

@@ -472,8 +472,8 @@ def test_the_owner_by_sql_equals_the_engines(steps, days, colleague_last, later)
 
 
 def test_a_row_reads_the_columns_it_names_quoted_or_bare_not_in_literals():
-    sql = 'coalesce("n_visit" >= ?, 0), owner, \'stage\' AS x, "a ""b"""'
-    assert _mentioned(sql, ["n_visit", "owner", "stage", 'a "b"', "grade"]) == ["n_visit", "owner", 'a "b"']
+    sql = 'coalesce("n_visit" >= ?, 0), owner, \'stage\' AS x, "a ""b""", NULL AS stage, 1 as "grade"'
+    assert _mentioned(sql, ["n_visit", "owner", "stage", 'a "b"', "grade", "x"]) == ["n_visit", "owner", 'a "b"']
 
 
 def test_a_read_plan_compiles_when_first_used_and_is_refused_where_a_rule_reads_python(fresh_db):
@@ -495,3 +495,18 @@ def test_a_read_plan_compiles_when_first_used_and_is_refused_where_a_rule_reads_
     assert engine.read_plan(moody) is None
     with pytest.raises(NotCompiled, match="mood"):
         engine.compile_sql(moody, cadence=True)
+
+
+@pytest.mark.parametrize("industry", ["realestate", "software_sales", "machinery"])
+def test_a_row_compiles_without_a_stage_ladder(fresh_db, industry):
+    """A third-party industry may have a cadence and no stages: the row's
+    stage is NULL, and the layers carry no column the source lacks."""
+    import attrs
+
+    from leadcycle.engine import compile_sql
+    from leadcycle.sqlrules import bind
+
+    rules = attrs.evolve(fresh_db.context.for_industry(industry), stages=None)
+    for scoped in (False, True):
+        compiled = compile_sql(rules, cadence=True, scoped=scoped)
+        fresh_db.store.conn.execute(compiled.sql, bind(compiled, "2026-03-05T10:00:00", industry, "[]")).fetchall()

@@ -17,7 +17,10 @@ import click
 from leadcycle.errors import LeadcycleError
 from leadcycle.i18n import default_lang
 
-from .output import N_, _
+from .output import N_, _, interactive
+
+#: how many leads evaluated again because of other rules make a read note it
+STALE_NOTE = 1000
 
 
 class Env:
@@ -104,6 +107,19 @@ class Env:
             raise LeadcycleError(N_("--as {name!r} is not an agent of this database; see: leadcycle agent list"),
                                  name=self.as_name)
         return agent
+
+    def note_stale_rules(self) -> None:
+        """One line on a terminal when this run's reads evaluated many leads
+        because their stored projections were computed under other rules (an
+        upgraded leadcycle or plugin, a changed setting): every read does so
+        until ``rescore`` stores them again, and the operator should know."""
+        book = self._book
+        if book is None or book.evaluated < STALE_NOTE or not interactive():
+            return
+        other = book.store.count_other_rules(book.rules_version)
+        if other >= STALE_NOTE:
+            click.echo(_("note: {n} leads are stored under other rules (an upgrade, a changed setting), so every "
+                         "read evaluates them again; leadcycle rescore stores them anew").format(n=other), err=True)
 
     def close(self):
         if self._book is not None:
@@ -346,7 +362,10 @@ class LeadcycleGroup(TranslatedGroup):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            if isinstance(ctx.obj, Env):
+                ctx.obj.note_stale_rules()
+            return result
         except LeadcycleError as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise

@@ -121,6 +121,9 @@ class LeadBook:
         self._live_key: tuple | None = None
         self._live_done: set[int] = set()
         self._live_all = False
+        #: how many leads this run's reads evaluated (their stored
+        #: projection did not hold at the clock, or under these rules)
+        self.evaluated = 0
 
     # ----------------------------------------------------------- opening
 
@@ -835,6 +838,7 @@ class LeadBook:
             stale = self.store.stale_lead_ids(self.now, version, settled)
         stale = [i for i in stale if i not in self._live_done]
         self._live_done.update(stale)
+        self.evaluated += len(stale)
         self._live_all = owner is None and settled is None
         self._evaluate(stale)
         return len(stale)

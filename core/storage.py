@@ -1189,6 +1189,13 @@ class Store:
             (lead.name, lead.gender, lead.phone, lead.need, _json(lead.attributes), search_key(lead.name),
              lead.id))
 
+    def count_other_rules(self, rules_version: str) -> int:
+        """Stored projections computed under other rules than
+        ``rules_version`` (other settings, another program), which every
+        read must evaluate again until ``rescore``."""
+        return self.conn.execute(f"SELECT count(*) FROM lead_state WHERE {_OTHER_RULES}",
+                                 (rules_version, rules_version)).fetchone()[0]
+
     def count_leads(self, industry: str | None = None) -> int:
         if industry:
             return self.conn.execute("SELECT count(*) FROM leads WHERE industry = ?", (industry,)).fetchone()[0]

@@ -90,6 +90,30 @@ def test_a_setting_reaches_lists_on_the_next_command(run):
     assert grades(run, "2026-03-05", "--grade", "A") == []
 
 
+def test_reads_under_other_rules_say_on_a_terminal_that_rescore_stores_them_anew(run, monkeypatch):
+    """After an upgrade or a changed setting every stored row is from other
+    rules and every read evaluates them again: the operator is told, once
+    per command, on stderr only (never into --json)."""
+    from leadcycle.cli import app
+
+    monkeypatch.setattr(app, "interactive", lambda: True)
+    monkeypatch.setattr(app, "STALE_NOTE", 2)
+    software(run)
+    run("lead", "add", "--industry", "software_sales", "--name", "王芳", "--gender", "女", "--phone",
+        "13900139000", "--need", "CRM", "--agent", "李娜", now="2026-03-04T10:00")
+    assert run("list", now="2026-03-04T11:00").stderr == ""  # stored under these rules
+    assert run("settings", "set", "software_sales.grade_a_haves", "4").exit_code == 0
+    listed = run("list", "--json", now="2026-03-04T11:00")
+    assert [r["id"] for r in json.loads(listed.stdout)] == [1, 2]
+    assert listed.stderr.startswith("note: 2 leads are stored under other rules") and listed.stderr.count("\n") == 1
+    assert "leadcycle rescore" in listed.stderr
+    monkeypatch.setattr(app, "STALE_NOTE", 3)  # fewer than that many: no note
+    assert run("list", now="2026-03-04T11:00").stderr == ""
+    monkeypatch.setattr(app, "STALE_NOTE", 2)
+    assert run("rescore", now="2026-03-04T11:00").exit_code == 0
+    assert run("list", now="2026-03-04T11:00").stderr == ""
+
+
 def test_the_protection_setting_reaches_the_pool(run):
     run("init", "--industry", "realestate")
     run("agent", "add", "李娜")

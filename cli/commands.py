@@ -752,7 +752,10 @@ def _pooled(change) -> str:
 def rescore(env, industry, batch_size, refold, as_json):
     """Rebuild every projection from the event log.
 
-    Rebuild every projection from the event log; print the count per grade.
+    Every lead's facts are rebuilt from the log, then its projection is
+    stored at the run's clock under the current rules; the count per grade
+    is printed. Run it after an upgrade or a changed setting, so that lists
+    stay fast.
 
     Examples:
 

@@ -640,10 +640,13 @@ _IMPORT_TABLES = (
 )
 
 
-def _ledger_key(key: str) -> bytes:
+def _ledger_key(key: str | bytes) -> bytes:
     """A row key as ``imported_rows`` stores it: the hash's 16 bytes, not
-    its 32 hex characters. (A key no leadcycle wrote, not hex, keeps its
-    text's bytes: it stays on the ledger and never matches a row.)"""
+    its 32 hex characters (a key given as bytes is taken as it is). A key
+    no leadcycle wrote, not hex, keeps its text's bytes: it stays on the
+    ledger and never matches a row."""
+    if isinstance(key, bytes):
+        return key
     try:
         return bytes.fromhex(key)
     except (TypeError, ValueError):

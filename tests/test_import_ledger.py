@@ -180,10 +180,13 @@ def test_the_upgrade_keeps_keys_it_cannot_read_and_refuses_unknown_outcomes(tmp_
     try:
         assert store.imported_keys(["ab" * 16, "cd" * 16, "ef" * 16], "r3") == {"ab" * 16, "cd" * 16}
         assert store.imported_keys(["ab" * 16, "cd" * 16], "r2") == {"ab" * 16}  # r2's own rows: not skipped
+        cd, ef = bytes.fromhex("cd" * 16), bytes.fromhex("ef" * 16)
+        assert store.imported_keys([cd, ef], "r3") == {cd}  # the raw bytes, as they are
     finally:
         store.close()
     bad = sqlite3.connect(tmp_path / "bad.db")
-    bad.executescript("DROP TRIGGER import_keys_no_update; UPDATE import_keys SET outcome = 'lost' WHERE run = 'r2'")
+    bad.executescript("DROP TRIGGER import_keys_no_update; "
+                      "UPDATE import_keys SET outcome = 'lost' WHERE run = 'r2'")
     bad.close()
     store = Store.open(str(tmp_path / "bad.db"))
     try:

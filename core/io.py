@@ -15,7 +15,7 @@ dates:
   that does not parse (a quote never closed, text after a closing quote)
   is refused as a whole, naming the row;
 * each batch is one transaction that writes the leads, their events, their
-  projections and one ``import_keys`` entry per row: the row's normalised
+  projections and one import-ledger entry per row: the row's normalised
   content (:func:`row_key`). A run killed at any moment leaves whole
   batches only, and the next run skips the rows already committed —
   importing a register twice adds nothing, even saved again by Excel

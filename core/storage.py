@@ -197,14 +197,20 @@ def _no_change_sql(table: str, action: str) -> str:
             f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
 
 
-def _guards() -> dict[str, str]:
+#: the import ledger's tables (migration m012): one row per import run, one
+#: per register row it saw
+IMPORT_LEDGER = ("import_runs", "imported_rows")
+
+
+def _guards(ledger: tuple[str, ...] = IMPORT_LEDGER) -> dict[str, str]:
     """Every trigger that keeps evidence from being changed, by name, with
     the SQL that creates it (``verify`` checks both). The chained tables
-    refuse updates, deletes and rows without a hash; ``import_keys`` (the
-    import ledger) is append-only; ``leads`` and ``agents`` keep their
-    identity (their other columns are folded from the logs)."""
+    refuse updates, deletes and rows without a hash; the ``ledger`` tables
+    (the import ledger) are append-only; ``leads`` and ``agents`` keep their
+    identity (their other columns are folded from the logs). A migration
+    passes the ledger tables of its own time: those that exist then."""
     out = {}
-    for table in (*CHAINED, "import_keys"):
+    for table in (*CHAINED, *ledger):
         for action in ("UPDATE", "DELETE"):
             out[f"{table}_no_{action.lower()}"] = _no_change_sql(table, action)
         if table in CHAINED:
@@ -314,7 +320,8 @@ def m008_tamper_evidence(db: Database) -> None:
         for name in (f"{table}_no_update", f"{table}_no_delete"):
             db.execute(f"DROP TRIGGER IF EXISTS {name}")
         _backfill_chain(db.conn, table)
-    for name, sql in GUARDS.items():
+    ledger = tuple(t for t in ("import_keys", *IMPORT_LEDGER) if db[t].exists())  # m012 moves import_keys
+    for name, sql in _guards(ledger=ledger).items():
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
         db.execute(sql)
 
@@ -616,6 +623,76 @@ def m011_foldless_rows(db: Database) -> None:
     rules-version index gives)."""
     db.execute("CREATE INDEX lead_state_foldless ON lead_state(lead_id) WHERE fold_version IS NULL")
     db.execute("DROP INDEX IF EXISTS lead_state_fold_owner")
+
+
+#: what an import did with a row it recorded, as ``imported_rows.outcome``
+#: stores it (its index): new lead, merged into a lead, nothing new
+IMPORT_OUTCOMES = ("imported", "merged", "unchanged")
+_OUTCOME_CODES = {name: code for code, name in enumerate(IMPORT_OUTCOMES)}
+
+_IMPORT_TABLES = (
+    "CREATE TABLE IF NOT EXISTS import_runs (id INTEGER PRIMARY KEY, run TEXT NOT NULL UNIQUE, source TEXT, "
+    "imported_at TEXT)",
+    # 16 raw bytes of row_key's hash, keyed by itself: no rowid, no second index
+    "CREATE TABLE IF NOT EXISTS imported_rows (key BLOB PRIMARY KEY, run INTEGER NOT NULL, row_no INTEGER, "
+    f"lead_id INTEGER, outcome INTEGER NOT NULL CHECK (outcome BETWEEN 0 AND {len(IMPORT_OUTCOMES) - 1})) "
+    "WITHOUT ROWID",
+)
+
+
+def _ledger_key(key: str | bytes) -> bytes:
+    """A row key as ``imported_rows`` stores it: the hash's 16 bytes, not
+    its 32 hex characters (a key given as bytes is taken as it is). A key
+    no leadcycle wrote, not hex, keeps its text's bytes: it stays on the
+    ledger and never matches a row."""
+    if isinstance(key, bytes):
+        return key
+    try:
+        return bytes.fromhex(key)
+    except (TypeError, ValueError):
+        return str(key).encode("utf-8")
+
+
+@core_migrations()
+def m012_import_runs(db: Database) -> None:
+    """The import ledger in a fraction of its bytes (issue #17): a run's
+    file, id and moment once in ``import_runs`` (the moment its first batch
+    was written), each row as its key's 16 bytes, the run's number, the row
+    number, the lead and a one-digit outcome in ``imported_rows``. The rows
+    of ``import_keys`` move across in key order (full pages); it is dropped,
+    with its guards, and the new tables get theirs. (Applied again to a
+    file that has them — a test's downgrade of a later step — it keeps them.)"""
+    for sql in _IMPORT_TABLES:
+        db.execute(sql)
+    if db["import_keys"].exists():
+        _move_import_keys(db.conn)
+    for name, sql in _guards(ledger=IMPORT_LEDGER).items():
+        if name.startswith(IMPORT_LEDGER):
+            db.execute(f"DROP TRIGGER IF EXISTS {name}")
+            db.execute(sql)
+
+
+def _move_import_keys(conn: sqlite3.Connection) -> None:
+    """``import_keys``' rows into ``import_runs`` and ``imported_rows``."""
+    conn.execute("INSERT OR IGNORE INTO import_runs(run, source, imported_at) "
+                 "SELECT coalesce(run, ''), min(source), min(imported_at) FROM import_keys "
+                 "GROUP BY coalesce(run, '') ORDER BY min(imported_at)")
+    runs = dict(conn.execute("SELECT run, id FROM import_runs"))
+    rows = conn.execute("SELECT key, run, row_no, lead_id, outcome FROM import_keys ORDER BY key")
+    while chunk := rows.fetchmany(20_000):
+        conn.executemany("INSERT OR IGNORE INTO imported_rows(key, run, row_no, lead_id, outcome) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         [(_ledger_key(key), runs[run or ""], row_no, lead_id, _outcome_code(outcome, key))
+                          for key, run, row_no, lead_id, outcome in chunk])
+    conn.execute("DROP TABLE import_keys")
+
+
+def _outcome_code(outcome: str, key: str) -> int:
+    try:
+        return _OUTCOME_CODES[outcome]
+    except KeyError:
+        raise LeadcycleError(N_("the import ledger's row {key} has outcome {outcome!r}, which leadcycle "
+                                "never writes"), key=key, outcome=outcome) from None
 
 
 #: a search (:func:`leadcycle.search.classify`): how a lead matches, and how
@@ -1875,15 +1952,24 @@ class Store:
     # ----------------------------------------------------------- import
 
     def imported_keys(self, keys: list[str], run: str) -> set[str]:
-        """Which of these row keys an earlier import run committed."""
-        keys = list(set(keys))
+        """Which of these row keys (:func:`leadcycle.io.row_key`'s hex) an
+        earlier import run committed; rows this ``run`` recorded are not
+        among them (a row repeated in one file is merged, not skipped)."""
+        this = self._import_run(run)
+        raw = {_ledger_key(k): k for k in keys}
+        blobs = list(raw)
         out: set[str] = set()
-        for i in range(0, len(keys), 900):
-            chunk = keys[i:i + 900]
-            out.update(r[0] for r in self.conn.execute(
-                f"SELECT key FROM import_keys WHERE key IN ({','.join('?' * len(chunk))}) AND run != ?",
-                [*chunk, run]))
+        for i in range(0, len(blobs), 900):
+            chunk = blobs[i:i + 900]
+            out.update(raw[r[0]] for r in self.conn.execute(
+                f"SELECT key FROM imported_rows WHERE key IN ({','.join('?' * len(chunk))}) AND run IS NOT ?",
+                [*chunk, this]))
         return out
+
+    def _import_run(self, run: str) -> int | None:
+        """The number ``import_runs`` gave this run, once it wrote a row."""
+        row = self.conn.execute("SELECT id FROM import_runs WHERE run = ?", (run,)).fetchone()
+        return None if row is None else row[0]
 
     def leads_by_phones(self, industry: str, phones: Iterable[str]) -> list[tuple[int, str, str]]:
         """``(id, phone, name)`` of the leads with any of ``phones``, by id."""
@@ -1938,12 +2024,18 @@ class Store:
     def record_import_keys(self, rows: list[tuple[str, int | None, str, int]], source: str, run: str,
                            at: dt.datetime) -> None:
         """``rows`` are ``(key, lead_id, outcome, row_no)``; a key already
-        recorded (the same row twice in one file) keeps its first entry."""
-        when = _iso(at)
+        recorded (the same row twice in one file) keeps its first entry.
+        The run's file and moment are written once, with its first rows."""
+        if not rows:
+            return
+        this = self._import_run(run)
+        if this is None:
+            this = self.conn.execute("INSERT INTO import_runs(run, source, imported_at) VALUES (?, ?, ?)",
+                                     (run, source, _iso(at))).lastrowid
         self.conn.executemany(
-            "INSERT OR IGNORE INTO import_keys(key, lead_id, outcome, source, row_no, run, imported_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(key, lead_id, outcome, source, row_no, run, when) for key, lead_id, outcome, row_no in rows])
+            "INSERT OR IGNORE INTO imported_rows(key, run, row_no, lead_id, outcome) VALUES (?, ?, ?, ?, ?)",
+            sorted((_ledger_key(key), this, row_no, lead_id, _OUTCOME_CODES[outcome])
+                   for key, lead_id, outcome, row_no in rows))
 
     # -------------------------------------------------------- ownership
 
@@ -2537,13 +2629,24 @@ class Verifier:
         return Check("credit ledger", True, M_("{n} deals, shares sum to 1", n=len(sums)), len(sums))
 
     def import_ledger(self) -> Check:
+        """Every recorded row names a run on the ledger and, when it made or
+        merged into a lead, a lead that exists."""
+        n = self.conn.execute("SELECT count(*) FROM imported_rows").fetchone()[0]
         row = self.conn.execute(
-            "SELECT i.source, i.row_no, i.lead_id FROM import_keys i WHERE i.lead_id IS NOT NULL AND NOT EXISTS "
-            "(SELECT 1 FROM leads l WHERE l.id = i.lead_id) LIMIT 1").fetchone()
-        n = self.conn.execute("SELECT count(*) FROM import_keys").fetchone()[0]
+            "SELECT i.run, i.row_no FROM imported_rows i WHERE NOT EXISTS "
+            "(SELECT 1 FROM import_runs r WHERE r.id = i.run) LIMIT 1").fetchone()
+        if row is not None:
+            text = M_("imported row {row} names import run #{run}, which is not on the ledger: "
+                      "changed outside leadcycle", row=row[1], run=row[0])
+            return Check("import ledger", False, text, n, {"table": "import_runs", "what": "missing",
+                                                           "id": row[0], "message": text})
+        row = self.conn.execute(
+            "SELECT r.source, i.row_no, i.lead_id FROM imported_rows i JOIN import_runs r ON r.id = i.run "
+            "WHERE i.lead_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = i.lead_id) "
+            "LIMIT 1").fetchone()
         if row is not None:
             text = M_("imported row {row} of {source} names lead #{id}, which does not exist", row=row[1],
                       source=row[0], id=row[2])
-            return Check("import ledger", False, text, n, {"table": "import_keys", "what": "missing",
+            return Check("import ledger", False, text, n, {"table": "imported_rows", "what": "missing",
                                                            "id": row[2], "lead_id": row[2], "message": text})
         return Check("import ledger", True, M_("{n} imported rows, each on a lead", n=n), n)

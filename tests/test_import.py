@@ -401,7 +401,7 @@ def test_kill_during_import_leaves_whole_batches_and_rerun_finishes(office, db_p
     committed = 0
     while time.time() < deadline and proc.poll() is None:
         with sqlite3.connect(db_path, timeout=5) as conn:
-            committed = conn.execute("SELECT count(*) FROM import_keys").fetchone()[0]
+            committed = conn.execute("SELECT count(*) FROM imported_rows").fetchone()[0]
         if committed >= 3 * batch:
             break
         time.sleep(0.01)
@@ -411,7 +411,7 @@ def test_kill_during_import_leaves_whole_batches_and_rerun_finishes(office, db_p
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     n_leads = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
-    n_keys = conn.execute("SELECT count(*) FROM import_keys").fetchone()[0]
+    n_keys = conn.execute("SELECT count(*) FROM imported_rows").fetchone()[0]
     n_states = conn.execute("SELECT count(*) FROM lead_state").fetchone()[0]
     n_events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
     conn.close()

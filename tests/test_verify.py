@@ -253,7 +253,10 @@ def test_a_log_rewritten_hashes_and_all_is_caught_by_the_kept_head(office, run):
     (["UPDATE agents SET away = 'personal' WHERE name = '李娜'"], "agents"),
     (["UPDATE agents SET active = 0 WHERE name = '王强'"], "agents"),
     (["UPDATE credit_ledger SET share_num = 2"], "credit ledger"),
-    (["DROP TRIGGER import_keys_no_update", "UPDATE import_keys SET lead_id = 99"], "import ledger"),
+    (["DROP TRIGGER imported_rows_no_update", "UPDATE imported_rows SET lead_id = 99"], "import ledger"),
+    (["DROP TRIGGER imported_rows_no_update", "UPDATE imported_rows SET run = 99"], "import ledger"),
+    (["DROP TRIGGER import_runs_no_delete", "DELETE FROM import_runs"], "import ledger"),
+    (["DROP TRIGGER import_runs_no_update", "UPDATE import_runs SET id = id + 1"], "import ledger"),
 ])
 def test_the_other_evidence_tables(office, run, statements, check):
     sql(office, *statements)
@@ -271,7 +274,10 @@ def test_the_other_evidence_tables(office, run, statements, check):
     "UPDATE agent_relations SET phone = '13000000000'",
     "DELETE FROM receptions",
     "UPDATE settings_log SET value = '90'",
-    "DELETE FROM import_keys",
+    "DELETE FROM imported_rows",
+    "UPDATE imported_rows SET lead_id = 1",
+    "DELETE FROM import_runs",
+    "UPDATE import_runs SET source = 'other.csv'",
 ])
 def test_the_guards_refuse(office, statement):
     with pytest.raises(sqlite3.IntegrityError):

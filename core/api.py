@@ -296,11 +296,11 @@ class LeadBook:
     @property
     def context(self) -> Context:
         if self._context is None:
-            settings = self.settings
+            stored = self.store.stored_settings()
             industries = self.store.enabled_industries()
-            self._context = self.registry.context(settings, industries)
+            self._context = self.registry.context(Settings(self.registry.settings, stored), industries)
             self._cache = {}
-            self._rules_version = rules_version(self.store.stored_settings(), industries)
+            self._rules_version = rules_version(stored, industries)
         return self._context
 
     @property
@@ -825,7 +825,7 @@ class LeadBook:
             self._live_key, self._live_done, self._live_all = key, set(), False
         if self._live_all:
             return 0
-        plans = {name: plan for name in self.store.enabled_industries() if (plan := self._read_plan(name))}
+        plans = {name: plan for name in self.context.rules if (plan := self._read_plan(name))}
         folds = {name: (plan.fold_version, plan.protection_days) for name, plan in plans.items()}
         settled = settled_sql(plans, grade, due_by)
         if owner is not None and self.store.folds_ready():

@@ -300,6 +300,16 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
+def _cells_of(row: list) -> list:
+    """:func:`_cell_text` of every cell; a row of text only (every text
+    file's) is kept as it is, which one pass in C tells."""
+    try:
+        "".join(row)
+    except TypeError:
+        return [_cell_text(c) for c in row]
+    return row if type(row) is list else list(row)
+
+
 def row_problem(cells: list, headers: list[str], delimiter: str | None) -> LeadcycleError | None:
     """What makes a row unreadable as a register row, or ``None``: a cell
     longer than Excel's :data:`MAX_CELL`; cells beyond the last header (a
@@ -307,6 +317,13 @@ def row_problem(cells: list, headers: list[str], delimiter: str | None) -> Leadc
     later lines hold as many delimiters as a whole row — rows swallowed by
     a quote that closed too late (a note's own line breaks do not look
     like that)."""
+    if len(cells) <= len(headers):
+        try:
+            joined = "".join(cells)  # the usual row, all text: one pass in C says it is fine
+        except TypeError:  # a workbook's numbers and dates: cell by cell below
+            joined = None
+        if joined is not None and len(joined) <= MAX_CELL and "\n" not in joined:
+            return None
     broken = []  # the cells with line breaks (one pass over the row: an import reads every row)
     for i, c in enumerate(cells):
         if isinstance(c, str):
@@ -450,6 +467,22 @@ class _Reading:
     profile: profiles.Profile
     #: header key → column index, for the profile's combined fields
     index: dict[str, int]
+    #: ``(column index, target, whether the profile maps its values)`` of
+    #: every column read, in column order: decided once per sheet, not per cell
+    columns: tuple[tuple[int, str, bool], ...] = ()
+    #: the index of the visit date's column, if a column holds it
+    registered: int | None = None
+
+    @classmethod
+    def of(cls, headers: list[str], targets: list[str | None], profile: profiles.Profile) -> "_Reading":
+        index = {_header_key(h): n for n, h in enumerate(headers) if h}
+        columns = tuple((n, t, bool(profile.values.get(t))) for n, t in enumerate(targets) if t is not None)
+        registered = targets.index("registered") if "registered" in targets else None
+        return cls(headers, targets, profile, index, columns, registered)
+
+
+#: row keys' JSON (one encoder for every row: ``json.dumps`` with options makes one per call)
+_KEY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def row_key(industry: str, phone: str, name: str, gender: str, need: str, attributes: dict,
@@ -465,7 +498,7 @@ def row_key(industry: str, phone: str, name: str, gender: str, need: str, attrib
     content = [industry, phone, name, gender, need, sorted(attributes.items()),
                None if registered is None else registered.isoformat(timespec="seconds"),
                agent, channel, relation, note]
-    text = json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = _KEY_JSON.encode(content)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -573,6 +606,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     zone = book._zone()
     several = len(register.tables) > 1
     forms = {name: _register_forms(ind) for name, ind in industries.items()}
+    coerced: dict = {}  # each distinct attribute value coerced once (api.coerce_attributes)
 
     def normalise(src: _Source) -> _Row:
         """The row validated and normalised as ``lead add`` would, with its
@@ -585,12 +619,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         values: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
         now = book.now  # called inside the batch's transaction: the moment of its write lock
-        for target, value in _targets(src):
-            if isinstance(value, str):
-                value = value.strip()
-            value = reading.profile.value(target, value)
-            if value is None or value == "":
-                continue
+        for target, value in _row_values(src):
             if target in CORE_TARGETS:
                 values[target] = value
             else:
@@ -620,8 +649,8 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         name, gender, phone, need, attrs_clean = validate_registration(
             ind, name=values.get("name"), gender=gender, phone=values.get("phone"),
             need=values.get("need"), attributes=attributes, channel=channel, relation=relation,
-            today=now.date())
-        registered = (cells.parse_moment(values["registered"], now=now, zone=zone, date1904=register.date1904)
+            today=now.date(), memo=coerced)
+        registered = (_parse_moment(values["registered"], now=now, zone=zone, date1904=register.date1904)
                       if "registered" in values else None)
         if registered is not None and registered < VISIT_DATE_MIN:
             raise LeadcycleError(N_("visit date {registered} is before "
@@ -675,8 +704,7 @@ def _readings(register: "registers.Register", industries: list[Industry], mappin
     for table in register.tables:
         profile = chosen or profiles.recognise(table.headers) or profiles.load(profiles.DEFAULT)
         targets = resolve_columns(table.headers, industries, mapping, profile)
-        index = {_header_key(h): n for n, h in enumerate(table.headers) if h}
-        out.append(_Reading(table.headers, targets, profile, index))
+        out.append(_Reading.of(table.headers, targets, profile))
         result.sheets.append({"sheet": table.sheet, "header_row": table.header_row, "rows": 0,
                               "profile": profile.name, "recognised": chosen is None,
                               "imported": 0, "merged": 0, "unchanged": 0, "rejected": 0,
@@ -688,16 +716,53 @@ def _targets(src: _Source) -> Iterator[tuple[str, Any]]:
     """``(target, cell)`` of one row: its columns', then the profile's
     combined fields (a column of the row wins over a combined field)."""
     reading = src.reading
-    seen = set()
-    for target, value in zip(reading.targets, src.cells):
-        if target is not None:
-            seen.add(target)
-            yield target, value
+    cells, seen = src.cells, set()
+    for n, target, _ in reading.columns:
+        if n >= len(cells):
+            break
+        seen.add(target)
+        yield target, cells[n]
     if reading.profile.combine:
         by_key = {k: src.cells[n] for k, n in reading.index.items() if n < len(src.cells)}
         for target, combine in reading.profile.combine.items():
             if target not in seen and combine.sources() & set(reading.index):
                 yield target, combine.value(by_key)
+
+
+def _row_values(src: _Source) -> Iterator[tuple[str, Any]]:
+    """``(target, value)`` of the row's filled cells, as :func:`_targets`
+    gives them: text stripped, through the profile's value map, blanks
+    left out. The planned columns are read straight from the row (the
+    hot loop of an import: one pass, no generator per column)."""
+    reading = src.reading
+    profile, cells = reading.profile, src.cells
+    out = []
+    if not profile.combine:
+        size = len(cells)
+        for n, target, mapped in reading.columns:
+            if n >= size:
+                break
+            value = cells[n]
+            if isinstance(value, str):
+                value = value.strip()
+            if mapped:
+                value = profile.value(target, value)
+            if value is not None and value != "":
+                out.append((target, value))
+        return iter(out)
+    for target, value in _targets(src):
+        if isinstance(value, str):
+            value = value.strip()
+        value = profile.value(target, value)
+        if value is not None and value != "":
+            out.append((target, value))
+    return iter(out)
+
+
+#: :func:`leadcycle.cells.parse_moment`, each distinct cell parsed once
+#: (a register's visit dates repeat row after row); ``typed``: ``True``
+#: is no date, ``1`` is an Excel serial day
+_parse_moment = functools.lru_cache(maxsize=1 << 16, typed=True)(cells.parse_moment)
 
 
 def _register_values(forms: dict[str, str], attributes: dict[str, Any], now: dt.datetime, zone,
@@ -719,10 +784,10 @@ def _register_values(forms: dict[str, str], attributes: dict[str, Any], now: dt.
                 attributes[key] = cells.parse_count(raw)
             elif form == "date":
                 if not isinstance(raw, str) or not _ISO_DATE.fullmatch(raw):
-                    attributes[key] = cells.parse_moment(raw, now=now, zone=zone,
-                                                         date1904=date1904).date().isoformat()
+                    attributes[key] = _parse_moment(raw, now=now, zone=zone,
+                                                    date1904=date1904).date().isoformat()
             elif form == "moment":
-                attributes[key] = cells.parse_moment(raw, now=now, zone=zone, date1904=date1904).isoformat(
+                attributes[key] = _parse_moment(raw, now=now, zone=zone, date1904=date1904).isoformat(
                     sep=" ", timespec="minutes")
         except LeadcycleError:
             if form in ("count", "date"):
@@ -768,7 +833,7 @@ class _InTimeOrder:
         seq = 0
         for i, (table, reading) in enumerate(zip(register.tables, readings)):
             for n, row in table.rows:
-                src = _Source(table.sheet, n, [_cell_text(c) for c in row], reading, i)
+                src = _Source(table.sheet, n, _cells_of(row), reading, i)
                 self.spool.add((_moment_of(src, now, zone, register.date1904), seq, i, n, src.cells))
                 seq += 1
                 result.sheets[i]["rows"] += 1
@@ -790,10 +855,19 @@ class _InTimeOrder:
 def _moment_of(src: _Source, now: dt.datetime, zone, date1904: bool) -> dt.datetime:
     """The row's visit date as the order of application reads it (the
     row's own check says what is wrong with one that does not read)."""
+    column = src.reading.registered
+    if column is not None and column < len(src.cells):  # the usual register: the date's column
+        value = src.cells[column]
+        if value in (None, ""):
+            return dt.datetime.max
+        try:
+            return _parse_moment(value, now=now, zone=zone, date1904=date1904)
+        except LeadcycleError:
+            return dt.datetime.max
     for target, value in _targets(src):
         if target == "registered" and value not in (None, ""):
             try:
-                return cells.parse_moment(value, now=now, zone=zone, date1904=date1904)
+                return _parse_moment(value, now=now, zone=zone, date1904=date1904)
             except LeadcycleError:
                 return dt.datetime.max  # rejected later, with its reason
     return dt.datetime.max

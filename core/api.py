@@ -47,14 +47,14 @@ def parse_now(text: str | None, timezone: str = "Asia/Shanghai") -> dt.datetime 
 
 def validate_registration(ind: Industry, *, name: Any, gender: Any, phone: Any, need: Any,
                           attributes: dict[str, Any] | None = None, channel: str = "visit",
-                          relation: str | None = None, today: dt.date | None = None,
-                          memo: dict | None = None) -> tuple[str, str, str, str, dict[str, Any]]:
+                          relation: str | None = None,
+                          today: dt.date | None = None) -> tuple[str, str, str, str, dict[str, Any]]:
     """The checks of a registration (DOMAIN §1: the three basics, a valid
     phone, allowed attribute values), shared by ``add_lead`` and the
     importer. Returns ``(name, gender, phone, need, attributes)`` normalised,
     or raises :class:`LeadcycleError` with one line saying what to fix.
     ``today`` is the clock's day, which a past-only date (a birth date)
-    cannot exceed. ``memo``: see :func:`coerce_attributes`."""
+    cannot exceed."""
     name = require_text(M_("name"), name)
     gender = normalize_gender(gender)
     if not phone or not str(phone).strip():
@@ -66,7 +66,7 @@ def validate_registration(ind: Industry, *, name: Any, gender: Any, phone: Any, 
     if relation is not None and relation not in FAMILY_RELATIONS:
         raise LeadcycleError(N_("relation {relation!r} is not one of {family_relations}"),
                              relation=relation, family_relations=', '.join(FAMILY_RELATIONS))
-    return name, gender, phone, need, coerce_attributes(ind, attributes or {}, today, memo)
+    return name, gender, phone, need, coerce_attributes(ind, attributes or {}, today)
 
 
 def family_names(events: Iterable[Event]) -> list[str]:
@@ -77,26 +77,10 @@ def family_names(events: Iterable[Event]) -> list[str]:
             if e.kind == "set" and e.data.get("family_member", {}).get("name")]
 
 
-#: values a memo of :func:`coerce_attributes` holds at most (then it starts again)
-MEMO_SIZE = 100_000
-
-
-def coerce_attributes(industry: Industry, raw: dict[str, Any], today: dt.date | None = None,
-                      memo: dict | None = None) -> dict[str, Any]:
-    """``raw`` attribute values as the industry's fields take them (see
-    :meth:`leadcycle.model.Field.coerce`), or one line naming the first
-    that is not. ``memo``: a dict the caller keeps across many calls — an
-    import, whose columns repeat a handful of values row after row — in
-    which each distinct value of a field is coerced once (a field's
-    coercion is a function of the text and ``today``). Only text is
-    memoised: numbers that compare equal can still differ (``-0.0``)."""
+def coerce_attributes(industry: Industry, raw: dict[str, Any],
+                      today: dt.date | None = None) -> dict[str, Any]:
     out = {}
     for key, value in raw.items():
-        if memo is not None and type(value) is str:
-            hit = memo.get((industry.name, key, value, today), memo)
-            if hit is not memo:
-                out[key] = hit
-                continue
         field = industry.field(key)
         if field is None:
             known = ", ".join(f.name for f in industry.fields) or "none"
@@ -104,10 +88,6 @@ def coerce_attributes(industry: Industry, raw: dict[str, Any], today: dt.date | 
                               "(see: leadcycle fields --industry {industry})"),
                            key=key, industry=industry.name, known=known)
         out[key] = field.coerce(value, today)
-        if memo is not None and type(value) is str:
-            if len(memo) >= MEMO_SIZE:
-                memo.clear()
-            memo[industry.name, key, value, today] = out[key]
     return out
 
 

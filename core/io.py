@@ -66,7 +66,7 @@ import attrs
 
 from . import cells, engine, names, profiles, registers
 from .cells import FORMULA_START, from_spreadsheet_text, spreadsheet_text  # from_…: re-exported
-from .api import LeadBook, family_names, validate_registration
+from .api import LeadBook, coerce_attributes, family_names, validate_registration
 from .errors import LeadcycleError
 from .model import AGENT_LABEL, Event, Industry, Lead, _EXCEL_EPOCH, parse_date
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
@@ -473,6 +473,14 @@ class _Reading:
     #: the index of the visit date's column, if a column holds it
     registered: int | None = None
 
+    @property
+    def attribute_columns(self) -> tuple[tuple[int, str, bool], ...]:
+        return tuple(c for c in self.columns if c[1] not in CORE_TARGETS)
+
+    @property
+    def core_columns(self) -> tuple[tuple[int, str, bool], ...]:
+        return tuple(c for c in self.columns if c[1] in CORE_TARGETS)
+
     @classmethod
     def of(cls, headers: list[str], targets: list[str | None], profile: profiles.Profile) -> "_Reading":
         index = {_header_key(h): n for n, h in enumerate(headers) if h}
@@ -606,7 +614,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     zone = book._zone()
     several = len(register.tables) > 1
     forms = {name: _register_forms(ind) for name, ind in industries.items()}
-    coerced: dict = {}  # each distinct attribute value coerced once (api.coerce_attributes)
+    readings_cells = {id(r): _AttributeCells(r, forms, zone, register.date1904) for r in readings}
 
     def normalise(src: _Source) -> _Row:
         """The row validated and normalised as ``lead add`` would, with its
@@ -619,7 +627,8 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         values: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
         now = book.now  # called inside the batch's transaction: the moment of its write lock
-        for target, value in _row_values(src):
+        converted = None if reading.profile.combine else readings_cells[id(reading)]
+        for target, value in _row_values(src, None if converted is None else converted.core):
             if target in CORE_TARGETS:
                 values[target] = value
             else:
@@ -637,7 +646,11 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         if ind_name is None:
             raise LeadcycleError(N_("no industry: fill the industry column or give --industry"))
         ind = industries[ind_name]
-        _register_values(forms[ind_name], attributes, now, zone, register.date1904)
+        known = None if converted is None else converted.attributes(src.cells, ind, now)
+        if known is None:  # a cell that does not convert (or a profile's combined fields): the whole way
+            if converted is not None:
+                attributes = dict(_row_values(src, converted.attribute_columns))
+            _register_values(forms[ind_name], attributes, now, zone, register.date1904)
         channel = values.get("channel", "visit")
         channel = _CHANNELS.get(str(channel).strip().lower(), str(channel))
         relation = values.get("relation")
@@ -648,8 +661,10 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
             gender = cells.gender_from_title(values.get("name"))  # 刘先生: the title says it
         name, gender, phone, need, attrs_clean = validate_registration(
             ind, name=values.get("name"), gender=gender, phone=values.get("phone"),
-            need=values.get("need"), attributes=attributes, channel=channel, relation=relation,
-            today=now.date(), memo=coerced)
+            need=values.get("need"), attributes=attributes if known is None else {}, channel=channel,
+            relation=relation, today=now.date())
+        if known is not None:
+            attrs_clean = known
         registered = (_parse_moment(values["registered"], now=now, zone=zone, date1904=register.date1904)
                       if "registered" in values else None)
         if registered is not None and registered < VISIT_DATE_MIN:
@@ -729,17 +744,18 @@ def _targets(src: _Source) -> Iterator[tuple[str, Any]]:
                 yield target, combine.value(by_key)
 
 
-def _row_values(src: _Source) -> Iterator[tuple[str, Any]]:
+def _row_values(src: _Source, columns: tuple | None = None) -> Iterator[tuple[str, Any]]:
     """``(target, value)`` of the row's filled cells, as :func:`_targets`
     gives them: text stripped, through the profile's value map, blanks
-    left out. The planned columns are read straight from the row (the
-    hot loop of an import: one pass, no generator per column)."""
+    left out. The planned columns (``columns``: some of them) are read
+    straight from the row (the hot loop of an import: one pass, no
+    generator per column)."""
     reading = src.reading
     profile, cells = reading.profile, src.cells
     out = []
     if not profile.combine:
         size = len(cells)
-        for n, target, mapped in reading.columns:
+        for n, target, mapped in reading.columns if columns is None else columns:
             if n >= size:
                 break
             value = cells[n]
@@ -757,6 +773,66 @@ def _row_values(src: _Source) -> Iterator[tuple[str, Any]]:
         if value is not None and value != "":
             out.append((target, value))
     return iter(out)
+
+
+_BLANK = object()
+
+
+class _AttributeCells:
+    """The attribute cells of one sheet, each distinct text of a column
+    converted once — stripped, through the profile's value map, read in
+    the register's form (:func:`_register_values`) and coerced by the
+    field (:func:`leadcycle.api.coerce_attributes`): a column of choices
+    holds a handful of texts over a million rows. A cell's value depends
+    on that cell, its column and the clock alone (the memo starts again
+    when a batch's clock moves). A row whose cells all convert takes its
+    attributes from here; a row with a cell that does not convert goes
+    the whole way, which names its first problem as it always has."""
+
+    #: converted cells kept at most (then the memo starts again)
+    SIZE = 200_000
+
+    def __init__(self, reading: _Reading, forms: dict[str, dict[str, str]], zone, date1904: bool):
+        self.reading, self.forms, self.zone, self.date1904 = reading, forms, zone, date1904
+        self.core = reading.core_columns
+        self.attribute_columns = reading.attribute_columns
+        self._memo: dict[tuple, Any] = {}
+        self._now: dt.datetime | None = None
+
+    def attributes(self, cells: list, ind: Industry, now: dt.datetime) -> dict[str, Any] | None:
+        """The row's attributes as the whole way gives them, or ``None``
+        when a cell does not convert."""
+        if now != self._now or len(self._memo) > self.SIZE:
+            self._memo.clear()
+            self._now = now
+        memo, out, size = self._memo, {}, len(cells)
+        try:
+            for n, target, mapped in self.attribute_columns:
+                if n >= size:
+                    break
+                raw = cells[n]
+                if type(raw) is str:  # text only: numbers equal as keys can differ (-0.0, 0.0)
+                    key = (ind.name, n, raw)
+                    value = memo.get(key, memo)
+                    if value is memo:
+                        value = memo[key] = self._convert(raw, target, mapped, ind, now)
+                else:
+                    value = self._convert(raw, target, mapped, ind, now)
+                if value is not _BLANK:
+                    out[target] = value
+        except LeadcycleError:
+            return None
+        return out
+
+    def _convert(self, raw: Any, target: str, mapped: bool, ind: Industry, now: dt.datetime) -> Any:
+        value = raw.strip() if isinstance(raw, str) else raw
+        if mapped:
+            value = self.reading.profile.value(target, value)
+        if value is None or value == "":
+            return _BLANK
+        one = {target: value}
+        _register_values(self.forms[ind.name], one, now, self.zone, self.date1904)
+        return coerce_attributes(ind, one, now.date())[target]
 
 
 #: :func:`leadcycle.cells.parse_moment`, each distinct cell parsed once

@@ -489,8 +489,9 @@ class _Reading:
         return cls(headers, targets, profile, index, columns, registered)
 
 
-#: row keys' JSON (one encoder for every row: ``json.dumps`` with options makes one per call)
-_KEY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+#: row keys' JSON (one encoder for every row: ``json.dumps`` with options makes one per
+#: call; a row's cells are never a cycle, so the check for one is left out: the same text)
+_KEY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
 
 
 def row_key(industry: str, phone: str, name: str, gender: str, need: str, attributes: dict,

@@ -242,8 +242,8 @@ def _backfill_chain(conn: sqlite3.Connection, table: str, batch: int = 20_000) -
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"chain:{table}", f"{head} {prev}"))
 
 
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                              default=lambda v: f"<{type(v).__name__}:{v!r}>")
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
+                              default=lambda v: f"<{type(v).__name__}:{v!r}>")  # a row: never a cycle
 
 
 def canonical(row: Iterable[Any]) -> str:
@@ -265,9 +265,11 @@ def _as_stored(cols: tuple[str, ...], values: tuple) -> tuple:
                  for c, v in zip(cols, values))
 
 
-#: stored JSON: one encoder for every value (``json.dumps`` with options builds one per call,
-#: a third of the cost of encoding an event's data)
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+#: stored JSON: one encoder for every value (``json.dumps`` with options builds one per call).
+#: No circular-reference check: what is stored comes from cells, options and JSON, never
+#: a cycle, and the check (an id per container into a dict) was half the time an
+#: event's data took to encode; the text is the same
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, check_circular=False)
 
 
 def _json(value: Any) -> str:

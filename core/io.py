@@ -66,7 +66,7 @@ import attrs
 
 from . import cells, engine, names, profiles, registers
 from .cells import FORMULA_START, from_spreadsheet_text, spreadsheet_text  # from_…: re-exported
-from .api import LeadBook, family_names, validate_registration
+from .api import LeadBook, coerce_attributes, family_names, validate_registration
 from .errors import LeadcycleError
 from .model import AGENT_LABEL, Event, Industry, Lead, _EXCEL_EPOCH, parse_date
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
@@ -300,6 +300,16 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
+def _cells_of(row: list) -> list:
+    """:func:`_cell_text` of every cell; a row of text only (every text
+    file's) is kept as it is, which one pass in C tells."""
+    try:
+        "".join(row)
+    except TypeError:
+        return [_cell_text(c) for c in row]
+    return row if type(row) is list else list(row)
+
+
 def row_problem(cells: list, headers: list[str], delimiter: str | None) -> LeadcycleError | None:
     """What makes a row unreadable as a register row, or ``None``: a cell
     longer than Excel's :data:`MAX_CELL`; cells beyond the last header (a
@@ -307,6 +317,13 @@ def row_problem(cells: list, headers: list[str], delimiter: str | None) -> Leadc
     later lines hold as many delimiters as a whole row — rows swallowed by
     a quote that closed too late (a note's own line breaks do not look
     like that)."""
+    if len(cells) <= len(headers):
+        try:
+            joined = "".join(cells)  # the usual row, all text: one pass in C says it is fine
+        except TypeError:  # a workbook's numbers and dates: cell by cell below
+            joined = None
+        if joined is not None and len(joined) <= MAX_CELL and "\n" not in joined:
+            return None
     broken = []  # the cells with line breaks (one pass over the row: an import reads every row)
     for i, c in enumerate(cells):
         if isinstance(c, str):
@@ -450,6 +467,31 @@ class _Reading:
     profile: profiles.Profile
     #: header key → column index, for the profile's combined fields
     index: dict[str, int]
+    #: ``(column index, target, whether the profile maps its values)`` of
+    #: every column read, in column order: decided once per sheet, not per cell
+    columns: tuple[tuple[int, str, bool], ...] = ()
+    #: the index of the visit date's column, if a column holds it
+    registered: int | None = None
+
+    @property
+    def attribute_columns(self) -> tuple[tuple[int, str, bool], ...]:
+        return tuple(c for c in self.columns if c[1] not in CORE_TARGETS)
+
+    @property
+    def core_columns(self) -> tuple[tuple[int, str, bool], ...]:
+        return tuple(c for c in self.columns if c[1] in CORE_TARGETS)
+
+    @classmethod
+    def of(cls, headers: list[str], targets: list[str | None], profile: profiles.Profile) -> "_Reading":
+        index = {_header_key(h): n for n, h in enumerate(headers) if h}
+        columns = tuple((n, t, bool(profile.values.get(t))) for n, t in enumerate(targets) if t is not None)
+        registered = targets.index("registered") if "registered" in targets else None
+        return cls(headers, targets, profile, index, columns, registered)
+
+
+#: row keys' JSON (one encoder for every row: ``json.dumps`` with options makes one per
+#: call; a row's cells are never a cycle, so the check for one is left out: the same text)
+_KEY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
 
 
 def row_key(industry: str, phone: str, name: str, gender: str, need: str, attributes: dict,
@@ -465,7 +507,7 @@ def row_key(industry: str, phone: str, name: str, gender: str, need: str, attrib
     content = [industry, phone, name, gender, need, sorted(attributes.items()),
                None if registered is None else registered.isoformat(timespec="seconds"),
                agent, channel, relation, note]
-    text = json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = _KEY_JSON.encode(content)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -573,6 +615,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     zone = book._zone()
     several = len(register.tables) > 1
     forms = {name: _register_forms(ind) for name, ind in industries.items()}
+    readings_cells = {id(r): _AttributeCells(r, forms, zone, register.date1904) for r in readings}
 
     def normalise(src: _Source) -> _Row:
         """The row validated and normalised as ``lead add`` would, with its
@@ -585,12 +628,8 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         values: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
         now = book.now  # called inside the batch's transaction: the moment of its write lock
-        for target, value in _targets(src):
-            if isinstance(value, str):
-                value = value.strip()
-            value = reading.profile.value(target, value)
-            if value is None or value == "":
-                continue
+        converted = None if reading.profile.combine else readings_cells[id(reading)]
+        for target, value in _row_values(src, None if converted is None else converted.core):
             if target in CORE_TARGETS:
                 values[target] = value
             else:
@@ -608,7 +647,11 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         if ind_name is None:
             raise LeadcycleError(N_("no industry: fill the industry column or give --industry"))
         ind = industries[ind_name]
-        _register_values(forms[ind_name], attributes, now, zone, register.date1904)
+        known = None if converted is None else converted.attributes(src.cells, ind, now)
+        if known is None:  # a cell that does not convert (or a profile's combined fields): the whole way
+            if converted is not None:
+                attributes = dict(_row_values(src, converted.attribute_columns))
+            _register_values(forms[ind_name], attributes, now, zone, register.date1904)
         channel = values.get("channel", "visit")
         channel = _CHANNELS.get(str(channel).strip().lower(), str(channel))
         relation = values.get("relation")
@@ -619,9 +662,11 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
             gender = cells.gender_from_title(values.get("name"))  # 刘先生: the title says it
         name, gender, phone, need, attrs_clean = validate_registration(
             ind, name=values.get("name"), gender=gender, phone=values.get("phone"),
-            need=values.get("need"), attributes=attributes, channel=channel, relation=relation,
-            today=now.date())
-        registered = (cells.parse_moment(values["registered"], now=now, zone=zone, date1904=register.date1904)
+            need=values.get("need"), attributes=attributes if known is None else {}, channel=channel,
+            relation=relation, today=now.date())
+        if known is not None:
+            attrs_clean = known
+        registered = (_parse_moment(values["registered"], now=now, zone=zone, date1904=register.date1904)
                       if "registered" in values else None)
         if registered is not None and registered < VISIT_DATE_MIN:
             raise LeadcycleError(N_("visit date {registered} is before "
@@ -675,8 +720,7 @@ def _readings(register: "registers.Register", industries: list[Industry], mappin
     for table in register.tables:
         profile = chosen or profiles.recognise(table.headers) or profiles.load(profiles.DEFAULT)
         targets = resolve_columns(table.headers, industries, mapping, profile)
-        index = {_header_key(h): n for n, h in enumerate(table.headers) if h}
-        out.append(_Reading(table.headers, targets, profile, index))
+        out.append(_Reading.of(table.headers, targets, profile))
         result.sheets.append({"sheet": table.sheet, "header_row": table.header_row, "rows": 0,
                               "profile": profile.name, "recognised": chosen is None,
                               "imported": 0, "merged": 0, "unchanged": 0, "rejected": 0,
@@ -688,16 +732,114 @@ def _targets(src: _Source) -> Iterator[tuple[str, Any]]:
     """``(target, cell)`` of one row: its columns', then the profile's
     combined fields (a column of the row wins over a combined field)."""
     reading = src.reading
-    seen = set()
-    for target, value in zip(reading.targets, src.cells):
-        if target is not None:
-            seen.add(target)
-            yield target, value
+    cells, seen = src.cells, set()
+    for n, target, _ in reading.columns:
+        if n >= len(cells):
+            break
+        seen.add(target)
+        yield target, cells[n]
     if reading.profile.combine:
         by_key = {k: src.cells[n] for k, n in reading.index.items() if n < len(src.cells)}
         for target, combine in reading.profile.combine.items():
             if target not in seen and combine.sources() & set(reading.index):
                 yield target, combine.value(by_key)
+
+
+def _row_values(src: _Source, columns: tuple | None = None) -> Iterator[tuple[str, Any]]:
+    """``(target, value)`` of the row's filled cells, as :func:`_targets`
+    gives them: text stripped, through the profile's value map, blanks
+    left out. The planned columns (``columns``: some of them) are read
+    straight from the row (the hot loop of an import: one pass, no
+    generator per column)."""
+    reading = src.reading
+    profile, cells = reading.profile, src.cells
+    out = []
+    if not profile.combine:
+        size = len(cells)
+        for n, target, mapped in reading.columns if columns is None else columns:
+            if n >= size:
+                break
+            value = cells[n]
+            if isinstance(value, str):
+                value = value.strip()
+            if mapped:
+                value = profile.value(target, value)
+            if value is not None and value != "":
+                out.append((target, value))
+        return iter(out)
+    for target, value in _targets(src):
+        if isinstance(value, str):
+            value = value.strip()
+        value = profile.value(target, value)
+        if value is not None and value != "":
+            out.append((target, value))
+    return iter(out)
+
+
+_BLANK = object()
+
+
+class _AttributeCells:
+    """The attribute cells of one sheet, each distinct text of a column
+    converted once — stripped, through the profile's value map, read in
+    the register's form (:func:`_register_values`) and coerced by the
+    field (:func:`leadcycle.api.coerce_attributes`): a column of choices
+    holds a handful of texts over a million rows. A cell's value depends
+    on that cell, its column and the clock alone (the memo starts again
+    when a batch's clock moves). A row whose cells all convert takes its
+    attributes from here; a row with a cell that does not convert goes
+    the whole way, which names its first problem as it always has."""
+
+    #: converted cells kept at most (then the memo starts again)
+    SIZE = 200_000
+
+    def __init__(self, reading: _Reading, forms: dict[str, dict[str, str]], zone, date1904: bool):
+        self.reading, self.forms, self.zone, self.date1904 = reading, forms, zone, date1904
+        self.core = reading.core_columns
+        self.attribute_columns = reading.attribute_columns
+        self._memo: dict[tuple, Any] = {}
+        self._now: dt.datetime | None = None
+
+    def attributes(self, cells: list, ind: Industry, now: dt.datetime) -> dict[str, Any] | None:
+        """The row's attributes as the whole way gives them, or ``None``
+        when a cell does not convert."""
+        if now != self._now or len(self._memo) > self.SIZE:
+            self._memo.clear()
+            self._now = now
+        memo, out, size = self._memo, {}, len(cells)
+        try:
+            for n, target, mapped in self.attribute_columns:
+                if n >= size:
+                    break
+                raw = cells[n]
+                if type(raw) is str:  # text only: numbers equal as keys can differ (-0.0, 0.0)
+                    key = (ind.name, n, raw)
+                    value = memo.get(key, memo)
+                    if value is memo:
+                        value = memo[key] = self._convert(raw, target, mapped, ind, now)
+                else:
+                    value = self._convert(raw, target, mapped, ind, now)
+                if value is not _BLANK:
+                    out[target] = value
+        except LeadcycleError:
+            return None
+        return out
+
+    def _convert(self, raw: Any, target: str, mapped: bool, ind: Industry, now: dt.datetime) -> Any:
+        value = raw.strip() if isinstance(raw, str) else raw
+        if mapped:
+            value = self.reading.profile.value(target, value)
+        if value is None or value == "":
+            return _BLANK
+        one = {target: value}
+        _register_values(self.forms[ind.name], one, now, self.zone, self.date1904)
+        return coerce_attributes(ind, one, now.date())[target]
+
+
+#: :func:`leadcycle.cells.parse_moment`, each distinct cell parsed once
+#: (a register's visit dates repeat row after row); ``typed``: ``True``
+#: is no date, ``1`` is an Excel serial day
+_parse_moment = functools.lru_cache(maxsize=1 << 16, typed=True)(cells.parse_moment)
 
 
 def _register_values(forms: dict[str, str], attributes: dict[str, Any], now: dt.datetime, zone,
@@ -719,10 +861,10 @@ def _register_values(forms: dict[str, str], attributes: dict[str, Any], now: dt.
                 attributes[key] = cells.parse_count(raw)
             elif form == "date":
                 if not isinstance(raw, str) or not _ISO_DATE.fullmatch(raw):
-                    attributes[key] = cells.parse_moment(raw, now=now, zone=zone,
-                                                         date1904=date1904).date().isoformat()
+                    attributes[key] = _parse_moment(raw, now=now, zone=zone,
+                                                    date1904=date1904).date().isoformat()
             elif form == "moment":
-                attributes[key] = cells.parse_moment(raw, now=now, zone=zone, date1904=date1904).isoformat(
+                attributes[key] = _parse_moment(raw, now=now, zone=zone, date1904=date1904).isoformat(
                     sep=" ", timespec="minutes")
         except LeadcycleError:
             if form in ("count", "date"):
@@ -768,7 +910,7 @@ class _InTimeOrder:
         seq = 0
         for i, (table, reading) in enumerate(zip(register.tables, readings)):
             for n, row in table.rows:
-                src = _Source(table.sheet, n, [_cell_text(c) for c in row], reading, i)
+                src = _Source(table.sheet, n, _cells_of(row), reading, i)
                 self.spool.add((_moment_of(src, now, zone, register.date1904), seq, i, n, src.cells))
                 seq += 1
                 result.sheets[i]["rows"] += 1
@@ -790,10 +932,19 @@ class _InTimeOrder:
 def _moment_of(src: _Source, now: dt.datetime, zone, date1904: bool) -> dt.datetime:
     """The row's visit date as the order of application reads it (the
     row's own check says what is wrong with one that does not read)."""
+    column = src.reading.registered
+    if column is not None and column < len(src.cells):  # the usual register: the date's column
+        value = src.cells[column]
+        if value in (None, ""):
+            return dt.datetime.max
+        try:
+            return _parse_moment(value, now=now, zone=zone, date1904=date1904)
+        except LeadcycleError:
+            return dt.datetime.max
     for target, value in _targets(src):
         if target == "registered" and value not in (None, ""):
             try:
-                return cells.parse_moment(value, now=now, zone=zone, date1904=date1904)
+                return _parse_moment(value, now=now, zone=zone, date1904=date1904)
             except LeadcycleError:
                 return dt.datetime.max  # rejected later, with its reason
     return dt.datetime.max

@@ -158,17 +158,25 @@ class _After:
     header_row: int
 
     def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
-        return ((n, cells) for n, cells in self.rows
-                if n > self.header_row and any(_filled(c) for c in cells))
+        return ((n, cells) for n, cells in self.rows if n > self.header_row and _any_filled(cells))
 
 
 def _filled_rows(rows: Iterable[tuple[int, list[Any]]], header_row: int | None) -> list[tuple[int, list[Any]]]:
     """The filled rows the header is looked for in: the first
     :data:`HEADER_SEARCH_ROWS`, or those up to row ``header_row``."""
-    filled = ((n, cells) for n, cells in rows if any(_filled(c) for c in cells))
+    filled = ((n, cells) for n, cells in rows if _any_filled(cells))
     if header_row is None:
         return list(itertools.islice(filled, HEADER_SEARCH_ROWS))
     return list(itertools.takewhile(lambda r: r[0] <= header_row, filled))
+
+
+def _any_filled(cells: list[Any]) -> bool:
+    """Whether any cell is :func:`_filled`; a row of text only (a text
+    file's) is joined and stripped in one pass in C."""
+    try:
+        return bool("".join(cells).strip())
+    except TypeError:  # numbers, dates, empty cells (None) of a workbook
+        return any(_filled(c) for c in cells)
 
 
 def _filled(value: Any) -> bool:
@@ -391,8 +399,9 @@ def csv_records(path: str, encoding: str, delimiter: str, cells: bool = True) ->
                 line = reader.line_num
                 if n == 1 and record and record[0].startswith("\ufeff"):
                     record[0] = record[0].lstrip("\ufeff")
-                # the CSV's own quote prefix ('=1+1); not when only the quotes are checked
-                yield n, [from_spreadsheet_text(c) for c in record] if cells else record
+                # the CSV's own quote prefix ('=1+1); not when only the quotes are checked,
+                # nor in a record without a quote at all (most: one pass in C says so)
+                yield n, [from_spreadsheet_text(c) for c in record] if cells and "'" in "".join(record) else record
         except csv.Error as e:
             raise _broken(path, n + 1, line + 1, str(e)) from None
 

@@ -16,6 +16,8 @@ from typing import IO, Any, Iterator
 
 #: items sorted in memory before a run is written out (about 40 MB of register rows)
 RUN = 20_000
+#: items pickled together (one pickle per item cost as much as the sort)
+CHUNK = 500
 
 
 class Spool:
@@ -34,8 +36,8 @@ class Spool:
     def _spill(self) -> None:
         self._items.sort()
         f = tempfile.TemporaryFile(prefix="leadcycle-spool-")
-        for item in self._items:  # one pickle per item: each is read back on its own
-            pickle.dump(item, f, pickle.HIGHEST_PROTOCOL)
+        for i in range(0, len(self._items), CHUNK):  # read back a chunk at a time
+            pickle.dump(self._items[i:i + CHUNK], f, pickle.HIGHEST_PROTOCOL)
         f.seek(0)
         self._files.append(f)
         self._items = []
@@ -45,7 +47,7 @@ class Spool:
         f.seek(0)
         while True:
             try:
-                yield pickle.load(f)
+                yield from pickle.load(f)
             except EOFError:
                 return
 

@@ -248,8 +248,8 @@ def _backfill_chain(conn: sqlite3.Connection, table: str, batch: int = 20_000) -
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"chain:{table}", f"{head} {prev}"))
 
 
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                              default=lambda v: f"<{type(v).__name__}:{v!r}>")
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
+                              default=lambda v: f"<{type(v).__name__}:{v!r}>")  # a row: never a cycle
 
 
 def canonical(row: Iterable[Any]) -> str:
@@ -271,8 +271,15 @@ def _as_stored(cols: tuple[str, ...], values: tuple) -> tuple:
                  for c, v in zip(cols, values))
 
 
+#: stored JSON: one encoder for every value (``json.dumps`` with options builds one per call).
+#: No circular-reference check: what is stored comes from cells, options and JSON, never
+#: a cycle, and the check (an id per container into a dict) was half the time an
+#: event's data took to encode; the text is the same
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, check_circular=False)
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return _JSON.encode(value)
 
 
 @core_migrations()
@@ -747,8 +754,10 @@ def _names(migrations: Migrations) -> list[str]:
     return [m.name for m in migrations._migrations]
 
 
-def _event_values(e: Event) -> tuple:
-    return (e.lead_id, e.kind, _iso(e.at), e.agent, _json(e.data), e.note, _recorded_now())
+def _event_values(e: Event, recorded: str | None = None) -> tuple:
+    """An event's stored columns after ``id``; ``recorded``: when it is
+    written (:func:`_recorded_now`, read once for a batch written at once)."""
+    return (e.lead_id, e.kind, _iso(e.at), e.agent, _json(e.data), e.note, recorded or _recorded_now())
 
 
 _STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up",
@@ -2019,7 +2028,8 @@ class Store:
     def append_events_bulk(self, events: list[Event]) -> list[int]:
         """Append a batch in order, chained as one run (one head read, one
         ``executemany``)."""
-        return self.append_chained("events", [_event_values(e) for e in events])
+        recorded = _recorded_now()
+        return self.append_chained("events", [_event_values(e, recorded) for e in events])
 
     def record_import_keys(self, rows: list[tuple[str, int | None, str, int]], source: str, run: str,
                            at: dt.datetime) -> None:

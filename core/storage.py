@@ -873,6 +873,9 @@ class Store:
         self.conn: sqlite3.Connection = db.conn
         self.path = path
         self._live_ready = False
+        #: whether the stored table has every column this program reads
+        #: (None: not looked yet; an older database's lacks some)
+        self._complete: bool | None = None
         #: bumped whenever this run's overlay may have been lost (a rollback, a
         #: migration): what a LeadBook evaluated into it must be evaluated again
         self.overlay_epoch = 0
@@ -1040,6 +1043,7 @@ class Store:
         self.conn.execute("COMMIT")
         self._schema_ok = True
         self._folds = None
+        self._complete = None
         self.restore_guards()
         if applied and self._live_ready:  # the overlay copies lead_state's columns
             self.conn.execute("DROP VIEW IF EXISTS temp.live_state")
@@ -1481,6 +1485,24 @@ class Store:
         if lay and self._deferred:
             self._lay_owners()
 
+    def _states(self, lay: bool = True) -> str:
+        """The relation a query reads the leads' states from: the live view
+        once this run laid anything over the stored rows (``lay``: the
+        owners an agent's list deferred, :meth:`_ensure_live`), else the
+        stored table itself — a read whose leads all hold as stored creates
+        nothing in the connection. An older database, whose table lacks
+        some columns, is read through the view (they read as NULL)."""
+        if (lay and self._deferred) or self._live_ready or not self._stored_complete():
+            self._ensure_live(lay)
+            return LIVE
+        return "main.lead_state"
+
+    def _stored_complete(self) -> bool:
+        if self._complete is None:
+            have = {r[1] for r in self.conn.execute("PRAGMA main.table_info(lead_state)")}
+            self._complete = set(_STATE_COLUMNS) <= have
+        return self._complete
+
     def _create_live(self) -> None:
         # this program's columns, whatever the file has: a read does not
         # upgrade a database an older leadcycle wrote (its first write does),
@@ -1494,6 +1516,9 @@ class Store:
             f"CREATE TEMP VIEW IF NOT EXISTS {LIVE} AS "
             f"SELECT {', '.join(_STATE_COLUMNS)} FROM temp.state_overlay WHERE industry IS NOT NULL UNION ALL "
             f"SELECT {stored} FROM main.lead_state WHERE lead_id NOT IN (SELECT lead_id FROM temp.state_overlay)")
+        # made anew, or again after the overlay was lost (a rollback): what
+        # an earlier table still holds is for another clock or other rows
+        self.conn.execute("DELETE FROM temp.state_overlay")
         self._live_ready = True
 
     def _lose_overlay(self) -> None:
@@ -1501,8 +1526,8 @@ class Store:
         self.overlay_epoch += 1
 
     def clear_overlay(self) -> None:
-        self._ensure_live(lay=False)
-        self.conn.execute("DELETE FROM temp.state_overlay")
+        if self._live_ready:
+            self.conn.execute("DELETE FROM temp.state_overlay")
         self._deferred, self._deferred_at = set(), None
 
     def add_overlay(self, states: Iterable[State], rules_version: str | None,
@@ -1564,10 +1589,10 @@ class Store:
         """The lead's projection as this run sees it (stored, or evaluated
         by the last ``LeadBook.refresh``; its owner now, if an agent's list
         left it as stored: :meth:`defer_owners`)."""
-        self._ensure_live(lay=False)
         if self._deferred:  # this lead only: a point read stays one
+            self._ensure_live(lay=False)
             self._lay_owners(lead_id)
-        rows = list(self.db.query(f"SELECT * FROM {LIVE} WHERE lead_id = ?", [lead_id]))
+        rows = list(self.db.query(f"SELECT * FROM {self._states(lay=False)} WHERE lead_id = ?", [lead_id]))
         return self._state(rows[0]) if rows else None
 
     def stale_lead_ids(self, now: dt.datetime, rules_version: str | None,
@@ -1796,7 +1821,7 @@ class Store:
                     limit: int | None = None, q: tuple[str, str] | None = None) -> Iterator[dict]:
         """Leads with their live state, filtered; ``q`` is a search as
         :func:`leadcycle.search.classify` reads it (``("phone", "8000")``)."""
-        self._ensure_live(lay=owner is None)
+        states = self._states(lay=owner is None)
         where, args = [], []
         for col, val in (("s.industry", industry), ("s.grade", grade), ("s.stage", stage)):
             if val is not None:
@@ -1813,7 +1838,7 @@ class Store:
             args.append(q[1])
         sql = ("SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, "
                "l.attributes, s.score, s.grade, s.stage, s.owner, s.next_follow_up, s.follow_up_kind, "
-               f"s.reasons, s.extra FROM leads l JOIN {LIVE} s ON s.lead_id = l.id")
+               f"s.reasons, s.extra FROM leads l JOIN {states} s ON s.lead_id = l.id")
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY l.id"
@@ -1829,11 +1854,11 @@ class Store:
         runs past the clock (``(owner, owner_until)``): a lead the clock took
         keeps its stored follow-up, long overdue, so the first index would
         go through every one of them."""
-        self._ensure_live(lay=owner is None)
+        states = self._states(lay=owner is None)
         mine, more = self._owned_by(owner) if owner is not None else (None, [])
         due = "+s.next_follow_up" if mine is not None and self._deferred else "s.next_follow_up"  # +: no index
         sql = ("SELECT l.id, l.industry, l.name, l.phone, l.created_at, s.grade, s.stage, s.owner, "
-               f"s.next_follow_up, s.follow_up_kind, s.score, s.extra FROM {LIVE} s "
+               f"s.next_follow_up, s.follow_up_kind, s.score, s.extra FROM {states} s "
                f"JOIN leads l ON l.id = s.lead_id WHERE {due} <= ?")
         args: list = [until.isoformat()]
         if mine is not None:
@@ -1846,9 +1871,9 @@ class Store:
         """Owned leads whose protection period ends (``owner_until``) in
         ``(after, until]``, through the ``(owner, owner_until)`` index: one
         range per owner (every agent when ``owner`` is None)."""
-        self._ensure_live(lay=owner is None)
+        states = self._states(lay=owner is None)
         sql = ("SELECT l.id, l.industry, l.name, l.phone, l.created_at, s.grade, s.stage, s.owner, "
-               f"s.owner_until, s.next_follow_up FROM {LIVE} s JOIN leads l ON l.id = s.lead_id "
+               f"s.owner_until, s.next_follow_up FROM {states} s JOIN leads l ON l.id = s.lead_id "
                "WHERE s.owner_until > ? AND s.owner_until <= ?")
         args: list = [_iso(after), _iso(until)]
         if owner is not None:
@@ -1919,9 +1944,9 @@ class Store:
     def date_attribute_passed(self, industry: str, key: str, day: dt.date, owner: str | None = None) -> list[dict]:
         """Leads of ``industry`` (with their live grade and owner) whose date
         attribute ``key`` is before ``day``, as ``day`` (its ISO date)."""
-        self._ensure_live(lay=owner is None)
+        states = self._states(lay=owner is None)
         attr = DIALECT["json"].format(col="l.attributes", key=key)
-        sql = (f"SELECT l.id, l.name, l.phone, s.grade, s.owner, date({attr}) AS day FROM {LIVE} s "
+        sql = (f"SELECT l.id, l.name, l.phone, s.grade, s.owner, date({attr}) AS day FROM {states} s "
                f"JOIN leads l ON l.id = s.lead_id WHERE s.industry = ? AND date({attr}) < ?")
         args: list = [industry, day.isoformat()]
         if owner is not None:
@@ -1935,8 +1960,8 @@ class Store:
         JSON ``path`` (``$.x_account.change_due``): the items a plugin's due
         list or review acts on, through the (industry, …) or (owner, …)
         index rather than a scan of every lead."""
-        self._ensure_live(lay=owner is None)
-        sql = (f"SELECT l.id, l.name, l.phone, s.grade, s.owner, s.extra FROM {LIVE} s "
+        states = self._states(lay=owner is None)
+        sql = (f"SELECT l.id, l.name, l.phone, s.grade, s.owner, s.extra FROM {states} s "
                "JOIN leads l ON l.id = s.lead_id WHERE s.industry = ? AND json_extract(s.extra, ?) = 1")
         args: list = [industry, path]
         if owner is not None:
@@ -1946,16 +1971,16 @@ class Store:
         return list(self.db.query(sql + " ORDER BY l.id", args))
 
     def grade_counts(self) -> list[tuple[str, str | None, int]]:
-        self._ensure_live()
+        states = self._states()
         return list(self.conn.execute(
-            f"SELECT industry, grade, count(*) FROM {LIVE} GROUP BY industry, grade ORDER BY industry, grade"))
+            f"SELECT industry, grade, count(*) FROM {states} GROUP BY industry, grade ORDER BY industry, grade"))
 
     def summary_counts(self, column: str) -> list[tuple]:
-        self._ensure_live()
+        states = self._states()
         if column not in ("grade", "stage", "owner"):
             raise ValueError(column)
         return list(self.conn.execute(
-            f"SELECT industry, {column}, count(*) FROM {LIVE} GROUP BY industry, {column} "
+            f"SELECT industry, {column}, count(*) FROM {states} GROUP BY industry, {column} "
             f"ORDER BY industry, {column}"))
 
     # ----------------------------------------------------------- import
@@ -2079,10 +2104,10 @@ class Store:
                  "data": json.loads(r[4] or "{}")} for r in self.conn.execute(sql + " ORDER BY id", args)]
 
     def owned_lead_ids(self, agent: str) -> list[int]:
-        self._ensure_live(lay=False)
+        states = self._states(lay=False)
         mine, args = self._owned_by(agent)
         return [r[0] for r in self.conn.execute(
-            f"SELECT s.lead_id FROM {LIVE} s WHERE {mine} ORDER BY s.lead_id", args)]
+            f"SELECT s.lead_id FROM {states} s WHERE {mine} ORDER BY s.lead_id", args)]
 
     def save_credit(self, lead_id: int, rows: list[tuple], at: dt.datetime) -> None:
         """Replace the lead's credit ledger: ``rows`` are ``(deal_event_id,
@@ -2104,7 +2129,7 @@ class Store:
                     owner: str | None = None, batch_size: int = 5000) -> Iterator[dict]:
         """Leads with their state and the registration's agent and channel,
         in id order, read ``batch_size`` at a time (bounded memory)."""
-        self._ensure_live()
+        states = self._states()
         where, args = [], []
         for col, val in (("s.industry", industry), ("s.grade", grade), ("s.owner", owner)):
             if val is not None:
@@ -2115,7 +2140,7 @@ class Store:
                "s.score, s.grade, s.stage, s.owner, s.next_follow_up, "
                "(SELECT e.agent FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1), "
                "(SELECT e.data FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1) "
-               f"FROM leads l JOIN {LIVE} s ON s.lead_id = l.id WHERE l.id > ?" + cond +
+               f"FROM leads l JOIN {states} s ON s.lead_id = l.id WHERE l.id > ?" + cond +
                " ORDER BY l.id LIMIT ?")
         cols = ("id", "industry", "name", "gender", "phone", "need", "created_at", "attributes",
                 "score", "grade", "stage", "owner", "next_follow_up", "register_agent", "register_data")
@@ -2133,10 +2158,10 @@ class Store:
         the text, or whose name's pinyin starts with or holds the letters
         (``kind`` from :func:`leadcycle.search.classify`); best matches
         first: a phone's last digits, a pinyin's initials, then the rest."""
-        self._ensure_live()
+        states = self._states()
         match, rank = _SEARCH[kind]
         sql = (f"SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, s.grade, s.stage, s.owner, "
-               f"s.next_follow_up FROM leads l JOIN {LIVE} s ON s.lead_id = l.id WHERE {match}"
+               f"s.next_follow_up FROM leads l JOIN {states} s ON s.lead_id = l.id WHERE {match}"
                + (" AND l.industry = ?2" if industry else "") + f" ORDER BY {rank}, l.id LIMIT {int(limit)}")
         args = [text] + ([industry] if industry else [])
         return list(self.db.query(sql, args))

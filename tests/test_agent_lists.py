@@ -46,6 +46,11 @@ def office():
 
 
 def overlaid(book) -> int:
+    """Leads this run laid over the stored rows (none, and no overlay made,
+    when every stored row held)."""
+    made = book.store.conn.execute("SELECT count(*) FROM temp.sqlite_master WHERE name = 'state_overlay'")
+    if not made.fetchone()[0]:
+        return 0
     return book.store.conn.execute("SELECT count(*) FROM temp.state_overlay").fetchone()[0]
 
 

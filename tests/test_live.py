@@ -466,3 +466,35 @@ def test_grades_a_week_ago_by_sql_equal_the_engines(demo_copy):
                 expected[lead.id] = state.grade if lead.created_at <= moment else None
         assert book.grades_at(ids, moment) == expected, moment
     book.close()
+
+
+def test_a_read_whose_leads_hold_creates_nothing_and_an_overlay_lost_to_a_rollback_starts_empty(fresh_db):
+    """A read whose stored rows all hold reads them as they are (no
+    temporary overlay made); rows a read laid over for one clock never
+    show through after a rollback lost them, at another clock."""
+    book = fresh_db
+    t0 = book.now
+    a, b = (book.add_lead("realestate", name=n, gender="女", phone=p, need="三房", agent="李娜").lead.id
+            for n, p in (("王芳", "13900139000"), ("李雷", "13900139001")))
+    with book.at(t0 + dt.timedelta(days=3)):
+        book.log(b, "call", agent="李娜")  # b's stored row is from day 3, a's from day 0
+
+    def made():
+        return book.store.conn.execute("SELECT count(*) FROM temp.sqlite_master").fetchone()[0]
+
+    def owners(at):
+        with book.at(at):
+            listed = {r["id"]: r["owner"] for r in book.list()}
+            assert listed == {i: book.record(i).state.owner for i in (a, b)}, at
+            return listed
+
+    assert owners(t0 + dt.timedelta(days=3, hours=1)) == {a: "李娜", b: "李娜"} and made() == 0
+    assert book.evaluated == 0
+    assert owners(t0 + dt.timedelta(days=60)) == {a: None, b: None} and made() > 0  # laid over for day 60
+    with pytest.raises(RuntimeError):
+        with book.store.transaction():
+            raise RuntimeError("a write that fails: the overlay is lost with it")
+    before = book.evaluated
+    # day 5: a's stored row no longer holds (it is evaluated again), b's does
+    assert owners(t0 + dt.timedelta(days=5)) == {a: "李娜", b: "李娜"}
+    assert book.evaluated - before == 1

@@ -16,7 +16,7 @@ import contextlib
 import datetime as dt
 import functools
 import os
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -1081,12 +1081,17 @@ class LeadBook:
             if statement is not None:
                 out.update({i: row[1] for i, row in
                             self.store.compiled_grades(statement, moment, industry, ids).items()})
-        rest = sorted(lead_ids - set(out))
-        for batch in self.store.iter_lead_batches(ids=rest):
-            past = [(lead, [e for e in events if e.at <= moment]) for lead, events in batch]
-            for lead, state in engine.project_batch(self.context, past, moment):
-                out[lead.id] = state.grade if lead.created_at <= moment else None
+        for lead, state in self._projected_at(lead_ids - set(out), moment):
+            out[lead.id] = state.grade if lead.created_at <= moment else None
         return out
+
+    def _projected_at(self, lead_ids: Iterable[int], moment: dt.datetime) -> Iterator[tuple[Lead, State]]:
+        """The engine's projection of each of ``lead_ids`` at ``moment``
+        from the entries it had then (what the compiled statements leave
+        out: leads with entries after the clock, rules that do not compile)."""
+        for batch in self.store.iter_lead_batches(ids=sorted(lead_ids)):
+            past = [(lead, [e for e in events if e.at <= moment]) for lead, events in batch]
+            yield from engine.project_batch(self.context, past, moment)
 
     def _grade_statement(self, industry: str, floors: bool = True):
         """The industry's scorecard alone (score and grade, no row), scoped
@@ -1122,10 +1127,8 @@ class LeadBook:
                                                    industry, floored)
             seen.update(unfloored)
             held.update(i for i, row in unfloored.items() if row[1] != floored[i][1])
-        for batch in self.store.iter_lead_batches(ids=lead_ids - seen):
-            present = [(lead, [e for e in events if e.at <= self.now]) for lead, events in batch]
-            held.update(lead.id for lead, state in engine.project_batch(self.context, present, self.now)
-                        if any(r.rule == "floor" for r in state.reasons))
+        held.update(lead.id for lead, state in self._projected_at(lead_ids - seen, self.now)
+                    if any(r.rule == "floor" for r in state.reasons))
         return held
 
     def owner_reasons(self, lead_ids: Iterable[int]) -> dict[int, Reason]:

@@ -302,10 +302,8 @@ def _cell_text(value: Any) -> Any:
 
 def _cells_of(row: list) -> list:
     """:func:`_cell_text` of every cell; a row of text only (every text
-    file's) is kept as it is, which one pass in C tells."""
-    try:
-        "".join(row)
-    except TypeError:
+    file's) is kept as it is (:func:`leadcycle.registers.joined_text`)."""
+    if registers.joined_text(row) is None:
         return [_cell_text(c) for c in row]
     return row if type(row) is list else list(row)
 
@@ -318,10 +316,8 @@ def row_problem(cells: list, headers: list[str], delimiter: str | None) -> Leadc
     a quote that closed too late (a note's own line breaks do not look
     like that)."""
     if len(cells) <= len(headers):
-        try:
-            joined = "".join(cells)  # the usual row, all text: one pass in C says it is fine
-        except TypeError:  # a workbook's numbers and dates: cell by cell below
-            joined = None
+        # the usual row, all text: one pass says it is fine (a workbook's numbers and dates: cell by cell below)
+        joined = registers.joined_text(cells)
         if joined is not None and len(joined) <= MAX_CELL and "\n" not in joined:
             return None
     broken = []  # the cells with line breaks (one pass over the row: an import reads every row)
@@ -935,19 +931,14 @@ def _moment_of(src: _Source, now: dt.datetime, zone, date1904: bool) -> dt.datet
     column = src.reading.registered
     if column is not None and column < len(src.cells):  # the usual register: the date's column
         value = src.cells[column]
-        if value in (None, ""):
-            return dt.datetime.max
-        try:
-            return _parse_moment(value, now=now, zone=zone, date1904=date1904)
-        except LeadcycleError:
-            return dt.datetime.max
-    for target, value in _targets(src):
-        if target == "registered" and value not in (None, ""):
-            try:
-                return _parse_moment(value, now=now, zone=zone, date1904=date1904)
-            except LeadcycleError:
-                return dt.datetime.max  # rejected later, with its reason
-    return dt.datetime.max
+    else:
+        value = next((v for t, v in _targets(src) if t == "registered" and v not in (None, "")), None)
+    if value in (None, ""):
+        return dt.datetime.max
+    try:
+        return _parse_moment(value, now=now, zone=zone, date1904=date1904)
+    except LeadcycleError:
+        return dt.datetime.max  # rejected later, with its reason
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:

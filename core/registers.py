@@ -170,13 +170,22 @@ def _filled_rows(rows: Iterable[tuple[int, list[Any]]], header_row: int | None) 
     return list(itertools.takewhile(lambda r: r[0] <= header_row, filled))
 
 
-def _any_filled(cells: list[Any]) -> bool:
-    """Whether any cell is :func:`_filled`; a row of text only (a text
-    file's) is joined and stripped in one pass in C."""
+def joined_text(cells: Iterable[Any]) -> str | None:
+    """The row's cells joined, when every one is text (a text file's rows:
+    one pass in C answers for the whole row); None for a row with numbers,
+    dates or empty cells (a workbook's), which is looked at cell by cell."""
     try:
-        return bool("".join(cells).strip())
-    except TypeError:  # numbers, dates, empty cells (None) of a workbook
-        return any(_filled(c) for c in cells)
+        return "".join(cells)
+    except TypeError:
+        return None
+
+
+def _any_filled(cells: list[Any]) -> bool:
+    """Whether any cell is :func:`_filled`."""
+    text = joined_text(cells)
+    if text is not None:
+        return bool(text.strip())
+    return any(_filled(c) for c in cells)
 
 
 def _filled(value: Any) -> bool:

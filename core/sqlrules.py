@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+import datetime as dt
 import math
 import re
+import sqlite3
 
 import attrs
 
@@ -28,6 +30,12 @@ from .rules import Cap, Cond, Count, Derived, Rating, Ref, Scorecard
 DIALECTS: dict[str, dict[str, str]] = {
     "sqlite": {
         "json": "json_extract({col}, '$.{key}')",
+        # ISO text to whole seconds since 1970 (the facts' moments), and back
+        "epoch": ("unixepoch({x})" if sqlite3.sqlite_version_info >= (3, 38)
+                  else "CAST(strftime('%s', {x}) AS INTEGER)"),
+        "moment": "strftime('%Y-%m-%dT%H:%M:%S', {x}, 'unixepoch')",
+        # a date's day count since 1970 (ISO text; NULL stays NULL)
+        "day": "CAST(julianday(date({x})) - 2440587.5 AS INTEGER)",
         "ids": "SELECT value FROM json_each(?)",
         # a scalar maximum of several values (SQLite's max() of one
         # argument is the aggregate: the compiler always gives two or more)
@@ -273,9 +281,16 @@ def _fact(col: str) -> str:
     return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = ?)"
 
 
+def _day(sql: str, epoch: bool) -> str:
+    """The day count since 1970 of a moment: a fact's (whole seconds since
+    1970, ``epoch``) or ISO text's (a date attribute, the registration)."""
+    return f"(({sql}) / 86400)" if epoch else DIALECT["day"].format(x=sql)
+
+
 def _days_between(later: str, earlier: str) -> str:
-    """Whole days from ``earlier``'s date to ``later``'s (NULL when either is)."""
-    return f"CAST(julianday(date({later})) - julianday(date({earlier})) AS INTEGER)"
+    """Whole days from ``earlier``'s date to ``later``'s, two day counts
+    (NULL when either is)."""
+    return f"({later} - {earlier})"
 
 
 @attrs.frozen
@@ -295,21 +310,32 @@ class Vocabulary:
     def _tally(self, name: str):
         return next((t for t in self.tallies if t.name == name), None)
 
+    def moment(self, name: str) -> tuple[str, list, bool] | None:
+        """``(SQL, args, epoch)`` of the moment feature ``name``
+        (``registered_at``, ``last_contact_at``, ``first_<tally>_at``…):
+        a fact's in whole seconds since 1970 (``epoch``), else ISO text;
+        None when ``name`` is no moment of this vocabulary."""
+        if name == "registered_at":
+            return "l.created_at", [], False
+        if name == "last_contact_at":
+            contact = ", ".join("?" * len(self.contact_kinds))
+            return (f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN ({contact}))",
+                    list(self.contact_kinds), True)
+        if name == "last_follow_up_at":
+            return _fact("last_at"), ["follow_up"], True
+        for prefix, col in (("first_", "first_at"), ("last_", "last_at")):
+            if name.startswith(prefix) and name.endswith("_at") and self._tally(name[len(prefix):-3]):
+                return _fact(col), ["@" + name[len(prefix):-3]], True
+        return None
+
     def expr(self, name: str) -> tuple[str, list]:
         """The SQL (over ``leads l``, with ``?`` for the clock where it
         needs it: the caller passes the same ``now`` to each) for the
         feature ``name``, as :func:`leadcycle.engine.facts` derives it."""
-        contact = ", ".join("?" * len(self.contact_kinds))
-        if name == "registered_at":
-            return "l.created_at", []
-        if name == "last_contact_at":
-            return (f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN ({contact}))",
-                    list(self.contact_kinds))
-        if name == "last_follow_up_at":
-            return _fact("last_at"), ["follow_up"]
-        for prefix, col in (("first_", "first_at"), ("last_", "last_at")):
-            if name.startswith(prefix) and name.endswith("_at") and self._tally(name[len(prefix):-3]):
-                return _fact(col), ["@" + name[len(prefix):-3]]
+        moment = self.moment(name)
+        if moment is not None:  # as the engine has it: ISO text
+            sql, args, epoch = moment
+            return (DIALECT["moment"].format(x=sql) if epoch else sql), args
         if name.startswith("last_") and "." in name and self._tally(name[5:name.index(".")]):
             tally, key = name[5:name.index(".")], name[name.index(".") + 1:]
             json = DIALECT["json"].format(col="e.data", key=key)
@@ -317,18 +343,15 @@ class Vocabulary:
         if name.startswith("days_to_first_") and self._tally(name[len("days_to_first_"):]):
             t = self._tally(name[len("days_to_first_"):])
             start = _fact("first_at" if t.anchor == "first" else "last_at")
-            return _days_between(_fact("first_at"), start), ["@" + t.name, "@" + t.after]
+            return (_days_between(_day(_fact("first_at"), True), _day(start, True)),
+                    ["@" + t.name, "@" + t.after])
         if name.startswith("days_since_"):
-            what = name[len("days_since_"):]
-            if what == "registered":
-                return _days_between("?", "l.created_at"), [NOW]
-            if what in ("last_contact", "last_follow_up"):
-                sql, args = self.expr(f"{what}_at")
-                return _days_between("?", sql), [NOW, *args]
-            for prefix, col in (("first_", "first_at"), ("last_", "last_at")):
-                if what.startswith(prefix) and self._tally(what[len(prefix):]):
-                    return _days_between("?", _fact(col)), [NOW, "@" + what[len(prefix):]]
+            moment = self.moment(name[len("days_since_"):] + "_at")
+            if moment is not None:
+                sql, args, epoch = moment
+                return _days_between("?", _day(sql, epoch)), [TODAY, *args]
         if name == "n_contact":
+            contact = ", ".join("?" * len(self.contact_kinds))
             return (f"coalesce((SELECT sum(n) FROM facts WHERE lead_id = l.id AND kind IN ({contact})), 0)",
                     list(self.contact_kinds))
         if name == "n_follow_up":
@@ -339,7 +362,7 @@ class Vocabulary:
             return _fact("n"), [name[2:]]
         if name.startswith("days_until_") and name[len("days_until_"):] in self.date_fields:
             attr = DIALECT["json"].format(col="l.attributes", key=name[len("days_until_"):])
-            return _days_between(attr, "?"), [NOW]
+            return _days_between(_day(attr, False), "?"), [TODAY]
         if name in ("name", "gender", "phone", "need"):
             return f"l.{name}", []
         if name == "owner":
@@ -363,8 +386,12 @@ def _value_sql(value) -> tuple[str, list]:
     return "?", [value]
 
 
-#: stands for the clock among a source's parameters (replaced when run)
+#: stand for the clock among a source's parameters (replaced when run):
+#: as ISO text, as whole seconds since 1970 (the facts' moments), and its
+#: date as a day count since 1970
 NOW = object()
+NOW_EPOCH = object()
+TODAY = object()
 
 
 def compile_stage(ladder) -> tuple[str, list]:
@@ -458,7 +485,7 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
         kinds = tuple(cadence.kinds) if cadence.kinds else ("follow_up", "visit", "call")
         marks = ", ".join("?" * len(kinds))
         cols += ["date(l.created_at) AS _registered",
-                 f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN ({marks}))) "
+                 f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN ({marks})), 'unixepoch') "
                  "AS _last_follow_up"]
         args += list(kinds)
     if row:  # the owner at the clock and the end of its protection
@@ -487,8 +514,8 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
     scope = f" AND l.id IN ({DIALECT['ids']})" if scoped else ""
     layers = [f"b0 AS MATERIALIZED (SELECT {select} FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id "
               "WHERE +l.industry = ? AND l.created_at <= ? "
-              f"AND coalesce((SELECT last_at FROM facts WHERE lead_id = l.id AND kind = '{LOGGED}'), '') <= ?{scope})"]
-    args += [INDUSTRY, NOW, NOW] + ([IDS] if scoped else [])
+              f"AND coalesce((SELECT last_at FROM facts WHERE lead_id = l.id AND kind = '{LOGGED}'), 0) <= ?{scope})"]
+    args += [INDUSTRY, NOW, NOW_EPOCH] + ([IDS] if scoped else [])
     if python_kinds:
         layers[0] = layers[0][:-1] + (f" AND NOT EXISTS (SELECT 1 FROM facts WHERE lead_id = l.id AND kind IN "
                                       f"({', '.join('?' * len(python_kinds))})))")
@@ -554,10 +581,11 @@ def _crossing_sql(vocabulary: Vocabulary, feature: str, values: tuple) -> tuple[
         for v in sorted(values, reverse=True):  # the largest threshold below the count is crossed next
             whens.append(f"WHEN ({current}) > ? THEN date({target}, ?)")
             args += [*current_args, v, f"{-int(v):+d} days"]
-    elif feature.startswith("days_since_"):
-        anchor, anchor_args = vocabulary.expr(feature[len("days_since_"):] + "_at")
+    elif feature.startswith("days_since_") and vocabulary.moment(feature[len("days_since_"):] + "_at"):
+        anchor, anchor_args, epoch = vocabulary.moment(feature[len("days_since_"):] + "_at")
+        unit = ", 'unixepoch'" if epoch else ""
         for v in sorted(values):  # the smallest threshold above the count is crossed next
-            whens.append(f"WHEN ({current}) < ? THEN date({anchor}, ?)")
+            whens.append(f"WHEN ({current}) < ? THEN date({anchor}{unit}, ?)")
             args += [*current_args, v, *anchor_args, f"+{int(v)} days"]
     else:
         return None, []
@@ -573,7 +601,23 @@ IDS = object()
 def bind(compiled: CompiledCard, now: str, industry: str, ids: str | None = None) -> list:
     """The statement's parameters for one clock and industry (and the
     leads of a scoped statement)."""
-    return [now if a is NOW else industry if a is INDUSTRY else ids if a is IDS else a for a in compiled.args]
+    clock = clock_args(now)
+    return [clock[a] if a in clock else industry if a is INDUSTRY else ids if a is IDS else a
+            for a in compiled.args]
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def clock_args(now: str | dt.datetime) -> dict:
+    """What the clock markers (``NOW``, ``NOW_EPOCH``, ``TODAY``) stand for
+    at ``now`` (ISO text, or a naive datetime as the clock reads)."""
+    moment = dt.datetime.fromisoformat(now) if isinstance(now, str) else now
+    return {NOW: moment.isoformat() if isinstance(now, dt.datetime) else now,
+            # whole seconds: a fact's moment (to the second) is at or before
+            # the clock exactly when it is at or before its whole second
+            NOW_EPOCH: (moment.replace(microsecond=0) - _EPOCH) // dt.timedelta(seconds=1),
+            TODAY: (moment.date() - _EPOCH.date()).days}
 
 
 # ------------------------------------------------------------- ownership

@@ -57,7 +57,7 @@ with _dataframes_hidden():
 from .errors import LeadcycleError, NotFound
 from .model import Agent, Event, Lead, Reason, State, Tally
 from .rules import Cond
-from .sqlrules import DIALECT, LOGGED, data_cond_sql
+from .sqlrules import DIALECT, LOGGED, NOW_EPOCH, clock_args, data_cond_sql
 from .search import search_key
 from .i18n import M_, N_, Message
 
@@ -337,8 +337,9 @@ def m008_tamper_evidence(db: Database) -> None:
 #
 # A lead's *facts* are what its log says that does not depend on the clock
 # (issue #17): per kind of event — and per tally, a group of kinds whose
-# data meet a condition — how many there are, the first and the last moment,
-# and the last one's id (its data is then one primary-key lookup away). They
+# data meet a condition — how many there are, the first and the last moment
+# (whole seconds since 1970-01-01T00:00 of the office's clock: an integer of
+# four bytes where ISO text took nineteen, twice a row), and the last one's id (its data is then one primary-key lookup away). They
 # are kept on every write, in the write's transaction, and rebuilt set-based
 # (``GROUP BY`` over the events) by ``rescore``; both run the one statement
 # below, so a lead's kept facts cannot differ from a rebuild's. Voided
@@ -391,7 +392,7 @@ def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts
     scope = f" AND lead_id IN ({DIALECT['ids']})" if one_lead_set else ""
     args: list = [_SCOPE] * 2 if one_lead_set else []
     effective = (
-        "SELECT id, lead_id, kind, at, data FROM events "
+        f"SELECT id, lead_id, kind, {DIALECT['epoch'].format(x='at')} AS at, data FROM events "
         f"WHERE kind != 'void'{scope} AND id NOT IN ("
         f"  SELECT {DIALECT['json'].format(col='data', key='event')} FROM events "
         # for a few leads, their voids through the lead index (``+kind``
@@ -423,8 +424,8 @@ def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts
         args += ["@" + tally.name, *more]
     # the last moment anything was logged, voids and voided entries too: a
     # read at an earlier clock leaves such a lead to the engine
-    selects.append(f"SELECT lead_id, '{LOGGED}', count(*), min(at), max(at), max(id) FROM events "
-                   f"WHERE 1{scope} GROUP BY lead_id")
+    selects.append(f"SELECT lead_id, '{LOGGED}', count(*), {DIALECT['epoch'].format(x='min(at)')}, "
+                   f"{DIALECT['epoch'].format(x='max(at)')}, max(id) FROM events WHERE 1{scope} GROUP BY lead_id")
     args += [_SCOPE] if one_lead_set else []
     sql = (f"INSERT INTO {table}(lead_id, kind, n, first_at, last_at, last_id) "
            f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects))
@@ -434,7 +435,7 @@ def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts
 #: the table of kept facts (:func:`m009_facts` creates it, a full rebuild
 #: creates it anew)
 FACTS_TABLE = ("CREATE TABLE facts (lead_id INTEGER NOT NULL REFERENCES leads(id), kind TEXT NOT NULL, "
-               "n INTEGER NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL, last_id INTEGER NOT NULL, "
+               "n INTEGER NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, last_id INTEGER NOT NULL, "
                "PRIMARY KEY (lead_id, kind)) WITHOUT ROWID")
 
 #: a full rebuild's working copy of the log: every event once, sorted by
@@ -476,10 +477,11 @@ def _rebuild_sql(tallies: Iterable[Tally]) -> list[tuple[str, list]]:
     fill = [
         (f"DROP TABLE IF EXISTS {log}", []),
         (f"CREATE TABLE {log} (lead_id INTEGER NOT NULL, kind TEXT NOT NULL, id INTEGER NOT NULL, "
-         f"at TEXT NOT NULL, {', '.join(cols)}, PRIMARY KEY (lead_id, kind, id)) WITHOUT ROWID", []),
+         f"at INTEGER NOT NULL, {', '.join(cols)}, PRIMARY KEY (lead_id, kind, id)) WITHOUT ROWID", []),
         # NOT INDEXED: walking the (lead_id, id) index would half-sort the
         # log at the price of one random read of the table per event
-        (f"INSERT INTO {log} SELECT lead_id, kind, id, at, {', '.join(cols.values())} FROM events NOT INDEXED "
+        (f"INSERT INTO {log} SELECT lead_id, kind, id, {DIALECT['epoch'].format(x='at')}, "
+         f"{', '.join(cols.values())} FROM events NOT INDEXED "
          "ORDER BY lead_id, kind, id", args),
     ]
 
@@ -547,8 +549,9 @@ def anchor_of(tally: Tally, tallies: Iterable[Tally]) -> Tally:
     return own or core
 
 
-#: what the facts rows are, beside the tallies (2: the ``LOGGED`` row)
-FACTS_FORMAT = 2
+#: what the facts rows are, beside the tallies (2: the ``LOGGED`` row;
+#: 3: moments as whole seconds since 1970, not ISO text)
+FACTS_FORMAT = 3
 
 
 def tallies_signature(tallies: Iterable[Tally]) -> str:
@@ -846,7 +849,7 @@ _AGENT_COLUMNS = ("lead_id", "industry", "grade", "owner", "next_follow_up", "co
 #: degrades (see :func:`settled_sql`): computed under the rules of the
 #: first parameter for a clock no later than the second's, after every entry
 _TRUSTED = ("(s.rules_version = ? AND s.computed_at <= ? AND coalesce((SELECT last_at FROM facts "
-            f"WHERE lead_id = s.lead_id AND kind = '{LOGGED}'), '') <= s.computed_at)")
+            f"WHERE lead_id = s.lead_id AND kind = '{LOGGED}'), 0) <= {DIALECT['epoch'].format(x='s.computed_at')})")
 
 
 #: a stored row computed under rules other than the two parameters' (the
@@ -877,7 +880,8 @@ class Store:
         #: (None: not looked yet; an older database's lacks some)
         self._complete: bool | None = None
         #: bumped whenever this run's overlay may have been lost (a rollback, a
-        #: migration): what a LeadBook evaluated into it must be evaluated again
+        #: migration) or outdated (a write stored rows for its own clock):
+        #: what a LeadBook evaluated into it must be evaluated again
         self.overlay_epoch = 0
         #: called before every write transaction (the LeadBook's office
         #: rules: sign-in and the machine's clock); ``transaction(check=False)``
@@ -1256,7 +1260,7 @@ class Store:
         for lead_id, industry, owner, anchor, dealt, until, to, at, version in self.conn.execute(
                 f"SELECT s.lead_id, s.industry, {cols} FROM lead_state s WHERE s.lead_id IN ({DIALECT['ids']}) "
                 f"AND s.fold_version IS NOT NULL AND (SELECT last_at FROM facts WHERE lead_id = s.lead_id "
-                f"AND kind = '{LOGGED}') <= ?", (ids, _iso(now))):
+                f"AND kind = '{LOGGED}') <= ?", (ids, clock_args(now)[NOW_EPOCH])):
             out[lead_id] = (industry, Fold(owner, _moment(anchor), bool(dealt), _moment(until), to, _moment(at)),
                             version)
         return out
@@ -1414,11 +1418,14 @@ class Store:
             compiled.sql, bind(compiled, now.isoformat(), industry, ids))}
 
     def facts_for(self, lead_ids: Iterable[int]) -> dict[int, dict[str, tuple]]:
-        """``{lead id: {kind or @tally: (n, first_at, last_at, last_id)}}``."""
+        """``{lead id: {kind or @tally: (n, first_at, last_at, last_id)}}``,
+        the moments as ISO text."""
         ids = json.dumps(sorted(set(lead_ids)))
         out: dict[int, dict[str, tuple]] = {}
+        moment = DIALECT["moment"]
         for lead_id, kind, n, first, last, last_id in self.conn.execute(
-                f"SELECT lead_id, kind, n, first_at, last_at, last_id FROM facts "
+                f"SELECT lead_id, kind, n, {moment.format(x='first_at')}, {moment.format(x='last_at')}, last_id "
+                "FROM facts "
                 f"WHERE lead_id IN ({DIALECT['ids']}) ORDER BY lead_id, kind", (ids,)):
             out.setdefault(lead_id, {})[kind] = (n, first, last, last_id)
         return out
@@ -1459,9 +1466,8 @@ class Store:
             f"INSERT INTO lead_state({', '.join(_STATE_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(_STATE_COLUMNS))}) ON CONFLICT(lead_id) DO UPDATE SET "
             + ", ".join(f"{c} = excluded.{c}" for c in _STATE_COLUMNS[1:]), rows)
-        if self._live_ready and rows:
-            # what this write stored is newer than this run's overlay
-            self.conn.executemany("DELETE FROM temp.state_overlay WHERE lead_id = ?", [(r[0],) for r in rows])
+        if rows:
+            self._stored_anew([r[0] for r in rows])
         latest = max((r[10] for r in rows if r[10]), default=None)
         if latest is not None:
             # the latest clock any projection was computed for: a later run
@@ -1780,7 +1786,21 @@ class Store:
             [_iso(now), rules_version, *args, plan.fold_version])
         if cur.rowcount:
             self._note_computed(_iso(now))
+            self._stored_anew(lead_ids)
         return cur.rowcount
+
+    def _stored_anew(self, lead_ids: list[int] | None) -> None:
+        """Rows a write stored (every lead's when None) are newer than this
+        run's overlay, and computed for the write's clock, not the reads':
+        their overlay rows go, and the next read starts its overlay afresh
+        (:attr:`overlay_epoch`), since what it held as settled may now not be."""
+        if not self._live_ready:
+            return
+        if lead_ids is None:
+            self.conn.execute("DELETE FROM temp.state_overlay")
+        else:
+            self.conn.executemany("DELETE FROM temp.state_overlay WHERE lead_id = ?", [(i,) for i in lead_ids])
+        self.overlay_epoch += 1
 
     def leads_not_computed(self, industry: str | None, rules_version: str | None, now: dt.datetime,
                            batch_size: int = 1000, after: int = 0) -> Iterator[list[int]]:

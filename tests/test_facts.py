@@ -89,6 +89,57 @@ def test_a_phone_registration_is_no_visit():
     assert "@visit" not in kept and kept["register"][0] == 1
 
 
+def test_facts_kept_as_iso_text_are_not_trusted_and_the_next_write_converts_them(tmp_path, monkeypatch):
+    """A database from before moments were kept as whole seconds (format
+    2, ISO text): reads leave its facts alone and evaluate in Python, with
+    the answers a rebuild gives; the next write rebuilds them as numbers."""
+    import sqlite3
+
+    from leadcycle import storage
+
+    path = str(tmp_path / "office.db")
+    book = LeadBook.create(path, ["realestate"], now=T0)
+    book.add_agent("李娜")
+    lead = book.add_lead("realestate", name="王芳", gender="F", phone="13900139000", need="三房",
+                         agent="李娜").lead
+    with book.at(T0 + dt.timedelta(days=2)):
+        book.log(lead.id, "visit", agent="李娜")
+    tallies = book.store.tallies
+    book.close()
+    with sqlite3.connect(path) as conn:  # the facts as format 2 kept them
+        rows = conn.execute("SELECT lead_id, kind, n, strftime('%Y-%m-%dT%H:%M:%S', first_at, 'unixepoch'), "
+                            "strftime('%Y-%m-%dT%H:%M:%S', last_at, 'unixepoch'), last_id FROM facts").fetchall()
+        conn.execute("DROP TABLE facts")
+        conn.execute(storage.FACTS_TABLE.replace("INTEGER NOT NULL, last_at INTEGER", "TEXT NOT NULL, last_at TEXT"))
+        conn.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?)", rows)
+        monkeypatch.setattr(storage, "FACTS_FORMAT", 2)
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'facts:tallies'", (storage.tallies_signature(tallies),))
+        monkeypatch.undo()
+    conn.close()
+    book = LeadBook.open(path)
+    assert not book.store.facts_current()
+    later = T0 + dt.timedelta(days=40)  # far enough for the day counts to matter
+
+    def answers():
+        with book.at(later):
+            row = {r["id"]: r for r in book.list()}[lead.id]
+            state = book.record(lead.id).state
+        assert (row["grade"], row["score"], row["stage"], row["next_follow_up"]) == (
+            state.grade, state.score, state.stage, state.next_follow_up.isoformat())
+        return row["grade"], row["score"], row["stage"], row["next_follow_up"]
+
+    before = answers()
+    assert not book.store.facts_current()  # the read wrote nothing
+    with book.at(T0 + dt.timedelta(days=3)):
+        book.log(lead.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="回访")
+    assert book.store.facts_current()
+    assert {t for (t,) in book.store.conn.execute("SELECT DISTINCT typeof(first_at) FROM facts")} == {"integer"}
+    assert book.store.facts_for([lead.id])[lead.id] == expected(book, lead.id)
+    after = answers()
+    assert after[1:3] == before[1:3] and after[3] != before[3]  # the follow-up moved the next one
+    book.close()
+
+
 def test_a_failed_write_leaves_the_facts_as_they_were():
     book = book_with_agent()
     lead = book.add_lead("realestate", name="王芳", gender="F", phone="13900139000", need="三房",

@@ -345,6 +345,36 @@ def test_a_rehearsal_does_not_leave_the_run_reading_stale_rows():
         assert [r["id"] for r in book.list(pool=True)] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("write", ["log", "rescore"])
+def test_a_write_between_two_reads_at_one_clock_does_not_leave_the_second_stale(write):
+    """A run reads at a clock, writes (which stores rows for the write's
+    own clock), then reads at the first clock again: the second read
+    answers as a fresh run does, not with the rows the write stored."""
+    t0 = dt.datetime(2026, 3, 2, 10)
+    book = LeadBook.create(":memory:", ["realestate"], now=t0)
+    book.add_agent("李娜")
+    ids = [book.add_lead("realestate", name=f"客户{i}", gender="F", phone=f"1390000{i:04d}", need="两房",
+                         agent="李娜").lead.id for i in range(3)]
+    later = t0 + dt.timedelta(days=40)  # every lead's return has gone cold, every protection lapsed
+
+    def listed():
+        with book.at(later):
+            rows = {r["id"]: (r["score"], r["owner"], r["next_follow_up"]) for r in book.list()}
+            shown = {i: book.record(i).state for i in ids}
+        assert rows == {i: (s.score, s.owner, s.next_follow_up.isoformat()) for i, s in shown.items()}
+        return rows
+
+    first = listed()
+    with book.at(t0 + dt.timedelta(days=2)):
+        if write == "log":
+            book.log(ids[0], "visit", agent="李娜")
+        else:
+            book.rescore()
+    second = listed()
+    if write == "rescore":
+        assert second == first
+
+
 def test_rescore_reads_the_clock_once(tmp_path, monkeypatch):
     """On an office database the clock moves on while rescore runs: the
     whole run is computed for one moment (the compiled statement's rows

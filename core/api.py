@@ -847,7 +847,8 @@ class LeadBook:
         key = ("read", industry)
         if key not in self._cache:
             rules = self.context.rules.get(industry)
-            usable = rules is not None and self.store.folds_ready() and self.store.facts_current()
+            usable = (rules is not None and self.store.folds_ready() and self.store.facts_current()
+                      and self.store.attributes_placed())
             self._cache[key] = engine.read_plan(rules) if usable else None
         return self._cache[key]
 

@@ -107,7 +107,9 @@ def table_rows(book, table: str, unmask: bool) -> Iterator[dict]:
     for values in book.store.conn.execute(f"SELECT {', '.join(cols)} FROM {source} ORDER BY {order}"):
         row = dict(zip(cols, values))
         for c in cols:
-            if (table, c) in JSON_COLUMNS:
+            if (table, c) == ("leads", "attributes"):  # stored as a list of values at their keys' places
+                row[c] = book.store.attribute_places.decode(row[c])
+            elif (table, c) in JSON_COLUMNS:
                 row[c] = json.loads(row[c]) if table == "settings" else json.loads(row[c] or "{}")
         if not unmask:
             if "phone" in row:

@@ -1146,7 +1146,7 @@ def export_rows(book: LeadBook, *, industry: str | None = None, grade: str | Non
     columns = columns or export_columns(book, industry)
     attr_cols = [c for c in columns[9:-5]]
     for r in book.store.export_rows(industry=industry, grade=grade, owner=owner):
-        attributes = json.loads(r["attributes"] or "{}")
+        attributes = r["attributes"]
         data = json.loads(r["register_data"] or "{}")
         gender = r["gender"]
         if lang == "zh":

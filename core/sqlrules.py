@@ -30,6 +30,10 @@ from .rules import Cap, Cond, Count, Derived, Rating, Ref, Scorecard
 DIALECTS: dict[str, dict[str, str]] = {
     "sqlite": {
         "json": "json_extract({col}, '$.{key}')",
+        # a lead's attribute: its stored list at the key's place, looked up
+        # once a statement (:class:`leadcycle.storage.AttributePlaces`)
+        "attribute": ("json_extract({col}, (SELECT '$[' || position || ']' FROM attribute_keys "
+                      "WHERE key = '{key}'))"),
         # ISO text to whole seconds since 1970 (the facts' moments), and back
         "epoch": ("unixepoch({x})" if sqlite3.sqlite_version_info >= (3, 38)
                   else "CAST(strftime('%s', {x}) AS INTEGER)"),
@@ -49,6 +53,11 @@ DIALECT = DIALECTS["sqlite"]
 #: (:mod:`leadcycle.storage` keeps it): its ``last_at`` tells a read into
 #: the past which leads it must leave to the engine
 LOGGED = "*"
+
+
+def attribute_sql(col: str, key: str) -> str:
+    """A lead's attribute ``key`` from its stored list ``col``."""
+    return DIALECT["attribute"].format(col=col, key=key.replace("'", "''"))
 
 
 def column(name: str) -> str:
@@ -361,14 +370,14 @@ class Vocabulary:
         if name.startswith("n_"):
             return _fact("n"), [name[2:]]
         if name.startswith("days_until_") and name[len("days_until_"):] in self.date_fields:
-            attr = DIALECT["json"].format(col="l.attributes", key=name[len("days_until_"):])
+            attr = attribute_sql(col="l.attributes", key=name[len("days_until_"):])
             return _days_between(_day(attr, False), "?"), [TODAY]
         if name in ("name", "gender", "phone", "need"):
             return f"l.{name}", []
         if name == "owner":
             owner, _ = owner_sql(self.protection_days)
             return owner, [NOW] * owner.count("?")
-        return DIALECT["json"].format(col="l.attributes", key=name), []
+        return attribute_sql(col="l.attributes", key=name), []
 
 
 def _conditions_of(declared) -> list[tuple[Cond, ...]]:
@@ -577,7 +586,7 @@ def _crossing_sql(vocabulary: Vocabulary, feature: str, values: tuple) -> tuple[
     current, current_args = vocabulary.expr(feature)
     whens, args = [], []
     if feature.startswith("days_until_"):
-        target = DIALECT["json"].format(col="l.attributes", key=feature[len("days_until_"):])
+        target = attribute_sql(col="l.attributes", key=feature[len("days_until_"):])
         for v in sorted(values, reverse=True):  # the largest threshold below the count is crossed next
             whens.append(f"WHEN ({current}) > ? THEN date({target}, ?)")
             args += [*current_args, v, f"{-int(v):+d} days"]

@@ -57,7 +57,7 @@ with _dataframes_hidden():
 from .errors import LeadcycleError, NotFound
 from .model import Agent, Event, Lead, Reason, State, Tally
 from .rules import Cond
-from .sqlrules import DIALECT, LOGGED, NOW_EPOCH, clock_args, data_cond_sql
+from .sqlrules import DIALECT, LOGGED, NOW_EPOCH, attribute_sql, clock_args, data_cond_sql
 from .search import search_key
 from .i18n import M_, N_, Message
 
@@ -331,6 +331,92 @@ def m008_tamper_evidence(db: Database) -> None:
     for name, sql in _guards(ledger=ledger).items():
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
         db.execute(sql)
+
+
+# ------------------------------------------------------------- attributes
+#
+# A lead's attributes are stored as a JSON list, each value at the place its
+# key was given when first written (``attribute_keys``, one row a key): an
+# object repeated every key in every lead's row, about 160 of its 280 bytes
+# (issue #17). A place never changes once given, so a list written before a
+# plugin declared a new attribute still reads right; a missing value is
+# ``null`` (a trailing run of them is left off). Reads in SQL find a key's
+# place with one lookup a statement (:data:`~leadcycle.sqlrules.DIALECT`
+# ``attribute``), so the rules compile without knowing the database.
+
+ATTRIBUTE_KEYS_TABLE = ("CREATE TABLE attribute_keys (key TEXT PRIMARY KEY, "
+                        "position INTEGER NOT NULL UNIQUE) WITHOUT ROWID")
+
+
+def _places_json(places: Mapping[str, int], attributes: Mapping[str, Any]) -> str:
+    """``attributes`` as the list ``places`` lays out (every key has one)."""
+    if not attributes:
+        return "[]"
+    values: list = [None] * (max(places[k] for k in attributes) + 1)
+    for key, value in attributes.items():
+        values[places[key]] = value
+    return _JSON.encode(values)
+
+
+class AttributePlaces:
+    """The places of a database's attribute keys, as far as this connection
+    has read or given them (:data:`ATTRIBUTE_KEYS_TABLE`)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.forget()
+
+    def forget(self) -> None:
+        """Read the places again when next needed: a rollback may have taken
+        back places this connection gave."""
+        self.keys: list[str] = []
+        self.places: dict[str, int] = {}
+
+    def _read(self) -> None:
+        """The places given since last read (by this run or another)."""
+        for key, place in self.conn.execute("SELECT key, position FROM attribute_keys WHERE position >= ? "
+                                            "ORDER BY position", (len(self.keys),)):
+            if place != len(self.keys):
+                raise LeadcycleError(N_("attribute_keys has no key at place {n}: the table was changed outside "
+                                        "leadcycle; restore the database from a backup"), n=len(self.keys))
+            self.keys.append(key)
+            self.places[key] = place
+
+    def encode(self, attributes: Mapping[str, Any]) -> str:
+        """The stored list of ``attributes``, giving a new key the next free
+        place (inside the write's transaction, which holds the lock)."""
+        places = self.places
+        if any(k not in places for k in attributes):
+            self._read()
+            new = [k for k in dict.fromkeys(attributes) if k not in places]
+            self.conn.executemany("INSERT INTO attribute_keys(key, position) VALUES (?, ?)",
+                                  [(k, len(self.keys) + i) for i, k in enumerate(new)])
+            for k in new:
+                places[k] = len(self.keys)
+                self.keys.append(k)
+        return _places_json(places, attributes)
+
+    def decode(self, text: str | None) -> dict:
+        """The attributes a stored list holds (or an object, as a database
+        from before migration m013 keeps them until its first write)."""
+        if not text:
+            return {}
+        values = json.loads(text)
+        if isinstance(values, dict):
+            return values
+        if len(values) > len(self.keys):
+            self._read()
+            if len(values) > len(self.keys):
+                raise LeadcycleError(N_("a lead's attributes name place {n}, which attribute_keys does not have: "
+                                        "the table was changed outside leadcycle; restore the database from a "
+                                        "backup"), n=len(values) - 1)
+        keys = self.keys
+        return {keys[i]: v for i, v in enumerate(values) if v is not None}
+
+    def object_text(self, text: str | None) -> str:
+        """The stored list as the JSON object it stands for (what the API's
+        rows have always carried)."""
+        return _JSON.encode(self.decode(text))
 
 
 # ------------------------------------------------------------------ facts
@@ -697,6 +783,28 @@ def _move_import_keys(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE import_keys")
 
 
+@core_migrations()
+def m013_attribute_places(db: Database) -> None:
+    """Each lead's attributes as a list of values at their keys' places
+    (``attribute_keys``) instead of an object: the keys most leads have
+    come first, so that most lists end early. (Applied again to a file that
+    has them — a test's downgrade of a later step — it converts only what
+    is still an object.)"""
+    db.execute(ATTRIBUTE_KEYS_TABLE.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
+    places = AttributePlaces(db.conn)
+    objects = "json_type(attributes) = 'object'"
+    keys = [k for (k,) in db.conn.execute(
+        f"SELECT j.key FROM (SELECT attributes FROM leads WHERE {objects}) l, json_each(l.attributes) j "
+        "GROUP BY j.key ORDER BY count(*) DESC, j.key")]
+    places.encode(dict.fromkeys(keys, True))  # gives each key its place, most frequent first
+    last = 0
+    while rows := db.conn.execute(f"SELECT id, attributes FROM leads WHERE id > ? AND {objects} ORDER BY id "
+                                  "LIMIT 20000", (last,)).fetchall():
+        db.conn.executemany("UPDATE leads SET attributes = ? WHERE id = ?",
+                            [(places.encode(json.loads(text)), lead_id) for lead_id, text in rows])
+        last = rows[-1][0]
+
+
 def _outcome_code(outcome: str, key: str) -> int:
     try:
         return _OUTCOME_CODES[outcome]
@@ -875,6 +983,8 @@ class Store:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.path = path
+        #: where each attribute sits in a lead's stored list
+        self.attribute_places = AttributePlaces(self.conn)
         self._live_ready = False
         #: whether the stored table has every column this program reads
         #: (None: not looked yet; an older database's lacks some)
@@ -890,6 +1000,7 @@ class Store:
         self.migrations: tuple[Migrations, ...] = (core_migrations, *extra_migrations)
         self._schema_ok = False  # checked (and upgraded) since this store was opened
         self._folds: bool | None = None  # whether lead_state keeps the ownership fold
+        self._placed: bool | None = None  # whether leads keep attributes at their keys' places
         #: when the write lock of the open transaction was taken (UTC), else None
         self.locked_at: dt.datetime | None = None
         #: the tallies kept in ``facts`` beside the per-kind rows
@@ -1047,6 +1158,7 @@ class Store:
         self.conn.execute("COMMIT")
         self._schema_ok = True
         self._folds = None
+        self._placed = None
         self._complete = None
         self.restore_guards()
         if applied and self._live_ready:  # the overlay copies lead_state's columns
@@ -1228,14 +1340,13 @@ class Store:
             "INSERT INTO leads(industry, name, gender, phone, need, created_at, attributes, search) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (lead.industry, lead.name, lead.gender, lead.phone, lead.need,
-             _iso(lead.created_at), _json(lead.attributes), search_key(lead.name)))
+             _iso(lead.created_at), self.attribute_places.encode(lead.attributes), search_key(lead.name)))
         return cur.lastrowid
 
-    @staticmethod
-    def _lead(row: dict) -> Lead:
+    def _lead(self, row: dict) -> Lead:
         return Lead(id=row["id"], industry=row["industry"], name=row["name"], gender=row["gender"],
                     phone=row["phone"], need=row["need"], created_at=row["created_at"],
-                    attributes=json.loads(row["attributes"] or "{}"))
+                    attributes=self.attribute_places.decode(row["attributes"]))
 
     def get_lead(self, lead_id: int) -> Lead:
         # an id past SQLite's 64-bit integers (from JSON, the API) names no lead
@@ -1269,7 +1380,8 @@ class Store:
         """``{lead id: attributes}`` of the leads of ``lead_ids`` that
         exist, in one query."""
         ids = json.dumps(sorted({i for i in lead_ids if -2**63 <= i < 2**63}))
-        return {r[0]: json.loads(r[1] or "{}") for r in self.conn.execute(
+        decode = self.attribute_places.decode
+        return {r[0]: decode(r[1]) for r in self.conn.execute(
             f"SELECT id, attributes FROM leads WHERE id IN ({DIALECT['ids']})", (ids,))}
 
     def leads_by_phone(self, industry: str, phone: str) -> list[Lead]:
@@ -1280,8 +1392,8 @@ class Store:
         """Store the fields folded from the log (name… and attributes)."""
         self.conn.execute(
             "UPDATE leads SET name = ?, gender = ?, phone = ?, need = ?, attributes = ?, search = ? WHERE id = ?",
-            (lead.name, lead.gender, lead.phone, lead.need, _json(lead.attributes), search_key(lead.name),
-             lead.id))
+            (lead.name, lead.gender, lead.phone, lead.need, self.attribute_places.encode(lead.attributes),
+             search_key(lead.name), lead.id))
 
     def count_other_rules(self, rules_version: str) -> int:
         """Stored projections computed under other rules than
@@ -1528,8 +1640,11 @@ class Store:
         self._live_ready = True
 
     def _lose_overlay(self) -> None:
+        """After a rollback (or a migration): the overlay may be gone, and
+        so may attribute places this run gave."""
         self._live_ready = False
         self.overlay_epoch += 1
+        self.attribute_places.forget()
 
     def clear_overlay(self) -> None:
         if self._live_ready:
@@ -1827,6 +1942,21 @@ class Store:
             self._folds = any(r[1] == "fold_version" for r in self.conn.execute("PRAGMA table_info(lead_state)"))
         return self._folds
 
+    def attributes_placed(self) -> bool:
+        """Whether this database keeps attributes at their keys' places
+        (migration m013: a read of a database not yet upgraded reads the
+        objects it has, and evaluates in Python)."""
+        if self._placed is None:
+            self._placed = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                             "AND name = 'attribute_keys'").fetchone() is not None
+        return self._placed
+
+    def attribute_sql(self, key: str, col: str = "l.attributes") -> str:
+        """SQL for a lead's attribute ``key``, as this database keeps them."""
+        if self.attributes_placed():
+            return attribute_sql(col, key)
+        return DIALECT["json"].format(col=col, key=key)
+
     def industries_of(self, lead_ids: list[int]) -> dict[str, list[int]]:
         """``{industry: [lead id…]}`` for ``lead_ids``."""
         out: dict[str, list[int]] = {}
@@ -1864,7 +1994,10 @@ class Store:
         sql += " ORDER BY l.id"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        yield from self.db.query(sql, args)
+        as_object = self.attribute_places.object_text
+        for row in self.db.query(sql, args):
+            row["attributes"] = as_object(row["attributes"])
+            yield row
 
     def due_rows(self, until: dt.date, owner: str | None = None) -> list[dict]:
         """Leads whose next follow-up falls on or before ``until``, through
@@ -1948,7 +2081,7 @@ class Store:
             args.append(industry)
         return [{"id": r[0], "lead_id": r[1], "at": dt.datetime.fromisoformat(r[2]), "agent": r[3],
                  "data": json.loads(r[4] or "{}"), "industry": r[5], "name": r[6],
-                 "attributes": json.loads(r[7] or "{}")}
+                 "attributes": self.attribute_places.decode(r[7])}
                 for r in self.conn.execute(sql + " ORDER BY e.at, e.id", args)]
 
     def get_meta(self, key: str) -> str | None:
@@ -1965,7 +2098,7 @@ class Store:
         """Leads of ``industry`` (with their live grade and owner) whose date
         attribute ``key`` is before ``day``, as ``day`` (its ISO date)."""
         states = self._states(lay=owner is None)
-        attr = DIALECT["json"].format(col="l.attributes", key=key)
+        attr = self.attribute_sql(key)
         sql = (f"SELECT l.id, l.name, l.phone, s.grade, s.owner, date({attr}) AS day FROM {states} s "
                f"JOIN leads l ON l.id = s.lead_id WHERE s.industry = ? AND date({attr}) < ?")
         args: list = [industry, day.isoformat()]
@@ -2064,11 +2197,12 @@ class Store:
 
     def insert_leads_bulk(self, leads: list[Lead]) -> None:
         """Insert leads that carry their ids (from :meth:`next_lead_id`)."""
+        encode = self.attribute_places.encode
         self.conn.executemany(
             "INSERT INTO leads(id, industry, name, gender, phone, need, created_at, attributes, search) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(lead.id, lead.industry, lead.name, lead.gender, lead.phone, lead.need,
-              _iso(lead.created_at), _json(lead.attributes), search_key(lead.name)) for lead in leads])
+              _iso(lead.created_at), encode(lead.attributes), search_key(lead.name)) for lead in leads])
 
     def append_events_bulk(self, events: list[Event]) -> list[int]:
         """Append a batch in order, chained as one run (one head read, one
@@ -2147,8 +2281,9 @@ class Store:
 
     def export_rows(self, industry: str | None = None, grade: str | None = None,
                     owner: str | None = None, batch_size: int = 5000) -> Iterator[dict]:
-        """Leads with their state and the registration's agent and channel,
-        in id order, read ``batch_size`` at a time (bounded memory)."""
+        """Leads with their state (``attributes`` a dict) and the
+        registration's agent and channel, in id order, read ``batch_size``
+        at a time (bounded memory)."""
         states = self._states()
         where, args = [], []
         for col, val in (("s.industry", industry), ("s.grade", grade), ("s.owner", owner)):
@@ -2169,8 +2304,11 @@ class Store:
             rows = self.conn.execute(sql, [last, *args, batch_size]).fetchall()
             if not rows:
                 return
+            decode = self.attribute_places.decode
             for r in rows:
-                yield dict(zip(cols, r))
+                row = dict(zip(cols, r))
+                row["attributes"] = decode(row["attributes"])
+                yield row
             last = rows[-1][0]
 
     def find_leads(self, kind: str, text: str, industry: str | None = None, limit: int = 20) -> list[dict]:
@@ -2513,7 +2651,7 @@ class Verifier:
         group = next(events, None)
         cols = ("id", "industry", "name", "gender", "phone", "need", "created_at", "attributes")
         for row in leads:
-            lead = Store._lead(dict(zip(cols, row)))
+            lead = self.store._lead(dict(zip(cols, row)))
             while group is not None and group[0] < lead.id:  # events of no lead: the orphan check's
                 group = next(events, None)
             rows = list(group[1]) if group is not None and group[0] == lead.id else []
@@ -2564,7 +2702,7 @@ class Verifier:
         group = next(events, None)
         n = 0
         for row in leads:
-            lead = Store._lead(dict(zip(("id", "industry", "name", "gender", "phone", "need", "created_at",
+            lead = self.store._lead(dict(zip(("id", "industry", "name", "gender", "phone", "need", "created_at",
                                          "attributes"), row[:8])))
             while group is not None and group[0] < lead.id:
                 group = next(events, None)

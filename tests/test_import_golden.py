@@ -119,11 +119,18 @@ def write_xlsx(path: Path) -> None:
 
 def dump(db: str, result: dict, rejects: Path) -> dict:
     """What an import wrote, as JSON-able data."""
+    from leadcycle.storage import AttributePlaces
+
     conn = sqlite3.connect(db)
     try:
         leads = conn.execute("SELECT id, industry, name, gender, phone, need, created_at, attributes, search "
                              "FROM leads ORDER BY id").fetchall()
         events = conn.execute("SELECT id, lead_id, kind, at, agent, data, note FROM events ORDER BY id").fetchall()
+        # the attributes as the object a stored list stands for (sorted keys,
+        # as the importer wrote them before they were kept at their places)
+        places = AttributePlaces(conn)
+        leads = [(*r[:7], json.dumps(places.decode(r[7]), ensure_ascii=False, sort_keys=True,
+                                     separators=(",", ":")), r[8]) for r in leads]
     finally:
         conn.close()
     counts = {k: result[k] for k in ("imported", "merged", "unchanged", "rejected", "already_imported")}

@@ -1,0 +1,140 @@
+"""Leads keep their attributes as a list of values at their keys' places
+(``attribute_keys``, issue #17): the same attributes back, fewer bytes, a
+place never moved, a rolled-back place never reused under another key, and
+a database from before (objects) read as it is and converted by its first
+write."""
+
+import datetime as dt
+import json
+import sqlite3
+
+import pytest
+
+from leadcycle import LeadBook
+from leadcycle.errors import LeadcycleError
+
+T0 = dt.datetime(2026, 3, 2, 10)
+
+
+def book_with_agent(path=":memory:"):
+    book = LeadBook.create(path, ["realestate"], now=T0)
+    book.add_agent("李娜")
+    return book
+
+
+def add(book, phone, **attributes):
+    return book.add_lead("realestate", name="王芳", gender="F", phone=phone, need="三房", agent="李娜",
+                         attributes=attributes).lead
+
+
+def stored(book, lead_id):
+    return book.store.conn.execute("SELECT attributes FROM leads WHERE id = ?", (lead_id,)).fetchone()[0]
+
+
+def places(book):
+    return dict(book.store.conn.execute("SELECT key, position FROM attribute_keys"))
+
+
+def test_attributes_come_back_as_written_from_a_list_without_their_keys():
+    book = book_with_agent()
+    first = add(book, "13900139000", buying_power="A", funds="B", source="seminar")
+    second = add(book, "13900139001", funds="C", trust="A")  # a new key: the next place
+    assert places(book) == {"buying_power": 0, "funds": 1, "source": 2, "trust": 3}
+    assert stored(book, first.id) == '["A","B","seminar"]'
+    assert stored(book, second.id) == '[null,"C",null,"A"]'
+    assert book.lead(first.id).attributes == {"buying_power": "A", "funds": "B", "source": "seminar"}
+    assert book.lead(second.id).attributes == {"funds": "C", "trust": "A"}
+    # a value taken away leaves its place empty; the list ends at its last value
+    with book.at(T0 + dt.timedelta(hours=1)):
+        book.set(second.id, {"trust": None}, agent="李娜")
+    assert stored(book, second.id) == '[null,"C"]'
+    assert book.lead(second.id).attributes == {"funds": "C"}
+    # the API's rows still carry the object
+    assert {r["id"]: json.loads(r["attributes"]) for r in book.list()} == {
+        first.id: {"buying_power": "A", "funds": "B", "source": "seminar"}, second.id: {"funds": "C"}}
+
+
+def test_a_list_is_shorter_than_the_object_it_stands_for():
+    book = book_with_agent()
+    ratings = {"motivation": "A", "region": "B", "product": "C", "price": "A", "funds": "B",
+               "expected_deal": "C", "buying_power": "A", "decision": "B", "trust": "C", "source": "seminar"}
+    lead = add(book, "13900139000", **ratings)
+    as_object = json.dumps(ratings, ensure_ascii=False, separators=(",", ":"))
+    assert len(stored(book, lead.id)) * 3 < len(as_object)
+
+
+def test_a_place_given_in_a_rolled_back_write_is_not_kept_by_the_run():
+    book = book_with_agent()
+    add(book, "13900139000", funds="B")
+    with pytest.raises(RuntimeError):
+        with book.store.transaction():
+            add(book, "13900139001", trust="A")  # gives trust place 1, then rolled back
+            raise RuntimeError("the write fails")
+    assert places(book) == {"funds": 0}
+    lead = add(book, "13900139002", source="seminar")  # place 1 is source's now
+    assert places(book) == {"funds": 0, "source": 1}
+    assert book.lead(lead.id).attributes == {"source": "seminar"}
+
+
+def test_places_given_by_another_process_are_read_when_met(tmp_path):
+    path = str(tmp_path / "office.db")
+    book = book_with_agent(path)
+    add(book, "13900139000", funds="B")
+    other = LeadBook.open(path)
+    assert other.lead(1).attributes == {"funds": "B"}  # this run has read place 0
+    with book.at(T0 + dt.timedelta(hours=1)):
+        lead = add(book, "13900139001", trust="A", funds="C")
+    assert other.lead(lead.id).attributes == {"trust": "A", "funds": "C"}
+    with other.at(T0 + dt.timedelta(hours=2)):  # and a write gives the next free place, not a taken one
+        third = other.add_lead("realestate", name="李雷", gender="M", phone="13900139002", need="两房",
+                               agent="李娜", attributes={"source": "seminar"}).lead
+    assert places(book) == {"funds": 0, "trust": 1, "source": 2}
+    assert book.lead(third.id).attributes == {"source": "seminar"}
+    other.close()
+    book.close()
+
+
+def test_a_list_naming_a_place_no_key_has_is_one_clear_error():
+    book = book_with_agent()
+    lead = add(book, "13900139000", funds="B")
+    book.store.conn.execute("UPDATE leads SET attributes = '[\"B\", \"A\"]' WHERE id = ?", (lead.id,))
+    with pytest.raises(LeadcycleError, match="place 1, which attribute_keys does not have"):
+        book.lead(lead.id)
+
+
+def objects_again(path):
+    """Make ``path`` a database as the leadcycle before migration m013 left
+    it: attributes as objects, no ``attribute_keys``."""
+    conn = sqlite3.connect(path)
+    keys = dict((p, k) for k, p in conn.execute("SELECT key, position FROM attribute_keys"))
+    for lead_id, text in conn.execute("SELECT id, attributes FROM leads").fetchall():
+        values = json.loads(text)
+        obj = {keys[i]: v for i, v in enumerate(values) if v is not None}
+        conn.execute("UPDATE leads SET attributes = ? WHERE id = ?", (json.dumps(obj, ensure_ascii=False), lead_id))
+    conn.execute("DROP TABLE attribute_keys")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm013_attribute_places'")
+    conn.execute("PRAGMA user_version = 12")
+    conn.commit()
+    conn.close()
+
+
+def test_a_database_from_before_reads_its_objects_and_its_first_write_converts_them(demo_copy, runner):
+    from leadcycle.cli import cli
+
+    month_later = ["--db", demo_copy, "--now", "2026-10-15T09:00"]
+    want = {read[0] + str(len(read)): runner.invoke(cli, [*month_later, *read, "--json"]).output
+            for read in (["list"], ["show", "3"], ["due"], ["list", "--grade", "A"])}
+    objects_again(demo_copy)
+    conn = sqlite3.connect(demo_copy)
+    before = list(conn.iterdump())
+    for read in (["list"], ["show", "3"], ["due"], ["list", "--grade", "A"]):
+        result = runner.invoke(cli, [*month_later, *read, "--json"])
+        assert result.exit_code == 0, (read, result.output)
+        assert result.output == want[read[0] + str(len(read))], read
+    assert list(conn.iterdump()) == before  # reads wrote nothing
+    assert runner.invoke(cli, ["--db", demo_copy, "rescore"]).exit_code == 0  # a write: upgrades
+    assert conn.execute("SELECT count(*) FROM leads WHERE attributes LIKE '{%'").fetchone()[0] == 0
+    for read in (["list"], ["show", "3"], ["due"], ["list", "--grade", "A"]):
+        assert runner.invoke(cli, [*month_later, *read, "--json"]).output == want[read[0] + str(len(read))]
+    assert runner.invoke(cli, ["--db", demo_copy, "verify"]).exit_code == 0
+    conn.close()

@@ -1218,16 +1218,16 @@ class LeadBook:
 
 def rules_version(settings: Mapping[str, Any], industries: Iterable[str]) -> str:
     """See :attr:`LeadBook.rules_version`."""
-    import hashlib
     import json
 
     from . import __version__, loader
+    from .fingerprint import version_tag
 
     named = loader.get_pm().list_name_plugin()
     plugins = sorted(name for name, _ in named)
     text = json.dumps([__version__, code_fingerprint(tuple(p for _, p in named)), sorted(industries), plugins,
                        settings], sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return version_tag(text)
 
 
 #: the core's modules a projection depends on (beside the plugins' own)

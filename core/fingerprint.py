@@ -4,9 +4,18 @@ projections and ownership folds carry one, and a program whose code differs
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 from pathlib import Path
+
+
+def version_tag(text: str) -> str:
+    """A version as every stored row carries it: 48 bits of ``text``'s
+    sha256 in eight characters (base64url), against sixteen hex characters
+    for 64 — in the row and again in its index (issue #17). Two different
+    versions share a tag once in 2⁴⁸."""
+    return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()[:6]).decode()
 
 
 @functools.lru_cache(maxsize=8)

@@ -113,9 +113,8 @@ def signature(policy: OwnershipPolicy) -> str:
     """A short hash of the policy and the program that folds it (this
     module's source and the effective log's): a stored :class:`Fold`
     folded under another is not trusted by a read."""
-    import hashlib
-
     from . import __version__
+    from .fingerprint import version_tag
 
     def plain(value):
         if isinstance(value, (set, frozenset)):
@@ -124,7 +123,7 @@ def signature(policy: OwnershipPolicy) -> str:
 
     text = json.dumps([__version__, _folds_source(), attrs.asdict(policy)], sort_keys=True, default=plain,
                       ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return version_tag(text)
 
 
 def _folds_source() -> str:

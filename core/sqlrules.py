@@ -50,8 +50,8 @@ DIALECTS: dict[str, dict[str, str]] = {
 DIALECT = DIALECTS["sqlite"]
 
 #: the facts row of every entry of the log, voids and voided ones too
-#: (:mod:`leadcycle.storage` keeps it): its ``last_at`` tells a read into
-#: the past which leads it must leave to the engine
+#: (:mod:`leadcycle.storage` keeps it, under code 0): its ``last_at`` tells
+#: a read into the past which leads it must leave to the engine
 LOGGED = "*"
 
 
@@ -287,7 +287,18 @@ class NotCompiled(Exception):
 
 def _fact(col: str) -> str:
     """One column of the lead's facts row for a kind (the kind is a parameter)."""
-    return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = ?)"
+    return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = {_code('?')})"
+
+
+def _code(name: str) -> str:
+    """The code the database keeps a facts kind under (``fact_kinds``),
+    found once a statement; NULL, matching no row, for a kind never counted."""
+    return f"(SELECT code FROM fact_kinds WHERE name = {name})"
+
+
+def _codes(marks: str) -> str:
+    """The codes of the kinds ``marks`` (``?, ?``) name."""
+    return f"(SELECT code FROM fact_kinds WHERE name IN ({marks}))"
 
 
 def _day(sql: str, epoch: bool) -> str:
@@ -328,7 +339,7 @@ class Vocabulary:
             return "l.created_at", [], False
         if name == "last_contact_at":
             contact = ", ".join("?" * len(self.contact_kinds))
-            return (f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN ({contact}))",
+            return (f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {_codes(contact)})",
                     list(self.contact_kinds), True)
         if name == "last_follow_up_at":
             return _fact("last_at"), ["follow_up"], True
@@ -361,7 +372,7 @@ class Vocabulary:
                 return _days_between("?", _day(sql, epoch)), [TODAY, *args]
         if name == "n_contact":
             contact = ", ".join("?" * len(self.contact_kinds))
-            return (f"coalesce((SELECT sum(n) FROM facts WHERE lead_id = l.id AND kind IN ({contact})), 0)",
+            return (f"coalesce((SELECT sum(n) FROM facts WHERE lead_id = l.id AND kind IN {_codes(contact)}), 0)",
                     list(self.contact_kinds))
         if name == "n_follow_up":
             return f"coalesce({_fact('n')}, 0)", ["follow_up"]
@@ -489,12 +500,12 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
     if stages is not None and stages.mode != "computed":
         json = DIALECT["json"].format(col="e.data", key="stage")
         cols.append(f"(SELECT {json} FROM events e WHERE e.id = (SELECT last_id FROM facts "
-                    "WHERE lead_id = l.id AND kind = 'stage')) AS _stage_entered")
+                    f"WHERE lead_id = l.id AND kind = {_code(repr('stage'))})) AS _stage_entered")
     if cadence is not None:
         kinds = tuple(cadence.kinds) if cadence.kinds else ("follow_up", "visit", "call")
         marks = ", ".join("?" * len(kinds))
         cols += ["date(l.created_at) AS _registered",
-                 f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN ({marks})), 'unixepoch') "
+                 f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {_codes(marks)}), 'unixepoch') "
                  "AS _last_follow_up"]
         args += list(kinds)
     if row:  # the owner at the clock and the end of its protection
@@ -523,11 +534,11 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
     scope = f" AND l.id IN ({DIALECT['ids']})" if scoped else ""
     layers = [f"b0 AS MATERIALIZED (SELECT {select} FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id "
               "WHERE +l.industry = ? AND l.created_at <= ? "
-              f"AND coalesce((SELECT last_at FROM facts WHERE lead_id = l.id AND kind = '{LOGGED}'), 0) <= ?{scope})"]
+              f"AND coalesce((SELECT last_at FROM facts WHERE lead_id = l.id AND kind = 0), 0) <= ?{scope})"]
     args += [INDUSTRY, NOW, NOW_EPOCH] + ([IDS] if scoped else [])
     if python_kinds:
         layers[0] = layers[0][:-1] + (f" AND NOT EXISTS (SELECT 1 FROM facts WHERE lead_id = l.id AND kind IN "
-                                      f"({', '.join('?' * len(python_kinds))})))")
+                                      f"{_codes(', '.join('?' * len(python_kinds)))}))")
         args += list(python_kinds)
     for i, d in enumerate(derived, 1):
         if isinstance(d, Count):

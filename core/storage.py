@@ -466,6 +466,13 @@ def _tally_where(tally: Tally, alias: str = "") -> tuple[str, list]:
 #: stands for the leads a scoped facts statement rewrites
 _SCOPE = object()
 
+#: the kinds of facts rows by number: a row keeps its kind's code (one
+#: byte), not its name (``follow_up``, ``@return``: nine on average, seven
+#: rows a lead). The ``LOGGED`` row is code 0 (see :data:`_TRUSTED`); the
+#: other codes are given as kinds are first counted, and never change.
+FACT_KINDS_TABLE = "CREATE TABLE IF NOT EXISTS fact_kinds (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"
+_CODE = "(SELECT code FROM fact_kinds WHERE name = {name})"
+
 
 def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts") -> tuple[str, list]:
     """The statement that fills ``table`` (``facts``) for every lead, or
@@ -514,13 +521,14 @@ def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts
                    f"{DIALECT['epoch'].format(x='max(at)')}, max(id) FROM events WHERE 1{scope} GROUP BY lead_id")
     args += [_SCOPE] if one_lead_set else []
     sql = (f"INSERT INTO {table}(lead_id, kind, n, first_at, last_at, last_id) "
-           f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects))
+           f"WITH {', '.join(ctes)}, r(lead_id, kind, n, f, l, i) AS ({' UNION ALL '.join(selects)}) "
+           f"SELECT r.lead_id, {_CODE.format(name='r.kind')}, r.n, r.f, r.l, r.i FROM r")
     return sql, args
 
 
 #: the table of kept facts (:func:`m009_facts` creates it, a full rebuild
 #: creates it anew)
-FACTS_TABLE = ("CREATE TABLE facts (lead_id INTEGER NOT NULL REFERENCES leads(id), kind TEXT NOT NULL, "
+FACTS_TABLE = ("CREATE TABLE facts (lead_id INTEGER NOT NULL REFERENCES leads(id), kind INTEGER NOT NULL, "
                "n INTEGER NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, last_id INTEGER NOT NULL, "
                "PRIMARY KEY (lead_id, kind)) WITHOUT ROWID")
 
@@ -602,9 +610,9 @@ def _rebuild_sql(tallies: Iterable[Tally]) -> list[tuple[str, list]]:
         args += ["@" + tally.name, *more]
     # one sort of the rows (not of the events): the new table is then
     # filled in its key's order, page after page
-    rows = ("INSERT INTO facts(lead_id, kind, n, first_at, last_at, last_id) " +
-            (f"WITH {', '.join(ctes)} " if ctes else "") +
-            f"SELECT * FROM ({' UNION ALL '.join(selects)}) ORDER BY 1, 2")
+    ctes.append(f"r(lead_id, kind, n, f, l, i) AS ({' UNION ALL '.join(selects)})")
+    rows = (f"INSERT INTO facts(lead_id, kind, n, first_at, last_at, last_id) WITH {', '.join(ctes)} "
+            f"SELECT r.lead_id, {_CODE.format(name='r.kind')} AS code, r.n, r.f, r.l, r.i FROM r ORDER BY 1, 2")
     return [*fill, (rows, args), (f"DROP TABLE {log}", [])]
 
 
@@ -636,8 +644,8 @@ def anchor_of(tally: Tally, tallies: Iterable[Tally]) -> Tally:
 
 
 #: what the facts rows are, beside the tallies (2: the ``LOGGED`` row;
-#: 3: moments as whole seconds since 1970, not ISO text)
-FACTS_FORMAT = 3
+#: 3: moments as whole seconds since 1970, not ISO text; 4: kinds by code)
+FACTS_FORMAT = 4
 
 
 def tallies_signature(tallies: Iterable[Tally]) -> str:
@@ -671,19 +679,36 @@ def _roomy_cache(conn: sqlite3.Connection) -> Iterator[None]:
 
 def _fill_facts(conn: sqlite3.Connection, tallies: Iterable[Tally], lead_ids: list[int] | None = None) -> None:
     """Rewrite the facts of ``lead_ids`` (every lead when None) from the log."""
+    tallies = list(tallies)
     if lead_ids is None:
         # a new table rather than DELETE, which removed the rows one by one
         # (1 s of the former 7 s at 100,000 leads)
         conn.execute("DROP TABLE facts")
         conn.execute(FACTS_TABLE)
+        _give_codes(conn, tallies)
         with _roomy_cache(conn):
             for sql, args in _rebuild_sql(tallies):
                 conn.execute(sql, args)
         return
     sql, args = _facts_sql(tallies, True)
     ids = json.dumps(sorted(set(lead_ids)))
+    _give_codes(conn, (), ids)
     conn.execute(f"DELETE FROM facts WHERE lead_id IN ({DIALECT['ids']})", (ids,))
     conn.execute(sql, [ids if a is _SCOPE else a for a in args])
+
+
+def _give_codes(conn: sqlite3.Connection, tallies: list[Tally], lead_ids: str | None = None) -> None:
+    """A code for each kind the facts will count: every event kind on the
+    log (on the log of ``lead_ids``, a JSON list, for a write: the rebuild
+    that made the facts current gave the tallies theirs), the tallies'."""
+    if lead_ids is None:
+        conn.execute(FACT_KINDS_TABLE)
+        conn.execute("INSERT OR IGNORE INTO fact_kinds(code, name) VALUES (0, ?)", (LOGGED,))
+        conn.executemany("INSERT OR IGNORE INTO fact_kinds(name) VALUES (?)", [("@" + t.name,) for t in tallies])
+        conn.execute("INSERT OR IGNORE INTO fact_kinds(name) SELECT DISTINCT kind FROM events")
+    else:
+        conn.execute("INSERT OR IGNORE INTO fact_kinds(name) SELECT DISTINCT kind FROM events "
+                     f"WHERE lead_id IN ({DIALECT['ids']})", (lead_ids,))
 
 
 @core_migrations()
@@ -957,7 +982,9 @@ _AGENT_COLUMNS = ("lead_id", "industry", "grade", "owner", "next_follow_up", "co
 #: degrades (see :func:`settled_sql`): computed under the rules of the
 #: first parameter for a clock no later than the second's, after every entry
 _TRUSTED = ("(s.rules_version = ? AND s.computed_at <= ? AND coalesce((SELECT last_at FROM facts "
-            f"WHERE lead_id = s.lead_id AND kind = '{LOGGED}'), 0) <= {DIALECT['epoch'].format(x='s.computed_at')})")
+            f"WHERE lead_id = s.lead_id AND kind = 0), 0) <= {DIALECT['epoch'].format(x='s.computed_at')})")
+#: what trusts no row (the same parameters): the kept facts are not current
+_UNTRUSTED = "(s.rules_version = ? AND s.computed_at <= ? AND 0)"
 
 
 #: a stored row computed under rules other than the two parameters' (the
@@ -1363,15 +1390,15 @@ class Store:
         entry by ``now`` (none logged after it)."""
         from .model import Fold
 
-        if not self.folds_ready():
+        if not self.folds_ready() or not self.facts_current():
             return {}
         ids = json.dumps(sorted(set(lead_ids)))
         cols = ", ".join("s." + c for c, _ in FOLD_COLUMNS)
         out = {}
         for lead_id, industry, owner, anchor, dealt, until, to, at, version in self.conn.execute(
                 f"SELECT s.lead_id, s.industry, {cols} FROM lead_state s WHERE s.lead_id IN ({DIALECT['ids']}) "
-                f"AND s.fold_version IS NOT NULL AND (SELECT last_at FROM facts WHERE lead_id = s.lead_id "
-                f"AND kind = '{LOGGED}') <= ?", (ids, clock_args(now)[NOW_EPOCH])):
+                "AND s.fold_version IS NOT NULL AND (SELECT last_at FROM facts WHERE lead_id = s.lead_id "
+                "AND kind = 0) <= ?", (ids, clock_args(now)[NOW_EPOCH])):
             out[lead_id] = (industry, Fold(owner, _moment(anchor), bool(dealt), _moment(until), to, _moment(at)),
                             version)
         return out
@@ -1492,6 +1519,11 @@ class Store:
             _fill_facts(self.conn, self.tallies, [r[1] for r in out])
         return [r[0] for r in out]
 
+    def _trusted(self) -> str:
+        """:data:`_TRUSTED`, or nothing trusted while the kept facts are not
+        current (another format: a database not yet rebuilt)."""
+        return _TRUSTED if self.facts_current() else _UNTRUSTED
+
     def facts_current(self) -> bool:
         """Whether the kept facts were computed under this run's tallies."""
         return self.get_meta("facts:tallies") == tallies_signature(self.tallies)
@@ -1536,9 +1568,9 @@ class Store:
         out: dict[int, dict[str, tuple]] = {}
         moment = DIALECT["moment"]
         for lead_id, kind, n, first, last, last_id in self.conn.execute(
-                f"SELECT lead_id, kind, n, {moment.format(x='first_at')}, {moment.format(x='last_at')}, last_id "
-                "FROM facts "
-                f"WHERE lead_id IN ({DIALECT['ids']}) ORDER BY lead_id, kind", (ids,)):
+                f"SELECT f.lead_id, k.name, f.n, {moment.format(x='f.first_at')}, {moment.format(x='f.last_at')}, "
+                "f.last_id FROM facts f JOIN fact_kinds k ON k.code = f.kind "
+                f"WHERE f.lead_id IN ({DIALECT['ids']}) ORDER BY f.lead_id, k.name", (ids,)):
             out.setdefault(lead_id, {})[kind] = (n, first, last, last_id)
         return out
 
@@ -1737,7 +1769,7 @@ class Store:
         if settled is not None and stale:
             stale -= {r[0] for r in self.conn.execute(
                 f"SELECT s.lead_id FROM lead_state s WHERE s.lead_id IN ({DIALECT['ids']}) "
-                f"AND {_TRUSTED} AND {settled[0]}", [json.dumps(sorted(stale)), rules_version, t, *settled[1]])}
+                f"AND {self._trusted()} AND {settled[0]}", [json.dumps(sorted(stale)), rules_version, t, *settled[1]])}
         return sorted(stale)
 
     def agent_stale(self, now: dt.datetime, rules_version: str | None, agent: str,
@@ -1781,7 +1813,7 @@ class Store:
         trust = f"{trusted} AND s.computed_at <= ?" if plans else "0"
         # rows the list cannot show, whatever the clock did to them (a list
         # by grade, a due list: :func:`settled_sql`)
-        unsettled, unsettled_args = (f" AND NOT ({_TRUSTED} AND {settled[0]})", [v, t, *settled[1]]) \
+        unsettled, unsettled_args = (f" AND NOT ({self._trusted()} AND {settled[0]})", [v, t, *settled[1]]) \
             if settled is not None else ("", [])
         later = self._later_than(t)
         # the agent's rows of an industry whose reads do not compile: only
@@ -2785,9 +2817,10 @@ class Verifier:
         sql, args = _facts_sql(self.store.tallies, False, table="temp.facts_rebuilt")
         self.conn.execute(sql, args)
         differ = self.conn.execute(
+            "SELECT d.lead_id, coalesce(k.name, d.kind) FROM ("
             "SELECT lead_id, kind FROM (SELECT * FROM main.facts EXCEPT SELECT * FROM temp.facts_rebuilt) "
             "UNION ALL SELECT lead_id, kind FROM (SELECT * FROM temp.facts_rebuilt EXCEPT SELECT * FROM main.facts) "
-            "ORDER BY 1, 2 LIMIT 1").fetchone()
+            ") d LEFT JOIN fact_kinds k ON k.code = d.kind ORDER BY 1, 2 LIMIT 1").fetchone()
         n = self.conn.execute("SELECT count(DISTINCT lead_id) FROM temp.facts_rebuilt").fetchone()[0]
         self.conn.execute("DROP TABLE temp.facts_rebuilt")
         if differ is None:

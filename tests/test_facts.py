@@ -90,9 +90,10 @@ def test_a_phone_registration_is_no_visit():
 
 
 def test_facts_kept_as_iso_text_are_not_trusted_and_the_next_write_converts_them(tmp_path, monkeypatch):
-    """A database from before moments were kept as whole seconds (format
-    2, ISO text): reads leave its facts alone and evaluate in Python, with
-    the answers a rebuild gives; the next write rebuilds them as numbers."""
+    """A database from before moments were kept as whole seconds and kinds
+    by code (format 2: ISO text, names): reads leave its facts alone and
+    evaluate in Python, with the answers a rebuild gives; the next write
+    rebuilds them as numbers."""
     import sqlite3
 
     from leadcycle import storage
@@ -107,10 +108,14 @@ def test_facts_kept_as_iso_text_are_not_trusted_and_the_next_write_converts_them
     tallies = book.store.tallies
     book.close()
     with sqlite3.connect(path) as conn:  # the facts as format 2 kept them
-        rows = conn.execute("SELECT lead_id, kind, n, strftime('%Y-%m-%dT%H:%M:%S', first_at, 'unixepoch'), "
-                            "strftime('%Y-%m-%dT%H:%M:%S', last_at, 'unixepoch'), last_id FROM facts").fetchall()
+        rows = conn.execute("SELECT f.lead_id, k.name, f.n, strftime('%Y-%m-%dT%H:%M:%S', f.first_at, 'unixepoch'), "
+                            "strftime('%Y-%m-%dT%H:%M:%S', f.last_at, 'unixepoch'), f.last_id FROM facts f "
+                            "JOIN fact_kinds k ON k.code = f.kind").fetchall()
         conn.execute("DROP TABLE facts")
-        conn.execute(storage.FACTS_TABLE.replace("INTEGER NOT NULL, last_at INTEGER", "TEXT NOT NULL, last_at TEXT"))
+        conn.execute("DROP TABLE fact_kinds")
+        conn.execute("CREATE TABLE facts (lead_id INTEGER NOT NULL REFERENCES leads(id), kind TEXT NOT NULL, "
+                     "n INTEGER NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL, last_id INTEGER NOT NULL, "
+                     "PRIMARY KEY (lead_id, kind)) WITHOUT ROWID")
         conn.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?)", rows)
         monkeypatch.setattr(storage, "FACTS_FORMAT", 2)
         conn.execute("UPDATE meta SET value = ? WHERE key = 'facts:tallies'", (storage.tallies_signature(tallies),))
@@ -133,7 +138,8 @@ def test_facts_kept_as_iso_text_are_not_trusted_and_the_next_write_converts_them
     with book.at(T0 + dt.timedelta(days=3)):
         book.log(lead.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="回访")
     assert book.store.facts_current()
-    assert {t for (t,) in book.store.conn.execute("SELECT DISTINCT typeof(first_at) FROM facts")} == {"integer"}
+    assert {t for (t,) in book.store.conn.execute("SELECT DISTINCT typeof(first_at) FROM facts UNION "
+                                                  "SELECT DISTINCT typeof(kind) FROM facts")} == {"integer"}
     assert book.store.facts_for([lead.id])[lead.id] == expected(book, lead.id)
     after = answers()
     assert after[1:3] == before[1:3] and after[3] != before[3]  # the follow-up moved the next one

@@ -37,7 +37,9 @@ DATA = st.fixed_dictionaries({}, optional={
 
 
 def rows(store, table="facts"):
-    return store.conn.execute(f"SELECT * FROM {table} ORDER BY lead_id, kind").fetchall()
+    """The rows with their kinds' names (a row keeps its kind's code)."""
+    return store.conn.execute(f"SELECT f.lead_id, k.name, f.n, f.first_at, f.last_at, f.last_id FROM {table} f "
+                              "JOIN fact_kinds k ON k.code = f.kind ORDER BY f.lead_id, k.name").fetchall()
 
 
 def store_with_leads(n):
@@ -88,6 +90,9 @@ def test_a_rebuild_leaves_the_connection_as_it_found_it():
                               (_SORTED_LOG.split(".")[1],)).fetchone()[0] == 0
     at = int((T0 - dt.datetime(1970, 1, 1)).total_seconds())  # kept as whole seconds since 1970
     assert rows(store) == [(1, kind, 1, at, at, 1) for kind in ("*", "@seen", "@touch", "visit")]
+    # kept by code, the log's row under 0
+    assert store.conn.execute("SELECT DISTINCT typeof(kind) FROM facts").fetchall() == [("integer",)]
+    assert store.conn.execute("SELECT code FROM fact_kinds WHERE name = '*'").fetchone() == (0,)
 
 
 def test_the_rebuild_reads_the_log_in_one_scan():

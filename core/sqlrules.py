@@ -301,10 +301,18 @@ def _codes(marks: str) -> str:
     return f"(SELECT code FROM fact_kinds WHERE name IN ({marks}))"
 
 
+#: a hundred years of seconds: what a fact's moment is shifted by before
+#: its day is taken, so that moments back to 1870 divide down to the day
+#: before, not toward 1970 (SQLite's integer division truncates)
+_SHIFT_DAYS = 36525
+
+
 def _day(sql: str, epoch: bool) -> str:
     """The day count since 1970 of a moment: a fact's (whole seconds since
     1970, ``epoch``) or ISO text's (a date attribute, the registration)."""
-    return f"(({sql}) / 86400)" if epoch else DIALECT["day"].format(x=sql)
+    if epoch:
+        return f"((({sql}) + {_SHIFT_DAYS * 86400}) / 86400 - {_SHIFT_DAYS})"
+    return DIALECT["day"].format(x=sql)
 
 
 def _days_between(later: str, earlier: str) -> str:

@@ -246,3 +246,21 @@ def test_the_facts_of_a_write_are_found_through_the_lead_index():
     plan = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql, [ids if a is _SCOPE else a for a in args])]
     reads = [step for step in plan if "events" in step]
     assert reads and all("USING INDEX idx_events_lead_id_id" in step for step in reads), plan
+
+
+@pytest.mark.parametrize("start", [dt.datetime(1969, 12, 20, 23, 30), dt.datetime(2026, 3, 2, 23, 30)])
+def test_day_counts_from_kept_moments_agree_with_the_engine_before_1970_too(start):
+    """A fact's moment is kept as seconds since 1970; its day is taken
+    rightly on both sides of 1970 (late in the evening: a day count that
+    rounded toward 1970 would be one off before it)."""
+    book = LeadBook.create(":memory:", ["realestate"], now=start)
+    book.add_agent("李娜")
+    lead = book.add_lead("realestate", name="王芳", gender="F", phone="13900139000", need="三房",
+                         agent="李娜").lead
+    with book.at(start + dt.timedelta(days=3)):
+        book.log(lead.id, "visit", agent="李娜")
+    for later in (4, 10, 34, 40):
+        with book.at(start + dt.timedelta(days=later)):
+            row = {r["id"]: r for r in book.list()}[lead.id]
+            state = book.record(lead.id).state
+            assert (row["score"], row["next_follow_up"]) == (state.score, state.next_follow_up.isoformat()), later

@@ -344,7 +344,7 @@ def m008_tamper_evidence(db: Database) -> None:
 # place with one lookup a statement (:data:`~leadcycle.sqlrules.DIALECT`
 # ``attribute``), so the rules compile without knowing the database.
 
-ATTRIBUTE_KEYS_TABLE = ("CREATE TABLE attribute_keys (key TEXT PRIMARY KEY, "
+ATTRIBUTE_KEYS_TABLE = ("CREATE TABLE IF NOT EXISTS attribute_keys (key TEXT PRIMARY KEY, "
                         "position INTEGER NOT NULL UNIQUE) WITHOUT ROWID")
 
 
@@ -425,12 +425,13 @@ class AttributePlaces:
 # (issue #17): per kind of event — and per tally, a group of kinds whose
 # data meet a condition — how many there are, the first and the last moment
 # (whole seconds since 1970-01-01T00:00 of the office's clock: an integer of
-# four bytes where ISO text took nineteen, twice a row), and the last one's id (its data is then one primary-key lookup away). They
-# are kept on every write, in the write's transaction, and rebuilt set-based
-# (``GROUP BY`` over the events) by ``rescore``; both run the one statement
-# below, so a lead's kept facts cannot differ from a rebuild's. Voided
-# events and the voids themselves are left out, as
-# :func:`leadcycle.corrections.effective_events` leaves them out.
+# four bytes where ISO text took nineteen, twice a row), and the last one's
+# id (its data is then one primary-key lookup away). They are kept on every
+# write, in the write's transaction, and rebuilt set-based (``GROUP BY``
+# over the events) by ``rescore``; a test holds the write's statement and
+# the rebuild's to the same rows. Voided events and the voids themselves
+# are left out, as :func:`leadcycle.corrections.effective_events` leaves
+# them out.
 
 #: the core's own tallies: a visit is a ``visit`` event or a registration
 #: in person (``channel`` visit, not call)
@@ -815,7 +816,7 @@ def m013_attribute_places(db: Database) -> None:
     come first, so that most lists end early. (Applied again to a file that
     has them — a test's downgrade of a later step — it converts only what
     is still an object.)"""
-    db.execute(ATTRIBUTE_KEYS_TABLE.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
+    db.execute(ATTRIBUTE_KEYS_TABLE)
     places = AttributePlaces(db.conn)
     objects = "json_type(attributes) = 'object'"
     keys = [k for (k,) in db.conn.execute(

@@ -27,13 +27,15 @@ CORE_FIELDS = ("name", "gender", "phone", "need")
 
 def fold_lead(lead: Lead, events: Iterable[Event]) -> Lead:
     """The lead's identity and attributes as the ``register`` and ``set``
-    events leave them."""
+    events leave them. An attribute without a value (a register's blank
+    cell, a ``set`` to nothing) is no attribute: a lead's attributes never
+    hold None."""
     core = {k: getattr(lead, k) for k in CORE_FIELDS}
     attributes: dict = {}
     for e in events:
         if e.kind == "register":
             core.update({k: e.data[k] for k in CORE_FIELDS if k in e.data})
-            attributes.update(e.data.get("attributes", {}))
+            attributes.update((k, v) for k, v in e.data.get("attributes", {}).items() if v is not None)
         elif e.kind == "set":
             for k, v in e.data.get("changes", {}).items():
                 if k in CORE_FIELDS:

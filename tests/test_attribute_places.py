@@ -138,3 +138,19 @@ def test_a_database_from_before_reads_its_objects_and_its_first_write_converts_t
         assert runner.invoke(cli, [*month_later, *read, "--json"]).output == want[read[0] + str(len(read))]
     assert runner.invoke(cli, ["--db", demo_copy, "verify"]).exit_code == 0
     conn.close()
+
+
+def test_an_attribute_without_a_value_is_no_attribute_and_the_log_still_matches():
+    """A registration's blank attribute stays in its event (the log is
+    what was said) but is no attribute of the lead: the stored list and the
+    fold of the log agree, so ``verify`` passes."""
+    book = book_with_agent()
+    lead = add(book, "13900139000", funds=None, trust="A", motivation="")
+    assert book.store.events_for(lead.id)[0].data["attributes"] == {"funds": None, "motivation": None,
+                                                                     "trust": "A"}
+    assert book.lead(lead.id).attributes == {"trust": "A"}
+    with book.at(T0 + dt.timedelta(hours=1)):
+        book.set(lead.id, {"funds": "B"}, agent="李娜")
+        book.set(lead.id, {"trust": None}, agent="李娜")
+    assert book.lead(lead.id).attributes == {"funds": "B"}
+    assert all(check.ok for check in book.verify().checks), [c for c in book.verify().checks if not c.ok]

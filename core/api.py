@@ -844,12 +844,14 @@ class LeadBook:
         return len(stale)
 
     def _read_plan(self, industry: str):
-        key = ("read", industry)
+        # compiled again after a rollback, which may take back constants
+        # the statements name (Store.constants_epoch)
+        key = ("read", industry, self.store.constants_epoch)
         if key not in self._cache:
             rules = self.context.rules.get(industry)
             usable = (rules is not None and self.store.folds_ready() and self.store.facts_current()
                       and self.store.attributes_placed())
-            self._cache[key] = engine.read_plan(rules) if usable else None
+            self._cache[key] = engine.read_plan(rules, self.store.constants()) if usable else None
         return self._cache[key]
 
     def _evaluate(self, lead_ids: list[int]) -> None:
@@ -1101,11 +1103,12 @@ class LeadBook:
         plan = self._read_plan(industry)
         if plan is None:
             return None
-        key = ("grade", industry, floors)
+        key = ("grade", industry, floors, self.store.constants_epoch)
         if key not in self._cache:
             rules = plan.rules if floors else attrs.evolve(
                 plan.rules, scorecard=attrs.evolve(plan.rules.scorecard, floors=()))
-            self._cache[key] = engine.compile_sql(rules, scoped=True, python_kinds=plan.python_kinds)
+            self._cache[key] = engine.compile_sql(rules, scoped=True, python_kinds=plan.python_kinds,
+                                                  constants=plan.constants)
         return self._cache[key]
 
     def held_by_floor(self, lead_ids: Iterable[int]) -> set[int]:

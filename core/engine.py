@@ -19,7 +19,7 @@ from .corrections import effective_events
 from .model import Event, Label, Lead, Reason, State, Tally
 from .registry import Context, IndustryRules
 from .rules import Cond, Count, Derived, Expiring, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
-from .sqlrules import CompiledCard, Vocabulary, compile_industry, python_read
+from .sqlrules import CompiledCard, Constants, Vocabulary, compile_industry, python_read
 from .storage import CORE_TALLIES
 
 CORE_FIELDS = ("name", "gender", "phone", "need")
@@ -202,17 +202,18 @@ def compile_rules(rules: IndustryRules) -> _Compiled:
 
 
 def compile_sql(rules: IndustryRules, cadence: bool = False, scoped: bool = False,
-                python_kinds: tuple[str, ...] = ()) -> CompiledCard:
+                python_kinds: tuple[str, ...] = (), constants: Constants = Constants()) -> CompiledCard:
     """The industry's scorecard compiled to one SQL statement over its
     leads, their facts and the clock (:func:`leadcycle.sqlrules.compile_industry`),
     with the stage and the follow-up cadence too when ``cadence``
-    (``scoped``: over the leads given as a parameter); raises
-    :class:`~leadcycle.sqlrules.NotCompiled` while a rule reads a Python
-    feature."""
+    (``scoped``: over the leads given as a parameter), naming the
+    database's ``constants`` (:meth:`leadcycle.storage.Store.constants`)
+    as literals; raises :class:`~leadcycle.sqlrules.NotCompiled` while a
+    rule reads a Python feature."""
     compiled = compile_rules(rules)
     return compile_industry(rules.scorecard, Vocabulary(tuple(sorted(compiled.contact_kinds)),
                                                         compiled.date_fields, CORE_TALLIES + compiled.tallies,
-                                                        rules.ownership.protection_days),
+                                                        rules.ownership.protection_days, constants),
                             rules.cadence if cadence else None, rules.stages if cadence else None,
                             scoped=scoped, row=cadence, day_thresholds=compiled.day_thresholds,
                             python_kinds=python_kinds)
@@ -241,6 +242,8 @@ class ReadPlan:
     #: features): the statement does not compute them, a new lead's first
     #: projection needs the engine
     kept: tuple[str, ...] = ()
+    #: the database's attribute places and facts codes the statements name
+    constants: Constants = attrs.field(default=Constants(), repr=False)
     _compiled: dict = attrs.field(factory=dict, eq=False, repr=False)
 
     @property
@@ -249,7 +252,7 @@ class ReadPlan:
         a read whose leads all hold as stored compiles nothing."""
         if "scoped" not in self._compiled:
             self._compiled["scoped"] = compile_sql(self.rules, cadence=True, scoped=True,
-                                                   python_kinds=self.python_kinds)
+                                                   python_kinds=self.python_kinds, constants=self.constants)
         return self._compiled["scoped"]
 
     @property
@@ -257,11 +260,12 @@ class ReadPlan:
         """The same statement over every lead of the industry (``rescore``),
         compiled when first asked: a read needs only the scoped one."""
         if "everyone" not in self._compiled:
-            self._compiled["everyone"] = compile_sql(self.rules, cadence=True, python_kinds=self.python_kinds)
+            self._compiled["everyone"] = compile_sql(self.rules, cadence=True, python_kinds=self.python_kinds,
+                                                     constants=self.constants)
         return self._compiled["everyone"]
 
 
-def read_plan(rules: IndustryRules) -> ReadPlan | None:
+def read_plan(rules: IndustryRules, constants: Constants = Constants()) -> ReadPlan | None:
     """The industry's :class:`ReadPlan`, or None when its leads must be
     evaluated in Python: no scorecard, a rule reads a Python
     :class:`~leadcycle.rules.Feature`, or a feature's value is read by
@@ -281,7 +285,8 @@ def read_plan(rules: IndustryRules) -> ReadPlan | None:
     decays = card.decays
     return ReadPlan(own.signature(rules.ownership), rules, python_kinds, rules.ownership.protection_days,
                     tuple(card.scale), decays,
-                    decays is not None and rules.cadence is not None and rules.cadence.decays, _kept(card))
+                    decays is not None and rules.cadence is not None and rules.cadence.decays, _kept(card),
+                    constants)
 
 
 def _kept(card) -> tuple[str, ...]:

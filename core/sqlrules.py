@@ -55,8 +55,11 @@ DIALECT = DIALECTS["sqlite"]
 LOGGED = "*"
 
 
-def attribute_sql(col: str, key: str) -> str:
-    """A lead's attribute ``key`` from its stored list ``col``."""
+def attribute_sql(col: str, key: str, place: int | None = None) -> str:
+    """A lead's attribute ``key`` from its stored list ``col`` (at
+    ``place`` when the caller knows it)."""
+    if place is not None:
+        return f"json_extract({col}, '$[{int(place)}]')"
     return DIALECT["attribute"].format(col=col, key=key.replace("'", "''"))
 
 
@@ -285,20 +288,48 @@ class NotCompiled(Exception):
     lead by lead instead."""
 
 
-def _fact(col: str) -> str:
-    """One column of the lead's facts row for a kind (the kind is a parameter)."""
-    return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = {_code('?')})"
+@attrs.frozen
+class Constants:
+    """What a database has given for good when a statement is compiled:
+    each attribute key's place in the leads' stored lists, each facts kind's
+    code. They never change once given, so a statement may name them as
+    literals; a key or kind given later (or not yet) is looked up when the
+    statement runs. (A rollback can take back what was given inside it:
+    :class:`leadcycle.storage.Store` then counts a new ``constants_epoch``,
+    and whoever keeps statements compiles them again.)"""
+
+    places: tuple[tuple[str, int], ...] = ()
+    codes: tuple[tuple[str, int], ...] = ()
+
+    def place(self, key: str) -> int | None:
+        return dict(self.places).get(key)
+
+    def code(self, kind: str) -> int | None:
+        return dict(self.codes).get(kind)
 
 
-def _code(name: str) -> str:
-    """The code the database keeps a facts kind under (``fact_kinds``),
-    found once a statement; NULL, matching no row, for a kind never counted."""
-    return f"(SELECT code FROM fact_kinds WHERE name = {name})"
+def _code_sql(constants: Constants, kinds: Iterable[str]) -> tuple[str, list]:
+    """``(SQL, args)`` for the codes of ``kinds`` as the right side of
+    ``kind IN``: literals where known, else found once a statement (a kind
+    never counted has none: it matches no row)."""
+    known, unknown = [], []
+    for kind in kinds:
+        code = constants.code(kind)
+        (unknown if code is None else known).append(kind if code is None else str(code))
+    if not unknown:
+        return f"({', '.join(known) or 'NULL'})", []
+    lookup = f"SELECT code FROM fact_kinds WHERE name IN ({', '.join('?' * len(unknown))})"
+    if known:
+        lookup += f" UNION ALL VALUES {', '.join(f'({c})' for c in known)}"
+    return f"({lookup})", unknown
 
 
-def _codes(marks: str) -> str:
-    """The codes of the kinds ``marks`` (``?, ?``) name."""
-    return f"(SELECT code FROM fact_kinds WHERE name IN ({marks}))"
+def _fact_sql(constants: Constants, col: str, kind: str) -> tuple[str, list]:
+    """One column of the lead's facts row for ``kind``."""
+    code = constants.code(kind)
+    if code is not None:
+        return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = {code})", []
+    return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = (SELECT code FROM fact_kinds WHERE name = ?))", [kind]
 
 
 #: a hundred years of seconds: what a fact's moment is shifted by before
@@ -334,9 +365,23 @@ class Vocabulary:
     #: the ownership policy's period: ``owner`` is computed at the clock
     #: from the stored fold (:func:`owner_sql`)
     protection_days: int = 30
+    #: the database's attribute places and facts codes, named as literals
+    constants: Constants = Constants()
 
     def _tally(self, name: str):
         return next((t for t in self.tallies if t.name == name), None)
+
+    def fact(self, col: str, kind: str) -> tuple[str, list]:
+        """One column of the lead's facts row for ``kind``."""
+        return _fact_sql(self.constants, col, kind)
+
+    def kinds_in(self, kinds: Iterable[str]) -> tuple[str, list]:
+        """The right side of ``kind IN`` for ``kinds``."""
+        return _code_sql(self.constants, kinds)
+
+    def attribute(self, key: str) -> str:
+        """A lead's attribute ``key``."""
+        return attribute_sql("l.attributes", key, self.constants.place(key))
 
     def moment(self, name: str) -> tuple[str, list, bool] | None:
         """``(SQL, args, epoch)`` of the moment feature ``name``
@@ -346,14 +391,13 @@ class Vocabulary:
         if name == "registered_at":
             return "l.created_at", [], False
         if name == "last_contact_at":
-            contact = ", ".join("?" * len(self.contact_kinds))
-            return (f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {_codes(contact)})",
-                    list(self.contact_kinds), True)
+            codes, args = self.kinds_in(self.contact_kinds)
+            return f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {codes})", args, True
         if name == "last_follow_up_at":
-            return _fact("last_at"), ["follow_up"], True
+            return (*self.fact("last_at", "follow_up"), True)
         for prefix, col in (("first_", "first_at"), ("last_", "last_at")):
             if name.startswith(prefix) and name.endswith("_at") and self._tally(name[len(prefix):-3]):
-                return _fact(col), ["@" + name[len(prefix):-3]], True
+                return (*self.fact(col, "@" + name[len(prefix):-3]), True)
         return None
 
     def expr(self, name: str) -> tuple[str, list]:
@@ -367,36 +411,34 @@ class Vocabulary:
         if name.startswith("last_") and "." in name and self._tally(name[5:name.index(".")]):
             tally, key = name[5:name.index(".")], name[name.index(".") + 1:]
             json = DIALECT["json"].format(col="e.data", key=key)
-            return (f"(SELECT {json} FROM events e WHERE e.id = {_fact('last_id')})", ["@" + tally])
+            last, args = self.fact("last_id", "@" + tally)
+            return f"(SELECT {json} FROM events e WHERE e.id = {last})", args
         if name.startswith("days_to_first_") and self._tally(name[len("days_to_first_"):]):
             t = self._tally(name[len("days_to_first_"):])
-            start = _fact("first_at" if t.anchor == "first" else "last_at")
-            return (_days_between(_day(_fact("first_at"), True), _day(start, True)),
-                    ["@" + t.name, "@" + t.after])
+            first, first_args = self.fact("first_at", "@" + t.name)
+            start, start_args = self.fact("first_at" if t.anchor == "first" else "last_at", "@" + t.after)
+            return _days_between(_day(first, True), _day(start, True)), [*first_args, *start_args]
         if name.startswith("days_since_"):
             moment = self.moment(name[len("days_since_"):] + "_at")
             if moment is not None:
                 sql, args, epoch = moment
                 return _days_between("?", _day(sql, epoch)), [TODAY, *args]
         if name == "n_contact":
-            contact = ", ".join("?" * len(self.contact_kinds))
-            return (f"coalesce((SELECT sum(n) FROM facts WHERE lead_id = l.id AND kind IN {_codes(contact)}), 0)",
-                    list(self.contact_kinds))
-        if name == "n_follow_up":
-            return f"coalesce({_fact('n')}, 0)", ["follow_up"]
-        if name.startswith("n_") and self._tally(name[2:]):
-            return f"coalesce({_fact('n')}, 0)", ["@" + name[2:]]
+            codes, args = self.kinds_in(self.contact_kinds)
+            return f"coalesce((SELECT sum(n) FROM facts WHERE lead_id = l.id AND kind IN {codes}), 0)", args
+        if name == "n_follow_up" or (name.startswith("n_") and self._tally(name[2:])):
+            sql, args = self.fact("n", "follow_up" if name == "n_follow_up" else "@" + name[2:])
+            return f"coalesce({sql}, 0)", args
         if name.startswith("n_"):
-            return _fact("n"), [name[2:]]
+            return self.fact("n", name[2:])
         if name.startswith("days_until_") and name[len("days_until_"):] in self.date_fields:
-            attr = attribute_sql(col="l.attributes", key=name[len("days_until_"):])
-            return _days_between(_day(attr, False), "?"), [TODAY]
+            return _days_between(_day(self.attribute(name[len("days_until_"):]), False), "?"), [TODAY]
         if name in ("name", "gender", "phone", "need"):
             return f"l.{name}", []
         if name == "owner":
             owner, _ = owner_sql(self.protection_days)
             return owner, [NOW] * owner.count("?")
-        return attribute_sql(col="l.attributes", key=name), []
+        return self.attribute(name), []
 
 
 def _conditions_of(declared) -> list[tuple[Cond, ...]]:
@@ -507,15 +549,16 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
         args += more
     if stages is not None and stages.mode != "computed":
         json = DIALECT["json"].format(col="e.data", key="stage")
-        cols.append(f"(SELECT {json} FROM events e WHERE e.id = (SELECT last_id FROM facts "
-                    f"WHERE lead_id = l.id AND kind = {_code(repr('stage'))})) AS _stage_entered")
+        last, more = vocabulary.fact("last_id", "stage")
+        cols.append(f"(SELECT {json} FROM events e WHERE e.id = {last}) AS _stage_entered")
+        args += more
     if cadence is not None:
         kinds = tuple(cadence.kinds) if cadence.kinds else ("follow_up", "visit", "call")
-        marks = ", ".join("?" * len(kinds))
+        codes, code_args = vocabulary.kinds_in(kinds)
         cols += ["date(l.created_at) AS _registered",
-                 f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {_codes(marks)}), 'unixepoch') "
+                 f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {codes}), 'unixepoch') "
                  "AS _last_follow_up"]
-        args += list(kinds)
+        args += code_args
     if row:  # the owner at the clock and the end of its protection
         owner, until = owner_sql(vocabulary.protection_days)
         if "owner" not in base:
@@ -545,9 +588,9 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
               f"AND coalesce((SELECT last_at FROM facts WHERE lead_id = l.id AND kind = 0), 0) <= ?{scope})"]
     args += [INDUSTRY, NOW, NOW_EPOCH] + ([IDS] if scoped else [])
     if python_kinds:
-        layers[0] = layers[0][:-1] + (f" AND NOT EXISTS (SELECT 1 FROM facts WHERE lead_id = l.id AND kind IN "
-                                      f"{_codes(', '.join('?' * len(python_kinds)))}))")
-        args += list(python_kinds)
+        codes, code_args = vocabulary.kinds_in(python_kinds)
+        layers[0] = layers[0][:-1] + f" AND NOT EXISTS (SELECT 1 FROM facts WHERE lead_id = l.id AND kind IN {codes}))"
+        args += code_args
     for i, d in enumerate(derived, 1):
         if isinstance(d, Count):
             terms = []
@@ -605,7 +648,7 @@ def _crossing_sql(vocabulary: Vocabulary, feature: str, values: tuple) -> tuple[
     current, current_args = vocabulary.expr(feature)
     whens, args = [], []
     if feature.startswith("days_until_"):
-        target = attribute_sql(col="l.attributes", key=feature[len("days_until_"):])
+        target = vocabulary.attribute(feature[len("days_until_"):])
         for v in sorted(values, reverse=True):  # the largest threshold below the count is crossed next
             whens.append(f"WHEN ({current}) > ? THEN date({target}, ?)")
             args += [*current_args, v, f"{-int(v):+d} days"]

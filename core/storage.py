@@ -57,7 +57,7 @@ with _dataframes_hidden():
 from .errors import LeadcycleError, NotFound
 from .model import Agent, Event, Lead, Reason, State, Tally
 from .rules import Cond
-from .sqlrules import DIALECT, LOGGED, NOW_EPOCH, attribute_sql, clock_args, data_cond_sql
+from .sqlrules import DIALECT, LOGGED, NOW_EPOCH, Constants, attribute_sql, clock_args, data_cond_sql
 from .search import search_key
 from .i18n import M_, N_, Message
 
@@ -1021,6 +1021,9 @@ class Store:
         #: migration) or outdated (a write stored rows for its own clock):
         #: what a LeadBook evaluated into it must be evaluated again
         self.overlay_epoch = 0
+        #: bumped whenever constants read by :meth:`constants` may have
+        #: been taken back (a rollback): statements naming them are compiled again
+        self.constants_epoch = 0
         #: called before every write transaction (the LeadBook's office
         #: rules: sign-in and the machine's clock); ``transaction(check=False)``
         #: skips it for signing in itself
@@ -1674,10 +1677,11 @@ class Store:
 
     def _lose_overlay(self) -> None:
         """After a rollback (or a migration): the overlay may be gone, and
-        so may attribute places this run gave."""
+        so may attribute places and facts codes this run gave."""
         self._live_ready = False
         self.overlay_epoch += 1
         self.attribute_places.forget()
+        self.constants_epoch += 1
 
     def clear_overlay(self) -> None:
         if self._live_ready:
@@ -1974,6 +1978,15 @@ class Store:
         if self._folds is None:
             self._folds = any(r[1] == "fold_version" for r in self.conn.execute("PRAGMA table_info(lead_state)"))
         return self._folds
+
+    def constants(self) -> Constants:
+        """The attribute places and facts codes given so far, for compiled
+        statements to name as literals (:class:`~leadcycle.sqlrules.Constants`)."""
+        places = tuple(self.conn.execute("SELECT key, position FROM attribute_keys")) \
+            if self.attributes_placed() else ()
+        codes = tuple(self.conn.execute("SELECT name, code FROM fact_kinds")) \
+            if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'fact_kinds'").fetchone() else ()
+        return Constants(places, codes)
 
     def attributes_placed(self) -> bool:
         """Whether this database keeps attributes at their keys' places

@@ -154,3 +154,52 @@ def test_an_attribute_without_a_value_is_no_attribute_and_the_log_still_matches(
         book.set(lead.id, {"trust": None}, agent="李娜")
     assert book.lead(lead.id).attributes == {"funds": "B"}
     assert all(check.ok for check in book.verify().checks), [c for c in book.verify().checks if not c.ok]
+
+
+def listed_and_shown(book, lead_id, clock):
+    with book.at(clock):
+        row = {r["id"]: r for r in book.list()}[lead_id]
+        state = book.record(lead_id).state
+    return (row["score"], row["grade"]), (state.score, state.grade)
+
+
+def test_statements_name_places_and_codes_and_still_find_those_given_later():
+    """A read's statement names the places and codes the database had
+    when it was compiled; a key or kind first written after that is found
+    when the statement runs."""
+    book = book_with_agent()
+    first = add(book, "13900139000", funds="B")
+    later = T0 + dt.timedelta(days=40)  # past what the writes store: the reads evaluate
+    listed, shown = listed_and_shown(book, first.id, later)  # compiles the read's statement
+    assert listed == shown
+    plan = book._read_plan("realestate")
+    with book.at(T0 + dt.timedelta(hours=1)):
+        second = add(book, "13900139001", motivation="A", price="A", funds="A")  # new places
+        book.log(second.id, "bargaining", agent="李娜")  # a new kind: a new code
+    assert book._read_plan("realestate") is plan  # the same statement, compiled before them
+    evaluated = book.evaluated
+    listed, shown = listed_and_shown(book, second.id, later)
+    assert book.evaluated > evaluated
+    assert listed == shown and shown[0] > listed_and_shown(book, first.id, later)[1][0]
+
+
+def test_a_statement_compiled_inside_a_rolled_back_write_is_compiled_again():
+    """A rollback takes back the places given inside it: a statement
+    compiled then, naming them, must not read another key given the same
+    place afterwards."""
+    book = book_with_agent()
+    add(book, "13900139000", funds="B")
+    later = T0 + dt.timedelta(days=2)
+    with pytest.raises(RuntimeError):
+        with book.store.transaction():
+            lead = add(book, "13900139001", motivation="A")  # motivation takes place 1…
+            assert listed_and_shown(book, lead.id, later)[0] is not None  # …and a statement names it
+            raise RuntimeError("the write fails")
+    lead = add(book, "13900139002", trust="D", funds="A")  # trust takes place 1
+    with book.at(T0 + dt.timedelta(hours=1)):
+        book.set(lead.id, {"motivation": "A"}, agent="李娜")  # motivation: place 2
+    assert places(book) == {"funds": 0, "trust": 1, "motivation": 2}
+    evaluated = book.evaluated
+    listed, shown = listed_and_shown(book, lead.id, T0 + dt.timedelta(days=40))  # past what the write stored
+    assert book.evaluated > evaluated
+    assert listed == shown

@@ -1469,6 +1469,22 @@ class Store:
             self._note_computed(latest)
         return len(rows)
 
+    def save_folds(self, industry: str, folds: list[tuple[int, Any]], version: str) -> None:
+        """Store the ownership folds of new leads (``(lead id, fold)``,
+        folded under the policy ``version``) as state rows under no rules,
+        for their industry's compiled statement to fill
+        (:meth:`save_compiled`): the row :meth:`save_states` writes for a
+        bare :class:`State` carrying its fold, without building one per
+        lead (an import's new leads)."""
+        rows = [(lead_id, industry, "[]", "{}", *fold_values(fold, version)) for lead_id, fold in folds]
+        cols = ("lead_id", "industry", "reasons", "extra", *(c for c, _ in FOLD_COLUMNS))
+        self.conn.executemany(
+            f"INSERT INTO lead_state({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            "ON CONFLICT(lead_id) DO UPDATE SET "
+            + ", ".join(f"{c} = " + (f"excluded.{c}" if c in cols else "NULL") for c in _STATE_COLUMNS[1:]), rows)
+        if self._live_ready and rows:
+            self.conn.executemany("DELETE FROM temp.state_overlay WHERE lead_id = ?", [(r[0],) for r in rows])
+
     # The live view. A read evaluates, for its own clock and rules, the
     # leads whose stored projection does not hold then, and lays them over
     # the stored ones in a TEMP table of this connection: the database file

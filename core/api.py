@@ -790,11 +790,7 @@ class LeadBook:
             # what the statement does not compute: the fold it reads the owner from
             compiled.setdefault(lead.industry, []).append((lead.id, ownership.fold_of(events, plan.rules.ownership)))
         for industry, folds in compiled.items():
-            plan = self._read_plan(industry)
-            # stored under no rules until the statement has computed them:
-            # a read would evaluate a row the statement missed
-            self.store.save_folds(industry, folds, plan.fold_version)
-            self.store.save_compiled(plan, now, industry, version, [lead_id for lead_id, _ in folds])
+            self.store.save_new_states(self._read_plan(industry), now, industry, version, folds)
         if engine_leads:
             self._reproject(engine_leads, explain=False)
 

@@ -71,7 +71,6 @@ from .errors import LeadcycleError
 from .model import AGENT_LABEL, Event, Industry, Lead, _EXCEL_EPOCH, parse_date
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 from .spool import Spool
-from .storage import register_texts
 from .i18n import M_, N_
 
 # ------------------------------------------------------------------ headers
@@ -1003,8 +1002,6 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
         next_id = store.next_lead_id()
         new_leads: dict[int, tuple[Lead, list[Event]]] = {}
         events: list[Event] = []
-        texts: list[str | None] = []  # each event's data as stored, for a new lead's registration
-        lead_texts: list[str] = []  # the new leads' attributes as stored
         touched_old: set[int] = set()
         keys: list[tuple[str, int | None, str, int]] = []  # (key, lead_id, outcome, row_no)
 
@@ -1016,9 +1013,8 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                 old_leads[lead_id] = store.get_lead(lead_id)
             return old_leads[lead_id]
 
-        def add(lead_id: int, event: Event, text: str | None = None) -> None:
+        def add(lead_id: int, event: Event) -> None:
             events.append(event)
-            texts.append(text)
             last_at[lead_id] = event.at
             if lead_id in new_leads:
                 new_leads[lead_id][1].append(event)
@@ -1085,20 +1081,19 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
             lead_id = next_id
             next_id += 1
             lead = Lead(lead_id, r.industry, r.name, r.gender, r.phone, r.need, r.at, r.attributes)
-            data = {"name": r.name, "gender": r.gender, "phone": r.phone, "need": r.need, "channel": r.channel,
-                    "source": {"file": source, "row": r.row_no, **({"sheet": r.sheet} if several else {})}}
-            attributes_text, data_text = register_texts(r.attributes, data)  # encoded once for both
-            register = Event(None, lead_id, "register", r.at, r.agent, {**data, "attributes": r.attributes}, r.note)
+            register = Event(None, lead_id, "register", r.at, r.agent, {
+                "name": r.name, "gender": r.gender, "phone": r.phone, "need": r.need,
+                "attributes": r.attributes, "channel": r.channel,
+                "source": {"file": source, "row": r.row_no, **({"sheet": r.sheet} if several else {})}}, r.note)
             new_leads[lead_id] = (lead, [])
-            lead_texts.append(attributes_text)
-            add(lead_id, register, data_text)
+            add(lead_id, register)
             by_phone.setdefault((r.industry, r.phone), []).append([lead_id, r.name])
             contacts.add((lead_id, r.at.isoformat(timespec="seconds")))
             result.tally(r.sheet, "imported")
             keys.append((r.key, lead_id, "imported", r.row_no))
 
-        store.insert_leads_bulk([lead for lead, _ in new_leads.values()], lead_texts)
-        store.append_events_bulk(events, texts)
+        store.insert_leads_bulk([lead for lead, _ in new_leads.values()])
+        store.append_events_bulk(events)
         if new_leads:
             book._project_new(list(new_leads.values()))
         if touched_old:

@@ -282,20 +282,6 @@ def _json(value: Any) -> str:
     return _JSON.encode(value)
 
 
-def register_texts(attributes: dict, data: dict) -> tuple[str, str]:
-    """A new lead's ``attributes`` and its register event's data (``data``
-    with them under ``"attributes"``) as they are stored, the attributes
-    encoded once for both (an import writes a lead row and its register
-    event for every row): the text :func:`_json` gives each, keys in
-    order, the attributes' among the others'."""
-    text = _JSON.encode(attributes)
-    before = {k: v for k, v in data.items() if k < "attributes"}
-    after = {k: v for k, v in data.items() if k > "attributes"}
-    parts = [_JSON.encode(d)[1:-1] for d in (before, after) if d]
-    parts.insert(1 if before else 0, '"attributes":' + text)
-    return text, "{" + ",".join(parts) + "}"
-
-
 @core_migrations()
 def m006_import_content_keys(db: Database) -> None:
     """Import rows keyed by their normalised content (the lead and the
@@ -768,12 +754,10 @@ def _names(migrations: Migrations) -> list[str]:
     return [m.name for m in migrations._migrations]
 
 
-def _event_values(e: Event, recorded: str | None = None, data: str | None = None) -> tuple:
+def _event_values(e: Event, recorded: str | None = None) -> tuple:
     """An event's stored columns after ``id``; ``recorded``: when it is
-    written (:func:`_recorded_now`, read once for a batch written at once);
-    ``data``: its data as stored text, if the caller encoded it."""
-    return (e.lead_id, e.kind, _iso(e.at), e.agent, _json(e.data) if data is None else data, e.note,
-            recorded or _recorded_now())
+    written (:func:`_recorded_now`, read once for a batch written at once)."""
+    return (e.lead_id, e.kind, _iso(e.at), e.agent, _json(e.data), e.note, recorded or _recorded_now())
 
 
 _STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up",
@@ -2103,24 +2087,19 @@ class Store:
         """The next free lead id (call inside a transaction: the write lock is held)."""
         return (self.conn.execute("SELECT max(id) FROM leads").fetchone()[0] or 0) + 1
 
-    def insert_leads_bulk(self, leads: list[Lead], attributes: list[str] | None = None) -> None:
-        """Insert leads that carry their ids (from :meth:`next_lead_id`);
-        ``attributes``: their attributes as stored text, when the caller
-        has them (:func:`register_texts`)."""
-        texts = attributes or [_json(lead.attributes) for lead in leads]
+    def insert_leads_bulk(self, leads: list[Lead]) -> None:
+        """Insert leads that carry their ids (from :meth:`next_lead_id`)."""
         self.conn.executemany(
             "INSERT INTO leads(id, industry, name, gender, phone, need, created_at, attributes, search) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(lead.id, lead.industry, lead.name, lead.gender, lead.phone, lead.need,
-              _iso(lead.created_at), text, search_key(lead.name)) for lead, text in zip(leads, texts)])
+              _iso(lead.created_at), _json(lead.attributes), search_key(lead.name)) for lead in leads])
 
-    def append_events_bulk(self, events: list[Event], data: list[str | None] | None = None) -> list[int]:
+    def append_events_bulk(self, events: list[Event]) -> list[int]:
         """Append a batch in order, chained as one run (one head read, one
-        ``executemany``); ``data``: each event's data as stored text where
-        the caller has it (:func:`register_texts`), else None."""
+        ``executemany``)."""
         recorded = _recorded_now()
-        texts = data or [None] * len(events)
-        return self.append_chained("events", [_event_values(e, recorded, text) for e, text in zip(events, texts)])
+        return self.append_chained("events", [_event_values(e, recorded) for e in events])
 
     def record_import_keys(self, rows: list[tuple[str, int | None, str, int]], source: str, run: str,
                            at: dt.datetime) -> None:

@@ -3,8 +3,6 @@
 import sqlite3
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from leadcycle import LeadBook
@@ -113,21 +111,3 @@ def test_bulk_work_has_a_larger_cache_and_gives_it_back(fresh_db):
     assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == before
     fresh_db.rescore()
     assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == before
-
-
-KEYS = st.sampled_from(["agent_relation", "asks_for", "attribute", "attributes_x", "channel", "name", "source",
-                        "Z", "属性", ""])
-VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
-                                                                                  max_size=3), max_leaves=6)
-
-
-@given(attributes=st.dictionaries(st.text(max_size=6), VALUES, max_size=5),
-       data=st.dictionaries(KEYS, VALUES, max_size=6))
-def test_register_texts_are_the_texts_stored(attributes, data):
-    """An import encodes a new lead's attributes once, for its row and its
-    register event: the texts are those each would be stored as, whatever
-    keys sort before or after ``attributes``."""
-    from leadcycle.storage import _json, register_texts
-
-    assert register_texts(attributes, data) == (_json(attributes), _json({**data, "attributes": attributes}))

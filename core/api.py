@@ -23,7 +23,7 @@ import attrs
 
 from . import actors, claims, correct, corrections, engine, names, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
-from .model import Added, Agent, Event, Industry, Label, Lead, Reason, State
+from .model import Added, Agent, Event, Fold, Industry, Label, Lead, Reason, State
 from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
@@ -777,26 +777,22 @@ class LeadBook:
         every write); the others by the engine."""
         now, version = self.now, self.rules_version
         engine_leads: list[int] = []
-        compiled: dict[str, list[State]] = {}
+        compiled: dict[str, list[tuple[int, Fold]]] = {}
         for lead, events in new:
             plan = self._read_plan(lead.industry)
             if plan is None or plan.kept or any(e.at > now for e in events):
                 engine_leads.append(lead.id)
                 continue
-            folded = engine.fold_lead(lead, engine.effective_events(events))
-            if folded != lead:
-                self.store.update_lead(folded)
-            owned = ownership.resolve(events, plan.rules.ownership, now)
+            # a lead written from its registration is what the fold of it gives, unless a later
+            # event changed it or the fold leaves out what the row kept (an attribute without a value)
+            if len(events) > 1 or None in lead.attributes.values():
+                folded = engine.fold_lead(lead, engine.effective_events(events))
+                if folded != lead:
+                    self.store.update_lead(folded)
             # what the statement does not compute: the fold it reads the owner from
-            compiled.setdefault(lead.industry, []).append(State(
-                lead_id=lead.id, industry=lead.industry, owner=owned.owner, owner_until=owned.lapses_at,
-                fold=owned.fold, fold_version=plan.fold_version))
-        for industry, states in compiled.items():
-            # stored under no rules until the statement has computed them:
-            # a read would evaluate a row the statement missed
-            self.store.save_states(states, None)
-            self.store.save_compiled(self._read_plan(industry), now, industry, version,
-                                     [s.lead_id for s in states])
+            compiled.setdefault(lead.industry, []).append((lead.id, ownership.fold_of(events, plan.rules.ownership)))
+        for industry, folds in compiled.items():
+            self.store.save_new_states(self._read_plan(industry), now, industry, version, folds)
         if engine_leads:
             self._reproject(engine_leads, explain=False)
 

@@ -793,26 +793,33 @@ class _AttributeCells:
         self.reading, self.forms, self.zone, self.date1904 = reading, forms, zone, date1904
         self.core = reading.core_columns
         self.attribute_columns = reading.attribute_columns
-        self._memo: dict[tuple, Any] = {}
+        #: industry → one memo per attribute column (text → value): a text
+        #: is its own key, no tuple built per cell
+        self._memos: dict[str, list[dict[str, Any]]] = {}
+        self._size = 0
         self._now: dt.datetime | None = None
 
     def attributes(self, cells: list, ind: Industry, now: dt.datetime) -> dict[str, Any] | None:
         """The row's attributes as the whole way gives them, or ``None``
         when a cell does not convert."""
-        if now != self._now or len(self._memo) > self.SIZE:
-            self._memo.clear()
+        if now != self._now or self._size > self.SIZE:
+            self._memos.clear()
+            self._size = 0
             self._now = now
-        memo, out, size = self._memo, {}, len(cells)
+        memos = self._memos.get(ind.name)
+        if memos is None:
+            memos = self._memos[ind.name] = [{} for _ in self.attribute_columns]
+        out, size = {}, len(cells)
         try:
-            for n, target, mapped in self.attribute_columns:
+            for (n, target, mapped), memo in zip(self.attribute_columns, memos):
                 if n >= size:
                     break
                 raw = cells[n]
                 if type(raw) is str:  # text only: numbers equal as keys can differ (-0.0, 0.0)
-                    key = (ind.name, n, raw)
-                    value = memo.get(key, memo)
+                    value = memo.get(raw, memo)
                     if value is memo:
-                        value = memo[key] = self._convert(raw, target, mapped, ind, now)
+                        value = memo[raw] = self._convert(raw, target, mapped, ind, now)
+                        self._size += 1
                 else:
                     value = self._convert(raw, target, mapped, ind, now)
                 if value is not _BLANK:
@@ -906,8 +913,8 @@ class _InTimeOrder:
         seq = 0
         for i, (table, reading) in enumerate(zip(register.tables, readings)):
             for n, row in table.rows:
-                src = _Source(table.sheet, n, _cells_of(row), reading, i)
-                self.spool.add((_moment_of(src, now, zone, register.date1904), seq, i, n, src.cells))
+                cells = _cells_of(row)
+                self.spool.add((_moment_of(reading, cells, now, zone, register.date1904), seq, i, n, cells))
                 seq += 1
                 result.sheets[i]["rows"] += 1
             if result.sheets[i]["rows"]:
@@ -925,13 +932,15 @@ class _InTimeOrder:
         self.spool.close()
 
 
-def _moment_of(src: _Source, now: dt.datetime, zone, date1904: bool) -> dt.datetime:
-    """The row's visit date as the order of application reads it (the
-    row's own check says what is wrong with one that does not read)."""
-    column = src.reading.registered
-    if column is not None and column < len(src.cells):  # the usual register: the date's column
-        value = src.cells[column]
+def _moment_of(reading: _Reading, cells: list, now: dt.datetime, zone, date1904: bool) -> dt.datetime:
+    """The visit date of a row (its ``cells``, read by ``reading``) as the
+    order of application reads it (the row's own check says what is wrong
+    with one that does not read)."""
+    column = reading.registered
+    if column is not None and column < len(cells):  # the usual register: the date's column
+        value = cells[column]
     else:
+        src = _Source(None, 0, cells, reading)
         value = next((v for t, v in _targets(src) if t == "registered" and v not in (None, "")), None)
     if value in (None, ""):
         return dt.datetime.max

@@ -246,6 +246,21 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
     """The owner of one lead at ``now``, with the history of owners
     (voided entries left out). A pure function of the events, the policy
     and the clock."""
+    return _run(events, policy, now, True)
+
+
+def fold_of(events: list[Event], policy: OwnershipPolicy) -> Fold:
+    """The fold after the lead's last event (:attr:`Ownership.fold`), the
+    same state machine as :func:`resolve` without the history and its
+    two-language reasons, which only an explanation reads: for a write
+    that stores the fold alone (an import's new leads), where the reasons
+    were most of the fold's cost."""
+    return _run(events, policy, None, False)
+
+
+def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, reasons: bool) -> Ownership | Fold:
+    """:func:`resolve` (``reasons``) or :func:`fold_of`. Each owner change
+    passes its reason as a callable, called only when ``reasons``."""
     events = effective_events(events)
     owner: str | None = None
     anchor: dt.datetime | None = None
@@ -261,13 +276,14 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
     dealt = False
     on_behalf = False  # registered by a friend viewing for the client
 
-    def change(at, new_owner, rule, label):
+    def change(at, new_owner, rule, label: Callable[[], Label]):
         nonlocal owner, ever_owned, first, callback
+        if reasons:  # the label reads the state before the change (the owner it had)
+            history.append(OwnerChange(at, new_owner, rule, Reason(label(), f"owner:{rule}")))
         if new_owner != owner:
             first, callback = at, None
         owner = new_owner
         ever_owned = ever_owned or new_owner is not None
-        history.append(OwnerChange(at, new_owner, rule, Reason(label, f"owner:{rule}")))
 
     def check_lapse(until: dt.datetime):
         nonlocal window, anchor
@@ -275,7 +291,7 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
             deadline, receiver, at = window
             window = None
             original = owner
-            change(deadline, receiver, "not_recognized", Label(
+            change(deadline, receiver, "not_recognized", lambda: Label(
                 f"{receiver}: received the returning client at {at:%Y-%m-%d %H:%M}, who did not name "
                 f"{original}; {original} did not recognise them within {policy.recognition_minutes} minutes",
                 f"{receiver}：{at:%Y-%m-%d %H:%M}接待未报出{original}名字的老客户，"
@@ -284,7 +300,7 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
         if owner is not None and anchor is not None and not dealt:
             moment = lapse_moment(anchor, policy.protection_days)
             if until >= moment:
-                change(moment, None, "lapsed", _lapsed(policy, moment, anchor, owner))
+                change(moment, None, "lapsed", lambda: _lapsed(policy, moment, anchor, owner))
 
     def returning(e: Event) -> None:
         """A colleague receives the owner's client (§3.5; 004)."""
@@ -302,12 +318,12 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
             return
         rule_004 = _new_client_deadline(policy, first, callback)
         if rule_004 is not None and e.at.date() > rule_004[0]:
-            change(e.at, e.agent, rule_004[1], Label(
+            change(e.at, e.agent, rule_004[1], lambda: Label(
                 f"{e.agent}: received the visit on {e.at.date()} as a new client ({rule_004[2].en} by {owner})",
                 f"{e.agent}：{e.at.date()}按新客户接待（{owner}{rule_004[2].zh}）"))
             return
         if anchor is not None and (e.at.date() - anchor.date()).days > policy.recognition_contact_days:
-            change(e.at, e.agent, "no_contact", Label(
+            change(e.at, e.agent, "no_contact", lambda: Label(
                 f"{e.agent}: received the client on {e.at.date()}, more than "
                 f"{policy.recognition_contact_days} days after {owner}'s last contact ({anchor.date()})",
                 f"{e.agent}：{e.at.date()}接待，距{owner}最后联系（{anchor.date()}）已超过"
@@ -326,26 +342,26 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
             on_behalf = e.data.get("registered_as") == "friend_viewing"
             if e.data.get("registered_as") in INTRODUCTIONS:
                 kind_label = REGISTERED_AS[e.data["registered_as"]]
-                change(e.at, None, "introduction", Label(
+                change(e.at, None, "introduction", lambda: Label(
                     f"no owner: {kind_label.en}; the manager allocates the client (002)",
                     f"无归属：{kind_label.zh}客户由上级领导负责分配（002）"))
             elif channel == "visit":
                 claim = _registration_claim(e)
                 if claim is not None:
-                    change(e.at, *claim)
+                    change(e.at, claim[0], claim[1], lambda: claim[2])
                 elif e.agent:
-                    change(e.at, e.agent, "first_contact", Label(
+                    change(e.at, e.agent, "first_contact", lambda: Label(
                         f"{e.agent}: first contact, received the registered visit on {e.at.date()}",
                         f"{e.agent}：首接负责制，{e.at.date()}接待登记来访"))
                 else:
-                    change(e.at, None, "no_owner", Label("no owner: registered without a receiving agent",
+                    change(e.at, None, "no_owner", lambda: Label("no owner: registered without a receiving agent",
                                                          "无归属：登记时无接待顾问"))
             elif policy.calls_establish_ownership and e.agent:
-                change(e.at, e.agent, "first_contact", Label(
+                change(e.at, e.agent, "first_contact", lambda: Label(
                     f"{e.agent}: first contact by phone on {e.at.date()}", f"{e.agent}：{e.at.date()}电话首接"))
             else:
                 pending = e
-                change(e.at, None, "no_owner", Label(
+                change(e.at, None, "no_owner", lambda: Label(
                     "no owner: a phone-only contact does not establish ownership until the first visit",
                     "无归属：仅电话来访不确立归属，待首次来访"))
         elif kind == "owner":
@@ -355,8 +371,8 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
                 window = None
             text = e.data.get("reason") or {}
             new = e.data.get("to")
-            label = Label(text.get("en", f"{new or 'pool'}: {rule}"), text.get("zh", f"{new or '公共池'}：{rule}"))
-            change(e.at, new, rule, label)
+            change(e.at, new, rule, lambda: Label(text.get("en", f"{new or 'pool'}: {rule}"),
+                                                  text.get("zh", f"{new or '公共池'}：{rule}")))
         elif kind == "visit":
             asks = e.data.get("asks_for")
             if owner is None:
@@ -366,10 +382,10 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
                 elif asks:
                     claim = (asks, "named_request", _named(asks)[1])
                 if claim is not None:
-                    change(e.at, *claim)
+                    change(e.at, claim[0], claim[1], lambda: claim[2])
                 elif e.agent:
                     was_call = pending is not None and not ever_owned
-                    change(e.at, e.agent, "first_visit" if was_call else "new_client", Label(
+                    change(e.at, e.agent, "first_visit" if was_call else "new_client", lambda: Label(
                         f"{e.agent}: received the first visit on {e.at.date()} after a phone-only contact"
                         if was_call else
                         f"{e.agent}: received the visit on {e.at.date()} while the lead had no owner (new client)",
@@ -392,6 +408,8 @@ def resolve(events: list[Event], policy: OwnershipPolicy, now: dt.datetime) -> O
         if kind in policy.deal_kinds:
             dealt = True
     fold = Fold(owner, anchor, dealt, *(window or (None, None, None)))
+    if not reasons:
+        return fold
     check_lapse(now)
 
     lapses_at = lapse_moment(anchor, policy.protection_days) if owner and anchor and not dealt else None

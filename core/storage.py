@@ -1623,6 +1623,51 @@ class Store:
             self._note_computed(latest)
         return len(rows)
 
+    def save_new_states(self, plan, now: dt.datetime, industry: str, rules_version: str | None,
+                        folds: list[tuple[int, Any]]) -> int:
+        """Store the state rows of new leads of ``industry`` (an import's),
+        each written once: its ownership fold (``(lead id, fold)``, folded
+        under the policy ``plan.fold_version``) with what the industry's
+        compiled statement computes from it and the facts at ``now`` — the
+        rows :meth:`save_states` then :meth:`save_compiled` wrote, without
+        writing each row twice (the update rewrote seven of the table's
+        nine indexes). The statement reads the fold from ``lead_state``:
+        while it runs, a TEMP table of that name holding the new folds
+        stands in front of the stored table (SQLite looks an unqualified
+        name up in ``temp`` first). A lead the statement leaves out is
+        stored with its fold under no rules, for a read to evaluate.
+        Returns how many rows the statement computed."""
+        from .sqlrules import bind
+
+        folded = ("lead_id", "industry", *(c for c, _ in FOLD_COLUMNS))
+        computed = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up", "follow_up_kind",
+                    "reasons", "extra", "computed_at", "expires_at", "owner_until", "rules_version")
+        rows = [(lead_id, industry, *fold_values(fold, plan.fold_version)) for lead_id, fold in folds]
+        self.conn.execute(f"CREATE TEMP TABLE lead_state (lead_id INTEGER PRIMARY KEY, {', '.join(_STATE_COLUMNS[1:])})")
+        try:
+            self.conn.executemany(f"INSERT INTO temp.lead_state({', '.join(folded)}) "
+                                  f"VALUES ({', '.join('?' * len(folded))})", rows)
+            t = now.isoformat()
+            statement = plan.statement
+            cur = self.conn.execute(
+                f"INSERT INTO main.lead_state({', '.join(computed + folded[2:])}) "
+                "SELECT c.lead_id, n.industry, c.score, c.grade, c.stage, c.owner, c.next_follow_up, "
+                "c.follow_up_kind, '[]', '{}', ?, c.expires_at, c.owner_until, ?, "
+                f"{', '.join('n.' + c for c in folded[2:])} "
+                f"FROM ({statement.sql}) c JOIN temp.lead_state n ON n.lead_id = c.lead_id ORDER BY c.lead_id",
+                [_iso(now), rules_version, *bind(statement, t, industry, json.dumps([r[0] for r in rows]))])
+            done = cur.rowcount
+            self.conn.execute(f"INSERT OR IGNORE INTO main.lead_state({', '.join(folded)}, reasons, extra) "
+                              f"SELECT {', '.join(folded)}, '[]', '{{}}' FROM temp.lead_state")
+        finally:
+            self.conn.execute("DROP TABLE temp.lead_state")
+        if self._live_ready and rows:
+            # what this write stored is newer than this run's overlay
+            self.conn.executemany("DELETE FROM temp.state_overlay WHERE lead_id = ?", [(r[0],) for r in rows])
+        if done:
+            self._note_computed(_iso(now))
+        return done
+
     # The live view. A read evaluates, for its own clock and rules, the
     # leads whose stored projection does not hold then, and lays them over
     # the stored ones in a TEMP table of this connection: the database file

@@ -493,3 +493,36 @@ def test_an_imported_lead_stores_the_values_its_industrys_reports_read(run, db_p
     finally:
         conn.close()
     assert len(extras) == 2 and all(e["x_follow_ups"] == {"count": 0} for e in extras), extras
+
+
+def test_new_leads_state_rows_are_written_once(fresh_db):
+    """An import stores its new leads' state rows in one statement
+    (Store.save_new_states): the compiled evaluation with the ownership
+    fold, the row add_lead stores; a lead the statement leaves out (here:
+    registered after the clock it is given) keeps its fold under no rules,
+    for a read to evaluate; the TEMP table that lends the statement the
+    folds is gone afterwards."""
+    from leadcycle.ownership import fold_of
+
+    book, store = fresh_db, fresh_db.store
+    lead = book.add_lead("realestate", name="张伟", gender="M", phone="13800138000", need="三房", agent="李娜",
+                         attributes={"motivation": "A", "funds": "B"}).lead
+    plan = book._read_plan("realestate")
+    assert plan is not None
+    cols = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up", "follow_up_kind",
+            "fold_owner", "fold_anchor", "fold_dealt", "fold_version")
+    read = f"SELECT {', '.join(cols)}, rules_version, computed_at FROM lead_state WHERE lead_id = ?"
+    stored = store.conn.execute(read, (lead.id,)).fetchone()
+    fold = fold_of(store.events_for(lead.id), plan.rules.ownership)
+    for clock, computed in ((book.now, 1), (lead.created_at - dt.timedelta(days=1), 0)):
+        with store.transaction():
+            store.conn.execute("DELETE FROM lead_state WHERE lead_id = ?", (lead.id,))
+            assert store.save_new_states(plan, clock, "realestate", book.rules_version, [(lead.id, fold)]) == computed
+        row = store.conn.execute(read, (lead.id,)).fetchone()
+        assert store.conn.execute("SELECT count(*) FROM temp.sqlite_master WHERE name = 'lead_state'").fetchone() == (0,)
+        if computed:
+            assert row == stored
+        else:
+            assert row[:2] == stored[:2] and row[2:8] == (None,) * 6 and row[8:12] == stored[8:12]
+            assert row[12:] == (None, None)
+    assert stored[5] == stored[8] == "李娜" and stored[2] is not None

@@ -170,7 +170,7 @@ ACTIONS = st.lists(st.tuples(
 @given(actions=ACTIONS, channel=st.sampled_from(["visit", "call"]))
 def test_one_owner_and_replay_gives_the_same_owner(actions, channel):
     from leadcycle import LeadBook, LeadcycleError
-    from leadcycle.ownership import resolve
+    from leadcycle.ownership import fold_of, resolve
 
     book = LeadBook.create(":memory:", ["realestate"], now=dt.datetime(2026, 3, 5, 10, 0))
     try:
@@ -215,6 +215,8 @@ def test_one_owner_and_replay_gives_the_same_owner(actions, channel):
                 policy = book.context.for_industry("realestate").ownership
                 replay = resolve(events, policy, clock)
                 assert state.owner == replay.owner
+                # the fold an import stores, without the reasons, is resolve's
+                assert fold_of(events, policy) == replay.fold
                 owners = [r for r in state.reasons if r.rule.startswith("owner:")]
                 assert len(owners) == 1  # exactly one owner (or the pool), with one reason
                 assert state.owner is None or isinstance(state.owner, str)

@@ -111,3 +111,19 @@ def test_the_rebuild_reads_the_log_in_one_scan():
             store.conn.execute(sql, args)
     reads = [sql for sql, _ in steps if " FROM events" in sql]
     assert len(reads) == 1, reads
+
+
+def test_a_write_keeps_its_facts_without_reading_every_lead_of_an_industry():
+    """The scoped statement (a write's) finds each event's lead by its key:
+    a list of every lead of a tally's industry, built once a tally, made a
+    single write cost 0.15 s at 100,000 leads and grow with the database."""
+    import json
+
+    from leadcycle.storage import _SCOPE
+
+    store = store_with_leads(4)
+    sql, args = _facts_sql(TALLIES, True)
+    args = [json.dumps([1, 2]) if a is _SCOPE else a for a in args]
+    plan = [row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+    on_leads = [step for step in plan if " leads " in f" {step} "]
+    assert on_leads and all("INTEGER PRIMARY KEY" in step for step in on_leads), plan

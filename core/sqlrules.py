@@ -566,17 +566,28 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
             args += [NOW] * owner.count("?")
         cols.append(f"{until} AS _owner_until")
         args += [NOW] * until.count("?")
-        moments = []
+        # each day count's next crossing, computed above the row from its
+        # column and its anchor's (each looked up once, in the row)
+        moments, moment_args = [], []
         for i, (feature, values) in enumerate(sorted((day_thresholds or {}).items())):
-            sql, more = _crossing_sql(vocabulary, feature, values)
-            if sql is not None:
-                cols.append(f"{sql} AS _crossing{i}")
-                args += more
-                moments.append(f"coalesce(_crossing{i}, '{_NEVER}')")
+            anchor = _crossing_anchor(vocabulary, feature)
+            if anchor is None:
+                continue
+            anchor_sql, anchor_args, epoch = anchor
+            cols.append(f"{anchor_sql} AS _anchor{i}")
+            args += anchor_args
+            current = column(feature)
+            if feature not in base:
+                cols.append(f"{vocabulary.expr(feature)[0]} AS _count{i}")
+                args += vocabulary.expr(feature)[1]
+                current = f"_count{i}"
+            sql, more = _crossing_sql(feature, values, current, f"_anchor{i}", epoch)
+            moments.append(f"coalesce({sql}, '{_NEVER}')")
+            moment_args += more
         soonest = DIALECT["least"].format(args=", ".join([*moments, f"coalesce(_owner_until, '{_NEVER}')",
                                                           f"'{_NEVER}'"]))
         follow_up = (f"{follow_up[0]}, owner, _owner_until AS owner_until, nullif({soonest}, '{_NEVER}') "
-                     "AS expires_at", follow_up[1])
+                     "AS expires_at", [*follow_up[1], *moment_args])
     select = ", ".join(["l.id AS lead_id", *cols])
     # a lead with events after the clock (a read into the past) is left to
     # the engine, which folds only the events seen by then. The row is
@@ -622,7 +633,8 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
     source = f"WITH {', '.join(layers)} SELECT * FROM b{last}"
     # the source's columns the row's own (stage, follow-up, owner, expiry) read
     made = [*base, *(d.name for d in derived), "stage", "_stage_entered", "_registered", "_last_follow_up",
-            "owner", "_owner_until", *(f"_crossing{i}" for i in range(len(day_thresholds or {})))]
+            "owner", "_owner_until", *(f"_{what}{i}" for i in range(len(day_thresholds or {}))
+                                       for what in ("anchor", "count"))]
     compiled = compile_scorecard(card, source, follow_up, keep=map(column, _mentioned(follow_up[0], made)))
     return CompiledCard(compiled.features, compiled.sql, (*args, *compiled.args))
 
@@ -641,25 +653,33 @@ def _mentioned(sql: str, names: Iterable[str]) -> list[str]:
 _NEVER = "9999-12-31T00:00:00"
 
 
-def _crossing_sql(vocabulary: Vocabulary, feature: str, values: tuple) -> tuple[str | None, list]:
-    """The next midnight at which the day count ``feature`` crosses one of
-    ``values`` (ISO text; NULL when it never will): a ``days_since_X``
-    counts up from ``X_at``, a ``days_until_<date>`` down to the date."""
-    current, current_args = vocabulary.expr(feature)
+def _crossing_anchor(vocabulary: Vocabulary, feature: str) -> tuple[str, list, bool] | None:
+    """``(SQL, args, epoch)`` of what the day count ``feature`` counts
+    from or to: a ``days_since_X``'s moment ``X_at`` (a fact's in whole
+    seconds since 1970: ``epoch``), a ``days_until_<date>``'s date; None
+    for any other feature (the clock moves no other count)."""
+    if feature.startswith("days_until_"):
+        return vocabulary.attribute(feature[len("days_until_"):]), [], False
+    if feature.startswith("days_since_"):
+        return vocabulary.moment(feature[len("days_since_"):] + "_at")
+    return None
+
+
+def _crossing_sql(feature: str, values: tuple, current: str, anchor: str, epoch: bool) -> tuple[str, list]:
+    """The next midnight at which the day count ``feature`` (the column
+    ``current``) crosses one of ``values`` (ISO text; NULL when it never
+    will): a ``days_since_X`` counts up from the moment ``anchor``, a
+    ``days_until_<date>`` down to the date ``anchor``."""
     whens, args = [], []
     if feature.startswith("days_until_"):
-        target = vocabulary.attribute(feature[len("days_until_"):])
         for v in sorted(values, reverse=True):  # the largest threshold below the count is crossed next
-            whens.append(f"WHEN ({current}) > ? THEN date({target}, ?)")
-            args += [*current_args, v, f"{-int(v):+d} days"]
-    elif feature.startswith("days_since_") and vocabulary.moment(feature[len("days_since_"):] + "_at"):
-        anchor, anchor_args, epoch = vocabulary.moment(feature[len("days_since_"):] + "_at")
+            whens.append(f"WHEN {current} > ? THEN date({anchor}, ?)")
+            args += [v, f"{-int(v):+d} days"]
+    else:
         unit = ", 'unixepoch'" if epoch else ""
         for v in sorted(values):  # the smallest threshold above the count is crossed next
-            whens.append(f"WHEN ({current}) < ? THEN date({anchor}{unit}, ?)")
-            args += [*current_args, v, *anchor_args, f"+{int(v)} days"]
-    else:
-        return None, []
+            whens.append(f"WHEN {current} < ? THEN date({anchor}{unit}, ?)")
+            args += [v, f"+{int(v)} days"]
     return f"(CASE {' '.join(whens)} END || 'T00:00:00')", args
 
 

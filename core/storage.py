@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -654,8 +655,14 @@ FACTS_FORMAT = 4
 
 def tallies_signature(tallies: Iterable[Tally]) -> str:
     """What the kept facts were computed under: a change (a plugin that
-    counts something new) makes the next write rebuild them."""
-    kept = (FACTS_FORMAT, sorted(tallies, key=lambda t: (t.industry or "", t.name)))
+    counts something new) makes the next write rebuild them. (Every read
+    asks whether the facts are current: computed once a process.)"""
+    return _signature(FACTS_FORMAT, tuple(tallies))
+
+
+@functools.lru_cache(maxsize=16)
+def _signature(facts_format: int, tallies: tuple[Tally, ...]) -> str:
+    kept = (facts_format, sorted(tallies, key=lambda t: (t.industry or "", t.name)))
     return hashlib.sha256(repr(kept).encode()).hexdigest()[:16]
 
 

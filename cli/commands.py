@@ -617,7 +617,7 @@ def list_cmd(env, industry, grade, stage, owner, pool, q, limit, unmask):
     rows = [{**{k: r[k] for k in LIST_COLUMNS}, "phone": phones.phone(r["phone"], r["owner"]),
              "phone_masked": not phones.reveals(r["owner"])}
             for r in book.list(industry=industry, grade=grade, stage=stage, owner=owner, pool=pool, q=q,
-                               limit=limit)]
+                               limit=limit, attributes=False)]
     words = Words(book, env.lang)
     emit(rows, (*LIST_COLUMNS, "phone_masked"), [_(c) for c in LIST_HEADERS],
          [(r["id"], words.industry(r["industry"]), r["name"], r["phone"], r["grade"], r["score"],

@@ -75,7 +75,7 @@ def pool(env, industry, unmask):
         book.industry(industry)
     phones = phone_view(env, unmask, privacy.managers_only, "the pool")
     rows = []
-    pooled = book.list(industry=industry, pool=True)
+    pooled = book.list(industry=industry, pool=True, attributes=False)
     reasons = book.owner_reasons(r["id"] for r in pooled)
     for r in pooled:
         why = reasons.get(r["id"])

@@ -66,7 +66,7 @@ def list_cmd(env, grade, agent):
         book.agent(agent)
         filters["owner"] = agent
     rows = []
-    for r in book.list(**filters):
+    for r in book.list(**filters, attributes=False):
         step = rv.current(book.store.events_for(r["id"]))
         rows.append({"lead_id": r["id"], "name": r["name"], "grade": r["grade"], "owner": r["owner"],
                      "revisit": step.kind if step else None,

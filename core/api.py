@@ -972,7 +972,9 @@ class LeadBook:
         """Leads with their live state; ``industry``, ``grade``, ``stage``,
         ``owner``, ``pool``, ``q`` (a search, as :meth:`find` reads it) and
         ``limit`` filter (a grade or stage no industry has is a one-line
-        error, not an empty list)."""
+        error, not an empty list). ``attributes=False`` leaves each row's
+        attributes out (what a caller that does not read them need not pay
+        for)."""
         if filters.get("industry") is not None:
             self.industry(filters["industry"])
         filters["grade"] = self.grade_filter(filters.get("industry"), filters.get("grade"))

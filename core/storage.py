@@ -2063,9 +2063,13 @@ class Store:
 
     def query_leads(self, industry: str | None = None, grade: str | None = None,
                     stage: str | None = None, owner: str | None = None, pool: bool = False,
-                    limit: int | None = None, q: tuple[str, str] | None = None) -> Iterator[dict]:
+                    limit: int | None = None, q: tuple[str, str] | None = None,
+                    attributes: bool = True) -> Iterator[dict]:
         """Leads with their live state, filtered; ``q`` is a search as
-        :func:`leadcycle.search.classify` reads it (``("phone", "8000")``)."""
+        :func:`leadcycle.search.classify` reads it (``("phone", "8000")``).
+        Each row's ``attributes`` is the object's JSON text, unless
+        ``attributes`` is false (the row then has none: turning a stored
+        list into the object costs about 10 µs a row)."""
         states = self._states(lay=owner is None)
         where, args = [], []
         for col, val in (("s.industry", industry), ("s.grade", grade), ("s.stage", stage)):
@@ -2089,6 +2093,11 @@ class Store:
         sql += " ORDER BY l.id"
         if limit:
             sql += f" LIMIT {int(limit)}"
+        if not attributes:
+            for row in self.db.query(sql, args):
+                del row["attributes"]
+                yield row
+            return
         as_object = self.attribute_places.object_text
         for row in self.db.query(sql, args):
             row["attributes"] = as_object(row["attributes"])

@@ -203,3 +203,14 @@ def test_a_statement_compiled_inside_a_rolled_back_write_is_compiled_again():
     listed, shown = listed_and_shown(book, lead.id, T0 + dt.timedelta(days=40))  # past what the write stored
     assert book.evaluated > evaluated
     assert listed == shown
+
+
+def test_a_list_that_does_not_read_attributes_leaves_them_out():
+    """The API's rows carry the attributes' object unless the caller asks
+    them left out (turning each stored list into the object is most of a
+    long list's cost): the CLI's lists and the reports do."""
+    book = book_with_agent()
+    lead = add(book, "13900139000", funds="B")
+    assert json.loads(book.list()[0]["attributes"]) == {"funds": "B"}
+    row = book.list(attributes=False)[0]
+    assert "attributes" not in row and row["id"] == lead.id

@@ -102,7 +102,7 @@ def daily(book, team: str | None = None, manager: str | None = None, lang: str =
     kinds = {}
     for name in book.store.enabled_industries():
         kinds.update({k.name: k.label for k in book.industry(name).event_kinds})
-    rows = book.list()
+    rows = book.list(attributes=False)
     out: dict = {"date": today, "now": book.now, "team": team, "agents": agents}
     graded = {}
     for grade in ("A", "B"):

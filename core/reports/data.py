@@ -84,7 +84,7 @@ def collect(book, start: dt.date, end: dt.date, scope: Scope) -> dict:
     now = book.now
     end_at = day_end(end, now)
     with book.at(end_at):
-        rows = [r for r in book.list(industry=scope.industry)]
+        rows = [r for r in book.list(industry=scope.industry, attributes=False)]
     leads = {r["id"]: _lead_entry(r) for r in rows}
     in_scope = [r for r in rows if scope.row(r)]
     industries = [scope.industry] if scope.industry else book.store.enabled_industries()
@@ -154,7 +154,7 @@ def grade_mix(book, start: dt.date, end: dt.date, scope: Scope, leads: dict) -> 
     per_agent: dict = defaultdict(lambda: {w.isoformat(): {g: [] for g in (*GRADES, "-")} for w in weeks})
     for w in weeks:
         with book.at(day_end(w, book.now)):
-            for r in book.list(industry=scope.industry):
+            for r in book.list(industry=scope.industry, attributes=False):
                 if not scope.row(r) or r["owner"] is None:
                     continue
                 per_agent[r["owner"]][w.isoformat()][r["grade"] or "-"].append(r["id"])
@@ -257,7 +257,7 @@ def compliance(book, start: dt.date, end: dt.date, scope: Scope, leads: dict) ->
                 overdue[r["owner"] or POOL].append(r["id"])
                 leads.setdefault(r["id"], _lead_entry(r))
         delays = {key: [] for key, _ in DELAY_BUCKETS}
-        for r in book.list(industry=scope.industry):
+        for r in book.list(industry=scope.industry, attributes=False):
             if not scope.row(r) or not (start.isoformat() <= r["created_at"][:10] <= end.isoformat()):
                 continue
             registered = dt.datetime.fromisoformat(r["created_at"])
@@ -415,7 +415,7 @@ def software_sales(book, scope: Scope) -> dict:
     rep = followups.report(book)
     rep["given_up_early"] = [i for i in rep["given_up_early"] if scope.owned(i["owner"])]
     if scope.agents is not None:
-        owners = {r["id"]: r["owner"] for r in book.list(industry="software_sales")}
+        owners = {r["id"]: r["owner"] for r in book.list(industry="software_sales", attributes=False)}
         for b in rep["buckets"]:
             b["lead_ids"] = [i for i in b["lead_ids"] if scope.owned(owners.get(i))]
             b["office_deals"] = len(b["lead_ids"])
@@ -433,7 +433,7 @@ def machinery(book, start: dt.date, end_at: dt.datetime, scope: Scope) -> dict:
         c["lead_ids"] = [a["id"] for a in rep["accounts"] if a["abc"] == c["class"]]
     rep["matrix_ids"] = {k: [a["id"] for a in rep["accounts"] if a["e_class"] == k] for k in rep["matrix"]}
     levels: dict = {lv: [] for lv in ("A", "B", "C", "D")}
-    rows = book.list(industry="machinery")
+    rows = book.list(industry="machinery", attributes=False)
     owners = {r["id"]: r["owner"] for r in rows}
     for r in rows:
         if scope.owned(r["owner"]):

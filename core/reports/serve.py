@@ -100,7 +100,7 @@ def snapshot(book, path: str, lang: str) -> dict:
         db.executemany("INSERT INTO agents VALUES (?, ?, ?, ?)",
                        [(a.name, a.team, int(a.is_manager), int(a.active)) for a in agents.values()])
         n_leads = n_contacts = 0
-        for r in book.list():
+        for r in book.list(attributes=False):
             events = book.store.events_for(r["id"])
             register = next((e for e in events if e.kind == "register"), None)
             # the reasons rendered now, from the same rules as the list's values

@@ -783,9 +783,9 @@ class LeadBook:
             if plan is None or plan.kept or any(e.at > now for e in events):
                 engine_leads.append(lead.id)
                 continue
-            # a lead written from its registration is what the fold of it gives, unless a later
-            # event changed it or the fold leaves out what the row kept (an attribute without a value)
-            if len(events) > 1 or None in lead.attributes.values():
+            # a lead written from its registration is what the fold of it gives (an attribute
+            # without a value neither is stored nor folded), unless a later event changed it
+            if len(events) > 1:
                 folded = engine.fold_lead(lead, engine.effective_events(events))
                 if folded != lead:
                     self.store.update_lead(folded)

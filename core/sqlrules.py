@@ -53,6 +53,15 @@ DIALECT = DIALECTS["sqlite"]
 #: (:mod:`leadcycle.storage` keeps it, under code 0): its ``last_at`` tells
 #: a read into the past which leads it must leave to the engine
 LOGGED = "*"
+#: the code its rows are kept under (the other kinds' codes are given by
+#: the database as kinds are first counted: ``fact_kinds``)
+LOGGED_CODE = 0
+
+
+def code_of(name: str) -> str:
+    """The code of the facts kind ``name`` (SQL: ``?``, a column, a
+    literal), looked up in ``fact_kinds``; NULL for a kind never counted."""
+    return f"(SELECT code FROM fact_kinds WHERE name = {name})"
 
 
 def attribute_sql(col: str, key: str, place: int | None = None) -> str:
@@ -315,7 +324,10 @@ def _code_sql(constants: Constants, kinds: Iterable[str]) -> tuple[str, list]:
     known, unknown = [], []
     for kind in kinds:
         code = constants.code(kind)
-        (unknown if code is None else known).append(kind if code is None else str(code))
+        if code is None:
+            unknown.append(kind)
+        else:
+            known.append(str(code))
     if not unknown:
         return f"({', '.join(known) or 'NULL'})", []
     lookup = f"SELECT code FROM fact_kinds WHERE name IN ({', '.join('?' * len(unknown))})"
@@ -329,7 +341,7 @@ def _fact_sql(constants: Constants, col: str, kind: str) -> tuple[str, list]:
     code = constants.code(kind)
     if code is not None:
         return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = {code})", []
-    return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = (SELECT code FROM fact_kinds WHERE name = ?))", [kind]
+    return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = {code_of('?')})", [kind]
 
 
 #: a hundred years of seconds: what a fact's moment is shifted by before
@@ -578,8 +590,9 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
             args += anchor_args
             current = column(feature)
             if feature not in base:
-                cols.append(f"{vocabulary.expr(feature)[0]} AS _count{i}")
-                args += vocabulary.expr(feature)[1]
+                count, count_args = vocabulary.expr(feature)
+                cols.append(f"{count} AS _count{i}")
+                args += count_args
                 current = f"_count{i}"
             sql, more = _crossing_sql(feature, values, current, f"_anchor{i}", epoch)
             moments.append(f"coalesce({sql}, '{_NEVER}')")
@@ -596,7 +609,7 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
     scope = f" AND l.id IN ({DIALECT['ids']})" if scoped else ""
     layers = [f"b0 AS MATERIALIZED (SELECT {select} FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id "
               "WHERE +l.industry = ? AND l.created_at <= ? "
-              f"AND coalesce((SELECT last_at FROM facts WHERE lead_id = l.id AND kind = 0), 0) <= ?{scope})"]
+              f"AND coalesce((SELECT last_at FROM facts WHERE lead_id = l.id AND kind = {LOGGED_CODE}), 0) <= ?{scope})"]
     args += [INDUSTRY, NOW, NOW_EPOCH] + ([IDS] if scoped else [])
     if python_kinds:
         codes, code_args = vocabulary.kinds_in(python_kinds)

@@ -58,7 +58,8 @@ with _dataframes_hidden():
 from .errors import LeadcycleError, NotFound
 from .model import Agent, Event, Lead, Reason, State, Tally
 from .rules import Cond
-from .sqlrules import DIALECT, LOGGED, NOW_EPOCH, Constants, attribute_sql, clock_args, data_cond_sql
+from .sqlrules import (DIALECT, LOGGED, LOGGED_CODE, NOW_EPOCH, Constants, attribute_sql, clock_args, code_of,
+                       data_cond_sql)
 from .search import search_key
 from .i18n import M_, N_, Message
 
@@ -383,19 +384,22 @@ class AttributePlaces:
             self.keys.append(key)
             self.places[key] = place
 
+    def give(self, keys: Iterable[str]) -> None:
+        """A place for each of ``keys`` that has none, the next free ones in
+        the order given (inside the write's transaction, which holds the lock)."""
+        self._read()
+        new = [k for k in dict.fromkeys(keys) if k not in self.places]
+        self.conn.executemany("INSERT INTO attribute_keys(key, position) VALUES (?, ?)",
+                              [(k, len(self.keys) + i) for i, k in enumerate(new)])
+        for k in new:
+            self.places[k] = len(self.keys)
+            self.keys.append(k)
+
     def encode(self, attributes: Mapping[str, Any]) -> str:
-        """The stored list of ``attributes``, giving a new key the next free
-        place (inside the write's transaction, which holds the lock)."""
-        places = self.places
-        if any(k not in places for k in attributes):
-            self._read()
-            new = [k for k in dict.fromkeys(attributes) if k not in places]
-            self.conn.executemany("INSERT INTO attribute_keys(key, position) VALUES (?, ?)",
-                                  [(k, len(self.keys) + i) for i, k in enumerate(new)])
-            for k in new:
-                places[k] = len(self.keys)
-                self.keys.append(k)
-        return _places_json(places, attributes)
+        """The stored list of ``attributes``, giving a new key the next free place."""
+        if any(k not in self.places for k in attributes):
+            self.give(attributes)
+        return _places_json(self.places, attributes)
 
     def decode(self, text: str | None) -> dict:
         """The attributes a stored list holds (or an object, as a database
@@ -473,10 +477,9 @@ _SCOPE = object()
 
 #: the kinds of facts rows by number: a row keeps its kind's code (one
 #: byte), not its name (``follow_up``, ``@return``: nine on average, seven
-#: rows a lead). The ``LOGGED`` row is code 0 (see :data:`_TRUSTED`); the
+#: rows a lead). The ``LOGGED`` row is ``LOGGED_CODE`` (see :data:`_TRUSTED`); the
 #: other codes are given as kinds are first counted, and never change.
 FACT_KINDS_TABLE = "CREATE TABLE IF NOT EXISTS fact_kinds (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"
-_CODE = "(SELECT code FROM fact_kinds WHERE name = {name})"
 
 
 def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts") -> tuple[str, list]:
@@ -527,7 +530,7 @@ def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts
     args += [_SCOPE] if one_lead_set else []
     sql = (f"INSERT INTO {table}(lead_id, kind, n, first_at, last_at, last_id) "
            f"WITH {', '.join(ctes)}, r(lead_id, kind, n, f, l, i) AS ({' UNION ALL '.join(selects)}) "
-           f"SELECT r.lead_id, {_CODE.format(name='r.kind')}, r.n, r.f, r.l, r.i FROM r")
+           f"SELECT r.lead_id, {code_of('r.kind')}, r.n, r.f, r.l, r.i FROM r")
     return sql, args
 
 
@@ -617,7 +620,7 @@ def _rebuild_sql(tallies: Iterable[Tally]) -> list[tuple[str, list]]:
     # filled in its key's order, page after page
     ctes.append(f"r(lead_id, kind, n, f, l, i) AS ({' UNION ALL '.join(selects)})")
     rows = (f"INSERT INTO facts(lead_id, kind, n, first_at, last_at, last_id) WITH {', '.join(ctes)} "
-            f"SELECT r.lead_id, {_CODE.format(name='r.kind')} AS code, r.n, r.f, r.l, r.i FROM r ORDER BY 1, 2")
+            f"SELECT r.lead_id, {code_of('r.kind')} AS code, r.n, r.f, r.l, r.i FROM r ORDER BY 1, 2")
     return [*fill, (rows, args), (f"DROP TABLE {log}", [])]
 
 
@@ -714,7 +717,7 @@ def _give_codes(conn: sqlite3.Connection, tallies: list[Tally], lead_ids: str | 
     that made the facts current gave the tallies theirs), the tallies'."""
     if lead_ids is None:
         conn.execute(FACT_KINDS_TABLE)
-        conn.execute("INSERT OR IGNORE INTO fact_kinds(code, name) VALUES (0, ?)", (LOGGED,))
+        conn.execute("INSERT OR IGNORE INTO fact_kinds(code, name) VALUES (?, ?)", (LOGGED_CODE, LOGGED))
         conn.executemany("INSERT OR IGNORE INTO fact_kinds(name) VALUES (?)", [("@" + t.name,) for t in tallies])
         conn.execute("INSERT OR IGNORE INTO fact_kinds(name) SELECT DISTINCT kind FROM events")
     else:
@@ -832,7 +835,7 @@ def m013_attribute_places(db: Database) -> None:
     keys = [k for (k,) in db.conn.execute(
         f"SELECT j.key FROM (SELECT attributes FROM leads WHERE {objects}) l, json_each(l.attributes) j "
         "GROUP BY j.key ORDER BY count(*) DESC, j.key")]
-    places.encode(dict.fromkeys(keys, True))  # gives each key its place, most frequent first
+    places.give(keys)  # most frequent first
     last = 0
     while rows := db.conn.execute(f"SELECT id, attributes FROM leads WHERE id > ? AND {objects} ORDER BY id "
                                   "LIMIT 20000", (last,)).fetchall():
@@ -993,7 +996,7 @@ _AGENT_COLUMNS = ("lead_id", "industry", "grade", "owner", "next_follow_up", "co
 #: degrades (see :func:`settled_sql`): computed under the rules of the
 #: first parameter for a clock no later than the second's, after every entry
 _TRUSTED = ("(s.rules_version = ? AND s.computed_at <= ? AND coalesce((SELECT last_at FROM facts "
-            f"WHERE lead_id = s.lead_id AND kind = 0), 0) <= {DIALECT['epoch'].format(x='s.computed_at')})")
+            f"WHERE lead_id = s.lead_id AND kind = {LOGGED_CODE}), 0) <= {DIALECT['epoch'].format(x='s.computed_at')})")
 #: what trusts no row (the same parameters): the kept facts are not current
 _UNTRUSTED = "(s.rules_version = ? AND s.computed_at <= ? AND 0)"
 
@@ -1205,7 +1208,7 @@ class Store:
         if applied and self._live_ready:  # the overlay copies lead_state's columns
             self.conn.execute("DROP VIEW IF EXISTS temp.live_state")
             self.conn.execute("DROP TABLE IF EXISTS temp.state_overlay")
-            self._lose_overlay()
+            self._forget_run_state()
         return applied
 
     def _upgrade_for_write(self) -> None:
@@ -1267,7 +1270,7 @@ class Store:
                     with self.db.atomic():
                         yield self
                 except BaseException:
-                    self._lose_overlay()
+                    self._forget_run_state()
                     raise
                 return
             self.conn.execute("SAVEPOINT rehearsal")
@@ -1276,7 +1279,7 @@ class Store:
             finally:
                 self.conn.execute("ROLLBACK TO rehearsal")
                 self.conn.execute("RELEASE rehearsal")
-                self._lose_overlay()
+                self._forget_run_state()
             return
         if not self._schema_ok:
             self._upgrade_for_write()
@@ -1287,12 +1290,12 @@ class Store:
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-            self._lose_overlay()
+            self._forget_run_state()
             raise
         else:
             self.conn.execute("ROLLBACK" if rollback else "COMMIT")
             if rollback:
-                self._lose_overlay()
+                self._forget_run_state()
         finally:
             self.locked_at = None
 
@@ -1412,7 +1415,7 @@ class Store:
         for lead_id, industry, owner, anchor, dealt, until, to, at, version in self.conn.execute(
                 f"SELECT s.lead_id, s.industry, {cols} FROM lead_state s WHERE s.lead_id IN ({DIALECT['ids']}) "
                 "AND s.fold_version IS NOT NULL AND (SELECT last_at FROM facts WHERE lead_id = s.lead_id "
-                "AND kind = 0) <= ?", (ids, clock_args(now)[NOW_EPOCH])):
+                f"AND kind = {LOGGED_CODE}) <= ?", (ids, clock_args(now)[NOW_EPOCH])):
             out[lead_id] = (industry, Fold(owner, _moment(anchor), bool(dealt), _moment(until), to, _moment(at)),
                             version)
         return out
@@ -1729,7 +1732,7 @@ class Store:
         self.conn.execute("DELETE FROM temp.state_overlay")
         self._live_ready = True
 
-    def _lose_overlay(self) -> None:
+    def _forget_run_state(self) -> None:
         """After a rollback (or a migration): the overlay may be gone, and
         so may attribute places and facts codes this run gave."""
         self._live_ready = False

@@ -713,6 +713,22 @@ def bind(compiled: CompiledCard, now: str, industry: str, ids: str | None = None
 _EPOCH = dt.datetime(1970, 1, 1)
 
 
+def epoch_of(moment: dt.datetime) -> int:
+    """A naive moment (as the clock reads) in whole seconds since 1970, as
+    SQLite's ``unixepoch()`` reads its ISO text."""
+    return (moment.replace(microsecond=0) - _EPOCH) // dt.timedelta(seconds=1)
+
+
+def moment_of(seconds: int | str | None) -> dt.datetime | None:
+    """The moment a column keeps as whole seconds since 1970 (or, in a
+    database not yet upgraded, as ISO text)."""
+    if seconds is None:
+        return None
+    if isinstance(seconds, str):
+        return dt.datetime.fromisoformat(seconds)
+    return _EPOCH + dt.timedelta(seconds=seconds)
+
+
 def clock_args(now: str | dt.datetime) -> dict:
     """What the clock markers (``NOW``, ``NOW_EPOCH``, ``TODAY``) stand for
     at ``now`` (ISO text, or a naive datetime as the clock reads)."""
@@ -720,7 +736,7 @@ def clock_args(now: str | dt.datetime) -> dict:
     return {NOW: moment.isoformat() if isinstance(now, dt.datetime) else now,
             # whole seconds: a fact's moment (to the second) is at or before
             # the clock exactly when it is at or before its whole second
-            NOW_EPOCH: (moment.replace(microsecond=0) - _EPOCH) // dt.timedelta(seconds=1),
+            NOW_EPOCH: epoch_of(moment),
             TODAY: (moment.date() - _EPOCH.date()).days}
 
 
@@ -737,7 +753,8 @@ def owner_sql(protection_days: int, s: str = "s") -> tuple[str, str]:
     # the recognition window has closed: the receiver has had the client since the reception
     won = f"({s}.fold_window_until IS NOT NULL AND ? > {s}.fold_window_until)"
     holder = f"(CASE WHEN {won} THEN {s}.fold_window_to ELSE {s}.fold_owner END)"
-    anchor = f"(CASE WHEN {won} THEN {s}.fold_window_at ELSE {s}.fold_anchor END)"
+    # the fold's anchor is kept in seconds since 1970, a window's moment as ISO text
+    anchor = f"(CASE WHEN {won} THEN date({s}.fold_window_at) ELSE date({s}.fold_anchor, 'unixepoch') END)"
     lapse_day = f"date({anchor}, '+{days} days')"
     protected = f"(nullif({holder}, '') IS NOT NULL AND {anchor} IS NOT NULL AND NOT coalesce({s}.fold_dealt, 0))"
     owner = f"(CASE WHEN {protected} AND date(?) >= {lapse_day} THEN NULL ELSE {holder} END)"

@@ -59,7 +59,7 @@ from .errors import LeadcycleError, NotFound
 from .model import Agent, Event, Lead, Reason, State, Tally
 from .rules import Cond
 from .sqlrules import (DIALECT, LOGGED, LOGGED_CODE, NOW_EPOCH, Constants, attribute_sql, clock_args, code_of,
-                       data_cond_sql)
+                       data_cond_sql, epoch_of, moment_of)
 from .search import search_key
 from .i18n import M_, N_, Message
 
@@ -844,6 +844,55 @@ def m013_attribute_places(db: Database) -> None:
         last = rows[-1][0]
 
 
+#: ``lead_state`` as migration m014 leaves it: the moments the reads only
+#: compare with the clock (``computed_at``, the fold's ``fold_anchor``) as
+#: whole seconds since 1970 (INTEGER affinity: text would keep their digits
+#: as characters), ``reasons`` and ``extra`` NULL when empty
+STATE_TABLE = (
+    "CREATE TABLE lead_state (lead_id INTEGER PRIMARY KEY REFERENCES leads(id), industry TEXT, score REAL, "
+    "grade TEXT, stage TEXT, owner TEXT, next_follow_up TEXT, follow_up_kind TEXT, reasons TEXT, extra TEXT, "
+    "computed_at INTEGER, expires_at TEXT, owner_until TEXT, rules_version TEXT, fold_owner TEXT, "
+    "fold_anchor INTEGER, fold_dealt INTEGER, fold_window_until TEXT, fold_window_to TEXT, fold_window_at TEXT, "
+    "fold_version TEXT)")
+#: its indexes: an agent's leads by the end of their protection and by
+#: their next follow-up, every due follow-up, a grade, a stage (the few
+#: industries of a file are told apart in the row), the rows the clock
+#: overtakes (only those that ever are), the rules each row is from, the
+#: open recognition windows by receiver, the rows stored without a fold
+STATE_INDEXES = (
+    "CREATE INDEX idx_lead_state_owner_owner_until ON lead_state(owner, owner_until)",
+    "CREATE INDEX idx_lead_state_owner_next_follow_up ON lead_state(owner, next_follow_up)",
+    "CREATE INDEX idx_lead_state_next_follow_up ON lead_state(next_follow_up)",
+    "CREATE INDEX idx_lead_state_grade ON lead_state(grade)",
+    "CREATE INDEX idx_lead_state_stage ON lead_state(stage)",
+    "CREATE INDEX idx_lead_state_expires_at ON lead_state(expires_at) WHERE expires_at IS NOT NULL",
+    "CREATE INDEX idx_lead_state_rules_version ON lead_state(rules_version)",
+    "CREATE INDEX lead_state_fold_window_to ON lead_state(fold_window_to) WHERE fold_window_to IS NOT NULL",
+    "CREATE INDEX lead_state_foldless ON lead_state(lead_id) WHERE fold_version IS NULL",
+)
+
+
+@core_migrations()
+def m014_compact_state(db: Database) -> None:
+    """The state rows in two thirds of their bytes (issue #17): the table
+    built anew as :data:`STATE_TABLE` (its moments as seconds, nothing kept
+    for empty reasons and derived values) with :data:`STATE_INDEXES` (a
+    grade's and a stage's without the industry, the clock's overtaken rows
+    without the rows it never overtakes). Rows are copied in key order."""
+    epoch = DIALECT["epoch"]
+    cols = _STATE_COLUMNS
+    values = {"reasons": "nullif(reasons, '[]')", "extra": "nullif(extra, '{}')",
+              "computed_at": epoch.format(x="computed_at"), "fold_anchor": epoch.format(x="fold_anchor")}
+    db.execute("DROP TABLE IF EXISTS lead_state_m014")
+    db.execute(STATE_TABLE.replace("TABLE lead_state", "TABLE lead_state_m014", 1))
+    db.execute(f"INSERT INTO lead_state_m014({', '.join(cols)}) "
+               f"SELECT {', '.join(values.get(c, c) for c in cols)} FROM lead_state ORDER BY lead_id")
+    db.execute("DROP TABLE lead_state")
+    db.execute("ALTER TABLE lead_state_m014 RENAME TO lead_state")
+    for sql in STATE_INDEXES:
+        db.execute(sql)
+
+
 def _outcome_code(outcome: str, key: str) -> int:
     try:
         return _OUTCOME_CODES[outcome]
@@ -882,7 +931,8 @@ def fold_values(fold, version: str | None) -> tuple:
     """A :class:`~leadcycle.model.Fold` as ``FOLD_COLUMNS`` store it."""
     if fold is None:
         return (None,) * len(FOLD_COLUMNS)
-    return (fold.owner, _iso(fold.anchor), int(fold.dealt), _iso(fold.window_until), fold.window_to,
+    anchor = epoch_of(fold.anchor) if fold.anchor is not None else None
+    return (fold.owner, anchor, int(fold.dealt), _iso(fold.window_until), fold.window_to,
             _iso(fold.window_at), version)
 
 
@@ -996,7 +1046,7 @@ _AGENT_COLUMNS = ("lead_id", "industry", "grade", "owner", "next_follow_up", "co
 #: degrades (see :func:`settled_sql`): computed under the rules of the
 #: first parameter for a clock no later than the second's, after every entry
 _TRUSTED = ("(s.rules_version = ? AND s.computed_at <= ? AND coalesce((SELECT last_at FROM facts "
-            f"WHERE lead_id = s.lead_id AND kind = {LOGGED_CODE}), 0) <= {DIALECT['epoch'].format(x='s.computed_at')})")
+            f"WHERE lead_id = s.lead_id AND kind = {LOGGED_CODE}), 0) <= s.computed_at)")
 #: what trusts no row (the same parameters): the kept facts are not current
 _UNTRUSTED = "(s.rules_version = ? AND s.computed_at <= ? AND 0)"
 
@@ -1044,6 +1094,7 @@ class Store:
         self.migrations: tuple[Migrations, ...] = (core_migrations, *extra_migrations)
         self._schema_ok = False  # checked (and upgraded) since this store was opened
         self._folds: bool | None = None  # whether lead_state keeps the ownership fold
+        self._compact: bool | None = None  # whether lead_state keeps moments as seconds (m014)
         self._placed: bool | None = None  # whether leads keep attributes at their keys' places
         #: when the write lock of the open transaction was taken (UTC), else None
         self.locked_at: dt.datetime | None = None
@@ -1202,6 +1253,7 @@ class Store:
         self.conn.execute("COMMIT")
         self._schema_ok = True
         self._folds = None
+        self._compact = None
         self._placed = None
         self._complete = None
         self.restore_guards()
@@ -1416,7 +1468,7 @@ class Store:
                 f"SELECT s.lead_id, s.industry, {cols} FROM lead_state s WHERE s.lead_id IN ({DIALECT['ids']}) "
                 "AND s.fold_version IS NOT NULL AND (SELECT last_at FROM facts WHERE lead_id = s.lead_id "
                 f"AND kind = {LOGGED_CODE}) <= ?", (ids, clock_args(now)[NOW_EPOCH])):
-            out[lead_id] = (industry, Fold(owner, _moment(anchor), bool(dealt), _moment(until), to, _moment(at)),
+            out[lead_id] = (industry, Fold(owner, moment_of(anchor), bool(dealt), _moment(until), to, _moment(at)),
                             version)
         return out
 
@@ -1538,8 +1590,9 @@ class Store:
 
     def _trusted(self) -> str:
         """:data:`_TRUSTED`, or nothing trusted while the kept facts are not
-        current (another format: a database not yet rebuilt)."""
-        return _TRUSTED if self.facts_current() else _UNTRUSTED
+        current (another format: a database not yet rebuilt) or the state
+        rows keep their moments as text (not yet upgraded: m014)."""
+        return _TRUSTED if self.facts_current() and self.state_compact() else _UNTRUSTED
 
     def facts_current(self) -> bool:
         """Whether the kept facts were computed under this run's tallies."""
@@ -1603,8 +1656,7 @@ class Store:
 
     # ------------------------------------------------------------ state
 
-    @staticmethod
-    def _state_rows(states: Iterable[State], rules_version: str | None) -> list[tuple]:
+    def _state_rows(self, states: Iterable[State], rules_version: str | None) -> list[tuple]:
         return [(
             s.lead_id, s.industry, s.score, s.grade, s.stage, s.owner,
             _iso(s.next_follow_up), s.follow_up_kind,
@@ -1612,8 +1664,8 @@ class Store:
             # at that clock, in the reader's language: none are kept, nor a
             # derived value no list reads, nor a summary (show computes
             # them; a due list renders its own line from the kept values)
-            "[]", _json(_kept_extra(s)),
-            _iso(s.computed_at), _iso(s.expires_at), _iso(s.owner_until), rules_version,
+            None, _json(kept) if (kept := _kept_extra(s)) else None,
+            self._stamp(s.computed_at), _iso(s.expires_at), _iso(s.owner_until), rules_version,
             *_fold_values(s),
         ) for s in states]
 
@@ -1629,11 +1681,11 @@ class Store:
             + ", ".join(f"{c} = excluded.{c}" for c in _STATE_COLUMNS[1:]), rows)
         if rows:
             self._stored_anew([r[0] for r in rows])
-        latest = max((r[10] for r in rows if r[10]), default=None)
+        latest = max((r[10] for r in rows if r[10] is not None), default=None)
         if latest is not None:
             # the latest clock any projection was computed for: a later run
             # with an earlier --now knows it must look for those
-            self._note_computed(latest)
+            self._note_computed(_iso(moment_of(latest)))
         return len(rows)
 
     def save_new_states(self, plan, now: dt.datetime, industry: str, rules_version: str | None,
@@ -1665,13 +1717,13 @@ class Store:
             cur = self.conn.execute(
                 f"INSERT INTO main.lead_state({', '.join(computed + folded[2:])}) "
                 "SELECT c.lead_id, n.industry, c.score, c.grade, c.stage, c.owner, c.next_follow_up, "
-                "c.follow_up_kind, '[]', '{}', ?, c.expires_at, c.owner_until, ?, "
+                "c.follow_up_kind, NULL, NULL, ?, c.expires_at, c.owner_until, ?, "
                 f"{', '.join('n.' + c for c in folded[2:])} "
                 f"FROM ({statement.sql}) c JOIN temp.lead_state n ON n.lead_id = c.lead_id ORDER BY c.lead_id",
-                [_iso(now), rules_version, *bind(statement, t, industry, json.dumps([r[0] for r in rows]))])
+                [self._stamp(now), rules_version, *bind(statement, t, industry, json.dumps([r[0] for r in rows]))])
             done = cur.rowcount
-            self.conn.execute(f"INSERT OR IGNORE INTO main.lead_state({', '.join(folded)}, reasons, extra) "
-                              f"SELECT {', '.join(folded)}, '[]', '{{}}' FROM temp.lead_state")
+            self.conn.execute(f"INSERT OR IGNORE INTO main.lead_state({', '.join(folded)}) "
+                              f"SELECT {', '.join(folded)} FROM temp.lead_state")
         finally:
             self.conn.execute("DROP TABLE temp.lead_state")
         if rows:
@@ -1775,11 +1827,11 @@ class Store:
                 "reasons", "extra", "computed_at", "expires_at", "owner_until", "rules_version", *folds]
         t = now.isoformat()  # to the microsecond, as the engine compares the clock with a window's end
         sql = (f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(cols)}) "
-               "SELECT c.lead_id, ?, c.score, c.grade, c.stage, c.owner, c.next_follow_up, c.follow_up_kind, '[]', "
+               "SELECT c.lead_id, ?, c.score, c.grade, c.stage, c.owner, c.next_follow_up, c.follow_up_kind, NULL, "
                f"s.extra, ?, NULL, c.owner_until, ?, {', '.join('s.' + c for c in folds)} "
                f"FROM ({plan.statement.sql}) c JOIN main.lead_state s ON s.lead_id = c.lead_id "
                "WHERE s.fold_version = ?")
-        args = [industry, _iso(now), rules_version, *bind(plan.statement, t, industry, ids), plan.fold_version]
+        args = [industry, self._stamp(now), rules_version, *bind(plan.statement, t, industry, ids), plan.fold_version]
         self.conn.execute(sql, args)
         return {r[0] for r in self.conn.execute(
             f"SELECT lead_id FROM temp.state_overlay WHERE lead_id IN ({DIALECT['ids']}) AND industry = ?",
@@ -1795,7 +1847,7 @@ class Store:
             follow_up_kind=row["follow_up_kind"],
             reasons=[Reason.from_json(r) for r in json.loads(row["reasons"] or "[]")],
             extra=(extra := json.loads(row["extra"] or "{}")), kept=tuple(extra),  # what was stored is read
-            computed_at=dt.datetime.fromisoformat(row["computed_at"]) if row["computed_at"] else None,
+            computed_at=moment_of(row["computed_at"]),
             expires_at=dt.datetime.fromisoformat(row["expires_at"]) if row["expires_at"] else None,
             owner_until=dt.datetime.fromisoformat(row["owner_until"]) if row.get("owner_until") else None,
         )
@@ -1819,7 +1871,7 @@ class Store:
         rare run with an earlier clock than some stored projection. One
         agent's list needs fewer: :meth:`agent_stale`; a list by grade or a
         due list leaves out the ``settled`` ones (:func:`settled_sql`)."""
-        t = _iso(now)
+        t, stamp = _iso(now), self._stamp(now)
         stale = {r[0] for r in self.conn.execute(
             "SELECT lead_id FROM lead_state WHERE expires_at <= ?", (t,))}  # by index
         stale.update(r[0] for r in self.conn.execute(
@@ -1827,11 +1879,13 @@ class Store:
             "SELECT lead_id FROM lead_state WHERE rules_version > ? UNION ALL "
             "SELECT lead_id FROM lead_state WHERE rules_version IS NULL", (rules_version, rules_version)))
         if self._later_than(t):  # rare: a run with an earlier --now
-            stale.update(r[0] for r in self.conn.execute("SELECT lead_id FROM lead_state WHERE computed_at > ?", (t,)))
+            stale.update(r[0] for r in self.conn.execute("SELECT lead_id FROM lead_state WHERE computed_at > ?",
+                                                          (stamp,)))
         if settled is not None and stale:
             stale -= {r[0] for r in self.conn.execute(
                 f"SELECT s.lead_id FROM lead_state s WHERE s.lead_id IN ({DIALECT['ids']}) "
-                f"AND {self._trusted()} AND {settled[0]}", [json.dumps(sorted(stale)), rules_version, t, *settled[1]])}
+                f"AND {self._trusted()} AND {settled[0]}", [json.dumps(sorted(stale)), rules_version, stamp,
+                                                            *settled[1]])}
         return sorted(stale)
 
     def agent_stale(self, now: dt.datetime, rules_version: str | None, agent: str,
@@ -1864,7 +1918,7 @@ class Store:
         without a fold (an entry of it came after the clock its row was
         computed for: only the engine can tell who has it once that entry
         counts)."""
-        t, v, exact = _iso(now), rules_version, now.isoformat()
+        t, v, exact, stamp = _iso(now), rules_version, now.isoformat(), self._stamp(now)
         untrusted, untrusted_args = [], []
         for industry, (fold_version, _) in sorted(plans.items()):
             untrusted.append(f"SELECT lead_id FROM lead_state WHERE {_OTHER_RULES} AND +industry = ? "
@@ -1875,7 +1929,7 @@ class Store:
         trust = f"{trusted} AND s.computed_at <= ?" if plans else "0"
         # rows the list cannot show, whatever the clock did to them (a list
         # by grade, a due list: :func:`settled_sql`)
-        unsettled, unsettled_args = (f" AND NOT ({self._trusted()} AND {settled[0]})", [v, t, *settled[1]]) \
+        unsettled, unsettled_args = (f" AND NOT ({self._trusted()} AND {settled[0]})", [v, stamp, *settled[1]]) \
             if settled is not None else ("", [])
         later = self._later_than(t)
         # the agent's rows of an industry whose reads do not compile: only
@@ -1891,7 +1945,7 @@ class Store:
                     "SELECT lead_id FROM lead_state WHERE computed_at > ?" if later else None,
                     *untrusted]
         branch_args = [agent, exact, agent, *([agent, exact, *python] if python else []), agent, v, v, agent,
-                       *([t] if later else []), *untrusted_args]
+                       *([stamp] if later else []), *untrusted_args]
         # a row that holds at ``now`` holds its owner too: the owner is
         # computed for the stale ones only
         sql = (f"WITH mine AS ({' UNION '.join(b for b in branches if b)}), "
@@ -1900,8 +1954,8 @@ class Store:
                "FROM mine JOIN lead_state s ON s.lead_id = mine.lead_id) "
                f"SELECT s.lead_id FROM rows s WHERE s.stale{unsettled} "
                f"AND (NOT coalesce({trust}, 0) OR {owner_now} IS ?)")
-        rows = self.conn.execute(sql, [*branch_args, t, v, t, *unsettled_args, *trusted_args,
-                                       *([t] if plans else []), *owner_args, agent])
+        rows = self.conn.execute(sql, [*branch_args, t, v, stamp, *unsettled_args, *trusted_args,
+                                       *([stamp] if plans else []), *owner_args, agent])
         return sorted(r[0] for r in rows)
 
     def defer_owners(self, plans: Mapping[str, tuple[str, int]], now: dt.datetime, agent: str) -> None:
@@ -1925,8 +1979,9 @@ class Store:
         (after a ``rescore``, which may have rewritten every row for an
         earlier clock): a read before it checks for rows from its future."""
         self.conn.execute("DELETE FROM meta WHERE key = 'max_computed_at'")
-        self.conn.execute("INSERT INTO meta(key, value) SELECT 'max_computed_at', max(computed_at) FROM lead_state "
-                          "HAVING max(computed_at) IS NOT NULL")
+        latest = self.conn.execute("SELECT max(computed_at) FROM lead_state").fetchone()[0]
+        if latest is not None:
+            self._note_computed(_iso(moment_of(latest)))
 
     def _later_than(self, t: str) -> bool:
         """Whether some stored projection was computed for a clock after ``t``."""
@@ -1952,7 +2007,7 @@ class Store:
             f"WHERE {one}s.owner IN ({', '.join('?' * len(agents))}) AND s.owner_until <= ? "
             f"AND {trusted} AND s.computed_at <= ? AND s.lead_id NOT IN (SELECT lead_id FROM temp.state_overlay)",
             [*owner_args, *until_args, *([lead_id] if lead_id is not None else []), *agents, now.isoformat(),
-             *trusted_args, _iso(now)])
+             *trusted_args, self._stamp(now)])
         if lead_id is None:
             self._deferred = set()
 
@@ -1983,11 +2038,11 @@ class Store:
         statement, args = plan.everyone, bind(plan.everyone, now.isoformat(), industry)
         cur = self.conn.execute(
             "UPDATE lead_state SET score = c.score, grade = c.grade, stage = c.stage, owner = c.owner, "
-            "next_follow_up = c.next_follow_up, follow_up_kind = c.follow_up_kind, reasons = '[]', "
+            "next_follow_up = c.next_follow_up, follow_up_kind = c.follow_up_kind, reasons = NULL, "
             "computed_at = ?, expires_at = c.expires_at, owner_until = c.owner_until, "
             f"rules_version = ? FROM ({statement.sql}) c "
             "WHERE lead_state.lead_id = c.lead_id AND lead_state.fold_version = ?",
-            [_iso(now), rules_version, *args, plan.fold_version])
+            [self._stamp(now), rules_version, *args, plan.fold_version])
         if cur.rowcount:
             self._note_computed(_iso(now))
             self._stored_anew(None)
@@ -2017,7 +2072,8 @@ class Store:
                + "AND (s.lead_id IS NULL OR s.rules_version IS NOT ? OR s.computed_at IS NOT ?) "
                "ORDER BY l.id LIMIT ?")
         while True:
-            args = [after, *([industry] if industry is not None else []), rules_version, _iso(now), batch_size]
+            args = [after, *([industry] if industry is not None else []), rules_version, self._stamp(now),
+                    batch_size]
             ids = [r[0] for r in self.conn.execute(sql, args)]
             if not ids:
                 return
@@ -2025,11 +2081,27 @@ class Store:
             after = ids[-1]
 
     def folds_ready(self) -> bool:
-        """Whether this database keeps the ownership fold (migration m010:
-        a read of a database not yet upgraded evaluates in Python)."""
+        """Whether this database keeps the ownership fold as this program
+        reads it (migrations m010 and m014: a read of a database not yet
+        upgraded evaluates in Python)."""
         if self._folds is None:
-            self._folds = any(r[1] == "fold_version" for r in self.conn.execute("PRAGMA table_info(lead_state)"))
+            self._folds = any(r[1] == "fold_version" for r in self.conn.execute("PRAGMA table_info(lead_state)")) \
+                and self.state_compact()
         return self._folds
+
+    def state_compact(self) -> bool:
+        """Whether ``lead_state`` keeps its moments as seconds since 1970
+        (migration m014), not as ISO text."""
+        if self._compact is None:
+            self._compact = any(r[1] == "computed_at" and r[2].upper() == "INTEGER"
+                                for r in self.conn.execute("PRAGMA table_info(lead_state)"))
+        return self._compact
+
+    def _stamp(self, now: dt.datetime | None) -> int | str | None:
+        """A clock as ``lead_state.computed_at`` keeps it (:meth:`state_compact`)."""
+        if now is None:
+            return None
+        return epoch_of(now) if self.state_compact() else _iso(now)
 
     def constants(self) -> Constants:
         """The attribute places and facts codes given so far, for compiled
@@ -2090,7 +2162,8 @@ class Store:
             args.append(q[1])
         sql = ("SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, "
                "l.attributes, s.score, s.grade, s.stage, s.owner, s.next_follow_up, s.follow_up_kind, "
-               f"s.reasons, s.extra FROM leads l JOIN {states} s ON s.lead_id = l.id")
+               "coalesce(s.reasons, '[]') AS reasons, coalesce(s.extra, '{}') AS extra "
+               f"FROM leads l JOIN {states} s ON s.lead_id = l.id")
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY l.id"
@@ -2746,7 +2819,7 @@ class Verifier:
     #: the kinds :func:`leadcycle.engine.fold_lead` reads
     FOLDED_KINDS = ("register", "set")
 
-    def _leads_with_log(self) -> Iterator[tuple[Lead, str | None, tuple | None, list[Event]]]:
+    def _leads_with_log(self) -> Iterator[tuple[Lead, int | str | None, tuple | None, list[Event]]]:
         """Each lead (by id) with its projection's clock, its first event
         ``(id, kind, at)`` and its register/set events: two cursors walked
         side by side, one lead in memory at a time."""
@@ -2768,7 +2841,7 @@ class Verifier:
                       for r in rows if r[2] in self.FOLDED_KINDS]
             yield lead, row[8], (rows[0][1:4] if rows else None), folded
 
-    def _lead_problem(self, lead: Lead, clock: str | None, first: tuple | None,
+    def _lead_problem(self, lead: Lead, clock: int | str | None, first: tuple | None,
                       events: list[Event]) -> Message | None:
         if first is None or first[1] != "register":
             return M_("has no registration event: written outside leadcycle")
@@ -2778,7 +2851,7 @@ class Verifier:
             return None
         seen = events
         if clock is not None:
-            moment = dt.datetime.fromisoformat(clock)
+            moment = moment_of(clock)
             seen = [e for e in events if e.at <= moment]
         stored = (lead.name, lead.gender, lead.phone, lead.need, lead.attributes)
         for candidate in (events, seen):

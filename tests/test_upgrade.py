@@ -309,7 +309,8 @@ def test_projections_stored_by_another_program_are_not_trusted(demo_copy, monkey
     from leadcycle import api
 
     conn = sqlite3.connect(demo_copy)
-    clock = dt.datetime.fromisoformat(conn.execute("SELECT max(computed_at) FROM lead_state").fetchone()[0])
+    clock = dt.datetime.fromisoformat(conn.execute(
+        "SELECT datetime(max(computed_at), 'unixepoch') FROM lead_state").fetchone()[0])
     conn.execute("UPDATE lead_state SET grade = 'A' WHERE industry = 'realestate'")
     conn.commit()
     conn.close()

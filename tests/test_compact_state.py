@@ -1,0 +1,113 @@
+"""The state rows as migration m014 keeps them (issue #17: bytes per lead):
+the moments reads only compare with the clock as seconds since 1970,
+nothing for empty reasons and derived values, indexes without what they
+never need. A database from before reads as it did and its first write
+converts it."""
+import datetime as dt
+import sqlite3
+
+from leadcycle.storage import STATE_INDEXES, _STATE_COLUMNS
+
+READS = (["list"], ["show", "3"], ["due"], ["list", "--grade", "A"], ["pool"], ["list", "--owner", "李娜"])
+
+
+def text_state_again(path):
+    """Make ``path`` a database as the leadcycle before migration m014 left
+    it: ``lead_state``'s moments as ISO text, '[]' and '{}' for empty
+    reasons and derived values, the indexes of m001–m011."""
+    conn = sqlite3.connect(path)
+    cols = ", ".join(_STATE_COLUMNS)
+    text = {"computed_at": "strftime('%Y-%m-%dT%H:%M:%S', computed_at, 'unixepoch')",
+            "fold_anchor": "strftime('%Y-%m-%dT%H:%M:%S', fold_anchor, 'unixepoch')",
+            "reasons": "coalesce(reasons, '[]')", "extra": "coalesce(extra, '{}')"}
+    conn.executescript(f"""
+        CREATE TABLE old AS SELECT {', '.join(text.get(c, c) + ' AS ' + c for c in _STATE_COLUMNS)}
+            FROM lead_state;
+        DROP TABLE lead_state;
+        CREATE TABLE lead_state (lead_id INTEGER PRIMARY KEY REFERENCES leads(id), industry TEXT, score FLOAT,
+            grade TEXT, stage TEXT, owner TEXT, next_follow_up TEXT, follow_up_kind TEXT, reasons TEXT,
+            extra TEXT, computed_at TEXT, expires_at TEXT, owner_until TEXT, rules_version TEXT,
+            fold_owner TEXT, fold_anchor TEXT, fold_dealt INTEGER, fold_window_until TEXT, fold_window_to TEXT,
+            fold_window_at TEXT, fold_version TEXT);
+        INSERT INTO lead_state({cols}) SELECT {cols} FROM old;
+        DROP TABLE old;
+        CREATE INDEX idx_lead_state_owner_owner_until ON lead_state(owner, owner_until);
+        CREATE INDEX idx_lead_state_owner_next_follow_up ON lead_state(owner, next_follow_up);
+        CREATE INDEX idx_lead_state_next_follow_up ON lead_state(next_follow_up);
+        CREATE INDEX idx_lead_state_industry_grade ON lead_state(industry, grade);
+        CREATE INDEX idx_lead_state_industry_stage ON lead_state(industry, stage);
+        CREATE INDEX idx_lead_state_expires_at ON lead_state(expires_at);
+        CREATE INDEX idx_lead_state_rules_version ON lead_state(rules_version);
+        CREATE INDEX lead_state_fold_window_to ON lead_state(fold_window_to) WHERE fold_window_to IS NOT NULL;
+        CREATE INDEX lead_state_foldless ON lead_state(lead_id) WHERE fold_version IS NULL;
+        DELETE FROM _sqlite_migrations WHERE name = 'm014_compact_state';
+        PRAGMA user_version = 13;
+    """)
+    conn.commit()
+    conn.close()
+
+
+def outputs(runner, path, clock):
+    from leadcycle.cli import cli
+
+    out = {}
+    for read in READS:
+        result = runner.invoke(cli, ["--db", path, "--now", clock, *read, "--json"])
+        assert result.exit_code == 0, (read, result.output)
+        out[" ".join(read)] = result.output
+    return out
+
+
+def test_a_database_from_before_reads_as_it_did_and_its_first_write_converts_it(demo_copy, runner):
+    from leadcycle.cli import cli
+
+    clocks = ("2026-10-13T09:00", "2026-10-15T09:00", "2026-11-20T09:00")  # before the last writes, after, later
+    want = {clock: outputs(runner, demo_copy, clock) for clock in clocks}
+    text_state_again(demo_copy)
+    conn = sqlite3.connect(demo_copy)
+    assert conn.execute("SELECT typeof(computed_at) FROM lead_state LIMIT 1").fetchone() == ("text",)
+    before = list(conn.iterdump())
+    for clock in clocks:
+        assert outputs(runner, demo_copy, clock) == want[clock], clock
+    assert list(conn.iterdump()) == before  # reads wrote nothing
+    assert runner.invoke(cli, ["--db", demo_copy, "rescore"]).exit_code == 0  # a write: upgrades
+    assert conn.execute("SELECT DISTINCT typeof(computed_at), typeof(fold_anchor) FROM lead_state "
+                        "WHERE fold_anchor IS NOT NULL").fetchall() == [("integer", "integer")]
+    assert conn.execute("SELECT count(*) FROM lead_state WHERE reasons = '[]' OR extra = '{}'").fetchone() == (0,)
+    for clock in clocks:
+        assert outputs(runner, demo_copy, clock) == want[clock], clock
+    assert runner.invoke(cli, ["--db", demo_copy, "verify"]).exit_code == 0
+    conn.close()
+
+
+def test_the_migration_keeps_every_row_and_gives_the_indexes_it_declares(demo_copy):
+    conn = sqlite3.connect(demo_copy)
+    rows = conn.execute("SELECT lead_id, industry, score, grade, stage, owner, next_follow_up, expires_at, "
+                        "owner_until, fold_owner, rules_version, computed_at, fold_anchor FROM lead_state "
+                        "ORDER BY lead_id").fetchall()
+    conn.close()
+    text_state_again(demo_copy)
+    from leadcycle import LeadBook
+
+    book = LeadBook.open(demo_copy, dt.datetime(2026, 10, 15, 9))
+    book.store.migrate()
+    conn = sqlite3.connect(demo_copy)
+    assert conn.execute("SELECT lead_id, industry, score, grade, stage, owner, next_follow_up, expires_at, "
+                        "owner_until, fold_owner, rules_version, computed_at, fold_anchor FROM lead_state "
+                        "ORDER BY lead_id").fetchall() == rows
+    have = {r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'lead_state' "
+                                       "AND type = 'index' AND sql IS NOT NULL")}
+    assert have == set(STATE_INDEXES)
+    book.close()
+    conn.close()
+
+
+def test_the_clock_overtaking_a_row_is_found_by_its_partial_index(demo_copy):
+    """Only the rows the clock can overtake are in the expiry index; a read
+    still finds them through it (the partial index's condition is implied
+    by the comparison)."""
+    conn = sqlite3.connect(demo_copy)
+    plan = " ".join(r[3] for r in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT lead_id FROM lead_state WHERE expires_at <= ?", ("2026-11-01T00:00:00",)))
+    assert "idx_lead_state_expires_at" in plan, plan
+    conn.close()

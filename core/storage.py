@@ -847,13 +847,21 @@ def m013_attribute_places(db: Database) -> None:
 #: ``lead_state`` as migration m014 leaves it: the moments the reads only
 #: compare with the clock (``computed_at``, the fold's ``fold_anchor``) as
 #: whole seconds since 1970 (INTEGER affinity: text would keep their digits
-#: as characters), ``reasons`` and ``extra`` NULL when empty
+#: as characters), ``reasons`` and ``extra`` NULL when empty, the versions
+#: of the rules and of the fold's policy as codes of :data:`VERSIONS_TABLE`
 STATE_TABLE = (
     "CREATE TABLE lead_state (lead_id INTEGER PRIMARY KEY REFERENCES leads(id), industry TEXT, score REAL, "
     "grade TEXT, stage TEXT, owner TEXT, next_follow_up TEXT, follow_up_kind TEXT, reasons TEXT, extra TEXT, "
-    "computed_at INTEGER, expires_at TEXT, owner_until TEXT, rules_version TEXT, fold_owner TEXT, "
+    "computed_at INTEGER, expires_at TEXT, owner_until TEXT, rules_version INTEGER, fold_owner TEXT, "
     "fold_anchor INTEGER, fold_dealt INTEGER, fold_window_until TEXT, fold_window_to TEXT, fold_window_at TEXT, "
-    "fold_version TEXT)")
+    "fold_version INTEGER)")
+#: a version tag (:func:`leadcycle.fingerprint.version_tag`: the rules', an
+#: ownership policy's) by the small number the state rows keep instead of
+#: its eight characters, given by the first write that stores it
+VERSIONS_TABLE = "CREATE TABLE IF NOT EXISTS versions (code INTEGER PRIMARY KEY, tag TEXT NOT NULL UNIQUE)"
+#: the code of a version no row is stored under (a read's rules before any
+#: write stored them): every stored row is from other rules
+UNKNOWN_VERSION = -1
 #: its indexes: an agent's leads by the end of their protection and by
 #: their next follow-up, every due follow-up, a grade, a stage (the few
 #: industries of a file are told apart in the row), the rows the clock
@@ -875,14 +883,21 @@ STATE_INDEXES = (
 @core_migrations()
 def m014_compact_state(db: Database) -> None:
     """The state rows in two thirds of their bytes (issue #17): the table
-    built anew as :data:`STATE_TABLE` (its moments as seconds, nothing kept
-    for empty reasons and derived values) with :data:`STATE_INDEXES` (a
-    grade's and a stage's without the industry, the clock's overtaken rows
-    without the rows it never overtakes). Rows are copied in key order."""
+    built anew as :data:`STATE_TABLE` (its moments as seconds, versions as
+    codes, nothing kept for empty reasons and derived values) with
+    :data:`STATE_INDEXES` (a grade's and a stage's without the industry,
+    the clock's overtaken rows without the rows it never overtakes). Rows
+    are copied in key order."""
     epoch = DIALECT["epoch"]
     cols = _STATE_COLUMNS
+    db.execute(VERSIONS_TABLE)
+    db.execute("INSERT OR IGNORE INTO versions(tag) SELECT rules_version FROM lead_state "
+               "WHERE rules_version IS NOT NULL UNION SELECT fold_version FROM lead_state "
+               "WHERE fold_version IS NOT NULL ORDER BY 1")
     values = {"reasons": "nullif(reasons, '[]')", "extra": "nullif(extra, '{}')",
-              "computed_at": epoch.format(x="computed_at"), "fold_anchor": epoch.format(x="fold_anchor")}
+              "computed_at": epoch.format(x="computed_at"), "fold_anchor": epoch.format(x="fold_anchor"),
+              "rules_version": "(SELECT code FROM versions WHERE tag = rules_version)",
+              "fold_version": "(SELECT code FROM versions WHERE tag = fold_version)"}
     db.execute("DROP TABLE IF EXISTS lead_state_m014")
     db.execute(STATE_TABLE.replace("TABLE lead_state", "TABLE lead_state_m014", 1))
     db.execute(f"INSERT INTO lead_state_m014({', '.join(cols)}) "
@@ -927,8 +942,10 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value.isoformat()
 
 
-def fold_values(fold, version: str | None) -> tuple:
-    """A :class:`~leadcycle.model.Fold` as ``FOLD_COLUMNS`` store it."""
+def fold_values(fold, version: str | int | None) -> tuple:
+    """A :class:`~leadcycle.model.Fold` as ``FOLD_COLUMNS`` store it, under
+    its policy's ``version`` (a tag, or the code a database keeps it by:
+    :meth:`Store.version_code`)."""
     if fold is None:
         return (None,) * len(FOLD_COLUMNS)
     anchor = epoch_of(fold.anchor) if fold.anchor is not None else None
@@ -942,10 +959,6 @@ def _kept_extra(state: State) -> dict:
     ``show`` displays, and it computes them at its own clock."""
     return {k: ({f: x for f, x in v.items() if f != "summary"} if isinstance(v, dict) else v)
             for k, v in state.extra.items() if k in state.kept}
-
-
-def _fold_values(state: State) -> tuple:
-    return fold_values(state.fold, state.fold_version)
 
 
 def _names(migrations: Migrations) -> list[str]:
@@ -1095,6 +1108,7 @@ class Store:
         self._schema_ok = False  # checked (and upgraded) since this store was opened
         self._folds: bool | None = None  # whether lead_state keeps the ownership fold
         self._compact: bool | None = None  # whether lead_state keeps moments as seconds (m014)
+        self._version_codes: dict[str, int] = {}  # version tag → code (m014), as given so far
         self._placed: bool | None = None  # whether leads keep attributes at their keys' places
         #: when the write lock of the open transaction was taken (UTC), else None
         self.locked_at: dt.datetime | None = None
@@ -1254,6 +1268,7 @@ class Store:
         self._schema_ok = True
         self._folds = None
         self._compact = None
+        self._version_codes = {}
         self._placed = None
         self._complete = None
         self.restore_guards()
@@ -1462,7 +1477,7 @@ class Store:
         if not self.folds_ready() or not self.facts_current():
             return {}
         ids = json.dumps(sorted(set(lead_ids)))
-        cols = ", ".join("s." + c for c, _ in FOLD_COLUMNS)
+        cols = ", ".join("s." + c for c, _ in FOLD_COLUMNS).replace("s.fold_version", self._tag_of("s.fold_version"))
         out = {}
         for lead_id, industry, owner, anchor, dealt, until, to, at, version in self.conn.execute(
                 f"SELECT s.lead_id, s.industry, {cols} FROM lead_state s WHERE s.lead_id IN ({DIALECT['ids']}) "
@@ -1496,7 +1511,7 @@ class Store:
         ``rules_version`` (other settings, another program), which every
         read must evaluate again until ``rescore``."""
         return self.conn.execute(f"SELECT count(*) FROM lead_state WHERE {_OTHER_RULES}",
-                                 (rules_version, rules_version)).fetchone()[0]
+                                 [self.version_code(rules_version)] * 2).fetchone()[0]
 
     def count_leads(self, industry: str | None = None) -> int:
         if industry:
@@ -1656,7 +1671,11 @@ class Store:
 
     # ------------------------------------------------------------ state
 
-    def _state_rows(self, states: Iterable[State], rules_version: str | None) -> list[tuple]:
+    def _state_rows(self, states: Iterable[State], rules_version: str | None, give: bool) -> list[tuple]:
+        """State rows as ``lead_state`` keeps them; ``give``: a write's, which
+        gives a version its code (:meth:`version_code`)."""
+        code = self.version_code
+        rules = code(rules_version, give)
         return [(
             s.lead_id, s.industry, s.score, s.grade, s.stage, s.owner,
             _iso(s.next_follow_up), s.follow_up_kind,
@@ -1665,14 +1684,14 @@ class Store:
             # derived value no list reads, nor a summary (show computes
             # them; a due list renders its own line from the kept values)
             None, _json(kept) if (kept := _kept_extra(s)) else None,
-            self._stamp(s.computed_at), _iso(s.expires_at), _iso(s.owner_until), rules_version,
-            *_fold_values(s),
+            self._stamp(s.computed_at), _iso(s.expires_at), _iso(s.owner_until), rules,
+            *fold_values(s.fold, code(s.fold_version, give)),
         ) for s in states]
 
     def save_states(self, states: Iterable[State], rules_version: str | None = None) -> int:
         """Store projections computed by a write (or ``rescore``) under the
         rules ``rules_version``."""
-        rows = self._state_rows(states, rules_version)
+        rows = self._state_rows(states, rules_version, give=True)
         # an upsert updates the row in place: only the indexes whose columns
         # changed are touched (INSERT OR REPLACE deletes and re-inserts)
         self.conn.executemany(
@@ -1707,7 +1726,8 @@ class Store:
         folded = ("lead_id", "industry", *(c for c, _ in FOLD_COLUMNS))
         computed = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up", "follow_up_kind",
                     "reasons", "extra", "computed_at", "expires_at", "owner_until", "rules_version")
-        rows = [(lead_id, industry, *fold_values(fold, plan.fold_version)) for lead_id, fold in folds]
+        policy = self.version_code(plan.fold_version, give=True)
+        rows = [(lead_id, industry, *fold_values(fold, policy)) for lead_id, fold in folds]
         self.conn.execute(f"CREATE TEMP TABLE lead_state (lead_id INTEGER PRIMARY KEY, {', '.join(_STATE_COLUMNS[1:])})")
         try:
             self.conn.executemany(f"INSERT INTO temp.lead_state({', '.join(folded)}) "
@@ -1720,7 +1740,8 @@ class Store:
                 "c.follow_up_kind, NULL, NULL, ?, c.expires_at, c.owner_until, ?, "
                 f"{', '.join('n.' + c for c in folded[2:])} "
                 f"FROM ({statement.sql}) c JOIN temp.lead_state n ON n.lead_id = c.lead_id ORDER BY c.lead_id",
-                [self._stamp(now), rules_version, *bind(statement, t, industry, json.dumps([r[0] for r in rows]))])
+                [self._stamp(now), self.version_code(rules_version, give=True),
+                 *bind(statement, t, industry, json.dumps([r[0] for r in rows]))])
             done = cur.rowcount
             self.conn.execute(f"INSERT OR IGNORE INTO main.lead_state({', '.join(folded)}) "
                               f"SELECT {', '.join(folded)} FROM temp.lead_state")
@@ -1790,6 +1811,7 @@ class Store:
         self._live_ready = False
         self.overlay_epoch += 1
         self.attribute_places.forget()
+        self._version_codes = {}
         self.constants_epoch += 1
 
     def clear_overlay(self) -> None:
@@ -1805,7 +1827,7 @@ class Store:
         self._ensure_live(lay=False)
         self.conn.executemany(
             f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(_STATE_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(_STATE_COLUMNS))})", self._state_rows(states, rules_version))
+            f"VALUES ({', '.join('?' * len(_STATE_COLUMNS))})", self._state_rows(states, rules_version, give=False))
         self.conn.executemany("INSERT OR REPLACE INTO temp.state_overlay(lead_id) VALUES (?)",
                               [(i,) for i in absent])
 
@@ -1831,7 +1853,8 @@ class Store:
                f"s.extra, ?, NULL, c.owner_until, ?, {', '.join('s.' + c for c in folds)} "
                f"FROM ({plan.statement.sql}) c JOIN main.lead_state s ON s.lead_id = c.lead_id "
                "WHERE s.fold_version = ?")
-        args = [industry, self._stamp(now), rules_version, *bind(plan.statement, t, industry, ids), plan.fold_version]
+        args = [industry, self._stamp(now), self.version_code(rules_version), *bind(plan.statement, t, industry, ids),
+                self.version_code(plan.fold_version)]
         self.conn.execute(sql, args)
         return {r[0] for r in self.conn.execute(
             f"SELECT lead_id FROM temp.state_overlay WHERE lead_id IN ({DIALECT['ids']}) AND industry = ?",
@@ -1872,6 +1895,7 @@ class Store:
         agent's list needs fewer: :meth:`agent_stale`; a list by grade or a
         due list leaves out the ``settled`` ones (:func:`settled_sql`)."""
         t, stamp = _iso(now), self._stamp(now)
+        rules_version = self.version_code(rules_version)
         stale = {r[0] for r in self.conn.execute(
             "SELECT lead_id FROM lead_state WHERE expires_at <= ?", (t,))}  # by index
         stale.update(r[0] for r in self.conn.execute(
@@ -1918,7 +1942,8 @@ class Store:
         without a fold (an entry of it came after the clock its row was
         computed for: only the engine can tell who has it once that entry
         counts)."""
-        t, v, exact, stamp = _iso(now), rules_version, now.isoformat(), self._stamp(now)
+        t, v, exact, stamp = _iso(now), self.version_code(rules_version), now.isoformat(), self._stamp(now)
+        plans = self._coded(plans)
         untrusted, untrusted_args = [], []
         for industry, (fold_version, _) in sorted(plans.items()):
             untrusted.append(f"SELECT lead_id FROM lead_state WHERE {_OTHER_RULES} AND +industry = ? "
@@ -1996,6 +2021,7 @@ class Store:
         stored one, which a full evaluation (the next
         :meth:`LeadBook.refresh` without an agent) replaces."""
         now, plans = self._deferred_at
+        plans = self._coded(plans)
         agents = sorted(self._deferred)
         (owner, owner_args), (until, until_args) = _owners_at(plans, now)
         trusted, trusted_args = _trusted_folds(plans)
@@ -2042,7 +2068,8 @@ class Store:
             "computed_at = ?, expires_at = c.expires_at, owner_until = c.owner_until, "
             f"rules_version = ? FROM ({statement.sql}) c "
             "WHERE lead_state.lead_id = c.lead_id AND lead_state.fold_version = ?",
-            [self._stamp(now), rules_version, *args, plan.fold_version])
+            [self._stamp(now), self.version_code(rules_version, give=True), *args,
+             self.version_code(plan.fold_version)])
         if cur.rowcount:
             self._note_computed(_iso(now))
             self._stored_anew(None)
@@ -2072,8 +2099,8 @@ class Store:
                + "AND (s.lead_id IS NULL OR s.rules_version IS NOT ? OR s.computed_at IS NOT ?) "
                "ORDER BY l.id LIMIT ?")
         while True:
-            args = [after, *([industry] if industry is not None else []), rules_version, self._stamp(now),
-                    batch_size]
+            args = [after, *([industry] if industry is not None else []), self.version_code(rules_version),
+                    self._stamp(now), batch_size]
             ids = [r[0] for r in self.conn.execute(sql, args)]
             if not ids:
                 return
@@ -2096,6 +2123,35 @@ class Store:
             self._compact = any(r[1] == "computed_at" and r[2].upper() == "INTEGER"
                                 for r in self.conn.execute("PRAGMA table_info(lead_state)"))
         return self._compact
+
+    def version_code(self, tag: str | None, give: bool = False) -> int | str | None:
+        """The code ``lead_state`` keeps the version ``tag`` under
+        (:data:`VERSIONS_TABLE`). A write gives a new tag its code
+        (``give``); for a read a tag without one is :data:`UNKNOWN_VERSION`,
+        which no row has. A database not yet upgraded (m014) keeps tags."""
+        if tag is None or not self.state_compact():
+            return tag
+        code = self._version_codes.get(tag)
+        if code is None:
+            row = self.conn.execute("SELECT code FROM versions WHERE tag = ?", (tag,)).fetchone()
+            if row is None:
+                if not give:
+                    return UNKNOWN_VERSION
+                row = (self.conn.execute("INSERT INTO versions(tag) VALUES (?)", (tag,)).lastrowid,)
+            code = self._version_codes[tag] = row[0]
+        return code
+
+    def _coded(self, plans: Mapping[str, tuple[str, int]]) -> dict[str, tuple[Any, int]]:
+        """Compiled reads' plans (industry → (fold signature, days)) with
+        each signature as the state rows keep it."""
+        return {industry: (self.version_code(version), days) for industry, (version, days) in plans.items()}
+
+    def _tag_of(self, column: str) -> str:
+        """SQL for the version tag of a state row's ``column`` (a code, or
+        the tag itself in a database not yet upgraded)."""
+        if not self.state_compact():
+            return column
+        return f"(SELECT tag FROM versions WHERE code = {column})"
 
     def _stamp(self, now: dt.datetime | None) -> int | str | None:
         """A clock as ``lead_state.computed_at`` keeps it (:meth:`state_compact`)."""
@@ -2872,9 +2928,10 @@ class Verifier:
         if self.owner_fold is None or not self.store.folds_ready():
             return Check("owner folds", True, M_("no ownership folds kept yet (the first write adds them)"), 0)
         cols = [c for c, _ in FOLD_COLUMNS]
+        kept = ", ".join("s." + c for c in cols).replace("s.fold_version", self.store._tag_of("s.fold_version"))
         leads = self.conn.execute(
             "SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, l.attributes, "
-            f"{', '.join('s.' + c for c in cols)} FROM leads l JOIN lead_state s ON s.lead_id = l.id "
+            f"{kept} FROM leads l JOIN lead_state s ON s.lead_id = l.id "
             "WHERE s.fold_version IS NOT NULL ORDER BY l.id")
         events = itertools.groupby(self.conn.execute(
             "SELECT id, lead_id, kind, at, agent, data, note FROM events ORDER BY lead_id, id"),

@@ -14,12 +14,15 @@ READS = (["list"], ["show", "3"], ["due"], ["list", "--grade", "A"], ["pool"], [
 def text_state_again(path):
     """Make ``path`` a database as the leadcycle before migration m014 left
     it: ``lead_state``'s moments as ISO text, '[]' and '{}' for empty
-    reasons and derived values, the indexes of m001–m011."""
+    reasons and derived values, versions as their tags, the indexes of
+    m001–m011."""
     conn = sqlite3.connect(path)
     cols = ", ".join(_STATE_COLUMNS)
     text = {"computed_at": "strftime('%Y-%m-%dT%H:%M:%S', computed_at, 'unixepoch')",
             "fold_anchor": "strftime('%Y-%m-%dT%H:%M:%S', fold_anchor, 'unixepoch')",
-            "reasons": "coalesce(reasons, '[]')", "extra": "coalesce(extra, '{}')"}
+            "reasons": "coalesce(reasons, '[]')", "extra": "coalesce(extra, '{}')",
+            "rules_version": "(SELECT tag FROM versions WHERE code = rules_version)",
+            "fold_version": "(SELECT tag FROM versions WHERE code = fold_version)"}
     conn.executescript(f"""
         CREATE TABLE old AS SELECT {', '.join(text.get(c, c) + ' AS ' + c for c in _STATE_COLUMNS)}
             FROM lead_state;
@@ -31,6 +34,7 @@ def text_state_again(path):
             fold_window_at TEXT, fold_version TEXT);
         INSERT INTO lead_state({cols}) SELECT {cols} FROM old;
         DROP TABLE old;
+        DROP TABLE versions;
         CREATE INDEX idx_lead_state_owner_owner_until ON lead_state(owner, owner_until);
         CREATE INDEX idx_lead_state_owner_next_follow_up ON lead_state(owner, next_follow_up);
         CREATE INDEX idx_lead_state_next_follow_up ON lead_state(next_follow_up);
@@ -71,8 +75,9 @@ def test_a_database_from_before_reads_as_it_did_and_its_first_write_converts_it(
         assert outputs(runner, demo_copy, clock) == want[clock], clock
     assert list(conn.iterdump()) == before  # reads wrote nothing
     assert runner.invoke(cli, ["--db", demo_copy, "rescore"]).exit_code == 0  # a write: upgrades
-    assert conn.execute("SELECT DISTINCT typeof(computed_at), typeof(fold_anchor) FROM lead_state "
-                        "WHERE fold_anchor IS NOT NULL").fetchall() == [("integer", "integer")]
+    assert conn.execute("SELECT DISTINCT typeof(computed_at), typeof(fold_anchor), typeof(rules_version), "
+                        "typeof(fold_version) FROM lead_state WHERE fold_anchor IS NOT NULL").fetchall() \
+        == [("integer",) * 4]
     assert conn.execute("SELECT count(*) FROM lead_state WHERE reasons = '[]' OR extra = '{}'").fetchone() == (0,)
     for clock in clocks:
         assert outputs(runner, demo_copy, clock) == want[clock], clock
@@ -80,11 +85,15 @@ def test_a_database_from_before_reads_as_it_did_and_its_first_write_converts_it(
     conn.close()
 
 
+#: a state row's values, its versions by their tags
+KEPT = ("SELECT lead_id, industry, score, grade, stage, owner, next_follow_up, expires_at, owner_until, fold_owner, "
+        "computed_at, fold_anchor, (SELECT tag FROM versions WHERE code = rules_version), "
+        "(SELECT tag FROM versions WHERE code = fold_version) FROM lead_state ORDER BY lead_id")
+
+
 def test_the_migration_keeps_every_row_and_gives_the_indexes_it_declares(demo_copy):
     conn = sqlite3.connect(demo_copy)
-    rows = conn.execute("SELECT lead_id, industry, score, grade, stage, owner, next_follow_up, expires_at, "
-                        "owner_until, fold_owner, rules_version, computed_at, fold_anchor FROM lead_state "
-                        "ORDER BY lead_id").fetchall()
+    rows = conn.execute(KEPT).fetchall()
     conn.close()
     text_state_again(demo_copy)
     from leadcycle import LeadBook
@@ -92,9 +101,7 @@ def test_the_migration_keeps_every_row_and_gives_the_indexes_it_declares(demo_co
     book = LeadBook.open(demo_copy, dt.datetime(2026, 10, 15, 9))
     book.store.migrate()
     conn = sqlite3.connect(demo_copy)
-    assert conn.execute("SELECT lead_id, industry, score, grade, stage, owner, next_follow_up, expires_at, "
-                        "owner_until, fold_owner, rules_version, computed_at, fold_anchor FROM lead_state "
-                        "ORDER BY lead_id").fetchall() == rows
+    assert conn.execute(KEPT).fetchall() == rows
     have = {r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'lead_state' "
                                        "AND type = 'index' AND sql IS NOT NULL")}
     assert have == set(STATE_INDEXES)
@@ -111,3 +118,34 @@ def test_the_clock_overtaking_a_row_is_found_by_its_partial_index(demo_copy):
         "EXPLAIN QUERY PLAN SELECT lead_id FROM lead_state WHERE expires_at <= ?", ("2026-11-01T00:00:00",)))
     assert "idx_lead_state_expires_at" in plan, plan
     conn.close()
+
+
+def test_a_version_no_row_is_stored_under_has_no_code_until_a_write_gives_it_one(demo_copy, runner):
+    """A read under rules no row was stored under (a setting changed) finds
+    no code for them: every stored row is from other rules, and the read
+    gives no code (it writes nothing). The write that stores rows under
+    them gives one."""
+    from leadcycle.cli import cli
+
+    def versions():
+        conn = sqlite3.connect(demo_copy)
+        try:
+            return conn.execute("SELECT tag FROM versions ORDER BY code").fetchall()
+        finally:
+            conn.close()
+
+    lc = ["--db", demo_copy, "--now", "2026-10-15T09:00"]
+    assert runner.invoke(cli, [*lc, "settings", "set", "realestate.table_points_a", "19"]).exit_code == 0
+    before = versions()
+    listed = runner.invoke(cli, [*lc, "list", "--industry", "realestate", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert versions() == before
+    from leadcycle import LeadBook
+
+    book = LeadBook.open(demo_copy, dt.datetime(2026, 10, 15, 9))
+    assert book.store.version_code(book.rules_version) == -1
+    rows = {r["id"]: (r["score"], r["grade"]) for r in book.list(industry="realestate")}
+    assert rows == {i: (book.record(i).state.score, book.record(i).state.grade) for i in rows}
+    book.close()
+    assert runner.invoke(cli, [*lc, "rescore"]).exit_code == 0
+    assert len(versions()) == len(before) + 1

@@ -458,7 +458,8 @@ def test_an_import_stores_every_new_lead_as_the_engine_projects_it(office, db_pa
     book = LeadBook.open(db_path, dt.datetime(2026, 3, 5, 10))
     try:
         stored = {s.lead_id: s for s in map(book.store._state, book.store.db.query("SELECT * FROM lead_state"))}
-        versions = {r[0] for r in book.store.conn.execute("SELECT rules_version FROM lead_state")}
+        versions = {r[0] for r in book.store.conn.execute(
+            "SELECT (SELECT tag FROM versions WHERE code = rules_version) FROM lead_state")}
         assert versions == {book.rules_version}
         assert len(stored) == 50
         for lead_id, state in stored.items():

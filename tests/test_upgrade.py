@@ -354,5 +354,6 @@ def test_folds_stored_by_another_program_are_refolded_not_trusted(demo_copy, mon
     book.close()
     conn = sqlite3.connect(demo_copy)
     assert stale and conn.execute("SELECT count(*) FROM lead_state WHERE industry = 'realestate' AND "
-                                  "fold_version IS NOT ?", (signature,)).fetchone()[0] == 0
+                                  "(SELECT tag FROM versions WHERE code = fold_version) IS NOT ?",
+                                  (signature,)).fetchone()[0] == 0
     conn.close()

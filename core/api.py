@@ -823,7 +823,7 @@ class LeadBook:
             return 0
         plans = {name: plan for name in self.context.rules if (plan := self._read_plan(name))}
         folds = {name: (plan.fold_version, plan.protection_days) for name, plan in plans.items()}
-        settled = settled_sql(plans, grade, due_by)
+        settled = settled_sql(plans, grade, due_by, self.store.day_of)
         if owner is not None and self.store.folds_ready():
             # the agent's leads the clock took away are not evaluated: a read
             # by the agent's name leaves them out, any other read lays their

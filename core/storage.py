@@ -846,12 +846,14 @@ def m013_attribute_places(db: Database) -> None:
 
 #: ``lead_state`` as migration m014 leaves it: the moments the reads only
 #: compare with the clock (``computed_at``, the fold's ``fold_anchor``) as
-#: whole seconds since 1970 (INTEGER affinity: text would keep their digits
-#: as characters), ``reasons`` and ``extra`` NULL when empty, the versions
+#: whole seconds since 1970 and the next follow-up's day as days since then
+#: (INTEGER affinity: text would keep their digits as characters; a day
+#: count takes two bytes, its date ten), ``reasons`` and ``extra`` NULL
+#: when empty, the versions
 #: of the rules and of the fold's policy as codes of :data:`VERSIONS_TABLE`
 STATE_TABLE = (
     "CREATE TABLE lead_state (lead_id INTEGER PRIMARY KEY REFERENCES leads(id), industry TEXT, score REAL, "
-    "grade TEXT, stage TEXT, owner TEXT, next_follow_up TEXT, follow_up_kind TEXT, reasons TEXT, extra TEXT, "
+    "grade TEXT, stage TEXT, owner TEXT, next_follow_up INTEGER, follow_up_kind TEXT, reasons TEXT, extra TEXT, "
     "computed_at INTEGER, expires_at TEXT, owner_until TEXT, rules_version INTEGER, fold_owner TEXT, "
     "fold_anchor INTEGER, fold_dealt INTEGER, fold_window_until TEXT, fold_window_to TEXT, fold_window_at TEXT, "
     "fold_version INTEGER)")
@@ -896,6 +898,7 @@ def m014_compact_state(db: Database) -> None:
                "WHERE fold_version IS NOT NULL ORDER BY 1")
     values = {"reasons": "nullif(reasons, '[]')", "extra": "nullif(extra, '{}')",
               "computed_at": epoch.format(x="computed_at"), "fold_anchor": epoch.format(x="fold_anchor"),
+              "next_follow_up": DIALECT["day"].format(x="next_follow_up"),
               "rules_version": "(SELECT code FROM versions WHERE tag = rules_version)",
               "fold_version": "(SELECT code FROM versions WHERE tag = fold_version)"}
     db.execute("DROP TABLE IF EXISTS lead_state_m014")
@@ -930,6 +933,22 @@ _SEARCH = {
 def _recorded_now() -> str:
     """The machine's clock, in UTC, to the second: when an entry was written."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_EPOCH_DAY = dt.date(1970, 1, 1)
+#: a compiled statement's next follow-up (ISO text, ``c``) as a state row
+#: keeps it
+_DAY_OF_NFU = DIALECT["day"].format(x="c.next_follow_up")
+
+
+def date_of(value: int | str | None) -> dt.date | None:
+    """A date a state row keeps as days since 1970 (or, in a database not
+    yet upgraded, as ISO text)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return _EPOCH_DAY + dt.timedelta(days=value)
 
 
 def _moment(text: str | None) -> dt.datetime | None:
@@ -981,7 +1000,8 @@ _STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "ne
 #: this run's clock and rules (``Store.set_overlay``) laid over them
 LIVE = "live_state"
 
-def settled_sql(plans: Mapping[str, Any], grade: str | None, due_by: dt.date | None) -> tuple[str, list] | None:
+def settled_sql(plans: Mapping[str, Any], grade: str | None, due_by: dt.date | None,
+                day: Callable[[dt.date], Any] = dt.date.isoformat) -> tuple[str, list] | None:
     """What makes a stale lead one a read for ``grade`` (or for follow-ups
     due by ``due_by``) can leave alone, as SQL over a stored row ``s``: its
     industry promises that the clock only lowers grades and delays
@@ -990,7 +1010,8 @@ def settled_sql(plans: Mapping[str, Any], grade: str | None, due_by: dt.date | N
     has a grade that cannot rise to ``grade`` (or a follow-up after
     ``due_by``, or none). ``plans`` are the industries'
     :class:`leadcycle.engine.ReadPlan`. None when nothing can be left
-    alone; the caller adds the row's trust (:data:`_TRUSTED`)."""
+    alone; the caller adds the row's trust (:data:`_TRUSTED`). ``day``: a
+    date as the rows keep it (:meth:`Store.day_of`)."""
     if grade is None and due_by is None:
         return None
     parts, args = [], []
@@ -1011,7 +1032,7 @@ def settled_sql(plans: Mapping[str, Any], grade: str | None, due_by: dt.date | N
                     ways.append("coalesce(s.grade, '') = ''")  # the clock grades it no better than decays
         if due_by is not None and plan.due_decays:
             ways.append("(s.next_follow_up IS NULL OR s.next_follow_up > ?)")
-            more.append(due_by.isoformat())
+            more.append(day(due_by))
         if ways:
             parts.append(f"(s.industry = ? AND ({' OR '.join(ways)}))")
             args += [industry, *more]
@@ -1678,7 +1699,7 @@ class Store:
         rules = code(rules_version, give)
         return [(
             s.lead_id, s.industry, s.score, s.grade, s.stage, s.owner,
-            _iso(s.next_follow_up), s.follow_up_kind,
+            self.day_of(s.next_follow_up), s.follow_up_kind,
             # reasons are rendered when asked (show, pool), from the rules
             # at that clock, in the reader's language: none are kept, nor a
             # derived value no list reads, nor a summary (show computes
@@ -1736,7 +1757,7 @@ class Store:
             statement = plan.statement
             cur = self.conn.execute(
                 f"INSERT INTO main.lead_state({', '.join(computed + folded[2:])}) "
-                "SELECT c.lead_id, n.industry, c.score, c.grade, c.stage, c.owner, c.next_follow_up, "
+                f"SELECT c.lead_id, n.industry, c.score, c.grade, c.stage, c.owner, {_DAY_OF_NFU}, "
                 "c.follow_up_kind, NULL, NULL, ?, c.expires_at, c.owner_until, ?, "
                 f"{', '.join('n.' + c for c in folded[2:])} "
                 f"FROM ({statement.sql}) c JOIN temp.lead_state n ON n.lead_id = c.lead_id ORDER BY c.lead_id",
@@ -1849,7 +1870,7 @@ class Store:
                 "reasons", "extra", "computed_at", "expires_at", "owner_until", "rules_version", *folds]
         t = now.isoformat()  # to the microsecond, as the engine compares the clock with a window's end
         sql = (f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(cols)}) "
-               "SELECT c.lead_id, ?, c.score, c.grade, c.stage, c.owner, c.next_follow_up, c.follow_up_kind, NULL, "
+               f"SELECT c.lead_id, ?, c.score, c.grade, c.stage, c.owner, {_DAY_OF_NFU}, c.follow_up_kind, NULL, "
                f"s.extra, ?, NULL, c.owner_until, ?, {', '.join('s.' + c for c in folds)} "
                f"FROM ({plan.statement.sql}) c JOIN main.lead_state s ON s.lead_id = c.lead_id "
                "WHERE s.fold_version = ?")
@@ -1866,7 +1887,7 @@ class Store:
         return State(
             lead_id=row["lead_id"], industry=row["industry"], score=row["score"],
             grade=row["grade"], stage=row["stage"], owner=row["owner"],
-            next_follow_up=dt.date.fromisoformat(nfu) if nfu else None,
+            next_follow_up=date_of(nfu),
             follow_up_kind=row["follow_up_kind"],
             reasons=[Reason.from_json(r) for r in json.loads(row["reasons"] or "[]")],
             extra=(extra := json.loads(row["extra"] or "{}")), kept=tuple(extra),  # what was stored is read
@@ -2064,7 +2085,7 @@ class Store:
         statement, args = plan.everyone, bind(plan.everyone, now.isoformat(), industry)
         cur = self.conn.execute(
             "UPDATE lead_state SET score = c.score, grade = c.grade, stage = c.stage, owner = c.owner, "
-            "next_follow_up = c.next_follow_up, follow_up_kind = c.follow_up_kind, reasons = NULL, "
+            f"next_follow_up = {_DAY_OF_NFU}, follow_up_kind = c.follow_up_kind, reasons = NULL, "
             "computed_at = ?, expires_at = c.expires_at, owner_until = c.owner_until, "
             f"rules_version = ? FROM ({statement.sql}) c "
             "WHERE lead_state.lead_id = c.lead_id AND lead_state.fold_version = ?",
@@ -2153,6 +2174,20 @@ class Store:
             return column
         return f"(SELECT tag FROM versions WHERE code = {column})"
 
+    def day_of(self, day: dt.date | None) -> int | str | None:
+        """A date as ``lead_state.next_follow_up`` keeps it: days since 1970
+        (:meth:`state_compact`), else ISO text."""
+        if day is None:
+            return None
+        return (day - _EPOCH_DAY).days if self.state_compact() else day.isoformat()
+
+    def _nfu_text(self) -> str:
+        """SQL for a state row's next follow-up as ISO text, named as the
+        column (what rows hand on: the API's, the CLI's)."""
+        if not self.state_compact():
+            return "s.next_follow_up"
+        return "date(s.next_follow_up * 86400, 'unixepoch') AS next_follow_up"
+
     def _stamp(self, now: dt.datetime | None) -> int | str | None:
         """A clock as ``lead_state.computed_at`` keeps it (:meth:`state_compact`)."""
         if now is None:
@@ -2217,7 +2252,7 @@ class Store:
             where.append(_SEARCH[q[0]][0].replace("?1", "?"))
             args.append(q[1])
         sql = ("SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, "
-               "l.attributes, s.score, s.grade, s.stage, s.owner, s.next_follow_up, s.follow_up_kind, "
+               f"l.attributes, s.score, s.grade, s.stage, s.owner, {self._nfu_text()}, s.follow_up_kind, "
                "coalesce(s.reasons, '[]') AS reasons, coalesce(s.extra, '{}') AS extra "
                f"FROM leads l JOIN {states} s ON s.lead_id = l.id")
         if where:
@@ -2247,9 +2282,9 @@ class Store:
         mine, more = self._owned_by(owner) if owner is not None else (None, [])
         due = "+s.next_follow_up" if mine is not None and self._deferred else "s.next_follow_up"  # +: no index
         sql = ("SELECT l.id, l.industry, l.name, l.phone, l.created_at, s.grade, s.stage, s.owner, "
-               f"s.next_follow_up, s.follow_up_kind, s.score, s.extra FROM {states} s "
+               f"{self._nfu_text()}, s.follow_up_kind, s.score, s.extra FROM {states} s "
                f"JOIN leads l ON l.id = s.lead_id WHERE {due} <= ?")
-        args: list = [until.isoformat()]
+        args: list = [self.day_of(until)]
         if mine is not None:
             sql += f" AND {mine}"
             args += more
@@ -2262,7 +2297,7 @@ class Store:
         range per owner (every agent when ``owner`` is None)."""
         states = self._states(lay=owner is None)
         sql = ("SELECT l.id, l.industry, l.name, l.phone, l.created_at, s.grade, s.stage, s.owner, "
-               f"s.owner_until, s.next_follow_up FROM {states} s JOIN leads l ON l.id = s.lead_id "
+               f"s.owner_until, {self._nfu_text()} FROM {states} s JOIN leads l ON l.id = s.lead_id "
                "WHERE s.owner_until > ? AND s.owner_until <= ?")
         args: list = [_iso(after), _iso(until)]
         if owner is not None:
@@ -2528,7 +2563,7 @@ class Store:
                 args.append(val)
         cond = (" AND " + " AND ".join(where)) if where else ""
         sql = ("SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, l.attributes, "
-               "s.score, s.grade, s.stage, s.owner, s.next_follow_up, "
+               f"s.score, s.grade, s.stage, s.owner, {self._nfu_text()}, "
                "(SELECT e.agent FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1), "
                "(SELECT e.data FROM events e WHERE e.lead_id = l.id AND e.kind = 'register' ORDER BY e.id LIMIT 1) "
                f"FROM leads l JOIN {states} s ON s.lead_id = l.id WHERE l.id > ?" + cond +
@@ -2555,7 +2590,7 @@ class Store:
         states = self._states()
         match, rank = _SEARCH[kind]
         sql = (f"SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, s.grade, s.stage, s.owner, "
-               f"s.next_follow_up FROM leads l JOIN {states} s ON s.lead_id = l.id WHERE {match}"
+               f"{self._nfu_text()} FROM leads l JOIN {states} s ON s.lead_id = l.id WHERE {match}"
                + (" AND l.industry = ?2" if industry else "") + f" ORDER BY {rank}, l.id LIMIT {int(limit)}")
         args = [text] + ([industry] if industry else [])
         return list(self.db.query(sql, args))

@@ -13,13 +13,14 @@ READS = (["list"], ["show", "3"], ["due"], ["list", "--grade", "A"], ["pool"], [
 
 def text_state_again(path):
     """Make ``path`` a database as the leadcycle before migration m014 left
-    it: ``lead_state``'s moments as ISO text, '[]' and '{}' for empty
+    it: ``lead_state``'s moments and days as ISO text, '[]' and '{}' for empty
     reasons and derived values, versions as their tags, the indexes of
     m001–m011."""
     conn = sqlite3.connect(path)
     cols = ", ".join(_STATE_COLUMNS)
     text = {"computed_at": "strftime('%Y-%m-%dT%H:%M:%S', computed_at, 'unixepoch')",
             "fold_anchor": "strftime('%Y-%m-%dT%H:%M:%S', fold_anchor, 'unixepoch')",
+            "next_follow_up": "date(next_follow_up * 86400, 'unixepoch')",
             "reasons": "coalesce(reasons, '[]')", "extra": "coalesce(extra, '{}')",
             "rules_version": "(SELECT tag FROM versions WHERE code = rules_version)",
             "fold_version": "(SELECT tag FROM versions WHERE code = fold_version)"}
@@ -76,8 +77,9 @@ def test_a_database_from_before_reads_as_it_did_and_its_first_write_converts_it(
     assert list(conn.iterdump()) == before  # reads wrote nothing
     assert runner.invoke(cli, ["--db", demo_copy, "rescore"]).exit_code == 0  # a write: upgrades
     assert conn.execute("SELECT DISTINCT typeof(computed_at), typeof(fold_anchor), typeof(rules_version), "
-                        "typeof(fold_version) FROM lead_state WHERE fold_anchor IS NOT NULL").fetchall() \
-        == [("integer",) * 4]
+                        "typeof(fold_version), typeof(next_follow_up) FROM lead_state "
+                        "WHERE fold_anchor IS NOT NULL AND next_follow_up IS NOT NULL").fetchall() \
+        == [("integer",) * 5]
     assert conn.execute("SELECT count(*) FROM lead_state WHERE reasons = '[]' OR extra = '{}'").fetchone() == (0,)
     for clock in clocks:
         assert outputs(runner, demo_copy, clock) == want[clock], clock
@@ -149,3 +151,25 @@ def test_a_version_no_row_is_stored_under_has_no_code_until_a_write_gives_it_one
     book.close()
     assert runner.invoke(cli, [*lc, "rescore"]).exit_code == 0
     assert len(versions()) == len(before) + 1
+
+
+def test_a_follow_up_day_is_kept_as_a_day_count_on_both_sides_of_1970_and_due_on_its_day():
+    """The next follow-up is kept as days since 1970 (a simulation may
+    start before it): a due list through its day has it, the day before
+    does not, and lists and ``show`` give the date back."""
+    from leadcycle import LeadBook
+
+    for start in (dt.datetime(1969, 12, 20, 10), dt.datetime(2026, 3, 2, 10)):
+        book = LeadBook.create(":memory:", ["realestate"], now=start)
+        book.add_agent("李娜")
+        lead = book.add_lead("realestate", name="王芳", gender="F", phone="13900139000", need="三房",
+                             agent="李娜", attributes={"motivation": "A", "funds": "A"}).lead
+        due = book.record(lead.id).state.next_follow_up
+        assert due is not None
+        kept = book.store.conn.execute("SELECT next_follow_up FROM lead_state WHERE lead_id = ?",
+                                       (lead.id,)).fetchone()[0]
+        assert kept == (due - dt.date(1970, 1, 1)).days
+        assert {r["id"]: r["next_follow_up"] for r in book.list()} == {lead.id: due.isoformat()}
+        assert [r["next_follow_up"] for r in book.store.due_rows(due)] == [due.isoformat()]
+        assert book.store.due_rows(due - dt.timedelta(days=1)) == []
+        book.close()

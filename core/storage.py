@@ -849,8 +849,8 @@ def m013_attribute_places(db: Database) -> None:
 #: whole seconds since 1970 and the next follow-up's day as days since then
 #: (INTEGER affinity: text would keep their digits as characters; a day
 #: count takes two bytes, its date ten), ``reasons`` and ``extra`` NULL
-#: when empty, the versions
-#: of the rules and of the fold's policy as codes of :data:`VERSIONS_TABLE`
+#: when empty, the versions of the rules and of the fold's policy as codes
+#: of :data:`VERSIONS_TABLE`
 STATE_TABLE = (
     "CREATE TABLE lead_state (lead_id INTEGER PRIMARY KEY REFERENCES leads(id), industry TEXT, score REAL, "
     "grade TEXT, stage TEXT, owner TEXT, next_follow_up INTEGER, follow_up_kind TEXT, reasons TEXT, extra TEXT, "

@@ -1111,9 +1111,9 @@ class Store:
         #: where each attribute sits in a lead's stored list
         self.attribute_places = AttributePlaces(self.conn)
         self._live_ready = False
-        #: whether the stored table has every column this program reads
-        #: (None: not looked yet; an older database's lacks some)
-        self._complete: bool | None = None
+        #: ``lead_state``'s columns and their declared types (None: not
+        #: looked yet; an older database's lacks some, or types them so)
+        self._state_cols: dict[str, str] | None = None
         #: bumped whenever this run's overlay may have been lost (a rollback, a
         #: migration) or outdated (a write stored rows for its own clock):
         #: what a LeadBook evaluated into it must be evaluated again
@@ -1127,8 +1127,6 @@ class Store:
         self.before_write = None
         self.migrations: tuple[Migrations, ...] = (core_migrations, *extra_migrations)
         self._schema_ok = False  # checked (and upgraded) since this store was opened
-        self._folds: bool | None = None  # whether lead_state keeps the ownership fold
-        self._compact: bool | None = None  # whether lead_state keeps moments as seconds (m014)
         self._version_codes: dict[str, int] = {}  # version tag → code (m014), as given so far
         self._placed: bool | None = None  # whether leads keep attributes at their keys' places
         #: when the write lock of the open transaction was taken (UTC), else None
@@ -1287,11 +1285,9 @@ class Store:
             raise
         self.conn.execute("COMMIT")
         self._schema_ok = True
-        self._folds = None
-        self._compact = None
+        self._state_cols = None
         self._version_codes = {}
         self._placed = None
-        self._complete = None
         self.restore_guards()
         if applied and self._live_ready:  # the overlay copies lead_state's columns
             self.conn.execute("DROP VIEW IF EXISTS temp.live_state")
@@ -1802,17 +1798,22 @@ class Store:
             return LIVE
         return "main.lead_state"
 
+    def _state_columns(self) -> dict[str, str]:
+        """``lead_state``'s columns and their declared types, read once a
+        store (and again after a migration)."""
+        if self._state_cols is None:
+            self._state_cols = {r[1]: r[2].upper() for r in self.conn.execute("PRAGMA main.table_info(lead_state)")}
+        return self._state_cols
+
     def _stored_complete(self) -> bool:
-        if self._complete is None:
-            have = {r[1] for r in self.conn.execute("PRAGMA main.table_info(lead_state)")}
-            self._complete = set(_STATE_COLUMNS) <= have
-        return self._complete
+        """Whether the stored table has every column this program reads."""
+        return set(_STATE_COLUMNS) <= self._state_columns().keys()
 
     def _create_live(self) -> None:
         # this program's columns, whatever the file has: a read does not
         # upgrade a database an older leadcycle wrote (its first write does),
         # and the columns it lacks read as NULL
-        have = {r[1] for r in self.conn.execute("PRAGMA main.table_info(lead_state)")}
+        have = self._state_columns()
         self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS state_overlay ({', '.join(_STATE_COLUMNS)})")
         self.conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS temp.state_overlay_lead "
                           "ON state_overlay(lead_id)")
@@ -2132,18 +2133,12 @@ class Store:
         """Whether this database keeps the ownership fold as this program
         reads it (migrations m010 and m014: a read of a database not yet
         upgraded evaluates in Python)."""
-        if self._folds is None:
-            self._folds = any(r[1] == "fold_version" for r in self.conn.execute("PRAGMA table_info(lead_state)")) \
-                and self.state_compact()
-        return self._folds
+        return "fold_version" in self._state_columns() and self.state_compact()
 
     def state_compact(self) -> bool:
         """Whether ``lead_state`` keeps its moments as seconds since 1970
         (migration m014), not as ISO text."""
-        if self._compact is None:
-            self._compact = any(r[1] == "computed_at" and r[2].upper() == "INTEGER"
-                                for r in self.conn.execute("PRAGMA table_info(lead_state)"))
-        return self._compact
+        return self._state_columns().get("computed_at") == "INTEGER"
 
     def version_code(self, tag: str | None, give: bool = False) -> int | str | None:
         """The code ``lead_state`` keeps the version ``tag`` under

@@ -336,12 +336,18 @@ def _code_sql(constants: Constants, kinds: Iterable[str]) -> tuple[str, list]:
     return f"({lookup})", unknown
 
 
+#: a facts row's first moment (kept only where it is not the last one),
+#: over the row ``{f}``
+FIRST_AT = "coalesce({f}.first_at, {f}.last_at)"
+
+
 def _fact_sql(constants: Constants, col: str, kind: str) -> tuple[str, list]:
     """One column of the lead's facts row for ``kind``."""
     code = constants.code(kind)
+    value = FIRST_AT.format(f="facts") if col == "first_at" else col
     if code is not None:
-        return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = {code})", []
-    return f"(SELECT {col} FROM facts WHERE lead_id = l.id AND kind = {code_of('?')})", [kind]
+        return f"(SELECT {value} FROM facts WHERE lead_id = l.id AND kind = {code})", []
+    return f"(SELECT {value} FROM facts WHERE lead_id = l.id AND kind = {code_of('?')})", [kind]
 
 
 #: a hundred years of seconds: what a fact's moment is shifted by before

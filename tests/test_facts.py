@@ -108,7 +108,8 @@ def test_facts_kept_as_iso_text_are_not_trusted_and_the_next_write_converts_them
     tallies = book.store.tallies
     book.close()
     with sqlite3.connect(path) as conn:  # the facts as format 2 kept them
-        rows = conn.execute("SELECT f.lead_id, k.name, f.n, strftime('%Y-%m-%dT%H:%M:%S', f.first_at, 'unixepoch'), "
+        rows = conn.execute("SELECT f.lead_id, k.name, f.n, "
+                            "strftime('%Y-%m-%dT%H:%M:%S', coalesce(f.first_at, f.last_at), 'unixepoch'), "
                             "strftime('%Y-%m-%dT%H:%M:%S', f.last_at, 'unixepoch'), f.last_id FROM facts f "
                             "JOIN fact_kinds k ON k.code = f.kind").fetchall()
         conn.execute("DROP TABLE facts")
@@ -138,7 +139,9 @@ def test_facts_kept_as_iso_text_are_not_trusted_and_the_next_write_converts_them
     with book.at(T0 + dt.timedelta(days=3)):
         book.log(lead.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="回访")
     assert book.store.facts_current()
-    assert {t for (t,) in book.store.conn.execute("SELECT DISTINCT typeof(first_at) FROM facts UNION "
+    assert {t for (t,) in book.store.conn.execute("SELECT DISTINCT typeof(last_at) FROM facts UNION "
+                                                  "SELECT DISTINCT typeof(first_at) FROM facts "
+                                                  "WHERE first_at IS NOT NULL UNION "
                                                   "SELECT DISTINCT typeof(kind) FROM facts")} == {"integer"}
     assert book.store.facts_for([lead.id])[lead.id] == expected(book, lead.id)
     after = answers()

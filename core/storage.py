@@ -269,8 +269,14 @@ def chain_hash(prev_hash: str, row: Iterable[Any]) -> str:
 def _as_stored(cols: tuple[str, ...], values: tuple) -> tuple:
     """The values as SQLite hands them back (integer ids, text otherwise),
     so that the hash written is the hash ``verify`` recomputes."""
-    return tuple(None if v is None else int(v) if c in _INTEGER_COLUMNS else str(v)
-                 for c, v in zip(cols, values))
+    return tuple([v if v is None or type(v) is kind else kind(v) for kind, v in zip(_stored_kinds(cols), values)])
+
+
+@functools.cache
+def _stored_kinds(cols: tuple[str, ...]) -> tuple[type, ...]:
+    """What each of a chained table's columns is stored as (:func:`_as_stored`):
+    decided once a table, not for every value of every row."""
+    return tuple(int if c in _INTEGER_COLUMNS else str for c in cols)
 
 
 #: stored JSON: one encoder for every value (``json.dumps`` with options builds one per call).
@@ -354,7 +360,7 @@ def _places_json(places: Mapping[str, int], attributes: Mapping[str, Any]) -> st
     """``attributes`` as the list ``places`` lays out (every key has one)."""
     if not attributes:
         return "[]"
-    values: list = [None] * (max(places[k] for k in attributes) + 1)
+    values: list = [None] * (max(map(places.__getitem__, attributes)) + 1)
     for key, value in attributes.items():
         values[places[key]] = value
     return _JSON.encode(values)
@@ -907,7 +913,12 @@ def _names(migrations: Migrations) -> list[str]:
 def _event_values(e: Event, recorded: str | None = None) -> tuple:
     """An event's stored columns after ``id``; ``recorded``: when it is
     written (:func:`_recorded_now`, read once for a batch written at once)."""
-    return (e.lead_id, e.kind, _iso(e.at), e.agent, _json(e.data), e.note, recorded or _recorded_now())
+    return (e.lead_id, e.kind, _moment_text(e.at), e.agent, _json(e.data), e.note, recorded or _recorded_now())
+
+
+#: :func:`_iso` of the moments a bulk write stores, each distinct one written
+#: once: an import's thousands of rows share a few hundred visit dates
+_moment_text = functools.lru_cache(maxsize=1 << 12, typed=True)(_iso)
 
 
 _STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up",
@@ -2309,7 +2320,7 @@ class Store:
             "INSERT INTO leads(id, industry, name, gender, phone, need, created_at, attributes, search) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(lead.id, lead.industry, lead.name, lead.gender, lead.phone, lead.need,
-              _iso(lead.created_at), encode(lead.attributes), search_key(lead.name)) for lead in leads])
+              _moment_text(lead.created_at), encode(lead.attributes), search_key(lead.name)) for lead in leads])
 
     def append_events_bulk(self, events: list[Event]) -> list[int]:
         """Append a batch in order, chained as one run (one head read, one

@@ -71,6 +71,7 @@ from .errors import LeadcycleError
 from .model import AGENT_LABEL, Event, Industry, Lead, _EXCEL_EPOCH, parse_date
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 from .spool import Spool
+from .storage import Encoder
 from .i18n import M_, N_
 
 # ------------------------------------------------------------------ headers
@@ -487,7 +488,7 @@ class _Reading:
 
 #: row keys' JSON (one encoder for every row: ``json.dumps`` with options makes one per
 #: call; a row's cells are never a cycle, so the check for one is left out: the same text)
-_KEY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
+_KEY_JSON = Encoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
 
 
 @functools.lru_cache(maxsize=1 << 12)

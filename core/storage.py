@@ -250,8 +250,29 @@ def _backfill_chain(conn: sqlite3.Connection, table: str, batch: int = 20_000) -
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"chain:{table}", f"{head} {prev}"))
 
 
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
-                              default=lambda v: f"<{type(v).__name__}:{v!r}>")  # a row: never a cycle
+class Encoder(json.JSONEncoder):
+    """A :class:`json.JSONEncoder` made once for many values, that makes its
+    C encoder once too: ``encode`` makes one per call (and a float formatter),
+    about a tenth of the time a register row's small values take. The text is
+    the same; only an encoder without the circular check or an indent, where
+    the C encoder exists, takes the short way."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        make = json.encoder.c_make_encoder
+        self._once = None if make is None or self.check_circular or self.indent is not None else make(
+            None, self.default, json.encoder.encode_basestring_ascii if self.ensure_ascii
+            else json.encoder.encode_basestring, None, self.key_separator, self.item_separator,
+            self.sort_keys, self.skipkeys, self.allow_nan)
+
+    def encode(self, o: Any) -> str:
+        if self._once is None or isinstance(o, str):
+            return super().encode(o)
+        return "".join(self._once(o, 0))
+
+
+_CANONICAL = Encoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
+                     default=lambda v: f"<{type(v).__name__}:{v!r}>")  # a row: never a cycle
 
 
 def canonical(row: Iterable[Any]) -> str:
@@ -283,7 +304,7 @@ def _stored_kinds(cols: tuple[str, ...]) -> tuple[type, ...]:
 #: No circular-reference check: what is stored comes from cells, options and JSON, never
 #: a cycle, and the check (an id per container into a dict) was half the time an
 #: event's data took to encode; the text is the same
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, check_circular=False)
+_JSON = Encoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, check_circular=False)
 
 
 def _json(value: Any) -> str:
@@ -403,7 +424,7 @@ class AttributePlaces:
 
     def encode(self, attributes: Mapping[str, Any]) -> str:
         """The stored list of ``attributes``, giving a new key the next free place."""
-        if any(k not in self.places for k in attributes):
+        if not self.places.keys() >= attributes.keys():  # a key with no place yet
             self.give(attributes)
         return _places_json(self.places, attributes)
 

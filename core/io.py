@@ -621,17 +621,17 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     forms = {name: _register_forms(ind) for name, ind in industries.items()}
     readings_cells = {id(r): _AttributeCells(r, forms, zone, register.date1904) for r in readings}
 
-    def normalise(src: _Source) -> _Row:
+    def normalise(src: _Source, now: dt.datetime) -> _Row:
         """The row validated and normalised as ``lead add`` would, with its
-        content key; what depends on the database or the clock is
-        :func:`check`'s."""
+        content key, at ``now`` (the clock of its batch's transaction, the
+        moment of its write lock, read once a batch); what depends on the
+        database or the clock is :func:`check`'s."""
         problem = row_problem(src.cells, src.reading.headers, register.delimiter)
         if problem:
             raise problem
         reading = src.reading
         values: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
-        now = book.now  # called inside the batch's transaction: the moment of its write lock
         converted = None if reading.profile.combine else readings_cells[id(reading)]
         for target, value in _row_values(src, None if converted is None else converted.core):
             if target in CORE_TARGETS:
@@ -689,8 +689,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
                     row_key(ind_name, phone, name, gender, need, attrs_clean, registered, who, channel,
                             relation, note), src.sheet, src)
 
-    def check(r: _Row) -> None:
-        now = book.now
+    def check(r: _Row, now: dt.datetime) -> None:
         if r.at > now:
             raise LeadcycleError(N_("visit date {at} is after the clock "
                                     "({now}); check the date or give --now"),
@@ -972,7 +971,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
         rows: list[_Row] = []
         for src in batch:
             try:
-                rows.append(normalise(src))
+                rows.append(normalise(src, now))
             except LeadcycleError as e:
                 result.tally(src.sheet, "rejected")
                 rejects.add(src, str(e))
@@ -983,7 +982,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                 result.tally(r.sheet, "skipped")
                 continue
             try:
-                check(r)
+                check(r, now)
             except LeadcycleError as e:
                 result.tally(r.sheet, "rejected")
                 rejects.add(r.src, str(e))

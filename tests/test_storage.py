@@ -134,3 +134,16 @@ def test_an_encoder_made_once_writes_what_json_writes(value, sort_keys, ensure_a
     checked = Encoder(ensure_ascii=ensure_ascii, sort_keys=sort_keys)  # the standard way
     assert checked._once is None
     assert checked.encode(value) == json.JSONEncoder(ensure_ascii=ensure_ascii, sort_keys=sort_keys).encode(value)
+
+
+def test_an_encoder_made_once_asks_its_default_for_other_values():
+    """A row key's dates and a chained row's odd values go through the
+    encoder's ``default``, as json's own encoder sends them."""
+    import datetime as dt
+
+    value = [dt.date(2026, 3, 5), {"b": dt.datetime(2026, 3, 5, 10), "a": {1, 2} - {1, 2}}]
+    for default in (str, lambda v: f"<{type(v).__name__}:{v!r}>"):
+        options = dict(ensure_ascii=False, separators=(",", ":"), check_circular=False, default=default)
+        assert Encoder(**options).encode(value) == json.JSONEncoder(**options).encode(value)
+    with pytest.raises(TypeError):
+        Encoder(check_circular=False).encode([dt.date(2026, 3, 5)])

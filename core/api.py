@@ -778,8 +778,9 @@ class LeadBook:
         now, version = self.now, self.rules_version
         engine_leads: list[int] = []
         compiled: dict[str, list[tuple[int, Fold]]] = {}
+        plans = {industry: self._read_plan(industry) for industry in {lead.industry for lead, _ in new}}
         for lead, events in new:
-            plan = self._read_plan(lead.industry)
+            plan = plans[lead.industry]
             if plan is None or plan.kept or any(e.at > now for e in events):
                 engine_leads.append(lead.id)
                 continue
@@ -792,7 +793,7 @@ class LeadBook:
             # what the statement does not compute: the fold it reads the owner from
             compiled.setdefault(lead.industry, []).append((lead.id, ownership.fold_of(events, plan.rules.ownership)))
         for industry, folds in compiled.items():
-            self.store.save_new_states(self._read_plan(industry), now, industry, version, folds)
+            self.store.save_new_states(plans[industry], now, industry, version, folds)
         if engine_leads:
             self._reproject(engine_leads, explain=False)
 

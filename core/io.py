@@ -71,6 +71,7 @@ from .errors import LeadcycleError
 from .model import AGENT_LABEL, Event, Industry, Lead, _EXCEL_EPOCH, parse_date
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 from .spool import Spool
+from .storage import Encoder
 from .i18n import M_, N_
 
 # ------------------------------------------------------------------ headers
@@ -487,7 +488,14 @@ class _Reading:
 
 #: row keys' JSON (one encoder for every row: ``json.dumps`` with options makes one per
 #: call; a row's cells are never a cycle, so the check for one is left out: the same text)
-_KEY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
+_KEY_JSON = Encoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _to_second(moment: dt.datetime) -> str:
+    """A moment as ISO text to the second, each distinct one written once
+    (a register's rows share a few hundred visit dates)."""
+    return moment.isoformat(timespec="seconds")
 
 
 def row_key(industry: str, phone: str, name: str, gender: str, need: str, attributes: dict,
@@ -501,7 +509,7 @@ def row_key(industry: str, phone: str, name: str, gender: str, need: str, attrib
     row's own date (``None`` when the row has none, never the clock: a
     register without dates imported again tomorrow is not a new visit)."""
     content = [industry, phone, name, gender, need, sorted(attributes.items()),
-               None if registered is None else registered.isoformat(timespec="seconds"),
+               None if registered is None else _to_second(registered),
                agent, channel, relation, note]
     text = _KEY_JSON.encode(content)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
@@ -613,17 +621,17 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     forms = {name: _register_forms(ind) for name, ind in industries.items()}
     readings_cells = {id(r): _AttributeCells(r, forms, zone, register.date1904) for r in readings}
 
-    def normalise(src: _Source) -> _Row:
+    def normalise(src: _Source, now: dt.datetime) -> _Row:
         """The row validated and normalised as ``lead add`` would, with its
-        content key; what depends on the database or the clock is
-        :func:`check`'s."""
+        content key, at ``now`` (the clock of its batch's transaction, the
+        moment of its write lock, read once a batch); what depends on the
+        database or the clock is :func:`check`'s."""
         problem = row_problem(src.cells, src.reading.headers, register.delimiter)
         if problem:
             raise problem
         reading = src.reading
         values: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
-        now = book.now  # called inside the batch's transaction: the moment of its write lock
         converted = None if reading.profile.combine else readings_cells[id(reading)]
         for target, value in _row_values(src, None if converted is None else converted.core):
             if target in CORE_TARGETS:
@@ -681,8 +689,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
                     row_key(ind_name, phone, name, gender, need, attrs_clean, registered, who, channel,
                             relation, note), src.sheet, src)
 
-    def check(r: _Row) -> None:
-        now = book.now
+    def check(r: _Row, now: dt.datetime) -> None:
         if r.at > now:
             raise LeadcycleError(N_("visit date {at} is after the clock "
                                     "({now}); check the date or give --now"),
@@ -964,7 +971,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
         rows: list[_Row] = []
         for src in batch:
             try:
-                rows.append(normalise(src))
+                rows.append(normalise(src, now))
             except LeadcycleError as e:
                 result.tally(src.sheet, "rejected")
                 rejects.add(src, str(e))
@@ -975,7 +982,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                 result.tally(r.sheet, "skipped")
                 continue
             try:
-                check(r)
+                check(r, now)
             except LeadcycleError as e:
                 result.tally(r.sheet, "rejected")
                 rejects.add(r.src, str(e))
@@ -1045,7 +1052,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                         changes["need"] = r.need
                     if r.gender != lead.gender:
                         changes["gender"] = r.gender
-                    stamp = r.at.isoformat(timespec="seconds")
+                    stamp = _to_second(r.at)
                     # a row saying only what the lead already says (an export read back) is
                     # unchanged, however old its visit date: nothing is back-filled
                     if not changes and (target, stamp) in contacts:
@@ -1088,7 +1095,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
             new_leads[lead_id] = (lead, [])
             add(lead_id, register)
             by_phone.setdefault((r.industry, r.phone), []).append([lead_id, r.name])
-            contacts.add((lead_id, r.at.isoformat(timespec="seconds")))
+            contacts.add((lead_id, _to_second(r.at)))
             result.tally(r.sheet, "imported")
             keys.append((r.key, lead_id, "imported", r.row_no))
 

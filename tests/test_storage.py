@@ -1,14 +1,17 @@
 """The storage module: migrations, the append-only log, foreign files."""
 
+import json
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from leadcycle import LeadBook
 from leadcycle.errors import LeadcycleError
 from leadcycle.model import Event
-from leadcycle.storage import APPLICATION_ID, Store, core_migrations
+from leadcycle.storage import APPLICATION_ID, Encoder, Store, core_migrations
 
 
 def test_core_migrations_on_a_fresh_database():
@@ -111,3 +114,36 @@ def test_bulk_work_has_a_larger_cache_and_gives_it_back(fresh_db):
     assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == before
     fresh_db.rescore()
     assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == before
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON_VALUES, sort_keys=st.booleans(), ensure_ascii=st.booleans())
+def test_an_encoder_made_once_writes_what_json_writes(value, sort_keys, ensure_ascii):
+    """Stored JSON, row keys and the hash chain's text are written by
+    ``Encoder``, which makes its C encoder once: the same text as
+    ``json.JSONEncoder`` (NaN, infinities, non-ASCII text, nesting, a bare
+    string), and the circular check's way still works."""
+    options = dict(ensure_ascii=ensure_ascii, separators=(",", ":"), sort_keys=sort_keys, check_circular=False)
+    assert Encoder(**options).encode(value) == json.JSONEncoder(**options).encode(value)
+    checked = Encoder(ensure_ascii=ensure_ascii, sort_keys=sort_keys)  # the standard way
+    assert checked._once is None
+    assert checked.encode(value) == json.JSONEncoder(ensure_ascii=ensure_ascii, sort_keys=sort_keys).encode(value)
+
+
+def test_an_encoder_made_once_asks_its_default_for_other_values():
+    """A row key's dates and a chained row's odd values go through the
+    encoder's ``default``, as json's own encoder sends them."""
+    import datetime as dt
+
+    value = [dt.date(2026, 3, 5), {"b": dt.datetime(2026, 3, 5, 10), "a": {1, 2} - {1, 2}}]
+    for default in (str, lambda v: f"<{type(v).__name__}:{v!r}>"):
+        options = dict(ensure_ascii=False, separators=(",", ":"), check_circular=False, default=default)
+        assert Encoder(**options).encode(value) == json.JSONEncoder(**options).encode(value)
+    with pytest.raises(TypeError):
+        Encoder(check_circular=False).encode([dt.date(2026, 3, 5)])

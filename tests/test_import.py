@@ -338,6 +338,39 @@ def test_the_spool_merges_its_runs_in_order():
             assert list(s) == sorted(items)
 
 
+def test_the_spool_merges_at_most_fan_in_runs_at_once_however_many_it_spilled(monkeypatch):
+    """Runs beyond FAN_IN are first merged into longer runs, so the final
+    merge (and each pass) holds a chunk of at most FAN_IN runs: memory does
+    not grow with the register. On both sides of the fan-in."""
+    import heapq
+    import random
+
+    from leadcycle import spool
+    from leadcycle.spool import Spool
+
+    monkeypatch.setattr(spool, "FAN_IN", 3)
+    widest = []
+    merge = heapq.merge
+
+    def counted(*runs, **kw):
+        widest.append(len(runs))
+        return merge(*runs, **kw)
+
+    monkeypatch.setattr(spool.heapq, "merge", counted)
+    rng = random.Random(5)
+    items = [(rng.randrange(40), i) for i in range(100)]
+    for run in (34, 25, 10, 1):  # 3 runs (the fan-in), 4 (one beyond), 10, 100
+        widest.clear()
+        with Spool(run) as s:
+            for item in items:
+                s.add(item)
+            assert len(s._files) == len(items) // run  # spilled; the rest is still in memory
+            assert list(s) == sorted(items)
+        runs = -(-len(items) // run)
+        assert max(widest) <= 3
+        assert (len(widest) > 1) == (runs > 3)  # merged in passes only beyond the fan-in
+
+
 def test_row_dated_before_the_leads_last_event_in_the_database_is_rejected(office, db_path, tmp_path):
     first = write(tmp_path, "a.csv", ["张伟,男,13800138000,三房,2026-03-03,李娜,,"])
     assert office("import", first, "--industry", "realestate", now=NOW).exit_code == 0

@@ -23,7 +23,7 @@ import attrs
 
 from . import actors, claims, correct, corrections, engine, names, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
-from .model import Added, Agent, Event, Fold, Industry, Label, Lead, Reason, State
+from .model import Added, Agent, Event, Fold, Industry, Lead, Reason, State
 from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings

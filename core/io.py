@@ -68,7 +68,7 @@ from . import cells, engine, names, profiles, registers
 from .cells import FORMULA_START, from_spreadsheet_text, spreadsheet_text  # from_…: re-exported
 from .api import LeadBook, coerce_attributes, family_names, validate_registration
 from .errors import LeadcycleError
-from .model import AGENT_LABEL, Event, Industry, Lead, _EXCEL_EPOCH, parse_date
+from .model import AGENT_LABEL, Event, Industry, Lead
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 from .spool import Spool
 from .storage import Encoder

@@ -489,7 +489,7 @@ def compile_stage(ladder) -> tuple[str, list]:
     requirements hold; advanced — the stage the last ``stage`` event
     entered (``_stage_entered``), else the first."""
     if ladder.mode != "computed":
-        return f"coalesce(_stage_entered, ?)", [ladder.stages[0].name]
+        return "coalesce(_stage_entered, ?)", [ladder.stages[0].name]
     whens, args = [], []
     ordered = [s for s in ladder.stages if s.terminal and s.requires] + \
         [s for s in reversed(ladder.stages) if not s.terminal]

@@ -71,7 +71,7 @@ from .errors import LeadcycleError
 from .model import AGENT_LABEL, Event, Industry, Lead
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 from .spool import Spool
-from .storage import Encoder
+from .storage import Encoder, moment_text
 from .i18n import M_, N_
 
 # ------------------------------------------------------------------ headers
@@ -491,13 +491,6 @@ class _Reading:
 _KEY_JSON = Encoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
 
 
-@functools.lru_cache(maxsize=1 << 12)
-def _to_second(moment: dt.datetime) -> str:
-    """A moment as ISO text to the second, each distinct one written once
-    (a register's rows share a few hundred visit dates)."""
-    return moment.isoformat(timespec="seconds")
-
-
 def row_key(industry: str, phone: str, name: str, gender: str, need: str, attributes: dict,
             registered: dt.datetime | None, agent: str | None, channel: str, relation: str | None,
             note: str | None) -> str:
@@ -509,7 +502,7 @@ def row_key(industry: str, phone: str, name: str, gender: str, need: str, attrib
     row's own date (``None`` when the row has none, never the clock: a
     register without dates imported again tomorrow is not a new visit)."""
     content = [industry, phone, name, gender, need, sorted(attributes.items()),
-               None if registered is None else _to_second(registered),
+               None if registered is None else moment_text(registered),
                agent, channel, relation, note]
     text = _KEY_JSON.encode(content)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
@@ -1052,7 +1045,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                         changes["need"] = r.need
                     if r.gender != lead.gender:
                         changes["gender"] = r.gender
-                    stamp = _to_second(r.at)
+                    stamp = moment_text(r.at)
                     # a row saying only what the lead already says (an export read back) is
                     # unchanged, however old its visit date: nothing is back-filled
                     if not changes and (target, stamp) in contacts:
@@ -1095,7 +1088,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
             new_leads[lead_id] = (lead, [])
             add(lead_id, register)
             by_phone.setdefault((r.industry, r.phone), []).append([lead_id, r.name])
-            contacts.add((lead_id, _to_second(r.at)))
+            contacts.add((lead_id, moment_text(r.at)))
             result.tally(r.sheet, "imported")
             keys.append((r.key, lead_id, "imported", r.row_no))
 

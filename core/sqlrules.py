@@ -38,8 +38,9 @@ DIALECTS: dict[str, dict[str, str]] = {
         "epoch": ("unixepoch({x})" if sqlite3.sqlite_version_info >= (3, 38)
                   else "CAST(strftime('%s', {x}) AS INTEGER)"),
         "moment": "strftime('%Y-%m-%dT%H:%M:%S', {x}, 'unixepoch')",
-        # a date's day count since 1970 (ISO text; NULL stays NULL)
+        # a date's day count since 1970 (ISO text; NULL stays NULL), and back
         "day": "CAST(julianday(date({x})) - 2440587.5 AS INTEGER)",
+        "date": "date({x} * 86400, 'unixepoch')",
         "ids": "SELECT value FROM json_each(?)",
         # a scalar maximum of several values (SQLite's max() of one
         # argument is the aggregate: the compiler always gives two or more)
@@ -735,6 +736,21 @@ def moment_of(seconds: int | str | None) -> dt.datetime | None:
     return _EPOCH + dt.timedelta(seconds=seconds)
 
 
+def day_count(day: dt.date) -> int:
+    """A date as days since 1970 (negative before it)."""
+    return (day - _EPOCH.date()).days
+
+
+def date_of(value: int | str | None) -> dt.date | None:
+    """The date a column keeps as days since 1970 (or, in a database not
+    yet upgraded, as ISO text)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return _EPOCH.date() + dt.timedelta(days=value)
+
+
 def clock_args(now: str | dt.datetime) -> dict:
     """What the clock markers (``NOW``, ``NOW_EPOCH``, ``TODAY``) stand for
     at ``now`` (ISO text, or a naive datetime as the clock reads)."""
@@ -743,7 +759,7 @@ def clock_args(now: str | dt.datetime) -> dict:
             # whole seconds: a fact's moment (to the second) is at or before
             # the clock exactly when it is at or before its whole second
             NOW_EPOCH: epoch_of(moment),
-            TODAY: (moment.date() - _EPOCH.date()).days}
+            TODAY: day_count(moment.date())}
 
 
 # ------------------------------------------------------------- ownership

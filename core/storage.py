@@ -59,7 +59,7 @@ from .errors import LeadcycleError, NotFound
 from .model import Agent, Event, Lead, Reason, State, Tally
 from .rules import Cond
 from .sqlrules import (DIALECT, FIRST_AT, LOGGED, LOGGED_CODE, NOW_EPOCH, Constants, attribute_sql, clock_args,
-                       code_of, data_cond_sql, epoch_of, moment_of)
+                       code_of, data_cond_sql, date_of, day_count, epoch_of, moment_of)
 from .search import search_key
 from .i18n import M_, N_, Message
 
@@ -555,10 +555,19 @@ def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts
     selects.append(f"SELECT lead_id, '{LOGGED}', count(*), {DIALECT['epoch'].format(x='min(at)')}, "
                    f"{DIALECT['epoch'].format(x='max(at)')}, max(id) FROM events WHERE 1{scope} GROUP BY lead_id")
     args += [_SCOPE] if one_lead_set else []
-    sql = (f"INSERT INTO {table}(lead_id, kind, n, first_at, last_at, last_id) "
-           f"WITH {', '.join(ctes)}, r(lead_id, kind, n, f, l, i) AS ({' UNION ALL '.join(selects)}) "
-           f"SELECT r.lead_id, {code_of('r.kind')}, r.n, nullif(r.f, r.l), r.l, r.i FROM r")
-    return sql, args
+    ctes.append(_rows_cte(selects))
+    return f"INSERT INTO {table}(lead_id, kind, n, first_at, last_at, last_id) WITH {', '.join(ctes)} {_ROWS}", args
+
+
+def _rows_cte(selects: list[str]) -> str:
+    """The facts rows ``selects`` give (lead, kind or @tally name, n,
+    first, last, last id), as the CTE ``r`` that :data:`_ROWS` reads."""
+    return f"r(lead_id, kind, n, f, l, i) AS ({' UNION ALL '.join(selects)})"
+
+
+#: the facts rows of ``r`` as ``facts`` keeps them: the kind by its code,
+#: no first moment where it is the last
+_ROWS = f"SELECT r.lead_id, {code_of('r.kind')} AS code, r.n, nullif(r.f, r.l), r.l, r.i FROM r"
 
 
 #: the table of kept facts (:func:`m009_facts` creates it, a full rebuild
@@ -647,9 +656,9 @@ def _rebuild_sql(tallies: Iterable[Tally]) -> list[tuple[str, list]]:
         args += ["@" + tally.name, *more]
     # one sort of the rows (not of the events): the new table is then
     # filled in its key's order, page after page
-    ctes.append(f"r(lead_id, kind, n, f, l, i) AS ({' UNION ALL '.join(selects)})")
+    ctes.append(_rows_cte(selects))
     rows = (f"INSERT INTO facts(lead_id, kind, n, first_at, last_at, last_id) WITH {', '.join(ctes)} "
-            f"SELECT r.lead_id, {code_of('r.kind')} AS code, r.n, nullif(r.f, r.l), r.l, r.i FROM r ORDER BY 1, 2")
+            f"{_ROWS} ORDER BY 1, 2")
     return [*fill, (rows, args), (f"DROP TABLE {log}", [])]
 
 
@@ -965,20 +974,9 @@ def _recorded_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-_EPOCH_DAY = dt.date(1970, 1, 1)
 #: a compiled statement's next follow-up (ISO text, ``c``) as a state row
 #: keeps it
 _DAY_OF_NFU = DIALECT["day"].format(x="c.next_follow_up")
-
-
-def date_of(value: int | str | None) -> dt.date | None:
-    """A date a state row keeps as days since 1970 (or, in a database not
-    yet upgraded, as ISO text)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value)
-    return _EPOCH_DAY + dt.timedelta(days=value)
 
 
 def _moment(text: str | None) -> dt.datetime | None:
@@ -1019,12 +1017,12 @@ def _names(migrations: Migrations) -> list[str]:
 def _event_values(e: Event, recorded: str | None = None) -> tuple:
     """An event's stored columns after ``id``; ``recorded``: when it is
     written (:func:`_recorded_now`, read once for a batch written at once)."""
-    return (e.lead_id, e.kind, _moment_text(e.at), e.agent, _json(e.data), e.note, recorded or _recorded_now())
+    return (e.lead_id, e.kind, moment_text(e.at), e.agent, _json(e.data), e.note, recorded or _recorded_now())
 
 
-#: :func:`_iso` of the moments a bulk write stores, each distinct one written
+#: a moment as stored (ISO text to the second), each distinct one written
 #: once: an import's thousands of rows share a few hundred visit dates
-_moment_text = functools.lru_cache(maxsize=1 << 12, typed=True)(_iso)
+moment_text = functools.lru_cache(maxsize=1 << 12, typed=True)(_iso)
 
 
 _STATE_COLUMNS = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up",
@@ -1529,7 +1527,7 @@ class Store:
         if not self.folds_ready() or not self.facts_current():
             return {}
         ids = json.dumps(sorted(set(lead_ids)))
-        cols = ", ".join("s." + c for c, _ in FOLD_COLUMNS).replace("s.fold_version", self._tag_of("s.fold_version"))
+        cols = self._fold_columns()
         out = {}
         for lead_id, industry, owner, anchor, dealt, until, to, at, version in self.conn.execute(
                 f"SELECT s.lead_id, s.industry, {cols} FROM lead_state s WHERE s.lead_id IN ({DIALECT['ids']}) "
@@ -2205,19 +2203,25 @@ class Store:
             return column
         return f"(SELECT tag FROM versions WHERE code = {column})"
 
+    def _fold_columns(self) -> str:
+        """SQL for a stored row ``s``'s ``FOLD_COLUMNS``, its policy's
+        version as the tag (what :func:`fold_values` compares with)."""
+        return ", ".join(self._tag_of("s.fold_version") if c == "fold_version" else f"s.{c}"
+                         for c, _ in FOLD_COLUMNS)
+
     def day_of(self, day: dt.date | None) -> int | str | None:
         """A date as ``lead_state.next_follow_up`` keeps it: days since 1970
         (:meth:`state_compact`), else ISO text."""
         if day is None:
             return None
-        return (day - _EPOCH_DAY).days if self.state_compact() else day.isoformat()
+        return day_count(day) if self.state_compact() else day.isoformat()
 
     def _nfu_text(self) -> str:
         """SQL for a state row's next follow-up as ISO text, named as the
         column (what rows hand on: the API's, the CLI's)."""
         if not self.state_compact():
             return "s.next_follow_up"
-        return "date(s.next_follow_up * 86400, 'unixepoch') AS next_follow_up"
+        return f"{DIALECT['date'].format(x='s.next_follow_up')} AS next_follow_up"
 
     def _stamp(self, now: dt.datetime | None) -> int | str | None:
         """A clock as ``lead_state.computed_at`` keeps it (:meth:`state_compact`)."""
@@ -2504,7 +2508,7 @@ class Store:
             "INSERT INTO leads(id, industry, name, gender, phone, need, created_at, attributes, search) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(lead.id, lead.industry, lead.name, lead.gender, lead.phone, lead.need,
-              _moment_text(lead.created_at), encode(lead.attributes), search_key(lead.name)) for lead in leads])
+              moment_text(lead.created_at), encode(lead.attributes), search_key(lead.name)) for lead in leads])
 
     def append_events_bulk(self, events: list[Event]) -> list[int]:
         """Append a batch in order, chained as one run (one head read, one
@@ -2994,10 +2998,9 @@ class Verifier:
         if self.owner_fold is None or not self.store.folds_ready():
             return Check("owner folds", True, M_("no ownership folds kept yet (the first write adds them)"), 0)
         cols = [c for c, _ in FOLD_COLUMNS]
-        kept = ", ".join("s." + c for c in cols).replace("s.fold_version", self.store._tag_of("s.fold_version"))
         leads = self.conn.execute(
             "SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, l.attributes, "
-            f"{kept} FROM leads l JOIN lead_state s ON s.lead_id = l.id "
+            f"{self.store._fold_columns()} FROM leads l JOIN lead_state s ON s.lead_id = l.id "
             "WHERE s.fold_version IS NOT NULL ORDER BY l.id")
         events = itertools.groupby(self.conn.execute(
             "SELECT id, lead_id, kind, at, agent, data, note FROM events ORDER BY lead_id, id"),

@@ -53,6 +53,19 @@ class Label:
         return cls(value["en"], value.get("zh", value["en"]))
 
 
+def as_tuple(values) -> tuple:
+    """A field's values as a tuple: the converter of every tuple field. (A
+    Python function: attrs reads a converter's signature, and a builtin's,
+    ``tuple``'s, is parsed from its text — a tenth of ``--help``'s start-up
+    over the model's and the rules' fields.)"""
+    return tuple(values)
+
+
+def as_bool(value) -> bool:
+    """``bool`` as a converter (see :func:`as_tuple`)."""
+    return bool(value)
+
+
 def _to_label(value: Label | tuple | str) -> Label:
     if isinstance(value, Label):
         return value
@@ -312,8 +325,8 @@ class Tally:
     clock nor the settings."""
 
     name: str = attrs.field(validator=_identifier)
-    kinds: tuple[str, ...] = attrs.field(converter=tuple)
-    where: tuple = attrs.field(default=(), converter=tuple)
+    kinds: tuple[str, ...] = attrs.field(converter=as_tuple)
+    where: tuple = attrs.field(default=(), converter=as_tuple)
     match: str = attrs.field(default="all", validator=attrs.validators.in_(("all", "any")))
     after: str | None = None
     anchor: str = attrs.field(default="first", validator=attrs.validators.in_(("first", "last")))
@@ -329,7 +342,7 @@ class EventKind:
 
     name: str = attrs.field(validator=_identifier)
     label: Label = attrs.field(converter=_to_label)
-    fields: tuple[Field, ...] = attrs.field(default=(), converter=tuple)
+    fields: tuple[Field, ...] = attrs.field(default=(), converter=as_tuple)
     help: Label | None = attrs.field(
         default=None, converter=attrs.converters.optional(_to_label)
     )
@@ -423,8 +436,8 @@ class Industry:
 
     name: str = attrs.field(validator=_identifier)
     label: Label = attrs.field(converter=_to_label)
-    fields: tuple[Field, ...] = attrs.field(default=(), converter=tuple)
-    event_kinds: tuple[EventKind, ...] = attrs.field(default=(), converter=tuple)
+    fields: tuple[Field, ...] = attrs.field(default=(), converter=as_tuple)
+    event_kinds: tuple[EventKind, ...] = attrs.field(default=(), converter=as_tuple)
     grades: tuple[Choice, ...] = attrs.field(
         default=(
             Choice("A", Label("A: buys soon", "A类：近期可成交")),
@@ -438,7 +451,7 @@ class Industry:
         default=None, converter=attrs.converters.optional(_to_label)
     )
     #: the groups of events its rules count (:class:`Tally`)
-    tallies: tuple[Tally, ...] = attrs.field(default=(), converter=tuple)
+    tallies: tuple[Tally, ...] = attrs.field(default=(), converter=as_tuple)
     #: what the industry calls the agent who receives and follows a lead
     #: (置业顾问, 销售, 客户经理): export headers and sheets use it
     agent_label: Label = attrs.field(default=AGENT_LABEL, converter=_to_label)
@@ -470,8 +483,8 @@ def _to_dt(value) -> dt.datetime:
 class Agent:
     name: str
     team: str | None = None
-    is_manager: bool = attrs.field(default=False, converter=bool)
-    active: bool = attrs.field(default=True, converter=bool)
+    is_manager: bool = attrs.field(default=False, converter=as_bool)
+    active: bool = attrs.field(default=True, converter=as_bool)
     created_at: str | None = None
     away: str | None = None  # None, "personal", "business", "with_client"
     #: agent, manager or admin (see :mod:`leadcycle.auth`); a manager's
@@ -563,7 +576,7 @@ class State:
     owner: str | None = None
     next_follow_up: dt.datetime | None = None
     follow_up_kind: str | None = None
-    reasons: tuple[Reason, ...] = attrs.field(default=(), converter=tuple)
+    reasons: tuple[Reason, ...] = attrs.field(default=(), converter=as_tuple)
     computed_at: dt.datetime | None = None
     #: the earliest moment the clock alone may change this projection
     expires_at: dt.datetime | None = None
@@ -572,7 +585,7 @@ class State:
     #: the extras lists or reports read from the stored state (a
     #: ``Feature`` ``listed`` or ``stored``): the only ones stored; ``show``
     #: computes the others
-    kept: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    kept: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
     #: when the owner's protection period runs out (None without an owner)
     owner_until: dt.datetime | None = None
     #: the ownership fold after the last event, and a signature of the

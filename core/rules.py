@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 import attrs
 
-from .model import Label, Reason, _to_label
+from .model import Label, Reason, _to_label, as_tuple
 
 GRADE_ORDER = ("A", "B", "C", "D")
 
@@ -156,7 +156,7 @@ class Adjustment:
     name: str
     label: Label = attrs.field(converter=_to_label)
     feature: str
-    bands: tuple[tuple[float, float], ...] = attrs.field(converter=tuple)
+    bands: tuple[tuple[float, float], ...] = attrs.field(converter=as_tuple)
     beyond: float = 0.0
 
     def points_for(self, value: Any) -> float:
@@ -222,7 +222,7 @@ class Feature:
     #: at every clock (an account level needs orders, payments or problems
     #: to move). Reads then evaluate in Python only the leads with such an
     #: entry, the others by the compiled rules, their stored value kept
-    kinds: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    kinds: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
     #: its value (an ``x_`` extra) is read by lists or reports from the
     #: stored state, but moves only with the lead's entries (each write
     #: stores it afresh): it is stored, and reads need not compute it. An
@@ -319,16 +319,16 @@ class Scorecard:
 
     name: str
     label: Label = attrs.field(converter=_to_label)
-    criteria: tuple[Criterion | Rating, ...] = attrs.field(default=(), converter=tuple)
-    adjustments: tuple[Adjustment, ...] = attrs.field(default=(), converter=tuple)
-    thresholds: tuple[tuple[str, float], ...] = attrs.field(default=(), converter=tuple)
-    dimensions: tuple[Dimension, ...] = attrs.field(default=(), converter=tuple)
-    ladder: tuple[GradeRule, ...] = attrs.field(default=(), converter=tuple)
-    caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
-    features: tuple[Feature | Derived | Count, ...] = attrs.field(default=(), converter=tuple)
-    require: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    criteria: tuple[Criterion | Rating, ...] = attrs.field(default=(), converter=as_tuple)
+    adjustments: tuple[Adjustment, ...] = attrs.field(default=(), converter=as_tuple)
+    thresholds: tuple[tuple[str, float], ...] = attrs.field(default=(), converter=as_tuple)
+    dimensions: tuple[Dimension, ...] = attrs.field(default=(), converter=as_tuple)
+    ladder: tuple[GradeRule, ...] = attrs.field(default=(), converter=as_tuple)
+    caps: tuple[Cap, ...] = attrs.field(default=(), converter=as_tuple)
+    features: tuple[Feature | Derived | Count, ...] = attrs.field(default=(), converter=as_tuple)
+    require: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
     require_all: bool = False
-    floors: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
+    floors: tuple[Cap, ...] = attrs.field(default=(), converter=as_tuple)
     fallback: str | None = "D"
     maximum: float = 100.0
     scale: tuple[str, ...] = GRADE_ORDER
@@ -587,7 +587,7 @@ class StageLadder:
     recorded; the stage is the last one entered.
     """
 
-    stages: tuple[Stage, ...] = attrs.field(converter=tuple)
+    stages: tuple[Stage, ...] = attrs.field(converter=as_tuple)
     mode: str = attrs.field(default="computed", validator=attrs.validators.in_(("computed", "advanced")))
 
     def stage(self, name: str) -> Stage | None:
@@ -638,7 +638,7 @@ class CadenceRule:
 
 @attrs.frozen
 class Cadence:
-    rules: tuple[CadenceRule, ...] = attrs.field(converter=tuple)
+    rules: tuple[CadenceRule, ...] = attrs.field(converter=as_tuple)
     #: event kinds that count as a follow-up (default: contact kinds)
     kinds: tuple[str, ...] | None = None
     #: when all of these hold, no follow-up is planned at all (e.g. after a
@@ -712,7 +712,7 @@ class OwnershipPolicy:
     #: colleague's reception is at most this many days old (DOMAIN §2, 004)
     timely_follow_up_days: int = 15
     #: once one of these is logged the protection period no longer lapses
-    deal_kinds: tuple[str, ...] = attrs.field(default=("deposit", "contract"), converter=tuple)
+    deal_kinds: tuple[str, ...] = attrs.field(default=("deposit", "contract"), converter=as_tuple)
     #: credit splits (DOMAIN §3.6), as exact fractions of one deal
     split_collision_owner: Fraction = attrs.field(default=Fraction(1, 2), converter=Fraction)
     split_late_owner: Fraction = attrs.field(default=Fraction(1, 5), converter=Fraction)
@@ -721,7 +721,7 @@ class OwnershipPolicy:
     split_referral_owner: Fraction = attrs.field(default=Fraction(1, 3), converter=Fraction)
     split_unrecognized_claimant: Fraction = attrs.field(default=Fraction(1, 2), converter=Fraction)
     #: commission paid out by stage of the deal (DOMAIN §3.11)
-    commission_stages: tuple["CommissionStage", ...] = attrs.field(default=(), converter=tuple)
+    commission_stages: tuple["CommissionStage", ...] = attrs.field(default=(), converter=as_tuple)
     #: a returning client received by a colleague, not recognised within
     #: ``recognition_minutes``, goes to the receiver; after this many days
     #: without the owner's contact, to the receiver regardless (§3.5, 002)

@@ -9,6 +9,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from leadcycle.cli import cli
@@ -104,6 +106,28 @@ def test_widths_count_chinese_as_two_columns():
     assert _width("ab") == 2
     assert _width("é") == 1  # e + combining acute: one column
     assert _width("１２") == 4  # full-width digits
+
+
+@given(st.text(alphabet=st.sampled_from("ab -3张伟。，（）😀\u2e7f\u2e80\uffff\U00010000"), max_size=12))
+def test_a_line_breaks_between_runs_of_narrow_characters_and_each_wide_one(word):
+    import re
+
+    from leadcycle.cli.output import _atoms
+
+    assert _atoms(word) == re.findall(r"[^\u2e80-\uffff]+|[\u2e80-\uffff]", word)
+
+
+def test_known_widths_are_wcwidths_for_every_character_they_cover():
+    # the table that spares --help wcwidth's import must never disagree with it
+    from wcwidth import wcwidth
+
+    from leadcycle.cli.output import KNOWN_WIDTHS
+
+    for low, high, width in KNOWN_WIDTHS:
+        assert [c for c in range(low, high + 1) if max(wcwidth(chr(c)), 0) != width] == [], hex(low)
+    # and outside the table wcwidth answers: a combining mark, a tab, an emoji
+    assert _width("e\u0301\t") == 1
+    assert _width("😀") == 2
 
 
 def test_wrapping_never_cuts_a_wide_character_and_stays_within_the_width():

@@ -720,6 +720,8 @@ def review(env, dry_run):
     if interactive() and total >= REVIEW_NOTICE:  # seconds of work at this size: say what is going on
         click.echo(ngettext("reviewing {n} lead…", "reviewing {n} leads…", total).format(n=f"{total:,}"), err=True)
     changes = book.review(apply=not dry_run)
+    for note in changes.notes:  # beside the output, not in it: --json stays the changes
+        click.echo(_("note: {message}").format(message=note(env.lang) if hasattr(note, "to_json") else note), err=True)
     for c in changes:
         if hasattr(c.get("reason"), "to_json"):
             c["reason"] = c["reason"](env.lang)

@@ -92,6 +92,18 @@ def coerce_attributes(industry: Industry, raw: dict[str, Any],
     return out
 
 
+class Review(list):
+    """What :meth:`LeadBook.review` returns: the changes made or proposed
+    (dicts with ``lead_id``, ``change`` and ``reason``), and ``notes``, the
+    :class:`~leadcycle.Label` s a plugin said of its review as a whole
+    (``{"note": …}`` among its ``run_review`` dicts: a week already
+    reviewed), for the operator to read beside them."""
+
+    def __init__(self, changes: Iterable[dict] = (), notes: Iterable = ()) -> None:
+        super().__init__(changes)
+        self.notes = list(notes)
+
+
 @attrs.frozen
 class LeadRecord:
     lead: Lead
@@ -1023,7 +1035,9 @@ class LeadBook:
         the plugins before it wrote is rolled back and a
         :class:`LeadcycleError` names the plugin. A dry run (``apply=False``)
         runs the same way and rolls everything back. Returns the changes
-        (dicts with ``lead_id``, ``change`` and ``reason``)."""
+        (dicts with ``lead_id``, ``change`` and ``reason``) as a :class:`Review`,
+        whose ``notes`` say what the industries said of the review as a whole
+        (a week already reviewed)."""
         from . import loader
 
         # a dry run is a read: rolled back, so neither sign-in nor the machine's clock is asked
@@ -1033,7 +1047,8 @@ class LeadBook:
                 results = loader.call_safely("run_review", book=self, apply=apply)
             except LeadcycleError as e:
                 raise LeadcycleError(N_("{e}; the review wrote nothing"), e=e) from e
-        return [change for result in results for change in result]
+        said = [change for result in results for change in result]
+        return Review((c for c in said if "note" not in c), (c["note"] for c in said if "note" in c))
 
     # --------------------------------------------------------- ownership
     # (DOMAIN §3; the folds live in ownership.py, the writes in claims.py and reception.py)

@@ -196,10 +196,14 @@ _DUE_ITEM = ({"lead_id": (_is_int, "a lead id (int)"), "owner": (_is_opt_str, "t
               "days_overdue": (lambda v: v is None or _is_int(v), "an int or None")})
 _REVIEW_ITEM = ({"lead_id": (_is_int, "a lead id (int)"), "change": (lambda v: isinstance(v, str), "text"),
                  "reason": (_is_text, "a Label or text")}, {})
+#: a review's note on the review as a whole (a week already reviewed)
+_REVIEW_NOTE = ({"note": (_is_text, "a Label or text")}, {})
 
 
-def _items(spec: tuple[dict, dict]) -> Callable[[Any], str | None]:
-    required, optional = spec
+def _items(spec: tuple[dict, dict], other: tuple[dict, dict] | None = None) -> Callable[[Any], str | None]:
+    """The check of a list of dicts, each as ``spec`` says (required keys,
+    optional keys: each with its test), or as ``other`` says when it has
+    ``other``'s required keys and none of ``spec``'s."""
 
     def check(value: Any) -> str | None:
         if value is None:
@@ -209,6 +213,9 @@ def _items(spec: tuple[dict, dict]) -> Callable[[Any], str | None]:
         for n, item in enumerate(value):
             if not isinstance(item, dict):
                 return f"item {n} is {_kind(item)}, not a dict"
+            required, optional = spec
+            if other is not None and all(k in item for k in other[0]) and not any(k in item for k in spec[0]):
+                required, optional = other
             missing = [k for k in required if k not in item]
             if missing:
                 return f"item {n} has no {', '.join(missing)}"
@@ -233,7 +240,7 @@ RESULT_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "ownership_policy": _instance("OwnershipPolicy"),
     "follow_up_cadence": _instance("Cadence"),
     "due_items": _items(_DUE_ITEM),
-    "run_review": _items(_REVIEW_ITEM),
+    "run_review": _items(_REVIEW_ITEM, _REVIEW_NOTE),
     "check_event": _none,
     "populate_demo": _none,
 }

@@ -223,7 +223,7 @@ CJK = __import__("re").compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 def _run_lang(db, lang, *args):
     result = CliRunner().invoke(cli, ["--db", db, "--now", DEMO_NOW, "--lang", lang, *args], env={"COLUMNS": ""})
     assert result.exit_code == 0, (args, result.output)
-    return result.output
+    return result.stdout if "--json" in args else result.output  # notes go to stderr, beside the JSON
 
 
 def _codes(value) -> set[str]:

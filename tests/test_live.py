@@ -146,8 +146,14 @@ def test_review_dry_run_proposes_what_review_then_does(run):
     done = json.loads(run("review", "--json", now="2026-03-20").output)
     unwritten = [{k: v for k, v in d.items() if k != "written"} for d in done]
     assert dry and [{k: v for k, v in d.items() if k != "written"} for d in dry] == unwritten
-    again = json.loads(run("review", "--dry-run", "--json", now="2026-03-20").output)
-    assert [d for d in again if d["written"]] == []
+    # the week is reviewed: a dry run proposes what a run does, nothing, and both say why
+    again = run("review", "--dry-run", "--json", now="2026-03-20")
+    twice = run("review", "--json", now="2026-03-20")
+    assert json.loads(again.stdout) == json.loads(twice.stdout) == []
+    assert again.stderr == twice.stderr == ("note: real estate: this week (2026-W12) is reviewed already; "
+                                            "the next review runs from Monday 2026-03-23\n")
+    zh = run("--lang", "zh", "review", "--dry-run", now="2026-03-20")
+    assert zh.stderr == "注意：房产：本周（2026-W12）已复盘；下次复盘自周一 2026-03-23 起\n"
 
 
 KILL_RESCORE = textwrap.dedent("""

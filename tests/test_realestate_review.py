@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from leadcycle import LeadBook, LeadcycleError, loader
+from leadcycle import LeadBook
 
 T0 = dt.datetime(2026, 3, 5, 10, 0)  # Thursday of ISO week 10
 CAPPING_A = {d: "A" for d in ("motivation", "region", "product", "price", "funds", "expected_deal")}
@@ -25,11 +25,9 @@ def add(book, phone="13800138000", name="张伟", attributes=None, at=T0, agent=
 
 
 def review(book, at, apply=True):
+    """The review's changes at ``at`` (its notes as ``.notes``)."""
     with book.at(at):
-        out = []
-        for changes in loader.call_safely("run_review", book=book, apply=apply):
-            out.extend(changes)
-        return out
+        return book.review(apply=apply)
 
 
 def grade(book, lead, at):
@@ -97,10 +95,30 @@ def test_running_twice_in_the_same_week_changes_nothing(fresh_db):
     first = review(fresh_db, day(7))
     assert {c["change"] for c in first} == {"A → B", "李娜 → pool"}
     count = fresh_db.store.conn.execute("SELECT count(*) FROM events").fetchone()[0]
-    assert review(fresh_db, day(7)) == []
+    again = review(fresh_db, day(7))
+    assert again == [] and [n.en for n in again.notes] == [
+        "real estate: this week (2026-W11) is reviewed already; the next review runs from Monday 2026-03-16"]
     assert review(fresh_db, day(10)) == []  # Sunday of the same ISO week
     assert fresh_db.store.conn.execute("SELECT count(*) FROM events").fetchone()[0] == count
     assert grade(fresh_db, lead, day(10)).grade == "B"
+
+
+def test_a_dry_run_in_a_reviewed_week_proposes_what_the_review_would_do_nothing(fresh_db):
+    """Issue #17's class: a dry run proposing what ``review`` then refuses
+    to do. Both sides of the week's end: Sunday 23:59 is the reviewed week,
+    Monday 00:00 the next."""
+    lead = add(fresh_db, attributes=ALL_A)
+    other = add(fresh_db, phone="13900000003", name="王五", attributes=ALL_A, at=day(1))
+    assert summary(review(fresh_db, day(7))) == [(lead, "A → B", True)]  # ISO week 11; the other A for 6 days
+    sunday, monday = dt.datetime(2026, 3, 15, 23, 59), dt.datetime(2026, 3, 16, 0, 0)
+    assert sunday.isocalendar()[1] == 11 and monday.isocalendar()[1] == 12
+    dry = review(fresh_db, sunday, apply=False)
+    assert dry == [] and [n.en for n in dry.notes] == [
+        "real estate: this week (2026-W11) is reviewed already; the next review runs from Monday 2026-03-16"]
+    assert review(fresh_db, sunday) == []
+    dry = review(fresh_db, monday, apply=False)
+    assert summary(dry) == [(other, "A → B", False)] and dry.notes == []
+    assert summary(review(fresh_db, monday)) == [(other, "A → B", True)]
 
 
 def test_dry_run_writes_nothing(fresh_db):

@@ -105,6 +105,6 @@ def populate(book, rng, start: dt.datetime, days: int, count: int = 200) -> None
                 book.log(ids[i], kind, agent=agent, data=data, note=note)
             else:
                 changes = review_mod.review(book, True)
-                pending = [c for c in changes if c["rule"] == "c_faded_needs_approval"]
+                pending = [c for c in changes if c.get("rule") == "c_faded_needs_approval"]
                 if pending:
                     review_mod.approve(book, pending[0]["lead_id"], "陈经理", "跟进记录已审阅")

@@ -185,8 +185,10 @@ def _review(book, apply: bool) -> list[dict]:
     store = book.store
     now = book.now
     week = week_of(now.date())
-    if apply and store.get_meta(META_KEY) == week:
-        return []
+    if store.get_meta(META_KEY) == week:
+        # the week is reviewed: a run again would downgrade twice in it. A
+        # dry run says the same, not what a run would no longer do
+        return [already_reviewed(week, now.date())]
     days = book.settings["realestate.review_days"]
     since = now - dt.timedelta(days=days)
     book.refresh()
@@ -253,6 +255,15 @@ def _review(book, apply: bool) -> list[dict]:
         for c in changes:
             c["written"] = False
     return changes
+
+
+def already_reviewed(week: str, today: dt.date) -> dict:
+    """The review's note (``run_review``'s ``{"note": …}``) for a week
+    already reviewed: when the next review can run."""
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    return {"note": Label(
+        f"real estate: this week ({week}) is reviewed already; the next review runs from Monday {monday}",
+        f"房产：本周（{week}）已复盘；下次复盘自周一 {monday} 起")}
 
 
 def _needs_approval(lead_id, row, rule, why: Label) -> dict:

@@ -18,6 +18,9 @@ from .output import N_, _
 
 pass_env = click.pass_obj
 
+#: the ``--force`` of every command that writes a file
+force_option = click.option("--force", is_flag=True, help="Replace the file if it exists.")
+
 
 class ReportGroup(click.Group):
     """The ``report`` group: its own commands plus those the plugins add.
@@ -60,8 +63,9 @@ def _date(value: str | None, option: str) -> dt.date | None:
 @click.option("--industry", help="Only this industry (default: all enabled).")
 @click.option("--team", help="Only this team's agents.")
 @click.option("--agent", help="Only this agent.")
+@force_option
 @pass_env
-def report_html(env, output, start, end, industry, team, agent):
+def report_html(env, output, start, end, industry, team, agent, force):
     """The period report as one HTML file that opens offline.
 
     One self-contained HTML file that opens offline: grade mix per agent
@@ -85,22 +89,28 @@ def report_html(env, output, start, end, industry, team, agent):
     scope = data.Scope(book, industry, team, agent)
     if book.store.count_leads(industry) == 0:
         raise LeadcycleError(N_("there are no leads to report on yet; register one with: leadcycle lead add"))
-    page = html.render(data.collect(book, first, last, scope), env.lang)
     path = output or "report.html"
-    _write(path, page)
+    _check(env, path, force)  # before the work, which takes seconds on a large office
+    page = html.render(data.collect(book, first, last, scope), env.lang)
+    _write(env, path, page, force)
     click.echo(f"{path}: report {first} – {last}" + (f", {industry}" if industry else "")
                + (f", team {team}" if team else "") + (f", {agent}" if agent else ""))
 
 
-def _write(path: str, text: str) -> None:
-    from leadcycle.errors import LeadcycleError
+def _check(env, path: str, force: bool, option: str = "--output") -> None:
+    from leadcycle.io import check_export_target
 
-    try:
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-    except OSError as e:
-        raise LeadcycleError(N_("cannot write {path}: {strerror}; give another -o"),
-                             path=path, strerror=e.strerror) from None
+    check_export_target(path, env.db_path, force, option)
+
+
+def _write(env, path: str, text: str, force: bool, option: str = "--output") -> None:
+    """``text`` into ``path`` as every written file is: never the database,
+    never over a file without ``--force``, complete or not at all
+    (:func:`leadcycle.io.write_file`)."""
+    from leadcycle.io import write_text_file
+
+    write_text_file(path, env.db_path, text, force=force, option=option)
+
 
 
 @report.command(name="daily")
@@ -109,8 +119,9 @@ def _write(path: str, text: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "html", "xlsx", "json"]), default="text",
               show_default=True)
 @click.option("-o", "--output", "output", metavar="FILE", help="Write here (xlsx needs it; default: print).")
+@force_option
 @pass_env
-def report_daily(env, team, manager, fmt, output):
+def report_daily(env, team, manager, fmt, output, force):
     """The evening report: A leads, overdue call-backs, lapses.
 
     The evening report: A leads and what was done today, B leads,
@@ -122,19 +133,18 @@ def report_daily(env, team, manager, fmt, output):
     leadcycle report daily --team 一组
     leadcycle report daily --format xlsx -o 日报.xlsx
     """
-    from leadcycle.errors import LeadcycleError
     from leadcycle.reports import daily
 
     if fmt == "xlsx" and not output:
         raise click.UsageError(_("--format xlsx writes a file; give -o FILE.xlsx"))
+    if output:
+        _check(env, output, force)
     book = env.book()
     rep = daily.daily(book, team, manager, env.lang)
     if fmt == "xlsx":
-        try:
-            daily.write_xlsx(rep, env.lang, output)
-        except OSError as e:
-            raise LeadcycleError(N_("cannot write {output}: {strerror}; give another -o"),
-                                 output=output, strerror=e.strerror) from None
+        from leadcycle.io import write_file
+
+        write_file(output, env.db_path, lambda path: daily.write_xlsx(rep, env.lang, path), force=force)
         click.echo(f"{output}: {daily.title(rep, env.lang)}")
         return
     if fmt == "json":
@@ -144,7 +154,7 @@ def report_daily(env, team, manager, fmt, output):
     else:
         text = daily.text(rep, env.lang) if fmt == "text" else daily.to_html(rep, env.lang)
     if output:
-        _write(output, text)
+        _write(env, output, text, force)
         click.echo(f"{output}: {daily.title(rep, env.lang)}")
     else:
         click.echo(text, nl=False)
@@ -233,8 +243,9 @@ def notify_dingtalk(env, webhook, secret, team, manager, dry_run):
               help="Follow-ups due up to this many days ahead (overdue ones go on today).")
 @click.option("--unmask", is_flag=True, help="Full phone numbers (a calendar is often synced elsewhere).")
 @click.option("-o", "--output", "output", metavar="FILE", help="Write here (default AGENT.ics).")
+@force_option
 @pass_env
-def notify_ics(env, agent, days, unmask, output):
+def notify_ics(env, agent, days, unmask, output, force):
     """An agent's follow-ups as an iCalendar (.ics) file.
 
     An agent's follow-ups as an iCalendar (.ics) file for their phone's calendar.
@@ -246,9 +257,10 @@ def notify_ics(env, agent, days, unmask, output):
     """
     from leadcycle.reports import notify as nt
 
-    text = nt.calendar(env.book(), agent, days, unmask, env.lang)
     path = output or f"{agent}.ics"
-    _write(path, text)
+    _check(env, path, force)
+    text = nt.calendar(env.book(), agent, days, unmask, env.lang)
+    _write(env, path, text, force)
     click.echo(_("{path}: {count} follow-ups of {agent}").format(path=path, count=text.count('BEGIN:VEVENT'), agent=agent))
 
 
@@ -262,8 +274,9 @@ def notify_ics(env, agent, days, unmask, output):
               "(default: a temporary file, removed on exit).")
 @click.option("--metadata", "metadata_out", metavar="FILE",
               help="Write the snapshot and its datasette metadata.json, and do not serve.")
+@force_option
 @pass_env
-def serve(env, host, port, snapshot, metadata_out):
+def serve(env, host, port, snapshot, metadata_out, force):
     """Browse a masked snapshot of the leads in datasette.
 
     Browse the leads in datasette: a snapshot at the clock with every
@@ -282,12 +295,22 @@ def serve(env, host, port, snapshot, metadata_out):
     from leadcycle.reports import need
     from leadcycle.reports import serve as sv
 
+    from leadcycle.io import check_export_target, write_file
+
     book = env.book()
+    # both files checked before either is written: the snapshot beside
+    # leads.json is leads.db, which may be the database itself
+    if snapshot:
+        check_export_target(snapshot, env.db_path, force, "--snapshot")
     if metadata_out:
         path = snapshot or os.path.splitext(metadata_out)[0] + ".db"
-        counts = sv.snapshot(book, path, env.lang)
+        check_export_target(path, env.db_path, force, "--snapshot" if snapshot else "--metadata")
+        check_export_target(metadata_out, env.db_path, force, "--metadata")
+        counts = write_file(path, env.db_path, lambda tmp: sv.snapshot(book, tmp, env.lang), force=force,
+                            option="--snapshot")
         name = os.path.splitext(os.path.basename(path))[0]
-        _write(metadata_out, json.dumps(sv.metadata(name, book.now.date(), env.lang), ensure_ascii=False, indent=2))
+        _write(env, metadata_out, json.dumps(sv.metadata(name, book.now.date(), env.lang), ensure_ascii=False,
+                                             indent=2), force, "--metadata")
         click.echo(f"{path}: {counts['leads']} leads, phones masked; {metadata_out}: datasette metadata\n"
                    f"serve with: datasette {path} -m {metadata_out}")
         return
@@ -295,7 +318,8 @@ def serve(env, host, port, snapshot, metadata_out):
     uvicorn = need("uvicorn", "serve")
     with tempfile.TemporaryDirectory() as tmp:
         path = snapshot or os.path.join(tmp, "leads.db")
-        counts = sv.snapshot(book, path, env.lang)
+        counts = (write_file(path, env.db_path, lambda part: sv.snapshot(book, part, env.lang), force=force,
+                             option="--snapshot") if snapshot else sv.snapshot(book, path, env.lang))
         env.close()
         name = os.path.splitext(os.path.basename(path))[0]
         ds = datasette_app.Datasette([path], metadata=sv.metadata(name, book.now.date(), env.lang),

@@ -533,13 +533,13 @@ class _Rejects:
         with open(self.path, "w", newline="", encoding="utf-8-sig") as f:
             w = csv.writer(f)
             headers = None
-            for _, row_no, sheet, reason, cells, these in self._pending:
+            for _, row_no, sheet, reason, row, these in self._pending:
                 if these != headers:
                     headers = these
                     w.writerow(["row", "reason", *map(spreadsheet_text, headers)])
                 where = f"{sheet}!{row_no}" if self.several else row_no
                 w.writerow([where, spreadsheet_text(reason),
-                            *["" if c is None else spreadsheet_text(c) for c in cells]])
+                            *["" if c is None else spreadsheet_text(c) for c in row]])
         self.result.rejects_path = self.path
 
 
@@ -577,6 +577,10 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     if default_agent is not None and not add_agents:
         book.agent(default_agent)
     rejects = _Rejects(path + ".rejects.csv", result, len(register.tables) > 1)
+    if not dry_run and book.store.path not in (None, ":memory:") and os.path.exists(rejects.path) and \
+            os.path.samefile(rejects.path, book.store.path):
+        raise LeadcycleError(N_("the rejects file {path} would be the open database; rename the register or "
+                                "the database"), path=rejects.path)
     if not dry_run and os.path.exists(rejects.path):
         os.remove(rejects.path)  # ours, from an earlier run: it is rewritten
     agents: dict[str, LeadcycleError | str | None] = {}  # name → None (usable), "add", or why it is not
@@ -1365,11 +1369,14 @@ def write_export(book: LeadBook, fmt: str, out, *, industry: str | None = None, 
     return n
 
 
-def check_export_target(path: str, db_path: str | None, force: bool = False) -> None:
-    """Refuse an export path that would destroy data: the open database or
+def check_export_target(path: str, db_path: str | None, force: bool = False, option: str = "--output") -> None:
+    """Refuse a path to write that would destroy data: the open database or
     its ``-wal``/``-shm``/``-journal`` files (however the path is spelled —
     relative, through a symlink, a hard link), and an existing file unless
-    ``force``; and say so when its directory does not exist."""
+    ``force``; and say so when its directory does not exist. ``option``:
+    the command's option that names the path, for the message. Every
+    command that writes a file the operator names checks it here (an
+    export, a report, a calendar, a snapshot): :func:`write_file`."""
     if not path or not path.strip():
         raise LeadcycleError(N_("cannot write '': give a file name, e.g. -o leads.xlsx (or leave -o out for stdout)"))
     if os.path.isdir(path):
@@ -1384,48 +1391,71 @@ def check_export_target(path: str, db_path: str | None, force: bool = False) -> 
             if not same and os.path.exists(path) and os.path.exists(twin):
                 same = os.path.samefile(path, twin)
             if same:
-                raise LeadcycleError(N_("{path} is the open database{value}"
-                                        " {db_path}; export to another file"),
-                                     path=path, value=' (' + suffix[1:] + ' file)' if suffix else '', db_path=db_path)
+                raise LeadcycleError(N_("{path} is the open database{value} {db_path}; give another {option}"),
+                                     path=path, value=' (' + suffix[1:] + ' file)' if suffix else '', db_path=db_path,
+                                     option=option)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise LeadcycleError(N_("cannot write {path}: there is no folder {folder}; create it or give another path"),
                              path=path, folder=folder)
     if os.path.exists(path) and not force:
-        raise LeadcycleError(N_("{path} exists; give --force to replace it, or another --output"), path=path)
+        raise LeadcycleError(N_("{path} exists; give --force to replace it, or another {option}"), path=path,
+                             option=option)
 
 
-def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False,
-                   writer: Callable[[str], Any] | None = None, **kw) -> Any:
-    """:func:`write_export` (or ``writer(path)``, e.g. a history) into
-    ``path`` after :func:`check_export_target`, through a temporary file in
-    the same folder that replaces ``path`` only when complete: an export
-    that fails or matches nothing leaves ``path`` as it was."""
-    check_export_target(path, book.store.path, force)
+def write_file(path: str, db_path: str | None, writer: Callable[[str], Any], *, force: bool = False,
+               option: str = "--output") -> Any:
+    """``writer(tmp)``'s return, having written ``path``: after
+    :func:`check_export_target`, through a temporary file in the same folder
+    that replaces ``path`` only when complete, so a write that fails leaves
+    ``path`` as it was (and never touches the database)."""
+    check_export_target(path, db_path, force, option)
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=folder)
     except OSError as e:
         raise LeadcycleError(N_("cannot write {path}: {strerror}"), path=path, strerror=e.strerror) from None
+    os.close(fd)
     try:
-        if writer is not None:
-            os.close(fd)
-            n = writer(tmp)
-        elif fmt == "xlsx":
-            os.close(fd)
-            n = write_export(book, fmt, tmp, **kw)
-        else:
-            with open(fd, "w", newline="", encoding="utf-8-sig" if fmt == "csv" else "utf-8") as f:
-                n = write_export(book, fmt, f, **kw)
+        out = writer(tmp)
         os.replace(tmp, path)
     except OSError as e:
         raise LeadcycleError(N_("cannot write {path}: {value}"), path=path, value=e.strerror or e) from None
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return n
+        for leftover in (tmp, tmp + "-journal"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+    return out
+
+
+def write_text_file(path: str, db_path: str | None, text: str, *, force: bool = False,
+                    option: str = "--output") -> None:
+    """:func:`write_file` of ``text`` (UTF-8, newlines as given)."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+
+    write_file(path, db_path, write, force=force, option=option)
+
+
+def export_to_file(book: LeadBook, path: str, fmt: str, *, force: bool = False,
+                   writer: Callable[[str], Any] | None = None, **kw) -> Any:
+    """:func:`write_export` (or ``writer(path)``, e.g. a history) into
+    ``path`` by :func:`write_file`: an export that fails or matches nothing
+    leaves ``path`` as it was."""
+
+    def export(tmp: str) -> Any:
+        if writer is not None:
+            return writer(tmp)
+        if fmt == "xlsx":
+            return write_export(book, fmt, tmp, **kw)
+        with open(tmp, "w", newline="", encoding="utf-8-sig" if fmt == "csv" else "utf-8") as f:
+            return write_export(book, fmt, f, **kw)
+
+    return write_file(path, book.store.path, export, force=force)
 
 
 __all__ = ["BATCH", "HEADER_ALIASES", "ImportResult", "check_export_target", "export_rows",
            "export_to_file", "from_spreadsheet_text", "import_file", "mask_phone", "parse_moment",
-           "resolve_columns", "row_key", "spreadsheet_text", "write_export"]
+           "resolve_columns", "row_key", "spreadsheet_text", "write_export", "write_file", "write_text_file"]

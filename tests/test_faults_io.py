@@ -113,6 +113,91 @@ def test_export_replaces_an_existing_file_only_with_force(with_leads, tmp_path):
     assert with_leads("export", "-o", str(tmp_path / "b.csv"), now=NOW).exit_code == 0
 
 
+#: every other command that writes a file the operator names (the export's
+#: siblings): its arguments with the path as {out}
+WRITERS = {
+    "report html": ("report", "html", "-o", "{out}"),
+    "report daily": ("report", "daily", "--format", "html", "-o", "{out}"),
+    "report daily xlsx": ("report", "daily", "--format", "xlsx", "-o", "{out}"),
+    "notify ics": ("notify", "ics", "--agent", "李娜", "-o", "{out}"),
+    "serve --metadata": ("serve", "--metadata", "{out}.json", "--snapshot", "{out}"),
+    "serve --metadata's json": ("serve", "--metadata", "{out}"),
+    "export --history": ("export", "--history", "--unmask", "--format", "jsonl", "-o", "{out}"),
+}
+
+
+def _database_intact(db_path):
+    assert db_counts(db_path) == (1, 1)
+    book = LeadBook.open(db_path)
+    try:
+        assert book.verify().ok
+    finally:
+        book.close()
+
+
+@pytest.mark.parametrize("command", WRITERS)
+@pytest.mark.parametrize("target", ["{db}", "{db}-wal", "link.db"])
+def test_no_command_writes_a_file_over_the_open_database(with_leads, db_path, tmp_path, command, target):
+    """The export's hazard in every command that writes a file: before,
+    ``report html -o leads.db`` wrote its HTML over the database, and
+    ``serve --snapshot leads.db`` deleted it. Not even with --force."""
+    os.symlink(db_path, tmp_path / "link.db")
+    out = target.format(db=db_path)
+    if command == "serve --metadata's json":  # the database as the metadata file itself
+        args = ("serve", "--metadata", out, "--snapshot", str(tmp_path / "snap.db"))
+    else:
+        args = tuple(a.format(out=out) for a in WRITERS[command])
+    for force in ([], ["--force"]):
+        line = one_line_error(with_leads(*args, *force, now=NOW))
+        assert "is the open database" in line, line
+    _database_intact(db_path)
+    assert not list(tmp_path.glob(".*.part")) and not (tmp_path / "snap.db").exists()
+
+
+def test_serve_metadata_beside_the_database_keeps_it(with_leads, runner, tmp_path, db_path):
+    # leads.json's snapshot is leads.db: the database itself (it used to be deleted)
+    line = one_line_error(with_leads("serve", "--metadata", str(tmp_path / "leads.json"), now=NOW))
+    assert "leads.db is the open database" in line and "--metadata" in line
+    _database_intact(db_path)
+    assert not (tmp_path / "leads.json").exists()
+
+
+@pytest.mark.parametrize("command", ["report html", "report daily", "report daily xlsx", "notify ics"])
+def test_a_report_replaces_an_existing_file_only_with_force(with_leads, tmp_path, command):
+    out = tmp_path / ("out.xlsx" if "xlsx" in command else "out.txt")
+    out.write_text("keep me", encoding="utf-8")
+    args = tuple(a.format(out=out) for a in WRITERS[command])
+    line = one_line_error(with_leads(*args, now=NOW))
+    assert "exists; give --force to replace it, or another --output" in line
+    assert out.read_text(encoding="utf-8") == "keep me"
+    done = with_leads(*args, "--force", now=NOW)
+    assert done.exit_code == 0, done.output
+    assert out.read_bytes() != b"keep me" and not list(tmp_path.glob(".*.part"))
+
+
+def test_serve_snapshot_replaces_a_file_only_with_force(with_leads, tmp_path):
+    snap, meta = tmp_path / "snap.db", tmp_path / "snap.json"
+    snap.write_text("keep me", encoding="utf-8")
+    line = one_line_error(with_leads("serve", "--metadata", str(meta), "--snapshot", str(snap), now=NOW))
+    assert "snap.db exists; give --force to replace it, or another --snapshot" in line
+    assert snap.read_text(encoding="utf-8") == "keep me" and not meta.exists()
+    done = with_leads("serve", "--metadata", str(meta), "--snapshot", str(snap), "--force", now=NOW)
+    assert done.exit_code == 0, done.output
+    assert sqlite3.connect(snap).execute("SELECT count(*) FROM leads").fetchone() == (1,)
+
+
+def test_the_rejects_file_is_never_the_open_database(tmp_path, runner):
+    """``import`` rewrites ``FILE.rejects.csv``: a database of that name is refused, not removed."""
+    register = tmp_path / "r.csv"
+    register.write_text(HEADER + "\n张伟,男,13800138000,三房,2026-03-01,李娜,A\n", encoding="utf-8")
+    db = str(tmp_path / "r.csv.rejects.csv")
+    assert runner.invoke(cli, ["--db", db, "init", "--industry", "realestate"]).exit_code == 0
+    assert runner.invoke(cli, ["--db", db, "agent", "add", "李娜"]).exit_code == 0
+    result = runner.invoke(cli, ["--db", db, "--now", NOW, "import", str(register), "--industry", "realestate"])
+    assert "would be the open database" in one_line_error(result)
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM agents").fetchone() == (1,)
+
+
 def test_export_to_a_missing_folder_is_one_line(with_leads):
     for fmt in ("csv", "xlsx", "json"):
         line = one_line_error(with_leads("export", "-o", f"/nonexistent/x.{fmt}", now=NOW))

@@ -73,10 +73,13 @@ def mask_text(text: str | None) -> str | None:
 
 
 def snapshot(book, path: str, lang: str) -> dict:
-    """Write the masked snapshot at ``path`` (replaced if it exists);
-    returns the row counts."""
+    """Write the masked snapshot at ``path`` (replaced if it exists, unless
+    it is the book's own database); returns the row counts."""
     import os
 
+    from leadcycle.io import check_export_target
+
+    check_export_target(path, book.store.path, force=True, option="path")
     for suffix in ("", "-wal", "-shm", "-journal"):
         if os.path.exists(path + suffix):
             os.remove(path + suffix)

@@ -292,10 +292,9 @@ def serve(env, host, port, snapshot, metadata_out, force):
     import os
     import tempfile
 
+    from leadcycle.io import check_export_target, write_file
     from leadcycle.reports import need
     from leadcycle.reports import serve as sv
-
-    from leadcycle.io import check_export_target, write_file
 
     book = env.book()
     # both files checked before either is written: the snapshot beside

@@ -18,9 +18,30 @@ _LATIN = re.compile(r"[a-z0-9]+")
 
 @functools.lru_cache(maxsize=20_000)
 def _char_pinyin(ch: str) -> str:
-    from pypinyin import lazy_pinyin
+    return _lazy_pinyin()(ch)[0].lower()
 
-    return lazy_pinyin(ch)[0].lower()
+
+@functools.cache
+def _lazy_pinyin():
+    """pypinyin's ``lazy_pinyin``, imported without its dictionary of
+    phrases when this process has not imported pypinyin yet: a name is
+    converted one character at a time, which never reads a phrase, and
+    loading them was 0.2 s of every ``lead add`` (a third of it). A test
+    holds every character's pinyin to the whole library's. (Code that
+    imports pypinyin later in the same process gets it without phrases
+    too; a plugin that imports it when loaded keeps them.)"""
+    import os
+    import sys
+
+    if "pypinyin" in sys.modules or "PYPINYIN_NO_PHRASES" in os.environ:
+        from pypinyin import lazy_pinyin
+    else:
+        os.environ["PYPINYIN_NO_PHRASES"] = "1"
+        try:
+            from pypinyin import lazy_pinyin
+        finally:
+            del os.environ["PYPINYIN_NO_PHRASES"]
+    return lazy_pinyin
 
 
 def _is_cjk(ch: str) -> bool:

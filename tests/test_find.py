@@ -75,3 +75,34 @@ def test_list_q_finds_as_find_does_within_the_other_filters(run):
     assert listed("--q", "9999") == []
     empty = run("list", "--q", " ")
     assert empty.exit_code == 1 and "--q needs something to find" in empty.output
+
+
+#: every character search keys convert (``search._is_cjk``), as one
+#: process's pinyin, hashed: run in a fresh process, with or without
+#: pypinyin's phrases
+ALL_CHARACTERS = """
+import hashlib, sys
+if sys.argv[1] == "full":
+    import pypinyin  # imported first: leadcycle keeps the whole library
+from leadcycle import search
+chars = [chr(c) for c in [*range(0x3400, 0xA000), *range(0xF900, 0xFB00)]]
+text = "\\n".join(search._char_pinyin(ch) for ch in chars)
+from pypinyin import constants
+print(hashlib.sha256(text.encode()).hexdigest(), len(constants.PHRASES_DICT) > 0, search.search_key("张伟 绿长重"))
+"""
+
+
+def test_pinyin_without_phrases_is_every_characters_pinyin_with_them():
+    """Search keys load pypinyin without its phrases (0.2 s of every
+    ``lead add``): one character at a time, they never read one."""
+    import subprocess
+    import sys
+
+    def run(mode):
+        out = subprocess.run([sys.executable, "-c", ALL_CHARACTERS, mode], capture_output=True, text=True,
+                             check=True)
+        return out.stdout.split(" ", 2)
+
+    lean, full = run("lean"), run("full")
+    assert lean[1] == "False" and full[1] == "True"  # phrases not loaded, then loaded
+    assert lean[0] == full[0] and lean[2] == full[2] == "zwlzz zhangweilvzhangzhong\n"

@@ -33,9 +33,6 @@ import functools
 import re
 import unicodedata
 
-import phonenumbers
-from phonenumbers import PhoneNumberType
-
 from .errors import LeadcycleError
 from .i18n import N_
 
@@ -46,7 +43,6 @@ _LANDLINE = re.compile(r"^0[1-9]\d{1,2}\d{7,8}$")
 _SEPARATORS = re.compile(r"[\s\-().·]")
 #: an extension at the end: 转 8001, 分机8001, ext. 801, ext801, x801, #801
 _EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|extension|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
-_SERVICE = (PhoneNumberType.TOLL_FREE, PhoneNumberType.UAN, PhoneNumberType.SHARED_COST)
 
 MESSAGE = N_("phone {raw!r} is not a valid mainland number; give an 11-digit mobile such as 138 1234 5678 "
            "(+86 allowed), a landline such as 010-88886666 or a 400/800 number, another region's number "
@@ -81,6 +77,11 @@ def _main_number(text: str) -> str | None:
         return text
     if not text or not any(c.isdigit() for c in text):
         return None
+    # libphonenumber only for what is not a mobile: its import is 40 ms of
+    # every command, and most never read a phone that is not one
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
@@ -95,7 +96,8 @@ def _main_number(text: str) -> str | None:
             if _MOBILE.match(national):
                 return national
             if phonenumbers.is_valid_number(number):
-                if phonenumbers.number_type(number) in _SERVICE:
+                if phonenumbers.number_type(number) in (PhoneNumberType.TOLL_FREE, PhoneNumberType.UAN,
+                                                         PhoneNumberType.SHARED_COST):
                     return f"{national[:3]}-{national[3:]}"
                 area = phonenumbers.length_of_geographical_area_code(number)
                 if area and national[area:].strip("0"):  # 010-00000000 is a placeholder

@@ -106,3 +106,33 @@ def test_a_command_does_not_load_pandas_or_numpy_through_sqlite_utils(tmp_path):
     # the stand-ins are found by anything else that asks for them
     subprocess.run([sys.executable, "-c", "import pandas, numpy"], env=env, check=True)
     assert (tmp_path / "pandas").exists() and (tmp_path / "numpy").exists()
+
+
+#: libraries an everyday read has no use for: phone parsing beyond a
+#: mobile's shape (libphonenumber), pinyin (names are converted when written)
+READ_LIGHT = ("phonenumbers", "pypinyin", "openpyxl", "wcwidth")
+
+READ = r"""
+import json, sys
+from leadcycle.cli import cli
+try:
+    cli.main(sys.argv[1:], prog_name="leadcycle", standalone_mode=False)
+except SystemExit:  # pragma: no cover
+    pass
+print(json.dumps(sorted(m for m in %r if m in sys.modules)), file=sys.stderr)
+"""
+
+
+def test_everyday_commands_import_no_library_they_do_not_use(demo_copy):
+    """A list, a due list, a lead shown (40 ms of libphonenumber and 0.2 s
+    of pypinyin's phrases were on every command): imported only where a
+    phone other than a mobile, or a name, is read."""
+    for args in (["list", "--grade", "A", "--json"], ["due", "--agent", "李娜", "--json"], ["show", "3", "--json"]):
+        proc = subprocess.run([sys.executable, "-c", READ % (READ_LIGHT,), "--db", demo_copy, "--now",
+                               "2026-09-15T09:00", *args], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stderr.splitlines()[-1]) == [], args
+    # a landline is read by libphonenumber, when one comes
+    from leadcycle.phones import normalize_phone
+
+    assert normalize_phone("(010) 8888 6666") == "010-88886666"

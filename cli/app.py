@@ -438,7 +438,7 @@ def cli(ctx, db, now, lang, as_name):
 
         try:
             parse_now(now)
-        except LeadcycleError as e:
+        except LeadcycleError:
             raise click.BadParameter(_("{now!r} is not a time; use ISO-8601 such as 2026-03-05T10:30").format(now=now),
                                      param_hint="--now") from None
     ctx.obj = Env(db, now, lang or default_lang(), as_name)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import click
-import pytest
 from click.shell_completion import ShellComplete
 
 from leadcycle.cli import cli, complete

@@ -22,7 +22,7 @@ def _owner_event(book, lead_id: int, to: str, rule: str, reason: Label, agent: s
 
 
 def register(cli):
-    from leadcycle.cli.output import echo_json, emit, event_line, lead_id, output_format, output_options, table
+    from leadcycle.cli.output import echo_json, emit, output_format, output_options, table
 
     @cli.command(name="accounts")
     @output_options

@@ -297,13 +297,14 @@ def serve(env, host, port, snapshot, metadata_out, force):
     from leadcycle.reports import serve as sv
 
     book = env.book()
-    # both files checked before either is written: the snapshot beside
+    # every file checked before any is written: the snapshot beside
     # leads.json is leads.db, which may be the database itself
     if snapshot:
         check_export_target(snapshot, env.db_path, force, "--snapshot")
     if metadata_out:
         path = snapshot or os.path.splitext(metadata_out)[0] + ".db"
-        check_export_target(path, env.db_path, force, "--snapshot" if snapshot else "--metadata")
+        if not snapshot:
+            check_export_target(path, env.db_path, force, "--metadata")
         check_export_target(metadata_out, env.db_path, force, "--metadata")
         counts = write_file(path, env.db_path, lambda tmp: sv.snapshot(book, tmp, env.lang), force=force,
                             option="--snapshot")

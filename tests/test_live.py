@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import pytest
 
 from leadcycle import LeadBook, engine
-from leadcycle.errors import NotFound, Refused
+from leadcycle.errors import LeadcycleError, NotFound, Refused
 
 FIVE_HAVES = ("has_need=yes", "has_budget=yes", "has_intent=yes", "has_pain=yes", "decision_maker=yes")
 
@@ -232,54 +232,65 @@ def test_a_killed_rescore_leaves_no_lead_silently_stale_and_resumes(tmp_path):
 
 T0 = dt.datetime(2026, 3, 5, 9, 0)
 AGENTS = ("李娜", "王强")
-LOG_DATA = {"deposit": {"amount": 1000}, "follow_up": {"reaction": "positive"}}
-RATED = ("motivation", "region", "product", "funds", "price", "expected_deal")
-
-step = st.one_of(
-    st.tuples(st.just("log"), st.sampled_from(("visit", "call", "follow_up", "deep_question", "deposit")),
-              st.sampled_from(AGENTS)),
-    st.tuples(st.just("set"), st.sampled_from(RATED), st.sampled_from("ABCD")),
-)
-history = st.tuples(
-    st.one_of(st.none(), st.tuples(*[st.sampled_from("ABCD")] * len(RATED))),  # rated at registration, or not
-    st.lists(st.tuples(st.integers(min_value=0, max_value=40 * 24), step), max_size=8))
-read = st.one_of(
-    st.tuples(st.just("read"), st.integers(min_value=-2 * 24, max_value=80 * 24)),
-    st.tuples(st.just("mine"), st.integers(min_value=0, max_value=80 * 24)),  # one agent's list first
-    st.tuples(st.just("graded"), st.integers(min_value=0, max_value=80 * 24)),  # lists by grade, due lists first
-    st.tuples(st.just("rescore"), st.integers(min_value=0, max_value=80 * 24)),
-    st.tuples(st.just("setting"), st.sampled_from((
-        ("ownership.protection_days", 15), ("ownership.protection_days", 30),
-        ("realestate.grading", "points"), ("realestate.grading", "table"),
-        ("realestate.contact_b_days", 20), ("realestate.decay_cold_points", -50),
-        ("realestate.cadence_a_days", 1), ("realestate.cadence_c_days", 10)))),
-)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(history, min_size=1, max_size=4), st.lists(read, min_size=1, max_size=6))
-def test_lists_and_show_agree_at_any_clock_whatever_came_before(histories, reads):
-    book = LeadBook.create(":memory:", ["realestate"], now=T0)
+def _history(kinds, rated, values, data):
+    """A lead's history in an industry: rated at registration or not, then
+    up to eight entries at hours after ``T0`` — events of ``kinds`` (with
+    ``data[kind]``) or attribute changes among ``rated`` to ``values``."""
+    step = st.one_of(
+        st.tuples(st.just("log"), st.sampled_from(kinds), st.sampled_from(AGENTS)),
+        st.tuples(st.just("set"), st.sampled_from(rated), st.sampled_from(values)),
+    )
+    return st.tuples(
+        st.one_of(st.none(), st.tuples(*[st.sampled_from(values)] * len(rated))),
+        st.lists(st.tuples(st.integers(min_value=0, max_value=40 * 24), step), max_size=8))
+
+
+def _reads(changes):
+    """Reads at clocks from two days before ``T0`` to 80 days after, with
+    rescores and the settings ``changes`` among them."""
+    return st.lists(st.one_of(
+        st.tuples(st.just("read"), st.integers(min_value=-2 * 24, max_value=80 * 24)),
+        st.tuples(st.just("mine"), st.integers(min_value=0, max_value=80 * 24)),  # one agent's list first
+        st.tuples(st.just("graded"), st.integers(min_value=0, max_value=80 * 24)),  # by grade, due lists first
+        st.tuples(st.just("rescore"), st.integers(min_value=0, max_value=80 * 24)),
+        st.tuples(st.just("setting"), st.sampled_from(changes)),
+    ), min_size=1, max_size=6)
+
+
+def _logged(industry, histories, data, first_attributes=lambda rated: rated):
+    """A book of ``industry`` with the leads of ``histories`` written at
+    their clocks; ``(book, ids)``."""
+    book = LeadBook.create(":memory:", [industry], now=T0)
     for a in AGENTS:
         book.add_agent(a)
     ids = []
     for i, (rated, steps) in enumerate(histories):
         with book.at(T0):
-            ids.append(book.add_lead("realestate", name=f"客户{i}", gender="F", phone=f"1390000{i:04d}",
+            ids.append(book.add_lead(industry, name=f"客户{i}", gender="F", phone=f"1390000{i:04d}",
                                      need="两房", agent=AGENTS[i % 2],
-                                     attributes=dict(zip(RATED, rated)) if rated else None).lead.id)
+                                     attributes=first_attributes(rated) if rated else None).lead.id)
         t = T0
         for hours, (op, a, b) in sorted(steps, key=lambda s: s[0]):
             t = max(t, T0 + dt.timedelta(hours=hours))
             with book.at(t):
-                try:  # an entry on a colleague's lead may be refused: nothing is written then
+                try:  # an entry may be refused (a colleague's lead, a payment before
+                    # any order, bargaining without asking the price): nothing is written then
                     if op == "log":
-                        book.log(ids[-1], a, agent=b, data=LOG_DATA.get(a, {}),
+                        book.log(ids[-1], a, agent=b, data=data.get(a, {}),
                                  note="回访" if a == "follow_up" else None)
                     else:
                         book.set(ids[-1], {a: b}, agent=AGENTS[(len(ids) - 1) % 2])
-                except Refused:
+                except LeadcycleError:
                     pass
+    return book, ids
+
+
+def _lists_agree_with_show(book, ids, reads):
+    """Each read of ``reads``, in its order, at its clock: every lead's
+    grade, score, stage, owner and next follow-up in the lists (all, an
+    agent's, by grade, the due list) equal what ``show`` says then."""
     for op, arg in reads:
         if op == "setting":
             book.set_setting(*arg)
@@ -322,6 +333,84 @@ def test_lists_and_show_agree_at_any_clock_whatever_came_before(histories, reads
                     shown.grade, shown.score, shown.stage, shown.owner,
                     shown.next_follow_up.isoformat() if shown.next_follow_up else None), (lead_id, clock)
     book.close()
+
+
+RATED = ("motivation", "region", "product", "funds", "price", "expected_deal")
+LOG_DATA = {"deposit": {"amount": 1000}, "follow_up": {"reaction": "positive"}}
+REALESTATE_SETTINGS = (
+    ("ownership.protection_days", 15), ("ownership.protection_days", 30),
+    ("realestate.grading", "points"), ("realestate.grading", "table"),
+    ("realestate.contact_b_days", 20), ("realestate.decay_cold_points", -50),
+    ("realestate.cadence_a_days", 1), ("realestate.cadence_c_days", 10))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_history(("visit", "call", "follow_up", "deep_question", "deposit"), RATED, "ABCD", LOG_DATA),
+                min_size=1, max_size=4),
+       _reads(REALESTATE_SETTINGS))
+def test_lists_and_show_agree_at_any_clock_whatever_came_before(histories, reads):
+    book, ids = _logged("realestate", histories, LOG_DATA, lambda rated: dict(zip(RATED, rated)))
+    _lists_agree_with_show(book, ids, reads)
+
+
+HAVES = ("has_need", "has_budget", "has_intent", "has_pain", "decision_maker", "no_obstacle")
+SOFTWARE_DATA = {"follow_up": {"reaction": "positive"}, "answer": {"answer": "positive", "by_decision_maker": True},
+                 "quote": {"amount": 20}, "next_contact": {"on": "2026-03-20"}, "payment": {"amount": 10}}
+SOFTWARE_SETTINGS = (
+    ("software_sales.grade_a_haves", 4), ("software_sales.grade_b_haves", 3), ("software_sales.grade_c_haves", 1),
+    ("software_sales.protection_days", 30), ("ownership.protection_days", 15),
+    ("software_sales.cadence_a_days", 2), ("software_sales.cadence_c_days", 14),
+    ("software_sales.first_call_days", 1), ("software_sales.min_follow_ups", 2),
+    ("software_sales.no_decision_maker_cap", "B"), ("software_sales.intent_from_signals", 2),
+    ("software_sales.points_asked_price", 40), ("software_sales.ladder", "ten_level"),
+    ("software_sales.ladder", "saas"))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_history(("follow_up", "call", "visit", "asked_price", "trial_request", "next_contact", "answer",
+                          "meeting_request", "demo", "quote", "verbal_commitment", "order", "payment"),
+                         HAVES, ("yes", "no", "unknown"), SOFTWARE_DATA), min_size=1, max_size=4),
+       _reads(SOFTWARE_SETTINGS))
+def test_software_sales_lists_and_show_agree_at_any_clock(histories, reads):
+    """The property above, for the five haves, the signals, the caps and
+    the three ladders of software sales."""
+    book, ids = _logged("software_sales", histories, SOFTWARE_DATA, lambda rated: dict(zip(HAVES, rated)))
+    _lists_agree_with_show(book, ids, reads)
+
+
+INTENT = ("has_site", "funds_ready", "asked_price", "bargaining", "commercial_terms", "long_term_intent")
+MACHINERY_DATA = {"visit": {"purpose": "看工地"}, "call": {"purpose": "报价"},
+                  "follow_up": {"reaction": "positive", "purpose": "回访"},
+                  "order": {"amount": 3_000_000, "profit": 200_000, "units": 1, "model": "JS220"},
+                  "payment": {"amount": 1_000_000, "on_time": False, "days_late": 10},
+                  "problem": {"type": "late_payment"}, "delivery": {"units": 1}}
+MACHINERY_SETTINGS = (
+    ("machinery.a_site_days", 10), ("machinery.b_site_days", 45), ("machinery.cadence_a_days", 1),
+    ("machinery.cadence_b_days", 5), ("machinery.cadence_d_days", 20), ("machinery.protection_days", 20),
+    ("machinery.level_a_amount", 6_000_000), ("machinery.level_b_amount", 1_000_000),
+    ("machinery.level_window_days", 30), ("machinery.problem_downgrade_days", 1),
+    ("machinery.clean_review_days", 10), ("ownership.protection_days", 15))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_history(("visit", "call", "follow_up", "order", "payment", "problem", "delivery"),
+                         INTENT, (True, False), MACHINERY_DATA), min_size=1, max_size=4),
+       st.sampled_from((None, "2026-03-10", "2026-04-01", "2026-04-20", "2026-07-01")),
+       st.sampled_from(("accepts", "relatively", "rejects")), st.booleans(),
+       _reads(MACHINERY_SETTINGS))
+def test_machinery_lists_and_show_agree_at_any_clock(histories, deadline, brand_view, decided, reads):
+    """The property above, for machinery's purchase urgency (the site
+    deadline against the clock: A within 30 days, B within 90), its
+    contact cadence and account levels."""
+    def registered(rated):
+        intent = dict(zip(INTENT, rated), brand_view=brand_view)
+        intent["asked_price"] |= intent["bargaining"]  # a client who bargains has asked the price
+        if decided:  # the purchase date and the model B asks for
+            intent.update(purchase_date="2026-05-01", model="JS220")
+        return {**intent, **({"site_deadline": deadline} if deadline else {})}
+
+    book, ids = _logged("machinery", histories, MACHINERY_DATA, registered)
+    _lists_agree_with_show(book, ids, reads)
 
 
 def test_a_grade_or_stage_no_industry_has_is_one_line(run):

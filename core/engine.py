@@ -162,6 +162,11 @@ class _Compiled:
     tallies: tuple[Tally, ...] = ()
     #: the ownership policy's signature, stored with each lead's fold
     fold_version: str | None = None
+    #: the Python features (:class:`~leadcycle.rules.Feature`) whose values
+    #: the stored row keeps or decides with: read by a rule, listed, or not
+    #: an ``x_`` extra only ``show`` displays. (A declared value's clock is
+    #: its day counts', in ``day_thresholds``.)
+    moving: frozenset[str] = frozenset()
 
 
 def _conds_of(card: Scorecard | None, ladder: StageLadder | None) -> list[Cond]:
@@ -197,8 +202,13 @@ def compile_rules(rules: IndustryRules) -> _Compiled:
                 thresholds.setdefault(a.feature, set()).update(u + 1 for u, _ in a.bands)
     contact = frozenset(k.name for k in rules.industry.event_kinds if k.contact)
     dates = tuple(f.name for f in rules.industry.fields if f.type == "date")
+    card = rules.scorecard
+    moving = frozenset() if card is None else frozenset(
+        {f.name for f in card.features if not isinstance(f, (Derived, Count))
+         and (getattr(f, "listed", False) or not f.name.startswith("x_"))}
+        | set(python_read(card, rules.cadence, rules.stages)))
     return _Compiled(rules, contact, {k: tuple(sorted(v)) for k, v in thresholds.items()}, dates,
-                     tuple(rules.industry.tallies), own.signature(rules.ownership))
+                     tuple(rules.industry.tallies), own.signature(rules.ownership), moving)
 
 
 def compile_sql(rules: IndustryRules, cadence: bool = False, scoped: bool = False,
@@ -358,14 +368,20 @@ def _row(ctx, compiled: _Compiled, lead: Lead, events: list[Event], now: dt.date
         view = LeadView(lead, lead.attributes, tuple(events), row, now, ctx.settings)
         for f in card.features:
             value = f.compute(view)
+            read_clock = view.read_clock()
+            # a value only ``show`` displays (an ``x_`` extra no rule or list
+            # reads) is computed afresh there: the stored row need not
+            # expire with it, as a compiled row does not
+            if f.name in compiled.moving and not getattr(f, "stored", False):
+                if isinstance(value, Expiring):
+                    until = value.expires_at
+                else:
+                    # read from the clock, with no word on until when: it
+                    # holds at this clock only (every later read evaluates it)
+                    until = now if read_clock else None
+                if until is not None and (feature_expiry is None or until < feature_expiry):
+                    feature_expiry = until
             if isinstance(value, Expiring):
-                # a value only ``show`` displays (an ``x_`` extra no list
-                # reads) is computed afresh there: the stored row need not
-                # expire with it, as a compiled row does not
-                moves_row = getattr(f, "listed", False) or not f.name.startswith("x_")
-                if moves_row and value.expires_at is not None and (
-                        feature_expiry is None or value.expires_at < feature_expiry):
-                    feature_expiry = value.expires_at
                 value = value.value
             row[f.name] = value
     row["_feature_expiry"] = feature_expiry

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, Callable, Iterable
 
@@ -206,9 +207,15 @@ class Feature:
 
     ``compute(view)`` is called once per lead per evaluation — a plain Python
     function, never a hook call — and gets a :class:`LeadView` (attributes,
-    events, facts, ``now``). Declare ``kind="days_since"`` with ``anchor`` for
-    values that grow with the clock, so the core knows when the projection
-    expires.
+    events, facts, ``now``). This is the slow path: an industry whose rules
+    read one is evaluated lead by lead, not compiled to SQL.
+
+    A value that follows the clock should say until when it holds:
+    ``return Expiring(value, moment)``, and reads trust the lead's stored
+    projection until then. A value computed from ``view.now`` or a day
+    count of ``view.facts`` without that holds at its own clock only, so
+    every read at another clock evaluates the lead again; a value that
+    reads neither holds until the lead's next entry.
     """
 
     name: str
@@ -756,13 +763,67 @@ class CommissionStage:
     percent: int
 
 
+class _Watched(Mapping):
+    """A lead's row of facts as a feature reads it (the row itself, not a
+    copy: a feature sees the features computed before it), noting when a
+    day count — ``days_since_…``, ``days_until_…``, the clock's — is read,
+    or the whole row gone through."""
+
+    __slots__ = ("row", "read_clock")
+
+    def __init__(self, row: Mapping) -> None:
+        self.row = row
+        self.read_clock = False
+
+    def __getitem__(self, key):
+        if isinstance(key, str) and key.startswith("days_"):
+            self.read_clock = True
+        return self.row[key]
+
+    def __iter__(self):
+        self.read_clock = True
+        return iter(self.row)
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def __contains__(self, key) -> bool:
+        return key in self.row
+
+
 @attrs.frozen
 class LeadView:
-    """What a :class:`Feature` sees of one lead."""
+    """What a :class:`Feature` sees of one lead.
+
+    It notes whether the feature read the clock: ``now``, or a day count of
+    ``facts``. A value computed from the clock holds at that clock only,
+    unless the feature says until when (:class:`Expiring`): the lead's
+    stored projection is then evaluated again by every read at another
+    clock, as ``show`` is (issue #17)."""
 
     lead: Any
     attributes: dict
     events: tuple
-    facts: dict
-    now: dt.datetime
+    _facts: _Watched = attrs.field(alias="facts", converter=_Watched)
+    _now: dt.datetime = attrs.field(alias="now")
     settings: Any
+    _clock: list = attrs.field(factory=list, init=False, eq=False, repr=False)
+
+    @property
+    def now(self) -> dt.datetime:
+        self._clock.append(True)
+        return self._now
+
+    @property
+    def facts(self) -> Mapping:
+        """The row the rules read: attributes, counts, day counts, the
+        features computed before this one."""
+        return self._facts
+
+    def read_clock(self) -> bool:
+        """Whether ``now`` or a day count was read since the last call
+        (which starts the next feature afresh)."""
+        read = bool(self._clock) or self._facts.read_clock
+        self._clock.clear()
+        self._facts.read_clock = False
+        return read

@@ -1,0 +1,154 @@
+"""A third-party plugin's Python :class:`Feature` — the slow path of issue
+#17 — under the same promise as the compiled rules: any read at any clock
+lists what ``show`` says then, and writes nothing.
+
+A feature that reads the clock (``view.now``, or a day count of
+``view.facts``) without saying when its value changes (:class:`Expiring`)
+makes the lead's stored projection hold at its own clock only; a feature
+that does not read the clock keeps the stored projection good until the
+lead's next entry, so lists at later clocks stay on the fast path."""
+
+import datetime as dt
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from leadcycle import (Cond, Criterion, Expiring, Feature, Field, Industry, Label, LeadBook, Scorecard, hookimpl,
+                       loader)
+from leadcycle.cli import cli
+
+T0 = dt.datetime(2026, 3, 5, 9)
+#: read clocks in no particular order, before and after the thresholds
+CLOCKS = (0, 5, 20, 3, 9, 10, 11, 30, 1)
+calls = {"n": 0}
+
+
+def _age_by_clock(view):
+    calls["n"] += 1
+    return (view.now - view.lead.created_at).days
+
+
+def _age_by_facts(view):
+    calls["n"] += 1
+    return view.facts["days_since_registered"]
+
+
+def _age_expiring(view):
+    calls["n"] += 1
+    age = (view.now - view.lead.created_at).days
+    fresh_until = dt.datetime.combine(view.lead.created_at.date() + dt.timedelta(days=10), dt.time())
+    return Expiring(age, fresh_until if age < 10 else None)
+
+
+def _budget_band(view):  # no clock: the stored projection holds until the next entry
+    calls["n"] += 1
+    return "high" if (view.attributes.get("budget") or 0) > 5 else "low"
+
+
+class Tea:
+    """A tea shop: a client is A while fresh (under 10 days) with a budget."""
+
+    def __init__(self, compute):
+        self.compute = compute
+
+    @hookimpl
+    def register_industries(self, register):
+        register(Industry("tea", Label("tea", "茶"), fields=(Field("budget", "int", Label("budget", "预算"), minimum=0),)))
+
+    @hookimpl
+    def scorecard(self, industry, settings):
+        if industry != "tea":
+            return None
+        return Scorecard(
+            "tea", Label("tea", "茶"),
+            criteria=(Criterion("fresh", Label("fresh", "新客"), 60, Cond("x_age", "<", 10)),
+                      Criterion("budget", Label("budget", "预算"), 40, Cond("x_band", "==", "high"))),
+            thresholds=(("A", 90), ("B", 50)), fallback="C",
+            features=(Feature("x_age", Label("days since registered", "登记天数"), self.compute),
+                      Feature("x_band", Label("budget band", "预算档"), _budget_band)))
+
+
+@pytest.fixture
+def tea(request, tmp_path):
+    plugin = Tea(request.param)
+    pm = loader.get_pm()
+    pm.register(plugin, name="tea")
+    path = str(tmp_path / "tea.db")
+    book = LeadBook.create(path, ["tea"], now=T0)
+    book.add_agent("李娜")
+    for i, budget in enumerate((8, 1)):
+        book.add_lead("tea", name=f"客户{i}", gender="F", phone=f"1390000000{i}", need="茶",
+                      attributes={"budget": budget}, agent="李娜")
+    book.close()
+    yield path
+    pm.unregister(name="tea")
+
+
+def _dump(path):
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("tea", [_age_by_clock, _age_by_facts, _age_expiring], indirect=True,
+                         ids=["view.now", "a day count of view.facts", "Expiring"])
+def test_a_clock_reading_feature_lists_what_show_says_at_every_clock(tea):
+    before = _dump(tea)
+    for days in CLOCKS:
+        book = LeadBook.open(tea, T0 + dt.timedelta(days=days))
+        shown = {i: book.record(i).state for i in (1, 2)}
+        assert shown[1].grade == ("A" if days < 10 else "C"), days  # the rule itself, both sides of 10 days
+        assert shown[2].grade == ("B" if days < 10 else "C"), days
+        assert {r["id"]: (r["grade"], r["score"]) for r in book.list()} == {
+            i: (s.grade, s.score) for i, s in shown.items()}, days
+        for grade in "ABC":
+            assert {r["id"] for r in book.list(grade=grade)} == {i for i, s in shown.items() if s.grade == grade}
+        book.close()
+    assert _dump(tea) == before  # no read wrote
+
+
+@pytest.mark.parametrize("tea", [_age_by_clock], indirect=True)
+def test_the_cli_lists_what_show_says_at_a_later_clock(tea):
+    runner = CliRunner()
+    later = (T0 + dt.timedelta(days=20)).isoformat()
+    listed = runner.invoke(cli, ["--db", tea, "--now", later, "list", "--json"])
+    shown = runner.invoke(cli, ["--db", tea, "--now", later, "show", "1", "--json"])
+    assert listed.exit_code == shown.exit_code == 0, (listed.output, shown.output)
+    assert [r["grade"] for r in json.loads(listed.stdout) if r["id"] == 1] == [json.loads(shown.stdout)["grade"]] == ["C"]
+
+
+class Flat(Tea):
+    """The same shop, graded by the budget alone: no feature reads the clock."""
+
+    @hookimpl
+    def scorecard(self, industry, settings):
+        if industry != "tea":
+            return None
+        return Scorecard(
+            "tea", Label("tea", "茶"),
+            criteria=(Criterion("budget", Label("budget", "预算"), 100, Cond("x_band", "==", "high")),),
+            thresholds=(("A", 90),), fallback="C",
+            features=(Feature("x_band", Label("budget band", "预算档"), _budget_band),))
+
+
+def test_a_feature_that_does_not_read_the_clock_keeps_later_lists_on_the_stored_rows(tmp_path):
+    pm = loader.get_pm()
+    pm.register(Flat(None), name="tea")
+    try:
+        path = str(tmp_path / "flat.db")
+        book = LeadBook.create(path, ["tea"], now=T0)
+        book.add_agent("李娜")
+        book.add_lead("tea", name="客户", gender="F", phone="13900000001", need="茶", attributes={"budget": 8},
+                      agent="李娜")
+        book.close()
+        calls["n"] = 0
+        book = LeadBook.open(path, T0 + dt.timedelta(days=20))  # before the protection lapses
+        assert [r["grade"] for r in book.list()] == ["A"]
+        assert calls["n"] == 0  # the stored projection holds: nothing evaluated in Python
+        book.close()
+    finally:
+        pm.unregister(name="tea")

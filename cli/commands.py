@@ -523,6 +523,8 @@ def show(env, lead_id, unmask, as_json):
         out = state_json(record, lang, phones)
         out["events"] = [dict(event_json(e, phones, owner), voided_by=voided[e.id].id) if e.id in voided
                          else event_json(e, phones, owner) for e in record.events]
+        if record.later:
+            out["later_entries"] = record.later  # after the clock: not yet happened then
         echo_json(out)
         return
     lead, state, ind = record.lead, record.state, record.industry
@@ -572,6 +574,9 @@ def show(env, lead_id, unmask, as_json):
     click.echo(_("History:"))
     for e in record.events:
         click.echo(event_line(e, kinds, lang, voided, phones, owner, words, lead.industry))
+    if record.later:
+        click.echo("  " + _("(entries after the clock {now}, not shown: {n})").format(
+            n=record.later, now=f"{book.now:%Y-%m-%d %H:%M}"))
     echo_phone_notice(not phones.reveals(owner), lang)
 
 

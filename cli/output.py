@@ -358,6 +358,20 @@ class LeadIdType(click.ParamType):
 LEAD_ID = LeadIdType()
 
 
+def _is_label(value) -> bool:
+    """Whether ``value`` is a text in both languages as entries store it
+    (``{"en": …, "zh": …}``)."""
+    return isinstance(value, dict) and bool(value) and set(value) <= {"en", "zh"}
+
+
+def _label_text(value, lang: str):
+    """A stored two-language text in ``lang`` (else English); any other
+    value as it is."""
+    if _is_label(value):
+        return value.get(lang) or value.get("en") or value.get("zh")
+    return value
+
+
 def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=None,
                owner: str | None = None, words: "Words | None" = None, industry: str | None = None) -> str:
     """One line of a lead's history: id, time, kind, agent, data, note; an
@@ -380,6 +394,8 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
         data = {k: v for k, v in data.items() if k in ("channel", "attributes")}
     elif e.kind == "set":
         data = data.get("changes") or data.get("family_member") or {}
+    elif e.kind == "owner":  # an owner change: to whom, and why, in the reader's language
+        data = {"to": owner_cell(data.get("to")), "why": _label_text(data.get("reason"), lang)}
     elif "from" in data and "to" in data:
         data = {"change": f"{data.get('from') or '-'}→{data.get('to') or '-'}",
                 **{k: v for k, v in data.items() if k not in ("from", "to")}}
@@ -544,7 +560,9 @@ class Words:
                 continue
             f = self.field(industry, k, kind)
             label = f.label(self.lang) if f is not None else _(k) if k in DATA_KEYS else k
-            if isinstance(v, dict):
+            if _is_label(v):
+                v = _label_text(v, self.lang)
+            elif isinstance(v, dict):
                 v = self.pairs(industry, v, kind)
             elif isinstance(v, list):
                 v = sep.join(str(x) for x in v)
@@ -600,7 +618,7 @@ from leadcycle.i18n import N_  # noqa: E402  (marks messages for the catalogs)
 
 
 #: keys of an entry's data that no field declares, as people read them
-DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"), N_("from"), N_("stage"))
+DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"), N_("from"), N_("stage"), N_("to"), N_("why"))
 
 #: the field types ``fields`` shows, for the catalogs
 FIELD_TYPES = (N_("str"), N_("int"), N_("float"), N_("bool"), N_("date"), N_("choice"))

@@ -462,7 +462,7 @@ def _marked_entries(book, lead_id: int, lang: str) -> dict:
     """The lead's voids, and its entries marked ``not_owner``."""
     from leadcycle.corrections import VOID, void_line, voided_by
 
-    events = book.store.events_for(lead_id)
+    events = book.seen(book.store.events_for(lead_id))
     voided = voided_by(events)
     return {
         "corrections": [{"id": e.id, "at": e.at, "agent": e.agent, "event": e.data.get("event"),

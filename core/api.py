@@ -108,8 +108,12 @@ class Review(list):
 class LeadRecord:
     lead: Lead
     state: State
+    #: the entries up to the clock: seen from an earlier clock, later ones
+    #: have not happened yet
     events: tuple[Event, ...]
     industry: Industry | None
+    #: how many entries come after the clock (left out of ``events``)
+    later: int = 0
 
 
 class LeadBook:
@@ -682,7 +686,17 @@ class LeadBook:
                            lead_id=lead.id, created_at=lead.created_at.isoformat(), now=self.now.isoformat())
         events = self.store.events_for(lead.id)
         folded, state = engine.project(self.context, lead, events, self.now)
-        return LeadRecord(folded, state, tuple(events), self.registry.industries.get(lead.industry))
+        seen = self.seen(events)
+        return LeadRecord(folded, state, tuple(seen), self.registry.industries.get(lead.industry),
+                          len(events) - len(seen))
+
+    def seen(self, events: list[Event]) -> list[Event]:
+        """The entries of a lead's log that have happened by the clock: a
+        read at an earlier clock answers as it would have then (a write
+        never has later ones: :meth:`_check_clock`)."""
+        if events and events[-1].at > self.now:
+            return [e for e in events if e.at <= self.now]
+        return events
 
     def advance(self, lead_id: int, stage: str, agent: str | None = None,
                 note: str | None = None) -> State:

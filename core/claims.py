@@ -44,7 +44,7 @@ def live(book, lead_id: int) -> tuple[object, list[Event], Ownership]:
     ownership now (read inside a transaction to see what other writers
     committed)."""
     lead = book.store.get_lead(lead_id)
-    events = effective_events(book.store.events_for(lead_id))
+    events = effective_events(book.seen(book.store.events_for(lead_id)))
     return lead, events, resolve(events, policy_of(book, lead.industry), book.now)
 
 
@@ -335,7 +335,7 @@ def away_at_from(book) -> AwayAt:
 def lead_deals(book, lead_id: int, events: list[Event] | None = None) -> list[Deal]:
     lead = book.lead(lead_id)
     if events is None:
-        events = book.store.events_for(lead.id)
+        events = book.seen(book.store.events_for(lead.id))
     kinds = frozenset(k.name for k in book.registry.industry(lead.industry).event_kinds)
     return deals(events, policy_of(book, lead.industry), away_at_from(book), kinds)
 

@@ -623,3 +623,55 @@ def test_a_read_whose_leads_hold_creates_nothing_and_an_overlay_lost_to_a_rollba
     # day 5: a's stored row no longer holds (it is evaluated again), b's does
     assert owners(t0 + dt.timedelta(days=5)) == {a: "李娜", b: "李娜"}
     assert book.evaluated - before == 1
+
+
+# ------------------------------------------ a read at an earlier clock
+
+def _departed(run):
+    """李娜's two leads, registered on 03-02; she leaves on 03-03 (to the
+    pool); a deposit on lead 2 on 03-04 by 王强 after he claims it."""
+    run("init", "--industry", "realestate", "--simulation")
+    for name in ("李娜", "王强"):
+        run("agent", "add", name, now="2026-03-02T09:00")
+    run("agent", "add", "陈经理", "--manager", now="2026-03-02T09:00")
+    for i in (0, 1):
+        out = run("lead", "add", "--industry", "realestate", "--name", f"客户{i}", "--gender", "男",
+                  "--phone", f"1380013800{i}", "--need", "三房", "--agent", "李娜", now="2026-03-02T10:00")
+        assert out.exit_code == 0, out.output
+    assert run("agent", "leave", "李娜", now="2026-03-03T10:00").exit_code == 0
+    out = run("reassign", "2", "--to", "王强", "--reason", "redistribute", "--agent", "陈经理", now="2026-03-03T11:00")
+    assert out.exit_code == 0, out.output
+    out = run("log", "2", "deposit", "--agent", "王强", "--set", "amount=50000", now="2026-03-04T10:00")
+    assert out.exit_code == 0, out.output
+
+
+def test_a_read_at_an_earlier_clock_shows_no_entry_after_it(run):
+    _departed(run)
+    before = "2026-03-02T12:00"
+    shown = json.loads(run("show", "1", "--json", now=before).stdout)
+    assert [e["kind"] for e in shown["events"]] == ["register"]
+    assert shown["owner"] == "李娜" and shown["later_entries"] == 1
+    text = run("--lang", "en", "show", "1", now=before).stdout
+    assert "owner changed" not in text and "(entries after the clock 2026-03-02 12:00, not shown: 1)" in text
+    after = json.loads(run("show", "1", "--json", now="2026-03-05T09:00").stdout)
+    assert [e["kind"] for e in after["events"]] == ["register", "owner"] and "later_entries" not in after
+    # the chain of owners ends at the clock, and names the owner show names
+    chain = json.loads(run("history", "1", "--json", now=before).stdout)
+    assert chain["owner"] == shown["owner"] == "李娜"
+    assert [h["rule"] for h in chain["history"]] == ["first_contact"]
+    assert json.loads(run("history", "1", "--json", now="2026-03-05T09:00").stdout)["owner"] is None
+    # a deal after the clock is not there yet
+    assert json.loads(run("credit", "2", "--json", now="2026-03-03T12:00").stdout) == []
+    deals = json.loads(run("credit", "2", "--json", now="2026-03-05T09:00").stdout)
+    assert [s["agent"] for s in deals[0]["shares"]] == ["王强"]
+
+
+@pytest.mark.parametrize("lang, says", [
+    ("en", "to=(pool), why=pool: 李娜 left on 2026-03-03"),
+    ("zh", "归属给=（公共池），原因=公共客户池：李娜于2026-03-03离职"),
+])
+def test_an_owner_change_in_a_history_reads_in_the_readers_language(run, lang, says):
+    _departed(run)
+    text = run("--lang", lang, "show", "1", now="2026-03-05T09:00").stdout
+    assert says in text
+    assert "en=" not in text and "zh=" not in text  # never the stored two-language pair

@@ -9,7 +9,8 @@ from leadcycle.i18n import M_
 
 from . import reports
 from .app import cli
-from .output import _, emit, lead_id as parse_lead_id, output_options, overdue, owner_cell
+from .output import (_, emit, lead_id as parse_lead_id, output_options, overdue, owner_cell, phone_view,
+                     unmask_option)
 
 @cli.group()
 def revisit():
@@ -67,7 +68,7 @@ def list_cmd(env, grade, agent):
         filters["owner"] = agent
     rows = []
     for r in book.list(**filters, attributes=False):
-        step = rv.current(book.store.events_for(r["id"]))
+        step = rv.current(book.seen(book.store.events_for(r["id"])))
         rows.append({"lead_id": r["id"], "name": r["name"], "grade": r["grade"], "owner": r["owner"],
                      "revisit": step.kind if step else None,
                      "text": rv.LABELS[step.kind](env.lang) if step else ""})
@@ -178,9 +179,10 @@ def archive(env, lead, agent):
 
 @revisit.command(name="due")
 @AGENT
+@unmask_option
 @output_options
 @click.pass_obj
-def due_cmd(env, agent):
+def due_cmd(env, agent, unmask):
     """Revisits due or overdue; reports awaiting review.
 
     Revisits planned for today or earlier and not done; reports waiting for review.
@@ -190,12 +192,17 @@ def due_cmd(env, agent):
     \b
     leadcycle revisit due --agent 李娜
     """
+    from leadcycle import privacy
     from leadcycle import revisit as rv
+
+    from .commands import _mask_due_phones
 
     book = env.book()
     if agent:
         book.agent(agent)
+    phones = phone_view(env, unmask, privacy.own_leads)
     items = rv.due(book, agent, book.now.date())
+    _mask_due_phones(book, items, phones)  # masked as every other list masks them
     for i in items:
         i["text"] = i["text"](env.lang)
     emit(items, ("owner", "lead_id", "name", "text", "days_overdue"),

@@ -144,6 +144,8 @@ def due(book, agent: str | None, today: dt.date) -> list[dict]:
     and reports waiting for the supervisor's review — through the
     ``(kind, at)`` index of the plans, not a scan of every lead."""
     leads = {r["lead_id"] for r in book.store.kind_events("revisit_plan")}
+    if leads:
+        book.refresh()  # each lead's owner at the clock, not as stored (a protection may have lapsed)
     who = book.store.get_agent(agent) if agent else None
     manager = bool(who and who.is_manager)  # the supervisor sees every report waiting
     out = []

@@ -98,3 +98,25 @@ def test_steps_follow_each_other(lc):
     assert r.exit_code == 1 and "next: leadcycle revisit appoint 1" in r.output
     r = lc("2026-03-05T11:10", "revisit", "archive", "1", "--agent", "李娜")
     assert r.exit_code == 1
+
+
+def test_a_revisit_due_after_the_protection_lapsed_names_the_owner_show_names(lc):
+    r = lc("2026-03-05T11:00", "revisit", "plan", "1", "--at", "2026-04-10T14:00", "--content", "新楼盘推介",
+           "--purpose", "邀约复访", "--agent", "李娜")
+    assert r.exit_code == 0, r.output
+    assert json.loads(lc("2026-04-03T15:00", "show", "1", "--json").output)["owner"] == "李娜"
+    # 30 days without a contact after 03-05: the lead went to the pool on 04-04
+    later = "2026-04-10T15:00"
+    assert json.loads(lc(later, "show", "1", "--json").output)["owner"] is None
+    assert [i["owner"] for i in revisit_due(lc, later)] == [None]
+    assert revisit_due(lc, later, "--agent", "李娜") == []  # no longer hers to visit
+
+
+def test_revisit_due_masks_phones_as_every_list_does(lc):
+    lc("2026-03-05T11:00", "revisit", "plan", "1", "--at", "2026-03-10T14:00", "--content", "交房进度",
+       "--purpose", "了解满意度", "--agent", "李娜")
+    item, = revisit_due(lc, "2026-03-10T15:00")
+    assert item["phone"] == "138****8000" and item["phone_masked"] is True
+    r = lc("2026-03-10T15:00", "--as", "李娜", "revisit", "due", "--unmask", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)[0]["phone"] == "13800138000"  # her own lead, on her word

@@ -440,8 +440,10 @@ class LeadBook:
         return Added(self.store.get_lead(lead_id), state, "created", message)
 
     def _owner_text(self, lead: Lead) -> str:
-        state = self.store.get_state(lead.id)
-        return state.owner if state and state.owner else M_("no owner (pool)")
+        """The lead's owner at the clock (the stored projection may name
+        one whose protection has lapsed since), or the pool."""
+        owner = claims.live(self, lead.id)[2].owner
+        return owner if owner else M_("no owner (pool)")
 
     def _people_on(self, leads: list[Lead]) -> list[tuple[tuple[Lead, str], str]]:
         """``((lead, name), name)`` for each lead's own name, then for each

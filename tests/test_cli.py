@@ -119,6 +119,16 @@ def test_bad_registrations_write_nothing(office, args, message):
     assert json.loads(office("list", "--json").output) == []
 
 
+def test_a_second_registration_names_the_owner_at_the_clock(run):
+    assert run("init", "--industry", "realestate", "--simulation").exit_code == 0
+    assert run("agent", "add", "李娜", now="2026-03-05T09:00").exit_code == 0
+    assert add(run, now="2026-03-05T10:00").exit_code == 0
+    before = add(run, now="2026-04-03T10:00")  # 29 days without a contact: still hers
+    assert before.exit_code == 1 and "already lead #1 (张伟, owner: 李娜)" in before.output
+    after = add(run, now="2026-04-05T10:00")  # 30 days passed: the protection lapsed, the pool's
+    assert after.exit_code == 1 and "already lead #1 (张伟, owner: no owner (pool))" in after.output
+
+
 def test_unknown_industry(office):
     result = office("lead", "add", "--industry", "bakery", "--name", "a", "--gender", "M",
                     "--phone", "13800138000", "--need", "x")

@@ -246,7 +246,10 @@ def test_recognition_window_variant_5(book):
 
 
 def shares(book, lead_id):
-    deal = book.credit(lead_id)[-1]
+    """The lead's last deal's shares, read once its entries have happened
+    (a read at an earlier clock has no deal yet)."""
+    with book.at(max(book.now, book.store.events_for(lead_id)[-1].at)):
+        deal = book.credit(lead_id)[-1]
     assert sum(s.share for s in deal.shares) == 1
     return {s.agent: s.share for s in deal.shares}, deal
 

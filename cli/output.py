@@ -406,7 +406,7 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
             data = {**data, "channel": words.kind(industry, data["channel"])}
         detail = words.pairs(industry, data, e.kind)
     elif isinstance(data, dict):
-        detail = ", ".join(f"{k}={v}" for k, v in data.items() if v not in (None, "", {}, []))
+        detail = ", ".join(f"{k}={_label_text(v, lang)}" for k, v in data.items() if v not in (None, "", {}, []))
     else:
         detail = str(data)
     line = f"  #{e.id} {e.at:%Y-%m-%d %H:%M}  {label}"

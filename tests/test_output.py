@@ -171,3 +171,17 @@ def test_tables_fit_the_columns_variable(demo_copy):
     assert max(_width(line) for line in narrow.splitlines()) <= 50
     piped = invoke(demo_copy, "due", "--agent", "李娜", env={"COLUMNS": ""})
     assert max(_width(line) for line in piped.splitlines()) > 50
+
+
+def test_an_entrys_two_language_text_reads_in_the_readers_language():
+    """A reason an entry stores in both languages ({"en": …, "zh": …}) is
+    printed in the reader's, with or without the industry's words."""
+    import datetime as dt
+
+    from leadcycle.cli.output import event_line
+    from leadcycle.model import Event
+
+    level = Event(4, 1, "level", dt.datetime(2026, 3, 3, 10), None,
+                  {"level": "C", "reason": {"en": "a clean quarter", "zh": "一个季度无问题"}})
+    assert event_line(level, {}, "zh").endswith("level=C, reason=一个季度无问题")
+    assert event_line(level, {}, "en").endswith("level=C, reason=a clean quarter")

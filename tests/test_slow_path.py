@@ -48,9 +48,10 @@ def _budget_band(view):  # no clock: the stored projection holds until the next 
 
 
 class Tea:
-    """A tea shop: a client is A while fresh (under 10 days) with a budget."""
+    """A tea shop: a client is A while fresh (under 10 days) with a budget;
+    without ``compute``, A by the budget alone (no feature reads the clock)."""
 
-    def __init__(self, compute):
+    def __init__(self, compute=None):
         self.compute = compute
 
     @hookimpl
@@ -61,13 +62,16 @@ class Tea:
     def scorecard(self, industry, settings):
         if industry != "tea":
             return None
+        band = Feature("x_band", Label("budget band", "预算档"), _budget_band)
+        budget = Criterion("budget", Label("budget", "预算"), 40 if self.compute else 100, Cond("x_band", "==", "high"))
+        if self.compute is None:
+            return Scorecard("tea", Label("tea", "茶"), criteria=(budget,), thresholds=(("A", 90),), fallback="C",
+                             features=(band,))
         return Scorecard(
             "tea", Label("tea", "茶"),
-            criteria=(Criterion("fresh", Label("fresh", "新客"), 60, Cond("x_age", "<", 10)),
-                      Criterion("budget", Label("budget", "预算"), 40, Cond("x_band", "==", "high"))),
+            criteria=(Criterion("fresh", Label("fresh", "新客"), 60, Cond("x_age", "<", 10)), budget),
             thresholds=(("A", 90), ("B", 50)), fallback="C",
-            features=(Feature("x_age", Label("days since registered", "登记天数"), self.compute),
-                      Feature("x_band", Label("budget band", "预算档"), _budget_band)))
+            features=(Feature("x_age", Label("days since registered", "登记天数"), self.compute), band))
 
 
 @pytest.fixture
@@ -121,23 +125,9 @@ def test_the_cli_lists_what_show_says_at_a_later_clock(tea):
     assert [r["grade"] for r in json.loads(listed.stdout) if r["id"] == 1] == [json.loads(shown.stdout)["grade"]] == ["C"]
 
 
-class Flat(Tea):
-    """The same shop, graded by the budget alone: no feature reads the clock."""
-
-    @hookimpl
-    def scorecard(self, industry, settings):
-        if industry != "tea":
-            return None
-        return Scorecard(
-            "tea", Label("tea", "茶"),
-            criteria=(Criterion("budget", Label("budget", "预算"), 100, Cond("x_band", "==", "high")),),
-            thresholds=(("A", 90),), fallback="C",
-            features=(Feature("x_band", Label("budget band", "预算档"), _budget_band),))
-
-
 def test_a_feature_that_does_not_read_the_clock_keeps_later_lists_on_the_stored_rows(tmp_path):
     pm = loader.get_pm()
-    pm.register(Flat(None), name="tea")
+    pm.register(Tea(), name="tea")
     try:
         path = str(tmp_path / "flat.db")
         book = LeadBook.create(path, ["tea"], now=T0)

@@ -169,7 +169,9 @@ class _Compiled:
     moving: frozenset[str] = frozenset()
 
 
-def _conds_of(card: Scorecard | None, ladder: StageLadder | None) -> list[Cond]:
+def _conds_of(card: Scorecard | None, ladder: StageLadder | None, cadence=None) -> list[Cond]:
+    """Every condition the industry's rules test: the scorecard's, its
+    declared values', the stage ladder's and the follow-up cadence's."""
     out: list[Cond] = []
     if card is not None:
         for c in card.criteria:
@@ -186,20 +188,43 @@ def _conds_of(card: Scorecard | None, ladder: StageLadder | None) -> list[Cond]:
     if ladder is not None:
         for s in ladder.stages:
             out.extend(s.requires)
+    if cadence is not None:
+        for r in cadence.rules:
+            out.extend(r.when)
+        out.extend(cadence.stop)
     return out
+
+
+def _change_points(feature: str, values: Iterable) -> set:
+    """The day counts at which a test of ``feature`` against ``values`` may
+    change its answer: each value, and the next count the clock brings (one
+    more since, one fewer until). More points than needed only make a
+    stored row be evaluated again sooner; one too few leaves it stale."""
+    step = 1 if feature.startswith("days_since_") else -1
+    return {x for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) for x in (v, v + step)}
+
+
+def _tested_values(c: Cond) -> tuple:
+    """The numbers a condition compares its feature with: its value, each
+    of an ``in``/``not_in`` list's, or zero for a truth test."""
+    if c.op in ("true", "false"):
+        return (0,)
+    return tuple(c.value) if isinstance(c.value, (list, tuple)) else (c.value,)
 
 
 def compile_rules(rules: IndustryRules) -> _Compiled:
     thresholds: dict[str, set] = {}
-    for c in _conds_of(rules.scorecard, rules.stages):
-        if c.feature.startswith("days_since_") and isinstance(c.value, (int, float)):
-            thresholds.setdefault(c.feature, set()).update({c.value, c.value + 1})
-        elif c.feature.startswith("days_until_") and isinstance(c.value, (int, float)):
-            thresholds.setdefault(c.feature, set()).update({c.value, c.value - 1})
+    for c in _conds_of(rules.scorecard, rules.stages, rules.cadence):
+        if c.feature.startswith(("days_since_", "days_until_")):
+            points = _change_points(c.feature, _tested_values(c))
+            if points:
+                thresholds.setdefault(c.feature, set()).update(points)
     if rules.scorecard is not None:
         for a in rules.scorecard.adjustments:
-            if a.feature.startswith("days_since_"):
+            if a.feature.startswith("days_since_"):  # a band ends the day after its bound
                 thresholds.setdefault(a.feature, set()).update(u + 1 for u, _ in a.bands)
+            elif a.feature.startswith("days_until_"):  # counting down, a band starts at its bound
+                thresholds.setdefault(a.feature, set()).update(_change_points(a.feature, [u for u, _ in a.bands]))
     contact = frozenset(k.name for k in rules.industry.event_kinds if k.contact)
     dates = tuple(f.name for f in rules.industry.fields if f.type == "date")
     card = rules.scorecard
@@ -368,11 +393,12 @@ def _row(ctx, compiled: _Compiled, lead: Lead, events: list[Event], now: dt.date
         view = LeadView(lead, lead.attributes, tuple(events), row, now, ctx.settings)
         for f in card.features:
             value = f.compute(view)
-            read_clock = view.read_clock()
+            read_clock = view.read_clock(f.name)
             # a value only ``show`` displays (an ``x_`` extra no rule or list
             # reads) is computed afresh there: the stored row need not
-            # expire with it, as a compiled row does not
-            if f.name in compiled.moving and not getattr(f, "stored", False):
+            # expire with it, as a compiled row does not. (A ``stored`` value
+            # that reads the clock breaks its word: it expires all the same.)
+            if f.name in compiled.moving:
                 if isinstance(value, Expiring):
                     until = value.expires_at
                 else:

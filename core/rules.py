@@ -769,14 +769,16 @@ class _Watched(Mapping):
     day count — ``days_since_…``, ``days_until_…``, the clock's — is read,
     or the whole row gone through."""
 
-    __slots__ = ("row", "read_clock")
+    __slots__ = ("row", "read_clock", "clocked")
 
     def __init__(self, row: Mapping) -> None:
         self.row = row
         self.read_clock = False
+        #: the features computed before from the clock: reading one is reading it
+        self.clocked: set[str] = set()
 
     def __getitem__(self, key):
-        if isinstance(key, str) and key.startswith("days_"):
+        if isinstance(key, str) and (key.startswith("days_") or key in self.clocked):
             self.read_clock = True
         return self.row[key]
 
@@ -795,8 +797,9 @@ class _Watched(Mapping):
 class LeadView:
     """What a :class:`Feature` sees of one lead.
 
-    It notes whether the feature read the clock: ``now``, or a day count of
-    ``facts``. A value computed from the clock holds at that clock only,
+    It notes whether the feature read the clock: ``now``, a day count of
+    ``facts``, or a feature computed from it. A value computed from the
+    clock holds at that clock only,
     unless the feature says until when (:class:`Expiring`): the lead's
     stored projection is then evaluated again by every read at another
     clock, as ``show`` is (issue #17)."""
@@ -820,10 +823,14 @@ class LeadView:
         features computed before this one."""
         return self._facts
 
-    def read_clock(self) -> bool:
-        """Whether ``now`` or a day count was read since the last call
-        (which starts the next feature afresh)."""
+    def read_clock(self, feature: str) -> bool:
+        """Whether the computing of ``feature`` read the clock — ``now``, a
+        day count, or a feature computed from the clock before it — since
+        the last call (which starts the next feature afresh). A feature
+        that did is one whose value later features read the clock through."""
         read = bool(self._clock) or self._facts.read_clock
         self._clock.clear()
         self._facts.read_clock = False
+        if read:
+            self._facts.clocked.add(feature)
         return read

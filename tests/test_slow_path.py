@@ -15,8 +15,8 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from leadcycle import (Cond, Criterion, Expiring, Feature, Field, Industry, Label, LeadBook, Scorecard, hookimpl,
-                       loader)
+from leadcycle import (Adjustment, Cadence, CadenceRule, Cond, Criterion, Expiring, Feature, Field, Industry, Label,
+                       LeadBook, OwnershipPolicy, Scorecard, hookimpl, loader)
 from leadcycle.cli import cli
 
 T0 = dt.datetime(2026, 3, 5, 9)
@@ -142,3 +142,94 @@ def test_a_feature_that_does_not_read_the_clock_keeps_later_lists_on_the_stored_
         book.close()
     finally:
         pm.unregister(name="tea")
+
+
+# ------------------------------------------- every day count a rule tests
+#
+# A stored row holds until the next day a rule's answer may change. These
+# rules test day counts in every way a plugin may declare them — as data
+# (compiled to SQL), in a cadence, through a feature computed from another
+# — and each must move the row when its answer moves.
+
+L = lambda text: Label(text, text)  # noqa: E731
+DEADLINE = (T0 + dt.timedelta(days=10)).date().isoformat()
+_age = lambda v: (v.now - v.lead.created_at).days  # noqa: E731
+DECLARED = {
+    "in a list": dict(criteria=(Criterion("c", L("c"), 100, Cond("days_since_registered", "in", (3, 7))),)),
+    "not in a list": dict(criteria=(Criterion("c", L("c"), 100, Cond("days_since_registered", "not_in", (0, 1, 2))),)),
+    "a truth test": dict(criteria=(Criterion("c", L("c"), 100, Cond("days_since_registered", "true")),)),
+    "a countdown's bands": dict(
+        criteria=(Criterion("c", L("c"), 50, Cond("n_visit", ">=", 1)),),
+        adjustments=(Adjustment("a", L("a"), "days_until_deadline", ((2, 50), (6, 0)), beyond=-50),)),
+    "a feature through another": dict(
+        criteria=(Criterion("young", L("young"), 100, Cond("x_old", "false")),),
+        features=(Feature("x_base", L("age"), _age), Feature("x_old", L("old"), lambda v: v.facts["x_base"] >= 4))),
+    "a stored feature that reads the clock": dict(
+        criteria=(Criterion("young", L("young"), 100, Cond("x_age", "<", 4)),),
+        features=(Feature("x_age", L("age"), _age, stored=True),)),
+}
+CADENCES = {
+    "a cadence that stops": Cadence((CadenceRule(None, L("every 3 days"), interval_days=3, first_days=1),),
+                                    stop=(Cond("days_since_last_contact", ">=", 20),)),
+    "a cadence rule from a day": Cadence((
+        CadenceRule(None, L("late: every 10 days"), interval_days=10, when=(Cond("days_since_registered", ">=", 8),)),
+        CadenceRule(None, L("every 3 days"), interval_days=3, first_days=1))),
+}
+
+
+class Clockwork:
+    """A shop whose only rules are ``declared`` (a scorecard's parts) or a
+    follow-up ``cadence``."""
+
+    def __init__(self, declared=None, cadence=None):
+        self.declared, self.cadence = declared or {}, cadence
+
+    @hookimpl
+    def register_industries(self, register):
+        register(Industry("clock", L("clock"), fields=(Field("deadline", "date", L("deadline")),)))
+
+    @hookimpl
+    def scorecard(self, industry, settings):
+        if industry == "clock":
+            return Scorecard("clock", L("clock"), thresholds=(("A", 90), ("B", 40)), fallback="C",
+                             **{"criteria": (Criterion("visited", L("visited"), 100, Cond("n_visit", ">=", 1)),),
+                                **self.declared})
+
+    @hookimpl
+    def ownership_policy(self, industry, settings):
+        if industry == "clock":
+            return OwnershipPolicy(protection_days=90)  # no lapse within the days read
+
+    @hookimpl
+    def follow_up_cadence(self, industry, settings):
+        if industry == "clock":
+            return self.cadence
+
+
+@pytest.mark.parametrize("plugin", [*(Clockwork(declared=d) for d in DECLARED.values()),
+                                    *(Clockwork(cadence=c) for c in CADENCES.values())],
+                         ids=[*DECLARED, *CADENCES])
+def test_every_day_count_a_rule_tests_moves_the_lists_with_show(plugin, tmp_path):
+    pm = loader.get_pm()
+    pm.register(plugin, name="clock")
+    try:
+        path = str(tmp_path / "clock.db")
+        book = LeadBook.create(path, ["clock"], now=T0)
+        book.add_agent("李娜")
+        book.add_lead("clock", name="客户", gender="F", phone="13900000001", need="钟",
+                      attributes={"deadline": DEADLINE}, agent="李娜")
+        book.close()
+        seen = set()
+        for days in range(0, 26):
+            book = LeadBook.open(path, T0 + dt.timedelta(days=days))
+            shown = book.record(1).state
+            row, = book.list()
+            due = shown.next_follow_up is not None and shown.next_follow_up <= book.now.date()
+            assert (row["grade"], row["score"], row["next_follow_up"]) == (
+                shown.grade, shown.score, shown.next_follow_up and shown.next_follow_up.isoformat()), days
+            assert [r["id"] for r in book.due("李娜")] == ([1] if due else []), days
+            seen.add((shown.grade, shown.next_follow_up))
+            book.close()
+        assert len(seen) > 1  # the rule did move with the clock
+    finally:
+        pm.unregister(name="clock")

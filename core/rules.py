@@ -212,10 +212,10 @@ class Feature:
 
     A value that follows the clock should say until when it holds:
     ``return Expiring(value, moment)``, and reads trust the lead's stored
-    projection until then. A value computed from ``view.now`` or a day
-    count of ``view.facts`` without that holds at its own clock only, so
-    every read at another clock evaluates the lead again; a value that
-    reads neither holds until the lead's next entry.
+    projection until then. A value computed from ``view.now``, a day count
+    of ``view.facts`` or a feature computed so, without that, holds at its
+    own clock only, so every read at another clock evaluates the lead
+    again; a value that reads none of them holds until the lead's next entry.
     """
 
     name: str

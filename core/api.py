@@ -681,16 +681,54 @@ class LeadBook:
 
     def record(self, lead_id: int) -> LeadRecord:
         """A lead, its live state (computed now) and its history."""
-        lead = self.lead(lead_id)
-        if lead.created_at > self.now:
-            raise NotFound(N_("lead #{lead_id} was registered at {created_at}, after the clock "
-                              "({now}); give a later --now"),
-                           lead_id=lead.id, created_at=lead.created_at.isoformat(), now=self.now.isoformat())
+        lead = self._registered(lead_id)
         events = self.store.events_for(lead.id)
         folded, state = engine.project(self.context, lead, events, self.now)
         seen = self.seen(events)
         return LeadRecord(folded, state, tuple(seen), self.registry.industries.get(lead.industry),
                           len(events) - len(seen))
+
+    def as_of_clock(self, industry: str | None = None) -> Callable[[int], Lead | None]:
+        """``lead_of(id)``: the lead as it was at the clock — name, phone,
+        need and attributes folded from the entries up to it — for a lead
+        with entries after the clock, else None (its stored row holds). A
+        read into the past that shows a lead's attributes goes through it."""
+        later = self.store.leads_logged_after(self.now, industry)
+
+        def lead_of(lead_id: int) -> Lead | None:
+            return self.record(lead_id).lead if lead_id in later else None
+
+        return lead_of
+
+    def date_attribute_passed(self, industry: str, key: str, day: dt.date, owner: str | None = None) -> list[dict]:
+        """Leads of ``industry`` (with their grade and owner at the clock)
+        whose date attribute ``key`` — as it was at the clock — is before
+        ``day`` (a due list's "the deadline has passed")."""
+        rows = self.store.date_attribute_passed(industry, key, day, owner=owner)
+        later = self.store.leads_logged_after(self.now, industry)
+        if not later:
+            return rows
+        rows = [r for r in rows if r["id"] not in later]
+        for lead_id in sorted(later):
+            if self.lead(lead_id).created_at > self.now:
+                continue
+            record = self.record(lead_id)
+            value = record.lead.attributes.get(key)
+            when = dt.date.fromisoformat(str(value)[:10]) if value else None
+            if when is not None and when < day and (owner is None or record.state.owner == owner):
+                rows.append({"id": lead_id, "name": record.lead.name, "phone": record.lead.phone,
+                             "grade": record.state.grade, "owner": record.state.owner, "day": when.isoformat()})
+        return sorted(rows, key=lambda r: r["id"])
+
+    def _registered(self, lead_id: int) -> Lead:
+        """The lead, registered by the clock: a read into the past does not
+        know a lead registered later (``show``, ``history``, ``credit``)."""
+        lead = self.lead(lead_id)
+        if lead.created_at > self.now:
+            raise NotFound(N_("lead #{lead_id} was registered at {created_at}, after the clock "
+                              "({now}); give a later --now"),
+                           lead_id=lead.id, created_at=lead.created_at.isoformat(), now=self.now.isoformat())
+        return lead
 
     def seen(self, events: list[Event]) -> list[Event]:
         """The entries of a lead's log that have happened by the clock: a
@@ -1100,7 +1138,7 @@ class LeadBook:
 
     def credit(self, lead_id: int) -> list:
         """The credit of each of the lead's deals (:class:`ownership.Deal`)."""
-        return claims.lead_deals(self, int(lead_id))
+        return claims.lead_deals(self, self._registered(int(lead_id)).id)
 
     def grades_at(self, lead_ids: Iterable[int], moment: dt.datetime) -> dict[int, str | None]:
         """Each lead's grade at ``moment`` (an earlier clock: a review's
@@ -1209,7 +1247,7 @@ class LeadBook:
 
     def history(self, lead_id: int) -> "ownership.Ownership":
         """The chain of owners over time, each with its rule."""
-        return claims.live(self, int(lead_id))[2]
+        return claims.live(self, self._registered(int(lead_id)).id)[2]
 
     def leave_agent(self, agent: str, to: str | None = None) -> list:
         """An agent leaves: their leads go to the pool (or to ``to``)."""

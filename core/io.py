@@ -1158,8 +1158,12 @@ def export_rows(book: LeadBook, *, industry: str | None = None, grade: str | Non
     book.refresh()
     columns = columns or export_columns(book, industry)
     attr_cols = [c for c in columns[9:-5]]
+    then = book.as_of_clock(industry)  # a lead with entries after the clock, as it was at the clock
     for r in book.store.export_rows(industry=industry, grade=grade, owner=owner):
-        attributes = r["attributes"]
+        lead = then(r["id"])
+        if lead is not None:
+            r.update(name=lead.name, gender=lead.gender, phone=lead.phone, need=lead.need)
+        attributes = r["attributes"] if lead is None else lead.attributes
         data = json.loads(r["register_data"] or "{}")
         gender = r["gender"]
         if lang == "zh":

@@ -186,12 +186,21 @@ DEAL_KINDS = ("contract", "order")
 
 
 def sources_report(book, industry: str | None = None) -> list[dict]:
-    """Leads and deals (a contract or an order) by source, in the order of
-    :data:`SOURCES`; sources without leads are left out."""
+    """Leads and deals (a contract or an order, not voided) by source, in
+    the order of :data:`SOURCES`, as of the book's clock: the leads
+    registered by then, their entries up to it; sources without leads are
+    left out."""
+    from .corrections import effective_events
+
     counts: dict[str, list[int]] = {}
     total = 0
+    then = book.as_of_clock(industry)
     for batch in book.store.iter_lead_batches(industry=industry):
         for lead, events in batch:
+            if lead.created_at > book.now:
+                continue
+            lead = then(lead.id) or lead
+            events = effective_events(book.seen(events))
             register = next((e.data for e in events if e.kind == "register"), None)
             row = counts.setdefault(source_of(lead.attributes, register), [0, 0])
             row[0] += 1

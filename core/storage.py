@@ -2400,6 +2400,22 @@ class Store:
     def delete_meta(self, key: str) -> None:
         self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
 
+    def leads_logged_after(self, now: dt.datetime, industry: str | None = None) -> set[int]:
+        """The leads (of ``industry``) with an entry logged after ``now``:
+        the lead row keeps their latest identity and attributes, so a read
+        at ``now`` folds theirs from the entries it sees. Through each
+        lead's kept ``LOGGED`` fact (the log itself while the facts are not
+        current)."""
+        by_industry = " AND l.industry = ?" if industry is not None else ""
+        if self.facts_current():
+            sql = (f"SELECT f.lead_id FROM facts f JOIN leads l ON l.id = f.lead_id WHERE f.kind = {LOGGED_CODE} "
+                   f"AND f.last_at > ?{by_industry}")
+            args: list = [epoch_of(now)]
+        else:
+            sql = f"SELECT DISTINCT e.lead_id FROM events e JOIN leads l ON l.id = e.lead_id WHERE e.at > ?{by_industry}"
+            args = [_iso(now)]
+        return {r[0] for r in self.conn.execute(sql, args + ([industry] if industry is not None else []))}
+
     def date_attribute_passed(self, industry: str, key: str, day: dt.date, owner: str | None = None) -> list[dict]:
         """Leads of ``industry`` (with their live grade and owner) whose date
         attribute ``key`` is before ``day``, as ``day`` (its ISO date)."""

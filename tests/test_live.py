@@ -675,3 +675,53 @@ def test_an_owner_change_in_a_history_reads_in_the_readers_language(run, lang, s
     text = run("--lang", lang, "show", "1", now="2026-03-05T09:00").stdout
     assert says in text
     assert "en=" not in text and "zh=" not in text  # never the stored two-language pair
+
+
+def test_a_read_at_an_earlier_clock_exports_and_reports_what_was_known_then(run, tmp_path):
+    run("init", "--industry", "realestate", "--industry", "software_sales", "--industry", "machinery", "--simulation")
+    run("agent", "add", "李娜", now="2026-03-02T09:00")
+    for i, industry in enumerate(("realestate", "software_sales", "machinery")):
+        out = run("lead", "add", "--industry", industry, "--name", f"客户{i}", "--gender", "男", "--phone",
+                  f"1380013800{i}", "--need", "三房", "--agent", "李娜", now="2026-03-02T10:00")
+        assert out.exit_code == 0, out.output
+    later = [("lead", "set", "1", "motivation=A", "--agent", "李娜"),
+             ("lead", "set", "3", "site_deadline=2026-03-04", "--agent", "李娜"),
+             ("log", "2", "contract", "--agent", "李娜", "--set", "amount=100000")]
+    for args in later:  # all on 03-10, after the reads below
+        out = run(*args, now="2026-03-10T10:00")
+        assert out.exit_code == 0, out.output
+    before, after = "2026-03-06T12:00", "2026-03-11T12:00"
+
+    def exported(now):
+        path = tmp_path / f"{now[:10]}.json"
+        out = run("export", "--format", "json", "-o", str(path), "--force", now=now)
+        assert out.exit_code == 0, out.output
+        return {r["lead_id"]: r for r in json.loads(path.read_text(encoding="utf-8"))}
+
+    assert exported(before)[1]["motivation"] is None and exported(after)[1]["motivation"] == "A"
+    assert exported(before)[1]["motivation"] == json.loads(run("show", "1", "--json", now=before).stdout)[
+        "attributes"].get("motivation")
+
+    def site_items(now):
+        return [i["lead_id"] for i in json.loads(run("due", "--json", now=now).stdout)
+                if i["kind"] == "site_deadline_passed"]
+
+    assert site_items(before) == [] and site_items(after) == [3]  # the deadline was set on 03-10
+
+    def deals(now):
+        sources = {r["source"]: r for r in json.loads(run("report", "sources", "--json", now=now).stdout)}
+        followups = json.loads(run("report", "followups", "--json", now=now).stdout)["deals"]
+        return sum(r["deals"] for r in sources.values()), followups
+
+    assert deals(before) == (0, 0) and deals(after) == (1, 1)
+    assert json.loads(run("report", "sources", "--json", now="2026-03-01T12:00").stdout) == []  # no lead yet
+
+
+@pytest.mark.parametrize("command", [("show", "1"), ("history", "1"), ("credit", "1")])
+def test_a_lead_registered_after_the_clock_is_not_there_for_any_read(run, command):
+    _departed(run)
+    out = run(*command, now="2026-03-01T12:00")
+    assert out.exit_code == 1
+    assert out.output.strip().splitlines() == [
+        "Error: lead #1 was registered at 2026-03-02T10:00:00, after the clock (2026-03-01T12:00:00); "
+        "give a later --now"]

@@ -353,7 +353,7 @@ def _site_deadlines_passed(book, agent) -> list[dict]:
     the new date (from the attribute, at the list's clock)."""
     today = book.now.date()
     items = []
-    for row in book.store.date_attribute_passed(NAME, "site_deadline", today, owner=agent):
+    for row in book.date_attribute_passed(NAME, "site_deadline", today, owner=agent):
         deadline = dt.date.fromisoformat(row["day"])
         items.append({"lead_id": row["id"], "name": row["name"], "phone": row["phone"], "owner": row["owner"],
                       "industry": NAME, "grade": row["grade"], "kind": "site_deadline_passed",

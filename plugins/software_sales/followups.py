@@ -122,8 +122,8 @@ def report(book) -> dict:
     total = 0
     contact, won = model.contact_kinds(), won_kinds(book.settings)
     for batch in book.store.iter_lead_batches(industry=NAME):
-        for lead, events in batch:  # a voided contact or deal does not count
-            follow_ups, deal = count_follow_ups(effective_events(events), contact, won)
+        for lead, events in batch:  # a voided contact or deal does not count, nor one after the clock
+            follow_ups, deal = count_follow_ups(effective_events(book.seen(events)), contact, won)
             if deal is not None:
                 key = _bucket(follow_ups)
                 deals.setdefault(key, []).append(lead.id)

@@ -730,6 +730,11 @@ class LeadBook:
                            lead_id=lead.id, created_at=lead.created_at.isoformat(), now=self.now.isoformat())
         return lead
 
+    def counted(self, events: list[Event]) -> list[Event]:
+        """The entries of a lead's log a report counts at the clock: those
+        up to it (:meth:`seen`), less the voided ones and their voids."""
+        return corrections.effective_events(self.seen(events))
+
     def seen(self, events: list[Event]) -> list[Event]:
         """The entries of a lead's log that have happened by the clock: a
         read at an earlier clock answers as it would have then (a write

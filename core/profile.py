@@ -190,8 +190,6 @@ def sources_report(book, industry: str | None = None) -> list[dict]:
     the order of :data:`SOURCES`, as of the book's clock: the leads
     registered by then, their entries up to it; sources without leads are
     left out."""
-    from .corrections import effective_events
-
     counts: dict[str, list[int]] = {}
     total = 0
     then = book.as_of_clock(industry)
@@ -200,7 +198,7 @@ def sources_report(book, industry: str | None = None) -> list[dict]:
             if lead.created_at > book.now:
                 continue
             lead = then(lead.id) or lead
-            events = effective_events(book.seen(events))
+            events = book.counted(events)
             register = next((e.data for e in events if e.kind == "register"), None)
             row = counts.setdefault(source_of(lead.attributes, register), [0, 0])
             row[0] += 1

@@ -116,14 +116,12 @@ def report(book) -> dict:
     """The statistic next to the office's deals by the follow-ups (every
     contact, one a day) before the deal (the ladder's won stage), and the
     leads given up early."""
-    from leadcycle.corrections import effective_events
-
     deals: dict[str, list[int]] = {}
     total = 0
     contact, won = model.contact_kinds(), won_kinds(book.settings)
     for batch in book.store.iter_lead_batches(industry=NAME):
         for lead, events in batch:  # a voided contact or deal does not count, nor one after the clock
-            follow_ups, deal = count_follow_ups(effective_events(book.seen(events)), contact, won)
+            follow_ups, deal = count_follow_ups(book.counted(events), contact, won)
             if deal is not None:
                 key = _bucket(follow_ups)
                 deals.setdefault(key, []).append(lead.id)

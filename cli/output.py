@@ -399,6 +399,8 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
     elif "from" in data and "to" in data:
         data = {"change": f"{data.get('from') or '-'}→{data.get('to') or '-'}",
                 **{k: v for k, v in data.items() if k not in ("from", "to")}}
+    if isinstance(data, dict) and "reason" in data:  # the reason says in words what the rule's id codes
+        data = {k: v for k, v in data.items() if k != "rule"}
     if isinstance(data, dict) and words is not None:
         if e.kind == "stage":  # the stages it moved between, as list names them
             data = {**data, **{k: words.stage(industry, data[k]) for k in ("from", "stage") if data.get(k)}}
@@ -559,7 +561,8 @@ class Words:
             if v in (None, "", {}, []):
                 continue
             f = self.field(industry, k, kind)
-            label = f.label(self.lang) if f is not None else _(k) if k in DATA_KEYS else k
+            label = (f.label(self.lang) if f is not None else _(k) if k in DATA_KEYS
+                     else _(DATA_LABELS[k]) if k in DATA_LABELS else k)
             if _is_label(v):
                 v = _label_text(v, self.lang)
             elif isinstance(v, dict):
@@ -618,7 +621,10 @@ from leadcycle.i18n import N_  # noqa: E402  (marks messages for the catalogs)
 
 
 #: keys of an entry's data that no field declares, as people read them
-DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"), N_("from"), N_("stage"), N_("to"), N_("why"))
+DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"), N_("from"), N_("stage"), N_("to"), N_("why"),
+             N_("reason"))
+#: the core's entry keys that are not words, as people read them
+DATA_LABELS = {"approved_by": N_("approved by"), "week": N_("week"), "previous": N_("previous owner")}
 
 #: the field types ``fields`` shows, for the catalogs
 FIELD_TYPES = (N_("str"), N_("int"), N_("float"), N_("bool"), N_("date"), N_("choice"))

@@ -185,3 +185,31 @@ def test_an_entrys_two_language_text_reads_in_the_readers_language():
                   {"level": "C", "reason": {"en": "a clean quarter", "zh": "一个季度无问题"}})
     assert event_line(level, {}, "zh").endswith("level=C, reason=一个季度无问题")
     assert event_line(level, {}, "en").endswith("level=C, reason=a clean quarter")
+
+
+def test_a_review_entry_reads_as_words_not_codes():
+    """A downgrade's line: the change, who approved it and why, in the
+    reader's language; not the rule's id, which the reason says in words."""
+    import datetime as dt
+
+    from leadcycle import LeadBook
+    from leadcycle.cli.output import Words, event_line
+    from leadcycle.i18n import set_language
+    from leadcycle.model import Event
+
+    book = LeadBook.create(":memory:", ["realestate"], now=dt.datetime(2026, 9, 21, 9))
+    kinds = {k.name: k for k in book.registry.industry("realestate").event_kinds}
+    review = Event(9, 1, "review", dt.datetime(2026, 9, 21, 8, 30), "陈经理",
+                   {"from": "C", "to": "D", "approved_by": "陈经理", "rule": "c_to_d_approved", "week": "2026-W39",
+                    "reason": {"en": "C → D approved by 陈经理", "zh": "经销售经理陈经理批准降为D类"}})
+    lines = {}
+    for lang in ("zh", "en"):  # the catalog a command of that language reads
+        set_language(lang)
+        lines[lang] = event_line(review, kinds, lang, words=Words(book, lang), industry="realestate")
+    set_language(None)
+    zh, en = lines["zh"], lines["en"]
+    assert "批准人=陈经理" in zh and "原因=经销售经理陈经理批准降为D类" in zh and "周次=2026-W39" in zh
+    assert all(part in en for part in ("change=C→D", "approved by=陈经理", "reason=C → D approved by 陈经理",
+                                       "week=2026-W39"))
+    assert "c_to_d_approved" not in zh + en and "approved_by" not in zh + en
+    book.close()

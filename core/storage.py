@@ -2406,8 +2406,14 @@ class Store:
         at ``now`` folds theirs from the entries it sees. Through each
         lead's kept ``LOGGED`` fact (the log itself while the facts are not
         current)."""
-        by_industry = " AND l.industry = ?" if industry is not None else ""
+        # "+": every lead's LOGGED row scanned once, rather than each lead of
+        # the industry looked up in turn (seven times slower)
+        by_industry = " AND +l.industry = ?" if industry is not None else ""
         if self.facts_current():
+            latest = self.conn.execute(  # the log's last moment, kind by kind through the (kind, at) index
+                "SELECT max((SELECT max(at) FROM events WHERE kind = k.name)) FROM fact_kinds k").fetchone()[0]
+            if latest is None or latest <= _iso(now):
+                return set()  # a read at the present: nothing was logged after it
             sql = (f"SELECT f.lead_id FROM facts f JOIN leads l ON l.id = f.lead_id WHERE f.kind = {LOGGED_CODE} "
                    f"AND f.last_at > ?{by_industry}")
             args: list = [epoch_of(now)]

@@ -136,6 +136,8 @@ def test_a_dealer_lets_contractors_reach_a_and_b(lc, amount, level):
     assert lc(None, "settings", "set", "machinery.level_ab_account_types", "oem,施工单位/终端用户").exit_code == 0
     assert _review(lc, "2026-03-05T12:00") == [f"account level C → {level}"]
     assert "levels A/B open to: oem/contractor" in lc("2026-03-05T12:10", "show", str(lead)).output
+    shown_zh = lc("2026-03-05T12:10", "--lang", "zh", "show", str(lead)).output  # the types as zh names them
+    assert "A/B级限于：主机厂（oem）、施工单位/终端用户（contractor）（machinery.level_ab_account_types）" in shown_zh
     r = lc(None, "settings", "set", "machinery.level_ab_account_types", "oem,farmer")
     assert r.exit_code == 1 and "'farmer' is not allowed" in r.output
 

@@ -222,14 +222,18 @@ def account(events, attributes: dict, now: dt.datetime, settings) -> Expiring:
         "rights": [r.to_json() for r in RIGHTS[current]],
     }
     rights = RIGHTS[current]
+    from . import ACCOUNT_TYPES  # the package imports this module first
+
+    named = {c.value: c.label for c in ACCOUNT_TYPES}
     types = "/".join(qualifying_types(settings))
+    types_zh = "、".join(f"{named[t].zh}（{t}）" if t in named else t for t in qualifying_types(settings))
     out["ab_account_types"] = qualifying_types(settings)
     head = Label(f"account level {current}" + ("" if recorded else " (never reviewed)") + f" — {LEVEL_LABELS[current].en}"
                  f"; rights: " + "; ".join(r.en for r in rights)
                  + f"; levels A/B open to: {types} (machinery.level_ab_account_types)",
                  f"客户级别 {current}" + ("" if recorded else "（尚未评审）") + f"——{LEVEL_LABELS[current].zh}"
                  f"；权利：" + "；".join(r.zh for r in rights)
-                 + f"；A/B级限于：{types}（machinery.level_ab_account_types）")
+                 + f"；A/B级限于：{types_zh}（machinery.level_ab_account_types）")
     if target != current:
         by_en = f" by {due_by}" if due_by else ""
         by_zh = f"（{due_by}前）" if due_by else ""

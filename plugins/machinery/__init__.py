@@ -43,13 +43,7 @@ from leadcycle.i18n import N_
 
 NAME = "machinery"
 
-ACCOUNT_TYPES = (
-    Choice("oem", Label("OEM (truck or machinery maker)", "主机厂")),
-    Choice("modifier", Label("modifier / body builder", "改装厂")),
-    Choice("parts_dealer", Label("parts dealer", "配件经销商")),
-    Choice("contractor", Label("contractor / end user", "施工单位/终端用户")),
-    Choice("individual", Label("individual", "个人")),
-)
+ACCOUNT_TYPES = accounts.ACCOUNT_TYPES
 
 ACCOUNT_FIELDS = (
     Field("account_type", "choice", Label("account type", "客户类型"), choices=ACCOUNT_TYPES),

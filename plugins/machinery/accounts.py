@@ -44,7 +44,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from leadcycle import Expiring, Label
+from leadcycle import Choice, Expiring, Label
+
+#: the kinds of account (the ``account_type`` field's choices)
+ACCOUNT_TYPES = (
+    Choice("oem", Label("OEM (truck or machinery maker)", "主机厂")),
+    Choice("modifier", Label("modifier / body builder", "改装厂")),
+    Choice("parts_dealer", Label("parts dealer", "配件经销商")),
+    Choice("contractor", Label("contractor / end user", "施工单位/终端用户")),
+    Choice("individual", Label("individual", "个人")),
+)
 
 LEVELS = ("A", "B", "C", "D")
 
@@ -222,8 +231,6 @@ def account(events, attributes: dict, now: dt.datetime, settings) -> Expiring:
         "rights": [r.to_json() for r in RIGHTS[current]],
     }
     rights = RIGHTS[current]
-    from . import ACCOUNT_TYPES  # the package imports this module first
-
     named = {c.value: c.label for c in ACCOUNT_TYPES}
     types = "/".join(qualifying_types(settings))
     types_zh = "、".join(f"{named[t].zh}（{t}）" if t in named else t for t in qualifying_types(settings))

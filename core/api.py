@@ -695,8 +695,13 @@ class LeadBook:
         read into the past that shows a lead's attributes goes through it."""
         later = self.store.leads_logged_after(self.now, industry)
 
-        def lead_of(lead_id: int) -> Lead | None:
-            return self.record(lead_id).lead if lead_id in later else None
+        def lead_of(lead_id: int, events: list[Event] | None = None) -> Lead | None:
+            """``events``: the lead's log, when the caller holds it already."""
+            if lead_id not in later:
+                return None
+            if events is None:
+                events = self.store.events_for(lead_id)
+            return engine.fold_lead(self.lead(lead_id), self.counted(events))  # as record() folds it
 
         return lead_of
 
@@ -713,8 +718,7 @@ class LeadBook:
             if self.lead(lead_id).created_at > self.now:
                 continue
             record = self.record(lead_id)
-            value = record.lead.attributes.get(key)
-            when = dt.date.fromisoformat(str(value)[:10]) if value else None
+            when = engine._as_date(record.lead.attributes.get(key))
             if when is not None and when < day and (owner is None or record.state.owner == owner):
                 rows.append({"id": lead_id, "name": record.lead.name, "phone": record.lead.phone,
                              "grade": record.state.grade, "owner": record.state.owner, "day": when.isoformat()})
@@ -1060,7 +1064,15 @@ class LeadBook:
                                         "name, or its pinyin (e.g. 8000, 张, zw)"))
             filters["q"] = (kind, key)
         self.refresh(owner=filters.get("owner"), grade=filters.get("grade"))
-        return list(self.store.query_leads(**filters))
+        rows = list(self.store.query_leads(**filters))
+        then = self.as_of_clock()  # a lead with entries after the clock, as it was at the clock
+        for row in rows:
+            lead = then(row["id"])
+            if lead is not None:
+                row.update(name=lead.name, gender=lead.gender, phone=lead.phone, need=lead.need)
+                if "attributes" in row:
+                    row["attributes"] = self.store.attribute_places.object_of(lead.attributes)
+        return rows
 
     def find(self, text: str, industry: str | None = None, limit: int = 20) -> list[dict]:
         """Leads found by the last digits of a phone (three or more), part of

@@ -197,7 +197,7 @@ def sources_report(book, industry: str | None = None) -> list[dict]:
         for lead, events in batch:
             if lead.created_at > book.now:
                 continue
-            lead = then(lead.id) or lead
+            lead = then(lead.id, events) or lead
             events = book.counted(events)
             register = next((e.data for e in events if e.kind == "register"), None)
             row = counts.setdefault(source_of(lead.attributes, register), [0, 0])
@@ -241,8 +241,10 @@ def playbooks(book, lead_ids: Iterable[int]) -> dict[int, Label]:
     """Playbook lines of the leads of a due list, by id, in one query (a
     plugin's item about no lead in particular has none)."""
     out = {}
+    then = book.as_of_clock()  # the temperament recorded by the clock
     for lead_id, attributes in book.store.attributes_of(i for i in lead_ids if isinstance(i, int)).items():
-        line = playbook(attributes)
+        lead = then(lead_id)
+        line = playbook(attributes if lead is None else lead.attributes)
         if line is not None:
             out[lead_id] = line
     return out

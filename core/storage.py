@@ -448,7 +448,12 @@ class AttributePlaces:
     def object_text(self, text: str | None) -> str:
         """The stored list as the JSON object it stands for (what the API's
         rows have always carried)."""
-        return _JSON.encode(self.decode(text))
+        return self.object_of(self.decode(text))
+
+    @staticmethod
+    def object_of(attributes: Mapping[str, Any]) -> str:
+        """Attributes as the JSON object the API's rows carry."""
+        return _JSON.encode(dict(attributes))
 
 
 # ------------------------------------------------------------------ facts

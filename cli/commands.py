@@ -218,6 +218,8 @@ def agent_add(env, name, team, manager, as_json):
 def agent_list(env):
     """List agents.
 
+    At an earlier --now, each agent away or gone as they were then.
+
     Examples:
 
     \b
@@ -229,8 +231,17 @@ def agent_list(env):
                 "away": a.away, "created_at": a.created_at} for a in agents]
     emit(records, ("name", "team", "is_manager", "active", "away", "created_at"),
          [_("name"), _("team"), _("manager"), _("status"), _("away")],
-         [(a.name, a.team, yes_no(True) if a.is_manager else "", _("active") if a.active else _("left"), a.away)
-          for a in agents])
+         [(a.name, a.team, yes_no(True) if a.is_manager else "", _("active") if a.active else _("left"),
+           _away_text(a.away, env.lang)) for a in agents])
+
+
+def _away_text(away: str | None, lang: str) -> str:
+    """An agent's away reason in the reader's language (a reason this
+    version does not know, as it was stored)."""
+    from leadcycle import reception
+
+    label = reception.AWAY_REASONS.get(away or "")
+    return label(lang) if label is not None else (away or "")
 
 
 # ------------------------------------------------------------------ lead

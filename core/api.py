@@ -370,7 +370,19 @@ class LeadBook:
         return agent
 
     def agents(self) -> list[Agent]:
-        return self.store.list_agents()
+        """The agents, each away or gone as the reception log says at the
+        clock (an agent who left after it is active in a read into the
+        past, as the ownership folds take them). An agent added after the
+        clock is listed: the agents are not dated by the log, and an
+        office's records may predate the agents they name."""
+        now = self.now
+        away_at = claims.away_at_from(self)
+        out = []
+        for a in self.store.list_agents():
+            gone = not a.active and (not a.left_at or dt.datetime.fromisoformat(a.left_at) <= now)
+            state = away_at(a.name, now)
+            out.append(attrs.evolve(a, active=not gone, away=None if gone or state == "left" else state))
+        return out
 
     # ------------------------------------------------------------- leads
 

@@ -487,6 +487,8 @@ class Agent:
     active: bool = attrs.field(default=True, converter=as_bool)
     created_at: str | None = None
     away: str | None = None  # None, "personal", "business", "with_client"
+    #: when the agent left (ISO text), for one who has
+    left_at: str | None = None
     #: agent, manager or admin (see :mod:`leadcycle.auth`); a manager's
     #: ``is_manager`` is true, and so is an admin's
     role: str = attrs.field()
@@ -501,7 +503,7 @@ class Agent:
         return cls(
             name=row["name"], team=row.get("team"), is_manager=role in ("manager", "admin"),
             active=row.get("active", 1), created_at=row.get("created_at"),
-            away=row.get("away"), role=role,
+            away=row.get("away"), left_at=row.get("left_at"), role=role,
         )
 
 

@@ -53,6 +53,28 @@ def test_the_daily_report_matches_list_and_due(office):
     assert all("****" in i["phone"] for i in rep["a_leads"] + rep["overdue"])
 
 
+def test_the_office_report_has_the_pools_a_and_b_leads_a_teams_has_not(office):
+    later = "2026-11-20T19:00"  # weeks on: leads have lapsed into the pool
+
+    def report(*args):
+        r = CliRunner().invoke(cli, ["--db", office, "--now", later, "report", "daily", *args, "--format", "json"])
+        return as_json(r)
+
+    def listed(grade):
+        r = CliRunner().invoke(cli, ["--db", office, "--now", later, "list", "--grade", grade, "--json"])
+        return as_json(r)
+
+    whole, team = report(), report("--team", "一组")
+    for grade, key in (("A", "a_leads"), ("B", "b_leads")):
+        everyone = listed(grade)
+        assert [i["lead_id"] for i in whole[key]] == [r["id"] for r in everyone]
+        assert [i["lead_id"] for i in team[key]] == [r["id"] for r in everyone if r["owner"] in team["agents"]]
+    pooled = [i for i in whole["a_leads"] + whole["b_leads"] if i["owner"] is None]
+    assert pooled  # the case this is about
+    text = CliRunner().invoke(cli, ["--db", office, "--now", later, "--lang", "zh", "report", "daily"]).output
+    assert f"#{pooled[0]['lead_id']} " in text and "· （公共池） ·" in text
+
+
 def test_text_html_and_xlsx_say_the_same(office, tmp_path):
     from openpyxl import load_workbook
 
@@ -63,11 +85,11 @@ def test_text_html_and_xlsx_say_the_same(office, tmp_path):
     assert f"A类客户及今日跟进: {len(rep['a_leads'])}" in text.output
     assert f"逾期未回访: {len(rep['overdue'])}" in text.output
     page = tmp_path / "daily.html"
-    assert invoke(office, "report", "daily", "--format", "html", "-o", str(page)).exit_code == 0
+    assert invoke(office, "report", "daily", "--team", "一组", "--format", "html", "-o", str(page)).exit_code == 0
     body = page.read_text(encoding="utf-8")
     assert body.count("<li>") == sum(len(rep[k]) for k in ("a_leads", "b_leads", "overdue", "new_leads", "lapsing"))
     book = tmp_path / "daily.xlsx"
-    assert invoke(office, "report", "daily", "--format", "xlsx", "-o", str(book)).exit_code == 0
+    assert invoke(office, "report", "daily", "--team", "一组", "--format", "xlsx", "-o", str(book)).exit_code == 0
     wb = load_workbook(book)
     assert [ws.max_row - 1 for ws in wb.worksheets] == [len(rep[k]) for k in
                                                       ("a_leads", "b_leads", "overdue", "new_leads", "lapsing")]

@@ -725,3 +725,21 @@ def test_a_lead_registered_after_the_clock_is_not_there_for_any_read(run, comman
     assert out.output.strip().splitlines() == [
         "Error: lead #1 was registered at 2026-03-02T10:00:00, after the clock (2026-03-01T12:00:00); "
         "give a later --now"]
+
+
+def test_the_agents_at_an_earlier_clock_are_those_of_then(run):
+    _departed(run)  # 李娜 leaves on 03-03
+    run("agent", "add", "赵敏", now="2026-03-04T09:00")
+    assert run("agent", "away", "王强", "--reason", "business", now="2026-03-04T09:30").exit_code == 0
+    assert run("agent", "back", "王强", now="2026-03-04T12:00").exit_code == 0
+
+    def agents(now):
+        return {a["name"]: (a["active"], a["away"]) for a in json.loads(run("agent", "list", "--json", now=now).stdout)}
+
+    assert agents("2026-03-02T12:00") == {"李娜": (True, None), "王强": (True, None), "陈经理": (True, None),
+                                          "赵敏": (True, None)}  # agents are not dated: an office's may be
+    assert agents("2026-03-03T10:00")["李娜"] == (False, None)  # the moment she left
+    assert agents("2026-03-04T10:00") == {"李娜": (False, None), "王强": (True, "business"),
+                                          "陈经理": (True, None), "赵敏": (True, None)}
+    assert agents("2026-03-04T12:00")["王强"] == (True, None)
+    assert "公务外出" in run("--lang", "zh", "agent", "list", now="2026-03-04T10:00").stdout

@@ -105,10 +105,13 @@ def daily(book, team: str | None = None, manager: str | None = None, lang: str =
     rows = book.list(attributes=False)
     out: dict = {"date": today, "now": book.now, "team": team, "agents": agents}
     graded = {}
+    # the office's report (no team) has the pool's A and B leads too: no
+    # one's call-back, so the manager's to hand out
+    pooled = team is None
     for grade in ("A", "B"):
         leads = []
         for r in rows:
-            if r["grade"] != grade or r["owner"] not in members:
+            if r["grade"] != grade or not (r["owner"] in members or (pooled and r["owner"] is None)):
                 continue
             entry = _lead(r, lang)
             done = [e for e in book.store.events_for(r["id"]) if day_start <= e.at <= book.now
@@ -161,7 +164,8 @@ def _detail(i: dict, lang: str) -> str:
 
 def _line(i: dict, lang: str) -> str:
     detail = _detail(i, lang)
-    return f"#{i['lead_id']} {i['name']} {i['phone']} · {i.get('owner') or '-'}" + (f" · {detail}" if detail else "")
+    owner = i.get("owner") or render(M_("(pool)"), lang)
+    return f"#{i['lead_id']} {i['name']} {i['phone']} · {owner}" + (f" · {detail}" if detail else "")
 
 
 def lines(report: dict, lang: str) -> list[tuple[str, list[str]]]:

@@ -1076,15 +1076,33 @@ class LeadBook:
                                         "name, or its pinyin (e.g. 8000, 张, zw)"))
             filters["q"] = (kind, key)
         self.refresh(owner=filters.get("owner"), grade=filters.get("grade"))
-        rows = list(self.store.query_leads(**filters))
-        then = self.as_of_clock()  # a lead with entries after the clock, as it was at the clock
+        changed = self._renamed() if filters.get("q") is not None else set()
+        rows = self._as_then(list(self.store.query_leads(**filters, also=changed)))
+        if changed:  # matched on the name and phone each had at the clock
+            from .search import matches
+
+            rows = [r for r in rows if matches(*filters["q"], r["name"], r["phone"]) is not None]
+            rows = rows[:filters["limit"]] if filters.get("limit") else rows
+        return rows
+
+    def _as_then(self, rows: list[dict]) -> list[dict]:
+        """Rows of leads, each with the name, phone, need (and attributes,
+        where the row has them) its lead had at the clock: a lead with
+        entries after it is folded from those up to it."""
+        then = self.as_of_clock()
         for row in rows:
             lead = then(row["id"])
             if lead is not None:
-                row.update(name=lead.name, gender=lead.gender, phone=lead.phone, need=lead.need)
+                row.update({k: getattr(lead, k) for k in ("name", "gender", "phone", "need") if k in row})
                 if "attributes" in row:
                     row["attributes"] = self.store.attribute_places.object_of(lead.attributes)
         return rows
+
+    def _renamed(self) -> set[int]:
+        """The leads whose name or phone at the clock may not be their
+        row's: renamed, or such a change voided, after it (none in a read
+        at the present)."""
+        return self.store.leads_reidentified_after(self.now)
 
     def find(self, text: str, industry: str | None = None, limit: int = 20) -> list[dict]:
         """Leads found by the last digits of a phone (three or more), part of
@@ -1099,7 +1117,24 @@ class LeadBook:
         if industry is not None:
             self.industry(industry)
         self.refresh()
-        return self.store.find_leads(kind, key, industry, limit)
+        # a read into the past finds a client by the name and phone they had
+        # then: the leads renamed (or their change voided) after the clock are
+        # matched on those, folded from the entries up to it
+        changed = self._renamed()
+        rows = self.store.find_leads(kind, key, industry, limit, also=changed)
+        if not changed:
+            return rows
+        from .search import matches
+
+        lead_of, found = self.as_of_clock(industry), []
+        for r in rows:
+            was = lead_of(r["id"]) if r["id"] in changed else None
+            if was is not None:
+                r = dict(r, name=was.name, phone=was.phone, need=was.need)
+            rank = matches(kind, key, r["name"], r["phone"])
+            if rank is not None:
+                found.append((rank, r["id"], r))
+        return [r for _, _, r in sorted(found, key=lambda x: x[:2])][:limit]
 
     def due(self, agent: str | None = None, until: dt.date | None = None) -> list[dict]:
         """Follow-ups due on or before ``until`` (default today), oldest first."""
@@ -1107,7 +1142,7 @@ class LeadBook:
             self.agent(agent)
         day = until or self.now.date()
         self.refresh(owner=agent, due_by=day)
-        return self.store.due_rows(day, owner=agent)
+        return self._as_then(self.store.due_rows(day, owner=agent))
 
 
     def review(self, apply: bool = True) -> list[dict]:

@@ -82,3 +82,17 @@ def classify(text: str) -> tuple[str, str]:
     if lowered and _LATIN.fullmatch(lowered):
         return "pinyin", lowered
     return "name", raw
+
+
+def matches(kind: str, key: str, name: str | None, phone: str | None) -> int | None:
+    """How a lead of this name and phone ranks for a search (``kind`` and
+    ``key`` from :func:`classify`), as the stored search ranks it: 0 for
+    a phone's last digits, a pinyin's initials, the very name; 1 for any
+    other match; None for no match."""
+    if kind == "phone":
+        digits = (phone or "").replace("-", "")
+        return None if key not in digits else (0 if digits.endswith(key) else 1)
+    if kind == "pinyin":
+        words = search_key(name)
+        return None if key not in words else (0 if words.startswith(key) else 1)
+    return None if key not in (name or "") else (0 if name == key else 1)

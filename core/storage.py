@@ -2270,9 +2270,11 @@ class Store:
     def query_leads(self, industry: str | None = None, grade: str | None = None,
                     stage: str | None = None, owner: str | None = None, pool: bool = False,
                     limit: int | None = None, q: tuple[str, str] | None = None,
-                    attributes: bool = True) -> Iterator[dict]:
+                    attributes: bool = True, also: Iterable[int] = ()) -> Iterator[dict]:
         """Leads with their live state, filtered; ``q`` is a search as
-        :func:`leadcycle.search.classify` reads it (``("phone", "8000")``).
+        :func:`leadcycle.search.classify` reads it (``("phone", "8000")``),
+        which the leads ``also`` pass whatever they are called (the caller
+        matches them on what they were at its clock).
         Each row's ``attributes`` is the object's JSON text, unless
         ``attributes`` is false (the row then has none: turning a stored
         list into the object costs about 10 µs a row)."""
@@ -2288,9 +2290,11 @@ class Store:
             args += more
         if pool:
             where.append("s.owner IS NULL")
+        also = sorted(set(also)) if q is not None else []
         if q is not None:
-            where.append(_SEARCH[q[0]][0].replace("?1", "?"))
-            args.append(q[1])
+            match = _SEARCH[q[0]][0].replace("?1", "?")
+            where.append(f"({match} OR l.id IN (SELECT value FROM json_each(?)))" if also else match)
+            args += [q[1], json.dumps(also)] if also else [q[1]]
         sql = ("SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, "
                f"l.attributes, s.score, s.grade, s.stage, s.owner, {self._nfu_text()}, s.follow_up_kind, "
                "coalesce(s.reasons, '[]') AS reasons, coalesce(s.extra, '{}') AS extra "
@@ -2299,7 +2303,7 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY l.id"
         if limit:
-            sql += f" LIMIT {int(limit)}"
+            sql += f" LIMIT {int(limit) + len(also)}"
         if not attributes:
             for row in self.db.query(sql, args):
                 del row["attributes"]
@@ -2426,6 +2430,13 @@ class Store:
             sql = f"SELECT DISTINCT e.lead_id FROM events e JOIN leads l ON l.id = e.lead_id WHERE e.at > ?{by_industry}"
             args = [_iso(now)]
         return {r[0] for r in self.conn.execute(sql, args + ([industry] if industry is not None else []))}
+
+    def leads_reidentified_after(self, now: dt.datetime) -> set[int]:
+        """The leads whose name or phone may differ from their row at
+        ``now``: those with a change or a void logged after it (through
+        the (kind, at) index; a few at any clock)."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT lead_id FROM events WHERE kind IN ('set', 'void') AND at > ?", (_iso(now),))}
 
     def date_attribute_passed(self, industry: str, key: str, day: dt.date, owner: str | None = None) -> list[dict]:
         """Leads of ``industry`` (with their live grade and owner) whose date
@@ -2644,17 +2655,23 @@ class Store:
                 yield row
             last = rows[-1][0]
 
-    def find_leads(self, kind: str, text: str, industry: str | None = None, limit: int = 20) -> list[dict]:
+    def find_leads(self, kind: str, text: str, industry: str | None = None, limit: int = 20,
+                   also: Iterable[int] = ()) -> list[dict]:
         """Leads whose phone ends with (or holds) the digits, whose name holds
         the text, or whose name's pinyin starts with or holds the letters
         (``kind`` from :func:`leadcycle.search.classify`); best matches
-        first: a phone's last digits, a pinyin's initials, then the rest."""
+        first: a phone's last digits, a pinyin's initials, then the rest.
+        The leads ``also`` come too, matched or not (the caller matches
+        them on what they were at its clock)."""
         states = self._states()
         match, rank = _SEARCH[kind]
+        also = sorted(set(also))
+        if also:
+            match = f"({match} OR l.id IN (SELECT value FROM json_each(?3)))"
         sql = (f"SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, s.grade, s.stage, s.owner, "
                f"{self._nfu_text()} FROM leads l JOIN {states} s ON s.lead_id = l.id WHERE {match}"
-               + (" AND l.industry = ?2" if industry else "") + f" ORDER BY {rank}, l.id LIMIT {int(limit)}")
-        args = [text] + ([industry] if industry else [])
+               + (" AND l.industry = ?2" if industry else "") + f" ORDER BY {rank}, l.id LIMIT {int(limit) + len(also)}")
+        args = [text, industry, json.dumps(also)] if also else [text] + ([industry] if industry else [])
         return list(self.db.query(sql, args))
 
     # ---------------------------------------------------- verify, backup

@@ -743,3 +743,39 @@ def test_the_agents_at_an_earlier_clock_are_those_of_then(run):
                                           "陈经理": (True, None), "赵敏": (True, None)}
     assert agents("2026-03-04T12:00")["王强"] == (True, None)
     assert "公务外出" in run("--lang", "zh", "agent", "list", now="2026-03-04T10:00").stdout
+
+
+def test_a_client_is_found_by_the_name_and_phone_they_had_at_the_clock(run):
+    _departed(run)  # 客户0 on 13800138000, registered on 03-02
+    out = run("lead", "set", "1", "name=王大明", "phone=13900139000", "--agent", "陈经理", now="2026-03-05T10:00")
+    assert out.exit_code == 0, out.output
+
+    def found(now, text):
+        by_find = [(r["id"], r["name"]) for r in json.loads(run("find", text, "--json", now=now).stdout)]
+        by_list = [(r["id"], r["name"]) for r in json.loads(run("list", "--q", text, "--json", now=now).stdout)]
+        assert by_find == by_list
+        return by_find
+
+    before, after = "2026-03-04T12:00", "2026-03-05T12:00"
+    assert found(before, "客户0") == found(before, "38000") == [(1, "客户0")]
+    assert found(before, "kh") == [(1, "客户0"), (2, "客户1")]
+    for text in ("王大明", "9000", "wdm"):
+        assert found(before, text) == []
+        assert found(after, text) == [(1, "王大明")]
+    assert found(after, "客户0") == found(after, "38000") == []
+    assert found(after, "kh") == [(2, "客户1")]
+
+
+def test_the_due_list_names_a_client_as_they_were_at_the_clock(run):
+    run("init", "--industry", "realestate", "--simulation")
+    run("agent", "add", "李娜", now="2026-03-02T09:00")
+    out = run("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "男", "--phone", "13800138000",
+              "--need", "三房", "--agent", "李娜", now="2026-03-06T10:00")
+    assert out.exit_code == 0, out.output
+    assert run("lead", "set", "1", "name=张伟明", "--agent", "李娜", now="2026-03-10T10:00").exit_code == 0
+
+    def due(now):
+        return [(i["lead_id"], i["name"]) for i in json.loads(run("due", "--json", now=now).stdout)]
+
+    assert due("2026-03-09T12:00") == [(1, "张伟")]  # the first call-back, before the rename
+    assert due("2026-03-10T12:00") == [(1, "张伟明")]

@@ -376,6 +376,8 @@ class LeadBook:
         clock is listed: the agents are not dated by the log, and an
         office's records may predate the agents they name."""
         now = self.now
+        if not self.store.has_receptions():
+            return self.store.list_agents()  # an older database's agents, as stored
         away_at = claims.away_at_from(self)
         out = []
         for a in self.store.list_agents():

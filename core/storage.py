@@ -2592,6 +2592,11 @@ class Store:
     def add_reception(self, at: dt.datetime, kind: str, agent: str | None, data: dict) -> int:
         return self.append_chained("receptions", [(_iso(at), kind, agent, _json(data))])[0]
 
+    def has_receptions(self) -> bool:
+        """Whether the reception log's table is there (a database an older
+        leadcycle made, not yet upgraded by ``init``, has none)."""
+        return self.db["receptions"].exists()
+
     def receptions(self, kinds: Iterable[str] | None = None) -> list[dict]:
         sql, args = "SELECT id, at, kind, agent, data FROM receptions", []
         if kinds is not None:

@@ -694,7 +694,7 @@ def penalties_report(env, agent_name, since, as_json):
 
     book = env.book()
     if agent_name:
-        book.agent(agent_name, what="--agent")
+        book.agent(agent_name, what="--agent", reading=True)
     rows = penalties.report(book, agent=agent_name, since=since.date() if since else None)
     if as_json:
         echo_json(rows)

@@ -64,7 +64,7 @@ def list_cmd(env, grade, agent):
     book = env.book()
     filters = {"grade": grade} if grade else {}
     if agent:
-        book.agent(agent)
+        book.agent(agent, reading=True)
         filters["owner"] = agent
     rows = []
     for r in book.list(**filters, attributes=False):
@@ -199,7 +199,7 @@ def due_cmd(env, agent, unmask):
 
     book = env.book()
     if agent:
-        book.agent(agent)
+        book.agent(agent, reading=True)
     phones = phone_view(env, unmask, privacy.own_leads)
     items = rv.due(book, agent, book.now.date())
     _mask_due_phones(book, items, phones)  # masked as every other list masks them

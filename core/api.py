@@ -347,8 +347,11 @@ class LeadBook:
             self.store.add_agent(agent)
         return agent
 
-    def agent(self, name: str | None, *, manager: bool = False, what: str = "agent") -> Agent:
+    def agent(self, name: str | None, *, manager: bool = False, what: str = "agent",
+              reading: bool = False) -> Agent:
         """An agent who exists and has not left (and is a manager, if asked).
+        For a read (``reading``), one who left after the clock is taken: a
+        read into the past sees them at work.
 
         With ``manager=True`` the agent is the one acting with a manager's
         authority: on an office database that is the signed-in agent, who
@@ -362,7 +365,8 @@ class LeadBook:
         if agent is None:
             raise NotFound(N_("unknown agent {name!r}; add them with: leadcycle agent add {name!r}"),
                            name=name)
-        if not agent.active:
+        if not agent.active and not (reading and agent.left_at
+                                     and dt.datetime.fromisoformat(agent.left_at) > self.now):
             raise Refused(N_("agent {name!r} has left; choose an active agent (leadcycle agent list)"),
                           name=name)
         if manager and not agent.is_manager:
@@ -1141,7 +1145,7 @@ class LeadBook:
     def due(self, agent: str | None = None, until: dt.date | None = None) -> list[dict]:
         """Follow-ups due on or before ``until`` (default today), oldest first."""
         if agent is not None:
-            self.agent(agent)
+            self.agent(agent, reading=True)
         day = until or self.now.date()
         self.refresh(owner=agent, due_by=day)
         return self._as_then(self.store.due_rows(day, owner=agent))

@@ -779,3 +779,21 @@ def test_the_due_list_names_a_client_as_they_were_at_the_clock(run):
 
     assert due("2026-03-09T12:00") == [(1, "张伟")]  # the first call-back, before the rename
     assert due("2026-03-10T12:00") == [(1, "张伟明")]
+
+
+def test_an_agent_who_left_after_the_clock_is_at_work_in_a_read_before_it(run):
+    _departed(run)  # 李娜 leaves on 03-03; 王强's deposit on lead 2 on 03-04
+    assert run("agent", "leave", "王强", now="2026-03-06T10:00").exit_code == 0
+    for args in (("due", "--agent", "李娜", "--json"), ("revisit", "list", "--agent", "李娜", "--json"),
+                 ("penalties", "--agent", "李娜", "--json")):
+        assert run(*args, now="2026-03-02T12:00").exit_code == 0, args
+        refused = run(*args, now="2026-03-04T12:00")
+        assert refused.exit_code == 1 and "李娜' has left" in refused.output
+
+    def departed(now):
+        (deal,) = json.loads(run("credit", "2", "--json", now=now).stdout)
+        return [(a["agent"], a["departed"], a["payable_percent"]) for a in deal["commission"]["per_agent"]]
+
+    at_work = departed("2026-03-05T12:00")  # no contract yet, and 王强 still at work
+    assert at_work[0][:2] == ("王强", False) and at_work[0][2] > 0
+    assert departed("2026-03-07T12:00") == [("王强", True, 0)]

@@ -70,7 +70,7 @@ def team_of(book, team: str | None, manager: str | None) -> tuple[str | None, li
     """The team a daily report is for (a manager's own team) and its agents."""
     agents = [a for a in book.agents() if a.active]
     if manager is not None:
-        m = book.agent(manager, manager=True, what="--manager")
+        m = book.agent(manager, manager=True, what="--manager", reading=True)
         if team is not None and team != m.team:
             raise LeadcycleError(N_("{manager} is the manager of team {team!r}, not {team2!r}; give one of them"),
                                  manager=manager, team=m.team, team2=team)

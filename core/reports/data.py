@@ -52,7 +52,7 @@ class Scope:
         self.agent = agent
         agents = book.agents()
         if agent is not None:
-            book.agent(agent)
+            book.agent(agent, reading=True)
             self.agents = {agent}
         elif team is not None:
             self.agents = {a.name for a in agents if a.team == team}

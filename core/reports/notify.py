@@ -128,7 +128,7 @@ def calendar(book, agent: str, days: int, unmask: bool, lang: str) -> str:
     """An iCalendar file of ``agent``'s follow-ups due up to ``days`` days
     ahead: one all-day event per lead on its due day (an overdue one on
     today, saying so), from ``book.due``."""
-    book.agent(agent)
+    book.agent(agent, reading=True)
     today = book.now.date()
     stamp = book.now.strftime("%Y%m%dT%H%M%S")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//leadcycle//follow-ups//EN", "CALSCALE:GREGORIAN",

@@ -80,9 +80,11 @@ class QueueState:
 
 
 def state(book) -> QueueState:
-    agents = [a for a in book.store.list_agents() if a.active and not a.is_manager]
+    """The rotation at the book's clock, from the reception log up to it
+    (a read into the past sees the order, the turns and who was away then)."""
+    agents = [a for a in book.agents() if a.active and not a.is_manager]
     order = tuple(a.name for a in agents)
-    set_by = book.store.receptions(kinds=("order",))
+    set_by = [r for r in book.store.receptions(kinds=("order",)) if r["at"] <= book.now]
     if set_by:
         chosen = [n for n in set_by[-1]["data"].get("order", ()) if n in order]
         order = tuple(chosen) + tuple(n for n in order if n not in chosen)
@@ -90,6 +92,8 @@ def state(book) -> QueueState:
     last = None
     makeup: Counter = Counter()
     for r in book.store.receptions(kinds=("turn", "makeup")):
+        if r["at"] > book.now:
+            continue
         if r["kind"] == "turn":
             last = r["agent"]
             for s in r["data"].get("skipped", ()):

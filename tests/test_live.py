@@ -797,3 +797,30 @@ def test_an_agent_who_left_after_the_clock_is_at_work_in_a_read_before_it(run):
     at_work = departed("2026-03-05T12:00")  # no contract yet, and 王强 still at work
     assert at_work[0][:2] == ("王强", False) and at_work[0][2] > 0
     assert departed("2026-03-07T12:00") == [("王强", True, 0)]
+
+
+def test_the_reception_queue_at_an_earlier_clock_is_the_one_of_then(run):
+    run("init", "--industry", "realestate", "--simulation")
+    for name in ("李娜", "王强", "赵敏"):
+        run("agent", "add", name, now="2026-03-01T09:00")
+    run("agent", "add", "陈经理", "--manager", now="2026-03-01T09:00")
+    writes = [("2026-03-02T10:00", ("receive",)),
+              ("2026-03-02T11:00", ("agent", "away", "王强", "--reason", "business")),
+              ("2026-03-02T12:00", ("receive",)),  # skips 王强: a make-up turn owed
+              ("2026-03-03T09:00", ("queue-order", "赵敏", "李娜", "王强", "--agent", "陈经理")),
+              ("2026-03-03T10:00", ("agent", "back", "王强"))]
+    for now, args in writes:
+        assert run(*args, now=now).exit_code == 0
+
+    def queue(now):
+        q = json.loads(run("queue", "--json", now=now).stdout)
+        return q["next"], q["next_kind"], [(r["agent"], r["status"], r["makeup_turns"]) for r in q["rotation"]]
+
+    assert queue("2026-03-02T09:00") == ("李娜", "turn", [("李娜", "available", 0), ("王强", "available", 0),
+                                                          ("赵敏", "available", 0)])
+    assert queue("2026-03-02T10:30") == ("王强", "turn", [("王强", "available", 0), ("赵敏", "available", 0),
+                                                          ("李娜", "available", 0)])
+    assert queue("2026-03-02T12:30") == ("李娜", "turn", [("李娜", "available", 0), ("王强", "business", 1),
+                                                          ("赵敏", "available", 0)])
+    assert queue("2026-03-03T11:00") == ("王强", "makeup", [("李娜", "available", 0), ("王强", "available", 1),
+                                                            ("赵敏", "available", 0)])

@@ -742,6 +742,22 @@ class LeadBook:
                              "grade": record.state.grade, "owner": record.state.owner, "day": when.isoformat()})
         return sorted(rows, key=lambda r: r["id"])
 
+    def kinds_at(self, lead_ids: Iterable[int]) -> dict[int, dict[str, tuple]]:
+        """``{lead id: {kind: (n, first_at, last_at, last_id)}}`` of each
+        lead's log up to the clock (voided entries left out; the moments as
+        ISO text): the kept facts, or, for a lead with entries after the
+        clock, its entries up to it counted."""
+        ids = set(lead_ids)
+        out = {k: v for k, v in self.store.facts_for(ids).items()}
+        for lead_id in ids & self.store.leads_logged_after(self.now):
+            kinds: dict[str, tuple] = {}
+            for e in self.counted(self.store.events_for(lead_id)):
+                n, first = kinds.get(e.kind, (0, None))[:2]
+                at = e.at.isoformat(timespec="seconds")
+                kinds[e.kind] = (n + 1, first or at, at, e.id)
+            out[lead_id] = kinds
+        return out
+
     def _registered(self, lead_id: int) -> Lead:
         """The lead, registered by the clock: a read into the past does not
         know a lead registered later (``show``, ``history``, ``credit``)."""

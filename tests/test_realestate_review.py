@@ -121,6 +121,22 @@ def test_a_dry_run_in_a_reviewed_week_proposes_what_the_review_would_do_nothing(
     assert summary(review(fresh_db, monday)) == [(other, "A → B", True)]
 
 
+def test_a_dry_run_at_an_earlier_clock_reviews_the_log_as_it_was_then(fresh_db):
+    """The time machine: a deposit logged after the clock does not decide
+    the client yet; a clock before the last week reviewed is refused with a
+    note, on both sides of that week's start."""
+    lead = add(fresh_db, attributes=ALL_A)
+    with fresh_db.at(day(9)):
+        fresh_db.log(lead, "deposit", agent="李娜", data={"amount": 50000})
+    assert summary(review(fresh_db, day(7), apply=False)) == [(lead, "A → B", False)]  # before the deposit
+    assert review(fresh_db, day(14)) == []  # decided by then: nothing to change; week 12 reviewed
+    dry = review(fresh_db, day(10), apply=False)  # Sunday 03-15, week 11: before the week reviewed
+    assert dry == [] and [n.en for n in dry.notes] == [
+        "real estate: a later week (2026-W12) is reviewed already; a review of 2026-W11 cannot run after it"]
+    assert [n.en for n in review(fresh_db, day(11), apply=False).notes] == [  # Monday 03-16: week 12
+        "real estate: this week (2026-W12) is reviewed already; the next review runs from Monday 2026-03-23"]
+
+
 def test_dry_run_writes_nothing(fresh_db):
     lead = add(fresh_db, attributes=ALL_A)
     n = len(fresh_db.store.events_for(lead))

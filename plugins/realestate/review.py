@@ -185,10 +185,12 @@ def _review(book, apply: bool) -> list[dict]:
     store = book.store
     now = book.now
     week = week_of(now.date())
-    if store.get_meta(META_KEY) == week:
-        # the week is reviewed: a run again would downgrade twice in it. A
-        # dry run says the same, not what a run would no longer do
-        return [already_reviewed(week, now.date())]
+    last = store.get_meta(META_KEY)
+    if last is not None and last >= week:
+        # the week is reviewed (or a later one: a review does not go back in
+        # time): a run again would downgrade twice in it. A dry run says the
+        # same, not what a run would no longer do
+        return [already_reviewed(week, now.date()) if last == week else reviewed_later(last, week)]
     days = book.settings["realestate.review_days"]
     since = now - dt.timedelta(days=days)
     book.refresh()
@@ -199,7 +201,7 @@ def _review(book, apply: bool) -> list[dict]:
     held = book.held_by_floor(r["id"] for r in current["C"])
     # what each lead's log holds, kind by kind (voided entries left out):
     # its count and its last moment
-    kinds = store.facts_for(ids)
+    kinds = book.kinds_at(ids)
     stamp = since.replace(microsecond=0).isoformat()
 
     def since_then(facts: dict, wanted) -> bool:
@@ -255,6 +257,13 @@ def _review(book, apply: bool) -> list[dict]:
         for c in changes:
             c["written"] = False
     return changes
+
+
+def reviewed_later(last: str, week: str) -> dict:
+    """The review's note for a clock before the last week reviewed."""
+    return {"note": Label(
+        f"real estate: a later week ({last}) is reviewed already; a review of {week} cannot run after it",
+        f"房产：之后的一周（{last}）已复盘；不能再复盘更早的{week}")}
 
 
 def already_reviewed(week: str, today: dt.date) -> dict:

@@ -1164,7 +1164,9 @@ class LeadBook:
             self.agent(agent, reading=True)
         day = until or self.now.date()
         self.refresh(owner=agent, due_by=day)
-        return self._as_then(self.store.due_rows(day, owner=agent))
+        rows = self._as_then(self.store.due_rows(day, owner=agent))
+        rows.sort(key=lambda r: (r["next_follow_up"], r["id"]))  # whatever order the plan reads them in
+        return rows
 
 
     def review(self, apply: bool = True) -> list[dict]:

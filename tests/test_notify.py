@@ -130,8 +130,12 @@ def test_the_calendar_has_one_event_per_follow_up(office, tmp_path):
     book = LeadBook.open(office, dt.datetime(2026, 9, 12, 19))
     due = book.due("李娜", until=dt.date(2026, 9, 19))
     book.close()
-    uids = sorted(int(u.split("-")[1]) for u in text.split("\r\n") if u.startswith("UID:"))
-    assert uids == sorted(r["id"] for r in due) and uids
+    uids = [u.split(":", 1)[1] for u in text.split("\r\n") if u.startswith("UID:")]
+    assert sorted(int(u.split("-")[1]) for u in uids) == sorted(r["id"] for r in due) and uids
+    # oldest first, a day's leads by number: the same file whatever order the database reads them in
+    assert [r["next_follow_up"] for r in due] == sorted(r["next_follow_up"] for r in due)
+    order = [(u.split("-", 2)[2].split("@")[0], int(u.split("-")[1])) for u in uids]
+    assert order == sorted(order)
     assert "DTSTART;VALUE=DATE:2026091" in text and "overdue" in text
     assert not any(i["phone"] in text for i in due)
     assert invoke(office, "notify", "ics", "--agent", "nobody", "-o", str(tmp_path / "x.ics")).exit_code == 1

@@ -118,10 +118,11 @@ def _write(env, path: str, text: str, force: bool, option: str = "--output") -> 
 @click.option("--manager", help="The manager whose team it is.")
 @click.option("--format", "fmt", type=click.Choice(["text", "html", "xlsx", "json"]), default="text",
               show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.option("-o", "--output", "output", metavar="FILE", help="Write here (xlsx needs it; default: print).")
 @force_option
 @pass_env
-def report_daily(env, team, manager, fmt, output, force):
+def report_daily(env, team, manager, fmt, as_json, output, force):
     """The evening report: A leads, overdue call-backs, lapses.
 
     The evening report: A leads and what was done today, B leads,
@@ -131,10 +132,15 @@ def report_daily(env, team, manager, fmt, output, force):
 
     \b
     leadcycle report daily --team 一组
+    leadcycle report daily --json
     leadcycle report daily --format xlsx -o 日报.xlsx
     """
     from leadcycle.reports import daily
 
+    if as_json:  # as every other command that prints records takes it
+        if fmt not in ("text", "json"):
+            raise click.UsageError(_("--json is --format json; give one of them"))
+        fmt = "json"
     if fmt == "xlsx" and not output:
         raise click.UsageError(_("--format xlsx writes a file; give -o FILE.xlsx"))
     if output:

@@ -135,3 +135,10 @@ def test_bad_input_is_one_line(run, args, message):
     run("agent", "add", "陈经理", "--team", "一组", "--manager")
     result = run("report", "daily", *args)
     assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output
+
+
+def test_json_is_the_json_format(office):
+    assert as_json(invoke(office, "report", "daily", "--json")) == as_json(
+        invoke(office, "report", "daily", "--format", "json"))
+    both = invoke(office, "report", "daily", "--json", "--format", "html")
+    assert both.exit_code == 2 and "--json is --format json; give one of them" in both.output

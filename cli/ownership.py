@@ -10,6 +10,7 @@ from .app import cli
 from .commands import _lead_id, agent, pass_env
 from .output import N_, _, echo_json, emit, ngettext, output_format, output_options, owner_cell, phone_notice, phone_view
 from .output import credit_lines, fraction, table, unmask_option
+from leadcycle.i18n import render
 
 #: the rules that decide an owner (ownership.py, DOMAIN §3): codes in the
 #: data, each in the reader's language in history's table
@@ -137,7 +138,7 @@ def queue(env):
          as_json=v, footer=[_("lunch break: {agent} is on duty (no turn consumed)").format(agent=v["lunch_duty"])
                             if v["lunch_duty"] else ""])
     if v["lunch_problem"] and output_format() == "table":
-        click.echo(_("warning: {problem}").format(problem=v["lunch_problem"]))
+        click.echo(_("warning: {problem}").format(problem=render(v["lunch_problem"], env.lang)))
 
 
 @cli.command(name="queue-order")
@@ -188,7 +189,7 @@ def receive(env, non_buyer, appointment, returning, as_json):
         echo_json({**r, "reason": r["reason"](env.lang)})
         return
     if r["warning"]:
-        click.echo(_("warning: {problem}").format(problem=r["warning"]), err=True)
+        click.echo(_("warning: {problem}").format(problem=render(r["warning"], env.lang)), err=True)
     click.echo(_("next walk-in: {agent} ({reason})").format(
         agent=r["agent"], reason=r["reason"](env.lang).split("：" if env.lang == "zh" else ": ", 1)[-1]))
     for s in r["skipped"]:

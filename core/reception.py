@@ -141,19 +141,20 @@ def lunch_duty(book) -> str | None:
 
 
 def lunch_problem(book) -> str | None:
-    """Why the lunch duty cannot apply, as one line to fix it (or None)."""
+    """Why the lunch duty cannot apply, as one line to fix it (or None): a
+    message, English as text, in the reader's language through ``render``."""
     name = str(book.settings["ownership.lunch_duty_agent"] or "").strip()
     if not name:
         return None
     try:
         _hhmm(book, "ownership.lunch_start"), _hhmm(book, "ownership.lunch_end")
     except LeadcycleError as e:
-        return str(e)
+        return M_(e.message, **e.params)
     a = book.store.get_agent(name)
     if a is None or not a.active or a.is_manager:
-        return (f"ownership.lunch_duty_agent: {name!r} is not an agent in the rotation (left, unknown or a "
-                "manager); the rotation receives at lunch until it is fixed: leadcycle settings set "
-                "ownership.lunch_duty_agent NAME")
+        return M_("ownership.lunch_duty_agent: {name!r} is not an agent in the rotation (left, unknown or a "
+                  "manager); the rotation receives at lunch until it is fixed: leadcycle settings set "
+                  "ownership.lunch_duty_agent NAME", name=name)
     return None
 
 

@@ -417,6 +417,8 @@ def test_lunch_settings_never_block_the_front_desk(office):
     run("agent", "leave", "赵敏", now="2026-03-05T12:40")
     r = js(run("receive", "--json", now="2026-03-05T12:45"))
     assert (r["agent"], r["kind"]) == ("李娜", "turn") and "not an agent in the rotation" in r["warning"]
+    warned = run("--lang", "zh", "queue", now="2026-03-05T12:50").output
+    assert "注意：ownership.lunch_duty_agent：'赵敏' 不是轮接中的顾问" in warned and "is not" not in warned
 
 
 def test_returning_client_owner_present_or_stand_in(office):

@@ -907,7 +907,7 @@ class LeadBook:
             self._reproject(engine_leads, explain=False)
 
     def refresh(self, owner: str | None = None, grade: str | None = None,
-                due_by: dt.date | None = None) -> int:
+                due_by: dt.date | None = None, lapsing_by: dt.datetime | None = None) -> int:
         """Make this run's reads answer for its clock and rules: the leads
         whose stored projection does not hold now (the clock overtook it, it
         was computed for a later clock, or under other settings) are
@@ -916,8 +916,8 @@ class LeadBook:
         reads at any clocks gives the same answers. Queries call this first;
         ``owner`` limits the work to the leads that agent may own now,
         ``grade`` and ``due_by`` to the leads that may have that grade or a
-        follow-up due by that day (a later call without them evaluates the
-        rest).
+        follow-up due by that day, ``lapsing_by`` to those whose protection
+        may end by then (a later call without them evaluates the rest).
 
         An industry whose rules compile (:func:`engine.read_plan`) is
         evaluated in SQL, in one statement, from the facts, the settings,
@@ -934,6 +934,11 @@ class LeadBook:
         plans = {name: plan for name in self.context.rules if (plan := self._read_plan(name))}
         folds = {name: (plan.fold_version, plan.protection_days) for name, plan in plans.items()}
         settled = settled_sql(plans, grade, due_by, self.store.day_of)
+        if lapsing_by is not None:
+            # a row stored for an earlier clock under these rules keeps its
+            # owner until its protection ends (or its recognition window
+            # closes: that moment too is its owner_until)
+            settled = ("(s.owner_until IS NULL OR s.owner_until > ?)", [lapsing_by.isoformat(timespec="seconds")])
         if owner is not None and self.store.folds_ready():
             # the agent's leads the clock took away are not evaluated: a read
             # by the agent's name leaves them out, any other read lays their
@@ -1106,6 +1111,14 @@ class LeadBook:
             rows = [r for r in rows if matches(*filters["q"], r["name"], r["phone"]) is not None]
             rows = rows[:filters["limit"]] if filters.get("limit") else rows
         return rows
+
+    def lapsing(self, after: dt.datetime, until: dt.datetime, owner: str | None = None,
+                industry: str | None = None) -> list[dict]:
+        """Owned leads whose protection ends in ``(after, until]`` at the
+        clock (``owner_until``; an agent's, an industry's), named as they
+        were then: a due list's lapse warnings."""
+        self.refresh(owner=owner, lapsing_by=until)
+        return self._as_then(self.store.lapsing_rows(after, until, owner=owner, industry=industry))
 
     def _as_then(self, rows: list[dict]) -> list[dict]:
         """Rows of leads, each with the name, phone, need (and attributes,

@@ -1111,8 +1111,8 @@ def _trusted_folds(plans: Mapping[str, tuple[str, int]]) -> tuple[str, list]:
 
 
 #: what :meth:`Store.agent_stale` reads of an agent's stored rows
-_AGENT_COLUMNS = ("lead_id", "industry", "grade", "owner", "next_follow_up", "computed_at", "rules_version",
-                  *(c for c, _ in FOLD_COLUMNS))
+_AGENT_COLUMNS = ("lead_id", "industry", "grade", "owner", "next_follow_up", "owner_until", "computed_at",
+                  "rules_version", *(c for c, _ in FOLD_COLUMNS))
 
 #: a stored row that saw the whole log and holds a moment the clock only
 #: degrades (see :func:`settled_sql`): computed under the rules of the

@@ -55,6 +55,7 @@ def due_items(book, agent: str | None, lang: str) -> list[dict]:
             if text is not None and hasattr(text, "to_json"):
                 item["text"] = text(lang)
             items.append(item)
+    _as_then(book, items)
     from leadcycle import profile
 
     playbooks = profile.playbooks(book, [i["lead_id"] for i in items])  # the client's temperament tactics
@@ -64,6 +65,19 @@ def due_items(book, agent: str | None, lang: str) -> list[dict]:
     items.sort(key=lambda i: (i.get("owner") or "", GRADE_ORDER.get(i.get("grade"), 4),
                               i.get("registered") or "", i["lead_id"]))
     return items
+
+
+def _as_then(book, items: list[dict]) -> None:
+    """Each item names its client as they were at the clock (a plugin's
+    items too): a lead renamed after it keeps the name it had then."""
+    lead_of, then = book.as_of_clock(), {}
+    for item in items:
+        lead_id = item["lead_id"]
+        if lead_id not in then:
+            then[lead_id] = lead_of(lead_id)
+        lead = then[lead_id]
+        if lead is not None:
+            item.update({k: getattr(lead, k) for k in ("name", "phone") if k in item})
 
 
 def team_of(book, team: str | None, manager: str | None) -> tuple[str | None, list[str]]:

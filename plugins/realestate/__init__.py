@@ -241,7 +241,7 @@ def due_items(book, agent, today):
         return None
     days = book.settings["realestate.lapse_warning_days"]
     start = dt.datetime.combine(today, dt.time())
-    rows = book.store.lapsing_rows(start, start + dt.timedelta(days=days + 1), owner=agent, industry=NAME)
+    rows = book.lapsing(start, start + dt.timedelta(days=days + 1), owner=agent, industry=NAME)
     items = []
     for r in rows:
         until = dt.datetime.fromisoformat(r["owner_until"])

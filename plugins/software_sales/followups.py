@@ -87,7 +87,7 @@ def lapse_warnings(book, agent, today) -> list[dict]:
     days = book.settings[f"{NAME}.lapse_warning_days"]
     start = dt.datetime.combine(today, dt.time())
     out = []
-    for r in book.store.lapsing_rows(start, start + dt.timedelta(days=days + 1), owner=agent, industry=NAME):
+    for r in book.lapsing(start, start + dt.timedelta(days=days + 1), owner=agent, industry=NAME):
         last_day = dt.datetime.fromisoformat(r["owner_until"]).date() - dt.timedelta(days=1)
         left = (last_day - today).days
         out.append({

@@ -22,33 +22,48 @@ from leadcycle.cli import cli
 START = dt.datetime(2026, 3, 2, 9, 0)
 AGENTS = ("李娜", "王强", "赵敏")
 NAMES = ("张伟", "王芳", "李强", "刘洋", "陈静", "杨帆", "黄磊", "周杰")
-RATINGS = ("motivation", "region", "product", "price", "funds", "expected_deal", "contact", "mortgage")
+#: per industry: what an agent rates (KEY=VALUE choices) and logs
+RATINGS = {
+    "realestate": {k: "ABCD" for k in ("motivation", "region", "product", "price", "funds", "expected_deal",
+                                        "contact", "mortgage")},
+    "software_sales": {k: ("yes", "no") for k in ("has_need", "has_budget", "has_intent", "has_pain",
+                                                  "decision_maker")},
+    "machinery": {"has_site": ("yes", "no"), "funds_ready": ("yes", "no"), "asked_price": ("yes", "no"),
+                  "brand_view": ("accepts", "relatively", "undecided", "rejects"),
+                  "purchase_date": ("2026-03-20", "2026-05-01", "2026-09-01"), "purchase_volume": "12345"},
+}
+LOGGED = {"realestate": ("visit", "call", "follow_up"), "software_sales": ("call", "visit", "follow_up"),
+          "machinery": ("visit", "call", "follow_up")}
 
 
-def _writes(seed: int) -> list[tuple[dt.datetime, tuple[str, ...]]]:
+def _writes(seed: int, industry: str = "realestate") -> list[tuple[dt.datetime, tuple[str, ...]]]:
     """Three weeks of a sales office, in time order: registrations,
     ratings, renames, visits and calls, reassignments, away and back,
     walk-ins received, and one agent who leaves."""
     rng = random.Random(seed)
+    ratings = RATINGS[industry]
     at, out, leads = START, [], 0
     for _ in range(34):
         at += dt.timedelta(hours=rng.choice((2, 5, 9, 20, 27)))
         roll = rng.random()
         if leads == 0 or roll < 0.22:
             leads += 1
-            out.append((at, ("lead", "add", "--industry", "realestate", "--name", rng.choice(NAMES), "--gender",
+            out.append((at, ("lead", "add", "--industry", industry, "--name", rng.choice(NAMES), "--gender",
                              "男", "--phone", f"1380013{leads:04d}", "--need", "三房", "--agent",
                              rng.choice(AGENTS), "--different-person")))
             continue
         lead = str(rng.randint(1, leads))
         if roll < 0.40:
-            out.append((at, ("lead", "set", lead, *(f"{k}={rng.choice('ABCD')}" for k in rng.sample(RATINGS, 3)),
-                             "--agent", "陈经理")))
+            out.append((at, ("lead", "set", lead, *(f"{k}={rng.choice(ratings[k])}" for k in rng.sample(
+                sorted(ratings), 3)), "--agent", "陈经理")))
         elif roll < 0.47:
             out.append((at, ("lead", "set", lead, f"name={rng.choice(NAMES)}明", f"phone=1390013{rng.randint(0, 9999):04d}",
                              "--agent", "陈经理")))
         elif roll < 0.65:
-            out.append((at, ("log", lead, rng.choice(("visit", "call", "follow_up")), "--agent", rng.choice(AGENTS))))
+            kind = rng.choice(LOGGED[industry])
+            told = ("--set", "purpose=了解进场时间") if industry == "machinery" and kind != "follow_up" else ()
+            said = ("--set", "reaction=positive", "--note", "约下周面谈") if kind == "follow_up" else ()
+            out.append((at, ("log", lead, kind, "--agent", rng.choice(AGENTS), *told, *said)))
         elif roll < 0.75:
             out.append((at, ("reassign", lead, "--to", rng.choice(AGENTS), "--reason", "redistribute",
                              "--agent", "陈经理")))
@@ -64,8 +79,8 @@ def _writes(seed: int) -> list[tuple[dt.datetime, tuple[str, ...]]]:
     return out
 
 
-def _office(path: str) -> None:
-    for args in (("init", "--industry", "realestate", "--simulation"),
+def _office(path: str, industry: str = "realestate") -> None:
+    for args in (("init", "--industry", industry, "--simulation"),
                  *(("agent", "add", a, "--team", "一组") for a in AGENTS),
                  ("agent", "add", "陈经理", "--team", "一组", "--manager"),
                  ("settings", "set", "ownership.protection_days", "7")):  # leads lapse into the pool
@@ -97,18 +112,20 @@ def _read(path: str, clock: dt.datetime, args) -> tuple[int, object]:
     return 0, shown
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_read_at_an_earlier_clock_prints_what_it_printed_then(tmp_path, seed):
-    writes = _writes(seed)
+@pytest.mark.parametrize("industry, seed", [("realestate", 1), ("realestate", 2), ("realestate", 3),
+                                            ("software_sales", 1), ("software_sales", 2), ("machinery", 1),
+                                            ("machinery", 2)])
+def test_a_read_at_an_earlier_clock_prints_what_it_printed_then(tmp_path, industry, seed):
+    writes = _writes(seed, industry)
     full = str(tmp_path / "full.db")
-    _office(full)
+    _office(full, industry)
     codes = _write(full, writes)
     assert codes.count(0) >= len(codes) * 2 // 3, codes  # the weeks mostly happen
     cuts = sorted({writes[len(writes) // 3][0], writes[len(writes) // 2][0] + dt.timedelta(minutes=30),
                    writes[-4][0]})  # at a write, between two, near the end
     for n, clock in enumerate(cuts):
         cut = str(tmp_path / f"cut{n}.db")
-        _office(cut)
+        _office(cut, industry)
         done = [w for w in writes if w[0] <= clock]
         assert _write(cut, done) == codes[:len(done)]
         for args in READS:

@@ -186,7 +186,7 @@ def _summary(result, out: dict) -> None:
 @click.option("--industry", help="Only this industry.")
 @click.option("--grade", help="Only this grade (A, B, C, D…).")
 @click.option("--owner", help="Only this agent's leads.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default: stdout).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default, or -: stdout).")
 @click.option("--unmask", is_flag=True,
               help="Write phone numbers in full (managers only; default: 138****1234).")
 @click.option("--force", is_flag=True, help="Replace --output if it exists (never the database).")
@@ -214,6 +214,8 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force, history)
     from leadcycle import privacy
     from leadcycle.io import export_grade, export_to_file, write_export
 
+    if output == "-":
+        output = None  # stdout, as the default (never a file named "-")
     book = env.book()
     if history:
         return _export_history(env, book, output, fmt, unmask, force, bool(industry or grade or owner))

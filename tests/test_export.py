@@ -63,6 +63,13 @@ def test_csv_export_masks_phones_by_default(office):
     assert unmasked[0]["phone"] == "13800138000"
 
 
+def test_an_output_of_dash_is_stdout(office, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    dashed = office("export", "-o", "-", now=NOW)
+    assert dashed.exit_code == 0 and dashed.stdout == office("export", now=NOW).stdout
+    assert not (tmp_path / "-").exists()  # never a file named "-"
+
+
 def test_json_export_and_filters(office):
     everything = json.loads(office("export", "--format", "json", now=NOW).output)
     assert len(everything) == 5

@@ -99,6 +99,8 @@ READS = (
     ("list", "--json"), ("list", "--q", "138", "--json"), ("find", "张", "--json"), ("due", "--json"),
     ("due", "--agent", "王强", "--json"), ("pool", "--json"), ("agent", "list", "--json"), ("queue", "--json"),
     ("show", "1", "--json"), ("history", "1", "--json"), ("report", "daily", "--json"), ("penalties", "--json"),
+    ("credit", "1", "--json"), ("revisit", "list", "--json"), ("report", "sources", "--json"),
+    ("review", "--dry-run", "--json"), ("export", "--format", "json", "-o", "-"),
 )
 
 

@@ -365,8 +365,7 @@ class LeadBook:
         if agent is None:
             raise NotFound(N_("unknown agent {name!r}; add them with: leadcycle agent add {name!r}"),
                            name=name)
-        if not agent.active and not (reading and agent.left_at
-                                     and dt.datetime.fromisoformat(agent.left_at) > self.now):
+        if agent.gone_by(self.now) if reading else not agent.active:
             raise Refused(N_("agent {name!r} has left; choose an active agent (leadcycle agent list)"),
                           name=name)
         if manager and not agent.is_manager:
@@ -385,7 +384,7 @@ class LeadBook:
         away_at = claims.away_at_from(self)
         out = []
         for a in self.store.list_agents():
-            gone = not a.active and (not a.left_at or dt.datetime.fromisoformat(a.left_at) <= now)
+            gone = a.gone_by(now)
             state = away_at(a.name, now)
             out.append(attrs.evolve(a, active=not gone, away=None if gone or state == "left" else state))
         return out
@@ -748,7 +747,7 @@ class LeadBook:
         ISO text): the kept facts, or, for a lead with entries after the
         clock, its entries up to it counted."""
         ids = set(lead_ids)
-        out = {k: v for k, v in self.store.facts_for(ids).items()}
+        out = self.store.facts_for(ids)
         for lead_id in ids & self.store.leads_logged_after(self.now):
             kinds: dict[str, tuple] = {}
             for e in self.counted(self.store.events_for(lead_id)):
@@ -1104,7 +1103,7 @@ class LeadBook:
             filters["q"] = (kind, key)
         self.refresh(owner=filters.get("owner"), grade=filters.get("grade"))
         changed = self._renamed() if filters.get("q") is not None else set()
-        rows = self._as_then(list(self.store.query_leads(**filters, also=changed)))
+        rows = self.as_then(list(self.store.query_leads(**filters, also=changed)))
         if changed:  # matched on the name and phone each had at the clock
             from .search import matches
 
@@ -1118,15 +1117,19 @@ class LeadBook:
         clock (``owner_until``; an agent's, an industry's), named as they
         were then: a due list's lapse warnings."""
         self.refresh(owner=owner, lapsing_by=until)
-        return self._as_then(self.store.lapsing_rows(after, until, owner=owner, industry=industry))
+        return self.as_then(self.store.lapsing_rows(after, until, owner=owner, industry=industry))
 
-    def _as_then(self, rows: list[dict]) -> list[dict]:
-        """Rows of leads, each with the name, phone, need (and attributes,
-        where the row has them) its lead had at the clock: a lead with
-        entries after it is folded from those up to it."""
-        then = self.as_of_clock()
+    def as_then(self, rows: list[dict], key: str = "id") -> list[dict]:
+        """Rows of leads (the lead's id under ``key``), each with the name,
+        phone, need (and attributes, where the row has them) its lead had at
+        the clock: a lead with entries after it is folded from those up to
+        it, once however many rows it has."""
+        lead_of, then = self.as_of_clock(), {}
         for row in rows:
-            lead = then(row["id"])
+            lead_id = row[key]
+            if lead_id not in then:
+                then[lead_id] = lead_of(lead_id)
+            lead = then[lead_id]
             if lead is not None:
                 row.update({k: getattr(lead, k) for k in ("name", "gender", "phone", "need") if k in row})
                 if "attributes" in row:
@@ -1161,15 +1164,8 @@ class LeadBook:
             return rows
         from .search import matches
 
-        lead_of, found = self.as_of_clock(industry), []
-        for r in rows:
-            was = lead_of(r["id"]) if r["id"] in changed else None
-            if was is not None:
-                r = dict(r, name=was.name, phone=was.phone, need=was.need)
-            rank = matches(kind, key, r["name"], r["phone"])
-            if rank is not None:
-                found.append((rank, r["id"], r))
-        return [r for _, _, r in sorted(found, key=lambda x: x[:2])][:limit]
+        ranked = [(matches(kind, key, r["name"], r["phone"]), r["id"], r) for r in self.as_then(rows)]
+        return [r for rank, _, r in sorted(x for x in ranked if x[0] is not None)][:limit]
 
     def due(self, agent: str | None = None, until: dt.date | None = None) -> list[dict]:
         """Follow-ups due on or before ``until`` (default today), oldest first."""
@@ -1177,7 +1173,7 @@ class LeadBook:
             self.agent(agent, reading=True)
         day = until or self.now.date()
         self.refresh(owner=agent, due_by=day)
-        rows = self._as_then(self.store.due_rows(day, owner=agent))
+        rows = self.as_then(self.store.due_rows(day, owner=agent))
         rows.sort(key=lambda r: (r["next_follow_up"], r["id"]))  # whatever order the plan reads them in
         return rows
 

@@ -318,11 +318,9 @@ def away_at_from(book) -> AwayAt:
     """``away_at(agent, moment)`` from the reception log's away/back rows
     up to the clock (a read into the past knows no leave after it: a deal
     without a contract yet asks about any moment)."""
-    rows = book.store.receptions(kinds=("away", "back", "left"))
     by_agent: dict[str, list] = {}
-    for r in rows:
-        if r["at"] <= book.now:
-            by_agent.setdefault(r["agent"], []).append(r)
+    for r in book.store.receptions(kinds=("away", "back", "left"), until=book.now):
+        by_agent.setdefault(r["agent"], []).append(r)
 
     def away_at(agent: str, at: dt.datetime) -> str | None:
         state = None

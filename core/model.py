@@ -497,6 +497,11 @@ class Agent:
     def _role_default(self) -> str:
         return "manager" if self.is_manager else "agent"
 
+    def gone_by(self, moment: dt.datetime) -> bool:
+        """Whether the agent had left by ``moment`` (one who left later was
+        at work then; one marked gone without a date, always gone)."""
+        return not self.active and (not self.left_at or dt.datetime.fromisoformat(self.left_at) <= moment)
+
     @classmethod
     def from_row(cls, row: dict) -> "Agent":
         role = row.get("role") or ("manager" if row.get("is_manager") else "agent")

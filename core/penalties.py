@@ -88,8 +88,8 @@ def report(book, *, agent: str | None = None, since: dt.date | None = None) -> l
     start = dt.datetime.combine(since, dt.time()) if since else None
     until = book.now
     rows = []
-    for r in book.store.receptions(kinds=("penalty",)):
-        if r["at"] > until or (start and r["at"] < start):
+    for r in book.store.receptions(kinds=("penalty",), until=until):
+        if start and r["at"] < start:
             continue
         d = r["data"]
         rows.append({"id": r["id"], "at": r["at"], "agent": d.get("penalized"), "kind": d.get("kind"),

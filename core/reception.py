@@ -84,16 +84,14 @@ def state(book) -> QueueState:
     (a read into the past sees the order, the turns and who was away then)."""
     agents = [a for a in book.agents() if a.active and not a.is_manager]
     order = tuple(a.name for a in agents)
-    set_by = [r for r in book.store.receptions(kinds=("order",)) if r["at"] <= book.now]
+    set_by = book.store.receptions(kinds=("order",), until=book.now)
     if set_by:
         chosen = [n for n in set_by[-1]["data"].get("order", ()) if n in order]
         order = tuple(chosen) + tuple(n for n in order if n not in chosen)
     away = {a.name: a.away for a in agents if a.away}
     last = None
     makeup: Counter = Counter()
-    for r in book.store.receptions(kinds=("turn", "makeup")):
-        if r["at"] > book.now:
-            continue
+    for r in book.store.receptions(kinds=("turn", "makeup"), until=book.now):
         if r["kind"] == "turn":
             last = r["agent"]
             for s in r["data"].get("skipped", ()):

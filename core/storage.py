@@ -2597,12 +2597,18 @@ class Store:
         leadcycle made, not yet upgraded by ``init``, has none)."""
         return self.db["receptions"].exists()
 
-    def receptions(self, kinds: Iterable[str] | None = None) -> list[dict]:
-        sql, args = "SELECT id, at, kind, agent, data FROM receptions", []
+    def receptions(self, kinds: Iterable[str] | None = None, until: dt.datetime | None = None) -> list[dict]:
+        """The reception log's rows (of ``kinds``; up to the moment ``until``,
+        for a read at that clock), in the order they were written."""
+        where, args = [], []
         if kinds is not None:
             kinds = list(kinds)
-            sql += f" WHERE kind IN ({','.join('?' * len(kinds))})"
-            args = kinds
+            where.append(f"kind IN ({','.join('?' * len(kinds))})")
+            args += kinds
+        if until is not None:
+            where.append("at <= ?")
+            args.append(_iso(until))
+        sql = "SELECT id, at, kind, agent, data FROM receptions" + (" WHERE " + " AND ".join(where) if where else "")
         return [{"id": r[0], "at": dt.datetime.fromisoformat(r[1]), "kind": r[2], "agent": r[3],
                  "data": json.loads(r[4] or "{}")} for r in self.conn.execute(sql + " ORDER BY id", args)]
 

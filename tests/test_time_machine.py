@@ -83,7 +83,9 @@ def _office(path: str, industry: str = "realestate") -> None:
     for args in (("init", "--industry", industry, "--simulation"),
                  *(("agent", "add", a, "--team", "一组") for a in AGENTS),
                  ("agent", "add", "陈经理", "--team", "一组", "--manager"),
-                 ("settings", "set", "ownership.protection_days", "7")):  # leads lapse into the pool
+                 # a week's protection: leads lapse into the pool within the weeks
+                 ("settings", "set", "ownership.protection_days" if industry == "realestate"
+                  else f"{industry}.protection_days", "7")):
         result = CliRunner().invoke(cli, ["--db", path, "--now", START.isoformat(), *args])
         assert result.exit_code == 0, result.output
 

@@ -49,13 +49,13 @@ def due_items(book, agent: str | None, lang: str) -> list[dict]:
                       "due": r["next_follow_up"], "days_overdue": (today - nfu).days,
                       "registered": r["created_at"]})
     for extra in loader.call_safely("due_items", book=book, agent=agent, today=today):
+        book.as_then(extra, key="lead_id")  # a plugin's items name their clients as then, as book.due's rows do
         for item in extra:
             text = item.get("text")
             item = dict(item)
             if text is not None and hasattr(text, "to_json"):
                 item["text"] = text(lang)
             items.append(item)
-    _as_then(book, items)
     from leadcycle import profile
 
     playbooks = profile.playbooks(book, [i["lead_id"] for i in items])  # the client's temperament tactics
@@ -65,19 +65,6 @@ def due_items(book, agent: str | None, lang: str) -> list[dict]:
     items.sort(key=lambda i: (i.get("owner") or "", GRADE_ORDER.get(i.get("grade"), 4),
                               i.get("registered") or "", i["lead_id"]))
     return items
-
-
-def _as_then(book, items: list[dict]) -> None:
-    """Each item names its client as they were at the clock (a plugin's
-    items too): a lead renamed after it keeps the name it had then."""
-    lead_of, then = book.as_of_clock(), {}
-    for item in items:
-        lead_id = item["lead_id"]
-        if lead_id not in then:
-            then[lead_id] = lead_of(lead_id)
-        lead = then[lead_id]
-        if lead is not None:
-            item.update({k: getattr(lead, k) for k in ("name", "phone") if k in item})
 
 
 def team_of(book, team: str | None, manager: str | None) -> tuple[str | None, list[str]]:

@@ -306,14 +306,14 @@ def serve(env, host, port, snapshot, metadata_out, force):
     # every file checked before any is written: the snapshot beside
     # leads.json is leads.db, which may be the database itself
     if snapshot:
-        check_export_target(snapshot, env.db_path, force, "--snapshot")
+        check_export_target(snapshot, env.db_path, force, "--snapshot", stream=False)
     if metadata_out:
         path = snapshot or os.path.splitext(metadata_out)[0] + ".db"
         if not snapshot:
-            check_export_target(path, env.db_path, force, "--metadata")
+            check_export_target(path, env.db_path, force, "--metadata", stream=False)
         check_export_target(metadata_out, env.db_path, force, "--metadata")
         counts = write_file(path, env.db_path, lambda tmp: sv.snapshot(book, tmp, env.lang), force=force,
-                            option="--snapshot")
+                            option="--snapshot", stream=False)
         name = os.path.splitext(os.path.basename(path))[0]
         _write(env, metadata_out, json.dumps(sv.metadata(name, book.now.date(), env.lang), ensure_ascii=False,
                                              indent=2), force, "--metadata")
@@ -325,7 +325,7 @@ def serve(env, host, port, snapshot, metadata_out, force):
     with tempfile.TemporaryDirectory() as tmp:
         path = snapshot or os.path.join(tmp, "leads.db")
         counts = (write_file(path, env.db_path, lambda part: sv.snapshot(book, part, env.lang), force=force,
-                             option="--snapshot") if snapshot else sv.snapshot(book, path, env.lang))
+                             option="--snapshot", stream=False) if snapshot else sv.snapshot(book, path, env.lang))
         env.close()
         name = os.path.splitext(os.path.basename(path))[0]
         ds = datasette_app.Datasette([path], metadata=sv.metadata(name, book.now.date(), env.lang),

@@ -1373,14 +1373,19 @@ def write_export(book: LeadBook, fmt: str, out, *, industry: str | None = None, 
     return n
 
 
-def check_export_target(path: str, db_path: str | None, force: bool = False, option: str = "--output") -> None:
+def check_export_target(path: str, db_path: str | None, force: bool = False, option: str = "--output",
+                        stream: bool = True) -> None:
     """Refuse a path to write that would destroy data: the open database or
     its ``-wal``/``-shm``/``-journal`` files (however the path is spelled —
     relative, through a symlink, a hard link), and an existing file unless
-    ``force``; and say so when its directory does not exist. ``option``:
-    the command's option that names the path, for the message. Every
-    command that writes a file the operator names checks it here (an
-    export, a report, a calendar, a snapshot): :func:`write_file`."""
+    ``force``; and say so when its directory does not exist. A device or
+    a pipe (``/dev/null``, ``/dev/stdout``, a FIFO) is written into, as
+    a shell redirection would, with or without ``force`` — never replaced
+    by a file — where the output is a ``stream`` of bytes; a database
+    (a snapshot) refuses one. ``option``: the command's option that names
+    the path, for the message. Every command that writes a file the
+    operator names checks it here (an export, a report, a calendar, a
+    snapshot): :func:`write_file`."""
     if not path or not path.strip():
         raise LeadcycleError(N_("cannot write '': give a file name, e.g. -o leads.xlsx (or leave -o out for stdout)"))
     if os.path.isdir(path):
@@ -1402,19 +1407,39 @@ def check_export_target(path: str, db_path: str | None, force: bool = False, opt
     if not os.path.isdir(folder):
         raise LeadcycleError(N_("cannot write {path}: there is no folder {folder}; create it or give another path"),
                              path=path, folder=folder)
+    if is_special(path):
+        if not stream:
+            raise LeadcycleError(N_("cannot write {path}: it is a device or a pipe, not a file; give a file "
+                                    "name for {option}"), path=path, option=option)
+        return
     if os.path.exists(path) and not force:
         raise LeadcycleError(N_("{path} exists; give --force to replace it, or another {option}"), path=path,
                              option=option)
 
 
+def is_special(path: str) -> bool:
+    """Whether ``path`` is there and is neither a file nor a folder: a
+    device (``/dev/null``), a pipe, a socket — written into, never
+    replaced."""
+    return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+
+
 def write_file(path: str, db_path: str | None, writer: Callable[[str], Any], *, force: bool = False,
-               option: str = "--output") -> Any:
+               option: str = "--output", stream: bool = True) -> Any:
     """``writer(tmp)``'s return, having written ``path``: after
     :func:`check_export_target`, through a temporary file in the same folder
     that replaces ``path`` only when complete, so a write that fails leaves
-    ``path`` as it was (and never touches the database)."""
-    check_export_target(path, db_path, force, option)
-    folder = os.path.dirname(os.path.abspath(path))
+    ``path`` as it was (and never touches the database). A link is
+    followed: the file it names is replaced and the link stays. A device
+    or a pipe is written into directly (``writer(path)``)."""
+    check_export_target(path, db_path, force, option, stream)
+    if is_special(path):
+        try:
+            return writer(path)
+        except OSError as e:
+            raise LeadcycleError(N_("cannot write {path}: {value}"), path=path, value=e.strerror or e) from None
+    path = os.path.realpath(path)
+    folder = os.path.dirname(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=folder)
     except OSError as e:
@@ -1422,6 +1447,7 @@ def write_file(path: str, db_path: str | None, writer: Callable[[str], Any], *, 
     os.close(fd)
     try:
         out = writer(tmp)
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except OSError as e:
         raise LeadcycleError(N_("cannot write {path}: {value}"), path=path, value=e.strerror or e) from None
@@ -1430,6 +1456,18 @@ def write_file(path: str, db_path: str | None, writer: Callable[[str], Any], *, 
             if os.path.exists(leftover):
                 os.remove(leftover)
     return out
+
+
+def _mode_for(path: str) -> int:
+    """The permissions a written file gets: those of the file it replaces,
+    else what the umask leaves of read-write for all (as ``open`` gives a
+    new file; the temporary file it is written through is private)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_text_file(path: str, db_path: str | None, text: str, *, force: bool = False,

@@ -2743,6 +2743,9 @@ class Store:
                     os.path.exists(target) and os.path.samefile(target, self.path)):
                 raise LeadcycleError(N_("{target} is the open database itself; give another path for the backup"),
                                      target=target)
+        if os.path.exists(target) and not os.path.isfile(target):  # /dev/null, a pipe: never replaced
+            raise LeadcycleError(N_("cannot write {target}: it is a device or a pipe, not a file; give a file "
+                                    "path for the backup"), target=target)
         if os.path.exists(target) and not force:
             raise LeadcycleError(N_("{target} already exists; give --force to overwrite it, or another path"),
                                  target=target)

@@ -5,7 +5,9 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import openpyxl
@@ -139,3 +141,58 @@ def test_masked_export_does_not_import(office, tmp_path):
     result = office("import", str(out), "--json", now=NOW)
     assert result.exit_code == 1
     assert json.loads(result.output)["rejected"] == 5
+
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+
+
+@needs_fifo
+def test_an_export_into_a_pipe_writes_into_it_and_leaves_the_pipe(office, tmp_path):
+    # a device or a pipe (/dev/null, /dev/stdout, a FIFO) is written into, as
+    # a shell's redirection would: swapping it for a file broke /dev/null for
+    # every program on the machine
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    got = {}
+    reader = threading.Thread(target=lambda: got.setdefault("text", pipe.read_text(encoding="utf-8-sig")),
+                              daemon=True)
+    reader.start()
+    result = office("export", "-o", str(pipe), now=NOW)  # no --force: nothing is replaced
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert [r["name"] for r in csv_rows(got["text"])] == ["张伟", "王芳", "刘洋", "陈静", "周敏"]
+
+
+@needs_fifo
+@pytest.mark.parametrize("args", [("backup", "{}"), ("serve", "--snapshot", "{}"),
+                                  ("serve", "--metadata", "{}")])
+def test_a_database_is_never_written_into_a_pipe(office, tmp_path, args):
+    pipe = tmp_path / "pipe.db"
+    os.mkfifo(pipe)
+    if "--metadata" in args:  # the snapshot beside meta.json is meta.db: the pipe
+        pipe = pipe.rename(tmp_path / "meta.db")
+        args = ("serve", "--metadata", str(tmp_path / "meta.json"))
+    result = office(*[a.format(pipe) for a in args], now=NOW)
+    assert result.exit_code == 1
+    assert "device or a pipe" in result.output and "Traceback" not in result.output
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+
+
+def test_a_replaced_file_keeps_its_link_and_its_permissions(office, tmp_path):
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("old\n")
+    os.chmod(real, 0o640)
+    link.symlink_to(real)
+    assert office("export", "-o", str(link), "--force", now=NOW).exit_code == 0
+    assert link.is_symlink() and len(csv_rows(real.read_text(encoding="utf-8-sig"))) == 5
+    assert stat.S_IMODE(os.stat(real).st_mode) == 0o640
+    fresh = tmp_path / "fresh.csv"
+    umask = os.umask(0o022)
+    try:
+        assert office("export", "-o", str(fresh), now=NOW).exit_code == 0
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o644  # as any new file, not the private temporary's 0600

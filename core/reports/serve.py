@@ -79,7 +79,7 @@ def snapshot(book, path: str, lang: str) -> dict:
 
     from leadcycle.io import check_export_target
 
-    check_export_target(path, book.store.path, force=True, option="path")
+    check_export_target(path, book.store.path, force=True, option="path", stream=False)
     for suffix in ("", "-wal", "-shm", "-journal"):
         if os.path.exists(path + suffix):
             os.remove(path + suffix)

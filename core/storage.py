@@ -1185,8 +1185,6 @@ class Store:
         db = Database(conn, execute_plugins=False)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            if path != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as e:
@@ -1196,6 +1194,31 @@ class Store:
                    "or create one with: leadcycle init --industry NAME"), path=path, e=e) from None
         return db
 
+    def _use_wal(self) -> None:
+        """Readers and one writer at once (write-ahead log): set once the
+        file is known to be ours — the mode is written into the file, and
+        someone else's SQLite file is left as it was."""
+        if self.path != ":memory:":
+            self.conn.execute("PRAGMA journal_mode = WAL")
+
+    @staticmethod
+    def _check_file(path: str) -> None:
+        """Refuse, before SQLite opens it, a file that is no database: SQLite
+        would make an empty one a database (and its -wal and -shm beside
+        it) even for a read."""
+        try:
+            with open(path, "rb") as f:
+                head = f.read(16)
+        except OSError:
+            return  # SQLite names what is wrong (a folder, no permission)
+        if not head:
+            raise LeadcycleError(N_("{path} is an empty file, not a database; create one in it with: "
+                                    "leadcycle --db {path} init --industry NAME"), path=path)
+        if head != b"SQLite format 3\x00":
+            raise LeadcycleError(N_("{path} is not a leadcycle database (not a SQLite file); give another "
+                                    "--db, or create one with: leadcycle --db NEW.db init --industry NAME"),
+                                 path=path)
+
     @classmethod
     def open(cls, path: str, extra_migrations: Iterable[Migrations] = ()) -> "Store":
         """An existing database; ``extra_migrations`` are the loaded
@@ -1203,9 +1226,11 @@ class Store:
         if not os.path.exists(path):
             raise NotFound(N_("no database at {path}; create one with: "
                               "leadcycle --db {path} init --industry NAME"), path=path)
+        cls._check_file(path)
         store = cls(cls._connect(path), path, extra_migrations)
         try:
             store._check_ours()
+            store._use_wal()
             store._refuse_newer()
         except BaseException:
             store.close()
@@ -1215,10 +1240,13 @@ class Store:
     @classmethod
     def create(cls, path: str, extra_migrations: Iterable[Migrations] = ()) -> "Store":
         existed = os.path.exists(path) and os.path.getsize(path) > 0
+        if existed:
+            cls._check_file(path)
         store = cls(cls._connect(path), path, extra_migrations)
         try:
             if existed:
                 store._check_ours(allow_empty=True)
+            store._use_wal()
             store.migrate()
         except BaseException:
             store.close()

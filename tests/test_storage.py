@@ -67,6 +67,27 @@ def test_a_file_that_is_not_a_leadcycle_database(tmp_path):
         Store.open(str(tmp_path / "missing.db"))
 
 
+def test_opening_a_file_that_is_not_ours_leaves_it_as_it_was(tmp_path):
+    # SQLite makes an empty file a database (with -wal and -shm beside it),
+    # and WAL mode is written into the file: a refused read wrote both
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    with pytest.raises(LeadcycleError, match="empty file, not a database"):
+        Store.open(str(empty))
+    assert empty.stat().st_size == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+    other = tmp_path / "other.db"
+    Database(str(other))["t"].insert({"a": 1})
+    before = other.read_bytes()
+    for attempt in (Store.open, Store.create):
+        with pytest.raises(LeadcycleError, match="not a leadcycle database"):
+            attempt(str(other))
+    assert other.read_bytes() == before
+    assert sqlite3.connect(other).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    made = Store.create(str(empty))  # init may make an empty file its database
+    assert made.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    made.close()
+
+
 def test_a_failed_action_writes_nothing(fresh_db):
     added = fresh_db.add_lead("realestate", name="张伟", gender="M", phone="13800138000", need="三房")
     before = fresh_db.store.conn.execute("SELECT count(*) FROM events").fetchone()[0]

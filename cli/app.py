@@ -438,9 +438,11 @@ def cli(ctx, db, now, lang, as_name):
 
         try:
             parse_now(now)
-        except LeadcycleError:
-            raise click.BadParameter(_("{now!r} is not a time; use ISO-8601 such as 2026-03-05T10:30").format(now=now),
-                                     param_hint="--now") from None
+        except LeadcycleError as e:
+            text = (_("{now!r} is outside the years {first}–{last} a lead database holds; check the year")
+                    .format(now=now, **{k: e.params[k] for k in ("first", "last")}) if "first" in e.params
+                    else _("{now!r} is not a time; use ISO-8601 such as 2026-03-05T10:30").format(now=now))
+            raise click.BadParameter(text, param_hint="--now") from None
     ctx.obj = Env(db, now, lang or default_lang(), as_name)
 
 

@@ -45,11 +45,18 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+def plain_number(value: float) -> str:
+    """A number as an office writes it: ``1000000`` and ``1234567.5``, not
+    ``1e+06`` (``:g`` turns to exponents from a million: a budget, a
+    revenue, a fine), ``0.333333`` (six places at most)."""
+    return f"{round(value, 6):.15g}"
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:g}"
+        return plain_number(value)
     return str(value)
 
 
@@ -550,7 +557,7 @@ class Words:
             return "、".join(f.choice_label(v, self.lang) for v in str(value).split(",")) if self.lang == "zh" \
                 else ", ".join(f.choice_label(v, self.lang) for v in str(value).split(","))
         if isinstance(value, float):
-            return f"{value:g}"
+            return plain_number(value)
         return "" if value is None else str(value)
 
     def pairs(self, industry: str | None, data: dict, kind: str | None = None) -> str:

@@ -9,7 +9,7 @@ import click
 from .app import cli
 from .commands import _lead_id, agent, pass_env
 from .output import N_, _, echo_json, emit, ngettext, output_format, output_options, owner_cell, phone_notice, phone_view
-from .output import credit_lines, fraction, table, unmask_option
+from .output import credit_lines, fraction, plain_number, table, unmask_option
 from leadcycle.i18n import render
 
 #: the rules that decide an owner (ownership.py, DOMAIN §3): codes in the
@@ -672,7 +672,7 @@ def penalty_add(env, agent_name, kind, lead_id, amount, note, manager, as_json):
         echo_json(r)
     else:
         click.echo(f"penalty recorded: {r['agent']}: {penalties.KINDS[kind](env.lang)}"
-                   + (f", {amount:g} CNY" if amount is not None else ""))
+                   + (f", {plain_number(amount)} CNY" if amount is not None else ""))
 
 
 @cli.command(name="penalties")
@@ -701,7 +701,7 @@ def penalties_report(env, agent_name, since, as_json):
         echo_json(rows)
         return
     click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", r["agent"], penalties.KINDS[r["kind"]](env.lang),
-                       f"#{r['lead_id']}" if r["lead_id"] else "", f"{r['amount']:g}" if r["amount"] is not None
+                       f"#{r['lead_id']}" if r["lead_id"] else "", plain_number(r['amount']) if r["amount"] is not None
                        else "", r["source"], r["note"]) for r in rows],
                      [_("at"), _("agent"), _("penalty"), _("lead"), _("CNY"), _("source"), _("what")]))
     totals: dict = {}

@@ -59,7 +59,7 @@ def make_admin(book, name: str, secret: str, team: str | None = None) -> Agent:
     """The first account of an office (``init --admin NAME``): an admin with
     a secret. Makes the database an office database, unless it is a
     simulation. Refused when an admin account exists already."""
-    name = require_text(M_("admin name"), name).strip()
+    name = require_text(M_("admin name"), name, basics=False).strip()
     secret_hash = auth.hash_secret(secret)
     with book.store.transaction(check=False):
         if any(a.role == "admin" and book.store.credential(a.name) for a in book.store.list_agents()):

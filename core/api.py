@@ -23,7 +23,7 @@ import attrs
 
 from . import actors, claims, correct, corrections, engine, names, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
-from .model import Added, Agent, Event, Fold, Industry, Lead, Reason, State
+from .model import CLOCK_END, CLOCK_MIN, Added, Agent, Event, Fold, Industry, Lead, Reason, State
 from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
@@ -41,6 +41,9 @@ def parse_now(text: str | None, timezone: str = "Asia/Shanghai") -> dt.datetime 
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise LeadcycleError(N_("--now {text!r} is not an ISO-8601 time such as 2026-03-05T10:30"), text=text) from None
+    if not CLOCK_MIN <= value.replace(tzinfo=None) < CLOCK_END:
+        raise LeadcycleError(N_("--now {text!r} is outside the years {first}–{last} a lead database holds; "
+                                "check the year"), text=text, first=CLOCK_MIN.year, last=CLOCK_END.year - 1)
     if value.tzinfo is not None:
         value = value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
     return value.replace(microsecond=0)
@@ -338,7 +341,7 @@ class LeadBook:
     # ------------------------------------------------------------ agents
 
     def add_agent(self, name: str, team: str | None = None, manager: bool = False) -> Agent:
-        name = require_text(M_("agent name"), name).strip()
+        name = require_text(M_("agent name"), name, basics=False).strip()
         self.require("admin", M_("adding an agent"))
         with self.store.transaction():
             if self.store.get_agent(name) is not None:

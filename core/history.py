@@ -58,6 +58,7 @@ from .errors import LeadcycleError
 from .io import ISO_SECONDS, write_sheet
 from .model import Agent, Event, Lead
 from .privacy import mask_phone
+from .validate import refuse_json_constant
 from .i18n import M_, N_
 
 FORMAT = "leadcycle-history"
@@ -281,10 +282,13 @@ def _read_jsonl(path: str) -> tuple[dict, list]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, parse_constant=refuse_json_constant)
             except json.JSONDecodeError as e:
                 raise LeadcycleError(N_("{path} line {n} is not JSON ({msg}); nothing was imported"),
                                      path=path, n=n, msg=e.msg) from None
+            except ValueError as e:  # NaN, Infinity
+                raise LeadcycleError(N_("{path} line {n} is not JSON ({msg}); nothing was imported"),
+                                     path=path, n=n, msg=str(e)) from None
             if not isinstance(obj, dict):
                 raise LeadcycleError(N_("{path} line {n} is not a JSON object; nothing was imported"),
                                      path=path, n=n)

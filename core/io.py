@@ -68,7 +68,7 @@ from . import cells, engine, names, profiles, registers
 from .cells import FORMULA_START, from_spreadsheet_text, spreadsheet_text  # from_…: re-exported
 from .api import LeadBook, coerce_attributes, family_names, validate_registration
 from .errors import LeadcycleError
-from .model import AGENT_LABEL, Event, Industry, Lead
+from .model import AGENT_LABEL, CLOCK_MIN, Event, Industry, Lead
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 from .spool import Spool
 from .storage import Encoder, moment_text
@@ -286,7 +286,7 @@ def _did_you_mean(header: str, choices: list[str]) -> str:
 MAX_CELL = 32_767
 #: the earliest visit date a register can hold; earlier is a typo, or a
 #: number read as an Excel serial day (``12345`` is 1933-10-18)
-VISIT_DATE_MIN = dt.datetime(2000, 1, 1)
+VISIT_DATE_MIN = CLOCK_MIN
 
 # the csv module refuses cells over 131,072 characters by raising mid-file;
 # a long cell is a rejected row (MAX_CELL), so the reader takes any length

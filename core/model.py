@@ -101,6 +101,11 @@ FIELD_TYPES = ("str", "int", "float", "bool", "date", "choice")
 #: read as an Excel serial (``12345`` is 1933-10-18)
 DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2100, 12, 31)
+#: the clocks a lead database holds (``--now``, a planned time): a register's
+#: earliest visit date (an import refuses one before it) to the end of the
+#: century — a year 1 or 9999 is a typing slip, and a protection period or
+#: a follow-up counted from 9999-12-31 runs off the calendar
+CLOCK_MIN, CLOCK_END = dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1)
 #: SQLite's integers are 64-bit: a bigger whole number cannot be stored or
 #: compared as one
 INT_MAX = 2**63 - 1

@@ -20,6 +20,7 @@ Two sources, one ledger:
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from .errors import LeadcycleError
 from .model import Label
@@ -34,6 +35,10 @@ KINDS = {
 }
 
 
+#: the largest fine a penalty records (CNY): more is a typing slip (``1e20``)
+FINE_MAX = 1_000_000
+
+
 def add(book, agent: str, kind: str, manager: str, *, lead_id: int | None = None,
         amount: float | None = None, note: str | None = None) -> dict:
     """A manager records a penalty (one row of the reception log)."""
@@ -42,6 +47,9 @@ def add(book, agent: str, kind: str, manager: str, *, lead_id: int | None = None
     manager = book.author(manager)
     book.agent(manager, manager=True, what=M_("--agent (the manager)"))
     who = book.agent(agent, what="AGENT")
+    if amount is not None and not (math.isfinite(amount) and amount <= FINE_MAX):
+        raise LeadcycleError(N_("--amount {amount} is not a fine in CNY; give a number up to {most:,}, "
+                                "e.g. --amount 100"), amount=str(amount), most=FINE_MAX)
     if amount is not None and amount < 0:
         raise LeadcycleError(N_("--amount {amount:g} is negative; give the fine in CNY, e.g. --amount 100"),
                              amount=amount)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .errors import LeadcycleError
-from .model import Event, EventKind, Field, Label
+from .model import CLOCK_END, Event, EventKind, Field, Label
 from .i18n import N_
 
 _TEXT = "str"
@@ -62,6 +62,9 @@ EVENT_KINDS: tuple[EventKind, ...] = tuple(
                          f"由 leadcycle revisit 写入（资料000客户回访流程）：{zh}。"))
     for kind, en, zh, fields, contact in STEPS)
 
+#: the steps whose note is their record (《客户回访记录表》, 《客户回访报告》)
+NOTED = ("revisit_done", "revisit_report")
+
 #: the command that writes each step, for the one-line refusals
 COMMANDS = dict(zip(KINDS, ("plan", "appoint", "record", "report", "approve", "archive")))
 
@@ -77,10 +80,14 @@ def current(events) -> Event | None:
 
 def _parse_time(text: str, what: str) -> dt.datetime:
     try:
-        return dt.datetime.fromisoformat(str(text).strip())
+        when = dt.datetime.fromisoformat(str(text).strip())
     except ValueError:
         raise LeadcycleError(N_("{what} {text!r} is not a time such as 2026-03-10T14:00"),
                              what=what, text=text) from None
+    if when.replace(tzinfo=None) >= CLOCK_END:  # (before today is refused where it matters)
+        raise LeadcycleError(N_("{what} {text!r} is after {last}; check the year"), what=what, text=text,
+                             last=CLOCK_END.year - 1)
+    return when
 
 
 def check_step(lead_id: int, events, kind: str, now: dt.datetime, data: dict) -> None:
@@ -113,11 +120,16 @@ def check_step(lead_id: int, events, kind: str, now: dt.datetime, data: dict) ->
 
 def step_event(lead_id: int, kind: str, now: dt.datetime, agent: str | None, data: dict,
                note: str | None) -> Event:
-    clean = {k: v for k, v in data.items() if v not in (None, "")}
+    # a text of spaces says nothing: it is no content, purpose, opinion or note
+    clean = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+    clean = {k: v for k, v in clean.items() if v not in (None, "")}
     for f in next(s[3] for s in STEPS if s[0] == kind):
         if f.required and not clean.get(f.name):
             raise LeadcycleError(N_("revisit {commands} needs --{split}"),
                                  commands=COMMANDS[kind], split=f.name.split('_')[0])
+    note = note.strip() or None if isinstance(note, str) else note
+    if kind in NOTED and not note:
+        raise LeadcycleError(N_("revisit {commands} needs --note"), commands=COMMANDS[kind])
     return Event(None, lead_id, kind, now, agent, clean, note)
 
 

@@ -32,9 +32,21 @@ def normalize_gender(raw: str | None) -> str:
     return value
 
 
-def require_text(what: str, raw: str | None) -> str:
+def require_text(what: str, raw: str | None, basics: bool = True) -> str:
+    """``raw`` with its runs of spaces made one, refused when nothing is
+    left; ``basics``: it is one of a lead's three basics (the refusal
+    says so)."""
     text = " ".join(str(raw or "").split())
     if not text:
-        raise LeadcycleError(N_("{what} is missing; a lead needs the three basics: "
-                                "name with gender, phone and need"), what=what)
+        if basics:
+            raise LeadcycleError(N_("{what} is missing; a lead needs the three basics: "
+                                    "name with gender, phone and need"), what=what)
+        raise LeadcycleError(N_("{what} is missing; give it as text"), what=what)
     return text
+
+
+def refuse_json_constant(name: str):
+    """``json.loads(…, parse_constant=refuse_json_constant)``: Python's
+    reader takes ``NaN`` and ``Infinity``, which JSON has no place for and
+    SQLite's ``json_extract`` cannot read back."""
+    raise ValueError(f"{name} is not a number (JSON has no NaN or Infinity)")

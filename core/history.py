@@ -532,7 +532,8 @@ class _Apply:
         missing = self._append_missing("receptions", "receptions", rows,
                                        lambda r: _key(r["at"], r["kind"], r["agent"], r["data"]))
         for r in missing:
-            self.store.add_reception(dt.datetime.fromisoformat(r["at"]), r["kind"], r["agent"], r["data"])
+            self.store.add_reception(dt.datetime.fromisoformat(r["at"]), r["kind"], r["agent"], r["data"],
+                                        in_order=False)
         self._fold_agents({r["agent"] for r in missing if r["kind"] in ("away", "back", "left")})
 
     def _fold_agents(self, names: set) -> None:

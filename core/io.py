@@ -525,6 +525,18 @@ class _Rejects:
         self._pending.append((source.sheet_index, source.row_no, source.sheet, reason, source.cells,
                               source.reading.headers))
 
+    def check(self) -> None:
+        """Refuse, before any row is written, a rejects file that could not
+        be written at the end: a folder of that name, a folder the register
+        sits in that is read-only."""
+        if os.path.isdir(self.path):
+            raise LeadcycleError(N_("{path} is a folder, and the rows this import rejects are written there; "
+                                    "move or rename it"), path=self.path)
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if not os.access(folder, os.W_OK) or (os.path.exists(self.path) and not os.access(self.path, os.W_OK)):
+            raise LeadcycleError(N_("cannot write {path}, where the rows this import rejects are listed; "
+                                    "copy the register into a folder you can write to"), path=self.path)
+
     def close(self, write: bool) -> None:
         self._pending.sort(key=lambda p: (p[0], p[1]))
         self.result.rejects = [(sheet, n, reason) for _, n, sheet, reason, _, _ in self._pending]
@@ -581,6 +593,8 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
             os.path.samefile(rejects.path, book.store.path):
         raise LeadcycleError(N_("the rejects file {path} would be the open database; rename the register or "
                                 "the database"), path=rejects.path)
+    if not dry_run:
+        rejects.check()
     if not dry_run and os.path.exists(rejects.path):
         os.remove(rejects.path)  # ours, from an earlier run: it is rewritten
     agents: dict[str, LeadcycleError | str | None] = {}  # name → None (usable), "add", or why it is not

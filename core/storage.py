@@ -2617,8 +2617,23 @@ class Store:
         sql = "SELECT * FROM agent_relations" + (" WHERE " + " AND ".join(where) if where else "")
         return list(self.db.query(sql + " ORDER BY id", args))
 
-    def add_reception(self, at: dt.datetime, kind: str, agent: str | None, data: dict) -> int:
-        return self.append_chained("receptions", [(_iso(at), kind, agent, _json(data))])[0]
+    def add_reception(self, at: dt.datetime, kind: str, agent: str | None, data: dict, *,
+                      in_order: bool = True) -> int:
+        """Append one entry to the reception log (turns, away and back,
+        departures, penalties). The log is read in the order it was written
+        and cut at a clock by its times, so a live entry is never earlier
+        than the last one (a free clock on a simulation could put it
+        there). Agents are not dated (see the README): an entry may come
+        before its agent was added, as a register's rows do. ``in_order``
+        false for a history's entries, which keep their own times."""
+        stamp = _iso(at)
+        if in_order:
+            last = self.conn.execute("SELECT at FROM receptions ORDER BY id DESC LIMIT 1").fetchone()
+            if last is not None and stamp < last[0]:
+                raise LeadcycleError(N_("the reception log's last entry is at {last}; an entry at {at} cannot go "
+                                        "before it: give a later --now"), last=last[0].replace("T", " "),
+                                     at=stamp.replace("T", " "))
+        return self.append_chained("receptions", [(stamp, kind, agent, _json(data))])[0]
 
     def has_receptions(self) -> bool:
         """Whether the reception log's table is there (a database an older

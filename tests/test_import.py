@@ -560,3 +560,15 @@ def test_new_leads_state_rows_are_written_once(fresh_db):
             assert row[:2] == stored[:2] and row[2:8] == (None,) * 6 and row[8:12] == stored[8:12]
             assert row[12:] == (None, None)
     assert stored[5] == stored[8] == "李娜" and stored[2] is not None
+
+
+def test_a_rejects_file_that_cannot_be_written_stops_the_import_before_any_row(office, db_path, tmp_path):
+    # the rejects were written after the rows were committed: a folder of
+    # that name was a traceback, with the rows in and their rejects lost
+    path = fixture(tmp_path, "register_bad.csv")
+    os.mkdir(path + ".rejects.csv")
+    before, events = leads(db_path)
+    result = office("import", path, "--industry", "realestate", now="2026-03-05T10:00")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "register_bad.csv.rejects.csv is a folder" in result.output and "move or rename it" in result.output
+    assert leads(db_path) == (before, events)

@@ -153,3 +153,16 @@ def test_an_agent_without_a_name_is_not_told_about_leads(office):
     result = office("agent", "add", "  ", now=NOW)
     refused(result, "agent name is missing")
     assert "three basics" not in result.output
+
+
+def test_the_reception_log_takes_no_entry_before_its_last(office, db_path):
+    # the log is folded in the order it was written and cut at a clock by
+    # its times: an entry put before the last by a free clock (a year back)
+    # made the two disagree
+    assert office("agent", "away", "李娜", "--reason", "personal", now="2026-03-05T10:00").exit_code == 0
+    before = dump(db_path)
+    for args in (("agent", "back", "李娜"), ("agent", "leave", "李娜"),
+                 ("penalty", "add", "李娜", "--kind", "absence", "--note", "缺勤", "--agent", "陈经理")):
+        refused(office(*args, now="2026-03-05T09:59:59"), "last entry is at 2026-03-05 10:00:00")
+        assert dump(db_path) == before
+    assert office("agent", "back", "李娜", now="2026-03-05T10:00").exit_code == 0  # the same moment: in order

@@ -117,6 +117,7 @@ def init(env, industries, simulation, admin, password_stdin):
         raise click.UsageError(_("--simulation and --admin do not go together: an admin makes an office database"))
     book = LeadBook.create(env.db_path, (), env.now)
     env._book = book
+    env._sign_in(book)  # an admin signed in enables industries on an office database
     if industries and accounts.is_office(book.store):
         env.require_role("admin", M_("enabling an industry"))
     added = book.init(industries)

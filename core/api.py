@@ -171,8 +171,10 @@ class LeadBook:
         for name in names:
             self.registry.industry(name)
         self.store.migrate(self.registry.migrations)
-        with self.store.transaction():
-            added = [n for n in names if self.store.enable_industry(n, self.now)]
+        added: list[str] = []
+        if names:  # nothing to enable is no write (and needs nobody signed in)
+            with self.store.transaction():
+                added = [n for n in names if self.store.enable_industry(n, self.now)]
         self._context = None
         return added
 

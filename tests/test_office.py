@@ -53,6 +53,22 @@ def test_signed_out_you_can_only_read(office, db_path):
     assert dump(db_path) == before
 
 
+def test_the_signed_in_admin_enables_an_industry(office, db_path):
+    # init built its book without the session: the admin was "nobody"
+    enabled = office("init", "--industry", "machinery")
+    assert enabled.exit_code == 0 and "(new: machinery)" in enabled.output, enabled.output
+    assert office("init").exit_code == 0  # nothing to enable: no write, and fine for anyone
+    office.login("李娜")
+    before = dump(db_path)
+    refused = office("init", "--industry", "software_sales")
+    assert refused.exit_code == 1 and "needs the admin role" in refused.output
+    office("logout")
+    assert office("init").exit_code == 0
+    refused = office("init", "--industry", "software_sales")
+    assert refused.exit_code == 1 and "sign in with: leadcycle login" in refused.output
+    assert dump(db_path) == before
+
+
 def test_writes_act_as_the_signed_in_agent(office, db_path):
     office.login("李娜")
     added = office("lead", "add", *LEAD, "--name", "张三", "--phone", "13800138000", "--json")

@@ -375,6 +375,14 @@ class LeadcycleGroup(TranslatedGroup):
                 raise
             if "locked" in str(e) or "busy" in str(e):
                 raise OneLine(_("the database is busy with another writer; try again in a moment")) from None
+            db = ctx.obj.db_path if isinstance(ctx.obj, Env) else "leads.db"
+            if "readonly" in str(e):
+                raise OneLine(_("{db} is read-only (the file or its folder), and this needed to write to it or "
+                                "beside it; nothing was written — ask for write access, or work on a copy")
+                              .format(db=db)) from None
+            if "disk is full" in str(e):
+                raise OneLine(_("the disk holding {db} is full; nothing was written — free some space and try "
+                                "again").format(db=db)) from None
             if "no such table" in str(e) or "no such column" in str(e):
                 db = ctx.obj.db_path if isinstance(ctx.obj, Env) else "leads.db"
                 raise OneLine(_("{db} was made by an older leadcycle or before a plugin was installed ({error}); "

@@ -23,6 +23,8 @@ import traceback
 import types
 from typing import Any, Callable, Iterator
 
+import sqlite3
+
 import pluggy
 
 from . import hookspecs
@@ -257,6 +259,17 @@ def implementations(hook_name: str) -> list[tuple[str, Any]]:
             for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls())]
 
 
+#: what SQLite says when the database, not the code using it, is at fault:
+#: read-only, held by another writer, a full or failing disk
+ENVIRONMENTAL = ("readonly", "locked", "busy", "disk is full", "disk i/o error")
+
+
+def is_environmental(e: BaseException) -> bool:
+    """Whether ``e`` is the database's state (:data:`ENVIRONMENTAL`): said
+    as such, never blamed on the plugin whose hook met it."""
+    return isinstance(e, sqlite3.OperationalError) and any(w in str(e).lower() for w in ENVIRONMENTAL)
+
+
 def call_one(hook_name: str, plugin: str, impl, kwargs: dict,
              passthrough: tuple[type[BaseException], ...] = ()) -> Any:
     """Call one implementation and check its result. Raises
@@ -268,6 +281,8 @@ def call_one(hook_name: str, plugin: str, impl, kwargs: dict,
     except (KeyboardInterrupt, PluginFailed, *passthrough):
         raise
     except BaseException as e:
+        if is_environmental(e):  # the database's state, not the plugin's fault
+            raise
         raise PluginFailed(plugin, hook_name, f"raised {_failure(e)}") from e
     problem = RESULT_CHECKS[hook_name](out)
     if problem is not None:

@@ -1189,6 +1189,11 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as e:
             conn.close()
+            if "readonly" in str(e):  # a database in WAL mode writes beside itself even to be read
+                raise LeadcycleError(N_("{path} is read-only (the file or its folder), and a database in use "
+                                        "is read by writing beside it; copy it to a folder you can write to, "
+                                        "or read a backup of it (leadcycle backup makes one that reads "
+                                        "anywhere)"), path=path) from None
             raise LeadcycleError(
                 N_("{path} is not a leadcycle database ({e}); give another --db, "
                    "or create one with: leadcycle init --industry NAME"), path=path, e=e) from None
@@ -1198,8 +1203,15 @@ class Store:
         """Readers and one writer at once (write-ahead log): set once the
         file is known to be ours — the mode is written into the file, and
         someone else's SQLite file is left as it was."""
-        if self.path != ":memory:":
+        if self.path == ":memory:":
+            return
+        try:
             self.conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as e:
+            if "readonly" not in str(e):
+                raise
+            # a read-only file (a backup on a share) is read in the mode it
+            # has; a write to it is refused in one line (see the CLI)
 
     @staticmethod
     def _check_file(path: str) -> None:
@@ -1239,6 +1251,10 @@ class Store:
 
     @classmethod
     def create(cls, path: str, extra_migrations: Iterable[Migrations] = ()) -> "Store":
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise LeadcycleError(N_("cannot create {path}: there is no folder {folder}; create it, or give "
+                                    "another --db"), path=path, folder=folder)
         existed = os.path.exists(path) and os.path.getsize(path) > 0
         if existed:
             cls._check_file(path)

@@ -294,6 +294,26 @@ def test_a_review_that_writes_then_raises_exits_non_zero_naming_the_plugin(offic
     assert result.stderr.startswith("Error: plugin 'bad' failed in run_review: raised RuntimeError: half-way")
 
 
+@pytest.mark.parametrize("error, line", [
+    ("attempt to write a readonly database", "is read-only (the file or its folder)"),
+    ("database or disk is full", "is full; nothing was written"),
+    ("database is locked", "busy with another writer"),
+])
+def test_a_database_that_cannot_be_written_is_not_blamed_on_the_plugin(office, plugin, run, error, line):
+    # a review on a read-only database said the plugin failed and told the
+    # operator to uninstall it
+    plugin(run_review=_raise(sqlite3.OperationalError(error)))
+    result = run("review", now=NOW)
+    no_traceback(result)
+    assert result.exit_code == 1 and line in result.stderr and "plugin" not in result.stderr, result.stderr
+
+
+def test_a_plugin_s_own_sql_error_is_still_the_plugin_s(office, plugin, run):
+    plugin(run_review=_raise(sqlite3.OperationalError("no such function: frobnicate")))
+    result = run("review", now=NOW)
+    assert result.exit_code == 1 and "plugin 'bad' failed in run_review" in result.stderr
+
+
 def _notes(path):
     conn = sqlite3.connect(path)
     try:

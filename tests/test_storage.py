@@ -1,6 +1,8 @@
 """The storage module: migrations, the append-only log, foreign files."""
 
 import json
+import os
+from pathlib import Path
 import sqlite3
 
 import pytest
@@ -168,3 +170,65 @@ def test_an_encoder_made_once_asks_its_default_for_other_values():
         assert Encoder(**options).encode(value) == json.JSONEncoder(**options).encode(value)
     with pytest.raises(TypeError):
         Encoder(check_circular=False).encode([dt.date(2026, 3, 5)])
+
+
+def test_a_database_in_a_missing_folder_is_one_line(tmp_path):
+    with pytest.raises(LeadcycleError, match="there is no folder .*nowhere; create it"):
+        Store.create(str(tmp_path / "nowhere" / "leads.db"))
+
+
+def _as_another_user(folder):
+    """A way to run the CLI where file permissions hold: directly when not
+    root; as nobody through setpriv when root (None when that cannot run
+    this checkout)."""
+    import shutil
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-c", "from leadcycle.cli import main; main()"]
+    if os.geteuid() != 0:
+        return base
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    cmd = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *base]
+    probe = subprocess.run([*cmd, "--version"], capture_output=True, cwd=folder)
+    return cmd if probe.returncode == 0 else None
+
+
+def test_a_read_only_database_is_read_and_a_write_to_it_is_one_line(tmp_path, now):
+    import shutil
+    import subprocess
+    import tempfile
+
+    # beside tmp_path, whose parents only root may enter
+    outside = Path(tempfile.mkdtemp(prefix="leadcycle-ro-"))
+    outside.chmod(0o755)
+    folder = outside / "share"
+    folder.mkdir()
+    db = folder / "leads.db"
+    book = LeadBook.create(str(tmp_path / "office.db"), ["realestate"], now=now)
+    book.add_agent("李娜")
+    book.add_lead("realestate", name="张伟", gender="M", phone="13800138000", need="三房", agent="李娜")
+    book.store.backup(str(db))  # a backup: rollback journal, no -wal
+    book.close()
+    os.chmod(db, 0o444)
+    os.chmod(folder, 0o555)
+    cli = _as_another_user(outside)
+    if cli is None:
+        shutil.rmtree(outside, ignore_errors=True)
+        pytest.skip("cannot run the CLI as a user the file permissions bind")
+    env = {**os.environ, "LEADCYCLE_LANG": "en", "LEADCYCLE_NOW": "2026-03-05T10:00"}
+    try:
+        read = subprocess.run([*cli, "--db", str(db), "list", "--json"], capture_output=True, text=True, env=env,
+                              cwd=outside)
+        assert read.returncode == 0, read.stderr
+        assert [r["name"] for r in json.loads(read.stdout)] == ["张伟"]
+        write = subprocess.run([*cli, "--db", str(db), "lead", "add", "--industry", "realestate", "--name", "李四",
+                                "--gender", "男", "--phone", "13700137000", "--need", "两房", "--agent", "李娜"],
+                               capture_output=True, text=True, env=env, cwd=outside)
+        assert write.returncode == 1 and write.stderr.count("\n") == 1, write.stderr
+        assert "is read-only (the file or its folder)" in write.stderr
+    finally:
+        os.chmod(folder, 0o755)
+        shutil.rmtree(outside)

@@ -102,9 +102,9 @@ def M_(message: str, /, **params) -> Message:
 
 def render(value, lang: str | None = None):
     """``value`` as a reader of ``lang`` sees it: a :class:`Message`
-    translated (its values too), a list of them joined with "; ", anything
-    else as it is."""
-    if isinstance(value, list) and any(isinstance(v, Message) for v in value):
+    translated (its values too), a list of them (or of texts) joined with
+    "; " — never a Python list's repr — anything else as it is."""
+    if isinstance(value, list) and value and all(isinstance(v, (Message, str)) for v in value):
         return "; ".join(str(render(v, lang)) for v in value)
     if not isinstance(value, Message):
         return value

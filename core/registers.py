@@ -328,6 +328,11 @@ def _decodes(path: str, encoding: str) -> bool:
     return True
 
 
+#: a text file is UTF-16 without a BOM when at least one byte pair in this
+#: many holds a NUL in the same half (a register: most of them)
+UTF16_SHARE = 8
+
+
 def detect_encoding(path: str) -> str:
     """The encoding of a whole text file, which must decode in it from end
     to end; see the module docstring. The file is read a chunk at a time
@@ -350,7 +355,10 @@ def detect_encoding(path: str) -> str:
                 utf8.decode(chunk)
             except UnicodeDecodeError:
                 utf8 = None
-    if odd or even:
+    # UTF-16 writes a NUL beside every ASCII character (the digits, commas
+    # and line ends of every row); a stray NUL or two in UTF-8 text (a cell
+    # pasted from another program) is no second half of a byte pair
+    if max(odd, even) * UTF16_SHARE >= offset // 2:
         return _strict(path, "utf-16-le" if odd >= even else "utf-16-be")
     if utf8 is not None:
         try:

@@ -32,11 +32,17 @@ def normalize_gender(raw: str | None) -> str:
     return value
 
 
+#: control characters (a NUL from a file another program wrote, ^A pasted
+#: from a terminal) are no part of a name: dropped; whitespace among them
+#: (tabs, line breaks) is a space
+_CONTROLS = {c: None for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if chr(c) not in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85"}
+
+
 def require_text(what: str, raw: str | None, basics: bool = True) -> str:
-    """``raw`` with its runs of spaces made one, refused when nothing is
-    left; ``basics``: it is one of a lead's three basics (the refusal
-    says so)."""
-    text = " ".join(str(raw or "").split())
+    """``raw`` without control characters and with its runs of spaces made
+    one, refused when nothing is left; ``basics``: it is one of a lead's
+    three basics (the refusal says so)."""
+    text = " ".join(str(raw or "").translate(_CONTROLS).split())
     if not text:
         if basics:
             raise LeadcycleError(N_("{what} is missing; a lead needs the three basics: "

@@ -166,3 +166,26 @@ def test_the_reception_log_takes_no_entry_before_its_last(office, db_path):
         refused(office(*args, now="2026-03-05T09:59:59"), "last entry is at 2026-03-05 10:00:00")
         assert dump(db_path) == before
     assert office("agent", "back", "李娜", now="2026-03-05T10:00").exit_code == 0  # the same moment: in order
+
+
+def test_unknown_columns_are_named_as_text_not_a_python_list(office, tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text("姓名,性别,手机,需求,aaa,bbb\n张三,男,13900139000,三房,1,2\n", encoding="utf-8")
+    result = office("import", str(path), "--industry", "realestate", now=NOW)
+    refused(result, "2 columns are not known: 'aaa'; 'bbb'; map each")
+    assert "[" not in result.output.split("--map")[0]
+
+
+@pytest.mark.parametrize("typed, stored", [("李\x00四", "李四"), (" 王\x01五\t六 ", "王五 六")])
+def test_control_characters_are_no_part_of_a_name(office, typed, stored):
+    added = office("lead", "add", "--industry", "realestate", "--name", typed, "--gender", "男",
+                   "--phone", "13900139000", "--need", "三房", "--agent", "李娜", "--json", now=NOW)
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.output)["name"] == stored
+
+
+def test_a_name_of_control_characters_is_missing(office, db_path):
+    before = dump(db_path)
+    refused(office("lead", "add", "--industry", "realestate", "--name", "\x01\x02", "--gender", "男",
+                   "--phone", "13900139000", "--need", "三房", "--agent", "李娜", now=NOW), "name is missing")
+    assert dump(db_path) == before

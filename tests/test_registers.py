@@ -244,7 +244,11 @@ def _text(rows, sep=","):
         [c.replace("强", "強") for c in r] for r in ROWS[1:]]]).encode("big5")),
     ("unicode.txt", "utf-16", _text(ROWS, "\t").encode("utf-16")),  # Excel's "Unicode text"
     ("nobom.tsv", "utf-16-le", _text(ROWS, "\t").encode("utf-16-le")),
+    ("nobom-be.tsv", "utf-16-be", _text(ROWS, "\t").encode("utf-16-be")),
     ("bom.csv", "utf-8-sig", _text(ROWS).encode("utf-8-sig")),
+    # a stray NUL in UTF-8 text (pasted from another program) is no UTF-16:
+    # it was read as UTF-16 and every column came out as mojibake
+    ("nul.csv", "utf-8", _text([ROWS[0], [ROWS[1][0].replace("張偉", "張\x00偉"), *ROWS[1][1:]], ROWS[2]]).encode()),
 ])
 def test_text_encodings_are_detected_and_named(office, db_path, tmp_path, name, encoding, data):
     path = tmp_path / name

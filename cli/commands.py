@@ -321,8 +321,6 @@ def _lead_add_from_json(env, path, as_json, ctx):
     domain rules) inside one transaction before any is kept."""
     import json
 
-    from leadcycle.validate import refuse_json_constant
-
     given = [f"--{p.name.replace('_', '-')}" for p in ctx.command.params
              if p.name not in ("from_json", "as_json")
              and ctx.get_parameter_source(p.name) is not click.core.ParameterSource.DEFAULT]
@@ -331,7 +329,7 @@ def _lead_add_from_json(env, path, as_json, ctx):
                                  "put those values in the JSON").format(given=', '.join(given)))
     try:
         with click.open_file(path, encoding="utf-8") as f:
-            data = json.load(f, parse_constant=refuse_json_constant)
+            data = json.load(f)
     except OSError as e:
         raise LeadcycleError(N_("cannot read {path}: {value}"), path=path, value=e.strerror or e) from None
     except (ValueError, UnicodeDecodeError) as e:

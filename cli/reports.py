@@ -49,11 +49,18 @@ def report():
 def _date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
+    from leadcycle.model import CLOCK_END, CLOCK_MIN
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(_("{value!r} is not a date; use YYYY-MM-DD such as 2026-09-01").format(value=value),
                                  param_hint=option) from None
+    if not CLOCK_MIN.date() <= day < CLOCK_END.date():  # 0001-01-01: weeks before it run off the calendar
+        raise click.BadParameter(_("{value!r} is outside the years {first}–{last} a lead database holds; check "
+                                   "the year").format(value=value, first=CLOCK_MIN.year, last=CLOCK_END.year - 1),
+                                 param_hint=option)
+    return day
 
 
 @report.command(name="html")

@@ -179,3 +179,17 @@ def test_a_name_of_control_characters_is_missing(office, db_path):
     refused(office("lead", "add", "--industry", "realestate", "--name", "\x01\x02", "--gender", "男",
                    "--phone", "13900139000", "--need", "三房", "--agent", "李娜", now=NOW), "name is missing")
     assert dump(db_path) == before
+
+
+@pytest.mark.parametrize("args, ok", [
+    (("--from", "0001-01-01", "--to", "2026-03-05"), False), (("--from", "1999-12-31"), False),
+    (("--from", "2000-01-01", "--to", "2000-01-02"), True),
+])
+def test_a_report_period_off_the_years_a_database_holds_is_one_line(office, tmp_path, args, ok):
+    # --from 0001-01-01 was an OverflowError's traceback
+    result = office("report", "html", "-o", str(tmp_path / "r.html"), *args, now=NOW)
+    if ok:
+        assert result.exit_code == 0, result.output
+    else:
+        refused(result, "2000–2099")
+        assert not (tmp_path / "r.html").exists()

@@ -1,10 +1,21 @@
 import datetime as dt
 import os
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
 
 from leadcycle import LeadBook, loader
+
+
+def dump(path) -> list[str]:
+    """The database's content, as SQL: what a read, or a refused write, must
+    leave as it was (``from conftest import dump``)."""
+    conn = sqlite3.connect(str(path))
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
 
 
 @pytest.fixture(autouse=True)

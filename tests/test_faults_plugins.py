@@ -35,6 +35,7 @@ from leadcycle import (
     hookspecs,
     loader,
 )
+from conftest import dump
 
 NOW = "2026-03-06T10:00"
 ADD_LEAD = ("lead", "add", "--industry", "realestate", "--name", "王芳", "--gender", "F",
@@ -67,14 +68,6 @@ def plugin():
     for pm, name in registered:
         if pm.get_plugin(name) is not None:
             pm.unregister(name=name)
-
-
-def dump(path: str) -> list[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def no_traceback(result) -> None:

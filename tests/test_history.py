@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from leadcycle import LeadBook
 from leadcycle.cli import cli
+from conftest import dump
 
 END = "2026-09-08T09:00"  # the demo's clock after 7 days
 NOW = "2026-09-09T09:00"  # every comparison reads at this clock
@@ -30,14 +31,6 @@ def invoke(db, *args, now=NOW, lang="en", input=None):
 def ok(result):
     assert result.exit_code == 0, result.output
     return result
-
-
-def dump(path) -> list[str]:
-    conn = sqlite3.connect(str(path))
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def copy_db(src, dst):

@@ -23,17 +23,9 @@ import pytest
 
 from leadcycle import LeadBook, engine
 from leadcycle.errors import LeadcycleError, NotFound, Refused
+from conftest import dump
 
 FIVE_HAVES = ("has_need=yes", "has_budget=yes", "has_intent=yes", "has_pain=yes", "decision_maker=yes")
-
-
-def dump(path) -> list[str]:
-    """The database's content, as SQL (what a read must leave untouched)."""
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def software(run):

@@ -9,16 +9,9 @@ import json
 import sqlite3
 
 import pytest
+from conftest import dump
 
 NOW = "2026-03-05T10:00"
-
-
-def dump(path) -> list[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 @pytest.fixture

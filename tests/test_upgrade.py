@@ -18,6 +18,7 @@ from sqlite_utils.migrations import Migrations
 
 from leadcycle import LeadBook, LeadcycleError, hookimpl, loader
 from leadcycle.storage import Store, core_migrations
+from conftest import dump
 
 CORE = [m.name for m in core_migrations._migrations]
 NOW = "2026-03-06T10:00"
@@ -36,14 +37,6 @@ def applied(path: str) -> list[tuple[str, str]]:
     conn = sqlite3.connect(path)
     try:
         return conn.execute("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id").fetchall()
-    finally:
-        conn.close()
-
-
-def dump(path: str) -> list[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
     finally:
         conn.close()
 

@@ -949,7 +949,7 @@ def settings_get(env, key, as_json):
         click.echo(st[key])
 
 
-@settings.command(name="set")
+@settings.command(name="set", context_settings={"ignore_unknown_options": True})  # a value of -25 is no option
 @click.argument("key")
 @click.argument("value")
 @pass_env
@@ -960,6 +960,7 @@ def settings_set(env, key, value):
 
     \b
     leadcycle settings set ownership.protection_days 15
+    leadcycle settings set realestate.decay_cold_points -25
     """
     book = env.book()
     stored = book.set_setting(key, value)

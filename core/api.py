@@ -299,6 +299,9 @@ class LeadBook:
             except Exception:
                 raise LeadcycleError(N_("core.timezone: {value!r} is not a time zone such as Asia/Shanghai"),
                                      value=value) from None
+        if key == "ownership.lunch_duty_agent" and str(value or "").strip():
+            # the rotation skips a name nobody answers to; say so now, not at lunch
+            self.agent(str(value).strip(), what=key)
         with self.store.transaction():
             self.store.set_setting(key, value, self.now)
         self._context = None
@@ -871,15 +874,24 @@ class LeadBook:
         version = self.rules_version
         for batch in self.store.iter_lead_batches(ids=lead_ids):
             results = engine.project_batch(self.context, batch, self.now, self._cache, explain=explain)
-            for (old, _), (lead, state) in zip(batch, results):
-                if (lead.attributes, lead.name, lead.phone, lead.gender, lead.need) != (
-                        old.attributes, old.name, old.phone, old.gender, old.need):
-                    self.store.update_lead(lead)
+            for (old, events), (lead, state) in zip(batch, results):
+                self._keep_row(old, events, lead)
                 states.append(state)
             self.store.save_states(
                 (attrs.evolve(s, reasons=[r for r in s.reasons if not engine.is_detail(r)]) if explain else s
                  for _, s in results), version)
         return states
+
+    def _keep_row(self, old: Lead, events: list[Event], lead: Lead) -> None:
+        """Store ``lead`` — ``old`` folded from ``events`` at this run's
+        clock — as its row where the fold differs from it. The row is the
+        whole log's: a fold up to a clock before the lead's last entries (a
+        ``rescore --now`` into the past) is that clock's, and stays out."""
+        if any(e.at > self.now for e in events):
+            return
+        if (lead.attributes, lead.name, lead.phone, lead.gender, lead.need) != (
+                old.attributes, old.name, old.phone, old.gender, old.need):
+            self.store.update_lead(lead)
 
     def _project_new(self, new: list[tuple[Lead, list[Event]]]) -> None:
         """Store the projections of leads written in this transaction with
@@ -1035,9 +1047,8 @@ class LeadBook:
         for batch in (b for ids in pages for b in self.store.iter_lead_batches(batch_size, ids=ids)):
             results = engine.project_batch(ctx, batch, now, self._cache)
             with self.store.transaction():
-                for (old, _), (lead, _s) in zip(batch, results):
-                    if lead.attributes != old.attributes or lead.name != old.name or lead.phone != old.phone:
-                        self.store.update_lead(lead)
+                for (old, events), (lead, _s) in zip(batch, results):
+                    self._keep_row(old, events, lead)
                 self.store.save_states((s for _, s in results), version)
                 self.store.set_meta(key, f"{version}:{batch[-1][0].id}")
             if progress is not None:

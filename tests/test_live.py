@@ -9,6 +9,7 @@ answers, a settings change reaches every list on the next command, and a
 
 import datetime as dt
 import json
+import shutil
 import os
 import signal
 import sqlite3
@@ -816,3 +817,24 @@ def test_the_reception_queue_at_an_earlier_clock_is_the_one_of_then(run):
                                                           ("赵敏", "available", 0)])
     assert queue("2026-03-03T11:00") == ("王强", "makeup", [("李娜", "available", 0), ("王强", "available", 1),
                                                             ("赵敏", "available", 0)])
+
+
+@pytest.mark.parametrize("industry, need, later", [
+    ("machinery", "挖掘机", ("has_site=yes", "asked_price=yes", "site_deadline=2026-03-20")),
+    ("realestate", "三房", ("motivation=C", "funds=A")),
+])
+def test_a_rescore_into_the_past_leaves_every_later_read_as_it_was(run, db_path, tmp_path, industry, need, later):
+    # rescore --now before a lead's last entries stored the lead's row as
+    # it was then: show (from the log) kept the later attributes, while due
+    # and export (from the row) lost them at every clock after
+    run("init", "--industry", industry, "--simulation", now="2026-03-01T09:00")
+    run("agent", "add", "李娜", now="2026-03-01T09:00")
+    assert run("lead", "add", "--industry", industry, "--name", "袁娜", "--gender", "F", "--phone", "13800138000",
+               "--need", need, "--agent", "李娜", now="2026-03-02T10:00").exit_code == 0
+    assert run("lead", "set", "1", *later, "--agent", "李娜", now="2026-03-05T10:00").exit_code == 0
+    rescored = str(tmp_path / "rescored.db")
+    shutil.copy(db_path, rescored)
+    assert run("--db", rescored, "rescore", now="2026-03-03T12:00").exit_code == 0
+    for clock in ("2026-03-04T09:00", "2026-03-10T09:00", "2026-03-25T09:00"):
+        for args in (("due",), ("export", "--format", "json"), ("show", "1", "--json"), ("list", "--json")):
+            assert run("--db", rescored, *args, now=clock).output == run(*args, now=clock).output, (clock, args)

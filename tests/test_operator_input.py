@@ -186,3 +186,21 @@ def test_a_report_period_off_the_years_a_database_holds_is_one_line(office, tmp_
     else:
         refused(result, "2000–2099")
         assert not (tmp_path / "r.html").exists()
+
+
+def test_a_negative_setting_is_typed_as_it_is(office, db_path):
+    # -25 was read as an unknown option: four lines of usage, and only
+    # `settings set KEY -- -25` worked
+    result = office("settings", "set", "realestate.decay_cold_points", "-25", now=NOW)
+    assert result.exit_code == 0 and "= -25" in result.output, result.output
+    assert office("settings", "get", "realestate.decay_cold_points").output.strip() == "-25"
+    before = dump(db_path)
+    refused(office("settings", "set", "ownership.protection_days", "-1", now=NOW), "below the minimum 1")
+    assert dump(db_path) == before
+
+
+def test_the_lunch_duty_agent_is_an_agent(office, db_path):
+    before = dump(db_path)
+    refused(office("settings", "set", "ownership.lunch_duty_agent", "不存在", now=NOW), "unknown agent '不存在'")
+    assert dump(db_path) == before
+    assert office("settings", "set", "ownership.lunch_duty_agent", "李娜", now=NOW).exit_code == 0

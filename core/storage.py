@@ -1165,6 +1165,7 @@ class Store:
         self.before_write = None
         self.migrations: tuple[Migrations, ...] = (core_migrations, *extra_migrations)
         self._schema_ok = False  # checked (and upgraded) since this store was opened
+        self._wal_set = False  # the write-ahead log asked for by this run (:meth:`_use_wal`)
         self._version_codes: dict[str, int] = {}  # version tag → code (m014), as given so far
         self._placed: bool | None = None  # whether leads keep attributes at their keys' places
         #: when the write lock of the open transaction was taken (UTC), else None
@@ -1200,11 +1201,14 @@ class Store:
         return db
 
     def _use_wal(self) -> None:
-        """Readers and one writer at once (write-ahead log): set once the
-        file is known to be ours — the mode is written into the file, and
-        someone else's SQLite file is left as it was."""
-        if self.path == ":memory:":
+        """Readers and one writer at once (write-ahead log): set when the
+        database is made, and before the first write of a run to one in
+        another mode (a backup, written with a rollback journal) — the mode
+        is written into the file, so a read leaves a backup, and someone
+        else's SQLite file, as they were."""
+        if self.path == ":memory:" or self._wal_set:
             return
+        self._wal_set = True
         try:
             self.conn.execute("PRAGMA journal_mode = WAL")
         except sqlite3.OperationalError as e:
@@ -1242,7 +1246,6 @@ class Store:
         store = cls(cls._connect(path), path, extra_migrations)
         try:
             store._check_ours()
-            store._use_wal()
             store._refuse_newer()
         except BaseException:
             store.close()
@@ -1340,6 +1343,7 @@ class Store:
         ``extra``, when given, replaces the plugins' sets."""
         if extra is not None:
             self.migrations = (core_migrations, *extra)
+        self._use_wal()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self._refuse_newer()
@@ -1447,6 +1451,7 @@ class Store:
                 self.conn.execute("RELEASE rehearsal")
                 self._forget_run_state()
             return
+        self._use_wal()
         if not self._schema_ok:
             self._upgrade_for_write()
         self.conn.execute("BEGIN IMMEDIATE")

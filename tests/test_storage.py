@@ -232,3 +232,21 @@ def test_a_read_only_database_is_read_and_a_write_to_it_is_one_line(tmp_path, no
     finally:
         os.chmod(folder, 0o755)
         shutil.rmtree(outside)
+
+
+def test_a_read_leaves_a_backup_as_it_was_and_a_write_takes_the_write_ahead_log(tmp_path, now):
+    # a read set WAL mode on a backup (rollback journal): the file's header changed
+    book = LeadBook.create(str(tmp_path / "office.db"), ["realestate"], now=now)
+    book.add_agent("李娜")
+    copy = tmp_path / "copy.db"
+    book.store.backup(str(copy))
+    book.close()
+    before = copy.read_bytes()
+    reader = LeadBook.open(str(copy), now)
+    assert [r["id"] for r in reader.list()] == []
+    reader.close()
+    assert copy.read_bytes() == before
+    writer = LeadBook.open(str(copy), now)
+    writer.add_agent("王强")
+    assert writer.store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    writer.close()

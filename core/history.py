@@ -283,12 +283,9 @@ def _read_jsonl(path: str) -> tuple[dict, list]:
                 continue
             try:
                 obj = json.loads(line, parse_constant=refuse_json_constant)
-            except json.JSONDecodeError as e:
+            except ValueError as e:  # not JSON; NaN or Infinity in it
                 raise LeadcycleError(N_("{path} line {n} is not JSON ({msg}); nothing was imported"),
-                                     path=path, n=n, msg=e.msg) from None
-            except ValueError as e:  # NaN, Infinity
-                raise LeadcycleError(N_("{path} line {n} is not JSON ({msg}); nothing was imported"),
-                                     path=path, n=n, msg=str(e)) from None
+                                     path=path, n=n, msg=getattr(e, "msg", str(e))) from None
             if not isinstance(obj, dict):
                 raise LeadcycleError(N_("{path} line {n} is not a JSON object; nothing was imported"),
                                      path=path, n=n)

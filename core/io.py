@@ -1452,17 +1452,17 @@ def write_file(path: str, db_path: str | None, writer: Callable[[str], Any], *, 
             return writer(path)
         except OSError as e:
             raise LeadcycleError(N_("cannot write {path}: {value}"), path=path, value=e.strerror or e) from None
-    path = os.path.realpath(path)
-    folder = os.path.dirname(path)
+    target = os.path.realpath(path)  # (the messages name the path as given)
+    folder = os.path.dirname(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".part", dir=folder)
     except OSError as e:
         raise LeadcycleError(N_("cannot write {path}: {strerror}"), path=path, strerror=e.strerror) from None
     os.close(fd)
     try:
         out = writer(tmp)
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
+        os.chmod(tmp, _mode_for(target))
+        os.replace(tmp, target)
     except OSError as e:
         raise LeadcycleError(N_("cannot write {path}: {value}"), path=path, value=e.strerror or e) from None
     finally:

@@ -18,12 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import os
+import sqlite3
 import sys
 import traceback
 import types
 from typing import Any, Callable, Iterator
-
-import sqlite3
 
 import pluggy
 

@@ -35,7 +35,7 @@ def normalize_gender(raw: str | None) -> str:
 #: control characters (a NUL from a file another program wrote, ^A pasted
 #: from a terminal) are no part of a name: dropped; whitespace among them
 #: (tabs, line breaks) is a space
-_CONTROLS = {c: None for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if chr(c) not in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85"}
+_CONTROLS = {c: None for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if not chr(c).isspace()}
 
 
 def require_text(what: str, raw: str | None, basics: bool = True) -> str:

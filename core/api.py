@@ -299,9 +299,8 @@ class LeadBook:
             except Exception:
                 raise LeadcycleError(N_("core.timezone: {value!r} is not a time zone such as Asia/Shanghai"),
                                      value=value) from None
-        if key == "ownership.lunch_duty_agent" and str(value or "").strip():
-            # the rotation skips a name nobody answers to; say so now, not at lunch
-            self.agent(str(value).strip(), what=key)
+        if key == "ownership.lunch_duty_agent":  # said now, not skipped silently at lunch
+            reception.check_lunch_duty_agent(self, str(value or "").strip())
         with self.store.transaction():
             self.store.set_setting(key, value, self.now)
         self._context = None

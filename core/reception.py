@@ -148,12 +148,28 @@ def lunch_problem(book) -> str | None:
         _hhmm(book, "ownership.lunch_start"), _hhmm(book, "ownership.lunch_end")
     except LeadcycleError as e:
         return M_(e.message, **e.params)
-    a = book.store.get_agent(name)
-    if a is None or not a.active or a.is_manager:
+    if not in_rotation(book, name):
         return M_("ownership.lunch_duty_agent: {name!r} is not an agent in the rotation (left, unknown or a "
                   "manager); the rotation receives at lunch until it is fixed: leadcycle settings set "
                   "ownership.lunch_duty_agent NAME", name=name)
     return None
+
+
+def in_rotation(book, name: str) -> bool:
+    """Whether ``name`` is an agent who takes walk-ins: known, not left,
+    not a manager."""
+    a = book.store.get_agent(name)
+    return a is not None and a.active and not a.is_manager
+
+
+def check_lunch_duty_agent(book, name: str) -> None:
+    """Refuse, when it is set, a lunch-duty agent the rotation would skip
+    (:func:`lunch_problem` says the same of one stored earlier): unknown or
+    left (as any command naming an agent says), or a manager."""
+    if name and not in_rotation(book, name):
+        book.agent(name, what="ownership.lunch_duty_agent")
+        raise LeadcycleError(N_("ownership.lunch_duty_agent: {name!r} is a manager, not an agent in the "
+                                "rotation; see: leadcycle agent list"), name=name)
 
 
 def _result(agent, kind, skipped, q_after: QueueState) -> dict:

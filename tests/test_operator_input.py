@@ -204,3 +204,10 @@ def test_the_lunch_duty_agent_is_an_agent(office, db_path):
     refused(office("settings", "set", "ownership.lunch_duty_agent", "不存在", now=NOW), "unknown agent '不存在'")
     assert dump(db_path) == before
     assert office("settings", "set", "ownership.lunch_duty_agent", "李娜", now=NOW).exit_code == 0
+
+
+def test_the_lunch_duty_agent_is_not_a_manager(office, db_path):
+    # the rotation skips a manager at lunch (reception.lunch_problem): setting one was accepted
+    before = dump(db_path)
+    refused(office("settings", "set", "ownership.lunch_duty_agent", "陈经理", now=NOW), "is a manager")
+    assert dump(db_path) == before

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .errors import LeadcycleError
-from .model import CLOCK_END, Event, EventKind, Field, Label
+from .model import CLOCK_END, CLOCK_MIN, Event, EventKind, Field, Label
 from .i18n import N_
 
 _TEXT = "str"
@@ -87,6 +87,9 @@ def _parse_time(text: str, what: str) -> dt.datetime:
     if when.replace(tzinfo=None) >= CLOCK_END:  # (before today is refused where it matters)
         raise LeadcycleError(N_("{what} {text!r} is after {last}; check the year"), what=what, text=text,
                              last=CLOCK_END.year - 1)
+    if when.replace(tzinfo=None) < CLOCK_MIN:  # an appointment may be logged late, not in year 1
+        raise LeadcycleError(N_("{what} {text!r} is before {first}; check the year"), what=what, text=text,
+                             first=CLOCK_MIN.year)
     return when
 
 

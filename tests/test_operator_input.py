@@ -211,3 +211,17 @@ def test_the_lunch_duty_agent_is_not_a_manager(office, db_path):
     before = dump(db_path)
     refused(office("settings", "set", "ownership.lunch_duty_agent", "陈经理", now=NOW), "is a manager")
     assert dump(db_path) == before
+
+
+@pytest.mark.parametrize("at, ok", [("1999-12-31T23:59", False), ("0001-01-01T10:00", False),
+                                    ("2000-01-01T00:00", True)])
+def test_a_revisit_appointment_before_2000_is_refused(office, db_path, at, ok):
+    assert office("revisit", "plan", "1", "--at", "2026-03-06T10:00", "--content", "推介", "--purpose", "邀约",
+                  "--agent", "李娜", now=NOW).exit_code == 0
+    before = dump(db_path)
+    result = office("revisit", "appoint", "1", "--at", at, "--agent", "李娜", now=NOW)
+    if ok:
+        assert result.exit_code == 0, result.output
+    else:
+        refused(result, "before 2000")
+        assert dump(db_path) == before

@@ -588,9 +588,12 @@ FACTS_TABLE = ("CREATE TABLE facts (lead_id INTEGER NOT NULL REFERENCES leads(id
 _SORTED_LOG = "temp.facts_log"
 
 
-def _rebuild_sql(tallies: Iterable[Tally]) -> list[tuple[str, list]]:
+def _rebuild_sql(tallies: Iterable[Tally], scoped: bool = False) -> list[tuple[str, list]]:
     """The statements that rebuild every lead's facts into an empty
-    ``facts``: the rows of :func:`_facts_sql` in about 60 % of its time
+    ``facts`` (with ``scoped``, the facts of the leads whose ids the
+    :data:`_SCOPE` parameters list, whose rows are gone: a bulk write's,
+    an import batch's, in about a quarter of :func:`_facts_sql`'s time):
+    the rows of :func:`_facts_sql` in about 60 % of its time
     (issue #17; at 100,000 leads 2.7 times one ``GROUP BY`` over the log,
     against 4.4). That statement groups the log once per tally, each time
     sorting it anew, and writes each tally's rows all over the table.
@@ -606,12 +609,18 @@ def _rebuild_sql(tallies: Iterable[Tally]) -> list[tuple[str, list]]:
     industries = sorted({t.industry for t in tallies if t.industry is not None})
     conditional = [t for t in tallies if t.where]
     voided = DIALECT["json"].format(col="data", key="event")
+    # scoped: the voids of those leads (through the lead index: ``+kind``
+    # keeps the planner off the kind index), those leads of an industry
+    scope = f" AND lead_id IN ({DIALECT['ids']})" if scoped else ""
     cols = {"live": f"kind != 'void' AND id NOT IN (SELECT {voided} FROM events "
-                    f"WHERE kind = 'void' AND {voided} IS NOT NULL)"}
-    args: list = []
+                    f"WHERE {'+kind' if scoped else 'kind'} = 'void'{scope} AND {voided} IS NOT NULL)"}
+    args: list = [_SCOPE] if scoped else []
     for n, industry in enumerate(industries):
-        cols[f"i{n}"] = "lead_id IN (SELECT id FROM leads WHERE industry = ?)"
-        args.append(industry)
+        # (``+industry``: scoped, the leads by their keys, not every lead
+        # of the industry through its index)
+        cols[f"i{n}"] = (f"lead_id IN (SELECT id FROM leads WHERE +industry = ?{scope.replace('lead_id', 'id')})"
+                         if scoped else "lead_id IN (SELECT id FROM leads WHERE industry = ?)")
+        args += [industry, _SCOPE] if scoped else [industry]
     for n, tally in enumerate(conditional):
         test, more = _tally_conds(tally)
         # a CASE, not an AND: a value's AND computes both sides, and every
@@ -624,10 +633,11 @@ def _rebuild_sql(tallies: Iterable[Tally]) -> list[tuple[str, list]]:
         (f"CREATE TABLE {log} (lead_id INTEGER NOT NULL, kind TEXT NOT NULL, id INTEGER NOT NULL, "
          f"at INTEGER NOT NULL, {', '.join(cols)}, PRIMARY KEY (lead_id, kind, id)) WITHOUT ROWID", []),
         # NOT INDEXED: walking the (lead_id, id) index would half-sort the
-        # log at the price of one random read of the table per event
+        # log at the price of one random read of the table per event (a
+        # scoped fill reads its few leads' events through that index)
         (f"INSERT INTO {log} SELECT lead_id, kind, id, {DIALECT['epoch'].format(x='at')}, "
-         f"{', '.join(cols.values())} FROM events NOT INDEXED "
-         "ORDER BY lead_id, kind, id", args),
+         f"{', '.join(cols.values())} FROM events {'WHERE 1' + scope if scoped else 'NOT INDEXED'} "
+         "ORDER BY lead_id, kind, id", [*args, *([_SCOPE] if scoped else [])]),
     ]
 
     def counted(tally: Tally) -> tuple[str, list]:
@@ -735,6 +745,12 @@ def _roomy_cache(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute(f"PRAGMA {db}.cache_size = {size}")
 
 
+#: from how many leads a write's facts take the sorted path of a rebuild
+#: (:func:`_rebuild_sql` scoped): its temporary table costs a single lead
+#: more than it saves, an import batch of 10,000 a quarter of the time
+SORTED_FILL_FROM = 200
+
+
 def _fill_facts(conn: sqlite3.Connection, tallies: Iterable[Tally], lead_ids: list[int] | None = None) -> None:
     """Rewrite the facts of ``lead_ids`` (every lead when None) from the log."""
     tallies = list(tallies)
@@ -748,11 +764,13 @@ def _fill_facts(conn: sqlite3.Connection, tallies: Iterable[Tally], lead_ids: li
             for sql, args in _rebuild_sql(tallies):
                 conn.execute(sql, args)
         return
-    sql, args = _facts_sql(tallies, True)
     ids = json.dumps(sorted(set(lead_ids)))
     _give_codes(conn, (), ids)
     conn.execute(f"DELETE FROM facts WHERE lead_id IN ({DIALECT['ids']})", (ids,))
-    conn.execute(sql, [ids if a is _SCOPE else a for a in args])
+    steps = _rebuild_sql(tallies, scoped=True) if len(lead_ids) >= SORTED_FILL_FROM \
+        else [_facts_sql(tallies, True)]
+    for sql, args in steps:
+        conn.execute(sql, [ids if a is _SCOPE else a for a in args])
 
 
 def _give_codes(conn: sqlite3.Connection, tallies: list[Tally], lead_ids: str | None = None) -> None:
@@ -1698,12 +1716,14 @@ class Store:
             next_id += 1
         if not out:
             return []
+        if table == "events" and not self.facts_current():
+            # a plugin counts something new: every lead's facts first, from
+            # the log before these rows (theirs are filled once, below)
+            self.rebuild_facts()
         self.conn.executemany(
             f"INSERT INTO {table}({', '.join(cols)}, hash) VALUES ({', '.join('?' * (len(cols) + 1))})", out)
         self.set_meta(f"chain:{table}", f"{out[-1][0]} {prev}")
         if table == "events":  # the facts follow the log, in its transaction
-            if not self.facts_current():  # a plugin counts something new: all of them first
-                self.rebuild_facts()
             _fill_facts(self.conn, self.tallies, [r[1] for r in out])
         return [r[0] for r in out]
 

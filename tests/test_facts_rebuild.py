@@ -3,7 +3,8 @@ log once (``_rebuild_sql``); a write keeps its own leads' facts with the
 scoped statement (``_facts_sql``). Both must give the same rows, for every
 shape of tally: conditions on the data (all or any), an industry's own, the
 core's, counted after an anchor (first or last, by time or by order),
-with voids and events logged out of time order."""
+with voids and events logged out of time order. A bulk write (an import
+batch) takes the rebuild's path for its own leads: the same rows again."""
 
 import datetime as dt
 
@@ -11,7 +12,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from leadcycle.model import Event, Lead, Tally
 from leadcycle.rules import Cond
-from leadcycle.storage import _SORTED_LOG, Store, _facts_sql, _rebuild_sql
+import json
+
+from leadcycle.storage import _SCOPE, _SORTED_LOG, Store, _facts_sql, _fill_facts, _rebuild_sql
 
 T0 = dt.datetime(2026, 3, 2, 10, 0)
 
@@ -73,6 +76,34 @@ def test_a_rebuild_gives_the_rows_each_write_kept(steps):
     assert rows(store, "temp.reference") == kept
     assert store.rebuild_facts() == len(kept)
     assert rows(store) == kept
+    # some leads' rows rewritten by the sorted path, scoped to them
+    scope = [1, 3]
+    store.conn.execute("DELETE FROM facts WHERE lead_id IN (1, 3)")
+    for sql, args in _rebuild_sql(TALLIES, scoped=True):
+        store.conn.execute(sql, [json.dumps(scope) if a is _SCOPE else a for a in args])
+    assert rows(store) == kept
+
+
+def test_a_bulk_write_fills_its_facts_by_the_sorted_path(monkeypatch):
+    """From ``SORTED_FILL_FROM`` leads a write's facts take the scoped
+    rebuild (its temporary copy of the log): the other leads' rows stay."""
+    import leadcycle.storage as storage
+
+    store = store_with_leads(3)
+    for lead_id in (1, 2, 3):
+        store.append_event(Event(None, lead_id, "visit", T0, "李娜", {"channel": "visit"}))
+    kept = rows(store)
+    made = []
+    real = storage._rebuild_sql
+    monkeypatch.setattr(storage, "_rebuild_sql", lambda *a, **k: made.append(k) or real(*a, **k))
+    monkeypatch.setattr(storage, "SORTED_FILL_FROM", 2)
+    store.conn.execute("DELETE FROM facts WHERE lead_id IN (2, 3)")
+    _fill_facts(store.conn, TALLIES, [2, 3])
+    assert made == [{"scoped": True}]
+    assert rows(store) == kept
+    _fill_facts(store.conn, TALLIES, [2])  # one lead: the write's own statement
+    assert made == [{"scoped": True}]
+    assert rows(store) == kept
 
 
 def test_a_rebuild_leaves_the_connection_as_it_found_it():
@@ -118,13 +149,27 @@ def test_a_write_keeps_its_facts_without_reading_every_lead_of_an_industry():
     """The scoped statement (a write's) finds each event's lead by its key:
     a list of every lead of a tally's industry, built once a tally, made a
     single write cost 0.15 s at 100,000 leads and grow with the database."""
-    import json
-
-    from leadcycle.storage import _SCOPE
-
     store = store_with_leads(4)
     sql, args = _facts_sql(TALLIES, True)
     args = [json.dumps([1, 2]) if a is _SCOPE else a for a in args]
     plan = [row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
     on_leads = [step for step in plan if " leads " in f" {step} "]
     assert on_leads and all("INTEGER PRIMARY KEY" in step for step in on_leads), plan
+
+
+def test_a_bulk_write_reads_only_its_own_leads():
+    """The scoped sorted fill reads its leads' events and rows by their
+    keys: a scan of the log, or of every lead of an industry through the
+    (industry, phone) index, would make each import batch grow with the
+    database."""
+    store = store_with_leads(4)
+    steps = _rebuild_sql(TALLIES, scoped=True)
+    for sql, args in steps:
+        args = [json.dumps([1, 2]) if a is _SCOPE else a for a in args]
+        if sql.startswith("INSERT INTO temp"):
+            plan = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+            on_tables = [step for step in plan if step.split()[:2] in (["SCAN", "events"], ["SEARCH", "events"],
+                                                                       ["SCAN", "leads"], ["SEARCH", "leads"])]
+            assert on_tables and all(step.startswith("SEARCH") for step in on_tables), plan
+            assert not any("idx_leads_industry_phone" in step for step in plan), plan
+        store.conn.execute(sql, args)

@@ -15,7 +15,7 @@ import sqlite3
 import click
 
 from leadcycle.errors import LeadcycleError
-from leadcycle.i18n import default_lang
+from leadcycle.i18n import M_, default_lang
 
 from .output import N_, _, interactive
 
@@ -254,8 +254,9 @@ def _keep_existing(before: dict, plugin: str) -> None:
         for name, cmd in commands.items():
             if group.commands.get(name) is not cmd:
                 group.commands[name] = cmd
-                loader.warn(plugin, f"register_commands: 'leadcycle {' '.join(path + (name,))}' is "
-                                    "already a command; the plugin's was refused and the existing one kept")
+                loader.warn(plugin, M_("register_commands: 'leadcycle {command}' is already a command; the "
+                                       "plugin's was refused and the existing one kept",
+                                       command=" ".join(path + (name,))))
 
 
 def _guard_new(before: dict, plugin: str) -> None:

@@ -170,6 +170,8 @@ def plugins_cmd(show_all):
         package, _sep, number = (p.get("distribution") or "").partition(" ")
         if core:
             package, number = "leadcycle", version("leadcycle")
+        if "error" in p:  # what the loader found wrong, in the reader's language
+            p["error"] = str(render(p["error"]))
         info.append({**p, "package": package or None, "version": number or None})
     emit(info, ("name", "package", "version", "industries", "hooks"), [_("plugin"), _("version"), _("industries"), _("hooks")],
          [(p["name"], f"{p['package']} {p['version']}" if p["package"] else "", ", ".join(p["industries"]),

@@ -28,7 +28,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import LeadcycleError
-from .i18n import N_
+from .i18n import M_, N_, Message, language, render
 
 DEFAULT_PLUGINS = ("leadcycle.defaults",)
 
@@ -37,7 +37,7 @@ class PluginFailed(LeadcycleError):
     """A plugin raised or returned the wrong type in a hook whose failure
     refuses the command. Says which plugin, which hook and what was wrong."""
 
-    def __init__(self, plugin: str, hook: str, problem: str):
+    def __init__(self, plugin: str, hook: str, problem: str | Message):
         self.plugin, self.hook, self.problem = plugin, hook, problem
         super().__init__(N_("plugin {plugin!r} failed in {hook}: {problem}; "
                             "fix or uninstall the plugin (leadcycle plugins lists them)"),
@@ -60,12 +60,12 @@ def entry_points() -> tuple:
     return _eps
 
 
-def warn(plugin: str, what: str, error: BaseException | None = None) -> None:
+def warn(plugin: str, what: str | Message, error: BaseException | None = None) -> None:
     """One line on stderr naming the plugin and what was wrong (once per
     process for the same text); kept in :data:`broken` for ``leadcycle
     plugins``. With ``LEADCYCLE_RAISE_ERRORS`` set, the traceback follows."""
     broken.setdefault(plugin, what)
-    line = f"Warning: plugin {plugin!r} {what}"
+    line = str(render(M_("Warning: plugin {plugin!r} {what}", plugin=plugin, what=what), language()))
     if line in _warned:
         return
     _warned.add(line)
@@ -104,7 +104,7 @@ def load_entrypoints(pm: pluggy.PluginManager) -> None:
         except KeyboardInterrupt:
             raise
         except BaseException as e:  # SystemExit too: a broken plugin must not take the CLI down
-            warn(ep.name, f"failed to load and was skipped ({_failure(e)})", e)
+            warn(ep.name, M_("failed to load and was skipped ({failure})", failure=_failure(e)), e)
             continue
         _warn_unknown_hooks(pm, ep.name)
 
@@ -113,8 +113,8 @@ def _warn_unknown_hooks(pm: pluggy.PluginManager, name: str) -> None:
     """A misspelt hook (``scorecards``) would silently never be called."""
     for caller in pm.get_hookcallers(pm.get_plugin(name)) or []:
         if caller.spec is None:
-            warn(name, f"implements {caller.name!r}, which is not a leadcycle hook; "
-                       "it is never called (see the hooks in the README)")
+            warn(name, M_("implements {hook!r}, which is not a leadcycle hook; "
+                          "it is never called (see the hooks in the README)", hook=caller.name))
 
 
 def get_pm() -> pluggy.PluginManager:
@@ -136,27 +136,32 @@ def reset() -> None:
 # ------------------------------------------------------- checking results
 
 
-def _a(noun: str) -> str:
-    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+# What a check finds wrong is a Message: said in the reader's language,
+# the names of Python types and classes as they are.
+
+def _a(noun: str) -> Message:
+    if noun[:1].lower() in "aeiou":
+        return M_("an {noun}", noun=noun)
+    return M_("a {noun}", noun=noun)
 
 
-def _kind(value: Any) -> str:
+def _kind(value: Any) -> str | Message:
     return "None" if value is None else _a(type(value).__name__)
 
 
-def _none(value: Any) -> str | None:
+def _none(value: Any) -> Message | None:
     if value is not None:
-        return f"returned {_kind(value)}; this hook returns nothing"
+        return M_("returned {kind}; this hook returns nothing", kind=_kind(value))
     return None
 
 
-def _instance(class_name: str) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
+def _instance(class_name: str) -> Callable[[Any], Message | None]:
+    def check(value: Any) -> Message | None:
         from . import rules
 
         cls = getattr(rules, class_name)
         if value is not None and not isinstance(value, cls):
-            return f"returned {_kind(value)}, not {_a(class_name)} (or None)"
+            return M_("returned {kind}, not {expected} (or None)", kind=_kind(value), expected=_a(class_name))
         return None
 
     return check
@@ -191,47 +196,50 @@ def _is_opt_str(value: Any) -> bool:
 
 #: per item of a list result: key -> (test, what it must be); required keys
 #: first, then the optional ones the core reads (sorting, printing)
-_DUE_ITEM = ({"lead_id": (_is_int, "a lead id (int)"), "owner": (_is_opt_str, "text or None"),
-              "kind": (lambda v: isinstance(v, str), "text"), "text": (_is_text, "a Label or text")},
-             {"grade": (_is_opt_str, "text or None"), "registered": (_is_opt_str, "text or None"),
-              "days_overdue": (lambda v: v is None or _is_int(v), "an int or None")})
-_REVIEW_ITEM = ({"lead_id": (_is_int, "a lead id (int)"), "change": (lambda v: isinstance(v, str), "text"),
-                 "reason": (_is_text, "a Label or text")}, {})
+_LEAD_ID = M_("a lead id (int)")
+_TEXT, _TEXT_OR_NONE, _LABEL = M_("text"), M_("text or None"), M_("a Label or text")
+_DUE_ITEM = ({"lead_id": (_is_int, _LEAD_ID), "owner": (_is_opt_str, _TEXT_OR_NONE),
+              "kind": (lambda v: isinstance(v, str), _TEXT), "text": (_is_text, _LABEL)},
+             {"grade": (_is_opt_str, _TEXT_OR_NONE), "registered": (_is_opt_str, _TEXT_OR_NONE),
+              "days_overdue": (lambda v: v is None or _is_int(v), M_("an int or None"))})
+_REVIEW_ITEM = ({"lead_id": (_is_int, _LEAD_ID), "change": (lambda v: isinstance(v, str), _TEXT),
+                 "reason": (_is_text, _LABEL)}, {})
 #: a review's note on the review as a whole (a week already reviewed)
-_REVIEW_NOTE = ({"note": (_is_text, "a Label or text")}, {})
+_REVIEW_NOTE = ({"note": (_is_text, _LABEL)}, {})
 
 
-def _items(spec: tuple[dict, dict], other: tuple[dict, dict] | None = None) -> Callable[[Any], str | None]:
+def _items(spec: tuple[dict, dict], other: tuple[dict, dict] | None = None) -> Callable[[Any], Message | None]:
     """The check of a list of dicts, each as ``spec`` says (required keys,
     optional keys: each with its test), or as ``other`` says when it has
     ``other``'s required keys and none of ``spec``'s."""
 
-    def check(value: Any) -> str | None:
+    def check(value: Any) -> Message | None:
         if value is None:
             return None
         if not isinstance(value, (list, tuple)):
-            return f"returned {_kind(value)}, not a list of dicts (or None)"
+            return M_("returned {kind}, not a list of dicts (or None)", kind=_kind(value))
         for n, item in enumerate(value):
             if not isinstance(item, dict):
-                return f"item {n} is {_kind(item)}, not a dict"
+                return M_("item {n} is {kind}, not a dict", n=n, kind=_kind(item))
             required, optional = spec
             if other is not None and all(k in item for k in other[0]) and not any(k in item for k in spec[0]):
                 required, optional = other
             missing = [k for k in required if k not in item]
             if missing:
-                return f"item {n} has no {', '.join(missing)}"
+                return M_("item {n} has no {keys}", n=n, keys=", ".join(missing))
             for key, (test, what) in {**required, **optional}.items():
                 if key in item and not test(item[key]):
-                    return f"item {n}: {key} is {_kind(item[key])}, not {what}"
+                    return M_("item {n}: {key} is {kind}, not {expected}", n=n, key=key, kind=_kind(item[key]),
+                              expected=what)
             if not _plain(item):
-                return f"item {n} holds a value that is not plain data (text, numbers, dates, Labels)"
+                return M_("item {n} holds a value that is not plain data (text, numbers, dates, Labels)", n=n)
         return None
 
     return check
 
 
 #: hook -> check of one implementation's result: None when fine, else what was wrong
-RESULT_CHECKS: dict[str, Callable[[Any], str | None]] = {
+RESULT_CHECKS: dict[str, Callable[[Any], Message | None]] = {
     "register_industries": _none,
     "register_settings": _none,
     "register_migrations": _none,
@@ -282,7 +290,7 @@ def call_one(hook_name: str, plugin: str, impl, kwargs: dict,
     except BaseException as e:
         if is_environmental(e):  # the database's state, not the plugin's fault
             raise
-        raise PluginFailed(plugin, hook_name, f"raised {_failure(e)}") from e
+        raise PluginFailed(plugin, hook_name, M_("raised {failure}", failure=_failure(e))) from e
     problem = RESULT_CHECKS[hook_name](out)
     if problem is not None:
         raise PluginFailed(plugin, hook_name, problem)
@@ -291,7 +299,7 @@ def call_one(hook_name: str, plugin: str, impl, kwargs: dict,
 
 def skipped(e: PluginFailed) -> None:
     """Report a plugin skipped under the :data:`~leadcycle.hookspecs.SKIP` policy."""
-    warn(e.plugin, f"{e.hook}: {e.problem}; skipped", e.__cause__)
+    warn(e.plugin, M_("{hook}: {problem}; skipped", hook=e.hook, problem=e.problem), e.__cause__)
 
 
 def results(hook_name: str, passthrough: tuple[type[BaseException], ...] = (),

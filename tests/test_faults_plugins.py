@@ -211,6 +211,28 @@ def test_a_broken_decision_hook_refuses_the_command_and_writes_nothing(office, p
     assert dump(office) == before
 
 
+@pytest.mark.parametrize("hook, impl, command, said", [
+    ("due_items", lambda book, agent, today: [1], ("due",), "警告：插件 'bad' due_items：第 0 项是 int 值，不是 dict；已跳过"),
+    ("due_items", lambda book, agent, today: [{"lead_id": 1, "owner": None, "kind": "x"}], ("due",),
+     "第 0 项缺少 text"),
+    ("register_commands", _raise(RuntimeError("no commands")), ("agent", "list"),
+     "register_commands：抛出了 RuntimeError: no commands；已跳过"),
+    ("scorecard", lambda industry, settings: {"A": 90}, ADD_LEAD,
+     "错误：插件 'bad' 在 scorecard 中出错：返回了 dict 值，应为 Scorecard 值（或 None）"),
+    ("run_review", lambda book, apply: [{"lead_id": "1", "change": "x", "reason": "r"}], ("review",),
+     "第 0 项：lead_id 是 str 值，应为 客户编号（int）"),
+])
+def test_what_a_broken_plugin_did_is_said_in_chinese(office, plugin, run, hook, impl, command, said):
+    """The warning for a skipped plugin and the refusal of a command a
+    plugin broke are in the reader's language, what was wrong included
+    (only Python's own names stay as they are)."""
+    plugin(**{hook: impl})
+    result = run("--lang", "zh", *command, now=NOW)
+    no_traceback(result)
+    assert said in result.stderr, result.stderr
+    assert "returned" not in result.stderr and "Warning" not in result.stderr
+
+
 def test_a_plugin_s_registrations_count_all_or_none(office, plugin, run):
     plugin(register_industries=_register_half_then_raise)
     result = run("fields", "--industry", "gadgets")

@@ -292,8 +292,11 @@ def _guard(cmd: click.Command, plugin: str, path: str) -> None:
         try:
             return inner(ctx)
         except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit,
-                LeadcycleError, sqlite3.Error):
-            raise  # one line already, by click or by LeadcycleGroup.invoke
+                LeadcycleError, sqlite3.Error, BrokenPipeError):
+            # one line already, by click or by LeadcycleGroup.invoke; a
+            # reader that stopped reading (``| head``) is no fault of the
+            # plugin's: click ends quietly, as for the core's commands
+            raise
         except Exception as e:
             if os.environ.get("LEADCYCLE_RAISE_ERRORS"):
                 raise
@@ -394,8 +397,8 @@ class LeadcycleGroup(TranslatedGroup):
                 raise
             raise OneLine(_("{db} is not a usable leadcycle database: {error}").format(
                 db=ctx.obj.db_path if ctx.obj else _("the database"), error=e)) from None
-        except click.exceptions.ClickException:
-            raise
+        except (click.exceptions.ClickException, BrokenPipeError):
+            raise  # a pipe the reader closed: click ends quietly
         except Exception as e:
             # plugin code the core runs outside a hook call (a Feature's
             # compute…): name the plugin; a core bug keeps its traceback

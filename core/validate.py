@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import phones
 from .errors import LeadcycleError
-from .i18n import N_
+from .i18n import M_, N_
 
 
 def normalize_phone(raw: str) -> str:
@@ -25,7 +25,9 @@ _GENDER = {"m": "M", "male": "M", "男": "M", "先生": "M", "mr": "M", "mr.": "
 
 
 def normalize_gender(raw: str | None) -> str:
-    value = _GENDER.get(str(raw or "").strip().lower())
+    if raw is None or not str(raw).strip():  # not given: missing, as the other basics are
+        require_text(M_("gender"), raw)
+    value = _GENDER.get(str(raw).strip().lower())
     if value is None:
         raise LeadcycleError(N_("gender {raw!r} is not M or F (男/女, 先生/女士); the three basics are "
                                 "name with gender, phone and need"), raw=raw)

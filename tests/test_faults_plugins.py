@@ -426,6 +426,20 @@ def test_a_plugin_that_raises_in_register_commands_adds_nothing(plugin, run):
     assert "plugin 'bad' register_commands: raised RuntimeError: then broke; skipped" in result.stderr
 
 
+def test_a_plugin_command_piped_into_head_is_not_blamed_on_the_plugin(plugin, run):
+    """``leadcycle accounts | head``: the pipe closed early is the reader's
+    doing; the command ends as the core's do (click: exit 1, nothing said)."""
+    def commands(cli):
+        @cli.command(name="bouquet")
+        def bouquet():
+            raise BrokenPipeError(32, "Broken pipe")
+
+    plugin(register_commands=commands)
+    result = run("bouquet")
+    no_traceback(result)
+    assert result.exit_code == 1 and "plugin" not in result.stderr, result.stderr
+
+
 def test_an_exception_in_a_plugin_command_is_one_line_naming_the_plugin(plugin, run):
     def commands(cli):
         @cli.group(name="flowers")

@@ -333,7 +333,7 @@ def test_yudao_clue_export(office, db_path, tmp_path):
     assert (out["imported"], out["rejected"]) == (1, 1)
     assert out["sheets"][0]["profile"] == "yudao_clue" and out["sheets"][0]["recognised"]
     [reject] = rejects_of(path)
-    assert reject[0] == "3" and reject[1].startswith("gender None is not M or F")
+    assert reject[0] == "3" and reject[1].startswith("gender is missing")
     rows, book = leads(db_path)
     try:
         lead = book.record(rows["刘先生"]["id"]).lead

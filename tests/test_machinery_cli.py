@@ -126,6 +126,38 @@ def test_a_crisis_costs_b(lc):
     assert [c["change"] for c in out] == ["account level B → C"] and "current risk: crisis" in out[0]["reason"]
 
 
+def _due_change(lc, lead, now):
+    """What ``show`` says the level should be, and what ``review --dry-run``
+    proposes, at ``now``: the two must agree at every clock."""
+    account = json.loads(lc(now, "show", str(lead), "--json").output)["extra"]["x_account"]
+    proposed = json.loads(lc(now, "review", "--dry-run", "--json").output)
+    return (account["target"] if account["change_due"] else None), [c["change"] for c in proposed]
+
+
+def test_the_year_slides_past_an_order_at_its_own_moment_in_show_and_review(lc):
+    """An order leaves the year (365 days) the moment it is 365 days old:
+    ``show`` said a change was due from then on, while the stored level
+    held to the midnight after, so ``review`` found nothing to change."""
+    lead = add(lc, "account_type=oem", "long_term_intent=yes", now="2026-03-02T09:00")
+    _order(lc, lead, "2026-03-02T10:00", amount=10_000_000)
+    assert _review(lc, "2026-03-02T12:00") == ["account level D → A"]
+    assert _due_change(lc, lead, "2027-03-02T09:59") == (None, [])
+    assert _due_change(lc, lead, "2027-03-02T10:00") == ("C", ["account level A → C"])
+    assert _review(lc, "2027-03-02T10:00") == ["account level A → C"]
+
+
+def test_a_crisis_stops_weighing_at_its_own_moment_in_show_and_review(lc):
+    """A crisis keeps B away for ``machinery.clean_review_days`` (90) days
+    from its moment, in ``show`` and in ``review`` alike."""
+    lead = add(lc, "account_type=oem", "long_term_intent=yes")
+    _order(lc, lead, "2026-03-05T10:30", amount=6_000_000)
+    assert _review(lc, "2026-03-05T11:00") == ["account level D → B"]
+    lc("2026-03-06T10:00", "log", str(lead), "problem", "--agent", "李娜", "--set", "type=crisis")
+    assert _review(lc, "2026-03-06T11:00") == ["account level B → C"]
+    assert _due_change(lc, lead, "2026-06-04T09:59") == (None, [])  # 90 days after 03-06 10:00, less a minute
+    assert _due_change(lc, lead, "2026-06-04T10:00") == ("B", ["account level C → B"])
+
+
 @pytest.mark.parametrize("amount, level", [(10_000_000, "A"), (9_990_000, "B")])
 def test_a_dealer_lets_contractors_reach_a_and_b(lc, amount, level):
     lead = add(lc, "account_type=contractor", "long_term_intent=yes")

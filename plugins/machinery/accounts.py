@@ -122,15 +122,18 @@ def history_level(events, attributes: dict, now: dt.datetime, settings) -> tuple
     recent = [e for e in orders if e.at > since]
     annual = sum(e.data.get("amount", 0) for e in recent)
     late = [e for e in events if is_late(e) and e.at > since]
-    # the window slides past old orders and late payments
-    expiries = [_midnight((e.at + dt.timedelta(days=window)).date()) + dt.timedelta(days=1) for e in recent + late]
+    # the window slides past old orders and late payments: each leaves it
+    # the moment it is ``window`` days old (``e.at > since`` no longer
+    # holds), which is when a stored level stops holding (not the midnight
+    # after: ``review`` then missed a change ``show`` said was due)
+    expiries = [e.at + dt.timedelta(days=window) for e in recent + late]
     types = qualifying_types(settings)
     type_ok = attributes.get("account_type") in types
     long_term = attributes.get("long_term_intent") is True
     risk_days = settings["machinery.clean_review_days"]
     crises = [e for e in events if e.kind == "problem" and e.data.get("type") == "crisis"
               and e.at > now - dt.timedelta(days=risk_days)]
-    expiries += [_midnight(e.at.date() + dt.timedelta(days=risk_days)) + dt.timedelta(days=1) for e in crises]
+    expiries += [e.at + dt.timedelta(days=risk_days) for e in crises]
     a_amount, b_amount = settings["machinery.level_a_amount"], settings["machinery.level_b_amount"]
     missing: dict[str, list[Label]] = {"A": [], "B": []}
     for lvl, need in (("A", a_amount), ("B", b_amount)):

@@ -163,11 +163,11 @@ def _summary(result, out: dict) -> None:
     if result.encoding:
         click.echo(_("read as: {encoding}").format(encoding=result.encoding))
     for s in result.sheets:
-        where = f"{s['sheet']}: " if s["sheet"] is not None else ""
-        counts = ", ".join(f"{_(IMPORT_LABELS[k])} {s[k]}" for k in IMPORT_LABELS if s[k])
+        where = _("{sheet}: ").format(sheet=s["sheet"]) if s["sheet"] is not None else ""
+        counts = _(", ").join(f"{_(IMPORT_LABELS[k])} {s[k]}" for k in IMPORT_LABELS if s[k])
         line = (_("header row {row}, profile {profile} (recognised from the headers)") if s["recognised"] else
                 _("header row {row}, profile {profile}")).format(row=s["header_row"], profile=s["profile"])
-        click.echo(where + line + (f"; {counts}" if counts else ""))
+        click.echo(where + line + (_("; ") + counts if counts else ""))
     for s in result.skipped_sheets:
         click.echo(_("sheet {sheet} not imported: {reason}").format(sheet=s["sheet"], reason=s["reason"]), err=True)
     if result.agents_added:

@@ -100,8 +100,11 @@ def report_html(env, output, start, end, industry, team, agent, force):
     _check(env, path, force)  # before the work, which takes seconds on a large office
     page = html.render(data.collect(book, first, last, scope), env.lang)
     _write(env, path, page, force)
-    click.echo(f"{path}: report {first} – {last}" + (f", {industry}" if industry else "")
-               + (f", team {team}" if team else "") + (f", {agent}" if agent else ""))
+    scope_said = [book.industry(industry).label(env.lang)] if industry else []
+    scope_said += [_("team {team}").format(team=team)] if team else []
+    scope_said += [agent] if agent else []
+    click.echo(_("{path}: report {first} – {last}").format(path=path, first=first, last=last)
+               + "".join(_(", ") + x for x in scope_said))
 
 
 def _check(env, path: str, force: bool, option: str = "--output") -> None:

@@ -102,7 +102,7 @@ def _check_dependents(book, lead, effective: list[Event], target: Event, kind: C
     remaining = [e for e in effective if e.id != target.id]
     later = [(i, e) for i, e in enumerate(remaining) if e.id is not None and e.id > target.id]
 
-    def refuse(e: Event, why: str) -> None:
+    def refuse(e: Event, why: str | LeadcycleError) -> None:
         raise Refused(N_("voiding #{target_id} ({kind}) would leave #{id} ({kind2}, "
                          "{at:%Y-%m-%d}) without what it needs: {why}; void #{id} first"),
                       target_id=target.id, kind=target.kind, id=e.id, kind2=e.kind, at=e.at, why=why)
@@ -120,7 +120,7 @@ def _check_dependents(book, lead, effective: list[Event], target: Event, kind: C
             try:
                 loader.call_checks("check_event", book=book, lead=lead, events=remaining[:i], event=e)
             except LeadcycleError as err:
-                refuse(e, str(err))
+                refuse(e, err)
         if e.kind == "stage" and ladder is not None and ladder.mode == "advanced":
             stage = ladder.stage(e.data.get("stage"))
             if stage is None:

@@ -72,7 +72,7 @@ from .model import AGENT_LABEL, CLOCK_MIN, Event, Industry, Lead
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 from .spool import Spool
 from .storage import Encoder, moment_text
-from .i18n import M_, N_
+from .i18n import M_, N_, render
 
 # ------------------------------------------------------------------ headers
 
@@ -583,7 +583,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     register = registers.read_register(
         path, header_predicate(list(industries.values()), mapping, chosen), sheets=sheets, header_row=header_row)
     result = ImportResult(path, encoding=register.encoding, dry_run=dry_run)
-    result.skipped_sheets = [{"sheet": name, "reason": why} for name, why in register.skipped]
+    result.skipped_sheets = [{"sheet": name, "reason": str(render(why))} for name, why in register.skipped]
     readings = _readings(register, list(industries.values()), mapping, chosen, result)
     default_agent = agent
     if default_agent is not None and not add_agents:
@@ -985,7 +985,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                 rows.append(normalise(src, now))
             except LeadcycleError as e:
                 result.tally(src.sheet, "rejected")
-                rejects.add(src, str(e))
+                rejects.add(src, e.translated())
         done = store.imported_keys([r.key for r in rows], run)
         good: list[_Row] = []
         for r in rows:
@@ -996,7 +996,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                 check(r, now)
             except LeadcycleError as e:
                 result.tally(r.sheet, "rejected")
-                rejects.add(r.src, str(e))
+                rejects.add(r.src, e.translated())
                 continue
             good.append(r)
         if not good:

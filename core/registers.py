@@ -90,6 +90,10 @@ def check_extension(path: str) -> None:
                                 "save the register from Excel in one of them"), path=path)
 
 
+#: why a sheet with no rows was not imported
+EMPTY = M_("empty")
+
+
 def read_register(path: str, is_header: Callable[[str], bool], *, sheets: tuple[str, ...] = (),
                   header_row: int | None = None) -> Register:
     """The file as :class:`Table` s; see the module docstring.
@@ -109,23 +113,24 @@ def read_register(path: str, is_header: Callable[[str], bool], *, sheets: tuple[
             pass
         raw_sheets, date1904 = [(None, _TextRows(path, encoding, delimiter))], False
     tables: list[Table] = []
-    skipped: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []  # (sheet, why: a message, said in the reader's language)
     for name, rows in raw_sheets:
         top = _filled_rows(rows, header_row)
         if not top and next(iter(_After(rows, 0)), None) is None:
             if name is not None:
-                skipped.append((name, "empty"))
+                skipped.append((name, EMPTY))
             continue
         at = _header_index(top, is_header, header_row) if top else None
         if at is None:
-            where = f"the first {HEADER_SEARCH_ROWS} rows" if header_row is None else f"row {header_row}"
+            where = (M_("the first {n} rows", n=HEADER_SEARCH_ROWS) if header_row is None
+                     else M_("row {n}", n=header_row))
             skipped.append((name or os.path.basename(path),
-                            f"no header row in {where} (a row whose cells name the columns: 姓名, 电话, 需求…); "
-                            "give --header-row N"))
+                            M_("no header row in {where} (a row whose cells name the columns: 姓名, 电话, 需求…); "
+                               "give --header-row N", where=where)))
             continue
         n, header = top[at]
         tables.append(Table(name, n, [_header_text(h) for h in header], _After(rows, n)))
-    if not tables and skipped and all(why != "empty" for _, why in skipped) and header_row is None:
+    if not tables and skipped and all(why is not EMPTY for _, why in skipped) and header_row is None:
         # nothing looks like a register: read the first sheet's first row as
         # its header, so that the import names every column it does not know
         name, rows = next(s for s in raw_sheets if _filled_rows(s[1], None))
@@ -133,7 +138,7 @@ def read_register(path: str, is_header: Callable[[str], bool], *, sheets: tuple[
         tables.append(Table(name, n, [_header_text(h) for h in header], _After(rows, n)))
         skipped = [s for s in skipped if s[0] != (name or os.path.basename(path))]
     if not tables:
-        why = "; ".join(f"{s}: {w}" for s, w in skipped) if skipped else "it has no rows"
+        why = [M_("{sheet}: {why}", sheet=s, why=w) for s, w in skipped] if skipped else M_("it has no rows")
         raise LeadcycleError(N_("{path} holds no register ({why})"), path=path, why=why)
     return Register(path, tables, skipped, encoding, delimiter, date1904)
 

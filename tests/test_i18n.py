@@ -456,3 +456,72 @@ def test_click_usage_errors_in_chinese_name_no_english_type(run, args):
     line = __import__("re").sub(r"'[^']*'", "", line)  # what to type: choices, a parameter's name
     english = sorted({w for w in ENGLISH_WORD.findall(line) if w not in ALLOWED})
     assert english == [], line
+
+
+def _english_words(text: str) -> list[str]:
+    text = HASH.sub("", TYPED.sub("", text))
+    return sorted({w for w in ENGLISH_WORD.findall(text) if w not in ALLOWED})
+
+
+def test_an_import_says_why_it_rejected_rows_in_the_readers_language(run, tmp_path):
+    """On screen and in FILE.rejects.csv: a bad phone, a date that is no
+    date, an agent no one added, a missing basic — and a sheet with no
+    header row, in a workbook."""
+    import csv
+
+    from openpyxl import Workbook
+
+    assert run("init", "--simulation", "--industry", "realestate").exit_code == 0
+    run("agent", "add", "李娜")
+    path = tmp_path / "来访.csv"
+    path.write_text("来访日期,姓名,性别,联系电话,需求,置业顾问\n"
+                    "2026-03-05,甲,男,12345678901,三房,李娜\n"
+                    "三月五日,乙,男,13800000002,三房,李娜\n"
+                    "2026-03-05,丙,男,13800000003,三房,王五\n"
+                    "2026-03-05,丁,男,13800000004,,李娜\n"
+                    "2026-03-05,戊,男,13800000005,三房,李娜\n", encoding="utf-8")
+    result = run("--lang", "zh", "import", str(path), "--industry", "realestate", "--dry-run", now="2026-04-10T10:00")
+    rejected = [line for line in result.output.splitlines() if line.startswith("拒绝 ") and "：" in line]
+    assert len(rejected) == 4, result.output
+    for line in rejected:
+        assert _english_words(line) == [], line
+    run("--lang", "zh", "import", str(path), "--industry", "realestate", now="2026-04-10T10:00")
+    with open(f"{path}.rejects.csv", encoding="utf-8-sig") as f:
+        reasons = [row[1] for row in csv.reader(f)][1:]
+    assert len(reasons) == 4 and all(_english_words(r) == [] for r in reasons), reasons
+    assert any("不是有效的大陆号码" in r for r in reasons)
+
+    wb = Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["本表由前台填写"])
+    sheet = wb.create_sheet("三月")
+    sheet.append(["来访日期", "姓名", "性别", "联系电话", "需求", "置业顾问"])
+    sheet.append(["2026-03-06", "己", "女", "13800000006", "两房", "李娜"])
+    book = tmp_path / "来访.xlsx"
+    wb.save(book)
+    result = run("--lang", "zh", "import", str(book), "--industry", "realestate", now="2026-04-10T10:00")
+    said = [line for line in result.output.splitlines() if "说明" in line]
+    assert said and all(_english_words(line) == [] for line in said), result.output
+
+
+def test_the_html_report_and_the_daily_workbook_name_industries_and_stages_in_chinese(demo_copy, tmp_path):
+    """The lists of leads behind the report's numbers and the evening
+    workbook show 房地产 and 客户积累, not realestate and accumulation; the
+    line the command prints is Chinese too."""
+    from openpyxl import load_workbook
+
+    page = tmp_path / "报告.html"
+    result = CliRunner().invoke(cli, ["--db", demo_copy, "--now", DEMO_NOW, "--lang", "zh", "report", "html",
+                                      "-o", str(page), "--industry", "realestate"])
+    assert result.exit_code == 0, result.output
+    assert _english_words(result.output.replace(str(page), "")) == [], result.output
+    text = page.read_text(encoding="utf-8")
+    lists = text[text.index('id="leads"'):]
+    assert "<td>房地产</td>" in lists and "<td>realestate</td>" not in lists
+    assert "<td>accumulation</td>" not in lists and "<td>客户积累</td>" in lists
+    daily = tmp_path / "日报.xlsx"
+    result = CliRunner().invoke(cli, ["--db", demo_copy, "--now", DEMO_NOW, "--lang", "zh", "report", "daily",
+                                      "--format", "xlsx", "-o", str(daily)])
+    assert result.exit_code == 0, result.output
+    industries = {row[5] for ws in load_workbook(daily) for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert industries and industries <= {"房地产", "软件销售", "工程机械"}, industries

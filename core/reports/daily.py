@@ -104,7 +104,10 @@ def daily(book, team: str | None = None, manager: str | None = None, lang: str =
     for name in book.store.enabled_industries():
         kinds.update({k.name: k.label for k in book.industry(name).event_kinds})
     rows = book.list(attributes=False)
-    out: dict = {"date": today, "now": book.now, "team": team, "agents": agents}
+    out: dict = {"date": today, "now": book.now, "team": team, "agents": agents,
+                 # the industries as a reader names them (the file for people)
+                 "industries": {name: book.industry(name).label.to_json()
+                                for name in book.store.enabled_industries() if name in book.registry.industries}}
     graded = {}
     # the office's report (no team) has the pool's A and B leads too: no
     # one's call-back, so the manager's to hand out
@@ -213,8 +216,9 @@ def write_xlsx(report: dict, lang: str, path: str) -> None:
         ws = wb.create_sheet(SECTIONS[key](lang)[:31].replace(":", ""))
         ws.append(heads)
         for i in report[key]:
-            ws.append([i["lead_id"], i["name"], i["phone"], i.get("owner"), i.get("grade"), i.get("industry"),
-                       _detail(i, lang)])
+            named = report.get("industries", {}).get(i.get("industry"))
+            ws.append([i["lead_id"], i["name"], i["phone"], i.get("owner"), i.get("grade"),
+                       named.get(lang) or named["en"] if named else i.get("industry"), _detail(i, lang)])
     wb.save(path)
 
 

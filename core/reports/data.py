@@ -107,6 +107,21 @@ def collect(book, start: dt.date, end: dt.date, scope: Scope) -> dict:
     for r in _missing_leads(book, out, leads):
         leads[r["id"]] = _lead_entry(r)
     out["leads"] = leads
+    out["labels"] = _labels(book, {lead["industry"] for lead in leads.values()})
+    return out
+
+
+def _labels(book, industries: set[str]) -> dict:
+    """The names a reader sees for the codes in the lists of leads:
+    ``{"industry": {code: label}, "stage": {industry: {code: label}}}``."""
+    out: dict = {"industry": {}, "stage": {}}
+    for name in sorted(industries):
+        if name not in book.registry.industries:
+            continue
+        out["industry"][name] = book.industry(name).label.to_json()
+        ladder = book.context.for_industry(name).stages if name in book.context.rules else None
+        if ladder is not None:
+            out["stage"][name] = {s.name: s.label.to_json() for s in ladder.stages}
     return out
 
 
@@ -380,7 +395,7 @@ def realestate(book, scope: Scope) -> dict:
         phase = phase_mod.phase_report(book)
         phase_error = None
     except LeadcycleError as e:
-        phase, phase_error = None, str(e)
+        phase, phase_error = None, e.translated()
     contracts = [e for e in book.store.kind_events("contract", "realestate", book.now)
                  if scope.owned(e["agent"])]
     analysis = {}

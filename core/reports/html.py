@@ -90,6 +90,10 @@ class Page:
         label = T[key].format(**kw) if kw else T[key]
         return label(self.lang)
 
+    def named(self, label, code) -> str:
+        """A code as the reader names it: its label, else the code itself."""
+        return self.label(label) if label else ("" if code is None else str(code))
+
     def label(self, value) -> str:
         if isinstance(value, Label):
             return value(self.lang)
@@ -123,8 +127,12 @@ class Page:
             rows = []
             for i in ids:
                 lead = self.leads.get(i, {"id": i})
-                cells = (f"#{i}", lead.get("name"), lead.get("phone"), lead.get("industry"), lead.get("grade"),
-                         lead.get("stage"), self.agent(lead.get("owner")) if "owner" in lead else "")
+                industry, stage = lead.get("industry"), lead.get("stage")
+                names = self.report.get("labels") or {}
+                cells = (f"#{i}", lead.get("name"), lead.get("phone"),
+                         self.named(names.get("industry", {}).get(industry), industry), lead.get("grade"),
+                         self.named(names.get("stage", {}).get(industry, {}).get(stage), stage),
+                         self.agent(lead.get("owner")) if "owner" in lead else "")
                 rows.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
             out.append(f'<section class="leads" id="{anchor}"><h3>{esc(caption)} ({len(ids)})</h3>'
                        f'<table><tr>{heads}</tr>{"".join(rows)}</table></section>')

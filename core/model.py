@@ -106,9 +106,17 @@ DATE_MAX = dt.date(2100, 12, 31)
 #: century — a year 1 or 9999 is a typing slip, and a protection period or
 #: a follow-up counted from 9999-12-31 runs off the calendar
 CLOCK_MIN, CLOCK_END = dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1)
+#: the earliest day a planned date (a deadline, an agreed call, an expected
+#: purchase) can be: the first day of the clocks a database holds
+PLAN_MIN = CLOCK_MIN.date()
 #: SQLite's integers are 64-bit: a bigger whole number cannot be stored or
 #: compared as one
 INT_MAX = 2**63 - 1
+#: the largest number (in size) a number field takes unless it declares its
+#: own maximum: a million million, beyond any amount, area or head count a
+#: sales office records — ``amount=1e300`` is a slip, and sums of such
+#: numbers overflow into infinity
+NUMBER_MAX = 10**12
 
 
 def _to_bound(value):
@@ -126,9 +134,11 @@ class Field:
     ``type`` is one of ``str int float bool date choice``; a ``choice`` field
     lists its allowed values in ``choices``. ``minimum``/``maximum`` bound
     numbers, and dates (a ``dt.date`` or ISO text; a date field without
-    them is bounded by :data:`DATE_MIN` and :data:`DATE_MAX`). ``past``
+    them is bounded by :data:`DATE_MIN` and :data:`DATE_MAX`: a date that
+    plans, such as a deadline, declares ``minimum=PLAN_MIN``). ``past``
     marks a date that cannot be after the clock's day (a birth date).
-    Numbers must be finite, and whole numbers fit SQLite's 64 bits.
+    Numbers must be finite and, without a ``maximum``, at most
+    :data:`NUMBER_MAX` in size.
     """
 
     name: str = attrs.field(validator=_identifier)
@@ -259,6 +269,9 @@ def coerce_value(field: Field, raw: Any, today: dt.date | None = None) -> Any:
         raise LeadcycleError(N_("{name}: {raw!r} is not {expected}"), name=name, raw=raw, expected=expected) from None
     if kind in ("int", "float"):
         # (a date field's bounds were checked by _bounded_date)
+        if field.maximum is None and abs(value) > NUMBER_MAX:
+            raise LeadcycleError(N_("{name}: {raw} is too large; a number here is at most {number_max:,} in size"),
+                                 name=name, raw=raw, number_max=NUMBER_MAX)
         if field.minimum is not None and value < field.minimum:
             raise LeadcycleError(N_("{name}: {value} is below the minimum {minimum:g}"),
                                  name=name, value=value, minimum=field.minimum)

@@ -52,6 +52,53 @@ def test_field_coercion_and_bounds():
         c.coerce("Z")
 
 
+@pytest.mark.parametrize("kind", ["int", "float"])
+def test_a_number_without_its_own_maximum_is_at_most_a_million_million(kind):
+    """``amount=1e300`` is a slip (sums of such numbers overflow to
+    infinity): refused, on both sides of NUMBER_MAX; a field that declares
+    its maximum is held to that instead."""
+    from leadcycle.model import NUMBER_MAX
+
+    f = Field("amount", kind, ("amount", "金额"))
+    assert f.coerce(str(NUMBER_MAX)) == NUMBER_MAX and f.coerce(str(-NUMBER_MAX)) == -NUMBER_MAX
+    for raw in (str(NUMBER_MAX + 1), "1e300" if kind == "float" else "9" * 13, "-" + str(NUMBER_MAX + 1)):
+        with pytest.raises(LeadcycleError, match="too large; a number here is at most 1,000,000,000,000"):
+            f.coerce(raw)
+    wide = Field("distance", kind, ("distance", "距离"), maximum=10**15)
+    assert wide.coerce(str(10**15)) == 10**15
+
+
+def test_a_planned_date_is_not_before_2000():
+    """A deadline, an agreed call, an expected purchase: ``PLAN_MIN`` is
+    the first day of the clocks a database holds (a birth date may be
+    earlier)."""
+    from leadcycle import PLAN_MIN
+
+    f = Field("site_deadline", "date", ("on site by", "进场期限"), minimum=PLAN_MIN)
+    assert f.coerce("2000-01-01") == "2000-01-01"
+    with pytest.raises(LeadcycleError, match="1999-12-31 is before 2000-01-01"):
+        f.coerce("1999-12-31")
+
+
+@pytest.mark.parametrize("industry, args", [
+    ("software_sales", ("next_contact", "--set", "on=1900-01-01")),
+    ("software_sales", ("quote", "--set", "amount=1e300")),
+    ("machinery", ("order", "--set", "amount=1e300", "--set", "units=1", "--set", "model=JS205")),
+    ("machinery", ("order", "--set", "amount=100", "--set", "units=1", "--set", "model=JS205",
+                   "--set", "delivery_due=1999-12-31")),
+])
+def test_absurd_amounts_and_dates_are_refused_at_the_command_line(run, industry, args):
+    assert run("init", "--simulation", "--industry", industry).exit_code == 0
+    run("agent", "add", "李娜")
+    r = run("lead", "add", "--industry", industry, "--name", "王总", "--gender", "男", "--phone", "13600000001",
+            "--need", "ERP", "--agent", "李娜", now="2026-03-02T10:00")
+    assert r.exit_code == 0, r.output
+    before = run("export", "--format", "json", now="2026-03-02T11:00").stdout
+    r = run("log", "1", *args, "--agent", "李娜", now="2026-03-02T11:00")
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1 and "Traceback" not in r.output, r.output
+    assert run("export", "--format", "json", now="2026-03-02T11:00").stdout == before
+
+
 @pytest.mark.parametrize("raw, code", [("先生", "M"), ("女士", "F"), ("小姐", "F"), ("Mr.", "M"), ("Ms", "F"),
                                        ("男", "M"), ("f", "F")])
 def test_gender_as_registers_write_it(raw, code):

@@ -21,6 +21,7 @@ import datetime as dt
 import attrs
 
 from leadcycle import (
+    PLAN_MIN,
     Cadence,
     CadenceRule,
     Choice,
@@ -57,7 +58,7 @@ EVENT_KINDS = (
         Field("units", "int", Label("units", "台数"), minimum=1, required=True),
         Field("model", "str", Label("model", "机型"), required=True),
         Field("profit", "float", Label("gross profit (CNY)", "毛利（元）")),
-        Field("delivery_due", "date", Label("delivery promised by", "约定交货日期")),
+        Field("delivery_due", "date", Label("delivery promised by", "约定交货日期"), minimum=PLAN_MIN),
     ), help=Label("A signed order: amount, units, model (profit for the value classes).",
                   "签订的订单：金额、台数、机型（毛利用于价值分类）。")),
     EventKind("payment", Label("payment received", "回款"), fields=(

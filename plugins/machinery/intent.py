@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from leadcycle import Choice, Cond, Derived, Expiring, Field, GradeRule, Label
+from leadcycle import PLAN_MIN, Choice, Cond, Derived, Expiring, Field, GradeRule, Label
 
 BRAND_VIEWS = (
     Choice("accepts", Label("accepts our brand", "认可品牌")),
@@ -43,9 +43,9 @@ FIELDS = (
     Field("has_site", "bool", Label("has a construction site, stable works", "有工地，工程情况稳定"),
           help=Label("B: a clear reason to buy.", "B类：购买原因明确。")),
     Field("funds_ready", "bool", Label("enough funds", "有足够购买资金")),
-    Field("purchase_date", "date", Label("planned purchase date", "明确购机时间")),
+    Field("purchase_date", "date", Label("planned purchase date", "明确购机时间"), minimum=PLAN_MIN),
     Field("model", "str", Label("model wanted", "意向机型")),
-    Field("site_deadline", "date", Label("equipment needed on site by", "设备进场期限"),
+    Field("site_deadline", "date", Label("equipment needed on site by", "设备进场期限"), minimum=PLAN_MIN,
           help=Label("A: on site within 30 days; B: within 90 days (settings).",
                      "A类：30天内需进场；B类：三个月（90天）内需进场（可设置）。")),
 )

@@ -7,7 +7,7 @@ need every registration carries, DOMAIN §1), so the haves are prefixed.
 
 from __future__ import annotations
 
-from leadcycle import Choice, EventKind, Field, Label
+from leadcycle import PLAN_MIN, Choice, EventKind, Field, Label
 
 YES_NO = (
     Choice("yes", Label("yes", "有/是")),
@@ -32,7 +32,7 @@ SIGNALS: tuple[tuple[str, str, str, tuple[Field, ...]], ...] = (
     ("trial_request", "asked for a trial", "提出试用", ()),
     ("next_contact", "set a time for the next contact (or did not refuse one)",
      "表示过什么时候联系，或不拒绝下次联系",
-     (Field("on", "date", Label("agreed date", "约定日期")),)),
+     (Field("on", "date", Label("agreed date", "约定日期"), minimum=PLAN_MIN),)),
     ("function_questions", "asked serious questions about functions", "对系统功能认真提出问题", ()),
 )
 SIGNAL_KINDS = tuple(s[0] for s in SIGNALS)
@@ -121,7 +121,7 @@ def fields() -> tuple[Field, ...]:
               "A04 price level", "A04价格级"),
         _flag("price_in_range", "the client's price is within our range", "客户给出的价格在我公司可接受范围内",
               "A04 price level", "A04价格级"),
-        Field("expected_purchase", "date", Label("expected purchase date", "预计采购日期"),
+        Field("expected_purchase", "date", Label("expected purchase date", "预计采购日期"), minimum=PLAN_MIN,
               help=Label("A03 sprint level when within the sprint window (2 months)", "两个月内将采购即为A03冲刺级")),
         _flag("open_promises", "conditional promises still open", "遗留有条件的承诺",
               "A01 closed needs none", "A01结案级要求无遗留承诺"),

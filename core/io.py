@@ -144,11 +144,19 @@ MOMENT_ATTRIBUTES = ("last_follow_up_at", "next_contact_at")
 MAX_HEADER = 100
 
 
+#: spaces between two Chinese characters: a form's way of aligning its
+#: headers (姓　名, 性 别), no part of the name
+_CJK_GAP = re.compile(r"(?<=[\u2e80-\u9fff\uf900-\ufaff])\s+(?=[\u2e80-\u9fff\uf900-\ufaff])")
+#: a note after a header, in brackets: 联系电话（手机）, 预算(万元)
+_HEADER_NOTE = re.compile(r"\s*[（(][^()（）]*[)）]$")
+
+
 @functools.lru_cache(maxsize=4096)
 def _header_key(text: Any) -> str:
-    """A header as the aliases are written: spaces collapsed, lower case,
-    traditional characters read as simplified (a Big5 register's 電話 is 电话)."""
-    key = " ".join(str(text or "").split()).lower()
+    """A header as the aliases are written: spaces collapsed (and gone
+    between Chinese characters), lower case, traditional characters read as
+    simplified (a Big5 register's 電話 is 电话)."""
+    key = _CJK_GAP.sub("", " ".join(str(text or "").split()).lower())
     if len(key) > MAX_HEADER or not any(ord(c) > 0x2e80 for c in key):
         return key  # no header is that long: a data cell, not worth converting
     return names._t2s()(key)
@@ -179,7 +187,16 @@ def header_predicate(industries: list[Industry], mapping: dict[str, str],
         known |= set(p.columns)
         for c in p.combine.values():
             known |= c.sources()
-    return lambda text: _header_key(text) in known
+    return lambda text: _known_key(_header_key(text), known) in known
+
+
+def _known_key(key: str, *tables) -> str:
+    """``key``, or without a note in brackets at its end when only that
+    form is known (联系电话（手机） is 联系电话) — ``tables``: what knows keys."""
+    if any(key in t for t in tables):
+        return key
+    bare = _HEADER_NOTE.sub("", key)
+    return bare if bare and any(bare in t for t in tables) else key
 
 
 def resolve_columns(headers: list[str], industries: list[Industry], mapping: dict[str, str],
@@ -199,6 +216,8 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
     not_fields: list[tuple[str, str]] = []
     for h in headers:
         key = _header_key(h)
+        if not _QUALIFIED.match(key) or _QUALIFIED.match(key).group(1) not in attr_names:
+            key = _known_key(key, user, columns, combined, HEADER_ALIASES, attrs_by_key)
         if key in user:
             used_keys.add(key)
             target = user[key]

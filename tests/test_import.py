@@ -200,6 +200,30 @@ def test_unknown_column_stops_before_writing(office, db_path, tmp_path):
     assert set(leads(db_path)[0]) == {"张伟"}
 
 
+def test_headers_aligned_with_spaces_or_carrying_a_note_are_known(office, db_path, tmp_path):
+    """Chinese forms align their headers with spaces (姓　名, 性 别) and note
+    what a column holds in brackets (联系电话（手机）, 购买力与首付能力(等级)): the
+    same columns. A space between words, or a note on a column no one
+    knows, is still unknown."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["来访日期", "姓　　名", "性 别", "联系电话（手机）", "需　求", "置业顾问", "购买力与首付能力(等级)"])
+    wb.active.append(["2026-03-01", "张伟", "男", "13800138000", "三房", "李娜", "A"])
+    path = tmp_path / "前台登记.xlsx"
+    wb.save(path)
+    result = office("import", str(path), "--industry", "realestate", "--json", now=NOW)
+    assert result.exit_code == 0, result.output
+    rows, _ = leads(db_path)
+    assert rows["张伟"]["phone"] == "13800138000" and rows["张伟"]["gender"] == "M" and rows["张伟"]["need"] == "三房"
+    assert json.loads(rows["张伟"]["attributes"])["buying_power"] == "A"
+    for header in ("星座（备注）", "phone number"):
+        bad = tmp_path / "r.csv"
+        bad.write_text(f"姓名,性别,电话,需求,{header}\n李四,男,13800138001,三房,x\n", encoding="utf-8")
+        result = office("import", str(bad), "--industry", "realestate", now=NOW)
+        assert result.exit_code == 1 and f"column '{header}' is not known" in result.output, result.output
+
+
 def test_map_option_reads_a_column_as_a_field(office, db_path, tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("客户,男女,号码,想要,来的那天,资金\n张伟,男,13800138000,三房,2026-03-01,A\n", encoding="utf-8")

@@ -40,6 +40,9 @@ _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _CHINESE_DAY = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 _CLOCK = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?")
 _SERIAL = re.compile(r"\d{5}(\.\d+)?")
+#: a day and a month before the year (3/4/2026, 13.4.2026): which is which
+#: is the writer's locale, not the text's
+_YEAR_LAST = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?=$|[ T])")
 
 
 def _bad(raw: Any) -> LeadcycleError:
@@ -122,6 +125,14 @@ def _text(text: str, raw: Any, now: dt.datetime, zone: ZoneInfo | None, date1904
         return _local(dt.datetime.fromisoformat(text), zone)
     except ValueError:
         pass
+    m = _YEAR_LAST.match(text)
+    if m and int(m[1]) <= 12 and int(m[2]) <= 12 and m[1].lstrip("0") != m[2].lstrip("0"):
+        # 3/4/2026 is 4 March in one office and 3 April in the next: a
+        # column read one way here and the other way for 13/4/2026 is worse
+        # than a refusal
+        raise LeadcycleError(N_("date {raw!r} could be {one} or {other} (day and month before the year); "
+                                "write the year first, such as {one}"), raw=raw,
+                             one=f"{m[3]}-{int(m[1]):02d}-{int(m[2]):02d}", other=f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}")
     if re.search(r"\d{4}", text):
         from dateutil import parser
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from leadcycle import LeadBook
+from leadcycle import LeadBook, LeadcycleError
 from leadcycle.io import parse_moment
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -131,6 +131,22 @@ def test_good_xlsx_with_excel_dates_and_numeric_phones(office, db_path, tmp_path
 ])
 def test_visit_dates_in_excel_forms(raw, expected):
     assert parse_moment(raw) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("13/4/2026", dt.datetime(2026, 4, 13)), ("4/13/2026", dt.datetime(2026, 4, 13)),  # only one reading
+    ("3/3/2026", dt.datetime(2026, 3, 3)), ("12/31/2026 10:00", dt.datetime(2026, 12, 31, 10)),
+    ("3/4/2026", None), ("12/1/2026 10:00 AM", None), ("3.4.2026", None), ("03-04-2026", None),
+])
+def test_a_day_and_a_month_before_the_year_are_read_only_when_one_reading_is_possible(raw, expected):
+    """3/4/2026 is 4 March in one office and 3 April in the next: refused,
+    naming both, where 13/4/2026 (and 4/13/2026) can only be 13 April — a
+    column is never read one way for one cell and the other way for the next."""
+    if expected is not None:
+        assert parse_moment(raw) == expected
+    else:
+        with pytest.raises(LeadcycleError, match=r"could be 2026-\d\d-\d\d or 2026-\d\d-\d\d .*write the year first"):
+            parse_moment(raw)
 
 
 # ----------------------------------------------------------------- bad rows

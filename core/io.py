@@ -200,11 +200,15 @@ def _known_key(key: str, *tables) -> str:
 
 
 def resolve_columns(headers: list[str], industries: list[Industry], mapping: dict[str, str],
-                    profile: "profiles.Profile | None" = None) -> list[str | None]:
+                    profile: "profiles.Profile | None" = None,
+                    used: set[str] | None = None) -> list[str | None]:
     """The target of every column (``None``: ignored, or read by one of the
     profile's combined fields), or one line naming every column nobody
     knows — each with a "did you mean" — or a basic with no column.
-    ``--map`` wins over the profile, the profile over the usual aliases."""
+    ``--map`` wins over the profile, the profile over the usual aliases.
+    A ``--map`` column these headers lack is refused, unless ``used`` is
+    given: it then collects the ``--map`` columns found, for the caller to
+    check over every sheet of a workbook (:func:`_check_maps`)."""
     attrs_by_key, attr_names = _attribute_keys(industries)
     user = {_header_key(k): v.strip() for k, v in mapping.items()}
     columns = profile.columns if profile is not None else {}
@@ -253,11 +257,10 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
         else:
             unknown.append(h)
             out.append(None)
-    missing_maps = [k for k in user if k not in used_keys]
-    if missing_maps:
-        raise LeadcycleError(N_("--map names a column the file does not have: {missing_maps!r}; "
-                                "its columns: {items}"),
-                             missing_maps=missing_maps[0], items=', '.join(h for h in headers if h))
+    if used is None:
+        _check_maps(mapping, used_keys, [headers])
+    else:
+        used |= used_keys
     if unknown or not_fields:
         choices = sorted({*HEADER_ALIASES, *attrs_by_key, *columns})
         parts = [_did_you_mean(h, choices) for h in unknown]
@@ -285,6 +288,16 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
             raise LeadcycleError(N_("no column holds {basic} (one of the three basics); "
                                     "name it with --map COLUMN={basic}"), basic=basic)
     return out
+
+
+def _check_maps(mapping: dict[str, str], used_keys: set[str], headers: list[list[str]]) -> None:
+    """Refuse a ``--map`` column no sheet's headers (``headers``) have."""
+    missing_maps = [k for k in {_header_key(k): k for k in mapping} if k not in used_keys]
+    if missing_maps:
+        items = list(dict.fromkeys(h for sheet in headers for h in sheet if h))
+        raise LeadcycleError(N_("--map names a column the file does not have: {missing_maps!r}; "
+                                "its columns: {items}"),
+                             missing_maps=missing_maps[0], items=', '.join(items))
 
 
 def _did_you_mean(header: str, choices: list[str]) -> str:
@@ -750,14 +763,16 @@ def _readings(register: "registers.Register", industries: list[Industry], mappin
     first, so a file with unknown columns is refused before anything is
     written."""
     out: list[_Reading] = []
+    used: set[str] = set()  # the --map columns some sheet has: one sheet's own column is no error
     for table in register.tables:
         profile = chosen or profiles.recognise(table.headers) or profiles.load(profiles.DEFAULT)
-        targets = resolve_columns(table.headers, industries, mapping, profile)
+        targets = resolve_columns(table.headers, industries, mapping, profile, used)
         out.append(_Reading.of(table.headers, targets, profile))
         result.sheets.append({"sheet": table.sheet, "header_row": table.header_row, "rows": 0,
                               "profile": profile.name, "recognised": chosen is None,
                               "imported": 0, "merged": 0, "unchanged": 0, "rejected": 0,
                               "already_imported": 0})
+    _check_maps(mapping, used, [t.headers for t in register.tables])
     return out
 
 

@@ -240,6 +240,29 @@ def test_headers_aligned_with_spaces_or_carrying_a_note_are_known(office, db_pat
         assert result.exit_code == 1 and f"column '{header}' is not known" in result.output, result.output
 
 
+def test_a_map_for_a_column_one_sheet_has_reads_that_sheet_and_lets_the_others_be(office, db_path, tmp_path):
+    """Every sheet of a workbook is read: ``--map`` of a column only March
+    has applies to March; a column no sheet has is still refused."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "三月"
+    wb.active.append(["来访日期", "客户称呼", "性别", "电话", "需求"])
+    wb.active.append(["2026-03-01", "张伟", "男", "13800138000", "三房"])
+    april = wb.create_sheet("四月")
+    april.append(["来访日期", "姓名", "性别", "电话", "需求"])
+    april.append(["2026-03-02", "王芳", "女", "13900139000", "两房"])
+    path = tmp_path / "来访.xlsx"
+    wb.save(path)
+    result = office("import", str(path), "--industry", "realestate", "--map", "客户称呼=name", "--map", "星座=-",
+                    now=NOW)
+    assert result.exit_code == 1 and "--map names a column the file does not have: '星座'" in result.output
+    assert "客户称呼" in result.output and leads(db_path)[0] == {}
+    result = office("import", str(path), "--industry", "realestate", "--map", "客户称呼=name", now=NOW)
+    assert result.exit_code == 0, result.output
+    assert set(leads(db_path)[0]) == {"张伟", "王芳"}
+
+
 def test_map_option_reads_a_column_as_a_field(office, db_path, tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("客户,男女,号码,想要,来的那天,资金\n张伟,男,13800138000,三房,2026-03-01,A\n", encoding="utf-8")

@@ -664,6 +664,10 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     forms = {name: _register_forms(ind) for name, ind in industries.items()}
     readings_cells = {id(r): _AttributeCells(r, forms, zone, register.date1904) for r in readings}
 
+    #: an industry as a register may name it: its code or its label in either language
+    industry_names = {key.lower(): name for name, ind in industries.items()
+                      for key in (name, ind.label.en, ind.label.zh)}
+
     def normalise(src: _Source, now: dt.datetime) -> _Row:
         """The row validated and normalised as ``lead add`` would, with its
         content key, at ``now`` (the clock of its batch's transaction, the
@@ -683,7 +687,8 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
                 attributes[target] = value
         ind_name = industry
         if "industry" in values:
-            text = str(values["industry"])
+            text = str(values["industry"]).strip()
+            text = industry_names.get(text.lower(), text)  # 房地产, as a Chinese export writes it
             if industry is not None and text != industry:
                 raise LeadcycleError(N_("industry {text!r} is not {industry}, the one being imported"),
                                      text=text, industry=industry)
@@ -1207,6 +1212,7 @@ def export_rows(book: LeadBook, *, industry: str | None = None, grade: str | Non
     columns = columns or export_columns(book, industry)
     attr_cols = [c for c in columns[9:-5]]
     then = book.as_of_clock(industry)  # a lead with entries after the clock, as it was at the clock
+    named = _zh_names(book) if lang == "zh" else None
     for r in book.store.export_rows(industry=industry, grade=grade, owner=owner):
         lead = then(r["id"])
         if lead is not None:
@@ -1224,7 +1230,47 @@ def export_rows(book: LeadBook, *, industry: str | None = None, grade: str | Non
             out[c] = attributes.get(c)
         out.update(grade=r["grade"], score=r["score"], stage=r["stage"], owner=r["owner"],
                    next_follow_up=r["next_follow_up"])
+        if named is not None:
+            _name_codes(out, named, attr_cols)
         yield out
+
+
+def _zh_names(book: LeadBook) -> dict:
+    """What a Chinese export writes for the codes a person reads — the
+    industry, the channel, the stage, the choices of attributes — per
+    industry; ``import`` reads every one of them back as its code."""
+    out: dict = {}
+    for name, ind in book.registry.industries.items():
+        ladder = book.context.for_industry(name).stages if name in book.context.rules else None
+        out[name] = {
+            "industry": ind.label.zh,
+            "stage": {s.name: s.label.zh for s in ladder.stages} if ladder is not None else {},
+            "fields": {f.name: ({c.value: c.label.zh for c in f.choices}, f.multiple)
+                       for f in ind.fields if f.type == "choice"},
+        }
+    return out
+
+
+_CHANNEL_ZH = {"visit": "来访", "call": "来电"}
+
+
+def _name_codes(out: dict, named: dict, attr_cols: list[str]) -> None:
+    """``out``'s codes as :func:`_zh_names` names them (in place)."""
+    these = named.get(out["industry"])
+    out["channel"] = _CHANNEL_ZH.get(out["channel"], out["channel"])
+    if these is None:  # an industry whose plugin is not installed: its codes as they are
+        return
+    out["industry"] = these["industry"]
+    out["stage"] = these["stage"].get(out["stage"], out["stage"])
+    for c in attr_cols:
+        value = out[c]
+        if value is None or c not in these["fields"]:
+            continue
+        labels, multiple = these["fields"][c]
+        if multiple:
+            out[c] = "、".join(labels.get(v, v) for v in str(value).split(",") if v)
+        else:
+            out[c] = labels.get(value, value)
 
 
 def export_grade(book: LeadBook, industry: str | None, grade: str | None) -> str | None:

@@ -97,6 +97,14 @@ def test_xlsx_export_needs_a_file_and_writes_chinese_headers(office, tmp_path):
     assert "购买力与首付能力" in rows[0]
     assert rows[1][2:5] == ("张伟", "男", "138****8000")
     assert len(rows) == 6
+    # what a person reads is named in the reader's language, not as a code
+    # (the round trip below reads each back as its code)
+    by_header = [dict(zip(rows[0], row)) for row in rows[1:]]
+    assert {r["行业"] for r in by_header} == {"房地产"}
+    assert [r["来访方式"] for r in by_header] == ["来访"] * 4 + ["来电"]
+    assert {r["阶段"] for r in by_header} == {"客户积累"}
+    power = {r["购买力与首付能力"] for r in by_header} - {None}
+    assert power and all(p.startswith(("A：", "B：", "C：", "D：")) for p in power), power
 
 
 def _snapshot(db_path):

@@ -393,12 +393,17 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
 
     label = kinds[e.kind].label(lang) if e.kind in kinds else e.kind
     data = (phones or MASKED).event_data(e.data, owner)
+    member = e.data.get("family_member") if e.kind == "set" and not e.data.get("changes") else None
+    if isinstance(member, dict):  # a family member's registration: no attribute of the lead changed
+        label, data = _(N_("family member registered")), family_member_text(member, lang, words)
     if e.data.get("not_owner"):
         data = {k: v for k, v in data.items() if k not in ("not_owner", "owner")}
     if e.kind == VOID:
         data = void_line(e, lang)
     elif e.kind == "register":
         data = {k: v for k, v in data.items() if k in ("channel", "attributes")}
+    elif member is not None:
+        pass
     elif e.kind == "set":
         data = data.get("changes") or data.get("family_member") or {}
     elif e.kind == "owner":  # an owner change: to whom, and why, in the reader's language
@@ -635,3 +640,21 @@ DATA_LABELS = {"approved_by": N_("approved by"), "week": N_("week"), "previous":
 
 #: the field types ``fields`` shows, for the catalogs
 FIELD_TYPES = (N_("str"), N_("int"), N_("float"), N_("bool"), N_("date"), N_("choice"))
+
+
+#: a family member's relation to the client, as people say it
+RELATIONS = {"spouse": N_("spouse"), "parent": N_("parent"), "child": N_("child"), "sibling": N_("sibling"),
+             "partner": N_("partner")}
+
+
+def family_member_text(member: dict, lang: str, words: "Words | None" = None) -> str:
+    """``李四 (spouse, F), as lead #7`` in the reader's language: who was
+    registered with the client's phone (or apart, on a lead of their own)."""
+    relation = member.get("relation")
+    said = [_(RELATIONS[relation]) if relation in RELATIONS else relation,
+            words.gender(member.get("gender")) if words is not None else member.get("gender")]
+    text = _("{name} ({details})").format(name=member.get("name") or "?",
+                                          details=_(", ").join(x for x in said if x))
+    if member.get("lead"):
+        text += _(", as lead #{lead}").format(lead=member["lead"])
+    return text

@@ -436,8 +436,7 @@ class LeadBook:
             if family is not None:
                 lead = family
                 event = Event(None, lead.id, "set", now, agent, {"changes": {}, "family_member": {
-                    "name": name, "gender": gender, "relation": relation}},
-                    note=f"{name} ({relation}) registered with the same phone")
+                    "name": name, "gender": gender, "relation": relation}})
                 state = self.append(lead.id, [event])
                 return Added(self.store.get_lead(lead.id), state, "family",
                              M_("same lead #{id}: {name} is {lead}'s {relation} (a family visiting together is "

@@ -536,8 +536,7 @@ def family_arrival(book, industry: str, family_of: int, name: str, gender: str, 
     if book.settings["ownership.family_separate"] != "first":
         return None
     event = Event(None, lead.id, "set", book.now, agent, {"changes": {}, "family_member": {
-        "name": name, "gender": gender, "relation": relation, "phone": phone, "received_by": agent}},
-        note=f"{name} ({relation}) came separately with another phone")
+        "name": name, "gender": gender, "relation": relation, "phone": phone, "received_by": agent}})
     state = book.append(lead.id, [event])
     return Added(book.store.get_lead(lead.id), state, "family",
                  f"same lead #{lead.id}: {name} is {lead.name}'s {relation}; a family arriving separately is one "
@@ -555,8 +554,7 @@ def after_registration(book, lead_id: int, register: Event) -> list[int]:
     member = {"name": register.data.get("name"), "gender": register.data.get("gender"),
               "relation": register.data.get("family_relation"), "lead": lead_id, "owner": register.agent}
     book.store.append_event(Event(None, first, "set", register.at, register.agent,
-                                  {"changes": {}, "family_member": member},
-                                  note=f"family member registered apart as lead #{lead_id}"))
+                                  {"changes": {}, "family_member": member}))
     return [first]
 
 

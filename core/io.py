@@ -1129,8 +1129,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                                                                        if k not in core}}, **core)
                 else:
                     add(target, Event(None, target, "set", r.at, r.agent, {"changes": {}, "family_member": {
-                        "name": r.name, "gender": r.gender, "relation": r.relation}},
-                        note=f"{r.name} ({r.relation}) registered with the same phone"))
+                        "name": r.name, "gender": r.gender, "relation": r.relation}}))
                     same_phone.append([target, r.name])
                 result.tally(r.sheet, "merged")
                 keys.append((r.key, target, "merged", r.row_no))

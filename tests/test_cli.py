@@ -150,6 +150,11 @@ def test_same_phone_is_the_same_lead(office):
     other = add(office, "--different-person", name="王五", now="2026-03-05T10:50")
     assert other.exit_code == 0 and "registered as a different person" in other.output
     assert [r["id"] for r in json.loads(office("list", "--json").output)] == [1, 2]
+    # the lead's history says a family member came, not that its name changed
+    shown = office("show", "1", now="2026-03-05T11:00").output
+    assert "family member registered  [李娜]  李梅 (spouse, M)" in shown and "name=李梅" not in shown
+    shown = office("--lang", "zh", "show", "1", now="2026-03-05T11:00").output
+    assert "家属登记  [李娜]  李梅（配偶、男）" in shown and "spouse" not in shown and "registered" not in shown
 
 
 def test_the_log_cannot_be_back_filled(office):

@@ -213,3 +213,19 @@ def test_sector_settings_take_known_sectors_only(lc):
     r = lc(None, "settings", "set", "software_sales.target_sectors", "government,banks")
     assert r.exit_code == 1 and "'banks' is not allowed" in r.output
     assert lc(None, "settings", "set", "software_sales.target_sectors", "finance、telecom").exit_code == 0
+
+
+def test_signal_evidence_names_its_data_by_label_in_the_readers_language(lc):
+    """``show``'s signal line: 点数=20 and 其它厂商=用友 in Chinese (seats=20
+    and other vendor=用友 in English), a note as it was written."""
+    add(lc, "2026-03-09T10:00")
+    lc("2026-03-10T10:00", "log", "1", "asked_seats", "--set", "seats=20", "--agent", "李娜")
+    lc("2026-03-10T10:01", "log", "1", "other_software", "--set", "vendor=用友", "--agent", "李娜")
+    lc("2026-03-10T10:02", "log", "1", "trial_request", "--agent", "李娜", "--note", "要求试用两周")
+    zh = [line for line in lc("2026-03-10T11:00", "--lang", "zh", "show", "1").output.splitlines()
+          if "签单意向信号：" in line]
+    assert zh and "（2026-03-10：点数=20）" in zh[0] and "其它厂商=用友" in zh[0] and "要求试用两周" in zh[0]
+    assert "seats" not in zh[0] and "vendor" not in zh[0]
+    en = lc("2026-03-10T11:00", "show", "1").output
+    assert "(2026-03-10: seats=20)" in en and "other vendor=用友" in en
+    assert shown(lc, "2026-03-10T11:00")["extra"]["x_signals"]["signals"][0]["evidence"] == "seats=20"

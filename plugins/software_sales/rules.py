@@ -186,19 +186,25 @@ def _x_signals(view):
         if e.kind in model.SIGNAL_KINDS:
             last[e.kind] = e
             times[e.kind] = times.get(e.kind, 0) + 1
-    items = []
-    for kind, en, zh, _ in model.SIGNALS:
+    items, said = [], {}
+    for kind, en, zh, fields in model.SIGNALS:
         e = last.get(kind)
         if e is None:
             continue
         evidence = e.note or ", ".join(f"{k}={v}" for k, v in e.data.items()) or None
         items.append({"signal": kind, "en": en, "zh": zh, "times": times[kind],
                       "last_at": e.at.isoformat(timespec="minutes"), "agent": e.agent, "evidence": evidence})
+        # the summary names the data by its fields' labels (点数=20), the note as written
+        labels = {f.name: f.label for f in fields}
+        said[kind] = {lang: e.note or sep.join(f"{labels[k](lang) if k in labels else k}={v}"
+                                               for k, v in e.data.items()) or None
+                      for lang, sep in (("en", ", "), ("zh", "，"))}
+
     def line(i, lang):
-        text = i[lang] + f" ({i['last_at'][:10]}"
-        if i["evidence"]:
-            text += f": {i['evidence']}"
-        return text + ")"
+        text = i[lang] + ("（" if lang == "zh" else " (") + i["last_at"][:10]
+        if said[i["signal"]][lang]:
+            text += ("：" if lang == "zh" else ": ") + said[i["signal"]][lang]
+        return text + ("）" if lang == "zh" else ")")
     return {
         "count": len(items), "of": len(model.SIGNALS), "signals": items,
         "summary": {

@@ -528,9 +528,11 @@ def test_a_birth_date_is_not_in_the_future(with_leads, value, error):
         assert error in one_line_error(result)
 
 
-@pytest.mark.parametrize("value, ok", [("2100-12-31", True), ("2101-01-01", False), ("1900-01-01", True),
-                                       ("12", False)])
-def test_other_dates_are_within_1900_and_2100(office, value, ok):
+@pytest.mark.parametrize("value, ok", [("2100-12-31", True), ("2101-01-01", False), ("2000-01-01", True),
+                                       ("1999-12-31", False), ("12", False)])
+def test_a_planned_date_is_within_2000_and_2100(office, value, ok):
+    """A site deadline plans (``PLAN_MIN``): from 2000-01-01; other dates
+    (a birth date, above) from 1900-01-01; every date to 2100-12-31."""
     added = office("lead", "add", "--industry", "machinery", "--name", "赵总", "--gender", "M", "--phone",
                    "13800138000", "--need", "挖掘机", now=NOW)
     assert added.exit_code == 0, added.output

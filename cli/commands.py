@@ -999,7 +999,7 @@ def _program() -> str:
     started = sys.argv[0] if sys.argv and os.path.basename(sys.argv[0]) == "leadcycle" else None
     if started is None or shutil.which("leadcycle") == os.path.abspath(started):
         return "leadcycle"
-    return os.path.relpath(started)
+    return started if os.path.isabs(started) else os.path.relpath(started)  # as typed, not ../../work/…
 
 
 @cli.command()
@@ -1040,8 +1040,10 @@ def demo(env, days, seed, as_json):
     for name, manager in (("李娜", False), ("王强", False), ("赵敏", False), ("陈经理", True)):
         book.add_agent(name, team="一组", manager=manager)
     rng = random.Random(seed)
+    words = Words(book, env.lang)
     if interactive() and not as_json:
-        click.echo(f"simulating {days} days of {', '.join(industries)} …", err=True)
+        click.echo(_("simulating {days} days of {industries} …").format(
+            days=days, industries=_(", ").join(words.industry(i) for i in industries)), err=True)
     loader.call_safely("populate_demo", book=book, rng=rng, start=start, days=days)
     end = start + dt.timedelta(days=days)
     with book.at(end):
@@ -1053,12 +1055,25 @@ def demo(env, days, seed, as_json):
                    **{col: [{"industry": i, col: v, "leads": n} for i, v, n in rows]
                       for col, rows in summary.items()}, "due": due_today})
         return
-    click.echo(f"demo database {env.db_path}: {book.store.count_leads()} leads, clock at {end:%Y-%m-%d}")
+    click.echo(_("demo database {db}: {leads} leads, clock at {day}").format(
+        db=env.db_path, leads=book.store.count_leads(), day=f"{end:%Y-%m-%d}"))
+
+    def named(col: str, industry: str, value: str | None) -> str:
+        if col == "owner":
+            return owner_cell(value)
+        if col == "stage" and value:
+            return words.stage(industry, value)
+        return value or _("(none)")
+
+    headings = {"grade": (_("By grade:"), _("grade")), "stage": (_("By stage:"), _("stage")),
+                "owner": (_("By owner:"), _("owner"))}
     for col in ("grade", "stage", "owner"):
-        click.echo(f"\nBy {col}:")
-        click.echo(table([(i, v or "(none)" if col != "owner" else v or "(pool)", n)
-                          for i, v, n in summary[col]], ["industry", col, "leads"]))
-    click.echo(f"\n{due_today} follow-ups due or overdue on {end:%Y-%m-%d}.")
+        heading, header = headings[col]
+        click.echo("\n" + heading)
+        click.echo(table([(words.industry(i), named(col, i, v), n) for i, v, n in summary[col]],
+                         [_("industry"), header, _("leads")]))
+    click.echo("\n" + _("{n} follow-ups due or overdue on {day}.").format(n=due_today, day=f"{end:%Y-%m-%d}"))
     prog = _program()
-    click.echo(f"Try: {prog} --db {env.db_path} --now {end:%Y-%m-%dT%H:%M} due --agent 李娜")
-    click.echo(f"     {prog} --db {env.db_path} --now {end:%Y-%m-%dT%H:%M} show 1")
+    click.echo(_("Try: {command}").format(command=f"{prog} --db {env.db_path} --now {end:%Y-%m-%dT%H:%M} "
+                                                  "due --agent 李娜"))
+    click.echo(_("     {command}").format(command=f"{prog} --db {env.db_path} --now {end:%Y-%m-%dT%H:%M} show 1"))

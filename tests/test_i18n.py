@@ -525,3 +525,15 @@ def test_the_html_report_and_the_daily_workbook_name_industries_and_stages_in_ch
     assert result.exit_code == 0, result.output
     industries = {row[5] for ws in load_workbook(daily) for row in ws.iter_rows(min_row=2, values_only=True)}
     assert industries and industries <= {"房地产", "软件销售", "工程机械"}, industries
+
+
+def test_the_demo_speaks_chinese(run):
+    """The Quick start's main job: its summary in the reader's language,
+    industries and stages by their names (房地产, 客户积累), the pool as 公共池."""
+    result = run("--lang", "zh", "demo", "--days", "7")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "按等级：" in out and "房地产" in out and "客户积累" in out and "realestate" not in out
+    tried = [line for line in out.splitlines() if "leadcycle --db" in line]  # commands to type
+    assert len(tried) == 2 and tried[0].startswith("试试：")
+    assert _english_words("\n".join(line for line in out.splitlines() if line not in tried)) == [], out

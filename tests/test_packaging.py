@@ -37,6 +37,6 @@ def test_the_installed_entry_points_load():
 def test_the_demo_runs(run, tmp_path):
     result = run("--db", str(tmp_path / "demo.db"), "demo", "--days", "14")
     assert result.exit_code == 0, result.output
-    assert "By grade:" in result.output and "realestate" in result.output
+    assert "By grade:" in result.output and "real estate" in result.output  # industries by their labels
     again = run("--db", str(tmp_path / "demo.db"), "demo")
     assert again.exit_code == 1 and "already exists" in again.output

@@ -103,7 +103,11 @@ def whoami(env, as_json):
         echo_json({"name": who.name, "role": who.role, "team": who.team, "expires_at": info["expires_at"],
                    "database": kind})
         return
-    click.echo(f"{who.name} ({who.role}) until {info['expires_at'].replace('T', ' ')[:16]} — {kind} database")
+    roles = {"agent": _("agent"), "manager": _("manager"), "admin": _("admin")}
+    databases = {"office": _("office database"), "simulation": _("simulation database")}
+    click.echo(_("{name} ({role}) until {until} — {database}").format(
+        name=who.name, role=roles.get(who.role, who.role), until=info["expires_at"].replace("T", " ")[:16],
+        database=databases.get(kind, _("trial database"))))
 
 
 @agent.command(name="password")

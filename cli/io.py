@@ -55,7 +55,7 @@ def _list_profiles(ctx, _param, value):
 
     for p in profiles.builtin():
         click.echo(f"{p.name:18} {p.title}\n{'':18} {p.path}")
-    click.echo("copy one, edit it and import with --profile PATH.toml")
+    click.echo(_("copy one, edit it and import with --profile PATH.toml"))
     ctx.exit(0)
 
 

@@ -642,16 +642,14 @@ DATA_LABELS = {"approved_by": N_("approved by"), "week": N_("week"), "previous":
 FIELD_TYPES = (N_("str"), N_("int"), N_("float"), N_("bool"), N_("date"), N_("choice"))
 
 
-#: a family member's relation to the client, as people say it
-RELATIONS = {"spouse": N_("spouse"), "parent": N_("parent"), "child": N_("child"), "sibling": N_("sibling"),
-             "partner": N_("partner")}
-
-
 def family_member_text(member: dict, lang: str, words: "Words | None" = None) -> str:
     """``李四 (spouse, F), as lead #7`` in the reader's language: who was
     registered with the client's phone (or apart, on a lead of their own)."""
+    from leadcycle.i18n import render
+    from leadcycle.validate import RELATION_WORDS
+
     relation = member.get("relation")
-    said = [_(RELATIONS[relation]) if relation in RELATIONS else relation,
+    said = [render(RELATION_WORDS.get(relation, relation), lang),
             words.gender(member.get("gender")) if words is not None else member.get("gender")]
     text = _("{name} ({details})").format(name=member.get("name") or "?",
                                           details=_(", ").join(x for x in said if x))

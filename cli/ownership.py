@@ -515,7 +515,10 @@ def relation_add(env, agent_name, phone, kind, name, as_json):
     if as_json:
         echo_json(r)
     else:
-        click.echo(f"recorded: {r['phone']} ({r['name'] or 'no name'}) is {r['agent']}'s {r['relation']}")
+        relations = {"relative": _("relative"), "friend": _("friend")}
+        click.echo(_("recorded: {phone} ({name}) is {agent}'s {relation}").format(
+            phone=r["phone"], name=r["name"] or _("no name"), agent=r["agent"],
+            relation=relations.get(r["relation"], r["relation"])))
 
 
 @relation.command(name="list")
@@ -671,8 +674,8 @@ def penalty_add(env, agent_name, kind, lead_id, amount, note, manager, as_json):
     if as_json:
         echo_json(r)
     else:
-        click.echo(f"penalty recorded: {r['agent']}: {penalties.KINDS[kind](env.lang)}"
-                   + (f", {plain_number(amount)} CNY" if amount is not None else ""))
+        click.echo(_("penalty recorded: {agent}: {kind}").format(agent=r["agent"], kind=penalties.KINDS[kind](env.lang))
+                   + (_(", {amount} CNY").format(amount=plain_number(amount)) if amount is not None else ""))
 
 
 @cli.command(name="penalties")

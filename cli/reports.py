@@ -327,8 +327,9 @@ def serve(env, host, port, snapshot, metadata_out, force):
         name = os.path.splitext(os.path.basename(path))[0]
         _write(env, metadata_out, json.dumps(sv.metadata(name, book.now.date(), env.lang), ensure_ascii=False,
                                              indent=2), force, "--metadata")
-        click.echo(f"{path}: {counts['leads']} leads, phones masked; {metadata_out}: datasette metadata\n"
-                   f"serve with: datasette {path} -m {metadata_out}")
+        click.echo(_("{path}: {leads} leads, phones masked; {metadata}: datasette metadata").format(
+            path=path, leads=counts["leads"], metadata=metadata_out))
+        click.echo(_("serve with: {command}").format(command=f"datasette {path} -m {metadata_out}"))
         return
     datasette_app = need("datasette.app", "serve")
     uvicorn = need("uvicorn", "serve")

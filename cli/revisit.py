@@ -35,7 +35,7 @@ def _write(env, lead, kind, agent, data, note=None, manager=False):
         book.require("manager", M_("reviewing a revisit report"))
         book.agent(book.author(agent), manager=True)
     state = rv.write(book, lead_id, kind, agent=agent, data=data, note=note)
-    click.echo(f"lead #{lead_id}: {rv.LABELS[kind](env.lang)}"
+    click.echo(_("lead #{lead_id}: {what}").format(lead_id=lead_id, what=rv.LABELS[kind](env.lang))
                + (f" — {data.get('planned_at') or data.get('appointed_at')}" if kind in (
                    "revisit_plan", "revisit_appointment") else ""))
     return state

@@ -28,7 +28,7 @@ from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
 from .storage import CORE_TALLIES, Store, settled_sql
-from .validate import FAMILY_RELATIONS, normalize_gender, normalize_phone, require_text
+from .validate import FAMILY_RELATIONS, RELATION_WORDS, normalize_gender, normalize_phone, require_text
 from .i18n import M_, N_
 
 
@@ -441,7 +441,7 @@ class LeadBook:
                 return Added(self.store.get_lead(lead.id), state, "family",
                              M_("same lead #{id}: {name} is {lead}'s {relation} (a family visiting together is "
                                 "one lead; the first registration counts)", id=lead.id, name=name, lead=lead.name,
-                                relation=relation))
+                                relation=RELATION_WORDS.get(relation, relation)))
             message = None
             if shared:
                 extra = {**(extra or {}), "different_person_from": [lead.id for lead in shared]}

@@ -523,7 +523,7 @@ def family_arrival(book, industry: str, family_of: int, name: str, gender: str, 
     registration counts — the person is recorded on that lead, which keeps
     its owner (returns the :class:`~leadcycle.Added`); ``split``: a lead
     of their own whose deal is split equally (returns None)."""
-    from .validate import FAMILY_RELATIONS
+    from .validate import FAMILY_RELATIONS, RELATION_WORDS
 
     if relation not in FAMILY_RELATIONS:
         raise LeadcycleError(N_("--family-of needs --relation {family_relations}: how {name} is close "
@@ -539,8 +539,9 @@ def family_arrival(book, industry: str, family_of: int, name: str, gender: str, 
         "name": name, "gender": gender, "relation": relation, "phone": phone, "received_by": agent}})
     state = book.append(lead.id, [event])
     return Added(book.store.get_lead(lead.id), state, "family",
-                 f"same lead #{lead.id}: {name} is {lead.name}'s {relation}; a family arriving separately is one "
-                 "client and the first registration counts (ownership.family_separate first)")
+                 M_("same lead #{id}: {name} is {lead}'s {relation}; a family arriving separately is one client "
+                    "and the first registration counts (ownership.family_separate first)", id=lead.id, name=name,
+                    lead=lead.name, relation=RELATION_WORDS.get(relation, relation)))
 
 
 def after_registration(book, lead_id: int, register: Event) -> list[int]:

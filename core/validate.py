@@ -16,6 +16,9 @@ def normalize_phone(raw: str) -> str:
 
 
 FAMILY_RELATIONS = ("spouse", "parent", "child", "sibling", "partner")
+#: each relation as people say it (配偶, 子女…)
+RELATION_WORDS = {"spouse": M_("spouse"), "parent": M_("parent"), "child": M_("child"), "sibling": M_("sibling"),
+                  "partner": M_("partner")}
 
 #: how registers write a gender: the codes, the words, and the forms of address
 #: a front desk uses (先生 for a man; 女士, 小姐 for a woman — issue #15)

@@ -288,6 +288,12 @@ WRITES = [
     ("lead", "set", "2", "budget=120", "--agent", "李娜"),
     ("agent", "away", "小周", "--reason", "personal"),
     ("agent", "back", "小周"),
+    ("agent", "relation", "add", "李娜", "--phone", "13900001111", "--relation", "friend"),
+    ("penalty", "add", "王强", "--kind", "grabbing", "--amount", "200", "--note", "抢接客户", "--agent", "陈经理"),
+    ("revisit", "plan", "2", "--at", "2027-01-05T14:00", "--content", "新楼盘推介", "--purpose", "邀约复访",
+     "--agent", "李娜"),
+    ("lead", "add", "--industry", "realestate", "--name", "钱太太", "--gender", "女", "--phone", "13911112222",
+     "--need", "两房", "--agent", "小周", "--relation", "spouse"),
 ]
 
 

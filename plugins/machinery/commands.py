@@ -161,5 +161,6 @@ def register(cli):
         if as_json:
             echo_json({"from": departing, "to": manager, "leads": moved})
         else:
-            click.echo(f"{len(moved)} accounts of {departing} → {manager}"
-                       + (f": {', '.join('#' + str(i) for i in moved)}" if moved else ""))
+            click.echo(_("{n} accounts of {departing} → {manager}").format(n=len(moved), departing=departing,
+                                                                            manager=manager)
+                       + (_(": ") + ", ".join("#" + str(i) for i in moved) if moved else ""))

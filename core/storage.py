@@ -3089,7 +3089,7 @@ class Verifier:
 
     def _leads_with_log(self) -> Iterator[tuple[Lead, int | str | None, tuple | None, list[Event]]]:
         """Each lead (by id) with its projection's clock, its first event
-        ``(id, kind, at)`` and its register/set events: two cursors walked
+        ``(id, kind, at)`` and its register/set events not voided: two cursors walked
         side by side, one lead in memory at a time."""
         leads = self.conn.execute(
             "SELECT l.id, l.industry, l.name, l.gender, l.phone, l.need, l.created_at, l.attributes, "
@@ -3105,8 +3105,10 @@ class Verifier:
             rows = list(group[1]) if group is not None and group[0] == lead.id else []
             if rows:
                 group = next(events, None)
+            # a voided entry says nothing (as the write's fold leaves it out)
+            voided = {json.loads(r[4] or "{}").get("event") for r in rows if r[2] == "void"}
             folded = [Event(r[1], r[0], r[2], r[3], None, json.loads(r[4] or "{}"))
-                      for r in rows if r[2] in self.FOLDED_KINDS]
+                      for r in rows if r[2] in self.FOLDED_KINDS and r[1] not in voided]
             yield lead, row[8], (rows[0][1:4] if rows else None), folded
 
     def _lead_problem(self, lead: Lead, clock: int | str | None, first: tuple | None,

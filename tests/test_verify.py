@@ -122,6 +122,20 @@ def one_line(result) -> str:
 # ----------------------------------------------------------------- clean
 
 
+def test_a_void_of_a_change_of_the_basics_is_no_tampering(office, run):
+    """``lead set 1 need=四房`` voided: the lead row keeps the need its log
+    says once the void is taken out — verify folds the log as a write does."""
+    assert run("lead", "set", "1", "need=四房", "phone=13800138111", "--agent", "李娜",
+               now="2026-03-12T10:00").exit_code == 0
+    set_id = json.loads(run("show", "1", "--json", now="2026-03-12T10:01").output)["events"][-1]["id"]
+    voided = run("void", "1", str(set_id), "--reason", "记错", "--agent", "李娜", now="2026-03-12T10:05")
+    assert voided.exit_code == 0, voided.output
+    shown = json.loads(run("show", "1", "--json", now="2026-03-12T10:06").output)
+    assert shown["need"] == "三房"
+    result = run("verify", now="2026-03-12T10:06")
+    assert result.exit_code == 0, result.output
+
+
 def test_a_clean_database_verifies(office, run):
     result = run("verify")
     assert result.exit_code == 0, result.output

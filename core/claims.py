@@ -276,7 +276,7 @@ def reassign(book, lead_id: int, to: str, reason: str, manager: str, note: str |
 
     if reason not in ("complaint", "redistribute"):
         raise LeadcycleError(N_("--reason {reason!r} is not complaint or redistribute"), reason=reason)
-    book.agent(manager, manager=True, what=M_("--agent (the manager)"))
+    manager = book.agent(manager, manager=True, what=M_("--agent (the manager)")).name
     book.agent(to, what="--to")
     lead = book.lead(lead_id)
     with book.store.transaction():  # the previous owner is read under the write lock
@@ -300,7 +300,7 @@ def arbitrate(book, lead_id: int, to: str, reason: str, manager: str):
     """A manager's final decision on a dispute (§3.9), recorded with the reason."""
     from .errors import LeadcycleError
 
-    book.agent(manager, manager=True, what=M_("--agent (the manager)"))
+    manager = book.agent(manager, manager=True, what=M_("--agent (the manager)")).name
     book.agent(to, what="--to")
     text = " ".join(str(reason or "").split())
     if not text:
@@ -446,7 +446,7 @@ def decide(book, lead_id: int, verdict: str, manager: str, split: str | None = N
     if not text:
         raise LeadcycleError(N_("--reason is required: say why the manager decided so"))
     manager = book.author(manager)
-    book.agent(manager, manager=True, what=M_("--agent (the manager)"))
+    manager = book.agent(manager, manager=True, what=M_("--agent (the manager)")).name
     lead = book.lead(lead_id)
     policy = policy_of(book, lead.industry)
     holder: dict = {}
@@ -475,6 +475,7 @@ def leave(book, agent: str, to: str | None = None):
     from .errors import LeadcycleError
 
     book.require("manager", M_("accepting a departure"))
+    by = book.actor.name if book.office else None  # who accepted it: every entry names its author
     book.agent(agent)
     if to is not None:
         book.agent(to, what="--to")
@@ -504,10 +505,10 @@ def leave(book, agent: str, to: str | None = None):
                 rule, new = "departed_new_client", None
                 label = Label(f"pool: {agent} left on {now.date()}; without a deposit the client is a new client",
                               f"公共客户池：{agent}于{now.date()}离职，未下定客户视作新客户")
-            book.store.append_event(_owner_event(book, lead_id, new, rule, label, None, departed=agent))
+            book.store.append_event(_owner_event(book, lead_id, new, rule, label, by, departed=agent))
             moved.append((lead_id, new, rule))
         book.store.update_agent(agent, active=0, left_at=now.isoformat(timespec="seconds"), away=None)
-        book.store.add_reception(now, "left", agent, {"to": to})
+        book.store.add_reception(now, "left", agent, {"to": to, **({"by": by} if by else {})})
         if moved:
             book._reproject([m[0] for m in moved])
     return moved

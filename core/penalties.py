@@ -45,7 +45,7 @@ def add(book, agent: str, kind: str, manager: str, *, lead_id: int | None = None
     if kind not in KINDS:
         raise LeadcycleError(N_("--kind {kind!r} is not one of {kinds}"), kind=kind, kinds=', '.join(KINDS))
     manager = book.author(manager)
-    book.agent(manager, manager=True, what=M_("--agent (the manager)"))
+    manager = book.agent(manager, manager=True, what=M_("--agent (the manager)")).name
     who = book.agent(agent, what="AGENT")
     if amount is not None and not (math.isfinite(amount) and amount <= FINE_MAX):
         raise LeadcycleError(N_("--amount {amount} is not a fine in CNY; give a number up to {most:,}, "

@@ -228,7 +228,7 @@ def receive(book, *, non_buyer: bool = False, appointment: str | None = None,
 def set_order(book, order: list[str], manager: str) -> tuple[str, ...]:
     """The supervisor sets the rotation order (排号)."""
     manager = book.author(manager)
-    book.agent(manager, manager=True, what=M_("--agent (the supervisor)"))
+    manager = book.agent(manager, manager=True, what=M_("--agent (the supervisor)")).name
     if len(set(order)) != len(order):
         dup = next(n for n in order if order.count(n) > 1)
         raise LeadcycleError(N_("{dup} is named twice; give each agent once, in the order of the rotation"),

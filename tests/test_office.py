@@ -188,3 +188,28 @@ def test_a_review_dry_run_is_a_read(office, db_path):
     assert dump(db_path) == before
     real = office("review", now="2030-01-01T09:00")
     assert real.exit_code == 1 and "machine's clock" in real.output
+
+
+def test_a_managers_decisions_name_the_signed_in_manager(office, db_path):
+    """reassign, arbitrate, a departure: recorded with the manager who
+    signed in (they were recorded as ``None`` when --agent was left out)."""
+    office.login("李娜")
+    assert office("lead", "add", *LEAD, "--name", "张三", "--phone", "13800138000").exit_code == 0
+    assert office("lead", "add", *LEAD, "--name", "李四", "--phone", "13900139000").exit_code == 0
+    office.login("赵经理")
+    moved = office("reassign", "1", "--to", "王强", "--reason", "complaint")
+    assert moved.exit_code == 0 and "None" not in moved.output, moved.output
+    decided = office("arbitrate", "1", "--to", "李娜", "--reason", "首访记录在先")
+    assert decided.exit_code == 0 and "None" not in decided.output, decided.output
+    assert office("agent", "leave", "李娜").exit_code == 0
+    conn = sqlite3.connect(db_path)
+    try:
+        owners = conn.execute("SELECT agent, data FROM events WHERE kind = 'owner' ORDER BY id").fetchall()
+        left = conn.execute("SELECT data FROM receptions WHERE kind = 'left'").fetchone()
+    finally:
+        conn.close()
+    assert len(owners) == 4 and all(agent == "赵经理" for agent, _ in owners), owners
+    assert [json.loads(d).get("by") for _, d in owners[:2]] == ["赵经理", "赵经理"]
+    assert json.loads(left[0])["by"] == "赵经理"
+    shown = office("show", "1").output + office("--lang", "zh", "show", "1").output
+    assert "None" not in shown

@@ -118,7 +118,7 @@ def register(cli):
             raise LeadcycleError(N_("lead #{lead_id} is {industry}, not machinery; "
                                     "account managers are for machinery accounts"),
                                  lead_id=lead_id, industry=lead.industry)
-        book.agent(manager, manager=True, what="--by")
+        manager = book.agent(manager, manager=True, what="--by").name
         book.agent(agent)
         reason = Label(f"{agent}: named account manager by {manager} on {book.now.date()}",
                        f"{agent}：{book.now.date()}由{manager}指定为客户经理")
@@ -145,7 +145,7 @@ def register(cli):
         leadcycle account-manager handover 王强 --by 陈经理
         """
         book = env.book()
-        book.agent(manager, manager=True, what="--by")
+        manager = book.agent(manager, manager=True, what="--by").name
         if book.store.get_agent(departing) is None:
             raise LeadcycleError(N_("unknown agent {departing!r}; see: leadcycle agent list"),
                                  departing=departing)

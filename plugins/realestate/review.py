@@ -317,7 +317,7 @@ def approval_record(book, lead_id: int, manager: str | None):
 
 def approve(book, lead_id: int, manager: str | None, note: str | None = None):
     """A manager approves C → D for one lead; returns (record before, record after)."""
-    book.agent(manager, manager=True, what=M_("the approving manager"))
+    manager = book.agent(manager, manager=True, what=M_("the approving manager")).name
     with book.store.transaction():  # the grade approved is the one read under the write lock
         record = _approvable(book, lead_id)
         requested = any(r.rule == "floor" for r in record.state.reasons)
@@ -334,7 +334,7 @@ def approve(book, lead_id: int, manager: str | None, note: str | None = None):
 def lift(book, lead_id: int, manager: str | None, note: str | None = None):
     """A manager lifts the downgrade in effect (a weekly B/C or an approved
     D): the grade is the ratings' again. Returns (grade before, record after)."""
-    book.agent(manager, manager=True, what=M_("the manager lifting the downgrade"))
+    manager = book.agent(manager, manager=True, what=M_("the manager lifting the downgrade")).name
     with book.store.transaction():
         record = book.record(lead_id)
         if record.lead.industry != NAME:

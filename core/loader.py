@@ -344,8 +344,12 @@ def registrations(hook_name: str, check: Callable[[Any, list], None]) -> Iterato
     for each plugin whose whole call succeeded. ``check(item, batch)``
     raises ``TypeError``/``ValueError`` for an item that cannot be
     registered (``batch``: the plugin's items so far), which fails the
-    plugin's call — so a plugin's registrations count all or none."""
-    for plugin, impl in implementations(hook_name):
+    plugin's call — so a plugin's registrations count all or none. The
+    core's own registrations (:data:`DEFAULT_PLUGINS`) come first: a plugin
+    that declares a name the core has (``ownership.protection_days``) is the
+    one refused, not the core with every setting it declares."""
+    impls = implementations(hook_name)
+    for plugin, impl in sorted(impls, key=lambda pi: pi[0] not in DEFAULT_PLUGINS):
         batch: list = []
 
         def register(item, batch=batch):

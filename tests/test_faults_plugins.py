@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata as md
 import inspect
+import json
 import os
 import sqlite3
 import subprocess
@@ -553,6 +554,29 @@ def test_setting_from_a_broken_plugin_is_not_half_declared(office, plugin, run):
     assert result.exit_code == 0
     assert "gadgets.a" not in result.stdout
     assert "setting 'gadgets.a' is declared twice" in result.stderr
+
+
+def test_a_plugin_setting_with_the_cores_key_is_the_plugins_fault(office, plugin, run):
+    """A plugin declaring ``ownership.protection_days`` is skipped, named;
+    the core keeps every setting it declares (it was the core that was
+    skipped, and pool and queue then failed with a traceback)."""
+    def clash(register):
+        register(Setting("gadgets.b", "int", 1, Label("b", "b")))
+        register(Setting("ownership.protection_days", "int", 70, Label("p", "p")))
+
+    plugin(register_settings=clash)
+    result = run("settings", "list", "--json")
+    assert result.exit_code == 0
+    keys = {s["key"]: s for s in json.loads(result.stdout)}
+    assert "ownership.pool_claims" in keys and "gadgets.b" not in keys
+    assert keys["ownership.protection_days"]["value"] == 30
+    warning = [line for line in result.stderr.splitlines() if line.startswith("Warning")]
+    assert warning == ["Warning: plugin 'bad' register_settings: raised ValueError: setting "
+                       "'ownership.protection_days' is declared twice; skipped"], result.stderr
+    for args in (("pool",), ("queue",)):
+        shown = run(*args, now=NOW)
+        no_traceback(shown)
+        assert shown.exit_code == 0, shown.output
 
 
 def test_rescore_refuses_with_a_broken_scorecard_and_keeps_the_stored_grades(office, plugin, run):

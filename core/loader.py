@@ -24,6 +24,7 @@ import traceback
 import types
 from typing import Any, Callable, Iterator
 
+import attrs
 import pluggy
 
 from . import hookspecs
@@ -162,9 +163,37 @@ def _instance(class_name: str) -> Callable[[Any], Message | None]:
         cls = getattr(rules, class_name)
         if value is not None and not isinstance(value, cls):
             return M_("returned {kind}, not {expected} (or None)", kind=_kind(value), expected=_a(class_name))
-        return None
+        return None if value is None else _field_problem(value)
 
     return check
+
+
+#: the plain types a rule object's fields declare (as their annotations
+#: spell them), and what a value of each may be
+_PLAIN_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+
+
+def _field_problem(value: Any) -> Message | None:
+    """A field of an attrs rule object (``OwnershipPolicy(protection_days="30")``)
+    holding a value of another type than it declares: attrs does not check
+    annotations, and the value failed later, deep in a fold, as a traceback."""
+    if not attrs.has(type(value)):
+        return None
+    for field in attrs.fields(type(value)):
+        declared = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+        parts = [p.strip() for p in str(declared).split("|")]
+        optional = "None" in parts
+        kinds = [p for p in parts if p != "None"]
+        if len(kinds) != 1 or kinds[0] not in _PLAIN_TYPES:
+            continue
+        got = getattr(value, field.name)
+        if got is None and optional:
+            continue
+        ok = isinstance(got, _PLAIN_TYPES[kinds[0]]) and (kinds[0] == "bool" or not isinstance(got, bool))
+        if not ok:
+            return M_("returned {kind} whose {field} is {got}, not {expected}", kind=_a(type(value).__name__),
+                      field=field.name, got=_kind(got), expected=kinds[0] + (" or None" if optional else ""))
+    return None
 
 
 def _plain(value: Any) -> bool:

@@ -635,3 +635,19 @@ def test_a_rejects_file_that_cannot_be_written_stops_the_import_before_any_row(o
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "register_bad.csv.rejects.csv is a folder" in result.output and "move or rename it" in result.output
     assert leads(db_path) == (before, events)
+
+
+def test_an_industrys_own_word_for_the_agent_is_the_agents_column():
+    """A Chinese export heads the agent's column with the industry's own
+    word (销售顾问 for a car dealer's plugin): import reads it back as the
+    agent; an attribute of that name would win."""
+    from leadcycle import Field, Industry, Label
+    from leadcycle.io import resolve_columns
+
+    dealer = Industry("autodealer", Label("car dealer", "汽车4S店"), agent_label=Label("sales advisor", "销售顾问"))
+    headers = ["姓名", "性别", "电话", "需求", "销售顾问"]
+    assert resolve_columns(headers, [dealer], {})[-1] == "agent"
+    assert resolve_columns(["name", "gender", "phone", "need", "Sales Advisor"], [dealer], {})[-1] == "agent"
+    owned = Industry("autodealer", Label("car dealer", "汽车4S店"), agent_label=Label("sales advisor", "销售顾问"),
+                     fields=(Field("advisor", "str", Label("advisor", "销售顾问")),))
+    assert resolve_columns(headers, [owned], {})[-1] == "advisor"

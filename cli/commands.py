@@ -831,8 +831,13 @@ def fields(env, industry):
         if f.choices:
             return " | ".join(c.value for c in f.choices)
         if f.minimum is not None or f.maximum is not None:
-            return f"{'' if f.minimum is None else f'{f.minimum:g}'}..{'' if f.maximum is None else f'{f.maximum:g}'}"
+            return f"{bound(f.minimum)}..{bound(f.maximum)}"
         return ""
+
+    def bound(value) -> str:  # a number as 0.01, a date as 2000-01-01
+        if value is None:
+            return ""
+        return value.isoformat() if isinstance(value, dt.date) else f"{value:g}"
 
     def kind_fields(k):
         return ", ".join(f"{f.name}:{f.type}" + (f"({'|'.join(c.value for c in f.choices)})" if f.choices else "")

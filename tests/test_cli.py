@@ -206,6 +206,13 @@ def test_fields_lists_attributes_and_kinds_with_labels(office):
     assert trust["label"]["zh"]
     text = office("--lang", "zh", "fields", "--industry", "realestate").output
     assert "房地产" in text and "来访" in text
+    # bounds as they are typed: a number's, a date's
+    ages = [line for line in office("fields", "--industry", "realestate").output.splitlines() if line.startswith("age ")]
+    assert ages and "0..120" in ages[0]
+    assert office("init", "--industry", "machinery").exit_code == 0
+    deadline = [line for line in office("fields", "--industry", "machinery").output.splitlines()
+                if line.startswith("site_deadline")]
+    assert deadline and deadline[0].rstrip().endswith("2000-01-01..")
 
 
 def test_settings_are_typed_and_validated(office):

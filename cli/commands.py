@@ -568,13 +568,16 @@ def show(env, lead_id, unmask, as_json):
 
     for line in profile.show_lines(lead, record.events, lang):  # source, temperament playbook
         click.echo(f"  {line}")
+    card = book.context.for_industry(lead.industry).scorecard if lead.industry in book.context.rules else None
+    labels = {f.name: f.label for f in (card.features if card is not None else ()) if getattr(f, "label", None)}
     for key, value in sorted(state.extra.items()):
-        # a plugin's derived value: its own one-line summary when it gives one
+        # a plugin's derived value: its own one-line summary when it gives one, else its label
         if isinstance(value, dict) and isinstance(value.get("summary"), dict):
             summary = value["summary"]
             click.echo(f"  {summary.get(lang) or summary.get('en', '')}")
         elif value is not None and not isinstance(value, (dict, list)):
-            click.echo(f"  {key[2:]}: {value}")
+            shown = labels[key](lang) if key in labels else key[2:]
+            click.echo(f"  {shown}{colon}{words.value(lead.industry, key, value)}")
     click.echo(_("Why:"))
     for r in state.reasons:
         click.echo(f"  - {r.text(lang)}")

@@ -199,6 +199,20 @@ def test_commands_due_items_review_and_demo(flowers, run, tmp_path):
     assert LeadBook.open(demo_db).store.count_leads("flowers") == 1
 
 
+def test_show_names_a_derived_value_by_its_label(flowers, run):
+    """``x_liked`` has no summary of its own: show writes its label in the
+    reader's language (喜欢的样品数：1), not the bare key."""
+    assert run("init", "--industry", "flowers", "--simulation").exit_code == 0
+    run("agent", "add", "李娜")
+    run("lead", "add", "--industry", "flowers", "--name", "林芳", "--gender", "F", "--phone", "13900000001",
+        "--need", "花", "--agent", "李娜", now="2026-03-05T10:00")
+    run("log", "1", "tasting", "--agent", "李娜", "--set", "liked=yes", now="2026-03-05T11:00")
+    en = run("show", "1", now="2026-03-05T12:00").output
+    zh = run("--lang", "zh", "show", "1", now="2026-03-05T12:00").output
+    assert "  tastings liked: 1" in en and "liked: 1" not in en.replace("tastings liked: 1", "")
+    assert "  喜欢的样品数：1" in zh
+
+
 def test_plugins_command_lists_hooks(flowers, run):
     result = run("plugins", "--json")
     assert result.exit_code == 0

@@ -64,7 +64,7 @@ def make_admin(book, name: str, secret: str, team: str | None = None) -> Agent:
     with book.store.transaction(check=False):
         if any(a.role == "admin" and book.store.credential(a.name) for a in book.store.list_agents()):
             raise Refused(N_("this database has an admin already; they add accounts with: "
-                             "leadcycle agent add NAME --role manager"))
+                             "leadcycle agent add NAME --manager"))
         existing = book.store.get_agent(name)
         if existing is None:
             book.store.add_agent(Agent(name=name, team=team, is_manager=True, role="admin",

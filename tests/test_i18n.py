@@ -543,3 +543,59 @@ def test_the_demo_speaks_chinese(run):
     tried = [line for line in out.splitlines() if "leadcycle --db" in line]  # commands to type
     assert len(tried) == 2 and tried[0].startswith("试试：")
     assert _english_words("\n".join(line for line in out.splitlines() if line not in tried)) == [], out
+
+
+def _catalog_pairs(lang: str) -> list[tuple[str, str]]:
+    import ast
+    from pathlib import Path
+
+    path = Path(i18n.LOCALE_DIR) / lang / "LC_MESSAGES" / "leadcycle.po"
+    lines, pairs, i = path.read_text(encoding="utf-8").split("\n"), [], 0
+    while i < len(lines):
+        if lines[i].startswith("msgid "):
+            mid = ast.literal_eval(lines[i][6:])
+            i += 1
+            while lines[i].startswith('"'):
+                mid += ast.literal_eval(lines[i])
+                i += 1
+            if lines[i].startswith("msgstr "):
+                ms = ast.literal_eval(lines[i][7:])
+                i += 1
+                while i < len(lines) and lines[i].startswith('"'):
+                    ms += ast.literal_eval(lines[i])
+                    i += 1
+                pairs.append((mid, ms))
+                continue
+        i += 1
+    return pairs
+
+
+def test_a_command_a_chinese_hint_gives_takes_the_values_it_names():
+    """A translated hint may translate its placeholders (姓名, 客户编号), never
+    an option's fixed value: ``--reason 重新分配`` was refused by the very
+    command the hint told the reader to type (--reason redistribute)."""
+    import re
+
+    ctx = click.Context(cli)
+    found, unknown = [], []
+    for text in (t for pair in _catalog_pairs("zh") for t in pair):
+        for m in re.finditer(r"leadcycle((?: [a-z][a-z-]*)+)([^；。;\n()（）'，,]*)", text):
+            words, rest = m.group(1).split(), m.group(2)
+            cmd, group = cli, cli
+            for w in words:
+                sub = group.get_command(ctx, w) if isinstance(group, click.Group) else None
+                if sub is None:
+                    break
+                cmd = group = sub
+            options = {o: p for p in cmd.params for o in getattr(p, "opts", ())}
+            if cmd is not cli:  # every option a hint names is one the command has
+                unknown += [(text, opt) for opt in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest)
+                            if opt not in options and opt not in ("--db", "--now", "--lang", "--as", "--help")]
+            for opt, value in re.findall(r"(--[a-z][a-z-]*)[ =]([^\s,，;；)）]+)", rest):
+                param = options.get(opt)
+                if param is None or not isinstance(param.type, click.Choice) or value.startswith("{"):
+                    continue
+                found.append((opt, value))
+                assert set(value.split("|")) <= set(param.type.choices), (text, opt, value)  # a|b: either
+    assert ("--reason", "redistribute") in found
+    assert unknown == [], "\n".join(f"{o}: {t[:150]}" for t, o in unknown)

@@ -126,7 +126,7 @@ def init(env, industries, simulation, admin, password_stdin):
     if admin:
         from .output import read_secret
 
-        accounts.make_admin(book, admin, read_secret(password_stdin, f"Password for {admin}", confirm=True))
+        accounts.make_admin(book, admin, read_secret(password_stdin, _("Password for {name}").format(name=admin), confirm=True))
     enabled = book.store.enabled_industries()
     kind = accounts.mode(book.store) or "trial"
     ready = {"office": _("{db}: ready (office database); industries enabled: {industries}"),

@@ -595,12 +595,13 @@ class Words:
         return GENDER_FIELD.choice_label(code, self.lang)
 
 
-def read_secret(from_stdin: bool, prompt: str = "Password", confirm: bool = False) -> str:
+def read_secret(from_stdin: bool, prompt: str | None = None, confirm: bool = False) -> str:
     """A secret from stdin (scripts) or typed without echo (``login``,
-    ``agent password``, ``init --admin``)."""
+    ``agent password``, ``init --admin``), asked in the reader's language."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return click.prompt(prompt or _("Password"), hide_input=True,
+                        confirmation_prompt=_("Repeat for confirmation") if confirm else False)
 
 
 def fraction(f) -> str:

@@ -127,7 +127,8 @@ def session_agent(book, token: str) -> Agent:
     if row is None:
         raise Refused(N_("this session is not known to this database; sign in with: leadcycle login"))
     if row["ended_at"]:
-        raise Refused(N_("you signed out; sign in again with: leadcycle login"))
+        raise Refused(N_("this session has ended (signed out, or the password was changed since); sign in again "
+                         "with: leadcycle login"))
     if row["expires_at"] <= wall_clock(book).isoformat():
         raise Refused(N_("your session expired at {expires_at}; sign in again with: leadcycle login"),
                       expires_at=row['expires_at'])

@@ -213,3 +213,22 @@ def test_a_managers_decisions_name_the_signed_in_manager(office, db_path):
     assert json.loads(left[0])["by"] == "赵经理"
     shown = office("show", "1").output + office("--lang", "zh", "show", "1").output
     assert "None" not in shown
+
+
+def test_a_session_ended_by_a_password_reset_says_so(office, runner, db_path, monkeypatch):
+    """The agent did not sign out: the admin changed the password, which
+    ends their sessions — the line says either may have happened."""
+    token = office("login", "王强", "--password-stdin", "--print-token", input="王强-secret\n").output.strip()
+    office.login("陈经理", "open-sesame")
+    assert office("agent", "password", "王强", "--password-stdin", input="new-secret-1\n").exit_code == 0
+    monkeypatch.setenv("LEADCYCLE_TOKEN", token)
+    result = office("whoami")
+    assert result.exit_code == 1 and "password was changed" in result.output, result.output
+
+
+def test_a_password_is_asked_in_the_readers_language(run):
+    """Typed at the terminal (no --password-stdin): 密码, then 再输入一次以确认."""
+    result = run("--lang", "zh", "init", "--industry", "realestate", "--admin", "陈经理",
+                 input="open-sesame\nopen-sesame\n")
+    assert result.exit_code == 0, result.output
+    assert "陈经理 的密码" in result.output and "再输入一次以确认" in result.output and "Password" not in result.output

@@ -277,13 +277,16 @@ def view(book) -> dict:
         nxt, kind, _ = _plan(q) if q.order else (None, None, [])
     except Refused:
         nxt, kind = None, None
+    turn, duty = nxt, lunch_duty(book)
+    if duty is not None:  # the lunch break: the duty agent receives, as receive says, and no turn moves
+        nxt, kind = duty, "lunch_duty"
     for i, a in enumerate(q.cycle(), 1):
         why = q.away.get(a)
         rows.append({"position": i, "agent": a, "status": why or "available",
                      "status_label": AWAY_REASONS[why] if why else Label("available", "在岗"),
                      "makeup_turns": q.makeup.get(a, 0), "next": a == nxt})
-    return {"next": nxt, "next_kind": kind, "last_turn": q.last, "rotation": rows,
-            "lunch_duty": lunch_duty(book), "lunch_problem": lunch_problem(book)}
+    return {"next": nxt, "next_kind": kind, "next_turn": turn, "last_turn": q.last, "rotation": rows,
+            "lunch_duty": duty, "lunch_problem": lunch_problem(book)}
 
 
 def set_away(book, agent: str, reason: str) -> None:

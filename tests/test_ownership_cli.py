@@ -55,8 +55,16 @@ def test_queue_rotation_skips_and_make_up_turns(office):
 def test_lunch_duty_receives_without_a_turn(office):
     run = office
     assert run("settings", "set", "ownership.lunch_duty_agent", "赵敏").exit_code == 0
+    # queue names whom receive gives the walk-in to, on both sides of the break
+    for now, agent, kind in (("2026-03-05T11:59", "李娜", "turn"), ("2026-03-05T12:00", "赵敏", "lunch_duty"),
+                             ("2026-03-05T13:29", "赵敏", "lunch_duty")):
+        q = js(run("queue", "--json", now=now))
+        assert (q["next"], q["next_kind"]) == (agent, kind), (now, q)
+        assert [r["agent"] for r in q["rotation"] if r["next"]] == [agent]
+    assert js(run("queue", "--json", now="2026-03-05T12:30"))["next_turn"] == "李娜"  # after the break
     r = js(run("receive", "--json", now="2026-03-05T12:30"))
     assert (r["agent"], r["kind"], r["consumes_turn"]) == ("赵敏", "lunch_duty", False)
+    assert js(run("queue", "--json", now="2026-03-05T13:30"))["next"] == "李娜"
     assert js(run("receive", "--json", now="2026-03-05T13:30"))["agent"] == "李娜"
 
 

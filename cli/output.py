@@ -397,7 +397,7 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
     if isinstance(member, dict):  # a family member's registration: no attribute of the lead changed
         label, data = _(N_("family member registered")), family_member_text(member, lang, words)
     if e.data.get("not_owner"):
-        data = {k: v for k, v in data.items() if k not in ("not_owner", "owner")}
+        data = {k: v for k, v in data.items() if k not in ("not_owner", "owner", "owner_away")}
     if e.kind == VOID:
         data = void_line(e, lang)
     elif e.kind == "register":
@@ -430,7 +430,8 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
         whose = e.data.get("owner")
         from leadcycle.i18n import M_, render
 
-        line += "  " + render(M_("(not the owner: {owner}'s lead)", owner=whose), lang)
+        line += "  " + render(M_("(not the owner: {owner}'s lead; {owner} was away)", owner=whose)
+                              if e.data.get("owner_away") else M_("(not the owner: {owner}'s lead)", owner=whose), lang)
     if detail:
         line += f"  {detail}"
     if e.note:

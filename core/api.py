@@ -591,6 +591,12 @@ class LeadBook:
         def check(history: list[Event]) -> None:
             policy = self.context.for_industry(lead.industry).ownership
             data.update(actors.owner_mark(policy, self.now, lead.id, who, kind, history))
+            if data.get("not_owner"):
+                # the owner marked away (§3.6): the colleague stands in, and the
+                # fold opens no recognition window the owner could not meet
+                why = claims.away_at_from(self)(data["owner"], self.now)
+                if why and why != "left":
+                    data["owner_away"] = why
         return check
 
     def void(self, lead_id: int, event_id: int, *, reason: str | None, agent: str | None,

@@ -329,7 +329,7 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
                 f"{e.agent}：{e.at.date()}接待，距{owner}最后联系（{anchor.date()}）已超过"
                 f"{policy.recognition_contact_days}天"))
             return
-        if window is None:
+        if window is None and not e.data.get("owner_away"):  # an owner away cannot recognise: a stand-in
             window = (e.at + dt.timedelta(minutes=policy.recognition_minutes), e.agent, e.at)
         stand_ins.append((e.at, e.agent))
 

@@ -115,7 +115,8 @@ def test_owner_away_is_no_failure_to_recognise(office):
     lead = add(run)
     run("agent", "away", "李娜", "--reason", "personal", now="2026-03-06T09:00")
     visit(run, lead, "王强", "2026-03-06T10:00")
-    assert owner(run, lead, "2026-03-06T11:00") == "王强"
+    # 王强 stands in (§3.6; seeds 002 #8, 004 第一接待原则: 辅助接待): the client stays 李娜's
+    assert owner(run, lead, "2026-03-06T11:00") == "李娜"
     assert js(run("penalties", "--json", now="2026-03-06T11:00")) == []
 
 
@@ -430,6 +431,28 @@ def test_returning_client_owner_present_or_stand_in(office):
     r = js(run("receive", "--returning", "王强", "--json", now=NOW))
     assert (r["agent"], r["kind"]) == ("李娜", "stand_in")  # the last in the current order
     assert js(run("receive", "--json", now=NOW))["agent"] == "赵敏"  # no turn was consumed
+
+
+@pytest.mark.parametrize("deposit_at", ["2026-03-05T10:10", "2026-03-05T10:30"])
+def test_a_stand_in_for_an_owner_marked_away_keeps_the_client_the_owners(office, deposit_at):
+    """§3.5's window is for an owner who is there to recognise the client;
+    with the owner marked away the colleague stands in (§3.6): the lead
+    stays the owner's past the 15 minutes, no 失职 is derived, and a close
+    by the stand-in splits 1/2 whenever it is logged (it became the stand-in's
+    own client, all credit, after 10:15)."""
+    run = office
+    lead = add(run, agent="李娜", now="2026-03-02T10:00")
+    run("agent", "away", "李娜", "--reason", "personal", now="2026-03-05T09:00")
+    assert js(run("receive", "--returning", "李娜", "--json", now="2026-03-05T10:00"))["kind"] == "stand_in"
+    assert run("log", str(lead), "visit", "--agent", "赵敏", now="2026-03-05T10:01").exit_code == 0
+    assert js(run("show", str(lead), "--json", now="2026-03-05T10:20"))["owner"] == "李娜"
+    assert run("log", str(lead), "deposit", "--agent", "赵敏", "--set", "amount=1", now=deposit_at).exit_code == 0
+    credit = js(run("credit", str(lead), "--json", now="2026-03-05T11:00"))
+    shares = {s["agent"]: s["share"] for d in credit for s in d["shares"]}
+    assert shares == {"李娜": "1/2", "赵敏": "1/2"}, credit
+    assert js(run("penalties", "--json", now="2026-03-05T11:00")) == []
+    shown = run("--lang", "zh", "show", str(lead), now="2026-03-05T11:00").output
+    assert "李娜当时不在岗" in shown and "owner_away" not in shown
 
 
 def test_a_walk_in_is_registered_by_the_agent_the_queue_named(office):

@@ -367,8 +367,9 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
         elif kind == "owner":
             anchor = e.at
             rule = e.data.get("rule", "reassigned")
-            if rule == "recognized":
-                window = None
+            # the owner recognised the client, or a manager (or a departure)
+            # decided the owner: no window left to run out on the new owner
+            window = None
             text = e.data.get("reason") or {}
             new = e.data.get("to")
             change(e.at, new, rule, lambda: Label(text.get("en", f"{new or 'pool'}: {rule}"),

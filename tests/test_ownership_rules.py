@@ -455,6 +455,29 @@ def test_a_stand_in_for_an_owner_marked_away_keeps_the_client_the_owners(office,
     assert "李娜当时不在岗" in shown and "owner_away" not in shown
 
 
+@pytest.mark.parametrize("decision", ["reassign", "leave"])
+def test_a_managers_decision_closes_a_recognition_window(office, decision):
+    """A window opened by a colleague's reception ends with a manager's
+    decision on the owner: it used to run out on the new owner (a 失职 for
+    王强 after the lead was reassigned to him) or hand a departed agent's
+    pooled lead to the receiver."""
+    run = office
+    lead = add(run, agent="李娜", now="2026-03-02T10:00")
+    assert run("log", str(lead), "visit", "--agent", "王强", now="2026-03-05T10:00").exit_code == 0
+    if decision == "reassign":
+        assert run("reassign", str(lead), "--to", "王强", "--reason", "complaint", "--agent", "陈经理",
+                   now="2026-03-05T10:05").exit_code == 0
+        expected = "王强"
+    else:
+        assert run("agent", "leave", "李娜", now="2026-03-05T10:05").exit_code == 0
+        expected = None
+    shown = js(run("show", str(lead), "--json", now="2026-03-05T10:30"))
+    assert shown["owner"] == expected
+    history = js(run("history", str(lead), "--json", now="2026-03-05T10:30"))
+    assert "not_recognized" not in [h["rule"] for h in history["history"]]
+    assert js(run("penalties", "--json", now="2026-03-05T10:30")) == []
+
+
 def test_a_walk_in_is_registered_by_the_agent_the_queue_named(office):
     run = office
     assert js(run("receive", "--json", now=NOW))["agent"] == "李娜"

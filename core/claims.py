@@ -465,7 +465,15 @@ def decide(book, lead_id: int, verdict: str, manager: str, split: str | None = N
         event = Event(None, lead.id, "dispute", book.now, manager,
                       {"dispute": did, "decision": verdict, "manager": manager, "claim": claim_kind,
                        "claimant": claimant, "split": split}, text)
-        return book.append(lead.id, [event])
+        events = [event]
+        _, _, own = live(book, lead.id)
+        if verdict == "upheld" and claim_kind == "knowingly" and claimant and own.owner != claimant:
+            # all the credit is the owner's (§3.6): so is the client a colleague worked knowingly
+            events.append(_owner_event(book, lead.id, claimant, "knowingly_upheld", Label(
+                f"{claimant}: {manager} upheld the dispute — {own.owner or 'a colleague'} knowingly worked "
+                f"{claimant}'s client", f"{claimant}：{manager}裁定争议成立——{own.owner or '同事'}明知是"
+                f"{claimant}的客户仍接待"), manager, by=manager))
+        return book.append(lead.id, events)
 
 
 def leave(book, agent: str, to: str | None = None):

@@ -478,6 +478,22 @@ def test_a_managers_decision_closes_a_recognition_window(office, decision):
     assert js(run("penalties", "--json", now="2026-03-05T10:30")) == []
 
 
+def test_a_knowingly_dispute_upheld_gives_the_owner_the_credit_and_the_client(office):
+    """All credit to the owner (§3.6): credit, show and list name the same
+    owner after the manager upholds it (list --owner found nobody)."""
+    run = office
+    lead = add(run, agent="李娜", now="2026-03-02T10:00")
+    run("log", str(lead), "visit", "--agent", "王强", now="2026-03-05T10:00")
+    run("log", str(lead), "deposit", "--agent", "王强", "--set", "amount=1", now="2026-03-06T11:00")
+    assert run("dispute", str(lead), "--claim", "knowingly", "--agent", "李娜", now="2026-03-07T11:30").exit_code == 0
+    assert run("decide", str(lead), "upheld", "--reason", "查实", "--agent", "陈经理",
+               now="2026-03-07T12:00").exit_code == 0
+    credit = js(run("credit", str(lead), "--json", now="2026-03-07T12:00"))
+    assert [(s["agent"], s["share"]) for s in credit[0]["shares"]] == [("李娜", "1")]
+    assert js(run("show", str(lead), "--json", now="2026-03-07T12:00"))["owner"] == "李娜"
+    assert [r["id"] for r in js(run("list", "--owner", "李娜", "--json", now="2026-03-07T12:00"))] == [lead]
+
+
 def test_a_walk_in_is_registered_by_the_agent_the_queue_named(office):
     run = office
     assert js(run("receive", "--json", now=NOW))["agent"] == "李娜"

@@ -251,7 +251,7 @@ def recognize(book, lead_id: int, agent: str):
         last = own.history[-1]
         if last.rule == "not_recognized" and displaced(own) == agent:
             at = max(a for a, who in receptions_of(events) if who == last.owner and a <= last.at)
-            minutes = int((now - at).total_seconds() // 60)
+            minutes = -int(-(now - at).total_seconds() // 60)  # 15½ minutes is past a 15-minute window: 16
             raise Refused(N_("{agent} recognised the client {minutes} minutes after {owner}'s reception at "
                              "{at:%Y-%m-%d %H:%M}, outside the {recognition_minutes}-minute window; "
                              "the lead stays with {owner2}"),

@@ -83,6 +83,9 @@ def test_unnamed_returning_client_minute_15_recognised_minute_16_the_receivers(o
     assert owner(run, a, "2026-03-12T12:00") == "李娜"
     one_line_refusal(run("recognize", str(b), "--agent", "李娜", now="2026-03-12T10:16"),
                      "16 minutes after 王强's reception at 2026-03-12 10:00, outside the 15-minute window")
+    # half a minute past the window is not "15 minutes after … outside the 15-minute window"
+    one_line_refusal(run("recognize", str(b), "--agent", "李娜", now="2026-03-12T10:15:30"),
+                     "16 minutes after 王强's reception")
     assert owner(run, b, "2026-03-12T10:16") == "王强"
     assert rules(run, b, "2026-03-12T10:16")[-1] == "not_recognized"
     # the demerit for failing to recognise one's own client is on the ledger

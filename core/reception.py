@@ -289,23 +289,36 @@ def view(book) -> dict:
             "lunch_duty": duty, "lunch_problem": lunch_problem(book)}
 
 
+def _by(book, agent: str, what) -> dict:
+    """On an office database an agent writes their own status and their own
+    relations; a colleague's needs a manager. The entry names who wrote it."""
+    if not book.office:
+        return {}
+    me = book.author(None)
+    if me != agent:
+        book.require("manager", what)
+    return {"by": me}
+
+
 def set_away(book, agent: str, reason: str) -> None:
     if reason not in AWAY_REASONS:
         raise LeadcycleError(N_("--reason {reason!r} is not one of {away_reasons}"),
                              reason=reason, away_reasons=', '.join(AWAY_REASONS))
     a = book.agent(agent)
+    by = _by(book, a.name, M_("marking a colleague away"))
     with book.store.transaction():
         book.store.update_agent(a.name, away=reason)
-        book.store.add_reception(book.now, "away", a.name, {"reason": reason})
+        book.store.add_reception(book.now, "away", a.name, {"reason": reason, **by})
 
 
 def set_back(book, agent: str) -> None:
     a = book.agent(agent)
     if not a.away:
         raise Refused(N_("{a} is not marked away"), a=a.name)
+    by = _by(book, a.name, M_("marking a colleague back"))
     with book.store.transaction():
         book.store.update_agent(a.name, away=None)
-        book.store.add_reception(book.now, "back", a.name, {})
+        book.store.add_reception(book.now, "back", a.name, by)
 
 
 def add_relation(book, agent: str, phone: str, relation: str, name: str | None = None) -> dict:
@@ -316,6 +329,7 @@ def add_relation(book, agent: str, phone: str, relation: str, name: str | None =
     from .validate import normalize_phone
 
     a = book.agent(agent)
+    _by(book, a.name, M_("recording a colleague's relative or friend"))
     if relation not in RELATIONS:
         raise LeadcycleError(N_("--relation {relation!r} is not one of {relations}"),
                              relation=relation, relations=', '.join(RELATIONS))

@@ -232,3 +232,26 @@ def test_a_password_is_asked_in_the_readers_language(run):
                  input="open-sesame\nopen-sesame\n")
     assert result.exit_code == 0, result.output
     assert "陈经理 的密码" in result.output and "再输入一次以确认" in result.output and "Password" not in result.output
+
+
+def test_an_agent_marks_only_themselves_away_and_records_only_their_own_relations(office, db_path):
+    """Away status moves the rotation and a relation decides ownership: a
+    colleague's needs a manager; every such entry names who wrote it."""
+    office.login("王强")
+    before = dump(db_path)
+    for args, what in ((("agent", "away", "李娜", "--reason", "personal"), "marking a colleague away"),
+                       (("agent", "relation", "add", "李娜", "--phone", "13900001111", "--relation", "friend"),
+                        "recording a colleague's relative or friend")):
+        refused = office(*args)
+        assert refused.exit_code == 1 and what in refused.output and refused.output.count("\n") == 1, refused.output
+    assert dump(db_path) == before
+    assert office("agent", "away", "王强", "--reason", "business").exit_code == 0
+    assert office("agent", "back", "王强").exit_code == 0
+    office.login("赵经理")
+    assert office("agent", "away", "李娜", "--reason", "personal").exit_code == 0
+    conn = sqlite3.connect(db_path)
+    try:
+        by = [json.loads(d).get("by") for (d,) in conn.execute("SELECT data FROM receptions ORDER BY id")]
+    finally:
+        conn.close()
+    assert by[-3:] == ["王强", "王强", "赵经理"]

@@ -628,8 +628,9 @@ class CadenceRule:
 
     ``first_days``: the first call-back is due this many days after the
     registration (0 = the same day). ``interval_days``: the longest gap
-    between follow-ups. ``pool=True``: no follow-up; the lead goes to the
-    manager's pool.
+    between follow-ups. ``pool=True``: no follow-up is planned (the lead is
+    for the manager's pool; moving it there is the industry's review's
+    work, as real estate's pools its D leads — the cadence only plans).
     """
 
     grade: str | None
@@ -646,7 +647,9 @@ class CadenceRule:
 @attrs.frozen
 class Cadence:
     rules: tuple[CadenceRule, ...] = attrs.field(converter=as_tuple)
-    #: event kinds that count as a follow-up (default: contact kinds)
+    #: event kinds that count as a follow-up (default: ``follow_up``,
+    #: ``visit`` and ``call``; a plugin whose own contact kinds — a test
+    #: drive, a quote — count too names them all here)
     kinds: tuple[str, ...] | None = None
     #: when all of these hold, no follow-up is planned at all (e.g. after a
     #: contract: the deal is closed, no more accumulation call-backs)

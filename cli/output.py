@@ -393,19 +393,17 @@ def event_line(e, kinds: dict, lang: str, voided: dict | None = None, phones=Non
 
     label = kinds[e.kind].label(lang) if e.kind in kinds else e.kind
     data = (phones or MASKED).event_data(e.data, owner)
-    member = e.data.get("family_member") if e.kind == "set" and not e.data.get("changes") else None
-    if isinstance(member, dict):  # a family member's registration: no attribute of the lead changed
-        label, data = _(N_("family member registered")), family_member_text(member, lang, words)
     if e.data.get("not_owner"):
         data = {k: v for k, v in data.items() if k not in ("not_owner", "owner", "owner_away")}
     if e.kind == VOID:
         data = void_line(e, lang)
     elif e.kind == "register":
         data = {k: v for k, v in data.items() if k in ("channel", "attributes")}
-    elif member is not None:
-        pass
+    elif e.kind == "set" and not data.get("changes") and isinstance(data.get("family_member"), dict):
+        # a family member's registration: no attribute of the lead changed
+        label, data = _(N_("family member registered")), family_member_text(data["family_member"], lang, words)
     elif e.kind == "set":
-        data = data.get("changes") or data.get("family_member") or {}
+        data = data.get("changes") or {}
     elif e.kind == "owner":  # an owner change: to whom, and why, in the reader's language
         data = {"to": owner_cell(data.get("to")), "why": _label_text(data.get("reason"), lang)}
     elif "from" in data and "to" in data:

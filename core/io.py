@@ -182,7 +182,7 @@ def header_predicate(industries: list[Industry], mapping: dict[str, str],
     an attribute, a ``--map`` column, or a column of ``profile`` (of every
     built-in profile when none is chosen) — how the header row is found."""
     by_key, _ = _attribute_keys(industries)
-    known = set(HEADER_ALIASES) | set(by_key) | {_header_key(k) for k in mapping} | set(_agent_words(industries))
+    known = set(HEADER_ALIASES) | set(by_key) | {_header_key(k) for k in mapping} | _agent_words(industries)
     for p in [profile] if profile is not None else profiles.builtin():
         known |= set(p.columns)
         for c in p.combine.values():
@@ -190,10 +190,10 @@ def header_predicate(industries: list[Industry], mapping: dict[str, str],
     return lambda text: _known_key(_header_key(text), known) in known
 
 
-def _agent_words(industries: list[Industry]) -> dict[str, str]:
+def _agent_words(industries: list[Industry]) -> set[str]:
     """Each industry's own word for the agent (销售顾问, 客户经理), as a
     Chinese export names the column: the agent's column too."""
-    return {_header_key(word): "agent" for ind in industries for word in (ind.agent_label.en, ind.agent_label.zh)
+    return {_header_key(word) for ind in industries for word in (ind.agent_label.en, ind.agent_label.zh)
             if _header_key(word) not in HEADER_ALIASES}
 
 
@@ -217,7 +217,7 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
     given: it then collects the ``--map`` columns found, for the caller to
     check over every sheet of a workbook (:func:`_check_maps`)."""
     attrs_by_key, attr_names = _attribute_keys(industries)
-    agent_words = {k: v for k, v in _agent_words(industries).items() if k not in attrs_by_key}
+    agent_words = _agent_words(industries) - attrs_by_key.keys()
     user = {_header_key(k): v.strip() for k, v in mapping.items()}
     columns = profile.columns if profile is not None else {}
     combined = set().union(*(c.sources() for c in profile.combine.values())) if profile is not None else set()

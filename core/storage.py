@@ -764,11 +764,11 @@ def _fill_facts(conn: sqlite3.Connection, tallies: Iterable[Tally], lead_ids: li
             for sql, args in _rebuild_sql(tallies):
                 conn.execute(sql, args)
         return
-    ids = json.dumps(sorted(set(lead_ids)))
+    leads = sorted(set(lead_ids))  # (one id per event written: a lead counts once)
+    ids = json.dumps(leads)
     _give_codes(conn, (), ids)
     conn.execute(f"DELETE FROM facts WHERE lead_id IN ({DIALECT['ids']})", (ids,))
-    steps = _rebuild_sql(tallies, scoped=True) if len(lead_ids) >= SORTED_FILL_FROM \
-        else [_facts_sql(tallies, True)]
+    steps = _rebuild_sql(tallies, scoped=True) if len(leads) >= SORTED_FILL_FROM else [_facts_sql(tallies, True)]
     for sql, args in steps:
         conn.execute(sql, [ids if a is _SCOPE else a for a in args])
 

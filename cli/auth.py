@@ -13,6 +13,7 @@ import os
 import click
 
 from .app import cli
+from .choices import ROLE_WORDS, Spoken
 from .commands import agent, pass_env
 from .output import echo_json, read_secret
 from .sessions import TOKEN_ENV, saved_token, save_token, session_file
@@ -132,7 +133,7 @@ def agent_password(env, name, password_stdin):
 
 @agent.command(name="role")
 @click.argument("name")
-@click.argument("role", type=click.Choice(["agent", "manager", "admin"]))
+@click.argument("role", type=Spoken(ROLE_WORDS))
 @pass_env
 def agent_role(env, name, role):
     """Give an agent a role (角色): agent, manager or admin.

@@ -11,6 +11,7 @@ from leadcycle.errors import LeadcycleError
 from leadcycle.i18n import M_, render
 
 from .app import cli
+from .choices import CHANNEL_WORDS, PROOF_WORDS, REGISTERED_AS_WORDS, RELATION_WORDS, Spoken
 from .output import BATCH_MAX, LEAD_ID, LEAD_ID_MAX, echo_json, emit, event_line, interactive, lead_id
 from .output import N_, Words, _, echo_phone_notice, ngettext, output_format, output_options, overdue, owner_cell
 from .output import phone_notice, phone_view, table, unmask_option, yes_no
@@ -270,18 +271,18 @@ def lead():
 @click.option("--need", help="Basic need (客户需求): project, unit type, product…")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="An industry attribute (repeatable).")
 @click.option("--agent", help="The receiving agent.")
-@click.option("--channel", type=click.Choice(["visit", "call"]), default="visit", show_default=True,
+@click.option("--channel", type=Spoken(CHANNEL_WORDS), default="visit", show_default=True,
               help="How the client first came: a registered visit, or a phone call.")
-@click.option("--relation", type=click.Choice(["spouse", "parent", "child", "sibling", "partner"]),
+@click.option("--relation", type=Spoken(RELATION_WORDS),
               help="This person is close family of the lead already registered with this phone.")
 @click.option("--different-person", is_flag=True,
               help="The phone is already registered under another name and this is another "
                    "person: register a lead of their own.")
 @click.option("--asks-for", metavar="AGENT", help="The visitor (or caller) asked for this agent by name.")
 @click.option("--referred-by", type=LEAD_ID, metavar="LEAD_ID", help="Introduced by the client of this lead.")
-@click.option("--referral-proof", type=click.Choice(["accompanied", "phoned", "named"]),
+@click.option("--referral-proof", type=Spoken(PROOF_WORDS),
               help="How the referral is proven; without it the referral chain does not apply.")
-@click.option("--registered-as", type=click.Choice(["friend_viewing", "company_introduction", "staff_introduction"]),
+@click.option("--registered-as", type=Spoken(REGISTERED_AS_WORDS),
               help="friend_viewing: a friend viewing for the client (registered with the client's name and "
                    "phone); company_/staff_introduction: the manager allocates the client.")
 @click.option("--family-of", type=LEAD_ID, metavar="LEAD_ID",

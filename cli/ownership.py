@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from .app import cli
+from .choices import CLAIM_WORDS, VERDICT_WORDS, REASSIGN_WORDS, RELATION_KIND_WORDS, AWAY_WORDS, PENALTY_WORDS, Spoken
 from .commands import _lead_id, agent, pass_env
 from .output import N_, _, echo_json, emit, ngettext, output_format, output_options, owner_cell, phone_notice, phone_view
 from .output import credit_lines, fraction, plain_number, table, unmask_option
@@ -291,7 +292,7 @@ def credit(env, lead_id):
 
 @cli.command()
 @click.argument("lead_id")
-@click.option("--claim", "claim_kind", required=True, type=click.Choice(["knowingly", "unrecognized"]),
+@click.option("--claim", "claim_kind", required=True, type=Spoken(CLAIM_WORDS),
               help="knowingly: the closer knew it was your identified client; unrecognized: you failed to "
                    "recognise your own client within the window and prove the earlier reception.")
 @click.option("--agent", help="The agent who raises the dispute (on an office database: the signed-in agent).")
@@ -322,7 +323,7 @@ def dispute(env, lead_id, claim_kind, agent, note, as_json):
 
 @cli.command()
 @click.argument("lead_id")
-@click.argument("verdict", type=click.Choice(["upheld", "rejected"]))
+@click.argument("verdict", type=Spoken(VERDICT_WORDS))
 @click.option("--split", help="With upheld: the claimant's share, e.g. 1/2 (else the rule's split).")
 @click.option("--reason", required=True, help="Why (recorded).")
 @click.option("--agent", help="The manager who decides (on an office database: the signed-in agent).")
@@ -356,7 +357,7 @@ def decide(env, lead_id, verdict, split, reason, agent, as_json):
 @cli.command()
 @click.argument("lead_id")
 @click.option("--to", "to", required=True, help="The new owner.")
-@click.option("--reason", required=True, type=click.Choice(["complaint", "redistribute"]),
+@click.option("--reason", required=True, type=Spoken(REASSIGN_WORDS),
               help="complaint: the client asked to change agent for bad service (all credit moves); "
                    "redistribute: the manager hands out a pooled lead.")
 @click.option("--agent", help="The manager who decides (on an office database: the signed-in agent).")
@@ -494,7 +495,7 @@ def relation():
 @relation.command(name="add")
 @click.argument("agent_name", metavar="AGENT")
 @click.option("--phone", required=True, help="The relative's or friend's phone.")
-@click.option("--relation", "kind", required=True, type=click.Choice(["relative", "friend"]))
+@click.option("--relation", "kind", required=True, type=Spoken(RELATION_KIND_WORDS))
 @click.option("--name", help="Their name.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @pass_env
@@ -550,7 +551,7 @@ def relation_list(env, agent_name, unmask):
 
 @agent.command(name="away")
 @click.argument("agent_name", metavar="AGENT")
-@click.option("--reason", required=True, type=click.Choice(["personal", "business", "with_client"]),
+@click.option("--reason", required=True, type=Spoken(AWAY_WORDS),
               help="personal: skipped, no make-up turn; business / with_client: skipped, make-up turn.")
 @pass_env
 def agent_away(env, agent_name, reason):
@@ -653,7 +654,7 @@ def penalty():
 @penalty.command(name="add")
 @click.argument("agent_name", metavar="AGENT")
 @click.option("--kind", required=True,
-              type=click.Choice(["dropped_client", "grabbing", "knowingly", "absence", "failed_recognition"]))
+              type=Spoken(PENALTY_WORDS))
 @click.option("--lead", "lead_id", type=int, help="The lead concerned, if any.")
 @click.option("--amount", type=float, help="The fine in CNY, if any.")
 @click.option("--note", required=True, help="What happened (the evidence).")

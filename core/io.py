@@ -73,6 +73,7 @@ from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates
 from .spool import Spool
 from .storage import Encoder, moment_text
 from .i18n import M_, N_, render
+from .validate import CHANNEL_SAID, RELATION_SAID
 
 # ------------------------------------------------------------------ headers
 
@@ -112,13 +113,8 @@ for _target, _names in {
 CORE_TARGETS = ("name", "gender", "phone", "need", "registered", "agent", "channel", "relation",
                 "industry", "note")
 
-_CHANNELS = {"visit": "visit", "来访": "visit", "到访": "visit", "上门": "visit",
-             "call": "call", "来电": "call", "电话": "call"}
-_RELATIONS = {"spouse": "spouse", "配偶": "spouse", "夫妻": "spouse", "丈夫": "spouse", "妻子": "spouse",
-              "parent": "parent", "父母": "parent", "父亲": "parent", "母亲": "parent",
-              "child": "child", "子女": "child", "儿子": "child", "女儿": "child",
-              "sibling": "sibling", "兄弟姐妹": "sibling", "兄弟": "sibling", "姐妹": "sibling",
-              "partner": "partner", "伴侣": "partner", "合伙人": "partner"}
+_CHANNELS = {word: code for code, words in CHANNEL_SAID.items() for word in (code, *words)}
+_RELATIONS = {word: code for code, words in RELATION_SAID.items() for word in (code, *words)}
 
 #: export columns and their Chinese headers
 EXPORT_HEADERS = {
@@ -1260,7 +1256,7 @@ def _zh_names(book: LeadBook) -> dict:
     return out
 
 
-_CHANNEL_ZH = {"visit": "来访", "call": "来电"}
+_CHANNEL_ZH = {code: words[0] for code, words in CHANNEL_SAID.items()}
 
 
 def _name_codes(out: dict, named: dict, attr_cols: list[str]) -> None:

@@ -19,6 +19,13 @@ FAMILY_RELATIONS = ("spouse", "parent", "child", "sibling", "partner")
 #: each relation as people say it (配偶, 子女…)
 RELATION_WORDS = {"spouse": M_("spouse"), "parent": M_("parent"), "child": M_("child"), "sibling": M_("sibling"),
                   "partner": M_("partner")}
+#: the Chinese words registers and operators use for each relation and each
+#: channel, the first the one a Chinese export writes (import, ``lead add
+#: --relation 配偶 --channel 来电``)
+RELATION_SAID = {"spouse": ("配偶", "夫妻", "丈夫", "妻子"), "parent": ("父母", "父亲", "母亲"),
+                 "child": ("子女", "儿子", "女儿"), "sibling": ("兄弟姐妹", "兄弟", "姐妹"),
+                 "partner": ("伴侣", "合伙人")}
+CHANNEL_SAID = {"visit": ("来访", "到访", "上门"), "call": ("来电", "电话")}
 
 #: how registers write a gender: the codes, the words, and the forms of address
 #: a front desk uses (先生 for a man; 女士, 小姐 for a woman — issue #15)

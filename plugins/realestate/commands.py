@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from leadcycle.cli.choices import Spoken
 from leadcycle.cli.output import echo_json, emit, event_line, lead_id, output_format, output_options, table
 from leadcycle.i18n import N_, _
 from leadcycle.privacy import mask_phone
@@ -151,8 +152,14 @@ def phase(env, as_json):
     click.echo(table(rows, [_("phase"), _("from"), _("until"), _("cumulative target"), ""]))
 
 
+#: the attributes deals are grouped by, as an office says them
+BY_WORDS = {"unit_type": ("户型",), "age_band": ("年龄段", "年龄"), "area_band": ("面积段", "面积"),
+            "occupation": ("职业",), "building": ("楼栋", "楼号"), "building_unit_type": ("楼栋户型",)}
+assert set(BY_WORDS) == set(report_mod.BY)
+
+
 @click.command(name="deals")
-@click.option("--by", "by", type=click.Choice(report_mod.BY), default="unit_type", show_default=True,
+@click.option("--by", "by", type=Spoken(BY_WORDS), default="unit_type", show_default=True,
               help="Group the closed deals by this attribute.")
 @output_options
 @click.pass_obj

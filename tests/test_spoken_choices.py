@@ -1,0 +1,80 @@
+"""Fixed choices given in Chinese (``--reason 公务``), as operators say them."""
+
+import click
+import pytest
+
+from leadcycle.cli import app
+from leadcycle.cli.choices import Spoken
+
+
+def _spoken_params():
+    """Every option and argument of every command that takes a fixed choice in words."""
+    out = []
+
+    def walk(cmd, path):
+        for p in cmd.params:
+            if isinstance(p.type, Spoken):
+                out.append((" ".join(path), p))
+        if isinstance(cmd, click.Group):
+            ctx = click.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                walk(cmd.get_command(ctx, name), [*path, name])
+
+    walk(app.cli, [])
+    return out
+
+
+def test_the_fixed_choices_operators_type_take_chinese_words():
+    found = {path for path, _ in _spoken_params()}
+    for command in ("agent away", "agent role", "agent relation add", "penalty add", "dispute", "decide",
+                    "reassign", "lead add"):
+        assert command in found, command
+
+
+@pytest.mark.parametrize("path,param", _spoken_params(), ids=lambda x: x if isinstance(x, str) else x.name)
+def test_every_word_means_its_code_and_nothing_else_is_taken(path, param):
+    for code, words in param.type.words.items():
+        assert words, f"{path} {param.name}: {code} has no Chinese word"
+        for word in (code, *words, f" {words[0]} ", code.upper()):
+            assert param.type.convert(word, param, None) == code
+    with pytest.raises(click.BadParameter) as e:
+        param.type.convert("不知道", param, None)
+    assert all(f"{code}({ws[0]})" in str(e.value) for code, ws in param.type.words.items())
+
+
+def test_a_word_for_two_codes_is_refused_when_the_choice_is_made():
+    with pytest.raises(ValueError, match="明知"):
+        Spoken({"a": ("明知",), "b": ("明知",)})
+
+
+def test_an_agent_marked_away_in_chinese(run):
+    run("init", "--industry", "realestate", "--simulation", now="2026-03-01T09:00")
+    run("agent", "add", "王强", now="2026-03-01T09:00")
+    r = run("--lang", "zh", "agent", "away", "王强", "--reason", "公务", now="2026-03-01T09:05")
+    assert r.exit_code == 0, r.output
+    assert "公务外出" in r.output
+    r = run("--lang", "en", "queue", now="2026-03-01T09:06")
+    assert "away on company business" in r.output, r.output
+
+
+def test_a_wrong_word_is_one_line_in_chinese_and_writes_nothing(run, db_path):
+    import hashlib
+    from pathlib import Path
+
+    run("init", "--industry", "realestate", "--simulation", now="2026-03-01T09:00")
+    run("agent", "add", "王强", now="2026-03-01T09:00")
+    before = hashlib.sha256(Path(db_path).read_bytes()).hexdigest()
+    r = run("--lang", "zh", "agent", "away", "王强", "--reason", "出去玩", now="2026-03-01T09:05")
+    assert r.exit_code == 2
+    assert "不是可选的值" in r.output and "business(公务)" in r.output
+    assert "Traceback" not in r.output
+    assert hashlib.sha256(Path(db_path).read_bytes()).hexdigest() == before
+
+
+def test_help_in_chinese_shows_the_words():
+    from click.testing import CliRunner
+
+    r = CliRunner().invoke(app.cli, ["--lang", "zh", "agent", "away", "--help"])
+    assert "business(公务)" in r.output
+    r = CliRunner().invoke(app.cli, ["--lang", "en", "agent", "away", "--help"])
+    assert "[personal|business|with_client]" in r.output

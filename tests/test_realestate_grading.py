@@ -190,11 +190,14 @@ def test_a_redistributed_d_lead_is_not_pooled_again_and_its_original_agent_canno
     _approved_d_open_pool(run)
     out = json.loads(run("review", "--json", now="2026-03-09T10:00").output)
     assert [c["change"] for c in out] == ["李娜 → pool"]
-    # past the office's reclaim bar (ownership.reclaim_days 7), the D bar still holds
-    claim = run("claim", "1", "--agent", "李娜", now="2026-03-17T11:00")
-    assert claim.exit_code == 1
-    assert claim.output.strip() == ("Error: 李娜 cannot claim lead #1 back: it was pooled as grade D from 李娜, and "
-                                    "the manager redistributes D leads to other agents (互换资源); ask a manager")
+    # within the office's reclaim bar (ownership.reclaim_days 7) and past it, the D bar
+    # holds: the refusal never names a day from which the claim would be allowed
+    for now in ("2026-03-09T11:00", "2026-03-15T23:59", "2026-03-16T00:00", "2026-03-17T11:00"):
+        claim = run("claim", "1", "--agent", "李娜", now=now)
+        assert claim.exit_code == 1
+        assert claim.output.strip() == ("Error: 李娜 cannot claim lead #1 back: it was pooled as grade D from 李娜, "
+                                        "and the manager redistributes D leads to other agents (互换资源); "
+                                        "ask a manager"), now
     back = run("reassign", "1", "--to", "李娜", "--reason", "redistribute", "--agent", "陈经理",
                now="2026-03-09T11:00")
     assert back.exit_code == 1 and "redistribute it to another agent" in back.output

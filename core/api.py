@@ -23,7 +23,7 @@ import attrs
 
 from . import actors, claims, correct, corrections, engine, names, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
-from .model import CLOCK_END, CLOCK_MIN, Added, Agent, Event, Fold, Industry, Lead, Reason, State
+from .model import CLOCK_END, CLOCK_MIN, Added, Agent, Event, Fold, Industry, Label, Lead, Reason, State
 from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
@@ -334,6 +334,11 @@ class LeadBook:
         version is not trusted by a read."""
         self.context
         return self._rules_version
+
+    def installed_industries(self) -> list[str]:
+        """The enabled industries whose plugin is installed (a report goes
+        on without one that is gone; its leads keep what was last computed)."""
+        return [n for n in self.store.enabled_industries() if n in self.registry.industries]
 
     def industry(self, name: str) -> Industry:
         industry = self.registry.industry(name)
@@ -713,9 +718,23 @@ class LeadBook:
         lead = self._registered(lead_id)
         events = self.store.events_for(lead.id)
         folded, state = engine.project(self.context, lead, events, self.now)
+        if lead.industry in self.context.missing:
+            state = self._as_last_computed(lead, state)
         seen = self.seen(events)
         return LeadRecord(folded, state, tuple(seen), self.registry.industries.get(lead.industry),
                           len(events) - len(seen))
+
+    def _as_last_computed(self, lead: Lead, missing: State) -> State:
+        """The stored state of a lead whose industry's plugin is not
+        installed (as lists show it), saying so and since when; ``missing``
+        (the engine's: nothing computed) when none was ever stored."""
+        stored = self.store.get_state(lead.id)
+        if stored is None or stored.computed_at is None:
+            return missing
+        since = stored.computed_at.strftime("%Y-%m-%d %H:%M")
+        return attrs.evolve(stored, reasons=[*stored.reasons, Reason(Label(
+            f"industry plugin {lead.industry} not installed: as last computed ({since})",
+            f"行业插件 {lead.industry} 未安装：以下为上次计算的结果（{since}）"), "industry:missing")])
 
     def as_of_clock(self, industry: str | None = None) -> Callable[[int], Lead | None]:
         """``lead_of(id)``: the lead as it was at the clock — name, phone,
@@ -993,6 +1012,9 @@ class LeadBook:
         version, now = self.rules_version, self.now
         rest = set(lead_ids)
         for industry, ids in self.store.industries_of(lead_ids).items():
+            if industry in self.context.missing:  # no plugin: the stored rows stand, as last computed
+                rest -= set(ids)
+                continue
             plan = self._read_plan(industry)
             if plan is not None:
                 rest -= self.store.overlay_compiled(plan, now, industry, ids, version)
@@ -1049,12 +1071,15 @@ class LeadBook:
                         progress(done)
         pages = self.store.leads_not_computed(industry, version, now, batch_size, after=start)
         for batch in (b for ids in pages for b in self.store.iter_lead_batches(batch_size, ids=ids)):
+            last = batch[-1][0].id
+            # an industry whose plugin is gone keeps what was last computed for its leads
+            batch = [(lead, events) for lead, events in batch if lead.industry not in ctx.missing]
             results = engine.project_batch(ctx, batch, now, self._cache)
             with self.store.transaction():
                 for (old, events), (lead, _s) in zip(batch, results):
                     self._keep_row(old, events, lead)
                 self.store.save_states((s for _, s in results), version)
-                self.store.set_meta(key, f"{version}:{batch[-1][0].id}")
+                self.store.set_meta(key, f"{version}:{last}")
             if progress is not None:
                 progress(len(batch))
         with self.store.transaction():

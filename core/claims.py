@@ -347,6 +347,8 @@ def lead_deals(book, lead_id: int, events: list[Event] | None = None) -> list[De
     lead = book.lead(lead_id)
     if events is None:
         events = book.seen(book.store.events_for(lead.id))
+    if lead.industry in book.context.missing:
+        return []  # no plugin: its deals and their rules are not known
     kinds = frozenset(k.name for k in book.registry.industry(lead.industry).event_kinds)
     return deals(events, policy_of(book, lead.industry), away_at_from(book), kinds)
 

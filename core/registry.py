@@ -99,11 +99,17 @@ class Context:
     registry: "Registry"
     settings: Settings
     rules: dict[str, IndustryRules]
+    #: enabled industries whose plugin is not installed: their leads keep
+    #: what was last computed for them
+    missing: frozenset[str] = frozenset()
 
     def for_industry(self, name: str) -> IndustryRules:
         try:
             return self.rules[name]
         except KeyError:
+            if name not in self.registry.industries and name in self.missing:
+                raise NotFound(N_("industry {name!r} is enabled in this database but its plugin is not "
+                                  "installed; install it (leadcycle plugins lists what is)"), name=name) from None
             raise NotFound(N_("industry {name!r} is not enabled in this database; "
                               "run: leadcycle init --industry {name}"), name=name) from None
 
@@ -245,7 +251,8 @@ class Registry:
                 cadence=loader.first_result("follow_up_cadence", **kw),
                 ownership=policy,
             )
-        return Context(registry=self, settings=settings, rules=rules)
+        return Context(registry=self, settings=settings, rules=rules,
+                       missing=frozenset(n for n in enabled if n not in self.industries))
 
 
 def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:

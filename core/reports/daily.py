@@ -101,13 +101,13 @@ def daily(book, team: str | None = None, manager: str | None = None, lang: str =
     today = book.now.date()
     day_start = dt.datetime.combine(today, dt.time())
     kinds = {}
-    for name in book.store.enabled_industries():
+    for name in book.installed_industries():
         kinds.update({k.name: k.label for k in book.industry(name).event_kinds})
     rows = book.list(attributes=False)
     out: dict = {"date": today, "now": book.now, "team": team, "agents": agents,
                  # the industries as a reader names them (the file for people)
                  "industries": {name: book.industry(name).label.to_json()
-                                for name in book.store.enabled_industries() if name in book.registry.industries}}
+                                for name in book.installed_industries()}}
     graded = {}
     # the office's report (no team) has the pool's A and B leads too: no
     # one's call-back, so the manager's to hand out

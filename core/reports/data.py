@@ -87,7 +87,7 @@ def collect(book, start: dt.date, end: dt.date, scope: Scope) -> dict:
         rows = [r for r in book.list(industry=scope.industry, attributes=False)]
     leads = {r["id"]: _lead_entry(r) for r in rows}
     in_scope = [r for r in rows if scope.row(r)]
-    industries = [scope.industry] if scope.industry else book.store.enabled_industries()
+    industries = [scope.industry] if scope.industry else book.installed_industries()
     out = {
         "from": start, "to": end, "now": now, "industry": scope.industry, "team": scope.team,
         "agent": scope.agent, "industries": industries,
@@ -224,7 +224,7 @@ def funnel(book, start: dt.date, end_at: dt.datetime, scope: Scope, rows: list[d
 
 def _contact_kinds(book) -> set[str]:
     kinds = set()
-    for name in book.store.enabled_industries():
+    for name in book.installed_industries():
         kinds.update(k.name for k in book.industry(name).event_kinds if k.contact and k.name != "register")
     return kinds
 
@@ -305,6 +305,8 @@ def pool_flow(book, start: dt.date, end_at: dt.datetime, scope: Scope, rows: lis
         for r in rows:
             if scope.industry is not None and r["industry"] != scope.industry:
                 continue
+            if r["industry"] in book.context.missing:
+                continue  # no plugin, no ownership rules to replay
             history = book.history(r["id"]).history
             previous = None
             for change in history:

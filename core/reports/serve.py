@@ -85,7 +85,7 @@ def snapshot(book, path: str, lang: str) -> dict:
             os.remove(path + suffix)
     agents = {a.name: a for a in book.agents()}
     contact = set()
-    for name in book.store.enabled_industries():
+    for name in book.installed_industries():
         contact.update(k.name for k in book.industry(name).event_kinds if k.contact)
     db = sqlite3.connect(path)
     try:

@@ -139,6 +139,39 @@ def test_bulk_work_has_a_larger_cache_and_gives_it_back(fresh_db):
     assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == before
 
 
+def test_bulk_work_holds_the_cycle_collector_back_and_gives_it_back(fresh_db):
+    """During an import or ``rescore`` the collector runs seldom, over what
+    the work made (the heap before it frozen out); afterwards the process
+    collects as before, even when the work fails, and a cycle made during
+    the work is still collected."""
+    import gc
+    import weakref
+
+    from leadcycle.storage import BULK_GC_THRESHOLD
+
+    class Node:
+        pass
+
+    store = fresh_db.store
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with store.bulk():
+        assert gc.get_threshold()[0] == BULK_GC_THRESHOLD
+        assert gc.get_freeze_count() > frozen
+        with store.bulk():  # nested: the outer block gives it back
+            pass
+        assert gc.get_threshold()[0] == BULK_GC_THRESHOLD
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        ref = weakref.ref(a)
+        del a, b
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+    gc.collect()
+    assert ref() is None
+    with pytest.raises(ZeroDivisionError), store.bulk():
+        1 / 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+
+
 _JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),

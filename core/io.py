@@ -64,7 +64,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import attrs
 
-from . import cells, engine, names, profiles, registers
+from . import cells, claims, engine, names, ownership, profiles, registers
 from .cells import FORMULA_START, from_spreadsheet_text, spreadsheet_text  # from_…: re-exported
 from .api import LeadBook, coerce_attributes, family_names, validate_registration
 from .errors import LeadcycleError
@@ -1083,6 +1083,31 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                 new_leads[lead_id][1].append(event)
             else:
                 touched_old.add(lead_id)
+                added.setdefault(lead_id, []).append(event)
+
+        added: dict[int, list[Event]] = {}  # what this batch adds to existing leads
+        stored_logs: dict[int, list[Event]] = {}
+        away_at = []  # the reception log's leave, read once a batch when a row needs it
+
+        def colleague_mark(lead_id: int, r: _Row) -> dict:
+            """What ``log`` marks on a colleague's entry (:meth:`LeadBook._marker`),
+            as of the row's own moment: the owner then, and that they were
+            away (the colleague stands in: no recognition window opens)."""
+            if r.agent is None:
+                return {}
+            if lead_id in new_leads:
+                log = new_leads[lead_id][1]
+            else:
+                if lead_id not in stored_logs:
+                    stored_logs[lead_id] = list(store.events_for(lead_id))
+                log = stored_logs[lead_id] + added.get(lead_id, [])
+            owner = ownership.resolve(log, book.context.for_industry(r.industry).ownership, r.at).owner
+            if owner is None or owner == r.agent:
+                return {}
+            if not away_at:
+                away_at.append(claims.away_at_from(book))
+            why = away_at[0](owner, r.at)
+            return {"not_owner": True, "owner": owner, **({"owner_away": why} if why and why != "left" else {})}
 
         for r in good:
             same_phone = by_phone.get((r.industry, r.phone), [])
@@ -1122,11 +1147,12 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                                        f"({last.isoformat(sep=' ')}); the log cannot be back-filled")
                     continue
                 if same:
+                    mark = colleague_mark(target, r)
                     if (target, stamp) not in contacts:
-                        add(target, Event(None, target, r.channel, r.at, r.agent, {}, r.note))
+                        add(target, Event(None, target, r.channel, r.at, r.agent, dict(mark), r.note))
                         contacts.add((target, stamp))
                     if changes:
-                        add(target, Event(None, target, "set", r.at, r.agent, {"changes": changes},
+                        add(target, Event(None, target, "set", r.at, r.agent, {"changes": changes, **mark},
                                           f"import {source} row {r.row_no}"))
                         if target in old_leads:
                             core = {k: v for k, v in changes.items() if k in ("need", "gender")}

@@ -123,6 +123,37 @@ def test_owner_away_is_no_failure_to_recognise(office):
     assert js(run("penalties", "--json", now="2026-03-06T11:00")) == []
 
 
+def _returning_visit(run, tmp_path, path, lead, agent, at):
+    """A colleague's visit on ``lead`` (张伟, 13800138000), through ``log`` or a register import."""
+    if path == "log":
+        return visit(run, lead, agent, at)
+    register = tmp_path / "register.csv"
+    register.write_text(f"姓名,性别,手机,需求,来访日期,置业顾问\n张伟,男,13800138000,三房,{at.replace('T', ' ')},{agent}\n",
+                        encoding="utf-8")
+    r = run("import", str(register), "--industry", "realestate", "--json", now=at)
+    assert js(r)["merged"] == 1
+
+
+@pytest.mark.parametrize("path", ["log", "import"])
+@pytest.mark.parametrize("away", [True, False])
+def test_a_register_s_returning_visit_is_read_as_logging_it_is(office, tmp_path, path, away):
+    """An owner marked away (§3.6): the colleague stands in, no recognition
+    window opens, whether the visit is logged or comes in a register; an
+    owner at the desk has the 15-minute window either way."""
+    run = office
+    lead = add(run)
+    if away:
+        run("agent", "away", "李娜", "--reason", "business", now="2026-03-06T09:00")
+    _returning_visit(run, tmp_path, path, lead, "王强", "2026-03-06T10:00")
+    h = js(run("history", str(lead), "--json", now="2026-03-06T10:05"))
+    assert h["owner"] == "李娜"
+    assert h["awaiting_recognition"] == (None if away else "王强")
+    assert owner(run, lead, "2026-03-06T10:16") == ("李娜" if away else "王强")
+    events = js(run("show", str(lead), "--json", now="2026-03-06T10:16"))["events"]
+    assert events[-1]["data"].get("owner_away") == ("business" if away else None)
+    assert events[-1]["data"]["not_owner"] is True and events[-1]["data"]["owner"] == "李娜"
+
+
 def test_thirty_days_without_contact_the_receiver_regardless(office):
     run = office
     office_002(run)

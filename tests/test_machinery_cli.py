@@ -102,7 +102,13 @@ def test_a_problem_before_the_first_review_is_not_lost(lc):
     assert due and due[0]["days_overdue"] == 0 and "(day 5 of 5)" in due[0]["text"]
     due = [d for d in json.loads(lc("2026-03-11T09:00", "due", "--json").output) if d["kind"] == "account_downgrade"]
     assert due[0]["days_overdue"] == 1
-    assert _review(lc, "2026-03-11T10:00") == ["account level D → D"]
+    # show says the change is due, as due and review do: the account stands at C
+    # (it traded), and the problem takes it C → D, though unreviewed it reads D
+    shown = json.loads(lc("2026-03-11T09:00", "show", str(lead), "--json").output)["extra"]["x_account"]
+    assert shown["change_due"] and shown["from"] == "C" and shown["target"] == "D"
+    assert "Change to D due by 2026-03-10" in shown["summary"]["en"]
+    assert "(day 6 of 5)" in due[0]["text"] and "C → D" in due[0]["text"]
+    assert _review(lc, "2026-03-11T10:00") == ["account level C → D"]
     assert json.loads(lc("2026-03-11T10:10", "show", str(lead), "--json").output)["extra"]["x_account"]["rule"] == "problem"
 
 
@@ -189,3 +195,23 @@ def test_abc_by_profit_flags_orders_without_profit_and_by_sales_ranks_amounts(lc
     data = json.loads(lc("2026-03-06T09:00", "accounts", "--json").output)
     rows = {r["id"]: r for r in data["accounts"]}
     assert rows[big]["abc"] == "A" and rows[small]["abc"] == "B" and data["accounts_missing_profit"] == []
+
+
+def test_accounts_at_an_earlier_clock_answers_as_then(lc):
+    """A void and a new name logged later do not reach back: ``accounts`` at
+    an earlier clock counts the order voided since and names the client as
+    then, as ``show`` and ``list`` do at that clock."""
+    a = add(lc, "account_type=oem")
+    b = add(lc, "account_type=modifier")
+    _order(lc, a, "2026-03-05T10:30", profit=600000)
+    _order(lc, b, "2026-03-05T10:40", profit=50000)
+    before = lc("2026-03-20T09:00", "accounts", "--json").output
+    order_b = [e for e in json.loads(lc("2026-03-20T09:00", "show", str(b), "--json").output)["events"]
+               if e["kind"] == "order"][0]["id"]
+    assert lc("2026-04-01T09:00", "void", str(b), str(order_b), "--reason", "录入错误", "--agent", "李娜").exit_code == 0
+    assert lc("2026-04-02T09:00", "lead", "set", str(a), "name=徐工集团", "--agent", "李娜").exit_code == 0
+    assert lc("2026-03-20T09:00", "accounts", "--json").output == before
+    then = {r["id"]: r for r in json.loads(before)["accounts"]}
+    assert then[a]["name"] == "周建设路桥" and then[b]["value"] == 50000
+    later = {r["id"]: r for r in json.loads(lc("2026-04-03T09:00", "accounts", "--json").output)["accounts"]}
+    assert later[a]["name"] == "徐工集团" and b not in later

@@ -367,7 +367,7 @@ def due_items(book, agent, today):
     for row in _pending(book, agent):
         acc = json.loads(row["extra"] or "{}").get("x_account") or {}
         why = Label.from_json(acc.get("reason") or "")
-        change = f"{acc.get('level')} → {acc.get('target')}"
+        change = f"{acc.get('from', acc.get('level'))} → {acc.get('target')}"
         item = {"lead_id": row["id"], "name": row["name"], "phone": row["phone"], "owner": row["owner"],
                 "industry": NAME, "grade": row["grade"]}
         if acc.get("due_by"):
@@ -406,12 +406,13 @@ def _account_changes(book, apply: bool) -> list[dict]:
         if not acc.get("change_due"):
             continue
         why = Label.from_json(acc["reason"])
-        label = Label(f"account level {acc['level']} → {acc['target']}: {why.en}",
-                      f"客户级别 {acc['level']} → {acc['target']}：{why.zh}")
+        was = acc.get("from", acc["level"])
+        label = Label(f"account level {was} → {acc['target']}: {why.en}",
+                      f"客户级别 {was} → {acc['target']}：{why.zh}")
         if apply:
             data = {"level": acc["target"], "from": acc["level"], "rule": acc["rule"], "reason": why.to_json()}
             book.append(row["id"], [Event(None, row["id"], "account_level", book.now, None, data)])
-        out.append({"lead_id": row["id"], "change": f"account level {acc['level']} → {acc['target']}",
+        out.append({"lead_id": row["id"], "change": f"account level {was} → {acc['target']}",
                     "reason": label, "applied": apply})
     return out
 

@@ -227,6 +227,9 @@ def account(events, attributes: dict, now: dt.datetime, settings) -> Expiring:
         "recorded": recorded is not None,
         "target": target,
         "change_due": target != current or (recorded is None and rule == "problem"),
+        # the level a change is from: the recorded one, but for a never-reviewed
+        # account that traded (it stands at C) with a problem: C → D, not D → D
+        "from": standing if recorded is None and rule == "problem" else current,
         "due_by": due_by.isoformat() if due_by else None,
         "rule": rule,
         "reason": why.to_json(),
@@ -244,7 +247,7 @@ def account(events, attributes: dict, now: dt.datetime, settings) -> Expiring:
                  f"客户级别 {current}" + ("" if recorded else "（尚未评审）") + f"——{LEVEL_LABELS[current].zh}"
                  f"；权利：" + "；".join(r.zh for r in rights)
                  + f"；A/B级限于：{types_zh}（machinery.level_ab_account_types）")
-    if target != current:
+    if out["change_due"]:
         by_en = f" by {due_by}" if due_by else ""
         by_zh = f"（{due_by}前）" if due_by else ""
         head = Label(f"{head.en}. Change to {target} due{by_en}: {why.en} (leadcycle review applies it)",

@@ -126,9 +126,14 @@ def accounts_report(book) -> dict:
 
     book.refresh()
     owners = {r["id"]: r["owner"] for r in book.store.query_leads(industry="machinery")}
+    as_then = book.as_of_clock("machinery")  # a read into the past names the client as then
     accs = []
     for batch in book.store.iter_lead_batches(industry="machinery"):
-        for lead, events in batch:  # a voided order does not count
-            accs.append({"id": lead.id, "name": lead.name, "owner": owners.get(lead.id),
-                         "orders": [e for e in effective_events(events) if e.kind == "order"]})
+        for lead, events in batch:
+            if lead.created_at > book.now:
+                continue
+            # what had happened by the clock: an order voided later still counts then
+            seen = book.seen(events)
+            accs.append({"id": lead.id, "name": (as_then(lead.id, events) or lead).name, "owner": owners.get(lead.id),
+                         "orders": [e for e in effective_events(seen) if e.kind == "order"]})
     return classify(accs, book.now, book.settings)

@@ -2124,7 +2124,9 @@ class Store:
         trust = f"{trusted} AND s.computed_at <= ?" if plans else "0"
         # rows the list cannot show, whatever the clock did to them (a list
         # by grade, a due list: :func:`settled_sql`)
-        unsettled, unsettled_args = (f" AND NOT ({self._trusted()} AND {settled[0]})", [v, stamp, *settled[1]]) \
+        # (coalesce: a test on a NULL grade is NULL, and NOT NULL would drop the row)
+        unsettled, unsettled_args = (f" AND NOT coalesce({self._trusted()} AND {settled[0]}, 0)",
+                                     [v, stamp, *settled[1]]) \
             if settled is not None else ("", [])
         later = self._later_than(t)
         # the agent's rows of an industry whose reads do not compile: only

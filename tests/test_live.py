@@ -838,3 +838,27 @@ def test_a_rescore_into_the_past_leaves_every_later_read_as_it_was(run, db_path,
     for clock in ("2026-03-04T09:00", "2026-03-10T09:00", "2026-03-25T09:00"):
         for args in (("due",), ("export", "--format", "json"), ("show", "1", "--json"), ("list", "--json")):
             assert run("--db", rescored, *args, now=clock).output == run(*args, now=clock).output, (clock, args)
+
+
+@pytest.mark.parametrize("now, graded", [("2026-03-17T09:00", False), ("2026-03-18T09:00", True),
+                                          ("2026-04-01T09:00", True)])
+def test_a_lead_the_clock_grades_is_in_the_agent_s_list_by_that_grade(run, now, graded):
+    """Rated A on every dimension but contact, a lead is ungraded until its
+    contact window closes (day 16: contact C, so grade C). An agent's list
+    by grade filters in SQL over rows stored ungraded; a NULL grade must not
+    drop the row from the leads to evaluate (``NOT NULL`` is not true)."""
+    import json as _json
+
+    assert run("init", "--industry", "realestate", "--simulation", now="2026-03-01T08:00").exit_code == 0
+    run("agent", "add", "李娜", now="2026-03-01T08:01")
+    assert run("settings", "set", "realestate.contact_auxiliary", "no", now="2026-03-01T08:02").exit_code == 0
+    run("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "男", "--phone", "13800138001",
+        "--need", "三房", "--agent", "李娜", now="2026-03-02T10:00")
+    r = run("lead", "set", "1", *(f"{k}=A" for k in ("motivation", "region", "product", "price", "funds",
+                                                    "expected_deal")), "--agent", "李娜", now="2026-03-02T10:05")
+    assert r.exit_code == 0, r.output
+    shown = _json.loads(run("show", "1", "--json", now=now).output)
+    assert (shown["grade"] == "C") is graded and shown["owner"] == "李娜"
+    for args in (("--grade", "C", "--owner", "李娜"), ("--grade", "C"), ("--owner", "李娜")):
+        ids = [x["id"] for x in _json.loads(run("list", *args, "--json", now=now).output)]
+        assert ids == ([1] if graded or args[0] == "--owner" else []), args

@@ -303,11 +303,14 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
                 change(moment, None, "lapsed", lambda: _lapsed(policy, moment, anchor, owner))
 
     def returning(e: Event) -> None:
-        """A colleague receives the owner's client (§3.5; 004)."""
-        nonlocal window
+        """A colleague receives the owner's client (§3.5; 004). A visit that
+        stays the owner's (the client named them, or they were marked away)
+        is the client's last visit: the protection runs from it (§3.4)."""
+        nonlocal window, anchor
         asks = e.data.get("asks_for")
         if asks == owner:
             stand_ins.append((e.at, e.agent))  # named: the receiver stands in
+            anchor = max(anchor, e.at) if anchor is not None else e.at
             return
         if asks:
             return  # asking for another agent within protection is a complaint, for a manager
@@ -331,6 +334,8 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
             return
         if window is None and not e.data.get("owner_away"):  # an owner away cannot recognise: a stand-in
             window = (e.at + dt.timedelta(minutes=policy.recognition_minutes), e.agent, e.at)
+        elif e.data.get("owner_away"):
+            anchor = max(anchor, e.at) if anchor is not None else e.at
         stand_ins.append((e.at, e.agent))
 
     for e in events:

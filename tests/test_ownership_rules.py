@@ -154,6 +154,28 @@ def test_a_register_s_returning_visit_is_read_as_logging_it_is(office, tmp_path,
     assert events[-1]["data"]["not_owner"] is True and events[-1]["data"]["owner"] == "李娜"
 
 
+@pytest.mark.parametrize("how", ["named", "away", "owner"])
+def test_a_visit_that_stays_the_owner_s_renews_the_protection(office, how):
+    """§3.4: 30 days from the later of the last visit and the last recorded
+    follow-up. A client who names the owner (§3.2), or comes while the owner
+    is marked away (§3.6), visits the owner's client: the protection runs
+    from that visit, as from one the owner receives."""
+    run = office
+    lead = add(run)
+    run("log", str(lead), "follow_up", "--agent", "李娜", "--reaction", "积极", "--note", "回访",
+        now="2026-03-06T10:00")
+    if how == "away":
+        run("agent", "away", "李娜", "--reason", "personal", now="2026-03-10T09:00")
+    if how == "owner":
+        visit(run, lead, "李娜", "2026-03-10T15:00")
+    else:
+        visit(run, lead, "王强", "2026-03-10T15:00", *(("--set", "asks_for=李娜") if how == "named" else ()))
+    # from the follow-up (03-06) it would lapse on 04-06; from the visit (03-10), on 04-10
+    assert owner(run, lead, "2026-04-06T09:00") == "李娜"
+    assert owner(run, lead, "2026-04-09T23:59") == "李娜"
+    assert owner(run, lead, "2026-04-10T00:00") is None
+
+
 def test_thirty_days_without_contact_the_receiver_regardless(office):
     run = office
     office_002(run)

@@ -1166,6 +1166,16 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                 result.tally(r.sheet, "merged")
                 keys.append((r.key, target, "merged", r.row_no))
                 continue
+            if r.relation is not None:
+                # as ``lead add --relation`` refuses it: no lead has this phone
+                # yet, and the row's person would become the lead, the relation lost
+                result.tally(r.sheet, "rejected")
+                rejects.add(r.src, LeadcycleError(
+                    N_("--relation {relation}: no {industry} lead has phone {phone}; "
+                       "--relation records close family on the lead of the same phone. Register "
+                       "{name} without it (a family member with another phone is a lead of their own)"),
+                    relation=r.relation, industry=r.industry, phone=mask_phone(r.phone), name=r.name).translated())
+                continue
             lead_id = next_id
             next_id += 1
             lead = Lead(lead_id, r.industry, r.name, r.gender, r.phone, r.need, r.at, r.attributes)

@@ -651,3 +651,23 @@ def test_an_industrys_own_word_for_the_agent_is_the_agents_column():
     owned = Industry("autodealer", Label("car dealer", "汽车4S店"), agent_label=Label("sales advisor", "销售顾问"),
                      fields=(Field("advisor", "str", Label("advisor", "销售顾问")),))
     assert resolve_columns(headers, [owned], {})[-1] == "advisor"
+
+
+def test_a_family_row_before_any_lead_of_its_phone_is_rejected_as_lead_add_rejects_it(office, db_path, tmp_path):
+    """``lead add --relation`` refuses a relation with no lead of that phone; an
+    import refused nothing and made the spouse the lead, the relation lost,
+    and then rejected the client's own row as another name on a known phone."""
+    path = tmp_path / "rel.csv"
+    path.write_text("name,gender,phone,need,registered,agent,relation\n"
+                    "张太,F,13800138009,三房,2026-03-02,李娜,spouse\n"
+                    "张伟,M,13800138009,三房,2026-03-05,李娜,\n"
+                    "张太,F,13800138009,三房,2026-03-06,李娜,spouse\n", encoding="utf-8")
+    r = office("import", str(path), "--industry", "realestate", "--json", now="2026-03-10T09:00")
+    assert r.exit_code == 1, r.output  # some rows rejected
+    got = json.loads(r.output)
+    assert (got["imported"], got["merged"], got["rejected"]) == (1, 1, 1)
+    rejected = read_rejects(str(path) + ".rejects.csv")
+    assert [row[0] for row in rejected[1:]] == ["2"] and "no realestate lead has phone" in rejected[1][1]
+    shown = json.loads(office("show", "1", "--json", now="2026-03-10T09:00").output)
+    assert shown["name"] == "张伟"
+    assert any(e["data"].get("family_member", {}).get("name") == "张太" for e in shown["events"])

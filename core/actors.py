@@ -74,6 +74,15 @@ def foreseen_kinds(policy) -> frozenset[str]:
     return RECEPTION_KINDS | set(policy.deal_kinds) | steps
 
 
+def away_mark(away_at, owner: str, at) -> dict:
+    """``{"owner_away": reason}`` when ``owner`` was marked away at ``at``
+    (``away_at``: :func:`leadcycle.claims.away_at_from`): the colleague who
+    writes on their lead stands in, and the fold opens no recognition
+    window the owner could not meet (§3.6). A departed owner is no stand-in's."""
+    why = away_at(owner, at)
+    return {"owner_away": why} if why and why != "left" else {}
+
+
 def owner_mark(policy, now, lead_id: int, who: Agent, kind: str, history: list[Event]) -> dict:
     """``{}`` when ``who`` owns the lead (or nobody does); the mark
     ``{"not_owner": True, "owner": …}`` when a colleague logs a foreseen

@@ -49,6 +49,15 @@ def parse_now(text: str | None, timezone: str = "Asia/Shanghai") -> dt.datetime 
     return value.replace(microsecond=0)
 
 
+def no_lead_for_relation(relation: str, industry: str, phone: str, name: str) -> LeadcycleError:
+    """The refusal of a relation (close family) on a phone no lead of
+    ``industry`` has: ``lead add --relation`` and an import row say the same."""
+    return LeadcycleError(N_("--relation {relation}: no {industry} lead has phone {phone}; "
+                             "--relation records close family on the lead of the same phone. Register "
+                             "{name} without it (a family member with another phone is a lead of their own)"),
+                          relation=relation, industry=industry, phone=mask_phone(phone), name=name)
+
+
 def validate_registration(ind: Industry, *, name: Any, gender: Any, phone: Any, need: Any,
                           attributes: dict[str, Any] | None = None, channel: str = "visit",
                           relation: str | None = None,
@@ -496,10 +505,7 @@ class LeadBook:
         new lead (``others`` non-empty when ``different_person`` was said)."""
         others = [lead for lead in self.store.leads_by_phone(industry, phone) if lead.id != lead_id]
         if not others and relation is not None:
-            raise LeadcycleError(N_("--relation {relation}: no {industry} lead has phone {phone}; "
-                                    "--relation records close family on the lead of the same phone. Register "
-                                    "{name} without it (a family member with another phone is a lead of their own)"),
-                                 relation=relation, industry=industry, phone=mask_phone(phone), name=name)
+            raise no_lead_for_relation(relation, industry, phone, name)
         if not others:
             return None, []
         found = names.find(name, self._people_on(others))
@@ -597,11 +603,7 @@ class LeadBook:
             policy = self.context.for_industry(lead.industry).ownership
             data.update(actors.owner_mark(policy, self.now, lead.id, who, kind, history))
             if data.get("not_owner"):
-                # the owner marked away (§3.6): the colleague stands in, and the
-                # fold opens no recognition window the owner could not meet
-                why = claims.away_at_from(self)(data["owner"], self.now)
-                if why and why != "left":
-                    data["owner_away"] = why
+                data.update(actors.away_mark(claims.away_at_from(self), data["owner"], self.now))
         return check
 
     def void(self, lead_id: int, event_id: int, *, reason: str | None, agent: str | None,

@@ -64,9 +64,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 import attrs
 
-from . import cells, claims, engine, names, ownership, profiles, registers
+from . import actors, cells, claims, engine, names, ownership, profiles, registers
 from .cells import FORMULA_START, from_spreadsheet_text, spreadsheet_text  # from_…: re-exported
-from .api import LeadBook, coerce_attributes, family_names, validate_registration
+from .api import LeadBook, coerce_attributes, family_names, no_lead_for_relation, validate_registration
 from .errors import LeadcycleError
 from .model import AGENT_LABEL, CLOCK_MIN, Event, Industry, Lead
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
@@ -1087,12 +1087,13 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
 
         added: dict[int, list[Event]] = {}  # what this batch adds to existing leads
         stored_logs: dict[int, list[Event]] = {}
-        away_at = []  # the reception log's leave, read once a batch when a row needs it
+        away_at = None  # the reception log's leave, read once a batch when a row needs it
 
         def colleague_mark(lead_id: int, r: _Row) -> dict:
             """What ``log`` marks on a colleague's entry (:meth:`LeadBook._marker`),
             as of the row's own moment: the owner then, and that they were
             away (the colleague stands in: no recognition window opens)."""
+            nonlocal away_at
             if r.agent is None:
                 return {}
             if lead_id in new_leads:
@@ -1104,10 +1105,9 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
             owner = ownership.resolve(log, book.context.for_industry(r.industry).ownership, r.at).owner
             if owner is None or owner == r.agent:
                 return {}
-            if not away_at:
-                away_at.append(claims.away_at_from(book))
-            why = away_at[0](owner, r.at)
-            return {"not_owner": True, "owner": owner, **({"owner_away": why} if why and why != "left" else {})}
+            if away_at is None:
+                away_at = claims.away_at_from(book)
+            return {"not_owner": True, "owner": owner, **actors.away_mark(away_at, owner, r.at)}
 
         for r in good:
             same_phone = by_phone.get((r.industry, r.phone), [])
@@ -1170,11 +1170,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                 # as ``lead add --relation`` refuses it: no lead has this phone
                 # yet, and the row's person would become the lead, the relation lost
                 result.tally(r.sheet, "rejected")
-                rejects.add(r.src, LeadcycleError(
-                    N_("--relation {relation}: no {industry} lead has phone {phone}; "
-                       "--relation records close family on the lead of the same phone. Register "
-                       "{name} without it (a family member with another phone is a lead of their own)"),
-                    relation=r.relation, industry=r.industry, phone=mask_phone(r.phone), name=r.name).translated())
+                rejects.add(r.src, no_lead_for_relation(r.relation, r.industry, r.phone, r.name).translated())
                 continue
             lead_id = next_id
             next_id += 1

@@ -310,7 +310,7 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
         asks = e.data.get("asks_for")
         if asks == owner:
             stand_ins.append((e.at, e.agent))  # named: the receiver stands in
-            anchor = max(anchor, e.at) if anchor is not None else e.at
+            anchor = e.at
             return
         if asks:
             return  # asking for another agent within protection is a complaint, for a manager
@@ -335,7 +335,7 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
         if window is None and not e.data.get("owner_away"):  # an owner away cannot recognise: a stand-in
             window = (e.at + dt.timedelta(minutes=policy.recognition_minutes), e.agent, e.at)
         elif e.data.get("owner_away"):
-            anchor = max(anchor, e.at) if anchor is not None else e.at
+            anchor = e.at
         stand_ins.append((e.at, e.agent))
 
     for e in events:

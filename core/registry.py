@@ -107,7 +107,7 @@ class Context:
         try:
             return self.rules[name]
         except KeyError:
-            if name not in self.registry.industries and name in self.missing:
+            if name in self.missing:
                 raise NotFound(N_("industry {name!r} is enabled in this database but its plugin is not "
                                   "installed; install it (leadcycle plugins lists what is)"), name=name) from None
             raise NotFound(N_("industry {name!r} is not enabled in this database; "

@@ -78,3 +78,22 @@ def test_help_in_chinese_shows_the_words():
     assert "business(公务)" in r.output
     r = CliRunner().invoke(app.cli, ["--lang", "en", "agent", "away", "--help"])
     assert "[personal|business|with_client]" in r.output
+
+
+def test_the_words_name_exactly_the_codes_the_core_takes():
+    """The CLI's words are the office's; the codes are the core's: a code
+    the core adds or drops must be added to or dropped from its words."""
+    from leadcycle import auth, ownership, penalties, reception
+    from leadcycle.cli import choices
+    from leadcycle.validate import FAMILY_RELATIONS
+    from leadcycle.plugins.realestate import commands as realestate_commands, report as realestate_report
+
+    assert set(choices.CLAIM_WORDS) == set(ownership.CLAIMS)
+    assert set(choices.PROOF_WORDS) == set(ownership.PROOFS)
+    assert set(choices.REGISTERED_AS_WORDS) == set(ownership.REGISTERED_AS)
+    assert set(choices.RELATION_KIND_WORDS) == set(ownership.RELATIONS)
+    assert set(choices.AWAY_WORDS) == set(reception.AWAY_REASONS)
+    assert set(choices.PENALTY_WORDS) == set(penalties.KINDS)
+    assert set(choices.ROLE_WORDS) == set(auth.ROLES)
+    assert set(choices.RELATION_WORDS) == set(FAMILY_RELATIONS)
+    assert set(realestate_commands.BY_WORDS) == set(realestate_report.BY)

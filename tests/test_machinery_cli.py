@@ -109,7 +109,11 @@ def test_a_problem_before_the_first_review_is_not_lost(lc):
     assert "Change to D due by 2026-03-10" in shown["summary"]["en"]
     assert "(day 6 of 5)" in due[0]["text"] and "C → D" in due[0]["text"]
     assert _review(lc, "2026-03-11T10:00") == ["account level C → D"]
-    assert json.loads(lc("2026-03-11T10:10", "show", str(lead), "--json").output)["extra"]["x_account"]["rule"] == "problem"
+    shown = json.loads(lc("2026-03-11T10:10", "show", str(lead), "--json").output)
+    assert shown["extra"]["x_account"]["rule"] == "problem"
+    # the recorded change says what review said (the period report's level changes read it)
+    recorded = [e["data"] for e in shown["events"] if e["kind"] == "account_level"]
+    assert [(d["from"], d["level"]) for d in recorded] == [("C", "D")]
 
 
 def test_a_late_payment_on_a_c_account_drops_it_within_5_days(lc):

@@ -410,7 +410,7 @@ def _account_changes(book, apply: bool) -> list[dict]:
         label = Label(f"account level {was} → {acc['target']}: {why.en}",
                       f"客户级别 {was} → {acc['target']}：{why.zh}")
         if apply:
-            data = {"level": acc["target"], "from": acc["level"], "rule": acc["rule"], "reason": why.to_json()}
+            data = {"level": acc["target"], "from": was, "rule": acc["rule"], "reason": why.to_json()}
             book.append(row["id"], [Event(None, row["id"], "account_level", book.now, None, data)])
         out.append({"lead_id": row["id"], "change": f"account level {was} → {acc['target']}",
                     "reason": label, "applied": apply})

@@ -974,9 +974,13 @@ def settings_set(env, key, value):
     leadcycle settings set realestate.decay_cold_points -25
     """
     book = env.book()
+    version = book.rules_version
     stored = book.set_setting(key, value)
-    click.echo(_("{key} = {value}; every command from now on applies it (leadcycle rescore stores the new "
-                 "projections, so that large lists stay fast)").format(key=key, value=stored))
+    if book.rules_version == version:  # no projection reads it (a credit split, a claim limit…)
+        click.echo(_("{key} = {value}; every command from now on applies it").format(key=key, value=stored))
+    else:
+        click.echo(_("{key} = {value}; every command from now on applies it (leadcycle rescore stores the new "
+                     "projections, so that large lists stay fast)").format(key=key, value=stored))
 
 
 @settings.command(name="reset")

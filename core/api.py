@@ -23,7 +23,7 @@ import attrs
 
 from . import actors, claims, correct, corrections, engine, names, ownership, reception
 from .errors import LeadcycleError, NotFound, Refused
-from .model import CLOCK_END, CLOCK_MIN, Added, Agent, Event, Fold, Industry, Label, Lead, Reason, State
+from .model import CLOCK_END, CLOCK_MIN, Added, Agent, Event, Fold, Industry, Label, Lead, Reason, State, fold_tag_holds
 from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
@@ -332,14 +332,18 @@ class LeadBook:
             industries = self.store.enabled_industries()
             self._context = self.registry.context(Settings(self.registry.settings, stored), industries)
             self._cache = {}
-            self._rules_version = rules_version(stored, industries)
+            # a setting no projection reads (a credit split, a claim limit)
+            # leaves the stored projections good
+            declared = self.registry.settings
+            projected = {k: v for k, v in stored.items() if k not in declared or declared[k].projection}
+            self._rules_version = rules_version(projected, industries)
         return self._context
 
     @property
     def rules_version(self) -> str:
         """A short hash of everything the rules depend on but the log and the
-        clock: the settings, the enabled industries, the loaded plugins and
-        the program's version. A stored projection made under another
+        clock: the settings a projection reads (:attr:`Setting.projection`),
+        the enabled industries, the loaded plugins and the program's version. A stored projection made under another
         version is not trusted by a read."""
         self.context
         return self._rules_version
@@ -1375,7 +1379,7 @@ class LeadBook:
         out = {}
         for lead_id, (industry, fold, version) in self.store.folds_of(lead_ids, self.now).items():
             policy, signature = policies.get(industry, (None, None))
-            if policy is not None and version == signature:
+            if policy is not None and fold_tag_holds(version, signature, policy.protection_days):
                 told = ownership.lapsed(fold, policy, self.now)
                 if told is not None:
                     out[lead_id] = told

@@ -36,7 +36,7 @@ def register_settings(register):
     register(Setting(
         "ownership.dispute_days", "int", 3,
         Label("dispute window after subscription (days)", "认购后争议期（天）"),
-        minimum=0, maximum=60, source="DOMAIN §3.6 (002)",
+        minimum=0, maximum=60, source="DOMAIN §3.6 (002)", projection=False,
     ))
     register(Setting(
         "auth.session_hours", "int", 12,
@@ -44,7 +44,7 @@ def register_settings(register):
         help=Label("On an office database a session from 'leadcycle login' ends after this many "
                    "hours of the machine's clock; sign in again after it.",
                    "门店数据库上，登录后经过该小时数（按本机时钟）自动失效，需重新登录。"),
-        minimum=1, maximum=24 * 30, source="ours (issue #10)",
+        minimum=1, maximum=24 * 30, source="ours (issue #10)", projection=False,
     ))
     register_ownership_settings(register)
 
@@ -68,7 +68,7 @@ def register_ownership_settings(register):
                    "the last call-back.",
                    "撞单时，原置业顾问在同事接待前最后一次跟进不超过该天数即视为按时回访；"
                    "文件未给出具体天数，取004中“最后一次回访后15天”。"),
-        minimum=1, maximum=365, source="DOMAIN §2 (004 楼盘客户划分标准), §3.6"))
+        minimum=1, maximum=365, source="DOMAIN §2 (004 楼盘客户划分标准), §3.6", projection=False))
     splits = (
         ("collision_owner", "1/2", "owner's share in a good-faith collision, owner followed up on time",
          "撞单（双方善意、原顾问按时回访）原顾问所得"),
@@ -87,7 +87,8 @@ def register_ownership_settings(register):
     )
     for key, default, en, zh in splits:
         register(Setting(f"ownership.split_{key}", "choice", default, Label(en, zh),
-                         choices=[(c, (c, c)) for c in SPLIT_CHOICES], source="DOMAIN §3.6 (002)"))
+                         choices=[(c, (c, c)) for c in SPLIT_CHOICES], source="DOMAIN §3.6 (002)",
+                         projection=False))
     for key, default, en, zh in (
         ("accumulation", 30, "client accumulation", "客户积累"),
         ("contract", 50, "contract and down payment", "签订合同和首期款"),
@@ -98,23 +99,24 @@ def register_ownership_settings(register):
         register(Setting(f"ownership.commission_{key}_pct", "int", default,
                          Label(f"commission payable at {en} (%)", f"{zh}阶段可发提成（%）"),
                          minimum=0, maximum=100, source="DOMAIN §3.11 (004)",
-                         at_most=later and f"ownership.commission_{later}_pct"))  # cumulative shares
+                         at_most=later and f"ownership.commission_{later}_pct",  # cumulative shares
+                         projection=False))
     register_recognition_and_pool_settings(register)
     register(Setting(
         "ownership.lunch_duty_agent", "str", "",
         Label("lunch-duty agent (empty: none)", "午餐值班置业顾问（空为不设）"),
         help=Label("During the lunch break this agent receives walk-ins without consuming a turn.",
                    "午餐时间由值班顾问接待来访，不计轮次。"),
-        source="DOMAIN §3.10 (002)"))
+        source="DOMAIN §3.10 (002)", projection=False))
     register(Setting(
         "ownership.lunch_start", "str", "12:00", Label("lunch break starts (HH:MM)", "午餐时间开始"),
         help=Label("The documents name a lunch duty but no hours; 12:00–13:30 is our default.",
                    "文件只规定午餐值班，未给出时间；默认12:00–13:30。"),
         source="defined by leadcycle (DOMAIN §3.10 is silent on hours)", pattern=HHMM,
-        at_most="ownership.lunch_end"))
+        at_most="ownership.lunch_end", projection=False))
     register(Setting(
         "ownership.lunch_end", "str", "13:30", Label("lunch break ends (HH:MM)", "午餐时间结束"),
-        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)", pattern=HHMM))
+        source="defined by leadcycle (DOMAIN §3.10 is silent on hours)", pattern=HHMM, projection=False))
 
 
 def register_recognition_and_pool_settings(register):
@@ -135,7 +137,7 @@ def register_recognition_and_pool_settings(register):
                    "window; contract: the contract does.",
                    "subscription：认购（首笔定金）即成交，争议期自认购起算；contract：以签约为成交。"),
         choices=[("subscription", ("subscription", "认购")), ("contract", ("contract", "签约"))],
-        source="DOMAIN §3.6 (002: 成交客户归属权追溯期以签订认购书三天为准)"))
+        source="DOMAIN §3.6 (002: 成交客户归属权追溯期以签订认购书三天为准)", projection=False))
     register(Setting(
         "ownership.first_callback_days", "int", 10,
         Label("new client when no first call-back within (days; 0: off)", "初访后未初次回访即视为新客户（天，0为不用）"),
@@ -156,7 +158,7 @@ def register_recognition_and_pool_settings(register):
                    "between the two agents (分单制).",
                    "first：一个客户，以第一登记为准；split：各自登记，任一成交佣金均分（分单制）。"),
         choices=[("first", ("first", "以第一登记为准")), ("split", ("split", "佣金均分"))],
-        source="002 (客户归属划分 5; 分单制原则)"))
+        source="002 (客户归属划分 5; 分单制原则)", projection=False))
     register(Setting(
         "ownership.pool_claims", "choice", "manager",
         Label("who takes pooled leads", "公共池客户由谁领取"),
@@ -168,7 +170,7 @@ def register_recognition_and_pool_settings(register):
                    "manager：按文件，失效客户等再访按新客户轮接，公共池客户由经理统一分配；open：顾问可自行领取"
                    "失效及D类客户（公海），受下列限制。来电未来访客户与离职顾问的客户不可领取。"),
         choices=[("manager", ("manager", "经理分配")), ("open", ("open", "公海自领"))],
-        source="DOMAIN §3.4, §3.7 (002); yudao / CordysCRM 公海"))
+        source="DOMAIN §3.4, §3.7 (002); yudao / CordysCRM 公海", projection=False))
     for key, default, en, zh, maximum in (
         ("claim_daily_limit", 5, "claims per agent per day (0: no limit)", "每人每日领取上限（0为不限）", 1000),
         ("reclaim_days", 7, "previous owner may not reclaim for (days; 0: no bar)", "前归属人不得领回的天数（0为不限）",
@@ -179,7 +181,7 @@ def register_recognition_and_pool_settings(register):
         register(Setting(f"ownership.{key}", "int", default, Label(en, zh), minimum=0, maximum=maximum,
                          help=Label("Applies to claims in the open pool.", "仅对公海自领有效。"),
                          source="ours, after yudao / CordysCRM 公海 rules (the documents leave pooling "
-                                "to the manager)"))
+                                "to the manager)", projection=False))
 
 
 @hookimpl

@@ -417,6 +417,12 @@ class Setting:
     #: a text setting's shape: ``(regular expression, what it should look
     #: like)``, e.g. a time of day as HH:MM
     pattern: tuple[str, str] | None = None
+    #: False for a setting no lead's projection (score, grade, stage, owner,
+    #: next follow-up) reads — a credit split, a claim limit, the lunch
+    #: break: changing it leaves every stored projection good (it is not in
+    #: :attr:`leadcycle.api.LeadBook.rules_version`). A plugin whose rules
+    #: read a setting must leave it True (the default).
+    projection: bool = True
 
     @key.validator
     def _check_key(self, attribute, value):
@@ -587,6 +593,37 @@ class Fold:
     window_until: dt.datetime | None = None
     window_to: str | None = None
     window_at: dt.datetime | None = None
+    #: the protection periods (in days) under which the log folds to this
+    #: same state: each lapse the fold tested between two entries comes out
+    #: the same for any period from ``days_from`` to ``days_to`` (None: no
+    #: upper bound). A changed ``ownership.protection_days`` in the range
+    #: leaves the stored fold good (:func:`leadcycle.ownership.fold_tag`)
+    days_from: int = 0
+    days_to: int | None = None
+
+    def tag(self, signature: str) -> str:
+        """The version this fold is stored under: its policy's ``signature``
+        (:func:`leadcycle.ownership.signature`), and the protection periods
+        it holds under when not all (``"<signature>/<from>/<to>"``, ``to``
+        empty for no bound)."""
+        if self.days_from == 0 and self.days_to is None:
+            return signature
+        return f"{signature}/{self.days_from}/{'' if self.days_to is None else self.days_to}"
+
+
+def fold_tag_holds(tag: str | None, signature: str, days: int) -> bool:
+    """Whether a fold stored under ``tag`` (:meth:`Fold.tag`) is the one the
+    log gives under the policy of ``signature`` with a protection period
+    of ``days``."""
+    if tag is None:
+        return False
+    base, _, bounds = tag.partition("/")
+    if base != signature:
+        return False
+    if not bounds:
+        return True
+    low, _, high = bounds.partition("/")
+    return int(low) <= days and (high == "" or days <= int(high))
 
 
 @attrs.frozen

@@ -109,10 +109,20 @@ class Ownership:
         return self.history[-1].at if self.history else None
 
 
+#: the fields of :class:`OwnershipPolicy` the fold reads besides the
+#: protection period (which a :class:`Fold` carries its own range of): a
+#: changed credit split, commission or dispute window leaves every stored
+#: fold good (``tests/test_fold_signature.py`` holds this list to the code)
+FOLD_FIELDS = ("calls_establish_ownership", "contact_kinds", "deal_kinds", "first_callback_days",
+               "new_intent_days", "recognition_contact_days", "recognition_minutes")
+
+
 def signature(policy: OwnershipPolicy) -> str:
-    """A short hash of the policy and the program that folds it (this
-    module's source and the effective log's): a stored :class:`Fold`
-    folded under another is not trusted by a read."""
+    """A short hash of what the fold reads of the policy (:data:`FOLD_FIELDS`)
+    and the program that folds it (this module's source and the effective
+    log's): a stored :class:`Fold` folded under another is not trusted by a
+    read. The protection period is not in it: each fold says which periods
+    it holds under (:meth:`~leadcycle.model.Fold.tag`)."""
     from . import __version__
     from .fingerprint import version_tag
 
@@ -121,8 +131,8 @@ def signature(policy: OwnershipPolicy) -> str:
             return sorted(map(str, value))
         return str(value)
 
-    text = json.dumps([__version__, _folds_source(), attrs.asdict(policy)], sort_keys=True, default=plain,
-                      ensure_ascii=False)
+    fields = {name: getattr(policy, name) for name in FOLD_FIELDS}
+    text = json.dumps([__version__, _folds_source(), fields], sort_keys=True, default=plain, ensure_ascii=False)
     return version_tag(text)
 
 
@@ -275,6 +285,9 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
     ever_owned = False
     dealt = False
     on_behalf = False  # registered by a friend viewing for the client
+    # the protection periods under which every lapse tested between two
+    # entries comes out as it did (Fold.days_from, Fold.days_to)
+    days_from, days_to = 0, None
 
     def change(at, new_owner, rule, label: Callable[[], Label]):
         nonlocal owner, ever_owned, first, callback
@@ -286,7 +299,7 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
         ever_owned = ever_owned or new_owner is not None
 
     def check_lapse(until: dt.datetime):
-        nonlocal window, anchor
+        nonlocal window, anchor, days_from, days_to
         if window is not None and until > window[0]:
             deadline, receiver, at = window
             window = None
@@ -298,9 +311,15 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
                 f"{original}未在{policy.recognition_minutes}分钟内认出"))
             anchor = at
         if owner is not None and anchor is not None and not dealt:
+            # lapsed at ``until`` under a period of ``days`` exactly when
+            # days < gap (lapse_moment: midnight after the last protected day)
+            gap = (until.date() - anchor.date()).days
             moment = lapse_moment(anchor, policy.protection_days)
             if until >= moment:
+                days_to = gap - 1 if days_to is None else min(days_to, gap - 1)
                 change(moment, None, "lapsed", lambda: _lapsed(policy, moment, anchor, owner))
+            else:
+                days_from = max(days_from, gap)
 
     def returning(e: Event) -> None:
         """A colleague receives the owner's client (§3.5; 004). A visit that
@@ -413,7 +432,7 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
             callback = e.at
         if kind in policy.deal_kinds:
             dealt = True
-    fold = Fold(owner, anchor, dealt, *(window or (None, None, None)))
+    fold = Fold(owner, anchor, dealt, *(window or (None, None, None)), days_from=days_from, days_to=days_to)
     if not reasons:
         return fold
     check_lapse(now)

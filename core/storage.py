@@ -57,7 +57,7 @@ with _dataframes_hidden():
     from sqlite_utils.migrations import Migrations
 
 from .errors import LeadcycleError, NotFound
-from .model import Agent, Event, Lead, Reason, State, Tally
+from .model import Agent, Event, Lead, Reason, State, Tally, fold_tag_holds
 from .rules import Cond
 from .sqlrules import (DIALECT, FIRST_AT, LOGGED, LOGGED_CODE, NOW_EPOCH, Constants, attribute_sql, clock_args,
                        code_of, data_cond_sql, date_of, day_count, epoch_of, moment_of)
@@ -1051,15 +1051,16 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value.isoformat()
 
 
-def fold_values(fold, version: str | int | None) -> tuple:
-    """A :class:`~leadcycle.model.Fold` as ``FOLD_COLUMNS`` store it, under
-    its policy's ``version`` (a tag, or the code a database keeps it by:
-    :meth:`Store.version_code`)."""
+def fold_values(fold, signature: str | None, code: Callable[[str], Any] = lambda tag: tag) -> tuple:
+    """A :class:`~leadcycle.model.Fold` as ``FOLD_COLUMNS`` store it, folded
+    under the policy of ``signature``: its version is the fold's tag
+    (:meth:`~leadcycle.model.Fold.tag`), as ``code`` keeps it (the code a
+    database keeps it by: :meth:`Store.version_code`)."""
     if fold is None:
         return (None,) * len(FOLD_COLUMNS)
     anchor = epoch_of(fold.anchor) if fold.anchor is not None else None
     return (fold.owner, anchor, int(fold.dealt), _iso(fold.window_until), fold.window_to,
-            _iso(fold.window_at), version)
+            _iso(fold.window_at), None if signature is None else code(fold.tag(signature)))
 
 
 def _kept_extra(state: State) -> dict:
@@ -1157,13 +1158,14 @@ def _owners_at(plans: Mapping[str, tuple[str, int]], now: dt.datetime) -> tuple[
 
 def _trusted_folds(plans: Mapping[str, tuple[str, int]]) -> tuple[str, list]:
     """SQL over a stored row ``s`` (and its arguments): its ownership fold
-    carries the signature its industry's compiled reads trust (``plans``:
-    industry → (fold signature, days)), so its owner at a later clock
-    follows from it (:func:`_owners_at`); false without plans."""
+    is kept under a version its industry's compiled reads trust (``plans``
+    as :meth:`Store._coded` gives them: industry → (the versions, as a JSON
+    list, days)), so its owner at a later clock follows from it
+    (:func:`_owners_at`); false without plans."""
     parts, args = [], []
-    for industry, (fold_version, _) in sorted(plans.items()):
-        parts.append("(s.industry = ? AND s.fold_version = ?)")
-        args += [industry, fold_version]
+    for industry, (versions, _) in sorted(plans.items()):
+        parts.append(f"(s.industry = ? AND s.fold_version IN ({DIALECT['ids']}))")
+        args += [industry, versions]
     return (f"({' OR '.join(parts)})" if parts else "0"), args
 
 
@@ -1850,7 +1852,7 @@ class Store:
             # them; a due list renders its own line from the kept values)
             None, _json(kept) if (kept := _kept_extra(s)) else None,
             self._stamp(s.computed_at), _iso(s.expires_at), _iso(s.owner_until), rules,
-            *fold_values(s.fold, code(s.fold_version, give)),
+            *fold_values(s.fold, s.fold_version, lambda tag: code(tag, give)),
         ) for s in states]
 
     def save_states(self, states: Iterable[State], rules_version: str | None = None) -> int:
@@ -1891,8 +1893,8 @@ class Store:
         folded = ("lead_id", "industry", *(c for c, _ in FOLD_COLUMNS))
         computed = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up", "follow_up_kind",
                     "reasons", "extra", "computed_at", "expires_at", "owner_until", "rules_version")
-        policy = self.version_code(plan.fold_version, give=True)
-        rows = [(lead_id, industry, *fold_values(fold, policy)) for lead_id, fold in folds]
+        code = functools.partial(self.version_code, give=True)
+        rows = [(lead_id, industry, *fold_values(fold, plan.fold_version, code)) for lead_id, fold in folds]
         self.conn.execute(f"CREATE TEMP TABLE lead_state (lead_id INTEGER PRIMARY KEY, {', '.join(_STATE_COLUMNS[1:])})")
         try:
             self.conn.executemany(f"INSERT INTO temp.lead_state({', '.join(folded)}) "
@@ -2022,9 +2024,9 @@ class Store:
                f"SELECT c.lead_id, ?, c.score, c.grade, c.stage, c.owner, {_DAY_OF_NFU}, c.follow_up_kind, NULL, "
                f"s.extra, ?, NULL, c.owner_until, ?, {', '.join('s.' + c for c in folds)} "
                f"FROM ({plan.statement.sql}) c JOIN main.lead_state s ON s.lead_id = c.lead_id "
-               "WHERE s.fold_version = ?")
+               f"WHERE s.fold_version IN ({DIALECT['ids']})")
         args = [industry, self._stamp(now), self.version_code(rules_version), *bind(plan.statement, t, industry, ids),
-                self.version_code(plan.fold_version)]
+                self.fold_versions(plan.fold_version, plan.protection_days)]
         self.conn.execute(sql, args)
         return {r[0] for r in self.conn.execute(
             f"SELECT lead_id FROM temp.state_overlay WHERE lead_id IN ({DIALECT['ids']}) AND industry = ?",
@@ -2115,10 +2117,10 @@ class Store:
         t, v, exact, stamp = _iso(now), self.version_code(rules_version), now.isoformat(), self._stamp(now)
         plans = self._coded(plans)
         untrusted, untrusted_args = [], []
-        for industry, (fold_version, _) in sorted(plans.items()):
+        for industry, (versions, _) in sorted(plans.items()):
             untrusted.append(f"SELECT lead_id FROM lead_state WHERE {_OTHER_RULES} AND +industry = ? "
-                             "AND fold_version IS NOT ?")
-            untrusted_args += [v, v, industry, fold_version]
+                             f"AND coalesce(fold_version NOT IN ({DIALECT['ids']}), 1)")
+            untrusted_args += [v, v, industry, versions]
         trusted, trusted_args = _trusted_folds(plans)
         (owner_now, owner_args), _ = _owners_at(plans, now)
         trust = f"{trusted} AND s.computed_at <= ?" if plans else "0"
@@ -2150,9 +2152,12 @@ class Store:
                "(s.expires_at <= ? OR s.rules_version IS NOT ? OR s.computed_at > ?) AS stale "
                "FROM mine JOIN lead_state s ON s.lead_id = mine.lead_id) "
                f"SELECT s.lead_id FROM rows s WHERE s.stale{unsettled} "
-               f"AND (NOT coalesce({trust}, 0) OR {owner_now} IS ?)")
+               # a row stored under other rules names an owner and the end of
+               # their protection by those rules (another period, say): the
+               # list cannot go by it, so it is evaluated
+               f"AND (NOT coalesce({trust}, 0) OR {owner_now} IS ? OR (s.rules_version IS NOT ? AND s.owner IS ?))")
         rows = self.conn.execute(sql, [*branch_args, t, v, stamp, *unsettled_args, *trusted_args,
-                                       *([stamp] if plans else []), *owner_args, agent])
+                                       *([stamp] if plans else []), *owner_args, agent, v, agent])
         return sorted(r[0] for r in rows)
 
     def defer_owners(self, plans: Mapping[str, tuple[str, int]], now: dt.datetime, agent: str) -> None:
@@ -2239,9 +2244,9 @@ class Store:
             f"next_follow_up = {_DAY_OF_NFU}, follow_up_kind = c.follow_up_kind, reasons = NULL, "
             "computed_at = ?, expires_at = c.expires_at, owner_until = c.owner_until, "
             f"rules_version = ? FROM ({statement.sql}) c "
-            "WHERE lead_state.lead_id = c.lead_id AND lead_state.fold_version = ?",
+            f"WHERE lead_state.lead_id = c.lead_id AND lead_state.fold_version IN ({DIALECT['ids']})",
             [self._stamp(now), self.version_code(rules_version, give=True), *args,
-             self.version_code(plan.fold_version)])
+             self.fold_versions(plan.fold_version, plan.protection_days)])
         if cur.rowcount:
             self._note_computed(_iso(now))
             self._stored_anew(None)
@@ -2307,10 +2312,25 @@ class Store:
             code = self._version_codes[tag] = row[0]
         return code
 
-    def _coded(self, plans: Mapping[str, tuple[str, int]]) -> dict[str, tuple[Any, int]]:
+    def _coded(self, plans: Mapping[str, tuple[str, int]]) -> dict[str, tuple[str, int]]:
         """Compiled reads' plans (industry → (fold signature, days)) with
-        each signature as the state rows keep it."""
-        return {industry: (self.version_code(version), days) for industry, (version, days) in plans.items()}
+        each signature as the versions of the stored folds that hold under
+        it and those days (:meth:`fold_versions`)."""
+        return {industry: (self.fold_versions(version, days), days) for industry, (version, days) in plans.items()}
+
+    def fold_versions(self, signature: str, days: int) -> str:
+        """The versions, as the state rows keep them (a JSON list), of the
+        stored ownership folds that are the ones their logs give under the
+        policy of ``signature`` with a protection period of ``days``
+        (:func:`~leadcycle.model.fold_tag_holds`): a changed period leaves
+        the folds good whose every lapse test between entries comes out the
+        same. A database not yet upgraded (m014) keeps tags; its folds were
+        stored before folds kept their periods."""
+        if not self.state_compact():
+            return json.dumps([signature])
+        rows = self.conn.execute("SELECT code, tag FROM versions WHERE tag = ? OR substr(tag, 1, ?) = ?",
+                                 (signature, len(signature) + 1, signature + "/"))
+        return json.dumps([c for c, tag in rows if fold_tag_holds(tag, signature, days)])
 
     def _tag_of(self, column: str) -> str:
         """SQL for the version tag of a state row's ``column`` (a code, or

@@ -199,8 +199,8 @@ def test_a_killed_rescore_leaves_no_lead_silently_stale_and_resumes(tmp_path):
     path = _office_of(tmp_path, 30)
     book = LeadBook.open(path, now=dt.datetime(2026, 3, 3, 9))
     book.set_setting("realestate.table_points_a", 19)  # other rules: every stored row is now stale
-    # another ownership policy: every lead's ownership is folded again, lead by lead
-    book.set_setting("ownership.protection_days", 20)
+    # another ownership policy the fold reads: every lead's ownership is folded again, lead by lead
+    book.set_setting("ownership.recognition_minutes", 20)
     book.close()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     killed = subprocess.run([sys.executable, "-c", KILL_RESCORE, path, "2"], env=env, capture_output=True)

@@ -1023,12 +1023,27 @@ class LeadBook:
                 continue
             plan = self._read_plan(industry)
             if plan is not None:
-                rest -= self.store.overlay_compiled(plan, now, industry, ids, version)
+                done = self.store.overlay_compiled(plan, now, industry, ids, version)
+                rest -= done
+                rest -= self._refold(plan, industry, [i for i in ids if i not in done])
         for batch in self.store.iter_lead_batches(ids=sorted(rest)):
             present = [(lead, events) for lead, events in batch if lead.created_at <= now]
             results = engine.project_batch(self.context, present, now, self._cache, explain=False)
             self.store.add_overlay((s for _, s in results), version,
                                    absent=[lead.id for lead, _ in batch if lead.created_at > now])
+
+    def _refold(self, plan, industry: str, lead_ids: list[int]) -> set[int]:
+        """Evaluate the leads of ``lead_ids`` whose stored ownership fold
+        this run cannot trust (:meth:`_evaluate`): their folds again in
+        Python, the rest by the compiled statement. A lead with an entry
+        after the clock, or registered after it, is left to the engine
+        (the kept facts count that entry). Returns the leads evaluated."""
+        now, done = self.now, set()
+        for batch in self.store.iter_lead_batches(ids=sorted(lead_ids)):  # a batch's folds at a time
+            folds = [(lead.id, ownership.fold_of(events, plan.rules.ownership)) for lead, events in batch
+                     if lead.created_at <= now and all(e.at <= now for e in events)]
+            done |= self.store.overlay_refolded(plan, now, industry, folds, self.rules_version)
+        return done
 
     def rescore(self, batch_size: int = 1000, industry: str | None = None,
                 progress: Callable[[int], None] | None = None,

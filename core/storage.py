@@ -2032,6 +2032,47 @@ class Store:
             f"SELECT lead_id FROM temp.state_overlay WHERE lead_id IN ({DIALECT['ids']}) AND industry = ?",
             (ids, industry))}
 
+    def overlay_refolded(self, plan, now: dt.datetime, industry: str, folds: list[tuple[int, Any]],
+                         rules_version: str | None) -> set[int]:
+        """Evaluate leads of ``industry`` whose stored ownership fold a read
+        cannot trust (another protection period changed their lapse tests,
+        another program folded them) by the compiled statement, as
+        :meth:`overlay_compiled` does, from ``folds``: ``(lead id, Fold)``
+        of each lead's log folded again by the read (none of it after
+        ``now``). The fold is the only per-lead work in Python; the
+        statement reads it, as an import's (:meth:`save_new_states`), from
+        a TEMP ``lead_state`` standing in front of the stored table while
+        it runs. Returns the leads it evaluated."""
+        from .sqlrules import bind
+
+        self._ensure_live(lay=False)
+        folded = ("lead_id", "industry", *(c for c, _ in FOLD_COLUMNS))
+        # a read gives no version a code: a tag not yet kept is UNKNOWN_VERSION
+        rows = [(lead_id, industry, *fold_values(fold, plan.fold_version, self.version_code))
+                for lead_id, fold in folds]
+        if not rows:
+            return set()
+        ids = json.dumps([r[0] for r in rows])
+        cols = ["lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up", "follow_up_kind",
+                "reasons", "extra", "computed_at", "expires_at", "owner_until", "rules_version", *folded[2:]]
+        self.conn.execute(f"CREATE TEMP TABLE lead_state (lead_id INTEGER PRIMARY KEY, {', '.join(_STATE_COLUMNS[1:])})")
+        try:
+            self.conn.executemany(f"INSERT INTO temp.lead_state({', '.join(folded)}) "
+                                  f"VALUES ({', '.join('?' * len(folded))})", rows)
+            self.conn.execute(
+                f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(cols)}) "
+                f"SELECT c.lead_id, ?, c.score, c.grade, c.stage, c.owner, {_DAY_OF_NFU}, c.follow_up_kind, NULL, "
+                f"m.extra, ?, NULL, c.owner_until, ?, {', '.join('n.' + c for c in folded[2:])} "
+                f"FROM ({plan.statement.sql}) c JOIN temp.lead_state n ON n.lead_id = c.lead_id "
+                "LEFT JOIN main.lead_state m ON m.lead_id = c.lead_id",
+                [industry, self._stamp(now), self.version_code(rules_version),
+                 *bind(plan.statement, now.isoformat(), industry, ids)])
+        finally:
+            self.conn.execute("DROP TABLE temp.lead_state")
+        return {r[0] for r in self.conn.execute(
+            f"SELECT lead_id FROM temp.state_overlay WHERE lead_id IN ({DIALECT['ids']}) AND industry = ?",
+            (ids, industry))}
+
     @staticmethod
     def _state(row: dict) -> State:
         nfu = row.get("next_follow_up")

@@ -126,11 +126,15 @@ def office():
     book.close()
 
 
+def _refuse(*args, **kw):
+    raise AssertionError("a lead was evaluated by the engine in Python")
+
+
 def _no_python_folds(monkeypatch):
-    """Fail a read that evaluates a lead by the engine in Python."""
-    def refuse(*args, **kw):
-        raise AssertionError("a lead was evaluated in Python")
-    monkeypatch.setattr(engine, "project_batch", refuse)
+    """Fail a read that evaluates a lead by the engine in Python, or folds
+    its ownership again."""
+    monkeypatch.setattr(engine, "project_batch", _refuse)
+    monkeypatch.setattr(ownership, "fold_of", _refuse)
 
 
 @pytest.mark.parametrize("key, value", [("ownership.split_late_owner", "1/4"),
@@ -159,19 +163,20 @@ def test_a_changed_period_folds_again_only_the_leads_it_changes(office, monkeypa
     call on a pooled lead keeps no one's protection alive: it is in the
     pool on day 21. Only the folds a period changes are folded again."""
     book, ids = office
-    engine_evaluated = []
-    project_batch = engine.project_batch
-    monkeypatch.setattr(engine, "project_batch",
-                        lambda ctx, leads, *a, **kw: engine_evaluated.extend(lead.id for lead, _ in leads)
-                        or project_batch(ctx, leads, *a, **kw))
+    refolded = []
+    fold_of = ownership.fold_of
+    monkeypatch.setattr(ownership, "fold_of", lambda events, policy: refolded.append(events[0].lead_id)
+                        or fold_of(events, policy))
     expected = {20: ("李娜", "李娜"), 19: ("李娜", None), 14: ("李娜", None), 13: (None, None)}
     for days, (kept, gap) in expected.items():
         book.set_setting("ownership.protection_days", days)
-        engine_evaluated.clear()
+        refolded.clear()
         with book.at(T0 + dt.timedelta(days=21)):
-            listed = {r["id"]: r["owner"] for r in book.list()}
-            mine = {r["id"] for r in book.list(owner="李娜")}
-            folded_again = set(engine_evaluated)
+            with monkeypatch.context() as m:  # the fold alone in Python: the rules in SQL
+                m.setattr(engine, "project_batch", _refuse)
+                listed = {r["id"]: r["owner"] for r in book.list()}
+                mine = {r["id"] for r in book.list(owner="李娜")}
+            folded_again = set(refolded)
             shown = {i: book.record(i).state.owner for i in ids.values()}
         assert listed == shown and shown == {ids["kept"]: kept, ids["gap"]: gap}, days
         assert mine == {i for i, who in shown.items() if who == "李娜"}, days

@@ -1183,7 +1183,7 @@ class LeadBook:
         clock (``owner_until``; an agent's, an industry's), named as they
         were then: a due list's lapse warnings."""
         self.refresh(owner=owner, lapsing_by=until)
-        return self.as_then(self.store.lapsing_rows(after, until, owner=owner, industry=industry))
+        return self.as_then(self.store.lapsing_rows(after, until, owner=owner, industry=industry, now=self.now))
 
     def as_then(self, rows: list[dict], key: str = "id") -> list[dict]:
         """Rows of leads (the lead's id under ``key``), each with the name,

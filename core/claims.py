@@ -184,9 +184,11 @@ def check_claim(book, lead_id: int, agent: str, own: Ownership) -> None:
         raise Refused(N_("{agent} has claimed {limit} leads today, the daily limit (ownership.claim_daily_limit)"),
                       agent=agent, limit=limit)
     most = settings["ownership.max_owned"]
-    if most and len(book.store.owned_lead_ids(agent)) >= most:
-        raise Refused(N_("{agent} owns {most} leads, the most an agent may own to claim more "
-                         "(ownership.max_owned); give one up or follow them up first"), agent=agent, most=most)
+    # the leads the agent has at the clock, as their list shows them (a
+    # stored row may name them for a lead whose protection has run out since)
+    if most and (owned := len(book.list(owner=agent, attributes=False))) >= most:
+        raise Refused(N_("{agent} owns {n} leads; ownership.max_owned lets an agent claim more only while "
+                         "owning fewer than {most}: give one up first"), agent=agent, n=owned, most=most)
 
 
 def claim(book, lead_id: int, agent: str):

@@ -2507,15 +2507,17 @@ class Store:
         return list(self.db.query(sql, args))
 
     def lapsing_rows(self, after: dt.datetime, until: dt.datetime, owner: str | None = None,
-                     industry: str | None = None) -> list[dict]:
+                     industry: str | None = None, now: dt.datetime | None = None) -> list[dict]:
         """Owned leads whose protection period ends (``owner_until``) in
         ``(after, until]``, through the ``(owner, owner_until)`` index: one
-        range per owner (every agent when ``owner`` is None)."""
+        range per owner (every agent when ``owner`` is None). A lead whose
+        recognition window is open at ``now`` is not among them: its owner
+        holds it to the window's end, which is no protection period's."""
         states = self._states(lay=owner is None)
         sql = ("SELECT l.id, l.industry, l.name, l.phone, l.created_at, s.grade, s.stage, s.owner, "
                f"s.owner_until, {self._nfu_text()} FROM {states} s JOIN leads l ON l.id = s.lead_id "
-               "WHERE s.owner_until > ? AND s.owner_until <= ?")
-        args: list = [_iso(after), _iso(until)]
+               "WHERE s.owner_until > ? AND s.owner_until <= ? AND NOT coalesce(s.fold_window_until >= ?, 0)")
+        args: list = [_iso(after), _iso(until), (now or after).isoformat()]
         if owner is not None:
             mine, more = self._owned_by(owner)
             sql += f" AND {mine}"

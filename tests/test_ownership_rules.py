@@ -408,6 +408,23 @@ def test_previous_owner_barred_from_reclaiming_for_n_days_and_max_owned(office):
     one_line_refusal(run("claim", str(other), "--agent", "李娜", now="2026-04-12T09:00"), "owns 1 leads")
 
 
+def test_max_owned_counts_the_leads_the_agent_has_at_the_clock(office):
+    """A lead stored as the agent's whose protection has run out since is in
+    the pool: it does not count towards ownership.max_owned (no rescore
+    needed), as their list does not show it."""
+    run = office
+    other = add(run, "13900139002", "乙二", agent="李娜", now="2026-03-01T10:00")  # in the pool from 04-01
+    mine = add(run, "13900139001", "甲一", agent="王强", now="2026-03-02T10:00")  # 王强's through 04-01
+    run("settings", "set", "ownership.pool_claims", "open")
+    run("settings", "set", "ownership.max_owned", "1")
+    # day 30 of his lead's protection: 王强 still has it, and may not claim
+    assert [r["id"] for r in js(run("list", "--owner", "王强", "--json", now="2026-04-01T23:59"))] == [mine]
+    one_line_refusal(run("claim", str(other), "--agent", "王强", now="2026-04-01T23:59"), "owns 1 leads")
+    # the midnight after it: his lead is in the pool, and the claim goes through
+    assert js(run("list", "--owner", "王强", "--json", now="2026-04-02T00:00")) == []
+    assert js(run("claim", str(other), "--agent", "王强", "--json", now="2026-04-02T00:00"))["owner"] == "王强"
+
+
 def test_give_up_sends_the_lead_to_the_pool(office):
     run = office
     lead = add(run)
@@ -429,6 +446,25 @@ def test_lapse_warning_n_days_before_the_pool(office):
                        if i.get("kind") == "lapse_warning"]
     assert due("2026-03-31T09:00") == []  # 4 days before
     assert [i["days_left"] for i in due("2026-04-01T09:00")] == [3]
+
+
+def test_no_lapse_warning_while_a_recognition_window_is_open(office):
+    """A colleague receives the owner's returning client, who names no one:
+    the owner has the lead to the window's end (15 minutes), which is no
+    end of the protection period — no "protection ends" warning with
+    negative days, at any clock of the window."""
+    run = office
+    lead = add(run, agent="王强", now="2026-03-02T09:00")
+    call_back(run, lead, "王强", "2026-03-10T15:00")  # talked within 15 days: no new client (004)
+    visit(run, lead, "李娜", "2026-03-20T10:00")
+    warnings = lambda agent, now: [i for i in js(run("due", "--agent", agent, "--json", now=now))  # noqa: E731
+                                   if i.get("kind") == "lapse_warning"]
+    for now in ("2026-03-20T10:00", "2026-03-20T10:05", "2026-03-20T10:15"):
+        assert warnings("王强", now) == [], now
+        assert owner(run, lead, now) == "王强", now
+    assert owner(run, lead, "2026-03-20T10:15:01") == "李娜"
+    assert warnings("李娜", "2026-03-20T10:16") == []  # hers for 30 days from the reception
+    assert [i["days_left"] for i in warnings("李娜", "2026-04-16T09:00")] == [3]  # protected through 04-19
 
 
 # ------------------------------------------------------- registration

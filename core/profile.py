@@ -190,6 +190,8 @@ def sources_report(book, industry: str | None = None) -> list[dict]:
     the order of :data:`SOURCES`, as of the book's clock: the leads
     registered by then, their entries up to it; sources without leads are
     left out."""
+    if industry is not None:
+        book.industry(industry)  # an industry not enabled is a one-line error, not an empty table
     counts: dict[str, list[int]] = {}
     total = 0
     then = book.as_of_clock(industry)

@@ -93,6 +93,9 @@ def test_source_recorded_or_from_the_registration_and_the_report(lc):
     only = json.loads(lc("2026-03-07T09:00", "report", "sources", "--industry", "machinery", "--json").output)
     assert [(r["source"], r["leads"]) for r in only] == [("online_ad", 1)]
     assert "online ad" in lc("2026-03-07T09:00", "report", "sources").output
+    # an industry no plugin has is one line, as every other --industry says it
+    bad = lc("2026-03-07T09:00", "report", "sources", "--industry", "nope")
+    assert bad.exit_code == 1 and "unknown industry 'nope'" in bad.output and len(bad.output.splitlines()) == 1
 
 
 def test_report_sources_without_industry_plugins(monkeypatch, run):
@@ -101,3 +104,33 @@ def test_report_sources_without_industry_plugins(monkeypatch, run):
     assert run("init", "--simulation").exit_code == 0
     r = run("report", "sources", "--json")
     assert r.exit_code == 0 and json.loads(r.output) == []
+
+
+def _industry_commands():
+    import click
+
+    from leadcycle.cli import cli
+
+    def walk(group, path):
+        for name, command in sorted(group.commands.items()):
+            if isinstance(command, click.Group):
+                yield from walk(command, [*path, name])
+            elif any("--industry" in p.opts for p in command.params if isinstance(p, click.Option)):
+                yield [*path, name]
+
+    return list(walk(cli, []))
+
+
+#: what a command needs besides --industry to get as far as reading it
+_NEEDS = {"import": ["register.csv"], "find": ["张"], "html": ["-o", "r.html"], "export": ["-o", "out.csv"],
+          "add": ["--name", "张伟", "--gender", "男", "--phone", "13800138000", "--need", "三房"]}
+
+
+@pytest.mark.parametrize("command", _industry_commands(), ids=" ".join)
+def test_every_industry_option_refuses_an_industry_no_plugin_has(run, tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "register.csv").write_text("姓名,性别,手机,需求\n张伟,男,13800138000,三房\n", encoding="utf-8")
+    assert run("init", "--simulation", "--industry", "realestate").exit_code == 0
+    r = run(*command, "--industry", "nope", *_NEEDS.get(command[-1], []), now="2026-03-05T10:00")
+    assert r.exit_code == 1, (command, r.output)
+    assert "'nope'" in r.output and len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output

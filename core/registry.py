@@ -118,6 +118,16 @@ class Context:
 _CURRENT: tuple | None = None
 
 
+def _derived_name(name: str) -> bool:
+    """Whether ``name`` is one the rules' vocabulary derives from the log or
+    the clock (:class:`leadcycle.sqlrules.Vocabulary`,
+    :func:`leadcycle.engine.facts`): an attribute of that name would be
+    read by one and not the other."""
+    return (name.startswith(("n_", "days_since_", "days_until_", "days_to_first_"))
+            or name in ("registered_at", "owner", "stage")
+            or (name.startswith(("first_", "last_")) and name.endswith("_at")))
+
+
 class Registry:
     """The installed plugins' industries, settings and migrations. Each
     plugin's registrations count all or none: one that raises, or hands
@@ -163,6 +173,10 @@ class Registry:
         for f in industry.fields:
             if f.name in CORE_LEAD_FIELDS or f.name in profile.FIELD_NAMES:
                 raise ValueError(f"industry {industry.name!r}: field {f.name!r} is the core's")
+            if _derived_name(f.name):
+                raise ValueError(f"industry {industry.name!r}: field {f.name!r} is named as a value the core "
+                                 "derives from the log (n_…, days_since_…, days_until_…, first_/last_…_at, "
+                                 "owner, stage): rules would read one or the other; name it otherwise")
         self._check_tallies(industry)
 
     @staticmethod

@@ -101,6 +101,11 @@ def cond_sql(cond: Cond, expr: str) -> tuple[str, list]:
         return f"({expr} NOT IN ({marks}) OR {expr} IS NULL)", values
     if op == "!=":
         return f"({expr} IS NULL OR {expr} != ?)", [v]
+    if op != "==" and isinstance(v, (int, float, str)):
+        # Python orders a number against numbers and text against text only
+        # (any other pair fails the test); SQLite would order any two values
+        types = "('text')" if isinstance(v, str) else "('integer', 'real')"
+        return f"coalesce(typeof({expr}) IN {types} AND {expr} {op} ?, 0)", [v]
     return f"coalesce({expr} {op.replace('==', '=')} ?, 0)", [v]
 
 

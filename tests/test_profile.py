@@ -48,6 +48,15 @@ def test_a_plugin_field_named_like_a_core_one_is_refused():
     with pytest.raises(ValueError, match="field 'company' is the core's"):
         registry._check_industry(Industry("florist", Label("florist", "花店"),
                                           fields=(Field("company", "str", Label("c", "c")),)), [])
+    # nor one named as a value the rules derive from the log: the engine would
+    # read the attribute and the compiled SQL the fact
+    for name in ("n_test_drive", "days_since_quote", "days_until_launch", "last_quote_at", "first_visit_at",
+                 "registered_at", "owner", "stage", "days_to_first_quote"):
+        with pytest.raises(ValueError, match=f"field '{name}' is named as a value the core derives"):
+            registry._check_industry(Industry("florist", Label("florist", "花店"),
+                                              fields=(Field(name, "int", Label("c", "c")),)), [])
+    registry._check_industry(Industry("florist", Label("florist", "花店"),  # a near name is fine
+                                      fields=(Field("last_quote", "int", Label("c", "c")),)), [])
     # the built-in plugins declare none of them (realestate's birth_date and
     # software's company are the core's now)
     for name in INDUSTRIES:

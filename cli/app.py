@@ -45,7 +45,10 @@ class Env:
         if self._book is None:
             from leadcycle.api import LeadBook
 
-            self._book = LeadBook.open(self.db_path, self.now)
+            from leadcycle.api import parse_now
+
+            # a --now with an offset is converted by the database's own time zone
+            self._book = LeadBook.open(self.db_path, parse_now(self.now_text, timezone=None))
             self._sign_in(self._book)
         return self._book
 

@@ -996,7 +996,8 @@ def settings_reset(env, key):
     """
     book = env.book()
     book.reset_setting(key)
-    click.echo(_("{key} = {value} (default)").format(key=key, value=book.settings[key]))
+    value = book.settings[key]
+    click.echo(_("{key} = {value} (default)").format(key=key, value="" if value is None else value))
 
 
 # ------------------------------------------------------------------ demo

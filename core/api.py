@@ -32,9 +32,11 @@ from .validate import FAMILY_RELATIONS, RELATION_WORDS, normalize_gender, normal
 from .i18n import M_, N_
 
 
-def parse_now(text: str | None, timezone: str = "Asia/Shanghai") -> dt.datetime | None:
+def parse_now(text: str | None, timezone: str | None = "Asia/Shanghai") -> dt.datetime | None:
     """``--now`` as office wall-clock time. A value with an offset is
-    converted to the office time zone; a bare date means midnight."""
+    converted to the office time zone (``timezone``; None keeps the offset,
+    for a :class:`LeadBook` to convert by its own ``core.timezone``); a bare
+    date means midnight."""
     if not text:
         return None
     try:
@@ -44,7 +46,7 @@ def parse_now(text: str | None, timezone: str = "Asia/Shanghai") -> dt.datetime 
     if not CLOCK_MIN <= value.replace(tzinfo=None) < CLOCK_END:
         raise LeadcycleError(N_("--now {text!r} is outside the years {first}–{last} a lead database holds; "
                                 "check the year"), text=text, first=CLOCK_MIN.year, last=CLOCK_END.year - 1)
-    if value.tzinfo is not None:
+    if value.tzinfo is not None and timezone is not None:
         value = value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
     return value.replace(microsecond=0)
 
@@ -278,6 +280,8 @@ class LeadBook:
         processes); outside, the wall clock read now — never a value kept
         from an earlier write."""
         if self._now is not None:
+            if self._now.tzinfo is not None:  # a moment with an offset: the office's time then
+                return self._now.astimezone(self._zone()).replace(tzinfo=None)
             return self._now
         moment = self.store.locked_at or dt.datetime.now(dt.timezone.utc)
         return moment.astimezone(self._zone()).replace(tzinfo=None, microsecond=0)

@@ -220,12 +220,16 @@ def coerce_value(field: Field, raw: Any, today: dt.date | None = None) -> Any:
                 raise ValueError
             if isinstance(raw, float) and not raw.is_integer():
                 raise ValueError
+            if isinstance(raw, str) and "_" in raw:  # Python's int() reads 1_5 as 15: a typo here
+                raise ValueError
             value = int(str(raw).replace(",", "").strip()) if isinstance(raw, str) else int(raw)
             if abs(value) > INT_MAX:
                 raise LeadcycleError(N_("{name}: {raw} is too large; a whole number here is at most "
                                         "{int_max:,} in size"), name=name, raw=raw, int_max=INT_MAX)
         elif kind == "float":
             if isinstance(raw, bool):
+                raise ValueError
+            if isinstance(raw, str) and "_" in raw:
                 raise ValueError
             value = float(str(raw).replace(",", "").strip()) if isinstance(raw, str) else float(raw)
             if not math.isfinite(value):  # inf and nan: JSON and SQLite's json_extract cannot hold them

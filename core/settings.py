@@ -40,9 +40,15 @@ class Settings(Mapping[str, Any]):
             raise NotFound(N_("unknown setting {key!r}; see 'leadcycle settings list'"), key=key) from None
 
     def coerce(self, key: str, raw: Any) -> Any:
-        value = self.setting(key).coerce(raw)
+        declared = self.setting(key)
+        value = declared.coerce(raw)
         if value is None:
-            raise LeadcycleError(N_("{key}: a value is required"), key=key)
+            # empty is a value where the setting means "none" by it: no
+            # lunch-duty agent, no sector excluded
+            if declared.multiple or declared.default in (None, ""):
+                return "" if declared.type in ("str", "choice") else None
+            raise LeadcycleError(N_("{key}: a value is required (leadcycle settings reset {key} returns it to its "
+                                    "default)"), key=key)
         self.check_relations(key, value)
         return value
 

@@ -1,6 +1,7 @@
 """The operator's command line, end to end through CliRunner."""
 
 import csv
+import datetime as dt
 import io
 import json
 
@@ -225,11 +226,20 @@ def test_settings_are_typed_and_validated(office):
     for args, message in [(("ownership.protection_days", "soon"), "is not a whole number"),
                           (("ownership.protection_days", "0"), "below the minimum"),
                           (("no.such", "1"), "unknown setting 'no.such'"),
-                          (("core.timezone", "Mars/Olympus"), "not a time zone")]:
+                          (("core.timezone", "Mars/Olympus"), "not a time zone"),
+                          (("ownership.protection_days", "1_5"), "is not a whole number"),  # not 15
+                          (("ownership.protection_days", ""), "settings reset ownership.protection_days")]:
         result = office("settings", "set", *args)
         assert result.exit_code == 1 and message in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
     assert office("settings", "reset", "ownership.protection_days").exit_code == 0
     assert office("settings", "get", "ownership.protection_days").output.strip() == "30"
+    # empty where the setting means "none" by it: no lunch-duty agent
+    office("settings", "set", "ownership.lunch_duty_agent", "李娜")
+    assert office("settings", "set", "ownership.lunch_duty_agent", "").exit_code == 0
+    assert office("settings", "get", "ownership.lunch_duty_agent").output.strip() == ""
+    reset = office("settings", "reset", "realestate.launch_date")  # no default date: nothing, not None
+    assert reset.exit_code == 0 and "None" not in reset.output
 
 
 def test_protection_period_day_30_vs_31(office):
@@ -269,3 +279,24 @@ def test_agents(office):
     assert [(r["name"], r["is_manager"]) for r in rows] == [("李娜", False), ("陈经理", True)]
     dup = office("agent", "add", "李娜")
     assert dup.exit_code == 1 and "already exists" in dup.output
+
+
+@pytest.mark.parametrize("zone, kept_until", [
+    ("Asia/Shanghai", "2026-03-31T15:59:59Z"),  # the office's midnight after day 30 is 16:00 UTC
+    ("UTC", "2026-03-31T23:59:59Z"),
+    ("America/New_York", "2026-04-01T03:59:59Z"),  # EDT: UTC−4
+])
+def test_a_clock_with_an_offset_is_the_office_s_time_in_its_own_zone(run, zone, kept_until):
+    """``--now`` with an offset (Z, +08:00) is converted to the time zone the
+    database's ``core.timezone`` names, whichever it is: the lead of 03-01
+    is its agent's through the office's 03-31 and in the pool at the
+    office's midnight."""
+    assert run("init", "--industry", "realestate", "--simulation").exit_code == 0
+    run("agent", "add", "李娜")
+    assert run("settings", "set", "core.timezone", zone).exit_code == 0
+    run("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "男", "--phone", "13800138000",
+        "--need", "三房", "--agent", "李娜", now="2026-03-01T10:00")
+    kept = dt.datetime.fromisoformat(kept_until.replace("Z", "+00:00"))
+    owners = [json.loads(run("list", "--json", now=moment.isoformat()).output)[0]["owner"]
+              for moment in (kept, kept + dt.timedelta(seconds=1))]
+    assert owners == ["李娜", None]

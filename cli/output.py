@@ -548,6 +548,8 @@ class Words:
                     for f in k.fields:
                         if f.name == name:
                             return f
+        if kind not in (None, "set", "register"):  # another entry's data is no lead attribute of that name
+            return None
         found = ind.field(name) if ind is not None else None
         return found or next((f for f in BASE_FIELDS if f.name == name), None)
 
@@ -636,7 +638,8 @@ from leadcycle.i18n import N_  # noqa: E402  (marks messages for the catalogs)
 DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"), N_("from"), N_("stage"), N_("to"), N_("why"),
              N_("reason"))
 #: the core's entry keys that are not words, as people read them
-DATA_LABELS = {"approved_by": N_("approved by"), "week": N_("week"), "previous": N_("previous owner")}
+DATA_LABELS = {"approved_by": N_("approved by"), "week": N_("week"), "previous": N_("previous owner"),
+               "decision": N_("decision")}
 
 #: the field types ``fields`` shows, for the catalogs
 FIELD_TYPES = (N_("str"), N_("int"), N_("float"), N_("bool"), N_("date"), N_("choice"))

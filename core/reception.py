@@ -69,25 +69,33 @@ class QueueState:
     last: str | None
     makeup: dict
     away: dict
+    #: the rotation with the agents who have left in their places: the
+    #: turn after one of them is the next agent still in the order
+    places: tuple[str, ...] = ()
 
     def cycle(self) -> list[str]:
-        """The rotation starting with the agent after the last regular turn."""
+        """The rotation starting with the agent after the last regular turn
+        (after the place of an agent who took it and has left since)."""
         order = list(self.order)
-        if self.last in order:
-            i = order.index(self.last) + 1
-            return order[i:] + order[:i]
+        places = list(self.places) if self.last in self.places else order
+        if self.last in places:
+            i = places.index(self.last) + 1
+            return [a for a in places[i:] + places[:i] if a in self.order]
         return order
 
 
 def state(book) -> QueueState:
     """The rotation at the book's clock, from the reception log up to it
     (a read into the past sees the order, the turns and who was away then)."""
-    agents = [a for a in book.agents() if a.active and not a.is_manager]
-    order = tuple(a.name for a in agents)
+    staff = [a for a in book.agents() if not a.is_manager]
+    agents = [a for a in staff if a.active]
+    places = tuple(a.name for a in staff)
     set_by = book.store.receptions(kinds=("order",), until=book.now)
     if set_by:
-        chosen = [n for n in set_by[-1]["data"].get("order", ()) if n in order]
-        order = tuple(chosen) + tuple(n for n in order if n not in chosen)
+        chosen = [n for n in set_by[-1]["data"].get("order", ()) if n in places]
+        places = tuple(chosen) + tuple(n for n in places if n not in chosen)
+    active = {a.name for a in agents}
+    order = tuple(n for n in places if n in active)
     away = {a.name: a.away for a in agents if a.away}
     last = None
     makeup: Counter = Counter()
@@ -99,7 +107,7 @@ def state(book) -> QueueState:
                     makeup[s["agent"]] += 1
         else:
             makeup[r["agent"]] -= 1
-    return QueueState(order, last, {k: v for k, v in makeup.items() if v > 0 and k in order}, away)
+    return QueueState(order, last, {k: v for k, v in makeup.items() if v > 0 and k in order}, away, places)
 
 
 def _plan(q: QueueState) -> tuple[str, str, list[dict]]:

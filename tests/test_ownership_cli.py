@@ -52,6 +52,20 @@ def test_queue_rotation_skips_and_make_up_turns(office):
     assert take() == "赵敏"
 
 
+def test_the_rotation_goes_on_after_an_agent_who_took_a_turn_and_left(office):
+    """李娜, 王强, 赵敏 in turn: 王强 takes the walk-in and leaves; the next
+    one is 赵敏, whose turn it was (DOMAIN §3.10's fixed rotation), not 李娜
+    again from the top."""
+    run = office
+    take = lambda now: js(run("receive", "--json", now=now))["agent"]  # noqa: E731
+    assert [take("2026-03-05T09:10"), take("2026-03-05T09:20")] == ["李娜", "王强"]
+    assert run("agent", "leave", "王强", now="2026-03-05T10:00").exit_code == 0
+    assert js(run("queue", "--json", now="2026-03-05T10:05"))["next"] == "赵敏"
+    assert [take("2026-03-05T10:05"), take("2026-03-05T10:10")] == ["赵敏", "李娜"]
+    # read back at a clock before the departure, the rotation is the one of then
+    assert js(run("queue", "--json", now="2026-03-05T09:30"))["next"] == "赵敏"
+
+
 def test_lunch_duty_receives_without_a_turn(office):
     run = office
     assert run("settings", "set", "ownership.lunch_duty_agent", "赵敏").exit_code == 0

@@ -296,6 +296,11 @@ def test_dispute_raised_by_an_agent_decided_by_a_manager(office):
     assert {s["agent"]: s["share"] for s in out["shares"]} == {"李娜": "2/3", "王强": "1/3"}
     one_line_refusal(run("decide", str(lead), "rejected", "--reason", "x", "--agent", "陈经理",
                          now="2026-03-10T10:01"), "no open dispute")
+    # the decision reads as one in the log, not as the lead's rating of the same key (决策人与家人意见)
+    for lang, said, not_said in (("en", "decision=upheld", "decision maker"), ("zh", "裁定=upheld", "决策人")):
+        shown = run("--lang", lang, "show", str(lead), now="2026-03-10T10:01").output
+        line = next(ln for ln in shown.splitlines() if "=upheld" in ln)
+        assert said in line and not_said not in line, line
     # the contract 5 days after the subscription belongs to the same deal
     run("log", str(lead), "contract", "--agent", "王强", now="2026-03-11T10:00")
     (deal,) = js(run("credit", str(lead), "--json", now="2026-03-11T10:00"))

@@ -23,6 +23,14 @@ OWNER_RULES = (
     N_("departed_handover"), N_("d_pool"),
 )
 
+#: an agent's part in a deal's credit (Share.role), as people read it
+ROLE_WORDS = {"owner": N_("owner"), "closer": N_("closer"), "claimant": N_("claimant"), "family": N_("family"),
+              "stand_in": N_("stand-in"), "arbitrated": N_("arbitrated")}
+
+
+def role_text(role: str) -> str:
+    return _(ROLE_WORDS[role]) if role in ROLE_WORDS else role
+
 
 def _owner_line(book, lead_id, lang):
     record = book.record(lead_id)
@@ -278,7 +286,7 @@ def credit(env, lead_id):
     for d in out:
         click.echo(_("deal of {day} (event {event}): {reason}").format(
             day=f"{d['at']:%Y-%m-%d}", event=d["deal_event_id"], reason=d["reason"]))
-        click.echo(table([(s["agent"], s["share"], _(s["role"])) for s in d["shares"]],
+        click.echo(table([(s["agent"], s["share"], role_text(s["role"])) for s in d["shares"]],
                          [_("agent"), _("share"), _("role")]))
         if d["violation"]:
             click.echo(_("violation: {text}").format(text=d["violation"]))
@@ -348,7 +356,8 @@ def decide(env, lead_id, verdict, split, reason, agent, as_json):
         echo_json(deal_json(d, env.lang, book.now))
         return
     click.echo(_("dispute {verdict} on lead #{lead_id}: {reason}").format(verdict=verdict, lead_id=lead_id, reason=d.reason(env.lang)))
-    click.echo(table([(s.agent, fraction(s.share), s.role) for s in d.shares], ["agent", "share", "role"]))
+    click.echo(table([(s.agent, fraction(s.share), role_text(s.role)) for s in d.shares],
+                     [_("agent"), _("share"), _("role")]))
 
 
 # ------------------------------------------------------ manager decisions

@@ -649,6 +649,11 @@ def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never
         open_disputes = tuple((d.id, d.data.get("claim"), d.data.get("claimant")) for d in raised
                               if d.id not in decided and not d.data.get("manager"))
         arbitrations = [e for e in after if e.kind == "owner" and e.data.get("rule") == "arbitration"]
+        # the client complained and a manager moved them before the deal closed
+        # (§3.8): between the subscription and its contract
+        open_span = events[i + 1:ci if ci is not None else end]
+        complaints = [e for e in open_span if e.kind == "owner" and e.data.get("rule") == "complaint"
+                      and e.data.get("to")]
         violation = None
         since = own.since()
         mine = [at for at, agent in receptions_of(prior) if agent == closer and (since is None or at >= since)]
@@ -659,6 +664,13 @@ def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never
                 f"manager's arbitration (final): all credit to {a.data.get('to')} — {text.get('en', '')}",
                 f"经理裁决（最终）：业绩全部归{a.data.get('to')}——{text.get('zh', '')}")
             parts = [(a.data["to"], Fraction(1), "arbitrated")]
+        elif complaints:
+            moved = complaints[-1]
+            to, by = moved.data["to"], moved.data.get("by") or moved.agent
+            rule, reason = "complaint", Label(
+                f"the client complained and {by} moved them to {to} on {moved.at.date()}: all credit to {to}",
+                f"客户投诉，{by}于{moved.at.date()}改派{to}：业绩全部归{to}")
+            parts = [(to, Fraction(1), "owner")]
         elif closer is None:
             out.append(Deal(c.id, c.at, None, owner, "no_agent", Label(
                 "no agent: log the deal with --agent", "无成交顾问：成交请用 --agent 记录"), (),

@@ -422,6 +422,30 @@ def test_complaint_and_arbitration_need_a_manager(book):
     assert rules(book, lead.id) == ["first_contact", "complaint"]
 
 
+def test_a_complaint_after_the_subscription_moves_the_deal_s_credit_too(book):
+    """§3.8: the client who asks to change agent moves with all credit —
+    also when they had subscribed with the first agent and sign the
+    contract with the new one; a complaint after the contract leaves the
+    closed deal's credit where it was."""
+    lead = add(book).lead
+    book.log(lead.id, "deposit", agent="李娜", data={"amount": 20000})
+    assert shares(book, lead.id)[0] == {"李娜": 1}
+    with book.at(T0 + dt.timedelta(days=1)):
+        book.reassign(lead.id, "赵敏", reason="complaint", manager="陈经理")
+        assert shares(book, lead.id)[0] == {"赵敏": 1}  # before the contract too: the deal is the subscription
+    with book.at(T0 + dt.timedelta(days=2)):
+        book.log(lead.id, "contract", agent="赵敏")
+        assert shares(book, lead.id)[0] == {"赵敏": 1}
+        (deal,) = book.credit(lead.id)
+        assert deal.rule == "complaint" and "all credit to 赵敏" in deal.reason.en
+    other = add(book, phone="13900139000", name="刘洋").lead
+    book.log(other.id, "deposit", agent="李娜", data={"amount": 20000})
+    book.log(other.id, "contract", agent="李娜")
+    with book.at(T0 + dt.timedelta(days=3)):
+        book.reassign(other.id, "赵敏", reason="complaint", manager="陈经理")
+        assert owner(book, other.id) == "赵敏" and shares(book, other.id)[0] == {"李娜": 1}
+
+
 def test_owner_is_a_replay_of_the_log(book):
     lead = add(book).lead
     with book.at(T0 + dt.timedelta(days=40)):

@@ -432,10 +432,11 @@ def history(env, lead_id):
             for h in own.history]
     marked = _marked_entries(book, lead_id, env.lang)
     deals = book.credit(lead_id)
-    if output_format() != "table":
+    cells = [(f"{r['at']:%Y-%m-%d %H:%M}", owner_cell(r["owner"]), _(r["rule"]), r["reason"]) for r in rows]
+    headers = [_("from"), _("owner"), _("rule"), _("why")]
+    if output_format() in ("json", "nl", "csv", "tsv"):
         # the chain of owners, one record per change; --json keeps the whole document
-        emit(rows, ("at", "owner", "rule", "reason"),
-             [(f"{r['at']:%Y-%m-%d %H:%M}", owner_cell(r["owner"]), r["rule"], r["reason"]) for r in rows],
+        emit(rows, ("at", "owner", "rule", "reason"), headers, cells,
              as_json={"lead_id": lead_id, "owner": own.owner, "lapses_at": own.lapses_at,
                       "awaiting_recognition": own.awaiting_recognition, "history": rows,
                       "stand_ins": [{"at": at, "agent": a} for at, a in own.stand_ins],
@@ -445,8 +446,7 @@ def history(env, lead_id):
                                  for d in deals],
                       **marked})
         return
-    click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", owner_cell(r["owner"]), _(r["rule"]), r["reason"]) for r in rows],
-                     [_("from"), _("owner"), _("rule"), _("why")]))
+    emit(rows, ("at", "owner", "rule", "reason"), headers, cells)  # the table, or --fmt's
     if own.awaiting_recognition:
         click.echo(_("{receiver} received the client, who did not name {owner}: the lead is {receiver}'s after "
                      "{time} unless {owner} recognises them (leadcycle recognize {lead} --agent {owner})").format(

@@ -247,3 +247,19 @@ def test_one_owner_and_replay_gives_the_same_owner(actions, channel):
                     assert sum(s.share for s in d.shares) in (0, 1)
     finally:
         book.close()
+
+
+@pytest.mark.parametrize("fmt", ["plain", "github", "grid"])
+def test_history_in_a_chosen_format_is_the_same_table(office, fmt):
+    """``history --fmt NAME`` draws the chain of owners under its headers
+    (it took the rows for the headers), then the same lines as the table."""
+    run = office
+    add(run, "13800138000", "张伟", "--agent", "李娜")
+    run("log", "1", "visit", "--agent", "王强", now="2026-04-20T10:00")  # lapsed: a new client's
+    table = run("history", "1", now="2026-04-20T11:00").output
+    drawn = run("history", "1", "--fmt", fmt, now="2026-04-20T11:00").output
+    assert "('" not in drawn and "from" in drawn.splitlines()[0 if fmt != "grid" else 1]
+    for rule in ("first_contact", "lapsed", "new_client", "protection runs until 2026-05-20"):
+        assert rule in table and rule in drawn, rule
+    zh = run("--lang", "zh", "history", "1", "--fmt", fmt, now="2026-04-20T11:00").output
+    assert "归属" in zh and "('" not in zh

@@ -218,6 +218,17 @@ class Registry:
             raise TypeError(f"register() takes a Setting, not {type(setting).__name__}")
         if setting.key in self.settings or any(s.key == setting.key for s in batch):
             raise ValueError(f"setting {setting.key!r} is declared twice")
+        if setting.default not in (None, ""):
+            # the default is a value the setting itself accepts: its type, range and choices
+            try:
+                coerced = setting.coerce(setting.default)
+            except LeadcycleError as e:
+                raise ValueError(f"setting {setting.key!r}: its default {setting.default!r} is not a value it "
+                                 f"accepts ({e.message.format(**e.params) if e.params else e.message})") from None
+            if type(coerced) is not type(setting.default) and not (setting.type == "float"
+                                                                   and isinstance(setting.default, int)):
+                raise ValueError(f"setting {setting.key!r}: its default {setting.default!r} is a "
+                                 f"{type(setting.default).__name__}, not the {setting.type} it declares")
 
     def _add_setting(self, setting: Setting) -> None:
         self.settings[setting.key] = setting

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from leadcycle import Field, Industry, Label, loader, profile
+from leadcycle import Field, Industry, Label, Setting, loader, profile
 from leadcycle.registry import Registry
 
 INDUSTRIES = ("realestate", "software_sales", "machinery")
@@ -143,3 +143,21 @@ def test_every_industry_option_refuses_an_industry_no_plugin_has(run, tmp_path, 
     r = run(*command, "--industry", "nope", *_NEEDS.get(command[-1], []), now="2026-03-05T10:00")
     assert r.exit_code == 1, (command, r.output)
     assert "'nope'" in r.output and len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("setting, says", [
+    (Setting("flowers.a_points", "int", "70", Label("a", "a")), "is a str, not the int"),
+    (Setting("flowers.b_points", "int", 500, Label("b", "b"), maximum=100), "above the maximum 100"),
+    (Setting("flowers.colour", "choice", "red", Label("c", "c"), choices=[("blue", ("blue", "蓝"))]),
+     "'red' is not allowed"),
+])
+def test_a_setting_whose_default_it_would_refuse_is_refused(setting, says):
+    """A plugin's default must be a value ``settings set`` would take: a
+    default of another type crashed rules later, one out of range came
+    back on every ``settings reset``."""
+    registry = Registry.__new__(Registry)
+    registry.settings = {}
+    with pytest.raises(ValueError, match=says):
+        registry._check_setting(setting, [])
+    registry._check_setting(Setting("flowers.ok", "int", 70, Label("a", "a"), maximum=100), [])
+    registry._check_setting(Setting("flowers.ratio", "float", 1, Label("r", "r")), [])  # an int is a float's

@@ -356,7 +356,13 @@ def call_safely(hook_name: str, **kwargs) -> list:
 
 def first_result(hook_name: str, **kwargs):
     """Like a ``firstresult`` hook call: the first non-``None`` result."""
-    return next((out for _, out in results(hook_name, **kwargs) if out is not None), None)
+    return first_answer(hook_name, **kwargs)[1]
+
+
+def first_answer(hook_name: str, **kwargs) -> tuple[str | None, Any]:
+    """``(plugin, result)`` of the first plugin whose result is not ``None``
+    (``(None, None)`` when none answers)."""
+    return next(((plugin, out) for plugin, out in results(hook_name, **kwargs) if out is not None), (None, None))
 
 
 def call_checks(hook_name: str, **kwargs) -> None:

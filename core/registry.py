@@ -16,7 +16,7 @@ from .errors import LeadcycleError, NotFound
 from .model import Choice, EventKind, Field, Industry, Label, Setting
 from .rules import Cadence, OwnershipPolicy, Scorecard, StageLadder
 from .settings import Settings
-from .i18n import N_
+from .i18n import M_, N_
 
 CORE_LEAD_FIELDS = ("name", "gender", "phone", "need")
 
@@ -89,6 +89,67 @@ class IndustryRules:
     stages: StageLadder | None
     cadence: Cadence | None
     ownership: OwnershipPolicy
+
+
+def rule_names(rules: IndustryRules) -> dict[str, set[str]]:
+    """Every name an industry's rules read a lead's value by, per hook that
+    declared them: the scorecard's criteria, ratings, bands, ladders, caps,
+    dimensions and the conditions of its derived values; each stage's
+    requirements; the cadence's conditions."""
+    from .rules import Count
+    from .sqlrules import features_of
+
+    names: dict[str, set[str]] = {"scorecard": set(), "stages": set(), "follow_up_cadence": set()}
+    card = rules.scorecard
+    if card is not None:
+        names["scorecard"].update(features_of(card))
+        for f in card.features:
+            if isinstance(f, Count):
+                names["scorecard"].update(c.feature for conds in f.items for c in conds)
+            elif hasattr(f, "cases"):  # Derived
+                for conds, value in f.cases:
+                    names["scorecard"].update(c.feature for c in conds)
+                    if hasattr(value, "feature"):  # Ref
+                        names["scorecard"].add(value.feature)
+    if rules.stages is not None:
+        names["stages"].update(c.feature for st in rules.stages.stages for c in st.requires)
+    if rules.cadence is not None:
+        names["follow_up_cadence"].update(c.feature for r in rules.cadence.rules for c in r.when)
+        names["follow_up_cadence"].update(c.feature for c in rules.cadence.stop)
+    return names
+
+
+def unknown_rule_names(rules: IndustryRules) -> dict[str, list[str]]:
+    """``{hook: names}``: the names the rules read (:func:`rule_names`) that no lead of the
+    industry has: no field, no value the core derives from the log or the
+    clock (:class:`leadcycle.sqlrules.Vocabulary`), no value the scorecard
+    itself derives. Such a name reads as missing, and every condition on it
+    fails quietly: a misspelt count, a kind the industry does not have."""
+    ind = rules.industry
+    card = rules.scorecard
+    kinds = {k.name for k in ind.event_kinds}
+    tallies = {t.name: t for t in ind.tallies} | {"visit": None}
+    dates = {f.name for f in ind.fields if f.type == "date"}
+    known = {f.name for f in ind.fields} | set(CORE_LEAD_FIELDS) | {f.name for f in BASE_FIELDS}
+    known |= {"owner", "stage", "grade", "score", "n_contact", "n_follow_up", "registered_at", "last_contact_at",
+              "last_follow_up_at", "days_since_registered", "days_since_last_contact",
+              "days_since_last_follow_up"}
+    known |= {f"n_{k}" for k in kinds | set(tallies)}
+    for t in tallies:
+        known |= {f"first_{t}_at", f"last_{t}_at", f"days_since_first_{t}", f"days_since_last_{t}"}
+    known |= {f"days_to_first_{name}" for name, t in tallies.items() if t is not None and t.after is not None}
+    known |= {f"days_until_{d}" for d in dates}
+    if card is not None:
+        known |= {f.name for f in card.features}
+
+    def is_known(name: str) -> bool:
+        if name in known:
+            return True
+        head, dot, _ = name.partition(".")  # last_<tally>.<key>: any key of its last entry's data
+        return bool(dot) and head.startswith("last_") and head[5:] in tallies
+
+    return {hook: sorted(n for n in names if not is_known(n)) for hook, names in rule_names(rules).items()
+            if any(not is_known(n) for n in names)}
 
 
 @attrs.frozen
@@ -269,13 +330,26 @@ class Registry:
                 continue  # plugin not installed any more; its leads stay as they were
             kw = dict(industry=name, settings=settings)
             policy = loader.first_result("ownership_policy", **kw) or OwnershipPolicy()
+            answers = {hook: loader.first_answer(hook, **kw) for hook in ("scorecard", "stages", "follow_up_cadence")}
             rules[name] = IndustryRules(
                 industry=self.industries[name],
-                scorecard=loader.first_result("scorecard", **kw),
-                stages=loader.first_result("stages", **kw),
-                cadence=loader.first_result("follow_up_cadence", **kw),
+                scorecard=answers["scorecard"][1],
+                stages=answers["stages"][1],
+                cadence=answers["follow_up_cadence"][1],
                 ownership=policy,
             )
+            for hook, names in unknown_rule_names(rules[name]).items():
+                if hook != "scorecard" and answers["scorecard"][0] not in (None, answers[hook][0]):
+                    # a ladder or cadence may read values its own plugin's scorecard
+                    # derives, which another plugin's replaced: only the names the
+                    # core would derive are surely wrong
+                    names = [n for n in names if _derived_name(n)]
+                    if not names:
+                        continue
+                raise loader.PluginFailed(answers[hook][0], hook, M_(
+                    "its rules for {industry} read {names}, which no lead has (no field, event kind, tally or "
+                    "derived value of that name), so a condition on it never holds", industry=name,
+                    names=", ".join(names)))
         return Context(registry=self, settings=settings, rules=rules,
                        missing=frozenset(n for n in enabled if n not in self.industries))
 

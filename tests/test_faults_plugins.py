@@ -25,6 +25,10 @@ import pytest
 from sqlite_utils.migrations import Migrations
 
 from leadcycle import (
+    Cadence,
+    CadenceRule,
+    Cond,
+    Criterion,
     Event,
     Field,
     Industry,
@@ -32,7 +36,10 @@ from leadcycle import (
     LeadBook,
     LeadcycleError,
     OwnershipPolicy,
+    Scorecard,
     Setting,
+    Stage,
+    StageLadder,
     hookimpl,
     hookspecs,
     loader,
@@ -166,6 +173,14 @@ REFUSED = [
     ("ownership_policy", lambda industry, settings: OwnershipPolicy(first_callback_days=True), ADD_LEAD,
      "first_callback_days is a bool, not int or None"),
     ("follow_up_cadence", lambda industry, settings: [("A", 3)], ADD_LEAD, "returned a list, not a Cadence"),
+    # a name no lead has: a misspelt count, a kind the industry does not have (a condition that never holds)
+    ("stages", lambda industry, settings: StageLadder([Stage("new", "new"), Stage("seen", "seen", requires=(
+        Cond("n_vist", ">=", 1),))]), ADD_LEAD, "its rules for realestate read n_vist, which no lead has"),
+    ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=3, when=(
+        Cond("days_since_last_vist", ">", 3),)), CadenceRule(None, "y", interval_days=5)]), ADD_LEAD,
+     "read days_since_last_vist"),
+    ("scorecard", lambda industry, settings: Scorecard("quotes", "quotes", criteria=(Criterion("q", "q", 10, (
+        Cond("n_quote", ">=", 1),)),), thresholds=(("A", 10),)), ADD_LEAD, "read n_quote"),
     ("follow_up_cadence", _raise(SystemExit(3)), ("log", "1", "visit", "--agent", "李娜"), "SystemExit: 3"),
     ("run_review", lambda book, apply: 42, ("review",), "returned an int"),
     ("run_review", lambda book, apply: [{"lead_id": 1, "reason": "r"}], ("review",), "item 0 has no change"),

@@ -161,3 +161,25 @@ def test_a_setting_whose_default_it_would_refuse_is_refused(setting, says):
         registry._check_setting(setting, [])
     registry._check_setting(Setting("flowers.ok", "int", 70, Label("a", "a"), maximum=100), [])
     registry._check_setting(Setting("flowers.ratio", "float", 1, Label("r", "r")), [])  # an int is a float's
+
+
+def test_a_name_no_lead_has_is_named_for_each_hook():
+    """The names every rule reads are a lead's: its fields, the counts and
+    moments the core derives from kinds and tallies the industry has, the
+    scorecard's own derived values. A misspelt one is found, per hook."""
+    import attrs
+
+    from leadcycle import Cond, Stage, StageLadder
+    from leadcycle.registry import unknown_rule_names
+    from leadcycle.settings import Settings
+
+    registry = Registry.current()
+    for name in INDUSTRIES:
+        rules = registry.context(Settings(registry.settings, {}), [name]).rules[name]
+        assert unknown_rule_names(rules) == {}, name
+    rules = registry.context(Settings(registry.settings, {}), ["realestate"]).rules["realestate"]
+    ladder = StageLadder([Stage("new", "new"), Stage("seen", "seen", requires=(
+        Cond("stagee", "==", "new"), Cond("n_visit", ">=", 1), Cond("last_revisit.agent", "set"),
+        Cond("days_until_launch_date", "<", 3)))])
+    assert unknown_rule_names(attrs.evolve(rules, stages=ladder)) == {"stages": ["days_until_launch_date",
+                                                                               "stagee"]}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .errors import LeadcycleError, Refused
 from .model import Agent, Choice, Event, Field, Label
-from .i18n import N_
+from .i18n import M_, N_
 
 REACTIONS = (
     Choice("positive", Label("positive", "积极")),
@@ -57,15 +57,15 @@ def check_follow_up(data: dict, note: str | None) -> None:
     naming what is missing."""
     missing = []
     if not data.get("reaction"):
-        words = "/".join(c.label.zh for c in REACTIONS)
-        missing.append(f"the client's reaction (--set reaction={'|'.join(c.value for c in REACTIONS)} "
-                       f"or {words})")
+        missing.append(M_("the client's reaction (--set reaction={codes} or {words})",
+                          codes="|".join(c.value for c in REACTIONS), words="/".join(c.label.zh for c in REACTIONS)))
     if not (note or "").strip() and not (data.get("content") or "").strip():
-        missing.append("what was said (--note \"…\" or --set content=…)")
+        missing.append(M_("what was said (--note \"…\" or --set content=…)"))
     if missing:
         raise LeadcycleError(N_("a follow-up needs {missing}: the register records the time, "
                                 "content and reaction of every follow-up (回访时间、沟通内容、客户反应)"),
-                             missing=' and '.join(missing))
+                             missing=missing[0] if len(missing) == 1 else M_("{first} and {second}", first=missing[0],
+                                                                             second=missing[1]))
 
 
 def foreseen_kinds(policy) -> frozenset[str]:

@@ -371,7 +371,7 @@ def write_credit(book, lead_id: int, events: list[Event]) -> None:
 def _deal_for_dispute(book, lead, policy, now) -> Deal:
     found = lead_deals(book, lead.id)
     if not found:
-        moment = "subscription (deposit) or contract" if policy.deal_moment == "subscription" else "contract"
+        moment = M_("subscription (deposit) or contract") if policy.deal_moment == "subscription" else M_("contract")
         raise Refused(N_("lead #{lead_id} has no deal yet; a dispute is about a deal ({moment})"),
                       lead_id=lead.id, moment=moment)
     deal = found[-1]

@@ -642,3 +642,13 @@ def test_plugin_code_the_engine_runs_is_named_when_it_raises(office, plugin, run
     assert result.stderr == ("Error: plugin 'bad' failed: ZeroDivisionError: division by zero; "
                              "fix or uninstall the plugin (leadcycle plugins lists them)\n")
     assert dump(office) == before  # the write's transaction rolled back
+
+
+def test_a_plugin_s_due_item_names_its_client_though_the_plugin_did_not(office, plugin, run):
+    """A due item with only the documented keys (lead_id, owner, kind,
+    text) is listed with its client's name and phone, as the core's own."""
+    plugin(due_items=lambda book, agent, today: [{"lead_id": 1, "owner": "李娜", "kind": "call_me",
+                                                 "text": Label("ring the client", "给客户打电话")}])
+    items = [i for i in json.loads(run("due", "--json", now=NOW).output) if i["kind"] == "call_me"]
+    assert [(i["name"], i["phone"]) for i in items] == [("张伟", "138****8000")]
+    assert "张伟" in next(line for line in run("due", now=NOW).output.splitlines() if "ring the client" in line)

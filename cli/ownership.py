@@ -273,9 +273,10 @@ def credit(env, lead_id):
     out = [deal_json(d, env.lang, book.now) for d in found]
     if output_format() != "table":
         # one record per agent's share of a deal; --json keeps each deal whole
+        # what each agent is paid now: a departed agent's part waits (004 提成发放)
         shares = [{"deal_event_id": d["deal_event_id"], "at": d["at"], **s,
                    "percent_of_commission": p["percent_of_commission"],
-                   "payable_percent": d["commission"]["payable_percent"]}
+                   "payable_percent": p["payable_percent"]}
                   for d in out for s, p in zip(d["shares"], d["commission"]["per_agent"])]
         emit(shares, ("deal_event_id", "at", "agent", "share", "role", "percent_of_commission",
                       "payable_percent"), as_json=out)
@@ -286,8 +287,11 @@ def credit(env, lead_id):
     for d in out:
         click.echo(_("deal of {day} (event {event}): {reason}").format(
             day=f"{d['at']:%Y-%m-%d}", event=d["deal_event_id"], reason=d["reason"]))
-        click.echo(table([(s["agent"], s["share"], role_text(s["role"])) for s in d["shares"]],
-                         [_("agent"), _("share"), _("role")]))
+        per_agent = d["commission"]["per_agent"]
+        click.echo(table([(s["agent"], s["share"], role_text(s["role"]),
+                           f"{p['payable_percent']}%" + (" " + _("(departed)") if p["departed"] else ""))
+                          for s, p in zip(d["shares"], per_agent)],
+                         [_("agent"), _("share"), _("role"), _("payable now")]))
         if d["violation"]:
             click.echo(_("violation: {text}").format(text=d["violation"]))
         window = _("disputes: open until {day}") if d["disputable"] else _("disputes: closed on {day}")

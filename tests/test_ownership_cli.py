@@ -1,7 +1,9 @@
 """Ownership from the command line: queue, commands, bad input, concurrency
 with real processes, and the one-owner / replay property."""
 
+import csv
 import datetime as dt
+import io
 import json
 import os
 import subprocess
@@ -263,3 +265,21 @@ def test_history_in_a_chosen_format_is_the_same_table(office, fmt):
         assert rule in table and rule in drawn, rule
     zh = run("--lang", "zh", "history", "1", "--fmt", fmt, now="2026-04-20T11:00").output
     assert "归属" in zh and "('" not in zh
+
+
+def test_credit_says_what_each_agent_is_paid_now(office):
+    """A departed agent's share waits until the contract and full price
+    (004 提成发放): the table and the CSV say 0 % for them, as the JSON's
+    per-agent commission does, not the deal's 50 %."""
+    run = office
+    add(run, "13800138000", "张伟", "--agent", "李娜")
+    run("log", "1", "deposit", "--agent", "李娜", now="2026-03-06T10:00")
+    assert run("agent", "leave", "李娜", "--to", "赵敏", now="2026-03-16T10:00").exit_code == 0
+    run("log", "1", "contract", "--agent", "赵敏", now="2026-03-17T10:00")
+    (deal,) = js(run("credit", "1", "--json", now="2026-03-17T10:01"))
+    assert [(p["agent"], p["payable_percent"], p["departed"]) for p in deal["commission"]["per_agent"]] == [
+        ("李娜", 0, True)]
+    rows = list(csv.DictReader(io.StringIO(run("credit", "1", "--csv", now="2026-03-17T10:01").output)))
+    assert [(r["agent"], r["payable_percent"]) for r in rows] == [("李娜", "0")]
+    line = next(ln for ln in run("credit", "1", now="2026-03-17T10:01").output.splitlines() if ln.startswith("李娜"))
+    assert "0% (departed)" in line

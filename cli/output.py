@@ -169,6 +169,8 @@ def _default(value: Any):
         return value.isoformat()
     if hasattr(value, "to_json"):
         return value.to_json()
+    if isinstance(value, (set, frozenset)):  # a plugin's derived value: its members, in order
+        return sorted(value, key=str)
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 

@@ -1130,7 +1130,11 @@ class LeadBook:
         if grade is None:
             return None
         industries = self.registry.industries
-        scale = self.across(industry, lambda n: (c.value for c in (industries[n].grades if n in industries else ())))
+        # an industry whose plugin is gone: the grades its leads were last computed with
+        kept = {(ind, g) for ind, g, _ in self.store.grade_counts() if g is not None and ind not in industries} \
+            if self.context.missing else set()
+        scale = self.across(industry, lambda n: (c.value for c in industries[n].grades) if n in industries
+                            else sorted(g for ind, g in kept if ind == n))
         for g in scale:
             if grade.strip().lower() == g.lower():
                 return g

@@ -76,3 +76,22 @@ def test_the_office_s_reports_go_on_without_it(run, orphaned, command):
     r = run(*command, now="2026-03-09T09:00")
     assert r.exit_code == 0, r.output
     assert "Traceback" not in r.output
+
+
+def test_a_grade_filter_reads_the_grades_its_leads_were_last_computed_with(run, monkeypatch):
+    """With the plugin gone, --grade takes the grades the industry's leads
+    were last given (its scale went with the plugin; the error listed no
+    grade at all)."""
+    run("init", "--industry", "machinery", "--simulation", now="2026-03-01T09:00")
+    run("agent", "add", "李娜", now="2026-03-01T09:00")
+    run("lead", "add", "--industry", "machinery", "--name", "张伟", "--gender", "男", "--phone", "13800138000",
+        "--need", "挖掘机", "--agent", "李娜", now="2026-03-01T09:00")
+    run("lead", "set", "1", "bargaining=yes", "brand_view=accepts", "commercial_terms=yes",
+        "site_deadline=2026-03-20", "--agent", "李娜", now="2026-03-01T10:00")
+    monkeypatch.setenv("LEADCYCLE_LOAD_PLUGINS", "realestate")
+    loader.reset()
+    listed = run("list", "--grade", "a", "--json", now="2026-03-02T09:00")
+    assert listed.exit_code == 0, listed.output
+    assert [(r["id"], r["grade"]) for r in json.loads(listed.output)] == [(1, "A")]
+    wrong = run("list", "--grade", "Z", now="2026-03-02T09:00")
+    assert wrong.exit_code == 1 and "use one of A" in wrong.output

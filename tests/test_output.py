@@ -213,3 +213,12 @@ def test_a_review_entry_reads_as_words_not_codes():
                                        "week=2026-W39"))
     assert "c_to_d_approved" not in zh + en and "approved_by" not in zh + en
     book.close()
+
+
+def test_json_output_writes_a_plugin_s_set_as_its_sorted_members():
+    """A plugin's derived value that is a set (tags, say) is written as its
+    members in order; ``show --json`` stopped with a traceback."""
+    from leadcycle.cli.output import dumps
+
+    assert json.loads(dumps({"x_tags": {"b", "a"}, "x_codes": frozenset({3, 1})})) == {
+        "x_tags": ["a", "b"], "x_codes": [1, 3]}

@@ -338,6 +338,16 @@ class Registry:
                 cadence=answers["follow_up_cadence"][1],
                 ownership=policy,
             )
+            card = rules[name].scorecard
+            if card is not None:
+                scale = [c.value for c in self.industries[name].grades]
+                given = [g for g, _ in card.thresholds] + [r.grade for r in (*card.ladder, *card.caps, *card.floors)]
+                off = sorted({g for g in (*given, card.fallback) if g is not None and g not in scale})
+                if off:
+                    raise loader.PluginFailed(answers["scorecard"][0], "scorecard", M_(
+                        "its scorecard for {industry} gives grades {grades}, which are not on the industry's "
+                        "scale ({scale}): no list by grade could find them", industry=name, grades=", ".join(off),
+                        scale=", ".join(scale)))
             for hook, names in unknown_rule_names(rules[name]).items():
                 if hook != "scorecard" and answers["scorecard"][0] not in (None, answers[hook][0]):
                     # a ladder or cadence may read values its own plugin's scorecard

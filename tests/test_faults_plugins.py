@@ -179,6 +179,9 @@ REFUSED = [
     ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=3, when=(
         Cond("days_since_last_vist", ">", 3),)), CadenceRule(None, "y", interval_days=5)]), ADD_LEAD,
      "read days_since_last_vist"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("v", "v", 90, (
+        Cond("n_visit", ">=", 1),)),), thresholds=(("A+", 90), ("A", 70)), fallback="E"),
+     ADD_LEAD, "gives grades A+, E, which are not on the industry's scale (A, B, C, D)"),
     ("scorecard", lambda industry, settings: Scorecard("quotes", "quotes", criteria=(Criterion("q", "q", 10, (
         Cond("n_quote", ">=", 1),)),), thresholds=(("A", 10),)), ADD_LEAD, "read n_quote"),
     ("follow_up_cadence", _raise(SystemExit(3)), ("log", "1", "visit", "--agent", "李娜"), "SystemExit: 3"),

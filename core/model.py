@@ -601,7 +601,7 @@ class Fold:
     #: same state: each lapse the fold tested between two entries comes out
     #: the same for any period from ``days_from`` to ``days_to`` (None: no
     #: upper bound). A changed ``ownership.protection_days`` in the range
-    #: leaves the stored fold good (:func:`leadcycle.ownership.fold_tag`)
+    #: leaves the stored fold good (:meth:`tag`, :func:`fold_tag_holds`)
     days_from: int = 0
     days_to: int | None = None
 

@@ -76,12 +76,11 @@ class QueueState:
     def cycle(self) -> list[str]:
         """The rotation starting with the agent after the last regular turn
         (after the place of an agent who took it and has left since)."""
-        order = list(self.order)
-        places = list(self.places) if self.last in self.places else order
+        places = list(self.places or self.order)  # every agent of the order has a place
         if self.last in places:
             i = places.index(self.last) + 1
             return [a for a in places[i:] + places[:i] if a in self.order]
-        return order
+        return list(self.order)
 
 
 def state(book) -> QueueState:

@@ -96,21 +96,18 @@ def rule_names(rules: IndustryRules) -> dict[str, set[str]]:
     declared them: the scorecard's criteria, ratings, bands, ladders, caps,
     dimensions and the conditions of its derived values; each stage's
     requirements; the cadence's conditions."""
-    from .rules import Count
-    from .sqlrules import features_of
+    from .rules import Count, Derived, Ref
+    from .sqlrules import conditions_of, features_of
 
     names: dict[str, set[str]] = {"scorecard": set(), "stages": set(), "follow_up_cadence": set()}
     card = rules.scorecard
     if card is not None:
         names["scorecard"].update(features_of(card))
         for f in card.features:
-            if isinstance(f, Count):
-                names["scorecard"].update(c.feature for conds in f.items for c in conds)
-            elif hasattr(f, "cases"):  # Derived
-                for conds, value in f.cases:
-                    names["scorecard"].update(c.feature for c in conds)
-                    if hasattr(value, "feature"):  # Ref
-                        names["scorecard"].add(value.feature)
+            if isinstance(f, (Count, Derived)):
+                names["scorecard"].update(c.feature for conds in conditions_of(f) for c in conds)
+            if isinstance(f, Derived):
+                names["scorecard"].update(value.feature for _, value in f.cases if isinstance(value, Ref))
     if rules.stages is not None:
         names["stages"].update(c.feature for st in rules.stages.stages for c in st.requires)
     if rules.cadence is not None:
@@ -177,6 +174,34 @@ class Context:
 
 #: (the loaded plugins, their registry): see :meth:`Registry.current`
 _CURRENT: tuple | None = None
+
+
+def _check_rules(rules: IndustryRules, answered_by: dict[str, str | None]) -> None:
+    """Refuse the hook whose rules give a grade off the industry's scale, or
+    read a name no lead has (:func:`unknown_rule_names`), naming the plugin
+    that answered it (``answered_by``: hook → plugin)."""
+    name, card = rules.industry.name, rules.scorecard
+    if card is not None:
+        scale = [c.value for c in rules.industry.grades]
+        given = [g for g, _ in card.thresholds] + [r.grade for r in (*card.ladder, *card.caps, *card.floors)]
+        off = sorted({g for g in (*given, card.fallback) if g is not None and g not in scale})
+        if off:
+            raise loader.PluginFailed(answered_by["scorecard"], "scorecard", M_(
+                "its scorecard for {industry} gives grades {grades}, which are not on the industry's "
+                "scale ({scale}): no list by grade could find them", industry=name, grades=", ".join(off),
+                scale=", ".join(scale)))
+    for hook, names in unknown_rule_names(rules).items():
+        if hook != "scorecard" and answered_by["scorecard"] not in (None, answered_by[hook]):
+            # a ladder or cadence may read values its own plugin's scorecard
+            # derives, which another plugin's replaced: only the names the
+            # core would derive are surely wrong
+            names = [n for n in names if _derived_name(n)]
+            if not names:
+                continue
+        raise loader.PluginFailed(answered_by[hook], hook, M_(
+            "its rules for {industry} read {names}, which no lead has (no field, event kind, tally or "
+            "derived value of that name), so a condition on it never holds", industry=name,
+            names=", ".join(names)))
 
 
 def _derived_name(name: str) -> bool:
@@ -285,7 +310,7 @@ class Registry:
                 coerced = setting.coerce(setting.default)
             except LeadcycleError as e:
                 raise ValueError(f"setting {setting.key!r}: its default {setting.default!r} is not a value it "
-                                 f"accepts ({e.message.format(**e.params) if e.params else e.message})") from None
+                                 f"accepts ({e.translated('en')})") from None
             if type(coerced) is not type(setting.default) and not (setting.type == "float"
                                                                    and isinstance(setting.default, int)):
                 raise ValueError(f"setting {setting.key!r}: its default {setting.default!r} is a "
@@ -338,28 +363,7 @@ class Registry:
                 cadence=answers["follow_up_cadence"][1],
                 ownership=policy,
             )
-            card = rules[name].scorecard
-            if card is not None:
-                scale = [c.value for c in self.industries[name].grades]
-                given = [g for g, _ in card.thresholds] + [r.grade for r in (*card.ladder, *card.caps, *card.floors)]
-                off = sorted({g for g in (*given, card.fallback) if g is not None and g not in scale})
-                if off:
-                    raise loader.PluginFailed(answers["scorecard"][0], "scorecard", M_(
-                        "its scorecard for {industry} gives grades {grades}, which are not on the industry's "
-                        "scale ({scale}): no list by grade could find them", industry=name, grades=", ".join(off),
-                        scale=", ".join(scale)))
-            for hook, names in unknown_rule_names(rules[name]).items():
-                if hook != "scorecard" and answers["scorecard"][0] not in (None, answers[hook][0]):
-                    # a ladder or cadence may read values its own plugin's scorecard
-                    # derives, which another plugin's replaced: only the names the
-                    # core would derive are surely wrong
-                    names = [n for n in names if _derived_name(n)]
-                    if not names:
-                        continue
-                raise loader.PluginFailed(answers[hook][0], hook, M_(
-                    "its rules for {industry} read {names}, which no lead has (no field, event kind, tally or "
-                    "derived value of that name), so a condition on it never holds", industry=name,
-                    names=", ".join(names)))
+            _check_rules(rules[name], {hook: plugin for hook, (plugin, _) in answers.items()})
         return Context(registry=self, settings=settings, rules=rules,
                        missing=frozenset(n for n in enabled if n not in self.industries))
 

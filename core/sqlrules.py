@@ -483,7 +483,7 @@ class Vocabulary:
         return self.attribute(name), []
 
 
-def _conditions_of(declared) -> list[tuple[Cond, ...]]:
+def conditions_of(declared) -> list[tuple[Cond, ...]]:
     """The condition groups a declared value reads."""
     if isinstance(declared, Count):
         return list(declared.items)
@@ -532,7 +532,7 @@ def rows_read(card: Scorecard, cadence=None, stages=None) -> list[str]:
     own = {d.name for d in derived}
     refs = [v.feature for d in derived if isinstance(d, Derived)
             for v in (*(value for _, value in d.cases), d.default) if isinstance(v, Ref)]
-    read = [c.feature for d in derived for conds in _conditions_of(d) for c in conds]
+    read = [c.feature for d in derived for conds in conditions_of(d) for c in conds]
     if stages is not None and stages.mode == "computed":
         read += [c.feature for stage in stages.stages for c in stage.requires]
     if cadence is not None:

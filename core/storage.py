@@ -1659,6 +1659,13 @@ class Store:
         return {r[0]: decode(r[1]) for r in self.conn.execute(
             f"SELECT id, attributes FROM leads WHERE id IN ({DIALECT['ids']})", (ids,))}
 
+    def identities_of(self, lead_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """``{lead id: (name, phone)}`` of the leads of ``lead_ids`` that
+        exist, in one query."""
+        ids = json.dumps(sorted({i for i in lead_ids if isinstance(i, int) and -2**63 <= i < 2**63}))
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            f"SELECT id, name, phone FROM leads WHERE id IN ({DIALECT['ids']})", (ids,))}
+
     def leads_by_phone(self, industry: str, phone: str) -> list[Lead]:
         return [self._lead(r) for r in self.db.query(
             "SELECT * FROM leads WHERE industry = ? AND phone = ? ORDER BY id", [industry, phone])]
@@ -1890,30 +1897,22 @@ class Store:
         Returns how many rows the statement computed."""
         from .sqlrules import bind
 
-        folded = ("lead_id", "industry", *(c for c, _ in FOLD_COLUMNS))
         computed = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up", "follow_up_kind",
                     "reasons", "extra", "computed_at", "expires_at", "owner_until", "rules_version")
-        code = functools.partial(self.version_code, give=True)
-        rows = [(lead_id, industry, *fold_values(fold, plan.fold_version, code)) for lead_id, fold in folds]
-        self.conn.execute(f"CREATE TEMP TABLE lead_state (lead_id INTEGER PRIMARY KEY, {', '.join(_STATE_COLUMNS[1:])})")
-        try:
-            self.conn.executemany(f"INSERT INTO temp.lead_state({', '.join(folded)}) "
-                                  f"VALUES ({', '.join('?' * len(folded))})", rows)
-            t = now.isoformat()
-            statement = plan.statement
+        fold_cols = [c for c, _ in FOLD_COLUMNS]
+        with self._folds_in_front(plan, industry, folds, functools.partial(self.version_code, give=True)) as rows:
             cur = self.conn.execute(
-                f"INSERT INTO main.lead_state({', '.join(computed + folded[2:])}) "
+                f"INSERT INTO main.lead_state({', '.join((*computed, *fold_cols))}) "
                 f"SELECT c.lead_id, n.industry, c.score, c.grade, c.stage, c.owner, {_DAY_OF_NFU}, "
                 "c.follow_up_kind, NULL, NULL, ?, c.expires_at, c.owner_until, ?, "
-                f"{', '.join('n.' + c for c in folded[2:])} "
-                f"FROM ({statement.sql}) c JOIN temp.lead_state n ON n.lead_id = c.lead_id ORDER BY c.lead_id",
+                f"{', '.join('n.' + c for c in fold_cols)} "
+                f"FROM ({plan.statement.sql}) c JOIN temp.lead_state n ON n.lead_id = c.lead_id ORDER BY c.lead_id",
                 [self._stamp(now), self.version_code(rules_version, give=True),
-                 *bind(statement, t, industry, json.dumps([r[0] for r in rows]))])
+                 *bind(plan.statement, now.isoformat(), industry, json.dumps([r[0] for r in rows]))])
             done = cur.rowcount
+            folded = ("lead_id", "industry", *fold_cols)
             self.conn.execute(f"INSERT OR IGNORE INTO main.lead_state({', '.join(folded)}) "
                               f"SELECT {', '.join(folded)} FROM temp.lead_state")
-        finally:
-            self.conn.execute("DROP TABLE temp.lead_state")
         if rows:
             self._stored_anew([r[0] for r in rows])
         if done:
@@ -2012,25 +2011,53 @@ class Store:
         settings, the owner from the stored ownership fold. Returns the
         leads it evaluated; the others (a fold from other rules or none,
         events after ``now``, registered after it) are left to the engine."""
+        self._ensure_live(lay=False)
+        return self._overlay_statement(plan, now, industry, lead_ids, rules_version,
+                                       f"JOIN main.lead_state s ON s.lead_id = c.lead_id "
+                                       f"WHERE s.fold_version IN ({DIALECT['ids']})",
+                                       [self.fold_versions(plan.fold_version, plan.protection_days)])
+
+    def _overlay_statement(self, plan, now: dt.datetime, industry: str, lead_ids: list[int],
+                           rules_version: str | None, joins: str, join_args: list | None = None,
+                           extra: str = "s.extra") -> set[int]:
+        """Lay ``lead_ids`` evaluated by ``plan``'s statement (``c``) at
+        ``now`` over the stored states, each with the ownership fold of the
+        state row ``s`` that ``joins`` joins (and filters), and the stored
+        derived values ``extra``. Returns the leads it laid."""
         from .sqlrules import bind
 
-        self._ensure_live(lay=False)
         ids = json.dumps(lead_ids)
         folds = [c for c, _ in FOLD_COLUMNS]
         cols = ["lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up", "follow_up_kind",
                 "reasons", "extra", "computed_at", "expires_at", "owner_until", "rules_version", *folds]
         t = now.isoformat()  # to the microsecond, as the engine compares the clock with a window's end
-        sql = (f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(cols)}) "
-               f"SELECT c.lead_id, ?, c.score, c.grade, c.stage, c.owner, {_DAY_OF_NFU}, c.follow_up_kind, NULL, "
-               f"s.extra, ?, NULL, c.owner_until, ?, {', '.join('s.' + c for c in folds)} "
-               f"FROM ({plan.statement.sql}) c JOIN main.lead_state s ON s.lead_id = c.lead_id "
-               f"WHERE s.fold_version IN ({DIALECT['ids']})")
-        args = [industry, self._stamp(now), self.version_code(rules_version), *bind(plan.statement, t, industry, ids),
-                self.fold_versions(plan.fold_version, plan.protection_days)]
-        self.conn.execute(sql, args)
+        self.conn.execute(
+            f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(cols)}) "
+            f"SELECT c.lead_id, ?, c.score, c.grade, c.stage, c.owner, {_DAY_OF_NFU}, c.follow_up_kind, NULL, "
+            f"{extra}, ?, NULL, c.owner_until, ?, {', '.join('s.' + c for c in folds)} "
+            f"FROM ({plan.statement.sql}) c {joins}",
+            [industry, self._stamp(now), self.version_code(rules_version), *bind(plan.statement, t, industry, ids),
+             *(join_args or [])])
         return {r[0] for r in self.conn.execute(
             f"SELECT lead_id FROM temp.state_overlay WHERE lead_id IN ({DIALECT['ids']}) AND industry = ?",
             (ids, industry))}
+
+    @contextlib.contextmanager
+    def _folds_in_front(self, plan, industry: str, folds: list[tuple[int, Any]], code: Callable[[str], Any]):
+        """While the block runs, a TEMP ``lead_state`` holding ``folds``
+        (``(lead id, Fold)``, folded under ``plan``'s policy; their versions
+        as ``code`` keeps them) stands in front of the stored table: SQLite
+        looks an unqualified name up in ``temp`` first, so a compiled
+        statement reads these folds. Yields the rows it holds."""
+        folded = ("lead_id", "industry", *(c for c, _ in FOLD_COLUMNS))
+        rows = [(lead_id, industry, *fold_values(fold, plan.fold_version, code)) for lead_id, fold in folds]
+        self.conn.execute(f"CREATE TEMP TABLE lead_state (lead_id INTEGER PRIMARY KEY, {', '.join(_STATE_COLUMNS[1:])})")
+        try:
+            self.conn.executemany(f"INSERT INTO temp.lead_state({', '.join(folded)}) "
+                                  f"VALUES ({', '.join('?' * len(folded))})", rows)
+            yield rows
+        finally:
+            self.conn.execute("DROP TABLE temp.lead_state")
 
     def overlay_refolded(self, plan, now: dt.datetime, industry: str, folds: list[tuple[int, Any]],
                          rules_version: str | None) -> set[int]:
@@ -2043,35 +2070,14 @@ class Store:
         statement reads it, as an import's (:meth:`save_new_states`), from
         a TEMP ``lead_state`` standing in front of the stored table while
         it runs. Returns the leads it evaluated."""
-        from .sqlrules import bind
-
-        self._ensure_live(lay=False)
-        folded = ("lead_id", "industry", *(c for c, _ in FOLD_COLUMNS))
-        # a read gives no version a code: a tag not yet kept is UNKNOWN_VERSION
-        rows = [(lead_id, industry, *fold_values(fold, plan.fold_version, self.version_code))
-                for lead_id, fold in folds]
-        if not rows:
+        if not folds:
             return set()
-        ids = json.dumps([r[0] for r in rows])
-        cols = ["lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up", "follow_up_kind",
-                "reasons", "extra", "computed_at", "expires_at", "owner_until", "rules_version", *folded[2:]]
-        self.conn.execute(f"CREATE TEMP TABLE lead_state (lead_id INTEGER PRIMARY KEY, {', '.join(_STATE_COLUMNS[1:])})")
-        try:
-            self.conn.executemany(f"INSERT INTO temp.lead_state({', '.join(folded)}) "
-                                  f"VALUES ({', '.join('?' * len(folded))})", rows)
-            self.conn.execute(
-                f"INSERT OR REPLACE INTO temp.state_overlay({', '.join(cols)}) "
-                f"SELECT c.lead_id, ?, c.score, c.grade, c.stage, c.owner, {_DAY_OF_NFU}, c.follow_up_kind, NULL, "
-                f"m.extra, ?, NULL, c.owner_until, ?, {', '.join('n.' + c for c in folded[2:])} "
-                f"FROM ({plan.statement.sql}) c JOIN temp.lead_state n ON n.lead_id = c.lead_id "
-                "LEFT JOIN main.lead_state m ON m.lead_id = c.lead_id",
-                [industry, self._stamp(now), self.version_code(rules_version),
-                 *bind(plan.statement, now.isoformat(), industry, ids)])
-        finally:
-            self.conn.execute("DROP TABLE temp.lead_state")
-        return {r[0] for r in self.conn.execute(
-            f"SELECT lead_id FROM temp.state_overlay WHERE lead_id IN ({DIALECT['ids']}) AND industry = ?",
-            (ids, industry))}
+        self._ensure_live(lay=False)
+        # a read gives no version a code: a tag not yet kept is UNKNOWN_VERSION
+        with self._folds_in_front(plan, industry, folds, self.version_code):
+            return self._overlay_statement(plan, now, industry, [i for i, _ in folds], rules_version,
+                                           "JOIN temp.lead_state s ON s.lead_id = c.lead_id "
+                                           "LEFT JOIN main.lead_state m ON m.lead_id = c.lead_id", extra="m.extra")
 
     @staticmethod
     def _state(row: dict) -> State:

@@ -51,14 +51,9 @@ def due_items(book, agent: str | None, lang: str) -> list[dict]:
     for extra in loader.call_safely("due_items", book=book, agent=agent, today=today):
         # a plugin's items name their clients as then, as book.due's rows do,
         # whether or not the plugin gave a name (the README's promise)
-        now_known = {}
-        for lead_id in {item["lead_id"] for item in extra if "name" not in item or "phone" not in item}:
-            try:
-                now_known[lead_id] = book.store.get_lead(lead_id)
-            except LeadcycleError:  # no such lead: the item stands as the plugin gave it
-                pass
-        extra = [{"name": getattr(now_known.get(item["lead_id"]), "name", None),
-                  "phone": getattr(now_known.get(item["lead_id"]), "phone", None), **item} for item in extra]
+        known = book.store.identities_of(i["lead_id"] for i in extra if "name" not in i or "phone" not in i)
+        extra = [{**dict(zip(("name", "phone"), known.get(item["lead_id"], (None, None)))), **item}
+                 for item in extra]
         book.as_then(extra, key="lead_id")
         for item in extra:
             text = item.get("text")

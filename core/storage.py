@@ -966,16 +966,15 @@ VERSIONS_TABLE = "CREATE TABLE IF NOT EXISTS versions (code INTEGER PRIMARY KEY,
 #: write stored them): every stored row is from other rules
 UNKNOWN_VERSION = -1
 #: its indexes: an agent's leads by the end of their protection and by
-#: their next follow-up, every due follow-up, a grade, a stage (the few
-#: industries of a file are told apart in the row), the rows the clock
-#: overtakes (only those that ever are), the rules each row is from, the
-#: open recognition windows by receiver, the rows stored without a fold
+#: their next follow-up, the rows the clock overtakes (only those that ever
+#: are), the rules each row is from, the open recognition windows by
+#: receiver, the rows stored without a fold. Migration m015 dropped the
+#: three that only office-wide lists read (every due follow-up, a grade, a
+#: stage): such a list reads a good part of the table anyway, and a scan of
+#: rows this small beats keeping three more indexes on every write
 STATE_INDEXES = (
     "CREATE INDEX idx_lead_state_owner_owner_until ON lead_state(owner, owner_until)",
     "CREATE INDEX idx_lead_state_owner_next_follow_up ON lead_state(owner, next_follow_up)",
-    "CREATE INDEX idx_lead_state_next_follow_up ON lead_state(next_follow_up)",
-    "CREATE INDEX idx_lead_state_grade ON lead_state(grade)",
-    "CREATE INDEX idx_lead_state_stage ON lead_state(stage)",
     "CREATE INDEX idx_lead_state_expires_at ON lead_state(expires_at) WHERE expires_at IS NOT NULL",
     "CREATE INDEX idx_lead_state_rules_version ON lead_state(rules_version)",
     "CREATE INDEX lead_state_fold_window_to ON lead_state(fold_window_to) WHERE fold_window_to IS NOT NULL",
@@ -1010,6 +1009,20 @@ def m014_compact_state(db: Database) -> None:
     db.execute("ALTER TABLE lead_state_m014 RENAME TO lead_state")
     for sql in STATE_INDEXES:
         db.execute(sql)
+
+
+#: the indexes migration m015 drops (see :data:`STATE_INDEXES`)
+DROPPED_STATE_INDEXES = ("idx_lead_state_next_follow_up", "idx_lead_state_grade", "idx_lead_state_stage")
+
+
+@core_migrations()
+def m015_fewer_state_indexes(db: Database) -> None:
+    """The state rows' office-wide indexes go (issue #17: 50 bytes a lead,
+    and three fewer indexes to keep on every write): a due list for the
+    whole office, a list by grade or by stage read the table itself. An
+    agent's lists keep their two indexes."""
+    for name in DROPPED_STATE_INDEXES:
+        db.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 def _outcome_code(outcome: str, key: str) -> int:

@@ -173,3 +173,43 @@ def test_a_follow_up_day_is_kept_as_a_day_count_on_both_sides_of_1970_and_due_on
         assert [r["next_follow_up"] for r in book.store.due_rows(due)] == [due.isoformat()]
         assert book.store.due_rows(due - dt.timedelta(days=1)) == []
         book.close()
+
+
+def test_m015_drops_the_office_wide_indexes_and_the_reads_they_served_answer_the_same(demo_copy, runner):
+    """A database from before m015 keeps a grade's, a stage's and every due
+    follow-up's index; its first write drops them, and the office-wide
+    lists (due, by grade, by stage) give what they gave, at three clocks."""
+    from leadcycle.cli import cli
+    from leadcycle.storage import DROPPED_STATE_INDEXES
+
+    reads = (["due"], ["list", "--grade", "A"], ["list", "--grade", "C"], ["list", "--stage", "accumulation"],
+             ["list", "--owner", "李娜"])
+    clocks = ("2026-10-15T09:00", "2026-10-20T09:00", "2026-11-20T09:00")
+    conn = sqlite3.connect(demo_copy)
+    conn.executescript("""
+        CREATE INDEX idx_lead_state_next_follow_up ON lead_state(next_follow_up);
+        CREATE INDEX idx_lead_state_grade ON lead_state(grade);
+        CREATE INDEX idx_lead_state_stage ON lead_state(stage);
+        DELETE FROM _sqlite_migrations WHERE name = 'm015_fewer_state_indexes';
+    """)
+    conn.execute(f"PRAGMA user_version = {conn.execute('PRAGMA user_version').fetchone()[0] - 1}")
+    conn.commit()
+
+    def answers():
+        out = {}
+        for clock in clocks:
+            for read in reads:
+                result = runner.invoke(cli, ["--db", demo_copy, "--now", clock, *read, "--json"])
+                assert result.exit_code == 0, (read, result.output)
+                out[(clock, *read)] = result.output
+        return out
+
+    want = answers()
+    assert any('"id"' in text for text in want.values())  # the reads find leads
+    assert runner.invoke(cli, ["--db", demo_copy, "rescore"]).exit_code == 0  # a write: upgrades
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'lead_state' "
+                                       "AND type = 'index'")}
+    assert not have & set(DROPPED_STATE_INDEXES)
+    assert "idx_lead_state_owner_next_follow_up" in have
+    assert answers() == want
+    conn.close()

@@ -264,7 +264,8 @@ def lead():
 
 
 @lead.command(name="add")
-@click.option("--industry", help="The lead's industry (required unless --from-json).")
+@click.option("--industry", help="The lead's industry (required unless --from-json, or when the database "
+                                 "has one industry).")
 @click.option("--name", help="Client's name (姓名).")
 @click.option("--gender", help="M or F (男/女).")
 @click.option("--phone", help="Contact phone (联系电话); +86, spaces and dashes are fine.")
@@ -309,9 +310,11 @@ def lead_add(env, industry, name, gender, phone, need, sets, agent, channel, rel
     if from_json is not None:
         _lead_add_from_json(env, from_json, as_json, click.get_current_context())
         return
+    book = env.book()
+    if industry is None:
+        industry = book.only_industry()  # an office of one industry need not name it
     if industry is None:
         raise click.UsageError(_("Missing option '--industry' (or give the lead with --from-json FILE)."))
-    book = env.book()
     added = book.add_lead(industry, name=name, gender=gender, phone=phone, need=need,
                           attributes=_assignments(sets), agent=agent, channel=channel, relation=relation,
                           different_person=different_person, asks_for=asks_for, referred_by=referred_by,

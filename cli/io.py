@@ -61,7 +61,8 @@ def _list_profiles(ctx, _param, value):
 
 @cli.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--industry", help="The industry of the leads (else the file's industry column).")
+@click.option("--industry", help="The industry of the leads (else the file's industry column, or the "
+                                 "database's only industry).")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
               help="Read COLUMN as FIELD (name, gender, phone, need, registered, agent, channel, "
                    "relation, note or an attribute); COLUMN=- skips it. Repeatable.")

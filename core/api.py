@@ -364,6 +364,12 @@ class LeadBook:
                               "run: leadcycle init --industry {name}"), name=name)
         return industry
 
+    def only_industry(self) -> str | None:
+        """The industry a command without ``--industry`` means: the one
+        enabled in this database (with its plugin installed), else None."""
+        enabled = [n for n in self.store.enabled_industries() if n in self.registry.industries]
+        return enabled[0] if len(enabled) == 1 else None
+
     # ------------------------------------------------------------ agents
 
     def add_agent(self, name: str, team: str | None = None, manager: bool = False) -> Agent:

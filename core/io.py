@@ -756,7 +756,10 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     rehearsal = book.store.transaction(rollback=True) if dry_run else contextlib.nullcontext()
     with _InTimeOrder(register, readings, book.now, zone, result) as ordered, book.store.bulk():
         if industry is None and not all("industry" in r.targets for r in ordered.filled[:1]):
-            raise LeadcycleError(N_("which industry? give --industry NAME (or an industry column)"))
+            # no industry column: the database's only industry, else the operator says
+            industry = book.only_industry()
+            if industry is None:
+                raise LeadcycleError(N_("which industry? give --industry NAME (or an industry column)"))
         try:
             with rehearsal:
                 for batch in _batched(ordered, batch_size):

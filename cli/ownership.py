@@ -32,6 +32,15 @@ def role_text(role: str) -> str:
     return _(ROLE_WORDS[role]) if role in ROLE_WORDS else role
 
 
+#: a dispute's claim as the reader says it
+CLAIM_TEXT = {"knowingly": N_("the closer knowingly worked another's client"),
+              "unrecognized": N_("the claimant's client was not recognised")}
+
+
+def claim_text(claim: str | None) -> str:
+    return _(CLAIM_TEXT[claim]) if claim in CLAIM_TEXT else str(claim)
+
+
 def _owner_line(book, lead_id, lang):
     record = book.record(lead_id)
     state = record.state
@@ -294,8 +303,15 @@ def credit(env, lead_id):
                          [_("agent"), _("share"), _("role"), _("payable now")]))
         if d["violation"]:
             click.echo(_("violation: {text}").format(text=d["violation"]))
-        window = _("disputes: open until {day}") if d["disputable"] else _("disputes: closed on {day}")
-        click.echo(window.format(day=d["dispute_until"]) + (_(" (arbitrated, final)") if d["arbitrated"] else ""))
+        if d["arbitrated"]:  # final whatever the window's day: no date still to come
+            click.echo(_("disputes: closed by a manager's arbitration (final)"))
+        else:
+            window = _("disputes: open until {day}") if d["disputable"] else _("disputes: closed on {day}")
+            click.echo(window.format(day=d["dispute_until"]))
+        for raised in d["open_disputes"]:  # raised, not yet decided: the credit above stands meanwhile
+            click.echo(_("open dispute (entry {event}): {claim}, raised by {claimant}; the credit stands until a "
+                         "manager decides (leadcycle decide)").format(
+                event=raised["event_id"], claim=claim_text(raised["claim"]), claimant=raised["claimant"]))
         stages = ", ".join(f"{s['label']} {s['percent']}%" + (" ✓" if s["reached_at"] else "")
                            for s in d["commission"]["stages"])
         click.echo(_("commission payable: {percent}%  ({stages})").format(

@@ -646,9 +646,11 @@ def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never
                   and decided[d.id].data["decision"] == "upheld"]
         # a dispute recorded by a manager before raising and deciding were two steps
         upheld += [(d, d) for d in raised if d.data.get("manager") and d.id not in decided]
-        open_disputes = tuple((d.id, d.data.get("claim"), d.data.get("claimant")) for d in raised
-                              if d.id not in decided and not d.data.get("manager"))
         arbitrations = [e for e in after if e.kind == "owner" and e.data.get("rule") == "arbitration"]
+        # a manager's arbitration is final: it settles every dispute raised before it
+        settled = after.index(arbitrations[-1]) if arbitrations else -1
+        open_disputes = tuple((d.id, d.data.get("claim"), d.data.get("claimant")) for d in raised
+                              if d.id not in decided and not d.data.get("manager") and after.index(d) > settled)
         # the client complained and a manager moved them before the deal closed
         # (§3.8): between the subscription and its contract
         open_span = events[i + 1:ci if ci is not None else end]

@@ -671,3 +671,29 @@ def test_penalties_recorded_by_a_manager(office):
     assert [(r["kind"], r["amount"], r["source"]) for r in rows] == [
         ("absence", 20.0, "recorded"), ("dropped_client", 200.0, "recorded"), ("grabbing", 100.0, "recorded")]
     assert "3 penalties: 王强 3" in run("penalties", now=NOW).output
+
+
+def test_credit_shows_an_open_dispute_and_an_arbitrated_one_as_closed_for_good(office):
+    """The table says a raised dispute waits for a manager (the JSON's
+    ``open_disputes``); once arbitrated, the window is closed for good, not
+    "closed on" a day still to come."""
+    run = office
+    lead = _colleague_subscribes(run, "13800138000")  # the window runs to 2026-03-09
+    before = run("credit", str(lead), now="2026-03-07T09:00").output
+    assert "disputes: open until 2026-03-09" in before and "open dispute" not in before
+    raised = js(run("dispute", str(lead), "--claim", "knowingly", "--agent", "李娜", "--json",
+                    now="2026-03-07T10:00"))["open_disputes"][0]
+    for lang, said in (("en", f"open dispute (entry {raised['event_id']}): the closer knowingly worked another's "
+                              "client, raised by 李娜"),
+                       ("zh", f"未决争议（记录 {raised['event_id']}）")):
+        shown = run("--lang", lang, "credit", str(lead), now="2026-03-07T10:01").output
+        assert said in shown, shown
+    result = run("arbitrate", str(lead), "--to", "李娜", "--reason", "首访在先", "--agent", "陈经理",
+                 now="2026-03-08T10:00")
+    assert result.exit_code == 0, result.output
+    after = run("credit", str(lead), now="2026-03-08T10:01").output
+    assert "disputes: closed by a manager's arbitration (final)" in after, after
+    assert "2026-03-09" not in after and "open dispute" not in after
+    # the arbitration settled the dispute: nothing is left to decide
+    one_line_refusal(run("decide", str(lead), "upheld", "--reason", "x", "--agent", "陈经理", now="2026-03-08T10:05"),
+                     "decided by a manager's arbitration, which is final")

@@ -24,6 +24,7 @@ _LAZY = {
     **dict.fromkeys(("LeadBook", "LeadRecord", "open_book", "parse_now"), "api"),
     "Added": "model",
     "PLAN_MIN": "model",
+    "count_en": "model",
     **dict.fromkeys(("LeadcycleError", "NotFound", "Refused"), "errors"),
     "hookimpl": "hookspecs",
     **dict.fromkeys(("Agent", "Choice", "Event", "EventKind", "Field", "Industry", "Label", "Lead",
@@ -38,8 +39,8 @@ __all__ = [
     "Added", "Adjustment", "Agent", "Cadence", "CadenceRule", "Cap", "Choice", "Cond", "Count", "Criterion",
     "Derived", "Dimension", "Event", "EventKind", "Expiring", "Feature", "Field", "GradeRule", "Industry", "Label", "Lead",
     "LeadBook", "LeadRecord", "LeadView", "LeadcycleError", "NotFound", "OwnershipPolicy", "PLAN_MIN", "Reason",
-    "Rating", "Ref", "Refused", "Scorecard", "Setting", "Settings", "Stage", "StageLadder", "State", "Tally", "hookimpl",
-    "loader", "open_book", "parse_now", "__version__",
+    "Rating", "Ref", "Refused", "Scorecard", "Setting", "Settings", "Stage", "StageLadder", "State", "Tally", "count_en",
+    "hookimpl", "loader", "open_book", "parse_now", "__version__",
 ]
 
 

@@ -53,6 +53,13 @@ class Label:
         return cls(value["en"], value.get("zh", value["en"]))
 
 
+def count_en(n, noun: str, plural: str | None = None) -> str:
+    """``n`` and the English ``noun`` it counts: ``count_en(1, "day")`` is
+    "1 day", ``count_en(3, "day")`` "3 days" (a label a setting fills in:
+    Chinese has no plural)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def as_tuple(values) -> tuple:
     """A field's values as a tuple: the converter of every tuple field. (A
     Python function: attrs reads a converter's signature, and a builtin's,

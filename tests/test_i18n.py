@@ -603,3 +603,21 @@ def test_a_command_a_chinese_hint_gives_takes_the_values_it_names():
                         raise AssertionError((text, opt, value)) from None
     assert ("--reason", "redistribute") in found
     assert unknown == [], "\n".join(f"{o}: {t[:150]}" for t, o in unknown)
+
+
+def test_a_count_a_setting_fills_in_says_one_day_not_one_days():
+    from leadcycle import count_en
+
+    assert [count_en(n, "day") for n in (0, 1, 2)] == ["0 days", "1 day", "2 days"]
+    assert count_en(1, "visit") == "1 visit" and count_en(3, "visit") == "3 visits"
+    assert count_en(2, "entry", "entries") == "2 entries"
+
+
+def test_a_cadence_of_one_day_reads_in_the_singular(realestate_office):
+    run = realestate_office
+    assert run("settings", "set", "realestate.first_call_back_days", "1").exit_code == 0
+    assert run("lead", "add", "--name", "张伟", "--gender", "男", "--phone", "13800138000", "--need", "三房",
+               "--agent", "李娜", now="2026-03-05T10:00").exit_code == 0
+    shown = run("--lang", "en", "show", "1", now="2026-03-05T10:00").output
+    assert "first call-back within 1 day, then every" in shown, shown
+    assert "1 days" not in shown

@@ -368,4 +368,4 @@ def test_due_command_sorts_by_grade_then_age(run, db_path):
     lapse = [i["lead_id"] for i in items if i["kind"] == "lapse_warning"]
     assert lapse == [a_old, a_new, b_mid, c_old]
     text = run("due", "--agent", "李娜", now="2026-04-03T10:00").output
-    assert "protection ends 2026-04-04 (1 days left)" in text
+    assert "protection ends 2026-04-04 (1 day left)" in text

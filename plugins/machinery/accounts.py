@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from leadcycle import Choice, Expiring, Label
+from leadcycle import Choice, Expiring, Label, count_en
 
 #: the kinds of account (the ``account_type`` field's choices)
 ACCOUNT_TYPES = (
@@ -138,16 +138,16 @@ def history_level(events, attributes: dict, now: dt.datetime, settings) -> tuple
     missing: dict[str, list[Label]] = {"A": [], "B": []}
     for lvl, need in (("A", a_amount), ("B", b_amount)):
         if annual < need:
-            missing[lvl].append(Label(f"business {_money(annual)} < {_money(need)} CNY in {window} days",
+            missing[lvl].append(Label(f"business {_money(annual)} < {_money(need)} CNY in {count_en(window, 'day')}",
                                       f"近{window}天业务量{_money(annual)}元＜{_money(need)}元"))
         if late:
-            missing[lvl].append(Label(f"{len(late)} late payment(s) in {window} days",
+            missing[lvl].append(Label(f"{len(late)} late payment(s) in {count_en(window, 'day')}",
                                       f"近{window}天有{len(late)}次滞期付款"))
         if not long_term:
             missing[lvl].append(Label("long-term partnership intent not recorded", "未记录长期合作意愿"))
         if crises:
             day = crises[-1].at.date()
-            missing[lvl].append(Label(f"current risk: crisis on {day} (within {risk_days} days)",
+            missing[lvl].append(Label(f"current risk: crisis on {day} (within {count_en(risk_days, 'day')})",
                                       f"当前有风险：{day}出现经营危机（{risk_days}天内）"))
         if not type_ok:
             names = "/".join(types)
@@ -156,7 +156,7 @@ def history_level(events, attributes: dict, now: dt.datetime, settings) -> tuple
     for lvl in ("A", "B"):
         if not missing[lvl]:
             need = a_amount if lvl == "A" else b_amount
-            return lvl, Label(f"{_money(annual)} CNY in {window} days ≥ {_money(need)}, on time, long-term intent",
+            return lvl, Label(f"{_money(annual)} CNY in {count_en(window, 'day')} ≥ {_money(need)}, on time, long-term intent",
                               f"近{window}天业务量{_money(annual)}元≥{_money(need)}元，按期付款，有长期合作意愿"), expiries
     gaps_b = "; ".join(m.en for m in missing["B"])
     gaps_b_zh = "；".join(m.zh for m in missing["B"])
@@ -203,7 +203,7 @@ def account(events, attributes: dict, now: dt.datetime, settings) -> Expiring:
         clean_at = _midnight(start.date() + dt.timedelta(days=clean_days))
         if now >= clean_at:
             target, rule = "C", "clean_period"
-            why = Label(f"clean review period: {clean_days} days without a problem or late payment "
+            why = Label(f"clean review period: {count_en(clean_days, 'day')} without a problem or late payment "
                         f"since {start.date()}", f"考核期表现良好：自{start.date()}起{clean_days}天无问题、无滞期付款")
         else:
             target, rule = "D", "problem"
@@ -217,7 +217,7 @@ def account(events, attributes: dict, now: dt.datetime, settings) -> Expiring:
         kinds_zh = "、".join(names[_problem_type(p)][1] for p in problems)
         target, rule = "D", "problem"
         due_by = first.at.date() + dt.timedelta(days=days - 1)
-        why = Label(f"C account with a problem ({kinds}) on {first.at.date()}: drop to D within {days} days "
+        why = Label(f"C account with a problem ({kinds}) on {first.at.date()}: drop to D within {count_en(days, 'day')} "
                     f"(by {due_by})", f"C级客户于{first.at.date()}出现问题（{kinds_zh}）：应{days}日内降为D级"
                     f"（{due_by}前）")
     else:

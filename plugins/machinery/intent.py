@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from leadcycle import PLAN_MIN, Choice, Cond, Derived, Expiring, Field, GradeRule, Label
+from leadcycle import PLAN_MIN, Choice, Cond, Derived, Expiring, Field, GradeRule, Label, count_en
 
 BRAND_VIEWS = (
     Choice("accepts", Label("accepts our brand", "认可品牌")),
@@ -63,7 +63,7 @@ def _x_site(view):
     left = (deadline - view.now.date()).days
     if left >= 0:
         out = {"deadline": deadline.isoformat(), "days_left": left, "passed": False,
-               "summary": Label(f"equipment needed on site by {deadline} ({left} days left)",
+               "summary": Label(f"equipment needed on site by {deadline} ({count_en(left, 'day')} left)",
                                 f"设备须于{deadline}前进场（剩{left}天）").to_json()}
         return Expiring(out, dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time()))
     return {"deadline": deadline.isoformat(), "days_late": -left, "passed": True,
@@ -74,7 +74,7 @@ def site_passed(lead_id: int, deadline: dt.date, today: dt.date) -> Label:
     """What a passed site deadline asks of the owner, counted to ``today``
     (stored projections keep no text: a due list renders it at its clock)."""
     late = (today - deadline).days
-    return Label(f"site deadline {deadline} passed {late} days ago: ask the client for the new "
+    return Label(f"site deadline {deadline} passed {count_en(late, 'day')} ago: ask the client for the new "
                  f"date (leadcycle lead set {lead_id} site_deadline=…); the grade stands until then",
                  f"进场期限{deadline}已过{late}天：请向客户确认新的进场日期"
                  f"（leadcycle lead set {lead_id} site_deadline=…），在此之前保持原等级")
@@ -101,7 +101,7 @@ def ladder(settings) -> tuple[GradeRule, ...]:
             Cond("brand_view", "==", "accepts", ("accepts our brand", "认可品牌")),
             Cond("commercial_terms", "true", label=("preliminary commercial terms", "初步确定商务条件")),
             Cond("days_until_site_deadline", "<=", a_days,
-                 (f"equipment on site within {a_days} days", f"{a_days}天内设备需进场")),
+                 (f"equipment on site within {count_en(a_days, 'day')}", f"{a_days}天内设备需进场")),
         ), Label("urgent & important", "紧急重要客户")),
         GradeRule("B", (
             Cond("price_asked", "true", label=("asked the price", "询问价格")),
@@ -112,7 +112,7 @@ def ladder(settings) -> tuple[GradeRule, ...]:
             Cond("purchase_date", "set", label=("purchase time decided", "明确购机时间")),
             Cond("model", "set", label=("model decided", "明确机型")),
             Cond("days_until_site_deadline", "<=", b_days,
-                 (f"equipment on site within {b_days} days", f"{b_days}天内设备需进场")),
+                 (f"equipment on site within {count_en(b_days, 'day')}", f"{b_days}天内设备需进场")),
         ), Label("not urgent, important", "非紧急重要客户")),
         GradeRule("C", (Cond("price_asked", "true", label=("asked the price", "询问价格")), not_rejected),
                   Label("prospect: asked the price (our definition)", "潜在客户：已询价（本系统定义）")),

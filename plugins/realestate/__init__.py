@@ -39,6 +39,7 @@ from leadcycle import (
     Scorecard,
     Stage,
     StageLadder,
+    count_en,
     hookimpl,
 )
 
@@ -142,22 +143,23 @@ def follow_up_cadence(industry, settings):
         return None
     first = settings["realestate.first_call_back_days"]
     a, b, c = (settings[f"realestate.cadence_{g}_days"] for g in "abc")
+    within, days_a, days_b, days_c = (count_en(n, "day") for n in (first, a, b, c))
     return Cadence((
-        CadenceRule("A", Label(f"grade A: first call-back within {first} days, then at least every {a} days",
+        CadenceRule("A", Label(f"grade A: first call-back within {within}, then at least every {days_a}",
                                f"A类：{first}天内首次回访，此后至少每{a}天一次"),
                     interval_days=a, first_days=first),
-        CadenceRule("B", Label(f"grade B: first call-back within {first} days, then every {b} days",
+        CadenceRule("B", Label(f"grade B: first call-back within {within}, then every {days_b}",
                                f"B类：{first}天内首次回访，此后每{b}天一次"),
                     interval_days=b, first_days=first),
-        CadenceRule("C", Label(f"grade C: first call-back within {first} days, then at least every {c} days",
+        CadenceRule("C", Label(f"grade C: first call-back within {within}, then at least every {days_c}",
                                f"C类：{first}天内首次回访，此后至少每{c}天一次"),
                     interval_days=c, first_days=first),
-        CadenceRule("D", Label(f"grade D redistributed by the manager (互换资源): follow up at least every {c} days",
+        CadenceRule("D", Label(f"grade D redistributed by the manager (互换资源): follow up at least every {days_c}",
                                f"D类客户经经理互换资源分配：至少每{c}天跟进一次"),
                     interval_days=c, when=(Cond("d_redistributed", "true"), Cond("owner", "set"))),
         CadenceRule("D", Label("grade D: no follow-up; the manager pools and redistributes it",
                                "D类：无效客户，由销售经理收回公共池重新分配"), pool=True),
-        CadenceRule(None, Label(f"not graded yet: first call-back within {first} days, then every {c} days",
+        CadenceRule(None, Label(f"not graded yet: first call-back within {within}, then every {days_c}",
                                 f"尚未分级：{first}天内首次回访，此后每{c}天一次"),
                     interval_days=c, first_days=first),
     ), stop=Cond("n_contract", ">=", 1),
@@ -251,7 +253,7 @@ def due_items(book, agent, today):
             "lead_id": r["id"], "name": r["name"], "phone": r["phone"], "owner": r["owner"],
             "industry": r["industry"], "grade": r["grade"], "kind": "lapse_warning",
             "due": last_day.isoformat(), "days_left": left, "registered": r["created_at"],
-            "text": Label(f"protection ends {last_day} ({left} days left): follow up to keep the lead",
+            "text": Label(f"protection ends {last_day} ({count_en(left, 'day')} left): follow up to keep the lead",
                           f"保护期{last_day}到期（剩{left}天）：请跟进以保留客户"),
         })
     return items

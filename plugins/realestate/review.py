@@ -33,7 +33,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from leadcycle import Cap, Cond, Derived, Event, EventKind, Feature, Label, LeadcycleError, Ref, Refused, Tally
+from leadcycle import (Cap, Cond, Derived, Event, EventKind, Feature, Label, LeadcycleError, Ref, Refused, Tally,
+                       count_en)
 
 from .signals import SIGNAL_NAMES
 from leadcycle.i18n import M_, N_
@@ -217,11 +218,11 @@ def _review(book, apply: bool) -> list[dict]:
         progressed = since_then(facts, PROGRESS_KINDS)
         if grade == "A" and was == "A":
             changes.append(_change(lead_id, row, "A", "B", "a_undecided", Label(
-                f"still undecided after {days} days as A (A on {since.date()} and now, no deposit or contract)",
+                f"still undecided after {count_en(days, 'day')} as A (A on {since.date()} and now, no deposit or contract)",
                 f"A类客户{days}天仍未下定决心（{since.date()}起即为A类，无定金、无签约），降为B类")))
         elif grade == "B" and was in ("A", "B") and not progressed:
             changes.append(_change(lead_id, row, "B", "C", "b_faded", Label(
-                f"intent faded: no visit, call, signal or deposit in the {days} days since {since.date()}",
+                f"intent faded: no visit, call, signal or deposit in the {count_en(days, 'day')} since {since.date()}",
                 f"意向变淡：自{since.date()}起{days}天内无来访、来电、购买信号或定金，降为C类")))
         elif grade == "C" and lead_id in held:
             changes.append(_needs_approval(lead_id, row, "d_requested", Label(
@@ -229,7 +230,7 @@ def _review(book, apply: bool) -> list[dict]:
                 "评定为D类，暂按C类：需销售经理审阅跟进记录后批准")))
         elif grade == "C" and was in ("A", "B", "C") and not progressed:
             changes.append(_needs_approval(lead_id, row, "c_faded_needs_approval", Label(
-                f"intent faded (nothing in {days} days); needs a manager's approval",
+                f"intent faded (nothing in {count_en(days, 'day')}); needs a manager's approval",
                 f"意向变淡（{days}天无进展）；需销售经理批准")))
     redistributed = {lead.id for batch in store.iter_lead_batches(ids=[r["id"] for r in current["D"]])
                      for lead, events in batch if _row_of(book, lead, events)["d_redistributed"]}

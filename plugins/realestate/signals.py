@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import attrs
 
-from leadcycle import Adjustment, Cond, Criterion, EventKind, Feature, Field, Label, Tally
+from leadcycle import Adjustment, Cond, Criterion, EventKind, Feature, Field, Label, Tally, count_en
 
 #: client actions that show the client is coming back (the registration too)
 RETURN_KINDS = frozenset({"visit", "call", "register"})
@@ -80,7 +80,7 @@ def decay(settings) -> tuple[Adjustment, ...]:
     hot, normal, cold = g("decay_hot_days"), g("decay_normal_days"), g("decay_cold_days")
     feature = "days_since_last_return"
     return (
-        Adjustment("return_hot", Label(f"came back within {hot} days (hottest): {{points}}",
+        Adjustment("return_hot", Label(f"came back within {count_en(hot, 'day')} (hottest): {{points}}",
                                        f"{hot}天内回笼（热度最高）：{{points}}"),
                    feature, ((hot, g("decay_hot_points")),), beyond=0),
         Adjustment("return_normal", Label(f"no return for {hot + 1}–{normal} days: {{points}}",
@@ -89,7 +89,7 @@ def decay(settings) -> tuple[Adjustment, ...]:
         Adjustment("return_watching", Label(f"no return for {normal + 1}–{cold} days (watching, comparing): {{points}}",
                                             f"{normal + 1}–{cold}天未回访/来电（观望比较）：{{points}}"),
                    feature, ((normal, 0), (cold, g("decay_watching_points"))), beyond=0),
-        Adjustment("return_cold", Label(f"no return for more than {cold} days (intent sharply lower): {{points}}",
+        Adjustment("return_cold", Label(f"no return for more than {count_en(cold, 'day')} (intent sharply lower): {{points}}",
                                         f"超过{cold}天未回访/来电（意向大减）：{{points}}"),
                    feature, ((cold, 0),), beyond=g("decay_cold_points")),
     )

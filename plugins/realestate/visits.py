@@ -21,7 +21,7 @@ numbers of visits are settings.
 
 from __future__ import annotations
 
-from leadcycle import Choice, Cond, Field, GradeRule, Label
+from leadcycle import Choice, Cond, Field, GradeRule, Label, count_en
 
 INTERACTION = Field(
     "interaction", "choice", Label("private interaction with the agent", "私下与销售人员互动"),
@@ -49,15 +49,15 @@ def ladder(settings) -> tuple[GradeRule, ...]:
     a, b, c = (settings[f"realestate.visits_{g}"] for g in "abc")
     traits = tuple(Cond(name, "true", None, Label(*label)) for name, label in TRAITS)
     return (
-        GradeRule("A", (Cond("n_visit", ">=", a, Label(f"at least {a} visits", f"来访≥{a}次")),) + traits,
+        GradeRule("A", (Cond("n_visit", ">=", a, Label(f"at least {count_en(a, 'visit')}", f"来访≥{a}次")),) + traits,
                   Label(f"{a}+ visits, B's traits, ample funds, urgent", f"来访≥{a}次，具备B类特征、资金充裕、迫切")),
         GradeRule("A", (Cond("interaction", "==", "frequent", Label("frequent interaction", "私下互动频繁")),)
                   + traits,
                   Label("frequent interaction, B's traits, ample funds, urgent", "私下互动频繁，具备B类特征、资金充裕、迫切")),
-        GradeRule("B", (Cond("n_visit", ">=", b, Label(f"at least {b} visits", f"来访≥{b}次")),
+        GradeRule("B", (Cond("n_visit", ">=", b, Label(f"at least {count_en(b, 'visit')}", f"来访≥{b}次")),
                         Cond("interaction", "==", "frequent", Label("frequent interaction", "私下互动频繁"))),
                   Label(f"{b}+ visits with frequent interaction", f"来访≥{b}次且私下互动频繁")),
-        GradeRule("C", (Cond("n_visit", ">=", c, Label(f"at least {c} visit", f"来访≥{c}次")),
+        GradeRule("C", (Cond("n_visit", ">=", c, Label(f"at least {count_en(c, 'visit')}", f"来访≥{c}次")),
                         Cond("interaction", "in", ("frequent", "some"), Label("some interaction", "私下有互动"))),
                   Label(f"{c}+ visit with some interaction", f"来访≥{c}次且有互动")),
     )

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import attrs
 
-from leadcycle import Cadence, CadenceRule, Cond, Industry, Label, LeadcycleError, Setting, hookimpl
+from leadcycle import Cadence, CadenceRule, Cond, Industry, Label, LeadcycleError, Setting, count_en, hookimpl
 from leadcycle.settings import chained
 
 from . import model, rules
@@ -183,19 +183,19 @@ def follow_up_cadence(industry, settings):
     first = s("first_call_days")
 
     def grade(g, days, en, zh):
-        return CadenceRule(g, Label(f"grade {g}: every {days} days ({en})", f"{g}类：每{days}天跟进（{zh}）"),
+        return CadenceRule(g, Label(f"grade {g}: every {count_en(days, 'day')} ({en})", f"{g}类：每{days}天跟进（{zh}）"),
                            interval_days=days, first_days=first)
 
     sprint = s("cadence_sprint_days")
     return Cadence((
-        CadenceRule(None, Label(f"sprint level: every {sprint} days — create the decision moment",
+        CadenceRule(None, Label(f"sprint level: every {count_en(sprint, 'day')} — create the decision moment",
                                 f"冲刺阶段：每{sprint}天跟进——创造客户决策时机"),
                     interval_days=sprint, when=Cond("stage", "in", SPRINT_STAGES)),
         grade("A", s("cadence_a_days"), "all five haves", "五有俱全"),
         grade("B", s("cadence_b_days"), "four haves", "五有占四"),
         grade("C", s("cadence_c_days"), "some intent", "有一定意向"),
         grade("D", s("cadence_d_days"), "weak", "意向弱"),
-        CadenceRule(None, Label(f"not graded yet: first call-back within {first} days, then every "
+        CadenceRule(None, Label(f"not graded yet: first call-back within {count_en(first, 'day')}, then every "
                                 f"{s('cadence_d_days')} days", f"尚未分级：{first}天内首次回访，之后每"
                                 f"{s('cadence_d_days')}天"), interval_days=s("cadence_d_days"), first_days=first),
     ), kinds=tuple(sorted(model.contact_kinds() - {"register"})),  # the registration asks a first call-back

@@ -291,11 +291,21 @@ def reassign(book, lead_id: int, to: str, reason: str, manager: str, note: str |
     manager = book.agent(manager, manager=True, what=M_("--agent (the manager)")).name
     book.agent(to, what="--to")
     lead = book.lead(lead_id)
+    grade = lowest = None
+    if reason == "redistribute":  # the lead's grade now, and its scale's lowest (D)
+        grade = book.record(lead.id).state.grade
+        lowest = book.registry.industry(lead.industry).grades[-1].value
     with book.store.transaction():  # the previous owner is read under the write lock
         _, _, own = live(book, lead.id)
         old = own.owner
         if old == to:
             raise Refused(N_("{to} already owns lead #{lead_id}"), to=to, lead_id=lead.id)
+        if reason == "redistribute" and old is not None and grade != lowest:
+            # the manager redistributes the pool (lapsed, departed, D: DOMAIN §1); an
+            # owned lead keeps its protection, and moves only on a complaint (§3.8)
+            raise Refused(N_("lead #{lead_id} is {owner}'s (grade {grade}): redistribute moves pool leads and D "
+                             "leads; a client who complained moves with: --reason complaint"),
+                          lead_id=lead.id, owner=old, grade=grade or "-")
         if reason == "complaint":
             label = Label(f"{to}: the client complained about {old or 'the service'} and asked to change agent; "
                           f"moved with all credit by {manager}",

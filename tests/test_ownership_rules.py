@@ -697,3 +697,40 @@ def test_credit_shows_an_open_dispute_and_an_arbitrated_one_as_closed_for_good(o
     # the arbitration settled the dispute: nothing is left to decide
     one_line_refusal(run("decide", str(lead), "upheld", "--reason", "x", "--agent", "陈经理", now="2026-03-08T10:05"),
                      "decided by a manager's arbitration, which is final")
+
+
+def test_redistribute_moves_pool_leads_not_a_protected_one(office):
+    """The manager redistributes the pool (lapsed, departed, D: DOMAIN §1);
+    an owned lead keeps its protection and moves only on the client's
+    complaint (§3.8). 李娜's lead is hers on the protection's last day and
+    refused, with nothing written; the next morning it is in the pool and moves."""
+    run = office
+    lead = add(run)
+    before = n_events(run)
+    for lang, said in (("en", f"lead #{lead} is 李娜's"), ("zh", f"客户 #{lead} 归 李娜")):
+        one_line_refusal(run("--lang", lang, "reassign", str(lead), "--to", "王强", "--reason", "redistribute",
+                             "--agent", "陈经理", now="2026-04-04T09:00"), said)
+    assert n_events(run) == before and owner(run, lead, "2026-04-04T09:00") == "李娜"
+    assert js(run("reassign", str(lead), "--to", "王强", "--reason", "complaint", "--agent", "陈经理", "--json",
+                  now="2026-04-04T09:30"))["owner"] == "王强"  # a complaint still moves it
+    other = add(run, "13900139000", "刘洋")
+    assert js(run("reassign", str(other), "--to", "王强", "--reason", "redistribute", "--agent", "陈经理",
+                  "--json", now="2026-04-05T09:00"))["owner"] == "王强"
+
+
+def test_redistribute_takes_an_owned_d_lead_of_another_industry(demo_copy, runner):
+    """Software leads graded D keep their salesperson until the manager
+    redistributes them (the scale's lowest grade, D); an owned A is refused."""
+    from leadcycle.cli import cli
+
+    def run(*args):
+        return runner.invoke(cli, ["--db", demo_copy, *args])
+
+    rows = js(run("list", "--industry", "software_sales", "--json"))
+    weak = next(r for r in rows if r["grade"] == "D" and r["owner"])
+    strong = next(r for r in rows if r["grade"] == "A" and r["owner"])
+    to = next(a for a in ("李娜", "王强", "赵敏") if a not in (weak["owner"], strong["owner"]))
+    assert js(run("reassign", str(weak["id"]), "--to", to, "--reason", "redistribute", "--agent", "陈经理",
+                  "--json"))["owner"] == to
+    one_line_refusal(run("reassign", str(strong["id"]), "--to", to, "--reason", "redistribute", "--agent", "陈经理"),
+                     f"lead #{strong['id']} is {strong['owner']}'s (grade A)")

@@ -37,6 +37,10 @@ class Label:
     en: str
     zh: str
 
+    def __attrs_post_init__(self):
+        if not (isinstance(self.en, str) and isinstance(self.zh, str)):
+            raise TypeError(f"a label is two texts, English and Chinese: Label({self.en!r}, {self.zh!r})")
+
     def __call__(self, lang: str = "en") -> str:
         return self.zh if lang == "zh" else self.en
 
@@ -90,6 +94,8 @@ class Choice:
 
 
 def _to_choices(values) -> tuple[Choice, ...]:
+    if isinstance(values, str):  # each of its characters would be a choice
+        raise TypeError(f"choices are a list of values (or (value, label) pairs), not the text {values!r}")
     out = []
     for v in values or ():
         if isinstance(v, Choice):
@@ -171,6 +177,10 @@ class Field:
             raise ValueError(f"past=True is for date fields; {self.name!r} is {self.type}")
         if self.multiple and self.type != "choice":
             raise ValueError(f"field {self.name!r}: only a choice field can hold several values")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"field {self.name!r}: minimum {self.minimum} is above maximum {self.maximum}")
+        if len({c.value for c in self.choices}) < len(self.choices):
+            raise ValueError(f"field {self.name!r}: a choice is listed twice")
 
     def values(self, stored: Any) -> list[str]:
         """The values a stored ``multiple`` field holds (one for a plain field)."""

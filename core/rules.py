@@ -66,7 +66,14 @@ class Cond:
 
     def __attrs_post_init__(self):
         if self.op in ("in", "not_in"):
+            if isinstance(self.value, (str, bytes)) or not hasattr(self.value, "__iter__"):
+                # a text would be tested character by character
+                raise TypeError(f"Cond({self.feature!r}, {self.op!r}, …) takes a list or tuple of values, "
+                                f"not {self.value!r}: write ({self.value!r},)")
             object.__setattr__(self, "value", tuple(self.value))
+        elif self.op in (">=", ">", "<=", "<") and (self.value is None or isinstance(self.value, bool)):
+            raise TypeError(f"Cond({self.feature!r}, {self.op!r}, {self.value!r}) compares with a number or "
+                            "a text, which it needs")
 
     def test(self, v: Any) -> bool:
         op = self.op
@@ -159,6 +166,13 @@ class Adjustment:
     feature: str
     bands: tuple[tuple[float, float], ...] = attrs.field(converter=as_tuple)
     beyond: float = 0.0
+
+    def __attrs_post_init__(self):
+        bounds = [upper for upper, _ in self.bands]
+        if any(a >= b for a, b in zip(bounds, bounds[1:])):
+            # the first band whose bound the value is under earns: a higher one first hides the rest
+            raise ValueError(f"adjustment {self.name!r}: bands go from the lowest bound up, each higher than "
+                             f"the one before: {list(self.bands)}")
 
     def points_for(self, value: Any) -> float:
         if value is None:
@@ -345,6 +359,13 @@ class Scorecard:
         if self.thresholds and not (self.criteria or self.adjustments):
             raise ValueError(f"scorecard {self.name!r}: thresholds grade the score, and it has no criteria "
                              "or adjustments to score with")
+        minimums = [m for _, m in self.thresholds]
+        if any(a <= b for a, b in zip(minimums, minimums[1:])):
+            # the first threshold met grades: a lower one before a higher one hides it
+            raise ValueError(f"scorecard {self.name!r}: thresholds go from the highest score down, each lower "
+                             f"than the one before: {list(self.thresholds)}")
+        if len({g for g, _ in self.thresholds}) < len(self.thresholds):
+            raise ValueError(f"scorecard {self.name!r}: a grade has two thresholds: {list(self.thresholds)}")
 
 
 @attrs.frozen
@@ -597,6 +618,12 @@ class StageLadder:
     stages: tuple[Stage, ...] = attrs.field(converter=as_tuple)
     mode: str = attrs.field(default="computed", validator=attrs.validators.in_(("computed", "advanced")))
 
+    def __attrs_post_init__(self):
+        names = [s.name for s in self.stages]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"a stage ladder names a stage twice: {', '.join(twice)}")
+
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)
 
@@ -642,6 +669,13 @@ class CadenceRule:
     #: overrides the grade's rule while they hold: a ladder level's own
     #: cadence (``Cond("stage", "in", ("A03",))``)
     when: tuple[Cond, ...] = attrs.field(default=(), converter=_conds)
+
+    def __attrs_post_init__(self):
+        for name in ("interval_days", "first_days"):
+            days = getattr(self, name)
+            if days is not None and (isinstance(days, bool) or not days >= 0):
+                raise ValueError(f"cadence rule for grade {self.grade!r}: {name} is a number of days, 0 or more, "
+                                 f"not {days!r}")
 
 
 @attrs.frozen

@@ -143,6 +143,12 @@ SKIPPED = [
     ("register_industries", _register_core_field, ("fields", "--industry", "realestate"), "is the core's"),
     ("register_industries", lambda register: [Industry("gadgets", Label("g", "g"))],
      ("fields", "--industry", "realestate"), "returned a list"),
+    ("register_industries", lambda register: register(Industry("gadgets", Label("g", "g"), fields=(
+        Field("size", "choice", Label("size", "尺寸"), choices="SML"),))),
+     ("fields", "--industry", "realestate"), "not the text 'SML'"),
+    ("register_industries", lambda register: register(Industry("gadgets", Label("g", "g"), fields=(
+        Field("area", "float", Label("area", "面积"), minimum=200, maximum=20),))),
+     ("fields", "--industry", "realestate"), "minimum 200 is above maximum 20"),
     ("register_settings", _register_bad_setting, ("settings", "list"), "not str"),
     ("register_settings", _raise(ValueError("no settings")), ("settings", "list"), "no settings"),
     ("register_migrations", _register_bad_migrations, ("init", "--industry", "realestate"), "Migrations"),
@@ -184,6 +190,21 @@ REFUSED = [
      ADD_LEAD, "gives grades A+, E, which are not on the industry's scale (A, B, C, D)"),
     ("scorecard", lambda industry, settings: Scorecard("quotes", "quotes", criteria=(Criterion("q", "q", 10, (
         Cond("n_quote", ">=", 1),)),), thresholds=(("A", 10),)), ADD_LEAD, "read n_quote"),
+    # declarations of the wrong shape: each refused with what is wrong, not read another way
+    ("stages", lambda industry, settings: StageLadder([Stage("new", "new"), Stage("seen", "seen", requires=(
+        Cond("channel", "in", "visit"),))]), ADD_LEAD, "takes a list or tuple of values, not 'visit'"),
+    ("stages", lambda industry, settings: StageLadder([Stage("new", "new"), Stage("new", "again")]), ADD_LEAD,
+     "a stage ladder names a stage twice: new"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("v", "v", 90, (
+        Cond("n_visit", ">=", 1),)),), thresholds=(("B", 50), ("A", 80))), ADD_LEAD,
+     "thresholds go from the highest score down"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("v", "v", 90, (
+        Cond("n_visit", ">=", None),)),)), ADD_LEAD, "compares with a number or a text"),
+    ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=-3)]), ADD_LEAD,
+     "interval_days is a number of days, 0 or more, not -3"),
+    ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, Label("every 3 days", None),
+                                                                          interval_days=3)]), ADD_LEAD,
+     "a label is two texts, English and Chinese"),
     ("follow_up_cadence", _raise(SystemExit(3)), ("log", "1", "visit", "--agent", "李娜"), "SystemExit: 3"),
     ("run_review", lambda book, apply: 42, ("review",), "returned an int"),
     ("run_review", lambda book, apply: [{"lead_id": 1, "reason": "r"}], ("review",), "item 0 has no change"),

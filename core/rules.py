@@ -169,9 +169,10 @@ class Adjustment:
 
     def __attrs_post_init__(self):
         bounds = [upper for upper, _ in self.bands]
-        if any(a >= b for a, b in zip(bounds, bounds[1:])):
+        if any(a > b for a, b in zip(bounds, bounds[1:])):
             # the first band whose bound the value is under earns: a higher one first hides the rest
-            raise ValueError(f"adjustment {self.name!r}: bands go from the lowest bound up, each higher than "
+            # (an equal one is an empty band, as settings may make it)
+            raise ValueError(f"adjustment {self.name!r}: bands go from the lowest bound up, none lower than "
                              f"the one before: {list(self.bands)}")
 
     def points_for(self, value: Any) -> float:
@@ -360,10 +361,11 @@ class Scorecard:
             raise ValueError(f"scorecard {self.name!r}: thresholds grade the score, and it has no criteria "
                              "or adjustments to score with")
         minimums = [m for _, m in self.thresholds]
-        if any(a <= b for a, b in zip(minimums, minimums[1:])):
+        if any(a < b for a, b in zip(minimums, minimums[1:])):
             # the first threshold met grades: a lower one before a higher one hides it
-            raise ValueError(f"scorecard {self.name!r}: thresholds go from the highest score down, each lower "
-                             f"than the one before: {list(self.thresholds)}")
+            # (an equal one gives its grade to no score, as settings may make it)
+            raise ValueError(f"scorecard {self.name!r}: thresholds go from the highest score down, none "
+                             f"higher than the one before: {list(self.thresholds)}")
         if len({g for g, _ in self.thresholds}) < len(self.thresholds):
             raise ValueError(f"scorecard {self.name!r}: a grade has two thresholds: {list(self.thresholds)}")
 

@@ -676,3 +676,14 @@ def test_a_plugin_s_due_item_names_its_client_though_the_plugin_did_not(office, 
     items = [i for i in json.loads(run("due", "--json", now=NOW).output) if i["kind"] == "call_me"]
     assert [(i["name"], i["phone"]) for i in items] == [("张伟", "138****8000")]
     assert "张伟" in next(line for line in run("due", now=NOW).output.splitlines() if "ring the client" in line)
+
+
+def test_settings_that_make_an_empty_band_or_grade_are_still_taken(realestate_office):
+    """The shape checks refuse a band or threshold out of order, not an
+    equal one the office's settings may make (normal as short as hot)."""
+    run = realestate_office
+    result = run("settings", "set", "realestate.decay_normal_days", "3")
+    assert result.exit_code == 0, result.output
+    assert run("lead", "add", "--industry", "realestate", "--name", "王芳", "--gender", "F", "--phone",
+               "13900139000", "--need", "两房", "--agent", "李娜", now=NOW).exit_code == 0
+    assert run("list", now=NOW).exit_code == 0

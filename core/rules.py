@@ -609,7 +609,9 @@ class Stage:
 
 @attrs.frozen
 class StageLadder:
-    """Ordered stages.
+    """Ordered stages. A stage listed more than once is entered by any of
+    its entries' requirements (software's A02 won: a contract, an order or
+    a payment).
 
     ``mode="computed"``: the stage is the furthest stage whose requirements
     hold (terminal stages first). ``mode="advanced"``: agents move leads with
@@ -619,13 +621,6 @@ class StageLadder:
 
     stages: tuple[Stage, ...] = attrs.field(converter=as_tuple)
     mode: str = attrs.field(default="computed", validator=attrs.validators.in_(("computed", "advanced")))
-
-    def __attrs_post_init__(self):
-        names = [s.name for s in self.stages]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"a stage ladder names a stage twice: {', '.join(twice)}")
-
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)
 

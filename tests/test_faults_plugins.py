@@ -193,8 +193,6 @@ REFUSED = [
     # declarations of the wrong shape: each refused with what is wrong, not read another way
     ("stages", lambda industry, settings: StageLadder([Stage("new", "new"), Stage("seen", "seen", requires=(
         Cond("channel", "in", "visit"),))]), ADD_LEAD, "takes a list or tuple of values, not 'visit'"),
-    ("stages", lambda industry, settings: StageLadder([Stage("new", "new"), Stage("new", "again")]), ADD_LEAD,
-     "a stage ladder names a stage twice: new"),
     ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("v", "v", 90, (
         Cond("n_visit", ">=", 1),)),), thresholds=(("B", 50), ("A", 80))), ADD_LEAD,
      "thresholds go from the highest score down"),

@@ -9,6 +9,7 @@ import sys
 import click
 
 from leadcycle.errors import LeadcycleError
+from leadcycle.i18n import M_
 
 from .app import cli
 from .output import BATCH_MAX, N_, _, echo_json, interactive, phone_view, table
@@ -131,7 +132,8 @@ def import_cmd(env, file, industry, maps, profile, sheets, header_row, dry_run, 
         echo_json(out)
     else:
         _summary(result, out)
-    if result.rejected or result.skipped_sheets:
+    # an empty sheet (Sheet2, Sheet3 of a new workbook) is said, and fails nothing
+    if result.rejected or any(not s["empty"] for s in result.skipped_sheets):
         sys.exit(1)
 
 
@@ -224,8 +226,8 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force, history)
         book.industry(industry)
     if owner and book.store.get_agent(owner) is None:
         raise LeadcycleError(N_("unknown agent {owner!r}; see: leadcycle agent list"), owner=owner)
+    ext = _extension(fmt, output)
     if fmt is None:
-        ext = os.path.splitext(output or "")[1].lower().lstrip(".")
         fmt = ext if ext in ("csv", "xlsx", "json", "jsonl") else "csv"
     if fmt == "jsonl":
         raise click.UsageError(_("JSON lines hold a history: add --history (or write .csv, .xlsx or .json)"))
@@ -236,7 +238,7 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force, history)
         from leadcycle.io import check_export_target
 
         check_export_target(output, env.db_path, force)  # never the database, never a file without --force
-    phone_view(env, unmask, privacy.managers_only, "an export")
+    phone_view(env, unmask, privacy.managers_only, M_("an export"))
     show = interactive() and output is not None
     total = book.store.count_leads(industry) if show else None
     kw = dict(industry=industry, grade=grade, owner=owner, unmask=unmask, lang=env.lang)
@@ -250,6 +252,17 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force, history)
                    .format(n=n, output=output), err=True)
 
 
+def _extension(fmt: str | None, output: str | None) -> str:
+    """``--output``'s extension (lower case, no dot), refused in one line
+    when it names another format than ``--format``: an .xlsx workbook
+    named m.csv opens nowhere, and does not import back."""
+    ext = os.path.splitext(output or "")[1].lower().lstrip(".")
+    if fmt is not None and ext in ("csv", "xlsx", "json", "jsonl", "xls", "tsv") and ext != fmt:
+        raise click.UsageError(_("--format {fmt} and --output {output} disagree: name the file .{fmt}, or "
+                                 "leave --format out").format(fmt=fmt, output=output))
+    return ext
+
+
 def _export_history(env, book, output, fmt, unmask, force, filtered):
     """``export --history``: the whole database, never filtered (a lead's
     referral or a void names other rows)."""
@@ -261,15 +274,16 @@ def _export_history(env, book, output, fmt, unmask, force, filtered):
         raise click.UsageError(_("a history is the whole database: drop --industry, --grade and --owner"))
     if not output:
         raise click.UsageError(_("a history needs a file: give --output FILE.jsonl or FILE.xlsx"))
-    fmt = fmt or os.path.splitext(output)[1].lower().lstrip(".")
+    ext = _extension(fmt, output)
+    fmt = fmt or ext
     if fmt not in ("jsonl", "xlsx"):
         raise click.UsageError(_("a history is written as .jsonl or .xlsx: give --output FILE.jsonl or FILE.xlsx"))
     check_export_target(output, env.db_path, force)
-    phone_view(env, unmask, privacy.managers_only, "an export")
+    phone_view(env, unmask, privacy.managers_only, M_("an export"))
     counts = export_to_file(book, output, fmt, force=force, writer=lambda path: write_history(
         book, fmt, path, unmask=unmask))
-    text = f"history written to {output}: {counts['leads']} leads, {counts['events']} events"
+    text = _("history written to {output}: {leads} leads, {events} events").format(
+        output=output, leads=counts["leads"], events=counts["events"])
     if not unmask:
-        text += ("; phones masked, so it cannot be imported back — a manager exports one that can with "
-                 "--unmask")
+        text += _("; phones masked, so it cannot be imported back — a manager exports one that can with --unmask")
     click.echo(text, err=True)

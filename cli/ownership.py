@@ -11,7 +11,7 @@ from .choices import CLAIM_WORDS, VERDICT_WORDS, REASSIGN_WORDS, RELATION_KIND_W
 from .commands import _lead_id, agent, pass_env
 from .output import N_, _, echo_json, emit, ngettext, output_format, output_options, owner_cell, phone_notice, phone_view
 from .output import credit_lines, fraction, plain_number, table, unmask_option
-from leadcycle.i18n import render
+from leadcycle.i18n import M_, render
 
 #: the rules that decide an owner (ownership.py, DOMAIN §3): codes in the
 #: data, each in the reader's language in history's table
@@ -92,7 +92,7 @@ def pool(env, industry, unmask):
     book = env.book()
     if industry:
         book.industry(industry)
-    phones = phone_view(env, unmask, privacy.managers_only, "the pool")
+    phones = phone_view(env, unmask, privacy.managers_only, M_("the pool"))
     rows = []
     pooled = book.list(industry=industry, pool=True, attributes=False)
     reasons = book.owner_reasons(r["id"] for r in pooled)

@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import functools
 import os
+import re
 from typing import Any, Callable, Iterable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
@@ -116,6 +117,21 @@ class Review(list):
     def __init__(self, changes: Iterable[dict] = (), notes: Iterable = ()) -> None:
         super().__init__(changes)
         self.notes = list(notes)
+
+
+#: what separates two names in one cell (李娜/王强, 李娜、王强, 李娜,王强)
+_NAME_LISTS = re.compile(r"[/、,，;；&+|]")
+
+
+def agent_name_problem(name: str) -> LeadcycleError | None:
+    """Why ``name`` cannot name a new agent (two names in one, no name at
+    all: ``李娜/王强``, ``-``), else None."""
+    if _NAME_LISTS.search(name):
+        return LeadcycleError(N_("agent name {name!r} names more than one agent; an agent is one person: "
+                                 "give one name"), name=name)
+    if not any(ch.isalnum() for ch in name):
+        return LeadcycleError(N_("agent name {name!r} holds no name; give the agent's name"), name=name)
+    return None
 
 
 @attrs.frozen
@@ -374,6 +390,9 @@ class LeadBook:
 
     def add_agent(self, name: str, team: str | None = None, manager: bool = False) -> Agent:
         name = require_text(M_("agent name"), name, basics=False).strip()
+        problem = agent_name_problem(name)
+        if problem is not None:
+            raise problem
         self.require("admin", M_("adding an agent"))
         with self.store.transaction():
             if self.store.get_agent(name) is not None:

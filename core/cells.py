@@ -47,7 +47,24 @@ _YEAR_LAST = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?=$|[ T])")
 
 def _bad(raw: Any) -> LeadcycleError:
     return LeadcycleError(N_("date {raw!r} is not a date such as 2026-03-05, 2026/3/5, 2026年3月5日 or 3月5日"),
-                          raw=raw)
+                          raw=_as_written(raw))
+
+
+def _as_written(raw: Any) -> Any:
+    """A cell as the sheet shows it (a time as 14:30, not Python's
+    ``datetime.time(14, 30)``), for a message to quote."""
+    if isinstance(raw, dt.time):
+        return raw.strftime("%H:%M:%S" if raw.second else "%H:%M")
+    return raw
+
+
+def yearless(raw: Any) -> bool:
+    """Whether a date cell names no year (``3月7日``): its year is the
+    import's clock's, so the day it means moves with that clock."""
+    if not isinstance(raw, str):
+        return False
+    m = _CHINESE_DAY.match(unicodedata.normalize("NFKC", raw).strip())
+    return m is not None and not m[1]
 
 
 def parse_moment(raw: Any, *, now: dt.datetime, zone: ZoneInfo | None = None,
@@ -133,7 +150,12 @@ def _text(text: str, raw: Any, now: dt.datetime, zone: ZoneInfo | None, date1904
         raise LeadcycleError(N_("date {raw!r} could be {one} or {other} (day and month before the year); "
                                 "write the year first, such as {one}"), raw=raw,
                              one=f"{m[3]}-{int(m[1]):02d}-{int(m[2]):02d}", other=f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}")
-    if re.search(r"\d{4}", text):
+    numbers = re.findall(r"\d+", text)
+    if any(len(n) == 4 for n in numbers):
+        if len(numbers) < (2 if re.search(r"[^\W\d_]{3}", text) else 3):
+            # 2026, 2026/2, Mar 2026: dateutil would fill the day (and month) in
+            raise LeadcycleError(N_("date {raw!r} has no day; write the whole date, such as 2026-03-05"),
+                                 raw=_as_written(raw))
         from dateutil import parser
 
         try:
@@ -187,7 +209,7 @@ def parse_count(raw: Any) -> int:
     return value
 
 
-_TITLE_SUFFIX = {"先生": "M", "女士": "F", "小姐": "F", "太太": "F", "夫人": "F"}
+_TITLE_SUFFIX = {"先生": "M", "男士": "M", "女士": "F", "小姐": "F", "太太": "F", "夫人": "F"}
 _TITLE_PREFIX = {"mr": "M", "mister": "M", "mrs": "F", "ms": "F", "miss": "F", "madam": "F"}
 
 

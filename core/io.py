@@ -66,13 +66,14 @@ import attrs
 
 from . import actors, cells, claims, engine, names, ownership, profiles, registers
 from .cells import FORMULA_START, from_spreadsheet_text, spreadsheet_text  # from_…: re-exported
-from .api import LeadBook, coerce_attributes, family_names, no_lead_for_relation, validate_registration
+from .api import (LeadBook, agent_name_problem, coerce_attributes, family_names, no_lead_for_relation,
+                  validate_registration)
 from .errors import LeadcycleError
 from .model import AGENT_LABEL, CLOCK_MIN, Event, Industry, Lead
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 from .spool import Spool
 from .storage import Encoder, moment_text
-from .i18n import M_, N_, render
+from .i18n import M_, N_, _, render
 from .validate import CHANNEL_SAID, RELATION_SAID
 
 # ------------------------------------------------------------------ headers
@@ -279,8 +280,13 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
                                 "--map '{first}=-', or choose a --profile (leadcycle import --list-profiles)"),
                              what=what, first=first)
     seen: dict[str, str] = {}
-    for h, t in zip(headers, out):
+    for i, (h, t) in enumerate(zip(headers, out)):
         if t is not None:
+            if t in seen and seen[t] == h:  # one name twice: --map would name both
+                first = next(n for n, x in enumerate(headers) if x == h)
+                raise LeadcycleError(N_("columns {one} and {other} are both named {h!r}; rename one of them "
+                                        "in the file (or empty its header to skip it)"),
+                                     one=_column_letter(first), other=_column_letter(i), h=h)
             if t in seen:
                 raise LeadcycleError(N_("columns {seen!r} and {h!r} both hold {t}; "
                                         "skip one with --map '{h}=-'"), seen=seen[t], h=h, t=t)
@@ -294,6 +300,16 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
             raise LeadcycleError(N_("no column holds {basic} (one of the three basics); "
                                     "name it with --map COLUMN={basic}"), basic=basic)
     return out
+
+
+def _column_letter(index: int) -> str:
+    """A column as a spreadsheet names it: 0 is A, 25 Z, 26 AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def _check_maps(mapping: dict[str, str], used_keys: set[str], headers: list[list[str]]) -> None:
@@ -529,8 +545,13 @@ class _Reading:
 _KEY_JSON = Encoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
 
 
+#: what a register writes in the agent column for "no agent" (after NFKC,
+#: lower case): such a row names no one, as an empty cell does
+NO_AGENT = frozenset({"-", "--", "—", "——", "/", "无", "暂无", "没有", "空", "n/a", "na", "none", "null", "nil"})
+
+
 def row_key(industry: str, phone: str, name: str, gender: str, need: str, attributes: dict,
-            registered: dt.datetime | None, agent: str | None, channel: str, relation: str | None,
+            registered: dt.datetime | str | None, agent: str | None, channel: str, relation: str | None,
             note: str | None) -> str:
     """What makes two register rows the same row: the lead (industry,
     phone, name) and the row's facts, each as validation normalised it —
@@ -538,9 +559,11 @@ def row_key(industry: str, phone: str, name: str, gender: str, need: str, attrib
     or converted between .csv and .xlsx has the same keys, and a row whose
     visit date or an attribute changed has a new one. ``registered`` is the
     row's own date (``None`` when the row has none, never the clock: a
-    register without dates imported again tomorrow is not a new visit)."""
+    register without dates imported again tomorrow is not a new visit;
+    a date without its year is given as text, ``--03-03T00:00:00``, for
+    the same reason)."""
     content = [industry, phone, name, gender, need, sorted(attributes.items()),
-               None if registered is None else moment_text(registered),
+               registered if registered is None or isinstance(registered, str) else moment_text(registered),
                agent, channel, relation, note]
     text = _KEY_JSON.encode(content)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
@@ -583,10 +606,11 @@ class _Rejects:
         with open(self.path, "w", newline="", encoding="utf-8-sig") as f:
             w = csv.writer(f)
             headers = None
-            for _, row_no, sheet, reason, row, these in self._pending:
+            for _order, row_no, sheet, reason, row, these in self._pending:
                 if these != headers:
                     headers = these
-                    w.writerow(["row", "reason", *map(spreadsheet_text, headers)])
+                    # the reasons are in the reader's language: so are their columns' names
+                    w.writerow([_("row"), _("reason"), *map(spreadsheet_text, headers)])
                 where = f"{sheet}!{row_no}" if self.several else row_no
                 w.writerow([where, spreadsheet_text(reason),
                             *["" if c is None else spreadsheet_text(c) for c in row]])
@@ -621,7 +645,8 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
     register = registers.read_register(
         path, header_predicate(list(industries.values()), mapping, chosen), sheets=sheets, header_row=header_row)
     result = ImportResult(path, encoding=register.encoding, dry_run=dry_run)
-    result.skipped_sheets = [{"sheet": name, "reason": str(render(why))} for name, why in register.skipped]
+    result.skipped_sheets = [{"sheet": name, "reason": str(render(why)), "empty": why is registers.EMPTY}
+                             for name, why in register.skipped]
     readings = _readings(register, list(industries.values()), mapping, chosen, result)
     default_agent = agent
     if default_agent is not None and not add_agents:
@@ -645,7 +670,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
                 agents[name] = None
             except LeadcycleError as e:
                 if add_agents and book.store.get_agent(name) is None:
-                    agents[name] = "add"
+                    agents[name] = agent_name_problem(name) or "add"  # 李娜/王强 is no one to add
                 else:
                     agents[name] = e
         problem = agents[name]
@@ -734,13 +759,19 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
                                  visit_date_min=VISIT_DATE_MIN.date().isoformat())
         who = values.get("agent", default_agent)
         who = None if who is None else str(who).strip() or None
+        if who is not None and unicodedata.normalize("NFKC", who).lower() in NO_AGENT:
+            who = None  # a placeholder (-, 无, N/A): the row names no agent
         if who is not None:
             who = agent_named(who, reading)
         note = values.get("note")
         note = None if note is None else str(note)
+        # a day written without its year (3月3日) takes the clock's: the row
+        # is the same row whatever year a later run reads into it
+        as_written = (f"--{moment_text(registered)[5:]}" if registered is not None
+                      and cells.yearless(values["registered"]) else registered)
         return _Row(src.row_no, src.cells, ind_name, name, gender, phone, need, attrs_clean,
                     registered or now, who, channel, relation, note,
-                    row_key(ind_name, phone, name, gender, need, attrs_clean, registered, who, channel,
+                    row_key(ind_name, phone, name, gender, need, attrs_clean, as_written, who, channel,
                             relation, note), src.sheet, src)
 
     def check(r: _Row, now: dt.datetime) -> None:

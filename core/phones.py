@@ -55,6 +55,9 @@ def normalize_phone(raw) -> str:
     text = unicodedata.normalize("NFKC", str(raw if raw is not None else "")).strip()
     stored = _normalize(text)
     if stored is None:
+        if "*" in text:  # 138****8000: an export's masked number, which no one can call
+            raise LeadcycleError(N_("phone {raw!r} is masked (an export without --unmask); a manager exports "
+                                    "the full numbers with --unmask to import them back"), raw=raw)
         raise LeadcycleError(MESSAGE, raw=raw)
     return stored
 

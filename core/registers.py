@@ -85,6 +85,10 @@ def extension(path: str) -> str:
 
 
 def check_extension(path: str) -> None:
+    if extension(path) == ".json":  # what 'export -o x.json' writes: for programs, not for reading back
+        raise LeadcycleError(N_("{path} is a JSON export, for programs; import reads registers (.xlsx, .xls, "
+                                ".ods, .csv, .tsv) and histories (.jsonl): export again with -o FILE.xlsx, "
+                                "or --history -o FILE.jsonl"), path=path)
     if extension(path) not in WORKBOOK_EXTENSIONS + TEXT_EXTENSIONS:
         raise LeadcycleError(N_("{path}: only .xlsx, .xls, .ods, .csv and .tsv files can be imported; "
                                 "save the register from Excel in one of them"), path=path)

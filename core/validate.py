@@ -29,7 +29,7 @@ CHANNEL_SAID = {"visit": ("来访", "到访", "上门"), "call": ("来电", "电
 
 #: how registers write a gender: the codes, the words, and the forms of address
 #: a front desk uses (先生 for a man; 女士, 小姐 for a woman — issue #15)
-_GENDER = {"m": "M", "male": "M", "男": "M", "先生": "M", "mr": "M", "mr.": "M",
+_GENDER = {"m": "M", "male": "M", "男": "M", "先生": "M", "男士": "M", "mr": "M", "mr.": "M",
            "f": "F", "female": "F", "女": "F", "女士": "F", "小姐": "F", "ms": "F", "ms.": "F",
            "mrs": "F", "mrs.": "F", "miss": "F"}
 

@@ -1,0 +1,153 @@
+"""What an operator met importing and exporting registers (session 17):
+each case through the command line, with what was wrong said in one line
+and nothing written that the register does not say."""
+import csv
+import datetime as dt
+import io
+import json
+
+import openpyxl
+import pytest
+
+T = "2026-03-05T10:00"
+H = "姓名,性别,联系电话,需求,来访日期,置业顾问"
+
+
+@pytest.fixture
+def office(run):
+    assert run("init", "--industry", "realestate", "--simulation", now=T).exit_code == 0
+    assert run("agent", "add", "李娜", now=T).exit_code == 0
+    assert run("agent", "add", "陈经理", "--manager", now=T).exit_code == 0
+    return run
+
+
+def _csv(tmp_path, name, *rows):
+    path = tmp_path / name
+    path.write_text("\n".join([H, *rows]) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def _rejects(path):
+    with open(path + ".rejects.csv", encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
+def _events(run, lead, now):
+    return [(e["kind"], e["at"]) for e in json.loads(run("show", str(lead), "--json", now=now).output)["events"]]
+
+
+def test_a_date_without_its_year_is_the_same_row_a_year_later(office, tmp_path):
+    """3月3日 takes the clock's year; imported again a year on, the row is
+    the one already imported, not a visit on 2027-03-03."""
+    run = office
+    path = _csv(tmp_path, "a.csv", "张三,男,13300133002,两房,3月3日,李娜")
+    assert run("import", path, now=T).exit_code == 0
+    before = _events(run, 1, "2027-03-05T10:00")
+    again = run("import", path, "--json", now="2027-03-05T10:00")
+    assert again.exit_code == 0, again.output
+    out = json.loads(again.stdout)
+    assert out["imported"] == 0 and out["merged"] == 0 and out["already_imported"] == 1
+    assert _events(run, 1, "2027-03-05T10:00") == before == [("register", "2026-03-03T00:00:00")]
+
+
+@pytest.mark.parametrize("cell", ["2026", "2026/2", "2026年2月", "Mar 2026"])
+def test_a_date_without_its_day_is_refused_not_filled_in(office, tmp_path, cell):
+    run = office
+    path = _csv(tmp_path, "y.csv", f"甲,男,13100131001,三房,{cell},李娜", "乙,男,13100131002,三房,2026/2/3,李娜")
+    result = run("import", path, "--json", now=T)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["imported"] == 1
+    (header, row) = _rejects(path)
+    assert row[1] == f"date {cell!r} has no day; write the whole date, such as 2026-03-05"
+
+
+def test_a_time_cell_is_quoted_as_the_sheet_shows_it(office, tmp_path):
+    run = office
+    wb = openpyxl.Workbook()
+    wb.active.append(H.split(","))
+    wb.active.append(["周一", "男", "13200132200", "三房", dt.time(14, 30), "李娜"])
+    path = str(tmp_path / "tm.xlsx")
+    wb.save(path)
+    assert run("import", path, now=T).exit_code == 1
+    reason = _rejects(path)[1][1]
+    assert reason.startswith("date '14:30' is not a date") and "datetime" not in reason
+
+
+def test_add_agents_takes_no_placeholder_and_no_two_names(office, tmp_path):
+    run = office
+    path = _csv(tmp_path, "g.csv", "丁,男,13100131004,三房,2026/3/1,李娜/王强", "庚,男,13100131007,三房,2026/3/1,-",
+                "辛,男,13100131008,三房,2026/3/1,无")
+    result = run("import", path, "--add-agents", "--json", now=T)
+    assert result.exit_code == 1 and json.loads(result.stdout)["agents_added"] == []
+    assert _rejects(path)[1][1] == ("agent name '李娜/王强' names more than one agent; an agent is one person: "
+                                    "give one name")
+    rows = json.loads(run("list", "--json", now=T).output)
+    assert [(r["name"], r["owner"]) for r in rows] == [("庚", None), ("辛", None)]  # no agent: the pool
+    names = [a["name"] for a in json.loads(run("agent", "list", "--json").output)]
+    assert names == ["李娜", "陈经理"]
+    for bad, said in (("-", "holds no name"), ("李娜、王强", "names more than one agent")):
+        result = run("agent", "add", bad)
+        assert result.exit_code == 1 and said in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_two_columns_of_one_name_are_named_by_their_letters(office, tmp_path):
+    run = office
+    path = tmp_path / "d.csv"
+    path.write_text(H + ",需求\n癸,男,13100131201,三房,2026/3/1,李娜,四房\n", encoding="utf-8")
+    result = run("import", str(path), now=T)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("Error: columns D and G are both named '需求'; rename one of them in the file "
+                                     "(or empty its header to skip it)")
+    assert json.loads(run("list", "--json", now=T).output) == []
+
+
+def test_an_empty_second_sheet_does_not_fail_the_import(office, tmp_path):
+    run = office
+    wb = openpyxl.Workbook()
+    wb.active.append(H.split(","))
+    wb.active.append(["林五", "男", "13200132005", "三房", "2026-03-01", "李娜"])
+    wb.create_sheet("Sheet2")
+    path = str(tmp_path / "e.xlsx")
+    wb.save(path)
+    result = run("import", path, now=T)
+    assert result.exit_code == 0, result.output
+    assert "sheet Sheet2 not imported: empty" in result.stderr
+    wb.create_sheet("说明").append(["本表为登记表"])  # a sheet with text and no header row still fails
+    wb.save(path)
+    assert run("import", path, now=T).exit_code == 1
+
+
+def test_an_export_s_format_and_file_name_agree(office, tmp_path):
+    run = office
+    assert run("import", _csv(tmp_path, "b.csv", "张伟,男,13800138000,三房,2026/3/1,李娜"), now=T).exit_code == 0
+    for fmt, name in (("xlsx", "m.csv"), ("csv", "m.xlsx")):
+        result = run("export", "--format", fmt, "-o", str(tmp_path / name), now=T)
+        assert result.exit_code == 2 and f"--format {fmt} and --output" in result.stderr
+        assert not (tmp_path / name).exists()
+    assert run("export", "--format", "xlsx", "-o", str(tmp_path / "m.xlsx"), now=T).exit_code == 0
+    assert run("export", "-o", str(tmp_path / "x.json"), now=T).exit_code == 0
+    result = run("import", str(tmp_path / "x.json"), now=T)
+    assert result.exit_code == 1 and "is a JSON export, for programs" in result.stderr
+
+
+def test_a_masked_export_read_back_says_it_is_masked(office, tmp_path):
+    run = office
+    assert run("import", _csv(tmp_path, "b.csv", "张伟,男,13800138000,三房,2026/3/1,李娜"), now=T).exit_code == 0
+    masked = str(tmp_path / "masked.csv")
+    assert run("export", "-o", masked, now=T).exit_code == 0
+    result = run("import", masked, now=T)
+    assert result.exit_code == 1
+    assert _rejects(masked)[1][1] == ("phone '138****8000' is masked (an export without --unmask); a manager "
+                                      "exports the full numbers with --unmask to import them back")
+
+
+def test_chinese_readers_get_chinese_words(office, tmp_path):
+    run = office
+    path = _csv(tmp_path, "s.csv", "周二,男士,13200132201,三房,2026-03-01,李娜", "周三,男,123,三房,2026-03-01,李娜")
+    result = run("--lang", "zh", "import", path, "--json", now=T)
+    assert json.loads(result.stdout)["imported"] == 1  # 男士 is a man, as 先生 is
+    assert _rejects(path)[0][:2] == ["行号", "原因"]
+    history = run("--lang", "zh", "export", "--history", "-o", str(tmp_path / "h.jsonl"), now=T)
+    assert history.exit_code == 0 and history.stderr.startswith("历史已写入") and "phones" not in history.stderr
+    refused = run("--lang", "zh", "--as", "李娜", "export", "--unmask", "-o", str(tmp_path / "z.csv"), now=T)
+    assert refused.exit_code == 1 and "导出文件" in refused.stderr and "an export" not in refused.stderr

@@ -955,6 +955,12 @@ def _register_values(forms: dict[str, str], attributes: dict[str, Any], now: dt.
         if form is None:
             continue
         try:
+            if form in ("date", "moment") and cells.yearless(raw):
+                _parse_moment(raw, now=now, zone=zone, date1904=date1904)  # 1月32日 is no date at all
+                # a visit date's year is the clock's (the register records visits
+                # gone by); a deadline or an agreed call may be next year's: no guess
+                raise LeadcycleError(N_("{field}: date {raw!r} has no year; write the whole date, such as "
+                                        "2026-03-05"), field=key, raw=raw)
             if form == "area":
                 attributes[key] = cells.parse_area(raw)
             elif form == "count":

@@ -151,3 +151,19 @@ def test_chinese_readers_get_chinese_words(office, tmp_path):
     assert history.exit_code == 0 and history.stderr.startswith("历史已写入") and "phones" not in history.stderr
     refused = run("--lang", "zh", "--as", "李娜", "export", "--unmask", "-o", str(tmp_path / "z.csv"), now=T)
     assert refused.exit_code == 1 and "导出文件" in refused.stderr and "an export" not in refused.stderr
+
+
+def test_a_planned_date_without_its_year_is_refused(run, tmp_path):
+    """A visit date without its year is this year's visit gone by; a
+    deadline may be next year's: 3月3日 in a date attribute is refused, its
+    whole form taken."""
+    assert run("init", "--industry", "machinery", "--simulation", now=T).exit_code == 0
+    assert run("agent", "add", "李娜", now=T).exit_code == 0
+    path = tmp_path / "m.csv"
+    path.write_text("姓名,性别,联系电话,需求,来访日期,置业顾问,设备进场期限\n"
+                    "甲,男,13100131001,挖掘机,2026/3/1,李娜,3月3日\n"
+                    "乙,男,13100131002,挖掘机,2026/3/1,李娜,2026年4月3日\n", encoding="utf-8")
+    result = run("import", str(path), "--json", now=T)
+    assert result.exit_code == 1 and json.loads(result.stdout)["imported"] == 1
+    assert _rejects(str(path))[1][1] == ("site_deadline: date '3月3日' has no year; write the whole date, "
+                                         "such as 2026-03-05")

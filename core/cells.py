@@ -4,10 +4,13 @@
   workbook's date system (1900, or 1904 for old Mac workbooks), ``20260309``,
   ``2026年3月7日``, ``3月7日`` (the year from the import's clock: the latest
   such day not after it, so ``12月28日`` imported on 5 January is last
-  year's), ``2026/3/7 14:30``, ISO times with a zone (``…T02:00:00Z``,
-  ``+0000``) converted to the office's zone (setting ``core.timezone``),
-  and what python-dateutil reads (``Mar 7, 2026``) when the text names a
-  four-digit year. A date alone means midnight.
+  year's — for a visit date only: :func:`yearless` lets an import refuse
+  it for a planned date, and keep a row's key the same in later years),
+  ``2026/3/7 14:30``, ISO times with a zone (``…T02:00:00Z``, ``+0000``)
+  converted to the office's zone (setting ``core.timezone``), and what
+  python-dateutil reads (``Mar 7, 2026``) when the text names a four-digit
+  year and a day (``2026/2`` and ``Mar 2026`` are refused: no day is filled
+  in). A date alone means midnight.
 * **areas** (:func:`parse_area`): ``120㎡``, ``120平``, ``120 m²``, and a
   range ``140-160`` (``140～160``, ``140至160``) as its **midpoint**
   (150): one number for the deal analysis' area bands (DOMAIN §2), the

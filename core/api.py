@@ -852,7 +852,9 @@ class LeadBook:
         :class:`~leadcycle.StageLadder`, as a core ``stage`` event.
 
         Stages move forward only (or to a terminal stage such as *lost*,
-        from any stage but another terminal one). Entering a stage needs the
+        from any stage but another terminal one); a lead at a terminal stage
+        is re-opened by advancing it to a stage of the ladder (a lost
+        client who came back). Entering a stage needs the
         ``requires`` of that stage *and of every stage before it* to hold on
         the lead's current feature row; otherwise nothing is written and the
         refusal names every missing item."""
@@ -880,9 +882,11 @@ class LeadBook:
             data["from"] = state.stage
             order = [s.name for s in ladder.stages if not s.terminal]
             if current is not None and current.terminal:
-                raise Refused(N_("lead #{lead_id} is at {en} ({zh}), "
-                                 "a terminal stage; it cannot be advanced"),
-                              lead_id=lead.id, en=current.label.en, zh=current.label.zh)
+                if target.terminal:
+                    raise Refused(N_("lead #{lead_id} is at {en} ({zh}), a terminal stage: re-open it to a "
+                                     "stage of its ladder, not to another end"),
+                                  lead_id=lead.id, en=current.label.en, zh=current.label.zh)
+                data["reopened"] = True
             if current is not None and current.name == target.name:
                 raise Refused(N_("lead #{lead_id} is already at {en} ({zh})"),
                               lead_id=lead.id, en=target.label.en, zh=target.label.zh)

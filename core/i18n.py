@@ -103,10 +103,13 @@ def M_(message: str, /, **params) -> Message:
 def render(value, lang: str | None = None):
     """``value`` as a reader of ``lang`` sees it: a :class:`Message`
     translated (its values too), a list of them (or of texts) joined with
-    "; " — never a Python list's repr — anything else as it is."""
+    "; " — never a Python list's repr — a :class:`~leadcycle.Label` in the
+    reader's language, anything else as it is."""
     if isinstance(value, list) and value and all(isinstance(v, (Message, str)) for v in value):
         return "; ".join(str(render(v, lang)) for v in value)
     if not isinstance(value, Message):
+        if isinstance(getattr(value, "en", None), str) and isinstance(getattr(value, "zh", None), str):
+            return value.zh if (lang or language()) == "zh" else value.en  # a Label: its text for the reader
         return value
     text = _(value.msgid, lang)
     if not value.params:

@@ -219,3 +219,20 @@ def test_accounts_at_an_earlier_clock_answers_as_then(lc):
     assert then[a]["name"] == "周建设路桥" and then[b]["value"] == 50000
     later = {r["id"]: r for r in json.loads(lc("2026-04-03T09:00", "accounts", "--json").output)["accounts"]}
     assert later[a]["name"] == "徐工集团" and b not in later
+
+
+def test_chinese_readers_read_the_entry_and_the_account_type_in_chinese(lc):
+    """The purpose refusal names the entry as the reader calls it (回访跟进,
+    not follow-up); the review's level entry and its reason name their key
+    and the account type in Chinese (客户级别, 主机厂, not level and oem)."""
+    add(lc, "account_type=modifier")
+    refused = lc("2026-03-06T10:00", "--lang", "zh", "log", "1", "follow_up", "--note", "x", "--reaction", "积极",
+                 "--agent", "李娜")
+    assert refused.exit_code == 1 and "回访跟进需要说明目的" in refused.output and "follow" not in refused.output
+    assert lc("2026-03-06T10:00", "log", "1", "order", "--set", "amount=100000", "--set", "units=1", "--set",
+              "model=X", "--agent", "李娜").exit_code == 0
+    assert lc("2026-03-06T12:00", "review").exit_code == 0
+    shown = lc("2026-03-07T10:00", "--lang", "zh", "show", "1").output
+    line = next(ln for ln in shown.splitlines() if "客户级别变更" in ln)
+    assert "客户级别=C" in line and "主机厂" in line, line
+    assert "level=" not in line and "oem" not in line.replace("level_ab_account_types", ""), line

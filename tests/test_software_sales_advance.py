@@ -82,8 +82,13 @@ def test_any_advanced_ladder(book):
     with book.at(T0 + dt.timedelta(days=4)):
         book.advance(lead, "dropped", agent="李娜")  # a terminal stage from any stage
         assert book.record(lead).state.stage == "dropped"
-        with pytest.raises(LeadcycleError, match="terminal stage"):
+        # re-opened (the client came back) only to a stage whose requirements hold, and those before it
+        with pytest.raises(LeadcycleError, match="cannot enter build"):
             book.advance(lead, "build", agent="李娜")
+        book.advance(lead, "design", agent="李娜")
+        rec = book.record(lead)
+        assert rec.state.stage == "design"
+        assert rec.events[-1].data == {"stage": "design", "from": "dropped", "reopened": True}
 
 
 def test_computed_ladders_and_unknown_agents_are_refused(book):

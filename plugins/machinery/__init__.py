@@ -34,6 +34,7 @@ from leadcycle import (
     LeadcycleError,
     Scorecard,
     Setting,
+    count_en,
     hookimpl,
 )
 
@@ -76,7 +77,11 @@ EVENT_KINDS = (
               choices=tuple(Choice(v, Label(*lbl)) for v, lbl in accounts.PROBLEM_TYPES)),
     ), help=Label("Contract execution, late payment or a crisis: a C account drops to D within 5 days.",
                   "合同执行差、付款不及时或经营危机：C级客户5日内降为D级。")),
-    EventKind("account_level", Label("account level changed", "客户级别变更"), loggable=False),
+    EventKind("account_level", Label("account level changed", "客户级别变更"), fields=(
+        # written by the review, not typed: named for the reader of the history
+        Field("level", "str", Label("account level", "客户级别")),
+        Field("rule", "str", Label("rule", "规则")),
+    ), loggable=False),
 )
 
 
@@ -198,9 +203,9 @@ def _transactions(view):
            "units_ordered": units, "units_delivered": delivered, "late_payments": late, "problems": problems}
     if orders or problems:
         out["summary"] = Label(
-            f"transactions: {len(orders)} orders, {_money(ordered)} CNY; paid {_money(paid)}, outstanding "
-            f"{_money(ordered - paid)}; units {units} ordered, {delivered} delivered; {late} late payments, "
-            f"{problems} problems",
+            f"transactions: {count_en(len(orders), 'order')}, {_money(ordered)} CNY; paid {_money(paid)}, outstanding "
+            f"{_money(ordered - paid)}; units {units} ordered, {delivered} delivered; {count_en(late, 'late payment')}, "
+            f"{count_en(problems, 'problem')}",
             f"交易：{len(orders)}笔订单，{_money(ordered)}元；已回款{_money(paid)}元，未回款{_money(ordered - paid)}元；"
             f"订{units}台，已交{delivered}台；滞期付款{late}次，问题{problems}次").to_json()
     return out
@@ -289,9 +294,10 @@ def check_event(book, lead, events, event):
     kind, data = event.kind, event.data
     orders = [e for e in events if e.kind == "order"]
     if kind in PURPOSE_KINDS and not (data.get("purpose") or "").strip():
+        # the entry as the reader calls it (回访跟进), not its code
         raise LeadcycleError(N_("a {replace} on machinery lead #{lead_id} needs a stated purpose: "
                                 "add --set purpose=\"...\" (each contact with a purpose, DOMAIN §5)"),
-                             replace=kind.replace('_', '-'), lead_id=lead.id)
+                             replace=book.registry.event_kind(NAME, kind).label, lead_id=lead.id)
     if kind in ("register", "set"):
         from leadcycle.engine import fold_lead
 

@@ -150,9 +150,11 @@ def history_level(events, attributes: dict, now: dt.datetime, settings) -> tuple
             missing[lvl].append(Label(f"current risk: crisis on {day} (within {count_en(risk_days, 'day')})",
                                       f"当前有风险：{day}出现经营危机（{risk_days}天内）"))
         if not type_ok:
-            names = "/".join(types)
-            missing[lvl].append(Label(f"account type is not {names} (machinery.level_ab_account_types)",
-                                      f"客户类型不是{names}（machinery.level_ab_account_types）"))
+            named = {c.value: c.label for c in ACCOUNT_TYPES}
+            said = [named[t] if t in named else Label(t, t) for t in types]
+            missing[lvl].append(Label(f"account type is not {'/'.join(x.en for x in said)} "
+                                      "(machinery.level_ab_account_types)",
+                                      f"客户类型不是{'/'.join(x.zh for x in said)}（machinery.level_ab_account_types）"))
     for lvl in ("A", "B"):
         if not missing[lvl]:
             need = a_amount if lvl == "A" else b_amount
@@ -161,7 +163,7 @@ def history_level(events, attributes: dict, now: dt.datetime, settings) -> tuple
     gaps_b = "; ".join(m.en for m in missing["B"])
     gaps_b_zh = "；".join(m.zh for m in missing["B"])
     if orders and not attributes.get("violation"):
-        return "C", Label(f"has traded ({len(orders)} orders), no violation; for B still missing: {gaps_b}",
+        return "C", Label(f"has traded ({count_en(len(orders), 'order')}), no violation; for B still missing: {gaps_b}",
                           f"有业务往来（{len(orders)}笔订单），无违法记录；升B尚缺：{gaps_b_zh}"), expiries
     if orders:
         return "D", Label("violation on record", "有违法记录"), expiries

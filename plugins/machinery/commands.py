@@ -7,7 +7,7 @@ import click
 
 from leadcycle import Event, Label, LeadcycleError
 from leadcycle.cli.output import lead_id as parse_lead_id, owner_cell
-from leadcycle.i18n import N_, _
+from leadcycle.i18n import N_, _, ngettext
 
 NAME = "machinery"
 
@@ -161,6 +161,6 @@ def register(cli):
         if as_json:
             echo_json({"from": departing, "to": manager, "leads": moved})
         else:
-            click.echo(_("{n} accounts of {departing} → {manager}").format(n=len(moved), departing=departing,
-                                                                            manager=manager)
+            click.echo(ngettext("{n} account of {departing} → {manager}", "{n} accounts of {departing} → {manager}",
+                                len(moved)).format(n=len(moved), departing=departing, manager=manager)
                        + (_(": ") + ", ".join("#" + str(i) for i in moved) if moved else ""))

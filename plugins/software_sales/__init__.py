@@ -188,6 +188,10 @@ def follow_up_cadence(industry, settings):
 
     sprint = s("cadence_sprint_days")
     return Cadence((
+        # a contract wins the deal on every ladder: the project ladder's stage
+        # waits for 'advance won', its follow-ups do not
+        CadenceRule(None, Label("contract signed: no follow-up planned (the deal is won)",
+                                "已签约：无需跟进（已成交）"), pool=True, when=Cond("n_contract", ">=", 1)),
         CadenceRule(None, Label(f"sprint level: every {count_en(sprint, 'day')} — create the decision moment",
                                 f"冲刺阶段：每{sprint}天跟进——创造客户决策时机"),
                     interval_days=sprint, when=Cond("stage", "in", SPRINT_STAGES)),

@@ -88,6 +88,8 @@ def lapse_warnings(book, agent, today) -> list[dict]:
     start = dt.datetime.combine(today, dt.time())
     out = []
     for r in book.lapsing(start, start + dt.timedelta(days=days + 1), owner=agent, industry=NAME):
+        if r["stage"] in LOST_STAGES + REFUSED_STAGES:
+            continue  # an account lost or refused is not kept by a call: nothing to warn of
         last_day = dt.datetime.fromisoformat(r["owner_until"]).date() - dt.timedelta(days=1)
         left = (last_day - today).days
         out.append({
@@ -179,7 +181,8 @@ def followups_cmd(env, as_json):
                         "{n} deals; the documents' figures: American Marketing Association, quoted in seed 001",
                         n).format(n=n))
     early = data["given_up_early"]
-    click.echo("\n" + _("Given up before follow-up {k}: {n} leads").format(k=data["min_follow_ups"], n=len(early)))
+    click.echo("\n" + ngettext("Given up before follow-up {k}: {n} lead", "Given up before follow-up {k}: {n} leads",
+                                len(early)).format(k=data["min_follow_ups"], n=len(early)))
     if early:
         click.echo(table([(i["lead_id"], i["name"], i["owner"] or _("(pool)"),
                            Words(book, lang).stage(NAME, i["stage"]), i["follow_ups"], i["text"][lang]) for i in early],

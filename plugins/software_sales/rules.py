@@ -94,6 +94,7 @@ from leadcycle import (
     Scorecard,
     Stage,
     StageLadder,
+    count_en,
 )
 
 from . import model
@@ -289,7 +290,7 @@ def _x_stage(view):
         return " → ".join(f"{PROJECT_STAGES.get(x['stage'], Label(x['stage'], x['stage']))(lang)} {x['entered']}"
                           for x in entries)
     return {"stage": entries[-1]["stage"], "since": since.isoformat(), "days": days, "history": entries,
-            "summary": {"en": f"in stage {label.en} for {days} days (since {since}); history: {hist('en')}",
+            "summary": {"en": f"in stage {label.en} for {count_en(days, 'day')} (since {since}); history: {hist('en')}",
                         "zh": f"处于{label.zh}阶段{days}天（自{since}）；历史：{hist('zh')}"}}
 
 
@@ -302,16 +303,18 @@ _PROGRESS = set(model.SIGNAL_KINDS) | {
 
 def _answers(view):
     """(newest qualifying decision-maker answer, newest answer of any kind,
-    whether progress events follow the newest answer)."""
+    whether progress events follow the newest qualifying answer). An
+    answer that does not qualify (not the decision maker's, not informed or
+    considered) does not replace the decision maker's word."""
     newest = qualified = None
     after = False
     for e in view.events:
         if e.kind == "answer":
-            newest, after = e, False
+            newest = e
             d = e.data
             if d.get("by_decision_maker") and d.get("informed") and d.get("considered"):
-                qualified = e
-        elif e.kind in _PROGRESS and newest is not None:
+                qualified, after = e, False
+        elif e.kind in _PROGRESS and qualified is not None:
             after = True
     return qualified, newest, after
 
@@ -322,9 +325,8 @@ def _dm_answer(view):
 
 
 def _refused(view):
-    qualified, newest, after = _answers(view)
-    return (newest is not None and newest is qualified and not after
-            and newest.data.get("answer") == "refused")
+    qualified, _, after = _answers(view)
+    return qualified is not None and not after and qualified.data.get("answer") == "refused"
 
 
 def _dm_asked(view):
@@ -337,8 +339,9 @@ def _dm_asked(view):
     for e in view.events:
         if e.kind == "answer":
             d = e.data
-            answered = bool(d.get("by_decision_maker") and d.get("informed") and d.get("considered")
-                            and d.get("answer") in ("neutral", "positive"))
+            if d.get("by_decision_maker") and d.get("informed") and d.get("considered"):
+                # (another's answer does not replace the decision maker's word)
+                answered = d.get("answer") in ("neutral", "positive")
         elif answered and e.kind in model.A06_ASKS:
             return True
     return False
@@ -378,8 +381,13 @@ def _sprint_window(view):
 
 def _x_refusal(view):
     qualified, newest, after = _answers(view)
-    if newest is None or newest.data.get("answer") != "refused":
+    # the decision maker's refusal, counted or not; else the newest refusal, said why it does not count
+    if qualified is not None and qualified.data.get("answer") == "refused":
+        newest = qualified
+    elif newest is None or newest.data.get("answer") != "refused":
         return None
+    else:
+        after = False  # (moving on is measured from the decision maker's word)
     d = newest.data
     why_en, why_zh = [], []
     if not d.get("by_decision_maker"):
@@ -409,8 +417,8 @@ def _size_in_scope(view):
         return False
     revenue = attrs.get("annual_revenue")
     minimum = view.settings[f"{NAME}.a08_min_revenue"]
-    if minimum and revenue is not None:
-        return revenue >= minimum
+    if minimum:  # the office asks for a revenue: an unknown one does not meet it
+        return revenue is not None and revenue >= minimum
     return True
 
 

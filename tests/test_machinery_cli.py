@@ -236,3 +236,9 @@ def test_chinese_readers_read_the_entry_and_the_account_type_in_chinese(lc):
     line = next(ln for ln in shown.splitlines() if "客户级别变更" in ln)
     assert "客户级别=C" in line and "主机厂" in line, line
     assert "level=" not in line and "oem" not in line.replace("level_ab_account_types", ""), line
+
+
+def test_an_amount_just_short_of_a_level_is_not_rounded_up_to_it():
+    from leadcycle.plugins.machinery.accounts import _money
+
+    assert _money(9_999_999.99) == "9,999,999.99" and _money(5_000_000) == "5,000,000"

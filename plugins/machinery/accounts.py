@@ -91,7 +91,9 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 
 def _money(amount: float) -> str:
-    return f"{amount:,.0f}"
+    """CNY with its fen when it has any: 9,999,999.99 is not rounded up to
+    the 10,000,000 a level needs, in the reason that says it falls short."""
+    return f"{amount:,.2f}".rstrip("0").rstrip(".")
 
 
 def _problem_type(e) -> str:

@@ -1615,7 +1615,7 @@ class Store:
 
     def list_agents(self, include_left: bool = True) -> list[Agent]:
         where = "" if include_left else "WHERE active = 1"
-        return [Agent.from_row(r) for r in self.db.query(f"SELECT * FROM agents {where} ORDER BY created_at, name")]
+        return [Agent.from_row(r) for r in self.db.query(f"SELECT * FROM agents {where} ORDER BY created_at, rowid")]
 
     def update_agent(self, name: str, **fields: Any) -> None:
         sets = ", ".join(f"{k} = ?" for k in fields)

@@ -283,3 +283,15 @@ def test_credit_says_what_each_agent_is_paid_now(office):
     assert [(r["agent"], r["payable_percent"]) for r in rows] == [("李娜", "0")]
     line = next(ln for ln in run("credit", "1", now="2026-03-17T10:01").output.splitlines() if ln.startswith("李娜"))
     assert "0% (departed)" in line
+
+
+def test_agents_added_at_one_moment_are_queued_in_the_order_added(run):
+    """A supervisor adds the rotation in its order (排号) in one go: agents
+    with the same moment keep the order they were added in, not their
+    names' (赵 sorts after 王 and 李)."""
+    assert run("init", "--industry", "realestate", "--simulation", now=NOW).exit_code == 0
+    for name in ("赵敏", "王强", "李娜"):
+        assert run("agent", "add", name, now=NOW).exit_code == 0
+    take = lambda: js(run("receive", "--json", now=NOW))["agent"]  # noqa: E731
+    assert [take(), take(), take()] == ["赵敏", "王强", "李娜"]
+    assert [a["name"] for a in js(run("agent", "list", "--json"))] == ["赵敏", "王强", "李娜"]

@@ -1141,7 +1141,7 @@ class LeadBook:
             self.store.settle_computed_at()  # a rescore at an earlier clock ends the reads' time-travel checks
         self.refresh()
         counts: dict[str, dict[str | None, int]] = {}
-        for ind, grade, n in self.store.grade_counts():
+        for ind, grade, n in self.store.grade_counts(registered_by=self.now):
             if industry is None or ind == industry:
                 counts.setdefault(ind, {})[grade] = n
         return counts

@@ -2330,14 +2330,17 @@ class Store:
         """Leads (of ``industry``, with ids above ``after``) without a state
         computed at ``now`` under the rules ``rules_version``, ``batch_size``
         ids at a time in id order: what ``rescore`` leaves to the engine
-        after the compiled statements (one page in memory at a time)."""
+        after the compiled statements (one page in memory at a time). A
+        lead registered after ``now`` keeps the row its registration stored
+        (computed for a later clock, which a read at ``now`` knows to leave
+        out): a row for ``now`` would show it to such a read."""
         sql = ("SELECT l.id FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id WHERE l.id > ? "
                + ("AND l.industry = ? " if industry is not None else "")
-               + "AND (s.lead_id IS NULL OR s.rules_version IS NOT ? OR s.computed_at IS NOT ?) "
-               "ORDER BY l.id LIMIT ?")
+               + "AND (s.lead_id IS NULL OR ((s.rules_version IS NOT ? OR s.computed_at IS NOT ?) "
+               "AND l.created_at <= ?)) ORDER BY l.id LIMIT ?")
         while True:
             args = [after, *([industry] if industry is not None else []), self.version_code(rules_version),
-                    self._stamp(now), batch_size]
+                    self._stamp(now), _iso(now), batch_size]
             ids = [r[0] for r in self.conn.execute(sql, args)]
             if not ids:
                 return
@@ -2660,10 +2663,18 @@ class Store:
             args += more
         return list(self.db.query(sql + " ORDER BY l.id", args))
 
-    def grade_counts(self) -> list[tuple[str, str | None, int]]:
+    def grade_counts(self, registered_by: dt.datetime | None = None) -> list[tuple[str, str | None, int]]:
+        """``(industry, grade, leads)``; with ``registered_by``, of the leads
+        registered by then only (a clock before a lead's registration does
+        not see it)."""
         states = self._states()
+        if registered_by is None:
+            return list(self.conn.execute(
+                f"SELECT industry, grade, count(*) FROM {states} GROUP BY industry, grade ORDER BY industry, grade"))
         return list(self.conn.execute(
-            f"SELECT industry, grade, count(*) FROM {states} GROUP BY industry, grade ORDER BY industry, grade"))
+            f"SELECT s.industry, s.grade, count(*) FROM {states} s JOIN leads l ON l.id = s.lead_id "
+            "WHERE l.created_at <= ? GROUP BY s.industry, s.grade ORDER BY s.industry, s.grade",
+            (_iso(registered_by),)))
 
     def summary_counts(self, column: str) -> list[tuple]:
         states = self._states()

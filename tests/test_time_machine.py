@@ -134,3 +134,42 @@ def test_a_read_at_an_earlier_clock_prints_what_it_printed_then(tmp_path, indust
         assert _write(cut, done) == codes[:len(done)]
         for args in READS:
             assert _read(cut, clock, args) == _read(full, clock, args), (clock, args)
+
+
+def test_a_rescore_before_a_lead_was_registered_does_not_count_it(run):
+    """rescore's counts are what list sees at its clock: a lead registered
+    the next day is in neither (and a later read still finds it)."""
+    assert run("init", "--industry", "realestate", "--simulation").exit_code == 0
+    assert run("agent", "add", "李娜").exit_code == 0
+    assert run("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "男", "--phone",
+               "13800138000", "--need", "三房", "--agent", "李娜", now="2026-03-02T10:00").exit_code == 0
+    early = "2026-03-01T00:00"
+    before = {read: run(read, "--json", now=early).output for read in ("list", "pool", "due")}
+    result = run("rescore", "--json", now=early)
+    assert result.exit_code == 0 and json.loads(result.output) == {}
+    # the early rescore stored nothing a read at its clock would show
+    assert {read: run(read, "--json", now=early).output for read in ("list", "pool", "due")} == before
+    assert json.loads(before["list"]) == []
+    counted = json.loads(run("rescore", "--json", now="2026-03-02T10:00").output)
+    assert sum(counted["realestate"].values()) == 1
+    assert [r["id"] for r in json.loads(run("list", "--json", now="2026-03-03T00:00").output)] == [1]
+
+
+@pytest.mark.parametrize("industry, seed", [("realestate", 1), ("software_sales", 1), ("machinery", 1)])
+def test_a_rescore_at_an_earlier_clock_leaves_that_clock_s_answers(tmp_path, industry, seed):
+    """``rescore --now T`` on a simulation database stores every lead's
+    row for T; what every read prints at T is what it printed before
+    (leads registered after T stay out of it)."""
+    import shutil
+
+    writes = _writes(seed, industry)
+    full = str(tmp_path / "full.db")
+    _office(full, industry)
+    _write(full, writes)
+    for n, clock in enumerate(sorted({writes[len(writes) // 3][0] - dt.timedelta(minutes=1), writes[-4][0]})):
+        copy = str(tmp_path / f"rescored{n}.db")
+        shutil.copy(full, copy)
+        result = CliRunner().invoke(cli, ["--db", copy, "--now", clock.isoformat(), "rescore"])
+        assert result.exit_code == 0, result.output
+        for args in READS:
+            assert _read(copy, clock, args) == _read(full, clock, args), (clock, args)

@@ -320,6 +320,26 @@ class OneLine(click.ClickException):
         click.echo(_("Error: {message}").format(message=self.format_message()), file=file, err=file is None)
 
 
+class OneLineUsage(click.UsageError):
+    """A usage error (a bad option or argument) as one line: what was wrong
+    and the help that says what is right — not click's usage block."""
+
+    def show(self, file=None) -> None:
+        from leadcycle.i18n import _
+
+        message = self.format_message()
+        if self.ctx is not None:  # the program as operators type it, whatever ran it (a test's runner)
+            command = " ".join(["leadcycle", *self.ctx.command_path.split()[1:]])
+            message = _("{message} (see: {command} --help)").format(message=message, command=command)
+        click.echo(_("Error: {message}").format(message=message), file=file, err=file is None)
+
+    @classmethod
+    def of(cls, e: click.UsageError) -> "OneLineUsage":
+        one = cls(e.format_message(), e.ctx)  # (with its own additions: "Did you mean 'history'?")
+        one.exit_code = e.exit_code
+        return one
+
+
 class LeadcycleGroup(TranslatedGroup):
     """A group that turns domain errors into one line, and adds plugin
     commands the first time a command is looked up."""
@@ -363,6 +383,12 @@ class LeadcycleGroup(TranslatedGroup):
         self._load_plugin_commands()
         return super().get_command(ctx, cmd_name)
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as e:  # the global options (--now 2026-13-01)
+            raise e if isinstance(e, OneLineUsage) else OneLineUsage.of(e) from None
+
     def list_commands(self, ctx):
         self._load_plugin_commands()
         return super().list_commands(ctx)
@@ -400,6 +426,8 @@ class LeadcycleGroup(TranslatedGroup):
                 raise
             raise OneLine(_("{db} is not a usable leadcycle database: {error}").format(
                 db=ctx.obj.db_path if ctx.obj else _("the database"), error=e)) from None
+        except click.UsageError as e:  # a command's options and arguments
+            raise e if isinstance(e, OneLineUsage) else OneLineUsage.of(e) from None
         except (click.exceptions.ClickException, BrokenPipeError):
             raise  # a pipe the reader closed: click ends quietly
         except Exception as e:

@@ -70,6 +70,7 @@ def test_a_contract_ends_the_follow_ups_on_the_project_ladder(lc):
     add(lc, T, "product_fit=yes", "has_need=yes", "decision_maker=yes")
     before = shown(lc, "2026-03-09T10:00")
     assert before["next_follow_up"] is not None  # a lead being worked is followed up
+    assert "keep going to at least 4" in lc("2026-03-09T10:00", "show", "1").output
     assert lc("2026-03-10T10:00", "log", "1", "contract", "--set", "amount=100000", "--agent", "李娜").exit_code == 0
     for now in ("2026-03-10T12:00", "2026-04-20T12:00"):
         state = shown(lc, now)
@@ -77,6 +78,8 @@ def test_a_contract_ends_the_follow_ups_on_the_project_ladder(lc):
         assert listed(lc, now)[1]["next_follow_up"] is None
         items = json.loads(lc(now, "due", "--json").output)
         assert [i for i in items if i["lead_id"] == 1 and i["kind"] in ("follow_up", "first_call_back")] == []
+        text = lc(now, "show", "1").output
+        assert "follow-ups: 0 before the deal on 2026-03-10" in text and "keep going" not in text
 
 
 def test_a_lost_account_is_not_warned_and_can_be_re_opened(lc):

@@ -258,10 +258,13 @@ def _contact() -> frozenset[str]:
 
 
 def _x_follow_ups(view):
-    n, _ = count_follow_ups(view.events, _contact(), won_kinds(view.settings))
+    n, deal = count_follow_ups(view.events, _contact(), won_kinds(view.settings))
     minimum = view.settings[f"{NAME}.min_follow_ups"]
     en, zh = f"follow-ups: {n}", f"跟进次数：{n}"
-    if n < minimum:
+    if deal is not None:  # won: the count is the deal's, with nothing left to keep going for
+        en += f" before the deal on {deal.at.date()}"
+        zh += f"（{deal.at.date()}成交前）"
+    elif n < minimum:
         en += f" (80 % of deals close after the 4th–11th; keep going to at least {minimum})"
         zh += f"（80%的成交发生在第4至11次跟踪后，至少跟进{minimum}次）"
     return {"count": n, "summary": {"en": en, "zh": zh}}

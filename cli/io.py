@@ -202,8 +202,9 @@ def export_cmd(env, fmt, industry, grade, owner, output, unmask, force, history)
 
     Export leads with their registration, attributes, grade and owner.
 
-    Phones are masked unless --unmask (a manager's); an unmasked export
-    imports back into the same leads ('leadcycle import FILE'). An existing
+    Phones are masked unless --unmask (a manager's); an unmasked .xlsx or
+    .csv export imports back into the same leads ('leadcycle import FILE'); a
+    .json one is for programs. An existing
     file is replaced only with --force, the database never; an export that
     matches no lead writes nothing and exits 1. Text that starts like a
     formula (=, +, -, @) is written as text.

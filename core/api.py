@@ -16,7 +16,6 @@ import contextlib
 import datetime as dt
 import functools
 import os
-import re
 from typing import Any, Callable, Iterable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
@@ -29,7 +28,8 @@ from .privacy import mask_phone
 from .registry import Context, Registry
 from .settings import Settings
 from .storage import CORE_TALLIES, Store, settled_sql
-from .validate import FAMILY_RELATIONS, RELATION_WORDS, normalize_gender, normalize_phone, require_text
+from .validate import (FAMILY_RELATIONS, RELATION_WORDS, agent_name_problem, normalize_gender, normalize_phone,
+                       require_text)
 from .i18n import M_, N_
 
 
@@ -117,21 +117,6 @@ class Review(list):
     def __init__(self, changes: Iterable[dict] = (), notes: Iterable = ()) -> None:
         super().__init__(changes)
         self.notes = list(notes)
-
-
-#: what separates two names in one cell (李娜/王强, 李娜、王强, 李娜,王强)
-_NAME_LISTS = re.compile(r"[/、,，;；&+|]")
-
-
-def agent_name_problem(name: str) -> LeadcycleError | None:
-    """Why ``name`` cannot name a new agent (two names in one, no name at
-    all: ``李娜/王强``, ``-``), else None."""
-    if _NAME_LISTS.search(name):
-        return LeadcycleError(N_("agent name {name!r} names more than one agent; an agent is one person: "
-                                 "give one name"), name=name)
-    if not any(ch.isalnum() for ch in name):
-        return LeadcycleError(N_("agent name {name!r} holds no name; give the agent's name"), name=name)
-    return None
 
 
 @attrs.frozen
@@ -1141,7 +1126,7 @@ class LeadBook:
             self.store.settle_computed_at()  # a rescore at an earlier clock ends the reads' time-travel checks
         self.refresh()
         counts: dict[str, dict[str | None, int]] = {}
-        for ind, grade, n in self.store.grade_counts(registered_by=self.now):
+        for ind, grade, n in self.store.grade_counts():
             if industry is None or ind == industry:
                 counts.setdefault(ind, {})[grade] = n
         return counts

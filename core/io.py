@@ -66,15 +66,14 @@ import attrs
 
 from . import actors, cells, claims, engine, names, ownership, profiles, registers
 from .cells import FORMULA_START, from_spreadsheet_text, spreadsheet_text  # from_…: re-exported
-from .api import (LeadBook, agent_name_problem, coerce_attributes, family_names, no_lead_for_relation,
-                  validate_registration)
+from .api import LeadBook, coerce_attributes, family_names, no_lead_for_relation, validate_registration
 from .errors import LeadcycleError
 from .model import AGENT_LABEL, CLOCK_MIN, Event, Industry, Lead
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 from .spool import Spool
 from .storage import Encoder, moment_text
 from .i18n import M_, N_, _, render
-from .validate import CHANNEL_SAID, RELATION_SAID
+from .validate import CHANNEL_SAID, RELATION_SAID, agent_name_problem
 
 # ------------------------------------------------------------------ headers
 

@@ -621,6 +621,7 @@ class StageLadder:
 
     stages: tuple[Stage, ...] = attrs.field(converter=as_tuple)
     mode: str = attrs.field(default="computed", validator=attrs.validators.in_(("computed", "advanced")))
+
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)
 

@@ -2663,18 +2663,10 @@ class Store:
             args += more
         return list(self.db.query(sql + " ORDER BY l.id", args))
 
-    def grade_counts(self, registered_by: dt.datetime | None = None) -> list[tuple[str, str | None, int]]:
-        """``(industry, grade, leads)``; with ``registered_by``, of the leads
-        registered by then only (a clock before a lead's registration does
-        not see it)."""
+    def grade_counts(self) -> list[tuple[str, str | None, int]]:
         states = self._states()
-        if registered_by is None:
-            return list(self.conn.execute(
-                f"SELECT industry, grade, count(*) FROM {states} GROUP BY industry, grade ORDER BY industry, grade"))
         return list(self.conn.execute(
-            f"SELECT s.industry, s.grade, count(*) FROM {states} s JOIN leads l ON l.id = s.lead_id "
-            "WHERE l.created_at <= ? GROUP BY s.industry, s.grade ORDER BY s.industry, s.grade",
-            (_iso(registered_by),)))
+            f"SELECT industry, grade, count(*) FROM {states} GROUP BY industry, grade ORDER BY industry, grade"))
 
     def summary_counts(self, column: str) -> list[tuple]:
         states = self._states()

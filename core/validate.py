@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from . import phones
 from .errors import LeadcycleError
 from .i18n import M_, N_
@@ -68,3 +70,18 @@ def refuse_json_constant(name: str):
     reader takes ``NaN`` and ``Infinity``, which JSON has no place for and
     SQLite's ``json_extract`` cannot read back."""
     raise ValueError(f"{name} is not a number (JSON has no NaN or Infinity)")
+
+
+#: what separates two names in one cell (李娜/王强, 李娜、王强, 李娜,王强)
+_NAME_LISTS = re.compile(r"[/、,，;；&+|]")
+
+
+def agent_name_problem(name: str) -> LeadcycleError | None:
+    """Why ``name`` cannot name a new agent (two names in one, no name at
+    all: ``李娜/王强``, ``-``), else None."""
+    if _NAME_LISTS.search(name):
+        return LeadcycleError(N_("agent name {name!r} names more than one agent; an agent is one person: "
+                                 "give one name"), name=name)
+    if not any(ch.isalnum() for ch in name):
+        return LeadcycleError(N_("agent name {name!r} holds no name; give the agent's name"), name=name)
+    return None

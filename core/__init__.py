@@ -4,7 +4,7 @@ The public API for integrators and plugin authors::
 
     from leadcycle import hookimpl, Industry, Field, EventKind, Setting, Label
     from leadcycle import Scorecard, Criterion, Cond, GradeRule, Dimension, Cap
-    from leadcycle import StageLadder, Stage, Cadence, CadenceRule, OwnershipPolicy
+    from leadcycle import StageLadder, Stage, Cadence, CadenceRule, CadenceStop, OwnershipPolicy
     from leadcycle import LeadBook
 
 Names are loaded lazily (PEP 562): ``import leadcycle`` costs almost nothing,
@@ -29,14 +29,14 @@ _LAZY = {
     "hookimpl": "hookspecs",
     **dict.fromkeys(("Agent", "Choice", "Event", "EventKind", "Field", "Industry", "Label", "Lead",
                      "Reason", "Setting", "State", "Tally"), "model"),
-    **dict.fromkeys(("Adjustment", "Cadence", "CadenceRule", "Cap", "Cond", "Count", "Criterion", "Derived",
+    **dict.fromkeys(("Adjustment", "Cadence", "CadenceRule", "CadenceStop", "Cap", "Cond", "Count", "Criterion", "Derived",
                      "Dimension", "Expiring", "Feature", "GradeRule", "LeadView", "OwnershipPolicy", "Rating", "Ref",
                      "Scorecard", "Stage", "StageLadder"), "rules"),
     "Settings": "settings",
 }
 
 __all__ = [
-    "Added", "Adjustment", "Agent", "Cadence", "CadenceRule", "Cap", "Choice", "Cond", "Count", "Criterion",
+    "Added", "Adjustment", "Agent", "Cadence", "CadenceRule", "CadenceStop", "Cap", "Choice", "Cond", "Count", "Criterion",
     "Derived", "Dimension", "Event", "EventKind", "Expiring", "Feature", "Field", "GradeRule", "Industry", "Label", "Lead",
     "LeadBook", "LeadRecord", "LeadView", "LeadcycleError", "NotFound", "OwnershipPolicy", "PLAN_MIN", "Reason",
     "Rating", "Ref", "Refused", "Scorecard", "Setting", "Settings", "Stage", "StageLadder", "State", "Tally", "count_en",

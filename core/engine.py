@@ -191,7 +191,8 @@ def _conds_of(card: Scorecard | None, ladder: StageLadder | None, cadence=None) 
     if cadence is not None:
         for r in cadence.rules:
             out.extend(r.when)
-        out.extend(cadence.stop)
+        for stop in cadence.all_stops:
+            out.extend(stop.when)
     return out
 
 
@@ -470,10 +471,9 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
                 reasons.append(stage_reason)
         reasons.append(ownership.reason)
         due = kind = None
-        if rules.cadence is not None and rules.cadence.stop and all(
-                c.test(row.get(c.feature)) for c in rules.cadence.stop):
-            reasons.append(Reason(rules.cadence.stop_label or Label("no follow-up planned", "无需跟进"),
-                                  "cadence:stop"))
+        stop = rules.cadence.stop_for(row) if rules.cadence is not None else None
+        if stop is not None:
+            reasons.append(Reason(stop.label, "cadence:stop"))
         elif rules.cadence is not None:
             last = _last_follow_up(rules.cadence, events)
             due, kind, why = next_follow_up(rules.cadence, grade, lead.created_at.date(), last, row)

@@ -112,7 +112,7 @@ def rule_names(rules: IndustryRules) -> dict[str, set[str]]:
         names["stages"].update(c.feature for st in rules.stages.stages for c in st.requires)
     if rules.cadence is not None:
         names["follow_up_cadence"].update(c.feature for r in rules.cadence.rules for c in r.when)
-        names["follow_up_cadence"].update(c.feature for c in rules.cadence.stop)
+        names["follow_up_cadence"].update(c.feature for stop in rules.cadence.all_stops for c in stop.when)
     return names
 
 

@@ -676,6 +676,37 @@ class CadenceRule:
                                  f"not {days!r}")
 
 
+#: what a stop without a label of its own says
+NO_FOLLOW_UP = Label("no follow-up planned", "无需跟进")
+
+
+def _stop_conds(value) -> tuple[Cond, ...]:
+    conds = _conds(value)
+    if not conds:
+        raise ValueError("a cadence stop needs at least one condition (Cond): with none it would stop every lead")
+    return conds
+
+
+@attrs.frozen
+class CadenceStop:
+    """One reason to plan no follow-up at all: when every condition in
+    ``when`` holds (``Cond("n_contract", ">=", 1)``: the deal is signed).
+    A cadence's stops are alternatives — any one of them stops — and the
+    first that holds gives the lead's reason, ``label``."""
+
+    when: tuple[Cond, ...] = attrs.field(converter=_stop_conds)
+    label: Label = attrs.field(default=NO_FOLLOW_UP, converter=_to_label)
+
+
+def _stops(value) -> tuple[CadenceStop, ...]:
+    value = (value,) if isinstance(value, CadenceStop) else as_tuple(value)
+    for s in value:
+        if not isinstance(s, CadenceStop):
+            raise TypeError(f"Cadence(stops=…) takes CadenceStop(when, label) alternatives, not {s!r}; "
+                            "conditions that must all hold together go in one CadenceStop")
+    return value
+
+
 @attrs.frozen
 class Cadence:
     rules: tuple[CadenceRule, ...] = attrs.field(converter=as_tuple)
@@ -684,13 +715,28 @@ class Cadence:
     #: drive, a quote — count too names them all here)
     kinds: tuple[str, ...] | None = None
     #: when all of these hold, no follow-up is planned at all (e.g. after a
-    #: contract: the deal is closed, no more accumulation call-backs)
+    #: contract: the deal is closed, no more accumulation call-backs); the
+    #: shorthand for one stop, said by ``stop_label``
     stop: tuple[Cond, ...] = attrs.field(default=(), converter=_conds)
     stop_label: Label | None = attrs.field(default=None, converter=attrs.converters.optional(_to_label))
+    #: more reasons to plan nothing, each with its own conditions and label:
+    #: any one that holds stops (after ``stop``, in the order given)
+    stops: tuple[CadenceStop, ...] = attrs.field(default=(), converter=_stops)
     #: with a scorecard that ``decays``: the clock alone never brings a
     #: lead's next follow-up sooner (a worse grade is followed up no more
     #: often), so a due list leaves alone the stale leads not yet due
     decays: bool = False
+
+    @property
+    def all_stops(self) -> tuple[CadenceStop, ...]:
+        """``stop`` (as one :class:`CadenceStop`) and then ``stops``: the
+        alternatives, in the order a lead's reason is chosen."""
+        head = (CadenceStop(self.stop, self.stop_label or NO_FOLLOW_UP),) if self.stop else ()
+        return head + self.stops
+
+    def stop_for(self, row: dict) -> CadenceStop | None:
+        """The first stop whose conditions all hold for ``row``, if any."""
+        return next((s for s in self.all_stops if all_of(s.when, row)), None)
 
     def rule_for(self, grade: str | None, row: dict | None = None) -> CadenceRule | None:
         """The first conditional rule that holds for ``row`` (and names

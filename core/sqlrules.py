@@ -536,7 +536,7 @@ def rows_read(card: Scorecard, cadence=None, stages=None) -> list[str]:
     if stages is not None and stages.mode == "computed":
         read += [c.feature for stage in stages.stages for c in stage.requires]
     if cadence is not None:
-        read += [c.feature for r in cadence.rules for c in r.when] + [c.feature for c in cadence.stop]
+        read += [c.feature for r in cadence.rules for c in r.when] + [c.feature for stop in cadence.all_stops for c in stop.when]
     return list(dict.fromkeys([n for n in features_of(card) + read + refs if n not in own and n != "stage"]))
 
 
@@ -827,7 +827,8 @@ def compile_cadence(cadence, grade_col: str = "grade", registered: str = "_regis
     for :func:`leadcycle.rules.next_follow_up` over a row with the grade,
     the registration day and the day of the last follow-up (ISO text).
     The first conditional rule that holds wins, then the grade's rule,
-    then the default; ``stop`` conditions plan nothing."""
+    then the default; a lead any of the cadence's stops holds for gets
+    nothing planned."""
     rules = list(cadence.rules)
     whens, args = [], []
     for i, r in enumerate(rules):
@@ -862,7 +863,10 @@ def compile_cadence(cadence, grade_col: str = "grade", registered: str = "_regis
         elif then is not None:
             due_cases.append(f"WHEN {i} THEN {then}")
             kind_cases.append(f"WHEN {i} THEN 'follow_up'")
-    stop, stop_args = all_sql(cadence.stop) if cadence.stop else ("0", [])
+    # any stop that holds plans nothing
+    stop_parts = [all_sql(stop.when) for stop in cadence.all_stops]
+    stop = "(" + " OR ".join(sql for sql, _ in stop_parts) + ")" if stop_parts else "0"
+    stop_args = [a for _, more in stop_parts for a in more]
     due = f"(CASE WHEN {stop} THEN NULL ELSE (CASE {choice} {' '.join(due_cases)} END) END)" if due_cases else "NULL"
     kind = f"(CASE WHEN {stop} THEN NULL ELSE (CASE {choice} {' '.join(kind_cases)} END) END)" if kind_cases else "NULL"
     # the statement spells the choice twice (due, then kind): its arguments twice too

@@ -27,6 +27,7 @@ from sqlite_utils.migrations import Migrations
 from leadcycle import (
     Cadence,
     CadenceRule,
+    CadenceStop,
     Cond,
     Criterion,
     Event,
@@ -198,6 +199,12 @@ REFUSED = [
      "thresholds go from the highest score down"),
     ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("v", "v", 90, (
         Cond("n_visit", ">=", None),)),)), ADD_LEAD, "compares with a number or a text"),
+    ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=3)], stops=(
+        Cond("n_contract", ">=", 1),)), ADD_LEAD, "takes CadenceStop(when, label) alternatives"),
+    ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=3)], stops=(
+        CadenceStop((), "done"),)), ADD_LEAD, "a cadence stop needs at least one condition"),
+    ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=3)], stops=(
+        CadenceStop(Cond("n_contrct", ">=", 1), "done"),)), ADD_LEAD, "read n_contrct"),
     ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=-3)]), ADD_LEAD,
      "interval_days is a number of days, 0 or more, not -3"),
     ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, Label("every 3 days", None),

@@ -15,7 +15,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from leadcycle import (Adjustment, Cadence, CadenceRule, Cond, Criterion, Expiring, Feature, Field, Industry, Label,
+from leadcycle import (Adjustment, Cadence, CadenceRule, CadenceStop, Cond, Criterion, Expiring, Feature, Field, Industry, Label,
                        LeadBook, OwnershipPolicy, Scorecard, hookimpl, loader)
 from leadcycle.cli import cli
 
@@ -171,6 +171,12 @@ DECLARED = {
 CADENCES = {
     "a cadence that stops": Cadence((CadenceRule(None, L("every 3 days"), interval_days=3, first_days=1),),
                                     stop=(Cond("days_since_last_contact", ">=", 20),)),
+    # stops are alternatives: the first quiet week (days 6–8) or from day 20
+    "a cadence that stops for either of two reasons": Cadence(
+        (CadenceRule(None, L("every 3 days"), interval_days=3, first_days=1),),
+        stop=(Cond("days_since_registered", ">=", 20),),
+        stops=CadenceStop((Cond("days_since_registered", ">=", 6), Cond("days_since_registered", "<", 9)),
+                          Label("a quiet week", "安静的一周"))),
     "a cadence rule from a day": Cadence((
         CadenceRule(None, L("late: every 10 days"), interval_days=10, when=(Cond("days_since_registered", ">=", 8),)),
         CadenceRule(None, L("every 3 days"), interval_days=3, first_days=1))),
@@ -231,5 +237,29 @@ def test_every_day_count_a_rule_tests_moves_the_lists_with_show(plugin, tmp_path
             seen.add((shown.grade, shown.next_follow_up))
             book.close()
         assert len(seen) > 1  # the rule did move with the clock
+    finally:
+        pm.unregister(name="clock")
+
+
+def test_each_stop_of_a_cadence_says_its_own_reason(tmp_path):
+    """The first stop that holds gives the lead's reason; the list plans
+    nothing on the same days (above: every day of four weeks)."""
+    pm = loader.get_pm()
+    pm.register(Clockwork(cadence=CADENCES["a cadence that stops for either of two reasons"]), name="clock")
+    try:
+        path = str(tmp_path / "clock.db")
+        book = LeadBook.create(path, ["clock"], now=T0)
+        book.add_agent("李娜")
+        book.add_lead("clock", name="客户", gender="F", phone="13900000001", need="钟", agent="李娜")
+        book.close()
+        said = {}
+        for days in (5, 6, 8, 9, 19, 20):
+            book = LeadBook.open(path, T0 + dt.timedelta(days=days))
+            state = book.record(1).state
+            stops = [r.text.en for r in state.reasons if r.rule == "cadence:stop"]
+            said[days] = (stops, state.next_follow_up is None, book.list()[0]["next_follow_up"] is None)
+            book.close()
+        assert said == {5: ([], False, False), 6: (["a quiet week"], True, True), 8: (["a quiet week"], True, True),
+                        9: ([], False, False), 19: ([], False, False), 20: (["no follow-up planned"], True, True)}
     finally:
         pm.unregister(name="clock")

@@ -80,6 +80,9 @@ def test_a_contract_ends_the_follow_ups_on_the_project_ladder(lc):
         assert [i for i in items if i["lead_id"] == 1 and i["kind"] in ("follow_up", "first_call_back")] == []
         text = lc(now, "show", "1").output
         assert "follow-ups: 0 before the deal on 2026-03-10" in text and "keep going" not in text
+        # the cadence's stop says why, in the reader's language
+        assert "contract signed: no follow-up planned (the deal is won)" in text
+        assert "已签约：无需跟进（已成交）" in lc(now, "--lang", "zh", "show", "1").output
 
 
 def test_a_lost_account_is_not_warned_and_can_be_re_opened(lc):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import attrs
 
-from leadcycle import Cadence, CadenceRule, Cond, Industry, Label, LeadcycleError, Setting, count_en, hookimpl
+from leadcycle import Cadence, CadenceRule, CadenceStop, Cond, Industry, Label, LeadcycleError, Setting, count_en, hookimpl
 from leadcycle.settings import chained
 
 from . import model, rules
@@ -188,10 +188,6 @@ def follow_up_cadence(industry, settings):
 
     sprint = s("cadence_sprint_days")
     return Cadence((
-        # a contract wins the deal on every ladder: the project ladder's stage
-        # waits for 'advance won', its follow-ups do not
-        CadenceRule(None, Label("contract signed: no follow-up planned (the deal is won)",
-                                "已签约：无需跟进（已成交）"), pool=True, when=Cond("n_contract", ">=", 1)),
         CadenceRule(None, Label(f"sprint level: every {count_en(sprint, 'day')} — create the decision moment",
                                 f"冲刺阶段：每{sprint}天跟进——创造客户决策时机"),
                     interval_days=sprint, when=Cond("stage", "in", SPRINT_STAGES)),
@@ -205,7 +201,11 @@ def follow_up_cadence(industry, settings):
     ), kinds=tuple(sorted(model.contact_kinds() - {"register"})),  # the registration asks a first call-back
         stop=Cond("stage", "in", STOP_STAGES),
         stop_label=Label("no follow-up planned: refused by the decision maker (A31), lost, or won",
-                         "无需跟进：拍板人明确拒绝（A31）、已丢单或已成交"))
+                         "无需跟进：拍板人明确拒绝（A31）、已丢单或已成交"),
+        # a contract wins the deal on every ladder: the project ladder's stage
+        # waits for 'advance won', its follow-ups do not
+        stops=CadenceStop(Cond("n_contract", ">=", 1), Label("contract signed: no follow-up planned (the deal is won)",
+                                                             "已签约：无需跟进（已成交）")))
 
 
 @hookimpl

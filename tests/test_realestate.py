@@ -256,6 +256,22 @@ def test_return_cycle_decay_bands(fresh_db, days, points, text):
     assert decay == ([text] if text else [])
 
 
+@pytest.mark.parametrize("normal, en, zh", [
+    (7, "no return for 4–7 days: {points}", "4–7天未回访/来电：{points}"),
+    (4, "no return for 4 days: {points}", "4天未回访/来电：{points}"),  # a band of one day
+    (3, "no return for 4–3 days (no day: an empty band): {points}", "4–3天（空档：不含任何一天）未回访/来电：{points}"),
+])
+def test_a_decay_band_settings_narrow_says_its_days(normal, en, zh):
+    from leadcycle.plugins.realestate import signals
+
+    settings = {"realestate.decay_hot_days": 3, "realestate.decay_normal_days": normal,
+                "realestate.decay_cold_days": 30, "realestate.decay_hot_points": 0,
+                "realestate.decay_normal_points": -2, "realestate.decay_watching_points": -5,
+                "realestate.decay_cold_points": -20}
+    band = {a.name: a for a in signals.decay(settings)}["return_normal"]
+    assert (band.label.en, band.label.zh) == (en, zh)
+
+
 def test_only_the_clients_visits_and_calls_reset_the_return_cycle(fresh_db):
     lead = add(fresh_db, attributes={**ALL_A})
     log(fresh_db, lead, "follow_up", day(20))  # the agent's call-back is not a return

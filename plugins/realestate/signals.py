@@ -72,6 +72,17 @@ def criteria(settings) -> tuple[Criterion, ...]:
         for s in SIGNALS)
 
 
+def _days(first: int, last: int) -> tuple[str, str]:
+    """A band of day counts in English and Chinese: ``4–7 days``, ``4
+    days`` when it is one day, and said empty when settings leave it none
+    (``decay_normal_days`` equal to ``decay_hot_days``)."""
+    if first < last:
+        return f"{first}–{last} days", f"{first}–{last}天"
+    if first == last:
+        return count_en(first, "day"), f"{first}天"
+    return f"{first}–{last} days (no day: an empty band)", f"{first}–{last}天（空档：不含任何一天）"
+
+
 def decay(settings) -> tuple[Adjustment, ...]:
     """One adjustment per band, so that each reason's text is stable while
     the lead stays in its band (a stored projection must equal a replayed
@@ -79,15 +90,16 @@ def decay(settings) -> tuple[Adjustment, ...]:
     g = lambda k: settings[f"realestate.{k}"]  # noqa: E731
     hot, normal, cold = g("decay_hot_days"), g("decay_normal_days"), g("decay_cold_days")
     feature = "days_since_last_return"
+    (normal_en, normal_zh), (watching_en, watching_zh) = _days(hot + 1, normal), _days(normal + 1, cold)
     return (
         Adjustment("return_hot", Label(f"came back within {count_en(hot, 'day')} (hottest): {{points}}",
                                        f"{hot}天内回笼（热度最高）：{{points}}"),
                    feature, ((hot, g("decay_hot_points")),), beyond=0),
-        Adjustment("return_normal", Label(f"no return for {hot + 1}–{normal} days: {{points}}",
-                                          f"{hot + 1}–{normal}天未回访/来电：{{points}}"),
+        Adjustment("return_normal", Label(f"no return for {normal_en}: {{points}}",
+                                          f"{normal_zh}未回访/来电：{{points}}"),
                    feature, ((hot, 0), (normal, g("decay_normal_points"))), beyond=0),
-        Adjustment("return_watching", Label(f"no return for {normal + 1}–{cold} days (watching, comparing): {{points}}",
-                                            f"{normal + 1}–{cold}天未回访/来电（观望比较）：{{points}}"),
+        Adjustment("return_watching", Label(f"no return for {watching_en} (watching, comparing): {{points}}",
+                                            f"{watching_zh}未回访/来电（观望比较）：{{points}}"),
                    feature, ((normal, 0), (cold, g("decay_watching_points"))), beyond=0),
         Adjustment("return_cold", Label(f"no return for more than {count_en(cold, 'day')} (intent sharply lower): {{points}}",
                                         f"超过{cold}天未回访/来电（意向大减）：{{points}}"),

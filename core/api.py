@@ -940,34 +940,42 @@ class LeadBook:
                 old.attributes, old.name, old.phone, old.gender, old.need):
             self.store.update_lead(lead)
 
-    def _project_new(self, new: list[tuple[Lead, list[Event]]]) -> None:
+    def _project_new(self, new: list[tuple[Lead, list[Event]]], *, again: bool = False) -> None:
         """Store the projections of leads written in this transaction with
-        their first events (an import's new leads). An industry whose rules
-        compile and that stores no ``x_`` value (:attr:`engine.ReadPlan.kept`:
-        the statement computes none) is evaluated in SQL in one statement,
-        after its ownership is folded here (a constant cost per event, as on
-        every write); the others by the engine."""
+        their first events (an import's new leads), or with ``again`` of
+        leads that have them (``rescore``'s, whose stored fold it cannot
+        use). An industry whose rules compile and that stores no ``x_``
+        value (:attr:`engine.ReadPlan.kept`: the statement computes none) is
+        evaluated in SQL in one statement, after each lead's row and its
+        ownership are folded here from its log (a constant cost per event,
+        as on every write); the others by the engine, as is a lead with an
+        entry after the clock."""
         now, version = self.now, self.rules_version
-        engine_leads: list[int] = []
+        by_engine: list[tuple[Lead, list[Event]]] = []
         compiled: dict[str, list[tuple[int, Fold]]] = {}
         plans = {industry: self._read_plan(industry) for industry in {lead.industry for lead, _ in new}}
         for lead, events in new:
             plan = plans[lead.industry]
             if plan is None or plan.kept or any(e.at > now for e in events):
-                engine_leads.append(lead.id)
+                by_engine.append((lead, events))
                 continue
             # a lead written from its registration is what the fold of it gives (an attribute
             # without a value neither is stored nor folded), unless a later event changed it
-            if len(events) > 1:
+            if again or len(events) > 1:
                 folded = engine.fold_lead(lead, engine.effective_events(events))
                 if folded != lead:
                     self.store.update_lead(folded)
             # what the statement does not compute: the fold it reads the owner from
             compiled.setdefault(lead.industry, []).append((lead.id, ownership.fold_of(events, plan.rules.ownership)))
         for industry, folds in compiled.items():
+            if again:
+                self.store.drop_states([lead_id for lead_id, _ in folds])
             self.store.save_new_states(plans[industry], now, industry, version, folds)
-        if engine_leads:
-            self._reproject(engine_leads, explain=False)
+        if by_engine:
+            results = engine.project_batch(self.context, by_engine, now, self._cache, explain=False)
+            for (old, events), (lead, _state) in zip(by_engine, results):
+                self._keep_row(old, events, lead)
+            self.store.save_states((state for _, state in results), version)
 
     def refresh(self, owner: str | None = None, grade: str | None = None,
                 due_by: dt.date | None = None, lapsing_by: dt.datetime | None = None) -> int:
@@ -1069,13 +1077,14 @@ class LeadBook:
         """Rebuild every lead's facts from the log (one set-based pass),
         then every lead's state at this run's clock: an industry whose rules
         compile (:func:`engine.read_plan`) in one statement over the facts
-        and the stored ownership folds; the leads that leaves — a fold
-        made under another ownership policy, an industry with Python rules,
-        a lead with entries after the clock — by the engine, in batches of
-        ``batch_size`` leads, each batch its own transaction. Returns counts
-        per industry and grade. ``refold`` folds every lead's ownership
-        again from its log (the engine for every lead: after ``verify``
-        found a fold changed outside leadcycle).
+        and the stored ownership folds; the leads that leaves, in batches
+        of ``batch_size`` leads, each batch its own transaction: a fold
+        made under another ownership policy is folded again here from the
+        lead's log and the statement evaluates the rest; an industry with
+        Python rules and a lead with entries after the clock go to the
+        engine. Returns counts per industry and grade. ``refold`` folds
+        every lead's ownership again from its log, by the engine for every
+        lead (after ``verify`` found a fold changed outside leadcycle).
 
         Every stored row names the rules it was computed under, so a run
         killed half-way leaves no lead silently on old rules (reads
@@ -1113,12 +1122,17 @@ class LeadBook:
             last = batch[-1][0].id
             # an industry whose plugin is gone keeps what was last computed for its leads
             batch = [(lead, events) for lead, events in batch if lead.industry not in ctx.missing]
-            results = engine.project_batch(ctx, batch, now, self._cache)
-            with self.store.transaction():
-                for (old, events), (lead, _s) in zip(batch, results):
-                    self._keep_row(old, events, lead)
-                self.store.save_states((s for _, s in results), version)
-                self.store.set_meta(key, f"{version}:{last}")
+            if refold:  # the engine for every lead
+                results = engine.project_batch(ctx, batch, now, self._cache)
+                with self.store.transaction():
+                    for (old, events), (lead, _s) in zip(batch, results):
+                        self._keep_row(old, events, lead)
+                    self.store.save_states((s for _, s in results), version)
+                    self.store.set_meta(key, f"{version}:{last}")
+            else:  # folded here, then the compiled statement (the engine where it cannot)
+                with self.store.transaction():
+                    self._project_new(batch, again=True)
+                    self.store.set_meta(key, f"{version}:{last}")
             if progress is not None:
                 progress(len(batch))
         with self.store.transaction():

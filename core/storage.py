@@ -1875,6 +1875,11 @@ class Store:
             *fold_values(s.fold, s.fold_version, lambda tag: code(tag, give)),
         ) for s in states]
 
+    def drop_states(self, lead_ids: list[int]) -> None:
+        """Delete the state rows of ``lead_ids``, for :meth:`save_new_states`
+        to store them anew (``rescore``, in its transaction)."""
+        self.conn.execute(f"DELETE FROM lead_state WHERE lead_id IN ({DIALECT['ids']})", (json.dumps(lead_ids),))
+
     def save_states(self, states: Iterable[State], rules_version: str | None = None) -> int:
         """Store projections computed by a write (or ``rescore``) under the
         rules ``rules_version``."""

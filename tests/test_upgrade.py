@@ -351,3 +351,59 @@ def test_folds_stored_by_another_program_are_refolded_not_trusted(demo_copy, mon
                                        "FROM lead_state WHERE industry = 'realestate'")]
     assert stale and tags and all(tag.partition("/")[0] == signature for tag in tags)
     conn.close()
+
+
+@pytest.mark.parametrize("change", ["upgrade", "setting"])
+def test_rescore_folds_again_itself_and_stores_what_the_engine_stores(demo_copy, tmp_path, monkeypatch, change):
+    """Folds rescore cannot use — made by another version of the fold, or
+    under another ownership policy (``ownership.recognition_minutes``,
+    which every fold reads) — are folded again from each lead's log and
+    the rest evaluated by the compiled statement: the engine evaluates no
+    real-estate lead (software sales and machinery store ``x_`` values the
+    statement does not compute: the engine evaluates theirs), and every
+    row stored (states, lead rows, facts) is the one ``rescore --refold``
+    (the engine for every lead) stores, at the demo's end and at a clock
+    inside it."""
+    import datetime as dt
+    import shutil
+
+    from leadcycle import engine, ownership
+
+    if change == "upgrade":
+        monkeypatch.setattr(ownership, "_folds_source", lambda: "another program's folds")
+    else:
+        book = LeadBook.open(demo_copy)
+        book.set_setting("ownership.recognition_minutes", 30)
+        book.close()
+    for clock in (dt.datetime(2026, 10, 20, 9), dt.datetime(2026, 10, 6, 12)):
+        fast, slow = str(tmp_path / "fast.db"), str(tmp_path / "slow.db")
+        shutil.copy(demo_copy, fast)
+        shutil.copy(demo_copy, slow)
+        book = LeadBook.open(slow, clock)
+        book.rescore(refold=True)
+        book.close()
+        engine_leads = []
+        project_batch = engine.project_batch
+        with monkeypatch.context() as m:
+            m.setattr(engine, "project_batch", lambda ctx, batch, *a, **k: engine_leads.extend(
+                lead.id for lead, events in batch if all(e.at <= book.now for e in events))
+                or project_batch(ctx, batch, *a, **k))
+            book = LeadBook.open(fast, clock)
+            book.rescore()
+            book.close()
+        conn = sqlite3.connect(fast)
+        industry = dict(conn.execute("SELECT id, industry FROM leads"))
+        assert "realestate" in industry.values()
+        assert {industry[i] for i in engine_leads} == {"software_sales", "machinery"}, clock
+        conn.execute(f"ATTACH '{slow}' AS slow")
+        # versions are kept by codes each database gives in its own order: compared by their tags
+        cols = {table: ", ".join(f"(SELECT tag FROM {{db}}.versions WHERE code = {c})" if c.endswith("_version")
+                                 else c for c, in conn.execute(f"SELECT name FROM pragma_table_info('{table}')"))
+                for table in ("lead_state", "leads", "facts")}
+        for table, select in cols.items():
+            differ = conn.execute(f"SELECT count(*) FROM (SELECT {select.format(db='main')} FROM main.{table} "
+                                  f"EXCEPT SELECT {select.format(db='slow')} FROM slow.{table})").fetchone()[0]
+            assert differ == 0, (table, clock)
+            assert conn.execute(f"SELECT count(*) FROM main.{table}").fetchone() == \
+                conn.execute(f"SELECT count(*) FROM slow.{table}").fetchone()
+        conn.close()

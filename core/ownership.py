@@ -574,11 +574,13 @@ def displaced(own: Ownership) -> str | None:
 
 
 def _timely(prior: list[Event], policy: OwnershipPolicy, owner: str, first: dt.datetime) -> dt.datetime | None:
-    """The owner's last contact before ``first`` — a follow-up, a call, or
-    their own reception of the client — when it is timely (§3.6), else None."""
-    contacts = [e.at for e in prior if e.agent == owner and e.at <= first and (
-        e.kind in policy.contact_kinds or e.kind == "follow_up"
-        or (e.kind == "register" and e.data.get("channel", "visit") == "visit"))]
+    """The owner's last contact with the client before ``first`` — a
+    follow-up, a call, their own reception of a return visit — when it is
+    timely (§3.6), else None. The reception that registered the client is
+    not one: it is what the follow-ups follow, and an owner who never
+    called back "had no follow-up record" (002: 没有回访记录…销售员A获得20%)."""
+    contacts = [e.at for e in prior if e.agent == owner and e.at <= first and e.kind != "register"
+                and (e.kind in policy.contact_kinds or e.kind == "follow_up")]
     if contacts and (first.date() - contacts[-1].date()).days <= policy.timely_follow_up_days:
         return contacts[-1]
     return None

@@ -318,6 +318,7 @@ def test_stand_in_while_owner_away_50_50_and_referral_2_3(book):
 
 def test_knowingly_working_anothers_client_and_dispute_days(book):
     lead = add(book).lead
+    book.log(lead.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="回访")  # on time
     with book.at(T0 + dt.timedelta(days=1)):
         book.log(lead.id, "visit", agent="王强")
         book.log(lead.id, "deposit", agent="王强", data={"amount": 10000})
@@ -342,7 +343,8 @@ def test_knowingly_working_anothers_client_and_dispute_days(book):
 
 def test_unrecognized_earlier_reception_gets_half(book):
     lead = add(book).lead
-    at = T0 + dt.timedelta(days=10)  # 李娜 met the client 10 days before: on time
+    book.log(lead.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="回访")
+    at = T0 + dt.timedelta(days=10)  # 李娜 called the client back 10 days before: on time
     with book.at(at):
         book.log(lead.id, "visit", agent="王强")
     with book.at(at + dt.timedelta(minutes=16)):  # not recognised: 王强's client

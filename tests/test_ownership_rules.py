@@ -251,6 +251,24 @@ def test_the_owners_own_reception_counts_as_a_follow_up(office):
     assert {s["agent"]: s["share"] for s in late["shares"]} == {"王强": "4/5", "李娜": "1/5"}
 
 
+@pytest.mark.parametrize("called_back, split", [(None, {"王强": "4/5", "李娜": "1/5"}),
+                                                 ("2026-03-06T10:00", {"李娜": "1/2", "王强": "1/2"})])
+def test_an_owner_who_never_called_back_gets_a_fifth_of_a_collision(office, called_back, split):
+    """With 004's new-client rule on (the default), a colleague's reception
+    8 days after the registration is a collision; the reception that
+    registered the client is no follow-up record of the owner (002:
+    没有回访记录…销售员A获得20%), a call-back the next day is."""
+    run = office
+    lead = add(run)
+    if called_back:
+        call_back(run, lead, "李娜", called_back)
+    visit(run, lead, "王强", "2026-03-13T11:00")
+    run("log", str(lead), "deposit", "--agent", "王强", "--set", "amount=50000", now="2026-03-13T11:05")
+    (deal,) = js(run("credit", str(lead), "--json", now="2026-03-13T12:00"))
+    assert {s["agent"]: s["share"] for s in deal["shares"]} == split
+    assert deal["rule"] == ("collision" if called_back else "collision_late")
+
+
 def _colleague_subscribes(run, phone):
     """王强 receives 李娜's unnamed client and takes the deposit inside the
     recognition window: a collision, subscribed on 2026-03-06."""

@@ -475,8 +475,8 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
         if stop is not None:
             reasons.append(Reason(stop.label, "cadence:stop"))
         elif rules.cadence is not None:
-            last = _last_follow_up(rules.cadence, events)
-            due, kind, why = next_follow_up(rules.cadence, grade, lead.created_at.date(), last, row)
+            start, last = _cadence_start(rules.cadence, lead, events, row)
+            due, kind, why = next_follow_up(rules.cadence, grade, start, last, row)
             if why is not None:
                 reasons.append(why)
         reasons.extend(detail)
@@ -499,12 +499,19 @@ def is_detail(reason: Reason) -> bool:
     return reason.rule.startswith(("criterion:", "dimension:")) and reason.rule != "dimension:lowest"
 
 
-def _last_follow_up(cadence, events: list[Event]) -> dt.date | None:
+def _cadence_start(cadence, lead: Lead, events: list[Event], row: dict) -> tuple[dt.date, dt.date | None]:
+    """The day a lead's follow-ups count from (its registration, or with
+    :attr:`~leadcycle.rules.Cadence.first_after_visit` its first visit
+    once it came) and the day of its last follow-up since (None: the first
+    call-back is still owed)."""
+    start = lead.created_at
+    if cadence.first_after_visit and row.get("first_visit_at") is not None:
+        start = row["first_visit_at"]
     kinds = set(cadence.kinds) if cadence.kinds else {"follow_up", "visit", "call"}
     for e in reversed(events):
-        if e.kind in kinds:
-            return e.at.date()
-    return None
+        if e.kind in kinds and (not cadence.first_after_visit or e.at > start):
+            return start.date(), e.at.date()
+    return start.date(), None
 
 
 def _stage(ladder: StageLadder, row: dict, events: list[Event]):

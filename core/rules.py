@@ -726,6 +726,12 @@ class Cadence:
     #: lead's next follow-up sooner (a worse grade is followed up no more
     #: often), so a due list leaves alone the stale leads not yet due
     decays: bool = False
+    #: the first call-back counts from the client's first visit, not the
+    #: registration: a lead registered by phone is first called back
+    #: ``first_days`` after it comes (real estate: "within 3 days of the
+    #: first visit"), and that visit is not the follow-up it asks for;
+    #: until it comes, from the registration
+    first_after_visit: bool = False
 
     @property
     def all_stops(self) -> tuple[CadenceStop, ...]:

@@ -597,10 +597,18 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
     if cadence is not None:
         kinds = tuple(cadence.kinds) if cadence.kinds else ("follow_up", "visit", "call")
         codes, code_args = vocabulary.kinds_in(kinds)
-        cols += ["date(l.created_at) AS _registered",
-                 f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {codes}), 'unixepoch') "
-                 "AS _last_follow_up"]
-        args += code_args
+        if cadence.first_after_visit:  # from the first visit once it came; the follow-ups since
+            first, first_args = vocabulary.fact("first_at", "@visit")
+            start = f"coalesce({first}, {DIALECT['epoch'].format(x='l.created_at')})"
+            cols += [f"date({start}, 'unixepoch') AS _registered",
+                     f"(SELECT date(max(last_at), 'unixepoch') FROM facts WHERE lead_id = l.id AND kind IN {codes} "
+                     f"HAVING max(last_at) > {start}) AS _last_follow_up"]
+            args += [*first_args, *code_args, *first_args, *first_args]
+        else:
+            cols += ["date(l.created_at) AS _registered",
+                     f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {codes}), 'unixepoch') "
+                     "AS _last_follow_up"]
+            args += code_args
     if row:  # the owner at the clock and the end of its protection
         owner, until = owner_sql(vocabulary.protection_days)
         if "owner" not in base:

@@ -752,3 +752,25 @@ def test_redistribute_takes_an_owned_d_lead_of_another_industry(demo_copy, runne
                   "--json"))["owner"] == to
     one_line_refusal(run("reassign", str(strong["id"]), "--to", to, "--reason", "redistribute", "--agent", "陈经理"),
                      f"lead #{strong['id']} is {strong['owner']}'s (grade A)")
+
+
+def test_a_client_who_phoned_first_is_called_back_within_3_days_of_the_first_visit(office):
+    """004: the initial call-back within 3 days of the first visit. A lead
+    registered by phone owes it from the day it comes (its visit is not
+    the call-back), as `due` and `show` and `list` say alike; the owner's
+    call-back then starts the grade's cadence."""
+    run = office
+    lead = add(run, "13800138421", "来电甲", "--channel", "call", agent="王强", now="2026-03-05T10:00")
+    visit(run, lead, "赵敏", "2026-03-06T10:00", "--set", "asks_for=王强")
+    for now, due in (("2026-03-08T09:00", False), ("2026-03-09T09:00", True), ("2026-03-10T09:00", True)):
+        shown = js(run("show", str(lead), "--json", now=now))
+        listed = {r["id"]: r for r in js(run("list", "--json", now=now))}
+        assert shown["owner"] == "王强" and shown["next_follow_up"] == "2026-03-09"
+        assert listed[lead]["next_follow_up"] == "2026-03-09"
+        items = [i for i in js(run("due", "--agent", "王强", "--json", now=now)) if i["lead_id"] == lead]
+        assert [i["kind"] for i in items if i["kind"] == "first_call_back"] == (["first_call_back"] if due else []), now
+    call_back(run, lead, "王强", "2026-03-10T10:00")
+    shown = js(run("show", str(lead), "--json", now="2026-03-10T11:00"))
+    assert shown["next_follow_up"] > "2026-03-10"
+    assert {r["id"]: r for r in js(run("list", "--json", now="2026-03-10T11:00"))}[lead]["next_follow_up"] == \
+        shown["next_follow_up"]

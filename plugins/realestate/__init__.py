@@ -164,6 +164,8 @@ def follow_up_cadence(industry, settings):
                     interval_days=c, first_days=first),
     ), stop=Cond("n_contract", ">=", 1),
         stop_label=Label("contract signed: no more accumulation follow-ups", "已签约：不再做客户积累回访"),
+        # 004: the initial call-back within 3 days of the first visit (a client who phoned first included)
+        first_after_visit=True,
         decays=True)  # a worse grade is followed up no more often (config.ORDER: a ≤ b ≤ c)
 
 

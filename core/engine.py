@@ -507,7 +507,7 @@ def _cadence_start(cadence, lead: Lead, events: list[Event], row: dict) -> tuple
     start = lead.created_at
     if cadence.first_after_visit and row.get("first_visit_at") is not None:
         start = row["first_visit_at"]
-    kinds = set(cadence.kinds) if cadence.kinds else {"follow_up", "visit", "call"}
+    kinds = set(cadence.follow_up_kinds)
     for e in reversed(events):
         if e.kind in kinds and (not cadence.first_after_visit or e.at > start):
             return start.date(), e.at.date()

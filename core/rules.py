@@ -732,6 +732,16 @@ class Cadence:
     #: first visit"), and that visit is not the follow-up it asks for;
     #: until it comes, from the registration
     first_after_visit: bool = False
+    #: entries after which a lead's follow-ups count afresh, as after a
+    #: follow-up: ``("owner",)`` gives an agent a lead is handed to a whole
+    #: interval from the hand-over, not the lateness of the one before
+    restart: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+
+    @property
+    def follow_up_kinds(self) -> tuple[str, ...]:
+        """The entries a lead's next follow-up counts from: ``kinds`` (or
+        the default) and ``restart``."""
+        return (*(self.kinds or ("follow_up", "visit", "call")), *self.restart)
 
     @property
     def all_stops(self) -> tuple[CadenceStop, ...]:

@@ -595,8 +595,7 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
         cols.append(f"(SELECT {json} FROM events e WHERE e.id = {last}) AS _stage_entered")
         args += more
     if cadence is not None:
-        kinds = tuple(cadence.kinds) if cadence.kinds else ("follow_up", "visit", "call")
-        codes, code_args = vocabulary.kinds_in(kinds)
+        codes, code_args = vocabulary.kinds_in(cadence.follow_up_kinds)
         if cadence.first_after_visit:  # from the first visit once it came; the follow-ups since
             first, first_args = vocabulary.fact("first_at", "@visit")
             start = f"coalesce({first}, {DIALECT['epoch'].format(x='l.created_at')})"

@@ -206,7 +206,12 @@ def test_a_redistributed_d_lead_is_not_pooled_again_and_its_original_agent_canno
     assert ok.exit_code == 0, ok.output
     st = show(run, 1, "2026-03-09T12:00")
     assert st["owner"] == "王强" and st["grade"] == "D"
-    assert st["next_follow_up"] == "2026-03-12"                 # the new agent works it: weekly (C cadence)
+    # the new agent works it: weekly (C cadence), from the hand-over, not from 李娜's last follow-up
+    assert st["next_follow_up"] == "2026-03-16"
+    for now, due in (("2026-03-15T18:00", []), ("2026-03-16T09:00", [1])):
+        items = json.loads(run("due", "--agent", "王强", "--json", now=now).output)
+        assert [i["lead_id"] for i in items if i["kind"] == "follow_up"] == due, now
+        assert all(not i.get("days_overdue") for i in items), now
     # next week's review: the same downgrade does not pool it again
     assert json.loads(run("review", "--json", now="2026-03-16T10:00").output) == []
     assert show(run, 1, "2026-03-16T10:00")["owner"] == "王强"

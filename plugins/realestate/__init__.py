@@ -166,6 +166,8 @@ def follow_up_cadence(industry, settings):
         stop_label=Label("contract signed: no more accumulation follow-ups", "已签约：不再做客户积累回访"),
         # 004: the initial call-back within 3 days of the first visit (a client who phoned first included)
         first_after_visit=True,
+        # a lead handed to an agent (a redistributed D lead) is due a whole interval after the hand-over
+        restart=("owner",),
         decays=True)  # a worse grade is followed up no more often (config.ORDER: a ≤ b ≤ c)
 
 

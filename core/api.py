@@ -611,7 +611,10 @@ class LeadBook:
         if kind == "follow_up":
             actors.check_follow_up(clean, note)
         event = Event(None, lead.id, kind, self.now, who.name, clean, note)
-        state, (event,) = self._append(lead.id, [event], history_check=self._marker(lead, who, kind, clean))
+        # a visit that makes the lead a new client is a walk-in for the queue
+        then = (lambda history: claims.queue_visit(self, lead.id, history[-1], history)) if kind == "visit" else None
+        state, (event,) = self._append(lead.id, [event], history_check=self._marker(lead, who, kind, clean),
+                                       then=then)
         return event, state
 
     def _marker(self, lead: Lead, who: Agent, kind: str, data: dict) -> Callable[[list[Event]], None]:
@@ -648,8 +651,11 @@ class LeadBook:
         return self._append(lead_id, events, check=check, history_check=history_check)[0]
 
     def _append(self, lead_id: int, events: list[Event], *, check: Callable[[], None] | None = None,
-                history_check: Callable[[list[Event]], None] | None = None) -> tuple[State, list[Event]]:
-        """:meth:`append`, returning the events as stored (with their ids) too."""
+                history_check: Callable[[list[Event]], None] | None = None,
+                then: Callable[[list[Event]], None] | None = None) -> tuple[State, list[Event]]:
+        """:meth:`append`, returning the events as stored (with their ids)
+        too; ``then`` gets the lead's log with them, in the transaction (a
+        refusal there writes nothing)."""
         with self.store.transaction():
             if self.clock_is_live:
                 events = [attrs.evolve(e, at=self.now) for e in events]
@@ -668,6 +674,8 @@ class LeadBook:
             self._check_events(lead_id, history, events)
             for e in events:
                 history.append(attrs.evolve(e, id=self.store.append_event(e)))
+            if then is not None:
+                then(history)
             state = self._reproject([lead_id])[0]
             claims.write_credit(self, lead_id, history)
             return state, history[len(history) - len(events):]

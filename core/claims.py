@@ -19,6 +19,7 @@ import json
 
 import attrs
 
+from . import ownership
 from .corrections import VOID, effective_events
 from .errors import LeadcycleError, Refused
 from .model import Added, Event, Label, Reason
@@ -127,6 +128,27 @@ def registration_data(book, industry: str, phone: str, *, asks_for: str | None =
         if ticket is not None:
             reception.use_ticket(book, ticket, agent)
     return data
+
+
+def queue_visit(book, lead_id: int, visit: Event, history: list[Event]) -> None:
+    """A visit that makes the lead a new client (:data:`ownership.NEW_CLIENT_RULES`:
+    the owner's protection lapsed, 004's new-client rules, a phone-only
+    lead's first visit) is a walk-in for the reception queue, as a new
+    registration is: on a day the front desk uses the queue, the agent who
+    logs it uses the walk-in the queue gave them, and is refused when the
+    queue named someone else (§3.4, §3.10). Run in the write's transaction,
+    after the visit is appended to ``history``."""
+    from . import reception
+
+    policy = book.context.for_industry(book.store.get_lead(lead_id).industry).ownership
+    changes = ownership.resolve(history, policy, book.now).history
+    last = changes[-1] if changes else None
+    if (last is None or last.at != visit.at or last.owner != visit.agent
+            or last.rule not in ownership.NEW_CLIENT_RULES):
+        return
+    ticket = reception.check_walk_in(book, visit.agent)
+    if ticket is not None:
+        reception.use_ticket(book, ticket, visit.agent)
 
 
 #: pool entries no agent may claim: the first visit decides a phone-only

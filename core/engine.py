@@ -499,6 +499,10 @@ def is_detail(reason: Reason) -> bool:
     return reason.rule.startswith(("criterion:", "dimension:")) and reason.rule != "dimension:lowest"
 
 
+#: the entries a client's visit is logged as (the first visit is not its own follow-up)
+VISIT_KINDS = ("visit", "register")
+
+
 def _cadence_start(cadence, lead: Lead, events: list[Event], row: dict) -> tuple[dt.date, dt.date | None]:
     """The day a lead's follow-ups count from (its registration, or with
     :attr:`~leadcycle.rules.Cadence.first_after_visit` its first visit
@@ -509,7 +513,9 @@ def _cadence_start(cadence, lead: Lead, events: list[Event], row: dict) -> tuple
         start = row["first_visit_at"]
     kinds = set(cadence.follow_up_kinds)
     for e in reversed(events):
-        if e.kind in kinds and (not cadence.first_after_visit or e.at > start):
+        # a follow-up logged the moment the client came counts; the visit itself does not
+        if e.kind in kinds and (not cadence.first_after_visit or e.at > start
+                                or (e.at == start and e.kind not in VISIT_KINDS)):
             return start.date(), e.at.date()
     return start.date(), None
 

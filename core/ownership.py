@@ -77,6 +77,13 @@ INTRODUCTIONS = ("company_introduction", "staff_introduction")
 RELATIONS = {"relative": Label("relative", "亲属"), "friend": Label("friend", "朋友")}
 
 
+#: the owner changes by which a visit makes the lead a new client, its
+#: visitor the agent who received it (§3.4: "a lapsed lead's next visit is
+#: a new client for the queue"; 004's new-client rules; §3.1's first visit
+#: after a phone-only contact)
+NEW_CLIENT_RULES = frozenset({"new_client", "first_visit", "no_first_callback", "no_new_intent", "no_contact"})
+
+
 @attrs.frozen
 class OwnerChange:
     at: dt.datetime

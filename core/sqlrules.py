@@ -599,10 +599,13 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
         if cadence.first_after_visit:  # from the first visit once it came; the follow-ups since
             first, first_args = vocabulary.fact("first_at", "@visit")
             start = f"coalesce({first}, {DIALECT['epoch'].format(x='l.created_at')})"
+            # since the first visit: a visit after it, another entry from its moment on
+            visits, visit_args = vocabulary.kinds_in(("visit", "register"))
             cols += [f"date({start}, 'unixepoch') AS _registered",
-                     f"(SELECT date(max(last_at), 'unixepoch') FROM facts WHERE lead_id = l.id AND kind IN {codes} "
-                     f"HAVING max(last_at) > {start}) AS _last_follow_up"]
-            args += [*first_args, *code_args, *first_args, *first_args]
+                     f"(SELECT date(max(CASE WHEN kind IN {visits} THEN (CASE WHEN last_at > {start} THEN last_at END) "
+                     f"WHEN last_at >= {start} THEN last_at END), 'unixepoch') FROM facts "
+                     f"WHERE lead_id = l.id AND kind IN {codes}) AS _last_follow_up"]
+            args += [*first_args, *visit_args, *first_args, *first_args, *code_args]
         else:
             cols += ["date(l.created_at) AS _registered",
                      f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {codes}), 'unixepoch') "

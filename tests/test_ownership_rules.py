@@ -623,6 +623,32 @@ def test_a_walk_in_is_registered_by_the_agent_the_queue_named(office):
     add(run, "13700137000", "周杰", agent="王强", now="2026-03-06T10:00")  # no queue used that day
 
 
+@pytest.mark.parametrize("day, queued", [("2026-04-04", False),   # day 30: still 王强's, his own client's visit
+                                         ("2026-04-05", True)])   # day 31: lapsed, a new client for the queue
+def test_a_lapsed_client_s_visit_is_a_walk_in_for_the_queue(office, day, queued):
+    """§3.4: a lapsed lead's next visit is a new client for the queue. Its
+    old owner cannot log it on a day the queue named someone else; the
+    agent it named can, and that uses the turn."""
+    run = office
+    lead = add(run, agent="王强", now="2026-03-02T10:00")
+    call_back(run, lead, "王强", "2026-03-05T10:00")  # protected until 30 days after: 04-04 its last day
+    assert js(run("receive", "--json", now=f"{day}T10:00"))["agent"] == "李娜"
+    before = n_events(run)
+    r = run("log", str(lead), "visit", "--agent", "王强", now=f"{day}T10:01")
+    if not queued:
+        assert r.exit_code == 0, r.output
+        assert owner(run, lead, f"{day}T10:02") == "王强"
+        return
+    one_line_refusal(r, "王强 has no walk-in from the queue today (the queue gave the last walk-in to 李娜)")
+    assert n_events(run) == before
+    visit(run, lead, "李娜", f"{day}T10:02")
+    assert owner(run, lead, f"{day}T10:03") == "李娜"
+    # the visit used 李娜's walk-in: she has none left for a new registration
+    r = run("lead", "add", "--industry", "realestate", "--name", "刘洋", "--gender", "M", "--phone", "13900139000",
+            "--need", "两房", "--agent", "李娜", now=f"{day}T10:05")
+    one_line_refusal(r, "every walk-in the queue gave out today is registered")
+
+
 # --------------------------------------------- 002's rules beyond the queue
 
 

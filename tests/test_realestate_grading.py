@@ -119,6 +119,19 @@ def _rated_d(run):
     rate(run, 1, expected_deal="D", now="2026-03-06T10:00")
 
 
+@pytest.mark.parametrize("lang, words", [("zh", ("资金到位=A", "预计成交时间=D", "渠道=来访")),
+                                         ("en", ("funds ready=A", "expected deal=D", "channel=visit"))])
+def test_the_record_a_manager_approves_reads_as_labels(office, lang, words):
+    """The follow-up record ``approve`` prints is the lead's history as
+    `show` writes it: labels and values in the reader's language, not the
+    stored dict."""
+    run = office
+    _rated_d(run)
+    out = run("--lang", lang, "approve", "1", "--agent", "陈经理", "--yes", now="2026-03-06T11:00").output
+    assert all(w in out for w in words), out
+    assert "{'" not in out and "expected_deal" not in out
+
+
 def test_an_agents_d_rating_is_a_request_held_at_c_until_a_manager_approves(office):
     run = office
     _rated_d(run)
@@ -139,7 +152,7 @@ def test_an_agents_d_rating_is_a_request_held_at_c_until_a_manager_approves(offi
     yes = run("approve", "1", "--agent", "陈经理", now="2026-03-06T11:00", input="y\n")
     assert yes.exit_code == 0, yes.output
     out = yes.output
-    assert out.index("Follow-up record:") < out.index("expected_deal=D") < out.index("Approve the move into D?")
+    assert out.index("Follow-up record:") < out.index("expected deal=D") < out.index("Approve the move into D?")
     assert out.rstrip().endswith("grade C → D: approved by 陈经理")
     assert show(run, 1, "2026-03-06T11:00")["grade"] == "D"
 

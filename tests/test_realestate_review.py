@@ -189,7 +189,8 @@ def test_a_then_b_then_c_then_approval_then_pool(fresh_db, run, db_path):
     result = run("approve", "1", "--agent", "陈经理", now=week(3), input="y\n")
     assert result.exit_code == 0, result.output
     assert "Follow-up record:" in result.output
-    assert "follow-up  [李娜]  reaction=hesitant, reaction_detail=考虑中  “电话回访”" in result.output
+    assert "follow-up  [李娜]  client's reaction=hesitant, the reaction in the client's words=考虑中  “电话回访”" \
+        in result.output
     assert "weekly review downgrade" in result.output
     assert result.output.strip().endswith("grade C → D: approved by 陈经理")
     shown = json.loads(run("show", "1", "--json", now=week(3)).output)

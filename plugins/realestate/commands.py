@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from leadcycle.cli.choices import Spoken
-from leadcycle.cli.output import echo_json, emit, event_line, lead_id, output_format, output_options, table
+from leadcycle.cli.output import Words, echo_json, emit, event_line, lead_id, output_format, output_options, table
 from leadcycle.i18n import N_, _
 from leadcycle.privacy import mask_phone
 
@@ -35,8 +35,9 @@ def _print_record(env, record) -> None:
         owner=record.state.owner or _("(pool)")))
     click.echo(_("Follow-up record:"))
     voided = voided_by(record.events)
+    words = Words(env.book(), lang)
     for e in review_mod.follow_up_record(record):
-        click.echo(event_line(e, kinds, lang, voided))
+        click.echo(event_line(e, kinds, lang, voided, words=words, industry=lead_.industry))
 
 
 def _confirm(question: str) -> bool:

@@ -541,8 +541,7 @@ def show(env, lead_id, unmask, as_json):
         out = state_json(record, lang, phones)
         out["events"] = [dict(event_json(e, phones, owner), voided_by=voided[e.id].id) if e.id in voided
                          else event_json(e, phones, owner) for e in record.events]
-        if record.later:
-            out["later_entries"] = record.later  # after the clock: not yet happened then
+        out["later_entries"] = record.later  # after the clock: not yet happened then (0: none)
         echo_json(out)
         return
     lead, state, ind = record.lead, record.state, record.industry
@@ -616,7 +615,7 @@ LIST_HEADERS = (N_("id"), N_("industry"), N_("name"), N_("phone"), N_("grade"), 
 @click.option("--owner", help="Only this agent's leads.")
 @click.option("--pool", is_flag=True, help="Only leads without an owner.")
 @click.option("--q", "q", metavar="TEXT", help="Only leads found by TEXT: phone digits, name, or pinyin (as find).")
-@click.option("--limit", type=click.IntRange(min=1, max=LEAD_ID_MAX, clamp=True), help="At most this many.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many (1 or more).")
 @output_options
 @unmask_option
 @pass_env
@@ -643,7 +642,7 @@ def list_cmd(env, industry, grade, stage, owner, pool, q, limit, unmask):
     rows = [{**{k: r[k] for k in LIST_COLUMNS}, "phone": phones.phone(r["phone"], r["owner"]),
              "phone_masked": not phones.reveals(r["owner"])}
             for r in book.list(industry=industry, grade=grade, stage=stage, owner=owner, pool=pool, q=q,
-                               limit=limit, attributes=False)]
+                               limit=limit and min(limit, LEAD_ID_MAX), attributes=False)]
     words = Words(book, env.lang)
     emit(rows, (*LIST_COLUMNS, "phone_masked"), [_(c) for c in LIST_HEADERS],
          [(r["id"], words.industry(r["industry"]), r["name"], r["phone"], r["grade"], r["score"],

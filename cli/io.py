@@ -279,6 +279,12 @@ def _export_history(env, book, output, fmt, unmask, force, filtered):
     fmt = fmt or ext
     if fmt not in ("jsonl", "xlsx"):
         raise click.UsageError(_("a history is written as .jsonl or .xlsx: give --output FILE.jsonl or FILE.xlsx"))
+    if book.store.leads_logged_after(book.now):
+        # the history is the whole chained log: a prefix of it would not be "as of" the clock
+        # for every table, and one stamped with the clock must not hold what came after it
+        raise click.UsageError(_("a history is the whole log, and entries were logged after the clock "
+                                 "({now}); export it without --now (leadcycle export, without --history, "
+                                 "gives the leads as they were then)").format(now=book.now.isoformat(sep=" ")))
     check_export_target(output, env.db_path, force)
     phone_view(env, unmask, privacy.managers_only, M_("an export"))
     counts = export_to_file(book, output, fmt, force=force, writer=lambda path: write_history(

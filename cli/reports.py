@@ -10,6 +10,7 @@ so ``--help`` stays light.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import click
 
@@ -155,6 +156,13 @@ def report_daily(env, team, manager, fmt, as_json, output, force):
         raise click.UsageError(_("--format xlsx writes a file; give -o FILE.xlsx"))
     if output:
         _check(env, output, force)
+        # a file named for one format holding another opens nowhere (a workbook named d.csv)
+        ext = os.path.splitext(output)[1].lower().lstrip(".")
+        workbook = ext in ("xlsx", "xls")
+        if (fmt == "xlsx") != workbook or ext in ("csv", "tsv", "jsonl"):
+            raise click.UsageError(_("--format {fmt} and --output {output} disagree: name the file for the format "
+                                     "(.txt, .html, .xlsx, .json), or give the format the file's name says").format(
+                                         fmt=fmt, output=output))
     book = env.book()
     rep = daily.daily(book, team, manager, env.lang)
     if fmt == "xlsx":

@@ -73,3 +73,29 @@ def test_show_json_has_the_same_keys_at_every_clock(office):
     assert keys["2026-03-05T11:00"] == keys["2026-03-10T11:00"]
     later = {now: json.loads(office("show", "1", "--json", now=now).output)["later_entries"] for now in keys}
     assert later == {"2026-03-05T11:00": 1, "2026-03-10T11:00": 0}
+
+
+def test_the_html_deal_analysis_groups_as_report_deals(office, db_path):
+    """The period report's deal analysis and ``report deals`` band areas
+    (80–100, over 100 up to 134, over 134 m²) and ages (company purchases
+    apart) the same way."""
+    import datetime as dt
+
+    from leadcycle import LeadBook
+    from leadcycle.plugins.realestate import report as report_mod
+    from leadcycle.reports import data
+
+    sets = {"1": ("area=120", "age=35"), "2": ("area=134.5", "age=45", "company_purchase=yes")}
+    for lead, values in sets.items():
+        assert office("lead", "set", lead, *values, "--agent", "李娜", now="2026-03-10T10:00").exit_code == 0
+        assert office("log", lead, "contract", "--set", "units=1", "--agent", "李娜",
+                      now="2026-03-10T11:00").exit_code == 0
+    book = LeadBook.open(db_path, dt.datetime(2026, 3, 11, 9))
+    analysis = data.realestate(book, data.Scope(book))["analysis"]
+    for by in ("area_band", "age_band"):
+        plain = {g["label"]["en"]: g["deals"] for g in report_mod.deals(book, by)["groups"]}
+        html = {g["label"]["en"]: len(g["lead_ids"]) for g in analysis[by]}
+        assert html == plain, by
+    assert {g["label"]["en"] for g in analysis["area_band"]} == {"over 100 up to 134 m²", "over 134 m²"}
+    assert {g["label"]["en"] for g in analysis["age_band"]} == {"31–40", "company purchase"}
+    book.close()

@@ -36,10 +36,6 @@ DELAY_BUCKETS = (
     ("none", Label("not yet", "尚未回访")),
 )
 
-AREA_BANDS = ((None, 80, "< 80 m²"), (80, 100, "80–100 m²"), (100, 120, "100–120 m²"),
-              (120, 144, "120–144 m²"), (144, None, "≥ 144 m²"))
-
-
 class Scope:
     """Which leads a report is about: one industry or all, one team or one
     agent or everyone."""
@@ -377,15 +373,6 @@ def credit(book, start: dt.date, end_at: dt.datetime, scope: Scope, rows: list[d
 # ------------------------------------------------------------ industries
 
 
-def _area_band(area) -> str | None:
-    if area in (None, ""):
-        return None
-    for lo, hi, label in AREA_BANDS:
-        if (lo is None or area >= lo) and (hi is None or area < hi):
-            return label
-    return None  # pragma: no cover
-
-
 def realestate(book, scope: Scope) -> dict:
     """The phase against its four targets and the deal analysis (the
     plugin's own report functions), with the leads behind each group."""
@@ -405,12 +392,9 @@ def realestate(book, scope: Scope) -> dict:
         groups: dict = {}
         for e in contracts:
             a = e["attributes"]
-            if by == "age_band":
-                value = report_mod.age_band(report_mod.age_at(a, e["at"]))
+            if by in ("age_band", "area_band"):  # as `report deals` groups them (company purchases apart)
+                value = report_mod._value(by, a, e["at"])
                 label = report_mod._label(by, value)
-            elif by == "area_band":
-                value = _area_band(a.get("area"))
-                label = Label(value, value) if value else report_mod.UNKNOWN
             elif by == "company":
                 value = bool(a.get("company_purchase"))
                 label = Label("company purchase", "单位购房") if value else Label("private purchase", "个人购房")

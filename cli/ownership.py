@@ -291,7 +291,11 @@ def credit(env, lead_id):
                       "payable_percent"), as_json=out)
         return
     if not out:
-        click.echo(_("lead #{id} has no deal yet (log a contract to close one)").format(id=lead_id))
+        from leadcycle.claims import policy_of
+
+        subscription = policy_of(book, book.lead(lead_id).industry).deal_moment == "subscription"
+        click.echo((_("lead #{id} has no deal yet (a deposit or a contract makes one)") if subscription else
+                    _("lead #{id} has no deal yet (a contract makes one)")).format(id=lead_id))
         return
     for d in out:
         click.echo(_("deal of {day} (event {event}): {reason}").format(

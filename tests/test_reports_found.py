@@ -99,3 +99,11 @@ def test_the_html_deal_analysis_groups_as_report_deals(office, db_path):
     assert {g["label"]["en"] for g in analysis["area_band"]} == {"over 100 up to 134 m²", "over 134 m²"}
     assert {g["label"]["en"] for g in analysis["age_band"]} == {"31–40", "company purchase"}
     book.close()
+
+
+@pytest.mark.parametrize("moment, says", [("subscription", "a deposit or a contract makes one"),
+                                          ("contract", "a contract makes one")])
+def test_credit_without_a_deal_says_what_makes_one(office, moment, says):
+    assert office("settings", "set", "ownership.deal_moment", moment, now="2026-03-09T12:00").exit_code == 0
+    out = office("credit", "1", now="2026-03-09T12:00").output
+    assert out.strip() == f"lead #1 has no deal yet ({says})"

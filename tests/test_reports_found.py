@@ -107,3 +107,11 @@ def test_credit_without_a_deal_says_what_makes_one(office, moment, says):
     assert office("settings", "set", "ownership.deal_moment", moment, now="2026-03-09T12:00").exit_code == 0
     out = office("credit", "1", now="2026-03-09T12:00").output
     assert out.strip() == f"lead #1 has no deal yet ({says})"
+
+
+@pytest.mark.parametrize("lang, heading", [("zh", "面积段"), ("en", "area band")])
+def test_report_deals_heads_its_groups_with_a_label(office, lang, heading):
+    assert office("lead", "set", "1", "area=120", "--agent", "李娜", now="2026-03-10T10:00").exit_code == 0
+    assert office("log", "1", "contract", "--agent", "李娜", now="2026-03-10T11:00").exit_code == 0
+    out = office("--lang", lang, "report", "deals", "--by", "area_band", now="2026-03-10T12:00").output
+    assert out.splitlines()[0].startswith(heading) and "area_band" not in out

@@ -187,7 +187,10 @@ def deals(env, by, as_json):
         return
     rows = [(g["label"][lang], g["deals"], g["units"], f"{g['share_percent']:g} %", g["company"] or "")
             for g in rep["groups"]]
-    click.echo(table(rows, [by, _("deals"), _("units"), _("share"), _("company")]))
+    heading = {"unit_type": N_("unit type"), "age_band": N_("age band"), "area_band": N_("area band"),
+               "occupation": N_("occupation"), "building": N_("building"),
+               "building_unit_type": N_("building and unit type")}[by]
+    click.echo(table(rows, [_(heading), _("deals"), _("units"), _("share"), _("company")]))
     click.echo(_("{deals} deals, {units} units, {company_purchases} in a company's name").format(deals=rep['deals'], units=rep['units'], company_purchases=rep['company_purchases']))
 
 

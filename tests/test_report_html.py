@@ -163,3 +163,17 @@ def test_a_missing_extra_is_one_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)  # its import → ImportError
     with pytest.raises(LeadcycleError, match=r"pip install 'leadcycle\[report\]'"):
         need("plotly.graph_objects", "report")
+
+
+def test_two_counts_of_the_same_leads_open_lists_with_their_own_titles(demo):
+    """The funnel's "contract" and an agent's grade A may be the same
+    leads: each link opens a list under its own title, not the first one's."""
+    path, book, collected = demo
+    page = html.Page(collected, "en")
+    ids = [r["id"] for r in book.list()][:2]
+    first, second = page.count(ids, "李娜 09-15: grade A"), page.count(ids, "funnel: contract")
+    assert first != second and page.count(ids, "funnel: contract") == second
+    lists = page.lead_lists()
+    for link, title in ((first, "李娜 09-15: grade A"), (second, "funnel: contract")):
+        anchor = re.search(r'href="#(L\d+)"', link).group(1)
+        assert re.search(rf'id="{anchor}"><h3>{re.escape(title)} \(2\)</h3>', lists), title

@@ -82,7 +82,7 @@ class Page:
         self.report = report
         self.lang = lang
         self.leads = report["leads"]
-        self.sets: dict[tuple, tuple[str, str]] = {}  # ids → (anchor, caption)
+        self.sets: dict[tuple, tuple[str, str]] = {}  # (ids, caption) → (anchor, caption)
         self.charts: list[tuple[str, dict]] = []
         self.go = need("plotly.graph_objects", "report")
 
@@ -107,8 +107,10 @@ class Page:
     # ------------------------------------------------------------- leads
 
     def anchor(self, ids, caption: str) -> str:
-        """The id of the list of ``ids`` (one list per distinct set)."""
-        key = tuple(sorted(set(ids)))
+        """The id of the list of ``ids`` under ``caption`` (one list per
+        distinct set and title: the funnel's "contract" and an agent's
+        grade A may hold the same leads, and each link opens its own title)."""
+        key = (tuple(sorted(set(ids))), caption)
         if key not in self.sets:
             self.sets[key] = (f"L{len(self.sets) + 1}", caption)
         return self.sets[key][0]
@@ -123,7 +125,7 @@ class Page:
     def lead_lists(self) -> str:
         out = [f'<h2 id="leads">{self.t("leads_behind")}</h2>']
         heads = "".join(f"<th>{self.t(k)}</th>" for k in ("lead", "name", "phone", "industry", "grade", "stage", "owner"))
-        for ids, (anchor, caption) in self.sets.items():
+        for (ids, _caption), (anchor, caption) in self.sets.items():
             rows = []
             for i in ids:
                 lead = self.leads.get(i, {"id": i})

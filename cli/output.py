@@ -617,7 +617,7 @@ def credit_lines(book, lead_id: int, lang: str) -> list[str]:
     out = []
     for d in book.credit(lead_id):
         shares = ", ".join(f"{s.agent} {fraction(s.share)}" for s in d.shares)
-        out.append(f"{d.at:%Y-%m-%d}: {shares} [{d.rule}] — {d.reason(lang)}")
+        out.append(f"{d.at:%Y-%m-%d}: {shares} — {d.reason(lang)}")  # the reason says the rule in words
     return out
 
 

@@ -647,7 +647,7 @@ def test_a_read_at_an_earlier_clock_shows_no_entry_after_it(run):
     text = run("--lang", "en", "show", "1", now=before).stdout
     assert "owner changed" not in text and "(entries after the clock 2026-03-02 12:00, not shown: 1)" in text
     after = json.loads(run("show", "1", "--json", now="2026-03-05T09:00").stdout)
-    assert [e["kind"] for e in after["events"]] == ["register", "owner"] and "later_entries" not in after
+    assert [e["kind"] for e in after["events"]] == ["register", "owner"] and after["later_entries"] == 0
     # the chain of owners ends at the clock, and names the owner show names
     chain = json.loads(run("history", "1", "--json", now=before).stdout)
     assert chain["owner"] == shown["owner"] == "李娜"

@@ -279,11 +279,16 @@ def notify_ics(env, agent, days, unmask, output, force):
     \b
     leadcycle notify ics --agent 李娜 -o 李娜.ics
     """
+    from leadcycle import privacy
     from leadcycle.reports import notify as nt
+
+    from .output import phone_view
 
     path = output or f"{agent}.ics"
     _check(env, path, force)
-    text = nt.calendar(env.book(), agent, days, unmask, env.lang)
+    # full phones as list --unmask shows them: a manager's every one, an agent's own leads'
+    phones = phone_view(env, unmask, privacy.own_leads)
+    text = nt.calendar(env.book(), agent, days, phones, env.lang)
     _write(env, path, text, force)
     click.echo(_("{path}: {count} follow-ups of {agent}").format(path=path, count=text.count('BEGIN:VEVENT'), agent=agent))
 

@@ -140,3 +140,24 @@ def test_the_calendar_has_one_event_per_follow_up(office, tmp_path):
     assert not any(i["phone"] in text for i in due)
     assert invoke(office, "notify", "ics", "--agent", "nobody", "-o", str(tmp_path / "x.ics")).exit_code == 1
     assert not (tmp_path / "x.ics").exists()
+
+
+def test_unmask_shows_a_calendar_s_phones_to_whom_list_unmask_shows_them(office, tmp_path):
+    """--unmask on a calendar is --unmask on a list: an agent sees their own
+    leads' phones in full, a manager every one; no one else any (a
+    colleague's calendar of 李娜's leads stays masked)."""
+    import datetime as dt
+
+    from leadcycle import LeadBook
+
+    book = LeadBook.open(office, dt.datetime(2026, 9, 12, 19))
+    phones = [r["phone"] for r in book.due("李娜", until=dt.date(2026, 9, 19))]
+    managers = [a.name for a in book.agents() if a.is_manager]
+    book.close()
+    assert phones and managers
+    for viewer, full in (("李娜", True), ("王强", False), (managers[0], True)):
+        out = tmp_path / f"{viewer}.ics"
+        r = invoke(office, "--as", viewer, "notify", "ics", "--agent", "李娜", "--unmask", "-o", str(out), lang="en")
+        assert r.exit_code == 0, r.output
+        text = out.read_text(encoding="utf-8").replace("\r\n ", "")
+        assert all((p in text) is full for p in phones), viewer

@@ -25,7 +25,6 @@ import urllib.parse
 import urllib.request
 
 from leadcycle.errors import LeadcycleError
-from leadcycle.io import mask_phone
 
 from . import daily
 from ..i18n import M_, N_, render
@@ -124,10 +123,12 @@ def _fold(line: str) -> str:
     return "\r\n ".join(out)
 
 
-def calendar(book, agent: str, days: int, unmask: bool, lang: str) -> str:
+def calendar(book, agent: str, days: int, phones, lang: str) -> str:
     """An iCalendar file of ``agent``'s follow-ups due up to ``days`` days
     ahead: one all-day event per lead on its due day (an overdue one on
-    today, saying so), from ``book.due``."""
+    today, saying so), from ``book.due``; its phones as ``phones`` (a
+    :class:`leadcycle.privacy.PhoneView`: masked unless the viewer may see
+    them) shows them."""
     book.agent(agent, reading=True)
     today = book.now.date()
     stamp = book.now.strftime("%Y%m%dT%H%M%S")
@@ -136,7 +137,7 @@ def calendar(book, agent: str, days: int, unmask: bool, lang: str) -> str:
     for r in book.due(agent, until=today + dt.timedelta(days=days)):
         due = dt.date.fromisoformat(r["next_follow_up"])
         day = max(due, today)
-        phone = r["phone"] if unmask else mask_phone(r["phone"])
+        phone = phones.phone(r["phone"], r["owner"])
         first = r["follow_up_kind"] == "first"
         what = render(M_("first call-back") if first else M_("follow-up"), lang)
         late = render(M_(" ({n} d overdue)", n=(today - due).days), lang) if due < today else ""

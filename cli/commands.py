@@ -3,7 +3,9 @@ due, review, rescore, fields, settings."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 
 import click
 
@@ -116,18 +118,33 @@ def init(env, industries, simulation, admin, password_stdin):
 
     if simulation and admin:
         raise click.UsageError(_("--simulation and --admin do not go together: an admin makes an office database"))
-    book = LeadBook.create(env.db_path, (), env.now)
-    env._book = book
-    env._sign_in(book)  # an admin signed in enables industries on an office database
-    if industries and accounts.is_office(book.store):
-        env.require_role("admin", M_("enabling an industry"))
-    added = book.init(industries)
-    if simulation:
-        accounts.mark_simulation(book)
-    if admin:
+    if admin is not None and not admin.strip():
+        raise click.UsageError(_("--admin needs the admin's name"))
+    secret = None
+    if admin:  # asked before anything is created
         from .output import read_secret
 
-        accounts.make_admin(book, admin, read_secret(password_stdin, _("Password for {name}").format(name=admin), confirm=True))
+        secret = read_secret(password_stdin, _("Password for {name}").format(name=admin), confirm=True)
+    path = env.db_path
+    new = bool(path) and path != ":memory:" and not os.path.exists(path)
+    try:
+        book = LeadBook.create(path, (), env.now)
+        env._book = book
+        env._sign_in(book)  # an admin signed in enables industries on an office database
+        if industries and accounts.is_office(book.store):
+            env.require_role("admin", M_("enabling an industry"))
+        added = book.init(industries)
+        if simulation:
+            accounts.mark_simulation(book)
+        if admin:
+            accounts.make_admin(book, admin, secret)
+    except BaseException:
+        if new:  # a refused init leaves no database behind (a trial one would need no sign-in)
+            env.close()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path + suffix)
+        raise
     enabled = book.store.enabled_industries()
     kind = accounts.mode(book.store) or "trial"
     ready = {"office": _("{db}: ready (office database); industries enabled: {industries}"),

@@ -293,7 +293,9 @@ def credit(env, lead_id):
     if not out:
         from leadcycle.claims import policy_of
 
-        subscription = policy_of(book, book.lead(lead_id).industry).deal_moment == "subscription"
+        industry = book.lead(lead_id).industry
+        subscription = industry not in book.context.missing and \
+            policy_of(book, industry).deal_moment == "subscription"
         click.echo((_("lead #{id} has no deal yet (a deposit or a contract makes one)") if subscription else
                     _("lead #{id} has no deal yet (a contract makes one)")).format(id=lead_id))
         return

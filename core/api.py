@@ -282,7 +282,13 @@ class LeadBook:
         from an earlier write."""
         if self._now is not None:
             if self._now.tzinfo is not None:  # a moment with an offset: the office's time then
-                return self._now.astimezone(self._zone()).replace(tzinfo=None)
+                local = self._now.astimezone(self._zone()).replace(tzinfo=None)
+                if not CLOCK_MIN <= local < CLOCK_END:  # 2099-12-31T23:59-12:00 is 2100 in Shanghai
+                    raise LeadcycleError(N_("--now {text} is {local} in the office's time zone, outside the years "
+                                            "{first}–{last} a lead database holds; check the year"),
+                                         text=self._now.isoformat(), local=local.isoformat(sep=" "),
+                                         first=CLOCK_MIN.year, last=CLOCK_END.year - 1)
+                return local
             return self._now
         moment = self.store.locked_at or dt.datetime.now(dt.timezone.utc)
         return moment.astimezone(self._zone()).replace(tzinfo=None, microsecond=0)

@@ -29,3 +29,21 @@ def test_a_refused_init_of_an_existing_database_keeps_it(runner, tmp_path):
     r = runner.invoke(cli, ["--db", db, "init", "--industry", "nope"])
     assert r.exit_code == 1 and os.path.exists(db)
     assert "realestate" in runner.invoke(cli, ["--db", db, "init"]).output
+
+
+@pytest.mark.parametrize("now, ok", [("2099-12-31T23:59-12:00", False), ("2000-01-01T00:00+14:00", False),
+                                     ("2099-12-31T15:59+00:00", True), ("2000-01-01T00:00+08:00", True)])
+def test_a_clock_with_an_offset_is_held_to_the_years_in_the_office_s_time(run, db_path, now, ok):
+    """2099-12-31T23:59-12:00 is 2100-01-01 in Shanghai: a visit stamped
+    then froze its lead for every clock a database takes."""
+    assert run("init", "--industry", "realestate", "--simulation").exit_code == 0
+    assert run("agent", "add", "李娜").exit_code == 0
+    with open(db_path, "rb") as f:
+        before = f.read()
+    r = run("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "M", "--phone", "13800138000",
+            "--need", "三房", "--agent", "李娜", now=now)
+    assert (r.exit_code == 0) is ok, r.output
+    if not ok:
+        assert "outside the years 2000–2099" in r.output and len(r.output.strip().splitlines()) == 1
+        with open(db_path, "rb") as f:
+            assert f.read() == before

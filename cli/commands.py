@@ -355,7 +355,7 @@ def _lead_add_from_json(env, path, as_json, ctx):
             data = json.load(f)
     except OSError as e:
         raise LeadcycleError(N_("cannot read {path}: {value}"), path=path, value=e.strerror or e) from None
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise LeadcycleError(N_("{value} is not valid JSON: {e}; "
                                 "give one object or a list of objects"),
                              value='stdin' if path == '-' else path, e=e) from None

@@ -278,12 +278,20 @@ def _read_jsonl(path: str) -> tuple[dict, list]:
     rows = []
     head = None
     with open(path, encoding="utf-8-sig") as f:
-        for n, line in enumerate(f, start=1):
+        lines = enumerate(f, start=1)
+        while True:
+            try:
+                n, line = next(lines)
+            except StopIteration:
+                break
+            except UnicodeDecodeError:  # GBK, or not text at all (a database renamed .jsonl)
+                raise LeadcycleError(N_("{path} is not UTF-8 text: a history export is JSON lines in UTF-8; "
+                                        "nothing was imported"), path=path) from None
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line, parse_constant=refuse_json_constant)
-            except ValueError as e:  # not JSON; NaN or Infinity in it
+            except (ValueError, RecursionError) as e:  # not JSON; NaN or Infinity in it; nested past all sense
                 raise LeadcycleError(N_("{path} line {n} is not JSON ({msg}); nothing was imported"),
                                      path=path, n=n, msg=getattr(e, "msg", str(e))) from None
             if not isinstance(obj, dict):

@@ -47,3 +47,19 @@ def test_a_clock_with_an_offset_is_held_to_the_years_in_the_office_s_time(run, d
         assert "outside the years 2000–2099" in r.output and len(r.output.strip().splitlines()) == 1
         with open(db_path, "rb") as f:
             assert f.read() == before
+
+
+def test_json_input_nested_past_sense_or_not_utf8_is_one_line(run, db_path, tmp_path):
+    assert run("init", "--industry", "realestate", "--simulation").exit_code == 0
+    nested = tmp_path / "d.json"
+    nested.write_text("[" * 100000 + "\n", encoding="utf-8")
+    lines = tmp_path / "d.jsonl"
+    lines.write_text("[" * 100000 + "\n", encoding="utf-8")
+    gbk = tmp_path / "g.jsonl"
+    gbk.write_bytes('{"format":"叉"}\n'.encode("gb18030"))
+    for args, says in ((("lead", "add", "--from-json", str(nested)), "is not valid JSON"),
+                       (("import", str(lines)), "line 1 is not JSON"),
+                       (("import", str(gbk)), "is not UTF-8 text")):
+        r = run(*args, now="2026-03-05T10:00")
+        assert r.exit_code == 1 and says in r.output, r.output
+        assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 
 import click
 
@@ -340,6 +341,27 @@ class OneLineUsage(click.UsageError):
         return one
 
 
+def _printing(e: BaseException) -> bool:
+    """Whether ``e`` was raised printing to standard output (``click.echo``
+    writing to it: a full disk, /dev/full), not by the command's own work."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    file = tb.tb_frame.f_locals.get("file")
+    return file is not None and file in (sys.stdout, getattr(sys.stdout, "buffer", None))
+
+
+def _quiet_stdout() -> None:
+    """Drop what standard output holds: its last flush at exit would only
+    fail again, with a traceback."""
+    try:
+        sys.stdout = open(os.devnull, "w")
+    except OSError:  # pragma: no cover
+        pass
+
+
 class LeadcycleGroup(TranslatedGroup):
     """A group that turns domain errors into one line, and adds plugin
     commands the first time a command is looked up."""
@@ -394,6 +416,8 @@ class LeadcycleGroup(TranslatedGroup):
         return super().list_commands(ctx)
 
     def invoke(self, ctx):
+        if sys.stdout is None:  # started with its output closed (leadcycle list >&-)
+            raise OneLine(_("standard output is closed; send it somewhere (a file, /dev/null)"))
         try:
             result = super().invoke(ctx)
             if isinstance(ctx.obj, Env):
@@ -430,6 +454,19 @@ class LeadcycleGroup(TranslatedGroup):
             raise e if isinstance(e, OneLineUsage) else OneLineUsage.of(e) from None
         except (click.exceptions.ClickException, BrokenPipeError):
             raise  # a pipe the reader closed: click ends quietly
+        except UnicodeEncodeError as e:  # printing to a terminal that cannot show Chinese
+            if os.environ.get("LEADCYCLE_RAISE_ERRORS") or not _printing(e):
+                raise
+            _quiet_stdout()
+            raise OneLine(_("the output's encoding ({encoding}) cannot show this text; use a UTF-8 locale or "
+                            "PYTHONIOENCODING=utf-8 (what the command wrote to the database is kept)").format(
+                                encoding=e.encoding)) from None
+        except OSError as e:
+            if os.environ.get("LEADCYCLE_RAISE_ERRORS") or not _printing(e):
+                raise
+            _quiet_stdout()
+            raise OneLine(_("could not print the output: {error} (what the command wrote to the database is "
+                            "kept)").format(error=e.strerror or e)) from None
         except Exception as e:
             # plugin code the core runs outside a hook call (a Feature's
             # compute…): name the plugin; a core bug keeps its traceback

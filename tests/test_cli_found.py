@@ -63,3 +63,35 @@ def test_json_input_nested_past_sense_or_not_utf8_is_one_line(run, db_path, tmp_
         r = run(*args, now="2026-03-05T10:00")
         assert r.exit_code == 1 and says in r.output, r.output
         assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+
+
+def _leadcycle(db, *args, stdout, env=None):
+    import subprocess
+    import sys
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LEADCYCLE_")}
+    environ.update(LEADCYCLE_LANG="en", **(env or {}))
+    return subprocess.run([sys.executable, "-c", "import sys; sys.argv[0] = 'leadcycle'; "
+                           "from leadcycle.cli import main; main()", "--db", db, *args],
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, env=environ, timeout=120)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_output_that_cannot_be_printed_is_one_line_and_the_write_is_kept(tmp_path):
+    import subprocess
+
+    db = str(tmp_path / "x.db")
+    assert _leadcycle(db, "init", "--industry", "realestate", "--simulation", stdout=subprocess.DEVNULL).returncode == 0
+    add = ("--now", "2026-03-03T10:00", "lead", "add", "--industry", "realestate", "--name", "赵六", "--gender", "M",
+           "--phone", "13800138003", "--need", "三房")
+    with open("/dev/full", "w") as full:
+        r = _leadcycle(db, *add, stdout=full)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == ("Error: could not print the output: No space left on device "
+                                "(what the command wrote to the database is kept)")
+    found = _leadcycle(db, "--now", "2026-03-03T11:00", "find", "8003", "--json", stdout=subprocess.PIPE)
+    assert [row["name"] for row in __import__("json").loads(found.stdout)] == ["赵六"]
+    latin = _leadcycle(db, "--now", "2026-03-03T11:00", "list", stdout=subprocess.PIPE,
+                       env={"PYTHONIOENCODING": "latin-1"})
+    assert latin.returncode == 1 and "Traceback" not in latin.stderr
+    assert "the output's encoding (latin-1) cannot show this text" in latin.stderr

@@ -597,22 +597,33 @@ class _Rejects:
             raise LeadcycleError(N_("cannot write {path}, where the rows this import rejects are listed; "
                                     "copy the register into a folder you can write to"), path=self.path)
 
-    def close(self, write: bool) -> None:
+    def close(self, write: bool, db_path: str | None = None) -> None:
+        """List the rejected rows in the result; with ``write``, replace the
+        rejects file (an earlier run's) through a temporary file, or remove
+        it when this run rejected nothing."""
         self._pending.sort(key=lambda p: (p[0], p[1]))
         self.result.rejects = [(sheet, n, reason) for _, n, sheet, reason, _, _ in self._pending]
-        if not write or not self._pending:
+        if not write:
             return
-        with open(self.path, "w", newline="", encoding="utf-8-sig") as f:
-            w = csv.writer(f)
-            headers = None
-            for _order, row_no, sheet, reason, row, these in self._pending:
-                if these != headers:
-                    headers = these
-                    # the reasons are in the reader's language: so are their columns' names
-                    w.writerow([_("row"), _("reason"), *map(spreadsheet_text, headers)])
-                where = f"{sheet}!{row_no}" if self.several else row_no
-                w.writerow([where, spreadsheet_text(reason),
-                            *["" if c is None else spreadsheet_text(c) for c in row]])
+        if not self._pending:
+            if os.path.isfile(self.path):
+                os.remove(self.path)  # ours, from an earlier run: this one rejected nothing
+            return
+
+        def rows(tmp: str) -> None:
+            with open(tmp, "w", newline="", encoding="utf-8-sig") as f:
+                w = csv.writer(f)
+                headers = None
+                for _order, row_no, sheet, reason, row, these in self._pending:
+                    if these != headers:
+                        headers = these
+                        # the reasons are in the reader's language: so are their columns' names
+                        w.writerow([_("row"), _("reason"), *map(spreadsheet_text, headers)])
+                    where = f"{sheet}!{row_no}" if self.several else row_no
+                    w.writerow([where, spreadsheet_text(reason),
+                                *["" if c is None else spreadsheet_text(c) for c in row]])
+
+        write_file(self.path, db_path, rows, force=True, option=M_("the rejects file"))
         self.result.rejects_path = self.path
 
 
@@ -657,8 +668,6 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
                                 "the database"), path=rejects.path)
     if not dry_run:
         rejects.check()
-    if not dry_run and os.path.exists(rejects.path):
-        os.remove(rejects.path)  # ours, from an earlier run: it is rewritten
     agents: dict[str, LeadcycleError | str | None] = {}  # name → None (usable), "add", or why it is not
     aliases: dict[str, str] = {}  # a name as the file writes it → the agent
 
@@ -790,14 +799,18 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
             industry = book.only_industry()
             if industry is None:
                 raise LeadcycleError(N_("which industry? give --industry NAME (or an industry column)"))
+        completed = False
         try:
             with rehearsal:
                 for batch in _batched(ordered, batch_size):
                     _import_batch(book, batch, normalise, check, run, source, rejects, result, agents, several)
                     if progress is not None:
                         progress(len(batch))
+            completed = True
         finally:
-            rejects.close(write=not dry_run)
+            # the rejects file of a whole run only: an interrupted one (Ctrl-C) leaves the
+            # last one as it was, and a run again rejects the rows it did not import
+            rejects.close(write=not dry_run and completed, db_path=book.store.path)
     return result
 
 

@@ -32,8 +32,12 @@ def _isolated(tmp_path, monkeypatch):
     builtin = "realestate,software_sales,machinery"
     monkeypatch.setenv("LEADCYCLE_LOAD_PLUGINS", os.environ.get("LEADCYCLE_TEST_PLUGINS", builtin))
     loader.reset()
+    from leadcycle import i18n
+
+    i18n.set_language(None)  # a test that ran --lang zh leaves the next one its environment's language
     yield
     loader.reset()
+    i18n.set_language(None)
 
 
 T0 = dt.datetime(2026, 3, 5, 10, 0)

@@ -95,3 +95,48 @@ def test_output_that_cannot_be_printed_is_one_line_and_the_write_is_kept(tmp_pat
                        env={"PYTHONIOENCODING": "latin-1"})
     assert latin.returncode == 1 and "Traceback" not in latin.stderr
     assert "the output's encoding (latin-1) cannot show this text" in latin.stderr
+
+
+def _register(path, rows):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("姓名,性别,手机,需求\n")
+        for i in range(rows):
+            phone = "12345" if i % 2 else f"139{i:08d}"  # every second row rejected
+            f.write(f"客户{i},男,{phone},三房\n")
+
+
+def test_an_interrupted_import_leaves_the_last_rejects_file_as_it_was(tmp_path, monkeypatch):
+    """The rejects file is the whole run's: Ctrl-C half-way keeps the one
+    before (it was removed, then half written); a run to the end replaces
+    it, through a link as every written file is."""
+    import datetime as dt
+
+    from leadcycle import LeadBook
+    from leadcycle import io as lio
+
+    db = str(tmp_path / "x.db")
+    book = LeadBook.create(db, ["realestate"], now=dt.datetime(2026, 3, 5, 10))
+    register = str(tmp_path / "r.csv")
+    _register(register, 40)
+    real = tmp_path / "kept.csv"
+    real.write_text("an earlier run's rejects\n", encoding="utf-8")
+    os.symlink(real, register + ".rejects.csv")
+    batches = {"n": 0}
+    original = lio._import_batch
+
+    def interrupted(*args, **kwargs):
+        batches["n"] += 1
+        if batches["n"] == 2:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(lio, "_import_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        lio.import_file(book, register, "realestate", batch_size=10)
+    assert real.read_text(encoding="utf-8") == "an earlier run's rejects\n"
+    monkeypatch.setattr(lio, "_import_batch", original)
+    result = lio.import_file(book, register, "realestate", batch_size=10)
+    assert len(result.rejects) == 20
+    assert os.path.islink(register + ".rejects.csv")  # the link stays, the file it names is replaced
+    assert len(real.read_text(encoding="utf-8-sig").splitlines()) == 21
+    book.close()

@@ -332,6 +332,10 @@ def serve(env, host, port, snapshot, metadata_out, force):
         check_export_target(snapshot, env.db_path, force, "--snapshot", stream=False)
     if metadata_out:
         path = snapshot or os.path.splitext(metadata_out)[0] + ".db"
+        if os.path.abspath(path) == os.path.abspath(metadata_out) or (
+                os.path.exists(path) and os.path.exists(metadata_out) and os.path.samefile(path, metadata_out)):
+            raise click.UsageError(_("--snapshot and --metadata name one file ({path}): the snapshot is a database, "
+                                     "the metadata JSON beside it; give them two names").format(path=metadata_out))
         if not snapshot:
             check_export_target(path, env.db_path, force, "--metadata", stream=False)
         check_export_target(metadata_out, env.db_path, force, "--metadata")

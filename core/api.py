@@ -408,6 +408,9 @@ class LeadBook:
             raise LeadcycleError(N_("{what} is required: give --agent NAME"), what=what)
         agent = self.store.get_agent(name)
         if agent is None:
+            problem = agent_name_problem(name)
+            if problem is not None:  # 李娜/王强 names two: not an agent to add (agent add refuses it too)
+                raise problem
             raise NotFound(N_("unknown agent {name!r}; add them with: leadcycle agent add {name!r}"),
                            name=name)
         if agent.gone_by(self.now) if reading else not agent.active:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 _LATIN = re.compile(r"[a-z0-9]+")
 
@@ -74,7 +75,7 @@ def classify(text: str) -> tuple[str, str]:
     """What a search text is: ``("phone", digits)`` for three or more
     digits, ``("pinyin", letters)`` for Latin letters, else
     ``("name", text)``."""
-    raw = (text or "").strip()
+    raw = unicodedata.normalize("NFKC", text or "").strip()  # ８００３, ｚｗ as an IME types them
     digits = re.sub(r"[\s\-]", "", raw)
     if digits.isdigit() and len(digits) >= 3:
         return "phone", digits

@@ -140,3 +140,34 @@ def test_an_interrupted_import_leaves_the_last_rejects_file_as_it_was(tmp_path, 
     assert os.path.islink(register + ".rejects.csv")  # the link stays, the file it names is replaced
     assert len(real.read_text(encoding="utf-8-sig").splitlines()) == 21
     book.close()
+
+
+@pytest.fixture
+def one_lead(run):
+    assert run("init", "--industry", "realestate", "--simulation").exit_code == 0
+    assert run("agent", "add", "李娜").exit_code == 0
+    r = run("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "M", "--phone", "13800138000",
+            "--need", "三房", "--agent", "李娜", now="2026-03-05T10:00")
+    assert r.exit_code == 0, r.output
+    return run
+
+
+@pytest.mark.parametrize("text", ["８０００", "8000", "ｚｗ", "zw"])
+def test_find_reads_full_width_as_an_ime_types_it(one_lead, text):
+    import json
+
+    r = one_lead("find", text, "--json", now="2026-03-05T11:00")
+    assert [row["name"] for row in json.loads(r.output)] == ["张伟"], r.output
+
+
+def test_a_name_of_two_agents_is_not_advised_as_an_agent_to_add(one_lead):
+    r = one_lead("lead", "add", "--industry", "realestate", "--name", "王五", "--gender", "M", "--phone",
+                 "13800138009", "--need", "三房", "--agent", "李娜/王强", now="2026-03-05T11:00")
+    assert r.exit_code == 1 and "names more than one agent" in r.output and "agent add" not in r.output
+
+
+def test_serve_refuses_one_file_for_the_snapshot_and_its_metadata(one_lead, tmp_path):
+    pytest.importorskip("datasette")
+    same = str(tmp_path / "q.json")
+    r = one_lead("serve", "--metadata", same, "--snapshot", same, now="2026-03-05T11:00")
+    assert r.exit_code == 2 and "name one file" in r.output and not os.path.exists(same)

@@ -138,6 +138,12 @@ def step_event(lead_id: int, kind: str, now: dt.datetime, agent: str | None, dat
 
 def write(book, lead_id: int, kind: str, *, agent: str | None, data: dict, note: str | None = None):
     """Append one step to the lead's log, checked against its revisit."""
+    for key in ("planned_at", "appointed_at"):
+        if isinstance(data.get(key), str) and data[key].strip():
+            when = _parse_time(data[key], "--at")
+            if when.tzinfo is not None:  # 23:30Z is 07:30 the next morning in the office: kept as its time
+                local = when.astimezone(book._zone()).replace(tzinfo=None)
+                data = {**data, key: local.isoformat(timespec="minutes" if not local.second else "seconds")}
     event = step_event(lead_id, kind, book.now, agent, data, note)
 
     def check():

@@ -171,3 +171,14 @@ def test_serve_refuses_one_file_for_the_snapshot_and_its_metadata(one_lead, tmp_
     same = str(tmp_path / "q.json")
     r = one_lead("serve", "--metadata", same, "--snapshot", same, now="2026-03-05T11:00")
     assert r.exit_code == 2 and "name one file" in r.output and not os.path.exists(same)
+
+
+def test_a_revisit_time_with_an_offset_is_kept_as_the_office_s_time(one_lead):
+    """23:30Z is 07:30 the next morning in Shanghai: not overdue at 06:00."""
+    import json
+
+    r = one_lead("revisit", "plan", "1", "--at", "2026-03-18T23:30Z", "--content", "回访", "--purpose", "了解",
+                 "--agent", "李娜", now="2026-03-05T10:00")
+    assert r.exit_code == 0, r.output
+    items = json.loads(one_lead("revisit", "due", "--agent", "李娜", "--json", now="2026-03-19T06:00").output)
+    assert [i.get("days_overdue", 0) for i in items] == [0] and "07:30" in json.dumps(items, ensure_ascii=False)

@@ -1276,8 +1276,13 @@ def export_headers(book: LeadBook, columns: list[str], lang: str, industry: str 
     if lang != "zh":
         return list(columns)
     labels: dict[str, str] = {}
-    for ind in book.registry.industries.values():
-        for f in ind.fields:
+    # a field name two industries share (budget) takes the label of the industry
+    # exported, else of the database's enabled industries, before any other's
+    names = [industry] if industry else list(book.store.enabled_industries())
+    names += [n for n in book.registry.industries if n not in names]
+    for name in names:
+        ind = book.registry.industries.get(name)
+        for f in ind.fields if ind is not None else ():
             labels.setdefault(f.name, f.label.zh)
     core = {**EXPORT_HEADERS, "agent": agent_word(book, industry, "zh")}
     wanted = [core.get(c, labels.get(c, c)) for c in columns]

@@ -2,6 +2,7 @@
 a refused ``init`` left a database behind (a trial one, which needs no
 sign-in)."""
 
+import json
 import os
 
 import pytest
@@ -182,3 +183,42 @@ def test_a_revisit_time_with_an_offset_is_kept_as_the_office_s_time(one_lead):
     assert r.exit_code == 0, r.output
     items = json.loads(one_lead("revisit", "due", "--agent", "李娜", "--json", now="2026-03-19T06:00").output)
     assert [i.get("days_overdue", 0) for i in items] == [0] and "07:30" in json.dumps(items, ensure_ascii=False)
+
+
+def test_a_chinese_export_heads_a_field_with_its_own_industry_s_label(tmp_path):
+    """A plugin's field named as another industry's (software sales'
+    budget, 预算（万元）) is headed with its own label, and imports back."""
+    import datetime as dt
+
+    from leadcycle import Field, Industry, Label, LeadBook, hookimpl, loader
+    from leadcycle import io as lio
+
+    class Cars:
+        @hookimpl
+        def register_industries(self, register):
+            register(Industry("vehicles", Label("car sales", "汽车销售"),
+                              fields=(Field("budget", "int", Label("budget (yuan)", "购车预算（元）"), minimum=0),)))
+
+    pm = loader.get_pm()
+    pm.register(Cars(), name="vehicles")
+    try:
+        book = LeadBook.create(str(tmp_path / "vehicles.db"), ["vehicles"], now=dt.datetime(2026, 3, 5, 10))
+        book.add_agent("李娜")
+        book.add_lead("vehicles", name="张伟", gender="M", phone="13800138000", need="SUV", attributes={"budget": 150000},
+                      agent="李娜")
+        headers = lio.export_headers(book, ["name", "budget"], "zh")
+        assert headers[1] == "购车预算（元）"
+        out = str(tmp_path / "zh.csv")
+        lio.export_to_file(book, out, "csv", lang="zh", unmask=True)
+        book.close()
+        again = LeadBook.create(str(tmp_path / "again.db"), ["vehicles"], now=dt.datetime(2026, 3, 6, 10))
+        again.add_agent("李娜")
+        result = lio.import_file(again, out, "vehicles")
+        assert result.imported == 1 and json.loads(again.list()[0]["attributes"])["budget"] == 150000
+        again.close()
+        # and software sales' budget, in a database of that industry, keeps its own (in 万元)
+        soft = LeadBook.create(str(tmp_path / "soft.db"), ["software_sales"], now=dt.datetime(2026, 3, 5, 10))
+        assert lio.export_headers(soft, ["name", "budget"], "zh")[1] == "预算（万元）"
+        soft.close()
+    finally:
+        pm.unregister(name="vehicles")

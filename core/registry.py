@@ -253,6 +253,11 @@ class Registry:
         if industry.name in self.industries or any(i.name == industry.name for i in batch):
             raise ValueError(f"industry {industry.name!r} is registered twice")
         core_kinds = {k.name for k in CORE_EVENT_KINDS}
+        for what, names in (("field", [f.name for f in industry.fields]),
+                            ("event kind", [k.name for k in industry.event_kinds])):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"industry {industry.name!r}: {what} {', '.join(map(repr, twice))} is declared twice")
         for k in industry.event_kinds:
             if k.name in core_kinds:
                 raise ValueError(f"industry {industry.name!r}: event kind {k.name!r} is the core's")

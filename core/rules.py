@@ -134,6 +134,15 @@ class Criterion:
     points: float
     when: tuple[Cond, ...] = attrs.field(converter=_conds)
 
+    def __attrs_post_init__(self):
+        _check_points(f"criterion {self.name!r}", self.points)
+
+
+def _check_points(what: str, points: Any) -> None:
+    """Points are a number (``"5"`` crashed every command that explained)."""
+    if isinstance(points, bool) or not isinstance(points, (int, float, Fraction)):
+        raise ValueError(f"{what}: points are a number, not {points!r}")
+
 
 @attrs.frozen
 class Rating:
@@ -143,6 +152,10 @@ class Rating:
     feature: str
     label: Label = attrs.field(converter=_to_label)
     points: dict = attrs.field(converter=dict)
+
+    def __attrs_post_init__(self):
+        for value, points in self.points.items():
+            _check_points(f"rating of {self.feature!r} for {value!r}", points)
 
     @property
     def name(self) -> str:
@@ -174,6 +187,14 @@ class Adjustment:
             # (an equal one is an empty band, as settings may make it)
             raise ValueError(f"adjustment {self.name!r}: bands go from the lowest bound up, none lower than "
                              f"the one before: {list(self.bands)}")
+        for points in (*(p for _, p in self.bands), self.beyond):
+            _check_points(f"adjustment {self.name!r}", points)
+        for text in (self.label.en, self.label.zh):
+            try:  # the reason fills in {value} and {points}, nothing else
+                text.format(value=0, points=0)
+            except (KeyError, IndexError, ValueError) as e:
+                raise ValueError(f"adjustment {self.name!r}: its label {text!r} may name {{value}} and {{points}} "
+                                 f"only ({type(e).__name__}: {e})") from None
 
     def points_for(self, value: Any) -> float:
         if value is None:

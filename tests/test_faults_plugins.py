@@ -25,12 +25,14 @@ import pytest
 from sqlite_utils.migrations import Migrations
 
 from leadcycle import (
+    Adjustment,
     Cadence,
     CadenceRule,
     CadenceStop,
     Cond,
     Criterion,
     Event,
+    EventKind,
     Field,
     Industry,
     Label,
@@ -150,6 +152,12 @@ SKIPPED = [
     ("register_industries", lambda register: register(Industry("gadgets", Label("g", "g"), fields=(
         Field("area", "float", Label("area", "面积"), minimum=200, maximum=20),))),
      ("fields", "--industry", "realestate"), "minimum 200 is above maximum 20"),
+    ("register_industries", lambda register: register(Industry("gadgets", Label("g", "g"), fields=(
+        Field("budget", "int", Label("budget", "预算")), Field("budget", "float", Label("budget", "预算"))))),
+     ("fields", "--industry", "realestate"), "field 'budget' is declared twice"),
+    ("register_industries", lambda register: register(Industry("gadgets", Label("g", "g"), event_kinds=(
+        EventKind("quote", Label("quote", "报价")), EventKind("quote", Label("quote", "报价"))))),
+     ("fields", "--industry", "realestate"), "event kind 'quote' is declared twice"),
     ("register_settings", _register_bad_setting, ("settings", "list"), "not str"),
     ("register_settings", _raise(ValueError("no settings")), ("settings", "list"), "no settings"),
     ("register_migrations", _register_bad_migrations, ("init", "--industry", "realestate"), "Migrations"),
@@ -199,6 +207,12 @@ REFUSED = [
      "thresholds go from the highest score down"),
     ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("v", "v", 90, (
         Cond("n_visit", ">=", None),)),)), ADD_LEAD, "compares with a number or a text"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("v", "v", "5", (
+        Cond("n_visit", ">=", 1),)),)), ADD_LEAD, "criterion 'v': points are a number, not '5'"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("v", "v", 5, (
+        Cond("n_visit", ">=", 1),)),), adjustments=(Adjustment("d", Label("{days} days: {points}", "{days}天：{points}"),
+                                                                "days_since_registered", ((3, 0),), beyond=-5),)),
+     ADD_LEAD, "may name {value} and {points} only"),
     ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=3)], stops=(
         Cond("n_contract", ">=", 1),)), ADD_LEAD, "takes CadenceStop(when, label) alternatives"),
     ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=3)], stops=(

@@ -1341,6 +1341,8 @@ def _zh_names(book: LeadBook) -> dict:
             "stage": {s.name: s.label.zh for s in ladder.stages} if ladder is not None else {},
             "fields": {f.name: ({c.value: c.label.zh for c in f.choices}, f.multiple)
                        for f in ind.fields if f.type == "choice"},
+            # a yes/no attribute as a Chinese reader writes it (import reads 是/否 back)
+            "bools": {f.name for f in ind.fields if f.type == "bool"},
         }
     return out
 
@@ -1358,6 +1360,9 @@ def _name_codes(out: dict, named: dict, attr_cols: list[str]) -> None:
     out["stage"] = these["stage"].get(out["stage"], out["stage"])
     for c in attr_cols:
         value = out[c]
+        if isinstance(value, bool) and c in these["bools"]:
+            out[c] = "是" if value else "否"
+            continue
         if value is None or c not in these["fields"]:
             continue
         labels, multiple = these["fields"][c]

@@ -115,3 +115,27 @@ def test_report_deals_heads_its_groups_with_a_label(office, lang, heading):
     assert office("log", "1", "contract", "--agent", "李娜", now="2026-03-10T11:00").exit_code == 0
     out = office("--lang", lang, "report", "deals", "--by", "area_band", now="2026-03-10T12:00").output
     assert out.splitlines()[0].startswith(heading) and "area_band" not in out
+
+
+def test_a_chinese_export_writes_yes_no_attributes_in_chinese_and_reads_them_back(office, tmp_path, runner):
+    from leadcycle.cli import cli
+
+    assert office("lead", "set", "1", "company_purchase=yes", "--agent", "李娜", now="2026-03-10T10:00").exit_code == 0
+    assert office("lead", "set", "2", "company_purchase=no", "--agent", "李娜", now="2026-03-10T10:00").exit_code == 0
+    out = str(tmp_path / "zh.csv")
+    r = office("--lang", "zh", "--as", "陈经理", "export", "--unmask", "-o", out, now="2026-03-10T11:00")
+    assert r.exit_code == 0, r.output
+    text = open(out, encoding="utf-8-sig").read()
+    assert "True" not in text and "False" not in text
+    rows = {line.split(",")[0]: line for line in text.splitlines()[1:]}
+    assert len(rows) == 2 and any("是" in line for line in rows.values()) and any("否" in line for line in rows.values())
+    again = str(tmp_path / "again.db")
+    assert runner.invoke(cli, ["--db", again, "init", "--industry", "realestate", "--simulation"]).exit_code == 0
+    assert runner.invoke(cli, ["--db", again, "--now", "2026-03-11T10:00", "import", out, "--add-agents"]).exit_code == 0
+    from leadcycle import LeadBook
+    import datetime as dt
+
+    book = LeadBook.open(again, dt.datetime(2026, 3, 11, 10))
+    got = sorted(book.record(row["id"]).lead.attributes.get("company_purchase") for row in book.list())
+    book.close()
+    assert got == [False, True]

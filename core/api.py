@@ -621,7 +621,7 @@ class LeadBook:
             actors.check_follow_up(clean, note)
         event = Event(None, lead.id, kind, self.now, who.name, clean, note)
         # a visit that makes the lead a new client is a walk-in for the queue
-        then = (lambda history: claims.queue_visit(self, lead.id, history[-1], history)) if kind == "visit" else None
+        then = (lambda history: claims.queue_visit(self, lead.industry, history[-1], history)) if kind == "visit" else None
         state, (event,) = self._append(lead.id, [event], history_check=self._marker(lead, who, kind, clean),
                                        then=then)
         return event, state

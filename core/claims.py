@@ -130,7 +130,7 @@ def registration_data(book, industry: str, phone: str, *, asks_for: str | None =
     return data
 
 
-def queue_visit(book, lead_id: int, visit: Event, history: list[Event]) -> None:
+def queue_visit(book, industry: str, visit: Event, history: list[Event]) -> None:
     """A visit that makes the lead a new client (:data:`ownership.NEW_CLIENT_RULES`:
     the owner's protection lapsed, 004's new-client rules, a phone-only
     lead's first visit) is a walk-in for the reception queue, as a new
@@ -140,7 +140,7 @@ def queue_visit(book, lead_id: int, visit: Event, history: list[Event]) -> None:
     after the visit is appended to ``history``."""
     from . import reception
 
-    policy = book.context.for_industry(book.store.get_lead(lead_id).industry).ownership
+    policy = book.context.for_industry(industry).ownership
     changes = ownership.resolve(history, policy, book.now).history
     last = changes[-1] if changes else None
     if (last is None or last.at != visit.at or last.owner != visit.agent

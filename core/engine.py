@@ -18,7 +18,8 @@ from . import ownership as own
 from .corrections import effective_events
 from .model import Event, Label, Lead, Reason, State, Tally
 from .registry import Context, IndustryRules
-from .rules import Cond, Count, Derived, Expiring, LeadView, Scorecard, StageLadder, evaluate, next_follow_up
+from .rules import (VISIT_KINDS, Cond, Count, Derived, Expiring, LeadView, Scorecard, StageLadder, evaluate,
+                    next_follow_up)
 from .sqlrules import CompiledCard, Constants, Vocabulary, compile_industry, python_read
 from .storage import CORE_TALLIES
 
@@ -497,10 +498,6 @@ def is_detail(reason: Reason) -> bool:
     """A per-criterion or per-dimension line: shown by ``show``, not stored
     with the projection."""
     return reason.rule.startswith(("criterion:", "dimension:")) and reason.rule != "dimension:lowest"
-
-
-#: the entries a client's visit is logged as (the first visit is not its own follow-up)
-VISIT_KINDS = ("visit", "register")
 
 
 def _cadence_start(cadence, lead: Lead, events: list[Event], row: dict) -> tuple[dt.date, dt.date | None]:

@@ -78,12 +78,17 @@ def current(events) -> Event | None:
     return None if last is None or last.kind == "revisit_archive" else last
 
 
-def _parse_time(text: str, what: str) -> dt.datetime:
+def _parse_time(text: str, what: str, zone=None) -> dt.datetime:
+    """``text`` as a time; one with an offset as the office's time in
+    ``zone`` (23:30Z is 07:30 the next morning in Shanghai), its year
+    checked after that."""
     try:
         when = dt.datetime.fromisoformat(str(text).strip())
     except ValueError:
         raise LeadcycleError(N_("{what} {text!r} is not a time such as 2026-03-10T14:00"),
                              what=what, text=text) from None
+    if when.tzinfo is not None and zone is not None:
+        when = when.astimezone(zone).replace(tzinfo=None)
     if when.replace(tzinfo=None) >= CLOCK_END:  # (before today is refused where it matters)
         raise LeadcycleError(N_("{what} {text!r} is after {last}; check the year"), what=what, text=text,
                              last=CLOCK_END.year - 1)
@@ -139,10 +144,10 @@ def step_event(lead_id: int, kind: str, now: dt.datetime, agent: str | None, dat
 def write(book, lead_id: int, kind: str, *, agent: str | None, data: dict, note: str | None = None):
     """Append one step to the lead's log, checked against its revisit."""
     for key in ("planned_at", "appointed_at"):
-        if isinstance(data.get(key), str) and data[key].strip():
-            when = _parse_time(data[key], "--at")
-            if when.tzinfo is not None:  # 23:30Z is 07:30 the next morning in the office: kept as its time
-                local = when.astimezone(book._zone()).replace(tzinfo=None)
+        text = data.get(key)
+        if isinstance(text, str) and text.strip():
+            local = _parse_time(text, "--at", book._zone())
+            if dt.datetime.fromisoformat(text.strip()).tzinfo is not None:  # kept as the office's time
                 data = {**data, key: local.isoformat(timespec="minutes" if not local.second else "seconds")}
     event = step_event(lead_id, kind, book.now, agent, data, note)
 

@@ -697,6 +697,10 @@ class CadenceRule:
                                  f"not {days!r}")
 
 
+#: the entries a client's visit is logged as: with
+#: :attr:`Cadence.first_after_visit`, the first visit is not its own follow-up
+VISIT_KINDS = ("visit", "register")
+
 #: what a stop without a label of its own says
 NO_FOLLOW_UP = Label("no follow-up planned", "无需跟进")
 

@@ -24,7 +24,7 @@ import sqlite3
 
 import attrs
 
-from .rules import Cap, Cond, Count, Derived, Rating, Ref, Scorecard
+from .rules import VISIT_KINDS, Cap, Cond, Count, Derived, Rating, Ref, Scorecard
 
 #: how a dialect spells what the generated SQL needs
 DIALECTS: dict[str, dict[str, str]] = {
@@ -600,7 +600,7 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
             first, first_args = vocabulary.fact("first_at", "@visit")
             start = f"coalesce({first}, {DIALECT['epoch'].format(x='l.created_at')})"
             # since the first visit: a visit after it, another entry from its moment on
-            visits, visit_args = vocabulary.kinds_in(("visit", "register"))
+            visits, visit_args = vocabulary.kinds_in(VISIT_KINDS)
             cols += [f"date({start}, 'unixepoch') AS _registered",
                      f"(SELECT date(max(CASE WHEN kind IN {visits} THEN (CASE WHEN last_at > {start} THEN last_at END) "
                      f"WHEN last_at >= {start} THEN last_at END), 'unixepoch') FROM facts "

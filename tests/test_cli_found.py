@@ -222,3 +222,9 @@ def test_a_chinese_export_heads_a_field_with_its_own_industry_s_label(tmp_path):
         soft.close()
     finally:
         pm.unregister(name="vehicles")
+
+
+def test_a_revisit_time_with_an_offset_is_held_to_the_years_in_the_office_s_time(one_lead):
+    r = one_lead("revisit", "plan", "1", "--at", "2099-12-31T23:59-12:00", "--content", "回访", "--purpose", "了解",
+                 "--agent", "李娜", now="2026-03-05T10:00")
+    assert r.exit_code == 1 and "after 2099" in r.output and len(r.output.strip().splitlines()) == 1

@@ -213,3 +213,55 @@ def test_m015_drops_the_office_wide_indexes_and_the_reads_they_served_answer_the
     assert "idx_lead_state_owner_next_follow_up" in have
     assert answers() == want
     conn.close()
+
+
+def test_m016_keeps_only_owned_leads_in_the_agents_indexes_and_their_reads_answer_the_same(demo_copy, runner):
+    """A database from before m016 keeps every lead, owned or pooled, in the
+    two indexes an agent's lists read; its first write makes them partial
+    (owned leads only), and an agent's lists, the pool and the due list give
+    what they gave, at three clocks, through those indexes still."""
+    from leadcycle.cli import cli
+    from leadcycle.storage import OWNED_STATE_INDEXES
+
+    reads = (["due", "--agent", "李娜"], ["list", "--owner", "李娜"], ["list", "--owner", "王强", "--grade", "B"],
+             ["pool"], ["due"])
+    clocks = ("2026-10-15T09:00", "2026-10-20T09:00", "2026-11-20T09:00")
+    conn = sqlite3.connect(demo_copy)
+    conn.executescript("""
+        DROP INDEX idx_lead_state_owner_owner_until;
+        DROP INDEX idx_lead_state_owner_next_follow_up;
+        CREATE INDEX idx_lead_state_owner_owner_until ON lead_state(owner, owner_until);
+        CREATE INDEX idx_lead_state_owner_next_follow_up ON lead_state(owner, next_follow_up);
+        DELETE FROM _sqlite_migrations WHERE name = 'm016_owned_state_indexes';
+    """)
+    conn.execute(f"PRAGMA user_version = {conn.execute('PRAGMA user_version').fetchone()[0] - 1}")
+    conn.commit()
+
+    def answers():
+        out = {}
+        for clock in clocks:
+            for read in reads:
+                result = runner.invoke(cli, ["--db", demo_copy, "--now", clock, *read, "--json"])
+                assert result.exit_code == 0, (read, result.output)
+                out[(clock, *read)] = result.output
+        return out
+
+    def partial():
+        return {name: "WHERE owner IS NOT NULL" in sql for name, sql in conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE name IN {OWNED_STATE_INDEXES}")}
+
+    want = answers()
+    assert any('"id"' in text for text in want.values())  # the reads find leads
+    assert partial() == dict.fromkeys(OWNED_STATE_INDEXES, False)
+    assert runner.invoke(cli, ["--db", demo_copy, "rescore"]).exit_code == 0  # a write: upgrades
+    assert partial() == dict.fromkeys(OWNED_STATE_INDEXES, True)
+    assert answers() == want
+    # what an agent's reads ask is still answered by those indexes
+    for sql, index in (
+            ("SELECT lead_id FROM lead_state WHERE owner = ? AND next_follow_up < ?", OWNED_STATE_INDEXES[1]),
+            ("SELECT lead_id FROM lead_state s WHERE (s.owner = ? AND s.owner_until > ?) "
+             "OR (s.owner = ? AND s.owner_until IS NULL)", OWNED_STATE_INDEXES[0]),
+            ("SELECT lead_id FROM lead_state s WHERE s.owner IN (?, ?) AND s.owner_until <= ?", OWNED_STATE_INDEXES[0])):
+        plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, [1] * sql.count("?")))
+        assert f"INDEX {index}" in plan, plan
+    conn.close()

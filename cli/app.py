@@ -9,6 +9,7 @@ that a command module depends on this one and never on the package
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import sys
@@ -282,9 +283,34 @@ def _finish_tree(group: click.Group) -> None:
     for path, (g, commands) in _tree(group).items():
         g.context_class = LeadcycleContext
         attach(g, path)
+        _agent_names(g)
         for name, cmd in commands.items():
             cmd.context_class = LeadcycleContext
             attach(cmd, path + (name,))
+            _agent_names(cmd)
+
+
+def _agent_names(cmd: click.Command) -> None:
+    """An agent's name as given is trimmed (`` 李娜 `` pasted from a
+    register is 李娜, as ``agent add`` keeps it), and one given empty
+    (``--appointment ""``) is refused: taken as no name, it let ``receive``
+    hand out a regular turn."""
+    from .complete import AGENT_PARAMS
+
+    for param in cmd.params:
+        if (param.name not in AGENT_PARAMS or getattr(param, "_agent_name", False)
+                or (isinstance(param, click.Option) and param.is_flag)):
+            continue
+        param._agent_name = True
+        param.callback = functools.partial(_agent_name, param.callback)
+
+
+def _agent_name(then, ctx, param, value):
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise click.BadParameter(_("needs an agent's name; see: leadcycle agent list"), ctx=ctx, param=param)
+    return then(ctx, param, value) if then is not None else value
 
 
 def _guard(cmd: click.Command, plugin: str, path: str) -> None:
@@ -513,6 +539,10 @@ def cli(ctx, db, now, lang, as_name):
     leadcycle due --agent 李娜
     leadcycle --lang zh list --grade A
     """
+    if not str(db).strip():  # SQLite takes "" for a private database that vanishes with the run
+        raise click.BadParameter(_("needs the lead database's file name, such as leads.db"), param_hint="--db")
+    if as_name is not None:  # parsed before the commands' agent names are (_agent_names)
+        as_name = _agent_name(None, ctx, next(p for p in ctx.command.params if p.name == "as_name"), as_name)
     if now is not None:
         from leadcycle.api import parse_now
 

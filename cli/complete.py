@@ -118,10 +118,14 @@ def stages(ctx, param, incomplete):
     return [n for n in names if n.startswith(incomplete)]
 
 
+#: the parameters that name an agent (a flag of that name, ``agent add
+#: --manager``, names none)
+AGENT_PARAMS = ("agent", "owner", "to", "as_name", "agent_name", "manager", "appointment", "returning",
+                "asks_for", "by", "departing")
+
 #: parameter name → completion; what a parameter is called says what it holds
 BY_NAME = {
-    **dict.fromkeys(("agent", "owner", "to", "as_name", "agent_name", "manager", "appointment", "asks_for",
-                     "by", "departing"), agents),
+    **dict.fromkeys(AGENT_PARAMS, agents),
     **dict.fromkeys(("lead_id", "lead", "referred_by"), lead_ids),
     **dict.fromkeys(("industry", "industries"), industries),
     "stage": stages,

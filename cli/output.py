@@ -598,11 +598,23 @@ class Words:
         return GENDER_FIELD.choice_label(code, self.lang)
 
 
+def _terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return False
+
+
 def read_secret(from_stdin: bool, prompt: str | None = None, confirm: bool = False) -> str:
     """A secret from stdin (scripts) or typed without echo (``login``,
     ``agent password``, ``init --admin``), asked in the reader's language."""
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+    if from_stdin or not _terminal(sys.stdin):  # piped: one line, without getpass's echo warning
+        line = sys.stdin.readline()
+        if not line:
+            from leadcycle.errors import LeadcycleError
+
+            raise LeadcycleError(N_("no password given: type it at a terminal, or pipe it in with --password-stdin"))
+        return line.rstrip("\r\n")
     return click.prompt(prompt or _("Password"), hide_input=True,
                         confirmation_prompt=_("Repeat for confirmation") if confirm else False)
 

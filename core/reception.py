@@ -312,6 +312,8 @@ def set_away(book, agent: str, reason: str) -> None:
         raise LeadcycleError(N_("--reason {reason!r} is not one of {away_reasons}"),
                              reason=reason, away_reasons=', '.join(AWAY_REASONS))
     a = book.agent(agent)
+    if a.away == reason:  # a second mark would add an entry and change nothing
+        raise Refused(N_("{a} is already marked away: {why}"), a=a.name, why=AWAY_REASONS[reason])
     by = _by(book, a.name, M_("marking a colleague away"))
     with book.store.transaction():
         book.store.update_agent(a.name, away=reason)

@@ -226,8 +226,9 @@ def test_a_session_ended_by_a_password_reset_says_so(office, runner, db_path, mo
     assert result.exit_code == 1 and "password was changed" in result.output, result.output
 
 
-def test_a_password_is_asked_in_the_readers_language(run):
+def test_a_password_is_asked_in_the_readers_language(run, monkeypatch):
     """Typed at the terminal (no --password-stdin): 密码, then 再输入一次以确认."""
+    monkeypatch.setattr("leadcycle.cli.output._terminal", lambda stream: True)  # the runner's input as typed
     result = run("--lang", "zh", "init", "--industry", "realestate", "--admin", "陈经理",
                  input="open-sesame\nopen-sesame\n")
     assert result.exit_code == 0, result.output

@@ -31,11 +31,12 @@ def test_entries_without_an_agent_are_refused_and_nothing_written(office):
            "--phone", "13900139000", "--need", "OA", "--agent", "李娜", now=T)
     for args in (("log", "1", "visit"), ("log", "1", "deposit", "--set", "amount=1000"),
                  ("log", "1", "follow_up", "--reaction", "积极", "--note", "约看房"),
-                 ("lead", "set", "1", "funds=A"), ("advance", "2", "opportunity"),
-                 ("log", "1", "visit", "--agent", " ")):
+                 ("lead", "set", "1", "funds=A"), ("advance", "2", "opportunity")):
         r = office(*args, now="2026-03-06T10:00")
         assert r.exit_code == 1 and "who wrote this entry? give --agent NAME" in r.output, (args, r.output)
         assert len(r.output.strip().splitlines()) == 1
+    r = office("log", "1", "visit", "--agent", " ", now="2026-03-06T10:00")  # a name left blank
+    assert r.exit_code == 2 and "needs an agent's name" in r.output and len(r.output.strip().splitlines()) == 1
     assert [e["kind"] for e in events(office)] == ["register"]
     assert [e["kind"] for e in events(office, 2)] == ["register"]
 

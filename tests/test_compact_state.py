@@ -175,6 +175,34 @@ def test_a_follow_up_day_is_kept_as_a_day_count_on_both_sides_of_1970_and_due_on
         book.close()
 
 
+#: the clocks the index migrations' reads are compared at
+CLOCKS = ("2026-10-15T09:00", "2026-10-20T09:00", "2026-11-20T09:00")
+
+
+def _before(db: str, script: str) -> sqlite3.Connection:
+    """``db`` taken back to before a migration: ``script`` undoes it and
+    forgets it was applied."""
+    conn = sqlite3.connect(db)
+    conn.executescript(script)
+    conn.execute(f"PRAGMA user_version = {conn.execute('PRAGMA user_version').fetchone()[0] - 1}")
+    conn.commit()
+    return conn
+
+
+def _answers(runner, db: str, reads) -> dict:
+    """What each of ``reads`` prints as JSON at each of :data:`CLOCKS`."""
+    from leadcycle.cli import cli
+
+    out = {}
+    for clock in CLOCKS:
+        for read in reads:
+            result = runner.invoke(cli, ["--db", db, "--now", clock, *read, "--json"])
+            assert result.exit_code == 0, (read, result.output)
+            out[(clock, *read)] = result.output
+    assert any('"id"' in text for text in out.values())  # the reads find leads
+    return out
+
+
 def test_m015_drops_the_office_wide_indexes_and_the_reads_they_served_answer_the_same(demo_copy, runner):
     """A database from before m015 keeps a grade's, a stage's and every due
     follow-up's index; its first write drops them, and the office-wide
@@ -184,34 +212,19 @@ def test_m015_drops_the_office_wide_indexes_and_the_reads_they_served_answer_the
 
     reads = (["due"], ["list", "--grade", "A"], ["list", "--grade", "C"], ["list", "--stage", "accumulation"],
              ["list", "--owner", "李娜"])
-    clocks = ("2026-10-15T09:00", "2026-10-20T09:00", "2026-11-20T09:00")
-    conn = sqlite3.connect(demo_copy)
-    conn.executescript("""
+    conn = _before(demo_copy, """
         CREATE INDEX idx_lead_state_next_follow_up ON lead_state(next_follow_up);
         CREATE INDEX idx_lead_state_grade ON lead_state(grade);
         CREATE INDEX idx_lead_state_stage ON lead_state(stage);
         DELETE FROM _sqlite_migrations WHERE name = 'm015_fewer_state_indexes';
     """)
-    conn.execute(f"PRAGMA user_version = {conn.execute('PRAGMA user_version').fetchone()[0] - 1}")
-    conn.commit()
-
-    def answers():
-        out = {}
-        for clock in clocks:
-            for read in reads:
-                result = runner.invoke(cli, ["--db", demo_copy, "--now", clock, *read, "--json"])
-                assert result.exit_code == 0, (read, result.output)
-                out[(clock, *read)] = result.output
-        return out
-
-    want = answers()
-    assert any('"id"' in text for text in want.values())  # the reads find leads
+    want = _answers(runner, demo_copy, reads)
     assert runner.invoke(cli, ["--db", demo_copy, "rescore"]).exit_code == 0  # a write: upgrades
     have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'lead_state' "
                                        "AND type = 'index'")}
     assert not have & set(DROPPED_STATE_INDEXES)
     assert "idx_lead_state_owner_next_follow_up" in have
-    assert answers() == want
+    assert _answers(runner, demo_copy, reads) == want
     conn.close()
 
 
@@ -225,37 +238,23 @@ def test_m016_keeps_only_owned_leads_in_the_agents_indexes_and_their_reads_answe
 
     reads = (["due", "--agent", "李娜"], ["list", "--owner", "李娜"], ["list", "--owner", "王强", "--grade", "B"],
              ["pool"], ["due"])
-    clocks = ("2026-10-15T09:00", "2026-10-20T09:00", "2026-11-20T09:00")
-    conn = sqlite3.connect(demo_copy)
-    conn.executescript("""
+    conn = _before(demo_copy, """
         DROP INDEX idx_lead_state_owner_owner_until;
         DROP INDEX idx_lead_state_owner_next_follow_up;
         CREATE INDEX idx_lead_state_owner_owner_until ON lead_state(owner, owner_until);
         CREATE INDEX idx_lead_state_owner_next_follow_up ON lead_state(owner, next_follow_up);
         DELETE FROM _sqlite_migrations WHERE name = 'm016_owned_state_indexes';
     """)
-    conn.execute(f"PRAGMA user_version = {conn.execute('PRAGMA user_version').fetchone()[0] - 1}")
-    conn.commit()
-
-    def answers():
-        out = {}
-        for clock in clocks:
-            for read in reads:
-                result = runner.invoke(cli, ["--db", demo_copy, "--now", clock, *read, "--json"])
-                assert result.exit_code == 0, (read, result.output)
-                out[(clock, *read)] = result.output
-        return out
 
     def partial():
         return {name: "WHERE owner IS NOT NULL" in sql for name, sql in conn.execute(
             f"SELECT name, sql FROM sqlite_master WHERE name IN {OWNED_STATE_INDEXES}")}
 
-    want = answers()
-    assert any('"id"' in text for text in want.values())  # the reads find leads
+    want = _answers(runner, demo_copy, reads)
     assert partial() == dict.fromkeys(OWNED_STATE_INDEXES, False)
     assert runner.invoke(cli, ["--db", demo_copy, "rescore"]).exit_code == 0  # a write: upgrades
     assert partial() == dict.fromkeys(OWNED_STATE_INDEXES, True)
-    assert answers() == want
+    assert _answers(runner, demo_copy, reads) == want
     # what an agent's reads ask is still answered by those indexes
     for sql, index in (
             ("SELECT lead_id FROM lead_state WHERE owner = ? AND next_follow_up < ?", OWNED_STATE_INDEXES[1]),

@@ -108,7 +108,7 @@ def pool(env, industry, unmask):
          [_("lead"), _("name"), _("phone"), _("grade"), _("why in the pool")],
          [(r["lead_id"], r["name"], r["phone"], r["grade"], r["reason"]) for r in rows],
          footer=[ngettext("{n} lead in the pool", "{n} leads in the pool", len(rows)).format(n=len(rows))
-                 + "; " + take,
+                 + _("; ") + take,
                  phone_notice(bool(rows) and not phones.everything, env.lang)])
 
 

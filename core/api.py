@@ -1193,10 +1193,13 @@ class LeadBook:
         if stage is None:
             return None
         rules = self.context.rules
-        known = self.across(industry, lambda n: (
-            st.name for st in (rules[n].stages.stages if n in rules and rules[n].stages else ())))
-        if stage.strip() in known:
-            return stage.strip()
+        stages = self.across(industry, lambda n: (
+            st for st in (rules[n].stages.stages if n in rules and rules[n].stages else ())))
+        known = list(dict.fromkeys(st.name for st in stages))
+        given = stage.strip()
+        for st in stages:  # its name, or its label as list and show print it (成交客户, Won)
+            if given == st.name or given == st.label.zh or given.lower() == st.label.en.lower():
+                return st.name
         whose = industry or M_("the enabled industries")
         raise LeadcycleError(N_("stage {stage!r} is not a stage of {whose}: use one of {known}"),
                              stage=stage, whose=whose, known=', '.join(known))

@@ -89,3 +89,19 @@ def test_a_password_asked_with_no_terminal_is_read_from_the_pipe(runner, tmp_pat
     assert "Warning" not in r.output and "Aborted" not in r.output
     r = runner.invoke(cli, ["--db", db, "login", "陈经理", "--print-token"], input="secret1\n")
     assert r.exit_code == 0 and r.output.strip(), r.output
+
+
+@pytest.mark.parametrize("stage, found", [("target_group", True), ("目标客户群", True), ("Target group", True),
+                                          ("成交客户", False), ("won", False)])
+def test_a_stage_is_filtered_by_the_name_list_prints(run, db_path, stage, found):
+    """``list`` prints 目标客户群 in Chinese; ``list --stage 目标客户群``
+    refused it, naming only the codes."""
+    run("init", "--industry", "software_sales", "--simulation", now="2026-03-02T09:00")
+    run("agent", "add", "李娜", now="2026-03-02T09:00")
+    run("lead", "add", "--industry", "software_sales", "--name", "林雪", "--gender", "女", "--phone", "13911112222",
+        "--need", "ERP", "--agent", "李娜", now="2026-03-02T09:01")
+    r = run("list", "--stage", stage, "--json", now="2026-03-03T09:00")
+    assert r.exit_code == 0, r.output
+    assert [row["id"] for row in json.loads(r.output)] == ([1] if found else [])
+    r = run("list", "--stage", "目标客户", now="2026-03-03T09:00")
+    assert r.exit_code == 1 and "target_group" in r.output

@@ -15,7 +15,7 @@ import json
 
 import click
 
-from leadcycle import Label
+from leadcycle import Label, count_en
 from leadcycle.cli.output import output_options, report_group
 from leadcycle.i18n import N_, _, ngettext
 from leadcycle.privacy import mask_phone
@@ -96,7 +96,7 @@ def lapse_warnings(book, agent, today) -> list[dict]:
             "lead_id": r["id"], "name": r["name"], "phone": r["phone"], "owner": r["owner"],
             "industry": NAME, "grade": r["grade"], "stage": r["stage"], "kind": "lapse_warning",
             "due": last_day.isoformat(), "days_left": left, "registered": r["created_at"],
-            "text": Label(f"protection ends {last_day} ({left} days left): contact the client to keep the account",
+            "text": Label(f"protection ends {last_day} ({count_en(left, 'day')} left): contact the client to keep the account",
                           f"保护期{last_day}到期（剩{left}天）：请联系客户以保留归属"),
         })
     return out

@@ -519,6 +519,8 @@ class LeadcycleGroup(TranslatedGroup):
               callback=lambda ctx, param, value: _set_language(value),
               help="Language of everything printed, help included (env LEADCYCLE_LANG; default from the locale).")
 @click.option("--as", "as_name", envvar="LEADCYCLE_AS", metavar="NAME",
+              # parsed before any command's parameters are given _agent_names
+              callback=lambda ctx, param, value: _agent_name(None, ctx, param, value),
               help="The agent reading the output, for --unmask (env LEADCYCLE_AS); a stand-in "
                    "until sign-in.")
 @click.pass_context
@@ -541,8 +543,6 @@ def cli(ctx, db, now, lang, as_name):
     """
     if not str(db).strip():  # SQLite takes "" for a private database that vanishes with the run
         raise click.BadParameter(_("needs the lead database's file name, such as leads.db"), param_hint="--db")
-    if as_name is not None:  # parsed before the commands' agent names are (_agent_names)
-        as_name = _agent_name(None, ctx, next(p for p in ctx.command.params if p.name == "as_name"), as_name)
     if now is not None:
         from leadcycle.api import parse_now
 

@@ -1193,13 +1193,13 @@ class LeadBook:
         if stage is None:
             return None
         rules = self.context.rules
-        stages = self.across(industry, lambda n: (
-            st for st in (rules[n].stages.stages if n in rules and rules[n].stages else ())))
-        known = list(dict.fromkeys(st.name for st in stages))
-        given = stage.strip()
-        for st in stages:  # its name, or its label as list and show print it (成交客户, Won)
-            if given == st.name or given == st.label.zh or given.lower() == st.label.en.lower():
-                return st.name
+        ladders = [rules[n].stages for n in ([industry] if industry else self.store.enabled_industries())
+                   if n in rules and rules[n].stages]
+        for ladder in ladders:
+            if (found := ladder.named(stage)) is not None:
+                return found.name
+        known = self.across(industry, lambda n: (
+            st.name for st in (rules[n].stages.stages if n in rules and rules[n].stages else ())))
         whose = industry or M_("the enabled industries")
         raise LeadcycleError(N_("stage {stage!r} is not a stage of {whose}: use one of {known}"),
                              stage=stage, whose=whose, known=', '.join(known))

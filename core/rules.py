@@ -646,6 +646,13 @@ class StageLadder:
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)
 
+    def named(self, text: str) -> Stage | None:
+        """The stage ``text`` names as an operator types it: its code, or
+        its label as lists print it (成交客户, Won)."""
+        text = text.strip()
+        return self.stage(text) or next(
+            (s for s in self.stages if text == s.label.zh or text.lower() == s.label.en.lower()), None)
+
     def missing(self, stage: Stage, row: dict) -> list[Cond]:
         return [c for c in stage.requires if not c.test(row.get(c.feature))]
 

@@ -869,7 +869,7 @@ class LeadBook:
             raise Refused(N_("{industry} stages are computed from the record, not advanced by hand "
                              "(see 'leadcycle settings list' for the industry's ladder setting)"),
                           industry=lead.industry)
-        target = ladder.stage(stage)
+        target = ladder.named(stage)
         if target is None:
             names = ", ".join(dict.fromkeys(s.name for s in ladder.stages))
             raise NotFound(N_("unknown stage {stage!r} for {industry}; use one of: {names}"),

@@ -105,3 +105,19 @@ def test_a_stage_is_filtered_by_the_name_list_prints(run, db_path, stage, found)
     assert [row["id"] for row in json.loads(r.output)] == ([1] if found else [])
     r = run("list", "--stage", "目标客户", now="2026-03-03T09:00")
     assert r.exit_code == 1 and "target_group" in r.output
+
+
+@pytest.mark.parametrize("stage", ["opportunity", "潜在的商机", "Potential opportunity"])
+def test_a_lead_is_advanced_to_a_stage_by_the_name_list_prints(run, db_path, stage):
+    """``advance`` takes what ``list --stage`` takes: the code or the label."""
+    run("init", "--industry", "software_sales", "--simulation", now="2026-03-02T09:00")
+    run("agent", "add", "李娜", now="2026-03-02T09:00")
+    run("lead", "add", "--industry", "software_sales", "--name", "林雪", "--gender", "女", "--phone", "13911112222",
+        "--need", "ERP", "--agent", "李娜", now="2026-03-02T09:01")
+    r = run("lead", "set", "1", "company=某电力公司", "sector=power", "employees=500", "it_landscape=SAP",
+            "competitors=用友", "requirements=培训", "budget=50", "project_team=张三", "--agent", "李娜",
+            now="2026-03-03T09:00")
+    assert r.exit_code == 0, r.output
+    r = run("advance", "1", stage, "--agent", "李娜", now="2026-03-04T09:00")
+    assert r.exit_code == 0, r.output
+    assert json.loads(run("show", "1", "--json", now="2026-03-04T09:01").output)["stage"] == "opportunity"

@@ -23,6 +23,7 @@ import json
 import os
 import sqlite3
 import tempfile
+import time
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -1301,13 +1302,23 @@ class Store:
         if self.path == ":memory:" or self._wal_set:
             return
         self._wal_set = True
-        try:
-            self.conn.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.OperationalError as e:
-            if "readonly" not in str(e):
-                raise
-            # a read-only file (a backup on a share) is read in the mode it
-            # has; a write to it is refused in one line (see the CLI)
+        # the switch needs the file to itself, and SQLite can answer
+        # "locked" at once where a write would have waited (seen once in
+        # tests/test_upgrade.py's three processes upgrading one old file):
+        # a desk waits here as long as a write would
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if "readonly" in str(e):
+                    # a read-only file (a backup on a share) is read in the mode it
+                    # has; a write to it is refused in one line (see the CLI)
+                    return
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     @staticmethod
     def _check_file(path: str) -> None:

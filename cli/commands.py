@@ -181,6 +181,7 @@ def plugins_cmd(show_all):
     from leadcycle import loader
 
     info = []
+    refused = _rules_refused()
     for p in loader.plugin_info():
         core = p["name"] in loader.DEFAULT_PLUGINS
         if core and not show_all:
@@ -188,12 +189,33 @@ def plugins_cmd(show_all):
         package, _sep, number = (p.get("distribution") or "").partition(" ")
         if core:
             package, number = "leadcycle", version("leadcycle")
+        if "error" not in p and p["name"] in refused:
+            p["error"] = refused[p["name"]]
         if "error" in p:  # what the loader found wrong, in the reader's language
             p["error"] = str(render(p["error"]))
         info.append({**p, "package": package or None, "version": number or None})
-    emit(info, ("name", "package", "version", "industries", "hooks"), [_("plugin"), _("version"), _("industries"), _("hooks")],
+    emit(info, ("name", "package", "version", "industries", "hooks", "error"),
+         [_("plugin"), _("version"), _("industries"), _("hooks")],
          [(p["name"], f"{p['package']} {p['version']}" if p["package"] else "", ", ".join(p["industries"]),
-           ", ".join(p["hooks"]) or p.get("error", "")) for p in info])
+           "; ".join(filter(None, (", ".join(p["hooks"]), p.get("error"))))) for p in info])
+
+
+def _rules_refused() -> dict[str, object]:
+    """``{plugin: problem}``: the plugins whose rules for an industry
+    (with the settings' defaults) refuse every command on its leads, as
+    enabling it would find (``LeadBook.init``)."""
+    from leadcycle.loader import PluginFailed
+    from leadcycle.registry import Registry
+    from leadcycle.settings import Settings
+
+    registry = Registry.current()
+    out: dict[str, object] = {}
+    for name in registry.industries:
+        try:
+            registry.context(Settings(registry.settings, {}), [name])
+        except PluginFailed as e:
+            out.setdefault(e.plugin, M_("{hook}: {problem}", hook=e.hook, problem=e.problem))
+    return out
 
 
 # ----------------------------------------------------------------- agent

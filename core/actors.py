@@ -74,6 +74,11 @@ def foreseen_kinds(policy) -> frozenset[str]:
     return RECEPTION_KINDS | set(policy.deal_kinds) | steps
 
 
+#: the keys :func:`owner_mark` and :func:`away_mark` add to an entry's data,
+#: whatever its kind declares
+MARK_KEYS = ("not_owner", "owner", "owner_away")
+
+
 def away_mark(away_at, owner: str, at) -> dict:
     """``{"owner_away": reason}`` when ``owner`` was marked away at ``at``
     (``away_at``: :func:`leadcycle.claims.away_at_from`): the colleague who

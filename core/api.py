@@ -185,6 +185,9 @@ class LeadBook:
         self.store.migrate(self.registry.migrations)
         added: list[str] = []
         if names:  # nothing to enable is no write (and needs nobody signed in)
+            # their rules, as the first command on their leads would load
+            # them: a plugin's broken rule refuses the enabling, not that command
+            self.registry.context(Settings(self.registry.settings, self.store.stored_settings()), names)
             with self.store.transaction():
                 added = [n for n in names if self.store.enable_industry(n, self.now)]
         self._context = None

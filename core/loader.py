@@ -77,13 +77,28 @@ def warn(plugin: str, what: str | Message, error: BaseException | None = None) -
 
 def _failure(e: BaseException) -> str:
     text = str(e)
+    if len(e.args) > 1 and isinstance(e.args[0], str) and isinstance(e.args[1], attrs.Attribute):
+        text = e.args[0]  # an attrs validator's: its message, then the attribute and values it checked
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+class _Manager(pluggy.PluginManager):
+    """pluggy's manager, which also says what in a plugin it registers
+    would silently never work (:func:`_warn_unknown_hooks`), however the
+    plugin is registered: by its entry point or by ``register`` (an
+    integrator's script, a test)."""
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        registered = super().register(plugin, name)
+        if registered is not None and registered not in DEFAULT_PLUGINS:
+            _warn_unknown_hooks(self, registered)
+        return registered
 
 
 def _make() -> pluggy.PluginManager:
     import importlib
 
-    pm = pluggy.PluginManager("leadcycle")
+    pm = _Manager("leadcycle")
     pm.add_hookspecs(hookspecs)
     for modname in DEFAULT_PLUGINS:
         pm.register(importlib.import_module(modname), name=modname)
@@ -106,16 +121,24 @@ def load_entrypoints(pm: pluggy.PluginManager) -> None:
             raise
         except BaseException as e:  # SystemExit too: a broken plugin must not take the CLI down
             warn(ep.name, M_("failed to load and was skipped ({failure})", failure=_failure(e)), e)
-            continue
-        _warn_unknown_hooks(pm, ep.name)
 
 
 def _warn_unknown_hooks(pm: pluggy.PluginManager, name: str) -> None:
-    """A misspelt hook (``scorecards``) would silently never be called."""
+    """A misspelt hook (``scorecards``) would silently never be called; a
+    hook's parameter given a default (``def scorecard(settings,
+    industry=None)``) is never passed by pluggy, so it always has that
+    default."""
     for caller in pm.get_hookcallers(pm.get_plugin(name)) or []:
         if caller.spec is None:
             warn(name, M_("implements {hook!r}, which is not a leadcycle hook; "
                           "it is never called (see the hooks in the README)", hook=caller.name))
+            continue
+        for impl in caller.get_hookimpls():
+            defaulted = [a for a in impl.kwargnames if a in caller.spec.argnames]
+            if impl.plugin_name == name and defaulted:
+                warn(name, M_("gives {params} of its {hook} a default value; pluggy never passes a parameter "
+                              "that has one, so it is always the default: remove the default", hook=caller.name,
+                              params=", ".join(defaulted)))
 
 
 def get_pm() -> pluggy.PluginManager:

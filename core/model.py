@@ -140,6 +140,11 @@ def _to_bound(value):
     return value
 
 
+def _field_type(field: "Field", _attribute, value: Any) -> None:
+    if value not in FIELD_TYPES:  # (validators run once every value is set: the name is known)
+        raise ValueError(f"field {field.name!r}: type {value!r} is not one of {', '.join(FIELD_TYPES)}")
+
+
 @attrs.frozen
 class Field:
     """An attribute of a lead, or a data field of an event kind.
@@ -155,7 +160,7 @@ class Field:
     """
 
     name: str = attrs.field(validator=_identifier)
-    type: str = attrs.field(validator=attrs.validators.in_(FIELD_TYPES))
+    type: str = attrs.field(validator=_field_type)
     label: Label = attrs.field(converter=_to_label)
     choices: tuple[Choice, ...] = attrs.field(default=(), converter=_to_choices)
     help: Label | None = attrs.field(

@@ -8,15 +8,19 @@ asks the rule hooks once per enabled industry and returns a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from fractions import Fraction
+from typing import Any
+
 import attrs
 
 from . import loader, profile, revisit
-from .actors import FOLLOW_UP_FIELDS
+from .actors import FOLLOW_UP_FIELDS, MARK_KEYS
 from .errors import LeadcycleError, NotFound
 from .model import Choice, EventKind, Field, Industry, Label, Setting
-from .rules import Cadence, OwnershipPolicy, Scorecard, StageLadder
+from .rules import Cadence, Cond, OwnershipPolicy, Scorecard, StageLadder
 from .settings import Settings
-from .i18n import M_, N_
+from .i18n import M_, N_, Message
 
 CORE_LEAD_FIELDS = ("name", "gender", "phone", "need")
 
@@ -71,6 +75,7 @@ CORE_EVENT_KINDS: tuple[EventKind, ...] = (
                          "--as wrong_entry|cancel_subscription|return_unit|refund --reason TEXT --agent NAME.",
                          "作废一条早先的记录（原记录保留）：录入错误、退定、退房、退款。")),
 ) + revisit.EVENT_KINDS  # the revisit workflow's steps, written by `leadcycle revisit`
+_CORE_KINDS = frozenset(k.name for k in CORE_EVENT_KINDS)
 
 _GENDERS = (Choice("M", Label("male", "男")), Choice("F", Label("female", "女")))
 GENDER_FIELD = Field("gender", "choice", Label("gender", "性别"), choices=_GENDERS, required=True)
@@ -139,14 +144,193 @@ def unknown_rule_names(rules: IndustryRules) -> dict[str, list[str]]:
     if card is not None:
         known |= {f.name for f in card.features}
 
+    declared = {k.name: k for k in ind.event_kinds}
+
     def is_known(name: str) -> bool:
         if name in known:
             return True
-        head, dot, _ = name.partition(".")  # last_<tally>.<key>: any key of its last entry's data
-        return bool(dot) and head.startswith("last_") and head[5:] in tallies
+        head, dot, key = name.partition(".")  # last_<tally>.<key>: a key its entries' data carry
+        if not (dot and head.startswith("last_") and head[5:] in tallies):
+            return False
+        tally = tallies[head[5:]]
+        fields = data_fields(("visit", "register") if tally is None else tally.kinds, declared)
+        return fields is None or key.partition(".")[0] in fields
 
     return {hook: sorted(n for n in names if not is_known(n)) for hook, names in rule_names(rules).items()
             if any(not is_known(n) for n in names)}
+
+
+def rule_conditions(rules: IndustryRules) -> dict[str, list[Cond]]:
+    """``{hook: conditions}``: every condition on a lead's values that an
+    industry's rules hold, per hook that declared them (the scorecard's
+    criteria, ladder, caps, floors and derived values; each stage's
+    requirements; the cadence's rules and stops)."""
+    from .rules import Count, Criterion, Derived
+    from .sqlrules import conditions_of
+
+    out: dict[str, list[Cond]] = {"scorecard": [], "stages": [], "follow_up_cadence": []}
+    card = rules.scorecard
+    if card is not None:
+        out["scorecard"] += [c for crit in card.criteria if isinstance(crit, Criterion) for c in crit.when]
+        out["scorecard"] += [c for rule in (*card.ladder, *card.caps, *card.floors) for c in rule.when]
+        out["scorecard"] += [c for f in card.features if isinstance(f, (Count, Derived))
+                             for conds in conditions_of(f) for c in conds]
+    if rules.stages is not None:
+        out["stages"] += [c for st in rules.stages.stages for c in st.requires]
+    if rules.cadence is not None:
+        out["follow_up_cadence"] += [c for r in rules.cadence.rules for c in r.when]
+        out["follow_up_cadence"] += [c for stop in rules.cadence.all_stops for c in stop.when]
+    return out
+
+
+#: a condition's operators that compare with its value (``set``, ``true``… take none)
+_COMPARING = ("==", "!=", ">=", ">", "<=", "<", "in", "not_in")
+
+
+@attrs.frozen
+class Domain:
+    """What a value the rules read can be, as far as the declarations say:
+    one of ``choices`` (a choice field — ``multiple``: several, joined
+    by commas —, the stage, the grade), a yes/no, or a number."""
+
+    kind: str  # "choices", "bool" or "number"
+    choices: tuple = ()
+    multiple: bool = False
+
+    @classmethod
+    def of_field(cls, field: Field) -> Domain | None:
+        if field.type == "choice":
+            return cls("choices", tuple(c.value for c in field.choices), field.multiple)
+        if field.type == "bool":
+            return cls("bool")
+        if field.type in ("int", "float"):
+            return cls("number")
+        return None  # text, dates: anything a condition compares them with may be meant
+
+    def off(self, value: Any, name: str) -> Message | None:
+        """What ``value`` should have been, when ``name`` can never be it."""
+        if self.kind == "choices":
+            parts = [v for v in value.split(",") if v] if self.multiple and isinstance(value, str) else [value]
+            if parts and all(p in self.choices for p in parts):
+                return None
+            return M_("one of {values}", values=", ".join(map(str, self.choices)))
+        if self.kind == "bool":
+            if value is True or value is False or (_is_number(value) and value in (0, 1)):
+                return None
+            return M_("true or false; or write Cond({name!r}, \"true\")", name=name)
+        return None if _is_number(value) else M_("a number, written without quotes")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Fraction)) and not isinstance(value, bool)
+
+
+def compared(cond: Cond) -> list[Any]:
+    """The values ``cond`` compares with (``None`` in a list means "or
+    unset", and is always meant)."""
+    if cond.op in ("in", "not_in"):
+        return [v for v in cond.value if v is not None]
+    return [cond.value] if cond.op in _COMPARING and cond.value is not None else []
+
+
+def data_fields(kinds: Iterable[str], declared: Mapping[str, EventKind]) -> dict[str, Field | None] | None:
+    """The data the entries of ``kinds`` carry: their declared fields, and
+    the marks an entry on a colleague's lead gets (:data:`MARK_KEYS`, no
+    field of their own); None when one of them is the core's (the core
+    writes data of its own into a visit, a ``set``, an ``owner`` entry…,
+    which no declaration lists) or unknown."""
+    kinds = tuple(kinds)
+    if any(k not in declared or k in _CORE_KINDS or not declared[k].loggable for k in kinds):
+        return None
+    return dict.fromkeys(MARK_KEYS) | {f.name: f for k in kinds for f in declared[k].fields}
+
+
+def _domains(rules: IndustryRules) -> Callable[[str], Domain | None]:
+    """The :class:`Domain` of each name the rules read, where known."""
+    from .rules import Count
+
+    ind, card = rules.industry, rules.scorecard
+    fields = {f.name: f for f in (*BASE_FIELDS, *ind.fields)}
+    tallies = {t.name: t.kinds for t in ind.tallies} | {"visit": ("visit", "register")}
+    kinds = {k.name: k for k in ind.event_kinds}
+    scale = tuple(dict.fromkeys((*(c.value for c in ind.grades), *(card.scale if card is not None else ()))))
+    counted = {f.name for f in card.features if isinstance(f, Count)} if card is not None else set()
+
+    def domain(name: str) -> Domain | None:
+        if name in fields:
+            return Domain.of_field(fields[name])
+        if name == "stage":
+            return Domain("choices", tuple(s.name for s in rules.stages.stages)) if rules.stages else None
+        if name == "grade":
+            return Domain("choices", scale)
+        if name == "score" or name in counted or name.startswith(("n_", "days_since_", "days_until_",
+                                                                  "days_to_first_")):
+            return Domain("number")
+        head, dot, key = name.partition(".")  # last_<tally>.<key>: the key's field
+        if dot and head.startswith("last_") and head[5:] in tallies and "." not in key:
+            found = (data_fields(tallies[head[5:]], kinds) or {}).get(key)
+            return None if found is None else Domain.of_field(found)
+        return None
+
+    return domain
+
+
+def _value_text(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def off_domain(cond: Cond, domain: Domain | None, lenient: bool = False) -> list[Message]:
+    """What is wrong with the values ``cond`` compares with, for a name of
+    ``domain``; with ``lenient``, a list with one right value is right (a
+    list of stages may name those of the industry's other ladders, which a
+    setting chooses among)."""
+    if domain is None:
+        return []
+    found = [(value, domain.off(value, cond.feature)) for value in compared(cond)]
+    if lenient and any(expected is None for _, expected in found):
+        return []
+    return [M_("Cond({name!r}, {op!r}, …) compares {name} with {value}, which it never is (it is {expected})",
+               name=cond.feature, op=cond.op, value=_value_text(value), expected=expected)
+            for value, expected in found if expected is not None]
+
+
+def rule_value_problems(rules: IndustryRules) -> list[tuple[str, str, Message]]:
+    """``[(hook, name read, problem)]``: the conditions and ratings of an
+    industry's rules that compare a value with one it can never be — a
+    choice that is not among the field's, a stage not on the ladder, a
+    grade off the scale, ``"yes"`` for a yes/no field, ``"150000"`` for a
+    number — and the cadence's rules for grades off the scale or counting
+    kinds the industry does not have. Each would load, read as meant, and
+    silently never hold."""
+    from .rules import Rating
+
+    domain = _domains(rules)
+    ind, card, cadence = rules.industry, rules.scorecard, rules.cadence
+    out = [(hook, cond.feature, problem) for hook, conds in rule_conditions(rules).items() for cond in conds
+           for problem in off_domain(cond, domain(cond.feature), lenient=cond.feature == "stage")]
+    ratings = [c for c in card.criteria if isinstance(c, Rating)] if card is not None else []
+    for rating in ratings:
+        d = domain(rating.feature)
+        off = [v for v in rating.points if d is not None and d.off(v, rating.feature) is not None]
+        if off:
+            out.append(("scorecard", rating.feature, M_(
+                "Rating({name!r}, …) gives points for {values}, which {name} never is (it is {expected})",
+                name=rating.feature, values=", ".join(map(_value_text, off)),
+                expected=d.off(off[0], rating.feature))))
+    if cadence is not None:
+        scale = domain("grade").choices
+        off = sorted({r.grade for r in cadence.rules if r.grade is not None and r.grade not in scale})
+        if off:
+            out.append(("follow_up_cadence", "grade", M_(
+                "its cadence has rules for grades {grades}, which are not on the industry's scale ({scale}): "
+                "no lead has them", grades=", ".join(off), scale=", ".join(scale))))
+        kinds = {k.name for k in ind.event_kinds}
+        off = [k for k in (*(cadence.kinds or ()), *cadence.restart) if k not in kinds]
+        if off:
+            out.append(("follow_up_cadence", "kind", M_(
+                "its cadence counts entries of kinds {kinds}, which {industry} does not have: none would "
+                "ever count", kinds=", ".join(off), industry=ind.name)))
+    return out
 
 
 @attrs.frozen
@@ -202,6 +386,16 @@ def _check_rules(rules: IndustryRules, answered_by: dict[str, str | None]) -> No
             "its rules for {industry} read {names}, which no lead has (no field, event kind, tally or "
             "derived value of that name), so a condition on it never holds", industry=name,
             names=", ".join(names)))
+    problems: dict[str, list[Message]] = {}
+    for hook, read, problem in rule_value_problems(rules):
+        # a cadence or scorecard reading the stage of another plugin's ladder
+        # (which replaced its own plugin's) may have meant its own's stages
+        if read == "stage" and hook != "stages" and answered_by["stages"] not in (None, answered_by[hook]):
+            continue
+        problems.setdefault(hook, []).append(problem)
+    for hook, found in problems.items():
+        raise loader.PluginFailed(answered_by[hook], hook, M_(
+            "its rules for {industry} never hold as written: {problems}", industry=name, problems=found))
 
 
 def _derived_name(name: str) -> bool:
@@ -269,6 +463,31 @@ class Registry:
                                  "derives from the log (n_…, days_since_…, days_until_…, first_/last_…_at, "
                                  "owner, stage): rules would read one or the other; name it otherwise")
         self._check_tallies(industry)
+        self._check_labels(industry)
+
+    @staticmethod
+    def _check_labels(industry: Industry) -> None:
+        """Every label an industry declares has both its texts: an empty one
+        shows a blank to readers of that language (a plain text stands for
+        both, a ``(en, zh)`` pair for each)."""
+        def labels():
+            yield "the industry", industry.label
+            yield "the agent label", industry.agent_label
+            for g in industry.grades:
+                yield f"grade {g.value!r}", g.label
+            for f, of in [(f, "") for f in industry.fields] + [
+                    (f, f" of event kind {k.name!r}") for k in industry.event_kinds for f in k.fields]:
+                yield f"field {f.name!r}{of}", f.label
+                for c in f.choices:
+                    yield f"choice {c.value!r} of field {f.name!r}{of}", c.label
+            for k in industry.event_kinds:
+                yield f"event kind {k.name!r}", k.label
+
+        for what, label in labels():
+            for lang, text in (("English", label.en), ("Chinese", label.zh)):
+                if not text.strip():
+                    raise ValueError(f"industry {industry.name!r}: {what} has no {lang} label "
+                                     f"(Label({label.en!r}, {label.zh!r}))")
 
     @staticmethod
     def _check_tallies(industry: Industry) -> None:
@@ -287,6 +506,16 @@ class Registry:
             if unknown:
                 raise ValueError(f"industry {industry.name!r}: tally {t.name!r} counts unknown kinds "
                                  f"{', '.join(unknown)}")
+            fields = data_fields(t.kinds, {k.name: k for k in (*CORE_EVENT_KINDS, *industry.event_kinds)})
+            for cond in t.where if fields is not None else ():
+                key = cond.feature.partition(".")[0]
+                if key not in fields:
+                    raise ValueError(f"industry {industry.name!r}: tally {t.name!r} reads {cond.feature!r}, which "
+                                     f"no entry it counts carries (their data: {', '.join(fields) or 'none'}), so "
+                                     "its condition never holds")
+                field = fields[key] if key == cond.feature else None
+                for problem in off_domain(cond, None if field is None else Domain.of_field(field)):
+                    raise ValueError(f"industry {industry.name!r}: tally {t.name!r}: {problem}")
             plain = {x.name for x in industry.tallies if x.after is None} | core
             if t.after is not None and t.after not in plain:
                 raise ValueError(f"industry {industry.name!r}: tally {t.name!r} counts after {t.after!r}, "

@@ -39,10 +39,12 @@ from leadcycle import (
     LeadBook,
     LeadcycleError,
     OwnershipPolicy,
+    Rating,
     Scorecard,
     Setting,
     Stage,
     StageLadder,
+    Tally,
     hookimpl,
     hookspecs,
     loader,
@@ -158,6 +160,28 @@ SKIPPED = [
     ("register_industries", lambda register: register(Industry("gadgets", Label("g", "g"), event_kinds=(
         EventKind("quote", Label("quote", "报价")), EventKind("quote", Label("quote", "报价"))))),
      ("fields", "--industry", "realestate"), "event kind 'quote' is declared twice"),
+    ("register_industries", lambda register: register(Industry("gadgets", Label("g", "g"), fields=(
+        Field("budget", "integer", Label("budget", "预算")),))),
+     ("fields", "--industry", "realestate"),
+     "raised ValueError: field 'budget': type 'integer' is not one of str, int, float, bool, date, choice; skipped"),
+    ("register_industries", lambda register: register(Industry("gadgets", Label("g", "g"), event_kinds=(
+        EventKind("demo", Label("demo", "演示"), fields=(Field("liked", "bool", Label("liked", " ")),)),))),
+     ("fields", "--industry", "realestate"),
+     "industry 'gadgets': field 'liked' of event kind 'demo' has no Chinese label (Label('liked', ' '))"),
+    ("register_industries", lambda register: register(Industry("gadgets", Label("g", "g"), event_kinds=(
+        EventKind("demo", Label("demo", "演示"), fields=(Field("mode", "choice", Label("mode", "方式"),
+                                                               choices=(("a", ("", "甲")),)),)),))),
+     ("fields", "--industry", "realestate"), "choice 'a' of field 'mode' of event kind 'demo' has no English label"),
+    # a tally's condition on data its entries never carry, or on a value its field never is
+    ("register_industries", lambda register: register(Industry("gadgets", Label("g", "g"), event_kinds=(
+        EventKind("test_drive", Label("test drive", "试驾"), fields=(Field("liked", "bool", Label("l", "满意")),)),),
+        tallies=(Tally("liked_drive", ("test_drive",), where=(Cond("likes", "true"),)),))),
+     ("fields", "--industry", "realestate"), "tally 'liked_drive' reads 'likes', which no entry it counts carries "
+                                              "(their data: not_owner, owner, owner_away, liked)"),
+    ("register_industries", lambda register: register(Industry("gadgets", Label("g", "g"), event_kinds=(
+        EventKind("test_drive", Label("test drive", "试驾"), fields=(Field("liked", "bool", Label("l", "满意")),)),),
+        tallies=(Tally("liked_drive", ("test_drive",), where=(Cond("liked", "==", "yes"),)),))),
+     ("fields", "--industry", "realestate"), "compares liked with 'yes', which it never is (it is true or false"),
     ("register_settings", _register_bad_setting, ("settings", "list"), "not str"),
     ("register_settings", _raise(ValueError("no settings")), ("settings", "list"), "no settings"),
     ("register_migrations", _register_bad_migrations, ("init", "--industry", "realestate"), "Migrations"),
@@ -199,6 +223,31 @@ REFUSED = [
      ADD_LEAD, "gives grades A+, E, which are not on the industry's scale (A, B, C, D)"),
     ("scorecard", lambda industry, settings: Scorecard("quotes", "quotes", criteria=(Criterion("q", "q", 10, (
         Cond("n_quote", ">=", 1),)),), thresholds=(("A", 10),)), ADD_LEAD, "read n_quote"),
+    # a value a name the rules read never is: a choice, a stage, a grade, a yes/no, a number
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("f", "f", 90, (
+        Cond("funds", "==", "a"),)),), thresholds=(("A", 90),)), ADD_LEAD,
+     "Cond('funds', '==', …) compares funds with 'a', which it never is (it is one of A, B, C, D)"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("f", "f", 90, (
+        Cond("funds", "in", ("A", "E")),)),), thresholds=(("A", 90),)), ADD_LEAD, "compares funds with 'E'"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("u", "u", 90, (
+        Cond("urgent", "==", "yes"),)),), thresholds=(("A", 90),)), ADD_LEAD,
+     "compares urgent with 'yes', which it never is (it is true or false; or write Cond('urgent', \"true\"))"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("a", "a", 90, (
+        Cond("area", ">=", "120"),)),), thresholds=(("A", 90),)), ADD_LEAD,
+     "compares area with '120', which it never is (it is a number, written without quotes)"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("v", "v", 90, (
+        Cond("n_visit", ">=", "2"),)),), thresholds=(("A", 90),)), ADD_LEAD, "compares n_visit with '2'"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Rating("funds", "f", {
+        "A": 30, "b": 20, "c": 10}),), thresholds=(("A", 30),)), ADD_LEAD,
+     "Rating('funds', …) gives points for 'b', 'c', which funds never is (it is one of A, B, C, D)"),
+    ("stages", lambda industry, settings: StageLadder([Stage("new", "new"), Stage("seen", "seen", requires=(
+        Cond("grade", "in", ("a", "b")),))]), ADD_LEAD, "compares grade with 'a'"),
+    ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule("a", "x", interval_days=3),
+                                                              CadenceRule(None, "y", interval_days=5)]), ADD_LEAD,
+     "its cadence has rules for grades a, which are not on the industry's scale (A, B, C, D)"),
+    ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=3)],
+                                                             kinds=("follow_up", "vist")), ADD_LEAD,
+     "its cadence counts entries of kinds vist, which realestate does not have"),
     # declarations of the wrong shape: each refused with what is wrong, not read another way
     ("stages", lambda industry, settings: StageLadder([Stage("new", "new"), Stage("seen", "seen", requires=(
         Cond("channel", "in", "visit"),))]), ADD_LEAD, "takes a list or tuple of values, not 'visit'"),
@@ -295,6 +344,57 @@ def test_what_a_broken_plugin_did_is_said_in_chinese(office, plugin, run, hook, 
     no_traceback(result)
     assert said in result.stderr, result.stderr
     assert "returned" not in result.stderr and "Warning" not in result.stderr
+
+
+def _ladder(industry, settings):
+    return StageLadder([Stage("new", "new"), Stage("signed", "signed", requires=(Cond("n_contract", ">=", 1),))])
+
+
+def _stop_at(*stages):
+    def cadence(industry, settings):
+        return Cadence([CadenceRule(None, "x", interval_days=3)], stops=(
+            CadenceStop(Cond("stage", "in", stages), "done"),))
+    return cadence
+
+
+def test_a_stage_its_own_ladder_does_not_have_is_refused(office, plugin, run):
+    before = dump(office)
+    plugin(stages=_ladder, follow_up_cadence=_stop_at("sigend"))
+    result = run(*ADD_LEAD, now=NOW)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: plugin 'bad' failed in follow_up_cadence: its rules for realestate "
+                                    "never hold as written: Cond('stage', 'in', …) compares stage with 'sigend', "
+                                    "which it never is (it is one of new, signed)"), result.stderr
+    assert dump(office) == before
+    # a list may name the stages of ladders a setting would choose: one of this one's is enough
+    plugin(name="good", stages=_ladder, follow_up_cadence=_stop_at("signed", "A01"))
+    loader.get_pm().unregister(name="bad")
+    assert run(*ADD_LEAD, now=NOW).exit_code == 0
+
+
+def test_a_stage_of_another_plugin_s_ladder_is_not_judged_by_it(office, plugin, run):
+    """The ladder is real estate's; the cadence may have been written for
+    its own plugin's ladder, which real estate's replaced."""
+    plugin(follow_up_cadence=_stop_at("sigend"))
+    assert run(*ADD_LEAD, now=NOW).exit_code == 0
+
+
+def test_a_rule_that_never_holds_refuses_enabling_the_industry_and_plugins_says_so(plugin, run, db_path):
+    """Found when the industry is enabled (and listed by ``plugins``), not
+    at the first lead: ``init`` leaves no database behind."""
+    plugin(follow_up_cadence=lambda industry, settings: Cadence([CadenceRule("a", "x", interval_days=3)]))
+    result = run("init", "--industry", "realestate")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: plugin 'bad' failed in follow_up_cadence: its rules for realestate "
+                                    "never hold as written: its cadence has rules for grades a"), result.stderr
+    assert not os.path.exists(db_path)
+    listed = run("plugins", "--json")
+    (bad,) = [p for p in json.loads(listed.output) if p["name"] == "bad"]
+    # (its cadence is for every industry: the first it breaks is named)
+    assert bad["error"].startswith("follow_up_cadence: its rules for ") and ("never hold as written: its cadence "
+                                                                             "has rules for grades a") in bad["error"]
+    assert "its cadence has rules for grades a" in " ".join(run("plugins").output.split())  # (wrapped)
+    assert all("error" not in p for p in json.loads(listed.output) if p["name"] != "bad")
 
 
 def test_a_plugin_s_registrations_count_all_or_none(office, plugin, run):
@@ -585,6 +685,29 @@ def test_a_misspelt_hook_is_named(entry_point, run, office):
     result = run("show", "1")
     assert result.exit_code == 0
     assert "plugin 'typo' implements 'scorecards', which is not a leadcycle hook" in result.stderr
+
+
+def test_a_misspelt_hook_is_named_however_the_plugin_is_registered(plugin, capsys):
+    """Registered by a script (here the fixture's ``pm.register``), not by
+    an entry point: said when it is registered."""
+    plugin(scorecards=lambda industry, settings: None)
+    assert "plugin 'bad' implements 'scorecards', which is not a leadcycle hook" in capsys.readouterr().err
+
+
+def test_a_hook_parameter_with_a_default_is_named(entry_point, run, office):
+    """pluggy never passes it: ``industry=None`` made the scorecard answer
+    for no industry, silently."""
+    entry_point("defaulted", """
+        from leadcycle import hookimpl
+
+        @hookimpl
+        def scorecard(settings, industry=None):
+            return None
+    """)
+    result = run("show", "1")
+    assert result.exit_code == 0
+    assert ("plugin 'defaulted' gives industry of its scorecard a default value; pluggy never passes a "
+            "parameter that has one, so it is always the default: remove the default") in result.stderr
 
 
 def test_sys_exit_at_import_in_an_installed_plugin(tmp_path, office):

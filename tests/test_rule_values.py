@@ -1,0 +1,102 @@
+"""A plugin's rules that compare a value with one the name never holds
+(a choice misspelt, a stage off the ladder, "yes" for a yes/no field,
+"150000" for a number) are refused when the rules are loaded, naming
+the plugin and the condition; the built-in plugins' rules have none under
+any of their settings. Through the command line: tests/test_faults_plugins.py."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from leadcycle import (Cadence, CadenceRule, Cond, Criterion, EventKind, Field, Industry, Label, Scorecard,
+                       Stage, StageLadder, Tally)
+from leadcycle.registry import (CORE_EVENT_KINDS, IndustryRules, Registry, rule_value_problems,
+                                unknown_rule_names)
+from leadcycle.rules import OwnershipPolicy
+from leadcycle.settings import Settings
+
+GADGETS = Industry(
+    "gadgets", Label("gadgets", "小工具"),
+    fields=(Field("budget", "int", Label("budget", "预算")),
+            Field("colour", "choice", Label("colour", "颜色"), choices=("red", "blue")),
+            Field("tags", "choice", Label("tags", "标签"), choices=("new", "old", "gift"), multiple=True)),
+    event_kinds=(EventKind("demo", Label("demo", "演示"), contact=True,
+                           fields=(Field("liked", "bool", Label("liked", "满意")),)),),
+    tallies=(Tally("liked_demo", ("demo",), where=(Cond("liked", "true"),)),
+             Tally("contacts", ("demo", "visit"))),
+)
+
+
+def rules(scorecard=None, stages=None, cadence=None) -> IndustryRules:
+    merged = attrs.evolve(GADGETS, event_kinds=CORE_EVENT_KINDS + GADGETS.event_kinds)
+    return IndustryRules(merged, scorecard, stages, cadence, OwnershipPolicy())
+
+
+def card(*conds: Cond) -> Scorecard:
+    return Scorecard("g", "g", criteria=tuple(Criterion(f"c{i}", "c", 10, c) for i, c in enumerate(conds)),
+                     thresholds=(("A", 10),))
+
+
+def problems(r: IndustryRules) -> list[str]:
+    return [str(p) for _, _, p in rule_value_problems(r)]
+
+
+@pytest.mark.parametrize("cond", [
+    Cond("colour", "==", "red"), Cond("colour", "in", ("red", "blue", None)), Cond("colour", "!=", "blue"),
+    Cond("tags", "==", "new,gift"), Cond("budget", ">=", 150000), Cond("budget", "<", 2.5),
+    Cond("n_demo", ">=", 1), Cond("days_since_last_demo", "<=", 7), Cond("last_liked_demo.liked", "==", True),
+    Cond("grade", "in", ("A", "B")), Cond("colour", "set"), Cond("name", "==", "anything"),
+])
+def test_a_value_the_name_can_hold_is_taken(cond):
+    assert problems(rules(card(cond))) == []
+
+
+@pytest.mark.parametrize("cond, said", [
+    (Cond("colour", "==", "Red"), "compares colour with 'Red', which it never is (it is one of red, blue)"),
+    (Cond("colour", "not_in", ("red", "green")), "compares colour with 'green'"),
+    (Cond("tags", "==", "new,gifts"), "compares tags with 'new,gifts'"),
+    (Cond("budget", ">=", "150000"), "compares budget with '150000', which it never is (it is a number"),
+    (Cond("n_demo", ">=", "1"), "compares n_demo with '1'"),
+    (Cond("last_liked_demo.liked", "==", "yes"), "compares last_liked_demo.liked with 'yes'"),
+    (Cond("grade", "==", "E"), "compares grade with 'E', which it never is (it is one of A, B, C, D)"),
+])
+def test_a_value_the_name_never_holds_is_refused(cond, said):
+    (found,) = problems(rules(card(cond)))
+    assert said in found
+
+
+def test_a_stage_off_the_ladder_is_refused_but_a_list_may_name_other_ladders_stages():
+    ladder = StageLadder((Stage("new", "new"), Stage("won", "won", requires=Cond("n_demo", ">=", 1))))
+
+    def cadence(*stops):
+        return Cadence((CadenceRule(None, "x", interval_days=3, when=stops),
+                        CadenceRule(None, "y", interval_days=5)))
+
+    assert "compares stage with 'wn'" in problems(rules(stages=ladder, cadence=cadence(Cond("stage", "==", "wn"))))[0]
+    assert len(problems(rules(stages=ladder, cadence=cadence(Cond("stage", "in", ("wn", "lst")))))) == 2
+    # one of this ladder's stages among others: a setting may choose another ladder
+    assert problems(rules(stages=ladder, cadence=cadence(Cond("stage", "in", ("won", "A01"))))) == []
+
+
+def test_a_last_entry_s_key_must_be_one_its_entries_carry():
+    def read(name):
+        return unknown_rule_names(rules(card(Cond(name, "set"))))
+
+    assert read("last_liked_demo.likd") == {"scorecard": ["last_liked_demo.likd"]}
+    assert read("last_liked_demo.liked") == {}
+    assert read("last_liked_demo.owner") == {}  # the mark of an entry on a colleague's lead
+    # a tally that counts the core's visits: the core writes data of its own into them
+    assert read("last_contacts.anything") == {}
+
+
+def test_every_choice_setting_of_the_built_in_plugins_gives_rules_without_such_problems():
+    registry = Registry.current()
+    industries = ["realestate", "software_sales", "machinery"]
+    choices = [(key, s) for key, s in registry.settings.items() if s.type == "choice"]
+    assert {"realestate.grading", "software_sales.ladder", "machinery.abc_basis"} <= {k for k, _ in choices}
+    for key, setting in choices:
+        for choice in setting.choices:
+            context = registry.context(Settings(registry.settings, {key: choice.value}), industries)
+            for name, industry_rules in context.rules.items():
+                assert problems(industry_rules) == [], (key, choice.value, name)

@@ -317,6 +317,21 @@ def rule_value_problems(rules: IndustryRules) -> list[tuple[str, str, Message]]:
                 "Rating({name!r}, …) gives points for {values}, which {name} never is (it is {expected})",
                 name=rating.feature, values=", ".join(map(_value_text, off)),
                 expected=d.off(off[0], rating.feature))))
+    for adjustment in card.adjustments if card is not None else ():
+        d = domain(adjustment.feature)
+        if d is not None and d.kind != "number":  # its bands are upper bounds of a number
+            out.append(("scorecard", adjustment.feature, M_(
+                "Adjustment({name!r}, …) takes points by bands of {feature}, which is not a number (it is {what})",
+                name=adjustment.name, feature=adjustment.feature,
+                what=d.off(None, adjustment.feature) if d.kind == "choices" else M_("true or false"))))
+    for dimension in card.dimensions if card is not None else ():
+        d, scale = domain(dimension.feature), domain("grade").choices
+        off = [v for v in (d.choices if d is not None and d.kind == "choices" else ()) if v not in scale]
+        if off or (d is not None and d.kind != "choices"):  # the worst rated dimension is the grade
+            out.append(("scorecard", dimension.feature, M_(
+                "Dimension({name!r}, …) rates a lead by {name}, whose values {values} are no grades on the "
+                "industry's scale ({scale})", name=dimension.feature,
+                values=", ".join(map(_value_text, off)) or M_("(not a choice)"), scale=", ".join(scale))))
     if cadence is not None:
         scale = domain("grade").choices
         off = sorted({r.grade for r in cadence.rules if r.grade is not None and r.grade not in scale})

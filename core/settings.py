@@ -11,6 +11,15 @@ from .model import Setting
 from .i18n import N_
 
 
+class UndeclaredSetting(KeyError):
+    """A rule reads a setting nobody declared: its declaration was refused
+    (the warning says why) or its name is misspelt."""
+
+    def __str__(self) -> str:
+        return (f"no setting {self.args[0]!r} is declared: its declaration was refused (see the warning above) "
+                "or the name is misspelt")
+
+
 class Settings(Mapping[str, Any]):
     """The settings of one database: declared defaults overlaid with the
     values stored in it. Read like a dict: ``settings["realestate.grading"]``."""
@@ -22,7 +31,10 @@ class Settings(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         if key in self.stored:
             return self.stored[key]
-        return self.declared[key].default
+        try:
+            return self.declared[key].default
+        except KeyError:
+            raise UndeclaredSetting(key) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self.declared))

@@ -397,6 +397,19 @@ def test_a_rule_that_never_holds_refuses_enabling_the_industry_and_plugins_says_
     assert all("error" not in p for p in json.loads(listed.output) if p["name"] != "bad")
 
 
+def test_a_rule_reading_a_setting_whose_declaration_was_refused_says_so(office, plugin, run):
+    plugin(register_settings=lambda register: register(Setting("gadgets.a_points", "int", "70", "A points")),
+           scorecard=lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("v", "v", 5, (
+               Cond("n_visit", ">=", 1),)),), thresholds=(("A", settings["gadgets.a_points"]),)))
+    result = run(*ADD_LEAD, now=NOW)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert "its default '70' is a str, not the int it declares" in lines[0]
+    assert lines[1] == ("Error: plugin 'bad' failed in scorecard: raised UndeclaredSetting: no setting "
+                        "'gadgets.a_points' is declared: its declaration was refused (see the warning above) or the "
+                        "name is misspelt; fix or uninstall the plugin (leadcycle plugins lists them)")
+
+
 def test_a_plugin_s_registrations_count_all_or_none(office, plugin, run):
     plugin(register_industries=_register_half_then_raise)
     result = run("fields", "--industry", "gadgets")

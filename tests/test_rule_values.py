@@ -9,11 +9,11 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from leadcycle import (Cadence, CadenceRule, Cond, Criterion, EventKind, Field, Industry, Label, Scorecard,
+from leadcycle import (Adjustment, Cadence, CadenceRule, Cond, Criterion, EventKind, Field, Industry, Label, Scorecard,
                        Stage, StageLadder, Tally)
 from leadcycle.registry import (CORE_EVENT_KINDS, IndustryRules, Registry, rule_value_problems,
                                 unknown_rule_names)
-from leadcycle.rules import OwnershipPolicy
+from leadcycle.rules import Dimension, OwnershipPolicy
 from leadcycle.settings import Settings
 
 GADGETS = Industry(
@@ -64,6 +64,31 @@ def test_a_value_the_name_can_hold_is_taken(cond):
 def test_a_value_the_name_never_holds_is_refused(cond, said):
     (found,) = problems(rules(card(cond)))
     assert said in found
+
+
+def test_bands_are_of_a_number_and_dimensions_rate_by_grades():
+    def scored(**kw):
+        return problems(rules(Scorecard("g", "g", **kw)))
+
+    bands = ((3, 0), (7, -5))
+    assert scored(adjustments=(Adjustment("d", "{value}: {points}", "days_since_last_demo", bands),)) == []
+    (found,) = scored(adjustments=(Adjustment("d", "{value}: {points}", "colour", bands),))
+    assert found == "Adjustment('d', …) takes points by bands of colour, which is not a number (it is one of red, blue)"
+    assert scored(dimensions=(Dimension("grade", "g"),), fallback="D") == []
+    (found,) = scored(dimensions=(Dimension("colour", "c"),))
+    assert found == ("Dimension('colour', …) rates a lead by colour, whose values 'red', 'blue' are no grades on "
+                     "the industry's scale (A, B, C, D)")
+    assert "whose values (not a choice) are no grades" in scored(dimensions=(Dimension("budget", "b"),))[0]
+
+
+def test_a_setting_nobody_declared_is_named_as_such():
+    from leadcycle.settings import UndeclaredSetting
+
+    with pytest.raises(UndeclaredSetting) as e:
+        Settings(Registry.current().settings, {})["autos.a_points"]
+    assert str(e.value) == ("no setting 'autos.a_points' is declared: its declaration was refused (see the warning "
+                            "above) or the name is misspelt")
+    assert Settings(Registry.current().settings, {}).get("autos.a_points") is None  # a Mapping still
 
 
 def test_a_stage_off_the_ladder_is_refused_but_a_list_may_name_other_ladders_stages():

@@ -285,11 +285,15 @@ def recognize(book, lead_id: int, agent: str):
         last = own.history[-1]
         if last.rule == "not_recognized" and displaced(own) == agent:
             at = max(a for a, who in receptions_of(events) if who == last.owner and a <= last.at)
-            minutes = -int(-(now - at).total_seconds() // 60)  # 15½ minutes is past a 15-minute window: 16
-            raise Refused(N_("{agent} recognised the client {minutes} minutes after {owner}'s reception at "
-                             "{at:%Y-%m-%d %H:%M}, outside the {recognition_minutes}-minute window; "
+            # to the second: 15 minutes and 1 second is past a 15-minute window, and says so
+            minutes, seconds = divmod(int((now - at).total_seconds()), 60)
+            elapsed = M_("{minutes} minutes", minutes=minutes) if not seconds else \
+                M_("{minutes} min {seconds} s", minutes=minutes, seconds=seconds)
+            raise Refused(N_("{agent} recognised the client {elapsed} after {owner}'s reception at "
+                             "{at:%Y-%m-%d %H:%M:%S}, outside the {recognition_minutes}-minute window; "
                              "the lead stays with {owner2}"),
-                          agent=agent, minutes=minutes, owner=last.owner, at=at, recognition_minutes=policy.recognition_minutes, owner2=own.owner)
+                          agent=agent, elapsed=elapsed, owner=last.owner, at=at,
+                          recognition_minutes=policy.recognition_minutes, owner2=own.owner)
         raise Refused(N_("lead #{lead_id} is no longer {agent}'s client ({en}); "
                          "a client who came back as a new client is the receiver's"),
                       lead_id=lead.id, agent=agent, en=last.reason.text.en, zh=last.reason.text.zh)

@@ -107,7 +107,9 @@ def test_a_problem_before_the_first_review_is_not_lost(lc):
     shown = json.loads(lc("2026-03-11T09:00", "show", str(lead), "--json").output)["extra"]["x_account"]
     assert shown["change_due"] and shown["from"] == "C" and shown["target"] == "D"
     assert "Change to D due by 2026-03-10" in shown["summary"]["en"]
-    assert "(day 6 of 5)" in due[0]["text"] and "C → D" in due[0]["text"]
+    # past the deadline it is late, not "day 6 of 5"
+    assert "(1 day late)" in due[0]["text"] and "C → D" in due[0]["text"]
+    assert "（已逾期1天）" in lc("2026-03-11T09:00", "--lang", "zh", "due").output
     assert _review(lc, "2026-03-11T10:00") == ["account level C → D"]
     shown = json.loads(lc("2026-03-11T10:10", "show", str(lead), "--json").output)
     assert shown["extra"]["x_account"]["rule"] == "problem"

@@ -82,10 +82,14 @@ def test_unnamed_returning_client_minute_15_recognised_minute_16_the_receivers(o
     assert rules(run, a, "2026-03-12T12:00")[-1] == "recognized"
     assert owner(run, a, "2026-03-12T12:00") == "李娜"
     one_line_refusal(run("recognize", str(b), "--agent", "李娜", now="2026-03-12T10:16"),
-                     "16 minutes after 王强's reception at 2026-03-12 10:00, outside the 15-minute window")
-    # half a minute past the window is not "15 minutes after … outside the 15-minute window"
+                     "16 minutes after 王强's reception at 2026-03-12 10:00:00, outside the 15-minute window")
+    # a second past the window is said as it is, not as "15 minutes" nor rounded up to 16
+    one_line_refusal(run("recognize", str(b), "--agent", "李娜", now="2026-03-12T10:15:01"),
+                     "15 min 1 s after 王强's reception at 2026-03-12 10:00:00, outside the 15-minute window")
     one_line_refusal(run("recognize", str(b), "--agent", "李娜", now="2026-03-12T10:15:30"),
-                     "16 minutes after 王强's reception")
+                     "15 min 30 s after 王强's reception")
+    said = run("--lang", "zh", "recognize", str(b), "--agent", "李娜", now="2026-03-12T10:15:30")
+    assert "15分30秒" in said.stderr and "min" not in said.stderr, said.stderr
     assert owner(run, b, "2026-03-12T10:16") == "王强"
     assert rules(run, b, "2026-03-12T10:16")[-1] == "not_recognized"
     # the demerit for failing to recognise one's own client is on the ledger

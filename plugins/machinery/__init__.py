@@ -379,11 +379,14 @@ def due_items(book, agent, today):
         if acc.get("due_by"):
             due_by = dt.date.fromisoformat(acc["due_by"])
             days = book.settings["machinery.problem_downgrade_days"]
-            day_n = days - (due_by - today).days
-            item.update(kind="account_downgrade", due=acc["due_by"], days_overdue=(today - due_by).days,
-                        text=Label(f"account level {change} by {due_by} (day {day_n} of {days}): {why.en}; "
+            day_n, late = days - (due_by - today).days, (today - due_by).days
+            # past the deadline it is late by so many days, not "day 7 of 5"
+            when = (Label(f"day {day_n} of {days}", f"第{day_n}/{days}天") if late <= 0 else
+                    Label(f"{count_en(late, 'day')} late", f"已逾期{late}天"))
+            item.update(kind="account_downgrade", due=acc["due_by"], days_overdue=late,
+                        text=Label(f"account level {change} by {due_by} ({when.en}): {why.en}; "
                                    "run leadcycle review",
-                                   f"客户级别{change}，须在{due_by}前完成（第{day_n}/{days}天）：{why.zh}；"
+                                   f"客户级别{change}，须在{due_by}前完成（{when.zh}）：{why.zh}；"
                                    "请执行 leadcycle review"))
         else:
             item.update(kind="account_level", text=Label(f"account level {change}: {why.en}; run leadcycle review",

@@ -787,8 +787,9 @@ def review(env, dry_run):
     for note in changes.notes:  # beside the output, not in it: --json stays the changes
         click.echo(_("note: {message}").format(message=note(env.lang) if hasattr(note, "to_json") else note), err=True)
     for c in changes:
-        if hasattr(c.get("reason"), "to_json"):
-            c["reason"] = c["reason"](env.lang)
+        for key in ("change", "reason"):  # a Label, in the reader's language
+            if hasattr(c.get(key), "to_json"):
+                c[key] = c[key](env.lang)
     n = len(changes)
     emit(changes, ("lead_id", "change", "reason"), [_("lead"), _("change"), _("reason")],
          [(c["lead_id"], _pooled(c["change"]), c["reason"]) for c in changes],

@@ -226,8 +226,9 @@ def run_review(book: "leadcycle.LeadBook", apply: "bool") -> "list[dict] | None"
     look complete: ``review`` exits non-zero with one line naming the
     plugin, and what the review wrote is rolled back.
 
-    :returns: dicts with ``lead_id``, ``change`` and ``reason`` (a
-        :class:`~leadcycle.Label` or text) for every change made or proposed;
+    :returns: dicts with ``lead_id``, ``change`` and ``reason`` (each a
+        :class:`~leadcycle.Label` or text: a Label is shown in the reader's
+        language) for every change made or proposed;
         and ``{"note": Label}`` for what the operator should know of the
         review as a whole (real estate's: this week is reviewed already, so
         neither a run nor a dry run changes anything until Monday).

@@ -254,8 +254,7 @@ _DUE_ITEM = ({"lead_id": (_is_int, _LEAD_ID), "owner": (_is_opt_str, _TEXT_OR_NO
               "kind": (lambda v: isinstance(v, str), _TEXT), "text": (_is_text, _LABEL)},
              {"grade": (_is_opt_str, _TEXT_OR_NONE), "registered": (_is_opt_str, _TEXT_OR_NONE),
               "days_overdue": (lambda v: v is None or _is_int(v), M_("an int or None"))})
-_REVIEW_ITEM = ({"lead_id": (_is_int, _LEAD_ID), "change": (lambda v: isinstance(v, str), _TEXT),
-                 "reason": (_is_text, _LABEL)}, {})
+_REVIEW_ITEM = ({"lead_id": (_is_int, _LEAD_ID), "change": (_is_text, _LABEL), "reason": (_is_text, _LABEL)}, {})
 #: a review's note on the review as a whole (a week already reviewed)
 _REVIEW_NOTE = ({"note": (_is_text, _LABEL)}, {})
 

@@ -219,8 +219,8 @@ def test_ten_million_a_year_is_a_and_9_99_million_is_b(book):
         changes = {c["lead_id"]: c for c in book_review(book)}
         assert account(book, a)["level"] == "A" and account(book, b)["level"] == "B"
         assert "pay on delivery" in account(book, a)["summary"]["en"]
-    assert changes[a]["change"] == "account level D → A"
-    assert changes[b]["change"] == "account level D → B"
+    assert changes[a]["change"].en == "account level D → A" and changes[a]["change"].zh == "客户级别 D → A"
+    assert changes[b]["change"].en == "account level D → B"
     level_event = book.store.events_for(a)[-1]
     assert level_event.kind == "account_level" and level_event.data["rule"] == "history"
     assert "10,000,000 CNY in 365 days ≥ 10,000,000" in level_event.data["reason"]["en"]
@@ -293,7 +293,7 @@ def test_a_new_problem_restarts_the_clean_period(book):
     with book.at(day(91)):
         assert book_review(book) == []
     with book.at(day(140)):
-        assert [c["change"] for c in book_review(book)] == ["account level D → C"]
+        assert [c["change"].en for c in book_review(book)] == ["account level D → C"]
 
 
 # ------------------------------------------------------------ value classes

@@ -110,6 +110,8 @@ def test_a_problem_before_the_first_review_is_not_lost(lc):
     # past the deadline it is late, not "day 6 of 5"
     assert "(1 day late)" in due[0]["text"] and "C → D" in due[0]["text"]
     assert "（已逾期1天）" in lc("2026-03-11T09:00", "--lang", "zh", "due").output
+    assert [c["change"] for c in json.loads(lc("2026-03-11T10:00", "--lang", "zh", "review", "--dry-run",
+                                               "--json").output)] == ["客户级别 C → D"]
     assert _review(lc, "2026-03-11T10:00") == ["account level C → D"]
     shown = json.loads(lc("2026-03-11T10:10", "show", str(lead), "--json").output)
     assert shown["extra"]["x_account"]["rule"] == "problem"

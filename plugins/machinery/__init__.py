@@ -421,7 +421,8 @@ def _account_changes(book, apply: bool) -> list[dict]:
         if apply:
             data = {"level": acc["target"], "from": was, "rule": acc["rule"], "reason": why.to_json()}
             book.append(row["id"], [Event(None, row["id"], "account_level", book.now, None, data)])
-        out.append({"lead_id": row["id"], "change": f"account level {was} → {acc['target']}",
+        out.append({"lead_id": row["id"], "change": Label(f"account level {was} → {acc['target']}",
+                                                          f"客户级别 {was} → {acc['target']}"),
                     "reason": label, "applied": apply})
     return out
 

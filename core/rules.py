@@ -648,10 +648,12 @@ class StageLadder:
 
     def named(self, text: str) -> Stage | None:
         """The stage ``text`` names as an operator types it: its code, or
-        its label as lists print it (成交客户, Won)."""
+        its label as lists print it (成交客户, Won); English in any case
+        (``Opportunity``, ``a03``), as grades are."""
         text = text.strip()
         return self.stage(text) or next(
-            (s for s in self.stages if text == s.label.zh or text.lower() == s.label.en.lower()), None)
+            (s for s in self.stages if text.lower() in (s.name.lower(), s.label.en.lower()) or text == s.label.zh),
+            None)
 
     def missing(self, stage: Stage, row: dict) -> list[Cond]:
         return [c for c in stage.requires if not c.test(row.get(c.feature))]

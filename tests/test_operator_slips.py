@@ -92,7 +92,7 @@ def test_a_password_asked_with_no_terminal_is_read_from_the_pipe(runner, tmp_pat
 
 
 @pytest.mark.parametrize("stage, found", [("target_group", True), ("目标客户群", True), ("Target group", True),
-                                          ("成交客户", False), ("won", False)])
+                                          ("Target_Group", True), ("成交客户", False), ("won", False)])
 def test_a_stage_is_filtered_by_the_name_list_prints(run, db_path, stage, found):
     """``list`` prints 目标客户群 in Chinese; ``list --stage 目标客户群``
     refused it, naming only the codes."""
@@ -107,7 +107,7 @@ def test_a_stage_is_filtered_by_the_name_list_prints(run, db_path, stage, found)
     assert r.exit_code == 1 and "target_group" in r.output
 
 
-@pytest.mark.parametrize("stage", ["opportunity", "潜在的商机", "Potential opportunity"])
+@pytest.mark.parametrize("stage", ["opportunity", "潜在的商机", "Potential opportunity", "Opportunity", "OPPORTUNITY"])
 def test_a_lead_is_advanced_to_a_stage_by_the_name_list_prints(run, db_path, stage):
     """``advance`` takes what ``list --stage`` takes: the code or the label."""
     run("init", "--industry", "software_sales", "--simulation", now="2026-03-02T09:00")

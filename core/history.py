@@ -400,6 +400,11 @@ class HistoryResult:
                 "tables": {t: {"added": self.added[t], "already_there": self.present[t]} for t in COLUMNS}}
 
 
+def _setting_text(value: Any) -> Any:
+    """A setting's value in a refusal: the default when it has none stored."""
+    return M_("(default)") if value is None else value
+
+
 def _key(*parts: Any) -> str:
     return json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -462,8 +467,10 @@ class _Apply:
         self.book._context = None
 
     def settings(self) -> None:
-        """The settings become the history's: a key it sets is set, a key
-        it leaves at the default is reset (both on the settings log)."""
+        """The settings become the history's: a key it sets is set (on the
+        settings log). A database with settings of its own that differ is
+        refused, naming the first: the import would change its rules with
+        no word (a key the history leaves at its default would be reset)."""
         from .settings import Settings
 
         declared = self.book.registry.settings
@@ -481,14 +488,17 @@ class _Apply:
                 raise LeadcycleError(N_("the history's setting {key}: {e}; nothing was imported"),
                                      key=row['key'], e=e) from None
         stored = self.store.stored_settings()
+        if stored and stored != wanted:
+            key = min(k for k in stored.keys() | wanted.keys() if stored.get(k) != wanted.get(k))
+            raise LeadcycleError(N_("setting {key} is {here} in this database and {there} in the history; "
+                                    "make them the same first (leadcycle settings set, or settings reset for "
+                                    "the default), nothing was imported"), key=key,
+                                 here=_setting_text(stored.get(key)), there=_setting_text(wanted.get(key)))
         for key, value in wanted.items():
-            changed = key not in stored or stored[key] != value
+            changed = key not in stored
             if changed:
                 self.store.set_setting(key, value, self.now)
             self._count("settings", changed)
-        for key in stored:
-            if key not in wanted:
-                self.store.delete_setting(key, self.now)
         self.book._context = None
 
     def agents(self) -> None:

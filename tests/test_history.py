@@ -359,3 +359,34 @@ def test_what_xlsx_cannot_hold_is_one_line_and_no_file(tmp_path):
     ok(invoke(db, "export", "--history", "-o", tmp_path / "h.jsonl"))  # JSON lines hold any text
     plain = invoke(db, "export", "-o", tmp_path / "x.jsonl")
     assert plain.exit_code == 2 and "add --history" in plain.output
+
+
+def test_a_history_never_changes_a_database_s_own_settings_without_a_word(source, tmp_path):
+    """The history sets protection_days 20 and leaves the rest at their
+    defaults. A database configured otherwise is refused, naming the first
+    setting that differs, and keeps its settings and its (empty) register;
+    a fresh one takes the history's; one configured the same takes it too."""
+    out = tmp_path / "all.jsonl"
+    ok(export_history(source, out))
+    configured = new_db(tmp_path, "configured.db")
+    ok(invoke(configured, "settings", "set", "realestate.grading", "points", now=END))
+    before = dump(configured)
+    refused = invoke(configured, "import", out)
+    assert refused.exit_code == 1 and refused.output.count("\n") == 1, refused.output
+    assert ("setting ownership.protection_days is (default) in this database and 20 in the history; make them the "
+            "same first") in refused.output
+    assert dump(configured) == before
+    theirs = {s["key"]: s["value"] for s in json.loads(ok(invoke(source, "settings", "list", "--json")).output)
+              if not s["is_default"]}
+    assert "ownership.protection_days" in theirs
+    for key, value in theirs.items():
+        ok(invoke(configured, "settings", "set", key, value, now=END))
+    assert "setting realestate.grading is points in this database and (default) in the history" in \
+        invoke(configured, "import", out).output
+    ok(invoke(configured, "settings", "reset", "realestate.grading", now=END))
+    ok(invoke(configured, "import", out))
+    fresh = new_db(tmp_path, "fresh.db")
+    ok(invoke(fresh, "import", out))
+    for db in (configured, fresh):
+        shown = json.loads(ok(invoke(db, "settings", "list", "--json")).output)
+        assert {s["key"]: s["value"] for s in shown}["ownership.protection_days"] == 20

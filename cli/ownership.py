@@ -211,7 +211,9 @@ def receive(env, non_buyer, appointment, returning, as_json):
     click.echo(_("next walk-in: {agent} ({reason})").format(
         agent=r["agent"], reason=r["reason"](env.lang).split("：" if env.lang == "zh" else ": ", 1)[-1]))
     for s in r["skipped"]:
-        click.echo(_("  skipped {agent} ({reason})").format(agent=s["agent"], reason=_(s["reason"]))
+        # the reason as the staff say it (公务, 个人): the code under English
+        said = AWAY_WORDS.get(s["reason"], (s["reason"],))[0] if env.lang == "zh" else s["reason"]
+        click.echo(_("  skipped {agent} ({reason})").format(agent=s["agent"], reason=said)
                    + (_(", make-up turn owed") if s["makeup"] else ""))
 
 
@@ -381,7 +383,9 @@ def decide(env, lead_id, verdict, split, reason, agent, as_json):
     if as_json:
         echo_json(deal_json(d, env.lang, book.now))
         return
-    click.echo(_("dispute {verdict} on lead #{lead_id}: {reason}").format(verdict=verdict, lead_id=lead_id, reason=d.reason(env.lang)))
+    said = VERDICT_WORDS[verdict][0] if env.lang == "zh" and verdict in VERDICT_WORDS else verdict  # 成立, 驳回
+    click.echo(_("dispute {verdict} on lead #{lead_id}: {reason}").format(verdict=said, lead_id=lead_id,
+                                                                          reason=d.reason(env.lang)))
     click.echo(table([(s.agent, fraction(s.share), role_text(s.role)) for s in d.shares],
                      [_("agent"), _("share"), _("role")]))
 

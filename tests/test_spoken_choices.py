@@ -57,6 +57,28 @@ def test_an_agent_marked_away_in_chinese(run):
     assert "away on company business" in r.output, r.output
 
 
+def test_the_reception_says_who_it_skipped_and_why_in_the_reader_s_words(run):
+    run("init", "--industry", "realestate", "--simulation", now="2026-03-01T09:00")
+    for name in ("王强", "李娜", "赵敏"):
+        run("agent", "add", name, now="2026-03-01T09:00")
+    run("agent", "away", "王强", "--reason", "business", now="2026-03-01T09:05")
+    run("agent", "away", "李娜", "--reason", "personal", now="2026-03-01T09:05")
+    zh = run("--lang", "zh", "receive", now="2026-03-01T09:10").output
+    assert "跳过 王强（公务）" in zh and "跳过 李娜（个人）" in zh and "business" not in zh, zh
+    run("agent", "back", "王强", now="2026-03-01T09:20")
+    run("agent", "away", "王强", "--reason", "business", now="2026-03-01T09:25")
+    en = run("receive", now="2026-03-01T09:30").output
+    assert "skipped 王强 (business)" in en, en
+
+
+def test_a_buyer_s_relation_has_its_chinese_name():
+    from leadcycle.registry import CORE_EVENT_KINDS
+
+    (contract,) = [k for k in CORE_EVENT_KINDS if k.name == "contract"]
+    assert [c.label.zh for c in contract.field("buyer_relation").choices] == [
+        "配偶", "父母", "子女", "兄弟姐妹", "合伙人", "其他"]
+
+
 def test_a_wrong_word_is_one_line_in_chinese_and_writes_nothing(run, db_path):
     import hashlib
     from pathlib import Path

@@ -1196,13 +1196,14 @@ class LeadBook:
         if stage is None:
             return None
         rules = self.context.rules
-        ladders = [rules[n].stages for n in ([industry] if industry else self.store.enabled_industries())
-                   if n in rules and rules[n].stages]
-        for ladder in ladders:
-            if (found := ladder.named(stage)) is not None:
-                return found.name
-        known = self.across(industry, lambda n: (
-            st.name for st in (rules[n].stages.stages if n in rules and rules[n].stages else ())))
+
+        def ladder(n: str):
+            return rules[n].stages if n in rules else None
+
+        found = self.across(industry, lambda n: [st.name] if ladder(n) and (st := ladder(n).named(stage)) else [])
+        if found:
+            return found[0]
+        known = self.across(industry, lambda n: [st.name for st in ladder(n).stages] if ladder(n) else [])
         whose = industry or M_("the enabled industries")
         raise LeadcycleError(N_("stage {stage!r} is not a stage of {whose}: use one of {known}"),
                              stage=stage, whose=whose, known=', '.join(known))

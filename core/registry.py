@@ -209,6 +209,13 @@ class Domain:
             return cls("number")
         return None  # text, dates: anything a condition compares them with may be meant
 
+    @staticmethod
+    def either(a: Domain | None, b: Domain | None) -> Domain | None:
+        """What a value of ``a`` or of ``b`` can be (None: anything)."""
+        if a is None or b is None or a.kind != b.kind:
+            return None
+        return Domain(a.kind, tuple(dict.fromkeys((*a.choices, *b.choices))), a.multiple or b.multiple)
+
     def off(self, value: Any, name: str) -> Message | None:
         """What ``value`` should have been, when ``name`` can never be it."""
         if self.kind == "choices":
@@ -235,16 +242,22 @@ def compared(cond: Cond) -> list[Any]:
     return [cond.value] if cond.op in _COMPARING and cond.value is not None else []
 
 
-def data_fields(kinds: Iterable[str], declared: Mapping[str, EventKind]) -> dict[str, Field | None] | None:
-    """The data the entries of ``kinds`` carry: their declared fields, and
-    the marks an entry on a colleague's lead gets (:data:`MARK_KEYS`, no
-    field of their own); None when one of them is the core's (the core
-    writes data of its own into a visit, a ``set``, an ``owner`` entry…,
-    which no declaration lists) or unknown."""
+def data_fields(kinds: Iterable[str], declared: Mapping[str, EventKind]) -> dict[str, Domain | None] | None:
+    """The data the entries of ``kinds`` carry, each key with what its
+    value can be: their declared fields (a key two kinds declare can be
+    what either allows), and the marks an entry on a colleague's lead
+    gets (:data:`MARK_KEYS`, anything); None when one of them is the
+    core's (the core writes data of its own into a visit, a ``set``, an
+    ``owner`` entry…, which no declaration lists) or unknown."""
     kinds = tuple(kinds)
     if any(k not in declared or k in _CORE_KINDS or not declared[k].loggable for k in kinds):
         return None
-    return dict.fromkeys(MARK_KEYS) | {f.name: f for k in kinds for f in declared[k].fields}
+    out: dict[str, Domain | None] = dict.fromkeys(MARK_KEYS)
+    for k in kinds:
+        for f in declared[k].fields:
+            d = Domain.of_field(f)
+            out[f.name] = d if f.name not in out else Domain.either(out[f.name], d)
+    return out
 
 
 def _domains(rules: IndustryRules) -> Callable[[str], Domain | None]:
@@ -270,8 +283,7 @@ def _domains(rules: IndustryRules) -> Callable[[str], Domain | None]:
             return Domain("number")
         head, dot, key = name.partition(".")  # last_<tally>.<key>: the key's field
         if dot and head.startswith("last_") and head[5:] in tallies and "." not in key:
-            found = (data_fields(tallies[head[5:]], kinds) or {}).get(key)
-            return None if found is None else Domain.of_field(found)
+            return (data_fields(tallies[head[5:]], kinds) or {}).get(key)
         return None
 
     return domain
@@ -530,8 +542,7 @@ class Registry:
                     raise ValueError(f"industry {industry.name!r}: tally {t.name!r} reads {cond.feature!r}, which "
                                      f"no entry it counts carries (their data: {', '.join(fields) or 'none'}), so "
                                      "its condition never holds")
-                field = fields[key] if key == cond.feature else None
-                for problem in off_domain(cond, None if field is None else Domain.of_field(field)):
+                for problem in off_domain(cond, fields[key] if key == cond.feature else None):
                     raise ValueError(f"industry {industry.name!r}: tally {t.name!r}: {problem}")
             plain = {x.name for x in industry.tallies if x.after is None} | core
             if t.after is not None and t.after not in plain:

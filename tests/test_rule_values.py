@@ -104,6 +104,22 @@ def test_a_stage_off_the_ladder_is_refused_but_a_list_may_name_other_ladders_sta
     assert problems(rules(stages=ladder, cadence=cadence(Cond("stage", "in", ("won", "A01"))))) == []
 
 
+def test_a_key_two_kinds_carry_can_be_what_either_allows():
+    """A quote's coverage may be basic, a policy's not: a tally of both
+    counting basic ones is right (it was refused by the policy's choices)."""
+    coverage = {"quote": ("basic", "standard"), "policy": ("standard", "premium")}
+    industry = Industry(
+        "cover", Label("cover", "保险"),
+        event_kinds=tuple(EventKind(k, Label(k, k), fields=(Field("coverage", "choice", Label("c", "险种"),
+                                                                     choices=c),)) for k, c in coverage.items()),
+        tallies=(Tally("basic", ("quote", "policy"), where=(Cond("coverage", "==", "basic"),)),))
+    Registry._check_tallies(industry)
+    with pytest.raises(ValueError, match="compares coverage with 'basc', which it never is .it is one of basic, "
+                                         "standard, premium"):
+        Registry._check_tallies(attrs.evolve(industry, tallies=(
+            Tally("basic", ("quote", "policy"), where=(Cond("coverage", "==", "basc"),)),)))
+
+
 def test_a_last_entry_s_key_must_be_one_its_entries_carry():
     def read(name):
         return unknown_rule_names(rules(card(Cond(name, "set"))))

@@ -260,8 +260,9 @@ def data_fields(kinds: Iterable[str], declared: Mapping[str, EventKind]) -> dict
     return out
 
 
-def _domains(rules: IndustryRules) -> Callable[[str], Domain | None]:
-    """The :class:`Domain` of each name the rules read, where known."""
+def _domains(rules: IndustryRules, stages_elsewhere: Iterable[str] = ()) -> Callable[[str], Domain | None]:
+    """The :class:`Domain` of each name the rules read, where known (a
+    stage: one of the ladder's, or of ``stages_elsewhere``)."""
     from .rules import Count
 
     ind, card = rules.industry, rules.scorecard
@@ -275,7 +276,8 @@ def _domains(rules: IndustryRules) -> Callable[[str], Domain | None]:
         if name in fields:
             return Domain.of_field(fields[name])
         if name == "stage":
-            return Domain("choices", tuple(s.name for s in rules.stages.stages)) if rules.stages else None
+            return Domain("choices", tuple(dict.fromkeys((*(s.name for s in rules.stages.stages),
+                                                          *stages_elsewhere)))) if rules.stages else None
         if name == "grade":
             return Domain("choices", scale)
         if name == "score" or name in counted or name.startswith(("n_", "days_since_", "days_until_",
@@ -308,17 +310,19 @@ def off_domain(cond: Cond, domain: Domain | None, lenient: bool = False) -> list
             for value, expected in found if expected is not None]
 
 
-def rule_value_problems(rules: IndustryRules) -> list[tuple[str, str, Message]]:
+def rule_value_problems(rules: IndustryRules,
+                        stages_elsewhere: Iterable[str] = ()) -> list[tuple[str, str, Message]]:
     """``[(hook, name read, problem)]``: the conditions and ratings of an
     industry's rules that compare a value with one it can never be — a
     choice that is not among the field's, a stage not on the ladder, a
     grade off the scale, ``"yes"`` for a yes/no field, ``"150000"`` for a
     number — and the cadence's rules for grades off the scale or counting
     kinds the industry does not have. Each would load, read as meant, and
-    silently never hold."""
+    silently never hold. ``stages_elsewhere``: the stages of the ladders
+    the industry's settings could choose instead of this one."""
     from .rules import Rating
 
-    domain = _domains(rules)
+    domain = _domains(rules, stages_elsewhere)
     ind, card, cadence = rules.industry, rules.scorecard, rules.cadence
     out = [(hook, cond.feature, problem) for hook, conds in rule_conditions(rules).items() for cond in conds
            for problem in off_domain(cond, domain(cond.feature), lenient=cond.feature == "stage")]
@@ -389,10 +393,13 @@ class Context:
 _CURRENT: tuple | None = None
 
 
-def _check_rules(rules: IndustryRules, answered_by: dict[str, str | None]) -> None:
-    """Refuse the hook whose rules give a grade off the industry's scale, or
-    read a name no lead has (:func:`unknown_rule_names`), naming the plugin
-    that answered it (``answered_by``: hook → plugin)."""
+def _check_rules(rules: IndustryRules, answered_by: dict[str, str | None],
+                 other_stages: Callable[[], Iterable[str]] = tuple) -> None:
+    """Refuse the hook whose rules give a grade off the industry's scale,
+    read a name no lead has (:func:`unknown_rule_names`) or compare a value
+    with one it never is (:func:`rule_value_problems`; a stage of a ladder
+    another setting chooses, ``other_stages()``, is one it may be), naming
+    the plugin that answered it (``answered_by``: hook → plugin)."""
     name, card = rules.industry.name, rules.scorecard
     if card is not None:
         scale = [c.value for c in rules.industry.grades]
@@ -415,8 +422,11 @@ def _check_rules(rules: IndustryRules, answered_by: dict[str, str | None]) -> No
             "its rules for {industry} read {names}, which no lead has (no field, event kind, tally or "
             "derived value of that name), so a condition on it never holds", industry=name,
             names=", ".join(names)))
+    found = rule_value_problems(rules)
+    if any(read == "stage" for _, read, _ in found):  # (only then: the ladders are asked again)
+        found = rule_value_problems(rules, other_stages())
     problems: dict[str, list[Message]] = {}
-    for hook, read, problem in rule_value_problems(rules):
+    for hook, read, problem in found:
         # a cadence or scorecard reading the stage of another plugin's ladder
         # (which replaced its own plugin's) may have meant its own's stages
         if read == "stage" and hook != "stages" and answered_by["stages"] not in (None, answered_by[hook]):
@@ -607,6 +617,23 @@ class Registry:
         raise NotFound(N_("unknown event kind {kind!r} for {industry}; use one of: {loggable}"),
                        kind=kind, industry=industry, loggable=loggable)
 
+    def _stages_elsewhere(self, industry: str, settings: Settings) -> set[str]:
+        """The stages of the ladders the industry's own choice settings
+        choose other than now (software's ``software_sales.ladder``): a
+        cadence may name any of them."""
+        out: set[str] = set()
+        for key, setting in self.settings.items():
+            if not (key.startswith(f"{industry}.") and setting.type == "choice"):
+                continue
+            for choice in setting.choices:
+                try:
+                    ladder = loader.first_result("stages", industry=industry, settings=Settings(
+                        self.settings, {**settings.stored, key: choice.value}))
+                except loader.PluginFailed:  # a choice its rules refuse: no ladder of its
+                    continue
+                out |= {s.name for s in ladder.stages} if ladder is not None else set()
+        return out
+
     def context(self, settings: Settings, enabled: list[str]) -> Context:
         """Ask the rule hooks once per enabled industry. These are decision
         hooks: a plugin that raises or returns the wrong type refuses the
@@ -625,7 +652,8 @@ class Registry:
                 cadence=answers["follow_up_cadence"][1],
                 ownership=policy,
             )
-            _check_rules(rules[name], {hook: plugin for hook, (plugin, _) in answers.items()})
+            _check_rules(rules[name], {hook: plugin for hook, (plugin, _) in answers.items()},
+                         lambda name=name: self._stages_elsewhere(name, settings))
         return Context(registry=self, settings=settings, rules=rules,
                        missing=frozenset(n for n in enabled if n not in self.industries))
 

@@ -372,6 +372,27 @@ def test_a_stage_its_own_ladder_does_not_have_is_refused(office, plugin, run):
     assert run(*ADD_LEAD, now=NOW).exit_code == 0
 
 
+def _ladder_by_setting(industry, settings):
+    """One ladder for table grading, another for points (a setting chooses)."""
+    last = "signed" if settings["realestate.grading"] == "table" else "won"
+    return StageLadder([Stage("new", "new"), Stage(last, last, requires=(Cond("n_contract", ">=", 1),))])
+
+
+def test_a_stage_of_a_ladder_another_setting_chooses_may_be_named_alone(office, plugin, run):
+    """A cadence naming each ladder's last stage in a stop of its own
+    (``stage == won``) is right under either setting; a stage of no
+    ladder is still refused."""
+    plugin(stages=_ladder_by_setting, follow_up_cadence=lambda industry, settings: Cadence(
+        [CadenceRule(None, "x", interval_days=3)], stops=(CadenceStop(Cond("stage", "==", "signed"), "done"),
+                                                          CadenceStop(Cond("stage", "==", "won"), "done"))))
+    assert run(*ADD_LEAD, now=NOW).exit_code == 0
+    loader.get_pm().unregister(name="bad")
+    plugin(name="typo", stages=_ladder_by_setting, follow_up_cadence=_stop_at("wn"))
+    result = run(*(x if x != "13900139000" else "13900139001" for x in ADD_LEAD), now=NOW)
+    assert result.exit_code == 1 and "compares stage with 'wn', which it never is (it is one of new, signed, won)" \
+        in result.stderr, result.stderr
+
+
 def test_a_stage_of_another_plugin_s_ladder_is_not_judged_by_it(office, plugin, run):
     """The ladder is real estate's; the cadence may have been written for
     its own plugin's ladder, which real estate's replaced."""

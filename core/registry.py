@@ -335,13 +335,23 @@ def rule_value_problems(rules: IndustryRules,
                 "Rating({name!r}, …) gives points for {values}, which {name} never is (it is {expected})",
                 name=rating.feature, values=", ".join(map(_value_text, off)),
                 expected=d.off(off[0], rating.feature))))
+    typed = {f.name: f.type for f in (*BASE_FIELDS, *ind.fields)}
+
+    def not_number(name: str) -> Message | None:
+        """What ``name`` is instead of a number, if the declarations say
+        (a text or a date field has no domain, and failed at the first
+        lead an adjustment compared)."""
+        d = domain(name)
+        if d is not None and d.kind != "number":
+            return d.off(None, name) if d.kind == "choices" else M_("true or false")
+        return M_("a {type} field", type=typed[name]) if typed.get(name) in ("str", "date") else None
+
     for adjustment in card.adjustments if card is not None else ():
-        d = domain(adjustment.feature)
-        if d is not None and d.kind != "number":  # its bands are upper bounds of a number
+        what = not_number(adjustment.feature)  # its bands are upper bounds of a number
+        if what is not None:
             out.append(("scorecard", adjustment.feature, M_(
                 "Adjustment({name!r}, …) takes points by bands of {feature}, which is not a number (it is {what})",
-                name=adjustment.name, feature=adjustment.feature,
-                what=d.off(None, adjustment.feature) if d.kind == "choices" else M_("true or false"))))
+                name=adjustment.name, feature=adjustment.feature, what=what)))
     for dimension in card.dimensions if card is not None else ():
         d, scale = domain(dimension.feature), domain("grade").choices
         off = [v for v in (d.choices if d is not None and d.kind == "choices" else ()) if v not in scale]

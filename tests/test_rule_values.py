@@ -74,6 +74,9 @@ def test_bands_are_of_a_number_and_dimensions_rate_by_grades():
     assert scored(adjustments=(Adjustment("d", "{value}: {points}", "days_since_last_demo", bands),)) == []
     (found,) = scored(adjustments=(Adjustment("d", "{value}: {points}", "colour", bands),))
     assert found == "Adjustment('d', …) takes points by bands of colour, which is not a number (it is one of red, blue)"
+    # a text or a date: its first lead failed with a TypeError (<= between str and int)
+    assert "which is not a number (it is a str field)" in scored(
+        adjustments=(Adjustment("d", "{value}: {points}", "name", bands),))[0]
     assert scored(dimensions=(Dimension("grade", "g"),), fallback="D") == []
     (found,) = scored(dimensions=(Dimension("colour", "c"),))
     assert found == ("Dimension('colour', …) rates a lead by colour, whose values 'red', 'blue' are no grades on "

@@ -431,6 +431,23 @@ def test_a_rule_reading_a_setting_whose_declaration_was_refused_says_so(office, 
                         "name is misspelt; fix or uninstall the plugin (leadcycle plugins lists them)")
 
 
+def test_a_setting_under_which_a_plugin_s_rules_break_is_refused_and_not_written(office, plugin, run):
+    """The value was stored, then every command after it was refused
+    (``settings list`` still showed the old one)."""
+    plugin(stages=lambda industry, settings: 42 if settings["ownership.protection_days"] == 15 else None)
+    before = dump(office)
+    result = run("settings", "set", "ownership.protection_days", "15", now=NOW)
+    assert result.exit_code == 1 and "plugin 'bad' failed in stages: returned an int" in result.stderr, result.stderr
+    assert dump(office) == before
+    assert run("settings", "set", "ownership.protection_days", "20", now=NOW).exit_code == 0
+    loader.get_pm().unregister(name="bad")
+    plugin(name="fussy", stages=lambda industry, settings: 42 if settings["ownership.protection_days"] == 30 else None)
+    before = dump(office)
+    result = run("settings", "reset", "ownership.protection_days", now=NOW)  # back to 30
+    assert result.exit_code == 1 and "plugin 'fussy' failed in stages" in result.stderr, result.stderr
+    assert dump(office) == before
+
+
 def test_a_plugin_s_registrations_count_all_or_none(office, plugin, run):
     plugin(register_industries=_register_half_then_raise)
     result = run("fields", "--industry", "gadgets")

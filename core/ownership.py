@@ -768,7 +768,12 @@ def deals(events: list[Event], policy: OwnershipPolicy, away_at: AwayAt = _never
                 away = [(at, away_at(owner, at)) for at in mine]
                 away = [(at, why) for at, why in away if why]
                 first = mine[0] if mine else c.at
-                referral = bool(own.history) and own.history[-1].rule == "referral"
+                # §3.6's referral split is for the referral's own reception by
+                # the closer while the owner was away; a referral received
+                # otherwise and closed later by a stand-in is the stand-in's case
+                received = [(at, a) for at, a in receptions_of(prior) if since is None or at >= since]
+                referral = (bool(own.history) and own.history[-1].rule == "referral" and bool(received)
+                            and received[0][1] == closer and any(at == received[0][0] for at, _ in away))
                 rule, reason, k = _collision(prior, policy, owner, closer, first, away, referral)
                 parts = [(owner, k, "owner"), (closer, 1 - k, "closer")]
         stages = []

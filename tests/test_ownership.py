@@ -316,6 +316,24 @@ def test_stand_in_while_owner_away_50_50_and_referral_2_3(book):
     assert got == {"王强": Fraction(2, 3), "李娜": Fraction(1, 3)} and deal.rule == "referral_away"
 
 
+@pytest.mark.parametrize("received_by", ["李娜", "王强"])
+def test_referral_received_with_owner_present_then_closed_by_stand_in_is_50_50(book, received_by):
+    """The referral split (2/3–1/3) is for the referral received while its
+    owner was away; received while she was there, then closed by a stand-in
+    while she was away, it is the stand-in's 50/50 (§3.6)."""
+    from leadcycle import reception
+
+    a = add(book).lead
+    ref = add(book, phone="13900139000", name="刘洋", agent=received_by, referred_by=a.id,
+              referral_proof="accompanied").lead
+    with book.at(T0 + dt.timedelta(days=3)):
+        reception.set_away(book, "李娜", "personal")
+        book.log(ref.id, "visit", agent="王强")
+        book.log(ref.id, "contract", agent="王强")
+    got, deal = shares(book, ref.id)
+    assert got == {"李娜": Fraction(1, 2), "王强": Fraction(1, 2)} and deal.rule == "stand_in_away"
+
+
 def test_knowingly_working_anothers_client_and_dispute_days(book):
     lead = add(book).lead
     book.log(lead.id, "follow_up", agent="李娜", data={"reaction": "positive"}, note="回访")  # on time

@@ -431,9 +431,19 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
                 if owner != before:
                     anchor = e.at
             else:
-                anchor = e.at
-                if e.agent == owner and e.at > (first or e.at):
+                rule_004 = (_new_client_deadline(policy, first, callback)
+                            if e.agent and e.agent == owner and not (dealt or on_behalf)
+                            and e.data.get("asks_for") != owner else None)
+                if rule_004 is not None and e.at.date() > rule_004[0]:
+                    # 004 makes the next visit a new client whoever receives
+                    # it: the lapsed owner too takes it as a walk-in, anew
+                    change(e.at, e.agent, rule_004[1], lambda: Label(
+                        f"{e.agent}: received the visit on {e.at.date()} as a new client ({rule_004[2].en})",
+                        f"{e.agent}：{e.at.date()}按新客户接待（{rule_004[2].zh}）"))
+                    first, callback = e.at, None
+                elif e.agent == owner and e.at > (first or e.at):
                     callback = e.at
+                anchor = e.at
         elif kind in policy.contact_kinds and owner is not None and e.agent == owner:
             anchor = e.at
             callback = e.at

@@ -634,6 +634,7 @@ def test_a_lapsed_client_s_visit_is_a_walk_in_for_the_queue(office, day, queued)
     old owner cannot log it on a day the queue named someone else; the
     agent it named can, and that uses the turn."""
     run = office
+    office_002(run)  # 004's new-client rule would make day 30 a new client too
     lead = add(run, agent="王强", now="2026-03-02T10:00")
     call_back(run, lead, "王强", "2026-03-05T10:00")  # protected until 30 days after: 04-04 its last day
     assert js(run("receive", "--json", now=f"{day}T10:00"))["agent"] == "李娜"
@@ -651,6 +652,31 @@ def test_a_lapsed_client_s_visit_is_a_walk_in_for_the_queue(office, day, queued)
     r = run("lead", "add", "--industry", "realestate", "--name", "刘洋", "--gender", "M", "--phone", "13900139000",
             "--need", "两房", "--agent", "李娜", now=f"{day}T10:05")
     one_line_refusal(r, "every walk-in the queue gave out today is registered")
+
+
+@pytest.mark.parametrize("day, new_client", [("2026-03-15", False),   # day 10 without a first call-back
+                                              ("2026-03-16", True)])   # day 11: a new client (004)
+def test_the_owner_s_own_late_visit_is_a_new_client_for_the_queue(office, day, new_client):
+    """004: ten days without a first call-back make the next visit a new
+    client, received by the queue's order — whoever logs it, the owner too."""
+    run = office
+    lead = add(run, agent="王强")
+    assert js(run("receive", "--json", now=f"{day}T10:00"))["agent"] == "李娜"
+    before = n_events(run)
+    r = run("log", str(lead), "visit", "--agent", "王强", now=f"{day}T10:01")
+    if not new_client:
+        assert r.exit_code == 0, r.output
+        assert rules(run, lead, f"{day}T10:02") == ["first_contact"]
+        return
+    one_line_refusal(r, "王强 has no walk-in from the queue today (the queue gave the last walk-in to 李娜)")
+    assert n_events(run) == before
+    # the client who names 王强 is the exception; on a day without the queue he takes it anew
+    visit(run, lead, "王强", f"{day}T10:02", "--set", "asks_for=王强")
+    assert rules(run, lead, f"{day}T10:03") == ["first_contact"]
+    other = add(run, "13900139000", "刘洋", agent="王强")
+    visit(run, other, "王强", "2026-03-17T10:00")  # no queue used that day
+    assert rules(run, other, "2026-03-17T10:01") == ["first_contact", "no_first_callback"]
+    assert owner(run, other, "2026-03-17T10:01") == "王强"
 
 
 # --------------------------------------------- 002's rules beyond the queue

@@ -230,6 +230,19 @@ def test_a_redistributed_d_lead_is_not_pooled_again_and_its_original_agent_canno
     assert show(run, 1, "2026-03-16T10:00")["owner"] == "王强"
 
 
+def test_a_d_lead_the_manager_redistributed_straight_away_is_not_pooled_by_the_next_review(office):
+    """互换资源 without the pool in between: the manager hands the approved D
+    lead to another agent before the weekly review; the review leaves it
+    with him (it pooled it from him)."""
+    run = office
+    _approved_d_open_pool(run)
+    ok = run("reassign", "1", "--to", "王强", "--reason", "redistribute", "--agent", "陈经理", now="2026-03-06T12:00")
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(run("review", "--json", now="2026-03-09T10:00").output) == []
+    assert show(run, 1, "2026-03-09T10:00")["owner"] == "王强"
+    assert json.loads(run("pool", "--json", now="2026-03-09T10:00").output) == []
+
+
 def test_another_agent_may_claim_a_pooled_d_lead(office):
     run = office
     _approved_d_open_pool(run)

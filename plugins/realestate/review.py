@@ -78,7 +78,9 @@ def tallies() -> tuple[Tally, ...]:
         Tally("progress_since_mark", tuple(sorted(PROGRESS_KINDS)), **after),
         Tally("rerating_since_mark", ("set",), tuple(Cond(f"changed.{f}", "true") for f in sorted(grading_fields())),
               match="any", **after),
-        Tally("d_pool_since_mark", ("owner",), (Cond("rule", "==", "d_pool"),), **after),
+        # pooled by the review, or handed to another agent by the manager
+        # straight away (both are 004's 互换资源)
+        Tally("d_pool_since_mark", ("owner",), (Cond("rule", "in", ("d_pool", "redistribute")),), **after),
     )
 
 

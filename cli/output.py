@@ -584,6 +584,8 @@ class Words:
                 v = self.pairs(industry, v, kind)
             elif isinstance(v, list):
                 v = sep.join(str(x) for x in v)
+            elif (k, v) in DATA_VALUES:
+                v = _(DATA_VALUES[k, v])
             else:
                 v = self.value(industry, k, v, kind)
             out.append(f"{label}={v}")
@@ -653,7 +655,14 @@ DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"), N_("from"), N_("stag
              N_("reason"))
 #: the core's entry keys that are not words, as people read them
 DATA_LABELS = {"approved_by": N_("approved by"), "week": N_("week"), "previous": N_("previous owner"),
-               "decision": N_("decision")}
+               "decision": N_("decision"), "claim": N_("claim"), "claimant": N_("claimant"),
+               "deal": N_("deal entry"), "dispute": N_("dispute entry"), "manager": N_("manager"),
+               "split": N_("split")}
+
+#: the core's entry values that are codes, as people read them
+DATA_VALUES = {("decision", "upheld"): N_("dispute upheld"), ("decision", "rejected"): N_("dispute rejected"),
+               ("claim", "knowingly"): N_("knowingly worked another's client"),
+               ("claim", "unrecognized"): N_("own client not recognised")}
 
 #: the field types ``fields`` shows, for the catalogs
 FIELD_TYPES = (N_("str"), N_("int"), N_("float"), N_("bool"), N_("date"), N_("choice"))

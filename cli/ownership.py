@@ -9,7 +9,7 @@ import click
 from .app import cli
 from .choices import CLAIM_WORDS, VERDICT_WORDS, REASSIGN_WORDS, RELATION_KIND_WORDS, AWAY_WORDS, PENALTY_WORDS, Spoken
 from .commands import _lead_id, agent, pass_env
-from .output import N_, _, echo_json, emit, ngettext, output_format, output_options, owner_cell, phone_notice, phone_view
+from .output import N_, Words, _, echo_json, emit, ngettext, output_format, output_options, owner_cell, phone_notice, phone_view
 from .output import credit_lines, fraction, plain_number, table, unmask_option
 from leadcycle.i18n import M_, render
 
@@ -37,6 +37,10 @@ CLAIM_TEXT = {"knowingly": N_("the closer knowingly worked another's client"),
               "unrecognized": N_("the claimant's client was not recognised")}
 
 
+#: where a penalty comes from: a manager's record, or the leads' logs
+SOURCE_WORDS = {"recorded": N_("recorded"), "derived": N_("from the log")}
+
+
 def claim_text(claim: str | None) -> str:
     return _(CLAIM_TEXT[claim]) if claim in CLAIM_TEXT else str(claim)
 
@@ -46,8 +50,9 @@ def _owner_line(book, lead_id, lang):
     state = record.state
     why = next((r for r in state.reasons if r.rule.startswith("owner:")), None)
     text = why.text(lang) if why else ""
-    return record, f"lead #{lead_id} {record.lead.name}: owner {state.owner or '(pool)'}" + (
-        f"\n  why: {text}" if text else "")
+    line = _("lead #{id} {name}: owner {owner}").format(id=lead_id, name=record.lead.name,
+                                                         owner=owner_cell(state.owner))
+    return record, line + ("\n" + _("  why: {reason}").format(reason=text) if text else "")
 
 
 def _owner_json(record, lang) -> dict:
@@ -493,8 +498,9 @@ def history(env, lead_id):
         click.echo(table([(f"#{c['id']}", f"{c['at']:%Y-%m-%d %H:%M}", c["agent"], c["text"])
                           for c in marked["corrections"]], [_("void"), _("at"), _("by"), _("what")]))
     if marked["not_owner"]:
+        words, industry = Words(book, env.lang), book.lead(lead_id).industry
         click.echo("\n" + _("Entries by others than the owner:"))
-        click.echo(table([(f"#{n['id']}", f"{n['at']:%Y-%m-%d %H:%M}", n["kind"], n["agent"], n["owner"],
+        click.echo(table([(f"#{n['id']}", f"{n['at']:%Y-%m-%d %H:%M}", words.kind(industry, n["kind"]), n["agent"], n["owner"],
                            _("voided") if n["voided"] else "") for n in marked["not_owner"]],
                          [_("entry"), _("at"), _("kind"), _("by"), _("owner then"), ""]))
 
@@ -739,13 +745,13 @@ def penalties_report(env, agent_name, since, as_json):
     book = env.book()
     if agent_name:
         book.agent(agent_name, what="--agent", reading=True)
-    rows = penalties.report(book, agent=agent_name, since=since.date() if since else None)
+    rows = penalties.report(book, agent=agent_name, since=since.date() if since else None, lang=env.lang)
     if as_json:
         echo_json(rows)
         return
     click.echo(table([(f"{r['at']:%Y-%m-%d %H:%M}", r["agent"], penalties.KINDS[r["kind"]](env.lang),
                        f"#{r['lead_id']}" if r["lead_id"] else "", plain_number(r['amount']) if r["amount"] is not None
-                       else "", r["source"], r["note"]) for r in rows],
+                       else "", _(SOURCE_WORDS.get(r["source"], r["source"])), r["note"]) for r in rows],
                      [_("at"), _("agent"), _("penalty"), _("lead"), _("CNY"), _("source"), _("what")]))
     totals: dict = {}
     for r in rows:

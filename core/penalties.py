@@ -66,7 +66,7 @@ def add(book, agent: str, kind: str, manager: str, *, lead_id: int | None = None
             "note": text, "by": manager, "source": "recorded"}
 
 
-def _derived(book, since: dt.datetime | None, until: dt.datetime) -> list[dict]:
+def _derived(book, since: dt.datetime | None, until: dt.datetime, lang: str) -> list[dict]:
     """Penalties the lead logs prove (see the module's docstring)."""
     from . import claims
 
@@ -81,18 +81,19 @@ def _derived(book, since: dt.datetime | None, until: dt.datetime) -> list[dict]:
             if original is None or away_at(original, h.at):
                 continue
             out.append({"id": None, "at": h.at, "agent": original, "kind": "failed_recognition",
-                        "lead_id": lead_id, "amount": None, "note": h.reason.text.en, "by": None,
+                        "lead_id": lead_id, "amount": None, "note": h.reason.text(lang), "by": None,
                         "source": "derived"})
         for d in claims.lead_deals(book, lead_id, events):
             if d.rule == "knowingly" and d.violation is not None and d.closer \
                     and (since is None or d.at >= since) and d.at <= until:
                 out.append({"id": None, "at": d.at, "agent": d.closer, "kind": "knowingly", "lead_id": lead_id,
-                            "amount": None, "note": d.violation.en, "by": None, "source": "derived"})
+                            "amount": None, "note": d.violation(lang), "by": None, "source": "derived"})
     return out
 
 
-def report(book, *, agent: str | None = None, since: dt.date | None = None) -> list[dict]:
-    """Every penalty up to the clock, recorded and derived, oldest first."""
+def report(book, *, agent: str | None = None, since: dt.date | None = None, lang: str = "en") -> list[dict]:
+    """Every penalty up to the clock, recorded and derived, oldest first;
+    a derived one's note in ``lang``."""
     start = dt.datetime.combine(since, dt.time()) if since else None
     until = book.now
     rows = []
@@ -103,7 +104,7 @@ def report(book, *, agent: str | None = None, since: dt.date | None = None) -> l
         rows.append({"id": r["id"], "at": r["at"], "agent": d.get("penalized"), "kind": d.get("kind"),
                      "lead_id": d.get("lead"), "amount": d.get("amount"), "note": d.get("note"),
                      "by": d.get("by"), "source": "recorded"})
-    rows += _derived(book, start, until)
+    rows += _derived(book, start, until, lang)
     if agent is not None:
         rows = [r for r in rows if r["agent"] == agent]
     return sorted(rows, key=lambda r: (r["at"], r["agent"] or "", r["kind"]))

@@ -264,8 +264,8 @@ def check_walk_in(book, agent: str) -> int | None:
     if mine:
         return mine[-1]["id"]
     waiting = [r for r in rows if r["kind"] in TICKETS and r["id"] not in used]
-    given = f"the queue gave the last walk-in to {waiting[-1]['agent']}" if waiting else \
-        "every walk-in the queue gave out today is registered"
+    given = M_("the queue gave the last walk-in to {agent}", agent=waiting[-1]["agent"]) if waiting else \
+        M_("every walk-in the queue gave out today is registered")
     raise Refused(N_("{agent} has no walk-in from the queue today ({given}); register the walk-in with the agent "
                      "the queue named, or take the next turn first: leadcycle receive"),
                   agent=agent, given=given)

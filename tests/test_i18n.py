@@ -621,3 +621,29 @@ def test_a_cadence_of_one_day_reads_in_the_singular(realestate_office):
     shown = run("--lang", "en", "show", "1", now="2026-03-05T10:00").output
     assert "first call-back within 1 day, then every" in shown, shown
     assert "1 days" not in shown
+
+
+def test_ownership_commands_penalties_and_disputes_read_in_chinese(realestate_office):
+    """Session 20's office tester: owner lines, the queue's refusal, derived
+    penalties, entries by others and a dispute's codes came out in English
+    under --lang zh."""
+    run = realestate_office
+    zh = lambda *args, now: run("--lang", "zh", *args, now=now)  # noqa: E731
+    assert run("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "M", "--phone",
+               "13800138000", "--need", "三房", "--agent", "李娜", now="2026-03-02T10:00").exit_code == 0
+    run("log", "1", "visit", "--agent", "王强", now="2026-03-03T10:00")  # 李娜 does not recognise them
+    run("log", "1", "deposit", "--agent", "王强", now="2026-03-03T10:20")
+    out = zh("penalties", now="2026-03-04T10:00").output
+    assert "记录推定" in out and "李娜未在15" in out and "derived" not in out and "did not" not in out
+    history = zh("history", "1", now="2026-03-04T10:00").output
+    assert "来访      王强" in history and "visit" not in history
+    run("dispute", "1", "--claim", "knowingly", "--agent", "李娜", now="2026-03-04T10:00")
+    run("decide", "1", "upheld", "--agent", "陈经理", "--reason", "登记在先", now="2026-03-04T11:00")
+    show = zh("show", "1", now="2026-03-04T12:00").output
+    assert "争议类型=明知是他人客户仍接待" in show and "裁定=成立" in show and "upheld" not in show
+    moved = zh("reassign", "1", "--to", "赵敏", "--reason", "complaint", "--agent", "陈经理", now="2026-03-04T12:00")
+    assert moved.output.startswith("客户 #1 张伟：归属 赵敏\n  原因："), moved.output
+    assert run("receive", now="2026-03-05T10:00").exit_code == 0
+    r = zh("lead", "add", "--industry", "realestate", "--name", "刘洋", "--gender", "M", "--phone", "13900139000",
+           "--need", "两房", "--agent", "赵敏", now="2026-03-05T10:01")
+    assert r.exit_code == 1 and "排队把最近一位来访客户分给了" in r.output and "the queue" not in r.output

@@ -319,9 +319,9 @@ def test_dispute_raised_by_an_agent_decided_by_a_manager(office):
     one_line_refusal(run("decide", str(lead), "rejected", "--reason", "x", "--agent", "陈经理",
                          now="2026-03-10T10:01"), "no open dispute")
     # the decision reads as one in the log, not as the lead's rating of the same key (决策人与家人意见)
-    for lang, said, not_said in (("en", "decision=upheld", "decision maker"), ("zh", "裁定=upheld", "决策人")):
+    for lang, said, not_said in (("en", "decision=dispute upheld", "decision maker"), ("zh", "裁定=成立", "决策人")):
         shown = run("--lang", lang, "show", str(lead), now="2026-03-10T10:01").output
-        line = next(ln for ln in shown.splitlines() if "=upheld" in ln)
+        line = next(ln for ln in shown.splitlines() if said in ln)
         assert said in line and not_said not in line, line
     # the contract 5 days after the subscription belongs to the same deal
     run("log", str(lead), "contract", "--agent", "王强", now="2026-03-11T10:00")

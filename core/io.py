@@ -222,8 +222,14 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
     out: list[str | None] = []
     unknown: list[str] = []
     not_fields: list[tuple[str, str]] = []
-    for h in headers:
+    # a rejects file (``FILE.rejects.csv``) starts with its own two columns,
+    # the row number and the reason: mended, it imports back without them
+    rejects_file = [_header_key(h) for h in headers[:2]] == ["row", "reason"]
+    for i, h in enumerate(headers):
         key = _header_key(h)
+        if rejects_file and i < 2 and key not in user:
+            out.append(None)
+            continue
         if not _QUALIFIED.match(key) or _QUALIFIED.match(key).group(1) not in attr_names:
             key = _known_key(key, user, columns, combined, HEADER_ALIASES, attrs_by_key, agent_words)
         if key in user:
@@ -759,6 +765,12 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
             attrs_clean = known
         registered = (_parse_moment(values["registered"], now=now, zone=zone, date1904=register.date1904)
                       if "registered" in values else None)
+        if registered is None and "registered" in reading.targets:
+            # a dated register's blank date: the visit's day is not the
+            # import's, and first contact is decided by it (§3.1)
+            raise LeadcycleError(N_("no visit date: the {column!r} cell is empty; fill in the day the client "
+                                    "came, then import the rejects file"),
+                                 column=reading.headers[reading.targets.index("registered")])
         if registered is not None and registered < VISIT_DATE_MIN:
             raise LeadcycleError(N_("visit date {registered} is before "
                                     "{visit_date_min}; check the year (a plain number "

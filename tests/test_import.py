@@ -358,8 +358,8 @@ def test_a_register_is_applied_in_time_order_however_many_runs_its_sort_takes(of
                                                                            monkeypatch, run_size):
     """The rows are sorted on disk a run at a time (leadcycle.spool): runs
     of 1, 4 or all rows give the same lead numbers, registrations and
-    merges, in the visit dates' order with file order breaking ties, and
-    rows without a date last."""
+    merges, in the visit dates' order with file order breaking ties; a row
+    without a date is rejected (its day decides first contact)."""
     from leadcycle import spool
 
     monkeypatch.setattr(spool, "RUN", run_size)
@@ -367,18 +367,18 @@ def test_a_register_is_applied_in_time_order_however_many_runs_its_sort_takes(of
     rows.append("无日期,女,13900139000,两房,,李娜,,")
     path = write(tmp_path, "a.csv", rows)
     result = office("import", path, "--industry", "realestate", "--json", now=NOW)
-    assert result.exit_code == 0, result.output
-    assert (counts(result)["imported"], counts(result)["merged"]) == (8, 7)
+    assert result.exit_code == 1, result.output
+    assert (counts(result)["imported"], counts(result)["merged"], counts(result)["rejected"]) == (7, 7, 1)
     book = LeadBook.open(db_path, dt.datetime(2026, 3, 5, 10))
     try:
         order = [(lead.id, lead.name, lead.created_at) for lead, _ in next(book.store.iter_lead_batches())]
-        # each client's earliest row registers it; ties in file order; the undated row at the clock
+        # each client's earliest row registers it; ties in file order
         firsts = {}
         for i in range(14):
             firsts.setdefault(f"客户{i % 7}", []).append((dt.datetime(2026, 3, 1 + (i * 5) % 4), i))
         expected = sorted((min(v), name) for name, v in firsts.items())
         assert [(name, at) for _, name, at in order] == [
-            *[(name, at) for (at, _), name in expected], ("无日期", dt.datetime(2026, 3, 5, 10))]
+            *[(name, at) for (at, _), name in expected]]
         visits = book.store.conn.execute("SELECT count(*) FROM events WHERE kind = 'visit'").fetchone()[0]
         assert visits == 7 - sum(1 for v in firsts.values() if len({d for d, _ in v}) < len(v))
     finally:

@@ -167,3 +167,27 @@ def test_a_planned_date_without_its_year_is_refused(run, tmp_path):
     assert result.exit_code == 1 and json.loads(result.stdout)["imported"] == 1
     assert _rejects(str(path))[1][1] == ("site_deadline: date '3月3日' has no year; write the whole date, "
                                          "such as 2026-03-05")
+
+
+def test_a_blank_visit_date_is_rejected_and_the_mended_rejects_file_imports_back(office, tmp_path):
+    """A dated register's blank date was registered at the import's clock
+    without a word (session 20's office tester), and the dated copy was then
+    refused: the row is rejected, and the rejects file, mended, imports."""
+    path = _csv(tmp_path, "reg.csv", "张伟,男,13800138000,三房,2026/3/1,李娜", "刘洋,男,13900139000,两房,,李娜")
+    r = office("import", path, now=T)
+    assert r.exit_code == 1 and "imported (new leads)                1" in r.output, r.output
+    (head, row) = _rejects(path)
+    assert head[:2] == ["row", "reason"] and row[0] == "3" and row[1].startswith(
+        "no visit date: the '来访日期' cell is empty")
+    assert [x["name"] for x in json.loads(office("list", "--json", now=T).output)] == ["张伟"]
+    mended = tmp_path / "mended.csv"
+    with open(path + ".rejects.csv", encoding="utf-8-sig") as f:
+        mended.write_text(f.read().replace("两房,,李娜", "两房,2026/3/2,李娜"), encoding="utf-8")
+    r = office("import", str(mended), now=T)
+    assert r.exit_code == 0, r.output
+    (lead,) = [x["id"] for x in json.loads(office("list", "--json", now=T).output) if x["name"] == "刘洋"]
+    assert _events(office, lead, T) == [("register", "2026-03-02T00:00:00")]
+    # a register without a date column registers at the clock, as before
+    bare = tmp_path / "bare.csv"
+    bare.write_text("姓名,性别,联系电话,需求,置业顾问\n周杰,男,13700137000,三房,李娜\n", encoding="utf-8")
+    assert office("import", str(bare), now=T).exit_code == 0

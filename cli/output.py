@@ -657,7 +657,7 @@ DATA_KEYS = (N_("channel"), N_("change"), N_("attributes"), N_("from"), N_("stag
 DATA_LABELS = {"approved_by": N_("approved by"), "week": N_("week"), "previous": N_("previous owner"),
                "decision": N_("decision"), "claim": N_("claim"), "claimant": N_("claimant"),
                "deal": N_("deal entry"), "dispute": N_("dispute entry"), "manager": N_("manager"),
-               "split": N_("split")}
+               "split": N_("split"), "family_visitor": N_("family member")}
 
 #: the core's entry values that are codes, as people read them
 DATA_VALUES = {("decision", "upheld"): N_("dispute upheld"), ("decision", "rejected"): N_("dispute rejected"),
@@ -681,4 +681,6 @@ def family_member_text(member: dict, lang: str, words: "Words | None" = None) ->
                                           details=_(", ").join(x for x in said if x))
     if member.get("lead"):
         text += _(", as lead #{lead}").format(lead=member["lead"])
+    if member.get("need"):
+        text += _(", needs {need}").format(need=member["need"])
     return text

@@ -487,9 +487,17 @@ class LeadBook:
                                                 different_person=different_person or family_of is not None)
             if family is not None:
                 lead = family
-                event = Event(None, lead.id, "set", now, agent, {"changes": {}, "family_member": {
-                    "name": name, "gender": gender, "relation": relation}})
-                state = self.append(lead.id, [event])
+                member = {"name": name, "gender": gender, "relation": relation,
+                          **({"need": need} if need and need != lead.need else {})}
+                events = [Event(None, lead.id, "set", now, agent, {"changes": {}, "family_member": member})]
+                marker = None
+                if agent is not None and channel in ("visit", "call"):
+                    # the family member came (or called): the lead's contact; a
+                    # colleague's reception of them is marked as ``log`` marks it
+                    contact = {"family_visitor": name}
+                    events.insert(0, Event(None, lead.id, channel, now, agent, contact))
+                    marker = self._marker(lead, self.agent(agent), channel, contact)
+                state, _ = self._append(lead.id, events, history_check=marker)
                 return Added(self.store.get_lead(lead.id), state, "family",
                              M_("same lead #{id}: {name} is {lead}'s {relation} (a family visiting together is "
                                 "one lead; the first registration counts)", id=lead.id, name=name, lead=lead.name,

@@ -1224,8 +1224,18 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
                                 lead, attributes={**lead.attributes, **{k: v for k, v in changes.items()
                                                                        if k not in core}}, **core)
                 else:
+                    # the family member came (or called): the lead's contact, as a
+                    # returning row's; what they need is kept with them, the
+                    # lead's own need stays the first registration's (§1)
+                    stamp = moment_text(r.at)
+                    if (target, stamp) not in contacts:
+                        add(target, Event(None, target, r.channel, r.at, r.agent,
+                                          {"family_visitor": r.name, **colleague_mark(target, r)}, r.note))
+                        contacts.add((target, stamp))
+                    lead = current(target)
                     add(target, Event(None, target, "set", r.at, r.agent, {"changes": {}, "family_member": {
-                        "name": r.name, "gender": r.gender, "relation": r.relation}}))
+                        "name": r.name, "gender": r.gender, "relation": r.relation,
+                        **({"need": r.need} if r.need and r.need != lead.need else {})}}))
                     same_phone.append([target, r.name])
                 result.tally(r.sheet, "merged")
                 keys.append((r.key, target, "merged", r.row_no))

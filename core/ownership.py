@@ -334,6 +334,12 @@ def _run(events: list[Event], policy: OwnershipPolicy, now: dt.datetime | None, 
         is the client's last visit: the protection runs from it (§3.4)."""
         nonlocal window, anchor
         asks = e.data.get("asks_for")
+        if e.data.get("family_visitor"):
+            # the client's family, received by a colleague: a voluntary
+            # reception, the first registration counts (§1; 002: 家人朋友…算义务接待)
+            stand_ins.append((e.at, e.agent))
+            anchor = e.at
+            return
         if asks == owner:
             stand_ins.append((e.at, e.agent))  # named: the receiver stands in
             anchor = e.at

@@ -191,3 +191,30 @@ def test_a_blank_visit_date_is_rejected_and_the_mended_rejects_file_imports_back
     bare = tmp_path / "bare.csv"
     bare.write_text("姓名,性别,联系电话,需求,置业顾问\n周杰,男,13700137000,三房,李娜\n", encoding="utf-8")
     assert office("import", str(bare), now=T).exit_code == 0
+
+
+def test_a_family_row_keeps_its_visit_and_need_and_a_colleague_s_reception_keeps_the_owner(office, tmp_path):
+    """A family row (配偶) kept only the family member: its visit and its
+    need were dropped (session 20). The visit is the lead's contact; a
+    colleague who received the family stands in (002: 义务接待), the lead
+    stays the first registration's."""
+    assert office("agent", "add", "王强", now=T).exit_code == 0
+    path = tmp_path / "fam.csv"
+    path.write_text("姓名,性别,联系电话,需求,来访日期,置业顾问,关系\n张伟,男,13800138000,三房,2026/3/1,李娜,\n"
+                    "张丽,女,13800138000,四房 140㎡,2026/3/3,王强,配偶\n", encoding="utf-8")
+    r = office("import", str(path), now=T)
+    assert r.exit_code == 0, r.output
+    shown = json.loads(office("show", "1", "--json", now=T).output)
+    assert shown["owner"] == "李娜" and shown["need"] == "三房"
+    assert [(e["kind"], e["agent"]) for e in shown["events"]] == [
+        ("register", "李娜"), ("visit", "王强"), ("set", "王强")]
+    assert shown["events"][2]["data"]["family_member"]["need"] == "四房 140㎡"
+    assert "张丽（配偶、女），需求：四房 140㎡" in office("--lang", "zh", "show", "1", now=T).output
+    # the same through lead add --relation, received by the colleague; the owner keeps it past the window
+    added = office("lead", "add", "--industry", "realestate", "--name", "张父", "--gender", "M", "--phone",
+                   "13800138000", "--need", "三房", "--agent", "王强", "--relation", "parent", now="2026-03-05T10:00")
+    assert added.exit_code == 0, added.output
+    later = json.loads(office("show", "1", "--json", now="2026-03-05T11:00").output)
+    assert later["owner"] == "李娜"
+    assert [(e["kind"], e["at"][:16]) for e in later["events"]][-2:] == [("visit", "2026-03-05T10:00"),
+                                                                          ("set", "2026-03-05T10:00")]

@@ -171,6 +171,9 @@ def _summary(result, out: dict) -> None:
         line = (_("header row {row}, profile {profile} (recognised from the headers)") if s["recognised"] else
                 _("header row {row}, profile {profile}")).format(row=s["header_row"], profile=s["profile"])
         click.echo(where + line + (_("; ") + counts if counts else ""))
+        if s.get("not_read"):
+            click.echo(where + _("not read: {columns} (each lead's log decides them: a copy with its log is "
+                                 "export --history)").format(columns=_(", ").join(s["not_read"])), err=True)
     for s in result.skipped_sheets:
         click.echo(_("sheet {sheet} not imported: {reason}").format(sheet=s["sheet"], reason=s["reason"]), err=True)
     if result.agents_added:

@@ -80,6 +80,11 @@ from .validate import CHANNEL_SAID, RELATION_SAID, agent_name_problem
 #: the register's usual headers → what they hold. Industry attributes are
 #: also recognised by their name and by their English or Chinese label.
 HEADER_ALIASES: dict[str, str] = {}
+#: the columns an export writes that each lead's log decides (its number,
+#: grade, score, stage, owner, next follow-up): an import reads them as
+#: nothing, and says so (``ImportResult.sheets[…]["not_read"]``)
+DERIVED_COLUMNS = ("lead_id", "id", "编号", "序号", "grade", "等级", "score", "得分", "stage", "阶段",
+                   "owner", "归属", "next_follow_up", "下次跟进")
 for _target, _names in {
     "name": ("name", "姓名", "客户姓名", "客户名称", "名字", "客户"),
     "gender": ("gender", "sex", "性别"),
@@ -104,8 +109,7 @@ for _target, _names in {
     "last_follow_up": ("last_follow_up", "最后跟进内容"),
     "next_contact_at": ("next_contact_at", "下次联系时间"),
     # written by export, derived by the rules: read back as nothing
-    "-": ("lead_id", "id", "编号", "序号", "grade", "等级", "score", "得分", "stage", "阶段",
-          "owner", "归属", "next_follow_up", "下次跟进"),
+    "-": DERIVED_COLUMNS,
 }.items():
     for _n in _names:
         HEADER_ALIASES[_n.lower()] = _target
@@ -837,8 +841,12 @@ def _readings(register: "registers.Register", industries: list[Industry], mappin
         profile = chosen or profiles.recognise(table.headers) or profiles.load(profiles.DEFAULT)
         targets = resolve_columns(table.headers, industries, mapping, profile, used)
         out.append(_Reading.of(table.headers, targets, profile))
+        mapped = {_header_key(k) for k in mapping}
+        derived = {n.lower() for n in DERIVED_COLUMNS}
+        not_read = [h for h, t in zip(table.headers, targets) if t is None and _header_key(h) in derived
+                    and _header_key(h) not in mapped and _header_key(h) not in profile.columns]
         result.sheets.append({"sheet": table.sheet, "header_row": table.header_row, "rows": 0,
-                              "profile": profile.name, "recognised": chosen is None,
+                              "profile": profile.name, "recognised": chosen is None, "not_read": not_read,
                               "imported": 0, "merged": 0, "unchanged": 0, "rejected": 0,
                               "already_imported": 0})
     _check_maps(mapping, used, [t.headers for t in register.tables])

@@ -218,3 +218,25 @@ def test_a_family_row_keeps_its_visit_and_need_and_a_colleague_s_reception_keeps
     assert later["owner"] == "李娜"
     assert [(e["kind"], e["at"][:16]) for e in later["events"]][-2:] == [("visit", "2026-03-05T10:00"),
                                                                           ("set", "2026-03-05T10:00")]
+
+
+def test_a_plain_export_read_back_names_the_columns_it_does_not_read(office, tmp_path):
+    """A plain export read into a new database kept neither stage, score,
+    number nor owner, without a word (session 20): the import names them
+    and the file that keeps them."""
+    office("lead", "add", "--industry", "realestate", "--name", "张伟", "--gender", "M", "--phone", "13800138000",
+           "--need", "三房", "--agent", "李娜", now=T)
+    out = tmp_path / "leads.csv"
+    r = office("--as", "陈经理", "export", "--unmask", "-o", str(out), now=T)
+    assert r.exit_code == 0, r.output
+    r = office("--db", str(tmp_path / "copy.db"), "init", "--industry", "realestate", now=T)
+    assert r.exit_code == 0, r.output
+    office("--db", str(tmp_path / "copy.db"), "agent", "add", "李娜", now=T)
+    for lang, said in (("en", "not read: lead_id, grade, score, stage, owner, next_follow_up (each lead's log "
+                              "decides them: a copy with its log is export --history)"),
+                       ("zh", "未读入：lead_id、grade、score、stage、owner、next_follow_up")):
+        r = office("--lang", lang, "--db", str(tmp_path / "copy.db"), "import", str(out), now=T)
+        assert r.exit_code == 0 and said in r.output, r.output
+    # a register of the office's own has none of them: no such line
+    assert "not read" not in office("import", _csv(tmp_path, "reg.csv", "刘洋,男,13900139000,两房,2026/3/1,李娜"),
+                                    now=T).output

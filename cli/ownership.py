@@ -257,7 +257,8 @@ def deal_json(d, lang, now) -> dict:
         "open_disputes": [{"event_id": i, "claim": c, "claimant": a} for i, c, a in d.open_disputes],
         "disputable": d.disputable(now), "arbitrated": d.arbitrated,
         "violation": d.violation(lang) if d.violation else None,
-        "commission": {
+        # an industry without commission stages (§3.11 is the property office's) has none
+        "commission": None if not d.stages else {
             "payable_percent": d.payable_percent,
             "stages": [{"stage": s.name, "label": s.label(lang), "percent": s.percent, "reached_at": s.at}
                        for s in d.stages],
@@ -291,9 +292,10 @@ def credit(env, lead_id):
         # one record per agent's share of a deal; --json keeps each deal whole
         # what each agent is paid now: a departed agent's part waits (004 提成发放)
         shares = [{"deal_event_id": d["deal_event_id"], "at": d["at"], **s,
-                   "percent_of_commission": p["percent_of_commission"],
-                   "payable_percent": p["payable_percent"]}
-                  for d in out for s, p in zip(d["shares"], d["commission"]["per_agent"])]
+                   "percent_of_commission": p.get("percent_of_commission"),
+                   "payable_percent": p.get("payable_percent")}
+                  for d in out for s, p in zip(d["shares"], (d["commission"] or {}).get("per_agent")
+                                               or [{}] * len(d["shares"]))]
         emit(shares, ("deal_event_id", "at", "agent", "share", "role", "percent_of_commission",
                       "payable_percent"), as_json=out)
         return
@@ -309,11 +311,15 @@ def credit(env, lead_id):
     for d in out:
         click.echo(_("deal of {day} (event {event}): {reason}").format(
             day=f"{d['at']:%Y-%m-%d}", event=d["deal_event_id"], reason=d["reason"]))
-        per_agent = d["commission"]["per_agent"]
-        click.echo(table([(s["agent"], s["share"], role_text(s["role"]),
-                           f"{p['payable_percent']}%" + (" " + _("(departed)") if p["departed"] else ""))
-                          for s, p in zip(d["shares"], per_agent)],
-                         [_("agent"), _("share"), _("role"), _("payable now")]))
+        if d["commission"] is None:
+            click.echo(table([(s["agent"], s["share"], role_text(s["role"])) for s in d["shares"]],
+                             [_("agent"), _("share"), _("role")]))
+        else:
+            per_agent = d["commission"]["per_agent"]
+            click.echo(table([(s["agent"], s["share"], role_text(s["role"]),
+                               f"{p['payable_percent']}%" + (" " + _("(departed)") if p["departed"] else ""))
+                              for s, p in zip(d["shares"], per_agent)],
+                             [_("agent"), _("share"), _("role"), _("payable now")]))
         if d["violation"]:
             click.echo(_("violation: {text}").format(text=d["violation"]))
         if d["arbitrated"]:  # final whatever the window's day: no date still to come
@@ -325,10 +331,11 @@ def credit(env, lead_id):
             click.echo(_("open dispute (entry {event}): {claim}, raised by {claimant}; the credit stands until a "
                          "manager decides (leadcycle decide)").format(
                 event=raised["event_id"], claim=claim_text(raised["claim"]), claimant=raised["claimant"]))
-        stages = ", ".join(f"{s['label']} {s['percent']}%" + (" ✓" if s["reached_at"] else "")
-                           for s in d["commission"]["stages"])
-        click.echo(_("commission payable: {percent}%  ({stages})").format(
-            percent=d["commission"]["payable_percent"], stages=stages))
+        if d["commission"] is not None:
+            stages = ", ".join(f"{s['label']} {s['percent']}%" + (" ✓" if s["reached_at"] else "")
+                               for s in d["commission"]["stages"])
+            click.echo(_("commission payable: {percent}%  ({stages})").format(
+                percent=d["commission"]["payable_percent"], stages=stages))
 
 
 @cli.command()

@@ -229,3 +229,15 @@ def test_signal_evidence_names_its_data_by_label_in_the_readers_language(lc):
     en = lc("2026-03-10T11:00", "show", "1").output
     assert "(2026-03-10: seats=20)" in en and "other vendor=用友" in en
     assert shown(lc, "2026-03-10T11:00")["extra"]["x_signals"]["signals"][0]["evidence"] == "seats=20"
+
+
+def test_a_software_deal_has_its_credit_and_no_property_commission_stages(lc):
+    """§3.11's commission by stage (accumulation 30 %, contract 50 %,
+    mortgage, loan) is the property office's: a software deal showed it."""
+    add(lc, "2026-03-05T10:00")
+    assert lc("2026-03-05T11:00", "log", "1", "contract", "--agent", "李娜").exit_code == 0
+    out = lc("2026-03-05T12:00", "credit", "1")
+    assert out.exit_code == 0 and "李娜 closed their own client: all credit" in out.output
+    assert "commission" not in out.output and "payable" not in out.output and "accumulation" not in out.output
+    (deal,) = json.loads(lc("2026-03-05T12:00", "credit", "1", "--json").output)
+    assert deal["commission"] is None and deal["shares"][0]["share"] == "1"

@@ -264,7 +264,8 @@ def ownership_policy(industry, settings):
     from leadcycle import defaults
 
     base = defaults.ownership_policy(industry=industry, settings=settings)
-    changes = {"protection_days": settings["machinery.protection_days"]}
+    # §3.11's commission by stage is the property office's (mortgage, loan)
+    changes = {"protection_days": settings["machinery.protection_days"], "commission_stages": ()}
     fields = attrs.fields_dict(type(base))
     # a departing account manager's accounts go to the sales manager (when the
     # ownership engine offers that choice)

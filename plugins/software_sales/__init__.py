@@ -169,7 +169,10 @@ def ownership_policy(industry, settings):
     base = defaults.ownership_policy(industry=industry, settings=settings)
     return attrs.evolve(base, protection_days=settings[f"{NAME}.protection_days"],
                         calls_establish_ownership=True, contact_kinds=model.contact_kinds(),
-                        deal_kinds=("deposit",) + rules.WON_KINDS["ten_level"])
+                        deal_kinds=("deposit",) + rules.WON_KINDS["ten_level"],
+                        # §3.11's commission by stage is the property office's
+                        # (mortgage, loan): a software deal's credit is its split
+                        commission_stages=())
 
 
 @hookimpl

@@ -850,7 +850,7 @@ def rescore(env, industry, batch_size, refold, as_json):
 
 
 @cli.command()
-@click.option("--industry", required=True, help="The industry.")
+@click.option("--industry", help="The industry (default: the database's only one).")
 @output_options
 @pass_env
 def fields(env, industry):
@@ -859,10 +859,20 @@ def fields(env, industry):
     Examples:
 
     \b
+    leadcycle fields
     leadcycle fields --industry realestate
     leadcycle fields --industry machinery --json
     """
+    from leadcycle.errors import LeadcycleError
     from leadcycle.registry import BASE_FIELDS, Registry
+
+    if industry is None:
+        try:  # an office of one industry need not name it
+            industry = env.book().only_industry()
+        except LeadcycleError:  # no database here: the industry must be named
+            industry = None
+        if industry is None:
+            raise click.UsageError(_("Missing option '--industry' (this database has no one industry to take)."))
 
     ind = Registry.current().industry(industry)
     lang = env.lang

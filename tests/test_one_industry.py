@@ -39,3 +39,16 @@ def test_with_two_industries_both_ask_and_write_nothing(run, tmp_path):
     assert r.exit_code == 1
     assert r.stderr.strip() == "Error: which industry? give --industry NAME (or an industry column)"
     assert _leads(run) == []
+
+
+def test_fields_takes_the_only_industry_and_asks_for_one_otherwise(run, tmp_path):
+    """``fields`` needed --industry on a database of one industry (session 20)."""
+    no_db = run("--db", str(tmp_path / "none.db"), "fields", now=T)
+    assert no_db.exit_code == 2 and "Missing option '--industry'" in no_db.output
+    assert not (tmp_path / "none.db").exists()
+    assert run("init", "--industry", "machinery", "--simulation", now=T).exit_code == 0
+    one = run("fields", now=T)
+    assert one.exit_code == 0 and one.output.startswith("heavy machinery (machinery)"), one.output
+    assert run("init", "--industry", "realestate", now=T).exit_code == 0  # enables a second one
+    two = run("fields", now=T)
+    assert two.exit_code == 2 and "Missing option '--industry'" in two.output

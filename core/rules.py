@@ -71,6 +71,10 @@ class Cond:
                 raise TypeError(f"Cond({self.feature!r}, {self.op!r}, …) takes a list or tuple of values, "
                                 f"not {self.value!r}: write ({self.value!r},)")
             object.__setattr__(self, "value", tuple(self.value))
+        elif self.op in ("==", "!=") and self.value is None:
+            # "equal to nothing" is unset, "other than nothing" set: the same
+            # test in Python and in SQL (where x != NULL is never true)
+            object.__setattr__(self, "op", "unset" if self.op == "==" else "set")
         elif self.op in (">=", ">", "<=", "<") and (self.value is None or isinstance(self.value, bool)):
             raise TypeError(f"Cond({self.feature!r}, {self.op!r}, {self.value!r}) compares with a number or "
                             "a text, which it needs")

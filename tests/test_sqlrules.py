@@ -33,7 +33,7 @@ def conds(draw, max_size=3):
         elif op in ("in", "not_in"):
             operand = draw(st.lists(st.sampled_from(["A", "B", "yes", 1, None]), max_size=3))
         else:
-            operand = draw(st.sampled_from(["A", "B", "yes", 1, 0]))
+            operand = draw(st.sampled_from(["A", "B", "yes", 1, 0, None]))
         out.append(Cond(feature, op, operand))
     return tuple(out)
 

@@ -385,6 +385,8 @@ def _row(ctx, compiled: _Compiled, lead: Lead, events: list[Event], now: dt.date
     """One (folded) lead's feature row and its ownership."""
     card = compiled.rules.scorecard
     row = facts(lead, events, now, compiled.contact_kinds, compiled.tallies)
+    for k in compiled.rules.industry.event_kinds:  # a kind never logged is counted 0 times, as in SQL
+        row.setdefault(f"n_{k.name}", 0)
     row.update(lead.attributes)
     row.update(name=lead.name, gender=lead.gender, phone=lead.phone, need=lead.need)
     for name in compiled.date_fields:
@@ -447,6 +449,10 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
         events = effective_events(_seen_at(events, now))  # voided entries and their voids left out
         lead = fold_lead(lead, events)
         row, own_state = _row(ctx, compiled, lead, events, now)
+        if rules.stages is not None:
+            # the stage before the scorecard, which may read it (as the compiled
+            # statement computes it from the derived values, before the grade)
+            row["stage"], row["_stage_reason"] = _stage(rules.stages, row, events)
         leads.append((lead, events))
         rows.append(row)
         owners.append(own_state)
@@ -464,12 +470,10 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
             head = [r for r in verdict.reasons if not is_detail(r)]
             detail = [r for r in verdict.reasons if is_detail(r)] if explain else []
             reasons.extend(head)
-        stage = None
-        if rules.stages is not None:
-            stage, stage_reason = _stage(rules.stages, row, events)
-            row["stage"] = stage  # a cadence may depend on the ladder level
-            if stage_reason is not None:
-                reasons.append(stage_reason)
+        stage = row.get("stage") if rules.stages is not None else None
+        stage_reason = row.pop("_stage_reason", None)
+        if stage_reason is not None:
+            reasons.append(stage_reason)
         reasons.append(ownership.reason)
         due = kind = None
         stop = rules.cadence.stop_for(row) if rules.cadence is not None else None

@@ -65,6 +65,12 @@ class Cond:
     )
 
     def __attrs_post_init__(self):
+        # a day is compared as a date field keeps it (ISO text), in Python as in SQL
+        day = lambda v: v.isoformat() if isinstance(v, dt.date) and not isinstance(v, dt.datetime) else v  # noqa: E731
+        if self.op in ("in", "not_in") and not isinstance(self.value, (str, bytes)) and hasattr(self.value, "__iter__"):
+            object.__setattr__(self, "value", tuple(day(v) for v in self.value))
+        else:
+            object.__setattr__(self, "value", day(self.value))
         if self.op in ("in", "not_in"):
             if isinstance(self.value, (str, bytes)) or not hasattr(self.value, "__iter__"):
                 # a text would be tested character by character

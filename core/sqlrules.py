@@ -471,8 +471,9 @@ class Vocabulary:
         if name == "n_follow_up" or (name.startswith("n_") and self._tally(name[2:])):
             sql, args = self.fact("n", "follow_up" if name == "n_follow_up" else "@" + name[2:])
             return f"coalesce({sql}, 0)", args
-        if name.startswith("n_"):
-            return self.fact("n", name[2:])
+        if name.startswith("n_"):  # a kind never logged: counted 0 times
+            sql, args = self.fact("n", name[2:])
+            return f"coalesce({sql}, 0)", args
         if name.startswith("days_until_") and name[len("days_until_"):] in self.date_fields:
             return _days_between(_day(self.attribute(name[len("days_until_"):]), False), "?"), [TODAY]
         if name in ("name", "gender", "phone", "need"):

@@ -1,0 +1,101 @@
+"""Rule shapes a third-party plugin writes, read the same by a list (the
+compiled SQL) and by ``show`` (the engine) at every clock (issue #17):
+a criterion on the stage, a date field against a day, a count of a kind
+never logged, a condition on nothing (``== None``). Session 20's plugin
+tester found each of them disagreeing or silently never holding."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import json
+import sys
+import textwrap
+
+import pytest
+
+from leadcycle import loader
+
+PROBE = '''
+import datetime as dt
+from leadcycle import Cond, Criterion, EventKind, Field, Industry, Label, Scorecard, Stage, StageLadder, hookimpl
+
+def L(s):
+    return Label(s, s + "（中）")
+
+@hookimpl
+def register_industries(register):
+    register(Industry("probe", L("probe"),
+        fields=(Field("drive_date", "date", L("test drive")), Field("budget", "int", L("budget"), minimum=0),
+                Field("note2", "str", L("note"))),
+        event_kinds=(EventKind("drive", L("drive"), contact=True), EventKind("quote", L("quote"), contact=True))))
+
+@hookimpl
+def stages(industry, settings):
+    if industry == "probe":
+        return StageLadder((Stage("new", L("new")), Stage("driving", L("driving"), (Cond("n_drive", ">=", 1),)),
+                            Stage("quoted", L("quoted"), (Cond("n_quote", ">=", 1),))), mode="computed")
+
+@hookimpl
+def scorecard(industry, settings):
+    if industry == "probe":
+        return Scorecard("probe", L("probe"), criteria=(
+            Criterion("recent_drive", L("drive in March or later"), 20, Cond("drive_date", ">=", dt.date(2026, 3, 1))),
+            Criterion("quoted_stage", L("at the quoted stage"), 30, Cond("stage", "==", "quoted")),
+            Criterion("never_drove", L("never drove"), 5, Cond("n_drive", "==", 0)),
+            Criterion("noted", L("has a note"), 7, Cond("note2", "!=", None)),
+            Criterion("budget", L("budget"), 40, Cond("budget", ">=", 100)),
+        ), thresholds=(("A", 70), ("B", 40), ("C", 10)), fallback="D")
+'''
+
+CLOCKS = ("2026-03-02T12:00", "2026-03-03T12:00", "2026-03-04T12:00", "2026-04-10T12:00")
+
+
+@pytest.fixture
+def probe(run, tmp_path, monkeypatch):
+    real = md.entry_points
+    (tmp_path / "lc_test_probe.py").write_text(textwrap.dedent(PROBE), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ep = md.EntryPoint(name="probe", value="lc_test_probe", group="leadcycle")
+    monkeypatch.setattr(md, "entry_points",
+                        lambda **kw: list(real(**kw)) + ([ep] if kw.get("group") == "leadcycle" else []))
+    monkeypatch.setenv("LEADCYCLE_LOAD_PLUGINS", "probe")
+    loader.reset()
+    assert run("init", "--industry", "probe", "--simulation", now="2026-03-01T09:00").exit_code == 0
+    run("agent", "add", "李娜", now="2026-03-01T09:00")
+    yield run
+    sys.modules.pop("lc_test_probe", None)
+    loader.reset()
+
+
+def _add(run, phone, *sets):
+    r = run("lead", "add", "--industry", "probe", "--name", "张伟", "--gender", "M", "--phone", phone,
+            "--need", "SUV", "--agent", "李娜", *sum((("--set", s) for s in sets), ()), now="2026-03-02T10:00")
+    assert r.exit_code == 0, r.output
+
+
+def _listed(run, now):
+    return {r["id"]: (r["grade"], r["score"], r["stage"]) for r in json.loads(run("list", "--json", now=now).output)}
+
+
+def _shown(run, lead, now):
+    r = json.loads(run("show", str(lead), "--json", now=now).output)
+    return r["grade"], r["score"], r["stage"]
+
+
+def test_list_and_show_agree_on_stage_dates_counts_and_nothing(probe):
+    run = probe
+    _add(run, "13800138000", "drive_date=2026-03-05", "budget=150", "note2=周末再来")
+    _add(run, "13900139000", "drive_date=2026-02-27")
+    assert run("log", "1", "drive", "--agent", "李娜", now="2026-03-03T10:00").exit_code == 0
+    assert run("log", "1", "quote", "--agent", "李娜", now="2026-03-04T10:00").exit_code == 0
+    seen = {}
+    for now in CLOCKS:  # each clock read twice, in both orders: a read never writes
+        for _ in range(2):
+            listed = _listed(run, now)
+            assert listed == {i: _shown(run, i, now) for i in listed}, now
+        seen[now] = listed
+    assert seen["2026-03-02T12:00"][1] == ("A", 72.0, "new")      # budget 40, note 7, March drive 20, never drove 5
+    assert seen["2026-03-03T12:00"][1] == ("B", 67.0, "driving")  # it drove: no more "never drove"
+    assert seen["2026-03-04T12:00"][1] == ("A", 97.0, "quoted")   # the quoted stage: + 30
+    assert seen["2026-04-10T12:00"][1] == ("A", 97.0, "quoted")
+    assert seen["2026-04-10T12:00"][2] == ("D", 5.0, "new")       # a February drive, nothing else: never drove

@@ -18,7 +18,7 @@ from . import loader, profile, revisit
 from .actors import FOLLOW_UP_FIELDS, MARK_KEYS
 from .errors import LeadcycleError, NotFound
 from .model import Choice, EventKind, Field, Industry, Label, Setting
-from .rules import Cadence, Cond, OwnershipPolicy, Scorecard, StageLadder
+from .rules import PART_OPS, Cadence, Cond, OwnershipPolicy, Scorecard, StageLadder
 from .settings import Settings
 from .i18n import M_, N_, Message
 
@@ -186,7 +186,7 @@ def rule_conditions(rules: IndustryRules) -> dict[str, list[Cond]]:
 
 
 #: a condition's operators that compare with its value (``set``, ``true``… take none)
-_COMPARING = ("==", "!=", ">=", ">", "<=", "<", "in", "not_in")
+_COMPARING = ("==", "!=", ">=", ">", "<=", "<", "in", "not_in", "has", "lacks", "any_of", "none_of")
 
 
 @attrs.frozen
@@ -237,7 +237,7 @@ def _is_number(value: Any) -> bool:
 def compared(cond: Cond) -> list[Any]:
     """The values ``cond`` compares with (``None`` in a list means "or
     unset", and is always meant)."""
-    if cond.op in ("in", "not_in"):
+    if cond.op in ("in", "not_in", "any_of", "none_of"):
         return [v for v in cond.value if v is not None]
     return [cond.value] if cond.op in _COMPARING and cond.value is not None else []
 
@@ -664,8 +664,49 @@ class Registry:
             )
             _check_rules(rules[name], {hook: plugin for hook, (plugin, _) in answers.items()},
                          lambda name=name: self._stages_elsewhere(name, settings))
+            rules[name] = part_wise(rules[name])
         return Context(registry=self, settings=settings, rules=rules,
                        missing=frozenset(n for n in enabled if n not in self.industries))
+
+
+def part_wise(rules: IndustryRules) -> IndustryRules:
+    """The rules with each condition on a multiple-choice field tested part
+    by part (:data:`leadcycle.rules.PART_OPS`): ``Cond("colors", "in",
+    ("red",))`` holds for a lead who chose red and blue, as its author
+    means; compared whole, the stored ``red,blue`` never held."""
+    multiple = {f.name for f in rules.industry.fields if f.multiple}
+    if not multiple:
+        return rules
+
+    def part(c: Cond) -> Cond:
+        if c.feature in multiple and c.op in PART_OPS:
+            return attrs.evolve(c, op=PART_OPS[c.op])
+        return c
+
+    return attrs.evolve(rules, scorecard=_map_conds(rules.scorecard, part), stages=_map_conds(rules.stages, part),
+                        cadence=_map_conds(rules.cadence, part))
+
+
+def _map_conds(obj: Any, fn: Callable[[Cond], Cond]) -> Any:
+    """``obj`` (a rule, or rules inside tuples and attrs classes) with each
+    :class:`Cond` replaced by ``fn(cond)``; what has none is returned as is."""
+    if isinstance(obj, Cond):
+        return fn(obj)
+    if isinstance(obj, tuple):
+        new = tuple(_map_conds(x, fn) for x in obj)
+        return obj if all(a is b for a, b in zip(new, obj)) else type(obj)(new) if not hasattr(obj, "_fields") \
+            else type(obj)(*new)
+    if attrs.has(type(obj)) and not isinstance(obj, Label):
+        changes = {}
+        for f in attrs.fields(type(obj)):
+            if not f.init:
+                continue
+            value = getattr(obj, f.name)
+            new = _map_conds(value, fn)
+            if new is not value:
+                changes[f.alias if getattr(f, "alias", None) else f.name] = new
+        return attrs.evolve(obj, **changes) if changes else obj
+    return obj
 
 
 def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:

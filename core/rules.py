@@ -26,10 +26,25 @@ from .model import Label, Reason, _to_label, as_tuple
 
 GRADE_ORDER = ("A", "B", "C", "D")
 
-OPS = ("==", "!=", ">=", ">", "<=", "<", "in", "not_in", "set", "unset", "true", "false")
+OPS = ("==", "!=", ">=", ">", "<=", "<", "in", "not_in", "set", "unset", "true", "false",
+       "has", "lacks", "any_of", "none_of")
+
+#: the ops a multiple-choice field's conditions become (its stored value is
+#: the chosen values, comma-joined): ``==`` one of them is chosen, ``in``
+#: any listed one is… (the registry rewrites them: :func:`leadcycle.registry.part_wise`)
+PART_OPS = {"==": "has", "!=": "lacks", "in": "any_of", "not_in": "none_of"}
+
+
+def parts(v: Any) -> list[str]:
+    """The values a multiple-choice field holds (none when unset)."""
+    return [] if v is None or v == "" else [p for p in str(v).split(",") if p]
 
 
 def _op_text(op: str, value: Any) -> str:
+    if op in ("has", "lacks", "any_of", "none_of"):
+        joined = "/".join(str(v) for v in (value if isinstance(value, tuple) else (value,)))
+        return {"has": "includes", "lacks": "does not include", "any_of": "includes one of",
+                "none_of": "includes none of"}[op] + f" {joined}"
     if op in ("set", "unset", "true", "false"):
         return {"set": "is recorded", "unset": "is not recorded",
                 "true": "is yes", "false": "is not yes"}[op]
@@ -40,6 +55,9 @@ def _op_text(op: str, value: Any) -> str:
 
 
 def _op_text_zh(op: str, value: Any) -> str:
+    if op in ("has", "lacks", "any_of", "none_of"):
+        joined = "/".join(str(v) for v in (value if isinstance(value, tuple) else (value,)))
+        return {"has": "包含", "lacks": "不包含", "any_of": "包含其一：", "none_of": "不包含任何："}[op] + joined
     if op in ("set", "unset", "true", "false"):
         return {"set": "已记录", "unset": "未记录", "true": "为是", "false": "不为是"}[op]
     if op in ("in", "not_in"):
@@ -71,7 +89,7 @@ class Cond:
             object.__setattr__(self, "value", tuple(day(v) for v in self.value))
         else:
             object.__setattr__(self, "value", day(self.value))
-        if self.op in ("in", "not_in"):
+        if self.op in ("in", "not_in", "any_of", "none_of"):
             if isinstance(self.value, (str, bytes)) or not hasattr(self.value, "__iter__"):
                 # a text would be tested character by character
                 raise TypeError(f"Cond({self.feature!r}, {self.op!r}, …) takes a list or tuple of values, "
@@ -99,6 +117,15 @@ class Cond:
             return v in self.value
         if op == "not_in":
             return v not in self.value
+        if op in ("has", "lacks"):  # every part of the value chosen (or not)
+            held = set(parts(v))
+            has = bool(held) and set(parts(self.value)) <= held
+            return has if op == "has" else not has
+        if op in ("any_of", "none_of"):  # the parts are text, as SQL compares them
+            held = parts(v)
+            listed = {str(x) for x in self.value if x is not None}
+            some = any(x in listed for x in held) if held else None in self.value
+            return some if op == "any_of" else not some
         if v is None:
             return op == "!="
         if op == "==":

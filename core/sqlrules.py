@@ -99,6 +99,18 @@ def cond_sql(cond: Cond, expr: str) -> tuple[str, list]:
         if None in v:  # a missing value is one of the listed ones
             return f"({expr} IS NOT NULL AND {expr} NOT IN ({marks}))", values
         return f"({expr} NOT IN ({marks}) OR {expr} IS NULL)", values
+    if op in ("has", "lacks"):  # every part of the value among the chosen (comma-joined) ones
+        wanted = [x for x in str(v).split(",") if x]
+        held = " AND ".join([f"instr(',' || {expr} || ',', ',' || ? || ',') > 0"] * len(wanted)) or "1"
+        has = f"coalesce({expr} != '' AND {held}, 0)"
+        return (has if op == "has" else f"NOT {has}"), wanted
+    if op in ("any_of", "none_of"):
+        values = [x for x in v if x is not None]
+        some = " OR ".join([f"instr(',' || {expr} || ',', ',' || ? || ',') > 0"] * len(values)) or "0"
+        unset = f"({expr} IS NULL OR {expr} = '')"
+        if op == "any_of":
+            return (f"(CASE WHEN {unset} THEN {int(None in v)} ELSE coalesce({some}, 0) END)"), values
+        return (f"(CASE WHEN {unset} THEN {int(None not in v)} ELSE NOT coalesce({some}, 0) END)"), values
     if op == "!=":
         return f"({expr} IS NULL OR {expr} != ?)", [v]
     if op != "==" and isinstance(v, (int, float, str)):

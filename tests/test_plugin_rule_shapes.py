@@ -1,7 +1,8 @@
 """Rule shapes a third-party plugin writes, read the same by a list (the
 compiled SQL) and by ``show`` (the engine) at every clock (issue #17):
 a criterion on the stage, a date field against a day, a count of a kind
-never logged, a condition on nothing (``== None``). Session 20's plugin
+never logged, a condition on nothing (``== None``), a multiple-choice
+field (tested part by part: "red,blue" is in ("red",) and == "blue"). Session 20's plugin
 tester found each of them disagreeing or silently never holding."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from leadcycle import loader
 PROBE = '''
 import datetime as dt
 from leadcycle import Cond, Criterion, EventKind, Field, Industry, Label, Scorecard, Stage, StageLadder, hookimpl
+from leadcycle.model import Choice
 
 def L(s):
     return Label(s, s + "（中）")
@@ -26,7 +28,9 @@ def L(s):
 def register_industries(register):
     register(Industry("probe", L("probe"),
         fields=(Field("drive_date", "date", L("test drive")), Field("budget", "int", L("budget"), minimum=0),
-                Field("note2", "str", L("note"))),
+                Field("note2", "str", L("note")),
+                Field("colors", "choice", L("colors"), choices=(Choice("red", L("red")), Choice("blue", L("blue"))),
+                      multiple=True)),
         event_kinds=(EventKind("drive", L("drive"), contact=True), EventKind("quote", L("quote"), contact=True))))
 
 @hookimpl
@@ -44,6 +48,9 @@ def scorecard(industry, settings):
             Criterion("never_drove", L("never drove"), 5, Cond("n_drive", "==", 0)),
             Criterion("noted", L("has a note"), 7, Cond("note2", "!=", None)),
             Criterion("budget", L("budget"), 40, Cond("budget", ">=", 100)),
+            Criterion("red", L("likes red"), 15, Cond("colors", "in", ("red",))),
+            Criterion("blue", L("likes blue"), 3, Cond("colors", "==", "blue")),
+            Criterion("not_red", L("not red"), 1, Cond("colors", "not_in", ("red",))),
         ), thresholds=(("A", 70), ("B", 40), ("C", 10)), fallback="D")
 '''
 
@@ -85,7 +92,8 @@ def _shown(run, lead, now):
 def test_list_and_show_agree_on_stage_dates_counts_and_nothing(probe):
     run = probe
     _add(run, "13800138000", "drive_date=2026-03-05", "budget=150", "note2=周末再来")
-    _add(run, "13900139000", "drive_date=2026-02-27")
+    _add(run, "13900139000", "drive_date=2026-02-27", "colors=blue")
+    _add(run, "13700137000", "colors=red,blue")
     assert run("log", "1", "drive", "--agent", "李娜", now="2026-03-03T10:00").exit_code == 0
     assert run("log", "1", "quote", "--agent", "李娜", now="2026-03-04T10:00").exit_code == 0
     seen = {}
@@ -94,8 +102,12 @@ def test_list_and_show_agree_on_stage_dates_counts_and_nothing(probe):
             listed = _listed(run, now)
             assert listed == {i: _shown(run, i, now) for i in listed}, now
         seen[now] = listed
-    assert seen["2026-03-02T12:00"][1] == ("A", 72.0, "new")      # budget 40, note 7, March drive 20, never drove 5
-    assert seen["2026-03-03T12:00"][1] == ("B", 67.0, "driving")  # it drove: no more "never drove"
-    assert seen["2026-03-04T12:00"][1] == ("A", 97.0, "quoted")   # the quoted stage: + 30
-    assert seen["2026-04-10T12:00"][1] == ("A", 97.0, "quoted")
-    assert seen["2026-04-10T12:00"][2] == ("D", 5.0, "new")       # a February drive, nothing else: never drove
+    # lead 1: budget 40, note 7, March drive 20, never drove 5, not red (nothing chosen) 1
+    assert seen["2026-03-02T12:00"][1] == ("A", 73.0, "new")
+    assert seen["2026-03-03T12:00"][1] == ("B", 68.0, "driving")  # it drove: no more "never drove"
+    assert seen["2026-03-04T12:00"][1] == ("A", 98.0, "quoted")   # the quoted stage: + 30
+    assert seen["2026-04-10T12:00"][1] == ("A", 98.0, "quoted")
+    assert seen["2026-04-10T12:00"][2] == ("D", 9.0, "new")       # a February drive; blue 3, not red 1, never drove 5
+    assert seen["2026-04-10T12:00"][3] == ("C", 23.0, "new")      # red 15 and blue 3 of red,blue; never drove 5
+    why = run("show", "3", now="2026-04-10T12:00").output
+    assert "met: likes red (+15)" in why and "met: likes blue (+3)" in why and "missed: not red" in why

@@ -17,7 +17,7 @@ GRADES = ("A", "B", "C", "D")
 L = ("x", "x")
 
 grade = st.sampled_from(GRADES)
-value = st.one_of(st.none(), st.sampled_from(["", "A", "B", "C", "D", "E", "yes", "no"]),
+value = st.one_of(st.none(), st.sampled_from(["", "A", "B", "C", "D", "E", "yes", "no", "A,B", "B,C,D"]),
                   st.integers(-2, 40))
 
 
@@ -26,12 +26,15 @@ def conds(draw, max_size=3):
     out = []
     for _ in range(draw(st.integers(0, max_size))):
         feature = draw(st.sampled_from(FEATURES))
-        op = draw(st.sampled_from(("==", "!=", "in", "not_in", "set", "unset", "true", "false", ">=", "<")))
+        op = draw(st.sampled_from(("==", "!=", "in", "not_in", "set", "unset", "true", "false", ">=", "<",
+                                   "has", "lacks", "any_of", "none_of")))
         if op in (">=", "<"):  # numeric features only: Python cannot order text against numbers
             feature = draw(st.sampled_from(("n_visit", "days")))
             operand = draw(st.integers(0, 30))
-        elif op in ("in", "not_in"):
+        elif op in ("in", "not_in", "any_of", "none_of"):
             operand = draw(st.lists(st.sampled_from(["A", "B", "yes", 1, None]), max_size=3))
+        elif op in ("has", "lacks"):  # a multiple-choice field's parts (leadcycle.registry.part_wise)
+            operand = draw(st.sampled_from(["A", "B", "A,B", "D"]))
         else:
             operand = draw(st.sampled_from(["A", "B", "yes", 1, 0, None]))
         out.append(Cond(feature, op, operand))

@@ -447,6 +447,20 @@ def _check_rules(rules: IndustryRules, answered_by: dict[str, str | None],
             "its rules for {industry} never hold as written: {problems}", industry=name, problems=found))
 
 
+def _check_policy(industry: Industry, policy: OwnershipPolicy, plugin: str | None) -> None:
+    """Refuse an ownership policy whose deal or contact kinds the industry
+    does not have: a misspelt one would never make a deal, nor keep a lead
+    protected. (Commission stages of kinds it lacks are left out by design:
+    the core's stages are the property office's.)"""
+    kinds = {k.name for k in industry.event_kinds}
+    off = [k for k in (*policy.deal_kinds, *sorted(policy.contact_kinds)) if k not in kinds]
+    if off:
+        raise loader.PluginFailed(plugin, "ownership_policy", M_(
+            "its ownership policy for {industry} counts entries of kinds {off}, which the industry does not "
+            "have (its kinds: {kinds}), so none would ever count", industry=industry.name,
+            off=", ".join(dict.fromkeys(off)), kinds=", ".join(sorted(kinds))))
+
+
 def _derived_name(name: str) -> bool:
     """Whether ``name`` is one the rules' vocabulary derives from the log or
     the clock (:class:`leadcycle.sqlrules.Vocabulary`,
@@ -653,7 +667,9 @@ class Registry:
             if name not in self.industries:
                 continue  # plugin not installed any more; its leads stay as they were
             kw = dict(industry=name, settings=settings)
-            policy = loader.first_result("ownership_policy", **kw) or OwnershipPolicy()
+            owned_by, policy = loader.first_answer("ownership_policy", **kw)
+            policy = policy or OwnershipPolicy()
+            _check_policy(self.industries[name], policy, owned_by)
             answers = {hook: loader.first_answer(hook, **kw) for hook in ("scorecard", "stages", "follow_up_cadence")}
             rules[name] = IndustryRules(
                 industry=self.industries[name],

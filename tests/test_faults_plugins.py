@@ -248,6 +248,10 @@ REFUSED = [
     ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=3)],
                                                              kinds=("follow_up", "vist")), ADD_LEAD,
      "its cadence counts entries of kinds vist, which realestate does not have"),
+    ("ownership_policy", lambda industry, settings: OwnershipPolicy(deal_kinds=("deposit", "contrat")), ADD_LEAD,
+     "its ownership policy for realestate counts entries of kinds contrat, which the industry does not have"),
+    ("ownership_policy", lambda industry, settings: OwnershipPolicy(contact_kinds=("visit", "cal")), ADD_LEAD,
+     "counts entries of kinds cal"),
     # declarations of the wrong shape: each refused with what is wrong, not read another way
     ("stages", lambda industry, settings: StageLadder([Stage("new", "new"), Stage("seen", "seen", requires=(
         Cond("channel", "in", "visit"),))]), ADD_LEAD, "takes a list or tuple of values, not 'visit'"),

@@ -326,6 +326,22 @@ def rule_value_problems(rules: IndustryRules,
     ind, card, cadence = rules.industry, rules.scorecard, rules.cadence
     out = [(hook, cond.feature, problem) for hook, conds in rule_conditions(rules).items() for cond in conds
            for problem in off_domain(cond, domain(cond.feature), lenient=cond.feature == "stage")]
+    typed = {f.name: f.type for f in (*BASE_FIELDS, *ind.fields)}
+    for hook, conds in rule_conditions(rules).items():
+        for cond in conds:
+            d = domain(cond.feature)
+            if cond.op in ("true", "false") and d is not None and d.kind == "choices" and cond.feature != "stage":
+                # a choice is never True (nor 1): the test always answers the same
+                out.append((hook, cond.feature, M_(
+                    "Cond({name!r}, {op!r}) tests a yes/no, and {name} is one of {values}: write "
+                    "Cond({name!r}, \"==\", …)", name=cond.feature, op=cond.op,
+                    values=", ".join(map(str, d.choices)))))
+            numbers = [v for v in compared(cond) if _is_number(v)]
+            if typed.get(cond.feature) in ("str", "date") and numbers:
+                out.append((hook, cond.feature, M_(
+                    "Cond({name!r}, {op!r}, …) compares {name} with the number {value}, which it never is "
+                    "(it is a {type} field: compare with a text, '2026-03-01' for a date)",
+                    name=cond.feature, op=cond.op, value=numbers[0], type=typed[cond.feature])))
     ratings = [c for c in card.criteria if isinstance(c, Rating)] if card is not None else []
     for rating in ratings:
         d = domain(rating.feature)
@@ -335,7 +351,6 @@ def rule_value_problems(rules: IndustryRules,
                 "Rating({name!r}, …) gives points for {values}, which {name} never is (it is {expected})",
                 name=rating.feature, values=", ".join(map(_value_text, off)),
                 expected=d.off(off[0], rating.feature))))
-    typed = {f.name: f.type for f in (*BASE_FIELDS, *ind.fields)}
 
     def not_number(name: str) -> Message | None:
         """What ``name`` is instead of a number, if the declarations say

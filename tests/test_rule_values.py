@@ -47,6 +47,7 @@ def problems(r: IndustryRules) -> list[str]:
     Cond("tags", "==", "new,gift"), Cond("budget", ">=", 150000), Cond("budget", "<", 2.5),
     Cond("n_demo", ">=", 1), Cond("days_since_last_demo", "<=", 7), Cond("last_liked_demo.liked", "==", True),
     Cond("grade", "in", ("A", "B")), Cond("colour", "set"), Cond("name", "==", "anything"),
+    Cond("name", ">=", "M"), Cond("need", "in", ("两房", None)), Cond("budget", "true"),
 ])
 def test_a_value_the_name_can_hold_is_taken(cond):
     assert problems(rules(card(cond))) == []
@@ -60,6 +61,12 @@ def test_a_value_the_name_can_hold_is_taken(cond):
     (Cond("n_demo", ">=", "1"), "compares n_demo with '1'"),
     (Cond("last_liked_demo.liked", "==", "yes"), "compares last_liked_demo.liked with 'yes'"),
     (Cond("grade", "==", "E"), "compares grade with 'E', which it never is (it is one of A, B, C, D)"),
+    # a yes/no test of a choice, a number against a text (session 20's plugin tester: silently never held)
+    (Cond("colour", "true"), "Cond('colour', 'true') tests a yes/no, and colour is one of red, blue: write "
+                             "Cond('colour', \"==\", …)"),
+    (Cond("tags", "false"), "Cond('tags', 'false') tests a yes/no"),
+    (Cond("need", ">=", 3), "compares need with the number 3, which it never is (it is a str field"),
+    (Cond("phone", "in", ("13800138000", 13900139000)), "compares phone with the number 13900139000"),
 ])
 def test_a_value_the_name_never_holds_is_refused(cond, said):
     (found,) = problems(rules(card(cond)))

@@ -375,6 +375,13 @@ def rule_value_problems(rules: IndustryRules,
                 "Dimension({name!r}, …) rates a lead by {name}, whose values {values} are no grades on the "
                 "industry's scale ({scale})", name=dimension.feature,
                 values=", ".join(map(_value_text, off)) or M_("(not a choice)"), scale=", ".join(scale))))
+    ladder = rules.stages
+    if ladder is not None and ladder.mode == "computed":
+        unreached = [st.name for st in ladder.stages if st.terminal and not st.requires]
+        if unreached:  # a computed ladder enters a terminal stage when its requirements hold
+            out.append(("stages", "stage", M_(
+                "its ladder's terminal stages {stages} have no requirements: a computed ladder never "
+                "reaches them (give each requires=…)", stages=", ".join(unreached))))
     if cadence is not None:
         scale = domain("grade").choices
         off = sorted({r.grade for r in cadence.rules if r.grade is not None and r.grade not in scale})
@@ -382,6 +389,16 @@ def rule_value_problems(rules: IndustryRules,
             out.append(("follow_up_cadence", "grade", M_(
                 "its cadence has rules for grades {grades}, which are not on the industry's scale ({scale}): "
                 "no lead has them", grades=", ".join(off), scale=", ".join(scale))))
+        seen: set = set()
+        twice = []
+        for r in cadence.rules:  # the first of two alike is always taken
+            if (r.grade, r.when) in seen:
+                twice.append(r.grade or M_("(no grade)"))
+            seen.add((r.grade, r.when))
+        if twice:
+            out.append(("follow_up_cadence", "grade", M_(
+                "its cadence has two rules for grade {grades} under the same conditions: the second never "
+                "applies", grades=twice)))
         kinds = {k.name for k in ind.event_kinds}
         off = [k for k in (*(cadence.kinds or ()), *cadence.restart) if k not in kinds]
         if off:

@@ -151,3 +151,22 @@ def test_every_choice_setting_of_the_built_in_plugins_gives_rules_without_such_p
             context = registry.context(Settings(registry.settings, {key: choice.value}), industries)
             for name, industry_rules in context.rules.items():
                 assert problems(industry_rules) == [], (key, choice.value, name)
+
+
+def test_a_cadence_rule_given_twice_and_a_terminal_stage_without_requirements_are_refused():
+    """Session 20's plugin tester: both loaded without a word. The second of
+    two alike cadence rules is never taken; a computed ladder enters a
+    terminal stage only when its requirements hold."""
+    twice = Cadence((CadenceRule("A", "a", interval_days=3), CadenceRule("B", "b", interval_days=5),
+                     CadenceRule("A", "a again", interval_days=2)))
+    assert problems(rules(cadence=twice)) == [
+        "its cadence has two rules for grade A under the same conditions: the second never applies"]
+    apart = Cadence((CadenceRule("A", "a", interval_days=3),
+                     CadenceRule("A", "a after a demo", interval_days=2, when=(Cond("n_demo", ">=", 1),))))
+    assert problems(rules(cadence=apart)) == []
+    ladder = StageLadder((Stage("new", "new"), Stage("demoed", "demoed", (Cond("n_demo", ">=", 1),)),
+                          Stage("lost", "lost", terminal=True)), mode="computed")
+    assert problems(rules(stages=ladder)) == [
+        "its ladder's terminal stages lost have no requirements: a computed ladder never reaches them "
+        "(give each requires=…)"]
+    assert problems(rules(stages=attrs.evolve(ladder, mode="advanced"))) == []  # moved by command

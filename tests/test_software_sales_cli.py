@@ -241,3 +241,13 @@ def test_a_software_deal_has_its_credit_and_no_property_commission_stages(lc):
     assert "commission" not in out.output and "payable" not in out.output and "accumulation" not in out.output
     (deal,) = json.loads(lc("2026-03-05T12:00", "credit", "1", "--json").output)
     assert deal["commission"] is None and deal["shares"][0]["share"] == "1"
+
+
+def test_a_stage_refusal_names_the_target_sectors_in_the_reader_s_words(lc):
+    """The target group's sectors were their codes (government, retail_chain)
+    under --lang zh too (session 20's tester)."""
+    add(lc, "2026-03-05T10:00")
+    zh = lc("2026-03-06T10:00", "--lang", "zh", "advance", "1", "opportunity", "--agent", "李娜")
+    assert zh.exit_code == 1 and "行业属于目标客户群（政府、电信、电力、金融、连锁、高校）" in zh.output, zh.output
+    en = lc("2026-03-06T10:00", "advance", "1", "opportunity", "--agent", "李娜")
+    assert "sector in the target group (government, telecom, power, finance, chain retail, university)" in en.output

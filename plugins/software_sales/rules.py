@@ -106,6 +106,13 @@ def _csv(text) -> tuple[str, ...]:
     return tuple(p.strip() for p in str(text or "").split(",") if p.strip())
 
 
+def _sectors(codes: tuple[str, ...], sep_en: str = ", ", sep_zh: str = "、") -> Label:
+    """Sectors as the reader says them (政府、电信), not their codes."""
+    names = {c.value: c.label for c in model.SECTOR_CHOICES}
+    return Label(sep_en.join(names[c].en if c in names else c for c in codes),
+                 sep_zh.join(names[c].zh if c in names else c for c in codes))
+
+
 # ------------------------------------------------------------------ bands
 
 
@@ -527,8 +534,8 @@ def project_ladder(settings) -> StageLadder:
     return StageLadder((
         Stage("target_group", P["target_group"], requires=(
             _set("company", "company name", "公司名称"),
-            Cond("sector", "in", targets, Label("sector in the target group (" + ", ".join(targets) + ")",
-                                                "行业属于目标客户群（" + "、".join(targets) + "）")),
+            Cond("sector", "in", targets, Label("sector in the target group (" + _sectors(targets).en + ")",
+                                                "行业属于目标客户群（" + _sectors(targets).zh + "）")),
         )),
         Stage("opportunity", P["opportunity"], requires=(
             _set("employees", "company size (employees)", "企业规模（人员）"),
@@ -578,7 +585,8 @@ def ten_level_ladder(settings) -> StageLadder:
         Stage("A08", L("A08 in scope", "A08范围级"), requires=(
             _set("company", "company name", "公司名称"),
             _set("sector", "industry", "行业"),
-            Cond("sector", "not_in", excluded, L("sector not " + "/".join(excluded), "行业非" + "/".join(excluded))),
+            Cond("sector", "not_in", excluded, L("sector not " + _sectors(excluded, "/", "/").en,
+                                                 "行业非" + _sectors(excluded, "/", "/").zh)),
             Cond("size_in_scope", "true", None, L("size known and in scope", "规模已知且符合要求")),
             _set("fax", "fax", "传真"),
         )),

@@ -441,7 +441,7 @@ def _seen_at(events: list[Event], now: dt.datetime) -> list[Event]:
 def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: bool) -> None:
     rules = compiled.rules
     card = rules.scorecard
-    leads, rows, owners, unseen_at = [], [], [], []
+    leads, rows, owners, unseen_at, stages = [], [], [], [], []
     for i in idxs:
         lead, events = batch[i]
         # the first entry after the clock (None: the fold saw the whole log): the state holds until then
@@ -449,10 +449,13 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
         events = effective_events(_seen_at(events, now))  # voided entries and their voids left out
         lead = fold_lead(lead, events)
         row, own_state = _row(ctx, compiled, lead, events, now)
+        stage = None
         if rules.stages is not None:
             # the stage before the scorecard, which may read it (as the compiled
             # statement computes it from the derived values, before the grade)
-            row["stage"], row["_stage_reason"] = _stage(rules.stages, row, events)
+            stage = _stage(rules.stages, row, events)
+            row["stage"] = stage[0]
+        stages.append(stage)
         leads.append((lead, events))
         rows.append(row)
         owners.append(own_state)
@@ -460,7 +463,8 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
     verdicts = evaluate(card, rows, explain) if card is not None else [None] * len(rows)
     shown = [f.name for f in card.features if f.name.startswith("x_")] if card is not None else []
     kept = _kept(card) if card is not None else ()
-    for i, (lead, events), row, verdict, ownership, unseen in zip(idxs, leads, rows, verdicts, owners, unseen_at):
+    for i, (lead, events), row, verdict, ownership, unseen, (stage, stage_reason) in zip(
+            idxs, leads, rows, verdicts, owners, unseen_at, (s or (None, None) for s in stages)):
         reasons: list[Reason] = []
         grade = score = None
         detail: list[Reason] = []
@@ -470,8 +474,6 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
             head = [r for r in verdict.reasons if not is_detail(r)]
             detail = [r for r in verdict.reasons if is_detail(r)] if explain else []
             reasons.extend(head)
-        stage = row.get("stage") if rules.stages is not None else None
-        stage_reason = row.pop("_stage_reason", None)
         if stage_reason is not None:
             reasons.append(stage_reason)
         reasons.append(ownership.reason)

@@ -742,8 +742,7 @@ def _map_conds(obj: Any, fn: Callable[[Cond], Cond]) -> Any:
         return fn(obj)
     if isinstance(obj, tuple):
         new = tuple(_map_conds(x, fn) for x in obj)
-        return obj if all(a is b for a, b in zip(new, obj)) else type(obj)(new) if not hasattr(obj, "_fields") \
-            else type(obj)(*new)
+        return obj if all(a is b for a, b in zip(new, obj)) else new
     if attrs.has(type(obj)) and not isinstance(obj, Label):
         changes = {}
         for f in attrs.fields(type(obj)):

@@ -470,8 +470,12 @@ class _Plan:
         for i, c in enumerate(card.criteria):
             if isinstance(c, Rating):
                 top = c.maximum
-                by_value = {value: Reason(Label(f"{c.label.en}: {value} ({got:g} of {top:g})",
-                                                f"{c.label.zh}：{value}（{got:g}/{top:g}）"), f"criterion:{c.feature}")
+                def said(value):  # a yes/no field's value as people say it (1 stays 1)
+                    return ("yes", "是") if value is True else ("no", "否") if value is False else (value, value)
+
+                by_value = {value: Reason(Label(f"{c.label.en}: {said(value)[0]} ({got:g} of {top:g})",
+                                                f"{c.label.zh}：{said(value)[1]}（{got:g}/{top:g}）"),
+                                          f"criterion:{c.feature}")
                             for value, got in c.points.items()}
                 unrated = Reason(Label(f"{c.label.en}: not rated (0 of {top:g})",
                                        f"{c.label.zh}：未评定（0/{top:g}）"), f"criterion:{c.feature}")

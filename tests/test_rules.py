@@ -96,3 +96,15 @@ def test_cadence_first_call_back_then_interval_and_pool():
     assert next_follow_up(cad, "A", day, dt.date(2026, 3, 6))[:2] == (dt.date(2026, 3, 9), "follow_up")
     due, kind, reason = next_follow_up(cad, "D", day, None)
     assert due is None and reason.rule == "cadence:pool"
+
+
+def test_a_yes_no_rating_says_yes_or_no_not_true():
+    """A Rating over a bool field explained itself as 'wedding: True'
+    (session 20's plugin tester); 1 stays 1."""
+    from leadcycle.rules import Rating, Scorecard, evaluate
+
+    card = Scorecard("w", "w", criteria=(Rating("wedding", ("wedding", "婚礼"), {True: 30, False: 0}),
+                                         Rating("rooms", ("rooms", "房间"), {1: 2, 3: 5})), thresholds=(("A", 30),))
+    yes, no = evaluate(card, [{"wedding": True, "rooms": 3}, {"wedding": False, "rooms": 1}])
+    assert [r.text.en for r in yes.reasons][1:] == ["wedding: yes (30 of 30)", "rooms: 3 (5 of 5)"]
+    assert [r.text.zh for r in no.reasons][1:] == ["婚礼：否（0/30）", "房间：1（2/5）"]

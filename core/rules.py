@@ -83,8 +83,12 @@ class Cond:
     )
 
     def __attrs_post_init__(self):
-        # a day is compared as a date field keeps it (ISO text), in Python as in SQL
-        day = lambda v: v.isoformat() if isinstance(v, dt.date) and not isinstance(v, dt.datetime) else v  # noqa: E731
+        # a day or a moment is compared as the lead keeps it (ISO text: a date
+        # field's '2026-03-01', a moment's '2026-03-01T10:00:00'), in Python as in SQL
+        def day(v):
+            if isinstance(v, dt.datetime):
+                return v.isoformat(timespec="seconds")
+            return v.isoformat() if isinstance(v, dt.date) else v
         if self.op in ("in", "not_in") and not isinstance(self.value, (str, bytes)) and hasattr(self.value, "__iter__"):
             object.__setattr__(self, "value", tuple(day(v) for v in self.value))
         else:
@@ -105,6 +109,8 @@ class Cond:
 
     def test(self, v: Any) -> bool:
         op = self.op
+        if isinstance(v, dt.date):  # a moment the engine derived: as SQL has it, ISO text
+            v = v.isoformat(timespec="seconds") if isinstance(v, dt.datetime) else v.isoformat()
         if op == "set":
             return v is not None and v != ""
         if op == "unset":

@@ -1,6 +1,6 @@
 """Rule shapes a third-party plugin writes, read the same by a list (the
 compiled SQL) and by ``show`` (the engine) at every clock (issue #17):
-a criterion on the stage, a date field against a day, a count of a kind
+a criterion on the stage, a date field or a moment against a day, a count of a kind
 never logged, a condition on nothing (``== None``), a multiple-choice
 field (tested part by part: "red,blue" is in ("red",) and == "blue"). Session 20's plugin
 tester found each of them disagreeing or silently never holding."""
@@ -48,6 +48,7 @@ def scorecard(industry, settings):
             Criterion("never_drove", L("never drove"), 5, Cond("n_drive", "==", 0)),
             Criterion("noted", L("has a note"), 7, Cond("note2", "!=", None)),
             Criterion("budget", L("budget"), 40, Cond("budget", ">=", 100)),
+            Criterion("registered", L("registered since March 2"), 1, Cond("registered_at", ">=", dt.date(2026, 3, 2))),
             Criterion("red", L("likes red"), 15, Cond("colors", "in", ("red",))),
             Criterion("blue", L("likes blue"), 3, Cond("colors", "==", "blue")),
             Criterion("not_red", L("not red"), 1, Cond("colors", "not_in", ("red",))),
@@ -102,12 +103,12 @@ def test_list_and_show_agree_on_stage_dates_counts_and_nothing(probe):
             listed = _listed(run, now)
             assert listed == {i: _shown(run, i, now) for i in listed}, now
         seen[now] = listed
-    # lead 1: budget 40, note 7, March drive 20, never drove 5, not red (nothing chosen) 1
-    assert seen["2026-03-02T12:00"][1] == ("A", 73.0, "new")
-    assert seen["2026-03-03T12:00"][1] == ("B", 68.0, "driving")  # it drove: no more "never drove"
-    assert seen["2026-03-04T12:00"][1] == ("A", 98.0, "quoted")   # the quoted stage: + 30
-    assert seen["2026-04-10T12:00"][1] == ("A", 98.0, "quoted")
-    assert seen["2026-04-10T12:00"][2] == ("D", 9.0, "new")       # a February drive; blue 3, not red 1, never drove 5
-    assert seen["2026-04-10T12:00"][3] == ("C", 23.0, "new")      # red 15 and blue 3 of red,blue; never drove 5
+    # lead 1: budget 40, note 7, March drive 20, never drove 5, not red (nothing chosen) 1, registered 1
+    assert seen["2026-03-02T12:00"][1] == ("A", 74.0, "new")
+    assert seen["2026-03-03T12:00"][1] == ("B", 69.0, "driving")  # it drove: no more "never drove"
+    assert seen["2026-03-04T12:00"][1] == ("A", 99.0, "quoted")   # the quoted stage: + 30
+    assert seen["2026-04-10T12:00"][1] == ("A", 99.0, "quoted")
+    assert seen["2026-04-10T12:00"][2] == ("C", 10.0, "new")  # a February drive; blue 3, not red 1, never drove 5, 1
+    assert seen["2026-04-10T12:00"][3] == ("C", 24.0, "new")  # red 15 and blue 3 of red,blue; never drove 5, 1
     why = run("show", "3", now="2026-04-10T12:00").output
     assert "met: likes red (+15)" in why and "met: likes blue (+3)" in why and "missed: not red" in why

@@ -477,6 +477,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
         if stage_reason is not None:
             reasons.append(stage_reason)
         reasons.append(ownership.reason)
+        row["grade"], row["score"] = grade, score  # a cadence may read them, as the compiled one does
         due = kind = None
         stop = rules.cadence.stop_for(row) if rules.cadence is not None else None
         if stop is not None:

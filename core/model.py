@@ -87,9 +87,10 @@ def _to_label(value: Label | tuple | str) -> Label:
 
 @attrs.frozen
 class Choice:
-    """One allowed value of a choice field, with its labels."""
+    """One allowed value of a choice field, with its labels. The value is
+    text (a cell, a ``--set``, JSON all give text): ``Choice(2, …)`` is "2"."""
 
-    value: str
+    value: str = attrs.field(converter=lambda v: v if isinstance(v, str) else str(v))
     label: Label = attrs.field(converter=_to_label)
 
 

@@ -368,6 +368,8 @@ def rule_value_problems(rules: IndustryRules,
                 "Adjustment({name!r}, …) takes points by bands of {feature}, which is not a number (it is {what})",
                 name=adjustment.name, feature=adjustment.feature, what=what)))
     for dimension in card.dimensions if card is not None else ():
+        if dimension.auxiliary:  # shown beside the grade, never the grade: any value reads
+            continue
         d, scale = domain(dimension.feature), domain("grade").choices
         off = [v for v in (d.choices if d is not None and d.kind == "choices" else ()) if v not in scale]
         if off or (d is not None and d.kind != "choices"):  # the worst rated dimension is the grade
@@ -464,6 +466,8 @@ def _check_rules(rules: IndustryRules, answered_by: dict[str, str | None],
             "its rules for {industry} read {names}, which no lead has (no field, event kind, tally or "
             "derived value of that name), so a condition on it never holds", industry=name,
             names=", ".join(names)))
+    for hook, problem in order_problems(rules):
+        raise loader.PluginFailed(answered_by[hook], hook, problem)
     found = rule_value_problems(rules)
     if any(read == "stage" for _, read, _ in found):  # (only then: the ladders are asked again)
         found = rule_value_problems(rules, other_stages())
@@ -491,6 +495,55 @@ def _check_policy(industry: Industry, policy: OwnershipPolicy, plugin: str | Non
             "its ownership policy for {industry} counts entries of kinds {off}, which the industry does not "
             "have (its kinds: {kinds}), so none would ever count", industry=industry.name,
             off=", ".join(dict.fromkeys(off)), kinds=", ".join(sorted(kinds))))
+
+
+def order_problems(rules: IndustryRules) -> list[tuple[str, Message]]:
+    """``[(hook, problem)]``: rules reading a value that is decided after
+    them — the derived values, then the stage (which may read them), then
+    the score and grade (which may read the stage), then the follow-up
+    (which may read all). Read before it is decided, the value is never
+    set: such a condition would silently never hold (or always)."""
+    from .rules import Count, Derived
+    from .sqlrules import conditions_of, features_of
+
+    out: list[tuple[str, Message]] = []
+    card, ladder = rules.scorecard, rules.stages
+    if card is not None:
+        derived = sorted({c.feature for f in card.features if isinstance(f, (Count, Derived))
+                          for conds in conditions_of(f) for c in conds} & {"stage", "grade", "score"})
+        if derived:
+            out.append(("scorecard", M_(
+                "its derived values read {names}, which are decided after them (the stage may read the "
+                "derived values, the grade the stage): read them in a criterion or a cadence rule instead",
+                names=", ".join(derived))))
+        read = set(features_of(card)) | {c.feature for c in rule_conditions(rules)["scorecard"]}
+        own = sorted(read & {"grade", "score"})
+        if own:
+            out.append(("scorecard", M_(
+                "its scorecard reads {names}, which the scorecard itself decides: they are not set while it is "
+                "evaluated (a cadence rule may read them)", names=", ".join(own))))
+    if ladder is not None:
+        graded = sorted({c.feature for st in ladder.stages for c in st.requires} & {"grade", "score"})
+        if graded:
+            out.append(("stages", M_(
+                "its ladder reads {names}, which the scorecard decides after the stage (a criterion may read "
+                "the stage): a requirement on them is never met", names=", ".join(graded))))
+    return out
+
+
+def _plain_default(setting: Setting) -> Setting:
+    """The setting with its default as its values are kept: a day
+    (``dt.date``) of a date setting as its ISO text, an exact number
+    (``Fraction(1, 2)``, ``Decimal``) of a float setting as a float."""
+    import datetime as dt
+    import decimal
+
+    d = setting.default
+    if setting.type == "date" and isinstance(d, dt.date) and not isinstance(d, dt.datetime):
+        return attrs.evolve(setting, default=d.isoformat())
+    if setting.type == "float" and isinstance(d, (Fraction, decimal.Decimal)):
+        return attrs.evolve(setting, default=float(d))
+    return setting
 
 
 def _derived_name(name: str) -> bool:
@@ -632,6 +685,7 @@ class Registry:
             raise TypeError(f"register() takes a Setting, not {type(setting).__name__}")
         if setting.key in self.settings or any(s.key == setting.key for s in batch):
             raise ValueError(f"setting {setting.key!r} is declared twice")
+        setting = _plain_default(setting)
         if setting.default not in (None, ""):
             # the default is a value the setting itself accepts: its type, range and choices
             try:
@@ -645,7 +699,7 @@ class Registry:
                                  f"{type(setting.default).__name__}, not the {setting.type} it declares")
 
     def _add_setting(self, setting: Setting) -> None:
-        self.settings[setting.key] = setting
+        self.settings[setting.key] = _plain_default(setting)
 
     def _check_migrations(self, migrations, batch: list) -> None:
         from sqlite_utils.migrations import Migrations
@@ -674,19 +728,27 @@ class Registry:
                        kind=kind, industry=industry, loggable=loggable)
 
     def _stages_elsewhere(self, industry: str, settings: Settings) -> set[str]:
-        """The stages of the ladders the industry's own choice settings
-        choose other than now (software's ``software_sales.ladder``): a
-        cadence may name any of them."""
+        """The stages of the ladders a setting would choose other than now
+        (software's ``software_sales.ladder``, a yes/no "fleet mode", a
+        number): a rule may name any of them. Each choice or yes/no setting
+        is tried at each of its values, a number at its bounds and default,
+        one setting at a time."""
         out: set[str] = set()
         for key, setting in self.settings.items():
-            if not (key.startswith(f"{industry}.") and setting.type == "choice"):
+            if setting.type == "choice":
+                values = [c.value for c in setting.choices]
+            elif setting.type == "bool":
+                values = [True, False]
+            elif setting.type == "int":
+                values = [v for v in (setting.minimum, setting.maximum, setting.default) if v is not None]
+            else:
                 continue
-            for choice in setting.choices:
+            for value in values:
                 try:
                     ladder = loader.first_result("stages", industry=industry, settings=Settings(
-                        self.settings, {**settings.stored, key: choice.value}))
-                except loader.PluginFailed:  # a choice its rules refuse: no ladder of its
-                    continue
+                        self.settings, {**settings.stored, key: value}))
+                except (loader.PluginFailed, LeadcycleError, TypeError, ValueError):
+                    continue  # a value its rules refuse: no ladder of its
                 out |= {s.name for s in ladder.stages} if ladder is not None else set()
         return out
 

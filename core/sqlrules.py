@@ -854,10 +854,14 @@ def compile_cadence(cadence, grade_col: str = "grade", registered: str = "_regis
     nothing planned."""
     rules = list(cadence.rules)
     whens, args = [], []
+
+    def expr_of(name: str) -> str:  # the cadence reads the lead's grade and score as graded
+        return grade_col if name == "grade" else "_score" if name == "score" else column(name)
+
     for i, r in enumerate(rules):
         if not r.when:
             continue
-        conds, more = all_sql(r.when)
+        conds, more = all_sql(r.when, expr_of)
         if r.grade is None:
             whens.append(f"WHEN {conds} THEN {i}")
             args += more
@@ -887,7 +891,7 @@ def compile_cadence(cadence, grade_col: str = "grade", registered: str = "_regis
             due_cases.append(f"WHEN {i} THEN {then}")
             kind_cases.append(f"WHEN {i} THEN 'follow_up'")
     # any stop that holds plans nothing
-    stop_parts = [all_sql(stop.when) for stop in cadence.all_stops]
+    stop_parts = [all_sql(stop.when, expr_of) for stop in cadence.all_stops]
     stop = "(" + " OR ".join(sql for sql, _ in stop_parts) + ")" if stop_parts else "0"
     stop_args = [a for _, more in stop_parts for a in more]
     due = f"(CASE WHEN {stop} THEN NULL ELSE (CASE {choice} {' '.join(due_cases)} END) END)" if due_cases else "NULL"

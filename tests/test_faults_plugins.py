@@ -31,6 +31,7 @@ from leadcycle import (
     CadenceStop,
     Cond,
     Criterion,
+    Derived,
     Event,
     EventKind,
     Field,
@@ -240,8 +241,20 @@ REFUSED = [
     ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Rating("funds", "f", {
         "A": 30, "b": 20, "c": 10}),), thresholds=(("A", 30),)), ADD_LEAD,
      "Rating('funds', …) gives points for 'b', 'c', which funds never is (it is one of A, B, C, D)"),
+    ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule(None, "x", interval_days=3, when=(
+        Cond("grade", "in", ("a", "b")),)), CadenceRule(None, "y", interval_days=5)]), ADD_LEAD,
+     "compares grade with 'a'"),
+    # a value read before it is decided: never set there (session 21's plugin tester)
     ("stages", lambda industry, settings: StageLadder([Stage("new", "new"), Stage("seen", "seen", requires=(
-        Cond("grade", "in", ("a", "b")),))]), ADD_LEAD, "compares grade with 'a'"),
+        Cond("grade", "in", ("A", "B")),))]), ADD_LEAD,
+     "its ladder reads grade, which the scorecard decides after the stage"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("s", "s", 10, (
+        Cond("score", ">=", 10),)),), thresholds=(("A", 10),)), ADD_LEAD,
+     "its scorecard reads score, which the scorecard itself decides"),
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("s", "s", 10, (
+        Cond("staged", "==", 1),)),), thresholds=(("A", 10),), features=(Derived(
+            "staged", "staged", (((Cond("stage", "set"),), 1),), default=0),)), ADD_LEAD,
+     "its derived values read stage, which are decided after them"),
     ("follow_up_cadence", lambda industry, settings: Cadence([CadenceRule("a", "x", interval_days=3),
                                                               CadenceRule(None, "y", interval_days=5)]), ADD_LEAD,
      "its cadence has rules for grades a, which are not on the industry's scale (A, B, C, D)"),
@@ -395,6 +408,30 @@ def test_a_stage_of_a_ladder_another_setting_chooses_may_be_named_alone(office, 
     result = run(*(x if x != "13900139000" else "13900139001" for x in ADD_LEAD), now=NOW)
     assert result.exit_code == 1 and "compares stage with 'wn', which it never is (it is one of new, signed, won)" \
         in result.stderr, result.stderr
+
+
+def _ladder_by_flag(industry, settings):
+    """The tender ladder in fleet mode (a yes/no setting of another section
+    chooses), the walk-in ladder otherwise."""
+    last = "tender" if settings["fleet.on"] else "signed"
+    return StageLadder([Stage("new", "new"), Stage(last, last, requires=(Cond("n_contract", ">=", 1),))])
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_a_stage_of_a_ladder_a_yes_no_setting_chooses_may_be_named(office, plugin, run, flag):
+    """Session 21's plugin tester: a yes/no (or number) setting, or one of
+    another section, choosing the ladder made a correct rule refused — and
+    then the setting could not be switched at all."""
+    from leadcycle import Setting
+
+    plugin(register_settings=lambda register: register(Setting("fleet.on", "bool", flag, Label("fleet", "车队"))),
+           stages=_ladder_by_flag, follow_up_cadence=lambda industry, settings: Cadence(
+               [CadenceRule(None, "x", interval_days=3)], stops=(CadenceStop(Cond("stage", "==", "tender"), "done"),
+                                                                 CadenceStop(Cond("stage", "==", "signed"), "done"))))
+    assert run(*ADD_LEAD, now=NOW).exit_code == 0
+    switched = run("settings", "set", "fleet.on", "false" if flag else "true", now=NOW)
+    assert switched.exit_code == 0, switched.output
+    assert run("list", now=NOW).exit_code == 0
 
 
 def test_a_stage_of_another_plugin_s_ladder_is_not_judged_by_it(office, plugin, run):
@@ -884,3 +921,22 @@ def test_settings_that_make_an_empty_band_or_grade_are_still_taken(realestate_of
     assert run("lead", "add", "--industry", "realestate", "--name", "王芳", "--gender", "F", "--phone",
                "13900139000", "--need", "两房", "--agent", "李娜", now=NOW).exit_code == 0
     assert run("list", now=NOW).exit_code == 0
+
+
+def test_a_day_default_of_a_date_setting_and_an_exact_float_default_are_taken(office, plugin, run):
+    """Session 21's plugin tester: ``Setting(…, "date", dt.date(2026, 3, 1))``
+    and a float setting's ``Fraction(1, 2)`` were refused, and with them every
+    setting of the plugin."""
+    from fractions import Fraction
+
+    from leadcycle import Setting
+
+    def register_settings(register):
+        register(Setting("promo.start", "date", dt.date(2026, 3, 1), Label("start", "开始")))
+        register(Setting("promo.share", "float", Fraction(1, 2), Label("share", "比例")))
+
+    plugin(register_settings=register_settings)
+    shown = run("settings", "list", "--json", now=NOW)
+    assert shown.exit_code == 0 and "Warning" not in shown.output, shown.output
+    values = {s["key"]: s["value"] for s in json.loads(shown.output)}
+    assert values["promo.start"] == "2026-03-01" and values["promo.share"] == 0.5

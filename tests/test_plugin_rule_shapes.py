@@ -18,7 +18,8 @@ from leadcycle import loader
 
 PROBE = '''
 import datetime as dt
-from leadcycle import Cond, Criterion, EventKind, Field, Industry, Label, Scorecard, Stage, StageLadder, hookimpl
+from leadcycle import (Cadence, CadenceRule, CadenceStop, Cond, Criterion, EventKind, Field, Industry, Label,
+                       Scorecard, Stage, StageLadder, hookimpl)
 from leadcycle.model import Choice
 
 def L(s):
@@ -30,7 +31,8 @@ def register_industries(register):
         fields=(Field("drive_date", "date", L("test drive")), Field("budget", "int", L("budget"), minimum=0),
                 Field("note2", "str", L("note")),
                 Field("colors", "choice", L("colors"), choices=(Choice("red", L("red")), Choice("blue", L("blue"))),
-                      multiple=True)),
+                      multiple=True),
+                Field("doors", "choice", L("doors"), choices=((2, ("2 doors", "两门")), (4, ("4 doors", "四门"))))),
         event_kinds=(EventKind("drive", L("drive"), contact=True), EventKind("quote", L("quote"), contact=True))))
 
 @hookimpl
@@ -53,6 +55,13 @@ def scorecard(industry, settings):
             Criterion("blue", L("likes blue"), 3, Cond("colors", "==", "blue")),
             Criterion("not_red", L("not red"), 1, Cond("colors", "not_in", ("red",))),
         ), thresholds=(("A", 70), ("B", 40), ("C", 10)), fallback="D")
+
+@hookimpl
+def follow_up_cadence(industry, settings):
+    if industry == "probe":  # a cadence reads the grade and the score as graded
+        return Cadence((CadenceRule(None, L("every 3 days"), interval_days=3),
+                        CadenceRule(None, L("high scores daily"), interval_days=1, when=(Cond("score", ">=", 90),))),
+                       stops=(CadenceStop(Cond("grade", "==", "D"), L("grade D: none")),))
 '''
 
 CLOCKS = ("2026-03-02T12:00", "2026-03-03T12:00", "2026-03-04T12:00", "2026-04-10T12:00")
@@ -82,12 +91,13 @@ def _add(run, phone, *sets):
 
 
 def _listed(run, now):
-    return {r["id"]: (r["grade"], r["score"], r["stage"]) for r in json.loads(run("list", "--json", now=now).output)}
+    return {r["id"]: (r["grade"], r["score"], r["stage"], r["next_follow_up"])
+            for r in json.loads(run("list", "--json", now=now).output)}
 
 
 def _shown(run, lead, now):
     r = json.loads(run("show", str(lead), "--json", now=now).output)
-    return r["grade"], r["score"], r["stage"]
+    return r["grade"], r["score"], r["stage"], r["next_follow_up"]
 
 
 def test_list_and_show_agree_on_stage_dates_counts_and_nothing(probe):
@@ -104,11 +114,26 @@ def test_list_and_show_agree_on_stage_dates_counts_and_nothing(probe):
             assert listed == {i: _shown(run, i, now) for i in listed}, now
         seen[now] = listed
     # lead 1: budget 40, note 7, March drive 20, never drove 5, not red (nothing chosen) 1, registered 1
-    assert seen["2026-03-02T12:00"][1] == ("A", 74.0, "new")
-    assert seen["2026-03-03T12:00"][1] == ("B", 69.0, "driving")  # it drove: no more "never drove"
-    assert seen["2026-03-04T12:00"][1] == ("A", 99.0, "quoted")   # the quoted stage: + 30
-    assert seen["2026-04-10T12:00"][1] == ("A", 99.0, "quoted")
-    assert seen["2026-04-10T12:00"][2] == ("C", 10.0, "new")  # a February drive; blue 3, not red 1, never drove 5, 1
-    assert seen["2026-04-10T12:00"][3] == ("C", 24.0, "new")  # red 15 and blue 3 of red,blue; never drove 5, 1
+    assert seen["2026-03-02T12:00"][1] == ("A", 74.0, "new", "2026-03-05")
+    assert seen["2026-03-03T12:00"][1] == ("B", 69.0, "driving", "2026-03-05")  # it drove: no more "never drove"
+    assert seen["2026-03-04T12:00"][1] == ("A", 99.0, "quoted", "2026-03-03")   # the quoted stage: + 30; daily
+    assert seen["2026-04-10T12:00"][1] == ("A", 99.0, "quoted", "2026-03-03")
+    assert seen["2026-04-10T12:00"][2] == ("C", 10.0, "new", "2026-03-05")  # February drive; blue 3, not red 1, 5, 1
+    assert seen["2026-04-10T12:00"][3] == ("C", 24.0, "new", "2026-03-05")  # red 15 and blue 3 of red,blue; 5, 1
+    _add(run, "13600136000")  # never drove 5, not red 1, registered 1: D, and the cadence stops
+    assert _listed(run, "2026-04-10T12:00")[4] == _shown(run, 4, "2026-04-10T12:00") == ("D", 7.0, "new", None)
     why = run("show", "3", now="2026-04-10T12:00").output
     assert "met: likes red (+15)" in why and "met: likes blue (+3)" in why and "missed: not red" in why
+
+
+def test_choices_declared_as_numbers_are_taken_as_text(probe):
+    """``choices=((2, label), (4, label))`` registered, then every lead
+    with ``--set doors=4`` failed with an AttributeError traceback."""
+    run = probe
+    _add(run, "13800138000", "doors=4")
+    shown = json.loads(run("show", "1", "--json", now="2026-03-02T12:00").output)
+    assert shown["attributes"]["doors"] == "4"
+    assert "四门" in run("--lang", "zh", "show", "1", now="2026-03-02T12:00").output
+    bad = run("lead", "add", "--industry", "probe", "--name", "刘洋", "--gender", "M", "--phone", "13900139000",
+              "--need", "SUV", "--agent", "李娜", "--set", "doors=3", now="2026-03-02T10:00")
+    assert bad.exit_code == 1 and "Traceback" not in bad.output and "2, 4" in bad.output, bad.output

@@ -89,6 +89,8 @@ def test_bands_are_of_a_number_and_dimensions_rate_by_grades():
     assert found == ("Dimension('colour', …) rates a lead by colour, whose values 'red', 'blue' are no grades on "
                      "the industry's scale (A, B, C, D)")
     assert "whose values (not a choice) are no grades" in scored(dimensions=(Dimension("budget", "b"),))[0]
+    # an auxiliary dimension is shown beside the grade, never the grade (session 21's plugin tester)
+    assert scored(dimensions=(Dimension("grade", "g"), Dimension("colour", "c", auxiliary=True)), fallback="D") == []
 
 
 def test_a_setting_nobody_declared_is_named_as_such():

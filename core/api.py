@@ -324,24 +324,32 @@ class LeadBook:
                                      value=value) from None
         if key == "ownership.lunch_duty_agent":  # said now, not skipped silently at lunch
             reception.check_lunch_duty_agent(self, str(value or "").strip())
-        self._rules_under({**self.store.stored_settings(), key: value})
+        self._rules_under({**self.store.stored_settings(), key: value}, key, value)
         with self.store.transaction():
             self.store.set_setting(key, value, self.now)
         self._context = None
         self._tz = None
         return value
 
-    def _rules_under(self, stored: Mapping[str, Any]) -> None:
+    def _rules_under(self, stored: Mapping[str, Any], key: str | None = None, value: Any = None) -> None:
         """The enabled industries' rules under the settings ``stored``, as
         the next command would load them: a plugin whose rules break under
         a setting's new value refuses the change, not every command after it."""
-        self.registry.context(Settings(self.registry.settings, stored), self.store.enabled_industries())
+        from . import loader
+
+        try:
+            self.registry.context(Settings(self.registry.settings, stored), self.store.enabled_industries())
+        except loader.PluginFailed as e:
+            raise Refused(N_("{key} stays as it is: under {value} the rules of plugin {plugin!r} would be refused in "
+                             "{hook} ({problem}); keep the value, or have the plugin fixed"),
+                          key=key, value=M_("its default") if value is None else value, plugin=e.plugin,
+                          hook=e.hook, problem=e.problem) from None
 
     def reset_setting(self, key: str) -> None:
         self.require("admin", M_("changing a setting"))
         settings = self.settings
         settings.check_relations(key, settings.setting(key).default)  # the default must fit the others too
-        self._rules_under({k: v for k, v in self.store.stored_settings().items() if k != key})
+        self._rules_under({k: v for k, v in self.store.stored_settings().items() if k != key}, key)
         with self.store.transaction():
             self.store.delete_setting(key, self.now)
         self._context = None

@@ -305,8 +305,12 @@ def off_domain(cond: Cond, domain: Domain | None, lenient: bool = False) -> list
     found = [(value, domain.off(value, cond.feature)) for value in compared(cond)]
     if lenient and any(expected is None for _, expected in found):
         return []
-    return [M_("Cond({name!r}, {op!r}, …) compares {name} with {value}, which it never is (it is {expected})",
-               name=cond.feature, op=cond.op, value=_value_text(value), expected=expected)
+    always = cond.op in ("!=", "not_in", "lacks", "none_of")  # a test that never fails
+    return [(M_("Cond({name!r}, {op!r}, …) compares {name} with {value}, which it never is (it is {expected}), "
+                "so it always holds", name=cond.feature, op=cond.op, value=_value_text(value), expected=expected)
+             if always else
+             M_("Cond({name!r}, {op!r}, …) compares {name} with {value}, which it never is (it is {expected})",
+                name=cond.feature, op=cond.op, value=_value_text(value), expected=expected))
             for value, expected in found if expected is not None]
 
 
@@ -462,10 +466,17 @@ def _check_rules(rules: IndustryRules, answered_by: dict[str, str | None],
             names = [n for n in names if _derived_name(n)]
             if not names:
                 continue
-        raise loader.PluginFailed(answered_by[hook], hook, M_(
-            "its rules for {industry} read {names}, which no lead has (no field, event kind, tally or "
-            "derived value of that name), so a condition on it never holds", industry=name,
-            names=", ".join(names)))
+        kinds = {k.name for k in rules.industry.event_kinds}
+        # days_since_last_quote, first_quote_at: moments of a kind are a tally's
+        moments = sorted({k for n in names for k in kinds
+                          if n in (f"days_since_last_{k}", f"days_since_first_{k}", f"last_{k}_at", f"first_{k}_at")})
+        problem = M_("its rules for {industry} read {names}, which no lead has (no field, event kind, tally or "
+                     "derived value of that name), so a condition on it never holds", industry=name,
+                     names=", ".join(names))
+        if moments:
+            problem = M_("{problem}; the moments of a kind are a tally's: declare Tally({kind!r}, ({kind!r},)) "
+                         "in the industry", problem=problem, kind=moments[0])
+        raise loader.PluginFailed(answered_by[hook], hook, problem)
     for hook, problem in order_problems(rules):
         raise loader.PluginFailed(answered_by[hook], hook, problem)
     found = rule_value_problems(rules)

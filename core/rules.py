@@ -15,6 +15,7 @@ Conditions are plain :class:`Cond` values, so the core can explain them
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 from collections.abc import Mapping
 from fractions import Fraction
@@ -88,7 +89,11 @@ class Cond:
         def day(v):
             if isinstance(v, dt.datetime):
                 return v.isoformat(timespec="seconds")
-            return v.isoformat() if isinstance(v, dt.date) else v
+            if isinstance(v, dt.date):
+                return v.isoformat()
+            if isinstance(v, (Fraction, decimal.Decimal)):  # an exact number, as SQL can hold it
+                return int(v) if v == int(v) else float(v)
+            return v
         if self.op in ("in", "not_in") and not isinstance(self.value, (str, bytes)) and hasattr(self.value, "__iter__"):
             object.__setattr__(self, "value", tuple(day(v) for v in self.value))
         else:

@@ -224,6 +224,14 @@ REFUSED = [
      ADD_LEAD, "gives grades A+, E, which are not on the industry's scale (A, B, C, D)"),
     ("scorecard", lambda industry, settings: Scorecard("quotes", "quotes", criteria=(Criterion("q", "q", 10, (
         Cond("n_quote", ">=", 1),)),), thresholds=(("A", 10),)), ADD_LEAD, "read n_quote"),
+    # a kind's moment with no tally: the hint says to declare one (session 21's plugin tester)
+    ("scorecard", lambda industry, settings: Scorecard("d", "d", criteria=(Criterion("q", "q", 10, (
+        Cond("days_since_last_deposit", "<=", 7),)),), thresholds=(("A", 10),)), ADD_LEAD,
+     "the moments of a kind are a tally's: declare Tally('deposit', ('deposit',)) in the industry"),
+    # a "never is" test that always holds says so
+    ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("f", "f", 90, (
+        Cond("funds", "!=", "a"),)),), thresholds=(("A", 90),)), ADD_LEAD,
+     "compares funds with 'a', which it never is (it is one of A, B, C, D), so it always holds"),
     # a value a name the rules read never is: a choice, a stage, a grade, a yes/no, a number
     ("scorecard", lambda industry, settings: Scorecard("e", "e", criteria=(Criterion("f", "f", 90, (
         Cond("funds", "==", "a"),)),), thresholds=(("A", 90),)), ADD_LEAD,

@@ -146,7 +146,7 @@ def test_review_dry_run_proposes_what_review_then_does(run):
     assert again.stderr == twice.stderr == ("note: real estate: this week (2026-W12) is reviewed already; "
                                             "the next review runs from Monday 2026-03-23\n")
     zh = run("--lang", "zh", "review", "--dry-run", now="2026-03-20")
-    assert zh.stderr == "注意：房产：本周（2026-W12）已复盘；下次复盘自周一 2026-03-23 起\n"
+    assert zh.stderr == "注意：房地产：本周（2026-W12）已复盘；下次复盘自周一 2026-03-23 起\n"
 
 
 KILL_RESCORE = textwrap.dedent("""

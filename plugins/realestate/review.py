@@ -266,7 +266,7 @@ def reviewed_later(last: str, week: str) -> dict:
     """The review's note for a clock before the last week reviewed."""
     return {"note": Label(
         f"real estate: a later week ({last}) is reviewed already; a review of {week} cannot run after it",
-        f"房产：之后的一周（{last}）已复盘；不能再复盘更早的{week}")}
+        f"房地产：之后的一周（{last}）已复盘；不能再复盘更早的{week}")}
 
 
 def already_reviewed(week: str, today: dt.date) -> dict:
@@ -275,7 +275,7 @@ def already_reviewed(week: str, today: dt.date) -> dict:
     monday = today + dt.timedelta(days=7 - today.weekday())
     return {"note": Label(
         f"real estate: this week ({week}) is reviewed already; the next review runs from Monday {monday}",
-        f"房产：本周（{week}）已复盘；下次复盘自周一 {monday} 起")}
+        f"房地产：本周（{week}）已复盘；下次复盘自周一 {monday} 起")}
 
 
 def _needs_approval(lead_id, row, rule, why: Label) -> dict:

@@ -250,14 +250,31 @@ def data_fields(kinds: Iterable[str], declared: Mapping[str, EventKind]) -> dict
     core's (the core writes data of its own into a visit, a ``set``, an
     ``owner`` entry…, which no declaration lists) or unknown."""
     kinds = tuple(kinds)
-    if any(k not in declared or k in _CORE_KINDS or not declared[k].loggable for k in kinds):
+    if any(k not in declared for k in kinds):
         return None
-    out: dict[str, Domain | None] = dict.fromkeys(MARK_KEYS)
+    # the core writes data of its own into its kinds: any key may be there,
+    # but a key they declare (a follow-up's reaction) holds only its values
+    open_ = any(k in _CORE_KINDS or not declared[k].loggable for k in kinds)
+    out: dict[str, Domain | None] = (_OpenData if open_ else dict)(dict.fromkeys(MARK_KEYS))
+    declaring: dict[str, int] = {}
     for k in kinds:
         for f in declared[k].fields:
             d = Domain.of_field(f)
-            out[f.name] = d if f.name not in out else Domain.either(out[f.name], d)
+            out[f.name] = Domain.either(out[f.name], d) if dict.__contains__(out, f.name) else d
+            declaring[f.name] = declaring.get(f.name, 0) + 1
+    if open_:  # a key some kind does not declare may hold anything the core writes there
+        for key, n in declaring.items():
+            if n < len(kinds):
+                out[key] = None
     return out
+
+
+class _OpenData(dict):
+    """The data of entries the core also writes into: every key may be
+    there (``in`` is always true); a declared key's domain is known."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
 
 
 def _domains(rules: IndustryRules, stages_elsewhere: Iterable[str] = ()) -> Callable[[str], Domain | None]:
@@ -672,7 +689,7 @@ class Registry:
                     raise ValueError(f"industry {industry.name!r}: tally {t.name!r} reads {cond.feature!r}, which "
                                      f"no entry it counts carries (their data: {', '.join(fields) or 'none'}), so "
                                      "its condition never holds")
-                for problem in off_domain(cond, fields[key] if key == cond.feature else None):
+                for problem in off_domain(cond, fields.get(key) if key == cond.feature else None):
                     raise ValueError(f"industry {industry.name!r}: tally {t.name!r}: {problem}")
             plain = {x.name for x in industry.tallies if x.after is None} | core
             if t.after is not None and t.after not in plain:

@@ -132,6 +132,21 @@ def test_a_key_two_kinds_carry_can_be_what_either_allows():
             Tally("basic", ("quote", "policy"), where=(Cond("coverage", "==", "basc"),)),)))
 
 
+def test_a_core_kind_s_declared_key_holds_only_its_values_and_other_keys_pass():
+    """The core's kinds carry data of the core's own (any key may be there),
+    but a key they declare holds only its values: a follow-up's reaction
+    'postive' was taken without a word (session 20's plugin tester)."""
+    industry = attrs.evolve(GADGETS, tallies=(Tally("warm", ("follow_up",), where=(Cond("reaction", "==", "postive"),)),))
+    with pytest.raises(ValueError, match="compares reaction with 'postive', which it never is .it is one of positive"):
+        Registry._check_tallies(industry)
+    Registry._check_tallies(attrs.evolve(GADGETS, tallies=(
+        Tally("warm", ("follow_up",), where=(Cond("reaction", "==", "positive"),)),
+        Tally("odd", ("follow_up",), where=(Cond("written_by_the_core", "set"),)))))
+    # a key one core kind declares and another does not: anything the core writes
+    Registry._check_tallies(attrs.evolve(GADGETS, tallies=(
+        Tally("mixed", ("follow_up", "visit"), where=(Cond("reaction", "==", "anything"),)),)))
+
+
 def test_a_last_entry_s_key_must_be_one_its_entries_carry():
     def read(name):
         return unknown_rule_names(rules(card(Cond(name, "set"))))

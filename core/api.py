@@ -498,14 +498,19 @@ class LeadBook:
                 member = {"name": name, "gender": gender, "relation": relation,
                           **({"need": need} if need and need != lead.need else {})}
                 events = [Event(None, lead.id, "set", now, agent, {"changes": {}, "family_member": member})]
-                marker = None
+                marker = then = None
                 if agent is not None and channel in ("visit", "call"):
                     # the family member came (or called): the lead's contact; a
-                    # colleague's reception of them is marked as ``log`` marks it
+                    # colleague's reception of them is marked as ``log`` marks it,
+                    # and a visit that makes the lead a new client is the queue's
                     contact = {"family_visitor": name}
                     events.insert(0, Event(None, lead.id, channel, now, agent, contact))
                     marker = self._marker(lead, self.agent(agent), channel, contact)
-                state, _ = self._append(lead.id, events, history_check=marker)
+                    if channel == "visit":
+                        def then(history, industry=lead.industry):
+                            visit = next(e for e in reversed(history) if e.kind == "visit")
+                            claims.queue_visit(self, industry, visit, history[:history.index(visit) + 1])
+                state, _ = self._append(lead.id, events, history_check=marker, then=then)
                 return Added(self.store.get_lead(lead.id), state, "family",
                              M_("same lead #{id}: {name} is {lead}'s {relation} (a family visiting together is "
                                 "one lead; the first registration counts)", id=lead.id, name=name, lead=lead.name,

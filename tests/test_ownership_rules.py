@@ -679,6 +679,25 @@ def test_the_owner_s_own_late_visit_is_a_new_client_for_the_queue(office, day, n
     assert owner(run, other, "2026-03-17T10:01") == "王强"
 
 
+def test_a_family_member_s_visit_to_a_lapsed_lead_is_a_walk_in_for_the_queue(office):
+    """The client's spouse comes to a lead whose protection lapsed: the visit
+    makes it a new client, whose reception is the queue's (§3.4), as a
+    visit logged on it is."""
+    run = office
+    office_002(run)
+    lead = add(run, agent="王强", now="2026-03-02T10:00")  # lapsed after 04-01
+    assert js(run("receive", "--json", now="2026-04-10T10:00"))["agent"] == "李娜"
+    before = n_events(run)
+    r = run("lead", "add", "--industry", "realestate", "--name", "张丽", "--gender", "F", "--phone", "13800138000",
+            "--need", "三房", "--agent", "王强", "--relation", "spouse", now="2026-04-10T10:01")
+    one_line_refusal(r, "王强 has no walk-in from the queue today (the queue gave the last walk-in to 李娜)")
+    assert n_events(run) == before
+    r = run("lead", "add", "--industry", "realestate", "--name", "张丽", "--gender", "F", "--phone", "13800138000",
+            "--need", "三房", "--agent", "李娜", "--relation", "spouse", now="2026-04-10T10:02")
+    assert r.exit_code == 0, r.output
+    assert owner(run, lead, "2026-04-10T10:03") == "李娜"
+
+
 # --------------------------------------------- 002's rules beyond the queue
 
 

@@ -206,6 +206,10 @@ def _known_key(key: str, *tables) -> str:
     return bare if bare and any(bare in t for t in tables) else key
 
 
+#: the first two columns of a rejects file, in either language it is written in
+REJECTS_HEADERS = {("row", "reason"), ("行号", "原因")}
+
+
 def resolve_columns(headers: list[str], industries: list[Industry], mapping: dict[str, str],
                     profile: "profiles.Profile | None" = None,
                     used: set[str] | None = None) -> list[str | None]:
@@ -228,7 +232,7 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
     not_fields: list[tuple[str, str]] = []
     # a rejects file (``FILE.rejects.csv``) starts with its own two columns,
     # the row number and the reason: mended, it imports back without them
-    rejects_file = [_header_key(h) for h in headers[:2]] == ["row", "reason"]
+    rejects_file = tuple(_header_key(h) for h in headers[:2]) in REJECTS_HEADERS
     for i, h in enumerate(headers):
         key = _header_key(h)
         if rejects_file and i < 2 and key not in user:

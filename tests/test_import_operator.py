@@ -187,9 +187,18 @@ def test_a_blank_visit_date_is_rejected_and_the_mended_rejects_file_imports_back
     assert r.exit_code == 0, r.output
     (lead,) = [x["id"] for x in json.loads(office("list", "--json", now=T).output) if x["name"] == "刘洋"]
     assert _events(office, lead, T) == [("register", "2026-03-02T00:00:00")]
+    # a rejects file written for a Chinese reader (行号, 原因) imports back too
+    zh_path = _csv(tmp_path, "zh.csv", "周杰,男,13700137000,三房,,李娜")
+    assert office("--lang", "zh", "import", zh_path, now=T).exit_code == 1
+    with open(zh_path + ".rejects.csv", encoding="utf-8-sig") as f:
+        text = f.read()
+    assert text.startswith("行号,原因,")
+    (tmp_path / "zh_mended.csv").write_text(text.replace("三房,,李娜", "三房,2026/3/3,李娜"), encoding="utf-8")
+    r = office("--lang", "zh", "import", str(tmp_path / "zh_mended.csv"), now=T)
+    assert r.exit_code == 0, r.output
     # a register without a date column registers at the clock, as before
     bare = tmp_path / "bare.csv"
-    bare.write_text("姓名,性别,联系电话,需求,置业顾问\n周杰,男,13700137000,三房,李娜\n", encoding="utf-8")
+    bare.write_text("姓名,性别,联系电话,需求,置业顾问\n吴昊,男,13600136000,三房,李娜\n", encoding="utf-8")
     assert office("import", str(bare), now=T).exit_code == 0
 
 

@@ -761,23 +761,35 @@ class Registry:
         number): a rule may name any of them. Each choice or yes/no setting
         is tried at each of its values, a number at its bounds and default,
         one setting at a time."""
+        import itertools
+
         out: set[str] = set()
+        tried: dict[str, list] = {}
         for key, setting in self.settings.items():
             if setting.type == "choice":
-                values = [c.value for c in setting.choices]
+                tried[key] = [c.value for c in setting.choices]
             elif setting.type == "bool":
-                values = [True, False]
+                tried[key] = [True, False]
             elif setting.type == "int":
-                values = [v for v in (setting.minimum, setting.maximum, setting.default) if v is not None]
-            else:
-                continue
+                tried[key] = [v for v in (setting.minimum, setting.maximum, setting.default) if v is not None]
+
+        def ladder_under(changes: dict) -> None:
+            try:
+                ladder = loader.first_result("stages", industry=industry, settings=Settings(
+                    self.settings, {**settings.stored, **changes}))
+            except (loader.PluginFailed, LeadcycleError, TypeError, ValueError):
+                return  # a value its rules refuse: no ladder of its
+            out.update(s.name for s in ladder.stages) if ladder is not None else None
+
+        for key, values in tried.items():
             for value in values:
-                try:
-                    ladder = loader.first_result("stages", industry=industry, settings=Settings(
-                        self.settings, {**settings.stored, key: value}))
-                except (loader.PluginFailed, LeadcycleError, TypeError, ValueError):
-                    continue  # a value its rules refuse: no ladder of its
-                out |= {s.name for s in ladder.stages} if ladder is not None else set()
+                ladder_under({key: value})
+        # two choices or yes/noes of one section together (a ladder for fleet sales in the north)
+        few = [k for k, v in tried.items() if self.settings[k].type in ("choice", "bool") and len(v) <= 6]
+        for a, b in itertools.combinations(few, 2):
+            if a.partition(".")[0] == b.partition(".")[0]:
+                for va, vb in itertools.product(tried[a], tried[b]):
+                    ladder_under({a: va, b: vb})
         return out
 
     def context(self, settings: Settings, enabled: list[str]) -> Context:

@@ -442,6 +442,23 @@ def test_a_stage_of_a_ladder_a_yes_no_setting_chooses_may_be_named(office, plugi
     assert run("list", now=NOW).exit_code == 0
 
 
+def test_a_stage_of_a_ladder_two_settings_choose_together_may_be_named(office, plugin, run):
+    """Neither setting alone chooses the tender ladder; both together do."""
+    from leadcycle import Setting
+
+    def register_settings(register):
+        register(Setting("fleet.on", "bool", False, Label("fleet", "车队")))
+        register(Setting("fleet.region", "choice", "south", Label("region", "区域"), choices=("south", "north")))
+
+    def ladder(industry, settings):
+        last = "tender" if settings["fleet.on"] and settings["fleet.region"] == "north" else "signed"
+        return StageLadder([Stage("new", "new"), Stage(last, last, requires=(Cond("n_contract", ">=", 1),))])
+
+    plugin(register_settings=register_settings, stages=ladder, follow_up_cadence=lambda industry, settings: Cadence(
+        [CadenceRule(None, "x", interval_days=3)], stops=(CadenceStop(Cond("stage", "==", "tender"), "done"),)))
+    assert run(*ADD_LEAD, now=NOW).exit_code == 0
+
+
 def test_a_stage_of_another_plugin_s_ladder_is_not_judged_by_it(office, plugin, run):
     """The ladder is real estate's; the cadence may have been written for
     its own plugin's ladder, which real estate's replaced."""

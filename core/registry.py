@@ -366,6 +366,11 @@ def rule_value_problems(rules: IndustryRules,
     ratings = [c for c in card.criteria if isinstance(c, Rating)] if card is not None else []
     for rating in ratings:
         d = domain(rating.feature)
+        if d is not None and d.multiple:  # its stored value is the chosen ones joined: never one key
+            out.append(("scorecard", rating.feature, M_(
+                "Rating({name!r}, …) rates one value, and {name} holds several (a multiple choice): give points "
+                "per value with Criterion(…, Cond({name!r}, \"==\", value))", name=rating.feature)))
+            continue
         off = [v for v in rating.points if d is not None and d.off(v, rating.feature) is not None]
         if off:
             out.append(("scorecard", rating.feature, M_(

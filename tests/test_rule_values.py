@@ -187,3 +187,16 @@ def test_a_cadence_rule_given_twice_and_a_terminal_stage_without_requirements_ar
         "its ladder's terminal stages lost have no requirements: a computed ladder never reaches them "
         "(give each requires=…)"]
     assert problems(rules(stages=attrs.evolve(ladder, mode="advanced"))) == []  # moved by command
+
+
+def test_a_rating_of_a_multiple_choice_field_is_refused():
+    """Its stored value is the chosen ones joined ("new,gift"): no key of the
+    Rating was ever it (session 20's plugin tester)."""
+    from leadcycle import Rating
+
+    card = Scorecard("g", "g", criteria=(Rating("tags", "t", {"new": 10, "gift": 5}),), thresholds=(("A", 10),))
+    assert problems(rules(card)) == [
+        "Rating('tags', …) rates one value, and tags holds several (a multiple choice): give points per value "
+        "with Criterion(…, Cond('tags', \"==\", value))"]
+    single = Scorecard("g", "g", criteria=(Rating("colour", "c", {"red": 10}),), thresholds=(("A", 10),))
+    assert problems(rules(single)) == []

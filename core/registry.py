@@ -711,7 +711,11 @@ class Registry:
         # every industry's leads have the core's profile, source and temperament fields
         merged = attrs.evolve(industry, event_kinds=CORE_EVENT_KINDS + tuple(industry.event_kinds),
                               fields=tuple(industry.fields) + profile.FIELDS)
-        self.industries[industry.name] = merged
+        # a tally's condition on a multiple-choice key of its entries, part by
+        # part (as the rules' conditions on such a field: see part_wise)
+        kinds = {k.name: k for k in merged.event_kinds}
+        tallies = tuple(_map_conds(t, _part_wise_in(_multiple_data(t.kinds, kinds))) for t in merged.tallies)
+        self.industries[industry.name] = attrs.evolve(merged, tallies=tallies)
 
     def _check_setting(self, setting: Setting, batch: list) -> None:
         if not isinstance(setting, Setting):
@@ -828,18 +832,30 @@ def part_wise(rules: IndustryRules) -> IndustryRules:
     """The rules with each condition on a multiple-choice field tested part
     by part (:data:`leadcycle.rules.PART_OPS`): ``Cond("colors", "in",
     ("red",))`` holds for a lead who chose red and blue, as its author
-    means; compared whole, the stored ``red,blue`` never held."""
-    multiple = {f.name for f in rules.industry.fields if f.multiple}
+    means; compared whole, the stored ``red,blue`` never held. So is a
+    condition on such a field of a tally's last entry (``last_<tally>.<key>``)."""
+    ind = rules.industry
+    kinds = {k.name: k for k in ind.event_kinds}
+    multiple = {f.name for f in ind.fields if f.multiple} | {
+        f"last_{t.name}.{key}" for t in ind.tallies for key in _multiple_data(t.kinds, kinds)}
     if not multiple:
         return rules
-
-    def part(c: Cond) -> Cond:
-        if c.feature in multiple and c.op in PART_OPS:
-            return attrs.evolve(c, op=PART_OPS[c.op])
-        return c
-
+    part = _part_wise_in(multiple)
     return attrs.evolve(rules, scorecard=_map_conds(rules.scorecard, part), stages=_map_conds(rules.stages, part),
                         cadence=_map_conds(rules.cadence, part))
+
+
+def _multiple_data(kinds: Iterable[str], declared: Mapping[str, EventKind]) -> set[str]:
+    """The data keys of the entries of ``kinds`` that are multiple choices."""
+    return {f.name for k in kinds if k in declared for f in declared[k].fields if f.multiple}
+
+
+def _part_wise_in(multiple: set[str]) -> Callable[[Cond], Cond]:
+    """A condition on one of the ``multiple`` names, tested part by part."""
+    def part(c: Cond) -> Cond:
+        return attrs.evolve(c, op=PART_OPS[c.op]) if c.feature in multiple and c.op in PART_OPS else c
+
+    return part
 
 
 def _map_conds(obj: Any, fn: Callable[[Cond], Cond]) -> Any:

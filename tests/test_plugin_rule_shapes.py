@@ -19,7 +19,7 @@ from leadcycle import loader
 PROBE = '''
 import datetime as dt
 from leadcycle import (Cadence, CadenceRule, CadenceStop, Cond, Criterion, EventKind, Field, Industry, Label,
-                       Scorecard, Stage, StageLadder, hookimpl)
+                       Scorecard, Stage, StageLadder, Tally, hookimpl)
 from leadcycle.model import Choice
 
 def L(s):
@@ -33,7 +33,10 @@ def register_industries(register):
                 Field("colors", "choice", L("colors"), choices=(Choice("red", L("red")), Choice("blue", L("blue"))),
                       multiple=True),
                 Field("doors", "choice", L("doors"), choices=((2, ("2 doors", "两门")), (4, ("4 doors", "四门"))))),
-        event_kinds=(EventKind("drive", L("drive"), contact=True), EventKind("quote", L("quote"), contact=True))))
+        event_kinds=(EventKind("drive", L("drive"), contact=True, fields=(
+                         Field("liked", "choice", L("liked"), choices=("seats", "engine"), multiple=True),)),
+                     EventKind("quote", L("quote"), contact=True)),
+        tallies=(Tally("drives", ("drive",)), Tally("seat_fans", ("drive",), where=(Cond("liked", "in", ("seats",)),)))))
 
 @hookimpl
 def stages(industry, settings):
@@ -51,6 +54,8 @@ def scorecard(industry, settings):
             Criterion("noted", L("has a note"), 7, Cond("note2", "!=", None)),
             Criterion("budget", L("budget"), 40, Cond("budget", ">=", 100)),
             Criterion("registered", L("registered since March 2"), 1, Cond("registered_at", ">=", dt.date(2026, 3, 2))),
+            Criterion("seats", L("liked the seats on a drive"), 11, Cond("n_seat_fans", ">=", 1)),
+            Criterion("engine", L("liked the engine last"), 13, Cond("last_drives.liked", "==", "engine")),
             Criterion("red", L("likes red"), 15, Cond("colors", "in", ("red",))),
             Criterion("blue", L("likes blue"), 3, Cond("colors", "==", "blue")),
             Criterion("not_red", L("not red"), 1, Cond("colors", "not_in", ("red",))),
@@ -137,3 +142,15 @@ def test_choices_declared_as_numbers_are_taken_as_text(probe):
     bad = run("lead", "add", "--industry", "probe", "--name", "刘洋", "--gender", "M", "--phone", "13900139000",
               "--need", "SUV", "--agent", "李娜", "--set", "doors=3", now="2026-03-02T10:00")
     assert bad.exit_code == 1 and "Traceback" not in bad.output and "2, 4" in bad.output, bad.output
+
+
+def test_a_tally_and_a_last_entry_read_a_multiple_choice_key_part_by_part(probe):
+    """A drive that liked "seats,engine": the tally of drives that liked the
+    seats counts it, and the last drive liked the engine."""
+    run = probe
+    _add(run, "13800138000", "drive_date=2026-02-01")
+    assert run("log", "1", "drive", "--agent", "李娜", "--set", "liked=engine,seats", now="2026-03-03T10:00").exit_code == 0
+    for now in ("2026-03-03T12:00", "2026-04-10T12:00"):
+        assert _listed(run, now)[1] == _shown(run, 1, now)
+    why = run("show", "1", now="2026-03-03T12:00").output
+    assert "met: liked the seats on a drive (+11)" in why and "met: liked the engine last (+13)" in why, why

@@ -294,8 +294,8 @@ def credit(env, lead_id):
         shares = [{"deal_event_id": d["deal_event_id"], "at": d["at"], **s,
                    "percent_of_commission": p.get("percent_of_commission"),
                    "payable_percent": p.get("payable_percent")}
-                  for d in out for s, p in zip(d["shares"], (d["commission"] or {}).get("per_agent")
-                                               or [{}] * len(d["shares"]))]
+                  for d in out for s, p in zip(d["shares"], d["commission"]["per_agent"] if d["commission"]
+                                               else [{}] * len(d["shares"]))]
         emit(shares, ("deal_event_id", "at", "agent", "share", "role", "percent_of_commission",
                       "payable_percent"), as_json=out)
         return

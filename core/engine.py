@@ -449,7 +449,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
         events = effective_events(_seen_at(events, now))  # voided entries and their voids left out
         lead = fold_lead(lead, events)
         row, own_state = _row(ctx, compiled, lead, events, now)
-        stage = None
+        stage = (None, None)
         if rules.stages is not None:
             # the stage before the scorecard, which may read it (as the compiled
             # statement computes it from the derived values, before the grade)
@@ -464,7 +464,7 @@ def _project_industry(ctx, compiled: _Compiled, batch, idxs, now, out, explain: 
     shown = [f.name for f in card.features if f.name.startswith("x_")] if card is not None else []
     kept = _kept(card) if card is not None else ()
     for i, (lead, events), row, verdict, ownership, unseen, (stage, stage_reason) in zip(
-            idxs, leads, rows, verdicts, owners, unseen_at, (s or (None, None) for s in stages)):
+            idxs, leads, rows, verdicts, owners, unseen_at, stages):
         reasons: list[Reason] = []
         grade = score = None
         detail: list[Reason] = []

@@ -246,9 +246,11 @@ def data_fields(kinds: Iterable[str], declared: Mapping[str, EventKind]) -> dict
     """The data the entries of ``kinds`` carry, each key with what its
     value can be: their declared fields (a key two kinds declare can be
     what either allows), and the marks an entry on a colleague's lead
-    gets (:data:`MARK_KEYS`, anything); None when one of them is the
-    core's (the core writes data of its own into a visit, a ``set``, an
-    ``owner`` entry…, which no declaration lists) or unknown."""
+    gets (:data:`MARK_KEYS`, anything); None when one of them is
+    unknown. When one is the core's (the core writes data of its own into
+    a visit, a ``set``, an ``owner`` entry…, which no declaration lists),
+    any key may be there (``in`` always holds, :class:`_OpenData`) and a
+    key only some of them declare can be anything."""
     kinds = tuple(kinds)
     if any(k not in declared for k in kinds):
         return None
@@ -345,12 +347,13 @@ def rule_value_problems(rules: IndustryRules,
 
     domain = _domains(rules, stages_elsewhere)
     ind, card, cadence = rules.industry, rules.scorecard, rules.cadence
-    out = [(hook, cond.feature, problem) for hook, conds in rule_conditions(rules).items() for cond in conds
-           for problem in off_domain(cond, domain(cond.feature), lenient=cond.feature == "stage")]
+    out: list[tuple[str, str, Message]] = []
     typed = {f.name: f.type for f in (*BASE_FIELDS, *ind.fields)}
     for hook, conds in rule_conditions(rules).items():
         for cond in conds:
             d = domain(cond.feature)
+            out += [(hook, cond.feature, problem)
+                    for problem in off_domain(cond, d, lenient=cond.feature == "stage")]
             if cond.op in ("true", "false") and d is not None and d.kind == "choices" and cond.feature != "stage":
                 # a choice is never True (nor 1): the test always answers the same
                 out.append((hook, cond.feature, M_(
@@ -768,8 +771,8 @@ class Registry:
         """The stages of the ladders a setting would choose other than now
         (software's ``software_sales.ladder``, a yes/no "fleet mode", a
         number): a rule may name any of them. Each choice or yes/no setting
-        is tried at each of its values, a number at its bounds and default,
-        one setting at a time."""
+        is tried at each of its values, a number at its bounds and default;
+        then each pair of choices or yes/noes of one section together."""
         import itertools
 
         out: set[str] = set()

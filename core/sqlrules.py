@@ -550,7 +550,9 @@ def rows_read(card: Scorecard, cadence=None, stages=None) -> list[str]:
         read += [c.feature for stage in stages.stages for c in stage.requires]
     if cadence is not None:
         read += [c.feature for r in cadence.rules for c in r.when] + [c.feature for stop in cadence.all_stops for c in stop.when]
-    return list(dict.fromkeys([n for n in features_of(card) + read + refs if n not in own and n != "stage"]))
+    # the stage, grade and score are the row's own (a cadence reads the graded ones)
+    return list(dict.fromkeys([n for n in features_of(card) + read + refs
+                               if n not in own and n not in ("stage", "grade", "score")]))
 
 
 def python_read(card: Scorecard, cadence=None, stages=None) -> list[str]:

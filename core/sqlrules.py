@@ -65,10 +65,14 @@ def code_of(name: str) -> str:
     return f"(SELECT code FROM fact_kinds WHERE name = {name})"
 
 
-def attribute_sql(col: str, key: str, place: int | None = None) -> str:
-    """A lead's attribute ``key`` from its stored list ``col`` (at
-    ``place`` when the caller knows it)."""
+def attribute_sql(col: str, key: str, place: int | None = None, columns: bool = False) -> str:
+    """A lead's attribute ``key`` from its list ``col`` (``l.attributes``;
+    at ``place`` when the caller knows it): with ``columns`` (a database
+    that keeps each place in a column of its own, migration m017) that
+    place's column of the same table."""
     if place is not None:
+        if columns:
+            return f'{col.rpartition(".")[0] + "." if "." in col else ""}"a{int(place)}"'
         return f"json_extract({col}, '$[{int(place)}]')"
     return DIALECT["attribute"].format(col=col, key=key.replace("'", "''"))
 
@@ -327,6 +331,8 @@ class Constants:
 
     places: tuple[tuple[str, int], ...] = ()
     codes: tuple[tuple[str, int], ...] = ()
+    #: whether each place is a column of ``leads`` (migration m017)
+    columns: bool = False
 
     def place(self, key: str) -> int | None:
         return dict(self.places).get(key)
@@ -435,7 +441,7 @@ class Vocabulary:
 
     def attribute(self, key: str) -> str:
         """A lead's attribute ``key``."""
-        return attribute_sql("l.attributes", key, self.constants.place(key))
+        return attribute_sql("l.attributes", key, self.constants.place(key), self.constants.columns)
 
     def moment(self, name: str) -> tuple[str, list, bool] | None:
         """``(SQL, args, epoch)`` of the moment feature ``name``

@@ -366,14 +366,18 @@ def m008_tamper_evidence(db: Database) -> None:
 
 # ------------------------------------------------------------- attributes
 #
-# A lead's attributes are stored as a JSON list, each value at the place its
-# key was given when first written (``attribute_keys``, one row a key): an
-# object repeated every key in every lead's row, about 160 of its 280 bytes
-# (issue #17). A place never changes once given, so a list written before a
-# plugin declared a new attribute still reads right; a missing value is
-# ``null`` (a trailing run of them is left off). Reads in SQL find a key's
-# place with one lookup a statement (:data:`~leadcycle.sqlrules.DIALECT`
-# ``attribute``), so the rules compile without knowing the database.
+# Each attribute key is given a place when first written (``attribute_keys``,
+# one row a key), and a place never changes once given. Since migration
+# m017 each place is a column of ``leads`` (``a0``, ``a1``…), a value in
+# one or two bytes and an empty place in one (issue #17: a JSON list took
+# 113 bytes a lead of the benchmark's, the columns 61). ``leads.attributes``
+# is then a virtual column computed from them — the JSON list the earlier
+# layout stored (``null`` where a place is empty), so every reader of the
+# list reads both layouts alike — and the compiled rules read a key's
+# column directly. A key whose values are yes/no is marked ``boolean``:
+# SQLite keeps them as 1 and 0, and the list gives them back as ``true``
+# and ``false``. Before m013 the attributes were a JSON object; between
+# m013 and m017 the stored list.
 
 ATTRIBUTE_KEYS_TABLE = ("CREATE TABLE IF NOT EXISTS attribute_keys (key TEXT PRIMARY KEY, "
                         "position INTEGER NOT NULL UNIQUE) WITHOUT ROWID")
@@ -389,9 +393,28 @@ def _places_json(places: Mapping[str, int], attributes: Mapping[str, Any]) -> st
     return _JSON.encode(values)
 
 
+def attribute_column(place: int) -> str:
+    """The column of ``leads`` that holds the attribute at ``place`` (m017)."""
+    return f'"a{int(place)}"'
+
+
+def attributes_list_sql(n: int, booleans: Iterable[int] = ()) -> str:
+    """The virtual ``leads.attributes``: the JSON list of the ``n`` places'
+    columns, yes/no places (``booleans``) as ``true``/``false``. Text
+    joined rather than ``json_array``, whose arguments SQLite limits."""
+    booleans = set(booleans)
+    parts = []
+    for p in range(n):
+        col = attribute_column(p)
+        parts.append(f"CASE {col} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE json_quote({col}) END"
+                     if p in booleans else f"json_quote({col})")
+    return "'[' || " + " || ',' || ".join(parts) + " || ']'" if parts else "'[]'"
+
+
 class AttributePlaces:
     """The places of a database's attribute keys, as far as this connection
-    has read or given them (:data:`ATTRIBUTE_KEYS_TABLE`)."""
+    has read or given them (:data:`ATTRIBUTE_KEYS_TABLE`), and the columns
+    of ``leads`` that hold them (once migration m017 has run)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -399,23 +422,40 @@ class AttributePlaces:
 
     def forget(self) -> None:
         """Read the places again when next needed: a rollback may have taken
-        back places this connection gave."""
+        back places this connection gave (or a migration laid them out)."""
         self.keys: list[str] = []
         self.places: dict[str, int] = {}
+        self.booleans: set[int] = set()
+        self._columns: bool | None = None
+
+    @property
+    def columns(self) -> bool:
+        """Whether each place is a column of ``leads`` (migration m017)."""
+        if self._columns is None:
+            row = self.conn.execute("SELECT hidden FROM pragma_table_xinfo('leads') "
+                                    "WHERE name = 'attributes'").fetchone()
+            self._columns = row is not None and row[0] == 2  # a virtual generated column
+        return self._columns
 
     def _read(self) -> None:
         """The places given since last read (by this run or another)."""
-        for key, place in self.conn.execute("SELECT key, position FROM attribute_keys WHERE position >= ? "
-                                            "ORDER BY position", (len(self.keys),)):
+        flag = "boolean" if self.columns else "0"
+        for key, place, boolean in self.conn.execute(
+                f"SELECT key, position, {flag} FROM attribute_keys WHERE position >= ? ORDER BY position",
+                (len(self.keys),)):
             if place != len(self.keys):
                 raise LeadcycleError(N_("attribute_keys has no key at place {n}: the table was changed outside "
                                         "leadcycle; restore the database from a backup"), n=len(self.keys))
             self.keys.append(key)
             self.places[key] = place
+            if boolean:
+                self.booleans.add(place)
 
-    def give(self, keys: Iterable[str]) -> None:
+    def give(self, keys: Iterable[str], booleans: Iterable[str] = ()) -> None:
         """A place for each of ``keys`` that has none, the next free ones in
-        the order given (inside the write's transaction, which holds the lock)."""
+        the order given, and its column; ``booleans``, keys whose values
+        are yes/no, marked so (inside the write's transaction, which holds
+        the lock)."""
         self._read()
         new = [k for k in dict.fromkeys(keys) if k not in self.places]
         self.conn.executemany("INSERT INTO attribute_keys(key, position) VALUES (?, ?)",
@@ -423,15 +463,41 @@ class AttributePlaces:
         for k in new:
             self.places[k] = len(self.keys)
             self.keys.append(k)
+        if not self.columns:
+            return
+        for k in new:
+            self.conn.execute(f"ALTER TABLE leads ADD COLUMN {attribute_column(self.places[k])}")
+        marked = {self.places[k] for k in booleans} - self.booleans
+        if marked:
+            self.conn.executemany("UPDATE attribute_keys SET boolean = 1 WHERE position = ?",
+                                  [(p,) for p in sorted(marked)])
+            self.booleans |= marked
+        if new or marked:
+            self.conn.execute("ALTER TABLE leads DROP COLUMN attributes")  # virtual: nothing is rewritten
+            self.conn.execute("ALTER TABLE leads ADD COLUMN attributes TEXT AS "
+                              f"({attributes_list_sql(len(self.keys), self.booleans)}) VIRTUAL")
+
+    def values(self, attributes: Mapping[str, Any]) -> list:
+        """``attributes`` as the values of the columns ``a0``… (one for each
+        place given, :attr:`keys`), giving a new key the next free place."""
+        places = self.places
+        if not places.keys() >= attributes.keys() or any(
+                v.__class__ is bool and places[k] not in self.booleans for k, v in attributes.items()):
+            self.give(attributes, [k for k, v in attributes.items() if v.__class__ is bool])
+        row: list = [None] * len(self.keys)
+        for key, value in attributes.items():
+            row[places[key]] = value
+        return row
 
     def encode(self, attributes: Mapping[str, Any]) -> str:
-        """The stored list of ``attributes``, giving a new key the next free place."""
+        """The stored list of ``attributes`` (the layout between migrations
+        m013 and m017), giving a new key the next free place."""
         if not self.places.keys() >= attributes.keys():  # a key with no place yet
             self.give(attributes)
         return _places_json(self.places, attributes)
 
     def decode(self, text: str | None) -> dict:
-        """The attributes a stored list holds (or an object, as a database
+        """The attributes a list holds (or an object, as a database
         from before migration m013 keeps them until its first write)."""
         if not text:
             return {}
@@ -1046,6 +1112,31 @@ def m016_owned_state_indexes(db: Database) -> None:
         db.execute(sql)
 
 
+@core_migrations()
+def m017_attribute_columns(db: Database) -> None:
+    """Each attribute place a column of ``leads`` (issue #17: 52 bytes a
+    lead of the benchmark's), ``attributes`` the virtual list computed from
+    them (see :class:`AttributePlaces`). Keys whose values are yes/no are
+    marked ``boolean``. (Applied again to a file that has them — a test's
+    downgrade of a later step — it leaves them be.)"""
+    places = AttributePlaces(db.conn)
+    if places.columns:
+        return
+    if "boolean" not in {c for (c,) in db.conn.execute("SELECT name FROM pragma_table_info('attribute_keys')")}:
+        db.execute("ALTER TABLE attribute_keys ADD COLUMN boolean INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE attribute_keys SET boolean = 1 WHERE position IN (SELECT DISTINCT j.key FROM leads l, "
+               "json_each(l.attributes) j WHERE j.type IN ('true', 'false'))")
+    n = db.conn.execute("SELECT count(*) FROM attribute_keys").fetchone()[0]
+    for p in range(n):
+        db.execute(f"ALTER TABLE leads ADD COLUMN {attribute_column(p)}")
+    if n:
+        db.execute("UPDATE leads SET " + ", ".join(f"{attribute_column(p)} = json_extract(attributes, '$[{p}]')"
+                                                   for p in range(n)) + " WHERE attributes IS NOT NULL")
+    db.execute("ALTER TABLE leads DROP COLUMN attributes")
+    booleans = [p for (p,) in db.conn.execute("SELECT position FROM attribute_keys WHERE boolean")]
+    db.execute(f"ALTER TABLE leads ADD COLUMN attributes TEXT AS ({attributes_list_sql(n, booleans)}) VIRTUAL")
+
+
 def _outcome_code(outcome: str, key: str) -> int:
     try:
         return _OUTCOME_CODES[outcome]
@@ -1477,6 +1568,7 @@ class Store:
         self._state_cols = None
         self._version_codes = {}
         self._placed = None
+        self.attribute_places.forget()
         self.restore_guards()
         if applied and self._live_ready:  # the overlay copies lead_state's columns
             self.conn.execute("DROP VIEW IF EXISTS temp.live_state")
@@ -1654,12 +1746,17 @@ class Store:
 
     # ------------------------------------------------------------ leads
 
+    def _attribute_columns(self, n: int) -> str:
+        """``, "a0", "a1"…`` for the first ``n`` places (none: empty)."""
+        return "".join(", " + attribute_column(p) for p in range(n))
+
     def insert_lead(self, lead: Lead) -> int:
+        values = self.attribute_places.values(lead.attributes)
         cur = self.conn.execute(
-            "INSERT INTO leads(industry, name, gender, phone, need, created_at, attributes, search) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO leads(industry, name, gender, phone, need, created_at, search"
+            f"{self._attribute_columns(len(values))}) VALUES (?, ?, ?, ?, ?, ?, ?{', ?' * len(values)})",
             (lead.industry, lead.name, lead.gender, lead.phone, lead.need,
-             _iso(lead.created_at), self.attribute_places.encode(lead.attributes), search_key(lead.name)))
+             _iso(lead.created_at), search_key(lead.name), *values))
         return cur.lastrowid
 
     def _lead(self, row: dict) -> Lead:
@@ -1716,10 +1813,11 @@ class Store:
 
     def update_lead(self, lead: Lead) -> None:
         """Store the fields folded from the log (name… and attributes)."""
+        values = self.attribute_places.values(lead.attributes)
+        sets = "".join(f", {attribute_column(p)} = ?" for p in range(len(values)))
         self.conn.execute(
-            "UPDATE leads SET name = ?, gender = ?, phone = ?, need = ?, attributes = ?, search = ? WHERE id = ?",
-            (lead.name, lead.gender, lead.phone, lead.need, self.attribute_places.encode(lead.attributes),
-             search_key(lead.name), lead.id))
+            f"UPDATE leads SET name = ?, gender = ?, phone = ?, need = ?, search = ?{sets} WHERE id = ?",
+            (lead.name, lead.gender, lead.phone, lead.need, search_key(lead.name), *values, lead.id))
 
     def count_other_rules(self, rules_version: str) -> int:
         """Stored projections computed under other rules than
@@ -2471,7 +2569,7 @@ class Store:
             if self.attributes_placed() else ()
         codes = tuple(self.conn.execute("SELECT name, code FROM fact_kinds")) \
             if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'fact_kinds'").fetchone() else ()
-        return Constants(places, codes)
+        return Constants(places, codes, columns=self.attribute_places.columns)
 
     def attributes_placed(self) -> bool:
         """Whether this database keeps attributes at their keys' places
@@ -2485,6 +2583,10 @@ class Store:
     def attribute_sql(self, key: str, col: str = "l.attributes") -> str:
         """SQL for a lead's attribute ``key``, as this database keeps them."""
         if self.attributes_placed():
+            places = self.attribute_places
+            if places.columns:
+                places._read()
+                return attribute_sql(col, key, places.places.get(key), columns=True)
             return attribute_sql(col, key)
         return DIALECT["json"].format(col=col, key=key)
 
@@ -2773,12 +2875,16 @@ class Store:
 
     def insert_leads_bulk(self, leads: list[Lead]) -> None:
         """Insert leads that carry their ids (from :meth:`next_lead_id`)."""
-        encode = self.attribute_places.encode
+        places = self.attribute_places
+        for lead in leads:  # every key of the batch placed first: one width for all its rows
+            places.values(lead.attributes)
+        n = len(places.keys)
         self.conn.executemany(
-            "INSERT INTO leads(id, industry, name, gender, phone, need, created_at, attributes, search) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO leads(id, industry, name, gender, phone, need, created_at, search"
+            f"{self._attribute_columns(n)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?{', ?' * n})",
             [(lead.id, lead.industry, lead.name, lead.gender, lead.phone, lead.need,
-              moment_text(lead.created_at), encode(lead.attributes), search_key(lead.name)) for lead in leads])
+              moment_text(lead.created_at), search_key(lead.name), *places.values(lead.attributes))
+             for lead in leads])
 
     def append_events_bulk(self, events: list[Event]) -> list[int]:
         """Append a batch in order, chained as one run (one head read, one

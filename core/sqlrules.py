@@ -51,12 +51,18 @@ DIALECTS: dict[str, dict[str, str]] = {
 DIALECT = DIALECTS["sqlite"]
 
 #: the facts row of every entry of the log, voids and voided ones too
-#: (:mod:`leadcycle.storage` keeps it, under code 0): its ``last_at`` tells
-#: a read into the past which leads it must leave to the engine
+#: (:mod:`leadcycle.storage` keeps it, under code 0), kept only for a lead
+#: whose log holds a void: the other leads' kind rows count every entry.
+#: The latest ``last_at`` of a lead's rows (:data:`LAST_LOGGED`) tells a
+#: read into the past which leads it must leave to the engine
 LOGGED = "*"
 #: the code its rows are kept under (the other kinds' codes are given by
 #: the database as kinds are first counted: ``fact_kinds``)
 LOGGED_CODE = 0
+#: the last moment anything was logged for lead ``{lead}`` (whole seconds
+#: since 1970): the latest of its facts rows, the ``LOGGED`` row among them
+#: where it has one (a test holds it to the log's ``max(at)``)
+LAST_LOGGED = "(SELECT max(last_at) FROM facts WHERE lead_id = {lead})"
 
 
 def code_of(name: str) -> str:
@@ -671,7 +677,7 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
     joins, join_args = vocabulary.joins()  # the facts rows the columns above read
     layers = [f"b0 AS MATERIALIZED (SELECT {select} FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id "
               f"{joins} WHERE +l.industry = ? AND l.created_at <= ? "
-              f"AND coalesce((SELECT last_at FROM facts WHERE lead_id = l.id AND kind = {LOGGED_CODE}), 0) <= ?{scope})"]
+              f"AND coalesce({LAST_LOGGED.format(lead='l.id')}, 0) <= ?{scope})"]
     args += [*join_args, INDUSTRY, NOW, NOW_EPOCH] + ([IDS] if scoped else [])
     if python_kinds:
         codes, code_args = vocabulary.kinds_in(python_kinds)

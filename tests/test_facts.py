@@ -49,8 +49,8 @@ def expected(book, lead_id):
             mine = [e for e in mine if start is not None and key(e) > key(start)]
         if mine:
             groups["@" + t.name] = mine
-    everything = book.store.events_for(lead_id)  # voids and voided entries too
-    if everything:
+    everything = book.store.events_for(lead_id)  # voids and voided entries too: where a void is
+    if any(e.kind == "void" for e in everything):
         groups["*"] = everything
     return {k: (len(v), min(e.at for e in v).isoformat(timespec="seconds"),
                 max(e.at for e in v).isoformat(timespec="seconds"), max(e.id for e in v))
@@ -266,3 +266,40 @@ def test_day_counts_from_kept_moments_agree_with_the_engine_before_1970_too(star
             row = {r["id"]: r for r in book.list()}[lead.id]
             state = book.record(lead.id).state
             assert (row["score"], row["next_follow_up"]) == (state.score, state.next_follow_up.isoformat()), later
+
+
+def test_the_last_moment_logged_is_the_latest_of_a_lead_s_facts_rows_voids_and_voided_entries_too():
+    """A lead keeps a ``LOGGED`` row only where its log holds a void; the
+    latest ``last_at`` of its rows (``LAST_LOGGED``, what a read into the
+    past and the trust in a stored row go by) is the log's last moment
+    whatever was voided, and a write's facts equal a rebuild's."""
+    from leadcycle.sqlrules import LAST_LOGGED, LOGGED_CODE
+
+    book = book_with_agent()
+    plain = book.add_lead("realestate", name="王芳", gender="F", phone="13900139000", need="三房", agent="李娜").lead
+    voided_last = book.add_lead("realestate", name="李雷", gender="M", phone="13900139001", need="两房",
+                                agent="李娜").lead
+    backdated_void = book.add_lead("realestate", name="韩梅", gender="F", phone="13900139002", need="两房",
+                                   agent="李娜").lead
+    with book.at(T0 + dt.timedelta(days=2)):
+        book.log(plain.id, "visit", agent="李娜")
+        visit, _ = book.log(voided_last.id, "visit", agent="李娜")
+        book.log(backdated_void.id, "call", agent="李娜")
+    with book.at(T0 + dt.timedelta(days=5)):
+        book.void(voided_last.id, visit.id, reason="录错了", agent="李娜")  # the latest entry: a void
+    with book.at(T0 + dt.timedelta(days=6)):
+        late, _ = book.log(backdated_void.id, "visit", agent="李娜")
+        book.void(backdated_void.id, late.id, reason="录错了", agent="李娜")  # the latest entry voided
+    conn = book.store.conn
+    with_logged = {r[0] for r in conn.execute("SELECT lead_id FROM facts WHERE kind = ?", (LOGGED_CODE,))}
+    assert with_logged == {voided_last.id, backdated_void.id}
+    for lead in (plain, voided_last, backdated_void):
+        last = conn.execute(f"SELECT strftime('%Y-%m-%dT%H:%M:%S', {LAST_LOGGED.format(lead='?')}, 'unixepoch')",
+                            (lead.id,)).fetchone()[0]
+        assert last == conn.execute("SELECT max(at) FROM events WHERE lead_id = ?", (lead.id,)).fetchone()[0]
+        assert book.store.facts_for([lead.id])[lead.id] == expected(book, lead.id)
+    assert book.store.leads_logged_after(T0 + dt.timedelta(days=5, hours=12)) == {backdated_void.id}
+    assert book.store.leads_logged_after(T0 + dt.timedelta(days=3)) == {voided_last.id, backdated_void.id}
+    kept = sorted(conn.execute("SELECT * FROM facts"))
+    book.store.rebuild_facts()
+    assert sorted(conn.execute("SELECT * FROM facts")) == kept

@@ -1,0 +1,75 @@
+"""How the lead database lays out what it keeps outside the log (issue #17:
+bytes a lead), and that a database laid out before reads as it did and is
+laid out anew by its first write: the phone index without the industry
+(m018), a lead's ``LOGGED`` facts row only where its log holds a void
+(m019). (The attributes' columns, m017: tests/test_attribute_places.py.)"""
+
+import sqlite3
+
+from leadcycle import LeadBook
+from leadcycle.sqlrules import LOGGED_CODE
+
+NOW = "2026-10-15T09:00"
+
+
+def plan(conn, sql, args):
+    return " / ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, args))
+
+
+def test_a_phone_finds_its_leads_through_the_phone_index_and_counts_by_industry_stay_right(run, tmp_path):
+    path = str(tmp_path / "office.db")
+    run("--db", path, "init", "--industry", "realestate", "--industry", "machinery")
+    run("--db", path, "agent", "add", "李娜")
+    for industry, phone in (("realestate", "13900139000"), ("machinery", "13900139000"),
+                            ("machinery", "13900139001")):
+        run("--db", path, "lead", "add", "--industry", industry, "--name", "王芳", "--gender", "F",
+            "--phone", phone, "--need", "三房", "--agent", "李娜")
+    book = LeadBook.open(path)
+    conn = book.store.conn
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                       "AND tbl_name = 'leads'")] == ["idx_leads_phone"]
+    assert "USING INDEX idx_leads_phone (phone=?)" in plan(
+        conn, "SELECT * FROM leads WHERE industry = ? AND phone = ?", ["machinery", "13900139000"])
+    assert "USING INDEX idx_leads_phone (phone=?)" in plan(
+        conn, "SELECT id FROM leads WHERE industry = ? AND phone IN (?, ?)", ["machinery", "1", "2"])
+    assert [lead.industry for lead in book.store.leads_by_phone("machinery", "13900139000")] == ["machinery"]
+    assert [book.store.count_leads(i) for i in (None, "realestate", "machinery", "software_sales")] == [3, 1, 2, 0]
+
+
+def every_lead_logged(path):
+    """Make ``path`` a database as the leadcycle before migration m019 left
+    it: a ``LOGGED`` facts row for every lead."""
+    conn = sqlite3.connect(path)
+    conn.execute(f"INSERT OR REPLACE INTO facts(lead_id, kind, n, first_at, last_at, last_id) "
+                 f"SELECT lead_id, {LOGGED_CODE}, count(*), CASE WHEN count(*) > 1 THEN unixepoch(min(at)) END, "
+                 "unixepoch(max(at)), max(id) FROM events GROUP BY lead_id")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm019_logged_rows_where_voided'")
+    conn.execute("PRAGMA user_version = 18")
+    conn.commit()
+    conn.close()
+
+
+def test_a_database_with_every_lead_s_logged_row_reads_as_before_and_its_first_write_keeps_them_where_a_void_is(
+        demo_copy, run):
+    conn = sqlite3.connect(demo_copy)
+    event, at, agent = conn.execute("SELECT id, at, agent FROM events WHERE lead_id = 3 AND kind != 'register' "
+                                    "ORDER BY id DESC LIMIT 1").fetchone()
+    conn.close()
+    voided = run("--db", demo_copy, "void", "3", str(event), "--reason", "录错了", "--agent", agent, now=NOW)
+    assert voided.exit_code == 0, voided.output
+    reads = (["list", "--json"], ["show", "3", "--json"], ["due", "--json"], ["list", "--grade", "A", "--json"])
+    for clock in (NOW, at):  # the second at the voided entry: lead 3 is read into the past
+        want = [run("--db", demo_copy, *read, now=clock).output for read in reads]
+        every_lead_logged(demo_copy)
+        conn = sqlite3.connect(demo_copy)
+        n_leads = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
+        assert conn.execute("SELECT count(*) FROM facts WHERE kind = ?", (LOGGED_CODE,)).fetchone()[0] == n_leads
+        before = list(conn.iterdump())
+        assert [run("--db", demo_copy, *read, now=clock).output for read in reads] == want
+        assert "all 12 checks passed" in run("--db", demo_copy, "verify").output  # not yet upgraded: as it was
+        assert list(conn.iterdump()) == before  # reads wrote nothing
+        run("--db", demo_copy, "agent", "add", f"新人{clock[-5:-3]}")  # a write: upgrades
+        assert [r[0] for r in conn.execute("SELECT lead_id FROM facts WHERE kind = ?", (LOGGED_CODE,))] == [3]
+        assert [run("--db", demo_copy, *read, now=clock).output for read in reads] == want
+        assert "all 12 checks passed" in run("--db", demo_copy, "verify").output
+        conn.close()

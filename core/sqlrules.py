@@ -59,10 +59,18 @@ LOGGED = "*"
 #: the code its rows are kept under (the other kinds' codes are given by
 #: the database as kinds are first counted: ``fact_kinds``)
 LOGGED_CODE = 0
+#: the kind of a lead's registration: it has no facts row (every lead has
+#: exactly one, never voided, at its ``created_at``, the first entry of its
+#: log), so the compiled rules read it from the lead (:class:`Vocabulary`)
+REGISTER = "register"
 #: the last moment anything was logged for lead ``{lead}`` (whole seconds
-#: since 1970): the latest of its facts rows, the ``LOGGED`` row among them
-#: where it has one (a test holds it to the log's ``max(at)``)
-LAST_LOGGED = "(SELECT max(last_at) FROM facts WHERE lead_id = {lead})"
+#: since 1970): the latest of its facts rows (the ``LOGGED`` row among them
+#: where it has one) and of its registration (a test holds it to the log's
+#: ``max(at)``)
+LAST_LOGGED = ("max(coalesce((SELECT max(last_at) FROM facts WHERE lead_id = {lead}), 0), "
+               "(SELECT " + DIALECT["epoch"].format(x="created_at") + " FROM leads WHERE id = {lead}))")
+#: a lead's registration moment in whole seconds since 1970 (over ``leads l``)
+REGISTERED = DIALECT["epoch"].format(x="l.created_at")
 
 
 def code_of(name: str) -> str:
@@ -427,7 +435,11 @@ class Vocabulary:
     def fact(self, col: str, kind: str) -> tuple[str, list]:
         """One column of the lead's facts row for ``kind``, a row joined to
         the lead (:meth:`joins`): a quarter less time than a subquery per
-        column, as every rule reads its facts this way."""
+        column, as every rule reads its facts this way. The registration's
+        from the lead itself (:data:`REGISTER`)."""
+        if kind == REGISTER:
+            return {"n": "1", "first_at": REGISTERED, "last_at": REGISTERED,
+                    "last_id": "(SELECT min(id) FROM events WHERE lead_id = l.id)"}[col], []
         alias = self.joined.setdefault(kind, f"_f{len(self.joined)}")
         return (FIRST_AT.format(f=alias) if col == "first_at" else f"{alias}.{col}"), []
 
@@ -442,8 +454,28 @@ class Vocabulary:
         return " ".join(sql), args
 
     def kinds_in(self, kinds: Iterable[str]) -> tuple[str, list]:
-        """The right side of ``kind IN`` for ``kinds``."""
-        return _code_sql(self.constants, kinds)
+        """The right side of ``kind IN`` for ``kinds`` (their facts rows:
+        the registration has none, see :meth:`latest`)."""
+        return _code_sql(self.constants, [k for k in kinds if k != REGISTER])
+
+    def latest(self, kinds: Iterable[str]) -> tuple[str, list]:
+        """The last moment of an entry of ``kinds`` (whole seconds since
+        1970; NULL when none), the registration's among them where named."""
+        kinds = tuple(kinds)
+        rows = [k for k in kinds if k != REGISTER]
+        codes, args = self.kinds_in(rows)
+        sql = f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {codes})" if rows else "NULL"
+        if REGISTER in kinds:  # (a scalar max of a NULL is NULL)
+            sql = f"coalesce(max({sql}, {REGISTERED}), {REGISTERED})"
+        return sql, args
+
+    def count(self, kinds: Iterable[str]) -> tuple[str, list]:
+        """How many entries of ``kinds`` (0 when none), the registration among them where named."""
+        kinds = tuple(kinds)
+        rows = [k for k in kinds if k != REGISTER]
+        codes, args = self.kinds_in(rows)
+        sql = f"coalesce((SELECT sum(n) FROM facts WHERE lead_id = l.id AND kind IN {codes}), 0)" if rows else "0"
+        return (f"({sql} + 1)" if REGISTER in kinds else sql), args
 
     def attribute(self, key: str) -> str:
         """A lead's attribute ``key``."""
@@ -457,8 +489,7 @@ class Vocabulary:
         if name == "registered_at":
             return "l.created_at", [], False
         if name == "last_contact_at":
-            codes, args = self.kinds_in(self.contact_kinds)
-            return f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {codes})", args, True
+            return (*self.latest(self.contact_kinds), True)
         if name == "last_follow_up_at":
             return (*self.fact("last_at", "follow_up"), True)
         for prefix, col in (("first_", "first_at"), ("last_", "last_at")):
@@ -490,8 +521,7 @@ class Vocabulary:
                 sql, args, epoch = moment
                 return _days_between("?", _day(sql, epoch)), [TODAY, *args]
         if name == "n_contact":
-            codes, args = self.kinds_in(self.contact_kinds)
-            return f"coalesce((SELECT sum(n) FROM facts WHERE lead_id = l.id AND kind IN {codes}), 0)", args
+            return self.count(self.contact_kinds)
         if name == "n_follow_up" or (name.startswith("n_") and self._tally(name[2:])):
             sql, args = self.fact("n", "follow_up" if name == "n_follow_up" else "@" + name[2:])
             return f"coalesce({sql}, 0)", args
@@ -628,16 +658,21 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
             start = f"coalesce({first}, {DIALECT['epoch'].format(x='l.created_at')})"
             # since the first visit: a visit after it, another entry from its moment on
             visits, visit_args = vocabulary.kinds_in(VISIT_KINDS)
+            latest = (f"(SELECT max(CASE WHEN kind IN {visits} THEN (CASE WHEN last_at > {start} THEN last_at END) "
+                      f"WHEN last_at >= {start} THEN last_at END) FROM facts "
+                      f"WHERE lead_id = l.id AND kind IN {codes})")
+            more = [*visit_args, *first_args, *first_args, *code_args]
+            if REGISTER in cadence.follow_up_kinds:  # a visit kind: only after the first visit
+                registration = f"(CASE WHEN {REGISTERED} > {start} THEN {REGISTERED} END)"
+                latest = f"coalesce(max({latest}, {registration}), {latest}, {registration})"
+                more = [*more, *first_args, *more, *first_args]
             cols += [f"date({start}, 'unixepoch') AS _registered",
-                     f"(SELECT date(max(CASE WHEN kind IN {visits} THEN (CASE WHEN last_at > {start} THEN last_at END) "
-                     f"WHEN last_at >= {start} THEN last_at END), 'unixepoch') FROM facts "
-                     f"WHERE lead_id = l.id AND kind IN {codes}) AS _last_follow_up"]
-            args += [*first_args, *visit_args, *first_args, *first_args, *code_args]
+                     f"date({latest}, 'unixepoch') AS _last_follow_up"]
+            args += [*first_args, *more]
         else:
-            cols += ["date(l.created_at) AS _registered",
-                     f"date((SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {codes}), 'unixepoch') "
-                     "AS _last_follow_up"]
-            args += code_args
+            latest, more = vocabulary.latest(cadence.follow_up_kinds)
+            cols += ["date(l.created_at) AS _registered", f"date({latest}, 'unixepoch') AS _last_follow_up"]
+            args += more
     if row:  # the owner at the clock and the end of its protection
         owner, until = owner_sql(vocabulary.protection_days)
         if "owner" not in base:
@@ -679,7 +714,9 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
               f"{joins} WHERE +l.industry = ? AND l.created_at <= ? "
               f"AND coalesce({LAST_LOGGED.format(lead='l.id')}, 0) <= ?{scope})"]
     args += [*join_args, INDUSTRY, NOW, NOW_EPOCH] + ([IDS] if scoped else [])
-    if python_kinds:
+    if REGISTER in python_kinds:  # every lead has one: every lead is the engine's
+        layers[0] = layers[0][:-1] + " AND 0)"
+    elif python_kinds:
         codes, code_args = vocabulary.kinds_in(python_kinds)
         layers[0] = layers[0][:-1] + f" AND NOT EXISTS (SELECT 1 FROM facts WHERE lead_id = l.id AND kind IN {codes}))"
         args += code_args

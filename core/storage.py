@@ -60,7 +60,7 @@ with _dataframes_hidden():
 from .errors import LeadcycleError, NotFound
 from .model import Agent, Event, Lead, Reason, State, Tally, fold_tag_holds
 from .rules import Cond
-from .sqlrules import (DIALECT, FIRST_AT, LAST_LOGGED, LOGGED, LOGGED_CODE, NOW_EPOCH, Constants, attribute_sql, clock_args,
+from .sqlrules import (DIALECT, FIRST_AT, LAST_LOGGED, LOGGED, LOGGED_CODE, NOW_EPOCH, REGISTER, Constants, attribute_sql, clock_args,
                        code_of, data_cond_sql, date_of, day_count, epoch_of, moment_of)
 from .search import search_key
 from .i18n import M_, N_, Message
@@ -611,7 +611,9 @@ def _facts_sql(tallies: Iterable[Tally], one_lead_set: bool, table: str = "facts
         args += more
     if cols:
         ctes.append(f"anchors AS MATERIALIZED (SELECT lead_id, {', '.join(cols)} FROM eff GROUP BY lead_id)")
-    selects = ["SELECT lead_id, kind, count(*), min(at), max(at), max(id) FROM eff GROUP BY lead_id, kind"]
+    # (a registration has no row: the lead's own ``created_at`` is its moment)
+    selects = [f"SELECT lead_id, kind, count(*), min(at), max(at), max(id) FROM eff WHERE kind != '{REGISTER}' "
+               "GROUP BY lead_id, kind"]
     for tally in tallies:
         where, more = _tally_where(tally, "e", few=one_lead_set)
         if tally.after is None:
@@ -727,7 +729,8 @@ def _rebuild_sql(tallies: Iterable[Tally], scoped: bool = False) -> list[tuple[s
         ctes.append(f"{name} AS MATERIALIZED (SELECT e.lead_id, {'min' if first == 'first' else 'max'}"
                     f"(e.{later_by}) AS v FROM {log} e WHERE {test} GROUP BY e.lead_id)")
         args += more
-    selects = [f"SELECT e.lead_id, e.kind, {agg} FROM {log} e WHERE e.live GROUP BY e.lead_id, e.kind",
+    selects = [f"SELECT e.lead_id, e.kind, {agg} FROM {log} e WHERE e.live AND e.kind != '{REGISTER}' "
+               "GROUP BY e.lead_id, e.kind",
                # everything logged, voids and voided entries too, where a void is (see _facts_sql)
                f"SELECT e.lead_id, '{LOGGED}', {agg} FROM {log} e GROUP BY e.lead_id HAVING max(e.kind = 'void')"]
     for tally in tallies:
@@ -776,8 +779,9 @@ def anchor_of(tally: Tally, tallies: Iterable[Tally]) -> Tally:
 
 #: what the facts rows are, beside the tallies (2: the ``LOGGED`` row;
 #: 3: moments as whole seconds since 1970, not ISO text; 4: kinds by code;
-#: 5: no first moment where it is the last)
-FACTS_FORMAT = 5
+#: 5: no first moment where it is the last; 6: no registration row, the
+#: ``LOGGED`` row only where a void is)
+FACTS_FORMAT = 6
 
 
 def tallies_signature(tallies: Iterable[Tally]) -> str:
@@ -938,22 +942,31 @@ _OUTCOME_CODES = {name: code for code, name in enumerate(IMPORT_OUTCOMES)}
 _IMPORT_TABLES = (
     "CREATE TABLE IF NOT EXISTS import_runs (id INTEGER PRIMARY KEY, run TEXT NOT NULL UNIQUE, source TEXT, "
     "imported_at TEXT)",
-    # 16 raw bytes of row_key's hash, keyed by itself: no rowid, no second index
+    # the first 8 raw bytes of row_key's hash (16 before m020), keyed by
+    # itself: no rowid, no second index
     "CREATE TABLE IF NOT EXISTS imported_rows (key BLOB PRIMARY KEY, run INTEGER NOT NULL, row_no INTEGER, "
     f"lead_id INTEGER, outcome INTEGER NOT NULL CHECK (outcome BETWEEN 0 AND {len(IMPORT_OUTCOMES) - 1})) "
     "WITHOUT ROWID",
 )
 
 
+#: the bytes of a row key's hash the import ledger keeps: 64 bits, so that
+#: two different rows of a ledger of ten million share a key with a
+#: chance of about one in 370,000 (n² / 2⁶⁵), and the ledger is 8 bytes a
+#: row smaller than with all 16 (issue #17)
+LEDGER_KEY_BYTES = 8
+
+
 def _ledger_key(key: str | bytes) -> bytes:
-    """A row key as ``imported_rows`` stores it: the hash's 16 bytes, not
-    its 32 hex characters (a key given as bytes is taken as it is). A key
-    no leadcycle wrote, not hex, keeps its text's bytes: it stays on the
+    """A row key as ``imported_rows`` stores it: the first
+    :data:`LEDGER_KEY_BYTES` of the hash, not its 32 hex characters (a key
+    given as bytes, an earlier ledger's 16, is cut the same way). A key no
+    leadcycle wrote, not hex, keeps its text's bytes: it stays on the
     ledger and never matches a row."""
     if isinstance(key, bytes):
-        return key
+        return key[:LEDGER_KEY_BYTES] if len(key) == 16 else key
     try:
-        return bytes.fromhex(key)
+        return bytes.fromhex(key)[:LEDGER_KEY_BYTES]
     except (TypeError, ValueError):
         return str(key).encode("utf-8")
 
@@ -1158,6 +1171,28 @@ def m019_logged_rows_where_voided(db: Database) -> None:
     if db["facts"].exists():
         db.execute(f"DELETE FROM facts WHERE kind = {LOGGED_CODE} AND lead_id NOT IN "
                    "(SELECT lead_id FROM events WHERE kind = 'void')")
+
+
+@core_migrations()
+def m020_short_ledger_keys(db: Database) -> None:
+    """The import ledger's keys in 8 bytes, not 16 (issue #17: 8 bytes a
+    row; see :data:`LEDGER_KEY_BYTES`). The table is built anew in key
+    order with its guards; two rows whose keys now agree (no register has
+    had them yet) keep the first run's."""
+    if not db["imported_rows"].exists():
+        return
+    db.execute("DROP TABLE IF EXISTS imported_rows_m020")
+    db.execute(_IMPORT_TABLES[1].replace("imported_rows", "imported_rows_m020", 1))
+    short = f"CASE WHEN length(key) = 16 THEN substr(key, 1, {LEDGER_KEY_BYTES}) ELSE key END"
+    db.execute("INSERT INTO imported_rows_m020(key, run, row_no, lead_id, outcome) "
+               "SELECT k, run, row_no, lead_id, outcome FROM (SELECT *, row_number() OVER "
+               "(PARTITION BY k ORDER BY run, row_no) AS nth FROM (SELECT *, "
+               f"{short} AS k FROM imported_rows)) WHERE nth = 1 ORDER BY k")
+    db.execute("DROP TABLE imported_rows")  # and its guards
+    db.execute("ALTER TABLE imported_rows_m020 RENAME TO imported_rows")
+    for name, sql in _guards(ledger=IMPORT_LEDGER).items():
+        if name.startswith("imported_rows_"):
+            db.execute(sql)
 
 
 def _outcome_code(outcome: str, key: str) -> int:
@@ -1988,9 +2023,15 @@ class Store:
 
     def facts_for(self, lead_ids: Iterable[int]) -> dict[int, dict[str, tuple]]:
         """``{lead id: {kind or @tally: (n, first_at, last_at, last_id)}}``,
-        the moments as ISO text."""
+        the moments as ISO text; the registration's from the lead (it keeps
+        no row)."""
         ids = json.dumps(sorted(set(lead_ids)))
         out: dict[int, dict[str, tuple]] = {}
+        for lead_id, at, first_id in self.conn.execute(
+                f"SELECT l.id, l.created_at, (SELECT min(id) FROM events WHERE lead_id = l.id AND kind = ?) "
+                f"FROM leads l WHERE l.id IN ({DIALECT['ids']})", (REGISTER, ids)):
+            if first_id is not None:
+                out[lead_id] = {REGISTER: (1, at, at, first_id)}
         moment = DIALECT["moment"]
         for lead_id, kind, n, first, last, last_id in self.conn.execute(
                 f"SELECT f.lead_id, k.name, f.n, {moment.format(x=FIRST_AT.format(f='f'))}, "
@@ -3529,11 +3570,6 @@ class Verifier:
         sql, args = _facts_sql(self.store.tallies, False, table="temp.facts_rebuilt")
         self.conn.execute(sql, args)
         kept = "main.facts"
-        if "core.m019_logged_rows_where_voided" in self.store.pending_migrations():
-            # not yet upgraded: every lead still has its LOGGED row, which
-            # the first write keeps only where a void is
-            kept = (f"(SELECT * FROM main.facts WHERE kind != {LOGGED_CODE} OR lead_id IN "
-                    "(SELECT lead_id FROM events WHERE kind = 'void'))")
         differ = self.conn.execute(
             "SELECT d.lead_id, coalesce(k.name, d.kind) FROM ("
             f"SELECT lead_id, kind FROM (SELECT * FROM {kept} EXCEPT SELECT * FROM temp.facts_rebuilt) "

@@ -281,6 +281,9 @@ def test_the_last_moment_logged_is_the_latest_of_a_lead_s_facts_rows_voids_and_v
                                 agent="李娜").lead
     backdated_void = book.add_lead("realestate", name="韩梅", gender="F", phone="13900139002", need="两房",
                                    agent="李娜").lead
+    with book.at(T0 + dt.timedelta(hours=1)):  # only its registration, by phone
+        registered = book.add_lead("realestate", name="张伟", gender="M", phone="13900139003", need="两房",
+                                   agent="李娜", channel="call").lead
     with book.at(T0 + dt.timedelta(days=2)):
         book.log(plain.id, "visit", agent="李娜")
         visit, _ = book.log(voided_last.id, "visit", agent="李娜")
@@ -293,8 +296,11 @@ def test_the_last_moment_logged_is_the_latest_of_a_lead_s_facts_rows_voids_and_v
     conn = book.store.conn
     with_logged = {r[0] for r in conn.execute("SELECT lead_id FROM facts WHERE kind = ?", (LOGGED_CODE,))}
     assert with_logged == {voided_last.id, backdated_void.id}
-    for lead in (plain, voided_last, backdated_void):
-        last = conn.execute(f"SELECT strftime('%Y-%m-%dT%H:%M:%S', {LAST_LOGGED.format(lead='?')}, 'unixepoch')",
+    assert conn.execute("SELECT count(*) FROM facts f JOIN fact_kinds k ON k.code = f.kind "
+                        "WHERE k.name IN ('register', '*') AND f.lead_id IN (?, ?)",
+                        (plain.id, registered.id)).fetchone()[0] == 0  # no row for a registration
+    for lead in (plain, voided_last, backdated_void, registered):
+        last = conn.execute(f"SELECT strftime('%Y-%m-%dT%H:%M:%S', {LAST_LOGGED.format(lead='?1')}, 'unixepoch')",
                             (lead.id,)).fetchone()[0]
         assert last == conn.execute("SELECT max(at) FROM events WHERE lead_id = ?", (lead.id,)).fetchone()[0]
         assert book.store.facts_for([lead.id])[lead.id] == expected(book, lead.id)

@@ -1,6 +1,6 @@
 """The import ledger (issue #17): a run's file, id and moment once in
-``import_runs``, each row it saw as 16 raw key bytes in ``imported_rows``
-(migration m012), append-only, checked by ``verify``, upgraded from the
+``import_runs``, each row it saw as 8 raw key bytes in ``imported_rows``
+(migrations m012, m020), append-only, checked by ``verify``, upgraded from the
 ``import_keys`` table of m006 without losing what a re-import skips."""
 
 import csv
@@ -79,7 +79,7 @@ def test_a_run_is_written_once_and_each_row_as_its_key_bytes(office, db_path, tm
     rows = query(db_path, "SELECT typeof(key), length(key), run, row_no, lead_id, outcome FROM imported_rows "
                           "ORDER BY row_no")
     assert len(rows) == 30  # the repeated row keeps its first entry
-    assert {r[:3] for r in rows} == {("blob", 16, 1)}
+    assert {r[:3] for r in rows} == {("blob", 8, 1)}
     assert [(r[3], IMPORT_OUTCOMES[r[5]]) for r in rows] == [(i + 2, "imported") for i in range(30)]
     # each row names the lead it made (leads are numbered in visit-date order, not row order)
     assert query(db_path, "SELECT count(*) FROM imported_rows i JOIN leads l ON l.id = i.lead_id "
@@ -99,14 +99,15 @@ def test_a_second_run_skips_what_the_first_recorded(office, db_path, tmp_path):
 
 
 def test_a_row_costs_few_bytes(office, db_path, tmp_path):
-    """16 raw key bytes and small integers, in batches as an import writes
-    them: a key kept as its 32 hex characters costs 55 a row, the layout
-    before m012 (every column on every row, and a rowid plus an index) 170."""
+    """8 raw key bytes and small integers, in batches as an import writes
+    them: with 16 (before m020) a row cost 39, with the key as its 32 hex
+    characters 55, the layout before m012 (every column on every row, and a
+    rowid plus an index) 170."""
     imported(office, register(tmp_path / "a.csv", 2000), "--batch-size", "250")
     sizes = dict(query(db_path, "SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
     ledger = sizes["imported_rows"] + sizes["import_runs"] + sizes.get("sqlite_autoindex_import_runs_1", 0)
     assert set(sizes) & {"import_keys", "sqlite_autoindex_imported_rows_1"} == set()
-    assert ledger / 2000 < 48, sizes  # 39 measured; 55 with its keys as hex text
+    assert ledger / 2000 < 36, sizes  # 31 measured; 39 with 16-byte keys, 55 with hex text
 
 
 def test_a_row_that_never_was_an_outcome_is_refused(office, db_path):
@@ -119,7 +120,7 @@ def test_a_row_that_never_was_an_outcome_is_refused(office, db_path):
 _OLD_LAYOUT = """
 CREATE TABLE [import_keys] ([key] TEXT PRIMARY KEY, [lead_id] INTEGER, [outcome] TEXT, [source] TEXT,
                             [row_no] INTEGER, [run] TEXT, [imported_at] TEXT);
-INSERT INTO import_keys SELECT lower(hex(i.key)), i.lead_id,
+INSERT INTO import_keys SELECT lower(hex(i.key)) || '0123456789abcdef', i.lead_id,
     CASE i.outcome WHEN 0 THEN 'imported' WHEN 1 THEN 'merged' ELSE 'unchanged' END,
     r.source, i.row_no, r.run, r.imported_at FROM imported_rows i JOIN import_runs r ON r.id = i.run;
 DROP TABLE imported_rows;
@@ -128,13 +129,14 @@ CREATE TRIGGER import_keys_no_update BEFORE UPDATE ON import_keys
     BEGIN SELECT RAISE(ABORT, 'import_keys is append-only'); END;
 CREATE TRIGGER import_keys_no_delete BEFORE DELETE ON import_keys
     BEGIN SELECT RAISE(ABORT, 'import_keys is append-only'); END;
-DELETE FROM _sqlite_migrations WHERE name = 'm012_import_runs';
+DELETE FROM _sqlite_migrations WHERE name IN ('m012_import_runs', 'm020_short_ledger_keys');
 """
 
 
 def as_before_m012(db_path):
     """The office as the code before migration m012 left it: the ledger in
-    ``import_keys``, keys as hex text, every column on every row."""
+    ``import_keys``, keys as hex text of 16 bytes (the first 8 this one's,
+    as migration m020 keeps them), every column on every row."""
     conn = sqlite3.connect(db_path)
     try:
         conn.executescript(_OLD_LAYOUT)
@@ -175,7 +177,7 @@ def test_the_upgrade_keeps_keys_it_cannot_read_and_refuses_unknown_outcomes(tmp_
     assert query(path, "SELECT id, run, source, imported_at FROM import_runs") == [
         (1, "r1", "a.csv", "2026-03-01T09:00:00"), (2, "r2", "b.csv", "2026-03-02T09:00:00")]
     assert query(path, "SELECT key, run, row_no, lead_id, outcome FROM imported_rows ORDER BY key") == [
-        (b"not hex", 1, 3, 2, 1), (bytes.fromhex("ab" * 16), 1, 2, 1, 0), (bytes.fromhex("cd" * 16), 2, 2, 1, 2)]
+        (b"not hex", 1, 3, 2, 1), (bytes.fromhex("ab" * 8), 1, 2, 1, 0), (bytes.fromhex("cd" * 8), 2, 2, 1, 2)]
     store = Store.open(path)
     try:
         assert store.imported_keys(["ab" * 16, "cd" * 16, "ef" * 16], "r3") == {"ab" * 16, "cd" * 16}

@@ -2,8 +2,10 @@
 bytes a lead), and that a database laid out before reads as it did and is
 laid out anew by its first write: the phone index without the industry
 (m018), a lead's ``LOGGED`` facts row only where its log holds a void
-(m019). (The attributes' columns, m017: tests/test_attribute_places.py.)"""
+(m019) and no row for its registration (facts format 6). (The
+attributes' columns, m017: tests/test_attribute_places.py.)"""
 
+import json
 import sqlite3
 
 from leadcycle import LeadBook
@@ -38,11 +40,16 @@ def test_a_phone_finds_its_leads_through_the_phone_index_and_counts_by_industry_
 
 def every_lead_logged(path):
     """Make ``path`` a database as the leadcycle before migration m019 left
-    it: a ``LOGGED`` facts row for every lead."""
+    it: a ``LOGGED`` facts row and a registration row for every lead, kept
+    as facts format 5."""
     conn = sqlite3.connect(path)
     conn.execute(f"INSERT OR REPLACE INTO facts(lead_id, kind, n, first_at, last_at, last_id) "
                  f"SELECT lead_id, {LOGGED_CODE}, count(*), CASE WHEN count(*) > 1 THEN unixepoch(min(at)) END, "
                  "unixepoch(max(at)), max(id) FROM events GROUP BY lead_id")
+    conn.execute("INSERT OR REPLACE INTO facts(lead_id, kind, n, first_at, last_at, last_id) "
+                 "SELECT lead_id, (SELECT code FROM fact_kinds WHERE name = 'register'), 1, NULL, unixepoch(at), id "
+                 "FROM events WHERE kind = 'register'")
+    conn.execute("UPDATE meta SET value = 'format 5' WHERE key = 'facts:tallies'")
     conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm019_logged_rows_where_voided'")
     conn.execute("PRAGMA user_version = 18")
     conn.commit()
@@ -72,4 +79,39 @@ def test_a_database_with_every_lead_s_logged_row_reads_as_before_and_its_first_w
         assert [r[0] for r in conn.execute("SELECT lead_id FROM facts WHERE kind = ?", (LOGGED_CODE,))] == [3]
         assert [run("--db", demo_copy, *read, now=clock).output for read in reads] == want
         assert "all 12 checks passed" in run("--db", demo_copy, "verify").output
+        assert run("--db", demo_copy, "rescore").exit_code == 0  # the facts in format 6 (as a logged entry does)
+        assert conn.execute("SELECT count(*) FROM facts f JOIN fact_kinds k ON k.code = f.kind "
+                            "WHERE k.name = 'register'").fetchone()[0] == 0
+        assert [run("--db", demo_copy, *read, now=clock).output for read in reads] == want
+        assert "all 12 checks passed" in run("--db", demo_copy, "verify").output
         conn.close()
+
+
+def test_a_registration_counts_as_the_contact_it_is_without_a_facts_row(run, tmp_path):
+    """Software sales counts the registration among contacts (``n_contact``
+    for its ladder's "a second contact took place"): with no facts row for
+    it, the compiled lists count it from the lead, as the engine does."""
+    path = str(tmp_path / "office.db")
+    run("--db", path, "init", "--industry", "software_sales")
+    run("--db", path, "agent", "add", "李娜")
+    assert run("--db", path, "settings", "set", "software_sales.ladder", "saas").exit_code == 0
+    added = run("--db", path, "lead", "add", "--name", "王芳", "--gender", "F", "--phone", "13900139000",
+                "--need", "CRM", "--agent", "李娜", "--set", "decision_maker=yes", now="2026-03-02T10:00")
+    assert added.exit_code == 0, added.output
+
+    def stages(clock):
+        listed = json.loads(run("--db", path, "list", "--json", now=clock).output)
+        shown = json.loads(run("--db", path, "show", "1", "--json", now=clock).output)
+        return listed[0]["stage"], shown["stage"], listed[0]["next_follow_up"], shown["next_follow_up"]
+
+    assert stages("2026-03-02T12:00")[:2] == (None, None)  # one contact, the registration: no stage yet
+    assert run("--db", path, "log", "1", "call", "--agent", "李娜", now="2026-03-03T10:00").exit_code == 0
+    # stored rows of other rules: the list evaluates the lead by the compiled rules
+    assert run("--db", path, "settings", "set", "ownership.protection_days", "45").exit_code == 0
+    for clock in ("2026-03-03T12:00", "2026-04-20T09:00"):  # the second contact
+        listed_stage, shown_stage, listed_next, shown_next = stages(clock)
+        assert listed_stage == shown_stage == "interest"
+        assert listed_next == shown_next
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT k.name FROM facts f JOIN fact_kinds k ON k.code = f.kind "
+                        "WHERE k.name = 'register'").fetchall() == []

@@ -260,7 +260,7 @@ def test_a_log_rewritten_hashes_and_all_is_caught_by_the_kept_head(office, run):
     (["DELETE FROM settings"], "settings"),
     (["UPDATE leads SET phone = '13811112222' WHERE id = 1"], "leads"),
     (["DROP TRIGGER leads_no_delete", "PRAGMA foreign_keys = OFF", "DELETE FROM leads WHERE id = 2"], "leads"),
-    (["UPDATE facts SET n = n + 1 WHERE lead_id = 1 AND kind = (SELECT code FROM fact_kinds WHERE name = 'register')"], "facts"),
+    (["UPDATE facts SET n = n + 1 WHERE lead_id = 1 AND kind = (SELECT code FROM fact_kinds WHERE name = '@visit')"], "facts"),
     (["DELETE FROM facts WHERE lead_id = 2"], "facts"),
     (["UPDATE lead_state SET fold_owner = '王强' WHERE lead_id = 1"], "owner folds"),
     (["UPDATE lead_state SET fold_anchor = '2026-12-31T00:00:00' WHERE lead_id = 1"], "owner folds"),
@@ -450,7 +450,7 @@ def test_a_refold_repairs_an_owner_changed_outside_leadcycle(office):
 
 
 def test_rescore_rebuilds_facts_changed_outside_leadcycle(office, run):
-    sql(office, "UPDATE facts SET n = n + 1 WHERE lead_id = 1 AND kind = (SELECT code FROM fact_kinds WHERE name = 'register')", "DELETE FROM facts WHERE lead_id = 2")
+    sql(office, "UPDATE facts SET n = n + 1 WHERE lead_id = 1 AND kind = (SELECT code FROM fact_kinds WHERE name = '@visit')", "DELETE FROM facts WHERE lead_id = 2")
     assert "facts" in failed(run("verify", "--json"))
     assert run("rescore").exit_code == 0
     assert run("verify").exit_code == 0
@@ -458,7 +458,7 @@ def test_rescore_rebuilds_facts_changed_outside_leadcycle(office, run):
 
 @pytest.mark.parametrize("statements", [
     ["DROP TRIGGER events_no_update", "UPDATE events SET note = 'x' WHERE id = 3"],
-    ["UPDATE facts SET n = n + 1 WHERE lead_id = 1 AND kind = (SELECT code FROM fact_kinds WHERE name = 'register')"],
+    ["UPDATE facts SET n = n + 1 WHERE lead_id = 1 AND kind = (SELECT code FROM fact_kinds WHERE name = '@visit')"],
     ["UPDATE lead_state SET fold_owner = '王强' WHERE lead_id = 1"],
     ["UPDATE settings SET value = '90' WHERE key = 'ownership.protection_days'"],
     ["UPDATE leads SET phone = '13811112222' WHERE id = 1"],
@@ -474,7 +474,7 @@ def test_what_verify_finds_is_said_in_the_readers_language(office, run, statemen
     assert failing, out
     for line in failing:
         # what stays as typed: the program, a command, a hash, a code (events_no_update, a kind)
-        line = re.sub(r"'[^']*'|\b[0-9a-f]{16,64}\b|leadcycle(?: [a-z-]+)*|\w+_\w+|\w+\.\w+|\b(?:sha|register)\b", "",
+        line = re.sub(r"'[^']*'|\b[0-9a-f]{16,64}\b|leadcycle(?: [a-z-]+)*|\w+_\w+|\w+\.\w+|@\w+|\b(?:sha|register)\b", "",
                       line)
         assert re.findall(r"(?<![-\w.#/])[A-Za-z][A-Za-z_]+", line) == [], line
     english = json.loads(run("verify", "--json").output)

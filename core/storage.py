@@ -524,6 +524,96 @@ class AttributePlaces:
         return _JSON.encode(dict(attributes))
 
 
+# ------------------------------------------------------------ state texts
+#
+# A state row's industry, stage and follow-up kind are a handful of names
+# repeated in every row (``realestate``, ``accumulation``, ``follow_up``:
+# about 34 bytes a row). Since migration m021 each is kept as a small code
+# (``state_texts``, one row a name; a code never changes once given) in a
+# column of its own (``industry_c``, ``stage_c``, ``follow_up_kind_c``),
+# and ``industry``, ``stage`` and ``follow_up_kind`` are virtual columns
+# computed from them, so that every reader reads them as before. A name a
+# compiled statement writes before it has a code is kept as it is (the
+# virtual column gives it back unchanged): the statements look codes up,
+# and a write gives the names it knows of (an industry's stages, the
+# follow-up kinds) theirs first.
+
+STATE_TEXTS_TABLE = "CREATE TABLE IF NOT EXISTS state_texts (code INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE)"
+#: the coded columns of ``lead_state``: the virtual name → the column kept
+CODED_STATE = {"industry": "industry_c", "stage": "stage_c", "follow_up_kind": "follow_up_kind_c"}
+#: the follow-up kinds a compiled statement writes
+FOLLOW_UP_KINDS = ("first", "follow_up")
+
+
+def coded_sql(x: str) -> str:
+    """SQL for the value a coded column keeps for the name ``x`` (SQL): its
+    code, or the name itself when it has none yet."""
+    return f"coalesce((SELECT code FROM state_texts WHERE text = {x}), {x})"
+
+
+class StateTexts:
+    """The codes of the names state rows keep, as far as this connection
+    has read or given them (:data:`STATE_TEXTS_TABLE`)."""
+
+    def __init__(self, conn: sqlite3.Connection, before_change: Callable[[], None] = lambda: None) -> None:
+        self.conn = conn
+        #: called before the virtual columns are made anew: a view that reads them must go first
+        self.before_change = before_change
+        self.forget()
+
+    def forget(self) -> None:
+        """Read the codes again when next needed (a rollback may have taken
+        back codes this connection gave, a migration made the table)."""
+        self.codes: dict[str, int] = {}
+        self._coded: bool | None = None
+
+    @property
+    def coded(self) -> bool:
+        """Whether ``lead_state`` keeps its names coded (migration m021)."""
+        if self._coded is None:
+            row = self.conn.execute("SELECT hidden FROM pragma_table_xinfo('lead_state', 'main') "
+                                    "WHERE name = 'stage'").fetchone()
+            self._coded = row is not None and row[0] == 2
+        return self._coded
+
+    def _read(self) -> None:
+        self.codes = dict(self.conn.execute("SELECT text, code FROM state_texts"))
+
+    def give(self, texts: Iterable[str | None]) -> None:
+        """A code for each of ``texts`` that has none (inside the write's
+        transaction), and the virtual columns that read them."""
+        new = [t for t in dict.fromkeys(texts) if t is not None and t not in self.codes]
+        if not new:
+            return
+        self._read()
+        new = [t for t in new if t not in self.codes]
+        if not new:
+            return
+        self.conn.executemany("INSERT INTO state_texts(text) VALUES (?)", [(t,) for t in new])
+        self._read()
+        self.regenerate()
+
+    def regenerate(self) -> None:
+        """Each coded column's virtual name column, as the codes now read."""
+        whens = " ".join(f"WHEN {code} THEN '{text.replace(chr(39), chr(39) * 2)}'"
+                         for text, code in sorted(self.codes.items(), key=lambda kv: kv[1]))
+        self.before_change()
+        have = {r[0] for r in self.conn.execute("SELECT name FROM pragma_table_xinfo('lead_state', 'main')")}
+        for name, kept in CODED_STATE.items():
+            if name in have:
+                self.conn.execute(f"ALTER TABLE main.lead_state DROP COLUMN {name}")  # virtual: nothing rewritten
+            self.conn.execute(f"ALTER TABLE main.lead_state ADD COLUMN {name} TEXT AS "
+                              f"({f'CASE {kept} {whens} ELSE {kept} END' if whens else kept}) VIRTUAL")
+
+    def code(self, text: str | None) -> int | str | None:
+        """What a coded column keeps for ``text``, giving it a code."""
+        if text is None:
+            return None
+        if text not in self.codes:
+            self.give([text])
+        return self.codes[text]
+
+
 # ------------------------------------------------------------------ facts
 #
 # A lead's *facts* are what its log says that does not depend on the clock
@@ -1208,6 +1298,29 @@ def m020_short_ledger_keys(db: Database) -> None:
             db.execute(sql)
 
 
+@core_migrations()
+def m021_coded_state_texts(db: Database) -> None:
+    """A state row's industry, stage and follow-up kind kept as codes
+    (issue #17: about 30 bytes a row; see :class:`StateTexts`), the names
+    virtual columns computed from them. (Applied again to a file that has
+    them — a test's downgrade of a later step — it leaves them be.)"""
+    texts = StateTexts(db.conn)
+    if texts.coded or not db["lead_state"].exists():
+        return
+    db.execute("DROP VIEW IF EXISTS temp.live_state")  # reads the columns dropped below
+    db.execute(STATE_TEXTS_TABLE)
+    db.execute("INSERT OR IGNORE INTO state_texts(text) SELECT industry FROM lead_state WHERE industry IS NOT NULL "
+               "UNION SELECT stage FROM lead_state WHERE stage IS NOT NULL UNION SELECT follow_up_kind "
+               "FROM lead_state WHERE follow_up_kind IS NOT NULL ORDER BY 1")
+    for name, kept in CODED_STATE.items():
+        db.execute(f"ALTER TABLE lead_state ADD COLUMN {kept}")
+    db.execute("UPDATE lead_state SET " + ", ".join(f"{kept} = {coded_sql(name)}" for name, kept in CODED_STATE.items()))
+    for name in CODED_STATE:
+        db.execute(f"ALTER TABLE lead_state DROP COLUMN {name}")
+    texts._read()
+    texts.regenerate()
+
+
 def _outcome_code(outcome: str, key: str) -> int:
     try:
         return _OUTCOME_CODES[outcome]
@@ -1403,6 +1516,8 @@ class Store:
         self.path = path
         #: where each attribute sits in a lead's stored list
         self.attribute_places = AttributePlaces(self.conn)
+        #: the codes of the names state rows keep
+        self.state_texts = StateTexts(self.conn, self._drop_live_view)
         self._live_ready = False
         #: ``lead_state``'s columns and their declared types (None: not
         #: looked yet; an older database's lacks some, or types them so)
@@ -1640,6 +1755,7 @@ class Store:
         self._version_codes = {}
         self._placed = None
         self.attribute_places.forget()
+        self.state_texts.forget()
         self.restore_guards()
         if applied and self._live_ready:  # the overlay copies lead_state's columns
             self.conn.execute("DROP VIEW IF EXISTS temp.live_state")
@@ -2092,12 +2208,18 @@ class Store:
         """Store projections computed by a write (or ``rescore``) under the
         rules ``rules_version``."""
         rows = self._state_rows(states, rules_version, give=True)
+        cols = _STATE_COLUMNS
+        if self.state_texts.coded:  # the names as their codes
+            code = self.state_texts.code
+            coded = [i for i, c in enumerate(cols) if c in CODED_STATE]
+            cols = tuple(CODED_STATE.get(c, c) for c in cols)
+            rows = [tuple(code(v) if i in coded else v for i, v in enumerate(row)) for row in rows]
         # an upsert updates the row in place: only the indexes whose columns
         # changed are touched (INSERT OR REPLACE deletes and re-inserts)
         self.conn.executemany(
-            f"INSERT INTO lead_state({', '.join(_STATE_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(_STATE_COLUMNS))}) ON CONFLICT(lead_id) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in _STATE_COLUMNS[1:]), rows)
+            f"INSERT INTO lead_state({', '.join(cols)}) "
+            f"VALUES ({', '.join('?' * len(cols))}) ON CONFLICT(lead_id) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]), rows)
         if rows:
             self._stored_anew([r[0] for r in rows])
         latest = max((r[10] for r in rows if r[10] is not None), default=None)
@@ -2106,6 +2228,19 @@ class Store:
             # with an earlier --now knows it must look for those
             self._note_computed(_iso(moment_of(latest)))
         return len(rows)
+
+    def _named(self, plan, industry: str) -> tuple[Callable[[str], str], Callable[[str], str]]:
+        """``(col, val)`` for a statement that stores state rows of
+        ``industry``: the column a name is written to, and the SQL of what
+        it keeps for a name (its code, :class:`StateTexts`). The names the
+        statement can write are given their codes first: the industry's,
+        its ladder's stages, the follow-up kinds."""
+        texts = self.state_texts
+        if not texts.coded:
+            return (lambda name: name), (lambda x: x)
+        ladder = getattr(plan.rules, "stages", None)
+        texts.give([industry, *(s.name for s in (ladder.stages if ladder else ())), *FOLLOW_UP_KINDS])
+        return CODED_STATE.__getitem__, coded_sql
 
     def save_new_states(self, plan, now: dt.datetime, industry: str, rules_version: str | None,
                         folds: list[tuple[int, Any]]) -> int:
@@ -2123,22 +2258,24 @@ class Store:
         Returns how many rows the statement computed."""
         from .sqlrules import bind
 
-        computed = ("lead_id", "industry", "score", "grade", "stage", "owner", "next_follow_up", "follow_up_kind",
-                    "reasons", "extra", "computed_at", "expires_at", "owner_until", "rules_version")
+        col, val = self._named(plan, industry)
+        computed = ("lead_id", col("industry"), "score", "grade", col("stage"), "owner", "next_follow_up",
+                    col("follow_up_kind"), "reasons", "extra", "computed_at", "expires_at", "owner_until",
+                    "rules_version")
         fold_cols = [c for c, _ in FOLD_COLUMNS]
         with self._folds_in_front(plan, industry, folds, functools.partial(self.version_code, give=True)) as rows:
             cur = self.conn.execute(
                 f"INSERT INTO main.lead_state({', '.join((*computed, *fold_cols))}) "
-                f"SELECT c.lead_id, n.industry, c.score, c.grade, c.stage, c.owner, {_DAY_OF_NFU}, "
-                "c.follow_up_kind, NULL, NULL, ?, c.expires_at, c.owner_until, ?, "
+                f"SELECT c.lead_id, {val('n.industry')}, c.score, c.grade, {val('c.stage')}, c.owner, "
+                f"{_DAY_OF_NFU}, {val('c.follow_up_kind')}, NULL, NULL, ?, c.expires_at, c.owner_until, ?, "
                 f"{', '.join('n.' + c for c in fold_cols)} "
                 f"FROM ({plan.statement.sql}) c JOIN temp.lead_state n ON n.lead_id = c.lead_id ORDER BY c.lead_id",
                 [self._stamp(now), self.version_code(rules_version, give=True),
                  *bind(plan.statement, now.isoformat(), industry, json.dumps([r[0] for r in rows]))])
             done = cur.rowcount
-            folded = ("lead_id", "industry", *fold_cols)
-            self.conn.execute(f"INSERT OR IGNORE INTO main.lead_state({', '.join(folded)}) "
-                              f"SELECT {', '.join(folded)} FROM temp.lead_state")
+            self.conn.execute(f"INSERT OR IGNORE INTO main.lead_state(lead_id, {col('industry')}, "
+                              f"{', '.join(fold_cols)}) SELECT lead_id, {val('industry')}, {', '.join(fold_cols)} "
+                              "FROM temp.lead_state")
         if rows:
             self._stored_anew([r[0] for r in rows])
         if done:
@@ -2176,8 +2313,9 @@ class Store:
     def _state_columns(self) -> dict[str, str]:
         """``lead_state``'s columns and their declared types, read once a
         store (and again after a migration)."""
-        if self._state_cols is None:
-            self._state_cols = {r[1]: r[2].upper() for r in self.conn.execute("PRAGMA main.table_info(lead_state)")}
+        if self._state_cols is None:  # (virtual columns too: the names of m021)
+            self._state_cols = {r[1]: r[2].upper() for r in self.conn.execute("PRAGMA main.table_xinfo(lead_state)")
+                                if r[6] != 1}
         return self._state_cols
 
     def _stored_complete(self) -> bool:
@@ -2202,12 +2340,21 @@ class Store:
         self.conn.execute("DELETE FROM temp.state_overlay")
         self._live_ready = True
 
+    def _drop_live_view(self) -> None:
+        """Before the state rows' virtual columns are made anew (names given
+        new codes): the view that reads them goes, and the next read makes
+        it again (and evaluates its overlay again)."""
+        self.conn.execute(f"DROP VIEW IF EXISTS temp.{LIVE}")
+        self._live_ready = False
+        self.overlay_epoch += 1
+
     def _forget_run_state(self) -> None:
         """After a rollback (or a migration): the overlay may be gone, and
         so may attribute places and facts codes this run gave."""
         self._live_ready = False
         self.overlay_epoch += 1
         self.attribute_places.forget()
+        self.state_texts.forget()
         self._version_codes = {}
         self.constants_epoch += 1
 
@@ -2511,10 +2658,12 @@ class Store:
         rows it wrote."""
         from .sqlrules import bind
 
+        col, val = self._named(plan, industry)
         statement, args = plan.everyone, bind(plan.everyone, now.isoformat(), industry)
         cur = self.conn.execute(
-            "UPDATE lead_state SET score = c.score, grade = c.grade, stage = c.stage, owner = c.owner, "
-            f"next_follow_up = {_DAY_OF_NFU}, follow_up_kind = c.follow_up_kind, reasons = NULL, "
+            f"UPDATE lead_state SET score = c.score, grade = c.grade, {col('stage')} = {val('c.stage')}, "
+            f"owner = c.owner, next_follow_up = {_DAY_OF_NFU}, {col('follow_up_kind')} = {val('c.follow_up_kind')}, "
+            "reasons = NULL, "
             "computed_at = ?, expires_at = c.expires_at, owner_until = c.owner_until, "
             f"rules_version = ? FROM ({statement.sql}) c "
             f"WHERE lead_state.lead_id = c.lead_id AND lead_state.fold_version IN ({DIALECT['ids']})",

@@ -2,9 +2,11 @@
 bytes a lead), and that a database laid out before reads as it did and is
 laid out anew by its first write: the phone index without the industry
 (m018), a lead's ``LOGGED`` facts row only where its log holds a void
-(m019) and no row for its registration (facts format 6). (The
-attributes' columns, m017: tests/test_attribute_places.py.)"""
+(m019) and no row for its registration (facts format 6), a state row's
+names as codes (m021). (The attributes' columns, m017:
+tests/test_attribute_places.py.)"""
 
+import datetime as dt
 import json
 import sqlite3
 
@@ -115,3 +117,68 @@ def test_a_registration_counts_as_the_contact_it_is_without_a_facts_row(run, tmp
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT k.name FROM facts f JOIN fact_kinds k ON k.code = f.kind "
                         "WHERE k.name = 'register'").fetchall() == []
+
+
+def names_again(path):
+    """Make ``path`` a database as the leadcycle before migration m021 left
+    it: a state row's industry, stage and follow-up kind as text."""
+    conn = sqlite3.connect(path)
+    names = ("industry", "stage", "follow_up_kind")
+    rows = conn.execute(f"SELECT lead_id, {', '.join(names)} FROM lead_state").fetchall()
+    for name in names:
+        conn.execute(f"ALTER TABLE lead_state DROP COLUMN {name}")
+        conn.execute(f"ALTER TABLE lead_state DROP COLUMN {name}_c")
+        conn.execute(f"ALTER TABLE lead_state ADD COLUMN {name} TEXT")
+    conn.executemany("UPDATE lead_state SET industry = ?, stage = ?, follow_up_kind = ? WHERE lead_id = ?",
+                     [(*r[1:], r[0]) for r in rows])
+    conn.execute("DROP TABLE state_texts")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm021_coded_state_texts'")
+    conn.execute("PRAGMA user_version = 20")
+    conn.commit()
+    conn.close()
+
+
+def test_state_names_are_kept_as_codes_and_a_database_with_names_reads_as_before_and_is_coded_by_its_first_write(
+        demo_copy, run):
+    reads = (["list", "--json"], ["due", "--json"], ["pool", "--json"], ["list", "--stage", "intent", "--json"],
+             ["show", "3", "--json"])
+    conn = sqlite3.connect(demo_copy)
+    assert conn.execute("SELECT count(*) FROM lead_state WHERE typeof(stage_c) = 'text' "
+                        "OR typeof(industry_c) != 'integer'").fetchone()[0] == 0
+    assert {r[0] for r in conn.execute("SELECT text FROM state_texts")} >= {"realestate", "machinery",
+                                                                          "software_sales", "first", "follow_up"}
+    coded = conn.execute("SELECT lead_id, industry, stage, follow_up_kind FROM lead_state ORDER BY 1").fetchall()
+    want = {clock: [run("--db", demo_copy, *read, now=clock).output for read in reads]
+            for clock in (NOW, "2026-11-20T09:00")}
+    conn.close()
+    names_again(demo_copy)
+    conn = sqlite3.connect(demo_copy)
+    assert conn.execute("SELECT lead_id, industry, stage, follow_up_kind FROM lead_state ORDER BY 1").fetchall() == coded
+    before = list(conn.iterdump())
+    for clock, outputs in want.items():
+        assert [run("--db", demo_copy, *read, now=clock).output for read in reads] == outputs
+    assert list(conn.iterdump()) == before  # reads wrote nothing
+    assert "all 12 checks passed" in run("--db", demo_copy, "verify").output
+    run("--db", demo_copy, "agent", "add", "新人")  # a write: upgrades
+    assert conn.execute("SELECT lead_id, industry, stage, follow_up_kind FROM lead_state ORDER BY 1").fetchall() == coded
+    assert conn.execute("SELECT count(*) FROM lead_state WHERE typeof(stage_c) = 'text'").fetchone()[0] == 0
+    for clock, outputs in want.items():
+        assert [run("--db", demo_copy, *read, now=clock).output for read in reads] == outputs
+    assert "all 12 checks passed" in run("--db", demo_copy, "verify").output
+
+
+def test_a_name_without_a_code_reads_as_itself_and_a_code_given_after_a_read_keeps_the_reads_right(demo_copy):
+    """A compiled statement keeps a name it finds no code for as the name;
+    a write that gives new codes makes the virtual columns anew, after the
+    run's live view that reads them (and the next read makes it again)."""
+    book = LeadBook.open(demo_copy, dt.datetime(2026, 10, 15, 9))
+    listed = book.list()
+    store = book.store
+    with store.transaction():
+        store.conn.execute("UPDATE lead_state SET stage_c = 'unheard_of' WHERE lead_id = 1")
+        store.state_texts.give(["another_new_name"])  # the live view of this run's read goes, made again
+    assert store.conn.execute("SELECT stage FROM lead_state WHERE lead_id = 1").fetchone()[0] == "unheard_of"
+    assert store.conn.execute("SELECT code FROM state_texts WHERE text = 'another_new_name'").fetchone() is not None
+    again = book.list()
+    assert [r["id"] for r in again] == [r["id"] for r in listed]
+    book.close()

@@ -71,6 +71,10 @@ LAST_LOGGED = ("max(coalesce((SELECT max(last_at) FROM facts WHERE lead_id = {le
                "(SELECT " + DIALECT["epoch"].format(x="created_at") + " FROM leads WHERE id = {lead}))")
 #: a lead's registration moment in whole seconds since 1970 (over ``leads l``)
 REGISTERED = DIALECT["epoch"].format(x="l.created_at")
+#: the same, where the leads keep it as seconds (migration m022; a moment
+#: kept as its text, one with an offset, read from the text)
+REGISTERED_KEPT = "(CASE typeof(l.created) WHEN 'integer' THEN l.created ELSE " + \
+    DIALECT["epoch"].format(x="l.created") + " END)"
 
 
 def code_of(name: str) -> str:
@@ -347,6 +351,8 @@ class Constants:
     codes: tuple[tuple[str, int], ...] = ()
     #: whether each place is a column of ``leads`` (migration m017)
     columns: bool = False
+    #: whether the leads keep their registration as seconds (migration m022)
+    identity: bool = False
 
     def place(self, key: str) -> int | None:
         return dict(self.places).get(key)
@@ -432,13 +438,18 @@ class Vocabulary:
     def _tally(self, name: str):
         return next((t for t in self.tallies if t.name == name), None)
 
+    @property
+    def registered(self) -> str:
+        """The lead's registration moment in whole seconds since 1970."""
+        return REGISTERED_KEPT if self.constants.identity else REGISTERED
+
     def fact(self, col: str, kind: str) -> tuple[str, list]:
         """One column of the lead's facts row for ``kind``, a row joined to
         the lead (:meth:`joins`): a quarter less time than a subquery per
         column, as every rule reads its facts this way. The registration's
         from the lead itself (:data:`REGISTER`)."""
         if kind == REGISTER:
-            return {"n": "1", "first_at": REGISTERED, "last_at": REGISTERED,
+            return {"n": "1", "first_at": self.registered, "last_at": self.registered,
                     "last_id": "(SELECT min(id) FROM events WHERE lead_id = l.id)"}[col], []
         alias = self.joined.setdefault(kind, f"_f{len(self.joined)}")
         return (FIRST_AT.format(f=alias) if col == "first_at" else f"{alias}.{col}"), []
@@ -466,7 +477,7 @@ class Vocabulary:
         codes, args = self.kinds_in(rows)
         sql = f"(SELECT max(last_at) FROM facts WHERE lead_id = l.id AND kind IN {codes})" if rows else "NULL"
         if REGISTER in kinds:  # (a scalar max of a NULL is NULL)
-            sql = f"coalesce(max({sql}, {REGISTERED}), {REGISTERED})"
+            sql = f"coalesce(max({sql}, {self.registered}), {self.registered})"
         return sql, args
 
     def count(self, kinds: Iterable[str]) -> tuple[str, list]:
@@ -655,7 +666,7 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
         codes, code_args = vocabulary.kinds_in(cadence.follow_up_kinds)
         if cadence.first_after_visit:  # from the first visit once it came; the follow-ups since
             first, first_args = vocabulary.fact("first_at", "@visit")
-            start = f"coalesce({first}, {DIALECT['epoch'].format(x='l.created_at')})"
+            start = f"coalesce({first}, {vocabulary.registered})"
             # since the first visit: a visit after it, another entry from its moment on
             visits, visit_args = vocabulary.kinds_in(VISIT_KINDS)
             latest = (f"(SELECT max(CASE WHEN kind IN {visits} THEN (CASE WHEN last_at > {start} THEN last_at END) "
@@ -663,7 +674,8 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
                       f"WHERE lead_id = l.id AND kind IN {codes})")
             more = [*visit_args, *first_args, *first_args, *code_args]
             if REGISTER in cadence.follow_up_kinds:  # a visit kind: only after the first visit
-                registration = f"(CASE WHEN {REGISTERED} > {start} THEN {REGISTERED} END)"
+                registered = vocabulary.registered
+                registration = f"(CASE WHEN {registered} > {start} THEN {registered} END)"
                 latest = f"coalesce(max({latest}, {registration}), {latest}, {registration})"
                 more = [*more, *first_args, *more, *first_args]
             cols += [f"date({start}, 'unixepoch') AS _registered",
@@ -710,10 +722,11 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
     # it), the leads scanned in id order
     scope = f" AND l.id IN ({DIALECT['ids']})" if scoped else ""
     joins, join_args = vocabulary.joins()  # the facts rows the columns above read
+    # (registered by then, and nothing logged after: the registration is no facts row)
     layers = [f"b0 AS MATERIALIZED (SELECT {select} FROM leads l LEFT JOIN lead_state s ON s.lead_id = l.id "
-              f"{joins} WHERE +l.industry = ? AND l.created_at <= ? "
-              f"AND coalesce({LAST_LOGGED.format(lead='l.id')}, 0) <= ?{scope})"]
-    args += [*join_args, INDUSTRY, NOW, NOW_EPOCH] + ([IDS] if scoped else [])
+              f"{joins} WHERE +l.industry = ? AND {vocabulary.registered} <= ? "
+              f"AND coalesce((SELECT max(last_at) FROM facts WHERE lead_id = l.id), 0) <= ?{scope})"]
+    args += [*join_args, INDUSTRY, NOW_EPOCH, NOW_EPOCH] + ([IDS] if scoped else [])
     if REGISTER in python_kinds:  # every lead has one: every lead is the engine's
         layers[0] = layers[0][:-1] + " AND 0)"
     elif python_kinds:

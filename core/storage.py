@@ -206,13 +206,20 @@ def _no_change_sql(table: str, action: str) -> str:
 IMPORT_LEDGER = ("import_runs", "imported_rows")
 
 
-def _guards(ledger: tuple[str, ...] = IMPORT_LEDGER) -> dict[str, str]:
+#: what a lead's identity is kept in (migration m022: the industry as a
+#: code, the registration moment as seconds since 1970), and before it
+LEADS_KEY = ("id", "industry_c", "created")
+LEADS_KEY_BEFORE_M022 = ("id", "industry", "created_at")
+
+
+def _guards(ledger: tuple[str, ...] = IMPORT_LEDGER, leads_key: tuple[str, ...] = LEADS_KEY) -> dict[str, str]:
     """Every trigger that keeps evidence from being changed, by name, with
     the SQL that creates it (``verify`` checks both). The chained tables
     refuse updates, deletes and rows without a hash; the ``ledger`` tables
     (the import ledger) are append-only; ``leads`` and ``agents`` keep their
     identity (their other columns are folded from the logs). A migration
-    passes the ledger tables of its own time: those that exist then."""
+    passes the ledger tables of its own time (those that exist then) and
+    the columns the leads' identity is kept in then."""
     out = {}
     for table in (*CHAINED, *ledger):
         for action in ("UPDATE", "DELETE"):
@@ -221,8 +228,7 @@ def _guards(ledger: tuple[str, ...] = IMPORT_LEDGER) -> dict[str, str]:
             out[f"{table}_need_hash"] = (
                 f"CREATE TRIGGER {table}_need_hash BEFORE INSERT ON {table} WHEN NEW.hash IS NULL "
                 f"BEGIN SELECT RAISE(ABORT, '{table} rows are chained: write them through leadcycle'); END")
-    for table, key in (("leads", ("id", "industry", "created_at")),
-                       ("agents", ("name", "created_at"))):
+    for table, key in (("leads", leads_key), ("agents", ("name", "created_at"))):
         out[f"{table}_no_delete"] = _no_change_sql(table, "DELETE")
         changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in key)
         out[f"{table}_keep_identity"] = (
@@ -359,7 +365,7 @@ def m008_tamper_evidence(db: Database) -> None:
             db.execute(f"DROP TRIGGER IF EXISTS {name}")
         _backfill_chain(db.conn, table)
     ledger = tuple(t for t in ("import_keys", *IMPORT_LEDGER) if db[t].exists())  # m012 moves import_keys
-    for name, sql in _guards(ledger=ledger).items():
+    for name, sql in _guards(ledger=ledger, leads_key=LEADS_KEY_BEFORE_M022).items():
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
         db.execute(sql)
 
@@ -545,6 +551,28 @@ CODED_STATE = {"industry": "industry_c", "stage": "stage_c", "follow_up_kind": "
 FOLLOW_UP_KINDS = ("first", "follow_up")
 
 
+#: a lead's registration moment as ``leads.created`` keeps it (m022):
+#: whole seconds since 1970 where its ISO text reads back the same, else
+#: the text itself (SQL over the text ``{x}``), and back
+CREATED_SQL = ("CASE WHEN strftime('%Y-%m-%dT%H:%M:%S', " + DIALECT["epoch"].format(x="{x}") + ", 'unixepoch') IS {x} "
+               "THEN " + DIALECT["epoch"].format(x="{x}") + " ELSE {x} END")
+CREATED_AT_SQL = "CASE typeof(created) WHEN 'integer' THEN strftime('%Y-%m-%dT%H:%M:%S', created, 'unixepoch') ELSE created END"
+
+
+def _identity_coded(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT hidden FROM pragma_table_xinfo('leads', 'main') WHERE name = 'created_at'").fetchone()
+    return row is not None and row[0] == 2
+
+
+def created_value(moment: dt.datetime | str) -> int | str:
+    """What ``leads.created`` keeps for a registration moment (see
+    :data:`CREATED_SQL`)."""
+    text = moment_text(moment) if isinstance(moment, dt.datetime) else str(moment)
+    if isinstance(moment, dt.datetime) and moment.tzinfo is None and len(text) == 19:
+        return epoch_of(moment)
+    return text
+
+
 def coded_sql(x: str) -> str:
     """SQL for the value a coded column keeps for the name ``x`` (SQL): its
     code, or the name itself when it has none yet."""
@@ -599,10 +627,14 @@ class StateTexts:
                          for text, code in sorted(self.codes.items(), key=lambda kv: kv[1]))
         self.before_change()
         have = {r[0] for r in self.conn.execute("SELECT name FROM pragma_table_xinfo('lead_state', 'main')")}
-        for name, kept in CODED_STATE.items():
-            if name in have:
-                self.conn.execute(f"ALTER TABLE main.lead_state DROP COLUMN {name}")  # virtual: nothing rewritten
-            self.conn.execute(f"ALTER TABLE main.lead_state ADD COLUMN {name} TEXT AS "
+        columns = [("lead_state", name, kept, name in have) for name, kept in CODED_STATE.items()]
+        leads = {r[0] for r in self.conn.execute("SELECT name FROM pragma_table_xinfo('leads', 'main')")}
+        if "industry_c" in leads:  # a lead's industry too (m022)
+            columns.append(("leads", "industry", "industry_c", "industry" in leads))
+        for table, name, kept, there in columns:
+            if there:
+                self.conn.execute(f"ALTER TABLE main.{table} DROP COLUMN {name}")  # virtual: nothing rewritten
+            self.conn.execute(f"ALTER TABLE main.{table} ADD COLUMN {name} TEXT AS "
                               f"({f'CASE {kept} {whens} ELSE {kept} END' if whens else kept}) VIRTUAL")
 
     def code(self, text: str | None) -> int | str | None:
@@ -1321,6 +1353,31 @@ def m021_coded_state_texts(db: Database) -> None:
     texts.regenerate()
 
 
+@core_migrations()
+def m022_coded_identity(db: Database) -> None:
+    """A lead's industry as a code (``state_texts``) and its registration
+    moment as whole seconds since 1970 (issue #17: about 25 bytes a lead),
+    ``industry`` and ``created_at`` virtual columns computed from them
+    (``industry_c``, ``created``); the guard of a lead's identity names
+    those (:data:`LEADS_KEY`). (Applied again to a file that has them — a
+    test's downgrade of a later step — it leaves them be.)"""
+    if _identity_coded(db.conn):
+        return
+    db.execute(STATE_TEXTS_TABLE)
+    db.execute("INSERT OR IGNORE INTO state_texts(text) SELECT DISTINCT industry FROM leads ORDER BY 1")
+    db.execute("DROP TRIGGER IF EXISTS leads_keep_identity")
+    db.execute("ALTER TABLE leads ADD COLUMN industry_c")
+    db.execute("ALTER TABLE leads ADD COLUMN created")
+    db.execute(f"UPDATE leads SET industry_c = {coded_sql('industry')}, created = {CREATED_SQL.format(x='created_at')}")
+    db.execute("ALTER TABLE leads DROP COLUMN created_at")
+    db.execute("ALTER TABLE leads DROP COLUMN industry")
+    db.execute(f"ALTER TABLE leads ADD COLUMN created_at TEXT AS ({CREATED_AT_SQL}) VIRTUAL")
+    texts = StateTexts(db.conn)
+    texts._read()
+    texts.regenerate()  # and the leads' industry
+    db.execute(GUARDS["leads_keep_identity"])
+
+
 def _outcome_code(outcome: str, key: str) -> int:
     try:
         return _OUTCOME_CODES[outcome]
@@ -1774,14 +1831,32 @@ class Store:
         """Re-create any guard that was dropped or altered (``init`` does
         this). What was changed while it was missing stays evident: the
         chains, not the guards, are the evidence."""
-        found = dict(self.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
-        redo = [n for n, sql in GUARDS.items() if " ".join((found.get(n) or "").split()) != sql]
-        if redo:
+        def redo() -> list[str]:
+            found = dict(self.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+            return [n for n, sql in self.guards().items() if " ".join((found.get(n) or "").split()) != sql]
+
+        names = redo()
+        if names:
             with self.transaction(check=False):
-                for name in redo:
+                names = redo()  # as the upgrade the write applied first left them
+                guards = self.guards()
+                for name in names:
                     self.conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-                    self.conn.execute(GUARDS[name])
-        return redo
+                    self.conn.execute(guards[name])
+        return names
+
+    def guards(self) -> dict[str, str]:
+        """The guards this database should have (:data:`GUARDS`; a database
+        not yet upgraded by m022 keeps the leads' identity in its former
+        columns, and its guard names them)."""
+        if self.identity_coded():
+            return GUARDS
+        return _guards(leads_key=LEADS_KEY_BEFORE_M022)
+
+    def identity_coded(self) -> bool:
+        """Whether ``leads`` keeps its industry as a code and its
+        registration moment as seconds since 1970 (migration m022)."""
+        return _identity_coded(self.conn)
 
     def close(self) -> None:
         self.conn.close()
@@ -1940,10 +2015,10 @@ class Store:
     def insert_lead(self, lead: Lead) -> int:
         values = self.attribute_places.values(lead.attributes)
         cur = self.conn.execute(
-            f"INSERT INTO leads(industry, name, gender, phone, need, created_at, search"
+            f"INSERT INTO leads(industry_c, name, gender, phone, need, created, search"
             f"{self._attribute_columns(len(values))}) VALUES (?, ?, ?, ?, ?, ?, ?{', ?' * len(values)})",
-            (lead.industry, lead.name, lead.gender, lead.phone, lead.need,
-             _iso(lead.created_at), search_key(lead.name), *values))
+            (self.state_texts.code(lead.industry), lead.name, lead.gender, lead.phone, lead.need,
+             created_value(lead.created_at), search_key(lead.name), *values))
         return cur.lastrowid
 
     def _lead(self, row: dict) -> Lead:
@@ -2797,7 +2872,7 @@ class Store:
             if self.attributes_placed() else ()
         codes = tuple(self.conn.execute("SELECT name, code FROM fact_kinds")) \
             if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'fact_kinds'").fetchone() else ()
-        return Constants(places, codes, columns=self.attribute_places.columns)
+        return Constants(places, codes, columns=self.attribute_places.columns, identity=self.identity_coded())
 
     def attributes_placed(self) -> bool:
         """Whether this database keeps attributes at their keys' places
@@ -3107,11 +3182,12 @@ class Store:
         for lead in leads:  # every key of the batch placed first: one width for all its rows
             places.values(lead.attributes)
         n = len(places.keys)
+        code = self.state_texts.code
         self.conn.executemany(
-            f"INSERT INTO leads(id, industry, name, gender, phone, need, created_at, search"
+            f"INSERT INTO leads(id, industry_c, name, gender, phone, need, created, search"
             f"{self._attribute_columns(n)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?{', ?' * n})",
-            [(lead.id, lead.industry, lead.name, lead.gender, lead.phone, lead.need,
-              moment_text(lead.created_at), search_key(lead.name), *places.values(lead.attributes))
+            [(lead.id, code(lead.industry), lead.name, lead.gender, lead.phone, lead.need,
+              created_value(lead.created_at), search_key(lead.name), *places.values(lead.attributes))
              for lead in leads])
 
     def append_events_bulk(self, events: list[Event]) -> list[int]:
@@ -3464,17 +3540,18 @@ class Verifier:
     def guards(self) -> Check:
         found = {name: sql for name, sql in self.conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
-        missing = [n for n in GUARDS if n not in found]
-        changed = [n for n in GUARDS if n in found and " ".join(found[n].split()) != GUARDS[n]]
+        expected = self.store.guards()
+        missing = [n for n in expected if n not in found]
+        changed = [n for n in expected if n in found and " ".join(found[n].split()) != expected[n]]
         if not missing and not changed:
-            return Check("guards", True, M_("{n} append-only guards in place", n=len(GUARDS)), len(GUARDS))
+            return Check("guards", True, M_("{n} append-only guards in place", n=len(expected)), len(expected))
         parts = ([f"dropped: {', '.join(missing)}"] if missing else []) + \
                 ([f"altered: {', '.join(changed)}"] if changed else [])
         said = ([M_("dropped: {names}", names=", ".join(missing))] if missing else []) + \
                ([M_("altered: {names}", names=", ".join(changed))] if changed else [])
         return Check("guards", False, M_("guards {what} — the tables could be edited outside leadcycle (the "
                                          "checks below say whether they were); restore them with: leadcycle init",
-                                         what=said), len(GUARDS) - len(missing) - len(changed),
+                                         what=said), len(expected) - len(missing) - len(changed),
                      {"table": "sqlite_master", "what": "triggers_dropped" if missing else "triggers_altered",
                       "message": "; ".join(parts), "missing": missing, "altered": changed})
 

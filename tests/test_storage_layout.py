@@ -3,12 +3,15 @@ bytes a lead), and that a database laid out before reads as it did and is
 laid out anew by its first write: the phone index without the industry
 (m018), a lead's ``LOGGED`` facts row only where its log holds a void
 (m019) and no row for its registration (facts format 6), a state row's
-names as codes (m021). (The attributes' columns, m017:
+names as codes (m021), a lead's industry as a code and its registration
+as seconds (m022). (The attributes' columns, m017:
 tests/test_attribute_places.py.)"""
 
 import datetime as dt
 import json
 import sqlite3
+
+import pytest
 
 from leadcycle import LeadBook
 from leadcycle.sqlrules import LOGGED_CODE
@@ -131,7 +134,7 @@ def names_again(path):
         conn.execute(f"ALTER TABLE lead_state ADD COLUMN {name} TEXT")
     conn.executemany("UPDATE lead_state SET industry = ?, stage = ?, follow_up_kind = ? WHERE lead_id = ?",
                      [(*r[1:], r[0]) for r in rows])
-    conn.execute("DROP TABLE state_texts")
+    # (state_texts stays: the leads' industries keep their codes there since m022)
     conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm021_coded_state_texts'")
     conn.execute("PRAGMA user_version = 20")
     conn.commit()
@@ -182,3 +185,63 @@ def test_a_name_without_a_code_reads_as_itself_and_a_code_given_after_a_read_kee
     again = book.list()
     assert [r["id"] for r in again] == [r["id"] for r in listed]
     book.close()
+
+
+def identity_again(path):
+    """Make ``path`` a database as the leadcycle before migration m022 left
+    it: a lead's industry and registration moment as text, the guard of its
+    identity naming them."""
+    from leadcycle.storage import LEADS_KEY_BEFORE_M022, _guards
+
+    conn = sqlite3.connect(path)
+    rows = conn.execute("SELECT id, industry, created_at FROM leads").fetchall()
+    conn.execute("DROP TRIGGER leads_keep_identity")
+    for name in ("industry", "created_at", "industry_c", "created"):
+        conn.execute(f"ALTER TABLE leads DROP COLUMN {name}")
+    conn.execute("ALTER TABLE leads ADD COLUMN industry TEXT")
+    conn.execute("ALTER TABLE leads ADD COLUMN created_at TEXT")
+    conn.executemany("UPDATE leads SET industry = ?, created_at = ? WHERE id = ?", [(*r[1:], r[0]) for r in rows])
+    conn.execute(_guards(leads_key=LEADS_KEY_BEFORE_M022)["leads_keep_identity"])
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm022_coded_identity'")
+    conn.execute("PRAGMA user_version = 21")
+    conn.commit()
+    conn.close()
+
+
+def test_a_lead_s_identity_is_kept_as_codes_and_seconds_and_a_database_from_before_is_converted_by_its_first_write(
+        demo_copy, run):
+    reads = (["list", "--json"], ["due", "--json"], ["show", "3", "--json"], ["export", "--format", "csv"],
+             ["find", "王", "--json"])
+    conn = sqlite3.connect(demo_copy)
+    assert conn.execute("SELECT count(*) FROM leads WHERE typeof(created) != 'integer' "
+                        "OR typeof(industry_c) != 'integer'").fetchone()[0] == 0
+    identity = conn.execute("SELECT id, industry, created_at FROM leads ORDER BY id").fetchall()
+    want = [run("--db", demo_copy, *read, now=NOW).output for read in reads]
+    conn.close()
+    identity_again(demo_copy)
+    conn = sqlite3.connect(demo_copy)
+    before = list(conn.iterdump())
+    assert [run("--db", demo_copy, *read, now=NOW).output for read in reads] == want
+    assert "all 12 checks passed" in run("--db", demo_copy, "verify").output  # the guard as it was then
+    assert list(conn.iterdump()) == before  # reads wrote nothing
+    run("--db", demo_copy, "agent", "add", "新人")  # a write: upgrades
+    assert conn.execute("SELECT id, industry, created_at FROM leads ORDER BY id").fetchall() == identity
+    assert conn.execute("SELECT count(*) FROM leads WHERE typeof(created) != 'integer'").fetchone()[0] == 0
+    assert [run("--db", demo_copy, *read, now=NOW).output for read in reads] == want
+    assert "all 12 checks passed" in run("--db", demo_copy, "verify").output
+    with pytest.raises(sqlite3.IntegrityError, match="never change"):
+        conn.execute("UPDATE leads SET created = created + 1 WHERE id = 1")
+
+
+def test_a_registration_moment_that_is_not_plain_seconds_is_kept_as_its_text():
+    from leadcycle.storage import created_value
+
+    assert created_value(dt.datetime(2026, 3, 2, 10, 0, 5)) == 1772445605
+    assert created_value(dt.datetime(1969, 12, 31, 23, 59, 59)) == -1
+    aware = dt.datetime(2026, 3, 2, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert created_value(aware) == "2026-03-02T10:00:00+08:00"
+    conn = sqlite3.connect(":memory:")
+    from leadcycle.storage import CREATED_AT_SQL, CREATED_SQL
+    for text in ("2026-03-02T10:00:05", "2026-03-02T10:00:00+08:00", "2026-02-30T10:00:00", "1969-12-31T23:59:59"):
+        kept = conn.execute(f"SELECT {CREATED_SQL.format(x='?1')}", (text,)).fetchone()[0]
+        assert conn.execute(f"SELECT {CREATED_AT_SQL.replace('created', '?1')}", (kept,)).fetchone()[0] == text

@@ -280,8 +280,8 @@ def test_the_other_evidence_tables(office, run, statements, check):
 
 
 @pytest.mark.parametrize("statement", [
-    "UPDATE leads SET industry = 'machinery' WHERE id = 1",
-    "UPDATE leads SET created_at = '2026-01-01T00:00:00' WHERE id = 1",
+    "UPDATE leads SET industry_c = industry_c + 1 WHERE id = 1",
+    "UPDATE leads SET created = created - 86400 WHERE id = 1",
     "DELETE FROM leads WHERE id = 1",
     "UPDATE agents SET created_at = '2020-01-01' WHERE name = '李娜'",
     "DELETE FROM agents WHERE name = '李娜'",
@@ -295,6 +295,13 @@ def test_the_other_evidence_tables(office, run, statements, check):
 ])
 def test_the_guards_refuse(office, statement):
     with pytest.raises(sqlite3.IntegrityError):
+        sql(office, statement)
+
+
+@pytest.mark.parametrize("statement", ["UPDATE leads SET industry = 'machinery' WHERE id = 1",
+                                       "UPDATE leads SET created_at = '2026-01-01T00:00:00' WHERE id = 1"])
+def test_a_lead_s_industry_and_registration_are_computed_from_what_the_guard_keeps(office, statement):
+    with pytest.raises(sqlite3.OperationalError, match="generated column"):
         sql(office, statement)
 
 

@@ -1082,7 +1082,14 @@ class LeadBook:
             rules = self.context.rules.get(industry)
             usable = (rules is not None and self.store.folds_ready() and self.store.facts_current()
                       and self.store.attributes_placed())
-            self._cache[key] = engine.read_plan(rules, self.store.constants()) if usable else None
+            plan = None
+            if usable:  # compiled once for these rules and constants (another book's, maybe)
+                constants = self.store.constants()
+                plans = self.context.plans
+                plan = plans.get((industry, constants))
+                if plan is None:
+                    plan = plans[(industry, constants)] = engine.read_plan(rules, constants)
+            self._cache[key] = plan
         return self._cache[key]
 
     def _evaluate(self, lead_ids: list[int]) -> None:

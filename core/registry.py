@@ -8,6 +8,7 @@ asks the rule hooks once per enabled industry and returns a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import Any
@@ -450,6 +451,10 @@ class Context:
     #: enabled industries whose plugin is not installed: their leads keep
     #: what was last computed for them
     missing: frozenset[str] = frozenset()
+    #: each industry's read plan compiled from these rules, by the
+    #: database constants it names (kept with the rules: see
+    #: :meth:`Registry.context`)
+    plans: dict = attrs.field(factory=dict, eq=False, repr=False)
 
     def for_industry(self, name: str) -> IndustryRules:
         try:
@@ -616,6 +621,9 @@ class Registry:
         self.industries: dict[str, Industry] = {}
         self.settings: dict[str, Setting] = {}
         self.migrations: list = []
+        #: the rules asked of the hooks, by the settings and industries
+        #: they were asked under (:meth:`context`)
+        self._contexts: dict[tuple[str, tuple[str, ...]], Context] = {}
         for hook, check, add in (
             ("register_industries", self._check_industry, self._add_industry),
             ("register_settings", self._check_setting, self._add_setting),
@@ -807,7 +815,22 @@ class Registry:
     def context(self, settings: Settings, enabled: list[str]) -> Context:
         """Ask the rule hooks once per enabled industry. These are decision
         hooks: a plugin that raises or returns the wrong type refuses the
-        command (:class:`~leadcycle.loader.PluginFailed`)."""
+        command (:class:`~leadcycle.loader.PluginFailed`).
+
+        The rules are data of the settings (and of the plugins, this
+        registry's): asked once a process for the same settings and
+        industries, and kept for the next book opened on them (a few
+        milliseconds of every command; a server's every request)."""
+        key = (json.dumps(settings.stored, sort_keys=True, default=repr), tuple(enabled))
+        if key in self._contexts:
+            return self._contexts[key]
+        context = self._ask(settings, enabled)
+        if len(self._contexts) >= 16:  # the oldest goes
+            del self._contexts[next(iter(self._contexts))]
+        self._contexts[key] = context
+        return context
+
+    def _ask(self, settings: Settings, enabled: list[str]) -> Context:
         rules = {}
         for name in enabled:
             if name not in self.industries:

@@ -65,9 +65,12 @@ LOGGED_CODE = 0
 REGISTER = "register"
 #: the last moment anything was logged for lead ``{lead}`` (whole seconds
 #: since 1970): the latest of its facts rows (the ``LOGGED`` row among them
-#: where it has one) and of its registration (a test holds it to the log's
-#: ``max(at)``)
-LAST_LOGGED = ("max(coalesce((SELECT max(last_at) FROM facts WHERE lead_id = {lead}), 0), "
+#: where it has one), else its registration. The registration is the first
+#: entry of a lead's log and none comes earlier than the one before it, so
+#: a lead with any row has its registration's moment or a later one there;
+#: the lead itself is read only for a lead with none (a test holds it to
+#: the log's ``max(at)``)
+LAST_LOGGED = ("coalesce((SELECT max(last_at) FROM facts WHERE lead_id = {lead}), "
                "(SELECT " + DIALECT["epoch"].format(x="created_at") + " FROM leads WHERE id = {lead}))")
 #: a lead's registration moment in whole seconds since 1970 (over ``leads l``)
 REGISTERED = DIALECT["epoch"].format(x="l.created_at")

@@ -309,3 +309,20 @@ def test_the_last_moment_logged_is_the_latest_of_a_lead_s_facts_rows_voids_and_v
     kept = sorted(conn.execute("SELECT * FROM facts"))
     book.store.rebuild_facts()
     assert sorted(conn.execute("SELECT * FROM facts")) == kept
+
+
+def test_a_lead_with_no_facts_row_was_last_logged_at_its_registration():
+    """A registration by phone with nothing counted yet keeps no facts row
+    at all: the last moment logged is the lead's own registration."""
+    from leadcycle.model import Event, Lead
+    from leadcycle.sqlrules import LAST_LOGGED
+    from leadcycle.storage import Store
+
+    store = Store.memory()
+    lead_id = store.insert_lead(Lead(None, "realestate", "王芳", "F", "13900139000", "三房", T0))
+    store.append_events_bulk([Event(None, lead_id, "register", T0, "李娜", {"channel": "call"})])
+    conn = store.conn
+    assert conn.execute("SELECT count(*) FROM facts WHERE lead_id = ?", (lead_id,)).fetchone()[0] == 0
+    last = conn.execute(f"SELECT strftime('%Y-%m-%dT%H:%M:%S', {LAST_LOGGED.format(lead='?1')}, 'unixepoch')",
+                        (lead_id,)).fetchone()[0]
+    assert last == T0.isoformat(timespec="seconds")

@@ -399,6 +399,14 @@ def _places_json(places: Mapping[str, int], attributes: Mapping[str, Any]) -> st
     return _JSON.encode(values)
 
 
+def _virtual(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    """Whether ``column`` of the main database's ``table`` is computed (a
+    virtual generated column: how migrations m017, m021 and m022 leave the
+    values they encode)."""
+    row = conn.execute("SELECT hidden FROM pragma_table_xinfo(?, 'main') WHERE name = ?", (table, column)).fetchone()
+    return row is not None and row[0] == 2
+
+
 def attribute_column(place: int) -> str:
     """The column of ``leads`` that holds the attribute at ``place`` (m017)."""
     return f'"a{int(place)}"'
@@ -438,9 +446,7 @@ class AttributePlaces:
     def columns(self) -> bool:
         """Whether each place is a column of ``leads`` (migration m017)."""
         if self._columns is None:
-            row = self.conn.execute("SELECT hidden FROM pragma_table_xinfo('leads') "
-                                    "WHERE name = 'attributes'").fetchone()
-            self._columns = row is not None and row[0] == 2  # a virtual generated column
+            self._columns = _virtual(self.conn, "leads", "attributes")
         return self._columns
 
     def _read(self) -> None:
@@ -560,8 +566,7 @@ CREATED_AT_SQL = "CASE typeof(created) WHEN 'integer' THEN strftime('%Y-%m-%dT%H
 
 
 def _identity_coded(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT hidden FROM pragma_table_xinfo('leads', 'main') WHERE name = 'created_at'").fetchone()
-    return row is not None and row[0] == 2
+    return _virtual(conn, "leads", "created_at")
 
 
 def created_value(moment: dt.datetime | str) -> int | str:
@@ -599,9 +604,7 @@ class StateTexts:
     def coded(self) -> bool:
         """Whether ``lead_state`` keeps its names coded (migration m021)."""
         if self._coded is None:
-            row = self.conn.execute("SELECT hidden FROM pragma_table_xinfo('lead_state', 'main') "
-                                    "WHERE name = 'stage'").fetchone()
-            self._coded = row is not None and row[0] == 2
+            self._coded = _virtual(self.conn, "lead_state", "stage")
         return self._coded
 
     def _read(self) -> None:

@@ -3182,16 +3182,15 @@ class Store:
     def insert_leads_bulk(self, leads: list[Lead]) -> None:
         """Insert leads that carry their ids (from :meth:`next_lead_id`)."""
         places = self.attribute_places
-        for lead in leads:  # every key of the batch placed first: one width for all its rows
-            places.values(lead.attributes)
-        n = len(places.keys)
+        values = [places.values(lead.attributes) for lead in leads]
+        n = len(places.keys)  # every key of the batch placed: one width for all its rows
         code = self.state_texts.code
         self.conn.executemany(
             f"INSERT INTO leads(id, industry_c, name, gender, phone, need, created, search"
             f"{self._attribute_columns(n)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?{', ?' * n})",
             [(lead.id, code(lead.industry), lead.name, lead.gender, lead.phone, lead.need,
-              created_value(lead.created_at), search_key(lead.name), *places.values(lead.attributes))
-             for lead in leads])
+              created_value(lead.created_at), search_key(lead.name), *row, *(None,) * (n - len(row)))
+             for lead, row in zip(leads, values)])
 
     def append_events_bulk(self, events: list[Event]) -> list[int]:
         """Append a batch in order, chained as one run (one head read, one

@@ -72,7 +72,7 @@ from .model import AGENT_LABEL, CLOCK_MIN, Event, Industry, Lead
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 from .spool import Spool
 from .storage import Encoder, moment_text
-from .i18n import M_, N_, _, render
+from .i18n import LANGUAGES, M_, N_, _, render
 from .validate import CHANNEL_SAID, RELATION_SAID, agent_name_problem
 
 # ------------------------------------------------------------------ headers
@@ -206,8 +206,10 @@ def _known_key(key: str, *tables) -> str:
     return bare if bare and any(bare in t for t in tables) else key
 
 
-#: the first two columns of a rejects file, in either language it is written in
-REJECTS_HEADERS = {("row", "reason"), ("行号", "原因")}
+def rejects_headers() -> set[tuple[str, str]]:
+    """The first two columns of a rejects file, in each language it is
+    written in (the writer names them in the reader's: ``_Rejects.close``)."""
+    return {(_header_key(_("row", lang)), _header_key(_("reason", lang))) for lang in LANGUAGES}
 
 
 def resolve_columns(headers: list[str], industries: list[Industry], mapping: dict[str, str],
@@ -232,7 +234,7 @@ def resolve_columns(headers: list[str], industries: list[Industry], mapping: dic
     not_fields: list[tuple[str, str]] = []
     # a rejects file (``FILE.rejects.csv``) starts with its own two columns,
     # the row number and the reason: mended, it imports back without them
-    rejects_file = tuple(_header_key(h) for h in headers[:2]) in REJECTS_HEADERS
+    rejects_file = tuple(_header_key(h) for h in headers[:2]) in rejects_headers()
     for i, h in enumerate(headers):
         key = _header_key(h)
         if rejects_file and i < 2 and key not in user:

@@ -799,7 +799,8 @@ class Registry:
                     self.settings, {**settings.stored, **changes}))
             except (loader.PluginFailed, LeadcycleError, TypeError, ValueError):
                 return  # a value its rules refuse: no ladder of its
-            out.update(s.name for s in ladder.stages) if ladder is not None else None
+            if ladder is not None:
+                out.update(s.name for s in ladder.stages)
 
         for key, values in tried.items():
             for value in values:

@@ -41,6 +41,17 @@ def parts(v: Any) -> list[str]:
     return [] if v is None or v == "" else [p for p in str(v).split(",") if p]
 
 
+def _kept_moment(v: Any) -> Any:
+    """A day or a moment as a lead keeps it, ISO text (a date field's
+    '2026-03-01', a moment's '2026-03-01T10:00:00'): compared so in Python
+    as in SQL. Anything else as it is."""
+    if isinstance(v, dt.datetime):
+        return v.isoformat(timespec="seconds")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
 def _op_text(op: str, value: Any) -> str:
     if op in ("has", "lacks", "any_of", "none_of"):
         joined = "/".join(str(v) for v in (value if isinstance(value, tuple) else (value,)))
@@ -84,20 +95,14 @@ class Cond:
     )
 
     def __attrs_post_init__(self):
-        # a day or a moment is compared as the lead keeps it (ISO text: a date
-        # field's '2026-03-01', a moment's '2026-03-01T10:00:00'), in Python as in SQL
-        def day(v):
-            if isinstance(v, dt.datetime):
-                return v.isoformat(timespec="seconds")
-            if isinstance(v, dt.date):
-                return v.isoformat()
-            if isinstance(v, (Fraction, decimal.Decimal)):  # an exact number, as SQL can hold it
+        def plain(v):  # a day, a moment or an exact number as a lead keeps it (and SQL binds it)
+            if isinstance(v, (Fraction, decimal.Decimal)):
                 return int(v) if v == int(v) else float(v)
-            return v
+            return _kept_moment(v)
         if self.op in ("in", "not_in") and not isinstance(self.value, (str, bytes)) and hasattr(self.value, "__iter__"):
-            object.__setattr__(self, "value", tuple(day(v) for v in self.value))
+            object.__setattr__(self, "value", tuple(plain(v) for v in self.value))
         else:
-            object.__setattr__(self, "value", day(self.value))
+            object.__setattr__(self, "value", plain(self.value))
         if self.op in ("in", "not_in", "any_of", "none_of"):
             if isinstance(self.value, (str, bytes)) or not hasattr(self.value, "__iter__"):
                 # a text would be tested character by character
@@ -114,8 +119,7 @@ class Cond:
 
     def test(self, v: Any) -> bool:
         op = self.op
-        if isinstance(v, dt.date):  # a moment the engine derived: as SQL has it, ISO text
-            v = v.isoformat(timespec="seconds") if isinstance(v, dt.datetime) else v.isoformat()
+        v = _kept_moment(v)  # a moment the engine derived: as SQL has it
         if op == "set":
             return v is not None and v != ""
         if op == "unset":
@@ -471,6 +475,12 @@ def evaluate(card: Scorecard, rows: list[dict], explain: bool = True) -> list[Ve
     return [_evaluate_one(card, row, plan, explain) for row in rows]
 
 
+def _said(value: Any) -> tuple[Any, Any]:
+    """A rated value as people say it, in English and Chinese: a yes/no
+    field's as yes/no (1 stays 1)."""
+    return ("yes", "是") if value is True else ("no", "否") if value is False else (value, value)
+
+
 class _Plan:
     """What does not change from lead to lead, worked out once per card:
     the conditions as (feature, test) pairs and every constant reason."""
@@ -481,11 +491,8 @@ class _Plan:
         for i, c in enumerate(card.criteria):
             if isinstance(c, Rating):
                 top = c.maximum
-                def said(value):  # a yes/no field's value as people say it (1 stays 1)
-                    return ("yes", "是") if value is True else ("no", "否") if value is False else (value, value)
-
-                by_value = {value: Reason(Label(f"{c.label.en}: {said(value)[0]} ({got:g} of {top:g})",
-                                                f"{c.label.zh}：{said(value)[1]}（{got:g}/{top:g}）"),
+                by_value = {value: Reason(Label(f"{c.label.en}: {_said(value)[0]} ({got:g} of {top:g})",
+                                                f"{c.label.zh}：{_said(value)[1]}（{got:g}/{top:g}）"),
                                           f"criterion:{c.feature}")
                             for value, got in c.points.items()}
                 unrated = Reason(Label(f"{c.label.en}: not rated (0 of {top:g})",

@@ -667,24 +667,18 @@ def compile_industry(card: Scorecard, vocabulary: Vocabulary, cadence=None, stag
         cols.append(f"(SELECT {json} FROM events e WHERE e.id = {last}) AS _stage_entered")
         args += more
     if cadence is not None:
-        codes, code_args = vocabulary.kinds_in(cadence.follow_up_kinds)
         if cadence.first_after_visit:  # from the first visit once it came; the follow-ups since
             first, first_args = vocabulary.fact("first_at", "@visit")
             start = f"coalesce({first}, {vocabulary.registered})"
-            # since the first visit: a visit after it, another entry from its moment on
+            # since the first visit: a visit after it, another entry from its moment on (the
+            # registration, a visit kind with no facts row, never comes after that start)
+            codes, code_args = vocabulary.kinds_in(cadence.follow_up_kinds)
             visits, visit_args = vocabulary.kinds_in(VISIT_KINDS)
-            latest = (f"(SELECT max(CASE WHEN kind IN {visits} THEN (CASE WHEN last_at > {start} THEN last_at END) "
-                      f"WHEN last_at >= {start} THEN last_at END) FROM facts "
-                      f"WHERE lead_id = l.id AND kind IN {codes})")
-            more = [*visit_args, *first_args, *first_args, *code_args]
-            if REGISTER in cadence.follow_up_kinds:  # a visit kind: only after the first visit
-                registered = vocabulary.registered
-                registration = f"(CASE WHEN {registered} > {start} THEN {registered} END)"
-                latest = f"coalesce(max({latest}, {registration}), {latest}, {registration})"
-                more = [*more, *first_args, *more, *first_args]
             cols += [f"date({start}, 'unixepoch') AS _registered",
-                     f"date({latest}, 'unixepoch') AS _last_follow_up"]
-            args += [*first_args, *more]
+                     f"date((SELECT max(CASE WHEN kind IN {visits} THEN (CASE WHEN last_at > {start} THEN last_at END) "
+                     f"WHEN last_at >= {start} THEN last_at END) FROM facts "
+                     f"WHERE lead_id = l.id AND kind IN {codes}), 'unixepoch') AS _last_follow_up"]
+            args += [*first_args, *visit_args, *first_args, *first_args, *code_args]
         else:
             latest, more = vocabulary.latest(cadence.follow_up_kinds)
             cols += ["date(l.created_at) AS _registered", f"date({latest}, 'unixepoch') AS _last_follow_up"]

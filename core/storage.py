@@ -557,27 +557,6 @@ CODED_STATE = {"industry": "industry_c", "stage": "stage_c", "follow_up_kind": "
 FOLLOW_UP_KINDS = ("first", "follow_up")
 
 
-#: a lead's registration moment as ``leads.created`` keeps it (m022):
-#: whole seconds since 1970 where its ISO text reads back the same, else
-#: the text itself (SQL over the text ``{x}``), and back
-CREATED_SQL = ("CASE WHEN strftime('%Y-%m-%dT%H:%M:%S', " + DIALECT["epoch"].format(x="{x}") + ", 'unixepoch') IS {x} "
-               "THEN " + DIALECT["epoch"].format(x="{x}") + " ELSE {x} END")
-CREATED_AT_SQL = "CASE typeof(created) WHEN 'integer' THEN strftime('%Y-%m-%dT%H:%M:%S', created, 'unixepoch') ELSE created END"
-
-
-def _identity_coded(conn: sqlite3.Connection) -> bool:
-    return _virtual(conn, "leads", "created_at")
-
-
-def created_value(moment: dt.datetime | str) -> int | str:
-    """What ``leads.created`` keeps for a registration moment (see
-    :data:`CREATED_SQL`)."""
-    text = moment_text(moment) if isinstance(moment, dt.datetime) else str(moment)
-    if isinstance(moment, dt.datetime) and moment.tzinfo is None and len(text) == 19:
-        return epoch_of(moment)
-    return text
-
-
 def coded_sql(x: str) -> str:
     """SQL for the value a coded column keeps for the name ``x`` (SQL): its
     code, or the name itself when it has none yet."""
@@ -647,6 +626,35 @@ class StateTexts:
         if text not in self.codes:
             self.give([text])
         return self.codes[text]
+
+
+# -------------------------------------------------------- lead identity
+#
+# Since migration m022 a lead's industry is kept as its code (``state_texts``,
+# as the state rows keep theirs) in ``industry_c`` and its registration moment
+# as whole seconds since 1970 in ``created``; ``industry`` and ``created_at``
+# are virtual columns computed from them, and the guard of a lead's identity
+# names the kept columns (:data:`LEADS_KEY`).
+
+#: a lead's registration moment as ``leads.created`` keeps it (m022):
+#: whole seconds since 1970 where its ISO text reads back the same, else
+#: the text itself (SQL over the text ``{x}``), and back
+CREATED_SQL = ("CASE WHEN strftime('%Y-%m-%dT%H:%M:%S', " + DIALECT["epoch"].format(x="{x}") + ", 'unixepoch') IS {x} "
+               "THEN " + DIALECT["epoch"].format(x="{x}") + " ELSE {x} END")
+CREATED_AT_SQL = "CASE typeof(created) WHEN 'integer' THEN strftime('%Y-%m-%dT%H:%M:%S', created, 'unixepoch') ELSE created END"
+
+
+def _identity_coded(conn: sqlite3.Connection) -> bool:
+    return _virtual(conn, "leads", "created_at")
+
+
+def created_value(moment: dt.datetime | str) -> int | str:
+    """What ``leads.created`` keeps for a registration moment (see
+    :data:`CREATED_SQL`)."""
+    text = moment_text(moment) if isinstance(moment, dt.datetime) else str(moment)
+    if isinstance(moment, dt.datetime) and moment.tzinfo is None and len(text) == 19:
+        return epoch_of(moment)
+    return text
 
 
 # ------------------------------------------------------------------ facts
@@ -2316,7 +2324,7 @@ class Store:
         texts = self.state_texts
         if not texts.coded:
             return (lambda name: name), (lambda x: x)
-        ladder = getattr(plan.rules, "stages", None)
+        ladder = plan.rules.stages
         texts.give([industry, *(s.name for s in (ladder.stages if ladder else ())), *FOLLOW_UP_KINDS])
         return CODED_STATE.__getitem__, coded_sql
 

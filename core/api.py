@@ -989,7 +989,8 @@ class LeadBook:
                 old.attributes, old.name, old.phone, old.gender, old.need):
             self.store.update_lead(lead)
 
-    def _project_new(self, new: list[tuple[Lead, list[Event]]], *, again: bool = False) -> None:
+    def _project_new(self, new: list[tuple[Lead, list[Event]]], *, again: bool = False,
+                     facts: list[int] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
         """Store the projections of leads written in this transaction with
         their first events (an import's new leads), or with ``again`` of
         leads that have them (``rescore``'s, whose stored fold it cannot
@@ -998,7 +999,13 @@ class LeadBook:
         evaluated in SQL in one statement, after each lead's row and its
         ownership are folded here from its log (a constant cost per event,
         as on every write); the others by the engine, as is a lead with an
-        entry after the clock."""
+        entry after the clock.
+
+        ``facts``: the leads whose facts this transaction's events have not
+        yet brought up to date (:meth:`Store.append_events_bulk` without
+        them), filled before anything reads them. ``meanwhile`` runs while
+        the first statement does (:meth:`Store.beside`; an import reads its
+        next batch), if any statement runs."""
         now, version = self.now, self.rules_version
         by_engine: list[tuple[Lead, list[Event]]] = []
         compiled: dict[str, list[tuple[int, Fold]]] = {}
@@ -1016,10 +1023,17 @@ class LeadBook:
                     self.store.update_lead(folded)
             # what the statement does not compute: the fold it reads the owner from
             compiled.setdefault(lead.industry, []).append((lead.id, ownership.fold_of(events, plan.rules.ownership)))
+        # the facts of ``facts`` (the leads of the batch's events) are filled
+        # just before the first statement reads them, beside ``meanwhile``
+        fill = None if facts is None else functools.partial(self.store.fill_facts, facts)
         for industry, folds in compiled.items():
             if again:
                 self.store.drop_states([lead_id for lead_id, _ in folds])
-            self.store.save_new_states(plans[industry], now, industry, version, folds)
+            self.store.save_new_states(plans[industry], now, industry, version, folds, first=fill,
+                                       meanwhile=meanwhile)
+            fill = meanwhile = None
+        if fill is not None:
+            fill()
         if by_engine:
             results = engine.project_batch(self.context, by_engine, now, self._cache, explain=False)
             for (old, events), (lead, _state) in zip(by_engine, results):

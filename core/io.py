@@ -499,7 +499,8 @@ class _Row:
     phone: str
     need: str
     attributes: dict
-    at: dt.datetime
+    #: the row's date; None (no date) until its batch gives it its clock
+    at: dt.datetime | None
     agent: str | None
     channel: str
     relation: str | None
@@ -701,14 +702,19 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         if isinstance(problem, LeadcycleError):
             raise LeadcycleError(problem.message, **problem.params)
 
+    #: the agents as the import starts, and those it adds: a row is read
+    #: beside the database's statements (:meth:`Store.beside`), not from it
+    roster = {a.name: None for a in book.store.list_agents()}
+
     def agent_named(written: str, reading: _Reading) -> str:
         """The agent a file's name means: the profile's alias, the agent of
         that name, or the one agent whose name it spells (``Li Na`` is 李娜)."""
         written = reading.profile.agent(written)
         if written not in aliases:
             found = written
-            if book.store.get_agent(written) is None:
-                same = [a.name for a in book.store.list_agents() if names.match(written, a.name) == names.NAME]
+            everyone = [*roster, *(n for n, problem in agents.items() if problem is None and n not in roster)]
+            if written not in everyone:
+                same = [name for name in everyone if names.match(written, name) == names.NAME]
                 if len(same) == 1:
                     found = same[0]
             aliases[written] = found
@@ -725,9 +731,12 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
 
     def normalise(src: _Source, now: dt.datetime) -> _Row:
         """The row validated and normalised as ``lead add`` would, with its
-        content key, at ``now`` (the clock of its batch's transaction, the
-        moment of its write lock, read once a batch); what depends on the
-        database or the clock is :func:`check`'s."""
+        content key, on the day of ``now`` (midnight of its batch's clock, the
+        moment of its write lock: what a row reads depends on the clock's
+        year and day alone, and a row without a date takes the clock itself
+        in its batch); what depends on the database or the clock is
+        :func:`check`'s. Touches no database: the next batch is read while
+        this one's statements run."""
         problem = row_problem(src.cells, src.reading.headers, register.delimiter)
         if problem:
             raise problem
@@ -800,7 +809,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         as_written = (f"--{moment_text(registered)[5:]}" if registered is not None
                       and cells.yearless(values["registered"]) else registered)
         return _Row(src.row_no, src.cells, ind_name, name, gender, phone, need, attrs_clean,
-                    registered or now, who, channel, relation, note,
+                    registered, who, channel, relation, note,
                     row_key(ind_name, phone, name, gender, need, attrs_clean, as_written, who, channel,
                             relation, note), src.sheet, src)
 
@@ -824,10 +833,21 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         completed = False
         try:
             with rehearsal:
-                for batch in _batched(ordered, batch_size):
-                    _import_batch(book, batch, normalise, check, run, source, rejects, result, agents, several)
+                batches = _batched(ordered, batch_size)
+                batch, read = next(batches, None), None
+                while batch is not None:
+                    following: list = []
+
+                    def read_ahead(day: dt.datetime) -> None:
+                        # the next batch, read while this one's rules run
+                        after = next(batches, None)
+                        following.append((after, _Ahead(day, _normalised(after or [], normalise, day))))
+
+                    _import_batch(book, batch, normalise, check, run, source, rejects, result, agents, several,
+                                  read, read_ahead)
                     if progress is not None:
                         progress(len(batch))
+                    batch, read = following[0] if following else (next(batches, None), None)
             completed = True
         finally:
             # the rejects file of a whole run only: an interrupted one (Ctrl-C) leaves the
@@ -1097,16 +1117,46 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+@attrs.frozen
+class _Ahead:
+    """A batch's rows normalised ahead of its transaction, on ``day``."""
+
+    day: dt.datetime
+    rows: list
+
+
+def _normalised(batch: list[_Source], normalise, day: dt.datetime) -> list:
+    """Each row of ``batch`` normalised on ``day``: a :class:`_Row`, or the
+    source and why it is rejected."""
+    out: list = []
+    for src in batch:
+        try:
+            out.append(normalise(src, day))
+        except LeadcycleError as e:
+            out.append((src, e))
+    return out
+
+
 def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: str, source: str,
-                  rejects: _Rejects, result: ImportResult, agents: dict, several: bool) -> None:
+                  rejects: _Rejects, result: ImportResult, agents: dict, several: bool,
+                  read: _Ahead | None = None, read_ahead: Callable[[dt.datetime], None] | None = None) -> None:
+    """One batch in one transaction. ``read``: its rows as normalised
+    ahead (used when on the day of its clock); ``read_ahead`` reads the next
+    batch while this one's rules run (:meth:`LeadBook._project_new`)."""
     store = book.store
     with store.transaction():
         now = book.now
+        day = dt.datetime.combine(now.date(), dt.time(), now.tzinfo)
+        if read is None or read.day != day:
+            read = _Ahead(day, _normalised(batch, normalise, day))
         rows: list[_Row] = []
-        for src in batch:
-            try:
-                rows.append(normalise(src, now))
-            except LeadcycleError as e:
+        for r in read.rows:
+            if isinstance(r, _Row):
+                if r.at is None:  # no date: the clock
+                    r.at = now
+                rows.append(r)
+            else:
+                src, e = r
                 result.tally(src.sheet, "rejected")
                 rejects.add(src, e.translated())
         done = store.imported_keys([r.key for r in rows], run)
@@ -1275,9 +1325,11 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
             keys.append((r.key, lead_id, "imported", r.row_no))
 
         store.insert_leads_bulk([lead for lead, _ in new_leads.values()])
-        store.append_events_bulk(events)
+        # with new leads, the facts are filled with their rules, while the next batch is read
+        store.append_events_bulk(events, facts=not new_leads)
         if new_leads:
-            book._project_new(list(new_leads.values()))
+            book._project_new(list(new_leads.values()), facts=[e.lead_id for e in events],
+                              meanwhile=None if read_ahead is None else functools.partial(read_ahead, day))
         if touched_old:
             book._reproject(sorted(touched_old))
         store.record_import_keys(keys, source, run, now)

@@ -22,7 +22,9 @@ import itertools
 import json
 import os
 import sqlite3
+import sys
 import tempfile
+import threading
 import time
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -965,6 +967,10 @@ def _roomy_cache(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute(f"PRAGMA {db}.cache_size = {size}")
 
 
+#: how long a thread waiting for Python's lock waits before asking for it
+#: while :meth:`Store.beside` runs statements beside Python work
+SWITCH_INTERVAL_S = 0.0005
+
 #: the allocations between two collections of the youngest objects during
 #: bulk work (CPython's default: 700)
 BULK_GC_THRESHOLD = 100_000
@@ -1620,7 +1626,10 @@ class Store:
 
     @staticmethod
     def _connect(path: str) -> Database:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        # (not bound to this thread: an import's rule statements run in a
+        # worker while this thread reads on, :meth:`beside`)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
         db = Database(conn, execute_plugins=False)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -1882,6 +1891,53 @@ class Store:
         runs seldom meanwhile (:func:`_few_collections`)."""
         with _roomy_cache(self.conn), _few_collections():
             yield self
+
+    def beside(self, work: Callable[[], Any], meanwhile: Callable[[], None]) -> Any:
+        """Run ``work`` — statements on this store — in a worker thread while
+        ``meanwhile`` runs in this one, and return what ``work`` returns.
+        SQLite lets go of Python's lock while a statement runs, so a long
+        statement (the rules over an import batch's new leads) and Python
+        work (reading the next batch) go on side by side, each on a
+        processor of its own. ``meanwhile`` must not touch the database.
+
+        An exception in ``meanwhile`` (Ctrl-C among them) interrupts the
+        statements and is raised once they have stopped; one in ``work`` is
+        raised after ``meanwhile`` is done. Either leaves the transaction to
+        its caller, to roll back as for any error."""
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["result"] = work()
+            except BaseException as e:  # raised in the caller's thread, below
+                box["error"] = e
+
+        worker = threading.Thread(target=run, name="leadcycle-statements", daemon=True)
+        interval = sys.getswitchinterval()
+        # a statement done waits for Python's lock until this thread lets
+        # go of it: at most this long, not the default 5 ms
+        sys.setswitchinterval(min(interval, SWITCH_INTERVAL_S))
+        worker.start()
+        stopped: BaseException | None = None
+        try:
+            meanwhile()
+        except BaseException as e:
+            stopped = e
+        while worker.is_alive():
+            if stopped is not None:
+                # again until the worker is done: an interrupt between two
+                # statements stops nothing, the next one is stopped by the next
+                self.conn.interrupt()
+            try:
+                worker.join(None if stopped is None else 0.05)
+            except BaseException as e:  # Ctrl-C while waiting
+                stopped = stopped or e
+        sys.setswitchinterval(interval)
+        if stopped is not None:
+            raise stopped
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
 
     @contextlib.contextmanager
     def transaction(self, check: bool = True, *, rollback: bool = False) -> Iterator["Store"]:
@@ -2159,9 +2215,12 @@ class Store:
         visit date never hides when an entry was really written."""
         return self.append_chained("events", [_event_values(event)])[0]
 
-    def append_chained(self, table: str, rows: list[tuple]) -> list[int]:
+    def append_chained(self, table: str, rows: list[tuple], facts: bool = True) -> list[int]:
         """Append ``rows`` (the values of ``CHAINED[table]`` after ``id``) with
-        the next ids and their hashes, in order; returns the ids.
+        the next ids and their hashes, in order; returns the ids. Events
+        bring their leads' facts up to date; without ``facts`` the caller
+        does (:meth:`fill_facts`), in the same transaction and before any
+        read of them.
 
         The previous hash is the last row's, read under the write lock
         (inside the caller's transaction, or one of its own), so concurrent
@@ -2170,7 +2229,7 @@ class Store:
         which tells a log cut short from a whole one."""
         if not self.conn.in_transaction:
             with self.transaction():
-                return self.append_chained(table, rows)
+                return self.append_chained(table, rows, facts)
         cols = CHAINED[table]
         head = self.conn.execute(f"SELECT id, hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
         next_id, prev = (head[0] + 1, head[1] or "") if head else (1, GENESIS)
@@ -2189,9 +2248,14 @@ class Store:
         self.conn.executemany(
             f"INSERT INTO {table}({', '.join(cols)}, hash) VALUES ({', '.join('?' * (len(cols) + 1))})", out)
         self.set_meta(f"chain:{table}", f"{out[-1][0]} {prev}")
-        if table == "events":  # the facts follow the log, in its transaction
-            _fill_facts(self.conn, self.tallies, [r[1] for r in out])
+        if table == "events" and facts:  # the facts follow the log, in its transaction
+            self.fill_facts([r[1] for r in out])
         return [r[0] for r in out]
+
+    def fill_facts(self, lead_ids: list[int]) -> None:
+        """Bring the facts of ``lead_ids`` up to date with their logs (an id
+        per event written will do: a lead counts once)."""
+        _fill_facts(self.conn, self.tallies, lead_ids)
 
     def _trusted(self) -> str:
         """:data:`_TRUSTED`, or nothing trusted while the kept facts are not
@@ -2329,7 +2393,8 @@ class Store:
         return CODED_STATE.__getitem__, coded_sql
 
     def save_new_states(self, plan, now: dt.datetime, industry: str, rules_version: str | None,
-                        folds: list[tuple[int, Any]]) -> int:
+                        folds: list[tuple[int, Any]], *, first: Callable[[], None] | None = None,
+                        meanwhile: Callable[[], None] | None = None) -> int:
         """Store the state rows of new leads of ``industry`` (an import's),
         each written once: its ownership fold (``(lead id, fold)``, folded
         under the policy ``plan.fold_version``) with what the industry's
@@ -2341,7 +2406,12 @@ class Store:
         stands in front of the stored table (SQLite looks an unqualified
         name up in ``temp`` first). A lead the statement leaves out is
         stored with its fold under no rules, for a read to evaluate.
-        Returns how many rows the statement computed."""
+        Returns how many rows the statement computed.
+
+        ``first`` writes what the statement reads and this write has not
+        yet (an import batch's facts), just before it. With ``meanwhile``
+        both run in a worker thread while ``meanwhile`` runs here
+        (:meth:`beside`): an import reads its next batch meanwhile."""
         from .sqlrules import bind
 
         col, val = self._named(plan, industry)
@@ -2350,15 +2420,21 @@ class Store:
                     "rules_version")
         fold_cols = [c for c, _ in FOLD_COLUMNS]
         with self._folds_in_front(plan, industry, folds, functools.partial(self.version_code, give=True)) as rows:
-            cur = self.conn.execute(
-                f"INSERT INTO main.lead_state({', '.join((*computed, *fold_cols))}) "
-                f"SELECT c.lead_id, {val('n.industry')}, c.score, c.grade, {val('c.stage')}, c.owner, "
-                f"{_DAY_OF_NFU}, {val('c.follow_up_kind')}, NULL, NULL, ?, c.expires_at, c.owner_until, ?, "
-                f"{', '.join('n.' + c for c in fold_cols)} "
-                f"FROM ({plan.statement.sql}) c JOIN temp.lead_state n ON n.lead_id = c.lead_id ORDER BY c.lead_id",
-                [self._stamp(now), self.version_code(rules_version, give=True),
-                 *bind(plan.statement, now.isoformat(), industry, json.dumps([r[0] for r in rows]))])
-            done = cur.rowcount
+            sql = (f"INSERT INTO main.lead_state({', '.join((*computed, *fold_cols))}) "
+                   f"SELECT c.lead_id, {val('n.industry')}, c.score, c.grade, {val('c.stage')}, c.owner, "
+                   f"{_DAY_OF_NFU}, {val('c.follow_up_kind')}, NULL, NULL, ?, c.expires_at, c.owner_until, ?, "
+                   f"{', '.join('n.' + c for c in fold_cols)} "
+                   f"FROM ({plan.statement.sql}) c JOIN temp.lead_state n ON n.lead_id = c.lead_id "
+                   "ORDER BY c.lead_id")
+            args = [self._stamp(now), self.version_code(rules_version, give=True),
+                    *bind(plan.statement, now.isoformat(), industry, json.dumps([r[0] for r in rows]))]
+
+            def compute() -> int:
+                if first is not None:
+                    first()
+                return self.conn.execute(sql, args).rowcount
+
+            done = compute() if meanwhile is None else self.beside(compute, meanwhile)
             self.conn.execute(f"INSERT OR IGNORE INTO main.lead_state(lead_id, {col('industry')}, "
                               f"{', '.join(fold_cols)}) SELECT lead_id, {val('industry')}, {', '.join(fold_cols)} "
                               "FROM temp.lead_state")
@@ -3200,11 +3276,11 @@ class Store:
               created_value(lead.created_at), search_key(lead.name), *row, *(None,) * (n - len(row)))
              for lead, row in zip(leads, values)])
 
-    def append_events_bulk(self, events: list[Event]) -> list[int]:
+    def append_events_bulk(self, events: list[Event], facts: bool = True) -> list[int]:
         """Append a batch in order, chained as one run (one head read, one
-        ``executemany``)."""
+        ``executemany``); ``facts`` as for :meth:`append_chained`."""
         recorded = _recorded_now()
-        return self.append_chained("events", [_event_values(e, recorded) for e in events])
+        return self.append_chained("events", [_event_values(e, recorded) for e in events], facts)
 
     def record_import_keys(self, rows: list[tuple[str, int | None, str, int]], source: str, run: str,
                            at: dt.datetime) -> None:

@@ -1,0 +1,172 @@
+"""An import reads its next batch while this batch's rules run (issue #17):
+``Store.beside`` runs statements in a worker thread beside Python work, and
+the importer reads each batch ahead on its clock's day, reading it again
+when its own transaction's clock is on another day."""
+
+import csv
+import datetime as dt
+import sqlite3
+import threading
+
+import pytest
+
+from leadcycle import LeadBook
+from leadcycle import io as lio
+
+NOW = dt.datetime(2026, 3, 5, 10)
+
+#: a statement that would count for minutes unless interrupted
+ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c WHERE x < 4e9"
+
+
+@pytest.fixture
+def book(tmp_path):
+    book = LeadBook.create(str(tmp_path / "x.db"), ["realestate"], now=NOW)
+    yield book
+    book.close()
+
+
+# ------------------------------------------------------------------ beside
+
+
+def test_beside_runs_the_statements_while_this_thread_works(book):
+    """``meanwhile`` runs while the worker's statement is running: the
+    statement holds inside a function until ``meanwhile`` lets it go."""
+    inside, let_go = threading.Event(), threading.Event()
+    threads = []
+
+    def hold():
+        threads.append(threading.current_thread())
+        inside.set()
+        return let_go.wait(60)
+
+    book.store.conn.create_function("hold", 0, hold)
+    seen = []
+
+    def meanwhile():
+        seen.append(inside.wait(60))  # the statement has started and has not ended
+        let_go.set()
+
+    assert book.store.beside(lambda: book.store.conn.execute("SELECT hold()").fetchone()[0], meanwhile) == 1
+    assert seen == [True]
+    assert threads and threads[0] is not threading.current_thread()
+
+
+def test_an_error_beside_the_statements_interrupts_them(book):
+    """Ctrl-C (or any error) while the statements run: they are stopped, and
+    the error is raised once they have; the connection goes on working."""
+    outcome = []
+
+    def work():
+        try:
+            return book.store.conn.execute(ENDLESS).fetchone()
+        except sqlite3.OperationalError as e:
+            outcome.append(str(e))
+            raise
+
+    started = threading.Event()
+    book.store.conn.create_function("started", 0, lambda: started.set() or 1)
+
+    def meanwhile():
+        started.wait(60)  # (no database here: only wait for the statement to start)
+        raise KeyboardInterrupt
+
+    def work_started():
+        book.store.conn.execute("SELECT started()").fetchone()
+        return work()
+
+    with pytest.raises(KeyboardInterrupt):
+        book.store.beside(work_started, meanwhile)
+    assert outcome == ["interrupted"]
+    assert book.store.conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_an_error_in_the_statements_is_raised_after_meanwhile_is_done(book):
+    done = []
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        book.store.beside(lambda: book.store.conn.execute("SELECT * FROM nowhere"), lambda: done.append(1))
+    assert done == [1]
+
+
+# ---------------------------------------------------------- reading ahead
+
+
+def _register(path, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["姓名", "性别", "手机", "需求", "来访日期", "置业顾问"])
+        w.writerows(rows)
+    return str(path)
+
+
+def _counted(monkeypatch):
+    """How many rows were normalised, in all."""
+    seen = []
+    original = lio._normalised
+
+    def counting(batch, normalise, day):
+        seen.append(len(batch))
+        return original(batch, normalise, day)
+
+    monkeypatch.setattr(lio, "_normalised", counting)
+    return seen
+
+
+def _leads(book):
+    return [(r["name"], r["created_at"], r.get("owner"), r.get("grade")) for r in book.list()]
+
+
+def test_each_row_is_read_once_and_as_without_reading_ahead(book, tmp_path, monkeypatch):
+    """Batches read ahead give what batches read in turn give: the same
+    leads, owners, rejects and agents added (an agent added in one batch is
+    the agent a later row spells in pinyin)."""
+    rows = [["张三", "男", "13800000001", "三房", "2026/3/1", "李娜"],
+            ["李四", "女", "12345", "三房", "2026/3/2", "李娜"],  # rejected: the phone
+            ["王五", "男", "13800000003", "三房", "2026/3/3", "Li Na"],
+            ["赵六", "女", "13800000004", "两房", "2026/3/4", "王强"]]
+    path = _register(tmp_path / "r.csv", rows)
+    seen = _counted(monkeypatch)
+    ahead = lio.import_file(book, path, "realestate", batch_size=1, add_agents=True)
+    assert sum(seen) == 4  # each row once: the batches after the first were read ahead
+    assert (ahead.imported, ahead.rejected, ahead.agents_added) == (3, 1, ["李娜", "王强"])
+    assert [owner for _, _, owner, _ in _leads(book)] == ["李娜", "李娜", "王强"]
+
+    original = lio._import_batch
+    monkeypatch.setattr(lio, "_import_batch", lambda *args: original(*args[:10]))  # nothing read ahead
+    in_turn = LeadBook.create(str(tmp_path / "in_turn.db"), ["realestate"], now=NOW)
+    seen.clear()
+    result = lio.import_file(in_turn, path, "realestate", batch_size=1, add_agents=True)
+    assert seen == [1, 1, 1, 1]
+    assert (result.imported, result.rejected, result.agents_added, result.rejects) == (
+        ahead.imported, ahead.rejected, ahead.agents_added, ahead.rejects)
+    assert _leads(in_turn) == _leads(book)
+    in_turn.close()
+
+
+def test_a_batch_whose_clock_moved_to_another_day_is_read_again(book, tmp_path, monkeypatch):
+    """A row is read on its batch's day (a date without its year takes
+    the clock's): a batch read ahead on the day before is read again."""
+    path = _register(tmp_path / "r.csv", [["张三", "男", "13800000001", "三房", "2026/3/1", "李娜"],
+                                          ["李四", "女", "13800000002", "三房", "3月4日", "李娜"]])
+    book.add_agent("李娜")
+    seen = _counted(monkeypatch)
+    next_year = NOW.replace(year=2027)
+
+    def progress(n):  # after the first batch: the clock is a year on
+        book._now = next_year
+
+    lio.import_file(book, path, "realestate", batch_size=1, progress=progress)
+    assert [n for n in seen if n] == [1, 1, 1]  # the second batch read ahead, then again
+    assert [created for _, created, _, _ in _leads(book)] == ["2026-03-01T00:00:00", "2027-03-04T00:00:00"]
+
+
+def test_a_row_without_a_date_takes_its_own_batch_clock(book, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("姓名,性别,手机,需求\n张三,男,13800000001,三房\n李四,女,13800000002,三房\n", encoding="utf-8")
+    later = NOW + dt.timedelta(hours=2)
+
+    def progress(n):
+        book._now = later
+
+    lio.import_file(book, str(path), "realestate", batch_size=1, progress=progress)
+    assert [created for _, created, _, _ in _leads(book)] == [NOW.isoformat(), later.isoformat()]

@@ -1917,22 +1917,24 @@ class Store:
         # a statement done waits for Python's lock until this thread lets
         # go of it: at most this long, not the default 5 ms
         sys.setswitchinterval(min(interval, SWITCH_INTERVAL_S))
-        worker.start()
         stopped: BaseException | None = None
         try:
-            meanwhile()
-        except BaseException as e:
-            stopped = e
-        while worker.is_alive():
-            if stopped is not None:
-                # again until the worker is done: an interrupt between two
-                # statements stops nothing, the next one is stopped by the next
-                self.conn.interrupt()
+            worker.start()
             try:
-                worker.join(None if stopped is None else 0.05)
-            except BaseException as e:  # Ctrl-C while waiting
-                stopped = stopped or e
-        sys.setswitchinterval(interval)
+                meanwhile()
+            except BaseException as e:
+                stopped = e
+            while worker.is_alive():
+                if stopped is not None:
+                    # again until the worker is done: an interrupt between two
+                    # statements stops nothing, the next one is stopped by the next
+                    self.conn.interrupt()
+                try:
+                    worker.join(None if stopped is None else 0.05)
+                except BaseException as e:  # Ctrl-C while waiting
+                    stopped = stopped or e
+        finally:
+            sys.setswitchinterval(interval)
         if stopped is not None:
             raise stopped
         if "error" in box:

@@ -6,6 +6,7 @@ when its own transaction's clock is on another day."""
 import csv
 import datetime as dt
 import sqlite3
+import sys
 import threading
 
 import pytest
@@ -86,6 +87,22 @@ def test_an_error_in_the_statements_is_raised_after_meanwhile_is_done(book):
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
         book.store.beside(lambda: book.store.conn.execute("SELECT * FROM nowhere"), lambda: done.append(1))
     assert done == [1]
+
+
+def test_beside_gives_back_the_switch_interval(book):
+    """Python's switch interval is shortened while statements run beside
+    Python work, and given back however the work ends."""
+    before = sys.getswitchinterval()
+    seen = []
+    assert book.store.beside(lambda: 7, lambda: seen.append(sys.getswitchinterval())) == 7
+    assert seen == [min(before, 0.0005)] and sys.getswitchinterval() == before
+
+    def fails():
+        raise ValueError("meanwhile")
+
+    with pytest.raises(ValueError):
+        book.store.beside(lambda: 7, fails)
+    assert sys.getswitchinterval() == before
 
 
 # ---------------------------------------------------------- reading ahead

@@ -708,11 +708,16 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
 
     def agent_named(written: str, reading: _Reading) -> str:
         """The agent a file's name means: the profile's alias, the agent of
-        that name, or the one agent whose name it spells (``Li Na`` is 李娜)."""
+        that name, or the one agent whose name it spells (``Li Na`` is 李娜)
+        — with ``add_agents``, an agent to add counts from its first row on,
+        whatever batch a later spelling falls in."""
         written = reading.profile.agent(written)
         if written not in aliases:
             found = written
-            everyone = [*roster, *(n for n, problem in agents.items() if problem is None and n not in roster)]
+            everyone = dict.fromkeys([*roster, *(n for n, problem in agents.items() if problem is None)])
+            if add_agents:  # (the names rows named so far, in time order; not one found no one to add)
+                everyone.update(dict.fromkeys(n for n in aliases.values()
+                                              if not isinstance(agents.get(n), LeadcycleError)))
             if written not in everyone:
                 same = [name for name in everyone if names.match(written, name) == names.NAME]
                 if len(same) == 1:

@@ -187,3 +187,20 @@ def test_a_row_without_a_date_takes_its_own_batch_clock(book, tmp_path):
 
     lio.import_file(book, str(path), "realestate", batch_size=1, progress=progress)
     assert [created for _, created, _, _ in _leads(book)] == [NOW.isoformat(), later.isoformat()]
+
+
+def test_an_agent_to_add_is_one_agent_whatever_the_batches(tmp_path):
+    """With --add-agents, a later row spelling an agent to add (Li Na for
+    李娜) names that agent, in the same batch as in a later one: a register
+    adds the same agents whatever its batch size."""
+    rows = [["张三", "男", "13800000001", "三房", "2026/3/1", "李娜"],
+            ["王五", "男", "13800000003", "三房", "2026/3/3", "Li Na"],
+            ["赵六", "女", "13800000004", "两房", "2026/3/4", "王强"]]
+    path = _register(tmp_path / "r.csv", rows)
+    seen = []
+    for size in (1, 2, 100):
+        book = LeadBook.create(str(tmp_path / f"{size}.db"), ["realestate"], now=NOW)
+        result = lio.import_file(book, path, "realestate", batch_size=size, add_agents=True)
+        seen.append((result.agents_added, [owner for _, _, owner, _ in _leads(book)]))
+        book.close()
+    assert seen == [(["李娜", "王强"], ["李娜", "李娜", "王强"])] * 3

@@ -704,7 +704,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
 
     #: the agents as the import starts, and those it adds: a row is read
     #: beside the database's statements (:meth:`Store.beside`), not from it
-    roster = {a.name: None for a in book.store.list_agents()}
+    roster = [a.name for a in book.store.list_agents()]
 
     def agent_named(written: str, reading: _Reading) -> str:
         """The agent a file's name means: the profile's alias, the agent of
@@ -715,7 +715,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         if written not in aliases:
             found = written
             everyone = dict.fromkeys([*roster, *(n for n, problem in agents.items() if problem is None)])
-            if add_agents:  # (the names rows named so far, in time order; not one found no one to add)
+            if add_agents:  # and each name rows gave so far, in time order, but one found to be no name
                 everyone.update(dict.fromkeys(n for n in aliases.values()
                                               if not isinstance(agents.get(n), LeadcycleError)))
             if written not in everyone:

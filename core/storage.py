@@ -3901,11 +3901,10 @@ class Verifier:
         self.conn.execute("DELETE FROM temp.facts_rebuilt")
         sql, args = _facts_sql(self.store.tallies, False, table="temp.facts_rebuilt")
         self.conn.execute(sql, args)
-        kept = "main.facts"
         differ = self.conn.execute(
             "SELECT d.lead_id, coalesce(k.name, d.kind) FROM ("
-            f"SELECT lead_id, kind FROM (SELECT * FROM {kept} EXCEPT SELECT * FROM temp.facts_rebuilt) "
-            f"UNION ALL SELECT lead_id, kind FROM (SELECT * FROM temp.facts_rebuilt EXCEPT SELECT * FROM {kept}) "
+            "SELECT lead_id, kind FROM (SELECT * FROM main.facts EXCEPT SELECT * FROM temp.facts_rebuilt) "
+            "UNION ALL SELECT lead_id, kind FROM (SELECT * FROM temp.facts_rebuilt EXCEPT SELECT * FROM main.facts) "
             ") d LEFT JOIN fact_kinds k ON k.code = d.kind ORDER BY 1, 2 LIMIT 1").fetchone()
         n = self.conn.execute("SELECT count(DISTINCT lead_id) FROM temp.facts_rebuilt").fetchone()[0]
         self.conn.execute("DROP TABLE temp.facts_rebuilt")

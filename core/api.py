@@ -990,7 +990,7 @@ class LeadBook:
             self.store.update_lead(lead)
 
     def _project_new(self, new: list[tuple[Lead, list[Event]]], *, again: bool = False,
-                     facts: list[int] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
+                     first: Callable[[], None] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
         """Store the projections of leads written in this transaction with
         their first events (an import's new leads), or with ``again`` of
         leads that have them (``rescore``'s, whose stored fold it cannot
@@ -1001,11 +1001,11 @@ class LeadBook:
         as on every write); the others by the engine, as is a lead with an
         entry after the clock.
 
-        ``facts``: the leads whose facts this transaction's events have not
-        yet brought up to date (:meth:`Store.append_events_bulk` without
-        them), filled before anything reads them. ``meanwhile`` runs while
-        the first statement does (:meth:`Store.beside`; an import reads its
-        next batch), if any statement runs."""
+        ``first``: what the transaction's write has left to do before
+        anything reads the log or the facts (the events and facts of
+        :meth:`Store.insert_leads_and_events`), done just before the first
+        statement. ``meanwhile`` runs while they do (:meth:`Store.beside`;
+        an import reads its next batch), if any statement runs."""
         now, version = self.now, self.rules_version
         by_engine: list[tuple[Lead, list[Event]]] = []
         compiled: dict[str, list[tuple[int, Fold]]] = {}
@@ -1023,9 +1023,9 @@ class LeadBook:
                     self.store.update_lead(folded)
             # what the statement does not compute: the fold it reads the owner from
             compiled.setdefault(lead.industry, []).append((lead.id, ownership.fold_of(events, plan.rules.ownership)))
-        # the facts of ``facts`` (the leads of the batch's events) are filled
-        # just before the first statement reads them, beside ``meanwhile``
-        fill = None if facts is None else functools.partial(self.store.fill_facts, facts)
+        # the batch's events and facts are written just before the first
+        # statement reads them, beside ``meanwhile``
+        fill = first
         for industry, folds in compiled.items():
             if again:
                 self.store.drop_states([lead_id for lead_id, _ in folds])

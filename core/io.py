@@ -71,7 +71,7 @@ from .errors import LeadcycleError
 from .model import AGENT_LABEL, CLOCK_MIN, Event, Industry, Lead
 from .privacy import mask_phone  # re-exported: leadcycle.io.mask_phone predates leadcycle.privacy
 from .spool import Spool
-from .storage import Encoder, moment_text
+from .storage import Encoder, data_text, moment_text
 from .i18n import LANGUAGES, M_, N_, _, render
 from .validate import CHANNEL_SAID, RELATION_SAID, agent_name_problem
 
@@ -511,6 +511,10 @@ class _Row:
     sheet: str | None = None
     #: the file's row it was read from
     src: Any = None
+    #: the data of its registration, should it be a new lead, and that data
+    #: as the log stores it (made beside the statements of the batch before)
+    register: dict | None = None
+    register_text: str | None = None
 
 
 @attrs.frozen
@@ -727,6 +731,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
 
     zone = book._zone()
     several = len(register.tables) > 1
+    source = os.path.basename(path)
     forms = {name: _register_forms(ind) for name, ind in industries.items()}
     readings_cells = {id(r): _AttributeCells(r, forms, zone, register.date1904) for r in readings}
 
@@ -813,10 +818,13 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
         # is the same row whatever year a later run reads into it
         as_written = (f"--{moment_text(registered)[5:]}" if registered is not None
                       and cells.yearless(values["registered"]) else registered)
+        registration = {"name": name, "gender": gender, "phone": phone, "need": need, "attributes": attrs_clean,
+                        "channel": channel,
+                        "source": {"file": source, "row": src.row_no, **({"sheet": src.sheet} if several else {})}}
         return _Row(src.row_no, src.cells, ind_name, name, gender, phone, need, attrs_clean,
                     registered, who, channel, relation, note,
                     row_key(ind_name, phone, name, gender, need, attrs_clean, as_written, who, channel,
-                            relation, note), src.sheet, src)
+                            relation, note), src.sheet, src, registration, data_text(registration))
 
     def check(r: _Row, now: dt.datetime) -> None:
         if r.at > now:
@@ -827,7 +835,6 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
             check_agent(r.agent)
 
     run = uuid.uuid4().hex  # rows repeated within this run are merged, not skipped
-    source = os.path.basename(path)
     rehearsal = book.store.transaction(rollback=True) if dry_run else contextlib.nullcontext()
     with _InTimeOrder(register, readings, book.now, zone, result) as ordered, book.store.bulk():
         if industry is None and not all("industry" in r.targets for r in ordered.filled[:1]):
@@ -848,7 +855,7 @@ def import_file(book: LeadBook, path: str, industry: str | None = None, *,
                         after = next(batches, None)
                         following.append((after, _Ahead(day, _normalised(after or [], normalise, day))))
 
-                    _import_batch(book, batch, normalise, check, run, source, rejects, result, agents, several,
+                    _import_batch(book, batch, normalise, check, run, source, rejects, result, agents,
                                   read, read_ahead)
                     if progress is not None:
                         progress(len(batch))
@@ -1143,7 +1150,7 @@ def _normalised(batch: list[_Source], normalise, day: dt.datetime) -> list:
 
 
 def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: str, source: str,
-                  rejects: _Rejects, result: ImportResult, agents: dict, several: bool,
+                  rejects: _Rejects, result: ImportResult, agents: dict,
                   read: _Ahead | None = None, read_ahead: Callable[[dt.datetime], None] | None = None) -> None:
     """One batch in one transaction. ``read``: its rows as normalised
     ahead (used when on the day of its clock); ``read_ahead`` reads the next
@@ -1200,6 +1207,7 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
         events: list[Event] = []
         touched_old: set[int] = set()
         keys: list[tuple[str, int | None, str, int]] = []  # (key, lead_id, outcome, row_no)
+        texts: dict[int, str] = {}  # an event's data as stored, made as its row was read (by place)
 
         def current(lead_id: int) -> Lead:
             if lead_id in new_leads:
@@ -1318,23 +1326,22 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
             lead_id = next_id
             next_id += 1
             lead = Lead(lead_id, r.industry, r.name, r.gender, r.phone, r.need, r.at, r.attributes)
-            register = Event(None, lead_id, "register", r.at, r.agent, {
-                "name": r.name, "gender": r.gender, "phone": r.phone, "need": r.need,
-                "attributes": r.attributes, "channel": r.channel,
-                "source": {"file": source, "row": r.row_no, **({"sheet": r.sheet} if several else {})}}, r.note)
             new_leads[lead_id] = (lead, [])
-            add(lead_id, register)
+            texts[len(events)] = r.register_text
+            add(lead_id, Event(None, lead_id, "register", r.at, r.agent, r.register, r.note))
             by_phone.setdefault((r.industry, r.phone), []).append([lead_id, r.name])
             contacts.add((lead_id, moment_text(r.at)))
             result.tally(r.sheet, "imported")
             keys.append((r.key, lead_id, "imported", r.row_no))
 
-        store.insert_leads_bulk([lead for lead, _ in new_leads.values()])
-        # with new leads, the facts are filled with their rules, while the next batch is read
-        store.append_events_bulk(events, facts=not new_leads)
         if new_leads:
-            book._project_new(list(new_leads.values()), facts=[e.lead_id for e in events],
+            # the events are made ready while the leads are written, and appended with
+            # their facts and rules while the next batch is read
+            append = store.insert_leads_and_events([lead for lead, _ in new_leads.values()], events, texts)
+            book._project_new(list(new_leads.values()), first=append,
                               meanwhile=None if read_ahead is None else functools.partial(read_ahead, day))
+        else:
+            store.append_events_bulk(events)
         if touched_old:
             book._reproject(sorted(touched_old))
         store.record_import_keys(keys, source, run, now)

@@ -297,6 +297,21 @@ def chain_hash(prev_hash: str, row: Iterable[Any]) -> str:
     return hashlib.sha256((prev_hash + canonical(row)).encode("utf-8")).hexdigest()
 
 
+def _chained(table: str, head: tuple[int, str] | None, rows: Iterable[tuple]) -> list[tuple]:
+    """``rows`` (the values of ``CHAINED[table]`` after ``id``) as written
+    after ``head`` (the last row's id and hash, or None): with the next ids
+    and their hashes, in order."""
+    cols = CHAINED[table]
+    next_id, prev = (head[0] + 1, head[1] or "") if head else (1, GENESIS)
+    out = []
+    for values in rows:
+        row = _as_stored(cols, (next_id, *values))
+        prev = chain_hash(prev, row)
+        out.append((*row, prev))
+        next_id += 1
+    return out
+
+
 def _as_stored(cols: tuple[str, ...], values: tuple) -> tuple:
     """The values as SQLite hands them back (integer ids, text otherwise),
     so that the hash written is the hash ``verify`` recomputes."""
@@ -1463,10 +1478,17 @@ def _names(migrations: Migrations) -> list[str]:
     return [m.name for m in migrations._migrations]
 
 
-def _event_values(e: Event, recorded: str | None = None) -> tuple:
+def _event_values(e: Event, recorded: str | None = None, text: str | None = None) -> tuple:
     """An event's stored columns after ``id``; ``recorded``: when it is
-    written (:func:`_recorded_now`, read once for a batch written at once)."""
-    return (e.lead_id, e.kind, moment_text(e.at), e.agent, _json(e.data), e.note, recorded or _recorded_now())
+    written (:func:`_recorded_now`, read once for a batch written at once);
+    ``text``: its data's :func:`data_text`, when made already."""
+    return (e.lead_id, e.kind, moment_text(e.at), e.agent, _json(e.data) if text is None else text, e.note,
+            recorded or _recorded_now())
+
+
+def data_text(data: Mapping[str, Any]) -> str:
+    """An event's data as the log stores it (and its chain hashes it)."""
+    return _JSON.encode(data)
 
 
 #: a moment as stored (ISO text to the second), each distinct one written
@@ -2235,17 +2257,19 @@ class Store:
         if not self.conn.in_transaction:
             with self.transaction():
                 return self.append_chained(table, rows, facts)
-        cols = CHAINED[table]
-        head = self.conn.execute(f"SELECT id, hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
-        next_id, prev = (head[0] + 1, head[1] or "") if head else (1, GENESIS)
-        out = []
-        for values in rows:
-            row = _as_stored(cols, (next_id, *values))
-            prev = chain_hash(prev, row)
-            out.append((*row, prev))
-            next_id += 1
+        return self._write_chained(table, _chained(table, self._head(table), rows), facts)
+
+    def _head(self, table: str) -> tuple[int, str] | None:
+        """The last row's id and hash (read under the write lock)."""
+        return self.conn.execute(f"SELECT id, hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
+
+    def _write_chained(self, table: str, out: list[tuple], facts: bool = True) -> list[int]:
+        """Write rows :func:`_chained` made after the table's head, which no
+        write has moved since it was read."""
         if not out:
             return []
+        prev = out[-1][-1]
+        cols = CHAINED[table]
         if table == "events" and not self.facts_current():
             # a plugin counts something new: every lead's facts first, from
             # the log before these rows (theirs are filled once, below)
@@ -3270,18 +3294,85 @@ class Store:
         """The next free lead id (call inside a transaction: the write lock is held)."""
         return (self.conn.execute("SELECT max(id) FROM leads").fetchone()[0] or 0) + 1
 
-    def insert_leads_bulk(self, leads: list[Lead]) -> None:
-        """Insert leads that carry their ids (from :meth:`next_lead_id`)."""
+    def insert_leads_bulk(self, leads: list[Lead], meanwhile: Callable[[], None] | None = None) -> None:
+        """Insert leads that carry their ids (from :meth:`next_lead_id`).
+
+        With ``meanwhile``, this thread writes the rows into a TEMP table,
+        which has no index to keep (under half the time), and one statement
+        in a worker thread moves them into ``leads`` while ``meanwhile``
+        runs here (:meth:`beside`): an import makes its batch's events
+        ready meanwhile."""
         places = self.attribute_places
         values = [places.values(lead.attributes) for lead in leads]
         n = len(places.keys)  # every key of the batch placed: one width for all its rows
         code = self.state_texts.code
-        self.conn.executemany(
-            f"INSERT INTO leads(id, industry_c, name, gender, phone, need, created, search"
-            f"{self._attribute_columns(n)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?{', ?' * n})",
-            [(lead.id, code(lead.industry), lead.name, lead.gender, lead.phone, lead.need,
-              created_value(lead.created_at), search_key(lead.name), *row, *(None,) * (n - len(row)))
-             for lead, row in zip(leads, values)])
+        cols = f"id, industry_c, name, gender, phone, need, created, search{self._attribute_columns(n)}"
+        rows = [(lead.id, code(lead.industry), lead.name, lead.gender, lead.phone, lead.need,
+                 created_value(lead.created_at), search_key(lead.name), *row, *(None,) * (n - len(row)))
+                for lead, row in zip(leads, values)]
+        if meanwhile is None or not rows:
+            self.conn.executemany(f"INSERT INTO leads({cols}) VALUES ({', '.join('?' * (8 + n))})", rows)
+            if meanwhile is not None:
+                meanwhile()
+            return
+        self.beside(self._staged("leads", cols, rows), meanwhile)
+
+    def insert_leads_and_events(self, leads: list[Lead], events: list[Event],
+                                texts: Mapping[int, str] | None = None) -> Callable[[], None]:
+        """Write an import batch's new leads (with their ids) and make its
+        events ready to append, in order and chained as one run: their
+        stored values and chain are made while the leads are written
+        (:meth:`insert_leads_bulk`), and they wait in a TEMP table. Returns
+        what appends them and brings their leads' facts up to date, to run
+        in the same transaction before anything reads the events or the
+        facts: one statement and the facts' fill, for a worker thread while
+        the import reads its next batch (:meth:`LeadBook._project_new
+        <leadcycle.LeadBook._project_new>`). ``texts``: the data of some
+        events (by their place in ``events``) as :func:`data_text` made it
+        already (an import makes its rows' registrations as it reads them,
+        beside the statements of the batch before)."""
+        head, recorded, rows, texts = self._head("events"), _recorded_now(), [], texts or {}
+
+        def ready() -> None:
+            rows.extend(_chained("events", head, [_event_values(e, recorded, texts.get(i))
+                                                  for i, e in enumerate(events)]))
+
+        self.insert_leads_bulk(leads, meanwhile=ready)
+        if not rows:
+            return lambda: None
+        if not self.facts_current():  # as :meth:`_write_chained`: from the log before these rows
+            self.rebuild_facts()
+        move = self._staged("events", f"{', '.join(CHAINED['events'])}, hash", rows)
+        self.set_meta("chain:events", f"{rows[-1][0]} {rows[-1][-1]}")
+        lead_ids = [r[1] for r in rows]
+
+        def append() -> None:
+            move()
+            self.fill_facts(lead_ids)
+
+        return append
+
+    def _staged(self, table: str, cols: str, rows: list[tuple]) -> Callable[[], None]:
+        """Write ``rows`` (the values of ``cols``, the first the rows' ids)
+        into a TEMP table standing for ``table``; returns what moves them
+        into ``table``, in order, by one statement (SQLite lets go of
+        Python's lock for all of it, where an ``executemany`` takes it back
+        for each row). The TEMP table's columns have no type: each value is
+        kept as bound, and takes the column's type in ``table`` as it moves
+        there, as if it had been bound there."""
+        if not rows:
+            return lambda: None
+        staged = f"{table}_staged"
+        self.conn.execute(f"DROP TABLE IF EXISTS temp.{staged}")
+        self.conn.execute(f"CREATE TEMP TABLE {staged}(id INTEGER PRIMARY KEY, {cols.split(', ', 1)[1]})")
+        self.conn.executemany(f"INSERT INTO temp.{staged}({cols}) VALUES ({', '.join('?' * len(rows[0]))})",
+                              rows)
+
+        def move() -> None:
+            self.conn.execute(f"INSERT INTO main.{table}({cols}) SELECT {cols} FROM temp.{staged} ORDER BY id")
+            self.conn.execute(f"DROP TABLE temp.{staged}")
+
+        return move
 
     def append_events_bulk(self, events: list[Event], facts: bool = True) -> list[int]:
         """Append a batch in order, chained as one run (one head read, one

@@ -1083,14 +1083,25 @@ class _InTimeOrder:
         #: the readings of the tables that have data rows, in file order
         self.filled: list[_Reading] = []
         self.spool = Spool()
-        seq = 0
+        add, seq = self.spool.add, 0
         for i, (table, reading) in enumerate(zip(register.tables, readings)):
+            first, column = seq, reading.registered
+            #: a date cell's text → its moment: a register's visit dates repeat row after row
+            moments: dict[str, dt.datetime] = {}
             for n, row in table.rows:
                 cells = _cells_of(row)
-                self.spool.add((_moment_of(reading, cells, now, zone, register.date1904), seq, i, n, cells))
+                text = cells[column] if column is not None and column < len(cells) else None
+                moment = moments.get(text) if type(text) is str else None
+                if moment is None:
+                    moment = _moment_of(reading, cells, now, zone, register.date1904)
+                    if type(text) is str:
+                        if len(moments) >= _MOMENTS_KEPT:
+                            moments.clear()
+                        moments[text] = moment
+                add((moment, seq, i, n, cells))
                 seq += 1
-                result.sheets[i]["rows"] += 1
-            if result.sheets[i]["rows"]:
+            result.sheets[i]["rows"] += seq - first
+            if seq > first:
                 self.filled.append(reading)
 
     def __iter__(self) -> Iterator[_Source]:
@@ -1103,6 +1114,10 @@ class _InTimeOrder:
 
     def __exit__(self, *exc) -> None:
         self.spool.close()
+
+
+#: the dates :class:`_InTimeOrder` keeps read (then it starts again)
+_MOMENTS_KEPT = 1 << 12
 
 
 def _moment_of(reading: _Reading, cells: list, now: dt.datetime, zone, date1904: bool) -> dt.datetime:

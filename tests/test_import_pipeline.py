@@ -1,10 +1,13 @@
 """An import reads its next batch while this batch's rules run (issue #17):
 ``Store.beside`` runs statements in a worker thread beside Python work, and
 the importer reads each batch ahead on its clock's day, reading it again
-when its own transaction's clock is on another day."""
+when its own transaction's clock is on another day. A batch's leads and
+events go through TEMP tables, moved into the log by one statement each
+beside Python work: what is stored is what writing them directly stores."""
 
 import csv
 import datetime as dt
+import json
 import sqlite3
 import sys
 import threading
@@ -13,6 +16,8 @@ import pytest
 
 from leadcycle import LeadBook
 from leadcycle import io as lio
+from leadcycle.model import Event, Lead
+from leadcycle.storage import data_text
 
 NOW = dt.datetime(2026, 3, 5, 10)
 
@@ -58,26 +63,24 @@ def test_an_error_beside_the_statements_interrupts_them(book):
     the error is raised once they have; the connection goes on working."""
     outcome = []
 
+    started = threading.Event()
+    book.store.conn.create_function("started", 0, lambda: started.set() or 1)
+
     def work():
         try:
+            # the interrupt may stop the first statement, or the endless one
+            book.store.conn.execute("SELECT started()").fetchone()
             return book.store.conn.execute(ENDLESS).fetchone()
         except sqlite3.OperationalError as e:
             outcome.append(str(e))
             raise
 
-    started = threading.Event()
-    book.store.conn.create_function("started", 0, lambda: started.set() or 1)
-
     def meanwhile():
         started.wait(60)  # (no database here: only wait for the statement to start)
         raise KeyboardInterrupt
 
-    def work_started():
-        book.store.conn.execute("SELECT started()").fetchone()
-        return work()
-
     with pytest.raises(KeyboardInterrupt):
-        book.store.beside(work_started, meanwhile)
+        book.store.beside(work, meanwhile)
     assert outcome == ["interrupted"]
     assert book.store.conn.execute("SELECT 1").fetchone() == (1,)
 
@@ -133,6 +136,10 @@ def _leads(book):
     return [(r["name"], r["created_at"], r.get("owner"), r.get("grade")) for r in book.list()]
 
 
+def _log(book):
+    return book.store.conn.execute("SELECT id, lead_id, kind, at, agent, data, note FROM events ORDER BY id").fetchall()
+
+
 def test_each_row_is_read_once_and_as_without_reading_ahead(book, tmp_path, monkeypatch):
     """Batches read ahead give what batches read in turn give: the same
     leads, owners, rejects and agents added (an agent added in one batch is
@@ -149,7 +156,7 @@ def test_each_row_is_read_once_and_as_without_reading_ahead(book, tmp_path, monk
     assert [owner for _, _, owner, _ in _leads(book)] == ["李娜", "李娜", "王强"]
 
     original = lio._import_batch
-    monkeypatch.setattr(lio, "_import_batch", lambda *args: original(*args[:10]))  # nothing read ahead
+    monkeypatch.setattr(lio, "_import_batch", lambda *args: original(*args[:9]))  # nothing read ahead
     in_turn = LeadBook.create(str(tmp_path / "in_turn.db"), ["realestate"], now=NOW)
     seen.clear()
     result = lio.import_file(in_turn, path, "realestate", batch_size=1, add_agents=True)
@@ -157,6 +164,7 @@ def test_each_row_is_read_once_and_as_without_reading_ahead(book, tmp_path, monk
     assert (result.imported, result.rejected, result.agents_added, result.rejects) == (
         ahead.imported, ahead.rejected, ahead.agents_added, ahead.rejects)
     assert _leads(in_turn) == _leads(book)
+    assert _log(in_turn) == _log(book)
     in_turn.close()
 
 
@@ -204,3 +212,99 @@ def test_an_agent_to_add_is_one_agent_whatever_the_batches(tmp_path):
         seen.append((result.agents_added, [owner for _, _, owner, _ in _leads(book)]))
         book.close()
     assert seen == [(["李娜", "王强"], ["李娜", "李娜", "王强"])] * 3
+
+
+# ------------------------------------------------------------ staged writes
+
+#: attribute values of every kind a cell gives: text, whole and decimal
+#: numbers, yes/no, and a key only some leads have
+ATTRIBUTES = [{"budget": "300万", "area": 120.5, "rooms": 3, "loan": True},
+              {"budget": "500万", "area": 89.0, "rooms": 2, "loan": False, "vip": "是"},
+              {}]
+
+
+def _batch(first_id):
+    at = dt.datetime(2026, 3, 1, 9, 30)
+    leads = [Lead(first_id + i, "realestate", f"客户{i}", "F", f"1380000000{i}", "三房", at, a)
+             for i, a in enumerate(ATTRIBUTES)]
+    events = [Event(None, lead.id, "register", at, "李娜",
+                    {"name": lead.name, "phone": lead.phone, "attributes": lead.attributes, "channel": "visit"})
+              for lead in leads]
+    events.append(Event(None, leads[0].id, "visit", at + dt.timedelta(hours=1), None, {}, "又来了"))
+    return leads, events
+
+
+def _stored(book):
+    conn = book.store.conn
+    leads = [tuple(r) for r in conn.execute("SELECT * FROM leads ORDER BY id")]
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(leads)")]
+    kinds = conn.execute(f"SELECT {', '.join(f'typeof({c})' for c in columns)} FROM leads ORDER BY id").fetchall()
+    events = conn.execute("SELECT id, lead_id, kind, at, agent, data, note, typeof(lead_id) FROM events "
+                          "ORDER BY id").fetchall()
+    facts = conn.execute("SELECT * FROM facts ORDER BY 1, 2").fetchall()
+    return leads, kinds, events, facts
+
+
+def test_staged_leads_and_events_are_stored_as_written_directly(tmp_path):
+    """Through the TEMP tables or bound directly: the same rows, each value
+    of the same SQLite type (an integer stays one, yes/no too), the same
+    facts, and a chain ``verify`` accepts. The events' data made already
+    (an import makes its registrations as it reads their rows) is stored
+    as given."""
+    stored = []
+    for staged in (False, True):
+        book = LeadBook.create(str(tmp_path / f"{staged}.db"), ["realestate"], now=NOW)
+        book.add_agent("李娜")
+        with book.store.transaction():
+            leads, events = _batch(book.store.next_lead_id())
+            if staged:
+                texts = {0: data_text(events[0].data)}
+                book.store.insert_leads_and_events(leads, events, texts)()
+            else:
+                book.store.insert_leads_bulk(leads)
+                book.store.append_events_bulk(events)
+        assert book.verify().ok
+        assert not book.store.conn.execute("SELECT name FROM temp.sqlite_schema WHERE name LIKE '%staged'").fetchall()
+        stored.append(_stored(book))
+        book.close()
+    assert stored[0] == stored[1]
+    leads, kinds, events, facts = stored[1]
+    assert len(leads) == 3 and len(events) == 4 and facts
+    assert {"real", "integer"} <= set(kinds[0]) and "integer" in kinds[1]  # 120.5, 3, yes as 1 / no as 0
+
+
+def test_a_staged_move_that_fails_is_raised_and_leaves_nothing(book):
+    """A move the database refuses (a lead id taken) is raised once the work
+    beside it is done; the transaction rolls back with its TEMP tables, and
+    the next batch is written as if nothing had happened."""
+    book.add_agent("李娜")
+    with book.store.transaction():
+        leads, events = _batch(book.store.next_lead_id())
+        book.store.insert_leads_and_events(leads, events)()
+    ready = []
+    with pytest.raises(sqlite3.IntegrityError):
+        with book.store.transaction():
+            book.store.insert_leads_and_events(leads[:1], events[:1])  # the same id again
+    assert book.store.conn.execute("SELECT count(*) FROM leads").fetchone() == (3,)
+    with book.store.transaction():
+        leads, events = _batch(book.store.next_lead_id())
+        book.store.insert_leads_and_events(leads, events)()
+        ready.append(book.store.conn.execute("SELECT count(*) FROM events").fetchone()[0])
+    assert ready == [8] and book.verify().ok
+
+
+def test_an_import_stores_each_registration_as_its_data_reads(book, tmp_path):
+    """A registration's stored data is made as its row is read, ahead of
+    its batch: it is the text its event's data makes, with the row's
+    source, and the chain holds."""
+    rows = [["张三", "男", "13800000001", "三房", "2026/3/1", "李娜"],
+            ["王五", "男", "13800000003", "三房", "2026/3/3", "李娜"],
+            ["张三", "男", "13800000001", "四房", "2026/3/4", "李娜"]]  # a return: a visit and a set
+    book.add_agent("李娜")
+    lio.import_file(book, _register(tmp_path / "r.csv", rows), "realestate", batch_size=1)
+    log = _log(book)
+    assert [kind for _, _, kind, *_ in log] == ["register", "register", "visit", "set"]
+    for _, _, kind, _, _, data, _ in log:
+        assert data == data_text(json.loads(data))
+    assert json.loads(log[1][5])["source"] == {"file": "r.csv", "row": 3}
+    assert book.verify().ok

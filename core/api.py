@@ -25,7 +25,7 @@ from . import actors, claims, correct, corrections, engine, names, ownership, re
 from .errors import LeadcycleError, NotFound, Refused
 from .model import CLOCK_END, CLOCK_MIN, Added, Agent, Event, Fold, Industry, Label, Lead, Reason, State, fold_tag_holds
 from .privacy import mask_phone
-from .registry import Context, Registry
+from .registry import Context, IndustryRules, Registry
 from .settings import Settings
 from .storage import CORE_TALLIES, Store, settled_sql
 from .validate import (FAMILY_RELATIONS, RELATION_WORDS, agent_name_problem, normalize_gender, normalize_phone,
@@ -989,8 +989,25 @@ class LeadBook:
                 old.attributes, old.name, old.phone, old.gender, old.need):
             self.store.update_lead(lead)
 
+    def _folds_of(self, new: list[tuple[Lead, list[Event]]],
+                  rules_of: Mapping[str, IndustryRules]) -> dict[int, tuple[Fold, Lead]]:
+        """What :meth:`_project_new` folds of leads written with their first
+        events, in Python: by lead, its ownership fold and the lead as its
+        log folds it (one event: the lead as written). ``rules_of``: the
+        context's rules, read before (a context not yet made reads the
+        database). Touches no database: an import folds its batch while
+        the batch's leads are written."""
+        now, out = self.now, {}
+        for lead, events in new:
+            rules = rules_of.get(lead.industry)
+            if rules is not None and not any(e.at > now for e in events):
+                out[lead.id] = (ownership.fold_of(events, rules.ownership), lead if len(events) == 1
+                                else engine.fold_lead(lead, engine.effective_events(events)))
+        return out
+
     def _project_new(self, new: list[tuple[Lead, list[Event]]], *, again: bool = False,
-                     first: Callable[[], None] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
+                     first: Callable[[], None] | None = None, meanwhile: Callable[[], None] | None = None,
+                     folds: dict[int, tuple[Fold, Lead]] | None = None) -> None:
         """Store the projections of leads written in this transaction with
         their first events (an import's new leads), or with ``again`` of
         leads that have them (``rescore``'s, whose stored fold it cannot
@@ -1005,7 +1022,8 @@ class LeadBook:
         anything reads the log or the facts (the events and facts of
         :meth:`Store.insert_leads_and_events`), done just before the first
         statement. ``meanwhile`` runs while they do (:meth:`Store.beside`;
-        an import reads its next batch), if any statement runs."""
+        an import reads its next batch), if any statement runs. ``folds``:
+        :meth:`_folds_of` these leads, made already."""
         now, version = self.now, self.rules_version
         by_engine: list[tuple[Lead, list[Event]]] = []
         compiled: dict[str, list[tuple[int, Fold]]] = {}
@@ -1015,14 +1033,16 @@ class LeadBook:
             if plan is None or plan.kept or any(e.at > now for e in events):
                 by_engine.append((lead, events))
                 continue
+            done = None if folds is None else folds.get(lead.id)
             # a lead written from its registration is what the fold of it gives (an attribute
             # without a value neither is stored nor folded), unless a later event changed it
             if again or len(events) > 1:
-                folded = engine.fold_lead(lead, engine.effective_events(events))
+                folded = engine.fold_lead(lead, engine.effective_events(events)) if done is None else done[1]
                 if folded != lead:
                     self.store.update_lead(folded)
             # what the statement does not compute: the fold it reads the owner from
-            compiled.setdefault(lead.industry, []).append((lead.id, ownership.fold_of(events, plan.rules.ownership)))
+            compiled.setdefault(lead.industry, []).append(
+                (lead.id, ownership.fold_of(events, plan.rules.ownership) if done is None else done[0]))
         # the batch's events and facts are written just before the first
         # statement reads them, beside ``meanwhile``
         fill = first

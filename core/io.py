@@ -1352,8 +1352,11 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
         if new_leads:
             # the events are made ready while the leads are written, and appended with
             # their facts and rules while the next batch is read
-            append = store.insert_leads_and_events([lead for lead, _ in new_leads.values()], events, texts)
-            book._project_new(list(new_leads.values()), first=append,
+            new, folds, rules = list(new_leads.values()), {}, book.context.rules
+            # the new leads' owners are folded while they are written, too
+            append = store.insert_leads_and_events([lead for lead, _ in new], events, texts,
+                                                   meanwhile=lambda: folds.update(book._folds_of(new, rules)))
+            book._project_new(new, first=append, folds=folds,
                               meanwhile=None if read_ahead is None else functools.partial(read_ahead, day))
         else:
             store.append_events_bulk(events)

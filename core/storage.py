@@ -509,13 +509,17 @@ class AttributePlaces:
     def values(self, attributes: Mapping[str, Any]) -> list:
         """``attributes`` as the values of the columns ``a0``… (one for each
         place given, :attr:`keys`), giving a new key the next free place."""
-        places = self.places
-        if not places.keys() >= attributes.keys() or any(
-                v.__class__ is bool and places[k] not in self.booleans for k, v in attributes.items()):
-            self.give(attributes, [k for k, v in attributes.items() if v.__class__ is bool])
+        places, booleans = self.places, self.booleans
         row: list = [None] * len(self.keys)
-        for key, value in attributes.items():
-            row[places[key]] = value
+        try:
+            for key, value in attributes.items():
+                place = places[key]
+                if value.__class__ is bool and place not in booleans:
+                    raise KeyError(key)  # a yes/no key not yet marked so
+                row[place] = value
+        except KeyError:
+            self.give(attributes, [k for k, v in attributes.items() if v.__class__ is bool])
+            return self.values(attributes)
         return row
 
     def encode(self, attributes: Mapping[str, Any]) -> str:
@@ -1646,6 +1650,8 @@ class Store:
         #: leads the clock took away are laid over only when a read needs it
         self._deferred: set[str] = set()
         self._deferred_at: tuple[dt.datetime, Mapping[str, tuple[str, int]]] | None = None
+        #: told of each commit while bulk work checkpoints beside it (:meth:`_checkpoints_beside`)
+        self._committed: Callable[[], None] | None = None
 
     # ------------------------------------------------------------ opening
 
@@ -1913,9 +1919,57 @@ class Store:
         indexes (phones, row keys, moments), and with SQLite's default 2 MB
         each batch reads again the pages the last one wrote. Memory stays
         bounded: the cache, not the work, sets it. Python's cycle collector
-        runs seldom meanwhile (:func:`_few_collections`)."""
-        with _roomy_cache(self.conn), _few_collections():
+        runs seldom meanwhile (:func:`_few_collections`), and the log's
+        checkpoints run beside the work (:meth:`_checkpoints_beside`)."""
+        with _roomy_cache(self.conn), _few_collections(), self._checkpoints_beside():
             yield self
+
+    @contextlib.contextmanager
+    def _checkpoints_beside(self) -> Iterator[None]:
+        """While the block runs, the write-ahead log is copied back into the
+        database file (a checkpoint) after each commit by a thread of its
+        own, on a connection of its own, while this one goes on writing:
+        SQLite's own checkpoint, which the commit that filled the log runs
+        and waits for (about 40 ms an import batch), is off meanwhile. A
+        checkpoint copies only what was committed and waits for no lock; one
+        that fails is left to the next (or to SQLite's own, after the
+        block). A database without a log, or in memory, is left as it is."""
+        mode = self.conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if self.path in (None, ":memory:") or mode.lower() != "wal" or self.conn.in_transaction:
+            yield
+            return
+        try:
+            other = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error:
+            yield
+            return
+        committed, stop = threading.Event(), threading.Event()
+
+        def run() -> None:
+            while True:
+                committed.wait()
+                committed.clear()
+                if stop.is_set():
+                    return
+                try:
+                    other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    pass  # the next commit's, or SQLite's own after the block
+
+        automatic = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        worker = threading.Thread(target=run, name="leadcycle-checkpoints", daemon=True)
+        worker.start()
+        self._committed = committed.set
+        try:
+            yield
+        finally:
+            self._committed = None
+            stop.set()
+            committed.set()
+            worker.join()
+            other.close()
+            self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(automatic)}")
 
     def beside(self, work: Callable[[], Any], meanwhile: Callable[[], None]) -> Any:
         """Run ``work`` — statements on this store — in a worker thread while
@@ -2019,6 +2073,8 @@ class Store:
             self.conn.execute("ROLLBACK" if rollback else "COMMIT")
             if rollback:
                 self._forget_run_state()
+            elif self._committed is not None and not self.conn.in_transaction:
+                self._committed()  # the log's checkpoint, beside the work (bulk)
         finally:
             self.locked_at = None
 
@@ -3302,14 +3358,14 @@ class Store:
         in a worker thread moves them into ``leads`` while ``meanwhile``
         runs here (:meth:`beside`): an import makes its batch's events
         ready meanwhile."""
-        places = self.attribute_places
-        values = [places.values(lead.attributes) for lead in leads]
-        n = len(places.keys)  # every key of the batch placed: one width for all its rows
-        code = self.state_texts.code
+        values, code = self.attribute_places.values, self.state_texts.code
+        rows = [[lead.id, code(lead.industry), lead.name, lead.gender, lead.phone, lead.need,
+                 created_value(lead.created_at), search_key(lead.name), *values(lead.attributes)] for lead in leads]
+        n = len(self.attribute_places.keys)  # every key of the batch placed: one width for all its rows
+        for row in rows:
+            if len(row) < 8 + n:  # placed before a later lead's new key
+                row += [None] * (8 + n - len(row))
         cols = f"id, industry_c, name, gender, phone, need, created, search{self._attribute_columns(n)}"
-        rows = [(lead.id, code(lead.industry), lead.name, lead.gender, lead.phone, lead.need,
-                 created_value(lead.created_at), search_key(lead.name), *row, *(None,) * (n - len(row)))
-                for lead, row in zip(leads, values)]
         if meanwhile is None or not rows:
             self.conn.executemany(f"INSERT INTO leads({cols}) VALUES ({', '.join('?' * (8 + n))})", rows)
             if meanwhile is not None:
@@ -3318,7 +3374,8 @@ class Store:
         self.beside(self._staged("leads", cols, rows), meanwhile)
 
     def insert_leads_and_events(self, leads: list[Lead], events: list[Event],
-                                texts: Mapping[int, str] | None = None) -> Callable[[], None]:
+                                texts: Mapping[int, str] | None = None,
+                                meanwhile: Callable[[], None] | None = None) -> Callable[[], None]:
         """Write an import batch's new leads (with their ids) and make its
         events ready to append, in order and chained as one run: their
         stored values and chain are made while the leads are written
@@ -3330,12 +3387,16 @@ class Store:
         <leadcycle.LeadBook._project_new>`). ``texts``: the data of some
         events (by their place in ``events``) as :func:`data_text` made it
         already (an import makes its rows' registrations as it reads them,
-        beside the statements of the batch before)."""
+        beside the statements of the batch before). ``meanwhile`` runs
+        beside the leads' writing too, once the events are ready (an import
+        folds its batch's owners), and must not touch the database."""
         head, recorded, rows, texts = self._head("events"), _recorded_now(), [], texts or {}
 
         def ready() -> None:
             rows.extend(_chained("events", head, [_event_values(e, recorded, texts.get(i))
                                                   for i, e in enumerate(events)]))
+            if meanwhile is not None:
+                meanwhile()
 
         self.insert_leads_bulk(leads, meanwhile=ready)
         if not rows:

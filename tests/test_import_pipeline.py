@@ -308,3 +308,52 @@ def test_an_import_stores_each_registration_as_its_data_reads(book, tmp_path):
         assert data == data_text(json.loads(data))
     assert json.loads(log[1][5])["source"] == {"file": "r.csv", "row": 3}
     assert book.verify().ok
+
+
+# ------------------------------------------------------ checkpoints beside
+
+def _checkpointers():
+    return [t for t in threading.enumerate() if t.name == "leadcycle-checkpoints"]
+
+
+def test_bulk_work_checkpoints_the_log_beside_it(book, tmp_path):
+    """During bulk work, each commit's pages are copied from the log into
+    the database file by a thread of its own (SQLite's own checkpoint is
+    off meanwhile, and comes back after): the file grows with a commit too
+    small for SQLite to have checkpointed it."""
+    store, path = book.store, tmp_path / "x.db"
+    assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    automatic = store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    before = path.stat().st_size
+    with store.bulk():
+        assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        assert len(_checkpointers()) == 1
+        with store.transaction():
+            store.conn.execute("CREATE TABLE filler(x)")
+            store.conn.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,) for _ in range(400)])
+        for _ in range(500):  # the checkpoint is another thread's: wait for it (at most 5 s)
+            if path.stat().st_size > before:
+                break
+            threading.Event().wait(0.01)
+        assert path.stat().st_size > before + 100_000
+    assert not _checkpointers()
+    assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (automatic,)
+
+
+def test_bulk_work_that_fails_stops_its_checkpoints(book):
+    with pytest.raises(ZeroDivisionError):
+        with book.store.bulk():
+            with book.store.transaction():
+                book.store.conn.execute("CREATE TABLE filler(x)")
+            1 / 0
+    assert not _checkpointers()
+    assert book.store.conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+    assert book.store.conn.execute("SELECT count(*) FROM filler").fetchone() == (0,)
+
+
+def test_bulk_work_in_memory_has_no_checkpoints():
+    book = LeadBook.create(":memory:", ["realestate"], now=NOW)
+    with book.store.bulk():
+        assert not _checkpointers()
+    book.close()

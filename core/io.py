@@ -1353,16 +1353,18 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
             # the events are made ready while the leads are written, and appended with
             # their facts and rules while the next batch is read
             new, folds, rules = list(new_leads.values()), {}, book.context.rules
-            # the new leads' owners are folded while they are written, too
+            # the new leads' owners are folded while they are written, and the
+            # rows go into the ledger then too
             append = store.insert_leads_and_events([lead for lead, _ in new], events, texts,
-                                                   meanwhile=lambda: folds.update(book._folds_of(new, rules)))
+                                                   meanwhile=lambda: folds.update(book._folds_of(new, rules)),
+                                                   also=store.record_import_keys(keys, source, run, now, later=True))
             book._project_new(new, first=append, folds=folds,
                               meanwhile=None if read_ahead is None else functools.partial(read_ahead, day))
         else:
             store.append_events_bulk(events)
+            store.record_import_keys(keys, source, run, now)
         if touched_old:
             book._reproject(sorted(touched_old))
-        store.record_import_keys(keys, source, run, now)
 
 
 # ------------------------------------------------------------------ export

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from fractions import Fraction
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
@@ -3350,14 +3350,16 @@ class Store:
         """The next free lead id (call inside a transaction: the write lock is held)."""
         return (self.conn.execute("SELECT max(id) FROM leads").fetchone()[0] or 0) + 1
 
-    def insert_leads_bulk(self, leads: list[Lead], meanwhile: Callable[[], None] | None = None) -> None:
+    def insert_leads_bulk(self, leads: list[Lead], meanwhile: Callable[[], None] | None = None,
+                          also: Callable[[], None] | None = None) -> None:
         """Insert leads that carry their ids (from :meth:`next_lead_id`).
 
         With ``meanwhile``, this thread writes the rows into a TEMP table,
         which has no index to keep (under half the time), and one statement
         in a worker thread moves them into ``leads`` while ``meanwhile``
         runs here (:meth:`beside`): an import makes its batch's events
-        ready meanwhile."""
+        ready meanwhile. ``also``: more statements for the worker, after
+        the move (an import's ledger rows)."""
         values, code = self.attribute_places.values, self.state_texts.code
         rows = [[lead.id, code(lead.industry), lead.name, lead.gender, lead.phone, lead.need,
                  created_value(lead.created_at), search_key(lead.name), *values(lead.attributes)] for lead in leads]
@@ -3368,14 +3370,24 @@ class Store:
         cols = f"id, industry_c, name, gender, phone, need, created, search{self._attribute_columns(n)}"
         if meanwhile is None or not rows:
             self.conn.executemany(f"INSERT INTO leads({cols}) VALUES ({', '.join('?' * (8 + n))})", rows)
+            if also is not None:
+                also()
             if meanwhile is not None:
                 meanwhile()
             return
-        self.beside(self._staged("leads", cols, rows), meanwhile)
+        move = self._staged("leads", cols, rows)
+
+        def work() -> None:
+            move()
+            if also is not None:
+                also()
+
+        self.beside(work, meanwhile)
 
     def insert_leads_and_events(self, leads: list[Lead], events: list[Event],
                                 texts: Mapping[int, str] | None = None,
-                                meanwhile: Callable[[], None] | None = None) -> Callable[[], None]:
+                                meanwhile: Callable[[], None] | None = None,
+                                also: Callable[[], None] | None = None) -> Callable[[], None]:
         """Write an import batch's new leads (with their ids) and make its
         events ready to append, in order and chained as one run: their
         stored values and chain are made while the leads are written
@@ -3389,7 +3401,9 @@ class Store:
         already (an import makes its rows' registrations as it reads them,
         beside the statements of the batch before). ``meanwhile`` runs
         beside the leads' writing too, once the events are ready (an import
-        folds its batch's owners), and must not touch the database."""
+        folds its batch's owners), and must not touch the database;
+        ``also``, statements in the worker after the leads' (an import's
+        ledger rows, :meth:`record_import_keys` ``later``)."""
         head, recorded, rows, texts = self._head("events"), _recorded_now(), [], texts or {}
 
         def ready() -> None:
@@ -3398,7 +3412,7 @@ class Store:
             if meanwhile is not None:
                 meanwhile()
 
-        self.insert_leads_bulk(leads, meanwhile=ready)
+        self.insert_leads_bulk(leads, meanwhile=ready, also=also)
         if not rows:
             return lambda: None
         if not self.facts_current():  # as :meth:`_write_chained`: from the log before these rows
@@ -3413,24 +3427,24 @@ class Store:
 
         return append
 
-    def _staged(self, table: str, cols: str, rows: list[tuple]) -> Callable[[], None]:
-        """Write ``rows`` (the values of ``cols``, the first the rows' ids)
-        into a TEMP table standing for ``table``; returns what moves them
-        into ``table``, in order, by one statement (SQLite lets go of
-        Python's lock for all of it, where an ``executemany`` takes it back
-        for each row). The TEMP table's columns have no type: each value is
-        kept as bound, and takes the column's type in ``table`` as it moves
-        there, as if it had been bound there."""
+    def _staged(self, table: str, cols: str, rows: list[Sequence], verb: str = "INSERT") -> Callable[[], None]:
+        """Write ``rows`` (the values of ``cols``) into a TEMP table standing
+        for ``table``; returns what moves them into ``table`` (``verb``), in
+        their order, by one statement: SQLite lets go of Python's lock for
+        all of it, where an ``executemany`` takes it back for each row. The
+        TEMP table's columns have no type: each value is kept as bound, and
+        takes its column's type in ``table`` as it moves there, as if it had
+        been bound there."""
         if not rows:
             return lambda: None
         staged = f"{table}_staged"
         self.conn.execute(f"DROP TABLE IF EXISTS temp.{staged}")
-        self.conn.execute(f"CREATE TEMP TABLE {staged}(id INTEGER PRIMARY KEY, {cols.split(', ', 1)[1]})")
+        self.conn.execute(f"CREATE TEMP TABLE {staged}({cols})")
         self.conn.executemany(f"INSERT INTO temp.{staged}({cols}) VALUES ({', '.join('?' * len(rows[0]))})",
                               rows)
 
         def move() -> None:
-            self.conn.execute(f"INSERT INTO main.{table}({cols}) SELECT {cols} FROM temp.{staged} ORDER BY id")
+            self.conn.execute(f"{verb} INTO main.{table}({cols}) SELECT {cols} FROM temp.{staged} ORDER BY rowid")
             self.conn.execute(f"DROP TABLE temp.{staged}")
 
         return move
@@ -3442,20 +3456,26 @@ class Store:
         return self.append_chained("events", [_event_values(e, recorded) for e in events], facts)
 
     def record_import_keys(self, rows: list[tuple[str, int | None, str, int]], source: str, run: str,
-                           at: dt.datetime) -> None:
+                           at: dt.datetime, *, later: bool = False) -> Callable[[], None] | None:
         """``rows`` are ``(key, lead_id, outcome, row_no)``; a key already
         recorded (the same row twice in one file) keeps its first entry.
-        The run's file and moment are written once, with its first rows."""
+        The run's file and moment are written once, with its first rows.
+        With ``later``, the rows wait in a TEMP table, and what moves them
+        into the ledger (one statement: for a worker thread, :meth:`beside`)
+        is returned, to run in the same transaction."""
         if not rows:
-            return
+            return (lambda: None) if later else None
         this = self._import_run(run)
         if this is None:
             this = self.conn.execute("INSERT INTO import_runs(run, source, imported_at) VALUES (?, ?, ?)",
                                      (run, source, _iso(at))).lastrowid
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO imported_rows(key, run, row_no, lead_id, outcome) VALUES (?, ?, ?, ?, ?)",
-            sorted((_ledger_key(key), this, row_no, lead_id, _OUTCOME_CODES[outcome])
-                   for key, lead_id, outcome, row_no in rows))
+        cols = "key, run, row_no, lead_id, outcome"
+        entries = sorted((_ledger_key(key), this, row_no, lead_id, _OUTCOME_CODES[outcome])
+                         for key, lead_id, outcome, row_no in rows)
+        if later:
+            return self._staged("imported_rows", cols, entries, verb="INSERT OR IGNORE")
+        self.conn.executemany(f"INSERT OR IGNORE INTO imported_rows({cols}) VALUES (?, ?, ?, ?, ?)", entries)
+        return None
 
     # -------------------------------------------------------- ownership
 

@@ -1350,11 +1350,10 @@ def _import_batch(book: LeadBook, batch: list[_Source], normalise, check, run: s
             keys.append((r.key, lead_id, "imported", r.row_no))
 
         if new_leads:
-            # the events are made ready while the leads are written, and appended with
-            # their facts and rules while the next batch is read
+            # while the leads are written, their events are made ready and their
+            # owners folded (and the rows go into the ledger); the events are
+            # appended with their facts and rules while the next batch is read
             new, folds, rules = list(new_leads.values()), {}, book.context.rules
-            # the new leads' owners are folded while they are written, and the
-            # rows go into the ledger then too
             append = store.insert_leads_and_events([lead for lead, _ in new], events, texts,
                                                    meanwhile=lambda: folds.update(book._folds_of(new, rules)),
                                                    also=store.record_import_keys(keys, source, run, now, later=True))

@@ -11,6 +11,7 @@ import json
 import sqlite3
 import sys
 import threading
+import time
 
 import pytest
 
@@ -357,3 +358,27 @@ def test_bulk_work_in_memory_has_no_checkpoints():
     with book.store.bulk():
         assert not _checkpointers()
     book.close()
+
+
+def test_bulk_work_keeps_the_log_bounded(book, tmp_path, monkeypatch):
+    """A checkpoint beside the next write never lets SQLite start the log
+    again from its beginning: once the log holds BULK_LOG_FRAMES, a commit
+    waits for its checkpoint, and the log stays a few commits long (twenty
+    commits of about 55 pages each made it 1,058 pages). Each transaction
+    lasts long enough for the checkpoint of the one before, as an import
+    batch does."""
+    from leadcycle import storage
+
+    monkeypatch.setattr(storage, "BULK_LOG_FRAMES", 100)
+    store, wal = book.store, tmp_path / "x.db-wal"
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = store.conn.execute("PRAGMA page_size").fetchone()[0]
+    with store.bulk():
+        with store.transaction():
+            store.conn.execute("CREATE TABLE filler(x)")
+        for _ in range(20):
+            with store.transaction():
+                store.conn.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,) for _ in range(400)])
+                time.sleep(0.1)
+    assert wal.stat().st_size < 400 * page
+    assert store.conn.execute("SELECT count(*) FROM filler").fetchone() == (8000,)

@@ -1045,15 +1045,14 @@ class LeadBook:
                 (lead.id, ownership.fold_of(events, plan.rules.ownership) if done is None else done[0]))
         # the batch's events and facts are written just before the first
         # statement reads them, beside ``meanwhile``
-        fill = first
-        for industry, folds in compiled.items():
+        for industry, industry_folds in compiled.items():
             if again:
-                self.store.drop_states([lead_id for lead_id, _ in folds])
-            self.store.save_new_states(plans[industry], now, industry, version, folds, first=fill,
+                self.store.drop_states([lead_id for lead_id, _ in industry_folds])
+            self.store.save_new_states(plans[industry], now, industry, version, industry_folds, first=first,
                                        meanwhile=meanwhile)
-            fill = meanwhile = None
-        if fill is not None:
-            fill()
+            first = meanwhile = None
+        if first is not None:
+            first()
         if by_engine:
             results = engine.project_batch(self.context, by_engine, now, self._cache, explain=False)
             for (old, events), (lead, _state) in zip(by_engine, results):

@@ -1969,7 +1969,7 @@ class Store:
                     upto = state["committed"]
                 try:
                     frames = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()[0][1]
-                except sqlite3.Error:
+                except Exception:  # (any: a commit may be waiting for this thread)
                     frames = None  # the next commit's, or SQLite's own after the block
                 with turn:
                     state["copied"] = upto
@@ -2350,22 +2350,37 @@ class Store:
         """The last row's id and hash (read under the write lock)."""
         return self.conn.execute(f"SELECT id, hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
 
-    def _write_chained(self, table: str, out: list[tuple], facts: bool = True) -> list[int]:
+    def _write_chained(self, table: str, out: list[tuple], facts: bool = True, *,
+                       later: bool = False) -> list[int] | Callable[[], None]:
         """Write rows :func:`_chained` made after the table's head, which no
-        write has moved since it was read."""
+        write has moved since it was read; returns their ids. With
+        ``later``, the rows wait in a TEMP table (:meth:`_staged`), and what
+        appends them — and brings their leads' facts up to date — is
+        returned, to run in the same transaction before anything reads them
+        (one statement and the facts' fill: for a worker thread)."""
         if not out:
-            return []
-        prev = out[-1][-1]
-        cols = CHAINED[table]
+            return (lambda: None) if later else []
         if table == "events" and not self.facts_current():
             # a plugin counts something new: every lead's facts first, from
             # the log before these rows (theirs are filled once, below)
             self.rebuild_facts()
-        self.conn.executemany(
-            f"INSERT INTO {table}({', '.join(cols)}, hash) VALUES ({', '.join('?' * (len(cols) + 1))})", out)
-        self.set_meta(f"chain:{table}", f"{out[-1][0]} {prev}")
-        if table == "events" and facts:  # the facts follow the log, in its transaction
-            self.fill_facts([r[1] for r in out])
+        cols = f"{', '.join(CHAINED[table])}, hash"
+        if later:
+            move = self._staged(table, cols, out)
+        else:
+            self.conn.executemany(f"INSERT INTO {table}({cols}) VALUES ({', '.join('?' * len(out[0]))})", out)
+        self.set_meta(f"chain:{table}", f"{out[-1][0]} {out[-1][-1]}")
+        # the facts follow the log, in its transaction
+        lead_ids = [r[1] for r in out] if table == "events" and facts else []
+        if later:
+            def append() -> None:
+                move()
+                if lead_ids:
+                    self.fill_facts(lead_ids)
+
+            return append
+        if lead_ids:
+            self.fill_facts(lead_ids)
         return [r[0] for r in out]
 
     def fill_facts(self, lead_ids: list[int]) -> None:
@@ -3444,19 +3459,7 @@ class Store:
                 meanwhile()
 
         self.insert_leads_bulk(leads, meanwhile=ready, also=also)
-        if not rows:
-            return lambda: None
-        if not self.facts_current():  # as :meth:`_write_chained`: from the log before these rows
-            self.rebuild_facts()
-        move = self._staged("events", f"{', '.join(CHAINED['events'])}, hash", rows)
-        self.set_meta("chain:events", f"{rows[-1][0]} {rows[-1][-1]}")
-        lead_ids = [r[1] for r in rows]
-
-        def append() -> None:
-            move()
-            self.fill_facts(lead_ids)
-
-        return append
+        return self._write_chained("events", rows, later=True)
 
     def _staged(self, table: str, cols: str, rows: list[Sequence], verb: str = "INSERT") -> Callable[[], None]:
         """Write ``rows`` (the values of ``cols``) into a TEMP table standing
